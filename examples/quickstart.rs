@@ -1,0 +1,93 @@
+//! The quickstart: the AWS CLI documentation's MusicCollection table, in process.
+//!
+//! Run it with `cargo run --example quickstart [DIRECTORY]` (default `./tidestore-quickstart`).
+//! It creates the table, puts songs, reads one back, updates one under a condition (and
+//! shows a condition failing), and queries an artist's songs — printing each response as the
+//! AWS CLI would.
+
+use tidestore::{
+    AttributeValue, Condition, CreateTableInput, Database, Error, GetItemInput, Item, KeyCondition,
+    PutItemInput, QueryInput, ReturnValue, ScalarAttributeType, SortKeyOp, Update, UpdateItemInput,
+};
+
+fn item(json: &str) -> Item {
+    serde_json::from_str(json).expect("the example's items are valid DynamoDB JSON")
+}
+
+fn print(label: &str, value: &impl serde::Serialize) {
+    let json = serde_json::to_string_pretty(value).expect("outputs serialize");
+    println!("== {label}\n{json}\n");
+}
+
+fn main() -> Result<(), Error> {
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "tidestore-quickstart".into());
+    let db = Database::open(&dir)?;
+    println!("opened database in {dir}\n");
+
+    // aws dynamodb create-table --table-name MusicCollection \
+    //   --attribute-definitions AttributeName=Artist,AttributeType=S AttributeName=SongTitle,AttributeType=S \
+    //   --key-schema AttributeName=Artist,KeyType=HASH AttributeName=SongTitle,KeyType=RANGE \
+    //   --provisioned-throughput ReadCapacityUnits=5,WriteCapacityUnits=5
+    if db.describe_table("MusicCollection").is_err() {
+        let table = db.create_table(
+            CreateTableInput::new("MusicCollection")
+                .hash_key("Artist", ScalarAttributeType::S)
+                .range_key("SongTitle", ScalarAttributeType::S)
+                .provisioned(5, 5),
+        )?;
+        print(
+            "create-table",
+            &serde_json::json!({ "TableDescription": table }),
+        );
+    }
+
+    for song in [
+        r#"{"Artist": {"S": "No One You Know"}, "SongTitle": {"S": "Call Me Today"}, "AlbumTitle": {"S": "Somewhat Famous"}, "Year": {"N": "2015"}}"#,
+        r#"{"Artist": {"S": "No One You Know"}, "SongTitle": {"S": "Scared of My Shadow"}, "AlbumTitle": {"S": "Blue Sky Blues"}, "Year": {"N": "2012"}}"#,
+        r#"{"Artist": {"S": "Acme Band"}, "SongTitle": {"S": "Happy Day"}, "AlbumTitle": {"S": "Songs About Life"}, "Awards": {"N": "10"}}"#,
+    ] {
+        db.put_item(PutItemInput::new("MusicCollection", item(song)))?;
+    }
+    println!("put 3 songs\n");
+
+    let key = item(r#"{"Artist": {"S": "Acme Band"}, "SongTitle": {"S": "Happy Day"}}"#);
+    let got = db.get_item(GetItemInput::new("MusicCollection", key.clone()))?;
+    print("get-item", &got);
+
+    // aws dynamodb update-item ... --update-expression "SET AlbumTitle = :newval, Awards = Awards + :inc"
+    //   --condition-expression "attribute_exists(Awards)" --return-values ALL_NEW
+    let updated = db.update_item(
+        UpdateItemInput::new(
+            "MusicCollection",
+            key.clone(),
+            Update::new()
+                .set("AlbumTitle", AttributeValue::s("Updated Album Title"))
+                .add("Awards", AttributeValue::number(1)),
+        )
+        .condition(Condition::attribute_exists("Awards"))
+        .return_values(ReturnValue::AllNew),
+    )?;
+    print("update-item (condition held)", &updated);
+
+    let refused = db.put_item(
+        PutItemInput::new("MusicCollection", key)
+            .condition(Condition::attribute_not_exists("Artist")),
+    );
+    match refused {
+        Err(e @ Error::ConditionalCheckFailed { .. }) => {
+            println!("== put-item with attribute_not_exists(Artist)\n{e}\n")
+        }
+        other => panic!("the condition should have failed, got {other:?}"),
+    }
+
+    // aws dynamodb query --key-condition-expression "Artist = :a AND begins_with(SongTitle, :t)"
+    let songs = db.query(QueryInput::new(
+        "MusicCollection",
+        KeyCondition::partition("Artist", AttributeValue::s("No One You Know"))
+            .sort("SongTitle", SortKeyOp::BeginsWith(AttributeValue::s("C"))),
+    ))?;
+    print("query", &songs);
+    Ok(())
+}

@@ -1,0 +1,835 @@
+//! [`Database`]: the handle applications hold, and the write path that ties validation,
+//! locking, the commit log and the live tables together.
+//!
+//! A write goes through these steps, in this order:
+//!
+//! ```text
+//! validate ─► table gate (shared) ─► item locks ─► read current items ─► conditions ─►
+//! new items, checked ─► commit (LSN, time) ─► apply to the live table ─► unlock ─► ack
+//! ```
+//!
+//! - The *gate* of a table is taken shared by item writers and exclusively by `UpdateTable`
+//!   and `DeleteTable`, so a schema change never interleaves with a write in progress.
+//! - *Item locks* are striped mutexes keyed by (table, key). A writer holds its items' locks
+//!   from before its read until after its apply, which makes conditional writes and
+//!   transactions atomic and orders writes to an item by LSN. Writers of different items
+//!   hold different stripes and only meet in the commit log (one group commit, later) and
+//!   in the table's data lock, which is held for the few microseconds of an apply.
+//! - Readers take the table's data lock shared, never an item lock, so they never wait for
+//!   a writer's commit; they see every write that has been acknowledged.
+//!
+//! Several locks are always taken in one order — gates by table id, stripes by number, data
+//! locks by table id — so writers cannot deadlock.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use crate::api::*;
+use crate::clock::Timestamp;
+use crate::commit::{CommitLog, Committed, ItemWrite, Mutation};
+use crate::error::{Error, Result};
+use crate::expr::{self, Condition, Update};
+use crate::key::{EncodedKey, KeyRole};
+use crate::names::ArnScope;
+use crate::options::Options;
+use crate::query::ReadPlan;
+use crate::schema::TableSchema;
+use crate::table::TableData;
+use crate::tables::*;
+use crate::value::{validate_item, Item};
+
+/// The most requests in one `BatchWriteItem`.
+pub const MAX_BATCH_WRITE: usize = 25;
+/// The most keys in one `BatchGetItem`.
+pub const MAX_BATCH_GET: usize = 100;
+/// The most actions in one `TransactWriteItems` or `TransactGetItems`.
+pub const MAX_TRANSACT_ITEMS: usize = 100;
+/// The largest total item size of a `BatchWriteItem`.
+pub const MAX_BATCH_WRITE_BYTES: usize = 16 * 1024 * 1024;
+/// The largest total item size of a `TransactWriteItems`.
+pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+
+const LOCK_STRIPES: usize = 4096;
+
+/// One table: its gate, its data and its immutable identity.
+#[derive(Debug)]
+pub(crate) struct TableHandle {
+    pub id: Arc<str>,
+    /// Shared by item writers, exclusive for schema changes and deletion.
+    gate: RwLock<()>,
+    pub data: RwLock<TableData>,
+}
+
+/// Striped item locks.
+#[derive(Debug)]
+struct ItemLocks {
+    stripes: Box<[Mutex<()>]>,
+}
+
+impl ItemLocks {
+    fn new() -> ItemLocks {
+        ItemLocks {
+            stripes: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    fn stripe(table_id: &str, key: &[u8]) -> usize {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        table_id.hash(&mut hasher);
+        key.hash(&mut hasher);
+        (hasher.finish() % LOCK_STRIPES as u64) as usize
+    }
+
+    /// Locks the stripes of all `keys`, in stripe order.
+    fn lock<'a>(&self, keys: impl Iterator<Item = (&'a str, &'a [u8])>) -> Vec<MutexGuard<'_, ()>> {
+        let stripes: BTreeSet<usize> = keys.map(|(t, k)| ItemLocks::stripe(t, k)).collect();
+        stripes
+            .into_iter()
+            .map(|s| self.stripes[s].lock())
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    options: Options,
+    scope: ArnScope,
+    /// Serializes table creation, update and deletion.
+    ddl: Mutex<()>,
+    tables: RwLock<BTreeMap<String, Arc<TableHandle>>>,
+    log: CommitLog,
+    locks: ItemLocks,
+}
+
+/// An open database. Cheap to clone; every clone is the same database, and it can be shared
+/// by any number of threads (`Send + Sync`).
+#[derive(Clone, Debug)]
+pub struct Database {
+    shared: Arc<Shared>,
+}
+
+/// What one write action does to its item.
+#[derive(Debug)]
+enum Change {
+    Put(Item),
+    Delete,
+    /// The update, and the key attributes a new item starts from.
+    Update(Update, Item),
+    Check,
+}
+
+/// One write action on one item, ready to run.
+#[derive(Debug)]
+struct Action {
+    handle: Arc<TableHandle>,
+    key: EncodedKey,
+    change: Change,
+    condition: Option<Condition>,
+    return_item_on_failure: bool,
+}
+
+/// What one action did.
+#[derive(Debug)]
+struct Done {
+    old: Option<Arc<Item>>,
+    new: Option<Arc<Item>>,
+}
+
+/// How the actions of one request fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Atomicity {
+    /// One action, whose error is the request's error.
+    Single,
+    /// Several actions that cannot fail individually (a batch write).
+    Batch,
+    /// A transaction: any failure cancels all, with one reason per action.
+    Transaction,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database in directory `path` with default options.
+    pub fn open(path: impl AsRef<FsPath>) -> Result<Database> {
+        Database::open_with(path, Options::default())
+    }
+
+    /// Opens the database in directory `path` with `options`.
+    ///
+    /// Today the tables live in memory for the life of the handle: the write-ahead log that
+    /// makes them durable in `path` comes with the durability issue. The directory is
+    /// created so that callers already get its errors.
+    pub fn open_with(path: impl AsRef<FsPath>, options: Options) -> Result<Database> {
+        let path = path.as_ref();
+        if options.durability != crate::options::Durability::InMemory {
+            std::fs::create_dir_all(path).map_err(|source| Error::Io {
+                context: format!("creating database directory {}", path.display()),
+                source,
+            })?;
+        }
+        Database::in_memory_with(options)
+    }
+
+    /// A database that lives in memory only, with default options.
+    pub fn in_memory() -> Database {
+        // Default in-memory options always validate.
+        Database::in_memory_with(Options::in_memory()).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    /// A database that lives in memory only.
+    pub fn in_memory_with(options: Options) -> Result<Database> {
+        options.validate()?;
+        let start = Committed {
+            lsn: 0,
+            time: Timestamp(0),
+        };
+        Ok(Database {
+            shared: Arc::new(Shared {
+                scope: ArnScope {
+                    region: options.region.clone(),
+                    account: options.account.clone(),
+                },
+                log: CommitLog::new(Arc::clone(&options.clock), start),
+                options,
+                ddl: Mutex::new(()),
+                tables: RwLock::new(BTreeMap::new()),
+                locks: ItemLocks::new(),
+            }),
+        })
+    }
+
+    /// The handle of the table a request names (by name or ARN).
+    fn table(&self, name_or_arn: &str) -> Result<Arc<TableHandle>> {
+        let name = self.shared.scope.table_name_of(name_or_arn)?;
+        self.shared
+            .tables
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::table_not_found(name))
+    }
+
+    fn describe(&self, data: &TableData, status: TableStatus) -> TableDescription {
+        let (table, indexes) = data.counts();
+        TableDescription::new(&data.schema, status, table, &indexes, &self.shared.scope)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Tables
+    // -----------------------------------------------------------------------------------------
+
+    /// `CreateTable`: a new, empty table. The table is usable as soon as this returns, so the
+    /// description says ACTIVE.
+    pub fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
+        let _ddl = self.shared.ddl.lock();
+        let now = self.shared.options.clock.now();
+        let schema = Arc::new(input.to_schema(now)?);
+        {
+            let tables = self.shared.tables.read();
+            if tables.contains_key(&schema.name) {
+                return Err(Error::ResourceInUse(format!(
+                    "Table already exists: {}",
+                    schema.name
+                )));
+            }
+            if tables.len() >= self.shared.options.max_tables {
+                return Err(Error::LimitExceeded(format!(
+                    "Subscriber limit exceeded: the database already holds {} tables, its limit",
+                    tables.len()
+                )));
+            }
+        }
+        self.shared
+            .log
+            .commit(&Mutation::CreateTable(Arc::clone(&schema)))?;
+        let data = TableData::new(Arc::clone(&schema), TableStatus::Active);
+        let description = self.describe(&data, TableStatus::Active);
+        let handle = TableHandle {
+            id: schema.id.as_str().into(),
+            gate: RwLock::new(()),
+            data: RwLock::new(data),
+        };
+        self.shared
+            .tables
+            .write()
+            .insert(schema.name.clone(), Arc::new(handle));
+        Ok(description)
+    }
+
+    /// `DescribeTable`.
+    pub fn describe_table(&self, table_name: &str) -> Result<TableDescription> {
+        let handle = self.table(table_name)?;
+        let data = handle.data.read();
+        Ok(self.describe(&data, data.status))
+    }
+
+    /// `ListTables`: table names in ascending order, a page at a time.
+    pub fn list_tables(&self, input: ListTablesInput) -> Result<ListTablesOutput> {
+        let limit = input.limit.unwrap_or(100);
+        if !(1..=100).contains(&limit) {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100"
+            )));
+        }
+        let tables = self.shared.tables.read();
+        let start = match &input.exclusive_start_table_name {
+            Some(name) => std::ops::Bound::Excluded(name.clone()),
+            None => std::ops::Bound::Unbounded,
+        };
+        let mut names = tables
+            .range((start, std::ops::Bound::Unbounded))
+            .map(|(n, _)| n.clone());
+        let table_names: Vec<String> = names.by_ref().take(limit as usize).collect();
+        let more = names.next().is_some();
+        Ok(ListTablesOutput {
+            last_evaluated_table_name: if more {
+                table_names.last().cloned()
+            } else {
+                None
+            },
+            table_names,
+        })
+    }
+
+    /// `UpdateTable`: throughput, billing mode, stream, and global secondary indexes. A new
+    /// index is backfilled from the existing items before this returns, so it is ACTIVE at
+    /// once; writes to the table wait for the backfill.
+    pub fn update_table(&self, input: UpdateTableInput) -> Result<TableDescription> {
+        let _ddl = self.shared.ddl.lock();
+        let handle = self.table(&input.table_name)?;
+        let _gate = handle.gate.write();
+        let current = Arc::clone(&handle.data.read().schema);
+        let next = Arc::new(input.apply_to(&current, self.shared.options.clock.now())?);
+        self.shared
+            .log
+            .commit(&Mutation::UpdateTable(Arc::clone(&next)))?;
+        let mut data = handle.data.write();
+        data.set_schema(next);
+        Ok(self.describe(&data, data.status))
+    }
+
+    /// `DeleteTable`: the table and its items are gone once this returns; the description it
+    /// returns is the table's last, with status DELETING as DynamoDB reports it.
+    pub fn delete_table(&self, table_name: &str) -> Result<TableDescription> {
+        let _ddl = self.shared.ddl.lock();
+        let handle = self.table(table_name)?;
+        let _gate = handle.gate.write();
+        let description = {
+            let data = handle.data.read();
+            self.describe(&data, TableStatus::Deleting)
+        };
+        self.shared.log.commit(&Mutation::DeleteTable {
+            table_id: Arc::clone(&handle.id),
+        })?;
+        handle.data.write().deleted = true;
+        self.shared.tables.write().remove(&description.table_name);
+        Ok(description)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Writes
+    // -----------------------------------------------------------------------------------------
+
+    /// Runs write actions atomically: locks, reads, checks conditions, commits one mutation
+    /// and applies it. Returns what each action did, in order.
+    fn run(&self, actions: Vec<Action>, atomicity: Atomicity) -> Result<Vec<Done>> {
+        // Gates, in table id order, each once.
+        let mut handles: Vec<&Arc<TableHandle>> = actions.iter().map(|a| &a.handle).collect();
+        handles.sort_by(|a, b| a.id.cmp(&b.id));
+        handles.dedup_by(|a, b| a.id == b.id);
+        let _gates: Vec<RwLockReadGuard<'_, ()>> = handles.iter().map(|h| h.gate.read()).collect();
+        for handle in &handles {
+            let data = handle.data.read();
+            if data.deleted {
+                return Err(Error::table_not_found(&data.schema.name));
+            }
+            if data.status != TableStatus::Active {
+                return Err(Error::ResourceNotFound(format!(
+                    "Requested resource not found: Table: {} is not ACTIVE",
+                    data.schema.name
+                )));
+            }
+        }
+        let _locks = self
+            .shared
+            .locks
+            .lock(actions.iter().map(|a| (&*a.handle.id, a.key.as_slice())));
+
+        // Decide every action against the current items.
+        let mut outcomes = Vec::with_capacity(actions.len());
+        let mut failed = false;
+        for action in &actions {
+            let (old, schema) = {
+                let data = action.handle.data.read();
+                (
+                    data.items.get(&action.key).cloned(),
+                    Arc::clone(&data.schema),
+                )
+            };
+            let outcome = decide(action, &schema, old.as_deref());
+            failed |= outcome.is_err();
+            outcomes.push((old, outcome));
+        }
+        if failed {
+            if atomicity != Atomicity::Transaction {
+                // Single actions fail with their own error; batch actions cannot fail here.
+                let error = outcomes.into_iter().find_map(|(_, o)| o.err());
+                return Err(error.unwrap_or_else(|| Error::validation("write failed")));
+            }
+            let reasons = outcomes
+                .into_iter()
+                .map(|(_, outcome)| match outcome {
+                    Ok(_) => CancellationReason::none(),
+                    Err(Error::ConditionalCheckFailed { message, item }) => CancellationReason {
+                        code: "ConditionalCheckFailed".into(),
+                        message: Some(message),
+                        item,
+                    },
+                    Err(other) => CancellationReason {
+                        code: "ValidationError".into(),
+                        message: Some(other.to_string()),
+                        item: None,
+                    },
+                })
+                .collect();
+            return Err(Error::TransactionCanceled { reasons });
+        }
+
+        // Commit the writes that change something.
+        let mut writes = Vec::new();
+        let mut done = Vec::with_capacity(actions.len());
+        for (action, (old, outcome)) in actions.iter().zip(outcomes) {
+            let new = match outcome {
+                Ok(Some(new)) => Some(Arc::new(new)),
+                Ok(None) => None,
+                Err(_) => unreachable!("failed outcomes returned above"),
+            };
+            let changes =
+                !matches!(action.change, Change::Check) && (old.is_some() || new.is_some());
+            if changes {
+                writes.push(ItemWrite {
+                    table_id: Arc::clone(&action.handle.id),
+                    key: action.key.clone(),
+                    item: new.clone(),
+                });
+            }
+            done.push(Done { old, new });
+        }
+        if writes.is_empty() {
+            return Ok(done);
+        }
+        let mutation = Mutation::Write(writes);
+        self.shared.log.commit(&mutation)?;
+        let Mutation::Write(writes) = mutation else {
+            unreachable!()
+        };
+        for handle in handles {
+            let mut data = handle.data.write();
+            for write in writes.iter().filter(|w| w.table_id == handle.id) {
+                data.apply_write(&write.key, write.item.clone());
+            }
+        }
+        Ok(done)
+    }
+
+    fn action(
+        &self,
+        table_name: &str,
+        key_or_item: &Item,
+        exact_key: bool,
+        change: Change,
+        condition: Option<Condition>,
+        return_item_on_failure: bool,
+    ) -> Result<Action> {
+        let handle = self.table(table_name)?;
+        let key = {
+            let data = handle.data.read();
+            let shape = &data.schema.key;
+            if exact_key {
+                shape.encode_exact(key_or_item)?
+            } else {
+                shape.encode(key_or_item, KeyRole::Table)?
+            }
+        };
+        if let Some(condition) = &condition {
+            condition.validate()?;
+        }
+        if let Change::Update(update, _) = &change {
+            update.validate()?;
+        }
+        Ok(Action {
+            handle,
+            key,
+            change,
+            condition,
+            return_item_on_failure,
+        })
+    }
+
+    /// `PutItem`: stores `item`, replacing any item with its key, if the condition holds.
+    pub fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
+        if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
+            return Err(Error::validation(
+                "Return values set to invalid value: PutItem accepts only NONE and ALL_OLD",
+            ));
+        }
+        validate_item(&input.item)?;
+        let on_failure = input.return_values_on_condition_check_failure
+            == ReturnValuesOnConditionCheckFailure::AllOld;
+        let action = self.action(
+            &input.table_name,
+            &input.item,
+            false,
+            Change::Put(input.item.clone()),
+            input.condition,
+            on_failure,
+        )?;
+        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(input.return_values, &done, None),
+        })
+    }
+
+    /// `DeleteItem`: removes the item with `key`, if the condition holds (deleting an item
+    /// that does not exist succeeds).
+    pub fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput> {
+        if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
+            return Err(Error::validation(
+                "Return values set to invalid value: DeleteItem accepts only NONE and ALL_OLD",
+            ));
+        }
+        let on_failure = input.return_values_on_condition_check_failure
+            == ReturnValuesOnConditionCheckFailure::AllOld;
+        let action = self.action(
+            &input.table_name,
+            &input.key,
+            true,
+            Change::Delete,
+            input.condition,
+            on_failure,
+        )?;
+        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(input.return_values, &done, None),
+        })
+    }
+
+    /// `UpdateItem`: applies the update actions to the item with `key` (creating it if it
+    /// does not exist), if the condition holds.
+    pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput> {
+        let on_failure = input.return_values_on_condition_check_failure
+            == ReturnValuesOnConditionCheckFailure::AllOld;
+        let paths = input.update.updated_paths();
+        let change = Change::Update(input.update, input.key.clone());
+        let action = self.action(
+            &input.table_name,
+            &input.key,
+            true,
+            change,
+            input.condition,
+            on_failure,
+        )?;
+        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(input.return_values, &done, Some(&paths)),
+        })
+    }
+
+    /// `BatchWriteItem`: up to 25 puts and deletes over any tables, applied as one atomic,
+    /// durable change (a superset of DynamoDB, which may apply part of a batch).
+    pub fn batch_write_item(&self, input: BatchWriteItemInput) -> Result<BatchWriteItemOutput> {
+        let count: usize = input.request_items.values().map(Vec::len).sum();
+        if count == 0 || count > MAX_BATCH_WRITE {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have between 1 and {MAX_BATCH_WRITE} requests in total (got {count})"
+            )));
+        }
+        let mut actions = Vec::with_capacity(count);
+        let mut bytes = 0;
+        for (table, requests) in input.request_items {
+            for request in requests {
+                actions.push(match request {
+                    WriteRequest::Put { item } => {
+                        validate_item(&item)?;
+                        bytes += crate::value::item_size(&item);
+                        self.action(&table, &item, false, Change::Put(item.clone()), None, false)?
+                    }
+                    WriteRequest::Delete { key } => {
+                        self.action(&table, &key, true, Change::Delete, None, false)?
+                    }
+                });
+            }
+        }
+        if bytes > MAX_BATCH_WRITE_BYTES {
+            return Err(Error::validation(format!(
+                "Item size to update has exceeded the maximum allowed size: the batch holds {bytes} bytes, more than {MAX_BATCH_WRITE_BYTES}"
+            )));
+        }
+        reject_duplicate_keys(&actions, "Provided list of item keys contains duplicates")?;
+        self.run(actions, Atomicity::Batch)?;
+        Ok(BatchWriteItemOutput::default())
+    }
+
+    /// `TransactWriteItems`: up to 100 actions on distinct items; if any condition fails or
+    /// any action is invalid, none is applied and the error gives one reason per action.
+    pub fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<()> {
+        let count = input.transact_items.len();
+        if count == 0 || count > MAX_TRANSACT_ITEMS {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {count})"
+            )));
+        }
+        let mut actions = Vec::with_capacity(count);
+        let mut bytes = 0;
+        let on = |r: ReturnValuesOnConditionCheckFailure| {
+            r == ReturnValuesOnConditionCheckFailure::AllOld
+        };
+        for item in input.transact_items {
+            actions.push(match item {
+                TransactWriteItem::ConditionCheck {
+                    table_name,
+                    key,
+                    condition,
+                    return_values_on_condition_check_failure,
+                } => self.action(
+                    &table_name,
+                    &key,
+                    true,
+                    Change::Check,
+                    Some(condition),
+                    on(return_values_on_condition_check_failure),
+                )?,
+                TransactWriteItem::Put(put) => {
+                    validate_item(&put.item)?;
+                    bytes += crate::value::item_size(&put.item);
+                    let change = Change::Put(put.item.clone());
+                    self.action(
+                        &put.table_name,
+                        &put.item,
+                        false,
+                        change,
+                        put.condition,
+                        on(put.return_values_on_condition_check_failure),
+                    )?
+                }
+                TransactWriteItem::Delete(delete) => self.action(
+                    &delete.table_name,
+                    &delete.key,
+                    true,
+                    Change::Delete,
+                    delete.condition,
+                    on(delete.return_values_on_condition_check_failure),
+                )?,
+                TransactWriteItem::Update(update) => self.action(
+                    &update.table_name,
+                    &update.key,
+                    true,
+                    Change::Update(update.update, update.key.clone()),
+                    update.condition,
+                    on(update.return_values_on_condition_check_failure),
+                )?,
+            });
+        }
+        if bytes > MAX_TRANSACTION_BYTES {
+            return Err(Error::validation(format!(
+                "Transaction request size exceeded: the items hold {bytes} bytes, more than {MAX_TRANSACTION_BYTES}"
+            )));
+        }
+        reject_duplicate_keys(
+            &actions,
+            "Transaction request cannot include multiple operations on one item",
+        )?;
+        self.run(actions, Atomicity::Transaction)?;
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Reads
+    // -----------------------------------------------------------------------------------------
+
+    /// `GetItem`.
+    pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
+        validate_projection(input.projection.as_deref())?;
+        let handle = self.table(&input.table_name)?;
+        let item = {
+            let data = handle.data.read();
+            let key = data.schema.key.encode_exact(&input.key)?;
+            data.items.get(&key).cloned()
+        };
+        Ok(GetItemOutput {
+            item: item.map(|item| project(&item, input.projection.as_deref())),
+        })
+    }
+
+    /// `Query`: one page of one partition, from the table or an index.
+    pub fn query(&self, input: QueryInput) -> Result<QueryOutput> {
+        let handle = self.table(&input.table_name)?;
+        let data = handle.data.read();
+        ReadPlan::query(&data.schema, &input)?.read_page(&data)
+    }
+
+    /// `Scan`: one page of the whole table or index, or of one segment of it.
+    pub fn scan(&self, input: ScanInput) -> Result<ScanOutput> {
+        let handle = self.table(&input.table_name)?;
+        let data = handle.data.read();
+        ReadPlan::scan(&data.schema, &input)?.read_page(&data)
+    }
+
+    /// `BatchGetItem`: up to 100 items by key over any tables. Items that do not exist are
+    /// absent from the responses.
+    pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+        let count: usize = input.request_items.values().map(|k| k.keys.len()).sum();
+        if count == 0 || count > MAX_BATCH_GET {
+            return Err(Error::validation(format!(
+                "Too many items requested for the BatchGetItem call: between 1 and {MAX_BATCH_GET} keys are allowed (got {count})"
+            )));
+        }
+        let mut output = BatchGetItemOutput::default();
+        for (table, request) in input.request_items {
+            validate_projection(request.projection.as_deref())?;
+            let handle = self.table(&table)?;
+            let data = handle.data.read();
+            let mut seen = BTreeSet::new();
+            let mut items = Vec::new();
+            for key in &request.keys {
+                let encoded = data.schema.key.encode_exact(key)?;
+                if !seen.insert(encoded.clone()) {
+                    return Err(Error::validation(
+                        "Provided list of item keys contains duplicates",
+                    ));
+                }
+                if let Some(item) = data.items.get(&encoded) {
+                    items.push(project(item, request.projection.as_deref()));
+                }
+            }
+            output.responses.insert(table, items);
+        }
+        Ok(output)
+    }
+
+    /// `TransactGetItems`: up to 100 items read from one consistent state: no transaction is
+    /// seen half applied.
+    pub fn transact_get_items(
+        &self,
+        reads: Vec<TransactGetItem>,
+    ) -> Result<TransactGetItemsOutput> {
+        if reads.is_empty() || reads.len() > MAX_TRANSACT_ITEMS {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {})",
+                reads.len()
+            )));
+        }
+        for read in &reads {
+            validate_projection(read.projection.as_deref())?;
+        }
+        let handles = reads
+            .iter()
+            .map(|r| self.table(&r.table_name))
+            .collect::<Result<Vec<_>>>()?;
+        // Read-lock every table once, in id order, and hold them all while reading.
+        let mut order: Vec<&Arc<TableHandle>> = handles.iter().collect();
+        order.sort_by(|a, b| a.id.cmp(&b.id));
+        order.dedup_by(|a, b| a.id == b.id);
+        let guards: BTreeMap<&str, RwLockReadGuard<'_, TableData>> =
+            order.iter().map(|h| (&*h.id, h.data.read())).collect();
+        let mut keys = BTreeSet::new();
+        let mut responses = Vec::with_capacity(reads.len());
+        for (read, handle) in reads.iter().zip(&handles) {
+            let data = &guards[&*handle.id];
+            let key = data.schema.key.encode_exact(&read.key)?;
+            if !keys.insert((Arc::clone(&handle.id), key.clone())) {
+                return Err(Error::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            let item = data
+                .items
+                .get(&key)
+                .map(|item| project(item, read.projection.as_deref()));
+            responses.push(ItemResponse { item });
+        }
+        Ok(TransactGetItemsOutput { responses })
+    }
+}
+
+/// Checks an action against the current item: the condition, then the new item. `Ok(None)`
+/// deletes (or, for a check, leaves the item alone).
+fn decide(action: &Action, schema: &TableSchema, old: Option<&Item>) -> Result<Option<Item>> {
+    if let Some(condition) = &action.condition {
+        if !condition.evaluate(old)? {
+            let item = if action.return_item_on_failure {
+                old.cloned()
+            } else {
+                None
+            };
+            return Err(Error::condition_failed(item));
+        }
+    }
+    let new = match &action.change {
+        Change::Put(item) => item.clone(),
+        Change::Delete | Change::Check => return Ok(None),
+        Change::Update(update, key) => {
+            for path in update.updated_paths() {
+                let top = path.top_level();
+                if schema.key.attributes().any(|a| a.name == top) {
+                    return Err(Error::validation(format!(
+                        "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
+                    )));
+                }
+            }
+            // An update of a missing item creates it, starting from its key.
+            let base = old.cloned().unwrap_or_else(|| key.clone());
+            let new = update.apply(Some(&base))?;
+            validate_item(&new)?;
+            new
+        }
+    };
+    for index in schema.indexes() {
+        index
+            .key
+            .encode_index_entry(&index.name, &new, &action.key)?;
+    }
+    Ok(Some(new))
+}
+
+/// The attributes a write returns for `ReturnValues`.
+fn returned(mode: ReturnValue, done: &Done, updated: Option<&[expr::Path]>) -> Option<Item> {
+    let pick = |item: &Option<Arc<Item>>, paths: Option<&[expr::Path]>| -> Option<Item> {
+        let item = item.as_deref()?;
+        let picked = match paths {
+            Some(paths) => expr::project(item, paths),
+            None => item.clone(),
+        };
+        (!picked.is_empty()).then_some(picked)
+    };
+    match mode {
+        ReturnValue::None => None,
+        ReturnValue::AllOld => pick(&done.old, None),
+        ReturnValue::AllNew => pick(&done.new, None),
+        ReturnValue::UpdatedOld => pick(&done.old, updated),
+        ReturnValue::UpdatedNew => pick(&done.new, updated),
+    }
+}
+
+fn project(item: &Item, projection: Option<&[expr::Path]>) -> Item {
+    match projection {
+        Some(paths) => expr::project(item, paths),
+        None => item.clone(),
+    }
+}
+
+fn validate_projection(projection: Option<&[expr::Path]>) -> Result<()> {
+    projection.map_or(Ok(()), expr::validate_projection)
+}
+
+fn reject_duplicate_keys(actions: &[Action], message: &str) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for action in actions {
+        if !seen.insert((&*action.handle.id, action.key.as_slice())) {
+            return Err(Error::validation(message));
+        }
+    }
+    Ok(())
+}

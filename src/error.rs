@@ -1,0 +1,151 @@
+//! The one error type of tidestore.
+//!
+//! Every variant but the last two is a DynamoDB exception, named as the service names it
+//! (without the `Exception` suffix), so a caller who knows DynamoDB knows what each means and
+//! what to do about it: [`Error::exception_name`] gives the wire name (`ValidationException`,
+//! `ResourceNotFoundException`, …). `Corruption` and `Io` are the storage engine's own: a file on
+//! disk failed its checks, or the operating system refused an operation.
+//!
+//! What the caller should do, by variant:
+//! - `Validation`, `ResourceNotFound`, `TableNotFound`, `BackupNotFound`, `TableAlreadyExists`:
+//!   fix the request; retrying it unchanged fails the same way.
+//! - `ConditionalCheckFailed`, `TransactionCanceled`: the data was not what the condition
+//!   required; re-read and decide.
+//! - `ResourceInUse`, `TableInUse`, `BackupInUse`, `LimitExceeded`,
+//!   `ProvisionedThroughputExceeded`: retry later.
+//! - `Corruption`, `Io`: the storage is damaged or unavailable; see the message.
+
+use std::fmt;
+
+use crate::value::Item;
+
+/// A specialised `Result` whose error is tidestore's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a tidestore call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A parameter was malformed or out of range (`ValidationException`).
+    #[error("ValidationException: {0}")]
+    Validation(String),
+    /// The table or index does not exist (`ResourceNotFoundException`; table operations).
+    #[error("ResourceNotFoundException: {0}")]
+    ResourceNotFound(String),
+    /// The table exists already, or is busy with another operation (`ResourceInUseException`).
+    #[error("ResourceInUseException: {0}")]
+    ResourceInUse(String),
+    /// The source table of a backup operation does not exist (`TableNotFoundException`).
+    #[error("TableNotFoundException: {0}")]
+    TableNotFound(String),
+    /// The table is being created, deleted or restored (`TableInUseException`).
+    #[error("TableInUseException: {0}")]
+    TableInUse(String),
+    /// The target table of a restore exists already (`TableAlreadyExistsException`).
+    #[error("TableAlreadyExistsException: {0}")]
+    TableAlreadyExists(String),
+    /// The backup does not exist (`BackupNotFoundException`).
+    #[error("BackupNotFoundException: {0}")]
+    BackupNotFound(String),
+    /// The backup is being created or restored from (`BackupInUseException`).
+    #[error("BackupInUseException: {0}")]
+    BackupInUse(String),
+    /// Too many requests of a kind, or too many of a resource (`LimitExceededException`).
+    #[error("LimitExceededException: {0}")]
+    LimitExceeded(String),
+    /// Backups are not available for the table (`ContinuousBackupsUnavailableException`).
+    #[error("ContinuousBackupsUnavailableException: {0}")]
+    ContinuousBackupsUnavailable(String),
+    /// Point-in-time recovery is not enabled for the table
+    /// (`PointInTimeRecoveryUnavailableException`).
+    #[error("PointInTimeRecoveryUnavailableException: {0}")]
+    PointInTimeRecoveryUnavailable(String),
+    /// The restore time is outside the recovery window (`InvalidRestoreTimeException`).
+    #[error("InvalidRestoreTimeException: {0}")]
+    InvalidRestoreTime(String),
+    /// A condition expression evaluated to false (`ConditionalCheckFailedException`).
+    ///
+    /// `item` holds the item as it was when the request asked for it with
+    /// `ReturnValuesOnConditionCheckFailure::AllOld`.
+    #[error("ConditionalCheckFailedException: {message}")]
+    ConditionalCheckFailed {
+        /// What failed.
+        message: String,
+        /// The item at the time of the check, when the request asked for it.
+        item: Option<Item>,
+    },
+    /// The table's provisioned throughput is exhausted
+    /// (`ProvisionedThroughputExceededException`).
+    #[error("ProvisionedThroughputExceededException: {0}")]
+    ProvisionedThroughputExceeded(String),
+    /// A transaction was cancelled; one reason per action, in request order
+    /// (`TransactionCanceledException`).
+    #[error("TransactionCanceledException: Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", reason_codes(.reasons))]
+    TransactionCanceled {
+        /// One entry per action of the request, in the same order.
+        reasons: Vec<crate::api::CancellationReason>,
+    },
+    /// A file on disk failed its integrity checks (bad magic, version, checksum or structure).
+    #[error("corruption: {0}")]
+    Corruption(String),
+    /// The operating system refused an I/O operation.
+    #[error("I/O error: {context}: {source}")]
+    Io {
+        /// What tidestore was doing.
+        context: String,
+        /// The operating system's error, kept so that `ErrorKind` is not lost.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn reason_codes(reasons: &[crate::api::CancellationReason]) -> String {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+    codes.join(", ")
+}
+
+impl Error {
+    /// The exception name DynamoDB uses on the wire for this error, e.g.
+    /// `"ValidationException"`; `Corruption` and `Io` map to `"InternalServerError"`, as the
+    /// service reports failures of its own storage.
+    pub fn exception_name(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "ValidationException",
+            Error::ResourceNotFound(_) => "ResourceNotFoundException",
+            Error::ResourceInUse(_) => "ResourceInUseException",
+            Error::TableNotFound(_) => "TableNotFoundException",
+            Error::TableInUse(_) => "TableInUseException",
+            Error::TableAlreadyExists(_) => "TableAlreadyExistsException",
+            Error::BackupNotFound(_) => "BackupNotFoundException",
+            Error::BackupInUse(_) => "BackupInUseException",
+            Error::LimitExceeded(_) => "LimitExceededException",
+            Error::ContinuousBackupsUnavailable(_) => "ContinuousBackupsUnavailableException",
+            Error::PointInTimeRecoveryUnavailable(_) => "PointInTimeRecoveryUnavailableException",
+            Error::InvalidRestoreTime(_) => "InvalidRestoreTimeException",
+            Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::ProvisionedThroughputExceeded(_) => "ProvisionedThroughputExceededException",
+            Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            Error::Corruption(_) | Error::Io { .. } => "InternalServerError",
+        }
+    }
+
+    /// Shorthand for a validation error with a formatted message.
+    pub(crate) fn validation(message: impl fmt::Display) -> Error {
+        Error::Validation(message.to_string())
+    }
+
+    /// The condition-failed error DynamoDB returns, with the item when it was asked for.
+    pub(crate) fn condition_failed(item: Option<Item>) -> Error {
+        Error::ConditionalCheckFailed {
+            message: "The conditional request failed".into(),
+            item,
+        }
+    }
+
+    /// `ResourceNotFoundException` for a table, worded as DynamoDB words it.
+    pub(crate) fn table_not_found(name: &str) -> Error {
+        Error::ResourceNotFound(format!(
+            "Requested resource not found: Table: {name} not found"
+        ))
+    }
+}
