@@ -16,7 +16,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// In JSON it is what DynamoDB sends: epoch seconds as a number with the milliseconds as a
 /// fraction (`1576616366.715`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    bincode::Encode,
+    bincode::Decode,
+)]
 pub struct Timestamp(pub u64);
 
 impl Timestamp {

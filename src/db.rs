@@ -24,23 +24,28 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::path::Path as FsPath;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
 
-use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use parking_lot::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::api::*;
 use crate::clock::Timestamp;
-use crate::commit::{CommitLog, Committed, ItemWrite, Mutation};
+use crate::codec;
+use crate::commit::{ItemWrite, Lsn, Mutation};
 use crate::error::{Error, Result};
 use crate::expr::{self, Condition, Update};
 use crate::key::{EncodedKey, KeyRole};
 use crate::names::ArnScope;
-use crate::options::Options;
+use crate::options::{Durability, Options};
 use crate::query::ReadPlan;
 use crate::schema::TableSchema;
+use crate::store::{Checkpoint, Store};
 use crate::table::TableData;
 use crate::tables::*;
 use crate::value::{validate_item, Item};
+use crate::wal::{Wal, WalConfig};
 
 /// The most requests in one `BatchWriteItem`.
 pub const MAX_BATCH_WRITE: usize = 25;
@@ -62,6 +67,26 @@ pub(crate) struct TableHandle {
     /// Shared by item writers, exclusive for schema changes and deletion.
     gate: RwLock<()>,
     pub data: RwLock<TableData>,
+    /// The table's durable history starts after this LSN: its snapshot covers everything up
+    /// to it (or it was created right after it). The log before the smallest base of all
+    /// tables is no longer needed.
+    base_lsn: AtomicU64,
+    /// Log bytes written for the table since its base: the snapshot trigger. Counted before
+    /// each commit, so a checkpoint that reads it after syncing the log sees every write
+    /// its LSN covers.
+    log_bytes: AtomicU64,
+}
+
+impl TableHandle {
+    fn new(data: TableData, base_lsn: Lsn) -> TableHandle {
+        TableHandle {
+            id: data.schema.id.as_str().into(),
+            gate: RwLock::new(()),
+            data: RwLock::new(data),
+            base_lsn: AtomicU64::new(base_lsn),
+            log_bytes: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Striped item locks.
@@ -101,8 +126,62 @@ struct Shared {
     /// Serializes table creation, update and deletion.
     ddl: Mutex<()>,
     tables: RwLock<BTreeMap<String, Arc<TableHandle>>>,
-    log: CommitLog,
+    wal: Wal,
+    /// The database directory; `None` in memory.
+    store: Option<Store>,
     locks: ItemLocks,
+    /// Wakes the background worker early (a table crossed its snapshot trigger).
+    wake: Arc<Signal>,
+    /// The last error the background worker met, for `maintenance_error`.
+    maintenance_error: Mutex<Option<String>>,
+}
+
+/// A flag and a condition variable: how the background worker is woken and stopped.
+#[derive(Debug, Default)]
+struct Signal {
+    state: Mutex<(bool, bool)>,
+    cv: Condvar,
+}
+
+impl Signal {
+    fn notify(&self) {
+        self.state.lock().0 = true;
+        self.cv.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().1 = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until notified, stopped or `timeout`; returns false once stopped.
+    fn wait(&self, timeout: std::time::Duration) -> bool {
+        let mut state = self.state.lock();
+        if !state.0 && !state.1 {
+            self.cv.wait_for(&mut state, timeout);
+        }
+        state.0 = false;
+        !state.1
+    }
+}
+
+/// Stops and joins the background worker when the last `Database` clone drops. It lives
+/// outside `Shared` so that the worker, which only borrows `Shared` while it works, never
+/// owns it.
+#[derive(Debug)]
+struct Worker {
+    signal: Arc<Signal>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.signal.stop();
+        if let Some(thread) = self.thread.lock().take() {
+            // A panic in the worker was already reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
 }
 
 /// An open database. Cheap to clone; every clone is the same database, and it can be shared
@@ -110,6 +189,7 @@ struct Shared {
 #[derive(Clone, Debug)]
 pub struct Database {
     shared: Arc<Shared>,
+    _worker: Arc<Worker>,
 }
 
 /// What one write action does to its item.
@@ -156,20 +236,38 @@ impl Database {
         Database::open_with(path, Options::default())
     }
 
-    /// Opens the database in directory `path` with `options`.
-    ///
-    /// Today the tables live in memory for the life of the handle: the write-ahead log that
-    /// makes them durable in `path` comes with the durability issue. The directory is
-    /// created so that callers already get its errors.
+    /// Opens (creating if needed) the database in directory `path` with `options`,
+    /// recovering its tables from their snapshots and the write-ahead log. With
+    /// `Durability::InMemory` the path is not touched.
     pub fn open_with(path: impl AsRef<FsPath>, options: Options) -> Result<Database> {
-        let path = path.as_ref();
-        if options.durability != crate::options::Durability::InMemory {
-            std::fs::create_dir_all(path).map_err(|source| Error::Io {
-                context: format!("creating database directory {}", path.display()),
-                source,
-            })?;
+        options.validate()?;
+        if options.durability == Durability::InMemory {
+            return Database::in_memory_with(options);
         }
-        Database::in_memory_with(options)
+        let recovered = Store::open(std::sync::Arc::clone(&options.fs), path.as_ref())?;
+        let wal = Wal::open(
+            std::sync::Arc::clone(&options.fs),
+            WalConfig {
+                dir: path.as_ref().join(crate::catalog::WAL_DIR),
+                db_id: recovered.store.db_id,
+                durability: options.durability,
+                segment_bytes: options.segment_bytes,
+            },
+            std::sync::Arc::clone(&options.clock),
+            recovered.last_lsn,
+            recovered.last_time,
+        )?;
+        let tables = recovered
+            .tables
+            .into_iter()
+            .map(|t| {
+                (
+                    t.data.schema.name.clone(),
+                    Arc::new(TableHandle::new(t.data, t.base_lsn)),
+                )
+            })
+            .collect();
+        Ok(Database::start(options, wal, Some(recovered.store), tables))
     }
 
     /// A database that lives in memory only, with default options.
@@ -178,26 +276,117 @@ impl Database {
         Database::in_memory_with(Options::in_memory()).unwrap_or_else(|e| unreachable!("{e}"))
     }
 
-    /// A database that lives in memory only.
-    pub fn in_memory_with(options: Options) -> Result<Database> {
+    /// A database that lives in memory only (whatever `options.durability` says).
+    pub fn in_memory_with(mut options: Options) -> Result<Database> {
         options.validate()?;
-        let start = Committed {
-            lsn: 0,
-            time: Timestamp(0),
+        options.durability = Durability::InMemory;
+        let config = WalConfig {
+            dir: Default::default(),
+            db_id: 0,
+            durability: Durability::InMemory,
+            segment_bytes: options.segment_bytes,
         };
-        Ok(Database {
-            shared: Arc::new(Shared {
-                scope: ArnScope {
-                    region: options.region.clone(),
-                    account: options.account.clone(),
-                },
-                log: CommitLog::new(Arc::clone(&options.clock), start),
-                options,
-                ddl: Mutex::new(()),
-                tables: RwLock::new(BTreeMap::new()),
-                locks: ItemLocks::new(),
+        let wal = Wal::open(
+            std::sync::Arc::clone(&options.fs),
+            config,
+            std::sync::Arc::clone(&options.clock),
+            0,
+            Timestamp(0),
+        )?;
+        Ok(Database::start(options, wal, None, BTreeMap::new()))
+    }
+
+    fn start(
+        options: Options,
+        wal: Wal,
+        store: Option<Store>,
+        tables: BTreeMap<String, Arc<TableHandle>>,
+    ) -> Database {
+        let wake = Arc::new(Signal::default());
+        let shared = Arc::new(Shared {
+            scope: ArnScope {
+                region: options.region.clone(),
+                account: options.account.clone(),
+            },
+            options,
+            ddl: Mutex::new(()),
+            tables: RwLock::new(tables),
+            wal,
+            store,
+            locks: ItemLocks::new(),
+            wake: Arc::clone(&wake),
+            maintenance_error: Mutex::new(None),
+        });
+        let thread = shared.store.is_some().then(|| {
+            let weak = Arc::downgrade(&shared);
+            let signal = Arc::clone(&wake);
+            std::thread::Builder::new()
+                .name("tidestore-maintenance".into())
+                .spawn(move || maintenance_loop(weak, signal))
+        });
+        let thread = match thread {
+            Some(Ok(handle)) => Some(handle),
+            // Without the worker the database still works; snapshots just never happen.
+            Some(Err(e)) => {
+                *shared.maintenance_error.lock() =
+                    Some(format!("cannot start the maintenance thread: {e}"));
+                None
+            }
+            None => None,
+        };
+        Database {
+            shared,
+            _worker: Arc::new(Worker {
+                signal: wake,
+                thread: Mutex::new(thread),
             }),
-        })
+        }
+    }
+
+    /// Logs `mutation` (durably, in the default mode) and returns its LSN and commit time.
+    fn commit(&self, mutation: &Mutation) -> Result<(Lsn, Timestamp)> {
+        let shared = &self.shared;
+        if shared.store.is_none() {
+            return shared.wal.append(Vec::new());
+        }
+        let payload = codec::encode(mutation);
+        let ids = mutation.table_ids();
+        if !ids.is_empty() {
+            let tables = shared.tables.read();
+            let share = payload.len() as u64 / ids.len() as u64 + 1;
+            let trigger = shared.options.checkpoint_min_log_bytes;
+            for handle in tables.values().filter(|h| ids.contains(&&h.id)) {
+                let before = handle.log_bytes.fetch_add(share, Ordering::SeqCst);
+                if before < trigger && before + share >= trigger {
+                    shared.wake.notify();
+                }
+            }
+        }
+        shared.wal.append(payload)
+    }
+
+    /// Makes every acknowledged write durable now (in `Buffered` mode, instead of waiting for
+    /// the background sync); returns the durable LSN.
+    pub fn sync(&self) -> Result<Lsn> {
+        self.shared.wal.sync()
+    }
+
+    /// Snapshots every table whose log has grown since its last snapshot and drops the log
+    /// no snapshot needs, now rather than when the background worker gets to it.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.shared.maintain(true)
+    }
+
+    /// The last error the background worker met (a failed snapshot or log truncation), if
+    /// any. Such errors lose nothing — the log is kept until a snapshot succeeds — but they
+    /// mean the log keeps growing.
+    pub fn maintenance_error(&self) -> Option<String> {
+        self.shared.maintenance_error.lock().clone()
+    }
+
+    /// The LSN of the last change committed.
+    pub fn last_lsn(&self) -> Lsn {
+        self.shared.wal.last_committed().0
     }
 
     /// The handle of the table a request names (by name or ARN).
@@ -241,16 +430,10 @@ impl Database {
                 )));
             }
         }
-        self.shared
-            .log
-            .commit(&Mutation::CreateTable(Arc::clone(&schema)))?;
+        let (lsn, _) = self.commit(&Mutation::CreateTable(Arc::clone(&schema)))?;
         let data = TableData::new(Arc::clone(&schema), TableStatus::Active);
         let description = self.describe(&data, TableStatus::Active);
-        let handle = TableHandle {
-            id: schema.id.as_str().into(),
-            gate: RwLock::new(()),
-            data: RwLock::new(data),
-        };
+        let handle = TableHandle::new(data, lsn - 1);
         self.shared
             .tables
             .write()
@@ -302,9 +485,7 @@ impl Database {
         let _gate = handle.gate.write();
         let current = Arc::clone(&handle.data.read().schema);
         let next = Arc::new(input.apply_to(&current, self.shared.options.clock.now())?);
-        self.shared
-            .log
-            .commit(&Mutation::UpdateTable(Arc::clone(&next)))?;
+        self.commit(&Mutation::UpdateTable(Arc::clone(&next)))?;
         let mut data = handle.data.write();
         data.set_schema(next);
         Ok(self.describe(&data, data.status))
@@ -320,11 +501,15 @@ impl Database {
             let data = handle.data.read();
             self.describe(&data, TableStatus::Deleting)
         };
-        self.shared.log.commit(&Mutation::DeleteTable {
+        self.commit(&Mutation::DeleteTable {
             table_id: Arc::clone(&handle.id),
         })?;
         handle.data.write().deleted = true;
         self.shared.tables.write().remove(&description.table_name);
+        if let Some(store) = &self.shared.store {
+            // The deletion is durable in the log; if this fails, recovery forgets the table.
+            store.forget_table(&handle.id)?;
+        }
         Ok(description)
     }
 
@@ -421,7 +606,7 @@ impl Database {
             return Ok(done);
         }
         let mutation = Mutation::Write(writes);
-        self.shared.log.commit(&mutation)?;
+        self.commit(&mutation)?;
         let Mutation::Write(writes) = mutation else {
             unreachable!()
         };
@@ -751,6 +936,82 @@ impl Database {
             responses.push(ItemResponse { item });
         }
         Ok(TransactGetItemsOutput { responses })
+    }
+}
+
+impl Shared {
+    /// One round of background work: sync the log (buffered mode), snapshot the tables that
+    /// are due (all that changed, when `force`), and drop the log no table needs.
+    fn maintain(&self, force: bool) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        if self.options.durability == Durability::Buffered {
+            self.wal.sync()?;
+        }
+        let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
+        let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
+        for handle in &handles {
+            let size = handle.data.read().size_bytes;
+            let bytes = handle.log_bytes.load(Ordering::SeqCst);
+            let threshold = (self.options.checkpoint_min_log_bytes as f64)
+                .max(self.options.checkpoint_log_ratio * size as f64);
+            let due_by_bytes = bytes as f64 >= threshold;
+            // A small table that pins a closed segment is cheap to snapshot: doing so lets
+            // the log go. Large tables wait for their byte trigger, which bounds the log they
+            // keep to a multiple of their size.
+            let base = handle.base_lsn.load(Ordering::SeqCst);
+            let due_by_age = base + 1 < current_segment && size <= self.options.segment_bytes;
+            if !(due_by_bytes || due_by_age || (force && bytes > 0)) {
+                continue;
+            }
+            // Sync first: a snapshot must never cover a record a crash could still lose.
+            let upto = self.wal.sync()?;
+            let counted = handle.log_bytes.load(Ordering::SeqCst);
+            if upto <= base {
+                continue;
+            }
+            let checkpoint = store.build_snapshot(&handle.id, upto)?;
+            let deleted = matches!(checkpoint, Checkpoint::Deleted);
+            let installed = store
+                .install_snapshot(&handle.id, checkpoint, upto, || !handle.data.read().deleted)?;
+            if installed || (!deleted && store.snapshot_lsn(&handle.id).is_none()) {
+                handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
+                handle.log_bytes.fetch_sub(
+                    counted.min(handle.log_bytes.load(Ordering::SeqCst)),
+                    Ordering::SeqCst,
+                );
+            }
+        }
+        let tables = self.tables.read();
+        let floor = tables
+            .values()
+            .map(|h| h.base_lsn.load(Ordering::SeqCst))
+            .min()
+            .unwrap_or_else(|| self.wal.durable_lsn());
+        drop(tables);
+        store.truncate_log(floor, current_segment)?;
+        Ok(())
+    }
+}
+
+/// The background worker: wakes every `maintenance_interval` (or sooner in buffered mode,
+/// or when a table crosses its snapshot trigger) and runs [`Shared::maintain`].
+fn maintenance_loop(shared: Weak<Shared>, signal: Arc<Signal>) {
+    let interval = match shared.upgrade() {
+        Some(s) if s.options.durability == Durability::Buffered => s
+            .options
+            .maintenance_interval
+            .min(s.options.buffered_sync_interval),
+        Some(s) => s.options.maintenance_interval,
+        None => return,
+    };
+    while signal.wait(interval) {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let result = shared.maintain(false);
+        *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
     }
 }
 

@@ -1,32 +1,28 @@
 //! DynamoDB's condition expressions, update expressions and projections, as typed values.
 //!
 //! DynamoDB takes `ConditionExpression`/`FilterExpression`, `UpdateExpression` and
-//! `ProjectionExpression` as strings. Here they are Rust values shaped after DynamoDB's grammar
-//! — [`Condition`], [`Update`] and lists of [`Path`]s — so that a parser of the string syntax
-//! only has to resolve `#name`/`:value` substitutions and build these values, and so that Rust
-//! callers can skip strings altogether. Evaluation follows the service:
+//! `ProjectionExpression` as strings; here they are values shaped after its grammar
+//! ([`Condition`], [`Update`], [`Path`]), so a parser of the string syntax only has to
+//! substitute `#name`/`:value` and build them. Evaluation follows the service: a comparison
+//! with a missing operand is false except `<>`, which is true; values of different types are
+//! never equal; only N, S (by UTF-8 bytes) and B (unsigned bytes) are ordered. Every operand of
+//! an update is read from the item as it was before the update.
 //!
-//! - a comparison involving a missing attribute is false, except `<>` which is true; values of
-//!   different types are never equal and never ordered; only numbers, strings (by UTF-8 bytes)
-//!   and binaries (by unsigned bytes) are ordered;
-//! - every operand of an update is read from the item *before* the update, then the actions
-//!   are applied; list indexes in `REMOVE` and `SET` name positions in that original item.
-//!
-//! Call `validate` once per request: it makes the static checks DynamoDB makes before reading
-//! any item (operand types of literals, `BETWEEN` bounds, overlapping update paths, limits),
-//! while `evaluate`/`apply` report only what depends on the item.
+//! `validate` makes the static checks DynamoDB makes before reading any item (literal operand
+//! types, `BETWEEN` bounds, overlapping paths, limits); call it once per request.
 //!
 //! ```
 //! use tidestore::expr::{project, Condition, Path, SetValue, Update, ValueExpr};
 //! use tidestore::{AttributeValue, Item};
 //!
-//! let item: Item = serde_json::from_str(r#"{"Year": {"N": "1985"}, "Tags": {"SS": ["rock"]}}"#)?;
+//! let item: Item = serde_json::from_str(r#"{"Year": {"N": "1985"}}"#)?;
 //! // attribute_exists(Year) AND Year < :limit
-//! let cond = Condition::attribute_exists("Year").and(Condition::lt("Year", AttributeValue::number(2000)));
+//! let year = AttributeValue::number(2000);
+//! let cond = Condition::attribute_exists("Year").and(Condition::lt("Year", year));
 //! cond.validate()?;
 //! assert!(cond.evaluate(Some(&item))?);
 //!
-//! // SET Plays = if_not_exists(Plays, :zero) + :one, Info.Genre = :g REMOVE Year
+//! // SET Plays = if_not_exists(Plays, :zero) + :one REMOVE Year
 //! let plays = ValueExpr::if_not_exists("Plays", AttributeValue::number(0));
 //! let update = Update::new()
 //!     .set_expr("Plays", SetValue::plus(plays, AttributeValue::number(1)))
@@ -35,8 +31,9 @@
 //! assert_eq!(new["Plays"], AttributeValue::number(1));
 //! assert!(!new.contains_key("Year"));
 //!
-//! // ProjectionExpression: Plays
-//! assert_eq!(project(&new, &[Path::from("Plays")]).len(), 1);
+//! // ProjectionExpression: Plays, Missing
+//! let paths = [Path::from("Plays"), Path::from("Missing")];
+//! assert_eq!(project(&new, &paths).len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -46,6 +43,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::value::AttributeValue as V;
 use crate::value::{validate_value, AttributeValue, Item, Number, ValueType, MAX_NESTING_DEPTH};
 
 /// The most operators and functions one expression may hold (DynamoDB's limit).
@@ -57,32 +55,38 @@ const NONEXISTENT: &str =
     "The provided expression refers to an attribute that does not exist in the item";
 const BAD_TYPE: &str = "An operand in the update expression has an incorrect data type";
 const BAD_PATH: &str = "The document path provided in the update expression is invalid for update";
+const WRONG_OPERAND: &str = "Incorrect operand type for operator or function; operator";
 
-/// `Invalid <ConditionExpression|UpdateExpression|…>: <what>`, as DynamoDB words static errors.
+/// `Invalid ConditionExpression: …`: DynamoDB names the faulty parameter.
 fn invalid(kind: &str, what: impl fmt::Display) -> Error {
     Error::validation(format!("Invalid {kind}: {what}"))
 }
 
-fn wrong_operand(kind: &str, function: &str, value_type: &str) -> Error {
-    invalid(kind, format!("Incorrect operand type for operator or function; operator or function: {function}, operand type: {value_type}"))
+fn wrong_operand(kind: &str, function: &str, type_name: &str) -> Error {
+    let what = format!("{WRONG_OPERAND} or function: {function}, operand type: {type_name}");
+    invalid(kind, what)
 }
 
-/// Checks a literal the way DynamoDB checks `ExpressionAttributeValues` (no empty sets, nesting).
+fn check_operator_count(kind: &str, count: usize) -> Result<()> {
+    if count <= MAX_OPERATORS {
+        return Ok(());
+    }
+    let what = "The expression contains too many operators; operator count";
+    Err(invalid(kind, format!("{what}: {count}")))
+}
+
+/// Checks a literal as DynamoDB checks `ExpressionAttributeValues` (no empty sets, nesting).
 fn check_literal(value: &AttributeValue) -> Result<()> {
     validate_value(value, 1).map_err(|e| match e {
-        Error::Validation(m) => Error::Validation(format!(
+        Error::Validation(m) => Error::validation(format!(
             "ExpressionAttributeValues contains invalid value: {m}"
         )),
         other => other,
     })
 }
 
-// ---------------------------------------------------------------------------------------------
-// Paths
-// ---------------------------------------------------------------------------------------------
-
-/// A document path: a top-level attribute name, then map keys (`.b`) and list indexes (`[2]`),
-/// as in `a.b[2].c`. Names are literal: a dot inside a name is part of it, as with `#name`.
+/// A document path: a top-level attribute name, then map keys (`.b`) and list indexes (`[2]`).
+/// Names are literal: a dot inside a name is part of it, as with `#name` substitution.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Path(pub Vec<PathElement>);
 
@@ -101,35 +105,35 @@ impl Path {
         Path(vec![PathElement::Attribute(name.into())])
     }
 
-    /// This path followed by the map key `name` (`path.name`).
+    /// This path, then the map key `name`.
     #[must_use]
     pub fn field(mut self, name: impl Into<String>) -> Path {
         self.0.push(PathElement::Attribute(name.into()));
         self
     }
 
-    /// This path followed by the list index `i` (`path[i]`).
+    /// This path, then the list index `i`.
     #[must_use]
     pub fn index(mut self, i: usize) -> Path {
         self.0.push(PathElement::Index(i));
         self
     }
 
-    /// The value at this path, if the item has one: `None` when any step is missing, an index
-    /// is past the end, or a step meets a value of the wrong kind (a key into a list, …).
+    /// The value at this path; `None` when a step is missing, an index is past the end, or a
+    /// step meets a value of the wrong kind (a key into a list, an index into a map).
     pub fn resolve<'a>(&self, item: &'a Item) -> Option<&'a AttributeValue> {
         let (PathElement::Attribute(name), rest) = self.0.split_first()? else {
             return None;
         };
         rest.iter()
-            .try_fold(item.get(name)?, |value, element| match (element, value) {
-                (PathElement::Attribute(key), AttributeValue::M(map)) => map.get(key),
-                (PathElement::Index(i), AttributeValue::L(list)) => list.get(*i),
+            .try_fold(item.get(name)?, |value, step| match (step, value) {
+                (PathElement::Attribute(key), V::M(map)) => map.get(key),
+                (PathElement::Index(i), V::L(list)) => list.get(*i),
                 _ => None,
             })
     }
 
-    /// The top-level attribute name (empty for a malformed path that starts with an index).
+    /// The top-level attribute name (empty for a malformed path starting with an index).
     pub fn top_level(&self) -> &str {
         match self.0.first() {
             Some(PathElement::Attribute(name)) => name,
@@ -137,27 +141,18 @@ impl Path {
         }
     }
 
-    /// What DynamoDB's grammar guarantees of a path: it starts with a non-empty name, has no
-    /// empty names and is at most as deep as an item may be.
+    /// What DynamoDB's grammar guarantees of a path, checked for typed ones.
     fn check(&self, kind: &str) -> Result<()> {
-        match self.0.first() {
-            None => Err(invalid(kind, "The document path is empty")),
-            Some(PathElement::Index(_)) => Err(invalid(
-                kind,
-                format!("A document path must start with an attribute name; path: {self}"),
-            )),
-            Some(_) if self.0.len() > MAX_NESTING_DEPTH => Err(invalid(
-                kind,
-                format!(
-                    "The document path has too many nesting levels; nesting levels: {}, maximum: {MAX_NESTING_DEPTH}",
-                    self.0.len()
-                ),
-            )),
-            Some(_) if self.0.iter().any(|e| matches!(e, PathElement::Attribute(n) if n.is_empty())) => {
-                Err(invalid(kind, format!("Empty attribute name in document path: {self}")))
+        let problem = match self.0.first() {
+            None => "The document path is empty",
+            Some(PathElement::Index(_)) => "A document path must start with an attribute name",
+            _ if self.0.len() > MAX_NESTING_DEPTH => "The document path is nested too deeply",
+            _ if self.0.contains(&PathElement::Attribute(String::new())) => {
+                "A document path has an empty attribute name"
             }
-            Some(_) => Ok(()),
-        }
+            _ => return Ok(()),
+        };
+        Err(invalid(kind, format!("{problem}; path: {self:#}")))
     }
 }
 
@@ -173,13 +168,15 @@ impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let listed = f.alternate();
         f.write_str(if listed { "[" } else { "" })?;
-        for (i, element) in self.0.iter().enumerate() {
-            let sep = match (i, listed) {
-                (0, _) => "",
-                (_, true) => ", ",
-                (_, false) => ".",
+        for (i, step) in self.0.iter().enumerate() {
+            let sep = if i == 0 {
+                ""
+            } else if listed {
+                ", "
+            } else {
+                "."
             };
-            match element {
+            match step {
                 PathElement::Attribute(name) => write!(f, "{sep}{name}")?,
                 PathElement::Index(n) if listed => write!(f, "{sep}[{n}]")?,
                 PathElement::Index(n) => write!(f, "[{n}]")?,
@@ -189,46 +186,38 @@ impl fmt::Display for Path {
     }
 }
 
-/// Reports the first pair of paths that overlap (one is a prefix of the other) or conflict
-/// (one takes a key where the other takes an index), in DynamoDB's words. Sorting makes this
-/// O(n log n): any offending pair implies an offending pair of neighbours in sorted order.
+/// Rejects two paths that overlap (one is a prefix of the other) or conflict (one takes a key
+/// where the other takes an index). Sorting finds them in O(n log n): if any pair offends,
+/// some pair of neighbours in sorted order does.
 fn check_overlaps(paths: &[&Path], kind: &str) -> Result<()> {
     let mut order: Vec<usize> = (0..paths.len()).collect();
     order.sort_by(|&a, &b| paths[a].cmp(paths[b]).then(a.cmp(&b)));
     for pair in order.windows(2) {
         let (one, two) = (paths[pair[0].min(pair[1])], paths[pair[0].max(pair[1])]);
-        let first_difference = one.0.iter().zip(&two.0).find(|(x, y)| x != y);
-        let problem = match first_difference {
+        let problem = match one.0.iter().zip(&two.0).find(|(x, y)| x != y) {
             None => "overlap",
             Some((x, y)) if std::mem::discriminant(x) != std::mem::discriminant(y) => "conflict",
             Some(_) => continue,
         };
+        let fix = "must remove or rewrite one of these paths";
+        let what = format!("{fix}; path one: {one:#}, path two: {two:#}");
         return Err(invalid(
             kind,
-            format!(
-                "Two document paths {problem} with each other; must remove or rewrite one of these paths; path one: {:#}, path two: {:#}",
-                one, two
-            ),
+            format!("Two document paths {problem} with each other; {what}"),
         ));
     }
     Ok(())
 }
 
-// ---------------------------------------------------------------------------------------------
-// Conditions
-// ---------------------------------------------------------------------------------------------
-
 /// An operand of a condition: a path into the item, a literal (`:value`), or `size(path)`.
-///
-/// A `&str` converts to a [`Path`], never to a string value: write `AttributeValue::s("…")`.
+/// A `&str` converts to a [`Path`], never to a string value (write `AttributeValue::s`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
-    /// The value at a document path (missing when the item has none).
+    /// The value at a document path (none when the item has none).
     Path(Path),
     /// A literal value.
     Value(AttributeValue),
-    /// `size(path)`: the length of a string, binary, set, list or map, as a number; no value
-    /// for other types or a missing attribute.
+    /// `size(path)`: a number, or no value for N, BOOL, NULL and missing attributes.
     Size(Path),
 }
 
@@ -239,23 +228,12 @@ impl Operand {
     }
 
     /// `size(:value)`, which DynamoDB accepts though its grammar names a path: the size as a
-    /// literal number, or the `ValidationException` DynamoDB gives for a number, boolean or null.
+    /// literal, or DynamoDB's `ValidationException` for a number, boolean or null.
     pub fn size_of_value(value: &AttributeValue) -> Result<Operand> {
-        match size_of(value) {
-            Some(n) => Ok(Operand::Value(AttributeValue::N(Number::from(n as u64)))),
-            None => Err(wrong_operand(
-                "ConditionExpression",
-                "size",
-                value.value_type().name(),
-            )),
-        }
-    }
-
-    fn path(&self) -> Option<&Path> {
-        match self {
-            Operand::Path(p) | Operand::Size(p) => Some(p),
-            Operand::Value(_) => None,
-        }
+        let type_name = value.value_type().name();
+        size_of(value)
+            .map(|n| Operand::Value(V::N(Number::from(n as u64))))
+            .ok_or_else(|| wrong_operand("ConditionExpression", "size", type_name))
     }
 
     fn check(&self, kind: &str) -> Result<()> {
@@ -269,10 +247,10 @@ impl Operand {
         match self {
             Operand::Path(p) => p.resolve(item).map(Cow::Borrowed),
             Operand::Value(v) => Some(Cow::Borrowed(v)),
-            Operand::Size(p) => p
-                .resolve(item)
-                .and_then(size_of)
-                .map(|n| Cow::Owned(AttributeValue::N(Number::from(n as u64)))),
+            Operand::Size(p) => {
+                let n = size_of(p.resolve(item)?)?;
+                Some(Cow::Owned(V::N(Number::from(n as u64))))
+            }
         }
     }
 }
@@ -296,46 +274,39 @@ impl From<AttributeValue> for Operand {
     }
 }
 
-/// `size()` as DynamoDB counts: strings in UTF-16 code units (as the service does, so "é𝄞"
-/// is 3), binaries in bytes, sets, lists and maps in elements; nothing for N, BOOL and NULL.
+/// `size()`: strings in UTF-16 code units, as the service counts (`"é𝄞"` is 3), binaries in
+/// bytes, sets, lists and maps in elements; nothing for N, BOOL and NULL.
 fn size_of(value: &AttributeValue) -> Option<usize> {
     Some(match value {
-        AttributeValue::S(s) => s.encode_utf16().count(),
-        AttributeValue::B(b) => b.len(),
-        AttributeValue::L(l) => l.len(),
-        AttributeValue::M(m) => m.len(),
-        AttributeValue::Ss(s) => s.len(),
-        AttributeValue::Ns(s) => s.len(),
-        AttributeValue::Bs(s) => s.len(),
-        AttributeValue::N(_) | AttributeValue::Bool(_) | AttributeValue::Null => return None,
+        V::S(s) => s.encode_utf16().count(),
+        V::B(b) => b.len(),
+        V::L(l) => l.len(),
+        V::M(m) => m.len(),
+        V::Ss(s) => s.len(),
+        V::Ns(s) => s.len(),
+        V::Bs(s) => s.len(),
+        V::N(_) | V::Bool(_) | V::Null => return None,
     })
 }
 
-/// The order of two values, if DynamoDB orders them: same type, and N, S or B.
+/// The order of two values, if DynamoDB orders them: both N, both S or both B.
 fn order(left: &AttributeValue, right: &AttributeValue) -> Option<Ordering> {
     match (left, right) {
-        (AttributeValue::S(a), AttributeValue::S(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
-        (AttributeValue::N(a), AttributeValue::N(b)) => Some(a.cmp(b)),
-        (AttributeValue::B(a), AttributeValue::B(b)) => Some(a.cmp(b)),
+        (V::S(a), V::S(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (V::N(a), V::N(b)) => Some(a.cmp(b)),
+        (V::B(a), V::B(b)) => Some(a.cmp(b)),
         _ => None,
     }
-}
-
-fn orderable(value: &AttributeValue) -> bool {
-    matches!(
-        value,
-        AttributeValue::S(_) | AttributeValue::N(_) | AttributeValue::B(_)
-    )
 }
 
 /// `{N:5}`, as DynamoDB shows a literal in `BETWEEN` errors.
 fn short_value(value: &AttributeValue) -> String {
     let json = serde_json::to_value(value).unwrap_or_default();
-    let text = json
-        .as_object()
-        .and_then(|m| m.values().next())
-        .map(|v| v.as_str().map_or(v.to_string(), str::to_owned));
-    format!("{{{}:{}}}", value.value_type(), text.unwrap_or_default())
+    let inner = json.as_object().and_then(|tagged| tagged.values().next());
+    let text = inner.map_or(String::new(), |v| {
+        v.as_str().map_or(v.to_string(), str::to_owned)
+    });
+    format!("{{{}:{text}}}", value.value_type())
 }
 
 /// A comparison operator.
@@ -358,36 +329,17 @@ pub enum Comparator {
 impl Comparator {
     /// The operator as DynamoDB writes it.
     pub fn symbol(self) -> &'static str {
-        match self {
-            Comparator::Eq => "=",
-            Comparator::Ne => "<>",
-            Comparator::Lt => "<",
-            Comparator::Le => "<=",
-            Comparator::Gt => ">",
-            Comparator::Ge => ">=",
-        }
+        // In declaration order.
+        ["=", "<>", "<", "<=", ">", ">="][self as usize]
     }
 
-    fn accepts(self, ordering: Ordering) -> bool {
-        match self {
-            Comparator::Eq => ordering.is_eq(),
-            Comparator::Ne => ordering.is_ne(),
-            Comparator::Lt => ordering.is_lt(),
-            Comparator::Le => ordering.is_le(),
-            Comparator::Gt => ordering.is_gt(),
-            Comparator::Ge => ordering.is_ge(),
-        }
+    fn accepts(self, o: Ordering) -> bool {
+        use {Comparator::*, Ordering::*};
+        matches!(
+            (self, o),
+            (Eq | Le | Ge, Equal) | (Ne | Lt | Le, Less) | (Ne | Gt | Ge, Greater)
+        )
     }
-}
-
-/// One constructor per comparator (`Condition::eq(left, right)`, …).
-macro_rules! comparisons {
-    ($($name:ident $op:ident $doc:literal),* $(,)?) => {$(
-        #[doc = $doc]
-        pub fn $name(left: impl Into<Operand>, right: impl Into<Operand>) -> Condition {
-            Condition::compare(left, Comparator::$op, right)
-        }
-    )*};
 }
 
 /// A condition (`ConditionExpression`, `FilterExpression`), shaped after DynamoDB's grammar.
@@ -411,7 +363,7 @@ pub enum Condition {
         /// Upper bound.
         high: Operand,
     },
-    /// `value IN (list…)`: equal to one of at most 100 operands.
+    /// `value IN (list…)`: equal to one of 1 to 100 operands.
     In {
         /// The value tested.
         value: Operand,
@@ -436,7 +388,45 @@ pub enum Condition {
     Not(Box<Condition>),
 }
 
+/// One constructor per comparator: `Condition::eq(left, right)`, ….
+macro_rules! comparisons {
+    ($($name:ident $op:ident $doc:literal),*) => {$(
+        #[doc = $doc]
+        pub fn $name(left: impl Into<Operand>, right: impl Into<Operand>) -> Condition {
+            Condition::compare(left, Comparator::$op, right)
+        }
+    )*};
+}
+
 impl Condition {
+    comparisons!(eq Eq "`left = right`.", ne Ne "`left <> right`.", lt Lt "`left < right`.",
+        le Le "`left <= right`.", gt Gt "`left > right`.", ge Ge "`left >= right`.");
+
+    /// `left op right`.
+    pub fn compare(left: impl Into<Operand>, op: Comparator, right: impl Into<Operand>) -> Self {
+        let (left, right) = (left.into(), right.into());
+        Condition::Compare { left, op, right }
+    }
+    /// `value BETWEEN low AND high`.
+    pub fn between(
+        value: impl Into<Operand>,
+        low: impl Into<Operand>,
+        high: impl Into<Operand>,
+    ) -> Condition {
+        let (value, low, high) = (value.into(), low.into(), high.into());
+        Condition::Between { value, low, high }
+    }
+    /// `value IN (list…)`.
+    pub fn is_in<O: Into<Operand>>(
+        value: impl Into<Operand>,
+        list: impl IntoIterator<Item = O>,
+    ) -> Self {
+        let list = list.into_iter().map(Into::into).collect();
+        Condition::In {
+            value: value.into(),
+            list,
+        }
+    }
     /// `attribute_exists(path)`.
     pub fn attribute_exists(path: impl Into<Path>) -> Condition {
         Condition::AttributeExists(path.into())
@@ -448,44 +438,6 @@ impl Condition {
     /// `attribute_type(path, type)`.
     pub fn attribute_type(path: impl Into<Path>, value_type: ValueType) -> Condition {
         Condition::AttributeType(path.into(), value_type)
-    }
-    /// `left op right`.
-    pub fn compare(
-        left: impl Into<Operand>,
-        op: Comparator,
-        right: impl Into<Operand>,
-    ) -> Condition {
-        Condition::Compare {
-            left: left.into(),
-            op,
-            right: right.into(),
-        }
-    }
-    comparisons! {
-        eq Eq "`left = right`.", ne Ne "`left <> right`.", lt Lt "`left < right`.",
-        le Le "`left <= right`.", gt Gt "`left > right`.", ge Ge "`left >= right`.",
-    }
-    /// `value BETWEEN low AND high`.
-    pub fn between(
-        value: impl Into<Operand>,
-        low: impl Into<Operand>,
-        high: impl Into<Operand>,
-    ) -> Condition {
-        Condition::Between {
-            value: value.into(),
-            low: low.into(),
-            high: high.into(),
-        }
-    }
-    /// `value IN (list…)`.
-    pub fn is_in<O: Into<Operand>>(
-        value: impl Into<Operand>,
-        list: impl IntoIterator<Item = O>,
-    ) -> Condition {
-        Condition::In {
-            value: value.into(),
-            list: list.into_iter().map(Into::into).collect(),
-        }
     }
     /// `begins_with(path, prefix)`.
     pub fn begins_with(path: impl Into<Path>, prefix: impl Into<Operand>) -> Condition {
@@ -507,27 +459,22 @@ impl Condition {
     }
     /// `NOT self`.
     #[must_use]
-    #[allow(clippy::should_implement_trait)] // reads like the grammar; `!` would hide the keyword
+    #[allow(clippy::should_implement_trait)] // reads like the grammar's keyword
     pub fn not(self) -> Condition {
         Condition::Not(Box::new(self))
     }
 
-    /// The direct children of a logical node (walked with explicit stacks so that absurdly deep
-    /// conditions cannot overflow the stack before the operator limit rejects them).
-    fn children(&self) -> Vec<&Condition> {
-        match self {
-            Condition::And(a, b) | Condition::Or(a, b) => vec![a, b],
-            Condition::Not(a) => vec![a],
-            _ => Vec::new(),
-        }
-    }
-
-    /// Every node, depth first, left to right.
+    /// Every node, depth first, left to right. An explicit stack, not recursion, so that an
+    /// absurdly deep condition is refused by the operator limit instead of overflowing.
     fn nodes(&self) -> Vec<&Condition> {
         let (mut out, mut stack) = (Vec::new(), vec![self]);
         while let Some(c) = stack.pop() {
             out.push(c);
-            stack.extend(c.children().into_iter().rev());
+            match c {
+                Condition::And(a, b) | Condition::Or(a, b) => stack.extend([&**b, &**a]),
+                Condition::Not(a) => stack.push(a),
+                _ => {}
+            }
         }
         out
     }
@@ -536,9 +483,8 @@ impl Condition {
     fn function_path(&self) -> Option<&Path> {
         match self {
             Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => Some(p),
-            Condition::AttributeType(p, _)
-            | Condition::BeginsWith(p, _)
-            | Condition::Contains(p, _) => Some(p),
+            Condition::AttributeType(p, _) => Some(p),
+            Condition::BeginsWith(p, _) | Condition::Contains(p, _) => Some(p),
             _ => None,
         }
     }
@@ -553,123 +499,103 @@ impl Condition {
         }
     }
 
-    /// Operators and functions, counted as DynamoDB counts them toward its limit of 300.
+    /// Operators and functions (`size` included), as DynamoDB counts toward its limit.
     fn operator_count(nodes: &[&Condition]) -> usize {
-        let sizes = nodes
-            .iter()
-            .flat_map(|c| c.operands())
-            .filter(|o| matches!(o, Operand::Size(_)));
-        nodes.len() + sizes.count()
+        let operands = nodes.iter().flat_map(|c| c.operands());
+        nodes.len() + operands.filter(|o| matches!(o, Operand::Size(_))).count()
     }
 
-    /// The static checks DynamoDB makes of a `ConditionExpression` before reading any item.
+    /// The static checks DynamoDB makes of a `ConditionExpression`; see
+    /// [`validate_as`](Condition::validate_as).
     pub fn validate(&self) -> Result<()> {
         self.validate_as("ConditionExpression")
     }
 
-    /// [`validate`](Condition::validate), naming `expression` (e.g. `"FilterExpression"`) in
-    /// messages. Checks: at most 300 operators; paths well formed; literals valid (no empty
-    /// sets, nesting); ordering operands and `BETWEEN` operands that are literals are N, S or B;
-    /// `BETWEEN` literal bounds of one type and in order; `IN` with 1 to 100 operands;
-    /// `begins_with` prefixes that are literals are S or B; a function or comparison does not
-    /// take the same path twice.
-    pub fn validate_as(&self, expression: &str) -> Result<()> {
-        let kind = expression;
+    /// The static checks, naming `kind` (e.g. `"FilterExpression"`) in messages: at most 300
+    /// operators; well-formed paths; valid literals; literals ordered by `<`, `<=`, `>`, `>=`
+    /// and `BETWEEN` are N, S or B; literal `BETWEEN` bounds of one type and in order; `IN`
+    /// with 1 to 100 operands; a literal `begins_with` prefix is S or B; no function or
+    /// comparison takes the same path twice.
+    pub fn validate_as(&self, kind: &str) -> Result<()> {
         let nodes = self.nodes();
-        let count = Self::operator_count(&nodes);
-        if count > MAX_OPERATORS {
-            return Err(invalid(
-                kind,
-                format!("The expression contains too many operators; operator count: {count}"),
-            ));
-        }
-        for node in nodes {
-            for operand in node.operands() {
-                operand.check(kind)?;
-            }
-            if let Some(p) = node.function_path() {
-                p.check(kind)?;
-            }
-            let distinct = |function: &str, first: &Path, second: &Operand| {
-                match second {
-                Operand::Path(p) if p == first => Err(invalid(kind, format!(
-                    "The first operand must be distinct from the remaining operands for this operator or function; operator: {function}, first operand: {first:#}"
-                ))),
-                _ => Ok(()),
-            }
-            };
-            let ordered = |function: &str, operands: &[&Operand]| {
-                for operand in operands {
-                    if let Operand::Value(v) = operand {
-                        if !orderable(v) {
-                            return Err(wrong_operand(kind, function, v.value_type().name()));
-                        }
-                    }
-                }
-                Ok(())
-            };
-            match node {
-                Condition::Compare { left, op, right } => {
-                    if !matches!(op, Comparator::Eq | Comparator::Ne) {
-                        ordered(op.symbol(), &[left, right])?;
-                    }
-                    if let Operand::Path(p) = left {
-                        distinct(op.symbol(), p, right)?;
-                    }
-                }
-                Condition::Between { value, low, high } => {
-                    ordered("BETWEEN", &[value, low, high])?;
-                    if let (Operand::Value(l), Operand::Value(h)) = (low, high) {
-                        let bounds = format!(
-                            "lower bound operand: AttributeValue: {}, upper bound operand: AttributeValue: {}",
-                            short_value(l),
-                            short_value(h)
-                        );
-                        if l.value_type() != h.value_type() {
-                            return Err(invalid(kind, format!("The BETWEEN operator requires same data type for lower and upper bounds; {bounds}")));
-                        }
-                        if order(l, h) == Some(Ordering::Greater) {
-                            return Err(invalid(kind, format!("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; {bounds}")));
-                        }
-                    }
-                }
-                Condition::In { list, .. } if list.is_empty() => {
-                    return Err(invalid(kind, "Incorrect number of operands for operator or function; operator or function: IN, number of operands: 0"));
-                }
-                Condition::In { list, .. } if list.len() > MAX_IN_OPERANDS => {
-                    return Err(invalid(kind, format!("The IN operator is provided with too many operands; number of operands: {}", list.len())));
-                }
-                Condition::BeginsWith(p, prefix) => match prefix {
-                    Operand::Value(v)
-                        if !matches!(v, AttributeValue::S(_) | AttributeValue::B(_)) =>
-                    {
-                        return Err(wrong_operand(kind, "begins_with", v.value_type().name()));
-                    }
-                    Operand::Size(_) => return Err(wrong_operand(kind, "begins_with", "N")),
-                    _ => distinct("begins_with", p, prefix)?,
-                },
-                Condition::Contains(p, operand) => distinct("contains", p, operand)?,
-                _ => {}
-            }
-        }
-        Ok(())
+        check_operator_count(kind, Self::operator_count(&nodes))?;
+        nodes.into_iter().try_for_each(|node| node.check(kind))
     }
 
-    /// Whether `item` satisfies the condition; `None` means no item exists (as for a put,
-    /// update or delete of a new key), where only `attribute_not_exists` and `<>` can hold.
-    ///
-    /// Literal operands of types DynamoDB rejects are not errors here (they just compare
-    /// false): [`validate`](Condition::validate) first. The only error is a condition beyond
-    /// the operator limit, refused rather than risking the stack.
-    pub fn evaluate(&self, item: Option<&Item>) -> Result<bool> {
-        let count = Self::operator_count(&self.nodes());
-        if count > MAX_OPERATORS {
-            return Err(Error::validation(format!(
-                "The expression contains too many operators; operator count: {count}"
-            )));
+    fn check(&self, kind: &str) -> Result<()> {
+        self.operands()
+            .into_iter()
+            .try_for_each(|o| o.check(kind))?;
+        self.function_path().map_or(Ok(()), |p| p.check(kind))?;
+        let unordered = |function: &str, operands: &[&Operand]| {
+            let literals = operands.iter().filter_map(|o| match o {
+                Operand::Value(v) => Some(v),
+                _ => None,
+            });
+            match literals.into_iter().find(|v| order(v, v).is_none()) {
+                Some(v) => Err(wrong_operand(kind, function, v.value_type().name())),
+                None => Ok(()),
+            }
+        };
+        let distinct = |function: &str, first: &Path, second: &Operand| match second {
+            Operand::Path(p) if p == first => {
+                let what = "The first operand must be distinct from the remaining operands";
+                let rest = format!("operator: {function}, first operand: {first:#}");
+                let what = format!("{what} for this operator or function; {rest}");
+                Err(invalid(kind, what))
+            }
+            _ => Ok(()),
+        };
+        match self {
+            Condition::Compare { left, op, right } => {
+                if !matches!(op, Comparator::Eq | Comparator::Ne) {
+                    unordered(op.symbol(), &[left, right])?;
+                }
+                match left {
+                    Operand::Path(p) => distinct(op.symbol(), p, right),
+                    _ => Ok(()),
+                }
+            }
+            Condition::Between { value, low, high } => {
+                unordered("BETWEEN", &[value, low, high])?;
+                let (Operand::Value(l), Operand::Value(h)) = (low, high) else {
+                    return Ok(());
+                };
+                let problem = match order(l, h) {
+                    None => "operator requires same data type for lower and upper bounds",
+                    Some(Ordering::Greater) => {
+                        "operator requires upper bound to be greater than or equal to lower bound"
+                    }
+                    Some(_) => return Ok(()),
+                };
+                let (l, h) = (short_value(l), short_value(h));
+                let bounds = format!("lower bound operand: AttributeValue: {l}, upper bound operand: AttributeValue: {h}");
+                Err(invalid(kind, format!("The BETWEEN {problem}; {bounds}")))
+            }
+            Condition::In { list, .. } if list.is_empty() || list.len() > MAX_IN_OPERANDS => {
+                let (count, many) = (list.len(), "is provided with too many operands");
+                let what = if count == 0 { "needs operands" } else { many };
+                let what = format!("The IN operator {what}; number of operands: {count}");
+                Err(invalid(kind, what))
+            }
+            Condition::BeginsWith(p, prefix) => match prefix {
+                Operand::Value(V::S(_) | V::B(_)) => Ok(()),
+                Operand::Value(v) => Err(wrong_operand(kind, "begins_with", v.value_type().name())),
+                Operand::Size(_) => Err(wrong_operand(kind, "begins_with", "N")),
+                Operand::Path(_) => distinct("begins_with", p, prefix),
+            },
+            Condition::Contains(p, operand) => distinct("contains", p, operand),
+            _ => Ok(()),
         }
-        let empty = Item::new();
-        Ok(self.holds(item.unwrap_or(&empty)))
+    }
+
+    /// Whether `item` satisfies the condition; `None` means no item exists (a put, update or
+    /// delete of a new key), where every path is missing. Literals of types DynamoDB rejects
+    /// just compare false here: [`validate`](Condition::validate) first. The only error is a
+    /// condition beyond the operator limit, refused to protect the stack.
+    pub fn evaluate(&self, item: Option<&Item>) -> Result<bool> {
+        check_operator_count("ConditionExpression", Self::operator_count(&self.nodes()))?;
+        Ok(self.holds(item.unwrap_or(&Item::new())))
     }
 
     fn holds(&self, item: &Item) -> bool {
@@ -677,23 +603,20 @@ impl Condition {
         match self {
             Condition::Compare { left, op, right } => {
                 match (left.resolve(item), right.resolve(item)) {
-                    (Some(l), Some(r)) => match op {
-                        Comparator::Eq => l == r,
-                        Comparator::Ne => l != r,
-                        _ => order(&l, &r).is_some_and(|o| op.accepts(o)),
-                    },
-                    // A missing operand equals nothing, is ordered with nothing, differs from all.
+                    (Some(l), Some(r)) if *op == Comparator::Eq => l == r,
+                    (Some(l), Some(r)) if *op == Comparator::Ne => l != r,
+                    (Some(l), Some(r)) => order(&l, &r).is_some_and(|o| op.accepts(o)),
+                    // Nothing equals a missing operand, nor is ordered with it.
                     _ => *op == Comparator::Ne,
                 }
             }
             Condition::Between { value, low, high } => {
-                match (value.resolve(item), low.resolve(item), high.resolve(item)) {
-                    (Some(v), Some(l), Some(h)) => {
-                        order(&v, &l).is_some_and(Ordering::is_ge)
-                            && order(&v, &h).is_some_and(Ordering::is_le)
-                    }
-                    _ => false,
-                }
+                let resolved = (value.resolve(item), low.resolve(item), high.resolve(item));
+                let (Some(v), Some(l), Some(h)) = resolved else {
+                    return false;
+                };
+                order(&v, &l).is_some_and(Ordering::is_ge)
+                    && order(&v, &h).is_some_and(Ordering::is_le)
             }
             Condition::In { value, list } => value
                 .resolve(item)
@@ -702,10 +625,8 @@ impl Condition {
             Condition::AttributeNotExists(p) => at(p).is_none(),
             Condition::AttributeType(p, t) => at(p).is_some_and(|v| v.value_type() == *t),
             Condition::BeginsWith(p, prefix) => match (at(p), prefix.resolve(item).as_deref()) {
-                (Some(AttributeValue::S(s)), Some(AttributeValue::S(pre))) => {
-                    s.starts_with(pre.as_str())
-                }
-                (Some(AttributeValue::B(b)), Some(AttributeValue::B(pre))) => b.starts_with(pre),
+                (Some(V::S(s)), Some(V::S(pre))) => s.starts_with(pre.as_str()),
+                (Some(V::B(b)), Some(V::B(pre))) => b.starts_with(pre),
                 _ => false,
             },
             Condition::Contains(p, operand) => match (at(p), operand.resolve(item).as_deref()) {
@@ -718,25 +639,26 @@ impl Condition {
         }
     }
 
-    /// Every document path the condition reads (including those inside `size()`), left to
-    /// right, for ExpressionAttributeNames bookkeeping and key-attribute checks.
+    /// Every document path the condition reads (`size()` arguments included), left to right.
     pub fn paths(&self) -> Vec<&Path> {
         let mut out = Vec::new();
         for node in self.nodes() {
             out.extend(node.function_path());
-            out.extend(node.operands().into_iter().filter_map(Operand::path));
+            out.extend(node.operands().into_iter().filter_map(|o| match o {
+                Operand::Path(p) | Operand::Size(p) => Some(p),
+                Operand::Value(_) => None,
+            }));
         }
         out
     }
 }
 
-/// `contains`: substring of S or B, member of a set (of the set's element type), element of
-/// a list (any type).
+/// `contains`: a substring of S or B, a member of a set of the operand's type, an element of a
+/// list (any type).
 fn contains(container: &AttributeValue, needle: &AttributeValue) -> bool {
-    use AttributeValue as V;
     match (container, needle) {
         (V::S(s), V::S(sub)) => s.contains(sub.as_str()),
-        (V::B(b), V::B(sub)) => sub.is_empty() || b.windows(sub.len()).any(|w| w == sub.as_slice()),
+        (V::B(b), V::B(sub)) => sub.is_empty() || b.windows(sub.len()).any(|w| w == sub),
         (V::Ss(set), V::S(x)) => set.contains(x),
         (V::Ns(set), V::N(x)) => set.contains(x),
         (V::Bs(set), V::B(x)) => set.contains(x),
@@ -744,10 +666,6 @@ fn contains(container: &AttributeValue, needle: &AttributeValue) -> bool {
         _ => false,
     }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Updates
-// ---------------------------------------------------------------------------------------------
 
 /// An operand of a `SET` action's value.
 #[derive(Clone, Debug, PartialEq)]
@@ -758,7 +676,7 @@ pub enum ValueExpr {
     Value(AttributeValue),
     /// `if_not_exists(path, default)`: the value at `path`, or `default` when missing.
     IfNotExists(Path, Box<ValueExpr>),
-    /// `list_append(a, b)`: the elements of list `a` followed by those of list `b`.
+    /// `list_append(a, b)`: the elements of list `a`, then those of list `b`.
     ListAppend(Box<ValueExpr>, Box<ValueExpr>),
 }
 
@@ -784,10 +702,7 @@ impl ValueExpr {
                 None => default.eval(item),
             },
             ValueExpr::ListAppend(a, b) => match (a.eval(item)?, b.eval(item)?) {
-                (AttributeValue::L(mut a), AttributeValue::L(b)) => {
-                    a.extend(b);
-                    Ok(AttributeValue::L(a))
-                }
+                (V::L(a), V::L(b)) => Ok(V::L(a.into_iter().chain(b).collect())),
                 _ => Err(Error::validation(BAD_TYPE)),
             },
         }
@@ -828,20 +743,13 @@ impl SetValue {
     }
 
     fn eval(&self, item: &Item) -> Result<AttributeValue> {
-        let (a, b, add) = match self {
+        let (a, b, op): (_, _, fn(&Number, &Number) -> _) = match self {
             SetValue::Operand(e) => return e.eval(item),
-            SetValue::Plus(a, b) => (a, b, true),
-            SetValue::Minus(a, b) => (a, b, false),
+            SetValue::Plus(a, b) => (a, b, Number::checked_add),
+            SetValue::Minus(a, b) => (a, b, Number::checked_sub),
         };
         match (a.eval(item)?, b.eval(item)?) {
-            (AttributeValue::N(x), AttributeValue::N(y)) => {
-                let op = if add {
-                    Number::checked_add
-                } else {
-                    Number::checked_sub
-                };
-                op(&x, &y).map(AttributeValue::N).map_err(Error::validation)
-            }
+            (V::N(x), V::N(y)) => op(&x, &y).map(V::N).map_err(Error::validation),
             _ => Err(Error::validation(BAD_TYPE)),
         }
     }
@@ -862,7 +770,7 @@ pub enum UpdateAction {
     Remove(Path),
     /// `ADD path value`: adds a number (missing counts as 0) or unions a set.
     Add(Path, AttributeValue),
-    /// `DELETE path value`: removes the elements of a set; an emptied set is removed.
+    /// `DELETE path value`: removes elements of a set; an emptied set is removed.
     Delete(Path, AttributeValue),
 }
 
@@ -870,10 +778,8 @@ impl UpdateAction {
     /// The path the action writes.
     pub fn path(&self) -> &Path {
         match self {
-            UpdateAction::Set(p, _)
-            | UpdateAction::Remove(p)
-            | UpdateAction::Add(p, _)
-            | UpdateAction::Delete(p, _) => p,
+            UpdateAction::Set(p, _) | UpdateAction::Remove(p) => p,
+            UpdateAction::Add(p, _) | UpdateAction::Delete(p, _) => p,
         }
     }
 }
@@ -884,26 +790,6 @@ impl UpdateAction {
 pub struct Update {
     /// The actions.
     pub actions: Vec<UpdateAction>,
-}
-
-/// DynamoDB's name of a type in `ADD`/`DELETE` operand errors.
-fn long_type_name(value: &AttributeValue) -> &'static str {
-    match value.value_type() {
-        ValueType::S => "STRING",
-        ValueType::N => "NUMBER",
-        ValueType::B => "BINARY",
-        ValueType::Bool => "BOOLEAN",
-        ValueType::L => "LIST",
-        ValueType::M => "MAP",
-        other => other.name(), // NULL; sets are always accepted
-    }
-}
-
-fn is_set(value: &AttributeValue) -> bool {
-    matches!(
-        value,
-        AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
-    )
 }
 
 impl Update {
@@ -918,107 +804,109 @@ impl Update {
     }
     /// Adds `SET path = value` with any right-hand side (`+`, `-`, functions).
     #[must_use]
-    pub fn set_expr(mut self, path: impl Into<Path>, value: impl Into<SetValue>) -> Update {
-        self.actions
-            .push(UpdateAction::Set(path.into(), value.into()));
-        self
+    pub fn set_expr(self, path: impl Into<Path>, value: impl Into<SetValue>) -> Update {
+        self.with(UpdateAction::Set(path.into(), value.into()))
     }
     /// Adds `REMOVE path`.
     #[must_use]
-    pub fn remove(mut self, path: impl Into<Path>) -> Update {
-        self.actions.push(UpdateAction::Remove(path.into()));
-        self
+    pub fn remove(self, path: impl Into<Path>) -> Update {
+        self.with(UpdateAction::Remove(path.into()))
     }
     /// Adds `ADD path value`.
     #[must_use]
-    pub fn add(mut self, path: impl Into<Path>, value: AttributeValue) -> Update {
-        self.actions.push(UpdateAction::Add(path.into(), value));
-        self
+    pub fn add(self, path: impl Into<Path>, value: AttributeValue) -> Update {
+        self.with(UpdateAction::Add(path.into(), value))
     }
     /// Adds `DELETE path value`.
     #[must_use]
-    pub fn delete(mut self, path: impl Into<Path>, value: AttributeValue) -> Update {
-        self.actions.push(UpdateAction::Delete(path.into(), value));
+    pub fn delete(self, path: impl Into<Path>, value: AttributeValue) -> Update {
+        self.with(UpdateAction::Delete(path.into(), value))
+    }
+    fn with(mut self, action: UpdateAction) -> Update {
+        self.actions.push(action);
         self
     }
 
-    /// The static checks DynamoDB makes of an `UpdateExpression`: not empty; paths well formed
-    /// and pairwise neither overlapping nor conflicting; literals valid; at most 300 operators
-    /// and functions; literal operands of `+`/`-` numbers and of `list_append` lists;
-    /// `list_append` not directly inside `list_append`; `ADD` takes a number or a set and
-    /// `DELETE` a set.
+    /// The static checks DynamoDB makes of an `UpdateExpression`: not empty; well-formed paths,
+    /// pairwise neither overlapping nor conflicting; valid literals; at most 300 operators and
+    /// functions; literal operands of `+`/`-` are N and of `list_append` L; no `list_append`
+    /// directly inside `list_append`; `ADD` takes N or a set, `DELETE` a set.
     pub fn validate(&self) -> Result<()> {
         const KIND: &str = "UpdateExpression";
         if self.actions.is_empty() {
             return Err(invalid(KIND, "The expression can not be empty;"));
         }
-        let mut operators = 0usize;
+        let mut operators = 0;
         for action in &self.actions {
             action.path().check(KIND)?;
-            match action {
-                UpdateAction::Set(_, value) => operators += check_set_value(value, KIND)?,
-                UpdateAction::Remove(_) => {}
-                UpdateAction::Add(_, v) | UpdateAction::Delete(_, v) => {
-                    check_literal(v)?;
-                    let (name, ok) = match action {
-                        UpdateAction::Add(..) => {
-                            ("ADD", is_set(v) || matches!(v, AttributeValue::N(_)))
-                        }
-                        _ => ("DELETE", is_set(v)),
-                    };
-                    if !ok {
-                        return Err(invalid(KIND, format!("Incorrect operand type for operator or function; operator: {name}, operand type: {}", long_type_name(v))));
-                    }
+            let (name, value, accepted) = match action {
+                UpdateAction::Set(_, value) => {
+                    operators += check_set_value(value, KIND)?;
+                    continue;
                 }
+                UpdateAction::Remove(_) => continue,
+                UpdateAction::Add(_, v) => (
+                    "ADD",
+                    v,
+                    matches!(v, V::N(_) | V::Ss(_) | V::Ns(_) | V::Bs(_)),
+                ),
+                UpdateAction::Delete(_, v) => {
+                    ("DELETE", v, matches!(v, V::Ss(_) | V::Ns(_) | V::Bs(_)))
+                }
+            };
+            check_literal(value)?;
+            if !accepted {
+                let type_name = match value.value_type() {
+                    ValueType::S => "STRING",
+                    ValueType::N => "NUMBER",
+                    ValueType::B => "BINARY",
+                    ValueType::Bool => "BOOLEAN",
+                    ValueType::L => "LIST",
+                    ValueType::M => "MAP",
+                    other => other.name(),
+                };
+                let what = format!("{WRONG_OPERAND}: {name}, operand type: {type_name}");
+                return Err(invalid(KIND, what));
             }
         }
-        if operators > MAX_OPERATORS {
-            return Err(invalid(
-                KIND,
-                format!("The expression contains too many operators; operator count: {operators}"),
-            ));
-        }
+        check_operator_count(KIND, operators)?;
         let targets: Vec<&Path> = self.actions.iter().map(UpdateAction::path).collect();
         check_overlaps(&targets, KIND)
     }
 
-    /// The item after the update: [`validate`](Update::validate)s, evaluates every operand
-    /// against the original `item` (`None`: no item yet, as DynamoDB creates one), then writes
-    /// the results — `SET`/`ADD`/`DELETE` in path order, so that appends past the end of a list
-    /// land in index order, then removals from the last position backwards, so that list
-    /// indexes keep naming the original elements. The result is not checked against item
-    /// limits (size, nesting, keys): the caller does that with the table's schema.
+    /// The item after the update. [`validate`](Update::validate)s, evaluates every operand
+    /// against the original `item` (`None`: no item yet; the update creates one), then writes:
+    /// `SET`/`ADD`/`DELETE` results in path order, so that appends past the end of a list land
+    /// in index order, then removals from the last position backwards, so that indexes keep
+    /// naming the original elements. Item limits (size, nesting, keys) are the caller's to check.
     pub fn apply(&self, item: Option<&Item>) -> Result<Item> {
         self.validate()?;
-        let empty = Item::new();
-        let original = item.unwrap_or(&empty);
-        let mut writes: Vec<(&Path, AttributeValue)> = Vec::new();
-        let mut removals: Vec<&Path> = Vec::new();
+        let original = item.cloned().unwrap_or_default();
+        let (mut writes, mut removals) = (Vec::new(), Vec::new());
         for action in &self.actions {
+            let (path, old) = (action.path(), action.path().resolve(&original));
             match action {
-                UpdateAction::Set(path, value) => writes.push((path, value.eval(original)?)),
-                UpdateAction::Add(path, value) => {
-                    writes.push((path, add(path.resolve(original), value)?))
-                }
-                UpdateAction::Delete(path, value) => match delete(path.resolve(original), value)? {
+                UpdateAction::Set(_, value) => writes.push((path, value.eval(&original)?)),
+                UpdateAction::Add(_, value) => writes.push((path, add(old, value)?)),
+                UpdateAction::Delete(_, value) => match delete(old, value)? {
                     Some(rest) => writes.push((path, rest)),
                     None => removals.push(path),
                 },
-                UpdateAction::Remove(path) => removals.push(path),
+                UpdateAction::Remove(_) => removals.push(path),
             }
         }
-        // Whether a removal does anything is decided on the original item, where its indexes
-        // point. A missing target is a no-op, but a missing parent is an error — except when the
-        // whole item is missing, where DynamoDB ignores the removal.
+        // A removal is decided on the original item, where its indexes point: a missing target
+        // is a no-op, a missing parent an error — unless the whole item is missing, where
+        // DynamoDB ignores it.
         let mut targets = Vec::new();
         for path in removals {
-            if path.resolve(original).is_some() {
+            if path.resolve(&original).is_some() {
                 targets.push(path);
-            } else if item.is_some() && !parent_accepts(original, path) {
+            } else if item.is_some() && !parent_accepts(&original, path) {
                 return Err(Error::validation(BAD_PATH));
             }
         }
-        let mut new = original.clone();
+        let mut new = original;
         writes.sort_by(|a, b| a.0.cmp(b.0));
         for (path, value) in writes {
             write(&mut new, path, value)?;
@@ -1030,87 +918,73 @@ impl Update {
         Ok(new)
     }
 
-    /// The paths the update writes, in action order: project the old and new items on these
-    /// for `ReturnValues` `UPDATED_OLD` and `UPDATED_NEW`.
+    /// The paths the update writes, in action order: project the old or new item on them for
+    /// `ReturnValues` `UPDATED_OLD`/`UPDATED_NEW`.
     pub fn updated_paths(&self) -> Vec<Path> {
         self.actions.iter().map(|a| a.path().clone()).collect()
     }
 }
 
-/// Checks a `SET` right-hand side and returns its operator count (`+`, `-`, functions).
+/// Checks a `SET` right-hand side; returns its operator count (`+`, `-`, functions).
 fn check_set_value(value: &SetValue, kind: &str) -> Result<usize> {
     let (exprs, operator) = match value {
         SetValue::Operand(e) => (vec![e], None),
         SetValue::Plus(a, b) => (vec![a, b], Some("+")),
         SetValue::Minus(a, b) => (vec![a, b], Some("-")),
     };
-    let mut count = usize::from(operator.is_some());
-    if let Some(op) = operator {
-        for e in &exprs {
-            if let ValueExpr::Value(v) = e {
-                if !matches!(v, AttributeValue::N(_)) {
-                    return Err(wrong_operand(kind, op, v.value_type().name()));
-                }
-            }
-        }
+    let literal = |e: &&&ValueExpr| matches!(e, ValueExpr::Value(v) if !matches!(v, V::N(_)));
+    if let (Some(op), Some(ValueExpr::Value(v))) = (operator, exprs.iter().find(literal)) {
+        return Err(wrong_operand(kind, op, v.value_type().name()));
     }
-    // (expression, whether its parent is list_append); explicit stack: nesting is unbounded.
+    let mut count = usize::from(operator.is_some());
+    // (expression, is it an argument of list_append); a stack because nesting is unbounded.
     let mut stack: Vec<(&ValueExpr, bool)> = exprs.into_iter().map(|e| (e, false)).collect();
     while let Some((expr, in_list_append)) = stack.pop() {
         match expr {
             ValueExpr::Path(p) => p.check(kind)?,
+            ValueExpr::Value(v) if in_list_append && !matches!(v, V::L(_)) => {
+                return Err(wrong_operand(kind, "list_append", v.value_type().name()));
+            }
             ValueExpr::Value(v) => check_literal(v)?,
             ValueExpr::IfNotExists(p, default) => {
-                count += 1;
                 p.check(kind)?;
                 stack.push((default, false));
             }
-            ValueExpr::ListAppend(a, b) => {
-                count += 1;
-                if in_list_append {
-                    return Err(invalid(kind, "The function is not allowed to be used this way in an expression; function: list_append"));
-                }
-                for e in [a, b] {
-                    if let ValueExpr::Value(v) = &**e {
-                        if !matches!(v, AttributeValue::L(_)) {
-                            return Err(wrong_operand(kind, "list_append", v.value_type().name()));
-                        }
-                    }
-                    stack.push((e, true));
-                }
+            ValueExpr::ListAppend(..) if in_list_append => {
+                let what = "The function is not allowed to be used this way in an expression";
+                return Err(invalid(kind, format!("{what}; function: list_append")));
             }
+            ValueExpr::ListAppend(a, b) => stack.extend([(&**a, true), (&**b, true)]),
         }
+        count += usize::from(matches!(
+            expr,
+            ValueExpr::IfNotExists(..) | ValueExpr::ListAppend(..)
+        ));
     }
     Ok(count)
 }
 
 fn add(existing: Option<&AttributeValue>, value: &AttributeValue) -> Result<AttributeValue> {
-    use AttributeValue as V;
     match (existing, value) {
-        (None, v) if is_set(v) || matches!(v, V::N(_)) => Ok(v.clone()),
+        (None, V::N(_) | V::Ss(_) | V::Ns(_) | V::Bs(_)) => Ok(value.clone()),
         (Some(V::N(a)), V::N(b)) => a.checked_add(b).map(V::N).map_err(Error::validation),
-        (Some(V::Ss(a)), V::Ss(b)) => Ok(V::Ss(a.union(b).cloned().collect())),
-        (Some(V::Ns(a)), V::Ns(b)) => Ok(V::Ns(a.union(b).cloned().collect())),
-        (Some(V::Bs(a)), V::Bs(b)) => Ok(V::Bs(a.union(b).cloned().collect())),
+        (Some(V::Ss(a)), V::Ss(b)) => Ok(V::Ss(a | b)),
+        (Some(V::Ns(a)), V::Ns(b)) => Ok(V::Ns(a | b)),
+        (Some(V::Bs(a)), V::Bs(b)) => Ok(V::Bs(a | b)),
         _ => Err(Error::validation(BAD_TYPE)),
     }
 }
 
-/// What remains of a set after `DELETE`; `None` when nothing remains (or nothing was there),
-/// since DynamoDB has no empty sets.
-fn delete(
-    existing: Option<&AttributeValue>,
-    value: &AttributeValue,
-) -> Result<Option<AttributeValue>> {
+/// What remains of a set after `DELETE`; `None` when nothing remains (DynamoDB has no empty
+/// sets) or nothing was there.
+fn delete(existing: Option<&AttributeValue>, value: &AttributeValue) -> Result<Option<V>> {
     fn rest<T: Ord + Clone>(
         a: &BTreeSet<T>,
         b: &BTreeSet<T>,
-        wrap: fn(BTreeSet<T>) -> AttributeValue,
-    ) -> Option<AttributeValue> {
-        let left: BTreeSet<T> = a.difference(b).cloned().collect();
-        (!left.is_empty()).then(|| wrap(left))
+        f: fn(BTreeSet<T>) -> V,
+    ) -> Option<V> {
+        Some(a - b).filter(|r| !r.is_empty()).map(f)
     }
-    use AttributeValue as V;
     match (existing, value) {
         (None, _) => Ok(None),
         (Some(V::Ss(a)), V::Ss(b)) => Ok(rest(a, b, V::Ss)),
@@ -1120,36 +994,30 @@ fn delete(
     }
 }
 
-/// Whether the parent of `path` is a container its last step can address (the item for a
-/// top-level name, a map for a key, a list for an index).
+/// Whether the parent of `path` can hold its last step: the item for a top-level name, a map
+/// for a key, a list for an index.
 fn parent_accepts(item: &Item, path: &Path) -> bool {
-    let Some((last, init)) = path.0.split_last() else {
-        return false;
-    };
-    if init.is_empty() {
-        return true;
-    }
-    match (Path(init.to_vec()).resolve(item), last) {
-        (Some(AttributeValue::M(_)), PathElement::Attribute(_)) => true,
-        (Some(AttributeValue::L(_)), PathElement::Index(_)) => true,
-        _ => false,
+    match path.0.split_last() {
+        Some((_, [])) => true,
+        Some((last, init)) => matches!(
+            (Path(init.to_vec()).resolve(item), last),
+            (Some(V::M(_)), PathElement::Attribute(_)) | (Some(V::L(_)), PathElement::Index(_))
+        ),
+        None => false,
     }
 }
 
-/// The value holding the last step of `path`, mutably.
-fn parent_mut<'a>(
-    item: &'a mut Item,
-    path: &'a Path,
-) -> Option<(&'a mut AttributeValue, &'a PathElement)> {
+/// The value holding the last step of a nested `path`, and that step.
+fn parent_mut<'a>(item: &'a mut Item, path: &'a Path) -> Option<(&'a mut V, &'a PathElement)> {
     let (PathElement::Attribute(name), rest) = path.0.split_first()? else {
         return None;
     };
     let (last, middle) = rest.split_last()?;
     let mut node = item.get_mut(name)?;
-    for element in middle {
-        node = match (element, node) {
-            (PathElement::Attribute(key), AttributeValue::M(map)) => map.get_mut(key)?,
-            (PathElement::Index(i), AttributeValue::L(list)) => list.get_mut(*i)?,
+    for step in middle {
+        node = match (step, node) {
+            (PathElement::Attribute(key), V::M(map)) => map.get_mut(key)?,
+            (PathElement::Index(i), V::L(list)) => list.get_mut(*i)?,
             _ => return None,
         };
     }
@@ -1162,10 +1030,8 @@ fn write(item: &mut Item, path: &Path, value: AttributeValue) -> Result<()> {
         return Ok(());
     }
     match parent_mut(item, path) {
-        Some((AttributeValue::M(map), PathElement::Attribute(key))) => {
-            map.insert(key.clone(), value);
-        }
-        Some((AttributeValue::L(list), PathElement::Index(i))) => match list.get_mut(*i) {
+        Some((V::M(map), PathElement::Attribute(key))) => drop(map.insert(key.clone(), value)),
+        Some((V::L(list), PathElement::Index(i))) => match list.get_mut(*i) {
             Some(slot) => *slot = value,
             None => list.push(value),
         },
@@ -1180,21 +1046,13 @@ fn remove(item: &mut Item, path: &Path) {
         return;
     }
     match parent_mut(item, path) {
-        Some((AttributeValue::M(map), PathElement::Attribute(key))) => {
-            map.remove(key);
-        }
-        Some((AttributeValue::L(list), PathElement::Index(i))) if *i < list.len() => {
-            list.remove(*i);
-        }
+        Some((V::M(map), PathElement::Attribute(key))) => drop(map.remove(key)),
+        Some((V::L(list), PathElement::Index(i))) if *i < list.len() => drop(list.remove(*i)),
         _ => {}
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Projections
-// ---------------------------------------------------------------------------------------------
-
-/// A projection under construction: the whole value, or the chosen keys or indexes of it.
+/// A projection being built: the whole value, or the chosen keys or indexes of it.
 enum Projected<'a> {
     Whole(&'a AttributeValue),
     Map(BTreeMap<&'a str, Projected<'a>>),
@@ -1202,7 +1060,7 @@ enum Projected<'a> {
 }
 
 impl<'a> Projected<'a> {
-    fn for_next(next: Option<&PathElement>) -> Projected<'a> {
+    fn before(next: Option<&PathElement>) -> Projected<'a> {
         match next {
             Some(PathElement::Index(_)) => Projected::List(BTreeMap::new()),
             _ => Projected::Map(BTreeMap::new()),
@@ -1211,17 +1069,14 @@ impl<'a> Projected<'a> {
 
     fn insert(&mut self, rest: &'a [PathElement], value: &'a AttributeValue) {
         let mut node = self;
-        for (k, element) in rest.iter().enumerate() {
-            let next = rest.get(k + 1);
-            node = match (node, element) {
-                (Projected::Map(m), PathElement::Attribute(key)) => m
-                    .entry(key.as_str())
-                    .or_insert_with(|| Projected::for_next(next)),
-                (Projected::List(l), PathElement::Index(i)) => {
-                    l.entry(*i).or_insert_with(|| Projected::for_next(next))
+        for (k, step) in rest.iter().enumerate() {
+            let next = || Projected::before(rest.get(k + 1));
+            node = match (node, step) {
+                (Projected::Map(m), PathElement::Attribute(key)) => {
+                    m.entry(key).or_insert_with(next)
                 }
-                // Already projected whole by a shorter path.
-                _ => return,
+                (Projected::List(l), PathElement::Index(i)) => l.entry(*i).or_insert_with(next),
+                _ => return, // already projected whole by a shorter path
             };
         }
         *node = Projected::Whole(value);
@@ -1230,23 +1085,17 @@ impl<'a> Projected<'a> {
     fn build(self) -> AttributeValue {
         match self {
             Projected::Whole(v) => v.clone(),
-            Projected::Map(m) => AttributeValue::M(
-                m.into_iter()
-                    .map(|(k, v)| (k.to_owned(), v.build()))
-                    .collect(),
-            ),
-            // Picked list elements come back compacted, in index order, as DynamoDB returns them.
-            Projected::List(l) => {
-                AttributeValue::L(l.into_values().map(Projected::build).collect())
-            }
+            Projected::Map(m) => V::M(m.into_iter().map(|(k, v)| (k.into(), v.build())).collect()),
+            // Picked elements come back compacted, in index order, as DynamoDB returns them.
+            Projected::List(l) => V::L(l.into_values().map(Projected::build).collect()),
         }
     }
 }
 
-/// `ProjectionExpression` semantics: a sparse copy of `item` with only the elements at
-/// `paths`, nested structure kept, missing paths skipped; list elements picked by index come
-/// back compacted in index order (`l[2], l[0]` of `[x, y, z]` gives `[x, z]`). Overlapping
-/// paths are merged here; [`validate_projection`] rejects them as DynamoDB does.
+/// `ProjectionExpression` semantics: a sparse copy of `item` with only the elements at `paths`
+/// (nesting kept, missing paths skipped). List elements picked by index come back compacted in
+/// index order: `l[2], l[0]` of `[x, y, z]` gives `[x, z]`. Overlapping paths are merged here;
+/// [`validate_projection`] rejects them, as DynamoDB does.
 pub fn project(item: &Item, paths: &[Path]) -> Item {
     let mut root: BTreeMap<&str, Projected> = BTreeMap::new();
     for path in paths {
@@ -1255,21 +1104,686 @@ pub fn project(item: &Item, paths: &[Path]) -> Item {
         else {
             continue;
         };
-        root.entry(name.as_str())
-            .or_insert_with(|| Projected::for_next(rest.first()))
-            .insert(rest, value);
+        let top = root
+            .entry(name)
+            .or_insert_with(|| Projected::before(rest.first()));
+        top.insert(rest, value);
     }
     root.into_iter()
-        .map(|(name, p)| (name.to_owned(), p.build()))
+        .map(|(name, p)| (name.into(), p.build()))
         .collect()
 }
 
-/// The static checks DynamoDB makes of a `ProjectionExpression`: paths well formed and
-/// pairwise neither overlapping nor conflicting.
+/// The static checks DynamoDB makes of a `ProjectionExpression`: well-formed paths, pairwise
+/// neither overlapping nor conflicting.
 pub fn validate_projection(paths: &[Path]) -> Result<()> {
     const KIND: &str = "ProjectionExpression";
-    for path in paths {
-        path.check(KIND)?;
-    }
+    paths.iter().try_for_each(|p| p.check(KIND))?;
     check_overlaps(&paths.iter().collect::<Vec<_>>(), KIND)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use Condition as C;
+
+    const ITEM: &str = r#"{"n":{"N":"10"},"s":{"S":"banana"},"b":{"B":"AQID"},"t":{"BOOL":true},
+        "z":{"NULL":true},"ss":{"SS":["red","green"]},"ns":{"NS":["1","5"]},"bs":{"BS":["AQ=="]},
+        "l":{"L":[{"S":"a"},{"N":"3"},{"M":{"k":{"N":"1"}}}]},"u":{"S":"é𝄞"},
+        "m":{"M":{"deep":{"M":{"x":{"S":"y"}}},"arr":{"L":[{"N":"1"},{"N":"2"}]}}}}"#;
+
+    fn item(json: &str) -> Item {
+        serde_json::from_str(json).expect("valid DynamoDB JSON")
+    }
+    fn n(i: i64) -> V {
+        V::number(i)
+    }
+    fn num(text: &str) -> V {
+        V::n(text).expect("a number")
+    }
+    fn s(text: &str) -> V {
+        V::s(text)
+    }
+    fn b(bytes: &[u8]) -> V {
+        V::b(bytes)
+    }
+    fn l(values: &[V]) -> V {
+        V::L(values.to_vec())
+    }
+    /// `a.b[2].c` as a Path (test shorthand: the real parser substitutes names).
+    fn p(text: &str) -> Path {
+        let mut steps = Vec::new();
+        for part in text.split('.') {
+            let mut pieces = part.split('[');
+            steps.push(PathElement::Attribute(
+                pieces.next().unwrap_or_default().into(),
+            ));
+            let index = |i: &str| i.trim_end_matches(']').parse().expect("an index");
+            steps.extend(pieces.map(|i| PathElement::Index(index(i))));
+        }
+        Path(steps)
+    }
+    /// Validates `c`, then evaluates it against `ITEM`.
+    fn t(c: C) -> bool {
+        c.validate().expect("a valid condition");
+        c.evaluate(Some(&item(ITEM))).expect("evaluates")
+    }
+    fn err<T: fmt::Debug>(result: Result<T>) -> String {
+        match result {
+            Err(Error::Validation(m)) => m,
+            other => panic!("expected a ValidationException, got {other:?}"),
+        }
+    }
+    fn apply(u: Update, json: &str) -> Result<Item> {
+        u.apply(Some(&item(json)))
+    }
+    fn ok(u: Update, json: &str) -> Item {
+        apply(u, json).expect("the update applies")
+    }
+
+    #[test]
+    fn comparison_with_missing_attribute_is_false_except_not_equal() {
+        use Comparator::*;
+        for (op, ne) in [
+            (Eq, false),
+            (Ne, true),
+            (Lt, false),
+            (Le, false),
+            (Gt, false),
+            (Ge, false),
+        ] {
+            assert_eq!(t(C::compare("missing", op, n(1))), ne);
+            assert_eq!(t(C::compare("missing", op, "gone")), ne);
+            assert_eq!(C::compare("n", op, n(1)).evaluate(None).ok(), Some(ne));
+        }
+    }
+
+    #[test]
+    fn values_of_different_types_are_never_equal_nor_ordered() {
+        assert!(!t(C::eq("n", s("10"))) && t(C::ne("n", s("10"))) && !t(C::eq("ns", n(1))));
+        assert!(!t(C::lt("n", s("99"))) && !t(C::ge("n", s("0"))));
+    }
+
+    #[test]
+    fn ordering_is_numeric_for_numbers_bytewise_for_strings_and_unsigned_for_binaries() {
+        assert!(t(C::gt("n", n(9))) && t(C::lt("n", n(100))) && t(C::eq("n", num("1.0E1"))));
+        assert!(t(C::gt("s", s("apple"))) && t(C::lt("s", s("banana_"))));
+        // Byte order: "Z" < "a", and U+FFFD < U+1F600 (UTF-16 code units would say otherwise).
+        assert!(t(C::lt(s("Z"), s("a"))) && t(C::lt(s("\u{FFFD}"), s("\u{1F600}"))));
+        assert!(t(C::lt(b(&[0x7f]), b(&[0x80]))) && t(C::ge("b", b(&[1, 2]))));
+    }
+
+    #[test]
+    fn attributes_of_unorderable_types_are_compared_for_equality_only() {
+        let it = item(r#"{"a":{"L":[{"N":"1"}]},"b":{"L":[{"N":"1"}]},"c":{"BOOL":true}}"#);
+        let e = |c: C| c.evaluate(Some(&it)).expect("evaluates");
+        assert!(e(C::eq("a", "b")) && !e(C::le("a", "b")) && !e(C::ge("c", "c2")));
+        assert!(!e(C::between("a", "b", "b2")) && !e(C::gt("c", V::Bool(false))));
+    }
+
+    #[test]
+    fn equality_and_in_compare_every_type_by_value() {
+        for (name, value) in item(ITEM) {
+            assert!(t(C::eq(name.as_str(), value.clone())));
+            assert!(t(C::is_in(name.as_str(), [n(0), value])));
+        }
+        assert!(t(C::eq("ss", V::ss(["green", "red"]))) && t(C::eq("ns", V::ns([5, 1]))));
+        assert!(t(C::is_in("n", [s("10"), n(10)])) && !t(C::is_in("n", [n(1), n(2)])));
+        assert!(!t(C::is_in("missing", [n(1)])) && t(C::is_in("n", ["missing", "n"])));
+    }
+
+    #[test]
+    fn between_includes_its_bounds() {
+        assert!(t(C::between("n", n(10), n(20))) && t(C::between("n", n(0), n(10))));
+        assert!(!t(C::between("n", n(11), n(20))) && t(C::between("s", s("b"), s("c"))));
+        assert!(!t(C::between("missing", n(0), n(1))) && !t(C::between("n", "s", "n")));
+    }
+
+    #[test]
+    fn attribute_exists_counts_null_as_present_and_no_item_as_empty() {
+        assert!(t(C::attribute_exists("z")) && t(C::attribute_not_exists("missing")));
+        assert!(!t(C::attribute_not_exists("n")) && !t(C::attribute_exists("missing")));
+        assert_eq!(C::attribute_not_exists("n").evaluate(None).ok(), Some(true));
+        assert_eq!(C::attribute_exists("n").evaluate(None).ok(), Some(false));
+    }
+
+    #[test]
+    fn attribute_type_matches_the_exact_type() {
+        for (name, value) in item(ITEM) {
+            let wrong = [ValueType::S, ValueType::Ss]
+                .into_iter()
+                .find(|&w| w != value.value_type());
+            assert!(t(C::attribute_type(name.as_str(), value.value_type())));
+            assert!(!t(C::attribute_type(name.as_str(), wrong.expect("a type"))));
+        }
+        assert!(!t(C::attribute_type("missing", ValueType::Null)));
+    }
+
+    #[test]
+    fn begins_with_works_on_strings_and_binaries_only() {
+        assert!(t(C::begins_with("s", s("ban"))) && t(C::begins_with("s", s(""))));
+        assert!(!t(C::begins_with("s", s("nan"))) && t(C::begins_with("b", b(&[1, 2]))));
+        assert!(!t(C::begins_with("b", s("\u{1}"))) && !t(C::begins_with("n", s("1"))));
+        assert!(!t(C::begins_with("ss", s("red"))) && !t(C::begins_with("missing", s(""))));
+    }
+
+    #[test]
+    fn contains_finds_substrings_set_members_and_list_elements() {
+        let k1 = V::M([("k".to_owned(), n(1))].into());
+        assert!(t(C::contains("s", s("nan"))) && t(C::contains("b", b(&[2, 3]))));
+        assert!(t(C::contains("ss", s("red"))) && t(C::contains("ns", n(5))));
+        assert!(
+            t(C::contains("bs", b(&[1]))) && t(C::contains("l", n(3))) && t(C::contains("l", k1))
+        );
+        assert!(!t(C::contains("s", s("nab"))) && !t(C::contains("b", b(&[3, 2]))));
+        assert!(!t(C::contains("ss", s("blue"))) && !t(C::contains("ns", s("5"))));
+        assert!(!t(C::contains("l", s("3"))) && !t(C::contains("n", n(10))));
+        assert!(!t(C::contains("missing", s("a"))) && !t(C::contains("s", n(1))));
+        assert!(!t(C::contains("s", "u")) && t(C::contains("m.arr", "n").not()));
+    }
+
+    #[test]
+    fn size_counts_utf16_units_bytes_and_elements_and_is_absent_for_scalars() {
+        let sizes = [
+            ("s", 6),
+            ("u", 3),
+            ("b", 3),
+            ("ss", 2),
+            ("ns", 2),
+            ("bs", 1),
+            ("l", 3),
+        ];
+        for (path, size) in sizes.into_iter().chain([("m", 2)]) {
+            assert!(t(C::eq(Operand::size(path), n(size))));
+        }
+        for path in ["n", "t", "z", "missing"] {
+            assert!(!t(C::ge(Operand::size(path), n(0))));
+        }
+        assert!(t(C::lt(Operand::size("ss"), Operand::size("l"))));
+        assert_eq!(
+            Operand::size_of_value(&s("é𝄞")).ok(),
+            Some(Operand::Value(n(3)))
+        );
+        let number = err(Operand::size_of_value(&n(1)));
+        assert!(number.ends_with("function: size, operand type: N"));
+    }
+
+    #[test]
+    fn logical_operators_combine_and_negate() {
+        let (yes, no) = (C::attribute_exists("n"), C::attribute_exists("missing"));
+        assert!(t(yes.clone().and(yes.clone())) && !t(yes.clone().and(no.clone())));
+        assert!(t(no.clone().or(yes.clone())) && !t(no.clone().or(no.clone())));
+        assert!(t(no.clone().not()) && !t(yes.clone().not()));
+        assert!(!t(yes.clone().not().and(yes.clone())) && t(no.and(yes).not()));
+    }
+
+    #[test]
+    fn nested_paths_resolve_through_maps_and_lists() {
+        assert!(t(C::eq(p("m.deep.x"), s("y"))) && t(C::gt(p("m.arr[1]"), p("m.arr[0]"))));
+        assert!(t(C::eq(p("l[2].k"), n(1))));
+        for missing in ["m.arr[9]", "m.deep[0]", "l.k", "s.x", "s[0]"] {
+            assert!(t(C::attribute_not_exists(p(missing))));
+        }
+        assert_eq!(p("l").index(usize::MAX).resolve(&item(ITEM)), None);
+        let dotted = item(r#"{"a.b":{"N":"1"}}"#);
+        assert_eq!(Path::from("a.b").resolve(&dotted), Some(&n(1)), "one name");
+        let path = Path::attr("a").field("b").index(2).field("c");
+        assert_eq!(
+            (path.to_string(), format!("{path:#}")),
+            ("a.b[2].c".into(), "[a, b, [2], c]".into())
+        );
+        assert_eq!(path.top_level(), "a");
+    }
+
+    #[test]
+    fn paths_lists_every_path_the_condition_reads() {
+        let c = C::eq("a", Operand::size(p("b.c")))
+            .and(C::contains("d", "e").or(C::attribute_exists(p("f[1]"))))
+            .and(C::between("g", n(1), n(2)).not());
+        let paths: Vec<String> = c.paths().iter().map(ToString::to_string).collect();
+        assert_eq!(paths, ["a", "b.c", "d", "e", "f[1]", "g"]);
+    }
+
+    #[test]
+    fn validate_rejects_literal_operands_that_cannot_be_ordered() {
+        let list = err(C::lt("a", l(&[n(1)])).validate());
+        let expected = "Invalid ConditionExpression: Incorrect operand type for operator or \
+                        function; operator or function: <, operand type: L";
+        assert_eq!(list, expected);
+        assert!(err(C::ge(V::Null, "a").validate()).ends_with(">=, operand type: NULL"));
+        let between = err(C::between("a", V::Bool(true), "b").validate());
+        assert!(between.ends_with("BETWEEN, operand type: BOOL"));
+        assert!(C::eq("a", l(&[n(1)])).validate().is_ok() && C::lt("a", "b").validate().is_ok());
+    }
+
+    #[test]
+    fn validate_rejects_between_bounds_out_of_order_or_of_different_types() {
+        let reversed = err(C::between("a", n(5), n(1)).validate());
+        let expected = "Invalid ConditionExpression: The BETWEEN operator requires upper bound \
+            to be greater than or equal to lower bound; lower bound operand: AttributeValue: \
+            {N:5}, upper bound operand: AttributeValue: {N:1}";
+        assert_eq!(reversed, expected);
+        let mixed = err(C::between("a", n(1), s("dog")).validate());
+        assert!(mixed.contains("The BETWEEN operator requires same data type for lower and upper"));
+        assert!(mixed.ends_with("{N:1}, upper bound operand: AttributeValue: {S:dog}"));
+        assert!(C::between("a", n(1), n(1)).validate().is_ok());
+        assert!(C::between("a", n(5), "b").validate().is_ok(), "not static");
+    }
+
+    #[test]
+    fn validate_limits_in_to_one_to_a_hundred_operands() {
+        assert!(C::is_in("a", (0..100).map(n)).validate().is_ok());
+        let many = err(C::is_in("a", (0..101).map(n)).validate());
+        assert!(many.ends_with("is provided with too many operands; number of operands: 101"));
+        assert!(C::is_in("a", Vec::<Operand>::new()).validate().is_err());
+    }
+
+    #[test]
+    fn validate_rejects_begins_with_prefixes_other_than_strings_and_binaries() {
+        let number = err(C::begins_with("a", n(1)).validate());
+        assert!(number.ends_with("operator or function: begins_with, operand type: N"));
+        assert!(C::begins_with("a", Operand::size("b")).validate().is_err());
+        assert!(C::begins_with("a", b(&[1])).validate().is_ok());
+        assert!(C::begins_with("a", "b").validate().is_ok());
+    }
+
+    #[test]
+    fn validate_rejects_the_same_path_on_both_sides() {
+        for c in [C::eq("a", "a"), C::begins_with(p("a.b"), p("a.b"))] {
+            assert!(err(c.validate()).contains("The first operand must be distinct"));
+        }
+        let contains = err(C::contains("a", "a").validate());
+        assert!(contains.ends_with("operator: contains, first operand: [a]"));
+        assert!(C::eq("a", p("a.b")).validate().is_ok());
+    }
+
+    #[test]
+    fn validate_and_evaluate_refuse_more_than_300_operators_without_overflowing() {
+        let chain = |k| (1..k).fold(C::eq("a", n(0)), |c, i| c.and(C::eq("a", n(i))));
+        assert!(
+            chain(150).validate().is_ok(),
+            "150 comparisons and 149 ANDs"
+        );
+        let too_many = err(chain(151).validate());
+        assert!(too_many.ends_with("too many operators; operator count: 301"));
+        let deep = (0..2000).fold(C::attribute_exists("a"), |c, _| c.not());
+        assert!(deep.validate().is_err() && deep.evaluate(None).is_err());
+    }
+
+    #[test]
+    fn validate_rejects_malformed_paths_and_invalid_literals() {
+        let deep = (0..MAX_NESTING_DEPTH).fold(Path::attr("a"), |path, _| path.index(0));
+        let root = Path(vec![PathElement::Index(0)]);
+        for path in [Path(Vec::new()), root, p("a."), deep] {
+            let message = err(C::attribute_exists(path).validate());
+            assert!(message.starts_with("Invalid ConditionExpression: "));
+        }
+        let empty = err(C::eq("a", V::Ss(BTreeSet::new())).validate());
+        assert!(empty.starts_with("ExpressionAttributeValues contains invalid value: "));
+        let filter = err(C::lt("a", l(&[])).validate_as("FilterExpression"));
+        assert!(filter.starts_with("Invalid FilterExpression: "));
+    }
+
+    #[test]
+    fn set_writes_top_level_and_nested_values_and_creates_missing_items() {
+        let new = Update::new().set("a", n(1)).apply(None);
+        assert_eq!(new.ok(), Some(item(r#"{"a":{"N":"1"}}"#)));
+        let u = Update::new()
+            .set(p("m.deep.y"), s("z"))
+            .set(p("l[0]"), n(0));
+        let new = ok(u.set("n", s("ten")), ITEM);
+        let deep = item(r#"{"d":{"M":{"x":{"S":"y"},"y":{"S":"z"}}}}"#);
+        assert_eq!(p("m.deep").resolve(&new), deep.get("d"));
+        assert_eq!(
+            (p("l[0]").resolve(&new), &new["n"]),
+            (Some(&n(0)), &s("ten"))
+        );
+    }
+
+    #[test]
+    fn set_operands_read_the_original_item() {
+        let a = r#"{"a":{"N":"1"}}"#;
+        let new = ok(Update::new().set("a", n(2)).set("b", p("a")), a);
+        assert_eq!((&new["a"], &new["b"]), (&n(2), &n(1)));
+        let moved = ok(Update::new().remove("a").set("b", p("a")), a);
+        assert_eq!(moved, item(r#"{"b":{"N":"1"}}"#));
+        let chained = apply(Update::new().set("x", n(4)).set("y", p("x")), a);
+        assert_eq!(err(chained), NONEXISTENT);
+    }
+
+    #[test]
+    fn set_arithmetic_is_exact_and_reports_number_errors() {
+        let it = r#"{"f":{"N":"0.1"},"big":{"N":"9.9E125"},"s":{"S":"x"}}"#;
+        let plus = |a: &str, b: V| apply(Update::new().set_expr("r", SetValue::plus(p(a), b)), it);
+        assert_eq!(plus("f", num("0.2")).expect("adds")["r"], num("0.3"));
+        assert!(err(plus("big", n(1))).contains("more than 38 significant digits"));
+        assert!(err(plus("big", num("9E125"))).starts_with("Number overflow"));
+        assert_eq!(
+            [err(plus("s", n(1))), err(plus("missing", n(1)))],
+            [BAD_TYPE, NONEXISTENT]
+        );
+        let minus = Update::new().set_expr("r", SetValue::minus(n(7), p("f")));
+        assert_eq!(ok(minus, it)["r"], num("6.9"));
+        let literal = err(Update::new()
+            .set_expr("r", SetValue::plus(s("1"), n(1)))
+            .validate());
+        assert!(literal.ends_with("operator or function: +, operand type: S"));
+    }
+
+    #[test]
+    fn if_not_exists_uses_the_default_only_when_missing() {
+        let u = Update::new()
+            .set("a", ValueExpr::if_not_exists("a", n(9)))
+            .set("b", ValueExpr::if_not_exists("c", n(4)))
+            .set_expr(
+                "d",
+                SetValue::plus(ValueExpr::if_not_exists("d", n(0)), n(1)),
+            );
+        let expected = item(r#"{"a":{"N":"2"},"b":{"N":"4"},"d":{"N":"1"}}"#);
+        assert_eq!(ok(u, r#"{"a":{"N":"2"}}"#), expected);
+    }
+
+    #[test]
+    fn list_append_concatenates_lists_and_rejects_other_operands() {
+        let it = r#"{"l":{"L":[{"N":"1"}]},"s":{"S":"x"}}"#;
+        let u = Update::new()
+            .set("l", ValueExpr::list_append(p("l"), l(&[n(2)])))
+            .set("f", ValueExpr::list_append(l(&[n(0)]), p("l")))
+            .set(
+                "g",
+                ValueExpr::list_append(ValueExpr::if_not_exists("g", l(&[])), l(&[n(5)])),
+            );
+        let new = ok(u, it);
+        assert_eq!(
+            [&new["l"], &new["f"]],
+            [&l(&[n(1), n(2)]), &l(&[n(0), n(1)])]
+        );
+        assert_eq!(new["g"], l(&[n(5)]));
+        let append = |a: ValueExpr| {
+            apply(
+                Update::new().set("r", ValueExpr::list_append(a, l(&[]))),
+                it,
+            )
+        };
+        assert_eq!(
+            [err(append(p("missing").into())), err(append(p("s").into()))],
+            [NONEXISTENT, BAD_TYPE]
+        );
+        assert!(err(append(s("x").into())).ends_with("function: list_append, operand type: S"));
+        let bad_literal = err(append(l(&[V::Ss(BTreeSet::new())]).into()));
+        assert!(bad_literal.starts_with("ExpressionAttributeValues contains invalid value"));
+        let nested = err(append(ValueExpr::list_append(l(&[]), l(&[]))));
+        assert!(nested
+            .ends_with("not allowed to be used this way in an expression; function: list_append"));
+    }
+
+    #[test]
+    fn set_of_a_list_index_past_the_end_appends_in_index_order() {
+        let it = r#"{"a":{"L":[{"S":"one"},{"S":"two"},{"S":"three"}]}}"#;
+        let u = Update::new()
+            .set(p("a[84]"), s("a1"))
+            .set(p("a[37]"), s("a2"));
+        let new = ok(u.set(p("a[17]"), s("a3")).set(p("a[50]"), s("a4")), it);
+        assert_eq!(
+            new["a"],
+            l(&["one", "two", "three", "a3", "a2", "a4", "a1"].map(s))
+        );
+        let huge = ok(
+            Update::new().set(Path::attr("a").index(usize::MAX), s("x")),
+            it,
+        );
+        assert_eq!(p("a[3]").resolve(&huge), Some(&s("x")));
+    }
+
+    #[test]
+    fn set_under_a_missing_or_scalar_parent_is_invalid_for_update() {
+        for path in [
+            "c.c",
+            "s.c",
+            "l.c",
+            "s[0]",
+            "missing[0]",
+            "m.arr[5].x",
+            "m.deep[0]",
+        ] {
+            assert_eq!(err(apply(Update::new().set(p(path), n(1)), ITEM)), BAD_PATH);
+        }
+        assert_eq!(err(Update::new().set(p("c.c"), n(1)).apply(None)), BAD_PATH);
+    }
+
+    #[test]
+    fn remove_of_missing_attributes_is_a_no_op() {
+        let u = Update::new()
+            .remove("missing")
+            .remove(p("m.nope"))
+            .remove(p("l[17]"));
+        assert_eq!(ok(u.remove(p("m.arr[2]")), ITEM), item(ITEM));
+        let new = ok(Update::new().remove("s").remove(p("m.deep.x")), ITEM);
+        assert!(!new.contains_key("s"));
+        assert_eq!(
+            p("m.deep").resolve(&new),
+            Some(&V::M(BTreeMap::new())),
+            "an empty map stays"
+        );
+    }
+
+    #[test]
+    fn remove_under_a_missing_parent_is_invalid_unless_the_item_is_missing() {
+        for path in ["x.y", "s.y", "s[0]", "x[0]", "m.x.y"] {
+            assert_eq!(err(apply(Update::new().remove(p(path)), ITEM)), BAD_PATH);
+        }
+        assert_eq!(
+            Update::new().remove(p("x.y")).apply(None).ok(),
+            Some(Item::new())
+        );
+    }
+
+    #[test]
+    fn remove_of_several_list_indexes_uses_the_original_positions() {
+        let it = r#"{"a":{"L":[{"N":"2"},{"N":"3"},{"N":"4"},{"N":"5"},{"N":"6"},{"N":"7"}]}}"#;
+        let new = ok(Update::new().remove(p("a[1]")).set(p("a[3]"), n(17)), it);
+        assert_eq!(new["a"], l(&[n(2), n(4), n(17), n(6), n(7)]));
+        let new = ok(
+            Update::new()
+                .remove(p("a[1]"))
+                .remove(p("a[2]"))
+                .remove(p("a[5]")),
+            it,
+        );
+        assert_eq!(new["a"], l(&[n(2), n(5), n(6)]));
+        // a[6] did not exist before the update, so it is not the element SET appends.
+        let new = ok(Update::new().set(p("a[9]"), n(9)).remove(p("a[6]")), it);
+        assert_eq!(p("a[6]").resolve(&new), Some(&n(9)));
+    }
+
+    #[test]
+    fn add_to_a_number_counts_a_missing_one_as_zero() {
+        let u = Update::new().add("n", n(5)).add("fresh", n(7));
+        let new = ok(u.add(p("m.count"), n(-1)), ITEM);
+        assert_eq!((&new["n"], &new["fresh"]), (&n(15), &n(7)));
+        assert_eq!(p("m.count").resolve(&new), Some(&n(-1)), "nested ADD");
+        assert_eq!(ok(Update::new().add("n", n(-20)), ITEM)["n"], n(-10));
+        assert_eq!(err(apply(Update::new().add("s", n(1)), ITEM)), BAD_TYPE);
+        assert_eq!(
+            err(apply(Update::new().add(p("x.y"), n(1)), ITEM)),
+            BAD_PATH
+        );
+    }
+
+    #[test]
+    fn add_to_a_set_unions_and_creates_it() {
+        let u = Update::new()
+            .add("ss", V::ss(["blue", "red"]))
+            .add("new", V::ns([1]));
+        let new = ok(u, ITEM);
+        assert_eq!(new["ss"], V::ss(["blue", "green", "red"]));
+        assert_eq!(new["new"], V::ns([1]));
+        for (path, value) in [("ss", V::ns([1])), ("n", V::ss(["a"])), ("l", V::ss(["a"]))] {
+            assert_eq!(err(apply(Update::new().add(path, value), ITEM)), BAD_TYPE);
+        }
+    }
+
+    #[test]
+    fn delete_from_a_set_removes_the_attribute_when_it_empties() {
+        let del = |path: &str, value: V| ok(Update::new().delete(p(path), value), ITEM);
+        assert_eq!(del("ss", V::ss(["red", "pink"]))["ss"], V::ss(["green"]));
+        assert!(!del("ss", V::ss(["red", "green"])).contains_key("ss"));
+        assert_eq!(del("missing", V::ns([1])), item(ITEM));
+        let it = r#"{"m":{"M":{"tags":{"SS":["x"]}}},"l":{"L":[{"NS":["1"]},{"N":"2"}]}}"#;
+        let u = Update::new()
+            .delete(p("m.tags"), V::ss(["x"]))
+            .delete(p("l[0]"), V::ns([1]));
+        assert_eq!(ok(u, it), item(r#"{"m":{"M":{}},"l":{"L":[{"N":"2"}]}}"#));
+        for (path, value) in [("ss", V::ns([1])), ("s", V::ss(["b"]))] {
+            assert_eq!(
+                err(apply(Update::new().delete(path, value), ITEM)),
+                BAD_TYPE
+            );
+        }
+    }
+
+    #[test]
+    fn add_and_delete_accept_only_numbers_and_sets() {
+        let string = err(Update::new().add("a", s("x")).validate());
+        let expected = "Invalid UpdateExpression: Incorrect operand type for operator or \
+                        function; operator: ADD, operand type: STRING";
+        assert_eq!(string, expected);
+        let list = err(Update::new().add("a", l(&[])).validate());
+        assert!(list.ends_with("ADD, operand type: LIST"));
+        let number = err(Update::new().delete("a", n(1)).validate());
+        assert!(number.ends_with("DELETE, operand type: NUMBER"));
+        let empty = err(Update::new().delete("a", V::Ss(BTreeSet::new())).validate());
+        assert!(empty.contains("may not be empty"));
+    }
+
+    #[test]
+    fn validate_rejects_overlapping_and_conflicting_paths_and_empty_updates() {
+        let pairs = [
+            ("a", "a"),
+            ("a", "a.b"),
+            ("a.b.c", "a.b"),
+            ("a[1]", "a"),
+            ("a[1][1]", "a[1]"),
+        ];
+        for (one, two) in pairs {
+            let message = err(Update::new().set(p(one), n(1)).remove(p(two)).validate());
+            assert!(message.contains("Two document paths overlap with each other"));
+        }
+        let conflict = err(Update::new()
+            .set(p("a.b"), n(1))
+            .add(p("a[1]"), n(1))
+            .validate());
+        let expected = "Invalid UpdateExpression: Two document paths conflict with each other; \
+            must remove or rewrite one of these paths; path one: [a, b], path two: [a, [1]]";
+        assert_eq!(conflict, expected);
+        let fine = Update::new()
+            .set(p("a.b"), n(1))
+            .remove(p("a.c"))
+            .set(p("a.bb"), n(1));
+        assert!(fine.delete("b", V::ns([1])).validate().is_ok());
+        let empty = "Invalid UpdateExpression: The expression can not be empty;";
+        assert_eq!(err(Update::new().validate()), empty);
+    }
+
+    #[test]
+    fn updated_paths_lists_every_target_in_action_order() {
+        let u = Update::new().set(p("a.b"), n(1)).remove("c").add("d", n(1));
+        let paths = u.delete("e", V::ns([1])).updated_paths();
+        assert_eq!(paths, [p("a.b"), p("c"), p("d"), p("e")]);
+    }
+
+    #[test]
+    fn project_keeps_requested_nested_elements_and_compacts_list_picks() {
+        let it = item(
+            r#"{"a":{"M":{"b":{"N":"1"},"c":{"N":"2"}}},"o":{"S":"o"},
+                "letters":{"L":[{"S":"x"},{"S":"y"},{"S":"z"}]}}"#,
+        );
+        let paths = [
+            p("a.c"),
+            p("letters[2]"),
+            p("letters[0]"),
+            p("o"),
+            p("no"),
+            p("a.no"),
+        ];
+        let expected = item(
+            r#"{"a":{"M":{"c":{"N":"2"}}},"letters":{"L":[{"S":"x"},{"S":"z"}]},"o":{"S":"o"}}"#,
+        );
+        assert_eq!(project(&it, &paths), expected);
+        let paths = [p("m.arr[1]"), p("m.deep.x"), p("l[2].k"), p("l[0]")];
+        let expected = item(
+            r#"{"m":{"M":{"arr":{"L":[{"N":"2"}]},"deep":{"M":{"x":{"S":"y"}}}}},
+                "l":{"L":[{"S":"a"},{"M":{"k":{"N":"1"}}}]}}"#,
+        );
+        assert_eq!(project(&item(ITEM), &paths), expected);
+    }
+
+    #[test]
+    fn project_merges_overlapping_paths_which_validate_projection_rejects() {
+        let it = item(ITEM);
+        let merged = project(&it, &[p("m.deep"), p("m"), p("m.arr[0]")]);
+        assert_eq!(merged, project(&it, &[p("m")]));
+        let overlap = err(validate_projection(&[p("m.deep"), p("m")]));
+        assert!(overlap.starts_with("Invalid ProjectionExpression: Two document paths overlap"));
+        assert!(validate_projection(&[p("m.deep"), p("m.arr[0]"), p("n")]).is_ok());
+        assert!(validate_projection(&[Path(Vec::new())]).is_err());
+    }
+
+    fn value() -> impl Strategy<Value = V> {
+        let leaf = prop_oneof![
+            ".{0,6}".prop_map(V::S),
+            any::<i64>().prop_map(V::number),
+            proptest::collection::vec(any::<u8>(), 0..4).prop_map(V::B),
+            any::<bool>().prop_map(V::Bool),
+            Just(V::Null),
+            proptest::collection::btree_set("[a-c]{1,2}", 1..4).prop_map(V::Ss),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(V::L),
+                proptest::collection::btree_map("[a-c]{1,2}", inner, 0..4).prop_map(V::M),
+            ]
+        })
+    }
+
+    fn items() -> impl Strategy<Value = Item> {
+        proptest::collection::btree_map("[a-e]{1,2}", value(), 0..6)
+    }
+
+    proptest! {
+        #[test]
+        fn project_of_every_top_level_attribute_is_the_identity(it in items()) {
+            let paths: Vec<Path> = it.keys().map(|k| Path::attr(k.as_str())).collect();
+            prop_assert_eq!(project(&it, &paths), it);
+        }
+
+        #[test]
+        fn apply_then_attribute_exists_holds_on_every_set_path(
+            it in items(),
+            sets in proptest::collection::btree_map("[a-h]{1,2}", value(), 1..5),
+        ) {
+            let update = sets.iter().fold(Update::new(), |u, (k, v)| u.set(k.as_str(), v.clone()));
+            let new = update.apply(Some(&it)).expect("top-level SETs apply");
+            for (k, v) in &sets {
+                let exists = C::attribute_exists(k.as_str()).evaluate(Some(&new));
+                prop_assert_eq!(exists.ok(), Some(true));
+                prop_assert_eq!(&new[k], v);
+            }
+            for (k, v) in it.iter().filter(|(k, _)| !sets.contains_key(*k)) {
+                prop_assert_eq!(&new[k], v);
+            }
+        }
+
+        #[test]
+        fn ordering_comparators_agree_with_numeric_order(a in any::<i64>(), b in any::<i64>()) {
+            let holds = |op| C::compare(n(a), op, n(b)).evaluate(None).ok();
+            prop_assert_eq!(holds(Comparator::Lt), Some(a < b));
+            prop_assert_eq!(holds(Comparator::Le), Some(a <= b));
+            prop_assert_eq!(holds(Comparator::Gt), Some(a > b));
+            prop_assert_eq!(holds(Comparator::Ge), Some(a >= b));
+            prop_assert_eq!(holds(Comparator::Eq), Some(a == b));
+            prop_assert_eq!(holds(Comparator::Ne), Some(a != b));
+        }
+    }
 }

@@ -42,20 +42,28 @@
 //! | `error` | [`Error`], named after DynamoDB's exceptions |
 
 mod api;
+mod catalog;
 mod clock;
+mod codec;
 mod commit;
 mod db;
 mod error;
 pub mod expr;
+pub mod fs;
 mod key;
 mod names;
 mod number;
 mod options;
 mod query;
+mod replay;
 mod schema;
+pub mod simfs;
+mod snapshot;
+mod store;
 mod table;
 mod tables;
 mod value;
+mod wal;
 
 pub use api::*;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -1,9 +1,11 @@
 //! Settings of a database, fixed when it is opened.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::fs::{StdFs, Vfs};
 
 /// How a write is made durable before it is acknowledged.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -13,7 +15,9 @@ pub enum Durability {
     #[default]
     Sync,
     /// Acknowledged once the log record is written to the operating system; synced in the
-    /// background. A crash of the machine (not of the process) may lose the last moments.
+    /// background every [`Options::buffered_sync_interval`]. A crash of the process loses
+    /// nothing acknowledged; a crash of the machine (power, kernel) may lose the writes of
+    /// the last interval — never a write in the middle, always a suffix.
     Buffered,
     /// Nothing reaches disk: for tests and caches.
     InMemory,
@@ -32,6 +36,21 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// The most tables the database holds (DynamoDB's default quota is 2,500 per region).
     pub max_tables: usize,
+    /// The file system: the real one, or a simulated one for crash and fault tests.
+    pub fs: Arc<dyn Vfs>,
+    /// A log segment is closed and a new one started once it reaches this many bytes.
+    pub segment_bytes: u64,
+    /// A table is snapshotted once the log written for it since its last snapshot reaches
+    /// both this many bytes and `checkpoint_log_ratio` times the table's size. Bounds
+    /// recovery time and log disk use; relative to the table's size, it bounds write
+    /// amplification (each byte of table is rewritten once per `ratio` bytes of log).
+    pub checkpoint_min_log_bytes: u64,
+    /// See `checkpoint_min_log_bytes`.
+    pub checkpoint_log_ratio: f64,
+    /// How often the background worker looks for tables to snapshot and log to drop.
+    pub maintenance_interval: Duration,
+    /// How often buffered mode syncs the log.
+    pub buffered_sync_interval: Duration,
 }
 
 impl Default for Options {
@@ -42,6 +61,12 @@ impl Default for Options {
             account: "000000000000".into(),
             clock: Arc::new(SystemClock),
             max_tables: 2500,
+            fs: Arc::new(StdFs),
+            segment_bytes: 64 * 1024 * 1024,
+            checkpoint_min_log_bytes: 64 * 1024 * 1024,
+            checkpoint_log_ratio: 1.0,
+            maintenance_interval: Duration::from_secs(1),
+            buffered_sync_interval: Duration::from_millis(100),
         }
     }
 }
@@ -70,6 +95,17 @@ impl Options {
                 "invalid account {:?}: expected 12 digits",
                 self.account
             )));
+        }
+        if self.segment_bytes < 4096 {
+            return Err(Error::validation(format!(
+                "segment_bytes {} is below the minimum of 4096",
+                self.segment_bytes
+            )));
+        }
+        if !(self.checkpoint_log_ratio.is_finite() && self.checkpoint_log_ratio >= 0.0) {
+            return Err(Error::validation(
+                "checkpoint_log_ratio must be a finite number >= 0",
+            ));
         }
         Ok(())
     }

@@ -22,9 +22,22 @@ pub const MAX_LOCAL_INDEXES: usize = 5;
 pub const MAX_GLOBAL_INDEXES: usize = 20;
 /// The most non-key attributes all `INCLUDE` projections of a table may name together.
 pub const MAX_PROJECTED_ATTRIBUTES: usize = 100;
+/// The most non-key attributes one `INCLUDE` projection may name (`NonKeyAttributeNameList`).
+pub const MAX_NON_KEY_ATTRIBUTES_PER_PROJECTION: usize = 20;
 
 /// The role of a key attribute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum KeyType {
     /// The partition key.
@@ -34,7 +47,20 @@ pub enum KeyType {
 }
 
 /// The type a key attribute must have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 pub enum ScalarAttributeType {
     /// String.
     S,
@@ -66,7 +92,7 @@ impl ScalarAttributeType {
 }
 
 /// One element of a key schema.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeySchemaElement {
     /// The key attribute's name.
@@ -94,7 +120,7 @@ impl KeySchemaElement {
 }
 
 /// The type of an attribute used in a key of the table or of an index.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttributeDefinition {
     /// The attribute's name.
@@ -114,7 +140,9 @@ impl AttributeDefinition {
 }
 
 /// Which attributes an index copies from the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProjectionType {
     /// Every attribute.
@@ -126,7 +154,7 @@ pub enum ProjectionType {
 }
 
 /// The attributes an index projects.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
 pub struct Projection {
     /// ALL, KEYS_ONLY or INCLUDE.
@@ -163,7 +191,18 @@ impl Projection {
 }
 
 /// How the table is billed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BillingMode {
     /// Provisioned read and write capacity (DynamoDB's default).
@@ -174,7 +213,9 @@ pub enum BillingMode {
 }
 
 /// Provisioned read and write capacity units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "PascalCase")]
 pub struct ProvisionedThroughput {
     /// Strongly consistent reads of up to 4 KB per second.
@@ -194,7 +235,9 @@ impl ProvisionedThroughput {
 }
 
 /// What a table's stream records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StreamViewType {
     /// The new image of each item.
@@ -208,7 +251,9 @@ pub enum StreamViewType {
 }
 
 /// Whether the table has a stream, and of which kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "PascalCase")]
 pub struct StreamSpecification {
     /// Whether the stream is on.
@@ -246,14 +291,14 @@ pub struct GlobalSecondaryIndex {
 }
 
 /// A key attribute resolved to its type.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct KeyAttribute {
     pub name: String,
     pub ty: ScalarAttributeType,
 }
 
 /// A primary key shape: partition key and optional sort key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct KeyShape {
     pub hash: KeyAttribute,
     pub range: Option<KeyAttribute>,
@@ -283,14 +328,14 @@ impl KeyShape {
 }
 
 /// Local or global.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) enum IndexKind {
     Local,
     Global,
 }
 
 /// A secondary index, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct IndexSchema {
     pub name: String,
     pub kind: IndexKind,
@@ -325,7 +370,7 @@ impl IndexSchema {
 }
 
 /// Everything DynamoDB keeps about a table's definition, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct TableSchema {
     pub name: String,
     /// A UUID, DynamoDB's `TableId`. Tables are told apart by id, not name: a name can be
@@ -413,6 +458,11 @@ pub(crate) fn validate_projection(projection: &Projection, index: &str) -> Resul
             if projection.non_key_attributes.is_empty() {
                 return Err(Error::validation(format!(
                     "One or more parameter values were invalid: NonKeyAttributes must be specified for INCLUDE projection type of index {index}"
+                )));
+            }
+            if projection.non_key_attributes.len() > MAX_NON_KEY_ATTRIBUTES_PER_PROJECTION {
+                return Err(Error::validation(format!(
+                    "1 validation error detected: Value at 'projection.nonKeyAttributes' of index {index} failed to satisfy constraint: Member must have length less than or equal to {MAX_NON_KEY_ATTRIBUTES_PER_PROJECTION}"
                 )));
             }
             let unique: BTreeSet<&String> = projection.non_key_attributes.iter().collect();
@@ -528,15 +578,17 @@ pub(crate) fn validate_definitions_used(
 }
 
 /// Checks the limits that span all indexes: unique names, counts, projected attributes.
+/// Too many indexes in a request is a `ValidationException`, as `CreateTable` reports it
+/// (`UpdateTable` checks its index count first, as a `LimitExceededException`).
 pub(crate) fn validate_index_set(local: &[IndexSchema], global: &[IndexSchema]) -> Result<()> {
     if local.len() > MAX_LOCAL_INDEXES {
-        return Err(Error::LimitExceeded(format!(
+        return Err(Error::validation(format!(
             "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LOCAL_INDEXES}"
         )));
     }
     if global.len() > MAX_GLOBAL_INDEXES {
-        return Err(Error::LimitExceeded(format!(
-            "One or more parameter values were invalid: Number of GlobalSecondaryIndexes exceeds per-table limit of {MAX_GLOBAL_INDEXES}"
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GLOBAL_INDEXES}"
         )));
     }
     let mut seen = BTreeSet::new();

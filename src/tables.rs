@@ -15,6 +15,7 @@ use crate::schema::{
     validate_projection, validate_stream, validate_throughput, AttributeDefinition, BillingMode,
     GlobalSecondaryIndex, IndexKind, IndexSchema, KeySchemaElement, LocalSecondaryIndex,
     Projection, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableSchema,
+    MAX_GLOBAL_INDEXES,
 };
 
 /// `CreateTable`.
@@ -388,6 +389,11 @@ impl UpdateTableInput {
                 }
                 BillingMode::Provisioned => {}
             }
+        }
+        if next.global_indexes.len() > MAX_GLOBAL_INDEXES {
+            return Err(Error::LimitExceeded(format!(
+                "Subscriber limit exceeded: the table would have more than {MAX_GLOBAL_INDEXES} global secondary indexes"
+            )));
         }
         validate_index_set(&next.local_indexes, &next.global_indexes)?;
 

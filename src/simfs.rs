@@ -1,0 +1,1176 @@
+//! `SimFs`: an in-memory [`Vfs`] that can crash at any operation and show what a disk could hold
+//! afterwards, so crash and fault tests run deterministically, without processes or root.
+//!
+//! # The model
+//!
+//! - **Files.** Each file (inode) has *durable* bytes and a list of *pending* writes (appends and
+//!   `set_len`s) made since its last successful sync. Reads see the *current* view: the durable
+//!   bytes with the pending writes applied in order. A sync makes the current view durable.
+//!   Handles share their inode, and a rename moves the inode, as on a real file system.
+//! - **Directories.** Each directory has *durable* entries and a list of *pending* changes (create,
+//!   rename, remove, and the creation of a subdirectory). [`Vfs::sync_dir`] makes the changes
+//!   durable; syncing a file does not. A rename within one directory is one change; a rename
+//!   across directories is a change in each. If a directory's own entry does not survive a
+//!   crash, nothing inside it does either.
+//! - **Operations.** Every call of a [`Vfs`] or [`VfsFile`] method is one operation, numbered from
+//!   1 ([`SimFs::op_count`]). [`SimFs::crash_at`]`(n)` makes operation `n` and every later one fail,
+//!   as if the power went out just before `n`; [`SimFs::fail_at`] injects I/O errors instead.
+//! - **After a crash.** [`SimFs::after_crash`] builds a new file system holding one image a disk
+//!   could hold: everything durable, plus some of the pending writes and directory changes as
+//!   chosen by a [`CrashPolicy`] and a seed. Recovery then runs on that image.
+//!
+//! A crash test therefore reads (the TH3 method of SQLite):
+//!
+//! ```text
+//! total = op count of a fault-free run of the workload
+//! for n in 1..=total, for policy in CrashPolicy::ALL:
+//!     fs = SimFs::new(); fs.crash_at(n); run the workload on fs until it errors
+//!     recover on fs.after_crash(policy, seed) and check what survived
+//! ```
+//!
+//! Not modelled: damage to bytes that were synced (bit rot), a difference between `sync_data` and
+//! `sync_all` (both make data and length durable), short writes (a write happens whole or
+//! errors), hard links, removing or renaming directories, and `.` or `..` inside paths.
+
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::fs::{Vfs, VfsFile};
+
+/// The seed used when `TIDESTORE_SEED` is not set.
+const DEFAULT_SEED: u64 = 0x7469_6465_7374_6f72;
+
+/// A small deterministic random number generator (splitmix64), so that one seed reproduces a
+/// whole simulated run without a dependency.
+#[derive(Debug, Clone)]
+pub struct SimRng(u64);
+
+impl SimRng {
+    /// Starts the sequence for `seed`.
+    pub fn new(seed: u64) -> SimRng {
+        SimRng(seed)
+    }
+
+    /// Returns the next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Returns a number in `0..n`, or 0 when `n` is 0.
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+
+    fn index(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
+
+    fn coin(&mut self) -> bool {
+        self.next_u64() & 1 == 1
+    }
+}
+
+/// What a crash keeps of the writes and directory changes that were not yet synced. Durable
+/// bytes and entries always survive. Under every policy but `DropUnsynced`, each pending
+/// directory change applies or not by seed, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPolicy {
+    /// Files revert to their durable bytes and directories to their durable entries: un-synced
+    /// creates vanish, un-synced renames and removes are undone. Models a power loss that
+    /// flushed nothing beyond what was synced (RocksDB's fault-injection file system).
+    DropUnsynced,
+    /// Each file keeps its pending writes in order up to a seed-chosen count. Models a disk that
+    /// writes back in order but stopped part-way.
+    KeepPrefix,
+    /// Each pending write applies or not by seed; a skipped write before a kept one leaves a hole
+    /// of zeros. Models the page cache writing back pages in any order (SQLite's crash VFS).
+    Reorder,
+    /// Like `KeepPrefix`, but the last kept write is cut at a random byte or a 512/4096 boundary,
+    /// and the rest of its range holds zeros, random bytes or the old bytes. Models a torn
+    /// sector or page write when power fails mid-write.
+    Torn,
+    /// Each file's length covers all its pending writes, but their bytes are zeros. Models a
+    /// journaled size update whose data blocks never arrived (ext4 `data=writeback`, XFS's
+    /// "file full of NULs" after a crash).
+    SizeNotData,
+    /// Pending writes past the durable length are lost although written: the data reached the
+    /// disk but the size update did not (redb commit fd82cedb). Bytes inside the durable length
+    /// take their written values.
+    DataNotSize,
+}
+
+impl CrashPolicy {
+    /// Every policy, for loops that try them all.
+    pub const ALL: [CrashPolicy; 6] = [
+        CrashPolicy::DropUnsynced,
+        CrashPolicy::KeepPrefix,
+        CrashPolicy::Reorder,
+        CrashPolicy::Torn,
+        CrashPolicy::SizeNotData,
+        CrashPolicy::DataNotSize,
+    ];
+}
+
+/// The kind of operation a [`FaultPlan`] targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// Every operation.
+    Any,
+    /// [`VfsFile::append`].
+    Write,
+    /// [`VfsFile::sync_data`] and [`VfsFile::sync_all`].
+    Sync,
+    /// [`Vfs::sync_dir`].
+    SyncDir,
+    /// [`Vfs::rename`].
+    Rename,
+    /// [`Vfs::create`], [`Vfs::create_dir_all`] and [`Vfs::lock`] (which creates its file).
+    Create,
+    /// [`VfsFile::set_len`].
+    SetLen,
+    /// Operations that only look: `open`, `read_at`, `len`, `read_dir`, `exists`.
+    Read,
+    /// [`Vfs::remove_file`].
+    Remove,
+}
+
+/// The error an injected fault returns, each as the `io::Error` Linux would give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultError {
+    /// EIO (raw OS error 5): the device failed. Its `ErrorKind` is whatever std decodes for EIO.
+    Eio,
+    /// ENOSPC: [`io::ErrorKind::StorageFull`].
+    Enospc,
+    /// EROFS: [`io::ErrorKind::ReadOnlyFilesystem`].
+    Erofs,
+    /// EDQUOT: [`io::ErrorKind::QuotaExceeded`].
+    Edquot,
+}
+
+impl FaultError {
+    fn to_io_error(self) -> io::Error {
+        io::Error::from_raw_os_error(match self {
+            FaultError::Eio => 5,
+            FaultError::Enospc => 28,
+            FaultError::Erofs => 30,
+            FaultError::Edquot => 122,
+        })
+    }
+}
+
+/// An injected I/O error: the first operation of kind `on` numbered `at_op` or later fails with
+/// `error`, and, if `persistent`, so does every later one of that kind. A failed operation
+/// changes nothing (but see [`SimFs::set_fsyncgate`] for syncs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultPlan {
+    /// The first operation number that may fail.
+    pub at_op: u64,
+    /// Which operations fail.
+    pub on: OpKind,
+    /// The error they return.
+    pub error: FaultError,
+    /// Whether the fault keeps firing after its first time.
+    pub persistent: bool,
+}
+
+/// A write not yet synced. Offsets are absolute, so a write can be replayed onto any image.
+#[derive(Debug, Clone)]
+enum Write {
+    Append { at: usize, data: Vec<u8> },
+    SetLen(usize),
+}
+
+/// Applies one write to `buf`, zero-filling any gap before it.
+fn apply(buf: &mut Vec<u8>, write: &Write) {
+    match write {
+        Write::Append { at, data } => {
+            let end = at + data.len();
+            if buf.len() < end {
+                buf.resize(end, 0);
+            }
+            buf[*at..end].copy_from_slice(data);
+        }
+        Write::SetLen(len) => buf.resize(*len, 0),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inode {
+    durable: Vec<u8>,
+    pending: Vec<Write>,
+    /// Always `durable` with `pending` applied, kept so reads need not replay.
+    current: Vec<u8>,
+}
+
+impl Inode {
+    fn write(&mut self, write: Write) {
+        apply(&mut self.current, &write);
+        self.pending.push(write);
+    }
+
+    fn sync(&mut self) {
+        for write in self.pending.drain(..) {
+            apply(&mut self.durable, &write);
+        }
+    }
+
+    /// One image of this file after a crash, under `policy`.
+    fn crash_image(&self, policy: CrashPolicy, rng: &mut SimRng) -> Vec<u8> {
+        let mut image = self.durable.clone();
+        let pending = &self.pending;
+        match policy {
+            CrashPolicy::DropUnsynced => {}
+            CrashPolicy::KeepPrefix => {
+                let keep = rng.index(pending.len() + 1);
+                pending[..keep].iter().for_each(|w| apply(&mut image, w));
+            }
+            CrashPolicy::Reorder => {
+                for write in pending {
+                    if rng.coin() {
+                        apply(&mut image, write);
+                    }
+                }
+            }
+            CrashPolicy::Torn if !pending.is_empty() => {
+                let torn = rng.index(pending.len());
+                pending[..torn].iter().for_each(|w| apply(&mut image, w));
+                match &pending[torn] {
+                    Write::Append { at, data } => tear(&mut image, *at, data, rng),
+                    set_len => apply(&mut image, set_len),
+                }
+            }
+            CrashPolicy::Torn => {}
+            CrashPolicy::SizeNotData => {
+                for write in pending {
+                    match write {
+                        Write::Append { at, data } => {
+                            let zeros = vec![0; data.len()];
+                            apply(
+                                &mut image,
+                                &Write::Append {
+                                    at: *at,
+                                    data: zeros,
+                                },
+                            );
+                        }
+                        set_len => apply(&mut image, set_len),
+                    }
+                }
+            }
+            CrashPolicy::DataNotSize => {
+                let kept = image.len().min(self.current.len());
+                image[..kept].copy_from_slice(&self.current[..kept]);
+            }
+        }
+        image
+    }
+}
+
+/// Applies the first `cut` bytes of an append at `at`, then fills the rest of its range.
+fn tear(image: &mut Vec<u8>, at: usize, data: &[u8], rng: &mut SimRng) {
+    if data.is_empty() {
+        return;
+    }
+    let end = at + data.len();
+    let cut = cut_point(at, data.len(), rng);
+    match rng.below(3) {
+        0 => {
+            image.resize(image.len().max(end), 0);
+            image[at..end].fill(0);
+        }
+        1 => {
+            image.resize(image.len().max(end), 0);
+            image[at..end]
+                .iter_mut()
+                .for_each(|b| *b = rng.next_u64() as u8);
+        }
+        // Old bytes stay; past the old end of file the write simply stops at the cut.
+        _ => image.resize(image.len().max(at + cut), 0),
+    }
+    image[at..at + cut].copy_from_slice(&data[..cut]);
+}
+
+/// Where to cut a write of `len` bytes at `at`: at a 512 or 4096 boundary inside it when there is
+/// one and a coin says so, else at a random byte. Always in `0..len`.
+fn cut_point(at: usize, len: usize, rng: &mut SimRng) -> usize {
+    if rng.coin() {
+        let block = if rng.coin() { 512 } else { 4096 };
+        let (first, last) = (at / block + 1, (at + len - 1) / block);
+        if first <= last {
+            return (first + rng.index(last - first + 1)) * block - at;
+        }
+    }
+    rng.index(len)
+}
+
+/// A directory entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
+    File(u64),
+    Dir,
+}
+
+/// One atomic directory change: names set to a node, or removed (`None`), in order.
+type Change = Vec<(String, Option<Node>)>;
+
+fn apply_change(entries: &mut BTreeMap<String, Node>, change: &Change) {
+    for (name, node) in change {
+        match node {
+            Some(node) => entries.insert(name.clone(), *node),
+            None => entries.remove(name),
+        };
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Dir {
+    durable: BTreeMap<String, Node>,
+    current: BTreeMap<String, Node>,
+    pending: Vec<Change>,
+}
+
+/// Why an operation was refused before it ran.
+enum Fail {
+    Crash,
+    Fault(FaultError),
+}
+
+impl From<Fail> for io::Error {
+    fn from(fail: Fail) -> io::Error {
+        match fail {
+            Fail::Crash => io::Error::other("simulated crash"),
+            Fail::Fault(error) => error.to_io_error(),
+        }
+    }
+}
+
+fn not_found(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{}: not found", path.display()),
+    )
+}
+
+fn invalid(path: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{}: {why}", path.display()),
+    )
+}
+
+/// Splits a path into its parent directory and its UTF-8 file name.
+fn split(path: &Path) -> io::Result<(&Path, String)> {
+    let parent = path.parent().ok_or_else(|| invalid(path, "no parent"))?;
+    let name = path.file_name().and_then(|n| n.to_str());
+    let name = name.ok_or_else(|| invalid(path, "no UTF-8 file name"))?;
+    Ok((parent, name.to_owned()))
+}
+
+/// The whole simulated file system, behind one mutex so every run is deterministic.
+#[derive(Debug)]
+struct State {
+    inodes: BTreeMap<u64, Inode>,
+    next_ino: u64,
+    /// Every existing directory; `""` and `"/"` are roots that always exist.
+    dirs: BTreeMap<PathBuf, Dir>,
+    ops: u64,
+    crash_at: Option<u64>,
+    crashed: bool,
+    /// Each plan with whether it has been spent.
+    faults: Vec<(FaultPlan, bool)>,
+    fsyncgate: bool,
+    lying_sync: bool,
+    locks: BTreeSet<PathBuf>,
+}
+
+impl State {
+    fn new() -> State {
+        let roots = ["", "/"].map(|root| (PathBuf::from(root), Dir::default()));
+        State {
+            inodes: BTreeMap::new(),
+            next_ino: 1,
+            dirs: roots.into_iter().collect(),
+            ops: 0,
+            crash_at: None,
+            crashed: false,
+            faults: Vec::new(),
+            fsyncgate: false,
+            lying_sync: false,
+            locks: BTreeSet::new(),
+        }
+    }
+
+    /// Counts one operation and decides whether it crashes or faults.
+    fn begin(&mut self, kind: OpKind) -> Result<(), Fail> {
+        self.ops += 1;
+        if self.crashed || self.crash_at.is_some_and(|n| self.ops >= n) {
+            self.crashed = true;
+            return Err(Fail::Crash);
+        }
+        for (plan, spent) in &mut self.faults {
+            if !*spent && self.ops >= plan.at_op && (plan.on == OpKind::Any || plan.on == kind) {
+                *spent = !plan.persistent;
+                return Err(Fail::Fault(plan.error));
+            }
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, path: &Path) -> Option<Node> {
+        if path.parent().is_none() {
+            return Some(Node::Dir);
+        }
+        let (parent, name) = split(path).ok()?;
+        self.dirs.get(parent)?.current.get(&name).copied()
+    }
+
+    fn file(&self, path: &Path) -> io::Result<u64> {
+        match self.lookup(path) {
+            Some(Node::File(ino)) => Ok(ino),
+            Some(Node::Dir) => Err(invalid(path, "is a directory")),
+            None => Err(not_found(path)),
+        }
+    }
+
+    fn inode(&mut self, ino: u64) -> &mut Inode {
+        self.inodes.entry(ino).or_default()
+    }
+
+    fn dir(&mut self, path: &Path) -> io::Result<&mut Dir> {
+        self.dirs.get_mut(path).ok_or_else(|| not_found(path))
+    }
+
+    /// Applies a directory change to the current entries and queues it until `sync_dir`.
+    fn change(&mut self, dir: &Path, change: Change) -> io::Result<()> {
+        let dir = self.dir(dir)?;
+        apply_change(&mut dir.current, &change);
+        dir.pending.push(change);
+        Ok(())
+    }
+
+    /// Opens `path`, creating it if missing and truncating it if `truncate`.
+    fn create_file(&mut self, path: &Path, truncate: bool) -> io::Result<u64> {
+        let (parent, name) = split(path)?;
+        match self.lookup(path) {
+            Some(Node::File(ino)) => {
+                if truncate {
+                    self.inode(ino).write(Write::SetLen(0));
+                }
+                Ok(ino)
+            }
+            Some(Node::Dir) => Err(invalid(path, "is a directory")),
+            None => {
+                let ino = self.next_ino;
+                self.change(parent, vec![(name, Some(Node::File(ino)))])?;
+                self.next_ino += 1;
+                self.inodes.insert(ino, Inode::default());
+                Ok(ino)
+            }
+        }
+    }
+
+    /// Sets an entry both current and durable (for planting test files).
+    fn plant(&mut self, path: &Path, node: Node) -> io::Result<()> {
+        let (parent, name) = split(path)?;
+        let dir = self.dir(parent)?;
+        dir.current.insert(name.clone(), node);
+        dir.durable.insert(name, node);
+        Ok(())
+    }
+}
+
+/// A simulated file system; see the [module docs](self) for the model. Clones share one file
+/// system, so a test can keep a handle while the engine owns another.
+#[derive(Clone)]
+pub struct SimFs {
+    state: Arc<Mutex<State>>,
+}
+
+impl Default for SimFs {
+    fn default() -> SimFs {
+        SimFs::new()
+    }
+}
+
+impl std::fmt::Debug for SimFs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("SimFs")
+            .field("ops", &state.ops)
+            .field("crashed", &state.crashed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimFs {
+    /// An empty file system with only the roots `/` and `""` (the current directory).
+    pub fn new() -> SimFs {
+        SimFs {
+            state: Arc::new(Mutex::new(State::new())),
+        }
+    }
+
+    /// The seed for a run: `TIDESTORE_SEED` (decimal or `0x` hex) if set, else a fixed default.
+    /// Prints nothing; callers print the seed when a check fails.
+    ///
+    /// # Panics
+    /// If `TIDESTORE_SEED` is set but is not a `u64`, so that a mistyped seed is never ignored.
+    pub fn seed_from_env() -> u64 {
+        let Ok(text) = std::env::var("TIDESTORE_SEED") else {
+            return DEFAULT_SEED;
+        };
+        let parsed = match text.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => text.parse(),
+        };
+        parsed.unwrap_or_else(|_| panic!("TIDESTORE_SEED={text:?} is not a u64"))
+    }
+
+    /// The number of operations started so far; the last one's number.
+    pub fn op_count(&self) -> u64 {
+        self.state.lock().ops
+    }
+
+    /// Crashes the file system when operation `n` is about to run (or at the next operation if
+    /// `n` has passed): it and every later operation fail with "simulated crash".
+    pub fn crash_at(&self, n: u64) {
+        self.state.lock().crash_at = Some(n);
+    }
+
+    /// Whether the crash has happened.
+    pub fn crashed(&self) -> bool {
+        self.state.lock().crashed
+    }
+
+    /// Adds an injected fault (see [`FaultPlan`]). Plans are checked in the order added.
+    pub fn fail_at(&self, plan: FaultPlan) {
+        self.state.lock().faults.push((plan, false));
+    }
+
+    /// In fsyncgate mode a failed sync discards the file's pending writes (reads no longer see
+    /// them) and the next sync returns `Ok`: Linux's behaviour that PostgreSQL's "fsyncgate"
+    /// exposed. Off by default, where a failed sync leaves the writes pending for a retry.
+    pub fn set_fsyncgate(&self, on: bool) {
+        self.state.lock().fsyncgate = on;
+    }
+
+    /// In lying-sync mode file and directory syncs return `Ok` and make nothing durable. Used
+    /// only to prove that a crash harness can fail.
+    pub fn set_lying_sync(&self, on: bool) {
+        self.state.lock().lying_sync = on;
+    }
+
+    /// A new file system holding one image a disk could hold after a crash now, chosen by
+    /// `policy` and `seed`: the same arguments always give the same image. It has a fresh
+    /// operation counter and no crash, faults, modes or locks. Open handles are not carried over.
+    pub fn after_crash(&self, policy: CrashPolicy, seed: u64) -> SimFs {
+        let old = self.state.lock();
+        let mut rng = SimRng::new(seed);
+        let mut bytes = BTreeMap::new();
+        for (ino, inode) in &old.inodes {
+            bytes.insert(*ino, inode.crash_image(policy, &mut rng));
+        }
+        let mut entries = BTreeMap::new();
+        for (path, dir) in &old.dirs {
+            let mut image = dir.durable.clone();
+            for change in &dir.pending {
+                if policy != CrashPolicy::DropUnsynced && rng.coin() {
+                    apply_change(&mut image, change);
+                }
+            }
+            entries.insert(path.clone(), image);
+        }
+        let mut new = State::new();
+        new.next_ino = old.next_ino;
+        // Walk from the roots: a directory whose own entry was lost takes its contents with it.
+        let mut todo = vec![PathBuf::from(""), PathBuf::from("/")];
+        while let Some(path) = todo.pop() {
+            let Some(image) = entries.remove(&path) else {
+                continue;
+            };
+            for (name, node) in &image {
+                match node {
+                    Node::Dir => todo.push(path.join(name)),
+                    Node::File(ino) => {
+                        let data = bytes.get(ino).cloned().unwrap_or_default();
+                        new.inodes.entry(*ino).or_insert_with(|| Inode {
+                            durable: data.clone(),
+                            pending: Vec::new(),
+                            current: data,
+                        });
+                    }
+                }
+            }
+            let dir = Dir {
+                durable: image.clone(),
+                current: image,
+                pending: Vec::new(),
+            };
+            new.dirs.insert(path, dir);
+        }
+        SimFs {
+            state: Arc::new(Mutex::new(new)),
+        }
+    }
+
+    /// The file's current bytes (what reads see), or `None` if no file is at `path`.
+    pub fn file_bytes(&self, path: &Path) -> Option<Vec<u8>> {
+        let state = self.state.lock();
+        match state.lookup(path)? {
+            Node::File(ino) => state.inodes.get(&ino).map(|i| i.current.clone()),
+            Node::Dir => None,
+        }
+    }
+
+    /// The file's durable bytes: what `after_crash(DropUnsynced, _)` would show at `path`.
+    pub fn durable_bytes(&self, path: &Path) -> Option<Vec<u8>> {
+        self.after_crash(CrashPolicy::DropUnsynced, 0)
+            .file_bytes(path)
+    }
+
+    /// Plants a durable file holding `bytes` (creating its directories durably), for example a
+    /// hostile file for recovery to meet. Not counted as an operation.
+    pub fn set_file_bytes(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let mut state = self.state.lock();
+        let parents: Vec<&Path> = path.ancestors().skip(1).collect();
+        for dir in parents.into_iter().rev().filter(|p| p.parent().is_some()) {
+            match state.lookup(dir) {
+                Some(Node::File(_)) => return Err(invalid(dir, "is a file")),
+                Some(Node::Dir) => {}
+                None => {
+                    state.dirs.insert(dir.to_path_buf(), Dir::default());
+                }
+            }
+            state.plant(dir, Node::Dir)?;
+        }
+        let ino = match state.lookup(path) {
+            Some(Node::File(ino)) => ino,
+            Some(Node::Dir) => return Err(invalid(path, "is a directory")),
+            None => {
+                state.next_ino += 1;
+                state.next_ino - 1
+            }
+        };
+        state.plant(path, Node::File(ino))?;
+        let inode = Inode {
+            durable: bytes.to_vec(),
+            pending: Vec::new(),
+            current: bytes.to_vec(),
+        };
+        state.inodes.insert(ino, inode);
+        Ok(())
+    }
+
+    /// The paths of all files in the current view, sorted.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let state = self.state.lock();
+        let mut paths = Vec::new();
+        for (dir, entries) in &state.dirs {
+            for (name, node) in &entries.current {
+                if let Node::File(_) = node {
+                    paths.push(dir.join(name));
+                }
+            }
+        }
+        paths.sort();
+        paths
+    }
+
+    fn handle(&self, ino: u64) -> Box<dyn VfsFile> {
+        Box::new(SimFile {
+            state: Arc::clone(&self.state),
+            ino,
+        })
+    }
+}
+
+impl Vfs for SimFs {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Create)?;
+        let missing: Vec<PathBuf> = path
+            .ancestors()
+            .take_while(|dir| !state.dirs.contains_key(*dir))
+            .map(Path::to_path_buf)
+            .collect();
+        for dir in missing.iter().rev() {
+            if state.lookup(dir).is_some() {
+                return Err(invalid(dir, "a file is in the way"));
+            }
+            let (parent, name) = split(dir)?;
+            state.change(parent, vec![(name, Some(Node::Dir))])?;
+            state.dirs.insert(dir.clone(), Dir::default());
+        }
+        Ok(())
+    }
+
+    fn open(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Read)?;
+        let ino = state.file(path)?;
+        Ok(self.handle(ino))
+    }
+
+    fn create(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Create)?;
+        let ino = state.create_file(path, true)?;
+        Ok(self.handle(ino))
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Read)?;
+        Ok(state.dir(path)?.current.keys().cloned().collect())
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Rename)?;
+        let ino = state.file(from)?;
+        let ((from_dir, from_name), (to_dir, to_name)) = (split(from)?, split(to)?);
+        if state.lookup(to) == Some(Node::Dir) {
+            return Err(invalid(to, "is a directory"));
+        }
+        state.dir(to_dir)?;
+        if from == to {
+            return Ok(());
+        }
+        let node = Some(Node::File(ino));
+        if from_dir == to_dir {
+            state.change(from_dir, vec![(from_name, None), (to_name, node)])
+        } else {
+            state.change(from_dir, vec![(from_name, None)])?;
+            state.change(to_dir, vec![(to_name, node)])
+        }
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Remove)?;
+        state.file(path)?;
+        let (parent, name) = split(path)?;
+        state.change(parent, vec![(name, None)])
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::SyncDir)?;
+        let lying = state.lying_sync;
+        let dir = state.dir(path)?;
+        if !lying {
+            dir.durable = dir.current.clone();
+            dir.pending.clear();
+        }
+        Ok(())
+    }
+
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Read)?;
+        Ok(state.lookup(path).is_some())
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Create)?;
+        state.create_file(path, false)?;
+        if !state.locks.insert(path.to_path_buf()) {
+            let msg = format!("{} is locked by another handle", path.display());
+            return Err(io::Error::new(io::ErrorKind::WouldBlock, msg));
+        }
+        Ok(Box::new(SimLock {
+            state: Arc::clone(&self.state),
+            path: path.to_path_buf(),
+        }))
+    }
+}
+
+/// Releases a [`Vfs::lock`] of `path` when dropped.
+struct SimLock {
+    state: Arc<Mutex<State>>,
+    path: PathBuf,
+}
+
+impl Drop for SimLock {
+    fn drop(&mut self) {
+        self.state.lock().locks.remove(&self.path);
+    }
+}
+
+/// A handle on one inode of a [`SimFs`].
+struct SimFile {
+    state: Arc<Mutex<State>>,
+    ino: u64,
+}
+
+impl std::fmt::Debug for SimFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimFile").field("ino", &self.ino).finish()
+    }
+}
+
+impl SimFile {
+    fn sync(&mut self) -> io::Result<()> {
+        let mut state = self.state.lock();
+        let (fsyncgate, lying) = (state.fsyncgate, state.lying_sync);
+        let result = state.begin(OpKind::Sync);
+        let inode = state.inode(self.ino);
+        match result {
+            Ok(()) if !lying => inode.sync(),
+            Ok(()) => {}
+            Err(Fail::Fault(error)) if fsyncgate => {
+                // The kernel marked the pages clean although they never reached the disk.
+                inode.pending.clear();
+                inode.current = inode.durable.clone();
+                return Err(error.to_io_error());
+            }
+            Err(fail) => return Err(fail.into()),
+        }
+        Ok(())
+    }
+}
+
+impl VfsFile for SimFile {
+    fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Write)?;
+        let inode = state.inode(self.ino);
+        let at = inode.current.len();
+        inode.write(Write::Append {
+            at,
+            data: data.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Read)?;
+        let current = &state.inode(self.ino).current;
+        let start = usize::try_from(offset).map_or(current.len(), |o| o.min(current.len()));
+        let n = buf.len().min(current.len() - start);
+        buf[..n].copy_from_slice(&current[start..start + n]);
+        Ok(n)
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::Read)?;
+        Ok(state.inode(self.ino).current.len() as u64)
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        let mut state = self.state.lock();
+        state.begin(OpKind::SetLen)?;
+        let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        state.inode(self.ino).write(Write::SetLen(len));
+        Ok(())
+    }
+
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.sync()
+    }
+
+    fn sync_all(&mut self) -> io::Result<()> {
+        self.sync()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::fs::{read_all, write_atomically};
+
+    fn p(path: &str) -> &Path {
+        Path::new(path)
+    }
+
+    /// `/db` durable, holding `/db/a` with `synced` durable and `pending` appended after.
+    fn fs_with_file(synced: &[u8], pending: &[&[u8]]) -> (SimFs, Box<dyn VfsFile>) {
+        let fs = SimFs::new();
+        fs.create_dir_all(p("/db")).unwrap();
+        fs.sync_dir(p("/")).unwrap();
+        let mut file = fs.create(p("/db/a")).unwrap();
+        file.append(synced).unwrap();
+        file.sync_data().unwrap();
+        fs.sync_dir(p("/db")).unwrap();
+        for data in pending {
+            file.append(data).unwrap();
+        }
+        (fs, file)
+    }
+
+    /// Every file of an image, for comparing images.
+    fn image(fs: &SimFs) -> Vec<(PathBuf, Vec<u8>)> {
+        let paths = fs.paths().into_iter();
+        paths
+            .map(|path| (path.clone(), fs.file_bytes(&path).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn sim_fs_meets_the_vfs_contract() {
+        crate::fs::tests::check_vfs_contract(&SimFs::new(), p("/tmp/db"));
+        crate::fs::tests::check_vfs_contract(&SimFs::new(), p("relative/db"));
+    }
+
+    #[test]
+    fn drop_unsynced_loses_exactly_the_unsynced_bytes_and_directory_changes() {
+        let (fs, _file) = fs_with_file(b"synced", &[b"lost"]);
+        write_atomically(&fs, p("/db/c"), b"c").unwrap();
+        write_atomically(&fs, p("/db/d"), b"d").unwrap();
+        let mut b = fs.create(p("/db/b")).unwrap(); // synced, but its entry is not
+        b.append(b"b").unwrap();
+        b.sync_all().unwrap();
+        fs.rename(p("/db/c"), p("/db/c2")).unwrap();
+        fs.remove_file(p("/db/d")).unwrap();
+        fs.create_dir_all(p("/new")).unwrap(); // its entry in "/" is never synced
+        write_atomically(&fs, p("/new/e"), b"e").unwrap();
+        assert_eq!(fs.file_bytes(p("/db/a")).unwrap(), b"syncedlost");
+        assert_eq!(fs.durable_bytes(p("/db/a")).unwrap(), b"synced");
+
+        let after = fs.after_crash(CrashPolicy::DropUnsynced, 1);
+        let want: Vec<(PathBuf, Vec<u8>)> = vec![
+            ("/db/a".into(), b"synced".to_vec()),
+            ("/db/c".into(), b"c".to_vec()),
+            ("/db/d".into(), b"d".to_vec()),
+        ];
+        assert_eq!(image(&after), want);
+        assert_eq!(after.op_count(), 0);
+        assert!(!after.exists(p("/new")).unwrap());
+    }
+
+    #[test]
+    fn synced_data_survives_every_policy() {
+        for policy in CrashPolicy::ALL {
+            for seed in 0..64 {
+                let (fs, _file) = fs_with_file(b"synced", &[b"x", &[7; 600], &[8; 5000]]);
+                fs.create(p("/db/unsynced")).unwrap();
+                fs.rename(p("/db/a"), p("/db/moved")).unwrap();
+                let after = fs.after_crash(policy, seed);
+                let a = after.file_bytes(p("/db/a"));
+                let bytes = a.or_else(|| after.file_bytes(p("/db/moved"))).unwrap();
+                assert!(bytes.starts_with(b"synced"), "{policy:?} seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_policy_gives_its_documented_image() {
+        let full = b"DDDDxxyyzz";
+        let mut torn_seen = false;
+        for seed in 0..256 {
+            let (fs, _file) = fs_with_file(b"DDDD", &[b"xx", b"yy", b"zz"]);
+            let crash = |policy| fs.after_crash(policy, seed).file_bytes(p("/db/a")).unwrap();
+            assert_eq!(crash(CrashPolicy::DropUnsynced), b"DDDD");
+            let prefix = crash(CrashPolicy::KeepPrefix);
+            assert!([4, 6, 8, 10].contains(&prefix.len()) && full.starts_with(&prefix));
+            let reorder = crash(CrashPolicy::Reorder);
+            assert!(reorder.iter().zip(full).all(|(b, f)| b == f || *b == 0));
+            let torn = crash(CrashPolicy::Torn);
+            assert!(torn.starts_with(b"DDDD") && torn.len() <= full.len());
+            torn_seen |= !full.starts_with(&torn);
+            assert_eq!(crash(CrashPolicy::SizeNotData), b"DDDD\0\0\0\0\0\0");
+            assert_eq!(crash(CrashPolicy::DataNotSize), b"DDDD");
+        }
+        assert!(torn_seen, "Torn never tore a write");
+    }
+
+    #[test]
+    fn torn_never_changes_synced_bytes() {
+        let mut rng = SimRng::new(SimFs::seed_from_env());
+        let synced: Vec<u8> = (0..1000).map(|_| rng.next_u64() as u8).collect();
+        for seed in 0..500 {
+            let (fs, _file) = fs_with_file(&synced, &[&[1; 3000], &[2; 5000]]);
+            let torn = fs.after_crash(CrashPolicy::Torn, seed);
+            let bytes = torn.file_bytes(p("/db/a")).unwrap();
+            assert_eq!(bytes[..1000], synced[..], "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn write_atomically_leaves_old_or_new_bytes_at_every_crash_point() {
+        let run = |fs: &SimFs| write_atomically(fs, p("/db/m"), b"new contents");
+        let fresh = || {
+            let fs = SimFs::new();
+            fs.set_file_bytes(p("/db/m"), b"old").unwrap();
+            fs
+        };
+        let probe = fresh();
+        run(&probe).unwrap();
+        for n in 1..=probe.op_count() + 1 {
+            for policy in CrashPolicy::ALL {
+                for seed in 0..8 {
+                    let fs = fresh();
+                    fs.crash_at(n);
+                    let _ = run(&fs);
+                    let after = fs.after_crash(policy, seed);
+                    let got = read_all(&after, p("/db/m"), 100).unwrap();
+                    assert!(
+                        got == b"old" || got == b"new contents",
+                        "op {n} {policy:?} {seed}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn crash_at_makes_op_n_and_every_later_op_fail() {
+        let (fs, mut file) = fs_with_file(b"a", &[]);
+        let n = fs.op_count() + 2;
+        fs.crash_at(n);
+        file.append(b"b").unwrap();
+        assert!(!fs.crashed());
+        let err = file.sync_data().unwrap_err();
+        assert_eq!(
+            (err.kind(), err.to_string()),
+            (io::ErrorKind::Other, "simulated crash".into())
+        );
+        assert_eq!(fs.op_count(), n);
+        assert!(fs.crashed());
+        assert!(fs.exists(p("/db/a")).is_err());
+        assert!(file.len().is_err());
+        assert_eq!(
+            fs.after_crash(CrashPolicy::DropUnsynced, 0)
+                .file_bytes(p("/db/a"))
+                .unwrap(),
+            b"a"
+        );
+    }
+
+    #[test]
+    fn a_persistent_fault_keeps_failing_and_a_one_shot_fault_fails_once() {
+        let (fs, mut file) = fs_with_file(b"a", &[]);
+        let at_op = fs.op_count() + 1;
+        let (error, persistent) = (FaultError::Enospc, false);
+        fs.fail_at(FaultPlan {
+            at_op,
+            on: OpKind::Write,
+            error,
+            persistent,
+        });
+        file.len().unwrap(); // not a Write: unaffected
+        let err = file.append(b"b").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        file.append(b"c").unwrap();
+        assert_eq!(fs.file_bytes(p("/db/a")).unwrap(), b"ac");
+
+        let (error, persistent) = (FaultError::Eio, true);
+        fs.fail_at(FaultPlan {
+            at_op,
+            on: OpKind::Sync,
+            error,
+            persistent,
+        });
+        for _ in 0..3 {
+            assert_eq!(file.sync_data().unwrap_err().raw_os_error(), Some(5));
+        }
+        assert_eq!(fs.durable_bytes(p("/db/a")).unwrap(), b"a");
+    }
+
+    #[test]
+    fn fault_errors_are_the_errors_linux_gives() {
+        let kinds = [
+            (FaultError::Enospc, io::ErrorKind::StorageFull),
+            (FaultError::Erofs, io::ErrorKind::ReadOnlyFilesystem),
+            (FaultError::Edquot, io::ErrorKind::QuotaExceeded),
+        ];
+        for (error, kind) in kinds {
+            let fs = SimFs::new();
+            fs.fail_at(FaultPlan {
+                at_op: 1,
+                on: OpKind::Any,
+                error,
+                persistent: false,
+            });
+            assert_eq!(fs.create_dir_all(p("/x")).unwrap_err().kind(), kind);
+        }
+        assert_eq!(FaultError::Eio.to_io_error().raw_os_error(), Some(5));
+    }
+
+    #[test]
+    fn fsyncgate_discards_pending_bytes_and_the_next_sync_is_ok() {
+        for fsyncgate in [false, true] {
+            let (fs, mut file) = fs_with_file(b"a", &[b"b"]);
+            fs.set_fsyncgate(fsyncgate);
+            let (at_op, error) = (fs.op_count() + 1, FaultError::Eio);
+            fs.fail_at(FaultPlan {
+                at_op,
+                on: OpKind::Sync,
+                error,
+                persistent: false,
+            });
+            assert!(file.sync_data().is_err());
+            file.sync_data().unwrap();
+            let durable = fs.durable_bytes(p("/db/a")).unwrap();
+            if fsyncgate {
+                assert_eq!(durable, b"a", "the retried sync returned Ok, yet b is gone");
+                assert_eq!(fs.file_bytes(p("/db/a")).unwrap(), b"a");
+            } else {
+                assert_eq!(durable, b"ab", "without fsyncgate a retry makes b durable");
+            }
+        }
+    }
+
+    #[test]
+    fn lying_sync_loses_synced_data_on_crash() {
+        let fs = SimFs::new();
+        fs.set_file_bytes(p("/db/old"), b"old").unwrap();
+        fs.set_lying_sync(true);
+        write_atomically(&fs, p("/db/a"), b"a").unwrap();
+        let after = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+        assert_eq!(after.paths(), [PathBuf::from("/db/old")]);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_image() {
+        let build = || {
+            let (fs, mut file) = fs_with_file(b"synced", &[&[1; 700], &[2; 4500]]);
+            file.set_len(3000).unwrap();
+            file.append(&[3; 100]).unwrap();
+            for name in ["b", "c", "d"] {
+                let mut f = fs.create(&Path::new("/db").join(name)).unwrap();
+                f.append(name.as_bytes()).unwrap();
+            }
+            fs.rename(p("/db/b"), p("/db/c")).unwrap();
+            fs
+        };
+        let (one, two) = (build(), build());
+        for policy in CrashPolicy::ALL {
+            let seeds = [0, 1, 42, SimFs::seed_from_env()];
+            let images: Vec<_> = seeds
+                .iter()
+                .map(|&s| image(&one.after_crash(policy, s)))
+                .collect();
+            for (seed, first) in seeds.iter().zip(&images) {
+                assert_eq!(
+                    first,
+                    &image(&two.after_crash(policy, *seed)),
+                    "{policy:?} {seed}"
+                );
+            }
+            if policy != CrashPolicy::DropUnsynced {
+                assert!(
+                    images.iter().any(|i| i != &images[0]),
+                    "{policy:?} ignores its seed"
+                );
+            }
+        }
+    }
+}
