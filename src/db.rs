@@ -507,8 +507,14 @@ impl Database {
         handle.data.write().deleted = true;
         self.shared.tables.write().remove(&description.table_name);
         if let Some(store) = &self.shared.store {
-            // The deletion is durable in the log; if this fails, recovery forgets the table.
-            store.forget_table(&handle.id)?;
+            // The deletion is durable in the log, so it has happened: a failure to remove the
+            // table's snapshot is only garbage, which the next open removes.
+            if let Err(e) = store.forget_table(&handle.id) {
+                *self.shared.maintenance_error.lock() = Some(format!(
+                    "removing the files of deleted table {}: {e}",
+                    description.table_name
+                ));
+            }
         }
         Ok(description)
     }

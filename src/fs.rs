@@ -244,7 +244,7 @@ pub(crate) mod tests {
     use std::io::ErrorKind;
 
     /// The error kind of a result that must be an error.
-    fn kind<T>(result: io::Result<T>) -> ErrorKind {
+    pub(crate) fn kind<T>(result: io::Result<T>) -> ErrorKind {
         result.map(|_| ()).unwrap_err().kind()
     }
 

@@ -218,6 +218,19 @@ impl KeyShape {
         table_key: &[u8],
     ) -> Result<Option<EncodedKey>> {
         if self.attributes().any(|a| !item.contains_key(&a.name)) {
+            // Not indexed, but the index key attributes the item does have must be valid.
+            let partition = std::iter::once((&self.hash, true));
+            for (attribute, is_partition) in partition.chain(self.range.iter().map(|r| (r, false)))
+            {
+                if let Some(value) = item.get(&attribute.name) {
+                    check_key_value(
+                        attribute,
+                        Some(value),
+                        is_partition,
+                        KeyRole::Index(index_name),
+                    )?;
+                }
+            }
             return Ok(None);
         }
         let mut key = self.encode(item, KeyRole::Index(index_name))?;

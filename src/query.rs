@@ -191,12 +191,27 @@ fn key_condition_range(shape: &KeyShape, condition: &KeyCondition) -> Result<Key
             value.value_type()
         ))
     };
+    // Key values are never empty, so a condition on an empty one is rejected, not empty.
+    let empty_error = |name: &str, value: &AttributeValue| {
+        match value {
+        AttributeValue::S(s) if s.is_empty() => Some(Error::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {name}"
+        ))),
+        AttributeValue::B(b) if b.is_empty() => Some(Error::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: {name}"
+        ))),
+        _ => None,
+    }
+    };
     if !shape.hash.ty.matches(&condition.partition_value) {
         return Err(type_error(
             &shape.hash.name,
             &condition.partition_value,
             shape.hash.ty.name(),
         ));
+    }
+    if let Some(e) = empty_error(&shape.hash.name, &condition.partition_value) {
+        return Err(e);
     }
     let partition = key::partition_prefix(&condition.partition_value);
     let Some((name, op)) = &condition.sort_key else {
@@ -222,6 +237,9 @@ fn key_condition_range(shape: &KeyShape, condition: &KeyCondition) -> Result<Key
     for v in &operands {
         if !range_attr.ty.matches(v) {
             return Err(type_error(name, v, range_attr.ty.name()));
+        }
+        if let Some(e) = empty_error(name, v) {
+            return Err(e);
         }
     }
     let with = |v: &AttributeValue| {

@@ -222,9 +222,11 @@ pub(crate) fn build_snapshot(
     let schema = match (changes.schema, base_meta) {
         (Some(schema), _) => (*schema).clone(),
         (None, Some(meta)) => meta.schema,
-        (None, None) => return Err(Error::Corruption(format!(
+        (None, None) => {
+            return Err(Error::Corruption(format!(
             "table {table_id} has neither a snapshot nor a creation record in the log up to {upto}"
-        ))),
+        )))
+        }
     };
     let name = snapshot_name(table_id, upto);
     let meta = SnapshotMeta {

@@ -11,7 +11,8 @@
 //!   rename, remove, and the creation of a subdirectory). [`Vfs::sync_dir`] makes the changes
 //!   durable; syncing a file does not. A rename within one directory is one change; a rename
 //!   across directories is a change in each. If a directory's own entry does not survive a
-//!   crash, nothing inside it does either.
+//!   crash, nothing inside it does either. The roots `/` and `""` (the current directory) always
+//!   exist.
 //! - **Operations.** Every call of a [`Vfs`] or [`VfsFile`] method is one operation, numbered from
 //!   1 ([`SimFs::op_count`]). [`SimFs::crash_at`]`(n)` makes operation `n` and every later one fail,
 //!   as if the power went out just before `n`; [`SimFs::fail_at`] injects I/O errors instead.
@@ -38,7 +39,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::fs::{Vfs, VfsFile};
 
@@ -65,13 +66,9 @@ impl SimRng {
         z ^ (z >> 31)
     }
 
-    /// Returns a number in `0..n`, or 0 when `n` is 0.
+    /// Returns a number in `0..n` (0 when `n` is 0), to pick among `n` choices.
     pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next_u64() % n
-        }
+        self.next_u64() % n.max(1)
     }
 
     fn index(&mut self, n: usize) -> usize {
@@ -150,7 +147,8 @@ pub enum OpKind {
 /// The error an injected fault returns, each as the `io::Error` Linux would give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultError {
-    /// EIO (raw OS error 5): the device failed. Its `ErrorKind` is whatever std decodes for EIO.
+    /// EIO (raw OS error 5): the device failed. Std decodes its kind as `Uncategorized`, not
+    /// `Other`, exactly as for a real EIO: match on `raw_os_error()`, not on the kind.
     Eio,
     /// ENOSPC: [`io::ErrorKind::StorageFull`].
     Enospc,
@@ -198,9 +196,7 @@ fn apply(buf: &mut Vec<u8>, write: &Write) {
     match write {
         Write::Append { at, data } => {
             let end = at + data.len();
-            if buf.len() < end {
-                buf.resize(end, 0);
-            }
+            buf.resize(buf.len().max(end), 0);
             buf[*at..end].copy_from_slice(data);
         }
         Write::SetLen(len) => buf.resize(*len, 0),
@@ -211,26 +207,29 @@ fn apply(buf: &mut Vec<u8>, write: &Write) {
 struct Inode {
     durable: Vec<u8>,
     pending: Vec<Write>,
-    /// Always `durable` with `pending` applied, kept so reads need not replay.
+    /// Always `durable` with `pending` applied, kept so that reads need not replay.
     current: Vec<u8>,
 }
 
 impl Inode {
+    /// A file whose bytes are all durable.
+    fn settled(bytes: Vec<u8>) -> Inode {
+        let current = bytes.clone();
+        Inode {
+            durable: bytes,
+            pending: Vec::new(),
+            current,
+        }
+    }
+
     fn write(&mut self, write: Write) {
         apply(&mut self.current, &write);
         self.pending.push(write);
     }
 
-    fn sync(&mut self) {
-        for write in self.pending.drain(..) {
-            apply(&mut self.durable, &write);
-        }
-    }
-
     /// One image of this file after a crash, under `policy`.
     fn crash_image(&self, policy: CrashPolicy, rng: &mut SimRng) -> Vec<u8> {
-        let mut image = self.durable.clone();
-        let pending = &self.pending;
+        let (mut image, pending) = (self.durable.clone(), &self.pending);
         match policy {
             CrashPolicy::DropUnsynced => {}
             CrashPolicy::KeepPrefix => {
@@ -255,19 +254,14 @@ impl Inode {
             CrashPolicy::Torn => {}
             CrashPolicy::SizeNotData => {
                 for write in pending {
-                    match write {
-                        Write::Append { at, data } => {
-                            let zeros = vec![0; data.len()];
-                            apply(
-                                &mut image,
-                                &Write::Append {
-                                    at: *at,
-                                    data: zeros,
-                                },
-                            );
-                        }
-                        set_len => apply(&mut image, set_len),
-                    }
+                    let zeros = match write {
+                        Write::Append { at, data } => Write::Append {
+                            at: *at,
+                            data: vec![0; data.len()],
+                        },
+                        set_len => set_len.clone(),
+                    };
+                    apply(&mut image, &zeros);
                 }
             }
             CrashPolicy::DataNotSize => {
@@ -284,8 +278,7 @@ fn tear(image: &mut Vec<u8>, at: usize, data: &[u8], rng: &mut SimRng) {
     if data.is_empty() {
         return;
     }
-    let end = at + data.len();
-    let cut = cut_point(at, data.len(), rng);
+    let (end, cut) = (at + data.len(), cut_point(at, data.len(), rng));
     match rng.below(3) {
         0 => {
             image.resize(image.len().max(end), 0);
@@ -297,7 +290,7 @@ fn tear(image: &mut Vec<u8>, at: usize, data: &[u8], rng: &mut SimRng) {
                 .iter_mut()
                 .for_each(|b| *b = rng.next_u64() as u8);
         }
-        // Old bytes stay; past the old end of file the write simply stops at the cut.
+        // The old bytes stay; past the old end of file the write simply stops at the cut.
         _ => image.resize(image.len().max(at + cut), 0),
     }
     image[at..at + cut].copy_from_slice(&data[..cut]);
@@ -323,73 +316,45 @@ enum Node {
     Dir,
 }
 
-/// One atomic directory change: names set to a node, or removed (`None`), in order.
-type Change = Vec<(String, Option<Node>)>;
+/// One atomic directory change: paths set to a node, or removed (`None`), in order.
+type Change = Vec<(PathBuf, Option<Node>)>;
 
-fn apply_change(entries: &mut BTreeMap<String, Node>, change: &Change) {
-    for (name, node) in change {
+fn apply_change(entries: &mut BTreeMap<PathBuf, Node>, change: &Change) {
+    for (path, node) in change {
         match node {
-            Some(node) => entries.insert(name.clone(), *node),
-            None => entries.remove(name),
+            Some(node) => entries.insert(path.clone(), *node),
+            None => entries.remove(path),
         };
     }
 }
 
-#[derive(Debug, Default, Clone)]
-struct Dir {
-    durable: BTreeMap<String, Node>,
-    current: BTreeMap<String, Node>,
-    pending: Vec<Change>,
+fn error(kind: io::ErrorKind, path: &Path, why: &str) -> io::Error {
+    io::Error::new(kind, format!("{}: {why}", path.display()))
 }
 
-/// Why an operation was refused before it ran.
-enum Fail {
-    Crash,
-    Fault(FaultError),
-}
-
-impl From<Fail> for io::Error {
-    fn from(fail: Fail) -> io::Error {
-        match fail {
-            Fail::Crash => io::Error::other("simulated crash"),
-            Fail::Fault(error) => error.to_io_error(),
-        }
+/// The directory holding `path`, which must name a file or directory (not a root or `..`).
+fn parent(path: &Path) -> io::Result<&Path> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(_)) => Ok(parent),
+        _ => Err(error(io::ErrorKind::InvalidInput, path, "names no entry")),
     }
 }
 
-fn not_found(path: &Path) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        format!("{}: not found", path.display()),
-    )
-}
-
-fn invalid(path: &Path, why: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("{}: {why}", path.display()),
-    )
-}
-
-/// Splits a path into its parent directory and its UTF-8 file name.
-fn split(path: &Path) -> io::Result<(&Path, String)> {
-    let parent = path.parent().ok_or_else(|| invalid(path, "no parent"))?;
-    let name = path.file_name().and_then(|n| n.to_str());
-    let name = name.ok_or_else(|| invalid(path, "no UTF-8 file name"))?;
-    Ok((parent, name.to_owned()))
-}
-
-/// The whole simulated file system, behind one mutex so every run is deterministic.
-#[derive(Debug)]
+/// The whole simulated file system, behind one mutex so that every run is deterministic.
+#[derive(Debug, Default)]
 struct State {
     inodes: BTreeMap<u64, Inode>,
     next_ino: u64,
-    /// Every existing directory; `""` and `"/"` are roots that always exist.
-    dirs: BTreeMap<PathBuf, Dir>,
+    /// Every file and directory but the roots, as reads see them. Parents sort before children.
+    current: BTreeMap<PathBuf, Node>,
+    /// The entries that survive any crash.
+    durable: BTreeMap<PathBuf, Node>,
+    /// Changes not yet durable, by the directory whose `sync_dir` makes them durable.
+    pending: BTreeMap<PathBuf, Vec<Change>>,
     ops: u64,
     crash_at: Option<u64>,
     crashed: bool,
-    /// Each plan with whether it has been spent.
+    /// Each plan with whether it is spent.
     faults: Vec<(FaultPlan, bool)>,
     fsyncgate: bool,
     lying_sync: bool,
@@ -397,51 +362,42 @@ struct State {
 }
 
 impl State {
-    fn new() -> State {
-        let roots = ["", "/"].map(|root| (PathBuf::from(root), Dir::default()));
-        State {
-            inodes: BTreeMap::new(),
-            next_ino: 1,
-            dirs: roots.into_iter().collect(),
-            ops: 0,
-            crash_at: None,
-            crashed: false,
-            faults: Vec::new(),
-            fsyncgate: false,
-            lying_sync: false,
-            locks: BTreeSet::new(),
-        }
-    }
-
     /// Counts one operation and decides whether it crashes or faults.
-    fn begin(&mut self, kind: OpKind) -> Result<(), Fail> {
+    fn begin(&mut self, kind: OpKind) -> io::Result<()> {
         self.ops += 1;
         if self.crashed || self.crash_at.is_some_and(|n| self.ops >= n) {
             self.crashed = true;
-            return Err(Fail::Crash);
+            return Err(io::Error::other("simulated crash"));
         }
         for (plan, spent) in &mut self.faults {
             if !*spent && self.ops >= plan.at_op && (plan.on == OpKind::Any || plan.on == kind) {
                 *spent = !plan.persistent;
-                return Err(Fail::Fault(plan.error));
+                return Err(plan.error.to_io_error());
             }
         }
         Ok(())
     }
 
     fn lookup(&self, path: &Path) -> Option<Node> {
-        if path.parent().is_none() {
-            return Some(Node::Dir);
+        match path.parent() {
+            None => Some(Node::Dir),
+            Some(_) => self.current.get(path).copied(),
         }
-        let (parent, name) = split(path).ok()?;
-        self.dirs.get(parent)?.current.get(&name).copied()
     }
 
     fn file(&self, path: &Path) -> io::Result<u64> {
         match self.lookup(path) {
             Some(Node::File(ino)) => Ok(ino),
-            Some(Node::Dir) => Err(invalid(path, "is a directory")),
-            None => Err(not_found(path)),
+            Some(Node::Dir) => Err(error(io::ErrorKind::InvalidInput, path, "is a directory")),
+            None => Err(error(io::ErrorKind::NotFound, path, "not found")),
+        }
+    }
+
+    fn dir(&self, path: &Path) -> io::Result<()> {
+        match self.lookup(path) {
+            Some(Node::Dir) => Ok(()),
+            Some(Node::File(_)) => Err(error(io::ErrorKind::InvalidInput, path, "not a directory")),
+            None => Err(error(io::ErrorKind::NotFound, path, "not found")),
         }
     }
 
@@ -449,78 +405,75 @@ impl State {
         self.inodes.entry(ino).or_default()
     }
 
-    fn dir(&mut self, path: &Path) -> io::Result<&mut Dir> {
-        self.dirs.get_mut(path).ok_or_else(|| not_found(path))
+    /// Applies a change in directory `dir` to the current view, and either queues it until
+    /// `sync_dir(dir)` or, if `durable` (for planting test files), makes it durable at once.
+    fn change(&mut self, dir: &Path, change: Change, durable: bool) -> io::Result<()> {
+        self.dir(dir)?;
+        apply_change(&mut self.current, &change);
+        if durable {
+            apply_change(&mut self.durable, &change);
+        } else {
+            self.pending
+                .entry(dir.to_path_buf())
+                .or_default()
+                .push(change);
+        }
+        Ok(())
     }
 
-    /// Applies a directory change to the current entries and queues it until `sync_dir`.
-    fn change(&mut self, dir: &Path, change: Change) -> io::Result<()> {
-        let dir = self.dir(dir)?;
-        apply_change(&mut dir.current, &change);
-        dir.pending.push(change);
-        Ok(())
+    fn mkdirs(&mut self, path: &Path, durable: bool) -> io::Result<()> {
+        let missing: Vec<PathBuf> = path
+            .ancestors()
+            .take_while(|dir| self.lookup(dir).is_none())
+            .map(Path::to_path_buf)
+            .collect();
+        for dir in missing.into_iter().rev() {
+            self.change(parent(&dir)?, vec![(dir.clone(), Some(Node::Dir))], durable)?;
+        }
+        self.dir(path)
     }
 
     /// Opens `path`, creating it if missing and truncating it if `truncate`.
-    fn create_file(&mut self, path: &Path, truncate: bool) -> io::Result<u64> {
-        let (parent, name) = split(path)?;
+    fn create_file(&mut self, path: &Path, truncate: bool, durable: bool) -> io::Result<u64> {
         match self.lookup(path) {
-            Some(Node::File(ino)) => {
-                if truncate {
-                    self.inode(ino).write(Write::SetLen(0));
-                }
-                Ok(ino)
+            Some(Node::File(ino)) if truncate => self.inode(ino).write(Write::SetLen(0)),
+            Some(Node::File(_)) => {}
+            Some(Node::Dir) => {
+                return Err(error(io::ErrorKind::InvalidInput, path, "is a directory"))
             }
-            Some(Node::Dir) => Err(invalid(path, "is a directory")),
             None => {
-                let ino = self.next_ino;
-                self.change(parent, vec![(name, Some(Node::File(ino)))])?;
+                let node = Some(Node::File(self.next_ino));
+                self.change(parent(path)?, vec![(path.to_path_buf(), node)], durable)?;
+                self.inodes.insert(self.next_ino, Inode::default());
                 self.next_ino += 1;
-                self.inodes.insert(ino, Inode::default());
-                Ok(ino)
             }
         }
-    }
-
-    /// Sets an entry both current and durable (for planting test files).
-    fn plant(&mut self, path: &Path, node: Node) -> io::Result<()> {
-        let (parent, name) = split(path)?;
-        let dir = self.dir(parent)?;
-        dir.current.insert(name.clone(), node);
-        dir.durable.insert(name, node);
-        Ok(())
+        self.file(path)
     }
 }
 
 /// A simulated file system; see the [module docs](self) for the model. Clones share one file
-/// system, so a test can keep a handle while the engine owns another.
-#[derive(Clone)]
+/// system, so that a test can keep a handle while the engine owns another.
+#[derive(Clone, Default)]
 pub struct SimFs {
     state: Arc<Mutex<State>>,
-}
-
-impl Default for SimFs {
-    fn default() -> SimFs {
-        SimFs::new()
-    }
 }
 
 impl std::fmt::Debug for SimFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = self.state.lock();
+        let (ops, crashed) = (state.ops, state.crashed);
         f.debug_struct("SimFs")
-            .field("ops", &state.ops)
-            .field("crashed", &state.crashed)
+            .field("ops", &ops)
+            .field("crashed", &crashed)
             .finish_non_exhaustive()
     }
 }
 
 impl SimFs {
-    /// An empty file system with only the roots `/` and `""` (the current directory).
+    /// An empty file system: only the roots exist.
     pub fn new() -> SimFs {
-        SimFs {
-            state: Arc::new(Mutex::new(State::new())),
-        }
+        SimFs::default()
     }
 
     /// The seed for a run: `TIDESTORE_SEED` (decimal or `0x` hex) if set, else a fixed default.
@@ -539,18 +492,18 @@ impl SimFs {
         parsed.unwrap_or_else(|_| panic!("TIDESTORE_SEED={text:?} is not a u64"))
     }
 
-    /// The number of operations started so far; the last one's number.
+    /// The number of operations started so far, which is also the last one's number.
     pub fn op_count(&self) -> u64 {
         self.state.lock().ops
     }
 
-    /// Crashes the file system when operation `n` is about to run (or at the next operation if
-    /// `n` has passed): it and every later operation fail with "simulated crash".
+    /// Crashes the file system when operation `n` is about to run (at the next one if `n` has
+    /// passed): it and every later operation fail with `ErrorKind::Other`, "simulated crash".
     pub fn crash_at(&self, n: u64) {
         self.state.lock().crash_at = Some(n);
     }
 
-    /// Whether the crash has happened.
+    /// Whether the crash has happened, so a harness can tell a crash from an engine error.
     pub fn crashed(&self) -> bool {
         self.state.lock().crashed
     }
@@ -561,8 +514,8 @@ impl SimFs {
     }
 
     /// In fsyncgate mode a failed sync discards the file's pending writes (reads no longer see
-    /// them) and the next sync returns `Ok`: Linux's behaviour that PostgreSQL's "fsyncgate"
-    /// exposed. Off by default, where a failed sync leaves the writes pending for a retry.
+    /// them) and the next sync returns `Ok`: the Linux behaviour PostgreSQL's "fsyncgate"
+    /// exposed. Off by default, when a failed sync leaves the writes pending for a retry.
     pub fn set_fsyncgate(&self, on: bool) {
         self.state.lock().fsyncgate = on;
     }
@@ -574,52 +527,39 @@ impl SimFs {
     }
 
     /// A new file system holding one image a disk could hold after a crash now, chosen by
-    /// `policy` and `seed`: the same arguments always give the same image. It has a fresh
-    /// operation counter and no crash, faults, modes or locks. Open handles are not carried over.
+    /// `policy` and `seed` (the same arguments give the same image). It has a fresh operation
+    /// counter and no crash, faults, modes, locks or pending changes.
     pub fn after_crash(&self, policy: CrashPolicy, seed: u64) -> SimFs {
         let old = self.state.lock();
         let mut rng = SimRng::new(seed);
-        let mut bytes = BTreeMap::new();
-        for (ino, inode) in &old.inodes {
-            bytes.insert(*ino, inode.crash_image(policy, &mut rng));
-        }
-        let mut entries = BTreeMap::new();
-        for (path, dir) in &old.dirs {
-            let mut image = dir.durable.clone();
-            for change in &dir.pending {
-                if policy != CrashPolicy::DropUnsynced && rng.coin() {
-                    apply_change(&mut image, change);
-                }
+        let images: BTreeMap<u64, Vec<u8>> = (old.inodes.iter())
+            .map(|(ino, inode)| (*ino, inode.crash_image(policy, &mut rng)))
+            .collect();
+        let mut entries = old.durable.clone();
+        for change in old.pending.values().flatten() {
+            if policy != CrashPolicy::DropUnsynced && rng.coin() {
+                apply_change(&mut entries, change);
             }
-            entries.insert(path.clone(), image);
         }
-        let mut new = State::new();
-        new.next_ino = old.next_ino;
-        // Walk from the roots: a directory whose own entry was lost takes its contents with it.
-        let mut todo = vec![PathBuf::from(""), PathBuf::from("/")];
-        while let Some(path) = todo.pop() {
-            let Some(image) = entries.remove(&path) else {
+        let next_ino = old.next_ino;
+        let mut new = State {
+            next_ino,
+            ..State::default()
+        };
+        // Parents sort before their children, so one pass drops everything under a lost directory.
+        for (path, node) in entries {
+            let parent_kept = path
+                .parent()
+                .is_some_and(|dir| new.lookup(dir) == Some(Node::Dir));
+            if !parent_kept {
                 continue;
-            };
-            for (name, node) in &image {
-                match node {
-                    Node::Dir => todo.push(path.join(name)),
-                    Node::File(ino) => {
-                        let data = bytes.get(ino).cloned().unwrap_or_default();
-                        new.inodes.entry(*ino).or_insert_with(|| Inode {
-                            durable: data.clone(),
-                            pending: Vec::new(),
-                            current: data,
-                        });
-                    }
-                }
             }
-            let dir = Dir {
-                durable: image.clone(),
-                current: image,
-                pending: Vec::new(),
-            };
-            new.dirs.insert(path, dir);
+            if let Node::File(ino) = node {
+                let image = images.get(&ino).cloned().unwrap_or_default();
+                new.inodes.insert(ino, Inode::settled(image));
+            }
+            new.current.insert(path.clone(), node);
+            new.durable.insert(path, node);
         }
         SimFs {
             state: Arc::new(Mutex::new(new)),
@@ -629,10 +569,8 @@ impl SimFs {
     /// The file's current bytes (what reads see), or `None` if no file is at `path`.
     pub fn file_bytes(&self, path: &Path) -> Option<Vec<u8>> {
         let state = self.state.lock();
-        match state.lookup(path)? {
-            Node::File(ino) => state.inodes.get(&ino).map(|i| i.current.clone()),
-            Node::Dir => None,
-        }
+        let ino = state.file(path).ok()?;
+        state.inodes.get(&ino).map(|inode| inode.current.clone())
     }
 
     /// The file's durable bytes: what `after_crash(DropUnsynced, _)` would show at `path`.
@@ -641,52 +579,31 @@ impl SimFs {
             .file_bytes(path)
     }
 
-    /// Plants a durable file holding `bytes` (creating its directories durably), for example a
-    /// hostile file for recovery to meet. Not counted as an operation.
+    /// Plants a file holding `bytes` durably, with durable entries for it and any directories
+    /// created for it, e.g. a hostile file for recovery to meet. Not counted as an operation.
     pub fn set_file_bytes(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
         let mut state = self.state.lock();
-        let parents: Vec<&Path> = path.ancestors().skip(1).collect();
-        for dir in parents.into_iter().rev().filter(|p| p.parent().is_some()) {
-            match state.lookup(dir) {
-                Some(Node::File(_)) => return Err(invalid(dir, "is a file")),
-                Some(Node::Dir) => {}
-                None => {
-                    state.dirs.insert(dir.to_path_buf(), Dir::default());
-                }
-            }
-            state.plant(dir, Node::Dir)?;
-        }
-        let ino = match state.lookup(path) {
-            Some(Node::File(ino)) => ino,
-            Some(Node::Dir) => return Err(invalid(path, "is a directory")),
-            None => {
-                state.next_ino += 1;
-                state.next_ino - 1
-            }
-        };
-        state.plant(path, Node::File(ino))?;
-        let inode = Inode {
-            durable: bytes.to_vec(),
-            pending: Vec::new(),
-            current: bytes.to_vec(),
-        };
-        state.inodes.insert(ino, inode);
+        state.mkdirs(parent(path)?, true)?;
+        let ino = state.create_file(path, false, true)?;
+        *state.inode(ino) = Inode::settled(bytes.to_vec());
         Ok(())
     }
 
     /// The paths of all files in the current view, sorted.
     pub fn paths(&self) -> Vec<PathBuf> {
         let state = self.state.lock();
-        let mut paths = Vec::new();
-        for (dir, entries) in &state.dirs {
-            for (name, node) in &entries.current {
-                if let Node::File(_) = node {
-                    paths.push(dir.join(name));
-                }
-            }
-        }
-        paths.sort();
-        paths
+        let files = state
+            .current
+            .iter()
+            .filter(|(_, node)| matches!(node, Node::File(_)));
+        files.map(|(path, _)| path.clone()).collect()
+    }
+
+    /// Counts an operation of `kind` and, unless it crashes or faults, returns the locked state.
+    fn op(&self, kind: OpKind) -> io::Result<MutexGuard<'_, State>> {
+        let mut state = self.state.lock();
+        state.begin(kind)?;
+        Ok(state)
     }
 
     fn handle(&self, ino: u64) -> Box<dyn VfsFile> {
@@ -699,98 +616,77 @@ impl SimFs {
 
 impl Vfs for SimFs {
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Create)?;
-        let missing: Vec<PathBuf> = path
-            .ancestors()
-            .take_while(|dir| !state.dirs.contains_key(*dir))
-            .map(Path::to_path_buf)
-            .collect();
-        for dir in missing.iter().rev() {
-            if state.lookup(dir).is_some() {
-                return Err(invalid(dir, "a file is in the way"));
-            }
-            let (parent, name) = split(dir)?;
-            state.change(parent, vec![(name, Some(Node::Dir))])?;
-            state.dirs.insert(dir.clone(), Dir::default());
-        }
-        Ok(())
+        self.op(OpKind::Create)?.mkdirs(path, false)
     }
 
     fn open(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Read)?;
-        let ino = state.file(path)?;
+        let ino = self.op(OpKind::Read)?.file(path)?;
         Ok(self.handle(ino))
     }
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Create)?;
-        let ino = state.create_file(path, true)?;
+        let ino = self.op(OpKind::Create)?.create_file(path, true, false)?;
         Ok(self.handle(ino))
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Read)?;
-        Ok(state.dir(path)?.current.keys().cloned().collect())
+        let state = self.op(OpKind::Read)?;
+        state.dir(path)?;
+        let children = state
+            .current
+            .keys()
+            .filter(|child| child.parent() == Some(path));
+        let names = children.filter_map(|child| child.file_name()?.to_str().map(str::to_owned));
+        Ok(names.collect())
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Rename)?;
+        let mut state = self.op(OpKind::Rename)?;
         let ino = state.file(from)?;
-        let ((from_dir, from_name), (to_dir, to_name)) = (split(from)?, split(to)?);
+        let (from_dir, to_dir) = (parent(from)?, parent(to)?);
         if state.lookup(to) == Some(Node::Dir) {
-            return Err(invalid(to, "is a directory"));
+            return Err(error(io::ErrorKind::InvalidInput, to, "is a directory"));
         }
         state.dir(to_dir)?;
         if from == to {
             return Ok(());
         }
-        let node = Some(Node::File(ino));
+        let gone = (from.to_path_buf(), None);
+        let made = (to.to_path_buf(), Some(Node::File(ino)));
         if from_dir == to_dir {
-            state.change(from_dir, vec![(from_name, None), (to_name, node)])
+            state.change(from_dir, vec![gone, made], false)
         } else {
-            state.change(from_dir, vec![(from_name, None)])?;
-            state.change(to_dir, vec![(to_name, node)])
+            state.change(from_dir, vec![gone], false)?;
+            state.change(to_dir, vec![made], false)
         }
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Remove)?;
+        let mut state = self.op(OpKind::Remove)?;
         state.file(path)?;
-        let (parent, name) = split(path)?;
-        state.change(parent, vec![(name, None)])
+        state.change(parent(path)?, vec![(path.to_path_buf(), None)], false)
     }
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::SyncDir)?;
-        let lying = state.lying_sync;
-        let dir = state.dir(path)?;
-        if !lying {
-            dir.durable = dir.current.clone();
-            dir.pending.clear();
+        let mut state = self.op(OpKind::SyncDir)?;
+        state.dir(path)?;
+        if !state.lying_sync {
+            for change in state.pending.remove(path).unwrap_or_default() {
+                apply_change(&mut state.durable, &change);
+            }
         }
         Ok(())
     }
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Read)?;
-        Ok(state.lookup(path).is_some())
+        Ok(self.op(OpKind::Read)?.lookup(path).is_some())
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Create)?;
-        state.create_file(path, false)?;
+        let mut state = self.op(OpKind::Create)?;
+        state.create_file(path, false, false)?;
         if !state.locks.insert(path.to_path_buf()) {
-            let msg = format!("{} is locked by another handle", path.display());
-            return Err(io::Error::new(io::ErrorKind::WouldBlock, msg));
+            return Err(error(io::ErrorKind::WouldBlock, path, "locked"));
         }
         Ok(Box::new(SimLock {
             state: Arc::clone(&self.state),
@@ -824,31 +720,39 @@ impl std::fmt::Debug for SimFile {
 }
 
 impl SimFile {
+    /// Counts an operation of `kind` and, unless it crashes or faults, returns the locked inode.
+    fn op(&self, kind: OpKind) -> io::Result<MappedMutexGuard<'_, Inode>> {
+        let mut state = self.state.lock();
+        state.begin(kind)?;
+        Ok(MutexGuard::map(state, |state| state.inode(self.ino)))
+    }
+
     fn sync(&mut self) -> io::Result<()> {
         let mut state = self.state.lock();
-        let (fsyncgate, lying) = (state.fsyncgate, state.lying_sync);
         let result = state.begin(OpKind::Sync);
+        let (fsyncgate, lying, crashed) = (state.fsyncgate, state.lying_sync, state.crashed);
         let inode = state.inode(self.ino);
         match result {
-            Ok(()) if !lying => inode.sync(),
-            Ok(()) => {}
-            Err(Fail::Fault(error)) if fsyncgate => {
+            Ok(()) if !lying => {
+                let pending = std::mem::take(&mut inode.pending);
+                pending
+                    .iter()
+                    .for_each(|write| apply(&mut inode.durable, write));
+            }
+            Err(_) if fsyncgate && !crashed => {
                 // The kernel marked the pages clean although they never reached the disk.
                 inode.pending.clear();
                 inode.current = inode.durable.clone();
-                return Err(error.to_io_error());
             }
-            Err(fail) => return Err(fail.into()),
+            _ => {}
         }
-        Ok(())
+        result
     }
 }
 
 impl VfsFile for SimFile {
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Write)?;
-        let inode = state.inode(self.ino);
+        let mut inode = self.op(OpKind::Write)?;
         let at = inode.current.len();
         inode.write(Write::Append {
             at,
@@ -858,26 +762,24 @@ impl VfsFile for SimFile {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Read)?;
-        let current = &state.inode(self.ino).current;
-        let start = usize::try_from(offset).map_or(current.len(), |o| o.min(current.len()));
-        let n = buf.len().min(current.len() - start);
-        buf[..n].copy_from_slice(&current[start..start + n]);
+        let inode = self.op(OpKind::Read)?;
+        let start = usize::try_from(offset).ok();
+        let rest = start
+            .and_then(|start| inode.current.get(start..))
+            .unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
         Ok(n)
     }
 
     fn len(&self) -> io::Result<u64> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::Read)?;
-        Ok(state.inode(self.ino).current.len() as u64)
+        Ok(self.op(OpKind::Read)?.current.len() as u64)
     }
 
     fn set_len(&mut self, len: u64) -> io::Result<()> {
-        let mut state = self.state.lock();
-        state.begin(OpKind::SetLen)?;
-        let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        state.inode(self.ino).write(Write::SetLen(len));
+        let mut inode = self.op(OpKind::SetLen)?;
+        let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
+        inode.write(Write::SetLen(len));
         Ok(())
     }
 
@@ -894,28 +796,24 @@ impl VfsFile for SimFile {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::fs::tests::{check_vfs_contract, kind};
     use crate::fs::{read_all, write_atomically};
+    use io::ErrorKind;
 
     fn p(path: &str) -> &Path {
         Path::new(path)
     }
 
-    /// `/db` durable, holding `/db/a` with `synced` durable and `pending` appended after.
+    /// A file system whose `/db/a` holds `synced` durably, then has `pending` appended.
     fn fs_with_file(synced: &[u8], pending: &[&[u8]]) -> (SimFs, Box<dyn VfsFile>) {
         let fs = SimFs::new();
-        fs.create_dir_all(p("/db")).unwrap();
-        fs.sync_dir(p("/")).unwrap();
-        let mut file = fs.create(p("/db/a")).unwrap();
-        file.append(synced).unwrap();
-        file.sync_data().unwrap();
-        fs.sync_dir(p("/db")).unwrap();
-        for data in pending {
-            file.append(data).unwrap();
-        }
+        fs.set_file_bytes(p("/db/a"), synced).unwrap();
+        let mut file = fs.open(p("/db/a")).unwrap();
+        pending.iter().for_each(|data| file.append(data).unwrap());
         (fs, file)
     }
 
-    /// Every file of an image, for comparing images.
+    /// Every file of a file system with its bytes, to compare images.
     fn image(fs: &SimFs) -> Vec<(PathBuf, Vec<u8>)> {
         let paths = fs.paths().into_iter();
         paths
@@ -925,8 +823,8 @@ mod tests {
 
     #[test]
     fn sim_fs_meets_the_vfs_contract() {
-        crate::fs::tests::check_vfs_contract(&SimFs::new(), p("/tmp/db"));
-        crate::fs::tests::check_vfs_contract(&SimFs::new(), p("relative/db"));
+        check_vfs_contract(&SimFs::new(), p("/tmp/db"));
+        check_vfs_contract(&SimFs::new(), p("relative/db"));
     }
 
     #[test]
@@ -945,14 +843,14 @@ mod tests {
         assert_eq!(fs.durable_bytes(p("/db/a")).unwrap(), b"synced");
 
         let after = fs.after_crash(CrashPolicy::DropUnsynced, 1);
-        let want: Vec<(PathBuf, Vec<u8>)> = vec![
-            ("/db/a".into(), b"synced".to_vec()),
-            ("/db/c".into(), b"c".to_vec()),
-            ("/db/d".into(), b"d".to_vec()),
-        ];
+        let want = [("/db/a", &b"synced"[..]), ("/db/c", b"c"), ("/db/d", b"d")];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(p, b)| (PathBuf::from(p), b.to_vec()))
+            .collect();
         assert_eq!(image(&after), want);
-        assert_eq!(after.op_count(), 0);
         assert!(!after.exists(p("/new")).unwrap());
+        assert_eq!(after.op_count(), 1);
     }
 
     #[test]
@@ -972,8 +870,7 @@ mod tests {
 
     #[test]
     fn each_policy_gives_its_documented_image() {
-        let full = b"DDDDxxyyzz";
-        let mut torn_seen = false;
+        let (full, mut torn_seen) = (b"DDDDxxyyzz", false);
         for seed in 0..256 {
             let (fs, _file) = fs_with_file(b"DDDD", &[b"xx", b"yy", b"zz"]);
             let crash = |policy| fs.after_crash(policy, seed).file_bytes(p("/db/a")).unwrap();
@@ -997,36 +894,35 @@ mod tests {
         let synced: Vec<u8> = (0..1000).map(|_| rng.next_u64() as u8).collect();
         for seed in 0..500 {
             let (fs, _file) = fs_with_file(&synced, &[&[1; 3000], &[2; 5000]]);
-            let torn = fs.after_crash(CrashPolicy::Torn, seed);
-            let bytes = torn.file_bytes(p("/db/a")).unwrap();
+            let after = fs.after_crash(CrashPolicy::Torn, seed);
+            let bytes = after.file_bytes(p("/db/a")).unwrap();
             assert_eq!(bytes[..1000], synced[..], "seed {seed}");
         }
     }
 
     #[test]
-    fn write_atomically_leaves_old_or_new_bytes_at_every_crash_point() {
-        let run = |fs: &SimFs| write_atomically(fs, p("/db/m"), b"new contents");
-        let fresh = || {
+    fn write_atomically_leaves_old_or_new_bytes_at_every_crash_point_and_new_once_acked() {
+        let new_fs = || {
             let fs = SimFs::new();
             fs.set_file_bytes(p("/db/m"), b"old").unwrap();
             fs
         };
-        let probe = fresh();
+        let run = |fs: &SimFs| write_atomically(fs, p("/db/m"), b"new contents");
+        let probe = new_fs();
         run(&probe).unwrap();
-        for n in 1..=probe.op_count() + 1 {
-            for policy in CrashPolicy::ALL {
-                for seed in 0..8 {
-                    let fs = fresh();
-                    fs.crash_at(n);
-                    let _ = run(&fs);
-                    let after = fs.after_crash(policy, seed);
-                    let got = read_all(&after, p("/db/m"), 100).unwrap();
-                    assert!(
-                        got == b"old" || got == b"new contents",
-                        "op {n} {policy:?} {seed}"
-                    );
-                }
-            }
+        for (n, policy, seed) in (1..=probe.op_count() + 1)
+            .flat_map(|n| CrashPolicy::ALL.map(|policy| (n, policy)))
+            .flat_map(|(n, policy)| (0..8).map(move |seed| (n, policy, seed)))
+        {
+            let fs = new_fs();
+            fs.crash_at(n);
+            let acked = run(&fs).is_ok();
+            assert_eq!(acked, n > probe.op_count());
+            let got = read_all(&fs.after_crash(policy, seed), p("/db/m"), 100).unwrap();
+            assert!(
+                got == b"new contents" || (got == b"old" && !acked),
+                "op {n} {policy:?} seed {seed}"
+            );
         }
     }
 
@@ -1040,43 +936,35 @@ mod tests {
         let err = file.sync_data().unwrap_err();
         assert_eq!(
             (err.kind(), err.to_string()),
-            (io::ErrorKind::Other, "simulated crash".into())
+            (ErrorKind::Other, "simulated crash".into())
         );
-        assert_eq!(fs.op_count(), n);
-        assert!(fs.crashed());
-        assert!(fs.exists(p("/db/a")).is_err());
-        assert!(file.len().is_err());
-        assert_eq!(
-            fs.after_crash(CrashPolicy::DropUnsynced, 0)
-                .file_bytes(p("/db/a"))
-                .unwrap(),
-            b"a"
-        );
+        assert!(fs.crashed() && fs.op_count() == n);
+        assert!(fs.exists(p("/db/a")).is_err() && file.len().is_err());
+        let after = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+        assert_eq!(after.file_bytes(p("/db/a")).unwrap(), b"a");
     }
 
     #[test]
     fn a_persistent_fault_keeps_failing_and_a_one_shot_fault_fails_once() {
         let (fs, mut file) = fs_with_file(b"a", &[]);
-        let at_op = fs.op_count() + 1;
-        let (error, persistent) = (FaultError::Enospc, false);
+        let (at_op, error) = (fs.op_count() + 1, FaultError::Enospc);
         fs.fail_at(FaultPlan {
             at_op,
             on: OpKind::Write,
             error,
-            persistent,
+            persistent: false,
         });
         file.len().unwrap(); // not a Write: unaffected
-        let err = file.append(b"b").unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        assert_eq!(kind(file.append(b"b")), ErrorKind::StorageFull);
         file.append(b"c").unwrap();
         assert_eq!(fs.file_bytes(p("/db/a")).unwrap(), b"ac");
 
-        let (error, persistent) = (FaultError::Eio, true);
+        let error = FaultError::Eio;
         fs.fail_at(FaultPlan {
             at_op,
             on: OpKind::Sync,
             error,
-            persistent,
+            persistent: true,
         });
         for _ in 0..3 {
             assert_eq!(file.sync_data().unwrap_err().raw_os_error(), Some(5));
@@ -1087,11 +975,11 @@ mod tests {
     #[test]
     fn fault_errors_are_the_errors_linux_gives() {
         let kinds = [
-            (FaultError::Enospc, io::ErrorKind::StorageFull),
-            (FaultError::Erofs, io::ErrorKind::ReadOnlyFilesystem),
-            (FaultError::Edquot, io::ErrorKind::QuotaExceeded),
+            (FaultError::Enospc, ErrorKind::StorageFull),
+            (FaultError::Erofs, ErrorKind::ReadOnlyFilesystem),
+            (FaultError::Edquot, ErrorKind::QuotaExceeded),
         ];
-        for (error, kind) in kinds {
+        for (error, want) in kinds {
             let fs = SimFs::new();
             fs.fail_at(FaultPlan {
                 at_op: 1,
@@ -1099,7 +987,7 @@ mod tests {
                 error,
                 persistent: false,
             });
-            assert_eq!(fs.create_dir_all(p("/x")).unwrap_err().kind(), kind);
+            assert_eq!(kind(fs.create_dir_all(p("/x"))), want);
         }
         assert_eq!(FaultError::Eio.to_io_error().raw_os_error(), Some(5));
     }
@@ -1152,18 +1040,14 @@ mod tests {
             fs
         };
         let (one, two) = (build(), build());
+        let seeds = [0, 1, 42, SimFs::seed_from_env()];
         for policy in CrashPolicy::ALL {
-            let seeds = [0, 1, 42, SimFs::seed_from_env()];
             let images: Vec<_> = seeds
-                .iter()
-                .map(|&s| image(&one.after_crash(policy, s)))
-                .collect();
+                .map(|seed| image(&one.after_crash(policy, seed)))
+                .into();
             for (seed, first) in seeds.iter().zip(&images) {
-                assert_eq!(
-                    first,
-                    &image(&two.after_crash(policy, *seed)),
-                    "{policy:?} {seed}"
-                );
+                let again = image(&two.after_crash(policy, *seed));
+                assert_eq!(first, &again, "{policy:?} seed {seed}");
             }
             if policy != CrashPolicy::DropUnsynced {
                 assert!(

@@ -81,8 +81,7 @@ impl Store {
         let wal_dir = dir.join(WAL_DIR);
         let snapshot_dir = dir.join(SNAPSHOT_DIR);
         for d in [dir, &wal_dir, &snapshot_dir] {
-            fs.create_dir_all(d)
-                .map_err(io_error(format!("creating {}", d.display())))?;
+            create_dir_durably(&*fs, d)?;
         }
         let lock = fs.lock(&dir.join(LOCK_FILE)).map_err(|source| Error::Io {
             context: format!(
@@ -340,6 +339,30 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+/// Creates `dir` and any missing parents, and syncs the parent of each one created: a new
+/// directory's entry is not durable until its parent is synced.
+fn create_dir_durably(fs: &dyn Vfs, dir: &Path) -> Result<()> {
+    let context = || format!("creating {}", dir.display());
+    let mut missing = Vec::new();
+    for ancestor in dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        if fs.exists(ancestor).map_err(io_error(context()))? {
+            break;
+        }
+        missing.push(ancestor);
+    }
+    fs.create_dir_all(dir).map_err(io_error(context()))?;
+    for created in missing.into_iter().rev() {
+        let parent = match created.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        // IMPORTANT: sync the parent, or the new directory may vanish in a crash along with
+        // everything acknowledged inside it.
+        fs.sync_dir(parent).map_err(io_error(context()))?;
+    }
+    Ok(())
 }
 
 /// Applies one logged mutation during recovery, to the tables whose snapshots do not

@@ -1,0 +1,269 @@
+//! Invariants I1 (durability) and I2 (prefix recovery), by simulated crashes at every I/O
+//! operation of a mixed workload, under every crash policy of `SimFs`; and I8 (fail-stop)
+//! by injected faults.
+//!
+//! The workload (tests/support) writes, batches, runs transactions, adds indexes, creates
+//! and deletes tables and checkpoints, on 4 KiB log segments, so segment rotation, snapshot
+//! install and log truncation all happen. For a crash at operation N during step i, steps
+//! before i were acknowledged and step i was in flight; after recovery the database must
+//! equal the state after exactly i or i + 1 steps, computed independently in memory.
+//!
+//! `TIDESTORE_LONG=1` runs a longer workload over more seeds; `TIDESTORE_SEED` picks the seed.
+
+mod support;
+
+use support::{dump, reference_states, run, sim_options, try_run, workload, Dump, Op};
+use tidestore::simfs::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
+use tidestore::{Database, Error};
+
+const DIR: &str = "/db";
+
+fn long() -> bool {
+    std::env::var("TIDESTORE_LONG").is_ok_and(|v| v == "1")
+}
+
+/// Runs `ops` on a database on `fs` until an I/O error; returns how many steps completed
+/// (acknowledged) before it.
+fn run_until_error(fs: &SimFs, ops: &[Op]) -> usize {
+    let Ok(db) = Database::open_with(DIR, sim_options(fs)) else {
+        return 0;
+    };
+    for (i, op) in ops.iter().enumerate() {
+        if run(&db, op).is_err() {
+            return i;
+        }
+    }
+    ops.len()
+}
+
+/// What a crash loop found.
+#[derive(Debug, Default)]
+struct Findings {
+    recoveries: usize,
+    violations: Vec<String>,
+    lost_acks: usize,
+    in_flight_kept: usize,
+}
+
+/// Crashes at every I/O operation of `ops` under every policy, recovers, and checks the
+/// recovered state against the reference states.
+fn crash_loop(seed: u64, ops: &[Op], lying_sync: bool, recovery_crashes: bool) -> Findings {
+    let states = reference_states(ops);
+    let total = {
+        let fs = SimFs::new();
+        assert_eq!(
+            run_until_error(&fs, ops),
+            ops.len(),
+            "the fault-free run fails"
+        );
+        fs.op_count()
+    };
+    let mut findings = Findings::default();
+    for crash_at in 1..=total {
+        let fs = SimFs::new();
+        fs.set_lying_sync(lying_sync);
+        fs.crash_at(crash_at);
+        let acked = run_until_error(&fs, ops);
+        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
+            let image_seed = seed ^ crash_at.wrapping_mul(0x9E37_79B9) ^ p as u64;
+            let image = fs.after_crash(policy, image_seed);
+            let context = format!(
+                "seed {seed} crash at op {crash_at}/{total} (during step {acked}) {policy:?}"
+            );
+            let recovered = match recover(&image) {
+                Ok(state) => state,
+                Err(e) => {
+                    findings
+                        .violations
+                        .push(format!("{context}: recovery failed: {e}"));
+                    continue;
+                }
+            };
+            findings.recoveries += 1;
+            if recovered == states[acked] {
+                // Every acknowledged step, and the in-flight one did not survive.
+            } else if acked < ops.len() && recovered == states[acked + 1] {
+                findings.in_flight_kept += 1;
+            } else {
+                let matching = states.iter().position(|s| *s == recovered);
+                if matching.is_some_and(|m| m < acked) {
+                    findings.lost_acks += 1;
+                }
+                findings
+                    .violations
+                    .push(format!("{context}: recovered the state after {matching:?} steps, expected {acked} or {}", acked + 1));
+                continue;
+            }
+            if recovery_crashes {
+                // A crash during recovery must leave what the next recovery needs (P4).
+                check_crash_during_recovery(&image, &recovered, &context, &mut findings);
+            }
+        }
+    }
+    findings
+}
+
+fn recover(fs: &SimFs) -> tidestore::Result<Dump> {
+    let db = Database::open_with(DIR, sim_options(fs))?;
+    Ok(dump(&db))
+}
+
+fn check_crash_during_recovery(
+    image: &SimFs,
+    expected: &Dump,
+    context: &str,
+    findings: &mut Findings,
+) {
+    let probe = image.after_crash(CrashPolicy::DropUnsynced, 0);
+    let before = probe.op_count();
+    if recover(&probe).is_err() {
+        return;
+    }
+    let recovery_ops = probe.op_count() - before;
+    for n in 1..=recovery_ops {
+        let fs = image.after_crash(CrashPolicy::DropUnsynced, 0);
+        fs.crash_at(fs.op_count() + n);
+        let _ = recover(&fs);
+        for policy in [CrashPolicy::DropUnsynced, CrashPolicy::Torn] {
+            match recover(&fs.after_crash(policy, n)) {
+                Ok(state) if state == *expected => findings.recoveries += 1,
+                Ok(_) => findings.violations.push(format!(
+                    "{context}: crash at recovery op {n} ({policy:?}) changed the state"
+                )),
+                Err(e) => findings.violations.push(format!(
+                    "{context}: crash at recovery op {n} ({policy:?}) broke recovery: {e}"
+                )),
+            }
+        }
+    }
+}
+
+fn report(name: &str, seed: u64, ops: usize, findings: &Findings) {
+    println!(
+        "CRASH {name} seed={seed} steps={ops} recoveries={} violations={} lost_acks={} in_flight_kept={}",
+        findings.recoveries,
+        findings.violations.len(),
+        findings.lost_acks,
+        findings.in_flight_kept
+    );
+}
+
+#[test]
+fn every_acknowledged_write_survives_a_crash_at_every_io_operation_and_recovery_is_a_prefix() {
+    let seeds: Vec<u64> = if long() {
+        (0..16).map(|i| support_seed() + i).collect()
+    } else {
+        vec![support_seed()]
+    };
+    let len = if long() { 400 } else { 60 };
+    for seed in seeds {
+        let ops = workload(seed, len);
+        let findings = crash_loop(seed, &ops, false, false);
+        report("i1_i2", seed, ops.len(), &findings);
+        assert!(
+            findings.violations.is_empty(),
+            "{:#?}",
+            &findings.violations[..findings.violations.len().min(10)]
+        );
+        assert!(findings.recoveries > 0);
+    }
+}
+
+#[test]
+fn a_crash_during_recovery_leaves_what_the_next_recovery_needs() {
+    let seed = support_seed() + 1000;
+    let ops = workload(seed, if long() { 120 } else { 25 });
+    let findings = crash_loop(seed, &ops, false, true);
+    report("recovery_crash", seed, ops.len(), &findings);
+    assert!(
+        findings.violations.is_empty(),
+        "{:#?}",
+        &findings.violations[..findings.violations.len().min(10)]
+    );
+}
+
+#[test]
+fn the_crash_harness_detects_a_lying_fsync() {
+    let seed = support_seed();
+    let ops = workload(seed, 30);
+    let findings = crash_loop(seed, &ops, true, false);
+    report("lying_fsync_selftest", seed, ops.len(), &findings);
+    assert!(
+        findings.lost_acks > 0,
+        "with fsync lying, the harness must see acknowledged writes lost"
+    );
+}
+
+fn support_seed() -> u64 {
+    SimFs::seed_from_env()
+}
+
+/// I8: after a failed write or sync, nothing more is acknowledged until the database is
+/// reopened, and reopening recovers a prefix holding every acknowledged write.
+#[test]
+fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
+    let seed = support_seed();
+    let ops = workload(seed, 60);
+    let states = reference_states(&ops);
+    let total = {
+        let fs = SimFs::new();
+        run_until_error(&fs, &ops);
+        fs.op_count()
+    };
+    let mut cases = 0;
+    for on in [OpKind::Write, OpKind::Sync] {
+        for error in [FaultError::Eio, FaultError::Enospc] {
+            for fsyncgate in [false, true] {
+                for at_op in (1..=total).step_by(3) {
+                    let fs = SimFs::new();
+                    fs.set_fsyncgate(fsyncgate);
+                    fs.fail_at(FaultPlan {
+                        at_op,
+                        on,
+                        error,
+                        persistent: false,
+                    });
+                    let Ok(db) = Database::open_with(DIR, sim_options(&fs)) else {
+                        continue;
+                    };
+                    let mut failed_at = None;
+                    for (i, op) in ops.iter().enumerate() {
+                        if let Err(e) = run(&db, op) {
+                            assert!(
+                                matches!(e, Error::Io { .. }),
+                                "an injected fault gives Error::Io, got {e}"
+                            );
+                            failed_at = Some(i);
+                            break;
+                        }
+                    }
+                    let Some(failed_at) = failed_at else { continue };
+                    cases += 1;
+                    // A failed checkpoint loses nothing (the log is kept) and need not stop
+                    // writers; any other failing step failed in the log. The fault was
+                    // one-shot, yet after a log failure every later write is refused.
+                    if !matches!(ops[failed_at], Op::Checkpoint) {
+                        for op in &ops[failed_at + 1..] {
+                            if matches!(op, Op::Put(..)) {
+                                assert!(
+                                    try_run(&db, op).is_err(),
+                                    "a write was acknowledged after a failed log write or sync"
+                                );
+                            }
+                        }
+                    }
+                    drop(db);
+                    let image = fs.after_crash(CrashPolicy::DropUnsynced, at_op);
+                    let recovered = recover(&image)
+                        .unwrap_or_else(|e| panic!("reopen after a fault failed: {e}"));
+                    assert!(
+                        recovered == states[failed_at] || recovered == states[failed_at + 1],
+                        "fault at op {at_op} ({on:?} {error:?} fsyncgate={fsyncgate}): reopened state is not the acknowledged prefix"
+                    );
+                }
+            }
+        }
+    }
+    println!("FAULT i8 seed={seed} cases={cases} violations=0");
+    assert!(cases > 0);
+}

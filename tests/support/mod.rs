@@ -1,0 +1,254 @@
+//! Shared by the durability tests: a deterministic mixed workload and a dump of a database's
+//! whole visible state (tables, their definitions and items) to compare states with.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tidestore::simfs::{SimFs, SimRng};
+use tidestore::*;
+
+/// Options for a database on `fs` whose I/O sequence is a function of the workload alone:
+/// tiny segments so rotation happens, and a background worker that never wakes on its own
+/// (the workload checkpoints explicitly).
+pub fn sim_options(fs: &SimFs) -> Options {
+    Options {
+        fs: Arc::new(fs.clone()),
+        segment_bytes: 4096,
+        checkpoint_min_log_bytes: u64::MAX / 2,
+        maintenance_interval: Duration::from_secs(3600),
+        clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000))),
+        ..Options::default()
+    }
+}
+
+/// One step of the workload.
+#[derive(Clone, Debug)]
+pub enum Op {
+    CreateTable(String),
+    DeleteTable(String),
+    AddIndex(String),
+    Put(String, u64, u64),
+    PutIfAbsent(String, u64, u64),
+    Add(String, u64, i64),
+    Delete(String, u64),
+    Batch(String, Vec<(u64, Option<u64>)>),
+    Transfer(String, String, u64, u64),
+    Checkpoint,
+}
+
+fn key(k: u64) -> Item {
+    let mut item = Item::new();
+    item.insert("pk".into(), AttributeValue::s(format!("k{}", k % 7)));
+    item.insert("sk".into(), AttributeValue::number(k as i64));
+    item
+}
+
+fn item(k: u64, v: u64) -> Item {
+    let mut item = key(k);
+    item.insert("v".into(), AttributeValue::number(v as i64));
+    item.insert("g".into(), AttributeValue::s(format!("g{}", v % 3)));
+    item.insert(
+        "pad".into(),
+        AttributeValue::b(vec![v as u8; (v % 200) as usize]),
+    );
+    item
+}
+
+/// A workload of `len` steps over up to three tables, from `seed`.
+pub fn workload(seed: u64, len: usize) -> Vec<Op> {
+    let mut rng = SimRng::new(seed);
+    let names = ["alpha", "beta", "gamma"];
+    let mut ops = vec![
+        Op::CreateTable("alpha".into()),
+        Op::CreateTable("beta".into()),
+    ];
+    while ops.len() < len {
+        let t = names[rng.below(2) as usize].to_string();
+        let k = rng.below(40);
+        let v = rng.below(1000);
+        ops.push(match rng.below(100) {
+            0..=29 => Op::Put(t, k, v),
+            30..=39 => Op::PutIfAbsent(t, k, v),
+            40..=54 => Op::Add(t, k, v as i64 - 500),
+            55..=64 => Op::Delete(t, k),
+            65..=74 => Op::Batch(
+                t,
+                (0..1 + rng.below(5))
+                    .map(|i| (k + i, (rng.below(3) > 0).then_some(v + i)))
+                    .collect(),
+            ),
+            75..=84 => Op::Transfer("alpha".into(), "beta".into(), k, rng.below(10)),
+            85..=91 => Op::Checkpoint,
+            92..=93 => Op::AddIndex(t),
+            94 => Op::DeleteTable("gamma".into()),
+            _ => Op::CreateTable("gamma".into()),
+        });
+    }
+    ops
+}
+
+/// Runs one step. Errors that the data explains (a failed condition, a table that does not
+/// exist yet) are part of the workload; only I/O errors stop it.
+pub fn run(db: &Database, op: &Op) -> Result<()> {
+    match try_run(db, op) {
+        Err(e @ Error::Io { .. }) | Err(e @ Error::Corruption(_)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Runs one step and returns its result as the database gave it.
+pub fn try_run(db: &Database, op: &Op) -> Result<()> {
+    match op {
+        Op::CreateTable(name) => db
+            .create_table(
+                CreateTableInput::new(name.as_str())
+                    .hash_key("pk", ScalarAttributeType::S)
+                    .range_key("sk", ScalarAttributeType::N)
+                    .local_index("by_g", "g", ScalarAttributeType::S, Projection::keys_only())
+                    .pay_per_request(),
+            )
+            .map(drop),
+        Op::DeleteTable(name) => db.delete_table(name).map(drop),
+        Op::AddIndex(name) => {
+            let mut input = UpdateTableInput::new(name.as_str());
+            input.attribute_definitions =
+                vec![AttributeDefinition::new("v", ScalarAttributeType::N)];
+            input.global_secondary_index_updates =
+                vec![GlobalSecondaryIndexUpdate::Create(GlobalSecondaryIndex {
+                    index_name: "by_v".into(),
+                    key_schema: vec![KeySchemaElement::hash("v")],
+                    projection: Projection::all(),
+                    provisioned_throughput: None,
+                })];
+            db.update_table(input).map(drop)
+        }
+        Op::Put(t, k, v) => db
+            .put_item(PutItemInput::new(t.as_str(), item(*k, *v)))
+            .map(drop),
+        Op::PutIfAbsent(t, k, v) => db
+            .put_item(
+                PutItemInput::new(t.as_str(), item(*k, *v))
+                    .condition(Condition::attribute_not_exists("pk")),
+            )
+            .map(drop),
+        Op::Add(t, k, d) => db
+            .update_item(UpdateItemInput::new(
+                t.as_str(),
+                key(*k),
+                Update::new().add("v", AttributeValue::number(*d)),
+            ))
+            .map(drop),
+        Op::Delete(t, k) => db
+            .delete_item(DeleteItemInput::new(t.as_str(), key(*k)))
+            .map(drop),
+        Op::Batch(t, writes) => {
+            let mut input = BatchWriteItemInput::default();
+            let requests = writes
+                .iter()
+                .map(|(k, v)| match v {
+                    Some(v) => WriteRequest::Put { item: item(*k, *v) },
+                    None => WriteRequest::Delete { key: key(*k) },
+                })
+                .collect();
+            input.request_items.insert(t.clone(), requests);
+            db.batch_write_item(input).map(drop)
+        }
+        Op::Transfer(from, to, k, amount) => {
+            let take = UpdateItemInput::new(
+                from.as_str(),
+                key(*k),
+                Update::new().add("v", AttributeValue::number(-(*amount as i64))),
+            )
+            .condition(Condition::attribute_exists("v"));
+            let give = UpdateItemInput::new(
+                to.as_str(),
+                key(*k),
+                Update::new().add("v", AttributeValue::number(*amount as i64)),
+            );
+            db.transact_write_items(TransactWriteItemsInput {
+                transact_items: vec![
+                    TransactWriteItem::Update(take),
+                    TransactWriteItem::Update(give),
+                ],
+                client_request_token: None,
+            })
+        }
+        Op::Checkpoint => db.checkpoint(),
+    }
+}
+
+/// A table as the API shows it: its definition and its items, in key order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDump {
+    pub key_schema: Vec<KeySchemaElement>,
+    pub indexes: Vec<String>,
+    pub item_count: u64,
+    pub size_bytes: u64,
+    pub items: Vec<Item>,
+}
+
+/// Everything a database shows, by table name.
+pub type Dump = BTreeMap<String, TableDump>;
+
+/// Dumps every table of `db`.
+pub fn dump(db: &Database) -> Dump {
+    let mut out = Dump::new();
+    let names = db
+        .list_tables(ListTablesInput::default())
+        .unwrap()
+        .table_names;
+    for name in names {
+        let d = db.describe_table(&name).unwrap();
+        let mut items = Vec::new();
+        let mut input = ScanInput::new(name.as_str());
+        loop {
+            let page = db.scan(input.clone()).unwrap();
+            items.extend(page.items);
+            match page.last_evaluated_key {
+                Some(k) => input.exclusive_start_key = Some(k),
+                None => break,
+            }
+        }
+        let mut indexes: Vec<String> = d
+            .local_secondary_indexes
+            .iter()
+            .flatten()
+            .map(|i| i.index_name.clone())
+            .collect();
+        indexes.extend(
+            d.global_secondary_indexes
+                .iter()
+                .flatten()
+                .map(|i| i.index_name.clone()),
+        );
+        out.insert(
+            name,
+            TableDump {
+                key_schema: d.key_schema,
+                indexes,
+                item_count: d.item_count,
+                size_bytes: d.table_size_bytes,
+                items,
+            },
+        );
+    }
+    out
+}
+
+/// The state after each prefix of `ops`, computed in memory: `states[i]` is the state after
+/// the first `i` steps.
+pub fn reference_states(ops: &[Op]) -> Vec<Dump> {
+    let db = Database::in_memory_with(Options {
+        clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000))),
+        ..Options::in_memory()
+    })
+    .unwrap();
+    let mut states = vec![dump(&db)];
+    for op in ops {
+        run(&db, op).unwrap();
+        states.push(dump(&db));
+    }
+    states
+}
