@@ -35,7 +35,7 @@ use crate::clock::Timestamp;
 use crate::codec;
 use crate::commit::{ItemWrite, Lsn, Mutation};
 use crate::error::{Error, Result};
-use crate::expr::{self, Condition, Update};
+use crate::expr::{self, Condition, Update, UpdateAction};
 use crate::key::{EncodedKey, KeyRole};
 use crate::names::ArnScope;
 use crate::options::{Durability, Options};
@@ -616,12 +616,15 @@ impl Database {
         let Mutation::Write(writes) = mutation else {
             unreachable!()
         };
-        for handle in handles {
-            let mut data = handle.data.write();
-            for write in writes.iter().filter(|w| w.table_id == handle.id) {
+        // Hold every table's data lock (in id order) across the whole apply, so that no
+        // reader sees a transaction or batch applied in one table and not yet in another.
+        let mut guards: Vec<_> = handles.iter().map(|h| (&h.id, h.data.write())).collect();
+        for write in &writes {
+            if let Some((_, data)) = guards.iter_mut().find(|(id, _)| **id == write.table_id) {
                 data.apply_write(&write.key, write.item.clone());
             }
         }
+        drop(guards);
         Ok(done)
     }
 
@@ -1046,7 +1049,16 @@ fn decide(action: &Action, schema: &TableSchema, old: Option<&Item>) -> Result<O
                     )));
                 }
             }
-            // An update of a missing item creates it, starting from its key.
+            // An update of a missing item creates it, starting from its key — unless all it
+            // does is remove things, which DynamoDB does not turn into a new item.
+            let removes_only = update
+                .actions
+                .iter()
+                .all(|a| matches!(a, UpdateAction::Remove(_) | UpdateAction::Delete(..)));
+            if old.is_none() && removes_only {
+                update.apply(None)?;
+                return Ok(None);
+            }
             let base = old.cloned().unwrap_or_else(|| key.clone());
             let new = update.apply(Some(&base))?;
             validate_item(&new)?;

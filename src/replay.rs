@@ -76,6 +76,18 @@ pub(crate) fn read_log(
         let is_last = i + 1 == segments.len();
         let path = wal_dir.join(wal::segment_name(first));
         let contents = read_segment(fs, &path, first, db_id, is_last)?;
+        // Segments tile the LSNs: each one holds exactly the records up to the next one's
+        // first LSN. A segment that falls short is a hole, whatever its records verify.
+        if let Some(&next) = segments.get(i + 1) {
+            let last = contents.records.last().map(|r| r.lsn);
+            if last != Some(next - 1) {
+                return Err(Error::Corruption(format!(
+                    "log segment {} ends at LSN {} but the next segment starts at {next}: records are missing",
+                    path.display(),
+                    last.map_or_else(|| "(no records)".to_string(), |l| l.to_string())
+                )));
+            }
+        }
         if let (Some(e), Some(r)) = (expected, contents.records.first()) {
             if r.lsn != e {
                 return Err(Error::Corruption(format!(
