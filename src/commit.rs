@@ -36,14 +36,3 @@ pub(crate) enum Mutation {
     /// Item writes, all applied or none: one put or delete, a batch, or a transaction.
     Write(Vec<ItemWrite>),
 }
-
-impl Mutation {
-    /// The tables the mutation changes (a table may appear more than once).
-    pub fn table_ids(&self) -> Vec<&Arc<str>> {
-        match self {
-            Mutation::Write(writes) => writes.iter().map(|w| &w.table_id).collect(),
-            Mutation::DeleteTable { table_id } => vec![table_id],
-            Mutation::CreateTable(_) | Mutation::UpdateTable(_) => Vec::new(),
-        }
-    }
-}

@@ -344,18 +344,20 @@ impl Database {
     }
 
     /// Logs `mutation` (durably, in the default mode) and returns its LSN and commit time.
-    fn commit(&self, mutation: &Mutation) -> Result<(Lsn, Timestamp)> {
+    fn commit(
+        &self,
+        mutation: &Mutation,
+        touched: &[&Arc<TableHandle>],
+    ) -> Result<(Lsn, Timestamp)> {
         let shared = &self.shared;
         if shared.store.is_none() {
             return shared.wal.append(Vec::new());
         }
         let payload = codec::encode(mutation);
-        let ids = mutation.table_ids();
-        if !ids.is_empty() {
-            let tables = shared.tables.read();
-            let share = payload.len() as u64 / ids.len() as u64 + 1;
+        if !touched.is_empty() {
+            let share = payload.len() as u64 / touched.len() as u64 + 1;
             let trigger = shared.options.checkpoint_min_log_bytes;
-            for handle in tables.values().filter(|h| ids.contains(&&h.id)) {
+            for handle in touched {
                 let before = handle.log_bytes.fetch_add(share, Ordering::SeqCst);
                 if before < trigger && before + share >= trigger {
                     shared.wake.notify();
@@ -430,7 +432,7 @@ impl Database {
                 )));
             }
         }
-        let (lsn, _) = self.commit(&Mutation::CreateTable(Arc::clone(&schema)))?;
+        let (lsn, _) = self.commit(&Mutation::CreateTable(Arc::clone(&schema)), &[])?;
         let data = TableData::new(Arc::clone(&schema), TableStatus::Active);
         let description = self.describe(&data, TableStatus::Active);
         let handle = TableHandle::new(data, lsn - 1);
@@ -485,7 +487,7 @@ impl Database {
         let _gate = handle.gate.write();
         let current = Arc::clone(&handle.data.read().schema);
         let next = Arc::new(input.apply_to(&current, self.shared.options.clock.now())?);
-        self.commit(&Mutation::UpdateTable(Arc::clone(&next)))?;
+        self.commit(&Mutation::UpdateTable(Arc::clone(&next)), &[&handle])?;
         let mut data = handle.data.write();
         data.set_schema(next);
         Ok(self.describe(&data, data.status))
@@ -501,9 +503,12 @@ impl Database {
             let data = handle.data.read();
             self.describe(&data, TableStatus::Deleting)
         };
-        self.commit(&Mutation::DeleteTable {
-            table_id: Arc::clone(&handle.id),
-        })?;
+        self.commit(
+            &Mutation::DeleteTable {
+                table_id: Arc::clone(&handle.id),
+            },
+            &[],
+        )?;
         handle.data.write().deleted = true;
         self.shared.tables.write().remove(&description.table_name);
         if let Some(store) = &self.shared.store {
@@ -525,9 +530,10 @@ impl Database {
 
     /// Runs write actions atomically: locks, reads, checks conditions, commits one mutation
     /// and applies it. Returns what each action did, in order.
-    fn run(&self, actions: Vec<Action>, atomicity: Atomicity) -> Result<Vec<Done>> {
+    fn run(&self, mut actions: Vec<Action>, atomicity: Atomicity) -> Result<Vec<Done>> {
         // Gates, in table id order, each once.
-        let mut handles: Vec<&Arc<TableHandle>> = actions.iter().map(|a| &a.handle).collect();
+        let mut handles: Vec<Arc<TableHandle>> =
+            actions.iter().map(|a| Arc::clone(&a.handle)).collect();
         handles.sort_by(|a, b| a.id.cmp(&b.id));
         handles.dedup_by(|a, b| a.id == b.id);
         let _gates: Vec<RwLockReadGuard<'_, ()>> = handles.iter().map(|h| h.gate.read()).collect();
@@ -551,7 +557,7 @@ impl Database {
         // Decide every action against the current items.
         let mut outcomes = Vec::with_capacity(actions.len());
         let mut failed = false;
-        for action in &actions {
+        for action in &mut actions {
             let (old, schema) = {
                 let data = action.handle.data.read();
                 (
@@ -612,7 +618,8 @@ impl Database {
             return Ok(done);
         }
         let mutation = Mutation::Write(writes);
-        self.commit(&mutation)?;
+        let touched: Vec<&Arc<TableHandle>> = handles.iter().collect();
+        self.commit(&mutation, &touched)?;
         let Mutation::Write(writes) = mutation else {
             unreachable!()
         };
@@ -628,11 +635,13 @@ impl Database {
         Ok(done)
     }
 
+    /// Resolves a write action: its table and the encoded key of its item. The key comes
+    /// from the item of a `Put`, and from `key` (which must hold exactly the key attributes)
+    /// otherwise.
     fn action(
         &self,
         table_name: &str,
-        key_or_item: &Item,
-        exact_key: bool,
+        key: &Item,
         change: Change,
         condition: Option<Condition>,
         return_item_on_failure: bool,
@@ -641,10 +650,9 @@ impl Database {
         let key = {
             let data = handle.data.read();
             let shape = &data.schema.key;
-            if exact_key {
-                shape.encode_exact(key_or_item)?
-            } else {
-                shape.encode(key_or_item, KeyRole::Table)?
+            match &change {
+                Change::Put(item) => shape.encode(item, KeyRole::Table)?,
+                _ => shape.encode_exact(key)?,
             }
         };
         if let Some(condition) = &condition {
@@ -674,9 +682,8 @@ impl Database {
             == ReturnValuesOnConditionCheckFailure::AllOld;
         let action = self.action(
             &input.table_name,
-            &input.item,
-            false,
-            Change::Put(input.item.clone()),
+            &Item::new(),
+            Change::Put(input.item),
             input.condition,
             on_failure,
         )?;
@@ -699,7 +706,6 @@ impl Database {
         let action = self.action(
             &input.table_name,
             &input.key,
-            true,
             Change::Delete,
             input.condition,
             on_failure,
@@ -720,7 +726,6 @@ impl Database {
         let action = self.action(
             &input.table_name,
             &input.key,
-            true,
             change,
             input.condition,
             on_failure,
@@ -748,10 +753,10 @@ impl Database {
                     WriteRequest::Put { item } => {
                         validate_item(&item)?;
                         bytes += crate::value::item_size(&item);
-                        self.action(&table, &item, false, Change::Put(item.clone()), None, false)?
+                        self.action(&table, &Item::new(), Change::Put(item), None, false)?
                     }
                     WriteRequest::Delete { key } => {
-                        self.action(&table, &key, true, Change::Delete, None, false)?
+                        self.action(&table, &key, Change::Delete, None, false)?
                     }
                 });
             }
@@ -790,7 +795,6 @@ impl Database {
                 } => self.action(
                     &table_name,
                     &key,
-                    true,
                     Change::Check,
                     Some(condition),
                     on(return_values_on_condition_check_failure),
@@ -798,11 +802,10 @@ impl Database {
                 TransactWriteItem::Put(put) => {
                     validate_item(&put.item)?;
                     bytes += crate::value::item_size(&put.item);
-                    let change = Change::Put(put.item.clone());
+                    let change = Change::Put(put.item);
                     self.action(
                         &put.table_name,
-                        &put.item,
-                        false,
+                        &Item::new(),
                         change,
                         put.condition,
                         on(put.return_values_on_condition_check_failure),
@@ -811,7 +814,6 @@ impl Database {
                 TransactWriteItem::Delete(delete) => self.action(
                     &delete.table_name,
                     &delete.key,
-                    true,
                     Change::Delete,
                     delete.condition,
                     on(delete.return_values_on_condition_check_failure),
@@ -819,7 +821,6 @@ impl Database {
                 TransactWriteItem::Update(update) => self.action(
                     &update.table_name,
                     &update.key,
-                    true,
                     Change::Update(update.update, update.key.clone()),
                     update.condition,
                     on(update.return_values_on_condition_check_failure),
@@ -1026,7 +1027,7 @@ fn maintenance_loop(shared: Weak<Shared>, signal: Arc<Signal>) {
 
 /// Checks an action against the current item: the condition, then the new item. `Ok(None)`
 /// deletes (or, for a check, leaves the item alone).
-fn decide(action: &Action, schema: &TableSchema, old: Option<&Item>) -> Result<Option<Item>> {
+fn decide(action: &mut Action, schema: &TableSchema, old: Option<&Item>) -> Result<Option<Item>> {
     if let Some(condition) = &action.condition {
         if !condition.evaluate(old)? {
             let item = if action.return_item_on_failure {
@@ -1037,8 +1038,9 @@ fn decide(action: &Action, schema: &TableSchema, old: Option<&Item>) -> Result<O
             return Err(Error::condition_failed(item));
         }
     }
-    let new = match &action.change {
-        Change::Put(item) => item.clone(),
+    let new = match &mut action.change {
+        // Each action is decided once: its item moves into the write.
+        Change::Put(item) => std::mem::take(item),
         Change::Delete | Change::Check => return Ok(None),
         Change::Update(update, key) => {
             for path in update.updated_paths() {

@@ -46,7 +46,9 @@
 //! their LSN and commit time. The first writer to find no flush in progress becomes the
 //! leader: it takes the whole buffer, writes it with one write and makes it durable with one
 //! `sync_data`, then wakes everyone whose record it covered. Writers that arrive meanwhile
-//! form the next group. A failed write or sync poisons the log (invariant I8): no later
+//! form the next group; they sleep on their own condition variable (flushes alternate
+//! between two), so a finished flush wakes only the writers it made durable, plus one
+//! writer of the next group to lead it. A failed write or sync poisons the log (invariant I8): no later
 //! write is acknowledged until the database is reopened, because after a failed fsync the
 //! kernel may have dropped the dirty pages and a retry could falsely succeed.
 
@@ -322,6 +324,8 @@ struct State {
     pending: Vec<Pending>,
     /// A leader is writing; others wait for it.
     flushing: bool,
+    /// The number the next flush will have.
+    next_flush: u64,
     /// Every record up to this LSN has been written to the file.
     written: Lsn,
     /// Every record up to this LSN is on stable storage.
@@ -357,7 +361,9 @@ pub(crate) struct Wal {
     config: WalConfig,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
-    flushed: Condvar,
+    /// One per parity of flush number: the writers waiting for flush `n` sleep on
+    /// `flushed[n % 2]`.
+    flushed: [Condvar; 2],
     segment: Mutex<Option<Segment>>,
 }
 
@@ -380,11 +386,12 @@ impl Wal {
                 last_time,
                 pending: Vec::new(),
                 flushing: false,
+                next_flush: 0,
                 written: last_lsn,
                 durable: last_lsn,
                 poisoned: None,
             }),
-            flushed: Condvar::new(),
+            flushed: [Condvar::new(), Condvar::new()],
             segment: Mutex::new(None),
         };
         if wal.config.durability != Durability::InMemory {
@@ -432,6 +439,10 @@ impl Wal {
             return Ok((lsn, time));
         }
         state.pending.push(Pending { lsn, time, payload });
+        // The flush that will carry this record: the next one to start. Its waiters sleep on
+        // their own condition variable, so a finished flush wakes only the writers it made
+        // durable (and one writer of the next group to lead it), not everyone.
+        let flush = state.next_flush;
         let sync = self.config.durability == Durability::Sync;
         loop {
             let done = if sync {
@@ -446,11 +457,13 @@ impl Wal {
                 return Err(poisoned_error(why));
             }
             if state.flushing {
-                self.flushed.wait(&mut state);
+                self.flushed[(flush % 2) as usize].wait(&mut state);
                 continue;
             }
             // Become the leader of the next group.
             state.flushing = true;
+            let this_flush = state.next_flush;
+            state.next_flush += 1;
             let group = std::mem::take(&mut state.pending);
             drop(state);
             let result = self.write_group(group, sync);
@@ -465,7 +478,14 @@ impl Wal {
                 }
                 Err(e) => state.poisoned = Some(e.to_string()),
             }
-            self.flushed.notify_all();
+            self.flushed[(this_flush % 2) as usize].notify_all();
+            let next = &self.flushed[((this_flush + 1) % 2) as usize];
+            if state.poisoned.is_some() {
+                next.notify_all();
+            } else if !state.pending.is_empty() {
+                // Hand the next group to one of its writers.
+                next.notify_one();
+            }
         }
     }
 
@@ -556,7 +576,9 @@ impl Wal {
                     source,
                 };
                 state.poisoned = Some(error.to_string());
-                self.flushed.notify_all();
+                for cv in &self.flushed {
+                    cv.notify_all();
+                }
                 Err(error)
             }
         }

@@ -1299,7 +1299,9 @@ fn scan() -> impl Strategy<Value = ScanOp> {
         (
             limit(),
             prop::option::weighted(0.4, cond(scan_filter_attrs(index))),
-            prop_oneof![2 => Just(1u32), 1 => 2u32..5],
+            // Many segment counts, so that segment boundaries fall between all the few
+            // partitions (which are spread over the key space by a hash).
+            prop_oneof![4 => Just(1u32), 2 => 2u32..8, 1 => 8u32..300],
         )
             .prop_map(move |(limit, filter, segments)| ScanOp {
                 index,
@@ -1674,9 +1676,9 @@ fn check_state(db: &Database, model: &Model, step: usize) -> Result<(), TestCase
     let table: Vec<Item> = model.items.values().map(to_item).collect();
     let got = scan_all(db, None, limit, None, 1)?;
     same_set(got.items, table, "table scan")?;
-    let segments = 1 + (step % 3) as u32;
+    let segments = [1, 2, 3, 4, 7, 16, 101][step % 7];
     if segments > 1 {
-        let got = scan_all(db, None, None, None, segments)?;
+        let got = scan_all(db, None, limit, None, segments)?;
         let table: Vec<Item> = model.items.values().map(to_item).collect();
         same_set(got.items, table, "parallel table scan")?;
     }
@@ -1697,7 +1699,11 @@ fn check_state(db: &Database, model: &Model, step: usize) -> Result<(), TestCase
     for (i, ix) in INDEXES.iter().enumerate() {
         let want: Vec<Item> = index_items(model, ix).iter().map(to_item).collect();
         let got = scan_all(db, Some(i), limit, None, 1)?;
-        same_set(got.items, want, ix.name)?;
+        same_set(got.items, want.clone(), ix.name)?;
+        if segments > 1 {
+            let got = scan_all(db, Some(i), limit, None, segments)?;
+            same_set(got.items, want, ix.name)?;
+        }
         for partition in ix.partitions.iter().copied().chain([NO_PARTITION]) {
             for forward in [true, false] {
                 let q = QueryOp {

@@ -1,0 +1,216 @@
+//! Durability on the real file system: durable and buffered put throughput with 1, 4 and 16
+//! writers (group commit), recovery time, snapshot build throughput, and writer latency
+//! while a snapshot builds.
+//!
+//! Items have the bar's shape: 16-byte keys and 100-byte values.
+//! Run: `cargo bench --bench durability` (quicker: `-- --warm-up-time 1 --measurement-time 3`).
+//! `TIDESTORE_BENCH_ITEMS` sets the table size of the recovery and snapshot benches
+//! (default 1,000,000). The directory is under `TIDESTORE_BENCH_DIR` (default the system
+//! temp dir): point it at the disk you care about.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tidestore::{
+    AttributeValue, BatchWriteItemInput, CreateTableInput, Database, Durability, Item, Options,
+    PutItemInput, ScalarAttributeType, WriteRequest,
+};
+
+fn bench_dir(name: &str) -> PathBuf {
+    let base =
+        std::env::var_os("TIDESTORE_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = base.join(format!("tidestore-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn table_size() -> u64 {
+    std::env::var("TIDESTORE_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn item(i: u64) -> Item {
+    let mut item = Item::new();
+    item.insert("pk".into(), AttributeValue::S(format!("{i:016}")));
+    item.insert("v".into(), AttributeValue::B(vec![(i % 251) as u8; 100]));
+    item
+}
+
+fn open(dir: &PathBuf, durability: Durability) -> Database {
+    let options = Options {
+        durability,
+        // Keep the background snapshots out of the throughput figures.
+        checkpoint_min_log_bytes: u64::MAX / 2,
+        maintenance_interval: Duration::from_secs(3600),
+        ..Options::default()
+    };
+    let db = Database::open_with(dir, options).expect("open");
+    if db.describe_table("bench").is_err() {
+        db.create_table(
+            CreateTableInput::new("bench")
+                .hash_key("pk", ScalarAttributeType::S)
+                .pay_per_request(),
+        )
+        .expect("table");
+    }
+    db
+}
+
+/// Puts `iters` items spread over `threads` writers; returns the wall time.
+fn parallel_puts(db: &Database, threads: u64, iters: u64, next: &AtomicU64) -> Duration {
+    let base = next.fetch_add(iters, Ordering::Relaxed);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            s.spawn(move || {
+                let mut i = t;
+                while i < iters {
+                    db.put_item(PutItemInput::new("bench", item(base + i)))
+                        .expect("put");
+                    i += threads;
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn bench_commits(c: &mut Criterion) {
+    let mut group = c.benchmark_group("commit");
+    group.throughput(Throughput::Elements(1));
+    for (mode, durability) in [
+        ("sync", Durability::Sync),
+        ("buffered", Durability::Buffered),
+    ] {
+        let dir = bench_dir(mode);
+        let db = open(&dir, durability);
+        let next = AtomicU64::new(0);
+        for threads in [1u64, 4, 16] {
+            group.bench_function(BenchmarkId::new(mode, threads), |b| {
+                b.iter_custom(|iters| parallel_puts(&db, threads, iters, &next))
+            });
+        }
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    group.finish();
+}
+
+/// Loads `n` items in batches of 25 (DynamoDB's batch limit).
+fn load(db: &Database, n: u64) {
+    let mut i = 0;
+    while i < n {
+        let mut input = BatchWriteItemInput::default();
+        let requests = (i..(i + 25).min(n))
+            .map(|k| WriteRequest::Put { item: item(k) })
+            .collect();
+        input.request_items.insert("bench".into(), requests);
+        db.batch_write_item(input).expect("batch");
+        i += 25;
+    }
+}
+
+fn bench_recovery_and_snapshot(c: &mut Criterion) {
+    let n = table_size();
+    let bytes = n * (16 + 100 + 4);
+    let dir = bench_dir("recovery");
+    {
+        let db = open(&dir, Durability::Buffered);
+        load(&db, n);
+        db.sync().expect("sync");
+    }
+    let mut group = c.benchmark_group("recovery");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n));
+    group.bench_function(BenchmarkId::new("from_log", n), |b| {
+        b.iter(|| drop(open(&dir, Durability::Sync)))
+    });
+    {
+        let db = open(&dir, Durability::Sync);
+        db.checkpoint().expect("checkpoint");
+    }
+    group.bench_function(BenchmarkId::new("from_snapshot", n), |b| {
+        b.iter(|| drop(open(&dir, Durability::Sync)))
+    });
+    group.finish();
+
+    // Snapshot build: each iteration changes one item, then checkpoints, which rewrites the
+    // whole table from the previous snapshot and the log.
+    let mut group = c.benchmark_group("snapshot");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes));
+    let db = open(&dir, Durability::Sync);
+    let k = AtomicU64::new(0);
+    group.bench_function(BenchmarkId::new("build", n), |b| {
+        b.iter(|| {
+            db.put_item(PutItemInput::new(
+                "bench",
+                item(k.fetch_add(1, Ordering::Relaxed) % n),
+            ))
+            .expect("put");
+            db.checkpoint().expect("checkpoint");
+        })
+    });
+    group.finish();
+
+    // Writer latency while snapshots build back to back, against writers alone.
+    let latencies = |during_snapshots: bool| -> Vec<u32> {
+        let stop = AtomicBool::new(false);
+        let mut all = Vec::new();
+        std::thread::scope(|s| {
+            if during_snapshots {
+                s.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        db.put_item(PutItemInput::new("bench", item(0)))
+                            .expect("put");
+                        db.checkpoint().expect("checkpoint");
+                    }
+                });
+            }
+            let writers: Vec<_> = (0..4u64)
+                .map(|t| {
+                    let db = &db;
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(4000);
+                        for i in 0..1000 {
+                            let start = Instant::now();
+                            db.put_item(PutItemInput::new("bench", item((t * 1000 + i) % n)))
+                                .expect("put");
+                            out.push(start.elapsed().as_micros() as u32);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            for w in writers {
+                all.extend(w.join().expect("writer"));
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        all.sort_unstable();
+        all
+    };
+    let pct = |v: &[u32], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
+    let alone = latencies(false);
+    let during = latencies(true);
+    println!(
+        "STALL snapshot writers=4 alone p50={}us p99={}us max={}us | during p50={}us p99={}us max={}us | p99 ratio={:.2} max ratio={:.2}",
+        pct(&alone, 0.5),
+        pct(&alone, 0.99),
+        alone[alone.len() - 1],
+        pct(&during, 0.5),
+        pct(&during, 0.99),
+        during[during.len() - 1],
+        pct(&during, 0.99) as f64 / pct(&alone, 0.99).max(1) as f64,
+        during[during.len() - 1] as f64 / alone[alone.len() - 1].max(1) as f64,
+    );
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench_commits, bench_recovery_and_snapshot);
+criterion_main!(benches);
