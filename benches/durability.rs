@@ -7,6 +7,7 @@
 //! `TIDESTORE_BENCH_ITEMS` sets the table size of the recovery and snapshot benches
 //! (default 1,000,000). The directory is under `TIDESTORE_BENCH_DIR` (default the system
 //! temp dir): point it at the disk you care about.
+#![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn`
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -4,6 +4,7 @@
 //! Items are the bar's shape: 16-byte keys and 100-byte values.
 //! Run: `cargo bench --bench items` (add `-- --warm-up-time 1 --measurement-time 3` for a
 //! quicker pass). Throughput is reported in elements (items) per second.
+#![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -50,6 +50,8 @@ mod db;
 mod error;
 pub mod expr;
 pub mod fs;
+#[doc(hidden)]
+pub mod fuzz_support;
 mod key;
 mod names;
 mod number;

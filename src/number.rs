@@ -181,7 +181,7 @@ impl Number {
         if coef == 0 {
             return Ok(Number::zero());
         }
-        while coef % 10 == 0 {
+        while coef.is_multiple_of(10) {
             coef /= 10;
             exp += 1;
         }
@@ -457,7 +457,7 @@ impl fmt::Display for Number {
         }
         if self.exp >= 0 {
             s.push_str(&digits);
-            s.extend(std::iter::repeat('0').take(self.exp as usize));
+            s.extend(std::iter::repeat_n('0', self.exp as usize));
         } else {
             let point = digits.len() as i64 + i64::from(self.exp);
             if point > 0 {
@@ -467,7 +467,7 @@ impl fmt::Display for Number {
                 s.push_str(frac);
             } else {
                 s.push_str("0.");
-                s.extend(std::iter::repeat('0').take((-point) as usize));
+                s.extend(std::iter::repeat_n('0', (-point) as usize));
                 s.push_str(&digits);
             }
         }
