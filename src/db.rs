@@ -25,12 +25,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::path::Path as FsPath;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 
-use parking_lot::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::api::*;
+use crate::checkpoint::{maintenance_loop, Signal, Worker};
 use crate::clock::Timestamp;
 use crate::codec;
 use crate::commit::{ItemWrite, Lsn, Mutation};
@@ -41,7 +41,7 @@ use crate::names::ArnScope;
 use crate::options::{Durability, Options};
 use crate::query::ReadPlan;
 use crate::schema::TableSchema;
-use crate::store::{Checkpoint, Store};
+use crate::store::Store;
 use crate::table::TableData;
 use crate::tables::*;
 use crate::value::{validate_item, Item};
@@ -70,11 +70,11 @@ pub(crate) struct TableHandle {
     /// The table's durable history starts after this LSN: its snapshot covers everything up
     /// to it (or it was created right after it). The log before the smallest base of all
     /// tables is no longer needed.
-    base_lsn: AtomicU64,
+    pub(crate) base_lsn: AtomicU64,
     /// Log bytes written for the table since its base: the snapshot trigger. Counted before
     /// each commit, so a checkpoint that reads it after syncing the log sees every write
     /// its LSN covers.
-    log_bytes: AtomicU64,
+    pub(crate) log_bytes: AtomicU64,
 }
 
 impl TableHandle {
@@ -120,68 +120,20 @@ impl ItemLocks {
 }
 
 #[derive(Debug)]
-struct Shared {
-    options: Options,
-    scope: ArnScope,
+pub(crate) struct Shared {
+    pub(crate) options: Options,
+    pub(crate) scope: ArnScope,
     /// Serializes table creation, update and deletion.
-    ddl: Mutex<()>,
-    tables: RwLock<BTreeMap<String, Arc<TableHandle>>>,
-    wal: Wal,
+    pub(crate) ddl: Mutex<()>,
+    pub(crate) tables: RwLock<BTreeMap<String, Arc<TableHandle>>>,
+    pub(crate) wal: Wal,
     /// The database directory; `None` in memory.
-    store: Option<Store>,
+    pub(crate) store: Option<Store>,
     locks: ItemLocks,
     /// Wakes the background worker early (a table crossed its snapshot trigger).
-    wake: Arc<Signal>,
+    pub(crate) wake: Arc<Signal>,
     /// The last error the background worker met, for `maintenance_error`.
-    maintenance_error: Mutex<Option<String>>,
-}
-
-/// A flag and a condition variable: how the background worker is woken and stopped.
-#[derive(Debug, Default)]
-struct Signal {
-    state: Mutex<(bool, bool)>,
-    cv: Condvar,
-}
-
-impl Signal {
-    fn notify(&self) {
-        self.state.lock().0 = true;
-        self.cv.notify_all();
-    }
-
-    fn stop(&self) {
-        self.state.lock().1 = true;
-        self.cv.notify_all();
-    }
-
-    /// Waits until notified, stopped or `timeout`; returns false once stopped.
-    fn wait(&self, timeout: std::time::Duration) -> bool {
-        let mut state = self.state.lock();
-        if !state.0 && !state.1 {
-            self.cv.wait_for(&mut state, timeout);
-        }
-        state.0 = false;
-        !state.1
-    }
-}
-
-/// Stops and joins the background worker when the last `Database` clone drops. It lives
-/// outside `Shared` so that the worker, which only borrows `Shared` while it works, never
-/// owns it.
-#[derive(Debug)]
-struct Worker {
-    signal: Arc<Signal>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.signal.stop();
-        if let Some(thread) = self.thread.lock().take() {
-            // A panic in the worker was already reported by the panic hook.
-            let _ = thread.join();
-        }
-    }
+    pub(crate) maintenance_error: Mutex<Option<String>>,
 }
 
 /// An open database. Cheap to clone; every clone is the same database, and it can be shared
@@ -946,82 +898,6 @@ impl Database {
             responses.push(ItemResponse { item });
         }
         Ok(TransactGetItemsOutput { responses })
-    }
-}
-
-impl Shared {
-    /// One round of background work: sync the log (buffered mode), snapshot the tables that
-    /// are due (all that changed, when `force`), and drop the log no table needs.
-    fn maintain(&self, force: bool) -> Result<()> {
-        let Some(store) = &self.store else {
-            return Ok(());
-        };
-        if self.options.durability == Durability::Buffered {
-            self.wal.sync()?;
-        }
-        let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
-        let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
-        for handle in &handles {
-            let size = handle.data.read().size_bytes;
-            let bytes = handle.log_bytes.load(Ordering::SeqCst);
-            let threshold = (self.options.checkpoint_min_log_bytes as f64)
-                .max(self.options.checkpoint_log_ratio * size as f64);
-            let due_by_bytes = bytes as f64 >= threshold;
-            // A small table that pins a closed segment is cheap to snapshot: doing so lets
-            // the log go. Large tables wait for their byte trigger, which bounds the log they
-            // keep to a multiple of their size.
-            let base = handle.base_lsn.load(Ordering::SeqCst);
-            let due_by_age = base + 1 < current_segment && size <= self.options.segment_bytes;
-            if !(due_by_bytes || due_by_age || (force && bytes > 0)) {
-                continue;
-            }
-            // Sync first: a snapshot must never cover a record a crash could still lose.
-            let upto = self.wal.sync()?;
-            let counted = handle.log_bytes.load(Ordering::SeqCst);
-            if upto <= base {
-                continue;
-            }
-            let checkpoint = store.build_snapshot(&handle.id, upto)?;
-            let deleted = matches!(checkpoint, Checkpoint::Deleted);
-            let installed = store
-                .install_snapshot(&handle.id, checkpoint, upto, || !handle.data.read().deleted)?;
-            if installed || (!deleted && store.snapshot_lsn(&handle.id).is_none()) {
-                handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
-                handle.log_bytes.fetch_sub(
-                    counted.min(handle.log_bytes.load(Ordering::SeqCst)),
-                    Ordering::SeqCst,
-                );
-            }
-        }
-        let tables = self.tables.read();
-        let floor = tables
-            .values()
-            .map(|h| h.base_lsn.load(Ordering::SeqCst))
-            .min()
-            .unwrap_or_else(|| self.wal.durable_lsn());
-        drop(tables);
-        store.truncate_log(floor, current_segment)?;
-        Ok(())
-    }
-}
-
-/// The background worker: wakes every `maintenance_interval` (or sooner in buffered mode,
-/// or when a table crosses its snapshot trigger) and runs [`Shared::maintain`].
-fn maintenance_loop(shared: Weak<Shared>, signal: Arc<Signal>) {
-    let interval = match shared.upgrade() {
-        Some(s) if s.options.durability == Durability::Buffered => s
-            .options
-            .maintenance_interval
-            .min(s.options.buffered_sync_interval),
-        Some(s) => s.options.maintenance_interval,
-        None => return,
-    };
-    while signal.wait(interval) {
-        let Some(shared) = shared.upgrade() else {
-            return;
-        };
-        let result = shared.maintain(false);
-        *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
     }
 }
 

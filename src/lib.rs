@@ -43,6 +43,7 @@
 
 mod api;
 mod catalog;
+mod checkpoint;
 mod clock;
 mod codec;
 mod commit;

@@ -1,0 +1,144 @@
+//! The background worker: snapshots tables whose log has grown, drops the log no snapshot
+//! needs, and (in buffered mode) syncs the log.
+//!
+//! A table is due for a snapshot when the log written for it since its last snapshot
+//! reaches both `checkpoint_min_log_bytes` and `checkpoint_log_ratio` times its size
+//! (bounding write amplification and recovery time), or when it is small and holds back the
+//! removal of a closed log segment. A snapshot is built from files only (`replay.rs`), so the
+//! worker never takes a lock a writer needs for longer than a read of the table's size.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::commit::Lsn;
+use crate::db::{Shared, TableHandle};
+use crate::error::Result;
+use crate::options::Durability;
+use crate::store::Checkpoint;
+
+/// A flag and a condition variable: how the background worker is woken and stopped.
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    state: Mutex<(bool, bool)>,
+    cv: Condvar,
+}
+
+impl Signal {
+    pub(crate) fn notify(&self) {
+        self.state.lock().0 = true;
+        self.cv.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().1 = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until notified, stopped or `timeout`; returns false once stopped.
+    fn wait(&self, timeout: std::time::Duration) -> bool {
+        let mut state = self.state.lock();
+        if !state.0 && !state.1 {
+            self.cv.wait_for(&mut state, timeout);
+        }
+        state.0 = false;
+        !state.1
+    }
+}
+
+/// Stops and joins the background worker when the last `Database` clone drops. It lives
+/// outside `Shared` so that the worker, which only borrows `Shared` while it works, never
+/// owns it.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    pub(crate) signal: Arc<Signal>,
+    pub(crate) thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.signal.stop();
+        if let Some(thread) = self.thread.lock().take() {
+            // A panic in the worker was already reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    /// One round of background work: sync the log (buffered mode), snapshot the tables that
+    /// are due (all that changed, when `force`), and drop the log no table needs.
+    pub(crate) fn maintain(&self, force: bool) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        if self.options.durability == Durability::Buffered {
+            self.wal.sync()?;
+        }
+        let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
+        let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
+        for handle in &handles {
+            let size = handle.data.read().size_bytes;
+            let bytes = handle.log_bytes.load(Ordering::SeqCst);
+            let threshold = (self.options.checkpoint_min_log_bytes as f64)
+                .max(self.options.checkpoint_log_ratio * size as f64);
+            let due_by_bytes = bytes as f64 >= threshold;
+            // A small table that pins a closed segment is cheap to snapshot: doing so lets
+            // the log go. Large tables wait for their byte trigger, which bounds the log they
+            // keep to a multiple of their size.
+            let base = handle.base_lsn.load(Ordering::SeqCst);
+            let due_by_age = base + 1 < current_segment && size <= self.options.segment_bytes;
+            if !(due_by_bytes || due_by_age || (force && bytes > 0)) {
+                continue;
+            }
+            // Sync first: a snapshot must never cover a record a crash could still lose.
+            let upto = self.wal.sync()?;
+            let counted = handle.log_bytes.load(Ordering::SeqCst);
+            if upto <= base {
+                continue;
+            }
+            let checkpoint = store.build_snapshot(&handle.id, upto)?;
+            let deleted = matches!(checkpoint, Checkpoint::Deleted);
+            let installed = store
+                .install_snapshot(&handle.id, checkpoint, upto, || !handle.data.read().deleted)?;
+            if installed || (!deleted && store.snapshot_lsn(&handle.id).is_none()) {
+                handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
+                handle.log_bytes.fetch_sub(
+                    counted.min(handle.log_bytes.load(Ordering::SeqCst)),
+                    Ordering::SeqCst,
+                );
+            }
+        }
+        let tables = self.tables.read();
+        let floor = tables
+            .values()
+            .map(|h| h.base_lsn.load(Ordering::SeqCst))
+            .min()
+            .unwrap_or_else(|| self.wal.durable_lsn());
+        drop(tables);
+        store.truncate_log(floor, current_segment)?;
+        Ok(())
+    }
+}
+
+/// The background worker: wakes every `maintenance_interval` (or sooner in buffered mode,
+/// or when a table crosses its snapshot trigger) and runs [`Shared::maintain`].
+pub(crate) fn maintenance_loop(shared: Weak<Shared>, signal: Arc<Signal>) {
+    let interval = match shared.upgrade() {
+        Some(s) if s.options.durability == Durability::Buffered => s
+            .options
+            .maintenance_interval
+            .min(s.options.buffered_sync_interval),
+        Some(s) => s.options.maintenance_interval,
+        None => return,
+    };
+    while signal.wait(interval) {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let result = shared.maintain(false);
+        *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
+    }
+}
