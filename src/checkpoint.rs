@@ -17,7 +17,6 @@ use crate::commit::Lsn;
 use crate::db::{Shared, TableHandle};
 use crate::error::Result;
 use crate::options::Durability;
-use crate::store::Checkpoint;
 
 /// A flag and a condition variable: how the background worker is woken and stopped.
 #[derive(Debug, Default)]
@@ -99,11 +98,10 @@ impl Shared {
             if upto <= base {
                 continue;
             }
-            let checkpoint = store.build_snapshot(&handle.id, upto)?;
-            let deleted = matches!(checkpoint, Checkpoint::Deleted);
+            let checkpoint = store.build_snapshot(&handle.id, base, upto)?;
             let installed = store
                 .install_snapshot(&handle.id, checkpoint, upto, || !handle.data.read().deleted)?;
-            if installed || (!deleted && store.snapshot_lsn(&handle.id).is_none()) {
+            if installed {
                 handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
                 handle.log_bytes.fetch_sub(
                     counted.min(handle.log_bytes.load(Ordering::SeqCst)),

@@ -180,17 +180,18 @@ pub(crate) enum Built {
     Deleted,
 }
 
-/// Builds the snapshot of `table_id` at `upto` from its snapshot `base` (if any) and the log
-/// in `(base.lsn, upto]`, and writes it to the snapshot directory.
+/// Builds the snapshot of `table_id` at `upto` from its snapshot file `base` (if any) and the
+/// log in `(after, upto]`, and writes it to the snapshot directory. `after` is the LSN the
+/// base snapshot covers, or, for a table without one, the LSN just before its creation.
 pub(crate) fn build_snapshot(
     fs: &dyn Vfs,
     dir: &Path,
     db_id: u64,
     table_id: &str,
-    base: Option<(&str, Lsn)>,
+    base: Option<&str>,
+    after: Lsn,
     upto: Lsn,
 ) -> Result<Built> {
-    let after = base.map_or(0, |(_, lsn)| lsn);
     let mut changes = TableChanges::default();
     read_log(fs, dir, db_id, after, Some(upto), |_, _, mutation| {
         match mutation {
@@ -217,7 +218,7 @@ pub(crate) fn build_snapshot(
     }
     let snapshots = dir.join(SNAPSHOT_DIR);
     let mut base_reader = match base {
-        Some((file, _)) => Some(TableFileReader::open(
+        Some(file) => Some(TableFileReader::open(
             fs,
             &snapshots.join(file),
             SNAPSHOT_MAGIC,
@@ -227,7 +228,7 @@ pub(crate) fn build_snapshot(
     let base_meta: Option<SnapshotMeta> = match &base_reader {
         Some(reader) => Some(codec::decode(
             reader.meta(),
-            &format!("snapshot {}", base.map_or("", |b| b.0)),
+            &format!("snapshot {}", base.unwrap_or("")),
         )?),
         None => None,
     };

@@ -233,17 +233,19 @@ impl Store {
         Ok(())
     }
 
-    /// The LSN the table's snapshot covers, if it has one.
-    pub fn snapshot_lsn(&self, table_id: &str) -> Option<Lsn> {
-        self.catalog.lock().snapshot(table_id).map(|s| s.lsn)
-    }
-
     /// Builds the snapshot of `table_id` at `upto` (a durable LSN) from its current one and
     /// the log. Writes a file; changes no catalog.
-    pub fn build_snapshot(&self, table_id: &str, upto: Lsn) -> Result<Checkpoint> {
+    /// `base_lsn` is where the table's durable history starts: its snapshot's LSN, or the LSN
+    /// before its creation if it has none.
+    pub fn build_snapshot(&self, table_id: &str, base_lsn: Lsn, upto: Lsn) -> Result<Checkpoint> {
         let base = self.catalog.lock().snapshot(table_id).cloned();
-        let base = base.as_ref().map(|s| (s.file.as_str(), s.lsn));
-        match replay::build_snapshot(&*self.fs, &self.dir, self.db_id, table_id, base, upto)? {
+        let (file, after) = match &base {
+            Some(s) => (Some(s.file.as_str()), s.lsn),
+            None => (None, base_lsn),
+        };
+        match replay::build_snapshot(
+            &*self.fs, &self.dir, self.db_id, table_id, file, after, upto,
+        )? {
             replay::Built::Deleted => Ok(Checkpoint::Deleted),
             replay::Built::Unchanged => Ok(Checkpoint::Unchanged),
             replay::Built::File(name) => Ok(Checkpoint::Built(name)),
