@@ -6,6 +6,8 @@
 //!
 //! `PROPTEST_CASES` raises the case count for a long run (default 128).
 
+#![allow(clippy::unwrap_used)] // a test: an unexpected error is a failure
+
 mod support;
 
 use proptest::prelude::*;
