@@ -22,15 +22,16 @@
 //! Running it:
 //!
 //! ```text
-//! cargo test --test model                          # 96 cases of up to 60 operations
+//! cargo test --test model                          # 96 cases of 10 to 60 operations, ~20 s
 //! PROPTEST_CASES=5000 cargo test --test model      # a long run
 //! ```
 //!
-//! `PROPTEST_CASES` sets the number of cases. On failure proptest prints the shrunk
-//! operation list and its seed, and records the seed under `proptest-regressions/`, which is
-//! committed so that every later run replays it first.
+//! `PROPTEST_CASES` sets the number of cases (the default is `DEFAULT_CASES`). On failure
+//! proptest prints the shrunk operation list, with the step that diverged and what each side
+//! did, and records the case's seed in `tests/model.proptest-regressions`, which is committed
+//! so that every later run replays it first.
 //!
-//! Sections: the model (values, items, conditions, updates, indexes), op generation, and the
+//! Sections: the model (values, items, indexes, conditions, updates), op generation, and the
 //! harness that runs each op on both and compares.
 
 use std::cmp::Ordering;
@@ -38,7 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
-use proptest::test_runner::TestCaseError;
+use proptest::test_runner::{FileFailurePersistence, TestCaseError};
 use tidestore::{
     item_size, AttributeValue, BatchGetItemInput, BatchWriteItemInput, CancellationReason,
     Comparator, Condition, CreateTableInput, Database, DeleteItemInput, Error, GetItemInput, Item,
@@ -1260,19 +1261,19 @@ fn query() -> impl Strategy<Value = QueryOp> {
             _ => ALL_ATTRS,
         };
         let all_attributes = index != Some(3);
-        let select = prop_oneof![
+        let shown = prop_oneof![
             4 => Just(Sel::Default),
             1 => Just(if all_attributes { Sel::AllAttributes } else { Sel::Default }),
             1 => Just(Sel::Count),
             2 => subsequence(projectable, 1..=4).prop_map(Sel::Attrs),
         ];
         (
-            select_partition(partitions),
+            select(partitions),
             sort,
             any::<bool>(),
             limit(),
             filter,
-            select,
+            shown,
         )
             .prop_map(
                 move |(partition, sort, forward, limit, filter, select)| QueryOp {
@@ -1286,10 +1287,6 @@ fn query() -> impl Strategy<Value = QueryOp> {
                 },
             )
     })
-}
-
-fn select_partition(partitions: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
-    select(partitions)
 }
 
 fn scan() -> impl Strategy<Value = ScanOp> {
@@ -1962,10 +1959,11 @@ fn apply(db: &Database, model: &mut Model, op: &Op) -> Result<(), TestCaseError>
                 .collect();
             let mut input = BatchWriteItemInput::default();
             input.request_items.insert(TABLE.into(), requests);
-            let got = db.batch_write_item(input).map(|o| {
-                assert!(o.unprocessed_items.is_empty(), "unprocessed items");
-                None
-            });
+            let got = db.batch_write_item(input);
+            if let Ok(output) = &got {
+                prop_assert!(output.unprocessed_items.is_empty(), "unprocessed items");
+            }
+            let got = got.map(|_| None);
             let keys = reqs.iter().map(|r| match r {
                 BatchReq::Put(item) => item.key.model(),
                 BatchReq::Delete(key) => key.model(),
@@ -2076,6 +2074,10 @@ fn config() -> ProptestConfig {
     ProptestConfig {
         cases,
         max_shrink_iters: 10_000,
+        // tests/model.proptest-regressions
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..ProptestConfig::default()
     }
 }

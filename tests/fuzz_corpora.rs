@@ -1,0 +1,114 @@
+//! Replays the fuzz corpora (TESTING.md section 2.3) on the stable toolchain: every file
+//! under `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` goes through the same
+//! `tidestore::fuzz_support` harness the cargo-fuzz target runs, so the decoders keep their
+//! promises on every input a fuzzer once found interesting, even where cargo-fuzz is absent.
+//! The corpora are grown and minimised by `scripts/fuzz` and `cargo fuzz cmin`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use tidestore::fuzz_support;
+
+/// A harness: panics only if the decoder it feeds broke a promise.
+type Harness = fn(&[u8]);
+
+/// Every fuzz target and its harness; a target in `fuzz/fuzz_targets/` missing here fails.
+const TARGETS: &[(&str, Harness)] = &[
+    ("log_segment", fuzz_support::log_segment),
+    ("log_record_payload", fuzz_support::log_record_payload),
+    ("snapshot_file", fuzz_support::snapshot_file),
+    ("catalog_file", fuzz_support::catalog_file),
+    ("item_json", fuzz_support::item_json),
+    ("table_name", fuzz_support::table_name),
+];
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+/// The regular files directly in `dir` (libFuzzer's corpora are flat), sorted; hidden
+/// files (cmin's leftovers) are skipped.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let mut files: Vec<PathBuf> = entries
+        .map(|entry| {
+            entry
+                .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+                .path()
+        })
+        .filter(|path| {
+            path.is_file()
+                && !path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_fuzz_target_has_a_replayed_harness() {
+    let dir = fuzz_dir().join("fuzz_targets");
+    for path in files_in(&dir) {
+        let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        assert!(
+            TARGETS.iter().any(|(t, _)| *t == name),
+            "fuzz target {name} has no entry in tests/fuzz_corpora.rs TARGETS"
+        );
+    }
+}
+
+#[test]
+fn replay_fuzz_corpora() {
+    let start = Instant::now();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for (target, harness) in TARGETS {
+        let corpus = fuzz_dir().join("corpus").join(target);
+        assert!(
+            corpus.is_dir(),
+            "missing corpus {} (see scripts/fuzz)",
+            corpus.display()
+        );
+        let mut files = files_in(&corpus);
+        assert!(
+            !files.is_empty(),
+            "empty corpus {}: the replay would test nothing",
+            corpus.display()
+        );
+        let regressions = fuzz_dir().join("regressions").join(target);
+        if regressions.is_dir() {
+            files.extend(files_in(&regressions));
+        }
+        for file in files {
+            let bytes = std::fs::read(&file)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+            total += 1;
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| harness(&bytes))) {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("{target}: {}: {message}", file.display()));
+            }
+        }
+    }
+    println!(
+        "FUZZ replay files={total} targets={} ms={}",
+        TARGETS.len(),
+        start.elapsed().as_millis()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} corpus file(s) broke a decoder's promise:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
