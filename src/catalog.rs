@@ -12,6 +12,7 @@
 //! <dir>/CATALOG                           this file
 //! <dir>/wal/<first lsn:020>.wal           log segments (see wal.rs)
 //! <dir>/snapshots/<table id>-<lsn:020>.snap  table snapshots (see snapshot.rs)
+//! <dir>/backups/<ms:014>-<8 hex>.bkp      backup files (see backup.rs)
 //! ```
 //!
 //! # File layout (integers little-endian)
@@ -46,6 +47,8 @@ pub(crate) const LOCK_FILE: &str = "LOCK";
 pub(crate) const WAL_DIR: &str = "wal";
 /// The snapshot directory's name.
 pub(crate) const SNAPSHOT_DIR: &str = "snapshots";
+/// The backup directory's name.
+pub(crate) const BACKUP_DIR: &str = "backups";
 
 /// A table's latest snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
@@ -67,6 +70,9 @@ pub(crate) struct Catalog {
     pub db_id: u64,
     /// The latest snapshot of each table that has one.
     pub snapshots: Vec<SnapshotRef>,
+    /// The backups that are built (AVAILABLE), in creation order. Pending ones live in the
+    /// log until built.
+    pub backups: Vec<crate::backup::BackupEntry>,
 }
 
 /// The file name of the snapshot of `table_id` at `lsn`.
@@ -88,6 +94,7 @@ impl Catalog {
                     .unwrap_or([1; 8]),
             ),
             snapshots: Vec::new(),
+            backups: Vec::new(),
         }
     }
 
@@ -161,6 +168,7 @@ mod tests {
     fn sample() -> Catalog {
         Catalog {
             db_id: 42,
+            backups: Vec::new(),
             snapshots: vec![SnapshotRef {
                 table_id: "t".into(),
                 file: snapshot_name("t", 9),

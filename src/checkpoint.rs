@@ -13,10 +13,12 @@ use std::thread::JoinHandle;
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::backup::BackupStatus;
 use crate::commit::Lsn;
 use crate::db::{Shared, TableHandle};
 use crate::error::Result;
 use crate::options::Durability;
+use crate::store::Store;
 
 /// A flag and a condition variable: how the background worker is woken and stopped.
 #[derive(Debug, Default)]
@@ -93,7 +95,11 @@ impl Shared {
                 continue;
             }
             // Sync first: a snapshot must never cover a record a crash could still lose.
-            let upto = self.wal.sync()?;
+            // Then cap it at the marker of any backup of the table still building, which
+            // needs a snapshot at or before its marker. (Read the cap after the sync: a
+            // backup whose marker the sync covered is registered by then.)
+            let durable = self.wal.sync()?;
+            let upto = durable.min(self.pending_marker(&handle.id).unwrap_or(Lsn::MAX));
             let counted = handle.log_bytes.load(Ordering::SeqCst);
             if upto <= base {
                 continue;
@@ -109,14 +115,63 @@ impl Shared {
                 );
             }
         }
+        self.build_backups(store, &handles)?;
+        // The log no table needs and no pending backup needs (its marker record must stay
+        // until the backup is in the catalog) can go.
         let tables = self.tables.read();
         let floor = tables
             .values()
             .map(|h| h.base_lsn.load(Ordering::SeqCst))
+            .chain(
+                self.backups
+                    .lock()
+                    .values()
+                    .filter(|b| b.built.is_none())
+                    .map(|b| b.marker - 1),
+            )
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
         drop(tables);
         store.truncate_log(floor, current_segment)?;
+        Ok(())
+    }
+
+    /// The smallest marker of a backup of `table_id` still building.
+    fn pending_marker(&self, table_id: &str) -> Option<Lsn> {
+        let backups = self.backups.lock();
+        backups
+            .values()
+            .filter(|b| b.built.is_none() && b.record.schema.id == table_id)
+            .map(|b| b.marker)
+            .min()
+    }
+
+    /// Builds every pending backup whose marker is durable, oldest first, and makes each
+    /// AVAILABLE once its file and catalog entry are durable.
+    fn build_backups(&self, store: &Store, handles: &[Arc<TableHandle>]) -> Result<()> {
+        let pending: Vec<_> = self
+            .backups
+            .lock()
+            .values()
+            .filter(|b| b.built.is_none())
+            .map(|b| (Arc::clone(&b.record), b.marker, Arc::clone(&b.progress)))
+            .collect();
+        for (record, marker, progress) in pending {
+            if let Some(hook) = &self.options.backup_build_hook {
+                hook(&record.arn);
+            }
+            // A table with a pending backup cannot be deleted, so its handle is here.
+            let base_lsn = handles
+                .iter()
+                .find(|h| *h.id == *record.schema.id)
+                .map_or(0, |h| h.base_lsn.load(Ordering::SeqCst));
+            let entry = store.build_backup(&record, marker, base_lsn, &progress)?;
+            store.install_backup(entry.clone())?;
+            if let Some(state) = self.backups.lock().get_mut(&marker) {
+                state.status = BackupStatus::Available;
+                state.built = Some(entry);
+            }
+        }
         Ok(())
     }
 }

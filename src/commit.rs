@@ -35,4 +35,15 @@ pub(crate) enum Mutation {
     DeleteTable { table_id: Arc<str> },
     /// Item writes, all applied or none: one put or delete, a batch, or a transaction.
     Write(Vec<ItemWrite>),
+    /// A backup was requested: its marker is this record's LSN (the backup holds exactly the
+    /// writes logged before it).
+    CreateBackup(Arc<crate::backup::BackupRecord>),
+    /// A backup was deleted.
+    DeleteBackup { arn: String },
+    /// A table was restored: it starts as the contents of a snapshot file written (and
+    /// synced) before this record.
+    RestoreTable {
+        schema: Arc<TableSchema>,
+        snapshot: String,
+    },
 }

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::api::*;
+use crate::backup::BackupState;
 use crate::checkpoint::{maintenance_loop, Signal, Worker};
 use crate::clock::Timestamp;
 use crate::codec;
@@ -65,7 +66,7 @@ const LOCK_STRIPES: usize = 4096;
 pub(crate) struct TableHandle {
     pub id: Arc<str>,
     /// Shared by item writers, exclusive for schema changes and deletion.
-    gate: RwLock<()>,
+    pub(crate) gate: RwLock<()>,
     pub data: RwLock<TableData>,
     /// The table's durable history starts after this LSN: its snapshot covers everything up
     /// to it (or it was created right after it). The log before the smallest base of all
@@ -78,7 +79,7 @@ pub(crate) struct TableHandle {
 }
 
 impl TableHandle {
-    fn new(data: TableData, base_lsn: Lsn) -> TableHandle {
+    pub(crate) fn new(data: TableData, base_lsn: Lsn) -> TableHandle {
         TableHandle {
             id: data.schema.id.as_str().into(),
             gate: RwLock::new(()),
@@ -134,13 +135,17 @@ pub(crate) struct Shared {
     pub(crate) wake: Arc<Signal>,
     /// The last error the background worker met, for `maintenance_error`.
     pub(crate) maintenance_error: Mutex<Option<String>>,
+    /// Every backup not deleted, built or pending, by marker LSN (creation order).
+    pub(crate) backups: Mutex<BTreeMap<Lsn, BackupState>>,
+    /// When recent `create_backup` calls were made, for the rate limit.
+    pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
 }
 
 /// An open database. Cheap to clone; every clone is the same database, and it can be shared
 /// by any number of threads (`Send + Sync`).
 #[derive(Clone, Debug)]
 pub struct Database {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     _worker: Arc<Worker>,
 }
 
@@ -219,7 +224,20 @@ impl Database {
                 )
             })
             .collect();
-        Ok(Database::start(options, wal, Some(recovered.store), tables))
+        let mut backups = BTreeMap::new();
+        for entry in recovered.backups {
+            backups.insert(entry.marker, BackupState::built(entry));
+        }
+        for (marker, record) in recovered.pending_backups {
+            backups.insert(marker, BackupState::pending(record, marker));
+        }
+        Ok(Database::start(
+            options,
+            wal,
+            Some(recovered.store),
+            tables,
+            backups,
+        ))
     }
 
     /// A database that lives in memory only, with default options.
@@ -245,7 +263,13 @@ impl Database {
             0,
             Timestamp(0),
         )?;
-        Ok(Database::start(options, wal, None, BTreeMap::new()))
+        Ok(Database::start(
+            options,
+            wal,
+            None,
+            BTreeMap::new(),
+            BTreeMap::new(),
+        ))
     }
 
     fn start(
@@ -253,6 +277,7 @@ impl Database {
         wal: Wal,
         store: Option<Store>,
         tables: BTreeMap<String, Arc<TableHandle>>,
+        backups: BTreeMap<Lsn, BackupState>,
     ) -> Database {
         let wake = Arc::new(Signal::default());
         let shared = Arc::new(Shared {
@@ -268,6 +293,8 @@ impl Database {
             locks: ItemLocks::new(),
             wake: Arc::clone(&wake),
             maintenance_error: Mutex::new(None),
+            backups: Mutex::new(backups),
+            backup_requests: Mutex::new(Default::default()),
         });
         let thread = shared.store.is_some().then(|| {
             let weak = Arc::downgrade(&shared);
@@ -296,7 +323,7 @@ impl Database {
     }
 
     /// Logs `mutation` (durably, in the default mode) and returns its LSN and commit time.
-    fn commit(
+    pub(crate) fn commit(
         &self,
         mutation: &Mutation,
         touched: &[&Arc<TableHandle>],
@@ -344,7 +371,7 @@ impl Database {
     }
 
     /// The handle of the table a request names (by name or ARN).
-    fn table(&self, name_or_arn: &str) -> Result<Arc<TableHandle>> {
+    pub(crate) fn table(&self, name_or_arn: &str) -> Result<Arc<TableHandle>> {
         let name = self.shared.scope.table_name_of(name_or_arn)?;
         self.shared
             .tables
@@ -354,7 +381,7 @@ impl Database {
             .ok_or_else(|| Error::table_not_found(name))
     }
 
-    fn describe(&self, data: &TableData, status: TableStatus) -> TableDescription {
+    pub(crate) fn describe(&self, data: &TableData, status: TableStatus) -> TableDescription {
         let (table, indexes) = data.counts();
         TableDescription::new(&data.schema, status, table, &indexes, &self.shared.scope)
     }
@@ -451,6 +478,17 @@ impl Database {
         let _ddl = self.shared.ddl.lock();
         let handle = self.table(table_name)?;
         let _gate = handle.gate.write();
+        let building = self
+            .shared
+            .backups
+            .lock()
+            .values()
+            .any(|b| b.built.is_none() && *b.record.schema.id == *handle.id);
+        if building {
+            return Err(Error::ResourceInUse(format!(
+                "Table {table_name} cannot be deleted while a backup of it is being created"
+            )));
+        }
         let description = {
             let data = handle.data.read();
             self.describe(&data, TableStatus::Deleting)

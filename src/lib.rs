@@ -37,11 +37,16 @@
 //! | `table` | the live table and its indexes; the one item mutation |
 //! | `query` | `Query` and `Scan` pages |
 //! | `commit` | mutations, LSNs and commit times |
+//! | `wal`, `snapshot`, `catalog`, `codec` | the on-disk formats |
+//! | `replay`, `store`, `checkpoint` | recovery, snapshot and backup builds, log retention |
+//! | `backup` | on-demand backups and restore |
+//! | `fs`, `simfs` | the file-system seam and its simulation |
 //! | `api` | the item operations' inputs and outputs |
 //! | `clock`, `options` | time and settings |
 //! | `error` | [`Error`], named after DynamoDB's exceptions |
 
 mod api;
+mod backup;
 mod catalog;
 mod checkpoint;
 mod clock;
@@ -69,6 +74,12 @@ mod value;
 mod wal;
 
 pub use api::*;
+pub use backup::{
+    BackupDescription, BackupDescriptionOutput, BackupDetails, BackupProgress, BackupStatus,
+    BackupSummary, BackupType, BackupTypeFilter, CreateBackupOutput, ListBackupsInput,
+    ListBackupsOutput, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
+    SourceTableDetails, SourceTableFeatureDetails, SseSpecification,
+};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use commit::Lsn;
 pub use db::{
@@ -81,12 +92,13 @@ pub use expr::{
 };
 pub use names::{validate_backup_name, validate_index_name, validate_table_name};
 pub use number::{Number, NumberError};
-pub use options::{Durability, Options};
+pub use options::{BackupBuildHook, Durability, Options};
 pub use query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
 pub use schema::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType,
-    StreamSpecification, StreamViewType, MAX_GLOBAL_INDEXES, MAX_LOCAL_INDEXES,
+    LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, RestoreSummary,
+    ScalarAttributeType, StreamSpecification, StreamViewType, MAX_GLOBAL_INDEXES,
+    MAX_LOCAL_INDEXES,
 };
 pub use tables::*;
 pub use value::{

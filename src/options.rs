@@ -23,8 +23,11 @@ pub enum Durability {
     InMemory,
 }
 
+/// A function the background worker calls with a backup's ARN before building it.
+pub type BackupBuildHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Settings of a database.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     /// How writes are made durable.
     pub durability: Durability,
@@ -51,6 +54,12 @@ pub struct Options {
     pub maintenance_interval: Duration,
     /// How often buffered mode syncs the log.
     pub buffered_sync_interval: Duration,
+    /// The most `create_backup` calls per second (DynamoDB's limit is 50); more get
+    /// `LimitExceededException`.
+    pub backup_rate_limit: u32,
+    /// Called by the background worker before it builds a backup, with the backup's ARN:
+    /// a test hook to hold a build back (and so prove that nothing waits for it).
+    pub backup_build_hook: Option<BackupBuildHook>,
 }
 
 impl Default for Options {
@@ -67,6 +76,8 @@ impl Default for Options {
             checkpoint_log_ratio: 1.0,
             maintenance_interval: Duration::from_secs(1),
             buffered_sync_interval: Duration::from_millis(100),
+            backup_rate_limit: 50,
+            backup_build_hook: None,
         }
     }
 }
@@ -108,5 +119,28 @@ impl Options {
             ));
         }
         Ok(())
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("durability", &self.durability)
+            .field("region", &self.region)
+            .field("account", &self.account)
+            .field("clock", &self.clock)
+            .field("max_tables", &self.max_tables)
+            .field("fs", &self.fs)
+            .field("segment_bytes", &self.segment_bytes)
+            .field("checkpoint_min_log_bytes", &self.checkpoint_min_log_bytes)
+            .field("checkpoint_log_ratio", &self.checkpoint_log_ratio)
+            .field("maintenance_interval", &self.maintenance_interval)
+            .field("buffered_sync_interval", &self.buffered_sync_interval)
+            .field("backup_rate_limit", &self.backup_rate_limit)
+            .field(
+                "backup_build_hook",
+                &self.backup_build_hook.as_ref().map(|_| "Fn"),
+            )
+            .finish()
     }
 }

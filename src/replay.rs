@@ -12,7 +12,7 @@
 //! - every record verifies and decodes; corruption is reported, never skipped.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::catalog::{snapshot_name, SNAPSHOT_DIR, WAL_DIR};
@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::fs::Vfs;
 use crate::key::EncodedKey;
 use crate::schema::TableSchema;
-use crate::snapshot::{TableFileReader, TableFileWriter, SNAPSHOT_MAGIC};
+use crate::snapshot::{Progress, TableFileReader, TableFileWriter, SNAPSHOT_MAGIC};
 use crate::table::TableData;
 use crate::tables::TableStatus;
 use crate::value::Item;
@@ -180,6 +180,22 @@ pub(crate) enum Built {
     Deleted,
 }
 
+/// Where a built table file goes and what its header says.
+pub(crate) struct Target<'a> {
+    /// The directory of the file.
+    pub dir: PathBuf,
+    /// The file's name; it is written as `{name}.tmp` and renamed when complete.
+    pub name: String,
+    /// The file kind's magic.
+    pub magic: [u8; 8],
+    /// The header's metadata, given the table's schema at `upto`.
+    pub meta: &'a dyn Fn(&TableSchema) -> Vec<u8>,
+    /// Write a file even when the range changed nothing (a backup always needs one).
+    pub always: bool,
+    /// Counts items and bytes written, for a building backup's progress.
+    pub progress: Option<&'a Progress>,
+}
+
 /// Builds the snapshot of `table_id` at `upto` from its snapshot file `base` (if any) and the
 /// log in `(after, upto]`, and writes it to the snapshot directory. `after` is the LSN the
 /// base snapshot covers, or, for a table without one, the LSN just before its creation.
@@ -192,10 +208,43 @@ pub(crate) fn build_snapshot(
     after: Lsn,
     upto: Lsn,
 ) -> Result<Built> {
+    let meta = |schema: &TableSchema| {
+        codec::encode(&SnapshotMeta {
+            table_id: table_id.to_owned(),
+            lsn: upto,
+            schema: schema.clone(),
+        })
+    };
+    let target = Target {
+        dir: dir.join(SNAPSHOT_DIR),
+        name: snapshot_name(table_id, upto),
+        magic: SNAPSHOT_MAGIC,
+        meta: &meta,
+        always: false,
+        progress: None,
+    };
+    build_table_file(fs, dir, db_id, table_id, base, after, upto, &target)
+}
+
+/// Builds the table file of `table_id` at `upto` (a snapshot or a backup) from the snapshot
+/// file `base` and the log in `(after, upto]`: the one replay behind checkpoints and backups.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_table_file(
+    fs: &dyn Vfs,
+    dir: &Path,
+    db_id: u64,
+    table_id: &str,
+    base: Option<&str>,
+    after: Lsn,
+    upto: Lsn,
+    target: &Target,
+) -> Result<Built> {
     let mut changes = TableChanges::default();
     read_log(fs, dir, db_id, after, Some(upto), |_, _, mutation| {
         match mutation {
-            Mutation::CreateTable(schema) | Mutation::UpdateTable(schema)
+            Mutation::CreateTable(schema)
+            | Mutation::UpdateTable(schema)
+            | Mutation::RestoreTable { schema, .. }
                 if &*schema.id == table_id =>
             {
                 changes.schema = Some(schema);
@@ -213,7 +262,7 @@ pub(crate) fn build_snapshot(
     if changes.deleted {
         return Ok(Built::Deleted);
     }
-    if base.is_some() && changes.schema.is_none() && changes.items.is_empty() {
+    if !target.always && base.is_some() && changes.schema.is_none() && changes.items.is_empty() {
         return Ok(Built::Unchanged);
     }
     let snapshots = dir.join(SNAPSHOT_DIR);
@@ -241,19 +290,14 @@ pub(crate) fn build_snapshot(
         )))
         }
     };
-    let name = snapshot_name(table_id, upto);
-    let meta = SnapshotMeta {
-        table_id: table_id.to_owned(),
-        lsn: upto,
-        schema,
-    };
-    let tmp = snapshots.join(format!("{name}.tmp"));
-    let mut writer = TableFileWriter::create(fs, &tmp, SNAPSHOT_MAGIC, &codec::encode(&meta))?;
+    let tmp = target.dir.join(format!("{}.tmp", target.name));
+    let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &(target.meta)(&schema))?;
+    writer.progress = target.progress;
 
     // Merge: base items in key order, with the changed keys taking precedence.
     let mut changed = changes.items.into_iter().peekable();
     if let Some(reader) = base_reader.as_mut() {
-        while let Some(block) = reader.next_block(&meta.schema.key)? {
+        while let Some(block) = reader.next_block(&schema.key)? {
             for (key, item) in block {
                 write_changes_before(&mut writer, &mut changed, Some(&key))?;
                 match changed.next_if(|(k, _)| *k == key) {
@@ -266,19 +310,19 @@ pub(crate) fn build_snapshot(
     }
     write_changes_before(&mut writer, &mut changed, None)?;
     writer.finish()?;
-    let context = |what: &str| format!("{what} snapshot {name}");
-    fs.rename(&tmp, &snapshots.join(&name))
+    let context = |what: &str| format!("{what} table file {}", target.name);
+    fs.rename(&tmp, &target.dir.join(&target.name))
         .map_err(|source| Error::Io {
             context: context("installing"),
             source,
         })?;
     // IMPORTANT: sync the directory, or the rename may not survive a crash after the catalog
     // that names the file does.
-    fs.sync_dir(&snapshots).map_err(|source| Error::Io {
+    fs.sync_dir(&target.dir).map_err(|source| Error::Io {
         context: context("installing"),
         source,
     })?;
-    Ok(Built::File(name))
+    Ok(Built::File(target.name.clone()))
 }
 
 type Changes =

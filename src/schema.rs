@@ -290,6 +290,22 @@ pub struct GlobalSecondaryIndex {
     pub provisioned_throughput: Option<ProvisionedThroughput>,
 }
 
+/// Where a restored table came from (`RestoreSummary`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreSummary {
+    /// The backup it was restored from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_backup_arn: Option<String>,
+    /// The table the backup was taken of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_table_arn: Option<String>,
+    /// When the restore was requested.
+    pub restore_date_time: crate::clock::Timestamp,
+    /// Whether the restore is still running (never, once `restore_table_from_backup` returns).
+    pub restore_in_progress: bool,
+}
+
 /// A key attribute resolved to its type.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct KeyAttribute {
@@ -386,6 +402,8 @@ pub(crate) struct TableSchema {
     pub stream: Option<StreamSpecification>,
     /// When the current stream was enabled: its label and ARN derive from it.
     pub stream_label: Option<String>,
+    /// Where the table came from, if it was restored from a backup.
+    pub restored_from: Option<RestoreSummary>,
 }
 
 impl TableSchema {

@@ -16,18 +16,25 @@
 //! directory sync each, so a crash can never leave a gap in the middle of the log.
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::catalog::{Catalog, SnapshotRef, CATALOG_FILE, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR};
+use crate::backup::{self, BackupEntry, BackupMeta, BackupRecord};
+use crate::catalog::{
+    Catalog, SnapshotRef, BACKUP_DIR, CATALOG_FILE, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR,
+};
 use crate::clock::Timestamp;
+use crate::codec;
 use crate::commit::{Lsn, Mutation};
 use crate::error::{Error, Result};
 use crate::fs::Vfs;
+use crate::replay::Target;
 use crate::replay::{self, LogEnd};
+use crate::schema::TableSchema;
+use crate::snapshot::{Progress, BACKUP_MAGIC};
 use crate::table::TableData;
 use crate::tables::TableStatus;
 use crate::wal;
@@ -62,6 +69,22 @@ pub(crate) struct Recovered {
     pub tables: Vec<RecoveredTable>,
     pub last_lsn: Lsn,
     pub last_time: Timestamp,
+    /// Built backups.
+    pub backups: Vec<BackupEntry>,
+    /// Backups requested (in the log) but not built: their marker and record.
+    pub pending_backups: Vec<(Lsn, Arc<BackupRecord>)>,
+}
+
+/// What replaying the log found, besides the catalog's contents.
+#[derive(Default)]
+struct Found {
+    tables: BTreeMap<Arc<str>, RecoveredTable>,
+    /// Snapshots of restored tables the catalog does not name yet.
+    restored: Vec<SnapshotRef>,
+    /// Requested backups the catalog does not hold, by marker.
+    pending_backups: BTreeMap<Lsn, (Lsn, Arc<BackupRecord>)>,
+    /// Backups deleted in the log.
+    deleted_backups: BTreeSet<String>,
 }
 
 /// What building a table's snapshot came to.
@@ -80,7 +103,8 @@ impl Store {
     pub fn open(fs: Arc<dyn Vfs>, dir: &Path) -> Result<Recovered> {
         let wal_dir = dir.join(WAL_DIR);
         let snapshot_dir = dir.join(SNAPSHOT_DIR);
-        for d in [dir, &wal_dir, &snapshot_dir] {
+        let backup_dir = dir.join(BACKUP_DIR);
+        for d in [dir, &wal_dir, &snapshot_dir, &backup_dir] {
             create_dir_durably(&*fs, d)?;
         }
         let lock = fs.lock(&dir.join(LOCK_FILE)).map_err(|source| Error::Io {
@@ -134,17 +158,25 @@ impl Store {
                 needy.lsn + 1
             )));
         }
+        let mut found = Found {
+            tables,
+            ..Found::default()
+        };
+        let load = |file: &str| replay::load_snapshot(&*fs, dir, file).map(|(_, data)| data);
         let (end, torn) = replay::read_log(
             &*fs,
             dir,
             catalog.db_id,
             log_start - 1,
             None,
-            |lsn, _, mutation| {
-                apply(&mut tables, lsn, mutation);
-                Ok(())
-            },
+            |lsn, _, mutation| found.apply(lsn, mutation, &catalog, &load),
         )?;
+        let Found {
+            tables,
+            restored,
+            pending_backups,
+            deleted_backups,
+        } = found;
         if let Some(torn) = torn {
             let path = wal_dir.join(wal::segment_name(torn.segment));
             let context = format!("cutting the torn tail of {}", path.display());
@@ -172,28 +204,40 @@ impl Store {
             catalog: Mutex::new(catalog),
             _lock: lock,
         };
-        store.rewrite_catalog(&tables)?;
+        store.rewrite_catalog(&tables, restored, &deleted_backups)?;
         store.remove_garbage()?;
+        let backups = store.catalog.lock().backups.clone();
         Ok(Recovered {
             store,
             tables: tables.into_values().collect(),
             last_lsn,
             last_time: end.last_time,
+            backups,
+            pending_backups: pending_backups.into_values().collect(),
         })
     }
 
-    /// Writes a catalog naming exactly the snapshots of the recovered tables.
-    fn rewrite_catalog(&self, tables: &BTreeMap<Arc<str>, RecoveredTable>) -> Result<()> {
+    /// Writes a catalog naming exactly the snapshots of the recovered tables (including
+    /// restored ones the log found) and the backups not deleted.
+    fn rewrite_catalog(
+        &self,
+        tables: &BTreeMap<Arc<str>, RecoveredTable>,
+        restored: Vec<SnapshotRef>,
+        deleted_backups: &BTreeSet<String>,
+    ) -> Result<()> {
         let mut catalog = self.catalog.lock();
-        let live: Vec<SnapshotRef> = catalog
-            .snapshots
-            .iter()
-            .filter(|s| tables.contains_key(&s.table_id))
-            .cloned()
-            .collect();
-        if live != catalog.snapshots {
-            catalog.snapshots = live;
-            catalog.store(&*self.fs, &self.dir)?;
+        let mut next = catalog.clone();
+        next.snapshots.retain(|s| tables.contains_key(&s.table_id));
+        next.snapshots.extend(
+            restored
+                .into_iter()
+                .filter(|r| tables.contains_key(&r.table_id)),
+        );
+        next.backups
+            .retain(|b| !deleted_backups.contains(&b.record.arn));
+        if next != *catalog {
+            next.store(&*self.fs, &self.dir)?;
+            *catalog = next;
         }
         Ok(())
     }
@@ -219,6 +263,20 @@ impl Store {
             self.fs
                 .sync_dir(&snapshot_dir)
                 .map_err(io_error("syncing the snapshot directory"))?;
+        }
+        // Backup files the catalog does not name: deleted backups, and half-written files of
+        // builds a crash interrupted (the build starts again; such a file is never AVAILABLE).
+        let backup_dir = self.dir.join(BACKUP_DIR);
+        for name in self
+            .fs
+            .read_dir(&backup_dir)
+            .map_err(io_error("listing backups"))?
+        {
+            if !catalog.backups.iter().any(|b| b.file == name) {
+                self.fs
+                    .remove_file(&backup_dir.join(&name))
+                    .map_err(io_error(format!("removing {name}")))?;
+            }
         }
         let tmp = self.dir.join(format!("{CATALOG_FILE}.tmp"));
         if self
@@ -318,6 +376,106 @@ impl Store {
             .map_err(io_error(format!("removing {}", path.display())))
     }
 
+    /// Builds the backup `record` with marker `marker` from its table's snapshot (or, if it
+    /// has none, from the log after `base_lsn`) and the log up to the marker. Writes the
+    /// file; changes no catalog.
+    pub fn build_backup(
+        &self,
+        record: &Arc<BackupRecord>,
+        marker: Lsn,
+        base_lsn: Lsn,
+        progress: &Progress,
+    ) -> Result<BackupEntry> {
+        let table_id = record.schema.id.as_str();
+        let base = self.catalog.lock().snapshot(table_id).cloned();
+        let (file, after) = match &base {
+            Some(s) if s.lsn <= marker => (Some(s.file.as_str()), s.lsn),
+            Some(s) => {
+                return Err(Error::Corruption(format!(
+                "backup {}: the table's snapshot is at LSN {}, past the backup's marker {marker}",
+                record.arn, s.lsn
+            )))
+            }
+            None => (None, base_lsn),
+        };
+        let meta = |schema: &TableSchema| {
+            codec::encode(&BackupMeta {
+                record: (**record).clone(),
+                marker,
+                schema: schema.clone(),
+            })
+        };
+        let name = backup::file_name(&record.arn);
+        let target = Target {
+            dir: self.dir.join(BACKUP_DIR),
+            name: name.clone(),
+            magic: BACKUP_MAGIC,
+            meta: &meta,
+            always: true,
+            progress: Some(progress),
+        };
+        match replay::build_table_file(
+            &*self.fs, &self.dir, self.db_id, table_id, file, after, marker, &target,
+        )? {
+            replay::Built::File(_) => {}
+            other => {
+                return Err(Error::Corruption(format!(
+                    "backup {}: the table's log up to the marker says {other:?}",
+                    record.arn
+                )))
+            }
+        }
+        let path = self.dir.join(BACKUP_DIR).join(&name);
+        let size = self
+            .fs
+            .open(&path)
+            .and_then(|f| f.len())
+            .map_err(io_error(format!("reading {}", path.display())))?;
+        use std::sync::atomic::Ordering::Relaxed;
+        Ok(BackupEntry {
+            record: Arc::clone(record),
+            marker,
+            file: name,
+            size,
+            items: progress.items.load(Relaxed),
+            item_bytes: progress.item_bytes.load(Relaxed),
+        })
+    }
+
+    /// Records a built backup in the catalog: from now on it is AVAILABLE, also after a crash.
+    pub fn install_backup(&self, entry: BackupEntry) -> Result<()> {
+        let mut catalog = self.catalog.lock();
+        let mut next = catalog.clone();
+        next.backups.retain(|b| b.record.arn != entry.record.arn);
+        next.backups.push(entry);
+        next.backups.sort_by_key(|b| b.marker);
+        next.store(&*self.fs, &self.dir)?;
+        *catalog = next;
+        Ok(())
+    }
+
+    /// Forgets a deleted backup: it leaves the catalog, then the disk.
+    pub fn forget_backup(&self, arn: &str) -> Result<()> {
+        let mut catalog = self.catalog.lock();
+        let Some(entry) = catalog
+            .backups
+            .iter()
+            .find(|b| b.record.arn == arn)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let mut next = catalog.clone();
+        next.backups.retain(|b| b.record.arn != arn);
+        next.store(&*self.fs, &self.dir)?;
+        *catalog = next;
+        drop(catalog);
+        let path = self.dir.join(BACKUP_DIR).join(&entry.file);
+        self.fs
+            .remove_file(&path)
+            .map_err(io_error(format!("removing {}", path.display())))
+    }
+
     /// Removes the log segments whose records are all at or below `floor`, oldest first,
     /// never the segment being written (`current`).
     pub fn truncate_log(&self, floor: Lsn, current: Lsn) -> Result<usize> {
@@ -367,38 +525,76 @@ fn create_dir_durably(fs: &dyn Vfs, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Applies one logged mutation during recovery, to the tables whose snapshots do not
-/// already include it. The same `TableData` methods apply live writes.
-fn apply(tables: &mut BTreeMap<Arc<str>, RecoveredTable>, lsn: Lsn, mutation: Mutation) {
-    match mutation {
-        Mutation::CreateTable(schema) => {
-            let id: Arc<str> = schema.id.as_str().into();
-            tables.entry(id).or_insert_with(|| RecoveredTable {
-                data: TableData::new(schema, TableStatus::Active),
-                base_lsn: lsn - 1,
-            });
-        }
-        Mutation::UpdateTable(schema) => {
-            if let Some(table) = tables
-                .get_mut(schema.id.as_str())
-                .filter(|t| lsn > t.base_lsn)
-            {
-                table.data.set_schema(schema);
+impl Found {
+    /// Applies one logged mutation during recovery, to the tables whose snapshots do not
+    /// already include it. The same `TableData` methods apply live writes.
+    fn apply(
+        &mut self,
+        lsn: Lsn,
+        mutation: Mutation,
+        catalog: &Catalog,
+        load: &dyn Fn(&str) -> Result<TableData>,
+    ) -> Result<()> {
+        let tables = &mut self.tables;
+        match mutation {
+            Mutation::CreateTable(schema) => {
+                let id: Arc<str> = schema.id.as_str().into();
+                tables.entry(id).or_insert_with(|| RecoveredTable {
+                    data: TableData::new(schema, TableStatus::Active),
+                    base_lsn: lsn - 1,
+                });
             }
-        }
-        Mutation::DeleteTable { table_id } => {
-            if tables.get(&table_id).is_some_and(|t| lsn > t.base_lsn) {
-                tables.remove(&table_id);
-            }
-        }
-        Mutation::Write(writes) => {
-            for write in writes {
-                // Writes to a table unknown here belong to one deleted before the retained
-                // log begins.
-                if let Some(table) = tables.get_mut(&write.table_id).filter(|t| lsn > t.base_lsn) {
-                    table.data.apply_write(&write.key, write.item);
+            Mutation::RestoreTable { schema, snapshot } => {
+                let id: Arc<str> = schema.id.as_str().into();
+                if !tables.contains_key(&id) {
+                    tables.insert(
+                        Arc::clone(&id),
+                        RecoveredTable {
+                            data: load(&snapshot)?,
+                            base_lsn: lsn,
+                        },
+                    );
+                    self.restored.push(SnapshotRef {
+                        table_id: id,
+                        file: snapshot,
+                        lsn,
+                    });
                 }
             }
+            Mutation::UpdateTable(schema) => {
+                if let Some(table) = tables
+                    .get_mut(schema.id.as_str())
+                    .filter(|t| lsn > t.base_lsn)
+                {
+                    table.data.set_schema(schema);
+                }
+            }
+            Mutation::DeleteTable { table_id } => {
+                if tables.get(&table_id).is_some_and(|t| lsn > t.base_lsn) {
+                    tables.remove(&table_id);
+                }
+            }
+            Mutation::Write(writes) => {
+                for write in writes {
+                    // Writes to a table unknown here belong to one deleted before the
+                    // retained log begins.
+                    if let Some(table) =
+                        tables.get_mut(&write.table_id).filter(|t| lsn > t.base_lsn)
+                    {
+                        table.data.apply_write(&write.key, write.item);
+                    }
+                }
+            }
+            Mutation::CreateBackup(record) => {
+                if !catalog.backups.iter().any(|b| b.record.arn == record.arn) {
+                    self.pending_backups.insert(lsn, (lsn, record));
+                }
+            }
+            Mutation::DeleteBackup { arn } => {
+                self.pending_backups.retain(|_, (_, r)| r.arn != arn);
+                self.deleted_backups.insert(arn);
+            }
         }
+        Ok(())
     }
 }

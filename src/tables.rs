@@ -201,6 +201,7 @@ impl CreateTableInput {
             billing_mode,
             throughput: self.provisioned_throughput,
             stream_label: stream.map(|_| created.to_iso8601()),
+            restored_from: None,
             stream,
         })
     }
@@ -583,6 +584,9 @@ pub struct TableDescription {
     pub latest_stream_arn: Option<String>,
     /// Deletion protection (always false: tidestore has no such setting yet).
     pub deletion_protection_enabled: bool,
+    /// Where the table was restored from, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_summary: Option<crate::schema::RestoreSummary>,
 }
 
 /// Counts of a table or index for its description.
@@ -665,6 +669,7 @@ impl TableDescription {
                 .as_ref()
                 .map(|label| scope.stream_arn(&schema.name, label)),
             deletion_protection_enabled: false,
+            restore_summary: schema.restored_from.clone(),
         }
     }
 }
