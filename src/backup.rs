@@ -628,8 +628,12 @@ impl Database {
             if state.status == BackupStatus::Available || Instant::now() >= deadline {
                 return Ok(state.description());
             }
-            self.shared.wake.notify();
-            std::thread::sleep(Duration::from_millis(2));
+            if self.shared.options.background_worker {
+                self.shared.wake.notify();
+                std::thread::sleep(Duration::from_millis(2));
+            } else {
+                self.shared.maintain(false)?;
+            }
         }
     }
 

@@ -75,6 +75,9 @@ impl Shared {
         let Some(store) = &self.store else {
             return Ok(());
         };
+        // One round at a time: `Database::checkpoint` and the worker must not build the
+        // same file at once.
+        let _round = self.maintaining.lock();
         if self.options.durability == Durability::Buffered {
             self.wal.sync()?;
         }

@@ -137,6 +137,8 @@ pub(crate) struct Shared {
     pub(crate) maintenance_error: Mutex<Option<String>>,
     /// Every backup not deleted, built or pending, by marker LSN (creation order).
     pub(crate) backups: Mutex<BTreeMap<Lsn, BackupState>>,
+    /// Held for a round of background work (see `checkpoint.rs`).
+    pub(crate) maintaining: Mutex<()>,
     /// When recent `create_backup` calls were made, for the rate limit.
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
 }
@@ -294,9 +296,10 @@ impl Database {
             wake: Arc::clone(&wake),
             maintenance_error: Mutex::new(None),
             backups: Mutex::new(backups),
+            maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
         });
-        let thread = shared.store.is_some().then(|| {
+        let thread = (shared.store.is_some() && shared.options.background_worker).then(|| {
             let weak = Arc::downgrade(&shared);
             let signal = Arc::clone(&wake);
             std::thread::Builder::new()

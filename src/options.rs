@@ -54,6 +54,10 @@ pub struct Options {
     pub maintenance_interval: Duration,
     /// How often buffered mode syncs the log.
     pub buffered_sync_interval: Duration,
+    /// Run snapshots, log truncation and backup builds on a background thread (the
+    /// default). Without it they happen only in `checkpoint` and `wait_for_backup`, on the
+    /// caller's thread: deterministic simulation tests want exactly that.
+    pub background_worker: bool,
     /// The most `create_backup` calls per second (DynamoDB's limit is 50); more get
     /// `LimitExceededException`.
     pub backup_rate_limit: u32,
@@ -76,6 +80,7 @@ impl Default for Options {
             checkpoint_log_ratio: 1.0,
             maintenance_interval: Duration::from_secs(1),
             buffered_sync_interval: Duration::from_millis(100),
+            background_worker: true,
             backup_rate_limit: 50,
             backup_build_hook: None,
         }
@@ -136,6 +141,7 @@ impl std::fmt::Debug for Options {
             .field("checkpoint_log_ratio", &self.checkpoint_log_ratio)
             .field("maintenance_interval", &self.maintenance_interval)
             .field("buffered_sync_interval", &self.buffered_sync_interval)
+            .field("background_worker", &self.background_worker)
             .field("backup_rate_limit", &self.backup_rate_limit)
             .field(
                 "backup_build_hook",

@@ -12,7 +12,9 @@
 
 mod support;
 
-use support::{dump, reference_states, run, sim_options, try_run, workload, Dump, Op};
+use support::{
+    check_backups, dump, reference_states, run, sim_options, try_run, workload, Dump, Op,
+};
 use tidestore::simfs::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
 use tidestore::{Database, Error};
 
@@ -43,6 +45,7 @@ struct Findings {
     violations: Vec<String>,
     lost_acks: usize,
     in_flight_kept: usize,
+    backups_checked: usize,
 }
 
 /// Crashes at every I/O operation of `ops` under every policy, recovers, and checks the
@@ -94,6 +97,17 @@ fn crash_loop(seed: u64, ops: &[Op], lying_sync: bool, recovery_crashes: bool) -
                     .push(format!("{context}: recovered the state after {matching:?} steps, expected {acked} or {}", acked + 1));
                 continue;
             }
+            if policy == CrashPolicy::DropUnsynced || policy == CrashPolicy::Torn {
+                // I4 and I7: every backup acknowledged before the crash is there, becomes
+                // AVAILABLE, and holds exactly the table at its marker.
+                match check_backups_after(&image, ops, acked, &states) {
+                    Ok(n) => findings.backups_checked += n,
+                    Err(e) => {
+                        findings.violations.push(format!("{context}: {e}"));
+                        continue;
+                    }
+                }
+            }
             if recovery_crashes {
                 // A crash during recovery must leave what the next recovery needs (P4).
                 check_crash_during_recovery(&image, &recovered, &context, &mut findings);
@@ -101,6 +115,36 @@ fn crash_loop(seed: u64, ops: &[Op], lying_sync: bool, recovery_crashes: bool) -
         }
     }
     findings
+}
+
+/// Reopens a copy of `image`, checks that every backup acknowledged before step `acked` is
+/// listed, and checks every listed backup against the reference states.
+fn check_backups_after(
+    image: &SimFs,
+    ops: &[Op],
+    acked: usize,
+    states: &[Dump],
+) -> Result<usize, String> {
+    let fs = image.after_crash(CrashPolicy::DropUnsynced, 0);
+    let db = Database::open_with(DIR, sim_options(&fs)).map_err(|e| format!("reopen: {e}"))?;
+    let listed: Vec<String> = db
+        .list_backups(tidestore::ListBackupsInput {
+            backup_type: Some(tidestore::BackupTypeFilter::All),
+            ..Default::default()
+        })
+        .map_err(|e| format!("list_backups: {e}"))?
+        .backup_summaries
+        .into_iter()
+        .map(|b| b.backup_name)
+        .collect();
+    for op in &ops[..acked] {
+        if let Op::Backup(_, name) = op {
+            if !listed.contains(name) {
+                return Err(format!("acknowledged backup {name} is lost"));
+            }
+        }
+    }
+    check_backups(&db, states)
 }
 
 fn recover(fs: &SimFs) -> tidestore::Result<Dump> {
@@ -140,11 +184,12 @@ fn check_crash_during_recovery(
 
 fn report(name: &str, seed: u64, ops: usize, findings: &Findings) {
     println!(
-        "CRASH {name} seed={seed} steps={ops} recoveries={} violations={} lost_acks={} in_flight_kept={}",
+        "CRASH {name} seed={seed} steps={ops} recoveries={} violations={} lost_acks={} in_flight_kept={} backups_checked={}",
         findings.recoveries,
         findings.violations.len(),
         findings.lost_acks,
-        findings.in_flight_kept
+        findings.in_flight_kept,
+        findings.backups_checked
     );
 }
 

@@ -2,7 +2,9 @@
 //! of the crash tests plus `Checkpoint`, `Reopen` (a clean close and open), and `Crash` (the
 //! process dies: unsynced data dropped, the directory reopened). After every step the
 //! durable database shows exactly what an in-memory database that ran the same writes shows:
-//! every table, its definition, its item count and size, and every item.
+//! every table, its definition, its item count and size, and every item. Backup steps
+//! request backups along the way; at the end each one must restore to exactly the table as
+//! it was when requested (I4), whatever checkpoints, reopens and crashes came between.
 //!
 //! `PROPTEST_CASES` raises the case count for a long run (default 128).
 
@@ -23,6 +25,7 @@ enum Step {
     Op(Op),
     Reopen,
     Crash(u8),
+    Backup(String),
 }
 
 fn table() -> impl Strategy<Value = String> {
@@ -45,6 +48,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Op(Op::CreateTable("gamma".into()))),
         1 => Just(Step::Op(Op::DeleteTable("gamma".into()))),
         1 => Just(Step::Reopen),
+        2 => table().prop_map(Step::Backup),
         1 => any::<u8>().prop_map(Step::Crash),
     ]
 }
@@ -73,8 +77,15 @@ proptest! {
             run(&db, &op).unwrap();
             run(&reference, &op).unwrap();
         }
+        // states[i]: what the reference shows before step i (a backup requested at step i
+        // must restore to exactly that).
+        let mut states = Vec::new();
         for (i, step) in steps.iter().enumerate() {
+            states.push(dump(&reference));
             match step {
+                Step::Backup(t) => {
+                    run(&db, &Op::Backup(t.clone(), format!("b{i}-{t}"))).unwrap();
+                }
                 Step::Op(op) => {
                     run(&db, op).unwrap();
                     run(&reference, op).unwrap();
@@ -93,5 +104,9 @@ proptest! {
             }
             prop_assert_eq!(dump(&db), dump(&reference), "after step {} ({:?})", i, step);
         }
+        // I4 across checkpoints, reopens and crashes: every backup is the table at its marker.
+        states.push(dump(&reference));
+        let checked = support::check_backups(&db, &states);
+        prop_assert!(checked.is_ok(), "{:?}", checked);
     }
 }

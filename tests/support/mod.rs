@@ -18,6 +18,7 @@ pub fn sim_options(fs: &SimFs) -> Options {
         segment_bytes: 4096,
         checkpoint_min_log_bytes: u64::MAX / 2,
         maintenance_interval: Duration::from_secs(3600),
+        background_worker: false,
         clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000))),
         ..Options::default()
     }
@@ -36,6 +37,8 @@ pub enum Op {
     Batch(String, Vec<(u64, Option<u64>)>),
     Transfer(String, String, u64, u64),
     Checkpoint,
+    /// `create_backup` of a table; the backup's name records the step it was requested in.
+    Backup(String, String),
 }
 
 fn key(k: u64) -> Item {
@@ -80,7 +83,8 @@ pub fn workload(seed: u64, len: usize) -> Vec<Op> {
                     .collect(),
             ),
             75..=84 => Op::Transfer("alpha".into(), "beta".into(), k, rng.below(10)),
-            85..=91 => Op::Checkpoint,
+            85..=89 => Op::Checkpoint,
+            90..=91 => Op::Backup(t.clone(), format!("b{}-{t}", ops.len())),
             92..=93 => Op::AddIndex(t),
             94 => Op::DeleteTable("gamma".into()),
             _ => Op::CreateTable("gamma".into()),
@@ -176,6 +180,7 @@ pub fn try_run(db: &Database, op: &Op) -> Result<()> {
             })
         }
         Op::Checkpoint => db.checkpoint(),
+        Op::Backup(t, name) => db.create_backup(t, name).map(drop),
     }
 }
 
@@ -251,4 +256,53 @@ pub fn reference_states(ops: &[Op]) -> Vec<Dump> {
         states.push(dump(&db));
     }
     states
+}
+
+/// Invariant I4: every backup of `db` (named `b{step}-{table}` by the workload) becomes
+/// AVAILABLE and restores to exactly the table as it was before step `step` — the state
+/// `states[step]` shows. Returns how many backups were checked.
+pub fn check_backups(db: &Database, states: &[Dump]) -> std::result::Result<usize, String> {
+    let listed = db
+        .list_backups(ListBackupsInput {
+            backup_type: Some(BackupTypeFilter::All),
+            ..Default::default()
+        })
+        .map_err(|e| format!("list_backups: {e}"))?;
+    for summary in &listed.backup_summaries {
+        let name = &summary.backup_name;
+        let (step, table) = name[1..]
+            .split_once('-')
+            .ok_or(format!("unexpected backup {name}"))?;
+        let step: usize = step
+            .parse()
+            .map_err(|_| format!("unexpected backup {name}"))?;
+        let built = db
+            .wait_for_backup(&summary.backup_arn, Duration::from_secs(20))
+            .map_err(|e| format!("waiting for {name}: {e}"))?;
+        if built.backup_details.backup_status != BackupStatus::Available {
+            return Err(format!("backup {name} did not become AVAILABLE"));
+        }
+        let target = format!("restored-{name}");
+        db.restore_table_from_backup(RestoreTableFromBackupInput::new(
+            &summary.backup_arn,
+            &target,
+        ))
+        .map_err(|e| format!("restoring {name}: {e}"))?;
+        let restored = dump(db)
+            .remove(&target)
+            .ok_or(format!("restored table of {name} missing"))?;
+        db.delete_table(&target)
+            .map_err(|e| format!("deleting the restore of {name}: {e}"))?;
+        let expected = states[step]
+            .get(table)
+            .ok_or(format!("{table} did not exist at step {step}"))?;
+        if restored != *expected {
+            return Err(format!(
+                "backup {name} is not the table at its marker: {} items restored, {} expected",
+                restored.items.len(),
+                expected.items.len()
+            ));
+        }
+    }
+    Ok(listed.backup_summaries.len())
 }
