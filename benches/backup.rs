@@ -1,0 +1,224 @@
+//! Backups: `create_backup` latency on a small and a large table (the ratio should be near
+//! 1: the request is O(1)), backup build throughput beside a plain copy of the same bytes,
+//! restore throughput, and writer latency with 16 writers while backups build back to back.
+//!
+//! Run: `cargo bench --bench backup` (quicker: `-- --warm-up-time 1 --measurement-time 3`).
+//! `TIDESTORE_BENCH_ITEMS` sets the large table's size (default 1,000,000 items of a 16-byte
+//! key and a 100-byte value); `TIDESTORE_BENCH_DIR` the directory (default the temp dir).
+#![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn`
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tidestore::{
+    AttributeValue, BatchWriteItemInput, CreateTableInput, Database, Durability, Item, Options,
+    PutItemInput, RestoreTableFromBackupInput, ScalarAttributeType, WriteRequest,
+};
+
+fn bench_dir(name: &str) -> PathBuf {
+    let base =
+        std::env::var_os("TIDESTORE_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = base.join(format!("tidestore-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn large() -> u64 {
+    std::env::var("TIDESTORE_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn item(i: u64) -> Item {
+    let mut item = Item::new();
+    item.insert("pk".into(), AttributeValue::S(format!("{i:016}")));
+    item.insert("v".into(), AttributeValue::B(vec![(i % 251) as u8; 100]));
+    item
+}
+
+/// A database whose background work happens only when asked (so builds are timed alone).
+fn open(dir: &PathBuf, worker: bool) -> Database {
+    let options = Options {
+        checkpoint_min_log_bytes: u64::MAX / 2,
+        maintenance_interval: Duration::from_secs(3600),
+        backup_rate_limit: u32::MAX,
+        background_worker: worker,
+        ..Options::default()
+    };
+    Database::open_with(dir, options).expect("open")
+}
+
+/// A table of `n` items, loaded in batches of 25 and snapshotted.
+fn loaded(name: &str, n: u64) -> (PathBuf, Database) {
+    let dir = bench_dir(name);
+    {
+        let db = Database::open_with(
+            &dir,
+            Options {
+                durability: Durability::Buffered,
+                checkpoint_min_log_bytes: u64::MAX / 2,
+                ..Options::default()
+            },
+        )
+        .expect("open");
+        db.create_table(
+            CreateTableInput::new("bench")
+                .hash_key("pk", ScalarAttributeType::S)
+                .pay_per_request(),
+        )
+        .expect("table");
+        let mut i = 0;
+        while i < n {
+            let mut input = BatchWriteItemInput::default();
+            input.request_items.insert(
+                "bench".into(),
+                (i..(i + 25).min(n))
+                    .map(|k| WriteRequest::Put { item: item(k) })
+                    .collect(),
+            );
+            db.batch_write_item(input).expect("batch");
+            i += 25;
+        }
+        db.sync().expect("sync");
+        db.checkpoint().expect("checkpoint");
+    }
+    let db = open(&dir, false);
+    (dir, db)
+}
+
+fn bench_backups(c: &mut Criterion) {
+    let n = large();
+    let (small_dir, small) = loaded("backup-small", 1000);
+    let (large_dir, big) = loaded("backup-large", n);
+
+    let mut group = c.benchmark_group("create_backup");
+    for (label, db) in [("1000", &small), (n.to_string().as_str(), &big)] {
+        group.bench_function(BenchmarkId::new("latency", label), |b| {
+            b.iter(|| db.create_backup("bench", "latency").expect("create_backup"))
+        });
+    }
+    group.finish();
+
+    // Build throughput: time from request to AVAILABLE, against copying the same bytes.
+    let mut group = c.benchmark_group("backup_build");
+    group.sample_size(10);
+    let probe = big.create_backup("bench", "probe").expect("create_backup");
+    let built = big
+        .wait_for_backup(&probe.backup_details.backup_arn, Duration::from_secs(600))
+        .expect("build");
+    let bytes = built.backup_details.backup_size_bytes;
+    group.throughput(Throughput::Bytes(bytes));
+    group.bench_function(BenchmarkId::new("tidestore", n), |b| {
+        b.iter(|| {
+            let out = big.create_backup("bench", "build").expect("create_backup");
+            big.wait_for_backup(&out.backup_details.backup_arn, Duration::from_secs(600))
+                .expect("build");
+        })
+    });
+    let file = std::fs::read_dir(large_dir.join("backups"))
+        .expect("backups")
+        .flatten()
+        .next()
+        .expect("a backup")
+        .path();
+    let copy = large_dir.join("copy.bin");
+    group.bench_function(BenchmarkId::new("plain_copy_and_fsync", n), |b| {
+        b.iter(|| {
+            std::fs::copy(&file, &copy).expect("copy");
+            std::fs::File::open(&copy)
+                .and_then(|f| f.sync_all())
+                .expect("fsync");
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("restore");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n));
+    let mut k = 0;
+    group.bench_function(BenchmarkId::new("items", n), |b| {
+        b.iter(|| {
+            k += 1;
+            let target = format!("restored{k}");
+            big.restore_table_from_backup(RestoreTableFromBackupInput::new(
+                &probe.backup_details.backup_arn,
+                &target,
+            ))
+            .expect("restore");
+            big.delete_table(&target).expect("drop the restore");
+        })
+    });
+    group.finish();
+    drop(big);
+    drop(small);
+
+    // Writer latency, 16 writers, with and without backups building back to back.
+    let db = open(&large_dir, true);
+    let latencies = |with_backups: bool| -> Vec<u32> {
+        let stop = AtomicBool::new(false);
+        let mut all = Vec::new();
+        std::thread::scope(|s| {
+            let backups = s.spawn(|| {
+                let mut built = 0;
+                while with_backups && !stop.load(Ordering::Relaxed) {
+                    let out = db.create_backup("bench", "stall").expect("create_backup");
+                    db.wait_for_backup(&out.backup_details.backup_arn, Duration::from_secs(600))
+                        .expect("build");
+                    built += 1;
+                }
+                built
+            });
+            let writers: Vec<_> = (0..16u64)
+                .map(|t| {
+                    let db = &db;
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(500);
+                        for i in 0..500 {
+                            let start = Instant::now();
+                            db.put_item(PutItemInput::new(
+                                "bench",
+                                item((t * 7919 + i * 104_729) % n),
+                            ))
+                            .expect("put");
+                            out.push(start.elapsed().as_micros() as u32);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            for w in writers {
+                all.extend(w.join().expect("writer"));
+            }
+            stop.store(true, Ordering::Relaxed);
+            let built = backups.join().expect("backups");
+            if with_backups {
+                println!("backups built during the writers: {built}");
+            }
+        });
+        all.sort_unstable();
+        all
+    };
+    let pct = |v: &[u32], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
+    let alone = latencies(false);
+    let during = latencies(true);
+    println!(
+        "STALL backup writers=16 alone p50={}us p99={}us max={}us | during p50={}us p99={}us max={}us | p99 ratio={:.2} max ratio={:.2}",
+        pct(&alone, 0.5),
+        pct(&alone, 0.99),
+        alone[alone.len() - 1],
+        pct(&during, 0.5),
+        pct(&during, 0.99),
+        during[during.len() - 1],
+        pct(&during, 0.99) as f64 / pct(&alone, 0.99).max(1) as f64,
+        during[during.len() - 1] as f64 / alone[alone.len() - 1].max(1) as f64,
+    );
+    drop(db);
+    let _ = std::fs::remove_dir_all(&small_dir);
+    let _ = std::fs::remove_dir_all(&large_dir);
+}
+
+criterion_group!(benches, bench_backups);
+criterion_main!(benches);
