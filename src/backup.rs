@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Timestamp;
 use crate::commit::Lsn;
 use crate::schema::{
-    BillingMode, GlobalSecondaryIndex, KeySchemaElement, LocalSecondaryIndex,
+    BillingMode, GlobalSecondaryIndex, KeySchemaElement, LocalSecondaryIndex, Projection,
     ProvisionedThroughput, StreamSpecification, TableSchema,
 };
 use crate::snapshot::Progress;
@@ -294,11 +294,11 @@ pub struct BackupProgress {
     pub marker_lsn: Lsn,
     /// Items written so far.
     pub items_done: u64,
-    /// Bytes written so far.
+    /// DynamoDB size of the items written so far.
     pub bytes_done: u64,
     /// The table's item count when the backup was requested.
     pub items_total: u64,
-    /// The table's size when the backup was requested.
+    /// The table's size (DynamoDB item bytes) when the backup was requested.
     pub bytes_total: u64,
 }
 
@@ -599,11 +599,12 @@ impl Database {
     pub fn backup_progress(&self, backup_arn: &str) -> Result<BackupProgress> {
         use std::sync::atomic::Ordering::Relaxed;
         let state = self.backup_state(backup_arn)?;
+        // Bytes are the items' DynamoDB size, the same unit as the total.
         let (items_done, bytes_done) = match &state.built {
-            Some(b) => (b.items, b.size),
+            Some(b) => (b.items, b.item_bytes),
             None => (
                 state.progress.items.load(Relaxed),
-                state.progress.bytes.load(Relaxed),
+                state.progress.item_bytes.load(Relaxed),
             ),
         };
         Ok(BackupProgress {
@@ -874,6 +875,41 @@ fn restored_schema(
     record: &BackupRecord,
 ) -> Result<TableSchema> {
     let billing_mode = input.billing_mode_override.unwrap_or(source.billing_mode);
+    if billing_mode == BillingMode::PayPerRequest && input.provisioned_throughput_override.is_some()
+    {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+        ));
+    }
+    // An override names an index of the backup and must describe it as the backup does.
+    let overrides = input
+        .local_secondary_index_override
+        .iter()
+        .flatten()
+        .map(|i| (&i.index_name, &i.key_schema, &i.projection))
+        .chain(
+            input
+                .global_secondary_index_override
+                .iter()
+                .flatten()
+                .map(|i| (&i.index_name, &i.key_schema, &i.projection)),
+        );
+    for (name, key_schema, projection) in overrides {
+        if let Some(index) = source.index(name) {
+            let sorted = |p: &Projection| {
+                let mut names = p.non_key_attributes.clone();
+                names.sort();
+                (p.projection_type, names)
+            };
+            if index.key.key_schema() != *key_schema
+                || sorted(&index.projection) != sorted(projection)
+            {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: the override of index {name} does not match the backup's definition of it (key schema and projection must be the same)"
+                )));
+            }
+        }
+    }
     let throughput = match billing_mode {
         BillingMode::PayPerRequest => None,
         BillingMode::Provisioned => input.provisioned_throughput_override.or(source.throughput),
@@ -969,7 +1005,8 @@ fn restored_schema(
         restored_from: Some(crate::schema::RestoreSummary {
             source_backup_arn: Some(record.arn.clone()),
             source_table_arn: Some(record.table_arn.clone()),
-            restore_date_time: now,
+            // "Point in time or source backup time": for a backup, when it was requested.
+            restore_date_time: record.created,
             restore_in_progress: false,
         }),
     })
