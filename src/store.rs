@@ -85,6 +85,9 @@ struct Found {
     pending_backups: BTreeMap<Lsn, (Lsn, Arc<BackupRecord>)>,
     /// Backups deleted in the log.
     deleted_backups: BTreeSet<String>,
+    /// Restored tables whose first snapshot is gone — legitimately only if the log deletes
+    /// the table later (its deletion removed the file); checked at the end of the replay.
+    missing_restores: BTreeMap<Arc<str>, String>,
 }
 
 /// What building a table's snapshot came to.
@@ -171,11 +174,21 @@ impl Store {
             None,
             |lsn, _, mutation| found.apply(lsn, mutation, &catalog, &load),
         )?;
+        if let Some((id, file)) = found
+            .missing_restores
+            .iter()
+            .find(|(id, _)| found.tables.contains_key(*id))
+        {
+            return Err(Error::Corruption(format!(
+                "restored table {id} lost its first snapshot {file}, which the log still needs"
+            )));
+        }
         let Found {
             tables,
             restored,
             pending_backups,
             deleted_backups,
+            ..
         } = found;
         if let Some(torn) = torn {
             let path = wal_dir.join(wal::segment_name(torn.segment));
@@ -547,10 +560,21 @@ impl Found {
             Mutation::RestoreTable { schema, snapshot } => {
                 let id: Arc<str> = schema.id.as_str().into();
                 if !tables.contains_key(&id) {
+                    let data = match load(&snapshot) {
+                        Ok(data) => data,
+                        Err(Error::Io { source, .. })
+                            if source.kind() == std::io::ErrorKind::NotFound =>
+                        {
+                            self.missing_restores
+                                .insert(Arc::clone(&id), snapshot.clone());
+                            TableData::new(Arc::clone(&schema), TableStatus::Active)
+                        }
+                        Err(e) => return Err(e),
+                    };
                     tables.insert(
                         Arc::clone(&id),
                         RecoveredTable {
-                            data: load(&snapshot)?,
+                            data,
                             base_lsn: lsn,
                         },
                     );
