@@ -182,6 +182,7 @@ impl Shared {
 /// The background worker: wakes every `maintenance_interval` (or sooner in buffered mode,
 /// or when a table crosses its snapshot trigger) and runs [`Shared::maintain`].
 pub(crate) fn maintenance_loop(shared: Weak<Shared>, signal: Arc<Signal>) {
+    lower_this_threads_priority();
     let interval = match shared.upgrade() {
         Some(s) if s.options.durability == Durability::Buffered => s
             .options
@@ -196,5 +197,19 @@ pub(crate) fn maintenance_loop(shared: Weak<Shared>, signal: Arc<Signal>) {
         };
         let result = shared.maintain(false);
         *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
+    }
+}
+
+/// Makes the calling thread the last to get a CPU when writers want one (nice 19), so that a
+/// snapshot or backup build runs in the CPU time writers leave. Best effort: on failure (or
+/// off Linux, where the call sets the whole process's priority) nothing changes.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    // Safety: setpriority and gettid only read their integer arguments; on Linux,
+    // PRIO_PROCESS with a thread id changes that one thread's nice value.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
     }
 }
