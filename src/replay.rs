@@ -294,11 +294,20 @@ pub(crate) fn build_table_file(
     let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &(target.meta)(&schema))?;
     writer.progress = target.progress;
 
-    // Merge: base items in key order, with the changed keys taking precedence.
+    // Merge: base items in key order, with the changed keys taking precedence. A base
+    // block that no changed key falls into (every remaining change is after its last key)
+    // is copied as it is, without decoding: a mostly unchanged table merges at copy speed.
     let mut changed = changes.items.into_iter().peekable();
     if let Some(reader) = base_reader.as_mut() {
-        while let Some(block) = reader.next_block(&schema.key)? {
-            for (key, item) in block {
+        while let Some(raw) = reader.next_raw()? {
+            if changed
+                .peek()
+                .is_none_or(|(k, _)| k.as_slice() > raw.last_key())
+            {
+                writer.push_raw(raw)?;
+                continue;
+            }
+            for (key, item) in reader.decode(&raw, &schema.key)? {
                 write_changes_before(&mut writer, &mut changed, Some(&key))?;
                 match changed.next_if(|(k, _)| *k == key) {
                     Some((_, Some(new))) => writer.push(&key, &new)?,
