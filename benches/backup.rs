@@ -11,33 +11,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tidestore::{
-    AttributeValue, BatchWriteItemInput, CreateTableInput, Database, Durability, Item, Options,
-    PutItemInput, RestoreTableFromBackupInput, ScalarAttributeType, WriteRequest,
+    CreateTableInput, Database, Durability, Options, PutItemInput, RestoreTableFromBackupInput,
+    ScalarAttributeType,
 };
-
-fn bench_dir(name: &str) -> PathBuf {
-    let base =
-        std::env::var_os("TIDESTORE_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
-    let dir = base.join(format!("tidestore-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn large() -> u64 {
-    std::env::var("TIDESTORE_BENCH_ITEMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000)
-}
-
-fn item(i: u64) -> Item {
-    let mut item = Item::new();
-    item.insert("pk".into(), AttributeValue::S(format!("{i:016}")));
-    item.insert("v".into(), AttributeValue::B(vec![(i % 251) as u8; 100]));
-    item
-}
 
 /// A database whose background work happens only when asked (so builds are timed alone).
 fn open(dir: &PathBuf, worker: bool) -> Database {
@@ -70,18 +51,7 @@ fn loaded(name: &str, n: u64) -> (PathBuf, Database) {
                 .pay_per_request(),
         )
         .expect("table");
-        let mut i = 0;
-        while i < n {
-            let mut input = BatchWriteItemInput::default();
-            input.request_items.insert(
-                "bench".into(),
-                (i..(i + 25).min(n))
-                    .map(|k| WriteRequest::Put { item: item(k) })
-                    .collect(),
-            );
-            db.batch_write_item(input).expect("batch");
-            i += 25;
-        }
+        load(&db, n);
         db.sync().expect("sync");
         db.checkpoint().expect("checkpoint");
     }
@@ -90,7 +60,7 @@ fn loaded(name: &str, n: u64) -> (PathBuf, Database) {
 }
 
 fn bench_backups(c: &mut Criterion) {
-    let n = large();
+    let n = table_size();
     let (small_dir, small) = loaded("backup-small", 1000);
     let (large_dir, big) = loaded("backup-large", n);
 

@@ -13,33 +13,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tidestore::{
-    AttributeValue, BatchWriteItemInput, CreateTableInput, Database, Durability, Item, Options,
-    PutItemInput, ScalarAttributeType, WriteRequest,
+    CreateTableInput, Database, Durability, Options, PutItemInput, ScalarAttributeType,
 };
-
-fn bench_dir(name: &str) -> PathBuf {
-    let base =
-        std::env::var_os("TIDESTORE_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
-    let dir = base.join(format!("tidestore-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn table_size() -> u64 {
-    std::env::var("TIDESTORE_BENCH_ITEMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000)
-}
-
-fn item(i: u64) -> Item {
-    let mut item = Item::new();
-    item.insert("pk".into(), AttributeValue::S(format!("{i:016}")));
-    item.insert("v".into(), AttributeValue::B(vec![(i % 251) as u8; 100]));
-    item
-}
 
 fn open(dir: &PathBuf, durability: Durability) -> Database {
     let options = Options {
@@ -99,20 +79,6 @@ fn bench_commits(c: &mut Criterion) {
         let _ = std::fs::remove_dir_all(&dir);
     }
     group.finish();
-}
-
-/// Loads `n` items in batches of 25 (DynamoDB's batch limit).
-fn load(db: &Database, n: u64) {
-    let mut i = 0;
-    while i < n {
-        let mut input = BatchWriteItemInput::default();
-        let requests = (i..(i + 25).min(n))
-            .map(|k| WriteRequest::Put { item: item(k) })
-            .collect();
-        input.request_items.insert("bench".into(), requests);
-        db.batch_write_item(input).expect("batch");
-        i += 25;
-    }
 }
 
 fn bench_recovery_and_snapshot(c: &mut Criterion) {
