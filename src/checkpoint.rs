@@ -94,7 +94,9 @@ impl Shared {
             // keep to a multiple of their size.
             let base = handle.base_lsn.load(Ordering::SeqCst);
             let due_by_age = base + 1 < current_segment && size <= self.options.segment_bytes;
-            if !(due_by_bytes || due_by_age || (force && bytes > 0)) {
+            // Forced (`Database::checkpoint`): every table with log after its snapshot.
+            let due_by_force = force && base < self.wal.durable_lsn();
+            if !(due_by_bytes || due_by_age || due_by_force) {
                 continue;
             }
             // Sync first: a snapshot must never cover a record a crash could still lose.

@@ -79,6 +79,12 @@ pub(crate) struct TableHandle {
 }
 
 impl TableHandle {
+    /// The handle with its snapshot trigger counter set (after recovery).
+    fn with_log_bytes(self, bytes: u64) -> TableHandle {
+        self.log_bytes.store(bytes, Ordering::SeqCst);
+        self
+    }
+
     pub(crate) fn new(data: TableData, base_lsn: Lsn) -> TableHandle {
         TableHandle {
             id: data.schema.id.as_str().into(),
@@ -222,7 +228,7 @@ impl Database {
             .map(|t| {
                 (
                     t.data.schema.name.clone(),
-                    Arc::new(TableHandle::new(t.data, t.base_lsn)),
+                    Arc::new(TableHandle::new(t.data, t.base_lsn).with_log_bytes(t.log_bytes)),
                 )
             })
             .collect();

@@ -60,6 +60,8 @@ pub(crate) struct Store {
 pub(crate) struct RecoveredTable {
     pub data: TableData,
     pub base_lsn: Lsn,
+    /// About how many log bytes the table has after its base: its snapshot trigger.
+    pub log_bytes: u64,
 }
 
 /// Everything recovery found.
@@ -147,6 +149,7 @@ impl Store {
                 RecoveredTable {
                     data,
                     base_lsn: snapshot.lsn,
+                    log_bytes: 0,
                 },
             );
         }
@@ -555,6 +558,7 @@ impl Found {
                 tables.entry(id).or_insert_with(|| RecoveredTable {
                     data: TableData::new(schema, TableStatus::Active),
                     base_lsn: lsn - 1,
+                    log_bytes: 0,
                 });
             }
             Mutation::RestoreTable { schema, snapshot } => {
@@ -576,6 +580,7 @@ impl Found {
                         RecoveredTable {
                             data,
                             base_lsn: lsn,
+                            log_bytes: 0,
                         },
                     );
                     self.restored.push(SnapshotRef {
