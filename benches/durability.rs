@@ -161,20 +161,9 @@ fn bench_recovery_and_snapshot(c: &mut Criterion) {
         all.sort_unstable();
         all
     };
-    let pct = |v: &[u32], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
     let alone = latencies(false);
     let during = latencies(true);
-    println!(
-        "STALL snapshot writers=4 alone p50={}us p99={}us max={}us | during p50={}us p99={}us max={}us | p99 ratio={:.2} max ratio={:.2}",
-        pct(&alone, 0.5),
-        pct(&alone, 0.99),
-        alone[alone.len() - 1],
-        pct(&during, 0.5),
-        pct(&during, 0.99),
-        during[during.len() - 1],
-        pct(&during, 0.99) as f64 / pct(&alone, 0.99).max(1) as f64,
-        during[during.len() - 1] as f64 / alone[alone.len() - 1].max(1) as f64,
-    );
+    print_stall("snapshot", 4, &alone, &during);
     drop(db);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -44,3 +44,21 @@ pub fn load(db: &Database, n: u64) {
         i += 25;
     }
 }
+
+/// Prints one `STALL` line comparing sorted writer latencies (µs) with and without the
+/// background work: p50, p99 and max of each, and the p99 and max ratios.
+pub fn print_stall(what: &str, writers: usize, alone: &[u32], during: &[u32]) {
+    let pct = |v: &[u32], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
+    let max = |v: &[u32]| v[v.len() - 1];
+    println!(
+        "STALL {what} writers={writers} alone p50={}us p99={}us max={}us | during p50={}us p99={}us max={}us | p99 ratio={:.2} max ratio={:.2}",
+        pct(alone, 0.5),
+        pct(alone, 0.99),
+        max(alone),
+        pct(during, 0.5),
+        pct(during, 0.99),
+        max(during),
+        pct(during, 0.99) as f64 / pct(alone, 0.99).max(1) as f64,
+        max(during) as f64 / max(alone).max(1) as f64,
+    );
+}
