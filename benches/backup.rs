@@ -8,15 +8,15 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn`
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 mod common;
 
 use common::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tidestore::{
-    CreateTableInput, Database, Durability, Options, PutItemInput, RestoreTableFromBackupInput,
+    CreateTableInput, Database, Durability, Options, RestoreTableFromBackupInput,
     ScalarAttributeType,
 };
 
@@ -133,49 +133,19 @@ fn bench_backups(c: &mut Criterion) {
 
     // Writer latency, 16 writers, with and without backups building back to back.
     let db = open(&large_dir, true);
-    let latencies = |with_backups: bool| -> Vec<u32> {
-        let stop = AtomicBool::new(false);
-        let mut all = Vec::new();
-        std::thread::scope(|s| {
-            let backups = s.spawn(|| {
-                let mut built = 0;
-                while with_backups && !stop.load(Ordering::Relaxed) {
-                    let out = db.create_backup("bench", "stall").expect("create_backup");
-                    db.wait_for_backup(&out.backup_details.backup_arn, Duration::from_secs(600))
-                        .expect("build");
-                    built += 1;
-                }
-                built
-            });
-            let writers: Vec<_> = (0..16u64)
-                .map(|t| {
-                    let db = &db;
-                    s.spawn(move || {
-                        let mut out = Vec::with_capacity(500);
-                        for i in 0..500 {
-                            let start = Instant::now();
-                            db.put_item(PutItemInput::new(
-                                "bench",
-                                item((t * 7919 + i * 104_729) % n),
-                            ))
-                            .expect("put");
-                            out.push(start.elapsed().as_micros() as u32);
-                        }
-                        out
-                    })
-                })
-                .collect();
-            for w in writers {
-                all.extend(w.join().expect("writer"));
+    let latencies = |with_backups: bool| {
+        writer_latencies(&db, 16, 500, n, |stop| {
+            let mut built = 0;
+            while with_backups && !stop.load(Ordering::Relaxed) {
+                let out = db.create_backup("bench", "stall").expect("create_backup");
+                db.wait_for_backup(&out.backup_details.backup_arn, Duration::from_secs(600))
+                    .expect("build");
+                built += 1;
             }
-            stop.store(true, Ordering::Relaxed);
-            let built = backups.join().expect("backups");
             if with_backups {
                 println!("backups built during the writers: {built}");
             }
-        });
-        all.sort_unstable();
-        all
+        })
     };
     let alone = latencies(false);
     let during = latencies(true);

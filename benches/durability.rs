@@ -10,7 +10,7 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn`
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -125,41 +125,14 @@ fn bench_recovery_and_snapshot(c: &mut Criterion) {
     group.finish();
 
     // Writer latency while snapshots build back to back, against writers alone.
-    let latencies = |during_snapshots: bool| -> Vec<u32> {
-        let stop = AtomicBool::new(false);
-        let mut all = Vec::new();
-        std::thread::scope(|s| {
-            if during_snapshots {
-                s.spawn(|| {
-                    while !stop.load(Ordering::Relaxed) {
-                        db.put_item(PutItemInput::new("bench", item(0)))
-                            .expect("put");
-                        db.checkpoint().expect("checkpoint");
-                    }
-                });
+    let latencies = |during_snapshots: bool| {
+        writer_latencies(&db, 4, 1000, n, |stop| {
+            while during_snapshots && !stop.load(Ordering::Relaxed) {
+                db.put_item(PutItemInput::new("bench", item(0)))
+                    .expect("put");
+                db.checkpoint().expect("checkpoint");
             }
-            let writers: Vec<_> = (0..4u64)
-                .map(|t| {
-                    let db = &db;
-                    s.spawn(move || {
-                        let mut out = Vec::with_capacity(4000);
-                        for i in 0..1000 {
-                            let start = Instant::now();
-                            db.put_item(PutItemInput::new("bench", item((t * 1000 + i) % n)))
-                                .expect("put");
-                            out.push(start.elapsed().as_micros() as u32);
-                        }
-                        out
-                    })
-                })
-                .collect();
-            for w in writers {
-                all.extend(w.join().expect("writer"));
-            }
-            stop.store(true, Ordering::Relaxed);
-        });
-        all.sort_unstable();
-        all
+        })
     };
     let alone = latencies(false);
     let during = latencies(true);

@@ -7,6 +7,8 @@
 //! `TIDESTORE_LONG=1` runs longer.
 #![allow(clippy::unwrap_used)] // a test: an unexpected error is a failure
 
+mod support;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -143,16 +145,7 @@ fn exact_cuts_under_load(snapshots: bool) {
         let target = format!("cut-{n}");
         db.restore_table_from_backup(RestoreTableFromBackupInput::new(&cut.arn, &target))
             .unwrap();
-        let mut items = Vec::new();
-        let mut input = ScanInput::new(target.as_str());
-        loop {
-            let page = db.scan(input.clone()).unwrap();
-            items.extend(page.items);
-            match page.last_evaluated_key {
-                Some(k) => input.exclusive_start_key = Some(k),
-                None => break,
-            }
-        }
+        let items = support::scan_all(&db, &target);
         let value = |pk: &str| {
             items
                 .iter()

@@ -62,3 +62,46 @@ pub fn print_stall(what: &str, writers: usize, alone: &[u32], during: &[u32]) {
         max(during) as f64 / max(alone).max(1) as f64,
     );
 }
+
+/// Put latencies (µs, sorted) of `writers` threads doing `puts` puts each into table `bench`
+/// of `n` items, while `background` runs on another thread; `background` must return once
+/// the flag it is given turns true (set when the writers are done).
+pub fn writer_latencies(
+    db: &Database,
+    writers: u64,
+    puts: u64,
+    n: u64,
+    background: impl FnOnce(&std::sync::atomic::AtomicBool) + Send,
+) -> Vec<u32> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = AtomicBool::new(false);
+    let mut all = Vec::new();
+    std::thread::scope(|s| {
+        let stop = &stop;
+        let work = s.spawn(move || background(stop));
+        let threads: Vec<_> = (0..writers)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(puts as usize);
+                    for i in 0..puts {
+                        let start = std::time::Instant::now();
+                        let put = tidestore::PutItemInput::new(
+                            "bench",
+                            item((t * 7919 + i * 104_729) % n),
+                        );
+                        db.put_item(put).expect("put");
+                        out.push(start.elapsed().as_micros() as u32);
+                    }
+                    out
+                })
+            })
+            .collect();
+        for t in threads {
+            all.extend(t.join().expect("writer"));
+        }
+        stop.store(true, Ordering::Relaxed);
+        work.join().expect("background work");
+    });
+    all.sort_unstable();
+    all
+}

@@ -197,6 +197,20 @@ pub struct TableDump {
 /// Everything a database shows, by table name.
 pub type Dump = BTreeMap<String, TableDump>;
 
+/// Every item of `table`, page by page, in scan order.
+pub fn scan_all(db: &Database, table: &str) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut input = ScanInput::new(table);
+    loop {
+        let page = db.scan(input.clone()).unwrap();
+        items.extend(page.items);
+        match page.last_evaluated_key {
+            Some(k) => input.exclusive_start_key = Some(k),
+            None => return items,
+        }
+    }
+}
+
 /// Dumps every table of `db`.
 pub fn dump(db: &Database) -> Dump {
     let mut out = Dump::new();
@@ -206,16 +220,7 @@ pub fn dump(db: &Database) -> Dump {
         .table_names;
     for name in names {
         let d = db.describe_table(&name).unwrap();
-        let mut items = Vec::new();
-        let mut input = ScanInput::new(name.as_str());
-        loop {
-            let page = db.scan(input.clone()).unwrap();
-            items.extend(page.items);
-            match page.last_evaluated_key {
-                Some(k) => input.exclusive_start_key = Some(k),
-                None => break,
-            }
-        }
+        let items = scan_all(db, &name);
         let mut indexes: Vec<String> = d
             .local_secondary_indexes
             .iter()
