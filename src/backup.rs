@@ -318,6 +318,36 @@ pub(crate) struct BackupRecord {
     pub bytes_at_request: u64,
 }
 
+/// How long a SYSTEM backup (of a deleted table with point-in-time recovery) is kept.
+pub(crate) const SYSTEM_BACKUP_DAYS: u64 = 35;
+
+impl BackupRecord {
+    /// A backup of `schema` (the table `table_arn`, holding `counts` items and bytes)
+    /// requested at `now`, with its ARN: `{table arn}/backup/{ms:014}-{8 hex}`. A SYSTEM
+    /// backup expires [`SYSTEM_BACKUP_DAYS`] later.
+    pub fn new(
+        backup_type: BackupType,
+        name: &str,
+        now: Timestamp,
+        table_arn: String,
+        schema: Arc<TableSchema>,
+        counts: (u64, u64),
+    ) -> BackupRecord {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        BackupRecord {
+            arn: format!("{table_arn}/backup/{:014}-{}", now.0, &suffix[..8]),
+            name: name.to_owned(),
+            backup_type,
+            created: now,
+            expires: (backup_type == BackupType::System).then(|| now.plus_days(SYSTEM_BACKUP_DAYS)),
+            table_arn,
+            schema,
+            items_at_request: counts.0,
+            bytes_at_request: counts.1,
+        }
+    }
+}
+
 /// The header of a backup file.
 #[derive(Clone, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct BackupMeta {
@@ -547,19 +577,14 @@ impl Database {
                 data.size_bytes,
             )
         };
-        let table_arn = shared.scope.table_arn(&schema.name);
-        let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let record = Arc::new(BackupRecord {
-            arn: format!("{table_arn}/backup/{:014}-{}", now.0, &suffix[..8]),
-            name: backup_name.to_owned(),
-            backup_type: BackupType::User,
-            created: now,
-            expires: None,
-            table_arn,
+        let record = Arc::new(BackupRecord::new(
+            BackupType::User,
+            backup_name,
+            now,
+            shared.scope.table_arn(&schema.name),
             schema,
-            items_at_request: items,
-            bytes_at_request: bytes,
-        });
+            (items, bytes),
+        ));
         // Registered under the backups lock together with its commit, so a checkpoint that
         // sees the marker durable also sees the backup (and caps the table's snapshot at it).
         let mut backups = shared.backups.lock();
@@ -806,7 +831,26 @@ impl Database {
             )));
         }
         let now = shared.options.clock.now();
-        let schema = Arc::new(restored_schema(&meta.schema, input, now, &entry.record)?);
+        let summary = crate::schema::RestoreSummary {
+            source_backup_arn: Some(entry.record.arn.clone()),
+            source_table_arn: Some(entry.record.table_arn.clone()),
+            // "Point in time or source backup time": for a backup, when it was requested.
+            restore_date_time: entry.record.created,
+            restore_in_progress: false,
+        };
+        let overrides = RestoreOverrides {
+            billing_mode: input.billing_mode_override,
+            throughput: input.provisioned_throughput_override,
+            global_indexes: input.global_secondary_index_override.as_deref(),
+            local_indexes: input.local_secondary_index_override.as_deref(),
+        };
+        let schema = Arc::new(restored_schema(
+            &meta.schema,
+            &input.target_table_name,
+            &overrides,
+            now,
+            summary,
+        )?);
 
         // The new table's first snapshot, streamed from the backup: every block is verified
         // (checksums, key order, footer counts) before anything is committed.
@@ -840,8 +884,24 @@ impl Database {
             let _ = fs.remove_file(&tmp);
             return Err(e);
         }
+        Ok(RestoreTableFromBackupOutput {
+            table_description: self.install_restored(store, data, file)?,
+        })
+    }
+
+    /// Makes a restored table exist: `data` is its contents and `file` its first snapshot,
+    /// written and synced. Logs the one record that commits the restore, installs the
+    /// snapshot, and returns the description DynamoDB answers a restore with (CREATING,
+    /// `RestoreInProgress`). The caller holds the DDL lock.
+    pub(crate) fn install_restored(
+        &self,
+        store: &crate::store::Store,
+        data: TableData,
+        file: String,
+    ) -> Result<TableDescription> {
+        let schema = Arc::clone(&data.schema);
         // The commit point: from here the table exists, also after a crash.
-        let (lsn, _) = self.commit(
+        let (lsn, time) = self.commit(
             &Mutation::RestoreTable {
                 schema: Arc::clone(&schema),
                 snapshot: file.clone(),
@@ -849,52 +909,61 @@ impl Database {
             &[],
         )?;
         let id: Arc<str> = schema.id.as_str().into();
-        store.install_snapshot(&id, Checkpoint::Built(file), lsn, || true)?;
+        store.install_snapshot(&id, Checkpoint::Built(file), lsn, time, None, || true)?;
         let mut description = self.describe(&data, TableStatus::Creating);
         if let Some(summary) = description.restore_summary.as_mut() {
             summary.restore_in_progress = true;
         }
         let handle = TableHandle::new(data, lsn);
-        shared
+        self.shared
             .tables
             .write()
             .insert(schema.name.clone(), Arc::new(handle));
-        Ok(RestoreTableFromBackupOutput {
-            table_description: description,
-        })
+        Ok(description)
     }
 }
 
-/// The definition of a table restored from a backup taken of `source`: a new name and id,
-/// the backup's keys, the indexes the overrides keep (all by default), billing and
-/// throughput overrides, and no stream (DynamoDB does not carry streams, TTL or tags over).
-fn restored_schema(
+/// What a restore may change of the source's definition.
+pub(crate) struct RestoreOverrides<'a> {
+    pub billing_mode: Option<BillingMode>,
+    pub throughput: Option<ProvisionedThroughput>,
+    /// The global indexes to keep (all when `None`).
+    pub global_indexes: Option<&'a [GlobalSecondaryIndex]>,
+    /// The local indexes to keep (all when `None`).
+    pub local_indexes: Option<&'a [LocalSecondaryIndex]>,
+}
+
+/// The definition of a table restored from `source` (a backup's definition, or a table's
+/// for a point-in-time restore) as `target`: a new id, the source's keys, the indexes the
+/// overrides keep (all by default), billing and throughput overrides, and no stream and no
+/// point-in-time recovery (DynamoDB carries neither over, nor TTL or tags).
+pub(crate) fn restored_schema(
     source: &TableSchema,
-    input: &RestoreTableFromBackupInput,
+    target: &str,
+    overrides: &RestoreOverrides,
     now: Timestamp,
-    record: &BackupRecord,
+    summary: crate::schema::RestoreSummary,
 ) -> Result<TableSchema> {
-    let billing_mode = input.billing_mode_override.unwrap_or(source.billing_mode);
-    if billing_mode == BillingMode::PayPerRequest && input.provisioned_throughput_override.is_some()
-    {
+    let billing_mode = overrides.billing_mode.unwrap_or(source.billing_mode);
+    if billing_mode == BillingMode::PayPerRequest && overrides.throughput.is_some() {
         return Err(Error::validation(
             "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
         ));
     }
-    // An override names an index of the backup and must describe it as the backup does.
-    let overrides = input
-        .local_secondary_index_override
+    // An override names an index of the source and must describe it as the source does.
+    let named = overrides
+        .local_indexes
+        .unwrap_or_default()
         .iter()
-        .flatten()
         .map(|i| (&i.index_name, &i.key_schema, &i.projection))
         .chain(
-            input
-                .global_secondary_index_override
+            overrides
+                .global_indexes
+                .unwrap_or_default()
                 .iter()
-                .flatten()
                 .map(|i| (&i.index_name, &i.key_schema, &i.projection)),
         );
-    for (name, key_schema, projection) in overrides {
+    for (name, key_schema, projection) in named {
         if let Some(index) = source.index(name) {
             let sorted = |p: &Projection| {
                 let mut names = p.non_key_attributes.clone();
@@ -905,14 +974,14 @@ fn restored_schema(
                 || sorted(&index.projection) != sorted(projection)
             {
                 return Err(Error::validation(format!(
-                    "One or more parameter values were invalid: the override of index {name} does not match the backup's definition of it (key schema and projection must be the same)"
+                    "One or more parameter values were invalid: the override of index {name} does not match the source's definition of it (key schema and projection must be the same)"
                 )));
             }
         }
     }
     let throughput = match billing_mode {
         BillingMode::PayPerRequest => None,
-        BillingMode::Provisioned => input.provisioned_throughput_override.or(source.throughput),
+        BillingMode::Provisioned => overrides.throughput.or(source.throughput),
     };
     validate_throughput(billing_mode, throughput.as_ref(), "restored table")?;
     let pick = |kind: &str,
@@ -926,7 +995,7 @@ fn restored_schema(
             .map(|name| {
                 available.iter().find(|i| i.name == *name).cloned().ok_or_else(|| {
                     Error::validation(format!(
-                        "One or more parameter values were invalid: {kind} {name} is not in the backup"
+                        "One or more parameter values were invalid: {kind} {name} is not an index of the source"
                     ))
                 })
             })
@@ -934,25 +1003,23 @@ fn restored_schema(
     };
     let local_indexes = pick(
         "LocalSecondaryIndex",
-        input
-            .local_secondary_index_override
-            .as_ref()
+        overrides
+            .local_indexes
             .map(|o| o.iter().map(|i| i.index_name.as_str()).collect()),
         &source.local_indexes,
     )?;
     let mut global_indexes = pick(
         "GlobalSecondaryIndex",
-        input
-            .global_secondary_index_override
-            .as_ref()
+        overrides
+            .global_indexes
             .map(|o| o.iter().map(|i| i.index_name.as_str()).collect()),
         &source.global_indexes,
     )?;
     for index in &mut global_indexes {
-        let requested = input
-            .global_secondary_index_override
+        let requested = overrides
+            .global_indexes
+            .unwrap_or_default()
             .iter()
-            .flatten()
             .find(|g| g.index_name == index.name);
         index.throughput = match billing_mode {
             BillingMode::PayPerRequest => None,
@@ -986,7 +1053,7 @@ fn restored_schema(
         .map(|a| a.name.clone())
         .collect();
     Ok(TableSchema {
-        name: input.target_table_name.clone(),
+        name: target.to_owned(),
         id: uuid::Uuid::new_v4().to_string(),
         created: now,
         key: source.key.clone(),
@@ -1002,12 +1069,7 @@ fn restored_schema(
         throughput,
         stream: None,
         stream_label: None,
-        restored_from: Some(crate::schema::RestoreSummary {
-            source_backup_arn: Some(record.arn.clone()),
-            source_table_arn: Some(record.table_arn.clone()),
-            // "Point in time or source backup time": for a backup, when it was requested.
-            restore_date_time: record.created,
-            restore_in_progress: false,
-        }),
+        restored_from: Some(summary),
+        pitr: None,
     })
 }

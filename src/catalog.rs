@@ -1,6 +1,8 @@
-//! The catalog: the root of a database directory. It names the database's identity, and
-//! for each table the snapshot file that holds its items up to some LSN; recovery starts
-//! from it, and every file not reachable from it (or from the log) is garbage.
+//! The catalog: the root of a database directory. It names the database's identity, for
+//! each table the snapshot file that holds its items up to some LSN, the older snapshots
+//! kept for point-in-time windows and pending backups, the deleted tables whose window is
+//! still open, and the built backups. Recovery starts from it, and every file not reachable
+//! from it (or from the log) is garbage.
 //!
 //! It is replaced atomically (temp file, sync, rename, sync directory): a crash leaves
 //! either the old catalog or the new one, never a mix.
@@ -28,13 +30,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::clock::Timestamp;
 use crate::codec;
 use crate::commit::Lsn;
 use crate::error::{Error, Result};
 use crate::fs::{self, Vfs};
+use crate::schema::TableSchema;
 
 const MAGIC: [u8; 8] = *b"TIDECAT\0";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 20;
 /// The largest catalog a reader accepts.
 const MAX_CATALOG_LEN: u64 = 64 * 1024 * 1024;
@@ -61,6 +65,65 @@ pub(crate) struct SnapshotRef {
     /// catalog may advance this past the LSN the file was built at when the log in between
     /// holds nothing for the table.
     pub lsn: Lsn,
+    /// The LSN the file was built at: the table's state is the same at every LSN from here
+    /// to `lsn`.
+    pub built_lsn: Lsn,
+    /// No record after this time is in the file: it is a valid start for rebuilding the
+    /// table at any moment from here on (an upper bound of the commit time of `built_lsn`).
+    pub built_time: Timestamp,
+}
+
+/// A table state kept after a newer snapshot replaced it (or the table was deleted), because
+/// a point-in-time window, a pending backup or a running restore may start from it.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct Retained {
+    pub table_id: Arc<str>,
+    /// The snapshot file, or `None` for the empty table just before its creation record
+    /// (the log from `lsn` on holds its whole history).
+    pub file: Option<String>,
+    /// The state is the table's after every record up to this LSN.
+    pub lsn: Lsn,
+    /// As [`SnapshotRef::built_lsn`].
+    pub built_lsn: Lsn,
+    /// As [`SnapshotRef::built_time`]; zero for a creation.
+    pub built_time: Timestamp,
+}
+
+impl Retained {
+    /// A valid start for rebuilding the table at LSN `lsn`, no later than `time`.
+    pub fn serves(&self, lsn: Lsn, time: Option<Timestamp>) -> bool {
+        self.built_lsn <= lsn && time.is_none_or(|t| self.built_time <= t)
+    }
+
+    /// Where the log replay onto this state starts, for a rebuild at `lsn`: the state
+    /// already covers the log up to `self.lsn`.
+    pub fn replay_after(&self, lsn: Lsn) -> Lsn {
+        self.lsn.min(lsn)
+    }
+}
+
+impl SnapshotRef {
+    /// This snapshot as a retained state of its table.
+    pub fn as_retained(&self) -> Retained {
+        Retained {
+            table_id: Arc::clone(&self.table_id),
+            file: Some(self.file.clone()),
+            lsn: self.lsn,
+            built_lsn: self.built_lsn,
+            built_time: self.built_time,
+        }
+    }
+}
+
+/// A deleted table whose point-in-time window is still open: it can be restored to any
+/// moment from its window's start to its deletion.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct DroppedTable {
+    /// Its last definition, with the point-in-time settings it had.
+    pub schema: Arc<TableSchema>,
+    /// The LSN of the deletion: the table's last state is the one just before it.
+    pub deleted_lsn: Lsn,
+    pub deleted_time: Timestamp,
 }
 
 /// The catalog's contents.
@@ -73,6 +136,10 @@ pub(crate) struct Catalog {
     /// The backups that are built (AVAILABLE), in creation order. Pending ones live in the
     /// log until built.
     pub backups: Vec<crate::backup::BackupEntry>,
+    /// Older table states still needed (see [`Retained`]), oldest first per table.
+    pub retained: Vec<Retained>,
+    /// Deleted tables with an open point-in-time window.
+    pub dropped: Vec<DroppedTable>,
 }
 
 /// The file name of the snapshot of `table_id` at `lsn`.
@@ -95,6 +162,8 @@ impl Catalog {
             ),
             snapshots: Vec::new(),
             backups: Vec::new(),
+            retained: Vec::new(),
+            dropped: Vec::new(),
         }
     }
 
@@ -173,7 +242,17 @@ mod tests {
                 table_id: "t".into(),
                 file: snapshot_name("t", 9),
                 lsn: 12,
+                built_lsn: 9,
+                built_time: Timestamp(1_000),
             }],
+            retained: vec![Retained {
+                table_id: "t".into(),
+                file: None,
+                lsn: 3,
+                built_lsn: 3,
+                built_time: Timestamp(0),
+            }],
+            dropped: Vec::new(),
         }
     }
 

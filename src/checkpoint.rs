@@ -15,10 +15,12 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::backup::BackupStatus;
 use crate::commit::Lsn;
+use crate::commit::Mutation;
 use crate::db::{Shared, TableHandle};
 use crate::error::Result;
 use crate::options::Durability;
-use crate::store::Store;
+use crate::pitr::window_start;
+use crate::store::{Needs, Store};
 
 /// A flag and a condition variable: how the background worker is woken and stopped.
 #[derive(Debug, Default)]
@@ -100,18 +102,24 @@ impl Shared {
                 continue;
             }
             // Sync first: a snapshot must never cover a record a crash could still lose.
-            // Then cap it at the marker of any backup of the table still building, which
-            // needs a snapshot at or before its marker. (Read the cap after the sync: a
-            // backup whose marker the sync covered is registered by then.)
-            let durable = self.wal.sync()?;
-            let upto = durable.min(self.pending_marker(&handle.id).unwrap_or(Lsn::MAX));
+            // (A backup still building of the table starts from the snapshot this one
+            // replaces, which stays retained until the backup is built.)
+            let upto = self.wal.sync()?;
+            // No record up to `upto` was committed after this.
+            let built_time = self.wal.last_committed().1;
             let counted = handle.log_bytes.load(Ordering::SeqCst);
             if upto <= base {
                 continue;
             }
             let checkpoint = store.build_snapshot(&handle.id, base, upto)?;
-            let installed = store
-                .install_snapshot(&handle.id, checkpoint, upto, || !handle.data.read().deleted)?;
+            let installed = store.install_snapshot(
+                &handle.id,
+                checkpoint,
+                upto,
+                built_time,
+                Some(base),
+                || !handle.data.read().deleted,
+            )?;
             if installed {
                 handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
                 handle.log_bytes.fetch_sub(
@@ -121,8 +129,10 @@ impl Shared {
             }
         }
         self.build_backups(store, &handles)?;
-        // The log no table needs and no pending backup needs (its marker record must stay
-        // until the backup is in the catalog) can go.
+        self.expire_backups()?;
+        self.release_history(store)?;
+        // The log no table, pending backup (its marker record must stay until the backup is
+        // in the catalog), retained state or running restore needs can go.
         let tables = self.tables.read();
         let floor = tables
             .values()
@@ -134,6 +144,7 @@ impl Shared {
                     .filter(|b| b.built.is_none())
                     .map(|b| b.marker - 1),
             )
+            .chain(store.retained_floor())
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
         drop(tables);
@@ -141,14 +152,55 @@ impl Shared {
         Ok(())
     }
 
-    /// The smallest marker of a backup of `table_id` still building.
-    fn pending_marker(&self, table_id: &str) -> Option<Lsn> {
-        let backups = self.backups.lock();
-        backups
+    /// Drops the retained table states that no point-in-time window, pending backup or
+    /// running restore needs any more (see `Store::release`).
+    pub(crate) fn release_history(&self, store: &Store) -> Result<usize> {
+        let now = self.options.clock.now();
+        let mut needs = Needs {
+            now,
+            ..Needs::default()
+        };
+        for handle in self.tables.read().values() {
+            if let Some(settings) = handle.data.read().schema.pitr {
+                needs
+                    .windows
+                    .insert(Arc::clone(&handle.id), window_start(&settings, now));
+            }
+        }
+        needs.pending = self
+            .backups
+            .lock()
             .values()
-            .filter(|b| b.built.is_none() && b.record.schema.id == table_id)
-            .map(|b| b.marker)
-            .min()
+            .filter(|b| b.built.is_none())
+            .map(|b| (b.record.schema.id.as_str().into(), b.marker - 1))
+            .collect();
+        store.release(&needs)
+    }
+
+    /// Deletes the backups whose expiry time has passed (SYSTEM backups, 35 days after
+    /// their table's deletion), as `DeleteBackup` would; one being restored from waits for
+    /// the next round.
+    pub(crate) fn expire_backups(&self) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let now = self.options.clock.now();
+        let mut backups = self.backups.lock();
+        let expired: Vec<Lsn> = backups
+            .iter()
+            .filter(|(_, b)| {
+                b.built.is_some() && b.readers == 0 && b.record.expires.is_some_and(|e| e <= now)
+            })
+            .map(|(&marker, _)| marker)
+            .collect();
+        for marker in expired {
+            let arn = backups[&marker].record.arn.clone();
+            // Logged like a deletion, so that a replay of the log never brings it back.
+            self.commit(&Mutation::DeleteBackup { arn: arn.clone() }, &[])?;
+            backups.remove(&marker);
+            store.forget_backup(&arn)?;
+        }
+        Ok(())
     }
 
     /// Builds every pending backup whose marker is durable, oldest first, and makes each
@@ -165,12 +217,13 @@ impl Shared {
             if let Some(hook) = &self.options.backup_build_hook {
                 hook(&record.arn);
             }
-            // A table with a pending backup cannot be deleted, so its handle is here.
-            let base_lsn = handles
+            // A live table without any snapshot starts from its creation, which its handle
+            // knows; a deleted one always has a retained state.
+            let creation_lsn = handles
                 .iter()
                 .find(|h| *h.id == *record.schema.id)
                 .map_or(0, |h| h.base_lsn.load(Ordering::SeqCst));
-            let entry = store.build_backup(&record, marker, base_lsn, &progress)?;
+            let entry = store.build_backup(&record, marker, creation_lsn, &progress)?;
             store.install_backup(entry.clone())?;
             if let Some(state) = self.backups.lock().get_mut(&marker) {
                 state.status = BackupStatus::Available;

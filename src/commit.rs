@@ -31,8 +31,12 @@ pub(crate) enum Mutation {
     CreateTable(Arc<TableSchema>),
     /// A table's definition changed (indexes added or dropped, throughput, stream).
     UpdateTable(Arc<TableSchema>),
-    /// A table and its items are gone.
-    DeleteTable { table_id: Arc<str> },
+    /// A table and its items are gone. A table with point-in-time recovery leaves a SYSTEM
+    /// backup of its last state, whose marker is this record's LSN.
+    DeleteTable {
+        table_id: Arc<str>,
+        system_backup: Option<Arc<crate::backup::BackupRecord>>,
+    },
     /// Item writes, all applied or none: one put or delete, a batch, or a transaction.
     Write(Vec<ItemWrite>),
     /// A backup was requested: its marker is this record's LSN (the backup holds exactly the

@@ -30,7 +30,8 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::api::*;
-use crate::backup::BackupState;
+use crate::backup::{BackupRecord, BackupState, BackupType};
+use crate::catalog::DroppedTable;
 use crate::checkpoint::{maintenance_loop, Signal, Worker};
 use crate::clock::Timestamp;
 use crate::codec;
@@ -149,6 +150,31 @@ pub(crate) struct Shared {
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
 }
 
+impl Shared {
+    /// Logs `mutation` (durably, in the default mode) and returns its LSN and commit time.
+    pub(crate) fn commit(
+        &self,
+        mutation: &Mutation,
+        touched: &[&Arc<TableHandle>],
+    ) -> Result<(Lsn, Timestamp)> {
+        if self.store.is_none() {
+            return self.wal.append(Vec::new());
+        }
+        let payload = codec::encode(mutation);
+        if !touched.is_empty() {
+            let share = payload.len() as u64 / touched.len() as u64 + 1;
+            let trigger = self.options.checkpoint_min_log_bytes;
+            for handle in touched {
+                let before = handle.log_bytes.fetch_add(share, Ordering::SeqCst);
+                if before < trigger && before + share >= trigger {
+                    self.wake.notify();
+                }
+            }
+        }
+        self.wal.append(payload)
+    }
+}
+
 /// An open database. Cheap to clone; every clone is the same database, and it can be shared
 /// by any number of threads (`Send + Sync`).
 #[derive(Clone, Debug)]
@@ -239,13 +265,13 @@ impl Database {
         for (marker, record) in recovered.pending_backups {
             backups.insert(marker, BackupState::pending(record, marker));
         }
-        Ok(Database::start(
-            options,
-            wal,
-            Some(recovered.store),
-            tables,
-            backups,
-        ))
+        let db = Database::start(options, wal, Some(recovered.store), tables, backups);
+        // What expired or fell out of every window while the database was closed goes now.
+        db.shared.expire_backups()?;
+        if let Some(store) = &db.shared.store {
+            db.shared.release_history(store)?;
+        }
+        Ok(db)
     }
 
     /// A database that lives in memory only, with default options.
@@ -337,22 +363,7 @@ impl Database {
         mutation: &Mutation,
         touched: &[&Arc<TableHandle>],
     ) -> Result<(Lsn, Timestamp)> {
-        let shared = &self.shared;
-        if shared.store.is_none() {
-            return shared.wal.append(Vec::new());
-        }
-        let payload = codec::encode(mutation);
-        if !touched.is_empty() {
-            let share = payload.len() as u64 / touched.len() as u64 + 1;
-            let trigger = shared.options.checkpoint_min_log_bytes;
-            for handle in touched {
-                let before = handle.log_bytes.fetch_add(share, Ordering::SeqCst);
-                if before < trigger && before + share >= trigger {
-                    shared.wake.notify();
-                }
-            }
-        }
-        shared.wal.append(payload)
+        self.shared.commit(mutation, touched)
     }
 
     /// Makes every acknowledged write durable now (in `Buffered` mode, instead of waiting for
@@ -482,15 +493,16 @@ impl Database {
     }
 
     /// `DeleteTable`: the table and its items are gone once this returns; the description it
-    /// returns is the table's last, with status DELETING as DynamoDB reports it.
+    /// returns is the table's last, with status DELETING as DynamoDB reports it. A table with
+    /// point-in-time recovery leaves a SYSTEM backup of its last state
+    /// (`{TableName}$DeletedTableBackup`, kept 35 days) and can still be restored to any
+    /// moment of its window.
     pub fn delete_table(&self, table_name: &str) -> Result<TableDescription> {
         let _ddl = self.shared.ddl.lock();
         let handle = self.table(table_name)?;
         let _gate = handle.gate.write();
-        let building = self
-            .shared
-            .backups
-            .lock()
+        let mut backups = self.shared.backups.lock();
+        let building = backups
             .values()
             .any(|b| b.built.is_none() && *b.record.schema.id == *handle.id);
         if building {
@@ -498,27 +510,64 @@ impl Database {
                 "Table {table_name} cannot be deleted while a backup of it is being created"
             )));
         }
-        let description = {
+        let (description, schema, counts) = {
             let data = handle.data.read();
-            self.describe(&data, TableStatus::Deleting)
+            (
+                self.describe(&data, TableStatus::Deleting),
+                Arc::clone(&data.schema),
+                (data.items.len() as u64, data.size_bytes),
+            )
         };
-        self.commit(
+        let system_backup = match (&self.shared.store, schema.pitr) {
+            (Some(_), Some(_)) => Some(Arc::new(BackupRecord::new(
+                BackupType::System,
+                &format!("{}$DeletedTableBackup", schema.name),
+                self.shared.options.clock.now(),
+                self.shared.scope.table_arn(&schema.name),
+                Arc::clone(&schema),
+                counts,
+            ))),
+            _ => None,
+        };
+        let (lsn, time) = self.commit(
             &Mutation::DeleteTable {
                 table_id: Arc::clone(&handle.id),
+                system_backup: system_backup.clone(),
             },
             &[],
         )?;
+        if let Some(record) = system_backup {
+            if self.shared.options.durability == Durability::Buffered {
+                // The backup the deletion promises must survive a crash, as a requested one.
+                self.shared.wal.sync()?;
+            }
+            backups.insert(lsn, BackupState::pending(record, lsn));
+        }
+        drop(backups);
         handle.data.write().deleted = true;
         self.shared.tables.write().remove(&description.table_name);
         if let Some(store) = &self.shared.store {
-            // The deletion is durable in the log, so it has happened: a failure to remove the
-            // table's snapshot is only garbage, which the next open removes.
-            if let Err(e) = store.forget_table(&handle.id) {
+            // The deletion is durable in the log, so it has happened: a failure here leaves
+            // only what the next open retires and removes.
+            let dropped = schema.pitr.map(|_| DroppedTable {
+                schema: Arc::clone(&schema),
+                deleted_lsn: lsn,
+                deleted_time: time,
+            });
+            let retired = store
+                .retire_table(&handle.id, handle.base_lsn.load(Ordering::SeqCst), dropped)
+                .and_then(|()| match self.shared.maintaining.try_lock() {
+                    // Remove the files at once unless a maintenance round, which will, runs.
+                    Some(_round) => self.shared.release_history(store).map(|_| ()),
+                    None => Ok(()),
+                });
+            if let Err(e) = retired {
                 *self.shared.maintenance_error.lock() = Some(format!(
-                    "removing the files of deleted table {}: {e}",
+                    "retiring the files of deleted table {}: {e}",
                     description.table_name
                 ));
             }
+            self.shared.wake.notify();
         }
         Ok(description)
     }

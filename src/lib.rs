@@ -62,6 +62,7 @@ mod key;
 mod names;
 mod number;
 mod options;
+mod pitr;
 mod query;
 mod replay;
 mod schema;
@@ -93,6 +94,12 @@ pub use expr::{
 pub use names::{validate_backup_name, validate_index_name, validate_table_name};
 pub use number::{Number, NumberError};
 pub use options::{BackupBuildHook, Durability, Options};
+pub use pitr::{
+    ContinuousBackupsDescription, ContinuousBackupsStatus, DescribeContinuousBackupsOutput,
+    PointInTimeRecoveryDescription, PointInTimeRecoverySpecification, PointInTimeRecoveryStatus,
+    RecoveryWindowUsage, RestoreTableToPointInTimeInput, RestoreTableToPointInTimeOutput,
+    UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput, MAX_RECOVERY_PERIOD_DAYS,
+};
 pub use query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
 pub use schema::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,

@@ -44,14 +44,35 @@ pub(crate) struct TornTail {
     pub file_len: u64,
 }
 
-/// Calls `apply` for every record with an LSN in `(after, upto]` (to the end of the log
-/// when `upto` is `None`), in order. Returns the last record seen and any torn tail.
+/// Where a read of the log stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Until {
+    /// The last LSN to read; the log must reach it. `None`: to the end of the log.
+    pub lsn: Option<Lsn>,
+    /// Stop before the first record committed after this moment (commit times never go
+    /// back along the log, so every later record is after it too).
+    pub time: Option<Timestamp>,
+}
+
+impl Until {
+    /// Up to and including `lsn`.
+    pub fn lsn(lsn: Lsn) -> Until {
+        Until {
+            lsn: Some(lsn),
+            time: None,
+        }
+    }
+}
+
+/// Calls `apply` for every record with an LSN in `(after, until.lsn]` (to the end of the log
+/// when that is `None`) committed at or before `until.time`, in order. Returns the last
+/// record applied (or skipped as at or before `after`) and any torn tail.
 pub(crate) fn read_log(
     fs: &dyn Vfs,
     dir: &Path,
     db_id: u64,
     after: Lsn,
-    upto: Option<Lsn>,
+    until: Until,
     mut apply: impl FnMut(Lsn, Timestamp, Mutation) -> Result<()>,
 ) -> Result<(Option<LogEnd>, Option<TornTail>)> {
     let wal_dir = dir.join(WAL_DIR);
@@ -62,7 +83,7 @@ pub(crate) fn read_log(
         .rposition(|&first| first <= after + 1)
         .unwrap_or(0);
     if let Some(&first) = segments.get(start) {
-        if first > after + 1 && upto.is_none_or(|u| u > after) {
+        if first > after + 1 && until.lsn.is_none_or(|u| u > after) {
             return Err(Error::Corruption(format!(
                 "the log needed from LSN {} is missing: the oldest segment starts at {first}",
                 after + 1
@@ -106,7 +127,9 @@ pub(crate) fn read_log(
         }
         for record in contents.records {
             expected = Some(record.lsn + 1);
-            if upto.is_some_and(|u| record.lsn > u) {
+            if until.lsn.is_some_and(|u| record.lsn > u)
+                || until.time.is_some_and(|t| record.time > t)
+            {
                 return Ok((end, None));
             }
             end = Some(LogEnd {
@@ -121,7 +144,7 @@ pub(crate) fn read_log(
             apply(record.lsn, record.time, mutation)?;
         }
     }
-    if let Some(upto) = upto {
+    if let Some(upto) = until.lsn {
         if upto > after && end.is_none_or(|e| e.last_lsn < upto) {
             return Err(Error::Corruption(format!(
                 "the log ends at LSN {} before the LSN {upto} it was read to",
@@ -188,8 +211,9 @@ pub(crate) struct Target<'a> {
     pub name: String,
     /// The file kind's magic.
     pub magic: [u8; 8],
-    /// The header's metadata, given the table's schema at `upto`.
-    pub meta: &'a dyn Fn(&TableSchema) -> Vec<u8>,
+    /// The header's metadata, given the table's schema at the end of the range and the
+    /// last record read.
+    pub meta: &'a dyn Fn(&TableSchema, Option<LogEnd>) -> Vec<u8>,
     /// Write a file even when the range changed nothing (a backup always needs one).
     pub always: bool,
     /// Counts items and bytes written, for a building backup's progress.
@@ -208,7 +232,7 @@ pub(crate) fn build_snapshot(
     after: Lsn,
     upto: Lsn,
 ) -> Result<Built> {
-    let meta = |schema: &TableSchema| {
+    let meta = |schema: &TableSchema, _: Option<LogEnd>| {
         codec::encode(&SnapshotMeta {
             table_id: table_id.to_owned(),
             lsn: upto,
@@ -223,11 +247,22 @@ pub(crate) fn build_snapshot(
         always: false,
         progress: None,
     };
-    build_table_file(fs, dir, db_id, table_id, base, after, upto, &target)
+    build_table_file(
+        fs,
+        dir,
+        db_id,
+        table_id,
+        base,
+        after,
+        Until::lsn(upto),
+        &target,
+    )
+    .map(|(built, _)| built)
 }
 
-/// Builds the table file of `table_id` at `upto` (a snapshot or a backup) from the snapshot
-/// file `base` and the log in `(after, upto]`: the one replay behind checkpoints and backups.
+/// Builds the table file of `table_id` at `until` (a snapshot, a backup or a point-in-time
+/// restore) from the snapshot file `base` and the log after `after`: the one replay behind
+/// checkpoints, backups and restores.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_table_file(
     fs: &dyn Vfs,
@@ -236,11 +271,11 @@ pub(crate) fn build_table_file(
     table_id: &str,
     base: Option<&str>,
     after: Lsn,
-    upto: Lsn,
+    until: Until,
     target: &Target,
-) -> Result<Built> {
+) -> Result<(Built, Option<LogEnd>)> {
     let mut changes = TableChanges::default();
-    read_log(fs, dir, db_id, after, Some(upto), |_, _, mutation| {
+    let (end, _) = read_log(fs, dir, db_id, after, until, |_, _, mutation| {
         match mutation {
             Mutation::CreateTable(schema)
             | Mutation::UpdateTable(schema)
@@ -249,7 +284,9 @@ pub(crate) fn build_table_file(
             {
                 changes.schema = Some(schema);
             }
-            Mutation::DeleteTable { table_id: id } if &*id == table_id => changes.deleted = true,
+            Mutation::DeleteTable { table_id: id, .. } if &*id == table_id => {
+                changes.deleted = true
+            }
             Mutation::Write(writes) => {
                 for write in writes.into_iter().filter(|w| &*w.table_id == table_id) {
                     changes.items.insert(write.key, write.item);
@@ -260,10 +297,10 @@ pub(crate) fn build_table_file(
         Ok(())
     })?;
     if changes.deleted {
-        return Ok(Built::Deleted);
+        return Ok((Built::Deleted, end));
     }
     if !target.always && base.is_some() && changes.schema.is_none() && changes.items.is_empty() {
-        return Ok(Built::Unchanged);
+        return Ok((Built::Unchanged, end));
     }
     let snapshots = dir.join(SNAPSHOT_DIR);
     let mut base_reader = match base {
@@ -286,12 +323,12 @@ pub(crate) fn build_table_file(
         (None, Some(meta)) => meta.schema,
         (None, None) => {
             return Err(Error::Corruption(format!(
-            "table {table_id} has neither a snapshot nor a creation record in the log up to {upto}"
-        )))
+                "table {table_id} has neither a snapshot nor a creation record in the log after LSN {after}"
+            )))
         }
     };
     let tmp = target.dir.join(format!("{}.tmp", target.name));
-    let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &(target.meta)(&schema))?;
+    let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &(target.meta)(&schema, end))?;
     writer.progress = target.progress;
 
     // Merge: base items in key order, with the changed keys taking precedence. A base
@@ -331,7 +368,7 @@ pub(crate) fn build_table_file(
         context: context("installing"),
         source,
     })?;
-    Ok(Built::File(target.name.clone()))
+    Ok((Built::File(target.name.clone()), end))
 }
 
 type Changes =

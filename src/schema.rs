@@ -404,6 +404,18 @@ pub(crate) struct TableSchema {
     pub stream_label: Option<String>,
     /// Where the table came from, if it was restored from a backup.
     pub restored_from: Option<RestoreSummary>,
+    /// Point-in-time recovery, when enabled.
+    pub pitr: Option<PitrSettings>,
+}
+
+/// A table's point-in-time recovery settings while enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct PitrSettings {
+    /// `RecoveryPeriodInDays`, 1 to 35.
+    pub period_days: u32,
+    /// When recovery was enabled: no moment before it can be restored. Every record before
+    /// the enabling one has a commit time at or before this.
+    pub since: crate::clock::Timestamp,
 }
 
 impl TableSchema {

@@ -50,7 +50,7 @@ pub(crate) const BACKUP_MAGIC: [u8; 8] = *b"TIDEBKUP";
 /// The magic of a checkpoint snapshot.
 pub(crate) const SNAPSHOT_MAGIC: [u8; 8] = *b"TIDESNAP";
 /// The container format this code writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 const HEADER_LEN: usize = 20;
 const BLOCK_HEADER_LEN: usize = 9;

@@ -24,15 +24,15 @@ use parking_lot::Mutex;
 
 use crate::backup::{self, BackupEntry, BackupMeta, BackupRecord};
 use crate::catalog::{
-    Catalog, SnapshotRef, BACKUP_DIR, CATALOG_FILE, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR,
+    Catalog, DroppedTable, Retained, SnapshotRef, BACKUP_DIR, CATALOG_FILE, LOCK_FILE,
+    SNAPSHOT_DIR, WAL_DIR,
 };
 use crate::clock::Timestamp;
 use crate::codec;
 use crate::commit::{Lsn, Mutation};
 use crate::error::{Error, Result};
 use crate::fs::Vfs;
-use crate::replay::Target;
-use crate::replay::{self, LogEnd};
+use crate::replay::{self, LogEnd, Target, Until};
 use crate::schema::TableSchema;
 use crate::snapshot::{Progress, BACKUP_MAGIC};
 use crate::table::TableData;
@@ -52,13 +52,44 @@ pub(crate) struct Store {
     pub db_id: u64,
     /// The catalog as last written; its lock also serializes snapshot installs.
     catalog: Mutex<Catalog>,
+    /// Table states running restores read from, by pin id: kept whatever windows say.
+    pins: Mutex<BTreeMap<u64, (Arc<str>, Lsn)>>,
+    next_pin: std::sync::atomic::AtomicU64,
     _lock: Box<dyn Any + Send + Sync>,
+}
+
+/// Keeps a table state (and the log after it) while a restore reads it; see [`Store::pin`].
+pub(crate) struct Pin<'a> {
+    store: &'a Store,
+    id: u64,
+    /// The pinned state.
+    pub base: Retained,
+}
+
+impl Drop for Pin<'_> {
+    fn drop(&mut self) {
+        self.store.pins.lock().remove(&self.id);
+    }
+}
+
+/// What the retained table states must serve, besides running restores: the start of each
+/// open point-in-time window of a live table, and the last LSN of each pending backup.
+#[derive(Debug, Default)]
+pub(crate) struct Needs {
+    /// Live tables with point-in-time recovery: the window's earliest moment.
+    pub windows: BTreeMap<Arc<str>, Timestamp>,
+    /// Backups not built yet: their table and the last LSN they hold.
+    pub pending: Vec<(Arc<str>, Lsn)>,
+    /// The time now (deleted tables' windows close as it moves).
+    pub now: Timestamp,
 }
 
 /// A recovered table and the LSN its durable history starts after.
 #[derive(Debug)]
 pub(crate) struct RecoveredTable {
     pub data: TableData,
+    /// Where its state comes from: a snapshot or its creation.
+    pub base: Retained,
     pub base_lsn: Lsn,
     /// About how many log bytes the table has after its base: its snapshot trigger.
     pub log_bytes: u64,
@@ -87,6 +118,9 @@ struct Found {
     pending_backups: BTreeMap<Lsn, (Lsn, Arc<BackupRecord>)>,
     /// Backups deleted in the log.
     deleted_backups: BTreeSet<String>,
+    /// Tables deleted in the log: the state they were loaded from, to retain, and their
+    /// window if they had point-in-time recovery.
+    retired: Vec<(Retained, Option<DroppedTable>)>,
     /// Restored tables whose first snapshot is gone — legitimately only if the log deletes
     /// the table later (its deletion removed the file); checked at the end of the replay.
     missing_restores: BTreeMap<Arc<str>, String>,
@@ -148,6 +182,7 @@ impl Store {
                 Arc::clone(&snapshot.table_id),
                 RecoveredTable {
                     data,
+                    base: snapshot.as_retained(),
                     base_lsn: snapshot.lsn,
                     log_bytes: 0,
                 },
@@ -157,11 +192,16 @@ impl Store {
         // The log, from its first retained segment.
         let segments = wal::list_segments(&*fs, &wal_dir)?;
         let log_start = segments.first().map_or(1, |&first| first);
-        if let Some(needy) = catalog.snapshots.iter().find(|s| s.lsn + 1 < log_start) {
+        let needy = catalog
+            .snapshots
+            .iter()
+            .map(|s| (&s.table_id, s.lsn))
+            .chain(catalog.retained.iter().map(|r| (&r.table_id, r.lsn)))
+            .find(|(_, lsn)| lsn + 1 < log_start);
+        if let Some((table_id, lsn)) = needy {
             return Err(Error::Corruption(format!(
-                "table {} needs the log from LSN {}, but the oldest segment starts at {log_start}",
-                needy.table_id,
-                needy.lsn + 1
+                "table {table_id} needs the log from LSN {}, but the oldest segment starts at {log_start}",
+                lsn + 1
             )));
         }
         let mut found = Found {
@@ -174,8 +214,8 @@ impl Store {
             dir,
             catalog.db_id,
             log_start - 1,
-            None,
-            |lsn, _, mutation| found.apply(lsn, mutation, &catalog, &load),
+            Until::default(),
+            |lsn, time, mutation| found.apply(lsn, time, mutation, &catalog, &load),
         )?;
         if let Some((id, file)) = found
             .missing_restores
@@ -191,6 +231,7 @@ impl Store {
             restored,
             pending_backups,
             deleted_backups,
+            retired,
             ..
         } = found;
         if let Some(torn) = torn {
@@ -218,9 +259,11 @@ impl Store {
             dir: dir.to_owned(),
             db_id: catalog.db_id,
             catalog: Mutex::new(catalog),
+            pins: Mutex::new(BTreeMap::new()),
+            next_pin: Default::default(),
             _lock: lock,
         };
-        store.rewrite_catalog(&tables, restored, &deleted_backups)?;
+        store.rewrite_catalog(&tables, restored, &deleted_backups, retired)?;
         store.remove_garbage()?;
         let backups = store.catalog.lock().backups.clone();
         Ok(Recovered {
@@ -234,15 +277,21 @@ impl Store {
     }
 
     /// Writes a catalog naming exactly the snapshots of the recovered tables (including
-    /// restored ones the log found) and the backups not deleted.
+    /// restored ones the log found), the backups not deleted, and the states and windows of
+    /// tables the log deleted.
     fn rewrite_catalog(
         &self,
         tables: &BTreeMap<Arc<str>, RecoveredTable>,
         restored: Vec<SnapshotRef>,
         deleted_backups: &BTreeSet<String>,
+        retired: Vec<(Retained, Option<DroppedTable>)>,
     ) -> Result<()> {
         let mut catalog = self.catalog.lock();
         let mut next = catalog.clone();
+        for (state, dropped) in retired {
+            next.retained.push(state);
+            next.dropped.extend(dropped);
+        }
         next.snapshots.retain(|s| tables.contains_key(&s.table_id));
         next.snapshots.extend(
             restored
@@ -268,7 +317,12 @@ impl Store {
         let catalog = self.catalog.lock();
         let mut removed = false;
         for name in names {
-            if !catalog.snapshots.iter().any(|s| s.file == name) {
+            let named = catalog.snapshots.iter().any(|s| s.file == name)
+                || catalog
+                    .retained
+                    .iter()
+                    .any(|r| r.file.as_deref() == Some(name.as_str()));
+            if !named {
                 self.fs
                     .remove_file(&snapshot_dir.join(&name))
                     .map_err(io_error(format!("removing {name}")))?;
@@ -326,22 +380,28 @@ impl Store {
         }
     }
 
-    /// Makes `checkpoint` the table's snapshot at `lsn`, unless `still_exists` says the table
-    /// was deleted meanwhile; removes the snapshot it replaces.
+    /// Makes `checkpoint` the table's snapshot at `lsn` (built from records up to
+    /// `built_time`), unless `still_exists` says the table was deleted meanwhile. The state it
+    /// replaces — the previous snapshot, or the table's creation at `creation_lsn` if it had
+    /// none — is retained until [`Store::release`] finds nothing needs it.
     pub fn install_snapshot(
         &self,
         table_id: &Arc<str>,
         checkpoint: Checkpoint,
         lsn: Lsn,
+        built_time: Timestamp,
+        creation_lsn: Option<Lsn>,
         still_exists: impl FnOnce() -> bool,
     ) -> Result<bool> {
         let snapshot_dir = self.dir.join(SNAPSHOT_DIR);
         let mut catalog = self.catalog.lock();
-        let file = match checkpoint {
+        let current = catalog.snapshot(table_id).cloned();
+        let (file, built_lsn, built_time) = match checkpoint {
             Checkpoint::Deleted => return Ok(false),
-            Checkpoint::Built(file) => file,
-            Checkpoint::Unchanged => match catalog.snapshot(table_id) {
-                Some(current) => current.file.clone(),
+            Checkpoint::Built(file) => (file, lsn, built_time),
+            // The same file now covers the log up to `lsn` as well; it holds nothing newer.
+            Checkpoint::Unchanged => match &current {
+                Some(current) => (current.file.clone(), current.built_lsn, current.built_time),
                 // A table with no snapshot has its creation record in the log.
                 None => return Ok(false),
             },
@@ -359,62 +419,275 @@ impl Store {
             table_id: Arc::clone(table_id),
             file: file.clone(),
             lsn,
+            built_lsn,
+            built_time,
         });
+        let replaced = match current {
+            Some(current) if current.file != file => Some(current.as_retained()),
+            Some(_) => None,
+            None => creation_lsn.map(|lsn| creation(table_id, lsn)),
+        };
+        next.retained.extend(replaced);
         next.store(&*self.fs, &self.dir)?;
-        let replaced = catalog
-            .snapshot(table_id)
-            .map(|s| s.file.clone())
-            .filter(|old| *old != file);
         *catalog = next;
-        drop(catalog);
-        if let Some(old) = replaced {
-            self.fs
-                .remove_file(&snapshot_dir.join(&old))
-                .map_err(io_error(format!("removing {old}")))?;
-        }
         Ok(true)
     }
 
-    /// Forgets a deleted table: its snapshot leaves the catalog and the disk.
-    pub fn forget_table(&self, table_id: &str) -> Result<()> {
+    /// Retires a deleted table: its current state (its snapshot, or its creation at
+    /// `creation_lsn`) becomes a retained one, and `dropped` records its open window.
+    /// [`Store::release`] removes what nothing needs.
+    pub fn retire_table(
+        &self,
+        table_id: &Arc<str>,
+        creation_lsn: Lsn,
+        dropped: Option<DroppedTable>,
+    ) -> Result<()> {
         let mut catalog = self.catalog.lock();
-        let Some(snapshot) = catalog.snapshot(table_id).cloned() else {
-            return Ok(());
-        };
         let mut next = catalog.clone();
-        next.snapshots.retain(|s| &*s.table_id != table_id);
+        let state = match catalog.snapshot(table_id) {
+            Some(s) => s.as_retained(),
+            None => creation(table_id, creation_lsn),
+        };
+        next.snapshots.retain(|s| &s.table_id != table_id);
+        next.retained.push(state);
+        next.dropped.extend(dropped);
         next.store(&*self.fs, &self.dir)?;
         *catalog = next;
-        drop(catalog);
-        let path = self.dir.join(SNAPSHOT_DIR).join(&snapshot.file);
-        self.fs
-            .remove_file(&path)
-            .map_err(io_error(format!("removing {}", path.display())))
+        Ok(())
     }
 
-    /// Builds the backup `record` with marker `marker` from its table's snapshot (or, if it
-    /// has none, from the log after `base_lsn`) and the log up to the marker. Writes the
-    /// file; changes no catalog.
+    /// Forgets the retained table states and closed windows nothing needs any more — no
+    /// window of `needs` starts before a newer state, no pending backup of `needs` starts
+    /// from them, no restore has them pinned — and removes their files.
+    pub fn release(&self, needs: &Needs) -> Result<usize> {
+        let mut catalog = self.catalog.lock();
+        let mut next = catalog.clone();
+        // A deleted table's window closes once its start passes the deletion.
+        next.dropped.retain(|d| {
+            d.schema
+                .pitr
+                .is_some_and(|p| crate::pitr::window_start(&p, needs.now) <= d.deleted_time)
+        });
+        let mut windows = needs.windows.clone();
+        for d in &next.dropped {
+            if let Some(p) = &d.schema.pitr {
+                windows.insert(
+                    d.schema.id.as_str().into(),
+                    crate::pitr::window_start(p, needs.now),
+                );
+            }
+        }
+        let pins: Vec<(Arc<str>, Lsn)> = self.pins.lock().values().cloned().collect();
+        // Every state of a table, current or retained.
+        let states = |t: &str| -> Vec<Retained> {
+            next.snapshots
+                .iter()
+                .filter(|s| &*s.table_id == t)
+                .map(SnapshotRef::as_retained)
+                .chain(next.retained.iter().filter(|r| &*r.table_id == t).cloned())
+                .collect()
+        };
+        let needed = |r: &Retained| -> bool {
+            let others = states(&r.table_id);
+            // A newer state that serves a rebuild at (lsn, time) as well makes `r` useless
+            // for it.
+            let superseded = |lsn: Lsn, time: Option<Timestamp>| {
+                others
+                    .iter()
+                    .any(|o| o.built_lsn > r.built_lsn && o.serves(lsn, time))
+            };
+            let pinned = pins.iter().any(|(t, l)| *t == r.table_id && *l == r.lsn);
+            // The window's base is the newest state from before its start; older ones are
+            // superseded by it, newer ones are inside the window.
+            let window = windows
+                .get(&r.table_id)
+                .is_some_and(|&start| !superseded(Lsn::MAX, Some(start)));
+            // A pending backup starts from the newest state at or before its last LSN.
+            let backup = needs.pending.iter().any(|(t, cut)| {
+                *t == r.table_id && r.serves(*cut, None) && !superseded(*cut, None)
+            });
+            pinned || window || backup
+        };
+        let (kept, gone): (Vec<Retained>, Vec<Retained>) =
+            next.retained.iter().cloned().partition(|r| needed(r));
+        next.retained = kept;
+        if next == *catalog {
+            return Ok(0);
+        }
+        next.store(&*self.fs, &self.dir)?;
+        *catalog = next;
+        let still_named = |f: &str| {
+            catalog.snapshots.iter().any(|s| s.file == f)
+                || catalog
+                    .retained
+                    .iter()
+                    .any(|r| r.file.as_deref() == Some(f))
+        };
+        let files: Vec<String> = gone
+            .iter()
+            .filter_map(|r| r.file.clone())
+            .filter(|f| !still_named(f))
+            .collect();
+        drop(catalog);
+        let snapshot_dir = self.dir.join(SNAPSHOT_DIR);
+        for file in &files {
+            match self.fs.remove_file(&snapshot_dir.join(file)) {
+                // Gone already: the log replayed a state whose file an earlier release removed.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                other => other.map_err(io_error(format!("removing {file}")))?,
+            }
+        }
+        if !files.is_empty() {
+            self.fs
+                .sync_dir(&snapshot_dir)
+                .map_err(io_error("syncing the snapshot directory"))?;
+        }
+        Ok(gone.len())
+    }
+
+    /// The LSN after which the retained states and running restores need the whole log.
+    pub fn retained_floor(&self) -> Option<Lsn> {
+        let catalog = self.catalog.lock();
+        let pins = self.pins.lock();
+        catalog
+            .retained
+            .iter()
+            .map(|r| r.lsn)
+            .chain(pins.values().map(|(_, lsn)| *lsn))
+            .min()
+    }
+
+    /// The newest state of `table_id` (its snapshot or a retained one) at or before LSN
+    /// `lsn` whose built time is at or before `time`: where a rebuild of the table at that
+    /// point starts. `None` if there is none (a live table with no snapshot starts from its
+    /// creation).
+    pub fn base_for(&self, table_id: &str, lsn: Lsn, time: Option<Timestamp>) -> Option<Retained> {
+        let catalog = self.catalog.lock();
+        Self::choose_base(&catalog, table_id, lsn, time)
+    }
+
+    fn choose_base(
+        catalog: &Catalog,
+        table_id: &str,
+        lsn: Lsn,
+        time: Option<Timestamp>,
+    ) -> Option<Retained> {
+        catalog
+            .snapshots
+            .iter()
+            .filter(|s| &*s.table_id == table_id)
+            .map(SnapshotRef::as_retained)
+            .chain(
+                catalog
+                    .retained
+                    .iter()
+                    .filter(|r| &*r.table_id == table_id)
+                    .cloned(),
+            )
+            .filter(|r| r.serves(lsn, time))
+            .max_by_key(|r| r.built_lsn)
+    }
+
+    /// Pins the state [`Store::base_for`] picks (or `fallback` — a live table's creation —
+    /// if there is none) so that neither it nor the log after it goes while the pin lives.
+    pub fn pin(
+        &self,
+        table_id: &str,
+        lsn: Lsn,
+        time: Option<Timestamp>,
+        fallback: Option<Retained>,
+    ) -> Option<Pin<'_>> {
+        let catalog = self.catalog.lock();
+        // A table's creation is its start only while it has no other state at all.
+        let has_states = catalog.snapshot(table_id).is_some()
+            || catalog.retained.iter().any(|r| &*r.table_id == table_id);
+        let base =
+            Self::choose_base(&catalog, table_id, lsn, time).or(fallback.filter(|_| !has_states))?;
+        let id = self
+            .next_pin
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.pins
+            .lock()
+            .insert(id, (Arc::clone(&base.table_id), base.lsn));
+        Some(Pin {
+            store: self,
+            id,
+            base,
+        })
+    }
+
+    /// The deleted table with an open window named by `table_name`, the latest deleted if
+    /// several.
+    pub fn dropped_table(&self, table_name: &str) -> Option<DroppedTable> {
+        let catalog = self.catalog.lock();
+        catalog
+            .dropped
+            .iter()
+            .filter(|d| d.schema.name == table_name)
+            .max_by_key(|d| d.deleted_lsn)
+            .cloned()
+    }
+
+    /// The retained states of `table_id`: how many, and their files' total size.
+    pub fn retained_usage(&self, table_id: &str) -> Result<(u64, u64)> {
+        let files: Vec<String> = self
+            .catalog
+            .lock()
+            .retained
+            .iter()
+            .filter(|r| &*r.table_id == table_id)
+            .filter_map(|r| r.file.clone())
+            .collect();
+        let mut bytes = 0;
+        for file in &files {
+            let path = self.dir.join(SNAPSHOT_DIR).join(file);
+            bytes += self
+                .fs
+                .open(&path)
+                .and_then(|f| f.len())
+                .map_err(io_error(format!("reading {}", path.display())))?;
+        }
+        Ok((files.len() as u64, bytes))
+    }
+
+    /// The size of the log segments holding records after `after`.
+    pub fn log_bytes_after(&self, after: Lsn) -> Result<u64> {
+        let wal_dir = self.dir.join(WAL_DIR);
+        let segments = wal::list_segments(&*self.fs, &wal_dir)?;
+        let mut bytes = 0;
+        for (i, &first) in segments.iter().enumerate() {
+            let holds_after = segments.get(i + 1).is_none_or(|&next| next - 1 > after);
+            if holds_after {
+                let path = wal_dir.join(wal::segment_name(first));
+                bytes += self
+                    .fs
+                    .open(&path)
+                    .and_then(|f| f.len())
+                    .map_err(io_error(format!("reading {}", path.display())))?;
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// Builds the backup `record` with marker `marker` — the writes logged before the
+    /// marker — from the newest state of its table before the marker (or, if there is none,
+    /// from the log after `creation_lsn`) and the log up to the marker. Writes the file;
+    /// changes no catalog.
     pub fn build_backup(
         &self,
         record: &Arc<BackupRecord>,
         marker: Lsn,
-        base_lsn: Lsn,
+        creation_lsn: Lsn,
         progress: &Progress,
     ) -> Result<BackupEntry> {
         let table_id = record.schema.id.as_str();
-        let base = self.catalog.lock().snapshot(table_id).cloned();
+        let cut = marker - 1;
+        let base = self.base_for(table_id, cut, None);
         let (file, after) = match &base {
-            Some(s) if s.lsn <= marker => (Some(s.file.as_str()), s.lsn),
-            Some(s) => {
-                return Err(Error::Corruption(format!(
-                "backup {}: the table's snapshot is at LSN {}, past the backup's marker {marker}",
-                record.arn, s.lsn
-            )))
-            }
-            None => (None, base_lsn),
+            Some(r) => (r.file.as_deref(), r.replay_after(cut)),
+            None => (None, creation_lsn),
         };
-        let meta = |schema: &TableSchema| {
+        let meta = |schema: &TableSchema, _: Option<LogEnd>| {
             codec::encode(&BackupMeta {
                 record: (**record).clone(),
                 marker,
@@ -431,8 +704,17 @@ impl Store {
             progress: Some(progress),
         };
         match replay::build_table_file(
-            &*self.fs, &self.dir, self.db_id, table_id, file, after, marker, &target,
-        )? {
+            &*self.fs,
+            &self.dir,
+            self.db_id,
+            table_id,
+            file,
+            after,
+            Until::lsn(cut),
+            &target,
+        )?
+        .0
+        {
             replay::Built::File(_) => {}
             other => {
                 return Err(Error::Corruption(format!(
@@ -517,6 +799,18 @@ impl Store {
     }
 }
 
+/// The empty table just before its creation record at `lsn + 1`: the start of a table
+/// with no snapshot.
+pub(crate) fn creation(table_id: &Arc<str>, lsn: Lsn) -> Retained {
+    Retained {
+        table_id: Arc::clone(table_id),
+        file: None,
+        lsn,
+        built_lsn: lsn,
+        built_time: Timestamp(0),
+    }
+}
+
 /// Creates `dir` and any missing parents, and syncs the parent of each one created: a new
 /// directory's entry is not durable until its parent is synced.
 fn create_dir_durably(fs: &dyn Vfs, dir: &Path) -> Result<()> {
@@ -547,6 +841,7 @@ impl Found {
     fn apply(
         &mut self,
         lsn: Lsn,
+        time: Timestamp,
         mutation: Mutation,
         catalog: &Catalog,
         load: &dyn Fn(&str) -> Result<TableData>,
@@ -555,11 +850,14 @@ impl Found {
         match mutation {
             Mutation::CreateTable(schema) => {
                 let id: Arc<str> = schema.id.as_str().into();
-                tables.entry(id).or_insert_with(|| RecoveredTable {
-                    data: TableData::new(schema, TableStatus::Active),
-                    base_lsn: lsn - 1,
-                    log_bytes: 0,
-                });
+                tables
+                    .entry(Arc::clone(&id))
+                    .or_insert_with(|| RecoveredTable {
+                        data: TableData::new(schema, TableStatus::Active),
+                        base: creation(&id, lsn - 1),
+                        base_lsn: lsn - 1,
+                        log_bytes: 0,
+                    });
             }
             Mutation::RestoreTable { schema, snapshot } => {
                 let id: Arc<str> = schema.id.as_str().into();
@@ -579,6 +877,13 @@ impl Found {
                         Arc::clone(&id),
                         RecoveredTable {
                             data,
+                            base: Retained {
+                                table_id: Arc::clone(&id),
+                                file: Some(snapshot.clone()),
+                                lsn,
+                                built_lsn: lsn,
+                                built_time: time,
+                            },
                             base_lsn: lsn,
                             log_bytes: 0,
                         },
@@ -587,6 +892,8 @@ impl Found {
                         table_id: id,
                         file: snapshot,
                         lsn,
+                        built_lsn: lsn,
+                        built_time: time,
                     });
                 }
             }
@@ -598,9 +905,33 @@ impl Found {
                     table.data.set_schema(schema);
                 }
             }
-            Mutation::DeleteTable { table_id } => {
-                if tables.get(&table_id).is_some_and(|t| lsn > t.base_lsn) {
-                    tables.remove(&table_id);
+            Mutation::DeleteTable {
+                table_id,
+                system_backup,
+            } => {
+                if let Some(record) = system_backup {
+                    if !catalog.backups.iter().any(|b| b.record.arn == record.arn) {
+                        self.pending_backups.insert(lsn, (lsn, record));
+                    }
+                }
+                if tables.get(&table_id).is_none_or(|t| lsn <= t.base_lsn) {
+                    return Ok(());
+                }
+                let Some(table) = tables.remove(&table_id) else {
+                    return Ok(());
+                };
+                // A table with point-in-time recovery keeps its window after deletion. If the
+                // deletion's own catalog update did not happen, retire it now, as
+                // `Database::delete_table` does. (Without a window nothing needs its state.)
+                let retired = catalog.dropped.iter().any(|d| d.deleted_lsn == lsn);
+                if table.data.schema.pitr.is_some() && !retired {
+                    self.restored.retain(|r| r.table_id != table_id);
+                    let dropped = DroppedTable {
+                        schema: Arc::clone(&table.data.schema),
+                        deleted_lsn: lsn,
+                        deleted_time: time,
+                    };
+                    self.retired.push((table.base, Some(dropped)));
                 }
             }
             Mutation::Write(writes) => {

@@ -202,6 +202,7 @@ impl CreateTableInput {
             throughput: self.provisioned_throughput,
             stream_label: stream.map(|_| created.to_iso8601()),
             restored_from: None,
+            pitr: None,
             stream,
         })
     }

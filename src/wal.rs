@@ -67,7 +67,7 @@ use crate::options::Durability;
 /// Identifies a segment file.
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"TIDEWAL\0";
 /// The segment format this code writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 const MAGIC_OFFSET: usize = 0;
 const VERSION_OFFSET: usize = MAGIC_OFFSET + 8;
 const FIRST_LSN_OFFSET: usize = VERSION_OFFSET + 4;
@@ -321,6 +321,8 @@ struct Pending {
 struct State {
     next_lsn: Lsn,
     last_time: Timestamp,
+    /// Records from now on get a commit time after this (see [`Wal::fence_time`]).
+    fence: Option<Timestamp>,
     pending: Vec<Pending>,
     /// A leader is writing; others wait for it.
     flushing: bool,
@@ -384,6 +386,7 @@ impl Wal {
             state: Mutex::new(State {
                 next_lsn: last_lsn + 1,
                 last_time,
+                fence: None,
                 pending: Vec::new(),
                 flushing: false,
                 next_flush: 0,
@@ -430,7 +433,10 @@ impl Wal {
             return Err(poisoned_error(why));
         }
         let lsn = state.next_lsn;
-        let time = self.clock.now().max(state.last_time);
+        let mut time = self.clock.now().max(state.last_time);
+        if let Some(fence) = state.fence {
+            time = time.max(Timestamp(fence.0 + 1));
+        }
         state.next_lsn += 1;
         state.last_time = time;
         if self.config.durability == Durability::InMemory {
@@ -582,6 +588,29 @@ impl Wal {
                 Err(error)
             }
         }
+    }
+
+    /// Returns once every record up to `lsn` is durable (records still in a group being
+    /// written are waited for).
+    pub fn sync_through(&self, lsn: Lsn) -> Result<Lsn> {
+        loop {
+            let durable = self.sync()?;
+            if durable >= lsn {
+                return Ok(durable);
+            }
+            // The record is in a group a leader is writing now: it will be written shortly.
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
+
+    /// Closes the moment `time`: every record appended from now on gets a later commit time,
+    /// so the set of records committed at or before `time` is final. Returns the last LSN
+    /// handed out. A point-in-time restore to `time` reads exactly up to it, and a second
+    /// restore to the same moment finds the same records.
+    pub fn fence_time(&self, time: Timestamp) -> Lsn {
+        let mut state = self.state.lock();
+        state.fence = state.fence.max(Some(time));
+        state.next_lsn - 1
     }
 
     /// The last LSN handed out and its commit time.
