@@ -7,8 +7,9 @@
 
 use tidestore::{
     AttributeValue, Condition, CreateTableInput, Database, Error, GetItemInput, Item, KeyCondition,
-    PutItemInput, QueryInput, RestoreTableFromBackupInput, ReturnValue, ScalarAttributeType,
-    ScanInput, SortKeyOp, Update, UpdateItemInput,
+    PutItemInput, QueryInput, RestoreTableFromBackupInput, RestoreTableToPointInTimeInput,
+    ReturnValue, ScalarAttributeType, ScanInput, SortKeyOp, Update, UpdateContinuousBackupsInput,
+    UpdateItemInput,
 };
 
 fn item(json: &str) -> Item {
@@ -125,6 +126,43 @@ fn main() -> Result<(), Error> {
         } else {
             "not in it"
         }
+    );
+
+    // aws dynamodb update-continuous-backups --table-name MusicCollection \
+    //   --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true
+    let pitr =
+        db.update_continuous_backups(UpdateContinuousBackupsInput::new("MusicCollection", true))?;
+    print("update-continuous-backups", &pitr);
+    let noon = db
+        .describe_continuous_backups("MusicCollection")?
+        .continuous_backups_description
+        .point_in_time_recovery_description
+        .latest_restorable_date_time
+        .unwrap_or_default();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let mut later = item(r#"{"Artist": {"S": "Acme Band"}}"#);
+    later.insert(
+        "SongTitle".into(),
+        AttributeValue::s(format!("Written after {}", noon.to_iso8601())),
+    );
+    db.put_item(PutItemInput::new("MusicCollection", later))?;
+    // aws dynamodb restore-table-to-point-in-time --source-table-name MusicCollection \
+    //   --target-table-name MusicCollectionAtNoon --restore-date-time <noon>
+    let target = "MusicCollectionAtNoon";
+    if db.describe_table(target).is_ok() {
+        db.delete_table(target)?;
+    }
+    let restored = db.restore_table_to_point_in_time(RestoreTableToPointInTimeInput::at(
+        "MusicCollection",
+        target,
+        noon,
+    ))?;
+    print("restore-table-to-point-in-time", &restored);
+    println!(
+        "{target} holds {} items, MusicCollection {}: the song written after {} is only in the source\n",
+        db.describe_table(target)?.item_count,
+        db.describe_table("MusicCollection")?.item_count,
+        noon.to_iso8601()
     );
 
     // Close the database and open it again: every acknowledged write is back, recovered from

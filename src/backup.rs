@@ -9,9 +9,14 @@
 //! record is durable, so a crash cannot lose it (invariant I7: the build resumes on open).
 //!
 //! The build never reads the live table and never holds a lock a writer needs (I5): it reads
-//! the table's snapshot and the log, in the background worker. To keep what it needs,
-//! a pending backup caps its table's snapshots at `M` and keeps the log from its table's
-//! snapshot on.
+//! the table's snapshot and the log, in the background worker. To keep what it needs, a
+//! pending backup keeps the newest state of its table before `M` (a checkpoint that replaces
+//! it leaves it retained, see `catalog.rs`) and the log from that state on.
+//!
+//! A SYSTEM backup is the same thing with the table's deletion record as its marker: it is
+//! logged with the deletion of a table that has point-in-time recovery (`pitr.rs`), named
+//! `{TableName}$DeletedTableBackup`, and expires 35 days later (expired backups are deleted
+//! by the background worker and on open, and the deletion is logged like `DeleteBackup`).
 //!
 //! A backup file is the snapshot container (`snapshot.rs`) with the magic `TIDEBKUP` and a
 //! [`BackupMeta`] header: self-contained (schema, settings, items, checksums), so it can be
@@ -585,8 +590,8 @@ impl Database {
             schema,
             (items, bytes),
         ));
-        // Registered under the backups lock together with its commit, so a checkpoint that
-        // sees the marker durable also sees the backup (and caps the table's snapshot at it).
+        // Registered under the backups lock together with its commit, so a maintenance round
+        // that sees the marker durable also sees the backup (and keeps the state it needs).
         let mut backups = shared.backups.lock();
         let (marker, _) = self.commit(&Mutation::CreateBackup(Arc::clone(&record)), &[])?;
         if shared.options.durability == crate::options::Durability::Buffered {
