@@ -132,7 +132,7 @@ impl Shared {
         self.expire_backups()?;
         self.release_history(store)?;
         // The log no table, pending backup (its marker record must stay until the backup is
-        // in the catalog), retained state or running restore needs can go.
+        // in the catalog), state the catalog names or running restore needs can go.
         let tables = self.tables.read();
         let floor = tables
             .values()
@@ -144,7 +144,7 @@ impl Shared {
                     .filter(|b| b.built.is_none())
                     .map(|b| b.marker - 1),
             )
-            .chain(store.retained_floor())
+            .chain(store.catalog_floor())
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
         drop(tables);

@@ -545,14 +545,17 @@ impl Store {
         Ok(gone.len())
     }
 
-    /// The LSN after which the retained states and running restores need the whole log.
-    pub fn retained_floor(&self) -> Option<Lsn> {
+    /// The LSN after which the states the catalog names and running restores need the whole
+    /// log. (A snapshot of a table deleted in the log whose retirement failed is among them:
+    /// recovery must still find the deletion after it.)
+    pub fn catalog_floor(&self) -> Option<Lsn> {
         let catalog = self.catalog.lock();
         let pins = self.pins.lock();
         catalog
-            .retained
+            .snapshots
             .iter()
-            .map(|r| r.lsn)
+            .map(|s| s.lsn)
+            .chain(catalog.retained.iter().map(|r| r.lsn))
             .chain(pins.values().map(|(_, lsn)| *lsn))
             .min()
     }

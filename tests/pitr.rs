@@ -848,3 +848,50 @@ fn an_expired_system_backup_is_removed_when_the_database_opens() {
     let db = open(&dir, &clock);
     assert!(list(&db, Some(BackupTypeFilter::All)).is_empty());
 }
+
+#[test]
+fn a_deleted_table_stays_deleted_when_its_retirement_failed_and_the_log_moved_on() {
+    use tidestore::simfs::{FaultError, FaultPlan, OpKind, SimFs};
+    for pitr in [false, true] {
+        let sim = SimFs::new();
+        let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+        let options = || Options {
+            fs: Arc::new(sim.clone()),
+            clock: clock.clone(),
+            segment_bytes: 4096,
+            background_worker: false,
+            ..Options::default()
+        };
+        let db = Database::open_with("/db", options()).unwrap();
+        create(&db, "gone");
+        create(&db, "kept");
+        if pitr {
+            enable(&db, "gone", Some(1));
+        }
+        put(&db, "gone", "a", 1);
+        db.checkpoint().unwrap();
+        // The deletion is logged; replacing the catalog that retires the table fails.
+        sim.fail_at(FaultPlan {
+            at_op: sim.op_count() + 1,
+            on: OpKind::Rename,
+            error: FaultError::Eio,
+            persistent: false,
+        });
+        db.delete_table("gone").unwrap();
+        assert!(db.maintenance_error().is_some(), "the fault did not fire");
+        // Enough writes to close segments, and checkpoints that drop the log no one needs.
+        clock.advance(2 * DAY);
+        for i in 0..200 {
+            put(&db, "kept", &format!("k{i}"), i);
+        }
+        db.checkpoint().unwrap();
+        db.checkpoint().unwrap();
+        drop(db);
+        let db = Database::open_with("/db", options()).unwrap();
+        assert!(
+            matches!(db.describe_table("gone"), Err(Error::ResourceNotFound(_))),
+            "pitr={pitr}: the deleted table came back"
+        );
+        assert_eq!(items(&db, "kept").len(), 200);
+    }
+}
