@@ -105,3 +105,38 @@ pub fn writer_latencies(
     all.sort_unstable();
     all
 }
+
+/// The table size from `TIDESTORE_BENCH_ITEMS`, or `default` for benches whose full-size
+/// default would take too long.
+pub fn table_size_or(default: u64) -> u64 {
+    std::env::var("TIDESTORE_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Item `i` of generation `generation`: the same key as [`item`] (and the same value when
+/// `generation` is 0), a value that differs from the previous generation's.
+pub fn item_gen(i: u64, generation: u64) -> Item {
+    let mut item = item(i);
+    item.insert(
+        "v".into(),
+        AttributeValue::B(vec![((i + generation) % 251) as u8; 100]),
+    );
+    item
+}
+
+/// The total size of the files under `path` (0 if it does not exist).
+pub fn dir_bytes(path: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
