@@ -71,6 +71,11 @@ pub(crate) struct SnapshotRef {
     /// No record after this time is in the file: it is a valid start for rebuilding the
     /// table at any moment from here on (an upper bound of the commit time of `built_lsn`).
     pub built_time: Timestamp,
+    /// The file's size in bytes (0 if unknown).
+    pub size: u64,
+    /// About how many bytes of the table's log lie between the state before this one and
+    /// this one: what a rebuild saves by starting here rather than there.
+    pub log_bytes: u64,
 }
 
 /// A table state kept after a newer snapshot replaced it (or the table was deleted), because
@@ -87,6 +92,10 @@ pub(crate) struct Retained {
     pub built_lsn: Lsn,
     /// As [`SnapshotRef::built_time`]; zero for a creation.
     pub built_time: Timestamp,
+    /// As [`SnapshotRef::size`].
+    pub size: u64,
+    /// As [`SnapshotRef::log_bytes`].
+    pub log_bytes: u64,
 }
 
 impl Retained {
@@ -111,6 +120,8 @@ impl SnapshotRef {
             lsn: self.lsn,
             built_lsn: self.built_lsn,
             built_time: self.built_time,
+            size: self.size,
+            log_bytes: self.log_bytes,
         }
     }
 }
@@ -244,6 +255,8 @@ mod tests {
                 lsn: 12,
                 built_lsn: 9,
                 built_time: Timestamp(1_000),
+                size: 4096,
+                log_bytes: 777,
             }],
             retained: vec![Retained {
                 table_id: "t".into(),
@@ -251,6 +264,8 @@ mod tests {
                 lsn: 3,
                 built_lsn: 3,
                 built_time: Timestamp(0),
+                size: 0,
+                log_bytes: 0,
             }],
             dropped: Vec::new(),
         }

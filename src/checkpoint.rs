@@ -20,7 +20,7 @@ use crate::db::{Shared, TableHandle};
 use crate::error::Result;
 use crate::options::Durability;
 use crate::pitr::window_start;
-use crate::store::{Needs, Store};
+use crate::store::{Installing, Needs, Store};
 
 /// A flag and a condition variable: how the background worker is woken and stopped.
 #[derive(Debug, Default)]
@@ -112,14 +112,14 @@ impl Shared {
                 continue;
             }
             let checkpoint = store.build_snapshot(&handle.id, base, upto)?;
-            let installed = store.install_snapshot(
-                &handle.id,
-                checkpoint,
-                upto,
+            let at = Installing {
+                lsn: upto,
                 built_time,
-                Some(base),
-                || !handle.data.read().deleted,
-            )?;
+                log_bytes: counted,
+                creation_lsn: Some(base),
+            };
+            let installed = store
+                .install_snapshot(&handle.id, checkpoint, &at, || !handle.data.read().deleted)?;
             if installed {
                 handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
                 handle.log_bytes.fetch_sub(

@@ -72,6 +72,44 @@ impl Drop for Pin<'_> {
     }
 }
 
+/// The states of a window starting at `start` that are worth keeping, by built LSN: its base
+/// (the newest state built at or before `start`), the table's current snapshot, and in
+/// between each state once the table's log since the last kept state is at least its size —
+/// so the snapshots a window keeps never take more disk than the log it keeps, however often
+/// checkpoints run, and a restore never replays more than about a snapshot's worth of log
+/// beyond the nearest kept state.
+fn thin(states: &[Retained], start: Timestamp) -> BTreeSet<Lsn> {
+    let mut states: Vec<&Retained> = states.iter().collect();
+    states.sort_by_key(|s| s.built_lsn);
+    let base = states
+        .iter()
+        .rposition(|s| s.serves(Lsn::MAX, Some(start)))
+        .unwrap_or(0);
+    let mut kept = BTreeSet::new();
+    let mut log_since_kept = 0u64;
+    for (i, state) in states.iter().enumerate().skip(base) {
+        log_since_kept = log_since_kept.saturating_add(state.log_bytes);
+        if i == base || i + 1 == states.len() || log_since_kept >= state.size {
+            kept.insert(state.built_lsn);
+            log_since_kept = 0;
+        }
+    }
+    kept
+}
+
+/// A snapshot about to become a table's current one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Installing {
+    /// It holds the table's state after every record up to this LSN (built at it).
+    pub lsn: Lsn,
+    /// No record it holds was committed after this.
+    pub built_time: Timestamp,
+    /// The table's log bytes since the state it replaces.
+    pub log_bytes: u64,
+    /// If the table has no snapshot yet: the LSN just before its creation record.
+    pub creation_lsn: Option<Lsn>,
+}
+
 /// What the retained table states must serve, besides running restores: the start of each
 /// open point-in-time window of a live table, and the last LSN of each pending backup.
 #[derive(Debug, Default)]
@@ -380,28 +418,46 @@ impl Store {
         }
     }
 
-    /// Makes `checkpoint` the table's snapshot at `lsn` (built from records up to
-    /// `built_time`), unless `still_exists` says the table was deleted meanwhile. The state it
-    /// replaces — the previous snapshot, or the table's creation at `creation_lsn` if it had
-    /// none — is retained until [`Store::release`] finds nothing needs it.
+    /// Makes `checkpoint` the table's snapshot as `at` describes it, unless `still_exists`
+    /// says the table was deleted meanwhile. The state it replaces — the previous snapshot,
+    /// or the table's creation if it had none — is retained until [`Store::release`] finds
+    /// nothing needs it.
     pub fn install_snapshot(
         &self,
         table_id: &Arc<str>,
         checkpoint: Checkpoint,
-        lsn: Lsn,
-        built_time: Timestamp,
-        creation_lsn: Option<Lsn>,
+        at: &Installing,
         still_exists: impl FnOnce() -> bool,
     ) -> Result<bool> {
+        let Installing {
+            lsn,
+            built_time,
+            log_bytes,
+            creation_lsn,
+        } = *at;
         let snapshot_dir = self.dir.join(SNAPSHOT_DIR);
         let mut catalog = self.catalog.lock();
         let current = catalog.snapshot(table_id).cloned();
-        let (file, built_lsn, built_time) = match checkpoint {
+        let (file, built_lsn, built_time, size, log_bytes) = match checkpoint {
             Checkpoint::Deleted => return Ok(false),
-            Checkpoint::Built(file) => (file, lsn, built_time),
+            Checkpoint::Built(file) => {
+                let path = snapshot_dir.join(&file);
+                let size = self
+                    .fs
+                    .open(&path)
+                    .and_then(|f| f.len())
+                    .map_err(io_error(format!("reading {}", path.display())))?;
+                (file, lsn, built_time, size, log_bytes)
+            }
             // The same file now covers the log up to `lsn` as well; it holds nothing newer.
             Checkpoint::Unchanged => match &current {
-                Some(current) => (current.file.clone(), current.built_lsn, current.built_time),
+                Some(c) => (
+                    c.file.clone(),
+                    c.built_lsn,
+                    c.built_time,
+                    c.size,
+                    c.log_bytes,
+                ),
                 // A table with no snapshot has its creation record in the log.
                 None => return Ok(false),
             },
@@ -421,6 +477,8 @@ impl Store {
             lsn,
             built_lsn,
             built_time,
+            size,
+            log_bytes,
         });
         let replaced = match current {
             Some(current) if current.file != file => Some(current.as_retained()),
@@ -498,10 +556,11 @@ impl Store {
             };
             let pinned = pins.iter().any(|(t, l)| *t == r.table_id && *l == r.lsn);
             // The window's base is the newest state from before its start; older ones are
-            // superseded by it, newer ones are inside the window.
-            let window = windows
-                .get(&r.table_id)
-                .is_some_and(|&start| !superseded(Lsn::MAX, Some(start)));
+            // superseded by it. Of the newer ones, inside the window, only those worth their
+            // disk are kept (see `thin`).
+            let window = windows.get(&r.table_id).is_some_and(|&start| {
+                !superseded(Lsn::MAX, Some(start)) && thin(&others, start).contains(&r.built_lsn)
+            });
             // A pending backup starts from the newest state at or before its last LSN.
             let backup = needs.pending.iter().any(|(t, cut)| {
                 *t == r.table_id && r.serves(*cut, None) && !superseded(*cut, None)
@@ -511,6 +570,26 @@ impl Store {
         let (kept, gone): (Vec<Retained>, Vec<Retained>) =
             next.retained.iter().cloned().partition(|r| needed(r));
         next.retained = kept;
+        // A state's log bytes count from the state before it: a dropped state's pass to the
+        // next one of its table.
+        for r in &gone {
+            let successor = next
+                .snapshots
+                .iter_mut()
+                .filter(|s| s.table_id == r.table_id)
+                .map(|s| (s.built_lsn, &mut s.log_bytes))
+                .chain(
+                    next.retained
+                        .iter_mut()
+                        .filter(|o| o.table_id == r.table_id)
+                        .map(|o| (o.built_lsn, &mut o.log_bytes)),
+                )
+                .filter(|(built, _)| *built > r.built_lsn)
+                .min_by_key(|(built, _)| *built);
+            if let Some((_, log_bytes)) = successor {
+                *log_bytes += r.log_bytes;
+            }
+        }
         if next == *catalog {
             return Ok(0);
         }
@@ -811,6 +890,8 @@ pub(crate) fn creation(table_id: &Arc<str>, lsn: Lsn) -> Retained {
         lsn,
         built_lsn: lsn,
         built_time: Timestamp(0),
+        size: 0,
+        log_bytes: 0,
     }
 }
 
@@ -886,6 +967,8 @@ impl Found {
                                 lsn,
                                 built_lsn: lsn,
                                 built_time: time,
+                                size: 0,
+                                log_bytes: 0,
                             },
                             base_lsn: lsn,
                             log_bytes: 0,
@@ -897,6 +980,8 @@ impl Found {
                         lsn,
                         built_lsn: lsn,
                         built_time: time,
+                        size: 0,
+                        log_bytes: 0,
                     });
                 }
             }

@@ -603,6 +603,8 @@ fn the_window_releases_snapshots_that_fall_out_of_it_and_keeps_its_base() {
     enable(&db, "src", Some(1));
     let mut last = Vec::new();
     for round in 0..8 {
+        // More log than the table's size between checkpoints: each snapshot is worth keeping.
+        churn(&db, "src", round);
         put(&db, "src", &format!("k{round}"), round);
         last.push((clock.now().0, items(&db, "src")));
         db.checkpoint().unwrap();
@@ -630,13 +632,49 @@ fn the_window_releases_snapshots_that_fall_out_of_it_and_keeps_its_base() {
     assert!(checked >= 3);
 }
 
+/// Rewrites one item 50 times: log, but no growth of the table.
+fn churn(db: &Database, table: &str, round: i64) {
+    for i in 0..50 {
+        put(db, table, "churn", round * 100 + i);
+    }
+}
+
+#[test]
+fn checkpoints_with_little_log_between_them_do_not_each_keep_a_snapshot() {
+    let (_dir, clock, db) = setup("thin");
+    create(&db, "src");
+    for k in 0..40 {
+        put(&db, "src", &format!("k{k}"), k);
+    }
+    enable(&db, "src", None);
+    let mut moments = Vec::new();
+    for round in 0..20 {
+        put(&db, "src", &format!("k{round}"), 1_000 + round);
+        moments.push((clock.now().0, items(&db, "src")));
+        db.checkpoint().unwrap();
+        clock.advance(1_000);
+    }
+    // Twenty checkpoints, each after one small write to a 40-item table: keeping them all
+    // would cost twenty table copies for a few hundred bytes of log.
+    let usage = db.recovery_window_usage("src").unwrap();
+    assert!(usage.retained_snapshots <= 3, "{usage:?}");
+    assert!(
+        usage.retained_snapshot_bytes <= usage.log_bytes + 4096,
+        "{usage:?}"
+    );
+    for (i, (at, want)) in moments.iter().enumerate() {
+        restore_at(&db, "src", &format!("t-{i}"), *at).unwrap();
+        assert_eq!(items(&db, &format!("t-{i}")), *want, "moment {i}");
+    }
+}
+
 #[test]
 fn disabling_drops_the_window_and_its_files_and_enabling_again_starts_a_new_one() {
     let (dir, clock, db) = setup("disable");
     create(&db, "src");
     enable(&db, "src", None);
     for round in 0..3 {
-        put(&db, "src", "a", round);
+        churn(&db, "src", round);
         db.checkpoint().unwrap();
         clock.advance(1_000);
     }
