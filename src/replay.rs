@@ -73,7 +73,7 @@ pub(crate) fn read_log(
     db_id: u64,
     after: Lsn,
     until: Until,
-    mut apply: impl FnMut(Lsn, Timestamp, Mutation) -> Result<()>,
+    mut apply: impl FnMut(Lsn, Timestamp, &[u8]) -> Result<()>,
 ) -> Result<(Option<LogEnd>, Option<TornTail>)> {
     let wal_dir = dir.join(WAL_DIR);
     let segments = list_segments(fs, &wal_dir)?;
@@ -139,9 +139,7 @@ pub(crate) fn read_log(
             if record.lsn <= after {
                 continue;
             }
-            let mutation: Mutation =
-                codec::decode(&record.payload, &format!("log record {}", record.lsn))?;
-            apply(record.lsn, record.time, mutation)?;
+            apply(record.lsn, record.time, &record.payload)?;
         }
     }
     if let Some(upto) = until.lsn {
@@ -153,6 +151,11 @@ pub(crate) fn read_log(
         }
     }
     Ok((end, torn))
+}
+
+/// Decodes the mutation of the log record at `lsn`.
+pub(crate) fn decode_mutation(lsn: Lsn, payload: &[u8]) -> Result<Mutation> {
+    codec::decode(payload, &format!("log record {lsn}"))
 }
 
 /// What a snapshot file's header holds.
@@ -275,8 +278,8 @@ pub(crate) fn build_table_file(
     target: &Target,
 ) -> Result<(Built, Option<LogEnd>)> {
     let mut changes = TableChanges::default();
-    let (end, _) = read_log(fs, dir, db_id, after, until, |_, _, mutation| {
-        match mutation {
+    let (end, _) = read_log(fs, dir, db_id, after, until, |lsn, _, payload| {
+        match decode_mutation(lsn, payload)? {
             Mutation::CreateTable(schema)
             | Mutation::UpdateTable(schema)
             | Mutation::RestoreTable { schema, .. }

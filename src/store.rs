@@ -159,6 +159,8 @@ struct Found {
     /// Tables deleted in the log: the state they were loaded from, to retain, and their
     /// window if they had point-in-time recovery.
     retired: Vec<(Retained, Option<DroppedTable>)>,
+    /// See [`Found::min_base`].
+    min_base: Option<Lsn>,
     /// Restored tables whose first snapshot is gone — legitimately only if the log deletes
     /// the table later (its deletion removed the file); checked at the end of the replay.
     missing_restores: BTreeMap<Arc<str>, String>,
@@ -253,7 +255,15 @@ impl Store {
             catalog.db_id,
             log_start - 1,
             Until::default(),
-            |lsn, time, mutation| found.apply(lsn, time, mutation, &catalog, &load),
+            |lsn, time, payload| {
+                // Item writes older than every table's base change nothing: a long retained
+                // log (point-in-time windows) is mostly these, so skip decoding them.
+                if Mutation::is_write(payload) && lsn <= found.min_base() {
+                    return Ok(());
+                }
+                let mutation = replay::decode_mutation(lsn, payload)?;
+                found.apply(lsn, time, mutation, &catalog, &load)
+            },
         )?;
         if let Some((id, file)) = found
             .missing_restores
@@ -920,6 +930,19 @@ fn create_dir_durably(fs: &dyn Vfs, dir: &Path) -> Result<()> {
 }
 
 impl Found {
+    /// The smallest base LSN of the tables found so far (cached until a mutation other than
+    /// an item write changes the set of tables).
+    fn min_base(&mut self) -> Lsn {
+        let tables = &self.tables;
+        *self.min_base.get_or_insert_with(|| {
+            tables
+                .values()
+                .map(|t| t.base_lsn)
+                .min()
+                .unwrap_or(Lsn::MAX)
+        })
+    }
+
     /// Applies one logged mutation during recovery, to the tables whose snapshots do not
     /// already include it. The same `TableData` methods apply live writes.
     fn apply(
@@ -930,6 +953,9 @@ impl Found {
         catalog: &Catalog,
         load: &dyn Fn(&str) -> Result<TableData>,
     ) -> Result<()> {
+        if !matches!(mutation, Mutation::Write(_)) {
+            self.min_base = None;
+        }
         let tables = &mut self.tables;
         match mutation {
             Mutation::CreateTable(schema) => {
