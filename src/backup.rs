@@ -916,11 +916,10 @@ impl Database {
         let id: Arc<str> = schema.id.as_str().into();
         let at = crate::store::Installing {
             lsn,
-            built_time: time,
             log_bytes: 0,
             creation_lsn: None,
         };
-        store.install_snapshot(&id, Checkpoint::Built(file), &at, || true)?;
+        store.install_snapshot(&id, Checkpoint::Built(file, time), &at, || true)?;
         let mut description = self.describe(&data, TableStatus::Creating);
         if let Some(summary) = description.restore_summary.as_mut() {
             summary.restore_in_progress = true;

@@ -68,8 +68,8 @@ pub(crate) struct SnapshotRef {
     /// The LSN the file was built at: the table's state is the same at every LSN from here
     /// to `lsn`.
     pub built_lsn: Lsn,
-    /// No record after this time is in the file: it is a valid start for rebuilding the
-    /// table at any moment from here on (an upper bound of the commit time of `built_lsn`).
+    /// The commit time of `built_lsn`: the file is a valid start for rebuilding the table at
+    /// any moment from here on.
     pub built_time: Timestamp,
     /// The file's size in bytes (0 if unknown).
     pub size: u64,
@@ -151,6 +151,10 @@ pub(crate) struct Catalog {
     pub retained: Vec<Retained>,
     /// Deleted tables with an open point-in-time window.
     pub dropped: Vec<DroppedTable>,
+    /// No record ever committed has a later commit time than this and the log's last one:
+    /// written before log segments are removed, so that commit times stay monotonic (and a
+    /// moment a restore closed stays closed) even when no record is left in the log.
+    pub last_time: Timestamp,
 }
 
 /// The file name of the snapshot of `table_id` at `lsn`.
@@ -175,6 +179,7 @@ impl Catalog {
             backups: Vec::new(),
             retained: Vec::new(),
             dropped: Vec::new(),
+            last_time: Timestamp(0),
         }
     }
 
@@ -268,6 +273,7 @@ mod tests {
                 log_bytes: 0,
             }],
             dropped: Vec::new(),
+            last_time: Timestamp(1_234),
         }
     }
 

@@ -105,8 +105,6 @@ impl Shared {
             // (A backup still building of the table starts from the snapshot this one
             // replaces, which stays retained until the backup is built.)
             let upto = self.wal.sync()?;
-            // No record up to `upto` was committed after this.
-            let built_time = self.wal.last_committed().1;
             let counted = handle.log_bytes.load(Ordering::SeqCst);
             if upto <= base {
                 continue;
@@ -114,7 +112,6 @@ impl Shared {
             let checkpoint = store.build_snapshot(&handle.id, base, upto)?;
             let at = Installing {
                 lsn: upto,
-                built_time,
                 log_bytes: counted,
                 creation_lsn: Some(base),
             };
@@ -148,7 +145,7 @@ impl Shared {
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
         drop(tables);
-        store.truncate_log(floor, current_segment)?;
+        store.truncate_log(floor, current_segment, self.wal.last_committed().1)?;
         Ok(())
     }
 

@@ -80,7 +80,10 @@ mod tests {
             Mutation::DeleteBackup { arn: "a".into() },
         ];
         for other in others {
-            assert!(!Mutation::is_write(&crate::codec::encode(&other)), "{other:?}");
+            assert!(
+                !Mutation::is_write(&crate::codec::encode(&other)),
+                "{other:?}"
+            );
         }
     }
 }

@@ -639,6 +639,26 @@ impl Database {
             return Err(outside(format!("LSN {}", pin.base.lsn)));
         }
 
+        // An LSN restore's moment is that record's commit time. The replay reads the record
+        // unless the state it starts from already covers it (a checkpoint that found
+        // nothing new for the table moves a snapshot's LSN on); then look it up alone.
+        let lsn_time = match point {
+            // A state's built time is its build LSN's commit time.
+            Point::Lsn(lsn) if lsn == pin.base.built_lsn => Some(pin.base.built_time),
+            Point::Lsn(lsn) if pin.base.replay_after(lsn) >= lsn => {
+                match store.record_time(lsn)? {
+                    Some(time) => Some(time),
+                    None => {
+                        return Err(Error::InvalidRestoreTime(format!(
+                            "LSN {lsn} has left the log, so its commit time is no longer known: restore table {} by time instead",
+                            source.schema.name
+                        )))
+                    }
+                }
+            }
+            _ => None,
+        };
+
         // Build the new table's first snapshot from that state and the log.
         let new_schema = restored_schema(
             &source.schema,
@@ -658,9 +678,12 @@ impl Database {
             },
         )?;
         // The moment restored to: the one asked for, or (for an LSN) that record's commit
-        // time — the base's built time if the base is exactly at the LSN.
+        // time.
         let base_time = pin.base.built_time;
-        let moment = |end: Option<LogEnd>| time.unwrap_or(end.map_or(base_time, |e| e.last_time));
+        let moment = |end: Option<LogEnd>| {
+            time.or(lsn_time)
+                .unwrap_or(end.map_or(base_time, |e| e.last_time))
+        };
         let file = snapshot_name(&new_schema.id, 0);
         let meta = |_: &TableSchema, end: Option<LogEnd>| {
             let mut schema = new_schema.clone();

@@ -234,7 +234,7 @@ pub(crate) fn build_snapshot(
     base: Option<&str>,
     after: Lsn,
     upto: Lsn,
-) -> Result<Built> {
+) -> Result<(Built, Option<LogEnd>)> {
     let meta = |schema: &TableSchema, _: Option<LogEnd>| {
         codec::encode(&SnapshotMeta {
             table_id: table_id.to_owned(),
@@ -260,7 +260,6 @@ pub(crate) fn build_snapshot(
         Until::lsn(upto),
         &target,
     )
-    .map(|(built, _)| built)
 }
 
 /// Builds the table file of `table_id` at `until` (a snapshot, a backup or a point-in-time

@@ -102,8 +102,6 @@ fn thin(states: &[Retained], start: Timestamp) -> BTreeSet<Lsn> {
 pub(crate) struct Installing {
     /// It holds the table's state after every record up to this LSN (built at it).
     pub lsn: Lsn,
-    /// No record it holds was committed after this.
-    pub built_time: Timestamp,
     /// The table's log bytes since the state it replaces.
     pub log_bytes: u64,
     /// If the table has no snapshot yet: the LSN just before its creation record.
@@ -169,8 +167,8 @@ struct Found {
 /// What building a table's snapshot came to.
 #[derive(Debug)]
 pub(crate) enum Checkpoint {
-    /// A new snapshot file.
-    Built(String),
+    /// A new snapshot file, and the commit time of the LSN it was built at.
+    Built(String, Timestamp),
     /// The log holds nothing for the table since its snapshot: only the catalog moves on.
     Unchanged,
     /// The table was deleted.
@@ -302,6 +300,7 @@ impl Store {
         });
         let last_lsn = end.last_lsn.max(snapshot_max).max(log_start - 1);
 
+        let last_time_floor = catalog.last_time;
         let store = Store {
             fs,
             dir: dir.to_owned(),
@@ -318,7 +317,7 @@ impl Store {
             store,
             tables: tables.into_values().collect(),
             last_lsn,
-            last_time: end.last_time,
+            last_time: end.last_time.max(last_time_floor),
             backups,
             pending_backups: pending_backups.into_values().collect(),
         })
@@ -422,9 +421,13 @@ impl Store {
         match replay::build_snapshot(
             &*self.fs, &self.dir, self.db_id, table_id, file, after, upto,
         )? {
-            replay::Built::Deleted => Ok(Checkpoint::Deleted),
-            replay::Built::Unchanged => Ok(Checkpoint::Unchanged),
-            replay::Built::File(name) => Ok(Checkpoint::Built(name)),
+            (replay::Built::Deleted, _) => Ok(Checkpoint::Deleted),
+            (replay::Built::Unchanged, _) => Ok(Checkpoint::Unchanged),
+            // A file is built only from a range that holds records: the last is `upto`.
+            (replay::Built::File(name), Some(end)) => Ok(Checkpoint::Built(name, end.last_time)),
+            (replay::Built::File(name), None) => Err(Error::Corruption(format!(
+                "snapshot {name} was built from an empty range of the log"
+            ))),
         }
     }
 
@@ -441,7 +444,6 @@ impl Store {
     ) -> Result<bool> {
         let Installing {
             lsn,
-            built_time,
             log_bytes,
             creation_lsn,
         } = *at;
@@ -450,7 +452,7 @@ impl Store {
         let current = catalog.snapshot(table_id).cloned();
         let (file, built_lsn, built_time, size, log_bytes) = match checkpoint {
             Checkpoint::Deleted => return Ok(false),
-            Checkpoint::Built(file) => {
+            Checkpoint::Built(file, built_time) => {
                 let path = snapshot_dir.join(&file);
                 let size = self
                     .fs
@@ -742,6 +744,23 @@ impl Store {
         Ok((files.len() as u64, bytes))
     }
 
+    /// The commit time of the record at `lsn`, if the log still holds it.
+    pub fn record_time(&self, lsn: Lsn) -> Result<Option<Timestamp>> {
+        let segments = wal::list_segments(&*self.fs, &self.dir.join(WAL_DIR))?;
+        if lsn == 0 || segments.first().is_none_or(|&first| first > lsn) {
+            return Ok(None);
+        }
+        let (end, _) = replay::read_log(
+            &*self.fs,
+            &self.dir,
+            self.db_id,
+            lsn - 1,
+            Until::lsn(lsn),
+            |_, _, _| Ok(()),
+        )?;
+        Ok(end.filter(|e| e.last_lsn == lsn).map(|e| e.last_time))
+    }
+
     /// The size of the log segments holding records after `after`.
     pub fn log_bytes_after(&self, after: Lsn) -> Result<u64> {
         let wal_dir = self.dir.join(WAL_DIR);
@@ -867,10 +886,24 @@ impl Store {
     }
 
     /// Removes the log segments whose records are all at or below `floor`, oldest first,
-    /// never the segment being written (`current`).
-    pub fn truncate_log(&self, floor: Lsn, current: Lsn) -> Result<usize> {
+    /// never the segment being written (`current`). `last_time` (the last commit time) is
+    /// recorded in the catalog first, as the removed records can no longer tell it.
+    pub fn truncate_log(&self, floor: Lsn, current: Lsn, last_time: Timestamp) -> Result<usize> {
         let wal_dir = self.dir.join(WAL_DIR);
         let segments = wal::list_segments(&*self.fs, &wal_dir)?;
+        let removable = segments
+            .windows(2)
+            .next()
+            .is_some_and(|pair| pair[1] - 1 <= floor && pair[0] < current);
+        if removable {
+            let mut catalog = self.catalog.lock();
+            if catalog.last_time < last_time {
+                let mut next = catalog.clone();
+                next.last_time = last_time;
+                next.store(&*self.fs, &self.dir)?;
+                *catalog = next;
+            }
+        }
         let mut removed = 0;
         for pair in segments.windows(2) {
             let (first, next) = (pair[0], pair[1]);
