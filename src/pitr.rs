@@ -405,8 +405,10 @@ impl Database {
 
     /// A point-in-time restore to the state after exactly the records up to `lsn` (a
     /// tidestore extension; `restore_date_time` and `use_latest_restorable_time` must be
-    /// unset). Any LSN whose record was committed inside the window can be restored; the
-    /// summary's `RestoreDateTime` is that record's commit time.
+    /// unset). Any LSN whose record was committed inside the window can be restored while
+    /// the log holds that record; the summary's `RestoreDateTime` is its commit time. (The
+    /// table's own records always stay; a record of another table can leave the log once a
+    /// snapshot of this table covers it unchanged — restore by time to reach that moment.)
     pub fn restore_table_to_lsn(
         &self,
         input: RestoreTableToPointInTimeInput,
