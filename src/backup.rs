@@ -905,6 +905,7 @@ impl Database {
         file: String,
     ) -> Result<TableDescription> {
         let schema = Arc::clone(&data.schema);
+        crate::killpoint::reached("restore.before_commit");
         // The commit point: from here the table exists, also after a crash.
         let (lsn, time) = self.commit(
             &Mutation::RestoreTable {

@@ -231,6 +231,7 @@ pub fn write_atomically(fs: &dyn Vfs, path: &Path, data: &[u8]) -> io::Result<()
     // crash would leave `path` empty or short (the ext4 delayed-allocation "zero-length file").
     file.sync_all()?;
     drop(file);
+    crate::killpoint::reached("catalog.before_rename");
     // The rename is the commit point: it atomically swaps the old file for the complete new one.
     fs.rename(&tmp, path)?;
     // IMPORTANT: sync the directory, or the rename may not survive a crash.

@@ -59,6 +59,8 @@ pub mod fs;
 #[doc(hidden)]
 pub mod fuzz_support;
 mod key;
+#[doc(hidden)]
+pub mod killpoint;
 mod names;
 mod number;
 mod options;

@@ -358,6 +358,7 @@ pub(crate) fn build_table_file(
     }
     write_changes_before(&mut writer, &mut changed, None)?;
     writer.finish()?;
+    crate::killpoint::reached("table_file.before_rename");
     let context = |what: &str| format!("{what} table file {}", target.name);
     fs.rename(&tmp, &target.dir.join(&target.name))
         .map_err(|source| Error::Io {
@@ -370,6 +371,7 @@ pub(crate) fn build_table_file(
         context: context("installing"),
         source,
     })?;
+    crate::killpoint::reached("table_file.installed");
     Ok((Built::File(target.name.clone()), end))
 }
 

@@ -500,6 +500,7 @@ impl Store {
         next.retained.extend(replaced);
         next.store(&*self.fs, &self.dir)?;
         *catalog = next;
+        crate::killpoint::reached("snapshot.installed");
         Ok(true)
     }
 
@@ -620,6 +621,7 @@ impl Store {
             .filter(|f| !still_named(f))
             .collect();
         drop(catalog);
+        crate::killpoint::reached("release.before_remove");
         let snapshot_dir = self.dir.join(SNAPSHOT_DIR);
         for file in &files {
             match self.fs.remove_file(&snapshot_dir.join(file)) {
@@ -919,6 +921,7 @@ impl Store {
                 .sync_dir(&wal_dir)
                 .map_err(io_error("syncing the log directory"))?;
             removed += 1;
+            crate::killpoint::reached("truncate.removed");
         }
         Ok(removed)
     }

@@ -512,6 +512,7 @@ impl Wal {
                     .map_err(io_error("syncing a full log segment"))?;
             }
             *segment = Some(self.start_segment(first)?);
+            crate::killpoint::reached("wal.rotated");
         }
         let Some(current) = segment.as_mut() else {
             unreachable!("segment set above")
@@ -537,12 +538,14 @@ impl Wal {
             .append(&buffer)
             .map_err(io_error("appending to the log"))?;
         current.len += buffer.len() as u64;
+        crate::killpoint::reached("wal.appended");
         if sync {
             current
                 .file
                 .sync_data()
                 .map_err(io_error("syncing the log"))?;
             current.unsynced = false;
+            crate::killpoint::reached("wal.synced");
         } else {
             current.unsynced = true;
         }
