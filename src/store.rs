@@ -185,10 +185,14 @@ impl Store {
             create_dir_durably(&*fs, d)?;
         }
         let lock = fs.lock(&dir.join(LOCK_FILE)).map_err(|source| Error::Io {
-            context: format!(
-                "locking {}: the database is already open (in this or another process)",
-                dir.display()
-            ),
+            context: if source.kind() == std::io::ErrorKind::WouldBlock {
+                format!(
+                    "locking {}: the database is already open (in this or another process)",
+                    dir.display()
+                )
+            } else {
+                format!("creating and locking {}", dir.join(LOCK_FILE).display())
+            },
             source,
         })?;
         let catalog = match Catalog::load(&*fs, dir)? {
