@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("log_segment", fuzz_support::log_segment),
     ("log_record_payload", fuzz_support::log_record_payload),
     ("snapshot_file", fuzz_support::snapshot_file),
+    ("backup_file", fuzz_support::backup_file),
     ("catalog_file", fuzz_support::catalog_file),
     ("item_json", fuzz_support::item_json),
     ("table_name", fuzz_support::table_name),
