@@ -131,25 +131,32 @@ fn bench_backups(c: &mut Criterion) {
     group.finish();
     drop(big);
 
-    // Writer latency, 16 writers, with and without backups building back to back.
+    // Writer latency, 16 writers, alone; while backups build back to back (in the
+    // background worker, at the lowest priority); and while each backup is followed by
+    // `Database::checkpoint` (which builds snapshots in the calling thread, at its priority).
     let db = open(&large_dir, true);
-    let latencies = |with_backups: bool| {
+    let latencies = |backups: bool, checkpoints: bool| {
         writer_latencies(&db, 16, 500, n, |stop| {
-            let mut built = 0;
-            while with_backups && !stop.load(Ordering::Relaxed) {
+            let mut rounds = 0;
+            while backups && !stop.load(Ordering::Relaxed) {
                 let out = db.create_backup("bench", "stall").expect("create_backup");
                 db.wait_for_backup(&out.backup_details.backup_arn, Duration::from_secs(600))
                     .expect("build");
-                built += 1;
+                if checkpoints {
+                    db.checkpoint().expect("checkpoint");
+                }
+                rounds += 1;
             }
-            if with_backups {
-                println!("backups built during the writers: {built}");
+            if backups {
+                println!("rounds during the writers (checkpoints: {checkpoints}): {rounds}");
             }
         })
     };
-    let alone = latencies(false);
-    let during = latencies(true);
+    let alone = latencies(false, false);
+    let during = latencies(true, false);
     print_stall("backup", 16, &alone, &during);
+    let during = latencies(true, true);
+    print_stall("backup+checkpoint", 16, &alone, &during);
     drop(db);
     let _ = std::fs::remove_dir_all(&large_dir);
 }

@@ -45,21 +45,42 @@ pub fn load(db: &Database, n: u64) {
     }
 }
 
-/// Prints one `STALL` line comparing sorted writer latencies (µs) with and without the
-/// background work: p50, p99 and max of each, and the p99 and max ratios.
-pub fn print_stall(what: &str, writers: usize, alone: &[u32], during: &[u32]) {
-    let pct = |v: &[u32], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
-    let max = |v: &[u32]| v[v.len() - 1];
+/// Writers' put latencies (µs, sorted) and how long the writers took in all.
+pub struct Latencies {
+    pub sorted: Vec<u32>,
+    pub elapsed: std::time::Duration,
+}
+
+impl Latencies {
+    fn pct(&self, p: f64) -> u32 {
+        let v = &self.sorted;
+        v[((v.len() as f64 * p) as usize).min(v.len() - 1)]
+    }
+
+    fn puts_per_sec(&self) -> f64 {
+        self.sorted.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Prints one `STALL` line: writer p50, p99, p99.9, max and throughput alone and while
+/// `what` runs back to back, and the ratios.
+pub fn print_stall(what: &str, writers: usize, alone: &Latencies, during: &Latencies) {
     println!(
-        "STALL {what} writers={writers} alone p50={}us p99={}us max={}us | during p50={}us p99={}us max={}us | p99 ratio={:.2} max ratio={:.2}",
-        pct(alone, 0.5),
-        pct(alone, 0.99),
-        max(alone),
-        pct(during, 0.5),
-        pct(during, 0.99),
-        max(during),
-        pct(during, 0.99) as f64 / pct(alone, 0.99).max(1) as f64,
-        max(during) as f64 / max(alone).max(1) as f64,
+        "STALL {what} writers={writers} alone p50={}us p99={}us p99.9={}us max={}us puts/s={:.0} | during p50={}us p99={}us p99.9={}us max={}us puts/s={:.0} | p99 ratio={:.2} p99.9 ratio={:.2} max ratio={:.2} throughput ratio={:.2}",
+        alone.pct(0.5),
+        alone.pct(0.99),
+        alone.pct(0.999),
+        alone.pct(1.0),
+        alone.puts_per_sec(),
+        during.pct(0.5),
+        during.pct(0.99),
+        during.pct(0.999),
+        during.pct(1.0),
+        during.puts_per_sec(),
+        during.pct(0.99) as f64 / alone.pct(0.99).max(1) as f64,
+        during.pct(0.999) as f64 / alone.pct(0.999).max(1) as f64,
+        during.pct(1.0) as f64 / alone.pct(1.0).max(1) as f64,
+        during.puts_per_sec() / alone.puts_per_sec(),
     );
 }
 
@@ -72,10 +93,12 @@ pub fn writer_latencies(
     puts: u64,
     n: u64,
     background: impl FnOnce(&std::sync::atomic::AtomicBool) + Send,
-) -> Vec<u32> {
+) -> Latencies {
     use std::sync::atomic::{AtomicBool, Ordering};
     let stop = AtomicBool::new(false);
     let mut all = Vec::new();
+    let started = std::time::Instant::now();
+    let mut elapsed = std::time::Duration::ZERO;
     std::thread::scope(|s| {
         let stop = &stop;
         let work = s.spawn(move || background(stop));
@@ -99,11 +122,15 @@ pub fn writer_latencies(
         for t in threads {
             all.extend(t.join().expect("writer"));
         }
+        elapsed = started.elapsed();
         stop.store(true, Ordering::Relaxed);
         work.join().expect("background work");
     });
     all.sort_unstable();
-    all
+    Latencies {
+        sorted: all,
+        elapsed,
+    }
 }
 
 /// The table size from `TIDESTORE_BENCH_ITEMS`, or `default` for benches whose full-size
