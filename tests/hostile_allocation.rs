@@ -1,0 +1,187 @@
+//! Invariant I6's "never an allocation sized by untrusted input", measured: a counting global
+//! allocator records the peak bytes allocated while each decoder reads inputs that claim
+//! hostile lengths (2^32 − 1, 2^40, 2^60 elements or bytes) at every length field of a
+//! valid file and of a log record. The peak must stay within a small multiple of the
+//! input's own size plus the decoders' fixed buffers (a snapshot block is at most 64 KiB,
+//! a decode is limited to `MAX_DECODE_BYTES`), whatever the input claims. One summary line:
+//! `ALLOC …`.
+//!
+//! Its own test binary, so no other test's allocations count.
+#![allow(clippy::unwrap_used)]
+// A global allocator is unsafe to implement; this one only forwards to the system allocator.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tidestore::fuzz_support;
+use tidestore::ScalarAttributeType::{N, S};
+use tidestore::*;
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counters only
+// observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+        PEAK.fetch_max(now, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::SeqCst) + new_size
+                - layout.size();
+            PEAK.fetch_max(now, Ordering::SeqCst);
+        } else {
+            CURRENT.fetch_sub(layout.size() - new_size, Ordering::SeqCst);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The peak bytes allocated (above what was live before) while `f` runs.
+fn peak_during(f: impl FnOnce()) -> usize {
+    let base = CURRENT.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    f();
+    PEAK.load(Ordering::SeqCst).saturating_sub(base)
+}
+
+/// The files of a small real database: a snapshot, a backup, the catalog and a log segment.
+fn sample_files() -> Vec<(&'static str, Vec<u8>)> {
+    let dir = std::env::temp_dir().join(format!("tidestore-alloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
+    let db = Database::open_with(
+        &dir,
+        Options {
+            clock,
+            background_worker: false,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    db.create_table(
+        CreateTableInput::new("items")
+            .hash_key("pk", S)
+            .range_key("n", N)
+            .pay_per_request(),
+    )
+    .unwrap();
+    db.update_continuous_backups(UpdateContinuousBackupsInput::new("items", true))
+        .unwrap();
+    for n in 0..20 {
+        let item = Item::from([
+            ("pk".to_string(), AttributeValue::s("p")),
+            ("n".to_string(), AttributeValue::number(n)),
+            (
+                "l".to_string(),
+                AttributeValue::L(vec![AttributeValue::s("x"); 3]),
+            ),
+        ]);
+        db.put_item(PutItemInput::new("items", item)).unwrap();
+        if n == 9 {
+            db.checkpoint().unwrap();
+        }
+    }
+    let arn = db
+        .create_backup("items", "sample")
+        .unwrap()
+        .backup_details
+        .backup_arn;
+    db.wait_for_backup(&arn, std::time::Duration::from_secs(10))
+        .unwrap();
+    db.checkpoint().unwrap();
+    drop(db);
+    let one = |sub: &str| {
+        let entry = std::fs::read_dir(dir.join(sub))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        std::fs::read(entry.path()).unwrap()
+    };
+    let files = vec![
+        ("snapshot", one("snapshots")),
+        ("backup", one("backups")),
+        ("catalog", std::fs::read(dir.join("CATALOG")).unwrap()),
+        ("log_segment", one("wal")),
+    ];
+    let _ = std::fs::remove_dir_all(&dir);
+    files
+}
+
+type Harness = fn(&[u8]);
+
+#[test]
+fn hostile_lengths_never_size_an_allocation() {
+    let files = sample_files();
+    let harness = |kind: &str| -> Harness {
+        match kind {
+            "snapshot" => fuzz_support::snapshot_file,
+            "backup" => fuzz_support::backup_file,
+            "catalog" => fuzz_support::catalog_file,
+            _ => fuzz_support::log_segment,
+        }
+    };
+    // Lengths a hostile file may claim, in every encoding a length field can have here: a
+    // little-endian u32 or u64 (file headers) and bincode's varint (251 = u16, 252 = u32,
+    // 253 = u64 follow).
+    let claims: Vec<Vec<u8>> = vec![
+        u32::MAX.to_le_bytes().to_vec(),
+        (1u64 << 40).to_le_bytes().to_vec(),
+        (1u64 << 60).to_le_bytes().to_vec(),
+        [vec![252], u32::MAX.to_le_bytes().to_vec()].concat(),
+        [vec![253], (1u64 << 60).to_le_bytes().to_vec()].concat(),
+    ];
+    let mut worst = 0usize;
+    let mut inputs = 0usize;
+    for (kind, bytes) in &files {
+        let decode = harness(kind);
+        // The honest file, for reference.
+        let honest = peak_during(|| decode(bytes));
+        for offset in 0..bytes.len() {
+            for claim in &claims {
+                let mut hostile = bytes.clone();
+                let end = (offset + claim.len()).min(hostile.len());
+                hostile[offset..end].copy_from_slice(&claim[..end - offset]);
+                let peak = peak_during(|| decode(&hostile));
+                inputs += 1;
+                worst = worst.max(peak);
+                // A snapshot block is read whole (at most 64 KiB); a decode is limited to
+                // 64 MiB but never reaches it for a small file: allow the honest peak, a
+                // block, and a generous multiple of the file itself.
+                let allowed = honest + 256 * 1024 + 64 * bytes.len();
+                assert!(
+                    peak <= allowed,
+                    "{kind}: claiming {claim:?} at byte {offset} allocated {peak} bytes (honest: {honest}, allowed {allowed})"
+                );
+            }
+        }
+    }
+    // A log record payload alone (the mutation codec with its depth and size limits).
+    let payload = [vec![3, 253], (1u64 << 60).to_le_bytes().to_vec()].concat();
+    let peak = peak_during(|| fuzz_support::log_record_payload(&payload));
+    assert!(
+        peak < 64 * 1024,
+        "a hostile mutation allocated {peak} bytes"
+    );
+    println!(
+        "ALLOC files={} hostile_inputs={inputs} worst_peak_bytes={worst} payload_peak_bytes={peak}",
+        files.len()
+    );
+}
