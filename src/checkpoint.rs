@@ -127,6 +127,9 @@ impl Shared {
         }
         self.build_backups(store, &handles)?;
         self.expire_backups()?;
+        if self.hold_retention.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         self.release_history(store)?;
         // The log no table, pending backup (its marker record must stay until the backup is
         // in the catalog), state the catalog names or running restore needs can go.
@@ -152,6 +155,9 @@ impl Shared {
     /// Drops the retained table states that no point-in-time window, pending backup or
     /// running restore needs any more (see `Store::release`).
     pub(crate) fn release_history(&self, store: &Store) -> Result<usize> {
+        if self.hold_retention.load(Ordering::SeqCst) {
+            return Ok(0);
+        }
         let now = self.options.clock.now();
         let mut needs = Needs {
             now,
@@ -215,11 +221,19 @@ impl Shared {
                 hook(&record.arn);
             }
             // A live table without any snapshot starts from its creation, which its handle
-            // knows; a deleted one always has a retained state.
-            let creation_lsn = handles
-                .iter()
-                .find(|h| *h.id == *record.schema.id)
-                .map_or(0, |h| h.base_lsn.load(Ordering::SeqCst));
+            // knows; a deleted one has a retained state — unless its retirement failed, when
+            // only the next open's recovery knows where it starts: build it then.
+            let handle = handles.iter().find(|h| *h.id == *record.schema.id);
+            let creation_lsn = match handle {
+                Some(h) => h.base_lsn.load(Ordering::SeqCst),
+                None if store
+                    .base_for(&record.schema.id, marker - 1, None)
+                    .is_some() =>
+                {
+                    0
+                }
+                None => continue,
+            };
             let entry = store.build_backup(&record, marker, creation_lsn, &progress)?;
             store.install_backup(entry.clone())?;
             if let Some(state) = self.backups.lock().get_mut(&marker) {

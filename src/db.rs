@@ -146,6 +146,9 @@ pub(crate) struct Shared {
     pub(crate) backups: Mutex<BTreeMap<Lsn, BackupState>>,
     /// Held for a round of background work (see `checkpoint.rs`).
     pub(crate) maintaining: Mutex<()>,
+    /// Set when a deleted table could not be retired in the catalog: from then on no
+    /// retained state and no log is released until the database is reopened.
+    pub(crate) hold_retention: std::sync::atomic::AtomicBool,
     /// When recent `create_backup` calls were made, for the rate limit.
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
 }
@@ -330,6 +333,7 @@ impl Database {
             backups: Mutex::new(backups),
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
+            hold_retention: Default::default(),
         });
         let thread = (shared.store.is_some() && shared.options.background_worker).then(|| {
             let weak = Arc::downgrade(&shared);
@@ -544,28 +548,40 @@ impl Database {
             backups.insert(lsn, BackupState::pending(record, lsn));
         }
         drop(backups);
+        // No snapshot of the table is installed from here on.
         handle.data.write().deleted = true;
-        self.shared.tables.write().remove(&description.table_name);
         if let Some(store) = &self.shared.store {
-            // The deletion is durable in the log, so it has happened: a failure here leaves
-            // only what the next open retires and removes.
+            // The deletion is durable in the log, so it has happened. Its state (and window)
+            // go into the catalog before the table leaves `tables`: until then the table's
+            // base holds the log a maintenance round would otherwise drop.
             let dropped = schema.pitr.map(|_| DroppedTable {
                 schema: Arc::clone(&schema),
                 deleted_lsn: lsn,
                 deleted_time: time,
             });
-            let retired = store
-                .retire_table(&handle.id, handle.base_lsn.load(Ordering::SeqCst), dropped)
-                .and_then(|()| match self.shared.maintaining.try_lock() {
-                    // Remove the files at once unless a maintenance round, which will, runs.
-                    Some(_round) => self.shared.release_history(store).map(|_| ()),
-                    None => Ok(()),
-                });
-            if let Err(e) = retired {
+            if let Err(e) =
+                store.retire_table(&handle.id, handle.base_lsn.load(Ordering::SeqCst), dropped)
+            {
+                // Without the catalog's record of it, what the table's window and SYSTEM
+                // backup need is known only to the next open's recovery: keep every file
+                // until then.
+                self.shared.hold_retention.store(true, Ordering::SeqCst);
                 *self.shared.maintenance_error.lock() = Some(format!(
-                    "retiring the files of deleted table {}: {e}",
+                    "retiring the files of deleted table {} (nothing is released until the database is reopened): {e}",
                     description.table_name
                 ));
+            }
+        }
+        self.shared.tables.write().remove(&description.table_name);
+        if let Some(store) = &self.shared.store {
+            // Remove the files at once unless a maintenance round, which will, runs.
+            if let Some(_round) = self.shared.maintaining.try_lock() {
+                if let Err(e) = self.shared.release_history(store) {
+                    *self.shared.maintenance_error.lock() = Some(format!(
+                        "releasing the files of deleted table {}: {e}",
+                        description.table_name
+                    ));
+                }
             }
             self.shared.wake.notify();
         }

@@ -272,8 +272,9 @@ fn validation(message: String) -> Error {
 impl Database {
     /// `UpdateContinuousBackups`: turns point-in-time recovery on or off for a table.
     /// Enabling starts a window at this moment; changing the period of an enabled table
-    /// keeps its start; disabling drops the window (its retained files go at the next
-    /// maintenance round).
+    /// keeps the window's present start (a longer period reaches further back only as time
+    /// goes on, since what the shorter one released is gone); disabling drops the window
+    /// (its retained files go at the next maintenance round).
     pub fn update_continuous_backups(
         &self,
         input: UpdateContinuousBackupsInput,
@@ -307,20 +308,20 @@ impl Database {
         let settings = if spec.point_in_time_recovery_enabled {
             // Every record logged so far has a commit time at or before `since`, and every
             // one from now on (the enabling one first) one at or after it.
-            let since = current.pitr.map_or_else(
-                || {
-                    shared
-                        .options
-                        .clock
-                        .now()
-                        .max(shared.wal.last_committed().1)
-                },
-                |p| p.since,
-            );
-            Some(PitrSettings {
-                period_days: period,
-                since,
-            })
+            let now = shared.options.clock.now();
+            match current.pitr {
+                Some(p) if p.period_days == period => Some(p),
+                // A new period keeps the window's present start: a longer one cannot reach
+                // back to states the shorter one already released.
+                Some(p) => Some(PitrSettings {
+                    period_days: period,
+                    since: window_start(&p, now),
+                }),
+                None => Some(PitrSettings {
+                    period_days: period,
+                    since: now.max(shared.wal.last_committed().1),
+                }),
+            }
         } else {
             None
         };
@@ -636,9 +637,12 @@ impl Database {
                 _ => outside("The restore point".into()),
             })?;
 
-        if matches!(point, Point::Lsn(lsn) if lsn == pin.base.lsn && pin.base.file.is_none()) {
-            // The state before the table's creation record: the table did not exist yet.
-            return Err(outside(format!("LSN {}", pin.base.lsn)));
+        if let Point::Lsn(lsn) = point {
+            if pin.base.file.is_none() && lsn <= pin.base.lsn {
+                // At or before the state just before the table's creation record: the table
+                // did not exist yet.
+                return Err(outside(format!("LSN {lsn}")));
+            }
         }
 
         // An LSN restore's moment is that record's commit time. The replay reads the record

@@ -52,11 +52,15 @@ pub(crate) struct Store {
     pub db_id: u64,
     /// The catalog as last written; its lock also serializes snapshot installs.
     catalog: Mutex<Catalog>,
-    /// Table states running restores read from, by pin id: kept whatever windows say.
-    pins: Mutex<BTreeMap<u64, (Arc<str>, Lsn)>>,
+    /// Table states running restores read from, by pin id. Kept whatever windows say.
+    pins: Mutex<BTreeMap<u64, Pinned>>,
     next_pin: std::sync::atomic::AtomicU64,
     _lock: Box<dyn Any + Send + Sync>,
 }
+
+/// A pinned table state: its table, its built LSN (which names it, whatever LSN an
+/// unchanged checkpoint moves it to) and the LSN the restore's replay starts after.
+type Pinned = (Arc<str>, Lsn, Lsn);
 
 /// Keeps a table state (and the log after it) while a restore reads it; see [`Store::pin`].
 pub(crate) struct Pin<'a> {
@@ -552,7 +556,7 @@ impl Store {
                 );
             }
         }
-        let pins: Vec<(Arc<str>, Lsn)> = self.pins.lock().values().cloned().collect();
+        let pins: Vec<Pinned> = self.pins.lock().values().cloned().collect();
         // Every state of a table, current or retained.
         let states = |t: &str| -> Vec<Retained> {
             next.snapshots
@@ -571,7 +575,9 @@ impl Store {
                     .iter()
                     .any(|o| o.built_lsn > r.built_lsn && o.serves(lsn, time))
             };
-            let pinned = pins.iter().any(|(t, l)| *t == r.table_id && *l == r.lsn);
+            let pinned = pins
+                .iter()
+                .any(|(t, built, _)| *t == r.table_id && *built == r.built_lsn);
             // The window's base is the newest state from before its start; older ones are
             // superseded by it. Of the newer ones, inside the window, only those worth their
             // disk are kept (see `thin`).
@@ -653,7 +659,7 @@ impl Store {
             .iter()
             .map(|s| s.lsn)
             .chain(catalog.retained.iter().map(|r| r.lsn))
-            .chain(pins.values().map(|(_, lsn)| *lsn))
+            .chain(pins.values().map(|(_, _, lsn)| *lsn))
             .min()
     }
 
@@ -706,9 +712,14 @@ impl Store {
         let id = self
             .next_pin
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.pins
-            .lock()
-            .insert(id, (Arc::clone(&base.table_id), base.lsn));
+        self.pins.lock().insert(
+            id,
+            (
+                Arc::clone(&base.table_id),
+                base.built_lsn,
+                base.replay_after(lsn),
+            ),
+        );
         Some(Pin {
             store: self,
             id,
