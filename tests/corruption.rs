@@ -191,3 +191,73 @@ fn a_second_open_in_the_real_file_system_is_refused() {
     drop(Database::open(&dir).expect("reopens"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn every_truncation_and_bit_flip_of_a_backup_file_is_detected_by_restore() {
+    use std::time::Duration;
+    use tidestore::ScalarAttributeType::S;
+    use tidestore::*;
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    db.create_table(
+        CreateTableInput::new("small")
+            .hash_key("pk", S)
+            .pay_per_request(),
+    )
+    .expect("create");
+    for k in ["a", "b", "c"] {
+        let item = Item::from([
+            ("pk".to_string(), AttributeValue::s(k)),
+            ("v".to_string(), AttributeValue::number(1)),
+        ]);
+        db.put_item(PutItemInput::new("small", item)).expect("put");
+    }
+    let arn = db
+        .create_backup("small", "tiny")
+        .expect("create_backup")
+        .backup_details
+        .backup_arn;
+    db.wait_for_backup(&arn, Duration::from_secs(10))
+        .expect("built");
+    let path = files(&fs, ".bkp").pop().expect("a backup file");
+    let bytes = fs.file_bytes(&path).expect("file exists");
+    let mut tally = Tally::default();
+    let mut check = |mutated: &[u8], what: String| {
+        tally.mutations += 1;
+        fs.set_file_bytes(&path, mutated).expect("plant file");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            db.restore_table_from_backup(RestoreTableFromBackupInput::new(&arn, "restored"))
+        }));
+        match outcome {
+            Err(_) => panic!("{what}: restore panicked"),
+            Ok(Err(Error::Corruption(_))) => tally.detected += 1,
+            Ok(Err(e)) => panic!("{what}: expected Corruption, got {e}"),
+            Ok(Ok(_)) => panic!("{what}: a damaged backup was restored"),
+        }
+        assert!(
+            db.describe_table("restored").is_err(),
+            "{what}: a failed restore left a table"
+        );
+    };
+    for cut in 0..bytes.len() {
+        check(&bytes[..cut], format!("truncation to {cut} bytes"));
+    }
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 1 << bit;
+            check(&flipped, format!("flip of bit {bit} of byte {i}"));
+        }
+    }
+    println!(
+        "CORRUPT backup bytes={} mutations={} detected={}",
+        bytes.len(),
+        tally.mutations,
+        tally.detected
+    );
+    assert_eq!(tally.mutations, tally.detected);
+    // The intact file still restores.
+    fs.set_file_bytes(&path, &bytes).expect("plant file");
+    db.restore_table_from_backup(RestoreTableFromBackupInput::new(&arn, "restored"))
+        .expect("the intact backup restores");
+}

@@ -16,6 +16,8 @@ type Harness = fn(&[u8]);
 /// Every fuzz target and its harness; a target in `fuzz/fuzz_targets/` missing here fails.
 const TARGETS: &[(&str, Harness)] = &[
     ("log_segment", fuzz_support::log_segment),
+    ("log_mutations", fuzz_support::log_mutations),
+    ("crash_differential", fuzz_support::crash_differential),
     ("log_record_payload", fuzz_support::log_record_payload),
     ("snapshot_file", fuzz_support::snapshot_file),
     ("backup_file", fuzz_support::backup_file),
