@@ -1,5 +1,7 @@
-//! The background worker: snapshots tables whose log has grown, drops the log no snapshot
-//! needs, and (in buffered mode) syncs the log.
+//! The background worker: snapshots tables whose log has grown, builds pending backups,
+//! deletes expired ones, releases the retained table states no point-in-time window, pending
+//! backup or running restore needs, drops the log below what remains, and (in buffered
+//! mode) syncs the log.
 //!
 //! A table is due for a snapshot when the log written for it since its last snapshot
 //! reaches both `checkpoint_min_log_bytes` and `checkpoint_log_ratio` times its size

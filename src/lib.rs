@@ -1,4 +1,5 @@
-//! tidestore: DynamoDB's tables, items and backups inside your process.
+//! tidestore: DynamoDB's tables, items, backups and point-in-time recovery inside your
+//! process.
 //!
 //! ```
 //! use tidestore::{AttributeValue, CreateTableInput, Database, GetItemInput, Item, PutItemInput, ScalarAttributeType::S};
@@ -38,8 +39,10 @@
 //! | `query` | `Query` and `Scan` pages |
 //! | `commit` | mutations, LSNs and commit times |
 //! | `wal`, `snapshot`, `catalog`, `codec` | the on-disk formats |
-//! | `replay`, `store`, `checkpoint` | recovery, snapshot and backup builds, log retention |
+//! | `replay`, `store`, `checkpoint` | recovery, snapshot and backup builds, retention of states and log |
 //! | `backup` | on-demand backups and restore |
+//! | `pitr` | point-in-time recovery: windows, restores to a moment or an LSN |
+//! | `killpoint` | named steps where the process-crash tests make the process die |
 //! | `fs`, `simfs` | the file-system seam and its simulation |
 //! | `api` | the item operations' inputs and outputs |
 //! | `clock`, `options` | time and settings |

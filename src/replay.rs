@@ -1,8 +1,9 @@
 //! Replay: a snapshot plus a range of the log gives a table's state at any LSN.
 //!
 //! One mechanism serves recovery (every table, to the end of the log), checkpoints (one
-//! table, to a durable LSN, written as a new snapshot) and — next — backups and point-in-time
-//! restores (one table, to a marker). The merge streams the base snapshot and holds only the
+//! table, to a durable LSN, written as a new snapshot), backups (one table, to the record
+//! before a marker) and point-in-time restores (one table, to an LSN or to the last record
+//! committed at or before a moment). The merge streams the base snapshot and holds only the
 //! keys the log range changed, so its memory is bounded by the changes, not the table.
 //!
 //! Invariants checked while reading the log:
