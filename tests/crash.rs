@@ -256,57 +256,82 @@ fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
         fs.op_count()
     };
     let mut cases = 0;
-    for on in [OpKind::Write, OpKind::Sync] {
-        for error in [FaultError::Eio, FaultError::Enospc] {
-            for fsyncgate in [false, true] {
-                for at_op in (1..=total).step_by(3) {
-                    let fs = SimFs::new();
-                    fs.set_fsyncgate(fsyncgate);
-                    fs.fail_at(FaultPlan {
-                        at_op,
-                        on,
-                        error,
-                        persistent: false,
-                    });
-                    let Ok(db) = Database::open_with(DIR, sim_options(&fs)) else {
-                        continue;
-                    };
-                    let mut failed_at = None;
-                    for (i, op) in ops.iter().enumerate() {
-                        if let Err(e) = run(&db, op) {
-                            assert!(
-                                matches!(e, Error::Io { .. }),
-                                "an injected fault gives Error::Io, got {e}"
-                            );
-                            failed_at = Some(i);
-                            break;
-                        }
-                    }
-                    let Some(failed_at) = failed_at else { continue };
-                    cases += 1;
-                    // A failed checkpoint loses nothing (the log is kept) and need not stop
-                    // writers; any other failing step failed in the log. The fault was
-                    // one-shot, yet after a log failure every later write is refused.
-                    if !matches!(ops[failed_at], Op::Checkpoint) {
-                        for op in &ops[failed_at + 1..] {
-                            if matches!(op, Op::Put(..)) {
-                                assert!(
-                                    try_run(&db, op).is_err(),
-                                    "a write was acknowledged after a failed log write or sync"
-                                );
-                            }
-                        }
-                    }
-                    drop(db);
-                    let image = fs.after_crash(CrashPolicy::DropUnsynced, at_op);
-                    let recovered = recover(&image)
-                        .unwrap_or_else(|e| panic!("reopen after a fault failed: {e}"));
-                    assert!(
-                        recovered == states[failed_at] || recovered == states[failed_at + 1],
-                        "fault at op {at_op} ({on:?} {error:?} fsyncgate={fsyncgate}): reopened state is not the acknowledged prefix"
-                    );
+    let mut combos = Vec::new();
+    for on in [
+        OpKind::Write,
+        OpKind::Sync,
+        OpKind::SyncDir,
+        OpKind::Rename,
+        OpKind::Create,
+    ] {
+        for error in [FaultError::Eio, FaultError::Enospc, FaultError::Erofs] {
+            // fsyncgate (a failed sync drops the pages, the next one "succeeds") is about
+            // syncs only.
+            let gates: &[bool] = if on == OpKind::Sync {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &fsyncgate in gates {
+                for persistent in [false, true] {
+                    combos.push((on, error, fsyncgate, persistent));
                 }
             }
+        }
+    }
+    for (on, error, fsyncgate, persistent) in combos {
+        // Every 3rd operation for the classic one-shot EIO, every 9th otherwise.
+        let step = if error == FaultError::Eio && !persistent {
+            3
+        } else {
+            9
+        };
+        for at_op in (1..=total).step_by(step) {
+            let fs = SimFs::new();
+            fs.set_fsyncgate(fsyncgate);
+            fs.fail_at(FaultPlan {
+                at_op,
+                on,
+                error,
+                persistent,
+            });
+            let Ok(db) = Database::open_with(DIR, sim_options(&fs)) else {
+                continue;
+            };
+            let mut failed_at = None;
+            for (i, op) in ops.iter().enumerate() {
+                if let Err(e) = run(&db, op) {
+                    assert!(
+                        matches!(e, Error::Io { .. }),
+                        "an injected fault gives Error::Io, got {e}"
+                    );
+                    failed_at = Some(i);
+                    break;
+                }
+            }
+            let Some(failed_at) = failed_at else { continue };
+            cases += 1;
+            // A failed checkpoint loses nothing (the log is kept) and need not stop
+            // writers; any other failing step failed in the log. The fault was
+            // one-shot, yet after a log failure every later write is refused.
+            if !matches!(ops[failed_at], Op::Checkpoint) {
+                for op in &ops[failed_at + 1..] {
+                    if matches!(op, Op::Put(..)) {
+                        assert!(
+                            try_run(&db, op).is_err(),
+                            "a write was acknowledged after a failed log write or sync"
+                        );
+                    }
+                }
+            }
+            drop(db);
+            let image = fs.after_crash(CrashPolicy::DropUnsynced, at_op);
+            let recovered =
+                recover(&image).unwrap_or_else(|e| panic!("reopen after a fault failed: {e}"));
+            assert!(
+                recovered == states[failed_at] || recovered == states[failed_at + 1],
+                "fault at op {at_op} ({on:?} {error:?} fsyncgate={fsyncgate} persistent={persistent}): reopened state is not the acknowledged prefix"
+            );
         }
     }
     println!("FAULT i8 seed={seed} cases={cases} violations=0");
