@@ -257,7 +257,7 @@ impl Database {
             .map(|t| {
                 (
                     t.data.schema.name.clone(),
-                    Arc::new(TableHandle::new(t.data, t.base_lsn).with_log_bytes(t.log_bytes)),
+                    Arc::new(TableHandle::new(t.data, t.base.lsn).with_log_bytes(t.log_bytes)),
                 )
             })
             .collect();

@@ -128,9 +128,9 @@ pub(crate) struct Needs {
 #[derive(Debug)]
 pub(crate) struct RecoveredTable {
     pub data: TableData,
-    /// Where its state comes from: a snapshot or its creation.
+    /// Where its state comes from: a snapshot or its creation. Its durable history starts
+    /// after `base.lsn`.
     pub base: Retained,
-    pub base_lsn: Lsn,
     /// About how many log bytes the table has after its base: its snapshot trigger.
     pub log_bytes: u64,
 }
@@ -229,7 +229,6 @@ impl Store {
                 RecoveredTable {
                     data,
                     base: snapshot.as_retained(),
-                    base_lsn: snapshot.lsn,
                     log_bytes: 0,
                 },
             );
@@ -988,7 +987,7 @@ impl Found {
         *self.min_base.get_or_insert_with(|| {
             tables
                 .values()
-                .map(|t| t.base_lsn)
+                .map(|t| t.base.lsn)
                 .min()
                 .unwrap_or(Lsn::MAX)
         })
@@ -1016,7 +1015,6 @@ impl Found {
                     .or_insert_with(|| RecoveredTable {
                         data: TableData::new(schema, TableStatus::Active),
                         base: creation(&id, lsn - 1),
-                        base_lsn: lsn - 1,
                         log_bytes: 0,
                     });
             }
@@ -1047,7 +1045,6 @@ impl Found {
                                 size: 0,
                                 log_bytes: 0,
                             },
-                            base_lsn: lsn,
                             log_bytes: 0,
                         },
                     );
@@ -1065,7 +1062,7 @@ impl Found {
             Mutation::UpdateTable(schema) => {
                 if let Some(table) = tables
                     .get_mut(schema.id.as_str())
-                    .filter(|t| lsn > t.base_lsn)
+                    .filter(|t| lsn > t.base.lsn)
                 {
                     table.data.set_schema(schema);
                 }
@@ -1079,7 +1076,7 @@ impl Found {
                         self.pending_backups.insert(lsn, (lsn, record));
                     }
                 }
-                if tables.get(&table_id).is_none_or(|t| lsn <= t.base_lsn) {
+                if tables.get(&table_id).is_none_or(|t| lsn <= t.base.lsn) {
                     return Ok(());
                 }
                 let Some(table) = tables.remove(&table_id) else {
@@ -1104,7 +1101,7 @@ impl Found {
                     // Writes to a table unknown here belong to one deleted before the
                     // retained log begins.
                     if let Some(table) =
-                        tables.get_mut(&write.table_id).filter(|t| lsn > t.base_lsn)
+                        tables.get_mut(&write.table_id).filter(|t| lsn > t.base.lsn)
                     {
                         table.data.apply_write(&write.key, write.item);
                     }

@@ -11,9 +11,10 @@
 //! rate limit are exact.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,8 @@ use tidestore::simfs::{CrashPolicy, SimFs};
 use tidestore::ScalarAttributeType::{N, S};
 use tidestore::*;
 
+use support::TempDir;
+
 /// The seed's example time: 2019-12-17T20:59:26.715Z.
 const T0: u64 = 1_576_616_366_715;
 const WAIT: Duration = Duration::from_secs(20);
@@ -32,35 +35,6 @@ const TABLE_ARN_PREFIX: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A unique directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "tidestore-backups-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Holds backup builds back: the hook blocks in the background worker until the test opens
 /// the gate, and counts how often the worker reached it.
@@ -1899,39 +1873,28 @@ fn a_restored_table_can_itself_be_backed_up_and_restored() {
 // Corruption
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn a_bit_flipped_backup_file_fails_the_restore_with_corruption_and_leaves_no_table() {
-    let dir = TempDir::new("flip");
+/// Damaged versions of a file's bytes, each with what was done to it.
+type Damage = fn(&[u8]) -> Vec<(Vec<u8>, String)>;
+
+/// Each damaged version of a backup's file (from `damage`, given the good bytes) fails the
+/// restore with `Corruption` and leaves no table; after a reopen the intact file restores.
+fn damaged_backup_files_fail_the_restore(tag: &str, damage: Damage) {
+    let dir = TempDir::new(tag);
     let clock = clock();
     let (db, description) = music_backup(&dir, &clock);
     let file = backup_file(dir.path(), arn_of(&description));
     let good = std::fs::read(&file).unwrap();
-    let len = good.len();
-    let mut positions = vec![
-        0,
-        7,
-        8,
-        12,
-        16,
-        19,
-        20,
-        21,
-        len / 3,
-        len / 2,
-        len - 9,
-        len - 1,
-    ];
-    positions.extend((0..len).step_by(len.div_ceil(24)));
-    for at in positions {
-        let mut bad = good.clone();
-        bad[at] ^= 0xff;
+    for (bad, what) in damage(&good) {
         std::fs::write(&file, &bad).unwrap();
         match db.restore_table_from_backup(RestoreTableFromBackupInput::new(
             arn_of(&description),
             "Restored",
         )) {
             Err(Error::Corruption(_)) => {}
-            other => panic!("flipping byte {at} of {len}: expected Corruption, got {other:?}"),
+            other => panic!(
+                "{what} of {}: expected Corruption, got {other:?}",
+                good.len()
+            ),
         }
         table_absent(&db, "Restored");
     }
@@ -1944,30 +1907,44 @@ fn a_bit_flipped_backup_file_fails_the_restore_with_corruption_and_leaves_no_tab
 }
 
 #[test]
+fn a_bit_flipped_backup_file_fails_the_restore_with_corruption_and_leaves_no_table() {
+    damaged_backup_files_fail_the_restore("flip", |good| {
+        let len = good.len();
+        let mut positions = vec![
+            0,
+            7,
+            8,
+            12,
+            16,
+            19,
+            20,
+            21,
+            len / 3,
+            len / 2,
+            len - 9,
+            len - 1,
+        ];
+        positions.extend((0..len).step_by(len.div_ceil(24)));
+        positions
+            .into_iter()
+            .map(|at| {
+                let mut bad = good.to_vec();
+                bad[at] ^= 0xff;
+                (bad, format!("flipping byte {at}"))
+            })
+            .collect()
+    });
+}
+
+#[test]
 fn a_truncated_backup_file_fails_the_restore_with_corruption_and_leaves_no_table() {
-    let dir = TempDir::new("truncate");
-    let clock = clock();
-    let (db, description) = music_backup(&dir, &clock);
-    let file = backup_file(dir.path(), arn_of(&description));
-    let good = std::fs::read(&file).unwrap();
-    let len = good.len();
-    for cut in [0, 1, 8, 19, 20, 21, len / 2, len - 10, len - 1] {
-        std::fs::write(&file, &good[..cut]).unwrap();
-        match db.restore_table_from_backup(RestoreTableFromBackupInput::new(
-            arn_of(&description),
-            "Restored",
-        )) {
-            Err(Error::Corruption(_)) => {}
-            other => panic!("cutting at {cut} of {len}: expected Corruption, got {other:?}"),
-        }
-        table_absent(&db, "Restored");
-    }
-    std::fs::write(&file, &good).unwrap();
-    drop(db);
-    let db = open(&dir, options(&clock));
-    table_absent(&db, "Restored");
-    restore(&db, arn_of(&description), "Restored");
-    assert_eq!(items(&db, "Restored"), items(&db, "Music"));
+    damaged_backup_files_fail_the_restore("truncate", |good| {
+        let len = good.len();
+        [0, 1, 8, 19, 20, 21, len / 2, len - 10, len - 1]
+            .into_iter()
+            .map(|cut| (good[..cut].to_vec(), format!("cutting at {cut}")))
+            .collect()
+    });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ fn mutate_every_byte(
     tally: &mut Tally,
 ) {
     let bytes = fs.file_bytes(path).expect("file exists");
-    let mut check = |mutated: &[u8], what: String| {
+    let check = |mutated: &[u8], what: String| {
         tally.mutations += 1;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             open_with_file(fs, path, mutated)
@@ -87,12 +87,17 @@ fn mutate_every_byte(
             }
         }
     };
+    for_each_damage(&bytes, check);
+}
+
+/// Calls `check` with every truncation and every single-bit flip of `bytes`, and what it is.
+fn for_each_damage(bytes: &[u8], mut check: impl FnMut(&[u8], String)) {
     for cut in 0..bytes.len() {
         check(&bytes[..cut], format!("truncation to {cut} bytes"));
     }
     for i in 0..bytes.len() {
         for bit in 0..8 {
-            let mut flipped = bytes.clone();
+            let mut flipped = bytes.to_vec();
             flipped[i] ^= 1 << bit;
             check(&flipped, format!("flip of bit {bit} of byte {i}"));
         }
@@ -222,7 +227,7 @@ fn every_truncation_and_bit_flip_of_a_backup_file_is_detected_by_restore() {
     let path = files(&fs, ".bkp").pop().expect("a backup file");
     let bytes = fs.file_bytes(&path).expect("file exists");
     let mut tally = Tally::default();
-    let mut check = |mutated: &[u8], what: String| {
+    for_each_damage(&bytes, |mutated: &[u8], what: String| {
         tally.mutations += 1;
         fs.set_file_bytes(&path, mutated).expect("plant file");
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -238,17 +243,7 @@ fn every_truncation_and_bit_flip_of_a_backup_file_is_detected_by_restore() {
             db.describe_table("restored").is_err(),
             "{what}: a failed restore left a table"
         );
-    };
-    for cut in 0..bytes.len() {
-        check(&bytes[..cut], format!("truncation to {cut} bytes"));
-    }
-    for i in 0..bytes.len() {
-        for bit in 0..8 {
-            let mut flipped = bytes.clone();
-            flipped[i] ^= 1 << bit;
-            check(&flipped, format!("flip of bit {bit} of byte {i}"));
-        }
-    }
+    });
     println!(
         "CORRUPT backup bytes={} mutations={} detected={}",
         bytes.len(),

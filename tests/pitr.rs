@@ -9,8 +9,8 @@
 //! if the clock is behind it).
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,38 +18,14 @@ use serde_json::{json, Value};
 use tidestore::ScalarAttributeType::{N, S};
 use tidestore::*;
 
+use support::{
+    enable_pitr as enable, pitr_window as window, restore_at, scan_sorted as items, TempDir,
+};
+
 const T0: u64 = 1_576_616_366_715;
 const DAY: u64 = 86_400_000;
 const WAIT: Duration = Duration::from_secs(20);
 const TABLE_ARN_PREFIX: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/";
-
-/// A unique directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        TempDir(std::env::temp_dir().join(format!(
-            "tidestore-pitr-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        )))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A database in a fresh directory whose clock starts at `T0`. Maintenance runs only when a
 /// test asks (`checkpoint`), so what the disk holds is a function of the test's steps.
@@ -104,58 +80,10 @@ fn delete(db: &Database, table: &str, pk: &str) {
         .unwrap();
 }
 
-/// Every item of a table, sorted.
-fn items(db: &Database, table: &str) -> Vec<Item> {
-    let mut input = ScanInput::new(table).limit(7);
-    let mut items = Vec::new();
-    loop {
-        let page = db.scan(input.clone()).unwrap();
-        items.extend(page.items);
-        match page.last_evaluated_key {
-            Some(start) => input.exclusive_start_key = Some(start),
-            None => break,
-        }
-    }
-    items.sort();
-    items
-}
-
 fn rows(pairs: &[(&str, i64)]) -> Vec<Item> {
     let mut rows: Vec<Item> = pairs.iter().map(|&(pk, v)| row(pk, v)).collect();
     rows.sort();
     rows
-}
-
-fn enable(db: &Database, table: &str, days: Option<u32>) -> PointInTimeRecoveryDescription {
-    let mut input = UpdateContinuousBackupsInput::new(table, true);
-    input
-        .point_in_time_recovery_specification
-        .recovery_period_in_days = days;
-    db.update_continuous_backups(input)
-        .unwrap()
-        .continuous_backups_description
-        .point_in_time_recovery_description
-}
-
-fn window(db: &Database, table: &str) -> (Timestamp, Timestamp) {
-    let pitr = db
-        .describe_continuous_backups(table)
-        .unwrap()
-        .continuous_backups_description
-        .point_in_time_recovery_description;
-    (
-        pitr.earliest_restorable_date_time.unwrap(),
-        pitr.latest_restorable_date_time.unwrap(),
-    )
-}
-
-fn restore_at(db: &Database, source: &str, target: &str, at: u64) -> Result<TableDescription> {
-    db.restore_table_to_point_in_time(RestoreTableToPointInTimeInput::at(
-        source,
-        target,
-        Timestamp(at),
-    ))
-    .map(|out| out.table_description)
 }
 
 /// The snapshot files in the database directory.

@@ -6,35 +6,24 @@
 //! reported as corruption; and (a stress test) a maintenance round dropping the log of a
 //! table deleted between its removal from the table map and its retirement in the catalog.
 #![allow(clippy::unwrap_used)]
+
+mod support;
 use std::any::Any;
 use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use tidestore::fs::{StdFs, Vfs, VfsFile};
 use tidestore::ScalarAttributeType::S;
 use tidestore::*;
 
+use support::{
+    enable_pitr as enable, pitr_window as window, restore_at, scan_sorted as items, TempDir,
+};
+
 const T0: u64 = 1_576_616_366_715;
 const DAY: u64 = 86_400_000;
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static C: AtomicU64 = AtomicU64::new(0);
-        TempDir(std::env::temp_dir().join(format!(
-            "tidestore-races-{tag}-{}-{}",
-            std::process::id(),
-            C.fetch_add(1, Ordering::SeqCst)
-        )))
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn opts(clock: &Arc<ManualClock>) -> Options {
     Options {
@@ -61,52 +50,13 @@ fn create(db: &Database, name: &str) {
 fn put(db: &Database, t: &str, pk: &str, v: i64) {
     db.put_item(PutItemInput::new(t, row(pk, v))).unwrap();
 }
-fn items(db: &Database, t: &str) -> Vec<Item> {
-    let mut input = ScanInput::new(t);
-    let mut out = Vec::new();
-    loop {
-        let p = db.scan(input.clone()).unwrap();
-        out.extend(p.items);
-        match p.last_evaluated_key {
-            Some(k) => input.exclusive_start_key = Some(k),
-            None => break,
-        }
-    }
-    out.sort();
-    out
-}
-fn enable(db: &Database, t: &str, days: Option<u32>) -> PointInTimeRecoveryDescription {
-    let mut i = UpdateContinuousBackupsInput::new(t, true);
-    i.point_in_time_recovery_specification
-        .recovery_period_in_days = days;
-    db.update_continuous_backups(i)
-        .unwrap()
-        .continuous_backups_description
-        .point_in_time_recovery_description
-}
-fn window(db: &Database, t: &str) -> (Timestamp, Timestamp) {
-    let p = db
-        .describe_continuous_backups(t)
-        .unwrap()
-        .continuous_backups_description
-        .point_in_time_recovery_description;
-    (
-        p.earliest_restorable_date_time.unwrap(),
-        p.latest_restorable_date_time.unwrap(),
-    )
-}
-fn restore_at(db: &Database, s: &str, t: &str, at: u64) -> Result<TableDescription> {
-    db.restore_table_to_point_in_time(RestoreTableToPointInTimeInput::at(s, t, Timestamp(at)))
-        .map(|o| o.table_description)
-}
-
 /// 1. Lengthening RecoveryPeriodInDays keeps `since`, so Earliest jumps back over states the
 ///    shorter window already released.
 #[test]
 fn a_longer_recovery_period_starts_at_the_windows_present_start_which_restores() {
     let dir = TempDir::new("period");
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
-    let db = Database::open_with(&dir.0, opts(&clock)).unwrap();
+    let db = Database::open_with(dir.path(), opts(&clock)).unwrap();
     create(&db, "src");
     enable(&db, "src", Some(1));
     put(&db, "src", "a", 0);
@@ -196,7 +146,7 @@ fn a_running_restore_keeps_its_pinned_snapshot_when_an_unchanged_checkpoint_move
         state: state.clone(),
     });
     let db = Database::open_with(
-        &dir.0,
+        dir.path(),
         Options {
             fs: fs.clone(),
             ..opts(&clock)
@@ -393,7 +343,7 @@ fn a_failed_retirement_of_a_table_without_snapshot_does_not_wedge_its_system_bac
 fn an_lsn_before_the_tables_creation_is_invalid_restore_time() {
     let dir = TempDir::new("lsn-before");
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
-    let db = Database::open_with(&dir.0, opts(&clock)).unwrap();
+    let db = Database::open_with(dir.path(), opts(&clock)).unwrap();
     create(&db, "other");
     put(&db, "other", "o", 1);
     let before = db.last_lsn();
