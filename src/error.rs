@@ -17,7 +17,9 @@
 
 use std::fmt;
 
-use crate::value::Item;
+use serde::{Deserialize, Serialize};
+
+use crate::model::value::Item;
 
 /// A specialised `Result` whose error is tidestore's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -83,7 +85,7 @@ pub enum Error {
     #[error("TransactionCanceledException: Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", reason_codes(.reasons))]
     TransactionCanceled {
         /// One entry per action of the request, in the same order.
-        reasons: Vec<crate::api::CancellationReason>,
+        reasons: Vec<CancellationReason>,
     },
     /// A file on disk failed its integrity checks (bad magic, version, checksum or structure).
     #[error("corruption: {0}")]
@@ -99,7 +101,32 @@ pub enum Error {
     },
 }
 
-fn reason_codes(reasons: &[crate::api::CancellationReason]) -> String {
+/// Why one action of a cancelled transaction failed (`Code` "None" when it did not).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CancellationReason {
+    /// `None`, `ConditionalCheckFailed`, `ValidationError`, …
+    pub code: String,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The item, when the action asked for it on a failed condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    /// The reason of an action that did not fail.
+    pub fn none() -> CancellationReason {
+        CancellationReason {
+            code: "None".into(),
+            message: None,
+            item: None,
+        }
+    }
+}
+
+fn reason_codes(reasons: &[CancellationReason]) -> String {
     let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
     codes.join(", ")
 }
@@ -142,10 +169,22 @@ impl Error {
         }
     }
 
+    /// `BackupNotFoundException`, worded as DynamoDB words it.
+    pub(crate) fn backup_not_found(arn: &str) -> Error {
+        Error::BackupNotFound(format!("Backup not found: {arn}"))
+    }
+
     /// `ResourceNotFoundException` for a table, worded as DynamoDB words it.
     pub(crate) fn table_not_found(name: &str) -> Error {
         Error::ResourceNotFound(format!(
             "Requested resource not found: Table: {name} not found"
         ))
     }
+}
+
+/// The constructor of an [`Error::Io`] for `map_err`: what tidestore was doing, and the
+/// operating system's error.
+pub(crate) fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Io { context, source }
 }

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use crate::catalog::Catalog;
-use crate::codec;
+use crate::format::catalog::Catalog;
+use crate::format::codec;
+use crate::format::log_segment;
+use crate::fs::sim::SimFs;
 use crate::fs::Vfs;
-use crate::simfs::SimFs;
-use crate::value::{validate_item, Item};
-use crate::wal;
+use crate::model::value::{validate_item, Item};
 
 /// Reads `bytes` as log segment 1 of database 7, as the last segment and as an older one.
 /// Promises: no panic; the records returned have contiguous LSNs from the segment's first;
@@ -21,8 +21,8 @@ pub fn log_segment(bytes: &[u8]) {
     if fs.create_dir_all(Path::new("/wal")).is_err() || fs.set_file_bytes(path, bytes).is_err() {
         return;
     }
-    let last = wal::read_segment(&fs, path, 1, 7, true);
-    let older = wal::read_segment(&fs, path, 1, 7, false);
+    let last = log_segment::read_segment(&fs, path, 1, 7, true);
+    let older = log_segment::read_segment(&fs, path, 1, 7, false);
     if let Ok(contents) = &last {
         for (i, record) in contents.records.iter().enumerate() {
             assert_eq!(
@@ -56,14 +56,14 @@ pub fn log_mutations(bytes: &[u8]) {
     let mut next = || input.next().unwrap_or(0);
     let count = usize::from(next() % 16);
     let mut written = Vec::with_capacity(count);
-    let mut segment = wal::encode_segment_header(1, 7);
+    let mut segment = log_segment::encode_segment_header(1, 7);
     for i in 0..count {
         let len = usize::from(next() % 64);
         let payload: Vec<u8> = (0..len).map(|_| next()).collect();
         let lsn = 1 + i as u64;
-        let time = crate::clock::Timestamp(1_000 + lsn);
-        wal::encode_record(&mut segment, 1, 7, lsn, time, &payload);
-        written.push(wal::Record { lsn, time, payload });
+        let time = crate::model::clock::Timestamp(1_000 + lsn);
+        log_segment::encode_record(&mut segment, 1, 7, lsn, time, &payload);
+        written.push(log_segment::Record { lsn, time, payload });
     }
     let clean = segment.clone();
     let mut damaged = false;
@@ -93,7 +93,7 @@ pub fn log_mutations(bytes: &[u8]) {
     if fs.create_dir_all(Path::new("/wal")).is_err() || fs.set_file_bytes(path, &segment).is_err() {
         return;
     }
-    match wal::read_segment(&fs, path, 1, 7, true) {
+    match log_segment::read_segment(&fs, path, 1, 7, true) {
         Ok(contents) => {
             assert!(
                 contents.records.len() <= written.len()
@@ -118,11 +118,13 @@ pub fn log_mutations(bytes: &[u8]) {
 /// prefix of the operations that holds every acknowledged one (I1, I2); every acknowledged
 /// backup is listed.
 pub fn crash_differential(bytes: &[u8]) {
-    use crate::api::{BatchWriteItemInput, DeleteItemInput, PutItemInput, ScanInput, WriteRequest};
+    use crate::api::items::{
+        BatchWriteItemInput, DeleteItemInput, PutItemInput, ScanInput, WriteRequest,
+    };
+    use crate::api::tables::CreateTableInput;
     use crate::db::Database;
-    use crate::simfs::CrashPolicy;
-    use crate::tables::CreateTableInput;
-    use crate::value::AttributeValue;
+    use crate::fs::sim::CrashPolicy;
+    use crate::model::value::AttributeValue;
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
@@ -138,7 +140,9 @@ pub fn crash_differential(bytes: &[u8]) {
         fs: Arc::new(fs.clone()),
         segment_bytes: 4096,
         background_worker: false,
-        clock: Arc::new(crate::clock::ManualClock::new(crate::clock::Timestamp(1))),
+        clock: Arc::new(crate::model::clock::ManualClock::new(
+            crate::model::clock::Timestamp(1),
+        )),
         ..crate::Options::default()
     };
     let tables = ["one", "two"];
@@ -239,7 +243,7 @@ pub fn crash_differential(bytes: &[u8]) {
 
 /// Decodes `bytes` as a log record payload (a mutation). Promise: no panic.
 pub fn log_record_payload(bytes: &[u8]) {
-    let _ = codec::decode::<crate::commit::Mutation>(bytes, "fuzz");
+    let _ = codec::decode::<crate::format::mutation::Mutation>(bytes, "fuzz");
 }
 
 /// Loads `bytes` as a snapshot file. Promises: no panic; a loaded table's items all have
@@ -247,20 +251,22 @@ pub fn log_record_payload(bytes: &[u8]) {
 pub fn snapshot_file(bytes: &[u8]) {
     let fs = SimFs::new();
     let dir = Path::new("/db");
-    let path = dir.join(crate::catalog::SNAPSHOT_DIR).join("t.snap");
+    let path = dir
+        .join(crate::format::catalog::SNAPSHOT_DIR)
+        .join("t.snap");
     if fs
-        .create_dir_all(&dir.join(crate::catalog::SNAPSHOT_DIR))
+        .create_dir_all(&dir.join(crate::format::catalog::SNAPSHOT_DIR))
         .is_err()
         || fs.set_file_bytes(&path, bytes).is_err()
     {
         return;
     }
-    if let Ok((_, data)) = crate::replay::load_snapshot(&fs, dir, "t.snap") {
+    if let Ok((_, data)) = crate::storage::replay::load_snapshot(&fs, dir, "t.snap") {
         for (key, item) in &data.items {
             assert_eq!(
                 data.schema
                     .key
-                    .encode(item, crate::key::KeyRole::Table)
+                    .encode(item, crate::model::key::KeyRole::Table)
                     .ok()
                     .as_ref(),
                 Some(key)
@@ -274,17 +280,19 @@ pub fn snapshot_file(bytes: &[u8]) {
 /// file's header names a backup and its marker.
 pub fn backup_file(bytes: &[u8]) {
     let fs = SimFs::new();
-    let dir = Path::new("/db").join(crate::catalog::BACKUP_DIR);
+    let dir = Path::new("/db").join(crate::format::catalog::BACKUP_DIR);
     let path = dir.join("b.bkp");
     if fs.create_dir_all(&dir).is_err() || fs.set_file_bytes(&path, bytes).is_err() {
         return;
     }
-    let Ok(mut reader) =
-        crate::snapshot::TableFileReader::open(&fs, &path, crate::snapshot::BACKUP_MAGIC)
-    else {
+    let Ok(mut reader) = crate::format::table_file::TableFileReader::open(
+        &fs,
+        &path,
+        crate::format::backup::BACKUP_MAGIC,
+    ) else {
         return;
     };
-    let Ok(meta) = codec::decode::<crate::backup::BackupMeta>(reader.meta(), "fuzz") else {
+    let Ok(meta) = codec::decode::<crate::format::backup::BackupMeta>(reader.meta(), "fuzz") else {
         return;
     };
     while let Ok(Some(block)) = reader.next_block(&meta.schema.key) {
@@ -292,7 +300,7 @@ pub fn backup_file(bytes: &[u8]) {
             assert_eq!(
                 meta.schema
                     .key
-                    .encode(&item, crate::key::KeyRole::Table)
+                    .encode(&item, crate::model::key::KeyRole::Table)
                     .ok()
                     .as_ref(),
                 Some(&key)
@@ -329,7 +337,7 @@ pub fn table_name(bytes: &[u8]) {
     let Ok(name) = std::str::from_utf8(bytes) else {
         return;
     };
-    if crate::names::validate_table_name(name).is_ok() {
+    if crate::model::names::validate_table_name(name).is_ok() {
         let components: Vec<_> = Path::new(name).components().collect();
         assert!(
             matches!(components[..], [std::path::Component::Normal(_)]),

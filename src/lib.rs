@@ -24,96 +24,80 @@
 //!
 //! A write is validated, takes its items' locks, is given its place in one total order (a log
 //! sequence number) by the commit log, and is applied to the live table — an ordered map from
-//! encoded key to item with its secondary indexes beside it (`table.rs`). Every change is one
-//! `Mutation` value (`commit.rs`), so the write-ahead log can record it and replay can apply
-//! it through the same function as a live write. Reads take only the table's data lock.
+//! encoded key to item with its secondary indexes beside it. Every change is one logged
+//! `Mutation`, and one function interprets it (`state/apply.rs`) for live writes, recovery
+//! and every replay (checkpoints, backups, point-in-time restores), so the state a write
+//! produces and the state replay rebuilds cannot differ. Reads take only the table's data
+//! lock.
 //!
-//! | module | concept |
+//! The source tree is layered: each folder imports only the ones above it in this table
+//! (`tests/layers.rs` checks it; the error type and the data model name each other).
+//!
+//! | layer | owns |
 //! |---|---|
-//! | `db` | [`Database`]: the handle, the write path and its locking order |
-//! | `value`, `number` | [`AttributeValue`], [`Item`], [`Number`]: the data model and DynamoDB JSON |
-//! | `expr` | typed condition and update expressions, projections |
-//! | `schema`, `tables`, `names` | table definitions, their validation, descriptions, ARNs |
-//! | `key` | order-preserving key encoding |
-//! | `table` | the live table and its indexes; the one item mutation |
-//! | `query` | `Query` and `Scan` pages |
-//! | `commit` | mutations, LSNs and commit times |
-//! | `wal`, `snapshot`, `catalog`, `codec` | the on-disk formats |
-//! | `replay`, `store`, `checkpoint` | recovery, snapshot and backup builds, retention of states and log |
-//! | `backup` | on-demand backups and restore |
-//! | `pitr` | point-in-time recovery: windows, restores to a moment or an LSN |
-//! | `killpoint` | named steps where the process-crash tests make the process die |
-//! | `fs`, `simfs` | the file-system seam and its simulation |
-//! | `api` | the item operations' inputs and outputs |
-//! | `clock`, `options` | time and settings |
-//! | `error` | [`Error`], named after DynamoDB's exceptions |
+//! | `error` | [`Error`], named after DynamoDB's exceptions, and [`CancellationReason`] |
+//! | `model/` | [`AttributeValue`], [`Item`], [`Number`], key encoding, names and ARNs, table schemas, time and [`Lsn`]: the data model, no I/O |
+//! | `expr/` | typed condition and update expressions, projections |
+//! | `api/` | request and response shapes by area: items, tables, backups, point in time |
+//! | `fs/` | the file-system seam, one durable file installation; its simulation and kill points (feature `testing`) |
+//! | `options` | [`Options`]: durability, triggers, limits, clock |
+//! | `format/` | every byte that reaches disk: the codec, log records and segments, table files, backups' records, the catalog |
+//! | `state/` | the live table and its indexes; the one apply of a logged change |
+//! | `storage/` | the write-ahead log and group commit, the directory's files, recovery, replay, retention |
+//! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
+//! | `restore`, `backup`, `pitr` | services over the engine: restores, on-demand backups, point-in-time recovery |
+//! | `db` | [`Database`]: the facade applications hold |
 
 mod api;
 mod backup;
-mod catalog;
-mod checkpoint;
-mod clock;
-mod codec;
-mod commit;
 mod db;
+mod engine;
 mod error;
 pub mod expr;
+mod format;
 pub mod fs;
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzz_support;
-mod key;
-#[doc(hidden)]
-pub mod killpoint;
-mod names;
-mod number;
+mod model;
 mod options;
 mod pitr;
-mod query;
-mod replay;
-mod schema;
-pub mod simfs;
-mod snapshot;
-mod store;
-mod table;
-mod tables;
-mod value;
-mod wal;
+mod restore;
+mod state;
+mod storage;
 
-pub use api::*;
-pub use backup::{
+pub use api::backups::{
     BackupDescription, BackupDescriptionOutput, BackupDetails, BackupProgress, BackupStatus,
     BackupSummary, BackupType, BackupTypeFilter, CreateBackupOutput, ListBackupsInput,
     ListBackupsOutput, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
     SourceTableDetails, SourceTableFeatureDetails, SseSpecification,
 };
-pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use commit::Lsn;
-pub use db::{
-    Database, MAX_BATCH_GET, MAX_BATCH_WRITE, MAX_BATCH_WRITE_BYTES, MAX_TRANSACTION_BYTES,
-    MAX_TRANSACT_ITEMS,
-};
-pub use error::{Error, Result};
-pub use expr::{
-    Comparator, Condition, Operand, Path, PathElement, SetValue, Update, UpdateAction, ValueExpr,
-};
-pub use names::{validate_backup_name, validate_index_name, validate_table_name};
-pub use number::{Number, NumberError};
-pub use options::{BackupBuildHook, Durability, Options};
-pub use pitr::{
+pub use api::items::*;
+pub use api::pitr::{
     ContinuousBackupsDescription, ContinuousBackupsStatus, DescribeContinuousBackupsOutput,
     PointInTimeRecoveryDescription, PointInTimeRecoverySpecification, PointInTimeRecoveryStatus,
     RecoveryWindowUsage, RestoreTableToPointInTimeInput, RestoreTableToPointInTimeOutput,
     UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput, MAX_RECOVERY_PERIOD_DAYS,
 };
-pub use query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
-pub use schema::{
+pub use api::tables::*;
+pub use db::Database;
+pub use engine::query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
+pub use error::{CancellationReason, Error, Result};
+pub use expr::{
+    Comparator, Condition, Operand, Path, PathElement, SetValue, Update, UpdateAction, ValueExpr,
+};
+pub use model::clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use model::names::{validate_backup_name, validate_index_name, validate_table_name};
+pub use model::number::{Number, NumberError};
+pub use model::schema::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, RestoreSummary,
     ScalarAttributeType, StreamSpecification, StreamViewType, MAX_GLOBAL_INDEXES,
     MAX_LOCAL_INDEXES,
 };
-pub use tables::*;
-pub use value::{
+pub use model::value::{
     item_size, validate_item, AttributeValue, Item, ValueType, MAX_ITEM_SIZE, MAX_NESTING_DEPTH,
     MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE,
 };
+pub use model::Lsn;
+pub use options::{BackupBuildHook, Durability, Options};

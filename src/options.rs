@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::fs::{StdFs, Vfs};
+use crate::model::clock::{Clock, SystemClock};
 
 /// How a write is made durable before it is acknowledged.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use tidestore::simfs::{CrashPolicy, SimFs};
+use tidestore::fs::sim::{CrashPolicy, SimFs};
 use tidestore::ScalarAttributeType::{N, S};
 use tidestore::*;
 

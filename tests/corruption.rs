@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use support::{dump, run, sim_options, workload, Dump};
-use tidestore::simfs::{CrashPolicy, SimFs};
+use tidestore::fs::sim::{CrashPolicy, SimFs};
 use tidestore::{Database, Error};
 
 const DIR: &str = "/db";

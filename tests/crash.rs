@@ -15,7 +15,7 @@ mod support;
 use support::{
     check_backups, dump, reference_states, run, sim_options, try_run, workload, Dump, Op,
 };
-use tidestore::simfs::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
+use tidestore::fs::sim::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
 use tidestore::{Database, Error};
 
 const DIR: &str = "/db";

@@ -14,7 +14,7 @@ mod support;
 
 use proptest::prelude::*;
 use support::{dump, run, sim_options, Op};
-use tidestore::simfs::{CrashPolicy, SimFs};
+use tidestore::fs::sim::{CrashPolicy, SimFs};
 use tidestore::{Database, Options};
 
 const DIR: &str = "/db";

@@ -821,7 +821,7 @@ fn an_expired_system_backup_is_removed_when_the_database_opens() {
 
 #[test]
 fn a_deleted_table_stays_deleted_when_its_retirement_failed_and_the_log_moved_on() {
-    use tidestore::simfs::{FaultError, FaultPlan, OpKind, SimFs};
+    use tidestore::fs::sim::{FaultError, FaultPlan, OpKind, SimFs};
     for pitr in [false, true] {
         let sim = SimFs::new();
         let clock = Arc::new(ManualClock::new(Timestamp(T0)));

@@ -42,7 +42,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use support::{scan_all, sim_options};
-use tidestore::simfs::{CrashPolicy, SimFs, SimRng};
+use tidestore::fs::sim::{CrashPolicy, SimFs, SimRng};
 use tidestore::{
     AttributeValue, BackupStatus, BackupTypeFilter, BatchWriteItemInput, CreateTableInput,
     Database, DeleteItemInput, Error, Item, ListBackupsInput, Lsn, ManualClock, Options,

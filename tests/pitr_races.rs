@@ -197,7 +197,7 @@ fn a_running_restore_keeps_its_pinned_snapshot_when_an_unchanged_checkpoint_move
     }
 }
 
-fn sim_db(sim: &tidestore::simfs::SimFs, clock: &Arc<ManualClock>) -> Result<Database> {
+fn sim_db(sim: &tidestore::fs::sim::SimFs, clock: &Arc<ManualClock>) -> Result<Database> {
     Database::open_with(
         "/db",
         Options {
@@ -215,7 +215,7 @@ fn sim_db(sim: &tidestore::simfs::SimFs, clock: &Arc<ManualClock>) -> Result<Dat
 ///    earliest moment cannot be restored.
 #[test]
 fn a_failed_retirement_keeps_the_deleted_tables_window_for_the_next_open() {
-    use tidestore::simfs::{FaultError, FaultPlan, OpKind, SimFs};
+    use tidestore::fs::sim::{FaultError, FaultPlan, OpKind, SimFs};
     let sim = SimFs::new();
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
     let db = sim_db(&sim, &clock).unwrap();
@@ -266,7 +266,7 @@ fn a_failed_retirement_keeps_the_deleted_tables_window_for_the_next_open() {
 ///     fails from then on (also after reopening).
 #[test]
 fn a_failed_retirement_of_a_table_without_snapshot_does_not_wedge_its_system_backup() {
-    use tidestore::simfs::{FaultError, FaultPlan, OpKind, SimFs};
+    use tidestore::fs::sim::{FaultError, FaultPlan, OpKind, SimFs};
     let sim = SimFs::new();
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
     let db = sim_db(&sim, &clock).unwrap();

@@ -3,7 +3,7 @@
 //! and point-in-time recovery on a real directory, with tiny segments and snapshot
 //! thresholds so that rotation, snapshots, log truncation and retention happen all the time.
 //! It prints every acknowledgement to stdout as it gets it. The parent kills it — with
-//! SIGKILL at a random moment, or by arming a named kill point (`tidestore::killpoint`) at
+//! SIGKILL at a random moment, or by arming a named kill point (`tidestore::fs::killpoint`) at
 //! which the child aborts — then reopens the directory and checks:
 //!
 //! - **I1/I2**: every acknowledged write is there, and each writer's items are a prefix of
@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tidestore::killpoint::{KILL_POINTS, KILL_POINT_VAR};
-use tidestore::simfs::SimRng;
+use tidestore::fs::killpoint::{KILL_POINTS, KILL_POINT_VAR};
+use tidestore::fs::sim::SimRng;
 use tidestore::ScalarAttributeType::{N, S};
 use tidestore::*;
 
@@ -420,5 +420,5 @@ fn sigkill_at_random_moments_and_at_every_kill_point_loses_no_acknowledged_write
 }
 
 fn simfs_seed() -> u64 {
-    tidestore::simfs::SimFs::seed_from_env()
+    tidestore::fs::sim::SimFs::seed_from_env()
 }

@@ -6,7 +6,7 @@
 mod support;
 
 use support::{dump, sim_options};
-use tidestore::simfs::SimFs;
+use tidestore::fs::sim::SimFs;
 use tidestore::*;
 
 fn item(i: u64, v: u64) -> Item {

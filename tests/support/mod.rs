@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tidestore::simfs::{SimFs, SimRng};
+use tidestore::fs::sim::{SimFs, SimRng};
 use tidestore::*;
 
 /// Options for a database on `fs` whose I/O sequence is a function of the workload alone:

@@ -1,0 +1,293 @@
+//! The shapes of the backup operations: `CreateBackup`, `DescribeBackup`, `ListBackups`,
+//! `DeleteBackup` and `RestoreTableFromBackup`, with the API model's field names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::tables::TableDescription;
+use crate::model::clock::Timestamp;
+use crate::model::schema::{
+    BillingMode, GlobalSecondaryIndex, KeySchemaElement, LocalSecondaryIndex,
+    ProvisionedThroughput, StreamSpecification,
+};
+use crate::model::Lsn;
+
+/// A backup's lifecycle state (`BackupStatus`; the API model's `AVAILABLE`, which the CLI
+/// page calls `ACTIVE`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BackupStatus {
+    /// Being built.
+    Creating,
+    /// Deleted (only in `delete_backup`'s answer).
+    Deleted,
+    /// Built and restorable.
+    Available,
+}
+
+/// Who made a backup (`BackupType`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BackupType {
+    /// `create_backup`.
+    User,
+    /// Made by the system when a table with point-in-time recovery is deleted.
+    System,
+    /// AWS Backup (never made by tidestore; accepted as a filter).
+    AwsBackup,
+}
+
+/// Which backups `list_backups` returns (`BackupTypeFilter`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BackupTypeFilter {
+    /// User backups (the default).
+    #[default]
+    User,
+    /// System backups.
+    System,
+    /// AWS Backup backups (there are none).
+    AwsBackup,
+    /// Every kind.
+    All,
+}
+
+/// `BackupDetails`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BackupDetails {
+    /// `arn:aws:dynamodb:{region}:{account}:table/{table}/backup/{ms:014}-{8 hex}`.
+    pub backup_arn: String,
+    /// The name given to `create_backup`.
+    pub backup_name: String,
+    /// The backup file's size once AVAILABLE; 0 while CREATING.
+    pub backup_size_bytes: u64,
+    /// CREATING, AVAILABLE or DELETED.
+    pub backup_status: BackupStatus,
+    /// USER or SYSTEM.
+    pub backup_type: BackupType,
+    /// When the backup was requested.
+    pub backup_creation_date_time: Timestamp,
+    /// When a SYSTEM backup expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_expiry_date_time: Option<Timestamp>,
+}
+
+/// `CreateBackup`'s output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateBackupOutput {
+    /// The new backup, CREATING.
+    pub backup_details: BackupDetails,
+}
+
+/// The source table as a backup records it (`SourceTableDetails`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SourceTableDetails {
+    /// Its name.
+    pub table_name: String,
+    /// Its id.
+    pub table_id: String,
+    /// Its ARN.
+    pub table_arn: String,
+    /// Its size when the backup was requested (exact once AVAILABLE: the backup's).
+    pub table_size_bytes: u64,
+    /// Its key schema.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// When it was created.
+    pub table_creation_date_time: Timestamp,
+    /// Its throughput (zeros for on-demand).
+    pub provisioned_throughput: ProvisionedThroughput,
+    /// Its item count when the backup was requested (exact once AVAILABLE).
+    pub item_count: u64,
+    /// Its billing mode.
+    pub billing_mode: BillingMode,
+}
+
+/// The source table's indexes and stream (`SourceTableFeatureDetails`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SourceTableFeatureDetails {
+    /// Its local secondary indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
+    /// Its global secondary indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+    /// Its stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_description: Option<StreamSpecification>,
+}
+
+/// `BackupDescription`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BackupDescription {
+    /// The backup.
+    pub backup_details: BackupDetails,
+    /// The table it is of.
+    pub source_table_details: SourceTableDetails,
+    /// That table's indexes and stream.
+    pub source_table_feature_details: SourceTableFeatureDetails,
+}
+
+/// `DescribeBackup`'s and `DeleteBackup`'s output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BackupDescriptionOutput {
+    /// The backup.
+    pub backup_description: BackupDescription,
+}
+
+/// One backup in `ListBackups`' output (`BackupSummary`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BackupSummary {
+    /// The source table's name.
+    pub table_name: String,
+    /// The source table's id.
+    pub table_id: String,
+    /// The source table's ARN.
+    pub table_arn: String,
+    /// The backup's ARN.
+    pub backup_arn: String,
+    /// The backup's name.
+    pub backup_name: String,
+    /// When it was requested.
+    pub backup_creation_date_time: Timestamp,
+    /// When a SYSTEM backup expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_expiry_date_time: Option<Timestamp>,
+    /// CREATING or AVAILABLE.
+    pub backup_status: BackupStatus,
+    /// USER or SYSTEM.
+    pub backup_type: BackupType,
+    /// Its size (0 while CREATING).
+    pub backup_size_bytes: u64,
+}
+
+/// `ListBackups`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListBackupsInput {
+    /// Only backups of this table (name or ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
+    /// At most this many (1–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Only backups requested at or after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range_lower_bound: Option<Timestamp>,
+    /// Only backups requested before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range_upper_bound: Option<Timestamp>,
+    /// Start after this backup (the previous page's `LastEvaluatedBackupArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_start_backup_arn: Option<String>,
+    /// USER (the default), SYSTEM, AWS_BACKUP or ALL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_type: Option<BackupTypeFilter>,
+}
+
+/// `ListBackups`' output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListBackupsOutput {
+    /// The backups, in creation order.
+    pub backup_summaries: Vec<BackupSummary>,
+    /// Where the next page starts; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_backup_arn: Option<String>,
+}
+
+/// `SSESpecification`: accepted by a restore and otherwise ignored (tidestore encrypts
+/// nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SseSpecification {
+    /// Whether encryption at rest is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// AES256 or KMS.
+    #[serde(default, rename = "SSEType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<String>,
+    /// The KMS key.
+    #[serde(
+        default,
+        rename = "KMSMasterKeyId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_master_key_id: Option<String>,
+}
+
+/// `RestoreTableFromBackup`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreTableFromBackupInput {
+    /// The new table's name.
+    pub target_table_name: String,
+    /// The backup.
+    pub backup_arn: String,
+    /// A billing mode other than the backup's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_mode_override: Option<BillingMode>,
+    /// The global indexes to keep: a subset of the backup's (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_secondary_index_override: Option<Vec<GlobalSecondaryIndex>>,
+    /// The local indexes to keep: a subset of the backup's (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_secondary_index_override: Option<Vec<LocalSecondaryIndex>>,
+    /// Throughput other than the backup's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput_override: Option<ProvisionedThroughput>,
+    /// Accepted and ignored.
+    #[serde(
+        default,
+        rename = "SSESpecificationOverride",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sse_specification_override: Option<SseSpecification>,
+}
+
+impl RestoreTableFromBackupInput {
+    /// Restore `backup_arn` into a new table named `target`.
+    pub fn new(
+        backup_arn: impl Into<String>,
+        target: impl Into<String>,
+    ) -> RestoreTableFromBackupInput {
+        RestoreTableFromBackupInput {
+            target_table_name: target.into(),
+            backup_arn: backup_arn.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Where a building backup stands: items and bytes written out of the table's size when the
+/// backup was requested (a beyond-DynamoDB companion of `describe_backup`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackupProgress {
+    /// The backup's marker: exactly the writes with a lower LSN are in it.
+    pub marker_lsn: Lsn,
+    /// Items written so far.
+    pub items_done: u64,
+    /// DynamoDB size of the items written so far.
+    pub bytes_done: u64,
+    /// The table's item count when the backup was requested.
+    pub items_total: u64,
+    /// The table's size (DynamoDB item bytes) when the backup was requested.
+    pub bytes_total: u64,
+}
+
+/// `RestoreTableFromBackup`'s output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreTableFromBackupOutput {
+    /// The new table, CREATING, with its `RestoreSummary`.
+    pub table_description: TableDescription,
+}

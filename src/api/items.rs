@@ -1,0 +1,529 @@
+//! Requests and responses of the item operations: `PutItem`, `GetItem`, `UpdateItem`,
+//! `DeleteItem`, `Query`, `Scan`, `BatchWriteItem`, `BatchGetItem`, `TransactWriteItems` and
+//! `TransactGetItems`.
+//!
+//! Inputs are plain structs with public fields, a `new` taking the required ones and chainable
+//! setters for the rest, so that both `PutItemInput { table_name, item, ..Default::default() }`
+//! and `PutItemInput::new("Music", item).condition(...)` read well. Expressions are typed
+//! values from [`crate::expr`], not strings. Outputs serialize with serde to the API model's
+//! field names, so printing one with `serde_json` gives what the AWS CLI prints.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::expr::{Condition, Path, Update};
+use crate::model::value::{AttributeValue, Item};
+
+/// The most requests in one `BatchWriteItem`.
+pub const MAX_BATCH_WRITE: usize = 25;
+/// The most keys in one `BatchGetItem`.
+pub const MAX_BATCH_GET: usize = 100;
+/// The most actions in one `TransactWriteItems` or `TransactGetItems`.
+pub const MAX_TRANSACT_ITEMS: usize = 100;
+/// The largest total item size of a `BatchWriteItem`.
+pub const MAX_BATCH_WRITE_BYTES: usize = 16 * 1024 * 1024;
+/// The largest total item size of a `TransactWriteItems`.
+pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+
+/// What a write returns of the item (`ReturnValues`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReturnValue {
+    /// Nothing (the default).
+    #[default]
+    None,
+    /// The whole item as it was before the write.
+    AllOld,
+    /// Only the attributes the update changed, as they were before (`UpdateItem` only).
+    UpdatedOld,
+    /// The whole item as it is after the write (`UpdateItem` only).
+    AllNew,
+    /// Only the attributes the update changed, as they are after (`UpdateItem` only).
+    UpdatedNew,
+}
+
+/// What a failed condition returns of the item (`ReturnValuesOnConditionCheckFailure`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReturnValuesOnConditionCheckFailure {
+    /// Nothing (the default).
+    #[default]
+    None,
+    /// The item as it was when the condition failed.
+    AllOld,
+}
+
+/// Which attributes a read returns (`Select`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Select {
+    /// Every attribute (for an index: of the table's item, which must be projected ALL).
+    #[default]
+    AllAttributes,
+    /// Every attribute the index projects.
+    AllProjectedAttributes,
+    /// The attributes of the projection expression.
+    SpecificAttributes,
+    /// No items, only `Count` and `ScannedCount`.
+    Count,
+}
+
+macro_rules! setters {
+    ($ty:ident { $($field:ident : $arg:ty => $value:expr),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                pub fn $field(mut self, $field: $arg) -> Self {
+                    self.$field = $value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+/// `PutItem`: store an item, replacing any item with the same key.
+#[derive(Clone, Debug, Default)]
+pub struct PutItemInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// The whole item, key attributes included.
+    pub item: Item,
+    /// The write happens only if this holds for the existing item (if any).
+    pub condition: Option<Condition>,
+    /// NONE or ALL_OLD.
+    pub return_values: ReturnValue,
+    /// Whether a failed condition returns the existing item.
+    pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+}
+
+impl PutItemInput {
+    /// Put `item` into `table_name`.
+    pub fn new(table_name: impl Into<String>, item: Item) -> PutItemInput {
+        PutItemInput {
+            table_name: table_name.into(),
+            item,
+            ..Default::default()
+        }
+    }
+}
+
+setters!(PutItemInput {
+    condition: Condition => Some(condition),
+    return_values: ReturnValue => return_values,
+    return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
+});
+
+/// What a single-item write returns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WriteItemOutput {
+    /// The attributes asked for by `ReturnValues`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Item>,
+}
+
+/// `PutItem`'s output.
+pub type PutItemOutput = WriteItemOutput;
+/// `DeleteItem`'s output.
+pub type DeleteItemOutput = WriteItemOutput;
+/// `UpdateItem`'s output.
+pub type UpdateItemOutput = WriteItemOutput;
+
+/// `GetItem`: read one item by its key.
+#[derive(Clone, Debug, Default)]
+pub struct GetItemInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// The key attributes, exactly.
+    pub key: Item,
+    /// Return only these attributes (a projection expression).
+    pub projection: Option<Vec<Path>>,
+    /// Accepted for compatibility: every read in tidestore is strongly consistent.
+    pub consistent_read: bool,
+}
+
+impl GetItemInput {
+    /// Get the item with `key` from `table_name`.
+    pub fn new(table_name: impl Into<String>, key: Item) -> GetItemInput {
+        GetItemInput {
+            table_name: table_name.into(),
+            key,
+            ..Default::default()
+        }
+    }
+}
+
+setters!(GetItemInput {
+    projection: Vec<Path> => Some(projection),
+    consistent_read: bool => consistent_read,
+});
+
+/// `GetItem`'s output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetItemOutput {
+    /// The item, if it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<Item>,
+}
+
+/// `DeleteItem`: remove one item by its key.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteItemInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// The key attributes, exactly.
+    pub key: Item,
+    /// The delete happens only if this holds for the existing item (if any).
+    pub condition: Option<Condition>,
+    /// NONE or ALL_OLD.
+    pub return_values: ReturnValue,
+    /// Whether a failed condition returns the existing item.
+    pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+}
+
+impl DeleteItemInput {
+    /// Delete the item with `key` from `table_name`.
+    pub fn new(table_name: impl Into<String>, key: Item) -> DeleteItemInput {
+        DeleteItemInput {
+            table_name: table_name.into(),
+            key,
+            ..Default::default()
+        }
+    }
+}
+
+setters!(DeleteItemInput {
+    condition: Condition => Some(condition),
+    return_values: ReturnValue => return_values,
+    return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
+});
+
+/// `UpdateItem`: change some attributes of an item, creating it if it does not exist.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateItemInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// The key attributes, exactly.
+    pub key: Item,
+    /// The actions (SET, REMOVE, ADD, DELETE).
+    pub update: Update,
+    /// The update happens only if this holds for the existing item (if any).
+    pub condition: Option<Condition>,
+    /// Any of the five.
+    pub return_values: ReturnValue,
+    /// Whether a failed condition returns the existing item.
+    pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+}
+
+impl UpdateItemInput {
+    /// Apply `update` to the item with `key` in `table_name`.
+    pub fn new(table_name: impl Into<String>, key: Item, update: Update) -> UpdateItemInput {
+        UpdateItemInput {
+            table_name: table_name.into(),
+            key,
+            update,
+            ..Default::default()
+        }
+    }
+}
+
+setters!(UpdateItemInput {
+    condition: Condition => Some(condition),
+    return_values: ReturnValue => return_values,
+    return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
+});
+
+/// A condition on the sort key of a query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SortKeyOp {
+    /// `sk = v`
+    Eq(AttributeValue),
+    /// `sk < v`
+    Lt(AttributeValue),
+    /// `sk <= v`
+    Le(AttributeValue),
+    /// `sk > v`
+    Gt(AttributeValue),
+    /// `sk >= v`
+    Ge(AttributeValue),
+    /// `sk BETWEEN low AND high` (both inclusive)
+    Between(AttributeValue, AttributeValue),
+    /// `begins_with(sk, prefix)` (strings and binaries)
+    BeginsWith(AttributeValue),
+}
+
+/// A key condition: the partition key's value, and optionally a condition on the sort key
+/// (`KeyConditionExpression`, typed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyCondition {
+    /// The partition key attribute's name.
+    pub partition_key: String,
+    /// The partition to read.
+    pub partition_value: AttributeValue,
+    /// The sort key attribute's name and the condition on it.
+    pub sort_key: Option<(String, SortKeyOp)>,
+}
+
+impl KeyCondition {
+    /// `name = value` on the partition key.
+    pub fn partition(name: impl Into<String>, value: impl Into<AttributeValue>) -> KeyCondition {
+        KeyCondition {
+            partition_key: name.into(),
+            partition_value: value.into(),
+            sort_key: None,
+        }
+    }
+
+    /// Adds a condition on the sort key attribute `name`.
+    pub fn sort(mut self, name: impl Into<String>, op: SortKeyOp) -> KeyCondition {
+        self.sort_key = Some((name.into(), op));
+        self
+    }
+}
+
+/// `Query`: the items of one partition, in sort key order, from the table or an index.
+#[derive(Clone, Debug)]
+pub struct QueryInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// Read this index instead of the table.
+    pub index_name: Option<String>,
+    /// Which partition, and which sort keys within it.
+    pub key_condition: KeyCondition,
+    /// Items read but failing this are not returned (they still count toward `Limit`).
+    pub filter: Option<Condition>,
+    /// Return only these attributes.
+    pub projection: Option<Vec<Path>>,
+    /// Which attributes, or only a count.
+    pub select: Option<Select>,
+    /// Read at most this many items (before the filter).
+    pub limit: Option<u32>,
+    /// Ascending (true, the default) or descending sort key order.
+    pub scan_index_forward: bool,
+    /// Continue after this key (the previous page's `LastEvaluatedKey`).
+    pub exclusive_start_key: Option<Item>,
+    /// Accepted for compatibility; reads are always strongly consistent (a consistent read
+    /// on a global index is a validation error, as in DynamoDB).
+    pub consistent_read: bool,
+}
+
+impl QueryInput {
+    /// Query `table_name` with `key_condition`.
+    pub fn new(table_name: impl Into<String>, key_condition: KeyCondition) -> QueryInput {
+        QueryInput {
+            table_name: table_name.into(),
+            index_name: None,
+            key_condition,
+            filter: None,
+            projection: None,
+            select: None,
+            limit: None,
+            scan_index_forward: true,
+            exclusive_start_key: None,
+            consistent_read: false,
+        }
+    }
+}
+
+setters!(QueryInput {
+    index_name: impl Into<String> => Some(index_name.into()),
+    filter: Condition => Some(filter),
+    projection: Vec<Path> => Some(projection),
+    select: Select => Some(select),
+    limit: u32 => Some(limit),
+    scan_index_forward: bool => scan_index_forward,
+    exclusive_start_key: Item => Some(exclusive_start_key),
+    consistent_read: bool => consistent_read,
+});
+
+/// `Scan`: every item of the table or an index, a page at a time, optionally one segment of
+/// a parallel scan.
+#[derive(Clone, Debug, Default)]
+pub struct ScanInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// Read this index instead of the table.
+    pub index_name: Option<String>,
+    /// Items read but failing this are not returned (they still count toward `Limit`).
+    pub filter: Option<Condition>,
+    /// Return only these attributes.
+    pub projection: Option<Vec<Path>>,
+    /// Which attributes, or only a count.
+    pub select: Option<Select>,
+    /// Read at most this many items (before the filter).
+    pub limit: Option<u32>,
+    /// Continue after this key (the previous page's `LastEvaluatedKey`).
+    pub exclusive_start_key: Option<Item>,
+    /// This worker's segment and the total number of segments of a parallel scan.
+    pub segment: Option<(u32, u32)>,
+    /// Accepted for compatibility; reads are always strongly consistent.
+    pub consistent_read: bool,
+}
+
+impl ScanInput {
+    /// Scan `table_name`.
+    pub fn new(table_name: impl Into<String>) -> ScanInput {
+        ScanInput {
+            table_name: table_name.into(),
+            ..Default::default()
+        }
+    }
+}
+
+setters!(ScanInput {
+    index_name: impl Into<String> => Some(index_name.into()),
+    filter: Condition => Some(filter),
+    projection: Vec<Path> => Some(projection),
+    select: Select => Some(select),
+    limit: u32 => Some(limit),
+    exclusive_start_key: Item => Some(exclusive_start_key),
+    segment: (u32, u32) => Some(segment),
+    consistent_read: bool => consistent_read,
+});
+
+/// A page of `Query` or `Scan` results.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QueryOutput {
+    /// The items that passed the filter (none for `Select::Count`).
+    #[serde(default)]
+    pub items: Vec<Item>,
+    /// How many items passed the filter.
+    pub count: u32,
+    /// How many items were read.
+    pub scanned_count: u32,
+    /// Where the next page starts; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_key: Option<Item>,
+}
+
+/// A page of `Scan` results.
+pub type ScanOutput = QueryOutput;
+
+/// One request of a `BatchWriteItem`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WriteRequest {
+    /// Store this item.
+    #[serde(rename = "PutRequest")]
+    Put {
+        /// The whole item.
+        #[serde(rename = "Item")]
+        item: Item,
+    },
+    /// Delete the item with this key.
+    #[serde(rename = "DeleteRequest")]
+    Delete {
+        /// The key attributes.
+        #[serde(rename = "Key")]
+        key: Item,
+    },
+}
+
+/// `BatchWriteItem`: up to 25 puts and deletes over one or more tables. Unlike DynamoDB,
+/// tidestore applies the whole batch as one atomic, durable log record, so it never returns
+/// unprocessed items.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchWriteItemInput {
+    /// Table name to the writes for it.
+    pub request_items: BTreeMap<String, Vec<WriteRequest>>,
+}
+
+/// `BatchWriteItem`'s output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchWriteItemOutput {
+    /// Always empty: tidestore processes every request of an accepted batch.
+    pub unprocessed_items: BTreeMap<String, Vec<WriteRequest>>,
+}
+
+/// The keys to read from one table in a `BatchGetItem`.
+#[derive(Clone, Debug, Default)]
+pub struct KeysAndAttributes {
+    /// The keys.
+    pub keys: Vec<Item>,
+    /// Return only these attributes.
+    pub projection: Option<Vec<Path>>,
+    /// Accepted for compatibility; reads are always strongly consistent.
+    pub consistent_read: bool,
+}
+
+/// `BatchGetItem`: up to 100 items by key over one or more tables.
+#[derive(Clone, Debug, Default)]
+pub struct BatchGetItemInput {
+    /// Table name to the keys to read from it.
+    pub request_items: BTreeMap<String, KeysAndAttributes>,
+}
+
+/// `BatchGetItem`'s output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchGetItemOutput {
+    /// Table name to the items found (missing keys are simply absent), in request order.
+    pub responses: BTreeMap<String, Vec<Item>>,
+    /// Always empty: tidestore reads every key of an accepted request.
+    pub unprocessed_keys: BTreeMap<String, Vec<Item>>,
+}
+
+/// One action of a `TransactWriteItems`.
+#[derive(Clone, Debug)]
+pub enum TransactWriteItem {
+    /// Check a condition on an item without writing it.
+    ConditionCheck {
+        /// Table name or ARN.
+        table_name: String,
+        /// The item's key.
+        key: Item,
+        /// Must hold, or the transaction is cancelled.
+        condition: Condition,
+        /// Whether a failed condition returns the item in the cancellation reason.
+        return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    },
+    /// A put, as `PutItem` (its `return_values` is ignored).
+    Put(PutItemInput),
+    /// A delete, as `DeleteItem` (its `return_values` is ignored).
+    Delete(DeleteItemInput),
+    /// An update, as `UpdateItem` (its `return_values` is ignored).
+    Update(UpdateItemInput),
+}
+
+/// `TransactWriteItems`: up to 100 actions on distinct items, all applied or none.
+#[derive(Clone, Debug, Default)]
+pub struct TransactWriteItemsInput {
+    /// The actions.
+    pub transact_items: Vec<TransactWriteItem>,
+    /// Accepted; idempotent retries by token are not implemented yet.
+    pub client_request_token: Option<String>,
+}
+
+/// One read of a `TransactGetItems`.
+#[derive(Clone, Debug, Default)]
+pub struct TransactGetItem {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// The item's key.
+    pub key: Item,
+    /// Return only these attributes.
+    pub projection: Option<Vec<Path>>,
+}
+
+/// The item of one `TransactGetItems` read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ItemResponse {
+    /// The item, if it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<Item>,
+}
+
+/// `TransactGetItems`' output: one response per read, in request order, all from one
+/// consistent state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransactGetItemsOutput {
+    /// One per read.
+    pub responses: Vec<ItemResponse>,
+}

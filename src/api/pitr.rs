@@ -1,0 +1,202 @@
+//! The shapes of point-in-time recovery: `UpdateContinuousBackups`,
+//! `DescribeContinuousBackups` and `RestoreTableToPointInTime`, with the API model's names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::backups::SseSpecification;
+use crate::api::tables::TableDescription;
+use crate::model::clock::Timestamp;
+use crate::model::schema::{
+    BillingMode, GlobalSecondaryIndex, LocalSecondaryIndex, ProvisionedThroughput,
+};
+
+/// The longest `RecoveryPeriodInDays`, and the default.
+pub const MAX_RECOVERY_PERIOD_DAYS: u32 = 35;
+
+/// `ContinuousBackupsStatus`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ContinuousBackupsStatus {
+    /// Every table of a database with a directory: its log is the continuous backup.
+    Enabled,
+    /// An in-memory database keeps no backups.
+    Disabled,
+}
+
+/// `PointInTimeRecoveryStatus`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PointInTimeRecoveryStatus {
+    /// The table can be restored to any moment of its window.
+    Enabled,
+    /// No window is kept.
+    Disabled,
+}
+
+/// `PointInTimeRecoverySpecification`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PointInTimeRecoverySpecification {
+    /// Whether point-in-time recovery is on.
+    pub point_in_time_recovery_enabled: bool,
+    /// How many days back the window reaches: 1 to 35, 35 when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_period_in_days: Option<u32>,
+}
+
+/// `UpdateContinuousBackups`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateContinuousBackupsInput {
+    /// The table, by name or ARN.
+    pub table_name: String,
+    /// The new setting.
+    pub point_in_time_recovery_specification: PointInTimeRecoverySpecification,
+}
+
+impl UpdateContinuousBackupsInput {
+    /// Turns recovery on (with the default 35-day window) or off for `table_name`.
+    pub fn new(table_name: impl Into<String>, enabled: bool) -> UpdateContinuousBackupsInput {
+        UpdateContinuousBackupsInput {
+            table_name: table_name.into(),
+            point_in_time_recovery_specification: PointInTimeRecoverySpecification {
+                point_in_time_recovery_enabled: enabled,
+                recovery_period_in_days: None,
+            },
+        }
+    }
+}
+
+/// `PointInTimeRecoveryDescription`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PointInTimeRecoveryDescription {
+    /// ENABLED or DISABLED.
+    pub point_in_time_recovery_status: PointInTimeRecoveryStatus,
+    /// The window's length, while enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_period_in_days: Option<u32>,
+    /// The earliest moment a restore can go back to, while enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earliest_restorable_date_time: Option<Timestamp>,
+    /// The latest restorable moment: now (DynamoDB lags about five minutes; tidestore
+    /// does not), while enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_restorable_date_time: Option<Timestamp>,
+}
+
+/// `ContinuousBackupsDescription`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContinuousBackupsDescription {
+    /// ENABLED for every table of a database with a directory.
+    pub continuous_backups_status: ContinuousBackupsStatus,
+    /// The point-in-time recovery setting and window.
+    pub point_in_time_recovery_description: PointInTimeRecoveryDescription,
+}
+
+/// `UpdateContinuousBackups`'s output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateContinuousBackupsOutput {
+    /// The table's setting after the update.
+    pub continuous_backups_description: ContinuousBackupsDescription,
+}
+
+/// `DescribeContinuousBackups`'s output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeContinuousBackupsOutput {
+    /// The table's setting and window.
+    pub continuous_backups_description: ContinuousBackupsDescription,
+}
+
+/// What a table's point-in-time window costs on disk (a tidestore accessor beside
+/// `describe_continuous_backups`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryWindowUsage {
+    /// Older snapshots of the table kept for the window (or for pending backups).
+    pub retained_snapshots: u64,
+    /// Their size in bytes.
+    pub retained_snapshot_bytes: u64,
+    /// The log kept from the window's base on, in bytes. The log is shared by all tables:
+    /// this counts every table's records in that range.
+    pub log_bytes: u64,
+}
+
+/// `RestoreTableToPointInTime`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreTableToPointInTimeInput {
+    /// The source table by ARN (or give `source_table_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_table_arn: Option<String>,
+    /// The source table by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_table_name: Option<String>,
+    /// The new table's name.
+    pub target_table_name: String,
+    /// Restore to the latest restorable moment (instead of `restore_date_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_latest_restorable_time: Option<bool>,
+    /// The moment to restore to: the new table holds exactly the writes committed at or
+    /// before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_date_time: Option<Timestamp>,
+    /// A billing mode other than the source's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_mode_override: Option<BillingMode>,
+    /// The global indexes to keep: a subset of the source's (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_secondary_index_override: Option<Vec<GlobalSecondaryIndex>>,
+    /// The local indexes to keep: a subset of the source's (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_secondary_index_override: Option<Vec<LocalSecondaryIndex>>,
+    /// Throughput other than the source's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput_override: Option<ProvisionedThroughput>,
+    /// Accepted and ignored.
+    #[serde(
+        default,
+        rename = "SSESpecificationOverride",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sse_specification_override: Option<SseSpecification>,
+}
+
+impl RestoreTableToPointInTimeInput {
+    /// Restore table `source` as `target` at moment `time`.
+    pub fn at(
+        source: impl Into<String>,
+        target: impl Into<String>,
+        time: Timestamp,
+    ) -> RestoreTableToPointInTimeInput {
+        RestoreTableToPointInTimeInput {
+            source_table_name: Some(source.into()),
+            target_table_name: target.into(),
+            restore_date_time: Some(time),
+            ..Default::default()
+        }
+    }
+
+    /// Restore table `source` as `target` at the latest restorable moment.
+    pub fn latest(
+        source: impl Into<String>,
+        target: impl Into<String>,
+    ) -> RestoreTableToPointInTimeInput {
+        RestoreTableToPointInTimeInput {
+            source_table_name: Some(source.into()),
+            target_table_name: target.into(),
+            use_latest_restorable_time: Some(true),
+            ..Default::default()
+        }
+    }
+}
+
+/// `RestoreTableToPointInTime`'s output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreTableToPointInTimeOutput {
+    /// The new table, CREATING, with its `RestoreSummary`.
+    pub table_description: TableDescription,
+}

@@ -1,0 +1,676 @@
+//! Requests and responses of the table operations: `CreateTable`, `DescribeTable`,
+//! `UpdateTable`, `DeleteTable` and `ListTables`, and the rules that turn a request into a
+//! validated [`TableSchema`].
+//!
+//! All of these types serialize with the API model's field names; `TableDescription` prints
+//! as `aws dynamodb describe-table` prints it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::clock::Timestamp;
+use crate::model::names::{self, ArnScope};
+use crate::model::schema::{
+    global_index, resolve_key_shape, validate_definitions_used, validate_index_set,
+    validate_projection, validate_stream, validate_throughput, AttributeDefinition, BillingMode,
+    GlobalSecondaryIndex, IndexKind, IndexSchema, KeySchemaElement, LocalSecondaryIndex,
+    Projection, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableSchema,
+    MAX_GLOBAL_INDEXES,
+};
+
+/// `CreateTable`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateTableInput {
+    /// The new table's name (3–255 characters of `[a-zA-Z0-9_.-]`).
+    pub table_name: String,
+    /// Partition key, and optional sort key.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// The type of every key attribute of the table and its indexes, and nothing else.
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    /// Up to 5; only on a table with a sort key; cannot be added later.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_secondary_indexes: Vec<LocalSecondaryIndex>,
+    /// Up to 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub global_secondary_indexes: Vec<GlobalSecondaryIndex>,
+    /// PROVISIONED (DynamoDB's default) or PAY_PER_REQUEST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_mode: Option<BillingMode>,
+    /// Required for PROVISIONED, forbidden for PAY_PER_REQUEST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// The table's stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_specification: Option<StreamSpecification>,
+}
+
+impl CreateTableInput {
+    /// A table named `name` with no keys yet: add them with [`Self::hash_key`] and
+    /// [`Self::range_key`].
+    pub fn new(name: impl Into<String>) -> CreateTableInput {
+        CreateTableInput {
+            table_name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn define(&mut self, name: &str, ty: ScalarAttributeType) {
+        if !self
+            .attribute_definitions
+            .iter()
+            .any(|d| d.attribute_name == name)
+        {
+            self.attribute_definitions
+                .push(AttributeDefinition::new(name, ty));
+        }
+    }
+
+    /// Adds the partition key and its attribute definition.
+    pub fn hash_key(mut self, name: &str, ty: ScalarAttributeType) -> CreateTableInput {
+        self.key_schema.insert(0, KeySchemaElement::hash(name));
+        self.define(name, ty);
+        self
+    }
+
+    /// Adds the sort key and its attribute definition.
+    pub fn range_key(mut self, name: &str, ty: ScalarAttributeType) -> CreateTableInput {
+        self.key_schema.push(KeySchemaElement::range(name));
+        self.define(name, ty);
+        self
+    }
+
+    /// Provisioned billing with `read` and `write` capacity units.
+    pub fn provisioned(mut self, read: u64, write: u64) -> CreateTableInput {
+        self.billing_mode = Some(BillingMode::Provisioned);
+        self.provisioned_throughput = Some(ProvisionedThroughput::new(read, write));
+        self
+    }
+
+    /// On-demand billing.
+    pub fn pay_per_request(mut self) -> CreateTableInput {
+        self.billing_mode = Some(BillingMode::PayPerRequest);
+        self.provisioned_throughput = None;
+        self
+    }
+
+    /// Adds a local secondary index on sort key `range` (defined with type `ty`).
+    pub fn local_index(
+        mut self,
+        name: &str,
+        range: &str,
+        ty: ScalarAttributeType,
+        projection: Projection,
+    ) -> CreateTableInput {
+        let hash = self
+            .key_schema
+            .iter()
+            .find(|k| k.key_type == crate::model::schema::KeyType::Hash)
+            .map(|k| k.attribute_name.clone())
+            .unwrap_or_default();
+        self.define(range, ty);
+        self.local_secondary_indexes.push(LocalSecondaryIndex {
+            index_name: name.into(),
+            key_schema: vec![KeySchemaElement::hash(hash), KeySchemaElement::range(range)],
+            projection,
+        });
+        self
+    }
+
+    /// Adds a global secondary index with partition key `hash` and optional sort key
+    /// `range`, each with its type. On a provisioned table it gets the table's throughput.
+    pub fn global_index(
+        mut self,
+        name: &str,
+        hash: (&str, ScalarAttributeType),
+        range: Option<(&str, ScalarAttributeType)>,
+        projection: Projection,
+    ) -> CreateTableInput {
+        let mut key_schema = vec![KeySchemaElement::hash(hash.0)];
+        self.define(hash.0, hash.1);
+        if let Some((range, ty)) = range {
+            key_schema.push(KeySchemaElement::range(range));
+            self.define(range, ty);
+        }
+        self.global_secondary_indexes.push(GlobalSecondaryIndex {
+            index_name: name.into(),
+            key_schema,
+            projection,
+            provisioned_throughput: self.provisioned_throughput,
+        });
+        self
+    }
+
+    /// Turns the request into a schema, checking everything `CreateTable` checks.
+    pub(crate) fn to_schema(&self, created: Timestamp) -> Result<TableSchema> {
+        names::validate_table_name(&self.table_name)?;
+        let defs = &self.attribute_definitions;
+        let key = resolve_key_shape(&self.key_schema, defs, "table")?;
+        let billing_mode = self.billing_mode.unwrap_or_default();
+        validate_throughput(billing_mode, self.provisioned_throughput.as_ref(), "table")?;
+
+        let mut local_indexes = Vec::new();
+        for lsi in &self.local_secondary_indexes {
+            names::validate_index_name(&lsi.index_name)?;
+            let what = format!("index {}", lsi.index_name);
+            let index_key = resolve_key_shape(&lsi.key_schema, defs, &what)?;
+            if key.range.is_none() {
+                return Err(Error::validation(
+                    "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+                ));
+            }
+            if index_key.hash != key.hash || index_key.range.is_none() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Index KeySchema of {} must have the table's hash key {} and a range key",
+                    lsi.index_name, key.hash.name
+                )));
+            }
+            validate_projection(&lsi.projection, &lsi.index_name)?;
+            local_indexes.push(IndexSchema {
+                name: lsi.index_name.clone(),
+                kind: IndexKind::Local,
+                key: index_key,
+                projection: lsi.projection.clone(),
+                throughput: None,
+            });
+        }
+        let global_indexes = self
+            .global_secondary_indexes
+            .iter()
+            .map(|gsi| global_index(gsi, defs, billing_mode))
+            .collect::<Result<Vec<_>>>()?;
+        validate_index_set(&local_indexes, &global_indexes)?;
+        let all: Vec<&IndexSchema> = local_indexes.iter().chain(&global_indexes).collect();
+        validate_definitions_used(defs, &key, &all)?;
+
+        let stream = match &self.stream_specification {
+            Some(spec) => {
+                validate_stream(spec)?;
+                spec.stream_enabled.then_some(*spec)
+            }
+            None => None,
+        };
+        Ok(TableSchema {
+            name: self.table_name.clone(),
+            id: uuid::Uuid::new_v4().to_string(),
+            created,
+            key,
+            attribute_definitions: defs.clone(),
+            local_indexes,
+            global_indexes,
+            billing_mode,
+            throughput: self.provisioned_throughput,
+            stream_label: stream.map(|_| created.to_iso8601()),
+            restored_from: None,
+            pitr: None,
+            stream,
+        })
+    }
+}
+
+/// Create, update or delete one global secondary index in an `UpdateTable`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum GlobalSecondaryIndexUpdate {
+    /// Add an index and backfill it from the table's items.
+    Create(GlobalSecondaryIndex),
+    /// Change an index's provisioned throughput.
+    Update {
+        /// The index.
+        #[serde(rename = "IndexName")]
+        index_name: String,
+        /// Its new throughput.
+        #[serde(rename = "ProvisionedThroughput")]
+        provisioned_throughput: ProvisionedThroughput,
+    },
+    /// Remove an index.
+    Delete {
+        /// The index.
+        #[serde(rename = "IndexName")]
+        index_name: String,
+    },
+}
+
+/// `UpdateTable`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateTableInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// Definitions of the key attributes of indexes being created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    /// A new billing mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_mode: Option<BillingMode>,
+    /// New table throughput.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// Index changes (one create or delete per call, as in DynamoDB).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub global_secondary_index_updates: Vec<GlobalSecondaryIndexUpdate>,
+    /// Turn the stream on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_specification: Option<StreamSpecification>,
+}
+
+impl UpdateTableInput {
+    /// An update of `table_name` that changes nothing yet.
+    pub fn new(table_name: impl Into<String>) -> UpdateTableInput {
+        UpdateTableInput {
+            table_name: table_name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Applies the request to `current`, checking everything `UpdateTable` checks.
+    pub(crate) fn apply_to(&self, current: &TableSchema, now: Timestamp) -> Result<TableSchema> {
+        if self.billing_mode.is_none()
+            && self.provisioned_throughput.is_none()
+            && self.global_secondary_index_updates.is_empty()
+            && self.stream_specification.is_none()
+        {
+            return Err(Error::validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        let mut next = current.clone();
+        next.billing_mode = self.billing_mode.unwrap_or(current.billing_mode);
+        if let Some(throughput) = self.provisioned_throughput {
+            if next.billing_mode == BillingMode::Provisioned
+                && Some(throughput) == current.throughput
+            {
+                return Err(Error::validation(format!(
+                    "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    throughput.read_capacity_units, throughput.read_capacity_units,
+                    throughput.write_capacity_units, throughput.write_capacity_units
+                )));
+            }
+            next.throughput = Some(throughput);
+        } else if next.billing_mode == BillingMode::PayPerRequest {
+            next.throughput = None;
+        }
+        validate_throughput(next.billing_mode, next.throughput.as_ref(), "table")?;
+
+        let structural = self
+            .global_secondary_index_updates
+            .iter()
+            .filter(|u| !matches!(u, GlobalSecondaryIndexUpdate::Update { .. }))
+            .count();
+        if structural > 1 {
+            return Err(Error::LimitExceeded(
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table".into(),
+            ));
+        }
+        for update in &self.global_secondary_index_updates {
+            match update {
+                GlobalSecondaryIndexUpdate::Create(gsi) => {
+                    if next.index(&gsi.index_name).is_some() {
+                        return Err(Error::validation(format!(
+                            "One or more parameter values were invalid: Index with name {} already exists",
+                            gsi.index_name
+                        )));
+                    }
+                    let mut defs = next.attribute_definitions.clone();
+                    for def in &self.attribute_definitions {
+                        match defs.iter().find(|d| d.attribute_name == def.attribute_name) {
+                            Some(existing) if existing.attribute_type != def.attribute_type => {
+                                return Err(Error::validation(format!(
+                                    "One or more parameter values were invalid: Attribute {} is defined as {} but the table defines it as {}",
+                                    def.attribute_name,
+                                    def.attribute_type.name(),
+                                    existing.attribute_type.name()
+                                )));
+                            }
+                            Some(_) => {}
+                            None => defs.push(def.clone()),
+                        }
+                    }
+                    let index = global_index(gsi, &defs, next.billing_mode)?;
+                    next.global_indexes.push(index);
+                    // Keep only definitions some key uses, as DynamoDB does.
+                    defs.retain(|d| {
+                        next.key
+                            .attributes()
+                            .chain(next.indexes().flat_map(|i| i.key.attributes()))
+                            .any(|a| a.name == d.attribute_name)
+                    });
+                    next.attribute_definitions = defs;
+                }
+                GlobalSecondaryIndexUpdate::Delete { index_name } => {
+                    let before = next.global_indexes.len();
+                    next.global_indexes.retain(|i| &i.name != index_name);
+                    if next.global_indexes.len() == before {
+                        return Err(Error::ResourceNotFound(format!(
+                            "Requested resource not found: Index: {index_name} not found on table {}",
+                            current.name
+                        )));
+                    }
+                    let keys: Vec<String> = next
+                        .key
+                        .attributes()
+                        .chain(next.indexes().flat_map(|i| i.key.attributes()))
+                        .map(|a| a.name.clone())
+                        .collect();
+                    next.attribute_definitions
+                        .retain(|d| keys.contains(&d.attribute_name));
+                }
+                GlobalSecondaryIndexUpdate::Update {
+                    index_name,
+                    provisioned_throughput,
+                } => {
+                    if next.billing_mode != BillingMode::Provisioned {
+                        return Err(Error::validation(
+                            "One or more parameter values were invalid: ProvisionedThroughput cannot be specified for an index of a PAY_PER_REQUEST table",
+                        ));
+                    }
+                    let index = next
+                        .global_indexes
+                        .iter_mut()
+                        .find(|i| &i.name == index_name)
+                        .ok_or_else(|| {
+                            Error::ResourceNotFound(format!(
+                                "Requested resource not found: Index: {index_name} not found on table {}",
+                                current.name
+                            ))
+                        })?;
+                    validate_throughput(
+                        BillingMode::Provisioned,
+                        Some(provisioned_throughput),
+                        index_name,
+                    )?;
+                    index.throughput = Some(*provisioned_throughput);
+                }
+            }
+        }
+        // A switch of billing mode carries over to the indexes.
+        for index in &mut next.global_indexes {
+            match next.billing_mode {
+                BillingMode::PayPerRequest => index.throughput = None,
+                BillingMode::Provisioned if index.throughput.is_none() => {
+                    index.throughput = next.throughput
+                }
+                BillingMode::Provisioned => {}
+            }
+        }
+        if next.global_indexes.len() > MAX_GLOBAL_INDEXES {
+            return Err(Error::LimitExceeded(format!(
+                "Subscriber limit exceeded: the table would have more than {MAX_GLOBAL_INDEXES} global secondary indexes"
+            )));
+        }
+        validate_index_set(&next.local_indexes, &next.global_indexes)?;
+
+        if let Some(spec) = &self.stream_specification {
+            validate_stream(spec)?;
+            match (spec.stream_enabled, current.stream.is_some()) {
+                (true, true) => {
+                    return Err(Error::validation(format!(
+                        "Table already has an enabled stream: {}",
+                        current.name
+                    )))
+                }
+                (false, false) => {
+                    return Err(Error::validation(format!(
+                        "Table does not have a stream to disable: {}",
+                        current.name
+                    )))
+                }
+                (true, false) => {
+                    next.stream = Some(*spec);
+                    next.stream_label = Some(now.to_iso8601());
+                }
+                (false, true) => {
+                    next.stream = None;
+                    next.stream_label = None;
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// `ListTables`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTablesInput {
+    /// Start after this name (the previous page's `LastEvaluatedTableName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_start_table_name: Option<String>,
+    /// At most this many names (1–100; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// `ListTables`' output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTablesOutput {
+    /// Table names in ascending order.
+    pub table_names: Vec<String>,
+    /// Where the next page starts; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_table_name: Option<String>,
+}
+
+/// A table's lifecycle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TableStatus {
+    /// Being created (a restore in progress).
+    Creating,
+    /// Being updated.
+    Updating,
+    /// Being deleted.
+    Deleting,
+    /// Ready.
+    Active,
+}
+
+/// An index's lifecycle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IndexStatus {
+    /// Being created.
+    Creating,
+    /// Being updated.
+    Updating,
+    /// Being deleted.
+    Deleting,
+    /// Ready.
+    Active,
+}
+
+/// Provisioned throughput as `DescribeTable` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProvisionedThroughputDescription {
+    /// Read capacity units (0 for an on-demand table).
+    pub read_capacity_units: u64,
+    /// Write capacity units (0 for an on-demand table).
+    pub write_capacity_units: u64,
+    /// How many times the throughput was decreased today.
+    pub number_of_decreases_today: u64,
+}
+
+/// The billing mode as `DescribeTable` reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BillingModeSummary {
+    /// PROVISIONED or PAY_PER_REQUEST.
+    pub billing_mode: BillingMode,
+}
+
+/// A local secondary index as `DescribeTable` reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LocalSecondaryIndexDescription {
+    /// Its name.
+    pub index_name: String,
+    /// Its key schema.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// What it projects.
+    pub projection: Projection,
+    /// Bytes of projected items.
+    pub index_size_bytes: u64,
+    /// Items in the index.
+    pub item_count: u64,
+    /// Its ARN.
+    pub index_arn: String,
+}
+
+/// A global secondary index as `DescribeTable` reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GlobalSecondaryIndexDescription {
+    /// Its name.
+    pub index_name: String,
+    /// Its key schema.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// What it projects.
+    pub projection: Projection,
+    /// ACTIVE once backfilled.
+    pub index_status: IndexStatus,
+    /// Whether a backfill is running (never, once `UpdateTable` returns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backfilling: Option<bool>,
+    /// Its throughput.
+    pub provisioned_throughput: ProvisionedThroughputDescription,
+    /// Bytes of projected items.
+    pub index_size_bytes: u64,
+    /// Items in the index.
+    pub item_count: u64,
+    /// Its ARN.
+    pub index_arn: String,
+}
+
+/// Everything `DescribeTable` tells about a table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableDescription {
+    /// The key attributes' types.
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    /// The table's name.
+    pub table_name: String,
+    /// Partition key and optional sort key.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// CREATING, ACTIVE, …
+    pub table_status: TableStatus,
+    /// When the table was created.
+    pub creation_date_time: Timestamp,
+    /// Its throughput (zeros for an on-demand table).
+    pub provisioned_throughput: ProvisionedThroughputDescription,
+    /// Sum of the items' sizes.
+    pub table_size_bytes: u64,
+    /// Number of items.
+    pub item_count: u64,
+    /// `arn:aws:dynamodb:{region}:{account}:table/{name}`.
+    pub table_arn: String,
+    /// A UUID, different for each incarnation of a name.
+    pub table_id: String,
+    /// The billing mode.
+    pub billing_mode_summary: BillingModeSummary,
+    /// Local secondary indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndexDescription>>,
+    /// Global secondary indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndexDescription>>,
+    /// The stream, when one is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_specification: Option<StreamSpecification>,
+    /// The stream's label (its creation time), when one is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_stream_label: Option<String>,
+    /// The stream's ARN, when one is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_stream_arn: Option<String>,
+    /// Deletion protection (always false: tidestore has no such setting yet).
+    pub deletion_protection_enabled: bool,
+    /// Where the table was restored from, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_summary: Option<crate::model::schema::RestoreSummary>,
+}
+
+/// Counts of a table or index for its description.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Counts {
+    pub items: u64,
+    pub bytes: u64,
+}
+
+fn throughput_description(t: Option<ProvisionedThroughput>) -> ProvisionedThroughputDescription {
+    let t = t.unwrap_or(ProvisionedThroughput::new(0, 0));
+    ProvisionedThroughputDescription {
+        read_capacity_units: t.read_capacity_units,
+        write_capacity_units: t.write_capacity_units,
+        number_of_decreases_today: 0,
+    }
+}
+
+impl TableDescription {
+    /// Describes `schema` with the given counts (table first, then one per index in
+    /// `schema.indexes()` order).
+    pub(crate) fn new(
+        schema: &TableSchema,
+        status: TableStatus,
+        table: Counts,
+        indexes: &[Counts],
+        scope: &ArnScope,
+    ) -> TableDescription {
+        let count_of = |i: usize| indexes.get(i).copied().unwrap_or_default();
+        let local: Vec<_> = schema
+            .local_indexes
+            .iter()
+            .enumerate()
+            .map(|(i, index)| LocalSecondaryIndexDescription {
+                index_name: index.name.clone(),
+                key_schema: index.key.key_schema(),
+                projection: index.projection.clone(),
+                index_size_bytes: count_of(i).bytes,
+                item_count: count_of(i).items,
+                index_arn: scope.index_arn(&schema.name, &index.name),
+            })
+            .collect();
+        let offset = schema.local_indexes.len();
+        let global: Vec<_> = schema
+            .global_indexes
+            .iter()
+            .enumerate()
+            .map(|(i, index)| GlobalSecondaryIndexDescription {
+                index_name: index.name.clone(),
+                key_schema: index.key.key_schema(),
+                projection: index.projection.clone(),
+                index_status: IndexStatus::Active,
+                backfilling: None,
+                provisioned_throughput: throughput_description(index.throughput),
+                index_size_bytes: count_of(offset + i).bytes,
+                item_count: count_of(offset + i).items,
+                index_arn: scope.index_arn(&schema.name, &index.name),
+            })
+            .collect();
+        TableDescription {
+            attribute_definitions: schema.attribute_definitions.clone(),
+            table_name: schema.name.clone(),
+            key_schema: schema.key.key_schema(),
+            table_status: status,
+            creation_date_time: schema.created,
+            provisioned_throughput: throughput_description(schema.throughput),
+            table_size_bytes: table.bytes,
+            item_count: table.items,
+            table_arn: scope.table_arn(&schema.name),
+            table_id: schema.id.clone(),
+            billing_mode_summary: BillingModeSummary {
+                billing_mode: schema.billing_mode,
+            },
+            local_secondary_indexes: (!local.is_empty()).then_some(local),
+            global_secondary_indexes: (!global.is_empty()).then_some(global),
+            stream_specification: schema.stream,
+            latest_stream_label: schema.stream_label.clone(),
+            latest_stream_arn: schema
+                .stream_label
+                .as_ref()
+                .map(|label| scope.stream_arn(&schema.name, label)),
+            deletion_protection_enabled: false,
+            restore_summary: schema.restored_from.clone(),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The live side of [`apply`](crate::state::apply::apply): what a change the engine has just
+//! logged does to the live tables and the backup registry.
+//!
+//! Every operation that changes state logs one [`Mutation`](crate::format::mutation::Mutation)
+//! and then applies that same value through `apply` with a [`Live`] — so a live write and
+//! its replay after a crash are interpreted by the same match (invariant I3). The caller
+//! keeps its protocol: it holds the locks its operation needs and hands [`Live`] what it has
+//! locked (the touched tables' data, the backup registry); what it has not locked, `Live`
+//! locks itself. What is not state — the catalog, retention, the description returned — stays
+//! with the caller.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::RwLockWriteGuard;
+
+use crate::api::tables::TableStatus;
+use crate::engine::backups::BackupState;
+use crate::engine::{Engine, TableHandle};
+use crate::error::Result;
+use crate::format::backup::BackupRecord;
+use crate::format::mutation::ItemWrite;
+use crate::model::schema::TableSchema;
+use crate::model::Lsn;
+use crate::state::apply::{Apply, At};
+use crate::state::table::TableData;
+use crate::storage::replay;
+
+/// The live state a logged change is applied to.
+pub(crate) struct Live<'a> {
+    engine: &'a Engine,
+    /// The data of the tables an item write touches, write-locked by the caller (in table id
+    /// order) and held across the whole apply, so that no reader sees a batch or transaction
+    /// applied in one table and not yet in another.
+    data: Vec<RwLockWriteGuard<'a, TableData>>,
+    /// The backup registry, when the caller holds its lock across the commit.
+    backups: Option<&'a mut BTreeMap<Lsn, BackupState>>,
+    /// A restored table's contents, built by the restore along with its first snapshot.
+    restored: Option<TableData>,
+}
+
+impl<'a> Live<'a> {
+    /// The live state of `engine`, with nothing locked by the caller.
+    pub fn new(engine: &'a Engine) -> Live<'a> {
+        Live {
+            engine,
+            data: Vec::new(),
+            backups: None,
+            restored: None,
+        }
+    }
+
+    /// With the touched tables' data, write-locked.
+    pub fn with_data(mut self, data: Vec<RwLockWriteGuard<'a, TableData>>) -> Live<'a> {
+        self.data = data;
+        self
+    }
+
+    /// With the backup registry, whose lock the caller holds.
+    pub fn with_backups(mut self, backups: &'a mut BTreeMap<Lsn, BackupState>) -> Live<'a> {
+        self.backups = Some(backups);
+        self
+    }
+
+    /// With the contents of the table a restore makes.
+    pub fn with_restored(mut self, data: TableData) -> Live<'a> {
+        self.restored = Some(data);
+        self
+    }
+
+    /// The live handle of the table `id`, if it still exists.
+    fn handle(&self, id: &str) -> Option<Arc<TableHandle>> {
+        let tables = self.engine.tables.read();
+        tables.values().find(|h| &*h.id == id).cloned()
+    }
+
+    /// Runs `f` on the backup registry: the caller's locked one, or locked here.
+    fn backups<T>(&mut self, f: impl FnOnce(&mut BTreeMap<Lsn, BackupState>) -> T) -> T {
+        match self.backups.as_deref_mut() {
+            Some(backups) => f(backups),
+            None => f(&mut self.engine.backups.lock()),
+        }
+    }
+}
+
+impl Apply for Live<'_> {
+    fn create_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()> {
+        let data = TableData::new(Arc::clone(&schema), TableStatus::Active);
+        // Its durable history starts after the record before its creation.
+        let handle = TableHandle::new(data, at.lsn - 1);
+        self.engine
+            .tables
+            .write()
+            .insert(schema.name.clone(), Arc::new(handle));
+        Ok(())
+    }
+
+    fn update_table(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
+        if let Some(handle) = self.handle(&schema.id) {
+            handle.data.write().set_schema(schema);
+        }
+        Ok(())
+    }
+
+    fn delete_table(
+        &mut self,
+        at: At,
+        table_id: Arc<str>,
+        system_backup: Option<Arc<BackupRecord>>,
+    ) -> Result<()> {
+        if let Some(record) = system_backup {
+            self.backups(|b| b.insert(at.lsn, BackupState::pending(record, at.lsn)));
+        }
+        // No snapshot of the table is installed from here on, and a writer that looked the
+        // table up before the deletion finds out once it holds the gate. The handle leaves
+        // the table map once the caller has retired the table's files in the catalog.
+        if let Some(handle) = self.handle(&table_id) {
+            handle.data.write().deleted = true;
+        }
+        Ok(())
+    }
+
+    fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
+        for write in writes {
+            match self
+                .data
+                .iter_mut()
+                .find(|d| *d.schema.id == *write.table_id)
+            {
+                Some(data) => {
+                    data.apply_write(&write.key, write.item);
+                }
+                // Every caller locks the tables it writes; a table it did not lock is
+                // locked for this write alone.
+                None => {
+                    if let Some(handle) = self.handle(&write.table_id) {
+                        handle.data.write().apply_write(&write.key, write.item);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn create_backup(&mut self, at: At, record: Arc<BackupRecord>) -> Result<()> {
+        self.backups(|b| b.insert(at.lsn, BackupState::pending(record, at.lsn)));
+        Ok(())
+    }
+
+    fn delete_backup(&mut self, _: At, arn: String) -> Result<()> {
+        self.backups(|b| b.retain(|_, state| state.record.arn != arn));
+        Ok(())
+    }
+
+    fn restore_table(&mut self, at: At, schema: Arc<TableSchema>, snapshot: String) -> Result<()> {
+        let data = match self.restored.take() {
+            Some(data) => data,
+            // Without the contents in hand, they are the restored file's, as recovery
+            // reads them.
+            None => match &self.engine.store {
+                Some(store) => replay::load_snapshot(&*store.fs, &store.dir, &snapshot)?.1,
+                None => TableData::new(Arc::clone(&schema), TableStatus::Active),
+            },
+        };
+        // Its durable history starts with its restore record: the snapshot covers it.
+        let handle = TableHandle::new(data, at.lsn);
+        self.engine
+            .tables
+            .write()
+            .insert(schema.name.clone(), Arc::new(handle));
+        Ok(())
+    }
+}

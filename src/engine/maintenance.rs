@@ -1,0 +1,319 @@
+//! The background worker: snapshots tables whose log has grown, builds pending backups,
+//! deletes expired ones, releases the retained table states no point-in-time window, pending
+//! backup or running restore needs, drops the log below what remains, and (in buffered
+//! mode) syncs the log.
+//!
+//! A table is due for a snapshot when the log written for it since its last snapshot
+//! reaches both `checkpoint_min_log_bytes` and `checkpoint_log_ratio` times its size
+//! (bounding write amplification and recovery time), or when it is small and holds back the
+//! removal of a closed log segment. A snapshot is built from files only (`storage/replay.rs`), so the
+//! worker never takes a lock a writer needs for longer than a read of the table's size.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::api::backups::BackupStatus;
+use crate::engine::live::Live;
+use crate::engine::{Engine, TableHandle};
+use crate::error::Result;
+use crate::format::mutation::Mutation;
+use crate::model::Lsn;
+use crate::options::Durability;
+use crate::state::apply::apply;
+use crate::storage::retention::Needs;
+use crate::storage::store::{Installing, Store};
+
+/// A flag and a condition variable: how the background worker is woken and stopped.
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    state: Mutex<(bool, bool)>,
+    cv: Condvar,
+}
+
+impl Signal {
+    pub(crate) fn notify(&self) {
+        self.state.lock().0 = true;
+        self.cv.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().1 = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until notified, stopped or `timeout`; returns false once stopped.
+    fn wait(&self, timeout: std::time::Duration) -> bool {
+        let mut state = self.state.lock();
+        if !state.0 && !state.1 {
+            self.cv.wait_for(&mut state, timeout);
+        }
+        state.0 = false;
+        !state.1
+    }
+}
+
+/// Stops and joins the background worker when the last `Database` clone drops. It lives
+/// outside `Shared` so that the worker, which only borrows `Shared` while it works, never
+/// owns it.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    pub(crate) signal: Arc<Signal>,
+    pub(crate) thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Worker {
+    /// Starts the background worker of `engine` (one with a directory whose options ask for
+    /// it); without one, the returned worker is idle.
+    pub(crate) fn start(engine: &Arc<Engine>) -> Worker {
+        let signal = Arc::clone(&engine.wake);
+        let thread = (engine.store.is_some() && engine.options.background_worker).then(|| {
+            let weak = Arc::downgrade(engine);
+            let signal = Arc::clone(&signal);
+            std::thread::Builder::new()
+                .name("tidestore-maintenance".into())
+                .spawn(move || maintenance_loop(weak, signal))
+        });
+        let thread = match thread {
+            Some(Ok(handle)) => Some(handle),
+            // Without the worker the database still works; snapshots just never happen.
+            Some(Err(e)) => {
+                *engine.maintenance_error.lock() =
+                    Some(format!("cannot start the maintenance thread: {e}"));
+                None
+            }
+            None => None,
+        };
+        Worker {
+            signal,
+            thread: Mutex::new(thread),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.signal.stop();
+        if let Some(thread) = self.thread.lock().take() {
+            // A panic in the worker was already reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Engine {
+    /// One round of background work: sync the log (buffered mode), snapshot the tables that
+    /// are due (all that changed, when `force`), and drop the log no table needs.
+    pub(crate) fn maintain(&self, force: bool) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        // One round at a time: `Database::checkpoint` and the worker must not build the
+        // same file at once.
+        let _round = self.maintaining.lock();
+        if self.options.durability == Durability::Buffered {
+            self.wal.sync()?;
+        }
+        let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
+        let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
+        for handle in &handles {
+            let size = handle.data.read().size_bytes;
+            let bytes = handle.log_bytes.load(Ordering::SeqCst);
+            let threshold = (self.options.checkpoint_min_log_bytes as f64)
+                .max(self.options.checkpoint_log_ratio * size as f64);
+            let due_by_bytes = bytes as f64 >= threshold;
+            // A small table that pins a closed segment is cheap to snapshot: doing so lets
+            // the log go. Large tables wait for their byte trigger, which bounds the log they
+            // keep to a multiple of their size.
+            let base = handle.base_lsn.load(Ordering::SeqCst);
+            let due_by_age = base + 1 < current_segment && size <= self.options.segment_bytes;
+            // Forced (`Database::checkpoint`): every table with log after its snapshot.
+            let due_by_force = force && base < self.wal.durable_lsn();
+            if !(due_by_bytes || due_by_age || due_by_force) {
+                continue;
+            }
+            // Sync first: a snapshot must never cover a record a crash could still lose.
+            // (A backup still building of the table starts from the snapshot this one
+            // replaces, which stays retained until the backup is built.)
+            let upto = self.wal.sync()?;
+            let counted = handle.log_bytes.load(Ordering::SeqCst);
+            if upto <= base {
+                continue;
+            }
+            let checkpoint = store.build_snapshot(&handle.id, base, upto)?;
+            let at = Installing {
+                lsn: upto,
+                log_bytes: counted,
+                creation_lsn: Some(base),
+            };
+            let installed = store
+                .install_snapshot(&handle.id, checkpoint, &at, || !handle.data.read().deleted)?;
+            if installed {
+                handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
+                handle.log_bytes.fetch_sub(
+                    counted.min(handle.log_bytes.load(Ordering::SeqCst)),
+                    Ordering::SeqCst,
+                );
+            }
+        }
+        self.build_backups(store, &handles)?;
+        self.expire_backups()?;
+        if self.hold_retention.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.release_history(store)?;
+        // The log no table, pending backup (its marker record must stay until the backup is
+        // in the catalog), state the catalog names or running restore needs can go.
+        let tables = self.tables.read();
+        let floor = tables
+            .values()
+            .map(|h| h.base_lsn.load(Ordering::SeqCst))
+            .chain(
+                self.backups
+                    .lock()
+                    .values()
+                    .filter(|b| b.built.is_none())
+                    .map(|b| b.marker - 1),
+            )
+            .chain(store.catalog_floor())
+            .min()
+            .unwrap_or_else(|| self.wal.durable_lsn());
+        drop(tables);
+        store.truncate_log(floor, current_segment, self.wal.last_committed().1)?;
+        Ok(())
+    }
+
+    /// Drops the retained table states that no point-in-time window, pending backup or
+    /// running restore needs any more (see `Store::release`).
+    pub(crate) fn release_history(&self, store: &Store) -> Result<usize> {
+        if self.hold_retention.load(Ordering::SeqCst) {
+            return Ok(0);
+        }
+        let now = self.options.clock.now();
+        let mut needs = Needs {
+            now,
+            ..Needs::default()
+        };
+        for handle in self.tables.read().values() {
+            if let Some(settings) = handle.data.read().schema.pitr {
+                needs
+                    .windows
+                    .insert(Arc::clone(&handle.id), settings.window_start(now));
+            }
+        }
+        needs.pending = self
+            .backups
+            .lock()
+            .values()
+            .filter(|b| b.built.is_none())
+            .map(|b| (b.record.schema.id.as_str().into(), b.marker - 1))
+            .collect();
+        store.release(&needs)
+    }
+
+    /// Deletes the backups whose expiry time has passed (SYSTEM backups, 35 days after
+    /// their table's deletion), as `DeleteBackup` would; one being restored from waits for
+    /// the next round.
+    pub(crate) fn expire_backups(&self) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let now = self.options.clock.now();
+        let mut backups = self.backups.lock();
+        let expired: Vec<Lsn> = backups
+            .iter()
+            .filter(|(_, b)| {
+                b.built.is_some() && b.readers == 0 && b.record.expires.is_some_and(|e| e <= now)
+            })
+            .map(|(&marker, _)| marker)
+            .collect();
+        for marker in expired {
+            let arn = backups[&marker].record.arn.clone();
+            // Logged like a deletion, so that a replay of the log never brings it back.
+            let mutation = Mutation::DeleteBackup { arn: arn.clone() };
+            let at = self.commit(&mutation, &[])?;
+            apply(
+                at,
+                mutation,
+                &mut Live::new(self).with_backups(&mut backups),
+            )?;
+            store.forget_backup(&arn)?;
+        }
+        Ok(())
+    }
+
+    /// Builds every pending backup whose marker is durable, oldest first, and makes each
+    /// AVAILABLE once its file and catalog entry are durable.
+    fn build_backups(&self, store: &Store, handles: &[Arc<TableHandle>]) -> Result<()> {
+        let pending: Vec<_> = self
+            .backups
+            .lock()
+            .values()
+            .filter(|b| b.built.is_none())
+            .map(|b| (Arc::clone(&b.record), b.marker, Arc::clone(&b.progress)))
+            .collect();
+        for (record, marker, progress) in pending {
+            if let Some(hook) = &self.options.backup_build_hook {
+                hook(&record.arn);
+            }
+            // A live table without any snapshot starts from its creation, which its handle
+            // knows; a deleted one has a retained state — unless its retirement failed, when
+            // only the next open's recovery knows where it starts: build it then.
+            let handle = handles.iter().find(|h| *h.id == *record.schema.id);
+            let creation_lsn = match handle {
+                Some(h) => h.base_lsn.load(Ordering::SeqCst),
+                None if store
+                    .base_for(&record.schema.id, marker - 1, None)
+                    .is_some() =>
+                {
+                    0
+                }
+                None => continue,
+            };
+            let entry = store.build_backup(&record, marker, creation_lsn, &progress)?;
+            store.install_backup(entry.clone())?;
+            if let Some(state) = self.backups.lock().get_mut(&marker) {
+                state.status = BackupStatus::Available;
+                state.built = Some(entry);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The background worker: wakes every `maintenance_interval` (or sooner in buffered mode,
+/// or when a table crosses its snapshot trigger) and runs [`Shared::maintain`].
+fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
+    lower_this_threads_priority();
+    let interval = match shared.upgrade() {
+        Some(s) if s.options.durability == Durability::Buffered => s
+            .options
+            .maintenance_interval
+            .min(s.options.buffered_sync_interval),
+        Some(s) => s.options.maintenance_interval,
+        None => return,
+    };
+    while signal.wait(interval) {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let result = shared.maintain(false);
+        *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
+    }
+}
+
+/// Makes the calling thread the last to get a CPU when writers want one (nice 19), so that a
+/// snapshot or backup build runs in the CPU time writers leave. Best effort: on failure (or
+/// off Linux, where the call sets the whole process's priority) nothing changes.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    // Safety: setpriority and gettid only read their integer arguments; on Linux,
+    // PRIO_PROCESS with a thread id changes that one thread's nice value.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+    }
+}

@@ -1,0 +1,282 @@
+//! The engine: the live tables with their locks, the commit log, the directory's files and
+//! the background worker, and the operations on them. `Database` (`db.rs`) is its facade;
+//! the backup, restore and point-in-time services (`backup.rs`, `restore.rs`, `pitr.rs`)
+//! work over it.
+//!
+//! | module | concept |
+//! |---|---|
+//! | this one | [`Engine`], [`TableHandle`], the item locks, the commit of a logged change |
+//! | `tables` | table DDL: create, describe, list, update, delete |
+//! | `write` | the write path: conditions, updates, batches, transactions |
+//! | `read` | gets, queries, scans, batch and transactional gets |
+//! | `query` | `Query` and `Scan` pages |
+//! | `backups` | the backups the engine knows, built or pending |
+//! | `maintenance` | the background worker: snapshots, backup builds, retention, syncs |
+//!
+//! Several locks are always taken in one order — gates by table id, stripes by number, data
+//! locks by table id — so writers cannot deadlock. Readers take a table's data lock shared,
+//! never an item lock, so they never wait for a writer's commit.
+
+pub(crate) mod backups;
+pub(crate) mod live;
+pub(crate) mod maintenance;
+pub(crate) mod query;
+mod read;
+mod tables;
+mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
+use std::path::Path as FsPath;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard, RwLock};
+
+use crate::api::tables::{TableDescription, TableStatus};
+use crate::engine::backups::BackupState;
+use crate::engine::maintenance::Signal;
+use crate::error::{Error, Result};
+use crate::format::catalog::WAL_DIR;
+use crate::format::codec;
+use crate::format::mutation::Mutation;
+use crate::model::clock::Timestamp;
+use crate::model::names::ArnScope;
+use crate::model::Lsn;
+use crate::options::{Durability, Options};
+use crate::state::apply::At;
+use crate::state::table::TableData;
+use crate::storage::store::Store;
+use crate::storage::wal::{Wal, WalConfig};
+
+const LOCK_STRIPES: usize = 4096;
+
+/// One table: its gate, its data and its immutable identity.
+#[derive(Debug)]
+pub(crate) struct TableHandle {
+    pub id: Arc<str>,
+    /// Shared by item writers, exclusive for schema changes and deletion.
+    pub(crate) gate: RwLock<()>,
+    pub data: RwLock<TableData>,
+    /// The table's durable history starts after this LSN: its snapshot covers everything up
+    /// to it (or it was created right after it). The log before the smallest base of all
+    /// tables is no longer needed.
+    pub(crate) base_lsn: AtomicU64,
+    /// Log bytes written for the table since its base: the snapshot trigger. Counted before
+    /// each commit, so a checkpoint that reads it after syncing the log sees every write
+    /// its LSN covers.
+    pub(crate) log_bytes: AtomicU64,
+}
+
+impl TableHandle {
+    /// The handle with its snapshot trigger counter set (after recovery).
+    fn with_log_bytes(self, bytes: u64) -> TableHandle {
+        self.log_bytes.store(bytes, Ordering::SeqCst);
+        self
+    }
+
+    pub(crate) fn new(data: TableData, base_lsn: Lsn) -> TableHandle {
+        TableHandle {
+            id: data.schema.id.as_str().into(),
+            gate: RwLock::new(()),
+            data: RwLock::new(data),
+            base_lsn: AtomicU64::new(base_lsn),
+            log_bytes: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Striped item locks.
+#[derive(Debug)]
+struct ItemLocks {
+    stripes: Box<[Mutex<()>]>,
+}
+
+impl ItemLocks {
+    fn new() -> ItemLocks {
+        ItemLocks {
+            stripes: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    fn stripe(table_id: &str, key: &[u8]) -> usize {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        table_id.hash(&mut hasher);
+        key.hash(&mut hasher);
+        (hasher.finish() % LOCK_STRIPES as u64) as usize
+    }
+
+    /// Locks the stripes of all `keys`, in stripe order.
+    fn lock<'a>(&self, keys: impl Iterator<Item = (&'a str, &'a [u8])>) -> Vec<MutexGuard<'_, ()>> {
+        let stripes: BTreeSet<usize> = keys.map(|(t, k)| ItemLocks::stripe(t, k)).collect();
+        stripes
+            .into_iter()
+            .map(|s| self.stripes[s].lock())
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub(crate) options: Options,
+    pub(crate) scope: ArnScope,
+    /// Serializes table creation, update and deletion.
+    pub(crate) ddl: Mutex<()>,
+    pub(crate) tables: RwLock<BTreeMap<String, Arc<TableHandle>>>,
+    pub(crate) wal: Wal,
+    /// The database directory; `None` in memory.
+    pub(crate) store: Option<Store>,
+    locks: ItemLocks,
+    /// Wakes the background worker early (a table crossed its snapshot trigger), and stops it.
+    pub(crate) wake: Arc<Signal>,
+    /// The last error the background worker met, for `maintenance_error`.
+    pub(crate) maintenance_error: Mutex<Option<String>>,
+    /// Every backup not deleted, built or pending, by marker LSN (creation order).
+    pub(crate) backups: Mutex<BTreeMap<Lsn, BackupState>>,
+    /// Held for a round of background work (see `maintenance.rs`).
+    pub(crate) maintaining: Mutex<()>,
+    /// Set when a deleted table could not be retired in the catalog: from then on no
+    /// retained state and no log is released until the database is reopened.
+    pub(crate) hold_retention: std::sync::atomic::AtomicBool,
+    /// When recent `create_backup` calls were made, for the rate limit.
+    pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
+}
+
+impl Engine {
+    /// Logs `mutation` (durably, in the default mode) and returns its place in the log. The
+    /// caller then applies the same value to the live state (`live.rs`); `touched` are the
+    /// tables whose snapshot trigger counts its bytes.
+    pub(crate) fn commit(&self, mutation: &Mutation, touched: &[&Arc<TableHandle>]) -> Result<At> {
+        let (lsn, time) = if self.store.is_none() {
+            self.wal.append(Vec::new())?
+        } else {
+            self.log(mutation, touched)?
+        };
+        Ok(At { lsn, time })
+    }
+
+    fn log(&self, mutation: &Mutation, touched: &[&Arc<TableHandle>]) -> Result<(Lsn, Timestamp)> {
+        let payload = codec::encode(mutation);
+        if !touched.is_empty() {
+            let share = payload.len() as u64 / touched.len() as u64 + 1;
+            let trigger = self.options.checkpoint_min_log_bytes;
+            for handle in touched {
+                let before = handle.log_bytes.fetch_add(share, Ordering::SeqCst);
+                if before < trigger && before + share >= trigger {
+                    self.wake.notify();
+                }
+            }
+        }
+        self.wal.append(payload)
+    }
+
+    /// Opens the database in directory `path`: recovers its tables from their snapshots and
+    /// the write-ahead log, then deletes what expired or fell out of every window while it
+    /// was closed.
+    pub(crate) fn open(path: &FsPath, options: Options) -> Result<Arc<Engine>> {
+        let recovered = Store::open(Arc::clone(&options.fs), path)?;
+        let wal = Wal::open(
+            Arc::clone(&options.fs),
+            WalConfig {
+                dir: path.join(WAL_DIR),
+                db_id: recovered.store.db_id,
+                durability: options.durability,
+                segment_bytes: options.segment_bytes,
+            },
+            Arc::clone(&options.clock),
+            recovered.last_lsn,
+            recovered.last_time,
+        )?;
+        let tables = recovered
+            .tables
+            .into_iter()
+            .map(|t| {
+                (
+                    t.data.schema.name.clone(),
+                    Arc::new(TableHandle::new(t.data, t.base.lsn).with_log_bytes(t.log_bytes)),
+                )
+            })
+            .collect();
+        let mut backups = BTreeMap::new();
+        for entry in recovered.backups {
+            backups.insert(entry.marker, BackupState::built(entry));
+        }
+        for (marker, record) in recovered.pending_backups {
+            backups.insert(marker, BackupState::pending(record, marker));
+        }
+        let engine = Engine::new(options, wal, Some(recovered.store), tables, backups);
+        engine.expire_backups()?;
+        if let Some(store) = &engine.store {
+            engine.release_history(store)?;
+        }
+        Ok(engine)
+    }
+
+    /// An engine that lives in memory only.
+    pub(crate) fn in_memory(mut options: Options) -> Result<Arc<Engine>> {
+        options.durability = Durability::InMemory;
+        let config = WalConfig {
+            dir: Default::default(),
+            db_id: 0,
+            durability: Durability::InMemory,
+            segment_bytes: options.segment_bytes,
+        };
+        let wal = Wal::open(
+            Arc::clone(&options.fs),
+            config,
+            Arc::clone(&options.clock),
+            0,
+            Timestamp(0),
+        )?;
+        Ok(Engine::new(
+            options,
+            wal,
+            None,
+            BTreeMap::new(),
+            BTreeMap::new(),
+        ))
+    }
+
+    fn new(
+        options: Options,
+        wal: Wal,
+        store: Option<Store>,
+        tables: BTreeMap<String, Arc<TableHandle>>,
+        backups: BTreeMap<Lsn, BackupState>,
+    ) -> Arc<Engine> {
+        Arc::new(Engine {
+            scope: ArnScope {
+                region: options.region.clone(),
+                account: options.account.clone(),
+            },
+            options,
+            ddl: Mutex::new(()),
+            tables: RwLock::new(tables),
+            wal,
+            store,
+            locks: ItemLocks::new(),
+            wake: Arc::new(Signal::default()),
+            maintenance_error: Mutex::new(None),
+            backups: Mutex::new(backups),
+            maintaining: Mutex::new(()),
+            backup_requests: Mutex::new(Default::default()),
+            hold_retention: Default::default(),
+        })
+    }
+
+    /// The handle of the table a request names (by name or ARN).
+    pub(crate) fn table(&self, name_or_arn: &str) -> Result<Arc<TableHandle>> {
+        let name = self.scope.table_name_of(name_or_arn)?;
+        self.tables
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::table_not_found(name))
+    }
+
+    /// `TableDescription` of a table's data, with `status`.
+    pub(crate) fn describe(&self, data: &TableData, status: TableStatus) -> TableDescription {
+        let (table, indexes) = data.counts();
+        TableDescription::new(&data.schema, status, table, &indexes, &self.scope)
+    }
+}

@@ -1,0 +1,462 @@
+//! `Query` and `Scan`: turning a request into a range of encoded keys, then reading one page
+//! of it.
+//!
+//! A page follows DynamoDB's rules: it reads items in key order (or reverse key order for a
+//! backward query) until it has read `Limit` items or 1 MB of data, whichever comes first;
+//! the filter runs on the items read, so a page can hold fewer items than it read; and when
+//! it stops early it returns the key of the last item read as `LastEvaluatedKey`. Unlike
+//! DynamoDB, a page that stops exactly at the end of the range returns no
+//! `LastEvaluatedKey`, which saves the caller one empty round trip.
+
+use std::borrow::Cow;
+use std::ops::Bound;
+
+use crate::api::items::{KeyCondition, QueryInput, QueryOutput, ScanInput, Select, SortKeyOp};
+use crate::error::{Error, Result};
+use crate::expr::{self, Condition, Path};
+use crate::model::key::{self, EncodedKey, KeyRole};
+use crate::model::schema::{IndexKind, IndexSchema, KeyShape, ProjectionType, TableSchema};
+use crate::model::value::{item_size, AttributeValue, Item};
+use crate::state::table::TableData;
+
+/// A page stops once it has read this many bytes of items.
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+/// The most segments a parallel scan may have.
+pub const MAX_TOTAL_SEGMENTS: u32 = 1_000_000;
+
+type KeyRange = (Bound<EncodedKey>, Bound<EncodedKey>);
+
+/// A validated read: where to read, in which direction, and what to return.
+#[derive(Debug)]
+pub(crate) struct ReadPlan {
+    /// Position of the index in `schema.indexes()`, or `None` for the table.
+    index: Option<usize>,
+    range: KeyRange,
+    forward: bool,
+    limit: Option<u32>,
+    filter: Option<Condition>,
+    projection: Option<Vec<Path>>,
+    count_only: bool,
+    /// Read the table's whole item even through a non-ALL index (a local index with
+    /// `Select::AllAttributes` fetches from the table, as DynamoDB does).
+    fetch_table_item: bool,
+}
+
+/// Finds the index a request names.
+fn find_index<'s>(schema: &'s TableSchema, name: &str) -> Result<(usize, &'s IndexSchema)> {
+    schema
+        .indexes()
+        .enumerate()
+        .find(|(_, i)| i.name == name)
+        .ok_or_else(|| {
+            Error::validation(format!(
+                "The table does not have the specified index: {name}"
+            ))
+        })
+}
+
+/// Resolves `Select` and the projection into (count only, fetch the table's item).
+fn resolve_select(
+    select: Option<Select>,
+    projection: &Option<Vec<Path>>,
+    index: Option<&IndexSchema>,
+) -> Result<(bool, bool)> {
+    let select = match (select, projection) {
+        (None, Some(_)) => Select::SpecificAttributes,
+        (None, None) if index.is_some() => Select::AllProjectedAttributes,
+        (None, None) => Select::AllAttributes,
+        (Some(Select::SpecificAttributes), None) => {
+            return Err(Error::validation(
+                "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression",
+            ))
+        }
+        (Some(s), Some(_)) if s != Select::SpecificAttributes => {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Cannot specify a ProjectionExpression when Select is {}",
+                serde_json::to_string(&s).unwrap_or_default().trim_matches('"')
+            )))
+        }
+        (Some(s), _) => s,
+    };
+    if select == Select::AllProjectedAttributes && index.is_none() {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only when querying an index",
+        ));
+    }
+    let non_all = index.filter(|i| i.projection.projection_type != ProjectionType::All);
+    let fetch = match (select, non_all) {
+        (Select::AllAttributes, Some(i)) if i.kind == IndexKind::Global => {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                i.name
+            )))
+        }
+        (Select::AllAttributes, Some(_)) => true,
+        // A local index can fetch any attribute from the table; a global one returns only
+        // what it projects.
+        (Select::SpecificAttributes, Some(i)) => i.kind == IndexKind::Local,
+        _ => false,
+    };
+    Ok((select == Select::Count, fetch))
+}
+
+fn check_limit(limit: Option<u32>) -> Result<()> {
+    if limit == Some(0) {
+        return Err(Error::validation(
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        ));
+    }
+    Ok(())
+}
+
+fn check_consistent_read(consistent: bool, index: Option<&IndexSchema>) -> Result<()> {
+    if consistent && index.is_some_and(|i| i.kind == IndexKind::Global) {
+        return Err(Error::validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
+    }
+    Ok(())
+}
+
+/// The encoded position of an `ExclusiveStartKey`: the table key, or for an index the index
+/// key followed by the table key.
+fn start_position(
+    schema: &TableSchema,
+    index: Option<&IndexSchema>,
+    start: &Item,
+) -> Result<EncodedKey> {
+    let invalid =
+        |why: &str| Error::validation(format!("The provided starting key is invalid: {why}"));
+    let mut expected: Vec<&str> = schema.key.attributes().map(|a| a.name.as_str()).collect();
+    if let Some(index) = index {
+        expected.extend(index.key.attributes().map(|a| a.name.as_str()));
+    }
+    if start.keys().any(|k| !expected.contains(&k.as_str())) {
+        return Err(invalid(
+            "The provided key element does not match the schema",
+        ));
+    }
+    let table_key = schema
+        .key
+        .encode(start, KeyRole::Table)
+        .map_err(|e| invalid(&e.to_string()))?;
+    match index {
+        None => Ok(table_key),
+        Some(index) => {
+            let mut position = index
+                .key
+                .encode(start, KeyRole::Index(&index.name))
+                .map_err(|e| invalid(&e.to_string()))?;
+            position.extend_from_slice(&table_key);
+            Ok(position)
+        }
+    }
+}
+
+/// Narrows `range` to what comes after `position` in the reading direction.
+fn continue_after(range: KeyRange, position: EncodedKey, forward: bool) -> KeyRange {
+    if forward {
+        (Bound::Excluded(position), range.1)
+    } else {
+        (range.0, Bound::Excluded(position))
+    }
+}
+
+/// Whether `position` lies within `range`.
+fn contains(range: &KeyRange, position: &[u8]) -> bool {
+    let after_start = match &range.0 {
+        Bound::Included(s) => position >= s.as_slice(),
+        Bound::Excluded(s) => position > s.as_slice(),
+        Bound::Unbounded => true,
+    };
+    let before_end = match &range.1 {
+        Bound::Included(e) => position <= e.as_slice(),
+        Bound::Excluded(e) => position < e.as_slice(),
+        Bound::Unbounded => true,
+    };
+    after_start && before_end
+}
+
+/// The key range a key condition selects within `shape` (the table's or an index's key).
+fn key_condition_range(shape: &KeyShape, condition: &KeyCondition) -> Result<KeyRange> {
+    let invalid = |why: String| {
+        Error::validation(format!("Query condition missed key schema element: {why}"))
+    };
+    if condition.partition_key != shape.hash.name {
+        return Err(invalid(shape.hash.name.clone()));
+    }
+    let type_error = |name: &str, value: &AttributeValue, expected: &str| {
+        Error::validation(format!(
+            "One or more parameter values were invalid: Condition parameter type does not match schema type (key {name} is {expected}, the condition gives {})",
+            value.value_type()
+        ))
+    };
+    // Key values are never empty, so a condition on an empty one is rejected, not empty.
+    let empty_error = |name: &str, value: &AttributeValue| {
+        match value {
+        AttributeValue::S(s) if s.is_empty() => Some(Error::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {name}"
+        ))),
+        AttributeValue::B(b) if b.is_empty() => Some(Error::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: {name}"
+        ))),
+        _ => None,
+    }
+    };
+    if !shape.hash.ty.matches(&condition.partition_value) {
+        return Err(type_error(
+            &shape.hash.name,
+            &condition.partition_value,
+            shape.hash.ty.name(),
+        ));
+    }
+    if let Some(e) = empty_error(&shape.hash.name, &condition.partition_value) {
+        return Err(e);
+    }
+    let partition = key::partition_prefix(&condition.partition_value);
+    let Some((name, op)) = &condition.sort_key else {
+        return Ok(key::prefix_range(partition));
+    };
+    let Some(range_attr) = &shape.range else {
+        return Err(Error::validation(format!(
+            "Query key condition not supported: {name} is not a sort key of this table or index"
+        )));
+    };
+    if name != &range_attr.name {
+        return Err(invalid(range_attr.name.clone()));
+    }
+    let operands: Vec<&AttributeValue> = match op {
+        SortKeyOp::Between(low, high) => vec![low, high],
+        SortKeyOp::Eq(v)
+        | SortKeyOp::Lt(v)
+        | SortKeyOp::Le(v)
+        | SortKeyOp::Gt(v)
+        | SortKeyOp::Ge(v)
+        | SortKeyOp::BeginsWith(v) => vec![v],
+    };
+    for v in &operands {
+        if !range_attr.ty.matches(v) {
+            return Err(type_error(name, v, range_attr.ty.name()));
+        }
+        if let Some(e) = empty_error(name, v) {
+            return Err(e);
+        }
+    }
+    let with = |v: &AttributeValue| {
+        let mut k = partition.clone();
+        key::encode_value(v, &mut k);
+        k
+    };
+    let after = |prefix: Vec<u8>| match key::prefix_successor(&prefix) {
+        Some(s) => Bound::Excluded(s),
+        None => Bound::Unbounded,
+    };
+    let partition_end = after(partition.clone());
+    Ok(match op {
+        SortKeyOp::Eq(v) => key::prefix_range(with(v)),
+        SortKeyOp::Lt(v) => (Bound::Included(partition.clone()), Bound::Excluded(with(v))),
+        SortKeyOp::Le(v) => (Bound::Included(partition.clone()), after(with(v))),
+        SortKeyOp::Gt(v) => (after(with(v)), partition_end),
+        SortKeyOp::Ge(v) => (Bound::Included(with(v)), partition_end),
+        SortKeyOp::Between(low, high) => {
+            if low > high {
+                return Err(Error::validation(format!(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: {}, upper bound operand: {}",
+                    serde_json::to_string(low).unwrap_or_default(),
+                    serde_json::to_string(high).unwrap_or_default()
+                )));
+            }
+            (Bound::Included(with(low)), after(with(high)))
+        }
+        SortKeyOp::BeginsWith(prefix) => {
+            if matches!(prefix, AttributeValue::N(_)) {
+                return Err(Error::validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                ));
+            }
+            let mut k = partition.clone();
+            key::encode_prefix(prefix, &mut k);
+            key::prefix_range(k)
+        }
+    })
+}
+
+impl ReadPlan {
+    /// Plans a `Query` against `schema`.
+    pub fn query(schema: &TableSchema, input: &QueryInput) -> Result<ReadPlan> {
+        check_limit(input.limit)?;
+        let index = input
+            .index_name
+            .as_deref()
+            .map(|n| find_index(schema, n))
+            .transpose()?;
+        let index_schema = index.map(|(_, i)| i);
+        check_consistent_read(input.consistent_read, index_schema)?;
+        let shape = index_schema.map_or(&schema.key, |i| &i.key);
+        let mut range = key_condition_range(shape, &input.key_condition)?;
+        if let Some(filter) = &input.filter {
+            filter.validate()?;
+            for path in filter.paths() {
+                let top = path.top_level();
+                if shape.attributes().any(|a| a.name == top) {
+                    return Err(Error::validation(format!(
+                        "Filter Expression can only contain non-primary key attributes: Primary key attribute: {top}"
+                    )));
+                }
+            }
+        }
+        if let Some(paths) = &input.projection {
+            expr::validate_projection(paths)?;
+        }
+        let (count_only, fetch_table_item) =
+            resolve_select(input.select, &input.projection, index_schema)?;
+        if let Some(start) = &input.exclusive_start_key {
+            let position = start_position(schema, index_schema, start)?;
+            if !contains(
+                &key::prefix_range(key::partition_prefix(&input.key_condition.partition_value)),
+                &position,
+            ) {
+                return Err(Error::validation(
+                    "The provided starting key is invalid: The provided starting key is outside query boundaries based on provided conditions",
+                ));
+            }
+            range = continue_after(range, position, input.scan_index_forward);
+        }
+        Ok(ReadPlan {
+            index: index.map(|(i, _)| i),
+            range,
+            forward: input.scan_index_forward,
+            limit: input.limit,
+            filter: input.filter.clone(),
+            projection: input.projection.clone(),
+            count_only,
+            fetch_table_item,
+        })
+    }
+
+    /// Plans a `Scan` against `schema`.
+    pub fn scan(schema: &TableSchema, input: &ScanInput) -> Result<ReadPlan> {
+        check_limit(input.limit)?;
+        let index = input
+            .index_name
+            .as_deref()
+            .map(|n| find_index(schema, n))
+            .transpose()?;
+        let index_schema = index.map(|(_, i)| i);
+        check_consistent_read(input.consistent_read, index_schema)?;
+        if let Some(filter) = &input.filter {
+            filter.validate()?;
+        }
+        let mut range = match input.segment {
+            None => (Bound::Unbounded, Bound::Unbounded),
+            Some((segment, total)) => {
+                if !(1..=MAX_TOTAL_SEGMENTS).contains(&total) {
+                    return Err(Error::validation(format!(
+                        "1 validation error detected: Value '{total}' at 'totalSegments' failed to satisfy constraint: Member must have value between 1 and {MAX_TOTAL_SEGMENTS}"
+                    )));
+                }
+                if segment >= total {
+                    return Err(Error::validation(format!(
+                        "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+                    )));
+                }
+                key::segment_range(segment, total)
+            }
+        };
+        if let Some(paths) = &input.projection {
+            expr::validate_projection(paths)?;
+        }
+        let (count_only, fetch_table_item) =
+            resolve_select(input.select, &input.projection, index_schema)?;
+        if let Some(start) = &input.exclusive_start_key {
+            let position = start_position(schema, index_schema, start)?;
+            if !contains(&range, &position) {
+                return Err(Error::validation(
+                    "The provided starting key is invalid: The provided starting key does not belong to the requested scan segment",
+                ));
+            }
+            range = continue_after(range, position, true);
+        }
+        Ok(ReadPlan {
+            index: index.map(|(i, _)| i),
+            range,
+            forward: true,
+            limit: input.limit,
+            filter: input.filter.clone(),
+            projection: input.projection.clone(),
+            count_only,
+            fetch_table_item,
+        })
+    }
+
+    /// Reads one page from `data`.
+    pub fn read_page(&self, data: &TableData) -> Result<QueryOutput> {
+        let schema = &data.schema;
+        let index = self.index.and_then(|i| schema.indexes().nth(i));
+        let range = (
+            self.range.0.as_ref().map(Vec::as_slice),
+            self.range.1.as_ref().map(Vec::as_slice),
+        );
+        // (position, table item) pairs in reading order.
+        let rows: Box<dyn Iterator<Item = &std::sync::Arc<Item>>> = match self.index {
+            None => {
+                let r = data.items.range::<[u8], _>(range).map(|(_, item)| item);
+                if self.forward {
+                    Box::new(r)
+                } else {
+                    Box::new(r.rev())
+                }
+            }
+            Some(i) => {
+                let entries = &data.indexes[i].entries;
+                let items = &data.items;
+                let r = entries
+                    .range::<[u8], _>(range)
+                    .filter_map(move |(_, table_key)| items.get(table_key));
+                if self.forward {
+                    Box::new(r)
+                } else {
+                    Box::new(r.rev())
+                }
+            }
+        };
+        let mut rows = rows.peekable();
+        let mut page = QueryOutput::default();
+        let mut bytes = 0usize;
+        while let Some(item) = rows.next() {
+            let view: Cow<Item> = match index {
+                Some(index) if index.projection.projection_type != ProjectionType::All => {
+                    Cow::Owned(index.project(&schema.key, item))
+                }
+                _ => Cow::Borrowed(item.as_ref()),
+            };
+            page.scanned_count += 1;
+            bytes += item_size(&view);
+            let passes = match &self.filter {
+                Some(filter) => filter.evaluate(Some(&view))?,
+                None => true,
+            };
+            if passes {
+                page.count += 1;
+                if !self.count_only {
+                    let source: &Item = if self.fetch_table_item { item } else { &view };
+                    page.items.push(match &self.projection {
+                        Some(paths) => expr::project(source, paths),
+                        None => source.clone(),
+                    });
+                }
+            }
+            let full =
+                self.limit.is_some_and(|l| page.scanned_count >= l) || bytes >= MAX_PAGE_BYTES;
+            if full && rows.peek().is_some() {
+                let mut last = schema.key.extract(item);
+                if let Some(index) = index {
+                    last.extend(index.key.extract(item));
+                }
+                page.last_evaluated_key = Some(last);
+                break;
+            }
+        }
+        Ok(page)
+    }
+}

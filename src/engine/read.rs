@@ -1,0 +1,130 @@
+//! Reads: `GetItem`, `Query`, `Scan`, `BatchGetItem` and `TransactGetItems`. A read takes
+//! its tables' data locks shared and no item lock, so it never waits for a writer's commit.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use parking_lot::RwLockReadGuard;
+
+use crate::api::items::*;
+use crate::engine::query::ReadPlan;
+use crate::engine::{Engine, TableHandle};
+use crate::error::{Error, Result};
+use crate::expr;
+use crate::model::value::Item;
+use crate::state::table::TableData;
+
+impl Engine {
+    /// The engine side of [`Database::get_item`](crate::Database::get_item).
+    pub(crate) fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
+        validate_projection(input.projection.as_deref())?;
+        let handle = self.table(&input.table_name)?;
+        let item = {
+            let data = handle.data.read();
+            let key = data.schema.key.encode_exact(&input.key)?;
+            data.items.get(&key).cloned()
+        };
+        Ok(GetItemOutput {
+            item: item.map(|item| project(&item, input.projection.as_deref())),
+        })
+    }
+
+    /// The engine side of [`Database::query`](crate::Database::query).
+    pub(crate) fn query(&self, input: QueryInput) -> Result<QueryOutput> {
+        let handle = self.table(&input.table_name)?;
+        let data = handle.data.read();
+        ReadPlan::query(&data.schema, &input)?.read_page(&data)
+    }
+
+    /// The engine side of [`Database::scan`](crate::Database::scan).
+    pub(crate) fn scan(&self, input: ScanInput) -> Result<ScanOutput> {
+        let handle = self.table(&input.table_name)?;
+        let data = handle.data.read();
+        ReadPlan::scan(&data.schema, &input)?.read_page(&data)
+    }
+
+    /// The engine side of [`Database::batch_get_item`](crate::Database::batch_get_item).
+    pub(crate) fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+        let count: usize = input.request_items.values().map(|k| k.keys.len()).sum();
+        if count == 0 || count > MAX_BATCH_GET {
+            return Err(Error::validation(format!(
+                "Too many items requested for the BatchGetItem call: between 1 and {MAX_BATCH_GET} keys are allowed (got {count})"
+            )));
+        }
+        let mut output = BatchGetItemOutput::default();
+        for (table, request) in input.request_items {
+            validate_projection(request.projection.as_deref())?;
+            let handle = self.table(&table)?;
+            let data = handle.data.read();
+            let mut seen = BTreeSet::new();
+            let mut items = Vec::new();
+            for key in &request.keys {
+                let encoded = data.schema.key.encode_exact(key)?;
+                if !seen.insert(encoded.clone()) {
+                    return Err(Error::validation(
+                        "Provided list of item keys contains duplicates",
+                    ));
+                }
+                if let Some(item) = data.items.get(&encoded) {
+                    items.push(project(item, request.projection.as_deref()));
+                }
+            }
+            output.responses.insert(table, items);
+        }
+        Ok(output)
+    }
+
+    /// The engine side of [`Database::transact_get_items`](crate::Database::transact_get_items).
+    pub(crate) fn transact_get_items(
+        &self,
+        reads: Vec<TransactGetItem>,
+    ) -> Result<TransactGetItemsOutput> {
+        if reads.is_empty() || reads.len() > MAX_TRANSACT_ITEMS {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {})",
+                reads.len()
+            )));
+        }
+        for read in &reads {
+            validate_projection(read.projection.as_deref())?;
+        }
+        let handles = reads
+            .iter()
+            .map(|r| self.table(&r.table_name))
+            .collect::<Result<Vec<_>>>()?;
+        // Read-lock every table once, in id order, and hold them all while reading.
+        let mut order: Vec<&Arc<TableHandle>> = handles.iter().collect();
+        order.sort_by(|a, b| a.id.cmp(&b.id));
+        order.dedup_by(|a, b| a.id == b.id);
+        let guards: BTreeMap<&str, RwLockReadGuard<'_, TableData>> =
+            order.iter().map(|h| (&*h.id, h.data.read())).collect();
+        let mut keys = BTreeSet::new();
+        let mut responses = Vec::with_capacity(reads.len());
+        for (read, handle) in reads.iter().zip(&handles) {
+            let data = &guards[&*handle.id];
+            let key = data.schema.key.encode_exact(&read.key)?;
+            if !keys.insert((Arc::clone(&handle.id), key.clone())) {
+                return Err(Error::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            let item = data
+                .items
+                .get(&key)
+                .map(|item| project(item, read.projection.as_deref()));
+            responses.push(ItemResponse { item });
+        }
+        Ok(TransactGetItemsOutput { responses })
+    }
+}
+
+pub(super) fn project(item: &Item, projection: Option<&[expr::Path]>) -> Item {
+    match projection {
+        Some(paths) => expr::project(item, paths),
+        None => item.clone(),
+    }
+}
+
+pub(super) fn validate_projection(projection: Option<&[expr::Path]>) -> Result<()> {
+    projection.map_or(Ok(()), expr::validate_projection)
+}

@@ -1,0 +1,187 @@
+//! Table DDL: `CreateTable`, `DescribeTable`, `ListTables`, `UpdateTable`, `DeleteTable`.
+//!
+//! A schema change takes the table's gate exclusively, so it never interleaves with a write
+//! in progress; `ddl` serialises them with each other.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::api::backups::BackupType;
+use crate::api::tables::*;
+use crate::engine::live::Live;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::format::backup::BackupRecord;
+use crate::format::catalog::DroppedTable;
+use crate::format::mutation::Mutation;
+use crate::options::Durability;
+use crate::state::apply::apply;
+use crate::state::table::TableData;
+
+impl Engine {
+    /// The engine side of [`Database::create_table`](crate::Database::create_table).
+    pub(crate) fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
+        let _ddl = self.ddl.lock();
+        let now = self.options.clock.now();
+        let schema = Arc::new(input.to_schema(now)?);
+        {
+            let tables = self.tables.read();
+            if tables.contains_key(&schema.name) {
+                return Err(Error::ResourceInUse(format!(
+                    "Table already exists: {}",
+                    schema.name
+                )));
+            }
+            if tables.len() >= self.options.max_tables {
+                return Err(Error::LimitExceeded(format!(
+                    "Subscriber limit exceeded: the database already holds {} tables, its limit",
+                    tables.len()
+                )));
+            }
+        }
+        let mutation = Mutation::CreateTable(Arc::clone(&schema));
+        let at = self.commit(&mutation, &[])?;
+        apply(at, mutation, &mut Live::new(self))?;
+        let data = TableData::new(schema, TableStatus::Active);
+        Ok(self.describe(&data, TableStatus::Active))
+    }
+
+    /// The engine side of [`Database::describe_table`](crate::Database::describe_table).
+    pub(crate) fn describe_table(&self, table_name: &str) -> Result<TableDescription> {
+        let handle = self.table(table_name)?;
+        let data = handle.data.read();
+        Ok(self.describe(&data, data.status))
+    }
+
+    /// The engine side of [`Database::list_tables`](crate::Database::list_tables).
+    pub(crate) fn list_tables(&self, input: ListTablesInput) -> Result<ListTablesOutput> {
+        let limit = input.limit.unwrap_or(100);
+        if !(1..=100).contains(&limit) {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100"
+            )));
+        }
+        let tables = self.tables.read();
+        let start = match &input.exclusive_start_table_name {
+            Some(name) => std::ops::Bound::Excluded(name.clone()),
+            None => std::ops::Bound::Unbounded,
+        };
+        let mut names = tables
+            .range((start, std::ops::Bound::Unbounded))
+            .map(|(n, _)| n.clone());
+        let table_names: Vec<String> = names.by_ref().take(limit as usize).collect();
+        let more = names.next().is_some();
+        Ok(ListTablesOutput {
+            last_evaluated_table_name: if more {
+                table_names.last().cloned()
+            } else {
+                None
+            },
+            table_names,
+        })
+    }
+
+    /// The engine side of [`Database::update_table`](crate::Database::update_table).
+    pub(crate) fn update_table(&self, input: UpdateTableInput) -> Result<TableDescription> {
+        let _ddl = self.ddl.lock();
+        let handle = self.table(&input.table_name)?;
+        let _gate = handle.gate.write();
+        let current = Arc::clone(&handle.data.read().schema);
+        let next = Arc::new(input.apply_to(&current, self.options.clock.now())?);
+        let mutation = Mutation::UpdateTable(next);
+        let at = self.commit(&mutation, &[&handle])?;
+        apply(at, mutation, &mut Live::new(self))?;
+        let data = handle.data.read();
+        Ok(self.describe(&data, data.status))
+    }
+
+    /// The engine side of [`Database::delete_table`](crate::Database::delete_table).
+    pub(crate) fn delete_table(&self, table_name: &str) -> Result<TableDescription> {
+        let _ddl = self.ddl.lock();
+        let handle = self.table(table_name)?;
+        let _gate = handle.gate.write();
+        let mut backups = self.backups.lock();
+        let building = backups
+            .values()
+            .any(|b| b.built.is_none() && *b.record.schema.id == *handle.id);
+        if building {
+            return Err(Error::ResourceInUse(format!(
+                "Table {table_name} cannot be deleted while a backup of it is being created"
+            )));
+        }
+        let (description, schema, counts) = {
+            let data = handle.data.read();
+            (
+                self.describe(&data, TableStatus::Deleting),
+                Arc::clone(&data.schema),
+                (data.items.len() as u64, data.size_bytes),
+            )
+        };
+        let system_backup = match (&self.store, schema.pitr) {
+            (Some(_), Some(_)) => Some(Arc::new(BackupRecord::new(
+                BackupType::System,
+                &format!("{}$DeletedTableBackup", schema.name),
+                self.options.clock.now(),
+                self.scope.table_arn(&schema.name),
+                Arc::clone(&schema),
+                counts,
+            ))),
+            _ => None,
+        };
+        let promises_backup = system_backup.is_some();
+        let mutation = Mutation::DeleteTable {
+            table_id: Arc::clone(&handle.id),
+            system_backup,
+        };
+        let at = self.commit(&mutation, &[])?;
+        let (lsn, time) = (at.lsn, at.time);
+        if promises_backup && self.options.durability == Durability::Buffered {
+            // The backup the deletion promises must survive a crash, as a requested one.
+            self.wal.sync()?;
+        }
+        // Registers the SYSTEM backup and marks the table deleted: no snapshot of it is
+        // installed from here on.
+        apply(
+            at,
+            mutation,
+            &mut Live::new(self).with_backups(&mut backups),
+        )?;
+        drop(backups);
+        if let Some(store) = &self.store {
+            // The deletion is durable in the log, so it has happened. Its state (and window)
+            // go into the catalog before the table leaves `tables`: until then the table's
+            // base holds the log a maintenance round would otherwise drop.
+            let dropped = schema.pitr.map(|_| DroppedTable {
+                schema: Arc::clone(&schema),
+                deleted_lsn: lsn,
+                deleted_time: time,
+            });
+            if let Err(e) =
+                store.retire_table(&handle.id, handle.base_lsn.load(Ordering::SeqCst), dropped)
+            {
+                // Without the catalog's record of it, what the table's window and SYSTEM
+                // backup need is known only to the next open's recovery: keep every file
+                // until then.
+                self.hold_retention.store(true, Ordering::SeqCst);
+                *self.maintenance_error.lock() = Some(format!(
+                    "retiring the files of deleted table {} (nothing is released until the database is reopened): {e}",
+                    description.table_name
+                ));
+            }
+        }
+        self.tables.write().remove(&description.table_name);
+        if let Some(store) = &self.store {
+            // Remove the files at once unless a maintenance round, which will, runs.
+            if let Some(_round) = self.maintaining.try_lock() {
+                if let Err(e) = self.release_history(store) {
+                    *self.maintenance_error.lock() = Some(format!(
+                        "releasing the files of deleted table {}: {e}",
+                        description.table_name
+                    ));
+                }
+            }
+            self.wake.notify();
+        }
+        Ok(description)
+    }
+}

@@ -1,0 +1,455 @@
+//! The write path: every item write — put, delete, update, batch, transaction — goes
+//! through these steps, in this order:
+//!
+//! ```text
+//! validate ─► table gate (shared) ─► item locks ─► read current items ─► conditions ─►
+//! new items, checked ─► commit (LSN, time) ─► apply to the live table ─► unlock ─► ack
+//! ```
+//!
+//! - The *gate* of a table is taken shared by item writers and exclusively by `UpdateTable`
+//!   and `DeleteTable`, so a schema change never interleaves with a write in progress.
+//! - *Item locks* are striped mutexes keyed by (table, key). A writer holds its items' locks
+//!   from before its read until after its apply, which makes conditional writes and
+//!   transactions atomic and orders writes to an item by LSN. Writers of different items
+//!   hold different stripes and only meet in the commit log (one group commit, later) and
+//!   in the table's data lock, which is held for the few microseconds of an apply.
+//! - Readers take the table's data lock shared, never an item lock, so they never wait for
+//!   a writer's commit; they see every write that has been acknowledged.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use parking_lot::RwLockReadGuard;
+
+use crate::api::items::*;
+use crate::api::tables::TableStatus;
+use crate::engine::live::Live;
+use crate::engine::{Engine, TableHandle};
+use crate::error::{CancellationReason, Error, Result};
+use crate::expr::{self, Condition, Update, UpdateAction};
+use crate::format::mutation::{ItemWrite, Mutation};
+use crate::model::key::{EncodedKey, KeyRole};
+use crate::model::schema::TableSchema;
+use crate::model::value::{validate_item, Item};
+use crate::state::apply::apply;
+
+/// What one write action does to its item.
+#[derive(Debug)]
+enum Change {
+    Put(Item),
+    Delete,
+    /// The update, and the key attributes a new item starts from.
+    Update(Update, Item),
+    Check,
+}
+
+/// One write action on one item, ready to run.
+#[derive(Debug)]
+struct Action {
+    handle: Arc<TableHandle>,
+    key: EncodedKey,
+    change: Change,
+    condition: Option<Condition>,
+    return_item_on_failure: bool,
+}
+
+/// What one action did.
+#[derive(Debug)]
+struct Done {
+    old: Option<Arc<Item>>,
+    new: Option<Arc<Item>>,
+}
+
+/// How the actions of one request fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Atomicity {
+    /// One action, whose error is the request's error.
+    Single,
+    /// Several actions that cannot fail individually (a batch write).
+    Batch,
+    /// A transaction: any failure cancels all, with one reason per action.
+    Transaction,
+}
+
+impl Engine {
+    /// Runs write actions atomically: locks, reads, checks conditions, commits one mutation
+    /// and applies it. Returns what each action did, in order.
+    fn run(&self, mut actions: Vec<Action>, atomicity: Atomicity) -> Result<Vec<Done>> {
+        // Gates, in table id order, each once.
+        let mut handles: Vec<Arc<TableHandle>> =
+            actions.iter().map(|a| Arc::clone(&a.handle)).collect();
+        handles.sort_by(|a, b| a.id.cmp(&b.id));
+        handles.dedup_by(|a, b| a.id == b.id);
+        let _gates: Vec<RwLockReadGuard<'_, ()>> = handles.iter().map(|h| h.gate.read()).collect();
+        for handle in &handles {
+            let data = handle.data.read();
+            if data.deleted {
+                return Err(Error::table_not_found(&data.schema.name));
+            }
+            if data.status != TableStatus::Active {
+                return Err(Error::ResourceNotFound(format!(
+                    "Requested resource not found: Table: {} is not ACTIVE",
+                    data.schema.name
+                )));
+            }
+        }
+        let _locks = self
+            .locks
+            .lock(actions.iter().map(|a| (&*a.handle.id, a.key.as_slice())));
+
+        // Decide every action against the current items.
+        let mut outcomes = Vec::with_capacity(actions.len());
+        let mut failed = false;
+        for action in &mut actions {
+            let (old, schema) = {
+                let data = action.handle.data.read();
+                (
+                    data.items.get(&action.key).cloned(),
+                    Arc::clone(&data.schema),
+                )
+            };
+            let outcome = decide(action, &schema, old.as_deref());
+            failed |= outcome.is_err();
+            outcomes.push((old, outcome));
+        }
+        if failed {
+            if atomicity != Atomicity::Transaction {
+                // Single actions fail with their own error; batch actions cannot fail here.
+                let error = outcomes.into_iter().find_map(|(_, o)| o.err());
+                return Err(error.unwrap_or_else(|| Error::validation("write failed")));
+            }
+            let reasons = outcomes
+                .into_iter()
+                .map(|(_, outcome)| match outcome {
+                    Ok(_) => CancellationReason::none(),
+                    Err(Error::ConditionalCheckFailed { message, item }) => CancellationReason {
+                        code: "ConditionalCheckFailed".into(),
+                        message: Some(message),
+                        item,
+                    },
+                    Err(other) => CancellationReason {
+                        code: "ValidationError".into(),
+                        message: Some(other.to_string()),
+                        item: None,
+                    },
+                })
+                .collect();
+            return Err(Error::TransactionCanceled { reasons });
+        }
+
+        // Commit the writes that change something.
+        let mut writes = Vec::new();
+        let mut done = Vec::with_capacity(actions.len());
+        for (action, (old, outcome)) in actions.iter().zip(outcomes) {
+            let new = match outcome {
+                Ok(Some(new)) => Some(Arc::new(new)),
+                Ok(None) => None,
+                Err(_) => unreachable!("failed outcomes returned above"),
+            };
+            let changes =
+                !matches!(action.change, Change::Check) && (old.is_some() || new.is_some());
+            if changes {
+                writes.push(ItemWrite {
+                    table_id: Arc::clone(&action.handle.id),
+                    key: action.key.clone(),
+                    item: new.clone(),
+                });
+            }
+            done.push(Done { old, new });
+        }
+        if writes.is_empty() {
+            return Ok(done);
+        }
+        let mutation = Mutation::Write(writes);
+        let touched: Vec<&Arc<TableHandle>> = handles.iter().collect();
+        let at = self.commit(&mutation, &touched)?;
+        // Hold every table's data lock (in id order) across the whole apply, so that no
+        // reader sees a transaction or batch applied in one table and not yet in another.
+        let guards = handles.iter().map(|h| h.data.write()).collect();
+        apply(at, mutation, &mut Live::new(self).with_data(guards))?;
+        Ok(done)
+    }
+
+    /// Resolves a write action: its table and the encoded key of its item. The key comes
+    /// from the item of a `Put`, and from `key` (which must hold exactly the key attributes)
+    /// otherwise.
+    fn action(
+        &self,
+        table_name: &str,
+        key: &Item,
+        change: Change,
+        condition: Option<Condition>,
+        return_item_on_failure: bool,
+    ) -> Result<Action> {
+        let handle = self.table(table_name)?;
+        let key = {
+            let data = handle.data.read();
+            let shape = &data.schema.key;
+            match &change {
+                Change::Put(item) => shape.encode(item, KeyRole::Table)?,
+                _ => shape.encode_exact(key)?,
+            }
+        };
+        if let Some(condition) = &condition {
+            condition.validate()?;
+        }
+        if let Change::Update(update, _) = &change {
+            update.validate()?;
+        }
+        Ok(Action {
+            handle,
+            key,
+            change,
+            condition,
+            return_item_on_failure,
+        })
+    }
+
+    /// The engine side of [`Database::put_item`](crate::Database::put_item).
+    pub(crate) fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
+        if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
+            return Err(Error::validation(
+                "Return values set to invalid value: PutItem accepts only NONE and ALL_OLD",
+            ));
+        }
+        validate_item(&input.item)?;
+        let on_failure = input.return_values_on_condition_check_failure
+            == ReturnValuesOnConditionCheckFailure::AllOld;
+        let action = self.action(
+            &input.table_name,
+            &Item::new(),
+            Change::Put(input.item),
+            input.condition,
+            on_failure,
+        )?;
+        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(input.return_values, &done, None),
+        })
+    }
+
+    /// The engine side of [`Database::delete_item`](crate::Database::delete_item).
+    pub(crate) fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput> {
+        if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
+            return Err(Error::validation(
+                "Return values set to invalid value: DeleteItem accepts only NONE and ALL_OLD",
+            ));
+        }
+        let on_failure = input.return_values_on_condition_check_failure
+            == ReturnValuesOnConditionCheckFailure::AllOld;
+        let action = self.action(
+            &input.table_name,
+            &input.key,
+            Change::Delete,
+            input.condition,
+            on_failure,
+        )?;
+        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(input.return_values, &done, None),
+        })
+    }
+
+    /// The engine side of [`Database::update_item`](crate::Database::update_item).
+    pub(crate) fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput> {
+        let on_failure = input.return_values_on_condition_check_failure
+            == ReturnValuesOnConditionCheckFailure::AllOld;
+        let paths = input.update.updated_paths();
+        let change = Change::Update(input.update, input.key.clone());
+        let action = self.action(
+            &input.table_name,
+            &input.key,
+            change,
+            input.condition,
+            on_failure,
+        )?;
+        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(input.return_values, &done, Some(&paths)),
+        })
+    }
+
+    /// The engine side of [`Database::batch_write_item`](crate::Database::batch_write_item).
+    pub(crate) fn batch_write_item(
+        &self,
+        input: BatchWriteItemInput,
+    ) -> Result<BatchWriteItemOutput> {
+        let count: usize = input.request_items.values().map(Vec::len).sum();
+        if count == 0 || count > MAX_BATCH_WRITE {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have between 1 and {MAX_BATCH_WRITE} requests in total (got {count})"
+            )));
+        }
+        let mut actions = Vec::with_capacity(count);
+        let mut bytes = 0;
+        for (table, requests) in input.request_items {
+            for request in requests {
+                actions.push(match request {
+                    WriteRequest::Put { item } => {
+                        validate_item(&item)?;
+                        bytes += crate::model::value::item_size(&item);
+                        self.action(&table, &Item::new(), Change::Put(item), None, false)?
+                    }
+                    WriteRequest::Delete { key } => {
+                        self.action(&table, &key, Change::Delete, None, false)?
+                    }
+                });
+            }
+        }
+        if bytes > MAX_BATCH_WRITE_BYTES {
+            return Err(Error::validation(format!(
+                "Item size to update has exceeded the maximum allowed size: the batch holds {bytes} bytes, more than {MAX_BATCH_WRITE_BYTES}"
+            )));
+        }
+        reject_duplicate_keys(&actions, "Provided list of item keys contains duplicates")?;
+        self.run(actions, Atomicity::Batch)?;
+        Ok(BatchWriteItemOutput::default())
+    }
+
+    /// The engine side of [`Database::transact_write_items`](crate::Database::transact_write_items).
+    pub(crate) fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<()> {
+        let count = input.transact_items.len();
+        if count == 0 || count > MAX_TRANSACT_ITEMS {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {count})"
+            )));
+        }
+        let mut actions = Vec::with_capacity(count);
+        let mut bytes = 0;
+        let on = |r: ReturnValuesOnConditionCheckFailure| {
+            r == ReturnValuesOnConditionCheckFailure::AllOld
+        };
+        for item in input.transact_items {
+            actions.push(match item {
+                TransactWriteItem::ConditionCheck {
+                    table_name,
+                    key,
+                    condition,
+                    return_values_on_condition_check_failure,
+                } => self.action(
+                    &table_name,
+                    &key,
+                    Change::Check,
+                    Some(condition),
+                    on(return_values_on_condition_check_failure),
+                )?,
+                TransactWriteItem::Put(put) => {
+                    validate_item(&put.item)?;
+                    bytes += crate::model::value::item_size(&put.item);
+                    let change = Change::Put(put.item);
+                    self.action(
+                        &put.table_name,
+                        &Item::new(),
+                        change,
+                        put.condition,
+                        on(put.return_values_on_condition_check_failure),
+                    )?
+                }
+                TransactWriteItem::Delete(delete) => self.action(
+                    &delete.table_name,
+                    &delete.key,
+                    Change::Delete,
+                    delete.condition,
+                    on(delete.return_values_on_condition_check_failure),
+                )?,
+                TransactWriteItem::Update(update) => self.action(
+                    &update.table_name,
+                    &update.key,
+                    Change::Update(update.update, update.key.clone()),
+                    update.condition,
+                    on(update.return_values_on_condition_check_failure),
+                )?,
+            });
+        }
+        if bytes > MAX_TRANSACTION_BYTES {
+            return Err(Error::validation(format!(
+                "Transaction request size exceeded: the items hold {bytes} bytes, more than {MAX_TRANSACTION_BYTES}"
+            )));
+        }
+        reject_duplicate_keys(
+            &actions,
+            "Transaction request cannot include multiple operations on one item",
+        )?;
+        self.run(actions, Atomicity::Transaction)?;
+        Ok(())
+    }
+}
+
+/// Checks an action against the current item: the condition, then the new item. `Ok(None)`
+/// deletes (or, for a check, leaves the item alone).
+fn decide(action: &mut Action, schema: &TableSchema, old: Option<&Item>) -> Result<Option<Item>> {
+    if let Some(condition) = &action.condition {
+        if !condition.evaluate(old)? {
+            let item = if action.return_item_on_failure {
+                old.cloned()
+            } else {
+                None
+            };
+            return Err(Error::condition_failed(item));
+        }
+    }
+    let new = match &mut action.change {
+        // Each action is decided once: its item moves into the write.
+        Change::Put(item) => std::mem::take(item),
+        Change::Delete | Change::Check => return Ok(None),
+        Change::Update(update, key) => {
+            for path in update.updated_paths() {
+                let top = path.top_level();
+                if schema.key.attributes().any(|a| a.name == top) {
+                    return Err(Error::validation(format!(
+                        "One or more parameter values were invalid: Cannot update attribute {top}. This attribute is part of the key"
+                    )));
+                }
+            }
+            // An update of a missing item creates it, starting from its key — unless all it
+            // does is remove things, which DynamoDB does not turn into a new item.
+            let removes_only = update
+                .actions
+                .iter()
+                .all(|a| matches!(a, UpdateAction::Remove(_) | UpdateAction::Delete(..)));
+            if old.is_none() && removes_only {
+                update.apply(None)?;
+                return Ok(None);
+            }
+            let base = old.cloned().unwrap_or_else(|| key.clone());
+            let new = update.apply(Some(&base))?;
+            validate_item(&new)?;
+            new
+        }
+    };
+    for index in schema.indexes() {
+        index
+            .key
+            .encode_index_entry(&index.name, &new, &action.key)?;
+    }
+    Ok(Some(new))
+}
+
+/// The attributes a write returns for `ReturnValues`.
+fn returned(mode: ReturnValue, done: &Done, updated: Option<&[expr::Path]>) -> Option<Item> {
+    let pick = |item: &Option<Arc<Item>>, paths: Option<&[expr::Path]>| -> Option<Item> {
+        let item = item.as_deref()?;
+        let picked = match paths {
+            Some(paths) => expr::project(item, paths),
+            None => item.clone(),
+        };
+        (!picked.is_empty()).then_some(picked)
+    };
+    match mode {
+        ReturnValue::None => None,
+        ReturnValue::AllOld => pick(&done.old, None),
+        ReturnValue::AllNew => pick(&done.new, None),
+        ReturnValue::UpdatedOld => pick(&done.old, updated),
+        ReturnValue::UpdatedNew => pick(&done.new, updated),
+    }
+}
+
+fn reject_duplicate_keys(actions: &[Action], message: &str) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for action in actions {
+        if !seen.insert((&*action.handle.id, action.key.as_slice())) {
+            return Err(Error::validation(message));
+        }
+    }
+    Ok(())
+}

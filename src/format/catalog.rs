@@ -1,0 +1,298 @@
+//! The catalog: the root of a database directory. It names the database's identity, for
+//! each table the snapshot file that holds its items up to some LSN, the older snapshots
+//! kept for point-in-time windows and pending backups, the deleted tables whose window is
+//! still open, and the built backups. Recovery starts from it, and every file not reachable
+//! from it (or from the log) is garbage.
+//!
+//! It is replaced atomically (temp file, sync, rename, sync directory): a crash leaves
+//! either the old catalog or the new one, never a mix.
+//!
+//! # Directory layout
+//!
+//! ```text
+//! <dir>/LOCK                              exclusive lock of the open database
+//! <dir>/CATALOG                           this file
+//! <dir>/wal/<first lsn:020>.wal           log segments (see log_segment.rs)
+//! <dir>/snapshots/<table id>-<lsn:020>.snap  table snapshots (see table_file.rs)
+//! <dir>/backups/<ms:014>-<8 hex>.bkp      backup files (see backup.rs here)
+//! ```
+//!
+//! # File layout (integers little-endian)
+//!
+//! ```text
+//!  0  magic    [u8; 8]  b"TIDECAT\0"
+//!  8  version  u32      FORMAT_VERSION
+//! 12  len      u32      payload length
+//! 16  crc      u32      CRC-32C of bytes 0..16 and the payload
+//! 20  payload  [u8; len] the codec's encoding of `Catalog`
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{io_error, Error, Result};
+use crate::format::codec;
+use crate::fs::{self, Vfs};
+use crate::model::clock::Timestamp;
+use crate::model::schema::TableSchema;
+use crate::model::Lsn;
+
+const MAGIC: [u8; 8] = *b"TIDECAT\0";
+const FORMAT_VERSION: u32 = 2;
+const HEADER_LEN: usize = 20;
+/// The largest catalog a reader accepts.
+const MAX_CATALOG_LEN: u64 = 64 * 1024 * 1024;
+
+/// The file name of the catalog.
+pub(crate) const CATALOG_FILE: &str = "CATALOG";
+/// The lock file's name.
+pub(crate) const LOCK_FILE: &str = "LOCK";
+/// The log directory's name.
+pub(crate) const WAL_DIR: &str = "wal";
+/// The snapshot directory's name.
+pub(crate) const SNAPSHOT_DIR: &str = "snapshots";
+/// The backup directory's name.
+pub(crate) const BACKUP_DIR: &str = "backups";
+
+/// A table's latest snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct SnapshotRef {
+    /// The table's id.
+    pub table_id: Arc<str>,
+    /// The snapshot's file name in the snapshot directory.
+    pub file: String,
+    /// The table's state in the file is its state after every record up to this LSN. A
+    /// catalog may advance this past the LSN the file was built at when the log in between
+    /// holds nothing for the table.
+    pub lsn: Lsn,
+    /// The LSN the file was built at: the table's state is the same at every LSN from here
+    /// to `lsn`.
+    pub built_lsn: Lsn,
+    /// The commit time of `built_lsn`: the file is a valid start for rebuilding the table at
+    /// any moment from here on.
+    pub built_time: Timestamp,
+    /// The file's size in bytes (0 if unknown).
+    pub size: u64,
+    /// About how many bytes of the table's log lie between the state before this one and
+    /// this one: what a rebuild saves by starting here rather than there.
+    pub log_bytes: u64,
+}
+
+/// A table state kept after a newer snapshot replaced it (or the table was deleted), because
+/// a point-in-time window, a pending backup or a running restore may start from it.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct Retained {
+    pub table_id: Arc<str>,
+    /// The snapshot file, or `None` for the empty table just before its creation record
+    /// (the log from `lsn` on holds its whole history).
+    pub file: Option<String>,
+    /// The state is the table's after every record up to this LSN.
+    pub lsn: Lsn,
+    /// As [`SnapshotRef::built_lsn`].
+    pub built_lsn: Lsn,
+    /// As [`SnapshotRef::built_time`]; zero for a creation.
+    pub built_time: Timestamp,
+    /// As [`SnapshotRef::size`].
+    pub size: u64,
+    /// As [`SnapshotRef::log_bytes`].
+    pub log_bytes: u64,
+}
+
+impl Retained {
+    /// A valid start for rebuilding the table at LSN `lsn`, no later than `time`.
+    pub fn serves(&self, lsn: Lsn, time: Option<Timestamp>) -> bool {
+        self.built_lsn <= lsn && time.is_none_or(|t| self.built_time <= t)
+    }
+
+    /// Where the log replay onto this state starts, for a rebuild at `lsn`: the state
+    /// already covers the log up to `self.lsn`.
+    pub fn replay_after(&self, lsn: Lsn) -> Lsn {
+        self.lsn.min(lsn)
+    }
+}
+
+impl SnapshotRef {
+    /// This snapshot as a retained state of its table.
+    pub fn as_retained(&self) -> Retained {
+        Retained {
+            table_id: Arc::clone(&self.table_id),
+            file: Some(self.file.clone()),
+            lsn: self.lsn,
+            built_lsn: self.built_lsn,
+            built_time: self.built_time,
+            size: self.size,
+            log_bytes: self.log_bytes,
+        }
+    }
+}
+
+/// A deleted table whose point-in-time window is still open: it can be restored to any
+/// moment from its window's start to its deletion.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct DroppedTable {
+    /// Its last definition, with the point-in-time settings it had.
+    pub schema: Arc<TableSchema>,
+    /// The LSN of the deletion: the table's last state is the one just before it.
+    pub deleted_lsn: Lsn,
+    pub deleted_time: Timestamp,
+}
+
+/// The catalog's contents.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct Catalog {
+    /// A random identity, inside every log record's checksum.
+    pub db_id: u64,
+    /// The latest snapshot of each table that has one.
+    pub snapshots: Vec<SnapshotRef>,
+    /// The backups that are built (AVAILABLE), in creation order. Pending ones live in the
+    /// log until built.
+    pub backups: Vec<crate::format::backup::BackupEntry>,
+    /// Older table states still needed (see [`Retained`]), oldest first per table.
+    pub retained: Vec<Retained>,
+    /// Deleted tables with an open point-in-time window.
+    pub dropped: Vec<DroppedTable>,
+    /// No record ever committed has a later commit time than this and the log's last one:
+    /// written before log segments are removed, so that commit times stay monotonic (and a
+    /// moment a restore closed stays closed) even when no record is left in the log.
+    pub last_time: Timestamp,
+}
+
+/// The file name of the snapshot of `table_id` at `lsn`.
+pub(crate) fn snapshot_name(table_id: &str, lsn: Lsn) -> String {
+    format!("{table_id}-{lsn:020}.snap")
+}
+
+impl Catalog {
+    /// The catalog of a new, empty database.
+    pub fn new() -> Catalog {
+        Catalog {
+            db_id: u64::from_le_bytes(
+                uuid::Uuid::new_v4().as_bytes()[..8]
+                    .try_into()
+                    .unwrap_or([1; 8]),
+            ),
+            snapshots: Vec::new(),
+            backups: Vec::new(),
+            retained: Vec::new(),
+            dropped: Vec::new(),
+            last_time: Timestamp(0),
+        }
+    }
+
+    /// Reads the catalog of `dir`, or `None` if there is none yet.
+    pub fn load(fs: &dyn Vfs, dir: &Path) -> Result<Option<Catalog>> {
+        let path = dir.join(CATALOG_FILE);
+        if !fs
+            .exists(&path)
+            .map_err(io_error(format!("reading {}", path.display())))?
+        {
+            return Ok(None);
+        }
+        let bytes = fs::read_all(fs, &path, MAX_CATALOG_LEN)
+            .map_err(io_error(format!("reading {}", path.display())))?;
+        Catalog::decode(&bytes).map(Some)
+    }
+
+    /// Decodes a catalog file's bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Catalog> {
+        let corrupt = |why: &str| Error::Corruption(format!("catalog: {why}"));
+        if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
+            return Err(corrupt("not a tidestore catalog (bad magic or too short)"));
+        }
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        if version != FORMAT_VERSION {
+            return Err(corrupt(&format!(
+                "unknown format version {version} (this build reads version {FORMAT_VERSION})"
+            )));
+        }
+        let len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+        if HEADER_LEN + len != bytes.len() {
+            return Err(corrupt("length does not match the file"));
+        }
+        let crc = u32::from_le_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        if codec::crc_append(codec::crc(&bytes[..16]), &bytes[HEADER_LEN..]) != crc {
+            return Err(corrupt("checksum mismatch"));
+        }
+        codec::decode(&bytes[HEADER_LEN..], "catalog")
+    }
+
+    /// The catalog file's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let payload = codec::encode(self);
+        let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+        bytes.extend_from_slice(&MAGIC); // magic
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes()); // version
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes()); // len
+        let crc = codec::crc_append(codec::crc(&bytes), &payload);
+        bytes.extend_from_slice(&crc.to_le_bytes()); // crc
+        bytes.extend_from_slice(&payload); // payload
+        bytes
+    }
+
+    /// Replaces the catalog of `dir` with this one, atomically and durably.
+    pub fn store(&self, fs: &dyn Vfs, dir: &Path) -> Result<()> {
+        let path: PathBuf = dir.join(CATALOG_FILE);
+        fs::write_atomically(fs, &path, &self.encode())
+            .map_err(io_error(format!("writing {}", path.display())))
+    }
+
+    /// The snapshot of `table_id`, if it has one.
+    pub fn snapshot(&self, table_id: &str) -> Option<&SnapshotRef> {
+        self.snapshots.iter().find(|s| &*s.table_id == table_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Catalog {
+        Catalog {
+            db_id: 42,
+            backups: Vec::new(),
+            snapshots: vec![SnapshotRef {
+                table_id: "t".into(),
+                file: snapshot_name("t", 9),
+                lsn: 12,
+                built_lsn: 9,
+                built_time: Timestamp(1_000),
+                size: 4096,
+                log_bytes: 777,
+            }],
+            retained: vec![Retained {
+                table_id: "t".into(),
+                file: None,
+                lsn: 3,
+                built_lsn: 3,
+                built_time: Timestamp(0),
+                size: 0,
+                log_bytes: 0,
+            }],
+            dropped: Vec::new(),
+            last_time: Timestamp(1_234),
+        }
+    }
+
+    #[test]
+    fn catalog_roundtrips() {
+        assert_eq!(
+            Catalog::decode(&sample().encode()).expect("decodes"),
+            sample()
+        );
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_detected() {
+        let bytes = sample().encode();
+        for cut in 0..bytes.len() {
+            assert!(Catalog::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.clone();
+                flipped[i] ^= 1 << bit;
+                assert!(Catalog::decode(&flipped).is_err(), "byte {i} bit {bit}");
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The file-system seam: every byte tidestore reads or writes goes through [`Vfs`].
+//!
+//! Production uses [`StdFs`]; crash and fault tests use `SimFs` (`fs::sim`, with the feature
+//! `testing`), which keeps "written" and "durable" apart and can crash or fail any operation. The engine only sees
+//! `&dyn Vfs`, so simulated runs exercise exactly the production code.
+//!
+//! # The durability contract the engine may rely on
+//!
+//! - Bytes appended to a file are *written* (visible to reads) at once, but *durable* (certain to
+//!   survive a power loss) only after a later [`VfsFile::sync_data`] or [`VfsFile::sync_all`] of
+//!   that file returns `Ok`.
+//! - Creating, renaming or removing a file changes its directory. That change is durable only
+//!   after a later [`Vfs::sync_dir`] of the directory returns `Ok`; syncing the file is not enough.
+//! - [`Vfs::rename`] replaces its target atomically: after a crash the name refers to the old or
+//!   the new file, never to a mix.
+//! - A failed sync says nothing about which bytes reached the disk, and a retried sync that
+//!   succeeds does not prove that they did (PostgreSQL's "fsyncgate"). The engine must treat every
+//!   failed sync as a loss of all data written since the last successful one.
+//!
+//! [`write_atomically`] is the one place that turns these rules into a safe file replacement.
+
+#[doc(hidden)]
+pub mod killpoint;
+#[cfg(any(test, feature = "testing"))]
+pub mod sim;
+
+use std::any::Any;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// A file system, so that production ([`StdFs`]) and crash simulation (`SimFs`) run the same
+/// engine code. It holds only what tidestore needs: append-only writers, positional
+/// readers, and the directory operations of an atomic replace.
+pub trait Vfs: Send + Sync + std::fmt::Debug {
+    /// Creates `path` and any missing parents, so that a database directory can be made on first open.
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Opens an existing file for reading and appending, to read it or continue a log.
+    fn open(&self, path: &Path) -> io::Result<Box<dyn VfsFile>>;
+    /// Creates an empty file (truncating one that exists) for reading and appending, to start a
+    /// new log segment or temporary file.
+    fn create(&self, path: &Path) -> io::Result<Box<dyn VfsFile>>;
+    /// Lists the names (not paths) in a directory, sorted, so that recovery finds its files in a
+    /// deterministic order.
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// Renames `from` to `to`, atomically replacing `to`: the commit point of [`write_atomically`].
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes a file, to drop log segments and snapshots that are no longer needed.
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Makes the creates, renames and removes done in directory `path` durable; without it they
+    /// may be undone by a crash even when the files themselves were synced.
+    fn sync_dir(&self, path: &Path) -> io::Result<()>;
+    /// Reports whether a file or directory exists at `path`, to tell a new database from an old one.
+    fn exists(&self, path: &Path) -> io::Result<bool>;
+    /// Takes an exclusive advisory lock on `path` (creating the file if needed), held until the
+    /// returned box drops, so that two processes never open one database. A second lock of the
+    /// same path, from this process or another, fails with [`io::ErrorKind::WouldBlock`].
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>>;
+}
+
+/// An open file: writes only append, reads are positional, so that a log writer and its readers
+/// never share a cursor.
+// `len` returns `io::Result`, so an `is_empty` beside it would only add a second fallible call.
+#[allow(clippy::len_without_is_empty)]
+pub trait VfsFile: Send + Sync + std::fmt::Debug {
+    /// Writes `data` at the end of the file. The bytes are not durable until a sync.
+    fn append(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Reads up to `buf.len()` bytes at `offset`, returning how many were read (0 at the end).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+    /// Fills `buf` from `offset`, failing with [`io::ErrorKind::UnexpectedEof`] if the file ends
+    /// first, so that decoders never see a short buffer.
+    fn read_exact_at(&self, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = match self.read_at(offset, buf) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => n.min(buf.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            buf = &mut std::mem::take(&mut buf)[n..];
+            offset += n as u64;
+        }
+        Ok(())
+    }
+    /// Returns the current length in bytes, written or not yet durable.
+    fn len(&self) -> io::Result<u64>;
+    /// Truncates or zero-extends the file, used to cut a torn log tail. Not durable until a sync.
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+    /// Makes the file's data and length durable: the point at which a write may be acknowledged.
+    fn sync_data(&mut self) -> io::Result<()>;
+    /// Like [`VfsFile::sync_data`], and also flushes the remaining metadata (times, permissions).
+    fn sync_all(&mut self) -> io::Result<()>;
+}
+
+/// The production [`Vfs`]: `std::fs` on a Unix file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StdFs;
+
+/// An open `std::fs::File` in append mode, so the kernel keeps the write position at the end.
+#[derive(Debug)]
+struct StdFile {
+    file: File,
+}
+
+/// A relative path's parent is `""`, which `std::fs` refuses; it means the current directory.
+fn non_empty(path: &Path) -> &Path {
+    Some(path)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+impl Vfs for StdFs {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(path)
+    }
+
+    fn open(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
+        let file = OpenOptions::new().read(true).append(true).open(path)?;
+        Ok(Box::new(StdFile { file }))
+    }
+
+    fn create(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
+        // O_APPEND cannot be combined with O_TRUNC through OpenOptions, so truncate after opening.
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)?;
+        file.set_len(0)?;
+        Ok(Box::new(StdFile { file }))
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(non_empty(path))? {
+            // A non-UTF-8 name is converted lossily: it can never match a name tidestore writes.
+            names.push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        // IMPORTANT: on Linux a directory's entries become durable only by fsync of the directory.
+        File::open(non_empty(path))?.sync_all()
+    }
+
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        path.try_exists()
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        match file.try_lock() {
+            // The flock(2) lock is released when the boxed file closes.
+            Ok(()) => Ok(Box::new(file)),
+            Err(TryLockError::WouldBlock) => {
+                let msg = format!("{} is locked by another handle", path.display());
+                Err(io::Error::new(io::ErrorKind::WouldBlock, msg))
+            }
+            Err(TryLockError::Error(e)) => Err(e),
+        }
+    }
+}
+
+impl VfsFile for StdFile {
+    fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        (&self.file).write_all(data)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        FileExt::read_at(&self.file, buf, offset)
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    fn sync_all(&mut self) -> io::Result<()> {
+        self.file.sync_all()
+    }
+}
+
+/// Reads a whole file, refusing with [`io::ErrorKind::InvalidData`] one longer than `max_len`,
+/// so that a size read from an untrusted disk never sizes an allocation.
+pub fn read_all(fs: &dyn Vfs, path: &Path, max_len: u64) -> io::Result<Vec<u8>> {
+    let file = fs.open(path)?;
+    let len = file.len()?;
+    if len > max_len {
+        let msg = format!(
+            "{}: {len} bytes, over the limit of {max_len}",
+            path.display()
+        );
+        return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+    }
+    let mut buf = vec![0; usize::try_from(len).map_err(|_| io::ErrorKind::InvalidData)?];
+    file.read_exact_at(0, &mut buf)?;
+    Ok(buf)
+}
+
+/// Replaces `path` with `data` so that after a crash it holds either the old or the new bytes,
+/// never a mix: the one helper for every atomic file replacement (manifests, snapshots, backups).
+///
+/// A stale `path + ".tmp"` may be left by a crash or an error; the next call truncates it, and
+/// readers must ignore it.
+pub fn write_atomically(fs: &dyn Vfs, path: &Path, data: &[u8]) -> io::Result<()> {
+    // Write beside the target, so that the rename below cannot cross file systems.
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut file = fs.create(&tmp)?;
+    file.append(data)?;
+    // IMPORTANT: sync the data before the rename, or the rename may reach the disk first and a
+    // crash would leave `path` empty or short (the ext4 delayed-allocation "zero-length file").
+    file.sync_all()?;
+    drop(file);
+    crate::fs::killpoint::reached("catalog.before_rename");
+    install(fs, &tmp, path)
+}
+
+/// Makes the complete, synced file `tmp` the file `path`. The rename is the commit point: it
+/// atomically swaps the old file (if any) for the new one; the directory sync makes it
+/// survive a crash. The one place every durable file (catalog, snapshot, backup, restored
+/// table) is installed.
+pub fn install(fs: &dyn Vfs, tmp: &Path, path: &Path) -> io::Result<()> {
+    fs.rename(tmp, path)?;
+    // IMPORTANT: sync the directory, or the rename may not survive a crash: a catalog could
+    // then name a file that is gone.
+    fs.sync_dir(path.parent().unwrap_or(Path::new("")))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::ErrorKind;
+
+    /// The error kind of a result that must be an error.
+    pub(crate) fn kind<T>(result: io::Result<T>) -> ErrorKind {
+        result.map(|_| ()).unwrap_err().kind()
+    }
+
+    /// The behaviour every [`Vfs`] must share; run against [`StdFs`] here and `SimFs` in simfs.rs.
+    pub(crate) fn check_vfs_contract(fs: &dyn Vfs, dir: &Path) {
+        fs.create_dir_all(dir).unwrap();
+        assert!(fs.exists(dir).unwrap());
+        let a = dir.join("a");
+        assert_eq!(kind(fs.open(&a)), ErrorKind::NotFound);
+        let mut f = fs.create(&a).unwrap();
+        f.append(b"hello ").unwrap();
+        f.append(b"world").unwrap();
+        f.sync_data().unwrap();
+        assert_eq!(f.len().unwrap(), 11);
+        let mut buf = [0; 5];
+        f.read_exact_at(6, &mut buf).unwrap();
+        assert_eq!(&buf, b"world");
+        assert_eq!(kind(f.read_exact_at(8, &mut buf)), ErrorKind::UnexpectedEof);
+        f.set_len(5).unwrap();
+        f.append(b"!").unwrap();
+        f.sync_all().unwrap();
+        assert_eq!(read_all(fs, &a, 100).unwrap(), b"hello!");
+        // create truncates an existing file.
+        drop(fs.create(&a).unwrap());
+        assert_eq!(read_all(fs, &a, 100).unwrap(), b"");
+        // write_atomically creates, then replaces, and leaves no temporary file.
+        let b = dir.join("b");
+        write_atomically(fs, &b, b"one").unwrap();
+        write_atomically(fs, &b, b"two").unwrap();
+        assert_eq!(read_all(fs, &b, 100).unwrap(), b"two");
+        assert_eq!(fs.read_dir(dir).unwrap(), ["a", "b"]);
+        // read_all refuses a file longer than allowed, before allocating.
+        assert_eq!(kind(read_all(fs, &b, 2)), ErrorKind::InvalidData);
+        fs.rename(&b, &a).unwrap();
+        assert_eq!(read_all(fs, &a, 100).unwrap(), b"two");
+        fs.remove_file(&a).unwrap();
+        fs.sync_dir(dir).unwrap();
+        assert!(!fs.exists(&a).unwrap());
+        assert_eq!(fs.read_dir(dir).unwrap(), Vec::<String>::new());
+        // The lock is exclusive until its guard drops.
+        let lock_path = dir.join("LOCK");
+        let guard = fs.lock(&lock_path).unwrap();
+        assert_eq!(kind(fs.lock(&lock_path)), ErrorKind::WouldBlock);
+        drop(guard);
+        drop(fs.lock(&lock_path).unwrap());
+    }
+
+    #[test]
+    fn std_fs_meets_the_vfs_contract_in_a_temp_dir() {
+        let dir = std::env::temp_dir().join(format!("tidestore-fs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        check_vfs_contract(&StdFs, &dir.join("db"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn append_to_a_full_disk_reports_storage_full() {
+        let Ok(mut file) = StdFs.open(Path::new("/dev/full")) else {
+            return; // no /dev/full here
+        };
+        assert_eq!(kind(file.append(b"x")), ErrorKind::StorageFull);
+    }
+}

@@ -1,0 +1,369 @@
+//! Primary and index keys, encoded as byte strings whose order is the order DynamoDB
+//! defines.
+//!
+//! A live table is an ordered map from encoded key to item; an index is an ordered map from
+//! encoded index key to the item's table key. The encoding:
+//!
+//! ```text
+//! table key:  [ hash(pk) : u32 BE ][ enc(pk) ][ enc(sk) ]?
+//! index key:  [ hash(ipk): u32 BE ][ enc(ipk) ][ enc(isk) ]?[ table key ]
+//!
+//! enc(S) / enc(B):  the bytes with 0x00 escaped as 0x00 0xFF, then the terminator 0x00 0x00
+//! enc(N):           Number::encode_ordered (sign, exponent and digits; order-preserving)
+//! ```
+//!
+//! Every `enc` is order-preserving and prefix-free, so concatenations compare field by field,
+//! and a partition's items are one contiguous range. Leading with a hash of the partition key
+//! puts partitions in hash order, as DynamoDB does: a `Scan` segment is then one contiguous
+//! hash range, and parallel scans split the work without reading each other's items.
+//! The escape scheme also keeps prefixes: every string starting with `p` encodes to bytes
+//! starting with the escaped `p` (without terminator), which is how `begins_with` becomes a
+//! range.
+
+use std::ops::Bound;
+
+use crate::error::{Error, Result};
+use crate::model::schema::{KeyAttribute, KeyShape};
+use crate::model::value::{AttributeValue, Item, MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE};
+
+/// An encoded table or index key.
+pub(crate) type EncodedKey = Vec<u8>;
+
+/// FNV-1a, 32 bits: a stable, dependency-free hash that spreads partitions over the key
+/// space. Stability matters more than quality: scan order and segment membership derive
+/// from it.
+fn partition_hash(encoded_partition: &[u8]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for &byte in encoded_partition {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+/// Appends the escaped bytes of a string or binary, without terminator.
+fn escape_into(bytes: &[u8], out: &mut Vec<u8>) {
+    for &b in bytes {
+        out.push(b);
+        if b == 0 {
+            out.push(0xFF);
+        }
+    }
+}
+
+/// Appends the order-preserving, prefix-free encoding of a key value.
+pub(crate) fn encode_value(value: &AttributeValue, out: &mut Vec<u8>) {
+    match value {
+        AttributeValue::S(s) => {
+            escape_into(s.as_bytes(), out);
+            out.extend_from_slice(&[0, 0]);
+        }
+        AttributeValue::B(b) => {
+            escape_into(b, out);
+            out.extend_from_slice(&[0, 0]);
+        }
+        AttributeValue::N(n) => n.encode_ordered(out),
+        // Key values are checked to be S, N or B before they are encoded.
+        other => unreachable!("key value of type {} passed validation", other.value_type()),
+    }
+}
+
+/// The bytes every encoding of a string or binary that starts with `prefix` starts with.
+pub(crate) fn encode_prefix(prefix: &AttributeValue, out: &mut Vec<u8>) {
+    match prefix {
+        AttributeValue::S(s) => escape_into(s.as_bytes(), out),
+        AttributeValue::B(b) => escape_into(b, out),
+        other => encode_value(other, out),
+    }
+}
+
+/// The encoded partition: hash, then the partition key value. Every key of the partition
+/// starts with these bytes.
+pub(crate) fn partition_prefix(partition_value: &AttributeValue) -> EncodedKey {
+    let mut encoded = Vec::with_capacity(16);
+    encode_value(partition_value, &mut encoded);
+    let mut out = Vec::with_capacity(4 + encoded.len() + 16);
+    out.extend_from_slice(&partition_hash(&encoded).to_be_bytes());
+    out.extend_from_slice(&encoded);
+    out
+}
+
+/// The smallest byte string greater than every string that starts with `prefix`, or `None`
+/// when there is none (the prefix is all 0xFF).
+pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let end = prefix.iter().rposition(|&b| b != 0xFF)?;
+    let mut successor = prefix[..=end].to_vec();
+    successor[end] += 1;
+    Some(successor)
+}
+
+/// The range of keys that start with `prefix`.
+pub(crate) fn prefix_range(prefix: Vec<u8>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let end = match prefix_successor(&prefix) {
+        Some(successor) => Bound::Excluded(successor),
+        None => Bound::Unbounded,
+    };
+    (Bound::Included(prefix), end)
+}
+
+/// The range of table keys in scan segment `segment` of `total`: a slice of hash space.
+pub(crate) fn segment_range(segment: u32, total: u32) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let boundary = |s: u32| -> u64 { (u64::from(s) << 32) / u64::from(total) };
+    let start = Bound::Included((boundary(segment) as u32).to_be_bytes().to_vec());
+    let end = if segment + 1 >= total {
+        Bound::Unbounded
+    } else {
+        Bound::Excluded((boundary(segment + 1) as u32).to_be_bytes().to_vec())
+    };
+    (start, end)
+}
+
+/// Which key of a shape a value is for, in error messages.
+#[derive(Clone, Copy)]
+pub(crate) enum KeyRole<'a> {
+    Table,
+    Index(&'a str),
+}
+
+/// Checks one key value: present, of the defined type, not empty, within its size limit.
+fn check_key_value<'v>(
+    attribute: &KeyAttribute,
+    value: Option<&'v AttributeValue>,
+    is_partition: bool,
+    role: KeyRole,
+) -> Result<&'v AttributeValue> {
+    let name = &attribute.name;
+    let value = value.ok_or_else(|| {
+        Error::validation(format!(
+            "One or more parameter values were invalid: Missing the key {name} in the item"
+        ))
+    })?;
+    if !attribute.ty.matches(value) {
+        return Err(Error::validation(match role {
+            KeyRole::Table => format!(
+                "One or more parameter values were invalid: Type mismatch for key {name} expected: {} actual: {}",
+                attribute.ty.name(),
+                value.value_type()
+            ),
+            KeyRole::Index(index) => format!(
+                "One or more parameter values were invalid: Type mismatch for Index Key {name} Expected: {} Actual: {} IndexName: {index}",
+                attribute.ty.name(),
+                value.value_type()
+            ),
+        }));
+    }
+    let empty = match value {
+        AttributeValue::S(s) => s.is_empty(),
+        AttributeValue::B(b) => b.is_empty(),
+        _ => false,
+    };
+    if empty {
+        return Err(Error::validation(match role {
+            KeyRole::Table => format!(
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {name}"
+            ),
+            KeyRole::Index(index) => format!(
+                "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: {index}, IndexKey: {name}"
+            ),
+        }));
+    }
+    let (limit, what) = if is_partition {
+        (MAX_PARTITION_KEY_SIZE, "hashkey")
+    } else {
+        (MAX_SORT_KEY_SIZE, "rangekey")
+    };
+    if value.size() > limit {
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: Size of {what} {name} has exceeded the maximum size limit of {limit} bytes"
+        )));
+    }
+    Ok(value)
+}
+
+impl KeyShape {
+    /// Encodes the key of `item` (a whole item or a key-only map), checking each key value.
+    pub(crate) fn encode(&self, item: &Item, role: KeyRole) -> Result<EncodedKey> {
+        let hash = check_key_value(&self.hash, item.get(&self.hash.name), true, role)?;
+        let mut key = partition_prefix(hash);
+        if let Some(range) = &self.range {
+            encode_value(
+                check_key_value(range, item.get(&range.name), false, role)?,
+                &mut key,
+            );
+        }
+        Ok(key)
+    }
+
+    /// Encodes a `Key` parameter: exactly the key attributes, nothing else, as DynamoDB
+    /// requires of `GetItem`, `DeleteItem` and `UpdateItem`.
+    pub(crate) fn encode_exact(&self, key: &Item) -> Result<EncodedKey> {
+        let expected = 1 + usize::from(self.range.is_some());
+        if key.len() != expected || self.attributes().any(|a| !key.contains_key(&a.name)) {
+            return Err(Error::validation(format!(
+                "The provided key element does not match the schema (expected the attributes [{}], got [{}])",
+                self.attributes().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+                key.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        self.encode(key, KeyRole::Table)
+    }
+
+    /// The index key of `item` followed by its table key, or `None` when the item lacks an
+    /// index key attribute (indexes are sparse). A present index key attribute of the wrong
+    /// type, or empty, is an error: DynamoDB rejects such writes.
+    pub(crate) fn encode_index_entry(
+        &self,
+        index_name: &str,
+        item: &Item,
+        table_key: &[u8],
+    ) -> Result<Option<EncodedKey>> {
+        if self.attributes().any(|a| !item.contains_key(&a.name)) {
+            // Not indexed, but the index key attributes the item does have must be valid.
+            let partition = std::iter::once((&self.hash, true));
+            for (attribute, is_partition) in partition.chain(self.range.iter().map(|r| (r, false)))
+            {
+                if let Some(value) = item.get(&attribute.name) {
+                    check_key_value(
+                        attribute,
+                        Some(value),
+                        is_partition,
+                        KeyRole::Index(index_name),
+                    )?;
+                }
+            }
+            return Ok(None);
+        }
+        let mut key = self.encode(item, KeyRole::Index(index_name))?;
+        key.extend_from_slice(table_key);
+        Ok(Some(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::schema::ScalarAttributeType;
+
+    fn shape(ty: ScalarAttributeType) -> KeyShape {
+        KeyShape {
+            hash: KeyAttribute {
+                name: "pk".into(),
+                ty: ScalarAttributeType::S,
+            },
+            range: Some(KeyAttribute {
+                name: "sk".into(),
+                ty,
+            }),
+        }
+    }
+
+    fn key(shape: &KeyShape, pk: &str, sk: AttributeValue) -> Vec<u8> {
+        let item: Item = [
+            ("pk".to_string(), AttributeValue::s(pk)),
+            ("sk".to_string(), sk),
+        ]
+        .into();
+        shape.encode(&item, KeyRole::Table).expect("valid key")
+    }
+
+    #[test]
+    fn sort_keys_of_a_partition_encode_in_dynamodb_order() {
+        let s = shape(ScalarAttributeType::S);
+        let strings = ["", "\0", "\0\0", "a", "a\0", "a\0b", "ab", "b", "\u{ff}"];
+        let keys: Vec<_> = strings[1..]
+            .iter()
+            .map(|x| key(&s, "p", AttributeValue::s(*x)))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+
+        let n = shape(ScalarAttributeType::N);
+        let numbers = [
+            "-1e10", "-2", "-1.5", "0", "1e-5", "1", "1.5", "10", "1e100",
+        ];
+        let keys: Vec<_> = numbers
+            .iter()
+            .map(|x| key(&n, "p", AttributeValue::n(x).expect("number")))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_partition_is_one_contiguous_prefix() {
+        let s = shape(ScalarAttributeType::S);
+        let prefix = partition_prefix(&AttributeValue::s("p"));
+        assert!(key(&s, "p", AttributeValue::s("x")).starts_with(&prefix));
+        assert!(!key(&s, "p\0", AttributeValue::s("x")).starts_with(&prefix));
+        assert!(!key(&s, "pq", AttributeValue::s("x")).starts_with(&prefix));
+    }
+
+    #[test]
+    fn segments_tile_the_hash_space() {
+        for total in [1u32, 2, 3, 7, 1000] {
+            let mut previous_end: Option<Bound<Vec<u8>>> = None;
+            for segment in 0..total {
+                let (start, end) = segment_range(segment, total);
+                if let Some(Bound::Excluded(e)) = &previous_end {
+                    assert_eq!(start, Bound::Included(e.clone()));
+                }
+                previous_end = Some(end);
+            }
+            assert_eq!(previous_end, Some(Bound::Unbounded));
+        }
+    }
+
+    #[test]
+    fn prefix_successor_skips_trailing_ff() {
+        assert_eq!(prefix_successor(&[1, 2]), Some(vec![1, 3]));
+        assert_eq!(prefix_successor(&[1, 0xFF]), Some(vec![2]));
+        assert_eq!(prefix_successor(&[0xFF, 0xFF]), None);
+    }
+
+    #[test]
+    fn key_values_are_checked_against_the_schema() {
+        let s = shape(ScalarAttributeType::S);
+        let missing: Item = [("pk".to_string(), AttributeValue::s("p"))].into();
+        assert!(s.encode(&missing, KeyRole::Table).is_err());
+        let wrong: Item = [
+            ("pk".to_string(), AttributeValue::s("p")),
+            ("sk".to_string(), AttributeValue::number(1)),
+        ]
+        .into();
+        assert!(s.encode(&wrong, KeyRole::Table).is_err());
+        let empty: Item = [
+            ("pk".to_string(), AttributeValue::s("")),
+            ("sk".to_string(), AttributeValue::s("x")),
+        ]
+        .into();
+        assert!(s.encode(&empty, KeyRole::Table).is_err());
+        let at_limit: Item = [
+            (
+                "pk".to_string(),
+                AttributeValue::s("p".repeat(MAX_PARTITION_KEY_SIZE)),
+            ),
+            (
+                "sk".to_string(),
+                AttributeValue::s("s".repeat(MAX_SORT_KEY_SIZE)),
+            ),
+        ]
+        .into();
+        assert!(s.encode(&at_limit, KeyRole::Table).is_ok());
+        let over: Item = [
+            (
+                "pk".to_string(),
+                AttributeValue::s("p".repeat(MAX_PARTITION_KEY_SIZE + 1)),
+            ),
+            ("sk".to_string(), AttributeValue::s("s")),
+        ]
+        .into();
+        assert!(s.encode(&over, KeyRole::Table).is_err());
+        let over: Item = [
+            ("pk".to_string(), AttributeValue::s("p")),
+            (
+                "sk".to_string(),
+                AttributeValue::s("s".repeat(MAX_SORT_KEY_SIZE + 1)),
+            ),
+        ]
+        .into();
+        assert!(s.encode(&over, KeyRole::Table).is_err());
+    }
+}

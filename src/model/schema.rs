@@ -1,0 +1,657 @@
+//! Table definitions: key schemas, attribute definitions, secondary indexes, billing and
+//! streams — the parts of `CreateTable`'s input that DynamoDB keeps — and the validated
+//! [`TableSchema`] a live table runs on.
+//!
+//! The public types mirror the API model's shapes and serialize with its field names, so a
+//! `CreateTableInput` read from the AWS CLI's JSON is the same value as one built in Rust.
+//! [`TableSchema`] is the internal, checked form: the key attributes resolved to their types,
+//! the indexes with their projections, and everything that `describe_table` reports.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::clock::Timestamp;
+use crate::model::names;
+use crate::model::value::{AttributeValue, Item};
+
+/// The most local secondary indexes a table can have.
+pub const MAX_LOCAL_INDEXES: usize = 5;
+/// The most global secondary indexes a table can have.
+pub const MAX_GLOBAL_INDEXES: usize = 20;
+/// The most non-key attributes all `INCLUDE` projections of a table may name together.
+pub const MAX_PROJECTED_ATTRIBUTES: usize = 100;
+/// The most non-key attributes one `INCLUDE` projection may name (`NonKeyAttributeNameList`).
+pub const MAX_NON_KEY_ATTRIBUTES_PER_PROJECTION: usize = 20;
+
+/// The role of a key attribute.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum KeyType {
+    /// The partition key.
+    Hash,
+    /// The sort key.
+    Range,
+}
+
+/// The type a key attribute must have.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
+pub enum ScalarAttributeType {
+    /// String.
+    S,
+    /// Number.
+    N,
+    /// Binary.
+    B,
+}
+
+impl ScalarAttributeType {
+    /// Whether `value` has this type.
+    pub fn matches(self, value: &AttributeValue) -> bool {
+        matches!(
+            (self, value),
+            (ScalarAttributeType::S, AttributeValue::S(_))
+                | (ScalarAttributeType::N, AttributeValue::N(_))
+                | (ScalarAttributeType::B, AttributeValue::B(_))
+        )
+    }
+
+    /// DynamoDB's name of the type.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalarAttributeType::S => "S",
+            ScalarAttributeType::N => "N",
+            ScalarAttributeType::B => "B",
+        }
+    }
+}
+
+/// One element of a key schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeySchemaElement {
+    /// The key attribute's name.
+    pub attribute_name: String,
+    /// Partition (`HASH`) or sort (`RANGE`) key.
+    pub key_type: KeyType,
+}
+
+impl KeySchemaElement {
+    /// A partition key element.
+    pub fn hash(name: impl Into<String>) -> KeySchemaElement {
+        KeySchemaElement {
+            attribute_name: name.into(),
+            key_type: KeyType::Hash,
+        }
+    }
+
+    /// A sort key element.
+    pub fn range(name: impl Into<String>) -> KeySchemaElement {
+        KeySchemaElement {
+            attribute_name: name.into(),
+            key_type: KeyType::Range,
+        }
+    }
+}
+
+/// The type of an attribute used in a key of the table or of an index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeDefinition {
+    /// The attribute's name.
+    pub attribute_name: String,
+    /// Its type: S, N or B.
+    pub attribute_type: ScalarAttributeType,
+}
+
+impl AttributeDefinition {
+    /// A definition of `name` with type `ty`.
+    pub fn new(name: impl Into<String>, ty: ScalarAttributeType) -> AttributeDefinition {
+        AttributeDefinition {
+            attribute_name: name.into(),
+            attribute_type: ty,
+        }
+    }
+}
+
+/// Which attributes an index copies from the table.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProjectionType {
+    /// Every attribute.
+    All,
+    /// Only the table's and the index's key attributes.
+    KeysOnly,
+    /// The keys plus the named non-key attributes.
+    Include,
+}
+
+/// The attributes an index projects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+#[serde(rename_all = "PascalCase")]
+pub struct Projection {
+    /// ALL, KEYS_ONLY or INCLUDE.
+    pub projection_type: ProjectionType,
+    /// The non-key attributes of an INCLUDE projection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub non_key_attributes: Vec<String>,
+}
+
+impl Projection {
+    /// Project every attribute.
+    pub fn all() -> Projection {
+        Projection {
+            projection_type: ProjectionType::All,
+            non_key_attributes: Vec::new(),
+        }
+    }
+
+    /// Project only the keys.
+    pub fn keys_only() -> Projection {
+        Projection {
+            projection_type: ProjectionType::KeysOnly,
+            non_key_attributes: Vec::new(),
+        }
+    }
+
+    /// Project the keys and the named attributes.
+    pub fn include<I: IntoIterator<Item = S>, S: Into<String>>(attributes: I) -> Projection {
+        Projection {
+            projection_type: ProjectionType::Include,
+            non_key_attributes: attributes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// How the table is billed.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BillingMode {
+    /// Provisioned read and write capacity (DynamoDB's default).
+    #[default]
+    Provisioned,
+    /// On-demand.
+    PayPerRequest,
+}
+
+/// Provisioned read and write capacity units.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProvisionedThroughput {
+    /// Strongly consistent reads of up to 4 KB per second.
+    pub read_capacity_units: u64,
+    /// Writes of up to 1 KB per second.
+    pub write_capacity_units: u64,
+}
+
+impl ProvisionedThroughput {
+    /// `read` read and `write` write capacity units.
+    pub fn new(read: u64, write: u64) -> ProvisionedThroughput {
+        ProvisionedThroughput {
+            read_capacity_units: read,
+            write_capacity_units: write,
+        }
+    }
+}
+
+/// What a table's stream records.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StreamViewType {
+    /// The new image of each item.
+    NewImage,
+    /// The old image of each item.
+    OldImage,
+    /// Both images.
+    NewAndOldImages,
+    /// Only the key attributes.
+    KeysOnly,
+}
+
+/// Whether the table has a stream, and of which kind.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpecification {
+    /// Whether the stream is on.
+    pub stream_enabled: bool,
+    /// What it records; required when enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_view_type: Option<StreamViewType>,
+}
+
+/// A local secondary index in a `CreateTable` request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LocalSecondaryIndex {
+    /// The index's name.
+    pub index_name: String,
+    /// The table's partition key and another sort key.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// What the index copies.
+    pub projection: Projection,
+}
+
+/// A global secondary index in a `CreateTable` or `UpdateTable` request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GlobalSecondaryIndex {
+    /// The index's name.
+    pub index_name: String,
+    /// Its partition key and optional sort key.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// What the index copies.
+    pub projection: Projection,
+    /// Its capacity, for a provisioned table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+/// Where a restored table came from (`RestoreSummary`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreSummary {
+    /// The backup it was restored from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_backup_arn: Option<String>,
+    /// The table the backup was taken of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_table_arn: Option<String>,
+    /// When the restore was requested.
+    pub restore_date_time: crate::model::clock::Timestamp,
+    /// Whether the restore is still running (never, once `restore_table_from_backup` returns).
+    pub restore_in_progress: bool,
+}
+
+/// A key attribute resolved to its type.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct KeyAttribute {
+    pub name: String,
+    pub ty: ScalarAttributeType,
+}
+
+/// A primary key shape: partition key and optional sort key.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct KeyShape {
+    pub hash: KeyAttribute,
+    pub range: Option<KeyAttribute>,
+}
+
+impl KeyShape {
+    /// The key attributes, partition first.
+    pub fn attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
+        std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+
+    /// The key schema as DynamoDB describes it.
+    pub fn key_schema(&self) -> Vec<KeySchemaElement> {
+        let mut schema = vec![KeySchemaElement::hash(&self.hash.name)];
+        if let Some(range) = &self.range {
+            schema.push(KeySchemaElement::range(&range.name));
+        }
+        schema
+    }
+
+    /// The key attributes of `item` (those it has).
+    pub fn extract(&self, item: &Item) -> Item {
+        self.attributes()
+            .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
+            .collect()
+    }
+}
+
+/// Local or global.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) enum IndexKind {
+    Local,
+    Global,
+}
+
+/// A secondary index, validated.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct IndexSchema {
+    pub name: String,
+    pub kind: IndexKind,
+    pub key: KeyShape,
+    pub projection: Projection,
+    pub throughput: Option<ProvisionedThroughput>,
+}
+
+impl IndexSchema {
+    /// The attributes of `item` this index stores, given the table's key: everything for
+    /// ALL; otherwise the table's and the index's keys plus any INCLUDEd attributes.
+    pub fn project(&self, table_key: &KeyShape, item: &Item) -> Item {
+        match self.projection.projection_type {
+            ProjectionType::All => item.clone(),
+            ProjectionType::KeysOnly | ProjectionType::Include => item
+                .iter()
+                .filter(|(name, _)| {
+                    table_key
+                        .attributes()
+                        .chain(self.key.attributes())
+                        .any(|a| &a.name == *name)
+                        || self
+                            .projection
+                            .non_key_attributes
+                            .iter()
+                            .any(|n| n == *name)
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Everything DynamoDB keeps about a table's definition, validated.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct TableSchema {
+    pub name: String,
+    /// A UUID, DynamoDB's `TableId`. Tables are told apart by id, not name: a name can be
+    /// reused after a delete, and log records must not apply to the wrong incarnation.
+    pub id: String,
+    pub created: Timestamp,
+    pub key: KeyShape,
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    pub local_indexes: Vec<IndexSchema>,
+    pub global_indexes: Vec<IndexSchema>,
+    pub billing_mode: BillingMode,
+    pub throughput: Option<ProvisionedThroughput>,
+    pub stream: Option<StreamSpecification>,
+    /// When the current stream was enabled: its label and ARN derive from it.
+    pub stream_label: Option<String>,
+    /// Where the table came from, if it was restored from a backup.
+    pub restored_from: Option<RestoreSummary>,
+    /// Point-in-time recovery, when enabled.
+    pub pitr: Option<PitrSettings>,
+}
+
+/// A table's point-in-time recovery settings while enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct PitrSettings {
+    /// `RecoveryPeriodInDays`, 1 to 35.
+    pub period_days: u32,
+    /// When recovery was enabled: no moment before it can be restored. Every record before
+    /// the enabling one has a commit time at or before this.
+    pub since: crate::model::clock::Timestamp,
+}
+
+impl PitrSettings {
+    /// The earliest restorable moment of the window at `now`: `RecoveryPeriodInDays` back,
+    /// but never before recovery was enabled.
+    pub fn window_start(
+        &self,
+        now: crate::model::clock::Timestamp,
+    ) -> crate::model::clock::Timestamp {
+        const DAY_MS: u64 = 86_400_000;
+        let period = u64::from(self.period_days) * DAY_MS;
+        crate::model::clock::Timestamp(now.0.saturating_sub(period)).max(self.since)
+    }
+}
+
+impl TableSchema {
+    /// The index named `name`, local or global.
+    pub fn index(&self, name: &str) -> Option<&IndexSchema> {
+        self.local_indexes
+            .iter()
+            .chain(&self.global_indexes)
+            .find(|i| i.name == name)
+    }
+
+    /// All indexes, local first.
+    pub fn indexes(&self) -> impl Iterator<Item = &IndexSchema> {
+        self.local_indexes.iter().chain(&self.global_indexes)
+    }
+}
+
+/// Resolves a key schema against the attribute definitions.
+pub(crate) fn resolve_key_shape(
+    key_schema: &[KeySchemaElement],
+    definitions: &[AttributeDefinition],
+    what: &str,
+) -> Result<KeyShape> {
+    let resolve = |element: &KeySchemaElement| -> Result<KeyAttribute> {
+        names::validate_key_attribute_name(&element.attribute_name)?;
+        let def = definitions
+            .iter()
+            .find(|d| d.attribute_name == element.attribute_name)
+            .ok_or_else(|| {
+                Error::validation(format!(
+                    "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                    element.attribute_name,
+                    definitions.iter().map(|d| d.attribute_name.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+        Ok(KeyAttribute {
+            name: element.attribute_name.clone(),
+            ty: def.attribute_type,
+        })
+    };
+    match key_schema {
+        [hash] if hash.key_type == KeyType::Hash => Ok(KeyShape { hash: resolve(hash)?, range: None }),
+        [hash, range] if hash.key_type == KeyType::Hash && range.key_type == KeyType::Range => {
+            if hash.attribute_name == range.attribute_name {
+                return Err(Error::validation(format!(
+                    "Invalid KeySchema of {what}: Both the Hash Key and the Range Key element in the KeySchema have the same name"
+                )));
+            }
+            Ok(KeyShape { hash: resolve(hash)?, range: Some(resolve(range)?) })
+        }
+        [] => Err(Error::validation(format!(
+            "1 validation error detected: Value null at 'keySchema' of {what} failed to satisfy constraint: Member must not be null"
+        ))),
+        [first, ..] if first.key_type != KeyType::Hash => Err(Error::validation(format!(
+            "Invalid KeySchema of {what}: The first KeySchemaElement is not a HASH key type"
+        ))),
+        [_, second] if second.key_type != KeyType::Range => Err(Error::validation(format!(
+            "Invalid KeySchema of {what}: The second KeySchemaElement is not a RANGE key type"
+        ))),
+        _ => Err(Error::validation(format!(
+            "1 validation error detected: Value at 'keySchema' of {what} failed to satisfy constraint: Member must have length less than or equal to 2"
+        ))),
+    }
+}
+
+/// Checks a projection's shape; returns how many non-key attributes it names.
+pub(crate) fn validate_projection(projection: &Projection, index: &str) -> Result<usize> {
+    match projection.projection_type {
+        ProjectionType::Include => {
+            if projection.non_key_attributes.is_empty() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: NonKeyAttributes must be specified for INCLUDE projection type of index {index}"
+                )));
+            }
+            if projection.non_key_attributes.len() > MAX_NON_KEY_ATTRIBUTES_PER_PROJECTION {
+                return Err(Error::validation(format!(
+                    "1 validation error detected: Value at 'projection.nonKeyAttributes' of index {index} failed to satisfy constraint: Member must have length less than or equal to {MAX_NON_KEY_ATTRIBUTES_PER_PROJECTION}"
+                )));
+            }
+            let unique: BTreeSet<&String> = projection.non_key_attributes.iter().collect();
+            if unique.len() != projection.non_key_attributes.len() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Duplicate NonKeyAttributes in projection of index {index}"
+                )));
+            }
+            for name in &projection.non_key_attributes {
+                names::validate_key_attribute_name(name)?;
+            }
+            Ok(projection.non_key_attributes.len())
+        }
+        _ if !projection.non_key_attributes.is_empty() => Err(Error::validation(format!(
+            "One or more parameter values were invalid: ProjectionType is {:?}, but NonKeyAttributes is specified for index {index}",
+            projection.projection_type
+        ))),
+        _ => Ok(0),
+    }
+}
+
+/// Checks that capacity is given exactly when the billing mode needs it.
+pub(crate) fn validate_throughput(
+    mode: BillingMode,
+    throughput: Option<&ProvisionedThroughput>,
+    what: &str,
+) -> Result<()> {
+    match (mode, throughput) {
+        (BillingMode::Provisioned, None) => Err(Error::validation(format!(
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED ({what})"
+        ))),
+        (BillingMode::Provisioned, Some(t)) if t.read_capacity_units == 0 || t.write_capacity_units == 0 => {
+            Err(Error::validation(format!(
+                "One or more parameter values were invalid: Each of ReadCapacityUnits and WriteCapacityUnits must be at least 1 ({what})"
+            )))
+        }
+        (BillingMode::PayPerRequest, Some(_)) => Err(Error::validation(format!(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST ({what})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a stream specification: a view type exactly when enabled.
+pub(crate) fn validate_stream(spec: &StreamSpecification) -> Result<()> {
+    match (spec.stream_enabled, spec.stream_view_type) {
+        (true, None) => Err(Error::validation(
+            "One or more parameter values were invalid: StreamViewType must be specified when StreamEnabled is true",
+        )),
+        (false, Some(_)) => Err(Error::validation(
+            "One or more parameter values were invalid: StreamViewType cannot be specified when StreamEnabled is false",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Builds a global index schema from a request, checking its keys, projection and capacity.
+pub(crate) fn global_index(
+    gsi: &GlobalSecondaryIndex,
+    definitions: &[AttributeDefinition],
+    billing_mode: BillingMode,
+) -> Result<IndexSchema> {
+    names::validate_index_name(&gsi.index_name)?;
+    let key = resolve_key_shape(
+        &gsi.key_schema,
+        definitions,
+        &format!("index {}", gsi.index_name),
+    )?;
+    validate_projection(&gsi.projection, &gsi.index_name)?;
+    validate_throughput(
+        billing_mode,
+        gsi.provisioned_throughput.as_ref(),
+        &format!("index {}", gsi.index_name),
+    )?;
+    Ok(IndexSchema {
+        name: gsi.index_name.clone(),
+        kind: IndexKind::Global,
+        key,
+        projection: gsi.projection.clone(),
+        throughput: gsi.provisioned_throughput,
+    })
+}
+
+/// Checks that the attribute definitions name exactly the key attributes in use.
+pub(crate) fn validate_definitions_used(
+    definitions: &[AttributeDefinition],
+    key: &KeyShape,
+    indexes: &[&IndexSchema],
+) -> Result<()> {
+    let mut defined = BTreeSet::new();
+    for d in definitions {
+        names::validate_key_attribute_name(&d.attribute_name)?;
+        if !defined.insert(d.attribute_name.as_str()) {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Duplicate AttributeName in AttributeDefinitions: {}",
+                d.attribute_name
+            )));
+        }
+    }
+    let used: BTreeSet<&str> = key
+        .attributes()
+        .chain(indexes.iter().flat_map(|i| i.key.attributes()))
+        .map(|a| a.name.as_str())
+        .collect();
+    if used != defined {
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions (key attributes: [{}]; defined: [{}])",
+            used.into_iter().collect::<Vec<_>>().join(", "),
+            defined.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the limits that span all indexes: unique names, counts, projected attributes.
+/// Too many indexes in a request is a `ValidationException`, as `CreateTable` reports it
+/// (`UpdateTable` checks its index count first, as a `LimitExceededException`).
+pub(crate) fn validate_index_set(local: &[IndexSchema], global: &[IndexSchema]) -> Result<()> {
+    if local.len() > MAX_LOCAL_INDEXES {
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LOCAL_INDEXES}"
+        )));
+    }
+    if global.len() > MAX_GLOBAL_INDEXES {
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GLOBAL_INDEXES}"
+        )));
+    }
+    let mut seen = BTreeSet::new();
+    for index in local.iter().chain(global) {
+        if !seen.insert(index.name.as_str()) {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Duplicate index name: {}",
+                index.name
+            )));
+        }
+    }
+    let projected: usize = local
+        .iter()
+        .chain(global)
+        .map(|i| i.projection.non_key_attributes.len())
+        .sum();
+    if projected > MAX_PROJECTED_ATTRIBUTES {
+        return Err(Error::LimitExceeded(format!(
+            "One or more parameter values were invalid: The sum of NonKeyAttributes across all secondary indexes ({projected}) exceeds the limit of {MAX_PROJECTED_ATTRIBUTES}"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,546 @@
+//! Attribute values and items: DynamoDB's data model.
+//!
+//! An [`Item`] is a map from attribute names to [`AttributeValue`]s; it is a `BTreeMap` rather
+//! than a `HashMap` so that every item has one canonical order, which makes encodings (the log,
+//! snapshots, backups) byte-identical for identical states.
+//!
+//! Values serialize with serde to DynamoDB JSON, the wire format of the service and the AWS CLI:
+//!
+//! ```
+//! use tidestore::{AttributeValue, Item};
+//! let item: Item = serde_json::from_str(r#"{"Artist": {"S": "No One You Know"}, "Year": {"N": "1985"}}"#).unwrap();
+//! assert_eq!(item["Year"], AttributeValue::number(1985));
+//! assert_eq!(serde_json::to_string(&item["Artist"]).unwrap(), r#"{"S":"No One You Know"}"#);
+//! ```
+//!
+//! Sets are `BTreeSet`s: duplicates cannot be represented, and DynamoDB JSON input that holds
+//! duplicates is rejected, as the service rejects it. Empty sets can be built in Rust but are
+//! rejected by [`validate_item`] before any write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use base64::Engine as _;
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+pub use crate::model::number::Number;
+
+/// An item: attribute names mapped to values, in name order.
+pub type Item = BTreeMap<String, AttributeValue>;
+
+/// The largest item DynamoDB stores: 400 KB, counted as 409,600 bytes of names and values.
+pub const MAX_ITEM_SIZE: usize = 400 * 1024;
+/// The longest partition key value, in bytes.
+pub const MAX_PARTITION_KEY_SIZE: usize = 2048;
+/// The longest sort key value, in bytes.
+pub const MAX_SORT_KEY_SIZE: usize = 1024;
+/// The deepest nesting of lists and maps DynamoDB accepts.
+pub const MAX_NESTING_DEPTH: usize = 32;
+
+/// One DynamoDB attribute value, of one of the ten data types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AttributeValue {
+    /// String (`S`): UTF-8 text.
+    S(String),
+    /// Number (`N`): up to 38 significant digits, compared numerically.
+    N(Number),
+    /// Binary (`B`): raw bytes (base64 in DynamoDB JSON).
+    B(Vec<u8>),
+    /// Boolean (`BOOL`).
+    Bool(bool),
+    /// Null (`NULL`).
+    Null,
+    /// List (`L`): an ordered list of values of any types.
+    L(Vec<AttributeValue>),
+    /// Map (`M`): named values of any types.
+    M(BTreeMap<String, AttributeValue>),
+    /// String set (`SS`).
+    Ss(BTreeSet<String>),
+    /// Number set (`NS`).
+    Ns(BTreeSet<Number>),
+    /// Binary set (`BS`).
+    Bs(BTreeSet<Vec<u8>>),
+}
+
+/// The data type of a value, as DynamoDB names it (`attribute_type` takes one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ValueType {
+    /// String.
+    S,
+    /// Number.
+    N,
+    /// Binary.
+    B,
+    /// Boolean.
+    #[serde(rename = "BOOL")]
+    Bool,
+    /// Null.
+    #[serde(rename = "NULL")]
+    Null,
+    /// List.
+    L,
+    /// Map.
+    M,
+    /// String set.
+    #[serde(rename = "SS")]
+    Ss,
+    /// Number set.
+    #[serde(rename = "NS")]
+    Ns,
+    /// Binary set.
+    #[serde(rename = "BS")]
+    Bs,
+}
+
+impl ValueType {
+    /// DynamoDB's name of the type: `"S"`, `"N"`, `"BOOL"`, `"SS"`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::S => "S",
+            ValueType::N => "N",
+            ValueType::B => "B",
+            ValueType::Bool => "BOOL",
+            ValueType::Null => "NULL",
+            ValueType::L => "L",
+            ValueType::M => "M",
+            ValueType::Ss => "SS",
+            ValueType::Ns => "NS",
+            ValueType::Bs => "BS",
+        }
+    }
+
+    /// Parses DynamoDB's name of a type (the argument of `attribute_type`).
+    pub fn from_name(name: &str) -> Option<ValueType> {
+        Some(match name {
+            "S" => ValueType::S,
+            "N" => ValueType::N,
+            "B" => ValueType::B,
+            "BOOL" => ValueType::Bool,
+            "NULL" => ValueType::Null,
+            "L" => ValueType::L,
+            "M" => ValueType::M,
+            "SS" => ValueType::Ss,
+            "NS" => ValueType::Ns,
+            "BS" => ValueType::Bs,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl AttributeValue {
+    /// A string value.
+    pub fn s(s: impl Into<String>) -> AttributeValue {
+        AttributeValue::S(s.into())
+    }
+
+    /// A number value from an integer.
+    pub fn number(n: i64) -> AttributeValue {
+        AttributeValue::N(Number::from(n))
+    }
+
+    /// A number value parsed from DynamoDB's decimal text (`"1.5"`, `"-2e10"`); malformed or
+    /// out-of-range text is a `ValidationException`.
+    pub fn n(text: &str) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(parse_number(text)?))
+    }
+
+    /// A binary value.
+    pub fn b(bytes: impl Into<Vec<u8>>) -> AttributeValue {
+        AttributeValue::B(bytes.into())
+    }
+
+    /// A string set from any strings (duplicates collapse).
+    pub fn ss<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> AttributeValue {
+        AttributeValue::Ss(items.into_iter().map(Into::into).collect())
+    }
+
+    /// A number set from integers (duplicates collapse).
+    pub fn ns<I: IntoIterator<Item = i64>>(items: I) -> AttributeValue {
+        AttributeValue::Ns(items.into_iter().map(Number::from).collect())
+    }
+
+    /// The value's data type.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            AttributeValue::S(_) => ValueType::S,
+            AttributeValue::N(_) => ValueType::N,
+            AttributeValue::B(_) => ValueType::B,
+            AttributeValue::Bool(_) => ValueType::Bool,
+            AttributeValue::Null => ValueType::Null,
+            AttributeValue::L(_) => ValueType::L,
+            AttributeValue::M(_) => ValueType::M,
+            AttributeValue::Ss(_) => ValueType::Ss,
+            AttributeValue::Ns(_) => ValueType::Ns,
+            AttributeValue::Bs(_) => ValueType::Bs,
+        }
+    }
+
+    /// The string, if this is an `S`.
+    pub fn as_s(&self) -> Option<&str> {
+        match self {
+            AttributeValue::S(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is an `N`.
+    pub fn as_n(&self) -> Option<&Number> {
+        match self {
+            AttributeValue::N(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is a `B`.
+    pub fn as_b(&self) -> Option<&[u8]> {
+        match self {
+            AttributeValue::B(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The value's size as DynamoDB counts it toward the 400 KB item limit (without the
+    /// attribute name): strings and binaries by their bytes, numbers about one byte per two
+    /// significant digits plus one, booleans and nulls one byte, lists and maps three bytes
+    /// plus one byte per element plus the elements (and, for maps, their names), sets the
+    /// sum of their elements.
+    pub fn size(&self) -> usize {
+        match self {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => n.size_bytes(),
+            AttributeValue::B(b) => b.len(),
+            AttributeValue::Bool(_) | AttributeValue::Null => 1,
+            AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + v.size()).sum::<usize>(),
+            AttributeValue::M(map) => {
+                3 + map
+                    .iter()
+                    .map(|(k, v)| 1 + k.len() + v.size())
+                    .sum::<usize>()
+            }
+            AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
+            AttributeValue::Ns(set) => set.iter().map(Number::size_bytes).sum(),
+            AttributeValue::Bs(set) => set.iter().map(Vec::len).sum(),
+        }
+    }
+}
+
+impl From<&str> for AttributeValue {
+    fn from(s: &str) -> AttributeValue {
+        AttributeValue::S(s.to_owned())
+    }
+}
+
+impl From<String> for AttributeValue {
+    fn from(s: String) -> AttributeValue {
+        AttributeValue::S(s)
+    }
+}
+
+impl From<Number> for AttributeValue {
+    fn from(n: Number) -> AttributeValue {
+        AttributeValue::N(n)
+    }
+}
+
+impl From<bool> for AttributeValue {
+    fn from(b: bool) -> AttributeValue {
+        AttributeValue::Bool(b)
+    }
+}
+
+/// Parses a number, turning a malformed or out-of-range one into a `ValidationException`.
+pub(crate) fn parse_number(text: &str) -> Result<Number> {
+    Number::parse(text).map_err(Error::validation)
+}
+
+/// The size of an item as DynamoDB counts it: the sum over attributes of the name's UTF-8
+/// bytes plus the value's [`AttributeValue::size`].
+pub fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value.size())
+        .sum()
+}
+
+/// Checks what DynamoDB checks of every item it stores: attribute names are not empty and
+/// at most 64 KB, sets are not empty, nesting is at most 32 deep and the item is at most
+/// 400 KB. Key attributes are checked by the table's schema, not here.
+pub fn validate_item(item: &Item) -> Result<()> {
+    for (name, value) in item {
+        validate_name_and_value(name, value, 1)?;
+    }
+    let size = item_size(item);
+    if size > MAX_ITEM_SIZE {
+        return Err(Error::validation(format!(
+            "Item size has exceeded the maximum allowed size of {MAX_ITEM_SIZE} bytes (this item is {size} bytes)"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks one value (and its name when it is in a map) at nesting `depth` (1 = top level).
+pub(crate) fn validate_name_and_value(
+    name: &str,
+    value: &AttributeValue,
+    depth: usize,
+) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: An attribute name cannot be empty",
+        ));
+    }
+    if name.len() > 65535 {
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: attribute name of {} bytes exceeds the 65535-byte limit",
+            name.len()
+        )));
+    }
+    validate_value(value, depth)
+}
+
+/// Checks one value at nesting `depth`: sets not empty, nesting within the limit.
+pub(crate) fn validate_value(value: &AttributeValue, depth: usize) -> Result<()> {
+    if depth > MAX_NESTING_DEPTH {
+        return Err(Error::validation(format!(
+            "Nesting Levels have exceeded supported limits: the maximum depth is {MAX_NESTING_DEPTH}"
+        )));
+    }
+    let empty_set = match value {
+        AttributeValue::Ss(s) => s.is_empty().then_some("string"),
+        AttributeValue::Ns(s) => s.is_empty().then_some("number"),
+        AttributeValue::Bs(s) => s.is_empty().then_some("binary"),
+        AttributeValue::L(list) => {
+            for v in list {
+                validate_value(v, depth + 1)?;
+            }
+            None
+        }
+        AttributeValue::M(map) => {
+            for (k, v) in map {
+                validate_name_and_value(k, v, depth + 1)?;
+            }
+            None
+        }
+        _ => None,
+    };
+    match empty_set {
+        Some(kind) => Err(Error::validation(format!(
+            "One or more parameter values were invalid: An {kind} set may not be empty"
+        ))),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB JSON
+// ---------------------------------------------------------------------------------------------
+
+fn base64_engine() -> &'static base64::engine::GeneralPurpose {
+    &base64::engine::general_purpose::STANDARD
+}
+
+impl Serialize for AttributeValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        struct Base64<'a>(&'a [u8]);
+        impl Serialize for Base64<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(&base64_engine().encode(self.0))
+            }
+        }
+        struct Strings<'a, T: fmt::Display>(&'a BTreeSet<T>);
+        impl<T: fmt::Display> Serialize for Strings<'_, T> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|n| n.to_string()))
+            }
+        }
+        struct Binaries<'a>(&'a BTreeSet<Vec<u8>>);
+        impl Serialize for Binaries<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|b| Base64(b)))
+            }
+        }
+
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            AttributeValue::S(s) => map.serialize_entry("S", s)?,
+            AttributeValue::N(n) => map.serialize_entry("N", &n.to_string())?,
+            AttributeValue::B(b) => map.serialize_entry("B", &Base64(b))?,
+            AttributeValue::Bool(b) => map.serialize_entry("BOOL", b)?,
+            AttributeValue::Null => map.serialize_entry("NULL", &true)?,
+            AttributeValue::L(l) => map.serialize_entry("L", l)?,
+            AttributeValue::M(m) => map.serialize_entry("M", m)?,
+            AttributeValue::Ss(s) => map.serialize_entry("SS", s)?,
+            AttributeValue::Ns(s) => map.serialize_entry("NS", &Strings(s))?,
+            AttributeValue::Bs(s) => map.serialize_entry("BS", &Binaries(s))?,
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for AttributeValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_map(AttributeValueVisitor)
+    }
+}
+
+struct AttributeValueVisitor;
+
+impl<'de> Visitor<'de> for AttributeValueVisitor {
+    type Value = AttributeValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a DynamoDB AttributeValue: an object with exactly one of S, N, B, BOOL, NULL, L, M, SS, NS, BS")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<AttributeValue, A::Error> {
+        let Some(tag) = map.next_key::<String>()? else {
+            return Err(de::Error::custom(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+            ));
+        };
+        let value = match tag.as_str() {
+            "S" => AttributeValue::S(map.next_value()?),
+            "N" => {
+                let text: String = map.next_value()?;
+                AttributeValue::N(Number::parse(&text).map_err(de::Error::custom)?)
+            }
+            "B" => AttributeValue::B(decode_base64(&map.next_value::<String>()?)?),
+            "BOOL" => AttributeValue::Bool(map.next_value()?),
+            "NULL" => {
+                if !map.next_value::<bool>()? {
+                    return Err(de::Error::custom(
+                        "One or more parameter values were invalid: Null attribute value types must have the value of true",
+                    ));
+                }
+                AttributeValue::Null
+            }
+            "L" => AttributeValue::L(map.next_value()?),
+            "M" => AttributeValue::M(map.next_value()?),
+            "SS" => AttributeValue::Ss(unique_set(map.next_value::<Vec<String>>()?)?),
+            "NS" => {
+                let texts: Vec<String> = map.next_value()?;
+                let numbers = texts
+                    .iter()
+                    .map(|t| Number::parse(t).map_err(de::Error::custom))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                AttributeValue::Ns(unique_set(numbers)?)
+            }
+            "BS" => {
+                let texts: Vec<String> = map.next_value()?;
+                let bytes = texts
+                    .iter()
+                    .map(|t| decode_base64(t))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                AttributeValue::Bs(unique_set(bytes)?)
+            }
+            other => {
+                return Err(de::Error::custom(format!(
+                    "Supplied AttributeValue has an unknown data type {other:?}; expected one of S, N, B, BOOL, NULL, L, M, SS, NS, BS"
+                )))
+            }
+        };
+        if map.next_key::<String>()?.is_some() {
+            return Err(de::Error::custom(
+                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+            ));
+        }
+        Ok(value)
+    }
+}
+
+fn decode_base64<E: de::Error>(text: &str) -> std::result::Result<Vec<u8>, E> {
+    base64_engine()
+        .decode(text)
+        .map_err(|e| E::custom(format!("Invalid base64 in binary value: {e}")))
+}
+
+/// Builds a set, rejecting duplicates as DynamoDB does ("Input collection contains duplicates").
+fn unique_set<T: Ord, E: de::Error>(items: Vec<T>) -> std::result::Result<BTreeSet<T>, E> {
+    let len = items.len();
+    let set: BTreeSet<T> = items.into_iter().collect();
+    if set.len() != len {
+        return Err(E::custom(
+            "One or more parameter values were invalid: Input collection contains duplicates",
+        ));
+    }
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(json: &str) -> Item {
+        serde_json::from_str(json).expect("valid DynamoDB JSON")
+    }
+
+    #[test]
+    fn dynamodb_json_roundtrips_every_type() {
+        let json = r#"{"b":{"B":"AAEC"},"bool":{"BOOL":true},"bs":{"BS":["AA==","AQ=="]},"l":{"L":[{"S":"x"},{"N":"1"}]},"m":{"M":{"k":{"NULL":true}}},"n":{"N":"-1.5"},"ns":{"NS":["1","2.5"]},"null":{"NULL":true},"s":{"S":"text"},"ss":{"SS":["a","b"]}}"#;
+        let parsed = item(json);
+        assert_eq!(parsed["b"], AttributeValue::B(vec![0, 1, 2]));
+        assert_eq!(serde_json::to_string(&parsed).expect("serializes"), json);
+    }
+
+    #[test]
+    fn dynamodb_json_rejects_malformed_values() {
+        for bad in [
+            r#"{}"#,
+            r#"{"S":"a","N":"1"}"#,
+            r#"{"X":"a"}"#,
+            r#"{"NULL":false}"#,
+            r#"{"N":"abc"}"#,
+            r#"{"SS":["a","a"]}"#,
+            r#"{"NS":["1","1.0"]}"#,
+            r#"{"B":"***"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<AttributeValue>(bad).is_err(),
+                "{bad} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn item_size_counts_names_and_values_as_dynamodb_does() {
+        let it =
+            item(r#"{"ab":{"S":"xyz"},"c":{"BOOL":true},"l":{"L":[{"S":"a"},{"NULL":true}]}}"#);
+        // "ab"+"xyz" = 5; "c"+1 = 2; "l" + 3 + (1+1) + (1+1) = 8
+        assert_eq!(item_size(&it), 15);
+    }
+
+    #[test]
+    fn empty_sets_and_deep_nesting_are_rejected() {
+        let mut it = Item::new();
+        it.insert("s".into(), AttributeValue::Ss(BTreeSet::new()));
+        assert!(matches!(validate_item(&it), Err(Error::Validation(_))));
+
+        let mut deep = AttributeValue::Null;
+        for _ in 0..MAX_NESTING_DEPTH {
+            deep = AttributeValue::L(vec![deep]);
+        }
+        let mut it = Item::new();
+        it.insert("d".into(), deep);
+        assert!(matches!(validate_item(&it), Err(Error::Validation(_))));
+    }
+
+    #[test]
+    fn item_at_the_size_limit_is_accepted_and_one_byte_more_is_rejected() {
+        let mut it = Item::new();
+        it.insert("a".into(), AttributeValue::S("x".repeat(MAX_ITEM_SIZE - 1)));
+        assert!(validate_item(&it).is_ok());
+        it.insert("a".into(), AttributeValue::S("x".repeat(MAX_ITEM_SIZE)));
+        assert!(matches!(validate_item(&it), Err(Error::Validation(_))));
+    }
+}

@@ -1,0 +1,330 @@
+//! Restores: `RestoreTableFromBackup`, and the steps every restore shares — the restored
+//! table's definition from its source and the overrides, and the commit that makes the
+//! restored table exist (point-in-time restores, `pitr.rs`, use both).
+//!
+//! A restore always makes a new table. Its contents are written and synced as the table's
+//! first snapshot before one log record commits the restore, so a crash leaves either no
+//! table or the whole restored table, never part of it.
+
+use std::sync::Arc;
+
+use crate::api::backups::*;
+use crate::api::tables::{TableDescription, TableStatus};
+use crate::engine::live::Live;
+use crate::engine::Engine;
+use crate::error::{io_error, Error, Result};
+use crate::format::backup::{BackupEntry, BackupMeta, BACKUP_MAGIC};
+use crate::format::catalog::{snapshot_name, BACKUP_DIR, SNAPSHOT_DIR};
+use crate::format::codec;
+use crate::format::mutation::Mutation;
+use crate::format::table_file::{SnapshotMeta, TableFileReader, TableFileWriter, SNAPSHOT_MAGIC};
+use crate::model::clock::Timestamp;
+use crate::model::names;
+use crate::model::schema::{
+    global_index, validate_index_set, validate_throughput, BillingMode, GlobalSecondaryIndex,
+    IndexSchema, LocalSecondaryIndex, Projection, ProvisionedThroughput, TableSchema,
+};
+use crate::state::apply::apply;
+use crate::state::table::TableData;
+use crate::storage::store::Checkpoint;
+
+/// The service behind [`Database::restore_table_from_backup`](crate::Database::restore_table_from_backup).
+pub(crate) fn restore_table_from_backup(
+    engine: &Engine,
+    input: RestoreTableFromBackupInput,
+) -> Result<RestoreTableFromBackupOutput> {
+    names::validate_table_name(&input.target_table_name)?;
+
+    let Some(store) = &engine.store else {
+        return Err(Error::backup_not_found(&input.backup_arn));
+    };
+    let _ddl = engine.ddl.lock();
+    if engine.tables.read().contains_key(&input.target_table_name) {
+        return Err(Error::TableAlreadyExists(format!(
+            "Table already exists: {}",
+            input.target_table_name
+        )));
+    }
+    let entry = {
+        let mut backups = engine.backups.lock();
+        let state = backups
+            .values_mut()
+            .find(|b| b.record.arn == input.backup_arn)
+            .ok_or_else(|| Error::backup_not_found(&input.backup_arn))?;
+        let Some(entry) = state.built.clone() else {
+            return Err(Error::BackupInUse(format!(
+                "Backup is still being created: {}",
+                input.backup_arn
+            )));
+        };
+        state.readers += 1;
+        entry
+    };
+    let result = restore(engine, store, &entry, &input);
+    if let Some(state) = engine
+        .backups
+        .lock()
+        .values_mut()
+        .find(|b| b.record.arn == input.backup_arn)
+    {
+        state.readers -= 1;
+    }
+    result
+}
+
+fn restore(
+    engine: &Engine,
+    store: &crate::storage::store::Store,
+    entry: &BackupEntry,
+    input: &RestoreTableFromBackupInput,
+) -> Result<RestoreTableFromBackupOutput> {
+    let fs = &*store.fs;
+    let path = store.dir.join(BACKUP_DIR).join(&entry.file);
+    let mut reader = TableFileReader::open(fs, &path, BACKUP_MAGIC)?;
+    let meta: BackupMeta = codec::decode(reader.meta(), &format!("backup {}", path.display()))?;
+    if meta.record.arn != entry.record.arn {
+        return Err(Error::Corruption(format!(
+            "backup file {} holds backup {}",
+            path.display(),
+            meta.record.arn
+        )));
+    }
+    let now = engine.options.clock.now();
+    let summary = crate::model::schema::RestoreSummary {
+        source_backup_arn: Some(entry.record.arn.clone()),
+        source_table_arn: Some(entry.record.table_arn.clone()),
+        // "Point in time or source backup time": for a backup, when it was requested.
+        restore_date_time: entry.record.created,
+        restore_in_progress: false,
+    };
+    let overrides = RestoreOverrides {
+        billing_mode: input.billing_mode_override,
+        throughput: input.provisioned_throughput_override,
+        global_indexes: input.global_secondary_index_override.as_deref(),
+        local_indexes: input.local_secondary_index_override.as_deref(),
+    };
+    let schema = Arc::new(restored_schema(
+        &meta.schema,
+        &input.target_table_name,
+        &overrides,
+        now,
+        summary,
+    )?);
+
+    // The new table's first snapshot, streamed from the backup: every block is verified
+    // (checksums, key order, footer counts) before anything is committed.
+    let file = snapshot_name(&schema.id, 0);
+    let snapshot_dir = store.dir.join(SNAPSHOT_DIR);
+    let tmp = snapshot_dir.join(format!("{file}.tmp"));
+    let snapshot_meta = SnapshotMeta {
+        table_id: schema.id.clone(),
+        lsn: 0,
+        schema: (*schema).clone(),
+    };
+    let mut writer =
+        TableFileWriter::create(fs, &tmp, SNAPSHOT_MAGIC, &codec::encode(&snapshot_meta))?;
+    let mut data = TableData::new(Arc::clone(&schema), TableStatus::Active);
+    let result = (|| -> Result<()> {
+        while let Some(block) = reader.next_block(&schema.key)? {
+            for (key, item) in block {
+                writer.push(&key, &item)?;
+                data.apply_write(&key, Some(Arc::new(item)));
+            }
+        }
+        writer.finish()?;
+        crate::fs::install(fs, &tmp, &snapshot_dir.join(&file))
+            .map_err(io_error(format!("installing restored snapshot {file}")))
+    })();
+    if let Err(e) = result {
+        let _ = fs.remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(RestoreTableFromBackupOutput {
+        table_description: install_restored(engine, store, data, file)?,
+    })
+}
+
+/// Makes a restored table exist: `data` is its contents and `file` its first snapshot,
+/// written and synced. Logs the one record that commits the restore, installs the
+/// snapshot, and returns the description DynamoDB answers a restore with (CREATING,
+/// `RestoreInProgress`). The caller holds the DDL lock.
+pub(crate) fn install_restored(
+    engine: &Engine,
+    store: &crate::storage::store::Store,
+    data: TableData,
+    file: String,
+) -> Result<TableDescription> {
+    let schema = Arc::clone(&data.schema);
+    crate::fs::killpoint::reached("restore.before_commit");
+    // The commit point: from here the table exists, also after a crash.
+    let mutation = Mutation::RestoreTable {
+        schema: Arc::clone(&schema),
+        snapshot: file.clone(),
+    };
+    let at = engine.commit(&mutation, &[])?;
+    let (lsn, time) = (at.lsn, at.time);
+    let id: Arc<str> = schema.id.as_str().into();
+    let installing = crate::storage::store::Installing {
+        lsn,
+        log_bytes: 0,
+        creation_lsn: None,
+    };
+    store.install_snapshot(&id, Checkpoint::Built(file, time), &installing, || true)?;
+    let mut description = engine.describe(&data, TableStatus::Creating);
+    if let Some(summary) = description.restore_summary.as_mut() {
+        summary.restore_in_progress = true;
+    }
+    apply(at, mutation, &mut Live::new(engine).with_restored(data))?;
+    Ok(description)
+}
+
+/// What a restore may change of the source's definition.
+pub(crate) struct RestoreOverrides<'a> {
+    pub billing_mode: Option<BillingMode>,
+    pub throughput: Option<ProvisionedThroughput>,
+    /// The global indexes to keep (all when `None`).
+    pub global_indexes: Option<&'a [GlobalSecondaryIndex]>,
+    /// The local indexes to keep (all when `None`).
+    pub local_indexes: Option<&'a [LocalSecondaryIndex]>,
+}
+
+/// The definition of a table restored from `source` (a backup's definition, or a table's
+/// for a point-in-time restore) as `target`: a new id, the source's keys, the indexes the
+/// overrides keep (all by default), billing and throughput overrides, and no stream and no
+/// point-in-time recovery (DynamoDB carries neither over, nor TTL or tags).
+pub(crate) fn restored_schema(
+    source: &TableSchema,
+    target: &str,
+    overrides: &RestoreOverrides,
+    now: Timestamp,
+    summary: crate::model::schema::RestoreSummary,
+) -> Result<TableSchema> {
+    let billing_mode = overrides.billing_mode.unwrap_or(source.billing_mode);
+    if billing_mode == BillingMode::PayPerRequest && overrides.throughput.is_some() {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+        ));
+    }
+    // An override names an index of the source and must describe it as the source does.
+    let named = overrides
+        .local_indexes
+        .unwrap_or_default()
+        .iter()
+        .map(|i| (&i.index_name, &i.key_schema, &i.projection))
+        .chain(
+            overrides
+                .global_indexes
+                .unwrap_or_default()
+                .iter()
+                .map(|i| (&i.index_name, &i.key_schema, &i.projection)),
+        );
+    for (name, key_schema, projection) in named {
+        if let Some(index) = source.index(name) {
+            let sorted = |p: &Projection| {
+                let mut names = p.non_key_attributes.clone();
+                names.sort();
+                (p.projection_type, names)
+            };
+            if index.key.key_schema() != *key_schema
+                || sorted(&index.projection) != sorted(projection)
+            {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: the override of index {name} does not match the source's definition of it (key schema and projection must be the same)"
+                )));
+            }
+        }
+    }
+    let throughput = match billing_mode {
+        BillingMode::PayPerRequest => None,
+        BillingMode::Provisioned => overrides.throughput.or(source.throughput),
+    };
+    validate_throughput(billing_mode, throughput.as_ref(), "restored table")?;
+    let pick = |kind: &str,
+                kept: Option<Vec<&str>>,
+                available: &[IndexSchema]|
+     -> Result<Vec<IndexSchema>> {
+        let Some(kept) = kept else {
+            return Ok(available.to_vec());
+        };
+        kept.iter()
+            .map(|name| {
+                available.iter().find(|i| i.name == *name).cloned().ok_or_else(|| {
+                    Error::validation(format!(
+                        "One or more parameter values were invalid: {kind} {name} is not an index of the source"
+                    ))
+                })
+            })
+            .collect()
+    };
+    let local_indexes = pick(
+        "LocalSecondaryIndex",
+        overrides
+            .local_indexes
+            .map(|o| o.iter().map(|i| i.index_name.as_str()).collect()),
+        &source.local_indexes,
+    )?;
+    let mut global_indexes = pick(
+        "GlobalSecondaryIndex",
+        overrides
+            .global_indexes
+            .map(|o| o.iter().map(|i| i.index_name.as_str()).collect()),
+        &source.global_indexes,
+    )?;
+    for index in &mut global_indexes {
+        let requested = overrides
+            .global_indexes
+            .unwrap_or_default()
+            .iter()
+            .find(|g| g.index_name == index.name);
+        index.throughput = match billing_mode {
+            BillingMode::PayPerRequest => None,
+            BillingMode::Provisioned => requested
+                .and_then(|g| g.provisioned_throughput)
+                .or(index.throughput)
+                .or(throughput),
+        };
+        // Re-check the index as a request would be (its throughput against the billing mode).
+        global_index(
+            &GlobalSecondaryIndex {
+                index_name: index.name.clone(),
+                key_schema: index.key.key_schema(),
+                projection: index.projection.clone(),
+                provisioned_throughput: index.throughput,
+            },
+            &source.attribute_definitions,
+            billing_mode,
+        )?;
+    }
+    validate_index_set(&local_indexes, &global_indexes)?;
+    let used: Vec<String> = source
+        .key
+        .attributes()
+        .chain(
+            local_indexes
+                .iter()
+                .chain(&global_indexes)
+                .flat_map(|i| i.key.attributes()),
+        )
+        .map(|a| a.name.clone())
+        .collect();
+    Ok(TableSchema {
+        name: target.to_owned(),
+        id: uuid::Uuid::new_v4().to_string(),
+        created: now,
+        key: source.key.clone(),
+        attribute_definitions: source
+            .attribute_definitions
+            .iter()
+            .filter(|d| used.contains(&d.attribute_name))
+            .cloned()
+            .collect(),
+        local_indexes,
+        global_indexes,
+        billing_mode,
+        throughput,
+        stream: None,
+        stream_label: None,
+        restored_from: Some(summary),
+        pitr: None,
+    })
+}

@@ -1,0 +1,74 @@
+//! The one interpreter of the log: what each logged change does, told to whoever keeps state.
+//!
+//! A logged change reaches state in three ways, and all three go through [`apply`]:
+//! - a live write applies the change it has just logged to the live tables (`engine/`);
+//! - recovery applies the log to the tables it loaded from their snapshots
+//!   (`storage/recovery.rs`);
+//! - replay applies a range of the log to one table's changes, for checkpoints, backups and
+//!   point-in-time restores (`storage/replay.rs`).
+//!
+//! [`apply`] matches every [`Mutation`] variant and has no wildcard arm, and [`Apply`] has
+//! one method per variant with no default body, so a new kind of record (a stream or TTL
+//! record) does not compile until every consumer says what it does with it — it cannot
+//! silently drop out of snapshots, backups or recovery. Item changes themselves have one
+//! implementation, `TableData::apply_write` (`table.rs`), which live writes and recovery
+//! share; replay keeps only the last change of each key and merges it into a table file.
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::format::backup::BackupRecord;
+use crate::format::mutation::{ItemWrite, Mutation};
+use crate::model::clock::Timestamp;
+use crate::model::schema::TableSchema;
+use crate::model::Lsn;
+
+/// Where a change stands in the log: its LSN and commit time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct At {
+    pub lsn: Lsn,
+    pub time: Timestamp,
+}
+
+/// What keeps state tells [`apply`] what each kind of logged change does to it. One method
+/// per [`Mutation`] variant, none with a default: a consumer that does nothing with a kind
+/// says so in its own body.
+pub(crate) trait Apply {
+    /// A new, empty table.
+    fn create_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()>;
+    /// A table's definition changed (indexes, throughput, stream, point-in-time recovery).
+    fn update_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()>;
+    /// A table and its items are gone; a table with point-in-time recovery leaves the SYSTEM
+    /// backup `system_backup`, whose marker is `at.lsn`.
+    fn delete_table(
+        &mut self,
+        at: At,
+        table_id: Arc<str>,
+        system_backup: Option<Arc<BackupRecord>>,
+    ) -> Result<()>;
+    /// Item puts and deletes, all of them or none: a write, a batch or a transaction.
+    fn write_items(&mut self, at: At, writes: Vec<ItemWrite>) -> Result<()>;
+    /// A backup was requested; its marker is `at.lsn`.
+    fn create_backup(&mut self, at: At, record: Arc<BackupRecord>) -> Result<()>;
+    /// A backup was deleted (or expired).
+    fn delete_backup(&mut self, at: At, arn: String) -> Result<()>;
+    /// A table was restored: it starts as the contents of the table file `snapshot`, written
+    /// and synced before this record.
+    fn restore_table(&mut self, at: At, schema: Arc<TableSchema>, snapshot: String) -> Result<()>;
+}
+
+/// Applies one logged change to `state`.
+pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Result<()> {
+    match mutation {
+        Mutation::CreateTable(schema) => state.create_table(at, schema),
+        Mutation::UpdateTable(schema) => state.update_table(at, schema),
+        Mutation::DeleteTable {
+            table_id,
+            system_backup,
+        } => state.delete_table(at, table_id, system_backup),
+        Mutation::Write(writes) => state.write_items(at, writes),
+        Mutation::CreateBackup(record) => state.create_backup(at, record),
+        Mutation::DeleteBackup { arn } => state.delete_backup(at, arn),
+        Mutation::RestoreTable { schema, snapshot } => state.restore_table(at, schema, snapshot),
+    }
+}

@@ -1,0 +1,4 @@
+//! The live state: tables and their indexes.
+
+pub(crate) mod apply;
+pub(crate) mod table;

@@ -1,0 +1,151 @@
+//! A live table: its items in key order and its secondary indexes beside them.
+//!
+//! [`TableData::apply_write`] is the one item mutation: live writes and log replay both go
+//! through it, so the state a write produces and the state replay rebuilds cannot differ
+//! (invariant I3). It cannot fail: everything that could make a write invalid (key types,
+//! sizes, index key types) is checked before the write is logged.
+//!
+//! Invariants, kept by `apply_write` and checked by the model tests:
+//! - every item is stored under the encoding of its own key;
+//! - an index holds exactly one entry per item that has all of the index's key attributes
+//!   with valid values, keyed by index key then table key, pointing at the table key;
+//! - `size_bytes` and each index's `size_bytes` are the sums of item and projected sizes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::api::tables::{Counts, TableStatus};
+use crate::model::key::EncodedKey;
+use crate::model::schema::{IndexSchema, KeyShape, ProjectionType, TableSchema};
+use crate::model::value::{item_size, Item};
+
+/// One secondary index's entries.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct IndexData {
+    /// Index key ++ table key → table key.
+    pub entries: BTreeMap<EncodedKey, EncodedKey>,
+    /// Sum of the projected sizes of the indexed items.
+    pub size_bytes: u64,
+}
+
+/// The live contents of one table.
+#[derive(Debug, Clone)]
+pub(crate) struct TableData {
+    pub schema: Arc<TableSchema>,
+    pub status: TableStatus,
+    /// Set when the table is deleted, so that a writer that looked the table up just before
+    /// the delete finds out once it holds the table's gate.
+    pub deleted: bool,
+    pub items: BTreeMap<EncodedKey, Arc<Item>>,
+    /// One per index, in `schema.indexes()` order.
+    pub indexes: Vec<IndexData>,
+    pub size_bytes: u64,
+}
+
+/// The size an index is charged for an item: the projected attributes only.
+fn projected_size(index: &IndexSchema, table_key: &KeyShape, item: &Item) -> u64 {
+    let size = match index.projection.projection_type {
+        ProjectionType::All => item_size(item),
+        _ => item_size(&index.project(table_key, item)),
+    };
+    size as u64
+}
+
+impl TableData {
+    /// An empty table.
+    pub fn new(schema: Arc<TableSchema>, status: TableStatus) -> TableData {
+        let indexes = schema.indexes().map(|_| IndexData::default()).collect();
+        TableData {
+            schema,
+            status,
+            deleted: false,
+            items: BTreeMap::new(),
+            indexes,
+            size_bytes: 0,
+        }
+    }
+
+    /// Puts (`Some`) or deletes (`None`) the item at `key`, keeping every index in step;
+    /// returns the item it replaced.
+    pub fn apply_write(&mut self, key: &EncodedKey, new: Option<Arc<Item>>) -> Option<Arc<Item>> {
+        let old = match &new {
+            Some(item) => self.items.insert(key.clone(), Arc::clone(item)),
+            None => self.items.remove(key),
+        };
+        if let Some(old) = &old {
+            self.size_bytes -= item_size(old) as u64;
+        }
+        if let Some(new) = &new {
+            self.size_bytes += item_size(new) as u64;
+        }
+        let schema = Arc::clone(&self.schema);
+        for (index, data) in schema.indexes().zip(self.indexes.iter_mut()) {
+            if let Some(old) = &old {
+                data.remove(index, &schema.key, key, old);
+            }
+            if let Some(new) = &new {
+                data.insert(index, &schema.key, key, new);
+            }
+        }
+        old
+    }
+
+    /// Switches to a new schema (`UpdateTable`), building any index that is new from the
+    /// existing items and dropping any index that is gone.
+    pub fn set_schema(&mut self, schema: Arc<TableSchema>) {
+        let mut indexes = Vec::new();
+        for index in schema.indexes() {
+            let kept = self
+                .schema
+                .indexes()
+                .position(|old| old == index)
+                .map(|i| std::mem::take(&mut self.indexes[i]));
+            indexes.push(kept.unwrap_or_else(|| {
+                let mut data = IndexData::default();
+                for (key, item) in &self.items {
+                    data.insert(index, &schema.key, key, item);
+                }
+                data
+            }));
+        }
+        self.indexes = indexes;
+        self.schema = schema;
+    }
+
+    /// Item count and size of the table and of each index, for `DescribeTable`.
+    pub fn counts(&self) -> (Counts, Vec<Counts>) {
+        let table = Counts {
+            items: self.items.len() as u64,
+            bytes: self.size_bytes,
+        };
+        let indexes = self
+            .indexes
+            .iter()
+            .map(|i| Counts {
+                items: i.entries.len() as u64,
+                bytes: i.size_bytes,
+            })
+            .collect();
+        (table, indexes)
+    }
+}
+
+impl IndexData {
+    fn insert(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &EncodedKey, item: &Item) {
+        // Items whose index key is missing are not in the (sparse) index. An invalid index
+        // key value cannot reach here through a live write (it is rejected before logging);
+        // during a backfill it is skipped, as DynamoDB skips index key violations.
+        if let Ok(Some(entry)) = index.key.encode_index_entry(&index.name, item, key) {
+            self.size_bytes += projected_size(index, table_key, item);
+            self.entries.insert(entry, key.clone());
+        }
+    }
+
+    fn remove(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &EncodedKey, item: &Item) {
+        if let Ok(Some(entry)) = index.key.encode_index_entry(&index.name, item, key) {
+            if self.entries.remove(&entry).is_some() {
+                self.size_bytes -= projected_size(index, table_key, item);
+            }
+        }
+    }
+}

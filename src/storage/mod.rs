@@ -1,0 +1,7 @@
+//! The database directory: the write-ahead log, recovery, replay and retention.
+
+pub(crate) mod recovery;
+pub(crate) mod replay;
+pub(crate) mod retention;
+pub(crate) mod store;
+pub(crate) mod wal;

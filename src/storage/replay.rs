@@ -1,0 +1,429 @@
+//! Replay: a snapshot plus a range of the log gives a table's state at any LSN.
+//!
+//! One mechanism serves recovery (every table, to the end of the log), checkpoints (one
+//! table, to a durable LSN, written as a new snapshot), backups (one table, to the record
+//! before a marker) and point-in-time restores (one table, to an LSN or to the last record
+//! committed at or before a moment). The merge streams the base snapshot and holds only the
+//! keys the log range changed, so its memory is bounded by the changes, not the table.
+//!
+//! Invariants checked while reading the log:
+//! - the records of the range are contiguous: no LSN is missing, and the segment holding
+//!   the first LSN of the range is still there (a checkpoint or backup that finds its log
+//!   gone fails instead of producing a table with a hole);
+//! - every record verifies and decodes; corruption is reported, never skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::api::tables::TableStatus;
+use crate::error::{io_error, Error, Result};
+use crate::format::backup::BackupRecord;
+use crate::format::catalog::{snapshot_name, SNAPSHOT_DIR, WAL_DIR};
+use crate::format::codec;
+use crate::format::log_segment::{self, list_segments, read_segment};
+use crate::format::mutation::{ItemWrite, Mutation};
+use crate::format::table_file::{
+    Progress, SnapshotMeta, TableFileReader, TableFileWriter, SNAPSHOT_MAGIC,
+};
+use crate::fs::Vfs;
+use crate::model::clock::Timestamp;
+use crate::model::key::EncodedKey;
+use crate::model::schema::TableSchema;
+use crate::model::value::Item;
+use crate::model::Lsn;
+use crate::state::apply::{apply, Apply, At};
+use crate::state::table::TableData;
+
+/// Where the log ended when it was read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LogEnd {
+    pub last_lsn: Lsn,
+    pub last_time: Timestamp,
+}
+
+/// A torn tail found at the end of the log: the segment and the length to cut it to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TornTail {
+    pub segment: Lsn,
+    pub valid_len: u64,
+    pub file_len: u64,
+}
+
+/// Where a read of the log stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Until {
+    /// The last LSN to read; the log must reach it. `None`: to the end of the log.
+    pub lsn: Option<Lsn>,
+    /// Stop before the first record committed after this moment (commit times never go
+    /// back along the log, so every later record is after it too).
+    pub time: Option<Timestamp>,
+}
+
+impl Until {
+    /// Up to and including `lsn`.
+    pub fn lsn(lsn: Lsn) -> Until {
+        Until {
+            lsn: Some(lsn),
+            time: None,
+        }
+    }
+}
+
+/// Calls `apply` for every record with an LSN in `(after, until.lsn]` (to the end of the log
+/// when that is `None`) committed at or before `until.time`, in order. Returns the last
+/// record applied (or skipped as at or before `after`) and any torn tail.
+pub(crate) fn read_log(
+    fs: &dyn Vfs,
+    dir: &Path,
+    db_id: u64,
+    after: Lsn,
+    until: Until,
+    mut apply: impl FnMut(Lsn, Timestamp, &[u8]) -> Result<()>,
+) -> Result<(Option<LogEnd>, Option<TornTail>)> {
+    let wal_dir = dir.join(WAL_DIR);
+    let segments = list_segments(fs, &wal_dir)?;
+    // The segment holding `after + 1` is the last one starting at or before it.
+    let start = segments
+        .iter()
+        .rposition(|&first| first <= after + 1)
+        .unwrap_or(0);
+    if let Some(&first) = segments.get(start) {
+        if first > after + 1 && until.lsn.is_none_or(|u| u > after) {
+            return Err(Error::Corruption(format!(
+                "the log needed from LSN {} is missing: the oldest segment starts at {first}",
+                after + 1
+            )));
+        }
+    }
+    let mut end: Option<LogEnd> = None;
+    let mut torn = None;
+    let mut expected: Option<Lsn> = None;
+    for (i, &first) in segments.iter().enumerate().skip(start) {
+        let is_last = i + 1 == segments.len();
+        let path = wal_dir.join(log_segment::segment_name(first));
+        let contents = read_segment(fs, &path, first, db_id, is_last)?;
+        // Segments tile the LSNs: each one holds exactly the records up to the next one's
+        // first LSN. A segment that falls short is a hole, whatever its records verify.
+        if let Some(&next) = segments.get(i + 1) {
+            let last = contents.records.last().map(|r| r.lsn);
+            if last != Some(next - 1) {
+                return Err(Error::Corruption(format!(
+                    "log segment {} ends at LSN {} but the next segment starts at {next}: records are missing",
+                    path.display(),
+                    last.map_or_else(|| "(no records)".to_string(), |l| l.to_string())
+                )));
+            }
+        }
+        if let (Some(e), Some(r)) = (expected, contents.records.first()) {
+            if r.lsn != e {
+                return Err(Error::Corruption(format!(
+                    "the log skips from LSN {} to {}",
+                    e - 1,
+                    r.lsn
+                )));
+            }
+        }
+        if contents.valid_len < contents.file_len {
+            torn = Some(TornTail {
+                segment: first,
+                valid_len: contents.valid_len,
+                file_len: contents.file_len,
+            });
+        }
+        for record in contents.records {
+            expected = Some(record.lsn + 1);
+            if until.lsn.is_some_and(|u| record.lsn > u)
+                || until.time.is_some_and(|t| record.time > t)
+            {
+                return Ok((end, None));
+            }
+            end = Some(LogEnd {
+                last_lsn: record.lsn,
+                last_time: record.time,
+            });
+            if record.lsn <= after {
+                continue;
+            }
+            apply(record.lsn, record.time, &record.payload)?;
+        }
+    }
+    if let Some(upto) = until.lsn {
+        if upto > after && end.is_none_or(|e| e.last_lsn < upto) {
+            return Err(Error::Corruption(format!(
+                "the log ends at LSN {} before the LSN {upto} it was read to",
+                end.map_or(0, |e| e.last_lsn)
+            )));
+        }
+    }
+    Ok((end, torn))
+}
+
+/// Decodes the mutation of the log record at `lsn`.
+pub(crate) fn decode_mutation(lsn: Lsn, payload: &[u8]) -> Result<Mutation> {
+    codec::decode(payload, &format!("log record {lsn}"))
+}
+
+/// Loads a snapshot file into a live table.
+pub(crate) fn load_snapshot(
+    fs: &dyn Vfs,
+    dir: &Path,
+    file: &str,
+) -> Result<(SnapshotMeta, TableData)> {
+    let path = dir.join(SNAPSHOT_DIR).join(file);
+    let mut reader = TableFileReader::open(fs, &path, SNAPSHOT_MAGIC)?;
+    let meta: SnapshotMeta = codec::decode(reader.meta(), &format!("snapshot {}", path.display()))?;
+    let mut data = TableData::new(Arc::new(meta.schema.clone()), TableStatus::Active);
+    while let Some(block) = reader.next_block(&meta.schema.key)? {
+        for (key, item) in block {
+            data.apply_write(&key, Some(Arc::new(item)));
+        }
+    }
+    Ok((meta, data))
+}
+
+/// What the log says happened to one table in a range.
+#[derive(Debug)]
+struct TableChanges<'a> {
+    table_id: &'a str,
+    /// The schema as of the end of the range, if the range created or updated the table.
+    schema: Option<Arc<TableSchema>>,
+    deleted: bool,
+    /// The last write of each key in the range.
+    items: BTreeMap<EncodedKey, Option<Arc<Item>>>,
+}
+
+/// Replay keeps, for its one table, the last schema, whether it was deleted, and the last
+/// write of each key; the merge with the base snapshot applies them.
+impl Apply for TableChanges<'_> {
+    fn create_table(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
+        if *schema.id == *self.table_id {
+            self.schema = Some(schema);
+        }
+        Ok(())
+    }
+
+    fn update_table(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
+        if *schema.id == *self.table_id {
+            self.schema = Some(schema);
+        }
+        Ok(())
+    }
+
+    fn delete_table(
+        &mut self,
+        _: At,
+        table_id: Arc<str>,
+        _system_backup: Option<Arc<BackupRecord>>,
+    ) -> Result<()> {
+        // Its SYSTEM backup is built by its own replay, with this record as its marker.
+        if *table_id == *self.table_id {
+            self.deleted = true;
+        }
+        Ok(())
+    }
+
+    fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
+        for write in writes.into_iter().filter(|w| *w.table_id == *self.table_id) {
+            self.items.insert(write.key, write.item);
+        }
+        Ok(())
+    }
+
+    fn create_backup(&mut self, _: At, _record: Arc<BackupRecord>) -> Result<()> {
+        // A backup request changes no table: its marker only orders writes before and after.
+        Ok(())
+    }
+
+    fn delete_backup(&mut self, _: At, _arn: String) -> Result<()> {
+        // Deleting a backup changes no table.
+        Ok(())
+    }
+
+    fn restore_table(&mut self, _: At, schema: Arc<TableSchema>, _snapshot: String) -> Result<()> {
+        // A restored table's history starts at its restore record: a replay of it starts from
+        // the restored file (its base), so only the schema is news here.
+        if *schema.id == *self.table_id {
+            self.schema = Some(schema);
+        }
+        Ok(())
+    }
+}
+
+/// What [`build_snapshot`] made.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Built {
+    /// A new snapshot file, by name.
+    File(String),
+    /// Nothing: the log range holds no change to the table.
+    Unchanged,
+    /// Nothing: the table was deleted in the range.
+    Deleted,
+}
+
+/// Where a built table file goes and what its header says.
+pub(crate) struct Target<'a> {
+    /// The directory of the file.
+    pub dir: PathBuf,
+    /// The file's name; it is written as `{name}.tmp` and renamed when complete.
+    pub name: String,
+    /// The file kind's magic.
+    pub magic: [u8; 8],
+    /// The header's metadata, given the table's schema at the end of the range and the
+    /// last record read.
+    pub meta: &'a dyn Fn(&TableSchema, Option<LogEnd>) -> Vec<u8>,
+    /// Write a file even when the range changed nothing (a backup always needs one).
+    pub always: bool,
+    /// Counts items and bytes written, for a building backup's progress.
+    pub progress: Option<&'a Progress>,
+}
+
+/// Builds the snapshot of `table_id` at `upto` from its snapshot file `base` (if any) and the
+/// log in `(after, upto]`, and writes it to the snapshot directory. `after` is the LSN the
+/// base snapshot covers, or, for a table without one, the LSN just before its creation.
+pub(crate) fn build_snapshot(
+    fs: &dyn Vfs,
+    dir: &Path,
+    db_id: u64,
+    table_id: &str,
+    base: Option<&str>,
+    after: Lsn,
+    upto: Lsn,
+) -> Result<(Built, Option<LogEnd>)> {
+    let meta = |schema: &TableSchema, _: Option<LogEnd>| {
+        codec::encode(&SnapshotMeta {
+            table_id: table_id.to_owned(),
+            lsn: upto,
+            schema: schema.clone(),
+        })
+    };
+    let target = Target {
+        dir: dir.join(SNAPSHOT_DIR),
+        name: snapshot_name(table_id, upto),
+        magic: SNAPSHOT_MAGIC,
+        meta: &meta,
+        always: false,
+        progress: None,
+    };
+    build_table_file(
+        fs,
+        dir,
+        db_id,
+        table_id,
+        base,
+        after,
+        Until::lsn(upto),
+        &target,
+    )
+}
+
+/// Builds the table file of `table_id` at `until` (a snapshot, a backup or a point-in-time
+/// restore) from the snapshot file `base` and the log after `after`: the one replay behind
+/// checkpoints, backups and restores.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_table_file(
+    fs: &dyn Vfs,
+    dir: &Path,
+    db_id: u64,
+    table_id: &str,
+    base: Option<&str>,
+    after: Lsn,
+    until: Until,
+    target: &Target,
+) -> Result<(Built, Option<LogEnd>)> {
+    let mut changes = TableChanges {
+        table_id,
+        schema: None,
+        deleted: false,
+        items: BTreeMap::new(),
+    };
+    let (end, _) = read_log(fs, dir, db_id, after, until, |lsn, time, payload| {
+        apply(
+            At { lsn, time },
+            decode_mutation(lsn, payload)?,
+            &mut changes,
+        )
+    })?;
+    if changes.deleted {
+        return Ok((Built::Deleted, end));
+    }
+    if !target.always && base.is_some() && changes.schema.is_none() && changes.items.is_empty() {
+        return Ok((Built::Unchanged, end));
+    }
+    let snapshots = dir.join(SNAPSHOT_DIR);
+    let mut base_reader = match base {
+        Some(file) => Some(TableFileReader::open(
+            fs,
+            &snapshots.join(file),
+            SNAPSHOT_MAGIC,
+        )?),
+        None => None,
+    };
+    let base_meta: Option<SnapshotMeta> = match &base_reader {
+        Some(reader) => Some(codec::decode(
+            reader.meta(),
+            &format!("snapshot {}", base.unwrap_or("")),
+        )?),
+        None => None,
+    };
+    let schema = match (changes.schema, base_meta) {
+        (Some(schema), _) => (*schema).clone(),
+        (None, Some(meta)) => meta.schema,
+        (None, None) => {
+            return Err(Error::Corruption(format!(
+                "table {table_id} has neither a snapshot nor a creation record in the log after LSN {after}"
+            )))
+        }
+    };
+    let tmp = target.dir.join(format!("{}.tmp", target.name));
+    let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &(target.meta)(&schema, end))?;
+    writer.progress = target.progress;
+
+    // Merge: base items in key order, with the changed keys taking precedence. A base
+    // block that no changed key falls into (every remaining change is after its last key)
+    // is copied as it is, without decoding: a mostly unchanged table merges at copy speed.
+    let mut changed = changes.items.into_iter().peekable();
+    if let Some(reader) = base_reader.as_mut() {
+        while let Some(raw) = reader.next_raw()? {
+            if changed
+                .peek()
+                .is_none_or(|(k, _)| k.as_slice() > raw.last_key())
+            {
+                writer.push_raw(raw)?;
+                continue;
+            }
+            for (key, item) in reader.decode(&raw, &schema.key)? {
+                write_changes_before(&mut writer, &mut changed, Some(&key))?;
+                match changed.next_if(|(k, _)| *k == key) {
+                    Some((_, Some(new))) => writer.push(&key, &new)?,
+                    Some((_, None)) => {}
+                    None => writer.push(&key, &item)?,
+                }
+            }
+        }
+    }
+    write_changes_before(&mut writer, &mut changed, None)?;
+    writer.finish()?;
+    crate::fs::killpoint::reached("table_file.before_rename");
+    crate::fs::install(fs, &tmp, &target.dir.join(&target.name))
+        .map_err(io_error(format!("installing table file {}", target.name)))?;
+    crate::fs::killpoint::reached("table_file.installed");
+    Ok((Built::File(target.name.clone()), end))
+}
+
+type Changes =
+    std::iter::Peekable<std::collections::btree_map::IntoIter<EncodedKey, Option<Arc<Item>>>>;
+
+/// Writes the changed items whose keys come before `bound` (all of them if `None`).
+fn write_changes_before(
+    writer: &mut TableFileWriter,
+    changed: &mut Changes,
+    bound: Option<&EncodedKey>,
+) -> Result<()> {
+    while let Some((key, item)) = changed.next_if(|(k, _)| bound.is_none_or(|b| k < b)) {
+        if let Some(item) = item {
+            writer.push(&key, &item)?;
+        }
+    }
+    Ok(())
+}

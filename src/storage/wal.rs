@@ -1,0 +1,363 @@
+//! The write-ahead log writer: one log for the whole database, in segment files
+//! (`format/log_segment.rs` draws their bytes), with group commit.
+//!
+//! Every [`Mutation`](crate::format::mutation::Mutation) is one record. The log is the
+//! database's total order: record `n` has LSN `n`, and a transaction or batch is one record,
+//! so it survives a crash whole or not at all.
+//!
+//! # Group commit
+//!
+//! Writers append their record to a shared buffer under a short lock that also gives them
+//! their LSN and commit time. The first writer to find no flush in progress becomes the
+//! leader: it takes the whole buffer, writes it with one write and makes it durable with one
+//! `sync_data`, then wakes everyone whose record it covered. Writers that arrive meanwhile
+//! form the next group; they sleep on their own condition variable (flushes alternate
+//! between two), so a finished flush wakes only the writers it made durable, plus one
+//! writer of the next group to lead it. A failed write or sync poisons the log (invariant I8): no later
+//! write is acknowledged until the database is reopened, because after a failed fsync the
+//! kernel may have dropped the dirty pages and a retry could falsely succeed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::{io_error, Error, Result};
+use crate::format::log_segment::{
+    encode_record, encode_segment_header, segment_name, RECORD_HEADER_LEN,
+};
+use crate::fs::{Vfs, VfsFile};
+use crate::model::clock::{Clock, Timestamp};
+use crate::model::Lsn;
+use crate::options::Durability;
+
+/// A record waiting for its group's flush.
+#[derive(Debug)]
+struct Pending {
+    lsn: Lsn,
+    time: Timestamp,
+    payload: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct State {
+    next_lsn: Lsn,
+    last_time: Timestamp,
+    /// Records from now on get a commit time after this (see [`Wal::fence_time`]).
+    fence: Option<Timestamp>,
+    pending: Vec<Pending>,
+    /// A leader is writing; others wait for it.
+    flushing: bool,
+    /// The number the next flush will have.
+    next_flush: u64,
+    /// Every record up to this LSN has been written to the file.
+    written: Lsn,
+    /// Every record up to this LSN is on stable storage.
+    durable: Lsn,
+    /// Why the log stopped accepting writes, once a write or sync failed.
+    poisoned: Option<String>,
+}
+
+/// The open segment the leader appends to.
+#[derive(Debug)]
+struct Segment {
+    first_lsn: Lsn,
+    file: Box<dyn VfsFile>,
+    len: u64,
+    /// Written bytes not yet synced (buffered mode).
+    unsynced: bool,
+}
+
+/// Sizes and modes of the log.
+#[derive(Clone, Debug)]
+pub(crate) struct WalConfig {
+    pub dir: PathBuf,
+    pub db_id: u64,
+    pub durability: Durability,
+    /// A segment is closed and a new one started once it reaches this size.
+    pub segment_bytes: u64,
+}
+
+/// The log writer.
+#[derive(Debug)]
+pub(crate) struct Wal {
+    fs: Arc<dyn Vfs>,
+    config: WalConfig,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+    /// One per parity of flush number: the writers waiting for flush `n` sleep on
+    /// `flushed[n % 2]`.
+    flushed: [Condvar; 2],
+    segment: Mutex<Option<Segment>>,
+}
+
+impl Wal {
+    /// A log that continues after `last_lsn` (committed at `last_time`), writing a fresh
+    /// segment (never appending to one that a crash may have left behind).
+    pub fn open(
+        fs: Arc<dyn Vfs>,
+        config: WalConfig,
+        clock: Arc<dyn Clock>,
+        last_lsn: Lsn,
+        last_time: Timestamp,
+    ) -> Result<Wal> {
+        let wal = Wal {
+            fs,
+            config,
+            clock,
+            state: Mutex::new(State {
+                next_lsn: last_lsn + 1,
+                last_time,
+                fence: None,
+                pending: Vec::new(),
+                flushing: false,
+                next_flush: 0,
+                written: last_lsn,
+                durable: last_lsn,
+                poisoned: None,
+            }),
+            flushed: [Condvar::new(), Condvar::new()],
+            segment: Mutex::new(None),
+        };
+        if wal.config.durability != Durability::InMemory {
+            let mut segment = wal.segment.lock();
+            *segment = Some(wal.start_segment(last_lsn + 1)?);
+        }
+        Ok(wal)
+    }
+
+    fn start_segment(&self, first_lsn: Lsn) -> Result<Segment> {
+        let path = self.config.dir.join(segment_name(first_lsn));
+        let context = || format!("starting log segment {}", path.display());
+        let mut file = self.fs.create(&path).map_err(io_error(context()))?;
+        let header = encode_segment_header(first_lsn, self.config.db_id);
+        file.append(&header).map_err(io_error(context()))?;
+        file.sync_all().map_err(io_error(context()))?;
+        // IMPORTANT: sync the directory, or the new segment's entry may not survive a crash
+        // while the records in it were acknowledged.
+        self.fs
+            .sync_dir(&self.config.dir)
+            .map_err(io_error(context()))?;
+        Ok(Segment {
+            first_lsn,
+            file,
+            len: header.len() as u64,
+            unsynced: false,
+        })
+    }
+
+    /// Appends `payload` as the next record and returns once it is as durable as the mode
+    /// promises: on stable storage (`Sync`), written to the OS (`Buffered`), or at once
+    /// (`InMemory`). Returns the record's LSN and commit time.
+    pub fn append(&self, payload: Vec<u8>) -> Result<(Lsn, Timestamp)> {
+        let mut state = self.state.lock();
+        if let Some(why) = &state.poisoned {
+            return Err(poisoned_error(why));
+        }
+        let lsn = state.next_lsn;
+        let mut time = self.clock.now().max(state.last_time);
+        if let Some(fence) = state.fence {
+            time = time.max(Timestamp(fence.0 + 1));
+        }
+        state.next_lsn += 1;
+        state.last_time = time;
+        if self.config.durability == Durability::InMemory {
+            state.written = lsn;
+            state.durable = lsn;
+            return Ok((lsn, time));
+        }
+        state.pending.push(Pending { lsn, time, payload });
+        // The flush that will carry this record: the next one to start. Its waiters sleep on
+        // their own condition variable, so a finished flush wakes only the writers it made
+        // durable (and one writer of the next group to lead it), not everyone.
+        let flush = state.next_flush;
+        let sync = self.config.durability == Durability::Sync;
+        loop {
+            let done = if sync {
+                state.durable >= lsn
+            } else {
+                state.written >= lsn
+            };
+            if done {
+                return Ok((lsn, time));
+            }
+            if let Some(why) = &state.poisoned {
+                return Err(poisoned_error(why));
+            }
+            if state.flushing {
+                self.flushed[(flush % 2) as usize].wait(&mut state);
+                continue;
+            }
+            // Become the leader of the next group.
+            state.flushing = true;
+            let this_flush = state.next_flush;
+            state.next_flush += 1;
+            let group = std::mem::take(&mut state.pending);
+            drop(state);
+            let result = self.write_group(group, sync);
+            state = self.state.lock();
+            state.flushing = false;
+            match result {
+                Ok(last) => {
+                    state.written = last;
+                    if sync {
+                        state.durable = last;
+                    }
+                }
+                Err(e) => state.poisoned = Some(e.to_string()),
+            }
+            self.flushed[(this_flush % 2) as usize].notify_all();
+            let next = &self.flushed[((this_flush + 1) % 2) as usize];
+            if state.poisoned.is_some() {
+                next.notify_all();
+            } else if !state.pending.is_empty() {
+                // Hand the next group to one of its writers.
+                next.notify_one();
+            }
+        }
+    }
+
+    /// Writes a group of records (in LSN order) with one write, and syncs if asked.
+    /// Returns the last LSN written.
+    fn write_group(&self, group: Vec<Pending>, sync: bool) -> Result<Lsn> {
+        let mut segment = self.segment.lock();
+        let Some(current) = segment.as_mut() else {
+            return Err(Error::Corruption("log has no open segment".into()));
+        };
+        let first = group.first().map_or(0, |p| p.lsn);
+        if current.len >= self.config.segment_bytes && current.first_lsn < first {
+            // Close the full segment durably before the next one takes records.
+            if current.unsynced {
+                current
+                    .file
+                    .sync_data()
+                    .map_err(io_error("syncing a full log segment"))?;
+            }
+            *segment = Some(self.start_segment(first)?);
+            crate::fs::killpoint::reached("wal.rotated");
+        }
+        let Some(current) = segment.as_mut() else {
+            unreachable!("segment set above")
+        };
+        let mut buffer = Vec::with_capacity(
+            group
+                .iter()
+                .map(|p| p.payload.len() + RECORD_HEADER_LEN)
+                .sum(),
+        );
+        for p in &group {
+            encode_record(
+                &mut buffer,
+                current.first_lsn,
+                self.config.db_id,
+                p.lsn,
+                p.time,
+                &p.payload,
+            );
+        }
+        current
+            .file
+            .append(&buffer)
+            .map_err(io_error("appending to the log"))?;
+        current.len += buffer.len() as u64;
+        crate::fs::killpoint::reached("wal.appended");
+        if sync {
+            current
+                .file
+                .sync_data()
+                .map_err(io_error("syncing the log"))?;
+            current.unsynced = false;
+            crate::fs::killpoint::reached("wal.synced");
+        } else {
+            current.unsynced = true;
+        }
+        Ok(group.last().map_or(0, |p| p.lsn))
+    }
+
+    /// Makes everything written so far durable, and returns the durable LSN. Used by the
+    /// buffered mode's background syncer and before a checkpoint, which must never cover a
+    /// record that a crash could still lose.
+    pub fn sync(&self) -> Result<Lsn> {
+        let written = {
+            let state = self.state.lock();
+            if let Some(why) = &state.poisoned {
+                return Err(poisoned_error(why));
+            }
+            if self.config.durability == Durability::InMemory || state.durable == state.written {
+                return Ok(state.durable);
+            }
+            state.written
+        };
+        let result = {
+            let mut segment = self.segment.lock();
+            match segment.as_mut() {
+                Some(s) if s.unsynced => s.file.sync_data().map(|()| s.unsynced = false),
+                _ => Ok(()),
+            }
+        };
+        let mut state = self.state.lock();
+        match result {
+            Ok(()) => {
+                state.durable = state.durable.max(written);
+                Ok(state.durable)
+            }
+            Err(source) => {
+                let error = Error::Io {
+                    context: "syncing the log".into(),
+                    source,
+                };
+                state.poisoned = Some(error.to_string());
+                for cv in &self.flushed {
+                    cv.notify_all();
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Returns once every record up to `lsn` is durable (records still in a group being
+    /// written are waited for).
+    pub fn sync_through(&self, lsn: Lsn) -> Result<Lsn> {
+        loop {
+            let durable = self.sync()?;
+            if durable >= lsn {
+                return Ok(durable);
+            }
+            // The record is in a group a leader is writing now: it will be written shortly.
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
+
+    /// Closes the moment `time`: every record appended from now on gets a later commit time,
+    /// so the set of records committed at or before `time` is final. Returns the last LSN
+    /// handed out. A point-in-time restore to `time` reads exactly up to it, and a second
+    /// restore to the same moment finds the same records.
+    pub fn fence_time(&self, time: Timestamp) -> Lsn {
+        let mut state = self.state.lock();
+        state.fence = state.fence.max(Some(time));
+        state.next_lsn - 1
+    }
+
+    /// The last LSN handed out and its commit time.
+    pub fn last_committed(&self) -> (Lsn, Timestamp) {
+        let state = self.state.lock();
+        (state.next_lsn - 1, state.last_time)
+    }
+
+    /// The durable LSN.
+    pub fn durable_lsn(&self) -> Lsn {
+        self.state.lock().durable
+    }
+
+    /// The first LSN of the segment being written (segments before it are complete).
+    pub fn current_segment(&self) -> Option<Lsn> {
+        self.segment.lock().as_ref().map(|s| s.first_lsn)
+    }
+}
+
+fn poisoned_error(why: &str) -> Error {
+    Error::Io {
+        context: format!("the database stopped accepting writes after a failed log write or sync ({why}); reopen it"),
+        source: std::io::Error::other("write-ahead log poisoned"),
+    }
+}
