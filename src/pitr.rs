@@ -124,7 +124,7 @@ pub(crate) fn update_continuous_backups(
         next.pitr = settings;
         let mutation = Mutation::UpdateTable(Arc::new(next));
         let at = engine.commit(&mutation, &[&handle])?;
-        apply(at, mutation, &mut Live::new(engine))?;
+        apply(at, mutation, &mut Live::new(engine).with_table(&handle))?;
     }
     if settings.is_none() {
         // Let the old window's files go now rather than at the next round.

@@ -37,6 +37,9 @@ pub(crate) struct Live<'a> {
     backups: Option<&'a mut BTreeMap<Lsn, BackupState>>,
     /// A restored table's contents, built by the restore along with its first snapshot.
     restored: Option<TableData>,
+    /// The handle of the table the change is about, when the caller holds it: `Live` then
+    /// never takes the table map's lock (the caller may hold locks that come after it).
+    table: Option<&'a Arc<TableHandle>>,
 }
 
 impl<'a> Live<'a> {
@@ -47,7 +50,14 @@ impl<'a> Live<'a> {
             data: Vec::new(),
             backups: None,
             restored: None,
+            table: None,
         }
+    }
+
+    /// With the handle of the table the change is about.
+    pub fn with_table(mut self, handle: &'a Arc<TableHandle>) -> Live<'a> {
+        self.table = Some(handle);
+        self
     }
 
     /// With the touched tables' data, write-locked.
@@ -70,11 +80,15 @@ impl<'a> Live<'a> {
 
     /// The live handle of the table `id`, if it still exists.
     fn handle(&self, id: &str) -> Option<Arc<TableHandle>> {
+        if let Some(handle) = self.table.filter(|h| &*h.id == id) {
+            return Some(Arc::clone(handle));
+        }
         let tables = self.engine.tables.read();
         tables.values().find(|h| &*h.id == id).cloned()
     }
 
-    /// Runs `f` on the backup registry: the caller's locked one, or locked here.
+    /// Runs `f` on the backup registry: the caller's locked one, or locked here. (A caller
+    /// that holds the registry's lock must hand it over with [`Live::with_backups`].)
     fn backups<T>(&mut self, f: impl FnOnce(&mut BTreeMap<Lsn, BackupState>) -> T) -> T {
         match self.backups.as_deref_mut() {
             Some(backups) => f(backups),
@@ -130,9 +144,10 @@ impl Apply for Live<'_> {
                 Some(data) => {
                     data.apply_write(&write.key, write.item);
                 }
-                // Every caller locks the tables it writes; a table it did not lock is
-                // locked for this write alone.
+                // Every caller locks the tables it writes (`engine/write.rs`); a table it
+                // did not lock would be locked here for this write alone, out of order.
                 None => {
+                    debug_assert!(false, "a write to table {} it did not lock", write.table_id);
                     if let Some(handle) = self.handle(&write.table_id) {
                         handle.data.write().apply_write(&write.key, write.item);
                     }

@@ -90,7 +90,7 @@ impl Engine {
         let next = Arc::new(input.apply_to(&current, self.options.clock.now())?);
         let mutation = Mutation::UpdateTable(next);
         let at = self.commit(&mutation, &[&handle])?;
-        apply(at, mutation, &mut Live::new(self))?;
+        apply(at, mutation, &mut Live::new(self).with_table(&handle))?;
         let data = handle.data.read();
         Ok(self.describe(&data, data.status))
     }
@@ -144,7 +144,9 @@ impl Engine {
         apply(
             at,
             mutation,
-            &mut Live::new(self).with_backups(&mut backups),
+            &mut Live::new(self)
+                .with_table(&handle)
+                .with_backups(&mut backups),
         )?;
         drop(backups);
         if let Some(store) = &self.store {

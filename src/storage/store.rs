@@ -79,7 +79,8 @@ impl Store {
     /// Changes the catalog durably: `change` edits a copy under the catalog's lock, and a
     /// copy that differs is written (temp file, sync, rename, directory sync) and becomes the
     /// catalog. The one read-modify-write of the catalog: when the write fails, the catalog
-    /// in memory stays the one on disk.
+    /// in memory stays as it was (the file may hold either, if only the directory sync
+    /// failed).
     pub(super) fn update_catalog<T>(
         &self,
         change: impl FnOnce(&mut Catalog) -> Result<T>,

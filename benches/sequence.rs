@@ -1,0 +1,405 @@
+//! The sequence a user runs, measured as the outside harness of the performance issue ran it
+//! (load, close, open, durable commits, a hot backup with a writer running), with each figure
+//! printed next to its bar. Unlike the other benches, nothing here is set up in the engine's
+//! favour: the backup is taken from whatever state the load and the commits left (and once
+//! more after a checkpoint), and the writer keeps writing through it.
+//!
+//! ```text
+//! cargo bench --bench sequence                       # 1M items, one round
+//! TIDESTORE_BENCH_ITEMS=300000 TIDESTORE_BENCH_ROUNDS=2 cargo bench --bench sequence
+//! ```
+//!
+//! Items are the harness's: a 16-byte binary key `k` and a 100-byte incompressible binary
+//! value `v`, keys in random order. Each line starts with `SEQ`; the bars are the peers'
+//! figures of the issue (medians of four rounds on this machine class; compare ratios, as
+//! disks differ): SQLite's backup API 131–144 MB/s, fjall's bulk load 276k items/s, sled's
+//! 7.2k single-writer durable commits/s, and the platform's own floors printed first.
+//! Criterion times the open after a clean close.
+#![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn`
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use tidestore::{
+    AttributeValue, CreateTableInput, Database, Durability, Item, Options, PutItemInput,
+    ScalarAttributeType, TransactWriteItem, TransactWriteItemsInput,
+};
+
+const TABLE: &str = "seq";
+
+fn items() -> u64 {
+    std::env::var("TIDESTORE_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn rounds() -> u64 {
+    std::env::var("TIDESTORE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+fn dir(name: &str) -> PathBuf {
+    let base =
+        std::env::var_os("TIDESTORE_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = base.join(format!("tidestore-seq-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Item `i` of generation `g`: key `k` (16 random bytes of `i`), value `v` (100 random
+/// bytes of `i` and `g`).
+fn item(i: u64, g: u64) -> Item {
+    let mut key = Vec::with_capacity(16);
+    key.extend_from_slice(&splitmix(i).to_be_bytes());
+    key.extend_from_slice(&splitmix(i ^ 0x5555).to_be_bytes());
+    let mut value = Vec::with_capacity(104);
+    let mut s = splitmix(i.wrapping_mul(31).wrapping_add(g));
+    while value.len() < 100 {
+        s = splitmix(s);
+        value.extend_from_slice(&s.to_le_bytes());
+    }
+    value.truncate(100);
+    let mut item = Item::new();
+    item.insert("k".into(), AttributeValue::B(key));
+    item.insert("v".into(), AttributeValue::B(value));
+    item
+}
+
+fn options(durability: Durability) -> Options {
+    Options {
+        durability,
+        ..Options::default()
+    }
+}
+
+fn create_table(db: &Database) {
+    db.create_table(
+        CreateTableInput::new(TABLE)
+            .hash_key("k", ScalarAttributeType::B)
+            .pay_per_request(),
+    )
+    .expect("create table");
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| match e.metadata() {
+                Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            })
+            .sum()
+    })
+}
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn pct(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+/// The platform's own floors: small append + fdatasync per second, and the worst small
+/// fdatasync while another thread writes and fsyncs 40 MB.
+fn platform(base: &Path) {
+    std::fs::create_dir_all(base).expect("bench dir");
+    let path = base.join("floor");
+    let mut file = std::fs::File::create(&path).expect("floor file");
+    let block = [7u8; 4096];
+    let n = 2000;
+    let start = Instant::now();
+    for _ in 0..n {
+        file.write_all(&block).expect("write");
+        file.sync_data().expect("fdatasync");
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    let stop = AtomicBool::new(false);
+    let mut worst = Duration::ZERO;
+    std::thread::scope(|s| {
+        let stop = &stop;
+        let big = base.join("floor-big");
+        s.spawn(move || {
+            let mut f = std::fs::File::create(&big).expect("big file");
+            let chunk = vec![9u8; 1 << 20];
+            for _ in 0..40 {
+                f.write_all(&chunk).expect("write");
+            }
+            f.sync_all().expect("fsync");
+            stop.store(true, Ordering::SeqCst);
+        });
+        while !stop.load(Ordering::SeqCst) {
+            let t = Instant::now();
+            file.write_all(&block).expect("write");
+            file.sync_data().expect("fdatasync");
+            worst = worst.max(t.elapsed());
+        }
+    });
+    println!(
+        "SEQ platform append_4k_fdatasync/s={rate:.0} worst_small_fdatasync_beside_40MB_flush={:.1}ms",
+        worst.as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_file(base.join("floor-big"));
+    let _ = std::fs::remove_file(path);
+}
+
+/// Resident memory per item of an in-memory table (bar: ≤ 2.5× the logical 116 bytes).
+fn memory(n: u64) {
+    let before = resident_bytes();
+    let db = Database::in_memory();
+    create_table(&db);
+    for i in 0..n {
+        db.put_item(PutItemInput::new(TABLE, item(i, 0)))
+            .expect("put");
+    }
+    let after = resident_bytes();
+    let per_item = after.saturating_sub(before) as f64 / n as f64;
+    println!(
+        "SEQ memory items={n} resident_bytes_per_item={per_item:.0} ({:.1}x the 116 logical bytes) | bar <= 290 (2.5x)",
+        per_item / 116.0
+    );
+    drop(db);
+}
+
+/// Loads `n` items in Buffered mode with 100-put transactions, then syncs; returns items/s.
+fn load(path: &Path, n: u64) -> f64 {
+    let db = Database::open_with(path, options(Durability::Buffered)).expect("open");
+    create_table(&db);
+    let start = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let transact_items = (i..(i + 100).min(n))
+            .map(|k| TransactWriteItem::Put(PutItemInput::new(TABLE, item(k, 0))))
+            .collect();
+        db.transact_write_items(TransactWriteItemsInput {
+            transact_items,
+            client_request_token: None,
+        })
+        .expect("transaction");
+        i += 100;
+    }
+    db.sync().expect("sync");
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    let close = Instant::now();
+    drop(db);
+    println!(
+        "SEQ load items={n} items/s={rate:.0} (100-put transactions, Buffered, then sync) | bar >= 414k (1.5x fjall's 276k) | close {:.0}ms, directory {:.1} MB",
+        close.elapsed().as_secs_f64() * 1e3,
+        dir_bytes(path) as f64 / 1e6
+    );
+    rate
+}
+
+/// Open after a clean close against reading the snapshot files.
+fn open(path: &Path) {
+    let snapshots = path.join("snapshots");
+    let read = Instant::now();
+    let mut bytes = 0u64;
+    for entry in std::fs::read_dir(&snapshots)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        bytes += std::fs::read(entry.path()).map_or(0, |b| b.len() as u64);
+    }
+    let read = read.elapsed();
+    let start = Instant::now();
+    let db = Database::open_with(path, options(Durability::Sync)).expect("open");
+    let open = start.elapsed();
+    drop(db);
+    println!(
+        "SEQ open after clean close {:.0}ms | reading the snapshots ({:.1} MB, {} log MB) {:.0}ms | ratio {:.1} | bar <= 1.5",
+        open.as_secs_f64() * 1e3,
+        bytes as f64 / 1e6,
+        dir_bytes(&path.join("wal")) / 1_000_000,
+        read.as_secs_f64() * 1e3,
+        open.as_secs_f64() / read.as_secs_f64().max(1e-6)
+    );
+}
+
+/// Durable single-item commits with `threads` writers for `secs` seconds.
+fn commits(path: &Path, n: u64, threads: u64, secs: f64) {
+    let db = Database::open_with(path, options(Durability::Sync)).expect("open");
+    let stop = AtomicBool::new(false);
+    let mut latencies = Vec::new();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let db = &db;
+                let stop = &stop;
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut i = t;
+                    while !stop.load(Ordering::Relaxed) {
+                        let started = Instant::now();
+                        db.put_item(PutItemInput::new(TABLE, item(i % n, i)))
+                            .expect("put");
+                        out.push(started.elapsed().as_micros() as u32);
+                        i += threads;
+                    }
+                    out
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+        for h in handles {
+            latencies.extend(h.join().expect("writer"));
+        }
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    println!(
+        "SEQ commits threads={threads} commits/s={:.0} p50={}us p99={}us max={}us | bar: the best peer at every thread count (sled 7.2k/11.7k/11.1k, fjall 5.2k/5.1k/5.05k at 1/4/16 on a disk doing 4.0k append+fdatasync/s)",
+        latencies.len() as f64 / elapsed,
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.99),
+        pct(&latencies, 1.0),
+    );
+}
+
+/// One writer putting (Buffered, non-durable puts), free-running or paced at `pace` puts/s,
+/// for as long as `run` takes; its latencies (µs, sorted).
+fn with_writer<T>(
+    db: &Database,
+    n: u64,
+    pace: Option<u64>,
+    run: impl FnOnce() -> T,
+) -> (T, Vec<u32>) {
+    let stop = AtomicBool::new(false);
+    let counter = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        let stop = &stop;
+        let counter = &counter;
+        let writer = s.spawn(move || {
+            let mut out = Vec::new();
+            let start = Instant::now();
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(pace) = pace {
+                    let due = start + Duration::from_secs_f64(i as f64 / pace as f64);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+                let started = Instant::now();
+                db.put_item(PutItemInput::new(TABLE, item(i % n, i + 7)))
+                    .expect("put");
+                out.push(started.elapsed().as_micros() as u32);
+                counter.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+            out
+        });
+        let result = run();
+        stop.store(true, Ordering::Relaxed);
+        let mut latencies = writer.join().expect("writer");
+        latencies.sort_unstable();
+        (result, latencies)
+    })
+}
+
+/// A hot backup while one writer keeps putting: the backup's bytes per wall second until it
+/// is AVAILABLE, and the writer's latencies before and during it.
+fn hot_backup(path: &Path, n: u64, pace: Option<u64>, state: &str, round: u64) {
+    let db = Database::open_with(path, options(Durability::Buffered)).expect("open");
+    if state == "after_checkpoint" {
+        db.checkpoint().expect("checkpoint");
+    }
+    let wal_mb = dir_bytes(&path.join("wal")) as f64 / 1e6;
+    let snap_mb = dir_bytes(&path.join("snapshots")) as f64 / 1e6;
+    let ((), before) = with_writer(&db, n, pace, || std::thread::sleep(Duration::from_secs(2)));
+    let name = format!("b{round}{}{}", state.len(), pace.unwrap_or(0));
+    let ((wall, size, call), during) = with_writer(&db, n, pace, || {
+        let start = Instant::now();
+        let output = db.create_backup(TABLE, &name).expect("create_backup");
+        let call = start.elapsed();
+        let arn = output.backup_details.backup_arn;
+        let done = db
+            .wait_for_backup(&arn, Duration::from_secs(600))
+            .expect("wait");
+        (start.elapsed(), done.backup_details.backup_size_bytes, call)
+    });
+    let writer = match pace {
+        Some(p) => format!("paced {p}/s"),
+        None => "free".to_string(),
+    };
+    println!(
+        "SEQ backup from={state} (log {wal_mb:.0} MB, snapshots {snap_mb:.0} MB) writer={writer} MB/s={:.0} ({:.1} MB in {:.2}s, call {:.2}ms) | bar >= 280 (2x SQLite) | writer before p99={}us max={}us, during p99={}us max={}us: p99 x{:.2} (bar <= 1.1), max x{:.2} (bar <= 2)",
+        size as f64 / 1e6 / wall.as_secs_f64(),
+        size as f64 / 1e6,
+        wall.as_secs_f64(),
+        call.as_secs_f64() * 1e3,
+        pct(&before, 0.99),
+        pct(&before, 1.0),
+        pct(&during, 0.99),
+        pct(&during, 1.0),
+        pct(&during, 0.99) as f64 / pct(&before, 0.99).max(1) as f64,
+        pct(&during, 1.0) as f64 / pct(&before, 1.0).max(1) as f64,
+    );
+}
+
+fn sequence(c: &mut Criterion) {
+    let n = items();
+    platform(&dir("platform"));
+    memory(n);
+    for round in 0..rounds() {
+        let path = dir(&format!("r{round}"));
+        load(&path, n);
+        open(&path);
+        for threads in [1, 4, 16] {
+            commits(&path, n, threads, 5.0);
+        }
+        hot_backup(&path, n, None, "as_left", round);
+        hot_backup(&path, n, Some(10_000), "as_left", round);
+        hot_backup(&path, n, None, "after_checkpoint", round);
+        if round + 1 == rounds() {
+            let mut group = c.benchmark_group("sequence");
+            group.sample_size(10);
+            group.bench_function("open_after_clean_close", |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let start = Instant::now();
+                        let db =
+                            Database::open_with(&path, options(Durability::Sync)).expect("open");
+                        total += start.elapsed();
+                        drop(db);
+                    }
+                    total
+                })
+            });
+            group.finish();
+        }
+        let _ = std::fs::remove_dir_all(&path);
+    }
+}
+
+criterion_group!(benches, sequence);
+criterion_main!(benches);
