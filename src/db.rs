@@ -21,8 +21,37 @@ use crate::options::{Durability, Options};
 #[derive(Clone, Debug)]
 pub struct Database {
     engine: Arc<Engine>,
-    /// Stops and joins the background worker when the last clone drops.
-    _worker: Arc<Worker>,
+    /// Closes the database when the last clone drops.
+    open: Arc<Open>,
+}
+
+/// The open database as a whole: dropping it (with the last `Database` clone) stops the
+/// background worker and closes cleanly.
+#[derive(Debug)]
+struct Open {
+    engine: Arc<Engine>,
+    worker: Worker,
+    closed: bool,
+}
+
+impl Open {
+    /// Stops the worker, then writes a snapshot of each table whose log has grown, so the
+    /// next open reads snapshots instead of replaying the log.
+    fn close(&mut self) -> Result<()> {
+        if std::mem::replace(&mut self.closed, true) {
+            return Ok(());
+        }
+        self.worker.stop();
+        self.engine.close_cleanly()
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        // Nothing acknowledged depends on this: it only saves the next open a replay of the
+        // log. `Database::close` reports its errors.
+        let _ = self.close();
+    }
 }
 
 impl Database {
@@ -57,8 +86,26 @@ impl Database {
     fn start(engine: Arc<Engine>) -> Database {
         let worker = Worker::start(&engine);
         Database {
+            open: Arc::new(Open {
+                engine: Arc::clone(&engine),
+                worker,
+                closed: false,
+            }),
             engine,
-            _worker: Arc::new(worker),
+        }
+    }
+
+    /// Closes the database: stops its background work and writes a snapshot of every table
+    /// whose log has grown since its last one, so the next open reads snapshots instead of
+    /// replaying the log. Dropping the last handle does the same and ignores its errors;
+    /// this reports them. With other clones of this handle still alive, it only drops this
+    /// one (the database closes with the last).
+    pub fn close(self) -> Result<()> {
+        let Database { engine, open } = self;
+        drop(engine);
+        match Arc::try_unwrap(open) {
+            Ok(mut open) => open.close(),
+            Err(_) => Ok(()),
         }
     }
 

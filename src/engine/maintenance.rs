@@ -1,13 +1,14 @@
 //! The background worker: snapshots tables whose log has grown, builds pending backups,
 //! deletes expired ones, releases the retained table states no point-in-time window, pending
-//! backup or running restore needs, drops the log below what remains, and (in buffered
-//! mode) syncs the log.
+//! backup or running restore needs, and drops the log below what remains. In buffered mode
+//! a second thread, at normal priority, syncs the log every `buffered_sync_interval`.
 //!
 //! A table is due for a snapshot when the log written for it since its last snapshot
 //! reaches both `checkpoint_min_log_bytes` and `checkpoint_log_ratio` times its size
 //! (bounding write amplification and recovery time), or when it is small and holds back the
-//! removal of a closed log segment. A snapshot is built from files only (`storage/replay.rs`), so the
-//! worker never takes a lock a writer needs for longer than a read of the table's size.
+//! removal of a closed log segment. A snapshot is built from files only
+//! (`storage/replay.rs`), so the worker never takes a lock a writer needs for longer than a
+//! read of the table's size.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -56,12 +57,15 @@ impl Signal {
 }
 
 /// Stops and joins the background worker when the last `Database` clone drops. It lives
-/// outside `Shared` so that the worker, which only borrows `Shared` while it works, never
+/// outside the `Engine` so that the worker, which only borrows the engine while it works, never
 /// owns it.
 #[derive(Debug)]
 pub(crate) struct Worker {
     pub(crate) signal: Arc<Signal>,
     pub(crate) thread: Mutex<Option<JoinHandle<()>>>,
+    /// Buffered mode's periodic log sync: a thread of its own at normal priority, so that
+    /// the promised sync every `buffered_sync_interval` happens while the worker builds.
+    syncer: Option<(Arc<Signal>, JoinHandle<()>)>,
 }
 
 impl Worker {
@@ -86,16 +90,42 @@ impl Worker {
             }
             None => None,
         };
+        let syncer = thread
+            .is_some()
+            .then_some(engine)
+            .filter(|e| e.options.durability == Durability::Buffered)
+            .and_then(|engine| {
+                let stop = Arc::new(Signal::default());
+                let weak = Arc::downgrade(engine);
+                let signal = Arc::clone(&stop);
+                std::thread::Builder::new()
+                    .name("tidestore-sync".into())
+                    .spawn(move || sync_loop(weak, signal))
+                    .ok()
+                    .map(|handle| (stop, handle))
+            });
         Worker {
             signal,
             thread: Mutex::new(thread),
+            syncer,
         }
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Worker {
+    /// Stops the worker's threads and waits for them: a round in progress finishes first.
+    pub(crate) fn stop(&mut self) {
         self.signal.stop();
+        if let Some((stop, thread)) = self.syncer.take() {
+            stop.stop();
+            let _ = thread.join();
+        }
         if let Some(thread) = self.thread.lock().take() {
             // A panic in the worker was already reported by the panic hook.
             let _ = thread.join();
@@ -164,8 +194,12 @@ impl Engine {
             return Ok(());
         }
         self.release_history(store)?;
-        // The log no table, pending backup (its marker record must stay until the backup is
-        // in the catalog), state the catalog names or running restore needs can go.
+        self.drop_unneeded_log(store, current_segment)
+    }
+
+    /// Removes the log no table, pending backup (its marker record must stay until the
+    /// backup is in the catalog), state the catalog names or running restore needs.
+    fn drop_unneeded_log(&self, store: &Store, current_segment: Lsn) -> Result<()> {
         let tables = self.tables.read();
         let floor = tables
             .values()
@@ -183,6 +217,53 @@ impl Engine {
         drop(tables);
         store.truncate_log(floor, current_segment, self.wal.last_committed().1)?;
         Ok(())
+    }
+
+    /// A clean close, once no handle and no writer is left: each table whose log has grown
+    /// since its snapshot (or that has none) gets a snapshot written from its live items,
+    /// and the log no snapshot needs goes — so the next open reads snapshots instead of
+    /// replaying the log. Pending backups are left to the next open (their build resumes).
+    pub(crate) fn close_cleanly(&self) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let _round = self.maintaining.lock();
+        self.wal.sync()?;
+        let (upto, time) = self.wal.last_committed();
+        if self.wal.durable_lsn() != upto {
+            // A write still in flight: the live tables may not be the log's state.
+            return Ok(());
+        }
+        let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
+        for handle in &handles {
+            let base = handle.base_lsn.load(Ordering::SeqCst);
+            let counted = handle.log_bytes.load(Ordering::SeqCst);
+            let has_snapshot = store.base_for(&handle.id, Lsn::MAX, None).is_some();
+            if base >= upto || (counted == 0 && has_snapshot) {
+                continue;
+            }
+            let data = handle.data.read();
+            if data.deleted {
+                continue;
+            }
+            let checkpoint = store.write_live_snapshot(&data, upto, time)?;
+            drop(data);
+            let at = Installing {
+                lsn: upto,
+                log_bytes: counted,
+                creation_lsn: Some(base),
+            };
+            if store.install_snapshot(&handle.id, checkpoint, &at, || true)? {
+                handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
+                handle.log_bytes.fetch_sub(counted, Ordering::SeqCst);
+            }
+        }
+        if self.hold_retention.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.release_history(store)?;
+        let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
+        self.drop_unneeded_log(store, current_segment)
     }
 
     /// Drops the retained table states that no point-in-time window, pending backup or
@@ -283,15 +364,11 @@ impl Engine {
     }
 }
 
-/// The background worker: wakes every `maintenance_interval` (or sooner in buffered mode,
-/// or when a table crosses its snapshot trigger) and runs [`Shared::maintain`].
+/// The background worker: wakes every `maintenance_interval` (or sooner, when a table
+/// crosses its snapshot trigger) and runs [`Engine::maintain`].
 fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
     lower_this_threads_priority();
     let interval = match shared.upgrade() {
-        Some(s) if s.options.durability == Durability::Buffered => s
-            .options
-            .maintenance_interval
-            .min(s.options.buffered_sync_interval),
         Some(s) => s.options.maintenance_interval,
         None => return,
     };
@@ -301,6 +378,24 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
         };
         let result = shared.maintain(false);
         *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
+    }
+}
+
+/// Buffered mode's syncer: makes the log durable every `buffered_sync_interval`. A sync
+/// holds no lock a writer needs (`Wal::sync`), and a failed one poisons the log, so the
+/// error reaches every later write.
+fn sync_loop(engine: Weak<Engine>, stop: Arc<Signal>) {
+    let interval = match engine.upgrade() {
+        Some(e) => e.options.buffered_sync_interval,
+        None => return,
+    };
+    while stop.wait(interval) {
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        if let Err(e) = engine.wal.sync() {
+            *engine.maintenance_error.lock() = Some(e.to_string());
+        }
     }
 }
 

@@ -65,6 +65,8 @@ const HEADER_LEN: usize = 20;
 const BLOCK_HEADER_LEN: usize = 9;
 const BLOCK_ITEMS: u8 = 1;
 const BLOCK_END: u8 = 2;
+/// How many written bytes a table file writer lets pile up before it starts their writeback.
+const WRITEBACK_BYTES: u64 = 1 << 20;
 /// Items are gathered into blocks of about this size.
 const TARGET_BLOCK_LEN: usize = 64 * 1024;
 /// The largest block (or metadata) a reader accepts: a block holds at least one item of at
@@ -120,6 +122,8 @@ pub(crate) struct TableFileWriter<'p> {
     block_item_bytes: u64,
     footer: Footer,
     bytes: u64,
+    /// Where the bytes not yet handed to writeback start.
+    writeback_from: u64,
     last_key: Option<EncodedKey>,
 }
 
@@ -162,6 +166,7 @@ impl<'p> TableFileWriter<'p> {
                 item_bytes: 0,
             },
             bytes: header.len() as u64,
+            writeback_from: 0,
             last_key: None,
         })
     }
@@ -245,6 +250,14 @@ impl<'p> TableFileWriter<'p> {
             self.path.display()
         )))?;
         self.bytes += frame.len() as u64;
+        if self.bytes - self.writeback_from >= WRITEBACK_BYTES {
+            // NB: hand what was written to the disk as the file grows (RocksDB's
+            // `bytes_per_sync`): the final sync then flushes at most this much, and a
+            // writer's log sync never waits behind the whole file.
+            self.file
+                .start_writeback(self.writeback_from, self.bytes - self.writeback_from);
+            self.writeback_from = self.bytes;
+        }
         if let Some(progress) = self.progress {
             progress
                 .bytes

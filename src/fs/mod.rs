@@ -91,6 +91,17 @@ pub trait VfsFile: Send + Sync + std::fmt::Debug {
     fn sync_data(&mut self) -> io::Result<()>;
     /// Like [`VfsFile::sync_data`], and also flushes the remaining metadata (times, permissions).
     fn sync_all(&mut self) -> io::Result<()>;
+    /// Starts writing the bytes in `offset..offset + len` back to the disk without waiting
+    /// and without making anything durable (`sync_file_range(SYNC_FILE_RANGE_WRITE)`): a
+    /// large file written in the background then reaches the disk as it is written, and its
+    /// final sync is small — a writer's fsync never queues behind a flush of the whole file.
+    /// A hint; the default does nothing.
+    fn start_writeback(&self, offset: u64, len: u64) {
+        let _ = (offset, len);
+    }
+    /// Another handle to the same open file (`dup`). A sync through it makes the bytes written
+    /// through any handle durable, so the log can sync without holding its writer's handle.
+    fn try_clone(&self) -> io::Result<Box<dyn VfsFile>>;
 }
 
 /// The production [`Vfs`]: `std::fs` on a Unix file system.
@@ -200,6 +211,34 @@ impl VfsFile for StdFile {
 
     fn sync_all(&mut self) -> io::Result<()> {
         self.file.sync_all()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn start_writeback(&self, offset: u64, len: u64) {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (
+            libc::off64_t::try_from(offset),
+            libc::off64_t::try_from(len),
+        ) else {
+            return;
+        };
+        #[allow(unsafe_code)]
+        // Safety: sync_file_range only reads its integer arguments; the descriptor is open
+        // for the life of `self`. A failure only means the hint is not taken.
+        unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                offset,
+                len,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+    }
+
+    fn try_clone(&self) -> io::Result<Box<dyn VfsFile>> {
+        Ok(Box::new(StdFile {
+            file: self.file.try_clone()?,
+        }))
     }
 }
 

@@ -12,7 +12,6 @@
 //!   gone fails instead of producing a table with a hole);
 //! - every record verifies and decodes; corruption is reported, never skipped.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -189,8 +188,35 @@ struct TableChanges<'a> {
     /// The schema as of the end of the range, if the range created or updated the table.
     schema: Option<Arc<TableSchema>>,
     deleted: bool,
-    /// The last write of each key in the range.
-    items: BTreeMap<EncodedKey, Option<Arc<Item>>>,
+    /// The table's writes in the range: sorted by key with one (the last) per key up to
+    /// `sorted_len`, then in log order (see [`TableChanges::last_writes`]).
+    items: Vec<(EncodedKey, Option<Arc<Item>>)>,
+    /// When `items` reaches this length it is sorted and deduplicated again, so it holds
+    /// at most about twice the changed keys however often they are overwritten.
+    compact_at: usize,
+}
+
+/// The fewest collected writes worth a sort to drop the overwritten ones.
+const MIN_COMPACT_AT: usize = 1 << 16;
+
+impl TableChanges<'_> {
+    /// The last write of each key, in key order. Collected in log order and sorted once at
+    /// the end: a stable sort keeps a key's writes in log order, and one pass keeps the last.
+    /// (Inserting each write into an ordered map cost a search per write, with a cache miss
+    /// at each level: measured 40% of a build from the log.)
+    fn last_writes(
+        mut items: Vec<(EncodedKey, Option<Arc<Item>>)>,
+    ) -> Vec<(EncodedKey, Option<Arc<Item>>)> {
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut last: Vec<(EncodedKey, Option<Arc<Item>>)> = Vec::with_capacity(items.len());
+        for write in items {
+            match last.last_mut() {
+                Some(previous) if previous.0 == write.0 => *previous = write,
+                _ => last.push(write),
+            }
+        }
+        last
+    }
 }
 
 /// Replay keeps, for its one table, the last schema, whether it was deleted, and the last
@@ -225,7 +251,11 @@ impl Apply for TableChanges<'_> {
 
     fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
         for write in writes.into_iter().filter(|w| *w.table_id == *self.table_id) {
-            self.items.insert(write.key, write.item);
+            self.items.push((write.key, write.item));
+            if self.items.len() >= self.compact_at {
+                self.items = TableChanges::last_writes(std::mem::take(&mut self.items));
+                self.compact_at = (self.items.len() * 2).max(MIN_COMPACT_AT);
+            }
         }
         Ok(())
     }
@@ -335,7 +365,8 @@ pub(crate) fn build_table_file(
         table_id,
         schema: None,
         deleted: false,
-        items: BTreeMap::new(),
+        items: Vec::new(),
+        compact_at: MIN_COMPACT_AT,
     };
     let (end, _) = read_log(fs, dir, db_id, after, until, |lsn, time, payload| {
         apply(
@@ -382,7 +413,9 @@ pub(crate) fn build_table_file(
     // Merge: base items in key order, with the changed keys taking precedence. A base
     // block that no changed key falls into (every remaining change is after its last key)
     // is copied as it is, without decoding: a mostly unchanged table merges at copy speed.
-    let mut changed = changes.items.into_iter().peekable();
+    let mut changed = TableChanges::last_writes(changes.items)
+        .into_iter()
+        .peekable();
     if let Some(reader) = base_reader.as_mut() {
         while let Some(raw) = reader.next_raw()? {
             if changed
@@ -403,16 +436,54 @@ pub(crate) fn build_table_file(
         }
     }
     write_changes_before(&mut writer, &mut changed, None)?;
-    writer.finish()?;
-    crate::fs::killpoint::reached("table_file.before_rename");
-    crate::fs::install(fs, &tmp, &target.dir.join(&target.name))
-        .map_err(io_error(format!("installing table file {}", target.name)))?;
-    crate::fs::killpoint::reached("table_file.installed");
+    install_table_file(fs, writer, &tmp, &target.dir.join(&target.name))?;
     Ok((Built::File(target.name.clone()), end))
 }
 
-type Changes =
-    std::iter::Peekable<std::collections::btree_map::IntoIter<EncodedKey, Option<Arc<Item>>>>;
+/// Finishes `writer` (its file complete and synced as `tmp`) and installs it as `path`.
+fn install_table_file(
+    fs: &dyn Vfs,
+    writer: TableFileWriter,
+    tmp: &Path,
+    path: &Path,
+) -> Result<()> {
+    writer.finish()?;
+    crate::fs::killpoint::reached("table_file.before_rename");
+    crate::fs::install(fs, tmp, path).map_err(io_error(format!(
+        "installing table file {}",
+        path.display()
+    )))?;
+    crate::fs::killpoint::reached("table_file.installed");
+    Ok(())
+}
+
+/// Writes the snapshot of a live table at `lsn` straight from its items — for a clean
+/// close, when no writer is left, so the table is exactly its state after `lsn` — and
+/// returns the file's name. Replaying the log would rebuild the same file, only slower.
+pub(crate) fn write_live_snapshot(
+    fs: &dyn Vfs,
+    dir: &Path,
+    lsn: Lsn,
+    data: &TableData,
+) -> Result<String> {
+    let table_id = data.schema.id.as_str();
+    let meta = codec::encode(&SnapshotMeta {
+        table_id: table_id.to_owned(),
+        lsn,
+        schema: (*data.schema).clone(),
+    });
+    let name = snapshot_name(table_id, lsn);
+    let path = dir.join(SNAPSHOT_DIR).join(&name);
+    let tmp = dir.join(SNAPSHOT_DIR).join(format!("{name}.tmp"));
+    let mut writer = TableFileWriter::create(fs, &tmp, SNAPSHOT_MAGIC, &meta)?;
+    for (key, item) in &data.items {
+        writer.push(key, item)?;
+    }
+    install_table_file(fs, writer, &tmp, &path)?;
+    Ok(name)
+}
+
+type Changes = std::iter::Peekable<std::vec::IntoIter<(EncodedKey, Option<Arc<Item>>)>>;
 
 /// Writes the changed items whose keys come before `bound` (all of them if `None`).
 fn write_changes_before(
@@ -426,4 +497,64 @@ fn write_changes_before(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::value::AttributeValue;
+
+    fn item(v: u64) -> Option<Arc<Item>> {
+        let mut item = Item::new();
+        item.insert("v".into(), AttributeValue::number(v as i64));
+        Some(Arc::new(item))
+    }
+
+    #[test]
+    fn replay_keeps_the_last_write_of_each_key_in_key_order_and_bounds_its_memory() {
+        let mut changes = TableChanges {
+            table_id: "t",
+            schema: None,
+            deleted: false,
+            items: Vec::new(),
+            compact_at: MIN_COMPACT_AT,
+        };
+        let keys = 1000u64;
+        let writes = 5 * MIN_COMPACT_AT as u64;
+        let mut most = 0;
+        for w in 0..writes {
+            let key = ((w * 7919) % keys).to_be_bytes().to_vec();
+            // Every 13th write of a key deletes it.
+            let value = (w % 13 != 0).then_some(w).and_then(item);
+            let write = ItemWrite {
+                table_id: "t".into(),
+                key,
+                item: value,
+            };
+            let other = ItemWrite {
+                table_id: "other".into(),
+                key: vec![0],
+                item: item(w),
+            };
+            let at = At {
+                lsn: w + 1,
+                time: Timestamp(w),
+            };
+            changes.write_items(at, vec![write, other]).expect("apply");
+            most = most.max(changes.items.len());
+        }
+        assert!(most <= MIN_COMPACT_AT, "{most} writes held for {keys} keys");
+        let last = TableChanges::last_writes(changes.items);
+        assert_eq!(last.len() as u64, keys);
+        for (i, (key, value)) in last.iter().enumerate() {
+            assert_eq!(*key, (i as u64).to_be_bytes().to_vec(), "key order");
+            // The last write of key k is the largest w < writes with w * 7919 ≡ k (mod keys).
+            let w = (0..writes)
+                .rev()
+                .find(|w| (w * 7919) % keys == i as u64)
+                .expect("a write");
+            let expected = (w % 13 != 0).then_some(w).and_then(item);
+            assert_eq!(value, &expected, "key {i}");
+        }
+    }
 }

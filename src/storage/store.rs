@@ -19,6 +19,7 @@ use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
 use crate::model::Lsn;
+use crate::state::table::TableData;
 use crate::storage::replay::{self, LogEnd, Target, Until};
 
 /// An open database directory.
@@ -116,6 +117,18 @@ impl Store {
                 "snapshot {name} was built from an empty range of the log"
             ))),
         }
+    }
+
+    /// Writes the snapshot of a live table at `lsn`, committed at `time`, from its items (a
+    /// clean close: no writer is left). Writes a file; changes no catalog.
+    pub fn write_live_snapshot(
+        &self,
+        data: &TableData,
+        lsn: Lsn,
+        time: Timestamp,
+    ) -> Result<Checkpoint> {
+        let name = replay::write_live_snapshot(&*self.fs, &self.dir, lsn, data)?;
+        Ok(Checkpoint::Built(name, time))
     }
 
     /// Makes `checkpoint` the table's snapshot as `at` describes it, unless `still_exists`

@@ -63,9 +63,13 @@ struct State {
 struct Segment {
     first_lsn: Lsn,
     file: Box<dyn VfsFile>,
+    /// Bytes written to the file.
     len: u64,
-    /// Written bytes not yet synced (buffered mode).
-    unsynced: bool,
+    /// Bytes known to be on stable storage; fewer than `len` in buffered mode.
+    synced_len: u64,
+    /// A second handle to the file, for [`Wal::sync`]: it syncs without the segment's lock,
+    /// so a background sync never holds a lock a writer needs.
+    syncer: Arc<Mutex<Box<dyn VfsFile>>>,
 }
 
 /// Sizes and modes of the log.
@@ -138,11 +142,13 @@ impl Wal {
         self.fs
             .sync_dir(&self.config.dir)
             .map_err(io_error(context()))?;
+        let syncer = Arc::new(Mutex::new(file.try_clone().map_err(io_error(context()))?));
         Ok(Segment {
             first_lsn,
             file,
             len: header.len() as u64,
-            unsynced: false,
+            synced_len: header.len() as u64,
+            syncer,
         })
     }
 
@@ -227,7 +233,7 @@ impl Wal {
         let first = group.first().map_or(0, |p| p.lsn);
         if current.len >= self.config.segment_bytes && current.first_lsn < first {
             // Close the full segment durably before the next one takes records.
-            if current.unsynced {
+            if current.synced_len < current.len {
                 current
                     .file
                     .sync_data()
@@ -266,10 +272,8 @@ impl Wal {
                 .file
                 .sync_data()
                 .map_err(io_error("syncing the log"))?;
-            current.unsynced = false;
+            current.synced_len = current.len;
             crate::fs::killpoint::reached("wal.synced");
-        } else {
-            current.unsynced = true;
         }
         Ok(group.last().map_or(0, |p| p.lsn))
     }
@@ -277,6 +281,11 @@ impl Wal {
     /// Makes everything written so far durable, and returns the durable LSN. Used by the
     /// buffered mode's background syncer and before a checkpoint, which must never cover a
     /// record that a crash could still lose.
+    ///
+    /// The sync runs on the segment's second handle, without the segment's lock: writers
+    /// keep appending meanwhile (their records are not claimed durable by this sync). Every
+    /// record up to `written` is in this segment or in an older one, which its rotation
+    /// synced before the segment was replaced.
     pub fn sync(&self) -> Result<Lsn> {
         let written = {
             let state = self.state.lock();
@@ -288,12 +297,25 @@ impl Wal {
             }
             state.written
         };
-        let result = {
-            let mut segment = self.segment.lock();
-            match segment.as_mut() {
-                Some(s) if s.unsynced => s.file.sync_data().map(|()| s.unsynced = false),
-                _ => Ok(()),
+        let target = {
+            let segment = self.segment.lock();
+            segment
+                .as_ref()
+                .filter(|s| s.synced_len < s.len)
+                .map(|s| (Arc::clone(&s.syncer), s.first_lsn, s.len))
+        };
+        let result = match target {
+            Some((syncer, first_lsn, len)) => {
+                let result = syncer.lock().sync_data();
+                if result.is_ok() {
+                    let mut segment = self.segment.lock();
+                    if let Some(s) = segment.as_mut().filter(|s| s.first_lsn == first_lsn) {
+                        s.synced_len = s.synced_len.max(len);
+                    }
+                }
+                result
             }
+            None => Ok(()),
         };
         let mut state = self.state.lock();
         match result {

@@ -1,0 +1,105 @@
+//! A clean close — `Database::close`, or dropping the last handle — leaves the directory so
+//! that the next open reads snapshots instead of replaying the log, loses nothing, and
+//! reports what went wrong (`close`) without making anything acknowledged undurable.
+
+mod support;
+
+use support::{dump, run, sim_options, workload, Op};
+use tidestore::fs::sim::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
+use tidestore::fs::Vfs;
+use tidestore::{Database, Error};
+
+const DIR: &str = "/db";
+
+fn log_segments(fs: &SimFs) -> Vec<std::path::PathBuf> {
+    fs.paths()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".wal"))
+        .collect()
+}
+
+#[test]
+fn after_a_clean_close_the_snapshots_alone_hold_every_table() {
+    for close_explicitly in [true, false] {
+        let fs = SimFs::new();
+        let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+        for op in &workload(11, 120) {
+            run(&db, op).expect("workload runs");
+        }
+        let state = dump(&db);
+        if close_explicitly {
+            db.close().expect("close");
+        } else {
+            drop(db);
+        }
+        // Every record is in a snapshot now: without the log the database is the same.
+        let segments = log_segments(&fs);
+        assert!(!segments.is_empty());
+        for segment in segments {
+            fs.remove_file(&segment).expect("remove a log segment");
+        }
+        let reopened = Database::open_with(DIR, sim_options(&fs)).expect("reopens");
+        assert_eq!(
+            dump(&reopened),
+            state,
+            "close_explicitly={close_explicitly}"
+        );
+    }
+}
+
+#[test]
+fn a_clean_close_keeps_only_the_segment_being_written() {
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    // No checkpoint in the workload: the log keeps every segment until the close. (Nor a
+    // backup: a pending one keeps the log it is built from, as it must.)
+    for op in workload(12, 150)
+        .iter()
+        .filter(|op| !matches!(op, Op::Checkpoint | Op::Backup(..)))
+    {
+        run(&db, op).expect("workload runs");
+    }
+    assert!(log_segments(&fs).len() > 1, "the workload rotated segments");
+    db.close().expect("close");
+    assert_eq!(log_segments(&fs).len(), 1);
+}
+
+#[test]
+fn close_reports_a_failed_sync_and_loses_nothing_acknowledged() {
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    for op in &workload(13, 60) {
+        run(&db, op).expect("workload runs");
+    }
+    let state = dump(&db);
+    // The next sync (the close's snapshot file) fails.
+    fs.fail_at(FaultPlan {
+        at_op: fs.op_count() + 1,
+        on: OpKind::Sync,
+        error: FaultError::Eio,
+        persistent: false,
+    });
+    let error = db.close().expect_err("the close's sync failed");
+    assert!(matches!(error, Error::Io { .. }), "{error}");
+    let image = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    let reopened = Database::open_with(DIR, sim_options(&image)).expect("reopens");
+    assert_eq!(dump(&reopened), state);
+}
+
+#[test]
+fn closing_one_clone_leaves_the_database_open_for_the_others() {
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    let other = db.clone();
+    for op in &workload(14, 30) {
+        run(&db, op).expect("workload runs");
+    }
+    db.close().expect("close of one clone");
+    for op in &workload(15, 30)[3..] {
+        run(&other, op).expect("the other clone still writes");
+    }
+    let state = dump(&other);
+    drop(other);
+    let reopened = Database::open_with(DIR, sim_options(&fs)).expect("reopens");
+    assert_eq!(dump(&reopened), state);
+}
