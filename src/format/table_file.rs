@@ -124,7 +124,9 @@ pub(crate) struct TableFileWriter<'p> {
     bytes: u64,
     /// Where the bytes not yet handed to writeback start.
     writeback_from: u64,
-    last_key: Option<EncodedKey>,
+    /// The last key written (empty before the first: every encoded key is longer), kept in
+    /// one buffer rather than cloned per item.
+    last_key: EncodedKey,
 }
 
 impl<'p> TableFileWriter<'p> {
@@ -167,19 +169,20 @@ impl<'p> TableFileWriter<'p> {
             },
             bytes: header.len() as u64,
             writeback_from: 0,
-            last_key: None,
+            last_key: EncodedKey::new(),
         })
     }
 
     /// Appends an item; `key` is its encoded key, which must be greater than the last one.
     pub fn push(&mut self, key: &EncodedKey, item: &Item) -> Result<()> {
-        if self.last_key.as_ref().is_some_and(|last| last >= key) {
+        if !self.last_key.is_empty() && self.last_key.as_slice() >= key.as_slice() {
             return Err(Error::Corruption(format!(
                 "table file {}: items out of key order",
                 self.path.display()
             )));
         }
-        self.last_key = Some(key.clone());
+        self.last_key.clear();
+        self.last_key.extend_from_slice(key);
         codec::encode_into(item, &mut self.block);
         self.block_count += 1;
         self.block_item_bytes += crate::model::value::item_size(item) as u64;
@@ -194,17 +197,14 @@ impl<'p> TableFileWriter<'p> {
     /// change falls into).
     pub fn push_raw(&mut self, block: RawBlock) -> Result<()> {
         self.flush_items()?;
-        if self
-            .last_key
-            .as_deref()
-            .is_some_and(|last| last >= block.last_key())
-        {
+        if !self.last_key.is_empty() && self.last_key.as_slice() >= block.last_key() {
             return Err(Error::Corruption(format!(
                 "table file {}: blocks out of key order",
                 self.path.display()
             )));
         }
-        self.last_key = Some(block.last_key().to_vec());
+        self.last_key.clear();
+        self.last_key.extend_from_slice(block.last_key());
         self.count(block.count, block.item_bytes);
         self.write_frame(BLOCK_ITEMS, &block.payload)
     }
@@ -224,7 +224,7 @@ impl<'p> TableFileWriter<'p> {
         if self.block_count == 0 {
             return Ok(());
         }
-        let last_key = self.last_key.clone().unwrap_or_default();
+        let last_key = self.last_key.clone();
         let mut payload = Vec::with_capacity(ITEMS_PREFIX_LEN + last_key.len() + self.block.len());
         payload.extend_from_slice(&self.block_count.to_le_bytes()); // count
         payload.extend_from_slice(&self.block_item_bytes.to_le_bytes()); // item_bytes

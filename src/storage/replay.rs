@@ -172,13 +172,16 @@ pub(crate) fn load_snapshot(
     let path = dir.join(SNAPSHOT_DIR).join(file);
     let mut reader = TableFileReader::open(fs, &path, SNAPSHOT_MAGIC)?;
     let meta: SnapshotMeta = codec::decode(reader.meta(), &format!("snapshot {}", path.display()))?;
-    let mut data = TableData::new(Arc::new(meta.schema.clone()), TableStatus::Active);
+    // The reader checks that keys strictly increase, so the items load in one pass.
+    let mut items = Vec::new();
     while let Some(block) = reader.next_block(&meta.schema.key)? {
-        for (key, item) in block {
-            data.apply_write(&key, Some(Arc::new(item)));
-        }
+        items.extend(block.into_iter().map(|(key, item)| (key, Arc::new(item))));
     }
-    Ok((meta, data))
+    let schema = Arc::new(meta.schema.clone());
+    Ok((
+        meta,
+        TableData::from_sorted(schema, TableStatus::Active, items),
+    ))
 }
 
 /// What the log says happened to one table in a range.
