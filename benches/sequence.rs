@@ -17,11 +17,14 @@
 //! Criterion times the open after a clean close.
 #![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn`
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::dir_bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use tidestore::{
     AttributeValue, CreateTableInput, Database, Durability, Item, Options, PutItemInput,
@@ -93,19 +96,6 @@ fn create_table(db: &Database) {
             .pay_per_request(),
     )
     .expect("create table");
-}
-
-fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir).map_or(0, |entries| {
-        entries
-            .flatten()
-            .map(|e| match e.metadata() {
-                Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-                Ok(m) => m.len(),
-                Err(_) => 0,
-            })
-            .sum()
-    })
 }
 
 fn resident_bytes() -> u64 {
