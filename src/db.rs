@@ -49,7 +49,12 @@ impl Open {
 impl Drop for Open {
     fn drop(&mut self) {
         // Nothing acknowledged depends on this: it only saves the next open a replay of the
-        // log. `Database::close` reports its errors.
+        // log. `Database::close` reports its errors. While a panic unwinds, the live tables
+        // may be half changed: leave the log to the next open.
+        if std::thread::panicking() {
+            self.worker.stop();
+            return;
+        }
         let _ = self.close();
     }
 }

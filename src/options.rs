@@ -58,6 +58,11 @@ pub struct Options {
     /// default). Without it they happen only in `checkpoint` and `wait_for_backup`, on the
     /// caller's thread: deterministic simulation tests want exactly that.
     pub background_worker: bool,
+    /// Whether a clean close (`Database::close`, or the drop of the last handle) writes a
+    /// snapshot of every table whose log has grown, so that the next open reads snapshots
+    /// instead of replaying the log (the default). Without it a close is quick and the next
+    /// open replays the log, as after a crash — RocksDB's `avoid_flush_during_shutdown`.
+    pub snapshot_on_close: bool,
     /// The most `create_backup` calls per second (DynamoDB's limit is 50); more get
     /// `LimitExceededException`.
     pub backup_rate_limit: u32,
@@ -81,6 +86,7 @@ impl Default for Options {
             maintenance_interval: Duration::from_secs(1),
             buffered_sync_interval: Duration::from_millis(100),
             background_worker: true,
+            snapshot_on_close: true,
             backup_rate_limit: 50,
             backup_build_hook: None,
         }
@@ -142,6 +148,7 @@ impl std::fmt::Debug for Options {
             .field("maintenance_interval", &self.maintenance_interval)
             .field("buffered_sync_interval", &self.buffered_sync_interval)
             .field("background_worker", &self.background_worker)
+            .field("snapshot_on_close", &self.snapshot_on_close)
             .field("backup_rate_limit", &self.backup_rate_limit)
             .field(
                 "backup_build_hook",

@@ -103,3 +103,48 @@ fn closing_one_clone_leaves_the_database_open_for_the_others() {
     let reopened = Database::open_with(DIR, sim_options(&fs)).expect("reopens");
     assert_eq!(dump(&reopened), state);
 }
+
+#[test]
+fn a_clean_close_after_recovery_snapshots_the_log_recovery_replayed() {
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    for op in &workload(16, 120) {
+        run(&db, op).expect("workload runs");
+    }
+    let state = dump(&db);
+    // The process dies: what is on disk is the durable image, log and all.
+    let image = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    drop(db);
+    let recovered = Database::open_with(DIR, sim_options(&image)).expect("recovers");
+    assert_eq!(dump(&recovered), state);
+    // No write after recovery, then a clean close: still, the snapshots alone hold it all.
+    recovered.close().expect("close");
+    for segment in log_segments(&image) {
+        image.remove_file(&segment).expect("remove a log segment");
+    }
+    let reopened = Database::open_with(DIR, sim_options(&image)).expect("reopens");
+    assert_eq!(dump(&reopened), state);
+}
+
+#[test]
+fn without_snapshot_on_close_a_close_leaves_the_log_to_replay() {
+    let fs = SimFs::new();
+    let options = || tidestore::Options {
+        snapshot_on_close: false,
+        ..sim_options(&fs)
+    };
+    let db = Database::open_with(DIR, options()).expect("opens");
+    for op in workload(17, 150)
+        .iter()
+        .filter(|op| !matches!(op, Op::Checkpoint | Op::Backup(..)))
+    {
+        run(&db, op).expect("workload runs");
+    }
+    let state = dump(&db);
+    let segments = log_segments(&fs).len();
+    assert!(segments > 1, "the workload rotated segments");
+    db.close().expect("close");
+    assert_eq!(log_segments(&fs).len(), segments, "the log stays");
+    let reopened = Database::open_with(DIR, options()).expect("reopens");
+    assert_eq!(dump(&reopened), state);
+}

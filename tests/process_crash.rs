@@ -299,7 +299,13 @@ fn prefix_with(keys: &[u64], at_least: u64) -> Result<(), String> {
 
 /// Reopens `dir` and checks every acknowledgement; returns the writes and backups checked.
 fn verify(dir: &Path, acks: &Acks, context: &str) -> (u64, usize) {
-    let db = Database::open_with(dir, options())
+    // The next child continues in this directory: leave it the log the crash left, as a
+    // crash would, so that its truncations (and their kill points) still happen.
+    let verify_options = Options {
+        snapshot_on_close: false,
+        ..options()
+    };
+    let db = Database::open_with(dir, verify_options)
         .unwrap_or_else(|e| panic!("{context}: the database does not open: {e}"));
     let mut writes = 0;
     for (&(round, w), &max) in &acks.writes {

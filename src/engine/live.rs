@@ -97,6 +97,17 @@ impl<'a> Live<'a> {
     }
 }
 
+impl Drop for Live<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A change was logged and only partly applied: the live state is not the log's.
+            self.engine
+                .torn
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
 impl Apply for Live<'_> {
     fn create_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()> {
         let data = TableData::new(Arc::clone(&schema), TableStatus::Active);

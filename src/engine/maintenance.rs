@@ -181,6 +181,7 @@ impl Engine {
             let installed = store
                 .install_snapshot(&handle.id, checkpoint, &at, || !handle.data.read().deleted)?;
             if installed {
+                handle.replayed.store(false, Ordering::SeqCst);
                 handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
                 handle.log_bytes.fetch_sub(
                     counted.min(handle.log_bytes.load(Ordering::SeqCst)),
@@ -220,13 +221,17 @@ impl Engine {
     }
 
     /// A clean close, once no handle and no writer is left: each table whose log has grown
-    /// since its snapshot (or that has none) gets a snapshot written from its live items,
+    /// since its snapshot (or that has none), point-in-time tables aside, gets a snapshot
+    /// written from its live items,
     /// and the log no snapshot needs goes — so the next open reads snapshots instead of
     /// replaying the log. Pending backups are left to the next open (their build resumes).
     pub(crate) fn close_cleanly(&self) -> Result<()> {
         let Some(store) = &self.store else {
             return Ok(());
         };
+        if self.torn.load(Ordering::SeqCst) || !self.options.snapshot_on_close {
+            return Ok(());
+        }
         let _round = self.maintaining.lock();
         self.wal.sync()?;
         let (upto, time) = self.wal.last_committed();
@@ -239,11 +244,15 @@ impl Engine {
             let base = handle.base_lsn.load(Ordering::SeqCst);
             let counted = handle.log_bytes.load(Ordering::SeqCst);
             let has_snapshot = store.base_for(&handle.id, Lsn::MAX, None).is_some();
-            if base >= upto || (counted == 0 && has_snapshot) {
+            let replayed = handle.replayed.load(Ordering::SeqCst);
+            if base >= upto || (counted == 0 && has_snapshot && !replayed) {
                 continue;
             }
             let data = handle.data.read();
-            if data.deleted {
+            // A table with point-in-time recovery keeps the log of its window anyway, and a
+            // close-time snapshot would be one more state at the same moment as the records
+            // before it, superseding the state a restore to one of their LSNs starts from.
+            if data.deleted || data.schema.pitr.is_some() {
                 continue;
             }
             let checkpoint = store.write_live_snapshot(&data, upto, time)?;
@@ -254,11 +263,15 @@ impl Engine {
                 creation_lsn: Some(base),
             };
             if store.install_snapshot(&handle.id, checkpoint, &at, || true)? {
+                handle.replayed.store(false, Ordering::SeqCst);
                 handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
                 handle.log_bytes.fetch_sub(counted, Ordering::SeqCst);
             }
         }
-        if self.hold_retention.load(Ordering::SeqCst) {
+        // Point-in-time windows keep their states and log as the worker's rounds decide; a
+        // close leaves them be (see the note on point-in-time tables above).
+        let windows = handles.iter().any(|h| h.data.read().schema.pitr.is_some());
+        if self.hold_retention.load(Ordering::SeqCst) || windows {
             return Ok(());
         }
         self.release_history(store)?;

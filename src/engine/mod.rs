@@ -66,6 +66,10 @@ pub(crate) struct TableHandle {
     /// each commit, so a checkpoint that reads it after syncing the log sees every write
     /// its LSN covers.
     pub(crate) log_bytes: AtomicU64,
+    /// Set when recovery replayed changes of the table from the log after its base, until a
+    /// snapshot covers them: a clean close must then write one even if nothing was written
+    /// since the open.
+    pub(crate) replayed: std::sync::atomic::AtomicBool,
 }
 
 impl TableHandle {
@@ -82,6 +86,7 @@ impl TableHandle {
             data: RwLock::new(data),
             base_lsn: AtomicU64::new(base_lsn),
             log_bytes: AtomicU64::new(0),
+            replayed: Default::default(),
         }
     }
 }
@@ -138,6 +143,10 @@ pub(crate) struct Engine {
     /// Set when a deleted table could not be retired in the catalog: from then on no
     /// retained state and no log is released until the database is reopened.
     pub(crate) hold_retention: std::sync::atomic::AtomicBool,
+    /// Set when a panic unwound through the apply of a logged change: the live tables may no
+    /// longer be the log's state, so a clean close must not write them as snapshots (the
+    /// next open replays the log instead).
+    pub(crate) torn: std::sync::atomic::AtomicBool,
     /// When recent `create_backup` calls were made, for the rate limit.
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
 }
@@ -191,10 +200,11 @@ impl Engine {
             .tables
             .into_iter()
             .map(|t| {
-                (
-                    t.data.schema.name.clone(),
-                    Arc::new(TableHandle::new(t.data, t.base.lsn).with_log_bytes(t.log_bytes)),
-                )
+                (t.data.schema.name.clone(), {
+                    let handle = TableHandle::new(t.data, t.base.lsn).with_log_bytes(t.log_bytes);
+                    handle.replayed.store(t.replayed, Ordering::SeqCst);
+                    Arc::new(handle)
+                })
             })
             .collect();
         let mut backups = BTreeMap::new();
@@ -261,6 +271,7 @@ impl Engine {
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
             hold_retention: Default::default(),
+            torn: Default::default(),
         })
     }
 

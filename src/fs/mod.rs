@@ -99,9 +99,6 @@ pub trait VfsFile: Send + Sync + std::fmt::Debug {
     fn start_writeback(&self, offset: u64, len: u64) {
         let _ = (offset, len);
     }
-    /// Another handle to the same open file (`dup`). A sync through it makes the bytes written
-    /// through any handle durable, so the log can sync without holding its writer's handle.
-    fn try_clone(&self) -> io::Result<Box<dyn VfsFile>>;
 }
 
 /// The production [`Vfs`]: `std::fs` on a Unix file system.
@@ -233,12 +230,6 @@ impl VfsFile for StdFile {
                 libc::SYNC_FILE_RANGE_WRITE,
             );
         }
-    }
-
-    fn try_clone(&self) -> io::Result<Box<dyn VfsFile>> {
-        Ok(Box::new(StdFile {
-            file: self.file.try_clone()?,
-        }))
     }
 }
 

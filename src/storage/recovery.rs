@@ -48,6 +48,9 @@ pub(crate) struct RecoveredTable {
     pub base: Retained,
     /// About how many log bytes the table has after its base: its snapshot trigger.
     pub log_bytes: u64,
+    /// Whether the log after its base held a change of it: its snapshot does not hold all
+    /// of it, so a clean close must write one even with no write since the open.
+    pub replayed: bool,
 }
 
 /// Everything recovery found.
@@ -137,6 +140,7 @@ impl Store {
                     data,
                     base: snapshot.as_retained(),
                     log_bytes: 0,
+                    replayed: false,
                 },
             );
         }
@@ -377,6 +381,7 @@ impl Apply for Found<'_> {
                 data: TableData::new(schema, TableStatus::Active),
                 base: creation(&id, at.lsn - 1),
                 log_bytes: 0,
+                replayed: false,
             });
         Ok(())
     }
@@ -389,6 +394,7 @@ impl Apply for Found<'_> {
             .filter(|t| at.lsn > t.base.lsn)
         {
             table.data.set_schema(schema);
+            table.replayed = true;
         }
         Ok(())
     }
@@ -443,6 +449,7 @@ impl Apply for Found<'_> {
                 .filter(|t| at.lsn > t.base.lsn)
             {
                 table.data.apply_write(&write.key, write.item);
+                table.replayed = true;
             }
         }
         Ok(())
@@ -498,6 +505,7 @@ impl Apply for Found<'_> {
                     log_bytes: 0,
                 },
                 log_bytes: 0,
+                replayed: false,
             },
         );
         self.restored.push(SnapshotRef {

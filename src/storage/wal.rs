@@ -67,8 +67,10 @@ struct Segment {
     len: u64,
     /// Bytes known to be on stable storage; fewer than `len` in buffered mode.
     synced_len: u64,
-    /// A second handle to the file, for [`Wal::sync`]: it syncs without the segment's lock,
-    /// so a background sync never holds a lock a writer needs.
+    /// A second open of the file, for [`Wal::sync`]: it syncs without the segment's lock,
+    /// so a background sync never holds a lock a writer needs. A second open, not a `dup`:
+    /// the kernel reports a failed writeback once per open file, so each handle's sync
+    /// sees it.
     syncer: Arc<Mutex<Box<dyn VfsFile>>>,
 }
 
@@ -93,6 +95,10 @@ pub(crate) struct Wal {
     /// `flushed[n % 2]`.
     flushed: [Condvar; 2],
     segment: Mutex<Option<Segment>>,
+    /// Set by a failed write or sync before the failing call releases the segment's lock,
+    /// so that a sync running beside it (on the other handle) never reports records durable
+    /// that the failure may have lost, even before the log is poisoned (invariant I8).
+    failed: std::sync::atomic::AtomicBool,
 }
 
 impl Wal {
@@ -122,6 +128,7 @@ impl Wal {
             }),
             flushed: [Condvar::new(), Condvar::new()],
             segment: Mutex::new(None),
+            failed: Default::default(),
         };
         if wal.config.durability != Durability::InMemory {
             let mut segment = wal.segment.lock();
@@ -142,7 +149,9 @@ impl Wal {
         self.fs
             .sync_dir(&self.config.dir)
             .map_err(io_error(context()))?;
-        let syncer = Arc::new(Mutex::new(file.try_clone().map_err(io_error(context()))?));
+        let syncer = Arc::new(Mutex::new(
+            self.fs.open(&path).map_err(io_error(context()))?,
+        ));
         Ok(Segment {
             first_lsn,
             file,
@@ -227,6 +236,19 @@ impl Wal {
     /// Returns the last LSN written.
     fn write_group(&self, group: Vec<Pending>, sync: bool) -> Result<Lsn> {
         let mut segment = self.segment.lock();
+        let result = self.write_group_locked(&mut segment, group, sync);
+        if result.is_err() {
+            self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn write_group_locked(
+        &self,
+        segment: &mut Option<Segment>,
+        group: Vec<Pending>,
+        sync: bool,
+    ) -> Result<Lsn> {
         let Some(current) = segment.as_mut() else {
             return Err(Error::Corruption("log has no open segment".into()));
         };
@@ -304,20 +326,33 @@ impl Wal {
                 .filter(|s| s.synced_len < s.len)
                 .map(|s| (Arc::clone(&s.syncer), s.first_lsn, s.len))
         };
+        use std::sync::atomic::Ordering::SeqCst;
         let result = match target {
             Some((syncer, first_lsn, len)) => {
                 let result = syncer.lock().sync_data();
-                if result.is_ok() {
-                    let mut segment = self.segment.lock();
-                    if let Some(s) = segment.as_mut().filter(|s| s.first_lsn == first_lsn) {
-                        s.synced_len = s.synced_len.max(len);
-                    }
+                let mut segment = self.segment.lock();
+                if result.is_err() {
+                    self.failed.store(true, SeqCst);
+                } else if let Some(s) = segment.as_mut().filter(|s| s.first_lsn == first_lsn) {
+                    s.synced_len = s.synced_len.max(len);
                 }
                 result
             }
             None => Ok(()),
         };
+        // A write or sync that failed beside this one may have lost records this sync
+        // would otherwise claim.
+        let result = result.and_then(|()| {
+            if self.failed.load(SeqCst) {
+                Err(std::io::Error::other("an earlier log write or sync failed"))
+            } else {
+                Ok(())
+            }
+        });
         let mut state = self.state.lock();
+        if let Some(why) = &state.poisoned {
+            return Err(poisoned_error(why));
+        }
         match result {
             Ok(()) => {
                 state.durable = state.durable.max(written);

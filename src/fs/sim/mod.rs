@@ -790,13 +790,6 @@ impl VfsFile for SimFile {
     fn sync_all(&mut self) -> io::Result<()> {
         self.sync()
     }
-
-    fn try_clone(&self) -> io::Result<Box<dyn VfsFile>> {
-        Ok(Box::new(SimFile {
-            state: Arc::clone(&self.state),
-            ino: self.ino,
-        }))
-    }
 }
 
 #[cfg(test)]
