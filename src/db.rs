@@ -20,8 +20,7 @@ use crate::options::{Durability, Options};
 /// by any number of threads (`Send + Sync`).
 #[derive(Clone, Debug)]
 pub struct Database {
-    engine: Arc<Engine>,
-    /// Closes the database when the last clone drops.
+    /// The engine, and the close that runs when the last clone drops.
     open: Arc<Open>,
 }
 
@@ -92,11 +91,10 @@ impl Database {
         let worker = Worker::start(&engine);
         Database {
             open: Arc::new(Open {
-                engine: Arc::clone(&engine),
+                engine,
                 worker,
                 closed: false,
             }),
-            engine,
         }
     }
 
@@ -106,9 +104,7 @@ impl Database {
     /// this reports them. With other clones of this handle still alive, it only drops this
     /// one (the database closes with the last).
     pub fn close(self) -> Result<()> {
-        let Database { engine, open } = self;
-        drop(engine);
-        match Arc::try_unwrap(open) {
+        match Arc::try_unwrap(self.open) {
             Ok(mut open) => open.close(),
             Err(_) => Ok(()),
         }
@@ -117,48 +113,48 @@ impl Database {
     /// Makes every acknowledged write durable now (in `Buffered` mode, instead of waiting for
     /// the background sync); returns the durable LSN.
     pub fn sync(&self) -> Result<Lsn> {
-        self.engine.wal.sync()
+        self.open.engine.wal.sync()
     }
 
     /// Snapshots every table whose log has grown since its last snapshot and drops the log
     /// no snapshot needs, now rather than when the background worker gets to it.
     pub fn checkpoint(&self) -> Result<()> {
-        self.engine.maintain(true)
+        self.open.engine.maintain(true)
     }
 
     /// The last error the background worker met (a failed snapshot or log truncation), if
     /// any. Such errors lose nothing — the log is kept until a snapshot succeeds — but they
     /// mean the log keeps growing.
     pub fn maintenance_error(&self) -> Option<String> {
-        self.engine.maintenance_error.lock().clone()
+        self.open.engine.maintenance_error.lock().clone()
     }
 
     /// The LSN of the last change committed.
     pub fn last_lsn(&self) -> Lsn {
-        self.engine.wal.last_committed().0
+        self.open.engine.wal.last_committed().0
     }
 
     /// `CreateTable`: a new, empty table. The table is usable as soon as this returns, so the
     /// description says ACTIVE.
     pub fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
-        self.engine.create_table(input)
+        self.open.engine.create_table(input)
     }
 
     /// `DescribeTable`.
     pub fn describe_table(&self, table_name: &str) -> Result<TableDescription> {
-        self.engine.describe_table(table_name)
+        self.open.engine.describe_table(table_name)
     }
 
     /// `ListTables`: table names in ascending order, a page at a time.
     pub fn list_tables(&self, input: ListTablesInput) -> Result<ListTablesOutput> {
-        self.engine.list_tables(input)
+        self.open.engine.list_tables(input)
     }
 
     /// `UpdateTable`: throughput, billing mode, stream, and global secondary indexes. A new
     /// index is backfilled from the existing items before this returns, so it is ACTIVE at
     /// once; writes to the table wait for the backfill.
     pub fn update_table(&self, input: UpdateTableInput) -> Result<TableDescription> {
-        self.engine.update_table(input)
+        self.open.engine.update_table(input)
     }
 
     /// `DeleteTable`: the table and its items are gone once this returns; the description it
@@ -167,57 +163,57 @@ impl Database {
     /// (`{TableName}$DeletedTableBackup`, kept 35 days) and can still be restored to any
     /// moment of its window.
     pub fn delete_table(&self, table_name: &str) -> Result<TableDescription> {
-        self.engine.delete_table(table_name)
+        self.open.engine.delete_table(table_name)
     }
 
     /// `PutItem`: stores `item`, replacing any item with its key, if the condition holds.
     pub fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
-        self.engine.put_item(input)
+        self.open.engine.put_item(input)
     }
 
     /// `DeleteItem`: removes the item with `key`, if the condition holds (deleting an item
     /// that does not exist succeeds).
     pub fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput> {
-        self.engine.delete_item(input)
+        self.open.engine.delete_item(input)
     }
 
     /// `UpdateItem`: applies the update actions to the item with `key` (creating it if it
     /// does not exist), if the condition holds.
     pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput> {
-        self.engine.update_item(input)
+        self.open.engine.update_item(input)
     }
 
     /// `BatchWriteItem`: up to 25 puts and deletes over any tables, applied as one atomic,
     /// durable change (a superset of DynamoDB, which may apply part of a batch).
     pub fn batch_write_item(&self, input: BatchWriteItemInput) -> Result<BatchWriteItemOutput> {
-        self.engine.batch_write_item(input)
+        self.open.engine.batch_write_item(input)
     }
 
     /// `TransactWriteItems`: up to 100 actions on distinct items; if any condition fails or
     /// any action is invalid, none is applied and the error gives one reason per action.
     pub fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<()> {
-        self.engine.transact_write_items(input)
+        self.open.engine.transact_write_items(input)
     }
 
     /// `GetItem`.
     pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
-        self.engine.get_item(input)
+        self.open.engine.get_item(input)
     }
 
     /// `Query`: one page of one partition, from the table or an index.
     pub fn query(&self, input: QueryInput) -> Result<QueryOutput> {
-        self.engine.query(input)
+        self.open.engine.query(input)
     }
 
     /// `Scan`: one page of the whole table or index, or of one segment of it.
     pub fn scan(&self, input: ScanInput) -> Result<ScanOutput> {
-        self.engine.scan(input)
+        self.open.engine.scan(input)
     }
 
     /// `BatchGetItem`: up to 100 items by key over any tables. Items that do not exist are
     /// absent from the responses.
     pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
-        self.engine.batch_get_item(input)
+        self.open.engine.batch_get_item(input)
     }
 
     /// `TransactGetItems`: up to 100 items read from one consistent state: no transaction is
@@ -226,24 +222,24 @@ impl Database {
         &self,
         reads: Vec<TransactGetItem>,
     ) -> Result<TransactGetItemsOutput> {
-        self.engine.transact_get_items(reads)
+        self.open.engine.transact_get_items(reads)
     }
 
     /// `CreateBackup`: records the backup's marker in the log and returns at once with the
     /// backup CREATING; the background worker builds it. The backup holds exactly the
     /// table's writes logged before the marker. `table_name` is a name or a table ARN.
     pub fn create_backup(&self, table_name: &str, backup_name: &str) -> Result<CreateBackupOutput> {
-        crate::backup::create_backup(&self.engine, table_name, backup_name)
+        crate::backup::create_backup(&self.open.engine, table_name, backup_name)
     }
 
     /// `DescribeBackup`.
     pub fn describe_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOutput> {
-        crate::backup::describe_backup(&self.engine, backup_arn)
+        crate::backup::describe_backup(&self.open.engine, backup_arn)
     }
 
     /// The marker LSN of a backup and, while it builds, how far it has come.
     pub fn backup_progress(&self, backup_arn: &str) -> Result<BackupProgress> {
-        crate::backup::backup_progress(&self.engine, backup_arn)
+        crate::backup::backup_progress(&self.open.engine, backup_arn)
     }
 
     /// Waits until the backup is AVAILABLE, at most `timeout`, and returns its description
@@ -253,19 +249,19 @@ impl Database {
         backup_arn: &str,
         timeout: Duration,
     ) -> Result<BackupDescription> {
-        crate::backup::wait_for_backup(&self.engine, backup_arn, timeout)
+        crate::backup::wait_for_backup(&self.open.engine, backup_arn, timeout)
     }
 
     /// `ListBackups`: backups in creation order, filtered by table, request time
     /// (`[lower, upper)`) and type, a page at a time.
     pub fn list_backups(&self, input: ListBackupsInput) -> Result<ListBackupsOutput> {
-        crate::backup::list_backups(&self.engine, input)
+        crate::backup::list_backups(&self.open.engine, input)
     }
 
     /// `DeleteBackup`: removes an AVAILABLE backup (`BackupInUse` while it is CREATING or
     /// being restored from) and returns its description with status DELETED.
     pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOutput> {
-        crate::backup::delete_backup(&self.engine, backup_arn)
+        crate::backup::delete_backup(&self.open.engine, backup_arn)
     }
 
     /// `RestoreTableFromBackup`: a new table with the backup's items and definition (and
@@ -277,7 +273,7 @@ impl Database {
         &self,
         input: RestoreTableFromBackupInput,
     ) -> Result<RestoreTableFromBackupOutput> {
-        crate::restore::restore_table_from_backup(&self.engine, input)
+        crate::restore::restore_table_from_backup(&self.open.engine, input)
     }
 
     /// `UpdateContinuousBackups`: turns point-in-time recovery on or off for a table.
@@ -289,7 +285,7 @@ impl Database {
         &self,
         input: UpdateContinuousBackupsInput,
     ) -> Result<UpdateContinuousBackupsOutput> {
-        crate::pitr::update_continuous_backups(&self.engine, input)
+        crate::pitr::update_continuous_backups(&self.open.engine, input)
     }
 
     /// `DescribeContinuousBackups`: the table's point-in-time setting and, while enabled,
@@ -298,12 +294,12 @@ impl Database {
         &self,
         table_name: &str,
     ) -> Result<DescribeContinuousBackupsOutput> {
-        crate::pitr::describe_continuous_backups(&self.engine, table_name)
+        crate::pitr::describe_continuous_backups(&self.open.engine, table_name)
     }
 
     /// What a table's point-in-time window keeps on disk right now.
     pub fn recovery_window_usage(&self, table_name: &str) -> Result<RecoveryWindowUsage> {
-        crate::pitr::recovery_window_usage(&self.engine, table_name)
+        crate::pitr::recovery_window_usage(&self.open.engine, table_name)
     }
 
     /// `RestoreTableToPointInTime`: a new table holding exactly the source's writes
@@ -314,7 +310,7 @@ impl Database {
         &self,
         input: RestoreTableToPointInTimeInput,
     ) -> Result<RestoreTableToPointInTimeOutput> {
-        crate::pitr::restore_table_to_point_in_time(&self.engine, input)
+        crate::pitr::restore_table_to_point_in_time(&self.open.engine, input)
     }
 
     /// A point-in-time restore to the state after exactly the records up to `lsn` (a
@@ -328,6 +324,6 @@ impl Database {
         input: RestoreTableToPointInTimeInput,
         lsn: Lsn,
     ) -> Result<RestoreTableToPointInTimeOutput> {
-        crate::pitr::restore_table_to_lsn(&self.engine, input, lsn)
+        crate::pitr::restore_table_to_lsn(&self.open.engine, input, lsn)
     }
 }

@@ -25,7 +25,7 @@ use crate::model::Lsn;
 use crate::options::Durability;
 use crate::state::apply::apply;
 use crate::storage::retention::Needs;
-use crate::storage::store::{Installing, Store};
+use crate::storage::store::{Checkpoint, Installing, Store};
 
 /// A flag and a condition variable: how the background worker is woken and stopped.
 #[derive(Debug, Default)]
@@ -178,16 +178,9 @@ impl Engine {
                 log_bytes: counted,
                 creation_lsn: Some(base),
             };
-            let installed = store
-                .install_snapshot(&handle.id, checkpoint, &at, || !handle.data.read().deleted)?;
-            if installed {
-                handle.replayed.store(false, Ordering::SeqCst);
-                handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
-                handle.log_bytes.fetch_sub(
-                    counted.min(handle.log_bytes.load(Ordering::SeqCst)),
-                    Ordering::SeqCst,
-                );
-            }
+            install(store, handle, checkpoint, &at, || {
+                !handle.data.read().deleted
+            })?;
         }
         self.build_backups(store, &handles)?;
         self.expire_backups()?;
@@ -222,9 +215,8 @@ impl Engine {
 
     /// A clean close, once no handle and no writer is left: each table whose log has grown
     /// since its snapshot (or that has none), point-in-time tables aside, gets a snapshot
-    /// written from its live items,
-    /// and the log no snapshot needs goes — so the next open reads snapshots instead of
-    /// replaying the log. Pending backups are left to the next open (their build resumes).
+    /// written from its live items, and the log no snapshot needs goes — so the next open
+    /// reads snapshots instead of replaying the log. Pending backups are left to the next open (their build resumes).
     pub(crate) fn close_cleanly(&self) -> Result<()> {
         let Some(store) = &self.store else {
             return Ok(());
@@ -262,11 +254,7 @@ impl Engine {
                 log_bytes: counted,
                 creation_lsn: Some(base),
             };
-            if store.install_snapshot(&handle.id, checkpoint, &at, || true)? {
-                handle.replayed.store(false, Ordering::SeqCst);
-                handle.base_lsn.fetch_max(upto, Ordering::SeqCst);
-                handle.log_bytes.fetch_sub(counted, Ordering::SeqCst);
-            }
+            install(store, handle, checkpoint, &at, || true)?;
         }
         // Point-in-time windows keep their states and log as the worker's rounds decide; a
         // close leaves them be (see the note on point-in-time tables above).
@@ -375,6 +363,25 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Makes `checkpoint` the table's snapshot as `at` describes it (unless `still_exists` says
+/// the table went meanwhile) and moves the table's base and snapshot trigger along.
+fn install(
+    store: &Store,
+    handle: &TableHandle,
+    checkpoint: Checkpoint,
+    at: &Installing,
+    still_exists: impl FnOnce() -> bool,
+) -> Result<()> {
+    if store.install_snapshot(&handle.id, checkpoint, at, still_exists)? {
+        handle.replayed.store(false, Ordering::SeqCst);
+        handle.base_lsn.fetch_max(at.lsn, Ordering::SeqCst);
+        // Writes counted after `at.log_bytes` was read stay counted.
+        let counted = at.log_bytes.min(handle.log_bytes.load(Ordering::SeqCst));
+        handle.log_bytes.fetch_sub(counted, Ordering::SeqCst);
+    }
+    Ok(())
 }
 
 /// The background worker: wakes every `maintenance_interval` (or sooner, when a table
