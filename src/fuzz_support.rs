@@ -266,7 +266,7 @@ pub fn snapshot_file(bytes: &[u8]) {
             assert_eq!(
                 data.schema
                     .key
-                    .encode(item, crate::model::key::KeyRole::Table)
+                    .encode(&item.decode(), crate::model::key::KeyRole::Table)
                     .ok()
                     .as_ref(),
                 Some(key)
@@ -300,7 +300,7 @@ pub fn backup_file(bytes: &[u8]) {
             assert_eq!(
                 meta.schema
                     .key
-                    .encode(&item, crate::model::key::KeyRole::Table)
+                    .encode(&item.decode(), crate::model::key::KeyRole::Table)
                     .ok()
                     .as_ref(),
                 Some(&key)

@@ -14,6 +14,7 @@ use std::ops::Bound;
 use crate::api::items::{KeyCondition, QueryInput, QueryOutput, ScanInput, Select, SortKeyOp};
 use crate::error::{Error, Result};
 use crate::expr::{self, Condition, Path};
+use crate::format::item::StoredItem;
 use crate::model::key::{self, EncodedKey, KeyRole};
 use crate::model::schema::{IndexKind, IndexSchema, KeyShape, ProjectionType, TableSchema};
 use crate::model::value::{item_size, AttributeValue, Item};
@@ -398,7 +399,7 @@ impl ReadPlan {
             self.range.1.as_ref().map(Vec::as_slice),
         );
         // (position, table item) pairs in reading order.
-        let rows: Box<dyn Iterator<Item = &std::sync::Arc<Item>>> = match self.index {
+        let rows: Box<dyn Iterator<Item = &StoredItem>> = match self.index {
             None => {
                 let r = data.items.range::<[u8], _>(range).map(|(_, item)| item);
                 if self.forward {
@@ -420,38 +421,49 @@ impl ReadPlan {
                 }
             }
         };
+        let projected = index.filter(|i| i.projection.projection_type != ProjectionType::All);
+        // A count with no filter over whole items needs only their sizes, not the items.
+        let sizes_only = self.count_only && self.filter.is_none() && projected.is_none();
         let mut rows = rows.peekable();
         let mut page = QueryOutput::default();
         let mut bytes = 0usize;
-        while let Some(item) = rows.next() {
-            let view: Cow<Item> = match index {
-                Some(index) if index.projection.projection_type != ProjectionType::All => {
-                    Cow::Owned(index.project(&schema.key, item))
-                }
-                _ => Cow::Borrowed(item.as_ref()),
-            };
+        while let Some(stored) = rows.next() {
             page.scanned_count += 1;
-            bytes += item_size(&view);
-            let passes = match &self.filter {
-                Some(filter) => filter.evaluate(Some(&view))?,
-                None => true,
-            };
-            if passes {
+            if sizes_only {
+                bytes += stored.size();
                 page.count += 1;
-                if !self.count_only {
-                    let source: &Item = if self.fetch_table_item { item } else { &view };
-                    page.items.push(match &self.projection {
-                        Some(paths) => expr::project(source, paths),
-                        None => source.clone(),
-                    });
+            } else {
+                let item = stored.decode();
+                let view = match projected {
+                    Some(index) => Cow::Owned(index.project(&schema.key, &item)),
+                    None => Cow::Borrowed(&item),
+                };
+                bytes += match projected {
+                    Some(_) => item_size(&view),
+                    None => stored.size(),
+                };
+                let passes = match &self.filter {
+                    Some(filter) => filter.evaluate(Some(&view))?,
+                    None => true,
+                };
+                if passes {
+                    page.count += 1;
+                    if !self.count_only {
+                        let source: &Item = if self.fetch_table_item { &item } else { &view };
+                        page.items.push(match &self.projection {
+                            Some(paths) => expr::project(source, paths),
+                            None => source.clone(),
+                        });
+                    }
                 }
             }
             let full =
                 self.limit.is_some_and(|l| page.scanned_count >= l) || bytes >= MAX_PAGE_BYTES;
             if full && rows.peek().is_some() {
-                let mut last = schema.key.extract(item);
+                let item = stored.decode();
+                let mut last = schema.key.extract(&item);
                 if let Some(index) = index {
-                    last.extend(index.key.extract(item));
+                    last.extend(index.key.extract(&item));
                 }
                 page.last_evaluated_key = Some(last);
                 break;

@@ -11,6 +11,7 @@ use crate::engine::query::ReadPlan;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{Error, Result};
 use crate::expr;
+use crate::format::item::StoredItem;
 use crate::model::value::Item;
 use crate::state::table::TableData;
 
@@ -118,10 +119,12 @@ impl Engine {
     }
 }
 
-pub(super) fn project(item: &Item, projection: Option<&[expr::Path]>) -> Item {
+/// The attributes of a stored item that a read returns.
+fn project(item: &StoredItem, projection: Option<&[expr::Path]>) -> Item {
+    let item = item.decode();
     match projection {
-        Some(paths) => expr::project(item, paths),
-        None => item.clone(),
+        Some(paths) => expr::project(&item, paths),
+        None => item,
     }
 }
 

@@ -27,6 +27,7 @@ use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{CancellationReason, Error, Result};
 use crate::expr::{self, Condition, Update, UpdateAction};
+use crate::format::item::StoredItem;
 use crate::format::mutation::{ItemWrite, Mutation};
 use crate::model::key::{EncodedKey, KeyRole};
 use crate::model::schema::TableSchema;
@@ -56,8 +57,8 @@ struct Action {
 /// What one action did.
 #[derive(Debug)]
 struct Done {
-    old: Option<Arc<Item>>,
-    new: Option<Arc<Item>>,
+    old: Option<StoredItem>,
+    new: Option<StoredItem>,
 }
 
 /// How the actions of one request fail.
@@ -108,7 +109,7 @@ impl Engine {
                     Arc::clone(&data.schema),
                 )
             };
-            let outcome = decide(action, &schema, old.as_deref());
+            let outcome = decide(action, &schema, old.as_ref());
             failed |= outcome.is_err();
             outcomes.push((old, outcome));
         }
@@ -142,8 +143,7 @@ impl Engine {
         let mut done = Vec::with_capacity(actions.len());
         for (action, (old, outcome)) in actions.iter().zip(outcomes) {
             let new = match outcome {
-                Ok(Some(new)) => Some(Arc::new(new)),
-                Ok(None) => None,
+                Ok(new) => new,
                 Err(_) => unreachable!("failed outcomes returned above"),
             };
             let changes =
@@ -377,7 +377,16 @@ impl Engine {
 
 /// Checks an action against the current item: the condition, then the new item. `Ok(None)`
 /// deletes (or, for a check, leaves the item alone).
-fn decide(action: &mut Action, schema: &TableSchema, old: Option<&Item>) -> Result<Option<Item>> {
+fn decide(
+    action: &mut Action,
+    schema: &TableSchema,
+    old: Option<&StoredItem>,
+) -> Result<Option<StoredItem>> {
+    // The current item is decoded only for what reads it: a condition or an update. A plain
+    // put or delete never decodes it.
+    let reads_old = action.condition.is_some() || matches!(action.change, Change::Update(..));
+    let old_item = old.filter(|_| reads_old).map(StoredItem::decode);
+    let old = old_item.as_ref();
     if let Some(condition) = &action.condition {
         if !condition.evaluate(old)? {
             let item = if action.return_item_on_failure {
@@ -422,16 +431,16 @@ fn decide(action: &mut Action, schema: &TableSchema, old: Option<&Item>) -> Resu
             .key
             .encode_index_entry(&index.name, &new, &action.key)?;
     }
-    Ok(Some(new))
+    Ok(Some(StoredItem::new(&new)))
 }
 
 /// The attributes a write returns for `ReturnValues`.
 fn returned(mode: ReturnValue, done: &Done, updated: Option<&[expr::Path]>) -> Option<Item> {
-    let pick = |item: &Option<Arc<Item>>, paths: Option<&[expr::Path]>| -> Option<Item> {
-        let item = item.as_deref()?;
+    let pick = |item: &Option<StoredItem>, paths: Option<&[expr::Path]>| -> Option<Item> {
+        let item = item.as_ref()?.decode();
         let picked = match paths {
-            Some(paths) => expr::project(item, paths),
-            None => item.clone(),
+            Some(paths) => expr::project(&item, paths),
+            None => item,
         };
         (!picked.is_empty()).then_some(picked)
     };

@@ -37,9 +37,9 @@ use crate::model::value::{AttributeValue, MAX_NESTING_DEPTH};
 /// write) with room for framing.
 pub const MAX_DECODE_BYTES: usize = 32 * 1024 * 1024;
 
-type Config = Configuration<LittleEndian, Varint, config::Limit<MAX_DECODE_BYTES>>;
+pub(crate) type Config = Configuration<LittleEndian, Varint, config::Limit<MAX_DECODE_BYTES>>;
 
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     config::standard().with_limit::<MAX_DECODE_BYTES>()
 }
 
@@ -81,16 +81,16 @@ pub(crate) fn crc_append(crc: u32, bytes: &[u8]) -> u32 {
     crc32c::crc32c_append(crc, bytes)
 }
 
-const TAG_S: u8 = 0;
-const TAG_N: u8 = 1;
-const TAG_B: u8 = 2;
-const TAG_BOOL: u8 = 3;
-const TAG_NULL: u8 = 4;
-const TAG_L: u8 = 5;
-const TAG_M: u8 = 6;
-const TAG_SS: u8 = 7;
-const TAG_NS: u8 = 8;
-const TAG_BS: u8 = 9;
+pub(crate) const TAG_S: u8 = 0;
+pub(crate) const TAG_N: u8 = 1;
+pub(crate) const TAG_B: u8 = 2;
+pub(crate) const TAG_BOOL: u8 = 3;
+pub(crate) const TAG_NULL: u8 = 4;
+pub(crate) const TAG_L: u8 = 5;
+pub(crate) const TAG_M: u8 = 6;
+pub(crate) const TAG_SS: u8 = 7;
+pub(crate) const TAG_NS: u8 = 8;
+pub(crate) const TAG_BS: u8 = 9;
 
 fn number_bytes(n: &Number) -> Vec<u8> {
     let mut out = Vec::with_capacity(21);

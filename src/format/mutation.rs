@@ -11,16 +11,16 @@
 use std::sync::Arc;
 
 use crate::format::backup::BackupRecord;
+use crate::format::item::StoredItem;
 use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
-use crate::model::value::Item;
 
 /// One item put (`Some`) or deleted (`None`) in a table.
 #[derive(Clone, Debug, bincode::Encode, bincode::Decode)]
 pub(crate) struct ItemWrite {
     pub table_id: Arc<str>,
     pub key: EncodedKey,
-    pub item: Option<Arc<Item>>,
+    pub item: Option<StoredItem>,
 }
 
 /// One atomic change to the database; the unit of logging and of replay.

@@ -40,11 +40,11 @@ use std::path::Path;
 
 use crate::error::{io_error, Error, Result};
 use crate::format::codec;
+use crate::format::item::StoredItem;
 use crate::fs::{Vfs, VfsFile};
 use crate::model::key::EncodedKey;
 use crate::model::schema::KeyShape;
 use crate::model::schema::TableSchema;
-use crate::model::value::Item;
 use crate::model::Lsn;
 
 /// What a snapshot file's header holds.
@@ -174,7 +174,7 @@ impl<'p> TableFileWriter<'p> {
     }
 
     /// Appends an item; `key` is its encoded key, which must be greater than the last one.
-    pub fn push(&mut self, key: &EncodedKey, item: &Item) -> Result<()> {
+    pub fn push(&mut self, key: &EncodedKey, item: &StoredItem) -> Result<()> {
         if !self.last_key.is_empty() && self.last_key.as_slice() >= key.as_slice() {
             return Err(Error::Corruption(format!(
                 "table file {}: items out of key order",
@@ -183,9 +183,9 @@ impl<'p> TableFileWriter<'p> {
         }
         self.last_key.clear();
         self.last_key.extend_from_slice(key);
-        codec::encode_into(item, &mut self.block);
+        self.block.extend_from_slice(item.encoding());
         self.block_count += 1;
-        self.block_item_bytes += crate::model::value::item_size(item) as u64;
+        self.block_item_bytes += item.size() as u64;
         if self.block.len() >= TARGET_BLOCK_LEN {
             self.flush_items()?;
         }
@@ -372,7 +372,7 @@ impl TableFileReader {
 
     /// The next block of items with their keys, or `None` after the end block. `key` is the
     /// table's key shape (from the metadata): every item must have a valid key, in order.
-    pub fn next_block(&mut self, key: &KeyShape) -> Result<Option<Vec<(EncodedKey, Item)>>> {
+    pub fn next_block(&mut self, key: &KeyShape) -> Result<Option<Vec<(EncodedKey, StoredItem)>>> {
         match self.next_raw()? {
             Some(raw) => self.decode(&raw, key).map(Some),
             None => Ok(None),
@@ -481,31 +481,24 @@ impl TableFileReader {
 
     /// Decodes the block `next_raw` last returned, checking every item's key, the order
     /// (after the previous block's last key, up to this block's), the count and the size.
-    pub fn decode(&self, raw: &RawBlock, key: &KeyShape) -> Result<Vec<(EncodedKey, Item)>> {
-        let mut items = Vec::with_capacity(raw.count as usize);
+    pub fn decode(&self, raw: &RawBlock, key: &KeyShape) -> Result<Vec<(EncodedKey, StoredItem)>> {
+        let mut items: Vec<(EncodedKey, StoredItem)> = Vec::with_capacity(raw.count as usize);
         let mut rest = &raw.payload[raw.key_end..];
-        let mut previous = self.before.clone();
         let mut item_bytes = 0u64;
         while !rest.is_empty() {
-            let (item, used) = bincode::decode_from_slice::<Item, _>(
-                rest,
-                bincode::config::standard().with_limit::<{ MAX_BLOCK_LEN }>(),
-            )
-            .map_err(|e| self.corrupt(&format!("cannot decode item: {e}")))?;
+            let (item, encoded, used) = StoredItem::read_keyed(rest, key)
+                .map_err(|e| self.corrupt(&format!("item: {e}")))?;
             rest = &rest[used..];
-            let encoded = key
-                .encode(&item, crate::model::key::KeyRole::Table)
-                .map_err(|e| self.corrupt(&format!("item with an invalid key: {e}")))?;
-            if previous.as_ref().is_some_and(|p| p >= &encoded) {
+            let previous = items.last().map(|(k, _)| k).or(self.before.as_ref());
+            if previous.is_some_and(|p| p >= &encoded) {
                 return Err(self.corrupt("items out of key order"));
             }
-            previous = Some(encoded.clone());
-            item_bytes += crate::model::value::item_size(&item) as u64;
+            item_bytes += item.size() as u64;
             items.push((encoded, item));
         }
         if items.len() != raw.count as usize
             || item_bytes != raw.item_bytes
-            || previous.as_deref() != Some(raw.last_key())
+            || items.last().map(|(k, _)| k.as_slice()) != Some(raw.last_key())
         {
             return Err(
                 self.corrupt("an items block's count, size or last key does not match its items")

@@ -183,13 +183,20 @@ fn check_key_value<'v>(
 impl KeyShape {
     /// Encodes the key of `item` (a whole item or a key-only map), checking each key value.
     pub(crate) fn encode(&self, item: &Item, role: KeyRole) -> Result<EncodedKey> {
-        let hash = check_key_value(&self.hash, item.get(&self.hash.name), true, role)?;
-        let mut key = partition_prefix(hash);
-        if let Some(range) = &self.range {
-            encode_value(
-                check_key_value(range, item.get(&range.name), false, role)?,
-                &mut key,
-            );
+        let range = self.range.as_ref().and_then(|r| item.get(&r.name));
+        self.encode_values(item.get(&self.hash.name), range, role)
+    }
+
+    /// Encodes a key from its attributes' values (`None` where the item lacks one).
+    pub(crate) fn encode_values(
+        &self,
+        hash: Option<&AttributeValue>,
+        range: Option<&AttributeValue>,
+        role: KeyRole,
+    ) -> Result<EncodedKey> {
+        let mut key = partition_prefix(check_key_value(&self.hash, hash, true, role)?);
+        if let Some(attribute) = &self.range {
+            encode_value(check_key_value(attribute, range, false, role)?, &mut key);
         }
         Ok(key)
     }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::tables::{Counts, TableStatus};
+use crate::format::item::StoredItem;
 use crate::model::key::EncodedKey;
 use crate::model::schema::{IndexSchema, KeyShape, ProjectionType, TableSchema};
 use crate::model::value::{item_size, Item};
@@ -36,7 +37,7 @@ pub(crate) struct TableData {
     /// Set when the table is deleted, so that a writer that looked the table up just before
     /// the delete finds out once it holds the table's gate.
     pub deleted: bool,
-    pub items: BTreeMap<EncodedKey, Arc<Item>>,
+    pub items: BTreeMap<EncodedKey, StoredItem>,
     /// One per index, in `schema.indexes()` order.
     pub indexes: Vec<IndexData>,
     pub size_bytes: u64,
@@ -71,14 +72,17 @@ impl TableData {
     pub fn from_sorted(
         schema: Arc<TableSchema>,
         status: TableStatus,
-        items: Vec<(EncodedKey, Arc<Item>)>,
+        items: Vec<(EncodedKey, StoredItem)>,
     ) -> TableData {
         let mut data = TableData::new(schema, status);
         let schema = Arc::clone(&data.schema);
         for (key, item) in &items {
-            data.size_bytes += item_size(item) as u64;
-            for (index, entries) in schema.indexes().zip(data.indexes.iter_mut()) {
-                entries.insert(index, &schema.key, key, item);
+            data.size_bytes += item.size() as u64;
+            if !data.indexes.is_empty() {
+                let item = item.decode();
+                for (index, entries) in schema.indexes().zip(data.indexes.iter_mut()) {
+                    entries.insert(index, &schema.key, key, &item);
+                }
             }
         }
         data.items = items.into_iter().collect();
@@ -87,23 +91,32 @@ impl TableData {
 
     /// Puts (`Some`) or deletes (`None`) the item at `key`, keeping every index in step;
     /// returns the item it replaced.
-    pub fn apply_write(&mut self, key: &EncodedKey, new: Option<Arc<Item>>) -> Option<Arc<Item>> {
+    pub fn apply_write(&mut self, key: &EncodedKey, new: Option<StoredItem>) -> Option<StoredItem> {
         let old = match &new {
-            Some(item) => self.items.insert(key.clone(), Arc::clone(item)),
+            Some(item) => self.items.insert(key.clone(), item.clone()),
             None => self.items.remove(key),
         };
         if let Some(old) = &old {
-            self.size_bytes -= item_size(old) as u64;
+            self.size_bytes -= old.size() as u64;
         }
         if let Some(new) = &new {
-            self.size_bytes += item_size(new) as u64;
+            self.size_bytes += new.size() as u64;
         }
+        if self.indexes.is_empty() {
+            return old;
+        }
+        // NB: an indexed table pays a decode of the old and new item per write; a table
+        // without indexes (the common case) never decodes on the write path.
+        let (old_item, new_item) = (
+            old.as_ref().map(StoredItem::decode),
+            new.as_ref().map(StoredItem::decode),
+        );
         let schema = Arc::clone(&self.schema);
         for (index, data) in schema.indexes().zip(self.indexes.iter_mut()) {
-            if let Some(old) = &old {
+            if let Some(old) = &old_item {
                 data.remove(index, &schema.key, key, old);
             }
-            if let Some(new) = &new {
+            if let Some(new) = &new_item {
                 data.insert(index, &schema.key, key, new);
             }
         }
@@ -123,7 +136,7 @@ impl TableData {
             indexes.push(kept.unwrap_or_else(|| {
                 let mut data = IndexData::default();
                 for (key, item) in &self.items {
-                    data.insert(index, &schema.key, key, item);
+                    data.insert(index, &schema.key, key, &item.decode());
                 }
                 data
             }));
@@ -204,8 +217,8 @@ mod tests {
                 item.insert("v".into(), AttributeValue::number(i * 7));
             }
             let key = schema.key.encode(&item, KeyRole::Table).expect("key");
-            let item = Arc::new(item);
-            written.apply_write(&key, Some(Arc::clone(&item)));
+            let item = StoredItem::new(&item);
+            written.apply_write(&key, Some(item.clone()));
             items.push((key, item));
         }
         items.sort_by(|a, b| a.0.cmp(&b.0));

@@ -20,6 +20,7 @@ use crate::error::{io_error, Error, Result};
 use crate::format::backup::BackupRecord;
 use crate::format::catalog::{snapshot_name, SNAPSHOT_DIR, WAL_DIR};
 use crate::format::codec;
+use crate::format::item::StoredItem;
 use crate::format::log_segment::{self, list_segments, read_segment};
 use crate::format::mutation::{ItemWrite, Mutation};
 use crate::format::table_file::{
@@ -29,7 +30,6 @@ use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
-use crate::model::value::Item;
 use crate::model::Lsn;
 use crate::state::apply::{apply, Apply, At};
 use crate::state::table::TableData;
@@ -175,7 +175,7 @@ pub(crate) fn load_snapshot(
     // The reader checks that keys strictly increase, so the items load in one pass.
     let mut items = Vec::new();
     while let Some(block) = reader.next_block(&meta.schema.key)? {
-        items.extend(block.into_iter().map(|(key, item)| (key, Arc::new(item))));
+        items.extend(block);
     }
     let schema = Arc::new(meta.schema.clone());
     Ok((
@@ -193,7 +193,7 @@ struct TableChanges<'a> {
     deleted: bool,
     /// The table's writes in the range: sorted by key with one (the last) per key up to
     /// `sorted_len`, then in log order (see [`TableChanges::last_writes`]).
-    items: Vec<(EncodedKey, Option<Arc<Item>>)>,
+    items: Vec<(EncodedKey, Option<StoredItem>)>,
     /// When `items` reaches this length it is sorted and deduplicated again, so it holds
     /// at most about twice the changed keys however often they are overwritten.
     compact_at: usize,
@@ -208,10 +208,10 @@ impl TableChanges<'_> {
     /// (Inserting each write into an ordered map cost a search per write, with a cache miss
     /// at each level: measured 40% of a build from the log.)
     fn last_writes(
-        mut items: Vec<(EncodedKey, Option<Arc<Item>>)>,
-    ) -> Vec<(EncodedKey, Option<Arc<Item>>)> {
+        mut items: Vec<(EncodedKey, Option<StoredItem>)>,
+    ) -> Vec<(EncodedKey, Option<StoredItem>)> {
         items.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut last: Vec<(EncodedKey, Option<Arc<Item>>)> = Vec::with_capacity(items.len());
+        let mut last: Vec<(EncodedKey, Option<StoredItem>)> = Vec::with_capacity(items.len());
         for write in items {
             match last.last_mut() {
                 Some(previous) if previous.0 == write.0 => *previous = write,
@@ -486,7 +486,7 @@ pub(crate) fn write_live_snapshot(
     Ok(name)
 }
 
-type Changes = std::iter::Peekable<std::vec::IntoIter<(EncodedKey, Option<Arc<Item>>)>>;
+type Changes = std::iter::Peekable<std::vec::IntoIter<(EncodedKey, Option<StoredItem>)>>;
 
 /// Writes the changed items whose keys come before `bound` (all of them if `None`).
 fn write_changes_before(
@@ -505,12 +505,12 @@ fn write_changes_before(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::value::AttributeValue;
+    use crate::model::value::{AttributeValue, Item};
 
-    fn item(v: u64) -> Option<Arc<Item>> {
+    fn item(v: u64) -> Option<StoredItem> {
         let mut item = Item::new();
         item.insert("v".into(), AttributeValue::number(v as i64));
-        Some(Arc::new(item))
+        Some(StoredItem::new(&item))
     }
 
     #[test]

@@ -1,0 +1,457 @@
+//! Items as the engine keeps them: encoded once, when the item is written, and shared from
+//! then on by the live table, the log and every table file.
+//!
+//! A [`StoredItem`] is one allocation holding the item's DynamoDB size and its canonical
+//! encoding — the codec's encoding of an `Item` (`codec.rs`), so log records and table
+//! files keep the byte layout they had when items were decoded into maps:
+//!
+//! ```text
+//! 0  size  u32 LE   the item's DynamoDB size (names and values, `item_size`)
+//! 4  item           count:varint (name:string value)*count, names strictly increasing
+//!
+//! string / bytes := len:varint [u8; len]
+//! value          := tag:u8 body (codec.rs draws the bodies)
+//! ```
+//!
+//! Why bytes and not a map: a map per item costs about ten times the item's size in
+//! allocations (a B-tree node for two attributes), every load decodes and every snapshot or
+//! backup re-encodes. Kept as bytes, an item costs its encoding plus a pointer, a load
+//! checks the bytes instead of building maps, and a table file is written by copying them.
+//! Reads decode the items they return, which they cloned before.
+//!
+//! Bytes from disk are untrusted: [`StoredItem`]'s `Decode` checks everything the codec's
+//! `Item` decode checks (tags, lengths against the decode limit, UTF-8, numbers, nesting)
+//! and also that names and set members are strictly increasing, so a stored item's bytes
+//! are exactly the encoding of the item they decode to and its size is that item's size.
+//! That is what lets [`StoredItem::decode`] trust them.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bincode::de::read::Reader;
+use bincode::de::Decoder;
+use bincode::enc::write::Writer;
+use bincode::enc::Encoder;
+use bincode::error::{DecodeError, EncodeError};
+use bincode::{Decode, Encode};
+
+use crate::error::{Error, Result};
+use crate::format::codec;
+use crate::model::key::{EncodedKey, KeyRole};
+use crate::model::number::Number;
+use crate::model::schema::KeyShape;
+use crate::model::value::{item_size, AttributeValue, Item, MAX_NESTING_DEPTH};
+
+/// Bytes before the encoding: the size.
+const SIZE_LEN: usize = 4;
+
+/// Where the values of up to two named top-level attributes are in a stored item's bytes.
+type ValueSpans = [Option<Range<usize>>; 2];
+
+/// An item as stored: its size and canonical encoding in one shared allocation.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct StoredItem(Arc<[u8]>);
+
+impl StoredItem {
+    /// Encodes `item` (which the write path has validated).
+    pub fn new(item: &Item) -> StoredItem {
+        let mut bytes = Vec::with_capacity(SIZE_LEN + 64);
+        bytes.extend_from_slice(&(item_size(item) as u32).to_le_bytes()); // size
+        codec::encode_into(item, &mut bytes); // item
+        StoredItem(bytes.into())
+    }
+
+    /// The item's DynamoDB size.
+    pub fn size(&self) -> usize {
+        u32::from_le_bytes([self.0[0], self.0[1], self.0[2], self.0[3]]) as usize
+    }
+
+    /// The item's encoding (what the log and table files hold).
+    pub fn encoding(&self) -> &[u8] {
+        &self.0[SIZE_LEN..]
+    }
+
+    /// The item.
+    pub fn decode(&self) -> Item {
+        match codec::decode::<Item>(self.encoding(), "stored item") {
+            Ok(item) => item,
+            // Every StoredItem is made by `new` from an item or by `Decode`, which checks
+            // what the codec's decode checks (the tests below hold the two to that).
+            Err(e) => unreachable!("a stored item's bytes were checked when stored: {e}"),
+        }
+    }
+
+    /// Reads one item from the front of untrusted `bytes` (a table file's items) and encodes
+    /// its key with `key`. Returns the item, its key and the bytes it took.
+    pub fn read_keyed(bytes: &[u8], key: &KeyShape) -> Result<(StoredItem, EncodedKey, usize)> {
+        let corrupt = |e: DecodeError| Error::Corruption(format!("cannot decode item: {e}"));
+        let mut decoder =
+            bincode::de::DecoderImpl::new(Cursor { bytes, at: 0 }, codec::config(), ());
+        let names = [
+            Some(key.hash.name.as_str()),
+            key.range.as_ref().map(|r| r.name.as_str()),
+        ];
+        let (item, spans) = StoredItem::transcode(&mut decoder, names).map_err(corrupt)?;
+        let used = decoder.reader().at;
+        let value = |span: &Option<Range<usize>>| -> Result<Option<AttributeValue>> {
+            span.clone()
+                .map(|span| codec::decode(&item.0[span], "key attribute"))
+                .transpose()
+        };
+        let encoded = key.encode_values(
+            value(&spans[0])?.as_ref(),
+            value(&spans[1])?.as_ref(),
+            KeyRole::Table,
+        )?;
+        Ok((item, encoded, used))
+    }
+
+    /// Reads an item from `decoder`, checking it, into its canonical bytes; also returns
+    /// where the values of the top-level attributes `names` are in them.
+    fn transcode<D: Decoder>(
+        decoder: &mut D,
+        names: [Option<&str>; 2],
+    ) -> std::result::Result<(StoredItem, ValueSpans), DecodeError> {
+        let mut walk = Walk {
+            decoder,
+            out: Vec::with_capacity(SIZE_LEN + 128),
+        };
+        walk.out.extend_from_slice(&[0; SIZE_LEN]);
+        let mut spans = [None, None];
+        let count = walk.len::<(String, AttributeValue)>()?;
+        let mut size = 0;
+        let mut previous: Option<Range<usize>> = None;
+        for _ in 0..count {
+            let name = walk.bytes(true)?;
+            walk.check_increasing(&mut previous, name.clone())?;
+            let start = walk.out.len();
+            size += name.len() + walk.value(1)?;
+            for (span, wanted) in spans.iter_mut().zip(names) {
+                if wanted.is_some_and(|w| w.as_bytes() == &walk.out[name.clone()]) {
+                    *span = Some(start..walk.out.len());
+                }
+            }
+        }
+        let size = u32::try_from(size).map_err(|_| DecodeError::Other("item size overflows"))?;
+        walk.out[..SIZE_LEN].copy_from_slice(&size.to_le_bytes());
+        Ok((StoredItem(walk.out.into()), spans))
+    }
+}
+
+/// Writes the encoding as it is: the same bytes an `Item` encodes to.
+impl Encode for StoredItem {
+    fn encode<E: Encoder>(&self, encoder: &mut E) -> std::result::Result<(), EncodeError> {
+        encoder.writer().write(self.encoding())
+    }
+}
+
+/// Reads an `Item`'s encoding, checked, without building the item.
+impl<Context> Decode<Context> for StoredItem {
+    fn decode<D: Decoder<Context = Context>>(
+        decoder: &mut D,
+    ) -> std::result::Result<Self, DecodeError> {
+        StoredItem::transcode(decoder, [None, None]).map(|(item, _)| item)
+    }
+}
+
+bincode::impl_borrow_decode!(StoredItem);
+
+impl std::fmt::Debug for StoredItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.decode().fmt(f)
+    }
+}
+
+/// One pass over an encoded item: checks each part as it reads it and copies it to `out`.
+struct Walk<'d, D> {
+    decoder: &'d mut D,
+    out: Vec<u8>,
+}
+
+impl<D: Decoder> Walk<'_, D> {
+    /// A length prefix, checked against the decode limit as `T`s before anything is read.
+    fn len<T>(&mut self) -> std::result::Result<usize, DecodeError> {
+        let len = u64::decode(self.decoder)?;
+        let len = usize::try_from(len).map_err(|_| DecodeError::Other("length overflows"))?;
+        self.decoder.claim_container_read::<T>(len)?;
+        put_varint(&mut self.out, len as u64);
+        Ok(len)
+    }
+
+    /// A string (`utf8`) or byte string; returns where its bytes are in `out`.
+    fn bytes(&mut self, utf8: bool) -> std::result::Result<Range<usize>, DecodeError> {
+        let len = self.len::<u8>()?;
+        let start = self.out.len();
+        self.out.resize(start + len, 0);
+        self.decoder.reader().read(&mut self.out[start..])?;
+        if utf8 && std::str::from_utf8(&self.out[start..]).is_err() {
+            return Err(DecodeError::Other("string is not UTF-8"));
+        }
+        Ok(start..start + len)
+    }
+
+    /// A number's ordered encoding; returns its DynamoDB size.
+    fn number(&mut self) -> std::result::Result<(Range<usize>, usize), DecodeError> {
+        let span = self.bytes(false)?;
+        match Number::decode_ordered(&self.out[span.clone()]) {
+            Ok((n, used)) if used == span.len() => Ok((span, n.size_bytes())),
+            _ => Err(DecodeError::Other("invalid number encoding")),
+        }
+    }
+
+    /// Names in a map and members of a set must be strictly increasing (as a map or set
+    /// writes them), so the bytes are the one encoding of what they decode to.
+    fn check_increasing(
+        &self,
+        previous: &mut Option<Range<usize>>,
+        current: Range<usize>,
+    ) -> std::result::Result<(), DecodeError> {
+        if let Some(previous) = previous.replace(current.clone()) {
+            if self.out[previous] >= self.out[current] {
+                return Err(DecodeError::Other(
+                    "map names or set members out of order or repeated",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One value at nesting `depth` (1 = an attribute of the item); returns its size.
+    fn value(&mut self, depth: usize) -> std::result::Result<usize, DecodeError> {
+        if depth > MAX_NESTING_DEPTH {
+            return Err(DecodeError::Other(
+                "attribute values nested deeper than 32 levels",
+            ));
+        }
+        let tag = u8::decode(self.decoder)?;
+        self.out.push(tag);
+        let mut previous = None;
+        Ok(match tag {
+            codec::TAG_S => self.bytes(true)?.len(),
+            codec::TAG_N => self.number()?.1,
+            codec::TAG_B => self.bytes(false)?.len(),
+            codec::TAG_BOOL => {
+                let b = u8::decode(self.decoder)?;
+                if b > 1 {
+                    return Err(DecodeError::Other("invalid boolean"));
+                }
+                self.out.push(b);
+                1
+            }
+            codec::TAG_NULL => 1,
+            codec::TAG_L => {
+                let mut size = 3;
+                for _ in 0..self.len::<AttributeValue>()? {
+                    size += 1 + self.value(depth + 1)?;
+                }
+                size
+            }
+            codec::TAG_M => {
+                let mut size = 3;
+                for _ in 0..self.len::<(String, AttributeValue)>()? {
+                    let name = self.bytes(true)?;
+                    self.check_increasing(&mut previous, name.clone())?;
+                    size += 1 + name.len() + self.value(depth + 1)?;
+                }
+                size
+            }
+            codec::TAG_SS | codec::TAG_BS => {
+                let mut size = 0;
+                for _ in 0..self.len::<Vec<u8>>()? {
+                    let member = self.bytes(tag == codec::TAG_SS)?;
+                    self.check_increasing(&mut previous, member.clone())?;
+                    size += member.len();
+                }
+                size
+            }
+            codec::TAG_NS => {
+                let mut size = 0;
+                for _ in 0..self.len::<Number>()? {
+                    let (member, member_size) = self.number()?;
+                    self.check_increasing(&mut previous, member)?;
+                    size += member_size;
+                }
+                size
+            }
+            _ => return Err(DecodeError::Other("unknown attribute value tag")),
+        })
+    }
+}
+
+/// A reader over a slice that knows how far it has read (bincode's own does not say).
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader for Cursor<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::result::Result<(), DecodeError> {
+        let end = self.at + out.len();
+        let bytes = self
+            .bytes
+            .get(self.at..end)
+            .ok_or_else(|| DecodeError::UnexpectedEnd {
+                additional: end.saturating_sub(self.bytes.len()),
+            })?;
+        out.copy_from_slice(bytes);
+        self.at = end;
+        Ok(())
+    }
+}
+
+/// Appends `n` as the codec writes a length: one byte below 251, else a marker byte and
+/// 2, 4 or 8 bytes little-endian.
+fn put_varint(out: &mut Vec<u8>, n: u64) {
+    if n < 251 {
+        out.push(n as u8);
+    } else if let Ok(n) = u16::try_from(n) {
+        out.push(251);
+        out.extend_from_slice(&n.to_le_bytes());
+    } else if let Ok(n) = u32::try_from(n) {
+        out.push(252);
+        out.extend_from_slice(&n.to_le_bytes());
+    } else {
+        out.push(253);
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::schema::{KeyAttribute, ScalarAttributeType};
+    use proptest::prelude::*;
+
+    fn sample() -> Item {
+        serde_json::from_str(
+            r#"{"s":{"S":"x"},"n":{"N":"-1.5e-3"},"b":{"B":"AAE="},"t":{"BOOL":true},"z":{"NULL":true},
+                "l":{"L":[{"S":"a"},{"L":[]}]},"m":{"M":{"k":{"N":"7"},"j":{"S":"é"}}},"ss":{"SS":["a","b"]},
+                "ns":{"NS":["1","-2","1e100"]},"bs":{"BS":["AA==","AQ=="]}}"#,
+        )
+        .expect("valid sample")
+    }
+
+    fn read(bytes: &[u8]) -> Result<StoredItem> {
+        codec::decode::<StoredItem>(bytes, "test")
+    }
+
+    #[test]
+    fn varints_are_written_as_the_codec_writes_them() {
+        for n in [
+            0u64,
+            250,
+            251,
+            255,
+            65_535,
+            65_536,
+            u32::MAX as u64,
+            1 << 40,
+        ] {
+            let mut ours = Vec::new();
+            put_varint(&mut ours, n);
+            assert_eq!(ours, codec::encode(&n), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_stored_item_is_the_codec_encoding_of_its_item_and_knows_its_size() {
+        let item = sample();
+        let stored = StoredItem::new(&item);
+        assert_eq!(stored.encoding(), codec::encode(&item).as_slice());
+        assert_eq!(stored.size(), item_size(&item));
+        assert_eq!(stored.decode(), item);
+        let read = read(stored.encoding()).expect("reads back");
+        assert_eq!(read, stored);
+        assert_eq!(codec::encode(&read), codec::encode(&item));
+    }
+
+    #[test]
+    fn repeated_or_unordered_names_and_members_are_corruption() {
+        // A map with "a" twice, as a hostile file could hold it.
+        let mut twice = Vec::new();
+        put_varint(&mut twice, 2);
+        for _ in 0..2 {
+            codec::encode_into(&"a".to_owned(), &mut twice);
+            codec::encode_into(&AttributeValue::Null, &mut twice);
+        }
+        assert!(
+            codec::decode::<Item>(&twice, "t").is_ok(),
+            "the map decode dedups"
+        );
+        assert!(matches!(read(&twice), Err(Error::Corruption(_))));
+        // A string set whose members are out of order.
+        let mut set = Vec::new();
+        put_varint(&mut set, 1);
+        codec::encode_into(&"s".to_owned(), &mut set);
+        set.push(codec::TAG_SS);
+        put_varint(&mut set, 2);
+        codec::encode_into(&"b".to_owned(), &mut set);
+        codec::encode_into(&"a".to_owned(), &mut set);
+        assert!(matches!(read(&set), Err(Error::Corruption(_))));
+    }
+
+    #[test]
+    fn truncated_or_corrupted_encodings_are_refused_or_read_exactly() {
+        let bytes = codec::encode(&sample());
+        for cut in 0..bytes.len() {
+            assert!(read(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        // Every single-byte change is refused or gives an item that encodes to those bytes.
+        for at in 0..bytes.len() {
+            for flip in [1u8, 0x80, 0xFF] {
+                let mut bad = bytes.clone();
+                bad[at] ^= flip;
+                let codec_item = codec::decode::<Item>(&bad, "t");
+                if let Ok(stored) = read(&bad) {
+                    let item = codec_item.expect("the codec reads what the walk reads");
+                    assert_eq!(stored.encoding(), codec::encode(&item).as_slice());
+                    assert_eq!(stored.size(), item_size(&item));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn read_keyed_finds_the_key_and_checks_it() {
+        let shape = KeyShape {
+            hash: KeyAttribute {
+                name: "s".into(),
+                ty: ScalarAttributeType::S,
+            },
+            range: Some(KeyAttribute {
+                name: "n".into(),
+                ty: ScalarAttributeType::N,
+            }),
+        };
+        let item = sample();
+        let mut bytes = codec::encode(&item);
+        let len = bytes.len();
+        bytes.extend_from_slice(b"next");
+        let (stored, key, used) = StoredItem::read_keyed(&bytes, &shape).expect("reads");
+        assert_eq!(used, len);
+        assert_eq!(stored.decode(), item);
+        assert_eq!(key, shape.encode(&item, KeyRole::Table).expect("key"));
+        let wrong_type = KeyShape {
+            hash: KeyAttribute {
+                name: "n".into(),
+                ty: ScalarAttributeType::S,
+            },
+            range: None,
+        };
+        assert!(StoredItem::read_keyed(&bytes, &wrong_type).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_the_walk_accepts_the_codec_decodes_to_the_same_item(
+            bytes in proptest::collection::vec(any::<u8>(), 0..64)
+        ) {
+            if let Ok(stored) = read(&bytes) {
+                let item = codec::decode::<Item>(&bytes, "t").expect("codec agrees");
+                let encoded = codec::encode(&item);
+                prop_assert_eq!(stored.encoding(), encoded.as_slice());
+                prop_assert_eq!(stored.size(), item_size(&item));
+            }
+        }
+    }
+}
