@@ -81,7 +81,7 @@ fn restore(
     let fs = &*store.fs;
     let path = store.dir.join(BACKUP_DIR).join(&entry.file);
     let mut reader = TableFileReader::open(fs, &path, BACKUP_MAGIC)?;
-    let meta: BackupMeta = codec::decode(reader.meta(), &format!("backup {}", path.display()))?;
+    let meta: BackupMeta = codec::decode(reader.meta(), format_args!("backup {}", path.display()))?;
     if meta.record.arn != entry.record.arn {
         return Err(Error::Corruption(format!(
             "backup file {} holds backup {}",

@@ -59,7 +59,8 @@ pub(crate) fn encode<T: Encode>(value: &T) -> Vec<u8> {
 }
 
 /// Decodes a `T` that must fill `bytes` exactly; anything else is corruption of `what`.
-pub(crate) fn decode<T: Decode<()>>(bytes: &[u8], what: &str) -> Result<T> {
+/// (`what` is formatted only on failure: decodes in a replay loop name their record.)
+pub(crate) fn decode<T: Decode<()>>(bytes: &[u8], what: impl std::fmt::Display) -> Result<T> {
     let (value, used) = bincode::decode_from_slice::<T, _>(bytes, config())
         .map_err(|e| Error::Corruption(format!("{what}: cannot decode: {e}")))?;
     if used != bytes.len() {

@@ -112,29 +112,40 @@ impl StoredItem {
         decoder: &mut D,
         names: [Option<&str>; 2],
     ) -> std::result::Result<(StoredItem, ValueSpans), DecodeError> {
-        let mut walk = Walk {
-            decoder,
-            out: Vec::with_capacity(SIZE_LEN + 128),
-        };
-        walk.out.extend_from_slice(&[0; SIZE_LEN]);
-        let mut spans = [None, None];
-        let count = walk.len::<(String, AttributeValue)>()?;
-        let mut size = 0;
-        let mut previous: Option<Range<usize>> = None;
-        for _ in 0..count {
-            let name = walk.bytes(true)?;
-            walk.check_increasing(&mut previous, name.clone())?;
-            let start = walk.out.len();
-            size += name.len() + walk.value(1)?;
-            for (span, wanted) in spans.iter_mut().zip(names) {
-                if wanted.is_some_and(|w| w.as_bytes() == &walk.out[name.clone()]) {
-                    *span = Some(start..walk.out.len());
+        thread_local! {
+            // NB: the walk's output is copied into the item's own allocation once its length
+            // is known; reusing this buffer saves an allocation per item on every load.
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with_borrow_mut(|out| {
+            out.clear();
+            out.extend_from_slice(&[0; SIZE_LEN]);
+            let mut walk = Walk { decoder, out };
+            let mut spans = [None, None];
+            let count = walk.len::<(String, AttributeValue)>()?;
+            let mut size = 0;
+            let mut previous: Option<Range<usize>> = None;
+            for _ in 0..count {
+                let name = walk.bytes(true)?;
+                walk.check_increasing(&mut previous, name.clone())?;
+                let start = walk.out.len();
+                size += name.len() + walk.value(1)?;
+                for (span, wanted) in spans.iter_mut().zip(names) {
+                    if wanted.is_some_and(|w| w.as_bytes() == &walk.out[name.clone()]) {
+                        *span = Some(start..walk.out.len());
+                    }
                 }
             }
-        }
-        let size = u32::try_from(size).map_err(|_| DecodeError::Other("item size overflows"))?;
-        walk.out[..SIZE_LEN].copy_from_slice(&size.to_le_bytes());
-        Ok((StoredItem(walk.out.into()), spans))
+            let size =
+                u32::try_from(size).map_err(|_| DecodeError::Other("item size overflows"))?;
+            out[..SIZE_LEN].copy_from_slice(&size.to_le_bytes());
+            let item = StoredItem(Arc::from(&out[..]));
+            if out.capacity() > 1 << 20 {
+                // Do not keep a large item's buffer for the thread's life.
+                *out = Vec::new();
+            }
+            Ok((item, spans))
+        })
     }
 }
 
@@ -165,7 +176,7 @@ impl std::fmt::Debug for StoredItem {
 /// One pass over an encoded item: checks each part as it reads it and copies it to `out`.
 struct Walk<'d, D> {
     decoder: &'d mut D,
-    out: Vec<u8>,
+    out: &'d mut Vec<u8>,
 }
 
 impl<D: Decoder> Walk<'_, D> {
@@ -174,7 +185,7 @@ impl<D: Decoder> Walk<'_, D> {
         let len = u64::decode(self.decoder)?;
         let len = usize::try_from(len).map_err(|_| DecodeError::Other("length overflows"))?;
         self.decoder.claim_container_read::<T>(len)?;
-        put_varint(&mut self.out, len as u64);
+        put_varint(self.out, len as u64);
         Ok(len)
     }
 

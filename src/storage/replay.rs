@@ -160,7 +160,7 @@ pub(crate) fn read_log(
 
 /// Decodes the mutation of the log record at `lsn`.
 pub(crate) fn decode_mutation(lsn: Lsn, payload: &[u8]) -> Result<Mutation> {
-    codec::decode(payload, &format!("log record {lsn}"))
+    codec::decode(payload, format_args!("log record {lsn}"))
 }
 
 /// Loads a snapshot file into a live table.
@@ -171,7 +171,8 @@ pub(crate) fn load_snapshot(
 ) -> Result<(SnapshotMeta, TableData)> {
     let path = dir.join(SNAPSHOT_DIR).join(file);
     let mut reader = TableFileReader::open(fs, &path, SNAPSHOT_MAGIC)?;
-    let meta: SnapshotMeta = codec::decode(reader.meta(), &format!("snapshot {}", path.display()))?;
+    let meta: SnapshotMeta =
+        codec::decode(reader.meta(), format_args!("snapshot {}", path.display()))?;
     // The reader checks that keys strictly increase, so the items load in one pass.
     let mut items = Vec::new();
     while let Some(block) = reader.next_block(&meta.schema.key)? {
@@ -207,12 +208,38 @@ impl TableChanges<'_> {
     /// the end: a stable sort keeps a key's writes in log order, and one pass keeps the last.
     /// (Inserting each write into an ordered map cost a search per write, with a cache miss
     /// at each level: measured 40% of a build from the log.)
+    ///
+    /// The sort orders (key prefix, position) pairs, not the writes: comparing two writes
+    /// would follow both keys' pointers, and the first 8 bytes of a key (a hash, then the
+    /// partition key) almost always decide. Measured: a third of a build's sort time.
     fn last_writes(
-        mut items: Vec<(EncodedKey, Option<StoredItem>)>,
+        items: Vec<(EncodedKey, Option<StoredItem>)>,
     ) -> Vec<(EncodedKey, Option<StoredItem>)> {
-        items.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut last: Vec<(EncodedKey, Option<StoredItem>)> = Vec::with_capacity(items.len());
-        for write in items {
+        let prefix = |key: &[u8]| {
+            let mut bytes = [0u8; 8];
+            let n = key.len().min(8);
+            bytes[..n].copy_from_slice(&key[..n]);
+            u64::from_be_bytes(bytes)
+        };
+        let mut order: Vec<(u64, usize)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (key, _))| (prefix(key), i))
+            .collect();
+        // Positions are unique, so the unstable sort is deterministic and keeps each key's
+        // writes in log order.
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| items[a.1].0.cmp(&items[b.1].0))
+                .then(a.1.cmp(&b.1))
+        });
+        let mut slots: Vec<Option<(EncodedKey, Option<StoredItem>)>> =
+            items.into_iter().map(Some).collect();
+        let mut last: Vec<(EncodedKey, Option<StoredItem>)> = Vec::with_capacity(order.len());
+        for (_, i) in order {
+            let Some(write) = slots[i].take() else {
+                continue;
+            };
             match last.last_mut() {
                 Some(previous) if previous.0 == write.0 => *previous = write,
                 _ => last.push(write),
@@ -396,7 +423,7 @@ pub(crate) fn build_table_file(
     let base_meta: Option<SnapshotMeta> = match &base_reader {
         Some(reader) => Some(codec::decode(
             reader.meta(),
-            &format!("snapshot {}", base.unwrap_or("")),
+            format_args!("snapshot {}", base.unwrap_or("")),
         )?),
         None => None,
     };
