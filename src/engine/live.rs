@@ -153,14 +153,14 @@ impl Apply for Live<'_> {
                 .find(|d| *d.schema.id == *write.table_id)
             {
                 Some(data) => {
-                    data.apply_write(&write.key, write.item);
+                    data.apply_write(write.key, write.item);
                 }
                 // Every caller locks the tables it writes (`engine/write.rs`); a table it
                 // did not lock would be locked here for this write alone, out of order.
                 None => {
                     debug_assert!(false, "a write to table {} it did not lock", write.table_id);
                     if let Some(handle) = self.handle(&write.table_id) {
-                        handle.data.write().apply_write(&write.key, write.item);
+                        handle.data.write().apply_write(write.key, write.item);
                     }
                 }
             }

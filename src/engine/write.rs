@@ -52,6 +52,18 @@ struct Action {
     change: Change,
     condition: Option<Condition>,
     return_item_on_failure: bool,
+    /// Whether the request returns the item this action replaces (`ReturnValues`).
+    returns_old: bool,
+}
+
+impl Action {
+    /// Whether the action must read the current item before it commits. A put with no
+    /// condition whose caller does not want the old item back need not: it replaces
+    /// whatever is there, and the apply finds the old item for the indexes anyway. (On a
+    /// large table that read is a second search of the map per put.)
+    fn reads_current(&self) -> bool {
+        !matches!(self.change, Change::Put(_)) || self.condition.is_some() || self.returns_old
+    }
 }
 
 /// What one action did.
@@ -104,10 +116,11 @@ impl Engine {
         for action in &mut actions {
             let (old, schema) = {
                 let data = action.handle.data.read();
-                (
-                    data.items.get(&action.key).cloned(),
-                    Arc::clone(&data.schema),
-                )
+                let old = match action.reads_current() {
+                    true => data.items.get(&action.key).cloned(),
+                    false => None,
+                };
+                (old, Arc::clone(&data.schema))
             };
             let outcome = decide(action, &schema, old.as_ref());
             failed |= outcome.is_err();
@@ -202,6 +215,7 @@ impl Engine {
             change,
             condition,
             return_item_on_failure,
+            returns_old: false,
         })
     }
 
@@ -215,13 +229,14 @@ impl Engine {
         validate_item(&input.item)?;
         let on_failure = input.return_values_on_condition_check_failure
             == ReturnValuesOnConditionCheckFailure::AllOld;
-        let action = self.action(
+        let mut action = self.action(
             &input.table_name,
             &Item::new(),
             Change::Put(input.item),
             input.condition,
             on_failure,
         )?;
+        action.returns_old = input.return_values == ReturnValue::AllOld;
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, None),

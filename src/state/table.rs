@@ -91,10 +91,12 @@ impl TableData {
 
     /// Puts (`Some`) or deletes (`None`) the item at `key`, keeping every index in step;
     /// returns the item it replaced.
-    pub fn apply_write(&mut self, key: &EncodedKey, new: Option<StoredItem>) -> Option<StoredItem> {
-        let old = match &new {
-            Some(item) => self.items.insert(key.clone(), item.clone()),
-            None => self.items.remove(key),
+    pub fn apply_write(&mut self, key: EncodedKey, new: Option<StoredItem>) -> Option<StoredItem> {
+        // The key moves into the map unless an index needs it after the insert.
+        let (old, key) = match &new {
+            Some(item) if self.indexes.is_empty() => (self.items.insert(key, item.clone()), None),
+            Some(item) => (self.items.insert(key.clone(), item.clone()), Some(key)),
+            None => (self.items.remove(&key), Some(key)),
         };
         if let Some(old) = &old {
             self.size_bytes -= old.size() as u64;
@@ -102,9 +104,10 @@ impl TableData {
         if let Some(new) = &new {
             self.size_bytes += new.size() as u64;
         }
-        if self.indexes.is_empty() {
+        let Some(key) = key.filter(|_| !self.indexes.is_empty()) else {
             return old;
-        }
+        };
+        let key = &key;
         // NB: an indexed table pays a decode of the old and new item per write; a table
         // without indexes (the common case) never decodes on the write path.
         let (old_item, new_item) = (
@@ -218,7 +221,7 @@ mod tests {
             }
             let key = schema.key.encode(&item, KeyRole::Table).expect("key");
             let item = StoredItem::new(&item);
-            written.apply_write(&key, Some(item.clone()));
+            written.apply_write(key.clone(), Some(item.clone()));
             items.push((key, item));
         }
         items.sort_by(|a, b| a.0.cmp(&b.0));

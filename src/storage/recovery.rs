@@ -448,7 +448,7 @@ impl Apply for Found<'_> {
                 .get_mut(&write.table_id)
                 .filter(|t| at.lsn > t.base.lsn)
             {
-                table.data.apply_write(&write.key, write.item);
+                table.data.apply_write(write.key, write.item);
                 table.replayed = true;
             }
         }
