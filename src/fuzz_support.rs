@@ -268,8 +268,8 @@ pub fn snapshot_file(bytes: &[u8]) {
                     .key
                     .encode(&item.decode(), crate::model::key::KeyRole::Table)
                     .ok()
-                    .as_ref(),
-                Some(key)
+                    .as_deref(),
+                Some(key.as_bytes())
             );
         }
     }

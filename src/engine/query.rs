@@ -413,7 +413,7 @@ impl ReadPlan {
                 let items = &data.items;
                 let r = entries
                     .range::<[u8], _>(range)
-                    .filter_map(move |(_, table_key)| items.get(table_key));
+                    .filter_map(move |(_, table_key)| items.get(table_key.as_slice()));
                 if self.forward {
                     Box::new(r)
                 } else {

@@ -117,7 +117,7 @@ impl Engine {
             let (old, schema) = {
                 let data = action.handle.data.read();
                 let old = match action.reads_current() {
-                    true => data.items.get(&action.key).cloned(),
+                    true => data.items.get(action.key.as_slice()).cloned(),
                     false => None,
                 };
                 (old, Arc::clone(&data.schema))

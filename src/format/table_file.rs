@@ -174,8 +174,8 @@ impl<'p> TableFileWriter<'p> {
     }
 
     /// Appends an item; `key` is its encoded key, which must be greater than the last one.
-    pub fn push(&mut self, key: &EncodedKey, item: &StoredItem) -> Result<()> {
-        if !self.last_key.is_empty() && self.last_key.as_slice() >= key.as_slice() {
+    pub fn push(&mut self, key: &[u8], item: &StoredItem) -> Result<()> {
+        if !self.last_key.is_empty() && self.last_key.as_slice() >= key {
             return Err(Error::Corruption(format!(
                 "table file {}: items out of key order",
                 self.path.display()

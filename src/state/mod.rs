@@ -1,4 +1,5 @@
 //! The live state: tables and their indexes.
 
 pub(crate) mod apply;
+pub(crate) mod item_key;
 pub(crate) mod table;

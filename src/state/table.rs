@@ -19,6 +19,7 @@ use crate::format::item::StoredItem;
 use crate::model::key::EncodedKey;
 use crate::model::schema::{IndexSchema, KeyShape, ProjectionType, TableSchema};
 use crate::model::value::{item_size, Item};
+use crate::state::item_key::ItemKey;
 
 /// One secondary index's entries.
 #[derive(Debug, Default, Clone)]
@@ -37,7 +38,7 @@ pub(crate) struct TableData {
     /// Set when the table is deleted, so that a writer that looked the table up just before
     /// the delete finds out once it holds the table's gate.
     pub deleted: bool,
-    pub items: BTreeMap<EncodedKey, StoredItem>,
+    pub items: BTreeMap<ItemKey, StoredItem>,
     /// One per index, in `schema.indexes()` order.
     pub indexes: Vec<IndexData>,
     pub size_bytes: u64,
@@ -85,7 +86,10 @@ impl TableData {
                 }
             }
         }
-        data.items = items.into_iter().collect();
+        data.items = items
+            .into_iter()
+            .map(|(key, item)| (ItemKey::from(key), item))
+            .collect();
         data
     }
 
@@ -94,9 +98,14 @@ impl TableData {
     pub fn apply_write(&mut self, key: EncodedKey, new: Option<StoredItem>) -> Option<StoredItem> {
         // The key moves into the map unless an index needs it after the insert.
         let (old, key) = match &new {
-            Some(item) if self.indexes.is_empty() => (self.items.insert(key, item.clone()), None),
-            Some(item) => (self.items.insert(key.clone(), item.clone()), Some(key)),
-            None => (self.items.remove(&key), Some(key)),
+            Some(item) if self.indexes.is_empty() => {
+                (self.items.insert(key.into(), item.clone()), None)
+            }
+            Some(item) => (
+                self.items.insert(key.as_slice().into(), item.clone()),
+                Some(key),
+            ),
+            None => (self.items.remove(key.as_slice()), Some(key)),
         };
         if let Some(old) = &old {
             self.size_bytes -= old.size() as u64;
@@ -139,7 +148,7 @@ impl TableData {
             indexes.push(kept.unwrap_or_else(|| {
                 let mut data = IndexData::default();
                 for (key, item) in &self.items {
-                    data.insert(index, &schema.key, key, &item.decode());
+                    data.insert(index, &schema.key, key.as_bytes(), &item.decode());
                 }
                 data
             }));
@@ -167,17 +176,17 @@ impl TableData {
 }
 
 impl IndexData {
-    fn insert(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &EncodedKey, item: &Item) {
+    fn insert(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &[u8], item: &Item) {
         // Items whose index key is missing are not in the (sparse) index. An invalid index
         // key value cannot reach here through a live write (it is rejected before logging);
         // during a backfill it is skipped, as DynamoDB skips index key violations.
         if let Ok(Some(entry)) = index.key.encode_index_entry(&index.name, item, key) {
             self.size_bytes += projected_size(index, table_key, item);
-            self.entries.insert(entry, key.clone());
+            self.entries.insert(entry, key.to_vec());
         }
     }
 
-    fn remove(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &EncodedKey, item: &Item) {
+    fn remove(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &[u8], item: &Item) {
         if let Ok(Some(entry)) = index.key.encode_index_entry(&index.name, item, key) {
             if self.entries.remove(&entry).is_some() {
                 self.size_bytes -= projected_size(index, table_key, item);

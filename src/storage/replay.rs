@@ -507,7 +507,7 @@ pub(crate) fn write_live_snapshot(
     let tmp = dir.join(SNAPSHOT_DIR).join(format!("{name}.tmp"));
     let mut writer = TableFileWriter::create(fs, &tmp, SNAPSHOT_MAGIC, &meta)?;
     for (key, item) in &data.items {
-        writer.push(key, item)?;
+        writer.push(key.as_bytes(), item)?;
     }
     install_table_file(fs, writer, &tmp, &path)?;
     Ok(name)
