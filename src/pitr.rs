@@ -12,11 +12,14 @@
 //! # The window and what it keeps
 //!
 //! While recovery is enabled the window runs from `Earliest = max(enabled, now − period)` to
-//! `Latest = now`. What it needs is its *base* — the newest retained state of the table
-//! whose built time is at or before `Earliest` — every newer state, and the log after the
-//! base. A checkpoint never deletes the snapshot it replaces: it becomes a retained state
-//! (`format/catalog.rs`), and [`Store::release`] drops a retained state only once no window, pending
-//! backup or running restore can start from it. The log is truncated below the oldest
+//! `Latest = now`. A restore inside it may go to any moment of it and to the LSN of any
+//! record committed in it — also of one committed in the very millisecond `Earliest`. So
+//! what it needs is its *base* — the newest state of the table built at or before `Earliest`
+//! that no record committed at or after `Earliest` precedes (a state built in that very
+//! millisecond after another record of it is not one: `Retained::serves_window`) — every
+//! newer state, and the log after the base. A checkpoint never deletes the snapshot it
+//! replaces: it becomes a retained state (`format/catalog.rs`), and [`Store::release`] drops
+//! a retained state only once no window, pending backup or running restore can start from it. The log is truncated below the oldest
 //! retained state. A deleted table keeps its window (closing at the deletion) and leaves a
 //! SYSTEM backup, `{Table}$DeletedTableBackup`, that expires after 35 days.
 //!
@@ -160,7 +163,7 @@ pub(crate) fn recovery_window_usage(
     let log_bytes = match handle.data.read().schema.pitr {
         Some(settings) => {
             let start = settings.window_start(engine.options.clock.now());
-            let base = store.base_for(&handle.id, Lsn::MAX, Some(start)).map_or(
+            let base = store.window_base(&handle.id, start).map_or(
                 handle.base_lsn.load(std::sync::atomic::Ordering::SeqCst),
                 |b| b.lsn,
             );
@@ -409,7 +412,7 @@ fn restore_to_point(
         }
     };
     // The state to start from, pinned (with the log after it) while the restore reads.
-    let window_base = store.base_for(&source.table_id, Lsn::MAX, Some(earliest));
+    let window_base = store.window_base(&source.table_id, earliest);
     let pin = store
         .pin(
             &source.table_id,

@@ -169,7 +169,14 @@ pub(crate) fn install_restored(
         log_bytes: 0,
         creation_lsn: None,
     };
-    store.install_snapshot(&id, Checkpoint::Built(file, time), &installing, || true)?;
+    // The time of the record before this one is not at hand (and that record is not the
+    // table's): `time` errs on the side of keeping more.
+    let checkpoint = Checkpoint::Built {
+        file,
+        time,
+        prior_time: time,
+    };
+    store.install_snapshot(&id, checkpoint, &installing, || true)?;
     let mut description = engine.describe(&data, TableStatus::Creating);
     if let Some(summary) = description.restore_summary.as_mut() {
         summary.restore_in_progress = true;

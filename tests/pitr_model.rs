@@ -27,7 +27,7 @@
 //!   each, the table is the acknowledged prefix, every point of the window restores, and
 //!   every backup (some pending across the crash) is built and holds its table. Each image is
 //!   also opened two days later, when only the pending backups still need the old states.
-//! - Two deterministic regression tests for what the model found (see each).
+//! - Three deterministic regression tests for what the model found (see each).
 //!
 //! `TIDESTORE_LONG=1` runs more proptest cases and a longer crash workload over more seeds;
 //! `TIDESTORE_SEED` picks the crash workload's seed; `PROPTEST_CASES` sets the case count.
@@ -139,11 +139,16 @@ impl Write {
         }
     }
 
-    /// Whether it writes to the point-in-time table.
-    fn touches_pitr(&self) -> bool {
+    /// Whether its log record changes the point-in-time table, which held `before`: a put
+    /// always does (even of the same item), a delete only of an item that is there — the
+    /// engine logs only the writes that change something, so a batch whose delete in this
+    /// table finds nothing logs a record of the other table alone.
+    fn logs_a_change_of_pitr(&self, before: &State) -> bool {
+        let one = |p: bool, k: u64, v: Option<u64>| p && (v.is_some() || before.contains_key(&k));
         match self {
-            Write::Put(p, ..) | Write::Delete(p, _) => *p,
-            Write::Batch(writes) => writes.iter().any(|(p, ..)| *p),
+            Write::Put(p, k, v) => one(*p, *k, Some(*v)),
+            Write::Delete(p, k) => one(*p, *k, None),
+            Write::Batch(writes) => writes.iter().any(|&(p, k, v)| one(p, k, v)),
         }
     }
 
@@ -362,9 +367,10 @@ fn time_expectation(t: u64, state: &Arc<State>, (earliest, latest): (u64, u64)) 
 }
 
 /// What a restore to an LSN point must give in the window `[earliest, latest]`. A record
-/// committed after the window's start can be restored; one committed before it cannot. One
-/// committed exactly at the start may be behind the window's base state (newer records of
-/// the same millisecond are in it), which is refused.
+/// committed at or after the window's start can be restored — also one committed in the very
+/// millisecond of the start, when a state of the table was built later in that millisecond —
+/// and one committed before it cannot. (The model knows the commit time only to lie in
+/// `[lo, hi]`: when that straddles the start, either outcome is right.)
 ///
 /// A record of the other table only may be refused too: a checkpoint that finds nothing new
 /// for the point-in-time table moves its snapshot's LSN past such records, the log below can
@@ -372,7 +378,7 @@ fn time_expectation(t: u64, state: &Arc<State>, (earliest, latest): (u64, u64)) 
 fn lsn_expectation(point: &LsnPoint, (earliest, _): (u64, u64)) -> Expect {
     if !point.own && point.hi >= earliest {
         Expect::TableOrInvalid(Arc::clone(&point.state))
-    } else if point.lo > earliest {
+    } else if point.lo >= earliest {
         Expect::Table(Arc::clone(&point.state))
     } else if point.hi < earliest {
         Expect::Invalid
@@ -673,11 +679,10 @@ fn run_history(
         match step {
             Step::Write(w) => {
                 let (lo, lsn_before) = (now(&clock), d.last_lsn());
+                let own = w.logs_a_change_of_pitr(&history.state);
                 w.run(&d).unwrap();
                 w.apply(&mut history.state);
-                history
-                    .wrote(&d, lo, lsn_before, w.touches_pitr())
-                    .map_err(context)?;
+                history.wrote(&d, lo, lsn_before, own).map_err(context)?;
             }
             Step::Advance(ms) => history.advance(&d, &clock, *ms).map_err(context)?,
             Step::Checkpoint => d.checkpoint().unwrap(),
@@ -1538,4 +1543,67 @@ fn a_moment_restored_to_stays_closed_after_a_checkpoint_and_reopen() {
         "after the reopen Latest is {latest_after} (it was {latest}), and a write made then is \
          part of the moment T0 + 1 restored to before: {again:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The window's very first millisecond, by LSN
+// ---------------------------------------------------------------------------------------------
+
+/// A record committed in the millisecond `Earliest` is inside the window, so a restore to its
+/// LSN gives the table after it — also when a checkpoint built a state later in that same
+/// millisecond. That state is built at or before `Earliest` but after the record, so it is no
+/// base for the window: retention keeps the state before it (here the table's creation), and
+/// the log after that one. A millisecond later the record has left the window, and the older
+/// state and its log go.
+#[test]
+fn a_write_committed_in_the_millisecond_the_window_starts_restores_by_lsn_though_a_later_write_of_it_was_checkpointed(
+) {
+    let fs = SimFs::new();
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    let mut db = open(&fs, &clock).unwrap();
+    create_table(&db, PITR).unwrap();
+    create_table(&db, PLAIN).unwrap();
+    enable_pitr(&db, PITR, 1).unwrap();
+    let start = T0 + HOUR;
+    clock.set(Timestamp(start));
+    put(&db, 1);
+    let first = db.last_lsn();
+    put(&db, 2); // the same millisecond
+    db.checkpoint().unwrap(); // a state built at `start`, after `first`
+    clock.set(Timestamp(start + DAY));
+    assert_eq!(window(&db, PITR).unwrap().0, start);
+    // Log enough for segments to rotate; the checkpoint releases states and truncates the log.
+    for i in 0..30 {
+        Write::Put(false, 100 + i, 299).run(&db).unwrap();
+    }
+    db.checkpoint().unwrap();
+    let kept_log = db.recovery_window_usage(PITR).unwrap().log_bytes;
+    for round in ["open", "reopened"] {
+        assert_eq!(
+            restore_lsn_outcome(&db, &format!("first-{round}"), first),
+            Ok((vec![1], start)),
+            "{round}: the first write of the window's first millisecond"
+        );
+        assert_eq!(
+            restore_lsn_outcome(&db, &format!("second-{round}"), first + 1),
+            Ok((vec![1, 2], start)),
+            "{round}: the second"
+        );
+        drop(db);
+        db = open(&fs, &clock).unwrap();
+        db.checkpoint().unwrap();
+    }
+    // A millisecond later both writes are outside the window, and the log before the state
+    // built at `start` goes.
+    clock.advance(1);
+    db.checkpoint().unwrap();
+    for lsn in [first, first + 1] {
+        let got = restore_lsn_outcome(&db, "outside", lsn);
+        assert!(
+            matches!(&got, Err(e) if e.contains("InvalidRestoreTime")),
+            "LSN {lsn}: {got:?}"
+        );
+    }
+    let log = db.recovery_window_usage(PITR).unwrap().log_bytes;
+    assert!(log < kept_log, "{log} bytes of log kept, {kept_log} before");
 }

@@ -38,7 +38,7 @@ use crate::model::schema::TableSchema;
 use crate::model::Lsn;
 
 const MAGIC: [u8; 8] = *b"TIDECAT\0";
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 20;
 /// The largest catalog a reader accepts.
 const MAX_CATALOG_LEN: u64 = 64 * 1024 * 1024;
@@ -71,6 +71,11 @@ pub(crate) struct SnapshotRef {
     /// The commit time of `built_lsn`: the file is a valid start for rebuilding the table at
     /// any moment from here on.
     pub built_time: Timestamp,
+    /// The commit time of the record just before `built_lsn`, or `built_time` when the build
+    /// did not read it. Equal to `built_time`, it says that records before the state were (or
+    /// may have been) committed in the millisecond it was built in: see
+    /// [`Retained::serves_window`].
+    pub prior_time: Timestamp,
     /// The file's size in bytes (0 if unknown).
     pub size: u64,
     /// About how many bytes of the table's log lie between the state before this one and
@@ -92,6 +97,8 @@ pub(crate) struct Retained {
     pub built_lsn: Lsn,
     /// As [`SnapshotRef::built_time`]; zero for a creation.
     pub built_time: Timestamp,
+    /// As [`SnapshotRef::prior_time`]; zero for a creation.
+    pub prior_time: Timestamp,
     /// As [`SnapshotRef::size`].
     pub size: u64,
     /// As [`SnapshotRef::log_bytes`].
@@ -102,6 +109,16 @@ impl Retained {
     /// A valid start for rebuilding the table at LSN `lsn`, no later than `time`.
     pub fn serves(&self, lsn: Lsn, time: Option<Timestamp>) -> bool {
         self.built_lsn <= lsn && time.is_none_or(|t| self.built_time <= t)
+    }
+
+    /// A base for a point-in-time window starting at `start`: a valid start for rebuilding
+    /// the table at every moment of the window *and* at every LSN a restore inside it may
+    /// name, which is every record committed at or after `start`. So it must be built at or
+    /// before `start`, and no record before it may have been committed at or after `start`.
+    /// A state built in the very millisecond `start` after other records of that millisecond
+    /// is no base: an LSN restore to one of those records starts from an older state.
+    pub fn serves_window(&self, start: Timestamp) -> bool {
+        self.built_time <= start && self.prior_time < start
     }
 
     /// Where the log replay onto this state starts, for a rebuild at `lsn`: the state
@@ -120,6 +137,7 @@ impl SnapshotRef {
             lsn: self.lsn,
             built_lsn: self.built_lsn,
             built_time: self.built_time,
+            prior_time: self.prior_time,
             size: self.size,
             log_bytes: self.log_bytes,
         }
@@ -256,6 +274,7 @@ mod tests {
                 lsn: 12,
                 built_lsn: 9,
                 built_time: Timestamp(1_000),
+                prior_time: Timestamp(999),
                 size: 4096,
                 log_bytes: 777,
             }],
@@ -265,6 +284,7 @@ mod tests {
                 lsn: 3,
                 built_lsn: 3,
                 built_time: Timestamp(0),
+                prior_time: Timestamp(0),
                 size: 0,
                 log_bytes: 0,
             }],

@@ -222,6 +222,7 @@ impl Store {
         let end = end.unwrap_or(LogEnd {
             last_lsn: 0,
             last_time: Timestamp(0),
+            prior_time: None,
         });
         let last_lsn = end.last_lsn.max(snapshot_max).max(log_start - 1);
 
@@ -501,6 +502,8 @@ impl Apply for Found<'_> {
                     lsn,
                     built_lsn: lsn,
                     built_time: time,
+                    // Not at hand: errs on the side of keeping more.
+                    prior_time: time,
                     size: 0,
                     log_bytes: 0,
                 },
@@ -514,6 +517,7 @@ impl Apply for Found<'_> {
             lsn,
             built_lsn: lsn,
             built_time: time,
+            prior_time: time,
             size: 0,
             log_bytes: 0,
         });

@@ -39,6 +39,8 @@ use crate::state::table::TableData;
 pub(crate) struct LogEnd {
     pub last_lsn: Lsn,
     pub last_time: Timestamp,
+    /// The commit time of the record before the last one, if the read saw it.
+    pub prior_time: Option<Timestamp>,
 }
 
 /// A torn tail found at the end of the log: the segment and the length to cut it to.
@@ -140,6 +142,8 @@ pub(crate) fn read_log(
             end = Some(LogEnd {
                 last_lsn: record.lsn,
                 last_time: record.time,
+                // The records read are contiguous: the one before is the last one read.
+                prior_time: end.map(|e| e.last_time),
             });
             if record.lsn <= after {
                 continue;

@@ -11,9 +11,10 @@ use crate::model::Lsn;
 use crate::storage::store::{Pinned, Store};
 
 /// The states of a window starting at `start` that are worth keeping, by built LSN: its base
-/// (the newest state built at or before `start`), the table's current snapshot, and in
-/// between each state once the table's log since the last kept state is at least its size —
-/// so the snapshots a window keeps never take more disk than the log it keeps, however often
+/// (the newest state that serves every moment and every LSN of the window, see
+/// [`Retained::serves_window`]; the oldest state if none does), the table's current
+/// snapshot, and in between each state once the table's log since the last kept state is at
+/// least its size — so the snapshots a window keeps never take more disk than the log it keeps, however often
 /// checkpoints run, and a restore never replays more than about a snapshot's worth of log
 /// beyond the nearest kept state.
 fn thin(states: &[Retained], start: Timestamp) -> BTreeSet<Lsn> {
@@ -21,7 +22,7 @@ fn thin(states: &[Retained], start: Timestamp) -> BTreeSet<Lsn> {
     states.sort_by_key(|s| s.built_lsn);
     let base = states
         .iter()
-        .rposition(|s| s.serves(Lsn::MAX, Some(start)))
+        .rposition(|s| s.serves_window(start))
         .unwrap_or(0);
     let mut kept = BTreeSet::new();
     let mut log_since_kept = 0u64;
@@ -78,26 +79,29 @@ impl Store {
             };
             let needed = |r: &Retained| -> bool {
                 let others = states(&r.table_id);
-                // A newer state that serves a rebuild at (lsn, time) as well makes `r` useless
-                // for it.
-                let superseded = |lsn: Lsn, time: Option<Timestamp>| {
+                // A newer state that serves the same rebuilds makes `r` useless for them.
+                let superseded = |serves: &dyn Fn(&Retained) -> bool| {
                     others
                         .iter()
-                        .any(|o| o.built_lsn > r.built_lsn && o.serves(lsn, time))
+                        .any(|o| o.built_lsn > r.built_lsn && serves(o))
                 };
                 let pinned = pins
                     .iter()
                     .any(|(t, built, _)| *t == r.table_id && *built == r.built_lsn);
-                // The window's base is the newest state from before its start; older ones are
-                // superseded by it. Of the newer ones, inside the window, only those worth their
-                // disk are kept (see `thin`).
+                // The window's base is the newest state that serves all of it: built before its
+                // start, or in its very millisecond but before every record of that millisecond
+                // (an LSN restore may name each of them). Older ones are superseded by it. Of the
+                // newer ones, inside the window, only those worth their disk are kept (see
+                // `thin`).
                 let window = windows.get(&r.table_id).is_some_and(|&start| {
-                    !superseded(Lsn::MAX, Some(start))
+                    !superseded(&|o| o.serves_window(start))
                         && thin(&others, start).contains(&r.built_lsn)
                 });
                 // A pending backup starts from the newest state at or before its last LSN.
                 let backup = needs.pending.iter().any(|(t, cut)| {
-                    *t == r.table_id && r.serves(*cut, None) && !superseded(*cut, None)
+                    *t == r.table_id
+                        && r.serves(*cut, None)
+                        && !superseded(&|o| o.serves(*cut, None))
                 });
                 pinned || window || backup
             };

@@ -68,8 +68,15 @@ pub(crate) struct Installing {
 /// What building a table's snapshot came to.
 #[derive(Debug)]
 pub(crate) enum Checkpoint {
-    /// A new snapshot file, and the commit time of the LSN it was built at.
-    Built(String, Timestamp),
+    /// A new snapshot file.
+    Built {
+        file: String,
+        /// The commit time of the LSN it was built at.
+        time: Timestamp,
+        /// The commit time of the record before that one, or `time` if not known (see
+        /// [`SnapshotRef::prior_time`]).
+        prior_time: Timestamp,
+    },
     /// The log holds nothing for the table since its snapshot: only the catalog moves on.
     Unchanged,
     /// The table was deleted.
@@ -112,7 +119,11 @@ impl Store {
             (replay::Built::Deleted, _) => Ok(Checkpoint::Deleted),
             (replay::Built::Unchanged, _) => Ok(Checkpoint::Unchanged),
             // A file is built only from a range that holds records: the last is `upto`.
-            (replay::Built::File(name), Some(end)) => Ok(Checkpoint::Built(name, end.last_time)),
+            (replay::Built::File(file), Some(end)) => Ok(Checkpoint::Built {
+                file,
+                time: end.last_time,
+                prior_time: end.prior_time.unwrap_or(end.last_time),
+            }),
             (replay::Built::File(name), None) => Err(Error::Corruption(format!(
                 "snapshot {name} was built from an empty range of the log"
             ))),
@@ -127,8 +138,14 @@ impl Store {
         lsn: Lsn,
         time: Timestamp,
     ) -> Result<Checkpoint> {
-        let name = replay::write_live_snapshot(&*self.fs, &self.dir, lsn, data)?;
-        Ok(Checkpoint::Built(name, time))
+        let file = replay::write_live_snapshot(&*self.fs, &self.dir, lsn, data)?;
+        // The time of the record before `lsn` is not at hand: `time` errs on the side of
+        // keeping more.
+        Ok(Checkpoint::Built {
+            file,
+            time,
+            prior_time: time,
+        })
     }
 
     /// Makes `checkpoint` the table's snapshot as `at` describes it, unless `still_exists`
@@ -150,16 +167,20 @@ impl Store {
         let snapshot_dir = self.dir.join(SNAPSHOT_DIR);
         let installed = self.update_catalog(|catalog| {
             let current = catalog.snapshot(table_id).cloned();
-            let (file, built_lsn, built_time, size, log_bytes) = match checkpoint {
+            let (file, built_lsn, built_time, prior_time, size, log_bytes) = match checkpoint {
                 Checkpoint::Deleted => return Ok(Err(None)),
-                Checkpoint::Built(file, built_time) => {
+                Checkpoint::Built {
+                    file,
+                    time,
+                    prior_time,
+                } => {
                     let path = snapshot_dir.join(&file);
                     let size = self
                         .fs
                         .open(&path)
                         .and_then(|f| f.len())
                         .map_err(io_error(format!("reading {}", path.display())))?;
-                    (file, lsn, built_time, size, log_bytes)
+                    (file, lsn, time, prior_time, size, log_bytes)
                 }
                 // The same file now covers the log up to `lsn` as well; it holds nothing newer.
                 Checkpoint::Unchanged => match &current {
@@ -167,6 +188,7 @@ impl Store {
                         c.file.clone(),
                         c.built_lsn,
                         c.built_time,
+                        c.prior_time,
                         c.size,
                         c.log_bytes,
                     ),
@@ -184,6 +206,7 @@ impl Store {
                 lsn,
                 built_lsn,
                 built_time,
+                prior_time,
                 size,
                 log_bytes,
             });
@@ -241,24 +264,45 @@ impl Store {
         Self::choose_base(&catalog, table_id, lsn, time)
     }
 
+    /// The base of the point-in-time window of `table_id` that starts at `start`, as
+    /// retention keeps it: its newest state that serves every moment and every LSN of the
+    /// window ([`Retained::serves_window`]), or its oldest if none does (the window reaches
+    /// back only that far). `None` if the table has no state (a live table without a
+    /// snapshot starts from its creation).
+    pub fn window_base(&self, table_id: &str, start: Timestamp) -> Option<Retained> {
+        let catalog = self.catalog.lock();
+        let mut states: Vec<Retained> = Self::states(&catalog, table_id).collect();
+        states.sort_by_key(|s| s.built_lsn);
+        let base = states
+            .iter()
+            .rposition(|s| s.serves_window(start))
+            .unwrap_or(0);
+        states.into_iter().nth(base)
+    }
+
+    /// Every state of `table_id`: its snapshot and its retained states.
+    fn states<'a>(catalog: &'a Catalog, table_id: &'a str) -> impl Iterator<Item = Retained> + 'a {
+        catalog
+            .snapshots
+            .iter()
+            .filter(move |s| &*s.table_id == table_id)
+            .map(SnapshotRef::as_retained)
+            .chain(
+                catalog
+                    .retained
+                    .iter()
+                    .filter(move |r| &*r.table_id == table_id)
+                    .cloned(),
+            )
+    }
+
     fn choose_base(
         catalog: &Catalog,
         table_id: &str,
         lsn: Lsn,
         time: Option<Timestamp>,
     ) -> Option<Retained> {
-        catalog
-            .snapshots
-            .iter()
-            .filter(|s| &*s.table_id == table_id)
-            .map(SnapshotRef::as_retained)
-            .chain(
-                catalog
-                    .retained
-                    .iter()
-                    .filter(|r| &*r.table_id == table_id)
-                    .cloned(),
-            )
+        Self::states(catalog, table_id)
             .filter(|r| r.serves(lsn, time))
             .max_by_key(|r| r.built_lsn)
     }
@@ -477,6 +521,7 @@ pub(crate) fn creation(table_id: &Arc<str>, lsn: Lsn) -> Retained {
         lsn,
         built_lsn: lsn,
         built_time: Timestamp(0),
+        prior_time: Timestamp(0),
         size: 0,
         log_bytes: 0,
     }
