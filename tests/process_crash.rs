@@ -106,8 +106,8 @@ fn child_workload() {
                 db.put_item(PutItemInput::new(TABLE, item)).unwrap();
                 acked[w as usize].store(i as u64, Ordering::SeqCst);
                 say(format!("A {round} {w} {i}"));
-                // A steady load, not a saturating one: the background worker (at the
-                // lowest priority) must get the CPU to snapshot, truncate and build.
+                // A steady load, not a saturating one: the background worker must get
+                // the CPU to snapshot, truncate and build.
                 std::thread::sleep(Duration::from_millis(1));
             }
         }));

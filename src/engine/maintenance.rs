@@ -154,11 +154,14 @@ impl Engine {
             let threshold = (self.options.checkpoint_min_log_bytes as f64)
                 .max(self.options.checkpoint_log_ratio * size as f64);
             let due_by_bytes = bytes as f64 >= threshold;
-            // A small table that pins a closed segment is cheap to snapshot: doing so lets
-            // the log go. Large tables wait for their byte trigger, which bounds the log they
+            // A table that pins a closed segment is cheap to snapshot when it is small, and
+            // free when the log holds nothing for it since its snapshot (a table restored or
+            // loaded and then left alone: only the catalog moves on). Doing so lets the log
+            // go. Other large tables wait for their byte trigger, which bounds the log they
             // keep to a multiple of their size.
             let base = handle.base_lsn.load(Ordering::SeqCst);
-            let due_by_age = base + 1 < current_segment && size <= self.options.segment_bytes;
+            let due_by_age =
+                base + 1 < current_segment && (size <= self.options.segment_bytes || bytes == 0);
             // Forced (`Database::checkpoint`): every table with log after its snapshot.
             let due_by_force = force && base < self.wal.durable_lsn();
             if !(due_by_bytes || due_by_age || due_by_force) {

@@ -91,12 +91,54 @@ pub(crate) struct RawBlock {
     count: u32,
     item_bytes: u64,
     key_end: usize,
+    /// The last key of the block before this one: every item of this one comes after it.
+    before: Option<EncodedKey>,
+    /// The file and the block's offset in it, for errors.
+    path: std::sync::Arc<Path>,
+    offset: u64,
 }
 
 impl RawBlock {
     /// The encoded key of the block's last item.
     pub fn last_key(&self) -> &[u8] {
         &self.payload[ITEMS_PREFIX_LEN..self.key_end]
+    }
+
+    fn corrupt(&self, why: &str) -> Error {
+        Error::Corruption(format!(
+            "table file {} at offset {}: {why}",
+            self.path.display(),
+            self.offset
+        ))
+    }
+
+    /// Decodes the block's items, checking every item's key, the order (after the previous
+    /// block's last key, up to this block's), the count and the size. Needs nothing of the
+    /// reader, so blocks can be decoded on other threads while it reads on.
+    pub fn decode(&self, key: &KeyShape) -> Result<Vec<(EncodedKey, StoredItem)>> {
+        let mut items: Vec<(EncodedKey, StoredItem)> = Vec::with_capacity(self.count as usize);
+        let mut rest = &self.payload[self.key_end..];
+        let mut item_bytes = 0u64;
+        while !rest.is_empty() {
+            let (item, encoded, used) = StoredItem::read_keyed(rest, key)
+                .map_err(|e| self.corrupt(&format!("item: {e}")))?;
+            rest = &rest[used..];
+            let previous = items.last().map(|(k, _)| k).or(self.before.as_ref());
+            if previous.is_some_and(|p| p >= &encoded) {
+                return Err(self.corrupt("items out of key order"));
+            }
+            item_bytes += item.size() as u64;
+            items.push((encoded, item));
+        }
+        if items.len() != self.count as usize
+            || item_bytes != self.item_bytes
+            || items.last().map(|(k, _)| k.as_slice()) != Some(self.last_key())
+        {
+            return Err(
+                self.corrupt("an items block's count, size or last key does not match its items")
+            );
+        }
+        Ok(items)
     }
 }
 
@@ -290,14 +332,13 @@ impl<'p> TableFileWriter<'p> {
 /// footer's counts.
 pub(crate) struct TableFileReader {
     file: Box<dyn VfsFile>,
-    path: std::path::PathBuf,
+    path: std::sync::Arc<Path>,
     meta: Vec<u8>,
     offset: u64,
     len: u64,
     /// Counts of the blocks read so far, checked against the footer.
     counted: Footer,
-    /// The last key of the block before the one last returned, and of that one.
-    before: Option<EncodedKey>,
+    /// The last key of the block last returned.
     last_key: Option<EncodedKey>,
     done: bool,
 }
@@ -342,7 +383,7 @@ impl TableFileReader {
         }
         Ok(TableFileReader {
             file,
-            path: path.to_owned(),
+            path: path.into(),
             meta,
             offset: (HEADER_LEN + meta_len) as u64,
             len,
@@ -351,7 +392,6 @@ impl TableFileReader {
                 blocks: 0,
                 item_bytes: 0,
             },
-            before: None,
             last_key: None,
             done: false,
         })
@@ -374,7 +414,7 @@ impl TableFileReader {
     /// table's key shape (from the metadata): every item must have a valid key, in order.
     pub fn next_block(&mut self, key: &KeyShape) -> Result<Option<Vec<(EncodedKey, StoredItem)>>> {
         match self.next_raw()? {
-            Some(raw) => self.decode(&raw, key).map(Some),
+            Some(raw) => raw.decode(key).map(Some),
             None => Ok(None),
         }
     }
@@ -412,9 +452,10 @@ impl TableFileReader {
             if codec::crc_append(codec::crc(&header[..5]), &payload) != crc {
                 return Err(self.corrupt("block checksum mismatch"));
             }
+            let start = self.offset;
             self.offset += (BLOCK_HEADER_LEN + len) as u64;
             match kind {
-                BLOCK_ITEMS => return self.items_block(payload).map(Some),
+                BLOCK_ITEMS => return self.items_block(payload, start).map(Some),
                 BLOCK_END => {
                     let footer: Footer = codec::decode(&payload, "table file footer")?;
                     if footer != self.counted {
@@ -431,7 +472,7 @@ impl TableFileReader {
     }
 
     /// Checks an items block's prefix and its place in the key order.
-    fn items_block(&mut self, payload: Vec<u8>) -> Result<RawBlock> {
+    fn items_block(&mut self, payload: Vec<u8>, start: u64) -> Result<RawBlock> {
         let word = |at: usize| -> [u8; 4] {
             [
                 payload[at],
@@ -464,6 +505,9 @@ impl TableFileReader {
             count,
             item_bytes,
             key_end,
+            before: self.last_key.clone(),
+            path: std::sync::Arc::clone(&self.path),
+            offset: start,
         };
         if self
             .last_key
@@ -472,38 +516,10 @@ impl TableFileReader {
         {
             return Err(self.corrupt("blocks out of key order"));
         }
-        self.before = self.last_key.replace(raw.last_key().to_vec());
+        self.last_key = Some(raw.last_key().to_vec());
         self.counted.items += u64::from(count);
         self.counted.item_bytes += item_bytes;
         self.counted.blocks += 1;
         Ok(raw)
-    }
-
-    /// Decodes the block `next_raw` last returned, checking every item's key, the order
-    /// (after the previous block's last key, up to this block's), the count and the size.
-    pub fn decode(&self, raw: &RawBlock, key: &KeyShape) -> Result<Vec<(EncodedKey, StoredItem)>> {
-        let mut items: Vec<(EncodedKey, StoredItem)> = Vec::with_capacity(raw.count as usize);
-        let mut rest = &raw.payload[raw.key_end..];
-        let mut item_bytes = 0u64;
-        while !rest.is_empty() {
-            let (item, encoded, used) = StoredItem::read_keyed(rest, key)
-                .map_err(|e| self.corrupt(&format!("item: {e}")))?;
-            rest = &rest[used..];
-            let previous = items.last().map(|(k, _)| k).or(self.before.as_ref());
-            if previous.is_some_and(|p| p >= &encoded) {
-                return Err(self.corrupt("items out of key order"));
-            }
-            item_bytes += item.size() as u64;
-            items.push((encoded, item));
-        }
-        if items.len() != raw.count as usize
-            || item_bytes != raw.item_bytes
-            || items.last().map(|(k, _)| k.as_slice()) != Some(raw.last_key())
-        {
-            return Err(
-                self.corrupt("an items block's count, size or last key does not match its items")
-            );
-        }
-        Ok(items)
     }
 }

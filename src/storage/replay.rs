@@ -177,7 +177,11 @@ pub(crate) fn load_snapshot(
     let mut reader = TableFileReader::open(fs, &path, SNAPSHOT_MAGIC)?;
     let meta: SnapshotMeta =
         codec::decode(reader.meta(), format_args!("snapshot {}", path.display()))?;
-    // The reader checks that keys strictly increase, so the items load in one pass.
+    // The blocks check that keys strictly increase, so the items load in one pass.
+    //
+    // NB: decoding the blocks on both cores (a thread per core taking the next block) was
+    // measured slower, 357 ms against 310 ms for 1M items: the decode is bound by the
+    // allocation and first touch of the items' memory, which threads share, not by CPU.
     let mut items = Vec::new();
     while let Some(block) = reader.next_block(&meta.schema.key)? {
         items.extend(block);
@@ -459,7 +463,7 @@ pub(crate) fn build_table_file(
                 writer.push_raw(raw)?;
                 continue;
             }
-            for (key, item) in reader.decode(&raw, &schema.key)? {
+            for (key, item) in raw.decode(&schema.key)? {
                 write_changes_before(&mut writer, &mut changed, Some(&key))?;
                 match changed.next_if(|(k, _)| *k == key) {
                     Some((_, Some(new))) => writer.push(&key, &new)?,
