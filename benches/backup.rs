@@ -132,8 +132,8 @@ fn bench_backups(c: &mut Criterion) {
     drop(big);
 
     // Writer latency, 16 writers, alone; while backups build back to back (in the
-    // background worker, at the lowest priority); and while each backup is followed by
-    // `Database::checkpoint` (which builds snapshots in the calling thread, at its priority).
+    // background worker); and while each backup is followed by `Database::checkpoint`
+    // (which builds snapshots in the calling thread).
     let db = open(&large_dir, true);
     let latencies = |backups: bool, checkpoints: bool| {
         writer_latencies(&db, 16, 500, n, |stop| {

@@ -6,6 +6,9 @@
 //! new items, checked ─► commit (LSN, time) ─► apply to the live table ─► unlock ─► ack
 //! ```
 //!
+//! (A put with no condition whose caller does not want the old item back skips the read:
+//! see `Action::reads_current`.)
+//!
 //! - The *gate* of a table is taken shared by item writers and exclusively by `UpdateTable`
 //!   and `DeleteTable`, so a schema change never interleaves with a write in progress.
 //! - *Item locks* are striped mutexes keyed by (table, key). A writer holds its items' locks

@@ -129,6 +129,8 @@ impl Encode for AttributeValue {
 }
 
 /// Decodes a length prefix, checking it against the decode limit before any allocation.
+/// Each element read gives its part of the claim back (`unclaim_bytes_read`), as bincode's
+/// own containers do, so the limit bounds the largest container, not a record's total.
 fn decode_len<T, D: Decoder>(decoder: &mut D) -> Result<usize, DecodeError> {
     let len = u64::decode(decoder)?;
     let len = usize::try_from(len).map_err(|_| DecodeError::Other("length overflows usize"))?;
@@ -154,6 +156,7 @@ fn decode_value<D: Decoder>(decoder: &mut D, depth: usize) -> Result<AttributeVa
             let mut list = Vec::with_capacity(len.min(1024));
             for _ in 0..len {
                 list.push(decode_value(decoder, depth + 1)?);
+                decoder.unclaim_bytes_read(std::mem::size_of::<AttributeValue>());
             }
             AttributeValue::L(list)
         }
@@ -163,6 +166,7 @@ fn decode_value<D: Decoder>(decoder: &mut D, depth: usize) -> Result<AttributeVa
             for _ in 0..len {
                 let name: String = Decode::decode(decoder)?;
                 map.insert(name, decode_value(decoder, depth + 1)?);
+                decoder.unclaim_bytes_read(std::mem::size_of::<(String, AttributeValue)>());
             }
             AttributeValue::M(map)
         }
@@ -172,6 +176,7 @@ fn decode_value<D: Decoder>(decoder: &mut D, depth: usize) -> Result<AttributeVa
             let mut set = BTreeSet::new();
             for _ in 0..len {
                 set.insert(decode_number(decoder)?);
+                decoder.unclaim_bytes_read(std::mem::size_of::<Number>());
             }
             AttributeValue::Ns(set)
         }

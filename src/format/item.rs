@@ -118,6 +118,22 @@ impl StoredItem {
             static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         SCRATCH.with_borrow_mut(|out| {
+            let item = StoredItem::walk_item(decoder, names, out);
+            if out.capacity() > 1 << 20 {
+                // Do not keep a large (or hostile) item's buffer for the thread's life.
+                *out = Vec::new();
+            }
+            item
+        })
+    }
+
+    /// The body of [`StoredItem::transcode`], writing into `out`.
+    fn walk_item<D: Decoder>(
+        decoder: &mut D,
+        names: [Option<&str>; 2],
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(StoredItem, ValueSpans), DecodeError> {
+        {
             out.clear();
             out.extend_from_slice(&[0; SIZE_LEN]);
             let mut walk = Walk { decoder, out };
@@ -135,17 +151,13 @@ impl StoredItem {
                         *span = Some(start..walk.out.len());
                     }
                 }
+                walk.element_read::<(String, AttributeValue)>();
             }
             let size =
                 u32::try_from(size).map_err(|_| DecodeError::Other("item size overflows"))?;
             out[..SIZE_LEN].copy_from_slice(&size.to_le_bytes());
-            let item = StoredItem(Arc::from(&out[..]));
-            if out.capacity() > 1 << 20 {
-                // Do not keep a large item's buffer for the thread's life.
-                *out = Vec::new();
-            }
-            Ok((item, spans))
-        })
+            Ok((StoredItem(Arc::from(&out[..])), spans))
+        }
     }
 }
 
@@ -187,6 +199,14 @@ impl<D: Decoder> Walk<'_, D> {
         self.decoder.claim_container_read::<T>(len)?;
         put_varint(self.out, len as u64);
         Ok(len)
+    }
+
+    /// Gives back the claim `len` made for one element once it is read, as the codec's
+    /// container decodes do: the limit bounds what is held at once, not what a whole log
+    /// record's items add up to (else an acknowledged batch of wide items could not be
+    /// read back).
+    fn element_read<T>(&mut self) {
+        self.decoder.unclaim_bytes_read(std::mem::size_of::<T>());
     }
 
     /// A string (`utf8`) or byte string; returns where its bytes are in `out`.
@@ -254,6 +274,7 @@ impl<D: Decoder> Walk<'_, D> {
                 let mut size = 3;
                 for _ in 0..self.len::<AttributeValue>()? {
                     size += 1 + self.value(depth + 1)?;
+                    self.element_read::<AttributeValue>();
                 }
                 size
             }
@@ -263,6 +284,7 @@ impl<D: Decoder> Walk<'_, D> {
                     let name = self.bytes(true)?;
                     self.check_increasing(&mut previous, name.clone())?;
                     size += 1 + name.len() + self.value(depth + 1)?;
+                    self.element_read::<(String, AttributeValue)>();
                 }
                 size
             }
@@ -272,6 +294,7 @@ impl<D: Decoder> Walk<'_, D> {
                     let member = self.bytes(tag == codec::TAG_SS)?;
                     self.check_increasing(&mut previous, member.clone())?;
                     size += member.len();
+                    self.element_read::<Vec<u8>>();
                 }
                 size
             }
@@ -281,6 +304,7 @@ impl<D: Decoder> Walk<'_, D> {
                     let (member, member_size) = self.number()?;
                     self.check_increasing(&mut previous, member)?;
                     size += member_size;
+                    self.element_read::<Number>();
                 }
                 size
             }
@@ -450,6 +474,42 @@ mod tests {
             range: None,
         };
         assert!(StoredItem::read_keyed(&bytes, &wrong_type).is_err());
+    }
+
+    /// One log record holding `count` items of 400 KB made of the smallest parts `shape`
+    /// gives, encoded and read back as recovery reads it.
+    fn batch_of_wide_items_reads_back(count: usize, shape: fn(usize) -> Item) {
+        use crate::format::mutation::{ItemWrite, Mutation};
+        let writes = (0..count)
+            .map(|i| ItemWrite {
+                table_id: "t".into(),
+                key: vec![i as u8],
+                item: Some(StoredItem::new(&shape(i))),
+            })
+            .collect();
+        let bytes = codec::encode(&Mutation::Write(writes));
+        let read = codec::decode::<Mutation>(&bytes, "record");
+        assert!(read.is_ok(), "{count} wide items: {:?}", read.err());
+    }
+
+    #[test]
+    fn a_batch_of_items_with_the_most_attributes_dynamodb_allows_reads_back() {
+        // Short names with empty strings: about 133k attributes per 400 KB item. The
+        // decode limit once added up every attribute's claim over the whole record, so a
+        // few such items (acknowledged in one batch) made the log unreadable.
+        batch_of_wide_items_reads_back(6, |_| {
+            (0..133_000u32)
+                .map(|a| (format!("{a:x}"), AttributeValue::S(String::new())))
+                .collect()
+        });
+    }
+
+    #[test]
+    fn a_batch_of_items_with_the_longest_lists_reads_back() {
+        batch_of_wide_items_reads_back(4, |_| {
+            let list = vec![AttributeValue::S(String::new()); 300_000];
+            Item::from([("l".to_string(), AttributeValue::L(list))])
+        });
     }
 
     proptest! {

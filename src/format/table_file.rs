@@ -116,7 +116,9 @@ impl RawBlock {
     /// block's last key, up to this block's), the count and the size. Needs nothing of the
     /// reader, so blocks can be decoded on other threads while it reads on.
     pub fn decode(&self, key: &KeyShape) -> Result<Vec<(EncodedKey, StoredItem)>> {
-        let mut items: Vec<(EncodedKey, StoredItem)> = Vec::with_capacity(self.count as usize);
+        // The count is read from disk: every item takes at least a byte of the payload.
+        let capacity = (self.count as usize).min(self.payload.len());
+        let mut items: Vec<(EncodedKey, StoredItem)> = Vec::with_capacity(capacity);
         let mut rest = &self.payload[self.key_end..];
         let mut item_bytes = 0u64;
         while !rest.is_empty() {

@@ -55,7 +55,7 @@ impl From<Vec<u8>> for ItemKey {
     }
 }
 
-// Equality, order and hashing are the bytes', so that the map can be searched by `[u8]`.
+// Equality and order are the bytes', so that the map can be searched by `[u8]`.
 impl Borrow<[u8]> for ItemKey {
     fn borrow(&self) -> &[u8] {
         self.as_bytes()

@@ -200,8 +200,9 @@ struct TableChanges<'a> {
     /// The schema as of the end of the range, if the range created or updated the table.
     schema: Option<Arc<TableSchema>>,
     deleted: bool,
-    /// The table's writes in the range: sorted by key with one (the last) per key up to
-    /// `sorted_len`, then in log order (see [`TableChanges::last_writes`]).
+    /// The table's writes in the range, in log order, or after a compaction the last write
+    /// of each key in key order followed by later writes in log order (see
+    /// [`TableChanges::last_writes`]).
     items: Vec<(EncodedKey, Option<StoredItem>)>,
     /// When `items` reaches this length it is sorted and deduplicated again, so it holds
     /// at most about twice the changed keys however often they are overwritten.
@@ -213,7 +214,8 @@ const MIN_COMPACT_AT: usize = 1 << 16;
 
 impl TableChanges<'_> {
     /// The last write of each key, in key order. Collected in log order and sorted once at
-    /// the end: a stable sort keeps a key's writes in log order, and one pass keeps the last.
+    /// the end: sorting by (key, position) keeps a key's writes in log order, and one pass
+    /// keeps the last.
     /// (Inserting each write into an ordered map cost a search per write, with a cache miss
     /// at each level: measured 40% of a build from the log.)
     ///
