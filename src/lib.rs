@@ -41,8 +41,8 @@
 //! | `api/` | request and response shapes by area: items, tables, backups, point in time |
 //! | `fs/` | the file-system seam, one durable file installation; its simulation and kill points (feature `testing`) |
 //! | `options` | [`Options`]: durability, triggers, limits, clock |
-//! | `format/` | every byte that reaches disk: the codec, log records and segments, table files, backups' records, the catalog |
-//! | `state/` | the live table and its indexes; the one apply of a logged change |
+//! | `format/` | every byte that reaches disk: the codec, stored items, log records and segments, table files, backups' records, the catalog |
+//! | `state/` | the live table (keys inline when short) and its indexes; the one apply of a logged change |
 //! | `storage/` | the write-ahead log and group commit, the directory's files, recovery, replay, retention |
 //! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
 //! | `restore`, `backup`, `pitr` | services over the engine: restores, on-demand backups, point-in-time recovery |
