@@ -775,55 +775,6 @@ fn a_table_never_snapshotted_is_backed_up_from_the_log_alone() {
 }
 
 #[test]
-fn a_restored_table_never_written_again_does_not_keep_the_log() {
-    // A table larger than a log segment, restored and then left alone: nothing it has is in
-    // the log after its restore, so the log other tables write must still be dropped.
-    let dir = TempDir::new("idle_restored");
-    let db = open(
-        &dir,
-        Options {
-            segment_bytes: 16 * 1024,
-            checkpoint_min_log_bytes: 32 * 1024,
-            checkpoint_log_ratio: 0.5,
-            maintenance_interval: Duration::from_millis(10),
-            ..options(&clock())
-        },
-    );
-    db.create_table(
-        CreateTableInput::new("Busy")
-            .hash_key("pk", S)
-            .pay_per_request(),
-    )
-    .unwrap();
-    let padded = |i: i64| {
-        let mut item = row(&format!("k{i}"), i);
-        item.insert("pad".to_string(), AttributeValue::b(vec![7; 100]));
-        item
-    };
-    for i in 0..600 {
-        put(&db, "Busy", padded(i));
-    }
-    let details = backup(&db, "Busy", "seed");
-    built(&db, &details.backup_arn);
-    restore(&db, &details.backup_arn, "Idle");
-    let segments = || std::fs::read_dir(dir.path().join("wal")).unwrap().count();
-    for i in 0..3_000 {
-        put(&db, "Busy", padded(i % 600));
-    }
-    let deadline = Instant::now() + WAIT;
-    while segments() > 4 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(
-        segments() <= 4,
-        "{} log segments kept for a table written {} segments ago",
-        segments(),
-        3_000 * 120 / (16 * 1024)
-    );
-    assert_eq!(items(&db, "Idle").len(), 600);
-}
-
-#[test]
 fn a_table_backed_up_after_a_checkpoint_and_more_writes_holds_both() {
     let dir = TempDir::new("checkpointed");
     let db = open(&dir, options(&clock()));

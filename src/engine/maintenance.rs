@@ -148,6 +148,8 @@ impl Engine {
         }
         let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
         let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
+        // The log's segments, listed at most once a round and only if a table needs them.
+        let mut segments: Option<Vec<Lsn>> = None;
         for handle in &handles {
             let size = handle.data.read().size_bytes;
             let bytes = handle.log_bytes.load(Ordering::SeqCst);
@@ -164,7 +166,24 @@ impl Engine {
                 base + 1 < current_segment && (size <= self.options.segment_bytes || bytes == 0);
             // Forced (`Database::checkpoint`): every table with log after its snapshot.
             let due_by_force = force && base < self.wal.durable_lsn();
-            if !(due_by_bytes || due_by_age || due_by_force) {
+            // A large table that was written a little and then left alone never reaches its
+            // byte trigger, yet keeps every closed segment after its snapshot, whoever wrote
+            // them (RocksDB's `max_total_wal_size` problem): once the log it holds back
+            // reaches the same threshold, rewriting the table is the cheaper of the two.
+            let due_by_held_log =
+                !(due_by_bytes || due_by_age || due_by_force) && base + 1 < current_segment && {
+                    let segments = match &mut segments {
+                        Some(segments) => segments,
+                        None => segments.insert(store.log_segments()?),
+                    };
+                    // The segment holding `base + 1` and every closed one after it.
+                    let held = 1 + segments
+                        .iter()
+                        .filter(|&&first| first > base + 1 && first < current_segment)
+                        .count() as u64;
+                    held.saturating_mul(self.options.segment_bytes) as f64 >= threshold
+                };
+            if !(due_by_bytes || due_by_age || due_by_force || due_by_held_log) {
                 continue;
             }
             // Sync first: a snapshot must never cover a record a crash could still lose.

@@ -374,6 +374,11 @@ impl Store {
         Ok((files.len() as u64, bytes))
     }
 
+    /// The first LSN of each log segment on disk, in order.
+    pub fn log_segments(&self) -> Result<Vec<Lsn>> {
+        log_segment::list_segments(&*self.fs, &self.dir.join(WAL_DIR))
+    }
+
     /// The commit time of the record at `lsn`, if the log still holds it.
     pub fn record_time(&self, lsn: Lsn) -> Result<Option<Timestamp>> {
         let segments = log_segment::list_segments(&*self.fs, &self.dir.join(WAL_DIR))?;
