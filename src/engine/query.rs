@@ -8,7 +8,6 @@
 //! DynamoDB, a page that stops exactly at the end of the range returns no
 //! `LastEvaluatedKey`, which saves the caller one empty round trip.
 
-use std::borrow::Cow;
 use std::ops::Bound;
 
 use crate::api::items::{KeyCondition, QueryInput, QueryOutput, ScanInput, Select, SortKeyOp};
@@ -429,42 +428,56 @@ impl ReadPlan {
         let mut bytes = 0usize;
         while let Some(stored) = rows.next() {
             page.scanned_count += 1;
+            // The page ends after this row if it is full and more rows follow; the row's key
+            // is then the page's LastEvaluatedKey.
+            let ends_page = |bytes: usize, rows: &mut std::iter::Peekable<_>| {
+                (self.limit.is_some_and(|l| page.scanned_count >= l) || bytes >= MAX_PAGE_BYTES)
+                    && rows.peek().is_some()
+            };
+            let last_key = |item: &Item| {
+                let mut last = schema.key.extract(item);
+                if let Some(index) = index {
+                    last.extend(index.key.extract(item));
+                }
+                last
+            };
             if sizes_only {
                 bytes += stored.size();
                 page.count += 1;
-            } else {
-                let item = stored.decode();
-                let view = match projected {
-                    Some(index) => Cow::Owned(index.project(&schema.key, &item)),
-                    None => Cow::Borrowed(&item),
-                };
-                bytes += match projected {
-                    Some(_) => item_size(&view),
-                    None => stored.size(),
-                };
-                let passes = match &self.filter {
-                    Some(filter) => filter.evaluate(Some(&view))?,
-                    None => true,
-                };
-                if passes {
-                    page.count += 1;
-                    if !self.count_only {
-                        let source: &Item = if self.fetch_table_item { &item } else { &view };
-                        page.items.push(match &self.projection {
-                            Some(paths) => expr::project(source, paths),
-                            None => source.clone(),
-                        });
-                    }
+                if ends_page(bytes, &mut rows) {
+                    page.last_evaluated_key = Some(last_key(&stored.decode()));
+                    break;
+                }
+                continue;
+            }
+            let item = stored.decode();
+            // What the index holds of the item, when it holds less than all of it.
+            let projected_item = projected.map(|index| index.project(&schema.key, &item));
+            let view = projected_item.as_ref().unwrap_or(&item);
+            bytes += match projected_item {
+                Some(_) => item_size(view),
+                None => stored.size(),
+            };
+            let passes = match &self.filter {
+                Some(filter) => filter.evaluate(Some(view))?,
+                None => true,
+            };
+            let ends = ends_page(bytes, &mut rows);
+            let last = ends.then(|| last_key(&item));
+            if passes {
+                page.count += 1;
+                if !self.count_only {
+                    let source = match projected_item {
+                        Some(view) if !self.fetch_table_item => view,
+                        _ => item,
+                    };
+                    page.items.push(match &self.projection {
+                        Some(paths) => expr::project(&source, paths),
+                        None => source,
+                    });
                 }
             }
-            let full =
-                self.limit.is_some_and(|l| page.scanned_count >= l) || bytes >= MAX_PAGE_BYTES;
-            if full && rows.peek().is_some() {
-                let item = stored.decode();
-                let mut last = schema.key.extract(&item);
-                if let Some(index) = index {
-                    last.extend(index.key.extract(&item));
-                }
+            if let Some(last) = last {
                 page.last_evaluated_key = Some(last);
                 break;
             }
