@@ -21,7 +21,7 @@
 //!
 //! ```text
 //!  0  magic    [u8; 8]  b"TIDECAT\0"
-//!  8  version  u32      FORMAT_VERSION
+//!  8  version  u32      FORMAT_VERSION (version 2, without the states' `prior_time`, is read too)
 //! 12  len      u32      payload length
 //! 16  crc      u32      CRC-32C of bytes 0..16 and the payload
 //! 20  payload  [u8; len] the codec's encoding of `Catalog`
@@ -218,9 +218,10 @@ impl Catalog {
             return Err(corrupt("not a tidestore catalog (bad magic or too short)"));
         }
         let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != v2::VERSION {
             return Err(corrupt(&format!(
-                "unknown format version {version} (this build reads version {FORMAT_VERSION})"
+                "unknown format version {version} (this build reads versions {} and {FORMAT_VERSION})",
+                v2::VERSION
             )));
         }
         let len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
@@ -231,20 +232,16 @@ impl Catalog {
         if codec::crc_append(codec::crc(&bytes[..16]), &bytes[HEADER_LEN..]) != crc {
             return Err(corrupt("checksum mismatch"));
         }
-        codec::decode(&bytes[HEADER_LEN..], "catalog")
+        match version {
+            v2::VERSION => codec::decode::<v2::Catalog>(&bytes[HEADER_LEN..], "catalog")
+                .map(v2::Catalog::upgrade),
+            _ => codec::decode(&bytes[HEADER_LEN..], "catalog"),
+        }
     }
 
     /// The catalog file's bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let payload = codec::encode(self);
-        let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-        bytes.extend_from_slice(&MAGIC); // magic
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes()); // version
-        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes()); // len
-        let crc = codec::crc_append(codec::crc(&bytes), &payload);
-        bytes.extend_from_slice(&crc.to_le_bytes()); // crc
-        bytes.extend_from_slice(&payload); // payload
-        bytes
+        frame(FORMAT_VERSION, &codec::encode(self))
     }
 
     /// Replaces the catalog of `dir` with this one, atomically and durably.
@@ -260,9 +257,138 @@ impl Catalog {
     }
 }
 
+/// A catalog file: the header drawn in the module docs, then `payload`.
+fn frame(version: u32, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(&MAGIC); // magic
+    bytes.extend_from_slice(&version.to_le_bytes()); // version
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes()); // len
+    let crc = codec::crc_append(codec::crc(&bytes), payload);
+    bytes.extend_from_slice(&crc.to_le_bytes()); // crc
+    bytes.extend_from_slice(payload); // payload
+    bytes
+}
+
+/// Version 2 of the catalog, read so that databases written before version 3 still open:
+/// it lacks the table states' `prior_time`, which becomes their `built_time` — the value
+/// a build that did not see the record before it records, and which only makes retention
+/// keep more. The next catalog written is version 3.
+mod v2 {
+    use super::*;
+
+    pub(super) const VERSION: u32 = 2;
+
+    #[derive(bincode::Encode, bincode::Decode)]
+    pub(super) struct SnapshotRef {
+        pub(super) table_id: Arc<str>,
+        pub(super) file: String,
+        pub(super) lsn: Lsn,
+        pub(super) built_lsn: Lsn,
+        pub(super) built_time: Timestamp,
+        pub(super) size: u64,
+        pub(super) log_bytes: u64,
+    }
+
+    #[derive(bincode::Encode, bincode::Decode)]
+    pub(super) struct Retained {
+        pub(super) table_id: Arc<str>,
+        pub(super) file: Option<String>,
+        pub(super) lsn: Lsn,
+        pub(super) built_lsn: Lsn,
+        pub(super) built_time: Timestamp,
+        pub(super) size: u64,
+        pub(super) log_bytes: u64,
+    }
+
+    #[derive(bincode::Encode, bincode::Decode)]
+    pub(super) struct Catalog {
+        pub(super) db_id: u64,
+        pub(super) snapshots: Vec<SnapshotRef>,
+        pub(super) backups: Vec<crate::format::backup::BackupEntry>,
+        pub(super) retained: Vec<Retained>,
+        pub(super) dropped: Vec<DroppedTable>,
+        pub(super) last_time: Timestamp,
+    }
+
+    impl Catalog {
+        pub(super) fn upgrade(self) -> super::Catalog {
+            super::Catalog {
+                db_id: self.db_id,
+                snapshots: self
+                    .snapshots
+                    .into_iter()
+                    .map(|s| super::SnapshotRef {
+                        table_id: s.table_id,
+                        file: s.file,
+                        lsn: s.lsn,
+                        built_lsn: s.built_lsn,
+                        built_time: s.built_time,
+                        prior_time: s.built_time,
+                        size: s.size,
+                        log_bytes: s.log_bytes,
+                    })
+                    .collect(),
+                backups: self.backups,
+                retained: self
+                    .retained
+                    .into_iter()
+                    .map(|r| super::Retained {
+                        table_id: r.table_id,
+                        file: r.file,
+                        lsn: r.lsn,
+                        built_lsn: r.built_lsn,
+                        built_time: r.built_time,
+                        prior_time: r.built_time,
+                        size: r.size,
+                        log_bytes: r.log_bytes,
+                    })
+                    .collect(),
+                dropped: self.dropped,
+                last_time: self.last_time,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_2_catalog_opens_with_each_states_prior_time_at_its_built_time() {
+        let v3 = sample();
+        let (snapshot, retained) = (&v3.snapshots[0], &v3.retained[0]);
+        let v2 = v2::Catalog {
+            db_id: v3.db_id,
+            snapshots: vec![v2::SnapshotRef {
+                table_id: snapshot.table_id.clone(),
+                file: snapshot.file.clone(),
+                lsn: snapshot.lsn,
+                built_lsn: snapshot.built_lsn,
+                built_time: snapshot.built_time,
+                size: snapshot.size,
+                log_bytes: snapshot.log_bytes,
+            }],
+            backups: Vec::new(),
+            retained: vec![v2::Retained {
+                table_id: retained.table_id.clone(),
+                file: retained.file.clone(),
+                lsn: retained.lsn,
+                built_lsn: retained.built_lsn,
+                built_time: retained.built_time,
+                size: retained.size,
+                log_bytes: retained.log_bytes,
+            }],
+            dropped: Vec::new(),
+            last_time: v3.last_time,
+        };
+        let read = Catalog::decode(&frame(v2::VERSION, &codec::encode(&v2))).expect("reads v2");
+        let mut expected = v3.clone();
+        expected.snapshots[0].prior_time = expected.snapshots[0].built_time;
+        assert_eq!(read, expected);
+        // Written back, it is version 3.
+        assert_eq!(read.encode()[8..12], FORMAT_VERSION.to_le_bytes());
+    }
 
     fn sample() -> Catalog {
         Catalog {
