@@ -151,7 +151,10 @@ impl Engine {
         // The log's segments, listed at most once a round and only if a table needs them.
         let mut segments: Option<Vec<Lsn>> = None;
         for handle in &handles {
-            let size = handle.data.read().size_bytes;
+            let (size, pitr) = {
+                let data = handle.data.read();
+                (data.size_bytes, data.schema.pitr.is_some())
+            };
             let bytes = handle.log_bytes.load(Ordering::SeqCst);
             let threshold = (self.options.checkpoint_min_log_bytes as f64)
                 .max(self.options.checkpoint_log_ratio * size as f64);
@@ -160,18 +163,22 @@ impl Engine {
             // free when the log holds nothing for it since its snapshot (a table restored or
             // loaded and then left alone: only the catalog moves on). Doing so lets the log
             // go. Other large tables wait for their byte trigger, which bounds the log they
-            // keep to a multiple of their size.
+            // keep to a multiple of their size. (Recovery does not count the log it
+            // replays, so a table recovered from the log is not known to have none.)
             let base = handle.base_lsn.load(Ordering::SeqCst);
+            let unchanged = bytes == 0 && !handle.replayed.load(Ordering::SeqCst);
             let due_by_age =
-                base + 1 < current_segment && (size <= self.options.segment_bytes || bytes == 0);
+                base + 1 < current_segment && (size <= self.options.segment_bytes || unchanged);
             // Forced (`Database::checkpoint`): every table with log after its snapshot.
             let due_by_force = force && base < self.wal.durable_lsn();
             // A large table that was written a little and then left alone never reaches its
             // byte trigger, yet keeps every closed segment after its snapshot, whoever wrote
             // them (RocksDB's `max_total_wal_size` problem): once the log it holds back
-            // reaches the same threshold, rewriting the table is the cheaper of the two.
-            let due_by_held_log =
-                !(due_by_bytes || due_by_age || due_by_force) && base + 1 < current_segment && {
+            // reaches the same threshold, rewriting the table is the cheaper of the two. (Not
+            // for a table with point-in-time recovery: its window keeps that log anyway.)
+            let due_by_held_log = !(due_by_bytes || due_by_age || due_by_force || pitr)
+                && base + 1 < current_segment
+                && {
                     let segments = match &mut segments {
                         Some(segments) => segments,
                         None => segments.insert(store.log_segments()?),
@@ -448,7 +455,9 @@ fn sync_loop(engine: Weak<Engine>, stop: Arc<Signal>) {
     }
 }
 
-/// Makes the calling thread yield to writers when they wake (nice 10). Best effort: on
+/// Makes the calling thread yield to writers when they wake (nice 10, or its own if
+/// higher). The worker still leads a group commit now and then (`expire_backups`) and holds
+/// the catalog's lock while it writes it, which writers can wait on. Best effort: on
 /// failure (or off Linux, where the call sets the whole process's priority) nothing changes.
 fn lower_this_threads_priority() {
     #[cfg(target_os = "linux")]
@@ -457,6 +466,9 @@ fn lower_this_threads_priority() {
     // PRIO_PROCESS with a thread id changes that one thread's nice value.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        // Only ever lower it: a process already running nicer keeps its nice value.
+        if libc::getpriority(libc::PRIO_PROCESS, tid) < 10 {
+            libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        }
     }
 }
