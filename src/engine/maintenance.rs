@@ -149,7 +149,7 @@ impl Engine {
         let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
         let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
         // The log's segments, listed at most once a round and only if a table needs them.
-        let mut segments: Option<Vec<Lsn>> = None;
+        let mut segments: Option<Vec<(Lsn, u64)>> = None;
         for handle in &handles {
             let (size, pitr) = {
                 let data = handle.data.read();
@@ -183,12 +183,18 @@ impl Engine {
                         Some(segments) => segments,
                         None => segments.insert(store.log_segments()?),
                     };
-                    // The segment holding `base + 1` and every closed one after it.
-                    let held = 1 + segments
+                    // The closed segments holding a record after `base`: those a
+                    // truncation to `base` keeps (`Store::truncate_log`).
+                    let held: u64 = segments
                         .iter()
-                        .filter(|&&first| first > base + 1 && first < current_segment)
-                        .count() as u64;
-                    held.saturating_mul(self.options.segment_bytes) as f64 >= threshold
+                        .enumerate()
+                        .filter(|&(i, &(first, _))| {
+                            first < current_segment
+                                && segments.get(i + 1).is_none_or(|&(next, _)| next - 1 > base)
+                        })
+                        .map(|(_, &(_, len))| len)
+                        .sum();
+                    held as f64 >= threshold
                 };
             if !(due_by_bytes || due_by_age || due_by_force || due_by_held_log) {
                 continue;

@@ -374,9 +374,18 @@ impl Store {
         Ok((files.len() as u64, bytes))
     }
 
-    /// The first LSN of each log segment on disk, in order.
-    pub fn log_segments(&self) -> Result<Vec<Lsn>> {
-        log_segment::list_segments(&*self.fs, &self.dir.join(WAL_DIR))
+    /// Each log segment on disk, in order: its first LSN and its length in bytes.
+    pub fn log_segments(&self) -> Result<Vec<(Lsn, u64)>> {
+        let dir = self.dir.join(WAL_DIR);
+        log_segment::list_segments(&*self.fs, &dir)?
+            .into_iter()
+            .map(|first| {
+                let path = dir.join(log_segment::segment_name(first));
+                let len = self.fs.open(&path).and_then(|f| f.len());
+                len.map(|len| (first, len))
+                    .map_err(io_error(format!("reading {}", path.display())))
+            })
+            .collect()
     }
 
     /// The commit time of the record at `lsn`, if the log still holds it.
