@@ -278,10 +278,12 @@ mod v2 {
 
     pub(super) const VERSION: u32 = 2;
 
+    /// A table state as version 2 wrote it: a snapshot's `file` is a `String`, a retained
+    /// state's an `Option<String>`.
     #[derive(bincode::Encode, bincode::Decode)]
-    pub(super) struct SnapshotRef {
+    pub(super) struct State<F> {
         pub(super) table_id: Arc<str>,
-        pub(super) file: String,
+        pub(super) file: F,
         pub(super) lsn: Lsn,
         pub(super) built_lsn: Lsn,
         pub(super) built_time: Timestamp,
@@ -289,16 +291,8 @@ mod v2 {
         pub(super) log_bytes: u64,
     }
 
-    #[derive(bincode::Encode, bincode::Decode)]
-    pub(super) struct Retained {
-        pub(super) table_id: Arc<str>,
-        pub(super) file: Option<String>,
-        pub(super) lsn: Lsn,
-        pub(super) built_lsn: Lsn,
-        pub(super) built_time: Timestamp,
-        pub(super) size: u64,
-        pub(super) log_bytes: u64,
-    }
+    pub(super) type SnapshotRef = State<String>;
+    pub(super) type Retained = State<Option<String>>;
 
     #[derive(bincode::Encode, bincode::Decode)]
     pub(super) struct Catalog {
