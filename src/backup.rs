@@ -85,11 +85,7 @@ pub(crate) fn create_backup(
                 "Table is not ACTIVE: {table_name}"
             )));
         }
-        (
-            Arc::clone(&data.schema),
-            data.items.len() as u64,
-            data.size_bytes,
-        )
+        (Arc::clone(&data.schema), data.items.len(), data.size_bytes)
     };
     let record = Arc::new(BackupRecord::new(
         BackupType::User,

@@ -262,7 +262,8 @@ pub fn snapshot_file(bytes: &[u8]) {
         return;
     }
     if let Ok((_, data)) = crate::storage::replay::load_snapshot(&fs, dir, "t.snap") {
-        for (key, item) in &data.items {
+        // Items are decoded as they are read; a block that does not decode ends the read.
+        for (key, item) in data.items.iter().map_while(|entry| entry.ok()) {
             assert_eq!(
                 data.schema
                     .key

@@ -128,7 +128,7 @@ fn restore(
         while let Some(block) = reader.next_block(&schema.key)? {
             for (key, item) in block {
                 writer.push(&key, &item)?;
-                data.apply_write(key, Some(item));
+                data.apply_write(key, Some(item))?;
             }
         }
         writer.finish()?;

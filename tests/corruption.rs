@@ -260,3 +260,69 @@ fn every_truncation_and_bit_flip_of_a_backup_file_is_detected_by_restore() {
     db.restore_table_from_backup(RestoreTableFromBackupInput::new(&arn, "restored"))
         .expect("the intact backup restores");
 }
+
+/// A snapshot whose checksums hold but whose items do not decode (a forged file, or a bug
+/// in the writer): its items are decoded when first read, so every read of them and every
+/// write to them is `Corruption` — and a refused write is never logged, so the next open
+/// still works. Nothing panics.
+#[test]
+fn a_snapshot_block_that_passes_its_checksum_but_does_not_decode_fails_its_reads_and_writes() {
+    use tidestore::{
+        AttributeValue, CreateTableInput, DeleteItemInput, GetItemInput, Item, PutItemInput,
+        ScalarAttributeType, ScanInput,
+    };
+    let key = |k: &str| Item::from([("pk".to_string(), AttributeValue::S(k.into()))]);
+    let fs = SimFs::new();
+    {
+        let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+        db.create_table(
+            CreateTableInput::new("forged")
+                .hash_key("pk", ScalarAttributeType::S)
+                .pay_per_request(),
+        )
+        .expect("table");
+        for k in ["a", "b", "c"] {
+            db.put_item(PutItemInput::new("forged", key(k)))
+                .expect("put");
+        }
+        db.close().expect("close snapshots the table");
+    }
+    let path = files(&fs, ".snap").into_iter().next().expect("a snapshot");
+    let mut bytes = fs.file_bytes(&path).expect("snapshot");
+    // The first block: kind, len, crc, then its payload (count, item bytes, last key's
+    // length, last key, items). Make the first item's attribute count absurd and seal the
+    // block with a fresh checksum.
+    let meta_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+    let block = 20 + meta_len;
+    let len = u32::from_le_bytes(bytes[block + 1..block + 5].try_into().expect("4 bytes")) as usize;
+    let payload = block + 9;
+    let key_len = u32::from_le_bytes(
+        bytes[payload + 12..payload + 16]
+            .try_into()
+            .expect("4 bytes"),
+    ) as usize;
+    bytes[payload + 16 + key_len] = 0xfe;
+    let crc = crc32c::crc32c_append(
+        crc32c::crc32c(&bytes[block..block + 5]),
+        &bytes[payload..payload + len],
+    );
+    bytes[block + 5..block + 9].copy_from_slice(&crc.to_le_bytes());
+    fs.set_file_bytes(&path, &bytes).expect("plant");
+
+    for _ in 0..2 {
+        let db = Database::open_with(DIR, sim_options(&fs)).expect("open reads no item");
+        let corrupt = |r: tidestore::Result<()>| matches!(r, Err(Error::Corruption(_)));
+        assert!(corrupt(
+            db.get_item(GetItemInput::new("forged", key("a"))).map(drop)
+        ));
+        assert!(corrupt(db.scan(ScanInput::new("forged")).map(drop)));
+        assert!(corrupt(
+            db.put_item(PutItemInput::new("forged", key("d"))).map(drop)
+        ));
+        assert!(corrupt(
+            db.delete_item(DeleteItemInput::new("forged", key("b")))
+                .map(drop)
+        ));
+        drop(db);
+    }
+}

@@ -97,13 +97,21 @@ impl<'a> Live<'a> {
     }
 }
 
+impl Live<'_> {
+    /// Records that a change was logged and only partly applied: the live state is not
+    /// the log's, so no snapshot is taken of it. (The writers load what a write touches
+    /// before logging it, so this takes a bug or a panic.)
+    fn tear(&self) {
+        self.engine
+            .torn
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl Drop for Live<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            // A change was logged and only partly applied: the live state is not the log's.
-            self.engine
-                .torn
-                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.tear();
         }
     }
 }
@@ -122,7 +130,11 @@ impl Apply for Live<'_> {
 
     fn update_table(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
         if let Some(handle) = self.handle(&schema.id) {
-            handle.data.write().set_schema(schema);
+            handle
+                .data
+                .write()
+                .set_schema(schema)
+                .inspect_err(|_| self.tear())?;
         }
         Ok(())
     }
@@ -153,14 +165,18 @@ impl Apply for Live<'_> {
                 .find(|d| *d.schema.id == *write.table_id)
             {
                 Some(data) => {
-                    data.apply_write(write.key, write.item);
+                    if let Err(e) = data.apply_write(write.key, write.item) {
+                        self.tear();
+                        return Err(e);
+                    }
                 }
                 // Every caller locks the tables it writes (`engine/write.rs`); a table it
                 // did not lock would be locked here for this write alone, out of order.
                 None => {
                     debug_assert!(false, "a write to table {} it did not lock", write.table_id);
                     if let Some(handle) = self.handle(&write.table_id) {
-                        handle.data.write().apply_write(write.key, write.item);
+                        let applied = handle.data.write().apply_write(write.key, write.item);
+                        applied.inspect_err(|_| self.tear())?;
                     }
                 }
             }

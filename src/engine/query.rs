@@ -397,10 +397,13 @@ impl ReadPlan {
             self.range.0.as_ref().map(Vec::as_slice),
             self.range.1.as_ref().map(Vec::as_slice),
         );
-        // (position, table item) pairs in reading order.
-        let rows: Box<dyn Iterator<Item = &StoredItem>> = match self.index {
+        // Table items in reading order.
+        let rows: Box<dyn Iterator<Item = Result<&StoredItem>>> = match self.index {
             None => {
-                let r = data.items.range::<[u8], _>(range).map(|(_, item)| item);
+                let r = data
+                    .items
+                    .range(range.0, range.1)
+                    .map(|entry| entry.map(|(_, item)| item));
                 if self.forward {
                     Box::new(r)
                 } else {
@@ -412,7 +415,7 @@ impl ReadPlan {
                 let items = &data.items;
                 let r = entries
                     .range::<[u8], _>(range)
-                    .filter_map(move |(_, table_key)| items.get(table_key.as_slice()));
+                    .filter_map(move |(_, table_key)| items.get(table_key.as_slice()).transpose());
                 if self.forward {
                     Box::new(r)
                 } else {
@@ -427,6 +430,7 @@ impl ReadPlan {
         let mut page = QueryOutput::default();
         let mut bytes = 0usize;
         while let Some(stored) = rows.next() {
+            let stored = stored?;
             page.scanned_count += 1;
             // The page ends after this row if it is full and more rows follow; the row's key
             // is then the page's LastEvaluatedKey.

@@ -23,7 +23,7 @@ impl Engine {
         let item = {
             let data = handle.data.read();
             let key = data.schema.key.encode_exact(&input.key)?;
-            data.items.get(key.as_slice()).cloned()
+            data.items.get(key.as_slice())?.cloned()
         };
         Ok(GetItemOutput {
             item: item.map(|item| project(&item, input.projection.as_deref())),
@@ -66,7 +66,7 @@ impl Engine {
                         "Provided list of item keys contains duplicates",
                     ));
                 }
-                if let Some(item) = data.items.get(encoded.as_slice()) {
+                if let Some(item) = data.items.get(encoded.as_slice())? {
                     items.push(project(item, request.projection.as_deref()));
                 }
             }
@@ -111,7 +111,7 @@ impl Engine {
             }
             let item = data
                 .items
-                .get(key.as_slice())
+                .get(key.as_slice())?
                 .map(|item| project(item, read.projection.as_deref()));
             responses.push(ItemResponse { item });
         }

@@ -88,6 +88,9 @@ impl Engine {
         let _gate = handle.gate.write();
         let current = Arc::clone(&handle.data.read().schema);
         let next = Arc::new(input.apply_to(&current, self.options.clock.now())?);
+        // A new index is built from every item: every leaf must decode before the change
+        // is logged.
+        handle.data.read().items.load_all()?;
         let mutation = Mutation::UpdateTable(next);
         let at = self.commit(&mutation, &[&handle])?;
         apply(at, mutation, &mut Live::new(self).with_table(&handle))?;
@@ -114,7 +117,7 @@ impl Engine {
             (
                 self.describe(&data, TableStatus::Deleting),
                 Arc::clone(&data.schema),
-                (data.items.len() as u64, data.size_bytes),
+                (data.items.len(), data.size_bytes),
             )
         };
         let system_backup = match (&self.store, schema.pitr) {

@@ -120,8 +120,12 @@ impl Engine {
             let (old, schema) = {
                 let data = action.handle.data.read();
                 let old = match action.reads_current() {
-                    true => data.items.get(action.key.as_slice()).cloned(),
-                    false => None,
+                    true => data.items.get(action.key.as_slice())?.cloned(),
+                    false => {
+                        // The write must not fail once logged.
+                        data.items.load(action.key.as_slice())?;
+                        None
+                    }
                 };
                 (old, Arc::clone(&data.schema))
             };

@@ -99,6 +99,16 @@ pub(crate) struct RawBlock {
 }
 
 impl RawBlock {
+    /// How many items the block holds (as its prefix says; decoding checks it).
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The DynamoDB size of its items (as its prefix says; decoding checks it).
+    pub fn item_bytes(&self) -> u64 {
+        self.item_bytes
+    }
+
     /// The encoded key of the block's last item.
     pub fn last_key(&self) -> &[u8] {
         &self.payload[ITEMS_PREFIX_LEN..self.key_end]
@@ -239,7 +249,7 @@ impl<'p> TableFileWriter<'p> {
     /// Appends a block read from another table file, as it is. The caller guarantees its
     /// items come after every item written so far (the merge copies only blocks that no
     /// change falls into).
-    pub fn push_raw(&mut self, block: RawBlock) -> Result<()> {
+    pub fn push_raw(&mut self, block: &RawBlock) -> Result<()> {
         self.flush_items()?;
         if !self.last_key.is_empty() && self.last_key.as_slice() >= block.last_key() {
             return Err(Error::Corruption(format!(

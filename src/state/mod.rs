@@ -2,4 +2,5 @@
 
 pub(crate) mod apply;
 pub(crate) mod item_key;
+pub(crate) mod items;
 pub(crate) mod table;

@@ -15,11 +15,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::tables::{Counts, TableStatus};
+use crate::error::Result;
 use crate::format::item::StoredItem;
+use crate::format::table_file::RawBlock;
 use crate::model::key::EncodedKey;
 use crate::model::schema::{IndexSchema, KeyShape, ProjectionType, TableSchema};
 use crate::model::value::{item_size, Item};
-use crate::state::item_key::ItemKey;
+use crate::state::items::Items;
 
 /// One secondary index's entries.
 #[derive(Debug, Default, Clone)]
@@ -31,14 +33,14 @@ pub(crate) struct IndexData {
 }
 
 /// The live contents of one table.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct TableData {
     pub schema: Arc<TableSchema>,
     pub status: TableStatus,
     /// Set when the table is deleted, so that a writer that looked the table up just before
     /// the delete finds out once it holds the table's gate.
     pub deleted: bool,
-    pub items: BTreeMap<ItemKey, StoredItem>,
+    pub items: Items,
     /// One per index, in `schema.indexes()` order.
     pub indexes: Vec<IndexData>,
     pub size_bytes: u64,
@@ -58,54 +60,58 @@ impl TableData {
     pub fn new(schema: Arc<TableSchema>, status: TableStatus) -> TableData {
         let indexes = schema.indexes().map(|_| IndexData::default()).collect();
         TableData {
+            items: Items::new(schema.key.clone()),
             schema,
             status,
             deleted: false,
-            items: BTreeMap::new(),
             indexes,
             size_bytes: 0,
         }
     }
 
-    /// A table holding `items`, which come in strictly increasing key order (a table file's
-    /// order): the same table as `apply_write` of each into an empty one, built in one pass
-    /// (the map from sorted entries, no search per item) — how a snapshot is loaded.
-    pub fn from_sorted(
+    /// A table holding the items of a table file's blocks, read in file order — how a
+    /// snapshot is loaded. The items stay undecoded until read ([`Items`]) unless the
+    /// table has indexes, which are built from every item here.
+    pub fn from_blocks(
         schema: Arc<TableSchema>,
         status: TableStatus,
-        items: Vec<(EncodedKey, StoredItem)>,
-    ) -> TableData {
+        blocks: Vec<RawBlock>,
+    ) -> Result<TableData> {
         let mut data = TableData::new(schema, status);
-        let schema = Arc::clone(&data.schema);
-        for (key, item) in &items {
-            data.size_bytes += item.size() as u64;
-            if !data.indexes.is_empty() {
+        data.size_bytes = blocks.iter().map(RawBlock::item_bytes).sum();
+        data.items = Items::from_blocks(data.schema.key.clone(), blocks);
+        if !data.indexes.is_empty() {
+            let schema = Arc::clone(&data.schema);
+            for entry in data.items.iter() {
+                let (key, item) = entry?;
                 let item = item.decode();
                 for (index, entries) in schema.indexes().zip(data.indexes.iter_mut()) {
-                    entries.insert(index, &schema.key, key, &item);
+                    entries.insert(index, &schema.key, key.as_bytes(), &item);
                 }
             }
         }
-        data.items = items
-            .into_iter()
-            .map(|(key, item)| (ItemKey::from(key), item))
-            .collect();
-        data
+        Ok(data)
     }
 
     /// Puts (`Some`) or deletes (`None`) the item at `key`, keeping every index in step;
-    /// returns the item it replaced.
-    pub fn apply_write(&mut self, key: EncodedKey, new: Option<StoredItem>) -> Option<StoredItem> {
+    /// returns the item it replaced. Fails only on a leaf of the table file the table was
+    /// loaded from that does not decode, which a live writer has found out before logging
+    /// ([`Items::load`]).
+    pub fn apply_write(
+        &mut self,
+        key: EncodedKey,
+        new: Option<StoredItem>,
+    ) -> Result<Option<StoredItem>> {
         // The key moves into the map unless an index needs it after the insert.
         let (old, key) = match &new {
             Some(item) if self.indexes.is_empty() => {
-                (self.items.insert(key.into(), item.clone()), None)
+                (self.items.insert(key.into(), item.clone())?, None)
             }
             Some(item) => (
-                self.items.insert(key.as_slice().into(), item.clone()),
+                self.items.insert(key.as_slice().into(), item.clone())?,
                 Some(key),
             ),
-            None => (self.items.remove(key.as_slice()), Some(key)),
+            None => (self.items.remove(key.as_slice())?, Some(key)),
         };
         if let Some(old) = &old {
             self.size_bytes -= old.size() as u64;
@@ -114,7 +120,7 @@ impl TableData {
             self.size_bytes += new.size() as u64;
         }
         let Some(key) = key.filter(|_| !self.indexes.is_empty()) else {
-            return old;
+            return Ok(old);
         };
         let key = &key;
         // NB: an indexed table pays a decode of the old and new item per write; a table
@@ -132,12 +138,26 @@ impl TableData {
                 data.insert(index, &schema.key, key, new);
             }
         }
-        old
+        Ok(old)
     }
 
     /// Switches to a new schema (`UpdateTable`), building any index that is new from the
-    /// existing items and dropping any index that is gone.
-    pub fn set_schema(&mut self, schema: Arc<TableSchema>) {
+    /// existing items and dropping any index that is gone. Fails (changing nothing) only
+    /// on items of the loaded table file that do not decode.
+    pub fn set_schema(&mut self, schema: Arc<TableSchema>) -> Result<()> {
+        let mut built = Vec::new();
+        for index in schema.indexes() {
+            if self.schema.indexes().any(|old| old == index) {
+                continue;
+            }
+            let mut data = IndexData::default();
+            for entry in self.items.iter() {
+                let (key, item) = entry?;
+                data.insert(index, &schema.key, key.as_bytes(), &item.decode());
+            }
+            built.push(data);
+        }
+        let mut built = built.into_iter();
         let mut indexes = Vec::new();
         for index in schema.indexes() {
             let kept = self
@@ -145,22 +165,17 @@ impl TableData {
                 .indexes()
                 .position(|old| old == index)
                 .map(|i| std::mem::take(&mut self.indexes[i]));
-            indexes.push(kept.unwrap_or_else(|| {
-                let mut data = IndexData::default();
-                for (key, item) in &self.items {
-                    data.insert(index, &schema.key, key.as_bytes(), &item.decode());
-                }
-                data
-            }));
+            indexes.push(kept.or_else(|| built.next()).unwrap_or_default());
         }
         self.indexes = indexes;
         self.schema = schema;
+        Ok(())
     }
 
     /// Item count and size of the table and of each index, for `DescribeTable`.
     pub fn counts(&self) -> (Counts, Vec<Counts>) {
         let table = Counts {
-            items: self.items.len() as u64,
+            items: self.items.len(),
             bytes: self.size_bytes,
         };
         let indexes = self
@@ -199,13 +214,15 @@ impl IndexData {
 mod tests {
     use super::*;
     use crate::api::tables::CreateTableInput;
+    use crate::format::table_file::{TableFileReader, TableFileWriter, SNAPSHOT_MAGIC};
+    use crate::fs::sim::SimFs;
     use crate::model::clock::Timestamp;
     use crate::model::key::KeyRole;
     use crate::model::schema::{Projection, ScalarAttributeType::N, ScalarAttributeType::S};
     use crate::model::value::AttributeValue;
 
     #[test]
-    fn a_table_loaded_from_sorted_items_equals_one_written_item_by_item() {
+    fn a_table_loaded_from_a_table_file_equals_one_written_item_by_item() {
         let schema = CreateTableInput::new("loaded")
             .hash_key("pk", S)
             .range_key("sk", N)
@@ -216,7 +233,6 @@ mod tests {
             .expect("schema");
         let schema = Arc::new(schema);
         let mut written = TableData::new(Arc::clone(&schema), TableStatus::Active);
-        let mut items = Vec::new();
         for i in 0..500i64 {
             let mut item = Item::new();
             item.insert("pk".into(), AttributeValue::s(format!("p{}", i % 17)));
@@ -228,14 +244,34 @@ mod tests {
             if i % 4 != 0 {
                 item.insert("v".into(), AttributeValue::number(i * 7));
             }
+            // Big enough for the file to have several blocks.
+            item.insert("pad".into(), AttributeValue::B(vec![0; 1000]));
             let key = schema.key.encode(&item, KeyRole::Table).expect("key");
-            let item = StoredItem::new(&item);
-            written.apply_write(key.clone(), Some(item.clone()));
-            items.push((key, item));
+            written
+                .apply_write(key, Some(StoredItem::new(&item)))
+                .expect("write");
         }
-        items.sort_by(|a, b| a.0.cmp(&b.0));
-        let loaded = TableData::from_sorted(schema, TableStatus::Active, items);
-        assert_eq!(loaded.items, written.items);
+        let fs = SimFs::new();
+        let path = std::path::Path::new("/loaded.snap");
+        let mut writer =
+            TableFileWriter::create(&fs, path, SNAPSHOT_MAGIC, b"meta").expect("create");
+        written.items.write_to(&mut writer).expect("write");
+        writer.finish().expect("finish");
+        let mut reader = TableFileReader::open(&fs, path, SNAPSHOT_MAGIC).expect("open");
+        let mut blocks = Vec::new();
+        while let Some(block) = reader.next_raw().expect("block") {
+            blocks.push(block);
+        }
+        assert!(blocks.len() > 1);
+        let loaded = TableData::from_blocks(schema, TableStatus::Active, blocks).expect("loads");
+        let all = |data: &TableData| {
+            data.items
+                .iter()
+                .map(|entry| entry.expect("decodes").clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(all(&loaded), all(&written));
+        assert_eq!(loaded.items.len(), 500);
         assert_eq!(loaded.size_bytes, written.size_bytes);
         assert_eq!(loaded.indexes.len(), 2);
         for (a, b) in loaded.indexes.iter().zip(&written.indexes) {

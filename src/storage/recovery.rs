@@ -394,7 +394,7 @@ impl Apply for Found<'_> {
             .get_mut(schema.id.as_str())
             .filter(|t| at.lsn > t.base.lsn)
         {
-            table.data.set_schema(schema);
+            table.data.set_schema(schema)?;
             table.replayed = true;
         }
         Ok(())
@@ -449,7 +449,7 @@ impl Apply for Found<'_> {
                 .get_mut(&write.table_id)
                 .filter(|t| at.lsn > t.base.lsn)
             {
-                table.data.apply_write(write.key, write.item);
+                table.data.apply_write(write.key, write.item)?;
                 table.replayed = true;
             }
         }
