@@ -36,7 +36,7 @@
 use std::collections::{btree_map, BTreeMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
@@ -68,7 +68,7 @@ pub(crate) struct Items {
 /// A sorted run of items.
 struct Leaf {
     /// The table file block the leaf was loaded from, until its items are decoded.
-    raw: Mutex<Option<Box<RawBlock>>>,
+    raw: Mutex<Option<Arc<RawBlock>>>,
     /// Its items in key order once decoded (from the start for a leaf made by writes), or
     /// why its block did not decode.
     items: OnceLock<std::result::Result<Vec<Entry>, String>>,
@@ -84,7 +84,7 @@ impl Leaf {
 
     fn raw(block: RawBlock) -> Leaf {
         Leaf {
-            raw: Mutex::new(Some(Box::new(block))),
+            raw: Mutex::new(Some(Arc::new(block))),
             items: OnceLock::new(),
         }
     }
@@ -95,18 +95,12 @@ impl Leaf {
             let Some(block) = self.raw.lock().take() else {
                 return Err("a leaf with neither items nor a block".to_owned());
             };
-            match block.decode(shape) {
-                Ok(items) => {
-                    // (A leaf that failed stays counted: writes must keep checking it.)
-                    raw_leaves.fetch_sub(1, Relaxed);
-                    Ok(items
-                        .into_iter()
-                        .map(|(key, item)| (ItemKey::from(key), item))
-                        .collect())
-                }
-                Err(Error::Corruption(why)) => Err(why),
-                Err(other) => Err(other.to_string()),
+            let items = decode(&block, shape);
+            if items.is_ok() {
+                // (A leaf that failed stays counted: writes must keep checking it.)
+                raw_leaves.fetch_sub(1, Relaxed);
             }
+            items
         });
         items
             .as_deref()
@@ -139,6 +133,18 @@ impl Leaf {
             writer.push(key.as_bytes(), item)?;
         }
         Ok(())
+    }
+}
+
+/// A block's items as a leaf holds them, or why they do not decode.
+fn decode(block: &RawBlock, shape: &KeyShape) -> std::result::Result<Vec<Entry>, String> {
+    match block.decode(shape) {
+        Ok(items) => Ok(items
+            .into_iter()
+            .map(|(key, item)| (ItemKey::from(key), item))
+            .collect()),
+        Err(Error::Corruption(why)) => Err(why),
+        Err(other) => Err(other.to_string()),
     }
 }
 
@@ -258,6 +264,47 @@ impl Items {
         Ok(())
     }
 
+    /// The first leaf after the one filed under `from` (from the start if `None`) that is
+    /// still a block: its key, and its block to decode without holding the table (with
+    /// [`UndecodedLeaf::decode`]) and install with [`Items::install`].
+    pub fn next_undecoded(&self, from: Option<&[u8]>) -> Option<UndecodedLeaf> {
+        if self.raw_leaves.load(Relaxed) == 0 {
+            return None;
+        }
+        let after = from.map_or(Bound::Unbounded, Bound::Excluded);
+        self.leaves
+            .range::<[u8], _>((after, Bound::Unbounded))
+            .find_map(|(key, leaf)| {
+                let block = leaf.raw.lock().clone()?;
+                Some(UndecodedLeaf {
+                    key: key.clone(),
+                    block,
+                    shape: self.shape.clone(),
+                })
+            })
+    }
+
+    /// Installs a leaf decoded outside the table. A leaf still undecoded is the block it
+    /// was loaded as (writes decode a leaf first); one decoded meanwhile keeps its items.
+    pub fn install(&self, leaf: UndecodedLeaf, items: Vec<Entry>) {
+        let Some(target) = self.leaves.get(&leaf.key) else {
+            return;
+        };
+        // (The block is taken inside the initialisation, as `Leaf::items` does: a reader
+        // racing this one waits for it rather than finding the block gone.)
+        target.items.get_or_init(|| {
+            let installed = match target.raw.lock().take() {
+                Some(block) if Arc::ptr_eq(&block, &leaf.block) => Ok(items),
+                Some(block) => decode(&block, &self.shape),
+                None => Err("a leaf with neither items nor a block".to_owned()),
+            };
+            if installed.is_ok() {
+                self.raw_leaves.fetch_sub(1, Relaxed);
+            }
+            installed
+        });
+    }
+
     /// Puts `item` at `key`; returns the item it replaced.
     pub fn insert(&mut self, key: ItemKey, item: StoredItem) -> Result<Option<StoredItem>> {
         let Some((_, leaf)) = self
@@ -354,6 +401,22 @@ impl Items {
             leaf.write_to(writer, &self.shape, &self.raw_leaves)?;
         }
         Ok(())
+    }
+}
+
+/// A leaf to decode away from its table ([`Items::next_undecoded`]).
+pub(crate) struct UndecodedLeaf {
+    /// The leaf's key in the map of leaves.
+    pub key: ItemKey,
+    block: Arc<RawBlock>,
+    shape: KeyShape,
+}
+
+impl UndecodedLeaf {
+    /// The leaf's items, or `None` if its block does not decode (the reads of it will say
+    /// why).
+    pub fn decode(&self) -> Option<Vec<Entry>> {
+        decode(&self.block, &self.shape).ok()
     }
 }
 
@@ -603,6 +666,37 @@ mod tests {
             }
             prop_assert_eq!(written, model);
         }
+    }
+
+    #[test]
+    fn leaves_decoded_away_from_the_table_are_installed_only_while_unchanged() {
+        let mut model: BTreeMap<Vec<u8>, StoredItem> = (0..300).map(|i| item(i, 1000)).collect();
+        let mut items = Items::from_blocks(shape(), blocks(&model));
+        // The first leaf is taken to decode, and its first item rewritten before it is
+        // installed.
+        let first = items.next_undecoded(None).expect("a block");
+        let decoded = first.decode().expect("decodes");
+        let lowest = (0..300).min_by_key(|&i| item(i, 0).0).expect("items");
+        let (key, value) = item(lowest, 5);
+        items
+            .insert(ItemKey::from(key.clone()), value.clone())
+            .expect("put");
+        model.insert(key, value);
+        items.install(first, decoded);
+        let mut from = None;
+        while let Some(leaf) = items.next_undecoded(from.as_ref().map(ItemKey::as_bytes)) {
+            from = Some(leaf.key.clone());
+            let decoded = leaf.decode().expect("decodes");
+            items.install(leaf, decoded);
+        }
+        assert!(items.leaves.values().all(|leaf| leaf.items.get().is_some()));
+        assert_eq!(items.raw_leaves.load(Relaxed), 0, "and counted so");
+        let all: BTreeMap<Vec<u8>, StoredItem> = items
+            .iter()
+            .map(|entry| entry.expect("decodes"))
+            .map(|(key, item)| (key.as_bytes().to_vec(), item.clone()))
+            .collect();
+        assert_eq!(all, model);
     }
 
     #[test]
