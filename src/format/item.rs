@@ -37,7 +37,7 @@ use bincode::{Decode, Encode};
 
 use crate::error::{Error, Result};
 use crate::format::codec;
-use crate::model::key::{EncodedKey, KeyRole};
+use crate::model::key::{EncodedKey, KeyRole, StoredKeyValue};
 use crate::model::number::Number;
 use crate::model::schema::KeyShape;
 use crate::model::value::{item_size, AttributeValue, Item, MAX_NESTING_DEPTH};
@@ -158,6 +158,143 @@ impl StoredItem {
             out[..SIZE_LEN].copy_from_slice(&size.to_le_bytes());
             Ok((StoredItem(Arc::from(&out[..])), spans))
         }
+    }
+}
+
+/// What [`scan`] finds of an item.
+#[derive(Debug)]
+pub(crate) struct Scanned<'a> {
+    /// The item's encoding.
+    pub encoding: &'a [u8],
+    /// Its DynamoDB size.
+    pub size: u32,
+    /// The values of the top-level attributes asked for.
+    pub values: [Option<StoredKeyValue<'a>>; 2],
+}
+
+/// Finds the extent, DynamoDB size and the values of the top-level attributes `names` of
+/// the item at the front of `bytes`, without copying or allocating: for a merge that copies
+/// items as they are (`storage/replay.rs`), where a full read costs an allocation and a copy
+/// per item. It checks what reading the structure needs (tags, lengths, nesting, numbers,
+/// for their sizes), not UTF-8 or order: the full read does that when the items are loaded.
+/// `None` if the bytes do not scan; the caller then reads them fully, which says why.
+pub(crate) fn scan<'a>(bytes: &'a [u8], names: [Option<&str>; 2]) -> Option<Scanned<'a>> {
+    let mut scanner = Scanner { bytes, at: 0 };
+    let mut values = [None, None];
+    let mut size = 0usize;
+    for _ in 0..scanner.len()? {
+        let name = scanner.bytes()?;
+        let start = scanner.at;
+        size += name.len() + scanner.value(1)?;
+        for (value, wanted) in values.iter_mut().zip(names) {
+            if wanted.is_some_and(|w| w.as_bytes() == name) {
+                *value = Scanner { bytes, at: start }.key_value();
+            }
+        }
+    }
+    Some(Scanned {
+        encoding: &bytes[..scanner.at],
+        size: u32::try_from(size).ok()?,
+        values,
+    })
+}
+
+/// A position in an item's bytes, for [`scan`].
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let taken = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(taken)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    /// A length, as the codec writes it (see [`put_varint`]).
+    fn len(&mut self) -> Option<usize> {
+        let n = match self.byte()? {
+            small @ 0..=250 => u64::from(small),
+            251 => u64::from(u16::from_le_bytes(self.take(2)?.try_into().ok()?)),
+            252 => u64::from(u32::from_le_bytes(self.take(4)?.try_into().ok()?)),
+            253 => u64::from_le_bytes(self.take(8)?.try_into().ok()?),
+            _ => return None,
+        };
+        usize::try_from(n).ok()
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = self.len()?;
+        self.take(len)
+    }
+
+    /// A number's ordered encoding and its DynamoDB size.
+    fn number(&mut self) -> Option<(&'a [u8], usize)> {
+        let bytes = self.bytes()?;
+        match Number::decode_ordered(bytes) {
+            Ok((n, used)) if used == bytes.len() => Some((bytes, n.size_bytes())),
+            _ => None,
+        }
+    }
+
+    /// A scalar value that can be a key's, as a key encodes it.
+    fn key_value(&mut self) -> Option<StoredKeyValue<'a>> {
+        match self.byte()? {
+            codec::TAG_S => self.bytes().map(StoredKeyValue::S),
+            codec::TAG_N => self.number().map(|(n, _)| StoredKeyValue::N(n)),
+            codec::TAG_B => self.bytes().map(StoredKeyValue::B),
+            _ => None,
+        }
+    }
+
+    /// Skips one value at nesting `depth`; returns its size (as `Walk::value`).
+    fn value(&mut self, depth: usize) -> Option<usize> {
+        if depth > MAX_NESTING_DEPTH {
+            return None;
+        }
+        Some(match self.byte()? {
+            codec::TAG_S | codec::TAG_B => self.bytes()?.len(),
+            codec::TAG_N => self.number()?.1,
+            codec::TAG_BOOL => match self.byte()? {
+                0 | 1 => 1,
+                _ => return None,
+            },
+            codec::TAG_NULL => 1,
+            codec::TAG_L => {
+                let mut size = 3;
+                for _ in 0..self.len()? {
+                    size += 1 + self.value(depth + 1)?;
+                }
+                size
+            }
+            codec::TAG_M => {
+                let mut size = 3;
+                for _ in 0..self.len()? {
+                    size += 1 + self.bytes()?.len() + self.value(depth + 1)?;
+                }
+                size
+            }
+            codec::TAG_SS | codec::TAG_BS => {
+                let mut size = 0;
+                for _ in 0..self.len()? {
+                    size += self.bytes()?.len();
+                }
+                size
+            }
+            codec::TAG_NS => {
+                let mut size = 0;
+                for _ in 0..self.len()? {
+                    size += self.number()?.1;
+                }
+                size
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -586,7 +723,71 @@ mod tests {
                     _ => bytes.insert(i, byte),
                 }
                 walk_agrees_with_the_codec(&bytes)?;
+                // The scan a merge copies items by reads anything without panicking; where
+                // the full read accepts the bytes too, they agree.
+                let scanned = scan(&bytes, [Some("h"), None]);
+                if let (Some(scanned), Ok((read, used))) = (scanned, read_one(&bytes)) {
+                    prop_assert_eq!(scanned.encoding.len(), used);
+                    prop_assert_eq!(scanned.size as usize, read.size());
+                }
             }
         }
+
+        /// The scan finds what the full read finds: the item's extent, its size and its
+        /// key, for keys of every type.
+        #[test]
+        fn scanning_an_item_finds_its_extent_size_and_key_as_reading_it_does(
+            item in proptest::collection::btree_map("[a-c]{0,2}", value(), 0..4),
+            hash in key_value(),
+            range in proptest::option::of(key_value()),
+            trailing in proptest::collection::vec(any::<u8>(), 0..4),
+        ) {
+            let mut item = item;
+            let shape = KeyShape {
+                hash: KeyAttribute { name: "h".into(), ty: type_of(&hash) },
+                range: range.as_ref().map(|r| KeyAttribute { name: "r".into(), ty: type_of(r) }),
+            };
+            item.insert("h".into(), hash);
+            if let Some(range) = range {
+                item.insert("r".into(), range);
+            }
+            let mut bytes = codec::encode(&item);
+            let len = bytes.len();
+            bytes.extend(trailing);
+            let scanned = scan(&bytes, [Some("h"), Some("r")]).expect("scans");
+            prop_assert_eq!(scanned.encoding, &bytes[..len]);
+            prop_assert_eq!(scanned.size as usize, item_size(&item));
+            let mut key = vec![7];
+            prop_assert!(shape.encode_stored_into(scanned.values[0], scanned.values[1], &mut key));
+            let (_, expected, used) = StoredItem::read_keyed(&bytes, &shape).expect("reads");
+            prop_assert_eq!(used, len);
+            prop_assert_eq!(&key[1..], expected.as_slice());
+        }
+    }
+
+    fn key_value() -> impl Strategy<Value = AttributeValue> {
+        prop_oneof![
+            "[a\\x00\u{e9}]{1,4}".prop_map(AttributeValue::S),
+            number().prop_map(AttributeValue::N),
+            proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 1..4)
+                .prop_map(AttributeValue::B),
+        ]
+    }
+
+    fn type_of(value: &AttributeValue) -> ScalarAttributeType {
+        match value {
+            AttributeValue::S(_) => ScalarAttributeType::S,
+            AttributeValue::N(_) => ScalarAttributeType::N,
+            _ => ScalarAttributeType::B,
+        }
+    }
+
+    /// The item at the front of `bytes`, read fully, and the bytes it took.
+    fn read_one(bytes: &[u8]) -> Result<(StoredItem, usize)> {
+        let mut decoder =
+            bincode::de::DecoderImpl::new(Cursor { bytes, at: 0 }, codec::config(), ());
+        let (item, _) = StoredItem::transcode(&mut decoder, [None, None])
+            .map_err(|e| Error::Corruption(e.to_string()))?;
+        Ok((item, decoder.reader().at))
     }
 }

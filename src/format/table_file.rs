@@ -154,6 +154,53 @@ impl RawBlock {
     }
 }
 
+/// An item of a block as [`RawBlock::scan`] finds it.
+#[derive(Debug)]
+pub(crate) struct ScannedItem<'a> {
+    /// Where its encoded key is in the caller's key buffer.
+    pub key: std::ops::Range<usize>,
+    /// Its encoding, in the block.
+    pub encoding: &'a [u8],
+    /// Its DynamoDB size.
+    pub size: u32,
+}
+
+impl RawBlock {
+    /// The block's items as they are, without decoding them: each one's encoding and size,
+    /// and its encoded key appended to `keys` — for a merge that copies the items a change
+    /// does not touch. `None` unless they scan as exactly this block's items (count, size,
+    /// ending at its last key); the caller then decodes the block, which says what is
+    /// wrong. (Their order is the writer's to check: it refuses keys out of order.)
+    pub fn scan(&self, shape: &KeyShape, keys: &mut Vec<u8>) -> Option<Vec<ScannedItem<'_>>> {
+        let names = [
+            Some(shape.hash.name.as_str()),
+            shape.range.as_ref().map(|r| r.name.as_str()),
+        ];
+        let mut items: Vec<ScannedItem> = Vec::with_capacity(self.count as usize);
+        let mut rest = &self.payload[self.key_end..];
+        let mut item_bytes = 0u64;
+        while !rest.is_empty() {
+            let item = crate::format::item::scan(rest, names)?;
+            rest = &rest[item.encoding.len()..];
+            let start = keys.len();
+            if !shape.encode_stored_into(item.values[0], item.values[1], keys) {
+                return None;
+            }
+            item_bytes += u64::from(item.size);
+            items.push(ScannedItem {
+                key: start..keys.len(),
+                encoding: item.encoding,
+                size: item.size,
+            });
+        }
+        let last = items.last().map(|item| &keys[item.key.clone()]);
+        (items.len() == self.count as usize
+            && item_bytes == self.item_bytes
+            && last == Some(self.last_key()))
+        .then_some(items)
+    }
+}
+
 /// Items and bytes written so far, shared with whoever reports a build's progress.
 #[derive(Debug, Default)]
 pub(crate) struct Progress {
@@ -229,6 +276,12 @@ impl<'p> TableFileWriter<'p> {
 
     /// Appends an item; `key` is its encoded key, which must be greater than the last one.
     pub fn push(&mut self, key: &[u8], item: &StoredItem) -> Result<()> {
+        self.push_encoded(key, item.encoding(), item.size() as u32)
+    }
+
+    /// Appends an item given as its encoding and DynamoDB size (one scanned from another
+    /// table file, [`RawBlock::scan`]); as [`TableFileWriter::push`].
+    pub fn push_encoded(&mut self, key: &[u8], encoding: &[u8], size: u32) -> Result<()> {
         if !self.last_key.is_empty() && self.last_key.as_slice() >= key {
             return Err(Error::Corruption(format!(
                 "table file {}: items out of key order",
@@ -237,9 +290,9 @@ impl<'p> TableFileWriter<'p> {
         }
         self.last_key.clear();
         self.last_key.extend_from_slice(key);
-        self.block.extend_from_slice(item.encoding());
+        self.block.extend_from_slice(encoding);
         self.block_count += 1;
-        self.block_item_bytes += item.size() as u64;
+        self.block_item_bytes += u64::from(size);
         if self.block.len() >= TARGET_BLOCK_LEN {
             self.flush_items()?;
         }

@@ -180,7 +180,63 @@ fn check_key_value<'v>(
     Ok(value)
 }
 
+/// A key attribute's value as a stored item's bytes hold it (`format/item.rs`): a string's
+/// or binary's bytes, or a number's ordered encoding, which is also its key encoding.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StoredKeyValue<'a> {
+    S(&'a [u8]),
+    N(&'a [u8]),
+    B(&'a [u8]),
+}
+
+/// Appends the key encoding of a stored key value of `attribute`'s type; false if it is
+/// missing, of another type or empty.
+fn encode_stored(
+    attribute: &KeyAttribute,
+    value: Option<StoredKeyValue>,
+    out: &mut Vec<u8>,
+) -> bool {
+    use crate::model::schema::ScalarAttributeType as T;
+    match (&attribute.ty, value) {
+        (T::S, Some(StoredKeyValue::S(bytes))) | (T::B, Some(StoredKeyValue::B(bytes)))
+            if !bytes.is_empty() =>
+        {
+            escape_into(bytes, out);
+            out.extend_from_slice(&[0, 0]);
+            true
+        }
+        (T::N, Some(StoredKeyValue::N(ordered))) => {
+            out.extend_from_slice(ordered);
+            true
+        }
+        _ => false,
+    }
+}
+
 impl KeyShape {
+    /// Encodes a table key into `out` from its values as a stored item holds them, without
+    /// decoding them: what [`KeyShape::encode_values`] makes of the decoded values, for a
+    /// merge that copies items as they are. False if a value is missing, of the wrong type
+    /// or empty (the caller then decodes the item, which says what is wrong).
+    pub(crate) fn encode_stored_into(
+        &self,
+        hash: Option<StoredKeyValue>,
+        range: Option<StoredKeyValue>,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let start = out.len();
+        out.extend_from_slice(&[0; 4]); // the partition's hash, once it is encoded
+        if !encode_stored(&self.hash, hash, out) {
+            return false;
+        }
+        let hash = partition_hash(&out[start + 4..]);
+        out[start..start + 4].copy_from_slice(&hash.to_be_bytes());
+        match &self.range {
+            Some(attribute) => encode_stored(attribute, range, out),
+            None => true,
+        }
+    }
+
     /// Encodes the key of `item` (a whole item or a key-only map), checking each key value.
     pub(crate) fn encode(&self, item: &Item, role: KeyRole) -> Result<EncodedKey> {
         let range = self.range.as_ref().and_then(|r| item.get(&r.name));
