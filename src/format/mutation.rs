@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::format::backup::BackupRecord;
-use crate::format::item::StoredItem;
+use crate::format::item::{Scanner, StoredItem};
 use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 
@@ -58,6 +58,42 @@ impl Mutation {
     pub(crate) fn is_write(payload: &[u8]) -> bool {
         payload.first() == Some(&WRITE_VARIANT)
     }
+
+    /// The writes to table `table_id` of a logged [`Mutation::Write`], read straight from
+    /// its bytes: keys as they are, items checked by a scan (`item::scan`), the other
+    /// tables' writes skipped. A build replays one table, and decoding whole records
+    /// (allocating every table id, key and write list, and walking each item through the
+    /// decoder) was most of its time. `None` if the bytes are not a write or do not read
+    /// this way (`each` may have been called for some writes by then); the caller then
+    /// decodes them as a `Mutation`, which says what is wrong.
+    ///
+    /// ```text
+    /// Write := 3:u8  count:varint  ItemWrite*count
+    /// ItemWrite := table_id:string  key:bytes  (0:u8 | 1:u8 item)
+    /// ```
+    pub(crate) fn table_writes(
+        payload: &[u8],
+        table_id: &str,
+        mut each: impl FnMut(&[u8], Option<StoredItem>),
+    ) -> Option<()> {
+        let mut bytes = Scanner::new(payload);
+        if bytes.byte()? != WRITE_VARIANT {
+            return None;
+        }
+        for _ in 0..bytes.len()? {
+            let ours = bytes.string()? == table_id.as_bytes();
+            let key = bytes.bytes()?;
+            let item = match bytes.byte()? {
+                0 => None,
+                1 => Some(bytes.item()?),
+                _ => return None,
+            };
+            if ours {
+                each(key, item);
+            }
+        }
+        bytes.is_done().then_some(())
+    }
 }
 
 /// The index of [`Mutation::Write`] among the variants.
@@ -84,5 +120,65 @@ mod tests {
                 "{other:?}"
             );
         }
+    }
+
+    #[test]
+    fn table_writes_are_the_decoded_writes_of_that_table_and_nothing_else_reads() {
+        use crate::model::value::{AttributeValue, Item};
+        let item = |i: u8| {
+            let mut item = Item::new();
+            item.insert("k".into(), AttributeValue::B(vec![i; 3]));
+            item.insert(
+                "s".into(),
+                AttributeValue::Ss(["a".into(), "b".into()].into()),
+            );
+            StoredItem::new(&item)
+        };
+        let write = |table: &str, i: u8, put: bool| ItemWrite {
+            table_id: table.into(),
+            key: vec![i, 0, i],
+            item: put.then(|| item(i)),
+        };
+        let mutation = Mutation::Write(vec![
+            write("one", 1, true),
+            write("another", 2, true),
+            write("one", 3, false),
+            write("one", 300u16 as u8, true),
+        ]);
+        let bytes = crate::format::codec::encode(&mutation);
+        let Mutation::Write(decoded) =
+            crate::format::codec::decode(&bytes, "write").expect("decodes")
+        else {
+            unreachable!("a write")
+        };
+        let expected: Vec<_> = decoded
+            .into_iter()
+            .filter(|w| &*w.table_id == "one")
+            .map(|w| (w.key, w.item))
+            .collect();
+        let writes = |bytes: &[u8], table: &str| {
+            let mut writes = Vec::new();
+            Mutation::table_writes(bytes, table, |key, item| writes.push((key.to_vec(), item)))
+                .map(|()| writes)
+        };
+        assert_eq!(writes(&bytes, "one"), Some(expected));
+        assert_eq!(writes(&bytes, "none"), Some(Vec::new()));
+        // Anything else is left to the full decode: other mutations, a trailing byte, every
+        // cut short, and an item that does not check.
+        let other = crate::format::codec::encode(&Mutation::DeleteBackup { arn: "a".into() });
+        assert_eq!(writes(&other, "one"), None);
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert_eq!(writes(&trailing, "one"), None);
+        for cut in 0..bytes.len() {
+            assert_eq!(writes(&bytes[..cut], "one"), None, "cut at {cut}");
+        }
+        let set = bytes
+            .windows(4)
+            .rposition(|w| w == [1, b'a', 1, b'b'])
+            .expect("the set's members");
+        let mut unordered = bytes.clone();
+        unordered.swap(set + 1, set + 3);
+        assert_eq!(writes(&unordered, "one"), None);
     }
 }

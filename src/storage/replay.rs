@@ -29,10 +29,10 @@ use crate::format::table_file::{
 };
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
-use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::Lsn;
 use crate::state::apply::{apply, Apply, At};
+use crate::state::item_key::ItemKey;
 use crate::state::table::TableData;
 
 /// Where the log ended when it was read to its end.
@@ -200,16 +200,28 @@ struct TableChanges<'a> {
     /// The table's writes in the range, in log order, or after a compaction the last write
     /// of each key in key order followed by later writes in log order (see
     /// [`TableChanges::last_writes`]).
-    items: Vec<(EncodedKey, Option<StoredItem>)>,
+    items: Vec<Write>,
     /// When `items` reaches this length it is sorted and deduplicated again, so it holds
     /// at most about twice the changed keys however often they are overwritten.
     compact_at: usize,
 }
 
+/// A write collected from the log: the key and the new item (`None`: deleted). Keys are
+/// kept inline (`ItemKey`), so the sort and the merge compare them without a cache miss.
+type Write = (ItemKey, Option<StoredItem>);
+
 /// The fewest collected writes worth a sort to drop the overwritten ones.
 const MIN_COMPACT_AT: usize = 1 << 16;
 
 impl TableChanges<'_> {
+    /// Drops the overwritten writes once enough have been collected.
+    fn compact_if_due(&mut self) {
+        if self.items.len() >= self.compact_at {
+            self.items = TableChanges::last_writes(std::mem::take(&mut self.items));
+            self.compact_at = (self.items.len() * 2).max(MIN_COMPACT_AT);
+        }
+    }
+
     /// The last write of each key, in key order. Collected in log order and sorted once at
     /// the end: sorting by (key, position) keeps a key's writes in log order, and one pass
     /// keeps the last.
@@ -219,9 +231,7 @@ impl TableChanges<'_> {
     /// The sort orders (key prefix, position) pairs, not the writes: comparing two writes
     /// would follow both keys' pointers, and the first 8 bytes of a key (a hash, then the
     /// partition key) almost always decide. Measured: a third of a build's sort time.
-    fn last_writes(
-        items: Vec<(EncodedKey, Option<StoredItem>)>,
-    ) -> Vec<(EncodedKey, Option<StoredItem>)> {
+    fn last_writes(items: Vec<Write>) -> Vec<Write> {
         let prefix = |key: &[u8]| {
             let mut bytes = [0u8; 8];
             let n = key.len().min(8);
@@ -231,7 +241,7 @@ impl TableChanges<'_> {
         let mut order: Vec<(u64, usize)> = items
             .iter()
             .enumerate()
-            .map(|(i, (key, _))| (prefix(key), i))
+            .map(|(i, (key, _))| (prefix(key.as_bytes()), i))
             .collect();
         // Positions are unique, so the unstable sort is deterministic and keeps each key's
         // writes in log order.
@@ -240,9 +250,8 @@ impl TableChanges<'_> {
                 .then_with(|| items[a.1].0.cmp(&items[b.1].0))
                 .then(a.1.cmp(&b.1))
         });
-        let mut slots: Vec<Option<(EncodedKey, Option<StoredItem>)>> =
-            items.into_iter().map(Some).collect();
-        let mut last: Vec<(EncodedKey, Option<StoredItem>)> = Vec::with_capacity(order.len());
+        let mut slots: Vec<Option<Write>> = items.into_iter().map(Some).collect();
+        let mut last: Vec<Write> = Vec::with_capacity(order.len());
         for (_, i) in order {
             let Some(write) = slots[i].take() else {
                 continue;
@@ -287,13 +296,10 @@ impl Apply for TableChanges<'_> {
     }
 
     fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
-        for write in writes.into_iter().filter(|w| *w.table_id == *self.table_id) {
-            self.items.push((write.key, write.item));
-            if self.items.len() >= self.compact_at {
-                self.items = TableChanges::last_writes(std::mem::take(&mut self.items));
-                self.compact_at = (self.items.len() * 2).max(MIN_COMPACT_AT);
-            }
-        }
+        let ours = writes.into_iter().filter(|w| *w.table_id == *self.table_id);
+        self.items
+            .extend(ours.map(|w| (ItemKey::from(w.key), w.item)));
+        self.compact_if_due();
         Ok(())
     }
 
@@ -406,6 +412,14 @@ pub(crate) fn build_table_file(
         compact_at: MIN_COMPACT_AT,
     };
     let (end, _) = read_log(fs, dir, db_id, after, until, |lsn, time, payload| {
+        let start = changes.items.len();
+        let items = &mut changes.items;
+        let write = |key: &[u8], item| items.push((ItemKey::from(key), item));
+        if Mutation::table_writes(payload, table_id, write).is_some() {
+            changes.compact_if_due();
+            return Ok(());
+        }
+        changes.items.truncate(start);
         apply(
             At { lsn, time },
             decode_mutation(lsn, payload)?,
@@ -459,7 +473,7 @@ pub(crate) fn build_table_file(
         while let Some(raw) = reader.next_raw()? {
             if changed
                 .peek()
-                .is_none_or(|(k, _)| k.as_slice() > raw.last_key())
+                .is_none_or(|(k, _)| k.as_bytes() > raw.last_key())
             {
                 writer.push_raw(&raw)?;
                 continue;
@@ -477,10 +491,10 @@ pub(crate) fn build_table_file(
                         // inner loop): changes before the item go first, one at the
                         // item's key replaces it.
                         loop {
-                            match changed.peek().map(|(k, _)| k.as_slice().cmp(key)) {
+                            match changed.peek().map(|(k, _)| k.as_bytes().cmp(key)) {
                                 Some(Ordering::Less) => {
                                     if let Some((k, Some(new))) = changed.next() {
-                                        writer.push(&k, &new)?;
+                                        writer.push(k.as_bytes(), &new)?;
                                     }
                                 }
                                 Some(Ordering::Equal) => {
@@ -500,7 +514,7 @@ pub(crate) fn build_table_file(
                 None => {
                     for (key, item) in raw.decode(&schema.key)? {
                         write_changes_before(&mut writer, &mut changed, Some(&key))?;
-                        match changed.next_if(|(k, _)| *k == key) {
+                        match changed.next_if(|(k, _)| k.as_bytes() == key.as_slice()) {
                             Some((_, Some(new))) => writer.push(&key, &new)?,
                             Some((_, None)) => {}
                             None => writer.push(&key, &item)?,
@@ -556,7 +570,7 @@ pub(crate) fn write_live_snapshot(
     Ok(name)
 }
 
-type Changes = std::iter::Peekable<std::vec::IntoIter<(EncodedKey, Option<StoredItem>)>>;
+type Changes = std::iter::Peekable<std::vec::IntoIter<Write>>;
 
 /// Writes the changed items whose keys come before `bound` (all of them if `None`).
 fn write_changes_before(
@@ -564,9 +578,9 @@ fn write_changes_before(
     changed: &mut Changes,
     bound: Option<&[u8]>,
 ) -> Result<()> {
-    while let Some((key, item)) = changed.next_if(|(k, _)| bound.is_none_or(|b| k.as_slice() < b)) {
+    while let Some((key, item)) = changed.next_if(|(k, _)| bound.is_none_or(|b| k.as_bytes() < b)) {
         if let Some(item) = item {
-            writer.push(&key, &item)?;
+            writer.push(key.as_bytes(), &item)?;
         }
     }
     Ok(())
@@ -620,7 +634,7 @@ mod tests {
         let last = TableChanges::last_writes(changes.items);
         assert_eq!(last.len() as u64, keys);
         for (i, (key, value)) in last.iter().enumerate() {
-            assert_eq!(*key, (i as u64).to_be_bytes().to_vec(), "key order");
+            assert_eq!(key.as_bytes(), (i as u64).to_be_bytes(), "key order");
             // The last write of key k is the largest w < writes with w * 7919 ≡ k (mod keys).
             let w = (0..writes)
                 .rev()
