@@ -122,6 +122,7 @@ pub(crate) fn create_backup(
 }
 
 fn backup_state(engine: &Engine, arn: &str) -> Result<BackupState> {
+    engine.scope.validate_backup_arn(arn)?;
     let backups = engine.backups.lock();
     backups
         .values()
@@ -194,6 +195,9 @@ pub(crate) fn list_backups(engine: &Engine, input: ListBackupsInput) -> Result<L
         Some(t) => Some(engine.scope.table_name_of(t)?.to_owned()),
         None => None,
     };
+    if let Some(start) = &input.exclusive_start_backup_arn {
+        engine.scope.validate_backup_arn(start)?;
+    }
     let filter = input.backup_type.unwrap_or_default();
     let backups = engine.backups.lock();
     let mut past_start = input.exclusive_start_backup_arn.is_none();
@@ -240,6 +244,7 @@ pub(crate) fn list_backups(engine: &Engine, input: ListBackupsInput) -> Result<L
 
 /// The service behind [`Database::delete_backup`](crate::Database::delete_backup).
 pub(crate) fn delete_backup(engine: &Engine, backup_arn: &str) -> Result<BackupDescriptionOutput> {
+    engine.scope.validate_backup_arn(backup_arn)?;
     let mut backups = engine.backups.lock();
     let (_, state) = backups
         .iter()

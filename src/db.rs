@@ -232,7 +232,9 @@ impl Database {
         crate::backup::create_backup(&self.open.engine, table_name, backup_name)
     }
 
-    /// `DescribeBackup`.
+    /// `DescribeBackup`. Like every operation that takes a backup ARN, it answers a
+    /// malformed one (not 37–1024 characters, or not this database's backup ARN shape) with
+    /// `ValidationException`, and a well-formed one of no backup with `BackupNotFound`.
     pub fn describe_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOutput> {
         crate::backup::describe_backup(&self.open.engine, backup_arn)
     }

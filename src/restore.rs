@@ -33,6 +33,7 @@ pub(crate) fn restore_table_from_backup(
     engine: &Engine,
     input: RestoreTableFromBackupInput,
 ) -> Result<RestoreTableFromBackupOutput> {
+    engine.scope.validate_backup_arn(&input.backup_arn)?;
     names::validate_table_name(&input.target_table_name)?;
 
     let Some(store) = &engine.store else {

@@ -1423,6 +1423,47 @@ fn restore_from_a_backup_that_does_not_exist_is_backup_not_found() {
     table_absent(&db, "Restored");
 }
 
+/// DynamoDB answers a malformed `BackupArn` (the service model: 37–1024 characters, an ARN)
+/// with ValidationException, whichever operation carries it; BackupNotFound is for a
+/// well-formed ARN that names no backup.
+#[test]
+fn a_malformed_backup_arn_is_a_validation_error_in_every_operation() {
+    let dir = TempDir::new("malformed_arn");
+    let (db, description) = music_backup(&dir, &clock());
+    let arn = arn_of(&description);
+    let other_region = arn.replace("us-east-1", "eu-west-1");
+    assert_ne!(other_region, arn);
+    for bad in [
+        "",
+        "not-an-arn",
+        "short",
+        &"a".repeat(1025),
+        &arn[..arn.len() - 1],
+        &arn.to_uppercase(),
+        &other_region,
+    ] {
+        exception(db.describe_backup(bad), "ValidationException");
+        exception(db.delete_backup(bad), "ValidationException");
+        exception(db.backup_progress(bad), "ValidationException");
+        exception(
+            db.wait_for_backup(bad, Duration::from_millis(1)),
+            "ValidationException",
+        );
+        exception(
+            db.restore_table_from_backup(RestoreTableFromBackupInput::new(bad, "Restored")),
+            "ValidationException",
+        );
+        let list = ListBackupsInput {
+            exclusive_start_backup_arn: Some(bad.to_string()),
+            ..Default::default()
+        };
+        exception(db.list_backups(list), "ValidationException");
+    }
+    table_absent(&db, "Restored");
+    // The real one is untouched.
+    assert!(db.describe_backup(arn).is_ok());
+}
+
 #[test]
 fn a_restored_table_equals_its_source_at_the_marker_with_every_index_rebuilt() {
     let dir = TempDir::new("restore_equal");

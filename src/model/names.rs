@@ -58,6 +58,11 @@ pub fn validate_key_attribute_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The shortest backup ARN the API accepts (the service model's `BackupArn`).
+pub const MIN_BACKUP_ARN_LEN: usize = 37;
+/// The longest backup ARN the API accepts.
+pub const MAX_BACKUP_ARN_LEN: usize = 1024;
+
 /// The region and account that ARNs name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ArnScope {
@@ -84,6 +89,45 @@ impl ArnScope {
         format!("{}/stream/{label}", self.table_arn(table))
     }
 
+    /// Checks a `BackupArn` parameter: the service model's length (37–1024) and the shape of
+    /// this scope's backup ARNs, `{table ARN}/backup/{14 digits}-{8 lowercase hex}`. A
+    /// malformed ARN is a validation error, as in DynamoDB, not a lookup that cannot succeed
+    /// (`BackupNotFound` is for a well-formed ARN of no backup).
+    pub fn validate_backup_arn(&self, arn: &str) -> Result<()> {
+        let len = arn.chars().count();
+        let bound = if len < MIN_BACKUP_ARN_LEN {
+            Some(format!("greater than or equal to {MIN_BACKUP_ARN_LEN}"))
+        } else if len > MAX_BACKUP_ARN_LEN {
+            Some(format!("less than or equal to {MAX_BACKUP_ARN_LEN}"))
+        } else {
+            None
+        };
+        if let Some(bound) = bound {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value '{arn}' at 'backupArn' failed to satisfy constraint: Member must have length {bound}"
+            )));
+        }
+        let well_formed = arn
+            .rsplit_once("/backup/")
+            .and_then(|(table_arn, id)| Some((self.table_name_of(table_arn).ok()?, id)))
+            .is_some_and(|(_, id)| {
+                let id = id.as_bytes();
+                id.len() == 23
+                    && id[..14].iter().all(u8::is_ascii_digit)
+                    && id[14] == b'-'
+                    && id[15..]
+                        .iter()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            });
+        if !well_formed || !arn.starts_with("arn:") {
+            return Err(Error::validation(format!(
+                "Invalid BackupArn: '{arn}' is not a backup ARN of region {} and account {} (arn:aws:dynamodb:{}:{}:table/<table>/backup/<14 digits>-<8 hex>)",
+                self.region, self.account, self.region, self.account
+            )));
+        }
+        Ok(())
+    }
+
     /// The table name a request names, given either a name or this scope's table ARN.
     /// An ARN of another region or account, or of something other than a table, is a
     /// validation error rather than a lookup of a table that cannot exist here.
@@ -106,6 +150,37 @@ impl ArnScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backup_arns_are_checked_for_length_and_shape() {
+        let scope = ArnScope {
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+        };
+        let good =
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/backup/01576616366715-b4e58d3a";
+        assert!(scope.validate_backup_arn(good).is_ok());
+        let long = format!(
+            "{}/backup/01576616366715-b4e58d3a",
+            scope.table_arn(&"t".repeat(255))
+        );
+        assert!(scope.validate_backup_arn(&long).is_ok());
+        for bad in [
+            "",
+            "not-an-arn",
+            "short",
+            &"x".repeat(1025),
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/backup/0157661636671-b4e58d3a",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/backup/01576616366715-B4E58D3A",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/backup/01576616366715_b4e58d3a",
+            "arn:aws:dynamodb:eu-west-1:000000000000:table/Music/backup/01576616366715-b4e58d3a",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/a/backup/01576616366715-b4e58d3a",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/01576616366715-b4e58d3a",
+        ] {
+            let error = scope.validate_backup_arn(bad).expect_err(bad);
+            assert_eq!(error.exception_name(), "ValidationException", "{bad}");
+        }
+    }
 
     #[test]
     fn table_names_follow_dynamodb_rules() {
