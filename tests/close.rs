@@ -47,8 +47,10 @@ fn after_a_clean_close_the_snapshots_alone_hold_every_table() {
     }
 }
 
+/// The log after a close is one segment holding no record, so the next open reads a header
+/// instead of up to a segment of records its snapshots already hold.
 #[test]
-fn a_clean_close_keeps_only_the_segment_being_written() {
+fn a_clean_close_leaves_one_log_segment_with_no_record() {
     let fs = SimFs::new();
     let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
     // No checkpoint in the workload: the log keeps every segment until the close. (Nor a
@@ -61,7 +63,14 @@ fn a_clean_close_keeps_only_the_segment_being_written() {
     }
     assert!(log_segments(&fs).len() > 1, "the workload rotated segments");
     db.close().expect("close");
-    assert_eq!(log_segments(&fs).len(), 1);
+    let segments = log_segments(&fs);
+    assert_eq!(segments.len(), 1);
+    // A new database's one segment is a header alone.
+    let fresh = SimFs::new();
+    drop(Database::open_with(DIR, sim_options(&fresh)).expect("opens"));
+    let header = fresh.file_bytes(&log_segments(&fresh)[0]).expect("segment");
+    let left = fs.file_bytes(&segments[0]).expect("segment");
+    assert_eq!(left.len(), header.len(), "the segment left holds records");
 }
 
 #[test]

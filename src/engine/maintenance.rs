@@ -308,6 +308,8 @@ impl Engine {
             return Ok(());
         }
         self.release_history(store)?;
+        // Every table's snapshot now covers the log: a fresh segment lets the written one go.
+        self.wal.rotate()?;
         let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
         self.drop_unneeded_log(store, current_segment)
     }

@@ -406,6 +406,38 @@ impl Wal {
         self.state.lock().durable
     }
 
+    /// Starts a new segment after the last record written, unless the current one holds
+    /// no record yet. A clean close does this once its snapshots cover the whole log: the
+    /// full segment can then go, and the next open reads an empty segment instead of up to
+    /// `segment_bytes` of records it does not need (measured: 60 ms of a 70 ms open of 300k
+    /// items). Returns false, doing nothing, while records are in flight or unsynced.
+    pub fn rotate(&self) -> Result<bool> {
+        let next = {
+            let state = self.state.lock();
+            if let Some(why) = &state.poisoned {
+                return Err(poisoned_error(why));
+            }
+            let idle =
+                state.pending.is_empty() && !state.flushing && state.durable == state.next_lsn - 1;
+            if self.config.durability == Durability::InMemory || !idle {
+                return Ok(false);
+            }
+            state.next_lsn
+        };
+        let mut segment = self.segment.lock();
+        let Some(current) = segment.as_mut() else {
+            return Ok(false);
+        };
+        if current.first_lsn == next {
+            return Ok(false);
+        }
+        // (Already durable: `durable` covers every record written, so the old segment is
+        // complete on disk before the new one exists.)
+        *segment = Some(self.start_segment(next)?);
+        crate::fs::killpoint::reached("wal.rotated");
+        Ok(true)
+    }
+
     /// The first LSN of the segment being written (segments before it are complete).
     pub fn current_segment(&self) -> Option<Lsn> {
         self.segment.lock().as_ref().map(|s| s.first_lsn)
