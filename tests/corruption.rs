@@ -326,3 +326,67 @@ fn a_snapshot_block_that_passes_its_checksum_but_does_not_decode_fails_its_reads
         drop(db);
     }
 }
+
+/// A snapshot block holding one item twice (checksums, count, size and footer made to agree,
+/// as a forged file or a buggy writer could) and a logged delete of that item: the next
+/// build must refuse the block, not drop one copy and bring the deleted item back.
+#[test]
+fn a_block_repeating_a_key_fails_the_build_instead_of_bringing_a_deleted_item_back() {
+    use tidestore::{
+        AttributeValue, CreateTableInput, DeleteItemInput, GetItemInput, Item, PutItemInput,
+        ScalarAttributeType,
+    };
+    let key = |k: &str| Item::from([("pk".to_string(), AttributeValue::S(k.into()))]);
+    let frame = |kind: u8, payload: &[u8]| {
+        let mut frame = vec![kind];
+        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        let crc = crc32c::crc32c_append(crc32c::crc32c(&frame), payload);
+        frame.extend_from_slice(&crc.to_le_bytes());
+        frame.extend_from_slice(payload);
+        frame
+    };
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    db.create_table(
+        CreateTableInput::new("forged")
+            .hash_key("pk", ScalarAttributeType::S)
+            .pay_per_request(),
+    )
+    .expect("table");
+    db.put_item(PutItemInput::new("forged", key("k")))
+        .expect("put");
+    db.checkpoint().expect("checkpoint");
+    let path = files(&fs, ".snap").into_iter().next().expect("a snapshot");
+    let bytes = fs.file_bytes(&path).expect("snapshot");
+    let meta_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4")) as usize;
+    let block = 20 + meta_len;
+    let len = u32::from_le_bytes(bytes[block + 1..block + 5].try_into().expect("4")) as usize;
+    let payload = &bytes[block + 9..block + 9 + len];
+    let key_len = u32::from_le_bytes(payload[12..16].try_into().expect("4")) as usize;
+    let item = &payload[16 + key_len..];
+    let size = u64::from_le_bytes(payload[4..12].try_into().expect("8"));
+    let mut doubled = 2u32.to_le_bytes().to_vec();
+    doubled.extend_from_slice(&(2 * size).to_le_bytes());
+    doubled.extend_from_slice(&payload[12..16 + key_len]);
+    doubled.extend_from_slice(item);
+    doubled.extend_from_slice(item);
+    let mut forged = bytes[..block].to_vec();
+    forged.extend(frame(1, &doubled));
+    // Footer: items 2, blocks 1, item bytes doubled (varints below 251).
+    assert!(2 * size < 251);
+    forged.extend(frame(2, &[2, 1, (2 * size) as u8]));
+    fs.set_file_bytes(&path, &forged).expect("plant");
+
+    db.delete_item(DeleteItemInput::new("forged", key("k")))
+        .expect("the delete itself touches no snapshot");
+    assert!(matches!(db.checkpoint(), Err(Error::Corruption(_))));
+    drop(db);
+    // Whatever the next open says, the deleted item is not back.
+    if let Ok(db) = Database::open_with(DIR, sim_options(&fs)) {
+        let read = db.get_item(GetItemInput::new("forged", key("k")));
+        assert!(
+            !matches!(read, Ok(out) if out.item.is_some()),
+            "the item came back"
+        );
+    }
+}

@@ -178,6 +178,8 @@ pub(crate) struct Scanned<'a> {
     pub size: u32,
     /// The values of the top-level attributes asked for.
     pub values: [Option<StoredKeyValue<'a>>; 2],
+    /// What its containers would claim of the decode limit, all at once (see [`scan`]).
+    pub claims: usize,
 }
 
 /// Finds the extent, DynamoDB size and the values of the top-level attributes `names` of
@@ -190,25 +192,35 @@ pub(crate) struct Scanned<'a> {
 /// the caller then reads the bytes fully, which says what is wrong (or stores them
 /// canonically).
 pub(crate) fn scan<'a>(bytes: &'a [u8], names: [Option<&str>; 2]) -> Option<Scanned<'a>> {
-    let mut scanner = Scanner { bytes, at: 0 };
+    let mut scanner = Scanner::new(bytes);
     let mut values = [None, None];
     let mut size = 0usize;
     let mut previous: Option<&[u8]> = None;
-    for _ in 0..scanner.len()? {
+    for _ in 0..scanner.container::<(String, AttributeValue)>()? {
         let name = scanner.string()?;
         increasing(&mut previous, name)?;
         let start = scanner.at;
         size += name.len() + scanner.value(1)?;
         for (value, wanted) in values.iter_mut().zip(names) {
             if wanted.is_some_and(|w| w.as_bytes() == name) {
-                *value = Scanner { bytes, at: start }.key_value();
+                let mut at = Scanner::new(bytes);
+                at.at = start;
+                *value = at.key_value();
             }
         }
+    }
+    // NB: the full read checks each container's length against the decode limit and gives
+    // an element's share back once it is read; the scan asks more, that the item's bytes
+    // and every container's claim fit at once, so what it accepts the full read accepts
+    // (an item DynamoDB allows is far below it; anything else is left to the full read).
+    if scanner.at.saturating_add(scanner.claims) > codec::MAX_DECODE_BYTES {
+        return None;
     }
     Some(Scanned {
         encoding: &bytes[..scanner.at],
         size: u32::try_from(size).ok()?,
         values,
+        claims: scanner.claims,
     })
 }
 
@@ -225,12 +237,26 @@ fn increasing<'a>(previous: &mut Option<&'a [u8]>, current: &'a [u8]) -> Option<
 pub(crate) struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The decode limit the containers read so far would claim, all at once.
+    pub claims: usize,
 }
 
 impl<'a> Scanner<'a> {
     /// At the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Scanner<'a> {
-        Scanner { bytes, at: 0 }
+        Scanner {
+            bytes,
+            at: 0,
+            claims: 0,
+        }
+    }
+
+    /// A container's length, counting its claim on the decode limit as `T`s.
+    pub fn container<T>(&mut self) -> Option<usize> {
+        let len = self.len()?;
+        let claim = len.checked_mul(std::mem::size_of::<T>())?;
+        self.claims = self.claims.checked_add(claim)?;
+        Some(len)
     }
 
     /// Whether every byte has been read.
@@ -242,6 +268,7 @@ impl<'a> Scanner<'a> {
     pub fn item(&mut self) -> Option<StoredItem> {
         let scanned = scan(&self.bytes[self.at..], [None, None])?;
         self.at += scanned.encoding.len();
+        self.claims = self.claims.checked_add(scanned.claims)?;
         Some(StoredItem::from_scan(&scanned))
     }
 
@@ -325,14 +352,14 @@ impl<'a> Scanner<'a> {
             codec::TAG_NULL => 1,
             codec::TAG_L => {
                 let mut size = 3;
-                for _ in 0..self.len()? {
+                for _ in 0..self.container::<AttributeValue>()? {
                     size += 1 + self.value(depth + 1)?;
                 }
                 size
             }
             codec::TAG_M => {
                 let mut size = 3;
-                for _ in 0..self.len()? {
+                for _ in 0..self.container::<(String, AttributeValue)>()? {
                     let name = self.string()?;
                     increasing(&mut previous, name)?;
                     size += 1 + name.len() + self.value(depth + 1)?;
@@ -341,7 +368,7 @@ impl<'a> Scanner<'a> {
             }
             codec::TAG_SS | codec::TAG_BS => {
                 let mut size = 0;
-                for _ in 0..self.len()? {
+                for _ in 0..self.container::<Vec<u8>>()? {
                     let member = match tag {
                         codec::TAG_SS => self.string()?,
                         _ => self.bytes()?,
@@ -353,7 +380,7 @@ impl<'a> Scanner<'a> {
             }
             codec::TAG_NS => {
                 let mut size = 0;
-                for _ in 0..self.len()? {
+                for _ in 0..self.container::<Number>()? {
                     let (member, member_size) = self.number()?;
                     increasing(&mut previous, member)?;
                     size += member_size;
@@ -835,6 +862,26 @@ mod tests {
             prop_assert_eq!(used, len);
             prop_assert_eq!(&key[1..], expected.as_slice());
         }
+    }
+
+    #[test]
+    fn the_scan_refuses_what_the_decode_limit_refuses() {
+        let mut item = Item::new();
+        item.insert("pk".into(), AttributeValue::s("a"));
+        item.insert(
+            "l".into(),
+            AttributeValue::L(vec![AttributeValue::Null; 2_000_000]),
+        );
+        let bytes = codec::encode(&item);
+        let shape = KeyShape {
+            hash: KeyAttribute {
+                name: "pk".into(),
+                ty: ScalarAttributeType::S,
+            },
+            range: None,
+        };
+        assert!(StoredItem::read_keyed(&bytes, &shape).is_err());
+        assert!(scan(&bytes, [Some("pk"), None]).is_none());
     }
 
     fn key_value() -> impl Strategy<Value = AttributeValue> {

@@ -80,7 +80,7 @@ impl Mutation {
         if bytes.byte()? != WRITE_VARIANT {
             return None;
         }
-        for _ in 0..bytes.len()? {
+        for _ in 0..bytes.container::<ItemWrite>()? {
             let ours = bytes.string()? == table_id.as_bytes();
             let key = bytes.bytes()?;
             let item = match bytes.byte()? {
@@ -92,7 +92,11 @@ impl Mutation {
                 each(key, item);
             }
         }
-        bytes.is_done().then_some(())
+        // As the item scan does: all claims at once within the decode limit, so what is
+        // read here the full decode reads too (`item::scan`).
+        let within =
+            payload.len().saturating_add(bytes.claims) <= crate::format::codec::MAX_DECODE_BYTES;
+        (bytes.is_done() && within).then_some(())
     }
 }
 

@@ -169,14 +169,16 @@ impl RawBlock {
     /// The block's items as they are, without decoding them: each one's encoding and size,
     /// and its encoded key appended to `keys` — for a merge that copies the items a change
     /// does not touch. `None` unless they scan as exactly this block's items (count, size,
-    /// ending at its last key); the caller then decodes the block, which says what is
-    /// wrong. (Their order is the writer's to check: it refuses keys out of order.)
+    /// keys strictly increasing after the previous block's, ending at its last key); the
+    /// caller then decodes the block, which says what is wrong.
     pub fn scan(&self, shape: &KeyShape, keys: &mut Vec<u8>) -> Option<Vec<ScannedItem<'_>>> {
         let names = [
             Some(shape.hash.name.as_str()),
             shape.range.as_ref().map(|r| r.name.as_str()),
         ];
-        let mut items: Vec<ScannedItem> = Vec::with_capacity(self.count as usize);
+        // The count is read from disk: every item takes at least a byte of the payload.
+        let capacity = (self.count as usize).min(self.payload.len());
+        let mut items: Vec<ScannedItem> = Vec::with_capacity(capacity);
         let mut rest = &self.payload[self.key_end..];
         let mut item_bytes = 0u64;
         while !rest.is_empty() {
@@ -184,6 +186,15 @@ impl RawBlock {
             rest = &rest[item.encoding.len()..];
             let start = keys.len();
             if !shape.encode_stored_into(item.values[0], item.values[1], keys) {
+                return None;
+            }
+            // Keys strictly increase, from the previous block's last key on: the merge
+            // relies on it (a repeated key would hide behind a change that replaces it).
+            let previous = match items.last() {
+                Some(last) => Some(&keys[last.key.clone()]),
+                None => self.before.as_deref(),
+            };
+            if previous.is_some_and(|p| p >= &keys[start..]) {
                 return None;
             }
             item_bytes += u64::from(item.size);
@@ -562,8 +573,12 @@ impl TableFileReader {
         ]);
         let key_len = u32::from_le_bytes(word(12)) as usize;
         let key_end = ITEMS_PREFIX_LEN + key_len;
-        if count == 0 || key_end > payload.len() {
-            return Err(self.corrupt("items block with no items or a last key past its end"));
+        // (An encoded key is never empty; an empty one would also file the block's leaf
+        // under the key the first leaf is filed under, `state/items.rs`.)
+        if count == 0 || key_len == 0 || key_end > payload.len() {
+            return Err(
+                self.corrupt("items block with no items, or an empty last key or one past its end")
+            );
         }
         let raw = RawBlock {
             payload,
@@ -586,5 +601,137 @@ impl TableFileReader {
         self.counted.item_bytes += item_bytes;
         self.counted.blocks += 1;
         Ok(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::tables::CreateTableInput;
+    use crate::fs::sim::SimFs;
+    use crate::model::clock::Timestamp;
+    use crate::model::key::{partition_prefix, KeyRole};
+    use crate::model::schema::ScalarAttributeType::S;
+    use crate::model::value::{AttributeValue, Item};
+
+    fn shape() -> KeyShape {
+        CreateTableInput::new("tbl")
+            .hash_key("pk", S)
+            .pay_per_request()
+            .to_schema(Timestamp(0))
+            .expect("schema")
+            .key
+    }
+
+    fn item(pk: &str) -> Item {
+        Item::from([("pk".to_string(), AttributeValue::s(pk))])
+    }
+
+    /// `items` (key, item) written to a table file; the file's bytes.
+    fn file(fs: &SimFs, items: &[(Vec<u8>, Item)]) -> Vec<u8> {
+        let path = Path::new("/t.snap");
+        let mut writer =
+            TableFileWriter::create(fs, path, SNAPSHOT_MAGIC, b"meta").expect("create");
+        for (key, item) in items {
+            writer.push(key, &StoredItem::new(item)).expect("push");
+        }
+        writer.finish().expect("finish");
+        crate::fs::read_all(fs, path, 1 << 30).expect("read")
+    }
+
+    /// The blocks of a table file's bytes.
+    fn blocks(fs: &SimFs, bytes: &[u8]) -> Result<Vec<RawBlock>> {
+        let path = Path::new("/t.snap");
+        crate::fs::write_atomically(fs, path, bytes).expect("write");
+        let mut reader = TableFileReader::open(fs, path, SNAPSHOT_MAGIC)?;
+        let mut blocks = Vec::new();
+        while let Some(block) = reader.next_raw()? {
+            blocks.push(block);
+        }
+        Ok(blocks)
+    }
+
+    /// Seals the first block (after the 4-byte metadata) with a fresh checksum.
+    fn reseal(bytes: &mut [u8]) {
+        let block = HEADER_LEN + 4;
+        let len = u32::from_le_bytes(bytes[block + 1..block + 5].try_into().expect("4")) as usize;
+        let payload = block + BLOCK_HEADER_LEN;
+        let crc = codec::crc_append(
+            codec::crc(&bytes[block..block + 5]),
+            &bytes[payload..payload + len],
+        );
+        bytes[block + 5..block + 9].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    #[test]
+    fn a_scan_sizes_nothing_by_a_forged_count() {
+        let fs = SimFs::new();
+        let key = shape().encode(&item("a"), KeyRole::Table).expect("key");
+        let mut bytes = file(&fs, &[(key, item("a"))]);
+        let payload = HEADER_LEN + 4 + BLOCK_HEADER_LEN;
+        bytes[payload..payload + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        reseal(&mut bytes);
+        // (The footer no longer matches, but the block is read, and scanned, first.)
+        let fs2 = SimFs::new();
+        let path = Path::new("/t.snap");
+        crate::fs::write_atomically(&fs2, path, &bytes).expect("write");
+        let mut reader = TableFileReader::open(&fs2, path, SNAPSHOT_MAGIC).expect("open");
+        let raw = reader.next_raw().expect("the block").expect("a block");
+        assert!(raw.scan(&shape(), &mut Vec::new()).is_none());
+        assert!(raw.decode(&shape()).is_err());
+    }
+
+    #[test]
+    fn a_scan_refuses_what_decoding_refuses_a_repeated_key_or_one_too_long() {
+        let fs = SimFs::new();
+        let long = "p".repeat(3000);
+        let raw = blocks(
+            &fs,
+            &file(
+                &fs,
+                &[(partition_prefix(&AttributeValue::s(&long)), item(&long))],
+            ),
+        )
+        .expect("blocks");
+        assert!(raw[0].decode(&shape()).is_err());
+        assert!(raw[0].scan(&shape(), &mut Vec::new()).is_none());
+        // One item twice in a block (count, size and checksum made to agree).
+        let key = shape().encode(&item("k"), KeyRole::Table).expect("key");
+        let bytes = file(&fs, &[(key, item("k"))]);
+        let block = HEADER_LEN + 4;
+        let len = u32::from_le_bytes(bytes[block + 1..block + 5].try_into().expect("4")) as usize;
+        let payload = &bytes[block + BLOCK_HEADER_LEN..block + BLOCK_HEADER_LEN + len];
+        let key_len = u32::from_le_bytes(payload[12..16].try_into().expect("4")) as usize;
+        let one = &payload[ITEMS_PREFIX_LEN + key_len..];
+        let mut doubled = 2u32.to_le_bytes().to_vec();
+        let size = u64::from_le_bytes(payload[4..12].try_into().expect("8"));
+        doubled.extend_from_slice(&(2 * size).to_le_bytes());
+        doubled.extend_from_slice(&payload[12..ITEMS_PREFIX_LEN + key_len]);
+        doubled.extend_from_slice(one);
+        doubled.extend_from_slice(one);
+        let mut forged = bytes[..block].to_vec();
+        forged.push(BLOCK_ITEMS);
+        forged.extend_from_slice(&(doubled.len() as u32).to_le_bytes());
+        forged.extend_from_slice(&[0; 4]);
+        forged.extend_from_slice(&doubled);
+        reseal(&mut forged);
+        let fs2 = SimFs::new();
+        let path = Path::new("/t.snap");
+        crate::fs::write_atomically(&fs2, path, &forged).expect("write");
+        let mut reader = TableFileReader::open(&fs2, path, SNAPSHOT_MAGIC).expect("open");
+        let raw = reader.next_raw().expect("the block").expect("a block");
+        assert!(raw.decode(&shape()).is_err());
+        assert!(raw.scan(&shape(), &mut Vec::new()).is_none());
+    }
+
+    #[test]
+    fn a_block_with_an_empty_last_key_is_corruption() {
+        let fs = SimFs::new();
+        let mut big = item("a");
+        big.insert("pad".into(), AttributeValue::B(vec![1; 70_000]));
+        let second = shape().encode(&item("b"), KeyRole::Table).expect("key");
+        // The writer takes an empty key as the first: its last key is empty before one.
+        let bytes = file(&fs, &[(Vec::new(), big), (second, item("b"))]);
+        assert!(matches!(blocks(&fs, &bytes), Err(Error::Corruption(_))));
     }
 }

@@ -190,16 +190,22 @@ pub(crate) enum StoredKeyValue<'a> {
 }
 
 /// Appends the key encoding of a stored key value of `attribute`'s type; false if it is
-/// missing, of another type or empty.
+/// missing, of another type, empty or longer than a key value may be (as
+/// `check_key_value`; a number's size is far below either limit).
 fn encode_stored(
     attribute: &KeyAttribute,
     value: Option<StoredKeyValue>,
+    is_partition: bool,
     out: &mut Vec<u8>,
 ) -> bool {
     use crate::model::schema::ScalarAttributeType as T;
+    let limit = match is_partition {
+        true => MAX_PARTITION_KEY_SIZE,
+        false => MAX_SORT_KEY_SIZE,
+    };
     match (&attribute.ty, value) {
         (T::S, Some(StoredKeyValue::S(bytes))) | (T::B, Some(StoredKeyValue::B(bytes)))
-            if !bytes.is_empty() =>
+            if !bytes.is_empty() && bytes.len() <= limit =>
         {
             escape_into(bytes, out);
             out.extend_from_slice(&[0, 0]);
@@ -226,13 +232,13 @@ impl KeyShape {
     ) -> bool {
         let start = out.len();
         out.extend_from_slice(&[0; 4]); // the partition's hash, once it is encoded
-        if !encode_stored(&self.hash, hash, out) {
+        if !encode_stored(&self.hash, hash, true, out) {
             return false;
         }
         let hash = partition_hash(&out[start + 4..]);
         out[start..start + 4].copy_from_slice(&hash.to_be_bytes());
         match &self.range {
-            Some(attribute) => encode_stored(attribute, range, out),
+            Some(attribute) => encode_stored(attribute, range, false, out),
             None => true,
         }
     }

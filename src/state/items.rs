@@ -345,10 +345,19 @@ impl Items {
         };
         let (_, old) = items.remove(i);
         self.len -= 1;
-        // The first leaf stays, even empty: every key has a leaf to go to.
+        // The first leaf stays, even empty: every key has a leaf to go to. So does one
+        // after a leaf still undecoded: a writer that loaded this leaf for a key
+        // (`Items::load`) before logging must still find it decoded when it applies.
         if items.is_empty() && !after.as_bytes().is_empty() {
             let after = after.clone();
-            self.leaves.remove(&after);
+            let before_is_decoded = self
+                .leaves
+                .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(after.as_bytes())))
+                .next_back()
+                .is_some_and(|(_, leaf)| matches!(leaf.items.get(), Some(Ok(_))));
+            if before_is_decoded {
+                self.leaves.remove(&after);
+            }
         }
         Ok(Some(old))
     }
@@ -697,6 +706,37 @@ mod tests {
             .map(|(key, item)| (key.as_bytes().to_vec(), item.clone()))
             .collect();
         assert_eq!(all, model);
+    }
+
+    /// A writer loads the leaf of its key before logging; a delete that empties that leaf
+    /// meanwhile must not hand the key to a leaf before it that is still a block (which
+    /// might not decode, and the logged write would fail to apply).
+    #[test]
+    fn a_leaf_emptied_after_a_writer_loaded_it_stays_while_the_leaf_before_is_a_block() {
+        let table = shape();
+        let other = CreateTableInput::new("items")
+            .hash_key("other", S)
+            .pay_per_request()
+            .to_schema(Timestamp(0))
+            .expect("schema")
+            .key;
+        // Leaf A: a block that does not decode under the table's key (checksums hold).
+        let mut bad = Item::new();
+        bad.insert("other".into(), AttributeValue::s("x"));
+        let bad_key = other.encode(&bad, KeyRole::Table).expect("key");
+        let mut blocks_a = blocks(&BTreeMap::from([(bad_key.clone(), StoredItem::new(&bad))]));
+        // Leaf B: one item after A's last key; `k`: a key after it, not in the table.
+        let mut after: Vec<(Vec<u8>, StoredItem)> = (0..1000)
+            .map(|i| item(i, 1))
+            .filter(|(key, _)| *key > bad_key)
+            .collect();
+        after.sort_by(|a, b| a.0.cmp(&b.0));
+        let (g, k) = (after[0].clone(), after[1].clone());
+        blocks_a.extend(blocks(&BTreeMap::from([g.clone()])));
+        let mut items = Items::from_blocks(table, blocks_a);
+        items.load(&k.0).expect("B decodes");
+        items.remove(&g.0).expect("delete").expect("was there");
+        assert!(items.insert(ItemKey::from(k.0), k.1).is_ok());
     }
 
     #[test]
