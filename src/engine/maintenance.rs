@@ -46,8 +46,10 @@ impl Signal {
         self.cv.notify_all();
     }
 
-    fn stopped(&self) -> bool {
-        self.state.lock().1
+    /// Whether the worker has been woken (work is waiting) or stopped since it last waited.
+    fn woken(&self) -> bool {
+        let state = self.state.lock();
+        state.0 || state.1
     }
 
     /// Waits until notified, stopped or `timeout`; returns false once stopped.
@@ -443,13 +445,27 @@ fn install(
 fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
     lower_this_threads_priority();
     let interval = match shared.upgrade() {
-        Some(s) => {
-            s.decode_loaded_leaves(&signal);
-            s.options.maintenance_interval
-        }
+        Some(s) => s.options.maintenance_interval,
         None => return,
     };
-    while signal.wait(interval) {
+    // The leaves the tables were loaded with are decoded first, between rounds: a round
+    // that is asked for (a backup to build or resume) interrupts the decoding, which goes
+    // on after it.
+    let mut decoding = true;
+    loop {
+        if decoding {
+            match shared.upgrade() {
+                Some(s) => decoding = !s.decode_loaded_leaves(&signal),
+                None => return,
+            }
+        }
+        let wait = match decoding {
+            true => std::time::Duration::ZERO,
+            false => interval,
+        };
+        if !signal.wait(wait) {
+            return;
+        }
         let Some(shared) = shared.upgrade() else {
             return;
         };
@@ -462,12 +478,16 @@ impl Engine {
     /// Decodes the leaves the tables were loaded with (`state/items.rs`), one at a time and
     /// without holding the table, so that the first reads and writes after an open do not
     /// each pay for decoding a leaf (about 150 µs for a block of 500 items). A leaf that
-    /// does not decode is left for its reads to report.
-    fn decode_loaded_leaves(&self, signal: &Signal) {
+    /// does not decode is left for its reads to report. Returns false if it stopped early
+    /// because the worker was woken or stopped.
+    fn decode_loaded_leaves(&self, signal: &Signal) -> bool {
         let tables: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
         for table in tables {
             let mut from = None;
-            while !signal.stopped() {
+            loop {
+                if signal.woken() {
+                    return false;
+                }
                 let next = table
                     .data
                     .read()
@@ -482,6 +502,7 @@ impl Engine {
                 }
             }
         }
+        true
     }
 }
 
