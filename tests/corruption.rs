@@ -261,26 +261,34 @@ fn every_truncation_and_bit_flip_of_a_backup_file_is_detected_by_restore() {
         .expect("the intact backup restores");
 }
 
+/// The key `{pk: k}` of the table [`forged_table`] makes.
+fn key(k: &str) -> tidestore::Item {
+    tidestore::Item::from([("pk".to_string(), tidestore::AttributeValue::S(k.into()))])
+}
+
+/// A database in `fs` with an empty table "forged" keyed by a string `pk`, whose snapshot
+/// the tests below forge.
+fn forged_table(fs: &SimFs) -> Database {
+    let db = Database::open_with(DIR, sim_options(fs)).expect("opens");
+    db.create_table(
+        tidestore::CreateTableInput::new("forged")
+            .hash_key("pk", tidestore::ScalarAttributeType::S)
+            .pay_per_request(),
+    )
+    .expect("table");
+    db
+}
+
 /// A snapshot whose checksums hold but whose items do not decode (a forged file, or a bug
 /// in the writer): its items are decoded when first read, so every read of them and every
 /// write to them is `Corruption` — and a refused write is never logged, so the next open
 /// still works. Nothing panics.
 #[test]
 fn a_snapshot_block_that_passes_its_checksum_but_does_not_decode_fails_its_reads_and_writes() {
-    use tidestore::{
-        AttributeValue, CreateTableInput, DeleteItemInput, GetItemInput, Item, PutItemInput,
-        ScalarAttributeType, ScanInput,
-    };
-    let key = |k: &str| Item::from([("pk".to_string(), AttributeValue::S(k.into()))]);
+    use tidestore::{DeleteItemInput, GetItemInput, PutItemInput, ScanInput};
     let fs = SimFs::new();
     {
-        let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
-        db.create_table(
-            CreateTableInput::new("forged")
-                .hash_key("pk", ScalarAttributeType::S)
-                .pay_per_request(),
-        )
-        .expect("table");
+        let db = forged_table(&fs);
         for k in ["a", "b", "c"] {
             db.put_item(PutItemInput::new("forged", key(k)))
                 .expect("put");
@@ -332,11 +340,7 @@ fn a_snapshot_block_that_passes_its_checksum_but_does_not_decode_fails_its_reads
 /// build must refuse the block, not drop one copy and bring the deleted item back.
 #[test]
 fn a_block_repeating_a_key_fails_the_build_instead_of_bringing_a_deleted_item_back() {
-    use tidestore::{
-        AttributeValue, CreateTableInput, DeleteItemInput, GetItemInput, Item, PutItemInput,
-        ScalarAttributeType,
-    };
-    let key = |k: &str| Item::from([("pk".to_string(), AttributeValue::S(k.into()))]);
+    use tidestore::{DeleteItemInput, GetItemInput, PutItemInput};
     let frame = |kind: u8, payload: &[u8]| {
         let mut frame = vec![kind];
         frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -346,13 +350,7 @@ fn a_block_repeating_a_key_fails_the_build_instead_of_bringing_a_deleted_item_ba
         frame
     };
     let fs = SimFs::new();
-    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
-    db.create_table(
-        CreateTableInput::new("forged")
-            .hash_key("pk", ScalarAttributeType::S)
-            .pay_per_request(),
-    )
-    .expect("table");
+    let db = forged_table(&fs);
     db.put_item(PutItemInput::new("forged", key("k")))
         .expect("put");
     db.checkpoint().expect("checkpoint");
