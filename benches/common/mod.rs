@@ -167,3 +167,127 @@ pub fn dir_bytes(path: &std::path::Path) -> u64 {
         })
         .sum()
 }
+
+/// The real file system, recording when each log segment's data was last made durable:
+/// what a Buffered writer's promise (a sync every `buffered_sync_interval`) comes to,
+/// measured from outside the engine.
+#[derive(Debug, Default)]
+pub struct LogSyncs {
+    syncs: std::sync::Mutex<Vec<std::time::Instant>>,
+}
+
+impl LogSyncs {
+    /// The longest time, within `from..to`, between one log sync and the next (or the
+    /// window's ends): an acknowledged Buffered write made just after a sync stays
+    /// unsynced for up to that long.
+    pub fn longest_gap(
+        &self,
+        from: std::time::Instant,
+        to: std::time::Instant,
+    ) -> std::time::Duration {
+        let syncs = self.syncs.lock().expect("log syncs");
+        let mut previous = from;
+        let mut longest = std::time::Duration::ZERO;
+        for &at in syncs.iter().filter(|&&at| at > from && at < to) {
+            longest = longest.max(at - previous);
+            previous = at;
+        }
+        longest.max(to - previous)
+    }
+}
+
+/// A [`tidestore::fs::Vfs`] over [`tidestore::fs::StdFs`] that records log syncs in a
+/// [`LogSyncs`].
+#[derive(Debug)]
+pub struct RecordingFs(pub std::sync::Arc<LogSyncs>);
+
+#[derive(Debug)]
+struct RecordedFile {
+    inner: Box<dyn tidestore::fs::VfsFile>,
+    log: Option<std::sync::Arc<LogSyncs>>,
+}
+
+impl RecordingFs {
+    fn wrap(
+        &self,
+        path: &std::path::Path,
+        inner: Box<dyn tidestore::fs::VfsFile>,
+    ) -> Box<dyn tidestore::fs::VfsFile> {
+        let is_log = path.extension().is_some_and(|e| e == "wal");
+        Box::new(RecordedFile {
+            inner,
+            log: is_log.then(|| std::sync::Arc::clone(&self.0)),
+        })
+    }
+}
+
+impl tidestore::fs::Vfs for RecordingFs {
+    fn create_dir_all(&self, path: &std::path::Path) -> std::io::Result<()> {
+        tidestore::fs::StdFs.create_dir_all(path)
+    }
+    fn open(&self, path: &std::path::Path) -> std::io::Result<Box<dyn tidestore::fs::VfsFile>> {
+        Ok(self.wrap(path, tidestore::fs::StdFs.open(path)?))
+    }
+    fn create(&self, path: &std::path::Path) -> std::io::Result<Box<dyn tidestore::fs::VfsFile>> {
+        Ok(self.wrap(path, tidestore::fs::StdFs.create(path)?))
+    }
+    fn read_dir(&self, path: &std::path::Path) -> std::io::Result<Vec<String>> {
+        tidestore::fs::StdFs.read_dir(path)
+    }
+    fn rename(&self, from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        tidestore::fs::StdFs.rename(from, to)
+    }
+    fn remove_file(&self, path: &std::path::Path) -> std::io::Result<()> {
+        tidestore::fs::StdFs.remove_file(path)
+    }
+    fn sync_dir(&self, path: &std::path::Path) -> std::io::Result<()> {
+        tidestore::fs::StdFs.sync_dir(path)
+    }
+    fn exists(&self, path: &std::path::Path) -> std::io::Result<bool> {
+        tidestore::fs::StdFs.exists(path)
+    }
+    fn lock(
+        &self,
+        path: &std::path::Path,
+    ) -> std::io::Result<Box<dyn std::any::Any + Send + Sync>> {
+        tidestore::fs::StdFs.lock(path)
+    }
+}
+
+impl tidestore::fs::VfsFile for RecordedFile {
+    fn append(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.inner.append(data)
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read_at(offset, buf)
+    }
+    fn len(&self) -> std::io::Result<u64> {
+        self.inner.len()
+    }
+    fn set_len(&mut self, len: u64) -> std::io::Result<()> {
+        self.inner.set_len(len)
+    }
+    fn sync_data(&mut self) -> std::io::Result<()> {
+        self.inner.sync_data()?;
+        if let Some(log) = &self.log {
+            log.syncs
+                .lock()
+                .expect("log syncs")
+                .push(std::time::Instant::now());
+        }
+        Ok(())
+    }
+    fn sync_all(&mut self) -> std::io::Result<()> {
+        self.inner.sync_all()?;
+        if let Some(log) = &self.log {
+            log.syncs
+                .lock()
+                .expect("log syncs")
+                .push(std::time::Instant::now());
+        }
+        Ok(())
+    }
+    fn start_writeback(&self, offset: u64, len: u64) {
+        self.inner.start_writeback(offset, len)
+    }
+}
