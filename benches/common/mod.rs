@@ -254,6 +254,18 @@ impl tidestore::fs::Vfs for RecordingFs {
     }
 }
 
+impl RecordedFile {
+    /// Records a sync that just completed, if this is a log segment.
+    fn synced(&self) {
+        if let Some(log) = &self.log {
+            log.syncs
+                .lock()
+                .expect("log syncs")
+                .push(std::time::Instant::now());
+        }
+    }
+}
+
 impl tidestore::fs::VfsFile for RecordedFile {
     fn append(&mut self, data: &[u8]) -> std::io::Result<()> {
         self.inner.append(data)
@@ -269,22 +281,12 @@ impl tidestore::fs::VfsFile for RecordedFile {
     }
     fn sync_data(&mut self) -> std::io::Result<()> {
         self.inner.sync_data()?;
-        if let Some(log) = &self.log {
-            log.syncs
-                .lock()
-                .expect("log syncs")
-                .push(std::time::Instant::now());
-        }
+        self.synced();
         Ok(())
     }
     fn sync_all(&mut self) -> std::io::Result<()> {
         self.inner.sync_all()?;
-        if let Some(log) = &self.log {
-            log.syncs
-                .lock()
-                .expect("log syncs")
-                .push(std::time::Instant::now());
-        }
+        self.synced();
         Ok(())
     }
     fn start_writeback(&self, offset: u64, len: u64) {
