@@ -45,6 +45,7 @@
 //! | `condition` | [`Condition`], [`Comparator`], [`Operand`]: validation and evaluation |
 //! | `update` | [`Update`], [`UpdateAction`], [`SetValue`], [`ValueExpr`]: validation and `apply` |
 //! | `projection` | [`project`] and [`validate_projection`] |
+//! | [`syntax`] | the expression strings: parsing them into these values, writing them back |
 //!
 //! This file keeps the limits ([`MAX_OPERATORS`], [`MAX_IN_OPERANDS`]) and the error helpers
 //! the submodules share.
@@ -52,6 +53,7 @@
 mod condition;
 mod path;
 mod projection;
+pub mod syntax;
 mod update;
 
 use std::fmt;

@@ -610,7 +610,7 @@ fn project_merges_overlapping_paths_which_validate_projection_rejects() {
     assert!(validate_projection(&[Path(Vec::new())]).is_err());
 }
 
-fn value() -> impl Strategy<Value = V> {
+pub(super) fn value() -> impl Strategy<Value = V> {
     let leaf = prop_oneof![
         ".{0,6}".prop_map(V::S),
         any::<i64>().prop_map(V::number),
@@ -627,7 +627,7 @@ fn value() -> impl Strategy<Value = V> {
     })
 }
 
-fn items() -> impl Strategy<Value = Item> {
+pub(super) fn items() -> impl Strategy<Value = Item> {
     proptest::collection::btree_map("[a-e]{1,2}", value(), 0..6)
 }
 
