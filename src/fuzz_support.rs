@@ -346,3 +346,95 @@ pub fn table_name(bytes: &[u8]) {
         );
     }
 }
+
+/// Parses `bytes` as an expression: the first byte picks the kind (condition, filter, key
+/// condition, update, projection), the rest is the text, against fixed substitution maps.
+/// Promises: no panic and no stack overflow, whatever the nesting; an accepted expression,
+/// written back by `ExpressionWriter`, parses to the same typed value (update actions
+/// grouped by clause, as the writer groups them).
+pub fn expression(bytes: &[u8]) {
+    use crate::expr::syntax::{ExpressionKind, ExpressionWriter, Substitutions};
+    use crate::expr::{Update, UpdateAction};
+    use crate::model::value::AttributeValue;
+    use std::collections::BTreeMap;
+
+    let Some((&selector, text)) = bytes.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(text) else {
+        return;
+    };
+    let names: BTreeMap<String, String> = [("#a", "a"), ("#b", "b.c"), ("#s", "size")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let values: Item = [
+        (":n", AttributeValue::number(1)),
+        (":s", AttributeValue::s("x")),
+        (":l", AttributeValue::L(vec![AttributeValue::Null])),
+        (":ss", AttributeValue::Ss(["y".to_owned()].into())),
+        (":t", AttributeValue::s("N")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let kinds = [
+        ExpressionKind::Condition,
+        ExpressionKind::Filter,
+        ExpressionKind::KeyCondition,
+        ExpressionKind::Update,
+        ExpressionKind::Projection,
+    ];
+    let kind = kinds[usize::from(selector) % kinds.len()];
+    let reparse = |writer: ExpressionWriter, written: &str| {
+        let (names, values) = writer.into_maps();
+        let mut again = Substitutions::new(Some(&names), Some(&values))
+            .unwrap_or_else(|e| panic!("written maps must be valid: {e}"));
+        let parsed = match kind {
+            ExpressionKind::Update => again.update(written).map(|u| format!("{u:?}")),
+            ExpressionKind::Projection => again.projection(written).map(|p| format!("{p:?}")),
+            _ => again.condition(kind, written).map(|c| format!("{c:?}")),
+        };
+        parsed.unwrap_or_else(|e| panic!("{written:?}, written back, must parse: {e}"))
+    };
+    let mut subs = match Substitutions::new(Some(&names), Some(&values)) {
+        Ok(subs) => subs,
+        Err(e) => panic!("the fixed maps are valid: {e}"),
+    };
+    let mut writer = ExpressionWriter::new();
+    let (written, parsed) = match kind {
+        ExpressionKind::Update => {
+            let Ok(update) = subs.update(text) else {
+                return;
+            };
+            let written = writer.update(&update);
+            // The writer groups actions by clause in order of first appearance.
+            let clause = |a: &UpdateAction| std::mem::discriminant(a);
+            let mut actions = update.actions.clone();
+            let first =
+                |a: &UpdateAction| update.actions.iter().position(|b| clause(b) == clause(a));
+            actions.sort_by_key(|a| first(a));
+            (written, format!("{:?}", Update { actions }))
+        }
+        ExpressionKind::Projection => {
+            let Ok(paths) = subs.projection(text) else {
+                return;
+            };
+            (writer.projection(&paths), format!("{paths:?}"))
+        }
+        _ => {
+            let Ok(condition) = subs.condition(kind, text) else {
+                return;
+            };
+            (writer.condition(&condition), format!("{condition:?}"))
+        }
+    };
+    // Placeholders can be longer than the names they replace.
+    if written.len() <= crate::expr::syntax::MAX_EXPRESSION_BYTES {
+        assert_eq!(
+            reparse(writer, &written),
+            parsed,
+            "{text:?} was written as {written:?}"
+        );
+    }
+}

@@ -24,6 +24,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("catalog_file", fuzz_support::catalog_file),
     ("item_json", fuzz_support::item_json),
     ("table_name", fuzz_support::table_name),
+    ("expression", fuzz_support::expression),
 ];
 
 fn fuzz_dir() -> PathBuf {
