@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::expr::{Condition, Path, Update};
+use crate::error::{Error, Result};
+use crate::expr::{Comparator, Condition, Operand, Path, PathElement, Update};
 use crate::model::value::{AttributeValue, Item};
 
 /// The most requests in one `BatchWriteItem`.
@@ -236,51 +237,101 @@ setters!(UpdateItemInput {
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
 });
 
-/// A condition on the sort key of a query.
+/// A condition on one key attribute of a query: `=` for the partition key, any of these for
+/// the sort key.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SortKeyOp {
-    /// `sk = v`
+    /// `key = v`
     Eq(AttributeValue),
-    /// `sk < v`
+    /// `key < v`
     Lt(AttributeValue),
-    /// `sk <= v`
+    /// `key <= v`
     Le(AttributeValue),
-    /// `sk > v`
+    /// `key > v`
     Gt(AttributeValue),
-    /// `sk >= v`
+    /// `key >= v`
     Ge(AttributeValue),
-    /// `sk BETWEEN low AND high` (both inclusive)
+    /// `key BETWEEN low AND high` (both inclusive)
     Between(AttributeValue, AttributeValue),
-    /// `begins_with(sk, prefix)` (strings and binaries)
+    /// `begins_with(key, prefix)` (strings and binaries)
     BeginsWith(AttributeValue),
 }
 
-/// A key condition: the partition key's value, and optionally a condition on the sort key
-/// (`KeyConditionExpression`, typed).
-#[derive(Clone, Debug, PartialEq)]
+/// A key condition (`KeyConditionExpression`, typed): one condition per key attribute, named.
+/// Which name is the partition key and which the sort key is the table's or index's business:
+/// the query matches them to its key schema, so a key condition can be built, or parsed from
+/// a string, without knowing the table.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyCondition {
-    /// The partition key attribute's name.
-    pub partition_key: String,
-    /// The partition to read.
-    pub partition_value: AttributeValue,
-    /// The sort key attribute's name and the condition on it.
-    pub sort_key: Option<(String, SortKeyOp)>,
+    /// The key attributes' names and their conditions, in the order written.
+    pub conditions: Vec<(String, SortKeyOp)>,
 }
 
 impl KeyCondition {
     /// `name = value` on the partition key.
     pub fn partition(name: impl Into<String>, value: impl Into<AttributeValue>) -> KeyCondition {
         KeyCondition {
-            partition_key: name.into(),
-            partition_value: value.into(),
-            sort_key: None,
+            conditions: vec![(name.into(), SortKeyOp::Eq(value.into()))],
         }
     }
 
     /// Adds a condition on the sort key attribute `name`.
+    #[must_use]
     pub fn sort(mut self, name: impl Into<String>, op: SortKeyOp) -> KeyCondition {
-        self.sort_key = Some((name.into(), op));
+        self.conditions.push((name.into(), op));
         self
+    }
+
+    /// The key condition a [`Condition`] states: comparisons of a top-level attribute with a
+    /// value (either side; not `<>`), `BETWEEN` two values and `begins_with`, joined by `AND`.
+    /// Anything else is DynamoDB's `Query key condition not supported`.
+    pub fn from_condition(condition: &Condition) -> Result<KeyCondition> {
+        let mut conditions = Vec::new();
+        let mut stack = vec![condition];
+        while let Some(c) = stack.pop() {
+            match c {
+                Condition::And(a, b) => stack.extend([&**b, &**a]),
+                term => conditions.push(key_term(term)?),
+            }
+        }
+        Ok(KeyCondition { conditions })
+    }
+}
+
+/// One term of a key condition: `name op value`.
+fn key_term(term: &Condition) -> Result<(String, SortKeyOp)> {
+    let unsupported = || Error::validation("Query key condition not supported");
+    let named = |p: &Path| match p.0.as_slice() {
+        [PathElement::Attribute(name)] => Ok(name.clone()),
+        _ => Err(unsupported()),
+    };
+    match term {
+        Condition::Compare { left, op, right } => {
+            // `:v <= sk` is `sk >= :v`.
+            let (path, value, op) = match (left, right) {
+                (Operand::Path(p), Operand::Value(v)) => (p, v.clone(), *op),
+                (Operand::Value(v), Operand::Path(p)) => (p, v.clone(), op.flipped()),
+                _ => return Err(unsupported()),
+            };
+            let op = match op {
+                Comparator::Eq => SortKeyOp::Eq(value),
+                Comparator::Lt => SortKeyOp::Lt(value),
+                Comparator::Le => SortKeyOp::Le(value),
+                Comparator::Gt => SortKeyOp::Gt(value),
+                Comparator::Ge => SortKeyOp::Ge(value),
+                Comparator::Ne => return Err(unsupported()),
+            };
+            Ok((named(path)?, op))
+        }
+        Condition::Between {
+            value: Operand::Path(p),
+            low: Operand::Value(low),
+            high: Operand::Value(high),
+        } => Ok((named(p)?, SortKeyOp::Between(low.clone(), high.clone()))),
+        Condition::BeginsWith(p, Operand::Value(prefix)) => {
+            Ok((named(p)?, SortKeyOp::BeginsWith(prefix.clone())))
+        }
+        _ => Err(unsupported()),
     }
 }
 

@@ -177,14 +177,15 @@ fn contains(range: &KeyRange, position: &[u8]) -> bool {
     after_start && before_end
 }
 
-/// The key range a key condition selects within `shape` (the table's or an index's key).
-fn key_condition_range(shape: &KeyShape, condition: &KeyCondition) -> Result<KeyRange> {
+/// The key range a key condition selects within `shape` (the table's or an index's key), and
+/// the encoded partition it lies in.
+fn key_condition_range(
+    shape: &KeyShape,
+    condition: &KeyCondition,
+) -> Result<(KeyRange, EncodedKey)> {
     let invalid = |why: String| {
         Error::validation(format!("Query condition missed key schema element: {why}"))
     };
-    if condition.partition_key != shape.hash.name {
-        return Err(invalid(shape.hash.name.clone()));
-    }
     let type_error = |name: &str, value: &AttributeValue, expected: &str| {
         Error::validation(format!(
             "One or more parameter values were invalid: Condition parameter type does not match schema type (key {name} is {expected}, the condition gives {})",
@@ -203,26 +204,50 @@ fn key_condition_range(shape: &KeyShape, condition: &KeyCondition) -> Result<Key
         _ => None,
     }
     };
-    if !shape.hash.ty.matches(&condition.partition_value) {
+    if condition.conditions.is_empty() {
+        return Err(Error::validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+        ));
+    }
+    // One condition per key attribute, each on an attribute of this key.
+    for (i, (name, _)) in condition.conditions.iter().enumerate() {
+        if condition.conditions[..i].iter().any(|(n, _)| n == name) {
+            return Err(Error::validation(
+                "KeyConditionExpressions must only contain one condition per key",
+            ));
+        }
+    }
+    let on = |name: &str| condition.conditions.iter().find(|(n, _)| n == name);
+    let partition_value = match on(&shape.hash.name) {
+        Some((_, SortKeyOp::Eq(v))) => v,
+        Some(_) => return Err(Error::validation("Query key condition not supported")),
+        None => return Err(invalid(shape.hash.name.clone())),
+    };
+    if !shape.hash.ty.matches(partition_value) {
         return Err(type_error(
             &shape.hash.name,
-            &condition.partition_value,
+            partition_value,
             shape.hash.ty.name(),
         ));
     }
-    if let Some(e) = empty_error(&shape.hash.name, &condition.partition_value) {
+    if let Some(e) = empty_error(&shape.hash.name, partition_value) {
         return Err(e);
     }
-    let partition = key::partition_prefix(&condition.partition_value);
-    let Some((name, op)) = &condition.sort_key else {
-        return Ok(key::prefix_range(partition));
+    let partition = key::partition_prefix(partition_value);
+    let others: Vec<&(String, SortKeyOp)> = condition
+        .conditions
+        .iter()
+        .filter(|(n, _)| *n != shape.hash.name)
+        .collect();
+    let Some((name, op)) = others.first().copied() else {
+        return Ok((key::prefix_range(partition.clone()), partition));
     };
     let Some(range_attr) = &shape.range else {
         return Err(Error::validation(format!(
             "Query key condition not supported: {name} is not a sort key of this table or index"
         )));
     };
-    if name != &range_attr.name {
+    if others.len() > 1 || name != &range_attr.name {
         return Err(invalid(range_attr.name.clone()));
     }
     let operands: Vec<&AttributeValue> = match op {
@@ -252,7 +277,7 @@ fn key_condition_range(shape: &KeyShape, condition: &KeyCondition) -> Result<Key
         None => Bound::Unbounded,
     };
     let partition_end = after(partition.clone());
-    Ok(match op {
+    let range = match op {
         SortKeyOp::Eq(v) => key::prefix_range(with(v)),
         SortKeyOp::Lt(v) => (Bound::Included(partition.clone()), Bound::Excluded(with(v))),
         SortKeyOp::Le(v) => (Bound::Included(partition.clone()), after(with(v))),
@@ -278,7 +303,8 @@ fn key_condition_range(shape: &KeyShape, condition: &KeyCondition) -> Result<Key
             key::encode_prefix(prefix, &mut k);
             key::prefix_range(k)
         }
-    })
+    };
+    Ok((range, partition))
 }
 
 impl ReadPlan {
@@ -293,7 +319,7 @@ impl ReadPlan {
         let index_schema = index.map(|(_, i)| i);
         check_consistent_read(input.consistent_read, index_schema)?;
         let shape = index_schema.map_or(&schema.key, |i| &i.key);
-        let mut range = key_condition_range(shape, &input.key_condition)?;
+        let (mut range, partition) = key_condition_range(shape, &input.key_condition)?;
         if let Some(filter) = &input.filter {
             filter.validate()?;
             for path in filter.paths() {
@@ -312,10 +338,7 @@ impl ReadPlan {
             resolve_select(input.select, &input.projection, index_schema)?;
         if let Some(start) = &input.exclusive_start_key {
             let position = start_position(schema, index_schema, start)?;
-            if !contains(
-                &key::prefix_range(key::partition_prefix(&input.key_condition.partition_value)),
-                &position,
-            ) {
+            if !contains(&key::prefix_range(partition), &position) {
                 return Err(Error::validation(
                     "The provided starting key is invalid: The provided starting key is outside query boundaries based on provided conditions",
                 ));

@@ -134,6 +134,18 @@ impl Comparator {
         ["=", "<>", "<", "<=", ">", ">="][self as usize]
     }
 
+    /// The comparator with its operands swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> Comparator {
+        use Comparator::*;
+        match self {
+            Lt => Gt,
+            Le => Ge,
+            Gt => Lt,
+            Ge => Le,
+            same => same,
+        }
+    }
+
     fn accepts(self, o: Ordering) -> bool {
         use {Comparator::*, Ordering::*};
         matches!(
