@@ -168,19 +168,19 @@ impl Database {
 
     /// `PutItem`: stores `item`, replacing any item with its key, if the condition holds.
     pub fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
-        self.open.engine.put_item(input)
+        self.open.engine.put_item(input.resolved()?)
     }
 
     /// `DeleteItem`: removes the item with `key`, if the condition holds (deleting an item
     /// that does not exist succeeds).
     pub fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput> {
-        self.open.engine.delete_item(input)
+        self.open.engine.delete_item(input.resolved()?)
     }
 
     /// `UpdateItem`: applies the update actions to the item with `key` (creating it if it
     /// does not exist), if the condition holds.
     pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput> {
-        self.open.engine.update_item(input)
+        self.open.engine.update_item(input.resolved()?)
     }
 
     /// `BatchWriteItem`: up to 25 puts and deletes over any tables, applied as one atomic,
@@ -191,28 +191,34 @@ impl Database {
 
     /// `TransactWriteItems`: up to 100 actions on distinct items; if any condition fails or
     /// any action is invalid, none is applied and the error gives one reason per action.
-    pub fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<()> {
+    pub fn transact_write_items(&self, mut input: TransactWriteItemsInput) -> Result<()> {
+        input.transact_items = (input.transact_items.into_iter())
+            .map(TransactWriteItem::resolved)
+            .collect::<Result<_>>()?;
         self.open.engine.transact_write_items(input)
     }
 
     /// `GetItem`.
     pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
-        self.open.engine.get_item(input)
+        self.open.engine.get_item(input.resolved()?)
     }
 
     /// `Query`: one page of one partition, from the table or an index.
     pub fn query(&self, input: QueryInput) -> Result<QueryOutput> {
-        self.open.engine.query(input)
+        self.open.engine.query(input.resolved()?)
     }
 
     /// `Scan`: one page of the whole table or index, or of one segment of it.
     pub fn scan(&self, input: ScanInput) -> Result<ScanOutput> {
-        self.open.engine.scan(input)
+        self.open.engine.scan(input.resolved()?)
     }
 
     /// `BatchGetItem`: up to 100 items by key over any tables. Items that do not exist are
     /// absent from the responses.
-    pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+    pub fn batch_get_item(&self, mut input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+        for keys in input.request_items.values_mut() {
+            *keys = std::mem::take(keys).resolved()?;
+        }
         self.open.engine.batch_get_item(input)
     }
 
@@ -222,6 +228,10 @@ impl Database {
         &self,
         reads: Vec<TransactGetItem>,
     ) -> Result<TransactGetItemsOutput> {
+        let reads = reads
+            .into_iter()
+            .map(TransactGetItem::resolved)
+            .collect::<Result<_>>()?;
         self.open.engine.transact_get_items(reads)
     }
 

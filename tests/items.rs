@@ -323,7 +323,7 @@ fn a_key_parameter_must_name_exactly_the_key_attributes() {
             db.transact_get_items(vec![TransactGetItem {
                 table_name: T.into(),
                 key: bad,
-                projection: None,
+                ..Default::default()
             }]),
             "key element does not match the schema",
         );
@@ -549,7 +549,7 @@ fn operations_on_a_missing_table_are_resource_not_found() {
         db.transact_get_items(vec![TransactGetItem {
             table_name: "Missing".into(),
             key: key("a", "1"),
-            projection: None,
+            ..Default::default()
         }]),
         nf,
     );
@@ -1747,6 +1747,7 @@ fn batch_get_item_returns_the_items_found_in_each_table() {
             keys: vec![key("a", "2"), key("missing", "1"), key("a", "1")],
             projection: Some(vec![Path::attr("v")]),
             consistent_read: true,
+            ..Default::default()
         },
     );
     input.request_items.insert(
@@ -1811,20 +1812,11 @@ fn transact(items: Vec<TransactWriteItem>) -> TransactWriteItemsInput {
 }
 
 fn check(table: &str, key: Item, condition: Condition) -> TransactWriteItem {
-    TransactWriteItem::ConditionCheck {
-        table_name: table.into(),
-        key,
-        condition,
-        return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure::None,
-    }
+    TransactWriteItem::ConditionCheck(ConditionCheckInput::new(table, key).condition(condition))
 }
 
 fn tget(table: &str, key: Item) -> TransactGetItem {
-    TransactGetItem {
-        table_name: table.into(),
-        key,
-        projection: None,
-    }
+    TransactGetItem::new(table, key)
 }
 
 #[test]
@@ -1922,12 +1914,11 @@ fn transaction_canceled_reason_carries_the_item_when_asked_with_all_old() {
     put(&db, T, numbered("b", "1", 2));
     let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
     let reasons = canceled(db.transact_write_items(transact(vec![
-            TransactWriteItem::ConditionCheck {
-                table_name: T.into(),
-                key: key("a", "1"),
-                condition: Condition::eq("v", AttributeValue::number(7)),
-                return_values_on_condition_check_failure: all_old,
-            },
+            TransactWriteItem::ConditionCheck(
+                ConditionCheckInput::new(T, key("a", "1"))
+                    .condition(Condition::eq("v", AttributeValue::number(7)))
+                    .return_values_on_condition_check_failure(all_old),
+            ),
             TransactWriteItem::Put(
                 PutItemInput::new(T, numbered("b", "1", 3))
                     .condition(Condition::attribute_not_exists("pk"))
@@ -2009,11 +2000,7 @@ fn transact_get_items_returns_one_response_per_read_in_request_order() {
         .transact_get_items(vec![
             tget("Other", attrs([("pk", s("x"))])),
             tget(T, key("missing", "1")),
-            TransactGetItem {
-                table_name: T.into(),
-                key: key("a", "1"),
-                projection: Some(vec![Path::attr("v")]),
-            },
+            TransactGetItem::new(T, key("a", "1")).projection(vec![Path::attr("v")]),
         ])
         .expect("transact get");
     assert_eq!(out.responses.len(), 3);

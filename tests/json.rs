@@ -431,16 +431,8 @@ fn batch_and_transaction_outputs_serialize_to_the_models_outputs() {
 
     let reads = db
         .transact_get_items(vec![
-            TransactGetItem {
-                table_name: "T01".into(),
-                key: key("p", "s"),
-                projection: Some(vec![Path::attr("ss")]),
-            },
-            TransactGetItem {
-                table_name: "T01".into(),
-                key: key("p", "none"),
-                projection: None,
-            },
+            TransactGetItem::new("T01", key("p", "s")).projection(vec![Path::attr("ss")]),
+            TransactGetItem::new("T01", key("p", "none")),
         ])
         .expect("transact get");
     let json = check("TransactGetItemsOutput", &reads);
@@ -452,13 +444,13 @@ fn batch_and_transaction_outputs_serialize_to_the_models_outputs() {
     let reasons = canceled(db.transact_write_items(TransactWriteItemsInput {
         transact_items: vec![
             TransactWriteItem::Put(PutItemInput::new("T01", key("p", "new"))),
-            TransactWriteItem::ConditionCheck {
-                table_name: "T01".into(),
-                key: key("p", "s"),
-                condition: Condition::attribute_not_exists("pk"),
-                return_values_on_condition_check_failure:
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-            },
+            TransactWriteItem::ConditionCheck(
+                ConditionCheckInput::new("T01", key("p", "s"))
+                    .condition(Condition::attribute_not_exists("pk"))
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    ),
+            ),
         ],
         client_request_token: None,
     }));

@@ -445,7 +445,7 @@ fn transact_get_items_takes_100_reads_and_rejects_101() {
             .map(|i| TransactGetItem {
                 table_name: T.into(),
                 key: key("a", &i.to_string()),
-                projection: None,
+                ..Default::default()
             })
             .collect::<Vec<_>>()
     };

@@ -42,10 +42,10 @@ use proptest::sample::{select, subsequence};
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
 use tidestore::{
     item_size, AttributeValue, BatchGetItemInput, BatchWriteItemInput, CancellationReason,
-    Comparator, Condition, CreateTableInput, Database, DeleteItemInput, Error, GetItemInput, Item,
-    KeyCondition, KeysAndAttributes, Number, Path, Projection, PutItemInput, QueryInput,
-    QueryOutput, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, ScanInput,
-    Select, SetValue, SortKeyOp, TransactWriteItem, TransactWriteItemsInput, Update,
+    Comparator, Condition, ConditionCheckInput, CreateTableInput, Database, DeleteItemInput, Error,
+    GetItemInput, Item, KeyCondition, KeysAndAttributes, Number, Path, Projection, PutItemInput,
+    QueryInput, QueryOutput, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    ScanInput, Select, SetValue, SortKeyOp, TransactWriteItem, TransactWriteItemsInput, Update,
     UpdateItemInput, ValueExpr, ValueType, WriteRequest,
 };
 
@@ -1801,12 +1801,11 @@ fn to_transact_item(act: &TxAct) -> TransactWriteItem {
             key,
             cond,
             return_old,
-        } => TransactWriteItem::ConditionCheck {
-            table_name: TABLE.into(),
-            key: key.av(),
-            condition: cond.to_engine(),
-            return_values_on_condition_check_failure: on_failure(*return_old),
-        },
+        } => TransactWriteItem::ConditionCheck(
+            ConditionCheckInput::new(TABLE, key.av())
+                .condition(cond.to_engine())
+                .return_values_on_condition_check_failure(on_failure(*return_old)),
+        ),
         TxAct::Put {
             item,
             cond,

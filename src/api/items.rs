@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::expressions::{expression_setters, one_of, Expressions};
 use crate::error::{Error, Result};
+use crate::expr::syntax::ExpressionKind;
 use crate::expr::{Comparator, Condition, Operand, Path, PathElement, Update};
 use crate::model::value::{AttributeValue, Item};
 
@@ -97,6 +99,9 @@ pub struct PutItemInput {
     pub return_values: ReturnValue,
     /// Whether a failed condition returns the existing item.
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 impl PutItemInput {
@@ -143,6 +148,9 @@ pub struct GetItemInput {
     pub projection: Option<Vec<Path>>,
     /// Accepted for compatibility: every read in tidestore is strongly consistent.
     pub consistent_read: bool,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 impl GetItemInput {
@@ -183,6 +191,9 @@ pub struct DeleteItemInput {
     pub return_values: ReturnValue,
     /// Whether a failed condition returns the existing item.
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 impl DeleteItemInput {
@@ -217,6 +228,9 @@ pub struct UpdateItemInput {
     pub return_values: ReturnValue,
     /// Whether a failed condition returns the existing item.
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 impl UpdateItemInput {
@@ -228,6 +242,12 @@ impl UpdateItemInput {
             update,
             ..Default::default()
         }
+    }
+
+    /// Update the item with `key` in `table_name`, the update still to give as an
+    /// [`update_expression`](UpdateItemInput::update_expression).
+    pub fn for_key(table_name: impl Into<String>, key: Item) -> UpdateItemInput {
+        UpdateItemInput::new(table_name, key, Update::new())
     }
 }
 
@@ -359,6 +379,9 @@ pub struct QueryInput {
     /// Accepted for compatibility; reads are always strongly consistent (a consistent read
     /// on a global index is a validation error, as in DynamoDB).
     pub consistent_read: bool,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 impl QueryInput {
@@ -375,7 +398,14 @@ impl QueryInput {
             scan_index_forward: true,
             exclusive_start_key: None,
             consistent_read: false,
+            expressions: Expressions::default(),
         }
+    }
+
+    /// Query `table_name` with the key condition still to give, as a
+    /// [`key_condition_expression`](QueryInput::key_condition_expression).
+    pub fn table(table_name: impl Into<String>) -> QueryInput {
+        QueryInput::new(table_name, KeyCondition::default())
     }
 }
 
@@ -412,6 +442,9 @@ pub struct ScanInput {
     pub segment: Option<(u32, u32)>,
     /// Accepted for compatibility; reads are always strongly consistent.
     pub consistent_read: bool,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 impl ScanInput {
@@ -500,6 +533,9 @@ pub struct KeysAndAttributes {
     pub projection: Option<Vec<Path>>,
     /// Accepted for compatibility; reads are always strongly consistent.
     pub consistent_read: bool,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 /// `BatchGetItem`: up to 100 items by key over one or more tables.
@@ -519,20 +555,46 @@ pub struct BatchGetItemOutput {
     pub unprocessed_keys: BTreeMap<String, Vec<Item>>,
 }
 
+/// A `ConditionCheck` action of a `TransactWriteItems`: a condition on an item, which must
+/// hold for the transaction to apply.
+#[derive(Clone, Debug, Default)]
+pub struct ConditionCheckInput {
+    /// Table name or ARN.
+    pub table_name: String,
+    /// The item's key.
+    pub key: Item,
+    /// Must hold, or the transaction is cancelled; this or a `ConditionExpression` is
+    /// required.
+    pub condition: Option<Condition>,
+    /// Whether a failed condition returns the item in the cancellation reason.
+    pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    /// The condition as a DynamoDB string, with its substitution maps.
+    pub expressions: Expressions,
+}
+
+impl ConditionCheckInput {
+    /// Check the item with `key` in `table_name`; give the condition with
+    /// [`condition`](ConditionCheckInput::condition) or
+    /// [`condition_expression`](ConditionCheckInput::condition_expression).
+    pub fn new(table_name: impl Into<String>, key: Item) -> ConditionCheckInput {
+        ConditionCheckInput {
+            table_name: table_name.into(),
+            key,
+            ..Default::default()
+        }
+    }
+}
+
+setters!(ConditionCheckInput {
+    condition: Condition => Some(condition),
+    return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
+});
+
 /// One action of a `TransactWriteItems`.
 #[derive(Clone, Debug)]
 pub enum TransactWriteItem {
     /// Check a condition on an item without writing it.
-    ConditionCheck {
-        /// Table name or ARN.
-        table_name: String,
-        /// The item's key.
-        key: Item,
-        /// Must hold, or the transaction is cancelled.
-        condition: Condition,
-        /// Whether a failed condition returns the item in the cancellation reason.
-        return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
-    },
+    ConditionCheck(ConditionCheckInput),
     /// A put, as `PutItem` (its `return_values` is ignored).
     Put(PutItemInput),
     /// A delete, as `DeleteItem` (its `return_values` is ignored).
@@ -559,6 +621,9 @@ pub struct TransactGetItem {
     pub key: Item,
     /// Return only these attributes.
     pub projection: Option<Vec<Path>>,
+    /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
+    /// typed field before the request runs.
+    pub expressions: Expressions,
 }
 
 /// The item of one `TransactGetItems` read.
@@ -577,4 +642,163 @@ pub struct ItemResponse {
 pub struct TransactGetItemsOutput {
     /// One per read.
     pub responses: Vec<ItemResponse>,
+}
+
+// ---- The string forms: builder methods, and parsing them into the typed fields. ----
+
+expression_setters!(PutItemInput: condition_expression);
+expression_setters!(DeleteItemInput: condition_expression);
+expression_setters!(UpdateItemInput: update_expression, condition_expression);
+expression_setters!(GetItemInput: projection_expression);
+expression_setters!(QueryInput: key_condition_expression, filter_expression, projection_expression);
+expression_setters!(ScanInput: filter_expression, projection_expression);
+expression_setters!(KeysAndAttributes: projection_expression);
+expression_setters!(TransactGetItem: projection_expression);
+
+impl TransactGetItem {
+    /// Read the item with `key` in `table_name`.
+    pub fn new(table_name: impl Into<String>, key: Item) -> TransactGetItem {
+        TransactGetItem {
+            table_name: table_name.into(),
+            key,
+            ..Default::default()
+        }
+    }
+}
+
+setters!(TransactGetItem {
+    projection: Vec<Path> => Some(projection),
+});
+
+impl KeysAndAttributes {
+    /// Read the items with `keys`.
+    pub fn new(keys: Vec<Item>) -> KeysAndAttributes {
+        KeysAndAttributes {
+            keys,
+            ..Default::default()
+        }
+    }
+}
+
+setters!(KeysAndAttributes {
+    projection: Vec<Path> => Some(projection),
+    consistent_read: bool => consistent_read,
+});
+expression_setters!(ConditionCheckInput: condition_expression);
+
+impl PutItemInput {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<PutItemInput> {
+        let parsed = self
+            .expressions
+            .parse("PutItem", &[ExpressionKind::Condition])?;
+        self.condition = one_of("ConditionExpression", self.condition, parsed.condition)?;
+        Ok(self)
+    }
+}
+
+impl DeleteItemInput {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<DeleteItemInput> {
+        let parsed = self
+            .expressions
+            .parse("DeleteItem", &[ExpressionKind::Condition])?;
+        self.condition = one_of("ConditionExpression", self.condition, parsed.condition)?;
+        Ok(self)
+    }
+}
+
+impl UpdateItemInput {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<UpdateItemInput> {
+        use ExpressionKind::{Condition as C, Update as U};
+        let parsed = self.expressions.parse("UpdateItem", &[U, C])?;
+        self.condition = one_of("ConditionExpression", self.condition, parsed.condition)?;
+        let typed = Some(std::mem::take(&mut self.update)).filter(|u| !u.actions.is_empty());
+        self.update = one_of("UpdateExpression", typed, parsed.update)?.unwrap_or_default();
+        Ok(self)
+    }
+}
+
+impl GetItemInput {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<GetItemInput> {
+        let parsed = self
+            .expressions
+            .parse("GetItem", &[ExpressionKind::Projection])?;
+        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        Ok(self)
+    }
+}
+
+impl QueryInput {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<QueryInput> {
+        use ExpressionKind::{Filter, KeyCondition as K, Projection};
+        let parsed = self.expressions.parse("Query", &[K, Filter, Projection])?;
+        self.filter = one_of("FilterExpression", self.filter, parsed.filter)?;
+        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        let typed =
+            Some(std::mem::take(&mut self.key_condition)).filter(|k| !k.conditions.is_empty());
+        let parsed = parsed
+            .key_condition
+            .map(|c| KeyCondition::from_condition(&c))
+            .transpose()?;
+        self.key_condition = one_of("KeyConditionExpression", typed, parsed)?.unwrap_or_default();
+        Ok(self)
+    }
+}
+
+impl ScanInput {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<ScanInput> {
+        use ExpressionKind::{Filter, Projection};
+        let parsed = self.expressions.parse("Scan", &[Filter, Projection])?;
+        self.filter = one_of("FilterExpression", self.filter, parsed.filter)?;
+        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        Ok(self)
+    }
+}
+
+impl KeysAndAttributes {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<KeysAndAttributes> {
+        let parsed = self
+            .expressions
+            .parse("BatchGetItem", &[ExpressionKind::Projection])?;
+        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        Ok(self)
+    }
+}
+
+impl TransactGetItem {
+    /// This input with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(mut self) -> Result<TransactGetItem> {
+        let parsed = self
+            .expressions
+            .parse("TransactGetItems", &[ExpressionKind::Projection])?;
+        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        Ok(self)
+    }
+}
+
+impl TransactWriteItem {
+    /// This action with its expression strings parsed into the typed fields.
+    pub(crate) fn resolved(self) -> Result<TransactWriteItem> {
+        Ok(match self {
+            TransactWriteItem::Put(put) => TransactWriteItem::Put(put.resolved()?),
+            TransactWriteItem::Delete(delete) => TransactWriteItem::Delete(delete.resolved()?),
+            TransactWriteItem::Update(update) => TransactWriteItem::Update(update.resolved()?),
+            TransactWriteItem::ConditionCheck(mut check) => {
+                let parsed = check
+                    .expressions
+                    .parse("ConditionCheck", &[ExpressionKind::Condition])?;
+                check.condition = one_of("ConditionExpression", check.condition, parsed.condition)?;
+                if check.condition.is_none() {
+                    return Err(Error::validation("1 validation error detected: Value null at 'conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null"));
+                }
+                TransactWriteItem::ConditionCheck(check)
+            }
+        })
+    }
 }

@@ -343,17 +343,12 @@ impl Engine {
         };
         for item in input.transact_items {
             actions.push(match item {
-                TransactWriteItem::ConditionCheck {
-                    table_name,
-                    key,
-                    condition,
-                    return_values_on_condition_check_failure,
-                } => self.action(
-                    &table_name,
-                    &key,
+                TransactWriteItem::ConditionCheck(check) => self.action(
+                    &check.table_name,
+                    &check.key,
                     Change::Check,
-                    Some(condition),
-                    on(return_values_on_condition_check_failure),
+                    check.condition,
+                    on(check.return_values_on_condition_check_failure),
                 )?,
                 TransactWriteItem::Put(put) => {
                     validate_item(&put.item)?;
