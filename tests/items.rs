@@ -365,7 +365,7 @@ fn key_attributes_must_have_the_defined_types() {
         db.put_item(PutItemInput::new(T, wrong_sk)),
         "Type mismatch for key sk",
     );
-    let set_key = attrs([("pk", AttributeValue::ss(["a"])), ("sk", s("1"))]);
+    let set_key = attrs([("pk", ss(["a"])), ("sk", s("1"))]);
     validation(
         db.put_item(PutItemInput::new(T, set_key)),
         "Type mismatch for key pk",
@@ -484,7 +484,7 @@ fn empty_sets_are_rejected_in_items_and_in_expression_values() {
             key("a", "1"),
             Update::new().set("tags", AttributeValue::Bs(BTreeSet::new())),
         )),
-        "may not be empty",
+        "Binary sets should not be empty",
     );
     validation(
         db.put_item(
@@ -761,7 +761,7 @@ fn update_item_add_and_delete_work_on_numbers_and_sets() {
     let after = update(
         Update::new()
             .add("n", AttributeValue::number(5))
-            .add("tags", AttributeValue::ss(["x", "y"])),
+            .add("tags", ss(["x", "y"])),
     );
     assert_eq!(
         after["n"],
@@ -771,13 +771,13 @@ fn update_item_add_and_delete_work_on_numbers_and_sets() {
     let after = update(
         Update::new()
             .add("n", n("-7.5"))
-            .add("tags", AttributeValue::ss(["y", "z"])),
+            .add("tags", ss(["y", "z"])),
     );
     assert_eq!(after["n"], n("-2.5"));
-    assert_eq!(after["tags"], AttributeValue::ss(["x", "y", "z"]));
-    let after = update(Update::new().delete("tags", AttributeValue::ss(["x", "q"])));
-    assert_eq!(after["tags"], AttributeValue::ss(["y", "z"]));
-    let after = update(Update::new().delete("tags", AttributeValue::ss(["y", "z"])));
+    assert_eq!(after["tags"], ss(["x", "y", "z"]));
+    let after = update(Update::new().delete("tags", ss(["x", "q"])));
+    assert_eq!(after["tags"], ss(["y", "z"]));
+    let after = update(Update::new().delete("tags", ss(["y", "z"])));
     assert!(
         !after.contains_key("tags"),
         "a set emptied by DELETE is removed"
@@ -795,7 +795,7 @@ fn update_item_add_and_delete_work_on_numbers_and_sets() {
         db.update_item(UpdateItemInput::new(
             T,
             key("a", "1"),
-            Update::new().add("n", AttributeValue::ss(["x"])),
+            Update::new().add("n", ss(["x"])),
         )),
         "incorrect data type",
     );

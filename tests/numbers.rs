@@ -442,7 +442,7 @@ fn number_sets_hold_numerically_distinct_values() {
     let db = table();
     let k = nkey(&AttributeValue::number(0));
     let mut it = k.clone();
-    it.insert("ns".into(), AttributeValue::ns([1, 2]));
+    it.insert("ns".into(), ns([1, 2]));
     put(&db, T, it);
     let set: AttributeValue =
         serde_json::from_value(json!({"NS": ["2.0", "3", "1E-130"]})).expect("parses");
@@ -457,12 +457,8 @@ fn number_sets_hold_numerically_distinct_values() {
     assert_eq!(out.attributes.expect("attributes")["ns"], expected);
     let out = db
         .update_item(
-            UpdateItemInput::new(
-                T,
-                k,
-                Update::new().delete("ns", AttributeValue::ns([3]).clone()),
-            )
-            .return_values(ReturnValue::UpdatedNew),
+            UpdateItemInput::new(T, k, Update::new().delete("ns", ns([3]).clone()))
+                .return_values(ReturnValue::UpdatedNew),
         )
         .expect("delete");
     let remaining = out.attributes.expect("attributes")["ns"].clone();

@@ -30,6 +30,12 @@ fn s(text: &str) -> V {
 fn b(bytes: &[u8]) -> V {
     V::b(bytes)
 }
+fn ss<const N: usize>(members: [&str; N]) -> V {
+    V::ss(members).expect("a string set")
+}
+fn ns<const N: usize>(members: [i64; N]) -> V {
+    V::ns(members).expect("a number set")
+}
 fn l(values: &[V]) -> V {
     V::L(values.to_vec())
 }
@@ -110,7 +116,7 @@ fn equality_and_in_compare_every_type_by_value() {
         assert!(t(C::eq(name.as_str(), value.clone())));
         assert!(t(C::is_in(name.as_str(), [n(0), value])));
     }
-    assert!(t(C::eq("ss", V::ss(["green", "red"]))) && t(C::eq("ns", V::ns([5, 1]))));
+    assert!(t(C::eq("ss", ss(["green", "red"]))) && t(C::eq("ns", ns([5, 1]))));
     assert!(t(C::is_in("n", [s("10"), n(10)])) && !t(C::is_in("n", [n(1), n(2)])));
     assert!(!t(C::is_in("missing", [n(1)])) && t(C::is_in("n", ["missing", "n"])));
 }
@@ -495,12 +501,12 @@ fn add_to_a_number_counts_a_missing_one_as_zero() {
 #[test]
 fn add_to_a_set_unions_and_creates_it() {
     let u = Update::new()
-        .add("ss", V::ss(["blue", "red"]))
-        .add("new", V::ns([1]));
+        .add("ss", ss(["blue", "red"]))
+        .add("new", ns([1]));
     let new = ok(u, ITEM);
-    assert_eq!(new["ss"], V::ss(["blue", "green", "red"]));
-    assert_eq!(new["new"], V::ns([1]));
-    for (path, value) in [("ss", V::ns([1])), ("n", V::ss(["a"])), ("l", V::ss(["a"]))] {
+    assert_eq!(new["ss"], ss(["blue", "green", "red"]));
+    assert_eq!(new["new"], ns([1]));
+    for (path, value) in [("ss", ns([1])), ("n", ss(["a"])), ("l", ss(["a"]))] {
         assert_eq!(err(apply(Update::new().add(path, value), ITEM)), BAD_TYPE);
     }
 }
@@ -508,15 +514,15 @@ fn add_to_a_set_unions_and_creates_it() {
 #[test]
 fn delete_from_a_set_removes_the_attribute_when_it_empties() {
     let del = |path: &str, value: V| ok(Update::new().delete(p(path), value), ITEM);
-    assert_eq!(del("ss", V::ss(["red", "pink"]))["ss"], V::ss(["green"]));
-    assert!(!del("ss", V::ss(["red", "green"])).contains_key("ss"));
-    assert_eq!(del("missing", V::ns([1])), item(ITEM));
+    assert_eq!(del("ss", ss(["red", "pink"]))["ss"], ss(["green"]));
+    assert!(!del("ss", ss(["red", "green"])).contains_key("ss"));
+    assert_eq!(del("missing", ns([1])), item(ITEM));
     let it = r#"{"m":{"M":{"tags":{"SS":["x"]}}},"l":{"L":[{"NS":["1"]},{"N":"2"}]}}"#;
     let u = Update::new()
-        .delete(p("m.tags"), V::ss(["x"]))
-        .delete(p("l[0]"), V::ns([1]));
+        .delete(p("m.tags"), ss(["x"]))
+        .delete(p("l[0]"), ns([1]));
     assert_eq!(ok(u, it), item(r#"{"m":{"M":{}},"l":{"L":[{"N":"2"}]}}"#));
-    for (path, value) in [("ss", V::ns([1])), ("s", V::ss(["b"]))] {
+    for (path, value) in [("ss", ns([1])), ("s", ss(["b"]))] {
         assert_eq!(
             err(apply(Update::new().delete(path, value), ITEM)),
             BAD_TYPE
@@ -562,7 +568,7 @@ fn validate_rejects_overlapping_and_conflicting_paths_and_empty_updates() {
         .set(p("a.b"), n(1))
         .remove(p("a.c"))
         .set(p("a.bb"), n(1));
-    assert!(fine.delete("b", V::ns([1])).validate().is_ok());
+    assert!(fine.delete("b", ns([1])).validate().is_ok());
     let empty = "Invalid UpdateExpression: The expression can not be empty;";
     assert_eq!(err(Update::new().validate()), empty);
 }
@@ -570,7 +576,7 @@ fn validate_rejects_overlapping_and_conflicting_paths_and_empty_updates() {
 #[test]
 fn updated_paths_lists_every_target_in_action_order() {
     let u = Update::new().set(p("a.b"), n(1)).remove("c").add("d", n(1));
-    let paths = u.delete("e", V::ns([1])).updated_paths();
+    let paths = u.delete("e", ns([1])).updated_paths();
     assert_eq!(paths, [p("a.b"), p("c"), p("d"), p("e")]);
 }
 

@@ -21,6 +21,16 @@ pub fn n(text: &str) -> AttributeValue {
     AttributeValue::n(text).unwrap_or_else(|e| panic!("bad test number {text}: {e}"))
 }
 
+/// `{"SS": members}`, which must be a valid string set.
+pub fn ss<const N: usize>(members: [&str; N]) -> AttributeValue {
+    AttributeValue::ss(members).unwrap_or_else(|e| panic!("bad test set {members:?}: {e}"))
+}
+
+/// `{"NS": members}`, which must be a valid number set.
+pub fn ns<const N: usize>(members: [i64; N]) -> AttributeValue {
+    AttributeValue::ns(members).unwrap_or_else(|e| panic!("bad test set {members:?}: {e}"))
+}
+
 /// An item from `(name, value)` pairs.
 pub fn attrs<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Item {
     pairs
