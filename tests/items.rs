@@ -2251,3 +2251,48 @@ fn concurrent_transactions_within_a_table_keep_the_total_seen_by_transact_get_it
 fn concurrent_transactions_across_tables_keep_the_total_seen_by_transact_get_items() {
     transfers_keep_the_total(&["Checking", "Savings"]);
 }
+
+#[test]
+fn an_item_built_from_pairs_is_found_by_the_key_its_table_takes_of_it() {
+    let db = db();
+    let table = db
+        .create_table(
+            CreateTableInput::new(T)
+                .hash_key("Artist", S)
+                .range_key("Year", N)
+                .pay_per_request(),
+        )
+        .expect("create");
+    let song = Item::new()
+        .with("Artist", "No One You Know")
+        .with("Year", 2015)
+        .with("Title", String::from("Call Me Today"))
+        .with("Explicit", false);
+    assert_eq!(
+        song,
+        item(
+            json!({"Artist": {"S": "No One You Know"}, "Year": {"N": "2015"},
+            "Title": {"S": "Call Me Today"}, "Explicit": {"BOOL": false}})
+        )
+    );
+    put(&db, T, song.clone());
+    let key = table.key_of(&song).expect("song has the key");
+    assert_eq!(
+        key,
+        Item::from_pairs([("Artist", s("No One You Know")), ("Year", n("2015"))])
+    );
+    assert_eq!(get(&db, T, key), Some(song.clone()));
+    // What a write of the item would be told.
+    validation(
+        table.key_of(&Item::from_pairs([("Artist", "x")])),
+        "Missing the key Year in the item",
+    );
+    validation(
+        table.key_of(&Item::from_pairs([("Artist", "x"), ("Year", "2015")])),
+        "Type mismatch for key Year expected: N actual: S",
+    );
+    validation(
+        table.key_of(&Item::new().with("Artist", "").with("Year", 1)),
+        "cannot contain an empty string value",
+    );
+}

@@ -297,14 +297,87 @@ impl From<bool> for AttributeValue {
     }
 }
 
+/// `From` for the integer types [`Number`] holds exactly: each is an `N`, so
+/// `KeyCondition::partition("Year", 1985)` and `item.with("Plays", 0u64)` need no
+/// `AttributeValue::number`.
+macro_rules! integers {
+    ($($int:ty),*) => {$(
+        impl From<$int> for AttributeValue {
+            fn from(v: $int) -> AttributeValue {
+                AttributeValue::N(Number::from(v))
+            }
+        }
+    )*};
+}
+integers!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+/// An `N` holding the float's shortest decimal, or DynamoDB's `ValidationException` for NaN,
+/// the infinities and magnitudes out of DynamoDB's range (see [`Number`]'s `TryFrom<f64>`).
+///
+/// ```
+/// use tidestore::AttributeValue;
+/// assert_eq!(AttributeValue::try_from(2.5)?, AttributeValue::n("2.5")?);
+/// let error = AttributeValue::try_from(f64::INFINITY).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "ValidationException: The parameter cannot be converted to a numeric value: Infinity"
+/// );
+/// # Ok::<(), tidestore::Error>(())
+/// ```
+impl TryFrom<f64> for AttributeValue {
+    type Error = Error;
+    fn try_from(v: f64) -> Result<AttributeValue> {
+        Number::try_from(v)
+            .map(AttributeValue::N)
+            .map_err(Error::validation)
+    }
+}
+
+impl TryFrom<f32> for AttributeValue {
+    type Error = Error;
+    fn try_from(v: f32) -> Result<AttributeValue> {
+        Number::try_from(v)
+            .map(AttributeValue::N)
+            .map_err(Error::validation)
+    }
+}
+
 /// Parses a number, turning a malformed or out-of-range one into a `ValidationException`.
 pub(crate) fn parse_number(text: &str) -> Result<Number> {
     Number::parse(text).map_err(Error::validation)
 }
 
-/// What [`Item`] can do beyond its `BTreeMap`: parse DynamoDB JSON into `tidestore::Error`s.
-/// `Item` is a type alias, so these are a trait's; `use tidestore::ItemExt` brings them in.
+/// What [`Item`] can do beyond its `BTreeMap`: build one from names and values, and parse
+/// DynamoDB JSON into `tidestore::Error`s. `Item` is a type alias, so these are a trait's;
+/// `use tidestore::ItemExt` brings them in.
 pub trait ItemExt: Sized {
+    /// An item (or key) from `(name, value)` pairs; a name given twice keeps its last value.
+    ///
+    /// ```
+    /// use tidestore::{AttributeValue, Item, ItemExt};
+    /// let key = Item::from_pairs([("Artist", "No One You Know"), ("SongTitle", "Call Me Today")]);
+    /// assert_eq!(key["Artist"], AttributeValue::s("No One You Know"));
+    /// ```
+    fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<AttributeValue>;
+
+    /// The item with attribute `name` set to `value`: a builder for items whose values are of
+    /// different types.
+    ///
+    /// ```
+    /// use tidestore::{AttributeValue, Item, ItemExt};
+    /// let song = Item::new()
+    ///     .with("Artist", "No One You Know")
+    ///     .with("Year", 2015)
+    ///     .with("Genres", AttributeValue::ss(["Country", "Pop"])?);
+    /// assert_eq!(song["Year"], AttributeValue::n("2015")?);
+    /// # Ok::<(), tidestore::Error>(())
+    /// ```
+    #[must_use]
+    fn with(self, name: impl Into<String>, value: impl Into<AttributeValue>) -> Self;
+
     /// Parses an item (or key) of DynamoDB JSON, refusing what DynamoDB refuses with its
     /// `ValidationException` and message, as [`AttributeValue::from_json`] does.
     ///
@@ -320,6 +393,22 @@ pub trait ItemExt: Sized {
 }
 
 impl ItemExt for Item {
+    fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Item
+    where
+        K: Into<String>,
+        V: Into<AttributeValue>,
+    {
+        pairs
+            .into_iter()
+            .map(|(name, value)| (name.into(), value.into()))
+            .collect()
+    }
+
+    fn with(mut self, name: impl Into<String>, value: impl Into<AttributeValue>) -> Item {
+        self.insert(name.into(), value.into());
+        self
+    }
+
     fn from_json(text: &str) -> Result<Item> {
         parse_json(text)
     }
