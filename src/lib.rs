@@ -80,7 +80,7 @@ pub use api::pitr::{
     UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput, MAX_RECOVERY_PERIOD_DAYS,
 };
 pub use api::tables::*;
-pub use db::Database;
+pub use db::{Database, Pages};
 pub use engine::query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
 pub use error::{CancellationReason, Error, Result};
 pub use expr::{
