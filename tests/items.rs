@@ -2296,3 +2296,32 @@ fn an_item_built_from_pairs_is_found_by_the_key_its_table_takes_of_it() {
         "cannot contain an empty string value",
     );
 }
+
+#[test]
+fn a_string_in_a_condition_after_the_path_is_a_value_not_an_attribute() {
+    let db = table();
+    let song = key("a", "1")
+        .with("Genre", "Rock")
+        .with("Tags", ss(["live", "loud"]));
+    put(&db, T, song);
+    let update = |condition: Condition| {
+        db.update_item(
+            UpdateItemInput::new(T, key("a", "1"), Update::new().set("Plays", n("1")))
+                .condition(condition),
+        )
+    };
+    // Each would compare with a missing attribute `Rock`, `Ro`, `live` and fail, were a
+    // string taken for a path.
+    update(Condition::eq("Genre", "Rock")).expect("Genre = :rock holds");
+    update(Condition::is_in("Genre", ["Jazz", "Rock"])).expect("IN holds");
+    update(Condition::begins_with("Genre", "Ro")).expect("begins_with holds");
+    update(Condition::contains("Tags", "live")).expect("contains holds");
+    update(Condition::between("Genre", "Ra", "Rz")).expect("BETWEEN holds");
+    assert!(condition_failed(update(Condition::ne("Genre", "Rock"))).is_none());
+    // Two attributes are compared only when both are said to be paths.
+    let genre = Operand::path("Genre");
+    let same = Condition::compare(genre.clone(), Comparator::Eq, Operand::path("Rock"));
+    assert!(condition_failed(update(same)).is_none());
+    let literal = Condition::compare(genre, Comparator::Eq, Operand::value("Rock"));
+    update(literal).expect("Genre = :rock holds");
+}

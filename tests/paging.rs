@@ -47,7 +47,7 @@ fn table(items: &[(u8, u8, u8)]) -> Database {
 
 /// `f >= threshold`.
 fn at_least(threshold: u8) -> Condition {
-    Condition::ge("f", AttributeValue::from(threshold))
+    Condition::ge("f", threshold)
 }
 
 /// The items of every page, checking on the way that each page holds at most `limit` read

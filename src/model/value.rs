@@ -298,7 +298,7 @@ impl From<bool> for AttributeValue {
 }
 
 /// `From` for the integer types [`Number`] holds exactly: each is an `N`, so
-/// `KeyCondition::partition("Year", 1985)` and `item.with("Plays", 0u64)` need no
+/// `Condition::eq("Year", 1985)` and `item.with("Plays", 0u64)` need no
 /// `AttributeValue::number`.
 macro_rules! integers {
     ($($int:ty),*) => {$(
