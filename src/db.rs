@@ -13,6 +13,7 @@ use crate::api::tables::*;
 use crate::engine::maintenance::Worker;
 use crate::engine::Engine;
 use crate::error::Result;
+use crate::model::value::Item;
 use crate::model::Lsn;
 use crate::options::{Durability, Options};
 
@@ -213,6 +214,41 @@ impl Database {
         self.open.engine.scan(input.resolved()?)
     }
 
+    /// Every page of a `Query`, each asked for with the previous page's `LastEvaluatedKey`
+    /// as the AWS SDKs' paginators do (`Limit`, if set, is the page size); [`Pages::items`]
+    /// gives the items alone. A page can be empty and not the last: the filter dropped all it
+    /// read.
+    ///
+    /// ```
+    /// use tidestore::{CreateTableInput, Database, Item, ItemExt, KeyCondition, QueryInput};
+    /// use tidestore::ScalarAttributeType::{N, S};
+    /// let db = Database::in_memory();
+    /// db.create_table(CreateTableInput::new("Music").hash_key("Artist", S).range_key("Track", N).pay_per_request())?;
+    /// for track in 1..=5 {
+    ///     db.put_item(tidestore::PutItemInput::new("Music", Item::new().with("Artist", "A").with("Track", track)))?;
+    /// }
+    /// let input = QueryInput::new("Music", KeyCondition::partition("Artist", "A")).limit(2);
+    /// assert_eq!(db.query_pages(input.clone()).count(), 3);
+    /// let tracks: Vec<Item> = db.query_pages(input).items().collect::<Result<_, _>>()?;
+    /// assert_eq!(tracks.len(), 5);
+    /// # Ok::<(), tidestore::Error>(())
+    /// ```
+    pub fn query_pages(&self, input: QueryInput) -> Pages<'_, QueryInput, QueryOutput> {
+        Pages::new(self, input, Database::query, |mut input, page| {
+            input.exclusive_start_key = Some(page.last_evaluated_key.clone()?);
+            Some(input)
+        })
+    }
+
+    /// Every page of a `Scan`, following `LastEvaluatedKey` as [`Database::query_pages`]
+    /// does.
+    pub fn scan_pages(&self, input: ScanInput) -> Pages<'_, ScanInput, ScanOutput> {
+        Pages::new(self, input, Database::scan, |mut input, page| {
+            input.exclusive_start_key = Some(page.last_evaluated_key.clone()?);
+            Some(input)
+        })
+    }
+
     /// `BatchGetItem`: up to 100 items by key over any tables. Items that do not exist are
     /// absent from the responses.
     pub fn batch_get_item(&self, mut input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
@@ -268,6 +304,18 @@ impl Database {
     /// (`[lower, upper)`) and type, a page at a time.
     pub fn list_backups(&self, input: ListBackupsInput) -> Result<ListBackupsOutput> {
         crate::backup::list_backups(&self.open.engine, input)
+    }
+
+    /// Every page of `ListBackups`, each asked for with the previous page's
+    /// `LastEvaluatedBackupArn`; [`Pages::backups`] gives the summaries alone.
+    pub fn list_backups_pages(
+        &self,
+        input: ListBackupsInput,
+    ) -> Pages<'_, ListBackupsInput, ListBackupsOutput> {
+        Pages::new(self, input, Database::list_backups, |mut input, page| {
+            input.exclusive_start_backup_arn = Some(page.last_evaluated_backup_arn.clone()?);
+            Some(input)
+        })
     }
 
     /// `DeleteBackup`: removes an AVAILABLE backup (`BackupInUse` while it is CREATING or
@@ -337,5 +385,73 @@ impl Database {
         lsn: Lsn,
     ) -> Result<RestoreTableToPointInTimeOutput> {
         crate::pitr::restore_table_to_lsn(&self.open.engine, input, lsn)
+    }
+}
+
+/// The pages of a paged operation, from [`Database::query_pages`], [`Database::scan_pages`]
+/// or [`Database::list_backups_pages`]: each `next` asks for one page, starting where the
+/// previous one ended. It ends after the last page, or after the first error.
+#[derive(Debug)]
+pub struct Pages<'a, I, O> {
+    db: &'a Database,
+    /// The request of the next page; `None` once the last page (or an error) is out.
+    next: Option<I>,
+    send: fn(&Database, I) -> Result<O>,
+    /// The request of the page after `O`, if `O` says there is one.
+    resume: fn(I, &O) -> Option<I>,
+}
+
+impl<'a, I: Clone, O> Pages<'a, I, O> {
+    fn new(
+        db: &'a Database,
+        first: I,
+        send: fn(&Database, I) -> Result<O>,
+        resume: fn(I, &O) -> Option<I>,
+    ) -> Self {
+        Pages {
+            db,
+            next: Some(first),
+            send,
+            resume,
+        }
+    }
+}
+
+impl<I: Clone, O> Iterator for Pages<'_, I, O> {
+    type Item = Result<O>;
+
+    fn next(&mut self) -> Option<Result<O>> {
+        let input = self.next.take()?;
+        let page = (self.send)(self.db, input.clone());
+        if let Ok(page) = &page {
+            self.next = (self.resume)(input, page);
+        }
+        Some(page)
+    }
+}
+
+impl<I: Clone, O> std::iter::FusedIterator for Pages<'_, I, O> {}
+
+impl<'a, I: Clone + 'a> Pages<'a, I, QueryOutput> {
+    /// The items of every page, in order; an error ends them.
+    pub fn items(self) -> impl Iterator<Item = Result<Item>> + 'a {
+        self.flat_map(|page| match page {
+            Ok(page) => page.items.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        })
+    }
+}
+
+impl<'a> Pages<'a, ListBackupsInput, ListBackupsOutput> {
+    /// The backups of every page, in order; an error ends them.
+    pub fn backups(self) -> impl Iterator<Item = Result<BackupSummary>> + 'a {
+        self.flat_map(|page| match page {
+            Ok(page) => page
+                .backup_summaries
+                .into_iter()
+                .map(Ok)
+                .collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        })
     }
 }

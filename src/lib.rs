@@ -80,7 +80,7 @@ pub use api::pitr::{
     UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput, MAX_RECOVERY_PERIOD_DAYS,
 };
 pub use api::tables::*;
-pub use db::Database;
+pub use db::{Database, Pages};
 pub use engine::query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
 pub use error::{CancellationReason, Error, Result};
 pub use expr::{
@@ -96,8 +96,8 @@ pub use model::schema::{
     MAX_LOCAL_INDEXES,
 };
 pub use model::value::{
-    item_size, validate_item, AttributeValue, Item, ValueType, MAX_ITEM_SIZE, MAX_NESTING_DEPTH,
-    MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE,
+    item_size, validate_item, AttributeValue, Item, ItemExt, ValueType, MAX_ITEM_SIZE,
+    MAX_NESTING_DEPTH, MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE,
 };
 pub use model::Lsn;
 pub use options::{BackupBuildHook, Durability, Options};

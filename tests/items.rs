@@ -365,7 +365,7 @@ fn key_attributes_must_have_the_defined_types() {
         db.put_item(PutItemInput::new(T, wrong_sk)),
         "Type mismatch for key sk",
     );
-    let set_key = attrs([("pk", AttributeValue::ss(["a"])), ("sk", s("1"))]);
+    let set_key = attrs([("pk", ss(["a"])), ("sk", s("1"))]);
     validation(
         db.put_item(PutItemInput::new(T, set_key)),
         "Type mismatch for key pk",
@@ -484,7 +484,7 @@ fn empty_sets_are_rejected_in_items_and_in_expression_values() {
             key("a", "1"),
             Update::new().set("tags", AttributeValue::Bs(BTreeSet::new())),
         )),
-        "may not be empty",
+        "Binary sets should not be empty",
     );
     validation(
         db.put_item(
@@ -761,7 +761,7 @@ fn update_item_add_and_delete_work_on_numbers_and_sets() {
     let after = update(
         Update::new()
             .add("n", AttributeValue::number(5))
-            .add("tags", AttributeValue::ss(["x", "y"])),
+            .add("tags", ss(["x", "y"])),
     );
     assert_eq!(
         after["n"],
@@ -771,13 +771,13 @@ fn update_item_add_and_delete_work_on_numbers_and_sets() {
     let after = update(
         Update::new()
             .add("n", n("-7.5"))
-            .add("tags", AttributeValue::ss(["y", "z"])),
+            .add("tags", ss(["y", "z"])),
     );
     assert_eq!(after["n"], n("-2.5"));
-    assert_eq!(after["tags"], AttributeValue::ss(["x", "y", "z"]));
-    let after = update(Update::new().delete("tags", AttributeValue::ss(["x", "q"])));
-    assert_eq!(after["tags"], AttributeValue::ss(["y", "z"]));
-    let after = update(Update::new().delete("tags", AttributeValue::ss(["y", "z"])));
+    assert_eq!(after["tags"], ss(["x", "y", "z"]));
+    let after = update(Update::new().delete("tags", ss(["x", "q"])));
+    assert_eq!(after["tags"], ss(["y", "z"]));
+    let after = update(Update::new().delete("tags", ss(["y", "z"])));
     assert!(
         !after.contains_key("tags"),
         "a set emptied by DELETE is removed"
@@ -795,7 +795,7 @@ fn update_item_add_and_delete_work_on_numbers_and_sets() {
         db.update_item(UpdateItemInput::new(
             T,
             key("a", "1"),
-            Update::new().add("n", AttributeValue::ss(["x"])),
+            Update::new().add("n", ss(["x"])),
         )),
         "incorrect data type",
     );
@@ -2237,4 +2237,78 @@ fn concurrent_transactions_within_a_table_keep_the_total_seen_by_transact_get_it
 #[test]
 fn concurrent_transactions_across_tables_keep_the_total_seen_by_transact_get_items() {
     transfers_keep_the_total(&["Checking", "Savings"]);
+}
+
+#[test]
+fn an_item_built_from_pairs_is_found_by_the_key_its_table_takes_of_it() {
+    let db = db();
+    let table = db
+        .create_table(
+            CreateTableInput::new(T)
+                .hash_key("Artist", S)
+                .range_key("Year", N)
+                .pay_per_request(),
+        )
+        .expect("create");
+    let song = Item::new()
+        .with("Artist", "No One You Know")
+        .with("Year", 2015)
+        .with("Title", String::from("Call Me Today"))
+        .with("Explicit", false);
+    assert_eq!(
+        song,
+        item(
+            json!({"Artist": {"S": "No One You Know"}, "Year": {"N": "2015"},
+            "Title": {"S": "Call Me Today"}, "Explicit": {"BOOL": false}})
+        )
+    );
+    put(&db, T, song.clone());
+    let key = table.key_of(&song).expect("song has the key");
+    assert_eq!(
+        key,
+        Item::from_pairs([("Artist", s("No One You Know")), ("Year", n("2015"))])
+    );
+    assert_eq!(get(&db, T, key), Some(song.clone()));
+    // What a write of the item would be told.
+    validation(
+        table.key_of(&Item::from_pairs([("Artist", "x")])),
+        "Missing the key Year in the item",
+    );
+    validation(
+        table.key_of(&Item::from_pairs([("Artist", "x"), ("Year", "2015")])),
+        "Type mismatch for key Year expected: N actual: S",
+    );
+    validation(
+        table.key_of(&Item::new().with("Artist", "").with("Year", 1)),
+        "cannot contain an empty string value",
+    );
+}
+
+#[test]
+fn a_string_in_a_condition_after_the_path_is_a_value_not_an_attribute() {
+    let db = table();
+    let song = key("a", "1")
+        .with("Genre", "Rock")
+        .with("Tags", ss(["live", "loud"]));
+    put(&db, T, song);
+    let update = |condition: Condition| {
+        db.update_item(
+            UpdateItemInput::new(T, key("a", "1"), Update::new().set("Plays", n("1")))
+                .condition(condition),
+        )
+    };
+    // Each would compare with a missing attribute `Rock`, `Ro`, `live` and fail, were a
+    // string taken for a path.
+    update(Condition::eq("Genre", "Rock")).expect("Genre = :rock holds");
+    update(Condition::is_in("Genre", ["Jazz", "Rock"])).expect("IN holds");
+    update(Condition::begins_with("Genre", "Ro")).expect("begins_with holds");
+    update(Condition::contains("Tags", "live")).expect("contains holds");
+    update(Condition::between("Genre", "Ra", "Rz")).expect("BETWEEN holds");
+    assert!(condition_failed(update(Condition::ne("Genre", "Rock"))).is_none());
+    // Two attributes are compared only when both are said to be paths.
+    let genre = Operand::path("Genre");
+    let same = Condition::compare(genre.clone(), Comparator::Eq, Operand::path("Rock"));
+    assert!(condition_failed(update(same)).is_none());
+    let literal = Condition::compare(genre, Comparator::Eq, Operand::value("Rock"));
+    update(literal).expect("Genre = :rock holds");
 }

@@ -597,17 +597,112 @@ fn malformed_dynamodb_json_values_are_rejected() {
     }
 }
 
+/// DynamoDB's messages for bad sets, as the service words them (dynalite's tests, checked
+/// against the service): the list is the members as given; the double space and the missing
+/// one before "of type BS" are the service's.
+const BAD_SETS: [(&str, &str); 6] = [
+    (r#"{"SS": []}"#, "One or more parameter values were invalid: An string set  may not be empty"),
+    (r#"{"NS": []}"#, "One or more parameter values were invalid: An number set  may not be empty"),
+    (r#"{"BS": []}"#, "One or more parameter values were invalid: Binary sets should not be empty"),
+    (
+        r#"{"SS": ["a", "b", "a"]}"#,
+        "One or more parameter values were invalid: Input collection [a, b, a] contains duplicates.",
+    ),
+    (r#"{"NS": ["1", "1.0"]}"#, "Input collection contains duplicates"),
+    (
+        r#"{"BS": ["Yg==", "Yg=="]}"#,
+        "One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains duplicates.",
+    ),
+];
+
 #[test]
-fn empty_sets_parse_but_are_rejected_on_write() {
+fn parsing_empty_or_duplicate_sets_is_a_validation_exception_with_dynamodb_message() {
+    for (json, message) in BAD_SETS {
+        let error = AttributeValue::from_json(json).expect_err(json);
+        assert_eq!(error.exception_name(), "ValidationException", "{json}");
+        assert!(
+            matches!(&error, Error::Validation(m) if m == message),
+            "{json}: {error}"
+        );
+        // The same anywhere in an item: at the top, in a map, in a list.
+        for nested in [
+            format!(r#"{{"pk": {{"S": "a"}}, "set": {json}}}"#),
+            format!(r#"{{"m": {{"M": {{"l": {{"L": [{json}]}}}}}}}}"#),
+        ] {
+            let error = Item::from_json(&nested).expect_err(&nested);
+            assert!(
+                matches!(&error, Error::Validation(m) if m == message),
+                "{nested}: {error}"
+            );
+        }
+        // serde keeps refusing them too, with the same words.
+        let serde_error = serde_json::from_str::<AttributeValue>(json).expect_err(json);
+        assert!(
+            serde_error.to_string().starts_with(message),
+            "{serde_error}"
+        );
+    }
+}
+
+#[test]
+fn malformed_json_is_a_validation_exception_not_a_serde_error() {
+    for (bad, message) in [
+        (r#"{"N": "abc"}"#, "The parameter cannot be converted to a numeric value: abc"),
+        (
+            r#"{"S": "a", "N": "1"}"#,
+            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+        ),
+        (r#"{"S": "#, "EOF while parsing a value at line 1 column 6"),
+    ] {
+        let error = AttributeValue::from_json(bad).expect_err(bad);
+        assert!(matches!(&error, Error::Validation(m) if m == message), "{bad}: {error}");
+    }
+    let parsed = Item::from_json(r#"{"pk": {"S": "a"}, "tags": {"SS": ["x", "y"]}}"#);
+    assert_eq!(
+        parsed.expect("parses"),
+        attrs([("pk", s("a")), ("tags", ss(["y", "x"]))])
+    );
+}
+
+#[test]
+fn set_constructors_refuse_empty_and_duplicate_members_as_parsing_does() {
+    let no_strings: [&str; 0] = [];
+    let no_numbers: [i64; 0] = [];
+    let no_binaries: [Vec<u8>; 0] = [];
+    let built = [
+        AttributeValue::ss(no_strings),
+        AttributeValue::ns(no_numbers),
+        AttributeValue::bs(no_binaries),
+        AttributeValue::ss(["a", "b", "a"]),
+        AttributeValue::ns([n("1"), n("1.0")].map(|v| v.as_n().expect("N").clone())),
+        AttributeValue::bs([b"b".to_vec(), b"b".to_vec()]),
+    ];
+    for ((json, message), result) in BAD_SETS.into_iter().zip(built) {
+        match result {
+            Err(Error::Validation(m)) => assert_eq!(m, message, "{json}"),
+            other => panic!("{json}: built {other:?}"),
+        }
+    }
+    assert_eq!(
+        AttributeValue::bs([vec![1u8], vec![0]]).expect("distinct"),
+        AttributeValue::from_json(r#"{"BS": ["AQ==", "AA=="]}"#).expect("parses")
+    );
+}
+
+#[test]
+fn empty_sets_built_from_the_variants_are_rejected_on_write() {
     let db = db();
     pk_sk_table(&db, "T01");
-    for set in ["SS", "NS", "BS"] {
-        let it: Item =
-            serde_json::from_value(json!({"pk": {"S": "a"}, "sk": {"S": "b"}, "set": { set: [] }}))
-                .expect("parses");
-        validation(
-            db.put_item(PutItemInput::new("T01", it)),
-            "may not be empty",
+    let empty = [
+        AttributeValue::Ss(Default::default()),
+        AttributeValue::Ns(Default::default()),
+        AttributeValue::Bs(Default::default()),
+    ];
+    for (set, (_, message)) in empty.into_iter().zip(BAD_SETS) {
+        let it = attrs([("pk", s("a")), ("sk", s("b")), ("set", set)]);
+        assert_eq!(
+            validation(db.put_item(PutItemInput::new("T01", it)), message),
+            message
         );
     }
 }

@@ -43,10 +43,10 @@ use proptest::test_runner::{FileFailurePersistence, TestCaseError};
 use tidestore::{
     item_size, AttributeValue, BatchGetItemInput, BatchWriteItemInput, CancellationReason,
     Comparator, Condition, ConditionCheckInput, CreateTableInput, Database, DeleteItemInput, Error,
-    GetItemInput, Item, KeyCondition, KeysAndAttributes, Number, Path, Projection, PutItemInput,
-    QueryInput, QueryOutput, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
-    ScanInput, Select, SetValue, SortKeyOp, TransactWriteItem, TransactWriteItemsInput, Update,
-    UpdateItemInput, ValueExpr, ValueType, WriteRequest,
+    GetItemInput, Item, KeyCondition, KeysAndAttributes, Number, Operand, Path, Projection,
+    PutItemInput, QueryInput, QueryOutput, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, ScanInput, Select, SetValue, SortKeyOp, TransactWriteItem,
+    TransactWriteItemsInput, Update, UpdateItemInput, ValueExpr, ValueType, WriteRequest,
 };
 
 /// Cases per run unless `PROPTEST_CASES` says otherwise.
@@ -414,7 +414,7 @@ impl Cond {
                     Cmp::Gt => Comparator::Gt,
                     Cmp::Ge => Comparator::Ge,
                 };
-                Condition::compare(*a, op, lit.av())
+                Condition::compare(Operand::path(*a), op, lit.av())
             }
             Cond::Between(a, low, high) => Condition::between(*a, low.av(), high.av()),
             Cond::BeginsWith(a, prefix) => Condition::begins_with(*a, AttributeValue::s(prefix)),

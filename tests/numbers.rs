@@ -442,7 +442,7 @@ fn number_sets_hold_numerically_distinct_values() {
     let db = table();
     let k = nkey(&AttributeValue::number(0));
     let mut it = k.clone();
-    it.insert("ns".into(), AttributeValue::ns([1, 2]));
+    it.insert("ns".into(), ns([1, 2]));
     put(&db, T, it);
     let set: AttributeValue =
         serde_json::from_value(json!({"NS": ["2.0", "3", "1E-130"]})).expect("parses");
@@ -457,12 +457,8 @@ fn number_sets_hold_numerically_distinct_values() {
     assert_eq!(out.attributes.expect("attributes")["ns"], expected);
     let out = db
         .update_item(
-            UpdateItemInput::new(
-                T,
-                k,
-                Update::new().delete("ns", AttributeValue::ns([3]).clone()),
-            )
-            .return_values(ReturnValue::UpdatedNew),
+            UpdateItemInput::new(T, k, Update::new().delete("ns", ns([3]).clone()))
+                .return_values(ReturnValue::UpdatedNew),
         )
         .expect("delete");
     let remaining = out.attributes.expect("attributes")["ns"].clone();
@@ -503,4 +499,59 @@ fn conditions_and_filters_compare_numbers_numerically() {
             .condition(Condition::eq("v", n("1.00E2"))),
     )
     .expect("1.00E2 = 100");
+}
+
+#[test]
+fn every_integer_type_converts_exactly_and_sorts_numerically() {
+    let db = table();
+    let values = [
+        AttributeValue::from(i64::MIN),
+        AttributeValue::from(i32::MIN),
+        AttributeValue::from(-1i8),
+        AttributeValue::from(0u8),
+        AttributeValue::from(u16::MAX),
+        AttributeValue::from(u32::MAX),
+        AttributeValue::from(i64::MAX),
+        AttributeValue::from(u64::MAX),
+    ];
+    for v in values.iter().rev() {
+        put(&db, T, nkey(v));
+    }
+    let expected = [
+        "-9223372036854775808",
+        "-2147483648",
+        "-1",
+        "0",
+        "65535",
+        "4294967295",
+        "9223372036854775807",
+        "18446744073709551615",
+    ];
+    let all = db
+        .query(QueryInput::new(T, KeyCondition::partition("pk", "p")))
+        .expect("query");
+    assert_eq!(printed(&all.items), expected);
+    assert_eq!(Number::from(usize::MAX), Number::from(usize::MAX as u64));
+}
+
+#[test]
+fn floats_convert_to_their_shortest_decimal_and_out_of_range_ones_are_validation_errors() {
+    for (v, text) in [(0.1, "0.1"), (-2.5e-7, "-0.00000025"), (1e125, "1E+125")] {
+        assert_eq!(AttributeValue::try_from(v).expect("in range"), n(text));
+    }
+    assert_eq!(
+        AttributeValue::try_from(0.1f32).expect("in range"),
+        n("0.1")
+    );
+    for (v, message) in [
+        (f64::NAN, "The parameter cannot be converted to a numeric value: NaN"),
+        (f64::NEG_INFINITY, "The parameter cannot be converted to a numeric value: -Infinity"),
+        (1e126, "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        (1e-131, "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
+    ] {
+        match AttributeValue::try_from(v) {
+            Err(Error::Validation(m)) => assert_eq!(m, message, "{v}"),
+            other => panic!("{v}: {other:?}"),
+        }
+    }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::clock::Timestamp;
+use crate::model::key::KeyRole;
 use crate::model::names::{self, ArnScope};
 use crate::model::schema::{
     global_index, resolve_key_shape, validate_definitions_used, validate_index_set,
@@ -17,6 +18,7 @@ use crate::model::schema::{
     Projection, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableSchema,
     MAX_GLOBAL_INDEXES,
 };
+use crate::model::value::Item;
 
 /// `CreateTable`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -607,6 +609,32 @@ fn throughput_description(t: Option<ProvisionedThroughput>) -> ProvisionedThroug
 }
 
 impl TableDescription {
+    /// The primary key of `item` for this table: its key attributes and nothing else, what
+    /// `get_item`, `delete_item` and `update_item` take. An item that lacks a key attribute,
+    /// or holds one of the wrong type, empty or too long, is the `ValidationException` a
+    /// write of it would get.
+    ///
+    /// ```
+    /// use tidestore::{CreateTableInput, Database, Item, ItemExt, ScalarAttributeType::S};
+    /// let db = Database::in_memory();
+    /// let table = db.create_table(
+    ///     CreateTableInput::new("Music").hash_key("Artist", S).range_key("SongTitle", S).pay_per_request(),
+    /// )?;
+    /// let song = Item::new()
+    ///     .with("Artist", "No One You Know")
+    ///     .with("SongTitle", "Call Me Today")
+    ///     .with("Year", 2015);
+    /// let key = table.key_of(&song)?;
+    /// assert_eq!(key, Item::from_pairs([("Artist", "No One You Know"), ("SongTitle", "Call Me Today")]));
+    /// assert!(table.key_of(&Item::new().with("Artist", "x")).is_err());
+    /// # Ok::<(), tidestore::Error>(())
+    /// ```
+    pub fn key_of(&self, item: &Item) -> Result<Item> {
+        let shape = resolve_key_shape(&self.key_schema, &self.attribute_definitions, "table")?;
+        shape.encode(item, KeyRole::Table)?;
+        Ok(shape.extract(item))
+    }
+
     /// Describes `schema` with the given counts (table first, then one per index in
     /// `schema.indexes()` order).
     pub(crate) fn new(

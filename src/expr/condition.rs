@@ -11,7 +11,11 @@ use crate::model::value::AttributeValue as V;
 use crate::model::value::{AttributeValue, Item, Number, ValueType};
 
 /// An operand of a condition: a path into the item, a literal (`:value`), or `size(path)`.
-/// A `&str` converts to a [`Path`], never to a string value (write `AttributeValue::s`).
+///
+/// A `&str` is not an operand: it could mean an attribute or a string, and DynamoDB's
+/// `#name`/`:value` syntax tells them apart where Rust cannot. Say which with
+/// [`Operand::path`] or [`Operand::value`]; the shorthands of [`Condition`] (`eq`, `between`,
+/// …) take a path first and values after, the common case.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
     /// The value at a document path (none when the item has none).
@@ -23,6 +27,16 @@ pub enum Operand {
 }
 
 impl Operand {
+    /// The value at `path` in the item (`"Genre"` is the attribute named Genre).
+    pub fn path(path: impl Into<Path>) -> Operand {
+        Operand::Path(path.into())
+    }
+
+    /// A literal value (`"Rock"` is the string Rock).
+    pub fn value(value: impl Into<AttributeValue>) -> Operand {
+        Operand::Value(value.into())
+    }
+
     /// `size(path)`.
     pub fn size(path: impl Into<Path>) -> Operand {
         Operand::Size(path.into())
@@ -59,13 +73,6 @@ impl Operand {
 impl From<Path> for Operand {
     fn from(path: Path) -> Operand {
         Operand::Path(path)
-    }
-}
-
-impl From<&str> for Operand {
-    /// The top-level attribute named `name` (a path, not a string value).
-    fn from(name: &str) -> Operand {
-        Operand::Path(Path::attr(name))
     }
 }
 
@@ -156,6 +163,21 @@ impl Comparator {
 }
 
 /// A condition (`ConditionExpression`, `FilterExpression`), shaped after DynamoDB's grammar.
+///
+/// The shorthands take the attribute's path first and literal values after, as most
+/// conditions read (`Genre = :rock`); anything else (two attributes, `size(path)`, a literal
+/// on the left) is spelled with [`Operand`]s, so a string is never taken for an attribute.
+///
+/// ```
+/// use tidestore::{Comparator, Condition, Item, ItemExt, Operand};
+/// let song = Item::new().with("Genre", "Rock").with("Year", 1985).with("Was", "Rock");
+/// assert!(Condition::eq("Genre", "Rock").evaluate(Some(&song))?);
+/// assert!(Condition::between("Year", 1980, 1989).evaluate(Some(&song))?);
+/// // Genre = Was: two attributes.
+/// let unchanged = Condition::compare(Operand::path("Genre"), Comparator::Eq, Operand::path("Was"));
+/// assert!(unchanged.evaluate(Some(&song))?);
+/// # Ok::<(), tidestore::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Condition {
     /// `left op right`.
@@ -201,44 +223,60 @@ pub enum Condition {
     Not(Box<Condition>),
 }
 
-/// One constructor per comparator: `Condition::eq(left, right)`, ….
+/// One constructor per comparator: `Condition::eq(path, value)`, ….
 macro_rules! comparisons {
-    ($($name:ident $op:ident $doc:literal),*) => {$(
-        #[doc = $doc]
-        pub fn $name(left: impl Into<Operand>, right: impl Into<Operand>) -> Condition {
-            Condition::compare(left, Comparator::$op, right)
+    ($($name:ident $op:ident $symbol:literal),*) => {$(
+        #[doc = concat!("`path ", $symbol, " :value`: the attribute at `path` against a literal")]
+        #[doc = "(a `&str` is a string here). Two paths, or `size(path)`: [`Condition::compare`]."]
+        pub fn $name(path: impl Into<Path>, value: impl Into<AttributeValue>) -> Condition {
+            let (path, value) = (Operand::Path(path.into()), Operand::Value(value.into()));
+            Condition::compare(path, Comparator::$op, value)
         }
     )*};
 }
 
 impl Condition {
-    comparisons!(eq Eq "`left = right`.", ne Ne "`left <> right`.", lt Lt "`left < right`.",
-        le Le "`left <= right`.", gt Gt "`left > right`.", ge Ge "`left >= right`.");
+    comparisons!(eq Eq "=", ne Ne "<>", lt Lt "<", le Le "<=", gt Gt ">", ge Ge ">=");
 
-    /// `left op right`.
+    /// `left op right`, any operands: [`Operand::path`], [`Operand::value`],
+    /// [`Operand::size`], or a [`Path`] or [`AttributeValue`] as they are.
+    ///
+    /// ```
+    /// use tidestore::{AttributeValue, Comparator, Condition, Item, ItemExt, Operand};
+    /// let song = Item::new().with("Plays", 10).with("Skips", 3).with("Tags", AttributeValue::ss(["a"])?);
+    /// // Plays > Skips: two attributes.
+    /// let more_played = Condition::compare(Operand::path("Plays"), Comparator::Gt, Operand::path("Skips"));
+    /// assert!(more_played.evaluate(Some(&song))?);
+    /// // size(Tags) >= :three
+    /// let tagged = Condition::compare(Operand::size("Tags"), Comparator::Ge, Operand::value(3));
+    /// assert!(!tagged.evaluate(Some(&song))?);
+    /// # Ok::<(), tidestore::Error>(())
+    /// ```
     pub fn compare(left: impl Into<Operand>, op: Comparator, right: impl Into<Operand>) -> Self {
         let (left, right) = (left.into(), right.into());
         Condition::Compare { left, op, right }
     }
-    /// `value BETWEEN low AND high`.
+    /// `path BETWEEN :low AND :high`, bounds included. Other operands: [`Condition::Between`].
     pub fn between(
-        value: impl Into<Operand>,
-        low: impl Into<Operand>,
-        high: impl Into<Operand>,
+        path: impl Into<Path>,
+        low: impl Into<AttributeValue>,
+        high: impl Into<AttributeValue>,
     ) -> Condition {
-        let (value, low, high) = (value.into(), low.into(), high.into());
+        let value = Operand::Path(path.into());
+        let (low, high) = (Operand::Value(low.into()), Operand::Value(high.into()));
         Condition::Between { value, low, high }
     }
-    /// `value IN (list…)`.
-    pub fn is_in<O: Into<Operand>>(
-        value: impl Into<Operand>,
-        list: impl IntoIterator<Item = O>,
+    /// `path IN (:v1, :v2, …)`. Other operands: [`Condition::In`].
+    pub fn is_in<V: Into<AttributeValue>>(
+        path: impl Into<Path>,
+        values: impl IntoIterator<Item = V>,
     ) -> Self {
-        let list = list.into_iter().map(Into::into).collect();
-        Condition::In {
-            value: value.into(),
-            list,
-        }
+        let list = values
+            .into_iter()
+            .map(|v| Operand::Value(v.into()))
+            .collect();
+        let value = Operand::Path(path.into());
+        Condition::In { value, list }
     }
     /// `attribute_exists(path)`.
     pub fn attribute_exists(path: impl Into<Path>) -> Condition {
@@ -252,13 +290,13 @@ impl Condition {
     pub fn attribute_type(path: impl Into<Path>, value_type: ValueType) -> Condition {
         Condition::AttributeType(path.into(), value_type)
     }
-    /// `begins_with(path, prefix)`.
-    pub fn begins_with(path: impl Into<Path>, prefix: impl Into<Operand>) -> Condition {
-        Condition::BeginsWith(path.into(), prefix.into())
+    /// `begins_with(path, :prefix)`. A path as the prefix: [`Condition::BeginsWith`].
+    pub fn begins_with(path: impl Into<Path>, prefix: impl Into<AttributeValue>) -> Condition {
+        Condition::BeginsWith(path.into(), Operand::Value(prefix.into()))
     }
-    /// `contains(path, operand)`.
-    pub fn contains(path: impl Into<Path>, operand: impl Into<Operand>) -> Condition {
-        Condition::Contains(path.into(), operand.into())
+    /// `contains(path, :value)`. A path as the operand: [`Condition::Contains`].
+    pub fn contains(path: impl Into<Path>, value: impl Into<AttributeValue>) -> Condition {
+        Condition::Contains(path.into(), Operand::Value(value.into()))
     }
     /// `self AND other`.
     #[must_use]

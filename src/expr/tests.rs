@@ -30,6 +30,12 @@ fn s(text: &str) -> V {
 fn b(bytes: &[u8]) -> V {
     V::b(bytes)
 }
+fn ss<const N: usize>(members: [&str; N]) -> V {
+    V::ss(members).expect("a string set")
+}
+fn ns<const N: usize>(members: [i64; N]) -> V {
+    V::ns(members).expect("a number set")
+}
 fn l(values: &[V]) -> V {
     V::L(values.to_vec())
 }
@@ -75,9 +81,9 @@ fn comparison_with_missing_attribute_is_false_except_not_equal() {
         (Gt, false),
         (Ge, false),
     ] {
-        assert_eq!(t(C::compare("missing", op, n(1))), ne);
-        assert_eq!(t(C::compare("missing", op, "gone")), ne);
-        assert_eq!(C::compare("n", op, n(1)).evaluate(None).ok(), Some(ne));
+        assert_eq!(t(C::compare(p("missing"), op, n(1))), ne);
+        assert_eq!(t(C::compare(p("missing"), op, p("gone"))), ne);
+        assert_eq!(C::compare(p("n"), op, n(1)).evaluate(None).ok(), Some(ne));
     }
 }
 
@@ -92,16 +98,20 @@ fn ordering_is_numeric_for_numbers_bytewise_for_strings_and_unsigned_for_binarie
     assert!(t(C::gt("n", n(9))) && t(C::lt("n", n(100))) && t(C::eq("n", num("1.0E1"))));
     assert!(t(C::gt("s", s("apple"))) && t(C::lt("s", s("banana_"))));
     // Byte order: "Z" < "a", and U+FFFD < U+1F600 (UTF-16 code units would say otherwise).
-    assert!(t(C::lt(s("Z"), s("a"))) && t(C::lt(s("\u{FFFD}"), s("\u{1F600}"))));
-    assert!(t(C::lt(b(&[0x7f]), b(&[0x80]))) && t(C::ge("b", b(&[1, 2]))));
+    let lt = |a: V, b: V| t(C::compare(a, Comparator::Lt, b));
+    assert!(lt(s("Z"), s("a")) && lt(s("\u{FFFD}"), s("\u{1F600}")));
+    assert!(lt(b(&[0x7f]), b(&[0x80])) && t(C::ge("b", b(&[1, 2]))));
 }
 
 #[test]
 fn attributes_of_unorderable_types_are_compared_for_equality_only() {
     let it = item(r#"{"a":{"L":[{"N":"1"}]},"b":{"L":[{"N":"1"}]},"c":{"BOOL":true}}"#);
     let e = |c: C| c.evaluate(Some(&it)).expect("evaluates");
-    assert!(e(C::eq("a", "b")) && !e(C::le("a", "b")) && !e(C::ge("c", "c2")));
-    assert!(!e(C::between("a", "b", "b2")) && !e(C::gt("c", V::Bool(false))));
+    let paths = |a: &str, op, b: &str| e(C::compare(p(a), op, p(b)));
+    assert!(paths("a", Comparator::Eq, "b") && !paths("a", Comparator::Le, "b"));
+    assert!(!paths("c", Comparator::Ge, "c2") && !e(C::gt("c", V::Bool(false))));
+    let (value, low, high) = (Operand::path("a"), Operand::path("b"), Operand::path("b2"));
+    assert!(!e(C::Between { value, low, high }));
 }
 
 #[test]
@@ -110,16 +120,24 @@ fn equality_and_in_compare_every_type_by_value() {
         assert!(t(C::eq(name.as_str(), value.clone())));
         assert!(t(C::is_in(name.as_str(), [n(0), value])));
     }
-    assert!(t(C::eq("ss", V::ss(["green", "red"]))) && t(C::eq("ns", V::ns([5, 1]))));
+    assert!(t(C::eq("ss", ss(["green", "red"]))) && t(C::eq("ns", ns([5, 1]))));
     assert!(t(C::is_in("n", [s("10"), n(10)])) && !t(C::is_in("n", [n(1), n(2)])));
-    assert!(!t(C::is_in("missing", [n(1)])) && t(C::is_in("n", ["missing", "n"])));
+    let list = vec![Operand::path("missing"), Operand::path("n")];
+    assert!(
+        !t(C::is_in("missing", [n(1)]))
+            && t(C::In {
+                value: Operand::path("n"),
+                list
+            })
+    );
 }
 
 #[test]
 fn between_includes_its_bounds() {
     assert!(t(C::between("n", n(10), n(20))) && t(C::between("n", n(0), n(10))));
     assert!(!t(C::between("n", n(11), n(20))) && t(C::between("s", s("b"), s("c"))));
-    assert!(!t(C::between("missing", n(0), n(1))) && !t(C::between("n", "s", "n")));
+    let (value, low, high) = (Operand::path("n"), Operand::path("s"), Operand::path("n"));
+    assert!(!t(C::between("missing", n(0), n(1))) && !t(C::Between { value, low, high }));
 }
 
 #[test]
@@ -160,7 +178,8 @@ fn contains_finds_substrings_set_members_and_list_elements() {
     assert!(!t(C::contains("ss", s("blue"))) && !t(C::contains("ns", s("5"))));
     assert!(!t(C::contains("l", s("3"))) && !t(C::contains("n", n(10))));
     assert!(!t(C::contains("missing", s("a"))) && !t(C::contains("s", n(1))));
-    assert!(!t(C::contains("s", "u")) && t(C::contains("m.arr", "n").not()));
+    assert!(!t(C::Contains("s".into(), Operand::path("u"))));
+    assert!(t(C::Contains("m.arr".into(), Operand::path("n")).not()));
 }
 
 #[test]
@@ -175,12 +194,13 @@ fn size_counts_utf16_units_bytes_and_elements_and_is_absent_for_scalars() {
         ("l", 3),
     ];
     for (path, size) in sizes.into_iter().chain([("m", 2)]) {
-        assert!(t(C::eq(Operand::size(path), n(size))));
+        assert!(t(C::compare(Operand::size(path), Comparator::Eq, n(size))));
     }
     for path in ["n", "t", "z", "missing"] {
-        assert!(!t(C::ge(Operand::size(path), n(0))));
+        assert!(!t(C::compare(Operand::size(path), Comparator::Ge, n(0))));
     }
-    assert!(t(C::lt(Operand::size("ss"), Operand::size("l"))));
+    let sizes = (Operand::size("ss"), Operand::size("l"));
+    assert!(t(C::compare(sizes.0, Comparator::Lt, sizes.1)));
     assert_eq!(
         Operand::size_of_value(&s("é𝄞")).ok(),
         Some(Operand::Value(n(3)))
@@ -200,7 +220,8 @@ fn logical_operators_combine_and_negate() {
 
 #[test]
 fn nested_paths_resolve_through_maps_and_lists() {
-    assert!(t(C::eq(p("m.deep.x"), s("y"))) && t(C::gt(p("m.arr[1]"), p("m.arr[0]"))));
+    let second_above_first = C::compare(p("m.arr[1]"), Comparator::Gt, p("m.arr[0]"));
+    assert!(t(C::eq(p("m.deep.x"), s("y"))) && t(second_above_first));
     assert!(t(C::eq(p("l[2].k"), n(1))));
     for missing in ["m.arr[9]", "m.deep[0]", "l.k", "s.x", "s[0]"] {
         assert!(t(C::attribute_not_exists(p(missing))));
@@ -218,8 +239,8 @@ fn nested_paths_resolve_through_maps_and_lists() {
 
 #[test]
 fn paths_lists_every_path_the_condition_reads() {
-    let c = C::eq("a", Operand::size(p("b.c")))
-        .and(C::contains("d", "e").or(C::attribute_exists(p("f[1]"))))
+    let c = C::compare(p("a"), Comparator::Eq, Operand::size(p("b.c")))
+        .and(C::Contains("d".into(), Operand::path("e")).or(C::attribute_exists(p("f[1]"))))
         .and(C::between("g", n(1), n(2)).not());
     let paths: Vec<String> = c.paths().iter().map(ToString::to_string).collect();
     assert_eq!(paths, ["a", "b.c", "d", "e", "f[1]", "g"]);
@@ -231,10 +252,13 @@ fn validate_rejects_literal_operands_that_cannot_be_ordered() {
     let expected = "Invalid ConditionExpression: Incorrect operand type for operator or \
                     function; operator or function: <, operand type: L";
     assert_eq!(list, expected);
-    assert!(err(C::ge(V::Null, "a").validate()).ends_with(">=, operand type: NULL"));
-    let between = err(C::between("a", V::Bool(true), "b").validate());
+    let null = C::compare(V::Null, Comparator::Ge, Operand::path("a"));
+    assert!(err(null.validate()).ends_with(">=, operand type: NULL"));
+    let (value, low, high) = (Operand::path("a"), Operand::value(true), Operand::path("b"));
+    let between = err(C::Between { value, low, high }.validate());
     assert!(between.ends_with("BETWEEN, operand type: BOOL"));
-    assert!(C::eq("a", l(&[n(1)])).validate().is_ok() && C::lt("a", "b").validate().is_ok());
+    let paths = C::compare(Operand::path("a"), Comparator::Lt, Operand::path("b"));
+    assert!(C::eq("a", l(&[n(1)])).validate().is_ok() && paths.validate().is_ok());
 }
 
 #[test]
@@ -248,7 +272,11 @@ fn validate_rejects_between_bounds_out_of_order_or_of_different_types() {
     assert!(mixed.contains("The BETWEEN operator requires same data type for lower and upper"));
     assert!(mixed.ends_with("{N:1}, upper bound operand: AttributeValue: {S:dog}"));
     assert!(C::between("a", n(1), n(1)).validate().is_ok());
-    assert!(C::between("a", n(5), "b").validate().is_ok(), "not static");
+    let (value, low, high) = (Operand::path("a"), Operand::value(n(5)), Operand::path("b"));
+    assert!(
+        C::Between { value, low, high }.validate().is_ok(),
+        "not static"
+    );
 }
 
 #[test]
@@ -256,26 +284,32 @@ fn validate_limits_in_to_one_to_a_hundred_operands() {
     assert!(C::is_in("a", (0..100).map(n)).validate().is_ok());
     let many = err(C::is_in("a", (0..101).map(n)).validate());
     assert!(many.ends_with("is provided with too many operands; number of operands: 101"));
-    assert!(C::is_in("a", Vec::<Operand>::new()).validate().is_err());
+    assert!(C::is_in("a", Vec::<V>::new()).validate().is_err());
 }
 
 #[test]
 fn validate_rejects_begins_with_prefixes_other_than_strings_and_binaries() {
     let number = err(C::begins_with("a", n(1)).validate());
     assert!(number.ends_with("operator or function: begins_with, operand type: N"));
-    assert!(C::begins_with("a", Operand::size("b")).validate().is_err());
+    assert!(C::BeginsWith("a".into(), Operand::size("b"))
+        .validate()
+        .is_err());
     assert!(C::begins_with("a", b(&[1])).validate().is_ok());
-    assert!(C::begins_with("a", "b").validate().is_ok());
+    assert!(C::BeginsWith("a".into(), Operand::path("b"))
+        .validate()
+        .is_ok());
 }
 
 #[test]
 fn validate_rejects_the_same_path_on_both_sides() {
-    for c in [C::eq("a", "a"), C::begins_with(p("a.b"), p("a.b"))] {
+    let same = C::compare(Operand::path("a"), Comparator::Eq, Operand::path("a"));
+    for c in [same, C::BeginsWith(p("a.b"), p("a.b").into())] {
         assert!(err(c.validate()).contains("The first operand must be distinct"));
     }
-    let contains = err(C::contains("a", "a").validate());
+    let contains = err(C::Contains("a".into(), Operand::path("a")).validate());
     assert!(contains.ends_with("operator: contains, first operand: [a]"));
-    assert!(C::eq("a", p("a.b")).validate().is_ok());
+    let inner = C::compare(Operand::path("a"), Comparator::Eq, p("a.b"));
+    assert!(inner.validate().is_ok());
 }
 
 #[test]
@@ -495,12 +529,12 @@ fn add_to_a_number_counts_a_missing_one_as_zero() {
 #[test]
 fn add_to_a_set_unions_and_creates_it() {
     let u = Update::new()
-        .add("ss", V::ss(["blue", "red"]))
-        .add("new", V::ns([1]));
+        .add("ss", ss(["blue", "red"]))
+        .add("new", ns([1]));
     let new = ok(u, ITEM);
-    assert_eq!(new["ss"], V::ss(["blue", "green", "red"]));
-    assert_eq!(new["new"], V::ns([1]));
-    for (path, value) in [("ss", V::ns([1])), ("n", V::ss(["a"])), ("l", V::ss(["a"]))] {
+    assert_eq!(new["ss"], ss(["blue", "green", "red"]));
+    assert_eq!(new["new"], ns([1]));
+    for (path, value) in [("ss", ns([1])), ("n", ss(["a"])), ("l", ss(["a"]))] {
         assert_eq!(err(apply(Update::new().add(path, value), ITEM)), BAD_TYPE);
     }
 }
@@ -508,15 +542,15 @@ fn add_to_a_set_unions_and_creates_it() {
 #[test]
 fn delete_from_a_set_removes_the_attribute_when_it_empties() {
     let del = |path: &str, value: V| ok(Update::new().delete(p(path), value), ITEM);
-    assert_eq!(del("ss", V::ss(["red", "pink"]))["ss"], V::ss(["green"]));
-    assert!(!del("ss", V::ss(["red", "green"])).contains_key("ss"));
-    assert_eq!(del("missing", V::ns([1])), item(ITEM));
+    assert_eq!(del("ss", ss(["red", "pink"]))["ss"], ss(["green"]));
+    assert!(!del("ss", ss(["red", "green"])).contains_key("ss"));
+    assert_eq!(del("missing", ns([1])), item(ITEM));
     let it = r#"{"m":{"M":{"tags":{"SS":["x"]}}},"l":{"L":[{"NS":["1"]},{"N":"2"}]}}"#;
     let u = Update::new()
-        .delete(p("m.tags"), V::ss(["x"]))
-        .delete(p("l[0]"), V::ns([1]));
+        .delete(p("m.tags"), ss(["x"]))
+        .delete(p("l[0]"), ns([1]));
     assert_eq!(ok(u, it), item(r#"{"m":{"M":{}},"l":{"L":[{"N":"2"}]}}"#));
-    for (path, value) in [("ss", V::ns([1])), ("s", V::ss(["b"]))] {
+    for (path, value) in [("ss", ns([1])), ("s", ss(["b"]))] {
         assert_eq!(
             err(apply(Update::new().delete(path, value), ITEM)),
             BAD_TYPE
@@ -562,7 +596,7 @@ fn validate_rejects_overlapping_and_conflicting_paths_and_empty_updates() {
         .set(p("a.b"), n(1))
         .remove(p("a.c"))
         .set(p("a.bb"), n(1));
-    assert!(fine.delete("b", V::ns([1])).validate().is_ok());
+    assert!(fine.delete("b", ns([1])).validate().is_ok());
     let empty = "Invalid UpdateExpression: The expression can not be empty;";
     assert_eq!(err(Update::new().validate()), empty);
 }
@@ -570,7 +604,7 @@ fn validate_rejects_overlapping_and_conflicting_paths_and_empty_updates() {
 #[test]
 fn updated_paths_lists_every_target_in_action_order() {
     let u = Update::new().set(p("a.b"), n(1)).remove("c").add("d", n(1));
-    let paths = u.delete("e", V::ns([1])).updated_paths();
+    let paths = u.delete("e", ns([1])).updated_paths();
     assert_eq!(paths, [p("a.b"), p("c"), p("d"), p("e")]);
 }
 

@@ -428,19 +428,71 @@ impl From<i64> for Number {
 
 impl From<u64> for Number {
     fn from(v: u64) -> Number {
+        // At most 20 digits, always within range and precision.
         Number::from_parts(false, u128::from(v), 0).unwrap_or_else(|_| Number::zero())
     }
 }
 
-impl From<i32> for Number {
-    fn from(v: i32) -> Number {
-        Number::from(i64::from(v))
+/// `From` for the integer types that convert exactly through `i64` or `u64` (every one but
+/// `i128` and `u128`, whose 39 digits DynamoDB cannot hold).
+macro_rules! exact_integers {
+    ($($int:ty => $via:ty),*) => {$(
+        impl From<$int> for Number {
+            fn from(v: $int) -> Number {
+                Number::from(<$via>::from(v))
+            }
+        }
+    )*};
+}
+exact_integers!(i8 => i64, i16 => i64, i32 => i64, u8 => u64, u16 => u64, u32 => u64);
+
+impl From<isize> for Number {
+    fn from(v: isize) -> Number {
+        // isize is at most 64 bits on every platform Rust supports.
+        Number::from(v as i64)
     }
 }
 
-impl From<u32> for Number {
-    fn from(v: u32) -> Number {
-        Number::from(u64::from(v))
+impl From<usize> for Number {
+    fn from(v: usize) -> Number {
+        // usize is at most 64 bits on every platform Rust supports.
+        Number::from(v as u64)
+    }
+}
+
+/// The shortest decimal that reads back as the same `f64` (Rust's and JavaScript's printing,
+/// what an SDK that takes floats sends): `0.1` is `0.1`, not the binary fraction's 55 digits.
+/// NaN and the infinities are `Malformed`, as DynamoDB answers their text; magnitudes of
+/// 1E+126 and up are `Overflow`, and non-zero ones below 1E-130 `Underflow`.
+///
+/// ```
+/// use tidestore::{Number, NumberError};
+/// assert_eq!(Number::try_from(0.1)?, Number::parse("0.1")?);
+/// assert_eq!(Number::try_from(f64::NAN), Err(NumberError::Malformed("NaN".into())));
+/// assert_eq!(Number::try_from(1e200), Err(NumberError::Overflow));
+/// # Ok::<(), NumberError>(())
+/// ```
+impl TryFrom<f64> for Number {
+    type Error = NumberError;
+    fn try_from(v: f64) -> Result<Number, NumberError> {
+        if v.is_infinite() {
+            // As JavaScript spells it (Rust's `inf` is no SDK's).
+            let sign = if v < 0.0 { "-" } else { "" };
+            return Err(NumberError::Malformed(format!("{sign}Infinity")));
+        }
+        // `{:e}` prints the shortest round-trip digits, at most 17 of them, or `NaN`.
+        Number::parse(&format!("{v:e}"))
+    }
+}
+
+impl TryFrom<f32> for Number {
+    type Error = NumberError;
+    fn try_from(v: f32) -> Result<Number, NumberError> {
+        if v.is_infinite() {
+            return Number::try_from(f64::from(v));
+        }
+        // The f32's own shortest digits (`0.1f32` is `0.1`), not those of the f64 it widens to.
+        Number::parse(&format!("{v:e}"))
     }
 }
 
@@ -669,12 +721,45 @@ mod tests {
         }
         assert_eq!(Number::from(u64::MAX).to_string(), u64::MAX.to_string());
         assert_eq!((Number::from(-5i32), Number::from(7u32)), (n("-5"), n("7")));
+        assert_eq!(Number::from(i8::MIN).to_string(), "-128");
+        assert_eq!(Number::from(u16::MAX).to_string(), "65535");
+        assert_eq!(Number::from(usize::MAX).to_string(), usize::MAX.to_string());
+        assert_eq!(Number::from(isize::MIN).to_string(), isize::MIN.to_string());
         for s in ["1.5", "1e30", "-9223372036854775809", "9223372036854775808"] {
             assert_eq!(n(s).to_i64(), None, "{s}");
         }
         assert_eq!(
             (n("1.5").to_f64(), n("-1e-130").to_f64(), n("0").to_f64()),
             (1.5, -1e-130, 0.0)
+        );
+    }
+
+    #[test]
+    fn floats_convert_to_their_shortest_decimal_or_dynamodb_error() {
+        let f = Number::try_from;
+        for (v, text) in [(0.1, "0.1"), (-2.5, "-2.5"), (-0.0, "0"), (1e125, "1e125")] {
+            assert_eq!(f(v), Ok(n(text)), "{v}");
+        }
+        assert_eq!(f(1e-130), Ok(n("1e-130")));
+        assert_eq!(Number::try_from(0.1f32), Ok(n("0.1")));
+        for (v, e) in [
+            (1e126, Overflow),
+            (-f64::MAX, Overflow),
+            (1e-131, Underflow),
+            (-5e-324, Underflow),
+            (f64::NAN, Malformed("NaN".into())),
+            (f64::INFINITY, Malformed("Infinity".into())),
+            (f64::NEG_INFINITY, Malformed("-Infinity".into())),
+        ] {
+            assert_eq!(f(v), Err(e), "{v}");
+        }
+        assert_eq!(
+            f(f64::NAN).map_err(|e| e.to_string()),
+            Err("The parameter cannot be converted to a numeric value: NaN".into())
+        );
+        assert_eq!(
+            Number::try_from(f32::NEG_INFINITY),
+            Err(Malformed("-Infinity".into()))
         );
     }
 
@@ -751,6 +836,13 @@ mod tests {
             let (da, used) = Number::decode_ordered(&both).unwrap();
             prop_assert_eq!((&da, used), (&a, ea.len()));
             prop_assert_eq!(Number::decode_ordered(&both[used..]).unwrap(), (b, eb.len()));
+        }
+
+        #[test]
+        fn a_float_in_range_converts_to_a_number_that_reads_back_as_itself(
+            v in any::<f64>().prop_filter("in range", |v| v.is_finite() && (v.abs() >= 1e-130 || *v == 0.0) && v.abs() < 1e126)
+        ) {
+            prop_assert_eq!(Number::try_from(v).unwrap().to_f64(), v);
         }
 
         #[test]

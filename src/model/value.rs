@@ -13,14 +13,17 @@
 //! assert_eq!(serde_json::to_string(&item["Artist"]).unwrap(), r#"{"S":"No One You Know"}"#);
 //! ```
 //!
-//! Sets are `BTreeSet`s: duplicates cannot be represented, and DynamoDB JSON input that holds
-//! duplicates is rejected, as the service rejects it. Empty sets can be built in Rust but are
-//! rejected by [`validate_item`] before any write.
+//! Sets are `BTreeSet`s: duplicates cannot be represented. Every constructor of a set
+//! ([`AttributeValue::ss`], [`AttributeValue::ns`], [`AttributeValue::bs`]) and every parse of
+//! DynamoDB JSON ([`AttributeValue::from_json`], [`ItemExt::from_json`], serde) refuses an
+//! empty set or a member given twice with DynamoDB's `ValidationException`. An empty set built
+//! through the enum's variants is refused by [`validate_item`] before any write.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use base64::Engine as _;
+use serde::de::DeserializeOwned;
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -158,14 +161,51 @@ impl AttributeValue {
         AttributeValue::B(bytes.into())
     }
 
-    /// A string set from any strings (duplicates collapse).
-    pub fn ss<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> AttributeValue {
-        AttributeValue::Ss(items.into_iter().map(Into::into).collect())
+    /// A string set. No members, or a member given twice, is DynamoDB's
+    /// `ValidationException`, as the service answers such a set.
+    ///
+    /// ```
+    /// use tidestore::AttributeValue;
+    /// assert!(AttributeValue::ss(["Rock", "Jazz"]).is_ok());
+    /// let twice = AttributeValue::ss(["Rock", "Rock"]).unwrap_err();
+    /// assert_eq!(twice.exception_name(), "ValidationException");
+    /// ```
+    pub fn ss<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Result<AttributeValue> {
+        let members = items.into_iter().map(Into::into).collect();
+        collect_set(ValueType::Ss, members, String::clone).map(AttributeValue::Ss)
     }
 
-    /// A number set from integers (duplicates collapse).
-    pub fn ns<I: IntoIterator<Item = i64>>(items: I) -> AttributeValue {
-        AttributeValue::Ns(items.into_iter().map(Number::from).collect())
+    /// A number set, with the errors of [`AttributeValue::ss`] (`1` and `1.0` are the same
+    /// number).
+    pub fn ns<I: IntoIterator<Item = N>, N: Into<Number>>(items: I) -> Result<AttributeValue> {
+        let members = items.into_iter().map(Into::into).collect();
+        collect_set(ValueType::Ns, members, Number::to_string).map(AttributeValue::Ns)
+    }
+
+    /// A binary set, with the errors of [`AttributeValue::ss`].
+    pub fn bs<I: IntoIterator<Item = B>, B: Into<Vec<u8>>>(items: I) -> Result<AttributeValue> {
+        let members = items.into_iter().map(Into::into).collect();
+        let base64 = |b: &Vec<u8>| base64_engine().encode(b);
+        collect_set(ValueType::Bs, members, base64).map(AttributeValue::Bs)
+    }
+
+    /// Parses one value of DynamoDB JSON (`{"SS": ["a", "b"]}`), refusing what DynamoDB
+    /// refuses with its `ValidationException` and message (an empty set, a set member given
+    /// twice, a malformed number, …), where serde would give a `serde_json::Error`.
+    ///
+    /// ```
+    /// use tidestore::AttributeValue;
+    /// let tags = AttributeValue::from_json(r#"{"SS": ["Rock", "Jazz"]}"#)?;
+    /// assert_eq!(tags, AttributeValue::ss(["Jazz", "Rock"])?);
+    /// let twice = AttributeValue::from_json(r#"{"SS": ["Rock", "Rock"]}"#).unwrap_err();
+    /// assert_eq!(
+    ///     twice.to_string(),
+    ///     "ValidationException: One or more parameter values were invalid: Input collection [Rock, Rock] contains duplicates."
+    /// );
+    /// # Ok::<(), tidestore::Error>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<AttributeValue> {
+        parse_json(text)
     }
 
     /// The value's data type.
@@ -257,9 +297,166 @@ impl From<bool> for AttributeValue {
     }
 }
 
+/// `From` for the integer types [`Number`] holds exactly: each is an `N`, so
+/// `Condition::eq("Year", 1985)` and `item.with("Plays", 0u64)` need no
+/// `AttributeValue::number`.
+macro_rules! integers {
+    ($($int:ty),*) => {$(
+        impl From<$int> for AttributeValue {
+            fn from(v: $int) -> AttributeValue {
+                AttributeValue::N(Number::from(v))
+            }
+        }
+    )*};
+}
+integers!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+/// An `N` holding the float's shortest decimal, or DynamoDB's `ValidationException` for NaN,
+/// the infinities and magnitudes out of DynamoDB's range (see [`Number`]'s `TryFrom<f64>`).
+///
+/// ```
+/// use tidestore::AttributeValue;
+/// assert_eq!(AttributeValue::try_from(2.5)?, AttributeValue::n("2.5")?);
+/// let error = AttributeValue::try_from(f64::INFINITY).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "ValidationException: The parameter cannot be converted to a numeric value: Infinity"
+/// );
+/// # Ok::<(), tidestore::Error>(())
+/// ```
+impl TryFrom<f64> for AttributeValue {
+    type Error = Error;
+    fn try_from(v: f64) -> Result<AttributeValue> {
+        Number::try_from(v)
+            .map(AttributeValue::N)
+            .map_err(Error::validation)
+    }
+}
+
+impl TryFrom<f32> for AttributeValue {
+    type Error = Error;
+    fn try_from(v: f32) -> Result<AttributeValue> {
+        Number::try_from(v)
+            .map(AttributeValue::N)
+            .map_err(Error::validation)
+    }
+}
+
 /// Parses a number, turning a malformed or out-of-range one into a `ValidationException`.
 pub(crate) fn parse_number(text: &str) -> Result<Number> {
     Number::parse(text).map_err(Error::validation)
+}
+
+/// What [`Item`] can do beyond its `BTreeMap`: build one from names and values, and parse
+/// DynamoDB JSON into `tidestore::Error`s. `Item` is a type alias, so these are a trait's;
+/// `use tidestore::ItemExt` brings them in.
+pub trait ItemExt: Sized {
+    /// An item (or key) from `(name, value)` pairs; a name given twice keeps its last value.
+    ///
+    /// ```
+    /// use tidestore::{AttributeValue, Item, ItemExt};
+    /// let key = Item::from_pairs([("Artist", "No One You Know"), ("SongTitle", "Call Me Today")]);
+    /// assert_eq!(key["Artist"], AttributeValue::s("No One You Know"));
+    /// ```
+    fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<AttributeValue>;
+
+    /// The item with attribute `name` set to `value`: a builder for items whose values are of
+    /// different types.
+    ///
+    /// ```
+    /// use tidestore::{AttributeValue, Item, ItemExt};
+    /// let song = Item::new()
+    ///     .with("Artist", "No One You Know")
+    ///     .with("Year", 2015)
+    ///     .with("Genres", AttributeValue::ss(["Country", "Pop"])?);
+    /// assert_eq!(song["Year"], AttributeValue::n("2015")?);
+    /// # Ok::<(), tidestore::Error>(())
+    /// ```
+    #[must_use]
+    fn with(self, name: impl Into<String>, value: impl Into<AttributeValue>) -> Self;
+
+    /// Parses an item (or key) of DynamoDB JSON, refusing what DynamoDB refuses with its
+    /// `ValidationException` and message, as [`AttributeValue::from_json`] does.
+    ///
+    /// ```
+    /// use tidestore::{Item, ItemExt};
+    /// let song = Item::from_json(r#"{"Artist": {"S": "No One You Know"}, "Tags": {"NS": []}}"#);
+    /// assert_eq!(
+    ///     song.unwrap_err().to_string(),
+    ///     "ValidationException: One or more parameter values were invalid: An number set  may not be empty"
+    /// );
+    /// ```
+    fn from_json(text: &str) -> Result<Self>;
+}
+
+impl ItemExt for Item {
+    fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Item
+    where
+        K: Into<String>,
+        V: Into<AttributeValue>,
+    {
+        pairs
+            .into_iter()
+            .map(|(name, value)| (name.into(), value.into()))
+            .collect()
+    }
+
+    fn with(mut self, name: impl Into<String>, value: impl Into<AttributeValue>) -> Item {
+        self.insert(name.into(), value.into());
+        self
+    }
+
+    fn from_json(text: &str) -> Result<Item> {
+        parse_json(text)
+    }
+}
+
+/// Parses DynamoDB JSON through a `serde_json::Value`: what a `Value` fails to deserialize
+/// carries no line and column, so the message is DynamoDB's alone.
+fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(Error::validation)?;
+    serde_json::from_value(value).map_err(Error::validation)
+}
+
+/// DynamoDB's `ValidationException` for an empty set of type `ty` (the double space is the
+/// service's).
+fn empty_set(ty: ValueType) -> Error {
+    Error::validation(match ty {
+        ValueType::Ss => {
+            "One or more parameter values were invalid: An string set  may not be empty"
+        }
+        ValueType::Ns => {
+            "One or more parameter values were invalid: An number set  may not be empty"
+        }
+        _ => "One or more parameter values were invalid: Binary sets should not be empty",
+    })
+}
+
+/// A set of type `ty` from its members as given, refused as DynamoDB refuses it: with no
+/// members, or with a member twice (worded per type as the service words it, listing the
+/// members as given, shown by `show`). Every way of making a set goes through here.
+pub(crate) fn collect_set<T: Ord>(
+    ty: ValueType,
+    members: Vec<T>,
+    show: impl Fn(&T) -> String,
+) -> Result<BTreeSet<T>> {
+    if members.is_empty() {
+        return Err(empty_set(ty));
+    }
+    let mut seen = BTreeSet::new();
+    if members.iter().all(|m| seen.insert(m)) {
+        return Ok(members.into_iter().collect());
+    }
+    let listed = members.iter().map(show).collect::<Vec<_>>().join(", ");
+    let invalid = "One or more parameter values were invalid";
+    Err(Error::validation(match ty {
+        ValueType::Ss => format!("{invalid}: Input collection [{listed}] contains duplicates."),
+        ValueType::Ns => "Input collection contains duplicates".to_owned(),
+        _ => format!("{invalid}: Input collection [{listed}]of type BS contains duplicates."),
+    }))
 }
 
 /// The size of an item as DynamoDB counts it: the sum over attributes of the name's UTF-8
@@ -313,29 +510,27 @@ pub(crate) fn validate_value(value: &AttributeValue, depth: usize) -> Result<()>
             "Nesting Levels have exceeded supported limits: the maximum depth is {MAX_NESTING_DEPTH}"
         )));
     }
-    let empty_set = match value {
-        AttributeValue::Ss(s) => s.is_empty().then_some("string"),
-        AttributeValue::Ns(s) => s.is_empty().then_some("number"),
-        AttributeValue::Bs(s) => s.is_empty().then_some("binary"),
+    let empty = match value {
+        AttributeValue::Ss(s) => s.is_empty(),
+        AttributeValue::Ns(s) => s.is_empty(),
+        AttributeValue::Bs(s) => s.is_empty(),
         AttributeValue::L(list) => {
             for v in list {
                 validate_value(v, depth + 1)?;
             }
-            None
+            false
         }
         AttributeValue::M(map) => {
             for (k, v) in map {
                 validate_name_and_value(k, v, depth + 1)?;
             }
-            None
+            false
         }
-        _ => None,
+        _ => false,
     };
-    match empty_set {
-        Some(kind) => Err(Error::validation(format!(
-            "One or more parameter values were invalid: An {kind} set may not be empty"
-        ))),
-        None => Ok(()),
+    match empty {
+        true => Err(empty_set(value.value_type())),
+        false => Ok(()),
     }
 }
 
@@ -427,14 +622,14 @@ impl<'de> Visitor<'de> for AttributeValueVisitor {
             }
             "L" => AttributeValue::L(map.next_value()?),
             "M" => AttributeValue::M(map.next_value()?),
-            "SS" => AttributeValue::Ss(unique_set(map.next_value::<Vec<String>>()?)?),
+            "SS" => AttributeValue::ss(map.next_value::<Vec<String>>()?).map_err(de_error)?,
             "NS" => {
                 let texts: Vec<String> = map.next_value()?;
                 let numbers = texts
                     .iter()
                     .map(|t| Number::parse(t).map_err(de::Error::custom))
                     .collect::<std::result::Result<Vec<_>, _>>()?;
-                AttributeValue::Ns(unique_set(numbers)?)
+                AttributeValue::ns(numbers).map_err(de_error)?
             }
             "BS" => {
                 let texts: Vec<String> = map.next_value()?;
@@ -442,7 +637,7 @@ impl<'de> Visitor<'de> for AttributeValueVisitor {
                     .iter()
                     .map(|t| decode_base64(t))
                     .collect::<std::result::Result<Vec<_>, _>>()?;
-                AttributeValue::Bs(unique_set(bytes)?)
+                AttributeValue::bs(bytes).map_err(de_error)?
             }
             other => {
                 return Err(de::Error::custom(format!(
@@ -465,16 +660,13 @@ fn decode_base64<E: de::Error>(text: &str) -> std::result::Result<Vec<u8>, E> {
         .map_err(|e| E::custom(format!("Invalid base64 in binary value: {e}")))
 }
 
-/// Builds a set, rejecting duplicates as DynamoDB does ("Input collection contains duplicates").
-fn unique_set<T: Ord, E: de::Error>(items: Vec<T>) -> std::result::Result<BTreeSet<T>, E> {
-    let len = items.len();
-    let set: BTreeSet<T> = items.into_iter().collect();
-    if set.len() != len {
-        return Err(E::custom(
-            "One or more parameter values were invalid: Input collection contains duplicates",
-        ));
+/// A serde error with the message of a `ValidationException` (without its name, which the
+/// error's `Display` adds).
+fn de_error<E: de::Error>(error: Error) -> E {
+    match error {
+        Error::Validation(message) => E::custom(message),
+        other => E::custom(other),
     }
-    Ok(set)
 }
 
 #[cfg(test)]

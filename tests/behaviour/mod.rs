@@ -21,6 +21,16 @@ pub fn n(text: &str) -> AttributeValue {
     AttributeValue::n(text).unwrap_or_else(|e| panic!("bad test number {text}: {e}"))
 }
 
+/// `{"SS": members}`, which must be a valid string set.
+pub fn ss<const N: usize>(members: [&str; N]) -> AttributeValue {
+    AttributeValue::ss(members).unwrap_or_else(|e| panic!("bad test set {members:?}: {e}"))
+}
+
+/// `{"NS": members}`, which must be a valid number set.
+pub fn ns<const N: usize>(members: [i64; N]) -> AttributeValue {
+    AttributeValue::ns(members).unwrap_or_else(|e| panic!("bad test set {members:?}: {e}"))
+}
+
 /// An item from `(name, value)` pairs.
 pub fn attrs<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Item {
     pairs
@@ -73,36 +83,18 @@ pub fn get(db: &Database, table: &str, key: Item) -> Option<Item> {
         .item
 }
 
-/// Every page of a query, following `LastEvaluatedKey`; returns the pages.
+/// Every page of a query ([`Database::query_pages`]), failing the test on an error.
 pub fn query_pages(db: &Database, input: QueryInput) -> Vec<QueryOutput> {
-    let mut pages = Vec::new();
-    let mut input = input;
-    loop {
-        let page = db.query(input.clone()).expect("query page");
-        let next = page.last_evaluated_key.clone();
-        pages.push(page);
-        match next {
-            Some(start) => input.exclusive_start_key = Some(start),
-            None => return pages,
-        }
-        assert!(pages.len() < 10_000, "query does not terminate");
-    }
+    db.query_pages(input)
+        .collect::<Result<_>>()
+        .expect("query page")
 }
 
-/// Every page of a scan, following `LastEvaluatedKey`; returns the pages.
+/// Every page of a scan ([`Database::scan_pages`]), failing the test on an error.
 pub fn scan_pages(db: &Database, input: ScanInput) -> Vec<ScanOutput> {
-    let mut pages = Vec::new();
-    let mut input = input;
-    loop {
-        let page = db.scan(input.clone()).expect("scan page");
-        let next = page.last_evaluated_key.clone();
-        pages.push(page);
-        match next {
-            Some(start) => input.exclusive_start_key = Some(start),
-            None => return pages,
-        }
-        assert!(pages.len() < 10_000, "scan does not terminate");
-    }
+    db.scan_pages(input)
+        .collect::<Result<_>>()
+        .expect("scan page")
 }
 
 /// The message of a `ValidationException`, failing the test on any other outcome; the
