@@ -85,7 +85,7 @@ impl Expressions {
             let Some(source) = source else { continue };
             if !takes.contains(&kind) {
                 return Err(Error::validation(format!(
-                    "{operation} does not take a {}",
+                    "{operation} does not take the parameter {}",
                     kind.parameter()
                 )));
             }
