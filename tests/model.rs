@@ -40,13 +40,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
+use tidestore::expr::syntax::ExpressionWriter;
 use tidestore::{
     item_size, AttributeValue, BatchGetItemInput, BatchWriteItemInput, CancellationReason,
     Comparator, Condition, ConditionCheckInput, CreateTableInput, Database, DeleteItemInput, Error,
-    GetItemInput, Item, KeyCondition, KeysAndAttributes, Number, Operand, Path, Projection,
-    PutItemInput, QueryInput, QueryOutput, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, ScanInput, Select, SetValue, SortKeyOp, TransactWriteItem,
-    TransactWriteItemsInput, Update, UpdateItemInput, ValueExpr, ValueType, WriteRequest,
+    Expressions, GetItemInput, Item, KeyCondition, KeysAndAttributes, Number, Operand, Path,
+    Projection, PutItemInput, QueryInput, QueryOutput, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, ScanInput, Select, SetValue,
+    SortKeyOp, TransactWriteItem, TransactWriteItemsInput, Update, UpdateItemInput, ValueExpr,
+    ValueType, WriteRequest,
 };
 
 /// Cases per run unless `PROPTEST_CASES` says otherwise.
@@ -1620,6 +1622,38 @@ fn model_query(model: &Model, q: &QueryOp) -> (Vec<(Option<MVal>, Item)>, usize,
     (items, scanned, count)
 }
 
+/// Every other request gives its expressions as DynamoDB strings: the typed values the model
+/// made, written back by `ExpressionWriter`, so the string form is checked against the same
+/// model as the typed one.
+fn strings_this_time() -> bool {
+    use std::cell::Cell;
+    thread_local!(static TURN: Cell<bool> = const { Cell::new(false) });
+    TURN.with(|turn| {
+        turn.set(!turn.get());
+        turn.get()
+    })
+}
+
+/// The given typed expressions as one request's strings and substitution maps.
+#[allow(clippy::field_reassign_with_default)] // Expressions has no builder of its own
+fn written(
+    condition: Option<&Condition>,
+    filter: Option<&Condition>,
+    update: Option<&Update>,
+    projection: Option<&[Path]>,
+) -> Expressions {
+    let mut writer = ExpressionWriter::new();
+    let mut out = Expressions::default();
+    out.condition_expression = condition.map(|c| writer.condition(c));
+    out.filter_expression = filter.map(|c| writer.condition(c));
+    out.update_expression = update.map(|u| writer.update(u));
+    out.projection_expression = projection.map(|p| writer.projection(p));
+    let (names, values) = writer.into_maps();
+    out.expression_attribute_names = Some(names).filter(|n| !n.is_empty());
+    out.expression_attribute_values = Some(values).filter(|v| !v.is_empty());
+    out
+}
+
 /// Runs a query to its end and checks it against the model.
 fn check_query(db: &Database, model: &Model, q: &QueryOp) -> Result<(), TestCaseError> {
     let index = q.index.map(|i| &INDEXES[i]);
@@ -1644,6 +1678,10 @@ fn check_query(db: &Database, model: &Model, q: &QueryOp) -> Result<(), TestCase
         Sel::Count => input.select(Select::Count),
         Sel::Attrs(attrs) => input.projection(attrs.iter().map(|a| Path::attr(*a)).collect()),
     };
+    if strings_this_time() {
+        let (filter, projection) = (input.filter.take(), input.projection.take());
+        input.expressions = written(None, filter.as_ref(), None, projection.as_deref());
+    }
     let key_attrs = index.map_or(vec![PK, SK], |ix| ix.key_attrs());
     let mut next = |start: Option<Item>| {
         let mut page = input.clone();
@@ -1853,6 +1891,9 @@ fn apply(db: &Database, model: &mut Model, op: &Op) -> Result<(), TestCaseError>
                 })
                 .return_values_on_condition_check_failure(on_failure(*return_on_failure));
             input.condition = cond.as_ref().map(Cond::to_engine);
+            if strings_this_time() {
+                input.expressions = written(input.condition.take().as_ref(), None, None, None);
+            }
             let got = db.put_item(input).map(|o| o.attributes);
             let new = item.model();
             let want = if cond.as_ref().is_some_and(|c| !c.holds(old.as_ref())) {
@@ -1878,6 +1919,11 @@ fn apply(db: &Database, model: &mut Model, op: &Op) -> Result<(), TestCaseError>
                 .return_values(*ret)
                 .return_values_on_condition_check_failure(on_failure(*return_on_failure));
             input.condition = cond.as_ref().map(Cond::to_engine);
+            if strings_this_time() && !input.update.actions.is_empty() {
+                let update = std::mem::take(&mut input.update);
+                let condition = input.condition.take();
+                input.expressions = written(condition.as_ref(), None, Some(&update), None);
+            }
             let got = db.update_item(input).map(|o| o.attributes);
             let want = if cond.as_ref().is_some_and(|c| !c.holds(old.as_ref())) {
                 Want::ConditionFailed(old.as_ref().filter(|_| *return_on_failure).map(to_item))
@@ -1911,6 +1957,9 @@ fn apply(db: &Database, model: &mut Model, op: &Op) -> Result<(), TestCaseError>
                 })
                 .return_values_on_condition_check_failure(on_failure(*return_on_failure));
             input.condition = cond.as_ref().map(Cond::to_engine);
+            if strings_this_time() {
+                input.expressions = written(input.condition.take().as_ref(), None, None, None);
+            }
             let got = db.delete_item(input).map(|o| o.attributes);
             let want = if cond.as_ref().is_some_and(|c| !c.holds(old.as_ref())) {
                 Want::ConditionFailed(old.as_ref().filter(|_| *return_on_failure).map(to_item))
