@@ -6,10 +6,9 @@
 //! AWS CLI would — then closes and reopens the database to show that the writes survived.
 
 use tidestore::{
-    AttributeValue, Condition, CreateTableInput, Database, Error, GetItemInput, Item, KeyCondition,
-    PutItemInput, QueryInput, RestoreTableFromBackupInput, RestoreTableToPointInTimeInput,
-    ReturnValue, ScalarAttributeType, ScanInput, SortKeyOp, Update, UpdateContinuousBackupsInput,
-    UpdateItemInput,
+    AttributeValue, CreateTableInput, Database, Error, GetItemInput, Item, PutItemInput,
+    QueryInput, RestoreTableFromBackupInput, RestoreTableToPointInTimeInput, ReturnValue,
+    ScalarAttributeType, ScanInput, UpdateContinuousBackupsInput, UpdateItemInput,
 };
 
 fn item(json: &str) -> Item {
@@ -61,21 +60,18 @@ fn main() -> Result<(), Error> {
     // aws dynamodb update-item ... --update-expression "SET AlbumTitle = :newval, Awards = Awards + :inc"
     //   --condition-expression "attribute_exists(Awards)" --return-values ALL_NEW
     let updated = db.update_item(
-        UpdateItemInput::new(
-            "MusicCollection",
-            key.clone(),
-            Update::new()
-                .set("AlbumTitle", AttributeValue::s("Updated Album Title"))
-                .add("Awards", AttributeValue::number(1)),
-        )
-        .condition(Condition::attribute_exists("Awards"))
-        .return_values(ReturnValue::AllNew),
+        UpdateItemInput::for_key("MusicCollection", key.clone())
+            .update_expression("SET AlbumTitle = :newval, Awards = Awards + :inc")
+            .condition_expression("attribute_exists(Awards)")
+            .expression_attribute_value(":newval", AttributeValue::s("Updated Album Title"))
+            .expression_attribute_value(":inc", 1)
+            .return_values(ReturnValue::AllNew),
     )?;
     print("update-item (condition held)", &updated);
 
     let refused = db.put_item(
         PutItemInput::new("MusicCollection", key)
-            .condition(Condition::attribute_not_exists("Artist")),
+            .condition_expression("attribute_not_exists(Artist)"),
     );
     match refused {
         Err(e @ Error::ConditionalCheckFailed { .. }) => {
@@ -85,11 +81,12 @@ fn main() -> Result<(), Error> {
     }
 
     // aws dynamodb query --key-condition-expression "Artist = :a AND begins_with(SongTitle, :t)"
-    let songs = db.query(QueryInput::new(
-        "MusicCollection",
-        KeyCondition::partition("Artist", AttributeValue::s("No One You Know"))
-            .sort("SongTitle", SortKeyOp::BeginsWith(AttributeValue::s("C"))),
-    ))?;
+    let songs = db.query(
+        QueryInput::table("MusicCollection")
+            .key_condition_expression("Artist = :a AND begins_with(SongTitle, :t)")
+            .expression_attribute_value(":a", AttributeValue::s("No One You Know"))
+            .expression_attribute_value(":t", AttributeValue::s("C")),
+    )?;
     print("query", &songs);
 
     // aws dynamodb create-backup --table-name MusicCollection --backup-name MusicCollectionBackup
