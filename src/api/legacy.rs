@@ -1,0 +1,571 @@
+//! DynamoDB's legacy conditional parameters, which older SDK code and many CLI scripts still
+//! send: `Expected` with `ConditionalOperator`, `KeyConditions`, `QueryFilter`, `ScanFilter`,
+//! `AttributesToGet` and `AttributeUpdates`. Each maps onto the typed form the expression
+//! strings map onto (a [`Condition`], a [`KeyCondition`], projection paths, an [`Update`]), so
+//! the engine has one evaluation path; an input may not mix a legacy parameter with its
+//! expression counterpart, as in DynamoDB.
+//!
+//! How each maps, from the developer guide's pages on the legacy parameters:
+//!
+//! | Legacy | Typed form |
+//! |---|---|
+//! | `EQ`, `NE`, `LT`, `LE`, `GT`, `GE` | `a = v`, `a <> v`, … |
+//! | `NULL` / `NOT_NULL` | `attribute_not_exists(a)` / `attribute_exists(a)` |
+//! | `CONTAINS` / `NOT_CONTAINS` | `contains(a, v)` / `NOT contains(a, v)` |
+//! | `BEGINS_WITH`, `BETWEEN`, `IN` | `begins_with(a, v)`, `a BETWEEN v1 AND v2`, `a IN (v…)` |
+//! | `Expected` `{Value: v}` / `{Exists: false}` | `a = v` / `attribute_not_exists(a)` |
+//! | several conditions | joined by `ConditionalOperator` (`AND` by default) |
+//! | `AttributeUpdates` `PUT v` / `DELETE` / `DELETE set` | `SET a = v` / `REMOVE a` / `DELETE a set` |
+//! | `AttributeUpdates` `ADD` a number or set / a list | `ADD a v` / `SET a = list_append(if_not_exists(a, []), v)` |
+//! | `AttributesToGet` | one top-level path per name |
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::items::{KeyCondition, SortKeyOp};
+use crate::error::{Error, Result};
+use crate::expr::{
+    Comparator, Condition, Operand, Path, SetValue, Update, UpdateAction, ValueExpr,
+};
+use crate::model::value::AttributeValue;
+
+/// A legacy comparison (`ComparisonOperator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ComparisonOperator {
+    /// Equal to the one value.
+    Eq,
+    /// Not equal to the one value (true when the attribute is missing).
+    Ne,
+    /// Less than or equal to the one value.
+    Le,
+    /// Less than the one value.
+    Lt,
+    /// Greater than or equal to the one value.
+    Ge,
+    /// Greater than the one value.
+    Gt,
+    /// The attribute exists.
+    NotNull,
+    /// The attribute does not exist.
+    Null,
+    /// A substring, subsequence or set member.
+    Contains,
+    /// Not a substring, subsequence or set member.
+    NotContains,
+    /// Starts with the one value.
+    BeginsWith,
+    /// Equal to one of the values.
+    In,
+    /// Between the two values, inclusive.
+    Between,
+}
+
+impl ComparisonOperator {
+    fn name(self) -> &'static str {
+        use ComparisonOperator::*;
+        match self {
+            Eq => "EQ",
+            Ne => "NE",
+            Le => "LE",
+            Lt => "LT",
+            Ge => "GE",
+            Gt => "GT",
+            NotNull => "NOT_NULL",
+            Null => "NULL",
+            Contains => "CONTAINS",
+            NotContains => "NOT_CONTAINS",
+            BeginsWith => "BEGINS_WITH",
+            In => "IN",
+            Between => "BETWEEN",
+        }
+    }
+
+    /// Whether `count` values suit the operator.
+    fn takes(self, count: usize) -> bool {
+        use ComparisonOperator::*;
+        match self {
+            NotNull | Null => count == 0,
+            In => count > 0,
+            Between => count == 2,
+            _ => count == 1,
+        }
+    }
+}
+
+/// One legacy condition on an attribute (`Condition` in the API model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LegacyCondition {
+    /// The comparison.
+    pub comparison_operator: ComparisonOperator,
+    /// Its values: none, one, two or several, as the operator takes.
+    #[serde(default)]
+    pub attribute_value_list: Vec<AttributeValue>,
+}
+
+impl LegacyCondition {
+    /// `comparison_operator` with `values`.
+    pub fn new(
+        comparison_operator: ComparisonOperator,
+        values: impl IntoIterator<Item = AttributeValue>,
+    ) -> LegacyCondition {
+        LegacyCondition {
+            comparison_operator,
+            attribute_value_list: values.into_iter().collect(),
+        }
+    }
+}
+
+/// One entry of `Expected`: the old `Value`/`Exists` form or a [`LegacyCondition`]'s fields.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExpectedAttributeValue {
+    /// The value the attribute must equal (with `Exists` true or absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<AttributeValue>,
+    /// `false`: the attribute must not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+    /// A comparison instead of `Value`/`Exists`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison_operator: Option<ComparisonOperator>,
+    /// The comparison's values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_value_list: Option<Vec<AttributeValue>>,
+}
+
+/// How several legacy conditions combine (`ConditionalOperator`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ConditionalOperator {
+    /// Every condition holds (the default).
+    #[default]
+    And,
+    /// At least one holds.
+    Or,
+}
+
+/// What an `AttributeUpdates` entry does (`AttributeAction`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AttributeAction {
+    /// Set the attribute to the value (the default).
+    #[default]
+    Put,
+    /// Add a number, set members, or list elements.
+    Add,
+    /// Remove the attribute, or the given members from its set.
+    Delete,
+}
+
+/// One entry of `AttributeUpdates`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeValueUpdate {
+    /// The value; absent only with `DELETE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<AttributeValue>,
+    /// What to do.
+    #[serde(default)]
+    pub action: AttributeAction,
+}
+
+fn invalid(what: impl std::fmt::Display) -> Error {
+    Error::validation(format!("One or more parameter values were invalid: {what}"))
+}
+
+/// DynamoDB's refusal of a legacy parameter beside its expression counterpart.
+pub(crate) fn mixed(legacy: &str, expression: &str) -> Error {
+    Error::validation(format!(
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expression}}}"
+    ))
+}
+
+/// The typed condition of one legacy comparison on `name`.
+fn compare(name: &str, op: ComparisonOperator, values: Vec<AttributeValue>) -> Result<Condition> {
+    use ComparisonOperator as Op;
+    let path = Path::attr(name);
+    // Ordered comparisons, BEGINS_WITH, BETWEEN, IN and CONTAINS take scalars; EQ and NE sets too.
+    let scalar_only = !matches!(op, Op::Eq | Op::Ne);
+    if let Some(v) = values.iter().find(|v| {
+        let scalar = matches!(
+            v,
+            AttributeValue::S(_) | AttributeValue::N(_) | AttributeValue::B(_)
+        );
+        let set = matches!(
+            v,
+            AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
+        );
+        !scalar && (scalar_only || !set)
+    }) {
+        let (name, type_name) = (op.name(), v.value_type().name());
+        return Err(invalid(format!(
+            "ComparisonOperator {name} is not valid for {type_name} AttributeValue type"
+        )));
+    }
+    // The caller checked the count against the operator.
+    let mut values = values.into_iter().map(Operand::Value);
+    let mut one = || {
+        values
+            .next()
+            .unwrap_or(Operand::Value(AttributeValue::Null))
+    };
+    let at = Operand::Path(path.clone());
+    Ok(match op {
+        Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+            let comparator = match op {
+                Op::Eq => Comparator::Eq,
+                Op::Ne => Comparator::Ne,
+                Op::Lt => Comparator::Lt,
+                Op::Le => Comparator::Le,
+                Op::Gt => Comparator::Gt,
+                _ => Comparator::Ge,
+            };
+            Condition::Compare {
+                left: at,
+                op: comparator,
+                right: one(),
+            }
+        }
+        Op::NotNull => Condition::AttributeExists(path),
+        Op::Null => Condition::AttributeNotExists(path),
+        Op::Contains => Condition::Contains(path, one()),
+        Op::NotContains => Condition::Contains(path, one()).not(),
+        Op::BeginsWith => Condition::BeginsWith(path, one()),
+        Op::Between => {
+            let (low, high) = (one(), one());
+            Condition::Between {
+                value: at,
+                low,
+                high,
+            }
+        }
+        Op::In => Condition::In {
+            value: at,
+            list: values.collect(),
+        },
+    })
+}
+
+/// `QueryFilter` or `ScanFilter`: its conditions joined by `operator`, in name order.
+pub(crate) fn filter(
+    conditions: &BTreeMap<String, LegacyCondition>,
+    operator: Option<ConditionalOperator>,
+) -> Result<Option<Condition>> {
+    let mut terms = Vec::new();
+    for (name, condition) in conditions {
+        let op = condition.comparison_operator;
+        if !op.takes(condition.attribute_value_list.len()) {
+            return Err(Error::validation(
+                "The attempted filter operation is not supported for the provided filter argument count",
+            ));
+        }
+        terms.push(compare(name, op, condition.attribute_value_list.clone())?);
+    }
+    Ok(join(terms, operator))
+}
+
+/// `Expected`: each entry's condition, joined by `operator`.
+pub(crate) fn expected(
+    entries: &BTreeMap<String, ExpectedAttributeValue>,
+    operator: Option<ConditionalOperator>,
+) -> Result<Option<Condition>> {
+    let mut terms = Vec::new();
+    for (name, entry) in entries {
+        let term = match (entry.comparison_operator, &entry.attribute_value_list) {
+            (Some(_), _) if entry.exists.is_some() => {
+                return Err(invalid(format!(
+                    "Exists and ComparisonOperator cannot be used together for Attribute: {name}"
+                )));
+            }
+            (Some(_), Some(_)) if entry.value.is_some() => {
+                return Err(invalid(format!(
+                    "Value and AttributeValueList cannot be used together for Attribute: {name}"
+                )));
+            }
+            (Some(op), list) => {
+                let values: Vec<AttributeValue> = match (list, &entry.value) {
+                    (Some(list), _) => list.clone(),
+                    (None, Some(v)) => vec![v.clone()],
+                    (None, None) => Vec::new(),
+                };
+                if !op.takes(values.len()) {
+                    return Err(invalid(format!(
+                        "Invalid number of argument(s) for the {} ComparisonOperator",
+                        op.name()
+                    )));
+                }
+                compare(name, op, values)?
+            }
+            (None, Some(_)) => {
+                return Err(invalid(format!(
+                    "AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}"
+                )));
+            }
+            (None, None) => match (entry.exists, &entry.value) {
+                (Some(false), Some(_)) => {
+                    return Err(invalid(format!(
+                        "Value cannot be used when Exists is false for Attribute: {name}"
+                    )));
+                }
+                (Some(false), None) => Condition::AttributeNotExists(Path::attr(name.as_str())),
+                (exists, None) => {
+                    let shown = exists.map_or("null".to_owned(), |e| e.to_string());
+                    return Err(invalid(format!(
+                        "Value must be provided when Exists is {shown} for Attribute: {name}"
+                    )));
+                }
+                (_, Some(v)) => compare(name, ComparisonOperator::Eq, vec![v.clone()])?,
+            },
+        };
+        terms.push(term);
+    }
+    Ok(join(terms, operator))
+}
+
+/// Joins conditions left to right, as DynamoDB evaluates them.
+fn join(terms: Vec<Condition>, operator: Option<ConditionalOperator>) -> Option<Condition> {
+    let or = operator == Some(ConditionalOperator::Or);
+    terms
+        .into_iter()
+        .reduce(|a, b| if or { a.or(b) } else { a.and(b) })
+}
+
+/// `KeyConditions`: one condition per key attribute; only the operators a key can use.
+pub(crate) fn key_conditions(
+    conditions: &BTreeMap<String, LegacyCondition>,
+) -> Result<KeyCondition> {
+    use ComparisonOperator as Op;
+    let mut out = KeyCondition::default();
+    for (name, condition) in conditions {
+        let op = condition.comparison_operator;
+        if !op.takes(condition.attribute_value_list.len()) {
+            return Err(Error::validation(
+                "The attempted filter operation is not supported for the provided filter argument count",
+            ));
+        }
+        let mut values = condition.attribute_value_list.iter().cloned();
+        let mut one = || values.next().unwrap_or(AttributeValue::Null);
+        let key_op = match op {
+            Op::Eq => SortKeyOp::Eq(one()),
+            Op::Lt => SortKeyOp::Lt(one()),
+            Op::Le => SortKeyOp::Le(one()),
+            Op::Gt => SortKeyOp::Gt(one()),
+            Op::Ge => SortKeyOp::Ge(one()),
+            Op::BeginsWith => SortKeyOp::BeginsWith(one()),
+            Op::Between => {
+                let low = one();
+                SortKeyOp::Between(low, one())
+            }
+            _ => {
+                return Err(Error::validation(
+                    "Attempted conditional constraint is not an indexable operation",
+                ))
+            }
+        };
+        out.conditions.push((name.clone(), key_op));
+    }
+    Ok(out)
+}
+
+/// `AttributesToGet`: one top-level path per name.
+pub(crate) fn attributes_to_get(names: &[String]) -> Vec<Path> {
+    names.iter().map(|n| Path::attr(n.as_str())).collect()
+}
+
+/// `AttributeUpdates`: one update action per attribute.
+pub(crate) fn attribute_updates(
+    updates: &BTreeMap<String, AttributeValueUpdate>,
+) -> Result<Update> {
+    use AttributeValue as V;
+    let mut update = Update::new();
+    for (name, entry) in updates {
+        let path = Path::attr(name.as_str());
+        let action = match (entry.action, &entry.value) {
+            (AttributeAction::Delete, None) => UpdateAction::Remove(path),
+            (_, None) => {
+                return Err(invalid(
+                    "Only DELETE action is allowed when no attribute value is specified",
+                ))
+            }
+            (AttributeAction::Put, Some(v)) => {
+                UpdateAction::Set(path, SetValue::Operand(ValueExpr::Value(v.clone())))
+            }
+            (AttributeAction::Delete, Some(v @ (V::Ss(_) | V::Ns(_) | V::Bs(_)))) => {
+                UpdateAction::Delete(path, v.clone())
+            }
+            (AttributeAction::Delete, Some(v)) => {
+                let type_name = v.value_type().name();
+                return Err(invalid(format!(
+                    "DELETE action with value is not supported for the type {type_name}"
+                )));
+            }
+            (AttributeAction::Add, Some(v @ V::L(_))) => {
+                let existing = ValueExpr::if_not_exists(path.clone(), V::L(Vec::new()));
+                let appended = ValueExpr::list_append(existing, v.clone());
+                UpdateAction::Set(path, SetValue::Operand(appended))
+            }
+            (AttributeAction::Add, Some(v @ (V::N(_) | V::Ss(_) | V::Ns(_) | V::Bs(_)))) => {
+                UpdateAction::Add(path, v.clone())
+            }
+            (AttributeAction::Add, Some(v)) => {
+                let type_name = v.value_type().name();
+                return Err(invalid(format!(
+                    "ADD action is not supported for the type {type_name}"
+                )));
+            }
+        };
+        update.actions.push(action);
+    }
+    Ok(update)
+}
+
+/// The legacy parameters of a request. Which an operation takes is DynamoDB's rule: one it does
+/// not take is refused.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LegacyParameters {
+    /// `Expected` (PutItem, UpdateItem, DeleteItem): conditions on the existing item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
+    /// `ConditionalOperator`: how `Expected`, `QueryFilter` or `ScanFilter` entries combine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional_operator: Option<ConditionalOperator>,
+    /// `KeyConditions` (Query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_conditions: Option<BTreeMap<String, LegacyCondition>>,
+    /// `QueryFilter` (Query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_filter: Option<BTreeMap<String, LegacyCondition>>,
+    /// `ScanFilter` (Scan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_filter: Option<BTreeMap<String, LegacyCondition>>,
+    /// `AttributesToGet` (GetItem, Query, Scan, BatchGetItem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes_to_get: Option<Vec<String>>,
+    /// `AttributeUpdates` (UpdateItem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
+}
+
+/// One legacy parameter, to say which an operation takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Legacy {
+    Expected,
+    KeyConditions,
+    QueryFilter,
+    ScanFilter,
+    AttributesToGet,
+    AttributeUpdates,
+}
+
+/// What the legacy parameters of one request map to.
+#[derive(Default)]
+pub(crate) struct LegacyParsed {
+    pub condition: Option<Condition>,
+    pub update: Option<Update>,
+    pub key_condition: Option<KeyCondition>,
+    pub filter: Option<Condition>,
+    pub projection: Option<Vec<Path>>,
+}
+
+impl LegacyParameters {
+    /// Maps every parameter given. `operation` names the request in the refusal of one it
+    /// does not take (`takes`); one given beside its expression counterpart in `expressions`
+    /// is DynamoDB's "Can not use both" refusal.
+    pub(crate) fn parse(
+        &self,
+        operation: &str,
+        takes: &[Legacy],
+        expressions: &crate::api::expressions::Expressions,
+    ) -> Result<LegacyParsed> {
+        let mut out = LegacyParsed::default();
+        if *self == LegacyParameters::default() {
+            return Ok(out);
+        }
+        let given = [
+            (
+                Legacy::Expected,
+                "Expected",
+                self.expected.is_some(),
+                "ConditionExpression",
+                expressions.condition_expression.is_some(),
+            ),
+            (
+                Legacy::KeyConditions,
+                "KeyConditions",
+                self.key_conditions.is_some(),
+                "KeyConditionExpression",
+                expressions.key_condition_expression.is_some(),
+            ),
+            (
+                Legacy::QueryFilter,
+                "QueryFilter",
+                self.query_filter.is_some(),
+                "FilterExpression",
+                expressions.filter_expression.is_some(),
+            ),
+            (
+                Legacy::ScanFilter,
+                "ScanFilter",
+                self.scan_filter.is_some(),
+                "FilterExpression",
+                expressions.filter_expression.is_some(),
+            ),
+            (
+                Legacy::AttributesToGet,
+                "AttributesToGet",
+                self.attributes_to_get.is_some(),
+                "ProjectionExpression",
+                expressions.projection_expression.is_some(),
+            ),
+            (
+                Legacy::AttributeUpdates,
+                "AttributeUpdates",
+                self.attribute_updates.is_some(),
+                "UpdateExpression",
+                expressions.update_expression.is_some(),
+            ),
+        ];
+        for (legacy, name, is_given, expression, expression_given) in given {
+            if !is_given {
+                continue;
+            }
+            if !takes.contains(&legacy) {
+                return Err(Error::validation(format!(
+                    "{operation} does not take the parameter {name}"
+                )));
+            }
+            if expression_given {
+                return Err(mixed(name, expression));
+            }
+        }
+        let filters = self.expected.is_some() as u8
+            + self.query_filter.is_some() as u8
+            + self.scan_filter.is_some() as u8;
+        if self.conditional_operator.is_some() && filters == 0 {
+            return Err(invalid(
+                "ConditionalOperator can only be used with Expected, QueryFilter or ScanFilter",
+            ));
+        }
+        let operator = self.conditional_operator;
+        if let Some(entries) = &self.expected {
+            out.condition = expected(entries, operator)?;
+        }
+        if let Some(conditions) = self.query_filter.as_ref().or(self.scan_filter.as_ref()) {
+            out.filter = filter(conditions, operator)?;
+        }
+        if let Some(conditions) = &self.key_conditions {
+            out.key_condition = Some(key_conditions(conditions)?);
+        }
+        if let Some(names) = &self.attributes_to_get {
+            out.projection = Some(attributes_to_get(names));
+        }
+        if let Some(updates) = &self.attribute_updates {
+            out.update = Some(attribute_updates(updates)?);
+        }
+        Ok(out)
+    }
+}
