@@ -74,6 +74,10 @@ pub use api::backups::{
 };
 pub use api::expressions::Expressions;
 pub use api::items::*;
+pub use api::legacy::{
+    AttributeAction, AttributeValueUpdate, ComparisonOperator, ConditionalOperator,
+    ExpectedAttributeValue, LegacyCondition, LegacyParameters,
+};
 pub use api::pitr::{
     ContinuousBackupsDescription, ContinuousBackupsStatus, DescribeContinuousBackupsOutput,
     PointInTimeRecoveryDescription, PointInTimeRecoverySpecification, PointInTimeRecoveryStatus,

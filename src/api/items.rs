@@ -13,6 +13,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::api::expressions::{expression_setters, one_of, Expressions};
+use crate::api::legacy::{
+    legacy_setters, AttributeValueUpdate, ConditionalOperator, ExpectedAttributeValue, Legacy,
+    LegacyCondition, LegacyParameters,
+};
 use crate::error::{Error, Result};
 use crate::expr::syntax::ExpressionKind;
 use crate::expr::{Comparator, Condition, Operand, Path, PathElement, Update};
@@ -102,6 +106,9 @@ pub struct PutItemInput {
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     pub expressions: Expressions,
+    /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
+    /// the typed fields before the request runs.
+    pub legacy: LegacyParameters,
 }
 
 impl PutItemInput {
@@ -151,6 +158,9 @@ pub struct GetItemInput {
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     pub expressions: Expressions,
+    /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
+    /// the typed fields before the request runs.
+    pub legacy: LegacyParameters,
 }
 
 impl GetItemInput {
@@ -194,6 +204,9 @@ pub struct DeleteItemInput {
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     pub expressions: Expressions,
+    /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
+    /// the typed fields before the request runs.
+    pub legacy: LegacyParameters,
 }
 
 impl DeleteItemInput {
@@ -231,6 +244,9 @@ pub struct UpdateItemInput {
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     pub expressions: Expressions,
+    /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
+    /// the typed fields before the request runs.
+    pub legacy: LegacyParameters,
 }
 
 impl UpdateItemInput {
@@ -382,6 +398,9 @@ pub struct QueryInput {
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     pub expressions: Expressions,
+    /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
+    /// the typed fields before the request runs.
+    pub legacy: LegacyParameters,
 }
 
 impl QueryInput {
@@ -399,6 +418,7 @@ impl QueryInput {
             exclusive_start_key: None,
             consistent_read: false,
             expressions: Expressions::default(),
+            legacy: LegacyParameters::default(),
         }
     }
 
@@ -445,6 +465,9 @@ pub struct ScanInput {
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     pub expressions: Expressions,
+    /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
+    /// the typed fields before the request runs.
+    pub legacy: LegacyParameters,
 }
 
 impl ScanInput {
@@ -536,6 +559,9 @@ pub struct KeysAndAttributes {
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     pub expressions: Expressions,
+    /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
+    /// the typed fields before the request runs.
+    pub legacy: LegacyParameters,
 }
 
 /// `BatchGetItem`: up to 100 items by key over one or more tables.
@@ -686,87 +712,134 @@ setters!(KeysAndAttributes {
 });
 expression_setters!(ConditionCheckInput: condition_expression);
 
+type Conditions = BTreeMap<String, LegacyCondition>;
+type Expected = BTreeMap<String, ExpectedAttributeValue>;
+legacy_setters!(PutItemInput: expected: Expected, conditional_operator: ConditionalOperator);
+legacy_setters!(DeleteItemInput: expected: Expected, conditional_operator: ConditionalOperator);
+legacy_setters!(UpdateItemInput: expected: Expected, conditional_operator: ConditionalOperator,
+    attribute_updates: BTreeMap<String, AttributeValueUpdate>);
+legacy_setters!(GetItemInput: attributes_to_get: Vec<String>);
+legacy_setters!(QueryInput: key_conditions: Conditions, query_filter: Conditions,
+    conditional_operator: ConditionalOperator, attributes_to_get: Vec<String>);
+legacy_setters!(ScanInput: scan_filter: Conditions, conditional_operator: ConditionalOperator,
+    attributes_to_get: Vec<String>);
+legacy_setters!(KeysAndAttributes: attributes_to_get: Vec<String>);
+
 impl PutItemInput {
-    /// This input with its expression strings parsed into the typed fields.
+    /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<PutItemInput> {
         let parsed = self
             .expressions
             .parse("PutItem", &[ExpressionKind::Condition])?;
-        self.condition = one_of("ConditionExpression", self.condition, parsed.condition)?;
+        let legacy = self
+            .legacy
+            .parse("PutItem", &[Legacy::Expected], &self.expressions)?;
+        let condition = parsed.condition.or(legacy.condition);
+        self.condition = one_of("ConditionExpression", self.condition, condition)?;
         Ok(self)
     }
 }
 
 impl DeleteItemInput {
-    /// This input with its expression strings parsed into the typed fields.
+    /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<DeleteItemInput> {
         let parsed = self
             .expressions
             .parse("DeleteItem", &[ExpressionKind::Condition])?;
-        self.condition = one_of("ConditionExpression", self.condition, parsed.condition)?;
+        let legacy = self
+            .legacy
+            .parse("DeleteItem", &[Legacy::Expected], &self.expressions)?;
+        let condition = parsed.condition.or(legacy.condition);
+        self.condition = one_of("ConditionExpression", self.condition, condition)?;
         Ok(self)
     }
 }
 
 impl UpdateItemInput {
-    /// This input with its expression strings parsed into the typed fields.
+    /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<UpdateItemInput> {
         use ExpressionKind::{Condition as C, Update as U};
         let parsed = self.expressions.parse("UpdateItem", &[U, C])?;
-        self.condition = one_of("ConditionExpression", self.condition, parsed.condition)?;
+        let takes = [Legacy::Expected, Legacy::AttributeUpdates];
+        let legacy = self.legacy.parse("UpdateItem", &takes, &self.expressions)?;
+        let condition = parsed.condition.or(legacy.condition);
+        self.condition = one_of("ConditionExpression", self.condition, condition)?;
         let typed = Some(std::mem::take(&mut self.update)).filter(|u| !u.actions.is_empty());
-        self.update = one_of("UpdateExpression", typed, parsed.update)?.unwrap_or_default();
+        let update = parsed.update.or(legacy.update);
+        self.update = one_of("UpdateExpression", typed, update)?.unwrap_or_default();
         Ok(self)
     }
 }
 
 impl GetItemInput {
-    /// This input with its expression strings parsed into the typed fields.
+    /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<GetItemInput> {
         let parsed = self
             .expressions
             .parse("GetItem", &[ExpressionKind::Projection])?;
-        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        let legacy = self
+            .legacy
+            .parse("GetItem", &[Legacy::AttributesToGet], &self.expressions)?;
+        let projection = parsed.projection.or(legacy.projection);
+        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
         Ok(self)
     }
 }
 
 impl QueryInput {
-    /// This input with its expression strings parsed into the typed fields.
+    /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<QueryInput> {
         use ExpressionKind::{Filter, KeyCondition as K, Projection};
         let parsed = self.expressions.parse("Query", &[K, Filter, Projection])?;
-        self.filter = one_of("FilterExpression", self.filter, parsed.filter)?;
-        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        let takes = [
+            Legacy::KeyConditions,
+            Legacy::QueryFilter,
+            Legacy::AttributesToGet,
+        ];
+        let legacy = self.legacy.parse("Query", &takes, &self.expressions)?;
+        let filter = parsed.filter.or(legacy.filter);
+        self.filter = one_of("FilterExpression", self.filter, filter)?;
+        let projection = parsed.projection.or(legacy.projection);
+        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
         let typed =
             Some(std::mem::take(&mut self.key_condition)).filter(|k| !k.conditions.is_empty());
         let parsed = parsed
             .key_condition
             .map(|c| KeyCondition::from_condition(&c))
-            .transpose()?;
+            .transpose()?
+            .or(legacy.key_condition);
         self.key_condition = one_of("KeyConditionExpression", typed, parsed)?.unwrap_or_default();
         Ok(self)
     }
 }
 
 impl ScanInput {
-    /// This input with its expression strings parsed into the typed fields.
+    /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<ScanInput> {
         use ExpressionKind::{Filter, Projection};
         let parsed = self.expressions.parse("Scan", &[Filter, Projection])?;
-        self.filter = one_of("FilterExpression", self.filter, parsed.filter)?;
-        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        let takes = [Legacy::ScanFilter, Legacy::AttributesToGet];
+        let legacy = self.legacy.parse("Scan", &takes, &self.expressions)?;
+        let filter = parsed.filter.or(legacy.filter);
+        self.filter = one_of("FilterExpression", self.filter, filter)?;
+        let projection = parsed.projection.or(legacy.projection);
+        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
         Ok(self)
     }
 }
 
 impl KeysAndAttributes {
-    /// This input with its expression strings parsed into the typed fields.
+    /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<KeysAndAttributes> {
         let parsed = self
             .expressions
             .parse("BatchGetItem", &[ExpressionKind::Projection])?;
-        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
+        let takes = [Legacy::AttributesToGet];
+        let legacy = self
+            .legacy
+            .parse("BatchGetItem", &takes, &self.expressions)?;
+        let projection = parsed.projection.or(legacy.projection);
+        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
         Ok(self)
     }
 }
@@ -786,9 +859,24 @@ impl TransactWriteItem {
     /// This action with its expression strings parsed into the typed fields.
     pub(crate) fn resolved(self) -> Result<TransactWriteItem> {
         Ok(match self {
-            TransactWriteItem::Put(put) => TransactWriteItem::Put(put.resolved()?),
-            TransactWriteItem::Delete(delete) => TransactWriteItem::Delete(delete.resolved()?),
-            TransactWriteItem::Update(update) => TransactWriteItem::Update(update.resolved()?),
+            // TransactWriteItems takes expressions only, as in DynamoDB.
+            TransactWriteItem::Put(put) => {
+                put.legacy
+                    .parse("TransactWriteItems", &[], &put.expressions)?;
+                TransactWriteItem::Put(put.resolved()?)
+            }
+            TransactWriteItem::Delete(delete) => {
+                delete
+                    .legacy
+                    .parse("TransactWriteItems", &[], &delete.expressions)?;
+                TransactWriteItem::Delete(delete.resolved()?)
+            }
+            TransactWriteItem::Update(update) => {
+                update
+                    .legacy
+                    .parse("TransactWriteItems", &[], &update.expressions)?;
+                TransactWriteItem::Update(update.resolved()?)
+            }
             TransactWriteItem::ConditionCheck(mut check) => {
                 let parsed = check
                     .expressions

@@ -136,6 +136,36 @@ pub struct ExpectedAttributeValue {
     pub attribute_value_list: Option<Vec<AttributeValue>>,
 }
 
+impl ExpectedAttributeValue {
+    /// `{Value: value}`: the attribute equals `value`.
+    pub fn value(value: AttributeValue) -> ExpectedAttributeValue {
+        ExpectedAttributeValue {
+            value: Some(value),
+            ..Default::default()
+        }
+    }
+
+    /// `{Exists: false}`: the attribute does not exist. (`{Exists: true}` needs a `Value`.)
+    pub fn exists(exists: bool) -> ExpectedAttributeValue {
+        ExpectedAttributeValue {
+            exists: Some(exists),
+            ..Default::default()
+        }
+    }
+
+    /// `{ComparisonOperator, AttributeValueList}`.
+    pub fn compare(
+        op: ComparisonOperator,
+        values: impl IntoIterator<Item = AttributeValue>,
+    ) -> ExpectedAttributeValue {
+        ExpectedAttributeValue {
+            comparison_operator: Some(op),
+            attribute_value_list: Some(values.into_iter().collect()),
+            ..Default::default()
+        }
+    }
+}
+
 /// How several legacy conditions combine (`ConditionalOperator`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -172,6 +202,13 @@ pub struct AttributeValueUpdate {
     pub action: AttributeAction,
 }
 
+impl AttributeValueUpdate {
+    /// `action` with `value` (`None` only for `DELETE`, which then removes the attribute).
+    pub fn new(action: AttributeAction, value: Option<AttributeValue>) -> AttributeValueUpdate {
+        AttributeValueUpdate { value, action }
+    }
+}
+
 fn invalid(what: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {what}"))
 }
@@ -187,19 +224,18 @@ pub(crate) fn mixed(legacy: &str, expression: &str) -> Error {
 fn compare(name: &str, op: ComparisonOperator, values: Vec<AttributeValue>) -> Result<Condition> {
     use ComparisonOperator as Op;
     let path = Path::attr(name);
-    // Ordered comparisons, BEGINS_WITH, BETWEEN, IN and CONTAINS take scalars; EQ and NE sets too.
-    let scalar_only = !matches!(op, Op::Eq | Op::Ne);
-    if let Some(v) = values.iter().find(|v| {
-        let scalar = matches!(
+    // Ordered comparisons, BEGINS_WITH, BETWEEN, IN and CONTAINS take a string, number or
+    // binary. EQ and NE take any value: the guide's own example compares with a BOOL.
+    let scalar = |v: &&AttributeValue| {
+        matches!(
             v,
             AttributeValue::S(_) | AttributeValue::N(_) | AttributeValue::B(_)
-        );
-        let set = matches!(
-            v,
-            AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
-        );
-        !scalar && (scalar_only || !set)
-    }) {
+        )
+    };
+    if let Some(v) = values
+        .iter()
+        .find(|v| !matches!(op, Op::Eq | Op::Ne) && !scalar(v))
+    {
         let (name, type_name) = (op.name(), v.value_type().name());
         return Err(invalid(format!(
             "ComparisonOperator {name} is not valid for {type_name} AttributeValue type"
@@ -569,3 +605,20 @@ impl LegacyParameters {
         Ok(out)
     }
 }
+
+/// Generates the builder methods of the legacy parameters an input takes, each setting its
+/// field of the input's `legacy`.
+macro_rules! legacy_setters {
+    ($ty:ident: $($field:ident: $arg:ty),*) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets DynamoDB's legacy `", stringify!($field), "` parameter.")]
+                pub fn $field(mut self, $field: $arg) -> Self {
+                    self.legacy.$field = Some($field);
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use legacy_setters;

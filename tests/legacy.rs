@@ -1,0 +1,422 @@
+//! DynamoDB's legacy conditional parameters through the operations that take them: the
+//! developer guide's examples of `Expected`, every `ComparisonOperator` in `QueryFilter` and
+//! `ScanFilter`, `ConditionalOperator`, `KeyConditions`, `AttributesToGet` and
+//! `AttributeUpdates`, and DynamoDB's refusals (a legacy parameter beside its expression,
+//! a wrong number of values, `Value` and `Exists` that contradict).
+
+mod behaviour;
+
+use std::collections::BTreeMap;
+
+use behaviour::*;
+use serde_json::json;
+use tidestore::ScalarAttributeType::{N, S};
+use tidestore::*;
+
+const CATALOG: &str = "ProductCatalog";
+
+fn catalog() -> Database {
+    let db = db();
+    db.create_table(
+        CreateTableInput::new(CATALOG)
+            .hash_key("Id", N)
+            .pay_per_request(),
+    )
+    .expect("create");
+    db
+}
+
+fn id(n: &str) -> Item {
+    item(json!({"Id": {"N": n}}))
+}
+
+fn expected<const K: usize>(
+    entries: [(&str, ExpectedAttributeValue); K],
+) -> BTreeMap<String, ExpectedAttributeValue> {
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+
+fn value(v: AttributeValue) -> ExpectedAttributeValue {
+    ExpectedAttributeValue::value(v)
+}
+
+fn exists(flag: bool) -> ExpectedAttributeValue {
+    ExpectedAttributeValue::exists(flag)
+}
+
+fn compared(op: ComparisonOperator, values: Vec<AttributeValue>) -> ExpectedAttributeValue {
+    ExpectedAttributeValue::compare(op, values)
+}
+
+fn conditions<const K: usize>(
+    entries: [(&str, ComparisonOperator, Vec<AttributeValue>); K],
+) -> BTreeMap<String, LegacyCondition> {
+    entries
+        .into_iter()
+        .map(|(k, op, values)| (k.to_owned(), LegacyCondition::new(op, values)))
+        .collect()
+}
+
+#[test]
+fn the_guides_expected_examples_behave_as_documented() {
+    // LegacyConditionalParameters.Conditions: put only if no item has the key, both forms.
+    let db = catalog();
+    let book = item(json!({"Id": {"N": "500"}, "Title": {"S": "Book 500 Title"}}));
+    db.put_item(
+        PutItemInput::new(CATALOG, book.clone()).expected(expected([("Id", exists(false))])),
+    )
+    .expect("no item yet");
+    condition_failed(db.put_item(
+        PutItemInput::new(CATALOG, book.clone()).expected(expected([("Id", exists(false))])),
+    ));
+    let null = compared(ComparisonOperator::Null, Vec::new());
+    condition_failed(
+        db.put_item(PutItemInput::new(CATALOG, book).expected(expected([("Id", null)]))),
+    );
+
+    // Delete a book only if it is no longer in publication, both forms.
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "600"}, "InPublication": {"BOOL": true}})),
+    );
+    let mut old_form = value(AttributeValue::Bool(false));
+    old_form.exists = Some(true);
+    condition_failed(db.delete_item(
+        DeleteItemInput::new(CATALOG, id("600")).expected(expected([("InPublication", old_form)])),
+    ));
+    let new_form = compared(ComparisonOperator::Eq, vec![AttributeValue::Bool(false)]);
+    condition_failed(
+        db.delete_item(
+            DeleteItemInput::new(CATALOG, id("600"))
+                .expected(expected([("InPublication", new_form.clone())])),
+        ),
+    );
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "600"}, "InPublication": {"BOOL": false}})),
+    );
+    db.delete_item(
+        DeleteItemInput::new(CATALOG, id("600")).expected(expected([("InPublication", new_form)])),
+    )
+    .expect("out of publication");
+    assert_eq!(get(&db, CATALOG, id("600")), None);
+}
+
+#[test]
+fn several_expected_entries_combine_with_the_conditional_operator() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "1"}, "Price": {"N": "650"}, "ProductCategory": {"S": "Bicycle"}})),
+    );
+    let both = || {
+        expected([
+            ("Price", compared(ComparisonOperator::Gt, vec![n("100")])),
+            (
+                "ProductCategory",
+                compared(ComparisonOperator::Eq, vec![s("Book")]),
+            ),
+        ])
+    };
+    let update = |op: Option<ConditionalOperator>| {
+        let input = UpdateItemInput::for_key(CATALOG, id("1"))
+            .update_expression("SET Checked = :t")
+            .expression_attribute_value(":t", true)
+            .expected(both());
+        match op {
+            Some(op) => input.conditional_operator(op),
+            None => input,
+        }
+    };
+    // Mixing Expected with an UpdateExpression is allowed: they are different parameters.
+    condition_failed(db.update_item(update(None)));
+    condition_failed(db.update_item(update(Some(ConditionalOperator::And))));
+    db.update_item(update(Some(ConditionalOperator::Or)))
+        .expect("one of two holds");
+}
+
+#[test]
+fn every_comparison_operator_filters_a_scan_as_its_expression_does() {
+    let db = catalog();
+    for (i, (title, price, tags)) in [
+        ("Alpha", "10", ["a", "b"]),
+        ("Beta", "20", ["b", "c"]),
+        ("Gamma", "30", ["c", "d"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        put(
+            &db,
+            CATALOG,
+            item(
+                json!({"Id": {"N": (i + 1).to_string()}, "Title": {"S": title}, "Price": {"N": price}, "Tags": {"SS": tags}}),
+            ),
+        );
+    }
+    let ids = |filter: BTreeMap<String, LegacyCondition>, op: Option<ConditionalOperator>| {
+        let mut scan = ScanInput::new(CATALOG).scan_filter(filter);
+        if let Some(op) = op {
+            scan = scan.conditional_operator(op);
+        }
+        let mut got: Vec<String> = db
+            .scan(scan)
+            .expect("scan")
+            .items
+            .iter()
+            .map(|i| i["Id"].as_n().expect("id").to_string())
+            .collect();
+        got.sort();
+        got
+    };
+    use ComparisonOperator::*;
+    let cases: Vec<(BTreeMap<String, LegacyCondition>, &[&str])> = vec![
+        (conditions([("Price", Eq, vec![n("20")])]), &["2"]),
+        (conditions([("Price", Ne, vec![n("20")])]), &["1", "3"]),
+        (conditions([("Price", Lt, vec![n("20")])]), &["1"]),
+        (conditions([("Price", Le, vec![n("20")])]), &["1", "2"]),
+        (conditions([("Price", Gt, vec![n("20")])]), &["3"]),
+        (conditions([("Price", Ge, vec![n("20")])]), &["2", "3"]),
+        (
+            conditions([("Price", Between, vec![n("15"), n("30")])]),
+            &["2", "3"],
+        ),
+        (
+            conditions([("Price", In, vec![n("10"), n("30"), n("99")])]),
+            &["1", "3"],
+        ),
+        (conditions([("Title", BeginsWith, vec![s("Be")])]), &["2"]),
+        (conditions([("Title", Contains, vec![s("mm")])]), &["3"]),
+        (conditions([("Tags", Contains, vec![s("b")])]), &["1", "2"]),
+        (conditions([("Tags", NotContains, vec![s("b")])]), &["3"]),
+        (
+            conditions([("Missing", NotContains, vec![s("b")])]),
+            &["1", "2", "3"],
+        ),
+        (conditions([("Title", NotNull, vec![])]), &["1", "2", "3"]),
+        (conditions([("Missing", Null, vec![])]), &["1", "2", "3"]),
+        (
+            conditions([(
+                "Tags",
+                Eq,
+                vec![AttributeValue::ss(["c", "b"]).expect("set")],
+            )]),
+            &["2"],
+        ),
+    ];
+    for (filter, want) in cases {
+        let shown = format!("{filter:?}");
+        assert_eq!(ids(filter, None), want, "{shown}");
+    }
+    let two = || {
+        conditions([
+            ("Price", Lt, vec![n("15")]),
+            ("Title", Eq, vec![s("Gamma")]),
+        ])
+    };
+    assert_eq!(ids(two(), None), Vec::<String>::new(), "AND by default");
+    assert_eq!(ids(two(), Some(ConditionalOperator::Or)), ["1", "3"]);
+}
+
+#[test]
+fn key_conditions_query_filter_and_attributes_to_get_drive_a_query() {
+    let db = db();
+    db.create_table(
+        CreateTableInput::new("Music")
+            .hash_key("Artist", S)
+            .range_key("SongTitle", S)
+            .pay_per_request(),
+    )
+    .expect("create");
+    for (title, year) in [
+        ("Call Me Today", "2009"),
+        ("Happy Day", "2015"),
+        ("Hello", "2018"),
+    ] {
+        put(
+            &db,
+            "Music",
+            item(json!({"Artist": {"S": "Acme"}, "SongTitle": {"S": title}, "Year": {"N": year}})),
+        );
+    }
+    use ComparisonOperator::*;
+    let query = QueryInput::table("Music")
+        .key_conditions(conditions([
+            ("Artist", Eq, vec![s("Acme")]),
+            ("SongTitle", BeginsWith, vec![s("H")]),
+        ]))
+        .query_filter(conditions([("Year", Gt, vec![n("2016")])]))
+        .attributes_to_get(vec!["SongTitle".into()]);
+    let out = db.query(query).expect("query");
+    assert_eq!(out.items, [item(json!({"SongTitle": {"S": "Hello"}}))]);
+    assert_eq!(out.scanned_count, 2);
+
+    let not_indexable =
+        QueryInput::table("Music").key_conditions(conditions([("Artist", Contains, vec![s("A")])]));
+    validation(
+        db.query(not_indexable),
+        "Attempted conditional constraint is not an indexable operation",
+    );
+
+    let key = item(json!({"Artist": {"S": "Acme"}, "SongTitle": {"S": "Hello"}}));
+    let got = db
+        .get_item(GetItemInput::new("Music", key.clone()).attributes_to_get(vec!["Year".into()]))
+        .expect("get");
+    assert_eq!(got.item, Some(item(json!({"Year": {"N": "2018"}}))));
+    let mut batch = BatchGetItemInput::default();
+    batch.request_items.insert(
+        "Music".into(),
+        KeysAndAttributes::new(vec![key]).attributes_to_get(vec!["Year".into()]),
+    );
+    assert_eq!(
+        db.batch_get_item(batch).expect("batch").responses["Music"],
+        [item(json!({"Year": {"N": "2018"}}))]
+    );
+}
+
+#[test]
+fn attribute_updates_put_add_and_delete_as_documented() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(
+            json!({"Id": {"N": "7"}, "Price": {"N": "10"}, "Color": {"SS": ["Red", "Blue"]}, "Old": {"S": "x"}, "Notes": {"L": [{"S": "a"}]}}),
+        ),
+    );
+    let update = |entries: Vec<(&str, AttributeAction, Option<AttributeValue>)>| {
+        let map = entries
+            .into_iter()
+            .map(|(k, action, value)| (k.to_owned(), AttributeValueUpdate::new(action, value)))
+            .collect();
+        UpdateItemInput::for_key(CATALOG, id("7"))
+            .attribute_updates(map)
+            .return_values(ReturnValue::AllNew)
+    };
+    use AttributeAction::*;
+    let new = db
+        .update_item(update(vec![
+            ("Price", Add, Some(n("5"))),
+            (
+                "Color",
+                Delete,
+                Some(AttributeValue::ss(["Red"]).expect("set")),
+            ),
+            ("Old", Delete, None),
+            ("Title", Put, Some(s("Bike"))),
+            ("Notes", Add, Some(AttributeValue::L(vec![s("b")]))),
+            ("Fresh", Add, Some(AttributeValue::L(vec![s("z")]))),
+        ]))
+        .expect("update")
+        .attributes
+        .expect("ALL_NEW");
+    assert_eq!(
+        new,
+        item(
+            json!({"Id": {"N": "7"}, "Price": {"N": "15"}, "Color": {"SS": ["Blue"]}, "Title": {"S": "Bike"},
+            "Notes": {"L": [{"S": "a"}, {"S": "b"}]}, "Fresh": {"L": [{"S": "z"}]}})
+        )
+    );
+    validation(
+        db.update_item(update(vec![("Price", Put, None)])),
+        "Only DELETE action is allowed when no attribute value is specified",
+    );
+    validation(
+        db.update_item(update(vec![("Price", Delete, Some(n("1")))])),
+        "DELETE action with value is not supported for the type N",
+    );
+    validation(
+        db.update_item(update(vec![("Title", Add, Some(s("x")))])),
+        "ADD action is not supported for the type S",
+    );
+}
+
+#[test]
+fn a_legacy_parameter_beside_its_expression_or_with_the_wrong_values_is_refused() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "1"}, "Price": {"N": "1"}})),
+    );
+    let put_both = PutItemInput::new(CATALOG, id("1"))
+        .expected(expected([("Id", exists(true))]))
+        .condition_expression("attribute_exists(Id)");
+    validation(db.put_item(put_both), "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}");
+    let scan_both = ScanInput::new(CATALOG)
+        .attributes_to_get(vec!["Id".into()])
+        .projection_expression("Id");
+    validation(db.scan(scan_both), "Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}");
+    let update_both = UpdateItemInput::for_key(CATALOG, id("1"))
+        .update_expression("REMOVE Price")
+        .attribute_updates(BTreeMap::from([(
+            "Price".to_owned(),
+            AttributeValueUpdate::default(),
+        )]));
+    validation(
+        db.update_item(update_both),
+        "Non-expression parameters: {AttributeUpdates} Expression parameters: {UpdateExpression}",
+    );
+
+    let refused = |entry: ExpectedAttributeValue, message: &str| {
+        let input = DeleteItemInput::new(CATALOG, id("1")).expected(expected([("Price", entry)]));
+        validation(db.delete_item(input), message);
+    };
+    refused(
+        exists(true),
+        "Value must be provided when Exists is true for Attribute: Price",
+    );
+    refused(
+        ExpectedAttributeValue::default(),
+        "Value must be provided when Exists is null for Attribute: Price",
+    );
+    let mut contradiction = value(n("1"));
+    contradiction.exists = Some(false);
+    refused(
+        contradiction,
+        "Value cannot be used when Exists is false for Attribute: Price",
+    );
+    let mut both = compared(ComparisonOperator::Eq, vec![n("1")]);
+    both.exists = Some(true);
+    refused(
+        both,
+        "Exists and ComparisonOperator cannot be used together for Attribute: Price",
+    );
+    refused(
+        compared(ComparisonOperator::Between, vec![n("1")]),
+        "Invalid number of argument(s) for the BETWEEN ComparisonOperator",
+    );
+    refused(
+        compared(
+            ComparisonOperator::Lt,
+            vec![AttributeValue::ss(["a"]).expect("set")],
+        ),
+        "ComparisonOperator LT is not valid for SS AttributeValue type",
+    );
+    let mut list_only = compared(ComparisonOperator::Eq, vec![n("1")]);
+    list_only.comparison_operator = None;
+    refused(
+        list_only,
+        "AttributeValueList can only be used with a ComparisonOperator for Attribute: Price",
+    );
+
+    let scan = ScanInput::new(CATALOG).scan_filter(conditions([(
+        "Price",
+        ComparisonOperator::Eq,
+        vec![],
+    )]));
+    validation(
+        db.scan(scan),
+        "The attempted filter operation is not supported for the provided filter argument count",
+    );
+    assert_eq!(
+        get(&db, CATALOG, id("1")).expect("untouched")["Price"],
+        n("1")
+    );
+}
