@@ -270,7 +270,9 @@ impl Database {
     /// the overrides), every index rebuilt. Every checksum of the backup is verified before
     /// the table appears; a corrupt backup leaves no table. The restore runs before this
     /// returns; the answer is DynamoDB's (status CREATING, `RestoreInProgress`), and
-    /// `describe_table` shows the table ACTIVE at once.
+    /// `describe_table` shows the table ACTIVE at once. While it copies, other tables can
+    /// be created, updated and deleted; the target's name is taken (`create_table` of it is
+    /// `ResourceInUse`, another restore to it `TableAlreadyExists`).
     pub fn restore_table_from_backup(
         &self,
         input: RestoreTableFromBackupInput,

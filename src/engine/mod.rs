@@ -127,6 +127,8 @@ pub(crate) struct Engine {
     pub(crate) scope: ArnScope,
     /// Serializes table creation, update and deletion.
     pub(crate) ddl: Mutex<()>,
+    /// The names of the tables restores are making: taken, though not in `tables` yet.
+    pub(crate) restoring: Mutex<BTreeSet<String>>,
     pub(crate) tables: RwLock<BTreeMap<String, Arc<TableHandle>>>,
     pub(crate) wal: Wal,
     /// The database directory; `None` in memory.
@@ -261,6 +263,7 @@ impl Engine {
             },
             options,
             ddl: Mutex::new(()),
+            restoring: Mutex::new(BTreeSet::new()),
             tables: RwLock::new(tables),
             wal,
             store,

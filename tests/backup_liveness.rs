@@ -1,0 +1,343 @@
+//! Background work that must neither wedge nor hold anyone up: a restore's copy holds back
+//! no DDL of other tables.
+//!
+//! The faults and holds come from `HookFs`, which picks one operation by kind, path and thread.
+#![allow(clippy::unwrap_used)] // a test: an unexpected error is a failure
+
+use std::io;
+use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use tidestore::fs::sim::{HookFs, OpKind, SimFs};
+use tidestore::ScalarAttributeType::S;
+use tidestore::*;
+
+/// The seed's example time: 2019-12-17T20:59:26.715Z.
+const T0: u64 = 1_576_616_366_715;
+const WAIT: Duration = Duration::from_secs(20);
+/// How long an operation that should not wait for a held one may take before it counts as
+/// waiting.
+const PROMPT: Duration = Duration::from_secs(10);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Operations of one kind whose path contains `path`, made by the thread named `thread` (any
+/// thread if `None`).
+#[derive(Clone, Debug)]
+struct Pick {
+    kind: OpKind,
+    path: String,
+    thread: Option<&'static str>,
+}
+
+impl Pick {
+    fn new(kind: OpKind, path: &str, thread: Option<&'static str>) -> Pick {
+        Pick {
+            kind,
+            path: path.into(),
+            thread,
+        }
+    }
+
+    fn matches(&self, kind: OpKind, path: &Path) -> bool {
+        self.kind == kind
+            && path.to_string_lossy().contains(&self.path)
+            && self
+                .thread
+                .is_none_or(|t| std::thread::current().name() == Some(t))
+    }
+}
+
+/// The test's side of a `HookFs`: the first operation matching `hold` waits until `release`
+/// (or, as a backstop against a test that fails while it is held, a minute).
+#[derive(Default)]
+struct Control {
+    hold: Mutex<Option<Pick>>,
+    /// (an operation is held, it was released)
+    held: Mutex<(bool, bool)>,
+    cv: Condvar,
+}
+
+impl Control {
+    fn new() -> Arc<Control> {
+        Arc::new(Control::default())
+    }
+
+    /// `inner` with this control's hook.
+    fn fs(self: &Arc<Control>, inner: Arc<dyn tidestore::fs::Vfs>) -> Arc<HookFs> {
+        let control = Arc::clone(self);
+        Arc::new(HookFs::new(inner, move |kind, path| {
+            control.hook(kind, path)
+        }))
+    }
+
+    fn hook(&self, kind: OpKind, path: &Path) -> io::Result<()> {
+        let mut hold = self.hold.lock().unwrap();
+        if !hold.as_ref().is_some_and(|p| p.matches(kind, path)) {
+            return Ok(());
+        }
+        *hold = None;
+        drop(hold);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut held = self.held.lock().unwrap();
+        held.0 = true;
+        self.cv.notify_all();
+        while !held.1 && Instant::now() < deadline {
+            held = self
+                .cv
+                .wait_timeout(held, Duration::from_secs(1))
+                .unwrap()
+                .0;
+        }
+        Ok(())
+    }
+
+    /// Holds the next operation matching `pick`.
+    fn hold(&self, pick: Pick) {
+        *self.held.lock().unwrap() = (false, false);
+        *self.hold.lock().unwrap() = Some(pick);
+    }
+
+    fn wait_held(&self) {
+        let deadline = Instant::now() + WAIT;
+        let mut held = self.held.lock().unwrap();
+        while !held.0 {
+            assert!(
+                Instant::now() < deadline,
+                "the operation to hold never came"
+            );
+            held = self
+                .cv
+                .wait_timeout(held, Duration::from_millis(50))
+                .unwrap()
+                .0;
+        }
+    }
+
+    fn release(&self) {
+        self.held.lock().unwrap().1 = true;
+        self.cv.notify_all();
+    }
+}
+
+/// Releases the held operation when dropped, so that a failing test never leaves a thread
+/// (or the database's worker) held. Declare it after the database.
+struct ReleaseOnDrop(Arc<Control>);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// Runs `check` on a thread of its own while an operation is held, and fails if it has not
+/// finished within [`PROMPT`]: it waits for the held operation. (That is released then, so a
+/// check that waits ends the test instead of hanging it.)
+#[track_caller]
+fn goes_on<T: Send + 'static>(
+    control: &Control,
+    what: &str,
+    check: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(check());
+    });
+    match rx.recv_timeout(PROMPT) {
+        Ok(value) => value,
+        Err(RecvTimeoutError::Timeout) => {
+            control.release();
+            panic!("{what} waited for the held operation");
+        }
+        Err(RecvTimeoutError::Disconnected) => panic!("{what} failed (see its panic above)"),
+    }
+}
+
+/// Runs `op` on a thread named `name`.
+fn spawn<T: Send + 'static>(
+    name: &'static str,
+    op: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(op)
+        .unwrap()
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(Timestamp(T0)))
+}
+
+/// Options for a database on `fs` with `clock` and no background worker: maintenance runs
+/// in `checkpoint` and `wait_for_backup` only, so each round is the test's.
+fn foreground(fs: Arc<HookFs>, clock: &Arc<ManualClock>) -> Options {
+    Options {
+        fs,
+        clock: clock.clone(),
+        background_worker: false,
+        segment_bytes: 4096,
+        ..Options::default()
+    }
+}
+
+fn create(db: &Database, name: &str) {
+    db.create_table(
+        CreateTableInput::new(name)
+            .hash_key("pk", S)
+            .pay_per_request(),
+    )
+    .unwrap();
+}
+
+fn row(pk: &str, v: i64) -> Item {
+    Item::from([
+        ("pk".to_string(), AttributeValue::s(pk)),
+        ("v".to_string(), AttributeValue::number(v)),
+        ("pad".to_string(), AttributeValue::s("x".repeat(100))),
+    ])
+}
+
+fn put(db: &Database, table: &str, pk: &str, v: i64) {
+    db.put_item(PutItemInput::new(table, row(pk, v))).unwrap();
+}
+
+fn items(db: &Database, table: &str) -> Vec<Item> {
+    let mut items = db.scan(ScanInput::new(table)).unwrap().items;
+    items.sort();
+    items
+}
+
+fn backup(db: &Database, table: &str) -> String {
+    db.create_backup(table, &format!("{table}-backup"))
+        .unwrap()
+        .backup_details
+        .backup_arn
+}
+
+fn status(db: &Database, arn: &str) -> BackupStatus {
+    db.describe_backup(arn)
+        .unwrap()
+        .backup_description
+        .backup_details
+        .backup_status
+}
+
+#[track_caller]
+fn exception<T: std::fmt::Debug>(result: Result<T>, name: &str) {
+    match result {
+        Err(e) => assert_eq!(e.exception_name(), name, "{e}"),
+        Ok(value) => panic!("expected {name}, got {value:?}"),
+    }
+}
+
+fn enable_pitr(db: &Database, table: &str) {
+    db.update_continuous_backups(UpdateContinuousBackupsInput::new(table, true))
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A restore copies without the DDL lock
+// ---------------------------------------------------------------------------------------------
+
+/// What must go on while a restore into `Restored` copies: DDL, reads and writes of other
+/// tables, and a second restore into another name; the target's name is taken meanwhile.
+fn while_a_restore_copies(db: &Database, backup_arn: &str) {
+    assert_eq!(status(db, backup_arn), BackupStatus::Available);
+    db.list_backups(ListBackupsInput::default()).unwrap();
+    create(db, "Other");
+    let mut update = UpdateTableInput::new("Other");
+    update.billing_mode = Some(BillingMode::Provisioned);
+    update.provisioned_throughput = Some(ProvisionedThroughput::new(5, 5));
+    db.update_table(update).unwrap();
+    put(db, "Other", "a", 1);
+    db.delete_table("Other").unwrap();
+    put(db, "Music", "written-meanwhile", 1);
+    db.describe_table("Music").unwrap();
+    let listed = db.list_tables(ListTablesInput::default()).unwrap();
+    assert!(!listed.table_names.contains(&"Restored".to_string()));
+    exception(
+        db.create_table(
+            CreateTableInput::new("Restored")
+                .hash_key("pk", S)
+                .pay_per_request(),
+        ),
+        "ResourceInUseException",
+    );
+    exception(
+        db.restore_table_from_backup(RestoreTableFromBackupInput::new(backup_arn, "Restored")),
+        "TableAlreadyExistsException",
+    );
+    db.restore_table_from_backup(RestoreTableFromBackupInput::new(backup_arn, "Second"))
+        .unwrap();
+}
+
+/// A database with table `Music` and a built backup of it, whose restores can be held.
+fn restorable() -> (Database, Arc<Control>, Arc<ManualClock>, String, Vec<Item>) {
+    let control = Control::new();
+    let clock = clock();
+    let db = Database::open_with(
+        "/db",
+        foreground(control.fs(Arc::new(SimFs::new())), &clock),
+    )
+    .unwrap();
+    create(&db, "Music");
+    for i in 0..20 {
+        put(&db, "Music", &format!("k{i}"), i);
+    }
+    let expected = items(&db, "Music");
+    let arn = backup(&db, "Music");
+    db.wait_for_backup(&arn, WAIT).unwrap();
+    (db, control, clock, arn, expected)
+}
+
+#[test]
+fn other_tables_ddl_reads_and_writes_go_on_while_a_restore_copies() {
+    let (db, control, _clock, arn, expected) = restorable();
+    let _release = ReleaseOnDrop(control.clone());
+    // The sync of the restored table's first snapshot, before it is renamed into place.
+    control.hold(Pick::new(OpKind::Sync, ".snap.tmp", Some("restorer")));
+    let restore = spawn("restorer", {
+        let (db, arn) = (db.clone(), arn.clone());
+        move || db.restore_table_from_backup(RestoreTableFromBackupInput::new(&arn, "Restored"))
+    });
+    control.wait_held();
+    goes_on(&control, "DDL, reads and writes of other tables", {
+        let (db, arn) = (db.clone(), arn.clone());
+        move || while_a_restore_copies(&db, &arn)
+    });
+    control.release();
+    restore.join().unwrap().unwrap();
+    assert_eq!(items(&db, "Restored"), expected);
+    assert_eq!(items(&db, "Second"), expected);
+}
+
+#[test]
+fn other_tables_ddl_reads_and_writes_go_on_while_a_point_in_time_restore_copies() {
+    let (db, control, clock, arn, expected) = restorable();
+    let _release = ReleaseOnDrop(control.clone());
+    enable_pitr(&db, "Music");
+    clock.advance(1_000);
+    let at = clock.now();
+    clock.advance(1_000);
+    control.hold(Pick::new(OpKind::Sync, ".snap.tmp", Some("restorer")));
+    let restore = spawn("restorer", {
+        let db = db.clone();
+        move || {
+            db.restore_table_to_point_in_time(RestoreTableToPointInTimeInput::at(
+                "Music", "Restored", at,
+            ))
+        }
+    });
+    control.wait_held();
+    goes_on(&control, "DDL, reads and writes of other tables", {
+        let (db, arn) = (db.clone(), arn.clone());
+        move || while_a_restore_copies(&db, &arn)
+    });
+    control.release();
+    restore.join().unwrap().unwrap();
+    assert_eq!(items(&db, "Restored"), expected);
+}
