@@ -95,9 +95,9 @@ pub(crate) fn create_backup(
         schema,
         (items, bytes),
     ));
-    // Registered under the backups lock together with its commit, so a maintenance round
-    // that sees the marker durable also sees the backup (and keeps the state it needs).
-    let mut backups = engine.backups.lock();
+    // Counted from before its commit until it is registered, so that no maintenance round
+    // meanwhile releases the table state or the log the backup will need (`Backups`).
+    let _request = engine.backups.request();
     let mutation = Mutation::CreateBackup(record);
     let at = engine.commit(&mutation, &[])?;
     if engine.options.durability == crate::options::Durability::Buffered {
@@ -105,16 +105,13 @@ pub(crate) fn create_backup(
         // must survive a crash.
         engine.wal.sync()?;
     }
-    apply(
-        at,
-        mutation,
-        &mut Live::new(engine).with_backups(&mut backups),
-    )?;
-    let details = backups
+    apply(at, mutation, &mut Live::new(engine))?;
+    let details = engine
+        .backups
+        .lock()
         .get(&at.lsn)
         .map(BackupState::details)
         .ok_or_else(|| Error::backup_not_found(&format!("marker {}", at.lsn)))?;
-    drop(backups);
     engine.wake.notify();
     Ok(CreateBackupOutput {
         backup_details: details,
@@ -245,42 +242,7 @@ pub(crate) fn list_backups(engine: &Engine, input: ListBackupsInput) -> Result<L
 /// The service behind [`Database::delete_backup`](crate::Database::delete_backup).
 pub(crate) fn delete_backup(engine: &Engine, backup_arn: &str) -> Result<BackupDescriptionOutput> {
     engine.scope.validate_backup_arn(backup_arn)?;
-    let mut backups = engine.backups.lock();
-    let (_, state) = backups
-        .iter()
-        .find(|(_, b)| b.record.arn == backup_arn)
-        .ok_or_else(|| Error::backup_not_found(backup_arn))?;
-    if state.status == BackupStatus::Creating || state.readers > 0 {
-        return Err(Error::BackupInUse(format!(
-            "Backup is in use: {backup_arn} is {}",
-            if state.readers > 0 {
-                "being restored from"
-            } else {
-                "still being created"
-            }
-        )));
-    }
-    let mut state = state.clone();
-    let mutation = Mutation::DeleteBackup {
-        arn: backup_arn.to_owned(),
-    };
-    let at = engine.commit(&mutation, &[])?;
-    apply(
-        at,
-        mutation,
-        &mut Live::new(engine).with_backups(&mut backups),
-    )?;
-    drop(backups);
-    if let Some(store) = &engine.store {
-        // The deletion is durable in the log; a leftover file is removed on the next open.
-        if let Err(e) = store.forget_backup(backup_arn) {
-            *engine.maintenance_error.lock() = Some(format!(
-                "removing the file of deleted backup {backup_arn}: {e}"
-            ));
-        }
-    }
-    state.status = BackupStatus::Deleted;
     Ok(BackupDescriptionOutput {
-        backup_description: state.description(),
+        backup_description: engine.delete_backup(backup_arn)?.description(),
     })
 }

@@ -260,8 +260,9 @@ impl Database {
         crate::backup::list_backups(&self.open.engine, input)
     }
 
-    /// `DeleteBackup`: removes an AVAILABLE backup (`BackupInUse` while it is CREATING or
-    /// being restored from) and returns its description with status DELETED.
+    /// `DeleteBackup`: removes an AVAILABLE backup and returns its description with status
+    /// DELETED. `BackupInUse` while the backup is CREATING, being restored from or being
+    /// deleted; meanwhile `describe_backup` shows it DELETED.
     pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOutput> {
         crate::backup::delete_backup(&self.open.engine, backup_arn)
     }

@@ -52,12 +52,12 @@ pub(crate) fn restore_table_from_backup(
             .values_mut()
             .find(|b| b.record.arn == input.backup_arn)
             .ok_or_else(|| Error::backup_not_found(&input.backup_arn))?;
-        let Some(entry) = state.built.clone() else {
-            return Err(Error::BackupInUse(format!(
-                "Backup is still being created: {}",
-                input.backup_arn
-            )));
-        };
+        let entry = match (state.status, &state.built) {
+            (BackupStatus::Deleted, _) => Err("being deleted"),
+            (_, None) => Err("still being created"),
+            (_, Some(entry)) => Ok(entry.clone()),
+        }
+        .map_err(|why| Error::BackupInUse(format!("Backup is {why}: {}", input.backup_arn)))?;
         state.readers += 1;
         entry
     };

@@ -1,5 +1,6 @@
-//! Background work that must neither wedge nor hold anyone up: a restore's copy holds back
-//! no DDL of other tables.
+//! Background work that must neither wedge nor hold anyone up: no lock that writers,
+//! describes and lists need is held while a backup request, deletion or build waits for a
+//! sync, and a restore's copy holds back no DDL of other tables.
 //!
 //! The faults and holds come from `HookFs`, which picks one operation by kind, path and thread.
 #![allow(clippy::unwrap_used)] // a test: an unexpected error is a failure
@@ -237,6 +238,165 @@ fn exception<T: std::fmt::Debug>(result: Result<T>, name: &str) {
 fn enable_pitr(db: &Database, table: &str) {
     db.update_continuous_backups(UpdateContinuousBackupsInput::new(table, true))
         .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backup registry is not held across a sync
+// ---------------------------------------------------------------------------------------------
+
+/// Options for a database on `fs` with the background worker, which also wakes every 10 ms on
+/// its own (so that it sees the manual clock move).
+fn with_worker(fs: Arc<HookFs>, clock: &Arc<ManualClock>) -> Options {
+    Options {
+        background_worker: true,
+        maintenance_interval: Duration::from_millis(10),
+        ..foreground(fs, clock)
+    }
+}
+
+/// Describes and lists of tables and backups, and a write: what must never wait for a backup
+/// request, deletion or build.
+fn reads_and_a_write(db: &Database, backup_arn: &str, table: &str) {
+    assert_eq!(status(db, backup_arn), BackupStatus::Available);
+    assert!(!db
+        .list_backups(ListBackupsInput::default())
+        .unwrap()
+        .backup_summaries
+        .is_empty());
+    db.describe_table(table).unwrap();
+    db.list_tables(ListTablesInput::default()).unwrap();
+    put(db, table, "written-meanwhile", 1);
+}
+
+#[test]
+fn describes_lists_writes_and_ddl_go_on_while_a_backup_request_waits_for_its_log_sync() {
+    let sim = SimFs::new();
+    let control = Control::new();
+    let clock = clock();
+    // Buffered: a write needs no sync, `create_backup` (and a deletion that promises a
+    // SYSTEM backup) does, for its record.
+    let options = Options {
+        durability: Durability::Buffered,
+        ..foreground(control.fs(Arc::new(sim.clone())), &clock)
+    };
+    let db = Database::open_with("/db", options).unwrap();
+    let _release = ReleaseOnDrop(control.clone());
+    create(&db, "Music");
+    create(&db, "Other");
+    put(&db, "Music", "a", 1);
+    let built = backup(&db, "Music");
+    db.wait_for_backup(&built, WAIT).unwrap();
+
+    control.hold(Pick::new(OpKind::Sync, "/wal/", Some("requester")));
+    let request = spawn("requester", {
+        let db = db.clone();
+        move || db.create_backup("Music", "requested")
+    });
+    control.wait_held();
+    goes_on(&control, "describes, lists, a write and DDL", {
+        let (db, built) = (db.clone(), built.clone());
+        move || {
+            reads_and_a_write(&db, &built, "Other");
+            create(&db, "Third");
+            db.delete_table("Third").unwrap();
+        }
+    });
+    control.release();
+    let requested = request.join().unwrap().unwrap().backup_details.backup_arn;
+    db.wait_for_backup(&requested, WAIT).unwrap();
+
+    // A deletion that leaves a SYSTEM backup syncs its record too.
+    enable_pitr(&db, "Music");
+    control.hold(Pick::new(OpKind::Sync, "/wal/", Some("deleter")));
+    let deletion = spawn("deleter", {
+        let db = db.clone();
+        move || db.delete_table("Music")
+    });
+    control.wait_held();
+    goes_on(&control, "describes, lists and a write", {
+        let (db, built) = (db.clone(), built.clone());
+        move || reads_and_a_write(&db, &built, "Other")
+    });
+    control.release();
+    deletion.join().unwrap().unwrap();
+}
+
+#[test]
+fn describes_and_lists_go_on_while_a_backup_deletion_waits_for_its_log_sync() {
+    let sim = SimFs::new();
+    let control = Control::new();
+    let clock = clock();
+    let db =
+        Database::open_with("/db", foreground(control.fs(Arc::new(sim.clone())), &clock)).unwrap();
+    let _release = ReleaseOnDrop(control.clone());
+    create(&db, "Music");
+    put(&db, "Music", "a", 1);
+    let kept = backup(&db, "Music");
+    let doomed = backup(&db, "Music");
+    db.wait_for_backup(&kept, WAIT).unwrap();
+    db.wait_for_backup(&doomed, WAIT).unwrap();
+
+    // In the default mode the deletion's record is synced by its own group commit.
+    control.hold(Pick::new(OpKind::Sync, "/wal/", Some("deleter")));
+    let deletion = spawn("deleter", {
+        let (db, doomed) = (db.clone(), doomed.clone());
+        move || db.delete_backup(&doomed)
+    });
+    control.wait_held();
+    goes_on(&control, "describes and lists", {
+        let (db, kept, doomed) = (db.clone(), kept.clone(), doomed.clone());
+        move || {
+            assert_eq!(status(&db, &kept), BackupStatus::Available);
+            // The one being deleted says so, and cannot be deleted or restored twice.
+            assert_eq!(status(&db, &doomed), BackupStatus::Deleted);
+            exception(db.delete_backup(&doomed), "BackupInUseException");
+            exception(
+                db.restore_table_from_backup(RestoreTableFromBackupInput::new(&doomed, "Copy")),
+                "BackupInUseException",
+            );
+            db.list_backups(ListBackupsInput::default()).unwrap();
+            db.describe_table("Music").unwrap();
+            db.list_tables(ListTablesInput::default()).unwrap();
+        }
+    });
+    control.release();
+    deletion.join().unwrap().unwrap();
+    exception(db.describe_backup(&doomed), "BackupNotFoundException");
+}
+
+#[test]
+fn everything_else_goes_on_while_a_backup_build_is_held_in_its_fsync() {
+    let sim = SimFs::new();
+    let control = Control::new();
+    let clock = clock();
+    let db = Database::open_with(
+        "/db",
+        with_worker(control.fs(Arc::new(sim.clone())), &clock),
+    )
+    .unwrap();
+    let _release = ReleaseOnDrop(control.clone());
+    create(&db, "Music");
+    put(&db, "Music", "a", 1);
+    let built = backup(&db, "Music");
+    db.wait_for_backup(&built, WAIT).unwrap();
+    control.hold(Pick::new(
+        OpKind::Sync,
+        "/backups/",
+        Some("tidestore-maintenance"),
+    ));
+    let held = backup(&db, "Music");
+    control.wait_held();
+    goes_on(&control, "describes, lists, writes and DDL", {
+        let (db, built, held) = (db.clone(), built.clone(), held.clone());
+        move || {
+            reads_and_a_write(&db, &built, "Music");
+            assert_eq!(status(&db, &held), BackupStatus::Creating);
+            create(&db, "Other");
+            db.delete_table("Other").unwrap();
+        }
+    });
+    control.release();
+    db.wait_for_backup(&held, WAIT).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------

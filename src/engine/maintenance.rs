@@ -17,13 +17,10 @@ use std::thread::JoinHandle;
 use parking_lot::{Condvar, Mutex};
 
 use crate::api::backups::BackupStatus;
-use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
-use crate::error::Result;
-use crate::format::mutation::Mutation;
+use crate::error::{Error, Result};
 use crate::model::Lsn;
 use crate::options::Durability;
-use crate::state::apply::apply;
 use crate::state::item_key::ItemKey;
 use crate::storage::retention::Needs;
 use crate::storage::store::{Checkpoint, Installing, Store};
@@ -242,12 +239,16 @@ impl Engine {
     /// backup is in the catalog), state the catalog names or running restore needs.
     fn drop_unneeded_log(&self, store: &Store, current_segment: Lsn) -> Result<()> {
         let tables = self.tables.read();
+        let backups = self.backups.lock();
+        if self.backups.requests_in_flight() {
+            // A marker not registered yet may be in the log already: next round.
+            return Ok(());
+        }
         let floor = tables
             .values()
             .map(|h| h.base_lsn.load(Ordering::SeqCst))
             .chain(
-                self.backups
-                    .lock()
+                backups
                     .values()
                     .filter(|b| b.built.is_none())
                     .map(|b| b.marker - 1),
@@ -255,7 +256,7 @@ impl Engine {
             .chain(store.catalog_floor())
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
-        drop(tables);
+        drop((backups, tables));
         store.truncate_log(floor, current_segment, self.wal.last_committed().1)?;
         Ok(())
     }
@@ -334,13 +335,17 @@ impl Engine {
                     .insert(Arc::clone(&handle.id), settings.window_start(now));
             }
         }
-        needs.pending = self
-            .backups
-            .lock()
+        let backups = self.backups.lock();
+        if self.backups.requests_in_flight() {
+            // The state a backup being requested starts from is not known yet: keep all.
+            return Ok(0);
+        }
+        needs.pending = backups
             .values()
             .filter(|b| b.built.is_none())
             .map(|b| (b.record.schema.id.as_str().into(), b.marker - 1))
             .collect();
+        drop(backups);
         store.release(&needs)
     }
 
@@ -348,29 +353,23 @@ impl Engine {
     /// their table's deletion), as `DeleteBackup` would; one being restored from waits for
     /// the next round.
     pub(crate) fn expire_backups(&self) -> Result<()> {
-        let Some(store) = &self.store else {
+        if self.store.is_none() {
             return Ok(());
-        };
+        }
         let now = self.options.clock.now();
-        let mut backups = self.backups.lock();
-        let expired: Vec<Lsn> = backups
-            .iter()
-            .filter(|(_, b)| {
-                b.built.is_some() && b.readers == 0 && b.record.expires.is_some_and(|e| e <= now)
-            })
-            .map(|(&marker, _)| marker)
+        let expired: Vec<String> = self
+            .backups
+            .lock()
+            .values()
+            .filter(|b| b.built.is_some() && b.record.expires.is_some_and(|e| e <= now))
+            .map(|b| b.record.arn.clone())
             .collect();
-        for marker in expired {
-            let arn = backups[&marker].record.arn.clone();
-            // Logged like a deletion, so that a replay of the log never brings it back.
-            let mutation = Mutation::DeleteBackup { arn: arn.clone() };
-            let at = self.commit(&mutation, &[])?;
-            apply(
-                at,
-                mutation,
-                &mut Live::new(self).with_backups(&mut backups),
-            )?;
-            store.forget_backup(&arn)?;
+        for arn in expired {
+            match self.delete_backup(&arn) {
+                // Deleted meanwhile, or being restored from: not this round's.
+                Ok(_) | Err(Error::BackupNotFound(_) | Error::BackupInUse(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::api::tables::{TableDescription, TableStatus};
-use crate::engine::backups::BackupState;
+use crate::engine::backups::{BackupState, Backups};
 use crate::engine::maintenance::Signal;
 use crate::error::{Error, Result};
 use crate::format::catalog::WAL_DIR;
@@ -138,8 +138,8 @@ pub(crate) struct Engine {
     pub(crate) wake: Arc<Signal>,
     /// The last error the background worker met, for `maintenance_error`.
     pub(crate) maintenance_error: Mutex<Option<String>>,
-    /// Every backup not deleted, built or pending, by marker LSN (creation order).
-    pub(crate) backups: Mutex<BTreeMap<Lsn, BackupState>>,
+    /// Every backup not deleted, built or pending.
+    pub(crate) backups: Backups,
     /// Held for a round of background work (see `maintenance.rs`).
     pub(crate) maintaining: Mutex<()>,
     /// Set when a deleted table could not be retired in the catalog: from then on no
@@ -270,7 +270,7 @@ impl Engine {
             locks: ItemLocks::new(),
             wake: Arc::new(Signal::default()),
             maintenance_error: Mutex::new(None),
-            backups: Mutex::new(backups),
+            backups: Backups::new(backups),
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
             hold_retention: Default::default(),

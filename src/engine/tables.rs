@@ -131,9 +131,11 @@ impl Engine {
     pub(crate) fn delete_table(&self, table_name: &str) -> Result<TableDescription> {
         let _ddl = self.ddl.lock();
         let handle = self.table(table_name)?;
+        // Exclusive: no backup of the table is being requested meanwhile.
         let _gate = handle.gate.write();
-        let mut backups = self.backups.lock();
-        let building = backups
+        let building = self
+            .backups
+            .lock()
             .values()
             .any(|b| b.built.is_none() && *b.record.schema.id == *handle.id);
         if building {
@@ -161,6 +163,8 @@ impl Engine {
             _ => None,
         };
         let promises_backup = system_backup.is_some();
+        // Counted until registered, as a requested backup is (`Backups`).
+        let _request = promises_backup.then(|| self.backups.request());
         let mutation = Mutation::DeleteTable {
             table_id: Arc::clone(&handle.id),
             system_backup,
@@ -173,14 +177,7 @@ impl Engine {
         }
         // Registers the SYSTEM backup and marks the table deleted: no snapshot of it is
         // installed from here on.
-        apply(
-            at,
-            mutation,
-            &mut Live::new(self)
-                .with_table(&handle)
-                .with_backups(&mut backups),
-        )?;
-        drop(backups);
+        apply(at, mutation, &mut Live::new(self).with_table(&handle))?;
         if let Some(store) = &self.store {
             // The deletion is durable in the log, so it has happened. Its state (and window)
             // go into the catalog before the table leaves `tables`: until then the table's
