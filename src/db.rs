@@ -124,7 +124,8 @@ impl Database {
 
     /// The last error the background worker met (a failed snapshot or log truncation), if
     /// any. Such errors lose nothing — the log is kept until a snapshot succeeds — but they
-    /// mean the log keeps growing.
+    /// mean the log keeps growing. A failed backup build is its backup's, not the worker's:
+    /// [`Database::backup_progress`] and [`Database::wait_for_backup`] report it.
     pub fn maintenance_error(&self) -> Option<String> {
         self.open.engine.maintenance_error.lock().clone()
     }
@@ -239,13 +240,29 @@ impl Database {
         crate::backup::describe_backup(&self.open.engine, backup_arn)
     }
 
-    /// The marker LSN of a backup and, while it builds, how far it has come.
+    /// The marker LSN of a backup and, while it builds, how far it has come, and its failed
+    /// build attempts: the last error, when the build is retried, and whether it has failed
+    /// for good ([`BackupProgress`] says what that means).
     pub fn backup_progress(&self, backup_arn: &str) -> Result<BackupProgress> {
         crate::backup::backup_progress(&self.open.engine, backup_arn)
     }
 
-    /// Waits until the backup is AVAILABLE, at most `timeout`, and returns its description
-    /// either way (the caller looks at the status).
+    /// Waits until the backup is AVAILABLE, at most `timeout`, and returns its description.
+    /// It sleeps until the background worker reports the build done or failed; it does not
+    /// poll.
+    ///
+    /// Errors, besides a malformed ARN's `Validation`:
+    /// - `BackupInUse` when `timeout` passes with the backup still CREATING (its message
+    ///   gives any failed attempts): wait again later.
+    /// - `Io` or `Corruption` (the build's own error, its `io::ErrorKind` kept) when the
+    ///   build has failed for good (see [`BackupProgress`]): it will not become AVAILABLE
+    ///   before the database is reopened; delete it, or reopen to try again.
+    /// - `BackupNotFound` if the backup does not exist or is deleted meanwhile.
+    ///
+    /// Without a background worker (`Options::background_worker` false) it runs the
+    /// maintenance rounds itself, on the caller's thread, and a round's error is its error;
+    /// so is a build attempt of this backup that fails, which is retried by a later call or
+    /// `checkpoint` once its backoff has passed.
     pub fn wait_for_backup(
         &self,
         backup_arn: &str,
@@ -260,9 +277,10 @@ impl Database {
         crate::backup::list_backups(&self.open.engine, input)
     }
 
-    /// `DeleteBackup`: removes an AVAILABLE backup and returns its description with status
-    /// DELETED. `BackupInUse` while the backup is CREATING, being restored from or being
-    /// deleted; meanwhile `describe_backup` shows it DELETED.
+    /// `DeleteBackup`: removes an AVAILABLE backup, or one whose build has failed for good,
+    /// and returns its description with status DELETED. `BackupInUse` while the backup is
+    /// CREATING (otherwise), being restored from or being deleted; meanwhile
+    /// `describe_backup` shows it DELETED.
     pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOutput> {
         crate::backup::delete_backup(&self.open.engine, backup_arn)
     }

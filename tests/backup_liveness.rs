@@ -1,6 +1,7 @@
-//! Background work that must neither wedge nor hold anyone up: no lock that writers,
-//! describes and lists need is held while a backup request, deletion or build waits for a
-//! sync, and a restore's copy holds back no DDL of other tables.
+//! Background work that must neither wedge nor hold anyone up: a backup whose build keeps
+//! failing holds back no other work and ends, if it must, as an error `wait_for_backup`
+//! reports; no lock that writers, describes and lists need is held while a backup request,
+//! deletion or build waits for a sync, and a restore's copy holds back no DDL of other tables.
 //!
 //! The faults and holds come from `HookFs`, which picks one operation by kind, path and thread.
 #![allow(clippy::unwrap_used)] // a test: an unexpected error is a failure
@@ -53,10 +54,12 @@ impl Pick {
     }
 }
 
-/// The test's side of a `HookFs`: the first operation matching `hold` waits until `release`
-/// (or, as a backstop against a test that fails while it is held, a minute).
+/// The test's side of a `HookFs`: the operations matching `fail` fail with EIO; the first
+/// one matching `hold` waits until `release` (or, as a backstop against a test that fails
+/// while it is held, a minute).
 #[derive(Default)]
 struct Control {
+    fail: Mutex<Option<Pick>>,
     hold: Mutex<Option<Pick>>,
     /// (an operation is held, it was released)
     held: Mutex<(bool, bool)>,
@@ -77,6 +80,11 @@ impl Control {
     }
 
     fn hook(&self, kind: OpKind, path: &Path) -> io::Result<()> {
+        let fail = self.fail.lock().unwrap();
+        if fail.as_ref().is_some_and(|p| p.matches(kind, path)) {
+            return Err(io::Error::from_raw_os_error(5));
+        }
+        drop(fail);
         let mut hold = self.hold.lock().unwrap();
         if !hold.as_ref().is_some_and(|p| p.matches(kind, path)) {
             return Ok(());
@@ -95,6 +103,10 @@ impl Control {
                 .0;
         }
         Ok(())
+    }
+
+    fn fail(&self, pick: Option<Pick>) {
+        *self.fail.lock().unwrap() = pick;
     }
 
     /// Holds the next operation matching `pick`.
@@ -185,6 +197,16 @@ fn foreground(fs: Arc<HookFs>, clock: &Arc<ManualClock>) -> Options {
     }
 }
 
+/// Options for a database on `fs` with the background worker, which also wakes every 10 ms on
+/// its own (so that it sees the manual clock move).
+fn with_worker(fs: Arc<HookFs>, clock: &Arc<ManualClock>) -> Options {
+    Options {
+        background_worker: true,
+        maintenance_interval: Duration::from_millis(10),
+        ..foreground(fs, clock)
+    }
+}
+
 fn create(db: &Database, name: &str) {
     db.create_table(
         CreateTableInput::new(name)
@@ -227,6 +249,54 @@ fn status(db: &Database, arn: &str) -> BackupStatus {
         .backup_status
 }
 
+/// The part of a backup's file name that is its own: the end of its ARN.
+fn file_of(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap().to_owned()
+}
+
+/// The log's segment files, oldest first.
+fn segments(sim: &SimFs) -> Vec<String> {
+    let paths = sim.paths().into_iter();
+    let wal =
+        paths.filter(|p| p.starts_with("/db/wal") && p.extension().is_some_and(|e| e == "wal"));
+    wal.map(|p| p.to_string_lossy().into_owned()).collect()
+}
+
+fn snapshots_of(sim: &SimFs, db: &Database, table: &str) -> usize {
+    let id = db.describe_table(table).unwrap().table_id;
+    let paths = sim.paths().into_iter();
+    paths
+        .filter(|p| p.starts_with("/db/snapshots") && p.to_string_lossy().contains(&id))
+        .count()
+}
+
+#[track_caller]
+fn io_error_of<T: std::fmt::Debug>(result: Result<T>) -> io::Error {
+    match result {
+        Err(Error::Io { source, .. }) => source,
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+}
+
+/// Retries the failing build of `arn` each time its backoff has passed on `clock` (each
+/// `wait_for_backup` attempts it once and answers its error) until it fails for good.
+/// Returns the backoffs it waited.
+fn fail_for_good(db: &Database, clock: &ManualClock, arn: &str) -> Vec<u64> {
+    let mut backoffs = Vec::new();
+    loop {
+        let progress = db.backup_progress(arn).unwrap();
+        let Some(retry_at) = progress.retry_at else {
+            assert!(progress.failed_for_good);
+            return backoffs;
+        };
+        assert!(backoffs.len() < 20, "the build never failed for good");
+        backoffs.push(retry_at.0 - clock.now().0);
+        clock.set(retry_at);
+        let error = io_error_of(db.wait_for_backup(arn, WAIT));
+        assert_eq!(error.raw_os_error(), Some(5));
+    }
+}
+
 #[track_caller]
 fn exception<T: std::fmt::Debug>(result: Result<T>, name: &str) {
     match result {
@@ -241,18 +311,224 @@ fn enable_pitr(db: &Database, table: &str) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The backup registry is not held across a sync
+// A build that keeps failing
 // ---------------------------------------------------------------------------------------------
 
-/// Options for a database on `fs` with the background worker, which also wakes every 10 ms on
-/// its own (so that it sees the manual clock move).
-fn with_worker(fs: Arc<HookFs>, clock: &Arc<ManualClock>) -> Options {
-    Options {
-        background_worker: true,
-        maintenance_interval: Duration::from_millis(10),
-        ..foreground(fs, clock)
+#[test]
+fn a_backup_whose_build_keeps_failing_holds_back_no_other_backup_snapshot_or_log_truncation() {
+    let sim = SimFs::new();
+    let control = Control::new();
+    let clock = clock();
+    let options = foreground(control.fs(Arc::new(sim.clone())), &clock);
+    let db = Database::open_with("/db", options.clone()).unwrap();
+    create(&db, "Busy");
+    for i in 0..200 {
+        put(&db, "Busy", &format!("k{}", i % 10), i);
     }
+    create(&db, "Failing");
+    put(&db, "Failing", "only", 1);
+    let expected = items(&db, "Failing");
+    let failing = backup(&db, "Failing");
+    // Every creation of this backup's file fails, whatever else happens.
+    control.fail(Some(Pick::new(OpKind::Create, &file_of(&failing), None)));
+    let later = backup(&db, "Busy");
+    let first_segment = segments(&sim)[0].clone();
+
+    db.checkpoint().unwrap();
+    // The build failed and was not retried first thing; everything else went on.
+    assert_eq!(status(&db, &later), BackupStatus::Available);
+    assert_eq!(snapshots_of(&sim, &db, "Busy"), 1);
+    assert!(
+        !segments(&sim).contains(&first_segment),
+        "the log was not truncated: {:?}",
+        segments(&sim)
+    );
+    let progress = db.backup_progress(&failing).unwrap();
+    assert_eq!(progress.failed_attempts, 1);
+    assert_eq!(progress.retry_at, Some(Timestamp(T0 + 1_000)));
+    assert!(!progress.failed_for_good);
+    let last_error = progress.last_error.unwrap();
+    assert!(last_error.contains("os error 5"), "{last_error}");
+    assert_eq!(status(&db, &failing), BackupStatus::Creating);
+
+    // Its backoff runs on the database's clock: no retry before it has passed.
+    db.checkpoint().unwrap();
+    assert_eq!(db.backup_progress(&failing).unwrap().failed_attempts, 1);
+    exception(
+        db.wait_for_backup(&failing, Duration::ZERO),
+        "BackupInUseException",
+    );
+    assert_eq!(db.backup_progress(&failing).unwrap().failed_attempts, 1);
+
+    let backoffs = fail_for_good(&db, &clock, &failing);
+    assert_eq!(backoffs, [1, 2, 4, 8, 16, 32, 60].map(|s| s * 1_000));
+    let progress = db.backup_progress(&failing).unwrap();
+    assert_eq!((progress.failed_attempts, progress.retry_at), (8, None));
+    // Failed for good: its error at once, however long the caller would wait.
+    let started = Instant::now();
+    let error = io_error_of(db.wait_for_backup(&failing, WAIT));
+    assert_eq!(error.raw_os_error(), Some(5));
+    assert!(started.elapsed() < WAIT / 2);
+    assert_eq!(status(&db, &failing), BackupStatus::Creating);
+    // Never retried again in this run, and still holding nothing back.
+    clock.advance(3_600_000);
+    let another = backup(&db, "Busy");
+    db.checkpoint().unwrap();
+    assert_eq!(db.backup_progress(&failing).unwrap().failed_attempts, 8);
+    assert_eq!(status(&db, &another), BackupStatus::Available);
+
+    // It is not lost: reopened with the fault gone, the backup is built (I7).
+    drop(db);
+    control.fail(None);
+    let db = Database::open_with("/db", options).unwrap();
+    let built = db.wait_for_backup(&failing, WAIT).unwrap();
+    assert_eq!(built.backup_details.backup_status, BackupStatus::Available);
+    db.restore_table_from_backup(RestoreTableFromBackupInput::new(&failing, "Restored"))
+        .unwrap();
+    assert_eq!(items(&db, "Restored"), expected);
 }
+
+#[test]
+fn a_backup_that_failed_for_good_can_be_deleted_and_then_so_can_its_table() {
+    let sim = SimFs::new();
+    let control = Control::new();
+    let clock = clock();
+    let options = foreground(control.fs(Arc::new(sim.clone())), &clock);
+    let db = Database::open_with("/db", options.clone()).unwrap();
+    create(&db, "Failing");
+    put(&db, "Failing", "only", 1);
+    control.fail(Some(Pick::new(OpKind::Create, "/backups/", None)));
+    let failing = backup(&db, "Failing");
+    io_error_of(db.wait_for_backup(&failing, WAIT));
+    // Still being retried: in use.
+    exception(db.delete_backup(&failing), "BackupInUseException");
+    fail_for_good(&db, &clock, &failing);
+
+    exception(db.delete_table("Failing"), "ResourceInUseException");
+    let deleted = db.delete_backup(&failing).unwrap().backup_description;
+    assert_eq!(deleted.backup_details.backup_status, BackupStatus::Deleted);
+    exception(db.describe_backup(&failing), "BackupNotFoundException");
+    db.delete_table("Failing").unwrap();
+    drop(db);
+    control.fail(None);
+    let db = Database::open_with("/db", options).unwrap();
+    exception(db.describe_backup(&failing), "BackupNotFoundException");
+}
+
+#[test]
+fn a_build_retried_after_failing_part_way_counts_each_item_once() {
+    let control = Control::new();
+    let clock = clock();
+    let options = foreground(control.fs(Arc::new(SimFs::new())), &clock);
+    let db = Database::open_with("/db", options).unwrap();
+    create(&db, "Music");
+    for i in 0..20 {
+        put(&db, "Music", &format!("k{i}"), i);
+    }
+    // The file's final sync fails: every item was written (and counted) by then.
+    control.fail(Some(Pick::new(OpKind::Sync, "/backups/", None)));
+    let arn = backup(&db, "Music");
+    io_error_of(db.wait_for_backup(&arn, WAIT));
+    assert_eq!(db.backup_progress(&arn).unwrap().failed_attempts, 1);
+    control.fail(None);
+    clock.advance(1_000);
+    let built = db.wait_for_backup(&arn, WAIT).unwrap();
+    assert_eq!(built.source_table_details.item_count, 20);
+    let progress = db.backup_progress(&arn).unwrap();
+    assert_eq!(progress.items_done, 20);
+    assert_eq!(progress.bytes_done, progress.bytes_total);
+}
+
+// ---------------------------------------------------------------------------------------------
+// wait_for_backup
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn wait_for_backup_wakes_with_the_builds_io_error_once_it_failed_for_good() {
+    let sim = SimFs::new();
+    let control = Control::new();
+    let clock = clock();
+    control.fail(Some(Pick::new(OpKind::Create, "/backups/", None)));
+    let db = Database::open_with(
+        "/db",
+        with_worker(control.fs(Arc::new(sim.clone())), &clock),
+    )
+    .unwrap();
+    create(&db, "Failing");
+    put(&db, "Failing", "only", 1);
+    let arn = backup(&db, "Failing");
+    let waiter = {
+        let (db, arn) = (db.clone(), arn.clone());
+        spawn("waiter", move || {
+            let started = Instant::now();
+            (
+                db.wait_for_backup(&arn, Duration::from_secs(60)),
+                started.elapsed(),
+            )
+        })
+    };
+    // The worker retries each time the clock passes the backoff.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let progress = db.backup_progress(&arn).unwrap();
+        if progress.failed_for_good {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the build never failed for good");
+        if let Some(retry_at) = progress.retry_at {
+            clock.set(retry_at.max(clock.now()));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (result, waited) = waiter.join().unwrap();
+    assert_eq!(io_error_of(result).raw_os_error(), Some(5));
+    assert!(waited < Duration::from_secs(30), "woken late: {waited:?}");
+}
+
+#[test]
+fn wait_for_backup_times_out_with_backup_in_use_and_wakes_when_the_build_finishes() {
+    let sim = SimFs::new();
+    let control = Control::new();
+    let clock = clock();
+    let db = Database::open_with(
+        "/db",
+        with_worker(control.fs(Arc::new(sim.clone())), &clock),
+    )
+    .unwrap();
+    let _release = ReleaseOnDrop(control.clone());
+    create(&db, "Music");
+    put(&db, "Music", "a", 1);
+    control.hold(Pick::new(
+        OpKind::Sync,
+        "/backups/",
+        Some("tidestore-maintenance"),
+    ));
+    let arn = backup(&db, "Music");
+    control.wait_held();
+
+    let started = Instant::now();
+    exception(
+        db.wait_for_backup(&arn, Duration::from_millis(50)),
+        "BackupInUseException",
+    );
+    assert!(started.elapsed() >= Duration::from_millis(50));
+    let waiter = {
+        let (db, arn) = (db.clone(), arn.clone());
+        spawn("waiter", move || {
+            db.wait_for_backup(&arn, Duration::from_secs(60))
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    let released = Instant::now();
+    control.release();
+    let built = waiter.join().unwrap().unwrap();
+    assert_eq!(built.backup_details.backup_status, BackupStatus::Available);
+    assert!(released.elapsed() < PROMPT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backup registry is not held across a sync
+// ---------------------------------------------------------------------------------------------
 
 /// Describes and lists of tables and backups, and a write: what must never wait for a backup
 /// request, deletion or build.

@@ -78,9 +78,11 @@ impl<'a> Live<'a> {
         tables.values().find(|h| &*h.id == id).cloned()
     }
 
-    /// Runs `f` on the backup registry, locked here.
+    /// Runs `f` on the backup registry, locked here, and wakes whoever waits for a change.
     fn backups<T>(&mut self, f: impl FnOnce(&mut BTreeMap<Lsn, BackupState>) -> T) -> T {
-        f(&mut self.engine.backups.lock())
+        let result = f(&mut self.engine.backups.lock());
+        self.engine.backups.changed();
+        result
     }
 }
 

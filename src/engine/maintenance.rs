@@ -153,9 +153,9 @@ impl Engine {
         let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
         // Backups first: one requested is waited for, a snapshot is not. (Built after the
         // snapshots, a backup of a busy table waited for the table's snapshot build, which
-        // replays as much log: measured twice the time to AVAILABLE.) A failing build does
-        // not hold back the snapshots; its error is the round's after them.
-        let backups = self.build_backups(store, &handles);
+        // replays as much log: measured twice the time to AVAILABLE.) A failing build holds
+        // back nothing: its error stays with its backup, not the round.
+        self.build_backups(store, &handles);
         let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
         // The log's segments, listed at most once a round and only if a table needs them.
         let mut segments: Option<Vec<(Lsn, u64)>> = None;
@@ -226,7 +226,6 @@ impl Engine {
                 !handle.data.read().deleted
             })?;
         }
-        backups?;
         self.expire_backups()?;
         if self.hold_retention.load(Ordering::SeqCst) {
             return Ok(());
@@ -374,14 +373,16 @@ impl Engine {
         Ok(())
     }
 
-    /// Builds every pending backup whose marker is durable, oldest first, and makes each
-    /// AVAILABLE once its file and catalog entry are durable.
-    fn build_backups(&self, store: &Store, handles: &[Arc<TableHandle>]) -> Result<()> {
+    /// Builds every pending backup that is due, oldest first, and makes each AVAILABLE once
+    /// its file and catalog entry are durable. A build that fails is recorded with its
+    /// backup and retried after a backoff (`engine/backups.rs`); the others go on.
+    fn build_backups(&self, store: &Store, handles: &[Arc<TableHandle>]) {
+        let now = self.options.clock.now();
         let pending: Vec<_> = self
             .backups
             .lock()
             .values()
-            .filter(|b| b.built.is_none())
+            .filter(|b| b.due(now))
             .map(|b| (Arc::clone(&b.record), b.marker, Arc::clone(&b.progress)))
             .collect();
         for (record, marker, progress) in pending {
@@ -402,14 +403,33 @@ impl Engine {
                 }
                 None => continue,
             };
-            let entry = store.build_backup(&record, marker, creation_lsn, &progress)?;
-            store.install_backup(entry.clone())?;
+            let built = store
+                .build_backup(&record, marker, creation_lsn, &progress)
+                .and_then(|entry| store.install_backup(entry.clone()).map(|()| entry));
             if let Some(state) = self.backups.lock().get_mut(&marker) {
-                state.status = BackupStatus::Available;
-                state.built = Some(entry);
+                match built {
+                    Ok(entry) => {
+                        state.status = BackupStatus::Available;
+                        state.built = Some(entry);
+                    }
+                    Err(e) => state.build_failed(e, self.options.clock.now()),
+                }
             }
+            self.backups.changed();
         }
-        Ok(())
+    }
+
+    /// How long until the earliest retry of a failed build is due (by the engine's clock),
+    /// if one is waiting. (One due already was left by the round: not a reason to hurry.)
+    fn next_build_retry(&self) -> Option<std::time::Duration> {
+        let now = self.options.clock.now().0;
+        let backups = self.backups.lock();
+        let retries = backups.values().filter(|b| b.built.is_none());
+        retries
+            .filter_map(|b| b.failure.as_ref()?.retry_at)
+            .filter(|at| at.0 > now)
+            .min()
+            .map(|at| std::time::Duration::from_millis(at.0 - now))
     }
 }
 
@@ -451,6 +471,8 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
     // that is asked for (a backup to build or resume) interrupts the decoding, which goes
     // on after it.
     let mut decoding = true;
+    // A failed backup build is retried when due, even if that is before the next interval.
+    let mut next_retry = None;
     loop {
         if decoding {
             match shared.upgrade() {
@@ -460,7 +482,7 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
         }
         let wait = match decoding {
             true => std::time::Duration::ZERO,
-            false => interval,
+            false => next_retry.map_or(interval, |retry| interval.min(retry)),
         };
         if !signal.wait(wait) {
             return;
@@ -470,6 +492,7 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
         };
         let result = shared.maintain(false);
         *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
+        next_retry = shared.next_build_retry();
     }
 }
 

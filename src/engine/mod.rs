@@ -10,7 +10,7 @@
 //! | `write` | the write path: conditions, updates, batches, transactions |
 //! | `read` | gets, queries, scans, batch and transactional gets |
 //! | `query` | `Query` and `Scan` pages |
-//! | `backups` | the backups the engine knows, built or pending |
+//! | `backups` | the backups the engine knows, built or pending, and their failed builds |
 //! | `maintenance` | the background worker: snapshots, backup builds, retention, syncs |
 //!
 //! Several locks are always taken in one order — gates by table id, stripes by number, data
