@@ -9,7 +9,9 @@
 //! record is durable, so a crash cannot lose it (invariant I7: the build resumes on open).
 //!
 //! The build never reads the live table and never holds a lock a writer needs (I5): it reads
-//! the table's snapshot and the log, in the background worker. To keep what it needs, a
+//! the table's snapshot and the log, in the background worker. A build that fails is retried
+//! after a backoff and holds back no other work (`engine/backups.rs` says when it has failed
+//! for good); `wait_for_backup` sleeps until a build finishes or fails for good. To keep what it needs, a
 //! pending backup keeps the newest state of its table before `M` (a checkpoint that replaces
 //! it leaves it retained, see `format/catalog.rs`) and the log from that state on.
 //!
@@ -27,7 +29,7 @@ use std::sync::Arc;
 use crate::engine::Engine;
 
 use crate::api::backups::*;
-use crate::engine::backups::BackupState;
+use crate::engine::backups::{BackupState, BuildFailure};
 use crate::format::backup::BackupRecord;
 use std::time::{Duration, Instant};
 
@@ -95,9 +97,9 @@ pub(crate) fn create_backup(
         schema,
         (items, bytes),
     ));
-    // Registered under the backups lock together with its commit, so a maintenance round
-    // that sees the marker durable also sees the backup (and keeps the state it needs).
-    let mut backups = engine.backups.lock();
+    // Counted from before its commit until it is registered, so that no maintenance round
+    // meanwhile releases the table state or the log the backup will need (`Backups`).
+    let _request = engine.backups.request();
     let mutation = Mutation::CreateBackup(record);
     let at = engine.commit(&mutation, &[])?;
     if engine.options.durability == crate::options::Durability::Buffered {
@@ -105,16 +107,13 @@ pub(crate) fn create_backup(
         // must survive a crash.
         engine.wal.sync()?;
     }
-    apply(
-        at,
-        mutation,
-        &mut Live::new(engine).with_backups(&mut backups),
-    )?;
-    let details = backups
+    apply(at, mutation, &mut Live::new(engine))?;
+    let details = engine
+        .backups
+        .lock()
         .get(&at.lsn)
         .map(BackupState::details)
         .ok_or_else(|| Error::backup_not_found(&format!("marker {}", at.lsn)))?;
-    drop(backups);
     engine.wake.notify();
     Ok(CreateBackupOutput {
         backup_details: details,
@@ -153,33 +152,114 @@ pub(crate) fn backup_progress(engine: &Engine, backup_arn: &str) -> Result<Backu
             state.progress.item_bytes.load(Relaxed),
         ),
     };
+    let failure = state.failure.as_ref();
     Ok(BackupProgress {
         marker_lsn: state.marker,
         items_done,
         bytes_done,
         items_total: state.record.items_at_request,
         bytes_total: state.record.bytes_at_request,
+        failed_attempts: failure.map_or(0, |f| f.attempts),
+        last_error: failure.map(|f| f.error.to_string()),
+        retry_at: failure.and_then(|f| f.retry_at),
+        failed_for_good: state.failed_for_good(),
     })
 }
 
 /// The service behind [`Database::wait_for_backup`](crate::Database::wait_for_backup).
+///
+/// With the background worker it sleeps until the registry changes (a build finished or
+/// failed, a deletion) or the deadline. Without one it runs the maintenance rounds itself:
+/// one now, and one whenever a failed build is due again.
 pub(crate) fn wait_for_backup(
     engine: &Engine,
     backup_arn: &str,
     timeout: Duration,
 ) -> Result<BackupDescription> {
+    engine.scope.validate_backup_arn(backup_arn)?;
     let deadline = Instant::now() + timeout;
+    let foreground = !engine.options.background_worker;
+    let failed_before = backup_state(engine, backup_arn)?
+        .failure
+        .map_or(0, |f| f.attempts);
     loop {
-        let state = backup_state(engine, backup_arn)?;
-        if state.status == BackupStatus::Available || Instant::now() >= deadline {
-            return Ok(state.description());
-        }
-        if engine.options.background_worker {
-            engine.wake.notify();
-            std::thread::sleep(Duration::from_millis(2));
-        } else {
+        if foreground {
             engine.maintain(false)?;
+        } else {
+            engine.wake.notify();
         }
+        let mut backups = engine.backups.lock();
+        loop {
+            let state = backups
+                .values()
+                .find(|b| b.record.arn == backup_arn)
+                .ok_or_else(|| Error::backup_not_found(backup_arn))?;
+            if state.status == BackupStatus::Available {
+                return Ok(state.description());
+            }
+            if let Some(failure) = &state.failure {
+                // Without a worker nobody retries while the caller waits: a failure its
+                // own rounds met is the answer.
+                if failure.retry_at.is_none() || (foreground && failure.attempts > failed_before) {
+                    return Err(build_error(backup_arn, failure));
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let failures = state.failure.as_ref().map_or(String::new(), |f| {
+                    format!(
+                        " ({} failed build attempts, the last: {})",
+                        f.attempts, f.error
+                    )
+                });
+                return Err(Error::BackupInUse(format!(
+                    "Backup is still being created: {backup_arn} is not AVAILABLE after {timeout:?}{failures}"
+                )));
+            }
+            // Without a worker, the round that retries a failed build is this call's, once
+            // the engine's clock reaches the retry time.
+            let retry = state
+                .failure
+                .as_ref()
+                .and_then(|f| f.retry_at)
+                .filter(|_| foreground)
+                .map(|at| {
+                    now + Duration::from_millis(at.0.saturating_sub(engine.options.clock.now().0))
+                })
+                .filter(|&at| at > now);
+            engine
+                .backups
+                .wait_until(&mut backups, retry.map_or(deadline, |at| at.min(deadline)));
+            if retry.is_some_and(|at| Instant::now() >= at) {
+                break;
+            }
+        }
+    }
+}
+
+/// The error `wait_for_backup` answers a failed build with: the build's own, an I/O error
+/// (its kind kept) or, for anything else, corruption, saying which backup it is.
+fn build_error(arn: &str, failure: &BuildFailure) -> Error {
+    let when = match failure.retry_at {
+        Some(at) => format!("retried at {}", at.to_iso8601()),
+        None => "failed for good until the database is reopened".into(),
+    };
+    let context = format!(
+        "building backup {arn} (attempt {}, {when})",
+        failure.attempts
+    );
+    match &*failure.error {
+        Error::Io {
+            context: what,
+            source,
+        } => Error::Io {
+            context: format!("{context}: {what}"),
+            source: match source.raw_os_error() {
+                Some(code) => std::io::Error::from_raw_os_error(code),
+                None => std::io::Error::new(source.kind(), source.to_string()),
+            },
+        },
+        other => Error::Corruption(format!("{context}: {other}")),
     }
 }
 
@@ -245,42 +325,7 @@ pub(crate) fn list_backups(engine: &Engine, input: ListBackupsInput) -> Result<L
 /// The service behind [`Database::delete_backup`](crate::Database::delete_backup).
 pub(crate) fn delete_backup(engine: &Engine, backup_arn: &str) -> Result<BackupDescriptionOutput> {
     engine.scope.validate_backup_arn(backup_arn)?;
-    let mut backups = engine.backups.lock();
-    let (_, state) = backups
-        .iter()
-        .find(|(_, b)| b.record.arn == backup_arn)
-        .ok_or_else(|| Error::backup_not_found(backup_arn))?;
-    if state.status == BackupStatus::Creating || state.readers > 0 {
-        return Err(Error::BackupInUse(format!(
-            "Backup is in use: {backup_arn} is {}",
-            if state.readers > 0 {
-                "being restored from"
-            } else {
-                "still being created"
-            }
-        )));
-    }
-    let mut state = state.clone();
-    let mutation = Mutation::DeleteBackup {
-        arn: backup_arn.to_owned(),
-    };
-    let at = engine.commit(&mutation, &[])?;
-    apply(
-        at,
-        mutation,
-        &mut Live::new(engine).with_backups(&mut backups),
-    )?;
-    drop(backups);
-    if let Some(store) = &engine.store {
-        // The deletion is durable in the log; a leftover file is removed on the next open.
-        if let Err(e) = store.forget_backup(backup_arn) {
-            *engine.maintenance_error.lock() = Some(format!(
-                "removing the file of deleted backup {backup_arn}: {e}"
-            ));
-        }
-    }
-    state.status = BackupStatus::Deleted;
     Ok(BackupDescriptionOutput {
-        backup_description: state.description(),
+        backup_description: engine.delete_backup(backup_arn)?.description(),
     })
 }

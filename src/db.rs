@@ -125,7 +125,8 @@ impl Database {
 
     /// The last error the background worker met (a failed snapshot or log truncation), if
     /// any. Such errors lose nothing — the log is kept until a snapshot succeeds — but they
-    /// mean the log keeps growing.
+    /// mean the log keeps growing. A failed backup build is its backup's, not the worker's:
+    /// [`Database::backup_progress`] and [`Database::wait_for_backup`] report it.
     pub fn maintenance_error(&self) -> Option<String> {
         self.open.engine.maintenance_error.lock().clone()
     }
@@ -285,13 +286,29 @@ impl Database {
         crate::backup::describe_backup(&self.open.engine, backup_arn)
     }
 
-    /// The marker LSN of a backup and, while it builds, how far it has come.
+    /// The marker LSN of a backup and, while it builds, how far it has come, and its failed
+    /// build attempts: the last error, when the build is retried, and whether it has failed
+    /// for good ([`BackupProgress`] says what that means).
     pub fn backup_progress(&self, backup_arn: &str) -> Result<BackupProgress> {
         crate::backup::backup_progress(&self.open.engine, backup_arn)
     }
 
-    /// Waits until the backup is AVAILABLE, at most `timeout`, and returns its description
-    /// either way (the caller looks at the status).
+    /// Waits until the backup is AVAILABLE, at most `timeout`, and returns its description.
+    /// It sleeps until the background worker reports the build done or failed; it does not
+    /// poll.
+    ///
+    /// Errors, besides a malformed ARN's `Validation`:
+    /// - `BackupInUse` when `timeout` passes with the backup still CREATING (its message
+    ///   gives any failed attempts): wait again later.
+    /// - `Io` or `Corruption` (the build's own error, its `io::ErrorKind` kept) when the
+    ///   build has failed for good (see [`BackupProgress`]): it will not become AVAILABLE
+    ///   before the database is reopened; delete it, or reopen to try again.
+    /// - `BackupNotFound` if the backup does not exist or is deleted meanwhile.
+    ///
+    /// Without a background worker (`Options::background_worker` false) it runs the
+    /// maintenance rounds itself, on the caller's thread, and a round's error is its error;
+    /// so is a build attempt of this backup that fails, which is retried by a later call or
+    /// `checkpoint` once its backoff has passed.
     pub fn wait_for_backup(
         &self,
         backup_arn: &str,
@@ -318,8 +335,10 @@ impl Database {
         })
     }
 
-    /// `DeleteBackup`: removes an AVAILABLE backup (`BackupInUse` while it is CREATING or
-    /// being restored from) and returns its description with status DELETED.
+    /// `DeleteBackup`: removes an AVAILABLE backup, or one whose build has failed for good,
+    /// and returns its description with status DELETED. `BackupInUse` while the backup is
+    /// CREATING (otherwise), being restored from or being deleted; meanwhile
+    /// `describe_backup` shows it DELETED.
     pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOutput> {
         crate::backup::delete_backup(&self.open.engine, backup_arn)
     }
@@ -328,7 +347,9 @@ impl Database {
     /// the overrides), every index rebuilt. Every checksum of the backup is verified before
     /// the table appears; a corrupt backup leaves no table. The restore runs before this
     /// returns; the answer is DynamoDB's (status CREATING, `RestoreInProgress`), and
-    /// `describe_table` shows the table ACTIVE at once.
+    /// `describe_table` shows the table ACTIVE at once. While it copies, other tables can
+    /// be created, updated and deleted; the target's name is taken (`create_table` of it is
+    /// `ResourceInUse`, another restore to it `TableAlreadyExists`).
     pub fn restore_table_from_backup(
         &self,
         input: RestoreTableFromBackupInput,

@@ -39,7 +39,7 @@
 //! | `model/` | [`AttributeValue`], [`Item`], [`Number`], key encoding, names and ARNs, table schemas, time and [`Lsn`]: the data model, no I/O |
 //! | `expr/` | typed condition and update expressions, projections |
 //! | `api/` | request and response shapes by area: items, tables, backups, point in time |
-//! | `fs/` | the file-system seam, one durable file installation; its simulation and kill points (feature `testing`) |
+//! | `fs/` | the file-system seam, one durable file installation; its simulation, hooks and kill points (feature `testing`) |
 //! | `options` | [`Options`]: durability, triggers, limits, clock |
 //! | `format/` | every byte that reaches disk: the codec, stored items, log records and segments, table files, backups' records, the catalog |
 //! | `state/` | the live table (keys inline when short) and its indexes; the one apply of a logged change |

@@ -327,19 +327,15 @@ fn restore_to_point(
 ) -> Result<RestoreTableToPointInTimeOutput> {
     names::validate_table_name(&input.target_table_name)?;
 
-    let _ddl = engine.ddl.lock();
+    // Held while the source is read and its state pinned; not during the copy.
+    let ddl = engine.ddl.lock();
     let source = pitr_source(engine, input)?;
     let Some(store) = &engine.store else {
         return Err(Error::PointInTimeRecoveryUnavailable(
             "this database lives in memory".into(),
         ));
     };
-    if engine.tables.read().contains_key(&input.target_table_name) {
-        return Err(Error::TableAlreadyExists(format!(
-            "Table already exists: {}",
-            input.target_table_name
-        )));
-    }
+    let _claim = engine.claim_table_name(&input.target_table_name)?;
     let now = engine.options.clock.now();
     let earliest = source.settings.window_start(now);
     if earliest > source.latest {
@@ -459,6 +455,9 @@ fn restore_to_point(
             _ => None,
         };
 
+    // From here the pin keeps what the replay reads and the claim keeps the name: other
+    // DDL goes on during the copy.
+    drop(ddl);
     // Build the new table's first snapshot from that state and the log.
     let new_schema = restored_schema(
         &source.schema,

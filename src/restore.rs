@@ -4,7 +4,9 @@
 //!
 //! A restore always makes a new table. Its contents are written and synced as the table's
 //! first snapshot before one log record commits the restore, so a crash leaves either no
-//! table or the whole restored table, never part of it.
+//! table or the whole restored table, never part of it. Meanwhile the restore holds no lock
+//! other DDL needs: it claims the new table's name ([`Engine::claim_table_name`]) and takes
+//! the DDL lock only for its commit.
 
 use std::sync::Arc;
 
@@ -39,25 +41,23 @@ pub(crate) fn restore_table_from_backup(
     let Some(store) = &engine.store else {
         return Err(Error::backup_not_found(&input.backup_arn));
     };
-    let _ddl = engine.ddl.lock();
-    if engine.tables.read().contains_key(&input.target_table_name) {
-        return Err(Error::TableAlreadyExists(format!(
-            "Table already exists: {}",
-            input.target_table_name
-        )));
-    }
+    // Other DDL goes on while the backup is copied; the name stays this restore's.
+    let _claim = {
+        let _ddl = engine.ddl.lock();
+        engine.claim_table_name(&input.target_table_name)?
+    };
     let entry = {
         let mut backups = engine.backups.lock();
         let state = backups
             .values_mut()
             .find(|b| b.record.arn == input.backup_arn)
             .ok_or_else(|| Error::backup_not_found(&input.backup_arn))?;
-        let Some(entry) = state.built.clone() else {
-            return Err(Error::BackupInUse(format!(
-                "Backup is still being created: {}",
-                input.backup_arn
-            )));
-        };
+        let entry = match (state.status, &state.built) {
+            (BackupStatus::Deleted, _) => Err("being deleted"),
+            (_, None) => Err("still being created"),
+            (_, Some(entry)) => Ok(entry.clone()),
+        }
+        .map_err(|why| Error::BackupInUse(format!("Backup is {why}: {}", input.backup_arn)))?;
         state.readers += 1;
         entry
     };
@@ -148,13 +148,15 @@ fn restore(
 /// Makes a restored table exist: `data` is its contents and `file` its first snapshot,
 /// written and synced. Logs the one record that commits the restore, installs the
 /// snapshot, and returns the description DynamoDB answers a restore with (CREATING,
-/// `RestoreInProgress`). The caller holds the DDL lock.
+/// `RestoreInProgress`). The caller has claimed the table's name
+/// ([`Engine::claim_table_name`]) and does not hold the DDL lock, which this takes.
 pub(crate) fn install_restored(
     engine: &Engine,
     store: &crate::storage::store::Store,
     data: TableData,
     file: String,
 ) -> Result<TableDescription> {
+    let _ddl = engine.ddl.lock();
     let schema = Arc::clone(&data.schema);
     crate::fs::killpoint::reached("restore.before_commit");
     // The commit point: from here the table exists, also after a crash.

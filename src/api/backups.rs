@@ -269,8 +269,17 @@ impl RestoreTableFromBackupInput {
 }
 
 /// Where a building backup stands: items and bytes written out of the table's size when the
-/// backup was requested (a beyond-DynamoDB companion of `describe_backup`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// backup was requested, and its failed build attempts (a beyond-DynamoDB companion of
+/// `describe_backup`, whose status stays CREATING while a build fails: DynamoDB's
+/// `BackupStatus` has no failed state).
+///
+/// A build that fails is retried after a backoff on the database's clock (1 s, doubling up
+/// to 1 min) while the other backups, snapshots and log truncation go on. It *fails for good*
+/// at once on anything but an I/O error (the table's files or log are damaged, so a retry
+/// would read the same bytes), and after 8 attempts on I/O errors. A backup that failed for
+/// good is not retried until the database is reopened (the counts start again then), keeps
+/// the table state and log it needs, and can be deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BackupProgress {
     /// The backup's marker: exactly the writes with a lower LSN are in it.
     pub marker_lsn: Lsn,
@@ -282,6 +291,15 @@ pub struct BackupProgress {
     pub items_total: u64,
     /// The table's size (DynamoDB item bytes) when the backup was requested.
     pub bytes_total: u64,
+    /// Build attempts that failed since the database was opened.
+    pub failed_attempts: u32,
+    /// The last failed attempt's error (its `Display`), if any.
+    pub last_error: Option<String>,
+    /// When (on the database's clock) the build is tried again after a failure; `None`
+    /// when it has not failed, or has failed for good.
+    pub retry_at: Option<Timestamp>,
+    /// Whether the build has failed for good (see above).
+    pub failed_for_good: bool,
 }
 
 /// `RestoreTableFromBackup`'s output.

@@ -5,9 +5,9 @@
 //! and then applies that same value through `apply` with a [`Live`] — so a live write and
 //! its replay after a crash are interpreted by the same match (invariant I3). The caller
 //! keeps its protocol: it holds the locks its operation needs and hands [`Live`] what it has
-//! locked (the touched tables' data, the backup registry); what it has not locked, `Live`
-//! locks itself. What is not state — the catalog, retention, the description returned — stays
-//! with the caller.
+//! locked (the touched tables' data); what it has not locked (the backup registry, which no
+//! caller holds across its commit), `Live` locks itself. What is not state — the catalog,
+//! retention, the description returned — stays with the caller.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,8 +33,6 @@ pub(crate) struct Live<'a> {
     /// order) and held across the whole apply, so that no reader sees a batch or transaction
     /// applied in one table and not yet in another.
     data: Vec<RwLockWriteGuard<'a, TableData>>,
-    /// The backup registry, when the caller holds its lock across the commit.
-    backups: Option<&'a mut BTreeMap<Lsn, BackupState>>,
     /// A restored table's contents, built by the restore along with its first snapshot.
     restored: Option<TableData>,
     /// The handle of the table the change is about, when the caller holds it: `Live` then
@@ -48,7 +46,6 @@ impl<'a> Live<'a> {
         Live {
             engine,
             data: Vec::new(),
-            backups: None,
             restored: None,
             table: None,
         }
@@ -63,12 +60,6 @@ impl<'a> Live<'a> {
     /// With the touched tables' data, write-locked.
     pub fn with_data(mut self, data: Vec<RwLockWriteGuard<'a, TableData>>) -> Live<'a> {
         self.data = data;
-        self
-    }
-
-    /// With the backup registry, whose lock the caller holds.
-    pub fn with_backups(mut self, backups: &'a mut BTreeMap<Lsn, BackupState>) -> Live<'a> {
-        self.backups = Some(backups);
         self
     }
 
@@ -87,13 +78,11 @@ impl<'a> Live<'a> {
         tables.values().find(|h| &*h.id == id).cloned()
     }
 
-    /// Runs `f` on the backup registry: the caller's locked one, or locked here. (A caller
-    /// that holds the registry's lock must hand it over with [`Live::with_backups`].)
+    /// Runs `f` on the backup registry, locked here, and wakes whoever waits for a change.
     fn backups<T>(&mut self, f: impl FnOnce(&mut BTreeMap<Lsn, BackupState>) -> T) -> T {
-        match self.backups.as_deref_mut() {
-            Some(backups) => f(backups),
-            None => f(&mut self.engine.backups.lock()),
-        }
+        let result = f(&mut self.engine.backups.lock());
+        self.engine.backups.changed();
+        result
     }
 }
 

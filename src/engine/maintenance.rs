@@ -17,13 +17,10 @@ use std::thread::JoinHandle;
 use parking_lot::{Condvar, Mutex};
 
 use crate::api::backups::BackupStatus;
-use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
-use crate::error::Result;
-use crate::format::mutation::Mutation;
+use crate::error::{Error, Result};
 use crate::model::Lsn;
 use crate::options::Durability;
-use crate::state::apply::apply;
 use crate::state::item_key::ItemKey;
 use crate::storage::retention::Needs;
 use crate::storage::store::{Checkpoint, Installing, Store};
@@ -156,9 +153,9 @@ impl Engine {
         let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
         // Backups first: one requested is waited for, a snapshot is not. (Built after the
         // snapshots, a backup of a busy table waited for the table's snapshot build, which
-        // replays as much log: measured twice the time to AVAILABLE.) A failing build does
-        // not hold back the snapshots; its error is the round's after them.
-        let backups = self.build_backups(store, &handles);
+        // replays as much log: measured twice the time to AVAILABLE.) A failing build holds
+        // back nothing: its error stays with its backup, not the round.
+        self.build_backups(store, &handles);
         let current_segment = self.wal.current_segment().unwrap_or(Lsn::MAX);
         // The log's segments, listed at most once a round and only if a table needs them.
         let mut segments: Option<Vec<(Lsn, u64)>> = None;
@@ -229,7 +226,6 @@ impl Engine {
                 !handle.data.read().deleted
             })?;
         }
-        backups?;
         self.expire_backups()?;
         if self.hold_retention.load(Ordering::SeqCst) {
             return Ok(());
@@ -242,12 +238,16 @@ impl Engine {
     /// backup is in the catalog), state the catalog names or running restore needs.
     fn drop_unneeded_log(&self, store: &Store, current_segment: Lsn) -> Result<()> {
         let tables = self.tables.read();
+        let backups = self.backups.lock();
+        if self.backups.requests_in_flight() {
+            // A marker not registered yet may be in the log already: next round.
+            return Ok(());
+        }
         let floor = tables
             .values()
             .map(|h| h.base_lsn.load(Ordering::SeqCst))
             .chain(
-                self.backups
-                    .lock()
+                backups
                     .values()
                     .filter(|b| b.built.is_none())
                     .map(|b| b.marker - 1),
@@ -255,7 +255,7 @@ impl Engine {
             .chain(store.catalog_floor())
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
-        drop(tables);
+        drop((backups, tables));
         store.truncate_log(floor, current_segment, self.wal.last_committed().1)?;
         Ok(())
     }
@@ -334,13 +334,17 @@ impl Engine {
                     .insert(Arc::clone(&handle.id), settings.window_start(now));
             }
         }
-        needs.pending = self
-            .backups
-            .lock()
+        let backups = self.backups.lock();
+        if self.backups.requests_in_flight() {
+            // The state a backup being requested starts from is not known yet: keep all.
+            return Ok(0);
+        }
+        needs.pending = backups
             .values()
             .filter(|b| b.built.is_none())
             .map(|b| (b.record.schema.id.as_str().into(), b.marker - 1))
             .collect();
+        drop(backups);
         store.release(&needs)
     }
 
@@ -348,41 +352,37 @@ impl Engine {
     /// their table's deletion), as `DeleteBackup` would; one being restored from waits for
     /// the next round.
     pub(crate) fn expire_backups(&self) -> Result<()> {
-        let Some(store) = &self.store else {
+        if self.store.is_none() {
             return Ok(());
-        };
+        }
         let now = self.options.clock.now();
-        let mut backups = self.backups.lock();
-        let expired: Vec<Lsn> = backups
-            .iter()
-            .filter(|(_, b)| {
-                b.built.is_some() && b.readers == 0 && b.record.expires.is_some_and(|e| e <= now)
-            })
-            .map(|(&marker, _)| marker)
+        let expired: Vec<String> = self
+            .backups
+            .lock()
+            .values()
+            .filter(|b| b.built.is_some() && b.record.expires.is_some_and(|e| e <= now))
+            .map(|b| b.record.arn.clone())
             .collect();
-        for marker in expired {
-            let arn = backups[&marker].record.arn.clone();
-            // Logged like a deletion, so that a replay of the log never brings it back.
-            let mutation = Mutation::DeleteBackup { arn: arn.clone() };
-            let at = self.commit(&mutation, &[])?;
-            apply(
-                at,
-                mutation,
-                &mut Live::new(self).with_backups(&mut backups),
-            )?;
-            store.forget_backup(&arn)?;
+        for arn in expired {
+            match self.delete_backup(&arn) {
+                // Deleted meanwhile, or being restored from: not this round's.
+                Ok(_) | Err(Error::BackupNotFound(_) | Error::BackupInUse(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
 
-    /// Builds every pending backup whose marker is durable, oldest first, and makes each
-    /// AVAILABLE once its file and catalog entry are durable.
-    fn build_backups(&self, store: &Store, handles: &[Arc<TableHandle>]) -> Result<()> {
+    /// Builds every pending backup that is due, oldest first, and makes each AVAILABLE once
+    /// its file and catalog entry are durable. A build that fails is recorded with its
+    /// backup and retried after a backoff (`engine/backups.rs`); the others go on.
+    fn build_backups(&self, store: &Store, handles: &[Arc<TableHandle>]) {
+        let now = self.options.clock.now();
         let pending: Vec<_> = self
             .backups
             .lock()
             .values()
-            .filter(|b| b.built.is_none())
+            .filter(|b| b.due(now))
             .map(|b| (Arc::clone(&b.record), b.marker, Arc::clone(&b.progress)))
             .collect();
         for (record, marker, progress) in pending {
@@ -403,14 +403,33 @@ impl Engine {
                 }
                 None => continue,
             };
-            let entry = store.build_backup(&record, marker, creation_lsn, &progress)?;
-            store.install_backup(entry.clone())?;
+            let built = store
+                .build_backup(&record, marker, creation_lsn, &progress)
+                .and_then(|entry| store.install_backup(entry.clone()).map(|()| entry));
             if let Some(state) = self.backups.lock().get_mut(&marker) {
-                state.status = BackupStatus::Available;
-                state.built = Some(entry);
+                match built {
+                    Ok(entry) => {
+                        state.status = BackupStatus::Available;
+                        state.built = Some(entry);
+                    }
+                    Err(e) => state.build_failed(e, self.options.clock.now()),
+                }
             }
+            self.backups.changed();
         }
-        Ok(())
+    }
+
+    /// How long until the earliest retry of a failed build is due (by the engine's clock),
+    /// if one is waiting. (One due already was left by the round: not a reason to hurry.)
+    fn next_build_retry(&self) -> Option<std::time::Duration> {
+        let now = self.options.clock.now().0;
+        let backups = self.backups.lock();
+        let retries = backups.values().filter(|b| b.built.is_none());
+        retries
+            .filter_map(|b| b.failure.as_ref()?.retry_at)
+            .filter(|at| at.0 > now)
+            .min()
+            .map(|at| std::time::Duration::from_millis(at.0 - now))
     }
 }
 
@@ -452,6 +471,8 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
     // that is asked for (a backup to build or resume) interrupts the decoding, which goes
     // on after it.
     let mut decoding = true;
+    // A failed backup build is retried when due, even if that is before the next interval.
+    let mut next_retry = None;
     loop {
         if decoding {
             match shared.upgrade() {
@@ -461,7 +482,7 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
         }
         let wait = match decoding {
             true => std::time::Duration::ZERO,
-            false => interval,
+            false => next_retry.map_or(interval, |retry| interval.min(retry)),
         };
         if !signal.wait(wait) {
             return;
@@ -471,6 +492,7 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
         };
         let result = shared.maintain(false);
         *shared.maintenance_error.lock() = result.err().map(|e| e.to_string());
+        next_retry = shared.next_build_retry();
     }
 }
 

@@ -10,7 +10,7 @@
 //! | `write` | the write path: conditions, updates, batches, transactions |
 //! | `read` | gets, queries, scans, batch and transactional gets |
 //! | `query` | `Query` and `Scan` pages |
-//! | `backups` | the backups the engine knows, built or pending |
+//! | `backups` | the backups the engine knows, built or pending, and their failed builds |
 //! | `maintenance` | the background worker: snapshots, backup builds, retention, syncs |
 //!
 //! Several locks are always taken in one order — gates by table id, stripes by number, data
@@ -34,7 +34,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::api::tables::{TableDescription, TableStatus};
-use crate::engine::backups::BackupState;
+use crate::engine::backups::{BackupState, Backups};
 use crate::engine::maintenance::Signal;
 use crate::error::{Error, Result};
 use crate::format::catalog::WAL_DIR;
@@ -127,6 +127,8 @@ pub(crate) struct Engine {
     pub(crate) scope: ArnScope,
     /// Serializes table creation, update and deletion.
     pub(crate) ddl: Mutex<()>,
+    /// The names of the tables restores are making: taken, though not in `tables` yet.
+    pub(crate) restoring: Mutex<BTreeSet<String>>,
     pub(crate) tables: RwLock<BTreeMap<String, Arc<TableHandle>>>,
     pub(crate) wal: Wal,
     /// The database directory; `None` in memory.
@@ -136,8 +138,8 @@ pub(crate) struct Engine {
     pub(crate) wake: Arc<Signal>,
     /// The last error the background worker met, for `maintenance_error`.
     pub(crate) maintenance_error: Mutex<Option<String>>,
-    /// Every backup not deleted, built or pending, by marker LSN (creation order).
-    pub(crate) backups: Mutex<BTreeMap<Lsn, BackupState>>,
+    /// Every backup not deleted, built or pending.
+    pub(crate) backups: Backups,
     /// Held for a round of background work (see `maintenance.rs`).
     pub(crate) maintaining: Mutex<()>,
     /// Set when a deleted table could not be retired in the catalog: from then on no
@@ -261,13 +263,14 @@ impl Engine {
             },
             options,
             ddl: Mutex::new(()),
+            restoring: Mutex::new(BTreeSet::new()),
             tables: RwLock::new(tables),
             wal,
             store,
             locks: ItemLocks::new(),
             wake: Arc::new(Signal::default()),
             maintenance_error: Mutex::new(None),
-            backups: Mutex::new(backups),
+            backups: Backups::new(backups),
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
             hold_retention: Default::default(),

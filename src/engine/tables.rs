@@ -1,7 +1,8 @@
 //! Table DDL: `CreateTable`, `DescribeTable`, `ListTables`, `UpdateTable`, `DeleteTable`.
 //!
 //! A schema change takes the table's gate exclusively, so it never interleaves with a write
-//! in progress; `ddl` serialises them with each other.
+//! in progress; `ddl` serialises them with each other. A restore holds `ddl` only to claim
+//! its table's name and to commit, not while it copies (`NameClaim`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,7 +19,35 @@ use crate::options::Durability;
 use crate::state::apply::apply;
 use crate::state::table::TableData;
 
+/// A table name a running restore has claimed: no table of that name can be created or
+/// restored while it lives, though the restore holds no lock while it copies.
+pub(crate) struct NameClaim<'a> {
+    engine: &'a Engine,
+    name: String,
+}
+
+impl Drop for NameClaim<'_> {
+    fn drop(&mut self) {
+        self.engine.restoring.lock().remove(&self.name);
+    }
+}
+
 impl Engine {
+    /// Claims `name` for a restore until the returned claim drops (once the restored table
+    /// is in the table map, or the restore failed): `TableAlreadyExists` if a table or
+    /// another restore has it. The caller holds the DDL lock.
+    pub(crate) fn claim_table_name(&self, name: &str) -> Result<NameClaim<'_>> {
+        if self.tables.read().contains_key(name) || !self.restoring.lock().insert(name.into()) {
+            return Err(Error::TableAlreadyExists(format!(
+                "Table already exists: {name}"
+            )));
+        }
+        Ok(NameClaim {
+            engine: self,
+            name: name.to_owned(),
+        })
+    }
+
     /// The engine side of [`Database::create_table`](crate::Database::create_table).
     pub(crate) fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
         let _ddl = self.ddl.lock();
@@ -26,7 +55,7 @@ impl Engine {
         let schema = Arc::new(input.to_schema(now)?);
         {
             let tables = self.tables.read();
-            if tables.contains_key(&schema.name) {
+            if tables.contains_key(&schema.name) || self.restoring.lock().contains(&schema.name) {
                 return Err(Error::ResourceInUse(format!(
                     "Table already exists: {}",
                     schema.name
@@ -102,9 +131,11 @@ impl Engine {
     pub(crate) fn delete_table(&self, table_name: &str) -> Result<TableDescription> {
         let _ddl = self.ddl.lock();
         let handle = self.table(table_name)?;
+        // Exclusive: no backup of the table is being requested meanwhile.
         let _gate = handle.gate.write();
-        let mut backups = self.backups.lock();
-        let building = backups
+        let building = self
+            .backups
+            .lock()
             .values()
             .any(|b| b.built.is_none() && *b.record.schema.id == *handle.id);
         if building {
@@ -132,6 +163,8 @@ impl Engine {
             _ => None,
         };
         let promises_backup = system_backup.is_some();
+        // Counted until registered, as a requested backup is (`Backups`).
+        let _request = promises_backup.then(|| self.backups.request());
         let mutation = Mutation::DeleteTable {
             table_id: Arc::clone(&handle.id),
             system_backup,
@@ -144,14 +177,7 @@ impl Engine {
         }
         // Registers the SYSTEM backup and marks the table deleted: no snapshot of it is
         // installed from here on.
-        apply(
-            at,
-            mutation,
-            &mut Live::new(self)
-                .with_table(&handle)
-                .with_backups(&mut backups),
-        )?;
-        drop(backups);
+        apply(at, mutation, &mut Live::new(self).with_table(&handle))?;
         if let Some(store) = &self.store {
             // The deletion is durable in the log, so it has happened. Its state (and window)
             // go into the catalog before the table leaves `tables`: until then the table's

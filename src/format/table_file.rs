@@ -222,6 +222,16 @@ pub(crate) struct Progress {
     pub item_bytes: std::sync::atomic::AtomicU64,
 }
 
+impl Progress {
+    /// Back to nothing written, for a build that starts again.
+    pub fn reset(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.items.store(0, Relaxed);
+        self.bytes.store(0, Relaxed);
+        self.item_bytes.store(0, Relaxed);
+    }
+}
+
 /// Writes a table file block by block.
 pub(crate) struct TableFileWriter<'p> {
     /// Where to count progress, if anywhere.

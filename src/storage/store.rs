@@ -435,6 +435,8 @@ impl Store {
         creation_lsn: Lsn,
         progress: &Progress,
     ) -> Result<BackupEntry> {
+        // This attempt's counts alone: a failed one may have counted part of the table.
+        progress.reset();
         let table_id = record.schema.id.as_str();
         let cut = marker - 1;
         let base = self.base_for(table_id, cut, None);

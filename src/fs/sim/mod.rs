@@ -29,9 +29,16 @@
 //!     recover on fs.after_crash(policy, seed) and check what survived
 //! ```
 //!
+//! [`HookFs`] wraps any `Vfs` (this one or the real one) to hold or fail the operations a test
+//! picks by kind, path and thread.
+//!
 //! Not modelled: damage to bytes that were synced (bit rot), a difference between `sync_data` and
 //! `sync_all` (both make data and length durable), short writes (a write happens whole or
 //! errors), hard links, removing or renaming directories, and `.` or `..` inside paths.
+
+mod hook;
+
+pub use hook::{Hook, HookFs};
 
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
