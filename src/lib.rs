@@ -72,6 +72,7 @@ pub use api::backups::{
     ListBackupsOutput, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
     SourceTableDetails, SourceTableFeatureDetails, SseSpecification,
 };
+pub use api::expressions::Expressions;
 pub use api::items::*;
 pub use api::pitr::{
     ContinuousBackupsDescription, ContinuousBackupsStatus, DescribeContinuousBackupsOutput,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::setters;
 use crate::api::tables::TableDescription;
 use crate::model::clock::Timestamp;
 use crate::model::schema::{
@@ -194,6 +195,22 @@ pub struct ListBackupsInput {
     pub backup_type: Option<BackupTypeFilter>,
 }
 
+impl ListBackupsInput {
+    /// The first page of the user backups of every table.
+    pub fn new() -> ListBackupsInput {
+        ListBackupsInput::default()
+    }
+}
+
+setters!(ListBackupsInput {
+    table_name: impl Into<String> => Some(table_name.into()),
+    limit: u32 => Some(limit),
+    time_range_lower_bound: Timestamp => Some(time_range_lower_bound),
+    time_range_upper_bound: Timestamp => Some(time_range_upper_bound),
+    exclusive_start_backup_arn: impl Into<String> => Some(exclusive_start_backup_arn.into()),
+    backup_type: BackupTypeFilter => Some(backup_type),
+});
+
 /// `ListBackups`' output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -224,6 +241,19 @@ pub struct SseSpecification {
     )]
     pub kms_master_key_id: Option<String>,
 }
+
+impl SseSpecification {
+    /// No setting given.
+    pub fn new() -> SseSpecification {
+        SseSpecification::default()
+    }
+}
+
+setters!(SseSpecification {
+    enabled: bool => Some(enabled),
+    sse_type: impl Into<String> => Some(sse_type.into()),
+    kms_master_key_id: impl Into<String> => Some(kms_master_key_id.into()),
+});
 
 /// `RestoreTableFromBackup`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -267,6 +297,14 @@ impl RestoreTableFromBackupInput {
         }
     }
 }
+
+setters!(RestoreTableFromBackupInput {
+    billing_mode_override: BillingMode => Some(billing_mode_override),
+    global_secondary_index_override: Vec<GlobalSecondaryIndex> => Some(global_secondary_index_override),
+    local_secondary_index_override: Vec<LocalSecondaryIndex> => Some(local_secondary_index_override),
+    provisioned_throughput_override: ProvisionedThroughput => Some(provisioned_throughput_override),
+    sse_specification_override: SseSpecification => Some(sse_specification_override),
+});
 
 /// Where a building backup stands: items and bytes written out of the table's size when the
 /// backup was requested (a beyond-DynamoDB companion of `describe_backup`).

@@ -2,17 +2,18 @@
 //! `DeleteItem`, `Query`, `Scan`, `BatchWriteItem`, `BatchGetItem`, `TransactWriteItems` and
 //! `TransactGetItems`.
 //!
-//! Inputs are plain structs with public fields, a `new` taking the required ones and chainable
-//! setters for the rest, so that both `PutItemInput { table_name, item, ..Default::default() }`
-//! and `PutItemInput::new("Music", item).condition(...)` read well. Expressions are typed
-//! values from [`crate::expr`], not strings. Outputs serialize with serde to the API model's
-//! field names, so printing one with `serde_json` gives what the AWS CLI prints.
+//! Inputs are structs with public fields, a `new` taking the required ones and chainable
+//! setters for the rest: `PutItemInput::new("Music", item).condition(...)`. Expressions are
+//! typed values from [`crate::expr`] or DynamoDB's strings ([`Expressions`]). Outputs
+//! serialize with serde to the API model's field names, so printing one with `serde_json`
+//! gives what the AWS CLI prints.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::api::expressions::{expression_setters, one_of, Expressions};
+use crate::api::setters;
 use crate::error::{Error, Result};
 use crate::expr::syntax::ExpressionKind;
 use crate::expr::{Comparator, Condition, Operand, Path, PathElement, Update};
@@ -70,20 +71,6 @@ pub enum Select {
     SpecificAttributes,
     /// No items, only `Count` and `ScannedCount`.
     Count,
-}
-
-macro_rules! setters {
-    ($ty:ident { $($field:ident : $arg:ty => $value:expr),* $(,)? }) => {
-        impl $ty {
-            $(
-                #[doc = concat!("Sets `", stringify!($field), "`.")]
-                pub fn $field(mut self, $field: $arg) -> Self {
-                    self.$field = $value;
-                    self
-                }
-            )*
-        }
-    };
 }
 
 /// `PutItem`: store an item, replacing any item with the same key.
@@ -516,6 +503,31 @@ pub struct BatchWriteItemInput {
     pub request_items: BTreeMap<String, Vec<WriteRequest>>,
 }
 
+impl BatchWriteItemInput {
+    /// An empty batch: add its writes with [`put`](Self::put) and [`delete`](Self::delete).
+    pub fn new() -> BatchWriteItemInput {
+        BatchWriteItemInput::default()
+    }
+
+    /// Adds a put of `item` into `table_name`.
+    #[must_use]
+    pub fn put(self, table_name: impl Into<String>, item: Item) -> BatchWriteItemInput {
+        self.request(table_name, WriteRequest::Put { item })
+    }
+
+    /// Adds a delete of the item with `key` from `table_name`.
+    #[must_use]
+    pub fn delete(self, table_name: impl Into<String>, key: Item) -> BatchWriteItemInput {
+        self.request(table_name, WriteRequest::Delete { key })
+    }
+
+    fn request(mut self, table_name: impl Into<String>, request: WriteRequest) -> Self {
+        let requests = self.request_items.entry(table_name.into()).or_default();
+        requests.push(request);
+        self
+    }
+}
+
 /// `BatchWriteItem`'s output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -543,6 +555,20 @@ pub struct KeysAndAttributes {
 pub struct BatchGetItemInput {
     /// Table name to the keys to read from it.
     pub request_items: BTreeMap<String, KeysAndAttributes>,
+}
+
+impl BatchGetItemInput {
+    /// An empty request: add a table's keys with [`table`](Self::table).
+    pub fn new() -> BatchGetItemInput {
+        BatchGetItemInput::default()
+    }
+
+    /// Reads `keys` from `table_name` (replacing any keys given for it before).
+    #[must_use]
+    pub fn table(mut self, table_name: impl Into<String>, keys: KeysAndAttributes) -> Self {
+        self.request_items.insert(table_name.into(), keys);
+        self
+    }
 }
 
 /// `BatchGetItem`'s output.
@@ -611,6 +637,20 @@ pub struct TransactWriteItemsInput {
     /// Accepted; idempotent retries by token are not implemented yet.
     pub client_request_token: Option<String>,
 }
+
+impl TransactWriteItemsInput {
+    /// A transaction of `transact_items`.
+    pub fn new(transact_items: Vec<TransactWriteItem>) -> TransactWriteItemsInput {
+        TransactWriteItemsInput {
+            transact_items,
+            client_request_token: None,
+        }
+    }
+}
+
+setters!(TransactWriteItemsInput {
+    client_request_token: impl Into<String> => Some(client_request_token.into()),
+});
 
 /// One read of a `TransactGetItems`.
 #[derive(Clone, Debug, Default)]

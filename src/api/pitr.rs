@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::backups::SseSpecification;
+use crate::api::setters;
 use crate::api::tables::TableDescription;
 use crate::model::clock::Timestamp;
 use crate::model::schema::{
@@ -44,6 +45,20 @@ pub struct PointInTimeRecoverySpecification {
     pub recovery_period_in_days: Option<u32>,
 }
 
+impl PointInTimeRecoverySpecification {
+    /// Recovery on or off, with the default 35-day window.
+    pub fn new(point_in_time_recovery_enabled: bool) -> PointInTimeRecoverySpecification {
+        PointInTimeRecoverySpecification {
+            point_in_time_recovery_enabled,
+            recovery_period_in_days: None,
+        }
+    }
+}
+
+setters!(PointInTimeRecoverySpecification {
+    recovery_period_in_days: u32 => Some(recovery_period_in_days),
+});
+
 /// `UpdateContinuousBackups`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -59,11 +74,16 @@ impl UpdateContinuousBackupsInput {
     pub fn new(table_name: impl Into<String>, enabled: bool) -> UpdateContinuousBackupsInput {
         UpdateContinuousBackupsInput {
             table_name: table_name.into(),
-            point_in_time_recovery_specification: PointInTimeRecoverySpecification {
-                point_in_time_recovery_enabled: enabled,
-                recovery_period_in_days: None,
-            },
+            point_in_time_recovery_specification: PointInTimeRecoverySpecification::new(enabled),
         }
+    }
+
+    /// Sets the window's length, 1 to 35 days (35 when not given).
+    #[must_use]
+    pub fn recovery_period_in_days(mut self, days: u32) -> UpdateContinuousBackupsInput {
+        self.point_in_time_recovery_specification
+            .recovery_period_in_days = Some(days);
+        self
     }
 }
 
@@ -165,6 +185,18 @@ pub struct RestoreTableToPointInTimeInput {
 }
 
 impl RestoreTableToPointInTimeInput {
+    /// Restore into a new table named `target`; name the source with
+    /// [`source_table_name`](Self::source_table_name) or
+    /// [`source_table_arn`](Self::source_table_arn), and the moment with
+    /// [`restore_date_time`](Self::restore_date_time) or
+    /// [`use_latest_restorable_time`](Self::use_latest_restorable_time).
+    pub fn new(target: impl Into<String>) -> RestoreTableToPointInTimeInput {
+        RestoreTableToPointInTimeInput {
+            target_table_name: target.into(),
+            ..Default::default()
+        }
+    }
+
     /// Restore table `source` as `target` at moment `time`.
     pub fn at(
         source: impl Into<String>,
@@ -192,6 +224,18 @@ impl RestoreTableToPointInTimeInput {
         }
     }
 }
+
+setters!(RestoreTableToPointInTimeInput {
+    source_table_arn: impl Into<String> => Some(source_table_arn.into()),
+    source_table_name: impl Into<String> => Some(source_table_name.into()),
+    use_latest_restorable_time: bool => Some(use_latest_restorable_time),
+    restore_date_time: Timestamp => Some(restore_date_time),
+    billing_mode_override: BillingMode => Some(billing_mode_override),
+    global_secondary_index_override: Vec<GlobalSecondaryIndex> => Some(global_secondary_index_override),
+    local_secondary_index_override: Vec<LocalSecondaryIndex> => Some(local_secondary_index_override),
+    provisioned_throughput_override: ProvisionedThroughput => Some(provisioned_throughput_override),
+    sse_specification_override: SseSpecification => Some(sse_specification_override),
+});
 
 /// `RestoreTableToPointInTime`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::setters;
 use crate::error::{Error, Result};
 use crate::model::clock::Timestamp;
 use crate::model::key::KeyRole;
@@ -209,6 +210,16 @@ impl CreateTableInput {
         })
     }
 }
+
+setters!(CreateTableInput {
+    key_schema: Vec<KeySchemaElement> => key_schema,
+    attribute_definitions: Vec<AttributeDefinition> => attribute_definitions,
+    local_secondary_indexes: Vec<LocalSecondaryIndex> => local_secondary_indexes,
+    global_secondary_indexes: Vec<GlobalSecondaryIndex> => global_secondary_indexes,
+    billing_mode: BillingMode => Some(billing_mode),
+    provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
+    stream_specification: StreamSpecification => Some(stream_specification),
+});
 
 /// Create, update or delete one global secondary index in an `UpdateTable`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -430,6 +441,14 @@ impl UpdateTableInput {
     }
 }
 
+setters!(UpdateTableInput {
+    attribute_definitions: Vec<AttributeDefinition> => attribute_definitions,
+    billing_mode: BillingMode => Some(billing_mode),
+    provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
+    global_secondary_index_updates: Vec<GlobalSecondaryIndexUpdate> => global_secondary_index_updates,
+    stream_specification: StreamSpecification => Some(stream_specification),
+});
+
 /// `ListTables`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -441,6 +460,18 @@ pub struct ListTablesInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }
+
+impl ListTablesInput {
+    /// The first page of every table's name.
+    pub fn new() -> ListTablesInput {
+        ListTablesInput::default()
+    }
+}
+
+setters!(ListTablesInput {
+    exclusive_start_table_name: impl Into<String> => Some(exclusive_start_table_name.into()),
+    limit: u32 => Some(limit),
+});
 
 /// `ListTables`' output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -263,6 +263,23 @@ pub struct StreamSpecification {
     pub stream_view_type: Option<StreamViewType>,
 }
 
+impl StreamSpecification {
+    /// A stream on or off; an enabled one needs a [`stream_view_type`](Self::stream_view_type).
+    pub fn new(stream_enabled: bool) -> StreamSpecification {
+        StreamSpecification {
+            stream_enabled,
+            stream_view_type: None,
+        }
+    }
+
+    /// Sets what the stream records.
+    #[must_use]
+    pub fn stream_view_type(mut self, view: StreamViewType) -> StreamSpecification {
+        self.stream_view_type = Some(view);
+        self
+    }
+}
+
 /// A local secondary index in a `CreateTable` request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -273,6 +290,22 @@ pub struct LocalSecondaryIndex {
     pub key_schema: Vec<KeySchemaElement>,
     /// What the index copies.
     pub projection: Projection,
+}
+
+impl LocalSecondaryIndex {
+    /// An index named `index_name` with `key_schema` (the table's partition key and another
+    /// sort key) copying `projection`.
+    pub fn new(
+        index_name: impl Into<String>,
+        key_schema: Vec<KeySchemaElement>,
+        projection: Projection,
+    ) -> LocalSecondaryIndex {
+        LocalSecondaryIndex {
+            index_name: index_name.into(),
+            key_schema,
+            projection,
+        }
+    }
 }
 
 /// A global secondary index in a `CreateTable` or `UpdateTable` request.
@@ -288,6 +321,31 @@ pub struct GlobalSecondaryIndex {
     /// Its capacity, for a provisioned table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+impl GlobalSecondaryIndex {
+    /// An index named `index_name` with `key_schema` copying `projection`; a provisioned
+    /// table's index also needs a
+    /// [`provisioned_throughput`](Self::provisioned_throughput).
+    pub fn new(
+        index_name: impl Into<String>,
+        key_schema: Vec<KeySchemaElement>,
+        projection: Projection,
+    ) -> GlobalSecondaryIndex {
+        GlobalSecondaryIndex {
+            index_name: index_name.into(),
+            key_schema,
+            projection,
+            provisioned_throughput: None,
+        }
+    }
+
+    /// Sets the index's capacity.
+    #[must_use]
+    pub fn provisioned_throughput(mut self, throughput: ProvisionedThroughput) -> Self {
+        self.provisioned_throughput = Some(throughput);
+        self
+    }
 }
 
 /// Where a restored table came from (`RestoreSummary`).
