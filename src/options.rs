@@ -39,6 +39,7 @@ pub type BackupBuildHook = Arc<dyn Fn(&str) + Send + Sync>;
 /// assert_eq!(options.durability, Durability::Buffered);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// How writes are made durable.
     pub durability: Durability,

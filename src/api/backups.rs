@@ -18,6 +18,7 @@ use crate::model::Lsn;
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum BackupStatus {
     /// Being built.
     Creating,
@@ -32,6 +33,7 @@ pub enum BackupStatus {
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum BackupType {
     /// `create_backup`.
     User,
@@ -44,6 +46,7 @@ pub enum BackupType {
 /// Which backups `list_backups` returns (`BackupTypeFilter`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum BackupTypeFilter {
     /// User backups (the default).
     #[default]
@@ -59,6 +62,7 @@ pub enum BackupTypeFilter {
 /// `BackupDetails`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupDetails {
     /// `arn:aws:dynamodb:{region}:{account}:table/{table}/backup/{ms:014}-{8 hex}`.
     pub backup_arn: String,
@@ -80,6 +84,7 @@ pub struct BackupDetails {
 /// `CreateBackup`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct CreateBackupOutput {
     /// The new backup, CREATING.
     pub backup_details: BackupDetails,
@@ -88,6 +93,7 @@ pub struct CreateBackupOutput {
 /// The source table as a backup records it (`SourceTableDetails`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct SourceTableDetails {
     /// Its name.
     pub table_name: String,
@@ -112,6 +118,7 @@ pub struct SourceTableDetails {
 /// The source table's indexes and stream (`SourceTableFeatureDetails`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct SourceTableFeatureDetails {
     /// Its local secondary indexes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +134,7 @@ pub struct SourceTableFeatureDetails {
 /// `BackupDescription`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupDescription {
     /// The backup.
     pub backup_details: BackupDetails,
@@ -139,6 +147,7 @@ pub struct BackupDescription {
 /// `DescribeBackup`'s and `DeleteBackup`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupDescriptionOutput {
     /// The backup.
     pub backup_description: BackupDescription,
@@ -147,6 +156,7 @@ pub struct BackupDescriptionOutput {
 /// One backup in `ListBackups`' output (`BackupSummary`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupSummary {
     /// The source table's name.
     pub table_name: String,
@@ -174,6 +184,7 @@ pub struct BackupSummary {
 /// `ListBackups`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListBackupsInput {
     /// Only backups of this table (name or ARN).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,6 +225,7 @@ setters!(ListBackupsInput {
 /// `ListBackups`' output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListBackupsOutput {
     /// The backups, in creation order.
     pub backup_summaries: Vec<BackupSummary>,
@@ -226,6 +238,7 @@ pub struct ListBackupsOutput {
 /// nothing).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct SseSpecification {
     /// Whether encryption at rest is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,6 +271,7 @@ setters!(SseSpecification {
 /// `RestoreTableFromBackup`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableFromBackupInput {
     /// The new table's name.
     pub target_table_name: String,
@@ -309,6 +323,7 @@ setters!(RestoreTableFromBackupInput {
 /// Where a building backup stands: items and bytes written out of the table's size when the
 /// backup was requested (a beyond-DynamoDB companion of `describe_backup`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BackupProgress {
     /// The backup's marker: exactly the writes with a lower LSN are in it.
     pub marker_lsn: Lsn,
@@ -325,6 +340,7 @@ pub struct BackupProgress {
 /// `RestoreTableFromBackup`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableFromBackupOutput {
     /// The new table, CREATING, with its `RestoreSummary`.
     pub table_description: TableDescription,

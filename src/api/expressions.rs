@@ -22,6 +22,7 @@ use crate::model::value::Item;
 /// `ExpressionAttributeValues`. Which strings an operation takes is DynamoDB's rule: a string
 /// an operation does not take is refused.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Expressions {
     /// `ConditionExpression` (PutItem, UpdateItem, DeleteItem, and their transaction actions).
     pub condition_expression: Option<String>,

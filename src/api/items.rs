@@ -75,6 +75,7 @@ pub enum Select {
 
 /// `PutItem`: store an item, replacing any item with the same key.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct PutItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -111,6 +112,7 @@ setters!(PutItemInput {
 /// What a single-item write returns.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct WriteItemOutput {
     /// The attributes asked for by `ReturnValues`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,6 +128,7 @@ pub type UpdateItemOutput = WriteItemOutput;
 
 /// `GetItem`: read one item by its key.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct GetItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -159,6 +162,7 @@ setters!(GetItemInput {
 /// `GetItem`'s output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct GetItemOutput {
     /// The item, if it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +171,7 @@ pub struct GetItemOutput {
 
 /// `DeleteItem`: remove one item by its key.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct DeleteItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -202,6 +207,7 @@ setters!(DeleteItemInput {
 
 /// `UpdateItem`: change some attributes of an item, creating it if it does not exist.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct UpdateItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -269,6 +275,7 @@ pub enum SortKeyOp {
 /// the query matches them to its key schema, so a key condition can be built, or parsed from
 /// a string, without knowing the table.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct KeyCondition {
     /// The key attributes' names and their conditions, in the order written.
     pub conditions: Vec<(String, SortKeyOp)>,
@@ -344,6 +351,7 @@ fn key_term(term: &Condition) -> Result<(String, SortKeyOp)> {
 
 /// `Query`: the items of one partition, in sort key order, from the table or an index.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct QueryInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -410,6 +418,7 @@ setters!(QueryInput {
 /// `Scan`: every item of the table or an index, a page at a time, optionally one segment of
 /// a parallel scan.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ScanInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -458,6 +467,7 @@ setters!(ScanInput {
 /// A page of `Query` or `Scan` results.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct QueryOutput {
     /// The items that passed the filter (none for `Select::Count`).
     #[serde(default)]
@@ -498,6 +508,7 @@ pub enum WriteRequest {
 /// unprocessed items.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BatchWriteItemInput {
     /// Table name to the writes for it.
     pub request_items: BTreeMap<String, Vec<WriteRequest>>,
@@ -531,6 +542,7 @@ impl BatchWriteItemInput {
 /// `BatchWriteItem`'s output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BatchWriteItemOutput {
     /// Always empty: tidestore processes every request of an accepted batch.
     pub unprocessed_items: BTreeMap<String, Vec<WriteRequest>>,
@@ -538,6 +550,7 @@ pub struct BatchWriteItemOutput {
 
 /// The keys to read from one table in a `BatchGetItem`.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct KeysAndAttributes {
     /// The keys.
     pub keys: Vec<Item>,
@@ -552,6 +565,7 @@ pub struct KeysAndAttributes {
 
 /// `BatchGetItem`: up to 100 items by key over one or more tables.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct BatchGetItemInput {
     /// Table name to the keys to read from it.
     pub request_items: BTreeMap<String, KeysAndAttributes>,
@@ -574,6 +588,7 @@ impl BatchGetItemInput {
 /// `BatchGetItem`'s output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BatchGetItemOutput {
     /// Table name to the items found (missing keys are simply absent), in request order.
     pub responses: BTreeMap<String, Vec<Item>>,
@@ -584,6 +599,7 @@ pub struct BatchGetItemOutput {
 /// A `ConditionCheck` action of a `TransactWriteItems`: a condition on an item, which must
 /// hold for the transaction to apply.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ConditionCheckInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -631,6 +647,7 @@ pub enum TransactWriteItem {
 
 /// `TransactWriteItems`: up to 100 actions on distinct items, all applied or none.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct TransactWriteItemsInput {
     /// The actions.
     pub transact_items: Vec<TransactWriteItem>,
@@ -654,6 +671,7 @@ setters!(TransactWriteItemsInput {
 
 /// One read of a `TransactGetItems`.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct TransactGetItem {
     /// Table name or ARN.
     pub table_name: String,
@@ -669,6 +687,7 @@ pub struct TransactGetItem {
 /// The item of one `TransactGetItems` read.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ItemResponse {
     /// The item, if it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -679,6 +698,7 @@ pub struct ItemResponse {
 /// consistent state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct TransactGetItemsOutput {
     /// One per read.
     pub responses: Vec<ItemResponse>,

@@ -17,6 +17,7 @@ pub const MAX_RECOVERY_PERIOD_DAYS: u32 = 35;
 /// `ContinuousBackupsStatus`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum ContinuousBackupsStatus {
     /// Every table of a database with a directory: its log is the continuous backup.
     Enabled,
@@ -27,6 +28,7 @@ pub enum ContinuousBackupsStatus {
 /// `PointInTimeRecoveryStatus`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum PointInTimeRecoveryStatus {
     /// The table can be restored to any moment of its window.
     Enabled,
@@ -37,6 +39,7 @@ pub enum PointInTimeRecoveryStatus {
 /// `PointInTimeRecoverySpecification`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct PointInTimeRecoverySpecification {
     /// Whether point-in-time recovery is on.
     pub point_in_time_recovery_enabled: bool,
@@ -62,6 +65,7 @@ setters!(PointInTimeRecoverySpecification {
 /// `UpdateContinuousBackups`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct UpdateContinuousBackupsInput {
     /// The table, by name or ARN.
     pub table_name: String,
@@ -90,6 +94,7 @@ impl UpdateContinuousBackupsInput {
 /// `PointInTimeRecoveryDescription`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct PointInTimeRecoveryDescription {
     /// ENABLED or DISABLED.
     pub point_in_time_recovery_status: PointInTimeRecoveryStatus,
@@ -108,6 +113,7 @@ pub struct PointInTimeRecoveryDescription {
 /// `ContinuousBackupsDescription`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ContinuousBackupsDescription {
     /// ENABLED for every table of a database with a directory.
     pub continuous_backups_status: ContinuousBackupsStatus,
@@ -118,6 +124,7 @@ pub struct ContinuousBackupsDescription {
 /// `UpdateContinuousBackups`'s output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct UpdateContinuousBackupsOutput {
     /// The table's setting after the update.
     pub continuous_backups_description: ContinuousBackupsDescription,
@@ -126,6 +133,7 @@ pub struct UpdateContinuousBackupsOutput {
 /// `DescribeContinuousBackups`'s output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct DescribeContinuousBackupsOutput {
     /// The table's setting and window.
     pub continuous_backups_description: ContinuousBackupsDescription,
@@ -134,6 +142,7 @@ pub struct DescribeContinuousBackupsOutput {
 /// What a table's point-in-time window costs on disk (a tidestore accessor beside
 /// `describe_continuous_backups`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecoveryWindowUsage {
     /// Older snapshots of the table kept for the window (or for pending backups).
     pub retained_snapshots: u64,
@@ -147,6 +156,7 @@ pub struct RecoveryWindowUsage {
 /// `RestoreTableToPointInTime`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableToPointInTimeInput {
     /// The source table by ARN (or give `source_table_name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,6 +250,7 @@ setters!(RestoreTableToPointInTimeInput {
 /// `RestoreTableToPointInTime`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableToPointInTimeOutput {
     /// The new table, CREATING, with its `RestoreSummary`.
     pub table_description: TableDescription,

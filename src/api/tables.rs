@@ -24,6 +24,7 @@ use crate::model::value::Item;
 /// `CreateTable`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct CreateTableInput {
     /// The new table's name (3–255 characters of `[a-zA-Z0-9_.-]`).
     pub table_name: String,
@@ -246,6 +247,7 @@ pub enum GlobalSecondaryIndexUpdate {
 /// `UpdateTable`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct UpdateTableInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -452,6 +454,7 @@ setters!(UpdateTableInput {
 /// `ListTables`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListTablesInput {
     /// Start after this name (the previous page's `LastEvaluatedTableName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -476,6 +479,7 @@ setters!(ListTablesInput {
 /// `ListTables`' output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListTablesOutput {
     /// Table names in ascending order.
     pub table_names: Vec<String>,
@@ -487,6 +491,7 @@ pub struct ListTablesOutput {
 /// A table's lifecycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum TableStatus {
     /// Being created (a restore in progress).
     Creating,
@@ -501,6 +506,7 @@ pub enum TableStatus {
 /// An index's lifecycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum IndexStatus {
     /// Being created.
     Creating,
@@ -515,6 +521,7 @@ pub enum IndexStatus {
 /// Provisioned throughput as `DescribeTable` reports it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ProvisionedThroughputDescription {
     /// Read capacity units (0 for an on-demand table).
     pub read_capacity_units: u64,
@@ -527,6 +534,7 @@ pub struct ProvisionedThroughputDescription {
 /// The billing mode as `DescribeTable` reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BillingModeSummary {
     /// PROVISIONED or PAY_PER_REQUEST.
     pub billing_mode: BillingMode,
@@ -535,6 +543,7 @@ pub struct BillingModeSummary {
 /// A local secondary index as `DescribeTable` reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct LocalSecondaryIndexDescription {
     /// Its name.
     pub index_name: String,
@@ -553,6 +562,7 @@ pub struct LocalSecondaryIndexDescription {
 /// A global secondary index as `DescribeTable` reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct GlobalSecondaryIndexDescription {
     /// Its name.
     pub index_name: String,
@@ -578,6 +588,7 @@ pub struct GlobalSecondaryIndexDescription {
 /// Everything `DescribeTable` tells about a table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct TableDescription {
     /// The key attributes' types.
     pub attribute_definitions: Vec<AttributeDefinition>,

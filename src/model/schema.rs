@@ -94,6 +94,7 @@ impl ScalarAttributeType {
 /// One element of a key schema.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct KeySchemaElement {
     /// The key attribute's name.
     pub attribute_name: String,
@@ -122,6 +123,7 @@ impl KeySchemaElement {
 /// The type of an attribute used in a key of the table or of an index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct AttributeDefinition {
     /// The attribute's name.
     pub attribute_name: String,
@@ -156,6 +158,7 @@ pub enum ProjectionType {
 /// The attributes an index projects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct Projection {
     /// ALL, KEYS_ONLY or INCLUDE.
     pub projection_type: ProjectionType,
@@ -217,6 +220,7 @@ pub enum BillingMode {
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ProvisionedThroughput {
     /// Strongly consistent reads of up to 4 KB per second.
     pub read_capacity_units: u64,
@@ -255,6 +259,7 @@ pub enum StreamViewType {
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct StreamSpecification {
     /// Whether the stream is on.
     pub stream_enabled: bool,
@@ -283,6 +288,7 @@ impl StreamSpecification {
 /// A local secondary index in a `CreateTable` request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct LocalSecondaryIndex {
     /// The index's name.
     pub index_name: String,
@@ -311,6 +317,7 @@ impl LocalSecondaryIndex {
 /// A global secondary index in a `CreateTable` or `UpdateTable` request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct GlobalSecondaryIndex {
     /// The index's name.
     pub index_name: String,
@@ -351,6 +358,7 @@ impl GlobalSecondaryIndex {
 /// Where a restored table came from (`RestoreSummary`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreSummary {
     /// The backup it was restored from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
