@@ -22,13 +22,11 @@ use tidestore::{
 
 /// A database whose background work happens only when asked (so builds are timed alone).
 fn open(dir: &PathBuf, worker: bool) -> Database {
-    let options = Options {
-        checkpoint_min_log_bytes: u64::MAX / 2,
-        maintenance_interval: Duration::from_secs(3600),
-        backup_rate_limit: u32::MAX,
-        background_worker: worker,
-        ..Options::default()
-    };
+    let options = Options::default()
+        .checkpoint_min_log_bytes(u64::MAX / 2)
+        .maintenance_interval(Duration::from_secs(3600))
+        .backup_rate_limit(u32::MAX)
+        .background_worker(worker);
     Database::open_with(dir, options).expect("open")
 }
 
@@ -38,11 +36,9 @@ fn loaded(name: &str, n: u64) -> (PathBuf, Database) {
     {
         let db = Database::open_with(
             &dir,
-            Options {
-                durability: Durability::Buffered,
-                checkpoint_min_log_bytes: u64::MAX / 2,
-                ..Options::default()
-            },
+            Options::default()
+                .durability(Durability::Buffered)
+                .checkpoint_min_log_bytes(u64::MAX / 2),
         )
         .expect("open");
         db.create_table(

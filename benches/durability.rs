@@ -28,14 +28,12 @@ fn open(dir: &PathBuf, durability: Durability) -> Database {
 /// `open`, choosing whether a clean close snapshots the tables (the default) or keeps the
 /// log for the next open to replay.
 fn open_with(dir: &PathBuf, durability: Durability, snapshot_on_close: bool) -> Database {
-    let options = Options {
-        durability,
-        snapshot_on_close,
+    let options = Options::default()
+        .durability(durability)
+        .snapshot_on_close(snapshot_on_close)
         // Keep the background snapshots out of the throughput figures.
-        checkpoint_min_log_bytes: u64::MAX / 2,
-        maintenance_interval: Duration::from_secs(3600),
-        ..Options::default()
-    };
+        .checkpoint_min_log_bytes(u64::MAX / 2)
+        .maintenance_interval(Duration::from_secs(3600));
     let db = Database::open_with(dir, options).expect("open");
     if db.describe_table("bench").is_err() {
         db.create_table(

@@ -54,15 +54,13 @@ fn env_or(name: &str, default: u64) -> u64 {
 /// A database on `clock` whose snapshots, log truncation and window releases happen only
 /// in `checkpoint` (no background worker), so every figure is deterministic.
 fn open(dir: &Path, clock: &Arc<ManualClock>, segment_bytes: u64) -> Database {
-    let options = Options {
-        clock: Arc::clone(clock) as Arc<dyn Clock>,
-        durability: Durability::Buffered,
-        checkpoint_min_log_bytes: CHECKPOINT_MIN_LOG_BYTES,
-        segment_bytes,
-        background_worker: false,
-        maintenance_interval: Duration::from_secs(3600),
-        ..Options::default()
-    };
+    let options = Options::default()
+        .clock(Arc::clone(clock) as Arc<dyn Clock>)
+        .durability(Durability::Buffered)
+        .checkpoint_min_log_bytes(CHECKPOINT_MIN_LOG_BYTES)
+        .segment_bytes(segment_bytes)
+        .background_worker(false)
+        .maintenance_interval(Duration::from_secs(3600));
     Database::open_with(dir, options).expect("open")
 }
 

@@ -83,10 +83,7 @@ fn item(i: u64, g: u64) -> Item {
 }
 
 fn options(durability: Durability) -> Options {
-    Options {
-        durability,
-        ..Options::default()
-    }
+    Options::default().durability(durability)
 }
 
 fn create_table(db: &Database) {
@@ -186,11 +183,8 @@ fn load(path: &Path, n: u64) -> f64 {
         let transact_items = (i..(i + 100).min(n))
             .map(|k| TransactWriteItem::Put(PutItemInput::new(TABLE, item(k, 0))))
             .collect();
-        db.transact_write_items(TransactWriteItemsInput {
-            transact_items,
-            client_request_token: None,
-        })
-        .expect("transaction");
+        db.transact_write_items(TransactWriteItemsInput::new(transact_items))
+            .expect("transaction");
         i += 100;
     }
     db.sync().expect("sync");
@@ -322,10 +316,9 @@ fn hot_backup(path: &Path, n: u64, pace: Option<u64>, state: &str, round: u64) {
     let syncs = std::sync::Arc::new(common::LogSyncs::default());
     let db = Database::open_with(
         path,
-        Options {
-            fs: std::sync::Arc::new(common::RecordingFs(std::sync::Arc::clone(&syncs))),
-            ..options(Durability::Buffered)
-        },
+        options(Durability::Buffered).fs(std::sync::Arc::new(common::RecordingFs(
+            std::sync::Arc::clone(&syncs),
+        ))),
     )
     .expect("open");
     if state == "after_checkpoint" {

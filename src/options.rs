@@ -26,8 +26,20 @@ pub enum Durability {
 /// A function the background worker calls with a backup's ARN before building it.
 pub type BackupBuildHook = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Settings of a database.
+/// Settings of a database: start from [`Options::default`] or [`Options::in_memory`] and
+/// change what differs with the setters, one per field.
+///
+/// ```
+/// use std::time::Duration;
+/// use tidestore::{Durability, Options};
+///
+/// let options = Options::default()
+///     .durability(Durability::Buffered)
+///     .buffered_sync_interval(Duration::from_millis(50));
+/// assert_eq!(options.durability, Durability::Buffered);
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// How writes are made durable.
     pub durability: Durability,
@@ -157,3 +169,21 @@ impl std::fmt::Debug for Options {
             .finish()
     }
 }
+
+crate::api::setters!(Options {
+    durability: Durability => durability,
+    region: impl Into<String> => region.into(),
+    account: impl Into<String> => account.into(),
+    clock: Arc<dyn Clock> => clock,
+    max_tables: usize => max_tables,
+    fs: Arc<dyn Vfs> => fs,
+    segment_bytes: u64 => segment_bytes,
+    checkpoint_min_log_bytes: u64 => checkpoint_min_log_bytes,
+    checkpoint_log_ratio: f64 => checkpoint_log_ratio,
+    maintenance_interval: Duration => maintenance_interval,
+    buffered_sync_interval: Duration => buffered_sync_interval,
+    background_worker: bool => background_worker,
+    snapshot_on_close: bool => snapshot_on_close,
+    backup_rate_limit: u32 => backup_rate_limit,
+    backup_build_hook: BackupBuildHook => Some(backup_build_hook),
+});

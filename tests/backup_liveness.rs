@@ -188,23 +188,19 @@ fn clock() -> Arc<ManualClock> {
 /// Options for a database on `fs` with `clock` and no background worker: maintenance runs
 /// in `checkpoint` and `wait_for_backup` only, so each round is the test's.
 fn foreground(fs: Arc<HookFs>, clock: &Arc<ManualClock>) -> Options {
-    Options {
-        fs,
-        clock: clock.clone(),
-        background_worker: false,
-        segment_bytes: 4096,
-        ..Options::default()
-    }
+    Options::default()
+        .fs(fs)
+        .clock(clock.clone())
+        .background_worker(false)
+        .segment_bytes(4096)
 }
 
 /// Options for a database on `fs` with the background worker, which also wakes every 10 ms on
 /// its own (so that it sees the manual clock move).
 fn with_worker(fs: Arc<HookFs>, clock: &Arc<ManualClock>) -> Options {
-    Options {
-        background_worker: true,
-        maintenance_interval: Duration::from_millis(10),
-        ..foreground(fs, clock)
-    }
+    foreground(fs, clock)
+        .background_worker(true)
+        .maintenance_interval(Duration::from_millis(10))
 }
 
 fn create(db: &Database, name: &str) {
@@ -551,10 +547,8 @@ fn describes_lists_writes_and_ddl_go_on_while_a_backup_request_waits_for_its_log
     let clock = clock();
     // Buffered: a write needs no sync, `create_backup` (and a deletion that promises a
     // SYSTEM backup) does, for its record.
-    let options = Options {
-        durability: Durability::Buffered,
-        ..foreground(control.fs(Arc::new(sim.clone())), &clock)
-    };
+    let options =
+        foreground(control.fs(Arc::new(sim.clone())), &clock).durability(Durability::Buffered);
     let db = Database::open_with("/db", options).unwrap();
     let _release = ReleaseOnDrop(control.clone());
     create(&db, "Music");

@@ -105,17 +105,11 @@ fn clock() -> Arc<ManualClock> {
 }
 
 fn options(clock: &Arc<ManualClock>) -> Options {
-    Options {
-        clock: clock.clone(),
-        ..Options::default()
-    }
+    Options::default().clock(clock.clone())
 }
 
 fn held_options(clock: &Arc<ManualClock>, gate: &Arc<Gate>) -> Options {
-    Options {
-        backup_build_hook: Some(gate.hook()),
-        ..options(clock)
-    }
+    options(clock).backup_build_hook(gate.hook())
 }
 
 fn open(dir: &TempDir, options: Options) -> Database {
@@ -125,11 +119,9 @@ fn open(dir: &TempDir, options: Options) -> Database {
 /// Options for a database on `sim`. The worker also wakes on its own every 10 ms, so that
 /// a backup pending at open starts building without a request to wake it.
 fn sim_options(sim: &SimFs, clock: &Arc<ManualClock>) -> Options {
-    Options {
-        fs: Arc::new(sim.clone()),
-        maintenance_interval: Duration::from_millis(10),
-        ..options(clock)
-    }
+    options(clock)
+        .fs(Arc::new(sim.clone()))
+        .maintenance_interval(Duration::from_millis(10))
 }
 
 /// `{"S": text}`.
@@ -155,10 +147,8 @@ fn music_input(name: &str) -> CreateTableInput {
             Some(("Year", N)),
             Projection::keys_only(),
         );
-    input.stream_specification = Some(StreamSpecification {
-        stream_enabled: true,
-        stream_view_type: Some(StreamViewType::NewAndOldImages),
-    });
+    input.stream_specification =
+        Some(StreamSpecification::new(true).stream_view_type(StreamViewType::NewAndOldImages));
     input
 }
 
@@ -301,10 +291,7 @@ fn list(db: &Database, input: ListBackupsInput) -> Vec<BackupSummary> {
 fn list_all(db: &Database) -> Vec<BackupSummary> {
     list(
         db,
-        ListBackupsInput {
-            backup_type: Some(BackupTypeFilter::All),
-            ..Default::default()
-        },
+        ListBackupsInput::new().backup_type(BackupTypeFilter::All),
     )
 }
 
@@ -436,11 +423,9 @@ fn backup_arns_name_the_region_and_account_of_the_options() {
     let dir = TempDir::new("scope");
     let db = open(
         &dir,
-        Options {
-            region: "eu-west-2".into(),
-            account: "123456789012".into(),
-            ..options(&clock())
-        },
+        options(&clock())
+            .region("eu-west-2")
+            .account("123456789012"),
     );
     plain(&db, "Things");
     let details = backup(&db, "Things", "scoped");
@@ -539,13 +524,7 @@ fn create_backup_past_the_rate_limit_within_one_second_is_limit_exceeded() {
     );
     let dir = TempDir::new("rate");
     let clock = clock();
-    let db = open(
-        &dir,
-        Options {
-            backup_rate_limit: 3,
-            ..options(&clock)
-        },
-    );
+    let db = open(&dir, options(&clock).backup_rate_limit(3));
     plain(&db, "Things");
     for i in 0..3 {
         backup(&db, "Things", &format!("ok-{i}"));
@@ -744,11 +723,9 @@ fn a_table_never_snapshotted_is_backed_up_from_the_log_alone() {
     let dir = TempDir::new("no_snapshot");
     let db = open(
         &dir,
-        Options {
-            checkpoint_min_log_bytes: u64::MAX / 2,
-            maintenance_interval: Duration::from_secs(3600),
-            ..options(&clock())
-        },
+        options(&clock())
+            .checkpoint_min_log_bytes(u64::MAX / 2)
+            .maintenance_interval(Duration::from_secs(3600)),
     );
     music(&db, "Music");
     fill_music(&db, "Music");
@@ -933,19 +910,16 @@ fn i5_writers_commit_and_are_read_while_a_backup_build_is_held() {
         }],
     );
     db.batch_write_item(batch).unwrap();
-    db.transact_write_items(TransactWriteItemsInput {
-        transact_items: vec![
-            TransactWriteItem::Put(PutItemInput::new(
-                "Music",
-                song("Txn", "Song", 2022, "Rock"),
-            )),
-            TransactWriteItem::Update(
-                UpdateItemInput::new("Ledger", pk("balance"), Update::new().add("v", n(-1)))
-                    .condition(Condition::attribute_exists("v")),
-            ),
-        ],
-        client_request_token: None,
-    })
+    db.transact_write_items(TransactWriteItemsInput::new(vec![
+        TransactWriteItem::Put(PutItemInput::new(
+            "Music",
+            song("Txn", "Song", 2022, "Rock"),
+        )),
+        TransactWriteItem::Update(
+            UpdateItemInput::new("Ledger", pk("balance"), Update::new().add("v", n(-1)))
+                .condition(Condition::attribute_exists("v")),
+        ),
+    ]))
     .unwrap();
     assert!(get(&db, "Music", song_key("New", "Single")).is_some());
     assert_eq!(
@@ -1019,27 +993,26 @@ fn a_backup_keeps_the_indexes_of_its_marker_whatever_update_table_does_after_the
     gate.wait_entered(1);
 
     // After the call: the GSI is dropped, another one is added, and items change.
-    db.update_table(UpdateTableInput {
-        table_name: "Music".into(),
-        global_secondary_index_updates: vec![GlobalSecondaryIndexUpdate::Delete {
-            index_name: "ByGenre".into(),
-        }],
-        ..Default::default()
-    })
-    .unwrap();
-    db.update_table(UpdateTableInput {
-        table_name: "Music".into(),
-        attribute_definitions: vec![AttributeDefinition::new("Plays", N)],
-        global_secondary_index_updates: vec![GlobalSecondaryIndexUpdate::Create(
-            GlobalSecondaryIndex {
-                index_name: "ByPlays".into(),
-                key_schema: vec![KeySchemaElement::hash("Plays")],
-                projection: Projection::all(),
-                provisioned_throughput: Some(ProvisionedThroughput::new(1, 1)),
+    db.update_table(
+        UpdateTableInput::new("Music").global_secondary_index_updates(vec![
+            GlobalSecondaryIndexUpdate::Delete {
+                index_name: "ByGenre".into(),
             },
-        )],
-        ..Default::default()
-    })
+        ]),
+    )
+    .unwrap();
+    db.update_table(
+        UpdateTableInput::new("Music")
+            .attribute_definitions(vec![AttributeDefinition::new("Plays", N)])
+            .global_secondary_index_updates(vec![GlobalSecondaryIndexUpdate::Create(
+                GlobalSecondaryIndex::new(
+                    "ByPlays",
+                    vec![KeySchemaElement::hash("Plays")],
+                    Projection::all(),
+                )
+                .provisioned_throughput(ProvisionedThroughput::new(1, 1)),
+            )]),
+    )
     .unwrap();
     let mut played = song("Artist0", "Song0", 1990, "Jazz");
     played.insert("Plays".into(), n(3));
@@ -1134,15 +1107,7 @@ fn list_backups_returns_user_backups_in_creation_order() {
 fn list_backups_filters_by_table_name_or_table_arn() {
     let dir = TempDir::new("list_table");
     let (db, _) = listed_backups(&dir);
-    let by_name = |table: &str| {
-        list(
-            &db,
-            ListBackupsInput {
-                table_name: Some(table.into()),
-                ..Default::default()
-            },
-        )
-    };
+    let by_name = |table: &str| list(&db, ListBackupsInput::new().table_name(table));
     assert_eq!(names(&by_name("Alpha")), ["a_0", "a_1", "a_2", "a_3"]);
     assert_eq!(names(&by_name("Beta")), ["b_0", "b_1"]);
     assert_eq!(
@@ -1157,14 +1122,10 @@ fn list_backups_time_range_includes_the_lower_bound_and_excludes_the_upper_bound
     let dir = TempDir::new("list_time");
     let (db, _) = listed_backups(&dir);
     let range = |lower: Option<u64>, upper: Option<u64>| {
-        let listed = list(
-            &db,
-            ListBackupsInput {
-                time_range_lower_bound: lower.map(|l| Timestamp(T0 + l)),
-                time_range_upper_bound: upper.map(|u| Timestamp(T0 + u)),
-                ..Default::default()
-            },
-        );
+        let mut input = ListBackupsInput::new();
+        input.time_range_lower_bound = lower.map(|l| Timestamp(T0 + l));
+        input.time_range_upper_bound = upper.map(|u| Timestamp(T0 + u));
+        let listed = list(&db, input);
         names(&listed)
             .into_iter()
             .map(String::from)
@@ -1184,14 +1145,9 @@ fn list_backups_type_filter_is_user_by_default_and_all_includes_user() {
     let dir = TempDir::new("list_type");
     let (db, _) = listed_backups(&dir);
     let of_type = |filter: Option<BackupTypeFilter>| {
-        let listed = list(
-            &db,
-            ListBackupsInput {
-                backup_type: filter,
-                ..Default::default()
-            },
-        );
-        listed.len()
+        let mut input = ListBackupsInput::new();
+        input.backup_type = filter;
+        list(&db, input).len()
     };
     assert_eq!(of_type(None), 6);
     assert_eq!(of_type(Some(BackupTypeFilter::User)), 6);
@@ -1205,24 +1161,15 @@ fn list_backups_pages_by_limit_and_last_evaluated_arn_visit_every_backup_once() 
     let dir = TempDir::new("list_pages");
     let (db, made) = listed_backups(&dir);
     let all: Vec<String> = made.iter().map(|b| b.backup_arn.clone()).collect();
-    let alpha: Vec<String> = list(
-        &db,
-        ListBackupsInput {
-            table_name: Some("Alpha".into()),
-            ..Default::default()
-        },
-    )
-    .into_iter()
-    .map(|b| b.backup_arn)
-    .collect();
+    let alpha: Vec<String> = list(&db, ListBackupsInput::new().table_name("Alpha"))
+        .into_iter()
+        .map(|b| b.backup_arn)
+        .collect();
     for (table, expected) in [(None, &all), (Some("Alpha"), &alpha)] {
         for limit in [1u32, 2, 4, 5, 6, 100] {
             let mut seen = Vec::new();
-            let mut input = ListBackupsInput {
-                table_name: table.map(String::from),
-                limit: Some(limit),
-                ..Default::default()
-            };
+            let mut input = ListBackupsInput::new().limit(limit);
+            input.table_name = table.map(String::from);
             let mut pages = 0;
             loop {
                 let page = db.list_backups(input.clone()).unwrap();
@@ -1254,19 +1201,13 @@ fn list_backups_limit_outside_1_to_100_is_a_validation_error() {
     let (db, _) = listed_backups(&dir);
     for bad in [0, 101, u32::MAX] {
         exception(
-            db.list_backups(ListBackupsInput {
-                limit: Some(bad),
-                ..Default::default()
-            }),
+            db.list_backups(ListBackupsInput::new().limit(bad)),
             "ValidationException",
         );
     }
     for good in [1, 100] {
-        db.list_backups(ListBackupsInput {
-            limit: Some(good),
-            ..Default::default()
-        })
-        .unwrap();
+        db.list_backups(ListBackupsInput::new().limit(good))
+            .unwrap();
     }
 }
 
@@ -1453,10 +1394,7 @@ fn a_malformed_backup_arn_is_a_validation_error_in_every_operation() {
             db.restore_table_from_backup(RestoreTableFromBackupInput::new(bad, "Restored")),
             "ValidationException",
         );
-        let list = ListBackupsInput {
-            exclusive_start_backup_arn: Some(bad.to_string()),
-            ..Default::default()
-        };
+        let list = ListBackupsInput::new().exclusive_start_backup_arn(bad.to_string());
         exception(db.list_backups(list), "ValidationException");
     }
     table_absent(&db, "Restored");
@@ -1796,11 +1734,12 @@ fn an_sse_specification_override_is_accepted() {
     let dir = TempDir::new("restore_sse");
     let (db, description) = music_backup(&dir, &clock());
     let mut input = RestoreTableFromBackupInput::new(arn_of(&description), "Encrypted");
-    input.sse_specification_override = Some(SseSpecification {
-        enabled: Some(true),
-        sse_type: Some("KMS".into()),
-        kms_master_key_id: Some("alias/aws/dynamodb".into()),
-    });
+    input.sse_specification_override = Some(
+        SseSpecification::new()
+            .enabled(true)
+            .sse_type("KMS")
+            .kms_master_key_id("alias/aws/dynamodb"),
+    );
     db.restore_table_from_backup(input).unwrap();
     assert_eq!(items(&db, "Encrypted"), items(&db, "Music"));
 }
@@ -1865,13 +1804,7 @@ fn backups_outlive_their_table() {
         .backup_description;
     assert_eq!(still, description);
     assert_eq!(
-        names(&list(
-            &db,
-            ListBackupsInput {
-                table_name: Some("Music".into()),
-                ..Default::default()
-            }
-        )),
+        names(&list(&db, ListBackupsInput::new().table_name("Music"))),
         ["MusicBackup"]
     );
     // Restored under the deleted table's own name.
@@ -2002,10 +1935,7 @@ fn pending_backup_on(
 ) -> (Database, String, Vec<Item>) {
     let db = Database::open_with(
         "/db",
-        Options {
-            backup_build_hook: Some(gate.hook()),
-            ..sim_options(sim, clock)
-        },
+        sim_options(sim, clock).backup_build_hook(gate.hook()),
     )
     .unwrap();
     music(&db, "Music");
@@ -2079,10 +2009,7 @@ fn i7_a_backup_acknowledged_as_creating_is_built_after_a_crash_and_reopen() {
 /// `wait_for_backup` and `checkpoint`, on the caller's thread, so the I/O sequence is a
 /// function of the test alone and `crash_at` lands where the test means.
 fn foreground_options(sim: &SimFs, clock: &Arc<ManualClock>) -> Options {
-    Options {
-        background_worker: false,
-        ..sim_options(sim, clock)
-    }
+    sim_options(sim, clock).background_worker(false)
 }
 
 #[test]
@@ -2316,12 +2243,7 @@ fn every_backup_output_type_round_trips_through_json_with_the_api_field_names() 
         json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
     );
 
-    let page = db
-        .list_backups(ListBackupsInput {
-            limit: Some(1),
-            ..Default::default()
-        })
-        .unwrap();
+    let page = db.list_backups(ListBackupsInput::new().limit(1)).unwrap();
     assert!(page.last_evaluated_backup_arn.is_some());
     let json = round_trip(&page);
     assert_eq!(
@@ -2370,28 +2292,28 @@ fn every_backup_output_type_round_trips_through_json_with_the_api_field_names() 
     );
 
     // Inputs and the optional members.
-    round_trip(&ListBackupsInput {
-        table_name: Some("Music".into()),
-        limit: Some(10),
-        time_range_lower_bound: Some(Timestamp(T0)),
-        time_range_upper_bound: Some(Timestamp(T0 + 1_001)),
-        exclusive_start_backup_arn: Some(created.backup_details.backup_arn.clone()),
-        backup_type: Some(BackupTypeFilter::AwsBackup),
-    });
+    round_trip(
+        &ListBackupsInput::new()
+            .table_name("Music")
+            .limit(10)
+            .time_range_lower_bound(Timestamp(T0))
+            .time_range_upper_bound(Timestamp(T0 + 1_001))
+            .exclusive_start_backup_arn(created.backup_details.backup_arn.clone())
+            .backup_type(BackupTypeFilter::AwsBackup),
+    );
     let features = &description.source_table_feature_details;
-    let input = RestoreTableFromBackupInput {
-        target_table_name: "Restored2".into(),
-        backup_arn: created.backup_details.backup_arn.clone(),
-        billing_mode_override: Some(BillingMode::PayPerRequest),
-        global_secondary_index_override: features.global_secondary_indexes.clone(),
-        local_secondary_index_override: features.local_secondary_indexes.clone(),
-        provisioned_throughput_override: Some(ProvisionedThroughput::new(1, 2)),
-        sse_specification_override: Some(SseSpecification {
-            enabled: Some(true),
-            sse_type: Some("KMS".into()),
-            kms_master_key_id: Some("key".into()),
-        }),
-    };
+    let mut input =
+        RestoreTableFromBackupInput::new(created.backup_details.backup_arn.clone(), "Restored2")
+            .billing_mode_override(BillingMode::PayPerRequest)
+            .provisioned_throughput_override(ProvisionedThroughput::new(1, 2))
+            .sse_specification_override(
+                SseSpecification::new()
+                    .enabled(true)
+                    .sse_type("KMS")
+                    .kms_master_key_id("key"),
+            );
+    input.global_secondary_index_override = features.global_secondary_indexes.clone();
+    input.local_secondary_index_override = features.local_secondary_indexes.clone();
     let json = round_trip(&input);
     assert_eq!(
         keys(&json),
@@ -2409,11 +2331,9 @@ fn every_backup_output_type_round_trips_through_json_with_the_api_field_names() 
         keys(&json["SSESpecificationOverride"]),
         set(&["Enabled", "SSEType", "KMSMasterKeyId"])
     );
-    let system = BackupDetails {
-        backup_type: BackupType::System,
-        backup_expiry_date_time: Some(Timestamp(T0).plus_days(35)),
-        ..description.backup_details.clone()
-    };
+    let mut system = description.backup_details.clone();
+    system.backup_type = BackupType::System;
+    system.backup_expiry_date_time = Some(Timestamp(T0).plus_days(35));
     let json = round_trip(&system);
     assert_eq!(json["BackupType"], json!("SYSTEM"));
     assert_eq!(json["BackupExpiryDateTime"], json!(1_579_640_366.715));

@@ -138,10 +138,7 @@ fn a_clean_close_after_recovery_snapshots_the_log_recovery_replayed() {
 #[test]
 fn without_snapshot_on_close_a_close_leaves_the_log_to_replay() {
     let fs = SimFs::new();
-    let options = || tidestore::Options {
-        snapshot_on_close: false,
-        ..sim_options(&fs)
-    };
+    let options = || sim_options(&fs).snapshot_on_close(false);
     let db = Database::open_with(DIR, options()).expect("opens");
     for op in workload(17, 150)
         .iter()

@@ -34,10 +34,10 @@ fn put_pair(db: &Database, v: u64) {
         item.insert("v".into(), AttributeValue::number(v as i64));
         TransactWriteItem::Put(PutItemInput::new("songs", item))
     };
-    db.transact_write_items(TransactWriteItemsInput {
-        transact_items: vec![action("pair-a"), action("pair-b")],
-        client_request_token: None,
-    })
+    db.transact_write_items(TransactWriteItemsInput::new(vec![
+        action("pair-a"),
+        action("pair-b"),
+    ]))
     .unwrap();
 }
 
@@ -66,16 +66,14 @@ fn exact_cuts_under_load(snapshots: bool) {
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    let options = Options {
-        segment_bytes: if snapshots {
+    let options = Options::default()
+        .segment_bytes(if snapshots {
             64 * 1024
         } else {
             64 * 1024 * 1024
-        },
-        checkpoint_min_log_bytes: if snapshots { 32 * 1024 } else { u64::MAX / 2 },
-        maintenance_interval: Duration::from_millis(5),
-        ..Options::default()
-    };
+        })
+        .checkpoint_min_log_bytes(if snapshots { 32 * 1024 } else { u64::MAX / 2 })
+        .maintenance_interval(Duration::from_millis(5));
     let db = Database::open_with(&dir, options).unwrap();
     db.create_table(
         CreateTableInput::new("songs")

@@ -128,10 +128,9 @@ fn check_backups_after(
     let fs = image.after_crash(CrashPolicy::DropUnsynced, 0);
     let db = Database::open_with(DIR, sim_options(&fs)).map_err(|e| format!("reopen: {e}"))?;
     let listed: Vec<String> = db
-        .list_backups(tidestore::ListBackupsInput {
-            backup_type: Some(tidestore::BackupTypeFilter::All),
-            ..Default::default()
-        })
+        .list_backups(
+            tidestore::ListBackupsInput::new().backup_type(tidestore::BackupTypeFilter::All),
+        )
         .map_err(|e| format!("list_backups: {e}"))?
         .backup_summaries
         .into_iter()

@@ -54,10 +54,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn reference_options() -> Options {
-    Options {
-        clock: sim_options(&SimFs::new()).clock,
-        ..Options::in_memory()
-    }
+    Options::in_memory().clock(sim_options(&SimFs::new()).clock)
 }
 
 proptest! {

@@ -221,11 +221,8 @@ fn the_guides_update_expression_examples_give_their_documented_results() {
     assert_eq!(new["Color"], colors(&["Orange", "Green", "Blue"]));
 }
 
-#[allow(clippy::field_reassign_with_default)] // the struct gets a constructor soon
 fn transact(actions: Vec<TransactWriteItem>) -> TransactWriteItemsInput {
-    let mut input = TransactWriteItemsInput::default();
-    input.transact_items = actions;
-    input
+    TransactWriteItemsInput::new(actions)
 }
 
 fn list(members: &[&str]) -> AttributeValue {

@@ -68,11 +68,7 @@ fn sample_files() -> Vec<(&'static str, Vec<u8>)> {
     let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
     let db = Database::open_with(
         &dir,
-        Options {
-            clock,
-            background_worker: false,
-            ..Options::default()
-        },
+        Options::default().clock(clock).background_worker(false),
     )
     .unwrap();
     db.create_table(

@@ -320,11 +320,7 @@ fn a_key_parameter_must_name_exactly_the_key_attributes() {
             "key element does not match the schema",
         );
         validation(
-            db.transact_get_items(vec![TransactGetItem {
-                table_name: T.into(),
-                key: bad,
-                ..Default::default()
-            }]),
+            db.transact_get_items(vec![TransactGetItem::new(T, bad)]),
             "key element does not match the schema",
         );
     }
@@ -539,28 +535,17 @@ fn operations_on_a_missing_table_are_resource_not_found() {
     let mut get_batch = BatchGetItemInput::default();
     get_batch.request_items.insert(
         "Missing".into(),
-        KeysAndAttributes {
-            keys: vec![key("a", "1")],
-            ..Default::default()
-        },
+        KeysAndAttributes::new(vec![key("a", "1")]),
     );
     exception(db.batch_get_item(get_batch), nf);
     exception(
-        db.transact_get_items(vec![TransactGetItem {
-            table_name: "Missing".into(),
-            key: key("a", "1"),
-            ..Default::default()
-        }]),
+        db.transact_get_items(vec![TransactGetItem::new("Missing", key("a", "1"))]),
         nf,
     );
     exception(
-        db.transact_write_items(TransactWriteItemsInput {
-            transact_items: vec![TransactWriteItem::Put(PutItemInput::new(
-                "Missing",
-                key("a", "1"),
-            ))],
-            client_request_token: None,
-        }),
+        db.transact_write_items(TransactWriteItemsInput::new(vec![TransactWriteItem::Put(
+            PutItemInput::new("Missing", key("a", "1")),
+        )])),
         nf,
     );
 }
@@ -1743,19 +1728,13 @@ fn batch_get_item_returns_the_items_found_in_each_table() {
     let mut input = BatchGetItemInput::default();
     input.request_items.insert(
         T.into(),
-        KeysAndAttributes {
-            keys: vec![key("a", "2"), key("missing", "1"), key("a", "1")],
-            projection: Some(vec![Path::attr("v")]),
-            consistent_read: true,
-            ..Default::default()
-        },
+        KeysAndAttributes::new(vec![key("a", "2"), key("missing", "1"), key("a", "1")])
+            .projection(vec![Path::attr("v")])
+            .consistent_read(true),
     );
     input.request_items.insert(
         "Other".into(),
-        KeysAndAttributes {
-            keys: vec![attrs([("pk", s("x"))])],
-            ..Default::default()
-        },
+        KeysAndAttributes::new(vec![attrs([("pk", s("x"))])]),
     );
     let out = db.batch_get_item(input).expect("batch get");
     assert!(out.unprocessed_keys.is_empty());
@@ -1780,13 +1759,9 @@ fn batch_get_item_with_duplicate_or_malformed_keys_is_rejected() {
     let db = table();
     let request = |keys: Vec<Item>| {
         let mut input = BatchGetItemInput::default();
-        input.request_items.insert(
-            T.into(),
-            KeysAndAttributes {
-                keys,
-                ..Default::default()
-            },
-        );
+        input
+            .request_items
+            .insert(T.into(), KeysAndAttributes::new(keys));
         input
     };
     validation(
@@ -1805,10 +1780,7 @@ fn batch_get_item_with_duplicate_or_malformed_keys_is_rejected() {
 // ---------------------------------------------------------------------------------------------
 
 fn transact(items: Vec<TransactWriteItem>) -> TransactWriteItemsInput {
-    TransactWriteItemsInput {
-        transact_items: items,
-        client_request_token: None,
-    }
+    TransactWriteItemsInput::new(items)
 }
 
 fn check(table: &str, key: Item, condition: Condition) -> TransactWriteItem {

@@ -164,10 +164,8 @@ fn full_table(db: &Database) -> TableDescription {
             Some(("year", N)),
             Projection::include(["n", "s"]),
         );
-    input.stream_specification = Some(StreamSpecification {
-        stream_enabled: true,
-        stream_view_type: Some(StreamViewType::NewAndOldImages),
-    });
+    input.stream_specification =
+        Some(StreamSpecification::new(true).stream_view_type(StreamViewType::NewAndOldImages));
     db.create_table(input).expect("create");
     let mut song = every_type();
     song.insert("genre".into(), s("rock"));
@@ -252,18 +250,15 @@ fn table_operation_inputs_serialize_to_the_models_inputs() {
         json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 6})
     );
 
-    let update = UpdateTableInput {
-        table_name: "Music".into(),
-        attribute_definitions: vec![AttributeDefinition::new("x", S)],
-        billing_mode: Some(BillingMode::PayPerRequest),
-        provisioned_throughput: None,
-        global_secondary_index_updates: vec![
-            GlobalSecondaryIndexUpdate::Create(GlobalSecondaryIndex {
-                index_name: "ByX".into(),
-                key_schema: vec![KeySchemaElement::hash("x")],
-                projection: Projection::keys_only(),
-                provisioned_throughput: None,
-            }),
+    let update = UpdateTableInput::new("Music")
+        .attribute_definitions(vec![AttributeDefinition::new("x", S)])
+        .billing_mode(BillingMode::PayPerRequest)
+        .global_secondary_index_updates(vec![
+            GlobalSecondaryIndexUpdate::Create(GlobalSecondaryIndex::new(
+                "ByX",
+                vec![KeySchemaElement::hash("x")],
+                Projection::keys_only(),
+            )),
             GlobalSecondaryIndexUpdate::Delete {
                 index_name: "ByGenre".into(),
             },
@@ -271,12 +266,8 @@ fn table_operation_inputs_serialize_to_the_models_inputs() {
                 index_name: "ByGenre".into(),
                 provisioned_throughput: ProvisionedThroughput::new(1, 2),
             },
-        ],
-        stream_specification: Some(StreamSpecification {
-            stream_enabled: false,
-            stream_view_type: None,
-        }),
-    };
+        ])
+        .stream_specification(StreamSpecification::new(false));
     let json = check("UpdateTableInput", &update);
     assert_eq!(
         json["GlobalSecondaryIndexUpdates"][1],
@@ -285,10 +276,9 @@ fn table_operation_inputs_serialize_to_the_models_inputs() {
 
     check(
         "ListTablesInput",
-        &ListTablesInput {
-            exclusive_start_table_name: Some("abc".into()),
-            limit: Some(100),
-        },
+        &ListTablesInput::new()
+            .exclusive_start_table_name("abc")
+            .limit(100),
     );
 }
 
@@ -299,10 +289,7 @@ fn list_tables_output_serializes_to_the_models_list_tables_output() {
         pk_table(&db, name);
     }
     let page = db
-        .list_tables(ListTablesInput {
-            exclusive_start_table_name: None,
-            limit: Some(2),
-        })
+        .list_tables(ListTablesInput::new().limit(2))
         .expect("list");
     let json = check("ListTablesOutput", &page);
     assert_eq!(
@@ -310,10 +297,7 @@ fn list_tables_output_serializes_to_the_models_list_tables_output() {
         json!({"TableNames": ["aaa", "bbb"], "LastEvaluatedTableName": "bbb"})
     );
     let last = db
-        .list_tables(ListTablesInput {
-            exclusive_start_table_name: Some("bbb".into()),
-            limit: None,
-        })
+        .list_tables(ListTablesInput::new().exclusive_start_table_name("bbb"))
         .expect("list");
     assert_eq!(
         check("ListTablesOutput", &last),
@@ -420,10 +404,7 @@ fn batch_and_transaction_outputs_serialize_to_the_models_outputs() {
     let mut get_batch = BatchGetItemInput::default();
     get_batch.request_items.insert(
         "T01".into(),
-        KeysAndAttributes {
-            keys: vec![key("p", "s"), key("p", "none")],
-            ..Default::default()
-        },
+        KeysAndAttributes::new(vec![key("p", "s"), key("p", "none")]),
     );
     let out = db.batch_get_item(get_batch).expect("batch get");
     let json = check("BatchGetItemOutput", &out);
@@ -441,19 +422,17 @@ fn batch_and_transaction_outputs_serialize_to_the_models_outputs() {
         json!([{"Item": {"ss": {"SS": ["a", "b"]}}}, {}])
     );
 
-    let reasons = canceled(db.transact_write_items(TransactWriteItemsInput {
-        transact_items: vec![
-            TransactWriteItem::Put(PutItemInput::new("T01", key("p", "new"))),
-            TransactWriteItem::ConditionCheck(
-                ConditionCheckInput::new("T01", key("p", "s"))
-                    .condition(Condition::attribute_not_exists("pk"))
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    ),
-            ),
-        ],
-        client_request_token: None,
-    }));
+    let transaction = TransactWriteItemsInput::new(vec![
+        TransactWriteItem::Put(PutItemInput::new("T01", key("p", "new"))),
+        TransactWriteItem::ConditionCheck(
+            ConditionCheckInput::new("T01", key("p", "s"))
+                .condition(Condition::attribute_not_exists("pk"))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                ),
+        ),
+    ]);
+    let reasons = canceled(db.transact_write_items(transaction));
     let json: Vec<Value> = reasons
         .iter()
         .map(|r| check("CancellationReason", r))
@@ -488,13 +467,12 @@ fn error_names_are_the_models_exception_shapes() {
                 .condition(Condition::attribute_not_exists("pk")),
         )
         .expect_err("condition"),
-        db.transact_write_items(TransactWriteItemsInput {
-            transact_items: vec![TransactWriteItem::Delete(
+        db.transact_write_items(TransactWriteItemsInput::new(vec![
+            TransactWriteItem::Delete(
                 DeleteItemInput::new("T01", key("a", "b"))
                     .condition(Condition::attribute_not_exists("pk")),
-            )],
-            client_request_token: None,
-        })
+            ),
+        ]))
         .expect_err("canceled"),
     ];
     let names: Vec<&str> = errors.iter().map(Error::exception_name).collect();

@@ -124,13 +124,10 @@ fn oversized_items_are_rejected_in_batches_and_transactions() {
         ],
     );
     validation(db.batch_write_item(batch), "Item size has exceeded");
-    let transaction = TransactWriteItemsInput {
-        transact_items: vec![
-            TransactWriteItem::Put(PutItemInput::new(T, key("ok", "1"))),
-            TransactWriteItem::Put(PutItemInput::new(T, over)),
-        ],
-        client_request_token: None,
-    };
+    let transaction = TransactWriteItemsInput::new(vec![
+        TransactWriteItem::Put(PutItemInput::new(T, key("ok", "1"))),
+        TransactWriteItem::Put(PutItemInput::new(T, over)),
+    ]);
     validation(
         db.transact_write_items(transaction),
         "Item size has exceeded",
@@ -399,19 +396,15 @@ fn batch_get_item_takes_100_keys_and_rejects_101() {
         let mut input = BatchGetItemInput::default();
         input.request_items.insert(
             T.into(),
-            KeysAndAttributes {
-                keys: (0..mine).map(|i| key("a", &i.to_string())).collect(),
-                ..Default::default()
-            },
+            KeysAndAttributes::new((0..mine).map(|i| key("a", &i.to_string())).collect()),
         );
         input.request_items.insert(
             "Other".into(),
-            KeysAndAttributes {
-                keys: (0..other)
+            KeysAndAttributes::new(
+                (0..other)
                     .map(|i| attrs([("pk", s(&i.to_string()))]))
                     .collect(),
-                ..Default::default()
-            },
+            ),
         );
         input
     };
@@ -424,11 +417,12 @@ fn batch_get_item_takes_100_keys_and_rejects_101() {
 fn transact_write_items_takes_100_actions_and_rejects_101() {
     let db = table();
     assert_eq!(MAX_TRANSACT_ITEMS, 100);
-    let transaction = |count: usize| TransactWriteItemsInput {
-        transact_items: (0..count)
-            .map(|i| TransactWriteItem::Put(PutItemInput::new(T, key("a", &format!("{i:03}")))))
-            .collect(),
-        client_request_token: None,
+    let transaction = |count: usize| {
+        TransactWriteItemsInput::new(
+            (0..count)
+                .map(|i| TransactWriteItem::Put(PutItemInput::new(T, key("a", &format!("{i:03}")))))
+                .collect(),
+        )
     };
     validation(db.transact_write_items(transaction(101)), "transactItems");
     assert_eq!(db.scan(ScanInput::new(T)).expect("scan").count, 0);
@@ -442,11 +436,7 @@ fn transact_get_items_takes_100_reads_and_rejects_101() {
     let db = table();
     let reads = |count: usize| {
         (0..count)
-            .map(|i| TransactGetItem {
-                table_name: T.into(),
-                key: key("a", &i.to_string()),
-                ..Default::default()
-            })
+            .map(|i| TransactGetItem::new(T, key("a", &i.to_string())))
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -477,10 +467,7 @@ fn transaction_items_of_4_mb_are_accepted_and_one_byte_more_is_rejected() {
             T,
             sized("a", "last", "d", last),
         )));
-        TransactWriteItemsInput {
-            transact_items: puts,
-            client_request_token: None,
-        }
+        TransactWriteItemsInput::new(puts)
     };
     let remaining = MAX_TRANSACTION_BYTES - 10 * MAX_ITEM_SIZE;
     assert_eq!(remaining, 98_304);
@@ -508,10 +495,9 @@ fn list_tables_limit_is_1_to_100() {
         pk_table(&db, &format!("table{i:03}"));
     }
     let page = |limit: Option<u32>| {
-        db.list_tables(ListTablesInput {
-            exclusive_start_table_name: None,
-            limit,
-        })
+        let mut input = ListTablesInput::new();
+        input.limit = limit;
+        db.list_tables(input)
     };
     validation(page(Some(0)), "limit");
     validation(page(Some(101)), "limit");
@@ -530,10 +516,11 @@ fn list_tables_limit_is_1_to_100() {
         "the default limit is 100"
     );
     let rest = db
-        .list_tables(ListTablesInput {
-            exclusive_start_table_name: Some("table099".into()),
-            limit: Some(100),
-        })
+        .list_tables(
+            ListTablesInput::new()
+                .exclusive_start_table_name("table099")
+                .limit(100),
+        )
         .expect("rest");
     assert_eq!(rest.table_names, ["table100"]);
     assert_eq!(rest.last_evaluated_table_name, None);

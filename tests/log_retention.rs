@@ -15,13 +15,11 @@ const SEGMENT_BYTES: u64 = 16 * 1024;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn options() -> Options {
-    Options {
-        segment_bytes: SEGMENT_BYTES,
-        checkpoint_min_log_bytes: 32 * 1024,
-        checkpoint_log_ratio: 0.5,
-        maintenance_interval: Duration::from_millis(10),
-        ..Options::default()
-    }
+    Options::default()
+        .segment_bytes(SEGMENT_BYTES)
+        .checkpoint_min_log_bytes(32 * 1024)
+        .checkpoint_log_ratio(0.5)
+        .maintenance_interval(Duration::from_millis(10))
 }
 
 fn open(dir: &TempDir) -> Database {
@@ -125,14 +123,7 @@ fn a_table_recovered_from_the_log_is_not_rewritten_as_if_it_had_none() {
     // first segment roll after a reopen. (Its held-log trigger still applies, later.)
     let dir = TempDir::new("recovered");
     {
-        let db = Database::open_with(
-            dir.path(),
-            Options {
-                snapshot_on_close: false,
-                ..options()
-            },
-        )
-        .unwrap();
+        let db = Database::open_with(dir.path(), options().snapshot_on_close(false)).unwrap();
         create(&db, "Busy");
         create(&db, "Quiet");
         for i in 0..600 {

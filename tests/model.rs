@@ -1980,10 +1980,7 @@ fn apply(db: &Database, model: &mut Model, op: &Op) -> Result<(), TestCaseError>
             let mut input = BatchGetItemInput::default();
             input.request_items.insert(
                 TABLE.into(),
-                KeysAndAttributes {
-                    keys: keys.iter().map(KeyLit::av).collect(),
-                    ..Default::default()
-                },
+                KeysAndAttributes::new(keys.iter().map(KeyLit::av).collect()),
             );
             let got = db
                 .batch_get_item(input)
@@ -2033,10 +2030,7 @@ fn apply(db: &Database, model: &mut Model, op: &Op) -> Result<(), TestCaseError>
             expect(got, want)
         }
         Op::Transact { acts } => {
-            let input = TransactWriteItemsInput {
-                transact_items: acts.iter().map(to_transact_item).collect(),
-                client_request_token: None,
-            };
+            let input = TransactWriteItemsInput::new(acts.iter().map(to_transact_item).collect());
             let got = db.transact_write_items(input);
             if has_duplicate_keys(acts.iter().map(TxAct::key)) {
                 prop_assert!(

@@ -417,17 +417,14 @@ fn arithmetic_overflow_in_a_transaction_cancels_it_with_a_validation_error() {
     let mut it = k.clone();
     it.insert("v".into(), n(MAX));
     put(&db, T, it.clone());
-    let reasons = canceled(db.transact_write_items(TransactWriteItemsInput {
-        transact_items: vec![
-            TransactWriteItem::Put(PutItemInput::new(T, nkey(&AttributeValue::number(1)))),
-            TransactWriteItem::Update(UpdateItemInput::new(
-                T,
-                k.clone(),
-                Update::new().add("v", n("1E+88")),
-            )),
-        ],
-        client_request_token: None,
-    }));
+    let reasons = canceled(db.transact_write_items(TransactWriteItemsInput::new(vec![
+        TransactWriteItem::Put(PutItemInput::new(T, nkey(&AttributeValue::number(1)))),
+        TransactWriteItem::Update(UpdateItemInput::new(
+            T,
+            k.clone(),
+            Update::new().add("v", n("1E+88")),
+        )),
+    ])));
     assert_eq!(codes(&reasons), ["None", "ValidationError"]);
     assert!(reasons[1]
         .message

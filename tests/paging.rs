@@ -174,10 +174,7 @@ fn listing_backups_page_by_page_yields_every_backup_once_in_order() {
     let all = db.list_backups(ListBackupsInput::default()).expect("list");
     assert_eq!(all.backup_summaries.len(), 7);
     for limit in 1..=8 {
-        let input = ListBackupsInput {
-            limit: Some(limit),
-            ..ListBackupsInput::default()
-        };
+        let input = ListBackupsInput::new().limit(limit);
         let pages: Vec<ListBackupsOutput> = db
             .list_backups_pages(input.clone())
             .collect::<Result<_>>()

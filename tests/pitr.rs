@@ -39,11 +39,9 @@ fn setup(tag: &str) -> (TempDir, Arc<ManualClock>, Database) {
 fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Database {
     Database::open_with(
         dir.path(),
-        Options {
-            clock: clock.clone(),
-            background_worker: false,
-            ..Options::default()
-        },
+        Options::default()
+            .clock(clock.clone())
+            .background_worker(false),
     )
     .unwrap()
 }
@@ -322,11 +320,7 @@ fn use_latest_restorable_time_restores_every_acknowledged_write() {
         db.restore_table_to_point_in_time(both),
         Err(Error::Validation(_))
     ));
-    let neither = RestoreTableToPointInTimeInput {
-        source_table_name: Some("src".into()),
-        target_table_name: "xxx".into(),
-        ..Default::default()
-    };
+    let neither = RestoreTableToPointInTimeInput::new("xxx").source_table_name("src");
     assert!(matches!(
         db.restore_table_to_point_in_time(neither),
         Err(Error::Validation(_))
@@ -379,19 +373,11 @@ fn a_restore_to_an_lsn_holds_exactly_the_records_up_to_it() {
     }
     for (i, (lsn, want)) in points.iter().enumerate() {
         let target = format!("at-{i}");
-        let input = RestoreTableToPointInTimeInput {
-            source_table_name: Some("src".into()),
-            target_table_name: target.clone(),
-            ..Default::default()
-        };
+        let input = RestoreTableToPointInTimeInput::new(target.clone()).source_table_name("src");
         db.restore_table_to_lsn(input, *lsn).unwrap();
         assert_eq!(items(&db, &target), *want, "LSN {lsn}");
     }
-    let past = RestoreTableToPointInTimeInput {
-        source_table_name: Some("src".into()),
-        target_table_name: "past".into(),
-        ..Default::default()
-    };
+    let past = RestoreTableToPointInTimeInput::new("past").source_table_name("src");
     assert!(matches!(
         db.restore_table_to_lsn(past, db.last_lsn() + 100),
         Err(Error::InvalidRestoreTime(_))
@@ -512,12 +498,11 @@ fn the_restored_table_has_the_sources_indexes_a_restore_summary_and_no_point_in_
         .table_description;
     assert!(description.global_secondary_indexes.is_none());
     let mut unknown = RestoreTableToPointInTimeInput::at("src", "bad-index", Timestamp(T0));
-    unknown.global_secondary_index_override = Some(vec![GlobalSecondaryIndex {
-        index_name: "Nope".into(),
-        key_schema: vec![KeySchemaElement::hash("g")],
-        projection: Projection::all(),
-        provisioned_throughput: None,
-    }]);
+    unknown.global_secondary_index_override = Some(vec![GlobalSecondaryIndex::new(
+        "Nope",
+        vec![KeySchemaElement::hash("g")],
+        Projection::all(),
+    )]);
     assert!(matches!(
         db.restore_table_to_point_in_time(unknown),
         Err(Error::Validation(_))
@@ -644,12 +629,9 @@ fn disabling_drops_the_window_and_its_files_and_enabling_again_starts_a_new_one(
 // ---------------------------------------------------------------------------------------------
 
 fn list(db: &Database, filter: Option<BackupTypeFilter>) -> Vec<BackupSummary> {
-    db.list_backups(ListBackupsInput {
-        backup_type: filter,
-        ..Default::default()
-    })
-    .unwrap()
-    .backup_summaries
+    let mut input = ListBackupsInput::new();
+    input.backup_type = filter;
+    db.list_backups(input).unwrap().backup_summaries
 }
 
 #[test]
@@ -825,12 +807,12 @@ fn a_deleted_table_stays_deleted_when_its_retirement_failed_and_the_log_moved_on
     for pitr in [false, true] {
         let sim = SimFs::new();
         let clock = Arc::new(ManualClock::new(Timestamp(T0)));
-        let options = || Options {
-            fs: Arc::new(sim.clone()),
-            clock: clock.clone(),
-            segment_bytes: 4096,
-            background_worker: false,
-            ..Options::default()
+        let options = || {
+            Options::default()
+                .fs(Arc::new(sim.clone()))
+                .clock(clock.clone())
+                .segment_bytes(4096)
+                .background_worker(false)
         };
         let db = Database::open_with("/db", options()).unwrap();
         create(&db, "gone");

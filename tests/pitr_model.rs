@@ -204,10 +204,7 @@ impl Write {
 
 /// `sim_options` with a clock the test keeps (and carries across reopens).
 fn options(fs: &SimFs, clock: &Arc<ManualClock>) -> Options {
-    Options {
-        clock: Arc::clone(clock) as Arc<dyn tidestore::Clock>,
-        ..sim_options(fs)
-    }
+    sim_options(fs).clock(Arc::clone(clock) as Arc<dyn tidestore::Clock>)
 }
 
 fn open(fs: &SimFs, clock: &Arc<ManualClock>) -> tidestore::Result<Database> {
@@ -419,11 +416,7 @@ impl<'a> Restorer<'a> {
                 RestoreTableToPointInTimeInput::at(self.source, target.as_str(), Timestamp(t)),
             )?,
             At::Lsn(lsn) => db.restore_table_to_lsn(
-                RestoreTableToPointInTimeInput {
-                    source_table_name: Some(self.source.into()),
-                    target_table_name: target.clone(),
-                    ..Default::default()
-                },
+                RestoreTableToPointInTimeInput::new(target.clone()).source_table_name(self.source),
                 lsn,
             )?,
             At::Latest => db.restore_table_to_point_in_time(
@@ -786,10 +779,7 @@ fn run_history(
 fn check_system_backup(db: &Database, state: &Arc<State>) -> Result<(), String> {
     let name = format!("{PITR}$DeletedTableBackup");
     let listed = db
-        .list_backups(ListBackupsInput {
-            backup_type: Some(BackupTypeFilter::All),
-            ..Default::default()
-        })
+        .list_backups(ListBackupsInput::new().backup_type(BackupTypeFilter::All))
         .map_err(|e| e.to_string())?;
     let summary = listed
         .backup_summaries
@@ -1273,10 +1263,7 @@ fn check_recovery(
     // Backups: each acknowledged one is listed; every listed one becomes AVAILABLE and holds
     // the table as it was before its step.
     let listed = db
-        .list_backups(ListBackupsInput {
-            backup_type: Some(BackupTypeFilter::All),
-            ..Default::default()
-        })
+        .list_backups(ListBackupsInput::new().backup_type(BackupTypeFilter::All))
         .map_err(|e| format!("list_backups: {e}"))?
         .backup_summaries;
     for (step, name) in &reference.backups {
@@ -1433,11 +1420,7 @@ fn retained_states_and_pending_backups_survive_a_crash_at_every_io_operation_and
 fn restore_lsn_outcome(db: &Database, target: &str, lsn: Lsn) -> Result<(Vec<u64>, u64), String> {
     let output = db
         .restore_table_to_lsn(
-            RestoreTableToPointInTimeInput {
-                source_table_name: Some(PITR.into()),
-                target_table_name: target.into(),
-                ..Default::default()
-            },
+            RestoreTableToPointInTimeInput::new(target).source_table_name(PITR),
             lsn,
         )
         .map_err(|e| format!("{e:?}"))?;

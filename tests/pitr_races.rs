@@ -26,11 +26,9 @@ const T0: u64 = 1_576_616_366_715;
 const DAY: u64 = 86_400_000;
 
 fn opts(clock: &Arc<ManualClock>) -> Options {
-    Options {
-        clock: clock.clone(),
-        background_worker: false,
-        ..Options::default()
-    }
+    Options::default()
+        .clock(clock.clone())
+        .background_worker(false)
 }
 fn row(pk: &str, v: i64) -> Item {
     Item::from([
@@ -145,14 +143,7 @@ fn a_running_restore_keeps_its_pinned_snapshot_when_an_unchanged_checkpoint_move
         armed: AtomicBool::new(false),
         state: state.clone(),
     });
-    let db = Database::open_with(
-        dir.path(),
-        Options {
-            fs: fs.clone(),
-            ..opts(&clock)
-        },
-    )
-    .unwrap();
+    let db = Database::open_with(dir.path(), opts(&clock).fs(fs.clone())).unwrap();
     create(&db, "src");
     create(&db, "noise");
     for k in 0..200 {
@@ -200,13 +191,11 @@ fn a_running_restore_keeps_its_pinned_snapshot_when_an_unchanged_checkpoint_move
 fn sim_db(sim: &tidestore::fs::sim::SimFs, clock: &Arc<ManualClock>) -> Result<Database> {
     Database::open_with(
         "/db",
-        Options {
-            fs: Arc::new(sim.clone()),
-            clock: clock.clone(),
-            segment_bytes: 4096,
-            background_worker: false,
-            ..Options::default()
-        },
+        Options::default()
+            .fs(Arc::new(sim.clone()))
+            .clock(clock.clone())
+            .segment_bytes(4096)
+            .background_worker(false),
     )
 }
 
@@ -289,10 +278,7 @@ fn a_failed_retirement_of_a_table_without_snapshot_does_not_wedge_its_system_bac
     db.delete_table("gone").unwrap();
     assert!(db.maintenance_error().is_some(), "fault did not fire");
     let arn = db
-        .list_backups(ListBackupsInput {
-            backup_type: Some(BackupTypeFilter::System),
-            ..Default::default()
-        })
+        .list_backups(ListBackupsInput::new().backup_type(BackupTypeFilter::System))
         .unwrap()
         .backup_summaries[0]
         .backup_arn
@@ -350,11 +336,7 @@ fn an_lsn_before_the_tables_creation_is_invalid_restore_time() {
     create(&db, "src");
     enable(&db, "src", None);
     put(&db, "src", "a", 1);
-    let input = RestoreTableToPointInTimeInput {
-        source_table_name: Some("src".into()),
-        target_table_name: "old".into(),
-        ..Default::default()
-    };
+    let input = RestoreTableToPointInTimeInput::new("old").source_table_name("src");
     let r = db.restore_table_to_lsn(input, before - 1);
     eprintln!(
         "restore to LSN {before} (before src existed): {:?}",
@@ -375,13 +357,13 @@ fn deleting_tables_while_maintenance_runs_never_drops_the_log_their_states_need(
     let base = std::env::temp_dir().join(format!("tidestore-races-gap-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
-    let o = || Options {
-        clock: clock.clone(),
-        background_worker: true,
-        maintenance_interval: std::time::Duration::ZERO,
-        segment_bytes: 4096,
-        checkpoint_min_log_bytes: u64::MAX / 4,
-        ..Options::default()
+    let o = || {
+        Options::default()
+            .clock(clock.clone())
+            .background_worker(true)
+            .maintenance_interval(std::time::Duration::ZERO)
+            .segment_bytes(4096)
+            .checkpoint_min_log_bytes(u64::MAX / 4)
     };
     let db = Database::open_with(&base, o()).unwrap();
     create(&db, "kept");
@@ -406,11 +388,11 @@ fn deleting_tables_while_maintenance_runs_never_drops_the_log_their_states_need(
         std::thread::sleep(std::time::Duration::from_millis(2));
         db.delete_table(&name).unwrap();
         let arn = db
-            .list_backups(ListBackupsInput {
-                table_name: Some(name.clone()),
-                backup_type: Some(BackupTypeFilter::System),
-                ..Default::default()
-            })
+            .list_backups(
+                ListBackupsInput::new()
+                    .table_name(name.clone())
+                    .backup_type(BackupTypeFilter::System),
+            )
             .unwrap()
             .backup_summaries
             .into_iter()
@@ -426,13 +408,7 @@ fn deleting_tables_while_maintenance_runs_never_drops_the_log_their_states_need(
                     db.maintenance_error()
                 );
                 drop(db);
-                let reopened = Database::open_with(
-                    &base,
-                    Options {
-                        background_worker: false,
-                        ..o()
-                    },
-                );
+                let reopened = Database::open_with(&base, o().background_worker(false));
                 eprintln!(
                     "reopen: {:?}",
                     reopened.as_ref().err().map(|e| e.to_string())

@@ -42,13 +42,11 @@ fn long() -> bool {
 }
 
 fn options() -> Options {
-    Options {
-        segment_bytes: 16 * 1024,
-        checkpoint_min_log_bytes: 32 * 1024,
-        checkpoint_log_ratio: 0.5,
-        maintenance_interval: Duration::from_millis(20),
-        ..Options::default()
-    }
+    Options::default()
+        .segment_bytes(16 * 1024)
+        .checkpoint_min_log_bytes(32 * 1024)
+        .checkpoint_log_ratio(0.5)
+        .maintenance_interval(Duration::from_millis(20))
 }
 
 fn writer_key(round: u64, writer: u64) -> String {
@@ -301,10 +299,7 @@ fn prefix_with(keys: &[u64], at_least: u64) -> Result<(), String> {
 fn verify(dir: &Path, acks: &Acks, context: &str) -> (u64, usize) {
     // The next child continues in this directory: leave it the log the crash left, as a
     // crash would, so that its truncations (and their kill points) still happen.
-    let verify_options = Options {
-        snapshot_on_close: false,
-        ..options()
-    };
+    let verify_options = options().snapshot_on_close(false);
     let db = Database::open_with(dir, verify_options)
         .unwrap_or_else(|e| panic!("{context}: the database does not open: {e}"));
     let mut writes = 0;
@@ -316,10 +311,7 @@ fn verify(dir: &Path, acks: &Acks, context: &str) -> (u64, usize) {
         writes += max;
     }
     let mut listed: Vec<BackupSummary> = Vec::new();
-    let mut input = ListBackupsInput {
-        backup_type: Some(BackupTypeFilter::All),
-        ..Default::default()
-    };
+    let mut input = ListBackupsInput::new().backup_type(BackupTypeFilter::All);
     loop {
         let page = db.list_backups(input.clone()).unwrap();
         listed.extend(page.backup_summaries);

@@ -54,12 +54,10 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 fn options() -> Options {
-    Options {
-        segment_bytes: 64 * 1024,
-        checkpoint_min_log_bytes: 128 * 1024,
-        maintenance_interval: Duration::from_millis(20),
-        ..Options::default()
-    }
+    Options::default()
+        .segment_bytes(64 * 1024)
+        .checkpoint_min_log_bytes(128 * 1024)
+        .maintenance_interval(Duration::from_millis(20))
 }
 
 fn create(db: &Database) {

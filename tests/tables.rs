@@ -18,12 +18,7 @@ fn gsi(
     if let Some(range) = range {
         key_schema.push(KeySchemaElement::range(range));
     }
-    GlobalSecondaryIndex {
-        index_name: name.into(),
-        key_schema,
-        projection,
-        provisioned_throughput: None,
-    }
+    GlobalSecondaryIndex::new(name, key_schema, projection)
 }
 
 fn create_gsi(
@@ -31,22 +26,17 @@ fn create_gsi(
     defs: Vec<AttributeDefinition>,
     index: GlobalSecondaryIndex,
 ) -> UpdateTableInput {
-    UpdateTableInput {
-        table_name: table.into(),
-        attribute_definitions: defs,
-        global_secondary_index_updates: vec![GlobalSecondaryIndexUpdate::Create(index)],
-        ..Default::default()
-    }
+    UpdateTableInput::new(table)
+        .attribute_definitions(defs)
+        .global_secondary_index_updates(vec![GlobalSecondaryIndexUpdate::Create(index)])
 }
 
 fn delete_gsi(table: &str, index: &str) -> UpdateTableInput {
-    UpdateTableInput {
-        table_name: table.into(),
-        global_secondary_index_updates: vec![GlobalSecondaryIndexUpdate::Delete {
+    UpdateTableInput::new(table).global_secondary_index_updates(vec![
+        GlobalSecondaryIndexUpdate::Delete {
             index_name: index.into(),
-        }],
-        ..Default::default()
-    }
+        },
+    ])
 }
 
 fn music() -> CreateTableInput {
@@ -225,12 +215,11 @@ fn key_schema_must_be_a_hash_key_and_an_optional_range_key() {
         AttributeDefinition::new("a", S),
         AttributeDefinition::new("b", S),
     ];
-    let with = |key_schema: Vec<KeySchemaElement>, defs: &[AttributeDefinition]| CreateTableInput {
-        table_name: "T01".into(),
-        key_schema,
-        attribute_definitions: defs.to_vec(),
-        billing_mode: Some(BillingMode::PayPerRequest),
-        ..Default::default()
+    let with = |key_schema: Vec<KeySchemaElement>, defs: &[AttributeDefinition]| {
+        CreateTableInput::new("T01")
+            .key_schema(key_schema)
+            .attribute_definitions(defs.to_vec())
+            .billing_mode(BillingMode::PayPerRequest)
     };
     validation(db.create_table(with(vec![], &defs)), "keySchema");
     validation(
@@ -421,22 +410,24 @@ fn local_secondary_index_must_share_the_tables_partition_key_and_have_a_sort_key
         .push(AttributeDefinition::new("x", S));
     other_hash
         .local_secondary_indexes
-        .push(LocalSecondaryIndex {
-            index_name: "Other".into(),
-            key_schema: vec![
+        .push(LocalSecondaryIndex::new(
+            "Other",
+            vec![
                 KeySchemaElement::hash("x"),
                 KeySchemaElement::range("SongTitle"),
             ],
-            projection: Projection::all(),
-        });
+            Projection::all(),
+        ));
     validation(db.create_table(other_hash), "Index KeySchema");
 
     let mut no_range = music();
-    no_range.local_secondary_indexes.push(LocalSecondaryIndex {
-        index_name: "NoRange".into(),
-        key_schema: vec![KeySchemaElement::hash("Artist")],
-        projection: Projection::all(),
-    });
+    no_range
+        .local_secondary_indexes
+        .push(LocalSecondaryIndex::new(
+            "NoRange",
+            vec![KeySchemaElement::hash("Artist")],
+            Projection::all(),
+        ));
     validation(db.create_table(no_range), "Index KeySchema");
 }
 
@@ -506,20 +497,14 @@ fn include_projection_without_non_key_attributes_is_rejected() {
         "ByGenre",
         ("Genre", S),
         None,
-        Projection {
-            projection_type: ProjectionType::Include,
-            non_key_attributes: vec![],
-        },
+        Projection::include(Vec::<String>::new()),
     );
     validation(db.create_table(input), "NonKeyAttributes");
     let input = music().local_index(
         "ByYear",
         "Year",
         N,
-        Projection {
-            projection_type: ProjectionType::Include,
-            non_key_attributes: vec![],
-        },
+        Projection::include(Vec::<String>::new()),
     );
     validation(db.create_table(input), "NonKeyAttributes");
 }
@@ -528,10 +513,8 @@ fn include_projection_without_non_key_attributes_is_rejected() {
 fn non_key_attributes_with_keys_only_or_all_projection_are_rejected() {
     let db = db();
     for projection_type in [ProjectionType::KeysOnly, ProjectionType::All] {
-        let projection = Projection {
-            projection_type,
-            non_key_attributes: vec!["x".into()],
-        };
+        let mut projection = Projection::include(["x"]);
+        projection.projection_type = projection_type;
         validation(
             db.create_table(music().global_index("G01", ("g", S), None, projection)),
             "NonKeyAttributes",
@@ -673,10 +656,9 @@ fn stream_specification_needs_a_view_type_exactly_when_enabled() {
         let mut input = CreateTableInput::new(name)
             .hash_key("pk", S)
             .pay_per_request();
-        input.stream_specification = Some(StreamSpecification {
-            stream_enabled: enabled,
-            stream_view_type: view,
-        });
+        let mut spec = StreamSpecification::new(enabled);
+        spec.stream_view_type = view;
+        input.stream_specification = Some(spec);
         input
     };
     validation(db.create_table(with("S01", true, None)), "StreamViewType");
@@ -700,10 +682,7 @@ fn stream_specification_needs_a_view_type_exactly_when_enabled() {
         .expect("stream");
     assert_eq!(
         on.stream_specification,
-        Some(StreamSpecification {
-            stream_enabled: true,
-            stream_view_type: Some(StreamViewType::NewAndOldImages)
-        })
+        Some(StreamSpecification::new(true).stream_view_type(StreamViewType::NewAndOldImages))
     );
     let label = on.latest_stream_label.expect("stream label");
     assert_eq!(
@@ -735,10 +714,7 @@ fn create_table_parsed_from_aws_cli_json_equals_the_builder() {
 
 #[test]
 fn the_table_limit_of_the_database_is_limit_exceeded() {
-    let options = Options {
-        max_tables: 2,
-        ..Options::in_memory()
-    };
+    let options = Options::in_memory().max_tables(2);
     let db = Database::in_memory_with(options).expect("open");
     pk_table(&db, "One");
     pk_table(&db, "Two");
@@ -842,22 +818,17 @@ fn list_tables_returns_names_in_order_a_page_at_a_time() {
     assert_eq!(all.last_evaluated_table_name, None);
 
     let mut names = Vec::new();
-    let mut start = None;
+    let mut input = ListTablesInput::new().limit(2);
     let mut pages = 0;
     loop {
-        let page = db
-            .list_tables(ListTablesInput {
-                exclusive_start_table_name: start,
-                limit: Some(2),
-            })
-            .expect("page");
+        let page = db.list_tables(input.clone()).expect("page");
         assert!(page.table_names.len() <= 2);
         pages += 1;
         names.extend(page.table_names.clone());
         match page.last_evaluated_table_name {
             Some(last) => {
                 assert_eq!(Some(&last), page.table_names.last());
-                start = Some(last);
+                input = input.exclusive_start_table_name(last);
             }
             None => break,
         }
@@ -867,10 +838,7 @@ fn list_tables_returns_names_in_order_a_page_at_a_time() {
 
     // A start name that is not a table starts after where it would be.
     let after = db
-        .list_tables(ListTablesInput {
-            exclusive_start_table_name: Some("c".into()),
-            limit: None,
-        })
+        .list_tables(ListTablesInput::new().exclusive_start_table_name("c"))
         .expect("list");
     assert_eq!(after.table_names, ["charlie", "delta", "echo"]);
 }
@@ -976,18 +944,15 @@ fn update_table_switches_billing_mode_both_ways() {
 fn update_table_with_two_index_creates_is_limit_exceeded() {
     let db = db();
     pk_table(&db, "T01");
-    let input = UpdateTableInput {
-        table_name: "T01".into(),
-        attribute_definitions: vec![
+    let input = UpdateTableInput::new("T01")
+        .attribute_definitions(vec![
             AttributeDefinition::new("a", S),
             AttributeDefinition::new("b", S),
-        ],
-        global_secondary_index_updates: vec![
+        ])
+        .global_secondary_index_updates(vec![
             GlobalSecondaryIndexUpdate::Create(gsi("ByA", "a", None, Projection::all())),
             GlobalSecondaryIndexUpdate::Create(gsi("ByB", "b", None, Projection::all())),
-        ],
-        ..Default::default()
-    };
+        ]);
     exception(db.update_table(input), "LimitExceededException");
     assert!(db
         .describe_table("T01")
@@ -1002,17 +967,14 @@ fn update_table_with_two_index_creates_is_limit_exceeded() {
         gsi("ByA", "a", None, Projection::all()),
     ))
     .expect("create ByA");
-    let mixed = UpdateTableInput {
-        table_name: "T01".into(),
-        attribute_definitions: vec![AttributeDefinition::new("b", S)],
-        global_secondary_index_updates: vec![
+    let mixed = UpdateTableInput::new("T01")
+        .attribute_definitions(vec![AttributeDefinition::new("b", S)])
+        .global_secondary_index_updates(vec![
             GlobalSecondaryIndexUpdate::Delete {
                 index_name: "ByA".into(),
             },
             GlobalSecondaryIndexUpdate::Create(gsi("ByB", "b", None, Projection::all())),
-        ],
-        ..Default::default()
-    };
+        ]);
     exception(db.update_table(mixed), "LimitExceededException");
     let indexes = db
         .describe_table("T01")
@@ -1131,15 +1093,7 @@ fn update_table_creating_a_global_index_checks_its_definition() {
         db.update_table(create_gsi(
             "T01",
             vec![AttributeDefinition::new("a", S)],
-            gsi(
-                "ByA",
-                "a",
-                None,
-                Projection {
-                    projection_type: ProjectionType::Include,
-                    non_key_attributes: vec![],
-                },
-            ),
+            gsi("ByA", "a", None, Projection::include(Vec::<String>::new())),
         )),
         "NonKeyAttributes",
     );
@@ -1281,13 +1235,13 @@ fn update_table_changes_a_global_index_throughput_only_on_provisioned_tables() {
             .global_index("ByA", ("a", S), None, Projection::all()),
     )
     .expect("create");
-    let update = |table: &str, index: &str| UpdateTableInput {
-        table_name: table.into(),
-        global_secondary_index_updates: vec![GlobalSecondaryIndexUpdate::Update {
-            index_name: index.into(),
-            provisioned_throughput: ProvisionedThroughput::new(7, 8),
-        }],
-        ..Default::default()
+    let update = |table: &str, index: &str| {
+        UpdateTableInput::new(table).global_secondary_index_updates(vec![
+            GlobalSecondaryIndexUpdate::Update {
+                index_name: index.into(),
+                provisioned_throughput: ProvisionedThroughput::new(7, 8),
+            },
+        ])
     };
     let updated = db
         .update_table(update("Prov", "ByA"))
@@ -1317,13 +1271,10 @@ fn update_table_changes_a_global_index_throughput_only_on_provisioned_tables() {
 fn update_table_enables_and_disables_the_stream_once_each() {
     let db = db();
     pk_table(&db, "T01");
-    let stream = |enabled: bool, view: Option<StreamViewType>| UpdateTableInput {
-        table_name: "T01".into(),
-        stream_specification: Some(StreamSpecification {
-            stream_enabled: enabled,
-            stream_view_type: view,
-        }),
-        ..Default::default()
+    let stream = |enabled: bool, view: Option<StreamViewType>| {
+        let mut spec = StreamSpecification::new(enabled);
+        spec.stream_view_type = view;
+        UpdateTableInput::new("T01").stream_specification(spec)
     };
     validation(
         db.update_table(stream(false, None)),

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::setters;
 use crate::api::tables::TableDescription;
 use crate::model::clock::Timestamp;
 use crate::model::schema::{
@@ -17,6 +18,7 @@ use crate::model::Lsn;
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum BackupStatus {
     /// Being built.
     Creating,
@@ -31,6 +33,7 @@ pub enum BackupStatus {
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum BackupType {
     /// `create_backup`.
     User,
@@ -43,6 +46,7 @@ pub enum BackupType {
 /// Which backups `list_backups` returns (`BackupTypeFilter`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum BackupTypeFilter {
     /// User backups (the default).
     #[default]
@@ -58,6 +62,7 @@ pub enum BackupTypeFilter {
 /// `BackupDetails`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupDetails {
     /// `arn:aws:dynamodb:{region}:{account}:table/{table}/backup/{ms:014}-{8 hex}`.
     pub backup_arn: String,
@@ -79,6 +84,7 @@ pub struct BackupDetails {
 /// `CreateBackup`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct CreateBackupOutput {
     /// The new backup, CREATING.
     pub backup_details: BackupDetails,
@@ -87,6 +93,7 @@ pub struct CreateBackupOutput {
 /// The source table as a backup records it (`SourceTableDetails`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct SourceTableDetails {
     /// Its name.
     pub table_name: String,
@@ -111,6 +118,7 @@ pub struct SourceTableDetails {
 /// The source table's indexes and stream (`SourceTableFeatureDetails`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct SourceTableFeatureDetails {
     /// Its local secondary indexes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,6 +134,7 @@ pub struct SourceTableFeatureDetails {
 /// `BackupDescription`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupDescription {
     /// The backup.
     pub backup_details: BackupDetails,
@@ -138,6 +147,7 @@ pub struct BackupDescription {
 /// `DescribeBackup`'s and `DeleteBackup`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupDescriptionOutput {
     /// The backup.
     pub backup_description: BackupDescription,
@@ -146,6 +156,7 @@ pub struct BackupDescriptionOutput {
 /// One backup in `ListBackups`' output (`BackupSummary`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupSummary {
     /// The source table's name.
     pub table_name: String,
@@ -173,6 +184,7 @@ pub struct BackupSummary {
 /// `ListBackups`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListBackupsInput {
     /// Only backups of this table (name or ARN).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,9 +206,26 @@ pub struct ListBackupsInput {
     pub backup_type: Option<BackupTypeFilter>,
 }
 
+impl ListBackupsInput {
+    /// The first page of the user backups of every table.
+    pub fn new() -> ListBackupsInput {
+        ListBackupsInput::default()
+    }
+}
+
+setters!(ListBackupsInput {
+    table_name: impl Into<String> => Some(table_name.into()),
+    limit: u32 => Some(limit),
+    time_range_lower_bound: Timestamp => Some(time_range_lower_bound),
+    time_range_upper_bound: Timestamp => Some(time_range_upper_bound),
+    exclusive_start_backup_arn: impl Into<String> => Some(exclusive_start_backup_arn.into()),
+    backup_type: BackupTypeFilter => Some(backup_type),
+});
+
 /// `ListBackups`' output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListBackupsOutput {
     /// The backups, in creation order.
     pub backup_summaries: Vec<BackupSummary>,
@@ -209,6 +238,7 @@ pub struct ListBackupsOutput {
 /// nothing).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct SseSpecification {
     /// Whether encryption at rest is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,9 +255,23 @@ pub struct SseSpecification {
     pub kms_master_key_id: Option<String>,
 }
 
+impl SseSpecification {
+    /// No setting given.
+    pub fn new() -> SseSpecification {
+        SseSpecification::default()
+    }
+}
+
+setters!(SseSpecification {
+    enabled: bool => Some(enabled),
+    sse_type: impl Into<String> => Some(sse_type.into()),
+    kms_master_key_id: impl Into<String> => Some(kms_master_key_id.into()),
+});
+
 /// `RestoreTableFromBackup`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableFromBackupInput {
     /// The new table's name.
     pub target_table_name: String,
@@ -268,6 +312,14 @@ impl RestoreTableFromBackupInput {
     }
 }
 
+setters!(RestoreTableFromBackupInput {
+    billing_mode_override: BillingMode => Some(billing_mode_override),
+    global_secondary_index_override: Vec<GlobalSecondaryIndex> => Some(global_secondary_index_override),
+    local_secondary_index_override: Vec<LocalSecondaryIndex> => Some(local_secondary_index_override),
+    provisioned_throughput_override: ProvisionedThroughput => Some(provisioned_throughput_override),
+    sse_specification_override: SseSpecification => Some(sse_specification_override),
+});
+
 /// Where a building backup stands: items and bytes written out of the table's size when the
 /// backup was requested, and its failed build attempts (a beyond-DynamoDB companion of
 /// `describe_backup`, whose status stays CREATING while a build fails: DynamoDB's
@@ -280,6 +332,7 @@ impl RestoreTableFromBackupInput {
 /// good is not retried until the database is reopened (the counts start again then), keeps
 /// the table state and log it needs, and can be deleted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BackupProgress {
     /// The backup's marker: exactly the writes with a lower LSN are in it.
     pub marker_lsn: Lsn,
@@ -305,6 +358,7 @@ pub struct BackupProgress {
 /// `RestoreTableFromBackup`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableFromBackupOutput {
     /// The new table, CREATING, with its `RestoreSummary`.
     pub table_description: TableDescription,

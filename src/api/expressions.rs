@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::api::setters;
 use crate::error::{Error, Result};
 use crate::expr::syntax::{ExpressionKind, Substitutions};
 use crate::expr::{Condition, Path, Update};
@@ -21,6 +22,7 @@ use crate::model::value::Item;
 /// `ExpressionAttributeValues`. Which strings an operation takes is DynamoDB's rule: a string
 /// an operation does not take is refused.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Expressions {
     /// `ConditionExpression` (PutItem, UpdateItem, DeleteItem, and their transaction actions).
     pub condition_expression: Option<String>,
@@ -48,7 +50,22 @@ pub(crate) struct Parsed {
     pub projection: Option<Vec<Path>>,
 }
 
+setters!(Expressions {
+    condition_expression: impl Into<String> => Some(condition_expression.into()),
+    update_expression: impl Into<String> => Some(update_expression.into()),
+    key_condition_expression: impl Into<String> => Some(key_condition_expression.into()),
+    filter_expression: impl Into<String> => Some(filter_expression.into()),
+    projection_expression: impl Into<String> => Some(projection_expression.into()),
+    expression_attribute_names: BTreeMap<String, String> => Some(expression_attribute_names),
+    expression_attribute_values: Item => Some(expression_attribute_values),
+});
+
 impl Expressions {
+    /// No strings and no maps: set them with the setters.
+    pub fn new() -> Expressions {
+        Expressions::default()
+    }
+
     /// Whether no string and no map is given.
     pub fn is_empty(&self) -> bool {
         *self == Expressions::default()

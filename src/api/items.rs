@@ -2,11 +2,11 @@
 //! `DeleteItem`, `Query`, `Scan`, `BatchWriteItem`, `BatchGetItem`, `TransactWriteItems` and
 //! `TransactGetItems`.
 //!
-//! Inputs are plain structs with public fields, a `new` taking the required ones and chainable
-//! setters for the rest, so that both `PutItemInput { table_name, item, ..Default::default() }`
-//! and `PutItemInput::new("Music", item).condition(...)` read well. Expressions are typed
-//! values from [`crate::expr`], not strings. Outputs serialize with serde to the API model's
-//! field names, so printing one with `serde_json` gives what the AWS CLI prints.
+//! Inputs are structs with public fields, a `new` taking the required ones and chainable
+//! setters for the rest: `PutItemInput::new("Music", item).condition(...)`. Expressions are
+//! typed values from [`crate::expr`] or DynamoDB's strings ([`Expressions`]). Outputs
+//! serialize with serde to the API model's field names, so printing one with `serde_json`
+//! gives what the AWS CLI prints.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +17,7 @@ use crate::api::legacy::{
     legacy_setters, AttributeValueUpdate, ConditionalOperator, ExpectedAttributeValue, Legacy,
     LegacyCondition, LegacyParameters,
 };
+use crate::api::setters;
 use crate::error::{Error, Result};
 use crate::expr::syntax::ExpressionKind;
 use crate::expr::{Comparator, Condition, Operand, Path, PathElement, Update};
@@ -76,22 +77,9 @@ pub enum Select {
     Count,
 }
 
-macro_rules! setters {
-    ($ty:ident { $($field:ident : $arg:ty => $value:expr),* $(,)? }) => {
-        impl $ty {
-            $(
-                #[doc = concat!("Sets `", stringify!($field), "`.")]
-                pub fn $field(mut self, $field: $arg) -> Self {
-                    self.$field = $value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
 /// `PutItem`: store an item, replacing any item with the same key.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct PutItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -131,6 +119,7 @@ setters!(PutItemInput {
 /// What a single-item write returns.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct WriteItemOutput {
     /// The attributes asked for by `ReturnValues`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,6 +135,7 @@ pub type UpdateItemOutput = WriteItemOutput;
 
 /// `GetItem`: read one item by its key.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct GetItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -182,6 +172,7 @@ setters!(GetItemInput {
 /// `GetItem`'s output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct GetItemOutput {
     /// The item, if it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,6 +181,7 @@ pub struct GetItemOutput {
 
 /// `DeleteItem`: remove one item by its key.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct DeleteItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -228,6 +220,7 @@ setters!(DeleteItemInput {
 
 /// `UpdateItem`: change some attributes of an item, creating it if it does not exist.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct UpdateItemInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -298,6 +291,7 @@ pub enum SortKeyOp {
 /// the query matches them to its key schema, so a key condition can be built, or parsed from
 /// a string, without knowing the table.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct KeyCondition {
     /// The key attributes' names and their conditions, in the order written.
     pub conditions: Vec<(String, SortKeyOp)>,
@@ -373,6 +367,7 @@ fn key_term(term: &Condition) -> Result<(String, SortKeyOp)> {
 
 /// `Query`: the items of one partition, in sort key order, from the table or an index.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct QueryInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -443,6 +438,7 @@ setters!(QueryInput {
 /// `Scan`: every item of the table or an index, a page at a time, optionally one segment of
 /// a parallel scan.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ScanInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -494,6 +490,7 @@ setters!(ScanInput {
 /// A page of `Query` or `Scan` results.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct QueryOutput {
     /// The items that passed the filter (none for `Select::Count`).
     #[serde(default)]
@@ -534,14 +531,41 @@ pub enum WriteRequest {
 /// unprocessed items.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BatchWriteItemInput {
     /// Table name to the writes for it.
     pub request_items: BTreeMap<String, Vec<WriteRequest>>,
 }
 
+impl BatchWriteItemInput {
+    /// An empty batch: add its writes with [`put`](Self::put) and [`delete`](Self::delete).
+    pub fn new() -> BatchWriteItemInput {
+        BatchWriteItemInput::default()
+    }
+
+    /// Adds a put of `item` into `table_name`.
+    #[must_use]
+    pub fn put(self, table_name: impl Into<String>, item: Item) -> BatchWriteItemInput {
+        self.request(table_name, WriteRequest::Put { item })
+    }
+
+    /// Adds a delete of the item with `key` from `table_name`.
+    #[must_use]
+    pub fn delete(self, table_name: impl Into<String>, key: Item) -> BatchWriteItemInput {
+        self.request(table_name, WriteRequest::Delete { key })
+    }
+
+    fn request(mut self, table_name: impl Into<String>, request: WriteRequest) -> Self {
+        let requests = self.request_items.entry(table_name.into()).or_default();
+        requests.push(request);
+        self
+    }
+}
+
 /// `BatchWriteItem`'s output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BatchWriteItemOutput {
     /// Always empty: tidestore processes every request of an accepted batch.
     pub unprocessed_items: BTreeMap<String, Vec<WriteRequest>>,
@@ -549,6 +573,7 @@ pub struct BatchWriteItemOutput {
 
 /// The keys to read from one table in a `BatchGetItem`.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct KeysAndAttributes {
     /// The keys.
     pub keys: Vec<Item>,
@@ -566,14 +591,30 @@ pub struct KeysAndAttributes {
 
 /// `BatchGetItem`: up to 100 items by key over one or more tables.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct BatchGetItemInput {
     /// Table name to the keys to read from it.
     pub request_items: BTreeMap<String, KeysAndAttributes>,
 }
 
+impl BatchGetItemInput {
+    /// An empty request: add a table's keys with [`table`](Self::table).
+    pub fn new() -> BatchGetItemInput {
+        BatchGetItemInput::default()
+    }
+
+    /// Reads `keys` from `table_name` (replacing any keys given for it before).
+    #[must_use]
+    pub fn table(mut self, table_name: impl Into<String>, keys: KeysAndAttributes) -> Self {
+        self.request_items.insert(table_name.into(), keys);
+        self
+    }
+}
+
 /// `BatchGetItem`'s output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BatchGetItemOutput {
     /// Table name to the items found (missing keys are simply absent), in request order.
     pub responses: BTreeMap<String, Vec<Item>>,
@@ -584,6 +625,7 @@ pub struct BatchGetItemOutput {
 /// A `ConditionCheck` action of a `TransactWriteItems`: a condition on an item, which must
 /// hold for the transaction to apply.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ConditionCheckInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -631,6 +673,7 @@ pub enum TransactWriteItem {
 
 /// `TransactWriteItems`: up to 100 actions on distinct items, all applied or none.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct TransactWriteItemsInput {
     /// The actions.
     pub transact_items: Vec<TransactWriteItem>,
@@ -638,8 +681,23 @@ pub struct TransactWriteItemsInput {
     pub client_request_token: Option<String>,
 }
 
+impl TransactWriteItemsInput {
+    /// A transaction of `transact_items`.
+    pub fn new(transact_items: Vec<TransactWriteItem>) -> TransactWriteItemsInput {
+        TransactWriteItemsInput {
+            transact_items,
+            client_request_token: None,
+        }
+    }
+}
+
+setters!(TransactWriteItemsInput {
+    client_request_token: impl Into<String> => Some(client_request_token.into()),
+});
+
 /// One read of a `TransactGetItems`.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct TransactGetItem {
     /// Table name or ARN.
     pub table_name: String,
@@ -655,6 +713,7 @@ pub struct TransactGetItem {
 /// The item of one `TransactGetItems` read.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ItemResponse {
     /// The item, if it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -665,6 +724,7 @@ pub struct ItemResponse {
 /// consistent state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct TransactGetItemsOutput {
     /// One per read.
     pub responses: Vec<ItemResponse>,

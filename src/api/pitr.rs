@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::backups::SseSpecification;
+use crate::api::setters;
 use crate::api::tables::TableDescription;
 use crate::model::clock::Timestamp;
 use crate::model::schema::{
@@ -16,6 +17,7 @@ pub const MAX_RECOVERY_PERIOD_DAYS: u32 = 35;
 /// `ContinuousBackupsStatus`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum ContinuousBackupsStatus {
     /// Every table of a database with a directory: its log is the continuous backup.
     Enabled,
@@ -26,6 +28,7 @@ pub enum ContinuousBackupsStatus {
 /// `PointInTimeRecoveryStatus`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum PointInTimeRecoveryStatus {
     /// The table can be restored to any moment of its window.
     Enabled,
@@ -36,6 +39,7 @@ pub enum PointInTimeRecoveryStatus {
 /// `PointInTimeRecoverySpecification`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct PointInTimeRecoverySpecification {
     /// Whether point-in-time recovery is on.
     pub point_in_time_recovery_enabled: bool,
@@ -44,9 +48,24 @@ pub struct PointInTimeRecoverySpecification {
     pub recovery_period_in_days: Option<u32>,
 }
 
+impl PointInTimeRecoverySpecification {
+    /// Recovery on or off, with the default 35-day window.
+    pub fn new(point_in_time_recovery_enabled: bool) -> PointInTimeRecoverySpecification {
+        PointInTimeRecoverySpecification {
+            point_in_time_recovery_enabled,
+            recovery_period_in_days: None,
+        }
+    }
+}
+
+setters!(PointInTimeRecoverySpecification {
+    recovery_period_in_days: u32 => Some(recovery_period_in_days),
+});
+
 /// `UpdateContinuousBackups`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct UpdateContinuousBackupsInput {
     /// The table, by name or ARN.
     pub table_name: String,
@@ -59,17 +78,23 @@ impl UpdateContinuousBackupsInput {
     pub fn new(table_name: impl Into<String>, enabled: bool) -> UpdateContinuousBackupsInput {
         UpdateContinuousBackupsInput {
             table_name: table_name.into(),
-            point_in_time_recovery_specification: PointInTimeRecoverySpecification {
-                point_in_time_recovery_enabled: enabled,
-                recovery_period_in_days: None,
-            },
+            point_in_time_recovery_specification: PointInTimeRecoverySpecification::new(enabled),
         }
+    }
+
+    /// Sets the window's length, 1 to 35 days (35 when not given).
+    #[must_use]
+    pub fn recovery_period_in_days(mut self, days: u32) -> UpdateContinuousBackupsInput {
+        self.point_in_time_recovery_specification
+            .recovery_period_in_days = Some(days);
+        self
     }
 }
 
 /// `PointInTimeRecoveryDescription`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct PointInTimeRecoveryDescription {
     /// ENABLED or DISABLED.
     pub point_in_time_recovery_status: PointInTimeRecoveryStatus,
@@ -88,6 +113,7 @@ pub struct PointInTimeRecoveryDescription {
 /// `ContinuousBackupsDescription`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ContinuousBackupsDescription {
     /// ENABLED for every table of a database with a directory.
     pub continuous_backups_status: ContinuousBackupsStatus,
@@ -98,6 +124,7 @@ pub struct ContinuousBackupsDescription {
 /// `UpdateContinuousBackups`'s output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct UpdateContinuousBackupsOutput {
     /// The table's setting after the update.
     pub continuous_backups_description: ContinuousBackupsDescription,
@@ -106,6 +133,7 @@ pub struct UpdateContinuousBackupsOutput {
 /// `DescribeContinuousBackups`'s output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct DescribeContinuousBackupsOutput {
     /// The table's setting and window.
     pub continuous_backups_description: ContinuousBackupsDescription,
@@ -114,6 +142,7 @@ pub struct DescribeContinuousBackupsOutput {
 /// What a table's point-in-time window costs on disk (a tidestore accessor beside
 /// `describe_continuous_backups`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecoveryWindowUsage {
     /// Older snapshots of the table kept for the window (or for pending backups).
     pub retained_snapshots: u64,
@@ -127,6 +156,7 @@ pub struct RecoveryWindowUsage {
 /// `RestoreTableToPointInTime`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableToPointInTimeInput {
     /// The source table by ARN (or give `source_table_name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +195,18 @@ pub struct RestoreTableToPointInTimeInput {
 }
 
 impl RestoreTableToPointInTimeInput {
+    /// Restore into a new table named `target`; name the source with
+    /// [`source_table_name`](Self::source_table_name) or
+    /// [`source_table_arn`](Self::source_table_arn), and the moment with
+    /// [`restore_date_time`](Self::restore_date_time) or
+    /// [`use_latest_restorable_time`](Self::use_latest_restorable_time).
+    pub fn new(target: impl Into<String>) -> RestoreTableToPointInTimeInput {
+        RestoreTableToPointInTimeInput {
+            target_table_name: target.into(),
+            ..Default::default()
+        }
+    }
+
     /// Restore table `source` as `target` at moment `time`.
     pub fn at(
         source: impl Into<String>,
@@ -193,9 +235,22 @@ impl RestoreTableToPointInTimeInput {
     }
 }
 
+setters!(RestoreTableToPointInTimeInput {
+    source_table_arn: impl Into<String> => Some(source_table_arn.into()),
+    source_table_name: impl Into<String> => Some(source_table_name.into()),
+    use_latest_restorable_time: bool => Some(use_latest_restorable_time),
+    restore_date_time: Timestamp => Some(restore_date_time),
+    billing_mode_override: BillingMode => Some(billing_mode_override),
+    global_secondary_index_override: Vec<GlobalSecondaryIndex> => Some(global_secondary_index_override),
+    local_secondary_index_override: Vec<LocalSecondaryIndex> => Some(local_secondary_index_override),
+    provisioned_throughput_override: ProvisionedThroughput => Some(provisioned_throughput_override),
+    sse_specification_override: SseSpecification => Some(sse_specification_override),
+});
+
 /// `RestoreTableToPointInTime`'s output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreTableToPointInTimeOutput {
     /// The new table, CREATING, with its `RestoreSummary`.
     pub table_description: TableDescription,

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::setters;
 use crate::error::{Error, Result};
 use crate::model::clock::Timestamp;
 use crate::model::key::KeyRole;
@@ -23,6 +24,7 @@ use crate::model::value::Item;
 /// `CreateTable`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct CreateTableInput {
     /// The new table's name (3–255 characters of `[a-zA-Z0-9_.-]`).
     pub table_name: String,
@@ -210,6 +212,16 @@ impl CreateTableInput {
     }
 }
 
+setters!(CreateTableInput {
+    key_schema: Vec<KeySchemaElement> => key_schema,
+    attribute_definitions: Vec<AttributeDefinition> => attribute_definitions,
+    local_secondary_indexes: Vec<LocalSecondaryIndex> => local_secondary_indexes,
+    global_secondary_indexes: Vec<GlobalSecondaryIndex> => global_secondary_indexes,
+    billing_mode: BillingMode => Some(billing_mode),
+    provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
+    stream_specification: StreamSpecification => Some(stream_specification),
+});
+
 /// Create, update or delete one global secondary index in an `UpdateTable`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum GlobalSecondaryIndexUpdate {
@@ -235,6 +247,7 @@ pub enum GlobalSecondaryIndexUpdate {
 /// `UpdateTable`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct UpdateTableInput {
     /// Table name or ARN.
     pub table_name: String,
@@ -430,9 +443,18 @@ impl UpdateTableInput {
     }
 }
 
+setters!(UpdateTableInput {
+    attribute_definitions: Vec<AttributeDefinition> => attribute_definitions,
+    billing_mode: BillingMode => Some(billing_mode),
+    provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
+    global_secondary_index_updates: Vec<GlobalSecondaryIndexUpdate> => global_secondary_index_updates,
+    stream_specification: StreamSpecification => Some(stream_specification),
+});
+
 /// `ListTables`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListTablesInput {
     /// Start after this name (the previous page's `LastEvaluatedTableName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -442,9 +464,22 @@ pub struct ListTablesInput {
     pub limit: Option<u32>,
 }
 
+impl ListTablesInput {
+    /// The first page of every table's name.
+    pub fn new() -> ListTablesInput {
+        ListTablesInput::default()
+    }
+}
+
+setters!(ListTablesInput {
+    exclusive_start_table_name: impl Into<String> => Some(exclusive_start_table_name.into()),
+    limit: u32 => Some(limit),
+});
+
 /// `ListTables`' output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ListTablesOutput {
     /// Table names in ascending order.
     pub table_names: Vec<String>,
@@ -456,6 +491,7 @@ pub struct ListTablesOutput {
 /// A table's lifecycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum TableStatus {
     /// Being created (a restore in progress).
     Creating,
@@ -470,6 +506,7 @@ pub enum TableStatus {
 /// An index's lifecycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum IndexStatus {
     /// Being created.
     Creating,
@@ -484,6 +521,7 @@ pub enum IndexStatus {
 /// Provisioned throughput as `DescribeTable` reports it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ProvisionedThroughputDescription {
     /// Read capacity units (0 for an on-demand table).
     pub read_capacity_units: u64,
@@ -496,6 +534,7 @@ pub struct ProvisionedThroughputDescription {
 /// The billing mode as `DescribeTable` reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BillingModeSummary {
     /// PROVISIONED or PAY_PER_REQUEST.
     pub billing_mode: BillingMode,
@@ -504,6 +543,7 @@ pub struct BillingModeSummary {
 /// A local secondary index as `DescribeTable` reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct LocalSecondaryIndexDescription {
     /// Its name.
     pub index_name: String,
@@ -522,6 +562,7 @@ pub struct LocalSecondaryIndexDescription {
 /// A global secondary index as `DescribeTable` reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct GlobalSecondaryIndexDescription {
     /// Its name.
     pub index_name: String,
@@ -547,6 +588,7 @@ pub struct GlobalSecondaryIndexDescription {
 /// Everything `DescribeTable` tells about a table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct TableDescription {
     /// The key attributes' types.
     pub attribute_definitions: Vec<AttributeDefinition>,

@@ -94,6 +94,7 @@ impl ScalarAttributeType {
 /// One element of a key schema.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct KeySchemaElement {
     /// The key attribute's name.
     pub attribute_name: String,
@@ -122,6 +123,7 @@ impl KeySchemaElement {
 /// The type of an attribute used in a key of the table or of an index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct AttributeDefinition {
     /// The attribute's name.
     pub attribute_name: String,
@@ -156,6 +158,7 @@ pub enum ProjectionType {
 /// The attributes an index projects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct Projection {
     /// ALL, KEYS_ONLY or INCLUDE.
     pub projection_type: ProjectionType,
@@ -217,6 +220,7 @@ pub enum BillingMode {
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ProvisionedThroughput {
     /// Strongly consistent reads of up to 4 KB per second.
     pub read_capacity_units: u64,
@@ -255,6 +259,7 @@ pub enum StreamViewType {
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
 )]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct StreamSpecification {
     /// Whether the stream is on.
     pub stream_enabled: bool,
@@ -263,9 +268,27 @@ pub struct StreamSpecification {
     pub stream_view_type: Option<StreamViewType>,
 }
 
+impl StreamSpecification {
+    /// A stream on or off; an enabled one needs a [`stream_view_type`](Self::stream_view_type).
+    pub fn new(stream_enabled: bool) -> StreamSpecification {
+        StreamSpecification {
+            stream_enabled,
+            stream_view_type: None,
+        }
+    }
+
+    /// Sets what the stream records.
+    #[must_use]
+    pub fn stream_view_type(mut self, view: StreamViewType) -> StreamSpecification {
+        self.stream_view_type = Some(view);
+        self
+    }
+}
+
 /// A local secondary index in a `CreateTable` request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct LocalSecondaryIndex {
     /// The index's name.
     pub index_name: String,
@@ -275,9 +298,26 @@ pub struct LocalSecondaryIndex {
     pub projection: Projection,
 }
 
+impl LocalSecondaryIndex {
+    /// An index named `index_name` with `key_schema` (the table's partition key and another
+    /// sort key) copying `projection`.
+    pub fn new(
+        index_name: impl Into<String>,
+        key_schema: Vec<KeySchemaElement>,
+        projection: Projection,
+    ) -> LocalSecondaryIndex {
+        LocalSecondaryIndex {
+            index_name: index_name.into(),
+            key_schema,
+            projection,
+        }
+    }
+}
+
 /// A global secondary index in a `CreateTable` or `UpdateTable` request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct GlobalSecondaryIndex {
     /// The index's name.
     pub index_name: String,
@@ -290,9 +330,35 @@ pub struct GlobalSecondaryIndex {
     pub provisioned_throughput: Option<ProvisionedThroughput>,
 }
 
+impl GlobalSecondaryIndex {
+    /// An index named `index_name` with `key_schema` copying `projection`; a provisioned
+    /// table's index also needs a
+    /// [`provisioned_throughput`](Self::provisioned_throughput).
+    pub fn new(
+        index_name: impl Into<String>,
+        key_schema: Vec<KeySchemaElement>,
+        projection: Projection,
+    ) -> GlobalSecondaryIndex {
+        GlobalSecondaryIndex {
+            index_name: index_name.into(),
+            key_schema,
+            projection,
+            provisioned_throughput: None,
+        }
+    }
+
+    /// Sets the index's capacity.
+    #[must_use]
+    pub fn provisioned_throughput(mut self, throughput: ProvisionedThroughput) -> Self {
+        self.provisioned_throughput = Some(throughput);
+        self
+    }
+}
+
 /// Where a restored table came from (`RestoreSummary`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct RestoreSummary {
     /// The backup it was restored from.
     #[serde(default, skip_serializing_if = "Option::is_none")]

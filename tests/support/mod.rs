@@ -13,15 +13,13 @@ use tidestore::*;
 /// tiny segments so rotation happens, and a background worker that never wakes on its own
 /// (the workload checkpoints explicitly).
 pub fn sim_options(fs: &SimFs) -> Options {
-    Options {
-        fs: Arc::new(fs.clone()),
-        segment_bytes: 4096,
-        checkpoint_min_log_bytes: u64::MAX / 2,
-        maintenance_interval: Duration::from_secs(3600),
-        background_worker: false,
-        clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000))),
-        ..Options::default()
-    }
+    Options::default()
+        .fs(Arc::new(fs.clone()))
+        .segment_bytes(4096)
+        .checkpoint_min_log_bytes(u64::MAX / 2)
+        .maintenance_interval(Duration::from_secs(3600))
+        .background_worker(false)
+        .clock(Arc::new(ManualClock::new(Timestamp(1_700_000_000_000))))
 }
 
 /// One step of the workload.
@@ -119,13 +117,13 @@ pub fn try_run(db: &Database, op: &Op) -> Result<()> {
             let mut input = UpdateTableInput::new(name.as_str());
             input.attribute_definitions =
                 vec![AttributeDefinition::new("v", ScalarAttributeType::N)];
-            input.global_secondary_index_updates =
-                vec![GlobalSecondaryIndexUpdate::Create(GlobalSecondaryIndex {
-                    index_name: "by_v".into(),
-                    key_schema: vec![KeySchemaElement::hash("v")],
-                    projection: Projection::all(),
-                    provisioned_throughput: None,
-                })];
+            input.global_secondary_index_updates = vec![GlobalSecondaryIndexUpdate::Create(
+                GlobalSecondaryIndex::new(
+                    "by_v",
+                    vec![KeySchemaElement::hash("v")],
+                    Projection::all(),
+                ),
+            )];
             db.update_table(input).map(drop)
         }
         Op::Put(t, k, v) => db
@@ -171,13 +169,10 @@ pub fn try_run(db: &Database, op: &Op) -> Result<()> {
                 key(*k),
                 Update::new().add("v", AttributeValue::number(*amount as i64)),
             );
-            db.transact_write_items(TransactWriteItemsInput {
-                transact_items: vec![
-                    TransactWriteItem::Update(take),
-                    TransactWriteItem::Update(give),
-                ],
-                client_request_token: None,
-            })
+            db.transact_write_items(TransactWriteItemsInput::new(vec![
+                TransactWriteItem::Update(take),
+                TransactWriteItem::Update(give),
+            ]))
         }
         Op::Checkpoint => db.checkpoint(),
         Op::Backup(t, name) => db.create_backup(t, name).map(drop),
@@ -250,10 +245,9 @@ pub fn dump(db: &Database) -> Dump {
 /// The state after each prefix of `ops`, computed in memory: `states[i]` is the state after
 /// the first `i` steps.
 pub fn reference_states(ops: &[Op]) -> Vec<Dump> {
-    let db = Database::in_memory_with(Options {
-        clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000))),
-        ..Options::in_memory()
-    })
+    let db = Database::in_memory_with(
+        Options::in_memory().clock(Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)))),
+    )
     .unwrap();
     let mut states = vec![dump(&db)];
     for op in ops {
@@ -268,10 +262,7 @@ pub fn reference_states(ops: &[Op]) -> Vec<Dump> {
 /// `states[step]` shows. Returns how many backups were checked.
 pub fn check_backups(db: &Database, states: &[Dump]) -> std::result::Result<usize, String> {
     let listed = db
-        .list_backups(ListBackupsInput {
-            backup_type: Some(BackupTypeFilter::All),
-            ..Default::default()
-        })
+        .list_backups(ListBackupsInput::new().backup_type(BackupTypeFilter::All))
         .map_err(|e| format!("list_backups: {e}"))?;
     for summary in &listed.backup_summaries {
         let name = &summary.backup_name;
