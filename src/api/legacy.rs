@@ -97,6 +97,7 @@ impl ComparisonOperator {
 /// One legacy condition on an attribute (`Condition` in the API model).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct LegacyCondition {
     /// The comparison.
     pub comparison_operator: ComparisonOperator,
@@ -121,6 +122,7 @@ impl LegacyCondition {
 /// One entry of `Expected`: the old `Value`/`Exists` form or a [`LegacyCondition`]'s fields.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ExpectedAttributeValue {
     /// The value the attribute must equal (with `Exists` true or absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,6 +195,7 @@ pub enum AttributeAction {
 /// One entry of `AttributeUpdates`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct AttributeValueUpdate {
     /// The value; absent only with `DELETE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -462,6 +465,7 @@ pub(crate) fn attribute_updates(
 /// not take is refused.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct LegacyParameters {
     /// `Expected` (PutItem, UpdateItem, DeleteItem): conditions on the existing item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
