@@ -47,6 +47,7 @@
 //! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
 //! | `restore`, `backup`, `pitr` | services over the engine: restores, on-demand backups, point-in-time recovery |
 //! | `db` | [`Database`]: the facade applications hold |
+//! | `server` | `tidestore serve`: DynamoDB's wire protocol over HTTP (feature `server`) |
 
 mod api;
 mod backup;
@@ -63,6 +64,8 @@ mod model;
 mod options;
 mod pitr;
 mod restore;
+#[cfg(feature = "server")]
+pub mod server;
 mod state;
 mod storage;
 

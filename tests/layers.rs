@@ -23,8 +23,10 @@ const LAYERS: &[&str] = &[
     "backup",
     "pitr",
     "db",
+    "server",
     "fuzz_support",
     "lib",
+    "bin",
 ];
 
 /// The imports that may point up: `error` names the data model's `Item`.

@@ -21,7 +21,8 @@ use crate::model::value::Item;
 /// A request's expression strings and their `ExpressionAttributeNames` and
 /// `ExpressionAttributeValues`. Which strings an operation takes is DynamoDB's rule: a string
 /// an operation does not take is refused.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct Expressions {
     /// `ConditionExpression` (PutItem, UpdateItem, DeleteItem, and their transaction actions).

@@ -78,7 +78,8 @@ pub enum Select {
 }
 
 /// `PutItem`: store an item, replacing any item with the same key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct PutItemInput {
     /// Table name or ARN.
@@ -86,6 +87,7 @@ pub struct PutItemInput {
     /// The whole item, key attributes included.
     pub item: Item,
     /// The write happens only if this holds for the existing item (if any).
+    #[serde(skip)]
     pub condition: Option<Condition>,
     /// NONE or ALL_OLD.
     pub return_values: ReturnValue,
@@ -93,9 +95,11 @@ pub struct PutItemInput {
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
     /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
     /// the typed fields before the request runs.
+    #[serde(flatten)]
     pub legacy: LegacyParameters,
 }
 
@@ -134,7 +138,8 @@ pub type DeleteItemOutput = WriteItemOutput;
 pub type UpdateItemOutput = WriteItemOutput;
 
 /// `GetItem`: read one item by its key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct GetItemInput {
     /// Table name or ARN.
@@ -142,14 +147,17 @@ pub struct GetItemInput {
     /// The key attributes, exactly.
     pub key: Item,
     /// Return only these attributes (a projection expression).
+    #[serde(skip)]
     pub projection: Option<Vec<Path>>,
     /// Accepted for compatibility: every read in tidestore is strongly consistent.
     pub consistent_read: bool,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
     /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
     /// the typed fields before the request runs.
+    #[serde(flatten)]
     pub legacy: LegacyParameters,
 }
 
@@ -180,7 +188,8 @@ pub struct GetItemOutput {
 }
 
 /// `DeleteItem`: remove one item by its key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct DeleteItemInput {
     /// Table name or ARN.
@@ -188,6 +197,7 @@ pub struct DeleteItemInput {
     /// The key attributes, exactly.
     pub key: Item,
     /// The delete happens only if this holds for the existing item (if any).
+    #[serde(skip)]
     pub condition: Option<Condition>,
     /// NONE or ALL_OLD.
     pub return_values: ReturnValue,
@@ -195,9 +205,11 @@ pub struct DeleteItemInput {
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
     /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
     /// the typed fields before the request runs.
+    #[serde(flatten)]
     pub legacy: LegacyParameters,
 }
 
@@ -219,7 +231,8 @@ setters!(DeleteItemInput {
 });
 
 /// `UpdateItem`: change some attributes of an item, creating it if it does not exist.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct UpdateItemInput {
     /// Table name or ARN.
@@ -227,8 +240,10 @@ pub struct UpdateItemInput {
     /// The key attributes, exactly.
     pub key: Item,
     /// The actions (SET, REMOVE, ADD, DELETE).
+    #[serde(skip)]
     pub update: Update,
     /// The update happens only if this holds for the existing item (if any).
+    #[serde(skip)]
     pub condition: Option<Condition>,
     /// Any of the five.
     pub return_values: ReturnValue,
@@ -236,9 +251,11 @@ pub struct UpdateItemInput {
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
     /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
     /// the typed fields before the request runs.
+    #[serde(flatten)]
     pub legacy: LegacyParameters,
 }
 
@@ -366,7 +383,8 @@ fn key_term(term: &Condition) -> Result<(String, SortKeyOp)> {
 }
 
 /// `Query`: the items of one partition, in sort key order, from the table or an index.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct QueryInput {
     /// Table name or ARN.
@@ -374,10 +392,13 @@ pub struct QueryInput {
     /// Read this index instead of the table.
     pub index_name: Option<String>,
     /// Which partition, and which sort keys within it.
+    #[serde(skip)]
     pub key_condition: KeyCondition,
     /// Items read but failing this are not returned (they still count toward `Limit`).
+    #[serde(skip)]
     pub filter: Option<Condition>,
     /// Return only these attributes.
+    #[serde(skip)]
     pub projection: Option<Vec<Path>>,
     /// Which attributes, or only a count.
     pub select: Option<Select>,
@@ -392,10 +413,19 @@ pub struct QueryInput {
     pub consistent_read: bool,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
     /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
     /// the typed fields before the request runs.
+    #[serde(flatten)]
     pub legacy: LegacyParameters,
+}
+
+impl Default for QueryInput {
+    /// A query of no table yet, in ascending order (DynamoDB's `ScanIndexForward` default).
+    fn default() -> QueryInput {
+        QueryInput::table("")
+    }
 }
 
 impl QueryInput {
@@ -437,7 +467,8 @@ setters!(QueryInput {
 
 /// `Scan`: every item of the table or an index, a page at a time, optionally one segment of
 /// a parallel scan.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct ScanInput {
     /// Table name or ARN.
@@ -445,8 +476,10 @@ pub struct ScanInput {
     /// Read this index instead of the table.
     pub index_name: Option<String>,
     /// Items read but failing this are not returned (they still count toward `Limit`).
+    #[serde(skip)]
     pub filter: Option<Condition>,
     /// Return only these attributes.
+    #[serde(skip)]
     pub projection: Option<Vec<Path>>,
     /// Which attributes, or only a count.
     pub select: Option<Select>,
@@ -455,14 +488,17 @@ pub struct ScanInput {
     /// Continue after this key (the previous page's `LastEvaluatedKey`).
     pub exclusive_start_key: Option<Item>,
     /// This worker's segment and the total number of segments of a parallel scan.
+    #[serde(skip)]
     pub segment: Option<(u32, u32)>,
     /// Accepted for compatibility; reads are always strongly consistent.
     pub consistent_read: bool,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
     /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
     /// the typed fields before the request runs.
+    #[serde(flatten)]
     pub legacy: LegacyParameters,
 }
 
@@ -572,25 +608,30 @@ pub struct BatchWriteItemOutput {
 }
 
 /// The keys to read from one table in a `BatchGetItem`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct KeysAndAttributes {
     /// The keys.
     pub keys: Vec<Item>,
     /// Return only these attributes.
+    #[serde(skip)]
     pub projection: Option<Vec<Path>>,
     /// Accepted for compatibility; reads are always strongly consistent.
     pub consistent_read: bool,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
     /// DynamoDB's legacy conditional parameters (`Expected`, `AttributesToGet`, …), mapped onto
     /// the typed fields before the request runs.
+    #[serde(flatten)]
     pub legacy: LegacyParameters,
 }
 
 /// `BatchGetItem`: up to 100 items by key over one or more tables.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct BatchGetItemInput {
     /// Table name to the keys to read from it.
@@ -624,7 +665,8 @@ pub struct BatchGetItemOutput {
 
 /// A `ConditionCheck` action of a `TransactWriteItems`: a condition on an item, which must
 /// hold for the transaction to apply.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct ConditionCheckInput {
     /// Table name or ARN.
@@ -633,10 +675,12 @@ pub struct ConditionCheckInput {
     pub key: Item,
     /// Must hold, or the transaction is cancelled; this or a `ConditionExpression` is
     /// required.
+    #[serde(skip)]
     pub condition: Option<Condition>,
     /// Whether a failed condition returns the item in the cancellation reason.
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
     /// The condition as a DynamoDB string, with its substitution maps.
+    #[serde(flatten)]
     pub expressions: Expressions,
 }
 
@@ -658,8 +702,9 @@ setters!(ConditionCheckInput {
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
 });
 
-/// One action of a `TransactWriteItems`.
-#[derive(Clone, Debug)]
+/// One action of a `TransactWriteItems`, named on the wire as DynamoDB names it
+/// (`{"Put": {…}}`).
+#[derive(Clone, Debug, Deserialize)]
 pub enum TransactWriteItem {
     /// Check a condition on an item without writing it.
     ConditionCheck(ConditionCheckInput),
@@ -672,7 +717,8 @@ pub enum TransactWriteItem {
 }
 
 /// `TransactWriteItems`: up to 100 actions on distinct items, all applied or none.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct TransactWriteItemsInput {
     /// The actions.
@@ -696,7 +742,8 @@ setters!(TransactWriteItemsInput {
 });
 
 /// One read of a `TransactGetItems`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct TransactGetItem {
     /// Table name or ARN.
@@ -704,9 +751,11 @@ pub struct TransactGetItem {
     /// The item's key.
     pub key: Item,
     /// Return only these attributes.
+    #[serde(skip)]
     pub projection: Option<Vec<Path>>,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
+    #[serde(flatten)]
     pub expressions: Expressions,
 }
 

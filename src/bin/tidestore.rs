@@ -1,0 +1,122 @@
+//! The `tidestore` command: `tidestore serve` speaks DynamoDB's wire protocol over HTTP.
+//!
+//! ```text
+//! tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] [--durability sync|buffered]
+//!                 [--region us-east-1] [--account 000000000000] [--auth FILE]
+//! ```
+//!
+//! `--auth FILE` turns on full SigV4 verification: each line of the file is
+//! `ACCESS_KEY SECRET_KEY` (blank lines and `#` comments skipped).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+use tidestore::server::{serve, Config};
+use tidestore::Durability;
+
+const USAGE: &str = "usage: tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] \
+[--durability sync|buffered] [--region us-east-1] [--account 000000000000] [--auth FILE]";
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TIDESTORE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match parse(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = serve(config, |addr| {
+        // One line on stdout that scripts can wait for.
+        println!("tidestore listening on http://{addr}");
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tidestore: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse(args: &[String]) -> Result<Config, String> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err("no command".into());
+    };
+    if command != "serve" {
+        return Err(format!("unknown command {command:?}"));
+    }
+    let mut flags: HashMap<&str, &str> = HashMap::new();
+    let mut iter = rest.iter();
+    while let Some(flag) = iter.next() {
+        let known = [
+            "--dir",
+            "--host",
+            "--port",
+            "--durability",
+            "--region",
+            "--account",
+            "--auth",
+        ];
+        if !known.contains(&flag.as_str()) {
+            return Err(format!("unknown option {flag:?}"));
+        }
+        let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        flags.insert(flag.as_str(), value.as_str());
+    }
+    let dir = flags.get("--dir").ok_or("--dir is required")?;
+    let mut config = Config::new(*dir);
+    let host: IpAddr = flags
+        .get("--host")
+        .unwrap_or(&"127.0.0.1")
+        .parse()
+        .map_err(|e| format!("--host: {e}"))?;
+    let port: u16 = flags
+        .get("--port")
+        .unwrap_or(&"8000")
+        .parse()
+        .map_err(|e| format!("--port: {e}"))?;
+    config.addr = SocketAddr::new(host, port);
+    config.durability = match flags.get("--durability").copied().unwrap_or("sync") {
+        "sync" => Durability::Sync,
+        "buffered" => Durability::Buffered,
+        other => {
+            return Err(format!(
+                "--durability must be sync or buffered, not {other:?}"
+            ))
+        }
+    };
+    if let Some(region) = flags.get("--region") {
+        config.region = (*region).to_owned();
+    }
+    if let Some(account) = flags.get("--account") {
+        config.account = (*account).to_owned();
+    }
+    if let Some(file) = flags.get("--auth") {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("--auth {file}: {e}"))?;
+        let mut secrets = HashMap::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some(key), Some(secret), None) => {
+                    secrets.insert(key.to_owned(), secret.to_owned());
+                }
+                _ => return Err(format!("--auth {file}: each line is ACCESS_KEY SECRET_KEY")),
+            }
+        }
+        config.secrets = Some(secrets);
+    }
+    Ok(config)
+}

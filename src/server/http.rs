@@ -1,0 +1,243 @@
+//! The HTTP side of `tidestore serve`: connections, bodies and headers, in the order DynamoDB
+//! checks a request.
+//!
+//! ```text
+//! accept ─► HTTP/1.1 keep-alive connection (header-read timeout)
+//!   GET /            ─► 200 "healthy: dynamodb.<region>.amazonaws.com "
+//!   POST /           ─► body ≤ 16 MiB (413), gzip/deflate decoded
+//!                    ─► Content-Type (404 <UnknownOperationException/>)
+//!                    ─► JSON (SerializationException)
+//!                    ─► X-Amz-Target (UnknownOperationException)
+//!                    ─► Authorization (SigV4)
+//!                    ─► a permit of the concurrency cap ─► the engine, off the async threads
+//!   every answer     ─► x-amzn-RequestId, x-amz-crc32 of the body as sent
+//! ```
+
+use std::convert::Infallible;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use super::auth;
+use super::operations;
+use super::protocol::{self, WireError};
+use super::ServerState;
+
+/// The largest request body DynamoDB takes; above it, 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What one request's handling needs, shared by every connection.
+pub(super) struct Shared {
+    pub state: Arc<ServerState>,
+    pub permits: Semaphore,
+}
+
+/// Answers one HTTP request. Never fails: every problem is an HTTP answer.
+pub(super) async fn handle(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .to_ascii_uppercase();
+    let (parts, body) = request.into_parts();
+    let (operation, answer) = match (&parts.method, parts.uri.path()) {
+        (&Method::GET, "/") => {
+            let region = &shared.state.region;
+            let text = format!("healthy: dynamodb.{region}.amazonaws.com ");
+            (None, Answer::text(StatusCode::OK, text))
+        }
+        (&Method::POST, "/") => {
+            let target = header(&parts.headers, "x-amz-target");
+            let operation = protocol::operation(target.as_deref()).map(str::to_owned);
+            let answer = api_request(&shared, &parts.headers, operation.as_deref(), body).await;
+            (operation, answer)
+        }
+        _ => (None, Answer::text(StatusCode::NOT_FOUND, String::new())),
+    };
+    let status = answer.status;
+    let response = answer.into_response(&request_id, response_type(&parts.headers));
+    tracing::info!(
+        %peer,
+        operation = operation.as_deref().unwrap_or("-"),
+        status = status.as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        request_id,
+        "request"
+    );
+    Ok(response)
+}
+
+/// A `POST /`: DynamoDB's checks in DynamoDB's order, then the operation.
+async fn api_request(
+    shared: &Shared,
+    headers: &HeaderMap,
+    operation: Option<&str>,
+    body: Incoming,
+) -> Answer {
+    let bytes = match read_body(headers, body).await {
+        Ok(bytes) => bytes,
+        Err(answer) => return answer,
+    };
+    if !protocol::accepted_content_type(header(headers, "content-type").as_deref()) {
+        // What DynamoDB answers to a body it cannot read as its protocol.
+        let text = "<UnknownOperationException/>\n".to_owned();
+        return Answer::text(StatusCode::NOT_FOUND, text);
+    }
+    let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
+        return Answer::error(WireError::serialization());
+    };
+    let Some(operation) = operation.filter(|op| operations::is_dynamodb_operation(op)) else {
+        return Answer::error(WireError::unknown_operation());
+    };
+    if let Err(e) = auth::check(&shared.state, headers, &bytes) {
+        return Answer::error(e);
+    }
+    let Ok(_permit) = shared.permits.acquire().await else {
+        return Answer::error(WireError::from(crate::Error::Io {
+            context: "the server is shutting down".into(),
+            source: std::io::Error::other("shutting down"),
+        }));
+    };
+    let state = Arc::clone(&shared.state);
+    let operation = operation.to_owned();
+    let result =
+        tokio::task::spawn_blocking(move || operations::call(&state, &operation, json)).await;
+    match result {
+        Ok(Ok(body)) => Answer::json(StatusCode::OK, body),
+        Ok(Err(e)) => Answer::error(e),
+        Err(panic) => Answer::error(WireError::from(crate::Error::Io {
+            context: "the request's handler stopped".into(),
+            source: std::io::Error::other(panic.to_string()),
+        })),
+    }
+}
+
+/// The body, at most [`MAX_BODY_BYTES`] both as sent and once decoded.
+async fn read_body(headers: &HeaderMap, body: Incoming) -> Result<Bytes, Answer> {
+    let too_large = || {
+        Answer::text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request Entity Too Large".into(),
+        )
+    };
+    let raw = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(too_large())
+        }
+        Err(_) => return Err(Answer::text(StatusCode::BAD_REQUEST, String::new())),
+    };
+    let encoding = headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase());
+    let decoded = match encoding.as_deref() {
+        None | Some("identity") | Some("") => return Ok(raw),
+        Some("gzip") => read_limited(flate2::read::GzDecoder::new(&raw[..])),
+        Some("deflate") => read_limited(flate2::read::ZlibDecoder::new(&raw[..])),
+        Some(_) => {
+            // DynamoDB answers an encoding it does not know with a 500.
+            let error = crate::Error::Io {
+                context: "reading the request body".into(),
+                source: std::io::Error::other("unsupported Content-Encoding"),
+            };
+            return Err(Answer::error(WireError::from(error)));
+        }
+    };
+    match decoded {
+        Ok(Some(bytes)) => Ok(Bytes::from(bytes)),
+        Ok(None) => Err(too_large()),
+        Err(_) => Err(Answer::error(WireError::serialization())),
+    }
+}
+
+/// Decompresses at most [`MAX_BODY_BYTES`]; `None` past that, so a small bomb cannot blow up.
+fn read_limited(reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
+    let mut out = Vec::new();
+    reader
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut out)?;
+    Ok((out.len() <= MAX_BODY_BYTES).then_some(out))
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+/// The answer's content type: the request's, when it is `application/json`, as DynamoDB echoes it.
+fn response_type(headers: &HeaderMap) -> &'static str {
+    match header(headers, "content-type") {
+        Some(t)
+            if t.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json") =>
+        {
+            "application/json"
+        }
+        _ => "application/x-amz-json-1.0",
+    }
+}
+
+/// An answer before its common headers.
+struct Answer {
+    status: StatusCode,
+    body: Bytes,
+    json: bool,
+}
+
+impl Answer {
+    fn json(status: StatusCode, value: Value) -> Answer {
+        let body = serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec());
+        Answer {
+            status,
+            body: Bytes::from(body),
+            json: true,
+        }
+    }
+
+    fn error(error: WireError) -> Answer {
+        let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+        Answer::json(status, error.body())
+    }
+
+    fn text(status: StatusCode, text: String) -> Answer {
+        Answer {
+            status,
+            body: Bytes::from(text),
+            json: false,
+        }
+    }
+
+    fn into_response(self, request_id: &str, json_type: &'static str) -> Response<Full<Bytes>> {
+        let crc = crc32fast::hash(&self.body);
+        let mut response = Response::new(Full::new(self.body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        let content_type = if self.json { json_type } else { "text/plain" };
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Ok(id) = HeaderValue::from_str(request_id) {
+            headers.insert("x-amzn-requestid", id);
+        }
+        headers.insert("x-amz-crc32", HeaderValue::from(crc));
+        response
+    }
+}
+
+/// How long a connection may take to send a request's headers.
+pub(super) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,0 +1,198 @@
+//! `tidestore serve`: DynamoDB's wire protocol over HTTP, so that the AWS CLI and every AWS SDK
+//! drive a tidestore database — backups and point-in-time restores included. Built only with
+//! the `server` feature; embedding the library pulls in no HTTP stack.
+//!
+//! | Module | Owns |
+//! |---|---|
+//! | `http` | connections, bodies, headers, DynamoDB's order of checks |
+//! | `protocol` | the JSON 1.0 protocol: the target, the error body and its status |
+//! | `auth` | SigV4: its shape by default, the full signature with `--auth` |
+//! | `operations` | each operation: request JSON to the library's input, the call, the answer |
+//! | `model` | every operation's members in DynamoDB's API model (generated) |
+//!
+//! Engine calls run on tokio's blocking pool, never on the async threads, and at most
+//! [`Config::max_concurrent_requests`] at once: the rest wait for a permit on their
+//! connection, so a burst is back-pressure, not an unbounded queue. On SIGTERM or Ctrl-C the
+//! server stops accepting, lets the requests in flight finish, and closes the database
+//! cleanly.
+
+mod auth;
+mod http;
+mod model;
+mod operations;
+mod protocol;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::db::Database;
+use crate::options::{Durability, Options};
+
+pub use http::MAX_BODY_BYTES;
+
+/// How `tidestore serve` runs.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// The database directory.
+    pub dir: PathBuf,
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// What a 200 on a write promises: `Sync` (on stable storage, the default) or `Buffered`.
+    pub durability: Durability,
+    /// The region in ARNs and the health answer, and the one signatures must be scoped to.
+    pub region: String,
+    /// The account in ARNs.
+    pub account: String,
+    /// With `Some`, signatures are verified against these access keys and secrets; with
+    /// `None`, any well-formed SigV4 header is accepted (as DynamoDB Local does).
+    pub secrets: Option<HashMap<String, String>>,
+    /// The most requests in the engine at once.
+    pub max_concurrent_requests: usize,
+    /// How long to wait for requests in flight when stopping.
+    pub drain_timeout: Duration,
+}
+
+impl Config {
+    /// Serve the database in `dir` on `127.0.0.1:8000`, DynamoDB Local's port.
+    pub fn new(dir: impl Into<PathBuf>) -> Config {
+        Config {
+            dir: dir.into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            durability: Durability::Sync,
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+            secrets: None,
+            max_concurrent_requests: 64,
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every request's handling shares.
+pub(crate) struct ServerState {
+    pub db: Database,
+    pub region: String,
+    pub secrets: Option<HashMap<String, String>>,
+}
+
+/// Opens the database and serves it until SIGTERM or Ctrl-C, then drains and closes it.
+/// `on_listening` is told the bound address (port 0 picks a free one).
+pub fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    serve_until(config, on_listening, stop_signal())
+}
+
+/// [`serve`], stopping when `stop` completes instead of on a signal (for tests and for
+/// applications that run the server beside other work).
+pub fn serve_until(
+    config: Config,
+    on_listening: impl FnOnce(SocketAddr),
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let options = Options::default()
+        .durability(config.durability)
+        .region(config.region.clone())
+        .account(config.account.clone());
+    let db = Database::open_with(&config.dir, options).map_err(std::io::Error::other)?;
+    let state = Arc::new(ServerState {
+        db,
+        region: config.region.clone(),
+        secrets: config.secrets.clone(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(accept_until_stopped(
+        &config,
+        Arc::clone(&state),
+        on_listening,
+        stop,
+    ))?;
+    drop(runtime);
+    match Arc::try_unwrap(state) {
+        Ok(state) => state.db.close().map_err(std::io::Error::other),
+        // A request still running past the drain timeout holds the database; it closes
+        // when that request ends and drops it.
+        Err(_) => Ok(()),
+    }
+}
+
+async fn accept_until_stopped(
+    config: &Config,
+    state: Arc<ServerState>,
+    on_listening: impl FnOnce(SocketAddr),
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(config.addr).await?;
+    on_listening(listener.local_addr()?);
+    let shared = Arc::new(http::Shared {
+        state,
+        permits: Semaphore::new(config.max_concurrent_requests.max(1)),
+    });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                let service = service_fn(move |request| http::handle(Arc::clone(&shared), peer, request));
+                let connection = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(http::HEADER_READ_TIMEOUT)
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(%peer, error = %e, "connection ended");
+                    }
+                });
+            }
+            () = &mut stop => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("stopping: draining the requests in flight");
+    if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after the drain timeout");
+    }
+    Ok(())
+}
+
+/// SIGTERM or Ctrl-C.
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

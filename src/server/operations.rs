@@ -1,0 +1,576 @@
+//! Each DynamoDB operation on the wire: its JSON request read into the library's input (whose
+//! serde names are DynamoDB's), the call, and its output written back.
+//!
+//! Before an operation runs, its members are checked against DynamoDB's API model
+//! ([`super::model`]): a required member that is missing is DynamoDB's `Member must not be
+//! null`; a member the model defines but tidestore does not honour is a
+//! `ValidationException` naming it, never silently ignored. Members the model does not
+//! define are ignored, as the service ignores them.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::model;
+use super::protocol::WireError;
+use super::ServerState;
+use crate::api::backups::ListBackupsInput;
+use crate::api::backups::RestoreTableFromBackupInput;
+use crate::api::items::{
+    BatchGetItemInput, BatchWriteItemInput, DeleteItemInput, GetItemInput, PutItemInput,
+    QueryInput, ScanInput, TransactGetItem, TransactWriteItemsInput, UpdateItemInput,
+};
+use crate::api::pitr::{RestoreTableToPointInTimeInput, UpdateContinuousBackupsInput};
+use crate::api::tables::{CreateTableInput, ListTablesInput, UpdateTableInput};
+use crate::db::Database;
+use crate::error::Error;
+
+type Handler = fn(&ServerState, Value) -> Result<Value, WireError>;
+
+/// An operation tidestore serves: the members of DynamoDB's model it honours, and its handler.
+struct Served {
+    name: &'static str,
+    honours: &'static [&'static str],
+    handler: Handler,
+}
+
+const EXPRESSION_MAPS: [&str; 2] = ["ExpressionAttributeNames", "ExpressionAttributeValues"];
+
+/// Every operation served, sorted by name.
+const SERVED: &[Served] = &[
+    Served {
+        name: "BatchGetItem",
+        honours: &["RequestItems"],
+        handler: batch_get_item,
+    },
+    Served {
+        name: "BatchWriteItem",
+        honours: &["RequestItems"],
+        handler: batch_write_item,
+    },
+    Served {
+        name: "CreateBackup",
+        honours: &["BackupName", "TableName"],
+        handler: create_backup,
+    },
+    Served {
+        name: "CreateTable",
+        honours: &[
+            "AttributeDefinitions",
+            "BillingMode",
+            "GlobalSecondaryIndexes",
+            "KeySchema",
+            "LocalSecondaryIndexes",
+            "ProvisionedThroughput",
+            "StreamSpecification",
+            "TableName",
+        ],
+        handler: create_table,
+    },
+    Served {
+        name: "DeleteBackup",
+        honours: &["BackupArn"],
+        handler: delete_backup,
+    },
+    Served {
+        name: "DeleteItem",
+        honours: &[
+            "ConditionExpression",
+            "ConditionalOperator",
+            "Expected",
+            EXPRESSION_MAPS[0],
+            EXPRESSION_MAPS[1],
+            "Key",
+            "ReturnValues",
+            "ReturnValuesOnConditionCheckFailure",
+            "TableName",
+        ],
+        handler: delete_item,
+    },
+    Served {
+        name: "DeleteTable",
+        honours: &["TableName"],
+        handler: delete_table,
+    },
+    Served {
+        name: "DescribeBackup",
+        honours: &["BackupArn"],
+        handler: describe_backup,
+    },
+    Served {
+        name: "DescribeContinuousBackups",
+        honours: &["TableName"],
+        handler: describe_continuous_backups,
+    },
+    Served {
+        name: "DescribeEndpoints",
+        honours: &[],
+        handler: describe_endpoints,
+    },
+    Served {
+        name: "DescribeLimits",
+        honours: &[],
+        handler: describe_limits,
+    },
+    Served {
+        name: "DescribeTable",
+        honours: &["TableName"],
+        handler: describe_table,
+    },
+    Served {
+        name: "GetItem",
+        honours: &[
+            "AttributesToGet",
+            "ConsistentRead",
+            "ExpressionAttributeNames",
+            "Key",
+            "ProjectionExpression",
+            "TableName",
+        ],
+        handler: get_item,
+    },
+    Served {
+        name: "ListBackups",
+        honours: &[
+            "BackupType",
+            "ExclusiveStartBackupArn",
+            "Limit",
+            "TableName",
+            "TimeRangeLowerBound",
+            "TimeRangeUpperBound",
+        ],
+        handler: list_backups,
+    },
+    Served {
+        name: "ListTables",
+        honours: &["ExclusiveStartTableName", "Limit"],
+        handler: list_tables,
+    },
+    Served {
+        name: "PutItem",
+        honours: &[
+            "ConditionExpression",
+            "ConditionalOperator",
+            "Expected",
+            EXPRESSION_MAPS[0],
+            EXPRESSION_MAPS[1],
+            "Item",
+            "ReturnValues",
+            "ReturnValuesOnConditionCheckFailure",
+            "TableName",
+        ],
+        handler: put_item,
+    },
+    Served {
+        name: "Query",
+        honours: &[
+            "AttributesToGet",
+            "ConditionalOperator",
+            "ConsistentRead",
+            "ExclusiveStartKey",
+            EXPRESSION_MAPS[0],
+            EXPRESSION_MAPS[1],
+            "FilterExpression",
+            "IndexName",
+            "KeyConditionExpression",
+            "KeyConditions",
+            "Limit",
+            "ProjectionExpression",
+            "QueryFilter",
+            "ScanIndexForward",
+            "Select",
+            "TableName",
+        ],
+        handler: query,
+    },
+    Served {
+        name: "RestoreTableFromBackup",
+        honours: &[
+            "BackupArn",
+            "BillingModeOverride",
+            "GlobalSecondaryIndexOverride",
+            "LocalSecondaryIndexOverride",
+            "ProvisionedThroughputOverride",
+            "SSESpecificationOverride",
+            "TargetTableName",
+        ],
+        handler: restore_table_from_backup,
+    },
+    Served {
+        name: "RestoreTableToPointInTime",
+        honours: &[
+            "BillingModeOverride",
+            "GlobalSecondaryIndexOverride",
+            "LocalSecondaryIndexOverride",
+            "ProvisionedThroughputOverride",
+            "RestoreDateTime",
+            "SSESpecificationOverride",
+            "SourceTableArn",
+            "SourceTableName",
+            "TargetTableName",
+            "UseLatestRestorableTime",
+        ],
+        handler: restore_table_to_point_in_time,
+    },
+    Served {
+        name: "Scan",
+        honours: &[
+            "AttributesToGet",
+            "ConditionalOperator",
+            "ConsistentRead",
+            "ExclusiveStartKey",
+            EXPRESSION_MAPS[0],
+            EXPRESSION_MAPS[1],
+            "FilterExpression",
+            "IndexName",
+            "Limit",
+            "ProjectionExpression",
+            "ScanFilter",
+            "Segment",
+            "Select",
+            "TableName",
+            "TotalSegments",
+        ],
+        handler: scan,
+    },
+    Served {
+        name: "TransactGetItems",
+        honours: &["TransactItems"],
+        handler: transact_get_items,
+    },
+    Served {
+        name: "TransactWriteItems",
+        honours: &["ClientRequestToken", "TransactItems"],
+        handler: transact_write_items,
+    },
+    Served {
+        name: "UpdateContinuousBackups",
+        honours: &["PointInTimeRecoverySpecification", "TableName"],
+        handler: update_continuous_backups,
+    },
+    Served {
+        name: "UpdateItem",
+        honours: &[
+            "AttributeUpdates",
+            "ConditionExpression",
+            "ConditionalOperator",
+            "Expected",
+            EXPRESSION_MAPS[0],
+            EXPRESSION_MAPS[1],
+            "Key",
+            "ReturnValues",
+            "ReturnValuesOnConditionCheckFailure",
+            "TableName",
+            "UpdateExpression",
+        ],
+        handler: update_item,
+    },
+    Served {
+        name: "UpdateTable",
+        honours: &[
+            "AttributeDefinitions",
+            "BillingMode",
+            "GlobalSecondaryIndexUpdates",
+            "ProvisionedThroughput",
+            "StreamSpecification",
+            "TableName",
+        ],
+        handler: update_table,
+    },
+];
+
+/// Whether `name` is one of DynamoDB's operations (served or not).
+pub(super) fn is_dynamodb_operation(name: &str) -> bool {
+    model::operation(name).is_some()
+}
+
+/// Runs operation `name` on `body`; the answer's JSON body, or the error to send.
+pub(super) fn call(state: &ServerState, name: &str, body: Value) -> Result<Value, WireError> {
+    let Some(model) = model::operation(name) else {
+        return Err(WireError::unknown_operation());
+    };
+    let Some(served) = SERVED.iter().find(|s| s.name == name) else {
+        return Err(WireError::not_implemented(name));
+    };
+    let Value::Object(fields) = &body else {
+        return Err(WireError::serialization());
+    };
+    check_members(model, served, fields)?;
+    (served.handler)(state, body)
+}
+
+/// DynamoDB's model checks: required members present, every member given honoured.
+fn check_members(
+    model: &model::Operation,
+    served: &Served,
+    fields: &Map<String, Value>,
+) -> Result<(), WireError> {
+    let missing: Vec<&str> = (model.required.iter())
+        .filter(|m| fields.get(**m).is_none_or(Value::is_null))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        let errors: Vec<String> = missing
+            .iter()
+            .map(|m| {
+                format!(
+                    "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                    lower_first(m)
+                )
+            })
+            .collect();
+        let count = errors.len();
+        let plural = if count == 1 { "" } else { "s" };
+        return Err(WireError::validation(format!(
+            "{count} validation error{plural} detected: {}",
+            errors.join("; ")
+        )));
+    }
+    let unhonoured = fields
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k.as_str())
+        .find(|m| model.members.contains(m) && !served.honours.contains(m));
+    match unhonoured {
+        Some(member) => Err(WireError::validation(format!(
+            "tidestore does not support the parameter {member} of {}",
+            served.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// The request as `T`; a member of the wrong JSON type is DynamoDB's `SerializationException`.
+fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
+    serde_json::from_value(body).map_err(|e| {
+        let mut error = WireError::serialization();
+        error.message = Some(e.to_string());
+        error
+    })
+}
+
+/// An output as its JSON body.
+fn output<T: Serialize>(value: Result<T, Error>) -> Result<Value, WireError> {
+    let value = value?;
+    serde_json::to_value(value).map_err(|e| {
+        WireError::from(Error::Io {
+            context: "writing the answer".into(),
+            source: std::io::Error::other(e),
+        })
+    })
+}
+
+fn db(state: &ServerState) -> &Database {
+    &state.db
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableName {
+    table_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BackupArn {
+    backup_arn: String,
+}
+
+// ---- Tables. ----
+
+fn create_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let description = db(state).create_table(input::<CreateTableInput>(body)?);
+    Ok(json!({ "TableDescription": output(description)? }))
+}
+
+fn describe_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let TableName { table_name } = input(body)?;
+    Ok(json!({ "Table": output(db(state).describe_table(&table_name))? }))
+}
+
+fn list_tables(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).list_tables(input::<ListTablesInput>(body)?))
+}
+
+fn update_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let description = db(state).update_table(input::<UpdateTableInput>(body)?);
+    Ok(json!({ "TableDescription": output(description)? }))
+}
+
+fn delete_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let TableName { table_name } = input(body)?;
+    Ok(json!({ "TableDescription": output(db(state).delete_table(&table_name))? }))
+}
+
+fn describe_endpoints(state: &ServerState, _body: Value) -> Result<Value, WireError> {
+    let address = format!("dynamodb.{}.amazonaws.com", state.region);
+    Ok(json!({ "Endpoints": [{ "Address": address, "CachePeriodInMinutes": 1440 }] }))
+}
+
+/// DynamoDB's default account and table quotas for provisioned capacity (`ServiceQuotas`).
+fn describe_limits(_state: &ServerState, _body: Value) -> Result<Value, WireError> {
+    Ok(json!({
+        "AccountMaxReadCapacityUnits": 80000,
+        "AccountMaxWriteCapacityUnits": 80000,
+        "TableMaxReadCapacityUnits": 40000,
+        "TableMaxWriteCapacityUnits": 40000,
+    }))
+}
+
+// ---- Items. ----
+
+fn put_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).put_item(input::<PutItemInput>(body)?))
+}
+
+fn get_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).get_item(input::<GetItemInput>(body)?))
+}
+
+fn update_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).update_item(input::<UpdateItemInput>(body)?))
+}
+
+fn delete_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).delete_item(input::<DeleteItemInput>(body)?))
+}
+
+fn query(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).query(input::<QueryInput>(body)?))
+}
+
+/// `Segment` and `TotalSegments` travel as two members; the input holds them as one pair.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct Segments {
+    segment: Option<u32>,
+    total_segments: Option<u32>,
+}
+
+fn scan(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let segments: Segments = input(body.clone())?;
+    let mut scan: ScanInput = input(body)?;
+    scan.segment = match (segments.segment, segments.total_segments) {
+        (None, None) => None,
+        (Some(segment), Some(total)) => Some((segment, total)),
+        (Some(_), None) => {
+            return Err(WireError::validation(
+                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(WireError::validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            ))
+        }
+    };
+    output(db(state).scan(scan))
+}
+
+fn batch_write_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).batch_write_item(input::<BatchWriteItemInput>(body)?))
+}
+
+fn batch_get_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).batch_get_item(input::<BatchGetItemInput>(body)?))
+}
+
+fn transact_write_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    db(state).transact_write_items(input::<TransactWriteItemsInput>(body)?)?;
+    Ok(json!({}))
+}
+
+/// `{"TransactItems": [{"Get": {…}}, …]}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TransactGetItemsRequest {
+    transact_items: Vec<GetAction>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetAction {
+    get: TransactGetItem,
+}
+
+fn transact_get_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let request: TransactGetItemsRequest = input(body)?;
+    let reads = request.transact_items.into_iter().map(|a| a.get).collect();
+    output(db(state).transact_get_items(reads))
+}
+
+// ---- Backups and point in time. ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateBackupRequest {
+    table_name: String,
+    backup_name: String,
+}
+
+fn create_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let request: CreateBackupRequest = input(body)?;
+    output(db(state).create_backup(&request.table_name, &request.backup_name))
+}
+
+fn describe_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let BackupArn { backup_arn } = input(body)?;
+    output(db(state).describe_backup(&backup_arn))
+}
+
+fn list_backups(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).list_backups(input::<ListBackupsInput>(body)?))
+}
+
+fn delete_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let BackupArn { backup_arn } = input(body)?;
+    output(db(state).delete_backup(&backup_arn))
+}
+
+fn restore_table_from_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).restore_table_from_backup(input::<RestoreTableFromBackupInput>(body)?))
+}
+
+fn update_continuous_backups(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).update_continuous_backups(input::<UpdateContinuousBackupsInput>(body)?))
+}
+
+fn describe_continuous_backups(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let TableName { table_name } = input(body)?;
+    output(db(state).describe_continuous_backups(&table_name))
+}
+
+fn restore_table_to_point_in_time(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).restore_table_to_point_in_time(input::<RestoreTableToPointInTimeInput>(body)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_served_operation_is_in_the_model_and_honours_only_its_members() {
+        assert!(SERVED.windows(2).all(|w| w[0].name < w[1].name), "sorted");
+        for served in SERVED {
+            let model = model::operation(served.name).expect("a DynamoDB operation");
+            for member in served.honours {
+                assert!(model.members.contains(member), "{}: {member}", served.name);
+            }
+            for required in model.required {
+                assert!(
+                    served.honours.contains(required),
+                    "{} needs {required}",
+                    served.name
+                );
+            }
+        }
+    }
+}

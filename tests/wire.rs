@@ -1,0 +1,410 @@
+//! `tidestore serve` on the wire. Raw HTTP for the protocol's edges (content types, bodies,
+//! targets, checksums, authentication), and the real AWS clients — boto3 and the AWS CLI v1,
+//! driven by `tests/wire/test_clients.py` — for every operation.
+//!
+//! Built with the `server` feature: `cargo test --features server --test wire`.
+#![cfg(feature = "server")]
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tidestore::server::{serve_until, Config};
+
+/// A server on a free port of loopback, stopped (drained, database closed) on drop.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: TempDir,
+}
+
+impl Server {
+    fn start(configure: impl FnOnce(&mut Config)) -> Server {
+        let dir = TempDir::new();
+        let mut config = Config::new(dir.path());
+        config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        configure(&mut config);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tell, listening) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            serve_until(
+                config,
+                |addr| tell.send(addr).expect("the test waits"),
+                async {
+                    let _ = stopped.await;
+                },
+            )
+        });
+        let addr = listening
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server listens");
+        Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Sends one raw HTTP/1.1 request; the status, the headers (lower-cased) and the body.
+    fn raw(&self, method: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut request = format!(
+            "{method} / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        stream.write_all(request.as_bytes()).expect("send");
+        stream.write_all(body).expect("send body");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        Reply::parse(&answer)
+    }
+
+    /// A `POST /` of `body` to `operation`, signed-looking as the CLI signs.
+    fn call(&self, operation: &str, body: &str) -> Reply {
+        let target = format!("DynamoDB_20120810.{operation}");
+        self.raw(
+            "POST",
+            &[
+                ("Content-Type", "application/x-amz-json-1.0"),
+                ("X-Amz-Target", &target),
+                ("X-Amz-Date", "20261126T060546Z"),
+                ("Authorization", AUTHORIZATION),
+            ],
+            body.as_bytes(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let result = thread.join().expect("the server thread ends");
+            if !std::thread::panicking() {
+                result.expect("the server stops cleanly");
+            }
+        }
+    }
+}
+
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=x/20261126/us-east-1/dynamodb/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=1408677e";
+
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn parse(bytes: &[u8]) -> Reply {
+        let split = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a head");
+        let head = String::from_utf8_lossy(&bytes[..split]);
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: bytes[split + 4..].to_vec(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("a JSON body ({e}): {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    fn error_type(&self) -> String {
+        self.json()["__type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// A directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let path = std::env::temp_dir().join(format!("tidestore-wire-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).expect("temp dir");
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn every_answer_carries_a_request_id_and_the_crc32_of_its_body() {
+    let server = Server::start(|_| {});
+    for reply in [
+        server.call("ListTables", "{}"),
+        server.call("DescribeTable", r#"{"TableName": "Missing"}"#),
+        server.call("NoSuchOperation", "{}"),
+    ] {
+        let crc: u32 = reply.headers["x-amz-crc32"].parse().expect("a number");
+        assert_eq!(crc, crc32fast::hash(&reply.body));
+        assert!(!reply.headers["x-amzn-requestid"].is_empty());
+    }
+    let empty = server.call("ListTables", "{}");
+    assert_eq!(empty.status, 200);
+    assert_eq!(empty.json(), serde_json::json!({"TableNames": []}));
+}
+
+#[test]
+fn requests_are_checked_in_dynamodbs_order() {
+    let server = Server::start(|_| {});
+    // 1. Content type: anything but JSON 1.0 (or plain JSON) is not the protocol at all.
+    let wrong_type = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+        ],
+        b"{}",
+    );
+    assert_eq!(wrong_type.status, 404);
+    assert_eq!(wrong_type.body, b"<UnknownOperationException/>\n");
+    // 2. JSON, before the target is looked at.
+    let bad_json = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Amz-Target", "Nonsense"),
+        ],
+        b"{not json",
+    );
+    assert_eq!(bad_json.status, 400);
+    assert_eq!(
+        bad_json.json(),
+        serde_json::json!({"__type": "com.amazon.coral.service#SerializationException"})
+    );
+    assert_eq!(
+        bad_json.headers["content-type"], "application/json",
+        "echoes plain JSON"
+    );
+    // 3. The target, before authentication.
+    let unknown = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.Frobnicate"),
+        ],
+        b"{}",
+    );
+    assert_eq!(
+        unknown.error_type(),
+        "com.amazon.coral.service#UnknownOperationException"
+    );
+    // 4. Authentication.
+    let unsigned = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+        ],
+        b"{}",
+    );
+    assert_eq!(unsigned.status, 400);
+    assert_eq!(
+        unsigned.error_type(),
+        "com.amazon.coral.service#MissingAuthenticationTokenException"
+    );
+    let garbled = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=x/20261126/us-east-1/dynamodb/aws4_request",
+            ),
+        ],
+        b"{}",
+    );
+    assert_eq!(
+        garbled.error_type(),
+        "com.amazon.coral.service#IncompleteSignatureException"
+    );
+    // 5. The operation's own validation.
+    let missing = server.call("DescribeTable", "{}");
+    assert_eq!(
+        missing.error_type(),
+        "com.amazon.coral.validate#ValidationException"
+    );
+    assert_eq!(
+        missing.json()["message"],
+        "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
+    );
+    let unsupported = server.call(
+        "GetItem",
+        r#"{"TableName": "T", "Key": {}, "ReturnConsumedCapacity": "TOTAL"}"#,
+    );
+    assert_eq!(
+        unsupported.error_type(),
+        "com.amazon.coral.validate#ValidationException"
+    );
+    let not_served = server.call(
+        "ExportTableToPointInTime",
+        r#"{"TableArn": "a", "S3Bucket": "b"}"#,
+    );
+    assert_eq!(
+        not_served.error_type(),
+        "com.amazon.coral.service#UnknownOperationException"
+    );
+    assert!(not_served.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("ExportTableToPointInTime"));
+}
+
+#[test]
+fn bodies_may_be_compressed_and_are_bounded() {
+    let server = Server::start(|_| {});
+    let create = r#"{"TableName": "Gzipped", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}"#;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(create.as_bytes()).expect("gzip");
+    let body = gz.finish().expect("gzip");
+    let reply = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.CreateTable"),
+            ("Authorization", AUTHORIZATION),
+            ("Content-Encoding", "gzip"),
+        ],
+        &body,
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.json()["TableDescription"]["TableName"], "Gzipped");
+
+    let oversized = vec![b' '; tidestore::server::MAX_BODY_BYTES + 1];
+    let reply = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Authorization", AUTHORIZATION),
+        ],
+        &oversized,
+    );
+    assert_eq!(reply.status, 413);
+    // A small gzip body that inflates past the limit is refused as well.
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    bomb.write_all(&vec![b' '; tidestore::server::MAX_BODY_BYTES + 1])
+        .expect("gzip");
+    let bomb = bomb.finish().expect("gzip");
+    assert!(bomb.len() < 100_000);
+    let reply = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+            ("Authorization", AUTHORIZATION),
+            ("Content-Encoding", "gzip"),
+        ],
+        &bomb,
+    );
+    assert_eq!(reply.status, 413);
+}
+
+#[test]
+fn get_slash_is_the_health_answer() {
+    let server = Server::start(|c| c.region = "eu-west-1".into());
+    let reply = server.raw("GET", &[], b"");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"healthy: dynamodb.eu-west-1.amazonaws.com ");
+}
+
+/// Runs `tests/wire/test_clients.py` (boto3 and the AWS CLI v1) against `server`.
+fn run_clients(server: &Server, env: &[(&str, &str)], filter: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wire/test_clients.py");
+    let mut command = Command::new("python3");
+    command
+        .arg("-m")
+        .arg("unittest")
+        .arg("-v")
+        .arg(filter)
+        .current_dir(script.parent().expect("a folder"))
+        .env("TIDESTORE_ENDPOINT", server.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "clients failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn boto3_and_the_aws_cli_drive_every_operation() {
+    let server = Server::start(|_| {});
+    run_clients(&server, &[], "test_clients");
+}
+
+#[test]
+fn with_auth_only_correct_signatures_in_the_servers_region_pass() {
+    let server = Server::start(|c| {
+        c.secrets = Some(HashMap::from([(
+            "AKIDTIDESTORE".to_owned(),
+            "s3cr3t".to_owned(),
+        )]));
+    });
+    let env = [
+        ("TIDESTORE_AUTH_KEY", "AKIDTIDESTORE"),
+        ("TIDESTORE_AUTH_SECRET", "s3cr3t"),
+    ];
+    run_clients(&server, &env, "test_clients.Signatures");
+}

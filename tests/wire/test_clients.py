@@ -1,0 +1,296 @@
+"""The real AWS clients against `tidestore serve`: boto3 and the AWS CLI v1.
+
+Run by tests/wire.rs, which starts a server and sets TIDESTORE_ENDPOINT (and, for the
+Signatures class, TIDESTORE_AUTH_KEY/TIDESTORE_AUTH_SECRET of a server started with --auth).
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import re
+import subprocess
+import time
+import unittest
+import urllib.request
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+ENDPOINT = os.environ.get("TIDESTORE_ENDPOINT", "http://127.0.0.1:8000")
+REGION = "us-east-1"
+# No retries: an error must come back once, at once, with DynamoDB's name.
+NO_RETRIES = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+def client(key="x", secret="y", region=REGION):
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=ENDPOINT,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=NO_RETRIES,
+    )
+
+
+def cli(*args):
+    """Runs `aws dynamodb ARGS --endpoint-url …`; its parsed JSON output (or None)."""
+    out = subprocess.run(
+        ["aws", "dynamodb", *args, "--endpoint-url", ENDPOINT, "--region", REGION],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if out.returncode != 0:
+        raise CliError(out.returncode, out.stderr)
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+class CliError(Exception):
+    def __init__(self, code, stderr):
+        super().__init__(f"exit {code}: {stderr}")
+        self.code = code
+        self.stderr = stderr
+
+
+def error_code(e):
+    return e.response["Error"]["Code"]
+
+
+class Clients(unittest.TestCase):
+    def setUp(self):
+        if os.environ.get("TIDESTORE_AUTH_KEY"):
+            self.skipTest("the server checks signatures")
+        self.ddb = client()
+
+    def make_music(self, name):
+        cli(
+            "create-table",
+            "--table-name", name,
+            "--attribute-definitions", "AttributeName=Artist,AttributeType=S", "AttributeName=SongTitle,AttributeType=S",
+            "--key-schema", "AttributeName=Artist,KeyType=HASH", "AttributeName=SongTitle,KeyType=RANGE",
+            "--provisioned-throughput", "ReadCapacityUnits=5,WriteCapacityUnits=5",
+        )
+        cli("wait", "table-exists", "--table-name", name)
+
+    def test_the_seeds_create_backup_command_answers_the_seeds_shape(self):
+        self.make_music("MusicCollection")
+        self.ddb.put_item(
+            TableName="MusicCollection",
+            Item={"Artist": {"S": "No One You Know"}, "SongTitle": {"S": "Call Me Today"}},
+        )
+        # The CLI page's example, verbatim (plus the endpoint).
+        out = cli("create-backup", "--table-name", "MusicCollection", "--backup-name", "MusicCollectionBackup")
+        details = out["BackupDetails"]
+        self.assertEqual(set(details), {"BackupArn", "BackupName", "BackupSizeBytes", "BackupStatus", "BackupType", "BackupCreationDateTime"})
+        self.assertRegex(details["BackupArn"], r"^arn:aws:dynamodb:us-east-1:\d{12}:table/MusicCollection/backup/\d{14}-[0-9a-f]{8}$")
+        self.assertEqual(details["BackupName"], "MusicCollectionBackup")
+        self.assertIn(details["BackupStatus"], ("CREATING", "AVAILABLE"))
+        self.assertEqual(details["BackupType"], "USER")
+        self.assertIsInstance(details["BackupSizeBytes"], int)
+        self.assertIsInstance(details["BackupCreationDateTime"], float)
+        millis = int(details["BackupArn"].split("/backup/")[1].split("-")[0])
+        self.assertAlmostEqual(millis / 1000, details["BackupCreationDateTime"], places=3)
+        arn = details["BackupArn"]
+        for _ in range(200):
+            described = cli("describe-backup", "--backup-arn", arn)["BackupDescription"]
+            if described["BackupDetails"]["BackupStatus"] == "AVAILABLE":
+                break
+            time.sleep(0.05)
+        self.assertEqual(described["BackupDetails"]["BackupStatus"], "AVAILABLE")
+        self.assertEqual(described["SourceTableDetails"]["TableName"], "MusicCollection")
+        self.assertEqual(described["SourceTableDetails"]["ItemCount"], 1)
+        listed = cli("list-backups", "--table-name", "MusicCollection")["BackupSummaries"]
+        self.assertEqual([b["BackupArn"] for b in listed], [arn])
+        restored = cli("restore-table-from-backup", "--target-table-name", "MusicRestored", "--backup-arn", arn)
+        self.assertEqual(restored["TableDescription"]["TableName"], "MusicRestored")
+        cli("wait", "table-exists", "--table-name", "MusicRestored")
+        self.assertEqual(self.ddb.scan(TableName="MusicRestored")["Count"], 1)
+        deleted = cli("delete-backup", "--backup-arn", arn)
+        self.assertEqual(deleted["BackupDescription"]["BackupDetails"]["BackupStatus"], "DELETED")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.describe_backup(BackupArn=arn)
+        self.assertEqual(error_code(e.exception), "BackupNotFoundException")
+
+    def test_items_with_expressions_return_values_and_condition_failures(self):
+        self.make_music("Items")
+        key = {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Happy Day"}}
+        self.ddb.put_item(TableName="Items", Item={**key, "Awards": {"N": "1"}}, ConditionExpression="attribute_not_exists(Artist)")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.put_item(
+                TableName="Items", Item=key, ConditionExpression="attribute_not_exists(Artist)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        self.assertEqual(error_code(e.exception), "ConditionalCheckFailedException")
+        self.assertEqual(e.exception.response["Item"]["Awards"], {"N": "1"})
+        updated = self.ddb.update_item(
+            TableName="Items", Key=key,
+            UpdateExpression="SET #y = :y ADD Awards :one",
+            ExpressionAttributeNames={"#y": "Year"},
+            ExpressionAttributeValues={":y": {"N": "2015"}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )
+        self.assertEqual(updated["Attributes"]["Awards"], {"N": "2"})
+        got = self.ddb.get_item(TableName="Items", Key=key, ProjectionExpression="#y", ExpressionAttributeNames={"#y": "Year"})
+        self.assertEqual(got["Item"], {"Year": {"N": "2015"}})
+        self.assertEqual(self.ddb.get_item(TableName="Items", Key={**key, "SongTitle": {"S": "Nope"}}).get("Item"), None)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.update_item(TableName="Items", Key=key, UpdateExpression="SET Year = :y", ExpressionAttributeValues={":y": {"N": "1"}})
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertIn("reserved keyword: Year", e.exception.response["Error"]["Message"])
+        old = self.ddb.delete_item(TableName="Items", Key=key, ReturnValues="ALL_OLD")
+        self.assertEqual(old["Attributes"]["Year"], {"N": "2015"})
+
+    def test_query_and_scan_paginate_in_the_cli_and_boto3(self):
+        self.make_music("Pages")
+        for i in range(25):
+            self.ddb.put_item(TableName="Pages", Item={"Artist": {"S": "A" if i % 5 else "B"}, "SongTitle": {"S": f"s{i:02}"}, "N": {"N": str(i)}})
+        out = cli("query", "--table-name", "Pages", "--key-condition-expression", "Artist = :a", "--expression-attribute-values", '{":a": {"S": "A"}}', "--page-size", "3")
+        self.assertEqual(out["Count"], 20)
+        self.assertEqual([i["SongTitle"]["S"] for i in out["Items"]], sorted(i["SongTitle"]["S"] for i in out["Items"]))
+        out = cli("scan", "--table-name", "Pages", "--filter-expression", "N >= :ten", "--expression-attribute-values", '{":ten": {"N": "10"}}', "--page-size", "4")
+        self.assertEqual((out["Count"], out["ScannedCount"]), (15, 25))
+        pages = self.ddb.get_paginator("query").paginate(
+            TableName="Pages", KeyConditionExpression="Artist = :b", ExpressionAttributeValues={":b": {"S": "B"}}, Limit=2, ScanIndexForward=False)
+        titles = [i["SongTitle"]["S"] for page in pages for i in page["Items"]]
+        self.assertEqual(titles, ["s20", "s15", "s10", "s05", "s00"])
+        segments = [self.ddb.scan(TableName="Pages", Segment=s, TotalSegments=3)["Count"] for s in range(3)]
+        self.assertEqual(sum(segments), 25)
+
+    def test_batches_and_transactions(self):
+        self.make_music("Batch")
+        self.ddb.batch_write_item(RequestItems={"Batch": [
+            {"PutRequest": {"Item": {"Artist": {"S": "A"}, "SongTitle": {"S": str(i)}}}} for i in range(10)
+        ]})
+        got = self.ddb.batch_get_item(RequestItems={"Batch": {"Keys": [{"Artist": {"S": "A"}, "SongTitle": {"S": str(i)}} for i in (1, 3, 11)], "ProjectionExpression": "SongTitle"}})
+        self.assertEqual(sorted(i["SongTitle"]["S"] for i in got["Responses"]["Batch"]), ["1", "3"])
+        self.assertEqual(got["UnprocessedKeys"], {})
+        key = {"Artist": {"S": "A"}, "SongTitle": {"S": "1"}}
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.transact_write_items(TransactItems=[
+                {"ConditionCheck": {"TableName": "Batch", "Key": key, "ConditionExpression": "attribute_not_exists(Artist)"}},
+                {"Put": {"TableName": "Batch", "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": "new"}}}},
+            ])
+        self.assertEqual(error_code(e.exception), "TransactionCanceledException")
+        self.assertEqual([r["Code"] for r in e.exception.response["CancellationReasons"]], ["ConditionalCheckFailed", "None"])
+        self.ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "Batch", "Key": key, "UpdateExpression": "SET Plays = :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+            {"Delete": {"TableName": "Batch", "Key": {"Artist": {"S": "A"}, "SongTitle": {"S": "2"}}}},
+        ])
+        read = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": "Batch", "Key": key, "ProjectionExpression": "Plays"}},
+            {"Get": {"TableName": "Batch", "Key": {"Artist": {"S": "A"}, "SongTitle": {"S": "2"}}}},
+        ])
+        self.assertEqual([r.get("Item") for r in read["Responses"]], [{"Plays": {"N": "1"}}, None])
+
+    def test_tables_update_list_and_delete_with_waiters(self):
+        self.make_music("Ddl")
+        described = self.ddb.describe_table(TableName="Ddl")["Table"]
+        self.assertEqual(described["TableStatus"], "ACTIVE")
+        self.assertRegex(described["TableId"], r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        self.assertIsInstance(described["CreationDateTime"], datetime.datetime)
+        self.ddb.update_table(TableName="Ddl", BillingMode="PAY_PER_REQUEST")
+        self.assertEqual(self.ddb.describe_table(TableName="Ddl")["Table"]["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        self.assertIn("Ddl", cli("list-tables")["TableNames"])
+        cli("delete-table", "--table-name", "Ddl")
+        cli("wait", "table-not-exists", "--table-name", "Ddl")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.describe_table(TableName="Ddl")
+        self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+
+    def test_point_in_time_recovery(self):
+        self.make_music("Pitr")
+        out = self.ddb.update_continuous_backups(TableName="Pitr", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        self.assertEqual(out["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
+        self.ddb.put_item(TableName="Pitr", Item={"Artist": {"S": "A"}, "SongTitle": {"S": "kept"}})
+        restored = self.ddb.restore_table_to_point_in_time(SourceTableName="Pitr", TargetTableName="PitrNow", UseLatestRestorableTime=True)
+        self.assertEqual(restored["TableDescription"]["TableName"], "PitrNow")
+        self.assertEqual(self.ddb.scan(TableName="PitrNow")["Count"], 1)
+        described = self.ddb.describe_continuous_backups(TableName="Pitr")["ContinuousBackupsDescription"]
+        window = described["PointInTimeRecoveryDescription"]
+        self.assertLessEqual(window["EarliestRestorableDateTime"], window["LatestRestorableDateTime"])
+
+    def test_errors_come_back_once_with_dynamodbs_names(self):
+        started = time.monotonic()
+        with self.assertRaises(CliError) as e:
+            cli("describe-table", "--table-name", "NoSuchTable")
+        self.assertIn("ResourceNotFoundException", e.exception.stderr)
+        with self.assertRaises(CliError) as e:
+            cli("describe-backup", "--backup-arn", "arn:aws:dynamodb:us-east-1:000000000000:table/Missing/backup/01576616366715-b4e58d3a")
+        self.assertIn("BackupNotFoundException", e.exception.stderr)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.create_backup(TableName="NoSuchTable", BackupName="NoSuchBackup")
+        self.assertEqual(error_code(e.exception), "TableNotFoundException")
+        self.assertLess(time.monotonic() - started, 20, "no client spun in retries")
+        endpoints = self.ddb.describe_endpoints()["Endpoints"]
+        self.assertEqual(endpoints[0]["CachePeriodInMinutes"], 1440)
+        self.assertIn("AccountMaxReadCapacityUnits", self.ddb.describe_limits())
+
+
+def sign(body, target, key, secret, region, when):
+    """A SigV4 signature written here from the published algorithm, to check the server's."""
+    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
+    day = amz_date[:8]
+    host = ENDPOINT.split("://")[1]
+    headers = {"content-type": "application/x-amz-json-1.0", "host": host, "x-amz-date": amz_date, "x-amz-target": target}
+    signed = ";".join(sorted(headers))
+    canonical = "\n".join(["POST", "/", "", *[f"{k}:{headers[k]}" for k in sorted(headers)], "", signed, hashlib.sha256(body).hexdigest()])
+    scope = f"{day}/{region}/dynamodb/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    k = f"AWS4{secret}".encode()
+    for part in (day, region, "dynamodb", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = f"AWS4-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders={signed}, Signature={signature}"
+    return headers
+
+
+class Signatures(unittest.TestCase):
+    def setUp(self):
+        self.key = os.environ.get("TIDESTORE_AUTH_KEY")
+        self.secret = os.environ.get("TIDESTORE_AUTH_SECRET")
+        if not self.key:
+            self.skipTest("the server does not check signatures")
+
+    def test_boto3_signed_with_the_right_secret_passes(self):
+        self.assertIn("TableNames", client(self.key, self.secret).list_tables())
+
+    def test_a_wrong_secret_an_unknown_key_or_another_region_is_refused(self):
+        cases = [
+            (client(self.key, "wrong"), "InvalidSignatureException"),
+            (client("AKIDUNKNOWN", self.secret), "UnrecognizedClientException"),
+            (client(self.key, self.secret, region="eu-west-1"), "InvalidSignatureException"),
+        ]
+        for ddb, code in cases:
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                ddb.list_tables()
+            self.assertEqual(error_code(e.exception), code)
+
+    def raw(self, body, headers):
+        request = urllib.request.Request(ENDPOINT + "/", data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def test_an_independent_signer_agrees_and_an_old_signature_expires(self):
+        body = b"{}"
+        now = datetime.datetime.now(datetime.timezone.utc)
+        status, answer = self.raw(body, sign(body, "DynamoDB_20120810.ListTables", self.key, self.secret, REGION, now))
+        self.assertEqual(status, 200, answer)
+        old = now - datetime.timedelta(minutes=20)
+        status, answer = self.raw(body, sign(body, "DynamoDB_20120810.ListTables", self.key, self.secret, REGION, old))
+        self.assertEqual((status, answer["__type"]), (400, "com.amazon.coral.service#InvalidSignatureException"))
+        self.assertIn("Signature expired", answer["message"])
+        # A body changed after signing fails the payload hash.
+        headers = sign(body, "DynamoDB_20120810.ListTables", self.key, self.secret, REGION, now)
+        status, answer = self.raw(b'{"Limit": 1}', headers)
+        self.assertEqual(answer["__type"], "com.amazon.coral.service#InvalidSignatureException")
+
+
+if __name__ == "__main__":
+    unittest.main()
