@@ -337,7 +337,10 @@ fn a_key_condition_that_does_not_fit_the_key_is_refused_with_dynamodbs_message()
         "Artist = :v AND SongTitle <> :v",
         "Invalid operator used in KeyConditionExpression: <>",
     );
-    refused("Artist.x = :v", "Query key condition not supported");
+    refused(
+        "Artist.x = :v",
+        "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes",
+    );
     let none = db.query(QueryInput::table("Music"));
     validation(none, "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
 }
