@@ -511,3 +511,39 @@ fn a_refused_expression_names_its_parameter_and_writes_nothing() {
     );
     assert_eq!(get(&db, "Music", key).expect("item")["Year"], n("2001"));
 }
+
+#[test]
+fn values_with_no_expression_to_take_them_name_the_missing_expressions() {
+    let db = music();
+    let key = item(json!({"Artist": {"S": "Acme Band"}, "SongTitle": {"S": "Zebra"}}));
+    let message = |missing: &str| {
+        format!("ExpressionAttributeValues can only be specified when using expressions: {missing}")
+    };
+    // A projection takes no values.
+    let scan = ScanInput::new("Music")
+        .projection_expression("Genre")
+        .expression_attribute_value(":v", s("x"));
+    validation(db.scan(scan), &message("FilterExpression is null"));
+    let put = PutItemInput::new("Music", key.clone()).expression_attribute_value(":v", s("x"));
+    validation(db.put_item(put), &message("ConditionExpression is null"));
+    let update = UpdateItemInput::for_key("Music", key)
+        .attribute_updates(std::collections::BTreeMap::from([(
+            "Genre".to_owned(),
+            AttributeValueUpdate::new(AttributeAction::Put, Some(s("Jazz"))),
+        )]))
+        .expression_attribute_value(":v", s("x"));
+    validation(
+        db.update_item(update),
+        &message("UpdateExpression and ConditionExpression are null"),
+    );
+    let query = QueryInput::table("Music")
+        .key_conditions(std::collections::BTreeMap::from([(
+            "Artist".to_owned(),
+            LegacyCondition::new(ComparisonOperator::Eq, [s("Acme Band")]),
+        )]))
+        .expression_attribute_value(":v", s("x"));
+    validation(
+        db.query(query),
+        &message("FilterExpression and KeyConditionExpression are null"),
+    );
+}
