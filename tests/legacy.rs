@@ -577,3 +577,25 @@ fn attribute_value_lists_of_mixed_types_and_numeric_prefixes_are_refused() {
         "One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type",
     );
 }
+
+#[test]
+fn attributes_to_get_refuses_a_name_twice_and_an_empty_list() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "1"}, "Price": {"N": "1"}})),
+    );
+    let get = |names: &[&str]| {
+        let names = names.iter().map(|n| n.to_string()).collect();
+        db.get_item(GetItemInput::new(CATALOG, id("1")).attributes_to_get(names))
+    };
+    validation(
+        get(&["Price", "Id", "Price"]),
+        "One or more parameter values were invalid: Duplicate value in attribute name: Price",
+    );
+    validation(
+        get(&[]),
+        "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+}

@@ -420,9 +420,18 @@ pub(crate) fn key_conditions(
     Ok(out)
 }
 
-/// `AttributesToGet`: one top-level path per name.
-pub(crate) fn attributes_to_get(names: &[String]) -> Vec<Path> {
-    names.iter().map(|n| Path::attr(n.as_str())).collect()
+/// `AttributesToGet`: one top-level path per name; at least one name, none twice.
+pub(crate) fn attributes_to_get(names: &[String]) -> Result<Vec<Path>> {
+    if names.is_empty() {
+        return Err(Error::validation("1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = names.iter().find(|n| !seen.insert(*n)) {
+        return Err(invalid(format!(
+            "Duplicate value in attribute name: {twice}"
+        )));
+    }
+    Ok(names.iter().map(|n| Path::attr(n.as_str())).collect())
 }
 
 /// `AttributeUpdates`: one update action per attribute.
@@ -631,7 +640,7 @@ impl LegacyParameters {
             out.key_condition = Some(key_conditions(conditions)?);
         }
         if let Some(names) = &self.attributes_to_get {
-            out.projection = Some(attributes_to_get(names));
+            out.projection = Some(attributes_to_get(names)?);
         }
         if let Some(updates) = &self.attribute_updates {
             out.update = Some(attribute_updates(updates)?);
