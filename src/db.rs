@@ -252,11 +252,8 @@ impl Database {
 
     /// `BatchGetItem`: up to 100 items by key over any tables. Items that do not exist are
     /// absent from the responses.
-    pub fn batch_get_item(&self, mut input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
-        for keys in input.request_items.values_mut() {
-            *keys = std::mem::take(keys).resolved()?;
-        }
-        self.open.engine.batch_get_item(input)
+    pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+        self.open.engine.batch_get_item(input.resolved()?)
     }
 
     /// `TransactGetItems`: up to 100 items read from one consistent state: no transaction is

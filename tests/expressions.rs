@@ -334,7 +334,10 @@ fn a_key_condition_that_does_not_fit_the_key_is_refused_with_dynamodbs_message()
         "Artist = :v AND SongTitle <> :v",
         "Invalid operator used in KeyConditionExpression: <>",
     );
-    refused("Artist.x = :v", "Query key condition not supported");
+    refused(
+        "Artist.x = :v",
+        "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes",
+    );
     let none = db.query(QueryInput::table("Music"));
     validation(none, "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
 }
@@ -504,4 +507,40 @@ fn a_refused_expression_names_its_parameter_and_writes_nothing() {
         "Invalid FilterExpression: The expression has redundant parentheses;",
     );
     assert_eq!(get(&db, "Music", key).expect("item")["Year"], n("2001"));
+}
+
+#[test]
+fn values_with_no_expression_to_take_them_name_the_missing_expressions() {
+    let db = music();
+    let key = item(json!({"Artist": {"S": "Acme Band"}, "SongTitle": {"S": "Zebra"}}));
+    let message = |missing: &str| {
+        format!("ExpressionAttributeValues can only be specified when using expressions: {missing}")
+    };
+    // A projection takes no values.
+    let scan = ScanInput::new("Music")
+        .projection_expression("Genre")
+        .expression_attribute_value(":v", s("x"));
+    validation(db.scan(scan), &message("FilterExpression is null"));
+    let put = PutItemInput::new("Music", key.clone()).expression_attribute_value(":v", s("x"));
+    validation(db.put_item(put), &message("ConditionExpression is null"));
+    let update = UpdateItemInput::for_key("Music", key)
+        .attribute_updates(std::collections::BTreeMap::from([(
+            "Genre".to_owned(),
+            AttributeValueUpdate::new(AttributeAction::Put, Some(s("Jazz"))),
+        )]))
+        .expression_attribute_value(":v", s("x"));
+    validation(
+        db.update_item(update),
+        &message("UpdateExpression and ConditionExpression are null"),
+    );
+    let query = QueryInput::table("Music")
+        .key_conditions(std::collections::BTreeMap::from([(
+            "Artist".to_owned(),
+            LegacyCondition::new(ComparisonOperator::Eq, [s("Acme Band")]),
+        )]))
+        .expression_attribute_value(":v", s("x"));
+    validation(
+        db.query(query),
+        &message("FilterExpression and KeyConditionExpression are null"),
+    );
 }

@@ -125,16 +125,15 @@ fn several_expected_entries_combine_with_the_conditional_operator() {
         ])
     };
     let update = |op: Option<ConditionalOperator>| {
+        let checked = AttributeValueUpdate::new(AttributeAction::Put, Some(true.into()));
         let input = UpdateItemInput::for_key(CATALOG, id("1"))
-            .update_expression("SET Checked = :t")
-            .expression_attribute_value(":t", true)
+            .attribute_updates(BTreeMap::from([("Checked".to_owned(), checked)]))
             .expected(both());
         match op {
             Some(op) => input.conditional_operator(op),
             None => input,
         }
     };
-    // Mixing Expected with an UpdateExpression is allowed: they are different parameters.
     condition_failed(db.update_item(update(None)));
     condition_failed(db.update_item(update(Some(ConditionalOperator::And))));
     db.update_item(update(Some(ConditionalOperator::Or)))
@@ -195,10 +194,8 @@ fn every_comparison_operator_filters_a_scan_as_its_expression_does() {
         (conditions([("Title", Contains, vec![s("mm")])]), &["3"]),
         (conditions([("Tags", Contains, vec![s("b")])]), &["1", "2"]),
         (conditions([("Tags", NotContains, vec![s("b")])]), &["3"]),
-        (
-            conditions([("Missing", NotContains, vec![s("b")])]),
-            &["1", "2", "3"],
-        ),
+        // Unlike `NOT contains(…)`, NOT_CONTAINS fails on a missing attribute.
+        (conditions([("Missing", NotContains, vec![s("b")])]), &[]),
         (conditions([("Title", NotNull, vec![])]), &["1", "2", "3"]),
         (conditions([("Missing", Null, vec![])]), &["1", "2", "3"]),
         (
@@ -418,5 +415,187 @@ fn a_legacy_parameter_beside_its_expression_or_with_the_wrong_values_is_refused(
     assert_eq!(
         get(&db, CATALOG, id("1")).expect("untouched")["Price"],
         n("1")
+    );
+}
+
+#[test]
+fn not_contains_on_a_missing_attribute_fails_as_in_dynamodb() {
+    // DynamoDB's legacy NOT_CONTAINS is false when the attribute is missing (unlike NE, and
+    // unlike `NOT contains(a, v)`): both CONTAINS and NOT_CONTAINS fail on it.
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "1"}, "Tags": {"SS": ["a"]}})),
+    );
+    let not_contains = |attribute: &str| {
+        DeleteItemInput::new(CATALOG, id("1")).expected(expected([(
+            attribute,
+            compared(ComparisonOperator::NotContains, vec![s("b")]),
+        )]))
+    };
+    condition_failed(db.delete_item(not_contains("Missing")));
+    let scan = ScanInput::new(CATALOG).scan_filter(conditions([(
+        "Missing",
+        ComparisonOperator::NotContains,
+        vec![s("b")],
+    )]));
+    assert!(db.scan(scan).expect("scan").items.is_empty());
+    db.delete_item(not_contains("Tags"))
+        .expect("Tags exists and does not contain b");
+}
+
+#[test]
+fn any_legacy_parameter_beside_any_expression_parameter_is_refused_naming_all_of_both() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "1"}, "Price": {"N": "1"}})),
+    );
+    let mixing = |legacy: &str, expression: &str| {
+        format!("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expression}}}")
+    };
+    let eq = |v: &str| (ComparisonOperator::Eq, vec![n(v)]);
+    // Not each other's counterparts, and still refused.
+    let update = UpdateItemInput::for_key(CATALOG, id("1"))
+        .expected(expected([("Price", value(n("1")))]))
+        .update_expression("SET Price = :p")
+        .expression_attribute_value(":p", n("2"));
+    validation(
+        db.update_item(update),
+        &mixing("Expected", "UpdateExpression"),
+    );
+    let update = UpdateItemInput::for_key(CATALOG, id("1"))
+        .attribute_updates(BTreeMap::from([(
+            "Price".to_owned(),
+            AttributeValueUpdate::new(AttributeAction::Put, Some(n("3"))),
+        )]))
+        .condition_expression("attribute_exists(Price)");
+    validation(
+        db.update_item(update),
+        &mixing("AttributeUpdates", "ConditionExpression"),
+    );
+    let (op, values) = eq("1");
+    let scan = ScanInput::new(CATALOG)
+        .scan_filter(conditions([("Price", op, values)]))
+        .projection_expression("Id");
+    validation(db.scan(scan), &mixing("ScanFilter", "ProjectionExpression"));
+    // Every parameter of each side, in DynamoDB's order; before any unused substitution.
+    let (op, values) = eq("1");
+    let scan = ScanInput::new(CATALOG)
+        .attributes_to_get(vec!["Id".into()])
+        .scan_filter(conditions([("Price", op, values)]))
+        .conditional_operator(ConditionalOperator::And)
+        .filter_expression("Price = :p")
+        .projection_expression("Id")
+        .expression_attribute_value(":p", n("1"))
+        .expression_attribute_value(":unused", n("1"));
+    validation(
+        db.scan(scan),
+        &mixing(
+            "AttributesToGet, ScanFilter, ConditionalOperator",
+            "ProjectionExpression, FilterExpression",
+        ),
+    );
+    let put = PutItemInput::new(CATALOG, id("1"))
+        .conditional_operator(ConditionalOperator::And)
+        .condition_expression("attribute_exists(Id)");
+    validation(
+        db.put_item(put),
+        &mixing("ConditionalOperator", "ConditionExpression"),
+    );
+    // KeyConditions may go with the other expressions of a query.
+    let (op, values) = eq("1");
+    let query = QueryInput::table(CATALOG)
+        .key_conditions(conditions([("Id", op, values)]))
+        .filter_expression("Price = :p")
+        .expression_attribute_value(":p", n("1"));
+    assert_eq!(db.query(query).expect("query").items.len(), 1);
+    // One request: a projection string for one table and AttributesToGet for another.
+    db.create_table(
+        CreateTableInput::new("Other")
+            .hash_key("Id", N)
+            .pay_per_request(),
+    )
+    .expect("create");
+    let mut batch = BatchGetItemInput::default();
+    batch.request_items.insert(
+        CATALOG.into(),
+        KeysAndAttributes::new(vec![id("1")]).projection_expression("Id"),
+    );
+    batch.request_items.insert(
+        "Other".into(),
+        KeysAndAttributes::new(vec![id("1")]).attributes_to_get(vec!["Id".into()]),
+    );
+    validation(
+        db.batch_get_item(batch),
+        &mixing("AttributesToGet", "ProjectionExpression"),
+    );
+}
+
+#[test]
+fn conditional_operator_needs_two_or_more_conditions() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "1"}, "Price": {"N": "1"}})),
+    );
+    let without = "ConditionalOperator cannot be used without Filter or Expected";
+    let one =
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements";
+    let scan = || ScanInput::new(CATALOG).conditional_operator(ConditionalOperator::Or);
+    validation(db.scan(scan()), without);
+    validation(db.scan(scan().scan_filter(BTreeMap::new())), without);
+    let single = conditions([("Price", ComparisonOperator::Eq, vec![n("1")])]);
+    validation(db.scan(scan().scan_filter(single)), one);
+    let put_input =
+        || PutItemInput::new(CATALOG, id("1")).conditional_operator(ConditionalOperator::And);
+    validation(db.put_item(put_input().expected(BTreeMap::new())), without);
+    validation(
+        db.put_item(put_input().expected(expected([("Price", value(n("1")))]))),
+        one,
+    );
+    let two = expected([("Price", value(n("1"))), ("Id", value(n("1")))]);
+    db.put_item(put_input().expected(two))
+        .expect("two conditions");
+}
+
+#[test]
+fn attribute_value_lists_of_mixed_types_and_numeric_prefixes_are_refused() {
+    let db = catalog();
+    let scan = |op: ComparisonOperator, values: Vec<AttributeValue>| {
+        db.scan(ScanInput::new(CATALOG).scan_filter(conditions([("Price", op, values)])))
+    };
+    validation(
+        scan(ComparisonOperator::In, vec![n("1"), s("1")]),
+        "One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type",
+    );
+    validation(
+        scan(ComparisonOperator::BeginsWith, vec![n("1")]),
+        "One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type",
+    );
+}
+
+#[test]
+fn attributes_to_get_refuses_a_name_twice_and_an_empty_list() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(json!({"Id": {"N": "1"}, "Price": {"N": "1"}})),
+    );
+    let get = |names: &[&str]| {
+        let names = names.iter().map(|n| n.to_string()).collect();
+        db.get_item(GetItemInput::new(CATALOG, id("1")).attributes_to_get(names))
+    };
+    validation(
+        get(&["Price", "Id", "Price"]),
+        "One or more parameter values were invalid: Duplicate value in attribute name: Price",
+    );
+    validation(
+        get(&[]),
+        "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
     );
 }

@@ -81,6 +81,32 @@ impl Expressions {
         }
         let names = self.expression_attribute_names.as_ref();
         let values = self.expression_attribute_values.as_ref();
+        // DynamoDB's first checks of the maps: names given with no expression, values given
+        // with none of the expressions this operation takes values in (a projection takes
+        // none), which it names.
+        let value_strings = [
+            (ExpressionKind::Update, &self.update_expression),
+            (ExpressionKind::Condition, &self.condition_expression),
+            (ExpressionKind::Filter, &self.filter_expression),
+            (ExpressionKind::KeyCondition, &self.key_condition_expression),
+        ];
+        let no_value_string = value_strings.iter().all(|(_, source)| source.is_none());
+        if names.is_some() && no_value_string && self.projection_expression.is_none() {
+            return Err(Error::validation(
+                "ExpressionAttributeNames can only be specified when using expressions",
+            ));
+        }
+        let missing: Vec<&str> = (value_strings.iter())
+            .filter(|(kind, _)| takes.contains(kind))
+            .map(|(kind, _)| kind.parameter())
+            .collect();
+        if values.is_some() && no_value_string && !missing.is_empty() {
+            let verb = if missing.len() > 1 { "are" } else { "is" };
+            return Err(Error::validation(format!(
+                "ExpressionAttributeValues can only be specified when using expressions: {} {verb} null",
+                missing.join(" and ")
+            )));
+        }
         if names.is_some_and(BTreeMap::is_empty) {
             return Err(Error::validation(
                 "ExpressionAttributeNames must not be empty",

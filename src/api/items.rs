@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::expressions::{expression_setters, one_of, Expressions};
 use crate::api::legacy::{
-    legacy_setters, AttributeValueUpdate, ConditionalOperator, ExpectedAttributeValue, Legacy,
-    LegacyCondition, LegacyParameters,
+    legacy_setters, mixed, AttributeValueUpdate, ConditionalOperator, ExpectedAttributeValue,
+    Legacy, LegacyCondition, LegacyParameters,
 };
 use crate::api::setters;
 use crate::error::{Error, Result};
@@ -837,12 +837,12 @@ legacy_setters!(KeysAndAttributes: attributes_to_get: Vec<String>);
 impl PutItemInput {
     /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<PutItemInput> {
-        let parsed = self
-            .expressions
-            .parse("PutItem", &[ExpressionKind::Condition])?;
         let legacy = self
             .legacy
             .parse("PutItem", &[Legacy::Expected], &self.expressions)?;
+        let parsed = self
+            .expressions
+            .parse("PutItem", &[ExpressionKind::Condition])?;
         let condition = parsed.condition.or(legacy.condition);
         self.condition = one_of("ConditionExpression", self.condition, condition)?;
         Ok(self)
@@ -852,12 +852,12 @@ impl PutItemInput {
 impl DeleteItemInput {
     /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<DeleteItemInput> {
-        let parsed = self
-            .expressions
-            .parse("DeleteItem", &[ExpressionKind::Condition])?;
         let legacy = self
             .legacy
             .parse("DeleteItem", &[Legacy::Expected], &self.expressions)?;
+        let parsed = self
+            .expressions
+            .parse("DeleteItem", &[ExpressionKind::Condition])?;
         let condition = parsed.condition.or(legacy.condition);
         self.condition = one_of("ConditionExpression", self.condition, condition)?;
         Ok(self)
@@ -868,9 +868,9 @@ impl UpdateItemInput {
     /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<UpdateItemInput> {
         use ExpressionKind::{Condition as C, Update as U};
-        let parsed = self.expressions.parse("UpdateItem", &[U, C])?;
         let takes = [Legacy::Expected, Legacy::AttributeUpdates];
         let legacy = self.legacy.parse("UpdateItem", &takes, &self.expressions)?;
+        let parsed = self.expressions.parse("UpdateItem", &[U, C])?;
         let condition = parsed.condition.or(legacy.condition);
         self.condition = one_of("ConditionExpression", self.condition, condition)?;
         let typed = Some(std::mem::take(&mut self.update)).filter(|u| !u.actions.is_empty());
@@ -883,12 +883,12 @@ impl UpdateItemInput {
 impl GetItemInput {
     /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<GetItemInput> {
-        let parsed = self
-            .expressions
-            .parse("GetItem", &[ExpressionKind::Projection])?;
         let legacy = self
             .legacy
             .parse("GetItem", &[Legacy::AttributesToGet], &self.expressions)?;
+        let parsed = self
+            .expressions
+            .parse("GetItem", &[ExpressionKind::Projection])?;
         let projection = parsed.projection.or(legacy.projection);
         self.projection = one_of("ProjectionExpression", self.projection, projection)?;
         Ok(self)
@@ -899,13 +899,13 @@ impl QueryInput {
     /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<QueryInput> {
         use ExpressionKind::{Filter, KeyCondition as K, Projection};
-        let parsed = self.expressions.parse("Query", &[K, Filter, Projection])?;
         let takes = [
             Legacy::KeyConditions,
             Legacy::QueryFilter,
             Legacy::AttributesToGet,
         ];
         let legacy = self.legacy.parse("Query", &takes, &self.expressions)?;
+        let parsed = self.expressions.parse("Query", &[K, Filter, Projection])?;
         let filter = parsed.filter.or(legacy.filter);
         self.filter = one_of("FilterExpression", self.filter, filter)?;
         let projection = parsed.projection.or(legacy.projection);
@@ -926,9 +926,9 @@ impl ScanInput {
     /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<ScanInput> {
         use ExpressionKind::{Filter, Projection};
-        let parsed = self.expressions.parse("Scan", &[Filter, Projection])?;
         let takes = [Legacy::ScanFilter, Legacy::AttributesToGet];
         let legacy = self.legacy.parse("Scan", &takes, &self.expressions)?;
+        let parsed = self.expressions.parse("Scan", &[Filter, Projection])?;
         let filter = parsed.filter.or(legacy.filter);
         self.filter = one_of("FilterExpression", self.filter, filter)?;
         let projection = parsed.projection.or(legacy.projection);
@@ -940,15 +940,32 @@ impl ScanInput {
 impl KeysAndAttributes {
     /// This input with its expression strings and legacy parameters in the typed fields.
     pub(crate) fn resolved(mut self) -> Result<KeysAndAttributes> {
-        let parsed = self
-            .expressions
-            .parse("BatchGetItem", &[ExpressionKind::Projection])?;
         let takes = [Legacy::AttributesToGet];
         let legacy = self
             .legacy
             .parse("BatchGetItem", &takes, &self.expressions)?;
+        let parsed = self
+            .expressions
+            .parse("BatchGetItem", &[ExpressionKind::Projection])?;
         let projection = parsed.projection.or(legacy.projection);
         self.projection = one_of("ProjectionExpression", self.projection, projection)?;
+        Ok(self)
+    }
+}
+
+impl BatchGetItemInput {
+    /// This input with every table's strings and legacy parameters in the typed fields.
+    /// DynamoDB judges the mixing of the two over the whole request, not table by table.
+    pub(crate) fn resolved(mut self) -> Result<BatchGetItemInput> {
+        let tables = || self.request_items.values();
+        let legacy = tables().any(|k| k.legacy.attributes_to_get.is_some());
+        let strings = tables().any(|k| k.expressions.projection_expression.is_some());
+        if legacy && strings {
+            return Err(mixed("AttributesToGet", "ProjectionExpression"));
+        }
+        for keys in self.request_items.values_mut() {
+            *keys = std::mem::take(keys).resolved()?;
+        }
         Ok(self)
     }
 }

@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `EQ`, `NE`, `LT`, `LE`, `GT`, `GE` | `a = v`, `a <> v`, … |
 //! | `NULL` / `NOT_NULL` | `attribute_not_exists(a)` / `attribute_exists(a)` |
-//! | `CONTAINS` / `NOT_CONTAINS` | `contains(a, v)` / `NOT contains(a, v)` |
+//! | `CONTAINS` / `NOT_CONTAINS` | `contains(a, v)` / `attribute_exists(a) AND NOT contains(a, v)` |
 //! | `BEGINS_WITH`, `BETWEEN`, `IN` | `begins_with(a, v)`, `a BETWEEN v1 AND v2`, `a IN (v…)` |
 //! | `Expected` `{Value: v}` / `{Exists: false}` | `a = v` / `attribute_not_exists(a)` |
 //! | several conditions | joined by `ConditionalOperator` (`AND` by default) |
@@ -235,10 +235,21 @@ fn compare(name: &str, op: ComparisonOperator, values: Vec<AttributeValue>) -> R
             AttributeValue::S(_) | AttributeValue::N(_) | AttributeValue::B(_)
         )
     };
-    if let Some(v) = values
-        .iter()
-        .find(|v| !matches!(op, Op::Eq | Op::Ne) && !scalar(v))
+    if values
+        .windows(2)
+        .any(|w| w[0].value_type() != w[1].value_type())
     {
+        return Err(invalid(
+            "AttributeValues inside AttributeValueList must be of same type",
+        ));
+    }
+    // BEGINS_WITH takes a string or binary only, as its expression form does.
+    let refused = |v: &&AttributeValue| match op {
+        Op::Eq | Op::Ne => false,
+        Op::BeginsWith => !matches!(v, AttributeValue::S(_) | AttributeValue::B(_)),
+        _ => !scalar(v),
+    };
+    if let Some(v) = values.iter().find(refused) {
         let (name, type_name) = (op.name(), v.value_type().name());
         return Err(invalid(format!(
             "ComparisonOperator {name} is not valid for {type_name} AttributeValue type"
@@ -271,7 +282,10 @@ fn compare(name: &str, op: ComparisonOperator, values: Vec<AttributeValue>) -> R
         Op::NotNull => Condition::AttributeExists(path),
         Op::Null => Condition::AttributeNotExists(path),
         Op::Contains => Condition::Contains(path, one()),
-        Op::NotContains => Condition::Contains(path, one()).not(),
+        // DynamoDB's NOT_CONTAINS fails on a missing attribute, as CONTAINS does.
+        Op::NotContains => {
+            Condition::AttributeExists(path.clone()).and(Condition::Contains(path, one()).not())
+        }
         Op::BeginsWith => Condition::BeginsWith(path, one()),
         Op::Between => {
             let (low, high) = (one(), one());
@@ -409,9 +423,18 @@ pub(crate) fn key_conditions(
     Ok(out)
 }
 
-/// `AttributesToGet`: one top-level path per name.
-pub(crate) fn attributes_to_get(names: &[String]) -> Vec<Path> {
-    names.iter().map(|n| Path::attr(n.as_str())).collect()
+/// `AttributesToGet`: one top-level path per name; at least one name, none twice.
+pub(crate) fn attributes_to_get(names: &[String]) -> Result<Vec<Path>> {
+    if names.is_empty() {
+        return Err(Error::validation("1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = names.iter().find(|n| !seen.insert(*n)) {
+        return Err(invalid(format!(
+            "Duplicate value in attribute name: {twice}"
+        )));
+    }
+    Ok(names.iter().map(|n| Path::attr(n.as_str())).collect())
 }
 
 /// `AttributeUpdates`: one update action per attribute.
@@ -513,8 +536,8 @@ pub(crate) struct LegacyParsed {
 
 impl LegacyParameters {
     /// Maps every parameter given. `operation` names the request in the refusal of one it
-    /// does not take (`takes`); one given beside its expression counterpart in `expressions`
-    /// is DynamoDB's "Can not use both" refusal.
+    /// does not take (`takes`); one given beside an expression string of `expressions` is
+    /// DynamoDB's "Can not use both" refusal.
     pub(crate) fn parse(
         &self,
         operation: &str,
@@ -526,69 +549,89 @@ impl LegacyParameters {
             return Ok(out);
         }
         let given = [
-            (
-                Legacy::Expected,
-                "Expected",
-                self.expected.is_some(),
-                "ConditionExpression",
-                expressions.condition_expression.is_some(),
-            ),
+            (Legacy::Expected, "Expected", self.expected.is_some()),
             (
                 Legacy::KeyConditions,
                 "KeyConditions",
                 self.key_conditions.is_some(),
-                "KeyConditionExpression",
-                expressions.key_condition_expression.is_some(),
             ),
             (
                 Legacy::QueryFilter,
                 "QueryFilter",
                 self.query_filter.is_some(),
-                "FilterExpression",
-                expressions.filter_expression.is_some(),
             ),
-            (
-                Legacy::ScanFilter,
-                "ScanFilter",
-                self.scan_filter.is_some(),
-                "FilterExpression",
-                expressions.filter_expression.is_some(),
-            ),
+            (Legacy::ScanFilter, "ScanFilter", self.scan_filter.is_some()),
             (
                 Legacy::AttributesToGet,
                 "AttributesToGet",
                 self.attributes_to_get.is_some(),
-                "ProjectionExpression",
-                expressions.projection_expression.is_some(),
             ),
             (
                 Legacy::AttributeUpdates,
                 "AttributeUpdates",
                 self.attribute_updates.is_some(),
-                "UpdateExpression",
-                expressions.update_expression.is_some(),
             ),
         ];
-        for (legacy, name, is_given, expression, expression_given) in given {
-            if !is_given {
-                continue;
-            }
-            if !takes.contains(&legacy) {
+        for (legacy, name, is_given) in given {
+            if is_given && !takes.contains(&legacy) {
                 return Err(Error::validation(format!(
                     "{operation} does not take the parameter {name}"
                 )));
             }
-            if expression_given {
-                return Err(mixed(name, expression));
-            }
         }
-        let filters = self.expected.is_some() as u8
-            + self.query_filter.is_some() as u8
-            + self.scan_filter.is_some() as u8;
-        if self.conditional_operator.is_some() && filters == 0 {
-            return Err(invalid(
-                "ConditionalOperator can only be used with Expected, QueryFilter or ScanFilter",
-            ));
+        // DynamoDB refuses any legacy parameter beside any expression string, not only beside
+        // its counterpart (KeyConditions only beside a KeyConditionExpression), and names
+        // every one of both sides, in its own order.
+        let with_key_expression = expressions.key_condition_expression.is_some();
+        let legacy: Vec<&str> = [
+            ("AttributesToGet", self.attributes_to_get.is_some()),
+            ("AttributeUpdates", self.attribute_updates.is_some()),
+            ("Expected", self.expected.is_some()),
+            ("QueryFilter", self.query_filter.is_some()),
+            ("ScanFilter", self.scan_filter.is_some()),
+            ("ConditionalOperator", self.conditional_operator.is_some()),
+            (
+                "KeyConditions",
+                self.key_conditions.is_some() && with_key_expression,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        let strings: Vec<&str> = [
+            ("ProjectionExpression", &expressions.projection_expression),
+            ("FilterExpression", &expressions.filter_expression),
+            (
+                "KeyConditionExpression",
+                &expressions.key_condition_expression,
+            ),
+            ("UpdateExpression", &expressions.update_expression),
+            ("ConditionExpression", &expressions.condition_expression),
+        ]
+        .into_iter()
+        .filter_map(|(name, string)| string.is_some().then_some(name))
+        .collect();
+        if !legacy.is_empty() && !strings.is_empty() {
+            return Err(mixed(&legacy.join(", "), &strings.join(", ")));
+        }
+        if self.conditional_operator.is_some() {
+            let conditions = [
+                self.expected.as_ref().map(BTreeMap::len),
+                self.query_filter.as_ref().map(BTreeMap::len),
+                self.scan_filter.as_ref().map(BTreeMap::len),
+            ];
+            let conditions = conditions.into_iter().flatten().max().unwrap_or(0);
+            match conditions {
+                0 => {
+                    return Err(Error::validation(
+                        "ConditionalOperator cannot be used without Filter or Expected",
+                    ))
+                }
+                1 => return Err(Error::validation(
+                    "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+                )),
+                _ => {}
+            }
         }
         let operator = self.conditional_operator;
         if let Some(entries) = &self.expected {
@@ -601,7 +644,7 @@ impl LegacyParameters {
             out.key_condition = Some(key_conditions(conditions)?);
         }
         if let Some(names) = &self.attributes_to_get {
-            out.projection = Some(attributes_to_get(names));
+            out.projection = Some(attributes_to_get(names)?);
         }
         if let Some(updates) = &self.attribute_updates {
             out.update = Some(attribute_updates(updates)?);

@@ -253,10 +253,20 @@ fn check_keys<'k>(
 }
 
 /// A key condition may only compare (not with `<>`), test `BETWEEN` or `begins_with`, and join
-/// those with `AND`: DynamoDB names the first operator outside that.
+/// those with `AND`: DynamoDB names the first operator outside that. Its paths are top-level
+/// attribute names.
 fn check_key_condition(condition: &Condition) -> Result<()> {
     let mut stack = vec![condition];
     while let Some(c) = stack.pop() {
+        let joint = matches!(
+            c,
+            Condition::And(..) | Condition::Or(..) | Condition::Not(..)
+        );
+        if !joint && c.paths().iter().any(|p| p.0.len() > 1) {
+            return Err(Error::validation(
+                "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes",
+            ));
+        }
         let operator = match c {
             Condition::And(a, b) => {
                 stack.extend([&**b, &**a]);

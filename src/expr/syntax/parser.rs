@@ -368,12 +368,17 @@ impl<'s, 'm, 'a> Parser<'s, 'm, 'a> {
                 path.0.push(PathElement::Attribute(self.path_name()?));
             } else if self.eat_symbol("[") {
                 let token = self.peek();
-                let index = match token.kind {
-                    Kind::Digits => token.text(self.source).parse::<usize>().ok(),
-                    _ => None,
-                };
-                let Some(index) = index else {
+                if token.kind != Kind::Digits {
                     return Err(self.syntax_error());
+                }
+                // DynamoDB takes indexes up to 2^32 - 2 and refuses larger ones by name.
+                let text = token.text(self.source);
+                let index = match text.parse::<u32>() {
+                    Ok(index) if index < u32::MAX => index as usize,
+                    _ => {
+                        let what = "List index is not within the allowable range";
+                        return Err(self.invalid(format!("{what}; index: [{text}]")));
+                    }
                 };
                 self.advance();
                 self.expect_symbol("]")?;

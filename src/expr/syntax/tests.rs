@@ -257,6 +257,13 @@ fn update_clauses_come_in_any_order_with_their_actions() {
 }
 
 #[test]
+fn the_last_list_index_dynamodb_takes_is_2_to_the_32_minus_2() {
+    let parsed = parse(ExpressionKind::Projection, "a[4294967294], b[007]").expect("accepted");
+    let want = vec![Path::attr("a").index(4294967294), Path::attr("b").index(7)];
+    assert_eq!(parsed, Parsed::Projection(want));
+}
+
+#[test]
 fn a_projection_is_a_list_of_paths() {
     let parsed = parse(ExpressionKind::Projection, "a, #n.b[2], #dotted").expect("accepted");
     assert_eq!(
@@ -305,6 +312,10 @@ const REFUSED: &[(ExpressionKind, &str, &str)] = {
         (Condition, "a = \"x\"", r#"Invalid ConditionExpression: Syntax error; token: """, near: "= "x""#),
         (Condition, "a[x] = :n", r#"Invalid ConditionExpression: Syntax error; token: "x", near: "[x]""#),
         (Condition, "a[] = :n", r#"Invalid ConditionExpression: Syntax error; token: "]", near: "[] =""#),
+        // A list index beyond DynamoDB's range (2^32 - 2 is the last it takes).
+        (Projection, "a[99999999999999]", "Invalid ProjectionExpression: List index is not within the allowable range; index: [99999999999999]"),
+        (Update, "SET a[4294967295] = :n", "Invalid UpdateExpression: List index is not within the allowable range; index: [4294967295]"),
+        (Condition, "a[99999999999999999999999] = :n", "Invalid ConditionExpression: List index is not within the allowable range; index: [99999999999999999999999]"),
         (Condition, "a[1 = :n", r#"Invalid ConditionExpression: Syntax error; token: "=", near: "1 = :n""#),
         (Condition, "a. = :n", r#"Invalid ConditionExpression: Syntax error; token: "=", near: ". = :n""#),
         (Condition, ".a = :n", r#"Invalid ConditionExpression: Syntax error; token: ".", near: ".a""#),
@@ -397,6 +408,12 @@ const REFUSED: &[(ExpressionKind, &str, &str)] = {
         (KeyCondition, "attribute_type(pk, :t)", "Invalid operator used in KeyConditionExpression: attribute_type"),
         (KeyCondition, "size(pk) = :n", "Invalid operator used in KeyConditionExpression: size"),
         (KeyCondition, "pk = :s AND", r#"Invalid KeyConditionExpression: Syntax error; token: "<EOF>", near: "AND""#),
+        // A key condition names top-level attributes only (DynamoDB's message, checked against the service by ExtendDB and Dynoxide).
+        (KeyCondition, "pk.a = :s", "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes"),
+        (KeyCondition, "pk = :s AND sk[0] = :n", "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes"),
+        (KeyCondition, "pk = :s AND :n < sk.a", "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes"),
+        (KeyCondition, "pk = :s AND begins_with(sk.a, :s2)", "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes"),
+        (KeyCondition, "pk = :s AND sk.a BETWEEN :n AND :n2", "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes"),
         // Updates.
         (Update, "SET a = :n SET b = :n", "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;"),
         (Update, "REMOVE a remove b", "Invalid UpdateExpression: The \"REMOVE\" section can only be used once in an update expression;"),
