@@ -298,12 +298,25 @@ fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
             let Ok(db) = Database::open_with(DIR, sim_options(&fs)) else {
                 continue;
             };
+            let errno = match error {
+                FaultError::Eio => 5,
+                FaultError::Enospc => 28,
+                FaultError::Erofs => 30,
+                FaultError::Edquot => 122,
+            };
+            // A refusal of a poisoned log keeps the injected error: its kind and errno.
+            let poisoned_by_the_fault = |e: &Error| match e {
+                Error::Poisoned { kind, source, .. } => {
+                    *kind == source.kind() && source.raw_os_error() == Some(errno)
+                }
+                _ => false,
+            };
             let mut failed_at = None;
             for (i, op) in ops.iter().enumerate() {
                 if let Err(e) = run(&db, op) {
                     assert!(
-                        matches!(e, Error::Io { .. }),
-                        "an injected fault gives Error::Io, got {e}"
+                        matches!(e, Error::Io { .. }) || poisoned_by_the_fault(&e),
+                        "an injected fault gives Error::Io or Error::Poisoned with its errno, got {e}"
                     );
                     failed_at = Some(i);
                     break;
@@ -313,14 +326,18 @@ fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
             cases += 1;
             // A failed checkpoint loses nothing (the log is kept) and need not stop
             // writers; any other failing step failed in the log. The fault was
-            // one-shot, yet after a log failure every later write is refused.
+            // one-shot, yet after a log failure every later write is refused, as
+            // `Poisoned` with the fault's own error.
             if !matches!(ops[failed_at], Op::Checkpoint) {
                 for op in &ops[failed_at + 1..] {
                     if matches!(op, Op::Put(..)) {
-                        assert!(
-                            try_run(&db, op).is_err(),
-                            "a write was acknowledged after a failed log write or sync"
-                        );
+                        match try_run(&db, op) {
+                            Err(e) if poisoned_by_the_fault(&e) => {}
+                            // A table whose creation failed: refused before the log.
+                            Err(Error::ResourceNotFound(_)) => {}
+                            Err(e) => panic!("a write after a failed log write or sync gave {e}, not Poisoned with errno {errno}"),
+                            Ok(()) => panic!("a write was acknowledged after a failed log write or sync"),
+                        }
                     }
                 }
             }
@@ -336,4 +353,53 @@ fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
     }
     println!("FAULT i8 seed={seed} cases={cases} violations=0");
     assert!(cases > 0);
+}
+
+/// I8's error is matchable: a write that meets a full disk in the log, and every write,
+/// sync and backup request after it (the fault was one-shot), is `Error::Poisoned` with
+/// the failure's own kind (`StorageFull`) and errno, naming what failed and that reopening
+/// is the way out; reopening recovers every acknowledged write and writes again.
+#[test]
+fn a_poisoned_log_keeps_the_failures_kind_on_every_refused_call_until_reopened() {
+    use std::io::ErrorKind;
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    let table = || "alpha".to_string();
+    run(&db, &Op::CreateTable(table())).expect("create");
+    run(&db, &Op::Put(table(), 1, 1)).expect("put");
+    fs.fail_at(FaultPlan {
+        at_op: fs.op_count() + 1,
+        on: OpKind::Write,
+        error: FaultError::Enospc,
+        persistent: false,
+    });
+    let first = try_run(&db, &Op::Put(table(), 2, 2)).expect_err("the disk is full");
+    let later = [
+        try_run(&db, &Op::Put(table(), 3, 3)),
+        db.sync().map(drop),
+        db.create_backup("alpha", "after").map(drop),
+    ];
+    for error in
+        std::iter::once(&first).chain(later.iter().map(|r| r.as_ref().expect_err("refused")))
+    {
+        match error {
+            Error::Poisoned {
+                kind: ErrorKind::StorageFull,
+                context,
+                ..
+            } => assert!(context.contains("appending to the log"), "{context}"),
+            other => panic!("expected Poisoned with kind StorageFull, got {other:?}"),
+        }
+        let source = std::error::Error::source(error)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the OS error is the source");
+        assert_eq!(source.raw_os_error(), Some(28), "ENOSPC");
+        assert_eq!(error.exception_name(), "InternalServerError");
+        assert!(error.to_string().contains("reopen"), "{error}");
+    }
+    drop(db);
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("reopens");
+    let items = support::scan_all(&db, "alpha");
+    assert_eq!(items.len(), 1, "the acknowledged put, and only it");
+    run(&db, &Op::Put(table(), 4, 4)).expect("writes again after the reopen");
 }

@@ -18,11 +18,11 @@
 //! kernel may have dropped the dirty pages and a retry could falsely succeed.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::error::{io_error, Error, Result};
+use crate::error::{Error, Result};
 use crate::format::log_segment::{
     encode_record, encode_segment_header, segment_name, RECORD_HEADER_LEN,
 };
@@ -54,8 +54,35 @@ struct State {
     written: Lsn,
     /// Every record up to this LSN is on stable storage.
     durable: Lsn,
-    /// Why the log stopped accepting writes, once a write or sync failed.
-    poisoned: Option<String>,
+}
+
+/// The first write or sync of the log that failed: why the log accepts no write any more.
+#[derive(Debug)]
+struct Failure {
+    context: String,
+    source: std::io::Error,
+}
+
+impl Failure {
+    /// The constructor of a failure for `map_err`: what the log was doing, and the OS error.
+    fn of(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Failure {
+        let context = context.into();
+        move |source| Failure { context, source }
+    }
+
+    /// The error of every call the failure refuses, itself included: it keeps the OS error
+    /// (its kind, and its number when it has one), and says that reopening is the way out.
+    fn error(&self) -> Error {
+        let source = match self.source.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::new(self.source.kind(), self.source.to_string()),
+        };
+        Error::Poisoned {
+            kind: source.kind(),
+            context: self.context.clone(),
+            source,
+        }
+    }
 }
 
 /// The open segment the leader appends to.
@@ -95,10 +122,11 @@ pub(crate) struct Wal {
     /// `flushed[n % 2]`.
     flushed: [Condvar; 2],
     segment: Mutex<Option<Segment>>,
-    /// Set by a failed write or sync before the failing call releases the segment's lock,
-    /// so that a sync running beside it (on the other handle) never reports records durable
-    /// that the failure may have lost, even before the log is poisoned (invariant I8).
-    failed: std::sync::atomic::AtomicBool,
+    /// The first failed write or sync: from then on the log is poisoned and accepts no
+    /// write (invariant I8). Set before the failing call releases the segment's lock, so
+    /// that a sync running beside it (on the other handle) never reports records durable
+    /// that the failure may have lost.
+    failure: OnceLock<Failure>,
 }
 
 impl Wal {
@@ -124,33 +152,35 @@ impl Wal {
                 next_flush: 0,
                 written: last_lsn,
                 durable: last_lsn,
-                poisoned: None,
             }),
             flushed: [Condvar::new(), Condvar::new()],
             segment: Mutex::new(None),
-            failed: Default::default(),
+            failure: OnceLock::new(),
         };
         if wal.config.durability != Durability::InMemory {
             let mut segment = wal.segment.lock();
-            *segment = Some(wal.start_segment(last_lsn + 1)?);
+            *segment = Some(wal.start_segment(last_lsn + 1).map_err(|f| Error::Io {
+                context: f.context,
+                source: f.source,
+            })?);
         }
         Ok(wal)
     }
 
-    fn start_segment(&self, first_lsn: Lsn) -> Result<Segment> {
+    fn start_segment(&self, first_lsn: Lsn) -> Result<Segment, Failure> {
         let path = self.config.dir.join(segment_name(first_lsn));
         let context = || format!("starting log segment {}", path.display());
-        let mut file = self.fs.create(&path).map_err(io_error(context()))?;
+        let mut file = self.fs.create(&path).map_err(Failure::of(context()))?;
         let header = encode_segment_header(first_lsn, self.config.db_id);
-        file.append(&header).map_err(io_error(context()))?;
-        file.sync_all().map_err(io_error(context()))?;
+        file.append(&header).map_err(Failure::of(context()))?;
+        file.sync_all().map_err(Failure::of(context()))?;
         // IMPORTANT: sync the directory, or the new segment's entry may not survive a crash
         // while the records in it were acknowledged.
         self.fs
             .sync_dir(&self.config.dir)
-            .map_err(io_error(context()))?;
+            .map_err(Failure::of(context()))?;
         let syncer = Arc::new(Mutex::new(
-            self.fs.open(&path).map_err(io_error(context()))?,
+            self.fs.open(&path).map_err(Failure::of(context()))?,
         ));
         Ok(Segment {
             first_lsn,
@@ -166,8 +196,8 @@ impl Wal {
     /// (`InMemory`). Returns the record's LSN and commit time.
     pub fn append(&self, payload: Vec<u8>) -> Result<(Lsn, Timestamp)> {
         let mut state = self.state.lock();
-        if let Some(why) = &state.poisoned {
-            return Err(poisoned_error(why));
+        if let Some(failure) = self.failure.get() {
+            return Err(failure.error());
         }
         let lsn = state.next_lsn;
         let mut time = self.clock.now().max(state.last_time);
@@ -196,8 +226,8 @@ impl Wal {
             if done {
                 return Ok((lsn, time));
             }
-            if let Some(why) = &state.poisoned {
-                return Err(poisoned_error(why));
+            if let Some(failure) = self.failure.get() {
+                return Err(failure.error());
             }
             if state.flushing {
                 self.flushed[(flush % 2) as usize].wait(&mut state);
@@ -212,18 +242,16 @@ impl Wal {
             let result = self.write_group(group, sync);
             state = self.state.lock();
             state.flushing = false;
-            match result {
-                Ok(last) => {
-                    state.written = last;
-                    if sync {
-                        state.durable = last;
-                    }
+            // (A failure is recorded by `write_group`; the loop above returns it.)
+            if let Ok(last) = result {
+                state.written = last;
+                if sync {
+                    state.durable = last;
                 }
-                Err(e) => state.poisoned = Some(e.to_string()),
             }
             self.flushed[(this_flush % 2) as usize].notify_all();
             let next = &self.flushed[((this_flush + 1) % 2) as usize];
-            if state.poisoned.is_some() {
+            if self.failure.get().is_some() {
                 next.notify_all();
             } else if !state.pending.is_empty() {
                 // Hand the next group to one of its writers.
@@ -233,14 +261,17 @@ impl Wal {
     }
 
     /// Writes a group of records (in LSN order) with one write, and syncs if asked.
-    /// Returns the last LSN written.
+    /// Returns the last LSN written; a failure poisons the log.
     fn write_group(&self, group: Vec<Pending>, sync: bool) -> Result<Lsn> {
         let mut segment = self.segment.lock();
-        let result = self.write_group_locked(&mut segment, group, sync);
-        if result.is_err() {
-            self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-        result
+        self.write_group_locked(&mut segment, group, sync)
+            .map_err(|failure| self.poison(failure))
+    }
+
+    /// Records `failure` as the reason the log accepts no write (unless an earlier one is)
+    /// and returns the error of the log's poisoning.
+    fn poison(&self, failure: Failure) -> Error {
+        self.failure.get_or_init(|| failure).error()
     }
 
     fn write_group_locked(
@@ -248,9 +279,11 @@ impl Wal {
         segment: &mut Option<Segment>,
         group: Vec<Pending>,
         sync: bool,
-    ) -> Result<Lsn> {
+    ) -> Result<Lsn, Failure> {
         let Some(current) = segment.as_mut() else {
-            return Err(Error::Corruption("log has no open segment".into()));
+            return Err(Failure::of("appending to the log")(std::io::Error::other(
+                "the log has no open segment",
+            )));
         };
         let first = group.first().map_or(0, |p| p.lsn);
         if current.len >= self.config.segment_bytes && current.first_lsn < first {
@@ -259,7 +292,7 @@ impl Wal {
                 current
                     .file
                     .sync_data()
-                    .map_err(io_error("syncing a full log segment"))?;
+                    .map_err(Failure::of("syncing a full log segment"))?;
             }
             *segment = Some(self.start_segment(first)?);
             crate::fs::killpoint::reached("wal.rotated");
@@ -286,14 +319,14 @@ impl Wal {
         current
             .file
             .append(&buffer)
-            .map_err(io_error("appending to the log"))?;
+            .map_err(Failure::of("appending to the log"))?;
         current.len += buffer.len() as u64;
         crate::fs::killpoint::reached("wal.appended");
         if sync {
             current
                 .file
                 .sync_data()
-                .map_err(io_error("syncing the log"))?;
+                .map_err(Failure::of("syncing the log"))?;
             current.synced_len = current.len;
             crate::fs::killpoint::reached("wal.synced");
         }
@@ -311,8 +344,8 @@ impl Wal {
     pub fn sync(&self) -> Result<Lsn> {
         let written = {
             let state = self.state.lock();
-            if let Some(why) = &state.poisoned {
-                return Err(poisoned_error(why));
+            if let Some(failure) = self.failure.get() {
+                return Err(failure.error());
             }
             if self.config.durability == Durability::InMemory || state.durable == state.written {
                 return Ok(state.durable);
@@ -326,50 +359,30 @@ impl Wal {
                 .filter(|s| s.synced_len < s.len)
                 .map(|s| (Arc::clone(&s.syncer), s.first_lsn, s.len))
         };
-        use std::sync::atomic::Ordering::SeqCst;
-        let result = match target {
-            Some((syncer, first_lsn, len)) => {
-                let result = syncer.lock().sync_data();
-                let mut segment = self.segment.lock();
-                if result.is_err() {
-                    self.failed.store(true, SeqCst);
-                } else if let Some(s) = segment.as_mut().filter(|s| s.first_lsn == first_lsn) {
-                    s.synced_len = s.synced_len.max(len);
+        if let Some((syncer, first_lsn, len)) = target {
+            let result = syncer.lock().sync_data();
+            let mut segment = self.segment.lock();
+            match result {
+                Err(source) => drop(self.poison(Failure::of("syncing the log")(source))),
+                Ok(()) => {
+                    if let Some(s) = segment.as_mut().filter(|s| s.first_lsn == first_lsn) {
+                        s.synced_len = s.synced_len.max(len);
+                    }
                 }
-                result
             }
-            None => Ok(()),
-        };
+        }
+        let mut state = self.state.lock();
         // A write or sync that failed beside this one may have lost records this sync
         // would otherwise claim.
-        let result = result.and_then(|()| {
-            if self.failed.load(SeqCst) {
-                Err(std::io::Error::other("an earlier log write or sync failed"))
-            } else {
-                Ok(())
+        if let Some(failure) = self.failure.get() {
+            // Writers waiting for a flush learn of it now.
+            for cv in &self.flushed {
+                cv.notify_all();
             }
-        });
-        let mut state = self.state.lock();
-        if let Some(why) = &state.poisoned {
-            return Err(poisoned_error(why));
+            return Err(failure.error());
         }
-        match result {
-            Ok(()) => {
-                state.durable = state.durable.max(written);
-                Ok(state.durable)
-            }
-            Err(source) => {
-                let error = Error::Io {
-                    context: "syncing the log".into(),
-                    source,
-                };
-                state.poisoned = Some(error.to_string());
-                for cv in &self.flushed {
-                    cv.notify_all();
-                }
-                Err(error)
-            }
-        }
+        state.durable = state.durable.max(written);
+        Ok(state.durable)
     }
 
     /// Returns once every record up to `lsn` is durable (records still in a group being
@@ -414,8 +427,8 @@ impl Wal {
     pub fn rotate(&self) -> Result<bool> {
         let next = {
             let state = self.state.lock();
-            if let Some(why) = &state.poisoned {
-                return Err(poisoned_error(why));
+            if let Some(failure) = self.failure.get() {
+                return Err(failure.error());
             }
             let idle =
                 state.pending.is_empty() && !state.flushing && state.durable == state.next_lsn - 1;
@@ -432,8 +445,9 @@ impl Wal {
             return Ok(false);
         }
         // (Already durable: `durable` covers every record written, so the old segment is
-        // complete on disk before the new one exists.)
-        *segment = Some(self.start_segment(next)?);
+        // complete on disk before the new one exists.) A failure poisons the log: records
+        // appended to the old segment after a half-made new one would not tile.
+        *segment = Some(self.start_segment(next).map_err(|f| self.poison(f))?);
         crate::fs::killpoint::reached("wal.rotated");
         Ok(true)
     }
@@ -441,12 +455,5 @@ impl Wal {
     /// The first LSN of the segment being written (segments before it are complete).
     pub fn current_segment(&self) -> Option<Lsn> {
         self.segment.lock().as_ref().map(|s| s.first_lsn)
-    }
-}
-
-fn poisoned_error(why: &str) -> Error {
-    Error::Io {
-        context: format!("the database stopped accepting writes after a failed log write or sync ({why}); reopen it"),
-        source: std::io::Error::other("write-ahead log poisoned"),
     }
 }
