@@ -22,7 +22,8 @@
 //! ```text
 //!  0  magic    [u8; 8]  b"TIDECAT\0"
 //!  8  version  u32      FORMAT_VERSION (version 2, without the states' `prior_time`, is read too)
-//! 12  len      u32      payload length
+//! 12  len      u32      payload length, at most MAX_PAYLOAD_LEN (so the file is at most
+//!                       MAX_CATALOG_LEN bytes)
 //! 16  crc      u32      CRC-32C of bytes 0..16 and the payload
 //! 20  payload  [u8; len] the codec's encoding of `Catalog`
 //! ```
@@ -40,8 +41,11 @@ use crate::model::Lsn;
 const MAGIC: [u8; 8] = *b"TIDECAT\0";
 const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 20;
-/// The largest catalog a reader accepts.
-const MAX_CATALOG_LEN: u64 = 64 * 1024 * 1024;
+/// The largest catalog payload: the most any decode reads.
+const MAX_PAYLOAD_LEN: usize = codec::MAX_DECODE_BYTES;
+/// The largest catalog file the format allows: a longer one is corrupt, refused before it
+/// is read, and a catalog that would be longer is never written.
+const MAX_CATALOG_LEN: u64 = (HEADER_LEN + MAX_PAYLOAD_LEN) as u64;
 
 /// The file name of the catalog.
 pub(crate) const CATALOG_FILE: &str = "CATALOG";
@@ -206,8 +210,7 @@ impl Catalog {
         {
             return Ok(None);
         }
-        let bytes = fs::read_all(fs, &path, MAX_CATALOG_LEN)
-            .map_err(io_error(format!("reading {}", path.display())))?;
+        let bytes = super::read_file(fs, &path, MAX_CATALOG_LEN)?;
         Catalog::decode(&bytes).map(Some)
     }
 
@@ -244,10 +247,18 @@ impl Catalog {
         frame(FORMAT_VERSION, &codec::encode(self))
     }
 
-    /// Replaces the catalog of `dir` with this one, atomically and durably.
+    /// Replaces the catalog of `dir` with this one, atomically and durably. A catalog over
+    /// the format's limit is refused (and the one on disk kept): no reader would take it.
     pub fn store(&self, fs: &dyn Vfs, dir: &Path) -> Result<()> {
         let path: PathBuf = dir.join(CATALOG_FILE);
-        fs::write_atomically(fs, &path, &self.encode())
+        let bytes = self.encode();
+        if bytes.len() as u64 > MAX_CATALOG_LEN {
+            return Err(Error::LimitExceeded(format!(
+                "the catalog would be {} bytes, over its limit of {MAX_CATALOG_LEN}: delete backups or tables",
+                bytes.len()
+            )));
+        }
+        fs::write_atomically(fs, &path, &bytes)
             .map_err(io_error(format!("writing {}", path.display())))
     }
 
@@ -411,6 +422,40 @@ mod tests {
             dropped: Vec::new(),
             last_time: Timestamp(1_234),
         }
+    }
+
+    /// The writer keeps to the reader's limit: a catalog that would be longer than the
+    /// format allows is refused and the one on disk kept; a file longer than that is
+    /// corruption, refused before it is read.
+    #[test]
+    fn a_catalog_over_the_formats_limit_is_never_written_and_never_read() {
+        use crate::fs::sim::SimFs;
+        let fs = SimFs::new();
+        let dir = Path::new("/db");
+        fs.create_dir_all(dir).expect("dir");
+        sample().store(&fs, dir).expect("stores");
+        let mut huge = sample();
+        let name = "x".repeat(4096);
+        // Each snapshot's encoding is longer than its file name.
+        huge.snapshots = (0..MAX_PAYLOAD_LEN / name.len() + 1)
+            .map(|i| SnapshotRef {
+                table_id: format!("{i}").into(),
+                file: name.clone(),
+                ..sample().snapshots[0].clone()
+            })
+            .collect();
+        assert!(matches!(huge.store(&fs, dir), Err(Error::LimitExceeded(_))));
+        assert_eq!(Catalog::load(&fs, dir).expect("loads"), Some(sample()));
+
+        let mut long = sample().encode();
+        long.resize(MAX_CATALOG_LEN as usize + 1, 0);
+        fs.set_file_bytes(&dir.join(CATALOG_FILE), &long)
+            .expect("plant");
+        let refused = Catalog::load(&fs, dir);
+        assert!(
+            matches!(&refused, Err(Error::Corruption(m)) if m.contains("longer than its format allows")),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! # Segment file layout
 //!
 //! A segment is named after the LSN of its first record (`00000000000000000042.wal`) and
-//! holds a header followed by records, all integers little-endian:
+//! holds a header followed by records, all integers little-endian. It is at most
+//! `MAX_SEGMENT_LEN` bytes long: `segment_bytes` (at most 1 GiB) plus one record.
 //!
 //! ```text
 //! header (SEGMENT_HEADER_LEN = 32 bytes)
@@ -48,6 +49,7 @@ use crate::format::codec;
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::Lsn;
+use crate::options::MAX_SEGMENT_BYTES;
 
 /// Identifies a segment file.
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"TIDEWAL\0";
@@ -69,8 +71,12 @@ const TIME_OFFSET: usize = LSN_OFFSET + 8;
 pub(crate) const RECORD_HEADER_LEN: usize = TIME_OFFSET + 8;
 /// The largest record payload: a 16 MB batch with room for encoding overhead.
 pub(crate) const MAX_RECORD_LEN: usize = codec::MAX_DECODE_BYTES;
-/// The largest segment file read into memory at once.
-const MAX_SEGMENT_READ: u64 = 1 << 40;
+/// The largest segment file the format allows. A segment takes records while it is shorter
+/// than `segment_bytes` (at most `MAX_SEGMENT_BYTES`), record by record, so its last record
+/// starts before that and is at most a header and `MAX_RECORD_LEN` long. A longer file is
+/// corrupt, and refused before it is read.
+pub(crate) const MAX_SEGMENT_LEN: u64 =
+    MAX_SEGMENT_BYTES + (RECORD_HEADER_LEN + MAX_RECORD_LEN) as u64;
 
 /// The file name of the segment starting at `first_lsn`.
 pub(crate) fn segment_name(first_lsn: Lsn) -> String {
@@ -191,8 +197,7 @@ pub(crate) fn read_segment(
     db_id: u64,
     is_last: bool,
 ) -> Result<SegmentContents> {
-    let bytes = crate::fs::read_all(fs, path, MAX_SEGMENT_READ)
-        .map_err(io_error(format!("reading log segment {}", path.display())))?;
+    let bytes = super::read_file(fs, path, MAX_SEGMENT_LEN)?;
     let name = path.display();
     let header_ok = bytes.len() >= SEGMENT_HEADER_LEN
         && bytes[MAGIC_OFFSET..MAGIC_OFFSET + 8] == SEGMENT_MAGIC

@@ -24,7 +24,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
 use crate::format::log_segment::{
-    encode_record, encode_segment_header, segment_name, RECORD_HEADER_LEN,
+    encode_record, encode_segment_header, segment_name, MAX_RECORD_LEN, RECORD_HEADER_LEN,
 };
 use crate::fs::{Vfs, VfsFile};
 use crate::model::clock::{Clock, Timestamp};
@@ -195,6 +195,13 @@ impl Wal {
     /// promises: on stable storage (`Sync`), written to the OS (`Buffered`), or at once
     /// (`InMemory`). Returns the record's LSN and commit time.
     pub fn append(&self, payload: Vec<u8>) -> Result<(Lsn, Timestamp)> {
+        // No reader takes a longer record (and segments are sized by it).
+        if payload.len() > MAX_RECORD_LEN {
+            return Err(Error::validation(format!(
+                "the request's log record is {} bytes, over the log's limit of {MAX_RECORD_LEN}",
+                payload.len()
+            )));
+        }
         let mut state = self.state.lock();
         if let Some(failure) = self.failure.get() {
             return Err(failure.error());
@@ -280,25 +287,10 @@ impl Wal {
         group: Vec<Pending>,
         sync: bool,
     ) -> Result<Lsn, Failure> {
-        let Some(current) = segment.as_mut() else {
-            return Err(Failure::of("appending to the log")(std::io::Error::other(
+        let no_segment = || {
+            Failure::of("appending to the log")(std::io::Error::other(
                 "the log has no open segment",
-            )));
-        };
-        let first = group.first().map_or(0, |p| p.lsn);
-        if current.len >= self.config.segment_bytes && current.first_lsn < first {
-            // Close the full segment durably before the next one takes records.
-            if current.synced_len < current.len {
-                current
-                    .file
-                    .sync_data()
-                    .map_err(Failure::of("syncing a full log segment"))?;
-            }
-            *segment = Some(self.start_segment(first)?);
-            crate::fs::killpoint::reached("wal.rotated");
-        }
-        let Some(current) = segment.as_mut() else {
-            unreachable!("segment set above")
+            ))
         };
         let mut buffer = Vec::with_capacity(
             group
@@ -307,6 +299,17 @@ impl Wal {
                 .sum(),
         );
         for p in &group {
+            let current = segment.as_mut().ok_or_else(no_segment)?;
+            // A full segment is closed before the next record, not the next group: so no
+            // segment is longer than `segment_bytes` and one record (`MAX_SEGMENT_LEN`),
+            // however many writers a group carries.
+            let len = current.len + buffer.len() as u64;
+            if len >= self.config.segment_bytes && current.first_lsn < p.lsn {
+                append(current, &buffer)?;
+                buffer.clear();
+                self.rotate_locked(segment, p.lsn)?;
+            }
+            let current = segment.as_mut().ok_or_else(no_segment)?;
             encode_record(
                 &mut buffer,
                 current.first_lsn,
@@ -316,11 +319,8 @@ impl Wal {
                 &p.payload,
             );
         }
-        current
-            .file
-            .append(&buffer)
-            .map_err(Failure::of("appending to the log"))?;
-        current.len += buffer.len() as u64;
+        let current = segment.as_mut().ok_or_else(no_segment)?;
+        append(current, &buffer)?;
         crate::fs::killpoint::reached("wal.appended");
         if sync {
             current
@@ -331,6 +331,21 @@ impl Wal {
             crate::fs::killpoint::reached("wal.synced");
         }
         Ok(group.last().map_or(0, |p| p.lsn))
+    }
+
+    /// Closes the current segment durably and starts the next one, whose first record is
+    /// `first`: every record written so far is then durable in an older segment.
+    fn rotate_locked(&self, segment: &mut Option<Segment>, first: Lsn) -> Result<(), Failure> {
+        if let Some(current) = segment.as_mut().filter(|s| s.synced_len < s.len) {
+            current
+                .file
+                .sync_data()
+                .map_err(Failure::of("syncing a full log segment"))?;
+            current.synced_len = current.len;
+        }
+        *segment = Some(self.start_segment(first)?);
+        crate::fs::killpoint::reached("wal.rotated");
+        Ok(())
     }
 
     /// Makes everything written so far durable, and returns the durable LSN. Used by the
@@ -438,22 +453,95 @@ impl Wal {
             state.next_lsn
         };
         let mut segment = self.segment.lock();
-        let Some(current) = segment.as_mut() else {
-            return Ok(false);
-        };
-        if current.first_lsn == next {
+        if segment.as_ref().is_none_or(|s| s.first_lsn == next) {
             return Ok(false);
         }
-        // (Already durable: `durable` covers every record written, so the old segment is
-        // complete on disk before the new one exists.) A failure poisons the log: records
-        // appended to the old segment after a half-made new one would not tile.
-        *segment = Some(self.start_segment(next).map_err(|f| self.poison(f))?);
-        crate::fs::killpoint::reached("wal.rotated");
+        // A failure poisons the log: records appended to the old segment after a half-made
+        // new one would not tile.
+        self.rotate_locked(&mut segment, next)
+            .map_err(|f| self.poison(f))?;
         Ok(true)
     }
 
     /// The first LSN of the segment being written (segments before it are complete).
     pub fn current_segment(&self) -> Option<Lsn> {
         self.segment.lock().as_ref().map(|s| s.first_lsn)
+    }
+}
+
+/// Appends `bytes` to the segment.
+fn append(segment: &mut Segment, bytes: &[u8]) -> Result<(), Failure> {
+    if !bytes.is_empty() {
+        segment
+            .file
+            .append(bytes)
+            .map_err(Failure::of("appending to the log"))?;
+        segment.len += bytes.len() as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    use crate::format::log_segment::{list_segments, read_segment};
+    use crate::fs::sim::SimFs;
+    use crate::model::clock::ManualClock;
+
+    const DIR: &str = "/wal";
+
+    fn open(fs: &SimFs, durability: Durability, segment_bytes: u64) -> Wal {
+        fs.create_dir_all(Path::new(DIR)).expect("log directory");
+        let config = WalConfig {
+            dir: DIR.into(),
+            db_id: 7,
+            durability,
+            segment_bytes,
+        };
+        let clock = Arc::new(ManualClock::new(Timestamp(1)));
+        Wal::open(Arc::new(fs.clone()), config, clock, 0, Timestamp(0)).expect("opens")
+    }
+
+    /// Rotation happens between records, not between groups: a group of many writers is
+    /// split across segments, so no segment grows past `segment_bytes` by more than one
+    /// record, and `MAX_SEGMENT_LEN` holds whatever a group carries.
+    #[test]
+    fn a_large_group_is_split_across_segments_so_none_outgrows_one_record_past_segment_bytes() {
+        let fs = SimFs::new();
+        let wal = open(&fs, Durability::Sync, 4096);
+        let payload = 1000;
+        let group = (1..=40)
+            .map(|lsn| Pending {
+                lsn,
+                time: Timestamp(lsn),
+                payload: vec![lsn as u8; payload],
+            })
+            .collect();
+        assert_eq!(wal.write_group(group, true).expect("written"), 40);
+        let segments = list_segments(&fs, Path::new(DIR)).expect("segments");
+        assert!(segments.len() >= 10, "{segments:?}");
+        let mut lsns = Vec::new();
+        for (i, &first) in segments.iter().enumerate() {
+            let path = Path::new(DIR).join(segment_name(first));
+            let len = fs.file_bytes(&path).expect("segment").len();
+            assert!(
+                len < 4096 + RECORD_HEADER_LEN + payload,
+                "segment {first} is {len} bytes"
+            );
+            let contents = read_segment(&fs, &path, first, 7, i + 1 == segments.len());
+            lsns.extend(contents.expect("reads").records.iter().map(|r| r.lsn));
+        }
+        assert_eq!(lsns, (1..=40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_record_longer_than_a_reader_takes_is_refused_before_it_gets_an_lsn() {
+        let wal = open(&SimFs::new(), Durability::Sync, 4096);
+        let refused = wal.append(vec![0; MAX_RECORD_LEN + 1]);
+        assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
+        assert_eq!(wal.last_committed().0, 0);
+        assert_eq!(wal.append(vec![0; 10]).expect("appends").0, 1);
     }
 }
