@@ -46,6 +46,9 @@ struct Findings {
     lost_acks: usize,
     in_flight_kept: usize,
     backups_checked: usize,
+    /// Images whose newest log segment was removed or emptied (see
+    /// `check_newest_segment_is_required`).
+    segments_checked: usize,
 }
 
 /// Crashes at every I/O operation of `ops` under every policy, recovers, and checks the
@@ -73,6 +76,9 @@ fn crash_loop(seed: u64, ops: &[Op], lying_sync: bool, recovery_crashes: bool) -
             let context = format!(
                 "seed {seed} crash at op {crash_at}/{total} (during step {acked}) {policy:?}"
             );
+            // The image as the crash left it: recovering `image` changes it (and its clean
+            // close snapshots the log away).
+            let crashed = image.after_crash(CrashPolicy::DropUnsynced, 0);
             let recovered = match recover(&image) {
                 Ok(state) => state,
                 Err(e) => {
@@ -108,9 +114,20 @@ fn crash_loop(seed: u64, ops: &[Op], lying_sync: bool, recovery_crashes: bool) -
                     }
                 }
             }
+            if policy == CrashPolicy::DropUnsynced {
+                // Issue 12 item 3: the log's newest segment removed or emptied is never a
+                // silent loss of acknowledged writes.
+                match check_newest_segment_is_required(&crashed, &states, acked) {
+                    Ok(n) => findings.segments_checked += n,
+                    Err(e) => {
+                        findings.violations.push(format!("{context}: {e}"));
+                        continue;
+                    }
+                }
+            }
             if recovery_crashes {
                 // A crash during recovery must leave what the next recovery needs (P4).
-                check_crash_during_recovery(&image, &recovered, &context, &mut findings);
+                check_crash_during_recovery(&crashed, &recovered, &context, &mut findings);
             }
         }
     }
@@ -147,6 +164,49 @@ fn check_backups_after(
     check_backups(&db, states)
 }
 
+/// Removes the newest log segment from a copy of the crash image `image`, and empties it in
+/// another: recovery must either report `Corruption` (the log names that segment: the seal
+/// of the one before it, or the catalog) or find every acknowledged step (the segment held
+/// no acknowledged record: its creation was cut short by the crash).
+fn check_newest_segment_is_required(
+    image: &SimFs,
+    states: &[Dump],
+    acked: usize,
+) -> Result<usize, String> {
+    use tidestore::fs::Vfs;
+    let Some(newest) = image
+        .paths()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".wal"))
+        .max()
+    else {
+        return Ok(0);
+    };
+    for removed in [true, false] {
+        let fs = image.after_crash(CrashPolicy::DropUnsynced, 0);
+        let damage = if removed {
+            fs.remove_file(&newest)
+        } else {
+            fs.set_file_bytes(&newest, &[])
+        };
+        damage.map_err(|e| format!("damaging {}: {e}", newest.display()))?;
+        let what = if removed { "removed" } else { "emptied" };
+        match recover(&fs) {
+            Err(Error::Corruption(_)) => {}
+            Err(e) => return Err(format!("newest segment {what}: recovery failed: {e}")),
+            Ok(state)
+                if state == states[acked] || states.get(acked + 1).is_some_and(|s| *s == state) => {
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "newest segment {what}: the database opened without acknowledged writes"
+                ))
+            }
+        }
+    }
+    Ok(2)
+}
+
 fn recover(fs: &SimFs) -> tidestore::Result<Dump> {
     let db = Database::open_with(DIR, sim_options(fs))?;
     Ok(dump(&db))
@@ -158,12 +218,15 @@ fn check_crash_during_recovery(
     context: &str,
     findings: &mut Findings,
 ) {
+    // The operations of the open (the clean close after it is crashed in by the main loop,
+    // whose workload ends with one).
     let probe = image.after_crash(CrashPolicy::DropUnsynced, 0);
     let before = probe.op_count();
-    if recover(&probe).is_err() {
+    let Ok(db) = Database::open_with(DIR, sim_options(&probe)) else {
         return;
-    }
+    };
     let recovery_ops = probe.op_count() - before;
+    drop(db);
     for n in 1..=recovery_ops {
         let fs = image.after_crash(CrashPolicy::DropUnsynced, 0);
         fs.crash_at(fs.op_count() + n);
@@ -184,12 +247,13 @@ fn check_crash_during_recovery(
 
 fn report(name: &str, seed: u64, ops: usize, findings: &Findings) {
     println!(
-        "CRASH {name} seed={seed} steps={ops} recoveries={} violations={} lost_acks={} in_flight_kept={} backups_checked={}",
+        "CRASH {name} seed={seed} steps={ops} recoveries={} violations={} lost_acks={} in_flight_kept={} backups_checked={} segments_checked={}",
         findings.recoveries,
         findings.violations.len(),
         findings.lost_acks,
         findings.in_flight_kept,
-        findings.backups_checked
+        findings.backups_checked,
+        findings.segments_checked
     );
 }
 

@@ -5,6 +5,15 @@
 //! database's total order: record `n` has LSN `n`, and a transaction or batch is one record,
 //! so it survives a crash whole or not at all.
 //!
+//! # Segments
+//!
+//! A segment is closed before the record that finds it `segment_bytes` long. Rotation, in
+//! this order: the full segment's records are synced; the next segment is created with its
+//! header and directory entry synced (kill point `wal.created`); the full one is sealed,
+//! naming it, and synced (`wal.rotated`); only then do records go into the new one. So a
+//! sealed segment's successor always exists, and recovery can tell a missing newest segment
+//! from a creation a crash cut short (`storage/tail.rs`).
+//!
 //! # Group commit
 //!
 //! Writers append their record to a shared buffer under a short lock that also gives them
@@ -17,14 +26,15 @@
 //! write is acknowledged until the database is reopened, because after a failed fsync the
 //! kernel may have dropped the dirty pages and a retry could falsely succeed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::error::{Error, Result};
+use crate::error::{io_error, Error, Result};
 use crate::format::log_segment::{
-    encode_record, encode_segment_header, segment_name, MAX_RECORD_LEN, RECORD_HEADER_LEN,
+    encode_record, encode_seal, encode_segment_header, segment_name, MAX_RECORD_LEN,
+    RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
 };
 use crate::fs::{Vfs, VfsFile};
 use crate::model::clock::{Clock, Timestamp};
@@ -130,8 +140,9 @@ pub(crate) struct Wal {
 }
 
 impl Wal {
-    /// A log that continues after `last_lsn` (committed at `last_time`), writing a fresh
-    /// segment (never appending to one that a crash may have left behind).
+    /// A log that continues after `last_lsn` (committed at `last_time`) in the segment
+    /// starting at `last_lsn + 1`, which recovery made sure exists and holds only its header
+    /// (it never appends after bytes a crash may have left).
     pub fn open(
         fs: Arc<dyn Vfs>,
         config: WalConfig,
@@ -158,35 +169,38 @@ impl Wal {
             failure: OnceLock::new(),
         };
         if wal.config.durability != Durability::InMemory {
-            let mut segment = wal.segment.lock();
-            *segment = Some(wal.start_segment(last_lsn + 1).map_err(|f| Error::Io {
-                context: f.context,
-                source: f.source,
-            })?);
+            let first_lsn = last_lsn + 1;
+            let path = wal.config.dir.join(segment_name(first_lsn));
+            let context = format!("opening log segment {}", path.display());
+            let file = wal.fs.open(&path).map_err(io_error(context.clone()))?;
+            let len = file.len().map_err(io_error(context.clone()))?;
+            let syncer = wal.fs.open(&path).map_err(io_error(context))?;
+            *wal.segment.lock() = Some(Segment {
+                first_lsn,
+                file,
+                len,
+                synced_len: len,
+                syncer: Arc::new(Mutex::new(syncer)),
+            });
         }
         Ok(wal)
     }
 
+    /// Starts the segment whose first record will be `first_lsn` (see [`create_segment`]).
     fn start_segment(&self, first_lsn: Lsn) -> Result<Segment, Failure> {
         let path = self.config.dir.join(segment_name(first_lsn));
         let context = || format!("starting log segment {}", path.display());
-        let mut file = self.fs.create(&path).map_err(Failure::of(context()))?;
-        let header = encode_segment_header(first_lsn, self.config.db_id);
-        file.append(&header).map_err(Failure::of(context()))?;
-        file.sync_all().map_err(Failure::of(context()))?;
-        // IMPORTANT: sync the directory, or the new segment's entry may not survive a crash
-        // while the records in it were acknowledged.
-        self.fs
-            .sync_dir(&self.config.dir)
+        let file = create_segment(&*self.fs, &self.config.dir, first_lsn, self.config.db_id)
             .map_err(Failure::of(context()))?;
         let syncer = Arc::new(Mutex::new(
             self.fs.open(&path).map_err(Failure::of(context()))?,
         ));
+        let len = SEGMENT_HEADER_LEN as u64;
         Ok(Segment {
             first_lsn,
             file,
-            len: header.len() as u64,
-            synced_len: header.len() as u64,
+            len,
+            synced_len: len,
             syncer,
         })
     }
@@ -334,18 +348,36 @@ impl Wal {
     }
 
     /// Closes the current segment durably and starts the next one, whose first record is
-    /// `first`: every record written so far is then durable in an older segment.
+    /// `first`: every record written so far is then durable in an older segment, and that
+    /// segment is sealed, naming the new one, before any record goes into the new one.
     fn rotate_locked(&self, segment: &mut Option<Segment>, first: Lsn) -> Result<(), Failure> {
-        if let Some(current) = segment.as_mut().filter(|s| s.synced_len < s.len) {
+        let next = self.start_segment_after(segment.as_mut(), first)?;
+        if let Some(old) = segment.as_mut() {
+            crate::fs::killpoint::reached("wal.created");
+            seal_segment(&mut *old.file, old.first_lsn, self.config.db_id, first)
+                .map_err(Failure::of("sealing a full log segment"))?;
+        }
+        *segment = Some(next);
+        crate::fs::killpoint::reached("wal.rotated");
+        Ok(())
+    }
+
+    /// Makes the `current` segment's records durable, then starts the segment whose first
+    /// record is `first`. (In this order: a crash must never leave records that are not
+    /// durable in a segment that is no longer the last.)
+    fn start_segment_after(
+        &self,
+        current: Option<&mut Segment>,
+        first: Lsn,
+    ) -> Result<Segment, Failure> {
+        if let Some(current) = current.filter(|s| s.synced_len < s.len) {
             current
                 .file
                 .sync_data()
                 .map_err(Failure::of("syncing a full log segment"))?;
             current.synced_len = current.len;
         }
-        *segment = Some(self.start_segment(first)?);
-        crate::fs::killpoint::reached("wal.rotated");
-        Ok(())
+        self.start_segment(first)
     }
 
     /// Makes everything written so far durable, and returns the durable LSN. Used by the
@@ -469,6 +501,38 @@ impl Wal {
     }
 }
 
+/// Creates, durably, the log segment in `dir` whose first record will be `first_lsn`: its
+/// header and its directory entry are synced before it is returned, so before any record
+/// goes into it and before anything (a seal, the catalog) names it.
+pub(crate) fn create_segment(
+    fs: &dyn Vfs,
+    dir: &Path,
+    first_lsn: Lsn,
+    db_id: u64,
+) -> std::io::Result<Box<dyn VfsFile>> {
+    let mut file = fs.create(&dir.join(segment_name(first_lsn)))?;
+    file.append(&encode_segment_header(first_lsn, db_id))?;
+    file.sync_all()?;
+    // IMPORTANT: sync the directory, or the new segment's entry may not survive a crash
+    // while the records in it were acknowledged.
+    fs.sync_dir(dir)?;
+    Ok(file)
+}
+
+/// Seals the segment `file` starting at `first_lsn`, whose records end where the file does,
+/// with the first LSN of the next segment, which must exist durably: from now on a missing
+/// next segment is corruption (see `format/log_segment.rs`). The seal is synced before a
+/// record goes into the next segment.
+pub(crate) fn seal_segment(
+    file: &mut dyn VfsFile,
+    first_lsn: Lsn,
+    db_id: u64,
+    next: Lsn,
+) -> std::io::Result<()> {
+    file.append(&encode_seal(first_lsn, db_id, next))?;
+    file.sync_data()
+}
+
 /// Appends `bytes` to the segment.
 fn append(segment: &mut Segment, bytes: &[u8]) -> Result<(), Failure> {
     if !bytes.is_empty() {
@@ -494,6 +558,10 @@ mod tests {
 
     fn open(fs: &SimFs, durability: Durability, segment_bytes: u64) -> Wal {
         fs.create_dir_all(Path::new(DIR)).expect("log directory");
+        if durability != Durability::InMemory {
+            // Recovery makes sure of the segment the log continues in.
+            create_segment(fs, Path::new(DIR), 1, 7).expect("first segment");
+        }
         let config = WalConfig {
             dir: DIR.into(),
             db_id: 7,
