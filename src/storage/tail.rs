@@ -5,18 +5,20 @@
 //! WAL files, so that a missing segment is `Error::Corruption` instead of an open that
 //! silently lacks the writes it held:
 //!
-//! | which segment           | recorded by                                   | if it is missing or cut to less than its header |
-//! |-------------------------|-----------------------------------------------|-------------------------------------------------|
-//! | the first               | the catalog's `log_start`, written before a truncation removes older ones, and after a new database's first segment exists | corruption |
-//! | one in the middle       | LSNs: each segment's records end where the next one begins | corruption (a gap) |
-//! | the newest              | the seal of the one before it, written once it exists durably and before any record goes into it (`format/log_segment.rs`) | corruption; not sealed yet: a creation the crash cut short, removed |
+//! - the first: the catalog's `log_start` names it, written before a truncation removes
+//!   older segments, and for a new database only once its first segment exists;
+//! - those in the middle: LSNs tile, each segment's records ending where the next one's
+//!   begin, so a gap shows;
+//! - the newest: the seal of the one before it names it (`format/log_segment.rs`), written
+//!   once it exists durably and before any record goes into it. A predecessor not sealed
+//!   yet means that its creation was cut short by a crash: it holds nothing, and is removed.
 //!
 //! So a missing or emptied segment is corruption even when it held no record (a newest
 //! segment after a clean close, which rotates the log, holds none): the directory cannot
 //! tell that it held none, and every segment the log names is created durably before it is
-//! named, so no crash removes one. A crash during a segment's creation (at every kill
-//! point: `wal.created` before the seal, `wal.rotated` after it) leaves an unsealed
-//! predecessor, so it recovers cleanly. What cannot be told from a crash is a newest segment
+//! named, so no crash removes one. A crash during a segment's creation leaves either an
+//! unsealed predecessor (kill point `wal.created`) or a sealed one whose successor exists
+//! (`wal.rotated`): both recover cleanly. What cannot be told from a crash is a newest segment
 //! cut back to a record boundary (or to its header): its records could be a torn tail that
 //! was never acknowledged. A snapshot the catalog names beyond the log's end shows that
 //! case too, when there is one.

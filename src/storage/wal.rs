@@ -348,10 +348,20 @@ impl Wal {
     }
 
     /// Closes the current segment durably and starts the next one, whose first record is
-    /// `first`: every record written so far is then durable in an older segment, and that
-    /// segment is sealed, naming the new one, before any record goes into the new one.
+    /// `first`.
+    ///
+    /// IMPORTANT: in this order. The old segment's records are durable before it stops being
+    /// the last (a crash must never leave records that are not durable in an older segment);
+    /// the new segment exists durably before the old one's seal names it; and the seal is
+    /// durable before any record goes into the new one.
     fn rotate_locked(&self, segment: &mut Option<Segment>, first: Lsn) -> Result<(), Failure> {
-        let next = self.start_segment_after(segment.as_mut(), first)?;
+        if let Some(old) = segment.as_mut().filter(|s| s.synced_len < s.len) {
+            old.file
+                .sync_data()
+                .map_err(Failure::of("syncing a full log segment"))?;
+            old.synced_len = old.len;
+        }
+        let next = self.start_segment(first)?;
         if let Some(old) = segment.as_mut() {
             crate::fs::killpoint::reached("wal.created");
             seal_segment(&mut *old.file, old.first_lsn, self.config.db_id, first)
@@ -360,24 +370,6 @@ impl Wal {
         *segment = Some(next);
         crate::fs::killpoint::reached("wal.rotated");
         Ok(())
-    }
-
-    /// Makes the `current` segment's records durable, then starts the segment whose first
-    /// record is `first`. (In this order: a crash must never leave records that are not
-    /// durable in a segment that is no longer the last.)
-    fn start_segment_after(
-        &self,
-        current: Option<&mut Segment>,
-        first: Lsn,
-    ) -> Result<Segment, Failure> {
-        if let Some(current) = current.filter(|s| s.synced_len < s.len) {
-            current
-                .file
-                .sync_data()
-                .map_err(Failure::of("syncing a full log segment"))?;
-            current.synced_len = current.len;
-        }
-        self.start_segment(first)
     }
 
     /// Makes everything written so far durable, and returns the durable LSN. Used by the
