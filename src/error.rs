@@ -1,10 +1,11 @@
 //! The one error type of tidestore.
 //!
-//! Every variant but the last two is a DynamoDB exception, named as the service names it
+//! Every variant but the last three is a DynamoDB exception, named as the service names it
 //! (without the `Exception` suffix), so a caller who knows DynamoDB knows what each means and
 //! what to do about it: [`Error::exception_name`] gives the wire name (`ValidationException`,
-//! `ResourceNotFoundException`, …). `Corruption` and `Io` are the storage engine's own: a file on
-//! disk failed its checks, or the operating system refused an operation.
+//! `ResourceNotFoundException`, …). `Corruption`, `Io` and `Poisoned` are the storage engine's
+//! own: a file on disk failed its checks, the operating system refused an operation, or a
+//! failed write or sync of the log stopped the database from accepting writes.
 //!
 //! What the caller should do, by variant:
 //! - `Validation`, `ResourceNotFound`, `TableNotFound`, `BackupNotFound`, `TableAlreadyExists`:
@@ -14,6 +15,26 @@
 //! - `ResourceInUse`, `TableInUse`, `BackupInUse`, `LimitExceeded`,
 //!   `ProvisionedThroughputExceeded`: retry later.
 //! - `Corruption`, `Io`: the storage is damaged or unavailable; see the message.
+//! - `Poisoned`: a write or sync of the write-ahead log failed, so this handle acknowledges no
+//!   write any more (invariant I8: after a failed fsync the kernel may have dropped the data,
+//!   and a retry could falsely succeed). Every write, sync and backup request on it fails the
+//!   same way; reads still work. Reopen the database (drop every handle, then
+//!   `Database::open`): recovery brings back every acknowledged write. `kind` is the operating
+//!   system's error kind of the failure that poisoned it, and `source` that error itself (its
+//!   `raw_os_error()` too), so a full disk can be told from a failing device:
+//!
+//! ```
+//! # fn handle(result: tidestore::Result<()>) {
+//! use std::io::ErrorKind;
+//! match result {
+//!     Err(tidestore::Error::Poisoned { kind: ErrorKind::StorageFull, .. }) => {
+//!         // Free some space, then reopen the database.
+//!     }
+//!     Err(tidestore::Error::Poisoned { .. }) => { /* reopen the database */ }
+//!     _ => {}
+//! }
+//! # }
+//! ```
 
 use std::fmt;
 
@@ -99,6 +120,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A write or sync of the write-ahead log failed, and since then this handle accepts no
+    /// write: reopen the database (see the module docs). Returned by the call that met the
+    /// failure and by every write, sync or backup request after it.
+    #[error("the database stopped accepting writes after a failed log write or sync ({context}: {source}); reopen it to recover every acknowledged write")]
+    Poisoned {
+        /// The operating system's error kind of the failure, e.g. `StorageFull`.
+        kind: std::io::ErrorKind,
+        /// What tidestore was doing when it failed: appending to or syncing the log, or
+        /// starting a log segment.
+        context: String,
+        /// The operating system's error (a copy for each refused call, with the same kind
+        /// and, when it has one, the same `raw_os_error`).
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Why one action of a cancelled transaction failed (`Code` "None" when it did not).
@@ -133,8 +169,8 @@ fn reason_codes(reasons: &[CancellationReason]) -> String {
 
 impl Error {
     /// The exception name DynamoDB uses on the wire for this error, e.g.
-    /// `"ValidationException"`; `Corruption` and `Io` map to `"InternalServerError"`, as the
-    /// service reports failures of its own storage.
+    /// `"ValidationException"`; `Corruption`, `Io` and `Poisoned` map to
+    /// `"InternalServerError"`, as the service reports failures of its own storage.
     pub fn exception_name(&self) -> &'static str {
         match self {
             Error::Validation(_) => "ValidationException",
@@ -152,7 +188,9 @@ impl Error {
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ProvisionedThroughputExceeded(_) => "ProvisionedThroughputExceededException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
-            Error::Corruption(_) | Error::Io { .. } => "InternalServerError",
+            Error::Corruption(_) | Error::Io { .. } | Error::Poisoned { .. } => {
+                "InternalServerError"
+            }
         }
     }
 

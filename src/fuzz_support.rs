@@ -14,7 +14,8 @@ use crate::model::value::{validate_item, Item};
 
 /// Reads `bytes` as log segment 1 of database 7, as the last segment and as an older one.
 /// Promises: no panic; the records returned have contiguous LSNs from the segment's first;
-/// an older segment accepts exactly what a last segment accepts without a torn tail.
+/// a seal ends the file; an older segment reads exactly what a last segment reads, unless
+/// the header does not verify (which only a last segment holding nothing may have).
 pub fn log_segment(bytes: &[u8]) {
     let fs = SimFs::new();
     let path = Path::new("/wal/00000000000000000001.wal");
@@ -32,10 +33,23 @@ pub fn log_segment(bytes: &[u8]) {
             );
         }
         assert!(contents.valid_len <= bytes.len() as u64);
-        let clean = contents.valid_len == bytes.len() as u64;
-        if let Ok(older) = &older {
-            assert!(clean, "an older segment must not accept a torn tail");
-            assert_eq!(older.records, contents.records);
+        if contents.sealed {
+            assert_eq!(
+                contents.valid_len + log_segment::SEAL_LEN as u64,
+                bytes.len() as u64,
+                "nothing may follow a seal"
+            );
+        }
+        match &older {
+            Ok(older) => assert_eq!(
+                (&older.records, older.valid_len, older.sealed),
+                (&contents.records, contents.valid_len, contents.sealed),
+                "an older segment must read what a last one reads"
+            ),
+            Err(_) => assert!(
+                contents.version.is_none(),
+                "an older segment must read what a last one reads, its header aside"
+            ),
         }
     } else {
         assert!(

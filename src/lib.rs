@@ -43,7 +43,7 @@
 //! | `options` | [`Options`]: durability, triggers, limits, clock |
 //! | `format/` | every byte that reaches disk: the codec, stored items, log records and segments, table files, backups' records, the catalog |
 //! | `state/` | the live table (keys inline when short) and its indexes; the one apply of a logged change |
-//! | `storage/` | the write-ahead log and group commit, the directory's files, recovery, replay, retention |
+//! | `storage/` | the write-ahead log and group commit, the directory's files, recovery and the log segments it requires, replay, retention |
 //! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
 //! | `restore`, `backup`, `pitr` | services over the engine: restores, on-demand backups, point-in-time recovery |
 //! | `db` | [`Database`]: the facade applications hold |

@@ -26,6 +26,24 @@ pub enum Durability {
 /// A function the background worker calls with a backup's ARN before building it.
 pub type BackupBuildHook = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// The most tables [`Options::max_tables`] allows: DynamoDB's ceiling (its quota of 2,500
+/// tables per account and Region cannot be raised above 10,000).
+pub(crate) const MAX_TABLES: usize = 10_000;
+/// The smallest [`Options::segment_bytes`]: room for a segment's header and some records.
+pub(crate) const MIN_SEGMENT_BYTES: u64 = 4096;
+/// The largest [`Options::segment_bytes`]. Recovery reads a segment whole, so this bounds the
+/// memory of that read; the largest segment file the format allows follows from it
+/// (`format/log_segment.rs`, `MAX_SEGMENT_LEN`).
+pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+/// The longest [`Options::maintenance_interval`]: expired backups and the history that
+/// point-in-time windows no longer need go at least daily.
+pub(crate) const MAX_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+/// The shortest [`Options::buffered_sync_interval`]: a shorter one would only spin.
+pub(crate) const MIN_BUFFERED_SYNC_INTERVAL: Duration = Duration::from_millis(1);
+/// The longest [`Options::buffered_sync_interval`]: the writes a machine crash may lose in
+/// buffered mode are at most this old.
+pub(crate) const MAX_BUFFERED_SYNC_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Settings of a database: start from [`Options::default`] or [`Options::in_memory`] and
 /// change what differs with the setters, one per field.
 ///
@@ -49,22 +67,26 @@ pub struct Options {
     pub account: String,
     /// Where time comes from; tests pass a [`crate::ManualClock`].
     pub clock: Arc<dyn Clock>,
-    /// The most tables the database holds (DynamoDB's default quota is 2,500 per region).
+    /// The most tables the database holds (DynamoDB's default quota is 2,500 per region):
+    /// from 1 to 10,000.
     pub max_tables: usize,
     /// The file system: the real one, or a simulated one for crash and fault tests.
     pub fs: Arc<dyn Vfs>,
-    /// A log segment is closed and a new one started once it reaches this many bytes.
+    /// A log segment is closed and a new one started once it reaches this many bytes: from
+    /// 4 KiB to 1 GiB (recovery reads a segment whole).
     pub segment_bytes: u64,
     /// A table is snapshotted once the log written for it since its last snapshot reaches
     /// both this many bytes and `checkpoint_log_ratio` times the table's size. Bounds
     /// recovery time and log disk use; relative to the table's size, it bounds write
-    /// amplification (each byte of table is rewritten once per `ratio` bytes of log).
+    /// amplification (each byte of table is rewritten once per `ratio` bytes of log). Any
+    /// value: 0 leaves it to the ratio, `u64::MAX` snapshots by size never.
     pub checkpoint_min_log_bytes: u64,
-    /// See `checkpoint_min_log_bytes`.
+    /// See `checkpoint_min_log_bytes`: a finite number from 0.
     pub checkpoint_log_ratio: f64,
-    /// How often the background worker looks for tables to snapshot and log to drop.
+    /// How often the background worker looks for tables to snapshot and log to drop: at
+    /// most a day (zero: continuously, for stress tests).
     pub maintenance_interval: Duration,
-    /// How often buffered mode syncs the log.
+    /// How often buffered mode syncs the log: from 1 ms to 60 s.
     pub buffered_sync_interval: Duration,
     /// Run snapshots, log truncation and backup builds on a background thread (the
     /// default). Without it they happen only in `checkpoint` and `wait_for_backup`, on the
@@ -76,7 +98,7 @@ pub struct Options {
     /// open replays the log, as after a crash — RocksDB's `avoid_flush_during_shutdown`.
     pub snapshot_on_close: bool,
     /// The most `create_backup` calls per second (DynamoDB's limit is 50); more get
-    /// `LimitExceededException`.
+    /// `LimitExceededException`. At least 1.
     pub backup_rate_limit: u32,
     /// Called by the background worker before it builds a backup, with the backup's ARN:
     /// a test hook to hold a build back (and so prove that nothing waits for it).
@@ -114,7 +136,8 @@ impl Options {
         }
     }
 
-    /// Checks the settings before a database opens with them.
+    /// Checks the settings before a database opens with them: each number within its range,
+    /// or a `ValidationException` naming the option and the range.
     pub(crate) fn validate(&self) -> Result<()> {
         let ok =
             |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -130,19 +153,55 @@ impl Options {
                 self.account
             )));
         }
-        if self.segment_bytes < 4096 {
-            return Err(Error::validation(format!(
-                "segment_bytes {} is below the minimum of 4096",
-                self.segment_bytes
-            )));
-        }
+        within("max_tables", self.max_tables, 1, MAX_TABLES)?;
+        within(
+            "segment_bytes",
+            self.segment_bytes,
+            MIN_SEGMENT_BYTES,
+            MAX_SEGMENT_BYTES,
+        )?;
+        // (`checkpoint_min_log_bytes`: every u64 means something.)
         if !(self.checkpoint_log_ratio.is_finite() && self.checkpoint_log_ratio >= 0.0) {
-            return Err(Error::validation(
-                "checkpoint_log_ratio must be a finite number >= 0",
+            return Err(out_of_range(
+                "checkpoint_log_ratio",
+                self.checkpoint_log_ratio,
+                "a finite number greater than or equal to 0",
             ));
         }
+        within(
+            "maintenance_interval",
+            self.maintenance_interval,
+            Duration::ZERO,
+            MAX_MAINTENANCE_INTERVAL,
+        )?;
+        within(
+            "buffered_sync_interval",
+            self.buffered_sync_interval,
+            MIN_BUFFERED_SYNC_INTERVAL,
+            MAX_BUFFERED_SYNC_INTERVAL,
+        )?;
+        within("backup_rate_limit", self.backup_rate_limit, 1, u32::MAX)?;
         Ok(())
     }
+}
+
+/// `Ok` if `value` of option `name` is in `min..=max`, else the `ValidationException` saying
+/// so, in DynamoDB's words.
+fn within<T: PartialOrd + std::fmt::Debug>(name: &str, value: T, min: T, max: T) -> Result<()> {
+    if value < min || value > max {
+        return Err(out_of_range(
+            name,
+            value,
+            &format!("a value between {min:?} and {max:?}"),
+        ));
+    }
+    Ok(())
+}
+
+fn out_of_range(name: &str, value: impl std::fmt::Debug, range: &str) -> Error {
+    Error::validation(format!(
+        "1 validation error detected: Value '{value:?}' at '{name}' failed to satisfy constraint: Member must have {range}"
+    ))
 }
 
 impl std::fmt::Debug for Options {

@@ -388,3 +388,161 @@ fn a_block_repeating_a_key_fails_the_build_instead_of_bringing_a_deleted_item_ba
         );
     }
 }
+
+/// The length of a log segment's header: a segment this long holds no record.
+const SEGMENT_HEADER_LEN: usize = 32;
+
+/// The log segments of `fs`, oldest first.
+fn segments(fs: &SimFs) -> Vec<PathBuf> {
+    let mut segments = files(fs, ".wal");
+    segments.sort();
+    segments
+}
+
+/// What opening a copy of `fs` without the file `path` says.
+fn open_without(fs: &SimFs, path: &Path) -> tidestore::Result<Dump> {
+    use tidestore::fs::Vfs;
+    let copy = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    copy.remove_file(path).expect("remove");
+    let db = Database::open_with(DIR, sim_options(&copy))?;
+    Ok(dump(&db))
+}
+
+fn assert_corruption(outcome: tidestore::Result<Dump>, what: &str) {
+    match outcome {
+        Err(Error::Corruption(message)) => println!("{what}: {message}"),
+        Err(e) => panic!("{what}: expected Corruption, got {e}"),
+        Ok(_) => panic!("{what}: the database opened without it"),
+    }
+}
+
+/// Every segment the log names must be there: the newest (its predecessor's seal names it)
+/// and the first (the catalog names it); those between are (LSNs tile). Removing one that held
+/// acknowledged records, or cutting it to less than its header, is `Corruption` at open —
+/// never a database without the writes it held.
+#[test]
+fn a_missing_or_emptied_log_segment_is_corruption_never_a_silent_loss() {
+    let (fs, _) = build();
+    let segments = segments(&fs);
+    assert!(segments.len() >= 2, "the workload rotated segments");
+    let newest = segments.last().expect("a segment");
+    let bytes = fs.file_bytes(newest).expect("segment");
+    assert!(
+        bytes.len() > SEGMENT_HEADER_LEN,
+        "the newest segment holds records"
+    );
+    assert_corruption(open_without(&fs, newest), "newest segment removed");
+    for len in [0, 10, SEGMENT_HEADER_LEN - 1] {
+        assert_corruption(
+            open_with_file(&fs, newest, &bytes[..len]),
+            &format!("newest segment cut to {len} bytes"),
+        );
+    }
+    assert_corruption(open_without(&fs, &segments[0]), "first segment removed");
+}
+
+/// A new database's one segment is named by its first catalog: a database that never
+/// rotated or checkpointed does not open empty when its segment is gone or emptied.
+#[test]
+fn the_only_log_segment_of_a_new_database_is_required_too() {
+    let fs = SimFs::new();
+    let db = forged_table(&fs);
+    db.put_item(tidestore::PutItemInput::new("forged", key("a")))
+        .expect("put");
+    let image = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    drop(db);
+    let segments = segments(&image);
+    assert_eq!(segments.len(), 1);
+    assert_corruption(
+        open_without(&image, &segments[0]),
+        "the only segment removed",
+    );
+    assert_corruption(
+        open_with_file(&image, &segments[0], &[]),
+        "the only segment emptied",
+    );
+}
+
+/// After a clean close the log is one segment with no record. Its removal is `Corruption`
+/// too: the directory cannot tell it held nothing from one that held the writes of a later
+/// session (the catalog is not rewritten at every open), so every segment the log names is
+/// required. Removing the whole log is `Corruption` the same way.
+#[test]
+fn after_a_clean_close_the_empty_log_segment_is_required_like_any_other() {
+    let fs = SimFs::new();
+    let db = forged_table(&fs);
+    db.put_item(tidestore::PutItemInput::new("forged", key("a")))
+        .expect("put");
+    db.close().expect("close");
+    let segments = segments(&fs);
+    assert_eq!(segments.len(), 1);
+    assert_eq!(
+        fs.file_bytes(&segments[0]).expect("segment").len(),
+        SEGMENT_HEADER_LEN
+    );
+    assert_corruption(open_without(&fs, &segments[0]), "the empty segment removed");
+    // Untouched, it opens (and goes on in that very segment).
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    db.put_item(tidestore::PutItemInput::new("forged", key("b")))
+        .expect("put");
+    let image = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    drop(db);
+    assert_eq!(self::segments(&image), segments);
+    assert_corruption(
+        open_without(&image, &segments[0]),
+        "the segment holding the second session's write removed",
+    );
+}
+
+/// The formats from before the log's segments were tracked stay readable: a database whose
+/// segments are version 2 (never sealed) and whose catalog is version 3 (no `log_start`)
+/// opens with all its data; the open records where its log starts, and the segments it
+/// writes from then on are sealed, so their loss is detected again.
+#[test]
+fn a_database_of_version_2_segments_and_a_version_3_catalog_opens_and_is_tracked_from_then_on() {
+    let (fs, good) = build();
+    let legacy = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    let old = segments(&legacy);
+    for (i, path) in old.iter().enumerate() {
+        let mut bytes = legacy.file_bytes(path).expect("segment");
+        if i + 1 < old.len() {
+            bytes.truncate(bytes.len() - 16); // the seal
+        }
+        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let crc = crc32c::crc32c(&bytes[..28]);
+        bytes[28..32].copy_from_slice(&crc.to_le_bytes());
+        legacy.set_file_bytes(path, &bytes).expect("plant");
+    }
+    // Version 3 is version 4 without its last field, `log_start` (one varint byte here).
+    let catalog = Path::new("/db/CATALOG");
+    let v4 = legacy.file_bytes(catalog).expect("catalog");
+    let payload = &v4[20..v4.len() - 1];
+    let mut v3 = b"TIDECAT\0".to_vec();
+    v3.extend_from_slice(&3u32.to_le_bytes());
+    v3.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    let crc = crc32c::crc32c_append(crc32c::crc32c(&v3), payload);
+    v3.extend_from_slice(&crc.to_le_bytes());
+    v3.extend_from_slice(payload);
+    legacy.set_file_bytes(catalog, &v3).expect("plant");
+
+    let db = Database::open_with(DIR, sim_options(&legacy)).expect("the old formats open");
+    assert_eq!(dump(&db), good);
+    for op in &workload(9, 40)[2..] {
+        run(&db, op).expect("workload runs");
+    }
+    let state = dump(&db);
+    let image = legacy.after_crash(CrashPolicy::DropUnsynced, 0);
+    drop(db);
+    let now = segments(&image);
+    assert!(now.len() >= old.len() + 2, "the workload rotated segments");
+    assert_corruption(
+        open_without(&image, now.last().expect("a segment")),
+        "the newest segment removed after the upgrade",
+    );
+    assert_corruption(
+        open_without(&image, &now[0]),
+        "the first segment removed after the upgrade",
+    );
+    let db = Database::open_with(DIR, sim_options(&image)).expect("reopens");
+    assert_eq!(dump(&db), state);
+}

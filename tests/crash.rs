@@ -46,6 +46,9 @@ struct Findings {
     lost_acks: usize,
     in_flight_kept: usize,
     backups_checked: usize,
+    /// Images whose newest log segment was removed or emptied (see
+    /// `check_newest_segment_is_required`).
+    segments_checked: usize,
 }
 
 /// Crashes at every I/O operation of `ops` under every policy, recovers, and checks the
@@ -73,6 +76,9 @@ fn crash_loop(seed: u64, ops: &[Op], lying_sync: bool, recovery_crashes: bool) -
             let context = format!(
                 "seed {seed} crash at op {crash_at}/{total} (during step {acked}) {policy:?}"
             );
+            // The image as the crash left it: recovering `image` changes it (and its clean
+            // close snapshots the log away).
+            let crashed = image.after_crash(CrashPolicy::DropUnsynced, 0);
             let recovered = match recover(&image) {
                 Ok(state) => state,
                 Err(e) => {
@@ -108,9 +114,20 @@ fn crash_loop(seed: u64, ops: &[Op], lying_sync: bool, recovery_crashes: bool) -
                     }
                 }
             }
+            if policy == CrashPolicy::DropUnsynced {
+                // Issue 12 item 3: the log's newest segment removed or emptied is never a
+                // silent loss of acknowledged writes.
+                match check_newest_segment_is_required(&crashed, &states, acked) {
+                    Ok(n) => findings.segments_checked += n,
+                    Err(e) => {
+                        findings.violations.push(format!("{context}: {e}"));
+                        continue;
+                    }
+                }
+            }
             if recovery_crashes {
                 // A crash during recovery must leave what the next recovery needs (P4).
-                check_crash_during_recovery(&image, &recovered, &context, &mut findings);
+                check_crash_during_recovery(&crashed, &recovered, &context, &mut findings);
             }
         }
     }
@@ -146,6 +163,49 @@ fn check_backups_after(
     check_backups(&db, states)
 }
 
+/// Removes the newest log segment from a copy of the crash image `image`, and empties it in
+/// another: recovery must either report `Corruption` (the log names that segment: the seal
+/// of the one before it, or the catalog) or find every acknowledged step (the segment held
+/// no acknowledged record: its creation was cut short by the crash).
+fn check_newest_segment_is_required(
+    image: &SimFs,
+    states: &[Dump],
+    acked: usize,
+) -> Result<usize, String> {
+    use tidestore::fs::Vfs;
+    let Some(newest) = image
+        .paths()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".wal"))
+        .max()
+    else {
+        return Ok(0);
+    };
+    for removed in [true, false] {
+        let fs = image.after_crash(CrashPolicy::DropUnsynced, 0);
+        let damage = if removed {
+            fs.remove_file(&newest)
+        } else {
+            fs.set_file_bytes(&newest, &[])
+        };
+        damage.map_err(|e| format!("damaging {}: {e}", newest.display()))?;
+        let what = if removed { "removed" } else { "emptied" };
+        match recover(&fs) {
+            Err(Error::Corruption(_)) => {}
+            Err(e) => return Err(format!("newest segment {what}: recovery failed: {e}")),
+            Ok(state)
+                if state == states[acked] || states.get(acked + 1).is_some_and(|s| *s == state) => {
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "newest segment {what}: the database opened without acknowledged writes"
+                ))
+            }
+        }
+    }
+    Ok(2)
+}
+
 fn recover(fs: &SimFs) -> tidestore::Result<Dump> {
     let db = Database::open_with(DIR, sim_options(fs))?;
     Ok(dump(&db))
@@ -157,12 +217,15 @@ fn check_crash_during_recovery(
     context: &str,
     findings: &mut Findings,
 ) {
+    // The operations of the open (the clean close after it is crashed in by the main loop,
+    // whose workload ends with one).
     let probe = image.after_crash(CrashPolicy::DropUnsynced, 0);
     let before = probe.op_count();
-    if recover(&probe).is_err() {
+    let Ok(db) = Database::open_with(DIR, sim_options(&probe)) else {
         return;
-    }
+    };
     let recovery_ops = probe.op_count() - before;
+    drop(db);
     for n in 1..=recovery_ops {
         let fs = image.after_crash(CrashPolicy::DropUnsynced, 0);
         fs.crash_at(fs.op_count() + n);
@@ -183,12 +246,13 @@ fn check_crash_during_recovery(
 
 fn report(name: &str, seed: u64, ops: usize, findings: &Findings) {
     println!(
-        "CRASH {name} seed={seed} steps={ops} recoveries={} violations={} lost_acks={} in_flight_kept={} backups_checked={}",
+        "CRASH {name} seed={seed} steps={ops} recoveries={} violations={} lost_acks={} in_flight_kept={} backups_checked={} segments_checked={}",
         findings.recoveries,
         findings.violations.len(),
         findings.lost_acks,
         findings.in_flight_kept,
-        findings.backups_checked
+        findings.backups_checked,
+        findings.segments_checked
     );
 }
 
@@ -297,12 +361,25 @@ fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
             let Ok(db) = Database::open_with(DIR, sim_options(&fs)) else {
                 continue;
             };
+            let errno = match error {
+                FaultError::Eio => 5,
+                FaultError::Enospc => 28,
+                FaultError::Erofs => 30,
+                FaultError::Edquot => 122,
+            };
+            // A refusal of a poisoned log keeps the injected error: its kind and errno.
+            let poisoned_by_the_fault = |e: &Error| match e {
+                Error::Poisoned { kind, source, .. } => {
+                    *kind == source.kind() && source.raw_os_error() == Some(errno)
+                }
+                _ => false,
+            };
             let mut failed_at = None;
             for (i, op) in ops.iter().enumerate() {
                 if let Err(e) = run(&db, op) {
                     assert!(
-                        matches!(e, Error::Io { .. }),
-                        "an injected fault gives Error::Io, got {e}"
+                        matches!(e, Error::Io { .. }) || poisoned_by_the_fault(&e),
+                        "an injected fault gives Error::Io or Error::Poisoned with its errno, got {e}"
                     );
                     failed_at = Some(i);
                     break;
@@ -312,14 +389,18 @@ fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
             cases += 1;
             // A failed checkpoint loses nothing (the log is kept) and need not stop
             // writers; any other failing step failed in the log. The fault was
-            // one-shot, yet after a log failure every later write is refused.
+            // one-shot, yet after a log failure every later write is refused, as
+            // `Poisoned` with the fault's own error.
             if !matches!(ops[failed_at], Op::Checkpoint) {
                 for op in &ops[failed_at + 1..] {
                     if matches!(op, Op::Put(..)) {
-                        assert!(
-                            try_run(&db, op).is_err(),
-                            "a write was acknowledged after a failed log write or sync"
-                        );
+                        match try_run(&db, op) {
+                            Err(e) if poisoned_by_the_fault(&e) => {}
+                            // A table whose creation failed: refused before the log.
+                            Err(Error::ResourceNotFound(_)) => {}
+                            Err(e) => panic!("a write after a failed log write or sync gave {e}, not Poisoned with errno {errno}"),
+                            Ok(()) => panic!("a write was acknowledged after a failed log write or sync"),
+                        }
                     }
                 }
             }
@@ -335,4 +416,53 @@ fn a_failed_write_or_sync_poisons_the_database_until_reopened() {
     }
     println!("FAULT i8 seed={seed} cases={cases} violations=0");
     assert!(cases > 0);
+}
+
+/// I8's error is matchable: a write that meets a full disk in the log, and every write,
+/// sync and backup request after it (the fault was one-shot), is `Error::Poisoned` with
+/// the failure's own kind (`StorageFull`) and errno, naming what failed and that reopening
+/// is the way out; reopening recovers every acknowledged write and writes again.
+#[test]
+fn a_poisoned_log_keeps_the_failures_kind_on_every_refused_call_until_reopened() {
+    use std::io::ErrorKind;
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("opens");
+    let table = || "alpha".to_string();
+    run(&db, &Op::CreateTable(table())).expect("create");
+    run(&db, &Op::Put(table(), 1, 1)).expect("put");
+    fs.fail_at(FaultPlan {
+        at_op: fs.op_count() + 1,
+        on: OpKind::Write,
+        error: FaultError::Enospc,
+        persistent: false,
+    });
+    let first = try_run(&db, &Op::Put(table(), 2, 2)).expect_err("the disk is full");
+    let later = [
+        try_run(&db, &Op::Put(table(), 3, 3)),
+        db.sync().map(drop),
+        db.create_backup("alpha", "after").map(drop),
+    ];
+    for error in
+        std::iter::once(&first).chain(later.iter().map(|r| r.as_ref().expect_err("refused")))
+    {
+        match error {
+            Error::Poisoned {
+                kind: ErrorKind::StorageFull,
+                context,
+                ..
+            } => assert!(context.contains("appending to the log"), "{context}"),
+            other => panic!("expected Poisoned with kind StorageFull, got {other:?}"),
+        }
+        let source = std::error::Error::source(error)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the OS error is the source");
+        assert_eq!(source.raw_os_error(), Some(28), "ENOSPC");
+        assert_eq!(error.exception_name(), "InternalServerError");
+        assert!(error.to_string().contains("reopen"), "{error}");
+    }
+    drop(db);
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("reopens");
+    let items = support::scan_all(&db, "alpha");
+    assert_eq!(items.len(), 1, "the acknowledged put, and only it");
+    run(&db, &Op::Put(table(), 4, 4)).expect("writes again after the reopen");
 }

@@ -181,3 +181,70 @@ fn hostile_lengths_never_size_an_allocation() {
         files.len()
     );
 }
+
+/// A file longer than its kind's format allows — a catalog over 20 bytes of header plus the
+/// 32 MiB decode limit, a log segment over 1 GiB (the largest `segment_bytes`) plus one
+/// record of at most 32 MiB — is corruption, refused before it is read: opening allocates
+/// nothing near its length. (Sparse files: the disk holds no such bytes.)
+#[test]
+fn a_file_longer_than_its_format_allows_is_refused_before_it_is_read() {
+    const MIB: u64 = 1024 * 1024;
+    let dir = std::env::temp_dir().join(format!("tidestore-long-{}", std::process::id()));
+    let options = || Options::default().background_worker(false);
+    let newest_segment = |dir: &std::path::Path| {
+        let mut names: Vec<_> = std::fs::read_dir(dir.join("wal"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        names.pop().unwrap()
+    };
+    type PathOf = fn(&std::path::Path) -> std::path::PathBuf;
+    let cases: [(&str, PathOf, u64); 2] = [
+        ("catalog", |dir| dir.join("CATALOG"), 20 + 32 * MIB),
+        (
+            "log segment",
+            newest_segment,
+            1024 * MIB + 24 + 32 * MIB + 16,
+        ),
+    ];
+    for (what, path, max_len) in cases {
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = Database::open_with(&dir, options()).unwrap();
+        db.create_table(
+            CreateTableInput::new("items")
+                .hash_key("pk", S)
+                .pay_per_request(),
+        )
+        .unwrap();
+        drop(db);
+        let honest = peak_during(|| drop(Database::open_with(&dir, options()).unwrap()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path(&dir))
+            .unwrap();
+        file.set_len(max_len + 1).unwrap();
+        drop(file);
+        let mut outcome = None;
+        let peak = peak_during(|| outcome = Some(Database::open_with(&dir, options()).map(drop)));
+        match outcome.unwrap() {
+            Err(Error::Corruption(message)) => {
+                assert!(
+                    message.contains("longer than its format allows"),
+                    "{message}"
+                )
+            }
+            other => panic!(
+                "{what} of {} bytes: expected Corruption, got {other:?}",
+                max_len + 1
+            ),
+        }
+        assert!(
+            peak < honest + MIB as usize,
+            "{what} of {} bytes: opening allocated {peak} bytes (honest open: {honest})",
+            max_len + 1
+        );
+        println!("ALLOC too_long={what} bytes={} peak={peak}", max_len + 1);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -698,3 +698,118 @@ fn scan_over_more_than_1_mb_pages_at_1_mb_and_paging_returns_everything_once() {
         items.into_iter().collect::<BTreeSet<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Options: every numeric option at each end of its range and one past it
+// ---------------------------------------------------------------------------------------------
+
+/// Every numeric option is checked at open, at both ends: at each end of its range it opens,
+/// one past it is a `ValidationException` naming the option and the range.
+#[test]
+fn every_numeric_option_is_accepted_at_both_ends_of_its_range_and_refused_one_past() {
+    use std::time::Duration;
+    type Set = fn(&mut Options);
+    let cases: Vec<(&str, &str, Vec<Set>, Vec<Set>)> = vec![
+        (
+            "max_tables",
+            "between 1 and 10000",
+            vec![|o| o.max_tables = 1, |o| o.max_tables = 10_000],
+            vec![|o| o.max_tables = 0, |o| o.max_tables = 10_001],
+        ),
+        (
+            "segment_bytes",
+            "between 4096 and 1073741824",
+            vec![|o| o.segment_bytes = 4096, |o| o.segment_bytes = 1 << 30],
+            vec![|o| o.segment_bytes = 4095, |o| {
+                o.segment_bytes = (1 << 30) + 1
+            }],
+        ),
+        (
+            "checkpoint_log_ratio",
+            "a finite number greater than or equal to 0",
+            vec![|o| o.checkpoint_log_ratio = 0.0, |o| {
+                o.checkpoint_log_ratio = f64::MAX
+            }],
+            vec![
+                |o| o.checkpoint_log_ratio = -f64::MIN_POSITIVE,
+                |o| o.checkpoint_log_ratio = f64::INFINITY,
+                |o| o.checkpoint_log_ratio = f64::NAN,
+            ],
+        ),
+        (
+            "maintenance_interval",
+            "between 0ns and 86400s",
+            vec![|o| o.maintenance_interval = Duration::ZERO, |o| {
+                o.maintenance_interval = Duration::from_secs(24 * 60 * 60)
+            }],
+            vec![|o| {
+                o.maintenance_interval = Duration::from_secs(24 * 60 * 60) + Duration::from_nanos(1)
+            }],
+        ),
+        (
+            "buffered_sync_interval",
+            "between 1ms and 60s",
+            vec![
+                |o| o.buffered_sync_interval = Duration::from_millis(1),
+                |o| o.buffered_sync_interval = Duration::from_secs(60),
+            ],
+            vec![
+                |o| o.buffered_sync_interval = Duration::from_micros(999),
+                |o| o.buffered_sync_interval = Duration::from_millis(60_001),
+            ],
+        ),
+        (
+            "backup_rate_limit",
+            "between 1 and 4294967295",
+            vec![|o| o.backup_rate_limit = 1, |o| {
+                o.backup_rate_limit = u32::MAX
+            }],
+            vec![|o| o.backup_rate_limit = 0],
+        ),
+        (
+            "checkpoint_min_log_bytes",
+            "",
+            vec![|o| o.checkpoint_min_log_bytes = 0, |o| {
+                o.checkpoint_min_log_bytes = u64::MAX
+            }],
+            vec![],
+        ),
+    ];
+    for (name, range, good, bad) in cases {
+        for set in good {
+            let mut options = Options::in_memory();
+            set(&mut options);
+            Database::in_memory_with(options)
+                .unwrap_or_else(|e| panic!("{name} at the end of its range: {e}"));
+        }
+        for set in bad {
+            let mut options = Options::in_memory();
+            set(&mut options);
+            match Database::in_memory_with(options) {
+                Err(Error::Validation(message)) => {
+                    assert!(
+                        message.contains(&format!("at '{name}'")) && message.contains(range),
+                        "{name}: {message}"
+                    );
+                    assert!(message.starts_with("1 validation error detected: Value '"));
+                }
+                Err(e) => panic!("{name} past its range: expected ValidationException, got {e}"),
+                Ok(_) => panic!("{name} past its range was accepted"),
+            }
+        }
+    }
+}
+
+/// The check happens at open, before anything touches the directory.
+#[test]
+fn a_database_with_an_option_out_of_range_does_not_open_and_leaves_no_files() {
+    let fs = tidestore::fs::sim::SimFs::new();
+    let options = Options::default()
+        .fs(std::sync::Arc::new(fs.clone()))
+        .segment_bytes(u64::MAX);
+    let Err(error) = Database::open_with("/db", options) else {
+        panic!("opened with segment_bytes = u64::MAX");
+    };
+    assert_eq!(error.exception_name(), "ValidationException", "{error}");
+    assert!(fs.paths().is_empty(), "{:?}", fs.paths());
+}

@@ -21,8 +21,9 @@
 //!
 //! ```text
 //!  0  magic    [u8; 8]  b"TIDECAT\0"
-//!  8  version  u32      FORMAT_VERSION (version 2, without the states' `prior_time`, is read too)
-//! 12  len      u32      payload length
+//!  8  version  u32      FORMAT_VERSION (versions 2 and 3 are read too: see below)
+//! 12  len      u32      payload length, at most MAX_PAYLOAD_LEN (so the file is at most
+//!                       MAX_CATALOG_LEN bytes)
 //! 16  crc      u32      CRC-32C of bytes 0..16 and the payload
 //! 20  payload  [u8; len] the codec's encoding of `Catalog`
 //! ```
@@ -38,10 +39,15 @@ use crate::model::schema::TableSchema;
 use crate::model::Lsn;
 
 const MAGIC: [u8; 8] = *b"TIDECAT\0";
-const FORMAT_VERSION: u32 = 3;
+/// Version 4 added `log_start`; version 3 added the table states' `prior_time`. Both older
+/// versions are read, and the next catalog written is version 4.
+const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 20;
-/// The largest catalog a reader accepts.
-const MAX_CATALOG_LEN: u64 = 64 * 1024 * 1024;
+/// The largest catalog payload: the most any decode reads.
+const MAX_PAYLOAD_LEN: usize = codec::MAX_DECODE_BYTES;
+/// The largest catalog file the format allows: a longer one is corrupt, refused before it
+/// is read, and a catalog that would be longer is never written.
+const MAX_CATALOG_LEN: u64 = (HEADER_LEN + MAX_PAYLOAD_LEN) as u64;
 
 /// The file name of the catalog.
 pub(crate) const CATALOG_FILE: &str = "CATALOG";
@@ -173,6 +179,11 @@ pub(crate) struct Catalog {
     /// written before log segments are removed, so that commit times stay monotonic (and a
     /// moment a restore closed stays closed) even when no record is left in the log.
     pub last_time: Timestamp,
+    /// The first LSN of the log's first segment: that segment must exist (older ones may
+    /// linger after a truncation a crash cut short). Written before a truncation removes
+    /// segments, and a new database's first segment exists before its first catalog. 0:
+    /// not known (a catalog of version 3 or older), until the next open records it.
+    pub log_start: Lsn,
 }
 
 /// The file name of the snapshot of `table_id` at `lsn`.
@@ -194,6 +205,7 @@ impl Catalog {
             retained: Vec::new(),
             dropped: Vec::new(),
             last_time: Timestamp(0),
+            log_start: 1,
         }
     }
 
@@ -206,8 +218,7 @@ impl Catalog {
         {
             return Ok(None);
         }
-        let bytes = fs::read_all(fs, &path, MAX_CATALOG_LEN)
-            .map_err(io_error(format!("reading {}", path.display())))?;
+        let bytes = super::read_file(fs, &path, MAX_CATALOG_LEN)?;
         Catalog::decode(&bytes).map(Some)
     }
 
@@ -218,9 +229,9 @@ impl Catalog {
             return Err(corrupt("not a tidestore catalog (bad magic or too short)"));
         }
         let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != FORMAT_VERSION && version != v2::VERSION {
+        if !(v2::VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(corrupt(&format!(
-                "unknown format version {version} (this build reads versions {} and {FORMAT_VERSION})",
+                "unknown format version {version} (this build reads versions {} to {FORMAT_VERSION})",
                 v2::VERSION
             )));
         }
@@ -232,10 +243,15 @@ impl Catalog {
         if codec::crc_append(codec::crc(&bytes[..16]), &bytes[HEADER_LEN..]) != crc {
             return Err(corrupt("checksum mismatch"));
         }
+        let payload = &bytes[HEADER_LEN..];
         match version {
-            v2::VERSION => codec::decode::<v2::Catalog>(&bytes[HEADER_LEN..], "catalog")
-                .map(v2::Catalog::upgrade),
-            _ => codec::decode(&bytes[HEADER_LEN..], "catalog"),
+            v2::VERSION => {
+                codec::decode::<v2::Catalog>(payload, "catalog").map(v2::Catalog::upgrade)
+            }
+            v3::VERSION => {
+                codec::decode::<v3::Catalog>(payload, "catalog").map(v3::Catalog::upgrade)
+            }
+            _ => codec::decode(payload, "catalog"),
         }
     }
 
@@ -244,10 +260,18 @@ impl Catalog {
         frame(FORMAT_VERSION, &codec::encode(self))
     }
 
-    /// Replaces the catalog of `dir` with this one, atomically and durably.
+    /// Replaces the catalog of `dir` with this one, atomically and durably. A catalog over
+    /// the format's limit is refused (and the one on disk kept): no reader would take it.
     pub fn store(&self, fs: &dyn Vfs, dir: &Path) -> Result<()> {
         let path: PathBuf = dir.join(CATALOG_FILE);
-        fs::write_atomically(fs, &path, &self.encode())
+        let bytes = self.encode();
+        if bytes.len() as u64 > MAX_CATALOG_LEN {
+            return Err(Error::LimitExceeded(format!(
+                "the catalog would be {} bytes, over its limit of {MAX_CATALOG_LEN}: delete backups or tables",
+                bytes.len()
+            )));
+        }
+        fs::write_atomically(fs, &path, &bytes)
             .map_err(io_error(format!("writing {}", path.display())))
     }
 
@@ -269,10 +293,42 @@ fn frame(version: u32, payload: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// Version 3 of the catalog, read so that databases written before version 4 still open:
+/// it lacks `log_start`, which is 0 (not known) until the open records the first segment.
+mod v3 {
+    use super::*;
+
+    pub(super) const VERSION: u32 = 3;
+
+    #[derive(bincode::Encode, bincode::Decode)]
+    pub(super) struct Catalog {
+        pub(super) db_id: u64,
+        pub(super) snapshots: Vec<SnapshotRef>,
+        pub(super) backups: Vec<crate::format::backup::BackupEntry>,
+        pub(super) retained: Vec<Retained>,
+        pub(super) dropped: Vec<DroppedTable>,
+        pub(super) last_time: Timestamp,
+    }
+
+    impl Catalog {
+        pub(super) fn upgrade(self) -> super::Catalog {
+            super::Catalog {
+                db_id: self.db_id,
+                snapshots: self.snapshots,
+                backups: self.backups,
+                retained: self.retained,
+                dropped: self.dropped,
+                last_time: self.last_time,
+                log_start: 0,
+            }
+        }
+    }
+}
+
 /// Version 2 of the catalog, read so that databases written before version 3 still open:
 /// it lacks the table states' `prior_time`, which becomes their `built_time` — the value
 /// a build that did not see the record before it records, and which only makes retention
-/// keep more. The next catalog written is version 3.
+/// keep more — and `log_start` (as version 3).
 mod v2 {
     use super::*;
 
@@ -339,6 +395,7 @@ mod v2 {
                     .collect(),
                 dropped: self.dropped,
                 last_time: self.last_time,
+                log_start: 0,
             }
         }
     }
@@ -379,8 +436,25 @@ mod tests {
         let read = Catalog::decode(&frame(v2::VERSION, &codec::encode(&v2))).expect("reads v2");
         let mut expected = v3.clone();
         expected.snapshots[0].prior_time = expected.snapshots[0].built_time;
+        expected.log_start = 0;
         assert_eq!(read, expected);
-        // Written back, it is version 3.
+        // Written back, it is the current version.
+        assert_eq!(read.encode()[8..12], FORMAT_VERSION.to_le_bytes());
+    }
+
+    #[test]
+    fn a_version_3_catalog_opens_with_its_log_start_not_known() {
+        let v4 = sample();
+        let v3 = v3::Catalog {
+            db_id: v4.db_id,
+            snapshots: v4.snapshots.clone(),
+            backups: Vec::new(),
+            retained: v4.retained.clone(),
+            dropped: Vec::new(),
+            last_time: v4.last_time,
+        };
+        let read = Catalog::decode(&frame(v3::VERSION, &codec::encode(&v3))).expect("reads v3");
+        assert_eq!(read, Catalog { log_start: 0, ..v4 });
         assert_eq!(read.encode()[8..12], FORMAT_VERSION.to_le_bytes());
     }
 
@@ -410,7 +484,42 @@ mod tests {
             }],
             dropped: Vec::new(),
             last_time: Timestamp(1_234),
+            log_start: 3,
         }
+    }
+
+    /// The writer keeps to the reader's limit: a catalog that would be longer than the
+    /// format allows is refused and the one on disk kept; a file longer than that is
+    /// corruption, refused before it is read.
+    #[test]
+    fn a_catalog_over_the_formats_limit_is_never_written_and_never_read() {
+        use crate::fs::sim::SimFs;
+        let fs = SimFs::new();
+        let dir = Path::new("/db");
+        fs.create_dir_all(dir).expect("dir");
+        sample().store(&fs, dir).expect("stores");
+        let mut huge = sample();
+        let name = "x".repeat(4096);
+        // Each snapshot's encoding is longer than its file name.
+        huge.snapshots = (0..MAX_PAYLOAD_LEN / name.len() + 1)
+            .map(|i| SnapshotRef {
+                table_id: format!("{i}").into(),
+                file: name.clone(),
+                ..sample().snapshots[0].clone()
+            })
+            .collect();
+        assert!(matches!(huge.store(&fs, dir), Err(Error::LimitExceeded(_))));
+        assert_eq!(Catalog::load(&fs, dir).expect("loads"), Some(sample()));
+
+        let mut long = sample().encode();
+        long.resize(MAX_CATALOG_LEN as usize + 1, 0);
+        fs.set_file_bytes(&dir.join(CATALOG_FILE), &long)
+            .expect("plant");
+        let refused = Catalog::load(&fs, dir);
+        assert!(
+            matches!(&refused, Err(Error::Corruption(m)) if m.contains("longer than its format allows")),
+            "{refused:?}"
+        );
     }
 
     #[test]

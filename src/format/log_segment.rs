@@ -8,12 +8,14 @@
 //! # Segment file layout
 //!
 //! A segment is named after the LSN of its first record (`00000000000000000042.wal`) and
-//! holds a header followed by records, all integers little-endian:
+//! holds a header, records and, once its successor exists, a seal; all integers
+//! little-endian. It is at most `MAX_SEGMENT_LEN` bytes long: `segment_bytes` (at most
+//! 1 GiB) plus one record and the seal.
 //!
 //! ```text
 //! header (SEGMENT_HEADER_LEN = 32 bytes)
 //!   0  magic      [u8; 8]  b"TIDEWAL\0"
-//!   8  version    u32      FORMAT_VERSION
+//!   8  version    u32      FORMAT_VERSION (version 2, which is never sealed, is read too)
 //!  12  first_lsn  u64      LSN of the segment's first record; equals the file name
 //!  20  db_id      u64      identity of the database the segment belongs to
 //!  28  crc        u32      CRC-32C of bytes 0..28
@@ -26,20 +28,35 @@
 //!   8  lsn        u64
 //!  16  time       u64      commit time, milliseconds since the epoch
 //!  24  payload    [u8; len] the codec's encoding of the mutation
+//! seal (SEAL_LEN = 16 bytes), right after the last record; nothing follows it
+//!   0  marker     u32      SEAL_MARKER = u32::MAX: longer than any record, so a seal is
+//!                          never read as a record, nor a record as a seal
+//!   4  crc        u32      CRC-32C of (first_lsn, db_id, bytes 8..16)
+//!   8  next       u64      the first LSN of the next segment: one past this one's last record
 //! ```
+//!
+//! # Which segments must exist
+//!
+//! Each segment but the newest is sealed once the next one exists durably (its header and
+//! directory entry synced), and before any record goes into that next one. So a sealed
+//! segment says its successor exists: if the successor is missing, or is cut to less than
+//! its header, acknowledged records may have gone with it, and recovery reports
+//! `Error::Corruption` (`storage/recovery.rs`) instead of opening without them. (The log's
+//! first segment is named by the catalog, which covers the other end; LSNs that do not tile
+//! from one segment to the next cover the middle.)
 //!
 //! # Torn tails and corruption
 //!
 //! A crash can leave the last write of the last segment incomplete: cut short, zeroed, or
 //! holding old or random bytes. Reading stops at the first record that does not verify. If
-//! that record is in the last segment and no verifiable record follows it anywhere in the
-//! segment, the rest of the segment is a torn tail: recovery cuts it (and never replays it).
-//! Anything else — a bad record in an older segment, a gap in the LSNs, or a good record
-//! after a bad one — is corruption in the middle of the log, reported as
-//! `Error::Corruption`, never skipped: skipping it would silently lose acknowledged writes
-//! (the hole RocksDB fixed in PR #7701). An I/O error while reading is reported as such,
-//! never mistaken for a torn tail.
-//!
+//! that record is in the last segment and no verifiable record (or seal) follows it anywhere
+//! in the segment, the rest of the segment is a torn tail: recovery cuts it (and never
+//! replays it). The same holds for the seal at the end of an older segment whose successor
+//! holds no record yet: a crash while sealing leaves part of one. Anything else — a bad
+//! record in an older segment, a gap in the LSNs, or a good record after a bad one — is
+//! corruption in the middle of the log, reported as `Error::Corruption`, never skipped:
+//! skipping it would silently lose acknowledged writes (the hole RocksDB fixed in PR #7701).
+//! An I/O error while reading is reported as such, never mistaken for a torn tail.
 
 use std::path::Path;
 
@@ -48,11 +65,15 @@ use crate::format::codec;
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::Lsn;
+use crate::options::MAX_SEGMENT_BYTES;
 
 /// Identifies a segment file.
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"TIDEWAL\0";
-/// The segment format this code writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// The segment format this code writes and reads: version 3 seals every segment but the
+/// newest. Version 2 is the same without seals, and is read too.
+pub(crate) const FORMAT_VERSION: u32 = 3;
+/// The unsealed format, still read: a database written before version 3 opens as it is.
+pub(crate) const UNSEALED_VERSION: u32 = 2;
 const MAGIC_OFFSET: usize = 0;
 const VERSION_OFFSET: usize = MAGIC_OFFSET + 8;
 const FIRST_LSN_OFFSET: usize = VERSION_OFFSET + 4;
@@ -67,10 +88,21 @@ const LSN_OFFSET: usize = CRC_OFFSET + 4;
 const TIME_OFFSET: usize = LSN_OFFSET + 8;
 /// Length of a record header.
 pub(crate) const RECORD_HEADER_LEN: usize = TIME_OFFSET + 8;
+
+/// The seal's first field, where a record has its length: no record is this long.
+const SEAL_MARKER: u32 = u32::MAX;
+const SEAL_CRC_OFFSET: usize = 4;
+const SEAL_NEXT_OFFSET: usize = SEAL_CRC_OFFSET + 4;
+/// Length of a seal.
+pub(crate) const SEAL_LEN: usize = SEAL_NEXT_OFFSET + 8;
 /// The largest record payload: a 16 MB batch with room for encoding overhead.
 pub(crate) const MAX_RECORD_LEN: usize = codec::MAX_DECODE_BYTES;
-/// The largest segment file read into memory at once.
-const MAX_SEGMENT_READ: u64 = 1 << 40;
+/// The largest segment file the format allows. A segment takes records while it is shorter
+/// than `segment_bytes` (at most `MAX_SEGMENT_BYTES`), record by record, so its last record
+/// starts before that and is at most a header and `MAX_RECORD_LEN` long, and the seal
+/// follows it. A longer file is corrupt, and refused before it is read.
+pub(crate) const MAX_SEGMENT_LEN: u64 =
+    MAX_SEGMENT_BYTES + (RECORD_HEADER_LEN + MAX_RECORD_LEN + SEAL_LEN) as u64;
 
 /// The file name of the segment starting at `first_lsn`.
 pub(crate) fn segment_name(first_lsn: Lsn) -> String {
@@ -132,6 +164,25 @@ pub(crate) fn encode_record(
     out[start + CRC_OFFSET..start + CRC_OFFSET + 4].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// The seal of the segment starting at `first_lsn` whose successor starts at `next`.
+pub(crate) fn encode_seal(first_lsn: Lsn, db_id: u64, next: Lsn) -> Vec<u8> {
+    let mut seal = Vec::with_capacity(SEAL_LEN);
+    seal.extend_from_slice(&SEAL_MARKER.to_le_bytes()); // marker
+    let crc = record_crc(first_lsn, db_id, &next.to_le_bytes());
+    seal.extend_from_slice(&crc.to_le_bytes()); // crc
+    seal.extend_from_slice(&next.to_le_bytes()); // next
+    seal
+}
+
+/// The `next` of a verified seal at `offset`, if there is one.
+fn seal_at(bytes: &[u8], offset: usize, first_lsn: Lsn, db_id: u64) -> Option<Lsn> {
+    let seal = bytes.get(offset..offset + SEAL_LEN)?;
+    let next = &seal[SEAL_NEXT_OFFSET..];
+    let verified = u32_at(seal, 0) == SEAL_MARKER
+        && u32_at(seal, SEAL_CRC_OFFSET) == record_crc(first_lsn, db_id, next);
+    verified.then(|| u64_at(seal, SEAL_NEXT_OFFSET))
+}
+
 /// One record read back from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Record {
@@ -144,10 +195,25 @@ pub(crate) struct Record {
 #[derive(Debug)]
 pub(crate) struct SegmentContents {
     pub records: Vec<Record>,
-    /// Bytes of the file up to the end of the last good record (the header if none).
+    /// Bytes of the file up to the end of the last good record (the header if none; 0 if
+    /// the header does not verify).
     pub valid_len: u64,
-    /// The file's length: more than `valid_len` when it has a torn tail.
+    /// The file's length: more than `valid_len` (and the seal) when it has a torn tail.
     pub file_len: u64,
+    /// The header's format version; `None` if the header does not verify (only a last
+    /// segment holding nothing is read so).
+    pub version: Option<u32>,
+    /// Whether a seal follows the last record: the next segment exists.
+    pub sealed: bool,
+}
+
+impl SegmentContents {
+    /// Whether bytes that are neither records nor the seal end the file: a torn tail (or,
+    /// in an older segment, a torn seal).
+    pub fn torn(&self) -> bool {
+        let seal = if self.sealed { SEAL_LEN as u64 } else { 0 };
+        self.valid_len + seal < self.file_len
+    }
 }
 
 /// Tries to read a verified record at `offset` whose LSN is `expected` (or, when
@@ -182,8 +248,10 @@ fn record_at(
     })
 }
 
-/// Reads and verifies one segment. `is_last` allows a torn tail; anything that does not
-/// verify in an older segment is corruption.
+/// Reads and verifies one segment. `is_last` allows a header that does not verify (a
+/// segment whose creation a crash cut short) when nothing in the file verifies. A segment
+/// may end in a torn tail — only bytes that no verifiable record or seal follows; whether
+/// it may is for the reader of the whole log to say (`storage/recovery.rs`).
 pub(crate) fn read_segment(
     fs: &dyn Vfs,
     path: &Path,
@@ -191,32 +259,32 @@ pub(crate) fn read_segment(
     db_id: u64,
     is_last: bool,
 ) -> Result<SegmentContents> {
-    let bytes = crate::fs::read_all(fs, path, MAX_SEGMENT_READ)
-        .map_err(io_error(format!("reading log segment {}", path.display())))?;
+    let bytes = super::read_file(fs, path, MAX_SEGMENT_LEN)?;
     let name = path.display();
+    let file_len = bytes.len() as u64;
+    // Whether a verifiable record with an LSN after `after`, or a seal, starts anywhere in
+    // `from..`: then what does not verify before it is damage, not a torn tail.
+    let verifies_from = |from: usize, after: Lsn| {
+        (from..bytes.len()).any(|o| {
+            record_at(&bytes, o, first_lsn, db_id, None, after).is_some()
+                || seal_at(&bytes, o, first_lsn, db_id).is_some_and(|next| next > after)
+        })
+    };
     let header_ok = bytes.len() >= SEGMENT_HEADER_LEN
         && bytes[MAGIC_OFFSET..MAGIC_OFFSET + 8] == SEGMENT_MAGIC
         && u32_at(&bytes, HEADER_CRC_OFFSET) == codec::crc(&bytes[..HEADER_CRC_OFFSET]);
     if !header_ok {
         // The header is synced before any record is appended, so a last segment whose header
-        // does not verify and that holds no verifiable record is a rotation the crash cut
-        // short: it holds nothing. A verifiable record behind a bad header is corruption.
-        let any_record = (SEGMENT_HEADER_LEN.min(bytes.len())..bytes.len()).any(|o| {
-            record_at(
-                &bytes,
-                o,
-                first_lsn,
-                db_id,
-                None,
-                first_lsn.saturating_sub(1),
-            )
-            .is_some()
-        });
-        if is_last && !any_record {
+        // does not verify and that holds no verifiable record is a creation the crash cut
+        // short: it holds nothing (whether it was required is the log's question).
+        let from = SEGMENT_HEADER_LEN.min(bytes.len());
+        if is_last && !verifies_from(from, first_lsn.saturating_sub(1)) {
             return Ok(SegmentContents {
                 records: Vec::new(),
                 valid_len: 0,
-                file_len: bytes.len() as u64,
+                file_len,
+                version: None,
+                sealed: false,
             });
         }
         return Err(Error::Corruption(format!(
@@ -224,9 +292,9 @@ pub(crate) fn read_segment(
         )));
     }
     let version = u32_at(&bytes, VERSION_OFFSET);
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != UNSEALED_VERSION {
         return Err(Error::Corruption(format!(
-            "log segment {name}: unknown format version {version} (this build reads version {FORMAT_VERSION})"
+            "log segment {name}: unknown format version {version} (this build reads versions {UNSEALED_VERSION} and {FORMAT_VERSION})"
         )));
     }
     if u64_at(&bytes, FIRST_LSN_OFFSET) != first_lsn {
@@ -243,39 +311,34 @@ pub(crate) fn read_segment(
     let mut records = Vec::new();
     let mut offset = SEGMENT_HEADER_LEN;
     let mut expected = first_lsn;
+    let mut sealed = false;
     while offset < bytes.len() {
-        match record_at(&bytes, offset, first_lsn, db_id, Some(expected), 0) {
-            Some(record) => {
-                offset += RECORD_HEADER_LEN + record.payload.len();
-                expected += 1;
-                records.push(record);
-            }
-            None => {
-                let later = (offset + 1..bytes.len()).find(|&o| {
-                    record_at(
-                        &bytes,
-                        o,
-                        first_lsn,
-                        db_id,
-                        None,
-                        expected.saturating_sub(1),
-                    )
-                    .is_some()
-                });
-                if !is_last || later.is_some() {
-                    return Err(Error::Corruption(format!(
-                        "log segment {name}: record {expected} at offset {offset} does not verify{}",
-                        if later.is_some() { ", and verified records follow it (corruption in the middle of the log)" } else { " in a segment that is not the last" }
-                    )));
-                }
-                break;
-            }
+        if let Some(record) = record_at(&bytes, offset, first_lsn, db_id, Some(expected), 0) {
+            offset += RECORD_HEADER_LEN + record.payload.len();
+            expected += 1;
+            records.push(record);
+            continue;
         }
+        if seal_at(&bytes, offset, first_lsn, db_id) == Some(expected) && expected > first_lsn {
+            if offset + SEAL_LEN < bytes.len() {
+                return Err(Error::Corruption(format!(
+                    "log segment {name}: bytes follow its seal at offset {offset}"
+                )));
+            }
+            sealed = true;
+        } else if verifies_from(offset + 1, expected.saturating_sub(1)) {
+            return Err(Error::Corruption(format!(
+                "log segment {name}: record {expected} at offset {offset} does not verify, and verified records follow it (corruption in the middle of the log)"
+            )));
+        }
+        break;
     }
     Ok(SegmentContents {
         records,
         valid_len: offset as u64,
-        file_len: bytes.len() as u64,
+        file_len,
+        version: Some(version),
+        sealed,
     })
 }
 
@@ -332,18 +395,57 @@ mod tests {
     }
 
     #[test]
-    fn a_tail_cut_at_every_byte_is_torn_in_the_last_segment_and_corrupt_elsewhere() {
+    fn a_tail_cut_at_every_byte_is_read_as_torn_and_only_a_last_segment_may_lose_its_header() {
         let bytes = segment(&[(5, b"first"), (6, b"second"), (7, b"third")], 5);
         let full = read(&bytes, true).expect("reads").records;
-        for cut in SEGMENT_HEADER_LEN..bytes.len() {
+        for cut in 0..bytes.len() {
             let contents = read(&bytes[..cut], true).expect("a torn tail is cut, not an error");
             assert!(contents.records.len() < 3);
             assert_eq!(contents.records[..], full[..contents.records.len()]);
-            assert!(
-                matches!(read(&bytes[..cut], false), Err(Error::Corruption(_)))
-                    || contents.valid_len == cut as u64
-            );
+            assert_eq!(contents.torn(), contents.valid_len < cut as u64);
+            // An older segment reads the same records (whether its tail may be torn is the
+            // log's question: its successor says where its records must end), but never
+            // without its header.
+            match read(&bytes[..cut], false) {
+                Ok(older) => assert_eq!(older.records, contents.records, "cut at {cut}"),
+                Err(Error::Corruption(_)) => assert!(cut < SEGMENT_HEADER_LEN, "cut at {cut}"),
+                Err(e) => panic!("cut at {cut}: {e}"),
+            }
         }
+    }
+
+    #[test]
+    fn a_seal_after_the_last_record_names_the_next_segment_and_nothing_may_follow_it() {
+        let mut bytes = segment(&[(5, b"first"), (6, b"second")], 5);
+        let records = bytes.len() as u64;
+        bytes.extend(encode_seal(5, 7, 7));
+        let contents = read(&bytes, false).expect("reads");
+        assert!(contents.sealed && !contents.torn());
+        assert_eq!((contents.records.len(), contents.valid_len), (2, records));
+        // A seal naming another LSN, of another segment, or with a byte flipped, is no
+        // seal: the bytes are a torn tail.
+        for seal in [
+            encode_seal(5, 7, 8),
+            encode_seal(6, 7, 7),
+            encode_seal(5, 8, 7),
+        ] {
+            let mut other = bytes[..records as usize].to_vec();
+            other.extend(seal);
+            let contents = read(&other, false).expect("reads");
+            assert!(!contents.sealed && contents.torn());
+        }
+        // Every cut of the seal is a torn one: the records stay.
+        for cut in records as usize..bytes.len() {
+            let contents = read(&bytes[..cut], false).expect("reads");
+            assert_eq!((contents.sealed, contents.records.len()), (false, 2));
+        }
+        // Bytes after a seal, or a record after a bad one and then a seal, are corruption.
+        let mut after = bytes.clone();
+        after.push(0);
+        assert!(matches!(read(&after, true), Err(Error::Corruption(_))));
+        let mut flipped = bytes.clone();
+        flipped[SEGMENT_HEADER_LEN + 2] ^= 1;
+        assert!(matches!(read(&flipped, true), Err(Error::Corruption(_))));
     }
 
     #[test]

@@ -7,3 +7,24 @@ pub(crate) mod item;
 pub(crate) mod log_segment;
 pub(crate) mod mutation;
 pub(crate) mod table_file;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::fs::Vfs;
+
+/// Reads the whole file `path` of a kind whose files are at most `max_len` bytes long (what
+/// its format allows): a longer one is corrupt, and refused before anything is allocated
+/// for it.
+pub(crate) fn read_file(fs: &dyn Vfs, path: &Path, max_len: u64) -> Result<Vec<u8>> {
+    crate::fs::read_all(fs, path, max_len).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::FileTooLarge {
+            Error::Corruption(format!("{source}: longer than its format allows"))
+        } else {
+            Error::Io {
+                context: format!("reading {}", path.display()),
+                source,
+            }
+        }
+    })
+}

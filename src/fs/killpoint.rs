@@ -21,7 +21,9 @@ pub const KILL_POINTS: &[&str] = &[
     // writers not yet told.
     "wal.appended",
     "wal.synced",
-    // Segment rotation: the new segment exists (header synced), no record in it yet.
+    // Segment rotation: the new segment exists (header synced), the old one is not sealed
+    // yet; then both done, no record in the new one yet.
+    "wal.created",
     "wal.rotated",
     // A snapshot, backup or restored table file: complete as `.tmp`, not renamed; renamed.
     "table_file.before_rename",

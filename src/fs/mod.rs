@@ -233,8 +233,9 @@ impl VfsFile for StdFile {
     }
 }
 
-/// Reads a whole file, refusing with [`io::ErrorKind::InvalidData`] one longer than `max_len`,
-/// so that a size read from an untrusted disk never sizes an allocation.
+/// Reads a whole file, refusing with [`io::ErrorKind::FileTooLarge`] one longer than `max_len`
+/// (before allocating anything for it), so that a file's length never sizes an allocation
+/// beyond what its format allows.
 pub fn read_all(fs: &dyn Vfs, path: &Path, max_len: u64) -> io::Result<Vec<u8>> {
     let file = fs.open(path)?;
     let len = file.len()?;
@@ -243,7 +244,7 @@ pub fn read_all(fs: &dyn Vfs, path: &Path, max_len: u64) -> io::Result<Vec<u8>> 
             "{}: {len} bytes, over the limit of {max_len}",
             path.display()
         );
-        return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+        return Err(io::Error::new(io::ErrorKind::FileTooLarge, msg));
     }
     let mut buf = vec![0; usize::try_from(len).map_err(|_| io::ErrorKind::InvalidData)?];
     file.read_exact_at(0, &mut buf)?;
@@ -321,7 +322,7 @@ pub(crate) mod tests {
         assert_eq!(read_all(fs, &b, 100).unwrap(), b"two");
         assert_eq!(fs.read_dir(dir).unwrap(), ["a", "b"]);
         // read_all refuses a file longer than allowed, before allocating.
-        assert_eq!(kind(read_all(fs, &b, 2)), ErrorKind::InvalidData);
+        assert_eq!(kind(read_all(fs, &b, 2)), ErrorKind::FileTooLarge);
         fs.rename(&b, &a).unwrap();
         assert_eq!(read_all(fs, &a, 100).unwrap(), b"two");
         fs.remove_file(&a).unwrap();

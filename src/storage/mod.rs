@@ -4,4 +4,5 @@ pub(crate) mod recovery;
 pub(crate) mod replay;
 pub(crate) mod retention;
 pub(crate) mod store;
+pub(crate) mod tail;
 pub(crate) mod wal;

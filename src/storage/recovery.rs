@@ -3,17 +3,21 @@
 //!
 //! Recovery, step by step:
 //! 1. take the directory's lock (a second open, by this or another process, fails);
-//! 2. read the catalog (or write the first one), and load each table's snapshot;
-//! 3. replay the log from its first retained segment, applying to each table only the
-//!    records after its snapshot's LSN;
-//! 4. cut a torn tail off the last segment — only bytes that never verified are removed,
+//! 2. read the catalog (or, for a new database, create its first log segment and then write
+//!    the first catalog), and load each table's snapshot;
+//! 3. replay the log from its first segment (the one the catalog names), applying to each
+//!    table only the records after its snapshot's LSN;
+//! 4. check that every segment the log names is there — a missing or emptied one is
+//!    corruption, never a database without its writes (`storage/tail.rs`);
+//! 5. cut a torn tail off the last segment — only bytes that never verified are removed,
 //!    and nothing is rewritten, so a crash during recovery leaves what the next recovery
-//!    needs (the redb 8e04e95b lesson);
-//! 5. write a catalog that matches the recovered tables, and remove files no catalog or log
+//!    needs (the redb 8e04e95b lesson) — and make sure of the fresh segment the log
+//!    continues in, sealing the one before it;
+//! 6. write a catalog that matches the recovered tables, and remove files no catalog or log
 //!    references any more (temp files, snapshots of deleted tables, superseded snapshots).
 //!
-//! The log then continues in a fresh segment. Log segments are dropped oldest first, one
-//! directory sync each, so a crash can never leave a gap in the middle of the log.
+//! Log segments are dropped oldest first, one directory sync each, after the catalog names
+//! the new first one, so a crash can never leave a gap in the middle of the log.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -38,6 +42,8 @@ use crate::state::apply::{apply, Apply, At};
 use crate::state::table::TableData;
 use crate::storage::replay::{self, LogEnd, Until};
 use crate::storage::store::{creation, Store};
+use crate::storage::tail;
+use crate::storage::wal::create_segment;
 
 /// A recovered table and the LSN its durable history starts after.
 #[derive(Debug)]
@@ -111,17 +117,7 @@ impl Store {
         })?;
         let catalog = match Catalog::load(&*fs, dir)? {
             Some(catalog) => catalog,
-            None => {
-                if !log_segment::list_segments(&*fs, &wal_dir)?.is_empty() {
-                    return Err(Error::Corruption(format!(
-                        "{} has log segments but no catalog",
-                        dir.display()
-                    )));
-                }
-                let catalog = Catalog::new();
-                catalog.store(&*fs, dir)?;
-                catalog
-            }
+            None => create_database(&*fs, dir)?,
         };
 
         // Tables from their snapshots.
@@ -145,9 +141,21 @@ impl Store {
             );
         }
 
-        // The log, from its first retained segment.
+        // The log, from its first segment: the one the catalog names (a catalog of version
+        // 3 or older names none: then the oldest there is). Older ones are left over from a
+        // truncation a crash cut short.
         let segments = log_segment::list_segments(&*fs, &wal_dir)?;
-        let log_start = segments.first().map_or(1, |&first| first);
+        let named_start = Some(catalog.log_start).filter(|&start| start > 0);
+        let log_start = match named_start {
+            Some(start) if segments.binary_search(&start).is_err() => {
+                return Err(Error::Corruption(format!(
+                    "log segment {} is missing: the catalog says the log starts there",
+                    wal_dir.join(log_segment::segment_name(start)).display()
+                )))
+            }
+            Some(start) => start,
+            None => segments.first().map_or(1, |&first| first),
+        };
         let needy = catalog
             .snapshots
             .iter()
@@ -172,7 +180,7 @@ impl Store {
             min_base: None,
             missing_restores: BTreeMap::new(),
         };
-        let (end, torn) = replay::read_log(
+        let (end, read) = replay::read_log(
             &*fs,
             dir,
             catalog.db_id,
@@ -205,26 +213,15 @@ impl Store {
             retired,
             ..
         } = found;
-        if let Some(torn) = torn {
-            let path = wal_dir.join(log_segment::segment_name(torn.segment));
-            let context = format!("cutting the torn tail of {}", path.display());
-            if torn.valid_len == 0 {
-                fs.remove_file(&path).map_err(io_error(context.clone()))?;
-                fs.sync_dir(&wal_dir).map_err(io_error(context))?;
-            } else {
-                let mut file = fs.open(&path).map_err(io_error(context.clone()))?;
-                file.set_len(torn.valid_len)
-                    .map_err(io_error(context.clone()))?;
-                file.sync_all().map_err(io_error(context))?;
-            }
-        }
-        let snapshot_max = catalog.snapshots.iter().map(|s| s.lsn).max().unwrap_or(0);
+        tail::check(&read, named_start, &wal_dir)?;
+        let last_lsn = end.map_or(0, |e| e.last_lsn).max(log_start - 1);
+        tail::check_snapshots(&catalog, last_lsn)?;
+        let log_start = tail::continue_log(&*fs, &wal_dir, catalog.db_id, &read, last_lsn + 1)?;
         let end = end.unwrap_or(LogEnd {
             last_lsn: 0,
             last_time: Timestamp(0),
             prior_time: None,
         });
-        let last_lsn = end.last_lsn.max(snapshot_max).max(log_start - 1);
 
         let last_time_floor = catalog.last_time;
         let store = Store {
@@ -236,7 +233,7 @@ impl Store {
             next_pin: Default::default(),
             _lock: lock,
         };
-        store.rewrite_catalog(&tables, restored, &deleted_backups, retired)?;
+        store.rewrite_catalog(&tables, restored, &deleted_backups, retired, log_start)?;
         store.remove_garbage()?;
         let backups = store.catalog.lock().backups.clone();
         Ok(Recovered {
@@ -250,16 +247,20 @@ impl Store {
     }
 
     /// Writes a catalog naming exactly the snapshots of the recovered tables (including
-    /// restored ones the log found), the backups not deleted, and the states and windows of
-    /// tables the log deleted.
+    /// restored ones the log found), the backups not deleted, the states and windows of
+    /// tables the log deleted, and where the log starts (if an older catalog did not say).
     fn rewrite_catalog(
         &self,
         tables: &BTreeMap<Arc<str>, RecoveredTable>,
         restored: Vec<SnapshotRef>,
         deleted_backups: &BTreeSet<String>,
         retired: Vec<(Retained, Option<DroppedTable>)>,
+        log_start: Lsn,
     ) -> Result<()> {
         self.update_catalog(|next| {
+            if next.log_start == 0 {
+                next.log_start = log_start;
+            }
             for (state, dropped) in retired {
                 next.retained.push(state);
                 next.dropped.extend(dropped);
@@ -329,6 +330,32 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The catalog of a new database in `dir`, stored after the database's first log segment
+/// exists durably: a catalog never names a segment a crash could take away. Log segments
+/// holding nothing (no record was ever written without a catalog) are a creation a crash
+/// cut short, and start over; anything else without a catalog is corruption.
+fn create_database(fs: &dyn Vfs, dir: &Path) -> Result<Catalog> {
+    let wal_dir = dir.join(WAL_DIR);
+    let catalog = Catalog::new();
+    for first in log_segment::list_segments(fs, &wal_dir)? {
+        let path = wal_dir.join(log_segment::segment_name(first));
+        let len = fs
+            .open(&path)
+            .and_then(|f| f.len())
+            .map_err(io_error(format!("reading {}", path.display())))?;
+        if first != catalog.log_start || len > log_segment::SEGMENT_HEADER_LEN as u64 {
+            return Err(Error::Corruption(format!(
+                "{} has log segments but no catalog",
+                dir.display()
+            )));
+        }
+    }
+    create_segment(fs, &wal_dir, catalog.log_start, catalog.db_id)
+        .map_err(io_error("creating the first log segment"))?;
+    catalog.store(fs, dir)?;
+    Ok(catalog)
 }
 
 /// Creates `dir` and any missing parents, and syncs the parent of each one created: a new

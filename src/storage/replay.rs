@@ -44,12 +44,22 @@ pub(crate) struct LogEnd {
     pub prior_time: Option<Timestamp>,
 }
 
-/// A torn tail found at the end of the log: the segment and the length to cut it to.
+/// One segment as a read of the log found it: what recovery needs to judge the log's
+/// tail (`storage/recovery.rs`) and to repair it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TornTail {
-    pub segment: Lsn,
+pub(crate) struct SegmentRead {
+    /// Its first LSN (its name).
+    pub first: Lsn,
+    /// Its header's format version; `None` if the header does not verify.
+    pub version: Option<u32>,
+    /// The LSN of its last record, if it holds one.
+    pub last: Option<Lsn>,
+    /// Whether a seal ends it (see `format/log_segment.rs`).
+    pub sealed: bool,
+    /// Whether bytes that are neither records nor the seal end it.
+    pub torn: bool,
+    /// The length of its header and records.
     pub valid_len: u64,
-    pub file_len: u64,
 }
 
 /// Where a read of the log stops.
@@ -74,7 +84,7 @@ impl Until {
 
 /// Calls `apply` for every record with an LSN in `(after, until.lsn]` (to the end of the log
 /// when that is `None`) committed at or before `until.time`, in order. Returns the last
-/// record applied (or skipped as at or before `after`) and any torn tail.
+/// record applied (or skipped as at or before `after`) and the segments read.
 pub(crate) fn read_log(
     fs: &dyn Vfs,
     dir: &Path,
@@ -82,7 +92,7 @@ pub(crate) fn read_log(
     after: Lsn,
     until: Until,
     mut apply: impl FnMut(Lsn, Timestamp, &[u8]) -> Result<()>,
-) -> Result<(Option<LogEnd>, Option<TornTail>)> {
+) -> Result<(Option<LogEnd>, Vec<SegmentRead>)> {
     let wal_dir = dir.join(WAL_DIR);
     let segments = list_segments(fs, &wal_dir)?;
     // The segment holding `after + 1` is the last one starting at or before it.
@@ -99,7 +109,7 @@ pub(crate) fn read_log(
         }
     }
     let mut end: Option<LogEnd> = None;
-    let mut torn = None;
+    let mut read = Vec::new();
     let mut expected: Option<Lsn> = None;
     for (i, &first) in segments.iter().enumerate().skip(start) {
         let is_last = i + 1 == segments.len();
@@ -126,19 +136,20 @@ pub(crate) fn read_log(
                 )));
             }
         }
-        if contents.valid_len < contents.file_len {
-            torn = Some(TornTail {
-                segment: first,
-                valid_len: contents.valid_len,
-                file_len: contents.file_len,
-            });
-        }
+        read.push(SegmentRead {
+            first,
+            version: contents.version,
+            last: contents.records.last().map(|r| r.lsn),
+            sealed: contents.sealed,
+            torn: contents.torn(),
+            valid_len: contents.valid_len,
+        });
         for record in contents.records {
             expected = Some(record.lsn + 1);
             if until.lsn.is_some_and(|u| record.lsn > u)
                 || until.time.is_some_and(|t| record.time > t)
             {
-                return Ok((end, None));
+                return Ok((end, read));
             }
             end = Some(LogEnd {
                 last_lsn: record.lsn,
@@ -160,7 +171,7 @@ pub(crate) fn read_log(
             )));
         }
     }
-    Ok((end, torn))
+    Ok((end, read))
 }
 
 /// Decodes the mutation of the log record at `lsn`.

@@ -175,27 +175,25 @@ impl Store {
     }
 
     /// Removes the log segments whose records are all at or below `floor`, oldest first,
-    /// never the segment being written (`current`). `last_time` (the last commit time) is
-    /// recorded in the catalog first, as the removed records can no longer tell it.
+    /// never the segment being written (`current`). The catalog first records where the log
+    /// then starts (that segment must exist from now on) and `last_time` (the last commit
+    /// time), as the removed records can no longer tell it.
     pub fn truncate_log(&self, floor: Lsn, current: Lsn, last_time: Timestamp) -> Result<usize> {
         let wal_dir = self.dir.join(WAL_DIR);
         let segments = log_segment::list_segments(&*self.fs, &wal_dir)?;
         let removable = segments
             .windows(2)
-            .next()
-            .is_some_and(|pair| pair[1] - 1 <= floor && pair[0] < current);
-        if removable {
-            self.update_catalog(|catalog| {
-                catalog.last_time = catalog.last_time.max(last_time);
-                Ok(())
-            })?;
+            .take_while(|pair| pair[1] - 1 <= floor && pair[0] < current)
+            .count();
+        if removable == 0 {
+            return Ok(0);
         }
-        let mut removed = 0;
-        for pair in segments.windows(2) {
-            let (first, next) = (pair[0], pair[1]);
-            if next - 1 > floor || first >= current {
-                break;
-            }
+        self.update_catalog(|catalog| {
+            catalog.last_time = catalog.last_time.max(last_time);
+            catalog.log_start = catalog.log_start.max(segments[removable]);
+            Ok(())
+        })?;
+        for &first in &segments[..removable] {
             self.fs
                 .remove_file(&wal_dir.join(log_segment::segment_name(first)))
                 .map_err(io_error("removing a log segment"))?;
@@ -204,9 +202,8 @@ impl Store {
             self.fs
                 .sync_dir(&wal_dir)
                 .map_err(io_error("syncing the log directory"))?;
-            removed += 1;
             crate::fs::killpoint::reached("truncate.removed");
         }
-        Ok(removed)
+        Ok(removable)
     }
 }

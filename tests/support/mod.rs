@@ -92,10 +92,11 @@ pub fn workload(seed: u64, len: usize) -> Vec<Op> {
 }
 
 /// Runs one step. Errors that the data explains (a failed condition, a table that does not
-/// exist yet) are part of the workload; only I/O errors stop it.
+/// exist yet) are part of the workload; only storage errors (I/O, a poisoned log,
+/// corruption) stop it.
 pub fn run(db: &Database, op: &Op) -> Result<()> {
     match try_run(db, op) {
-        Err(e @ Error::Io { .. }) | Err(e @ Error::Corruption(_)) => Err(e),
+        Err(e @ (Error::Io { .. } | Error::Poisoned { .. } | Error::Corruption(_))) => Err(e),
         _ => Ok(()),
     }
 }
