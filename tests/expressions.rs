@@ -544,3 +544,58 @@ fn values_with_no_expression_to_take_them_name_the_missing_expressions() {
         &message("FilterExpression and KeyConditionExpression are null"),
     );
 }
+
+/// Expressions.ExpressionAttributeNames: each example's documented outcome, on an item with
+/// the attributes its sample `ProductCatalog` item 123 has (Expressions.Attributes).
+#[test]
+fn the_guides_expression_attribute_name_examples_give_their_documented_results() {
+    let db = catalog(json!({
+        "Id": {"N": "123"}, "Title": {"S": "Bicycle 123"}, "Comment": {"S": "This product sells out quickly during the summer"},
+        "Safety.Warning": {"S": "Always wear a helmet"}, "Color": {"SS": ["Red", "Black"]},
+        "ProductReviews": {"M": {
+            "FiveStar": {"L": [{"S": "Excellent! Can't recommend it highly enough! Buy it!"}]},
+            "OneStar": {"L": [{"S": "Terrible product! Do not buy this."}]}
+        }}
+    }));
+    let get = |projection: &str, names: &[(&str, &str)]| {
+        let mut input = GetItemInput::new(CATALOG, id("123")).projection_expression(projection);
+        for (placeholder, name) in names {
+            input = input.expression_attribute_name(*placeholder, *name);
+        }
+        db.get_item(input).map(|out| out.item.unwrap_or_default())
+    };
+    // `Comment` is reserved: refused bare, fine through `#c`.
+    validation(get("Comment", &[]), "reserved keyword: Comment");
+    let got = get("#c", &[("#c", "Comment")]).expect("get");
+    assert_eq!(
+        got["Comment"],
+        s("This product sells out quickly during the summer")
+    );
+    // A dot is a path separator: `Safety.Warning` finds nothing, `#sw` finds the attribute.
+    assert_eq!(get("Safety.Warning", &[]).expect("get"), Item::new());
+    let got = get("#sw", &[("#sw", "Safety.Warning")]).expect("get");
+    assert_eq!(got["Safety.Warning"], s("Always wear a helmet"));
+    // A placeholder is one name: `#pr1star` for `ProductReviews.OneStar` finds nothing,
+    // one placeholder per step does.
+    let one_star = get("ProductReviews.OneStar", &[]).expect("get");
+    assert!(
+        matches!(&one_star["ProductReviews"], AttributeValue::M(m) if m.contains_key("OneStar"))
+    );
+    assert_eq!(
+        get("#pr1star", &[("#pr1star", "ProductReviews.OneStar")]).expect("get"),
+        Item::new()
+    );
+    let steps = get(
+        "#pr.#1star",
+        &[("#pr", "ProductReviews"), ("#1star", "OneStar")],
+    )
+    .expect("get");
+    assert_eq!(steps, one_star);
+    // Repeating a placeholder: the reviews that exist come back (there is no ThreeStar).
+    let reviews = get(
+        "#pr.FiveStar, #pr.ThreeStar, #pr.OneStar",
+        &[("#pr", "ProductReviews")],
+    )
+    .expect("get");
+    assert!(matches!(&reviews["ProductReviews"], AttributeValue::M(m) if m.len() == 2));
+}
