@@ -18,7 +18,7 @@ use crate::api::backups::ListBackupsInput;
 use crate::api::backups::RestoreTableFromBackupInput;
 use crate::api::items::{
     BatchGetItemInput, BatchWriteItemInput, DeleteItemInput, GetItemInput, PutItemInput,
-    QueryInput, ScanInput, TransactGetItem, TransactWriteItemsInput, UpdateItemInput,
+    QueryInput, ScanInput, TransactGetItemsInput, TransactWriteItemsInput, UpdateItemInput,
 };
 use crate::api::pitr::{RestoreTableToPointInTimeInput, UpdateContinuousBackupsInput};
 use crate::api::tables::{CreateTableInput, ListTablesInput, UpdateTableInput};
@@ -484,27 +484,11 @@ fn batch_get_item(state: &ServerState, body: Value) -> Result<Value, WireError> 
 }
 
 fn transact_write_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    db(state).transact_write_items(input::<TransactWriteItemsInput>(body)?)?;
-    Ok(json!({}))
-}
-
-/// `{"TransactItems": [{"Get": {…}}, …]}`.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TransactGetItemsRequest {
-    transact_items: Vec<GetAction>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetAction {
-    get: TransactGetItem,
+    output(db(state).transact_write_items(input::<TransactWriteItemsInput>(body)?))
 }
 
 fn transact_get_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    let request: TransactGetItemsRequest = input(body)?;
-    let reads = request.transact_items.into_iter().map(|a| a.get).collect();
-    output(db(state).transact_get_items(reads))
+    output(db(state).transact_get_items(input::<TransactGetItemsInput>(body)?))
 }
 
 // ---- Backups and point in time. ----
