@@ -40,12 +40,12 @@ const EXPRESSION_MAPS: [&str; 2] = ["ExpressionAttributeNames", "ExpressionAttri
 const SERVED: &[Served] = &[
     Served {
         name: "BatchGetItem",
-        honours: &["RequestItems"],
+        honours: &["RequestItems", "ReturnConsumedCapacity"],
         handler: batch_get_item,
     },
     Served {
         name: "BatchWriteItem",
-        honours: &["RequestItems"],
+        honours: &["RequestItems", "ReturnConsumedCapacity"],
         handler: batch_write_item,
     },
     Served {
@@ -81,6 +81,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[0],
             EXPRESSION_MAPS[1],
             "Key",
+            "ReturnConsumedCapacity",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
@@ -125,6 +126,7 @@ const SERVED: &[Served] = &[
             "ExpressionAttributeNames",
             "Key",
             "ProjectionExpression",
+            "ReturnConsumedCapacity",
             "TableName",
         ],
         handler: get_item,
@@ -155,6 +157,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[0],
             EXPRESSION_MAPS[1],
             "Item",
+            "ReturnConsumedCapacity",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
@@ -177,6 +180,7 @@ const SERVED: &[Served] = &[
             "Limit",
             "ProjectionExpression",
             "QueryFilter",
+            "ReturnConsumedCapacity",
             "ScanIndexForward",
             "Select",
             "TableName",
@@ -225,6 +229,7 @@ const SERVED: &[Served] = &[
             "IndexName",
             "Limit",
             "ProjectionExpression",
+            "ReturnConsumedCapacity",
             "ScanFilter",
             "Segment",
             "Select",
@@ -235,12 +240,16 @@ const SERVED: &[Served] = &[
     },
     Served {
         name: "TransactGetItems",
-        honours: &["TransactItems"],
+        honours: &["ReturnConsumedCapacity", "TransactItems"],
         handler: transact_get_items,
     },
     Served {
         name: "TransactWriteItems",
-        honours: &["ClientRequestToken", "TransactItems"],
+        honours: &[
+            "ClientRequestToken",
+            "ReturnConsumedCapacity",
+            "TransactItems",
+        ],
         handler: transact_write_items,
     },
     Served {
@@ -258,6 +267,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[0],
             EXPRESSION_MAPS[1],
             "Key",
+            "ReturnConsumedCapacity",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
