@@ -156,7 +156,8 @@ pub struct GetItemInput {
     /// Return only these attributes (a projection expression).
     #[serde(skip)]
     pub projection: Option<Vec<Path>>,
-    /// Accepted for compatibility: every read in tidestore is strongly consistent.
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default).
     pub consistent_read: bool,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,
@@ -427,8 +428,9 @@ pub struct QueryInput {
     pub scan_index_forward: bool,
     /// Continue after this key (the previous page's `LastEvaluatedKey`).
     pub exclusive_start_key: Option<Item>,
-    /// Accepted for compatibility; reads are always strongly consistent (a consistent read
-    /// on a global index is a validation error, as in DynamoDB).
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default). A
+    /// consistent read of a global index is a validation error, as in DynamoDB.
     pub consistent_read: bool,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,
@@ -513,7 +515,8 @@ pub struct ScanInput {
     /// This worker's segment and the total number of segments of a parallel scan.
     #[serde(skip)]
     pub segment: Option<(u32, u32)>,
-    /// Accepted for compatibility; reads are always strongly consistent.
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default).
     pub consistent_read: bool,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,
@@ -660,7 +663,8 @@ pub struct KeysAndAttributes {
     /// Return only these attributes.
     #[serde(skip)]
     pub projection: Option<Vec<Path>>,
-    /// Accepted for compatibility; reads are always strongly consistent.
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default).
     pub consistent_read: bool,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
