@@ -193,7 +193,10 @@ impl Database {
 
     /// `TransactWriteItems`: up to 100 actions on distinct items; if any condition fails or
     /// any action is invalid, none is applied and the error gives one reason per action.
-    pub fn transact_write_items(&self, mut input: TransactWriteItemsInput) -> Result<()> {
+    pub fn transact_write_items(
+        &self,
+        mut input: TransactWriteItemsInput,
+    ) -> Result<TransactWriteItemsOutput> {
         input.transact_items = (input.transact_items.into_iter())
             .map(TransactWriteItem::resolved)
             .collect::<Result<_>>()?;
@@ -260,13 +263,12 @@ impl Database {
     /// seen half applied.
     pub fn transact_get_items(
         &self,
-        reads: Vec<TransactGetItem>,
+        mut input: TransactGetItemsInput,
     ) -> Result<TransactGetItemsOutput> {
-        let reads = reads
-            .into_iter()
+        input.transact_items = (input.transact_items.into_iter())
             .map(TransactGetItem::resolved)
             .collect::<Result<_>>()?;
-        self.open.engine.transact_get_items(reads)
+        self.open.engine.transact_get_items(input)
     }
 
     /// `CreateBackup`: records the backup's marker in the log and returns at once with the

@@ -75,6 +75,7 @@ pub use api::backups::{
     ListBackupsOutput, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
     SourceTableDetails, SourceTableFeatureDetails, SseSpecification,
 };
+pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::expressions::Expressions;
 pub use api::items::*;
 pub use api::legacy::{

@@ -188,11 +188,11 @@ fn every_operation_runs_with_inputs_built_from_constructors_and_setters() {
     )
     .unwrap();
     let read = db
-        .transact_get_items(vec![
+        .transact_get_items(TransactGetItemsInput::new(vec![
             TransactGetItem::new("Music", song_key("Acme", "B-side")),
             TransactGetItem::new("Music", song_key("Zed", "Solo"))
                 .projection(vec![Path::attr("Year")]),
-        ])
+        ]))
         .unwrap();
     assert_eq!(read.responses[0].item, None);
     assert_eq!(read.responses[1].item, Some(Item::new().with("Year", 2002)));

@@ -383,9 +383,10 @@ fn scan_get_and_batch_reads_take_projection_and_filter_strings() {
     );
 
     let out = db
-        .transact_get_items(vec![
-            TransactGetItem::new("Music", key).projection_expression("SongTitle")
-        ])
+        .transact_get_items(TransactGetItemsInput::new(vec![TransactGetItem::new(
+            "Music", key,
+        )
+        .projection_expression("SongTitle")]))
         .expect("transact get");
     assert_eq!(
         out.responses[0].item,

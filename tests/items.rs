@@ -320,7 +320,9 @@ fn a_key_parameter_must_name_exactly_the_key_attributes() {
             "key element does not match the schema",
         );
         validation(
-            db.transact_get_items(vec![TransactGetItem::new(T, bad)]),
+            db.transact_get_items(TransactGetItemsInput::new(vec![TransactGetItem::new(
+                T, bad,
+            )])),
             "key element does not match the schema",
         );
     }
@@ -539,7 +541,10 @@ fn operations_on_a_missing_table_are_resource_not_found() {
     );
     exception(db.batch_get_item(get_batch), nf);
     exception(
-        db.transact_get_items(vec![TransactGetItem::new("Missing", key("a", "1"))]),
+        db.transact_get_items(TransactGetItemsInput::new(vec![TransactGetItem::new(
+            "Missing",
+            key("a", "1"),
+        )])),
         nf,
     );
     exception(
@@ -1969,11 +1974,11 @@ fn transact_get_items_returns_one_response_per_read_in_request_order() {
         attrs([("pk", s("x")), ("v", s("y")), ("w", s("z"))]),
     );
     let out = db
-        .transact_get_items(vec![
+        .transact_get_items(TransactGetItemsInput::new(vec![
             tget("Other", attrs([("pk", s("x"))])),
             tget(T, key("missing", "1")),
             TransactGetItem::new(T, key("a", "1")).projection(vec![Path::attr("v")]),
-        ])
+        ]))
         .expect("transact get");
     assert_eq!(out.responses.len(), 3);
     assert_eq!(
@@ -1986,10 +1991,16 @@ fn transact_get_items_returns_one_response_per_read_in_request_order() {
         Some(attrs([("v", AttributeValue::number(1))]))
     );
     validation(
-        db.transact_get_items(vec![tget(T, key("a", "1")), tget(T, key("a", "1"))]),
+        db.transact_get_items(TransactGetItemsInput::new(vec![
+            tget(T, key("a", "1")),
+            tget(T, key("a", "1")),
+        ])),
         "multiple operations",
     );
-    validation(db.transact_get_items(vec![]), "transactItems");
+    validation(
+        db.transact_get_items(TransactGetItemsInput::new(vec![])),
+        "transactItems",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2142,7 +2153,7 @@ fn transfers_keep_the_total(tables: &[&str]) {
                         )),
                     ]));
                     match result {
-                        Ok(()) => {
+                        Ok(_) => {
                             committed.fetch_add(1, Ordering::SeqCst);
                         }
                         Err(Error::TransactionCanceled { reasons }) => {
@@ -2163,7 +2174,9 @@ fn transfers_keep_the_total(tables: &[&str]) {
                     })
                     .collect();
                 while !done.load(Ordering::SeqCst) {
-                    let out = db.transact_get_items(all.clone()).expect("transact get");
+                    let out = db
+                        .transact_get_items(TransactGetItemsInput::new(all.clone()))
+                        .expect("transact get");
                     let sum: i64 = out
                         .responses
                         .iter()

@@ -411,10 +411,10 @@ fn batch_and_transaction_outputs_serialize_to_the_models_outputs() {
     assert_eq!(json["Responses"]["T01"].as_array().map(Vec::len), Some(1));
 
     let reads = db
-        .transact_get_items(vec![
+        .transact_get_items(TransactGetItemsInput::new(vec![
             TransactGetItem::new("T01", key("p", "s")).projection(vec![Path::attr("ss")]),
             TransactGetItem::new("T01", key("p", "none")),
-        ])
+        ]))
         .expect("transact get");
     let json = check("TransactGetItemsOutput", &reads);
     assert_eq!(

@@ -440,13 +440,16 @@ fn transact_get_items_takes_100_reads_and_rejects_101() {
             .collect::<Vec<_>>()
     };
     assert_eq!(
-        db.transact_get_items(reads(100))
+        db.transact_get_items(TransactGetItemsInput::new(reads(100)))
             .expect("100 reads")
             .responses
             .len(),
         100
     );
-    validation(db.transact_get_items(reads(101)), "transactItems");
+    validation(
+        db.transact_get_items(TransactGetItemsInput::new(reads(101))),
+        "transactItems",
+    );
 }
 
 #[test]

@@ -277,8 +277,8 @@ fn requests_are_checked_in_dynamodbs_order() {
         "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
     );
     let unsupported = server.call(
-        "GetItem",
-        r#"{"TableName": "T", "Key": {}, "ReturnConsumedCapacity": "TOTAL"}"#,
+        "PutItem",
+        r#"{"TableName": "T", "Item": {}, "ReturnItemCollectionMetrics": "SIZE"}"#,
     );
     assert_eq!(
         unsupported.error_type(),

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::capacity::{ConsumedCapacity, ReturnConsumedCapacity};
 use crate::api::expressions::{expression_setters, one_of, Expressions};
 use crate::api::legacy::{
     legacy_setters, mixed, AttributeValueUpdate, ConditionalOperator, ExpectedAttributeValue,
@@ -93,6 +94,8 @@ pub struct PutItemInput {
     pub return_values: ReturnValue,
     /// Whether a failed condition returns the existing item.
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -118,6 +121,7 @@ setters!(PutItemInput {
     condition: Condition => Some(condition),
     return_values: ReturnValue => return_values,
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
 });
 
 /// What a single-item write returns.
@@ -128,6 +132,9 @@ pub struct WriteItemOutput {
     /// The attributes asked for by `ReturnValues`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Item>,
+    /// The capacity the request consumed, when it asked (`ReturnConsumedCapacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<ConsumedCapacity>,
 }
 
 /// `PutItem`'s output.
@@ -149,8 +156,11 @@ pub struct GetItemInput {
     /// Return only these attributes (a projection expression).
     #[serde(skip)]
     pub projection: Option<Vec<Path>>,
-    /// Accepted for compatibility: every read in tidestore is strongly consistent.
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default).
     pub consistent_read: bool,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -175,6 +185,7 @@ impl GetItemInput {
 setters!(GetItemInput {
     projection: Vec<Path> => Some(projection),
     consistent_read: bool => consistent_read,
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
 });
 
 /// `GetItem`'s output.
@@ -185,6 +196,9 @@ pub struct GetItemOutput {
     /// The item, if it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<Item>,
+    /// The capacity the request consumed, when it asked (`ReturnConsumedCapacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<ConsumedCapacity>,
 }
 
 /// `DeleteItem`: remove one item by its key.
@@ -203,6 +217,8 @@ pub struct DeleteItemInput {
     pub return_values: ReturnValue,
     /// Whether a failed condition returns the existing item.
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -228,6 +244,7 @@ setters!(DeleteItemInput {
     condition: Condition => Some(condition),
     return_values: ReturnValue => return_values,
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
 });
 
 /// `UpdateItem`: change some attributes of an item, creating it if it does not exist.
@@ -249,6 +266,8 @@ pub struct UpdateItemInput {
     pub return_values: ReturnValue,
     /// Whether a failed condition returns the existing item.
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -281,6 +300,7 @@ setters!(UpdateItemInput {
     condition: Condition => Some(condition),
     return_values: ReturnValue => return_values,
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
 });
 
 /// A condition on one key attribute of a query: `=` for the partition key, any of these for
@@ -408,9 +428,12 @@ pub struct QueryInput {
     pub scan_index_forward: bool,
     /// Continue after this key (the previous page's `LastEvaluatedKey`).
     pub exclusive_start_key: Option<Item>,
-    /// Accepted for compatibility; reads are always strongly consistent (a consistent read
-    /// on a global index is a validation error, as in DynamoDB).
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default). A
+    /// consistent read of a global index is a validation error, as in DynamoDB.
     pub consistent_read: bool,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -442,6 +465,7 @@ impl QueryInput {
             scan_index_forward: true,
             exclusive_start_key: None,
             consistent_read: false,
+            return_consumed_capacity: ReturnConsumedCapacity::None,
             expressions: Expressions::default(),
             legacy: LegacyParameters::default(),
         }
@@ -463,6 +487,7 @@ setters!(QueryInput {
     scan_index_forward: bool => scan_index_forward,
     exclusive_start_key: Item => Some(exclusive_start_key),
     consistent_read: bool => consistent_read,
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
 });
 
 /// `Scan`: every item of the table or an index, a page at a time, optionally one segment of
@@ -490,8 +515,11 @@ pub struct ScanInput {
     /// This worker's segment and the total number of segments of a parallel scan.
     #[serde(skip)]
     pub segment: Option<(u32, u32)>,
-    /// Accepted for compatibility; reads are always strongly consistent.
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default).
     pub consistent_read: bool,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -521,6 +549,7 @@ setters!(ScanInput {
     exclusive_start_key: Item => Some(exclusive_start_key),
     segment: (u32, u32) => Some(segment),
     consistent_read: bool => consistent_read,
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
 });
 
 /// A page of `Query` or `Scan` results.
@@ -538,6 +567,9 @@ pub struct QueryOutput {
     /// Where the next page starts; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_evaluated_key: Option<Item>,
+    /// The capacity the request consumed, when it asked (`ReturnConsumedCapacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<ConsumedCapacity>,
 }
 
 /// A page of `Scan` results.
@@ -571,6 +603,9 @@ pub enum WriteRequest {
 pub struct BatchWriteItemInput {
     /// Table name to the writes for it.
     pub request_items: BTreeMap<String, Vec<WriteRequest>>,
+    /// What the output reports of the capacity the request consumed.
+    #[serde(default)]
+    pub return_consumed_capacity: ReturnConsumedCapacity,
 }
 
 impl BatchWriteItemInput {
@@ -591,6 +626,13 @@ impl BatchWriteItemInput {
         self.request(table_name, WriteRequest::Delete { key })
     }
 
+    /// Sets `return_consumed_capacity`.
+    #[must_use]
+    pub fn return_consumed_capacity(mut self, mode: ReturnConsumedCapacity) -> Self {
+        self.return_consumed_capacity = mode;
+        self
+    }
+
     fn request(mut self, table_name: impl Into<String>, request: WriteRequest) -> Self {
         let requests = self.request_items.entry(table_name.into()).or_default();
         requests.push(request);
@@ -605,6 +647,10 @@ impl BatchWriteItemInput {
 pub struct BatchWriteItemOutput {
     /// Always empty: tidestore processes every request of an accepted batch.
     pub unprocessed_items: BTreeMap<String, Vec<WriteRequest>>,
+    /// The capacity the request consumed on each table, when it asked
+    /// (`ReturnConsumedCapacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
 /// The keys to read from one table in a `BatchGetItem`.
@@ -617,7 +663,8 @@ pub struct KeysAndAttributes {
     /// Return only these attributes.
     #[serde(skip)]
     pub projection: Option<Vec<Path>>,
-    /// Accepted for compatibility; reads are always strongly consistent.
+    /// Every read in tidestore is strongly consistent; this sets what `ConsumedCapacity`
+    /// reports, which is half for an eventually consistent read (false, the default).
     pub consistent_read: bool,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
@@ -636,12 +683,21 @@ pub struct KeysAndAttributes {
 pub struct BatchGetItemInput {
     /// Table name to the keys to read from it.
     pub request_items: BTreeMap<String, KeysAndAttributes>,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
 }
 
 impl BatchGetItemInput {
     /// An empty request: add a table's keys with [`table`](Self::table).
     pub fn new() -> BatchGetItemInput {
         BatchGetItemInput::default()
+    }
+
+    /// Sets `return_consumed_capacity`.
+    #[must_use]
+    pub fn return_consumed_capacity(mut self, mode: ReturnConsumedCapacity) -> Self {
+        self.return_consumed_capacity = mode;
+        self
     }
 
     /// Reads `keys` from `table_name` (replacing any keys given for it before).
@@ -661,6 +717,10 @@ pub struct BatchGetItemOutput {
     pub responses: BTreeMap<String, Vec<Item>>,
     /// Always empty: tidestore reads every key of an accepted request.
     pub unprocessed_keys: BTreeMap<String, Vec<Item>>,
+    /// The capacity the request consumed on each table, when it asked
+    /// (`ReturnConsumedCapacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
 /// A `ConditionCheck` action of a `TransactWriteItems`: a condition on an item, which must
@@ -725,6 +785,8 @@ pub struct TransactWriteItemsInput {
     pub transact_items: Vec<TransactWriteItem>,
     /// Accepted; idempotent retries by token are not implemented yet.
     pub client_request_token: Option<String>,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
 }
 
 impl TransactWriteItemsInput {
@@ -733,13 +795,26 @@ impl TransactWriteItemsInput {
         TransactWriteItemsInput {
             transact_items,
             client_request_token: None,
+            return_consumed_capacity: ReturnConsumedCapacity::None,
         }
     }
 }
 
 setters!(TransactWriteItemsInput {
     client_request_token: impl Into<String> => Some(client_request_token.into()),
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
 });
+
+/// `TransactWriteItems`' output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct TransactWriteItemsOutput {
+    /// The capacity the request consumed on each table, when it asked
+    /// (`ReturnConsumedCapacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+}
 
 /// One read of a `TransactGetItems`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -757,6 +832,45 @@ pub struct TransactGetItem {
     /// typed field before the request runs.
     #[serde(flatten)]
     pub expressions: Expressions,
+}
+
+/// `TransactGetItems`: up to 100 reads of distinct items, all from one consistent state.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[non_exhaustive]
+pub struct TransactGetItemsInput {
+    /// The reads (on the wire, each wrapped as `{"Get": {…}}`).
+    #[serde(deserialize_with = "get_actions")]
+    pub transact_items: Vec<TransactGetItem>,
+    /// What the output reports of the capacity the request consumed.
+    pub return_consumed_capacity: ReturnConsumedCapacity,
+}
+
+impl TransactGetItemsInput {
+    /// A transaction of `transact_items`.
+    pub fn new(transact_items: Vec<TransactGetItem>) -> TransactGetItemsInput {
+        TransactGetItemsInput {
+            transact_items,
+            return_consumed_capacity: ReturnConsumedCapacity::None,
+        }
+    }
+}
+
+setters!(TransactGetItemsInput {
+    return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
+});
+
+/// `TransactItems` as DynamoDB sends it: `[{"Get": {…}}, …]`.
+fn get_actions<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<TransactGetItem>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct GetAction {
+        get: TransactGetItem,
+    }
+    let actions = Vec::<GetAction>::deserialize(deserializer)?;
+    Ok(actions.into_iter().map(|a| a.get).collect())
 }
 
 /// The item of one `TransactGetItems` read.
@@ -777,6 +891,10 @@ pub struct ItemResponse {
 pub struct TransactGetItemsOutput {
     /// One per read.
     pub responses: Vec<ItemResponse>,
+    /// The capacity the request consumed on each table, when it asked
+    /// (`ReturnConsumedCapacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
 // ---- The string forms: builder methods, and parsing them into the typed fields. ----

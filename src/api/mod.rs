@@ -33,6 +33,7 @@
 //! the request's meaning and stays exhaustive.
 
 pub(crate) mod backups;
+pub(crate) mod capacity;
 pub(crate) mod expressions;
 pub(crate) mod items;
 pub(crate) mod legacy;

@@ -9,6 +9,7 @@
 //! | `tables` | table DDL: create, describe, list, update, delete |
 //! | `write` | the write path: conditions, updates, batches, transactions |
 //! | `read` | gets, queries, scans, batch and transactional gets |
+//! | `capacity` | the capacity units a request consumes, by DynamoDB's rules |
 //! | `query` | `Query` and `Scan` pages |
 //! | `backups` | the backups the engine knows, built or pending, and their failed builds |
 //! | `maintenance` | the background worker: snapshots, backup builds, retention, syncs |
@@ -18,6 +19,7 @@
 //! never an item lock, so they never wait for a writer's commit.
 
 pub(crate) mod backups;
+mod capacity;
 pub(crate) mod live;
 pub(crate) mod maintenance;
 pub(crate) mod query;

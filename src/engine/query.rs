@@ -11,6 +11,7 @@
 use std::ops::Bound;
 
 use crate::api::items::{KeyCondition, QueryInput, QueryOutput, ScanInput, Select, SortKeyOp};
+use crate::engine::capacity::{self, Usage};
 use crate::error::{Error, Result};
 use crate::expr::{self, Condition, Path};
 use crate::format::item::StoredItem;
@@ -40,6 +41,9 @@ pub(crate) struct ReadPlan {
     /// Read the table's whole item even through a non-ALL index (a local index with
     /// `Select::AllAttributes` fetches from the table, as DynamoDB does).
     fetch_table_item: bool,
+    /// Whether the request asked for a strongly consistent read, which costs twice what an
+    /// eventually consistent one does (tidestore's reads are all strongly consistent).
+    consistent_read: bool,
 }
 
 /// Finds the index a request names.
@@ -354,6 +358,7 @@ impl ReadPlan {
             projection: input.projection.clone(),
             count_only,
             fetch_table_item,
+            consistent_read: input.consistent_read,
         })
     }
 
@@ -409,11 +414,14 @@ impl ReadPlan {
             projection: input.projection.clone(),
             count_only,
             fetch_table_item,
+            consistent_read: input.consistent_read,
         })
     }
 
-    /// Reads one page from `data`.
-    pub fn read_page(&self, data: &TableData) -> Result<QueryOutput> {
+    /// Reads one page from `data`; returns it with the capacity it consumed: the bytes read,
+    /// summed and rounded up once, on the table or index read, and for each item fetched
+    /// from the table through a local index, that item's read.
+    pub fn read_page(&self, data: &TableData) -> Result<(QueryOutput, Usage)> {
         let schema = &data.schema;
         let index = self.index.and_then(|i| schema.indexes().nth(i));
         let range = (
@@ -452,6 +460,7 @@ impl ReadPlan {
         let mut rows = rows.peekable();
         let mut page = QueryOutput::default();
         let mut bytes = 0usize;
+        let mut fetched = 0.0;
         while let Some(stored) = rows.next() {
             let stored = stored?;
             page.scanned_count += 1;
@@ -485,6 +494,9 @@ impl ReadPlan {
                 Some(_) => item_size(view),
                 None => stored.size(),
             };
+            if self.fetch_table_item && projected_item.is_some() {
+                fetched += capacity::read_units(Some(stored.size()));
+            }
             let passes = match &self.filter {
                 Some(filter) => filter.evaluate(Some(view))?,
                 None => true,
@@ -509,6 +521,18 @@ impl ReadPlan {
                 break;
             }
         }
-        Ok(page)
+        let read = capacity::read_units(Some(bytes));
+        let usage = match index {
+            None => Usage::on_table(read),
+            Some(index) => {
+                let mut usage = Usage::on_table(fetched);
+                usage.on_index(index, read);
+                usage
+            }
+        };
+        Ok((
+            page,
+            usage.scaled(capacity::consistency(self.consistent_read)),
+        ))
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use parking_lot::RwLockReadGuard;
 
 use crate::api::items::*;
+use crate::engine::capacity::{self, Meter, Split, Usage};
 use crate::engine::query::ReadPlan;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{Error, Result};
@@ -25,8 +26,16 @@ impl Engine {
             let key = data.schema.key.encode_exact(&input.key)?;
             data.items.get(key.as_slice())?.cloned()
         };
+        let units = capacity::read_units(item.as_ref().map(StoredItem::size))
+            * capacity::consistency(input.consistent_read);
         Ok(GetItemOutput {
             item: item.map(|item| project(&item, input.projection.as_deref())),
+            consumed_capacity: capacity::report(
+                input.return_consumed_capacity,
+                &input.table_name,
+                &Usage::on_table(units),
+                Split::None,
+            ),
         })
     }
 
@@ -34,14 +43,28 @@ impl Engine {
     pub(crate) fn query(&self, input: QueryInput) -> Result<QueryOutput> {
         let handle = self.table(&input.table_name)?;
         let data = handle.data.read();
-        ReadPlan::query(&data.schema, &input)?.read_page(&data)
+        let (mut page, usage) = ReadPlan::query(&data.schema, &input)?.read_page(&data)?;
+        page.consumed_capacity = capacity::report(
+            input.return_consumed_capacity,
+            &input.table_name,
+            &usage,
+            Split::None,
+        );
+        Ok(page)
     }
 
     /// The engine side of [`Database::scan`](crate::Database::scan).
     pub(crate) fn scan(&self, input: ScanInput) -> Result<ScanOutput> {
         let handle = self.table(&input.table_name)?;
         let data = handle.data.read();
-        ReadPlan::scan(&data.schema, &input)?.read_page(&data)
+        let (mut page, usage) = ReadPlan::scan(&data.schema, &input)?.read_page(&data)?;
+        page.consumed_capacity = capacity::report(
+            input.return_consumed_capacity,
+            &input.table_name,
+            &usage,
+            Split::None,
+        );
+        Ok(page)
     }
 
     /// The engine side of [`Database::batch_get_item`](crate::Database::batch_get_item).
@@ -53,12 +76,15 @@ impl Engine {
             )));
         }
         let mut output = BatchGetItemOutput::default();
+        let mut meter = Meter::default();
         for (table, request) in input.request_items {
             validate_projection(request.projection.as_deref())?;
             let handle = self.table(&table)?;
             let data = handle.data.read();
             let mut seen = BTreeSet::new();
             let mut items = Vec::new();
+            // Each key costs what a GetItem of it costs, found or not.
+            let mut units = 0.0;
             for key in &request.keys {
                 let encoded = data.schema.key.encode_exact(key)?;
                 if !seen.insert(encoded.clone()) {
@@ -66,20 +92,27 @@ impl Engine {
                         "Provided list of item keys contains duplicates",
                     ));
                 }
-                if let Some(item) = data.items.get(encoded.as_slice())? {
+                let item = data.items.get(encoded.as_slice())?;
+                units += capacity::read_units(item.map(StoredItem::size));
+                if let Some(item) = item {
                     items.push(project(item, request.projection.as_deref()));
                 }
             }
+            let units = units * capacity::consistency(request.consistent_read);
+            meter.add(&table, Usage::on_table(units));
             output.responses.insert(table, items);
         }
+        let mode = input.return_consumed_capacity;
+        output.consumed_capacity = meter.report(mode, 1.0, Split::None);
         Ok(output)
     }
 
     /// The engine side of [`Database::transact_get_items`](crate::Database::transact_get_items).
     pub(crate) fn transact_get_items(
         &self,
-        reads: Vec<TransactGetItem>,
+        input: TransactGetItemsInput,
     ) -> Result<TransactGetItemsOutput> {
+        let reads = input.transact_items;
         if reads.is_empty() || reads.len() > MAX_TRANSACT_ITEMS {
             return Err(Error::validation(format!(
                 "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {})",
@@ -101,6 +134,7 @@ impl Engine {
             order.iter().map(|h| (&*h.id, h.data.read())).collect();
         let mut keys = BTreeSet::new();
         let mut responses = Vec::with_capacity(reads.len());
+        let mut meter = Meter::default();
         for (read, handle) in reads.iter().zip(&handles) {
             let data = &guards[&*handle.id];
             let key = data.schema.key.encode_exact(&read.key)?;
@@ -109,13 +143,18 @@ impl Engine {
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
-            let item = data
-                .items
-                .get(key.as_slice())?
-                .map(|item| project(item, read.projection.as_deref()));
+            let item = data.items.get(key.as_slice())?;
+            let units = capacity::read_units(item.map(StoredItem::size));
+            meter.add(&read.table_name, Usage::on_table(units));
+            let item = item.map(|item| project(item, read.projection.as_deref()));
             responses.push(ItemResponse { item });
         }
-        Ok(TransactGetItemsOutput { responses })
+        // Each item is read twice, to prepare the transaction and to commit it.
+        let mode = input.return_consumed_capacity;
+        Ok(TransactGetItemsOutput {
+            responses,
+            consumed_capacity: meter.report(mode, 2.0, Split::Read),
+        })
     }
 }
 

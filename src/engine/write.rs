@@ -24,8 +24,10 @@ use std::sync::Arc;
 
 use parking_lot::RwLockReadGuard;
 
+use crate::api::capacity::{ConsumedCapacity, ReturnConsumedCapacity};
 use crate::api::items::*;
 use crate::api::tables::TableStatus;
+use crate::engine::capacity::{self, Meter, Split, Usage};
 use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{CancellationReason, Error, Result};
@@ -51,12 +53,17 @@ enum Change {
 #[derive(Debug)]
 struct Action {
     handle: Arc<TableHandle>,
+    /// The table as the request named it (a name or an ARN), which capacity reports repeat.
+    table_name: String,
     key: EncodedKey,
     change: Change,
     condition: Option<Condition>,
     return_item_on_failure: bool,
     /// Whether the request returns the item this action replaces (`ReturnValues`).
     returns_old: bool,
+    /// Whether the request reports the capacity it consumed, which is measured on the item
+    /// replaced as well as the new one.
+    meters: bool,
 }
 
 impl Action {
@@ -65,7 +72,10 @@ impl Action {
     /// whatever is there, and the apply finds the old item for the indexes anyway. (On a
     /// large table that read is a second search of the map per put.)
     fn reads_current(&self) -> bool {
-        !matches!(self.change, Change::Put(_)) || self.condition.is_some() || self.returns_old
+        !matches!(self.change, Change::Put(_))
+            || self.condition.is_some()
+            || self.returns_old
+            || self.meters
     }
 }
 
@@ -74,6 +84,8 @@ impl Action {
 struct Done {
     old: Option<StoredItem>,
     new: Option<StoredItem>,
+    /// What the action cost, on which table, when its request meters.
+    usage: Option<(String, Usage)>,
 }
 
 /// How the actions of one request fail.
@@ -131,17 +143,17 @@ impl Engine {
             };
             let outcome = decide(action, &schema, old.as_ref());
             failed |= outcome.is_err();
-            outcomes.push((old, outcome));
+            outcomes.push((old, schema, outcome));
         }
         if failed {
             if atomicity != Atomicity::Transaction {
                 // Single actions fail with their own error; batch actions cannot fail here.
-                let error = outcomes.into_iter().find_map(|(_, o)| o.err());
+                let error = outcomes.into_iter().find_map(|(_, _, o)| o.err());
                 return Err(error.unwrap_or_else(|| Error::validation("write failed")));
             }
             let reasons = outcomes
                 .into_iter()
-                .map(|(_, outcome)| match outcome {
+                .map(|(_, _, outcome)| match outcome {
                     Ok(_) => CancellationReason::none(),
                     Err(Error::ConditionalCheckFailed { message, item }) => CancellationReason {
                         code: "ConditionalCheckFailed".into(),
@@ -161,11 +173,20 @@ impl Engine {
         // Commit the writes that change something.
         let mut writes = Vec::new();
         let mut done = Vec::with_capacity(actions.len());
-        for (action, (old, outcome)) in actions.iter().zip(outcomes) {
+        for (action, (old, schema, outcome)) in actions.iter().zip(outcomes) {
             let new = match outcome {
                 Ok(new) => new,
                 Err(_) => unreachable!("failed outcomes returned above"),
             };
+            let usage = action.meters.then(|| {
+                // A check costs as a write of the item it checks, which it leaves as it was.
+                let after = match action.change {
+                    Change::Check => old.as_ref(),
+                    _ => new.as_ref(),
+                };
+                let usage = capacity::write_usage(&schema, &action.key, old.as_ref(), after);
+                (action.table_name.clone(), usage)
+            });
             let changes =
                 !matches!(action.change, Change::Check) && (old.is_some() || new.is_some());
             if changes {
@@ -175,7 +196,7 @@ impl Engine {
                     item: new.clone(),
                 });
             }
-            done.push(Done { old, new });
+            done.push(Done { old, new, usage });
         }
         if writes.is_empty() {
             return Ok(done);
@@ -218,11 +239,13 @@ impl Engine {
         }
         Ok(Action {
             handle,
+            table_name: table_name.to_string(),
             key,
             change,
             condition,
             return_item_on_failure,
             returns_old: false,
+            meters: false,
         })
     }
 
@@ -244,9 +267,11 @@ impl Engine {
             on_failure,
         )?;
         action.returns_old = input.return_values == ReturnValue::AllOld;
+        action.meters = input.return_consumed_capacity != ReturnConsumedCapacity::None;
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, None),
+            consumed_capacity: consumed(input.return_consumed_capacity, &done),
         })
     }
 
@@ -259,16 +284,18 @@ impl Engine {
         }
         let on_failure = input.return_values_on_condition_check_failure
             == ReturnValuesOnConditionCheckFailure::AllOld;
-        let action = self.action(
+        let mut action = self.action(
             &input.table_name,
             &input.key,
             Change::Delete,
             input.condition,
             on_failure,
         )?;
+        action.meters = input.return_consumed_capacity != ReturnConsumedCapacity::None;
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, None),
+            consumed_capacity: consumed(input.return_consumed_capacity, &done),
         })
     }
 
@@ -278,16 +305,18 @@ impl Engine {
             == ReturnValuesOnConditionCheckFailure::AllOld;
         let paths = input.update.updated_paths();
         let change = Change::Update(input.update, input.key.clone());
-        let action = self.action(
+        let mut action = self.action(
             &input.table_name,
             &input.key,
             change,
             input.condition,
             on_failure,
         )?;
+        action.meters = input.return_consumed_capacity != ReturnConsumedCapacity::None;
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, Some(&paths)),
+            consumed_capacity: consumed(input.return_consumed_capacity, &done),
         })
     }
 
@@ -324,12 +353,22 @@ impl Engine {
             )));
         }
         reject_duplicate_keys(&actions, "Provided list of item keys contains duplicates")?;
-        self.run(actions, Atomicity::Batch)?;
-        Ok(BatchWriteItemOutput::default())
+        let mode = input.return_consumed_capacity;
+        for action in &mut actions {
+            action.meters = mode != ReturnConsumedCapacity::None;
+        }
+        let done = self.run(actions, Atomicity::Batch)?;
+        Ok(BatchWriteItemOutput {
+            unprocessed_items: Default::default(),
+            consumed_capacity: metered(&done).report(mode, 1.0, Split::None),
+        })
     }
 
     /// The engine side of [`Database::transact_write_items`](crate::Database::transact_write_items).
-    pub(crate) fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<()> {
+    pub(crate) fn transact_write_items(
+        &self,
+        input: TransactWriteItemsInput,
+    ) -> Result<TransactWriteItemsOutput> {
         let count = input.transact_items.len();
         if count == 0 || count > MAX_TRANSACT_ITEMS {
             return Err(Error::validation(format!(
@@ -387,8 +426,15 @@ impl Engine {
             &actions,
             "Transaction request cannot include multiple operations on one item",
         )?;
-        self.run(actions, Atomicity::Transaction)?;
-        Ok(())
+        let mode = input.return_consumed_capacity;
+        for action in &mut actions {
+            action.meters = mode != ReturnConsumedCapacity::None;
+        }
+        let done = self.run(actions, Atomicity::Transaction)?;
+        // Each item is written twice, to prepare the transaction and to commit it.
+        Ok(TransactWriteItemsOutput {
+            consumed_capacity: metered(&done).report(mode, 2.0, Split::Write),
+        })
     }
 }
 
@@ -468,6 +514,21 @@ fn returned(mode: ReturnValue, done: &Done, updated: Option<&[expr::Path]>) -> O
         ReturnValue::UpdatedOld => pick(&done.old, updated),
         ReturnValue::UpdatedNew => pick(&done.new, updated),
     }
+}
+
+/// The capacity report of a single write.
+fn consumed(mode: ReturnConsumedCapacity, done: &Done) -> Option<ConsumedCapacity> {
+    let (table, usage) = done.usage.as_ref()?;
+    capacity::report(mode, table, usage, Split::None)
+}
+
+/// The usages of a batch's or transaction's actions, per table.
+fn metered(done: &[Done]) -> Meter {
+    let mut meter = Meter::default();
+    for (table, usage) in done.iter().filter_map(|d| d.usage.clone()) {
+        meter.add(&table, usage);
+    }
+    meter
 }
 
 fn reject_duplicate_keys(actions: &[Action], message: &str) -> Result<()> {

@@ -18,7 +18,7 @@ use crate::api::backups::ListBackupsInput;
 use crate::api::backups::RestoreTableFromBackupInput;
 use crate::api::items::{
     BatchGetItemInput, BatchWriteItemInput, DeleteItemInput, GetItemInput, PutItemInput,
-    QueryInput, ScanInput, TransactGetItem, TransactWriteItemsInput, UpdateItemInput,
+    QueryInput, ScanInput, TransactGetItemsInput, TransactWriteItemsInput, UpdateItemInput,
 };
 use crate::api::pitr::{RestoreTableToPointInTimeInput, UpdateContinuousBackupsInput};
 use crate::api::tables::{CreateTableInput, ListTablesInput, UpdateTableInput};
@@ -40,12 +40,12 @@ const EXPRESSION_MAPS: [&str; 2] = ["ExpressionAttributeNames", "ExpressionAttri
 const SERVED: &[Served] = &[
     Served {
         name: "BatchGetItem",
-        honours: &["RequestItems"],
+        honours: &["RequestItems", "ReturnConsumedCapacity"],
         handler: batch_get_item,
     },
     Served {
         name: "BatchWriteItem",
-        honours: &["RequestItems"],
+        honours: &["RequestItems", "ReturnConsumedCapacity"],
         handler: batch_write_item,
     },
     Served {
@@ -81,6 +81,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[0],
             EXPRESSION_MAPS[1],
             "Key",
+            "ReturnConsumedCapacity",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
@@ -125,6 +126,7 @@ const SERVED: &[Served] = &[
             "ExpressionAttributeNames",
             "Key",
             "ProjectionExpression",
+            "ReturnConsumedCapacity",
             "TableName",
         ],
         handler: get_item,
@@ -155,6 +157,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[0],
             EXPRESSION_MAPS[1],
             "Item",
+            "ReturnConsumedCapacity",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
@@ -177,6 +180,7 @@ const SERVED: &[Served] = &[
             "Limit",
             "ProjectionExpression",
             "QueryFilter",
+            "ReturnConsumedCapacity",
             "ScanIndexForward",
             "Select",
             "TableName",
@@ -225,6 +229,7 @@ const SERVED: &[Served] = &[
             "IndexName",
             "Limit",
             "ProjectionExpression",
+            "ReturnConsumedCapacity",
             "ScanFilter",
             "Segment",
             "Select",
@@ -235,12 +240,16 @@ const SERVED: &[Served] = &[
     },
     Served {
         name: "TransactGetItems",
-        honours: &["TransactItems"],
+        honours: &["ReturnConsumedCapacity", "TransactItems"],
         handler: transact_get_items,
     },
     Served {
         name: "TransactWriteItems",
-        honours: &["ClientRequestToken", "TransactItems"],
+        honours: &[
+            "ClientRequestToken",
+            "ReturnConsumedCapacity",
+            "TransactItems",
+        ],
         handler: transact_write_items,
     },
     Served {
@@ -258,6 +267,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[0],
             EXPRESSION_MAPS[1],
             "Key",
+            "ReturnConsumedCapacity",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
@@ -484,27 +494,11 @@ fn batch_get_item(state: &ServerState, body: Value) -> Result<Value, WireError> 
 }
 
 fn transact_write_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    db(state).transact_write_items(input::<TransactWriteItemsInput>(body)?)?;
-    Ok(json!({}))
-}
-
-/// `{"TransactItems": [{"Get": {…}}, …]}`.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TransactGetItemsRequest {
-    transact_items: Vec<GetAction>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetAction {
-    get: TransactGetItem,
+    output(db(state).transact_write_items(input::<TransactWriteItemsInput>(body)?))
 }
 
 fn transact_get_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    let request: TransactGetItemsRequest = input(body)?;
-    let reads = request.transact_items.into_iter().map(|a| a.get).collect();
-    output(db(state).transact_get_items(reads))
+    output(db(state).transact_get_items(input::<TransactGetItemsInput>(body)?))
 }
 
 // ---- Backups and point in time. ----

@@ -174,6 +174,7 @@ pub fn try_run(db: &Database, op: &Op) -> Result<()> {
                 TransactWriteItem::Update(take),
                 TransactWriteItem::Update(give),
             ]))
+            .map(drop)
         }
         Op::Checkpoint => db.checkpoint(),
         Op::Backup(t, name) => db.create_backup(t, name).map(drop),

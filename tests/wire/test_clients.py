@@ -186,6 +186,27 @@ class Clients(unittest.TestCase):
         ])
         self.assertEqual([r.get("Item") for r in read["Responses"]], [{"Plays": {"N": "1"}}, None])
 
+    def test_consumed_capacity_comes_back_as_dynamodb_reports_it(self):
+        self.make_music("Capacity")
+        # The CLI page's put-item example: a small item is one write unit.
+        song = '{"Artist": {"S": "No One You Know"}, "SongTitle": {"S": "Call Me Today"}, "AlbumTitle": {"S": "Somewhat Famous"}}'
+        out = cli("put-item", "--table-name", "Capacity", "--item", song, "--return-consumed-capacity", "TOTAL")
+        self.assertEqual(out, {"ConsumedCapacity": {"TableName": "Capacity", "CapacityUnits": 1.0}})
+        # 6 + 1 + 9 + 1 + 6 + 2,000 = 2,023 bytes: two 1 KB write units, one 4 KB read unit.
+        key = {"Artist": {"S": "A"}, "SongTitle": {"S": "s"}}
+        put = self.ddb.put_item(TableName="Capacity", Item={**key, "Lyrics": {"S": "x" * 2000}}, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(put["ConsumedCapacity"], {"TableName": "Capacity", "CapacityUnits": 2.0})
+        get = self.ddb.get_item(TableName="Capacity", Key=key, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(get["ConsumedCapacity"], {"TableName": "Capacity", "CapacityUnits": 0.5})
+        get = self.ddb.get_item(TableName="Capacity", Key=key, ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(get["ConsumedCapacity"], {"TableName": "Capacity", "CapacityUnits": 1.0})
+        self.assertNotIn("ConsumedCapacity", self.ddb.get_item(TableName="Capacity", Key=key))
+        query = self.ddb.query(
+            TableName="Capacity", KeyConditionExpression="Artist = :a", ExpressionAttributeValues={":a": {"S": "A"}}, ReturnConsumedCapacity="INDEXES")
+        self.assertEqual(query["ConsumedCapacity"], {"TableName": "Capacity", "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.5}})
+        read = self.ddb.transact_get_items(TransactItems=[{"Get": {"TableName": "Capacity", "Key": key}}], ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(read["ConsumedCapacity"], [{"TableName": "Capacity", "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}])
+
     def test_tables_update_list_and_delete_with_waiters(self):
         self.make_music("Ddl")
         described = self.ddb.describe_table(TableName="Ddl")["Table"]
