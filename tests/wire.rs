@@ -284,6 +284,18 @@ fn requests_are_checked_in_dynamodbs_order() {
         unsupported.error_type(),
         "com.amazon.coral.validate#ValidationException"
     );
+    let bad_enum = server.call(
+        "PutItem",
+        r#"{"TableName": "Music", "Item": {}, "ReturnValues": "DUMMY"}"#,
+    );
+    assert_eq!(
+        bad_enum.error_type(),
+        "com.amazon.coral.validate#ValidationException"
+    );
+    assert_eq!(
+        bad_enum.json()["message"],
+        "1 validation error detected: Value 'DUMMY' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [NONE, ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW]"
+    );
     let not_served = server.call(
         "ExportTableToPointInTime",
         r#"{"TableArn": "a", "S3Bucket": "b"}"#,

@@ -336,6 +336,21 @@ fn check_members(
             errors.join("; ")
         )));
     }
+    for (member, values) in model.enums {
+        let Some(given) = fields.get(*member).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        if !given.as_str().is_some_and(|v| values.contains(&v)) {
+            let shown = given
+                .as_str()
+                .map_or_else(|| given.to_string(), str::to_owned);
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{shown}' at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                lower_first(member),
+                values.join(", ")
+            )));
+        }
+    }
     let unhonoured = fields
         .iter()
         .filter(|(_, v)| !v.is_null())
