@@ -413,6 +413,66 @@ fn batch_get_item_takes_100_keys_and_rejects_101() {
     validation(db.batch_get_item(request(51, 50)), "BatchGetItem");
 }
 
+/// DynamoDB answers at most 16 MB per BatchGetItem; the keys past that come back in
+/// `UnprocessedKeys`, shaped to be sent again as they are, until every item is read.
+#[test]
+fn batch_get_item_answers_at_most_16_mb_and_returns_the_rest_as_unprocessed_keys() {
+    let db = table();
+    pk_table(&db, "Other");
+    // 60 items of 300 KB here and 40 there: 30 MB in all.
+    for i in 0..60 {
+        put(&db, T, sized("a", &format!("{i:02}"), "blob", 300_000));
+    }
+    for i in 0..40 {
+        let mut it = attrs([("pk", s(&format!("{i:02}")))]);
+        it.insert("blob".into(), s(&"y".repeat(300_000)));
+        put(&db, "Other", it);
+    }
+    let mut input = BatchGetItemInput::default();
+    input.request_items.insert(
+        T.into(),
+        KeysAndAttributes::new((0..60).map(|i| key("a", &format!("{i:02}"))).collect())
+            .projection_expression("#b, sk")
+            .expression_attribute_name("#b", "blob"),
+    );
+    input.request_items.insert(
+        "Other".into(),
+        KeysAndAttributes::new(
+            (0..40)
+                .map(|i| attrs([("pk", s(&format!("{i:02}")))]))
+                .collect(),
+        ),
+    );
+    let mut got: Vec<(String, Item)> = Vec::new();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let out = db.batch_get_item(input).expect("batch get");
+        let bytes: usize = out.responses.values().flatten().map(item_size).sum();
+        assert!(bytes <= MAX_BATCH_GET_BYTES, "{bytes} bytes in one answer");
+        assert!(bytes > 0, "every answer makes progress");
+        got.extend(
+            out.responses
+                .into_iter()
+                .flat_map(|(t, items)| items.into_iter().map(move |i| (t.clone(), i))),
+        );
+        if out.unprocessed_keys.is_empty() {
+            break;
+        }
+        input = BatchGetItemInput::default();
+        input.request_items = out.unprocessed_keys;
+    }
+    assert!(rounds >= 2, "30 MB needs at least two answers");
+    assert_eq!(got.len(), 100, "every key read exactly once");
+    let mine: Vec<&Item> = got.iter().filter(|(t, _)| t == T).map(|(_, i)| i).collect();
+    assert_eq!(mine.len(), 60);
+    assert!(
+        mine.iter()
+            .all(|i| i.len() == 2 && i.contains_key("blob") && i.contains_key("sk")),
+        "the projection survives the resend"
+    );
+}
+
 #[test]
 fn transact_write_items_takes_100_actions_and_rejects_101() {
     let db = table();

@@ -21,23 +21,30 @@ use crate::model::value::Item;
 /// A request's expression strings and their `ExpressionAttributeNames` and
 /// `ExpressionAttributeValues`. Which strings an operation takes is DynamoDB's rule: a string
 /// an operation does not take is refused.
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct Expressions {
     /// `ConditionExpression` (PutItem, UpdateItem, DeleteItem, and their transaction actions).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub condition_expression: Option<String>,
     /// `UpdateExpression` (UpdateItem).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub update_expression: Option<String>,
     /// `KeyConditionExpression` (Query).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_condition_expression: Option<String>,
     /// `FilterExpression` (Query, Scan).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter_expression: Option<String>,
     /// `ProjectionExpression` (GetItem, Query, Scan, BatchGetItem, TransactGetItems).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub projection_expression: Option<String>,
     /// `ExpressionAttributeNames`: `#name` to the attribute name it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expression_attribute_names: Option<BTreeMap<String, String>>,
     /// `ExpressionAttributeValues`: `:value` to the value it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expression_attribute_values: Option<Item>,
 }
 

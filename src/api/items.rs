@@ -28,6 +28,9 @@ use crate::model::value::{AttributeValue, Item};
 pub const MAX_BATCH_WRITE: usize = 25;
 /// The most keys in one `BatchGetItem`.
 pub const MAX_BATCH_GET: usize = 100;
+/// The largest response of one `BatchGetItem`: past it, the rest of the keys come back in
+/// `UnprocessedKeys`.
+pub const MAX_BATCH_GET_BYTES: usize = 16 * 1024 * 1024;
 /// The most actions in one `TransactWriteItems` or `TransactGetItems`.
 pub const MAX_TRANSACT_ITEMS: usize = 100;
 /// The largest total item size of a `BatchWriteItem`.
@@ -653,8 +656,10 @@ pub struct BatchWriteItemOutput {
     pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
 }
 
-/// The keys to read from one table in a `BatchGetItem`.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The keys to read from one table in a `BatchGetItem`, or left unread in its
+/// `UnprocessedKeys` (with the projection written back as a string, so the same value can be
+/// sent again).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct KeysAndAttributes {
@@ -715,8 +720,9 @@ impl BatchGetItemInput {
 pub struct BatchGetItemOutput {
     /// Table name to the items found (missing keys are simply absent), in request order.
     pub responses: BTreeMap<String, Vec<Item>>,
-    /// Always empty: tidestore reads every key of an accepted request.
-    pub unprocessed_keys: BTreeMap<String, Vec<Item>>,
+    /// The keys left unread because the response reached 16 MB (DynamoDB's limit), by table,
+    /// ready to be sent again as `request_items`.
+    pub unprocessed_keys: BTreeMap<String, KeysAndAttributes>,
     /// The capacity the request consumed on each table, when it asked
     /// (`ReturnConsumedCapacity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,8 +12,9 @@ use crate::engine::query::ReadPlan;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{Error, Result};
 use crate::expr;
+use crate::expr::syntax::ExpressionWriter;
 use crate::format::item::StoredItem;
-use crate::model::value::Item;
+use crate::model::value::{item_size, Item};
 use crate::state::table::TableData;
 
 impl Engine {
@@ -77,12 +78,17 @@ impl Engine {
         }
         let mut output = BatchGetItemOutput::default();
         let mut meter = Meter::default();
+        // The response's size so far: once the next item would take it past 16 MB, every key
+        // not yet read is left for the caller to send again (at least one item is always read,
+        // so sending them again makes progress).
+        let (mut bytes, mut full) = (0, false);
         for (table, request) in input.request_items {
             validate_projection(request.projection.as_deref())?;
             let handle = self.table(&table)?;
             let data = handle.data.read();
             let mut seen = BTreeSet::new();
             let mut items = Vec::new();
+            let mut unprocessed = Vec::new();
             // Each key costs what a GetItem of it costs, found or not.
             let mut units = 0.0;
             for key in &request.keys {
@@ -92,14 +98,33 @@ impl Engine {
                         "Provided list of item keys contains duplicates",
                     ));
                 }
-                let item = data.items.get(encoded.as_slice())?;
-                units += capacity::read_units(item.map(StoredItem::size));
-                if let Some(item) = item {
-                    items.push(project(item, request.projection.as_deref()));
+                if full {
+                    unprocessed.push(key.clone());
+                    continue;
                 }
+                let item = data.items.get(encoded.as_slice())?;
+                let Some(item) = item else {
+                    units += capacity::read_units(None);
+                    continue;
+                };
+                let projected = project(item, request.projection.as_deref());
+                let size = item_size(&projected);
+                if bytes + size > MAX_BATCH_GET_BYTES && bytes > 0 {
+                    full = true;
+                    unprocessed.push(key.clone());
+                    continue;
+                }
+                units += capacity::read_units(Some(item.size()));
+                bytes += size;
+                items.push(projected);
             }
             let units = units * capacity::consistency(request.consistent_read);
             meter.add(&table, Usage::on_table(units));
+            if !unprocessed.is_empty() {
+                output
+                    .unprocessed_keys
+                    .insert(table.clone(), unprocessed_keys(&request, unprocessed));
+            }
             output.responses.insert(table, items);
         }
         let mode = input.return_consumed_capacity;
@@ -169,4 +194,17 @@ fn project(item: &StoredItem, projection: Option<&[expr::Path]>) -> Item {
 
 pub(super) fn validate_projection(projection: Option<&[expr::Path]>) -> Result<()> {
     projection.map_or(Ok(()), expr::validate_projection)
+}
+
+/// The keys of `request` left unread, as a `KeysAndAttributes` that reads them the same way
+/// when sent again: the projection goes back into its string form.
+fn unprocessed_keys(request: &KeysAndAttributes, keys: Vec<Item>) -> KeysAndAttributes {
+    let mut left = KeysAndAttributes::new(keys).consistent_read(request.consistent_read);
+    if let Some(paths) = &request.projection {
+        let mut writer = ExpressionWriter::new();
+        left.expressions.projection_expression = Some(writer.projection(paths));
+        let (names, _) = writer.into_maps();
+        left.expressions.expression_attribute_names = Some(names);
+    }
+    left
 }
