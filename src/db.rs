@@ -10,6 +10,8 @@ use crate::api::backups::*;
 use crate::api::items::*;
 use crate::api::pitr::*;
 use crate::api::tables::*;
+use crate::api::tags::*;
+use crate::api::ttl::*;
 use crate::engine::maintenance::Worker;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -354,6 +356,49 @@ impl Database {
         input: RestoreTableFromBackupInput,
     ) -> Result<RestoreTableFromBackupOutput> {
         crate::restore::restore_table_from_backup(&self.open.engine, input)
+    }
+
+    /// `TagResource`: adds tags to the table whose ARN is `resource_arn`, or gives keys it
+    /// has new values. The tags are logged like a write, so they survive a crash and a
+    /// restart, and go with the table when it is deleted; a restore (from a backup or to a
+    /// point in time) carries none over, as in DynamoDB. DynamoDB's rules apply (see
+    /// [`Tag`]); a request breaking one, or taking the table past 50 tags, changes nothing.
+    /// Unlike DynamoDB, whose tags appear seconds later, [`Database::list_tags_of_resource`]
+    /// sees them at once.
+    pub fn tag_resource(&self, input: TagResourceInput) -> Result<()> {
+        self.open.engine.tag_resource(input)
+    }
+
+    /// `UntagResource`: removes the tags with these keys from the table (a key it does not
+    /// have is no error).
+    pub fn untag_resource(&self, input: UntagResourceInput) -> Result<()> {
+        self.open.engine.untag_resource(input)
+    }
+
+    /// `ListTagsOfResource`: the table's tags, in key order, all in one page.
+    pub fn list_tags_of_resource(
+        &self,
+        input: ListTagsOfResourceInput,
+    ) -> Result<ListTagsOfResourceOutput> {
+        self.open.engine.list_tags_of_resource(input)
+    }
+
+    /// `UpdateTimeToLive`: enables or disables Time to Live on a table, with DynamoDB's
+    /// refusals: enabling when enabled (`TimeToLive is already enabled`), disabling when
+    /// disabled, naming another attribute than the enabled one, and a change within
+    /// [`Options::ttl_change_interval`] of the last (one hour by default). The setting is
+    /// kept durably like the tags, and likewise not carried over by a restore. Expired items
+    /// are not deleted yet: this is the setting only.
+    pub fn update_time_to_live(
+        &self,
+        input: UpdateTimeToLiveInput,
+    ) -> Result<UpdateTimeToLiveOutput> {
+        self.open.engine.update_time_to_live(input)
+    }
+
+    /// `DescribeTimeToLive`: ENABLED with the attribute, or DISABLED.
+    pub fn describe_time_to_live(&self, table_name: &str) -> Result<DescribeTimeToLiveOutput> {
+        self.open.engine.describe_time_to_live(table_name)
     }
 
     /// `UpdateContinuousBackups`: turns point-in-time recovery on or off for a table.

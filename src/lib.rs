@@ -38,7 +38,7 @@
 //! | `error` | [`Error`], named after DynamoDB's exceptions, and [`CancellationReason`] |
 //! | `model/` | [`AttributeValue`], [`Item`], [`Number`], key encoding, names and ARNs, table schemas, time and [`Lsn`]: the data model, no I/O |
 //! | `expr/` | typed condition and update expressions, projections |
-//! | `api/` | request and response shapes by area: items, tables, backups, point in time |
+//! | `api/` | request and response shapes by area: items, tables, tags and Time to Live, backups, point in time |
 //! | `fs/` | the file-system seam, one durable file installation; its simulation, hooks and kill points (feature `testing`) |
 //! | `options` | [`Options`]: durability, triggers, limits, clock |
 //! | `format/` | every byte that reaches disk: the codec, stored items, log records and segments, table files, backups' records, the catalog |
@@ -89,6 +89,14 @@ pub use api::pitr::{
     UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput, MAX_RECOVERY_PERIOD_DAYS,
 };
 pub use api::tables::*;
+pub use api::tags::{
+    ListTagsOfResourceInput, ListTagsOfResourceOutput, Tag, TagResourceInput, UntagResourceInput,
+    MAX_TAGS,
+};
+pub use api::ttl::{
+    DescribeTimeToLiveOutput, TimeToLiveDescription, TimeToLiveSpecification, TimeToLiveStatus,
+    UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
+};
 pub use db::{Database, Pages};
 pub use engine::query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
 pub use error::{CancellationReason, Error, Result};

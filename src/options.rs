@@ -103,6 +103,10 @@ pub struct Options {
     /// Called by the background worker before it builds a backup, with the backup's ARN:
     /// a test hook to hold a build back (and so prove that nothing waits for it).
     pub backup_build_hook: Option<BackupBuildHook>,
+    /// How long after a table's Time to Live setting changed it cannot change again:
+    /// DynamoDB documents one hour (the default), and refuses a change within it with a
+    /// `ValidationException`. Zero lifts the limit.
+    pub ttl_change_interval: Duration,
 }
 
 impl Default for Options {
@@ -123,6 +127,7 @@ impl Default for Options {
             snapshot_on_close: true,
             backup_rate_limit: 50,
             backup_build_hook: None,
+            ttl_change_interval: Duration::from_secs(60 * 60),
         }
     }
 }
@@ -225,6 +230,7 @@ impl std::fmt::Debug for Options {
                 "backup_build_hook",
                 &self.backup_build_hook.as_ref().map(|_| "Fn"),
             )
+            .field("ttl_change_interval", &self.ttl_change_interval)
             .finish()
     }
 }
@@ -245,4 +251,5 @@ crate::api::setters!(Options {
     snapshot_on_close: bool => snapshot_on_close,
     backup_rate_limit: u32 => backup_rate_limit,
     backup_build_hook: BackupBuildHook => Some(backup_build_hook),
+    ttl_change_interval: Duration => ttl_change_interval,
 });

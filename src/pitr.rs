@@ -39,6 +39,7 @@ use crate::format::table_file::{SnapshotMeta, SNAPSHOT_MAGIC};
 use crate::model::clock::Timestamp;
 use crate::model::names;
 use crate::model::schema::{PitrSettings, RestoreSummary, TableSchema};
+use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 use crate::restore::{install_restored, restored_schema, RestoreOverrides};
 use crate::state::apply::apply;
@@ -484,7 +485,9 @@ fn restore_to_point(
             .unwrap_or(end.map_or(base_time, |e| e.last_time))
     };
     let file = snapshot_name(&new_schema.id, 0);
-    let meta = |_: &TableSchema, end: Option<LogEnd>| {
+    // The source's settings at the point are dropped: a restore carries over no tags and
+    // no Time to Live setting (DynamoDB's rule).
+    let meta = |_: &TableSchema, _: &Arc<TableSettings>, end: Option<LogEnd>| {
         let mut schema = new_schema.clone();
         if let Some(summary) = schema.restored_from.as_mut() {
             summary.restore_date_time = moment(end);
@@ -493,6 +496,7 @@ fn restore_to_point(
             table_id: schema.id.clone(),
             lsn: 0,
             schema,
+            settings: Arc::default(),
         })
     };
     let target = Target {

@@ -117,10 +117,12 @@ fn restore(
     let file = snapshot_name(&schema.id, 0);
     let snapshot_dir = store.dir.join(SNAPSHOT_DIR);
     let tmp = snapshot_dir.join(format!("{file}.tmp"));
+    // A backup holds no settings, and a restored table starts with none (DynamoDB's rule).
     let snapshot_meta = SnapshotMeta {
         table_id: schema.id.clone(),
         lsn: 0,
         schema: (*schema).clone(),
+        settings: Arc::default(),
     };
     let mut writer =
         TableFileWriter::create(fs, &tmp, SNAPSHOT_MAGIC, &codec::encode(&snapshot_meta))?;

@@ -859,3 +859,51 @@ fn the_model_check_rejects_what_the_model_does_not_allow() {
         "test",
     );
 }
+
+#[test]
+fn tag_and_time_to_live_shapes_serialize_to_the_models_shapes() {
+    let db = db();
+    let create = CreateTableInput::new("Music")
+        .hash_key("pk", S)
+        .pay_per_request()
+        .tags([Tag::new("Owner", "blueTeam")]);
+    let json = check("CreateTableInput", &create);
+    assert_eq!(json["Tags"], json!([{"Key": "Owner", "Value": "blueTeam"}]));
+    db.create_table(create).expect("created");
+    let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/Music";
+    check(
+        "TagResourceInput",
+        &TagResourceInput::new(arn, [Tag::new("Env", "")]),
+    );
+    check("UntagResourceInput", &UntagResourceInput::new(arn, ["Env"]));
+    check(
+        "ListTagsOfResourceInput",
+        &ListTagsOfResourceInput::new(arn).next_token("Env"),
+    );
+    let listed = db
+        .list_tags_of_resource(ListTagsOfResourceInput::new(arn))
+        .expect("listed");
+    assert_eq!(
+        check("ListTagsOfResourceOutput", &listed),
+        json!({"Tags": [{"Key": "Owner", "Value": "blueTeam"}]})
+    );
+    let update = UpdateTimeToLiveInput::enable("Music", "expires");
+    check("UpdateTimeToLiveInput", &update);
+    check(
+        "UpdateTimeToLiveOutput",
+        &db.update_time_to_live(update).expect("enabled"),
+    );
+    let described = db.describe_time_to_live("Music").expect("described");
+    assert_eq!(
+        check("DescribeTimeToLiveOutput", &described),
+        json!({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}})
+    );
+    let statuses = serde_json::to_value([
+        TimeToLiveStatus::Enabling,
+        TimeToLiveStatus::Disabling,
+        TimeToLiveStatus::Enabled,
+        TimeToLiveStatus::Disabled,
+    ])
+    .expect("json");
+    assert_eq!(statuses, model()["shapes"]["TimeToLiveStatus"]["enum"]);
+}

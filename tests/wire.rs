@@ -192,6 +192,63 @@ fn every_answer_carries_a_request_id_and_the_crc32_of_its_body() {
 }
 
 #[test]
+fn tag_resource_and_untag_resource_answer_an_empty_body_and_refuse_missing_members() {
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Tagged", "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}"#,
+    );
+    assert_eq!(created.status, 200);
+    let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/Tagged";
+    for (operation, body) in [
+        (
+            "TagResource",
+            format!(r#"{{"ResourceArn": "{arn}", "Tags": [{{"Key": "k", "Value": "v"}}]}}"#),
+        ),
+        (
+            "UntagResource",
+            format!(r#"{{"ResourceArn": "{arn}", "TagKeys": ["k"]}}"#),
+        ),
+    ] {
+        let reply = server.call(operation, &body);
+        assert_eq!(
+            (reply.status, reply.body.as_slice()),
+            (200, &b""[..]),
+            "{operation}"
+        );
+        assert_eq!(
+            reply.headers["x-amz-crc32"],
+            crc32fast::hash(b"").to_string()
+        );
+    }
+    let message =
+        |operation: &str, body: String| server.call(operation, &body).json()["message"].clone();
+    assert_eq!(
+        message(
+            "TagResource",
+            format!(r#"{{"ResourceArn": "{arn}", "Tags": [{{"Key": "k"}}]}}"#)
+        ),
+        "The Tag Value provided is invalid, Value: null"
+    );
+    assert_eq!(
+        message(
+            "TagResource",
+            format!(r#"{{"ResourceArn": "{arn}", "Tags": [{{"Value": "v"}}]}}"#)
+        ),
+        "The Tag Key provided is invalid, Key: null"
+    );
+    assert_eq!(
+        message("UpdateTimeToLive", r#"{"TableName": "Tagged", "TimeToLiveSpecification": {}}"#.into()),
+        "2 validation errors detected: Value null at 'timeToLiveSpecification.enabled' failed to satisfy constraint: Member must not be null; Value null at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must not be null"
+    );
+    assert_eq!(
+        message("UpdateTimeToLive", r#"{"TableName": "Tagged", "TimeToLiveSpecification": {"Enabled": true}}"#.into()),
+        "1 validation error detected: Value null at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must not be null"
+    );
+}
+
+#[test]
 fn requests_are_checked_in_dynamodbs_order() {
     let server = Server::start(|_| {});
     // 1. Content type: anything but JSON 1.0 (or plain JSON) is not the protocol at all.

@@ -26,7 +26,7 @@
 //! ```
 //!
 //! Enums follow one rule: a state or kind DynamoDB reports (`TableStatus`, `BackupStatus`,
-//! `BackupType` and its filter, the continuous-backup statuses) is `#[non_exhaustive]`,
+//! `BackupType` and its filter, the continuous-backup and Time to Live statuses) is `#[non_exhaustive]`,
 //! because DynamoDB has added values to those (`TableStatus` has gained `ARCHIVED` and more)
 //! and a match on one needs a wildcard arm, while an enum of a request's parameters or actions
 //! (`ReturnValue`, `Select`, `SortKeyOp`, `TransactWriteItem`, `BillingMode`, …) is fixed by
@@ -39,6 +39,8 @@ pub(crate) mod items;
 pub(crate) mod legacy;
 pub(crate) mod pitr;
 pub(crate) mod tables;
+pub(crate) mod tags;
+pub(crate) mod ttl;
 
 /// Generates a chainable setter per listed field: `field: Argument => value stored`.
 macro_rules! setters {

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::setters;
+use crate::api::tags::Tag;
 use crate::error::{Error, Result};
 use crate::model::clock::Timestamp;
 use crate::model::key::KeyRole;
@@ -47,6 +48,9 @@ pub struct CreateTableInput {
     /// The table's stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_specification: Option<StreamSpecification>,
+    /// Up to 50 tags for the table, by DynamoDB's rules (see [`Tag`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 
 impl CreateTableInput {
@@ -220,6 +224,7 @@ setters!(CreateTableInput {
     billing_mode: BillingMode => Some(billing_mode),
     provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
     stream_specification: StreamSpecification => Some(stream_specification),
+    tags: impl IntoIterator<Item = Tag> => tags.into_iter().collect(),
 });
 
 /// Create, update or delete one global secondary index in an `UpdateTable`.

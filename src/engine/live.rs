@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::format::backup::BackupRecord;
 use crate::format::mutation::ItemWrite;
 use crate::model::schema::TableSchema;
+use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 use crate::state::apply::{Apply, At};
 use crate::state::table::TableData;
@@ -106,8 +107,14 @@ impl Drop for Live<'_> {
 }
 
 impl Apply for Live<'_> {
-    fn create_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()> {
-        let data = TableData::new(Arc::clone(&schema), TableStatus::Active);
+    fn create_table(
+        &mut self,
+        at: At,
+        schema: Arc<TableSchema>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()> {
+        let mut data = TableData::new(Arc::clone(&schema), TableStatus::Active);
+        data.settings = settings;
         // Its durable history starts after the record before its creation.
         let handle = TableHandle::new(data, at.lsn - 1);
         self.engine
@@ -199,6 +206,18 @@ impl Apply for Live<'_> {
             .tables
             .write()
             .insert(schema.name.clone(), Arc::new(handle));
+        Ok(())
+    }
+
+    fn update_table_settings(
+        &mut self,
+        _: At,
+        table_id: Arc<str>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()> {
+        if let Some(handle) = self.handle(&table_id) {
+            handle.data.write().settings = settings;
+        }
         Ok(())
     }
 }

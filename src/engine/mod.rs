@@ -7,6 +7,7 @@
 //! |---|---|
 //! | this one | [`Engine`], [`TableHandle`], the item locks, the commit of a logged change |
 //! | `tables` | table DDL: create, describe, list, update, delete |
+//! | `settings` | a table's tags and Time to Live setting |
 //! | `write` | the write path: conditions, updates, batches, transactions |
 //! | `read` | gets, queries, scans, batch and transactional gets |
 //! | `capacity` | the capacity units a request consumes, by DynamoDB's rules |
@@ -24,6 +25,7 @@ pub(crate) mod live;
 pub(crate) mod maintenance;
 pub(crate) mod query;
 mod read;
+mod settings;
 mod tables;
 mod write;
 

@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use crate::api::backups::BackupType;
 use crate::api::tables::*;
+use crate::api::tags::checked_tags;
 use crate::engine::live::Live;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::format::backup::BackupRecord;
 use crate::format::catalog::DroppedTable;
 use crate::format::mutation::Mutation;
+use crate::model::settings::TableSettings;
 use crate::options::Durability;
 use crate::state::apply::apply;
 use crate::state::table::TableData;
@@ -53,6 +55,7 @@ impl Engine {
         let _ddl = self.ddl.lock();
         let now = self.options.clock.now();
         let schema = Arc::new(input.to_schema(now)?);
+        let tags = checked_tags(&input.tags)?;
         {
             let tables = self.tables.read();
             if tables.contains_key(&schema.name) || self.restoring.lock().contains(&schema.name) {
@@ -68,7 +71,20 @@ impl Engine {
                 )));
             }
         }
-        let mutation = Mutation::CreateTable(Arc::clone(&schema));
+        // The plain record unless there are tags: a log of tables created without tags stays
+        // readable by a build from before tags.
+        let mutation = if tags.is_empty() {
+            Mutation::CreateTable(Arc::clone(&schema))
+        } else {
+            let settings = TableSettings {
+                tags,
+                ..TableSettings::default()
+            };
+            Mutation::CreateTableWithSettings {
+                schema: Arc::clone(&schema),
+                settings: Arc::new(settings),
+            }
+        };
         let at = self.commit(&mutation, &[])?;
         apply(at, mutation, &mut Live::new(self))?;
         let data = TableData::new(schema, TableStatus::Active);

@@ -7,6 +7,29 @@
 //! change is applied, so applying changes in lock order and replaying them in LSN order give
 //! the same state (invariant I3). Commit times are assigned with the LSN under one lock, so
 //! they never go backwards along the LSN order, even when the clock does.
+//!
+//! # Payload layout
+//!
+//! A log record's payload (`log_segment.rs`) is the codec's encoding of a [`Mutation`]: the
+//! variant's index as one byte, then its fields in order. The index is the record's kind on
+//! disk, so a new kind is appended with the next index and no kind is ever renumbered: a
+//! log written before a kind existed reads unchanged. (A build older than a kind refuses a
+//! record of it as corruption of that record, naming its LSN.)
+//!
+//! ```text
+//! payload := kind:u8 fields
+//!   0 CreateTable          schema
+//!   1 UpdateTable          schema
+//!   2 DeleteTable          table_id:string  (0:u8 | 1:u8 BackupRecord)
+//!   3 Write                count:varint ItemWrite*count   (see `Mutation::table_writes`)
+//!   4 CreateBackup         BackupRecord
+//!   5 DeleteBackup         arn:string
+//!   6 RestoreTable         schema  snapshot:string
+//!   7 UpdateTableSettings  table_id:string  TableSettings      (added with tags and TTL)
+//!   8 CreateTableWithSettings  schema  TableSettings           (added with tags and TTL)
+//! TableSettings := tags:(count:varint (key:string value:string)*count)
+//!                  ttl_attribute:(0:u8 | 1:u8 string)  ttl_changed:(0:u8 | 1:u8 ms:varint)
+//! ```
 
 use std::sync::Arc;
 
@@ -14,6 +37,7 @@ use crate::format::backup::BackupRecord;
 use crate::format::item::{Scanner, StoredItem};
 use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
+use crate::model::settings::TableSettings;
 
 /// One item put (`Some`) or deleted (`None`) in a table.
 #[derive(Clone, Debug, bincode::Encode, bincode::Decode)]
@@ -48,6 +72,18 @@ pub(crate) enum Mutation {
     RestoreTable {
         schema: Arc<TableSchema>,
         snapshot: String,
+    },
+    /// A table's tags or Time to Live setting changed: these are its settings from here on,
+    /// whole (so applying the record needs nothing but the record).
+    UpdateTableSettings {
+        table_id: Arc<str>,
+        settings: Arc<TableSettings>,
+    },
+    /// A new, empty table with settings (`CreateTable` with `Tags`): one record, so that a
+    /// crash leaves the table with its tags or no table at all.
+    CreateTableWithSettings {
+        schema: Arc<TableSchema>,
+        settings: Arc<TableSettings>,
     },
 }
 
@@ -124,6 +160,60 @@ mod tests {
                 "{other:?}"
             );
         }
+    }
+
+    /// The variant index is the record's kind on disk: logs already written depend on every
+    /// index staying what it is.
+    #[test]
+    fn every_kind_of_record_keeps_its_index_on_disk() {
+        use crate::model::clock::Timestamp;
+        let settings = TableSettings {
+            tags: [("k".to_owned(), "v".to_owned())].into(),
+            ttl_attribute: Some("ttl".into()),
+            ttl_changed: Some(Timestamp(5)),
+        };
+        let kinds = [
+            (Mutation::Write(Vec::new()), 3),
+            (Mutation::DeleteBackup { arn: "a".into() }, 5),
+            (
+                Mutation::UpdateTableSettings {
+                    table_id: "t".into(),
+                    settings: Arc::new(settings),
+                },
+                7,
+            ),
+            (
+                Mutation::CreateTableWithSettings {
+                    schema: Arc::new(
+                        crate::api::tables::CreateTableInput::new("tbl")
+                            .hash_key("pk", crate::model::schema::ScalarAttributeType::S)
+                            .pay_per_request()
+                            .to_schema(Timestamp(0))
+                            .expect("schema"),
+                    ),
+                    settings: Arc::default(),
+                },
+                8,
+            ),
+        ];
+        for (mutation, index) in kinds {
+            let bytes = crate::format::codec::encode(&mutation);
+            assert_eq!(bytes[0], index, "{mutation:?}");
+        }
+        let settings = crate::format::codec::encode(&Mutation::UpdateTableSettings {
+            table_id: "t".into(),
+            settings: Arc::new(TableSettings {
+                tags: [("k".to_owned(), "v".to_owned())].into(),
+                ttl_attribute: Some("a".into()),
+                ttl_changed: Some(Timestamp(5)),
+            }),
+        });
+        // As drawn in the module docs.
+        assert_eq!(
+            settings,
+            [7, 1, b't', 1, 1, b'k', 1, b'v', 1, 1, b'a', 1, 5],
+            "{settings:?}"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ```text
 //! header
 //!   0  magic    [u8; 8]   b"TIDESNAP" (snapshot) or b"TIDEBKUP" (backup)
-//!   8  version  u32       FORMAT_VERSION
+//!   8  version  u32       SNAPSHOT_VERSION or BACKUP_VERSION (see "Versions" below)
 //!  12  len      u32       length of the metadata, at most MAX_BLOCK_LEN
 //!  16  crc      u32       CRC-32C of bytes 0..16 and the metadata
 //!  20  meta     [u8; len] the codec's encoding of the caller's metadata (table id, schema,
@@ -35,8 +35,26 @@
 //! last key and counts, so a merge can copy a block that no change touches without decoding
 //! it (`TableFileReader::next_raw`, `TableFileWriter::push_raw`): that is what makes a
 //! backup or snapshot of a large, mostly unchanged table run at the speed of a copy.
+//!
+//! # Versions
+//!
+//! The container is the same in versions 2 and 3; what changed is a snapshot's metadata.
+//!
+//! ```text
+//! snapshot meta, version 3 (written):  table_id:string  lsn:varint  schema  settings
+//! snapshot meta, version 2 (read):     table_id:string  lsn:varint  schema
+//! settings := TableSettings, as drawn in `mutation.rs`
+//! ```
+//!
+//! Version 3 added the table's settings (tags and Time to Live), which are the table's state
+//! as of the snapshot's LSN just like its items: the log before that LSN may be gone. A
+//! version 2 snapshot reads as a table with no tags and Time to Live disabled, which is what
+//! it was (no earlier build had either). Backups are still written as version 2: their
+//! metadata did not change (a backup carries no settings, since no restore carries them
+//! over), so an older build still restores them.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{io_error, Error, Result};
 use crate::format::codec;
@@ -45,21 +63,67 @@ use crate::fs::{Vfs, VfsFile};
 use crate::model::key::EncodedKey;
 use crate::model::schema::KeyShape;
 use crate::model::schema::TableSchema;
+use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 
-/// What a snapshot file's header holds.
+/// What a snapshot file's header holds (version 3; see "Versions" above).
 #[derive(Debug, Clone, bincode::Encode, bincode::Decode)]
 pub(crate) struct SnapshotMeta {
     pub table_id: String,
     /// The table's state after every record up to this LSN.
     pub lsn: Lsn,
     pub schema: TableSchema,
+    /// Its tags and Time to Live setting at that LSN.
+    pub settings: Arc<TableSettings>,
+}
+
+impl SnapshotMeta {
+    /// The metadata of the snapshot `reader` has open, whichever version it is.
+    pub fn read(reader: &TableFileReader) -> Result<SnapshotMeta> {
+        let what = format_args!("snapshot {}", reader.path.display());
+        if reader.version == VERSION_2 {
+            let meta: v2::SnapshotMeta = codec::decode(reader.meta(), what)?;
+            return Ok(SnapshotMeta {
+                table_id: meta.table_id,
+                lsn: meta.lsn,
+                schema: meta.schema,
+                settings: Arc::default(),
+            });
+        }
+        codec::decode(reader.meta(), what)
+    }
+}
+
+/// Version 2 of a snapshot's metadata, read so that snapshots written before version 3
+/// still open: it has no settings, as no table had any then.
+mod v2 {
+    use super::*;
+
+    #[derive(bincode::Encode, bincode::Decode)]
+    pub(super) struct SnapshotMeta {
+        pub(super) table_id: String,
+        pub(super) lsn: Lsn,
+        pub(super) schema: TableSchema,
+    }
 }
 
 /// The magic of a checkpoint snapshot.
 pub(crate) const SNAPSHOT_MAGIC: [u8; 8] = *b"TIDESNAP";
-/// The container format this code writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// The format snapshots are written in: version 3 added the table's settings to the
+/// metadata. Version 2 snapshots are read too.
+pub(crate) const SNAPSHOT_VERSION: u32 = 3;
+/// The format backups are written (and read) in: their metadata is unchanged since version 2.
+pub(crate) const BACKUP_VERSION: u32 = VERSION_2;
+const VERSION_2: u32 = 2;
+
+/// The versions this build reads of files with `magic`, the last of them the one it writes.
+fn versions(magic: [u8; 8]) -> std::ops::RangeInclusive<u32> {
+    if magic == SNAPSHOT_MAGIC {
+        VERSION_2..=SNAPSHOT_VERSION
+    } else {
+        BACKUP_VERSION..=BACKUP_VERSION
+    }
+}
 
 const HEADER_LEN: usize = 20;
 const BLOCK_HEADER_LEN: usize = 9;
@@ -267,7 +331,7 @@ impl<'p> TableFileWriter<'p> {
         }
         let mut header = Vec::with_capacity(HEADER_LEN + meta.len());
         header.extend_from_slice(&magic); // magic
-        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes()); // version
+        header.extend_from_slice(&versions(magic).end().to_le_bytes()); // version
         header.extend_from_slice(&(meta.len() as u32).to_le_bytes()); // len
         let crc = codec::crc_append(codec::crc(&header), meta);
         header.extend_from_slice(&crc.to_le_bytes()); // crc
@@ -419,6 +483,8 @@ impl<'p> TableFileWriter<'p> {
 pub(crate) struct TableFileReader {
     file: Box<dyn VfsFile>,
     path: std::sync::Arc<Path>,
+    /// The header's format version: how to read the metadata.
+    version: u32,
     meta: Vec<u8>,
     offset: u64,
     len: u64,
@@ -450,9 +516,12 @@ impl TableFileReader {
             return Err(corrupt("wrong magic: not a file of this kind"));
         }
         let version = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
-        if version != FORMAT_VERSION {
+        let readable = versions(magic);
+        if !readable.contains(&version) {
             return Err(corrupt(&format!(
-                "unknown format version {version} (this build reads version {FORMAT_VERSION})"
+                "unknown format version {version} (this build reads versions {} to {})",
+                readable.start(),
+                readable.end()
             )));
         }
         let meta_len =
@@ -470,6 +539,7 @@ impl TableFileReader {
         Ok(TableFileReader {
             file,
             path: path.into(),
+            version,
             meta,
             offset: (HEADER_LEN + meta_len) as u64,
             len,
@@ -732,6 +802,75 @@ mod tests {
         let raw = reader.next_raw().expect("the block").expect("a block");
         assert!(raw.decode(&shape()).is_err());
         assert!(raw.scan(&shape(), &mut Vec::new()).is_none());
+    }
+
+    /// A table's settings travel in its snapshot's metadata (version 3); a snapshot written
+    /// before they existed (version 2) reads as a table without any; a version this build
+    /// does not know is refused, naming the versions it reads.
+    #[test]
+    fn snapshots_of_version_2_read_without_settings_and_unknown_versions_are_refused() {
+        use crate::model::settings::TableSettings;
+        let fs = SimFs::new();
+        let path = Path::new("/t.snap");
+        let schema = CreateTableInput::new("tbl")
+            .hash_key("pk", S)
+            .pay_per_request()
+            .to_schema(Timestamp(0))
+            .expect("schema");
+        let settings = Arc::new(TableSettings {
+            tags: [("k".to_owned(), "v".to_owned())].into(),
+            ttl_attribute: Some("ttl".into()),
+            ttl_changed: Some(Timestamp(7)),
+        });
+        let write = |meta: &[u8]| {
+            TableFileWriter::create(&fs, path, SNAPSHOT_MAGIC, meta)
+                .expect("create")
+                .finish()
+                .expect("finish");
+            crate::fs::read_all(&fs, path, 1 << 20).expect("read")
+        };
+        let read = |bytes: &[u8]| {
+            crate::fs::write_atomically(&fs, path, bytes).expect("write");
+            SnapshotMeta::read(&TableFileReader::open(&fs, path, SNAPSHOT_MAGIC)?)
+        };
+        let current = write(&codec::encode(&SnapshotMeta {
+            table_id: "t".into(),
+            lsn: 9,
+            schema: schema.clone(),
+            settings: Arc::clone(&settings),
+        }));
+        assert_eq!(current[8..12], SNAPSHOT_VERSION.to_le_bytes());
+        assert_eq!(read(&current).expect("v3").settings, settings);
+
+        // A version 2 file: the header's version and the metadata as version 2 wrote them.
+        let mut old = write(&codec::encode(&v2::SnapshotMeta {
+            table_id: "t".into(),
+            lsn: 9,
+            schema: schema.clone(),
+        }));
+        old[8..12].copy_from_slice(&VERSION_2.to_le_bytes());
+        let meta_len = u32::from_le_bytes(old[12..16].try_into().expect("4")) as usize;
+        let crc = codec::crc_append(codec::crc(&old[..16]), &old[HEADER_LEN..][..meta_len]);
+        old[16..20].copy_from_slice(&crc.to_le_bytes());
+        let meta = read(&old).expect("v2");
+        assert_eq!((meta.lsn, meta.schema), (9, schema));
+        assert_eq!(*meta.settings, TableSettings::default());
+
+        let mut future = current.clone();
+        future[8..12].copy_from_slice(&4u32.to_le_bytes());
+        let refused = read(&future);
+        assert!(
+            matches!(&refused, Err(Error::Corruption(m)) if m.contains("unknown format version 4 (this build reads versions 2 to 3)")),
+            "{refused:?}"
+        );
+        // Backups did not change, and are still written as version 2.
+        TableFileWriter::create(&fs, path, crate::format::backup::BACKUP_MAGIC, b"m")
+            .expect("create")
+            .finish()
+            .expect("finish");
+        let backup = crate::fs::read_all(&fs, path, 1 << 20).expect("read");
+        assert_eq!(backup[8..12], BACKUP_VERSION.to_le_bytes());
+        assert_eq!(BACKUP_VERSION, 2);
     }
 
     #[test]

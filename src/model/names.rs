@@ -63,6 +63,9 @@ pub const MIN_BACKUP_ARN_LEN: usize = 37;
 /// The longest backup ARN the API accepts.
 pub const MAX_BACKUP_ARN_LEN: usize = 1024;
 
+/// The longest `ResourceArn` the API accepts (the service model's `ResourceArnString`).
+pub const MAX_RESOURCE_ARN_LEN: usize = 1283;
+
 /// The region and account that ARNs name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ArnScope {
@@ -126,6 +129,35 @@ impl ArnScope {
             )));
         }
         Ok(())
+    }
+
+    /// The table a `ResourceArn` parameter (of the tagging operations) names: the service
+    /// model's length (1–1283), then this scope's table ARN, worded as DynamoDB words each
+    /// refusal. Only a table's ARN names a resource that has tags: an index's or a stream's
+    /// is an invalid table ARN, a backup's no resource ARN at all.
+    pub fn table_name_of_resource<'a>(&self, arn: &'a str) -> Result<&'a str> {
+        let len = arn.chars().count();
+        if !(1..=MAX_RESOURCE_ARN_LEN).contains(&len) {
+            let bound = if len == 0 {
+                "greater than or equal to 1".to_owned()
+            } else {
+                format!("less than or equal to {MAX_RESOURCE_ARN_LEN}")
+            };
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value '{arn}' at 'resourceArn' failed to satisfy constraint: Member must have length {bound}"
+            )));
+        }
+        if arn.contains("/backup/") && self.validate_backup_arn(arn).is_ok() {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Provided Arn is not a DynamoDB resource arn: {arn}"
+            )));
+        }
+        match arn.strip_prefix(&self.table_arn("")) {
+            Some(name) if validate_table_name(name).is_ok() => Ok(name),
+            _ => Err(Error::validation(format!(
+                "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
+            ))),
+        }
     }
 
     /// The table name a request names, given either a name or this scope's table ARN.
@@ -221,5 +253,39 @@ mod tests {
             .table_name_of("arn:aws:dynamodb:eu-west-1:000000000000:table/Music")
             .is_err());
         assert!(scope.table_name_of(&format!("{arn}/index/i")).is_err());
+    }
+
+    #[test]
+    fn resource_arns_are_table_arns_of_the_scope_refused_in_dynamodbs_words() {
+        let scope = ArnScope {
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+        };
+        let arn = scope.table_arn("Music");
+        assert_eq!(scope.table_name_of_resource(&arn).ok(), Some("Music"));
+        let refusal = |arn: &str| match scope.table_name_of_resource(arn) {
+            Err(Error::Validation(message)) => message,
+            other => panic!("{arn} was not refused: {other:?}"),
+        };
+        for bad in [
+            "Music",
+            "a:b:c:d:e:f/g",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/ab",
+            "arn:aws:dynamodb:eu-west-1:000000000000:table/Music",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/index/gsi",
+        ] {
+            assert_eq!(
+                refusal(bad),
+                format!("Invalid TableArn: Invalid ResourceArn provided as input {bad}")
+            );
+        }
+        let backup = format!("{arn}/backup/01576616366715-b4e58d3a");
+        assert_eq!(
+            refusal(&backup),
+            format!("One or more parameter values were invalid: Provided Arn is not a DynamoDB resource arn: {backup}")
+        );
+        assert!(refusal("").ends_with("Member must have length greater than or equal to 1"));
+        let long = format!("{arn}{}", "x".repeat(1283));
+        assert!(refusal(&long).ends_with("Member must have length less than or equal to 1283"));
     }
 }

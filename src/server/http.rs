@@ -202,8 +202,12 @@ struct Answer {
 }
 
 impl Answer {
+    /// `value` as the body; `null` is the empty body (`TagResource`, `UntagResource`).
     fn json(status: StatusCode, value: Value) -> Answer {
-        let body = serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec());
+        let body = match value {
+            Value::Null => Vec::new(),
+            value => serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec()),
+        };
         Answer {
             status,
             body: Bytes::from(body),

@@ -6,6 +6,8 @@
 //! null`; a member the model defines but tidestore does not honour is a
 //! `ValidationException` naming it, never silently ignored. Members the model does not
 //! define are ignored, as the service ignores them.
+//!
+//! A handler answers `null` for DynamoDB's empty body (`TagResource`, `UntagResource`).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,8 @@ use crate::api::items::{
 };
 use crate::api::pitr::{RestoreTableToPointInTimeInput, UpdateContinuousBackupsInput};
 use crate::api::tables::{CreateTableInput, ListTablesInput, UpdateTableInput};
+use crate::api::tags::{ListTagsOfResourceInput, Tag, TagResourceInput, UntagResourceInput};
+use crate::api::ttl::UpdateTimeToLiveInput;
 use crate::db::Database;
 use crate::error::Error;
 
@@ -64,6 +68,7 @@ const SERVED: &[Served] = &[
             "ProvisionedThroughput",
             "StreamSpecification",
             "TableName",
+            "Tags",
         ],
         handler: create_table,
     },
@@ -119,6 +124,11 @@ const SERVED: &[Served] = &[
         handler: describe_table,
     },
     Served {
+        name: "DescribeTimeToLive",
+        honours: &["TableName"],
+        handler: describe_time_to_live,
+    },
+    Served {
         name: "GetItem",
         honours: &[
             "AttributesToGet",
@@ -147,6 +157,11 @@ const SERVED: &[Served] = &[
         name: "ListTables",
         honours: &["ExclusiveStartTableName", "Limit"],
         handler: list_tables,
+    },
+    Served {
+        name: "ListTagsOfResource",
+        honours: &["NextToken", "ResourceArn"],
+        handler: list_tags_of_resource,
     },
     Served {
         name: "PutItem",
@@ -239,6 +254,11 @@ const SERVED: &[Served] = &[
         handler: scan,
     },
     Served {
+        name: "TagResource",
+        honours: &["ResourceArn", "Tags"],
+        handler: tag_resource,
+    },
+    Served {
         name: "TransactGetItems",
         honours: &["ReturnConsumedCapacity", "TransactItems"],
         handler: transact_get_items,
@@ -251,6 +271,11 @@ const SERVED: &[Served] = &[
             "TransactItems",
         ],
         handler: transact_write_items,
+    },
+    Served {
+        name: "UntagResource",
+        honours: &["ResourceArn", "TagKeys"],
+        handler: untag_resource,
     },
     Served {
         name: "UpdateContinuousBackups",
@@ -287,6 +312,11 @@ const SERVED: &[Served] = &[
         ],
         handler: update_table,
     },
+    Served {
+        name: "UpdateTimeToLive",
+        honours: &["TableName", "TimeToLiveSpecification"],
+        handler: update_time_to_live,
+    },
 ];
 
 /// Whether `name` is one of DynamoDB's operations (served or not).
@@ -315,27 +345,11 @@ fn check_members(
     served: &Served,
     fields: &Map<String, Value>,
 ) -> Result<(), WireError> {
-    let missing: Vec<&str> = (model.required.iter())
+    let missing: Vec<String> = (model.required.iter())
         .filter(|m| fields.get(**m).is_none_or(Value::is_null))
-        .copied()
+        .map(|m| lower_first(m))
         .collect();
-    if !missing.is_empty() {
-        let errors: Vec<String> = missing
-            .iter()
-            .map(|m| {
-                format!(
-                    "Value null at '{}' failed to satisfy constraint: Member must not be null",
-                    lower_first(m)
-                )
-            })
-            .collect();
-        let count = errors.len();
-        let plural = if count == 1 { "" } else { "s" };
-        return Err(WireError::validation(format!(
-            "{count} validation error{plural} detected: {}",
-            errors.join("; ")
-        )));
-    }
+    not_null(&missing)?;
     for (member, values) in model.enums {
         let Some(given) = fields.get(*member).filter(|v| !v.is_null()) else {
             continue;
@@ -363,6 +377,25 @@ fn check_members(
         ))),
         None => Ok(()),
     }
+}
+
+/// DynamoDB's refusal of the members at `paths` (`a.b` for a nested one) left null, if any.
+fn not_null(paths: &[String]) -> Result<(), WireError> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let errors: Vec<String> = paths
+        .iter()
+        .map(|path| {
+            format!("Value null at '{path}' failed to satisfy constraint: Member must not be null")
+        })
+        .collect();
+    let count = errors.len();
+    let plural = if count == 1 { "" } else { "s" };
+    Err(WireError::validation(format!(
+        "{count} validation error{plural} detected: {}",
+        errors.join("; ")
+    )))
 }
 
 fn lower_first(name: &str) -> String {
@@ -559,6 +592,93 @@ fn describe_continuous_backups(state: &ServerState, body: Value) -> Result<Value
 
 fn restore_table_to_point_in_time(state: &ServerState, body: Value) -> Result<Value, WireError> {
     output(db(state).restore_table_to_point_in_time(input::<RestoreTableToPointInTimeInput>(body)?))
+}
+
+// ---- Tags and Time to Live. ----
+
+/// A `Tag` as the wire may carry it: DynamoDB refuses a missing key or value with its tag
+/// messages, not as a malformed request.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireTag {
+    key: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagResourceRequest {
+    resource_arn: String,
+    tags: Vec<WireTag>,
+}
+
+fn tag_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let request: TagResourceRequest = input(body)?;
+    let mut tags = Vec::with_capacity(request.tags.len());
+    for tag in request.tags {
+        let Some(key) = tag.key else {
+            return Err(WireError::validation(
+                "The Tag Key provided is invalid, Key: null",
+            ));
+        };
+        let Some(value) = tag.value else {
+            return Err(WireError::validation(
+                "The Tag Value provided is invalid, Value: null",
+            ));
+        };
+        tags.push(Tag::new(key, value));
+    }
+    db(state).tag_resource(TagResourceInput::new(request.resource_arn, tags))?;
+    Ok(Value::Null)
+}
+
+fn untag_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    db(state).untag_resource(input::<UntagResourceInput>(body)?)?;
+    Ok(Value::Null)
+}
+
+fn list_tags_of_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    output(db(state).list_tags_of_resource(input::<ListTagsOfResourceInput>(body)?))
+}
+
+/// `TimeToLiveSpecification` as the wire may carry it: a member left out is DynamoDB's
+/// `Member must not be null`, as for a top-level one.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireTimeToLiveSpecification {
+    enabled: Option<bool>,
+    attribute_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateTimeToLiveRequest {
+    table_name: String,
+    time_to_live_specification: WireTimeToLiveSpecification,
+}
+
+fn update_time_to_live(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let request: UpdateTimeToLiveRequest = input(body)?;
+    let spec = request.time_to_live_specification;
+    let nulls = [
+        ("enabled", spec.enabled.is_none()),
+        ("attributeName", spec.attribute_name.is_none()),
+    ];
+    let paths: Vec<String> = (nulls.iter().filter(|(_, null)| *null))
+        .map(|(member, _)| format!("timeToLiveSpecification.{member}"))
+        .collect();
+    not_null(&paths)?;
+    let name = spec.attribute_name.unwrap_or_default();
+    let update = match spec.enabled {
+        Some(true) => UpdateTimeToLiveInput::enable(request.table_name, name),
+        _ => UpdateTimeToLiveInput::disable(request.table_name, name),
+    };
+    output(db(state).update_time_to_live(update))
+}
+
+fn describe_time_to_live(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let TableName { table_name } = input(body)?;
+    output(db(state).describe_time_to_live(&table_name))
 }
 
 #[cfg(test)]

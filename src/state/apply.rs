@@ -8,8 +8,8 @@
 //!   point-in-time restores (`storage/replay.rs`).
 //!
 //! [`apply`] matches every [`Mutation`] variant and has no wildcard arm, and [`Apply`] has
-//! one method per variant with no default body, so a new kind of record (a stream or TTL
-//! record) does not compile until every consumer says what it does with it — it cannot
+//! one method per variant with no default body, so a new kind of record (a stream record)
+//! does not compile until every consumer says what it does with it — it cannot
 //! silently drop out of snapshots, backups or recovery. Item changes themselves have one
 //! implementation, `TableData::apply_write` (`table.rs`), which live writes and recovery
 //! share; replay keeps only the last change of each key and merges it into a table file.
@@ -21,6 +21,7 @@ use crate::format::backup::BackupRecord;
 use crate::format::mutation::{ItemWrite, Mutation};
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
+use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 
 /// Where a change stands in the log: its LSN and commit time.
@@ -34,8 +35,13 @@ pub(crate) struct At {
 /// per [`Mutation`] variant, none with a default: a consumer that does nothing with a kind
 /// says so in its own body.
 pub(crate) trait Apply {
-    /// A new, empty table.
-    fn create_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()>;
+    /// A new, empty table, with its first settings (none, unless it was created with tags).
+    fn create_table(
+        &mut self,
+        at: At,
+        schema: Arc<TableSchema>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()>;
     /// A table's definition changed (indexes, throughput, stream, point-in-time recovery).
     fn update_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()>;
     /// A table and its items are gone; a table with point-in-time recovery leaves the SYSTEM
@@ -55,12 +61,22 @@ pub(crate) trait Apply {
     /// A table was restored: it starts as the contents of the table file `snapshot`, written
     /// and synced before this record.
     fn restore_table(&mut self, at: At, schema: Arc<TableSchema>, snapshot: String) -> Result<()>;
+    /// A table's tags or Time to Live setting changed: `settings` are all of them from here on.
+    fn update_table_settings(
+        &mut self,
+        at: At,
+        table_id: Arc<str>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()>;
 }
 
 /// Applies one logged change to `state`.
 pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Result<()> {
     match mutation {
-        Mutation::CreateTable(schema) => state.create_table(at, schema),
+        Mutation::CreateTable(schema) => state.create_table(at, schema, Arc::default()),
+        Mutation::CreateTableWithSettings { schema, settings } => {
+            state.create_table(at, schema, settings)
+        }
         Mutation::UpdateTable(schema) => state.update_table(at, schema),
         Mutation::DeleteTable {
             table_id,
@@ -70,5 +86,8 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
         Mutation::CreateBackup(record) => state.create_backup(at, record),
         Mutation::DeleteBackup { arn } => state.delete_backup(at, arn),
         Mutation::RestoreTable { schema, snapshot } => state.restore_table(at, schema, snapshot),
+        Mutation::UpdateTableSettings { table_id, settings } => {
+            state.update_table_settings(at, table_id, settings)
+        }
     }
 }

@@ -20,6 +20,7 @@ use crate::format::item::StoredItem;
 use crate::format::table_file::RawBlock;
 use crate::model::key::EncodedKey;
 use crate::model::schema::{IndexSchema, KeyShape, ProjectionType, TableSchema};
+use crate::model::settings::TableSettings;
 use crate::model::value::{item_size, Item};
 use crate::state::items::Items;
 
@@ -41,6 +42,9 @@ pub(crate) struct TableData {
     /// the delete finds out once it holds the table's gate.
     pub deleted: bool,
     pub items: Items,
+    /// Its tags and Time to Live setting: state of the table, logged and snapshotted with
+    /// it, though no restore carries them over (`model/settings.rs`).
+    pub settings: Arc<TableSettings>,
     /// One per index, in `schema.indexes()` order.
     pub indexes: Vec<IndexData>,
     pub size_bytes: u64,
@@ -64,6 +68,7 @@ impl TableData {
             schema,
             status,
             deleted: false,
+            settings: Arc::default(),
             indexes,
             size_bytes: 0,
         }

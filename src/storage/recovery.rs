@@ -37,6 +37,7 @@ use crate::format::mutation::{ItemWrite, Mutation};
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
+use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 use crate::state::apply::{apply, Apply, At};
 use crate::state::table::TableData;
@@ -400,13 +401,21 @@ impl Found<'_> {
 /// Recovery applies each logged change to the tables whose snapshots do not already include
 /// it; the same `TableData` methods apply live writes.
 impl Apply for Found<'_> {
-    fn create_table(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()> {
+    fn create_table(
+        &mut self,
+        at: At,
+        schema: Arc<TableSchema>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()> {
         self.min_base = None;
         let id: Arc<str> = schema.id.as_str().into();
         self.tables
             .entry(Arc::clone(&id))
             .or_insert_with(|| RecoveredTable {
-                data: TableData::new(schema, TableStatus::Active),
+                data: TableData {
+                    settings,
+                    ..TableData::new(schema, TableStatus::Active)
+                },
                 base: creation(&id, at.lsn - 1),
                 log_bytes: 0,
                 replayed: false,
@@ -548,6 +557,23 @@ impl Apply for Found<'_> {
             size: 0,
             log_bytes: 0,
         });
+        Ok(())
+    }
+
+    fn update_table_settings(
+        &mut self,
+        at: At,
+        table_id: Arc<str>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()> {
+        if let Some(table) = self
+            .tables
+            .get_mut(&table_id)
+            .filter(|t| at.lsn > t.base.lsn)
+        {
+            table.data.settings = settings;
+            table.replayed = true;
+        }
         Ok(())
     }
 }

@@ -30,6 +30,7 @@ use crate::format::table_file::{
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
+use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 use crate::state::apply::{apply, Apply, At};
 use crate::state::item_key::ItemKey;
@@ -187,8 +188,7 @@ pub(crate) fn load_snapshot(
 ) -> Result<(SnapshotMeta, TableData)> {
     let path = dir.join(SNAPSHOT_DIR).join(file);
     let mut reader = TableFileReader::open(fs, &path, SNAPSHOT_MAGIC)?;
-    let meta: SnapshotMeta =
-        codec::decode(reader.meta(), format_args!("snapshot {}", path.display()))?;
+    let meta = SnapshotMeta::read(&reader)?;
     // The blocks are kept as they are read (checksums and key order verified): their items
     // are decoded when first read (`state/items.rs`), so an open costs about a read of
     // the file.
@@ -197,7 +197,8 @@ pub(crate) fn load_snapshot(
         blocks.push(block);
     }
     let schema = Arc::new(meta.schema.clone());
-    let data = TableData::from_blocks(schema, TableStatus::Active, blocks)?;
+    let mut data = TableData::from_blocks(schema, TableStatus::Active, blocks)?;
+    data.settings = Arc::clone(&meta.settings);
     Ok((meta, data))
 }
 
@@ -207,6 +208,8 @@ struct TableChanges<'a> {
     table_id: &'a str,
     /// The schema as of the end of the range, if the range created or updated the table.
     schema: Option<Arc<TableSchema>>,
+    /// The settings as of the end of the range, if the range changed them.
+    settings: Option<Arc<TableSettings>>,
     deleted: bool,
     /// The table's writes in the range, in log order, or after a compaction the last write
     /// of each key in key order followed by later writes in log order (see
@@ -276,12 +279,18 @@ impl TableChanges<'_> {
     }
 }
 
-/// Replay keeps, for its one table, the last schema, whether it was deleted, and the last
-/// write of each key; the merge with the base snapshot applies them.
+/// Replay keeps, for its one table, the last schema and settings, whether it was deleted, and
+/// the last write of each key; the merge with the base snapshot applies them.
 impl Apply for TableChanges<'_> {
-    fn create_table(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
+    fn create_table(
+        &mut self,
+        _: At,
+        schema: Arc<TableSchema>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()> {
         if *schema.id == *self.table_id {
             self.schema = Some(schema);
+            self.settings = Some(settings);
         }
         Ok(())
     }
@@ -332,6 +341,18 @@ impl Apply for TableChanges<'_> {
         }
         Ok(())
     }
+
+    fn update_table_settings(
+        &mut self,
+        _: At,
+        table_id: Arc<str>,
+        settings: Arc<TableSettings>,
+    ) -> Result<()> {
+        if *table_id == *self.table_id {
+            self.settings = Some(settings);
+        }
+        Ok(())
+    }
 }
 
 /// What [`build_snapshot`] made.
@@ -345,6 +366,11 @@ pub(crate) enum Built {
     Deleted,
 }
 
+/// What makes a table file's header metadata, given the table's schema and settings at the
+/// end of the range and the last record read.
+pub(crate) type Meta<'a> =
+    dyn Fn(&TableSchema, &Arc<TableSettings>, Option<LogEnd>) -> Vec<u8> + 'a;
+
 /// Where a built table file goes and what its header says.
 pub(crate) struct Target<'a> {
     /// The directory of the file.
@@ -353,9 +379,8 @@ pub(crate) struct Target<'a> {
     pub name: String,
     /// The file kind's magic.
     pub magic: [u8; 8],
-    /// The header's metadata, given the table's schema at the end of the range and the
-    /// last record read.
-    pub meta: &'a dyn Fn(&TableSchema, Option<LogEnd>) -> Vec<u8>,
+    /// The header's metadata.
+    pub meta: &'a Meta<'a>,
     /// Write a file even when the range changed nothing (a backup always needs one).
     pub always: bool,
     /// Counts items and bytes written, for a building backup's progress.
@@ -374,11 +399,12 @@ pub(crate) fn build_snapshot(
     after: Lsn,
     upto: Lsn,
 ) -> Result<(Built, Option<LogEnd>)> {
-    let meta = |schema: &TableSchema, _: Option<LogEnd>| {
+    let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
         codec::encode(&SnapshotMeta {
             table_id: table_id.to_owned(),
             lsn: upto,
             schema: schema.clone(),
+            settings: Arc::clone(settings),
         })
     };
     let target = Target {
@@ -418,6 +444,7 @@ pub(crate) fn build_table_file(
     let mut changes = TableChanges {
         table_id,
         schema: None,
+        settings: None,
         deleted: false,
         items: Vec::new(),
         compact_at: MIN_COMPACT_AT,
@@ -440,7 +467,11 @@ pub(crate) fn build_table_file(
     if changes.deleted {
         return Ok((Built::Deleted, end));
     }
-    if !target.always && base.is_some() && changes.schema.is_none() && changes.items.is_empty() {
+    // NB: a range that changed only the settings changes the table: its snapshot must be
+    // written, or the settings would go with the log the snapshot lets go.
+    let unchanged =
+        changes.schema.is_none() && changes.settings.is_none() && changes.items.is_empty();
+    if !target.always && base.is_some() && unchanged {
         return Ok((Built::Unchanged, end));
     }
     let snapshots = dir.join(SNAPSHOT_DIR);
@@ -453,11 +484,14 @@ pub(crate) fn build_table_file(
         None => None,
     };
     let base_meta: Option<SnapshotMeta> = match &base_reader {
-        Some(reader) => Some(codec::decode(
-            reader.meta(),
-            format_args!("snapshot {}", base.unwrap_or("")),
-        )?),
+        Some(reader) => Some(SnapshotMeta::read(reader)?),
         None => None,
+    };
+    // A table without a base starts, at its creation, with no settings.
+    let settings = match (changes.settings, &base_meta) {
+        (Some(settings), _) => settings,
+        (None, Some(meta)) => Arc::clone(&meta.settings),
+        (None, None) => Arc::default(),
     };
     let schema = match (changes.schema, base_meta) {
         (Some(schema), _) => (*schema).clone(),
@@ -469,7 +503,8 @@ pub(crate) fn build_table_file(
         }
     };
     let tmp = target.dir.join(format!("{}.tmp", target.name));
-    let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &(target.meta)(&schema, end))?;
+    let meta = (target.meta)(&schema, &settings, end);
+    let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &meta)?;
     writer.progress = target.progress;
 
     // Merge: base items in key order, with the changed keys taking precedence. A base
@@ -571,6 +606,7 @@ pub(crate) fn write_live_snapshot(
         table_id: table_id.to_owned(),
         lsn,
         schema: (*data.schema).clone(),
+        settings: Arc::clone(&data.settings),
     });
     let name = snapshot_name(table_id, lsn);
     let path = dir.join(SNAPSHOT_DIR).join(&name);
@@ -613,6 +649,7 @@ mod tests {
         let mut changes = TableChanges {
             table_id: "t",
             schema: None,
+            settings: None,
             deleted: false,
             items: Vec::new(),
             compact_at: MIN_COMPACT_AT,

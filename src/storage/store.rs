@@ -18,6 +18,7 @@ use crate::format::table_file::Progress;
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
+use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 use crate::state::table::TableData;
 use crate::storage::replay::{self, LogEnd, Target, Until};
@@ -444,7 +445,8 @@ impl Store {
             Some(r) => (r.file.as_deref(), r.replay_after(cut)),
             None => (None, creation_lsn),
         };
-        let meta = |schema: &TableSchema, _: Option<LogEnd>| {
+        // A backup carries no settings: no restore carries them over.
+        let meta = |schema: &TableSchema, _: &Arc<TableSettings>, _: Option<LogEnd>| {
             codec::encode(&BackupMeta {
                 record: (**record).clone(),
                 marker,

@@ -234,6 +234,63 @@ class Clients(unittest.TestCase):
         window = described["PointInTimeRecoveryDescription"]
         self.assertLessEqual(window["EarliestRestorableDateTime"], window["LatestRestorableDateTime"])
 
+    def test_tags_are_kept_listed_and_removed(self):
+        self.make_music("Tagged")
+        arn = self.ddb.describe_table(TableName="Tagged")["Table"]["TableArn"]
+        self.assertEqual(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"], [])
+        self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "Owner", "Value": "blueTeam"}])
+        # The developer guide's example, as the CLI sends it: no output on success.
+        self.assertIsNone(cli("tag-resource", "--resource-arn", arn, "--tags", "Key=Env,Value=prod"))
+        listed = cli("list-tags-of-resource", "--resource-arn", arn)
+        self.assertEqual(listed, {"Tags": [{"Key": "Env", "Value": "prod"}, {"Key": "Owner", "Value": "blueTeam"}]})
+        self.ddb.untag_resource(ResourceArn=arn, TagKeys=["Env", "NotThere"])
+        self.assertEqual(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"], [{"Key": "Owner", "Value": "blueTeam"}])
+        self.ddb.create_table(
+            TableName="TaggedAtBirth",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=[{"Key": "Team", "Value": "red"}],
+        )
+        born = self.ddb.describe_table(TableName="TaggedAtBirth")["Table"]["TableArn"]
+        self.assertEqual(self.ddb.list_tags_of_resource(ResourceArn=born)["Tags"], [{"Key": "Team", "Value": "red"}])
+        refusals = [
+            (lambda: self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "aws:cost", "Value": "x"}]),
+             "ValidationException", "Tag Key cannot be prefixed with aws:, Key: aws:cost"),
+            (lambda: self.ddb.tag_resource(ResourceArn=arn + "/index/gsi", Tags=[{"Key": "k", "Value": "v"}]),
+             "ValidationException", f"Invalid TableArn: Invalid ResourceArn provided as input {arn}/index/gsi"),
+            (lambda: self.ddb.tag_resource(ResourceArn=arn.replace("Tagged", "Missing"), Tags=[{"Key": "k", "Value": "v"}]),
+             "ResourceNotFoundException", f"Requested resource not found: ResourceArn: {arn.replace('Tagged', 'Missing')} not found"),
+            (lambda: self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)]),
+             "ValidationException", "Number of Tags exceed the current limit for the provided ResourceArn"),
+        ]
+        for call, code, message in refusals:
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                call()
+            self.assertEqual((error_code(e.exception), e.exception.response["Error"]["Message"]), (code, message))
+        self.assertEqual(len(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]), 1)
+
+    def test_time_to_live_is_enabled_described_and_refused_as_dynamodb_does(self):
+        self.make_music("Expiring")
+        self.assertEqual(self.ddb.describe_time_to_live(TableName="Expiring")["TimeToLiveDescription"], {"TimeToLiveStatus": "DISABLED"})
+        out = cli("update-time-to-live", "--table-name", "Expiring", "--time-to-live-specification", "Enabled=true,AttributeName=expires")
+        self.assertEqual(out, {"TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expires"}})
+        described = cli("describe-time-to-live", "--table-name", "Expiring")
+        self.assertEqual(described, {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}})
+        refusals = [
+            ({"Enabled": True, "AttributeName": "expires"}, "TimeToLive is already enabled"),
+            ({"Enabled": False, "AttributeName": "other"}, "TimeToLive is active on a different AttributeName: current AttributeName is expires"),
+            # The server keeps DynamoDB's one change per hour.
+            ({"Enabled": False, "AttributeName": "expires"}, "Time to live has been modified multiple times within a fixed interval"),
+        ]
+        for spec, message in refusals:
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                self.ddb.update_time_to_live(TableName="Expiring", TimeToLiveSpecification=spec)
+            self.assertEqual((error_code(e.exception), e.exception.response["Error"]["Message"]), ("ValidationException", message))
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.describe_time_to_live(TableName="NoSuchTable")
+        self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+
     def test_errors_come_back_once_with_dynamodbs_names(self):
         started = time.monotonic()
         with self.assertRaises(CliError) as e:

@@ -1,0 +1,106 @@
+//! The shapes of Time to Live: `UpdateTimeToLive` and `DescribeTimeToLive`, with the API
+//! model's names.
+//!
+//! This is the setting only: items whose Time to Live attribute is in the past are not
+//! deleted yet (they are still returned by reads, as DynamoDB returns expired items it has
+//! not deleted yet).
+
+use serde::{Deserialize, Serialize};
+
+/// `TimeToLiveSpecification`: Time to Live on or off, and the attribute holding each item's
+/// expiry time (a Number of epoch seconds).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct TimeToLiveSpecification {
+    /// Whether Time to Live is to be enabled (`true`) or disabled.
+    pub enabled: bool,
+    /// 1 to 255 characters: the attribute to enable, or the enabled one, to disable.
+    pub attribute_name: String,
+}
+
+impl TimeToLiveSpecification {
+    /// Time to Live on `attribute_name` enabled (`true`) or disabled.
+    pub fn new(attribute_name: impl Into<String>, enabled: bool) -> TimeToLiveSpecification {
+        TimeToLiveSpecification {
+            enabled,
+            attribute_name: attribute_name.into(),
+        }
+    }
+}
+
+/// `UpdateTimeToLive`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct UpdateTimeToLiveInput {
+    /// The table, by name or ARN.
+    pub table_name: String,
+    /// The setting to make.
+    pub time_to_live_specification: TimeToLiveSpecification,
+}
+
+impl UpdateTimeToLiveInput {
+    /// Enables Time to Live on `table_name` with the expiry times in `attribute_name`.
+    pub fn enable(table_name: impl Into<String>, attribute_name: impl Into<String>) -> Self {
+        UpdateTimeToLiveInput {
+            table_name: table_name.into(),
+            time_to_live_specification: TimeToLiveSpecification::new(attribute_name, true),
+        }
+    }
+
+    /// Disables Time to Live on `table_name`, enabled on `attribute_name` (DynamoDB wants the
+    /// enabled attribute named).
+    pub fn disable(table_name: impl Into<String>, attribute_name: impl Into<String>) -> Self {
+        UpdateTimeToLiveInput {
+            table_name: table_name.into(),
+            time_to_live_specification: TimeToLiveSpecification::new(attribute_name, false),
+        }
+    }
+}
+
+/// `UpdateTimeToLive`'s output: the specification as made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct UpdateTimeToLiveOutput {
+    /// The request's specification.
+    pub time_to_live_specification: TimeToLiveSpecification,
+}
+
+/// `TimeToLiveStatus`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum TimeToLiveStatus {
+    /// Being enabled. DynamoDB names this state, but reports the settled one within
+    /// seconds of a change; tidestore reports it at once, so never this.
+    Enabling,
+    /// Being disabled; never reported, as `Enabling`.
+    Disabling,
+    /// Items expire by the attribute named.
+    Enabled,
+    /// Off (also for a table whose setting never changed).
+    Disabled,
+}
+
+/// `TimeToLiveDescription`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct TimeToLiveDescription {
+    /// ENABLED or DISABLED.
+    pub time_to_live_status: TimeToLiveStatus,
+    /// The attribute, while enabled (DynamoDB names none once disabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_name: Option<String>,
+}
+
+/// `DescribeTimeToLive`'s output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct DescribeTimeToLiveOutput {
+    /// The table's setting.
+    pub time_to_live_description: TimeToLiveDescription,
+}
