@@ -51,6 +51,18 @@ impl Connection {
         self.read_answer()
     }
 
+    /// `GET /`, DynamoDB's health check; the status and the body of the answer.
+    pub fn health(&mut self) -> std::io::Result<(u16, Vec<u8>)> {
+        self.request.clear();
+        write!(
+            self.request,
+            "GET / HTTP/1.1\r\nHost: {}\r\n\r\n",
+            self.host
+        )?;
+        self.writer.write_all(&self.request)?;
+        self.read_answer()
+    }
+
     /// Reads a status line, headers and a `Content-Length` body (what hyper sends for a
     /// whole body).
     fn read_answer(&mut self) -> std::io::Result<(u16, Vec<u8>)> {
