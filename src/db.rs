@@ -171,20 +171,23 @@ impl Database {
     }
 
     /// `PutItem`: stores `item`, replacing any item with its key, if the condition holds.
-    pub fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
-        self.open.engine.put_item(input.resolved()?)
+    pub fn put_item(&self, mut input: PutItemInput) -> Result<PutItemOutput> {
+        input.resolve()?;
+        self.open.engine.put_item(input)
     }
 
     /// `DeleteItem`: removes the item with `key`, if the condition holds (deleting an item
     /// that does not exist succeeds).
-    pub fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput> {
-        self.open.engine.delete_item(input.resolved()?)
+    pub fn delete_item(&self, mut input: DeleteItemInput) -> Result<DeleteItemOutput> {
+        input.resolve()?;
+        self.open.engine.delete_item(input)
     }
 
     /// `UpdateItem`: applies the update actions to the item with `key` (creating it if it
     /// does not exist), if the condition holds.
-    pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput> {
-        self.open.engine.update_item(input.resolved()?)
+    pub fn update_item(&self, mut input: UpdateItemInput) -> Result<UpdateItemOutput> {
+        input.resolve()?;
+        self.open.engine.update_item(input)
     }
 
     /// `BatchWriteItem`: up to 25 puts and deletes over any tables, applied as one atomic,
@@ -199,25 +202,28 @@ impl Database {
         &self,
         mut input: TransactWriteItemsInput,
     ) -> Result<TransactWriteItemsOutput> {
-        input.transact_items = (input.transact_items.into_iter())
-            .map(TransactWriteItem::resolved)
-            .collect::<Result<_>>()?;
+        for action in &mut input.transact_items {
+            action.resolve()?;
+        }
         self.open.engine.transact_write_items(input)
     }
 
     /// `GetItem`.
-    pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
-        self.open.engine.get_item(input.resolved()?)
+    pub fn get_item(&self, mut input: GetItemInput) -> Result<GetItemOutput> {
+        input.resolve()?;
+        self.open.engine.get_item(input)
     }
 
     /// `Query`: one page of one partition, from the table or an index.
-    pub fn query(&self, input: QueryInput) -> Result<QueryOutput> {
-        self.open.engine.query(input.resolved()?)
+    pub fn query(&self, mut input: QueryInput) -> Result<QueryOutput> {
+        input.resolve()?;
+        self.open.engine.query(input)
     }
 
     /// `Scan`: one page of the whole table or index, or of one segment of it.
-    pub fn scan(&self, input: ScanInput) -> Result<ScanOutput> {
-        self.open.engine.scan(input.resolved()?)
+    pub fn scan(&self, mut input: ScanInput) -> Result<ScanOutput> {
+        input.resolve()?;
+        self.open.engine.scan(input)
     }
 
     /// Every page of a `Query`, each asked for with the previous page's `LastEvaluatedKey`
@@ -257,8 +263,9 @@ impl Database {
 
     /// `BatchGetItem`: up to 100 items by key over any tables. Items that do not exist are
     /// absent from the responses.
-    pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
-        self.open.engine.batch_get_item(input.resolved()?)
+    pub fn batch_get_item(&self, mut input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+        input.resolve()?;
+        self.open.engine.batch_get_item(input)
     }
 
     /// `TransactGetItems`: up to 100 items read from one consistent state: no transaction is
@@ -267,9 +274,9 @@ impl Database {
         &self,
         mut input: TransactGetItemsInput,
     ) -> Result<TransactGetItemsOutput> {
-        input.transact_items = (input.transact_items.into_iter())
-            .map(TransactGetItem::resolved)
-            .collect::<Result<_>>()?;
+        for read in &mut input.transact_items {
+            read.resolve()?;
+        }
         self.open.engine.transact_get_items(input)
     }
 

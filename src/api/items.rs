@@ -959,8 +959,11 @@ legacy_setters!(ScanInput: scan_filter: Conditions, conditional_operator: Condit
 legacy_setters!(KeysAndAttributes: attributes_to_get: Vec<String>);
 
 impl PutItemInput {
-    /// This input with its expression strings and legacy parameters in the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<PutItemInput> {
+    /// Puts its expression strings and legacy parameters into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        if self.expressions.is_empty() && self.legacy.is_empty() {
+            return Ok(());
+        }
         let legacy = self
             .legacy
             .parse("PutItem", &[Legacy::Expected], &self.expressions)?;
@@ -968,14 +971,17 @@ impl PutItemInput {
             .expressions
             .parse("PutItem", &[ExpressionKind::Condition])?;
         let condition = parsed.condition.or(legacy.condition);
-        self.condition = one_of("ConditionExpression", self.condition, condition)?;
-        Ok(self)
+        self.condition = one_of("ConditionExpression", self.condition.take(), condition)?;
+        Ok(())
     }
 }
 
 impl DeleteItemInput {
-    /// This input with its expression strings and legacy parameters in the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<DeleteItemInput> {
+    /// Puts its expression strings and legacy parameters into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        if self.expressions.is_empty() && self.legacy.is_empty() {
+            return Ok(());
+        }
         let legacy = self
             .legacy
             .parse("DeleteItem", &[Legacy::Expected], &self.expressions)?;
@@ -983,30 +989,36 @@ impl DeleteItemInput {
             .expressions
             .parse("DeleteItem", &[ExpressionKind::Condition])?;
         let condition = parsed.condition.or(legacy.condition);
-        self.condition = one_of("ConditionExpression", self.condition, condition)?;
-        Ok(self)
+        self.condition = one_of("ConditionExpression", self.condition.take(), condition)?;
+        Ok(())
     }
 }
 
 impl UpdateItemInput {
-    /// This input with its expression strings and legacy parameters in the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<UpdateItemInput> {
+    /// Puts its expression strings and legacy parameters into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        if self.expressions.is_empty() && self.legacy.is_empty() {
+            return Ok(());
+        }
         use ExpressionKind::{Condition as C, Update as U};
         let takes = [Legacy::Expected, Legacy::AttributeUpdates];
         let legacy = self.legacy.parse("UpdateItem", &takes, &self.expressions)?;
         let parsed = self.expressions.parse("UpdateItem", &[U, C])?;
         let condition = parsed.condition.or(legacy.condition);
-        self.condition = one_of("ConditionExpression", self.condition, condition)?;
+        self.condition = one_of("ConditionExpression", self.condition.take(), condition)?;
         let typed = Some(std::mem::take(&mut self.update)).filter(|u| !u.actions.is_empty());
         let update = parsed.update.or(legacy.update);
         self.update = one_of("UpdateExpression", typed, update)?.unwrap_or_default();
-        Ok(self)
+        Ok(())
     }
 }
 
 impl GetItemInput {
-    /// This input with its expression strings and legacy parameters in the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<GetItemInput> {
+    /// Puts its expression strings and legacy parameters into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        if self.expressions.is_empty() && self.legacy.is_empty() {
+            return Ok(());
+        }
         let legacy = self
             .legacy
             .parse("GetItem", &[Legacy::AttributesToGet], &self.expressions)?;
@@ -1014,14 +1026,17 @@ impl GetItemInput {
             .expressions
             .parse("GetItem", &[ExpressionKind::Projection])?;
         let projection = parsed.projection.or(legacy.projection);
-        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
-        Ok(self)
+        self.projection = one_of("ProjectionExpression", self.projection.take(), projection)?;
+        Ok(())
     }
 }
 
 impl QueryInput {
-    /// This input with its expression strings and legacy parameters in the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<QueryInput> {
+    /// Puts its expression strings and legacy parameters into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        if self.expressions.is_empty() && self.legacy.is_empty() {
+            return Ok(());
+        }
         use ExpressionKind::{Filter, KeyCondition as K, Projection};
         let takes = [
             Legacy::KeyConditions,
@@ -1031,9 +1046,9 @@ impl QueryInput {
         let legacy = self.legacy.parse("Query", &takes, &self.expressions)?;
         let parsed = self.expressions.parse("Query", &[K, Filter, Projection])?;
         let filter = parsed.filter.or(legacy.filter);
-        self.filter = one_of("FilterExpression", self.filter, filter)?;
+        self.filter = one_of("FilterExpression", self.filter.take(), filter)?;
         let projection = parsed.projection.or(legacy.projection);
-        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
+        self.projection = one_of("ProjectionExpression", self.projection.take(), projection)?;
         let typed =
             Some(std::mem::take(&mut self.key_condition)).filter(|k| !k.conditions.is_empty());
         let parsed = parsed
@@ -1042,28 +1057,34 @@ impl QueryInput {
             .transpose()?
             .or(legacy.key_condition);
         self.key_condition = one_of("KeyConditionExpression", typed, parsed)?.unwrap_or_default();
-        Ok(self)
+        Ok(())
     }
 }
 
 impl ScanInput {
-    /// This input with its expression strings and legacy parameters in the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<ScanInput> {
+    /// Puts its expression strings and legacy parameters into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        if self.expressions.is_empty() && self.legacy.is_empty() {
+            return Ok(());
+        }
         use ExpressionKind::{Filter, Projection};
         let takes = [Legacy::ScanFilter, Legacy::AttributesToGet];
         let legacy = self.legacy.parse("Scan", &takes, &self.expressions)?;
         let parsed = self.expressions.parse("Scan", &[Filter, Projection])?;
         let filter = parsed.filter.or(legacy.filter);
-        self.filter = one_of("FilterExpression", self.filter, filter)?;
+        self.filter = one_of("FilterExpression", self.filter.take(), filter)?;
         let projection = parsed.projection.or(legacy.projection);
-        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
-        Ok(self)
+        self.projection = one_of("ProjectionExpression", self.projection.take(), projection)?;
+        Ok(())
     }
 }
 
 impl KeysAndAttributes {
-    /// This input with its expression strings and legacy parameters in the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<KeysAndAttributes> {
+    /// Puts its expression strings and legacy parameters into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        if self.expressions.is_empty() && self.legacy.is_empty() {
+            return Ok(());
+        }
         let takes = [Legacy::AttributesToGet];
         let legacy = self
             .legacy
@@ -1072,15 +1093,15 @@ impl KeysAndAttributes {
             .expressions
             .parse("BatchGetItem", &[ExpressionKind::Projection])?;
         let projection = parsed.projection.or(legacy.projection);
-        self.projection = one_of("ProjectionExpression", self.projection, projection)?;
-        Ok(self)
+        self.projection = one_of("ProjectionExpression", self.projection.take(), projection)?;
+        Ok(())
     }
 }
 
 impl BatchGetItemInput {
-    /// This input with every table's strings and legacy parameters in the typed fields.
+    /// Puts every table's strings and legacy parameters into the typed fields.
     /// DynamoDB judges the mixing of the two over the whole request, not table by table.
-    pub(crate) fn resolved(mut self) -> Result<BatchGetItemInput> {
+    pub(crate) fn resolve(&mut self) -> Result<()> {
         let tables = || self.request_items.values();
         let legacy = tables().any(|k| k.legacy.attributes_to_get.is_some());
         let strings = tables().any(|k| k.expressions.projection_expression.is_some());
@@ -1088,55 +1109,57 @@ impl BatchGetItemInput {
             return Err(mixed("AttributesToGet", "ProjectionExpression"));
         }
         for keys in self.request_items.values_mut() {
-            *keys = std::mem::take(keys).resolved()?;
+            keys.resolve()?;
         }
-        Ok(self)
+        Ok(())
     }
 }
 
 impl TransactGetItem {
-    /// This input with its expression strings parsed into the typed fields.
-    pub(crate) fn resolved(mut self) -> Result<TransactGetItem> {
+    /// Puts its expression strings into the typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
         let parsed = self
             .expressions
             .parse("TransactGetItems", &[ExpressionKind::Projection])?;
-        self.projection = one_of("ProjectionExpression", self.projection, parsed.projection)?;
-        Ok(self)
+        self.projection = one_of(
+            "ProjectionExpression",
+            self.projection.take(),
+            parsed.projection,
+        )?;
+        Ok(())
     }
 }
 
 impl TransactWriteItem {
-    /// This action with its expression strings parsed into the typed fields.
-    pub(crate) fn resolved(self) -> Result<TransactWriteItem> {
-        Ok(match self {
-            // TransactWriteItems takes expressions only, as in DynamoDB.
+    /// Puts the action's expression strings into its typed fields.
+    pub(crate) fn resolve(&mut self) -> Result<()> {
+        // TransactWriteItems takes expressions only, as in DynamoDB.
+        let none = &[];
+        match self {
             TransactWriteItem::Put(put) => {
                 put.legacy
-                    .parse("TransactWriteItems", &[], &put.expressions)?;
-                TransactWriteItem::Put(put.resolved()?)
+                    .parse("TransactWriteItems", none, &put.expressions)?;
+                put.resolve()
             }
             TransactWriteItem::Delete(delete) => {
-                delete
-                    .legacy
-                    .parse("TransactWriteItems", &[], &delete.expressions)?;
-                TransactWriteItem::Delete(delete.resolved()?)
+                (delete.legacy).parse("TransactWriteItems", none, &delete.expressions)?;
+                delete.resolve()
             }
             TransactWriteItem::Update(update) => {
-                update
-                    .legacy
-                    .parse("TransactWriteItems", &[], &update.expressions)?;
-                TransactWriteItem::Update(update.resolved()?)
+                (update.legacy).parse("TransactWriteItems", none, &update.expressions)?;
+                update.resolve()
             }
-            TransactWriteItem::ConditionCheck(mut check) => {
+            TransactWriteItem::ConditionCheck(check) => {
                 let parsed = check
                     .expressions
                     .parse("ConditionCheck", &[ExpressionKind::Condition])?;
-                check.condition = one_of("ConditionExpression", check.condition, parsed.condition)?;
+                let typed = check.condition.take();
+                check.condition = one_of("ConditionExpression", typed, parsed.condition)?;
                 if check.condition.is_none() {
                     return Err(Error::validation("1 validation error detected: Value null at 'conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null"));
                 }
-                TransactWriteItem::ConditionCheck(check)
+                Ok(())
             }
-        })
+        }
     }
 }

@@ -535,6 +535,11 @@ pub(crate) struct LegacyParsed {
 }
 
 impl LegacyParameters {
+    /// Whether no legacy parameter is given.
+    pub fn is_empty(&self) -> bool {
+        *self == LegacyParameters::default()
+    }
+
     /// Maps every parameter given. `operation` names the request in the refusal of one it
     /// does not take (`takes`); one given beside an expression string of `expressions` is
     /// DynamoDB's "Can not use both" refusal.
