@@ -430,6 +430,34 @@ fn db(state: &ServerState) -> &Database {
     &state.db
 }
 
+/// The handlers that read the request as the operation's input, call the database and answer
+/// its output: most operations.
+macro_rules! plain_handlers {
+    ($($name:ident: $input:ty),* $(,)?) => {$(
+        fn $name(state: &ServerState, body: Value) -> Result<Value, WireError> {
+            output(db(state).$name(input::<$input>(body)?))
+        }
+    )*};
+}
+
+plain_handlers! {
+    list_tables: ListTablesInput,
+    put_item: PutItemInput,
+    get_item: GetItemInput,
+    update_item: UpdateItemInput,
+    delete_item: DeleteItemInput,
+    query: QueryInput,
+    batch_write_item: BatchWriteItemInput,
+    batch_get_item: BatchGetItemInput,
+    transact_write_items: TransactWriteItemsInput,
+    transact_get_items: TransactGetItemsInput,
+    list_backups: ListBackupsInput,
+    restore_table_from_backup: RestoreTableFromBackupInput,
+    update_continuous_backups: UpdateContinuousBackupsInput,
+    restore_table_to_point_in_time: RestoreTableToPointInTimeInput,
+    list_tags_of_resource: ListTagsOfResourceInput,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct TableName {
@@ -452,10 +480,6 @@ fn create_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
 fn describe_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
     let TableName { table_name } = input(body)?;
     Ok(json!({ "Table": output(db(state).describe_table(&table_name))? }))
-}
-
-fn list_tables(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).list_tables(input::<ListTablesInput>(body)?))
 }
 
 fn update_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
@@ -485,26 +509,6 @@ fn describe_limits(_state: &ServerState, _body: Value) -> Result<Value, WireErro
 
 // ---- Items. ----
 
-fn put_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).put_item(input::<PutItemInput>(body)?))
-}
-
-fn get_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).get_item(input::<GetItemInput>(body)?))
-}
-
-fn update_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).update_item(input::<UpdateItemInput>(body)?))
-}
-
-fn delete_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).delete_item(input::<DeleteItemInput>(body)?))
-}
-
-fn query(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).query(input::<QueryInput>(body)?))
-}
-
 /// `Segment` and `TotalSegments` travel as two members; the input holds them as one pair.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
@@ -533,22 +537,6 @@ fn scan(state: &ServerState, body: Value) -> Result<Value, WireError> {
     output(db(state).scan(scan))
 }
 
-fn batch_write_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).batch_write_item(input::<BatchWriteItemInput>(body)?))
-}
-
-fn batch_get_item(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).batch_get_item(input::<BatchGetItemInput>(body)?))
-}
-
-fn transact_write_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).transact_write_items(input::<TransactWriteItemsInput>(body)?))
-}
-
-fn transact_get_items(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).transact_get_items(input::<TransactGetItemsInput>(body)?))
-}
-
 // ---- Backups and point in time. ----
 
 #[derive(Deserialize)]
@@ -568,30 +556,14 @@ fn describe_backup(state: &ServerState, body: Value) -> Result<Value, WireError>
     output(db(state).describe_backup(&backup_arn))
 }
 
-fn list_backups(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).list_backups(input::<ListBackupsInput>(body)?))
-}
-
 fn delete_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
     let BackupArn { backup_arn } = input(body)?;
     output(db(state).delete_backup(&backup_arn))
 }
 
-fn restore_table_from_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).restore_table_from_backup(input::<RestoreTableFromBackupInput>(body)?))
-}
-
-fn update_continuous_backups(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).update_continuous_backups(input::<UpdateContinuousBackupsInput>(body)?))
-}
-
 fn describe_continuous_backups(state: &ServerState, body: Value) -> Result<Value, WireError> {
     let TableName { table_name } = input(body)?;
     output(db(state).describe_continuous_backups(&table_name))
-}
-
-fn restore_table_to_point_in_time(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).restore_table_to_point_in_time(input::<RestoreTableToPointInTimeInput>(body)?))
 }
 
 // ---- Tags and Time to Live. ----
@@ -635,10 +607,6 @@ fn tag_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
 fn untag_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
     db(state).untag_resource(input::<UntagResourceInput>(body)?)?;
     Ok(Value::Null)
-}
-
-fn list_tags_of_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    output(db(state).list_tags_of_resource(input::<ListTagsOfResourceInput>(body)?))
 }
 
 /// `TimeToLiveSpecification` as the wire may carry it: a member left out is DynamoDB's
