@@ -53,17 +53,15 @@ enum Change {
 #[derive(Debug)]
 struct Action {
     handle: Arc<TableHandle>,
-    /// The table as the request named it (a name or an ARN), which capacity reports repeat.
-    table_name: String,
     key: EncodedKey,
     change: Change,
     condition: Option<Condition>,
     return_item_on_failure: bool,
     /// Whether the request returns the item this action replaces (`ReturnValues`).
     returns_old: bool,
-    /// Whether the request reports the capacity it consumed, which is measured on the item
-    /// replaced as well as the new one.
-    meters: bool,
+    /// The table as the request named it (a name or an ARN), when the request reports the
+    /// capacity it consumed: measured on the item replaced as well as the new one.
+    meter_as: Option<String>,
 }
 
 impl Action {
@@ -75,7 +73,15 @@ impl Action {
         !matches!(self.change, Change::Put(_))
             || self.condition.is_some()
             || self.returns_old
-            || self.meters
+            || self.meter_as.is_some()
+    }
+
+    /// The action, measured when the request asks for its capacity (`mode`).
+    fn metered(mut self, mode: ReturnConsumedCapacity, table_name: &str) -> Action {
+        if mode != ReturnConsumedCapacity::None {
+            self.meter_as = Some(table_name.to_owned());
+        }
+        self
     }
 }
 
@@ -178,14 +184,14 @@ impl Engine {
                 Ok(new) => new,
                 Err(_) => unreachable!("failed outcomes returned above"),
             };
-            let usage = action.meters.then(|| {
+            let usage = action.meter_as.as_ref().map(|table| {
                 // A check costs as a write of the item it checks, which it leaves as it was.
                 let after = match action.change {
                     Change::Check => old.as_ref(),
                     _ => new.as_ref(),
                 };
                 let usage = capacity::write_usage(&schema, &action.key, old.as_ref(), after);
-                (action.table_name.clone(), usage)
+                (table.clone(), usage)
             });
             let changes =
                 !matches!(action.change, Change::Check) && (old.is_some() || new.is_some());
@@ -239,13 +245,12 @@ impl Engine {
         }
         Ok(Action {
             handle,
-            table_name: table_name.to_string(),
             key,
             change,
             condition,
             return_item_on_failure,
             returns_old: false,
-            meters: false,
+            meter_as: None,
         })
     }
 
@@ -267,7 +272,7 @@ impl Engine {
             on_failure,
         )?;
         action.returns_old = input.return_values == ReturnValue::AllOld;
-        action.meters = input.return_consumed_capacity != ReturnConsumedCapacity::None;
+        let action = action.metered(input.return_consumed_capacity, &input.table_name);
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, None),
@@ -284,14 +289,14 @@ impl Engine {
         }
         let on_failure = input.return_values_on_condition_check_failure
             == ReturnValuesOnConditionCheckFailure::AllOld;
-        let mut action = self.action(
+        let action = self.action(
             &input.table_name,
             &input.key,
             Change::Delete,
             input.condition,
             on_failure,
         )?;
-        action.meters = input.return_consumed_capacity != ReturnConsumedCapacity::None;
+        let action = action.metered(input.return_consumed_capacity, &input.table_name);
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, None),
@@ -305,14 +310,14 @@ impl Engine {
             == ReturnValuesOnConditionCheckFailure::AllOld;
         let paths = input.update.updated_paths();
         let change = Change::Update(input.update, input.key.clone());
-        let mut action = self.action(
+        let action = self.action(
             &input.table_name,
             &input.key,
             change,
             input.condition,
             on_failure,
         )?;
-        action.meters = input.return_consumed_capacity != ReturnConsumedCapacity::None;
+        let action = action.metered(input.return_consumed_capacity, &input.table_name);
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, Some(&paths)),
@@ -331,6 +336,7 @@ impl Engine {
                 "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have between 1 and {MAX_BATCH_WRITE} requests in total (got {count})"
             )));
         }
+        let mode = input.return_consumed_capacity;
         let mut actions = Vec::with_capacity(count);
         let mut bytes = 0;
         for (table, requests) in input.request_items {
@@ -340,10 +346,11 @@ impl Engine {
                         validate_item(&item)?;
                         bytes += crate::model::value::item_size(&item);
                         self.action(&table, &Item::new(), Change::Put(item), None, false)?
+                            .metered(mode, &table)
                     }
-                    WriteRequest::Delete { key } => {
-                        self.action(&table, &key, Change::Delete, None, false)?
-                    }
+                    WriteRequest::Delete { key } => self
+                        .action(&table, &key, Change::Delete, None, false)?
+                        .metered(mode, &table),
                 });
             }
         }
@@ -353,14 +360,10 @@ impl Engine {
             )));
         }
         reject_duplicate_keys(&actions, "Provided list of item keys contains duplicates")?;
-        let mode = input.return_consumed_capacity;
-        for action in &mut actions {
-            action.meters = mode != ReturnConsumedCapacity::None;
-        }
         let done = self.run(actions, Atomicity::Batch)?;
         Ok(BatchWriteItemOutput {
             unprocessed_items: Default::default(),
-            consumed_capacity: metered(&done).report(mode, 1.0, Split::None),
+            consumed_capacity: meter_of(&done).report(mode, 1.0, Split::None),
         })
     }
 
@@ -375,6 +378,7 @@ impl Engine {
                 "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {count})"
             )));
         }
+        let mode = input.return_consumed_capacity;
         let mut actions = Vec::with_capacity(count);
         let mut bytes = 0;
         let on = |r: ReturnValuesOnConditionCheckFailure| {
@@ -382,13 +386,15 @@ impl Engine {
         };
         for item in input.transact_items {
             actions.push(match item {
-                TransactWriteItem::ConditionCheck(check) => self.action(
-                    &check.table_name,
-                    &check.key,
-                    Change::Check,
-                    check.condition,
-                    on(check.return_values_on_condition_check_failure),
-                )?,
+                TransactWriteItem::ConditionCheck(check) => self
+                    .action(
+                        &check.table_name,
+                        &check.key,
+                        Change::Check,
+                        check.condition,
+                        on(check.return_values_on_condition_check_failure),
+                    )?
+                    .metered(mode, &check.table_name),
                 TransactWriteItem::Put(put) => {
                     validate_item(&put.item)?;
                     bytes += crate::model::value::item_size(&put.item);
@@ -400,21 +406,26 @@ impl Engine {
                         put.condition,
                         on(put.return_values_on_condition_check_failure),
                     )?
+                    .metered(mode, &put.table_name)
                 }
-                TransactWriteItem::Delete(delete) => self.action(
-                    &delete.table_name,
-                    &delete.key,
-                    Change::Delete,
-                    delete.condition,
-                    on(delete.return_values_on_condition_check_failure),
-                )?,
-                TransactWriteItem::Update(update) => self.action(
-                    &update.table_name,
-                    &update.key,
-                    Change::Update(update.update, update.key.clone()),
-                    update.condition,
-                    on(update.return_values_on_condition_check_failure),
-                )?,
+                TransactWriteItem::Delete(delete) => self
+                    .action(
+                        &delete.table_name,
+                        &delete.key,
+                        Change::Delete,
+                        delete.condition,
+                        on(delete.return_values_on_condition_check_failure),
+                    )?
+                    .metered(mode, &delete.table_name),
+                TransactWriteItem::Update(update) => self
+                    .action(
+                        &update.table_name,
+                        &update.key,
+                        Change::Update(update.update, update.key.clone()),
+                        update.condition,
+                        on(update.return_values_on_condition_check_failure),
+                    )?
+                    .metered(mode, &update.table_name),
             });
         }
         if bytes > MAX_TRANSACTION_BYTES {
@@ -426,14 +437,10 @@ impl Engine {
             &actions,
             "Transaction request cannot include multiple operations on one item",
         )?;
-        let mode = input.return_consumed_capacity;
-        for action in &mut actions {
-            action.meters = mode != ReturnConsumedCapacity::None;
-        }
         let done = self.run(actions, Atomicity::Transaction)?;
         // Each item is written twice, to prepare the transaction and to commit it.
         Ok(TransactWriteItemsOutput {
-            consumed_capacity: metered(&done).report(mode, 2.0, Split::Write),
+            consumed_capacity: meter_of(&done).report(mode, 2.0, Split::Write),
         })
     }
 }
@@ -523,7 +530,7 @@ fn consumed(mode: ReturnConsumedCapacity, done: &Done) -> Option<ConsumedCapacit
 }
 
 /// The usages of a batch's or transaction's actions, per table.
-fn metered(done: &[Done]) -> Meter {
+fn meter_of(done: &[Done]) -> Meter {
     let mut meter = Meter::default();
     for (table, usage) in done.iter().filter_map(|d| d.usage.clone()) {
         meter.add(&table, usage);
