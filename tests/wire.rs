@@ -5,6 +5,8 @@
 //! Built with the `server` feature: `cargo test --features server --test wire`.
 #![cfg(feature = "server")]
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -14,6 +16,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use support::TempDir;
 use tidestore::server::{serve_until, Config};
 
 /// A server on a free port of loopback, stopped (drained, database closed) on drop.
@@ -26,7 +29,7 @@ struct Server {
 
 impl Server {
     fn start(configure: impl FnOnce(&mut Config)) -> Server {
-        let dir = TempDir::new();
+        let dir = TempDir::new("wire");
         let mut config = Config::new(dir.path());
         config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         configure(&mut config);
@@ -150,27 +153,6 @@ impl Reply {
             .as_str()
             .unwrap_or_default()
             .to_owned()
-    }
-}
-
-/// A directory removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let path = std::env::temp_dir().join(format!("tidestore-wire-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
