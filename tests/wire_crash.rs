@@ -20,10 +20,11 @@
 
 #[path = "support/http_client.rs"]
 mod http_client;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use http_client::Connection;
 use serde_json::{json, Value};
+use support::TempDir;
 use tidestore::fs::sim::{SimFs, SimRng};
 
 const WRITERS: usize = 4;
@@ -440,36 +442,16 @@ fn verify(
     recovered
 }
 
-/// A fresh directory, removed on drop (also when a check fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let name = format!("tidestore-wire-crash-{}-{nanos}", std::process::id());
-        TempDir(std::env::temp_dir().join(name))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn a_sigkilled_server_loses_no_acknowledged_write_or_backup() {
     let seed = SimFs::seed_from_env();
     let mut rng = SimRng::new(seed);
     let rounds = if long() { 60 } else { 8 };
-    let dir = TempDir::new();
+    let dir = TempDir::new("wire-crash");
     let started = Instant::now();
     let mut figures = Figures::default();
     let mut history: Vec<(Round, Vec<u64>)> = Vec::new();
-    let mut server = Server::start(&dir.0);
+    let mut server = Server::start(dir.path());
     for round in 0..rounds {
         let kill = if round % 2 == 0 {
             Kill::After(Duration::from_millis(20 + rng.below(580)))
@@ -477,7 +459,7 @@ fn a_sigkilled_server_loses_no_acknowledged_write_or_backup() {
             Kill::AtBackup(1 + rng.below(8) as usize)
         };
         let this = drive(server, round, kill, &mut rng);
-        server = Server::start(&dir.0);
+        server = Server::start(dir.path());
         let recovered = verify(&server, round, &this, &history, &mut figures);
         history.push((this, recovered));
     }
