@@ -82,6 +82,7 @@ impl StoredItem {
     }
 
     /// The item [`scan`] found: its bytes are exactly a checked item's encoding.
+    #[cfg(test)]
     pub fn from_scan(scanned: &Scanned) -> StoredItem {
         let mut bytes = Vec::with_capacity(SIZE_LEN + scanned.encoding.len());
         bytes.extend_from_slice(&scanned.size.to_le_bytes()); // size
@@ -188,7 +189,7 @@ pub(crate) struct Scanned<'a> {
 /// copy per item. It checks everything the full read checks (tags, lengths, UTF-8, numbers,
 /// nesting, strictly increasing names and set members) and also that every length is
 /// written canonically, so the bytes it accepts are exactly the encoding the full read
-/// would store ([`StoredItem::from_scan`]). `None` for anything else, canonical or not;
+/// would store (its size and these bytes). `None` for anything else, canonical or not;
 /// the caller then reads the bytes fully, which says what is wrong (or stores them
 /// canonically).
 pub(crate) fn scan<'a>(bytes: &'a [u8], names: [Option<&str>; 2]) -> Option<Scanned<'a>> {
@@ -265,11 +266,11 @@ impl<'a> Scanner<'a> {
     }
 
     /// A checked item ([`scan`]) at the position.
-    pub fn item(&mut self) -> Option<StoredItem> {
+    pub fn item(&mut self) -> Option<Scanned<'a>> {
         let scanned = scan(&self.bytes[self.at..], [None, None])?;
         self.at += scanned.encoding.len();
         self.claims = self.claims.checked_add(scanned.claims)?;
-        Some(StoredItem::from_scan(&scanned))
+        Some(scanned)
     }
 
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {

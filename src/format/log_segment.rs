@@ -183,17 +183,22 @@ fn seal_at(bytes: &[u8], offset: usize, first_lsn: Lsn, db_id: u64) -> Option<Ls
     verified.then(|| u64_at(seal, SEAL_NEXT_OFFSET))
 }
 
-/// One record read back from the log.
+/// One record read back from the log: where its payload is in the segment's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Record {
     pub lsn: Lsn,
     pub time: Timestamp,
-    pub payload: Vec<u8>,
+    /// The payload's extent in [`SegmentContents::bytes`].
+    pub payload: std::ops::Range<usize>,
 }
 
 /// What reading one segment found.
 #[derive(Debug)]
 pub(crate) struct SegmentContents {
+    /// The file's bytes, which the records point into (NB: a record is not copied out of
+    /// them: a replay of a busy log reads hundreds of thousands of records, and an
+    /// allocation and a copy per record were a tenth of a backup build).
+    pub bytes: Vec<u8>,
     pub records: Vec<Record>,
     /// Bytes of the file up to the end of the last good record (the header if none; 0 if
     /// the header does not verify).
@@ -213,6 +218,11 @@ impl SegmentContents {
     pub fn torn(&self) -> bool {
         let seal = if self.sealed { SEAL_LEN as u64 } else { 0 };
         self.valid_len + seal < self.file_len
+    }
+
+    /// The payload of `record`, one of this segment's.
+    pub fn payload(&self, record: &Record) -> &[u8] {
+        &self.bytes[record.payload.clone()]
     }
 }
 
@@ -244,7 +254,7 @@ fn record_at(
     Some(Record {
         lsn,
         time: Timestamp(u64_at(header, TIME_OFFSET)),
-        payload: bytes[offset + RECORD_HEADER_LEN..offset + RECORD_HEADER_LEN + len].to_vec(),
+        payload: offset + RECORD_HEADER_LEN..offset + RECORD_HEADER_LEN + len,
     })
 }
 
@@ -252,14 +262,18 @@ fn record_at(
 /// segment whose creation a crash cut short) when nothing in the file verifies. A segment
 /// may end in a torn tail — only bytes that no verifiable record or seal follows; whether
 /// it may is for the reader of the whole log to say (`storage/recovery.rs`).
+///
+/// The file is read into `buffer` (its memory reused; see [`SegmentContents::bytes`]).
 pub(crate) fn read_segment(
     fs: &dyn Vfs,
     path: &Path,
     first_lsn: Lsn,
     db_id: u64,
     is_last: bool,
+    mut buffer: Vec<u8>,
 ) -> Result<SegmentContents> {
-    let bytes = super::read_file(fs, path, MAX_SEGMENT_LEN)?;
+    super::read_file_into(fs, path, MAX_SEGMENT_LEN, &mut buffer)?;
+    let bytes = buffer;
     let name = path.display();
     let file_len = bytes.len() as u64;
     // Whether a verifiable record with an LSN after `after`, or a seal, starts anywhere in
@@ -280,6 +294,7 @@ pub(crate) fn read_segment(
         let from = SEGMENT_HEADER_LEN.min(bytes.len());
         if is_last && !verifies_from(from, first_lsn.saturating_sub(1)) {
             return Ok(SegmentContents {
+                bytes,
                 records: Vec::new(),
                 valid_len: 0,
                 file_len,
@@ -314,7 +329,7 @@ pub(crate) fn read_segment(
     let mut sealed = false;
     while offset < bytes.len() {
         if let Some(record) = record_at(&bytes, offset, first_lsn, db_id, Some(expected), 0) {
-            offset += RECORD_HEADER_LEN + record.payload.len();
+            offset = record.payload.end;
             expected += 1;
             records.push(record);
             continue;
@@ -334,6 +349,7 @@ pub(crate) fn read_segment(
         break;
     }
     Ok(SegmentContents {
+        bytes,
         records,
         valid_len: offset as u64,
         file_len,
@@ -368,7 +384,7 @@ mod tests {
         let fs = SimFs::new();
         let path = Path::new("/w/00000000000000000005.wal");
         fs.set_file_bytes(path, bytes).expect("plant the segment");
-        read_segment(&fs, path, 5, 7, is_last)
+        read_segment(&fs, path, 5, 7, is_last, Vec::new())
     }
 
     #[test]
@@ -390,7 +406,7 @@ mod tests {
         let contents = read(&bytes, false).expect("reads");
         let lsns: Vec<Lsn> = contents.records.iter().map(|r| r.lsn).collect();
         assert_eq!(lsns, vec![5, 6, 7]);
-        assert_eq!(contents.records[2].payload, b"ccc");
+        assert_eq!(contents.payload(&contents.records[2]), b"ccc");
         assert_eq!(contents.valid_len, bytes.len() as u64);
     }
 

@@ -17,7 +17,19 @@ use crate::fs::Vfs;
 /// its format allows): a longer one is corrupt, and refused before anything is allocated
 /// for it.
 pub(crate) fn read_file(fs: &dyn Vfs, path: &Path, max_len: u64) -> Result<Vec<u8>> {
-    crate::fs::read_all(fs, path, max_len).map_err(|source| {
+    let mut buf = Vec::new();
+    read_file_into(fs, path, max_len, &mut buf)?;
+    Ok(buf)
+}
+
+/// [`read_file`] into `buf`, reusing its memory.
+pub(crate) fn read_file_into(
+    fs: &dyn Vfs,
+    path: &Path,
+    max_len: u64,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    crate::fs::read_all_into(fs, path, max_len, buf).map_err(|source| {
         if source.kind() == std::io::ErrorKind::FileTooLarge {
             Error::Corruption(format!("{source}: longer than its format allows"))
         } else {

@@ -34,7 +34,7 @@
 use std::sync::Arc;
 
 use crate::format::backup::BackupRecord;
-use crate::format::item::{Scanner, StoredItem};
+use crate::format::item::{Scanned, Scanner, StoredItem};
 use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
@@ -110,7 +110,7 @@ impl Mutation {
     pub(crate) fn table_writes(
         payload: &[u8],
         table_id: &str,
-        mut each: impl FnMut(&[u8], Option<StoredItem>),
+        mut each: impl FnMut(&[u8], Option<Scanned>),
     ) -> Option<()> {
         let mut bytes = Scanner::new(payload);
         if bytes.byte()? != WRITE_VARIANT {
@@ -252,8 +252,10 @@ mod tests {
             .collect();
         let writes = |bytes: &[u8], table: &str| {
             let mut writes = Vec::new();
-            Mutation::table_writes(bytes, table, |key, item| writes.push((key.to_vec(), item)))
-                .map(|()| writes)
+            Mutation::table_writes(bytes, table, |key, item| {
+                writes.push((key.to_vec(), item.map(|i| StoredItem::from_scan(&i))))
+            })
+            .map(|()| writes)
         };
         assert_eq!(writes(&bytes, "one"), Some(expected));
         assert_eq!(writes(&bytes, "none"), Some(Vec::new()));

@@ -398,7 +398,7 @@ impl<'p> TableFileWriter<'p> {
         self.last_key.clear();
         self.last_key.extend_from_slice(block.last_key());
         self.count(block.count, block.item_bytes);
-        self.write_frame(BLOCK_ITEMS, &block.payload)
+        self.write_frame(BLOCK_ITEMS, &[&block.payload])
     }
 
     fn count(&mut self, items: u32, item_bytes: u64) {
@@ -416,32 +416,43 @@ impl<'p> TableFileWriter<'p> {
         if self.block_count == 0 {
             return Ok(());
         }
-        let last_key = self.last_key.clone();
-        let mut payload = Vec::with_capacity(ITEMS_PREFIX_LEN + last_key.len() + self.block.len());
-        payload.extend_from_slice(&self.block_count.to_le_bytes()); // count
-        payload.extend_from_slice(&self.block_item_bytes.to_le_bytes()); // item_bytes
-        payload.extend_from_slice(&(last_key.len() as u32).to_le_bytes()); // key_len
-        payload.extend_from_slice(&last_key); // last_key
-        payload.extend_from_slice(&self.block); // items
+        let mut prefix = Vec::with_capacity(ITEMS_PREFIX_LEN + self.last_key.len());
+        prefix.extend_from_slice(&self.block_count.to_le_bytes()); // count
+        prefix.extend_from_slice(&self.block_item_bytes.to_le_bytes()); // item_bytes
+        prefix.extend_from_slice(&(self.last_key.len() as u32).to_le_bytes()); // key_len
+        prefix.extend_from_slice(&self.last_key); // last_key
         self.count(self.block_count, self.block_item_bytes);
+        let block = std::mem::take(&mut self.block);
+        let written = self.write_frame(BLOCK_ITEMS, &[&prefix, &block]); // items
+        self.block = block;
         self.block.clear();
         self.block_count = 0;
         self.block_item_bytes = 0;
-        self.write_frame(BLOCK_ITEMS, &payload)
+        written
     }
 
-    fn write_frame(&mut self, kind: u8, payload: &[u8]) -> Result<()> {
-        let mut frame = Vec::with_capacity(BLOCK_HEADER_LEN + payload.len());
-        frame.push(kind); // kind
-        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes()); // len
-        let crc = codec::crc_append(codec::crc(&frame), payload);
-        frame.extend_from_slice(&crc.to_le_bytes()); // crc
-        frame.extend_from_slice(payload); // payload
-        self.file.append(&frame).map_err(io_error(format!(
-            "writing table file {}",
-            self.path.display()
-        )))?;
-        self.bytes += frame.len() as u64;
+    /// Writes one block whose payload is `parts` one after the other. (NB: the parts are
+    /// written as they are, not gathered into one buffer first: a build writes every byte
+    /// of a table, and each copy of it was a few percent of a backup.)
+    fn write_frame(&mut self, kind: u8, parts: &[&[u8]]) -> Result<()> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut header = Vec::with_capacity(BLOCK_HEADER_LEN);
+        header.push(kind); // kind
+        header.extend_from_slice(&(len as u32).to_le_bytes()); // len
+        let crc = parts.iter().fold(codec::crc(&header), |crc, part| {
+            codec::crc_append(crc, part)
+        });
+        header.extend_from_slice(&crc.to_le_bytes()); // crc
+        self.file
+            .append(&header)
+            .map_err(file_error("writing", &self.path))?;
+        for part in parts {
+            self.file
+                .append(part)
+                .map_err(file_error("writing", &self.path))?;
+        }
+        let frame_len = (BLOCK_HEADER_LEN + len) as u64;
+        self.bytes += frame_len;
         if self.bytes - self.writeback_from >= WRITEBACK_BYTES {
             // NB: hand what was written to the disk as the file grows (RocksDB's
             // `bytes_per_sync`): the final sync then flushes at most this much, and a
@@ -453,7 +464,7 @@ impl<'p> TableFileWriter<'p> {
         if let Some(progress) = self.progress {
             progress
                 .bytes
-                .fetch_add(frame.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                .fetch_add(frame_len, std::sync::atomic::Ordering::Relaxed);
         }
         // NB: give the CPU back between blocks. On a small machine a snapshot (or backup)
         // build otherwise holds a core for its whole run and the writers' wake-ups queue
@@ -469,7 +480,7 @@ impl<'p> TableFileWriter<'p> {
     pub fn finish(mut self) -> Result<u64> {
         self.flush_items()?;
         let footer = codec::encode(&self.footer);
-        self.write_frame(BLOCK_END, &footer)?;
+        self.write_frame(BLOCK_END, &[&footer])?;
         self.file.sync_all().map_err(io_error(format!(
             "syncing table file {}",
             self.path.display()
@@ -496,6 +507,11 @@ pub(crate) struct TableFileReader {
 }
 
 impl TableFileReader {
+    /// The file's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
     /// Opens `path` and checks its header against `magic`.
     pub fn open(fs: &dyn Vfs, path: &Path, magic: [u8; 8]) -> Result<TableFileReader> {
         let corrupt =
@@ -588,10 +604,7 @@ impl TableFileReader {
             let mut header = [0u8; BLOCK_HEADER_LEN];
             self.file
                 .read_exact_at(self.offset, &mut header)
-                .map_err(io_error(format!(
-                    "reading table file {}",
-                    self.path.display()
-                )))?;
+                .map_err(file_error("reading", &self.path))?;
             let kind = header[0];
             let len = u32::from_le_bytes([header[1], header[2], header[3], header[4]]) as usize;
             let crc = u32::from_le_bytes([header[5], header[6], header[7], header[8]]);
@@ -601,10 +614,7 @@ impl TableFileReader {
             let mut payload = vec![0u8; len];
             self.file
                 .read_exact_at(self.offset + BLOCK_HEADER_LEN as u64, &mut payload)
-                .map_err(io_error(format!(
-                    "reading table file {}",
-                    self.path.display()
-                )))?;
+                .map_err(file_error("reading", &self.path))?;
             if codec::crc_append(codec::crc(&header[..5]), &payload) != crc {
                 return Err(self.corrupt("block checksum mismatch"));
             }
@@ -681,6 +691,15 @@ impl TableFileReader {
         self.counted.item_bytes += item_bytes;
         self.counted.blocks += 1;
         Ok(raw)
+    }
+}
+
+/// An I/O error of table file `path`, doing `what`. (NB: the message is formatted only if
+/// there is an error: reads and writes of every block go through here.)
+fn file_error<'a>(what: &'a str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
+    move |source| Error::Io {
+        context: format!("{what} table file {}", path.display()),
+        source,
     }
 }
 

@@ -237,6 +237,14 @@ impl VfsFile for StdFile {
 /// (before allocating anything for it), so that a file's length never sizes an allocation
 /// beyond what its format allows.
 pub fn read_all(fs: &dyn Vfs, path: &Path, max_len: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    read_all_into(fs, path, max_len, &mut buf)?;
+    Ok(buf)
+}
+
+/// [`read_all`] into `buf`, reusing its memory: a reader of many large files (a replay of
+/// the log, segment after segment) touches fresh pages once, not once per file.
+pub fn read_all_into(fs: &dyn Vfs, path: &Path, max_len: u64, buf: &mut Vec<u8>) -> io::Result<()> {
     let file = fs.open(path)?;
     let len = file.len()?;
     if len > max_len {
@@ -246,9 +254,12 @@ pub fn read_all(fs: &dyn Vfs, path: &Path, max_len: u64) -> io::Result<Vec<u8>> 
         );
         return Err(io::Error::new(io::ErrorKind::FileTooLarge, msg));
     }
-    let mut buf = vec![0; usize::try_from(len).map_err(|_| io::ErrorKind::InvalidData)?];
-    file.read_exact_at(0, &mut buf)?;
-    Ok(buf)
+    buf.clear();
+    buf.resize(
+        usize::try_from(len).map_err(|_| io::ErrorKind::InvalidData)?,
+        0,
+    );
+    file.read_exact_at(0, buf)
 }
 
 /// Replaces `path` with `data` so that after a crash it holds either the old or the new bytes,

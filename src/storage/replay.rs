@@ -21,7 +21,7 @@ use crate::error::{io_error, Error, Result};
 use crate::format::backup::BackupRecord;
 use crate::format::catalog::{snapshot_name, SNAPSHOT_DIR, WAL_DIR};
 use crate::format::codec;
-use crate::format::item::StoredItem;
+use crate::format::item::Scanned;
 use crate::format::log_segment::{self, list_segments, read_segment};
 use crate::format::mutation::{ItemWrite, Mutation};
 use crate::format::table_file::{
@@ -35,6 +35,7 @@ use crate::model::Lsn;
 use crate::state::apply::{apply, Apply, At};
 use crate::state::item_key::ItemKey;
 use crate::state::table::TableData;
+use crate::storage::last_writes::{Arena, LastWrites, Span};
 
 /// Where the log ended when it was read to its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,10 +113,12 @@ pub(crate) fn read_log(
     let mut end: Option<LogEnd> = None;
     let mut read = Vec::new();
     let mut expected: Option<Lsn> = None;
+    // One buffer for every segment read: a replay touches its fresh pages once.
+    let mut buffer = Vec::new();
     for (i, &first) in segments.iter().enumerate().skip(start) {
         let is_last = i + 1 == segments.len();
         let path = wal_dir.join(log_segment::segment_name(first));
-        let contents = read_segment(fs, &path, first, db_id, is_last)?;
+        let contents = read_segment(fs, &path, first, db_id, is_last, buffer)?;
         // Segments tile the LSNs: each one holds exactly the records up to the next one's
         // first LSN. A segment that falls short is a hole, whatever its records verify.
         if let Some(&next) = segments.get(i + 1) {
@@ -145,7 +148,7 @@ pub(crate) fn read_log(
             torn: contents.torn(),
             valid_len: contents.valid_len,
         });
-        for record in contents.records {
+        for record in &contents.records {
             expected = Some(record.lsn + 1);
             if until.lsn.is_some_and(|u| record.lsn > u)
                 || until.time.is_some_and(|t| record.time > t)
@@ -161,8 +164,9 @@ pub(crate) fn read_log(
             if record.lsn <= after {
                 continue;
             }
-            apply(record.lsn, record.time, &record.payload)?;
+            apply(record.lsn, record.time, contents.payload(record))?;
         }
+        buffer = contents.bytes;
     }
     if let Some(upto) = until.lsn {
         if upto > after && end.is_none_or(|e| e.last_lsn < upto) {
@@ -211,71 +215,21 @@ struct TableChanges<'a> {
     /// The settings as of the end of the range, if the range changed them.
     settings: Option<Arc<TableSettings>>,
     deleted: bool,
-    /// The table's writes in the range, in log order, or after a compaction the last write
-    /// of each key in key order followed by later writes in log order (see
-    /// [`TableChanges::last_writes`]).
-    items: Vec<Write>,
-    /// When `items` reaches this length it is sorted and deduplicated again, so it holds
-    /// at most about twice the changed keys however often they are overwritten.
-    compact_at: usize,
+    /// The table's writes in the range.
+    writes: LastWrites,
 }
 
-/// A write collected from the log: the key and the new item (`None`: deleted). Keys are
-/// kept inline (`ItemKey`), so the sort and the merge compare them without a cache miss.
-type Write = (ItemKey, Option<StoredItem>);
-
-/// The fewest collected writes worth a sort to drop the overwritten ones.
-const MIN_COMPACT_AT: usize = 1 << 16;
-
 impl TableChanges<'_> {
-    /// Drops the overwritten writes once enough have been collected.
-    fn compact_if_due(&mut self) {
-        if self.items.len() >= self.compact_at {
-            self.items = TableChanges::last_writes(std::mem::take(&mut self.items));
-            self.compact_at = (self.items.len() * 2).max(MIN_COMPACT_AT);
+    /// Collects the changes of `table_id`, with room for `room` writes before compacting
+    /// them ([`LastWrites::with_room`]).
+    fn new(table_id: &str, room: usize) -> TableChanges<'_> {
+        TableChanges {
+            table_id,
+            schema: None,
+            settings: None,
+            deleted: false,
+            writes: LastWrites::with_room(room),
         }
-    }
-
-    /// The last write of each key, in key order. Collected in log order and sorted once at
-    /// the end: sorting by (key, position) keeps a key's writes in log order, and one pass
-    /// keeps the last.
-    /// (Inserting each write into an ordered map cost a search per write, with a cache miss
-    /// at each level: measured 40% of a build from the log.)
-    ///
-    /// The sort orders (key prefix, position) pairs, not the writes: comparing two writes
-    /// would follow both keys' pointers, and the first 8 bytes of a key (a hash, then the
-    /// partition key) almost always decide. Measured: a third of a build's sort time.
-    fn last_writes(items: Vec<Write>) -> Vec<Write> {
-        let prefix = |key: &[u8]| {
-            let mut bytes = [0u8; 8];
-            let n = key.len().min(8);
-            bytes[..n].copy_from_slice(&key[..n]);
-            u64::from_be_bytes(bytes)
-        };
-        let mut order: Vec<(u64, usize)> = items
-            .iter()
-            .enumerate()
-            .map(|(i, (key, _))| (prefix(key.as_bytes()), i))
-            .collect();
-        // Positions are unique, so the unstable sort is deterministic and keeps each key's
-        // writes in log order.
-        order.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| items[a.1].0.cmp(&items[b.1].0))
-                .then(a.1.cmp(&b.1))
-        });
-        let mut slots: Vec<Option<Write>> = items.into_iter().map(Some).collect();
-        let mut last: Vec<Write> = Vec::with_capacity(order.len());
-        for (_, i) in order {
-            let Some(write) = slots[i].take() else {
-                continue;
-            };
-            match last.last_mut() {
-                Some(previous) if previous.0 == write.0 => *previous = write,
-                _ => last.push(write),
-            }
-        }
-        last
     }
 }
 
@@ -316,10 +270,13 @@ impl Apply for TableChanges<'_> {
     }
 
     fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
-        let ours = writes.into_iter().filter(|w| *w.table_id == *self.table_id);
-        self.items
-            .extend(ours.map(|w| (ItemKey::from(w.key), w.item)));
-        self.compact_if_due();
+        for write in writes {
+            if *write.table_id == *self.table_id {
+                let item = write.item.as_ref().map(|i| (i.encoding(), i.size() as u32));
+                self.writes.push(&write.key, item);
+            }
+        }
+        self.writes.compact_if_due();
         Ok(())
     }
 
@@ -441,23 +398,29 @@ pub(crate) fn build_table_file(
     until: Until,
     target: &Target,
 ) -> Result<(Built, Option<LogEnd>)> {
-    let mut changes = TableChanges {
-        table_id,
-        schema: None,
-        settings: None,
-        deleted: false,
-        items: Vec::new(),
-        compact_at: MIN_COMPACT_AT,
+    let snapshots = dir.join(SNAPSHOT_DIR);
+    let mut base_reader = match base {
+        Some(file) => Some(TableFileReader::open(
+            fs,
+            &snapshots.join(file),
+            SNAPSHOT_MAGIC,
+        )?),
+        None => None,
     };
+    // The writes collected may take as much memory as the base table's file before they
+    // are compacted: sorting them once, not at every doubling, is a tenth of a build.
+    let room = base_reader.as_ref().map_or(0, |r| r.len() / 128);
+    let mut changes = TableChanges::new(table_id, usize::try_from(room).unwrap_or(usize::MAX));
     let (end, _) = read_log(fs, dir, db_id, after, until, |lsn, time, payload| {
-        let start = changes.items.len();
-        let items = &mut changes.items;
-        let write = |key: &[u8], item| items.push((ItemKey::from(key), item));
+        let mark = changes.writes.mark();
+        let write = |key: &[u8], item: Option<Scanned>| {
+            changes.writes.push(key, item.map(|i| (i.encoding, i.size)));
+        };
         if Mutation::table_writes(payload, table_id, write).is_some() {
-            changes.compact_if_due();
+            changes.writes.compact_if_due();
             return Ok(());
         }
-        changes.items.truncate(start);
+        changes.writes.truncate(mark);
         apply(
             At { lsn, time },
             decode_mutation(lsn, payload)?,
@@ -470,19 +433,10 @@ pub(crate) fn build_table_file(
     // NB: a range that changed only the settings changes the table: its snapshot must be
     // written, or the settings would go with the log the snapshot lets go.
     let unchanged =
-        changes.schema.is_none() && changes.settings.is_none() && changes.items.is_empty();
+        changes.schema.is_none() && changes.settings.is_none() && changes.writes.is_empty();
     if !target.always && base.is_some() && unchanged {
         return Ok((Built::Unchanged, end));
     }
-    let snapshots = dir.join(SNAPSHOT_DIR);
-    let mut base_reader = match base {
-        Some(file) => Some(TableFileReader::open(
-            fs,
-            &snapshots.join(file),
-            SNAPSHOT_MAGIC,
-        )?),
-        None => None,
-    };
     let base_meta: Option<SnapshotMeta> = match &base_reader {
         Some(reader) => Some(SnapshotMeta::read(reader)?),
         None => None,
@@ -510,9 +464,9 @@ pub(crate) fn build_table_file(
     // Merge: base items in key order, with the changed keys taking precedence. A base
     // block that no changed key falls into (every remaining change is after its last key)
     // is copied as it is, without decoding: a mostly unchanged table merges at copy speed.
-    let mut changed = TableChanges::last_writes(changes.items)
-        .into_iter()
-        .peekable();
+    let (changed, arena) = changes.writes.finish();
+    let changed_item = |span: Span| arena.get(span);
+    let mut changed = changed.into_iter().peekable();
     // The encoded keys of the changed block being merged, reused from block to block.
     let mut keys = Vec::new();
     if let Some(reader) = base_reader.as_mut() {
@@ -540,12 +494,16 @@ pub(crate) fn build_table_file(
                             match changed.peek().map(|(k, _)| k.as_bytes().cmp(key)) {
                                 Some(Ordering::Less) => {
                                     if let Some((k, Some(new))) = changed.next() {
-                                        writer.push(k.as_bytes(), &new)?;
+                                        writer.push_encoded(
+                                            k.as_bytes(),
+                                            changed_item(new),
+                                            new.size,
+                                        )?;
                                     }
                                 }
                                 Some(Ordering::Equal) => {
                                     if let Some((_, Some(new))) = changed.next() {
-                                        writer.push(key, &new)?;
+                                        writer.push_encoded(key, changed_item(new), new.size)?;
                                     }
                                     break;
                                 }
@@ -558,19 +516,21 @@ pub(crate) fn build_table_file(
                     }
                 }
                 None => {
-                    for (key, item) in raw.decode(&schema.key)? {
-                        write_changes_before(&mut writer, &mut changed, Some(&key))?;
+                    for (key, old) in raw.decode(&schema.key)? {
+                        write_changes_before(&mut writer, &mut changed, &arena, Some(&key))?;
                         match changed.next_if(|(k, _)| k.as_bytes() == key.as_slice()) {
-                            Some((_, Some(new))) => writer.push(&key, &new)?,
+                            Some((_, Some(new))) => {
+                                writer.push_encoded(&key, changed_item(new), new.size)?
+                            }
                             Some((_, None)) => {}
-                            None => writer.push(&key, &item)?,
+                            None => writer.push(&key, &old)?,
                         }
                     }
                 }
             }
         }
     }
-    write_changes_before(&mut writer, &mut changed, None)?;
+    write_changes_before(&mut writer, &mut changed, &arena, None)?;
     install_table_file(fs, writer, &tmp, &target.dir.join(&target.name))?;
     Ok((Built::File(target.name.clone()), end))
 }
@@ -617,79 +577,21 @@ pub(crate) fn write_live_snapshot(
     Ok(name)
 }
 
-type Changes = std::iter::Peekable<std::vec::IntoIter<Write>>;
+type Changes = std::iter::Peekable<std::vec::IntoIter<(ItemKey, Option<Span>)>>;
 
-/// Writes the changed items whose keys come before `bound` (all of them if `None`).
+/// Writes the changed items (in `arena`) whose keys come before `bound` (all of them if
+/// `None`).
 fn write_changes_before(
     writer: &mut TableFileWriter,
     changed: &mut Changes,
+    arena: &Arena,
     bound: Option<&[u8]>,
 ) -> Result<()> {
     while let Some((key, item)) = changed.next_if(|(k, _)| bound.is_none_or(|b| k.as_bytes() < b)) {
-        if let Some(item) = item {
-            writer.push(key.as_bytes(), &item)?;
+        if let Some(span) = item {
+            let encoding = arena.get(span);
+            writer.push_encoded(key.as_bytes(), encoding, span.size)?;
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::value::{AttributeValue, Item};
-
-    fn item(v: u64) -> Option<StoredItem> {
-        let mut item = Item::new();
-        item.insert("v".into(), AttributeValue::number(v as i64));
-        Some(StoredItem::new(&item))
-    }
-
-    #[test]
-    fn replay_keeps_the_last_write_of_each_key_in_key_order_and_bounds_its_memory() {
-        let mut changes = TableChanges {
-            table_id: "t",
-            schema: None,
-            settings: None,
-            deleted: false,
-            items: Vec::new(),
-            compact_at: MIN_COMPACT_AT,
-        };
-        let keys = 1000u64;
-        let writes = 5 * MIN_COMPACT_AT as u64;
-        let mut most = 0;
-        for w in 0..writes {
-            let key = ((w * 7919) % keys).to_be_bytes().to_vec();
-            // Every 13th write of a key deletes it.
-            let value = (w % 13 != 0).then_some(w).and_then(item);
-            let write = ItemWrite {
-                table_id: "t".into(),
-                key,
-                item: value,
-            };
-            let other = ItemWrite {
-                table_id: "other".into(),
-                key: vec![0],
-                item: item(w),
-            };
-            let at = At {
-                lsn: w + 1,
-                time: Timestamp(w),
-            };
-            changes.write_items(at, vec![write, other]).expect("apply");
-            most = most.max(changes.items.len());
-        }
-        assert!(most <= MIN_COMPACT_AT, "{most} writes held for {keys} keys");
-        let last = TableChanges::last_writes(changes.items);
-        assert_eq!(last.len() as u64, keys);
-        for (i, (key, value)) in last.iter().enumerate() {
-            assert_eq!(key.as_bytes(), (i as u64).to_be_bytes(), "key order");
-            // The last write of key k is the largest w < writes with w * 7919 ≡ k (mod keys).
-            let w = (0..writes)
-                .rev()
-                .find(|w| (w * 7919) % keys == i as u64)
-                .expect("a write");
-            let expected = (w % 13 != 0).then_some(w).and_then(item);
-            assert_eq!(value, &expected, "key {i}");
-        }
-    }
 }

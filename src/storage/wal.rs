@@ -590,7 +590,7 @@ mod tests {
                 len < 4096 + RECORD_HEADER_LEN + payload,
                 "segment {first} is {len} bytes"
             );
-            let contents = read_segment(&fs, &path, first, 7, i + 1 == segments.len());
+            let contents = read_segment(&fs, &path, first, 7, i + 1 == segments.len(), Vec::new());
             lsns.extend(contents.expect("reads").records.iter().map(|r| r.lsn));
         }
         assert_eq!(lsns, (1..=40).collect::<Vec<_>>());
