@@ -1,6 +1,7 @@
 //! Backups: `create_backup` latency on a small and a large table (the ratio should be near
 //! 1: the request is O(1)), backup build throughput beside a plain copy of the same bytes,
-//! restore throughput, and writer latency with 16 writers while backups build back to back.
+//! a build from a snapshot and a long log (`tidestore_from_log`), restore throughput, and
+//! writer latency with 16 writers while backups build back to back.
 //!
 //! Run: `cargo bench --bench backup` (quicker: `-- --warm-up-time 1 --measurement-time 3`).
 //! `TIDESTORE_BENCH_ITEMS` sets the large table's size (default 1,000,000 items of a 16-byte
@@ -16,8 +17,8 @@ mod common;
 use common::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tidestore::{
-    CreateTableInput, Database, Durability, Options, RestoreTableFromBackupInput,
-    ScalarAttributeType,
+    BatchWriteItemInput, CreateTableInput, Database, Durability, Options,
+    RestoreTableFromBackupInput, ScalarAttributeType, WriteRequest,
 };
 
 /// A database whose background work happens only when asked (so builds are timed alone).
@@ -104,6 +105,28 @@ fn bench_backups(c: &mut Criterion) {
             std::fs::File::open(&copy)
                 .and_then(|f| f.sync_all())
                 .expect("fsync");
+        })
+    });
+    // From a snapshot and a long log: as many overwrites of random items as half the table
+    // since its snapshot (what a busy writer leaves between two snapshots), so the build reads
+    // and sorts the log, and merges into every block.
+    let mut i = 0;
+    while i < n / 2 {
+        let mut input = BatchWriteItemInput::default();
+        let requests = (i..(i + 25).min(n / 2))
+            .map(|k| WriteRequest::Put {
+                item: item_gen(k.wrapping_mul(2_654_435_761) % n, 1),
+            })
+            .collect();
+        input.request_items.insert("bench".into(), requests);
+        big.batch_write_item(input).expect("batch");
+        i += 25;
+    }
+    group.bench_function(BenchmarkId::new("tidestore_from_log", n), |b| {
+        b.iter(|| {
+            let out = big.create_backup("bench", "build").expect("create_backup");
+            big.wait_for_backup(&out.backup_details.backup_arn, Duration::from_secs(600))
+                .expect("build");
         })
     });
     group.finish();

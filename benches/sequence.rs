@@ -309,6 +309,50 @@ fn with_writer<T>(
     })
 }
 
+/// The CPU time this process's threads named `name` have used (Linux; zero elsewhere): a
+/// build's own cost, whatever else the machine runs.
+fn threads_cpu(name: &str) -> Duration {
+    let ticks: u64 = std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .map(|stat| {
+            // After the parenthesised name: state is field 3, utime and stime 14 and 15.
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            let field = |i: usize| {
+                fields
+                    .get(i - 3)
+                    .and_then(|f| f.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            field(14) + field(15)
+        })
+        .sum();
+    // The kernel's USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// With `TIDESTORE_PERF_CTL` naming `perf record --control fifo:…`'s fifo, turns the
+/// profiler on and off around the free-writer backups (`perf record -D -1`), so a profile
+/// holds the build and nothing before it.
+fn perf_control(free: bool, command: &str) {
+    if let (true, Some(fifo)) = (free, std::env::var_os("TIDESTORE_PERF_CTL")) {
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .open(fifo)
+            .and_then(|mut f| f.write_all(format!("{command}\n").as_bytes()));
+    }
+}
+
 /// A hot backup while one writer keeps putting: the backup's bytes per wall second until it
 /// is AVAILABLE, and the writer's latencies before and during it.
 fn hot_backup(path: &Path, n: u64, pace: Option<u64>, state: &str, round: u64) {
@@ -331,6 +375,8 @@ fn hot_backup(path: &Path, n: u64, pace: Option<u64>, state: &str, round: u64) {
     let unsynced_before = syncs.longest_gap(alone, Instant::now());
     let name = format!("b{round}{}{}", state.len(), pace.unwrap_or(0));
     let start = Instant::now();
+    let cpu = threads_cpu("tidestore-maint");
+    perf_control(pace.is_none(), "enable");
     let ((wall, size, call), during) = with_writer(&db, n, pace, || {
         let output = db.create_backup(TABLE, &name).expect("create_backup");
         let call = start.elapsed();
@@ -340,16 +386,19 @@ fn hot_backup(path: &Path, n: u64, pace: Option<u64>, state: &str, round: u64) {
             .expect("wait");
         (start.elapsed(), done.backup_details.backup_size_bytes, call)
     });
+    perf_control(pace.is_none(), "disable");
+    let cpu = threads_cpu("tidestore-maint").saturating_sub(cpu);
     let unsynced_during = syncs.longest_gap(start, start + wall);
     let writer = match pace {
         Some(p) => format!("paced {p}/s"),
         None => "free".to_string(),
     };
     println!(
-        "SEQ backup from={state} (log {wal_mb:.0} MB, snapshots {snap_mb:.0} MB) writer={writer} MB/s={:.0} ({:.1} MB in {:.2}s, call {:.2}ms) | bar >= 280 (2x SQLite) | writer before p99={}us max={}us, during p99={}us max={}us: p99 x{:.2} (bar <= 1.1), max x{:.2} (bar <= 2)",
+        "SEQ backup from={state} (log {wal_mb:.0} MB, snapshots {snap_mb:.0} MB) writer={writer} MB/s={:.0} ({:.1} MB in {:.2}s, worker CPU {:.2}s, call {:.2}ms) | bar >= 280 (2x SQLite) | writer before p99={}us max={}us, during p99={}us max={}us: p99 x{:.2} (bar <= 1.1), max x{:.2} (bar <= 2)",
         size as f64 / 1e6 / wall.as_secs_f64(),
         size as f64 / 1e6,
         wall.as_secs_f64(),
+        cpu.as_secs_f64(),
         call.as_secs_f64() * 1e3,
         pct(&before, 0.99),
         pct(&before, 1.0),
