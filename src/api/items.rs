@@ -789,7 +789,12 @@ pub enum TransactWriteItem {
 pub struct TransactWriteItemsInput {
     /// The actions.
     pub transact_items: Vec<TransactWriteItem>,
-    /// Accepted; idempotent retries by token are not implemented yet.
+    /// Makes the transaction idempotent (1 to 36 characters): sent again with this token
+    /// within 10 minutes of committing, it answers success and writes nothing; with other
+    /// actions it is `IdempotentParameterMismatchException`, and while the first is still
+    /// running `TransactionInProgressException`. A cancelled transaction keeps no token.
+    /// Tokens are kept in memory only: after the database is closed or crashes and is
+    /// reopened, a retry runs the transaction again.
     pub client_request_token: Option<String>,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,

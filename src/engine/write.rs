@@ -28,6 +28,7 @@ use crate::api::capacity::{ConsumedCapacity, ReturnConsumedCapacity};
 use crate::api::items::*;
 use crate::api::tables::TableStatus;
 use crate::engine::capacity::{self, Meter, Split, Usage};
+use crate::engine::idempotency::{self, Claim};
 use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{CancellationReason, Error, Result};
@@ -378,6 +379,12 @@ impl Engine {
                 "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {count})"
             )));
         }
+        if let Some(token) = &input.client_request_token {
+            idempotency::validate_token(token)?;
+        }
+        // Only when there is a token: hashing a 4 MB transaction is not free.
+        let fingerprint = (input.client_request_token.as_ref())
+            .map(|_| idempotency::fingerprint(&input.transact_items));
         let mode = input.return_consumed_capacity;
         let mut actions = Vec::with_capacity(count);
         let mut bytes = 0;
@@ -437,10 +444,45 @@ impl Engine {
             &actions,
             "Transaction request cannot include multiple operations on one item",
         )?;
+        let running = match (&input.client_request_token, fingerprint) {
+            (Some(token), Some(fingerprint)) => {
+                let now = self.options.clock.now();
+                match self.tokens.claim(token, fingerprint, now)? {
+                    Claim::Run(running) => Some(running),
+                    Claim::Replay => return self.replayed_transaction(&actions, mode),
+                }
+            }
+            _ => None,
+        };
         let done = self.run(actions, Atomicity::Transaction)?;
+        if let Some(running) = running {
+            running.complete(self.options.clock.now());
+        }
         // Each item is written twice, to prepare the transaction and to commit it.
         Ok(TransactWriteItemsOutput {
             consumed_capacity: meter_of(&done).report(mode, 2.0, Split::Write),
+        })
+    }
+
+    /// The answer to a transaction sent again with the token of one that committed: success,
+    /// nothing written. DynamoDB then reports the read units of reading the items (the
+    /// `ClientRequestToken` documentation): here one strongly consistent read of each
+    /// action's item as it is now.
+    fn replayed_transaction(
+        &self,
+        actions: &[Action],
+        mode: ReturnConsumedCapacity,
+    ) -> Result<TransactWriteItemsOutput> {
+        let mut meter = Meter::default();
+        for action in actions {
+            if let Some(table) = &action.meter_as {
+                let data = action.handle.data.read();
+                let size = data.items.get(action.key.as_slice())?.map(StoredItem::size);
+                meter.add(table, Usage::on_table(capacity::read_units(size)));
+            }
+        }
+        Ok(TransactWriteItemsOutput {
+            consumed_capacity: meter.report(mode, 1.0, Split::Read),
         })
     }
 }

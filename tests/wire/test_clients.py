@@ -186,6 +186,31 @@ class Clients(unittest.TestCase):
         ])
         self.assertEqual([r.get("Item") for r in read["Responses"]], [{"Plays": {"N": "1"}}, None])
 
+    def test_a_client_request_token_makes_a_transaction_idempotent(self):
+        self.make_music("Idempotent")
+        key = {"Artist": {"S": "A"}, "SongTitle": {"S": "1"}}
+        def increment(by, token, **extra):
+            return self.ddb.transact_write_items(ClientRequestToken=token, TransactItems=[
+                {"Update": {"TableName": "Idempotent", "Key": key, "UpdateExpression": "ADD Plays :by",
+                            "ExpressionAttributeValues": {":by": {"N": str(by)}}}},
+            ], **extra)
+        increment(1, "token-1")
+        again = increment(1, "token-1", ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(again["ConsumedCapacity"][0]["ReadCapacityUnits"], 1.0)
+        item = self.ddb.get_item(TableName="Idempotent", Key=key)["Item"]
+        self.assertEqual(item["Plays"], {"N": "1"})
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            increment(2, "token-1")
+        self.assertEqual(error_code(e.exception), "IdempotentParameterMismatchException")
+        # boto3 gives every transaction a fresh token of its own when none is given.
+        increment(1, "token-2")
+        self.ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "Idempotent", "Key": key, "UpdateExpression": "ADD Plays :by",
+                        "ExpressionAttributeValues": {":by": {"N": "1"}}}},
+        ])
+        item = self.ddb.get_item(TableName="Idempotent", Key=key)["Item"]
+        self.assertEqual(item["Plays"], {"N": "3"})
+
     def test_consumed_capacity_comes_back_as_dynamodb_reports_it(self):
         self.make_music("Capacity")
         # The CLI page's put-item example: a small item is one write unit.
