@@ -247,6 +247,41 @@ class Clients(unittest.TestCase):
             self.ddb.describe_table(TableName="Ddl")
         self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
 
+    def test_deletion_protection_and_table_class(self):
+        self.ddb.create_table(
+            TableName="Guarded",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            TableClass="STANDARD_INFREQUENT_ACCESS",
+            DeletionProtectionEnabled=True,
+        )
+        table = self.ddb.describe_table(TableName="Guarded")["Table"]
+        self.assertEqual(table["TableClassSummary"], {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
+        self.assertTrue(table["DeletionProtectionEnabled"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.delete_table(TableName="Guarded")
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(
+            e.exception.response["Error"]["Message"],
+            "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+        )
+        updated = cli("update-table", "--table-name", "Guarded", "--no-deletion-protection-enabled", "--table-class", "STANDARD")
+        self.assertFalse(updated["TableDescription"]["DeletionProtectionEnabled"])
+        summary = updated["TableDescription"]["TableClassSummary"]
+        self.assertEqual(summary["TableClass"], "STANDARD")
+        self.assertIsInstance(summary["LastUpdateDateTime"], (int, float))
+        self.ddb.delete_table(TableName="Guarded")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.create_table(
+                TableName="BadClass",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+                TableClass="GLACIER",
+            )
+        self.assertEqual(error_code(e.exception), "ValidationException")
+
     def test_point_in_time_recovery(self):
         self.make_music("Pitr")
         out = self.ddb.update_continuous_backups(TableName="Pitr", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
