@@ -1885,6 +1885,109 @@ fn transaction_canceled_has_one_reason_per_action_and_applies_nothing() {
     assert!(e.to_string().contains("[ConditionalCheckFailed]"), "{e}");
 }
 
+// ---------------------------------------------------------------------------------------------
+// ReturnItemCollectionMetrics
+// ---------------------------------------------------------------------------------------------
+
+/// The metrics DynamoDB reports for a small collection with partition key `pk`.
+fn small_collection(pk: &str) -> ItemCollectionMetrics {
+    let mut metrics = ItemCollectionMetrics::default();
+    metrics.item_collection_key = attrs([("pk", s(pk))]);
+    metrics.size_estimate_range_gb = [0.0, 1.0];
+    metrics
+}
+
+#[test]
+fn single_writes_report_their_item_collection_only_on_tables_with_a_local_index_when_asked() {
+    let db = indexed();
+    let size = ReturnItemCollectionMetrics::Size;
+    let put = db
+        .put_item(PutItemInput::new(T, numbered("a", "1", 1)).return_item_collection_metrics(size))
+        .expect("put");
+    assert_eq!(put.item_collection_metrics, Some(small_collection("a")));
+    let update = db
+        .update_item(
+            UpdateItemInput::new(
+                T,
+                key("a", "1"),
+                Update::new().set("rank", AttributeValue::number(3)),
+            )
+            .return_item_collection_metrics(size),
+        )
+        .expect("update");
+    assert_eq!(update.item_collection_metrics, Some(small_collection("a")));
+    let delete = db
+        .delete_item(DeleteItemInput::new(T, key("a", "1")).return_item_collection_metrics(size))
+        .expect("delete");
+    assert_eq!(delete.item_collection_metrics, Some(small_collection("a")));
+    // Not asked for: nothing.
+    let quiet = db
+        .put_item(PutItemInput::new(T, numbered("a", "2", 1)))
+        .expect("put");
+    assert_eq!(quiet.item_collection_metrics, None);
+    // No local index: nothing, as DynamoDB documents.
+    let plain = table();
+    let put = plain
+        .put_item(PutItemInput::new(T, numbered("a", "1", 1)).return_item_collection_metrics(size))
+        .expect("put");
+    assert_eq!(put.item_collection_metrics, None);
+    let json = serde_json::to_value(
+        db.put_item(
+            PutItemInput::new(T, numbered("b", "1", 1)).return_item_collection_metrics(size),
+        )
+        .expect("put"),
+    )
+    .expect("json");
+    assert_eq!(
+        json,
+        json!({"ItemCollectionMetrics": {"ItemCollectionKey": {"pk": {"S": "b"}}, "SizeEstimateRangeGB": [0.0, 1.0]}})
+    );
+}
+
+#[test]
+fn batches_and_transactions_report_each_written_collection_once_by_table() {
+    let db = indexed();
+    pk_table(&db, "Plain");
+    let size = ReturnItemCollectionMetrics::Size;
+    let batch = db
+        .batch_write_item(
+            BatchWriteItemInput::new()
+                .put(T, numbered("a", "1", 1))
+                .put(T, numbered("a", "2", 1))
+                .put(T, numbered("b", "1", 1))
+                .put("Plain", attrs([("pk", s("x"))]))
+                .return_item_collection_metrics(size),
+        )
+        .expect("batch");
+    let reported = batch.item_collection_metrics.expect("asked for");
+    assert_eq!(
+        reported.keys().collect::<Vec<_>>(),
+        [T],
+        "only the table with a local index"
+    );
+    assert_eq!(reported[T], [small_collection("a"), small_collection("b")]);
+    let transaction = db
+        .transact_write_items(
+            transact(vec![
+                TransactWriteItem::Put(PutItemInput::new(T, numbered("c", "1", 1))),
+                TransactWriteItem::Delete(DeleteItemInput::new(T, key("b", "1"))),
+                check(T, key("a", "1"), Condition::attribute_exists("pk")),
+            ])
+            .return_item_collection_metrics(size),
+        )
+        .expect("transaction");
+    let reported = transaction.item_collection_metrics.expect("asked for");
+    assert_eq!(
+        reported[T],
+        [small_collection("c"), small_collection("b")],
+        "a check writes none"
+    );
+    let quiet = db
+        .batch_write_item(BatchWriteItemInput::new().put(T, numbered("d", "1", 1)))
+        .expect("batch");
+    assert_eq!(quiet.item_collection_metrics, None);
+}
+
 /// A table `T` in a database on a manual clock, with `{pk: "n", sk: "1", v: 0}`.
 fn counter_on_a_clock() -> (Database, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));

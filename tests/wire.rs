@@ -360,12 +360,16 @@ fn requests_are_checked_in_dynamodbs_order() {
         "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
     );
     let unsupported = server.call(
-        "PutItem",
-        r#"{"TableName": "T", "Item": {}, "ReturnItemCollectionMetrics": "SIZE"}"#,
+        "CreateTable",
+        r#"{"TableName": "T", "SSESpecification": {"Enabled": true}}"#,
     );
     assert_eq!(
         unsupported.error_type(),
         "com.amazon.coral.validate#ValidationException"
+    );
+    assert_eq!(
+        unsupported.json()["message"],
+        "tidestore does not support the parameter SSESpecification of CreateTable"
     );
     let bad_enum = server.call(
         "PutItem",

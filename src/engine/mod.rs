@@ -11,6 +11,7 @@
 //! | `write` | the write path: conditions, updates, batches, transactions |
 //! | `read` | gets, queries, scans, batch and transactional gets |
 //! | `idempotency` | `ClientRequestToken`: transactions answered once per token |
+//! | `collections` | the item collection sizes a write reports (`ReturnItemCollectionMetrics`) |
 //! | `capacity` | the capacity units a request consumes, by DynamoDB's rules |
 //! | `query` | `Query` and `Scan` pages |
 //! | `backups` | the backups the engine knows, built or pending, and their failed builds |
@@ -22,6 +23,7 @@
 
 pub(crate) mod backups;
 mod capacity;
+mod collections;
 mod idempotency;
 pub(crate) mod live;
 pub(crate) mod maintenance;

@@ -49,7 +49,11 @@ const SERVED: &[Served] = &[
     },
     Served {
         name: "BatchWriteItem",
-        honours: &["RequestItems", "ReturnConsumedCapacity"],
+        honours: &[
+            "RequestItems",
+            "ReturnConsumedCapacity",
+            "ReturnItemCollectionMetrics",
+        ],
         handler: batch_write_item,
     },
     Served {
@@ -89,6 +93,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[1],
             "Key",
             "ReturnConsumedCapacity",
+            "ReturnItemCollectionMetrics",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
@@ -175,6 +180,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[1],
             "Item",
             "ReturnConsumedCapacity",
+            "ReturnItemCollectionMetrics",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",
@@ -270,6 +276,7 @@ const SERVED: &[Served] = &[
         honours: &[
             "ClientRequestToken",
             "ReturnConsumedCapacity",
+            "ReturnItemCollectionMetrics",
             "TransactItems",
         ],
         handler: transact_write_items,
@@ -295,6 +302,7 @@ const SERVED: &[Served] = &[
             EXPRESSION_MAPS[1],
             "Key",
             "ReturnConsumedCapacity",
+            "ReturnItemCollectionMetrics",
             "ReturnValues",
             "ReturnValuesOnConditionCheckFailure",
             "TableName",

@@ -282,6 +282,35 @@ class Clients(unittest.TestCase):
             )
         self.assertEqual(error_code(e.exception), "ValidationException")
 
+    def test_item_collection_metrics_are_reported_for_tables_with_a_local_index(self):
+        self.ddb.create_table(
+            TableName="Collections",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "alt")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            LocalSecondaryIndexes=[{
+                "IndexName": "ByAlt",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "alt", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.make_music("NoLocalIndex")
+        expected = {"ItemCollectionKey": {"pk": {"S": "a"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+        item = {"pk": {"S": "a"}, "sk": {"S": "1"}, "alt": {"S": "x"}}
+        put = self.ddb.put_item(TableName="Collections", Item=item, ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(put["ItemCollectionMetrics"], expected)
+        plain = self.ddb.put_item(TableName="NoLocalIndex", Item={"Artist": {"S": "a"}, "SongTitle": {"S": "b"}},
+                                  ReturnItemCollectionMetrics="SIZE")
+        self.assertNotIn("ItemCollectionMetrics", plain)
+        batch = self.ddb.batch_write_item(RequestItems={"Collections": [
+            {"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"S": "2"}}}},
+        ]}, ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(batch["ItemCollectionMetrics"], {"Collections": [expected]})
+        transaction = self.ddb.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": "Collections", "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}}}},
+        ], ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(transaction["ItemCollectionMetrics"], {"Collections": [expected]})
+
     def test_point_in_time_recovery(self):
         self.make_music("Pitr")
         out = self.ddb.update_continuous_backups(TableName="Pitr", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
