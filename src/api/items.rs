@@ -167,8 +167,10 @@ pub enum ReturnItemCollectionMetrics {
 pub struct ItemCollectionMetrics {
     /// The partition key of the collection.
     pub item_collection_key: Item,
-    /// The collection's size in GB, as a lower and an upper bound: its items plus their
-    /// entries in every local secondary index (see `engine/collections.rs` for the rule).
+    /// The collection's size in GB, as a lower and an upper bound. The size is DynamoDB's
+    /// estimate: the collection's items plus their entries in every local secondary index
+    /// (an entry's attributes and 100 bytes of overhead); the bounds are the whole
+    /// gigabytes around it, so a collection under 1 GB reports `[0.0, 1.0]`.
     #[serde(rename = "SizeEstimateRangeGB")]
     pub size_estimate_range_gb: [f64; 2],
 }
