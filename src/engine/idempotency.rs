@@ -139,8 +139,9 @@ impl Tokens {
             Some(Use::Running { fingerprint: f } | Use::Done { fingerprint: f, .. })
                 if *f != fingerprint =>
             {
+                // The exception's own words in DynamoDB's API model.
                 return Err(Error::IdempotentParameterMismatch(
-                    "Transaction parameters have changed since the first request with this client token".into(),
+                    "DynamoDB rejected the request because you retried a request with a different payload but with an idempotent token that was already used.".into(),
                 ));
             }
             Some(Use::Running { .. }) => {
