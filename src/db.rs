@@ -198,6 +198,11 @@ impl Database {
 
     /// `TransactWriteItems`: up to 100 actions on distinct items; if any condition fails or
     /// any action is invalid, none is applied and the error gives one reason per action.
+    ///
+    /// With a `client_request_token`, a retry of a committed transaction within 10 minutes
+    /// answers success without writing again. The tokens are held in memory: they do not
+    /// survive closing or reopening the database (after a crash or restart, a retry with the
+    /// token runs the transaction again).
     pub fn transact_write_items(
         &self,
         mut input: TransactWriteItemsInput,

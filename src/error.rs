@@ -12,8 +12,10 @@
 //!   fix the request; retrying it unchanged fails the same way.
 //! - `ConditionalCheckFailed`, `TransactionCanceled`: the data was not what the condition
 //!   required; re-read and decide.
+//! - `IdempotentParameterMismatch`: a `ClientRequestToken` was reused for another
+//!   transaction; use a new token.
 //! - `ResourceInUse`, `TableInUse`, `BackupInUse`, `LimitExceeded`,
-//!   `ProvisionedThroughputExceeded`: retry later.
+//!   `ProvisionedThroughputExceeded`, `TransactionInProgress`: retry later.
 //! - `Corruption`, `Io`: the storage is damaged or unavailable; see the message.
 //! - `Poisoned`: a write or sync of the write-ahead log failed, so this handle acknowledges no
 //!   write any more (invariant I8: after a failed fsync the kernel may have dropped the data,
@@ -101,6 +103,14 @@ pub enum Error {
     /// (`ProvisionedThroughputExceededException`).
     #[error("ProvisionedThroughputExceededException: {0}")]
     ProvisionedThroughputExceeded(String),
+    /// A `TransactWriteItems` reused the `ClientRequestToken` of another request within the
+    /// token's 10 minutes (`IdempotentParameterMismatchException`).
+    #[error("IdempotentParameterMismatchException: {0}")]
+    IdempotentParameterMismatch(String),
+    /// A `TransactWriteItems` with the `ClientRequestToken` of a transaction still running
+    /// (`TransactionInProgressException`).
+    #[error("TransactionInProgressException: {0}")]
+    TransactionInProgress(String),
     /// A transaction was cancelled; one reason per action, in request order
     /// (`TransactionCanceledException`).
     #[error("TransactionCanceledException: Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", reason_codes(.reasons))]
@@ -188,6 +198,8 @@ impl Error {
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ProvisionedThroughputExceeded(_) => "ProvisionedThroughputExceededException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::TransactionInProgress(_) => "TransactionInProgressException",
             Error::Corruption(_) | Error::Io { .. } | Error::Poisoned { .. } => {
                 "InternalServerError"
             }

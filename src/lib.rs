@@ -109,7 +109,7 @@ pub use model::number::{Number, NumberError};
 pub use model::schema::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, RestoreSummary,
-    ScalarAttributeType, StreamSpecification, StreamViewType, MAX_GLOBAL_INDEXES,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableClass, MAX_GLOBAL_INDEXES,
     MAX_LOCAL_INDEXES,
 };
 pub use model::value::{

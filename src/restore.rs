@@ -338,5 +338,9 @@ pub(crate) fn restored_schema(
         stream_label: None,
         restored_from: Some(summary),
         pitr: None,
+        // Neither is among what DynamoDB's restores carry over (the `RestoreTableFromBackup`
+        // and `RestoreTableToPointInTime` pages list what they do).
+        table_class: None,
+        deletion_protection: false,
     })
 }

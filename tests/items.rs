@@ -4,6 +4,7 @@
 //! behaviour under concurrent writers.
 
 mod behaviour;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -1882,6 +1883,238 @@ fn transaction_canceled_has_one_reason_per_action_and_applies_nothing() {
         .expect_err("canceled");
     assert_eq!(e.exception_name(), "TransactionCanceledException");
     assert!(e.to_string().contains("[ConditionalCheckFailed]"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReturnItemCollectionMetrics
+// ---------------------------------------------------------------------------------------------
+
+/// The metrics DynamoDB reports for a small collection with partition key `pk`.
+fn small_collection(pk: &str) -> ItemCollectionMetrics {
+    let mut metrics = ItemCollectionMetrics::default();
+    metrics.item_collection_key = attrs([("pk", s(pk))]);
+    metrics.size_estimate_range_gb = [0.0, 1.0];
+    metrics
+}
+
+#[test]
+fn single_writes_report_their_item_collection_only_on_tables_with_a_local_index_when_asked() {
+    let db = indexed();
+    let size = ReturnItemCollectionMetrics::Size;
+    let put = db
+        .put_item(PutItemInput::new(T, numbered("a", "1", 1)).return_item_collection_metrics(size))
+        .expect("put");
+    assert_eq!(put.item_collection_metrics, Some(small_collection("a")));
+    let update = db
+        .update_item(
+            UpdateItemInput::new(
+                T,
+                key("a", "1"),
+                Update::new().set("rank", AttributeValue::number(3)),
+            )
+            .return_item_collection_metrics(size),
+        )
+        .expect("update");
+    assert_eq!(update.item_collection_metrics, Some(small_collection("a")));
+    let delete = db
+        .delete_item(DeleteItemInput::new(T, key("a", "1")).return_item_collection_metrics(size))
+        .expect("delete");
+    assert_eq!(delete.item_collection_metrics, Some(small_collection("a")));
+    // Not asked for: nothing.
+    let quiet = db
+        .put_item(PutItemInput::new(T, numbered("a", "2", 1)))
+        .expect("put");
+    assert_eq!(quiet.item_collection_metrics, None);
+    // No local index: nothing, as DynamoDB documents.
+    let plain = table();
+    let put = plain
+        .put_item(PutItemInput::new(T, numbered("a", "1", 1)).return_item_collection_metrics(size))
+        .expect("put");
+    assert_eq!(put.item_collection_metrics, None);
+    let json = serde_json::to_value(
+        db.put_item(
+            PutItemInput::new(T, numbered("b", "1", 1)).return_item_collection_metrics(size),
+        )
+        .expect("put"),
+    )
+    .expect("json");
+    assert_eq!(
+        json,
+        json!({"ItemCollectionMetrics": {"ItemCollectionKey": {"pk": {"S": "b"}}, "SizeEstimateRangeGB": [0.0, 1.0]}})
+    );
+}
+
+#[test]
+fn batches_and_transactions_report_each_written_collection_once_by_table() {
+    let db = indexed();
+    pk_table(&db, "Plain");
+    let size = ReturnItemCollectionMetrics::Size;
+    let batch = db
+        .batch_write_item(
+            BatchWriteItemInput::new()
+                .put(T, numbered("a", "1", 1))
+                .put(T, numbered("a", "2", 1))
+                .put(T, numbered("b", "1", 1))
+                .put("Plain", attrs([("pk", s("x"))]))
+                .return_item_collection_metrics(size),
+        )
+        .expect("batch");
+    let reported = batch.item_collection_metrics.expect("asked for");
+    assert_eq!(
+        reported.keys().collect::<Vec<_>>(),
+        [T],
+        "only the table with a local index"
+    );
+    assert_eq!(reported[T], [small_collection("a"), small_collection("b")]);
+    let transaction = db
+        .transact_write_items(
+            transact(vec![
+                TransactWriteItem::Put(PutItemInput::new(T, numbered("c", "1", 1))),
+                TransactWriteItem::Delete(DeleteItemInput::new(T, key("b", "1"))),
+                check(T, key("a", "1"), Condition::attribute_exists("pk")),
+            ])
+            .return_item_collection_metrics(size),
+        )
+        .expect("transaction");
+    let reported = transaction.item_collection_metrics.expect("asked for");
+    assert_eq!(
+        reported[T],
+        [small_collection("c"), small_collection("b")],
+        "a check writes none"
+    );
+    let quiet = db
+        .batch_write_item(BatchWriteItemInput::new().put(T, numbered("d", "1", 1)))
+        .expect("batch");
+    assert_eq!(quiet.item_collection_metrics, None);
+}
+
+/// A table `T` in a database on a manual clock, with `{pk: "n", sk: "1", v: 0}`.
+fn counter_on_a_clock() -> (Database, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+    let db = Database::in_memory_with(Options::default().clock(clock.clone())).expect("open");
+    pk_sk_table(&db, T);
+    put(&db, T, numbered("n", "1", 0));
+    (db, clock)
+}
+
+/// A transaction adding `by` to the counter, under `token`.
+fn increment(by: i64, token: &str) -> TransactWriteItemsInput {
+    let add = Update::new().add("v", AttributeValue::number(by));
+    transact(vec![TransactWriteItem::Update(UpdateItemInput::new(
+        T,
+        key("n", "1"),
+        add,
+    ))])
+    .client_request_token(token)
+}
+
+#[test]
+fn a_transaction_retried_with_its_token_within_ten_minutes_succeeds_without_writing_again() {
+    let (db, clock) = counter_on_a_clock();
+    db.transact_write_items(increment(1, "tok-1"))
+        .expect("first");
+    clock.advance(10 * 60 * 1000 - 1);
+    let again = db
+        .transact_write_items(
+            increment(1, "tok-1").return_consumed_capacity(ReturnConsumedCapacity::Total),
+        )
+        .expect("the retry succeeds");
+    assert_eq!(
+        get(&db, T, key("n", "1")),
+        Some(numbered("n", "1", 1)),
+        "applied once"
+    );
+    // The retry reports the read of the item, not a write (the token's documentation).
+    let consumed = again.consumed_capacity.expect("asked for");
+    assert_eq!(consumed[0].read_capacity_units, Some(1.0));
+    assert_eq!(consumed[0].write_capacity_units, None);
+    // Another token is another transaction.
+    db.transact_write_items(increment(1, "tok-2"))
+        .expect("second");
+    assert_eq!(get(&db, T, key("n", "1")), Some(numbered("n", "1", 2)));
+}
+
+#[test]
+fn a_token_is_new_again_ten_minutes_after_its_transaction_completed() {
+    let (db, clock) = counter_on_a_clock();
+    db.transact_write_items(increment(1, "tok")).expect("first");
+    clock.advance(10 * 60 * 1000);
+    db.transact_write_items(increment(1, "tok"))
+        .expect("a new request");
+    assert_eq!(get(&db, T, key("n", "1")), Some(numbered("n", "1", 2)));
+}
+
+#[test]
+fn a_token_reused_with_other_actions_is_idempotent_parameter_mismatch() {
+    let (db, _clock) = counter_on_a_clock();
+    db.transact_write_items(increment(1, "tok")).expect("first");
+    let e = exception(
+        db.transact_write_items(increment(5, "tok")),
+        "IdempotentParameterMismatchException",
+    );
+    assert!(e.to_string().contains("different payload"), "{e}");
+    assert_eq!(get(&db, T, key("n", "1")), Some(numbered("n", "1", 1)));
+}
+
+#[test]
+fn a_cancelled_transaction_keeps_no_token_so_its_retry_runs() {
+    let (db, _clock) = counter_on_a_clock();
+    let guarded = |token: &str| {
+        let add = Update::new().add("v", AttributeValue::number(1));
+        transact(vec![TransactWriteItem::Update(
+            UpdateItemInput::new(T, key("n", "1"), add)
+                .condition(Condition::attribute_exists("ready")),
+        )])
+        .client_request_token(token)
+    };
+    canceled(db.transact_write_items(guarded("tok")));
+    let mut ready = numbered("n", "1", 0);
+    ready.insert("ready".into(), AttributeValue::Bool(true));
+    put(&db, T, ready);
+    db.transact_write_items(guarded("tok")).expect("runs now");
+    assert_eq!(
+        get(&db, T, key("n", "1")).map(|i| i["v"].clone()),
+        Some(AttributeValue::number(1))
+    );
+}
+
+#[test]
+fn client_request_tokens_must_have_1_to_36_characters() {
+    let (db, _clock) = counter_on_a_clock();
+    validation(
+        db.transact_write_items(increment(1, &"t".repeat(37))),
+        "at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
+    );
+    validation(
+        db.transact_write_items(increment(1, "")),
+        "Member must have length greater than or equal to 1",
+    );
+    db.transact_write_items(increment(1, &"t".repeat(36)))
+        .expect("36 is fine");
+}
+
+#[test]
+fn a_token_does_not_survive_reopening_the_database() {
+    let dir = support::TempDir::new("token_reopen");
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+    let options = || {
+        Options::default()
+            .clock(clock.clone())
+            .background_worker(false)
+    };
+    {
+        let db = Database::open_with(dir.path(), options()).expect("open");
+        pk_sk_table(&db, T);
+        put(&db, T, numbered("n", "1", 0));
+        db.transact_write_items(increment(1, "tok")).expect("first");
+        db.transact_write_items(increment(1, "tok"))
+            .expect("replayed");
+        assert_eq!(get(&db, T, key("n", "1")), Some(numbered("n", "1", 1)));
+    }
+    let db = Database::open_with(dir.path(), options()).expect("reopen");
+    db.transact_write_items(increment(1, "tok"))
+        .expect("runs again");
+    assert_eq!(get(&db, T, key("n", "1")), Some(numbered("n", "1", 2)));
 }
 
 #[test]

@@ -231,6 +231,50 @@ fn tag_resource_and_untag_resource_answer_an_empty_body_and_refuse_missing_membe
 }
 
 #[test]
+fn a_client_request_token_longer_than_36_characters_is_refused_before_the_transaction_runs() {
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Tokens", "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}"#,
+    );
+    assert_eq!(created.status, 200);
+    // The SDKs check the length before sending; a hand-made request reaches the server.
+    let transaction = |token: &str| {
+        server.call(
+            "TransactWriteItems",
+            &format!(
+                r#"{{"ClientRequestToken": "{token}", "TransactItems": [{{"Put": {{"TableName": "Tokens", "Item": {{"pk": {{"S": "a"}}}}}}}}]}}"#
+            ),
+        )
+    };
+    let long = "t".repeat(37);
+    let refused = transaction(&long);
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.json(),
+        serde_json::json!({
+            "__type": "com.amazon.coral.validate#ValidationException",
+            "message": format!("1 validation error detected: Value '{long}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36"),
+        })
+    );
+    let scan = server.call("Scan", r#"{"TableName": "Tokens"}"#);
+    assert_eq!(scan.json()["Count"], 0, "nothing written");
+    assert_eq!(transaction("t").status, 200);
+    let mismatch = server.call(
+        "TransactWriteItems",
+        r#"{"ClientRequestToken": "t", "TransactItems": [{"Put": {"TableName": "Tokens", "Item": {"pk": {"S": "b"}}}}]}"#,
+    );
+    assert_eq!(
+        (mismatch.status, mismatch.error_type().as_str()),
+        (
+            400,
+            "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+        )
+    );
+}
+
+#[test]
 fn requests_are_checked_in_dynamodbs_order() {
     let server = Server::start(|_| {});
     // 1. Content type: anything but JSON 1.0 (or plain JSON) is not the protocol at all.
@@ -316,12 +360,16 @@ fn requests_are_checked_in_dynamodbs_order() {
         "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"
     );
     let unsupported = server.call(
-        "PutItem",
-        r#"{"TableName": "T", "Item": {}, "ReturnItemCollectionMetrics": "SIZE"}"#,
+        "CreateTable",
+        r#"{"TableName": "T", "SSESpecification": {"Enabled": true}}"#,
     );
     assert_eq!(
         unsupported.error_type(),
         "com.amazon.coral.validate#ValidationException"
+    );
+    assert_eq!(
+        unsupported.json()["message"],
+        "tidestore does not support the parameter SSESpecification of CreateTable"
     );
     let bad_enum = server.call(
         "PutItem",

@@ -99,6 +99,9 @@ pub struct PutItemInput {
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,
+    /// Whether the output reports the item collection the write touched (tables with local
+    /// secondary indexes only).
+    pub return_item_collection_metrics: ReturnItemCollectionMetrics,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -125,6 +128,7 @@ setters!(PutItemInput {
     return_values: ReturnValue => return_values,
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
     return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
+    return_item_collection_metrics: ReturnItemCollectionMetrics => return_item_collection_metrics,
 });
 
 /// What a single-item write returns.
@@ -138,7 +142,41 @@ pub struct WriteItemOutput {
     /// The capacity the request consumed, when it asked (`ReturnConsumedCapacity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
+    /// The item collection the write touched, when the request asked and the table has a
+    /// local secondary index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<ItemCollectionMetrics>,
 }
+
+/// What `ReturnItemCollectionMetrics` asks a write to report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReturnItemCollectionMetrics {
+    /// Nothing (the default).
+    #[default]
+    None,
+    /// The size of each item collection written, on tables with local secondary indexes.
+    Size,
+}
+
+/// The item collection (the items sharing a partition key) of a table with local secondary
+/// indexes, after a write to it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ItemCollectionMetrics {
+    /// The partition key of the collection.
+    pub item_collection_key: Item,
+    /// The collection's size in GB, as a lower and an upper bound. The size is DynamoDB's
+    /// estimate: the collection's items plus their entries in every local secondary index
+    /// (an entry's attributes and 100 bytes of overhead); the bounds are the whole
+    /// gigabytes around it, so a collection under 1 GB reports `[0.0, 1.0]`.
+    #[serde(rename = "SizeEstimateRangeGB")]
+    pub size_estimate_range_gb: [f64; 2],
+}
+
+/// The item collections a batch or transaction wrote, by table as the request named it.
+pub type ItemCollectionMetricsByTable = BTreeMap<String, Vec<ItemCollectionMetrics>>;
 
 /// `PutItem`'s output.
 pub type PutItemOutput = WriteItemOutput;
@@ -222,6 +260,9 @@ pub struct DeleteItemInput {
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,
+    /// Whether the output reports the item collection the write touched (tables with local
+    /// secondary indexes only).
+    pub return_item_collection_metrics: ReturnItemCollectionMetrics,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -248,6 +289,7 @@ setters!(DeleteItemInput {
     return_values: ReturnValue => return_values,
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
     return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
+    return_item_collection_metrics: ReturnItemCollectionMetrics => return_item_collection_metrics,
 });
 
 /// `UpdateItem`: change some attributes of an item, creating it if it does not exist.
@@ -271,6 +313,9 @@ pub struct UpdateItemInput {
     pub return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,
+    /// Whether the output reports the item collection the write touched (tables with local
+    /// secondary indexes only).
+    pub return_item_collection_metrics: ReturnItemCollectionMetrics,
     /// The expressions as DynamoDB strings, with their substitution maps; each lands in its
     /// typed field before the request runs.
     #[serde(flatten)]
@@ -304,6 +349,7 @@ setters!(UpdateItemInput {
     return_values: ReturnValue => return_values,
     return_values_on_condition_check_failure: ReturnValuesOnConditionCheckFailure => return_values_on_condition_check_failure,
     return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
+    return_item_collection_metrics: ReturnItemCollectionMetrics => return_item_collection_metrics,
 });
 
 /// A condition on one key attribute of a query: `=` for the partition key, any of these for
@@ -609,6 +655,10 @@ pub struct BatchWriteItemInput {
     /// What the output reports of the capacity the request consumed.
     #[serde(default)]
     pub return_consumed_capacity: ReturnConsumedCapacity,
+    /// Whether the output reports the item collections the writes touched (tables with local
+    /// secondary indexes only).
+    #[serde(default)]
+    pub return_item_collection_metrics: ReturnItemCollectionMetrics,
 }
 
 impl BatchWriteItemInput {
@@ -636,6 +686,13 @@ impl BatchWriteItemInput {
         self
     }
 
+    /// Sets `return_item_collection_metrics`.
+    #[must_use]
+    pub fn return_item_collection_metrics(mut self, mode: ReturnItemCollectionMetrics) -> Self {
+        self.return_item_collection_metrics = mode;
+        self
+    }
+
     fn request(mut self, table_name: impl Into<String>, request: WriteRequest) -> Self {
         let requests = self.request_items.entry(table_name.into()).or_default();
         requests.push(request);
@@ -654,6 +711,10 @@ pub struct BatchWriteItemOutput {
     /// (`ReturnConsumedCapacity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    /// The item collections written on tables with local secondary indexes, when the
+    /// request asked (`ReturnItemCollectionMetrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<ItemCollectionMetricsByTable>,
 }
 
 /// The keys to read from one table in a `BatchGetItem`, or left unread in its
@@ -789,10 +850,18 @@ pub enum TransactWriteItem {
 pub struct TransactWriteItemsInput {
     /// The actions.
     pub transact_items: Vec<TransactWriteItem>,
-    /// Accepted; idempotent retries by token are not implemented yet.
+    /// Makes the transaction idempotent (1 to 36 characters): sent again with this token
+    /// within 10 minutes of committing, it answers success and writes nothing; with other
+    /// actions it is `IdempotentParameterMismatchException`, and while the first is still
+    /// running `TransactionInProgressException`. A cancelled transaction keeps no token.
+    /// Tokens are kept in memory only: after the database is closed or crashes and is
+    /// reopened, a retry runs the transaction again.
     pub client_request_token: Option<String>,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,
+    /// Whether the output reports the item collection the write touched (tables with local
+    /// secondary indexes only).
+    pub return_item_collection_metrics: ReturnItemCollectionMetrics,
 }
 
 impl TransactWriteItemsInput {
@@ -802,6 +871,7 @@ impl TransactWriteItemsInput {
             transact_items,
             client_request_token: None,
             return_consumed_capacity: ReturnConsumedCapacity::None,
+            return_item_collection_metrics: ReturnItemCollectionMetrics::None,
         }
     }
 }
@@ -809,6 +879,7 @@ impl TransactWriteItemsInput {
 setters!(TransactWriteItemsInput {
     client_request_token: impl Into<String> => Some(client_request_token.into()),
     return_consumed_capacity: ReturnConsumedCapacity => return_consumed_capacity,
+    return_item_collection_metrics: ReturnItemCollectionMetrics => return_item_collection_metrics,
 });
 
 /// `TransactWriteItems`' output.
@@ -820,6 +891,10 @@ pub struct TransactWriteItemsOutput {
     /// (`ReturnConsumedCapacity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    /// The item collections written on tables with local secondary indexes, when the
+    /// request asked (`ReturnItemCollectionMetrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<ItemCollectionMetricsByTable>,
 }
 
 /// One read of a `TransactGetItems`.

@@ -17,8 +17,8 @@ use crate::model::schema::{
     global_index, resolve_key_shape, validate_definitions_used, validate_index_set,
     validate_projection, validate_stream, validate_throughput, AttributeDefinition, BillingMode,
     GlobalSecondaryIndex, IndexKind, IndexSchema, KeySchemaElement, LocalSecondaryIndex,
-    Projection, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableSchema,
-    MAX_GLOBAL_INDEXES,
+    Projection, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableClass,
+    TableClassSetting, TableSchema, MAX_GLOBAL_INDEXES,
 };
 use crate::model::value::Item;
 
@@ -51,6 +51,12 @@ pub struct CreateTableInput {
     /// Up to 50 tags for the table, by DynamoDB's rules (see [`Tag`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// The table class (STANDARD when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_class: Option<TableClass>,
+    /// Refuse `DeleteTable` until an `UpdateTable` turns this off (off when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_protection_enabled: Option<bool>,
 }
 
 impl CreateTableInput {
@@ -212,6 +218,11 @@ impl CreateTableInput {
             restored_from: None,
             pitr: None,
             stream,
+            table_class: (self.table_class).map(|class| TableClassSetting {
+                class,
+                updated: None,
+            }),
+            deletion_protection: self.deletion_protection_enabled.unwrap_or(false),
         })
     }
 }
@@ -225,6 +236,8 @@ setters!(CreateTableInput {
     provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
     stream_specification: StreamSpecification => Some(stream_specification),
     tags: impl IntoIterator<Item = Tag> => tags.into_iter().collect(),
+    table_class: TableClass => Some(table_class),
+    deletion_protection_enabled: bool => Some(deletion_protection_enabled),
 });
 
 /// Create, update or delete one global secondary index in an `UpdateTable`.
@@ -271,6 +284,12 @@ pub struct UpdateTableInput {
     /// Turn the stream on or off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_specification: Option<StreamSpecification>,
+    /// A new table class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_class: Option<TableClass>,
+    /// Turn deletion protection on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_protection_enabled: Option<bool>,
 }
 
 impl UpdateTableInput {
@@ -288,12 +307,25 @@ impl UpdateTableInput {
             && self.provisioned_throughput.is_none()
             && self.global_secondary_index_updates.is_empty()
             && self.stream_specification.is_none()
+            && self.table_class.is_none()
+            && self.deletion_protection_enabled.is_none()
         {
             return Err(Error::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
         }
         let mut next = current.clone();
+        if let Some(enabled) = self.deletion_protection_enabled {
+            next.deletion_protection = enabled;
+        }
+        if let Some(class) = self.table_class {
+            // The time reported is of the last change of class, not of every request.
+            let unchanged = current.table_class.filter(|c| c.class == class);
+            next.table_class = Some(unchanged.unwrap_or(TableClassSetting {
+                class,
+                updated: Some(now),
+            }));
+        }
         next.billing_mode = self.billing_mode.unwrap_or(current.billing_mode);
         if let Some(throughput) = self.provisioned_throughput {
             if next.billing_mode == BillingMode::Provisioned
@@ -454,6 +486,8 @@ setters!(UpdateTableInput {
     provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
     global_secondary_index_updates: Vec<GlobalSecondaryIndexUpdate> => global_secondary_index_updates,
     stream_specification: StreamSpecification => Some(stream_specification),
+    table_class: TableClass => Some(table_class),
+    deletion_protection_enabled: bool => Some(deletion_protection_enabled),
 });
 
 /// `ListTables`.
@@ -632,11 +666,26 @@ pub struct TableDescription {
     /// The stream's ARN, when one is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_stream_arn: Option<String>,
-    /// Deletion protection (always false: tidestore has no such setting yet).
+    /// The table class, once a request set it (a table without one is STANDARD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_class_summary: Option<TableClassSummary>,
+    /// Whether `DeleteTable` is refused.
     pub deletion_protection_enabled: bool,
     /// Where the table was restored from, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_summary: Option<crate::model::schema::RestoreSummary>,
+}
+
+/// A table's class in its description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct TableClassSummary {
+    /// STANDARD or STANDARD_INFREQUENT_ACCESS.
+    pub table_class: TableClass,
+    /// When an `UpdateTable` last changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_date_time: Option<Timestamp>,
 }
 
 /// Counts of a table or index for its description.
@@ -744,7 +793,11 @@ impl TableDescription {
                 .stream_label
                 .as_ref()
                 .map(|label| scope.stream_arn(&schema.name, label)),
-            deletion_protection_enabled: false,
+            table_class_summary: schema.table_class.map(|c| TableClassSummary {
+                table_class: c.class,
+                last_update_date_time: c.updated,
+            }),
+            deletion_protection_enabled: schema.deletion_protection,
             restore_summary: schema.restored_from.clone(),
         }
     }

@@ -10,6 +10,8 @@
 //! | `settings` | a table's tags and Time to Live setting |
 //! | `write` | the write path: conditions, updates, batches, transactions |
 //! | `read` | gets, queries, scans, batch and transactional gets |
+//! | `idempotency` | `ClientRequestToken`: transactions answered once per token |
+//! | `collections` | the item collection sizes a write reports (`ReturnItemCollectionMetrics`) |
 //! | `capacity` | the capacity units a request consumes, by DynamoDB's rules |
 //! | `query` | `Query` and `Scan` pages |
 //! | `backups` | the backups the engine knows, built or pending, and their failed builds |
@@ -21,6 +23,8 @@
 
 pub(crate) mod backups;
 mod capacity;
+mod collections;
+mod idempotency;
 pub(crate) mod live;
 pub(crate) mod maintenance;
 pub(crate) mod query;
@@ -155,6 +159,8 @@ pub(crate) struct Engine {
     pub(crate) torn: std::sync::atomic::AtomicBool,
     /// When recent `create_backup` calls were made, for the rate limit.
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
+    /// The `ClientRequestToken`s of recent transactions (in memory only).
+    pub(crate) tokens: idempotency::Tokens,
 }
 
 impl Engine {
@@ -277,6 +283,7 @@ impl Engine {
             backups: Backups::new(backups),
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
+            tokens: Default::default(),
             hold_retention: Default::default(),
             torn: Default::default(),
         })

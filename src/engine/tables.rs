@@ -161,6 +161,11 @@ impl Engine {
         }
         let (description, schema, counts) = {
             let data = handle.data.read();
+            if data.schema.deletion_protection {
+                return Err(Error::validation(
+                    "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+                ));
+            }
             (
                 self.describe(&data, TableStatus::Deleting),
                 Arc::clone(&data.schema),

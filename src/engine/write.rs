@@ -28,6 +28,8 @@ use crate::api::capacity::{ConsumedCapacity, ReturnConsumedCapacity};
 use crate::api::items::*;
 use crate::api::tables::TableStatus;
 use crate::engine::capacity::{self, Meter, Split, Usage};
+use crate::engine::collections::{self, Collection};
+use crate::engine::idempotency::{self, Claim};
 use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{CancellationReason, Error, Result};
@@ -62,6 +64,9 @@ struct Action {
     /// The table as the request named it (a name or an ARN), when the request reports the
     /// capacity it consumed: measured on the item replaced as well as the new one.
     meter_as: Option<String>,
+    /// The item collection to report, when the request asks (`ReturnItemCollectionMetrics`)
+    /// and the table has a local secondary index.
+    collection: Option<Collection>,
 }
 
 impl Action {
@@ -83,6 +88,45 @@ impl Action {
         }
         self
     }
+
+    /// The action, with its item collection reported when the request asks (`mode`) and
+    /// the table has a local index. `key` is the request's key; a put's comes from its item.
+    fn collected(
+        mut self,
+        mode: ReturnItemCollectionMetrics,
+        table_name: &str,
+        key: &Item,
+    ) -> Action {
+        if mode == ReturnItemCollectionMetrics::None {
+            return self;
+        }
+        let partition = {
+            let data = self.handle.data.read();
+            let hash = &data.schema.key.hash.name;
+            let source = match &self.change {
+                Change::Put(item) => item,
+                _ => key,
+            };
+            let value = source
+                .get(hash)
+                .filter(|_| !data.schema.local_indexes.is_empty());
+            value.map(|v| Item::from([(hash.clone(), v.clone())]))
+        };
+        self.collection = partition.map(|key| Collection {
+            handle: Arc::clone(&self.handle),
+            table_name: table_name.to_owned(),
+            key,
+        });
+        self
+    }
+}
+
+/// The item collections `actions` report.
+fn collections_of(actions: &[Action]) -> Vec<Collection> {
+    actions
+        .iter()
+        .filter_map(|a| a.collection.clone())
+        .collect()
 }
 
 /// What one action did.
@@ -251,6 +295,7 @@ impl Engine {
             return_item_on_failure,
             returns_old: false,
             meter_as: None,
+            collection: None,
         })
     }
 
@@ -272,11 +317,17 @@ impl Engine {
             on_failure,
         )?;
         action.returns_old = input.return_values == ReturnValue::AllOld;
-        let action = action.metered(input.return_consumed_capacity, &input.table_name);
+        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+            input.return_item_collection_metrics,
+            &input.table_name,
+            &Item::new(),
+        );
+        let collection = action.collection.clone();
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, None),
             consumed_capacity: consumed(input.return_consumed_capacity, &done),
+            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
         })
     }
 
@@ -296,11 +347,17 @@ impl Engine {
             input.condition,
             on_failure,
         )?;
-        let action = action.metered(input.return_consumed_capacity, &input.table_name);
+        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+            input.return_item_collection_metrics,
+            &input.table_name,
+            &input.key,
+        );
+        let collection = action.collection.clone();
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, None),
             consumed_capacity: consumed(input.return_consumed_capacity, &done),
+            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
         })
     }
 
@@ -317,11 +374,17 @@ impl Engine {
             input.condition,
             on_failure,
         )?;
-        let action = action.metered(input.return_consumed_capacity, &input.table_name);
+        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+            input.return_item_collection_metrics,
+            &input.table_name,
+            &input.key,
+        );
+        let collection = action.collection.clone();
         let done = self.run(vec![action], Atomicity::Single)?.remove(0);
         Ok(WriteItemOutput {
             attributes: returned(input.return_values, &done, Some(&paths)),
             consumed_capacity: consumed(input.return_consumed_capacity, &done),
+            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
         })
     }
 
@@ -337,6 +400,7 @@ impl Engine {
             )));
         }
         let mode = input.return_consumed_capacity;
+        let sizes = input.return_item_collection_metrics;
         let mut actions = Vec::with_capacity(count);
         let mut bytes = 0;
         for (table, requests) in input.request_items {
@@ -347,10 +411,12 @@ impl Engine {
                         bytes += crate::model::value::item_size(&item);
                         self.action(&table, &Item::new(), Change::Put(item), None, false)?
                             .metered(mode, &table)
+                            .collected(sizes, &table, &Item::new())
                     }
                     WriteRequest::Delete { key } => self
                         .action(&table, &key, Change::Delete, None, false)?
-                        .metered(mode, &table),
+                        .metered(mode, &table)
+                        .collected(sizes, &table, &key),
                 });
             }
         }
@@ -360,10 +426,12 @@ impl Engine {
             )));
         }
         reject_duplicate_keys(&actions, "Provided list of item keys contains duplicates")?;
+        let collections = collections_of(&actions);
         let done = self.run(actions, Atomicity::Batch)?;
         Ok(BatchWriteItemOutput {
             unprocessed_items: Default::default(),
             consumed_capacity: meter_of(&done).report(mode, 1.0, Split::None),
+            item_collection_metrics: collections::by_table(&collections)?,
         })
     }
 
@@ -378,7 +446,14 @@ impl Engine {
                 "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_TRANSACT_ITEMS} (got {count})"
             )));
         }
+        if let Some(token) = &input.client_request_token {
+            idempotency::validate_token(token)?;
+        }
+        // Only when there is a token: hashing a 4 MB transaction is not free.
+        let fingerprint = (input.client_request_token.as_ref())
+            .map(|_| idempotency::fingerprint(&input.transact_items));
         let mode = input.return_consumed_capacity;
+        let sizes = input.return_item_collection_metrics;
         let mut actions = Vec::with_capacity(count);
         let mut bytes = 0;
         let on = |r: ReturnValuesOnConditionCheckFailure| {
@@ -394,6 +469,7 @@ impl Engine {
                         check.condition,
                         on(check.return_values_on_condition_check_failure),
                     )?
+                    // A check modifies no collection, so it reports none.
                     .metered(mode, &check.table_name),
                 TransactWriteItem::Put(put) => {
                     validate_item(&put.item)?;
@@ -407,6 +483,7 @@ impl Engine {
                         on(put.return_values_on_condition_check_failure),
                     )?
                     .metered(mode, &put.table_name)
+                    .collected(sizes, &put.table_name, &Item::new())
                 }
                 TransactWriteItem::Delete(delete) => self
                     .action(
@@ -416,7 +493,8 @@ impl Engine {
                         delete.condition,
                         on(delete.return_values_on_condition_check_failure),
                     )?
-                    .metered(mode, &delete.table_name),
+                    .metered(mode, &delete.table_name)
+                    .collected(sizes, &delete.table_name, &delete.key),
                 TransactWriteItem::Update(update) => self
                     .action(
                         &update.table_name,
@@ -425,7 +503,8 @@ impl Engine {
                         update.condition,
                         on(update.return_values_on_condition_check_failure),
                     )?
-                    .metered(mode, &update.table_name),
+                    .metered(mode, &update.table_name)
+                    .collected(sizes, &update.table_name, &update.key),
             });
         }
         if bytes > MAX_TRANSACTION_BYTES {
@@ -437,10 +516,48 @@ impl Engine {
             &actions,
             "Transaction request cannot include multiple operations on one item",
         )?;
+        let running = match (&input.client_request_token, fingerprint) {
+            (Some(token), Some(fingerprint)) => {
+                let now = self.options.clock.now();
+                match self.tokens.claim(token, fingerprint, now)? {
+                    Claim::Run(running) => Some(running),
+                    Claim::Replay => return self.replayed_transaction(&actions, mode),
+                }
+            }
+            _ => None,
+        };
+        let collections = collections_of(&actions);
         let done = self.run(actions, Atomicity::Transaction)?;
+        if let Some(running) = running {
+            running.complete(self.options.clock.now());
+        }
         // Each item is written twice, to prepare the transaction and to commit it.
         Ok(TransactWriteItemsOutput {
             consumed_capacity: meter_of(&done).report(mode, 2.0, Split::Write),
+            item_collection_metrics: collections::by_table(&collections)?,
+        })
+    }
+
+    /// The answer to a transaction sent again with the token of one that committed: success,
+    /// nothing written. DynamoDB then reports the read units of reading the items (the
+    /// `ClientRequestToken` documentation): here one strongly consistent read of each
+    /// action's item as it is now.
+    fn replayed_transaction(
+        &self,
+        actions: &[Action],
+        mode: ReturnConsumedCapacity,
+    ) -> Result<TransactWriteItemsOutput> {
+        let mut meter = Meter::default();
+        for action in actions {
+            if let Some(table) = &action.meter_as {
+                let data = action.handle.data.read();
+                let size = data.items.get(action.key.as_slice())?.map(StoredItem::size);
+                meter.add(table, Usage::on_table(capacity::read_units(size)));
+            }
+        }
+        Ok(TransactWriteItemsOutput {
+            consumed_capacity: meter.report(mode, 1.0, Split::Read),
+            item_collection_metrics: None,
         })
     }
 }

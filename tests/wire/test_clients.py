@@ -186,6 +186,31 @@ class Clients(unittest.TestCase):
         ])
         self.assertEqual([r.get("Item") for r in read["Responses"]], [{"Plays": {"N": "1"}}, None])
 
+    def test_a_client_request_token_makes_a_transaction_idempotent(self):
+        self.make_music("Idempotent")
+        key = {"Artist": {"S": "A"}, "SongTitle": {"S": "1"}}
+        def increment(by, token, **extra):
+            return self.ddb.transact_write_items(ClientRequestToken=token, TransactItems=[
+                {"Update": {"TableName": "Idempotent", "Key": key, "UpdateExpression": "ADD Plays :by",
+                            "ExpressionAttributeValues": {":by": {"N": str(by)}}}},
+            ], **extra)
+        increment(1, "token-1")
+        again = increment(1, "token-1", ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(again["ConsumedCapacity"][0]["ReadCapacityUnits"], 1.0)
+        item = self.ddb.get_item(TableName="Idempotent", Key=key)["Item"]
+        self.assertEqual(item["Plays"], {"N": "1"})
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            increment(2, "token-1")
+        self.assertEqual(error_code(e.exception), "IdempotentParameterMismatchException")
+        # boto3 gives every transaction a fresh token of its own when none is given.
+        increment(1, "token-2")
+        self.ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "Idempotent", "Key": key, "UpdateExpression": "ADD Plays :by",
+                        "ExpressionAttributeValues": {":by": {"N": "1"}}}},
+        ])
+        item = self.ddb.get_item(TableName="Idempotent", Key=key)["Item"]
+        self.assertEqual(item["Plays"], {"N": "3"})
+
     def test_consumed_capacity_comes_back_as_dynamodb_reports_it(self):
         self.make_music("Capacity")
         # The CLI page's put-item example: a small item is one write unit.
@@ -221,6 +246,70 @@ class Clients(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             self.ddb.describe_table(TableName="Ddl")
         self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+
+    def test_deletion_protection_and_table_class(self):
+        self.ddb.create_table(
+            TableName="Guarded",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            TableClass="STANDARD_INFREQUENT_ACCESS",
+            DeletionProtectionEnabled=True,
+        )
+        table = self.ddb.describe_table(TableName="Guarded")["Table"]
+        self.assertEqual(table["TableClassSummary"], {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
+        self.assertTrue(table["DeletionProtectionEnabled"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.delete_table(TableName="Guarded")
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(
+            e.exception.response["Error"]["Message"],
+            "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+        )
+        updated = cli("update-table", "--table-name", "Guarded", "--no-deletion-protection-enabled", "--table-class", "STANDARD")
+        self.assertFalse(updated["TableDescription"]["DeletionProtectionEnabled"])
+        summary = updated["TableDescription"]["TableClassSummary"]
+        self.assertEqual(summary["TableClass"], "STANDARD")
+        self.assertIsInstance(summary["LastUpdateDateTime"], (int, float))
+        self.ddb.delete_table(TableName="Guarded")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.create_table(
+                TableName="BadClass",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+                TableClass="GLACIER",
+            )
+        self.assertEqual(error_code(e.exception), "ValidationException")
+
+    def test_item_collection_metrics_are_reported_for_tables_with_a_local_index(self):
+        self.ddb.create_table(
+            TableName="Collections",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "alt")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            LocalSecondaryIndexes=[{
+                "IndexName": "ByAlt",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "alt", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.make_music("NoLocalIndex")
+        expected = {"ItemCollectionKey": {"pk": {"S": "a"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+        item = {"pk": {"S": "a"}, "sk": {"S": "1"}, "alt": {"S": "x"}}
+        put = self.ddb.put_item(TableName="Collections", Item=item, ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(put["ItemCollectionMetrics"], expected)
+        plain = self.ddb.put_item(TableName="NoLocalIndex", Item={"Artist": {"S": "a"}, "SongTitle": {"S": "b"}},
+                                  ReturnItemCollectionMetrics="SIZE")
+        self.assertNotIn("ItemCollectionMetrics", plain)
+        batch = self.ddb.batch_write_item(RequestItems={"Collections": [
+            {"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"S": "2"}}}},
+        ]}, ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(batch["ItemCollectionMetrics"], {"Collections": [expected]})
+        transaction = self.ddb.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": "Collections", "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}}}},
+        ], ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(transaction["ItemCollectionMetrics"], {"Collections": [expected]})
 
     def test_point_in_time_recovery(self):
         self.make_music("Pitr")
