@@ -29,6 +29,7 @@ use crate::format::table_file::{
 };
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
+use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
@@ -320,6 +321,16 @@ impl Apply for TableChanges<'_> {
         self.items
             .extend(ours.map(|w| (ItemKey::from(w.key), w.item)));
         self.compact_if_due();
+        Ok(())
+    }
+
+    fn expire_items(&mut self, _: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()> {
+        // (The fast path, `Mutation::table_writes`, reads these without decoding.)
+        if *table_id == *self.table_id {
+            self.items
+                .extend(keys.into_iter().map(|key| (ItemKey::from(key), None)));
+            self.compact_if_due();
+        }
         Ok(())
     }
 
