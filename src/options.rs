@@ -260,7 +260,10 @@ impl std::fmt::Debug for Options {
             )
             .field("ttl_change_interval", &self.ttl_change_interval)
             .field("ttl_sweep_pause", &self.ttl_sweep_pause)
-            .field("ttl_sweep_hook", &self.ttl_sweep_hook.as_ref().map(|_| "Fn"))
+            .field(
+                "ttl_sweep_hook",
+                &self.ttl_sweep_hook.as_ref().map(|_| "Fn"),
+            )
             .finish()
     }
 }

@@ -165,7 +165,11 @@ impl Engine {
             let now = self.options.clock.now();
             let mut still = Vec::with_capacity(keys.len());
             for key in keys {
-                if data.items.get(&key)?.is_some_and(|i| expired(i, attribute, now)) {
+                if data
+                    .items
+                    .get(&key)?
+                    .is_some_and(|i| expired(i, attribute, now))
+                {
                     still.push(key);
                 }
             }
