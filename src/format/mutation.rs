@@ -182,6 +182,11 @@ mod tests {
             },
             Mutation::DeleteBackup { arn: "a".into() },
         ];
+        let expiry = Mutation::ExpireItems {
+            table_id: "t".into(),
+            keys: vec![vec![1]],
+        };
+        assert!(Mutation::is_write(&crate::format::codec::encode(&expiry)));
         for other in others {
             assert!(
                 !Mutation::is_write(&crate::format::codec::encode(&other)),
@@ -223,6 +228,13 @@ mod tests {
                 },
                 8,
             ),
+            (
+                Mutation::ExpireItems {
+                    table_id: "t".into(),
+                    keys: Vec::new(),
+                },
+                9,
+            ),
         ];
         for (mutation, index) in kinds {
             let bytes = crate::format::codec::encode(&mutation);
@@ -242,6 +254,11 @@ mod tests {
             [7, 1, b't', 1, 1, b'k', 1, b'v', 1, 1, b'a', 1, 5],
             "{settings:?}"
         );
+        let expiry = crate::format::codec::encode(&Mutation::ExpireItems {
+            table_id: "t".into(),
+            keys: vec![vec![1, 2], vec![3]],
+        });
+        assert_eq!(expiry, [9, 1, b't', 2, 2, 1, 2, 1, 3], "{expiry:?}");
     }
 
     #[test]
@@ -294,6 +311,17 @@ mod tests {
         assert_eq!(writes(&trailing, "one"), None);
         for cut in 0..bytes.len() {
             assert_eq!(writes(&bytes[..cut], "one"), None, "cut at {cut}");
+        }
+        // A Time to Live delete reads as deletes of its table's keys, and of no other's.
+        let expiry = crate::format::codec::encode(&Mutation::ExpireItems {
+            table_id: "one".into(),
+            keys: vec![vec![1, 0, 1], vec![3]],
+        });
+        let deleted = Some(vec![(vec![1, 0, 1], None), (vec![3], None)]);
+        assert_eq!(writes(&expiry, "one"), deleted);
+        assert_eq!(writes(&expiry, "another"), Some(Vec::new()));
+        for cut in 0..expiry.len() {
+            assert_eq!(writes(&expiry[..cut], "one"), None, "cut at {cut}");
         }
         let set = bytes
             .windows(4)
