@@ -75,12 +75,13 @@ pub struct UpdateTimeToLiveOutput {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
 pub enum TimeToLiveStatus {
-    /// Being enabled. DynamoDB names this state, but reports the settled one within
-    /// seconds of a change; tidestore reports it at once, so never this.
+    /// Being enabled. DynamoDB's model names this state (its change can take up to an
+    /// hour to process), but tidestore's sweeper follows a change at once, so it reports
+    /// the settled state and never this.
     Enabling,
     /// Being disabled; never reported, as `Enabling`.
     Disabling,
-    /// Items expire by the attribute named.
+    /// The sweeper deletes the items expired by the attribute named.
     Enabled,
     /// Off (also for a table whose setting never changed).
     Disabled,
