@@ -214,3 +214,84 @@ pub(crate) fn sweep_loop(engine: Weak<Engine>, stop: Arc<Signal>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use crate::format::mutation::Mutation;
+    use crate::fs::sim::SimFs;
+    use crate::model::value::ItemExt;
+    use crate::storage::replay::{decode_mutation, read_log, Until};
+    use crate::storage::store::Store;
+    use crate::*;
+
+    /// After a reopen and a checkpoint (a table with point-in-time recovery keeps its log),
+    /// the log still tells the delete Time to Live made from the one its user made: what a
+    /// stream will read to report the service as its maker.
+    #[test]
+    fn the_log_tells_ttl_deletes_from_user_deletes_after_a_reopen_and_a_checkpoint() {
+        let fs = SimFs::new();
+        let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
+        let open = || {
+            let options = Options::default()
+                .fs(Arc::new(fs.clone()))
+                .clock(clock.clone())
+                .background_worker(false)
+                .snapshot_on_close(false);
+            Database::open_with("/db", options).expect("opens")
+        };
+        let db = open();
+        let table = CreateTableInput::new("Sessions")
+            .hash_key("pk", ScalarAttributeType::S)
+            .pay_per_request();
+        db.create_table(table).expect("created");
+        db.update_time_to_live(UpdateTimeToLiveInput::enable("Sessions", "expires"))
+            .expect("enabled");
+        let pitr = UpdateContinuousBackupsInput::new("Sessions", true);
+        db.update_continuous_backups(pitr).expect("pitr");
+        for pk in ["expired", "deleted"] {
+            let item = Item::new()
+                .with("pk", pk)
+                .with("expires", AttributeValue::number(1_600_000_000));
+            db.put_item(PutItemInput::new("Sessions", item))
+                .expect("put");
+        }
+        let key = Item::new().with("pk", "deleted");
+        db.delete_item(DeleteItemInput::new("Sessions", key))
+            .expect("deleted");
+        assert_eq!(db.delete_expired_items().expect("swept"), 1);
+        drop(db);
+        let db = open();
+        db.checkpoint().expect("checkpoint");
+        drop(db);
+
+        let db_id = Store::open(Arc::new(fs.clone()), Path::new("/db"))
+            .expect("recovers")
+            .store
+            .db_id;
+        let (mut expired, mut deleted) = (Vec::new(), 0);
+        read_log(
+            &fs,
+            Path::new("/db"),
+            db_id,
+            0,
+            Until::default(),
+            |lsn, _, payload| {
+                match decode_mutation(lsn, payload)? {
+                    Mutation::ExpireItems { keys, .. } => expired.extend(keys),
+                    Mutation::Write(writes) => {
+                        deleted += writes.iter().filter(|w| w.item.is_none()).count();
+                    }
+                    _ => {}
+                }
+                Ok(())
+            },
+        )
+        .expect("reads the log");
+        assert_eq!((expired.len(), deleted), (1, 1));
+        let named = expired[0].windows(7).any(|w| w == b"expired");
+        assert!(named, "{:?}", expired[0]);
+    }
+}

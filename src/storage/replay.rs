@@ -655,6 +655,36 @@ mod tests {
         Some(StoredItem::new(&item))
     }
 
+    /// The decoded path (taken when a record does not read the fast way) keeps a Time to
+    /// Live delete as the fast read does: deletes of its own table's keys.
+    #[test]
+    fn replay_keeps_ttl_deletes_of_its_table_only() {
+        let mut changes = TableChanges {
+            table_id: "t",
+            schema: None,
+            settings: None,
+            deleted: false,
+            items: Vec::new(),
+            compact_at: MIN_COMPACT_AT,
+        };
+        let at = At {
+            lsn: 1,
+            time: Timestamp(0),
+        };
+        changes
+            .expire_items(at, "t".into(), vec![vec![1], vec![2]])
+            .expect("apply");
+        changes
+            .expire_items(at, "other".into(), vec![vec![3]])
+            .expect("apply");
+        let kept: Vec<_> = changes
+            .items
+            .iter()
+            .map(|(key, item)| (key.as_bytes().to_vec(), item.is_some()))
+            .collect();
+        assert_eq!(kept, [(vec![1], false), (vec![2], false)]);
+    }
+
     #[test]
     fn replay_keeps_the_last_write_of_each_key_in_key_order_and_bounds_its_memory() {
         let mut changes = TableChanges {
