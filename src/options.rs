@@ -114,7 +114,7 @@ pub struct Options {
     /// `ValidationException`. Zero lifts the limit.
     pub ttl_change_interval: Duration,
     /// The Time to Live sweeper's pace: it reads a table's items in batches of 1,000,
-    /// deletes the expired ones of each batch as one logged record, and pauses this long
+    /// deletes the expired ones of each batch (up to 100 per logged record), and pauses this long
     /// after each batch, holding no lock (and this long, or a second if longer, between
     /// passes over the tables). The default,
     /// 100 ms, reads at most 10,000 items and deletes at most 10,000 a second (a pass over

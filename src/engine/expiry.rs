@@ -8,7 +8,8 @@
 //!
 //! A pass reads each table in batches of [`SWEEP_BATCH`] items, in key order, under the
 //! table's data lock taken shared (as a read is). The expired items of a batch are then
-//! deleted as one logged [`Mutation::ExpireItems`], under the same locks as any write: the
+//! deleted, up to [`MAX_EXPIRED_PER_RECORD`] per logged [`Mutation::ExpireItems`], under
+//! the same locks as any write: the
 //! table's gate shared, then the items' locks, and each item is checked again under them,
 //! so a write that raced with the sweeper (a later expiry time, the attribute removed or
 //! made a String, the item deleted) wins. Between batches the sweeper holds no lock and
@@ -44,6 +45,11 @@ use crate::state::item_key::ItemKey;
 /// The items a batch reads under the table's data lock: about a millisecond of a shared
 /// hold, which a writer's apply waits out at most once per batch.
 const SWEEP_BATCH: usize = 1000;
+
+/// The most items one logged delete removes: the items of a batch are deleted a record at
+/// a time, so that the sweeper holds at most this many item locks across a commit (as a
+/// transaction does at most), not a whole batch's.
+const MAX_EXPIRED_PER_RECORD: usize = 100;
 
 /// The shortest wait between two passes, whatever `Options::ttl_sweep_pause` says: with
 /// nothing to expire, a zero pause would spin.
@@ -97,7 +103,9 @@ impl Engine {
                     if let Some(hook) = &self.options.ttl_sweep_hook {
                         hook(&batch.table);
                     }
-                    deleted += self.expire(&handle, batch.keys)?;
+                    for keys in batch.keys.chunks(MAX_EXPIRED_PER_RECORD) {
+                        deleted += self.expire(&handle, keys)?;
+                    }
                 }
                 if let Some(pace) = pace {
                     if !pace.wait(self.options.ttl_sweep_pause) {
@@ -149,7 +157,7 @@ impl Engine {
 
     /// Deletes the items of `keys` that are still expired, checked under the locks a write
     /// takes, as one logged [`Mutation::ExpireItems`]; returns how many.
-    fn expire(&self, handle: &Arc<TableHandle>, keys: Vec<EncodedKey>) -> Result<u64> {
+    fn expire(&self, handle: &Arc<TableHandle>, keys: &[EncodedKey]) -> Result<u64> {
         let _gate = handle.gate.read();
         let _locks = self
             .locks
@@ -167,10 +175,10 @@ impl Engine {
             for key in keys {
                 if data
                     .items
-                    .get(&key)?
+                    .get(key)?
                     .is_some_and(|i| expired(i, attribute, now))
                 {
-                    still.push(key);
+                    still.push(key.clone());
                 }
             }
             still
@@ -229,7 +237,8 @@ mod tests {
 
     /// After a reopen and a checkpoint (a table with point-in-time recovery keeps its log),
     /// the log still tells the delete Time to Live made from the one its user made: what a
-    /// stream will read to report the service as its maker.
+    /// stream will read to report the service as its maker. Each record deletes at most
+    /// [`MAX_EXPIRED_PER_RECORD`] items.
     #[test]
     fn the_log_tells_ttl_deletes_from_user_deletes_after_a_reopen_and_a_checkpoint() {
         let fs = SimFs::new();
@@ -251,7 +260,8 @@ mod tests {
             .expect("enabled");
         let pitr = UpdateContinuousBackupsInput::new("Sessions", true);
         db.update_continuous_backups(pitr).expect("pitr");
-        for pk in ["expired", "deleted"] {
+        let expired_pks = (0..150).map(|i| format!("expired{i:03}"));
+        for pk in expired_pks.chain(["deleted".to_owned()]) {
             let item = Item::new()
                 .with("pk", pk)
                 .with("expires", AttributeValue::number(1_600_000_000));
@@ -261,7 +271,7 @@ mod tests {
         let key = Item::new().with("pk", "deleted");
         db.delete_item(DeleteItemInput::new("Sessions", key))
             .expect("deleted");
-        assert_eq!(db.delete_expired_items().expect("swept"), 1);
+        assert_eq!(db.delete_expired_items().expect("swept"), 150);
         drop(db);
         let db = open();
         db.checkpoint().expect("checkpoint");
@@ -271,7 +281,7 @@ mod tests {
             .expect("recovers")
             .store
             .db_id;
-        let (mut expired, mut deleted) = (Vec::new(), 0);
+        let (mut records, mut expired, mut deleted) = (Vec::new(), Vec::new(), 0);
         read_log(
             &fs,
             Path::new("/db"),
@@ -280,7 +290,10 @@ mod tests {
             Until::default(),
             |lsn, _, payload| {
                 match decode_mutation(lsn, payload)? {
-                    Mutation::ExpireItems { keys, .. } => expired.extend(keys),
+                    Mutation::ExpireItems { keys, .. } => {
+                        records.push(keys.len());
+                        expired.extend(keys);
+                    }
                     Mutation::Write(writes) => {
                         deleted += writes.iter().filter(|w| w.item.is_none()).count();
                     }
@@ -290,8 +303,9 @@ mod tests {
             },
         )
         .expect("reads the log");
-        assert_eq!((expired.len(), deleted), (1, 1));
-        let named = expired[0].windows(7).any(|w| w == b"expired");
-        assert!(named, "{:?}", expired[0]);
+        assert_eq!((records, deleted), (vec![100, 50], 1));
+        for key in expired {
+            assert!(key.windows(7).any(|w| w == b"expired"), "{key:?}");
+        }
     }
 }
