@@ -393,3 +393,66 @@ fn the_background_sweeper_deletes_expired_items_at_its_pace() {
     // Dropping the last handle stops the sweeper (the test would hang otherwise).
     drop(db);
 }
+
+#[test]
+fn writers_racing_with_the_background_sweeper_keep_every_item_they_extend() {
+    let clock = clock();
+    // The hook says when the sweeper has read a batch, and then holds the batch's delete
+    // back a little: the writers run into batches read and not yet deleted.
+    let (batch_read, batches) = std::sync::mpsc::channel();
+    let batch_read = Mutex::new(batch_read);
+    let hook = move |_: &str| {
+        let _ = batch_read.lock().unwrap().send(());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let db = Database::in_memory_with(
+        Options::in_memory()
+            .clock(clock.clone())
+            .ttl_sweep_pause(Duration::ZERO)
+            .ttl_sweep_hook(Arc::new(hook)),
+    )
+    .unwrap();
+    create(&db, "Tbl");
+    let count = 3000;
+    for i in 0..count {
+        put_expiring(&db, "Tbl", &format!("{i:04}"), NOW - 10);
+    }
+    enable(&db, "Tbl", "expires");
+    batches.recv_timeout(Duration::from_secs(30)).unwrap();
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                // Every third item, from both ends: each gets a later expiry time. An update
+                // of an item swept already makes it again, also with the later time.
+                let extended = (0..count).filter(|i| i % 3 == 0);
+                let order: Vec<i64> = match w {
+                    0 => extended.collect(),
+                    _ => extended.rev().collect(),
+                };
+                for i in order {
+                    let key = Item::new().with("pk", format!("{i:04}"));
+                    let later = Update::new().set("expires", AttributeValue::number(NOW + 3600));
+                    db.update_item(UpdateItemInput::new("Tbl", key, later))
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let expected: Vec<String> = (0..count)
+        .filter(|i| i % 3 == 0)
+        .map(|i| format!("{i:04}"))
+        .collect();
+    let start = Instant::now();
+    while keys(&db, "Tbl").len() > expected.len() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the sweep stalled"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(keys(&db, "Tbl"), expected);
+}
