@@ -56,10 +56,29 @@ const MAX_EXPIRED_PER_RECORD: usize = 100;
 const MIN_PASS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// DynamoDB does not delete an item whose expiry time is more than five years in the past.
-const MAX_EXPIRED_AGE_SECS: f64 = 5.0 * 365.0 * 24.0 * 60.0 * 60.0;
+const MAX_EXPIRED_AGE_MS: u64 = 5 * 365 * 24 * 60 * 60 * 1000;
 
-/// Whether `item` has expired at `now` by its Time to Live `attribute`.
-fn expired(item: &StoredItem, attribute: &str, now: Timestamp) -> bool {
+/// The expiry times that have passed at a moment, in epoch seconds: `oldest..now`.
+struct Expired {
+    oldest: Number,
+    now: Number,
+}
+
+impl Expired {
+    /// At `now`, to the millisecond (compared as exact decimals, as DynamoDB's Numbers are).
+    fn at(now: Timestamp) -> Expired {
+        // Every u64 of milliseconds parses (20 digits at most); zero would expire nothing.
+        let seconds =
+            |ms: u64| Number::parse(&format!("{ms}e-3")).unwrap_or_else(|_| Number::zero());
+        Expired {
+            oldest: seconds(now.0.saturating_sub(MAX_EXPIRED_AGE_MS)),
+            now: seconds(now.0),
+        }
+    }
+}
+
+/// Whether `item` has expired by its Time to Live `attribute`.
+fn expired(item: &StoredItem, attribute: &str, at: &Expired) -> bool {
     // The attribute is read without decoding the item when its encoding scans (nearly
     // always); a pass reads every item of the table.
     let value = match scan(item.encoding(), [Some(attribute), None]) {
@@ -72,11 +91,7 @@ fn expired(item: &StoredItem, attribute: &str, now: Timestamp) -> bool {
             _ => None,
         },
     };
-    let Some(seconds) = value.map(|n| n.to_f64()) else {
-        return false;
-    };
-    let now = now.as_secs_f64();
-    seconds < now && seconds >= now - MAX_EXPIRED_AGE_SECS
+    value.is_some_and(|seconds| at.oldest <= seconds && seconds < at.now)
 }
 
 /// What one batch of a pass found.
@@ -135,14 +150,14 @@ impl Engine {
         if data.deleted {
             return Ok(None);
         }
-        let now = self.options.clock.now();
+        let at = Expired::at(self.options.clock.now());
         let lower = after.map_or(Bound::Unbounded, |key| Bound::Excluded(key.as_bytes()));
         let mut keys = Vec::new();
         let mut read = 0;
         let mut last = None;
         for entry in data.items.range(lower, Bound::Unbounded).take(SWEEP_BATCH) {
             let (key, item) = entry?;
-            if expired(item, attribute, now) {
+            if expired(item, attribute, &at) {
                 keys.push(key.as_bytes().to_vec());
             }
             read += 1;
@@ -170,13 +185,13 @@ impl Engine {
             if data.deleted || data.status != TableStatus::Active {
                 return Ok(0);
             }
-            let now = self.options.clock.now();
+            let at = Expired::at(self.options.clock.now());
             let mut still = Vec::with_capacity(keys.len());
             for key in keys {
                 if data
                     .items
                     .get(key)?
-                    .is_some_and(|i| expired(i, attribute, now))
+                    .is_some_and(|i| expired(i, attribute, &at))
                 {
                     still.push(key.clone());
                 }
