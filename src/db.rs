@@ -399,13 +399,31 @@ impl Database {
     /// refusals: enabling when enabled (`TimeToLive is already enabled`), disabling when
     /// disabled, naming another attribute than the enabled one, and a change within
     /// [`Options::ttl_change_interval`] of the last (one hour by default). The setting is
-    /// kept durably like the tags, and likewise not carried over by a restore. Expired items
-    /// are not deleted yet: this is the setting only.
+    /// kept durably like the tags, and likewise not carried over by a restore.
+    ///
+    /// While it is enabled, a sweeper deletes the items whose attribute is a Number of epoch
+    /// seconds in the past (see [`Database::delete_expired_items`]). As in DynamoDB, an
+    /// item past its expiry time that is not swept yet is still returned by every read,
+    /// query and scan, and is kept by a backup or a point-in-time restore taken meanwhile:
+    /// filter on the attribute to leave such items out.
     pub fn update_time_to_live(
         &self,
         input: UpdateTimeToLiveInput,
     ) -> Result<UpdateTimeToLiveOutput> {
         self.open.engine.update_time_to_live(input)
+    }
+
+    /// Deletes now, on the caller's thread, every item expired by the engine's clock
+    /// ([`Options::clock`]) in the tables with Time to Live enabled, and returns how many.
+    /// The background sweeper does the same, at its own pace
+    /// ([`Options::ttl_sweep_pause`]); without a background worker only this does. An item
+    /// expires when its Time to Live attribute is a top-level Number of epoch seconds before
+    /// the clock, and not more than five years before it (DynamoDB ignores those, as it
+    /// ignores any other type). Each delete is logged as made by Time to Live, and checked
+    /// again under the item's lock: a write that gives the item a later expiry time first
+    /// keeps it.
+    pub fn delete_expired_items(&self) -> Result<u64> {
+        self.open.engine.delete_expired_items(None)
     }
 
     /// `DescribeTimeToLive`: ENABLED with the attribute, or DISABLED.

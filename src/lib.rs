@@ -117,4 +117,4 @@ pub use model::value::{
     MAX_NESTING_DEPTH, MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE,
 };
 pub use model::Lsn;
-pub use options::{BackupBuildHook, Durability, Options};
+pub use options::{BackupBuildHook, Durability, Options, TtlSweepHook};

@@ -26,6 +26,10 @@ pub enum Durability {
 /// A function the background worker calls with a backup's ARN before building it.
 pub type BackupBuildHook = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// A function the Time to Live sweeper calls with a table's name between finding a batch of
+/// expired items and deleting them, holding no lock.
+pub type TtlSweepHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The most tables [`Options::max_tables`] allows: DynamoDB's ceiling (its quota of 2,500
 /// tables per account and Region cannot be raised above 10,000).
 pub(crate) const MAX_TABLES: usize = 10_000;
@@ -43,6 +47,8 @@ pub(crate) const MIN_BUFFERED_SYNC_INTERVAL: Duration = Duration::from_millis(1)
 /// The longest [`Options::buffered_sync_interval`]: the writes a machine crash may lose in
 /// buffered mode are at most this old.
 pub(crate) const MAX_BUFFERED_SYNC_INTERVAL: Duration = Duration::from_secs(60);
+/// The longest [`Options::ttl_sweep_pause`]: expired items still go within hours.
+pub(crate) const MAX_TTL_SWEEP_PAUSE: Duration = Duration::from_secs(60);
 
 /// Settings of a database: start from [`Options::default`] or [`Options::in_memory`] and
 /// change what differs with the setters, one per field.
@@ -107,6 +113,20 @@ pub struct Options {
     /// DynamoDB documents one hour (the default), and refuses a change within it with a
     /// `ValidationException`. Zero lifts the limit.
     pub ttl_change_interval: Duration,
+    /// The Time to Live sweeper's pace: it reads a table's items in batches of 1,000,
+    /// deletes the expired ones of each batch (up to 100 per logged record), and pauses this long
+    /// after each batch, holding no lock (and this long, or a second if longer, between
+    /// passes over the tables). The default,
+    /// 100 ms, reads at most 10,000 items and deletes at most 10,000 a second (a pass over
+    /// a million items takes under two minutes); zero sweeps without pausing. At most 60 s.
+    /// The sweeper runs on its own thread with the background worker
+    /// ([`Options::background_worker`]); without it, only
+    /// [`Database::delete_expired_items`](crate::Database::delete_expired_items) sweeps.
+    pub ttl_sweep_pause: Duration,
+    /// Called by the Time to Live sweeper with a table's name after it found a batch of
+    /// expired items and before it deletes them, holding no lock: a test hook to race a
+    /// write with the sweeper.
+    pub ttl_sweep_hook: Option<TtlSweepHook>,
 }
 
 impl Default for Options {
@@ -128,6 +148,8 @@ impl Default for Options {
             backup_rate_limit: 50,
             backup_build_hook: None,
             ttl_change_interval: Duration::from_secs(60 * 60),
+            ttl_sweep_pause: Duration::from_millis(100),
+            ttl_sweep_hook: None,
         }
     }
 }
@@ -186,6 +208,12 @@ impl Options {
             MAX_BUFFERED_SYNC_INTERVAL,
         )?;
         within("backup_rate_limit", self.backup_rate_limit, 1, u32::MAX)?;
+        within(
+            "ttl_sweep_pause",
+            self.ttl_sweep_pause,
+            Duration::ZERO,
+            MAX_TTL_SWEEP_PAUSE,
+        )?;
         Ok(())
     }
 }
@@ -231,6 +259,11 @@ impl std::fmt::Debug for Options {
                 &self.backup_build_hook.as_ref().map(|_| "Fn"),
             )
             .field("ttl_change_interval", &self.ttl_change_interval)
+            .field("ttl_sweep_pause", &self.ttl_sweep_pause)
+            .field(
+                "ttl_sweep_hook",
+                &self.ttl_sweep_hook.as_ref().map(|_| "Fn"),
+            )
             .finish()
     }
 }
@@ -252,4 +285,6 @@ crate::api::setters!(Options {
     backup_rate_limit: u32 => backup_rate_limit,
     backup_build_hook: BackupBuildHook => Some(backup_build_hook),
     ttl_change_interval: Duration => ttl_change_interval,
+    ttl_sweep_pause: Duration => ttl_sweep_pause,
+    ttl_sweep_hook: TtlSweepHook => Some(ttl_sweep_hook),
 });

@@ -1,9 +1,11 @@
 //! The shapes of Time to Live: `UpdateTimeToLive` and `DescribeTimeToLive`, with the API
 //! model's names.
 //!
-//! This is the setting only: items whose Time to Live attribute is in the past are not
-//! deleted yet (they are still returned by reads, as DynamoDB returns expired items it has
-//! not deleted yet).
+//! While Time to Live is enabled, a background sweeper deletes the items whose attribute
+//! is a Number of epoch seconds in the past (`Database::delete_expired_items` says which).
+//! Until it gets to them, expired items are still returned by reads, queries and scans, and
+//! kept by backups and point-in-time restores, as DynamoDB does with the expired items it
+//! has not deleted yet: filter on the attribute to leave them out.
 
 use serde::{Deserialize, Serialize};
 
@@ -73,12 +75,13 @@ pub struct UpdateTimeToLiveOutput {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
 pub enum TimeToLiveStatus {
-    /// Being enabled. DynamoDB names this state, but reports the settled one within
-    /// seconds of a change; tidestore reports it at once, so never this.
+    /// Being enabled. DynamoDB's model names this state (its change can take up to an
+    /// hour to process), but tidestore's sweeper follows a change at once, so it reports
+    /// the settled state and never this.
     Enabling,
     /// Being disabled; never reported, as `Enabling`.
     Disabling,
-    /// Items expire by the attribute named.
+    /// The sweeper deletes the items expired by the attribute named.
     Enabled,
     /// Off (also for a table whose setting never changed).
     Disabled,

@@ -3,7 +3,12 @@
 //! ```text
 //! tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] [--durability sync|buffered]
 //!                 [--region us-east-1] [--account 000000000000] [--auth FILE]
+//!                 [--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100]
 //! ```
+//!
+//! `--ttl-change-interval-secs` is how long after a table's Time to Live setting changed it
+//! cannot change again (DynamoDB's hour by default; 0 lifts the limit, for tests), and
+//! `--ttl-sweep-pause-ms` the expiry sweeper's pause after each batch (0 to 60,000).
 //!
 //! `--auth FILE` turns on full SigV4 verification: each line of the file is
 //! `ACCESS_KEY SECRET_KEY` (blank lines and `#` comments skipped).
@@ -11,12 +16,14 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use tidestore::server::{serve, Config};
 use tidestore::Durability;
 
 const USAGE: &str = "usage: tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] \
-[--durability sync|buffered] [--region us-east-1] [--account 000000000000] [--auth FILE]";
+[--durability sync|buffered] [--region us-east-1] [--account 000000000000] [--auth FILE] \
+[--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100]";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -66,6 +73,8 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--region",
             "--account",
             "--auth",
+            "--ttl-change-interval-secs",
+            "--ttl-sweep-pause-ms",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag:?}"));
@@ -101,6 +110,18 @@ fn parse(args: &[String]) -> Result<Config, String> {
     if let Some(account) = flags.get("--account") {
         config.account = (*account).to_owned();
     }
+    let number = |flag: &str| -> Result<Option<u64>, String> {
+        flags
+            .get(flag)
+            .map(|v| v.parse().map_err(|e| format!("{flag}: {e}")))
+            .transpose()
+    };
+    if let Some(secs) = number("--ttl-change-interval-secs")? {
+        config.ttl_change_interval = Duration::from_secs(secs);
+    }
+    if let Some(ms) = number("--ttl-sweep-pause-ms")? {
+        config.ttl_sweep_pause = Duration::from_millis(ms);
+    }
     if let Some(file) = flags.get("--auth") {
         let text = std::fs::read_to_string(file).map_err(|e| format!("--auth {file}: {e}"))?;
         let mut secrets = HashMap::new();
@@ -119,4 +140,37 @@ fn parse(args: &[String]) -> Result<Config, String> {
         config.secrets = Some(secrets);
     }
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_time_to_live_flags_set_their_options() {
+        let base = ["serve", "--dir", "data"];
+        let config = parse(&args(&base)).expect("parses");
+        assert_eq!(config.ttl_change_interval, Duration::from_secs(3600));
+        assert_eq!(config.ttl_sweep_pause, Duration::from_millis(100));
+        let mut flags = base.to_vec();
+        flags.extend([
+            "--ttl-change-interval-secs",
+            "0",
+            "--ttl-sweep-pause-ms",
+            "5",
+        ]);
+        let config = parse(&args(&flags)).expect("parses");
+        assert_eq!(config.ttl_change_interval, Duration::ZERO);
+        assert_eq!(config.ttl_sweep_pause, Duration::from_millis(5));
+        let mut bad = base.to_vec();
+        bad.extend(["--ttl-sweep-pause-ms", "soon"]);
+        match parse(&args(&bad)) {
+            Err(error) => assert!(error.starts_with("--ttl-sweep-pause-ms: "), "{error}"),
+            Ok(_) => panic!("a pause that is not a number is refused"),
+        }
+    }
 }

@@ -50,7 +50,7 @@ impl Signal {
     }
 
     /// Waits until notified, stopped or `timeout`; returns false once stopped.
-    fn wait(&self, timeout: std::time::Duration) -> bool {
+    pub(crate) fn wait(&self, timeout: std::time::Duration) -> bool {
         let mut state = self.state.lock();
         if !state.0 && !state.1 {
             self.cv.wait_for(&mut state, timeout);
@@ -70,6 +70,9 @@ pub(crate) struct Worker {
     /// Buffered mode's periodic log sync: a thread of its own, so that
     /// the promised sync every `buffered_sync_interval` happens while the worker builds.
     syncer: Option<(Arc<Signal>, JoinHandle<()>)>,
+    /// The Time to Live sweeper (`engine/expiry.rs`): a thread of its own, for a database
+    /// in memory too.
+    sweeper: Option<(Arc<Signal>, JoinHandle<()>)>,
 }
 
 impl Worker {
@@ -108,10 +111,30 @@ impl Worker {
                     .ok()
                     .map(|handle| (stop, handle))
             });
+        let sweeper = engine.options.background_worker.then(|| {
+            let stop = Arc::new(Signal::default());
+            let weak = Arc::downgrade(engine);
+            let signal = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("tidestore-ttl".into())
+                .spawn(move || crate::engine::expiry::sweep_loop(weak, signal))
+                .map(|handle| (stop, handle))
+        });
+        let sweeper = match sweeper {
+            Some(Ok(sweeper)) => Some(sweeper),
+            // Without the sweeper expired items stay until `delete_expired_items`.
+            Some(Err(e)) => {
+                *engine.maintenance_error.lock() =
+                    Some(format!("cannot start the Time to Live thread: {e}"));
+                None
+            }
+            None => None,
+        };
         Worker {
             signal,
             thread: Mutex::new(thread),
             syncer,
+            sweeper,
         }
     }
 }
@@ -126,6 +149,11 @@ impl Worker {
     /// Stops the worker's threads and waits for them: a round in progress finishes first.
     pub(crate) fn stop(&mut self) {
         self.signal.stop();
+        // The sweeper first: its deletes are writes, which must not run into a close.
+        if let Some((stop, thread)) = self.sweeper.take() {
+            stop.stop();
+            let _ = thread.join();
+        }
         if let Some((stop, thread)) = self.syncer.take() {
             stop.stop();
             let _ = thread.join();

@@ -16,6 +16,7 @@
 //! | `query` | `Query` and `Scan` pages |
 //! | `backups` | the backups the engine knows, built or pending, and their failed builds |
 //! | `maintenance` | the background worker: snapshots, backup builds, retention, syncs |
+//! | `expiry` | the Time to Live sweeper: deletes expired items, at its own pace |
 //!
 //! Several locks are always taken in one order — gates by table id, stripes by number, data
 //! locks by table id — so writers cannot deadlock. Readers take a table's data lock shared,
@@ -24,6 +25,7 @@
 pub(crate) mod backups;
 mod capacity;
 mod collections;
+pub(crate) mod expiry;
 mod idempotency;
 pub(crate) mod live;
 pub(crate) mod maintenance;

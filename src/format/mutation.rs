@@ -27,9 +27,16 @@
 //!   6 RestoreTable         schema  snapshot:string
 //!   7 UpdateTableSettings  table_id:string  TableSettings      (added with tags and TTL)
 //!   8 CreateTableWithSettings  schema  TableSettings           (added with tags and TTL)
+//!   9 ExpireItems          table_id:string  count:varint key:bytes*count   (added with TTL expiry)
 //! TableSettings := tags:(count:varint (key:string value:string)*count)
 //!                  ttl_attribute:(0:u8 | 1:u8 string)  ttl_changed:(0:u8 | 1:u8 ms:varint)
 //! ```
+//!
+//! A delete made by Time to Live is its own kind (9), not a kind 3 `Write`, so that the log
+//! says who made it (a stream reports it with DynamoDB's service identity) without a byte
+//! more on every other write; it is deletes of one table only, so it carries the table once
+//! and keys without an item marker. Logs written before it never hold it, and replay as
+//! they did.
 
 use std::sync::Arc;
 
@@ -85,18 +92,25 @@ pub(crate) enum Mutation {
         schema: Arc<TableSchema>,
         settings: Arc<TableSettings>,
     },
+    /// Items of one table deleted by the Time to Live sweeper (`engine/expiry.rs`), all at
+    /// once: each was expired, by the commit's clock, when it was deleted.
+    ExpireItems {
+        table_id: Arc<str>,
+        keys: Vec<EncodedKey>,
+    },
 }
 
 impl Mutation {
-    /// Whether a logged mutation's bytes are a [`Mutation::Write`], without decoding them:
-    /// the codec writes a variant's index first, as one byte below 251. Recovery skips the
-    /// writes no table needs without paying for their decoding.
+    /// Whether a logged mutation's bytes are item writes only ([`Mutation::Write`] or
+    /// [`Mutation::ExpireItems`]), without decoding them: the codec writes a variant's index
+    /// first, as one byte below 251. Recovery skips the writes no table needs without paying
+    /// for their decoding.
     pub(crate) fn is_write(payload: &[u8]) -> bool {
-        payload.first() == Some(&WRITE_VARIANT)
+        matches!(payload.first(), Some(&(WRITE_VARIANT | EXPIRE_VARIANT)))
     }
 
-    /// The writes to table `table_id` of a logged [`Mutation::Write`], read straight from
-    /// its bytes: keys as they are, items checked by a scan (`item::scan`), the other
+    /// The writes to table `table_id` of a logged [`Mutation::Write`] (or the deletes of a
+    /// [`Mutation::ExpireItems`]), read straight from its bytes: keys as they are, items checked by a scan (`item::scan`), the other
     /// tables' writes skipped. A build replays one table, and decoding whole records
     /// (allocating every table id, key and write list, and walking each item through the
     /// decoder) was most of its time. `None` if the bytes are not a write or do not read
@@ -106,6 +120,7 @@ impl Mutation {
     /// ```text
     /// Write := 3:u8  count:varint  ItemWrite*count
     /// ItemWrite := table_id:string  key:bytes  (0:u8 | 1:u8 item)
+    /// ExpireItems := 9:u8  table_id:string  count:varint  key:bytes*count
     /// ```
     pub(crate) fn table_writes(
         payload: &[u8],
@@ -113,20 +128,31 @@ impl Mutation {
         mut each: impl FnMut(&[u8], Option<Scanned>),
     ) -> Option<()> {
         let mut bytes = Scanner::new(payload);
-        if bytes.byte()? != WRITE_VARIANT {
-            return None;
-        }
-        for _ in 0..bytes.container::<ItemWrite>()? {
-            let ours = bytes.string()? == table_id.as_bytes();
-            let key = bytes.bytes()?;
-            let item = match bytes.byte()? {
-                0 => None,
-                1 => Some(bytes.item()?),
-                _ => return None,
-            };
-            if ours {
-                each(key, item);
+        match bytes.byte()? {
+            WRITE_VARIANT => {
+                for _ in 0..bytes.container::<ItemWrite>()? {
+                    let ours = bytes.string()? == table_id.as_bytes();
+                    let key = bytes.bytes()?;
+                    let item = match bytes.byte()? {
+                        0 => None,
+                        1 => Some(bytes.item()?),
+                        _ => return None,
+                    };
+                    if ours {
+                        each(key, item);
+                    }
+                }
             }
+            EXPIRE_VARIANT => {
+                let ours = bytes.string()? == table_id.as_bytes();
+                for _ in 0..bytes.container::<EncodedKey>()? {
+                    let key = bytes.bytes()?;
+                    if ours {
+                        each(key, None);
+                    }
+                }
+            }
+            _ => return None,
         }
         // As the item scan does: all claims at once within the decode limit, so what is
         // read here the full decode reads too (`item::scan`).
@@ -138,6 +164,8 @@ impl Mutation {
 
 /// The index of [`Mutation::Write`] among the variants.
 const WRITE_VARIANT: u8 = 3;
+/// The index of [`Mutation::ExpireItems`] among the variants.
+const EXPIRE_VARIANT: u8 = 9;
 
 #[cfg(test)]
 mod tests {
@@ -154,6 +182,11 @@ mod tests {
             },
             Mutation::DeleteBackup { arn: "a".into() },
         ];
+        let expiry = Mutation::ExpireItems {
+            table_id: "t".into(),
+            keys: vec![vec![1]],
+        };
+        assert!(Mutation::is_write(&crate::format::codec::encode(&expiry)));
         for other in others {
             assert!(
                 !Mutation::is_write(&crate::format::codec::encode(&other)),
@@ -195,6 +228,13 @@ mod tests {
                 },
                 8,
             ),
+            (
+                Mutation::ExpireItems {
+                    table_id: "t".into(),
+                    keys: Vec::new(),
+                },
+                9,
+            ),
         ];
         for (mutation, index) in kinds {
             let bytes = crate::format::codec::encode(&mutation);
@@ -214,6 +254,11 @@ mod tests {
             [7, 1, b't', 1, 1, b'k', 1, b'v', 1, 1, b'a', 1, 5],
             "{settings:?}"
         );
+        let expiry = crate::format::codec::encode(&Mutation::ExpireItems {
+            table_id: "t".into(),
+            keys: vec![vec![1, 2], vec![3]],
+        });
+        assert_eq!(expiry, [9, 1, b't', 2, 2, 1, 2, 1, 3], "{expiry:?}");
     }
 
     #[test]
@@ -268,6 +313,17 @@ mod tests {
         assert_eq!(writes(&trailing, "one"), None);
         for cut in 0..bytes.len() {
             assert_eq!(writes(&bytes[..cut], "one"), None, "cut at {cut}");
+        }
+        // A Time to Live delete reads as deletes of its table's keys, and of no other's.
+        let expiry = crate::format::codec::encode(&Mutation::ExpireItems {
+            table_id: "one".into(),
+            keys: vec![vec![1, 0, 1], vec![3]],
+        });
+        let deleted = Some(vec![(vec![1, 0, 1], None), (vec![3], None)]);
+        assert_eq!(writes(&expiry, "one"), deleted);
+        assert_eq!(writes(&expiry, "another"), Some(Vec::new()));
+        for cut in 0..expiry.len() {
+            assert_eq!(writes(&expiry[..cut], "one"), None, "cut at {cut}");
         }
         let set = bytes
             .windows(4)

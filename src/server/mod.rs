@@ -60,6 +60,10 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// How long to wait for requests in flight when stopping.
     pub drain_timeout: Duration,
+    /// [`Options::ttl_change_interval`]: one hour, DynamoDB's, by default.
+    pub ttl_change_interval: Duration,
+    /// [`Options::ttl_sweep_pause`]: the Time to Live sweeper's pace.
+    pub ttl_sweep_pause: Duration,
 }
 
 impl Config {
@@ -74,6 +78,8 @@ impl Config {
             secrets: None,
             max_concurrent_requests: 64,
             drain_timeout: Duration::from_secs(30),
+            ttl_change_interval: Options::default().ttl_change_interval,
+            ttl_sweep_pause: Options::default().ttl_sweep_pause,
         }
     }
 }
@@ -101,7 +107,9 @@ pub fn serve_until(
     let options = Options::default()
         .durability(config.durability)
         .region(config.region.clone())
-        .account(config.account.clone());
+        .account(config.account.clone())
+        .ttl_change_interval(config.ttl_change_interval)
+        .ttl_sweep_pause(config.ttl_sweep_pause);
     let db = Database::open_with(&config.dir, options).map_err(std::io::Error::other)?;
     let state = Arc::new(ServerState {
         db,

@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::format::backup::BackupRecord;
 use crate::format::mutation::{ItemWrite, Mutation};
 use crate::model::clock::Timestamp;
+use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
@@ -68,6 +69,9 @@ pub(crate) trait Apply {
         table_id: Arc<str>,
         settings: Arc<TableSettings>,
     ) -> Result<()>;
+    /// Items of table `table_id` deleted by Time to Live, all of them or none. To a table's
+    /// state these are deletes like any other; a stream reports them as made by the service.
+    fn expire_items(&mut self, at: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()>;
 }
 
 /// Applies one logged change to `state`.
@@ -89,5 +93,6 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
         Mutation::UpdateTableSettings { table_id, settings } => {
             state.update_table_settings(at, table_id, settings)
         }
+        Mutation::ExpireItems { table_id, keys } => state.expire_items(at, table_id, keys),
     }
 }

@@ -29,6 +29,7 @@ use crate::format::table_file::{
 };
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
+use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
@@ -277,6 +278,17 @@ impl Apply for TableChanges<'_> {
             }
         }
         self.writes.compact_if_due();
+        Ok(())
+    }
+
+    fn expire_items(&mut self, _: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()> {
+        // (The fast path, `Mutation::table_writes`, reads these without decoding.)
+        if *table_id == *self.table_id {
+            for key in keys {
+                self.writes.push(&key, None);
+            }
+            self.writes.compact_if_due();
+        }
         Ok(())
     }
 
@@ -594,4 +606,32 @@ fn write_changes_before(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decoded path (taken when a record does not read the fast way) keeps a Time to
+    /// Live delete as the fast read does: deletes of its own table's keys.
+    #[test]
+    fn replay_keeps_ttl_deletes_of_its_table_only() {
+        let mut changes = TableChanges::new("t", 0);
+        let at = At {
+            lsn: 1,
+            time: Timestamp(0),
+        };
+        changes
+            .expire_items(at, "t".into(), vec![vec![1], vec![2]])
+            .expect("apply");
+        changes
+            .expire_items(at, "other".into(), vec![vec![3]])
+            .expect("apply");
+        let (kept, _) = changes.writes.finish();
+        let kept: Vec<_> = kept
+            .iter()
+            .map(|(key, item)| (key.as_bytes().to_vec(), item.is_some()))
+            .collect();
+        assert_eq!(kept, [(vec![1], false), (vec![2], false)]);
+    }
 }
