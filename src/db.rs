@@ -128,9 +128,17 @@ impl Database {
     /// The last error the background worker met (a failed snapshot or log truncation), if
     /// any. Such errors lose nothing — the log is kept until a snapshot succeeds — but they
     /// mean the log keeps growing. A failed backup build is its backup's, not the worker's:
-    /// [`Database::backup_progress`] and [`Database::wait_for_backup`] report it.
+    /// [`Database::backup_progress`] and [`Database::wait_for_backup`] report it. Joined to
+    /// it after a `"; "`: the tables the Time to Live sweeper's last pass failed on (their
+    /// expired items stay until a pass succeeds), or that its thread did not start.
     pub fn maintenance_error(&self) -> Option<String> {
-        self.open.engine.maintenance_error.lock().clone()
+        let engine = &self.open.engine;
+        let worker = engine.maintenance_error.lock().clone();
+        let sweeper = engine.ttl_error.lock().clone();
+        match (worker, sweeper) {
+            (Some(worker), Some(sweeper)) => Some(format!("{worker}; {sweeper}")),
+            (worker, sweeper) => worker.or(sweeper),
+        }
     }
 
     /// The LSN of the last change committed.
@@ -421,9 +429,14 @@ impl Database {
     /// the clock, and not more than five years before it (DynamoDB ignores those, as it
     /// ignores any other type). Each delete is logged as made by Time to Live, and checked
     /// again under the item's lock: a write that gives the item a later expiry time first
-    /// keeps it.
+    /// keeps it. A table that fails (an item that does not decode, a failed commit) does
+    /// not stop the others: they are swept, and then the first table's error is returned.
     pub fn delete_expired_items(&self) -> Result<u64> {
-        self.open.engine.delete_expired_items(None)
+        let sweep = self.open.engine.delete_expired_items(None);
+        match sweep.failed.into_iter().next() {
+            Some((_, e)) => Err(e),
+            None => Ok(sweep.deleted),
+        }
     }
 
     /// `DescribeTimeToLive`: ENABLED with the attribute, or DISABLED.

@@ -6,6 +6,10 @@
 //! than five years before it (DynamoDB leaves those alone). Any other value, or none, is
 //! never deleted.
 //!
+//! A table whose pass fails (an item that does not decode, a failed commit) is reported and
+//! skipped: the pass goes on with the next table, so one broken table does not stop expiry
+//! in every table after it.
+//!
 //! A pass reads each table in batches of [`SWEEP_BATCH`] items, in key order, under the
 //! table's data lock taken shared (as a read is). The expired items of a batch are then
 //! deleted, up to [`MAX_EXPIRED_PER_RECORD`] per logged [`Mutation::ExpireItems`], under
@@ -32,7 +36,7 @@ use crate::api::tables::TableStatus;
 use crate::engine::live::Live;
 use crate::engine::maintenance::Signal;
 use crate::engine::{Engine, TableHandle};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::item::{scan, StoredItem};
 use crate::format::mutation::Mutation;
 use crate::model::clock::Timestamp;
@@ -55,30 +59,33 @@ const MAX_EXPIRED_PER_RECORD: usize = 100;
 /// nothing to expire, a zero pause would spin.
 const MIN_PASS_INTERVAL: Duration = Duration::from_secs(1);
 
-/// DynamoDB does not delete an item whose expiry time is more than five years in the past.
+/// The oldest expiry time DynamoDB acts on, before now. Its developer guide ("Using DynamoDB
+/// Time to Live (TTL)", docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+/// time-to-live-ttl-before-you-start.html): "The TTL attribute value must be a
+/// datetimestamp with an expiration of no more than five years in the past. For example, if
+/// you set the value of the attribute to 1171734022, that is February 17, 2007 17:40:22
+/// (GMT) and older than five years. As a result, the TTL processes will not expire that
+/// item." It does not say how long a year is: 365 days here.
 const MAX_EXPIRED_AGE_MS: u64 = 5 * 365 * 24 * 60 * 60 * 1000;
 
 /// The expiry times that have passed at a moment, in epoch seconds: `oldest..now`.
-struct Expired {
+struct ExpiryWindow {
     oldest: Number,
     now: Number,
 }
 
-impl Expired {
+impl ExpiryWindow {
     /// At `now`, to the millisecond (compared as exact decimals, as DynamoDB's Numbers are).
-    fn at(now: Timestamp) -> Expired {
-        // Every u64 of milliseconds parses (20 digits at most); zero would expire nothing.
-        let seconds =
-            |ms: u64| Number::parse(&format!("{ms}e-3")).unwrap_or_else(|_| Number::zero());
-        Expired {
-            oldest: seconds(now.0.saturating_sub(MAX_EXPIRED_AGE_MS)),
-            now: seconds(now.0),
+    fn at(now: Timestamp) -> ExpiryWindow {
+        ExpiryWindow {
+            oldest: Number::from_millis(now.0.saturating_sub(MAX_EXPIRED_AGE_MS)),
+            now: Number::from_millis(now.0),
         }
     }
 }
 
 /// Whether `item` has expired by its Time to Live `attribute`.
-fn expired(item: &StoredItem, attribute: &str, at: &Expired) -> bool {
+fn has_expired(item: &StoredItem, attribute: &str, window: &ExpiryWindow) -> bool {
     // The attribute is read without decoding the item when its encoding scans (nearly
     // always); a pass reads every item of the table.
     let value = match scan(item.encoding(), [Some(attribute), None]) {
@@ -91,7 +98,7 @@ fn expired(item: &StoredItem, attribute: &str, at: &Expired) -> bool {
             _ => None,
         },
     };
-    value.is_some_and(|seconds| at.oldest <= seconds && seconds < at.now)
+    value.is_some_and(|seconds| window.oldest <= seconds && seconds < window.now)
 }
 
 /// What one batch of a pass found.
@@ -104,36 +111,67 @@ struct Batch {
     last: Option<ItemKey>,
 }
 
+/// What a pass of the sweeper did.
+pub(crate) struct Sweep {
+    /// How many items it deleted.
+    pub deleted: u64,
+    /// The tables whose pass failed, with why, in the order they were swept.
+    pub failed: Vec<(String, Error)>,
+}
+
 impl Engine {
-    /// One pass of the sweeper over every table with Time to Live enabled; returns how many
-    /// items it deleted. With `pace`, it pauses `Options::ttl_sweep_pause` after each batch
-    /// and returns early once `pace` is stopped; without, it runs straight through.
-    pub(crate) fn delete_expired_items(&self, pace: Option<&Signal>) -> Result<u64> {
+    /// One pass of the sweeper over every table with Time to Live enabled. A table whose
+    /// pass fails is noted and the pass goes on with the next. With `pace`, it pauses
+    /// `Options::ttl_sweep_pause` after each batch and returns early once `pace` is
+    /// stopped; without, it runs straight through.
+    pub(crate) fn delete_expired_items(&self, pace: Option<&Signal>) -> Sweep {
         let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
-        let mut deleted = 0;
+        let mut sweep = Sweep {
+            deleted: 0,
+            failed: Vec::new(),
+        };
         for handle in handles {
-            let mut after = None;
-            while let Some(batch) = self.expired_batch(&handle, after.as_ref())? {
-                if !batch.keys.is_empty() {
-                    if let Some(hook) = &self.options.ttl_sweep_hook {
-                        hook(&batch.table);
-                    }
-                    for keys in batch.keys.chunks(MAX_EXPIRED_PER_RECORD) {
-                        deleted += self.expire(&handle, keys)?;
-                    }
-                }
-                if let Some(pace) = pace {
-                    if !pace.wait(self.options.ttl_sweep_pause) {
-                        return Ok(deleted);
-                    }
-                }
-                match batch.last {
-                    Some(last) => after = Some(last),
-                    None => break,
+            match self.sweep_table(&handle, pace, &mut sweep.deleted) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let table = handle.data.read().schema.name.clone();
+                    sweep.failed.push((table, e));
                 }
             }
         }
-        Ok(deleted)
+        sweep
+    }
+
+    /// Deletes the expired items of `handle`'s table, a batch at a time, adding them to
+    /// `deleted`; returns false if `pace` was stopped.
+    fn sweep_table(
+        &self,
+        handle: &Arc<TableHandle>,
+        pace: Option<&Signal>,
+        deleted: &mut u64,
+    ) -> Result<bool> {
+        let mut after = None;
+        while let Some(batch) = self.expired_batch(handle, after.as_ref())? {
+            if !batch.keys.is_empty() {
+                if let Some(hook) = &self.options.ttl_sweep_hook {
+                    hook(&batch.table);
+                }
+                for keys in batch.keys.chunks(MAX_EXPIRED_PER_RECORD) {
+                    *deleted += self.delete_if_still_expired(handle, keys)?;
+                }
+            }
+            if let Some(pace) = pace {
+                if !pace.wait(self.options.ttl_sweep_pause) {
+                    return Ok(false);
+                }
+            }
+            match batch.last {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+        Ok(true)
     }
 
     /// The expired items among the next [`SWEEP_BATCH`] of `handle`'s table after `after`;
@@ -150,14 +188,14 @@ impl Engine {
         if data.deleted {
             return Ok(None);
         }
-        let at = Expired::at(self.options.clock.now());
+        let window = ExpiryWindow::at(self.options.clock.now());
         let lower = after.map_or(Bound::Unbounded, |key| Bound::Excluded(key.as_bytes()));
         let mut keys = Vec::new();
         let mut read = 0;
         let mut last = None;
         for entry in data.items.range(lower, Bound::Unbounded).take(SWEEP_BATCH) {
             let (key, item) = entry?;
-            if expired(item, attribute, &at) {
+            if has_expired(item, attribute, &window) {
                 keys.push(key.as_bytes().to_vec());
             }
             read += 1;
@@ -172,7 +210,11 @@ impl Engine {
 
     /// Deletes the items of `keys` that are still expired, checked under the locks a write
     /// takes, as one logged [`Mutation::ExpireItems`]; returns how many.
-    fn expire(&self, handle: &Arc<TableHandle>, keys: &[EncodedKey]) -> Result<u64> {
+    fn delete_if_still_expired(
+        &self,
+        handle: &Arc<TableHandle>,
+        keys: &[EncodedKey],
+    ) -> Result<u64> {
         let _gate = handle.gate.read();
         let _locks = self
             .locks
@@ -185,13 +227,13 @@ impl Engine {
             if data.deleted || data.status != TableStatus::Active {
                 return Ok(0);
             }
-            let at = Expired::at(self.options.clock.now());
+            let window = ExpiryWindow::at(self.options.clock.now());
             let mut still = Vec::with_capacity(keys.len());
             for key in keys {
                 if data
                     .items
                     .get(key)?
-                    .is_some_and(|i| expired(i, attribute, &at))
+                    .is_some_and(|i| has_expired(i, attribute, &window))
                 {
                     still.push(key.clone());
                 }
@@ -217,8 +259,9 @@ impl Engine {
 }
 
 /// The sweeper's thread: a pass, then a pause (at least [`MIN_PASS_INTERVAL`]), until
-/// stopped. A pass that fails (an item that does not decode, a failed commit) is reported
-/// as the worker's errors are (`Database::maintenance_error`) and retried by the next.
+/// stopped. The tables a pass failed on are reported in the sweeper's own error slot
+/// (`Engine::ttl_error`, which `Database::maintenance_error` reports with the worker's),
+/// set or cleared by each pass, and retried by the next.
 pub(crate) fn sweep_loop(engine: Weak<Engine>, stop: Arc<Signal>) {
     let pause = match engine.upgrade() {
         Some(e) => e.options.ttl_sweep_pause.max(MIN_PASS_INTERVAL),
@@ -228,13 +271,24 @@ pub(crate) fn sweep_loop(engine: Weak<Engine>, stop: Arc<Signal>) {
         let Some(engine) = engine.upgrade() else {
             return;
         };
-        if let Err(e) = engine.delete_expired_items(Some(&stop)) {
-            *engine.maintenance_error.lock() = Some(format!("Time to Live sweep: {e}"));
-        }
+        let sweep = engine.delete_expired_items(Some(&stop));
+        *engine.ttl_error.lock() = sweep.describe_failures();
         drop(engine);
         if !stop.wait(pause) {
             return;
         }
+    }
+}
+
+impl Sweep {
+    /// The failed tables and why, as `maintenance_error` reports them; `None` if none failed.
+    pub(crate) fn describe_failures(&self) -> Option<String> {
+        let failed = self
+            .failed
+            .iter()
+            .map(|(table, e)| format!("table {table}: {e}"));
+        let failed: Vec<String> = failed.collect();
+        (!failed.is_empty()).then(|| format!("Time to Live sweep: {}", failed.join("; ")))
     }
 }
 

@@ -20,7 +20,6 @@ use crate::engine::{Engine, TableHandle};
 use crate::error::Result;
 use crate::format::backup::BackupRecord;
 use crate::format::mutation::ItemWrite;
-use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
@@ -179,15 +178,6 @@ impl Apply for Live<'_> {
             }
         }
         Ok(())
-    }
-
-    fn expire_items(&mut self, at: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()> {
-        let writes = keys.into_iter().map(|key| ItemWrite {
-            table_id: Arc::clone(&table_id),
-            key,
-            item: None,
-        });
-        self.write_items(at, writes.collect())
     }
 
     fn create_backup(&mut self, at: At, record: Arc<BackupRecord>) -> Result<()> {

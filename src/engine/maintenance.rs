@@ -124,7 +124,7 @@ impl Worker {
             Some(Ok(sweeper)) => Some(sweeper),
             // Without the sweeper expired items stay until `delete_expired_items`.
             Some(Err(e)) => {
-                *engine.maintenance_error.lock() =
+                *engine.ttl_error.lock() =
                     Some(format!("cannot start the Time to Live thread: {e}"));
                 None
             }

@@ -148,6 +148,10 @@ pub(crate) struct Engine {
     pub(crate) wake: Arc<Signal>,
     /// The last error the background worker met, for `maintenance_error`.
     pub(crate) maintenance_error: Mutex<Option<String>>,
+    /// What the Time to Live sweeper's last pass failed on, or that its thread did not
+    /// start: a slot of its own, because a maintenance round clears `maintenance_error`
+    /// when it succeeds, and each pass sets or clears this one.
+    pub(crate) ttl_error: Mutex<Option<String>>,
     /// Every backup not deleted, built or pending.
     pub(crate) backups: Backups,
     /// Held for a round of background work (see `maintenance.rs`).
@@ -282,6 +286,7 @@ impl Engine {
             locks: ItemLocks::new(),
             wake: Arc::new(Signal::default()),
             maintenance_error: Mutex::new(None),
+            ttl_error: Mutex::new(None),
             backups: Backups::new(backups),
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),

@@ -203,6 +203,14 @@ impl Number {
         })
     }
 
+    /// `ms` milliseconds as a Number of seconds, exactly: `ms × 10^-3`.
+    pub(crate) fn from_millis(ms: u64) -> Number {
+        // A u64 has at most 20 digits, and 10^-3 is far inside the range: a failure here is
+        // a bug in `from_parts`, not a value to carry on with.
+        Number::from_parts(false, u128::from(ms), -3)
+            .unwrap_or_else(|e| panic!("{ms} ms as seconds: {e}"))
+    }
+
     /// The number zero.
     pub fn zero() -> Number {
         Number {
@@ -588,6 +596,17 @@ mod tests {
         for case in table.split_whitespace() {
             let (input, shown) = case.split_once('=').unwrap();
             assert_eq!(n(input).to_string(), shown, "{input}");
+        }
+    }
+
+    #[test]
+    fn milliseconds_become_exact_seconds_up_to_the_largest_u64() {
+        let table = "0=0 1=0.001 1500=1.5 1700000000123=1700000000.123 \
+            18446744073709551615=18446744073709551.615";
+        for case in table.split_whitespace() {
+            let (ms, shown) = case.split_once('=').unwrap();
+            let seconds = Number::from_millis(ms.parse().unwrap());
+            assert_eq!(seconds.to_string(), shown, "{ms}");
         }
     }
 

@@ -8,7 +8,8 @@
 //!   point-in-time restores (`storage/replay.rs`).
 //!
 //! [`apply`] matches every [`Mutation`] variant and has no wildcard arm, and [`Apply`] has
-//! one method per variant with no default body, so a new kind of record (a stream record)
+//! one method per variant, with no default body but for the Time to Live deletes (item
+//! deletes to every consumer but replay), so a new kind of record (a stream record)
 //! does not compile until every consumer says what it does with it — it cannot
 //! silently drop out of snapshots, backups or recovery. Item changes themselves have one
 //! implementation, `TableData::apply_write` (`table.rs`), which live writes and recovery
@@ -33,8 +34,9 @@ pub(crate) struct At {
 }
 
 /// What keeps state tells [`apply`] what each kind of logged change does to it. One method
-/// per [`Mutation`] variant, none with a default: a consumer that does nothing with a kind
-/// says so in its own body.
+/// per [`Mutation`] variant, none with a default but `expire_items` (deletes made by Time
+/// to Live are deletes to a table's state): a consumer that does nothing with a kind says
+/// so in its own body.
 pub(crate) trait Apply {
     /// A new, empty table, with its first settings (none, unless it was created with tags).
     fn create_table(
@@ -70,8 +72,16 @@ pub(crate) trait Apply {
         settings: Arc<TableSettings>,
     ) -> Result<()>;
     /// Items of table `table_id` deleted by Time to Live, all of them or none. To a table's
-    /// state these are deletes like any other; a stream reports them as made by the service.
-    fn expire_items(&mut self, at: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()>;
+    /// state these are deletes like any other (hence the default: one logged write of
+    /// deletes); a stream reports them as made by the service.
+    fn expire_items(&mut self, at: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()> {
+        let writes = keys.into_iter().map(|key| ItemWrite {
+            table_id: Arc::clone(&table_id),
+            key,
+            item: None,
+        });
+        self.write_items(at, writes.collect())
+    }
 }
 
 /// Applies one logged change to `state`.

@@ -36,7 +36,6 @@ use crate::format::log_segment;
 use crate::format::mutation::{ItemWrite, Mutation};
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
-use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
@@ -491,15 +490,6 @@ impl Apply for Found<'_> {
             }
         }
         Ok(())
-    }
-
-    fn expire_items(&mut self, at: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()> {
-        let writes = keys.into_iter().map(|key| ItemWrite {
-            table_id: Arc::clone(&table_id),
-            key,
-            item: None,
-        });
-        self.write_items(at, writes.collect())
     }
 
     fn create_backup(&mut self, at: At, record: Arc<BackupRecord>) -> Result<()> {

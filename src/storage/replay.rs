@@ -29,7 +29,6 @@ use crate::format::table_file::{
 };
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
-use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
@@ -278,17 +277,6 @@ impl Apply for TableChanges<'_> {
             }
         }
         self.writes.compact_if_due();
-        Ok(())
-    }
-
-    fn expire_items(&mut self, _: At, table_id: Arc<str>, keys: Vec<EncodedKey>) -> Result<()> {
-        // (The fast path, `Mutation::table_writes`, reads these without decoding.)
-        if *table_id == *self.table_id {
-            for key in keys {
-                self.writes.push(&key, None);
-            }
-            self.writes.compact_if_due();
-        }
         Ok(())
     }
 
