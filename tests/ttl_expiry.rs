@@ -456,3 +456,101 @@ fn writers_racing_with_the_background_sweeper_keep_every_item_they_extend() {
     }
     assert_eq!(keys(&db, "Tbl"), expected);
 }
+
+/// A database in `fs` whose table "Broken" has Time to Live on and three expired items in a
+/// snapshot whose first block passes its checksum but does not decode (as
+/// tests/corruption.rs forges it): every pass over it fails. Tables created after it are
+/// swept after it ("Intact" sorts after "Broken").
+fn forge_broken_table(fs: &SimFs) {
+    let db = Database::open_with(DIR, sim_options(fs).ttl_change_interval(Duration::ZERO)).unwrap();
+    create(&db, "Broken");
+    enable(&db, "Broken", "expires");
+    for pk in ["a", "b", "c"] {
+        put_expiring(&db, "Broken", pk, NOW - 10);
+    }
+    db.close().unwrap();
+    let path = fs
+        .paths()
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".snap"))
+        .unwrap();
+    let mut bytes = fs.file_bytes(&path).unwrap();
+    // The first block: kind, len, crc, then its payload (count, item bytes, last key's
+    // length, last key, items). Make the first item's attribute count absurd and seal the
+    // block with a fresh checksum.
+    let le32 = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let block = 20 + le32(12);
+    let len = le32(block + 1);
+    let payload = block + 9;
+    let key_len = le32(payload + 12);
+    bytes[payload + 16 + key_len] = 0xfe;
+    let crc = crc32c::crc32c_append(
+        crc32c::crc32c(&bytes[block..block + 5]),
+        &bytes[payload..payload + len],
+    );
+    bytes[block + 5..block + 9].copy_from_slice(&crc.to_le_bytes());
+    fs.set_file_bytes(&path, &bytes).unwrap();
+}
+
+/// Creates "Intact" with Time to Live on, an expired item "gone" and a live one "kept".
+fn create_intact_table(db: &Database) {
+    create(db, "Intact");
+    enable(db, "Intact", "expires");
+    put_expiring(db, "Intact", "gone", NOW - 10);
+    put_expiring(db, "Intact", "kept", NOW + 10);
+}
+
+#[test]
+fn a_table_whose_sweep_fails_does_not_stop_expiry_in_the_tables_after_it() {
+    let fs = SimFs::new();
+    forge_broken_table(&fs);
+    let options = sim_options(&fs).ttl_change_interval(Duration::ZERO);
+    let db = Database::open_with(DIR, options).unwrap();
+    create_intact_table(&db);
+
+    let failed = db.delete_expired_items().unwrap_err();
+    assert!(matches!(failed, Error::Corruption(_)), "{failed}");
+    assert_eq!(keys(&db, "Intact"), strings(&["kept"]));
+}
+
+/// The sweeper's failures have a slot of their own: the maintenance rounds that succeed in
+/// between do not clear it, and the first pass that succeeds does.
+#[test]
+fn a_failing_sweep_stays_reported_until_a_pass_succeeds() {
+    let fs = SimFs::new();
+    forge_broken_table(&fs);
+    let options = sim_options(&fs)
+        .ttl_change_interval(Duration::ZERO)
+        .background_worker(true)
+        .maintenance_interval(Duration::from_millis(5))
+        .ttl_sweep_pause(Duration::ZERO);
+    let db = Database::open_with(DIR, options).unwrap();
+    create_intact_table(&db);
+    let reported = |db: &Database| {
+        db.maintenance_error()
+            .is_some_and(|e| e.contains("Time to Live sweep: table Broken:"))
+    };
+    let start = Instant::now();
+    while !reported(&db) {
+        assert!(start.elapsed() < Duration::from_secs(30), "never reported");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Longer than the time between two passes (a second), through hundreds of rounds.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(1500) {
+        assert!(reported(&db), "{:?}", db.maintenance_error());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(keys(&db, "Intact"), strings(&["kept"]));
+
+    db.delete_table("Broken").unwrap();
+    let start = Instant::now();
+    while db.maintenance_error().is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            db.maintenance_error()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
