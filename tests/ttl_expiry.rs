@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::sim_options;
-use tidestore::fs::sim::SimFs;
+use tidestore::fs::sim::{CrashPolicy, SimFs};
 use tidestore::ScalarAttributeType::S;
 use tidestore::*;
 
@@ -553,4 +553,211 @@ fn a_failing_sweep_stays_reported_until_a_pass_succeeds() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Creates `table` keyed by `pk` and `sk`, with a local index "Local" and a global index
+/// "Global", both on `grp` and projecting every attribute.
+fn create_indexed(db: &Database, table: &str) -> Result<()> {
+    let input = CreateTableInput::new(table)
+        .hash_key("pk", S)
+        .range_key("sk", S)
+        .local_index("Local", "grp", S, Projection::all())
+        .global_index("Global", ("grp", S), None, Projection::all())
+        .pay_per_request();
+    db.create_table(input).map(drop)
+}
+
+/// An item of a [`create_indexed`] table, in both its indexes, whose `expires` is `seconds`.
+fn indexed_item(pk: &str, seconds: i64) -> Item {
+    Item::new()
+        .with("pk", pk)
+        .with("sk", "0")
+        .with("grp", "g")
+        .with("expires", AttributeValue::number(seconds))
+}
+
+/// The partition keys of the items of `table` (`None`) or of one of its indexes, sorted.
+fn index_keys(db: &Database, table: &str, index: Option<&str>) -> Vec<String> {
+    let mut input = ScanInput::new(table);
+    input.index_name = index.map(str::to_owned);
+    let mut keys = Vec::new();
+    loop {
+        let page = db.scan(input.clone()).unwrap();
+        for item in &page.items {
+            match &item["pk"] {
+                AttributeValue::S(s) => keys.push(s.clone()),
+                other => panic!("pk {other:?}"),
+            }
+        }
+        match page.last_evaluated_key {
+            Some(k) => input.exclusive_start_key = Some(k),
+            None => break,
+        }
+    }
+    keys.sort();
+    keys
+}
+
+/// The keys of a [`create_indexed`] table, then of "Local", then of "Global".
+fn indexed_state(db: &Database, table: &str) -> [Vec<String>; 3] {
+    [None, Some("Local"), Some("Global")].map(|index| index_keys(db, table, index))
+}
+
+#[test]
+fn expiry_removes_the_items_from_the_local_and_global_indexes_live_and_after_recovery() {
+    let fs = SimFs::new();
+    let open = || {
+        let options = sim_options(&fs)
+            .ttl_change_interval(Duration::ZERO)
+            .snapshot_on_close(false);
+        Database::open_with(DIR, options).unwrap()
+    };
+    let db = open();
+    create_indexed(&db, "Idx").unwrap();
+    enable(&db, "Idx", "expires");
+    for (pk, seconds) in [("gone1", NOW - 10), ("gone2", NOW - 20), ("kept", NOW + 10)] {
+        db.put_item(PutItemInput::new("Idx", indexed_item(pk, seconds)))
+            .unwrap();
+    }
+    // The items and their index entries are in the snapshot; the deletes only in the log.
+    db.checkpoint().unwrap();
+    assert_eq!(db.delete_expired_items().unwrap(), 2);
+    let expected = [strings(&["kept"]), strings(&["kept"]), strings(&["kept"])];
+    assert_eq!(indexed_state(&db, "Idx"), expected);
+    drop(db);
+    let db = open();
+    assert_eq!(indexed_state(&db, "Idx"), expected);
+    db.checkpoint().unwrap();
+    drop(db);
+    assert_eq!(indexed_state(&open(), "Idx"), expected);
+}
+
+/// Items of the crash test, put by steps 2 to 7 (a batch of 25 each); all but every 15th
+/// expired, so that the sweep logs two records (100 deletes, then 40).
+const CRASH_ITEMS: usize = 150;
+/// The crash test's sweep step, and how many steps it has.
+const SWEEP_STEP: usize = 9;
+const CRASH_STEPS: usize = 12;
+
+fn crash_item_expired(i: usize) -> bool {
+    i % 15 != 0
+}
+
+/// The steps of the crash test: a table with both kinds of index, Time to Live on, items
+/// put a batch at a time, a checkpoint, the sweep, a write after it, a checkpoint.
+fn crash_step(db: &Database, step: usize) -> Result<()> {
+    match step {
+        0 => create_indexed(db, "Idx"),
+        1 => db
+            .update_time_to_live(UpdateTimeToLiveInput::enable("Idx", "expires"))
+            .map(drop),
+        2..=7 => {
+            let batch = (0..25).fold(BatchWriteItemInput::new(), |batch, j| {
+                let i = (step - 2) * 25 + j;
+                let seconds = if crash_item_expired(i) {
+                    NOW - 10
+                } else {
+                    NOW + 10
+                };
+                batch.put("Idx", indexed_item(&format!("{i:03}"), seconds))
+            });
+            let out = db.batch_write_item(batch)?;
+            assert!(out.unprocessed_items.is_empty());
+            Ok(())
+        }
+        8 | 11 => db.checkpoint(),
+        SWEEP_STEP => db.delete_expired_items().map(drop),
+        _ => db
+            .put_item(PutItemInput::new("Idx", indexed_item("after", NOW + 10)))
+            .map(drop),
+    }
+}
+
+/// I1 and I2 for Time to Live deletes: after a crash at any I/O operation, under every crash
+/// policy, the table and both its indexes hold every acknowledged write, and of the sweep's
+/// deletes a prefix (in the order it logged them): all of them once it was acknowledged.
+#[test]
+fn a_crash_at_every_io_operation_keeps_a_prefix_of_the_sweep_and_every_acknowledged_write() {
+    let clock = clock();
+    let states: Vec<[Vec<String>; 3]> = (0..=CRASH_STEPS)
+        .map(|steps| {
+            let db = memory_db(&clock);
+            for step in 0..steps {
+                crash_step(&db, step).unwrap();
+            }
+            match steps {
+                0 => Default::default(),
+                _ => indexed_state(&db, "Idx"),
+            }
+        })
+        .collect();
+    // The sweep deletes in the table's order, which a scan follows (not the keys' order).
+    let expired: Vec<String> = {
+        let db = memory_db(&clock);
+        for step in 0..SWEEP_STEP {
+            crash_step(&db, step).unwrap();
+        }
+        let pks = support::scan_all(&db, "Idx")
+            .into_iter()
+            .map(|item| item["pk"].clone());
+        let pks = pks.map(|pk| match pk {
+            AttributeValue::S(pk) => pk,
+            other => panic!("pk {other:?}"),
+        });
+        pks.filter(|pk| crash_item_expired(pk.parse().unwrap()))
+            .collect()
+    };
+    assert_eq!(expired.len(), CRASH_ITEMS - CRASH_ITEMS / 15);
+    // The states a crash in the sweep may leave: its first `n` deletes made.
+    let sweep_prefixes: Vec<[Vec<String>; 3]> = (0..=expired.len())
+        .map(|n| {
+            states[SWEEP_STEP].clone().map(|keys| {
+                keys.into_iter()
+                    .filter(|k| !expired[..n].contains(k))
+                    .collect()
+            })
+        })
+        .collect();
+    assert_eq!(sweep_prefixes[expired.len()], states[SWEEP_STEP + 1]);
+    let options = |fs: &SimFs| sim_options(fs).ttl_change_interval(Duration::ZERO);
+    let run_steps = |fs: &SimFs| {
+        let Ok(db) = Database::open_with(DIR, options(fs)) else {
+            return 0;
+        };
+        (0..CRASH_STEPS)
+            .position(|step| crash_step(&db, step).is_err())
+            .unwrap_or(CRASH_STEPS)
+    };
+    let total = {
+        let fs = SimFs::new();
+        assert_eq!(run_steps(&fs), CRASH_STEPS, "the fault-free run fails");
+        fs.op_count()
+    };
+    let mut mid_sweep = 0;
+    for crash_at in 1..=total {
+        let fs = SimFs::new();
+        fs.crash_at(crash_at);
+        let acked = run_steps(&fs);
+        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
+            let image = fs.after_crash(policy, crash_at ^ p as u64);
+            let context = format!("crash at op {crash_at}/{total} (step {acked}) {policy:?}");
+            let db = Database::open_with(DIR, options(&image))
+                .unwrap_or_else(|e| panic!("{context}: recovery failed: {e}"));
+            let recovered = match db.describe_table("Idx") {
+                Ok(_) => indexed_state(&db, "Idx"),
+                Err(_) => Default::default(),
+            };
+            let ok = match acked {
+                SWEEP_STEP => sweep_prefixes.contains(&recovered),
+                CRASH_STEPS => recovered == states[acked],
+                _ => recovered == states[acked] || recovered == states[acked + 1],
+            };
+            assert!(ok, "{context}: recovered {recovered:?}");
+            if acked == SWEEP_STEP && sweep_prefixes[1..expired.len()].contains(&recovered) {
+                mid_sweep += 1;
+            }
+        }
+    }
+    // The test crashed between the sweep's two records at least once.
+    assert!(mid_sweep > 0, "no crash left the sweep half made");
 }
