@@ -653,7 +653,7 @@ const SWEEP_STEP: usize = 9;
 const CRASH_STEPS: usize = 12;
 
 fn crash_item_expired(i: usize) -> bool {
-    i % 15 != 0
+    !i.is_multiple_of(15)
 }
 
 /// The steps of the crash test: a table with both kinds of index, Time to Live on, items
