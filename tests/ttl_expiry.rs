@@ -2,7 +2,9 @@
 //! attribute is a Number of epoch seconds in the past, loses to a write that races with it,
 //! stops when Time to Live is disabled, and its deletes replay from the log and through a
 //! checkpoint; backups and point-in-time restores taken before a sweep keep the expired
-//! items, and carry no Time to Live setting.
+//! items, and carry no Time to Live setting. A table whose sweep fails neither stops the
+//! others nor goes unreported; expiry leaves no index entry behind; and a crash at any I/O
+//! operation keeps a prefix of a sweep's deletes and every acknowledged write.
 #![allow(clippy::unwrap_used)]
 
 mod support;
