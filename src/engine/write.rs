@@ -299,6 +299,33 @@ impl Engine {
         })
     }
 
+    /// Runs the one write of a `PutItem`, `DeleteItem` or `UpdateItem` on `table_name` and
+    /// answers it as the request asks (`asks`: `ReturnValues`, `ReturnConsumedCapacity`,
+    /// `ReturnItemCollectionMetrics`). `key` is the request's key (a put's comes from its
+    /// item); `updated` the paths an update names, for `UPDATED_OLD`/`UPDATED_NEW`.
+    fn write_one(
+        &self,
+        action: Action,
+        table_name: &str,
+        key: &Item,
+        asks: (
+            ReturnValue,
+            ReturnConsumedCapacity,
+            ReturnItemCollectionMetrics,
+        ),
+        updated: Option<&[expr::Path]>,
+    ) -> Result<WriteItemOutput> {
+        let (values, capacity, sizes) = asks;
+        let action = (action.metered(capacity, table_name)).collected(sizes, table_name, key);
+        let collection = action.collection.clone();
+        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(values, &done, updated),
+            consumed_capacity: consumed(capacity, &done),
+            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
+        })
+    }
+
     /// The engine side of [`Database::put_item`](crate::Database::put_item).
     pub(crate) fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
         if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
@@ -317,18 +344,12 @@ impl Engine {
             on_failure,
         )?;
         action.returns_old = input.return_values == ReturnValue::AllOld;
-        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+        let asks = (
+            input.return_values,
+            input.return_consumed_capacity,
             input.return_item_collection_metrics,
-            &input.table_name,
-            &Item::new(),
         );
-        let collection = action.collection.clone();
-        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
-        Ok(WriteItemOutput {
-            attributes: returned(input.return_values, &done, None),
-            consumed_capacity: consumed(input.return_consumed_capacity, &done),
-            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
-        })
+        self.write_one(action, &input.table_name, &Item::new(), asks, None)
     }
 
     /// The engine side of [`Database::delete_item`](crate::Database::delete_item).
@@ -347,18 +368,12 @@ impl Engine {
             input.condition,
             on_failure,
         )?;
-        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+        let asks = (
+            input.return_values,
+            input.return_consumed_capacity,
             input.return_item_collection_metrics,
-            &input.table_name,
-            &input.key,
         );
-        let collection = action.collection.clone();
-        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
-        Ok(WriteItemOutput {
-            attributes: returned(input.return_values, &done, None),
-            consumed_capacity: consumed(input.return_consumed_capacity, &done),
-            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
-        })
+        self.write_one(action, &input.table_name, &input.key, asks, None)
     }
 
     /// The engine side of [`Database::update_item`](crate::Database::update_item).
@@ -374,18 +389,12 @@ impl Engine {
             input.condition,
             on_failure,
         )?;
-        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+        let asks = (
+            input.return_values,
+            input.return_consumed_capacity,
             input.return_item_collection_metrics,
-            &input.table_name,
-            &input.key,
         );
-        let collection = action.collection.clone();
-        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
-        Ok(WriteItemOutput {
-            attributes: returned(input.return_values, &done, Some(&paths)),
-            consumed_capacity: consumed(input.return_consumed_capacity, &done),
-            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
-        })
+        self.write_one(action, &input.table_name, &input.key, asks, Some(&paths))
     }
 
     /// The engine side of [`Database::batch_write_item`](crate::Database::batch_write_item).
