@@ -228,7 +228,8 @@ impl Engine {
         for (marker, record) in recovered.pending_backups {
             backups.insert(marker, BackupState::pending(record, marker));
         }
-        let engine = Engine::new(options, wal, Some(recovered.store), tables, backups);
+        let tokens = idempotency::Tokens::recovered(recovered.tokens);
+        let engine = Engine::new(options, wal, Some(recovered.store), tables, backups, tokens);
         engine.expire_backups()?;
         if let Some(store) = &engine.store {
             engine.release_history(store)?;
@@ -258,6 +259,7 @@ impl Engine {
             None,
             BTreeMap::new(),
             BTreeMap::new(),
+            Default::default(),
         ))
     }
 
@@ -267,6 +269,7 @@ impl Engine {
         store: Option<Store>,
         tables: BTreeMap<String, Arc<TableHandle>>,
         backups: BTreeMap<Lsn, BackupState>,
+        tokens: idempotency::Tokens,
     ) -> Arc<Engine> {
         Arc::new(Engine {
             scope: ArnScope {
@@ -285,7 +288,7 @@ impl Engine {
             backups: Backups::new(backups),
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
-            tokens: Default::default(),
+            tokens,
             hold_retention: Default::default(),
             torn: Default::default(),
         })

@@ -19,7 +19,7 @@
 //! Log segments are dropped oldest first, one directory sync each, after the catalog names
 //! the new first one, so a crash can never leave a gap in the middle of the log.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ use crate::format::catalog::{
     SNAPSHOT_DIR, WAL_DIR,
 };
 use crate::format::log_segment;
-use crate::format::mutation::{ItemWrite, Mutation};
+use crate::format::mutation::{ItemWrite, Mutation, MAX_TOKENS, TOKEN_WINDOW_MS};
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::key::EncodedKey;
@@ -72,6 +72,20 @@ pub(crate) struct Recovered {
     pub backups: Vec<BackupEntry>,
     /// Backups requested (in the log) but not built: their marker and record.
     pub pending_backups: Vec<(Lsn, Arc<BackupRecord>)>,
+    /// The `ClientRequestToken`s of the transactions of the last 10 minutes of log time
+    /// ([`TOKEN_WINDOW_MS`], at most [`MAX_TOKENS`]), in log order.
+    pub tokens: VecDeque<LoggedToken>,
+}
+
+/// A `ClientRequestToken` as the log holds it ([`Mutation::TokenWrite`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LoggedToken {
+    pub token: String,
+    /// The fingerprint of the transaction's parameters.
+    pub fingerprint: u64,
+    /// The transaction's commit time and record.
+    pub at: Timestamp,
+    pub lsn: Lsn,
 }
 
 /// What replaying the log found, besides the catalog's contents.
@@ -95,6 +109,8 @@ struct Found<'a> {
     /// Restored tables whose first snapshot is gone — legitimately only if the log deletes
     /// the table later (its deletion removed the file); checked at the end of the replay.
     missing_restores: BTreeMap<Arc<str>, String>,
+    /// See [`Recovered::tokens`].
+    tokens: VecDeque<LoggedToken>,
 }
 
 impl Store {
@@ -181,6 +197,7 @@ impl Store {
             retired: Vec::new(),
             min_base: None,
             missing_restores: BTreeMap::new(),
+            tokens: VecDeque::new(),
         };
         let (end, read) = replay::read_log(
             &*fs,
@@ -189,6 +206,17 @@ impl Store {
             log_start - 1,
             Until::default(),
             |lsn, time, payload| {
+                match Mutation::token(payload) {
+                    Some(Some((token, fingerprint))) => found.remember(LoggedToken {
+                        token: token.to_owned(),
+                        fingerprint,
+                        at: time,
+                        lsn,
+                    }),
+                    // The full decode says what is wrong.
+                    Some(None) => drop(replay::decode_mutation(lsn, payload)?),
+                    None => {}
+                }
                 // Item writes older than every table's base change nothing: a long retained
                 // log (point-in-time windows) is mostly these, so skip decoding them.
                 if Mutation::is_write(payload) && lsn <= found.min_base() {
@@ -213,6 +241,7 @@ impl Store {
             pending_backups,
             deleted_backups,
             retired,
+            tokens,
             ..
         } = found;
         tail::check(&read, named_start, &wal_dir)?;
@@ -245,6 +274,7 @@ impl Store {
             last_time: end.last_time.max(last_time_floor),
             backups,
             pending_backups: pending_backups.into_values().collect(),
+            tokens,
         })
     }
 
@@ -385,6 +415,16 @@ fn create_dir_durably(fs: &dyn Vfs, dir: &Path) -> Result<()> {
 }
 
 impl Found<'_> {
+    /// Remembers a logged token, forgetting those a window older than it (the log's commit
+    /// times never go backwards) and the oldest beyond [`MAX_TOKENS`].
+    fn remember(&mut self, token: LoggedToken) {
+        let old = |t: &LoggedToken| t.at.0.saturating_add(TOKEN_WINDOW_MS) <= token.at.0;
+        while self.tokens.front().is_some_and(old) || self.tokens.len() >= MAX_TOKENS {
+            self.tokens.pop_front();
+        }
+        self.tokens.push_back(token);
+    }
+
     /// The smallest base LSN of the tables found so far (cached until a mutation other than
     /// an item write changes the set of tables).
     fn min_base(&mut self) -> Lsn {
