@@ -627,3 +627,44 @@ impl Apply for Found<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_keeps_the_tokens_of_the_last_ten_minutes_of_log_time_and_at_most_the_bound() {
+        let catalog = Catalog::new();
+        let load = |_: &str| -> Result<TableData> { unreachable!("no restored table") };
+        let mut found = Found {
+            catalog: &catalog,
+            load: &load,
+            tables: BTreeMap::new(),
+            restored: Vec::new(),
+            pending_backups: BTreeMap::new(),
+            deleted_backups: BTreeSet::new(),
+            retired: Vec::new(),
+            min_base: None,
+            missing_restores: BTreeMap::new(),
+            tokens: VecDeque::new(),
+        };
+        let token = |name: &str, at: u64, lsn: Lsn| LoggedToken {
+            token: name.into(),
+            fingerprint: 1,
+            at: Timestamp(at),
+            lsn,
+        };
+        found.remember(token("a", 1_000, 1));
+        found.remember(token("b", 1_001, 2));
+        found.remember(token("c", 1_000 + TOKEN_WINDOW_MS, 3));
+        let names = |found: &Found| -> Vec<String> {
+            found.tokens.iter().map(|t| t.token.clone()).collect()
+        };
+        assert_eq!(names(&found), ["b", "c"], "a is 10 minutes older than c");
+        for i in 0..MAX_TOKENS {
+            found.remember(token(&i.to_string(), 1_000 + TOKEN_WINDOW_MS, 4 + i as Lsn));
+        }
+        assert_eq!(found.tokens.len(), MAX_TOKENS);
+        assert_eq!(found.tokens[0].token, "0", "the oldest went first");
+    }
+}
