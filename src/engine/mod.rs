@@ -161,7 +161,7 @@ pub(crate) struct Engine {
     pub(crate) torn: std::sync::atomic::AtomicBool,
     /// When recent `create_backup` calls were made, for the rate limit.
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
-    /// The `ClientRequestToken`s of recent transactions (in memory only).
+    /// The `ClientRequestToken`s of recent transactions (rebuilt from the log on open).
     pub(crate) tokens: idempotency::Tokens,
 }
 
