@@ -88,6 +88,33 @@ fn the_table_class_is_reported_once_set_with_the_time_of_its_last_change() {
     assert_eq!(json["DeletionProtectionEnabled"], false);
 }
 
+#[test]
+fn asking_for_the_class_a_table_already_has_keeps_its_last_change_time() {
+    let db = Database::in_memory();
+    db.create_table(table("Plain")).unwrap();
+    db.update_table(UpdateTableInput::new("Plain").table_class(TableClass::Standard))
+        .unwrap();
+    assert_eq!(
+        state(&db, "Plain"),
+        (None, false, false),
+        "a table that never set a class is STANDARD already"
+    );
+    db.update_table(
+        UpdateTableInput::new("Plain").table_class(TableClass::StandardInfrequentAccess),
+    )
+    .unwrap();
+    let changed = db.describe_table("Plain").unwrap().table_class_summary;
+    db.update_table(
+        UpdateTableInput::new("Plain").table_class(TableClass::StandardInfrequentAccess),
+    )
+    .unwrap();
+    let again = db.describe_table("Plain").unwrap().table_class_summary;
+    assert_eq!(
+        again.map(|s| s.last_update_date_time),
+        changed.map(|s| s.last_update_date_time)
+    );
+}
+
 /// Every table's (name, class, protected).
 fn all(db: &Database) -> Vec<(String, Option<TableClass>, bool)> {
     let names = db.list_tables(ListTablesInput::new()).unwrap().table_names;

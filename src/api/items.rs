@@ -854,8 +854,8 @@ pub struct TransactWriteItemsInput {
     /// within 10 minutes of committing, it answers success and writes nothing; with other
     /// actions it is `IdempotentParameterMismatchException`, and while the first is still
     /// running `TransactionInProgressException`. A cancelled transaction keeps no token.
-    /// Tokens are kept in memory only: after the database is closed or crashes and is
-    /// reopened, a retry runs the transaction again.
+    /// The token is logged with the transaction, so this holds across a crash or a reopen
+    /// too; at most 100,000 tokens are remembered at once, the oldest forgotten first.
     pub client_request_token: Option<String>,
     /// What the output reports of the capacity the request consumed.
     pub return_consumed_capacity: ReturnConsumedCapacity,

@@ -318,13 +318,14 @@ impl UpdateTableInput {
         if let Some(enabled) = self.deletion_protection_enabled {
             next.deletion_protection = enabled;
         }
-        if let Some(class) = self.table_class {
-            // The time reported is of the last change of class, not of every request.
-            let unchanged = current.table_class.filter(|c| c.class == class);
-            next.table_class = Some(unchanged.unwrap_or(TableClassSetting {
+        // The time reported is of the last change of class, not of every request; a table
+        // that never set a class is STANDARD, so asking for STANDARD changes nothing.
+        let current_class = current.table_class.map(|c| c.class).unwrap_or_default();
+        if let Some(class) = self.table_class.filter(|&c| c != current_class) {
+            next.table_class = Some(TableClassSetting {
                 class,
                 updated: Some(now),
-            }));
+            });
         }
         next.billing_mode = self.billing_mode.unwrap_or(current.billing_mode);
         if let Some(throughput) = self.provisioned_throughput {

@@ -7,13 +7,12 @@
 //! a local index nothing is reported, as DynamoDB documents (`ItemCollectionMetrics`).
 //!
 //! The estimate is DynamoDB's documented one — the size of the collection's items plus the
-//! size of their entries in every local secondary index — where an index entry is the
-//! attributes it holds (the table and index keys and the projected attributes) plus the 100
-//! bytes of overhead DynamoDB counts for each local index entry (developer guide, "Storage
-//! considerations for local secondary indexes"). The range is the whole gigabytes (2³⁰
-//! bytes) around it: `[⌊size⌋, ⌊size⌋ + 1]`, so a small collection reports `[0.0, 1.0]` as
-//! DynamoDB's examples show. The size is taken after the write, under the table's data
-//! lock.
+//! size of their entries in every local secondary index — which the table keeps up to date
+//! as writes apply (`TableData::collections`, whose `collection_bytes` cites the rule), so
+//! reporting it reads one number under the table's data lock instead of walking the
+//! partition (a collection may be 10 GB). The range is the whole gigabytes (2³⁰ bytes)
+//! around it: `[⌊size⌋, ⌊size⌋ + 1]`, so a small collection reports `[0.0, 1.0]` as
+//! DynamoDB's examples show. The size is taken after the write.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,10 +21,8 @@ use crate::api::items::{ItemCollectionMetrics, ItemCollectionMetricsByTable};
 use crate::engine::TableHandle;
 use crate::error::Result;
 use crate::model::key;
-use crate::model::value::{item_size, Item};
+use crate::model::value::Item;
 
-/// Bytes DynamoDB counts for each local secondary index entry beyond its attributes.
-const INDEX_ENTRY_OVERHEAD: usize = 100;
 /// Bytes per gigabyte of the estimate.
 const GB: f64 = (1u64 << 30) as f64;
 
@@ -40,35 +37,20 @@ pub(crate) struct Collection {
 
 /// The metrics of `collection` as its table holds it now.
 pub(crate) fn metrics(collection: &Collection) -> Result<ItemCollectionMetrics> {
-    let data = collection.handle.data.read();
-    let schema = &data.schema;
-    let mut bytes = 0usize;
-    if let Some(value) = collection.key.get(&schema.key.hash.name) {
-        let (lower, upper) = key::prefix_range(key::partition_prefix(value));
-        let range = (data.items).range(
-            lower.as_ref().map(Vec::as_slice),
-            upper.as_ref().map(Vec::as_slice),
-        );
-        for entry in range {
-            let (_, stored) = entry?;
-            bytes += stored.size();
-            let item = stored.decode();
-            for index in &schema.local_indexes {
-                // A local index is sparse: only items with its sort key have an entry.
-                if index.key.attributes().all(|a| item.contains_key(&a.name)) {
-                    bytes += item_size(&index.project(&schema.key, &item)) + INDEX_ENTRY_OVERHEAD;
-                }
-            }
-        }
-    }
+    let bytes = {
+        let data = collection.handle.data.read();
+        let partition = collection.key.get(&data.schema.key.hash.name);
+        let prefix = partition.map(key::partition_prefix);
+        prefix.and_then(|p| data.collections.get(&p).copied())
+    };
     Ok(ItemCollectionMetrics {
         item_collection_key: collection.key.clone(),
-        size_estimate_range_gb: range_gb(bytes),
+        size_estimate_range_gb: range_gb(bytes.unwrap_or(0)),
     })
 }
 
 /// The whole gigabytes around `bytes`.
-fn range_gb(bytes: usize) -> [f64; 2] {
+fn range_gb(bytes: u64) -> [f64; 2] {
     let lower = (bytes as f64 / GB).floor();
     [lower, lower + 1.0]
 }

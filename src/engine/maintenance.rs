@@ -263,7 +263,8 @@ impl Engine {
     }
 
     /// Removes the log no table, pending backup (its marker record must stay until the
-    /// backup is in the catalog), state the catalog names or running restore needs.
+    /// backup is in the catalog), state the catalog names, running restore or remembered
+    /// `ClientRequestToken` needs.
     fn drop_unneeded_log(&self, store: &Store, current_segment: Lsn) -> Result<()> {
         let tables = self.tables.read();
         let backups = self.backups.lock();
@@ -281,6 +282,8 @@ impl Engine {
                     .map(|b| b.marker - 1),
             )
             .chain(store.catalog_floor())
+            // A remembered token's record, for a reopen to remember it too.
+            .chain(self.tokens.log_floor(self.options.clock.now()))
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
         drop((backups, tables));

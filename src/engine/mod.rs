@@ -165,7 +165,7 @@ pub(crate) struct Engine {
     pub(crate) torn: std::sync::atomic::AtomicBool,
     /// When recent `create_backup` calls were made, for the rate limit.
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
-    /// The `ClientRequestToken`s of recent transactions (in memory only).
+    /// The `ClientRequestToken`s of recent transactions (rebuilt from the log on open).
     pub(crate) tokens: idempotency::Tokens,
 }
 
@@ -232,7 +232,8 @@ impl Engine {
         for (marker, record) in recovered.pending_backups {
             backups.insert(marker, BackupState::pending(record, marker));
         }
-        let engine = Engine::new(options, wal, Some(recovered.store), tables, backups);
+        let tokens = idempotency::Tokens::recovered(recovered.tokens);
+        let engine = Engine::new(options, wal, Some(recovered.store), tables, backups, tokens);
         engine.expire_backups()?;
         if let Some(store) = &engine.store {
             engine.release_history(store)?;
@@ -262,6 +263,7 @@ impl Engine {
             None,
             BTreeMap::new(),
             BTreeMap::new(),
+            Default::default(),
         ))
     }
 
@@ -271,6 +273,7 @@ impl Engine {
         store: Option<Store>,
         tables: BTreeMap<String, Arc<TableHandle>>,
         backups: BTreeMap<Lsn, BackupState>,
+        tokens: idempotency::Tokens,
     ) -> Arc<Engine> {
         Arc::new(Engine {
             scope: ArnScope {
@@ -290,7 +293,7 @@ impl Engine {
             backups: Backups::new(backups),
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
-            tokens: Default::default(),
+            tokens,
             hold_retention: Default::default(),
             torn: Default::default(),
         })

@@ -29,7 +29,7 @@ use crate::api::items::*;
 use crate::api::tables::TableStatus;
 use crate::engine::capacity::{self, Meter, Split, Usage};
 use crate::engine::collections::{self, Collection};
-use crate::engine::idempotency::{self, Claim};
+use crate::engine::idempotency::{self, Claim, Running};
 use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{CancellationReason, Error, Result};
@@ -151,8 +151,15 @@ enum Atomicity {
 
 impl Engine {
     /// Runs write actions atomically: locks, reads, checks conditions, commits one mutation
-    /// and applies it. Returns what each action did, in order.
-    fn run(&self, mut actions: Vec<Action>, atomicity: Atomicity) -> Result<Vec<Done>> {
+    /// and applies it. Returns what each action did, in order. A transaction under a
+    /// `ClientRequestToken` (`token`) is logged with its token, even when it changes
+    /// nothing, and completes the token once applied.
+    fn run(
+        &self,
+        mut actions: Vec<Action>,
+        atomicity: Atomicity,
+        token: Option<Running<'_>>,
+    ) -> Result<Vec<Done>> {
         // Gates, in table id order, each once.
         let mut handles: Vec<Arc<TableHandle>> =
             actions.iter().map(|a| Arc::clone(&a.handle)).collect();
@@ -248,16 +255,24 @@ impl Engine {
             }
             done.push(Done { old, new, usage });
         }
-        if writes.is_empty() {
-            return Ok(done);
-        }
-        let mutation = Mutation::Write(writes);
+        let mutation = match &token {
+            Some(running) => Mutation::TokenWrite {
+                token: running.token().to_owned(),
+                fingerprint: running.fingerprint(),
+                writes,
+            },
+            None if writes.is_empty() => return Ok(done),
+            None => Mutation::Write(writes),
+        };
         let touched: Vec<&Arc<TableHandle>> = handles.iter().collect();
         let at = self.commit(&mutation, &touched)?;
         // Hold every table's data lock (in id order) across the whole apply, so that no
         // reader sees a transaction or batch applied in one table and not yet in another.
         let guards = handles.iter().map(|h| h.data.write()).collect();
         apply(at, mutation, &mut Live::new(self).with_data(guards))?;
+        if let Some(running) = token {
+            running.complete(at.time, at.lsn);
+        }
         Ok(done)
     }
 
@@ -299,6 +314,33 @@ impl Engine {
         })
     }
 
+    /// Runs the one write of a `PutItem`, `DeleteItem` or `UpdateItem` on `table_name` and
+    /// answers it as the request asks (`asks`: `ReturnValues`, `ReturnConsumedCapacity`,
+    /// `ReturnItemCollectionMetrics`). `key` is the request's key (a put's comes from its
+    /// item); `updated` the paths an update names, for `UPDATED_OLD`/`UPDATED_NEW`.
+    fn write_one(
+        &self,
+        action: Action,
+        table_name: &str,
+        key: &Item,
+        asks: (
+            ReturnValue,
+            ReturnConsumedCapacity,
+            ReturnItemCollectionMetrics,
+        ),
+        updated: Option<&[expr::Path]>,
+    ) -> Result<WriteItemOutput> {
+        let (values, capacity, sizes) = asks;
+        let action = (action.metered(capacity, table_name)).collected(sizes, table_name, key);
+        let collection = action.collection.clone();
+        let done = self.run(vec![action], Atomicity::Single, None)?.remove(0);
+        Ok(WriteItemOutput {
+            attributes: returned(values, &done, updated),
+            consumed_capacity: consumed(capacity, &done),
+            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
+        })
+    }
+
     /// The engine side of [`Database::put_item`](crate::Database::put_item).
     pub(crate) fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
         if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
@@ -317,18 +359,12 @@ impl Engine {
             on_failure,
         )?;
         action.returns_old = input.return_values == ReturnValue::AllOld;
-        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+        let asks = (
+            input.return_values,
+            input.return_consumed_capacity,
             input.return_item_collection_metrics,
-            &input.table_name,
-            &Item::new(),
         );
-        let collection = action.collection.clone();
-        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
-        Ok(WriteItemOutput {
-            attributes: returned(input.return_values, &done, None),
-            consumed_capacity: consumed(input.return_consumed_capacity, &done),
-            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
-        })
+        self.write_one(action, &input.table_name, &Item::new(), asks, None)
     }
 
     /// The engine side of [`Database::delete_item`](crate::Database::delete_item).
@@ -347,18 +383,12 @@ impl Engine {
             input.condition,
             on_failure,
         )?;
-        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+        let asks = (
+            input.return_values,
+            input.return_consumed_capacity,
             input.return_item_collection_metrics,
-            &input.table_name,
-            &input.key,
         );
-        let collection = action.collection.clone();
-        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
-        Ok(WriteItemOutput {
-            attributes: returned(input.return_values, &done, None),
-            consumed_capacity: consumed(input.return_consumed_capacity, &done),
-            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
-        })
+        self.write_one(action, &input.table_name, &input.key, asks, None)
     }
 
     /// The engine side of [`Database::update_item`](crate::Database::update_item).
@@ -374,18 +404,12 @@ impl Engine {
             input.condition,
             on_failure,
         )?;
-        let action = (action.metered(input.return_consumed_capacity, &input.table_name)).collected(
+        let asks = (
+            input.return_values,
+            input.return_consumed_capacity,
             input.return_item_collection_metrics,
-            &input.table_name,
-            &input.key,
         );
-        let collection = action.collection.clone();
-        let done = self.run(vec![action], Atomicity::Single)?.remove(0);
-        Ok(WriteItemOutput {
-            attributes: returned(input.return_values, &done, Some(&paths)),
-            consumed_capacity: consumed(input.return_consumed_capacity, &done),
-            item_collection_metrics: collection.as_ref().map(collections::metrics).transpose()?,
-        })
+        self.write_one(action, &input.table_name, &input.key, asks, Some(&paths))
     }
 
     /// The engine side of [`Database::batch_write_item`](crate::Database::batch_write_item).
@@ -427,7 +451,7 @@ impl Engine {
         }
         reject_duplicate_keys(&actions, "Provided list of item keys contains duplicates")?;
         let collections = collections_of(&actions);
-        let done = self.run(actions, Atomicity::Batch)?;
+        let done = self.run(actions, Atomicity::Batch, None)?;
         Ok(BatchWriteItemOutput {
             unprocessed_items: Default::default(),
             consumed_capacity: meter_of(&done).report(mode, 1.0, Split::None),
@@ -449,7 +473,9 @@ impl Engine {
         if let Some(token) = &input.client_request_token {
             idempotency::validate_token(token)?;
         }
-        // Only when there is a token: hashing a 4 MB transaction is not free.
+        // Every transaction an AWS SDK sends carries a token (botocore fills
+        // `idempotencyToken` members), so this runs for nearly every wire transaction: the
+        // hash streams the actions' encoding, building no copy of them.
         let fingerprint = (input.client_request_token.as_ref())
             .map(|_| idempotency::fingerprint(&input.transact_items));
         let mode = input.return_consumed_capacity;
@@ -519,7 +545,8 @@ impl Engine {
         let running = match (&input.client_request_token, fingerprint) {
             (Some(token), Some(fingerprint)) => {
                 let now = self.options.clock.now();
-                match self.tokens.claim(token, fingerprint, now)? {
+                let after = self.wal.last_committed().0;
+                match self.tokens.claim(token, fingerprint, now, after)? {
                     Claim::Run(running) => Some(running),
                     Claim::Replay => return self.replayed_transaction(&actions, mode),
                 }
@@ -527,10 +554,7 @@ impl Engine {
             _ => None,
         };
         let collections = collections_of(&actions);
-        let done = self.run(actions, Atomicity::Transaction)?;
-        if let Some(running) = running {
-            running.complete(self.options.clock.now());
-        }
+        let done = self.run(actions, Atomicity::Transaction, running)?;
         // Each item is written twice, to prepare the transaction and to commit it.
         Ok(TransactWriteItemsOutput {
             consumed_capacity: meter_of(&done).report(mode, 2.0, Split::Write),

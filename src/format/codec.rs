@@ -51,6 +51,15 @@ pub(crate) fn encode_into<T: Encode>(value: &T, out: &mut Vec<u8>) {
     }
 }
 
+/// Writes the encoding of `value` to `out` piece by piece, never whole in memory: a hash of
+/// a request of megabytes costs no buffer of its size.
+pub(crate) fn encode_to<T: Encode>(value: &T, out: &mut impl std::io::Write) {
+    // Our writers (hashers) cannot fail, and neither do our Encode impls.
+    if let Err(e) = bincode::encode_into_std_write(value, out, config::standard()) {
+        unreachable!("encoding into a hasher cannot fail: {e}");
+    }
+}
+
 /// The encoding of `value`.
 pub(crate) fn encode<T: Encode>(value: &T) -> Vec<u8> {
     let mut out = Vec::new();

@@ -286,6 +286,12 @@ impl<'a> Scanner<'a> {
 
     /// A length, written as the codec writes it (see [`put_varint`]) and in no longer form.
     pub fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.varint()?).ok()
+    }
+
+    /// An unsigned integer, written as the codec writes it (see [`put_varint`]) and in no
+    /// longer form.
+    pub fn varint(&mut self) -> Option<u64> {
         let (n, least) = match self.byte()? {
             small @ 0..=250 => (u64::from(small), 0),
             251 => (
@@ -302,7 +308,7 @@ impl<'a> Scanner<'a> {
         if n < least {
             return None;
         }
-        usize::try_from(n).ok()
+        Some(n)
     }
 
     /// A length-prefixed byte string.

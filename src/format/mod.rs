@@ -6,6 +6,7 @@ pub(crate) mod codec;
 pub(crate) mod item;
 pub(crate) mod log_segment;
 pub(crate) mod mutation;
+pub(crate) mod schema;
 pub(crate) mod table_file;
 
 use std::path::Path;

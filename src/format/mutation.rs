@@ -28,6 +28,8 @@
 //!   7 UpdateTableSettings  table_id:string  TableSettings      (added with tags and TTL)
 //!   8 CreateTableWithSettings  schema  TableSettings           (added with tags and TTL)
 //!   9 ExpireItems          table_id:string  count:varint key:bytes*count   (added with TTL expiry)
+//!  10 TokenWrite           token:string  fingerprint:varint  count:varint ItemWrite*count
+//!                                                           (added with ClientRequestToken)
 //! TableSettings := tags:(count:varint (key:string value:string)*count)
 //!                  ttl_attribute:(0:u8 | 1:u8 string)  ttl_changed:(0:u8 | 1:u8 ms:varint)
 //! ```
@@ -37,6 +39,16 @@
 //! more on every other write; it is deletes of one table only, so it carries the table once
 //! and keys without an item marker. Logs written before it never hold it, and replay as
 //! they did.
+//!
+//! A `TransactWriteItems` sent with a `ClientRequestToken` is logged as kind 10, not 3: its
+//! writes as a `Write` holds them (none, for a transaction that changed nothing: the token
+//! must outlive it all the same), after the token and the fingerprint of the request's
+//! parameters (`engine/idempotency.rs`), first so that recovery reads them without the
+//! writes. The record's commit time, in its frame (`log_segment.rs`), is the token's
+//! completion time. Recovery rebuilds the tokens of the last 10 minutes of log time from
+//! these records, so a retry after a crash or a reopen is not applied twice; the engine keeps
+//! each remembered token's record in the log (it holds back the log's truncation) until the
+//! token expires.
 
 use std::sync::Arc;
 
@@ -45,6 +57,17 @@ use crate::format::item::{Scanned, Scanner, StoredItem};
 use crate::model::key::EncodedKey;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
+
+/// How long a completed transaction's `ClientRequestToken` is remembered, by its commit time:
+/// DynamoDB's 10 minutes (the `ClientRequestToken` member of `TransactWriteItems`).
+pub(crate) const TOKEN_WINDOW_MS: u64 = 10 * 60 * 1000;
+
+/// The most tokens remembered at once: beyond it the oldest are forgotten (a retry with one
+/// of them then runs again). Every transaction sent by an AWS SDK carries a token (botocore
+/// fills `idempotencyToken` members), so this bounds the memory the tokens take — about
+/// 100 bytes each, 10 MB in all — and the log a reopen reads for them, whatever the rate of
+/// transactions.
+pub(crate) const MAX_TOKENS: usize = 100_000;
 
 /// One item put (`Some`) or deleted (`None`) in a table.
 #[derive(Clone, Debug, bincode::Encode, bincode::Decode)]
@@ -98,6 +121,14 @@ pub(crate) enum Mutation {
         table_id: Arc<str>,
         keys: Vec<EncodedKey>,
     },
+    /// A transaction's item writes (as [`Mutation::Write`], possibly none) under a
+    /// `ClientRequestToken`, with the fingerprint of the request's parameters: recovery
+    /// remembers the token from it.
+    TokenWrite {
+        token: String,
+        fingerprint: u64,
+        writes: Vec<ItemWrite>,
+    },
 }
 
 impl Mutation {
@@ -106,7 +137,22 @@ impl Mutation {
     /// first, as one byte below 251. Recovery skips the writes no table needs without paying
     /// for their decoding.
     pub(crate) fn is_write(payload: &[u8]) -> bool {
-        matches!(payload.first(), Some(&(WRITE_VARIANT | EXPIRE_VARIANT)))
+        matches!(
+            payload.first(),
+            Some(&(WRITE_VARIANT | EXPIRE_VARIANT | TOKEN_VARIANT))
+        )
+    }
+
+    /// The token and fingerprint of a logged [`Mutation::TokenWrite`], read from the front
+    /// of its bytes without the writes: `None` if the bytes are another kind, `Some(None)`
+    /// if they do not read (the full decode then says what is wrong).
+    pub(crate) fn token(payload: &[u8]) -> Option<Option<(&str, u64)>> {
+        let mut bytes = Scanner::new(payload);
+        if bytes.byte()? != TOKEN_VARIANT {
+            return None;
+        }
+        let token = bytes.string().and_then(|t| std::str::from_utf8(t).ok());
+        Some(token.zip(bytes.varint()))
     }
 
     /// The writes to table `table_id` of a logged [`Mutation::Write`] (or the deletes of a
@@ -121,6 +167,7 @@ impl Mutation {
     /// Write := 3:u8  count:varint  ItemWrite*count
     /// ItemWrite := table_id:string  key:bytes  (0:u8 | 1:u8 item)
     /// ExpireItems := 9:u8  table_id:string  count:varint  key:bytes*count
+    /// TokenWrite := 10:u8  token:string  fingerprint:varint  count:varint  ItemWrite*count
     /// ```
     pub(crate) fn table_writes(
         payload: &[u8],
@@ -128,7 +175,14 @@ impl Mutation {
         mut each: impl FnMut(&[u8], Option<Scanned>),
     ) -> Option<()> {
         let mut bytes = Scanner::new(payload);
-        match bytes.byte()? {
+        let mut kind = bytes.byte()?;
+        if kind == TOKEN_VARIANT {
+            // The token and fingerprint change no table.
+            bytes.string()?;
+            bytes.varint()?;
+            kind = WRITE_VARIANT;
+        }
+        match kind {
             WRITE_VARIANT => {
                 for _ in 0..bytes.container::<ItemWrite>()? {
                     let ours = bytes.string()? == table_id.as_bytes();
@@ -166,6 +220,8 @@ impl Mutation {
 const WRITE_VARIANT: u8 = 3;
 /// The index of [`Mutation::ExpireItems`] among the variants.
 const EXPIRE_VARIANT: u8 = 9;
+/// The index of [`Mutation::TokenWrite`] among the variants.
+const TOKEN_VARIANT: u8 = 10;
 
 #[cfg(test)]
 mod tests {
@@ -259,6 +315,23 @@ mod tests {
             keys: vec![vec![1, 2], vec![3]],
         });
         assert_eq!(expiry, [9, 1, b't', 2, 2, 1, 2, 1, 3], "{expiry:?}");
+        let token = crate::format::codec::encode(&Mutation::TokenWrite {
+            token: "tk".into(),
+            fingerprint: 300,
+            writes: vec![ItemWrite {
+                table_id: "t".into(),
+                key: vec![7],
+                item: None,
+            }],
+        });
+        assert_eq!(
+            token,
+            [10, 2, b't', b'k', 251, 44, 1, 1, 1, b't', 1, 7, 0],
+            "{token:?}"
+        );
+        assert_eq!(Mutation::token(&token), Some(Some(("tk", 300))));
+        assert_eq!(Mutation::token(&token[..4]), Some(None), "cut short");
+        assert_eq!(Mutation::token(&expiry), None);
     }
 
     #[test]
@@ -324,6 +397,20 @@ mod tests {
         assert_eq!(writes(&expiry, "another"), Some(Vec::new()));
         for cut in 0..expiry.len() {
             assert_eq!(writes(&expiry[..cut], "one"), None, "cut at {cut}");
+        }
+        // A transaction under a token reads as its writes.
+        let Mutation::Write(decoded) = mutation else {
+            unreachable!("a write")
+        };
+        let token = crate::format::codec::encode(&Mutation::TokenWrite {
+            token: "tk".into(),
+            fingerprint: u64::MAX,
+            writes: decoded,
+        });
+        assert_eq!(writes(&token, "one"), writes(&bytes, "one"));
+        assert!(Mutation::is_write(&token));
+        for cut in 0..token.len() {
+            assert_eq!(writes(&token[..cut], "one"), None, "cut at {cut}");
         }
         let set = bytes
             .windows(4)

@@ -96,7 +96,11 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
             table_id,
             system_backup,
         } => state.delete_table(at, table_id, system_backup),
-        Mutation::Write(writes) => state.write_items(at, writes),
+        // The token is recovery's business (`storage/recovery.rs` reads it from the bytes);
+        // to state these are writes like any other.
+        Mutation::Write(writes) | Mutation::TokenWrite { writes, .. } => {
+            state.write_items(at, writes)
+        }
         Mutation::CreateBackup(record) => state.create_backup(at, record),
         Mutation::DeleteBackup { arn } => state.delete_backup(at, arn),
         Mutation::RestoreTable { schema, snapshot } => state.restore_table(at, schema, snapshot),

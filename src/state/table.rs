@@ -9,7 +9,10 @@
 //! - every item is stored under the encoding of its own key;
 //! - an index holds exactly one entry per item that has all of the index's key attributes
 //!   with valid values, keyed by index key then table key, pointing at the table key;
-//! - `size_bytes` and each index's `size_bytes` are the sums of item and projected sizes.
+//! - `size_bytes` and each index's `size_bytes` are the sums of item and projected sizes;
+//! - on a table with a local secondary index, `collections` holds each partition's item
+//!   collection size ([`collection_bytes`] summed over its items), and no partition without
+//!   items.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,6 +51,27 @@ pub(crate) struct TableData {
     /// One per index, in `schema.indexes()` order.
     pub indexes: Vec<IndexData>,
     pub size_bytes: u64,
+    /// Bytes of each item collection, by partition prefix (`key::partition_prefix`), on a
+    /// table with a local secondary index only: `ReturnItemCollectionMetrics` reads it
+    /// instead of walking a partition (up to 10 GB) under the data lock.
+    pub collections: BTreeMap<EncodedKey, u64>,
+}
+
+/// Bytes DynamoDB counts for each local secondary index entry beyond its attributes.
+const INDEX_ENTRY_OVERHEAD: u64 = 100;
+
+/// What an item of `size` bytes adds to its item collection: its size, plus the size of its
+/// entry in each local secondary index. DynamoDB's developer guide, "Storage considerations
+/// for local secondary indexes": an index item is the size of the table's primary key, plus
+/// the index key attribute, plus the projected attributes, plus 100 bytes of overhead. An
+/// index is sparse: an item without the index's sort key has no entry in it.
+pub(crate) fn collection_bytes(schema: &TableSchema, key: &[u8], item: &Item, size: u64) -> u64 {
+    let entries = schema.local_indexes.iter().filter_map(|index| {
+        let entry = index.key.encode_index_entry(&index.name, item, key);
+        let projected = item_size(&index.project(&schema.key, item)) as u64;
+        matches!(entry, Ok(Some(_))).then_some(projected + INDEX_ENTRY_OVERHEAD)
+    });
+    size + entries.sum::<u64>()
 }
 
 /// The size an index is charged for an item: the projected attributes only.
@@ -57,6 +81,29 @@ fn projected_size(index: &IndexSchema, table_key: &KeyShape, item: &Item) -> u64
         _ => item_size(&index.project(table_key, item)),
     };
     size as u64
+}
+
+/// Adds (`grows`) or takes away the item at `key`, of `size` bytes, from its item
+/// collection's size in `collections`.
+fn count_in_collection(
+    collections: &mut BTreeMap<EncodedKey, u64>,
+    schema: &TableSchema,
+    (key, item, size): (&[u8], &Item, usize),
+    grows: bool,
+) {
+    let Some(partition) = item.get(&schema.key.hash.name) else {
+        return;
+    };
+    let bytes = collection_bytes(schema, key, item, size as u64);
+    let prefix = crate::model::key::partition_prefix(partition);
+    if grows {
+        *collections.entry(prefix).or_default() += bytes;
+    } else if let Some(total) = collections.get_mut(&prefix) {
+        *total = total.saturating_sub(bytes);
+        if *total == 0 {
+            collections.remove(&prefix);
+        }
+    }
 }
 
 impl TableData {
@@ -71,6 +118,7 @@ impl TableData {
             settings: Arc::default(),
             indexes,
             size_bytes: 0,
+            collections: BTreeMap::new(),
         }
     }
 
@@ -88,10 +136,14 @@ impl TableData {
         if !data.indexes.is_empty() {
             let schema = Arc::clone(&data.schema);
             for entry in data.items.iter() {
-                let (key, item) = entry?;
-                let item = item.decode();
+                let (key, stored) = entry?;
+                let item = stored.decode();
                 for (index, entries) in schema.indexes().zip(data.indexes.iter_mut()) {
                     entries.insert(index, &schema.key, key.as_bytes(), &item);
+                }
+                if !schema.local_indexes.is_empty() {
+                    let counted = (key.as_bytes(), &item, stored.size());
+                    count_in_collection(&mut data.collections, &schema, counted, true);
                 }
             }
         }
@@ -143,12 +195,23 @@ impl TableData {
                 data.insert(index, &schema.key, key, new);
             }
         }
+        if !schema.local_indexes.is_empty() {
+            if let (Some(item), Some(stored)) = (&old_item, &old) {
+                let counted = (key.as_slice(), item, stored.size());
+                count_in_collection(&mut self.collections, &schema, counted, false);
+            }
+            if let (Some(item), Some(stored)) = (&new_item, &new) {
+                let counted = (key.as_slice(), item, stored.size());
+                count_in_collection(&mut self.collections, &schema, counted, true);
+            }
+        }
         Ok(old)
     }
 
     /// Switches to a new schema (`UpdateTable`), building any index that is new from the
     /// existing items and dropping any index that is gone. Fails (changing nothing) only
-    /// on items of the loaded table file that do not decode.
+    /// on items of the loaded table file that do not decode. (Local indexes are fixed at
+    /// creation, so the item collections' sizes stay as they are.)
     pub fn set_schema(&mut self, schema: Arc<TableSchema>) -> Result<()> {
         let mut built = Vec::new();
         for index in schema.indexes() {
@@ -283,5 +346,69 @@ mod tests {
             assert_eq!(a.entries, b.entries);
             assert_eq!(a.size_bytes, b.size_bytes);
         }
+        assert_eq!(loaded.collections.len(), 17, "one per partition");
+        assert_eq!(loaded.collections, written.collections);
+    }
+
+    #[test]
+    fn an_item_collection_counts_its_items_and_100_bytes_more_per_local_index_entry() {
+        let schema = CreateTableInput::new("collections")
+            .hash_key("pk", S)
+            .range_key("sk", N)
+            .local_index("by_v", "v", N, Projection::keys_only())
+            .local_index("by_w", "w", S, Projection::include(["x"]))
+            .global_index("by_g", ("v", N), None, Projection::all())
+            .pay_per_request()
+            .to_schema(Timestamp(0))
+            .expect("schema");
+        let schema = Arc::new(schema);
+        let mut data = TableData::new(Arc::clone(&schema), TableStatus::Active);
+        let item = |pairs: &[(&str, AttributeValue)]| -> Item {
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect()
+        };
+        let pk = |p: &str| ("pk", AttributeValue::s(p));
+        let sk = |n: i64| ("sk", AttributeValue::number(n));
+        let (v, w, x) = (
+            ("v", AttributeValue::number(5)),
+            ("w", AttributeValue::s("ww")),
+            ("x", AttributeValue::s("xxx")),
+        );
+        let pad = ("pad", AttributeValue::B(vec![0; 300]));
+        let write = |data: &mut TableData, item: &Item, put: bool| {
+            let key = schema.key.encode(item, KeyRole::Table).expect("key");
+            let stored = put.then(|| StoredItem::new(item));
+            data.apply_write(key, stored).expect("write");
+        };
+        let bytes = |data: &TableData, p: &str| {
+            let prefix = crate::model::key::partition_prefix(&AttributeValue::s(p));
+            data.collections.get(&prefix).copied()
+        };
+        let size = |i: &Item| item_size(i) as u64;
+        // In both local indexes: KEYS_ONLY holds the table key and the index key, INCLUDE
+        // those and `x`; each entry costs 100 bytes more.
+        let full = item(&[pk("p"), sk(1), v.clone(), w.clone(), x.clone(), pad.clone()]);
+        let by_v = item(&[pk("p"), sk(1), v.clone()]);
+        let by_w = item(&[pk("p"), sk(1), w.clone(), x.clone()]);
+        // In no local index (sparse), whatever the global index does.
+        let bare = item(&[pk("p"), sk(2), pad.clone()]);
+        write(&mut data, &full, true);
+        write(&mut data, &bare, true);
+        write(&mut data, &item(&[pk("q"), sk(1)]), true);
+        let expected = size(&full) + size(&by_v) + 100 + size(&by_w) + 100 + size(&bare);
+        assert_eq!(bytes(&data, "p"), Some(expected));
+        assert_eq!(bytes(&data, "q"), Some(size(&item(&[pk("q"), sk(1)]))));
+        // A replaced item counts once, as it is now; a deleted one not at all.
+        let smaller = item(&[pk("p"), sk(1), v.clone()]);
+        write(&mut data, &smaller, true);
+        assert_eq!(
+            bytes(&data, "p"),
+            Some(size(&smaller) + size(&smaller) + 100 + size(&bare))
+        );
+        write(&mut data, &smaller, false);
+        write(&mut data, &bare, false);
+        assert_eq!(bytes(&data, "p"), None, "an empty partition is forgotten");
     }
 }

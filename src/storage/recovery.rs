@@ -19,7 +19,7 @@
 //! Log segments are dropped oldest first, one directory sync each, after the catalog names
 //! the new first one, so a crash can never leave a gap in the middle of the log.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ use crate::format::catalog::{
     SNAPSHOT_DIR, WAL_DIR,
 };
 use crate::format::log_segment;
-use crate::format::mutation::{ItemWrite, Mutation};
+use crate::format::mutation::{ItemWrite, Mutation, MAX_TOKENS, TOKEN_WINDOW_MS};
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
@@ -71,6 +71,20 @@ pub(crate) struct Recovered {
     pub backups: Vec<BackupEntry>,
     /// Backups requested (in the log) but not built: their marker and record.
     pub pending_backups: Vec<(Lsn, Arc<BackupRecord>)>,
+    /// The `ClientRequestToken`s of the transactions of the last 10 minutes of log time
+    /// ([`TOKEN_WINDOW_MS`], at most [`MAX_TOKENS`]), in log order.
+    pub tokens: VecDeque<LoggedToken>,
+}
+
+/// A `ClientRequestToken` as the log holds it ([`Mutation::TokenWrite`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LoggedToken {
+    pub token: String,
+    /// The fingerprint of the transaction's parameters.
+    pub fingerprint: u64,
+    /// The transaction's commit time and record.
+    pub at: Timestamp,
+    pub lsn: Lsn,
 }
 
 /// What replaying the log found, besides the catalog's contents.
@@ -94,6 +108,8 @@ struct Found<'a> {
     /// Restored tables whose first snapshot is gone — legitimately only if the log deletes
     /// the table later (its deletion removed the file); checked at the end of the replay.
     missing_restores: BTreeMap<Arc<str>, String>,
+    /// See [`Recovered::tokens`].
+    tokens: VecDeque<LoggedToken>,
 }
 
 impl Store {
@@ -180,6 +196,7 @@ impl Store {
             retired: Vec::new(),
             min_base: None,
             missing_restores: BTreeMap::new(),
+            tokens: VecDeque::new(),
         };
         let (end, read) = replay::read_log(
             &*fs,
@@ -188,6 +205,17 @@ impl Store {
             log_start - 1,
             Until::default(),
             |lsn, time, payload| {
+                match Mutation::token(payload) {
+                    Some(Some((token, fingerprint))) => found.remember(LoggedToken {
+                        token: token.to_owned(),
+                        fingerprint,
+                        at: time,
+                        lsn,
+                    }),
+                    // The full decode says what is wrong.
+                    Some(None) => drop(replay::decode_mutation(lsn, payload)?),
+                    None => {}
+                }
                 // Item writes older than every table's base change nothing: a long retained
                 // log (point-in-time windows) is mostly these, so skip decoding them.
                 if Mutation::is_write(payload) && lsn <= found.min_base() {
@@ -212,6 +240,7 @@ impl Store {
             pending_backups,
             deleted_backups,
             retired,
+            tokens,
             ..
         } = found;
         tail::check(&read, named_start, &wal_dir)?;
@@ -244,6 +273,7 @@ impl Store {
             last_time: end.last_time.max(last_time_floor),
             backups,
             pending_backups: pending_backups.into_values().collect(),
+            tokens,
         })
     }
 
@@ -384,6 +414,16 @@ fn create_dir_durably(fs: &dyn Vfs, dir: &Path) -> Result<()> {
 }
 
 impl Found<'_> {
+    /// Remembers a logged token, forgetting those a window older than it (the log's commit
+    /// times never go backwards) and the oldest beyond [`MAX_TOKENS`].
+    fn remember(&mut self, token: LoggedToken) {
+        let old = |t: &LoggedToken| t.at.0.saturating_add(TOKEN_WINDOW_MS) <= token.at.0;
+        while self.tokens.front().is_some_and(old) || self.tokens.len() >= MAX_TOKENS {
+            self.tokens.pop_front();
+        }
+        self.tokens.push_back(token);
+    }
+
     /// The smallest base LSN of the tables found so far (cached until a mutation other than
     /// an item write changes the set of tables).
     fn min_base(&mut self) -> Lsn {
@@ -575,5 +615,46 @@ impl Apply for Found<'_> {
             table.replayed = true;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_keeps_the_tokens_of_the_last_ten_minutes_of_log_time_and_at_most_the_bound() {
+        let catalog = Catalog::new();
+        let load = |_: &str| -> Result<TableData> { unreachable!("no restored table") };
+        let mut found = Found {
+            catalog: &catalog,
+            load: &load,
+            tables: BTreeMap::new(),
+            restored: Vec::new(),
+            pending_backups: BTreeMap::new(),
+            deleted_backups: BTreeSet::new(),
+            retired: Vec::new(),
+            min_base: None,
+            missing_restores: BTreeMap::new(),
+            tokens: VecDeque::new(),
+        };
+        let token = |name: &str, at: u64, lsn: Lsn| LoggedToken {
+            token: name.into(),
+            fingerprint: 1,
+            at: Timestamp(at),
+            lsn,
+        };
+        found.remember(token("a", 1_000, 1));
+        found.remember(token("b", 1_001, 2));
+        found.remember(token("c", 1_000 + TOKEN_WINDOW_MS, 3));
+        let names = |found: &Found| -> Vec<String> {
+            found.tokens.iter().map(|t| t.token.clone()).collect()
+        };
+        assert_eq!(names(&found), ["b", "c"], "a is 10 minutes older than c");
+        for i in 0..MAX_TOKENS {
+            found.remember(token(&i.to_string(), 1_000 + TOKEN_WINDOW_MS, 4 + i as Lsn));
+        }
+        assert_eq!(found.tokens.len(), MAX_TOKENS);
+        assert_eq!(found.tokens[0].token, "0", "the oldest went first");
     }
 }

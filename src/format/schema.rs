@@ -1,0 +1,255 @@
+//! The bytes of a table's definition ([`TableSchema`]).
+//!
+//! A schema is logged (`CreateTable`, `UpdateTable`, `RestoreTable` records) and written
+//! in snapshot and backup metadata, so its bytes must stay readable by every later build.
+//! It has two layouts; the codec is bincode's standard configuration (`format/codec.rs`):
+//!
+//! ```text
+//! v0 := name:string id:string created:varint key attribute_definitions local_indexes
+//!       global_indexes billing_mode throughput stream stream_label restored_from pitr
+//! v1 := 255:u8  1:u8  v0  table_class:(0:u8 | 1:u8 class:varint updated:(0:u8 | 1:u8 ms:varint))
+//!       deletion_protection:u8
+//! ```
+//!
+//! (class: 0 STANDARD, 1 STANDARD_INFREQUENT_ACCESS.) v0 is every schema written before
+//! table classes and deletion protection existed, and is still what a schema that uses
+//! neither is written as, byte for byte — so such a table's files and records are unchanged
+//! and an older build reads them. v1 is written only when one is set. A v0 schema starts
+//! with its name's length, a bincode varint, whose first byte is never 255
+//! ([`SCHEMA_V1_MARK`]), so one byte tells the layouts apart.
+
+use crate::model::schema::TableSchema;
+
+/// The first byte of a v1 schema (see the module's doc): a varint never starts with it.
+const SCHEMA_V1_MARK: u8 = 255;
+/// The layout version after the mark.
+const SCHEMA_V1: u8 = 1;
+
+impl bincode::Encode for TableSchema {
+    fn encode<E: bincode::enc::Encoder>(
+        &self,
+        e: &mut E,
+    ) -> std::result::Result<(), bincode::error::EncodeError> {
+        let v1 = self.table_class.is_some() || self.deletion_protection;
+        if v1 {
+            SCHEMA_V1_MARK.encode(e)?;
+            SCHEMA_V1.encode(e)?;
+        }
+        self.name.encode(e)?;
+        self.id.encode(e)?;
+        self.created.encode(e)?;
+        bincode::Encode::encode(&self.key, e)?;
+        self.attribute_definitions.encode(e)?;
+        self.local_indexes.encode(e)?;
+        self.global_indexes.encode(e)?;
+        self.billing_mode.encode(e)?;
+        self.throughput.encode(e)?;
+        self.stream.encode(e)?;
+        self.stream_label.encode(e)?;
+        self.restored_from.encode(e)?;
+        self.pitr.encode(e)?;
+        if v1 {
+            self.table_class.encode(e)?;
+            self.deletion_protection.encode(e)?;
+        }
+        Ok(())
+    }
+}
+
+impl<Context> bincode::Decode<Context> for TableSchema {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        d: &mut D,
+    ) -> std::result::Result<Self, bincode::error::DecodeError> {
+        use bincode::Decode;
+        let first = u8::decode(d)?;
+        let v1 = first == SCHEMA_V1_MARK;
+        let name = if v1 {
+            if u8::decode(d)? != SCHEMA_V1 {
+                return Err(bincode::error::DecodeError::Other(
+                    "a table schema of a layout this build does not know",
+                ));
+            }
+            String::decode(d)?
+        } else {
+            string_after(first, d)?
+        };
+        let mut schema = TableSchema {
+            name,
+            id: Decode::decode(d)?,
+            created: Decode::decode(d)?,
+            key: Decode::decode(d)?,
+            attribute_definitions: Decode::decode(d)?,
+            local_indexes: Decode::decode(d)?,
+            global_indexes: Decode::decode(d)?,
+            billing_mode: Decode::decode(d)?,
+            throughput: Decode::decode(d)?,
+            stream: Decode::decode(d)?,
+            stream_label: Decode::decode(d)?,
+            restored_from: Decode::decode(d)?,
+            pitr: Decode::decode(d)?,
+            table_class: None,
+            deletion_protection: false,
+        };
+        if v1 {
+            schema.table_class = Decode::decode(d)?;
+            schema.deletion_protection = Decode::decode(d)?;
+        }
+        Ok(schema)
+    }
+}
+
+bincode::impl_borrow_decode!(TableSchema);
+
+/// A bincode string whose length varint's first byte, `first`, was already read: the rest
+/// of the varint (little-endian u16, u32 or u64 after the markers 251, 252, 253), then the
+/// UTF-8 bytes.
+fn string_after<D: bincode::de::Decoder>(
+    first: u8,
+    d: &mut D,
+) -> std::result::Result<String, bincode::error::DecodeError> {
+    use bincode::de::read::Reader;
+    use bincode::error::DecodeError;
+    let mut wide = [0u8; 8];
+    let len = match first {
+        0..=250 => u64::from(first),
+        251..=253 => {
+            let width = 2 << (first - 251);
+            d.reader().read(&mut wide[..width])?;
+            u64::from_le_bytes(wide)
+        }
+        _ => return Err(DecodeError::Other("a string length that is no varint")),
+    };
+    let len = usize::try_from(len).map_err(|_| DecodeError::Other("a string too long"))?;
+    d.claim_bytes_read(len)?;
+    let mut bytes = vec![0u8; len];
+    d.reader().read(&mut bytes)?;
+    String::from_utf8(bytes).map_err(|_| DecodeError::Other("a string that is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::clock::Timestamp;
+    use crate::model::schema::*;
+
+    /// The schema as every build before table classes wrote it (the derived encoding).
+    #[derive(bincode::Encode)]
+    struct V0<'a> {
+        name: &'a str,
+        id: &'a str,
+        created: Timestamp,
+        key: &'a KeyShape,
+        attribute_definitions: &'a [AttributeDefinition],
+        local_indexes: &'a [IndexSchema],
+        global_indexes: &'a [IndexSchema],
+        billing_mode: BillingMode,
+        throughput: Option<ProvisionedThroughput>,
+        stream: Option<StreamSpecification>,
+        stream_label: Option<&'a str>,
+        restored_from: Option<&'a RestoreSummary>,
+        pitr: Option<PitrSettings>,
+    }
+
+    fn v0_bytes(s: &TableSchema) -> Vec<u8> {
+        let v0 = V0 {
+            name: &s.name,
+            id: &s.id,
+            created: s.created,
+            key: &s.key,
+            attribute_definitions: &s.attribute_definitions,
+            local_indexes: &s.local_indexes,
+            global_indexes: &s.global_indexes,
+            billing_mode: s.billing_mode,
+            throughput: s.throughput,
+            stream: s.stream,
+            stream_label: s.stream_label.as_deref(),
+            restored_from: s.restored_from.as_ref(),
+            pitr: s.pitr,
+        };
+        bincode::encode_to_vec(&v0, bincode::config::standard()).expect("encode")
+    }
+
+    fn encode(s: &TableSchema) -> Vec<u8> {
+        bincode::encode_to_vec(s, bincode::config::standard()).expect("encode")
+    }
+
+    fn decode(bytes: &[u8]) -> std::result::Result<TableSchema, bincode::error::DecodeError> {
+        let (schema, used) = bincode::decode_from_slice(bytes, bincode::config::standard())?;
+        assert_eq!(used, bytes.len(), "every byte read");
+        Ok(schema)
+    }
+
+    /// Names of 3 and 255 characters: a length below 251 is one varint byte, above it three.
+    fn schemas() -> Vec<TableSchema> {
+        ["abc", &"n".repeat(255)]
+            .into_iter()
+            .map(|name| {
+                let attribute = |name: &str, ty| KeyAttribute {
+                    name: name.into(),
+                    ty,
+                };
+                TableSchema {
+                    name: name.into(),
+                    id: "4a4d1b51-5d0a-4d3e-9d4e-0f1e2d3c4b5a".into(),
+                    created: Timestamp(1_700_000_000_123),
+                    key: KeyShape {
+                        hash: attribute("pk", ScalarAttributeType::S),
+                        range: Some(attribute("sk", ScalarAttributeType::N)),
+                    },
+                    attribute_definitions: vec![
+                        AttributeDefinition::new("pk", ScalarAttributeType::S),
+                        AttributeDefinition::new("sk", ScalarAttributeType::N),
+                    ],
+                    local_indexes: Vec::new(),
+                    global_indexes: Vec::new(),
+                    billing_mode: BillingMode::Provisioned,
+                    throughput: Some(ProvisionedThroughput::new(5, 5)),
+                    stream: Some(StreamSpecification::new(true)),
+                    stream_label: Some("2023-11-14T22:13:20.123".into()),
+                    restored_from: None,
+                    pitr: None,
+                    table_class: None,
+                    deletion_protection: false,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_schema_without_class_or_protection_is_written_and_read_as_before() {
+        for schema in schemas() {
+            let old = v0_bytes(&schema);
+            assert_eq!(encode(&schema), old, "byte for byte the old layout");
+            assert_eq!(decode(&old).expect("v0 reads"), schema);
+        }
+    }
+
+    #[test]
+    fn class_and_protection_round_trip_in_the_v1_layout() {
+        for mut schema in schemas() {
+            schema.deletion_protection = true;
+            let bytes = encode(&schema);
+            assert_eq!(bytes[..2], [SCHEMA_V1_MARK, SCHEMA_V1]);
+            assert_eq!(decode(&bytes).expect("v1 reads"), schema);
+            schema.deletion_protection = false;
+            schema.table_class = Some(TableClassSetting {
+                class: TableClass::StandardInfrequentAccess,
+                updated: Some(Timestamp(9)),
+            });
+            assert_eq!(decode(&encode(&schema)).expect("v1 reads"), schema);
+        }
+    }
+
+    #[test]
+    fn an_unknown_layout_version_or_a_cut_schema_is_refused() {
+        let mut schema = schemas().remove(0);
+        schema.deletion_protection = true;
+        let mut bytes = encode(&schema);
+        bytes[1] = 2;
+        assert!(decode(&bytes).is_err());
+        let bytes = v0_bytes(&schema);
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}
