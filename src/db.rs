@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::api::backups::*;
 use crate::api::items::*;
 use crate::api::pitr::*;
+use crate::api::streams::*;
 use crate::api::tables::*;
 use crate::api::tags::*;
 use crate::api::ttl::*;
@@ -18,6 +19,7 @@ use crate::error::Result;
 use crate::model::value::Item;
 use crate::model::Lsn;
 use crate::options::{Durability, Options};
+use crate::streams::StreamSubscription;
 
 /// An open database. Cheap to clone; every clone is the same database, and it can be shared
 /// by any number of threads (`Send + Sync`).
@@ -442,6 +444,51 @@ impl Database {
     /// `DescribeTimeToLive`: ENABLED with the attribute, or DISABLED.
     pub fn describe_time_to_live(&self, table_name: &str) -> Result<DescribeTimeToLiveOutput> {
         self.open.engine.describe_time_to_live(table_name)
+    }
+
+    /// `ListStreams` (DynamoDB Streams): the streams of one table (`table_name`) or of all,
+    /// each table's oldest first: the enabled one, and those disabled within
+    /// [`Options::stream_retention`](crate::Options::stream_retention).
+    pub fn list_streams(&self, input: ListStreamsInput) -> Result<ListStreamsOutput> {
+        crate::streams::list_streams(&self.open.engine, input)
+    }
+
+    /// `DescribeStream`: a stream, its status and its one shard.
+    pub fn describe_stream(&self, input: DescribeStreamInput) -> Result<DescribeStreamOutput> {
+        crate::streams::describe_stream(&self.open.engine, input)
+    }
+
+    /// `GetShardIterator`: where to start reading a stream's shard, for
+    /// [`Database::get_records`]. The iterator expires after 15 minutes.
+    pub fn get_shard_iterator(
+        &self,
+        input: GetShardIteratorInput,
+    ) -> Result<GetShardIteratorOutput> {
+        crate::streams::get_shard_iterator(&self.open.engine, input)
+    }
+
+    /// `GetRecords`: up to 1,000 records (or 1 MB) of a shard from an iterator, in commit
+    /// order, and the iterator to read on from. It returns at once, possibly with no
+    /// records; [`Database::subscribe_to_stream`] waits for them instead.
+    pub fn get_records(&self, input: GetRecordsInput) -> Result<GetRecordsOutput> {
+        crate::streams::get_records(&self.open.engine, input)
+    }
+
+    /// A blocking reader of the stream `stream_arn`, starting where `kind` (and
+    /// `sequence_number`, for the `*_SEQUENCE_NUMBER` kinds) says: an iterator of its
+    /// records that waits for new commits. Its records are those `GetRecords` returns.
+    pub fn subscribe_to_stream(
+        &self,
+        stream_arn: &str,
+        kind: ShardIteratorType,
+        sequence_number: Option<&str>,
+    ) -> Result<StreamSubscription> {
+        StreamSubscription::new(self.clone(), stream_arn, kind, sequence_number)
+    }
+
+    /// The engine, for the services that take it.
+    pub(crate) fn engine(&self) -> &Arc<Engine> {
+        &self.open.engine
     }
 
     /// `UpdateContinuousBackups`: turns point-in-time recovery on or off for a table.

@@ -111,6 +111,13 @@ pub enum Error {
     /// (`TransactionInProgressException`).
     #[error("TransactionInProgressException: {0}")]
     TransactionInProgress(String),
+    /// A stream's shard iterator is older than its 15 minutes (`ExpiredIteratorException`).
+    #[error("ExpiredIteratorException: {0}")]
+    ExpiredIterator(String),
+    /// A stream read asked for records that have aged out of the stream
+    /// (`TrimmedDataAccessException`).
+    #[error("TrimmedDataAccessException: {0}")]
+    TrimmedDataAccess(String),
     /// A transaction was cancelled; one reason per action, in request order
     /// (`TransactionCanceledException`).
     #[error("TransactionCanceledException: Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", reason_codes(.reasons))]
@@ -200,6 +207,8 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TransactionInProgress(_) => "TransactionInProgressException",
+            Error::ExpiredIterator(_) => "ExpiredIteratorException",
+            Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::Corruption(_) | Error::Io { .. } | Error::Poisoned { .. } => {
                 "InternalServerError"
             }

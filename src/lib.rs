@@ -68,6 +68,7 @@ mod restore;
 pub mod server;
 mod state;
 mod storage;
+mod streams;
 
 pub use api::backups::{
     BackupDescription, BackupDescriptionOutput, BackupDetails, BackupProgress, BackupStatus,
@@ -87,6 +88,12 @@ pub use api::pitr::{
     PointInTimeRecoveryDescription, PointInTimeRecoverySpecification, PointInTimeRecoveryStatus,
     RecoveryWindowUsage, RestoreTableToPointInTimeInput, RestoreTableToPointInTimeOutput,
     UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput, MAX_RECOVERY_PERIOD_DAYS,
+};
+pub use api::streams::{
+    DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput,
+    GetShardIteratorInput, GetShardIteratorOutput, Identity, ListStreamsInput, ListStreamsOutput,
+    OperationType, Record, SequenceNumberRange, Shard, ShardIteratorType, StreamDescription,
+    StreamRecord, StreamStatus, StreamSummary,
 };
 pub use api::tables::*;
 pub use api::tags::{
@@ -118,3 +125,4 @@ pub use model::value::{
 };
 pub use model::Lsn;
 pub use options::{BackupBuildHook, Durability, Options, TtlSweepHook};
+pub use streams::StreamSubscription;

@@ -127,6 +127,10 @@ pub struct Options {
     /// expired items and before it deletes them, holding no lock: a test hook to race a
     /// write with the sweeper.
     pub ttl_sweep_hook: Option<TtlSweepHook>,
+    /// How long a stream's records can be read: DynamoDB keeps them 24 hours (the
+    /// default). The log a stream needs is kept this long (on disk, in the log's segments),
+    /// and a stream disabled this long ago is gone. From one minute to 35 days.
+    pub stream_retention: Duration,
 }
 
 impl Default for Options {
@@ -150,6 +154,7 @@ impl Default for Options {
             ttl_change_interval: Duration::from_secs(60 * 60),
             ttl_sweep_pause: Duration::from_millis(100),
             ttl_sweep_hook: None,
+            stream_retention: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
@@ -214,6 +219,12 @@ impl Options {
             Duration::ZERO,
             MAX_TTL_SWEEP_PAUSE,
         )?;
+        within(
+            "stream_retention",
+            self.stream_retention,
+            Duration::from_secs(60),
+            Duration::from_secs(35 * 24 * 60 * 60),
+        )?;
         Ok(())
     }
 }
@@ -264,6 +275,7 @@ impl std::fmt::Debug for Options {
                 "ttl_sweep_hook",
                 &self.ttl_sweep_hook.as_ref().map(|_| "Fn"),
             )
+            .field("stream_retention", &self.stream_retention)
             .finish()
     }
 }
@@ -287,4 +299,5 @@ crate::api::setters!(Options {
     ttl_change_interval: Duration => ttl_change_interval,
     ttl_sweep_pause: Duration => ttl_sweep_pause,
     ttl_sweep_hook: TtlSweepHook => Some(ttl_sweep_hook),
+    stream_retention: Duration => stream_retention,
 });

@@ -336,6 +336,7 @@ pub(crate) fn restored_schema(
         throughput,
         stream: None,
         stream_label: None,
+        streams: Vec::new(),
         restored_from: Some(summary),
         pitr: None,
         // Neither is among what DynamoDB's restores carry over (the `RestoreTableFromBackup`

@@ -1295,7 +1295,17 @@ fn update_table_enables_and_disables_the_stream_once_each() {
     );
     let off = db.update_table(stream(false, None)).expect("disable");
     assert!(off.stream_specification.is_none());
-    assert!(off.latest_stream_arn.is_none());
+    // The disabled stream is still the latest, readable for a day (DynamoDB's table
+    // description keeps naming it; ScyllaDB's Alternator tests hold DynamoDB to this).
+    assert_eq!(off.latest_stream_arn, on.latest_stream_arn);
+    let again = db
+        .update_table(stream(true, Some(StreamViewType::NewImage)))
+        .expect("enable again");
+    assert!(again.latest_stream_arn.is_some());
+    assert_ne!(
+        again.latest_stream_arn, on.latest_stream_arn,
+        "a new stream"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

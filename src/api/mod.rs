@@ -38,6 +38,7 @@ pub(crate) mod expressions;
 pub(crate) mod items;
 pub(crate) mod legacy;
 pub(crate) mod pitr;
+pub(crate) mod streams;
 pub(crate) mod tables;
 pub(crate) mod tags;
 pub(crate) mod ttl;

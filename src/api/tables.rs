@@ -17,8 +17,8 @@ use crate::model::schema::{
     global_index, resolve_key_shape, validate_definitions_used, validate_index_set,
     validate_projection, validate_stream, validate_throughput, AttributeDefinition, BillingMode,
     GlobalSecondaryIndex, IndexKind, IndexSchema, KeySchemaElement, LocalSecondaryIndex,
-    Projection, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableClass,
-    TableClassSetting, TableSchema, MAX_GLOBAL_INDEXES,
+    Projection, ProvisionedThroughput, ScalarAttributeType, StreamEpoch, StreamSpecification,
+    TableClass, TableClassSetting, TableSchema, MAX_GLOBAL_INDEXES,
 };
 use crate::model::value::Item;
 
@@ -215,6 +215,16 @@ impl CreateTableInput {
             billing_mode,
             throughput: self.provisioned_throughput,
             stream_label: stream.map(|_| created.to_iso8601()),
+            streams: stream
+                .and_then(|s| s.stream_view_type)
+                .map(|view| StreamEpoch {
+                    label: created.to_iso8601(),
+                    view,
+                    enabled: 0,
+                    disabled: None,
+                })
+                .into_iter()
+                .collect(),
             restored_from: None,
             pitr: None,
             stream,
@@ -468,12 +478,29 @@ impl UpdateTableInput {
                     )))
                 }
                 (true, false) => {
+                    // A new stream has a new label (its ARN): later than the last one's,
+                    // even within its millisecond.
+                    let after_last = (next.streams.last())
+                        .and_then(|s| Timestamp::from_iso8601(&s.label))
+                        .map_or(now, |last| Timestamp(last.0 + 1));
+                    let label = now.max(after_last).to_iso8601();
                     next.stream = Some(*spec);
-                    next.stream_label = Some(now.to_iso8601());
+                    next.stream_label = Some(label.clone());
+                    if let Some(view) = spec.stream_view_type {
+                        next.streams.push(StreamEpoch {
+                            label,
+                            view,
+                            enabled: 0,
+                            disabled: None,
+                        });
+                    }
                 }
                 (false, true) => {
                     next.stream = None;
                     next.stream_label = None;
+                    if let Some(stream) = next.streams.last_mut() {
+                        stream.disabled.get_or_insert((0, Timestamp(0)));
+                    }
                 }
             }
         }
@@ -789,11 +816,12 @@ impl TableDescription {
             local_secondary_indexes: (!local.is_empty()).then_some(local),
             global_secondary_indexes: (!global.is_empty()).then_some(global),
             stream_specification: schema.stream,
-            latest_stream_label: schema.stream_label.clone(),
+            // The latest stream, enabled or not: a disabled one is readable for a while.
+            latest_stream_label: schema.streams.last().map(|s| s.label.clone()),
             latest_stream_arn: schema
-                .stream_label
-                .as_ref()
-                .map(|label| scope.stream_arn(&schema.name, label)),
+                .streams
+                .last()
+                .map(|s| scope.stream_arn(&schema.name, &s.label)),
             table_class_summary: schema.table_class.map(|c| TableClassSummary {
                 table_class: c.class,
                 last_update_date_time: c.updated,

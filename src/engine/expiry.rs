@@ -38,7 +38,7 @@ use crate::engine::maintenance::Signal;
 use crate::engine::{Engine, TableHandle};
 use crate::error::{Error, Result};
 use crate::format::item::{scan, StoredItem};
-use crate::format::mutation::Mutation;
+use crate::format::mutation::{Mutation, Prior};
 use crate::model::clock::Timestamp;
 use crate::model::key::{EncodedKey, StoredKeyValue};
 use crate::model::number::Number;
@@ -228,26 +228,28 @@ impl Engine {
                 return Ok(0);
             }
             let window = ExpiryWindow::at(self.options.clock.now());
+            let view = data.schema.current_stream().map(|s| s.view);
             let mut still = Vec::with_capacity(keys.len());
+            let mut prior = Vec::new();
             for key in keys {
-                if data
-                    .items
-                    .get(key)?
-                    .is_some_and(|i| has_expired(i, attribute, &window))
-                {
+                let item = data.items.get(key)?;
+                if let Some(item) = item.filter(|i| has_expired(i, attribute, &window)) {
                     still.push(key.clone());
+                    prior.push(Prior::of(view, Some(item), None));
                 }
             }
-            still
+            (still, prior)
         };
+        let (keys, prior) = keys;
         if keys.is_empty() {
             return Ok(0);
         }
         let count = keys.len() as u64;
-        let mutation = Mutation::ExpireItems {
+        let expire = Mutation::ExpireItems {
             table_id: Arc::clone(&handle.id),
             keys,
         };
+        let mutation = Mutation::with_prior(expire, prior);
         let at = self.commit(&mutation, &[handle])?;
         apply(
             at,

@@ -284,11 +284,47 @@ impl Engine {
             .chain(store.catalog_floor())
             // A remembered token's record, for a reopen to remember it too.
             .chain(self.tokens.log_floor(self.options.clock.now()))
+            // The records of streams not yet older than their retention.
+            .chain(self.stream_floor(store, &tables)?)
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
         drop((backups, tables));
         store.truncate_log(floor, current_segment, self.wal.last_committed().1)?;
         Ok(())
+    }
+
+    /// The LSN after which the tables' streams need the log: the records of each stream
+    /// (from the one that enabled it on) that may be younger than
+    /// `Options::stream_retention`. A segment whose successor's first record is older than
+    /// that holds only records past it. `None` if no table has a stream.
+    fn stream_floor(
+        &self,
+        store: &Store,
+        tables: &std::collections::BTreeMap<String, Arc<TableHandle>>,
+    ) -> Result<Option<Lsn>> {
+        let oldest_stream = tables
+            .values()
+            .flat_map(|h| {
+                let data = h.data.read();
+                data.schema.streams.iter().map(|s| s.enabled).min()
+            })
+            .min();
+        let Some(oldest_stream) = oldest_stream else {
+            return Ok(None);
+        };
+        let now = self.options.clock.now();
+        let horizon = now
+            .0
+            .saturating_sub(self.options.stream_retention.as_millis() as u64);
+        let times = crate::storage::follow::segment_times(&*store.fs, &store.dir, store.db_id)?;
+        // The newest segment starting at or before the horizon: every record before it is
+        // older than the retention.
+        let aged = times
+            .iter()
+            .rev()
+            .find(|(_, time)| time.is_some_and(|t| t.0 <= horizon))
+            .map_or(0, |(first, _)| first - 1);
+        Ok(Some(oldest_stream.max(aged)))
     }
 
     /// A clean close, once no handle and no writer is left: each table whose log has grown

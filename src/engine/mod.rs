@@ -175,7 +175,12 @@ impl Engine {
     /// tables whose snapshot trigger counts its bytes.
     pub(crate) fn commit(&self, mutation: &Mutation, touched: &[&Arc<TableHandle>]) -> Result<At> {
         let (lsn, time) = if self.store.is_none() {
-            self.wal.append(Vec::new())?
+            // In memory the log keeps only what streams read (`Wal::followed`).
+            let payload = match mutation {
+                Mutation::WithPrior { .. } => codec::encode(mutation),
+                _ => Vec::new(),
+            };
+            self.wal.append(payload)?
         } else {
             self.log(mutation, touched)?
         };
@@ -209,6 +214,7 @@ impl Engine {
                 db_id: recovered.store.db_id,
                 durability: options.durability,
                 segment_bytes: options.segment_bytes,
+                follow_retention: None,
             },
             Arc::clone(&options.clock),
             recovered.last_lsn,
@@ -249,6 +255,7 @@ impl Engine {
             db_id: 0,
             durability: Durability::InMemory,
             segment_bytes: options.segment_bytes,
+            follow_retention: Some(options.stream_retention),
         };
         let wal = Wal::open(
             Arc::clone(&options.fs),

@@ -132,7 +132,15 @@ impl Engine {
         let handle = self.table(&input.table_name)?;
         let _gate = handle.gate.write();
         let current = Arc::clone(&handle.data.read().schema);
-        let next = Arc::new(input.apply_to(&current, self.options.clock.now())?);
+        let now = self.options.clock.now();
+        let mut next = input.apply_to(&current, now)?;
+        // A stream disabled longer ago than its records last is gone.
+        let retention = self.options.stream_retention.as_millis() as u64;
+        next.streams.retain(|s| {
+            s.disabled
+                .is_none_or(|(lsn, time)| lsn == 0 || time.0.saturating_add(retention) >= now.0)
+        });
+        let next = Arc::new(next);
         // A new index is built from every item: every leaf must decode before the change
         // is logged.
         handle.data.read().items.load_all()?;

@@ -35,7 +35,7 @@ use crate::engine::{Engine, TableHandle};
 use crate::error::{CancellationReason, Error, Result};
 use crate::expr::{self, Condition, Update, UpdateAction};
 use crate::format::item::StoredItem;
-use crate::format::mutation::{ItemWrite, Mutation};
+use crate::format::mutation::{ItemWrite, Mutation, Prior};
 use crate::model::key::{EncodedKey, KeyRole};
 use crate::model::schema::TableSchema;
 use crate::model::value::{validate_item, Item};
@@ -188,7 +188,9 @@ impl Engine {
         for action in &mut actions {
             let (old, schema) = {
                 let data = action.handle.data.read();
-                let old = match action.reads_current() {
+                // A stream needs to know what the write replaces.
+                let streamed = data.schema.current_stream().is_some();
+                let old = match action.reads_current() || streamed {
                     true => data.items.get(action.key.as_slice())?.cloned(),
                     false => {
                         // The write must not fail once logged.
@@ -229,6 +231,7 @@ impl Engine {
 
         // Commit the writes that change something.
         let mut writes = Vec::new();
+        let mut prior = Vec::new();
         let mut done = Vec::with_capacity(actions.len());
         for (action, (old, schema, outcome)) in actions.iter().zip(outcomes) {
             let new = match outcome {
@@ -247,6 +250,8 @@ impl Engine {
             let changes =
                 !matches!(action.change, Change::Check) && (old.is_some() || new.is_some());
             if changes {
+                let view = schema.current_stream().map(|s| s.view);
+                prior.push(Prior::of(view, old.as_ref(), new.as_ref()));
                 writes.push(ItemWrite {
                     table_id: Arc::clone(&action.handle.id),
                     key: action.key.clone(),
@@ -264,6 +269,7 @@ impl Engine {
             None if writes.is_empty() => return Ok(done),
             None => Mutation::Write(writes),
         };
+        let mutation = Mutation::with_prior(mutation, prior);
         let touched: Vec<&Arc<TableHandle>> = handles.iter().collect();
         let at = self.commit(&mutation, &touched)?;
         // Hold every table's data lock (in id order) across the whole apply, so that no

@@ -358,6 +358,119 @@ pub(crate) fn read_segment(
     })
 }
 
+/// Records read from the middle of a segment by [`read_window`].
+#[derive(Debug, Default)]
+pub(crate) struct Window {
+    /// The bytes read, which the records point into.
+    pub bytes: Vec<u8>,
+    pub records: Vec<Record>,
+    /// The file offset of the first byte of `bytes`.
+    pub start: u64,
+    /// Whether the segment's seal follows the last record read: the next record is in the
+    /// next segment.
+    pub sealed: bool,
+}
+
+impl Window {
+    /// The payload of `record`, one of this window's.
+    pub fn payload(&self, record: &Record) -> &[u8] {
+        &self.bytes[record.payload.clone()]
+    }
+
+    /// The file offset just past the last record read (where the next one starts).
+    pub fn end(&self) -> u64 {
+        self.start + self.records.last().map_or(0, |r| r.payload.end) as u64
+    }
+}
+
+/// Reads the records `expected..=last` of the segment `file` (starting at `first_lsn`)
+/// that start within about `window` bytes from `offset`, where record `expected` must
+/// start: for a reader that follows the log as it is written (a stream), from a place an
+/// earlier read found. It reads at least one whole record, and stops at `last`, at the
+/// seal, or where the window ends.
+///
+/// `last` must be written already (the log's written LSN or before), so every record up to
+/// it is whole: one that does not verify is corruption, reported. `None` if no record
+/// `expected` verifies at `offset` — the place was wrong (or is gone), and the caller reads
+/// the segment from its start instead.
+pub(crate) fn read_window(
+    file: &dyn crate::fs::VfsFile,
+    first_lsn: Lsn,
+    db_id: u64,
+    (offset, expected): (u64, Lsn),
+    last: Lsn,
+    window: usize,
+) -> Result<Option<Window>> {
+    let read = |at: u64, len: usize, into: &mut Vec<u8>| -> Result<()> {
+        let from = into.len();
+        into.resize(from + len, 0);
+        let mut filled = 0;
+        while filled < len {
+            let n = file
+                .read_at(at + filled as u64, &mut into[from + filled..])
+                .map_err(io_error(format!("reading log segment {first_lsn}")))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        into.truncate(from + filled);
+        Ok(())
+    };
+    let mut bytes = Vec::new();
+    read(offset, window.max(RECORD_HEADER_LEN), &mut bytes)?;
+    let mut records = Vec::new();
+    let mut sealed = false;
+    let mut at = 0;
+    let mut next = expected;
+    while next <= last {
+        if let Some(record) = record_at(&bytes, at, first_lsn, db_id, Some(next), 0) {
+            at = record.payload.end;
+            next += 1;
+            records.push(record);
+            continue;
+        }
+        // A record cut by the window's end: read the rest of the first one, else leave it
+        // to the next read.
+        let header = bytes.get(at..at + RECORD_HEADER_LEN);
+        let len = header.map(|h| u32_at(h, LEN_OFFSET) as usize);
+        if let Some(len) = len.filter(|&l| l <= MAX_RECORD_LEN) {
+            let end = at + RECORD_HEADER_LEN + len;
+            if end > bytes.len() && u64_at(&bytes[at..], LSN_OFFSET) == next {
+                if !records.is_empty() {
+                    break;
+                }
+                let have = bytes.len();
+                read(offset + have as u64, end - have, &mut bytes)?;
+                if bytes.len() == end {
+                    continue;
+                }
+            }
+        }
+        if seal_at(&bytes, at, first_lsn, db_id) == Some(next) {
+            sealed = true;
+            break;
+        }
+        if records.is_empty() {
+            return Ok(None);
+        }
+        if bytes.len() - at < RECORD_HEADER_LEN + SEAL_LEN {
+            // The window ends inside the next header or seal: the next read takes it.
+            break;
+        }
+        return Err(Error::Corruption(format!(
+            "log segment {first_lsn}: record {next} at offset {} does not verify",
+            offset + at as u64
+        )));
+    }
+    Ok(Some(Window {
+        bytes,
+        records,
+        start: offset,
+        sealed,
+    }))
+}
+
 /// The segments in `dir`, by first LSN.
 pub(crate) fn list_segments(fs: &dyn Vfs, dir: &Path) -> Result<Vec<Lsn>> {
     let names = fs

@@ -30,6 +30,9 @@
 //!   9 ExpireItems          table_id:string  count:varint key:bytes*count   (added with TTL expiry)
 //!  10 TokenWrite           token:string  fingerprint:varint  count:varint ItemWrite*count
 //!                                                           (added with ClientRequestToken)
+//!  11 WithPrior            payload(3 | 9 | 10)  count:varint Prior*count  (added with streams)
+//! Prior := 0:u8 (Unstreamed) | 1:u8 (Absent) | 2:u8 (Present) | 3:u8 item (Image)
+//!        | 4:u8 (Unchanged)
 //! TableSettings := tags:(count:varint (key:string value:string)*count)
 //!                  ttl_attribute:(0:u8 | 1:u8 string)  ttl_changed:(0:u8 | 1:u8 ms:varint)
 //! ```
@@ -50,12 +53,22 @@
 //! each remembered token's record in the log (it holds back the log's truncation) until the
 //! token expires.
 
+//! A write to a table with a stream is logged as kind 11: the write (kind 3, 9 or 10, whole,
+//! as it would be logged without a stream) and then, for each of its item writes in order,
+//! what the item was before it ([`Prior`]) — exactly what a stream record needs beyond the
+//! write itself: whether it is an INSERT, a MODIFY or a REMOVE, the old image when the
+//! stream's view type shows it, and whether the write changed nothing (DynamoDB writes no
+//! stream record then). So a stream reads from the log alone, after a restart too
+//! (`streams/`), and a table without a stream pays not a byte: its writes stay kind 3.
+//! The write comes first so that every reader of writes (replay, recovery's tokens) reads
+//! kind 11 as the write after one byte, and the priors after it only when it wants them.
+
 use std::sync::Arc;
 
 use crate::format::backup::BackupRecord;
 use crate::format::item::{Scanned, Scanner, StoredItem};
 use crate::model::key::EncodedKey;
-use crate::model::schema::TableSchema;
+use crate::model::schema::{StreamViewType, TableSchema};
 use crate::model::settings::TableSettings;
 
 /// How long a completed transaction's `ClientRequestToken` is remembered, by its commit time:
@@ -75,6 +88,47 @@ pub(crate) struct ItemWrite {
     pub table_id: Arc<str>,
     pub key: EncodedKey,
     pub item: Option<StoredItem>,
+}
+
+/// What an item was before one item write of a [`Mutation::WithPrior`], as its table's
+/// stream needs it (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) enum Prior {
+    /// The write's table had no stream: the write makes no stream record.
+    Unstreamed,
+    /// There was no item: an INSERT.
+    Absent,
+    /// There was an item, whose image the stream's view type does not show: a MODIFY, or
+    /// a REMOVE.
+    Present,
+    /// There was this item (the view type shows old images): a MODIFY, or a REMOVE.
+    Image(StoredItem),
+    /// The write left the item exactly as it was: DynamoDB writes no stream record.
+    Unchanged,
+}
+
+impl Prior {
+    /// What `old` was before a write that leaves `new`, for a stream of `view` (`None`: the
+    /// table has no stream).
+    pub(crate) fn of(
+        view: Option<StreamViewType>,
+        old: Option<&StoredItem>,
+        new: Option<&StoredItem>,
+    ) -> Prior {
+        let Some(view) = view else {
+            return Prior::Unstreamed;
+        };
+        match old {
+            None => Prior::Absent,
+            Some(old) if Some(old) == new => Prior::Unchanged,
+            Some(old) => match view {
+                StreamViewType::OldImage | StreamViewType::NewAndOldImages => {
+                    Prior::Image(old.clone())
+                }
+                StreamViewType::KeysOnly | StreamViewType::NewImage => Prior::Present,
+            },
+        }
+    }
 }
 
 /// One atomic change to the database; the unit of logging and of replay.
@@ -129,25 +183,58 @@ pub(crate) enum Mutation {
         fingerprint: u64,
         writes: Vec<ItemWrite>,
     },
+    /// A write ([`Mutation::Write`], [`Mutation::ExpireItems`] or [`Mutation::TokenWrite`])
+    /// that touches a table with a stream, with what each of its items was before it, in
+    /// the order of its item writes (see the module docs).
+    WithPrior {
+        mutation: Box<Mutation>,
+        prior: Vec<Prior>,
+    },
 }
 
 impl Mutation {
+    /// `write` as logged: with `prior` (one per item write of it, in order) when a stream
+    /// records any of them, as it is otherwise.
+    pub(crate) fn with_prior(write: Mutation, prior: Vec<Prior>) -> Mutation {
+        if prior.iter().all(|p| *p == Prior::Unstreamed) {
+            return write;
+        }
+        Mutation::WithPrior {
+            mutation: Box::new(write),
+            prior,
+        }
+    }
+
     /// Whether a logged mutation's bytes are item writes only ([`Mutation::Write`] or
     /// [`Mutation::ExpireItems`]), without decoding them: the codec writes a variant's index
     /// first, as one byte below 251. Recovery skips the writes no table needs without paying
     /// for their decoding.
     pub(crate) fn is_write(payload: &[u8]) -> bool {
         matches!(
-            payload.first(),
+            Mutation::unwrapped(payload).first(),
             Some(&(WRITE_VARIANT | EXPIRE_VARIANT | TOKEN_VARIANT))
         )
+    }
+
+    /// Whether a logged mutation is a [`Mutation::WithPrior`], from its first byte.
+    pub(crate) fn has_prior(payload: &[u8]) -> bool {
+        payload.first() == Some(&PRIOR_VARIANT)
+    }
+
+    /// The bytes of a logged mutation from its write on: after the kind byte of a
+    /// [`Mutation::WithPrior`], which its write follows (the priors come after the write).
+    fn unwrapped(payload: &[u8]) -> &[u8] {
+        match payload.first() {
+            Some(&PRIOR_VARIANT) => &payload[1..],
+            _ => payload,
+        }
     }
 
     /// The token and fingerprint of a logged [`Mutation::TokenWrite`], read from the front
     /// of its bytes without the writes: `None` if the bytes are another kind, `Some(None)`
     /// if they do not read (the full decode then says what is wrong).
     pub(crate) fn token(payload: &[u8]) -> Option<Option<(&str, u64)>> {
-        let mut bytes = Scanner::new(payload);
+        let mut bytes = Scanner::new(Mutation::unwrapped(payload));
         if bytes.byte()? != TOKEN_VARIANT {
             return None;
         }
@@ -168,6 +255,7 @@ impl Mutation {
     /// ItemWrite := table_id:string  key:bytes  (0:u8 | 1:u8 item)
     /// ExpireItems := 9:u8  table_id:string  count:varint  key:bytes*count
     /// TokenWrite := 10:u8  token:string  fingerprint:varint  count:varint  ItemWrite*count
+    /// WithPrior := 11:u8  (Write | ExpireItems | TokenWrite)  count:varint  Prior*count
     /// ```
     pub(crate) fn table_writes(
         payload: &[u8],
@@ -176,6 +264,10 @@ impl Mutation {
     ) -> Option<()> {
         let mut bytes = Scanner::new(payload);
         let mut kind = bytes.byte()?;
+        let with_prior = kind == PRIOR_VARIANT;
+        if with_prior {
+            kind = bytes.byte()?;
+        }
         if kind == TOKEN_VARIANT {
             // The token and fingerprint change no table.
             bytes.string()?;
@@ -208,6 +300,18 @@ impl Mutation {
             }
             _ => return None,
         }
+        if with_prior {
+            // Read, not trusted: the priors must scan as the full decode reads them.
+            for _ in 0..bytes.container::<Prior>()? {
+                match bytes.byte()? {
+                    0..=2 | 4 => {}
+                    3 => {
+                        bytes.item()?;
+                    }
+                    _ => return None,
+                }
+            }
+        }
         // As the item scan does: all claims at once within the decode limit, so what is
         // read here the full decode reads too (`item::scan`).
         let within =
@@ -222,6 +326,8 @@ const WRITE_VARIANT: u8 = 3;
 const EXPIRE_VARIANT: u8 = 9;
 /// The index of [`Mutation::TokenWrite`] among the variants.
 const TOKEN_VARIANT: u8 = 10;
+/// The index of [`Mutation::WithPrior`] among the variants.
+const PRIOR_VARIANT: u8 = 11;
 
 #[cfg(test)]
 mod tests {

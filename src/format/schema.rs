@@ -9,31 +9,39 @@
 //!       global_indexes billing_mode throughput stream stream_label restored_from pitr
 //! v1 := 255:u8  1:u8  v0  table_class:(0:u8 | 1:u8 class:varint updated:(0:u8 | 1:u8 ms:varint))
 //!       deletion_protection:u8
+//! v2 := 255:u8  2:u8  v0  table_class  deletion_protection  streams:(count:varint StreamEpoch*count)
+//! StreamEpoch := label:string  view:varint  enabled:varint  disabled:(0:u8 | 1:u8 lsn:varint ms:varint)
 //! ```
 //!
 //! (class: 0 STANDARD, 1 STANDARD_INFREQUENT_ACCESS.) v0 is every schema written before
 //! table classes and deletion protection existed, and is still what a schema that uses
 //! neither is written as, byte for byte — so such a table's files and records are unchanged
-//! and an older build reads them. v1 is written only when one is set. A v0 schema starts
+//! and an older build reads them. v1 is written only when one is set, v2 only when the
+//! table has or had a stream (view: 0 NEW_IMAGE, 1 OLD_IMAGE, 2 NEW_AND_OLD_IMAGES,
+//! 3 KEYS_ONLY). A v0 or v1 schema with a stream enabled reads as having one stream enabled at LSN 0:
+//! no record before this build holds what a stream needs, so it has none to show. A v0 schema starts
 //! with its name's length, a bincode varint, whose first byte is never 255
 //! ([`SCHEMA_V1_MARK`]), so one byte tells the layouts apart.
 
-use crate::model::schema::TableSchema;
+use crate::model::schema::{StreamEpoch, TableSchema};
 
 /// The first byte of a v1 schema (see the module's doc): a varint never starts with it.
 const SCHEMA_V1_MARK: u8 = 255;
-/// The layout version after the mark.
+/// The layout version after the mark, with table classes and deletion protection.
 const SCHEMA_V1: u8 = 1;
+/// The layout version after the mark, with streams.
+const SCHEMA_V2: u8 = 2;
 
 impl bincode::Encode for TableSchema {
     fn encode<E: bincode::enc::Encoder>(
         &self,
         e: &mut E,
     ) -> std::result::Result<(), bincode::error::EncodeError> {
-        let v1 = self.table_class.is_some() || self.deletion_protection;
+        let v2 = !self.streams.is_empty();
+        let v1 = v2 || self.table_class.is_some() || self.deletion_protection;
         if v1 {
             SCHEMA_V1_MARK.encode(e)?;
-            SCHEMA_V1.encode(e)?;
+            (if v2 { SCHEMA_V2 } else { SCHEMA_V1 }).encode(e)?;
         }
         self.name.encode(e)?;
         self.id.encode(e)?;
@@ -52,6 +60,9 @@ impl bincode::Encode for TableSchema {
             self.table_class.encode(e)?;
             self.deletion_protection.encode(e)?;
         }
+        if v2 {
+            self.streams.encode(e)?;
+        }
         Ok(())
     }
 }
@@ -63,11 +74,16 @@ impl<Context> bincode::Decode<Context> for TableSchema {
         use bincode::Decode;
         let first = u8::decode(d)?;
         let v1 = first == SCHEMA_V1_MARK;
+        let mut v2 = false;
         let name = if v1 {
-            if u8::decode(d)? != SCHEMA_V1 {
-                return Err(bincode::error::DecodeError::Other(
-                    "a table schema of a layout this build does not know",
-                ));
+            match u8::decode(d)? {
+                SCHEMA_V1 => {}
+                SCHEMA_V2 => v2 = true,
+                _ => {
+                    return Err(bincode::error::DecodeError::Other(
+                        "a table schema of a layout this build does not know",
+                    ))
+                }
             }
             String::decode(d)?
         } else {
@@ -87,12 +103,25 @@ impl<Context> bincode::Decode<Context> for TableSchema {
             stream_label: Decode::decode(d)?,
             restored_from: Decode::decode(d)?,
             pitr: Decode::decode(d)?,
+            streams: Vec::new(),
             table_class: None,
             deletion_protection: false,
         };
         if v1 {
             schema.table_class = Decode::decode(d)?;
             schema.deletion_protection = Decode::decode(d)?;
+        }
+        if v2 {
+            schema.streams = Decode::decode(d)?;
+        } else if let (Some(spec), Some(label)) = (schema.stream, &schema.stream_label) {
+            if let Some(view) = spec.stream_view_type {
+                schema.streams.push(StreamEpoch {
+                    label: label.clone(),
+                    view,
+                    enabled: 0,
+                    disabled: None,
+                });
+            }
         }
         Ok(schema)
     }
@@ -206,6 +235,7 @@ mod tests {
                     throughput: Some(ProvisionedThroughput::new(5, 5)),
                     stream: Some(StreamSpecification::new(true)),
                     stream_label: Some("2023-11-14T22:13:20.123".into()),
+                    streams: Vec::new(),
                     restored_from: None,
                     pitr: None,
                     table_class: None,
@@ -221,6 +251,36 @@ mod tests {
             let old = v0_bytes(&schema);
             assert_eq!(encode(&schema), old, "byte for byte the old layout");
             assert_eq!(decode(&old).expect("v0 reads"), schema);
+        }
+    }
+
+    #[test]
+    fn streams_round_trip_in_the_v2_layout_and_an_older_enabled_stream_reads_as_one() {
+        for mut schema in schemas() {
+            let view = StreamViewType::NewAndOldImages;
+            schema.stream = Some(StreamSpecification::new(true).stream_view_type(view));
+            let old = v0_bytes(&schema);
+            let read = decode(&old).expect("v0 reads");
+            let label = schema.stream_label.clone().expect("a label");
+            let enabled_at_zero = StreamEpoch {
+                label,
+                view,
+                enabled: 0,
+                disabled: None,
+            };
+            assert_eq!(read.streams, std::slice::from_ref(&enabled_at_zero));
+            let ended = StreamEpoch {
+                disabled: Some((7, Timestamp(9))),
+                ..enabled_at_zero
+            };
+            schema.streams = vec![ended, read.streams[0].clone()];
+            schema.deletion_protection = true;
+            let bytes = encode(&schema);
+            assert_eq!(bytes[..2], [SCHEMA_V1_MARK, SCHEMA_V2]);
+            assert_eq!(decode(&bytes).expect("v2 reads"), schema);
+            for cut in 0..bytes.len() {
+                assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+            }
         }
     }
 

@@ -67,6 +67,50 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Reads [`Timestamp::to_iso8601`]'s form back (`2019-11-30T12:00:00.000`); `None` for
+    /// anything else.
+    pub(crate) fn from_iso8601(text: &str) -> Option<Timestamp> {
+        let b = text.as_bytes();
+        let shape = b.len() == 23
+            && [4, 7].iter().all(|&i| b[i] == b'-')
+            && b[10] == b'T'
+            && [13, 16].iter().all(|&i| b[i] == b':')
+            && b[19] == b'.';
+        if !shape {
+            return None;
+        }
+        let num = |range: std::ops::Range<usize>| -> Option<i64> {
+            let digits = text.get(range)?;
+            digits
+                .bytes()
+                .all(|d| d.is_ascii_digit())
+                .then(|| digits.parse().ok())?
+        };
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return None;
+        }
+        // Days from civil (the inverse of `civil_from_days`).
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let ms = ((days * 86_400 + hour * 3600 + minute * 60 + second) * 1000) + ms;
+        let time = Timestamp(u64::try_from(ms).ok()?);
+        (time.to_iso8601() == text).then_some(time)
+    }
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {

@@ -243,6 +243,55 @@ impl KeyShape {
         }
     }
 
+    /// The key attributes a table key encodes: the inverse of [`KeyShape::encode`], for a
+    /// stream record's `Keys` (a delete logs its key, not its item). Bytes from the log
+    /// are untrusted: anything `encode` cannot produce is `Error::Corruption`.
+    pub(crate) fn decode(&self, key: &[u8]) -> Result<Item> {
+        use crate::model::schema::ScalarAttributeType as T;
+        let bad = || Error::Corruption(format!("a logged item key does not read: {key:02x?}"));
+        let mut rest = key.get(4..).ok_or_else(bad)?;
+        let mut item = Item::new();
+        for attribute in std::iter::once(&self.hash).chain(&self.range) {
+            let value = match attribute.ty {
+                T::N => {
+                    let (n, used) =
+                        crate::model::number::Number::decode_ordered(rest).map_err(|_| bad())?;
+                    rest = &rest[used..];
+                    AttributeValue::N(n)
+                }
+                T::S | T::B => {
+                    let mut bytes = Vec::new();
+                    loop {
+                        match rest {
+                            [0, 0, tail @ ..] => {
+                                rest = tail;
+                                break;
+                            }
+                            [0, 0xFF, tail @ ..] => {
+                                bytes.push(0);
+                                rest = tail;
+                            }
+                            [b, tail @ ..] if *b != 0 => {
+                                bytes.push(*b);
+                                rest = tail;
+                            }
+                            _ => return Err(bad()),
+                        }
+                    }
+                    match attribute.ty {
+                        T::S => AttributeValue::S(String::from_utf8(bytes).map_err(|_| bad())?),
+                        _ => AttributeValue::B(bytes),
+                    }
+                }
+            };
+            item.insert(attribute.name.clone(), value);
+        }
+        if !rest.is_empty() || self.encode(&item, KeyRole::Table).ok().as_deref() != Some(key) {
+            return Err(bad());
+        }
+        Ok(item)
+    }
+
     /// Encodes the key of `item` (a whole item or a key-only map), checking each key value.
     pub(crate) fn encode(&self, item: &Item, role: KeyRole) -> Result<EncodedKey> {
         let range = self.range.as_ref().and_then(|r| item.get(&r.name));

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::clock::Timestamp;
 use crate::model::names;
 use crate::model::value::{AttributeValue, Item};
+use crate::model::Lsn;
 
 /// The most local secondary indexes a table can have.
 pub const MAX_LOCAL_INDEXES: usize = 5;
@@ -499,6 +500,9 @@ pub(crate) struct TableSchema {
     pub stream: Option<StreamSpecification>,
     /// When the current stream was enabled: its label and ARN derive from it.
     pub stream_label: Option<String>,
+    /// The streams the table has had, oldest first: the current one (if enabled) last, and
+    /// before it those disabled within the retention period, still readable.
+    pub streams: Vec<StreamEpoch>,
     /// Where the table came from, if it was restored from a backup.
     pub restored_from: Option<RestoreSummary>,
     /// Point-in-time recovery, when enabled.
@@ -509,6 +513,47 @@ pub(crate) struct TableSchema {
     /// `DeletionProtectionEnabled`: `DeleteTable` is refused while set. Not carried over by
     /// a restore.
     pub deletion_protection: bool,
+}
+
+/// One stream of a table. Enabling a table's stream makes a new stream, with its own label
+/// and ARN, as DynamoDB does; a disabled one stays readable until its records age out.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct StreamEpoch {
+    /// Its label (`StreamLabel`): when it was enabled, in ISO 8601.
+    pub label: String,
+    /// What its records show.
+    pub view: StreamViewType,
+    /// The LSN of the record that enabled it: its records are the table's item writes
+    /// logged after this. (0 in a logged schema stands for that record's own LSN, which it
+    /// cannot know: applying the record fills it in, see `state/apply.rs`.)
+    pub enabled: Lsn,
+    /// The LSN and commit time of the record that disabled it, once disabled (0 in a
+    /// logged schema, likewise).
+    pub disabled: Option<(Lsn, Timestamp)>,
+}
+
+impl TableSchema {
+    /// The stream that records the table's writes now, if one is enabled.
+    pub(crate) fn current_stream(&self) -> Option<&StreamEpoch> {
+        self.streams.last().filter(|s| s.disabled.is_none())
+    }
+
+    /// Fills in the LSN and time of the record that logs this schema where a stream was
+    /// enabled or disabled by it (see [`StreamEpoch::enabled`]). True if any was.
+    pub(crate) fn resolve_streams(&mut self, lsn: Lsn, time: Timestamp) -> bool {
+        let mut resolved = false;
+        for stream in &mut self.streams {
+            if stream.enabled == 0 {
+                stream.enabled = lsn;
+                resolved = true;
+            }
+            if let Some(disabled @ (0, _)) = &mut stream.disabled {
+                *disabled = (lsn, time);
+                resolved = true;
+            }
+        }
+        resolved
+    }
 }
 
 /// A table's point-in-time recovery settings while enabled.

@@ -17,12 +17,12 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::backup::BackupRecord;
 use crate::format::mutation::{ItemWrite, Mutation};
 use crate::model::clock::Timestamp;
 use crate::model::key::EncodedKey;
-use crate::model::schema::TableSchema;
+use crate::model::schema::{StreamEpoch, TableSchema};
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 
@@ -84,14 +84,28 @@ pub(crate) trait Apply {
     }
 }
 
+/// `schema` as logged at `at`, with the streams it enabled or disabled given that record's
+/// LSN and time (a schema cannot hold the LSN of the record that logs it; see
+/// `StreamEpoch::enabled`). Every consumer sees the same, so a stream starts at the same
+/// record live, after recovery and in a replay.
+fn with_streams_resolved(mut schema: Arc<TableSchema>, at: At) -> Arc<TableSchema> {
+    let unresolved = |s: &StreamEpoch| s.enabled == 0 || s.disabled.is_some_and(|(l, _)| l == 0);
+    if schema.streams.iter().any(unresolved) {
+        Arc::make_mut(&mut schema).resolve_streams(at.lsn, at.time);
+    }
+    schema
+}
+
 /// Applies one logged change to `state`.
 pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Result<()> {
     match mutation {
-        Mutation::CreateTable(schema) => state.create_table(at, schema, Arc::default()),
-        Mutation::CreateTableWithSettings { schema, settings } => {
-            state.create_table(at, schema, settings)
+        Mutation::CreateTable(schema) => {
+            state.create_table(at, with_streams_resolved(schema, at), Arc::default())
         }
-        Mutation::UpdateTable(schema) => state.update_table(at, schema),
+        Mutation::CreateTableWithSettings { schema, settings } => {
+            state.create_table(at, with_streams_resolved(schema, at), settings)
+        }
+        Mutation::UpdateTable(schema) => state.update_table(at, with_streams_resolved(schema, at)),
         Mutation::DeleteTable {
             table_id,
             system_backup,
@@ -108,5 +122,16 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
             state.update_table_settings(at, table_id, settings)
         }
         Mutation::ExpireItems { table_id, keys } => state.expire_items(at, table_id, keys),
+        // What the items were before is the stream's business (`streams/`): to state, this
+        // is its write. Only a write is ever logged so.
+        Mutation::WithPrior { mutation, .. } => match *mutation {
+            write @ (Mutation::Write(_)
+            | Mutation::ExpireItems { .. }
+            | Mutation::TokenWrite { .. }) => apply(at, write, state),
+            _ => Err(Error::Corruption(format!(
+                "log record {}: a record of prior items wraps a change that is not a write",
+                at.lsn
+            ))),
+        },
     }
 }

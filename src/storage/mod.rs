@@ -1,5 +1,6 @@
 //! The database directory: the write-ahead log, recovery, replay and retention.
 
+pub(crate) mod follow;
 pub(crate) mod last_writes;
 pub(crate) mod recovery;
 pub(crate) mod replay;

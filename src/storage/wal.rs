@@ -40,6 +40,13 @@ use crate::fs::{Vfs, VfsFile};
 use crate::model::clock::{Clock, Timestamp};
 use crate::model::Lsn;
 use crate::options::Durability;
+use crate::storage::follow::{Followed, Place};
+
+/// Whether a logged payload is one a stream reads: an item write with what its items were
+/// before (`Mutation::WithPrior`). In memory mode only these are kept for followers.
+fn follows(payload: &[u8]) -> bool {
+    crate::format::mutation::Mutation::has_prior(payload)
+}
 
 /// A record waiting for its group's flush.
 #[derive(Debug)]
@@ -64,6 +71,10 @@ struct State {
     written: Lsn,
     /// Every record up to this LSN is on stable storage.
     durable: Lsn,
+    /// In memory mode, the records a stream reads (see [`Wal::followed`]), oldest first.
+    followed: std::collections::VecDeque<Followed>,
+    /// The last of those dropped for age: a reader before it has lost records.
+    forgotten: Lsn,
 }
 
 /// The first write or sync of the log that failed: why the log accepts no write any more.
@@ -119,6 +130,8 @@ pub(crate) struct WalConfig {
     pub durability: Durability,
     /// A segment is closed and a new one started once it reaches this size.
     pub segment_bytes: u64,
+    /// In memory mode, how long the records streams read are kept (`None`: not kept).
+    pub follow_retention: Option<std::time::Duration>,
 }
 
 /// The log writer.
@@ -137,6 +150,8 @@ pub(crate) struct Wal {
     /// that a sync running beside it (on the other handle) never reports records durable
     /// that the failure may have lost.
     failure: OnceLock<Failure>,
+    /// Notified whenever [`Wal::readable_lsn`] moves on: stream readers wait on it.
+    advanced: Condvar,
 }
 
 impl Wal {
@@ -163,10 +178,13 @@ impl Wal {
                 next_flush: 0,
                 written: last_lsn,
                 durable: last_lsn,
+                followed: Default::default(),
+                forgotten: 0,
             }),
             flushed: [Condvar::new(), Condvar::new()],
             segment: Mutex::new(None),
             failure: OnceLock::new(),
+            advanced: Condvar::new(),
         };
         if wal.config.durability != Durability::InMemory {
             let first_lsn = last_lsn + 1;
@@ -230,6 +248,22 @@ impl Wal {
         if self.config.durability == Durability::InMemory {
             state.written = lsn;
             state.durable = lsn;
+            if let Some(retention) = self.config.follow_retention.filter(|_| follows(&payload)) {
+                // Under the state lock, so in LSN order.
+                let horizon = time.0.saturating_sub(retention.as_millis() as u64);
+                while state.followed.front().is_some_and(|r| r.time.0 < horizon) {
+                    if let Some(gone) = state.followed.pop_front() {
+                        state.forgotten = gone.lsn;
+                    }
+                }
+                state.followed.push_back(Followed {
+                    place: Place::at(lsn),
+                    lsn,
+                    time,
+                    payload,
+                });
+            }
+            self.advanced.notify_all();
             return Ok((lsn, time));
         }
         state.pending.push(Pending { lsn, time, payload });
@@ -269,6 +303,7 @@ impl Wal {
                 if sync {
                     state.durable = last;
                 }
+                self.advanced.notify_all();
             }
             self.flushed[(this_flush % 2) as usize].notify_all();
             let next = &self.flushed[((this_flush + 1) % 2) as usize];
@@ -421,7 +456,68 @@ impl Wal {
             return Err(failure.error());
         }
         state.durable = state.durable.max(written);
+        self.advanced.notify_all();
         Ok(state.durable)
+    }
+
+    /// The last LSN a reader of the log may see: its record is as durable as the mode
+    /// promises an acknowledged write to be (on stable storage in `Sync` mode, written to
+    /// the OS in `Buffered` mode), so no crash takes it back.
+    pub fn readable_lsn(&self) -> Lsn {
+        let state = self.state.lock();
+        match self.config.durability {
+            Durability::Sync => state.durable,
+            Durability::Buffered | Durability::InMemory => state.written,
+        }
+    }
+
+    /// Waits until [`Wal::readable_lsn`] reaches `lsn` or `timeout` passes; returns it.
+    pub fn wait_readable(&self, lsn: Lsn, timeout: std::time::Duration) -> Lsn {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut state = self.state.lock();
+        loop {
+            let readable = match self.config.durability {
+                Durability::Sync => state.durable,
+                Durability::Buffered | Durability::InMemory => state.written,
+            };
+            if readable >= lsn || self.failure.get().is_some() {
+                return readable;
+            }
+            if self.advanced.wait_until(&mut state, deadline).timed_out() {
+                return readable;
+            }
+        }
+    }
+
+    /// In memory mode, the last LSN of the records kept for streams that were dropped for
+    /// age: a stream cannot be read from before it.
+    pub fn forgotten(&self) -> Lsn {
+        self.state.lock().forgotten
+    }
+
+    /// In memory mode, where there are no segments to read: the records from `from` on
+    /// (at most `max` of them) of those kept for streams — the item writes of tables with a
+    /// stream ([`follows`]), of the last `follow_retention`. `None` if `from` is older than
+    /// what is kept and a record since may be gone.
+    pub fn followed(&self, from: Lsn, max: usize) -> Option<Vec<Followed>> {
+        let state = self.state.lock();
+        let kept = &state.followed;
+        if from <= state.forgotten {
+            return None;
+        }
+        let start = kept.partition_point(|r| r.lsn < from);
+        Some(
+            kept.iter()
+                .skip(start)
+                .take(max)
+                .map(|r| Followed {
+                    place: r.place,
+                    lsn: r.lsn,
+                    time: r.time,
+                    payload: r.payload.clone(),
+                })
+                .collect(),
+        )
     }
 
     /// Returns once every record up to `lsn` is durable (records still in a group being
@@ -559,6 +655,7 @@ mod tests {
             db_id: 7,
             durability,
             segment_bytes,
+            follow_retention: Some(std::time::Duration::from_secs(60)),
         };
         let clock = Arc::new(ManualClock::new(Timestamp(1)));
         Wal::open(Arc::new(fs.clone()), config, clock, 0, Timestamp(0)).expect("opens")
