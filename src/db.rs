@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::model::value::Item;
 use crate::model::Lsn;
 use crate::options::{Durability, Options};
-use crate::streams::StreamSubscription;
+use crate::streams::Cursor;
 
 /// An open database. Cheap to clone; every clone is the same database, and it can be shared
 /// by any number of threads (`Send + Sync`).
@@ -483,12 +483,11 @@ impl Database {
         kind: ShardIteratorType,
         sequence_number: Option<&str>,
     ) -> Result<StreamSubscription> {
-        StreamSubscription::new(self.clone(), stream_arn, kind, sequence_number)
-    }
-
-    /// The engine, for the services that take it.
-    pub(crate) fn engine(&self) -> &Arc<Engine> {
-        &self.open.engine
+        let cursor = Cursor::new(&self.open.engine, stream_arn, kind, sequence_number)?;
+        Ok(StreamSubscription {
+            db: self.clone(),
+            cursor,
+        })
     }
 
     /// `UpdateContinuousBackups`: turns point-in-time recovery on or off for a table.
@@ -608,5 +607,58 @@ impl<'a> Pages<'a, ListBackupsInput, ListBackupsOutput> {
                 .collect::<Vec<_>>(),
             Err(e) => vec![Err(e)],
         })
+    }
+}
+
+/// A blocking reader of a stream, for Rust callers: an iterator of its records from a
+/// starting point on, that waits for new commits. Made by
+/// [`Database::subscribe_to_stream`]; its records are those `GetRecords` returns.
+///
+/// ```no_run
+/// # use tidestore::*;
+/// # fn main() -> Result<()> {
+/// let db = Database::open("data")?;
+/// let arn = db.describe_table("Music")?.latest_stream_arn.expect("a stream");
+/// for record in db.subscribe_to_stream(&arn, ShardIteratorType::TrimHorizon, None)? {
+///     let record = record?;
+///     println!("{:?} {:?}", record.event_name, record.dynamodb.keys);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct StreamSubscription {
+    db: Database,
+    cursor: Cursor,
+}
+
+impl StreamSubscription {
+    /// The next record, waiting up to `timeout` for one to be committed: `Ok(None)` if
+    /// none came (or the stream was disabled and all of it read).
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Record>> {
+        self.cursor.next_timeout(&self.db.open.engine, timeout)
+    }
+
+    /// The sequence number the next record will have at least: where a reader that stops
+    /// now starts again (with `AT_SEQUENCE_NUMBER`) without missing or repeating one.
+    pub fn position(&self) -> String {
+        self.cursor.position()
+    }
+}
+
+impl Iterator for StreamSubscription {
+    type Item = Result<Record>;
+
+    /// The next record, waiting as long as it takes; `None` once a disabled stream has
+    /// been read to its end.
+    fn next(&mut self) -> Option<Result<Record>> {
+        loop {
+            match self.next_timeout(Duration::from_secs(3600)) {
+                Ok(Some(record)) => return Some(Ok(record)),
+                Ok(None) if self.cursor.ended() => return None,
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }

@@ -38,14 +38,14 @@
 //! | `error` | [`Error`], named after DynamoDB's exceptions, and [`CancellationReason`] |
 //! | `model/` | [`AttributeValue`], [`Item`], [`Number`], key encoding, names and ARNs, table schemas, time and [`Lsn`]: the data model, no I/O |
 //! | `expr/` | typed condition and update expressions, projections |
-//! | `api/` | request and response shapes by area: items, tables, tags and Time to Live, backups, point in time |
+//! | `api/` | request and response shapes by area: items, tables, tags and Time to Live, backups, point in time, streams |
 //! | `fs/` | the file-system seam, one durable file installation; its simulation, hooks and kill points (feature `testing`) |
 //! | `options` | [`Options`]: durability, triggers, limits, clock |
 //! | `format/` | every byte that reaches disk: the codec, stored items, log records and segments, table files, backups' records, the catalog |
 //! | `state/` | the live table (keys inline when short) and its indexes; the one apply of a logged change |
-//! | `storage/` | the write-ahead log and group commit, the directory's files, recovery and the log segments it requires, replay, retention |
+//! | `storage/` | the write-ahead log and group commit, the directory's files, recovery and the log segments it requires, replay, following the log as it is written, retention |
 //! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
-//! | `restore`, `backup`, `pitr` | services over the engine: restores, on-demand backups, point-in-time recovery |
+//! | `restore`, `backup`, `pitr`, `streams/` | services over the engine: restores, on-demand backups, point-in-time recovery, DynamoDB Streams read from the log |
 //! | `db` | [`Database`]: the facade applications hold |
 //! | `server` | `tidestore serve`: DynamoDB's wire protocol over HTTP (feature `server`) |
 
@@ -104,7 +104,7 @@ pub use api::ttl::{
     DescribeTimeToLiveOutput, TimeToLiveDescription, TimeToLiveSpecification, TimeToLiveStatus,
     UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
 };
-pub use db::{Database, Pages};
+pub use db::{Database, Pages, StreamSubscription};
 pub use engine::query::{MAX_PAGE_BYTES, MAX_TOTAL_SEGMENTS};
 pub use error::{CancellationReason, Error, Result};
 pub use expr::{
@@ -125,4 +125,3 @@ pub use model::value::{
 };
 pub use model::Lsn;
 pub use options::{BackupBuildHook, Durability, Options, TtlSweepHook};
-pub use streams::StreamSubscription;

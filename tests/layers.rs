@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "restore",
     "backup",
     "pitr",
+    "streams",
     "db",
     "server",
     "fuzz_support",

@@ -384,6 +384,48 @@ mod tests {
         shape.encode(&item, KeyRole::Table).expect("valid key")
     }
 
+    /// A stream record's `Keys` come from the logged key: decoding gives back exactly the
+    /// key attributes encoded, and bytes no encoding makes are corruption, not a panic.
+    #[test]
+    fn a_table_key_decodes_to_its_attributes_and_anything_else_is_refused() {
+        let number = |n: &str| AttributeValue::N(n.parse().expect("number"));
+        let cases = [
+            (ScalarAttributeType::S, AttributeValue::s("a\0b\u{ff}")),
+            (ScalarAttributeType::N, number("-1.5e-10")),
+            (ScalarAttributeType::N, number("0")),
+            (
+                ScalarAttributeType::N,
+                number("123456789012345678901234567890123456.78"),
+            ),
+            (
+                ScalarAttributeType::B,
+                AttributeValue::b(vec![0, 0, 255, 0, 1]),
+            ),
+        ];
+        for (ty, sk) in cases {
+            let shape = shape(ty);
+            for pk in ["p", "\0", "ü\0\0x"] {
+                let encoded = key(&shape, pk, sk.clone());
+                let decoded = shape.decode(&encoded).expect("decodes");
+                let expected: Item = [
+                    ("pk".to_string(), AttributeValue::s(pk)),
+                    ("sk".to_string(), sk.clone()),
+                ]
+                .into();
+                assert_eq!(decoded, expected);
+                for cut in 0..encoded.len() {
+                    assert!(shape.decode(&encoded[..cut]).is_err(), "cut at {cut}");
+                }
+                let mut longer = encoded.clone();
+                longer.push(1);
+                assert!(shape.decode(&longer).is_err());
+                let mut rehashed = encoded.clone();
+                rehashed[0] ^= 1;
+                assert!(shape.decode(&rehashed).is_err(), "a wrong partition hash");
+            }
+        }
+    }
+
     #[test]
     fn sort_keys_of_a_partition_encode_in_dynamodb_order() {
         let s = shape(ScalarAttributeType::S);

@@ -55,7 +55,8 @@ pub(crate) struct Followed {
     pub place: Place,
     pub lsn: Lsn,
     pub time: Timestamp,
-    pub payload: Vec<u8>,
+    /// Shared, so that the in-memory log hands it out without a copy under its lock.
+    pub payload: std::sync::Arc<[u8]>,
 }
 
 /// What a read found: the records, in order, and where the next read starts.
@@ -136,7 +137,7 @@ pub(crate) fn follow(
                 },
                 lsn: record.lsn,
                 time: record.time,
-                payload: window.payload(record).to_vec(),
+                payload: window.payload(record).into(),
             });
         }
     }

@@ -260,7 +260,7 @@ impl Wal {
                     place: Place::at(lsn),
                     lsn,
                     time,
-                    payload,
+                    payload: payload.into(),
                 });
             }
             self.advanced.notify_all();

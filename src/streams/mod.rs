@@ -457,25 +457,10 @@ fn read(engine: &Engine, found: &Found, from: (Place, u32), limit: usize) -> Res
     })
 }
 
-/// A blocking reader of a stream, for Rust callers: an iterator of its records from a
-/// starting point on, that waits for new commits. Made by
-/// [`Database::subscribe_to_stream`](crate::Database::subscribe_to_stream).
-///
-/// ```no_run
-/// # use tidestore::*;
-/// # fn main() -> Result<()> {
-/// let db = Database::open("data")?;
-/// let arn = db.describe_table("Music")?.latest_stream_arn.expect("a stream");
-/// for record in db.subscribe_to_stream(&arn, ShardIteratorType::TrimHorizon, None)? {
-///     let record = record?;
-///     println!("{:?} {:?}", record.event_name, record.dynamodb.keys);
-/// }
-/// # Ok(())
-/// # }
-/// ```
+/// Where a reader of a stream is, for [`StreamSubscription`](crate::StreamSubscription): the
+/// next place to read, and the records read but not yet handed out.
 #[derive(Debug)]
-pub struct StreamSubscription {
-    db: crate::Database,
+pub(crate) struct Cursor {
     stream_arn: String,
     next: (Place, u32),
     ready: VecDeque<Record>,
@@ -483,30 +468,37 @@ pub struct StreamSubscription {
     ended: bool,
 }
 
-impl StreamSubscription {
-    /// Starts reading `stream_arn` where `kind` (and `sequence_number`, for the
+impl Cursor {
+    /// A reader of `stream_arn` from where `kind` (and `sequence_number`, for the
     /// `*_SEQUENCE_NUMBER` kinds) says.
     pub(crate) fn new(
-        db: crate::Database,
+        engine: &Engine,
         stream_arn: &str,
         kind: ShardIteratorType,
         sequence_number: Option<&str>,
-    ) -> Result<StreamSubscription> {
-        let engine = db.engine();
+    ) -> Result<Cursor> {
         let found = find(engine, stream_arn)?;
         let (lsn, index) = start_of(engine, &found, kind, sequence_number)?;
-        Ok(StreamSubscription {
+        Ok(Cursor {
             stream_arn: found.arn,
             next: (Place::at(lsn), index),
             ready: VecDeque::new(),
             ended: false,
-            db,
         })
+    }
+
+    /// Whether a disabled stream has been read to its end.
+    pub(crate) fn ended(&self) -> bool {
+        self.ended && self.ready.is_empty()
     }
 
     /// The next record, waiting up to `timeout` for one to be committed: `Ok(None)` if
     /// none came (or the stream was disabled and all of it read).
-    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Record>> {
+    pub(crate) fn next_timeout(
+        &mut self,
+        engine: &Engine,
+        timeout: Duration,
+    ) -> Result<Option<Record>> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             if let Some(record) = self.ready.pop_front() {
@@ -515,7 +507,6 @@ impl StreamSubscription {
             if self.ended {
                 return Ok(None);
             }
-            let engine = self.db.engine();
             let found = find(engine, &self.stream_arn)?;
             let batch = read(engine, &found, self.next, MAX_RECORDS)?;
             self.next = batch.next;
@@ -536,27 +527,10 @@ impl StreamSubscription {
 
     /// The sequence number the next record will have at least: where a reader that stops
     /// now starts again (with `AT_SEQUENCE_NUMBER`) without missing or repeating one.
-    pub fn position(&self) -> String {
+    pub(crate) fn position(&self) -> String {
         match self.ready.front() {
             Some(record) => record.dynamodb.sequence_number.clone(),
             None => sequence_number(self.next.0.lsn, self.next.1),
-        }
-    }
-}
-
-impl Iterator for StreamSubscription {
-    type Item = Result<Record>;
-
-    /// The next record, waiting as long as it takes; `None` once a disabled stream has
-    /// been read to its end.
-    fn next(&mut self) -> Option<Result<Record>> {
-        loop {
-            match self.next_timeout(Duration::from_secs(3600)) {
-                Ok(Some(record)) => return Some(Ok(record)),
-                Ok(None) if self.ended => return None,
-                Ok(None) => continue,
-                Err(e) => return Some(Err(e)),
-            }
         }
     }
 }
