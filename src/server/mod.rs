@@ -1,14 +1,16 @@
 //! `tidestore serve`: DynamoDB's wire protocol over HTTP, so that the AWS CLI and every AWS SDK
-//! drive a tidestore database — backups and point-in-time restores included. Built only with
-//! the `server` feature; embedding the library pulls in no HTTP stack.
+//! drive a tidestore database — backups, point-in-time restores and DynamoDB Streams (on the
+//! same port) included. Built only with the `server` feature; embedding the library pulls in
+//! no HTTP stack.
 //!
 //! | Module | Owns |
 //! |---|---|
 //! | `http` | connections, bodies, headers, DynamoDB's order of checks |
-//! | `protocol` | the JSON 1.0 protocol: the target, the error body and its status |
+//! | `protocol` | the JSON 1.0 protocol: the target (DynamoDB's or Streams'), the error body and its status |
 //! | `auth` | SigV4: its shape by default, the full signature with `--auth` |
 //! | `operations` | each operation: request JSON to the library's input, the call, the answer |
-//! | `model` | every operation's members in DynamoDB's API model (generated) |
+//! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
+//! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |
 //!
 //! Engine calls run on tokio's blocking pool, never on the async threads, and at most
 //! [`Config::max_concurrent_requests`] at once: the rest wait for a permit on their
@@ -21,6 +23,7 @@ mod http;
 mod model;
 mod operations;
 mod protocol;
+mod streams;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
