@@ -67,6 +67,9 @@ pub struct Config {
     pub ttl_change_interval: Duration,
     /// [`Options::ttl_sweep_pause`]: the Time to Live sweeper's pace.
     pub ttl_sweep_pause: Duration,
+    /// [`Options::stream_retention`]: how long streams' records can be read (24 hours,
+    /// DynamoDB's, by default).
+    pub stream_retention: Duration,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
             drain_timeout: Duration::from_secs(30),
             ttl_change_interval: Options::default().ttl_change_interval,
             ttl_sweep_pause: Options::default().ttl_sweep_pause,
+            stream_retention: Options::default().stream_retention,
         }
     }
 }
@@ -112,7 +116,8 @@ pub fn serve_until(
         .region(config.region.clone())
         .account(config.account.clone())
         .ttl_change_interval(config.ttl_change_interval)
-        .ttl_sweep_pause(config.ttl_sweep_pause);
+        .ttl_sweep_pause(config.ttl_sweep_pause)
+        .stream_retention(config.stream_retention);
     let db = Database::open_with(&config.dir, options).map_err(std::io::Error::other)?;
     let state = Arc::new(ServerState {
         db,
