@@ -1,6 +1,7 @@
 //! `tidestore serve` on the wire. Raw HTTP for the protocol's edges (content types, bodies,
-//! targets, checksums, authentication), and the real AWS clients — boto3 and the AWS CLI v1,
-//! driven by `tests/wire/test_clients.py` — for every operation.
+//! targets — DynamoDB's and DynamoDB Streams' — checksums, authentication), and the real AWS
+//! clients — boto3 and the AWS CLI v1, driven by `tests/wire/test_clients.py` — for every
+//! operation, Streams' included.
 //!
 //! Built with the `server` feature: `cargo test --features server --test wire`.
 #![cfg(feature = "server")]
