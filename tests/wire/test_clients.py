@@ -648,6 +648,23 @@ class Streams(unittest.TestCase):
         self.assertNotIn("OldImage", fresh[0]["dynamodb"])
         self.assertEqual(self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["StreamStatus"], "DISABLED")
 
+    def test_a_time_to_live_delete_is_the_services(self):
+        arn = self.make_stream_table("StreamExpiring", view="OLD_IMAGE")
+        self.ddb.update_time_to_live(TableName="StreamExpiring", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        key = {"pk": {"S": "gone"}, "sk": {"N": "1"}}
+        expired = {**key, "exp": {"N": str(int(time.time()) - 10)}}
+        self.ddb.put_item(TableName="StreamExpiring", Item=expired)
+        self.ddb.delete_item(TableName="StreamExpiring", Key={"pk": {"S": "never"}, "sk": {"N": "1"}})
+        deadline = time.monotonic() + 60
+        while "Item" in self.ddb.get_item(TableName="StreamExpiring", Key=key, ConsistentRead=True):
+            self.assertLess(time.monotonic(), deadline, "the sweeper deletes an expired item")
+            time.sleep(0.2)
+        records, _, _ = self.read(self.iterator(arn, "TRIM_HORIZON"))
+        self.assertEqual([r["eventName"] for r in records], ["INSERT", "REMOVE"], "deleting nothing is no record")
+        self.assertNotIn("userIdentity", records[0], "a request's write")
+        self.assertEqual(records[1]["userIdentity"], {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"})
+        self.assertEqual(records[1]["dynamodb"]["OldImage"], expired)
+
     def test_bad_iterators_arns_and_shards_are_refused_with_dynamodbs_names(self):
         arn = self.make_stream_table("StreamErrors")
         shard = self.shard_of(arn)
@@ -669,6 +686,13 @@ class Streams(unittest.TestCase):
             (lambda: self.streams.get_records(ShardIterator=self.iterator(arn, "LATEST"), Limit=1001), "ValidationException"),
             (lambda: self.streams.list_streams(TableName="StreamNoSuchTable!"), "ValidationException"),
         ]
+        # An iterator lives 15 minutes; one issued 16 minutes ago (its last field, by the
+        # layout in src/streams/position.rs) is ExpiredIteratorException.
+        fresh = self.iterator(arn, "TRIM_HORIZON")
+        place, issued = fresh.rsplit("|", 1)
+        stale = f"{place}|{int(issued) - 16 * 60 * 1000}"
+        cases.append((lambda: self.streams.get_records(ShardIterator=stale), "ExpiredIteratorException"))
+        self.assertEqual(self.streams.get_records(ShardIterator=fresh)["Records"], [])
         started = time.monotonic()
         for i, (call, code) in enumerate(cases):
             with self.assertRaises(botocore.exceptions.ClientError, msg=f"case {i}") as e:
