@@ -1,6 +1,7 @@
 //! `tidestore serve` on the wire. Raw HTTP for the protocol's edges (content types, bodies,
-//! targets, checksums, authentication), and the real AWS clients — boto3 and the AWS CLI v1,
-//! driven by `tests/wire/test_clients.py` — for every operation.
+//! targets — DynamoDB's and DynamoDB Streams' — checksums, authentication), and the real AWS
+//! clients — boto3 and the AWS CLI v1, driven by `tests/wire/test_clients.py` — for every
+//! operation, Streams' included.
 //!
 //! Built with the `server` feature: `cargo test --features server --test wire`.
 #![cfg(feature = "server")]
@@ -80,14 +81,23 @@ impl Server {
         Reply::parse(&answer)
     }
 
-    /// A `POST /` of `body` to `operation`, signed-looking as the CLI signs.
+    /// A `POST /` of `body` to DynamoDB's `operation`, signed-looking as the CLI signs.
     fn call(&self, operation: &str, body: &str) -> Reply {
-        let target = format!("DynamoDB_20120810.{operation}");
+        self.call_target(&format!("DynamoDB_20120810.{operation}"), body)
+    }
+
+    /// A `POST /` of `body` to DynamoDB Streams' `operation`, signed as DynamoDB's.
+    fn call_streams(&self, operation: &str, body: &str) -> Reply {
+        self.call_target(&format!("DynamoDBStreams_20120810.{operation}"), body)
+    }
+
+    /// A `POST /` of `body` with `X-Amz-Target: target`, signed-looking as the CLI signs.
+    fn call_target(&self, target: &str, body: &str) -> Reply {
         self.raw(
             "POST",
             &[
                 ("Content-Type", "application/x-amz-json-1.0"),
-                ("X-Amz-Target", &target),
+                ("X-Amz-Target", target),
                 ("X-Amz-Date", "20261126T060546Z"),
                 ("Authorization", AUTHORIZATION),
             ],
@@ -395,6 +405,112 @@ fn requests_are_checked_in_dynamodbs_order() {
         .as_str()
         .unwrap_or_default()
         .contains("ExportTableToPointInTime"));
+}
+
+#[test]
+fn streams_targets_are_checked_as_dynamodbs_and_the_two_apis_do_not_mix() {
+    let server = Server::start(|_| {});
+    let unknown = |reply: Reply| {
+        assert_eq!(reply.status, 400);
+        assert_eq!(
+            reply.json(),
+            serde_json::json!({"__type": "com.amazon.coral.service#UnknownOperationException"}),
+            "no message, as for DynamoDB's unknown operations"
+        );
+    };
+    // An operation neither API has, one of DynamoDB's under the Streams prefix, one of
+    // Streams' under DynamoDB's, and a Streams prefix of another version.
+    unknown(server.call_streams("Frobnicate", "{}"));
+    unknown(server.call_streams("ListTables", "{}"));
+    unknown(server.call_streams("DescribeTable", r#"{"TableName": "T"}"#));
+    unknown(server.call("ListStreams", "{}"));
+    unknown(server.call("GetRecords", r#"{"ShardIterator": "x"}"#));
+    unknown(server.call_target("DynamoDBStreams_20111205.ListStreams", "{}"));
+    unknown(server.call_target("DynamoDBStreams_20120810.", "{}"));
+
+    let listed = server.call_streams("ListStreams", "{}");
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.json(), serde_json::json!({"Streams": []}));
+    let crc: u32 = listed.headers["x-amz-crc32"].parse().expect("a number");
+    assert_eq!(crc, crc32fast::hash(&listed.body));
+    assert!(!listed.headers["x-amzn-requestid"].is_empty());
+
+    // The order of checks holds for Streams: content type, JSON, target, authentication.
+    let streams_headers = |content_type: &'static str| {
+        [
+            ("Content-Type", content_type),
+            ("X-Amz-Target", "DynamoDBStreams_20120810.ListStreams"),
+        ]
+    };
+    let wrong_type = server.raw("POST", &streams_headers("text/plain"), b"{}");
+    assert_eq!(
+        (wrong_type.status, wrong_type.body.as_slice()),
+        (404, &b"<UnknownOperationException/>\n"[..])
+    );
+    let bad_json = server.raw("POST", &streams_headers("application/json"), b"{no");
+    assert_eq!(
+        bad_json.error_type(),
+        "com.amazon.coral.service#SerializationException"
+    );
+    let unsigned = server.raw(
+        "POST",
+        &streams_headers("application/x-amz-json-1.0"),
+        b"{}",
+    );
+    assert_eq!(
+        unsigned.error_type(),
+        "com.amazon.coral.service#MissingAuthenticationTokenException"
+    );
+
+    // Then the Streams model's members.
+    let validation = |reply: Reply, message: &str| {
+        assert_eq!(reply.status, 400);
+        assert_eq!(
+            reply.json(),
+            serde_json::json!({"__type": "com.amazon.coral.validate#ValidationException", "message": message})
+        );
+    };
+    validation(
+        server.call_streams("DescribeStream", "{}"),
+        "1 validation error detected: Value null at 'streamArn' failed to satisfy constraint: Member must not be null",
+    );
+    validation(
+        server.call_streams("GetShardIterator", r#"{"StreamArn": null}"#),
+        "3 validation errors detected: Value null at 'shardId' failed to satisfy constraint: Member must not be null; Value null at 'shardIteratorType' failed to satisfy constraint: Member must not be null; Value null at 'streamArn' failed to satisfy constraint: Member must not be null",
+    );
+    let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/Gone/stream/2026-12-05T00:00:00.000";
+    validation(
+        server.call_streams(
+            "GetShardIterator",
+            &format!(r#"{{"StreamArn": "{arn}", "ShardId": "shardId-00000000000000000001-00000000", "ShardIteratorType": "OLDEST"}}"#),
+        ),
+        "1 validation error detected: Value 'OLDEST' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER]",
+    );
+    validation(
+        server.call_streams(
+            "DescribeStream",
+            &format!(r#"{{"StreamArn": "{arn}", "ShardFilter": {{"Type": "CHILD_SHARDS"}}}}"#),
+        ),
+        "tidestore does not support the parameter ShardFilter of DescribeStream",
+    );
+    validation(
+        server.call_streams("GetRecords", r#"{"ShardIterator": "not an iterator"}"#),
+        "Invalid ShardIterator",
+    );
+    // Members the model does not define are ignored, as for DynamoDB's operations.
+    let described = server.call_streams(
+        "DescribeStream",
+        &format!(r#"{{"StreamArn": "{arn}", "Frobnicate": 1}}"#),
+    );
+    assert_eq!(
+        described.error_type(),
+        "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+    );
+    let wrong_type = server.call_streams("ListStreams", r#"{"Limit": "ten"}"#);
+    assert_eq!(
+        wrong_type.error_type(),
+        "com.amazon.coral.service#SerializationException"
+    );
 }
 
 #[test]

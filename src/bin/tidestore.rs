@@ -4,11 +4,14 @@
 //! tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] [--durability sync|buffered]
 //!                 [--region us-east-1] [--account 000000000000] [--auth FILE]
 //!                 [--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100]
+//!                 [--stream-retention-secs 86400]
 //! ```
 //!
 //! `--ttl-change-interval-secs` is how long after a table's Time to Live setting changed it
 //! cannot change again (DynamoDB's hour by default; 0 lifts the limit, for tests), and
 //! `--ttl-sweep-pause-ms` the expiry sweeper's pause after each batch (0 to 60,000).
+//! `--stream-retention-secs` is how long DynamoDB Streams' records can be read, and the log
+//! they are read from is kept (DynamoDB's 24 hours by default; 60 to 3,024,000).
 //!
 //! `--auth FILE` turns on full SigV4 verification: each line of the file is
 //! `ACCESS_KEY SECRET_KEY` (blank lines and `#` comments skipped).
@@ -23,7 +26,7 @@ use tidestore::Durability;
 
 const USAGE: &str = "usage: tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] \
 [--durability sync|buffered] [--region us-east-1] [--account 000000000000] [--auth FILE] \
-[--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100]";
+[--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100] [--stream-retention-secs 86400]";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -75,6 +78,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--auth",
             "--ttl-change-interval-secs",
             "--ttl-sweep-pause-ms",
+            "--stream-retention-secs",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag:?}"));
@@ -121,6 +125,9 @@ fn parse(args: &[String]) -> Result<Config, String> {
     }
     if let Some(ms) = number("--ttl-sweep-pause-ms")? {
         config.ttl_sweep_pause = Duration::from_millis(ms);
+    }
+    if let Some(secs) = number("--stream-retention-secs")? {
+        config.stream_retention = Duration::from_secs(secs);
     }
     if let Some(file) = flags.get("--auth") {
         let text = std::fs::read_to_string(file).map_err(|e| format!("--auth {file}: {e}"))?;
@@ -171,6 +178,23 @@ mod tests {
         match parse(&args(&bad)) {
             Err(error) => assert!(error.starts_with("--ttl-sweep-pause-ms: "), "{error}"),
             Ok(_) => panic!("a pause that is not a number is refused"),
+        }
+    }
+
+    #[test]
+    fn the_stream_retention_flag_sets_its_option() {
+        let base = ["serve", "--dir", "data"];
+        let config = parse(&args(&base)).expect("parses");
+        assert_eq!(config.stream_retention, Duration::from_secs(24 * 60 * 60));
+        let mut flags = base.to_vec();
+        flags.extend(["--stream-retention-secs", "600"]);
+        let config = parse(&args(&flags)).expect("parses");
+        assert_eq!(config.stream_retention, Duration::from_secs(600));
+        let mut bad = base.to_vec();
+        bad.extend(["--stream-retention-secs", "a day"]);
+        match parse(&args(&bad)) {
+            Err(error) => assert!(error.starts_with("--stream-retention-secs: "), "{error}"),
+            Ok(_) => panic!("a retention that is not a number is refused"),
         }
     }
 }

@@ -7,7 +7,8 @@
 //!   POST /           ─► body ≤ 16 MiB (413), gzip/deflate decoded
 //!                    ─► Content-Type (404 <UnknownOperationException/>)
 //!                    ─► JSON (SerializationException)
-//!                    ─► X-Amz-Target (UnknownOperationException)
+//!                    ─► X-Amz-Target: DynamoDB_20120810.<Op> or
+//!                       DynamoDBStreams_20120810.<Op> (UnknownOperationException)
 //!                    ─► Authorization (SigV4)
 //!                    ─► a permit of the concurrency cap ─► the engine, off the async threads
 //!   every answer     ─► x-amzn-RequestId, x-amz-crc32 of the body as sent
@@ -29,7 +30,8 @@ use tokio::sync::Semaphore;
 
 use super::auth;
 use super::operations;
-use super::protocol::{self, WireError};
+use super::protocol::{self, Api, WireError};
+use super::streams;
 use super::ServerState;
 
 /// The largest request body DynamoDB takes; above it, 413.
@@ -61,9 +63,9 @@ pub(super) async fn handle(
         }
         (&Method::POST, "/") => {
             let target = header(&parts.headers, "x-amz-target");
-            let operation = protocol::operation(target.as_deref()).map(str::to_owned);
-            let answer = api_request(&shared, &parts.headers, operation.as_deref(), body).await;
-            (operation, answer)
+            let named = protocol::operation(target.as_deref());
+            let answer = api_request(&shared, &parts.headers, named, body).await;
+            (named.map(|(_, op)| op.to_owned()), answer)
         }
         _ => (None, Answer::text(StatusCode::NOT_FOUND, String::new())),
     };
@@ -84,7 +86,7 @@ pub(super) async fn handle(
 async fn api_request(
     shared: &Shared,
     headers: &HeaderMap,
-    operation: Option<&str>,
+    operation: Option<(Api, &str)>,
     body: Incoming,
 ) -> Answer {
     let bytes = match read_body(headers, body).await {
@@ -99,7 +101,10 @@ async fn api_request(
     let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
         return Answer::error(WireError::serialization());
     };
-    let Some(operation) = operation.filter(|op| operations::is_dynamodb_operation(op)) else {
+    let Some((api, operation)) = operation.filter(|(api, op)| match api {
+        Api::DynamoDb => operations::is_dynamodb_operation(op),
+        Api::Streams => streams::is_streams_operation(op),
+    }) else {
         return Answer::error(WireError::unknown_operation());
     };
     if let Err(e) = auth::check(&shared.state, headers, &bytes) {
@@ -113,8 +118,11 @@ async fn api_request(
     };
     let state = Arc::clone(&shared.state);
     let operation = operation.to_owned();
-    let result =
-        tokio::task::spawn_blocking(move || operations::call(&state, &operation, json)).await;
+    let result = tokio::task::spawn_blocking(move || match api {
+        Api::DynamoDb => operations::call(&state, &operation, json),
+        Api::Streams => streams::call(&state, &operation, json),
+    })
+    .await;
     match result {
         Ok(Ok(body)) => Answer::json(StatusCode::OK, body),
         Ok(Err(e)) => Answer::error(e),

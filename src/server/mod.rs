@@ -1,14 +1,16 @@
 //! `tidestore serve`: DynamoDB's wire protocol over HTTP, so that the AWS CLI and every AWS SDK
-//! drive a tidestore database — backups and point-in-time restores included. Built only with
-//! the `server` feature; embedding the library pulls in no HTTP stack.
+//! drive a tidestore database — backups, point-in-time restores and DynamoDB Streams (on the
+//! same port) included. Built only with the `server` feature; embedding the library pulls in
+//! no HTTP stack.
 //!
 //! | Module | Owns |
 //! |---|---|
 //! | `http` | connections, bodies, headers, DynamoDB's order of checks |
-//! | `protocol` | the JSON 1.0 protocol: the target, the error body and its status |
+//! | `protocol` | the JSON 1.0 protocol: the target (DynamoDB's or Streams'), the error body and its status |
 //! | `auth` | SigV4: its shape by default, the full signature with `--auth` |
 //! | `operations` | each operation: request JSON to the library's input, the call, the answer |
-//! | `model` | every operation's members in DynamoDB's API model (generated) |
+//! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
+//! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |
 //!
 //! Engine calls run on tokio's blocking pool, never on the async threads, and at most
 //! [`Config::max_concurrent_requests`] at once: the rest wait for a permit on their
@@ -21,6 +23,7 @@ mod http;
 mod model;
 mod operations;
 mod protocol;
+mod streams;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -64,6 +67,9 @@ pub struct Config {
     pub ttl_change_interval: Duration,
     /// [`Options::ttl_sweep_pause`]: the Time to Live sweeper's pace.
     pub ttl_sweep_pause: Duration,
+    /// [`Options::stream_retention`]: how long streams' records can be read (24 hours,
+    /// DynamoDB's, by default).
+    pub stream_retention: Duration,
 }
 
 impl Config {
@@ -80,6 +86,7 @@ impl Config {
             drain_timeout: Duration::from_secs(30),
             ttl_change_interval: Options::default().ttl_change_interval,
             ttl_sweep_pause: Options::default().ttl_sweep_pause,
+            stream_retention: Options::default().stream_retention,
         }
     }
 }
@@ -109,7 +116,8 @@ pub fn serve_until(
         .region(config.region.clone())
         .account(config.account.clone())
         .ttl_change_interval(config.ttl_change_interval)
-        .ttl_sweep_pause(config.ttl_sweep_pause);
+        .ttl_sweep_pause(config.ttl_sweep_pause)
+        .stream_retention(config.stream_retention);
     let db = Database::open_with(&config.dir, options).map_err(std::io::Error::other)?;
     let state = Arc::new(ServerState {
         db,

@@ -1,10 +1,10 @@
 //! The request members of every operation in DynamoDB's API model
-//! (`shared/reference/dynamodb-service-2.json`, botocore's `dynamodb/2012-08-10`): which
-//! exist, so that one tidestore does not honour is refused rather than silently ignored, and
-//! which are required, so that a missing one gets DynamoDB's `Member must not be null`, and
-//! the values of the enumerated ones, so that another value gets `Member must satisfy enum
-//! value set`.
-//! Generated from the model; regenerate it when the model changes.
+//! (`shared/reference/dynamodb-service-2.json`, botocore's `dynamodb/2012-08-10`) and in
+//! DynamoDB Streams' (botocore's `dynamodbstreams/2012-08-10`): which exist, so that one
+//! tidestore does not honour is refused rather than silently ignored, and which are
+//! required, so that a missing one gets DynamoDB's `Member must not be null`, and the values
+//! of the enumerated ones, so that another value gets `Member must satisfy enum value set`.
+//! Generated from the models; regenerate it when a model changes.
 
 /// One operation's input members.
 pub struct Operation {
@@ -89,4 +89,21 @@ pub const OPERATIONS: [Operation; 62] = [
 pub fn operation(name: &str) -> Option<&'static Operation> {
     let i = OPERATIONS.binary_search_by(|op| op.name.cmp(name)).ok()?;
     Some(&OPERATIONS[i])
+}
+
+/// Every operation of the DynamoDB Streams model, sorted by name.
+#[rustfmt::skip]
+pub const STREAMS_OPERATIONS: [Operation; 4] = [
+    Operation { name: "DescribeStream", members: &["ExclusiveStartShardId", "Limit", "ShardFilter", "StreamArn"], required: &["StreamArn"], enums: &[] },
+    Operation { name: "GetRecords", members: &["Limit", "ShardIterator"], required: &["ShardIterator"], enums: &[] },
+    Operation { name: "GetShardIterator", members: &["SequenceNumber", "ShardId", "ShardIteratorType", "StreamArn"], required: &["ShardId", "ShardIteratorType", "StreamArn"], enums: &[("ShardIteratorType", &["TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"])] },
+    Operation { name: "ListStreams", members: &["ExclusiveStartStreamArn", "Limit", "TableName"], required: &[], enums: &[] },
+];
+
+/// The Streams model's entry for `name`, if DynamoDB Streams has the operation.
+pub fn streams_operation(name: &str) -> Option<&'static Operation> {
+    let i = STREAMS_OPERATIONS
+        .binary_search_by(|op| op.name.cmp(name))
+        .ok()?;
+    Some(&STREAMS_OPERATIONS[i])
 }

@@ -5,7 +5,9 @@
 //! ([`super::model`]): a required member that is missing is DynamoDB's `Member must not be
 //! null`; a member the model defines but tidestore does not honour is a
 //! `ValidationException` naming it, never silently ignored. Members the model does not
-//! define are ignored, as the service ignores them.
+//! define are ignored, as the service ignores them. DynamoDB Streams' operations
+//! (`super::streams`) go through the same checks against the Streams model
+//! ([`dispatch`]).
 //!
 //! A handler answers `null` for DynamoDB's empty body (`TagResource`, `UntagResource`).
 
@@ -29,13 +31,17 @@ use crate::api::ttl::UpdateTimeToLiveInput;
 use crate::db::Database;
 use crate::error::Error;
 
-type Handler = fn(&ServerState, Value) -> Result<Value, WireError>;
+/// Answers one operation's request: its JSON body in, the answer's JSON body out.
+pub(super) type Handler = fn(&ServerState, Value) -> Result<Value, WireError>;
 
-/// An operation tidestore serves: the members of DynamoDB's model it honours, and its handler.
-struct Served {
-    name: &'static str,
-    honours: &'static [&'static str],
-    handler: Handler,
+/// An operation tidestore serves: the members of its API model it honours, and its handler.
+pub(super) struct Served {
+    /// The operation's name, as in `X-Amz-Target`.
+    pub name: &'static str,
+    /// The members of the model's input that tidestore acts on.
+    pub honours: &'static [&'static str],
+    /// Its handler.
+    pub handler: Handler,
 }
 
 const EXPRESSION_MAPS: [&str; 2] = ["ExpressionAttributeNames", "ExpressionAttributeValues"];
@@ -336,12 +342,24 @@ pub(super) fn is_dynamodb_operation(name: &str) -> bool {
     model::operation(name).is_some()
 }
 
-/// Runs operation `name` on `body`; the answer's JSON body, or the error to send.
+/// Runs DynamoDB's operation `name` on `body`; the answer's JSON body, or the error to send.
 pub(super) fn call(state: &ServerState, name: &str, body: Value) -> Result<Value, WireError> {
-    let Some(model) = model::operation(name) else {
+    dispatch(model::operation(name), SERVED, state, name, body)
+}
+
+/// Runs operation `name` of an API on `body`, after the checks of `model` (its entry in the
+/// API's model, `None` if the API has no such operation): one of `served` answers it.
+pub(super) fn dispatch(
+    model: Option<&model::Operation>,
+    served: &[Served],
+    state: &ServerState,
+    name: &str,
+    body: Value,
+) -> Result<Value, WireError> {
+    let Some(model) = model else {
         return Err(WireError::unknown_operation());
     };
-    let Some(served) = SERVED.iter().find(|s| s.name == name) else {
+    let Some(served) = served.iter().find(|s| s.name == name) else {
         return Err(WireError::not_implemented(name));
     };
     let Value::Object(fields) = &body else {
@@ -419,7 +437,7 @@ fn lower_first(name: &str) -> String {
 }
 
 /// The request as `T`; a member of the wrong JSON type is DynamoDB's `SerializationException`.
-fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
+pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
     serde_json::from_value(body).map_err(|e| {
         let mut error = WireError::serialization();
         error.message = Some(e.to_string());
@@ -428,7 +446,7 @@ fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
 }
 
 /// An output as its JSON body.
-fn output<T: Serialize>(value: Result<T, Error>) -> Result<Value, WireError> {
+pub(super) fn output<T: Serialize>(value: Result<T, Error>) -> Result<Value, WireError> {
     let value = value?;
     serde_json::to_value(value).map_err(|e| {
         WireError::from(Error::Io {

@@ -1,5 +1,6 @@
-//! DynamoDB's JSON 1.0 protocol above HTTP: which operation a request names, and how an answer
-//! or an error is written, as the AWS SDKs read them.
+//! DynamoDB's JSON 1.0 protocol above HTTP: which API (DynamoDB's or DynamoDB Streams') and
+//! operation a request names, and how an answer or an error is written, as the AWS SDKs read
+//! them.
 //!
 //! An error is a JSON body `{"__type": "<namespace>#<Name>", "message": "…"}` with a status
 //! code. The namespace is the one real DynamoDB uses for the name: `com.amazon.coral.validate`
@@ -13,6 +14,18 @@ use crate::error::Error;
 
 /// The prefix of `X-Amz-Target` for DynamoDB's operations.
 pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+/// The prefix of `X-Amz-Target` for DynamoDB Streams' operations, served on the same port
+/// (a local `--endpoint-url` points both clients at it; Streams sign as `dynamodb` too).
+pub const STREAMS_TARGET_PREFIX: &str = "DynamoDBStreams_20120810.";
+
+/// Which of the two APIs a target's prefix names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// DynamoDB's (`DynamoDB_20120810.`).
+    DynamoDb,
+    /// DynamoDB Streams' (`DynamoDBStreams_20120810.`).
+    Streams,
+}
 
 const DYNAMODB: &str = "com.amazonaws.dynamodb.v20120810";
 const CORAL_SERVICE: &str = "com.amazon.coral.service";
@@ -46,7 +59,8 @@ impl WireError {
         WireError::new(400, CORAL_SERVICE, "SerializationException", None)
     }
 
-    /// `X-Amz-Target` is missing or names no operation of DynamoDB's (no message).
+    /// `X-Amz-Target` is missing or names no operation of the API its prefix names (no
+    /// message).
     pub fn unknown_operation() -> WireError {
         WireError::new(400, CORAL_SERVICE, "UnknownOperationException", None)
     }
@@ -153,11 +167,16 @@ fn message_of(error: &Error) -> String {
     }
 }
 
-/// The operation `X-Amz-Target` names, if it is DynamoDB's.
-pub fn operation(target: Option<&str>) -> Option<&str> {
-    target?
-        .strip_prefix(TARGET_PREFIX)
-        .filter(|op| !op.is_empty())
+/// The API and operation `X-Amz-Target` names, if its prefix is DynamoDB's or DynamoDB
+/// Streams'. Whether that API has the operation is the caller's to check: a DynamoDB
+/// operation under the Streams prefix, or the reverse, is an unknown operation.
+pub fn operation(target: Option<&str>) -> Option<(Api, &str)> {
+    let target = target?;
+    let (api, op) = match target.strip_prefix(TARGET_PREFIX) {
+        Some(op) => (Api::DynamoDb, op),
+        None => (Api::Streams, target.strip_prefix(STREAMS_TARGET_PREFIX)?),
+    };
+    (!op.is_empty()).then_some((api, op))
 }
 
 /// Whether a `Content-Type` is one the protocol takes: `application/x-amz-json-1.0` or
@@ -207,11 +226,16 @@ mod tests {
     fn the_target_and_content_type_are_read_as_dynamodb_reads_them() {
         assert_eq!(
             operation(Some("DynamoDB_20120810.PutItem")),
-            Some("PutItem")
+            Some((Api::DynamoDb, "PutItem"))
         );
         assert_eq!(operation(Some("DynamoDB_20120810.")), None);
         assert_eq!(
             operation(Some("DynamoDBStreams_20120810.ListStreams")),
+            Some((Api::Streams, "ListStreams"))
+        );
+        assert_eq!(operation(Some("DynamoDBStreams_20120810.")), None);
+        assert_eq!(
+            operation(Some("DynamoDBStreams_20111205.ListStreams")),
             None
         );
         assert_eq!(operation(None), None);

@@ -1,4 +1,6 @@
-"""The real AWS clients against `tidestore serve`: boto3 and the AWS CLI v1.
+"""The real AWS clients against `tidestore serve`: boto3 and the AWS CLI v1, for DynamoDB
+and for DynamoDB Streams (boto3's `dynamodbstreams` client, `aws dynamodbstreams`) on the
+same endpoint.
 
 Run by tests/wire.rs, which starts a server and sets TIDESTORE_ENDPOINT (and, for the
 Signatures class, TIDESTORE_AUTH_KEY/TIDESTORE_AUTH_SECRET of a server started with --auth).
@@ -36,10 +38,23 @@ def client(key="x", secret="y", region=REGION):
     )
 
 
-def cli(*args):
-    """Runs `aws dynamodb ARGS --endpoint-url …`; its parsed JSON output (or None)."""
+def streams_client(key="x", secret="y", validate=True):
+    """A DynamoDB Streams client on the same endpoint; `validate=False` sends what botocore
+    would refuse (a too-short StreamArn, an unknown ShardIteratorType) to the server."""
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=NO_RETRIES.merge(botocore.config.Config(parameter_validation=validate)),
+    )
+
+
+def cli(*args, service="dynamodb"):
+    """Runs `aws SERVICE ARGS --endpoint-url …`; its parsed JSON output (or None)."""
     out = subprocess.run(
-        ["aws", "dynamodb", *args, "--endpoint-url", ENDPOINT, "--region", REGION],
+        ["aws", service, *args, "--endpoint-url", ENDPOINT, "--region", REGION],
         capture_output=True,
         text=True,
         timeout=60,
@@ -397,6 +412,299 @@ class Clients(unittest.TestCase):
         self.assertIn("AccountMaxReadCapacityUnits", self.ddb.describe_limits())
 
 
+STREAM_ARN = re.compile(r"^arn:aws:dynamodb:us-east-1:000000000000:table/(?P<table>[A-Za-z0-9_.-]+)/stream/(?P<label>\S+)$")
+
+
+class Streams(unittest.TestCase):
+    """DynamoDB Streams through boto3's `dynamodbstreams` client and `aws dynamodbstreams`,
+    on the DynamoDB endpoint."""
+
+    def setUp(self):
+        if os.environ.get("TIDESTORE_AUTH_KEY"):
+            self.skipTest("the server checks signatures")
+        self.ddb = client()
+        self.streams = streams_client()
+
+    def make_stream_table(self, name, view="NEW_AND_OLD_IMAGES"):
+        """A table keyed pk (S) and sk (N) with a stream; its StreamArn."""
+        created = self.ddb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+        )["TableDescription"]
+        arn = created["LatestStreamArn"]
+        self.assertRegex(arn, STREAM_ARN)
+        self.assertEqual(STREAM_ARN.match(arn)["table"], name)
+        self.assertEqual(STREAM_ARN.match(arn)["label"], created["LatestStreamLabel"])
+        self.assertEqual(created["StreamSpecification"], {"StreamEnabled": True, "StreamViewType": view})
+        return arn
+
+    def shard_of(self, arn):
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self.assertEqual(len(shards), 1)
+        return shards[0]["ShardId"]
+
+    def iterator(self, arn, kind, **extra):
+        out = self.streams.get_shard_iterator(StreamArn=arn, ShardId=self.shard_of(arn), ShardIteratorType=kind, **extra)
+        return out["ShardIterator"]
+
+    def read(self, iterator, limit=None, most_calls=100):
+        """GetRecords from `iterator` until a page comes back empty or the shard ends: the
+        records, the number of calls, and the last NextShardIterator (None once ended)."""
+        records, calls = [], 0
+        while iterator is not None and calls < most_calls:
+            out = self.streams.get_records(ShardIterator=iterator, **({"Limit": limit} if limit else {}))
+            calls += 1
+            if limit:
+                self.assertLessEqual(len(out["Records"]), limit)
+            records.extend(out["Records"])
+            iterator = out.get("NextShardIterator")
+            if not out["Records"]:
+                break
+        return records, calls, iterator
+
+    def test_records_show_each_change_once_in_order_with_its_images(self):
+        arn = self.make_stream_table("StreamOrders")
+        started = datetime.datetime.now(datetime.timezone.utc)
+        key = {"pk": {"S": "a"}, "sk": {"N": "1"}}
+        self.ddb.put_item(TableName="StreamOrders", Item={**key, "v": {"N": "1"}})
+        self.ddb.update_item(TableName="StreamOrders", Key=key, UpdateExpression="SET v = :two", ExpressionAttributeValues={":two": {"N": "2"}})
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.put_item(TableName="StreamOrders", Item={**key, "v": {"N": "9"}}, ConditionExpression="attribute_not_exists(pk)")
+        self.assertEqual(error_code(e.exception), "ConditionalCheckFailedException")
+        # A put that leaves the item as it was changes nothing: no record.
+        self.ddb.put_item(TableName="StreamOrders", Item={**key, "v": {"N": "2"}})
+        self.ddb.delete_item(TableName="StreamOrders", Key=key)
+        other = {"pk": {"S": "b"}, "sk": {"N": "2"}}
+        self.ddb.put_item(TableName="StreamOrders", Item={**other, "s": {"S": "x" * 100}})
+
+        records, calls, _ = self.read(self.iterator(arn, "TRIM_HORIZON"), limit=1)
+        self.assertGreaterEqual(calls, 4, "one record a page")
+        self.assertEqual([r["eventName"] for r in records], ["INSERT", "MODIFY", "REMOVE", "INSERT"])
+        self.assertEqual([r["dynamodb"]["Keys"] for r in records], [key, key, key, other])
+        images = [(r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage")) for r in records]
+        self.assertEqual(images, [
+            (None, {**key, "v": {"N": "1"}}),
+            ({**key, "v": {"N": "1"}}, {**key, "v": {"N": "2"}}),
+            ({**key, "v": {"N": "2"}}, None),
+            (None, {**other, "s": {"S": "x" * 100}}),
+        ])
+        numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
+        for n in numbers:
+            self.assertRegex(n, r"^[0-9]{21,40}$")
+        self.assertEqual(numbers, sorted(numbers, key=int))
+        self.assertEqual(len(set(numbers)), len(numbers))
+        self.assertEqual(len({r["eventID"] for r in records}), len(records))
+        for r in records:
+            self.assertEqual((r["eventSource"], r["awsRegion"], r["eventVersion"]), ("aws:dynamodb", REGION, "1.1"))
+            self.assertNotIn("userIdentity", r)
+            change = r["dynamodb"]
+            self.assertEqual(change["StreamViewType"], "NEW_AND_OLD_IMAGES")
+            self.assertIsInstance(change["SizeBytes"], int)
+            self.assertGreater(change["SizeBytes"], 0)
+            when = change["ApproximateCreationDateTime"]
+            self.assertIsInstance(when, datetime.datetime)
+            self.assertLess(abs((when - started).total_seconds()), 300)
+        self.assertGreater(records[3]["dynamodb"]["SizeBytes"], 100, "the images count")
+
+        # A page of up to 1,000 reads them all at once, the same.
+        everything, calls, _ = self.read(self.iterator(arn, "TRIM_HORIZON"))
+        self.assertEqual(everything, records)
+        self.assertLessEqual(calls, 2)
+        at, _, _ = self.read(self.iterator(arn, "AT_SEQUENCE_NUMBER", SequenceNumber=numbers[1]))
+        self.assertEqual(at, records[1:])
+        after, _, _ = self.read(self.iterator(arn, "AFTER_SEQUENCE_NUMBER", SequenceNumber=numbers[1]))
+        self.assertEqual(after, records[2:])
+        after_last, _, _ = self.read(self.iterator(arn, "AFTER_SEQUENCE_NUMBER", SequenceNumber=numbers[-1]))
+        self.assertEqual(after_last, [])
+
+        # LATEST starts after the newest record: only what is written from now on.
+        latest = self.iterator(arn, "LATEST")
+        nothing = self.streams.get_records(ShardIterator=latest)
+        self.assertEqual(nothing["Records"], [])
+        third = {"pk": {"S": "c"}, "sk": {"N": "3"}}
+        self.ddb.put_item(TableName="StreamOrders", Item=third)
+        fresh, _, _ = self.read(nothing["NextShardIterator"])
+        self.assertEqual([(r["eventName"], r["dynamodb"]["Keys"]) for r in fresh], [("INSERT", third)])
+        fresh_from_latest, _, _ = self.read(latest)
+        self.assertEqual(fresh_from_latest, fresh, "the first iterator reads the same")
+
+    def test_streams_are_listed_and_described(self):
+        arns = [self.make_stream_table(f"StreamList{i}", view) for i, view in enumerate(["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE"])]
+        self.ddb.create_table(
+            TableName="StreamListNone",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        one = self.streams.list_streams(TableName="StreamList1")
+        self.assertEqual(one["Streams"], [{"StreamArn": arns[1], "TableName": "StreamList1", "StreamLabel": STREAM_ARN.match(arns[1])["label"]}])
+        self.assertNotIn("LastEvaluatedStreamArn", one)
+        self.assertEqual(self.streams.list_streams(TableName="StreamListNone")["Streams"], [])
+        # Every stream, one a page.
+        listed, start, pages = [], {}, 0
+        while pages < 100:
+            page = self.streams.list_streams(Limit=1, **start)
+            pages += 1
+            self.assertLessEqual(len(page["Streams"]), 1)
+            listed.extend(page["Streams"])
+            if "LastEvaluatedStreamArn" not in page:
+                break
+            self.assertEqual(page["LastEvaluatedStreamArn"], page["Streams"][-1]["StreamArn"])
+            start = {"ExclusiveStartStreamArn": page["LastEvaluatedStreamArn"]}
+        listed_arns = [s["StreamArn"] for s in listed]
+        self.assertEqual(len(listed_arns), len(set(listed_arns)), "no stream twice")
+        self.assertEqual(listed_arns, [s["StreamArn"] for s in self.streams.list_streams()["Streams"]], "pages add up to the whole")
+        for arn in arns:
+            self.assertIn(arn, listed_arns)
+        page = self.streams.list_streams(Limit=2)
+        self.assertEqual(len(page["Streams"]), 2)
+
+        for arn, view in zip(arns, ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE"]):
+            described = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+            table = STREAM_ARN.match(arn)["table"]
+            self.assertEqual(described["StreamArn"], arn)
+            self.assertEqual(described["StreamLabel"], STREAM_ARN.match(arn)["label"])
+            self.assertEqual(described["StreamStatus"], "ENABLED")
+            self.assertEqual(described["StreamViewType"], view)
+            self.assertEqual(described["TableName"], table)
+            self.assertEqual(described["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+            self.assertIsInstance(described["CreationRequestDateTime"], datetime.datetime)
+            self.assertNotIn("LastEvaluatedShardId", described)
+            [shard] = described["Shards"]
+            self.assertTrue(28 <= len(shard["ShardId"]) <= 65, shard["ShardId"])
+            self.assertTrue(shard["ShardId"].startswith("shardId-"))
+            self.assertNotIn("ParentShardId", shard)
+            self.assertRegex(shard["SequenceNumberRange"]["StartingSequenceNumber"], r"^[0-9]{21,40}$")
+            self.assertNotIn("EndingSequenceNumber", shard["SequenceNumberRange"], "open while enabled")
+            self.assertEqual(self.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"], arn)
+        # Paging shards: after the one shard there are none.
+        shard = self.shard_of(arns[0])
+        self.assertEqual(self.streams.describe_stream(StreamArn=arns[0], ExclusiveStartShardId=shard)["StreamDescription"]["Shards"], [])
+
+        # The AWS CLI v1 reaches the same answers with `aws dynamodbstreams`.
+        out = cli("list-streams", "--table-name", "StreamList2", service="dynamodbstreams")
+        self.assertEqual([s["StreamArn"] for s in out["Streams"]], [arns[2]])
+        out = cli("describe-stream", "--stream-arn", arns[2], service="dynamodbstreams")
+        self.assertEqual(out["StreamDescription"]["StreamStatus"], "ENABLED")
+        self.assertEqual(out["StreamDescription"]["Shards"][0]["ShardId"], self.shard_of(arns[2]))
+        self.assertIsInstance(out["StreamDescription"]["CreationRequestDateTime"], (int, float))
+        self.ddb.put_item(TableName="StreamList2", Item={"pk": {"S": "cli"}, "sk": {"N": "1"}})
+        iterator = cli("get-shard-iterator", "--stream-arn", arns[2], "--shard-id", self.shard_of(arns[2]),
+                       "--shard-iterator-type", "TRIM_HORIZON", service="dynamodbstreams")["ShardIterator"]
+        out = cli("get-records", "--shard-iterator", iterator, service="dynamodbstreams")
+        [record] = out["Records"]
+        self.assertEqual(record["eventName"], "INSERT")
+        self.assertNotIn("NewImage", record["dynamodb"], "OLD_IMAGE shows no new image")
+        self.assertIsInstance(record["dynamodb"]["ApproximateCreationDateTime"], (int, float))
+        with self.assertRaises(CliError) as e:
+            cli("describe-stream", "--stream-arn", arns[2].replace("StreamList2", "StreamGone"), service="dynamodbstreams")
+        self.assertIn("ResourceNotFoundException", e.exception.stderr)
+
+    def test_a_disabled_stream_ends_and_enabling_again_makes_a_new_one(self):
+        arn = self.make_stream_table("StreamToggle", view="KEYS_ONLY")
+        for i in range(3):
+            self.ddb.put_item(TableName="StreamToggle", Item={"pk": {"S": "k"}, "sk": {"N": str(i)}, "v": {"S": "x"}})
+        self.ddb.update_table(TableName="StreamToggle", StreamSpecification={"StreamEnabled": False})
+        self.ddb.put_item(TableName="StreamToggle", Item={"pk": {"S": "after"}, "sk": {"N": "0"}})
+        table = self.ddb.describe_table(TableName="StreamToggle")["Table"]
+        self.assertEqual(table["LatestStreamArn"], arn, "the table still names its last stream")
+        described = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+        self.assertEqual(described["StreamStatus"], "DISABLED")
+        numbers = described["Shards"][0]["SequenceNumberRange"]
+        self.assertRegex(numbers["EndingSequenceNumber"], r"^[0-9]{21,40}$")
+        self.assertGreaterEqual(int(numbers["EndingSequenceNumber"]), int(numbers["StartingSequenceNumber"]))
+
+        # Read to the end, two a page: the shard is closed, so the last answer has no iterator.
+        iterator, records, calls = self.iterator(arn, "TRIM_HORIZON"), [], 0
+        while iterator is not None:
+            calls += 1
+            self.assertLess(calls, 20, "a closed shard ends")
+            out = self.streams.get_records(ShardIterator=iterator, Limit=2)
+            records.extend(out["Records"])
+            iterator = out.get("NextShardIterator")
+        self.assertEqual([r["dynamodb"]["Keys"]["sk"] for r in records], [{"N": "0"}, {"N": "1"}, {"N": "2"}])
+        for r in records:
+            self.assertEqual(r["eventName"], "INSERT")
+            self.assertNotIn("NewImage", r["dynamodb"], "KEYS_ONLY")
+            self.assertNotIn("OldImage", r["dynamodb"])
+            self.assertEqual(r["dynamodb"]["StreamViewType"], "KEYS_ONLY")
+        self.assertLessEqual(int(records[-1]["dynamodb"]["SequenceNumber"]), int(numbers["EndingSequenceNumber"]))
+        latest, _, left = self.read(self.iterator(arn, "LATEST"))
+        self.assertEqual((latest, left), ([], None), "LATEST of a closed shard is its end")
+
+        self.ddb.update_table(TableName="StreamToggle", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        again = self.ddb.describe_table(TableName="StreamToggle")["Table"]["LatestStreamArn"]
+        self.assertNotEqual(again, arn)
+        self.assertRegex(again, STREAM_ARN)
+        listed = [s["StreamArn"] for s in self.streams.list_streams(TableName="StreamToggle")["Streams"]]
+        self.assertEqual(sorted(listed), sorted([arn, again]))
+        self.assertEqual(self.streams.describe_stream(StreamArn=again)["StreamDescription"]["StreamStatus"], "ENABLED")
+        self.ddb.put_item(TableName="StreamToggle", Item={"pk": {"S": "new"}, "sk": {"N": "1"}})
+        fresh, _, _ = self.read(self.iterator(again, "TRIM_HORIZON"))
+        self.assertEqual([(r["eventName"], r["dynamodb"]["NewImage"]) for r in fresh], [("INSERT", {"pk": {"S": "new"}, "sk": {"N": "1"}})])
+        self.assertNotIn("OldImage", fresh[0]["dynamodb"])
+        self.assertEqual(self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["StreamStatus"], "DISABLED")
+
+    def test_a_time_to_live_delete_is_the_services(self):
+        arn = self.make_stream_table("StreamExpiring", view="OLD_IMAGE")
+        self.ddb.update_time_to_live(TableName="StreamExpiring", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        key = {"pk": {"S": "gone"}, "sk": {"N": "1"}}
+        expired = {**key, "exp": {"N": str(int(time.time()) - 10)}}
+        self.ddb.put_item(TableName="StreamExpiring", Item=expired)
+        self.ddb.delete_item(TableName="StreamExpiring", Key={"pk": {"S": "never"}, "sk": {"N": "1"}})
+        deadline = time.monotonic() + 60
+        while "Item" in self.ddb.get_item(TableName="StreamExpiring", Key=key, ConsistentRead=True):
+            self.assertLess(time.monotonic(), deadline, "the sweeper deletes an expired item")
+            time.sleep(0.2)
+        records, _, _ = self.read(self.iterator(arn, "TRIM_HORIZON"))
+        self.assertEqual([r["eventName"] for r in records], ["INSERT", "REMOVE"], "deleting nothing is no record")
+        self.assertNotIn("userIdentity", records[0], "a request's write")
+        self.assertEqual(records[1]["userIdentity"], {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"})
+        self.assertEqual(records[1]["dynamodb"]["OldImage"], expired)
+
+    def test_bad_iterators_arns_and_shards_are_refused_with_dynamodbs_names(self):
+        arn = self.make_stream_table("StreamErrors")
+        shard = self.shard_of(arn)
+        unchecked = streams_client(validate=False)
+        unknown_arn = "arn:aws:dynamodb:us-east-1:000000000000:table/StreamNoSuchTable/stream/2026-12-05T00:00:00.000"
+        cases = [
+            (lambda: self.streams.get_records(ShardIterator="not-an-iterator"), "ValidationException"),
+            (lambda: self.streams.get_records(ShardIterator=arn + "|1|99|0|0|0|x"), "ValidationException"),
+            (lambda: unchecked.describe_stream(StreamArn="arn:aws:dynamodb:short"), "ValidationException"),
+            (lambda: unchecked.list_streams(ExclusiveStartStreamArn="arn:aws:dynamodb:short"), "ValidationException"),
+            (lambda: self.streams.describe_stream(StreamArn=unknown_arn), "ResourceNotFoundException"),
+            (lambda: self.streams.describe_stream(StreamArn=arn + "0"), "ResourceNotFoundException"),
+            (lambda: self.streams.get_shard_iterator(StreamArn=unknown_arn, ShardId=shard, ShardIteratorType="LATEST"), "ResourceNotFoundException"),
+            (lambda: self.streams.get_shard_iterator(StreamArn=arn, ShardId="shardId-00000000000000000001-deadbeef", ShardIteratorType="LATEST"), "ResourceNotFoundException"),
+            (lambda: self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER"), "ValidationException"),
+            (lambda: self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber="x" * 21), "ValidationException"),
+            (lambda: unchecked.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="OLDEST"), "ValidationException"),
+            (lambda: self.streams.describe_stream(StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS", "ShardId": shard}), "ValidationException"),
+            (lambda: self.streams.get_records(ShardIterator=self.iterator(arn, "LATEST"), Limit=1001), "ValidationException"),
+            (lambda: self.streams.list_streams(TableName="StreamNoSuchTable!"), "ValidationException"),
+        ]
+        # An iterator lives 15 minutes; one issued 16 minutes ago (its last field, by the
+        # layout in src/streams/position.rs) is ExpiredIteratorException.
+        fresh = self.iterator(arn, "TRIM_HORIZON")
+        place, issued = fresh.rsplit("|", 1)
+        stale = f"{place}|{int(issued) - 16 * 60 * 1000}"
+        cases.append((lambda: self.streams.get_records(ShardIterator=stale), "ExpiredIteratorException"))
+        self.assertEqual(self.streams.get_records(ShardIterator=fresh)["Records"], [])
+        started = time.monotonic()
+        for i, (call, code) in enumerate(cases):
+            with self.assertRaises(botocore.exceptions.ClientError, msg=f"case {i}") as e:
+                call()
+            self.assertEqual(error_code(e.exception), code, f"case {i}: {e.exception.response['Error']}")
+            self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400, f"case {i}")
+        self.assertLess(time.monotonic() - started, 20, "no client spun in retries")
+        # botocore checks the SDK-side lengths itself, so a real client never sends a short one.
+        with self.assertRaises(botocore.exceptions.ParamValidationError):
+            self.streams.describe_stream(StreamArn="arn:aws:dynamodb:short")
+
+
 def sign(body, target, key, secret, region, when):
     """A SigV4 signature written here from the published algorithm, to check the server's."""
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
@@ -424,6 +732,12 @@ class Signatures(unittest.TestCase):
 
     def test_boto3_signed_with_the_right_secret_passes(self):
         self.assertIn("TableNames", client(self.key, self.secret).list_tables())
+
+    def test_streams_sign_as_dynamodb_and_are_verified_alike(self):
+        self.assertIn("Streams", streams_client(self.key, self.secret).list_streams())
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            streams_client(self.key, "wrong").list_streams()
+        self.assertEqual(error_code(e.exception), "InvalidSignatureException")
 
     def test_a_wrong_secret_an_unknown_key_or_another_region_is_refused(self):
         cases = [
