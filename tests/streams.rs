@@ -874,3 +874,68 @@ fn a_reader_never_sees_a_record_the_log_has_not_made_durable() {
     writer.join().unwrap();
     assert_eq!(read_all(&db, &arn, 100).len(), 2);
 }
+
+/// What the wire tests found: a stream disabled before any write is a shard whose end is
+/// not before its start; record times are whole seconds (the Streams API rounds them down);
+/// `ListStreams` takes a table's name (not its ARN), refuses an unknown table, and pages on
+/// after a start whose table was deleted between the pages, repeating nothing.
+#[test]
+fn empty_closed_shards_whole_second_times_and_list_streams_paging_past_a_deleted_table() {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_789)));
+    let db = Database::in_memory_with(Options::in_memory().clock(clock.clone())).unwrap();
+    let on = StreamSpecification::new(true).stream_view_type(StreamViewType::KeysOnly);
+    let mut arns = Vec::new();
+    for name in ["A01", "B01", "C01"] {
+        let table = CreateTableInput::new(name)
+            .hash_key("pk", S)
+            .pay_per_request()
+            .stream_specification(on);
+        arns.push(db.create_table(table).unwrap().latest_stream_arn.unwrap());
+    }
+    db.put_item(PutItemInput::new("A01", key("a"))).unwrap();
+    let record = &read_all(&db, &arns[0], 10)[0];
+    let time = record.dynamodb.approximate_creation_date_time;
+    assert_eq!(time, Timestamp(1_700_000_000_000));
+
+    let off = StreamSpecification::new(false);
+    db.update_table(UpdateTableInput::new("C01").stream_specification(off))
+        .unwrap();
+    let range = db
+        .describe_stream(DescribeStreamInput::new(&arns[2]))
+        .unwrap()
+        .stream_description
+        .shards[0]
+        .sequence_number_range
+        .clone();
+    let (start, end) = (
+        range.starting_sequence_number.unwrap(),
+        range.ending_sequence_number.unwrap(),
+    );
+    assert!(end >= start, "{start}..{end}");
+
+    let first = db.list_streams(ListStreamsInput::new().limit(2)).unwrap();
+    assert_eq!(first.streams.len(), 2);
+    let after = first.last_evaluated_stream_arn.unwrap();
+    assert_eq!(after, arns[1]);
+    db.delete_table("B01").unwrap();
+    let next = db
+        .list_streams(
+            ListStreamsInput::new()
+                .limit(2)
+                .exclusive_start_stream_arn(after),
+        )
+        .unwrap();
+    let listed: Vec<&str> = next.streams.iter().map(|s| s.stream_arn.as_str()).collect();
+    assert_eq!(listed, [arns[2].as_str()]);
+    assert!(next.last_evaluated_stream_arn.is_none());
+
+    let by_arn = db.list_streams(
+        ListStreamsInput::new().table_name("arn:aws:dynamodb:us-east-1:000000000000:table/A01"),
+    );
+    assert!(matches!(by_arn, Err(Error::Validation(_))), "{by_arn:?}");
+    let unknown = db.list_streams(ListStreamsInput::new().table_name("Nope"));
+    assert!(
+        matches!(unknown, Err(Error::ResourceNotFound(_))),
+        "{unknown:?}"
+    );
+}

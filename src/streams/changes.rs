@@ -95,7 +95,8 @@ pub(crate) fn changes_of(
             event_source: "aws:dynamodb".into(),
             aws_region: shown.region.into(),
             dynamodb: StreamRecord {
-                approximate_creation_date_time: time,
+                // The commit time, rounded down to the second as the Streams API says.
+                approximate_creation_date_time: Timestamp(time.0 - time.0 % 1000),
                 keys,
                 new_image,
                 old_image,

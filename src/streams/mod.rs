@@ -160,8 +160,15 @@ pub(crate) fn list_streams(engine: &Engine, input: ListStreamsInput) -> Result<L
     if let Some(start) = &input.exclusive_start_stream_arn {
         validate_stream_arn(start)?;
     }
+    // A table's name only, not its ARN (the Streams model's `TableName`).
     let only = match &input.table_name {
-        Some(name) => Some(engine.scope.table_name_of(name)?.to_owned()),
+        Some(name) => {
+            crate::model::names::validate_table_name(name)?;
+            if !engine.tables.read().contains_key(name) {
+                return Err(Error::table_not_found(name));
+            }
+            Some(name.clone())
+        }
         None => None,
     };
     let mut all = Vec::new();
@@ -181,11 +188,23 @@ pub(crate) fn list_streams(engine: &Engine, input: ListStreamsInput) -> Result<L
             });
         }
     }
+    // The streams are in (table name, label) order; a page starts after where the
+    // previous one's last stream sorts, whether or not it is still there (its table may
+    // have been deleted between the pages).
     let start = match &input.exclusive_start_stream_arn {
-        Some(after) => all
-            .iter()
-            .position(|s| &s.stream_arn == after)
-            .map_or(0, |i| i + 1),
+        Some(after) => {
+            let place = after
+                .rsplit_once("/stream/")
+                .and_then(|(table, label)| Some((engine.scope.table_name_of(table).ok()?, label)));
+            let Some((table, label)) = place else {
+                return Err(Error::validation(format!(
+                    "Invalid ExclusiveStartStreamArn: '{after}' is not a stream ARN"
+                )));
+            };
+            all.partition_point(|s| {
+                (s.table_name.as_str(), s.stream_label.as_str()) <= (table, label)
+            })
+        }
         None => 0,
     };
     let streams: Vec<StreamSummary> = all.iter().skip(start).take(limit).cloned().collect();
@@ -216,9 +235,12 @@ pub(crate) fn describe_stream(
         shard_id: id,
         sequence_number_range: SequenceNumberRange {
             starting_sequence_number: Some(sequence_number(found.first(), 0)),
-            ending_sequence_number: found
-                .end()
-                .map(|end| sequence_number(end - 1, (position::MAX_WRITES - 1) as u32)),
+            // The last place a record of it can have; a stream disabled before any write
+            // ends where it starts.
+            ending_sequence_number: found.end().map(|end| match end > found.first() {
+                true => sequence_number(end - 1, (position::MAX_WRITES - 1) as u32),
+                false => sequence_number(found.first(), 0),
+            }),
         },
         parent_shard_id: None,
     };

@@ -46,8 +46,14 @@ pub(crate) fn parse_sequence_number(text: &str) -> Result<(Lsn, u32)> {
     if !(21..=40).contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
-    let n: u128 = text.parse().map_err(|_| invalid())?;
-    let lsn = Lsn::try_from(n / MAX_WRITES as u128).map_err(|_| invalid())?;
+    let past = || {
+        Error::validation(format!(
+            "Invalid SequenceNumber: '{text}' is past every sequence number of this stream"
+        ))
+    };
+    // (Only numbers of 39 or 40 digits can overflow.)
+    let n: u128 = text.parse().map_err(|_| past())?;
+    let lsn = Lsn::try_from(n / MAX_WRITES as u128).map_err(|_| past())?;
     Ok((lsn, (n % MAX_WRITES as u128) as u32))
 }
 
