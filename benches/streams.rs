@@ -96,8 +96,11 @@ fn bench_reads(c: &mut Criterion) {
     // Pass g over the items writes generation g: every write changes its item (a write
     // that changes nothing makes no record).
     for i in 0..n.saturating_sub(ITEMS) {
-        db.put_item(PutItemInput::new("bench", item_gen(i % ITEMS, 1 + i / ITEMS)))
-            .expect("put");
+        db.put_item(PutItemInput::new(
+            "bench",
+            item_gen(i % ITEMS, 1 + i / ITEMS),
+        ))
+        .expect("put");
     }
     db.sync().expect("sync");
     let shard = db

@@ -939,3 +939,94 @@ fn empty_closed_shards_whole_second_times_and_list_streams_paging_past_a_deleted
         "{unknown:?}"
     );
 }
+
+/// As DynamoDB's `DeleteTable` says: a deleted table's stream goes DISABLED and stays
+/// readable for the retention (24 hours), after a reopen too; then it is gone, and the log
+/// it held goes with it.
+#[test]
+fn a_deleted_tables_stream_stays_readable_for_its_retention_then_goes() {
+    let fs = SimFs::new();
+    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
+    let options = || {
+        sim_options(&fs)
+            .clock(clock.clone())
+            .stream_retention(Duration::from_secs(3600))
+    };
+    let db = Database::open_with(DIR, options()).unwrap();
+    let arn = create(&db, StreamViewType::NewAndOldImages);
+    for i in 0..30 {
+        put(&db, &format!("k{i}"), i);
+    }
+    let shard = shard_of(&db, &arn);
+    let early = db
+        .get_shard_iterator(GetShardIteratorInput::new(
+            &arn,
+            &shard,
+            ShardIteratorType::TrimHorizon,
+        ))
+        .unwrap()
+        .shard_iterator
+        .unwrap();
+    db.delete_table(T).unwrap();
+    // A new table of the same name has streams of its own.
+    let again = create(&db, StreamViewType::KeysOnly);
+    assert_ne!(again, arn);
+    db.checkpoint().unwrap();
+    let check = |db: &Database| {
+        let described = db
+            .describe_stream(DescribeStreamInput::new(&arn))
+            .unwrap()
+            .stream_description;
+        assert_eq!(described.stream_status, StreamStatus::Disabled);
+        let records = read_all(db, &arn, 7);
+        assert_eq!(records.len(), 30);
+        replay(&records, StreamViewType::NewAndOldImages);
+        let listed: Vec<String> = (db.list_streams(ListStreamsInput::new().table_name(T)))
+            .unwrap()
+            .streams
+            .into_iter()
+            .map(|s| s.stream_arn)
+            .collect();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.contains(&arn) && listed.contains(&again));
+    };
+    check(&db);
+    let out = db.get_records(GetRecordsInput::new(early)).unwrap();
+    assert_eq!(out.records.len(), 30);
+    assert!(
+        out.next_shard_iterator.is_none(),
+        "the shard closed with the table"
+    );
+    drop(db);
+    let db = Database::open_with(DIR, options()).unwrap();
+    check(&db);
+    // The oldest log segment's name (its first LSN).
+    let oldest_segment = || {
+        let segments = fs.paths().into_iter();
+        segments
+            .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+            .min()
+            .unwrap()
+    };
+    let log_before = oldest_segment();
+    clock.advance(3601 * 1000);
+    // Something to write past the horizon, so the segments before it can go.
+    for i in 0..60 {
+        db.put_item(PutItemInput::new(T, key(&format!("n{i}"))))
+            .unwrap();
+    }
+    db.checkpoint().unwrap();
+    let gone = db.describe_stream(DescribeStreamInput::new(&arn));
+    assert!(matches!(gone, Err(Error::ResourceNotFound(_))), "{gone:?}");
+    let log_after = oldest_segment();
+    assert!(
+        log_after > log_before,
+        "the log the stream held went: {log_before:?} → {log_after:?}"
+    );
+    drop(db);
+    let db = Database::open_with(DIR, options()).unwrap();
+    let listed = db
+        .list_streams(ListStreamsInput::new().table_name(T))
+        .unwrap();
+    assert_eq!(listed.streams.len(), 1, "only the new table's: {listed:?}");
+}

@@ -153,6 +153,11 @@ impl Apply for Live<'_> {
         Ok(())
     }
 
+    fn end_streams(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
+        self.engine.deleted_streams.lock().push(schema);
+        Ok(())
+    }
+
     fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
         for write in writes {
             match self

@@ -302,17 +302,21 @@ impl Engine {
         store: &Store,
         tables: &std::collections::BTreeMap<String, Arc<TableHandle>>,
     ) -> Result<Option<Lsn>> {
+        let now = self.options.clock.now();
+        let retention = self.options.stream_retention;
+        // A deleted table's streams hold the log until they age out, then are forgotten.
+        let mut deleted = self.deleted_streams.lock();
+        deleted.retain(|s| (s.streams.iter()).any(|s| s.readable_at(now, retention)));
         let oldest_stream = tables
             .values()
-            .flat_map(|h| {
-                let data = h.data.read();
-                data.schema.streams.iter().map(|s| s.enabled).min()
-            })
+            .map(|h| Arc::clone(&h.data.read().schema))
+            .chain(deleted.iter().cloned())
+            .flat_map(|schema| schema.streams.iter().map(|s| s.enabled).min())
             .min();
+        drop(deleted);
         let Some(oldest_stream) = oldest_stream else {
             return Ok(None);
         };
-        let now = self.options.clock.now();
         let horizon = now
             .0
             .saturating_sub(self.options.stream_retention.as_millis() as u64);

@@ -52,6 +52,7 @@ use crate::format::codec;
 use crate::format::mutation::Mutation;
 use crate::model::clock::Timestamp;
 use crate::model::names::ArnScope;
+use crate::model::schema::TableSchema;
 use crate::model::Lsn;
 use crate::options::{Durability, Options};
 use crate::state::apply::At;
@@ -167,6 +168,9 @@ pub(crate) struct Engine {
     pub(crate) backup_requests: Mutex<std::collections::VecDeque<Timestamp>>,
     /// The `ClientRequestToken`s of recent transactions (rebuilt from the log on open).
     pub(crate) tokens: idempotency::Tokens,
+    /// Deleted tables whose streams are still readable: their schemas as they were, each
+    /// stream ended by the deletion (rebuilt from the log on open; see `streams/`).
+    pub(crate) deleted_streams: Mutex<Vec<Arc<TableSchema>>>,
 }
 
 impl Engine {
@@ -240,6 +244,7 @@ impl Engine {
         }
         let tokens = idempotency::Tokens::recovered(recovered.tokens);
         let engine = Engine::new(options, wal, Some(recovered.store), tables, backups, tokens);
+        *engine.deleted_streams.lock() = recovered.deleted_streams;
         engine.expire_backups()?;
         if let Some(store) = &engine.store {
             engine.release_history(store)?;
@@ -301,6 +306,7 @@ impl Engine {
             maintaining: Mutex::new(()),
             backup_requests: Mutex::new(Default::default()),
             tokens,
+            deleted_streams: Default::default(),
             hold_retention: Default::default(),
             torn: Default::default(),
         })

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::format::backup::BackupRecord;
 use crate::format::catalog::DroppedTable;
 use crate::format::mutation::Mutation;
+use crate::model::clock::Timestamp;
 use crate::model::settings::TableSettings;
 use crate::options::Durability;
 use crate::state::apply::apply;
@@ -54,7 +55,23 @@ impl Engine {
     pub(crate) fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
         let _ddl = self.ddl.lock();
         let now = self.options.clock.now();
-        let schema = Arc::new(input.to_schema(now)?);
+        let mut schema = input.to_schema(now)?;
+        // A stream's ARN is its table's name and its label (a time): one made within the
+        // millisecond of a deleted table's (still readable) stream is given the next one.
+        if let Some(stream) = schema.streams.first_mut() {
+            let deleted = self.deleted_streams.lock();
+            let last = (deleted.iter())
+                .filter(|d| d.name == schema.name)
+                .flat_map(|d| d.streams.iter())
+                .filter_map(|s| Timestamp::from_iso8601(&s.label))
+                .max();
+            if let Some(last) = last.filter(|l| l.0 >= now.0) {
+                let label = Timestamp(last.0 + 1).to_iso8601();
+                stream.label.clone_from(&label);
+                schema.stream_label = Some(label);
+            }
+        }
+        let schema = Arc::new(schema);
         let tags = checked_tags(&input.tags)?;
         {
             let tables = self.tables.read();
@@ -194,9 +211,17 @@ impl Engine {
         let promises_backup = system_backup.is_some();
         // Counted until registered, as a requested backup is (`Backups`).
         let _request = promises_backup.then(|| self.backups.request());
-        let mutation = Mutation::DeleteTable {
-            table_id: Arc::clone(&handle.id),
-            system_backup,
+        // A table that has or had a stream logs its schema with its deletion: its streams
+        // stay readable (`streams/`).
+        let mutation = match schema.streams.is_empty() {
+            true => Mutation::DeleteTable {
+                table_id: Arc::clone(&handle.id),
+                system_backup,
+            },
+            false => Mutation::DeleteStreamedTable {
+                schema: Arc::clone(&schema),
+                system_backup,
+            },
         };
         let at = self.commit(&mutation, &[])?;
         let (lsn, time) = (at.lsn, at.time);

@@ -31,6 +31,7 @@
 //!  10 TokenWrite           token:string  fingerprint:varint  count:varint ItemWrite*count
 //!                                                           (added with ClientRequestToken)
 //!  11 WithPrior            payload(3 | 9 | 10)  count:varint Prior*count  (added with streams)
+//!  12 DeleteStreamedTable  schema  (0:u8 | 1:u8 BackupRecord)              (added with streams)
 //! Prior := 0:u8 (Unstreamed) | 1:u8 (Absent) | 2:u8 (Present) | 3:u8 item (Image)
 //!        | 4:u8 (Unchanged)
 //! TableSettings := tags:(count:varint (key:string value:string)*count)
@@ -62,6 +63,11 @@
 //! (`streams/`), and a table without a stream pays not a byte: its writes stay kind 3.
 //! The write comes first so that every reader of writes (replay, recovery's tokens) reads
 //! kind 11 as the write after one byte, and the priors after it only when it wants them.
+//!
+//! A table that has or had a stream is deleted by kind 12, not 2: its record carries the
+//! table's schema, so that its streams stay readable for their retention — as DynamoDB
+//! keeps a deleted table's stream, DISABLED, for 24 hours — after a reopen too, when
+//! nothing else names the table any more: the log those streams keep holds the record.
 
 use std::sync::Arc;
 
@@ -189,6 +195,12 @@ pub(crate) enum Mutation {
     WithPrior {
         mutation: Box<Mutation>,
         prior: Vec<Prior>,
+    },
+    /// A table that has or had a stream is gone ([`Mutation::DeleteTable`]), with its
+    /// schema as it was: its streams end with this record and stay readable.
+    DeleteStreamedTable {
+        schema: Arc<TableSchema>,
+        system_backup: Option<Arc<BackupRecord>>,
     },
 }
 
@@ -396,6 +408,26 @@ mod tests {
                     keys: Vec::new(),
                 },
                 9,
+            ),
+            (
+                Mutation::WithPrior {
+                    mutation: Box::new(Mutation::Write(Vec::new())),
+                    prior: vec![Prior::Absent],
+                },
+                11,
+            ),
+            (
+                Mutation::DeleteStreamedTable {
+                    schema: Arc::new(
+                        crate::api::tables::CreateTableInput::new("tbl")
+                            .hash_key("pk", crate::model::schema::ScalarAttributeType::S)
+                            .pay_per_request()
+                            .to_schema(Timestamp(0))
+                            .expect("schema"),
+                    ),
+                    system_backup: None,
+                },
+                12,
             ),
         ];
         for (mutation, index) in kinds {

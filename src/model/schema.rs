@@ -532,6 +532,16 @@ pub(crate) struct StreamEpoch {
     pub disabled: Option<(Lsn, Timestamp)>,
 }
 
+impl StreamEpoch {
+    /// Whether the stream can still be read at `now`: enabled, or disabled less than
+    /// `retention` ago (its records are gone after that, and so is it).
+    pub(crate) fn readable_at(&self, now: Timestamp, retention: std::time::Duration) -> bool {
+        let retention = retention.as_millis() as u64;
+        self.disabled
+            .is_none_or(|(_, ended)| ended.0.saturating_add(retention) >= now.0)
+    }
+}
+
 impl TableSchema {
     /// The stream that records the table's writes now, if one is enabled.
     pub(crate) fn current_stream(&self) -> Option<&StreamEpoch> {

@@ -71,6 +71,9 @@ pub(crate) trait Apply {
         table_id: Arc<str>,
         settings: Arc<TableSettings>,
     ) -> Result<()>;
+    /// A deleted table's streams (`schema` as it was, each stream ended by the deletion
+    /// at `at`): they stay readable for their retention, though the table is gone.
+    fn end_streams(&mut self, at: At, schema: Arc<TableSchema>) -> Result<()>;
     /// Items of table `table_id` deleted by Time to Live, all of them or none. To a table's
     /// state these are deletes like any other (hence the default: one logged write of
     /// deletes); a stream reports them as made by the service.
@@ -114,6 +117,17 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
         // to state these are writes like any other.
         Mutation::Write(writes) | Mutation::TokenWrite { writes, .. } => {
             state.write_items(at, writes)
+        }
+        Mutation::DeleteStreamedTable {
+            schema,
+            system_backup,
+        } => {
+            state.delete_table(at, schema.id.as_str().into(), system_backup)?;
+            let mut ended = Arc::unwrap_or_clone(schema);
+            for stream in ended.streams.iter_mut().filter(|s| s.disabled.is_none()) {
+                stream.disabled = Some((at.lsn, at.time));
+            }
+            state.end_streams(at, Arc::new(ended))
         }
         Mutation::CreateBackup(record) => state.create_backup(at, record),
         Mutation::DeleteBackup { arn } => state.delete_backup(at, arn),

@@ -74,6 +74,9 @@ pub(crate) struct Recovered {
     /// The `ClientRequestToken`s of the transactions of the last 10 minutes of log time
     /// ([`TOKEN_WINDOW_MS`], at most [`MAX_TOKENS`]), in log order.
     pub tokens: VecDeque<LoggedToken>,
+    /// The schemas of tables the log deletes that had streams (`Mutation::DeleteStreamedTable`),
+    /// their streams ended: readable while young enough (the engine decides).
+    pub deleted_streams: Vec<Arc<TableSchema>>,
 }
 
 /// A `ClientRequestToken` as the log holds it ([`Mutation::TokenWrite`]).
@@ -110,6 +113,8 @@ struct Found<'a> {
     missing_restores: BTreeMap<Arc<str>, String>,
     /// See [`Recovered::tokens`].
     tokens: VecDeque<LoggedToken>,
+    /// See [`Recovered::deleted_streams`].
+    deleted_streams: Vec<Arc<TableSchema>>,
 }
 
 impl Store {
@@ -197,6 +202,7 @@ impl Store {
             min_base: None,
             missing_restores: BTreeMap::new(),
             tokens: VecDeque::new(),
+            deleted_streams: Vec::new(),
         };
         let (end, read) = replay::read_log(
             &*fs,
@@ -241,6 +247,7 @@ impl Store {
             deleted_backups,
             retired,
             tokens,
+            deleted_streams,
             ..
         } = found;
         tail::check(&read, named_start, &wal_dir)?;
@@ -274,6 +281,7 @@ impl Store {
             backups,
             pending_backups: pending_backups.into_values().collect(),
             tokens,
+            deleted_streams,
         })
     }
 
@@ -516,6 +524,11 @@ impl Apply for Found<'_> {
         Ok(())
     }
 
+    fn end_streams(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
+        self.deleted_streams.push(schema);
+        Ok(())
+    }
+
     fn write_items(&mut self, at: At, writes: Vec<ItemWrite>) -> Result<()> {
         for write in writes {
             // Writes to a table unknown here belong to one deleted before the retained log
@@ -637,6 +650,7 @@ mod tests {
             min_base: None,
             missing_restores: BTreeMap::new(),
             tokens: VecDeque::new(),
+            deleted_streams: Vec::new(),
         };
         let token = |name: &str, at: u64, lsn: Lsn| LoggedToken {
             token: name.into(),

@@ -269,6 +269,11 @@ impl Apply for TableChanges<'_> {
         Ok(())
     }
 
+    fn end_streams(&mut self, _: At, _schema: Arc<TableSchema>) -> Result<()> {
+        // A stream is read from the log, not kept in a table's state.
+        Ok(())
+    }
+
     fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
         for write in writes {
             if *write.table_id == *self.table_id {

@@ -21,7 +21,10 @@
 //! while it is enabled. Records are kept at least `Options::stream_retention` (24 hours by
 //! default): the log segments holding them are not removed before (`engine/maintenance.rs`),
 //! and a reader may find records somewhat older while their segment is still there. A
-//! deleted table's streams go with it (DynamoDB keeps them readable for 24 hours).
+//! deleted table's streams end with it and stay readable as long, DISABLED, as DynamoDB's
+//! do: its deletion is logged with its schema (`Mutation::DeleteStreamedTable`), which the
+//! engine keeps (`Engine::deleted_streams`) and recovery finds again in the log those
+//! streams keep.
 //!
 //! Reading costs the records read, not the log: a shard iterator remembers where in which
 //! segment its next record is (`storage/follow.rs`), and one call reads at most a few
@@ -36,10 +39,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::streams::*;
-use crate::engine::{Engine, TableHandle};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::clock::Timestamp;
-use crate::model::schema::{KeyShape, StreamEpoch};
+use crate::model::schema::{KeyShape, StreamEpoch, TableSchema};
 use crate::model::Lsn;
 use crate::storage::follow::{self, Place};
 use changes::{changes_of, Shown};
@@ -57,7 +60,8 @@ const STREAM_ARN_LEN: (usize, usize) = (37, 1024);
 /// A stream found by its ARN: its table and which of the table's streams.
 #[derive(Debug)]
 struct Found {
-    handle: Arc<TableHandle>,
+    /// Its table's id (a deleted table's too).
+    table_id: Arc<str>,
     arn: String,
     table_name: String,
     key: KeyShape,
@@ -93,44 +97,48 @@ fn validate_stream_arn(arn: &str) -> Result<()> {
     )))
 }
 
-/// The stream `arn` names, of a live table.
+/// The schemas of the tables whose streams can be read: every live table, and the deleted
+/// tables whose streams have not aged out yet.
+fn schemas(engine: &Engine) -> Vec<Arc<TableSchema>> {
+    let mut schemas: Vec<Arc<TableSchema>> = (engine.tables.read().values())
+        .filter_map(|h| {
+            let data = h.data.read();
+            (!data.deleted).then(|| Arc::clone(&data.schema))
+        })
+        .collect();
+    let now = engine.options.clock.now();
+    let retention = engine.options.stream_retention;
+    schemas.extend(
+        (engine.deleted_streams.lock().iter())
+            .filter(|s| s.streams.iter().any(|s| s.readable_at(now, retention)))
+            .cloned(),
+    );
+    schemas
+}
+
+/// The stream `arn` names: of a live table, or of a deleted one still readable.
 fn find(engine: &Engine, arn: &str) -> Result<Found> {
     validate_stream_arn(arn)?;
-    let not_found = || {
-        Error::ResourceNotFound(format!(
-            "Requested resource not found: Stream: {arn} not found"
-        ))
-    };
-    let (table_arn, _) = arn.rsplit_once("/stream/").ok_or_else(not_found)?;
-    let name = engine
-        .scope
-        .table_name_of(table_arn)
-        .map_err(|_| not_found())?;
-    let handle = engine
-        .tables
-        .read()
-        .get(name)
-        .cloned()
-        .ok_or_else(not_found)?;
-    let data = handle.data.read();
-    if data.deleted {
-        return Err(not_found());
+    let now = engine.options.clock.now();
+    let retention = engine.options.stream_retention;
+    for schema in schemas(engine) {
+        let stream = (schema.streams.iter())
+            .filter(|s| s.readable_at(now, retention))
+            .find(|s| engine.scope.stream_arn(&schema.name, &s.label) == arn);
+        if let Some(stream) = stream {
+            return Ok(Found {
+                table_id: schema.id.as_str().into(),
+                arn: arn.to_owned(),
+                table_name: schema.name.clone(),
+                key: schema.key.clone(),
+                stream: stream.clone(),
+                key_schema: schema.key.key_schema(),
+            });
+        }
     }
-    let schema = &data.schema;
-    let stream = schema
-        .streams
-        .iter()
-        .find(|s| engine.scope.stream_arn(&schema.name, &s.label) == arn)
-        .cloned()
-        .ok_or_else(not_found)?;
-    Ok(Found {
-        handle: Arc::clone(&handle),
-        arn: arn.to_owned(),
-        table_name: schema.name.clone(),
-        key: schema.key.clone(),
-        stream,
-        key_schema: schema.key.key_schema(),
-    })
+    Err(Error::ResourceNotFound(format!(
+        "Requested resource not found: Stream: {arn} not found"
+    )))
 }
 
 /// The oldest LSN the log can still be read from.
@@ -161,33 +169,34 @@ pub(crate) fn list_streams(engine: &Engine, input: ListStreamsInput) -> Result<L
         validate_stream_arn(start)?;
     }
     // A table's name only, not its ARN (the Streams model's `TableName`).
-    let only = match &input.table_name {
-        Some(name) => {
-            crate::model::names::validate_table_name(name)?;
-            if !engine.tables.read().contains_key(name) {
-                return Err(Error::table_not_found(name));
-            }
-            Some(name.clone())
-        }
-        None => None,
-    };
+    if let Some(name) = &input.table_name {
+        crate::model::names::validate_table_name(name)?;
+    }
+    let now = engine.options.clock.now();
+    let retention = engine.options.stream_retention;
     let mut all = Vec::new();
-    for (name, handle) in engine.tables.read().iter() {
-        if only.as_ref().is_some_and(|o| o != name) {
+    let mut table_found = false;
+    for schema in schemas(engine) {
+        if input.table_name.as_ref().is_some_and(|o| *o != schema.name) {
             continue;
         }
-        let data = handle.data.read();
-        if data.deleted {
-            continue;
-        }
-        for stream in &data.schema.streams {
+        table_found = true;
+        for stream in schema
+            .streams
+            .iter()
+            .filter(|s| s.readable_at(now, retention))
+        {
             all.push(StreamSummary {
-                stream_arn: engine.scope.stream_arn(name, &stream.label),
-                table_name: name.clone(),
+                stream_arn: engine.scope.stream_arn(&schema.name, &stream.label),
+                table_name: schema.name.clone(),
                 stream_label: stream.label.clone(),
             });
         }
     }
+    if let (Some(name), false) = (&input.table_name, table_found) {
+        return Err(Error::table_not_found(name));
+    }
+    all.sort_by(|a, b| (&a.table_name, &a.stream_label).cmp(&(&b.table_name, &b.stream_label)));
     // The streams are in (table name, label) order; a page starts after where the
     // previous one's last stream sorts, whether or not it is still there (its table may
     // have been deleted between the pages).
@@ -229,7 +238,7 @@ pub(crate) fn describe_stream(
             "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100"
         )));
     }
-    let id = shard_id(&found.handle.id, &found.stream);
+    let id = shard_id(&found.table_id, &found.stream);
     let listed = input.exclusive_start_shard_id.as_ref() != Some(&id);
     let shard = Shard {
         shard_id: id,
@@ -269,7 +278,7 @@ pub(crate) fn get_shard_iterator(
     input: GetShardIteratorInput,
 ) -> Result<GetShardIteratorOutput> {
     let found = find(engine, &input.stream_arn)?;
-    let id = shard_id(&found.handle.id, &found.stream);
+    let id = shard_id(&found.table_id, &found.stream);
     if input.shard_id != id {
         return Err(Error::ResourceNotFound(format!(
             "Requested resource not found: Shard does not exist: {}",
@@ -331,7 +340,7 @@ fn start_of(
                 return Err(Error::validation(format!(
                     "Invalid SequenceNumber: {} is not in the range of shard {}",
                     sequence_number(lsn, index),
-                    shard_id(&found.handle.id, &found.stream)
+                    shard_id(&found.table_id, &found.stream)
                 )));
             }
             if lsn < oldest {
@@ -411,7 +420,7 @@ fn read(engine: &Engine, found: &Found, from: (Place, u32), limit: usize) -> Res
     }
     let region = engine.options.region.clone();
     let shown = Shown {
-        table_id: &found.handle.id,
+        table_id: &found.table_id,
         key: &found.key,
         view: found.stream.view,
         region: &region,
