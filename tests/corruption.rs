@@ -513,10 +513,12 @@ fn a_database_of_version_2_segments_and_a_version_3_catalog_opens_and_is_tracked
         bytes[28..32].copy_from_slice(&crc.to_le_bytes());
         legacy.set_file_bytes(path, &bytes).expect("plant");
     }
-    // Version 3 is version 4 without its last field, `log_start` (one varint byte here).
+    // Version 3 is version 5 without its last two fields, `log_start` and `replay_start`
+    // (one varint byte each here).
     let catalog = Path::new("/db/CATALOG");
-    let v4 = legacy.file_bytes(catalog).expect("catalog");
-    let payload = &v4[20..v4.len() - 1];
+    let v5 = legacy.file_bytes(catalog).expect("catalog");
+    assert_eq!(v5[8..12], 5u32.to_le_bytes());
+    let payload = &v5[20..v5.len() - 2];
     let mut v3 = b"TIDECAT\0".to_vec();
     v3.extend_from_slice(&3u32.to_le_bytes());
     v3.extend_from_slice(&(payload.len() as u32).to_le_bytes());

@@ -1030,3 +1030,51 @@ fn a_deleted_tables_stream_stays_readable_for_its_retention_then_goes() {
         .unwrap();
     assert_eq!(listed.streams.len(), 1, "only the new table's: {listed:?}");
 }
+
+/// The log a stream keeps costs an open nothing: recovery reads the log from where it
+/// would start had no stream kept more (`Catalog::replay_start`), not from its first
+/// segment, so an open after a clean close does not touch the stream's older segments,
+/// and the stream still reads them, after the reopen.
+#[test]
+fn an_open_does_not_read_the_log_only_a_stream_keeps() {
+    use std::sync::Mutex;
+    use tidestore::fs::sim::{HookFs, OpKind};
+
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).unwrap();
+    let arn = create(&db, StreamViewType::NewAndOldImages);
+    for i in 0..200 {
+        put(&db, &format!("k{}", i % 17), i);
+    }
+    db.close().unwrap();
+    let segments: Vec<std::path::PathBuf> = {
+        let mut wal: Vec<_> = (fs.paths().into_iter())
+            .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+            .collect();
+        wal.sort();
+        wal
+    };
+    assert!(segments.len() > 3, "the stream kept its log: {segments:?}");
+    let touched = Arc::new(Mutex::new(Vec::new()));
+    let hooked = {
+        let touched = Arc::clone(&touched);
+        HookFs::new(Arc::new(fs.clone()), move |kind, path| {
+            if kind == OpKind::Read && path.extension().is_some_and(|e| e == "wal") {
+                touched.lock().unwrap().push(path.to_owned());
+            }
+            Ok(())
+        })
+    };
+    let db = Database::open_with(DIR, sim_options(&fs).fs(Arc::new(hooked))).unwrap();
+    let read_at_open = std::mem::take(&mut *touched.lock().unwrap());
+    assert!(
+        !read_at_open.contains(&segments[0]),
+        "the open read the stream's oldest segment: {read_at_open:?}"
+    );
+    let records = assert_stream_is_table(&db, &arn, StreamViewType::NewAndOldImages, 50);
+    assert_eq!(records.len(), 200);
+    assert!(
+        touched.lock().unwrap().contains(&segments[0]),
+        "the stream reads it"
+    );
+}

@@ -263,8 +263,9 @@ impl Engine {
     }
 
     /// Removes the log no table, pending backup (its marker record must stay until the
-    /// backup is in the catalog), state the catalog names, running restore or remembered
-    /// `ClientRequestToken` needs.
+    /// backup is in the catalog), state the catalog names, running restore, remembered
+    /// `ClientRequestToken` or stream needs; and moves where recovery reads it from past
+    /// what only streams need (they read it themselves: see `Catalog::replay_start`).
     fn drop_unneeded_log(&self, store: &Store, current_segment: Lsn) -> Result<()> {
         let tables = self.tables.read();
         let backups = self.backups.lock();
@@ -272,7 +273,18 @@ impl Engine {
             // A marker not registered yet may be in the log already: next round.
             return Ok(());
         }
-        let floor = tables
+        // The records of streams not yet older than their retention (this forgets the
+        // deleted tables' streams that are older).
+        let stream_floor = self.stream_floor(store, &tables)?;
+        // A deleted table's streams are found again by recovery in its deletion's record.
+        let deleted_tables: Vec<Lsn> = (self.deleted_streams.lock().iter())
+            .flat_map(|schema| {
+                let ends = schema.streams.iter().filter_map(|s| s.disabled);
+                // The last of them is the deletion's.
+                ends.map(|(lsn, _)| lsn - 1).max()
+            })
+            .collect();
+        let replay_floor = tables
             .values()
             .map(|h| h.base_lsn.load(Ordering::SeqCst))
             .chain(
@@ -284,12 +296,13 @@ impl Engine {
             .chain(store.catalog_floor())
             // A remembered token's record, for a reopen to remember it too.
             .chain(self.tokens.log_floor(self.options.clock.now()))
-            // The records of streams not yet older than their retention.
-            .chain(self.stream_floor(store, &tables)?)
+            .chain(deleted_tables)
             .min()
             .unwrap_or_else(|| self.wal.durable_lsn());
+        let floor = replay_floor.min(stream_floor.unwrap_or(Lsn::MAX));
         drop((backups, tables));
-        store.truncate_log(floor, current_segment, self.wal.last_committed().1)?;
+        let floors = (floor, replay_floor);
+        store.truncate_log(floors, current_segment, self.wal.last_committed().1)?;
         Ok(())
     }
 

@@ -39,9 +39,9 @@ use crate::model::schema::TableSchema;
 use crate::model::Lsn;
 
 const MAGIC: [u8; 8] = *b"TIDECAT\0";
-/// Version 4 added `log_start`; version 3 added the table states' `prior_time`. Both older
-/// versions are read, and the next catalog written is version 4.
-const FORMAT_VERSION: u32 = 4;
+/// Version 5 added `replay_start`, version 4 `log_start`; version 3 added the table states'
+/// `prior_time`. The older versions are read, and the next catalog written is version 5.
+const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 20;
 /// The largest catalog payload: the most any decode reads.
 const MAX_PAYLOAD_LEN: usize = codec::MAX_DECODE_BYTES;
@@ -184,6 +184,12 @@ pub(crate) struct Catalog {
     /// segments, and a new database's first segment exists before its first catalog. 0:
     /// not known (a catalog of version 3 or older), until the next open records it.
     pub log_start: Lsn,
+    /// The first LSN of the segment recovery reads the log from: the log before it is kept
+    /// only for streams (their records younger than their retention), which read it
+    /// themselves, so an open does not (`storage/recovery.rs`). Where the log would start
+    /// had no stream kept more; written, like `log_start`, before the segments it
+    /// concerns can go. 0: `log_start` (a catalog of version 4 or older).
+    pub replay_start: Lsn,
 }
 
 /// The file name of the snapshot of `table_id` at `lsn`.
@@ -206,7 +212,13 @@ impl Catalog {
             dropped: Vec::new(),
             last_time: Timestamp(0),
             log_start: 1,
+            replay_start: 0,
         }
+    }
+
+    /// The first LSN of the segment recovery reads the log from (see `replay_start`).
+    pub fn replay_from(&self) -> Lsn {
+        self.replay_start.max(self.log_start)
     }
 
     /// Reads the catalog of `dir`, or `None` if there is none yet.
@@ -251,6 +263,9 @@ impl Catalog {
             v3::VERSION => {
                 codec::decode::<v3::Catalog>(payload, "catalog").map(v3::Catalog::upgrade)
             }
+            v4::VERSION => {
+                codec::decode::<v4::Catalog>(payload, "catalog").map(v4::Catalog::upgrade)
+            }
             _ => codec::decode(payload, "catalog"),
         }
     }
@@ -293,6 +308,40 @@ fn frame(version: u32, payload: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// Version 4 of the catalog, read so that databases written before version 5 still open:
+/// it lacks `replay_start` (0: recovery reads from `log_start`, as it did).
+mod v4 {
+    use super::*;
+
+    pub(super) const VERSION: u32 = 4;
+
+    #[derive(bincode::Encode, bincode::Decode)]
+    pub(super) struct Catalog {
+        pub(super) db_id: u64,
+        pub(super) snapshots: Vec<SnapshotRef>,
+        pub(super) backups: Vec<crate::format::backup::BackupEntry>,
+        pub(super) retained: Vec<Retained>,
+        pub(super) dropped: Vec<DroppedTable>,
+        pub(super) last_time: Timestamp,
+        pub(super) log_start: Lsn,
+    }
+
+    impl Catalog {
+        pub(super) fn upgrade(self) -> super::Catalog {
+            super::Catalog {
+                db_id: self.db_id,
+                snapshots: self.snapshots,
+                backups: self.backups,
+                retained: self.retained,
+                dropped: self.dropped,
+                last_time: self.last_time,
+                log_start: self.log_start,
+                replay_start: 0,
+            }
+        }
+    }
+}
+
 /// Version 3 of the catalog, read so that databases written before version 4 still open:
 /// it lacks `log_start`, which is 0 (not known) until the open records the first segment.
 mod v3 {
@@ -320,6 +369,7 @@ mod v3 {
                 dropped: self.dropped,
                 last_time: self.last_time,
                 log_start: 0,
+                replay_start: 0,
             }
         }
     }
@@ -396,6 +446,7 @@ mod v2 {
                 dropped: self.dropped,
                 last_time: self.last_time,
                 log_start: 0,
+                replay_start: 0,
             }
         }
     }
@@ -437,6 +488,7 @@ mod tests {
         let mut expected = v3.clone();
         expected.snapshots[0].prior_time = expected.snapshots[0].built_time;
         expected.log_start = 0;
+        expected.replay_start = 0;
         assert_eq!(read, expected);
         // Written back, it is the current version.
         assert_eq!(read.encode()[8..12], FORMAT_VERSION.to_le_bytes());
@@ -454,7 +506,36 @@ mod tests {
             last_time: v4.last_time,
         };
         let read = Catalog::decode(&frame(v3::VERSION, &codec::encode(&v3))).expect("reads v3");
-        assert_eq!(read, Catalog { log_start: 0, ..v4 });
+        let expected = Catalog {
+            log_start: 0,
+            replay_start: 0,
+            ..v4
+        };
+        assert_eq!(read, expected);
+        assert_eq!(read.encode()[8..12], FORMAT_VERSION.to_le_bytes());
+    }
+
+    #[test]
+    fn a_version_4_catalog_opens_replaying_from_its_log_start() {
+        let v5 = sample();
+        let v4 = v4::Catalog {
+            db_id: v5.db_id,
+            snapshots: v5.snapshots.clone(),
+            backups: Vec::new(),
+            retained: v5.retained.clone(),
+            dropped: Vec::new(),
+            last_time: v5.last_time,
+            log_start: v5.log_start,
+        };
+        let read = Catalog::decode(&frame(v4::VERSION, &codec::encode(&v4))).expect("reads v4");
+        assert_eq!(read.replay_from(), v5.log_start);
+        assert_eq!(
+            read,
+            Catalog {
+                replay_start: 0,
+                ..v5
+            }
+        );
         assert_eq!(read.encode()[8..12], FORMAT_VERSION.to_le_bytes());
     }
 
@@ -485,6 +566,7 @@ mod tests {
             dropped: Vec::new(),
             last_time: Timestamp(1_234),
             log_start: 3,
+            replay_start: 7,
         }
     }
 

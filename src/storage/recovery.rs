@@ -163,11 +163,13 @@ impl Store {
             );
         }
 
-        // The log, from its first segment: the one the catalog names (a catalog of version
-        // 3 or older names none: then the oldest there is). Older ones are left over from a
-        // truncation a crash cut short.
+        // The log, from the segment the catalog says recovery reads it from: its first (a
+        // catalog of version 3 or older names none: then the oldest there is), or a later one
+        // when the log before it is kept only for streams, which read it themselves
+        // (`Catalog::replay_start`). Older ones are left over from a truncation a crash cut
+        // short.
         let segments = log_segment::list_segments(&*fs, &wal_dir)?;
-        let named_start = Some(catalog.log_start).filter(|&start| start > 0);
+        let named_start = Some(catalog.replay_from()).filter(|&start| start > 0);
         let log_start = match named_start {
             Some(start) if segments.binary_search(&start).is_err() => {
                 return Err(Error::Corruption(format!(

@@ -176,21 +176,38 @@ impl Store {
 
     /// Removes the log segments whose records are all at or below `floor`, oldest first,
     /// never the segment being written (`current`). The catalog first records where the log
-    /// then starts (that segment must exist from now on) and `last_time` (the last commit
-    /// time), as the removed records can no longer tell it.
-    pub fn truncate_log(&self, floor: Lsn, current: Lsn, last_time: Timestamp) -> Result<usize> {
+    /// then starts (that segment must exist from now on), where recovery reads it from —
+    /// the segment that would start it if the floor were `replay_floor`, the floor without
+    /// what only streams keep (`Catalog::replay_start`) — and `last_time` (the last commit
+    /// time), as the records recovery no longer reads cannot tell it.
+    pub fn truncate_log(
+        &self,
+        (floor, replay_floor): (Lsn, Lsn),
+        current: Lsn,
+        last_time: Timestamp,
+    ) -> Result<usize> {
         let wal_dir = self.dir.join(WAL_DIR);
         let segments = log_segment::list_segments(&*self.fs, &wal_dir)?;
-        let removable = segments
-            .windows(2)
-            .take_while(|pair| pair[1] - 1 <= floor && pair[0] < current)
-            .count();
-        if removable == 0 {
+        let below = |floor: Lsn| {
+            segments
+                .windows(2)
+                .take_while(|pair| pair[1] - 1 <= floor && pair[0] < current)
+                .count()
+        };
+        let removable = below(floor);
+        let replay_start = segments.get(below(replay_floor.max(floor))).copied();
+        let replay_moves = replay_start.is_some_and(|r| r > self.catalog.lock().replay_from());
+        if removable == 0 && !replay_moves {
             return Ok(0);
         }
         self.update_catalog(|catalog| {
             catalog.last_time = catalog.last_time.max(last_time);
-            catalog.log_start = catalog.log_start.max(segments[removable]);
+            if removable > 0 {
+                catalog.log_start = catalog.log_start.max(segments[removable]);
+            }
+            if let Some(replay_start) = replay_start {
+                catalog.replay_start = catalog.replay_start.max(replay_start);
+            }
             Ok(())
         })?;
         for &first in &segments[..removable] {
