@@ -1,5 +1,6 @@
-//! Streams: what a stream adds to each write (time, and log bytes, per view type) and how
-//! fast a stream is read back (records per second through `GetRecords`, from the log).
+//! Streams: what a stream adds to each write (time, and log bytes, per view type), how
+//! fast a stream is read back (records per second through `GetRecords`, from the log), and
+//! what the log a stream keeps costs an open after a clean close (nothing, it should be).
 //!
 //! Run: `cargo bench --bench streams` (quicker: `-- --warm-up-time 1 --measurement-time 3`).
 //! `TIDESTORE_BENCH_ITEMS` sets how many records the read bench reads (default 200,000);
@@ -134,5 +135,30 @@ fn bench_reads(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, bench_writes, bench_reads);
+/// An open after a clean close of a table whose stream keeps its whole load in the log,
+/// beside the same table without a stream: recovery reads no log a stream alone keeps.
+fn bench_open(c: &mut Criterion) {
+    let n = table_size_or(200_000);
+    let mut group = c.benchmark_group("stream_open");
+    group.sample_size(10);
+    for (name, view) in [VIEWS[0], VIEWS[4]] {
+        let dir = bench_dir(&format!("stream-open-{name}"));
+        {
+            let (db, _) = open(&dir, view);
+            load(&db, n);
+            db.close().expect("close");
+        }
+        println!(
+            "stream_open/{name}: {} log bytes after the close",
+            log_bytes(&dir)
+        );
+        group.bench_function(BenchmarkId::new("open_after_clean_close", name), |b| {
+            b.iter(|| drop(Database::open(&dir).expect("open")))
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_writes, bench_reads, bench_open);
 criterion_main!(benches);
