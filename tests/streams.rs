@@ -82,6 +82,15 @@ fn try_read_all(db: &Database, arn: &str, page: i64) -> Result<Vec<Record>> {
     Ok(records)
 }
 
+/// A `TRIM_HORIZON` iterator of the stream's shard.
+fn horizon_iterator(db: &Database, arn: &str) -> String {
+    let input = GetShardIteratorInput::new(arn, shard_of(db, arn), ShardIteratorType::TrimHorizon);
+    db.get_shard_iterator(input)
+        .unwrap()
+        .shard_iterator
+        .unwrap()
+}
+
 fn shard_of(db: &Database, arn: &str) -> String {
     let description = db.describe_stream(DescribeStreamInput::new(arn)).unwrap();
     let shards = description.stream_description.shards;
@@ -527,16 +536,7 @@ fn an_iterator_expires_after_fifteen_minutes() {
     let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
     let db = Database::in_memory_with(Options::in_memory().clock(clock.clone())).unwrap();
     let arn = create(&db, StreamViewType::KeysOnly);
-    let shard = shard_of(&db, &arn);
-    let it = db
-        .get_shard_iterator(GetShardIteratorInput::new(
-            &arn,
-            &shard,
-            ShardIteratorType::TrimHorizon,
-        ))
-        .unwrap()
-        .shard_iterator
-        .unwrap();
+    let it = horizon_iterator(&db, &arn);
     clock.advance(14 * 60 * 1000);
     let next = db.get_records(GetRecordsInput::new(it.clone())).unwrap();
     clock.advance(2 * 60 * 1000);
@@ -591,17 +591,7 @@ fn records_past_the_retention_are_trimmed_with_their_log() {
     for i in 0..60 {
         put(&db, &format!("old{i}"), i);
     }
-    let shard = shard_of(&db, &arn);
-    let start = |db: &Database| {
-        db.get_shard_iterator(GetShardIteratorInput::new(
-            &arn,
-            &shard,
-            ShardIteratorType::TrimHorizon,
-        ))
-        .unwrap()
-        .shard_iterator
-        .unwrap()
-    };
+    let start = |db: &Database| horizon_iterator(db, &arn);
     db.checkpoint().unwrap();
     assert_eq!(
         read_all(&db, &arn, 1000).len(),
@@ -957,16 +947,7 @@ fn a_deleted_tables_stream_stays_readable_for_its_retention_then_goes() {
     for i in 0..30 {
         put(&db, &format!("k{i}"), i);
     }
-    let shard = shard_of(&db, &arn);
-    let early = db
-        .get_shard_iterator(GetShardIteratorInput::new(
-            &arn,
-            &shard,
-            ShardIteratorType::TrimHorizon,
-        ))
-        .unwrap()
-        .shard_iterator
-        .unwrap();
+    let early = horizon_iterator(&db, &arn);
     db.delete_table(T).unwrap();
     // A new table of the same name has streams of its own.
     let again = create(&db, StreamViewType::KeysOnly);
