@@ -28,6 +28,25 @@ const USAGE: &str = "usage: tidestore serve --dir DATA [--host 127.0.0.1] [--por
 [--durability sync|buffered] [--region us-east-1] [--account 000000000000] [--auth FILE] \
 [--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100] [--stream-retention-secs 86400]";
 
+/// What `tidestore --help` prints: the usage and what each option does.
+const HELP: &str =
+    "tidestore serve: DynamoDB's wire protocol (and DynamoDB Streams') over HTTP, on a \
+database directory. Point the AWS CLI or an SDK at it with --endpoint-url.
+
+options:
+  --dir DATA                      the database directory (created if new); required
+  --host ADDR, --port N           where to listen (127.0.0.1:8000)
+  --durability sync|buffered      sync: a 200 means on stable storage (the default);
+                                  buffered: written to the OS, synced every 100 ms
+  --region R, --account N         what ARNs name (us-east-1, 000000000000)
+  --auth FILE                     verify SigV4 signatures with the keys in FILE (lines of
+                                  `ACCESS_KEY SECRET`); without it any well-formed one passes
+  --ttl-change-interval-secs S    how soon a table's Time to Live can change again (3600)
+  --ttl-sweep-pause-ms MS         the Time to Live sweeper's pause between batches (100)
+  --stream-retention-secs S       how long stream records are kept (86400)
+
+TIDESTORE_LOG sets the log filter (info; e.g. debug, warn).";
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -38,6 +57,14 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args
+        .first()
+        .is_some_and(|a| ["-h", "--help", "help"].contains(&a.as_str()))
+        || (args.first().is_some_and(|a| a == "serve") && args.iter().any(|a| a == "--help"))
+    {
+        println!("{USAGE}\n\n{HELP}");
+        return ExitCode::SUCCESS;
+    }
     let config = match parse(&args) {
         Ok(config) => config,
         Err(message) => {
