@@ -5,7 +5,7 @@
 mod support;
 
 use support::{dump, run, sim_options, workload, Op};
-use tidestore::fs::sim::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
+use tidestore::fs::sim::{CrashPolicy, FaultError, FaultPlan, HookFs, OpKind, SimFs};
 use tidestore::{Database, Error};
 
 const DIR: &str = "/db";
@@ -21,18 +21,41 @@ fn without_backups(ops: &[Op]) -> impl Iterator<Item = &Op> {
     ops.iter().filter(|op| !matches!(op, Op::Backup(..)))
 }
 
-/// Checks that the log holds no record: one segment is left, its header alone (the length
-/// of a new database's), so the tables the next open has come from their snapshots alone.
-/// (Removing that segment is `Corruption`, as for any segment the log names: the directory
-/// cannot tell that it held nothing; see `tests/corruption.rs`.)
+/// Checks that the log an open reads holds no record: the open reads one segment, its
+/// header alone (the length of a new database's), so the tables it has come from their
+/// snapshots alone. The log before that segment is there only for the workload's table
+/// with a stream, whose records it keeps and an open does not read. (Removing the segment
+/// read is `Corruption`, as for any segment the log names: the directory cannot tell that
+/// it held nothing; see `tests/corruption.rs`.)
 fn assert_the_log_holds_no_record(fs: &SimFs) {
     let fresh = SimFs::new();
     drop(Database::open_with(DIR, sim_options(&fresh)).expect("opens"));
     let header = fresh.file_bytes(&log_segments(&fresh)[0]).expect("segment");
     let segments = log_segments(fs);
-    assert_eq!(segments.len(), 1, "{segments:?}");
-    let left = fs.file_bytes(&segments[0]).expect("segment");
-    assert_eq!(left.len(), header.len(), "the segment left holds records");
+    let newest = segments.iter().max().expect("a segment");
+    let left = fs.file_bytes(newest).expect("segment");
+    assert_eq!(left.len(), header.len(), "the newest segment holds records");
+    // What an open of (a copy of) the directory reads of the log.
+    let copy = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    let read = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let hooked = {
+        let read = std::sync::Arc::clone(&read);
+        HookFs::new(std::sync::Arc::new(copy), move |kind, path| {
+            if kind == OpKind::Read && path.to_string_lossy().ends_with(".wal") {
+                read.lock().expect("lock").insert(path.to_owned());
+            }
+            Ok(())
+        })
+    };
+    let reopened = Database::open_with(DIR, sim_options(fs).fs(std::sync::Arc::new(hooked)));
+    // (Its close reads the first record of each segment, for the stream's retention.)
+    let read: Vec<_> = read.lock().expect("lock").iter().cloned().collect();
+    drop(reopened.expect("reopens"));
+    assert_eq!(
+        read,
+        std::slice::from_ref(newest),
+        "the open read more log than its newest segment"
+    );
 }
 
 #[test]

@@ -361,10 +361,47 @@ fn iterators_start_at_the_horizon_the_latest_or_a_sequence_number() {
     assert!(matches!(bad, Err(Error::ResourceNotFound(_))), "{bad:?}");
     let bad = db.get_records(GetRecordsInput::new("not an iterator"));
     assert!(matches!(bad, Err(Error::Validation(_))), "{bad:?}");
-    let bad = db.describe_stream(DescribeStreamInput::new(format!("{arn}x")));
+    // A well-formed ARN of no stream is not found; one that is no stream ARN is invalid,
+    // as DynamoDB answers (Alternator's tests, which pass on DynamoDB).
+    let (table_arn, _) = arn.rsplit_once("/stream/").unwrap();
+    let other = format!("{table_arn}/stream/2001-01-01T00:00:00.000");
+    let bad = db.describe_stream(DescribeStreamInput::new(other));
     assert!(matches!(bad, Err(Error::ResourceNotFound(_))), "{bad:?}");
-    let bad = db.describe_stream(DescribeStreamInput::new("arn:short"));
-    assert!(matches!(bad, Err(Error::Validation(_))), "{bad:?}");
+    for malformed in [
+        format!("{arn}x"),
+        "arn:short".to_owned(),
+        "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf".to_owned(),
+        arn.replace("table/", "tablet/"),
+    ] {
+        let bad = db.describe_stream(DescribeStreamInput::new(&malformed));
+        assert!(
+            matches!(bad, Err(Error::Validation(_))),
+            "{malformed}: {bad:?}"
+        );
+        let input = GetShardIteratorInput::new(&malformed, &shard, ShardIteratorType::Latest);
+        let bad = db.get_shard_iterator(input);
+        assert!(
+            matches!(bad, Err(Error::Validation(_))),
+            "{malformed}: {bad:?}"
+        );
+    }
+    // Shards after an ExclusiveStartShardId, whether or not it names one.
+    let after = |start: &str| {
+        let input = DescribeStreamInput::new(&arn).exclusive_start_shard_id(start);
+        db.describe_stream(input)
+            .unwrap()
+            .stream_description
+            .shards
+            .len()
+    };
+    assert_eq!(
+        (
+            after("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"),
+            after(&shard),
+            after("aaa")
+        ),
+        (0, 0, 1)
+    );
 }
 
 #[test]
@@ -1058,4 +1095,27 @@ fn an_open_does_not_read_the_log_only_a_stream_keeps() {
         touched.lock().unwrap().contains(&segments[0]),
         "the stream reads it"
     );
+}
+
+/// `UpdateItem` with no update at all (no expression, no `AttributeUpdates`) makes the item
+/// of just its key, as DynamoDB does (Alternator's
+/// `test_streams_updateitem_old_image_empty_item`, which passes on DynamoDB): an INSERT
+/// whose new image is the key; a later change of it is a MODIFY whose old image is the key.
+#[test]
+fn an_update_with_no_action_makes_the_item_of_its_key() {
+    let db = Database::in_memory();
+    let arn = create(&db, StreamViewType::NewAndOldImages);
+    db.update_item(UpdateItemInput::new(T, key("a"), Update::new()))
+        .unwrap();
+    let got = db.get_item(GetItemInput::new(T, key("a"))).unwrap().item;
+    assert_eq!(got, Some(key("a")));
+    // Again: nothing changes, no record.
+    db.update_item(UpdateItemInput::new(T, key("a"), Update::new()))
+        .unwrap();
+    put(&db, "a", 1);
+    let records = assert_stream_is_table(&db, &arn, StreamViewType::NewAndOldImages, 10);
+    let events: Vec<_> = records.iter().map(|r| r.event_name).collect();
+    assert_eq!(events, [OperationType::Insert, OperationType::Modify]);
+    assert_eq!(records[0].dynamodb.new_image, Some(key("a")));
+    assert_eq!(records[1].dynamodb.old_image, Some(key("a")));
 }

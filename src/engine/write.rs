@@ -628,11 +628,11 @@ fn decide(
                 }
             }
             // An update of a missing item creates it, starting from its key — unless all it
-            // does is remove things, which DynamoDB does not turn into a new item.
-            let removes_only = update
-                .actions
-                .iter()
-                .all(|a| matches!(a, UpdateAction::Remove(_) | UpdateAction::Delete(..)));
+            // does is remove things, which DynamoDB does not turn into a new item. (An
+            // update with no action at all creates the item of just its key.)
+            let removes_only = !update.actions.is_empty()
+                && (update.actions.iter())
+                    .all(|a| matches!(a, UpdateAction::Remove(_) | UpdateAction::Delete(..)));
             if old.is_none() && removes_only {
                 update.apply(None)?;
                 return Ok(None);

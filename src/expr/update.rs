@@ -181,9 +181,9 @@ impl Update {
     /// directly inside `list_append`; `ADD` takes N or a set, `DELETE` a set.
     pub fn validate(&self) -> Result<()> {
         const KIND: &str = "UpdateExpression";
-        if self.actions.is_empty() {
-            return Err(invalid(KIND, "The expression can not be empty;"));
-        }
+        // (No action at all is an `UpdateItem` without an expression, which DynamoDB takes:
+        // it makes the item of just its key if there is none. An expression string that is
+        // empty is refused where it is parsed.)
         let mut operators = 0;
         for action in &self.actions {
             action.path().check(KIND)?;

@@ -358,6 +358,38 @@ pub(crate) fn read_segment(
     })
 }
 
+/// Checks the header of the segment `file` starting at `first_lsn` (magic, version,
+/// first LSN, database and checksum), as [`read_segment`] does, for a reader that does not
+/// read the segment whole; returns its version.
+pub(crate) fn check_header(
+    file: &dyn crate::fs::VfsFile,
+    first_lsn: Lsn,
+    db_id: u64,
+) -> Result<u32> {
+    let mut header = [0u8; SEGMENT_HEADER_LEN];
+    let read = file.read_exact_at(0, &mut header);
+    let bad = |why: &str| Error::Corruption(format!("log segment {first_lsn}: {why}"));
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(bad("shorter than its header"))
+        }
+        other => other.map_err(io_error(format!("reading log segment {first_lsn}")))?,
+    }
+    if header[MAGIC_OFFSET..MAGIC_OFFSET + 8] != SEGMENT_MAGIC
+        || u32_at(&header, HEADER_CRC_OFFSET) != codec::crc(&header[..HEADER_CRC_OFFSET])
+    {
+        return Err(bad("bad header (magic or checksum)"));
+    }
+    let version = u32_at(&header, VERSION_OFFSET);
+    if version != FORMAT_VERSION && version != UNSEALED_VERSION {
+        return Err(bad(&format!("unknown format version {version}")));
+    }
+    if u64_at(&header, FIRST_LSN_OFFSET) != first_lsn || u64_at(&header, DB_ID_OFFSET) != db_id {
+        return Err(bad("its header names another segment or database"));
+    }
+    Ok(version)
+}
+
 /// Records read from the middle of a segment by [`read_window`].
 #[derive(Debug, Default)]
 pub(crate) struct Window {
@@ -401,7 +433,8 @@ pub(crate) fn read_window(
     last: Lsn,
     window: usize,
 ) -> Result<Option<Window>> {
-    let read = |at: u64, len: usize, into: &mut Vec<u8>| -> Result<()> {
+    // Reads `len` bytes at `at` onto `into`; true if the file ended first.
+    let read = |at: u64, len: usize, into: &mut Vec<u8>| -> Result<bool> {
         let from = into.len();
         into.resize(from + len, 0);
         let mut filled = 0;
@@ -415,10 +448,10 @@ pub(crate) fn read_window(
             filled += n;
         }
         into.truncate(from + filled);
-        Ok(())
+        Ok(filled < len)
     };
     let mut bytes = Vec::new();
-    read(offset, window.max(RECORD_HEADER_LEN), &mut bytes)?;
+    let mut eof = read(offset, window.max(RECORD_HEADER_LEN), &mut bytes)?;
     let mut records = Vec::new();
     let mut sealed = false;
     let mut at = 0;
@@ -441,7 +474,7 @@ pub(crate) fn read_window(
                     break;
                 }
                 let have = bytes.len();
-                read(offset + have as u64, end - have, &mut bytes)?;
+                eof = read(offset + have as u64, end - have, &mut bytes)?;
                 if bytes.len() == end {
                     continue;
                 }
@@ -454,7 +487,21 @@ pub(crate) fn read_window(
         if records.is_empty() {
             return Ok(None);
         }
-        if bytes.len() - at < RECORD_HEADER_LEN + SEAL_LEN {
+        let rest = bytes.len() - at;
+        if eof && rest < SEAL_LEN {
+            // The file ends, and record `next` is written: it is in the next segment, and
+            // this one must say so with its seal — unless it is of the version that had
+            // none.
+            if check_header(file, first_lsn, db_id)? == UNSEALED_VERSION {
+                sealed = true;
+                break;
+            }
+            return Err(Error::Corruption(format!(
+                "log segment {first_lsn} ends at offset {} without its seal, though the log goes on to record {next}",
+                offset + at as u64
+            )));
+        }
+        if !eof && rest < RECORD_HEADER_LEN + SEAL_LEN {
             // The window ends inside the next header or seal: the next read takes it.
             break;
         }

@@ -678,8 +678,12 @@ pub(crate) fn validate_projection(projection: &Projection, index: &str) -> Resul
             Ok(projection.non_key_attributes.len())
         }
         _ if !projection.non_key_attributes.is_empty() => Err(Error::validation(format!(
-            "One or more parameter values were invalid: ProjectionType is {:?}, but NonKeyAttributes is specified for index {index}",
-            projection.projection_type
+            "One or more parameter values were invalid: ProjectionType is {}, but NonKeyAttributes is specified for index {index}",
+            match projection.projection_type {
+                ProjectionType::All => "ALL",
+                ProjectionType::KeysOnly => "KEYS_ONLY",
+                ProjectionType::Include => "INCLUDE",
+            }
         ))),
         _ => Ok(0),
     }

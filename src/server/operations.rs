@@ -437,12 +437,44 @@ fn lower_first(name: &str) -> String {
 }
 
 /// The request as `T`; a member of the wrong JSON type is DynamoDB's `SerializationException`.
+///
+/// But a string that is not one of its enum's values, at any depth, is DynamoDB's
+/// `ValidationException` naming the member by its path (`streamSpecification.streamViewType`,
+/// `keySchema.1.member.keyType`: members first-letter lower case, list items numbered from
+/// 1), as for a top-level enum (`check_members`).
 pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
-    serde_json::from_value(body).map_err(|e| {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let message = e.inner().to_string();
+        if let Some((value, values)) = unknown_variant(&message) {
+            let path: Vec<String> = (e.path().iter())
+                .filter_map(|segment| match segment {
+                    serde_path_to_error::Segment::Map { key } => Some(lower_first(key)),
+                    serde_path_to_error::Segment::Seq { index } => {
+                        Some(format!("{}.member", index + 1))
+                    }
+                    _ => None,
+                })
+                .collect();
+            return WireError::validation(format!(
+                "1 validation error detected: Value '{value}' at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                path.join("."),
+                values.join(", ")
+            ));
+        }
         let mut error = WireError::serialization();
-        error.message = Some(e.to_string());
+        error.message = Some(message);
         error
     })
+}
+
+/// The value and the accepted values of serde's error for a string no variant of an enum
+/// is named: "unknown variant `X`, expected one of `A`, `B`, `C`" ("expected `A` or `B`",
+/// "expected `A`"): the accepted values are the quoted words after "expected".
+fn unknown_variant(message: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (value, expected) = rest.split_once("`, expected ")?;
+    let values = expected.split('`').skip(1).step_by(2).collect();
+    Some((value, values))
 }
 
 /// An output as its JSON body.
@@ -682,6 +714,37 @@ fn describe_time_to_live(state: &ServerState, body: Value) -> Result<Value, Wire
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bad enum value below the top level is a ValidationException naming its member's
+    /// path, as DynamoDB answers (Alternator's `test_create_streams_wrong_type`, which
+    /// passes on DynamoDB); a value of the wrong JSON type stays a SerializationException.
+    #[test]
+    fn a_nested_enum_value_of_no_variant_is_a_validation_error_naming_its_path() {
+        let refused = |body: Value| match input::<crate::CreateTableInput>(body) {
+            Err(e) => (e.type_name, e.message.unwrap_or_default()),
+            Ok(_) => panic!("accepted"),
+        };
+        let (kind, message) = refused(serde_json::json!({
+            "TableName": "T01",
+            "KeySchema": [{"AttributeName": "p", "KeyType": "HASHX"}],
+            "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+        }));
+        assert!(kind.ends_with("#ValidationException"), "{kind}");
+        assert_eq!(
+            message,
+            "1 validation error detected: Value 'HASHX' at 'keySchema.1.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"
+        );
+        let (_, message) = refused(serde_json::json!({
+            "TableName": "T01",
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "Fisk"},
+        }));
+        assert!(
+            message.contains("Value 'Fisk' at 'streamSpecification.streamViewType'"),
+            "{message}"
+        );
+        let (kind, _) = refused(serde_json::json!({"TableName": 5}));
+        assert!(kind.ends_with("#SerializationException"), "{kind}");
+    }
 
     #[test]
     fn every_served_operation_is_in_the_model_and_honours_only_its_members() {

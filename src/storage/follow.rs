@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use crate::error::{io_error, Result};
+use crate::error::{io_error, Error, Result};
 use crate::format::catalog::WAL_DIR;
 use crate::format::log_segment::{self, read_window, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::fs::Vfs;
@@ -68,12 +68,15 @@ pub(crate) struct Read {
 
 /// Reads the records from `from` up to `last` (inclusive), about `READ_WINDOW` bytes of them
 /// (at least one record, unless `from` is past `last`), from the log segments of the
-/// database at `dir`. `None` if the log no longer holds `from.lsn`: its segment is gone.
+/// database at `dir`, whose first segment starts at `log_start`. `None` if the log no
+/// longer holds `from.lsn` (it is before `log_start`: truncated). A segment the log names
+/// that is missing, or a record that does not verify, is `Error::Corruption`: a follower
+/// never skips a hole.
 pub(crate) fn follow(
     fs: &dyn Vfs,
     dir: &Path,
     db_id: u64,
-    from: Place,
+    (log_start, from): (Lsn, Place),
     last: Lsn,
 ) -> Result<Option<Read>> {
     let mut next = from;
@@ -81,11 +84,23 @@ pub(crate) fn follow(
     if from.lsn > last {
         return Ok(Some(Read { records, next }));
     }
+    if from.lsn < log_start {
+        return Ok(None);
+    }
+    let missing = |lsn: Lsn| {
+        Error::Corruption(format!(
+            "the log segment holding LSN {lsn} is missing, though the log starts at {log_start}"
+        ))
+    };
     let wal_dir = dir.join(WAL_DIR);
+    // Each segment read is checked whole at its header, as recovery checks the ones it reads.
     let open = |segment: Lsn| {
         let path = wal_dir.join(log_segment::segment_name(segment));
-        fs.open(&path)
-            .map_err(io_error(format!("opening log segment {}", path.display())))
+        let file = fs
+            .open(&path)
+            .map_err(io_error(format!("opening log segment {}", path.display())))?;
+        log_segment::check_header(&*file, segment, db_id)?;
+        Ok::<_, Error>(file)
     };
     // The hinted place first; where it does not hold, the segment holding the LSN.
     let mut window = None;
@@ -102,11 +117,8 @@ pub(crate) fn follow(
         None => {
             let segments = log_segment::list_segments(fs, &wal_dir)?;
             let Some(i) = segments.iter().rposition(|&first| first <= from.lsn) else {
-                return Ok(None);
+                return Err(missing(from.lsn));
             };
-            if i == 0 && segments[0] > from.lsn {
-                return Ok(None);
-            }
             let segment = segments[i];
             let file = open(segment)?;
             let mut place = (SEGMENT_HEADER_LEN as u64, segment);
@@ -114,14 +126,19 @@ pub(crate) fn follow(
             loop {
                 let found = read_window(&*file, segment, db_id, place, last, READ_WINDOW)?;
                 let Some(found) = found else {
-                    return Err(crate::error::Error::Corruption(format!(
+                    return Err(Error::Corruption(format!(
                         "log segment {segment}: record {} does not verify where the one before it ends",
                         place.1
                     )));
                 };
-                let reached = found.records.last().is_none_or(|r| r.lsn >= from.lsn);
-                if reached || found.sealed {
+                let reached = found.records.last().is_some_and(|r| r.lsn >= from.lsn);
+                if reached {
                     break (segment, found);
+                }
+                if found.sealed || found.records.is_empty() {
+                    // The segment ends before `from.lsn`, and no segment starts between
+                    // them: the one that held it is gone.
+                    return Err(missing(from.lsn));
                 }
                 place = (found.end(), place.1 + found.records.len() as u64);
             }

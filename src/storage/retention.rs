@@ -159,6 +159,12 @@ impl Store {
         Ok(released)
     }
 
+    /// The first LSN of the log's first segment, as the catalog names it: that segment
+    /// and every later one must exist.
+    pub fn log_start(&self) -> Lsn {
+        self.catalog.lock().log_start
+    }
+
     /// The LSN after which the states the catalog names and running restores need the whole
     /// log. (A snapshot of a table deleted in the log whose retirement failed is among them:
     /// recovery must still find the deletion after it.)

@@ -81,7 +81,11 @@ impl Found {
     }
 }
 
-/// Checks a `StreamArn` parameter's length, in DynamoDB's words.
+/// Checks a `StreamArn` parameter: the model's length, in DynamoDB's words, then the shape
+/// of a stream's ARN, `arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>`
+/// — a malformed one is a `ValidationException`, as DynamoDB answers (ScyllaDB's
+/// Alternator tests, which pass on DynamoDB, hold it to this); one well formed that names
+/// no stream is `ResourceNotFoundException`.
 fn validate_stream_arn(arn: &str) -> Result<()> {
     let len = arn.chars().count();
     let (min, max) = STREAM_ARN_LEN;
@@ -90,7 +94,28 @@ fn validate_stream_arn(arn: &str) -> Result<()> {
     } else if len > max {
         format!("less than or equal to {max}")
     } else {
-        return Ok(());
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let well_formed = match parts[..] {
+            ["arn", partition, "dynamodb", region, account, resource] => {
+                let stream =
+                    (resource.strip_prefix("table/")).and_then(|r| r.split_once("/stream/"));
+                !partition.is_empty()
+                    && !region.is_empty()
+                    && account.len() == 12
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && stream.is_some_and(|(table, label)| {
+                        crate::model::names::validate_table_name(table).is_ok()
+                            && Timestamp::from_iso8601(label).is_some()
+                    })
+            }
+            _ => false,
+        };
+        if well_formed {
+            return Ok(());
+        }
+        return Err(Error::validation(format!(
+            "Invalid StreamArn: '{arn}' is not a stream ARN (arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>)"
+        )));
     };
     Err(Error::validation(format!(
         "1 validation error detected: Value '{arn}' at 'streamArn' failed to satisfy constraint: Member must have length {bound}"
@@ -144,11 +169,8 @@ fn find(engine: &Engine, arn: &str) -> Result<Found> {
 /// The oldest LSN the log can still be read from.
 fn oldest_readable(engine: &Engine) -> Result<Lsn> {
     match &engine.store {
-        Some(store) => {
-            let dir = store.dir.join(crate::format::catalog::WAL_DIR);
-            let segments = crate::format::log_segment::list_segments(&*store.fs, &dir)?;
-            Ok(segments.first().copied().unwrap_or(1))
-        }
+        // The segment the catalog names: if it is missing, a read says so.
+        Some(store) => Ok(store.log_start().max(1)),
         None => Ok(engine.wal.forgotten() + 1),
     }
 }
@@ -239,7 +261,11 @@ pub(crate) fn describe_stream(
         )));
     }
     let id = shard_id(&found.table_id, &found.stream);
-    let listed = input.exclusive_start_shard_id.as_ref() != Some(&id);
+    // Shards after the start, in id order (a start that names no shard still orders).
+    let listed = input
+        .exclusive_start_shard_id
+        .as_ref()
+        .is_none_or(|start| id > *start);
     let shard = Shard {
         shard_id: id,
         sequence_number_range: SequenceNumberRange {
@@ -439,7 +465,10 @@ fn read(engine: &Engine, found: &Found, from: (Place, u32), limit: usize) -> Res
         && scanned < MAX_SCAN_BYTES
     {
         let read = match &engine.store {
-            Some(store) => follow::follow(&*store.fs, &store.dir, store.db_id, place, last)?,
+            Some(store) => {
+                let from = (store.log_start(), place);
+                follow::follow(&*store.fs, &store.dir, store.db_id, from, last)?
+            }
             None => engine.wal.followed(place.lsn, 1024).map(|kept| {
                 let records: Vec<_> = kept.into_iter().filter(|r| r.lsn <= last).collect();
                 let next = records.last().map_or(last + 1, |r| r.lsn + 1);

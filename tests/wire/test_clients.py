@@ -676,7 +676,9 @@ class Streams(unittest.TestCase):
             (lambda: unchecked.describe_stream(StreamArn="arn:aws:dynamodb:short"), "ValidationException"),
             (lambda: unchecked.list_streams(ExclusiveStartStreamArn="arn:aws:dynamodb:short"), "ValidationException"),
             (lambda: self.streams.describe_stream(StreamArn=unknown_arn), "ResourceNotFoundException"),
-            (lambda: self.streams.describe_stream(StreamArn=arn + "0"), "ResourceNotFoundException"),
+            # A label that is no time: not a stream ARN (DynamoDB: ValidationException).
+            (lambda: self.streams.describe_stream(StreamArn=arn + "0"), "ValidationException"),
+            (lambda: self.streams.describe_stream(StreamArn="sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf"), "ValidationException"),
             (lambda: self.streams.get_shard_iterator(StreamArn=unknown_arn, ShardId=shard, ShardIteratorType="LATEST"), "ResourceNotFoundException"),
             (lambda: self.streams.get_shard_iterator(StreamArn=arn, ShardId="shardId-00000000000000000001-deadbeef", ShardIteratorType="LATEST"), "ResourceNotFoundException"),
             (lambda: self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER"), "ValidationException"),
