@@ -231,6 +231,11 @@ impl Engine {
 
         // Commit the writes that change something.
         let mut writes = Vec::new();
+        // What the items were, kept only when a stream records one of them: a write to
+        // tables without a stream builds no list (the write path's common case).
+        let streamed = outcomes
+            .iter()
+            .any(|(_, s, _)| s.current_stream().is_some());
         let mut prior = Vec::new();
         let mut done = Vec::with_capacity(actions.len());
         for (action, (old, schema, outcome)) in actions.iter().zip(outcomes) {
@@ -250,8 +255,10 @@ impl Engine {
             let changes =
                 !matches!(action.change, Change::Check) && (old.is_some() || new.is_some());
             if changes {
-                let view = schema.current_stream().map(|s| s.view);
-                prior.push(Prior::of(view, old.as_ref(), new.as_ref()));
+                if streamed {
+                    let view = schema.current_stream().map(|s| s.view);
+                    prior.push(Prior::of(view, old.as_ref(), new.as_ref()));
+                }
                 writes.push(ItemWrite {
                     table_id: Arc::clone(&action.handle.id),
                     key: action.key.clone(),
