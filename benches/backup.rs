@@ -21,6 +21,16 @@ use tidestore::{
     RestoreTableFromBackupInput, ScalarAttributeType, WriteRequest,
 };
 
+/// Puts per writer in each phase of the STALL lines (`TIDESTORE_BENCH_STALL_PUTS`, default
+/// 2,500: 40,000 puts, about a second at this machine's rate, so a phase spans a few
+/// builds of a 1M-item table instead of part of one).
+fn stall_puts() -> u64 {
+    std::env::var("TIDESTORE_BENCH_STALL_PUTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_500)
+}
+
 /// A database whose background work happens only when asked (so builds are timed alone).
 fn open(dir: &PathBuf, worker: bool) -> Database {
     let options = Options::default()
@@ -155,7 +165,7 @@ fn bench_backups(c: &mut Criterion) {
     // (which builds snapshots in the calling thread).
     let db = open(&large_dir, true);
     let latencies = |backups: bool, checkpoints: bool| {
-        writer_latencies(&db, 16, 500, n, |stop| {
+        writer_latencies(&db, 16, stall_puts(), n, |stop| {
             let mut rounds = 0;
             while backups && !stop.load(Ordering::Relaxed) {
                 let out = db.create_backup("bench", "stall").expect("create_backup");
