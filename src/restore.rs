@@ -343,5 +343,7 @@ pub(crate) fn restored_schema(
         // and `RestoreTableToPointInTime` pages list what they do).
         table_class: None,
         deletion_protection: false,
+        // The restored table is a new one: PAY_PER_REQUEST, if so, since its creation.
+        pay_per_request_set: None,
     })
 }

@@ -2360,3 +2360,84 @@ fn every_backup_output_type_round_trips_through_json_with_the_api_field_names() 
         round_trip(&filter);
     }
 }
+
+/// `BillingModeSummary.LastUpdateToPayPerRequestDateTime` (as DynamoDB reports it, and as
+/// ScyllaDB's Alternator tests written against DynamoDB check): the creation of a table
+/// created on demand; the `UpdateTable` that last set PAY_PER_REQUEST, kept after the table
+/// goes back to PROVISIONED; absent for a table never on demand. It is durable (logged with
+/// the schema, read back after a reopen), and a restored table starts its own.
+#[test]
+fn the_time_pay_per_request_was_last_set_is_described_kept_across_a_reopen_and_restarted_by_a_restore(
+) {
+    let dir = TempDir::new("pay_per_request_time");
+    let clock = clock();
+    let db = open(&dir, options(&clock));
+    let summary = |db: &Database, table: &str| {
+        db.describe_table(table)
+            .unwrap()
+            .billing_mode_summary
+            .last_update_to_pay_per_request_date_time
+    };
+    plain(&db, "OnDemand");
+    let created = db.describe_table("OnDemand").unwrap().creation_date_time;
+    assert_eq!(summary(&db, "OnDemand"), Some(created));
+    music(&db, "Provisioned");
+    assert_eq!(summary(&db, "Provisioned"), None, "never on demand");
+
+    clock.advance(60_000);
+    let mut to_on_demand = UpdateTableInput::new("Provisioned");
+    to_on_demand.billing_mode = Some(BillingMode::PayPerRequest);
+    db.update_table(to_on_demand).unwrap();
+    let switched = Timestamp(T0 + 60_000);
+    assert_eq!(summary(&db, "Provisioned"), Some(switched));
+
+    clock.advance(60_000);
+    let mut back = UpdateTableInput::new("Provisioned");
+    back.billing_mode = Some(BillingMode::Provisioned);
+    back.provisioned_throughput = Some(ProvisionedThroughput::new(3, 4));
+    db.update_table(back).unwrap();
+    let mut off = UpdateTableInput::new("OnDemand");
+    off.billing_mode = Some(BillingMode::Provisioned);
+    off.provisioned_throughput = Some(ProvisionedThroughput::new(1, 1));
+    db.update_table(off).unwrap();
+    assert_eq!(
+        summary(&db, "Provisioned"),
+        Some(switched),
+        "kept when left"
+    );
+    assert_eq!(summary(&db, "OnDemand"), Some(created), "kept when left");
+
+    drop(db);
+    let db = open(&dir, options(&clock));
+    assert_eq!(summary(&db, "Provisioned"), Some(switched));
+    assert_eq!(summary(&db, "OnDemand"), Some(created));
+
+    clock.advance(60_000);
+    let arn = db
+        .create_backup("Provisioned", "before")
+        .unwrap()
+        .backup_details
+        .backup_arn;
+    built(&db, &arn);
+    clock.advance(60_000);
+    let restored = restore(&db, &arn, "Restored");
+    assert_eq!(
+        restored
+            .billing_mode_summary
+            .last_update_to_pay_per_request_date_time,
+        None,
+        "a provisioned restore is a new table, never on demand"
+    );
+    let mut on_demand = RestoreTableFromBackupInput::new(&arn, "RestoredOnDemand");
+    on_demand.billing_mode_override = Some(BillingMode::PayPerRequest);
+    let restored = db
+        .restore_table_from_backup(on_demand)
+        .unwrap()
+        .table_description;
+    assert_eq!(
+        restored
+            .billing_mode_summary
+            .last_update_to_pay_per_request_date_time,
+        Some(restored.creation_date_time)
+    );
+}

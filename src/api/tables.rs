@@ -233,6 +233,7 @@ impl CreateTableInput {
                 updated: None,
             }),
             deletion_protection: self.deletion_protection_enabled.unwrap_or(false),
+            pay_per_request_set: None,
         })
     }
 }
@@ -338,6 +339,12 @@ impl UpdateTableInput {
             });
         }
         next.billing_mode = self.billing_mode.unwrap_or(current.billing_mode);
+        if next.billing_mode != current.billing_mode {
+            next.pay_per_request_set = match next.billing_mode {
+                BillingMode::PayPerRequest => Some(now),
+                BillingMode::Provisioned => current.last_pay_per_request(),
+            };
+        }
         if let Some(throughput) = self.provisioned_throughput {
             if next.billing_mode == BillingMode::Provisioned
                 && Some(throughput) == current.throughput
@@ -605,6 +612,14 @@ pub struct ProvisionedThroughputDescription {
 pub struct BillingModeSummary {
     /// PROVISIONED or PAY_PER_REQUEST.
     pub billing_mode: BillingMode,
+    /// When PAY_PER_REQUEST was last set: the creation of a table created so, or the
+    /// `UpdateTable` that last set it. Absent for a table that never was.
+    #[serde(
+        rename = "LastUpdateToPayPerRequestDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_update_to_pay_per_request_date_time: Option<Timestamp>,
 }
 
 /// A local secondary index as `DescribeTable` reports it.
@@ -812,6 +827,7 @@ impl TableDescription {
             table_id: schema.id.clone(),
             billing_mode_summary: BillingModeSummary {
                 billing_mode: schema.billing_mode,
+                last_update_to_pay_per_request_date_time: schema.last_pay_per_request(),
             },
             local_secondary_indexes: (!local.is_empty()).then_some(local),
             global_secondary_indexes: (!global.is_empty()).then_some(global),

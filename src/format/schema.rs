@@ -10,6 +10,8 @@
 //! v1 := 255:u8  1:u8  v0  table_class:(0:u8 | 1:u8 class:varint updated:(0:u8 | 1:u8 ms:varint))
 //!       deletion_protection:u8
 //! v2 := 255:u8  2:u8  v0  table_class  deletion_protection  streams:(count:varint StreamEpoch*count)
+//! v3 := 255:u8  3:u8  v0  table_class  deletion_protection  streams
+//!       pay_per_request_set:(0:u8 | 1:u8 ms:varint)
 //! StreamEpoch := label:string  view:varint  enabled:varint  disabled:(0:u8 | 1:u8 lsn:varint ms:varint)
 //! ```
 //!
@@ -18,7 +20,7 @@
 //! neither is written as, byte for byte — so such a table's files and records are unchanged
 //! and an older build reads them. v1 is written only when one is set, v2 only when the
 //! table has or had a stream (view: 0 NEW_IMAGE, 1 OLD_IMAGE, 2 NEW_AND_OLD_IMAGES,
-//! 3 KEYS_ONLY). A v0 or v1 schema with a stream enabled reads as having one stream enabled at LSN 0:
+//! 3 KEYS_ONLY), v3 only once an `UpdateTable` changed the billing mode. A v0 or v1 schema with a stream enabled reads as having one stream enabled at LSN 0:
 //! no record before this build holds what a stream needs, so it has none to show. A v0 schema starts
 //! with its name's length, a bincode varint, whose first byte is never 255
 //! ([`SCHEMA_V1_MARK`]), so one byte tells the layouts apart.
@@ -31,17 +33,25 @@ const SCHEMA_V1_MARK: u8 = 255;
 const SCHEMA_V1: u8 = 1;
 /// The layout version after the mark, with streams.
 const SCHEMA_V2: u8 = 2;
+/// The layout version after the mark, with when PAY_PER_REQUEST was last set.
+const SCHEMA_V3: u8 = 3;
 
 impl bincode::Encode for TableSchema {
     fn encode<E: bincode::enc::Encoder>(
         &self,
         e: &mut E,
     ) -> std::result::Result<(), bincode::error::EncodeError> {
-        let v2 = !self.streams.is_empty();
+        let v3 = self.pay_per_request_set.is_some();
+        let v2 = v3 || !self.streams.is_empty();
         let v1 = v2 || self.table_class.is_some() || self.deletion_protection;
         if v1 {
             SCHEMA_V1_MARK.encode(e)?;
-            (if v2 { SCHEMA_V2 } else { SCHEMA_V1 }).encode(e)?;
+            let version = match (v3, v2) {
+                (true, _) => SCHEMA_V3,
+                (false, true) => SCHEMA_V2,
+                (false, false) => SCHEMA_V1,
+            };
+            version.encode(e)?;
         }
         self.name.encode(e)?;
         self.id.encode(e)?;
@@ -63,6 +73,9 @@ impl bincode::Encode for TableSchema {
         if v2 {
             self.streams.encode(e)?;
         }
+        if v3 {
+            self.pay_per_request_set.encode(e)?;
+        }
         Ok(())
     }
 }
@@ -74,11 +87,12 @@ impl<Context> bincode::Decode<Context> for TableSchema {
         use bincode::Decode;
         let first = u8::decode(d)?;
         let v1 = first == SCHEMA_V1_MARK;
-        let mut v2 = false;
+        let (mut v2, mut v3) = (false, false);
         let name = if v1 {
             match u8::decode(d)? {
                 SCHEMA_V1 => {}
                 SCHEMA_V2 => v2 = true,
+                SCHEMA_V3 => (v2, v3) = (true, true),
                 _ => {
                     return Err(bincode::error::DecodeError::Other(
                         "a table schema of a layout this build does not know",
@@ -106,6 +120,7 @@ impl<Context> bincode::Decode<Context> for TableSchema {
             streams: Vec::new(),
             table_class: None,
             deletion_protection: false,
+            pay_per_request_set: None,
         };
         if v1 {
             schema.table_class = Decode::decode(d)?;
@@ -122,6 +137,9 @@ impl<Context> bincode::Decode<Context> for TableSchema {
                     disabled: None,
                 });
             }
+        }
+        if v3 {
+            schema.pay_per_request_set = Decode::decode(d)?;
         }
         Ok(schema)
     }
@@ -240,6 +258,7 @@ mod tests {
                     pitr: None,
                     table_class: None,
                     deletion_protection: false,
+                    pay_per_request_set: None,
                 }
             })
             .collect()
@@ -280,6 +299,26 @@ mod tests {
             assert_eq!(decode(&bytes).expect("v2 reads"), schema);
             for cut in 0..bytes.len() {
                 assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_time_pay_per_request_was_set_round_trips_in_the_v3_layout_with_streams_or_none() {
+        for mut schema in schemas() {
+            schema.pay_per_request_set = Some(Timestamp(1_700_000_123_456));
+            let view = StreamViewType::KeysOnly;
+            schema.stream = Some(StreamSpecification::new(true).stream_view_type(view));
+            let epochs = decode(&v0_bytes(&schema)).expect("v0").streams;
+            assert_eq!(epochs.len(), 1);
+            for streams in [Vec::new(), epochs] {
+                schema.streams = streams;
+                let bytes = encode(&schema);
+                assert_eq!(bytes[..2], [SCHEMA_V1_MARK, SCHEMA_V3]);
+                assert_eq!(decode(&bytes).expect("v3 reads"), schema);
+                for cut in 0..bytes.len() {
+                    assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+                }
             }
         }
     }

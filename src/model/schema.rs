@@ -513,6 +513,11 @@ pub(crate) struct TableSchema {
     /// `DeletionProtectionEnabled`: `DeleteTable` is refused while set. Not carried over by
     /// a restore.
     pub deletion_protection: bool,
+    /// Set by an `UpdateTable` that changes the billing mode: when PAY_PER_REQUEST was last
+    /// set (the update's time when it sets it; when it leaves it, the time it was set,
+    /// which for a table created so is its creation). `None` while no update changed the
+    /// mode. See [`TableSchema::last_pay_per_request`].
+    pub pay_per_request_set: Option<Timestamp>,
 }
 
 /// One stream of a table. Enabling a table's stream makes a new stream, with its own label
@@ -543,6 +548,15 @@ impl StreamEpoch {
 }
 
 impl TableSchema {
+    /// When PAY_PER_REQUEST was last set, as `DescribeTable`'s
+    /// `BillingModeSummary.LastUpdateToPayPerRequestDateTime` reports it: at the creation
+    /// of a table created so, at the last update that set it otherwise; `None` for a table
+    /// that never was.
+    pub(crate) fn last_pay_per_request(&self) -> Option<Timestamp> {
+        self.pay_per_request_set
+            .or((self.billing_mode == BillingMode::PayPerRequest).then_some(self.created))
+    }
+
     /// The stream that records the table's writes now, if one is enabled.
     pub(crate) fn current_stream(&self) -> Option<&StreamEpoch> {
         self.streams.last().filter(|s| s.disabled.is_none())

@@ -253,8 +253,12 @@ class Clients(unittest.TestCase):
         self.assertEqual(described["TableStatus"], "ACTIVE")
         self.assertRegex(described["TableId"], r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
         self.assertIsInstance(described["CreationDateTime"], datetime.datetime)
+        self.assertNotIn("LastUpdateToPayPerRequestDateTime", described["BillingModeSummary"])
         self.ddb.update_table(TableName="Ddl", BillingMode="PAY_PER_REQUEST")
-        self.assertEqual(self.ddb.describe_table(TableName="Ddl")["Table"]["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        summary = self.ddb.describe_table(TableName="Ddl")["Table"]["BillingModeSummary"]
+        self.assertEqual(summary["BillingMode"], "PAY_PER_REQUEST")
+        # When the update set it: not before the table's creation.
+        self.assertGreaterEqual(summary["LastUpdateToPayPerRequestDateTime"], described["CreationDateTime"])
         self.assertIn("Ddl", cli("list-tables")["TableNames"])
         cli("delete-table", "--table-name", "Ddl")
         cli("wait", "table-not-exists", "--table-name", "Ddl")
@@ -273,6 +277,8 @@ class Clients(unittest.TestCase):
         )
         table = self.ddb.describe_table(TableName="Guarded")["Table"]
         self.assertEqual(table["TableClassSummary"], {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
+        # Created on demand: since its creation, as DynamoDB reports it.
+        self.assertEqual(table["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"], table["CreationDateTime"])
         self.assertTrue(table["DeletionProtectionEnabled"])
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             self.ddb.delete_table(TableName="Guarded")
