@@ -217,9 +217,13 @@ fn table_description_serializes_to_the_models_table_description() {
         "TableDescription",
         &db.describe_table("OnDemand").expect("describe"),
     );
+    // Created on demand: PAY_PER_REQUEST since its creation, as DynamoDB reports it.
     assert_eq!(
         on_demand["BillingModeSummary"],
-        json!({"BillingMode": "PAY_PER_REQUEST"})
+        json!({
+            "BillingMode": "PAY_PER_REQUEST",
+            "LastUpdateToPayPerRequestDateTime": on_demand["CreationDateTime"],
+        })
     );
     assert!(
         on_demand.get("GlobalSecondaryIndexes").is_none(),
