@@ -126,11 +126,13 @@ impl Apply for Live<'_> {
 
     fn update_table(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
         if let Some(handle) = self.handle(&schema.id) {
-            handle
-                .data
-                .write()
-                .set_schema(schema)
-                .inspect_err(|_| self.tear())?;
+            let mut data = handle.data.write();
+            if let Err(e) = data.set_schema(schema) {
+                drop(data);
+                self.tear();
+                return Err(e);
+            }
+            handle.head_mut().schema = Arc::clone(&data.schema);
         }
         Ok(())
     }
@@ -149,6 +151,7 @@ impl Apply for Live<'_> {
         // the table map once the caller has retired the table's files in the catalog.
         if let Some(handle) = self.handle(&table_id) {
             handle.data.write().deleted = true;
+            handle.head_mut().deleted = true;
         }
         Ok(())
     }

@@ -38,9 +38,10 @@ mod write;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::path::Path as FsPath;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crossbeam_utils::sync::ShardedLock;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::api::tables::{TableDescription, TableStatus};
@@ -52,7 +53,7 @@ use crate::format::codec;
 use crate::format::mutation::Mutation;
 use crate::model::clock::Timestamp;
 use crate::model::names::ArnScope;
-use crate::model::schema::TableSchema;
+use crate::model::schema::{KeyShape, TableSchema};
 use crate::model::Lsn;
 use crate::options::{Durability, Options};
 use crate::state::apply::At;
@@ -66,8 +67,26 @@ const LOCK_STRIPES: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct TableHandle {
     pub id: Arc<str>,
+    /// The table's primary key, which never changes (DynamoDB has no way to): writers
+    /// encode their keys from it without a lock.
+    pub(crate) key: KeyShape,
     /// Shared by item writers, exclusive for schema changes and deletion.
     pub(crate) gate: RwLock<()>,
+    /// What a write is decided by when it does not depend on the item it replaces: the
+    /// schema, and whether the table is gone. Changed with `data` (and only under the gate
+    /// held exclusively), so a writer holding the gate reads the same in both.
+    ///
+    /// NB: why a lock of its own: a blind put that read-locks `data` to check the table
+    /// contends with every other writer's apply, which write-locks it, and parking_lot
+    /// parks such a reader. Measured with 2 threads putting into one in-memory table:
+    /// 241k–282k puts/s against 331k–378k with one thread, about one context switch per 8
+    /// puts; with no read of `data` on that path, 480k–489k. A `ShardedLock` because every
+    /// write reads it and only schema changes write it.
+    pub(crate) head: ShardedLock<Head>,
+    /// False once every leaf of the table is decoded (`Items::load`): from then on a writer
+    /// need not load its item's leaf before logging, since no later apply can fail to
+    /// decode it. (Leaves are never undecoded again: only an open makes them.)
+    may_have_raw_leaves: AtomicBool,
     pub data: RwLock<TableData>,
     /// The table's durable history starts after this LSN: its snapshot covers everything up
     /// to it (or it was created right after it). The log before the smallest base of all
@@ -83,7 +102,59 @@ pub(crate) struct TableHandle {
     pub(crate) replayed: std::sync::atomic::AtomicBool,
 }
 
+/// A table as a writer decides by it ([`TableHandle::head`]).
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub schema: Arc<TableSchema>,
+    pub deleted: bool,
+    pub status: TableStatus,
+}
+
+impl Head {
+    /// Whether the table takes writes: it exists and is ACTIVE.
+    pub(crate) fn writable(&self) -> Result<()> {
+        if self.deleted {
+            return Err(Error::table_not_found(&self.schema.name));
+        }
+        if self.status != TableStatus::Active {
+            return Err(Error::ResourceNotFound(format!(
+                "Requested resource not found: Table: {} is not ACTIVE",
+                self.schema.name
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl TableHandle {
+    /// What writers decide by. (A panic while it was held changes nothing in it that the
+    /// engine relies on: it is written whole, after `data`.)
+    pub(crate) fn head(&self) -> crossbeam_utils::sync::ShardedLockReadGuard<'_, Head> {
+        self.head
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// [`TableHandle::head`], to change it along with `data`, under the gate held exclusively.
+    pub(crate) fn head_mut(&self) -> crossbeam_utils::sync::ShardedLockWriteGuard<'_, Head> {
+        self.head
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes sure the leaf of `key` is decoded, so that applying a write of it cannot fail:
+    /// a writer calls this before it logs. Takes no lock once every leaf is decoded.
+    pub(crate) fn load(&self, key: &[u8]) -> Result<()> {
+        if self.may_have_raw_leaves.load(Ordering::Acquire) {
+            let data = self.data.read();
+            data.items.load(key)?;
+            if data.items.all_decoded() {
+                self.may_have_raw_leaves.store(false, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+
     /// The handle with its snapshot trigger counter set (after recovery).
     fn with_log_bytes(self, bytes: u64) -> TableHandle {
         self.log_bytes.store(bytes, Ordering::SeqCst);
@@ -93,6 +164,13 @@ impl TableHandle {
     pub(crate) fn new(data: TableData, base_lsn: Lsn) -> TableHandle {
         TableHandle {
             id: data.schema.id.as_str().into(),
+            key: data.schema.key.clone(),
+            head: ShardedLock::new(Head {
+                schema: Arc::clone(&data.schema),
+                deleted: data.deleted,
+                status: data.status,
+            }),
+            may_have_raw_leaves: AtomicBool::new(true),
             gate: RwLock::new(()),
             data: RwLock::new(data),
             base_lsn: AtomicU64::new(base_lsn),

@@ -26,7 +26,6 @@ use parking_lot::RwLockReadGuard;
 
 use crate::api::capacity::{ConsumedCapacity, ReturnConsumedCapacity};
 use crate::api::items::*;
-use crate::api::tables::TableStatus;
 use crate::engine::capacity::{self, Meter, Split, Usage};
 use crate::engine::collections::{self, Collection};
 use crate::engine::idempotency::{self, Claim, Running};
@@ -167,16 +166,7 @@ impl Engine {
         handles.dedup_by(|a, b| a.id == b.id);
         let _gates: Vec<RwLockReadGuard<'_, ()>> = handles.iter().map(|h| h.gate.read()).collect();
         for handle in &handles {
-            let data = handle.data.read();
-            if data.deleted {
-                return Err(Error::table_not_found(&data.schema.name));
-            }
-            if data.status != TableStatus::Active {
-                return Err(Error::ResourceNotFound(format!(
-                    "Requested resource not found: Table: {} is not ACTIVE",
-                    data.schema.name
-                )));
-            }
+            handle.head().writable()?;
         }
         let _locks = self
             .locks
@@ -186,19 +176,21 @@ impl Engine {
         let mut outcomes = Vec::with_capacity(actions.len());
         let mut failed = false;
         for action in &mut actions {
-            let (old, schema) = {
-                let data = action.handle.data.read();
-                // A stream needs to know what the write replaces.
-                let streamed = data.schema.current_stream().is_some();
-                let old = match action.reads_current() || streamed {
-                    true => data.items.get(action.key.as_slice())?.cloned(),
-                    false => {
-                        // The write must not fail once logged.
-                        data.items.load(action.key.as_slice())?;
-                        None
-                    }
-                };
-                (old, Arc::clone(&data.schema))
+            // (The gates keep the schema from changing until the writes are applied.)
+            let schema = Arc::clone(&action.handle.head().schema);
+            // A stream needs to know what the write replaces.
+            let streamed = schema.current_stream().is_some();
+            let old = match action.reads_current() || streamed {
+                true => {
+                    let data = action.handle.data.read();
+                    data.items.get(action.key.as_slice())?.cloned()
+                }
+                // A blind write reads nothing of the table (see `TableHandle::head`); it
+                // must only not fail once logged.
+                false => {
+                    action.handle.load(action.key.as_slice())?;
+                    None
+                }
             };
             let outcome = decide(action, &schema, old.as_ref());
             failed |= outcome.is_err();
@@ -301,13 +293,9 @@ impl Engine {
         return_item_on_failure: bool,
     ) -> Result<Action> {
         let handle = self.table(table_name)?;
-        let key = {
-            let data = handle.data.read();
-            let shape = &data.schema.key;
-            match &change {
-                Change::Put(item) => shape.encode(item, KeyRole::Table)?,
-                _ => shape.encode_exact(key)?,
-            }
+        let key = match &change {
+            Change::Put(item) => handle.key.encode(item, KeyRole::Table)?,
+            _ => handle.key.encode_exact(key)?,
         };
         if let Some(condition) = &condition {
             condition.validate()?;

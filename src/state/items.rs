@@ -253,6 +253,12 @@ impl Items {
         Ok(())
     }
 
+    /// Whether every leaf is decoded: then [`Items::load`] has nothing left to do, for good
+    /// (leaves are blocks only from an open).
+    pub fn all_decoded(&self) -> bool {
+        self.raw_leaves.load(Relaxed) == 0
+    }
+
     /// Decodes every leaf that is still a block, so that nothing that reads every item
     /// (building an index) can fail later.
     pub fn load_all(&self) -> Result<()> {
