@@ -48,9 +48,7 @@
 //! # Torn tails and corruption
 //!
 //! A crash can leave the last write of the last segment incomplete: cut short, zeroed, or
-//! holding old or random bytes. The newest segment also ends in the zeros the writer keeps
-//! written ahead of its records (`storage/wal.rs`, "Space zeroed ahead"), which read the
-//! same way; a segment is cut back to its records before it is sealed. Reading stops at the first record that does not verify. If
+//! holding old or random bytes. Reading stops at the first record that does not verify. If
 //! that record is in the last segment and no verifiable record (or seal) follows it anywhere
 //! in the segment, the rest of the segment is a torn tail: recovery cuts it (and never
 //! replays it). The same holds for the seal at the end of an older segment whose successor
@@ -265,17 +263,13 @@ fn record_at(
 /// may end in a torn tail — only bytes that no verifiable record or seal follows; whether
 /// it may is for the reader of the whole log to say (`storage/recovery.rs`).
 ///
-/// A read of a log being written stops after record `stop_after`, which must be written:
-/// what follows may be a group being written, whose later pages a read can see before its
-/// earlier ones — a good record after a bad one, which is not corruption there.
-///
 /// The file is read into `buffer` (its memory reused; see [`SegmentContents::bytes`]).
 pub(crate) fn read_segment(
     fs: &dyn Vfs,
     path: &Path,
-    (first_lsn, db_id): (Lsn, u64),
+    first_lsn: Lsn,
+    db_id: u64,
     is_last: bool,
-    stop_after: Option<Lsn>,
     mut buffer: Vec<u8>,
 ) -> Result<SegmentContents> {
     super::read_file_into(fs, path, MAX_SEGMENT_LEN, &mut buffer)?;
@@ -338,9 +332,6 @@ pub(crate) fn read_segment(
             offset = record.payload.end;
             expected += 1;
             records.push(record);
-            if stop_after == Some(expected - 1) {
-                break;
-            }
             continue;
         }
         if seal_at(&bytes, offset, first_lsn, db_id) == Some(expected) && expected > first_lsn {
@@ -553,7 +544,7 @@ mod tests {
         let fs = SimFs::new();
         let path = Path::new("/w/00000000000000000005.wal");
         fs.set_file_bytes(path, bytes).expect("plant the segment");
-        read_segment(&fs, path, (5, 7), is_last, None, Vec::new())
+        read_segment(&fs, path, 5, 7, is_last, Vec::new())
     }
 
     #[test]

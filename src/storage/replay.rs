@@ -116,21 +116,13 @@ pub(crate) fn read_log(
     // One buffer for every segment read: a replay touches its fresh pages once.
     let mut buffer = Vec::new();
     for (i, &first) in segments.iter().enumerate().skip(start) {
-        // NB: a read to an LSN reads nothing after it, in this segment or the next: the log
-        // may be being written there (see `read_segment`).
-        if let (Some(u), Some(e)) = (until.lsn, end) {
-            if e.last_lsn >= u {
-                break;
-            }
-        }
         let is_last = i + 1 == segments.len();
         let path = wal_dir.join(log_segment::segment_name(first));
-        let contents = read_segment(fs, &path, (first, db_id), is_last, until.lsn, buffer)?;
+        let contents = read_segment(fs, &path, first, db_id, is_last, buffer)?;
         // Segments tile the LSNs: each one holds exactly the records up to the next one's
         // first LSN. A segment that falls short is a hole, whatever its records verify.
-        let last = contents.records.last().map(|r| r.lsn);
-        let stopped = until.lsn.is_some() && last == until.lsn;
-        if let Some(&next) = segments.get(i + 1).filter(|_| !stopped) {
+        if let Some(&next) = segments.get(i + 1) {
+            let last = contents.records.last().map(|r| r.lsn);
             if last != Some(next - 1) {
                 return Err(Error::Corruption(format!(
                     "log segment {} ends at LSN {} but the next segment starts at {next}: records are missing",

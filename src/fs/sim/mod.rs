@@ -133,7 +133,7 @@ impl CrashPolicy {
 pub enum OpKind {
     /// Every operation.
     Any,
-    /// [`VfsFile::append`] and [`VfsFile::write_at`].
+    /// [`VfsFile::append`].
     Write,
     /// [`VfsFile::sync_data`] and [`VfsFile::sync_all`].
     Sync,
@@ -194,14 +194,14 @@ pub struct FaultPlan {
 /// A write not yet synced. Offsets are absolute, so a write can be replayed onto any image.
 #[derive(Debug, Clone)]
 enum Write {
-    Bytes { at: usize, data: Vec<u8> },
+    Append { at: usize, data: Vec<u8> },
     SetLen(usize),
 }
 
 /// Applies one write to `buf`, zero-filling any gap before it.
 fn apply(buf: &mut Vec<u8>, write: &Write) {
     match write {
-        Write::Bytes { at, data } => {
+        Write::Append { at, data } => {
             let end = at + data.len();
             buf.resize(buf.len().max(end), 0);
             buf[*at..end].copy_from_slice(data);
@@ -254,7 +254,7 @@ impl Inode {
                 let torn = rng.index(pending.len());
                 pending[..torn].iter().for_each(|w| apply(&mut image, w));
                 match &pending[torn] {
-                    Write::Bytes { at, data } => tear(&mut image, *at, data, rng),
+                    Write::Append { at, data } => tear(&mut image, *at, data, rng),
                     set_len => apply(&mut image, set_len),
                 }
             }
@@ -262,7 +262,7 @@ impl Inode {
             CrashPolicy::SizeNotData => {
                 for write in pending {
                     let zeros = match write {
-                        Write::Bytes { at, data } => Write::Bytes {
+                        Write::Append { at, data } => Write::Append {
                             at: *at,
                             data: vec![0; data.len()],
                         },
@@ -761,17 +761,7 @@ impl VfsFile for SimFile {
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
         let mut inode = self.op(OpKind::Write)?;
         let at = inode.current.len();
-        inode.write(Write::Bytes {
-            at,
-            data: data.to_vec(),
-        });
-        Ok(())
-    }
-
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        let mut inode = self.op(OpKind::Write)?;
-        let at = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
-        inode.write(Write::Bytes {
+        inode.write(Write::Append {
             at,
             data: data.to_vec(),
         });
