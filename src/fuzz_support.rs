@@ -22,8 +22,8 @@ pub fn log_segment(bytes: &[u8]) {
     if fs.create_dir_all(Path::new("/wal")).is_err() || fs.set_file_bytes(path, bytes).is_err() {
         return;
     }
-    let last = log_segment::read_segment(&fs, path, 1, 7, true, Vec::new());
-    let older = log_segment::read_segment(&fs, path, 1, 7, false, Vec::new());
+    let last = log_segment::read_segment(&fs, path, (1, 7), true, None, Vec::new());
+    let older = log_segment::read_segment(&fs, path, (1, 7), false, None, Vec::new());
     if let Ok(contents) = &last {
         for (i, record) in contents.records.iter().enumerate() {
             assert_eq!(
@@ -76,7 +76,9 @@ pub fn log_mutations(bytes: &[u8]) {
         let payload: Vec<u8> = (0..len).map(|_| next()).collect();
         let lsn = 1 + i as u64;
         let time = crate::model::clock::Timestamp(1_000 + lsn);
-        log_segment::encode_record(&mut segment, 1, 7, lsn, time, &payload);
+        // (Each record written once the ones before it were durable.)
+        let synced = segment.len() as u64;
+        log_segment::encode_record(&mut segment, (1, 7), lsn, time, synced, &payload);
         written.push((lsn, time, payload));
     }
     let clean = segment.clone();
@@ -107,7 +109,7 @@ pub fn log_mutations(bytes: &[u8]) {
     if fs.create_dir_all(Path::new("/wal")).is_err() || fs.set_file_bytes(path, &segment).is_err() {
         return;
     }
-    match log_segment::read_segment(&fs, path, 1, 7, true, Vec::new()) {
+    match log_segment::read_segment(&fs, path, (1, 7), true, None, Vec::new()) {
         Ok(contents) => {
             let read: Vec<_> = contents
                 .records

@@ -533,6 +533,28 @@ fn after_a_clean_close_the_empty_log_segment_is_required_like_any_other() {
     );
 }
 
+/// The records of a segment of the current format (a 32-byte header: len, crc, lsn, time,
+/// synced) as version 2 wrote them (24 bytes: no `synced`), each checksum recomputed; the
+/// segment header is copied as it is.
+fn version_2_segment(bytes: &[u8]) -> Vec<u8> {
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let (identity, mut out) = (&bytes[12..28], bytes[..32].to_vec());
+    let mut at = 32;
+    while at + 32 <= bytes.len() {
+        let len = u32_at(at) as usize;
+        let (lsn_time, payload) = (&bytes[at + 8..at + 24], &bytes[at + 32..at + 32 + len]);
+        let crc = crc32c::crc32c_append(crc32c::crc32c(identity), lsn_time);
+        let crc = crc32c::crc32c_append(crc, payload);
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(lsn_time);
+        out.extend_from_slice(payload);
+        at += 32 + len;
+    }
+    assert_eq!(at, bytes.len(), "whole records");
+    out
+}
+
 /// The formats from before the log's segments were tracked stay readable: a database whose
 /// segments are version 2 (never sealed) and whose catalog is version 3 (no `log_start`)
 /// opens with all its data; the open records where its log starts, and the segments it
@@ -547,6 +569,7 @@ fn a_database_of_version_2_segments_and_a_version_3_catalog_opens_and_is_tracked
         if i + 1 < old.len() {
             bytes.truncate(bytes.len() - 16); // the seal
         }
+        let mut bytes = version_2_segment(&bytes);
         bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
         let crc = crc32c::crc32c(&bytes[..28]);
         bytes[28..32].copy_from_slice(&crc.to_le_bytes());

@@ -205,7 +205,8 @@ fn a_file_longer_than_its_format_allows_is_refused_before_it_is_read() {
         (
             "log segment",
             newest_segment,
-            1024 * MIB + 24 + 32 * MIB + 16,
+            // A record header (32 bytes since format 4), the largest payload, a seal.
+            1024 * MIB + 32 + 32 * MIB + 16,
         ),
     ];
     for (what, path, max_len) in cases {

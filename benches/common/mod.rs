@@ -270,6 +270,9 @@ impl tidestore::fs::VfsFile for RecordedFile {
     fn append(&mut self, data: &[u8]) -> std::io::Result<()> {
         self.inner.append(data)
     }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.inner.write_at(offset, data)
+    }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
         self.inner.read_at(offset, buf)
     }

@@ -390,6 +390,9 @@ impl Engine {
         // Point-in-time windows keep their states and log as the worker's rounds decide; a
         // close leaves them be (see the note on point-in-time tables above).
         let windows = handles.iter().any(|h| h.data.read().schema.pitr.is_some());
+        // The zeros ahead of the last record go, so the log ends where its records do and
+        // the next open does not read them as a tail to cut. (A rotation, below, cuts them too.)
+        self.wal.cut_reserve()?;
         if self.hold_retention.load(Ordering::SeqCst) || windows {
             return Ok(());
         }

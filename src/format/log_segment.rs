@@ -15,19 +15,23 @@
 //! ```text
 //! header (SEGMENT_HEADER_LEN = 32 bytes)
 //!   0  magic      [u8; 8]  b"TIDEWAL\0"
-//!   8  version    u32      FORMAT_VERSION (version 2, which is never sealed, is read too)
+//!   8  version    u32      FORMAT_VERSION = 4 (versions 2, never sealed, and 3, whose records
+//!                          have no `synced`, are read too)
 //!  12  first_lsn  u64      LSN of the segment's first record; equals the file name
 //!  20  db_id      u64      identity of the database the segment belongs to
 //!  28  crc        u32      CRC-32C of bytes 0..28
-//! record (RECORD_HEADER_LEN = 24 bytes, then the payload)
+//! record (RECORD_HEADER_LEN = 32 bytes, then the payload)
 //!   0  len        u32      payload length, at most MAX_RECORD_LEN
-//!   4  crc        u32      CRC-32C of (first_lsn, db_id, bytes 8..24+len): the segment's
+//!   4  crc        u32      CRC-32C of (first_lsn, db_id, bytes 8..32+len): the segment's
 //!                          identity is inside every record's checksum, so a record that
 //!                          landed in the wrong file, or a stale block of another
 //!                          segment, does not verify
 //!   8  lsn        u64
 //!  16  time       u64      commit time, milliseconds since the epoch
-//!  24  payload    [u8; len] the codec's encoding of the mutation
+//!  24  synced     u64      how many bytes of the segment were on stable storage when the
+//!                          record was written (see "Torn tails and corruption")
+//!  32  payload    [u8; len] the codec's encoding of the mutation
+//!   (version 3 and 2 records have no `synced`: a 24-byte header, the payload at 24)
 //! seal (SEAL_LEN = 16 bytes), right after the last record; nothing follows it
 //!   0  marker     u32      SEAL_MARKER = u32::MAX: longer than any record, so a seal is
 //!                          never read as a record, nor a record as a seal
@@ -48,10 +52,17 @@
 //! # Torn tails and corruption
 //!
 //! A crash can leave the last write of the last segment incomplete: cut short, zeroed, or
-//! holding old or random bytes. Reading stops at the first record that does not verify. If
+//! holding old or random bytes. The newest segment also ends in the zeros the writer keeps
+//! written ahead of its records (`storage/wal.rs`, "Space zeroed ahead"), which read the
+//! same way; a segment is cut back to its records before it is sealed. Reading stops at the first record that does not verify. If
 //! that record is in the last segment and no verifiable record (or seal) follows it anywhere
-//! in the segment, the rest of the segment is a torn tail: recovery cuts it (and never
-//! replays it). The same holds for the seal at the end of an older segment whose successor
+//! in the segment that was written after it was durable, the rest of the segment is a torn
+//! tail: recovery cuts it (and never replays it). A record says how much of its segment was
+//! durable when it was written (`synced`), so the pages of a write a crash tore — which
+//! over zeroed space can reach the disk in any order, a later one without an earlier one —
+//! read as the torn tail they are, while a record damaged after it was made durable, with
+//! records written since behind it, is still corruption. (A version 3 record says nothing,
+//! so any verifiable record after a bad one makes it corruption, as before.) The same holds for the seal at the end of an older segment whose successor
 //! holds no record yet: a crash while sealing leaves part of one. Anything else — a bad
 //! record in an older segment, a gap in the LSNs, or a good record after a bad one — is
 //! corruption in the middle of the log, reported as `Error::Corruption`, never skipped:
@@ -69,11 +80,19 @@ use crate::options::MAX_SEGMENT_BYTES;
 
 /// Identifies a segment file.
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"TIDEWAL\0";
-/// The segment format this code writes and reads: version 3 seals every segment but the
-/// newest. Version 2 is the same without seals, and is read too.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+/// The segment format this code writes: version 4, whose records say how much of their
+/// segment was durable when they were written. Versions 2 (never sealed) and 3 (sealed,
+/// records without that) are read too.
+pub(crate) const FORMAT_VERSION: u32 = 4;
+/// The sealed format whose records do not say what was durable, still read.
+pub(crate) const SEALED_VERSION: u32 = 3;
 /// The unsealed format, still read: a database written before version 3 opens as it is.
 pub(crate) const UNSEALED_VERSION: u32 = 2;
+
+/// Whether segments of `version` end in a seal once their successor exists.
+pub(crate) fn is_sealed_format(version: u32) -> bool {
+    version >= SEALED_VERSION
+}
 const MAGIC_OFFSET: usize = 0;
 const VERSION_OFFSET: usize = MAGIC_OFFSET + 8;
 const FIRST_LSN_OFFSET: usize = VERSION_OFFSET + 4;
@@ -86,8 +105,20 @@ const LEN_OFFSET: usize = 0;
 const CRC_OFFSET: usize = LEN_OFFSET + 4;
 const LSN_OFFSET: usize = CRC_OFFSET + 4;
 const TIME_OFFSET: usize = LSN_OFFSET + 8;
-/// Length of a record header.
-pub(crate) const RECORD_HEADER_LEN: usize = TIME_OFFSET + 8;
+const SYNCED_OFFSET: usize = TIME_OFFSET + 8;
+/// Length of a record header (version 4).
+pub(crate) const RECORD_HEADER_LEN: usize = SYNCED_OFFSET + 8;
+/// Length of a record header of versions 2 and 3, which have no `synced`.
+const OLD_RECORD_HEADER_LEN: usize = SYNCED_OFFSET;
+
+/// The length of a record header in a segment of `version`.
+fn record_header_len(version: u32) -> usize {
+    if version >= FORMAT_VERSION {
+        RECORD_HEADER_LEN
+    } else {
+        OLD_RECORD_HEADER_LEN
+    }
+}
 
 /// The seal's first field, where a record has its length: no record is this long.
 const SEAL_MARKER: u32 = u32::MAX;
@@ -145,13 +176,14 @@ fn record_crc(first_lsn: Lsn, db_id: u64, body: &[u8]) -> u32 {
     codec::crc_append(identity, body)
 }
 
-/// Appends one framed record to `out`.
+/// Appends one framed record to `out`; `synced` is how many bytes of the segment were on
+/// stable storage when it is written.
 pub(crate) fn encode_record(
     out: &mut Vec<u8>,
-    first_lsn: Lsn,
-    db_id: u64,
+    (first_lsn, db_id): (Lsn, u64),
     lsn: Lsn,
     time: Timestamp,
+    synced: u64,
     payload: &[u8],
 ) {
     let start = out.len();
@@ -159,6 +191,7 @@ pub(crate) fn encode_record(
     out.extend_from_slice(&[0; 4]); // crc, filled in below
     out.extend_from_slice(&lsn.to_le_bytes()); // lsn
     out.extend_from_slice(&time.0.to_le_bytes()); // time
+    out.extend_from_slice(&synced.to_le_bytes()); // synced
     out.extend_from_slice(payload); // payload
     let crc = record_crc(first_lsn, db_id, &out[start + LSN_OFFSET..]);
     out[start + CRC_OFFSET..start + CRC_OFFSET + 4].copy_from_slice(&crc.to_le_bytes());
@@ -188,6 +221,10 @@ fn seal_at(bytes: &[u8], offset: usize, first_lsn: Lsn, db_id: u64) -> Option<Ls
 pub(crate) struct Record {
     pub lsn: Lsn,
     pub time: Timestamp,
+    /// How many bytes of its segment were durable when it was written (version 4).
+    pub synced: Option<u64>,
+    /// Where its header starts in [`SegmentContents::bytes`].
+    pub start: usize,
     /// The payload's extent in [`SegmentContents::bytes`].
     pub payload: std::ops::Range<usize>,
 }
@@ -226,17 +263,25 @@ impl SegmentContents {
     }
 }
 
+/// Which segment a record belongs to, and its format: what a record is checked against.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    first_lsn: Lsn,
+    db_id: u64,
+    version: u32,
+}
+
 /// Tries to read a verified record at `offset` whose LSN is `expected` (or, when
 /// `expected` is `None`, any LSN greater than `after`).
 fn record_at(
     bytes: &[u8],
     offset: usize,
-    first_lsn: Lsn,
-    db_id: u64,
+    frame: Frame,
     expected: Option<Lsn>,
     after: Lsn,
 ) -> Option<Record> {
-    let header = bytes.get(offset..offset + RECORD_HEADER_LEN)?;
+    let header_len = record_header_len(frame.version);
+    let header = bytes.get(offset..offset + header_len)?;
     let len = u32_at(header, LEN_OFFSET) as usize;
     if len > MAX_RECORD_LEN {
         return None;
@@ -247,14 +292,16 @@ fn record_at(
         None if lsn <= after || lsn - after > u64::from(u32::MAX) => return None,
         _ => {}
     }
-    let body = bytes.get(offset + LSN_OFFSET..offset + RECORD_HEADER_LEN + len)?;
-    if record_crc(first_lsn, db_id, body) != u32_at(header, CRC_OFFSET) {
+    let body = bytes.get(offset + LSN_OFFSET..offset + header_len + len)?;
+    if record_crc(frame.first_lsn, frame.db_id, body) != u32_at(header, CRC_OFFSET) {
         return None;
     }
     Some(Record {
         lsn,
         time: Timestamp(u64_at(header, TIME_OFFSET)),
-        payload: offset + RECORD_HEADER_LEN..offset + RECORD_HEADER_LEN + len,
+        synced: (header_len == RECORD_HEADER_LEN).then(|| u64_at(header, SYNCED_OFFSET)),
+        start: offset,
+        payload: offset + header_len..offset + header_len + len,
     })
 }
 
@@ -263,25 +310,42 @@ fn record_at(
 /// may end in a torn tail — only bytes that no verifiable record or seal follows; whether
 /// it may is for the reader of the whole log to say (`storage/recovery.rs`).
 ///
+/// A read of a log being written stops after record `stop_after`, which must be written:
+/// what follows may be a group being written, whose later pages a read can see before its
+/// earlier ones — a good record after a bad one, which is not corruption there.
+///
 /// The file is read into `buffer` (its memory reused; see [`SegmentContents::bytes`]).
 pub(crate) fn read_segment(
     fs: &dyn Vfs,
     path: &Path,
-    first_lsn: Lsn,
-    db_id: u64,
+    (first_lsn, db_id): (Lsn, u64),
     is_last: bool,
+    stop_after: Option<Lsn>,
     mut buffer: Vec<u8>,
 ) -> Result<SegmentContents> {
     super::read_file_into(fs, path, MAX_SEGMENT_LEN, &mut buffer)?;
     let bytes = buffer;
     let name = path.display();
     let file_len = bytes.len() as u64;
-    // Whether a verifiable record with an LSN after `after`, or a seal, starts anywhere in
-    // `from..`: then what does not verify before it is damage, not a torn tail.
-    let verifies_from = |from: usize, after: Lsn| {
+    // Whether what does not verify at `bad_at` is damage rather than a torn tail: a seal,
+    // or a verifiable record with an LSN after `after` (of one of `versions`), starts
+    // somewhere in `from..` and shows that the bytes at `bad_at` had been made durable. A
+    // version 4 record says how much of the segment was durable when it was written: if
+    // not yet the bytes at `bad_at`, it is of a write a crash tore, whose pages reached
+    // the disk out of order (the log writes over space zeroed ahead of it, where nothing
+    // orders them: `storage/wal.rs`), and it shows nothing. A seal, or a record of an
+    // older version, always does.
+    let damage_follows = |from: usize, after: Lsn, versions: &[u32], bad_at: usize| {
         (from..bytes.len()).any(|o| {
-            record_at(&bytes, o, first_lsn, db_id, None, after).is_some()
-                || seal_at(&bytes, o, first_lsn, db_id).is_some_and(|next| next > after)
+            versions.iter().any(|&version| {
+                let frame = Frame {
+                    first_lsn,
+                    db_id,
+                    version,
+                };
+                record_at(&bytes, o, frame, None, after)
+                    .is_some_and(|r| r.synced.is_none_or(|synced| synced > bad_at as u64))
+            }) || seal_at(&bytes, o, first_lsn, db_id).is_some_and(|next| next > after)
         })
     };
     let header_ok = bytes.len() >= SEGMENT_HEADER_LEN
@@ -292,7 +356,8 @@ pub(crate) fn read_segment(
         // does not verify and that holds no verifiable record is a creation the crash cut
         // short: it holds nothing (whether it was required is the log's question).
         let from = SEGMENT_HEADER_LEN.min(bytes.len());
-        if is_last && !verifies_from(from, first_lsn.saturating_sub(1)) {
+        let versions = [FORMAT_VERSION, SEALED_VERSION];
+        if is_last && !damage_follows(from, first_lsn.saturating_sub(1), &versions, 0) {
             return Ok(SegmentContents {
                 bytes,
                 records: Vec::new(),
@@ -307,11 +372,16 @@ pub(crate) fn read_segment(
         )));
     }
     let version = u32_at(&bytes, VERSION_OFFSET);
-    if version != FORMAT_VERSION && version != UNSEALED_VERSION {
+    if !(UNSEALED_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(Error::Corruption(format!(
-            "log segment {name}: unknown format version {version} (this build reads versions {UNSEALED_VERSION} and {FORMAT_VERSION})"
+            "log segment {name}: unknown format version {version} (this build reads versions {UNSEALED_VERSION} to {FORMAT_VERSION})"
         )));
     }
+    let frame = Frame {
+        first_lsn,
+        db_id,
+        version,
+    };
     if u64_at(&bytes, FIRST_LSN_OFFSET) != first_lsn {
         return Err(Error::Corruption(format!(
             "log segment {name}: header names first LSN {}, file name {first_lsn}",
@@ -328,10 +398,13 @@ pub(crate) fn read_segment(
     let mut expected = first_lsn;
     let mut sealed = false;
     while offset < bytes.len() {
-        if let Some(record) = record_at(&bytes, offset, first_lsn, db_id, Some(expected), 0) {
+        if let Some(record) = record_at(&bytes, offset, frame, Some(expected), 0) {
             offset = record.payload.end;
             expected += 1;
             records.push(record);
+            if stop_after == Some(expected - 1) {
+                break;
+            }
             continue;
         }
         if seal_at(&bytes, offset, first_lsn, db_id) == Some(expected) && expected > first_lsn {
@@ -341,7 +414,7 @@ pub(crate) fn read_segment(
                 )));
             }
             sealed = true;
-        } else if verifies_from(offset + 1, expected.saturating_sub(1)) {
+        } else if damage_follows(offset + 1, expected.saturating_sub(1), &[version], offset) {
             return Err(Error::Corruption(format!(
                 "log segment {name}: record {expected} at offset {offset} does not verify, and verified records follow it (corruption in the middle of the log)"
             )));
@@ -381,7 +454,7 @@ pub(crate) fn check_header(
         return Err(bad("bad header (magic or checksum)"));
     }
     let version = u32_at(&header, VERSION_OFFSET);
-    if version != FORMAT_VERSION && version != UNSEALED_VERSION {
+    if !(UNSEALED_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(bad(&format!("unknown format version {version}")));
     }
     if u64_at(&header, FIRST_LSN_OFFSET) != first_lsn || u64_at(&header, DB_ID_OFFSET) != db_id {
@@ -424,15 +497,20 @@ impl Window {
 /// `last` must be written already (the log's written LSN or before), so every record up to
 /// it is whole: one that does not verify is corruption, reported. `None` if no record
 /// `expected` verifies at `offset` — the place was wrong (or is gone), and the caller reads
-/// the segment from its start instead.
+/// the segment from its start instead. `version` is the segment's ([`check_header`]).
 pub(crate) fn read_window(
     file: &dyn crate::fs::VfsFile,
-    first_lsn: Lsn,
-    db_id: u64,
+    (first_lsn, db_id, version): (Lsn, u64, u32),
     (offset, expected): (u64, Lsn),
     last: Lsn,
     window: usize,
 ) -> Result<Option<Window>> {
+    let frame = Frame {
+        first_lsn,
+        db_id,
+        version,
+    };
+    let header_len = record_header_len(version);
     // Reads `len` bytes at `at` onto `into`; true if the file ended first.
     let read = |at: u64, len: usize, into: &mut Vec<u8>| -> Result<bool> {
         let from = into.len();
@@ -451,13 +529,13 @@ pub(crate) fn read_window(
         Ok(filled < len)
     };
     let mut bytes = Vec::new();
-    let mut eof = read(offset, window.max(RECORD_HEADER_LEN), &mut bytes)?;
+    let mut eof = read(offset, window.max(header_len), &mut bytes)?;
     let mut records = Vec::new();
     let mut sealed = false;
     let mut at = 0;
     let mut next = expected;
     while next <= last {
-        if let Some(record) = record_at(&bytes, at, first_lsn, db_id, Some(next), 0) {
+        if let Some(record) = record_at(&bytes, at, frame, Some(next), 0) {
             at = record.payload.end;
             next += 1;
             records.push(record);
@@ -465,10 +543,10 @@ pub(crate) fn read_window(
         }
         // A record cut by the window's end: read the rest of the first one, else leave it
         // to the next read.
-        let header = bytes.get(at..at + RECORD_HEADER_LEN);
+        let header = bytes.get(at..at + header_len);
         let len = header.map(|h| u32_at(h, LEN_OFFSET) as usize);
         if let Some(len) = len.filter(|&l| l <= MAX_RECORD_LEN) {
-            let end = at + RECORD_HEADER_LEN + len;
+            let end = at + header_len + len;
             if end > bytes.len() && u64_at(&bytes[at..], LSN_OFFSET) == next {
                 if !records.is_empty() {
                     break;
@@ -492,7 +570,7 @@ pub(crate) fn read_window(
             // The file ends, and record `next` is written: it is in the next segment, and
             // this one must say so with its seal — unless it is of the version that had
             // none.
-            if check_header(file, first_lsn, db_id)? == UNSEALED_VERSION {
+            if !is_sealed_format(version) {
                 sealed = true;
                 break;
             }
@@ -501,7 +579,7 @@ pub(crate) fn read_window(
                 offset + at as u64
             )));
         }
-        if !eof && rest < RECORD_HEADER_LEN + SEAL_LEN {
+        if !eof && rest < header_len + SEAL_LEN {
             // The window ends inside the next header or seal: the next read takes it.
             break;
         }
@@ -535,7 +613,15 @@ mod tests {
     fn segment(records: &[(Lsn, &[u8])], first: Lsn) -> Vec<u8> {
         let mut bytes = encode_segment_header(first, 7);
         for (lsn, payload) in records {
-            encode_record(&mut bytes, first, 7, *lsn, Timestamp(*lsn * 10), payload);
+            let synced = bytes.len() as u64;
+            encode_record(
+                &mut bytes,
+                (first, 7),
+                *lsn,
+                Timestamp(*lsn * 10),
+                synced,
+                payload,
+            );
         }
         bytes
     }
@@ -544,7 +630,7 @@ mod tests {
         let fs = SimFs::new();
         let path = Path::new("/w/00000000000000000005.wal");
         fs.set_file_bytes(path, bytes).expect("plant the segment");
-        read_segment(&fs, path, 5, 7, is_last, Vec::new())
+        read_segment(&fs, path, (5, 7), is_last, None, Vec::new())
     }
 
     #[test]
@@ -588,6 +674,35 @@ mod tests {
                 Err(e) => panic!("cut at {cut}: {e}"),
             }
         }
+    }
+
+    /// A segment of version 3 (sealed, records with a 24-byte header and no `synced`) is
+    /// still read, and, as before, a bad record with a verifiable one after it is
+    /// corruption in it (its records say nothing of what was durable).
+    #[test]
+    fn a_version_3_segment_is_read_with_its_shorter_record_headers() {
+        let mut bytes = encode_segment_header(5, 7);
+        bytes[VERSION_OFFSET..VERSION_OFFSET + 4].copy_from_slice(&SEALED_VERSION.to_le_bytes());
+        let crc = codec::crc(&bytes[..HEADER_CRC_OFFSET]);
+        bytes[HEADER_CRC_OFFSET..].copy_from_slice(&crc.to_le_bytes());
+        let mut starts = Vec::new();
+        for lsn in 5..8u64 {
+            starts.push(bytes.len());
+            let mut body = lsn.to_le_bytes().to_vec(); // lsn
+            body.extend_from_slice(&(lsn * 10).to_le_bytes()); // time
+            body.extend_from_slice(b"payload"); // payload
+            bytes.extend_from_slice(&7u32.to_le_bytes()); // len
+            bytes.extend_from_slice(&record_crc(5, 7, &body).to_le_bytes()); // crc
+            bytes.extend_from_slice(&body);
+        }
+        bytes.extend_from_slice(&encode_seal(5, 7, 8));
+        let contents = read(&bytes, false).expect("reads");
+        let lsns: Vec<Lsn> = contents.records.iter().map(|r| r.lsn).collect();
+        assert_eq!(lsns, [5, 6, 7]);
+        assert!(contents.sealed && !contents.torn());
+        assert_eq!(contents.payload(&contents.records[2]), b"payload");
+        bytes[starts[1] + OLD_RECORD_HEADER_LEN] ^= 1;
+        assert!(matches!(read(&bytes, true), Err(Error::Corruption(_))));
     }
 
     #[test]
@@ -654,10 +769,10 @@ mod tests {
     #[test]
     fn a_record_of_another_segment_or_database_does_not_verify() {
         let mut bytes = encode_segment_header(5, 7);
-        encode_record(&mut bytes, 9, 7, 5, Timestamp(1), b"x");
+        encode_record(&mut bytes, (9, 7), 5, Timestamp(1), 32, b"x");
         assert!(read(&bytes, true).expect("torn").records.is_empty());
         let mut bytes = encode_segment_header(5, 7);
-        encode_record(&mut bytes, 5, 8, 5, Timestamp(1), b"x");
+        encode_record(&mut bytes, (5, 8), 5, Timestamp(1), 32, b"x");
         assert!(read(&bytes, true).expect("torn").records.is_empty());
     }
 }

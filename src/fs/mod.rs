@@ -6,7 +6,7 @@
 //!
 //! # The durability contract the engine may rely on
 //!
-//! - Bytes appended to a file are *written* (visible to reads) at once, but *durable* (certain to
+//! - Bytes written to a file are *written* (visible to reads) at once, but *durable* (certain to
 //!   survive a power loss) only after a later [`VfsFile::sync_data`] or [`VfsFile::sync_all`] of
 //!   that file returns `Ok`.
 //! - Creating, renaming or removing a file changes its directory. That change is durable only
@@ -26,13 +26,13 @@ pub mod sim;
 
 use std::any::Any;
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// A file system, so that production ([`StdFs`]) and crash simulation (`SimFs`) run the same
-/// engine code. It holds only what tidestore needs: append-only writers, positional
-/// readers, and the directory operations of an atomic replace.
+/// engine code. It holds only what tidestore needs: appending (and positional) writers,
+/// positional readers, and the directory operations of an atomic replace.
 pub trait Vfs: Send + Sync + std::fmt::Debug {
     /// Creates `path` and any missing parents, so that a database directory can be made on first open.
     fn create_dir_all(&self, path: &Path) -> io::Result<()>;
@@ -59,13 +59,18 @@ pub trait Vfs: Send + Sync + std::fmt::Debug {
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>>;
 }
 
-/// An open file: writes only append, reads are positional, so that a log writer and its readers
-/// never share a cursor.
+/// An open file: writes append (or go to a given offset), reads are positional, so that a log
+/// writer and its readers never share a cursor. One handle at a time writes a file: a
+/// handle's appends go to where its own writes left the end.
 // `len` returns `io::Result`, so an `is_empty` beside it would only add a second fallible call.
 #[allow(clippy::len_without_is_empty)]
 pub trait VfsFile: Send + Sync + std::fmt::Debug {
     /// Writes `data` at the end of the file. The bytes are not durable until a sync.
     fn append(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Writes `data` at `offset`, over what is there and past the end if it reaches beyond
+    /// (a gap before `offset` reads as zeros). Not durable until a sync. The log writes its
+    /// records into space it zeroed ahead of them (`storage/wal.rs`).
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
     /// Reads up to `buf.len()` bytes at `offset`, returning how many were read (0 at the end).
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
     /// Fills `buf` from `offset`, failing with [`io::ErrorKind::UnexpectedEof`] if the file ends
@@ -105,10 +110,21 @@ pub trait VfsFile: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct StdFs;
 
-/// An open `std::fs::File` in append mode, so the kernel keeps the write position at the end.
+/// An open `std::fs::File`, and where this handle's next append goes.
+///
+/// NB: not opened with `O_APPEND`, whose writes Linux puts at the end of the file whatever
+/// offset `pwrite` names; appends are positional writes at `end` instead.
 #[derive(Debug)]
 struct StdFile {
     file: File,
+    end: u64,
+}
+
+impl StdFile {
+    fn new(file: File) -> io::Result<StdFile> {
+        let end = file.metadata()?.len();
+        Ok(StdFile { file, end })
+    }
 }
 
 /// A relative path's parent is `""`, which `std::fs` refuses; it means the current directory.
@@ -124,19 +140,18 @@ impl Vfs for StdFs {
     }
 
     fn open(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
-        let file = OpenOptions::new().read(true).append(true).open(path)?;
-        Ok(Box::new(StdFile { file }))
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        Ok(Box::new(StdFile::new(file)?))
     }
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn VfsFile>> {
-        // O_APPEND cannot be combined with O_TRUNC through OpenOptions, so truncate after opening.
         let file = OpenOptions::new()
             .read(true)
-            .append(true)
+            .write(true)
             .create(true)
+            .truncate(true)
             .open(path)?;
-        file.set_len(0)?;
-        Ok(Box::new(StdFile { file }))
+        Ok(Box::new(StdFile { file, end: 0 }))
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
@@ -187,7 +202,17 @@ impl Vfs for StdFs {
 
 impl VfsFile for StdFile {
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
-        (&self.file).write_all(data)
+        self.write_at(self.end, data)
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        let result = self.file.write_all_at(data, offset);
+        self.end = match result {
+            Ok(()) => self.end.max(offset + data.len() as u64),
+            // Part of it may have been written: the file knows where it ends.
+            Err(_) => self.file.metadata().map_or(self.end, |m| m.len()),
+        };
+        result
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
@@ -199,7 +224,9 @@ impl VfsFile for StdFile {
     }
 
     fn set_len(&mut self, len: u64) -> io::Result<()> {
-        self.file.set_len(len)
+        self.file.set_len(len)?;
+        self.end = len;
+        Ok(())
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
@@ -323,6 +350,22 @@ pub(crate) mod tests {
         f.append(b"!").unwrap();
         f.sync_all().unwrap();
         assert_eq!(read_all(fs, &a, 100).unwrap(), b"hello!");
+        // A positional write goes over what is there, or past the end with zeros between;
+        // an append goes to the end the handle's writes left.
+        f.write_at(1, b"E").unwrap();
+        f.write_at(8, b"x").unwrap();
+        f.append(b"y").unwrap();
+        f.sync_data().unwrap();
+        assert_eq!(read_all(fs, &a, 100).unwrap(), b"hEllo!\0\0xy");
+        // Reopened, a handle appends at the end too.
+        let mut reopened = fs.open(&a).unwrap();
+        reopened.append(b"z").unwrap();
+        reopened.sync_data().unwrap();
+        assert_eq!(read_all(fs, &a, 100).unwrap(), b"hEllo!\0\0xyz");
+        f = reopened;
+        f.set_len(6).unwrap();
+        f.sync_data().unwrap();
+        assert_eq!(read_all(fs, &a, 100).unwrap(), b"hEllo!");
         // create truncates an existing file.
         drop(fs.create(&a).unwrap());
         assert_eq!(read_all(fs, &a, 100).unwrap(), b"");

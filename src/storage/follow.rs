@@ -99,15 +99,16 @@ pub(crate) fn follow(
         let file = fs
             .open(&path)
             .map_err(io_error(format!("opening log segment {}", path.display())))?;
-        log_segment::check_header(&*file, segment, db_id)?;
-        Ok::<_, Error>(file)
+        let version = log_segment::check_header(&*file, segment, db_id)?;
+        Ok::<_, Error>((file, version))
     };
     // The hinted place first; where it does not hold, the segment holding the LSN.
     let mut window = None;
     if from.segment != 0 && from.offset >= SEGMENT_HEADER_LEN as u64 {
-        if let Ok(file) = open(from.segment) {
+        if let Ok((file, version)) = open(from.segment) {
             let place = (from.offset, from.lsn);
-            window = read_window(&*file, from.segment, db_id, place, last, READ_WINDOW)?
+            let frame = (from.segment, db_id, version);
+            window = read_window(&*file, frame, place, last, READ_WINDOW)?
                 .filter(|w| !w.records.is_empty() || w.sealed)
                 .map(|w| (from.segment, w));
         }
@@ -120,11 +121,12 @@ pub(crate) fn follow(
                 return Err(missing(from.lsn));
             };
             let segment = segments[i];
-            let file = open(segment)?;
+            let (file, version) = open(segment)?;
+            let frame = (segment, db_id, version);
             let mut place = (SEGMENT_HEADER_LEN as u64, segment);
             // Skip the segment's records before the place, a window at a time.
             loop {
-                let found = read_window(&*file, segment, db_id, place, last, READ_WINDOW)?;
+                let found = read_window(&*file, frame, place, last, READ_WINDOW)?;
                 let Some(found) = found else {
                     return Err(Error::Corruption(format!(
                         "log segment {segment}: record {} does not verify where the one before it ends",
@@ -150,7 +152,7 @@ pub(crate) fn follow(
                 place: Place {
                     lsn: record.lsn,
                     segment,
-                    offset: window.start + (record.payload.start - RECORD_HEADER_LEN) as u64,
+                    offset: window.start + record.start as u64,
                 },
                 lsn: record.lsn,
                 time: record.time,
@@ -193,7 +195,11 @@ pub(crate) fn segment_times(
             .open(&path)
             .map_err(io_error(format!("opening log segment {}", path.display())))?;
         let place = (SEGMENT_HEADER_LEN as u64, first);
-        let window = read_window(&*file, first, db_id, place, first, RECORD_HEADER_LEN)
+        let window = log_segment::check_header(&*file, first, db_id)
+            .and_then(|version| {
+                let frame = (first, db_id, version);
+                read_window(&*file, frame, place, first, RECORD_HEADER_LEN)
+            })
             .ok()
             .flatten();
         let time = window.and_then(|w| w.records.first().map(|r| r.time));

@@ -31,7 +31,7 @@ use std::path::Path;
 
 use crate::error::{io_error, Error, Result};
 use crate::format::catalog::Catalog;
-use crate::format::log_segment::{segment_name, FORMAT_VERSION};
+use crate::format::log_segment::{is_sealed_format, segment_name};
 use crate::fs::Vfs;
 use crate::model::Lsn;
 use crate::storage::replay::SegmentRead;
@@ -46,7 +46,7 @@ pub(crate) fn check(read: &[SegmentRead], log_start: Option<Lsn>, wal_dir: &Path
     let name = |first: Lsn| wal_dir.join(segment_name(first)).display().to_string();
     for pair in read.windows(2) {
         let (older, next) = (&pair[0], &pair[1]);
-        let unsealed = older.version == Some(FORMAT_VERSION) && !older.sealed;
+        let unsealed = older.version.is_some_and(is_sealed_format) && !older.sealed;
         if next.last.is_some() && (older.torn || unsealed) {
             return Err(Error::Corruption(format!(
                 "log segment {} does not end in its seal, yet the next one holds records: its end is damaged",
@@ -134,7 +134,7 @@ pub(crate) fn continue_log(
         }
     }
     let newest_with_records = kept.iter().rev().find(|s| s.last.is_some());
-    if let Some(s) = newest_with_records.filter(|s| s.version == Some(FORMAT_VERSION)) {
+    if let Some(s) = newest_with_records.filter(|s| s.version.is_some_and(is_sealed_format)) {
         if !s.sealed {
             let context = format!("sealing log segment {}", path(s.first).display());
             if s.torn {

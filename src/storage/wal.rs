@@ -14,6 +14,21 @@
 //! sealed segment's successor always exists, and recovery can tell a missing newest segment
 //! from a creation a crash cut short (`storage/tail.rs`).
 //!
+//! # Space zeroed ahead
+//!
+//! The segment keeps up to [`RESERVE_BYTES`] of zeros written ahead of its records, and
+//! records are written over them. Why: on ext4 (and XFS) an `fdatasync` after an append
+//! that grew the file must also commit the file system's journal for the new size, a
+//! second device flush per commit; an `fdatasync` of bytes written over space that already
+//! exists needs only the data. Measured with one writer appending 152-byte records and
+//! syncing each: 5.2k–5.4k syncs/s appending, 7.7k–8.8k writing into space zeroed 64 KiB to
+//! 1 MiB ahead, and 4× as many beside a background writer flushing 40 MB files; the sync
+//! that carries a new reserve is no slower than an appending one (worst 0.5–1.2 ms in both).
+//! (`fallocate` would not do: its extents are "unwritten", and converting them on write is
+//! the same journal commit.) The zeros past the last record read as a torn tail, which
+//! recovery cuts; a segment is cut back to its records before it is sealed, so a sealed
+//! segment ends at its seal as before.
+//!
 //! # Group commit
 //!
 //! Writers append their record to a shared buffer under a short lock that also gives them
@@ -106,13 +121,22 @@ impl Failure {
     }
 }
 
+/// How far ahead of its records the log zeroes its segment (see "Space zeroed ahead"): a
+/// new reserve, one journal commit, every mebibyte of records.
+const RESERVE_BYTES: u64 = 1 << 20;
+
+/// The zeros a reserve is written from.
+static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+
 /// The open segment the leader appends to.
 #[derive(Debug)]
 struct Segment {
     first_lsn: Lsn,
     file: Box<dyn VfsFile>,
-    /// Bytes written to the file.
+    /// Bytes of records (and the header) written to the file: where the next record goes.
     len: u64,
+    /// The file's length: `len`, and the zeros written ahead of it.
+    reserved: u64,
     /// Bytes known to be on stable storage; fewer than `len` in buffered mode.
     synced_len: u64,
     /// A second open of the file, for [`Wal::sync`]: it syncs without the segment's lock,
@@ -197,6 +221,7 @@ impl Wal {
                 first_lsn,
                 file,
                 len,
+                reserved: len,
                 synced_len: len,
                 syncer: Arc::new(Mutex::new(syncer)),
             });
@@ -218,6 +243,7 @@ impl Wal {
             first_lsn,
             file,
             len,
+            reserved: len,
             synced_len: len,
             syncer,
         })
@@ -354,22 +380,24 @@ impl Wal {
             // however many writers a group carries.
             let len = current.len + buffer.len() as u64;
             if len >= self.config.segment_bytes && current.first_lsn < p.lsn {
-                append(current, &buffer)?;
+                append(current, &buffer, self.config.segment_bytes)?;
                 buffer.clear();
                 self.rotate_locked(segment, p.lsn)?;
             }
             let current = segment.as_mut().ok_or_else(no_segment)?;
+            // What was durable when it was written: so recovery tells a write a crash tore
+            // from damage to a record made durable before (`format/log_segment.rs`).
             encode_record(
                 &mut buffer,
-                current.first_lsn,
-                self.config.db_id,
+                (current.first_lsn, self.config.db_id),
                 p.lsn,
                 p.time,
+                current.synced_len,
                 &p.payload,
             );
         }
         let current = segment.as_mut().ok_or_else(no_segment)?;
-        append(current, &buffer)?;
+        append(current, &buffer, self.config.segment_bytes)?;
         crate::fs::killpoint::reached("wal.appended");
         if sync {
             current
@@ -390,11 +418,22 @@ impl Wal {
     /// the new segment exists durably before the old one's seal names it; and the seal is
     /// durable before any record goes into the new one.
     fn rotate_locked(&self, segment: &mut Option<Segment>, first: Lsn) -> Result<(), Failure> {
-        if let Some(old) = segment.as_mut().filter(|s| s.synced_len < s.len) {
-            old.file
-                .sync_data()
-                .map_err(Failure::of("syncing a full log segment"))?;
-            old.synced_len = old.len;
+        if let Some(old) = segment.as_mut() {
+            // The zeros ahead go first, durably: a seal must end its segment, and a cut
+            // not yet on disk beside a seal that is would leave zeros after the seal.
+            let cut = old.reserved > old.len;
+            if cut {
+                old.file
+                    .set_len(old.len)
+                    .map_err(Failure::of("cutting a full log segment to its records"))?;
+                old.reserved = old.len;
+            }
+            if cut || old.synced_len < old.len {
+                old.file
+                    .sync_data()
+                    .map_err(Failure::of("syncing a full log segment"))?;
+                old.synced_len = old.len;
+            }
         }
         let next = self.start_segment(first)?;
         if let Some(old) = segment.as_mut() {
@@ -583,6 +622,30 @@ impl Wal {
         Ok(true)
     }
 
+    /// Cuts the segment being written back to its records, durably: the zeros written
+    /// ahead of them go (a clean close does this). Does nothing while records are in
+    /// flight, or if there are no zeros.
+    pub fn cut_reserve(&self) -> Result<()> {
+        {
+            let state = self.state.lock();
+            if let Some(failure) = self.failure.get() {
+                return Err(failure.error());
+            }
+            if !state.pending.is_empty() || state.flushing {
+                return Ok(());
+            }
+        }
+        let mut segment = self.segment.lock();
+        let Some(s) = segment.as_mut().filter(|s| s.reserved > s.len) else {
+            return Ok(());
+        };
+        let cut = s.file.set_len(s.len).and_then(|()| s.file.sync_data());
+        cut.map_err(|e| self.poison(Failure::of("cutting the log to its records")(e)))?;
+        s.reserved = s.len;
+        s.synced_len = s.len;
+        Ok(())
+    }
+
     /// The first LSN of the segment being written (segments before it are complete).
     pub fn current_segment(&self) -> Option<Lsn> {
         self.segment.lock().as_ref().map(|s| s.first_lsn)
@@ -621,14 +684,36 @@ pub(crate) fn seal_segment(
     file.sync_data()
 }
 
-/// Appends `bytes` to the segment.
-fn append(segment: &mut Segment, bytes: &[u8]) -> Result<(), Failure> {
-    if !bytes.is_empty() {
-        segment
-            .file
-            .append(bytes)
-            .map_err(Failure::of("appending to the log"))?;
-        segment.len += bytes.len() as u64;
+/// Writes `bytes` after the segment's records, and zeroes the space ahead of them again
+/// when they reached the end of it: up to [`RESERVE_BYTES`] past them, never past
+/// `segment_bytes` (the segment is full there).
+fn append(segment: &mut Segment, bytes: &[u8], segment_bytes: u64) -> Result<(), Failure> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    segment
+        .file
+        .write_at(segment.len, bytes)
+        .map_err(Failure::of("appending to the log"))?;
+    segment.len += bytes.len() as u64;
+    segment.reserved = segment.reserved.max(segment.len);
+    if segment.reserved == segment.len && segment.len < segment_bytes {
+        let to = segment_bytes.min(segment.len + RESERVE_BYTES);
+        while segment.reserved < to {
+            let n = (to - segment.reserved).min(ZEROS.len() as u64) as usize;
+            // NB: a failure here (a full disk) is no failure of the log: the records are
+            // written, and the next group appends past the zeros there are (which read as
+            // a torn tail) or tries again.
+            if segment
+                .file
+                .write_at(segment.reserved, &ZEROS[..n])
+                .is_err()
+            {
+                segment.reserved = segment.file.len().unwrap_or(segment.len);
+                break;
+            }
+            segment.reserved += n as u64;
+        }
     }
     Ok(())
 }
@@ -687,10 +772,88 @@ mod tests {
                 len < 4096 + RECORD_HEADER_LEN + payload,
                 "segment {first} is {len} bytes"
             );
-            let contents = read_segment(&fs, &path, first, 7, i + 1 == segments.len(), Vec::new());
+            let contents = read_segment(
+                &fs,
+                &path,
+                (first, 7),
+                i + 1 == segments.len(),
+                None,
+                Vec::new(),
+            );
             lsns.extend(contents.expect("reads").records.iter().map(|r| r.lsn));
         }
         assert_eq!(lsns, (1..=40).collect::<Vec<_>>());
+    }
+
+    /// Commits write into zeros written ahead of them ("Space zeroed ahead"): the file
+    /// grows once per `RESERVE_BYTES` of records, not per commit, and the zeros after the
+    /// last record read as a torn tail, not as records or damage.
+    #[test]
+    fn commits_write_into_space_zeroed_ahead_so_the_file_grows_once_per_reserve() {
+        let fs = SimFs::new();
+        let wal = open(&fs, Durability::Sync, 64 << 20);
+        let path = Path::new(DIR).join(segment_name(1));
+        let mut lengths = std::collections::BTreeSet::new();
+        let record = RECORD_HEADER_LEN as u64 + 100;
+        for _ in 0..10_000 {
+            wal.append(vec![1; 100]).expect("appends");
+            lengths.insert(fs.file_bytes(&path).expect("segment").len() as u64);
+        }
+        let end = SEGMENT_HEADER_LEN as u64 + 10_000 * record;
+        let first = SEGMENT_HEADER_LEN as u64 + record + RESERVE_BYTES;
+        assert!(end > first, "the records outgrow the first reserve");
+        assert_eq!(lengths.len(), 2, "the file had {} lengths", lengths.len());
+        assert_eq!(lengths.first(), Some(&first));
+        assert!(lengths.iter().all(|&l| l <= end + RESERVE_BYTES));
+        let contents = read_segment(&fs, &path, (1, 7), true, None, Vec::new()).expect("reads");
+        assert_eq!(contents.records.len(), 10_000);
+        assert_eq!(contents.valid_len, end);
+        assert!(
+            contents.torn(),
+            "the zeros after the records are a tail to cut"
+        );
+    }
+
+    /// Records written over zeroed space reach the disk in any order of their pages: a
+    /// crash can keep a later page of an unsynced write and lose an earlier one. Such a
+    /// hole is a torn tail (the records after it say nothing before it was durable when
+    /// they were written), not corruption; a record that was durable and is damaged, with
+    /// records written after its sync behind it, still is corruption.
+    #[test]
+    fn a_hole_in_unsynced_records_is_a_torn_tail_and_damage_to_synced_ones_is_corruption() {
+        let fs = SimFs::new();
+        let wal = open(&fs, Durability::Buffered, 64 << 20);
+        let path = Path::new(DIR).join(segment_name(1));
+        let record = RECORD_HEADER_LEN + 3000;
+        for _ in 0..3 {
+            wal.append(vec![1; 3000]).expect("appends");
+        }
+        wal.sync().expect("syncs");
+        let durable = fs.file_bytes(&path).expect("segment");
+        let fourth = SEGMENT_HEADER_LEN + 3 * record;
+        wal.append(vec![2; 3000]).expect("appends");
+        wal.append(vec![3; 3000]).expect("appends");
+        let written = fs.file_bytes(&path).expect("segment");
+        // The fifth record reached the disk, the fourth did not.
+        let mut image = durable.clone();
+        let fifth = fourth + record;
+        image[fifth..fifth + record].copy_from_slice(&written[fifth..fifth + record]);
+        let crashed = SimFs::new();
+        crashed.set_file_bytes(&path, &image).expect("plants");
+        let contents = read_segment(&crashed, &path, (1, 7), true, None, Vec::new())
+            .expect("a torn tail, not corruption");
+        assert_eq!(contents.records.len(), 3);
+        assert_eq!(contents.valid_len, fourth as u64);
+
+        // Synced, then a record written after that: damage to the fourth is corruption.
+        wal.sync().expect("syncs");
+        wal.append(vec![4; 3000]).expect("appends");
+        let mut damaged = fs.file_bytes(&path).expect("segment");
+        damaged[fourth + RECORD_HEADER_LEN] ^= 1;
+        crashed.set_file_bytes(&path, &damaged).expect("plants");
+        let read = read_segment(&crashed, &path, (1, 7), true, None, Vec::new());
+        let records = read.as_ref().map(|c| c.records.len());
+        assert!(matches!(read, Err(Error::Corruption(_))), "{records:?}");
     }
 
     #[test]

@@ -122,6 +122,11 @@ impl VfsFile for HookFile {
         self.inner.append(data)
     }
 
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        (self.hook)(OpKind::Write, &self.path)?;
+        self.inner.write_at(offset, data)
+    }
+
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         (self.hook)(OpKind::Read, &self.path)?;
         self.inner.read_at(offset, buf)

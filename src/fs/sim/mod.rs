@@ -114,17 +114,22 @@ pub enum CrashPolicy {
     /// disk but the size update did not (redb commit fd82cedb). Bytes inside the durable length
     /// take their written values.
     DataNotSize,
+    /// Each 4 KiB page of each pending write applies or not by seed: one write reaches the
+    /// disk in any order of its pages. Models writes over space that already exists (the
+    /// log writes over zeros it wrote ahead), which no size update orders.
+    ReorderPages,
 }
 
 impl CrashPolicy {
     /// Every policy, for loops that try them all.
-    pub const ALL: [CrashPolicy; 6] = [
+    pub const ALL: [CrashPolicy; 7] = [
         CrashPolicy::DropUnsynced,
         CrashPolicy::KeepPrefix,
         CrashPolicy::Reorder,
         CrashPolicy::Torn,
         CrashPolicy::SizeNotData,
         CrashPolicy::DataNotSize,
+        CrashPolicy::ReorderPages,
     ];
 }
 
@@ -133,7 +138,7 @@ impl CrashPolicy {
 pub enum OpKind {
     /// Every operation.
     Any,
-    /// [`VfsFile::append`].
+    /// [`VfsFile::append`] and [`VfsFile::write_at`].
     Write,
     /// [`VfsFile::sync_data`] and [`VfsFile::sync_all`].
     Sync,
@@ -194,14 +199,14 @@ pub struct FaultPlan {
 /// A write not yet synced. Offsets are absolute, so a write can be replayed onto any image.
 #[derive(Debug, Clone)]
 enum Write {
-    Append { at: usize, data: Vec<u8> },
+    Bytes { at: usize, data: Vec<u8> },
     SetLen(usize),
 }
 
 /// Applies one write to `buf`, zero-filling any gap before it.
 fn apply(buf: &mut Vec<u8>, write: &Write) {
     match write {
-        Write::Append { at, data } => {
+        Write::Bytes { at, data } => {
             let end = at + data.len();
             buf.resize(buf.len().max(end), 0);
             buf[*at..end].copy_from_slice(data);
@@ -254,7 +259,7 @@ impl Inode {
                 let torn = rng.index(pending.len());
                 pending[..torn].iter().for_each(|w| apply(&mut image, w));
                 match &pending[torn] {
-                    Write::Append { at, data } => tear(&mut image, *at, data, rng),
+                    Write::Bytes { at, data } => tear(&mut image, *at, data, rng),
                     set_len => apply(&mut image, set_len),
                 }
             }
@@ -262,7 +267,7 @@ impl Inode {
             CrashPolicy::SizeNotData => {
                 for write in pending {
                     let zeros = match write {
-                        Write::Append { at, data } => Write::Append {
+                        Write::Bytes { at, data } => Write::Bytes {
                             at: *at,
                             data: vec![0; data.len()],
                         },
@@ -274,6 +279,29 @@ impl Inode {
             CrashPolicy::DataNotSize => {
                 let kept = image.len().min(self.current.len());
                 image[..kept].copy_from_slice(&self.current[..kept]);
+            }
+            CrashPolicy::ReorderPages => {
+                const PAGE: usize = 4096;
+                for write in pending {
+                    match write {
+                        Write::Bytes { at, data } => {
+                            let mut from = *at;
+                            while from < at + data.len() {
+                                let to = ((from / PAGE + 1) * PAGE).min(at + data.len());
+                                if rng.coin() {
+                                    let page = Write::Bytes {
+                                        at: from,
+                                        data: data[from - at..to - at].to_vec(),
+                                    };
+                                    apply(&mut image, &page);
+                                }
+                                from = to;
+                            }
+                        }
+                        set_len if rng.coin() => apply(&mut image, set_len),
+                        _ => {}
+                    }
+                }
             }
         }
         image
@@ -761,7 +789,17 @@ impl VfsFile for SimFile {
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
         let mut inode = self.op(OpKind::Write)?;
         let at = inode.current.len();
-        inode.write(Write::Append {
+        inode.write(Write::Bytes {
+            at,
+            data: data.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        let mut inode = self.op(OpKind::Write)?;
+        let at = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
+        inode.write(Write::Bytes {
             at,
             data: data.to_vec(),
         });
