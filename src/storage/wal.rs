@@ -29,6 +29,13 @@
 //! recovery cuts; a segment is cut back to its records before it is sealed, so a sealed
 //! segment ends at its seal as before.
 //!
+//! IMPORTANT: over space that already exists nothing orders a write's pages (a growing
+//! size did), so a crash can keep a later page of an unsynced write and lose an earlier
+//! one. Each record therefore carries how much of its segment was durable when it was
+//! written (`Segment::synced_len`, read under the segment lock, where syncs update it), and
+//! recovery tells such a hole (a torn tail) from damage to a record that was durable before
+//! the records behind it were written (corruption): `format/log_segment.rs`.
+//!
 //! # Group commit
 //!
 //! Writers append their record to a shared buffer under a short lock that also gives them
