@@ -165,9 +165,6 @@ impl Engine {
         handles.sort_by(|a, b| a.id.cmp(&b.id));
         handles.dedup_by(|a, b| a.id == b.id);
         let _gates: Vec<RwLockReadGuard<'_, ()>> = handles.iter().map(|h| h.gate.read()).collect();
-        for handle in &handles {
-            handle.head().writable()?;
-        }
         let _locks = self
             .locks
             .lock(actions.iter().map(|a| (&*a.handle.id, a.key.as_slice())));
@@ -176,8 +173,13 @@ impl Engine {
         let mut outcomes = Vec::with_capacity(actions.len());
         let mut failed = false;
         for action in &mut actions {
-            // (The gates keep the schema from changing until the writes are applied.)
-            let schema = Arc::clone(&action.handle.head().schema);
+            // (The gates keep the table from changing until the writes are applied: one
+            // look at its head, before any action is decided, is as good as one first.)
+            let schema = {
+                let head = action.handle.head();
+                head.writable()?;
+                Arc::clone(&head.schema)
+            };
             // A stream needs to know what the write replaces.
             let streamed = schema.current_stream().is_some();
             let old = match action.reads_current() || streamed {

@@ -428,19 +428,7 @@ impl Wal {
         if let Some(old) = segment.as_mut() {
             // The zeros ahead go first, durably: a seal must end its segment, and a cut
             // not yet on disk beside a seal that is would leave zeros after the seal.
-            let cut = old.reserved > old.len;
-            if cut {
-                old.file
-                    .set_len(old.len)
-                    .map_err(Failure::of("cutting a full log segment to its records"))?;
-                old.reserved = old.len;
-            }
-            if cut || old.synced_len < old.len {
-                old.file
-                    .sync_data()
-                    .map_err(Failure::of("syncing a full log segment"))?;
-                old.synced_len = old.len;
-            }
+            settle(old)?;
         }
         let next = self.start_segment(first)?;
         if let Some(old) = segment.as_mut() {
@@ -643,14 +631,10 @@ impl Wal {
             }
         }
         let mut segment = self.segment.lock();
-        let Some(s) = segment.as_mut().filter(|s| s.reserved > s.len) else {
-            return Ok(());
-        };
-        let cut = s.file.set_len(s.len).and_then(|()| s.file.sync_data());
-        cut.map_err(|e| self.poison(Failure::of("cutting the log to its records")(e)))?;
-        s.reserved = s.len;
-        s.synced_len = s.len;
-        Ok(())
+        match segment.as_mut().filter(|s| s.reserved > s.len) {
+            Some(s) => settle(s).map_err(|f| self.poison(f)),
+            None => Ok(()),
+        }
     }
 
     /// The first LSN of the segment being written (segments before it are complete).
@@ -689,6 +673,27 @@ pub(crate) fn seal_segment(
 ) -> std::io::Result<()> {
     file.append(&encode_seal(first_lsn, db_id, next))?;
     file.sync_data()
+}
+
+/// Makes `segment` end at its records, durably: the zeros ahead of them cut, and whatever
+/// is not synced yet synced.
+fn settle(segment: &mut Segment) -> Result<(), Failure> {
+    let cut = segment.reserved > segment.len;
+    if cut {
+        segment
+            .file
+            .set_len(segment.len)
+            .map_err(Failure::of("cutting a log segment to its records"))?;
+        segment.reserved = segment.len;
+    }
+    if cut || segment.synced_len < segment.len {
+        segment
+            .file
+            .sync_data()
+            .map_err(Failure::of("syncing a log segment"))?;
+        segment.synced_len = segment.len;
+    }
+    Ok(())
 }
 
 /// Writes `bytes` after the segment's records, and zeroes the space ahead of them again
