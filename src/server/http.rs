@@ -10,7 +10,8 @@
 //!                    ─► X-Amz-Target: DynamoDB_20120810.<Op> or
 //!                       DynamoDBStreams_20120810.<Op> (UnknownOperationException)
 //!                    ─► Authorization (SigV4)
-//!                    ─► a permit of the concurrency cap ─► the engine, off the async threads
+//!                    ─► a permit of the concurrency cap ─► the engine: reads from memory on
+//!                       the async thread, anything that can wait on the disk off it
 //!   every answer     ─► x-amzn-RequestId, x-amz-crc32 of the body as sent
 //! ```
 
@@ -117,18 +118,32 @@ async fn api_request(
         }));
     };
     let state = Arc::clone(&shared.state);
+    let inline = api == Api::DynamoDb && operations::answers_from_memory(operation);
     let operation = operation.to_owned();
-    let result = tokio::task::spawn_blocking(move || match api {
+    let run = move || match api {
         Api::DynamoDb => operations::call(&state, &operation, json),
         Api::Streams => streams::call(&state, &operation, json),
-    })
-    .await;
+    };
+    // A read answered from memory takes microseconds: handing it to the blocking pool and
+    // back would cost two thread wake-ups, more than the read itself. Everything that can
+    // wait on the disk (a durable write's log sync, a backup, a restore) goes off the async
+    // threads, which must stay free to accept and read other requests.
+    let result = if inline {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|panic| {
+            let why = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!("panicked: {why}")
+        })
+    } else {
+        (tokio::task::spawn_blocking(run).await).map_err(|panic| panic.to_string())
+    };
     match result {
         Ok(Ok(body)) => Answer::json(StatusCode::OK, body),
         Ok(Err(e)) => Answer::error(e),
-        Err(panic) => Answer::error(WireError::from(crate::Error::Io {
+        Err(why) => Answer::error(WireError::from(crate::Error::Io {
             context: "the request's handler stopped".into(),
-            source: std::io::Error::other(panic.to_string()),
+            source: std::io::Error::other(why),
         })),
     }
 }

@@ -337,6 +337,23 @@ const SERVED: &[Served] = &[
     },
 ];
 
+/// Whether operation `name` only reads what the engine holds in memory, so that it never
+/// waits on the disk: the server runs it on the thread that read the request.
+pub(super) fn answers_from_memory(name: &str) -> bool {
+    matches!(
+        name,
+        "BatchGetItem"
+            | "DescribeEndpoints"
+            | "DescribeLimits"
+            | "DescribeTable"
+            | "GetItem"
+            | "ListTables"
+            | "Query"
+            | "Scan"
+            | "TransactGetItems"
+    )
+}
+
 /// Whether `name` is one of DynamoDB's operations (served or not).
 pub(super) fn is_dynamodb_operation(name: &str) -> bool {
     model::operation(name).is_some()
