@@ -74,7 +74,7 @@ pub use api::backups::{
     BackupDescription, BackupDescriptionOutput, BackupDetails, BackupProgress, BackupStatus,
     BackupSummary, BackupType, BackupTypeFilter, CreateBackupOutput, ListBackupsInput,
     ListBackupsOutput, RestoreTableFromBackupInput, RestoreTableFromBackupOutput,
-    SourceTableDetails, SourceTableFeatureDetails, SseSpecification,
+    SourceTableDetails, SourceTableFeatureDetails,
 };
 pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::expressions::Expressions;

@@ -468,6 +468,7 @@ fn restore_to_point(
             throughput: input.provisioned_throughput_override,
             global_indexes: input.global_secondary_index_override.as_deref(),
             local_indexes: input.local_secondary_index_override.as_deref(),
+            sse: input.sse_specification_override.as_ref(),
         },
         now,
         RestoreSummary {

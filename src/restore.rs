@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::api::backups::*;
-use crate::api::tables::{TableDescription, TableStatus};
+use crate::api::tables::{SseSpecification, TableDescription, TableStatus};
 use crate::engine::live::Live;
 use crate::engine::Engine;
 use crate::error::{io_error, Error, Result};
@@ -103,6 +103,7 @@ fn restore(
         throughput: input.provisioned_throughput_override,
         global_indexes: input.global_secondary_index_override.as_deref(),
         local_indexes: input.local_secondary_index_override.as_deref(),
+        sse: input.sse_specification_override.as_ref(),
     };
     let schema = Arc::new(restored_schema(
         &meta.schema,
@@ -198,6 +199,8 @@ pub(crate) struct RestoreOverrides<'a> {
     pub global_indexes: Option<&'a [GlobalSecondaryIndex]>,
     /// The local indexes to keep (all when `None`).
     pub local_indexes: Option<&'a [LocalSecondaryIndex]>,
+    /// Encryption at rest: only the default is accepted.
+    pub sse: Option<&'a SseSpecification>,
 }
 
 /// The definition of a table restored from `source` (a backup's definition, or a table's
@@ -216,6 +219,9 @@ pub(crate) fn restored_schema(
         return Err(Error::validation(
             "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
         ));
+    }
+    if let Some(sse) = overrides.sse {
+        sse.check_default("SSESpecificationOverride")?;
     }
     // An override names an index of the source and must describe it as the source does.
     let named = overrides

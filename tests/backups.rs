@@ -1729,17 +1729,30 @@ fn pay_per_request_override_with_a_throughput_override_is_a_validation_error() {
     table_absent(&db, "Restored");
 }
 
+/// tidestore encrypts nothing and has no key management service: an override asking for
+/// DynamoDB's default (a key AWS owns) changes nothing and is accepted, one naming KMS is
+/// refused rather than silently ignored.
 #[test]
-fn an_sse_specification_override_is_accepted() {
+fn an_sse_override_for_the_default_key_is_accepted_and_one_naming_kms_refused() {
     let dir = TempDir::new("restore_sse");
     let (db, description) = music_backup(&dir, &clock());
-    let mut input = RestoreTableFromBackupInput::new(arn_of(&description), "Encrypted");
-    input.sse_specification_override = Some(
+    let kms = [
+        SseSpecification::new().enabled(true),
+        SseSpecification::new().sse_type("KMS"),
         SseSpecification::new()
-            .enabled(true)
-            .sse_type("KMS")
+            .enabled(false)
             .kms_master_key_id("alias/aws/dynamodb"),
-    );
+    ];
+    for sse in kms {
+        let mut input = RestoreTableFromBackupInput::new(arn_of(&description), "Encrypted");
+        input.sse_specification_override = Some(sse);
+        let e = db.restore_table_from_backup(input).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert!(e.to_string().contains("SSESpecificationOverride"), "{e}");
+        table_absent(&db, "Encrypted");
+    }
+    let mut input = RestoreTableFromBackupInput::new(arn_of(&description), "Encrypted");
+    input.sse_specification_override = Some(SseSpecification::new().enabled(false));
     db.restore_table_from_backup(input).unwrap();
     assert_eq!(items(&db, "Encrypted"), items(&db, "Music"));
 }

@@ -328,6 +328,21 @@ fn use_latest_restorable_time_restores_every_acknowledged_write() {
 }
 
 #[test]
+fn a_point_in_time_restore_refuses_a_kms_sse_override_and_accepts_the_default() {
+    let (_dir, clock, db) = setup("sse");
+    three_moments(&db, &clock);
+    let kms = RestoreTableToPointInTimeInput::latest("src", "kms")
+        .sse_specification_override(SseSpecification::new().enabled(true));
+    let e = db.restore_table_to_point_in_time(kms).unwrap_err();
+    assert!(e.to_string().contains("SSESpecificationOverride"), "{e}");
+    assert!(matches!(e, Error::Validation(_)));
+    let default = RestoreTableToPointInTimeInput::latest("src", "default")
+        .sse_specification_override(SseSpecification::new().enabled(false));
+    db.restore_table_to_point_in_time(default).unwrap();
+    assert_eq!(items(&db, "default"), items(&db, "src"));
+}
+
+#[test]
 fn two_restores_to_the_same_moment_are_equal_even_when_writes_follow_the_first() {
     let (_dir, _clock, db) = setup("fence");
     create(&db, "src");

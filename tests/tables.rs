@@ -134,6 +134,28 @@ fn create_table_with_pay_per_request_and_throughput_is_rejected() {
     exception(db.describe_table("Music"), "ResourceNotFoundException");
 }
 
+/// DynamoDB's default encryption (a key AWS owns) changes nothing tidestore's readers see
+/// and is accepted; tidestore has no key management service, so KMS is refused.
+#[test]
+fn create_table_accepts_the_default_encryption_and_refuses_kms() {
+    let db = db();
+    let kms = [
+        SseSpecification::new().enabled(true),
+        SseSpecification::new().enabled(false).sse_type("KMS"),
+        SseSpecification::new().kms_master_key_id("alias/aws/dynamodb"),
+    ];
+    for sse in kms {
+        validation(
+            db.create_table(music().sse_specification(sse)),
+            "SSESpecification may only ask for the default encryption",
+        );
+        exception(db.describe_table("Music"), "ResourceNotFoundException");
+    }
+    let sse = SseSpecification::new().enabled(false);
+    let created = db.create_table(music().sse_specification(sse)).unwrap();
+    assert_eq!(created, db.describe_table("Music").unwrap());
+}
+
 #[test]
 fn create_table_with_zero_capacity_units_is_rejected() {
     let db = db();

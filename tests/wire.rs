@@ -371,7 +371,7 @@ fn requests_are_checked_in_dynamodbs_order() {
     );
     let unsupported = server.call(
         "CreateTable",
-        r#"{"TableName": "T", "SSESpecification": {"Enabled": true}}"#,
+        r#"{"TableName": "T", "WarmThroughput": {"ReadUnitsPerSecond": 13000}}"#,
     );
     assert_eq!(
         unsupported.error_type(),
@@ -379,7 +379,7 @@ fn requests_are_checked_in_dynamodbs_order() {
     );
     assert_eq!(
         unsupported.json()["message"],
-        "tidestore does not support the parameter SSESpecification of CreateTable"
+        "tidestore does not support the parameter WarmThroughput of CreateTable"
     );
     let bad_enum = server.call(
         "PutItem",

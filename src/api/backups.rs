@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::setters;
-use crate::api::tables::TableDescription;
+use crate::api::tables::{SseSpecification, TableDescription};
 use crate::model::clock::Timestamp;
 use crate::model::schema::{
     BillingMode, GlobalSecondaryIndex, KeySchemaElement, LocalSecondaryIndex,
@@ -233,40 +233,6 @@ pub struct ListBackupsOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_evaluated_backup_arn: Option<String>,
 }
-
-/// `SSESpecification`: accepted by a restore and otherwise ignored (tidestore encrypts
-/// nothing).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-#[non_exhaustive]
-pub struct SseSpecification {
-    /// Whether encryption at rest is on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// AES256 or KMS.
-    #[serde(default, rename = "SSEType", skip_serializing_if = "Option::is_none")]
-    pub sse_type: Option<String>,
-    /// The KMS key.
-    #[serde(
-        default,
-        rename = "KMSMasterKeyId",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kms_master_key_id: Option<String>,
-}
-
-impl SseSpecification {
-    /// No setting given.
-    pub fn new() -> SseSpecification {
-        SseSpecification::default()
-    }
-}
-
-setters!(SseSpecification {
-    enabled: bool => Some(enabled),
-    sse_type: impl Into<String> => Some(sse_type.into()),
-    kms_master_key_id: impl Into<String> => Some(kms_master_key_id.into()),
-});
 
 /// `RestoreTableFromBackup`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::backups::SseSpecification;
 use crate::api::setters;
+use crate::api::tables::SseSpecification;
 use crate::api::tables::TableDescription;
 use crate::model::clock::Timestamp;
 use crate::model::schema::{

@@ -57,6 +57,14 @@ pub struct CreateTableInput {
     /// Refuse `DeleteTable` until an `UpdateTable` turns this off (off when left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_protection_enabled: Option<bool>,
+    /// Encryption at rest: only the default (a key AWS owns) is accepted, see
+    /// [`SseSpecification`].
+    #[serde(
+        default,
+        rename = "SSESpecification",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sse_specification: Option<SseSpecification>,
 }
 
 impl CreateTableInput {
@@ -162,6 +170,9 @@ impl CreateTableInput {
         let key = resolve_key_shape(&self.key_schema, defs, "table")?;
         let billing_mode = self.billing_mode.unwrap_or_default();
         validate_throughput(billing_mode, self.provisioned_throughput.as_ref(), "table")?;
+        if let Some(sse) = &self.sse_specification {
+            sse.check_default("SSESpecification")?;
+        }
 
         let mut local_indexes = Vec::new();
         for lsi in &self.local_secondary_indexes {
@@ -249,6 +260,7 @@ setters!(CreateTableInput {
     tags: impl IntoIterator<Item = Tag> => tags.into_iter().collect(),
     table_class: TableClass => Some(table_class),
     deletion_protection_enabled: bool => Some(deletion_protection_enabled),
+    sse_specification: SseSpecification => Some(sse_specification),
 });
 
 /// Create, update or delete one global secondary index in an `UpdateTable`.
@@ -847,3 +859,54 @@ impl TableDescription {
         }
     }
 }
+
+/// `SSESpecification`: how a table's data is encrypted at rest. DynamoDB encrypts every
+/// table, by default with a key AWS owns (`Enabled` false or absent), or with a KMS key
+/// (`Enabled` true, `SSEType` `KMS`, `KMSMasterKeyId`). tidestore encrypts nothing and has
+/// no key management service: `CreateTable` and the restores accept the default, which
+/// changes nothing a reader can see, and refuse anything naming KMS with a
+/// ValidationException.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct SseSpecification {
+    /// Whether encryption at rest is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// AES256 or KMS.
+    #[serde(default, rename = "SSEType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<String>,
+    /// The KMS key.
+    #[serde(
+        default,
+        rename = "KMSMasterKeyId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_master_key_id: Option<String>,
+}
+
+impl SseSpecification {
+    /// No setting given.
+    pub fn new() -> SseSpecification {
+        SseSpecification::default()
+    }
+}
+
+impl SseSpecification {
+    /// Refuses a setting other than the default; `member` is where it was given.
+    pub(crate) fn check_default(&self, member: &str) -> Result<()> {
+        if self.enabled != Some(true) && self.sse_type.is_none() && self.kms_master_key_id.is_none()
+        {
+            return Ok(());
+        }
+        Err(Error::validation(format!(
+            "tidestore has no key management service: {member} may only ask for the default encryption at rest (Enabled false or absent, with no SSEType or KMSMasterKeyId)"
+        )))
+    }
+}
+
+setters!(SseSpecification {
+    enabled: bool => Some(enabled),
+    sse_type: impl Into<String> => Some(sse_type.into()),
+    kms_master_key_id: impl Into<String> => Some(kms_master_key_id.into()),
+});

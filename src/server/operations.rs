@@ -77,6 +77,7 @@ const SERVED: &[Served] = &[
             "KeySchema",
             "LocalSecondaryIndexes",
             "ProvisionedThroughput",
+            "SSESpecification",
             "StreamSpecification",
             "TableClass",
             "TableName",

@@ -303,6 +303,25 @@ class Clients(unittest.TestCase):
             )
         self.assertEqual(error_code(e.exception), "ValidationException")
 
+    def test_encryption_at_rest_takes_the_default_and_refuses_kms(self):
+        def create(name, sse):
+            return self.ddb.create_table(
+                TableName=name,
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+                SSESpecification=sse,
+            )
+
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            create("Kms", {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": "alias/aws/dynamodb"})
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertIn("SSESpecification", e.exception.response["Error"]["Message"])
+        created = create("OwnedKey", {"Enabled": False})["TableDescription"]
+        # A key AWS owns: DynamoDB describes no SSEDescription for it.
+        self.assertNotIn("SSEDescription", created)
+        self.ddb.delete_table(TableName="OwnedKey")
+
     def test_item_collection_metrics_are_reported_for_tables_with_a_local_index(self):
         self.ddb.create_table(
             TableName="Collections",
