@@ -152,8 +152,10 @@ fn create_table_accepts_the_default_encryption_and_refuses_kms() {
         exception(db.describe_table("Music"), "ResourceNotFoundException");
     }
     let sse = SseSpecification::new().enabled(false);
-    let created = db.create_table(music().sse_specification(sse)).unwrap();
-    assert_eq!(created, db.describe_table("Music").unwrap());
+    let created = db
+        .create_table(music().sse_specification(sse))
+        .expect("create");
+    assert_eq!(created, db.describe_table("Music").expect("describe"));
 }
 
 #[test]
