@@ -8,7 +8,7 @@
 //!
 //! The estimate is DynamoDB's documented one — the size of the collection's items plus the
 //! size of their entries in every local secondary index — which the table keeps up to date
-//! as writes apply (`TableData::collections`, whose `collection_bytes` cites the rule), so
+//! as writes apply (`TableData::collections`, where `IndexEntries::collection_bytes` cites the rule), so
 //! reporting it reads one number under the table's data lock instead of walking the
 //! partition (a collection may be 10 GB). The range is the whole gigabytes (2³⁰ bytes)
 //! around it: `[⌊size⌋, ⌊size⌋ + 1]`, so a small collection reports `[0.0, 1.0]` as

@@ -18,7 +18,7 @@ use crate::format::item::StoredItem;
 use crate::model::key::{self, EncodedKey, KeyRole};
 use crate::model::schema::{IndexKind, IndexSchema, KeyShape, ProjectionType, TableSchema};
 use crate::model::value::{item_size, AttributeValue, Item};
-use crate::state::table::TableData;
+use crate::state::table::{IndexData, TableData};
 
 /// A page stops once it has read this many bytes of items.
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
@@ -446,7 +446,9 @@ impl ReadPlan {
                 let items = &data.items;
                 let r = entries
                     .range::<[u8], _>(range)
-                    .filter_map(move |(_, table_key)| items.get(table_key.as_slice()).transpose());
+                    .filter_map(move |(entry, &len)| {
+                        items.get(IndexData::table_key(entry, len)).transpose()
+                    });
                 if self.forward {
                     Box::new(r)
                 } else {

@@ -465,20 +465,18 @@ impl IndexSchema {
             ProjectionType::All => item.clone(),
             ProjectionType::KeysOnly | ProjectionType::Include => item
                 .iter()
-                .filter(|(name, _)| {
-                    table_key
-                        .attributes()
-                        .chain(self.key.attributes())
-                        .any(|a| &a.name == *name)
-                        || self
-                            .projection
-                            .non_key_attributes
-                            .iter()
-                            .any(|n| n == *name)
-                })
+                .filter(|(name, _)| self.projects(table_key, name))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         }
+    }
+
+    /// Whether the index holds attribute `name` of its items: every attribute for `ALL`,
+    /// else the table's and the index's key attributes and the projection's `INCLUDE`s.
+    pub fn projects(&self, table_key: &KeyShape, name: &str) -> bool {
+        self.projection.projection_type == ProjectionType::All
+            || (table_key.attributes().chain(self.key.attributes())).any(|a| a.name == name)
+            || (self.projection.non_key_attributes.iter()).any(|n| n == name)
     }
 }
 

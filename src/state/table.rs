@@ -8,11 +8,11 @@
 //! Invariants, kept by `apply_write` and checked by the model tests:
 //! - every item is stored under the encoding of its own key;
 //! - an index holds exactly one entry per item that has all of the index's key attributes
-//!   with valid values, keyed by index key then table key, pointing at the table key;
+//!   with valid values, keyed by index key then table key, with the table key's length;
 //! - `size_bytes` and each index's `size_bytes` are the sums of item and projected sizes;
 //! - on a table with a local secondary index, `collections` holds each partition's item
-//!   collection size ([`collection_bytes`] summed over its items), and no partition without
-//!   items.
+//!   collection size (each item's [`IndexEntries::collection_bytes`] summed), and no
+//!   partition without items.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::format::item::StoredItem;
 use crate::format::table_file::RawBlock;
 use crate::model::key::EncodedKey;
-use crate::model::schema::{IndexSchema, KeyShape, ProjectionType, TableSchema};
+use crate::model::schema::{IndexKind, IndexSchema, KeyShape, ProjectionType, TableSchema};
 use crate::model::settings::TableSettings;
 use crate::model::value::{item_size, Item};
 use crate::state::items::Items;
@@ -30,8 +30,9 @@ use crate::state::items::Items;
 /// One secondary index's entries.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct IndexData {
-    /// Index key ++ table key → table key.
-    pub entries: BTreeMap<EncodedKey, EncodedKey>,
+    /// Index key ++ table key → the table key's length: the entry ends with the table key
+    /// ([`IndexData::table_key`]), so a copy of it would be a second allocation per entry.
+    pub entries: BTreeMap<Box<[u8]>, u32>,
     /// Sum of the projected sizes of the indexed items.
     pub size_bytes: u64,
 }
@@ -57,44 +58,86 @@ pub(crate) struct TableData {
     pub collections: BTreeMap<EncodedKey, u64>,
 }
 
+/// What one item puts in one index: its entry (index key ++ table key) and the bytes the
+/// index is charged for it (its projected attributes).
+#[derive(Debug, PartialEq)]
+struct IndexEntry {
+    key: EncodedKey,
+    projected: u64,
+}
+
+impl IndexEntry {
+    /// `None` when the item lacks one of the index's key attributes (an index is sparse),
+    /// or has an invalid value for one: a live write cannot (it is refused before it is
+    /// logged), and a backfill skips it, as DynamoDB skips index key violations.
+    fn of(index: &IndexSchema, table_key: &KeyShape, key: &[u8], item: &Item) -> Option<Self> {
+        let entry = index
+            .key
+            .encode_index_entry(&index.name, item, key)
+            .ok()??;
+        let projected = match index.projection.projection_type {
+            ProjectionType::All => item_size(item),
+            // The projected attributes' sizes, without building the projected item.
+            _ => (item.iter())
+                .filter(|(name, _)| index.projects(table_key, name))
+                .map(|(name, value)| name.len() + value.size())
+                .sum(),
+        };
+        Some(IndexEntry {
+            key: entry,
+            projected: projected as u64,
+        })
+    }
+}
+
 /// Bytes DynamoDB counts for each local secondary index entry beyond its attributes.
 const INDEX_ENTRY_OVERHEAD: u64 = 100;
 
-/// What an item of `size` bytes adds to its item collection: its size, plus the size of its
-/// entry in each local secondary index. DynamoDB's developer guide, "Storage considerations
-/// for local secondary indexes": an index item is the size of the table's primary key, plus
-/// the index key attribute, plus the projected attributes, plus 100 bytes of overhead. An
-/// index is sparse: an item without the index's sort key has no entry in it.
-pub(crate) fn collection_bytes(schema: &TableSchema, key: &[u8], item: &Item, size: u64) -> u64 {
-    let entries = schema.local_indexes.iter().filter_map(|index| {
-        let entry = index.key.encode_index_entry(&index.name, item, key);
-        let projected = item_size(&index.project(&schema.key, item)) as u64;
-        matches!(entry, Ok(Some(_))).then_some(projected + INDEX_ENTRY_OVERHEAD)
-    });
-    size + entries.sum::<u64>()
+/// What one item puts in each of its table's indexes, computed once per write for both
+/// the indexes and the item collection sizes.
+struct IndexEntries {
+    /// One per index, in `schema.indexes()` order.
+    entries: Vec<Option<IndexEntry>>,
+    /// What the item adds to its item collection, on a table with a local index: its
+    /// size, plus the size of its entry in each local index. DynamoDB's developer guide,
+    /// "Storage considerations for local secondary indexes": an index item is the size of
+    /// the table's primary key, plus the index key attribute, plus the projected
+    /// attributes, plus 100 bytes of overhead. An item without an index's sort key has no
+    /// entry in it.
+    collection_bytes: u64,
 }
 
-/// The size an index is charged for an item: the projected attributes only.
-fn projected_size(index: &IndexSchema, table_key: &KeyShape, item: &Item) -> u64 {
-    let size = match index.projection.projection_type {
-        ProjectionType::All => item_size(item),
-        _ => item_size(&index.project(table_key, item)),
-    };
-    size as u64
+impl IndexEntries {
+    fn of(schema: &TableSchema, key: &[u8], item: &Item, size: usize) -> IndexEntries {
+        let mut collection_bytes = size as u64;
+        let entries = (schema.indexes())
+            .map(|index| {
+                let entry = IndexEntry::of(index, &schema.key, key, item);
+                if let (IndexKind::Local, Some(entry)) = (index.kind, &entry) {
+                    collection_bytes += entry.projected + INDEX_ENTRY_OVERHEAD;
+                }
+                entry
+            })
+            .collect();
+        IndexEntries {
+            entries,
+            collection_bytes,
+        }
+    }
 }
 
-/// Adds (`grows`) or takes away the item at `key`, of `size` bytes, from its item
-/// collection's size in `collections`.
+/// Adds (`grows`) or takes away `bytes` from the size of the item collection of the
+/// partition `item` belongs to.
 fn count_in_collection(
     collections: &mut BTreeMap<EncodedKey, u64>,
     schema: &TableSchema,
-    (key, item, size): (&[u8], &Item, usize),
+    item: &Item,
+    bytes: u64,
     grows: bool,
 ) {
     let Some(partition) = item.get(&schema.key.hash.name) else {
         return;
     };
-    let bytes = collection_bytes(schema, key, item, size as u64);
     let prefix = crate::model::key::partition_prefix(partition);
     if grows {
         *collections.entry(prefix).or_default() += bytes;
@@ -137,13 +180,16 @@ impl TableData {
             let schema = Arc::clone(&data.schema);
             for entry in data.items.iter() {
                 let (key, stored) = entry?;
-                let item = stored.decode();
-                for (index, entries) in schema.indexes().zip(data.indexes.iter_mut()) {
-                    entries.insert(index, &schema.key, key.as_bytes(), &item);
+                let (key, item) = (key.as_bytes(), stored.decode());
+                let entries = IndexEntries::of(&schema, key, &item, stored.size());
+                for (index, entry) in data.indexes.iter_mut().zip(entries.entries) {
+                    if let Some(entry) = entry {
+                        index.insert(key, entry);
+                    }
                 }
                 if !schema.local_indexes.is_empty() {
-                    let counted = (key.as_bytes(), &item, stored.size());
-                    count_in_collection(&mut data.collections, &schema, counted, true);
+                    let bytes = entries.collection_bytes;
+                    count_in_collection(&mut data.collections, &schema, &item, bytes, true);
                 }
             }
         }
@@ -179,30 +225,42 @@ impl TableData {
         let Some(key) = key.filter(|_| !self.indexes.is_empty()) else {
             return Ok(old);
         };
-        let key = &key;
         // NB: an indexed table pays a decode of the old and new item per write; a table
         // without indexes (the common case) never decodes on the write path.
-        let (old_item, new_item) = (
-            old.as_ref().map(StoredItem::decode),
-            new.as_ref().map(StoredItem::decode),
-        );
         let schema = Arc::clone(&self.schema);
-        for (index, data) in schema.indexes().zip(self.indexes.iter_mut()) {
-            if let Some(old) = &old_item {
-                data.remove(index, &schema.key, key, old);
+        let entries_of = |stored: &StoredItem| {
+            let item = stored.decode();
+            let entries = IndexEntries::of(&schema, &key, &item, stored.size());
+            (item, entries)
+        };
+        let (mut old_entries, mut new_entries) =
+            (old.as_ref().map(entries_of), new.map(|n| entries_of(&n)));
+        for (i, data) in self.indexes.iter_mut().enumerate() {
+            let take = |entries: &mut Option<(Item, IndexEntries)>| {
+                entries.as_mut().and_then(|(_, e)| e.entries[i].take())
+            };
+            let (old_entry, new_entry) = (take(&mut old_entries), take(&mut new_entries));
+            // An overwrite that leaves the index's attributes as they were (the usual
+            // update) leaves the index alone.
+            if old_entry == new_entry {
+                continue;
             }
-            if let Some(new) = &new_item {
-                data.insert(index, &schema.key, key, new);
+            if let Some(entry) = old_entry {
+                data.remove(entry);
+            }
+            if let Some(entry) = new_entry {
+                data.insert(&key, entry);
             }
         }
         if !schema.local_indexes.is_empty() {
-            if let (Some(item), Some(stored)) = (&old_item, &old) {
-                let counted = (key.as_slice(), item, stored.size());
-                count_in_collection(&mut self.collections, &schema, counted, false);
+            let collections = &mut self.collections;
+            if let Some((item, entries)) = &old_entries {
+                let bytes = entries.collection_bytes;
+                count_in_collection(collections, &schema, item, bytes, false);
             }
-            if let (Some(item), Some(stored)) = (&new_item, &new) {
-                let counted = (key.as_slice(), item, stored.size());
-                count_in_collection(&mut self.collections, &schema, counted, true);
+            if let Some((item, entries)) = &new_entries {
+                let bytes = entries.collection_bytes;
+                count_in_collection(collections, &schema, item, bytes, true);
             }
         }
         Ok(old)
@@ -221,7 +279,10 @@ impl TableData {
             let mut data = IndexData::default();
             for entry in self.items.iter() {
                 let (key, item) = entry?;
-                data.insert(index, &schema.key, key.as_bytes(), &item.decode());
+                let key = key.as_bytes();
+                if let Some(entry) = IndexEntry::of(index, &schema.key, key, &item.decode()) {
+                    data.insert(key, entry);
+                }
             }
             built.push(data);
         }
@@ -259,21 +320,22 @@ impl TableData {
 }
 
 impl IndexData {
-    fn insert(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &[u8], item: &Item) {
-        // Items whose index key is missing are not in the (sparse) index. An invalid index
-        // key value cannot reach here through a live write (it is rejected before logging);
-        // during a backfill it is skipped, as DynamoDB skips index key violations.
-        if let Ok(Some(entry)) = index.key.encode_index_entry(&index.name, item, key) {
-            self.size_bytes += projected_size(index, table_key, item);
-            self.entries.insert(entry, key.to_vec());
-        }
+    /// The table key an entry of this index points at: its last `len` bytes.
+    pub fn table_key(entry: &[u8], len: u32) -> &[u8] {
+        &entry[entry.len().saturating_sub(len as usize)..]
     }
 
-    fn remove(&mut self, index: &IndexSchema, table_key: &KeyShape, key: &[u8], item: &Item) {
-        if let Ok(Some(entry)) = index.key.encode_index_entry(&index.name, item, key) {
-            if self.entries.remove(&entry).is_some() {
-                self.size_bytes -= projected_size(index, table_key, item);
-            }
+    fn insert(&mut self, table_key: &[u8], entry: IndexEntry) {
+        // A table key is at most a few kilobytes (DynamoDB's 2,048-byte partition and
+        // 1,024-byte sort keys, encoded).
+        let len = u32::try_from(table_key.len()).unwrap_or(u32::MAX);
+        self.size_bytes += entry.projected;
+        self.entries.insert(entry.key.into_boxed_slice(), len);
+    }
+
+    fn remove(&mut self, entry: IndexEntry) {
+        if self.entries.remove(entry.key.as_slice()).is_some() {
+            self.size_bytes -= entry.projected;
         }
     }
 }
