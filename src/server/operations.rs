@@ -459,10 +459,16 @@ fn lower_first(name: &str) -> String {
 /// But a string that is not one of its enum's values, at any depth, is DynamoDB's
 /// `ValidationException` naming the member by its path (`streamSpecification.streamViewType`,
 /// `keySchema.1.member.keyType`: members first-letter lower case, list items numbered from
-/// 1), as for a top-level enum (`check_members`).
+/// 1), as for a top-level enum (`check_members`). And a value of the right JSON shape that
+/// the data model refuses (an empty or duplicated set, a number DynamoDB cannot hold,
+/// `NULL: false`, an `AttributeValue` with no type or two) is DynamoDB's
+/// `ValidationException` with the model's message, which is DynamoDB's.
 pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let message = e.inner().to_string();
+        if !is_shape_error(&message) {
+            return WireError::validation(message);
+        }
         if let Some((value, values)) = unknown_variant(&message) {
             let path: Vec<String> = (e.path().iter())
                 .filter_map(|segment| match segment {
@@ -483,6 +489,22 @@ pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
         error.message = Some(message);
         error
     })
+}
+
+/// Whether a deserializing error is one of serde's own, which say that a member has the
+/// wrong JSON shape (the messages of `serde::de::Error`'s provided constructors), rather than
+/// a `custom` one: a `Deserialize` of the model refusing a value of the right shape.
+fn is_shape_error(message: &str) -> bool {
+    const SERDE_OWN: [&str; 7] = [
+        "invalid type: ",
+        "invalid value: ",
+        "invalid length ",
+        "unknown variant ",
+        "unknown field ",
+        "missing field ",
+        "duplicate field ",
+    ];
+    SERDE_OWN.iter().any(|own| message.starts_with(own))
 }
 
 /// The value and the accepted values of serde's error for a string no variant of an enum
@@ -761,6 +783,39 @@ mod tests {
             "{message}"
         );
         let (kind, _) = refused(serde_json::json!({"TableName": 5}));
+        assert!(kind.ends_with("#SerializationException"), "{kind}");
+    }
+
+    /// A value of the right JSON shape that DynamoDB's data model refuses is DynamoDB's
+    /// ValidationException with its message (Alternator's `test_put_item_empty_attribute`,
+    /// which passes on DynamoDB), not the SerializationException of a wrongly shaped member.
+    #[test]
+    fn a_value_the_model_refuses_is_a_validation_error_with_dynamodb_message() {
+        let refused = |value: Value| {
+            let body =
+                serde_json::json!({"TableName": "T01", "Item": {"p": {"S": "k"}, "a": value}});
+            match input::<crate::PutItemInput>(body) {
+                Err(e) => (e.type_name, e.message.unwrap_or_default()),
+                Ok(_) => panic!("accepted"),
+            }
+        };
+        let (kind, message) = refused(serde_json::json!({"NS": []}));
+        assert!(kind.ends_with("#ValidationException"), "{kind}");
+        assert_eq!(
+            message,
+            "One or more parameter values were invalid: An number set  may not be empty"
+        );
+        for value in [
+            serde_json::json!({"SS": ["x", "x"]}),
+            serde_json::json!({"N": "twelve"}),
+            serde_json::json!({"NULL": false}),
+            serde_json::json!({}),
+            serde_json::json!({"S": "x", "N": "1"}),
+        ] {
+            let (kind, _) = refused(value.clone());
+            assert!(kind.ends_with("#ValidationException"), "{value}: {kind}");
+        }
+        let (kind, _) = refused(serde_json::json!({"S": 5}));
         assert!(kind.ends_with("#SerializationException"), "{kind}");
     }
 
