@@ -196,8 +196,13 @@ impl Database {
     /// `UpdateItem`: applies the update actions to the item with `key` (creating it if it
     /// does not exist), if the condition holds.
     pub fn update_item(&self, mut input: UpdateItemInput) -> Result<UpdateItemOutput> {
+        let legacy = input.legacy.attribute_updates.is_some();
         input.resolve()?;
-        self.open.engine.update_item(input)
+        let output = self.open.engine.update_item(input);
+        if legacy {
+            return output.map_err(crate::api::legacy::attribute_updates_error);
+        }
+        output
     }
 
     /// `BatchWriteItem`: up to 25 puts and deletes over any tables, applied as one atomic,

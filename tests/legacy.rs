@@ -334,6 +334,51 @@ fn attribute_updates_put_add_and_delete_as_documented() {
     );
 }
 
+/// An `AttributeUpdates` `ADD` or `DELETE` whose value does not fit the stored attribute is
+/// refused with DynamoDB's "Type mismatch for attribute to update" (Alternator's
+/// `test_update_item_add` and `test_update_item_delete`, which pass on DynamoDB), while the same
+/// action as an `UpdateExpression` keeps the expression's wording.
+#[test]
+fn attribute_updates_that_do_not_fit_the_stored_type_are_a_type_mismatch() {
+    let db = catalog();
+    put(
+        &db,
+        CATALOG,
+        item(
+            json!({"Id": {"N": "3"}, "Colors": {"SS": ["Red"]}, "Notes": {"L": []}, "Dims": {"M": {}}, "Price": {"N": "2"}}),
+        ),
+    );
+    use AttributeAction::*;
+    let numbers = AttributeValue::ns([1]).expect("set");
+    for (name, action, value) in [
+        ("Colors", Add, n("1")),
+        ("Colors", Add, AttributeValue::L(vec![s("x")])),
+        ("Colors", Add, numbers.clone()),
+        ("Notes", Add, numbers.clone()),
+        ("Price", Add, AttributeValue::L(vec![s("x")])),
+        ("Dims", Delete, numbers.clone()),
+        ("Colors", Delete, numbers.clone()),
+    ] {
+        let input =
+            UpdateItemInput::for_key(CATALOG, id("3")).attribute_updates(BTreeMap::from([(
+                name.to_owned(),
+                AttributeValueUpdate::new(action, Some(value)),
+            )]));
+        let message = validation(
+            db.update_item(input),
+            "Type mismatch for attribute to update",
+        );
+        assert_eq!(message, "Type mismatch for attribute to update", "{name}");
+    }
+    let expression = UpdateItemInput::for_key(CATALOG, id("3"))
+        .update_expression("ADD Colors :n")
+        .expression_attribute_values(BTreeMap::from([(":n".to_owned(), n("1"))]));
+    validation(
+        db.update_item(expression),
+        "An operand in the update expression has an incorrect data type",
+    );
+}
+
 #[test]
 fn a_legacy_parameter_beside_its_expression_or_with_the_wrong_values_is_refused() {
     let db = catalog();

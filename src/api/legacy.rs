@@ -484,6 +484,19 @@ pub(crate) fn attribute_updates(
     Ok(update)
 }
 
+/// An update from `AttributeUpdates` failing as its expression counterpart would, worded as
+/// DynamoDB words it for `AttributeUpdates`: an `ADD` or `DELETE` whose value does not fit the
+/// attribute's type (a number added to a set, a set deleted from a map) is "Type mismatch for
+/// attribute to update", not the update expression's "incorrect data type".
+pub(crate) fn attribute_updates_error(error: Error) -> Error {
+    match error {
+        Error::Validation(message) if message == crate::expr::BAD_TYPE => {
+            Error::validation("Type mismatch for attribute to update")
+        }
+        other => other,
+    }
+}
+
 /// The legacy parameters of a request. Which an operation takes is DynamoDB's rule: one it does
 /// not take is refused.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -64,6 +64,8 @@ use crate::model::value::{validate_value, AttributeValue};
 pub use condition::{Comparator, Condition, Operand};
 pub use path::{Path, PathElement};
 pub use projection::{project, validate_projection};
+/// The message of an `ADD`, `DELETE` or operator given an operand of the wrong type.
+pub(crate) use update::BAD_TYPE;
 pub use update::{SetValue, Update, UpdateAction, ValueExpr};
 
 /// The most operators and functions one expression may hold (DynamoDB's limit).

@@ -11,7 +11,7 @@ use crate::model::value::{AttributeValue, Item, Number, ValueType};
 
 pub(super) const NONEXISTENT: &str =
     "The provided expression refers to an attribute that does not exist in the item";
-pub(super) const BAD_TYPE: &str = "An operand in the update expression has an incorrect data type";
+pub(crate) const BAD_TYPE: &str = "An operand in the update expression has an incorrect data type";
 pub(super) const BAD_PATH: &str =
     "The document path provided in the update expression is invalid for update";
 
