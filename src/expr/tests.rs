@@ -371,7 +371,12 @@ fn set_arithmetic_is_exact_and_reports_number_errors() {
     let it = r#"{"f":{"N":"0.1"},"big":{"N":"9.9E125"},"s":{"S":"x"}}"#;
     let plus = |a: &str, b: V| apply(Update::new().set_expr("r", SetValue::plus(p(a), b)), it);
     assert_eq!(plus("f", num("0.2")).expect("adds")["r"], num("0.3"));
-    assert!(err(plus("big", n(1))).contains("more than 38 significant digits"));
+    // A result needing more than 38 digits is worded as DynamoDB words it: as an overflow.
+    assert!(err(plus("big", n(1))).starts_with("Number overflow"));
+    let inexact = Update::new().set_expr("r", SetValue::minus(num("1E50"), n(1)));
+    assert!(err(apply(inexact, it)).starts_with("Number overflow"));
+    let added = apply(Update::new().add("big", n(1)), it);
+    assert!(err(added).starts_with("Number overflow"));
     assert!(err(plus("big", num("9E125"))).starts_with("Number overflow"));
     assert_eq!(
         [err(plus("s", n(1))), err(plus("missing", n(1)))],

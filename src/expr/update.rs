@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::path::{check_overlaps, Path, PathElement};
 use super::{check_literal, check_operator_count, invalid, wrong_operand, WRONG_OPERAND};
 use crate::error::{Error, Result};
+use crate::model::number::NumberError;
 use crate::model::value::AttributeValue as V;
 use crate::model::value::{AttributeValue, Item, Number, ValueType};
 
@@ -97,7 +98,7 @@ impl SetValue {
             SetValue::Minus(a, b) => (a, b, Number::checked_sub),
         };
         match (a.eval(item)?, b.eval(item)?) {
-            (V::N(x), V::N(y)) => op(&x, &y).map(V::N).map_err(Error::validation),
+            (V::N(x), V::N(y)) => op(&x, &y).map(V::N).map_err(arithmetic_error),
             _ => Err(Error::validation(BAD_TYPE)),
         }
     }
@@ -312,10 +313,21 @@ fn check_set_value(value: &SetValue, kind: &str) -> Result<usize> {
     Ok(count)
 }
 
+/// DynamoDB's refusal of a sum or difference it cannot hold. It words a result that needs
+/// more than 38 digits (`1E50 - 1`) with its overflow message, as for one out of range
+/// (ScyllaDB Alternator's `test_update_expression_plus_imprecise`, which passes on DynamoDB),
+/// not with the "significant digits" message it gives such a number written in a request.
+fn arithmetic_error(error: NumberError) -> Error {
+    match error {
+        NumberError::TooPrecise => Error::validation(NumberError::Overflow),
+        other => Error::validation(other),
+    }
+}
+
 fn add(existing: Option<&AttributeValue>, value: &AttributeValue) -> Result<AttributeValue> {
     match (existing, value) {
         (None, V::N(_) | V::Ss(_) | V::Ns(_) | V::Bs(_)) => Ok(value.clone()),
-        (Some(V::N(a)), V::N(b)) => a.checked_add(b).map(V::N).map_err(Error::validation),
+        (Some(V::N(a)), V::N(b)) => a.checked_add(b).map(V::N).map_err(arithmetic_error),
         (Some(V::Ss(a)), V::Ss(b)) => Ok(V::Ss(a | b)),
         (Some(V::Ns(a)), V::Ns(b)) => Ok(V::Ns(a | b)),
         (Some(V::Bs(a)), V::Bs(b)) => Ok(V::Bs(a | b)),
