@@ -22,7 +22,7 @@ use crate::api::backups::ListBackupsInput;
 use crate::api::backups::RestoreTableFromBackupInput;
 use crate::api::items::{
     BatchGetItemInput, BatchWriteItemInput, DeleteItemInput, GetItemInput, PutItemInput,
-    QueryInput, ScanInput, TransactGetItemsInput, TransactWriteItemsInput, UpdateItemInput,
+    QueryInput, ScanInput, Select, TransactGetItemsInput, TransactWriteItemsInput, UpdateItemInput,
 };
 use crate::api::pitr::{RestoreTableToPointInTimeInput, UpdateContinuousBackupsInput};
 use crate::api::tables::{CreateTableInput, ListTablesInput, UpdateTableInput};
@@ -548,7 +548,6 @@ plain_handlers! {
     get_item: GetItemInput,
     update_item: UpdateItemInput,
     delete_item: DeleteItemInput,
-    query: QueryInput,
     batch_write_item: BatchWriteItemInput,
     batch_get_item: BatchGetItemInput,
     transact_write_items: TransactWriteItemsInput,
@@ -619,6 +618,25 @@ struct Segments {
     total_segments: Option<u32>,
 }
 
+/// A `Query` or `Scan` page as its JSON body. DynamoDB's answer to `Select: COUNT` carries
+/// the counts and no `Items` member at all (not an empty list); the library's output always
+/// has the list, so it is dropped here.
+fn page<T: Serialize>(value: Result<T, Error>, select: Option<Select>) -> Result<Value, WireError> {
+    let mut page = output(value)?;
+    if select == Some(Select::Count) {
+        if let Some(members) = page.as_object_mut() {
+            members.remove("Items");
+        }
+    }
+    Ok(page)
+}
+
+fn query(state: &ServerState, body: Value) -> Result<Value, WireError> {
+    let query: QueryInput = input(body)?;
+    let select = query.select;
+    page(db(state).query(query), select)
+}
+
 fn scan(state: &ServerState, body: Value) -> Result<Value, WireError> {
     let segments: Segments = input(body.clone())?;
     let mut scan: ScanInput = input(body)?;
@@ -636,7 +654,8 @@ fn scan(state: &ServerState, body: Value) -> Result<Value, WireError> {
             ))
         }
     };
-    output(db(state).scan(scan))
+    let select = scan.select;
+    page(db(state).scan(scan), select)
 }
 
 // ---- Backups and point in time. ----
@@ -817,6 +836,23 @@ mod tests {
         }
         let (kind, _) = refused(serde_json::json!({"S": 5}));
         assert!(kind.ends_with("#SerializationException"), "{kind}");
+    }
+
+    /// `Select: COUNT` answers the counts without an `Items` member, as DynamoDB does
+    /// (Alternator's `test_query_select`); any other `Select` keeps the list, even empty.
+    #[test]
+    fn a_count_page_has_no_items_member_and_other_pages_keep_theirs() {
+        let counted = crate::api::items::QueryOutput {
+            count: 3,
+            scanned_count: 4,
+            ..Default::default()
+        };
+        let answer = page(Ok(counted.clone()), Some(Select::Count)).expect("an answer");
+        assert_eq!(answer, json!({"Count": 3, "ScannedCount": 4}));
+        for select in [None, Some(Select::AllAttributes)] {
+            let answer = page(Ok(counted.clone()), select).expect("an answer");
+            assert_eq!(answer["Items"], json!([]), "{select:?}");
+        }
     }
 
     #[test]
