@@ -455,7 +455,7 @@ fn a_legacy_parameter_beside_its_expression_or_with_the_wrong_values_is_refused(
     )]));
     validation(
         db.scan(scan),
-        "The attempted filter operation is not supported for the provided filter argument count",
+        "One or more parameter values were invalid: Invalid number of argument(s) for the EQ ComparisonOperator",
     );
     assert_eq!(
         get(&db, CATALOG, id("1")).expect("untouched")["Price"],
@@ -619,6 +619,55 @@ fn attribute_value_lists_of_mixed_types_and_numeric_prefixes_are_refused() {
     );
     validation(
         scan(ComparisonOperator::BeginsWith, vec![n("1")]),
+        "One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type",
+    );
+}
+
+#[test]
+fn a_wrong_number_of_values_names_the_operator_in_key_conditions_and_filters() {
+    // DynamoDB names the operator whatever legacy parameter carries the list, an empty one
+    // included; KeyConditions checks a value's type for its operator as a filter does.
+    let db = catalog();
+    use ComparisonOperator::*;
+    let query = |key: Vec<AttributeValue>, filter: Option<(ComparisonOperator, Vec<_>)>| {
+        let mut query = QueryInput::table(CATALOG).key_conditions(conditions([("Id", Eq, key)]));
+        if let Some((op, values)) = filter {
+            query = query.query_filter(conditions([("Price", op, values)]));
+        }
+        db.query(query)
+    };
+    let count = |op: &str| {
+        format!(
+            "One or more parameter values were invalid: Invalid number of argument(s) for the {op} ComparisonOperator"
+        )
+    };
+    validation(query(vec![], None), &count("EQ"));
+    validation(query(vec![n("1"), n("1")], None), &count("EQ"));
+    for values in [vec![], vec![n("1")], vec![n("1"), n("2"), n("3")]] {
+        validation(
+            query(vec![n("1")], Some((Between, values))),
+            &count("BETWEEN"),
+        );
+    }
+    validation(query(vec![n("1")], Some((In, vec![]))), &count("IN"));
+    validation(
+        db.scan(ScanInput::new(CATALOG).scan_filter(conditions([("Price", Null, vec![n("1")])]))),
+        &count("NULL"),
+    );
+
+    db.create_table(
+        CreateTableInput::new("Numbered")
+            .hash_key("Id", N)
+            .range_key("Seq", N)
+            .pay_per_request(),
+    )
+    .expect("create");
+    let begins = QueryInput::table("Numbered").key_conditions(conditions([
+        ("Id", Eq, vec![n("1")]),
+        ("Seq", BeginsWith, vec![n("3")]),
+    ]));
+    validation(
+        db.query(begins),
         "One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type",
     );
 }
