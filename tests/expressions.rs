@@ -600,3 +600,20 @@ fn the_guides_expression_attribute_name_examples_give_their_documented_results()
     .expect("get");
     assert!(matches!(&reviews["ProductReviews"], AttributeValue::M(m) if m.len() == 2));
 }
+
+#[test]
+fn a_projection_path_deeper_than_32_levels_is_refused_counting_its_levels() {
+    // DynamoDB allows 32 levels, the top-level attribute included, and refuses the 33rd
+    // with the number of levels rather than the path.
+    let db = catalog(json!({"Id": {"N": "1"}}));
+    let get = |levels: usize| {
+        let path = format!("a{}", ".b".repeat(levels - 1));
+        db.get_item(GetItemInput::new(CATALOG, id("1")).projection_expression(path))
+    };
+    assert_eq!(get(32).expect("32 levels").item, Some(Item::new()));
+    let message = validation(get(33), "Invalid ProjectionExpression: ");
+    assert!(
+        message.ends_with("The document path has too many nesting levels; nesting levels: 33"),
+        "{message}"
+    );
+}

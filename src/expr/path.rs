@@ -69,7 +69,15 @@ impl Path {
         let problem = match self.0.first() {
             None => "The document path is empty",
             Some(PathElement::Index(_)) => "A document path must start with an attribute name",
-            _ if self.0.len() > MAX_NESTING_DEPTH => "The document path is nested too deeply",
+            // DynamoDB counts the levels rather than listing a path this long.
+            _ if self.0.len() > MAX_NESTING_DEPTH => {
+                let levels = self.0.len();
+                let problem = "The document path has too many nesting levels";
+                return Err(invalid(
+                    kind,
+                    format!("{problem}; nesting levels: {levels}"),
+                ));
+            }
             _ if self.0.contains(&PathElement::Attribute(String::new())) => {
                 "A document path has an empty attribute name"
             }
