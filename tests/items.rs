@@ -1839,6 +1839,48 @@ fn transact_write_items_applies_every_action() {
 }
 
 #[test]
+fn a_key_that_does_not_fit_cancels_the_transaction_with_a_validation_error_for_its_action() {
+    // DynamoDB cancels the transaction naming the first action whose key is wrong; the
+    // others, a failing condition among them, report None and nothing is written.
+    let db = db();
+    pk_table(&db, "Keyed");
+    let put_item = |item: Item| TransactWriteItem::Put(PutItemInput::new("Keyed", item));
+    let reasons = canceled(db.transact_write_items(transact(vec![
+        put_item(attrs([("pk", s("fine"))])),
+        put_item(attrs([("pk", AttributeValue::number(7))])),
+        put_item(attrs([("pk", AttributeValue::number(8))])),
+        check(
+            "Keyed",
+            attrs([("pk", s("missing"))]),
+            Condition::attribute_exists("pk"),
+        ),
+    ])));
+    assert_eq!(codes(&reasons), ["None", "ValidationError", "None", "None"]);
+    assert!(reasons[1].message.is_some() && reasons[0].message.is_none());
+    assert_eq!(get(&db, "Keyed", attrs([("pk", s("fine"))])), None);
+    // A lone delete or update whose key misses an attribute is cancelled the same way.
+    for action in [
+        TransactWriteItem::Delete(DeleteItemInput::new("Keyed", attrs([("other", s("x"))]))),
+        TransactWriteItem::Update(UpdateItemInput::new(
+            "Keyed",
+            attrs([("pk", AttributeValue::Bool(true))]),
+            Update::new().set("v", AttributeValue::number(1)),
+        )),
+    ] {
+        let reasons = canceled(db.transact_write_items(transact(vec![action])));
+        assert_eq!(codes(&reasons), ["ValidationError"]);
+    }
+    // A table that does not exist is still the request's own error.
+    exception(
+        db.transact_write_items(transact(vec![TransactWriteItem::Put(PutItemInput::new(
+            "Missing",
+            attrs([("pk", AttributeValue::number(7))]),
+        ))])),
+        "ResourceNotFoundException",
+    );
+}
+
+#[test]
 fn transaction_canceled_has_one_reason_per_action_and_applies_nothing() {
     let db = table();
     put(&db, T, numbered("a", "1", 1));

@@ -462,6 +462,38 @@ impl Engine {
         })
     }
 
+    /// Why the key of one transaction action does not fit its table (a key attribute missing,
+    /// of the wrong type, empty or too long), if it does not. DynamoDB answers such an action
+    /// with a `TransactionCanceledException` whose reason for it is `ValidationError`, where
+    /// a problem of the request itself (an expression, a substitution, the transaction's
+    /// size) is a `ValidationException` for the whole request (Alternator's
+    /// `test_transact_write_cancellation_reasons_validationerror`, which passes on DynamoDB).
+    /// A table that does not exist is still the request's error.
+    fn misfitting_key(&self, item: &TransactWriteItem) -> Result<Option<Error>> {
+        let encoded = match item {
+            TransactWriteItem::Put(put) => {
+                let handle = self.table(&put.table_name)?;
+                handle.key.encode(&put.item, KeyRole::Table)
+            }
+            TransactWriteItem::ConditionCheck(check) => {
+                self.table(&check.table_name)?.key.encode_exact(&check.key)
+            }
+            TransactWriteItem::Delete(delete) => self
+                .table(&delete.table_name)?
+                .key
+                .encode_exact(&delete.key),
+            TransactWriteItem::Update(update) => self
+                .table(&update.table_name)?
+                .key
+                .encode_exact(&update.key),
+        };
+        match encoded {
+            Ok(_) => Ok(None),
+            Err(error @ Error::Validation(_)) => Ok(Some(error)),
+            Err(other) => Err(other),
+        }
+    }
+
     /// The engine side of [`Database::transact_write_items`](crate::Database::transact_write_items).
     pub(crate) fn transact_write_items(
         &self,
@@ -488,7 +520,14 @@ impl Engine {
         let on = |r: ReturnValuesOnConditionCheckFailure| {
             r == ReturnValuesOnConditionCheckFailure::AllOld
         };
-        for item in input.transact_items {
+        // The first action whose key does not fit its table, and why: it cancels the
+        // transaction rather than refusing the request (see `misfitting_key`).
+        let mut misfit = None;
+        for (index, item) in input.transact_items.into_iter().enumerate() {
+            if let Some(error) = self.misfitting_key(&item)? {
+                misfit.get_or_insert((index, error));
+                continue;
+            }
             actions.push(match item {
                 TransactWriteItem::ConditionCheck(check) => self
                     .action(
@@ -540,6 +579,17 @@ impl Engine {
             return Err(Error::validation(format!(
                 "Transaction request size exceeded: the items hold {bytes} bytes, more than {MAX_TRANSACTION_BYTES}"
             )));
+        }
+        if let Some((index, error)) = misfit {
+            // DynamoDB stops at the first such action: the others report `None`, even one
+            // whose condition would have failed, since none of them ran.
+            let mut reasons = vec![CancellationReason::none(); count];
+            reasons[index] = CancellationReason {
+                code: "ValidationError".into(),
+                message: Some(error.to_string()),
+                item: None,
+            };
+            return Err(Error::TransactionCanceled { reasons });
         }
         reject_duplicate_keys(
             &actions,
