@@ -429,9 +429,14 @@ fn check_members(
 
 /// DynamoDB's refusal of the members at `paths` (`a.b` for a nested one) left null, if any.
 fn not_null(paths: &[String]) -> Result<(), WireError> {
-    if paths.is_empty() {
-        return Ok(());
+    match paths.is_empty() {
+        true => Ok(()),
+        false => Err(null_members(paths)),
     }
+}
+
+/// DynamoDB's refusal of the members at `paths` (at least one), left null.
+fn null_members(paths: &[String]) -> WireError {
     let errors: Vec<String> = paths
         .iter()
         .map(|path| {
@@ -440,10 +445,10 @@ fn not_null(paths: &[String]) -> Result<(), WireError> {
         .collect();
     let count = errors.len();
     let plural = if count == 1 { "" } else { "s" };
-    Err(WireError::validation(format!(
+    WireError::validation(format!(
         "{count} validation error{plural} detected: {}",
         errors.join("; ")
-    )))
+    ))
 }
 
 fn lower_first(name: &str) -> String {
@@ -459,31 +464,34 @@ fn lower_first(name: &str) -> String {
 /// But a string that is not one of its enum's values, at any depth, is DynamoDB's
 /// `ValidationException` naming the member by its path (`streamSpecification.streamViewType`,
 /// `keySchema.1.member.keyType`: members first-letter lower case, list items numbered from
-/// 1), as for a top-level enum (`check_members`). And a value of the right JSON shape that
-/// the data model refuses (an empty or duplicated set, a number DynamoDB cannot hold,
-/// `NULL: false`, an `AttributeValue` with no type or two) is DynamoDB's
-/// `ValidationException` with the model's message, which is DynamoDB's.
+/// 1), as for a top-level enum (`check_members`). So is a member left out below the top
+/// level (`Member must not be null` at its path, as `check_members` says of a top-level
+/// one), and a value of the right JSON type that the data model refuses (a number that is
+/// not numeric, an `AttributeValue` with no type, bad base64): those refusals are the only
+/// errors that are not serde's own, and DynamoDB answers each with a `ValidationException`.
 pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let message = e.inner().to_string();
-        if !is_shape_error(&message) {
-            return WireError::validation(message);
-        }
+        let path: Vec<String> = (e.path().iter())
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(lower_first(key)),
+                serde_path_to_error::Segment::Seq { index } => Some(format!("{}.member", index + 1)),
+                _ => None,
+            })
+            .collect();
         if let Some((value, values)) = unknown_variant(&message) {
-            let path: Vec<String> = (e.path().iter())
-                .filter_map(|segment| match segment {
-                    serde_path_to_error::Segment::Map { key } => Some(lower_first(key)),
-                    serde_path_to_error::Segment::Seq { index } => {
-                        Some(format!("{}.member", index + 1))
-                    }
-                    _ => None,
-                })
-                .collect();
             return WireError::validation(format!(
                 "1 validation error detected: Value '{value}' at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
                 path.join("."),
                 values.join(", ")
             ));
+        }
+        if let Some(member) = missing_field(&message) {
+            let path: Vec<String> = path.into_iter().chain([lower_first(member)]).collect();
+            return null_members(&[path.join(".")]);
+        }
+        if !is_serde_own(&message) {
+            return WireError::validation(message);
         }
         let mut error = WireError::serialization();
         error.message = Some(message);
@@ -491,10 +499,14 @@ pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
     })
 }
 
-/// Whether a deserializing error is one of serde's own, which say that a member has the
-/// wrong JSON shape (the messages of `serde::de::Error`'s provided constructors), rather than
-/// a `custom` one: a `Deserialize` of the model refusing a value of the right shape.
-fn is_shape_error(message: &str) -> bool {
+/// The member serde's error for a struct that lacks it names: "missing field `X`".
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+/// Whether `message` is one of serde's own errors (a JSON value of the wrong type or shape),
+/// not a refusal written by the data model's deserializers.
+fn is_serde_own(message: &str) -> bool {
     const SERDE_OWN: [&str; 7] = [
         "invalid type: ",
         "invalid value: ",
@@ -504,7 +516,7 @@ fn is_shape_error(message: &str) -> bool {
         "missing field ",
         "duplicate field ",
     ];
-    SERDE_OWN.iter().any(|own| message.starts_with(own))
+    SERDE_OWN.iter().any(|prefix| message.starts_with(prefix))
 }
 
 /// The value and the accepted values of serde's error for a string no variant of an enum
@@ -853,6 +865,61 @@ mod tests {
             let answer = page(Ok(counted.clone()), select).expect("an answer");
             assert_eq!(answer["Items"], json!([]), "{select:?}");
         }
+    }
+
+    /// A member left out below the top level is DynamoDB's `Member must not be null` at its
+    /// path, as a top-level one is (Alternator's `test_create_table_invalid_attribute_definitions`
+    /// and `test_create_table_lacking_attribute_definitions`, which pass on DynamoDB).
+    #[test]
+    fn a_member_left_out_is_member_must_not_be_null_at_its_path() {
+        let refused = |body: Value| match input::<crate::CreateTableInput>(body) {
+            Err(e) => (e.type_name, e.message.unwrap_or_default()),
+            Ok(_) => panic!("accepted"),
+        };
+        let (kind, message) = refused(serde_json::json!({
+            "TableName": "T01",
+            "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeType": "S"}],
+        }));
+        assert!(kind.ends_with("#ValidationException"), "{kind}");
+        assert_eq!(
+            message,
+            "1 validation error detected: Value null at 'attributeDefinitions.1.member.attributeName' failed to satisfy constraint: Member must not be null"
+        );
+        let (kind, message) = refused(serde_json::json!({
+            "TableName": "T01",
+            "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+        }));
+        assert!(kind.ends_with("#ValidationException"), "{kind}");
+        assert!(
+            message.contains("Value null at 'attributeDefinitions'"),
+            "{message}"
+        );
+    }
+
+    /// A value of the right JSON type that the data model refuses (`{"N": "NaN"}`, an
+    /// `AttributeValue` with no type) is DynamoDB's `ValidationException` with the model's
+    /// message, as wire.md and Alternator's `test_incorrect_numbers` say; only a value of
+    /// the wrong JSON type is a `SerializationException`.
+    #[test]
+    fn a_value_the_data_model_refuses_is_a_validation_error() {
+        let refused = |value: Value| {
+            let body = serde_json::json!({"TableName": "T01", "Item": {"p": value}});
+            match input::<crate::PutItemInput>(body) {
+                Err(e) => (e.type_name, e.message.unwrap_or_default()),
+                Ok(_) => panic!("accepted"),
+            }
+        };
+        for text in ["NaN", "Infinity", "-Infinity", "dog"] {
+            let (kind, message) = refused(serde_json::json!({ "N": text }));
+            assert!(kind.ends_with("#ValidationException"), "{text}: {kind}");
+            assert!(message.contains("numeric"), "{message}");
+        }
+        let (kind, message) = refused(serde_json::json!({}));
+        assert!(kind.ends_with("#ValidationException"), "{kind}");
+        assert!(message.contains("AttributeValue is empty"), "{message}");
+        let (kind, _) = refused(serde_json::json!({ "N": 5 }));
+        assert!(kind.ends_with("#SerializationException"), "{kind}");
     }
 
     #[test]
