@@ -506,9 +506,10 @@ pub(crate) fn validate_name_and_value(
 /// Checks one value at nesting `depth`: sets not empty, nesting within the limit.
 pub(crate) fn validate_value(value: &AttributeValue, depth: usize) -> Result<()> {
     if depth > MAX_NESTING_DEPTH {
-        return Err(Error::validation(format!(
-            "Nesting Levels have exceeded supported limits: the maximum depth is {MAX_NESTING_DEPTH}"
-        )));
+        // DynamoDB's wording, whatever the depth: clients match on it.
+        return Err(Error::validation(
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit",
+        ));
     }
     let empty = match value {
         AttributeValue::Ss(s) => s.is_empty(),
