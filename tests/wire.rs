@@ -240,6 +240,63 @@ fn tag_resource_and_untag_resource_answer_an_empty_body_and_refuse_missing_membe
     );
 }
 
+/// DeleteTable answers a shorter description than DescribeTable: no key schema, attribute
+/// definitions, creation time or indexes (Alternator's `test_delete_table_description` and
+/// `test_delete_table_description_with_si`, which pass on DynamoDB).
+#[test]
+fn delete_table_answers_the_description_without_schema_creation_time_or_indexes() {
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Doomed", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "S"},
+                                     {"AttributeName": "x", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "GlobalSecondaryIndexes": [{"IndexName": "ByX", "Projection": {"ProjectionType": "ALL"},
+                                        "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]}],
+            "LocalSecondaryIndexes": [{"IndexName": "LocalX", "Projection": {"ProjectionType": "ALL"},
+                                       "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                     {"AttributeName": "x", "KeyType": "RANGE"}]}]}"#,
+    );
+    assert_eq!(created.status, 200);
+    let described = server.call("DescribeTable", r#"{"TableName": "Doomed"}"#);
+    let deleted = server.call("DeleteTable", r#"{"TableName": "Doomed"}"#);
+    assert_eq!(deleted.status, 200);
+    let (described, deleted) = (
+        &described.json()["Table"],
+        &deleted.json()["TableDescription"],
+    );
+    for member in [
+        "AttributeDefinitions",
+        "CreationDateTime",
+        "GlobalSecondaryIndexes",
+        "KeySchema",
+        "LocalSecondaryIndexes",
+    ] {
+        assert!(
+            described.get(member).is_some(),
+            "DescribeTable has {member}"
+        );
+        assert!(
+            deleted.get(member).is_none(),
+            "DeleteTable leaves out {member}"
+        );
+    }
+    assert_eq!(deleted["TableStatus"], "DELETING");
+    assert_eq!(deleted["TableId"], described["TableId"]);
+    assert_eq!(deleted["TableArn"], described["TableArn"]);
+    assert_eq!(
+        deleted["BillingModeSummary"],
+        described["BillingModeSummary"]
+    );
+    assert_eq!(
+        deleted["ProvisionedThroughput"]["NumberOfDecreasesToday"],
+        0
+    );
+}
+
 #[test]
 fn a_client_request_token_longer_than_36_characters_is_refused_before_the_transaction_runs() {
     let server = Server::start(|_| {});

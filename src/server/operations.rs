@@ -600,9 +600,25 @@ fn update_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
     Ok(json!({ "TableDescription": output(description)? }))
 }
 
+/// The members of a table's description that DynamoDB's `DeleteTable` leaves out of the one
+/// it answers (its name, status, ids, throughput, billing and counts stay).
+const LEFT_OUT_OF_DELETE_TABLE: [&str; 5] = [
+    "AttributeDefinitions",
+    "CreationDateTime",
+    "GlobalSecondaryIndexes",
+    "KeySchema",
+    "LocalSecondaryIndexes",
+];
+
 fn delete_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
     let TableName { table_name } = input(body)?;
-    Ok(json!({ "TableDescription": output(db(state).delete_table(&table_name))? }))
+    let mut description = output(db(state).delete_table(&table_name))?;
+    if let Value::Object(members) = &mut description {
+        for member in LEFT_OUT_OF_DELETE_TABLE {
+            members.remove(member);
+        }
+    }
+    Ok(json!({ "TableDescription": description }))
 }
 
 fn describe_endpoints(state: &ServerState, _body: Value) -> Result<Value, WireError> {
