@@ -145,7 +145,7 @@ fn every_tag_refusal_is_dynamodbs_and_changes_nothing() {
     );
     assert_eq!(
         invalid(db.untag_resource(UntagResourceInput::new("Music", ["k"]))),
-        "Invalid TableArn: Invalid ResourceArn provided as input Music"
+        "One or more parameter values were invalid: ARNs must start with 'arn:': Music"
     );
     assert_eq!(
         invalid(tag(&db, "Music", &[])),

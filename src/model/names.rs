@@ -147,6 +147,13 @@ impl ArnScope {
                 "1 validation error detected: Value '{arn}' at 'resourceArn' failed to satisfy constraint: Member must have length {bound}"
             )));
         }
+        if !arn.starts_with("arn:") {
+            // A table's name (or any other word) is no ARN at all, which DynamoDB says
+            // before it looks for a table.
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: ARNs must start with 'arn:': {arn}"
+            )));
+        }
         if arn.contains("/backup/") && self.validate_backup_arn(arn).is_ok() {
             return Err(Error::validation(format!(
                 "One or more parameter values were invalid: Provided Arn is not a DynamoDB resource arn: {arn}"
@@ -267,9 +274,16 @@ mod tests {
             Err(Error::Validation(message)) => message,
             other => panic!("{arn} was not refused: {other:?}"),
         };
+        // No ARN at all, as DynamoDB answers a bare name or any word.
+        for bad in ["Music", "a:b:c:d:e:f/g"] {
+            assert_eq!(
+                refusal(bad),
+                format!(
+                    "One or more parameter values were invalid: ARNs must start with 'arn:': {bad}"
+                )
+            );
+        }
         for bad in [
-            "Music",
-            "a:b:c:d:e:f/g",
             "arn:aws:dynamodb:us-east-1:000000000000:table/ab",
             "arn:aws:dynamodb:eu-west-1:000000000000:table/Music",
             "arn:aws:dynamodb:us-east-1:000000000000:table/Music/index/gsi",
