@@ -403,6 +403,14 @@ fn check_members(
             continue;
         };
         if !given.as_str().is_some_and(|v| values.contains(&v)) {
+            if *member == "TableClass" {
+                // DynamoDB checks this one itself, in its own words rather than the
+                // model's (Alternator's `test_tableclass_create_table_bad_tableclass`).
+                return Err(WireError::validation(format!(
+                    "Invalid table-class parameter provided. Please try again with a valid table-class value: [{}].",
+                    values.join(", ")
+                )));
+            }
             let shown = given
                 .as_str()
                 .map_or_else(|| given.to_string(), str::to_owned);
@@ -936,6 +944,29 @@ mod tests {
         assert!(message.contains("AttributeValue is empty"), "{message}");
         let (kind, _) = refused(serde_json::json!({ "N": 5 }));
         assert!(kind.ends_with("#SerializationException"), "{kind}");
+    }
+
+    /// A `TableClass` that is not one of DynamoDB's is refused in DynamoDB's words for it, not
+    /// the model's enum envelope (Alternator's `test_tableclass_create_table_bad_tableclass`
+    /// and `test_tableclass_update_table`, which pass on DynamoDB).
+    #[test]
+    fn an_unknown_table_class_is_refused_in_dynamodbs_words() {
+        for operation in ["CreateTable", "UpdateTable"] {
+            let model = model::operation(operation).expect("in the model");
+            let served = SERVED.iter().find(|s| s.name == operation).expect("served");
+            for class in ["junk", "standard"] {
+                let body = serde_json::json!({"TableName": "T01", "TableClass": class});
+                let Value::Object(fields) = body else {
+                    unreachable!()
+                };
+                let error = check_members(model, served, &fields).expect_err(class);
+                assert!(error.type_name.ends_with("#ValidationException"));
+                assert_eq!(
+                    error.message.as_deref(),
+                    Some("Invalid table-class parameter provided. Please try again with a valid table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].")
+                );
+            }
+        }
     }
 
     #[test]
