@@ -625,6 +625,57 @@ fn bodies_may_be_compressed_and_are_bounded() {
     assert_eq!(reply.status, 413);
 }
 
+/// An answer above 4 KiB goes out gzip-compressed to a client that accepts gzip, with the
+/// CRC of the compressed bytes, as DynamoDB answers (wire.md; Alternator's
+/// `test_crc32_header_with_compression`, which passes on DynamoDB); a smaller answer, or one
+/// to a client that does not ask, goes out plain.
+#[test]
+fn large_answers_are_gzipped_when_the_client_accepts_gzip() {
+    let server = Server::start(|_| {});
+    let create = r#"{"TableName": "Big", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}"#;
+    assert_eq!(server.call("CreateTable", create).status, 200);
+    let large = "x".repeat(tidestore::server::GZIP_ABOVE_BYTES + 1000);
+    let put = format!(
+        r#"{{"TableName": "Big", "Item": {{"pk": {{"S": "large"}}, "data": {{"S": "{large}"}}}}}}"#
+    );
+    assert_eq!(server.call("PutItem", &put).status, 200);
+    let put = r#"{"TableName": "Big", "Item": {"pk": {"S": "small"}}}"#;
+    assert_eq!(server.call("PutItem", put).status, 200);
+    let get = |key: &str, accept: &str| {
+        let body = format!(r#"{{"TableName": "Big", "Key": {{"pk": {{"S": "{key}"}}}}}}"#);
+        let mut headers = vec![
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.GetItem"),
+            ("Authorization", AUTHORIZATION),
+        ];
+        if !accept.is_empty() {
+            headers.push(("Accept-Encoding", accept));
+        }
+        server.raw("POST", &headers, body.as_bytes())
+    };
+    let zipped = get("large", "gzip, deflate");
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.headers["content-encoding"], "gzip");
+    assert_eq!(&zipped.body[..2], b"\x1f\x8b");
+    let crc: u32 = zipped.headers["x-amz-crc32"].parse().expect("a number");
+    assert_eq!(crc, crc32fast::hash(&zipped.body));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&zipped.body[..])
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    let answer: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(answer["Item"]["data"]["S"], large.as_str());
+    for (key, accept) in [("small", "gzip"), ("large", ""), ("large", "gzip;q=0")] {
+        let plain = get(key, accept);
+        assert_eq!(plain.status, 200);
+        assert!(
+            !plain.headers.contains_key("content-encoding"),
+            "{key} {accept}"
+        );
+        assert!(plain.json()["Item"].is_object());
+    }
+}
+
 #[test]
 fn get_slash_is_the_health_answer() {
     let server = Server::start(|c| c.region = "eu-west-1".into());

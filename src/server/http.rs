@@ -12,11 +12,12 @@
 //!                    ─► Authorization (SigV4)
 //!                    ─► a permit of the concurrency cap ─► the engine: reads from memory on
 //!                       the async thread, anything that can wait on the disk off it
-//!   every answer     ─► x-amzn-RequestId, x-amz-crc32 of the body as sent
+//!   every answer     ─► gzip when asked for and above 4 KiB (JSON answers),
+//!                       x-amzn-RequestId, x-amz-crc32 of the body as sent
 //! ```
 
 use std::convert::Infallible;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -37,6 +38,10 @@ use super::ServerState;
 
 /// The largest request body DynamoDB takes; above it, 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The size above which a JSON answer is gzip-compressed for a client that accepts it:
+/// DynamoDB compresses answers above about 4 KB and leaves smaller ones as they are.
+pub const GZIP_ABOVE_BYTES: usize = 4096;
 
 /// What one request's handling needs, shared by every connection.
 pub(super) struct Shared {
@@ -71,7 +76,8 @@ pub(super) async fn handle(
         _ => (None, Answer::text(StatusCode::NOT_FOUND, String::new())),
     };
     let status = answer.status;
-    let response = answer.into_response(&request_id, response_type(&parts.headers));
+    let gzip = accepts_gzip(&parts.headers);
+    let response = answer.into_response(&request_id, response_type(&parts.headers), gzip);
     tracing::info!(
         %peer,
         operation = operation.as_deref().unwrap_or("-"),
@@ -203,6 +209,31 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
 
+/// Whether the request's `Accept-Encoding` lists gzip (or `*`) with a weight above zero.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let accepted = headers.get_all(ACCEPT_ENCODING).iter();
+    let codings = accepted
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    codings.into_iter().any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name == "gzip" || name == "*") && !refused
+    })
+}
+
+/// `body` gzip-compressed, or `None` if compressing failed (the answer then goes out plain).
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
 /// The answer's content type: the request's, when it is `application/json`, as DynamoDB echoes it.
 fn response_type(headers: &HeaderMap) -> &'static str {
     match header(headers, "content-type") {
@@ -251,11 +282,27 @@ impl Answer {
         }
     }
 
-    fn into_response(self, request_id: &str, json_type: &'static str) -> Response<Full<Bytes>> {
-        let crc = crc32fast::hash(&self.body);
-        let mut response = Response::new(Full::new(self.body));
+    /// The response with the common headers; its JSON body gzip-compressed when `gzip` (the
+    /// client accepts it) and it is above [`GZIP_ABOVE_BYTES`]. The CRC is of the bytes sent,
+    /// compressed or not, as DynamoDB's is.
+    fn into_response(
+        self,
+        request_id: &str,
+        json_type: &'static str,
+        gzip: bool,
+    ) -> Response<Full<Bytes>> {
+        let compressed = (gzip && self.json && self.body.len() > GZIP_ABOVE_BYTES)
+            .then(|| self::gzip(&self.body))
+            .flatten();
+        let encoded = compressed.is_some();
+        let body = compressed.map_or(self.body, Bytes::from);
+        let crc = crc32fast::hash(&body);
+        let mut response = Response::new(Full::new(body));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
+        if encoded {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         let content_type = if self.json { json_type } else { "text/plain" };
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         if let Ok(id) = HeaderValue::from_str(request_id) {

@@ -40,7 +40,7 @@ use tokio::sync::Semaphore;
 use crate::db::Database;
 use crate::options::{Durability, Options};
 
-pub use http::MAX_BODY_BYTES;
+pub use http::{GZIP_ABOVE_BYTES, MAX_BODY_BYTES};
 
 /// How `tidestore serve` runs.
 #[derive(Clone, Debug)]
