@@ -676,6 +676,66 @@ fn large_answers_are_gzipped_when_the_client_accepts_gzip() {
     }
 }
 
+/// A body that is not the gzip its `Content-Encoding` claims (plain JSON, empty, cut short)
+/// is DynamoDB's 500 InternalServerError and nothing is written; gzip members one after
+/// another are one body (Alternator's `test_broken_gzip_content`,
+/// `test_gzip_request_with_missing_character`, `test_gzip_request_empty` and
+/// `test_gzip_request_two_gzips`, which pass on DynamoDB).
+#[test]
+fn a_body_that_is_not_its_gzip_is_a_500_and_gzip_members_make_one_body() {
+    let server = Server::start(|_| {});
+    let create = r#"{"TableName": "Zipped", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}"#;
+    assert_eq!(server.call("CreateTable", create).status, 200);
+    let gzipped = |text: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text).expect("gzip");
+        gz.finish().expect("gzip")
+    };
+    let put = |key: &str| {
+        format!(r#"{{"TableName": "Zipped", "Item": {{"pk": {{"S": "{key}"}}}}}}"#).into_bytes()
+    };
+    let send = |body: &[u8]| {
+        server.raw(
+            "POST",
+            &[
+                ("Content-Type", "application/x-amz-json-1.0"),
+                ("X-Amz-Target", "DynamoDB_20120810.PutItem"),
+                ("Authorization", AUTHORIZATION),
+                ("Content-Encoding", "gzip"),
+            ],
+            body,
+        )
+    };
+    let cut = {
+        let mut whole = gzipped(&put("cut"));
+        whole.pop();
+        whole
+    };
+    for (key, body) in [("plain", put("plain")), ("cut", cut), ("empty", Vec::new())] {
+        let reply = send(&body);
+        assert_eq!(reply.status, 500, "{key}");
+        assert_eq!(
+            reply.error_type(),
+            "com.amazonaws.dynamodb.v20120810#InternalServerError",
+            "{key}"
+        );
+        let got = server.call(
+            "GetItem",
+            &format!(r#"{{"TableName": "Zipped", "Key": {{"pk": {{"S": "{key}"}}}}}}"#),
+        );
+        assert!(got.json().get("Item").is_none(), "{key} was written");
+    }
+    let whole = put("two");
+    let (first, second) = whole.split_at(10);
+    let two = [gzipped(first), gzipped(second)].concat();
+    assert_eq!(send(&two).status, 200);
+    let got = server.call(
+        "GetItem",
+        r#"{"TableName": "Zipped", "Key": {"pk": {"S": "two"}}}"#,
+    );
+    assert_eq!(got.json()["Item"]["pk"]["S"], "two");
+}
+
 #[test]
 fn get_slash_is_the_health_answer() {
     let server = Server::start(|c| c.region = "eu-west-1".into());

@@ -178,7 +178,8 @@ async fn read_body(headers: &HeaderMap, body: Incoming) -> Result<Bytes, Answer>
         .map(|v| v.trim().to_ascii_lowercase());
     let decoded = match encoding.as_deref() {
         None | Some("identity") | Some("") => return Ok(raw),
-        Some("gzip") => read_limited(flate2::read::GzDecoder::new(&raw[..])),
+        // Gzip allows several members one after another; the body is all of them.
+        Some("gzip") => read_limited(flate2::read::MultiGzDecoder::new(&raw[..])),
         Some("deflate") => read_limited(flate2::read::ZlibDecoder::new(&raw[..])),
         Some(_) => {
             // DynamoDB answers an encoding it does not know with a 500.
@@ -192,7 +193,12 @@ async fn read_body(headers: &HeaderMap, body: Incoming) -> Result<Bytes, Answer>
     match decoded {
         Ok(Some(bytes)) => Ok(Bytes::from(bytes)),
         Ok(None) => Err(too_large()),
-        Err(_) => Err(Answer::error(WireError::serialization())),
+        // DynamoDB answers a body that is not the encoding it claims (empty, cut short,
+        // corrupt) with a 500 InternalServerError, as it does an unknown encoding.
+        Err(e) => Err(Answer::error(WireError::from(crate::Error::Io {
+            context: "decoding the request body".into(),
+            source: e,
+        }))),
     }
 }
 
