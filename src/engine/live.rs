@@ -126,12 +126,20 @@ impl Apply for Live<'_> {
 
     fn update_table(&mut self, _: At, schema: Arc<TableSchema>) -> Result<()> {
         if let Some(handle) = self.handle(&schema.id) {
+            // A new index is built from every item under a read lock, so reads of the
+            // table go on meanwhile (a server answers reads on its async threads, which
+            // must not wait long); the items cannot change before the install, because a
+            // schema change holds its table's gate, where writers wait.
+            let built = handle.data.read().build_new_indexes(&schema);
+            let built = match built {
+                Ok(built) => built,
+                Err(e) => {
+                    self.tear();
+                    return Err(e);
+                }
+            };
             let mut data = handle.data.write();
-            if let Err(e) = data.set_schema(schema) {
-                drop(data);
-                self.tear();
-                return Err(e);
-            }
+            data.install_schema(schema, built);
             handle.head_mut().schema = Arc::clone(&data.schema);
         }
         Ok(())

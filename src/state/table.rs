@@ -271,6 +271,16 @@ impl TableData {
     /// on items of the loaded table file that do not decode. (Local indexes are fixed at
     /// creation, so the item collections' sizes stay as they are.)
     pub fn set_schema(&mut self, schema: Arc<TableSchema>) -> Result<()> {
+        let built = self.build_new_indexes(&schema)?;
+        self.install_schema(schema, built);
+        Ok(())
+    }
+
+    /// The indexes `schema` has and this table's schema has not, built from the items, in
+    /// `schema.indexes()` order: [`Self::set_schema`]'s long part, which only reads, so a
+    /// live `UpdateTable` runs it under a read lock while its table's gate holds writers
+    /// back, and readers go on.
+    pub fn build_new_indexes(&self, schema: &TableSchema) -> Result<Vec<IndexData>> {
         let mut built = Vec::new();
         for index in schema.indexes() {
             if self.schema.indexes().any(|old| old == index) {
@@ -286,6 +296,12 @@ impl TableData {
             }
             built.push(data);
         }
+        Ok(built)
+    }
+
+    /// Switches to `schema`, with `built` its new indexes as [`Self::build_new_indexes`]
+    /// made them from the items the table still holds.
+    pub fn install_schema(&mut self, schema: Arc<TableSchema>, built: Vec<IndexData>) {
         let mut built = built.into_iter();
         let mut indexes = Vec::new();
         for index in schema.indexes() {
@@ -298,7 +314,6 @@ impl TableData {
         }
         self.indexes = indexes;
         self.schema = schema;
-        Ok(())
     }
 
     /// Item count and size of the table and of each index, for `DescribeTable`.
