@@ -134,11 +134,11 @@ async fn api_request(
     // does: handing it off (spawn_blocking or block_in_place) costs thread wake-ups worth
     // more than the read (GetItem over one connection, p50: 99-105 us handed to the pool,
     // 59-61 us in block_in_place, 47 us here). The exception to the rule that engine
-    // calls run off the async threads, with one known cost: a read of a table whose
-    // UpdateTable is backfilling a new index waits for the backfill (it holds the table's
-    // data lock) on this thread. Everything that can wait on the disk (a durable write's
-    // log sync, a backup, a restore) runs in `block_in_place`, so that the async thread's
-    // other connections are not held up behind it.
+    // calls run off the async threads: a read waits on nothing but a table's data lock,
+    // which writes hold for microseconds (an UpdateTable's index backfill reads under a
+    // read lock too, `Live::update_table`). Everything that can wait on the disk (a
+    // durable write's log sync, a backup, a restore) runs in `block_in_place`, so that
+    // the async thread's other connections are not held up behind it.
     let catching = |run| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|panic| {
             let why = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
