@@ -267,6 +267,20 @@ impl Engine {
     /// `ClientRequestToken` or stream needs; and moves where recovery reads it from past
     /// what only streams need (they read it themselves: see `Catalog::replay_start`).
     fn drop_unneeded_log(&self, store: &Store, current_segment: Lsn) -> Result<()> {
+        // The segments' first commit times, for the streams, are read before the locks
+        // below: a file read under the tables' lock would hold up every read of every
+        // table (a server answers reads on its async threads) behind a table being
+        // created or deleted, which waits for that lock.
+        let any_stream = (self.tables.read().values()).any(|h| !h.head().schema.streams.is_empty())
+            || !self.deleted_streams.lock().is_empty();
+        let times = match any_stream {
+            true => Some(crate::storage::follow::segment_times(
+                &*store.fs,
+                &store.dir,
+                store.db_id,
+            )?),
+            false => None,
+        };
         let tables = self.tables.read();
         let backups = self.backups.lock();
         if self.backups.requests_in_flight() {
@@ -275,7 +289,7 @@ impl Engine {
         }
         // The records of streams not yet older than their retention (this forgets the
         // deleted tables' streams that are older).
-        let stream_floor = self.stream_floor(store, &tables)?;
+        let stream_floor = self.stream_floor(&tables, times.as_deref());
         // A deleted table's streams are found again by recovery in its deletion's record.
         let deleted_tables: Vec<Lsn> = (self.deleted_streams.lock().iter())
             .flat_map(|schema| {
@@ -309,12 +323,14 @@ impl Engine {
     /// The LSN after which the tables' streams need the log: the records of each stream
     /// (from the one that enabled it on) that may be younger than
     /// `Options::stream_retention`. A segment whose successor's first record is older than
-    /// that holds only records past it. `None` if no table has a stream.
+    /// that holds only records past it (`times`: each segment's first LSN and commit time;
+    /// without them, a stream needs the log from its start). `None` if no table has a
+    /// stream.
     fn stream_floor(
         &self,
-        store: &Store,
         tables: &std::collections::BTreeMap<String, Arc<TableHandle>>,
-    ) -> Result<Option<Lsn>> {
+        times: Option<&[(Lsn, Option<crate::model::clock::Timestamp>)]>,
+    ) -> Option<Lsn> {
         let now = self.options.clock.now();
         let retention = self.options.stream_retention;
         // A deleted table's streams hold the log until they age out, then are forgotten.
@@ -327,21 +343,17 @@ impl Engine {
             .flat_map(|schema| schema.streams.iter().map(|s| s.enabled).min())
             .min();
         drop(deleted);
-        let Some(oldest_stream) = oldest_stream else {
-            return Ok(None);
-        };
+        let oldest_stream = oldest_stream?;
         let horizon = now
             .0
             .saturating_sub(self.options.stream_retention.as_millis() as u64);
-        let times = crate::storage::follow::segment_times(&*store.fs, &store.dir, store.db_id)?;
         // The newest segment starting at or before the horizon: every record before it is
         // older than the retention.
-        let aged = times
-            .iter()
+        let aged = (times.unwrap_or_default().iter())
             .rev()
             .find(|(_, time)| time.is_some_and(|t| t.0 <= horizon))
             .map_or(0, |(first, _)| first - 1);
-        Ok(Some(oldest_stream.max(aged)))
+        Some(oldest_stream.max(aged))
     }
 
     /// A clean close, once no handle and no writer is left: each table whose log has grown
