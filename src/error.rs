@@ -185,6 +185,17 @@ fn reason_codes(reasons: &[CancellationReason]) -> String {
 }
 
 impl Error {
+    /// The message alone, as DynamoDB's wire carries it beside the exception's name:
+    /// `Display` prefixes the name (`"ValidationException: …"`).
+    pub fn message(&self) -> String {
+        let shown = self.to_string();
+        let prefix = format!("{}: ", self.exception_name());
+        match shown.strip_prefix(&prefix) {
+            Some(message) => message.to_owned(),
+            None => shown,
+        }
+    }
+
     /// The exception name DynamoDB uses on the wire for this error, e.g.
     /// `"ValidationException"`; `Corruption`, `Io` and `Poisoned` map to
     /// `"InternalServerError"`, as the service reports failures of its own storage.

@@ -215,7 +215,7 @@ impl Engine {
                     },
                     Err(other) => CancellationReason {
                         code: "ValidationError".into(),
-                        message: Some(other.to_string()),
+                        message: Some(other.message()),
                         item: None,
                     },
                 })
@@ -586,7 +586,7 @@ impl Engine {
             let mut reasons = vec![CancellationReason::none(); count];
             reasons[index] = CancellationReason {
                 code: "ValidationError".into(),
-                message: Some(error.to_string()),
+                message: Some(error.message()),
                 item: None,
             };
             return Err(Error::TransactionCanceled { reasons });

@@ -159,12 +159,7 @@ impl From<Error> for WireError {
 /// The message alone: `Error`'s `Display` prefixes the exception name, which the wire carries
 /// in `__type`.
 fn message_of(error: &Error) -> String {
-    let shown = error.to_string();
-    let prefix = format!("{}: ", error.exception_name());
-    match shown.strip_prefix(&prefix) {
-        Some(message) => message.to_owned(),
-        None => shown,
-    }
+    error.message()
 }
 
 /// The API and operation `X-Amz-Target` names, if its prefix is DynamoDB's or DynamoDB
