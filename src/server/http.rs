@@ -227,22 +227,31 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
 
-/// Whether the request's `Accept-Encoding` lists gzip (or `*`) with a weight above zero.
+/// Whether the request's `Accept-Encoding` takes gzip: named with a weight above zero, or
+/// not named and `*` taken (RFC 9110: a coding named with `q=0` is refused, whatever `*`
+/// says).
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     let accepted = headers.get_all(ACCEPT_ENCODING).iter();
     let codings = accepted
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','));
-    codings.into_iter().any(|coding| {
+    let (mut gzip, mut any) = (None, None);
+    for coding in codings {
         let mut parts = coding.split(';').map(str::trim);
         let name = parts.next().unwrap_or_default().to_ascii_lowercase();
-        let refused = parts.any(|p| {
-            p.strip_prefix("q=")
-                .and_then(|q| q.parse::<f32>().ok())
+        let taken = !parts.any(|p| {
+            let weight = p.strip_prefix("q=").or_else(|| p.strip_prefix("Q="));
+            weight
+                .and_then(|q| q.trim().parse::<f32>().ok())
                 .is_some_and(|q| q <= 0.0)
         });
-        (name == "gzip" || name == "*") && !refused
-    })
+        match name.as_str() {
+            "gzip" | "x-gzip" => gzip = Some(gzip.unwrap_or(false) || taken),
+            "*" => any = Some(any.unwrap_or(false) || taken),
+            _ => {}
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// `body` gzip-compressed, or `None` if compressing failed (the answer then goes out plain).
@@ -333,3 +342,40 @@ impl Answer {
 
 /// How long a connection may take to send a request's headers.
 pub(super) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(value: &str) -> bool {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_str(value).expect("a value"),
+        );
+        accepts_gzip(&headers)
+    }
+
+    #[test]
+    fn gzip_is_taken_when_named_or_left_to_a_star_and_refused_by_a_zero_weight() {
+        for taken in [
+            "gzip",
+            "GZIP, deflate",
+            "deflate;q=1, gzip;q=0.5",
+            "*",
+            "br, *;q=0.1",
+        ] {
+            assert!(accepts(taken), "{taken}");
+        }
+        for refused in [
+            "identity",
+            "gzip;q=0",
+            "gzip;Q=0.0",
+            "gzip;q=0, *",
+            "*;q=0",
+            "",
+        ] {
+            assert!(!accepts(refused), "{refused}");
+        }
+    }
+}
