@@ -134,9 +134,10 @@ async fn api_request(
     // does: handing it off (spawn_blocking or block_in_place) costs thread wake-ups worth
     // more than the read (GetItem over one connection, p50: 99-105 us handed to the pool,
     // 59-61 us in block_in_place, 47 us here). The exception to the rule that engine
-    // calls run off the async threads: a read waits on nothing but a table's data lock,
-    // which writes hold for microseconds (an UpdateTable's index backfill reads under a
-    // read lock too, `Live::update_table`). Everything that can wait on the disk (a
+    // calls run off the async threads: a read waits only on the tables' map and its
+    // table's data lock, which their writers hold for microseconds (an UpdateTable's
+    // index backfill reads under a read lock, `Live::update_table`, and no file is read
+    // under the map's lock, `drop_unneeded_log`). Everything that can wait on the disk (a
     // durable write's log sync, a backup, a restore) runs in `block_in_place`, so that
     // the async thread's other connections are not held up behind it.
     let catching = |run| {
