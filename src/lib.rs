@@ -120,8 +120,8 @@ pub use model::schema::{
     MAX_LOCAL_INDEXES,
 };
 pub use model::value::{
-    item_size, validate_item, AttributeValue, Item, ItemExt, ValueType, MAX_ITEM_SIZE,
-    MAX_NESTING_DEPTH, MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE,
+    item_size, validate_item, AttributeValue, Item, ItemExt, ValueType, MAX_ATTRIBUTE_NAME_BYTES,
+    MAX_ITEM_SIZE, MAX_NESTING_DEPTH, MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE,
 };
 pub use model::Lsn;
 pub use options::{BackupBuildHook, Durability, Options, TtlSweepHook};

@@ -143,7 +143,45 @@ fn attribute_names_of_65535_bytes_are_accepted_and_65536_rejected() {
     put(&db, T, at_limit);
     let mut over = key("a", "2");
     over.insert("n".repeat(65_536), s("v"));
-    validation(db.put_item(PutItemInput::new(T, over)), "attribute name");
+    validation(
+        db.put_item(PutItemInput::new(T, over)),
+        "Attribute name is too large, must be less than 65536 bytes",
+    );
+}
+
+#[test]
+fn attribute_names_over_65535_bytes_are_refused_in_projections_and_conditions_too() {
+    let db = table();
+    put(&db, T, key("a", "1"));
+    assert_eq!(MAX_ATTRIBUTE_NAME_BYTES, 65_535);
+    let at_limit = "n".repeat(MAX_ATTRIBUTE_NAME_BYTES);
+    let over = "n".repeat(MAX_ATTRIBUTE_NAME_BYTES + 1);
+    let refused = "Attribute name is too large, must be less than 65536 bytes";
+    let projected = |name: &str| {
+        db.get_item(
+            GetItemInput::new(T, key("a", "1"))
+                .projection_expression("#n")
+                .expression_attribute_name("#n", name),
+        )
+    };
+    // The longest name may be projected; one byte more is invalid.
+    projected(&at_limit).expect("a name at the limit");
+    validation(projected(&over), refused);
+    validation(
+        db.get_item(GetItemInput::new(T, key("a", "1")).attributes_to_get(vec![over.clone()])),
+        refused,
+    );
+    // A condition on it is refused, not evaluated as false.
+    validation(
+        db.delete_item(
+            DeleteItemInput::new(T, key("a", "1"))
+                .condition_expression("#n = :v")
+                .expression_attribute_name("#n", over.as_str())
+                .expression_attribute_value(":v", s("v")),
+        ),
+        refused,
+    );
+    assert!(get(&db, T, key("a", "1")).is_some());
 }
 
 // ---------------------------------------------------------------------------------------------

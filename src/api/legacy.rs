@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::expr::{
     Comparator, Condition, Operand, Path, SetValue, Update, UpdateAction, ValueExpr,
 };
-use crate::model::value::AttributeValue;
+use crate::model::value::{check_attribute_name_size, AttributeValue};
 
 /// A legacy comparison (`ComparisonOperator`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -441,6 +441,9 @@ pub(crate) fn key_conditions(
 pub(crate) fn attributes_to_get(names: &[String]) -> Result<Vec<Path>> {
     if names.is_empty() {
         return Err(Error::validation("1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1"));
+    }
+    for name in names {
+        check_attribute_name_size(name)?;
     }
     let mut seen = std::collections::BTreeSet::new();
     if let Some(twice) = names.iter().find(|n| !seen.insert(*n)) {

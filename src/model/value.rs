@@ -38,6 +38,9 @@ pub type Item = BTreeMap<String, AttributeValue>;
 pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 /// The longest partition key value, in bytes.
 pub const MAX_PARTITION_KEY_SIZE: usize = 2048;
+
+/// The longest attribute name DynamoDB takes, in UTF-8 bytes: 64 KB less one.
+pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 65535;
 /// The longest sort key value, in bytes.
 pub const MAX_SORT_KEY_SIZE: usize = 1024;
 /// The deepest nesting of lists and maps DynamoDB accepts.
@@ -494,13 +497,22 @@ pub(crate) fn validate_name_and_value(
             "One or more parameter values were invalid: An attribute name cannot be empty",
         ));
     }
-    if name.len() > 65535 {
-        return Err(Error::validation(format!(
-            "One or more parameter values were invalid: attribute name of {} bytes exceeds the 65535-byte limit",
-            name.len()
-        )));
-    }
+    check_attribute_name_size(name)?;
     validate_value(value, depth)
+}
+
+/// Refuses an attribute name longer than [`MAX_ATTRIBUTE_NAME_BYTES`], wherever a request names
+/// one: in an item, an `ExpressionAttributeNames` value or `AttributesToGet`. DynamoDB checks
+/// this before it reads any expression, so a condition on such a name fails as invalid rather
+/// than as false, and a projection of it fails rather than returning nothing.
+pub(crate) fn check_attribute_name_size(name: &str) -> Result<()> {
+    if name.len() > MAX_ATTRIBUTE_NAME_BYTES {
+        // DynamoDB's wording: it names the first length refused, not the last one allowed.
+        return Err(Error::validation(
+            "1 validation error detected: Attribute name is too large, must be less than 65536 bytes",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks one value at nesting `depth`: sets not empty, nesting within the limit.

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 use crate::expr::{Comparator, Condition, Operand, Path, Update};
-use crate::model::value::{validate_value, AttributeValue, Item};
+use crate::model::value::{check_attribute_name_size, validate_value, AttributeValue, Item};
 
 pub use parser::MAX_DEPTH;
 pub use writer::ExpressionWriter;
@@ -91,7 +91,8 @@ pub struct Substitutions<'a> {
 
 impl<'a> Substitutions<'a> {
     /// Checks the two maps as DynamoDB does before reading any expression: neither given empty,
-    /// every key a well-formed placeholder, every name non-empty, every value valid.
+    /// every key a well-formed placeholder, every name non-empty and within 65535 bytes, every
+    /// value valid.
     pub fn new(
         names: Option<&'a BTreeMap<String, String>>,
         values: Option<&'a Item>,
@@ -102,6 +103,9 @@ impl<'a> Substitutions<'a> {
                 return Err(Error::validation(format!(
                     "ExpressionAttributeNames contains invalid value: Empty attribute name; key: \"{key}\""
                 )));
+            }
+            for name in names.values() {
+                check_attribute_name_size(name)?;
             }
         }
         if let Some(values) = values {
