@@ -318,6 +318,29 @@ fn key_attribute_names_are_1_to_255_bytes() {
 }
 
 #[test]
+fn an_over_long_defined_name_is_refused_even_where_no_key_names_it() {
+    let db = db();
+    let long = "d".repeat(256);
+    // The key names an undefined attribute, but the definition's length is what is refused.
+    let mut table = CreateTableInput::new("Incoherent")
+        .hash_key("pk", S)
+        .pay_per_request();
+    table.attribute_definitions = vec![AttributeDefinition::new(&long, S)];
+    validation(db.create_table(table), "key attribute name");
+    // So too when UpdateTable creates an index.
+    db.create_table(music()).expect("create");
+    let index = gsi("ByShort", "Short", None, Projection::all());
+    validation(
+        db.update_table(create_gsi(
+            "Music",
+            vec![AttributeDefinition::new(&long, S)],
+            index,
+        )),
+        "key attribute name",
+    );
+}
+
+#[test]
 fn attribute_definitions_must_define_exactly_the_key_attributes() {
     let db = db();
     // A key attribute without a definition.

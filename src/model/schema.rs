@@ -622,6 +622,11 @@ pub(crate) fn resolve_key_shape(
     definitions: &[AttributeDefinition],
     what: &str,
 ) -> Result<KeyShape> {
+    // DynamoDB checks the length of every defined name before it matches keys to definitions:
+    // an over-long definition is refused as such, even when a key names something undefined.
+    for d in definitions {
+        names::validate_key_attribute_name(&d.attribute_name)?;
+    }
     let resolve = |element: &KeySchemaElement| -> Result<KeyAttribute> {
         names::validate_key_attribute_name(&element.attribute_name)?;
         let def = definitions
