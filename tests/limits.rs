@@ -150,6 +150,25 @@ fn attribute_names_of_65535_bytes_are_accepted_and_65536_rejected() {
 }
 
 #[test]
+fn conditions_nested_149_levels_deep_within_300_operators_are_evaluated() {
+    let db = table();
+    let mut item = key("a", "1");
+    item.insert("x".into(), n("1"));
+    item.insert("y".into(), n("2"));
+    put(&db, T, item);
+    // `x<y OR (x<y OR (…))`: each level adds two operators, so 149 levels make 299, within
+    // DynamoDB's 300; one level more is refused for its operators, not its depth.
+    let nested = |depth: usize| format!("x<y{}{}", " OR (x<y".repeat(depth), ")".repeat(depth));
+    validation(
+        db.delete_item(DeleteItemInput::new(T, key("a", "1")).condition_expression(nested(150))),
+        "too many operators",
+    );
+    db.delete_item(DeleteItemInput::new(T, key("a", "1")).condition_expression(nested(149)))
+        .expect("149 levels");
+    assert_eq!(get(&db, T, key("a", "1")), None);
+}
+
+#[test]
 fn attribute_names_over_65535_bytes_are_refused_in_projections_and_conditions_too() {
     let db = table();
     put(&db, T, key("a", "1"));
