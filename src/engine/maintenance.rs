@@ -338,7 +338,7 @@ impl Engine {
         deleted.retain(|s| (s.streams.iter()).any(|s| s.readable_at(now, retention)));
         let oldest_stream = tables
             .values()
-            .map(|h| Arc::clone(&h.data.read().schema))
+            .map(|h| Arc::clone(&h.head().schema))
             .chain(deleted.iter().cloned())
             .flat_map(|schema| schema.streams.iter().map(|s| s.enabled).min())
             .min();

@@ -138,7 +138,7 @@ impl From<Error> for WireError {
             "InternalServerError" => (500, DYNAMODB),
             _ => (400, DYNAMODB),
         };
-        let mut wire = WireError::new(status, namespace, name, Some(message_of(&error)));
+        let mut wire = WireError::new(status, namespace, name, Some(error.message()));
         match error {
             Error::ConditionalCheckFailed {
                 item: Some(item), ..
@@ -154,12 +154,6 @@ impl From<Error> for WireError {
         }
         wire
     }
-}
-
-/// The message alone: `Error`'s `Display` prefixes the exception name, which the wire carries
-/// in `__type`.
-fn message_of(error: &Error) -> String {
-    error.message()
 }
 
 /// The API and operation `X-Amz-Target` names, if its prefix is DynamoDB's or DynamoDB
