@@ -635,10 +635,14 @@ fn large_answers_are_gzipped_when_the_client_accepts_gzip() {
     let create = r#"{"TableName": "Big", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}"#;
     assert_eq!(server.call("CreateTable", create).status, 200);
     let large = "x".repeat(tidestore::server::GZIP_ABOVE_BYTES + 1000);
-    let put = format!(
-        r#"{{"TableName": "Big", "Item": {{"pk": {{"S": "large"}}, "data": {{"S": "{large}"}}}}}}"#
-    );
-    assert_eq!(server.call("PutItem", &put).status, 200);
+    // Above 64 KiB, the request is checked and the answer compressed off the async thread.
+    let huge = "y".repeat(100_000);
+    for (key, data) in [("large", &large), ("huge", &huge)] {
+        let put = format!(
+            r#"{{"TableName": "Big", "Item": {{"pk": {{"S": "{key}"}}, "data": {{"S": "{data}"}}}}}}"#
+        );
+        assert_eq!(server.call("PutItem", &put).status, 200);
+    }
     let put = r#"{"TableName": "Big", "Item": {"pk": {"S": "small"}}}"#;
     assert_eq!(server.call("PutItem", put).status, 200);
     let get = |key: &str, accept: &str| {
@@ -653,18 +657,20 @@ fn large_answers_are_gzipped_when_the_client_accepts_gzip() {
         }
         server.raw("POST", &headers, body.as_bytes())
     };
-    let zipped = get("large", "gzip, deflate");
-    assert_eq!(zipped.status, 200);
-    assert_eq!(zipped.headers["content-encoding"], "gzip");
-    assert_eq!(&zipped.body[..2], b"\x1f\x8b");
-    let crc: u32 = zipped.headers["x-amz-crc32"].parse().expect("a number");
-    assert_eq!(crc, crc32fast::hash(&zipped.body));
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(&zipped.body[..])
-        .read_to_string(&mut text)
-        .expect("gunzip");
-    let answer: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    assert_eq!(answer["Item"]["data"]["S"], large.as_str());
+    for (key, data) in [("large", &large), ("huge", &huge)] {
+        let zipped = get(key, "gzip, deflate");
+        assert_eq!(zipped.status, 200);
+        assert_eq!(zipped.headers["content-encoding"], "gzip");
+        assert_eq!(&zipped.body[..2], b"\x1f\x8b");
+        let crc: u32 = zipped.headers["x-amz-crc32"].parse().expect("a number");
+        assert_eq!(crc, crc32fast::hash(&zipped.body));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&zipped.body[..])
+            .read_to_string(&mut text)
+            .expect("gunzip");
+        let answer: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(answer["Item"]["data"]["S"], data.as_str());
+    }
     for (key, accept) in [("small", "gzip"), ("large", ""), ("large", "gzip;q=0")] {
         let plain = get(key, accept);
         assert_eq!(plain.status, 200);

@@ -12,7 +12,8 @@
 //! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
 //! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |
 //!
-//! Engine calls run on tokio's blocking pool, never on the async threads, and at most
+//! Engine calls that may wait on the disk run in `block_in_place`, off the async threads
+//! (reads answered from memory run on them: `http.rs` says why), and at most
 //! [`Config::max_concurrent_requests`] at once: the rest wait for a permit on their
 //! connection, so a burst is back-pressure, not an unbounded queue. On SIGTERM or Ctrl-C the
 //! server stops accepting, lets the requests in flight finish, and closes the database
