@@ -158,6 +158,34 @@ fn create_table_accepts_the_default_encryption_and_refuses_kms() {
     assert_eq!(created, db.describe_table("Music").expect("describe"));
 }
 
+/// `UpdateTable` may ask for the default encryption on its own (as a client turning a KMS
+/// table back to the default does, DynamoDB's "At least one of … SSESpecification …"), which
+/// changes nothing here; KMS is refused and changes nothing either.
+#[test]
+fn update_table_accepts_the_default_encryption_and_refuses_kms() {
+    let db = db();
+    db.create_table(music()).expect("create");
+    let before = db.describe_table("Music").expect("describe");
+    for sse in [
+        SseSpecification::new().enabled(true),
+        SseSpecification::new().sse_type("KMS"),
+        SseSpecification::new().kms_master_key_id("alias/aws/dynamodb"),
+    ] {
+        let update = UpdateTableInput::new("Music")
+            .sse_specification(sse)
+            .deletion_protection_enabled(true);
+        validation(
+            db.update_table(update),
+            "SSESpecification may only ask for the default encryption",
+        );
+        assert_eq!(db.describe_table("Music").expect("describe"), before);
+    }
+    let update =
+        UpdateTableInput::new("Music").sse_specification(SseSpecification::new().enabled(false));
+    db.update_table(update).expect("the default encryption");
+    assert_eq!(db.describe_table("Music").expect("describe"), before);
+}
+
 #[test]
 fn create_table_with_zero_capacity_units_is_rejected() {
     let db = db();

@@ -313,6 +313,14 @@ pub struct UpdateTableInput {
     /// Turn deletion protection on or off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_protection_enabled: Option<bool>,
+    /// Encryption at rest: only the default (a key AWS owns), which every table already
+    /// has, is accepted, see [`SseSpecification`].
+    #[serde(
+        default,
+        rename = "SSESpecification",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sse_specification: Option<SseSpecification>,
 }
 
 impl UpdateTableInput {
@@ -332,10 +340,14 @@ impl UpdateTableInput {
             && self.stream_specification.is_none()
             && self.table_class.is_none()
             && self.deletion_protection_enabled.is_none()
+            && self.sse_specification.is_none()
         {
             return Err(Error::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
+        }
+        if let Some(sse) = &self.sse_specification {
+            sse.check_default("SSESpecification")?;
         }
         let mut next = current.clone();
         if let Some(enabled) = self.deletion_protection_enabled {
@@ -535,6 +547,7 @@ setters!(UpdateTableInput {
     stream_specification: StreamSpecification => Some(stream_specification),
     table_class: TableClass => Some(table_class),
     deletion_protection_enabled: bool => Some(deletion_protection_enabled),
+    sse_specification: SseSpecification => Some(sse_specification),
 });
 
 /// `ListTables`.
@@ -863,8 +876,8 @@ impl TableDescription {
 /// `SSESpecification`: how a table's data is encrypted at rest. DynamoDB encrypts every
 /// table, by default with a key AWS owns (`Enabled` false or absent), or with a KMS key
 /// (`Enabled` true, `SSEType` `KMS`, `KMSMasterKeyId`). tidestore encrypts nothing and has
-/// no key management service: `CreateTable` and the restores accept the default, which
-/// changes nothing a reader can see, and refuse anything naming KMS with a
+/// no key management service: `CreateTable`, `UpdateTable` and the restores accept the
+/// default, which changes nothing a reader can see, and refuse anything naming KMS with a
 /// ValidationException.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -326,6 +326,7 @@ const SERVED: &[Served] = &[
             "GlobalSecondaryIndexUpdates",
             "ProvisionedThroughput",
             "StreamSpecification",
+            "SSESpecification",
             "TableClass",
             "TableName",
         ],
