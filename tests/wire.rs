@@ -297,6 +297,79 @@ fn delete_table_answers_the_description_without_schema_creation_time_or_indexes(
     );
 }
 
+/// A `Projection` without `ProjectionType` — in a global or local index of `CreateTable`, or
+/// in an index `UpdateTable` creates — is DynamoDB's `Unknown ProjectionType: null`
+/// (Alternator's `test_gsi_missing_projection_type`, which passes on DynamoDB), after the
+/// model's checks of the rest of the request; nothing is created.
+#[test]
+fn a_projection_without_a_type_is_refused_as_dynamodb_refuses_it() {
+    let server = Server::start(|_| {});
+    let table = |indexes: &str| {
+        format!(
+            r#"{{"TableName": "Tbl", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{{"AttributeName": "pk", "AttributeType": "S"}},
+                                         {{"AttributeName": "sk", "AttributeType": "S"}},
+                                         {{"AttributeName": "x", "AttributeType": "S"}}],
+                "KeySchema": [{{"AttributeName": "pk", "KeyType": "HASH"}},
+                              {{"AttributeName": "sk", "KeyType": "RANGE"}}]{indexes}}}"#
+        )
+    };
+    let refused = |reply: Reply| {
+        assert_eq!(reply.status, 400);
+        assert_eq!(
+            reply.error_type(),
+            "com.amazon.coral.validate#ValidationException"
+        );
+        assert_eq!(
+            reply.json()["message"],
+            "One or more parameter values were invalid: Unknown ProjectionType: null"
+        );
+    };
+    refused(server.call(
+        "CreateTable",
+        &table(
+            r#", "GlobalSecondaryIndexes": [{"IndexName": "ByX", "Projection": {},
+                  "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]}]"#,
+        ),
+    ));
+    refused(server.call(
+        "CreateTable",
+        &table(
+            r#", "LocalSecondaryIndexes": [{"IndexName": "LocalX", "Projection": {"ProjectionType": null},
+                  "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                {"AttributeName": "x", "KeyType": "RANGE"}]}]"#,
+        ),
+    ));
+    let listed = server.call("ListTables", "{}");
+    assert_eq!(listed.json()["TableNames"], serde_json::json!([]));
+    // The model's checks come first: a bad enum value elsewhere is its error.
+    let bad_enum = server.call(
+        "CreateTable",
+        &table(
+            r#", "GlobalSecondaryIndexes": [{"IndexName": "ByX", "Projection": {},
+                  "KeySchema": [{"AttributeName": "x", "KeyType": "HASHX"}]}]"#,
+        ),
+    );
+    assert!(bad_enum.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Member must satisfy enum value set"));
+    let plain = r#"{"TableName": "Tbl", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}"#;
+    assert_eq!(server.call("CreateTable", plain).status, 200);
+    refused(server.call(
+        "UpdateTable",
+        r#"{"TableName": "Tbl", "AttributeDefinitions": [{"AttributeName": "x", "AttributeType": "S"}],
+            "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "ByX", "Projection": {},
+                "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]}}]}"#,
+    ));
+    let described = server.call("DescribeTable", r#"{"TableName": "Tbl"}"#);
+    assert!(described.json()["Table"]
+        .get("GlobalSecondaryIndexes")
+        .is_none());
+}
+
 #[test]
 fn a_client_request_token_longer_than_36_characters_is_refused_before_the_transaction_runs() {
     let server = Server::start(|_| {});

@@ -9,6 +9,7 @@
 //! | `protocol` | the JSON 1.0 protocol: the target (DynamoDB's or Streams'), the error body and its status |
 //! | `auth` | SigV4: its shape by default, the full signature with `--auth` |
 //! | `operations` | each operation: request JSON to the library's input, the call, the answer |
+//! | `indexes` | `CreateTable`'s and `UpdateTable`'s index members read as DynamoDB reads them, with its refusals |
 //! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
 //! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |
 //!
@@ -21,6 +22,7 @@
 
 mod auth;
 mod http;
+mod indexes;
 mod model;
 mod operations;
 mod protocol;

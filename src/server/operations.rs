@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::indexes;
 use super::model;
 use super::protocol::WireError;
 use super::ServerState;
@@ -595,8 +596,13 @@ struct BackupArn {
 
 // ---- Tables. ----
 
-fn create_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    let description = db(state).create_table(input::<CreateTableInput>(body)?);
+fn create_table(state: &ServerState, mut body: Value) -> Result<Value, WireError> {
+    let refusal = indexes::settle(&mut body);
+    let request = input::<CreateTableInput>(body)?;
+    if let Some(refusal) = refusal {
+        return Err(refusal);
+    }
+    let description = db(state).create_table(request);
     Ok(json!({ "TableDescription": output(description)? }))
 }
 
@@ -605,8 +611,13 @@ fn describe_table(state: &ServerState, body: Value) -> Result<Value, WireError> 
     Ok(json!({ "Table": output(db(state).describe_table(&table_name))? }))
 }
 
-fn update_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
-    let description = db(state).update_table(input::<UpdateTableInput>(body)?);
+fn update_table(state: &ServerState, mut body: Value) -> Result<Value, WireError> {
+    let refusal = indexes::settle(&mut body);
+    let request = input::<UpdateTableInput>(body)?;
+    if let Some(refusal) = refusal {
+        return Err(refusal);
+    }
+    let description = db(state).update_table(request);
     Ok(json!({ "TableDescription": output(description)? }))
 }
 

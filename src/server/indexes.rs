@@ -1,0 +1,104 @@
+//! The secondary-index members of `CreateTable` and `UpdateTable` as the wire carries them,
+//! read the way DynamoDB reads them before the library's types see them.
+//!
+//! The library's types are stricter than the wire: a [`Projection`](crate::Projection) always
+//! has a type. DynamoDB's model lets it be looser (`ProjectionType` is optional), and
+//! DynamoDB refuses what its model lets through with its own messages, after the model's
+//! checks:
+//!
+//! | The wire | DynamoDB's refusal (each after "One or more parameter values were invalid: ") |
+//! |---|---|
+//! | a `Projection` without `ProjectionType` | `Unknown ProjectionType: null` |
+//!
+//! [`settle`] rewrites such a request into one the library's types read (a projection of
+//! type `ALL`) and keeps DynamoDB's refusal; the handler
+//! reads the rewritten request, so that a member of the wrong shape elsewhere is still the
+//! model's error first, and then answers the refusal instead of calling the library. Nothing
+//! the library stores changes.
+
+use serde_json::{Map, Value};
+
+use super::protocol::WireError;
+
+const INVALID: &str = "One or more parameter values were invalid: ";
+
+/// Rewrites `body` (a `CreateTable` or `UpdateTable` request) into a shape the library's
+/// types read, and answers DynamoDB's refusal of what it rewrote, if anything.
+pub(super) fn settle(body: &mut Value) -> Option<WireError> {
+    let Value::Object(fields) = body else {
+        return None;
+    };
+    let mut refusal = None;
+    for member in ["LocalSecondaryIndexes", "GlobalSecondaryIndexes"] {
+        for index in entries(fields, member) {
+            settle_projection(index, &mut refusal);
+        }
+    }
+    for update in entries(fields, "GlobalSecondaryIndexUpdates") {
+        if let Some(Value::Object(create)) = update.get_mut("Create") {
+            settle_projection(create, &mut refusal);
+        }
+    }
+    refusal.map(|message: String| WireError::validation(format!("{INVALID}{message}")))
+}
+
+/// The objects in the list `member` of `fields` (none if it is absent or not a list).
+fn entries<'a>(
+    fields: &'a mut Map<String, Value>,
+    member: &str,
+) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+    let list = match fields.get_mut(member) {
+        Some(Value::Array(list)) => list.as_mut_slice(),
+        _ => &mut [],
+    };
+    list.iter_mut().filter_map(Value::as_object_mut)
+}
+
+/// Gives a `Projection` without `ProjectionType` the type `ALL`, refusing it as DynamoDB does.
+fn settle_projection(index: &mut Map<String, Value>, refusal: &mut Option<String>) {
+    let Some(Value::Object(projection)) = index.get_mut("Projection") else {
+        return;
+    };
+    if projection.get("ProjectionType").is_none_or(Value::is_null) {
+        projection.insert("ProjectionType".into(), Value::from("ALL"));
+        refusal.get_or_insert_with(|| "Unknown ProjectionType: null".to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn refusal_of(mut body: Value) -> (Value, Option<String>) {
+        let refusal = settle(&mut body).and_then(|e| e.message);
+        (body, refusal)
+    }
+
+    /// A projection without a type, in either kind of index at creation or in an index
+    /// created by `UpdateTable`, is DynamoDB's `Unknown ProjectionType: null` (Alternator's
+    /// `test_gsi_missing_projection_type`, which passes on DynamoDB); the request becomes
+    /// one the library reads.
+    #[test]
+    fn a_projection_without_a_type_is_refused_as_an_unknown_projection_type_null() {
+        let index = json!({"IndexName": "i", "Projection": {},
+                           "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]});
+        for body in [
+            json!({"TableName": "T", "GlobalSecondaryIndexes": [index.clone()]}),
+            json!({"TableName": "T", "LocalSecondaryIndexes": [index.clone()]}),
+            json!({"TableName": "T", "GlobalSecondaryIndexUpdates": [{"Create": index.clone()}]}),
+        ] {
+            let (settled, refusal) = refusal_of(body.clone());
+            assert_eq!(
+                refusal.as_deref(),
+                Some("One or more parameter values were invalid: Unknown ProjectionType: null"),
+                "{body}"
+            );
+            assert!(settled.to_string().contains(r#""ProjectionType":"ALL""#));
+        }
+        let typed = json!({"TableName": "T", "GlobalSecondaryIndexes": [
+            {"IndexName": "i", "Projection": {"ProjectionType": "KEYS_ONLY"}}]});
+        assert_eq!(refusal_of(typed.clone()), (typed, None));
+    }
+}
