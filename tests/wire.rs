@@ -370,6 +370,53 @@ fn a_projection_without_a_type_is_refused_as_dynamodb_refuses_it() {
         .is_none());
 }
 
+/// An entry of `UpdateTable`'s `GlobalSecondaryIndexUpdates` must carry exactly one of
+/// `Create`, `Update` and `Delete` (members outside DynamoDB's model do not count), refused
+/// in DynamoDB's words otherwise (Alternator's `test_gsi_updatetable_errors`, which passes on
+/// DynamoDB), before the table is touched.
+#[test]
+fn an_index_update_without_exactly_one_action_is_refused_as_dynamodb_refuses_it() {
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Tbl", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}"#,
+    );
+    assert_eq!(created.status, 200);
+    let create = r#"{"IndexName": "ByX", "Projection": {"ProjectionType": "ALL"},
+                     "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]}"#;
+    let none = "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null";
+    let several = "One or more parameter values were invalid: Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object";
+    for (update, message) in [
+        ("{}".to_owned(), none),
+        (format!(r#"{{"Dog": {create}}}"#), none),
+        (
+            format!(r#"{{"Create": {create}, "Delete": {{"IndexName": "Other"}}}}"#),
+            several,
+        ),
+    ] {
+        let reply = server.call(
+            "UpdateTable",
+            &format!(
+                r#"{{"TableName": "Tbl",
+                    "AttributeDefinitions": [{{"AttributeName": "x", "AttributeType": "S"}}],
+                    "GlobalSecondaryIndexUpdates": [{update}]}}"#
+            ),
+        );
+        assert_eq!(reply.status, 400, "{update}");
+        assert_eq!(
+            reply.error_type(),
+            "com.amazon.coral.validate#ValidationException"
+        );
+        assert_eq!(reply.json()["message"], message, "{update}");
+    }
+    let described = server.call("DescribeTable", r#"{"TableName": "Tbl"}"#);
+    assert!(described.json()["Table"]
+        .get("GlobalSecondaryIndexes")
+        .is_none());
+}
+
 #[test]
 fn a_client_request_token_longer_than_36_characters_is_refused_before_the_transaction_runs() {
     let server = Server::start(|_| {});

@@ -2,16 +2,19 @@
 //! read the way DynamoDB reads them before the library's types see them.
 //!
 //! The library's types are stricter than the wire: a [`Projection`](crate::Projection) always
-//! has a type. DynamoDB's model lets it be looser (`ProjectionType` is optional), and
-//! DynamoDB refuses what its model lets through with its own messages, after the model's
-//! checks:
+//! has a type, and a [`GlobalSecondaryIndexUpdate`](crate::GlobalSecondaryIndexUpdate)
+//! is exactly one action. DynamoDB's model lets both be looser (`ProjectionType` is optional,
+//! and each `GlobalSecondaryIndexUpdate` has three optional actions), and DynamoDB refuses
+//! what its model lets through with its own messages, after the model's checks:
 //!
 //! | The wire | DynamoDB's refusal (each after "One or more parameter values were invalid: ") |
 //! |---|---|
 //! | a `Projection` without `ProjectionType` | `Unknown ProjectionType: null` |
+//! | an update with none of `Create`, `Update`, `Delete` | `One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null` |
+//! | an update with more than one of them | `Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object` |
 //!
 //! [`settle`] rewrites such a request into one the library's types read (a projection of
-//! type `ALL`) and keeps DynamoDB's refusal; the handler
+//! type `ALL`, the update's first action or none) and keeps DynamoDB's refusal; the handler
 //! reads the rewritten request, so that a member of the wrong shape elsewhere is still the
 //! model's error first, and then answers the refusal instead of calling the library. Nothing
 //! the library stores changes.
@@ -22,6 +25,16 @@ use super::protocol::WireError;
 
 const INVALID: &str = "One or more parameter values were invalid: ";
 
+/// The actions a `GlobalSecondaryIndexUpdate` may carry, in DynamoDB's model.
+const ACTIONS: [&str; 3] = ["Create", "Update", "Delete"];
+
+/// DynamoDB's refusal of a `GlobalSecondaryIndexUpdate` with no action.
+const NO_ACTION: &str = "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null";
+
+/// DynamoDB's refusal of a `GlobalSecondaryIndexUpdate` with more than one action.
+const SEVERAL_ACTIONS: &str =
+    "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object";
+
 /// Rewrites `body` (a `CreateTable` or `UpdateTable` request) into a shape the library's
 /// types read, and answers DynamoDB's refusal of what it rewrote, if anything.
 pub(super) fn settle(body: &mut Value) -> Option<WireError> {
@@ -29,6 +42,7 @@ pub(super) fn settle(body: &mut Value) -> Option<WireError> {
         return None;
     };
     let mut refusal = None;
+    settle_updates(fields, &mut refusal);
     for member in ["LocalSecondaryIndexes", "GlobalSecondaryIndexes"] {
         for index in entries(fields, member) {
             settle_projection(index, &mut refusal);
@@ -52,6 +66,30 @@ fn entries<'a>(
         _ => &mut [],
     };
     list.iter_mut().filter_map(Value::as_object_mut)
+}
+
+/// Keeps one action of each `GlobalSecondaryIndexUpdate`, dropping members the model does not
+/// define (DynamoDB ignores them) and updates with no action left.
+fn settle_updates(fields: &mut Map<String, Value>, refusal: &mut Option<String>) {
+    let Some(Value::Array(updates)) = fields.get_mut("GlobalSecondaryIndexUpdates") else {
+        return;
+    };
+    updates.retain_mut(|update| {
+        let Value::Object(members) = update else {
+            return true;
+        };
+        members.retain(|name, value| ACTIONS.contains(&name.as_str()) && !value.is_null());
+        let (kept, refused) = match members.len() {
+            0 => (false, NO_ACTION),
+            1 => return true,
+            _ => (true, SEVERAL_ACTIONS),
+        };
+        if let Some(first) = ACTIONS.iter().find(|a| members.contains_key(**a)) {
+            members.retain(|name, _| name == first);
+        }
+        refusal.get_or_insert_with(|| refused.to_owned());
+        kept
+    });
 }
 
 /// Gives a `Projection` without `ProjectionType` the type `ALL`, refusing it as DynamoDB does.
@@ -100,5 +138,37 @@ mod tests {
         let typed = json!({"TableName": "T", "GlobalSecondaryIndexes": [
             {"IndexName": "i", "Projection": {"ProjectionType": "KEYS_ONLY"}}]});
         assert_eq!(refusal_of(typed.clone()), (typed, None));
+    }
+
+    /// A `GlobalSecondaryIndexUpdate` with no action (members the model lacks do not count)
+    /// or with several is refused in DynamoDB's words (Alternator's
+    /// `test_gsi_updatetable_errors`, which passes on DynamoDB); one action passes unchanged.
+    #[test]
+    fn an_index_update_without_exactly_one_action_is_refused_in_dynamodbs_words() {
+        let none = "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null";
+        let several = "One or more parameter values were invalid: Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object";
+        let create = json!({"IndexName": "i", "Projection": {"ProjectionType": "ALL"}});
+        for (update, refused) in [
+            (json!({}), none),
+            (json!({"Dog": create.clone()}), none),
+            (json!({"Delete": null}), none),
+            (
+                json!({"Create": create.clone(), "Delete": {"IndexName": "j"}}),
+                several,
+            ),
+        ] {
+            let body = json!({"TableName": "T", "GlobalSecondaryIndexUpdates": [update.clone()]});
+            let (settled, refusal) = refusal_of(body);
+            assert_eq!(refusal.as_deref(), Some(refused), "{update}");
+            for update in settled["GlobalSecondaryIndexUpdates"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                assert_eq!(update.as_object().map(Map::len), Some(1), "{settled}");
+            }
+        }
+        let one = json!({"TableName": "T", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "j"}}]});
+        assert_eq!(refusal_of(one.clone()), (one, None));
     }
 }
