@@ -292,7 +292,8 @@ pub enum GlobalSecondaryIndexUpdate {
 pub struct UpdateTableInput {
     /// Table name or ARN.
     pub table_name: String,
-    /// Definitions of the key attributes of indexes being created.
+    /// Definitions of the key attributes of indexes being created: required with a
+    /// [`GlobalSecondaryIndexUpdate::Create`], even for attributes the table already defines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attribute_definitions: Vec<AttributeDefinition>,
     /// A new billing mode.
@@ -398,6 +399,14 @@ impl UpdateTableInput {
         for update in &self.global_secondary_index_updates {
             match update {
                 GlobalSecondaryIndexUpdate::Create(gsi) => {
+                    // The new index's key attributes are defined in the request, even those
+                    // the table already defines.
+                    if self.attribute_definitions.is_empty() {
+                        return Err(Error::validation(format!(
+                            "One or more parameter values were invalid: AttributeDefinitions is not specified for index: {}",
+                            gsi.index_name
+                        )));
+                    }
                     if next.index(&gsi.index_name).is_some() {
                         return Err(Error::validation(format!(
                             "One or more parameter values were invalid: Index with name {} already exists",
