@@ -1150,7 +1150,7 @@ fn update_table_creating_a_global_index_checks_its_definition() {
             vec![AttributeDefinition::new("pk", N)],
             gsi("ByPk", "pk", None, Projection::all()),
         )),
-        "defined as N",
+        "redefined",
     );
     // Throughput on an on-demand table.
     let mut provisioned = gsi("ByA", "a", None, Projection::all());
@@ -1222,6 +1222,35 @@ fn update_table_creating_a_global_index_without_attribute_definitions_is_refused
         gsi("ByPk", "pk", None, Projection::all()),
     ))
     .expect("the table's key attribute, defined again in the request");
+}
+
+/// A new index's definition of an attribute the table defines with another type is refused
+/// in DynamoDB's words (Alternator's `test_gsi_key_type_conflict_on_update`, which passes on
+/// DynamoDB), and nothing changes.
+#[test]
+fn update_table_redefining_an_attribute_type_is_refused_in_dynamodbs_words() {
+    let db = db();
+    pk_table(&db, "T01");
+    db.update_table(create_gsi(
+        "T01",
+        vec![AttributeDefinition::new("xyz", S)],
+        gsi("ByXyz", "xyz", None, Projection::all()),
+    ))
+    .expect("create ByXyz");
+    let refused = db.update_table(create_gsi(
+        "T01",
+        vec![AttributeDefinition::new("xyz", N)],
+        gsi("ByXyzAgain", "xyz", None, Projection::all()),
+    ));
+    assert_eq!(
+        validation(refused, "redefined"),
+        "One or more parameter values were invalid: Attributes cannot be redefined. Please check that your attribute has the same type as previously defined."
+    );
+    let described = db.describe_table("T01").expect("describe");
+    assert_eq!(described.global_secondary_indexes.expect("GSIs").len(), 1);
+    assert!(described
+        .attribute_definitions
+        .contains(&AttributeDefinition::new("xyz", S)));
 }
 
 #[test]

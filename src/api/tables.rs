@@ -416,13 +416,13 @@ impl UpdateTableInput {
                     let mut defs = next.attribute_definitions.clone();
                     for def in &self.attribute_definitions {
                         match defs.iter().find(|d| d.attribute_name == def.attribute_name) {
+                            // DynamoDB goes on to show the existing and the new key schema
+                            // ("Existing schema: Schema:[SchemaElement: key{x:S:HASH}] New
+                            // schema: ..."); only its fixed sentences are repeated here.
                             Some(existing) if existing.attribute_type != def.attribute_type => {
-                                return Err(Error::validation(format!(
-                                    "One or more parameter values were invalid: Attribute {} is defined as {} but the table defines it as {}",
-                                    def.attribute_name,
-                                    def.attribute_type.name(),
-                                    existing.attribute_type.name()
-                                )));
+                                return Err(Error::validation(
+                                    "One or more parameter values were invalid: Attributes cannot be redefined. Please check that your attribute has the same type as previously defined.",
+                                ));
                             }
                             Some(_) => {}
                             None => defs.push(def.clone()),
