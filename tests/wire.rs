@@ -862,10 +862,19 @@ fn a_body_that_is_not_its_gzip_is_a_500_and_gzip_members_make_one_body() {
     assert_eq!(got.json()["Item"]["pk"]["S"], "two");
 }
 
+/// `GET /` names the host the client addressed, as DynamoDB names itself (wire.md), or the
+/// region's endpoint when the request names none (HTTP/1.0 without `Host`).
 #[test]
-fn get_slash_is_the_health_answer() {
+fn get_slash_is_the_health_answer_naming_the_host_addressed() {
     let server = Server::start(|c| c.region = "eu-west-1".into());
     let reply = server.raw("GET", &[], b"");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, format!("healthy: {} ", server.addr).as_bytes());
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let reply = Reply::parse(&answer);
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, b"healthy: dynamodb.eu-west-1.amazonaws.com ");
 }

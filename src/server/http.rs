@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! accept ─► HTTP/1.1 keep-alive connection (header-read timeout)
-//!   GET /            ─► 200 "healthy: dynamodb.<region>.amazonaws.com "
+//!   GET /            ─► 200 "healthy: <the Host addressed> "
 //!   POST /           ─► body ≤ 16 MiB (413)
 //!                    ─► (above 64 KiB or compressed: from here on off the async thread)
 //!                    ─► gzip/deflate decoded
@@ -37,7 +37,7 @@ use super::auth;
 use super::operations;
 use super::protocol::{self, Api, WireError};
 use super::streams;
-use super::ServerState;
+use super::{Call, ServerState};
 
 /// The largest request body DynamoDB takes; above it, 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -72,8 +72,12 @@ pub(super) async fn handle(
     let (parts, body) = request.into_parts();
     let (operation, answer) = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/") => {
-            let region = &shared.state.region;
-            let text = format!("healthy: dynamodb.{region}.amazonaws.com ");
+            // DynamoDB names the host it was addressed as (wire.md); the trailing space is
+            // DynamoDB Local's, kept for health checks written against it.
+            let host = shared
+                .state
+                .host_named(header(&parts.headers, "host").as_deref());
+            let text = format!("healthy: {host} ");
             (None, Answer::text(StatusCode::OK, text))
         }
         (&Method::POST, "/") => {
@@ -136,12 +140,17 @@ async fn api_request(
     let state = Arc::clone(&shared.state);
     let inline = !large && api == Api::DynamoDb && operations::answers_from_memory(operation);
     let operation = operation.to_owned();
+    let host = header(headers, "host");
     // The answer is turned into bytes where the operation ran, so that a large one (a
     // BatchGetItem's 16 MB) is not serialised on the async thread after a write.
     let run = move || {
+        let call = Call {
+            state: &state,
+            host: host.as_deref(),
+        };
         let result = match api {
-            Api::DynamoDb => operations::call(&state, &operation, json),
-            Api::Streams => streams::call(&state, &operation, json),
+            Api::DynamoDb => operations::call(&call, &operation, json),
+            Api::Streams => streams::call(&call, &operation, json),
         };
         match result {
             Ok(body) => Answer::json(StatusCode::OK, body),

@@ -101,6 +101,33 @@ pub(crate) struct ServerState {
     pub secrets: Option<HashMap<String, String>>,
 }
 
+impl ServerState {
+    /// The host DynamoDB names in `GET /` and `DescribeEndpoints`: the one the client
+    /// addressed (its `Host` header), or the region's endpoint when it named none.
+    pub(crate) fn host_named(&self, addressed: Option<&str>) -> String {
+        match addressed.map(str::trim).filter(|h| !h.is_empty()) {
+            Some(host) => host.to_owned(),
+            None => format!("dynamodb.{}.amazonaws.com", self.region),
+        }
+    }
+}
+
+/// One request's call of an operation: what every request shares, and the host the client
+/// addressed.
+pub(crate) struct Call<'a> {
+    pub state: &'a ServerState,
+    /// The request's `Host` header.
+    pub host: Option<&'a str>,
+}
+
+impl std::ops::Deref for Call<'_> {
+    type Target = ServerState;
+
+    fn deref(&self) -> &ServerState {
+        self.state
+    }
+}
+
 /// Opens the database and serves it until SIGTERM or Ctrl-C, then drains and closes it.
 /// `on_listening` is told the bound address (port 0 picks a free one).
 pub fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> std::io::Result<()> {

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use super::indexes;
 use super::model;
 use super::protocol::WireError;
-use super::ServerState;
+use super::{Call, ServerState};
 use crate::api::backups::ListBackupsInput;
 use crate::api::backups::RestoreTableFromBackupInput;
 use crate::api::items::{
@@ -33,7 +33,7 @@ use crate::db::Database;
 use crate::error::Error;
 
 /// Answers one operation's request: its JSON body in, the answer's JSON body out.
-pub(super) type Handler = fn(&ServerState, Value) -> Result<Value, WireError>;
+pub(super) type Handler = fn(&Call<'_>, Value) -> Result<Value, WireError>;
 
 /// An operation tidestore serves: the members of its API model it honours, and its handler.
 pub(super) struct Served {
@@ -364,8 +364,8 @@ pub(super) fn is_dynamodb_operation(name: &str) -> bool {
 }
 
 /// Runs DynamoDB's operation `name` on `body`; the answer's JSON body, or the error to send.
-pub(super) fn call(state: &ServerState, name: &str, body: Value) -> Result<Value, WireError> {
-    dispatch(model::operation(name), SERVED, state, name, body)
+pub(super) fn call(call: &Call<'_>, name: &str, body: Value) -> Result<Value, WireError> {
+    dispatch(model::operation(name), SERVED, call, name, body)
 }
 
 /// Runs operation `name` of an API on `body`, after the checks of `model` (its entry in the
@@ -373,7 +373,7 @@ pub(super) fn call(state: &ServerState, name: &str, body: Value) -> Result<Value
 pub(super) fn dispatch(
     model: Option<&model::Operation>,
     served: &[Served],
-    state: &ServerState,
+    call: &Call<'_>,
     name: &str,
     body: Value,
 ) -> Result<Value, WireError> {
@@ -387,7 +387,7 @@ pub(super) fn dispatch(
         return Err(WireError::serialization());
     };
     check_members(model, served, fields)?;
-    (served.handler)(state, body)
+    (served.handler)(call, body)
 }
 
 /// DynamoDB's model checks: required members present, every member given honoured.
@@ -559,7 +559,7 @@ fn db(state: &ServerState) -> &Database {
 /// its output: most operations.
 macro_rules! plain_handlers {
     ($($name:ident: $input:ty),* $(,)?) => {$(
-        fn $name(state: &ServerState, body: Value) -> Result<Value, WireError> {
+        fn $name(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
             output(db(state).$name(input::<$input>(body)?))
         }
     )*};
@@ -596,7 +596,7 @@ struct BackupArn {
 
 // ---- Tables. ----
 
-fn create_table(state: &ServerState, mut body: Value) -> Result<Value, WireError> {
+fn create_table(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
     let refusal = indexes::settle(&mut body);
     let request = input::<CreateTableInput>(body)?;
     if let Some(refusal) = refusal {
@@ -606,12 +606,12 @@ fn create_table(state: &ServerState, mut body: Value) -> Result<Value, WireError
     Ok(json!({ "TableDescription": output(description)? }))
 }
 
-fn describe_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn describe_table(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let TableName { table_name } = input(body)?;
     Ok(json!({ "Table": output(db(state).describe_table(&table_name))? }))
 }
 
-fn update_table(state: &ServerState, mut body: Value) -> Result<Value, WireError> {
+fn update_table(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
     let refusal = indexes::settle(&mut body);
     let request = input::<UpdateTableInput>(body)?;
     if let Some(refusal) = refusal {
@@ -631,7 +631,7 @@ const LEFT_OUT_OF_DELETE_TABLE: [&str; 5] = [
     "LocalSecondaryIndexes",
 ];
 
-fn delete_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn delete_table(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let TableName { table_name } = input(body)?;
     let mut description = output(db(state).delete_table(&table_name))?;
     if let Value::Object(members) = &mut description {
@@ -642,13 +642,14 @@ fn delete_table(state: &ServerState, body: Value) -> Result<Value, WireError> {
     Ok(json!({ "TableDescription": description }))
 }
 
-fn describe_endpoints(state: &ServerState, _body: Value) -> Result<Value, WireError> {
-    let address = format!("dynamodb.{}.amazonaws.com", state.region);
+/// DynamoDB's one endpoint: the host the client addressed, as DynamoDB names itself there.
+fn describe_endpoints(call: &Call<'_>, _body: Value) -> Result<Value, WireError> {
+    let address = call.host_named(call.host);
     Ok(json!({ "Endpoints": [{ "Address": address, "CachePeriodInMinutes": 1440 }] }))
 }
 
 /// DynamoDB's default account and table quotas for provisioned capacity (`ServiceQuotas`).
-fn describe_limits(_state: &ServerState, _body: Value) -> Result<Value, WireError> {
+fn describe_limits(_state: &Call<'_>, _body: Value) -> Result<Value, WireError> {
     Ok(json!({
         "AccountMaxReadCapacityUnits": 80000,
         "AccountMaxWriteCapacityUnits": 80000,
@@ -680,13 +681,13 @@ fn page<T: Serialize>(value: Result<T, Error>, select: Option<Select>) -> Result
     Ok(page)
 }
 
-fn query(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn query(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let query: QueryInput = input(body)?;
     let select = query.select;
     page(db(state).query(query), select)
 }
 
-fn scan(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn scan(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let segments: Segments = input(body.clone())?;
     let mut scan: ScanInput = input(body)?;
     scan.segment = match (segments.segment, segments.total_segments) {
@@ -716,22 +717,22 @@ struct CreateBackupRequest {
     backup_name: String,
 }
 
-fn create_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn create_backup(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: CreateBackupRequest = input(body)?;
     output(db(state).create_backup(&request.table_name, &request.backup_name))
 }
 
-fn describe_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn describe_backup(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let BackupArn { backup_arn } = input(body)?;
     output(db(state).describe_backup(&backup_arn))
 }
 
-fn delete_backup(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn delete_backup(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let BackupArn { backup_arn } = input(body)?;
     output(db(state).delete_backup(&backup_arn))
 }
 
-fn describe_continuous_backups(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn describe_continuous_backups(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let TableName { table_name } = input(body)?;
     output(db(state).describe_continuous_backups(&table_name))
 }
@@ -754,7 +755,7 @@ struct TagResourceRequest {
     tags: Vec<WireTag>,
 }
 
-fn tag_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn tag_resource(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: TagResourceRequest = input(body)?;
     let mut tags = Vec::with_capacity(request.tags.len());
     for tag in request.tags {
@@ -774,7 +775,7 @@ fn tag_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
     Ok(Value::Null)
 }
 
-fn untag_resource(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn untag_resource(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     db(state).untag_resource(input::<UntagResourceInput>(body)?)?;
     Ok(Value::Null)
 }
@@ -795,7 +796,7 @@ struct UpdateTimeToLiveRequest {
     time_to_live_specification: WireTimeToLiveSpecification,
 }
 
-fn update_time_to_live(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn update_time_to_live(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: UpdateTimeToLiveRequest = input(body)?;
     let spec = request.time_to_live_specification;
     let nulls = [
@@ -814,7 +815,7 @@ fn update_time_to_live(state: &ServerState, body: Value) -> Result<Value, WireEr
     output(db(state).update_time_to_live(update))
 }
 
-fn describe_time_to_live(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn describe_time_to_live(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let TableName { table_name } = input(body)?;
     output(db(state).describe_time_to_live(&table_name))
 }

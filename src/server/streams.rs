@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::model;
 use super::operations::{dispatch, input, output, Served};
 use super::protocol::WireError;
-use super::ServerState;
+use super::Call;
 use crate::api::streams::{
     DescribeStreamInput, GetRecordsInput, GetShardIteratorInput, ListStreamsInput,
 };
@@ -57,26 +57,26 @@ pub(super) fn is_streams_operation(name: &str) -> bool {
 }
 
 /// Runs the Streams operation `name` on `body`; the answer's JSON body, or the error to send.
-pub(super) fn call(state: &ServerState, name: &str, body: Value) -> Result<Value, WireError> {
-    dispatch(model::streams_operation(name), SERVED, state, name, body)
+pub(super) fn call(call: &Call<'_>, name: &str, body: Value) -> Result<Value, WireError> {
+    dispatch(model::streams_operation(name), SERVED, call, name, body)
 }
 
-fn list_streams(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn list_streams(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: ListStreamsInput = input(body)?;
     output(state.db.list_streams(request))
 }
 
-fn describe_stream(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn describe_stream(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: DescribeStreamInput = input(body)?;
     output(state.db.describe_stream(request))
 }
 
-fn get_shard_iterator(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn get_shard_iterator(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: GetShardIteratorInput = input(body)?;
     output(state.db.get_shard_iterator(request))
 }
 
-fn get_records(state: &ServerState, body: Value) -> Result<Value, WireError> {
+fn get_records(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: GetRecordsInput = input(body)?;
     output(state.db.get_records(request))
 }

@@ -434,6 +434,8 @@ class Clients(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 20, "no client spun in retries")
         endpoints = self.ddb.describe_endpoints()["Endpoints"]
         self.assertEqual(endpoints[0]["CachePeriodInMinutes"], 1440)
+        # The one endpoint is the host the client addressed, as DynamoDB names itself.
+        self.assertEqual(endpoints[0]["Address"], ENDPOINT.split("://", 1)[1])
         self.assertIn("AccountMaxReadCapacityUnits", self.ddb.describe_limits())
 
 
