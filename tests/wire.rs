@@ -879,6 +879,68 @@ fn get_slash_is_the_health_answer_naming_the_host_addressed() {
     assert_eq!(reply.body, b"healthy: dynamodb.eu-west-1.amazonaws.com ");
 }
 
+/// A request with an `Origin` (a browser script's) is answered with CORS headers allowing any
+/// origin, and an `OPTIONS` preflight with it is a 200 granting the method and headers it asks
+/// for; without an `Origin` no CORS header is sent (Alternator's `test_cors_not_used`,
+/// `test_cors_allow_origin` and `test_cors_allow_requested`, which pass on DynamoDB).
+#[test]
+fn requests_with_an_origin_get_cors_headers_and_a_preflight_is_granted_what_it_asks() {
+    let server = Server::start(|_| {});
+    let cors = [
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "access-control-max-age",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+    ];
+    let list_tables = [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+        ("Authorization", AUTHORIZATION),
+    ];
+    for (method, headers) in [("OPTIONS", &[][..]), ("GET", &[]), ("POST", &list_tables)] {
+        let reply = server.raw(method, headers, b"{}");
+        for name in cors {
+            assert!(!reply.headers.contains_key(name), "{method} {name}");
+        }
+    }
+    let asking = [
+        ("Origin", "http://example.com/"),
+        ("Access-Control-Request-Method", "dog"),
+        ("Access-Control-Request-Headers", "cat, meerkat, mouse"),
+    ];
+    let preflight = server.raw("OPTIONS", &asking, b"");
+    assert_eq!(preflight.status, 200);
+    assert_eq!(preflight.headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        preflight.headers["access-control-expose-headers"],
+        "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+    );
+    assert_eq!(preflight.headers["access-control-max-age"], "172800");
+    assert_eq!(preflight.headers["access-control-allow-methods"], "dog");
+    assert_eq!(
+        preflight.headers["access-control-allow-headers"],
+        "cat, meerkat, mouse"
+    );
+    let post = [&list_tables[..], &asking[..]].concat();
+    for (method, headers) in [("GET", &asking[..]), ("POST", &post[..])] {
+        let reply = server.raw(method, headers, b"{}");
+        assert_eq!(reply.status, 200, "{method}");
+        assert_eq!(
+            reply.headers["access-control-allow-origin"], "*",
+            "{method}"
+        );
+        assert!(reply.headers.contains_key("access-control-expose-headers"));
+        for name in &cors[2..] {
+            assert!(!reply.headers.contains_key(*name), "{method} {name}");
+        }
+    }
+    assert_eq!(
+        server.raw("POST", &post, b"{}").json(),
+        serde_json::json!({"TableNames": []})
+    );
+}
+
 /// Runs `tests/wire/test_clients.py` (boto3 and the AWS CLI v1) against `server`.
 fn run_clients(server: &Server, env: &[(&str, &str)], filter: &str) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wire/test_clients.py");

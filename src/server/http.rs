@@ -4,6 +4,7 @@
 //! ```text
 //! accept ─► HTTP/1.1 keep-alive connection (header-read timeout)
 //!   GET /            ─► 200 "healthy: <the Host addressed> "
+//!   OPTIONS / + Origin ─► 200, empty: a browser's CORS preflight
 //!   POST /           ─► body ≤ 16 MiB (413)
 //!                    ─► (above 64 KiB or compressed: from here on off the async thread)
 //!                    ─► gzip/deflate decoded
@@ -16,7 +17,7 @@
 //!                       memory on the async thread, the rest in block_in_place
 //!   every answer     ─► gzip when asked for and above 4 KiB (JSON answers; above 64 KiB
 //!                       off the async thread), x-amzn-RequestId, x-amz-crc32 of the body
-//!                       as sent
+//!                       as sent, and CORS headers when the request has an Origin
 //! ```
 
 use std::convert::Infallible;
@@ -28,7 +29,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::header::{
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_HEADERS,
+    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS,
+    ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD,
+    CONTENT_ENCODING, CONTENT_TYPE, ORIGIN,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -70,6 +76,7 @@ pub(super) async fn handle(
         .to_string()
         .to_ascii_uppercase();
     let (parts, body) = request.into_parts();
+    let cross_origin = parts.headers.get(ORIGIN).is_some_and(|o| !o.is_empty());
     let (operation, answer) = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/") => {
             // DynamoDB names the host it was addressed as (wire.md); the trailing space is
@@ -86,16 +93,23 @@ pub(super) async fn handle(
             let answer = api_request(&shared, &parts.headers, named, body).await;
             (named.map(|(_, op)| op.to_owned()), answer)
         }
+        (&Method::OPTIONS, "/") if cross_origin => {
+            (None, Answer::text(StatusCode::OK, String::new()))
+        }
         _ => (None, Answer::text(StatusCode::NOT_FOUND, String::new())),
     };
     let status = answer.status;
     let gzip = accepts_gzip(&parts.headers);
     let compress_off_thread = gzip && answer.body.len() > OFF_THREAD_ABOVE_BYTES;
     let respond = || answer.into_response(&request_id, response_type(&parts.headers), gzip);
-    let response = match compress_off_thread {
+    let mut response = match compress_off_thread {
         true => tokio::task::block_in_place(respond),
         false => respond(),
     };
+    if cross_origin {
+        let preflight = parts.method == Method::OPTIONS;
+        add_cors_headers(&parts.headers, response.headers_mut(), preflight);
+    }
     tracing::info!(
         %peer,
         operation = operation.as_deref().unwrap_or("-"),
@@ -312,6 +326,37 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         }
     }
     gzip.or(any).unwrap_or(false)
+}
+
+/// The headers DynamoDB lets a browser script read from an answer (the list DynamoDB sends, as
+/// recorded in Alternator's `handle_CORS`).
+const CORS_EXPOSED_HEADERS: &str = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date";
+
+/// How long a browser may cache a preflight's answer: two days, as dynalite (written against
+/// DynamoDB) answers. The answer never changes, so any long time is right.
+const CORS_MAX_AGE_SECS: u32 = 172_800;
+
+/// CORS, for a request from a browser script (one with an `Origin`): every origin is allowed,
+/// the answer's own headers are exposed, and a preflight (`OPTIONS`) is granted the method and
+/// headers it asks for. A request without an `Origin` gets none of these headers.
+fn add_cors_headers(request: &HeaderMap, response: &mut HeaderMap, preflight: bool) {
+    response.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response.insert(
+        ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(CORS_EXPOSED_HEADERS),
+    );
+    if preflight {
+        response.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from(CORS_MAX_AGE_SECS));
+        let echoes = [
+            (ACCESS_CONTROL_REQUEST_METHOD, ACCESS_CONTROL_ALLOW_METHODS),
+            (ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_ALLOW_HEADERS),
+        ];
+        for (asked, allowed) in echoes {
+            if let Some(value) = request.get(&asked).filter(|v| !v.is_empty()) {
+                response.insert(allowed, value.clone());
+            }
+        }
+    }
 }
 
 /// `body` gzip-compressed, or `None` if compressing failed (the answer then goes out plain).
