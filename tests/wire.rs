@@ -802,6 +802,48 @@ fn large_answers_are_gzipped_when_the_client_accepts_gzip() {
     }
 }
 
+/// A client that prefers deflate gets an answer above 4 KiB deflated (zlib's format, as HTTP
+/// means it), with the CRC of the bytes sent, and `x-gzip` is not a coding DynamoDB answers
+/// with (Alternator's `test_compressed_response[deflate]` and
+/// `test_compressed_response_accept_encodings`, which pass on DynamoDB).
+#[test]
+fn large_answers_are_deflated_for_a_client_that_prefers_deflate() {
+    let server = Server::start(|_| {});
+    let create = r#"{"TableName": "Big", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}"#;
+    assert_eq!(server.call("CreateTable", create).status, 200);
+    let large = "x".repeat(tidestore::server::GZIP_ABOVE_BYTES + 1000);
+    let put = format!(
+        r#"{{"TableName": "Big", "Item": {{"pk": {{"S": "k"}}, "data": {{"S": "{large}"}}}}}}"#
+    );
+    assert_eq!(server.call("PutItem", &put).status, 200);
+    let get = |accept: &str| {
+        let headers = [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.GetItem"),
+            ("Authorization", AUTHORIZATION),
+            ("Accept-Encoding", accept),
+        ];
+        let body = r#"{"TableName": "Big", "Key": {"pk": {"S": "k"}}}"#;
+        server.raw("POST", &headers, body.as_bytes())
+    };
+    for accept in ["deflate", "br, identity, deflate, gzip", "*, gzip;q=0.5"] {
+        let deflated = get(accept);
+        assert_eq!(deflated.status, 200);
+        assert_eq!(deflated.headers["content-encoding"], "deflate", "{accept}");
+        let crc: u32 = deflated.headers["x-amz-crc32"].parse().expect("a number");
+        assert_eq!(crc, crc32fast::hash(&deflated.body));
+        let mut text = String::new();
+        flate2::read::ZlibDecoder::new(&deflated.body[..])
+            .read_to_string(&mut text)
+            .expect("inflate");
+        let answer: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(answer["Item"]["data"]["S"], large.as_str());
+    }
+    let plain = get("x-gzip");
+    assert!(!plain.headers.contains_key("content-encoding"));
+    assert_eq!(plain.json()["Item"]["data"]["S"], large.as_str());
+}
+
 /// A body that is not the gzip its `Content-Encoding` claims (plain JSON, empty, cut short)
 /// is DynamoDB's 500 InternalServerError and nothing is written; gzip members one after
 /// another are one body (Alternator's `test_broken_gzip_content`,

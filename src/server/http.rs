@@ -15,9 +15,10 @@
 //!                    ─► Authorization (SigV4)
 //!                    ─► a permit of the concurrency cap ─► the engine: single reads from
 //!                       memory on the async thread, the rest in block_in_place
-//!   every answer     ─► gzip when asked for and above 4 KiB (JSON answers; above 64 KiB
-//!                       off the async thread), x-amzn-RequestId, x-amz-crc32 of the body
-//!                       as sent, and CORS headers when the request has an Origin
+//!   every answer     ─► gzip or deflate when asked for and above 4 KiB (JSON answers;
+//!                       above 64 KiB off the async thread), x-amzn-RequestId,
+//!                       x-amz-crc32 of the body as sent, and CORS headers when the
+//!                       request has an Origin
 //! ```
 
 use std::convert::Infallible;
@@ -48,8 +49,9 @@ use super::{Call, ServerState};
 /// The largest request body DynamoDB takes; above it, 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// The size above which a JSON answer is gzip-compressed for a client that accepts it:
-/// DynamoDB compresses answers above about 4 KB and leaves smaller ones as they are.
+/// The size above which a JSON answer is compressed (gzip or deflate, whichever the client
+/// prefers) for a client that accepts it: DynamoDB compresses answers above about 4 KB and
+/// leaves smaller ones as they are.
 pub const GZIP_ABOVE_BYTES: usize = 4096;
 
 /// The size above which a request's body is decoded and checked, and an answer compressed,
@@ -99,9 +101,9 @@ pub(super) async fn handle(
         _ => (None, Answer::text(StatusCode::NOT_FOUND, String::new())),
     };
     let status = answer.status;
-    let gzip = accepts_gzip(&parts.headers);
-    let compress_off_thread = gzip && answer.body.len() > OFF_THREAD_ABOVE_BYTES;
-    let respond = || answer.into_response(&request_id, response_type(&parts.headers), gzip);
+    let coding = response_coding(&parts.headers);
+    let compress_off_thread = coding.is_some() && answer.body.len() > OFF_THREAD_ABOVE_BYTES;
+    let respond = || answer.into_response(&request_id, response_type(&parts.headers), coding);
     let mut response = match compress_off_thread {
         true => tokio::task::block_in_place(respond),
         false => respond(),
@@ -301,31 +303,99 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
 
-/// Whether the request's `Accept-Encoding` takes gzip: named with a weight above zero, or
-/// not named and `*` taken (RFC 9110: a coding named with `q=0` is refused, whatever `*`
-/// says).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let accepted = headers.get_all(ACCEPT_ENCODING).iter();
-    let codings = accepted
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','));
-    let (mut gzip, mut any) = (None, None);
-    for coding in codings {
-        let mut parts = coding.split(';').map(str::trim);
-        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
-        let taken = !parts.any(|p| {
-            let weight = p.strip_prefix("q=").or_else(|| p.strip_prefix("Q="));
-            weight
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        match name.as_str() {
-            "gzip" | "x-gzip" => gzip = Some(gzip.unwrap_or(false) || taken),
-            "*" => any = Some(any.unwrap_or(false) || taken),
-            _ => {}
+/// A compression of an answer's body that DynamoDB offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coding {
+    /// `Content-Encoding: gzip` (RFC 1952).
+    Gzip,
+    /// `Content-Encoding: deflate`: zlib's format (RFC 1950), as HTTP means it.
+    Deflate,
+}
+
+impl Coding {
+    fn name(self) -> &'static str {
+        match self {
+            Coding::Gzip => "gzip",
+            Coding::Deflate => "deflate",
         }
     }
-    gzip.or(any).unwrap_or(false)
+
+    /// `body` compressed, or `None` if compressing failed (the answer then goes out plain).
+    fn compress(self, body: &[u8]) -> Option<Vec<u8>> {
+        let level = flate2::Compression::fast();
+        match self {
+            Coding::Gzip => {
+                let mut encoder = flate2::write::GzEncoder::new(Vec::new(), level);
+                encoder.write_all(body).ok()?;
+                encoder.finish().ok()
+            }
+            Coding::Deflate => {
+                let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), level);
+                encoder.write_all(body).ok()?;
+                encoder.finish().ok()
+            }
+        }
+    }
+}
+
+/// The coding the request's `Accept-Encoding` prefers among gzip and deflate, or `None` for
+/// a plain answer, read as DynamoDB reads it (Alternator's
+/// `test_compressed_response_accept_encodings`, which passes on DynamoDB):
+///
+/// - only the last `Accept-Encoding` header counts; its entries are split at commas, and a
+///   name is `gzip`, `deflate` or `*`, in any case, exactly (`x-gzip`, `"gzip"` or `gzip br`
+///   name nothing DynamoDB compresses with);
+/// - an entry's weight is its first `q` parameter, at most 1; a weight that is not a number
+///   counts as 1, and one at or below 0 refuses the coding; a coding named more than once
+///   takes its highest weight;
+/// - `*` gives its weight to a coding not named;
+/// - the higher weight wins; at equal weights a named coding beats one left to `*`, the one
+///   named first beats the other, and gzip beats deflate when both come from `*`.
+fn response_coding(headers: &HeaderMap) -> Option<Coding> {
+    let accepted = headers.get_all(ACCEPT_ENCODING).iter().next_back()?;
+    let accepted = accepted.to_str().ok()?;
+    // (weight, position) of each named coding and the star's weight.
+    let (mut gzip, mut deflate, mut star) = (None::<(f32, usize)>, None::<(f32, usize)>, None);
+    for (position, entry) in accepted.split(',').enumerate() {
+        let mut parts = entry.split(';');
+        let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let weight = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(key, _)| key.trim().eq_ignore_ascii_case("q"))
+            .map_or(1.0, |(_, q)| {
+                q.trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| !q.is_nan())
+                    .map_or(1.0, |q| q.min(1.0))
+            });
+        let slot = match name.as_str() {
+            "gzip" => &mut gzip,
+            "deflate" => &mut deflate,
+            "*" => {
+                star = Some(star.map_or(weight, |s: f32| s.max(weight)));
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.is_none_or(|(best, _)| weight > best) {
+            *slot = Some((weight, position));
+        }
+    }
+    // Each coding's weight and rank at equal weights (lower first): named ones by position,
+    // after them those left to the star, gzip before deflate.
+    let candidate = |named: Option<(f32, usize)>, star_rank: usize| {
+        named.or_else(|| star.map(|weight| (weight, usize::MAX - 1 + star_rank)))
+    };
+    let candidates = [
+        (Coding::Gzip, candidate(gzip, 0)),
+        (Coding::Deflate, candidate(deflate, 1)),
+    ];
+    candidates
+        .into_iter()
+        .filter_map(|(coding, c)| c.filter(|(weight, _)| *weight > 0.0).map(|c| (coding, c)))
+        .min_by(|(_, (w1, r1)), (_, (w2, r2))| w2.total_cmp(w1).then(r1.cmp(r2)))
+        .map(|(coding, _)| coding)
 }
 
 /// The headers DynamoDB lets a browser script read from an answer (the list DynamoDB sends, as
@@ -357,13 +427,6 @@ fn add_cors_headers(request: &HeaderMap, response: &mut HeaderMap, preflight: bo
             }
         }
     }
-}
-
-/// `body` gzip-compressed, or `None` if compressing failed (the answer then goes out plain).
-fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(body).ok()?;
-    encoder.finish().ok()
 }
 
 /// The answer's content type: the request's, when it is `application/json`, as DynamoDB echoes it.
@@ -414,26 +477,25 @@ impl Answer {
         }
     }
 
-    /// The response with the common headers; its JSON body gzip-compressed when `gzip` (the
-    /// client accepts it) and it is above [`GZIP_ABOVE_BYTES`]. The CRC is of the bytes sent,
+    /// The response with the common headers; its JSON body compressed with `coding` (the
+    /// client's choice) when it is above [`GZIP_ABOVE_BYTES`]. The CRC is of the bytes sent,
     /// compressed or not, as DynamoDB's is.
     fn into_response(
         self,
         request_id: &str,
         json_type: &'static str,
-        gzip: bool,
+        coding: Option<Coding>,
     ) -> Response<Full<Bytes>> {
-        let compressed = (gzip && self.json && self.body.len() > GZIP_ABOVE_BYTES)
-            .then(|| self::gzip(&self.body))
-            .flatten();
-        let encoded = compressed.is_some();
-        let body = compressed.map_or(self.body, Bytes::from);
+        let coding = coding.filter(|_| self.json && self.body.len() > GZIP_ABOVE_BYTES);
+        let compressed = coding.and_then(|c| Some((c, c.compress(&self.body)?)));
+        let encoded = compressed.as_ref().map(|(c, _)| *c);
+        let body = compressed.map_or(self.body, |(_, bytes)| Bytes::from(bytes));
         let crc = crc32fast::hash(&body);
         let mut response = Response::new(Full::new(body));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
-        if encoded {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        if let Some(coding) = encoded {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
         }
         let content_type = if self.json { json_type } else { "text/plain" };
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -452,35 +514,87 @@ pub(super) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 mod tests {
     use super::*;
 
-    fn accepts(value: &str) -> bool {
+    fn coding(values: &[&str]) -> Option<Coding> {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT_ENCODING,
-            HeaderValue::from_str(value).expect("a value"),
-        );
-        accepts_gzip(&headers)
+        for value in values {
+            headers.append(
+                ACCEPT_ENCODING,
+                HeaderValue::from_str(value).expect("a value"),
+            );
+        }
+        response_coding(&headers)
+    }
+
+    /// Every `Accept-Encoding` of Alternator's `test_compressed_response_accept_encodings`
+    /// (which passes on DynamoDB) with the coding DynamoDB answers with.
+    #[test]
+    fn accept_encoding_picks_gzip_or_deflate_as_dynamodb_does() {
+        use Coding::{Deflate, Gzip};
+        for (accept, expected) in [
+            ("identity", None),
+            ("", None),
+            ("br", None),
+            ("zstd", None),
+            ("compress", None),
+            ("x-gzip", None),
+            ("gzip", Some(Gzip)),
+            ("deflate", Some(Deflate)),
+            ("gzip, deflate", Some(Gzip)),
+            ("br, identity, deflate, gzip", Some(Deflate)),
+            ("GZIP, identity", Some(Gzip)),
+            ("dog, gzip ,, cat", Some(Gzip)),
+            ("gzip;q=0.8, deflate;q=0.5", Some(Gzip)),
+            (
+                "br, gzip;q=0, deflate; q = 0.5 , identity;q=0",
+                Some(Deflate),
+            ),
+            ("*", Some(Gzip)),
+            ("*, deflate;q=0.5", Some(Gzip)),
+            ("*, deflate", Some(Deflate)),
+            ("*, identity", Some(Gzip)),
+            ("*, gzip;q=0.5", Some(Deflate)),
+            ("gzip ;q=0", None),
+            ("gzip;Q=0.0", None),
+            ("identity;q=0", None),
+            ("*;q=0", None),
+            ("*;q=0.5,identity", Some(Gzip)),
+            ("gzip;q=0.5,identity;q=0.8", Some(Gzip)),
+            ("br;q=0.8,identity;q=0.5,*;q=0", None),
+            ("\"gzip\"", None),
+            ("gzip br", None),
+            ("gzip:q=1", None),
+            ("deflate;q=0.5, gzip;q=31", Some(Gzip)),
+            ("gzip;q=31,deflate;q=51", Some(Gzip)),
+            ("deflate;q=0.5, gzip;q=0.2", Some(Deflate)),
+            ("deflate;q=0.5, gzip;q=1;q=0.2", Some(Gzip)),
+            ("deflate;q=0.5,gzip;q=0.", Some(Deflate)),
+            ("deflate;q=0.5,gzip;q=0.x", Some(Gzip)),
+            ("deflate;q=-0.5,gzip;q=0.2", Some(Gzip)),
+            ("gzip;nq=1;q=0 ", None),
+            ("gzip;q=0, gzip;q=1, gzip;q=0", Some(Gzip)),
+            ("br,identity;q=0.5,gzip;q=0.0001", Some(Gzip)),
+        ] {
+            assert_eq!(coding(&[accept]), expected, "{accept}");
+        }
+        assert_eq!(coding(&[]), None);
+        assert_eq!(coding(&["identity", "gzip"]), Some(Gzip), "the last counts");
+        assert_eq!(coding(&["gzip", "identity"]), None, "the last counts");
     }
 
     #[test]
-    fn gzip_is_taken_when_named_or_left_to_a_star_and_refused_by_a_zero_weight() {
-        for taken in [
-            "gzip",
-            "GZIP, deflate",
-            "deflate;q=1, gzip;q=0.5",
-            "*",
-            "br, *;q=0.1",
-        ] {
-            assert!(accepts(taken), "{taken}");
-        }
-        for refused in [
-            "identity",
-            "gzip;q=0",
-            "gzip;Q=0.0",
-            "gzip;q=0, *",
-            "*;q=0",
-            "",
-        ] {
-            assert!(!accepts(refused), "{refused}");
-        }
+    fn each_coding_compresses_to_its_own_format() {
+        let body = vec![b'x'; 10_000];
+        let gzipped = Coding::Gzip.compress(&body).expect("gzip");
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gzipped[..])
+            .read_to_end(&mut back)
+            .expect("gunzip");
+        assert_eq!(back, body);
+        let deflated = Coding::Deflate.compress(&body).expect("deflate");
+        back.clear();
+        flate2::read::ZlibDecoder::new(&deflated[..])
+            .read_to_end(&mut back)
+            .expect("inflate");
+        assert_eq!(back, body);
     }
 }
