@@ -584,6 +584,49 @@ fn requests_are_checked_in_dynamodbs_order() {
         .contains("ExportTableToPointInTime"));
 }
 
+/// An empty body is not bad JSON or the wrong protocol until the target and the signature
+/// have been checked: a missing or bad signature is what DynamoDB answers first, and only a
+/// signed empty body is a SerializationException, whatever its content type (dynalite,
+/// which reproduces DynamoDB's order; Alternator's `test_no_authorization_header`,
+/// `test_expired_signature` and `test_signature_too_futuristic`, which send no body and pass
+/// on DynamoDB).
+#[test]
+fn an_empty_body_is_a_serialization_exception_only_after_the_target_and_the_signature() {
+    let server = Server::start(|_| {});
+    let send = |content_type: &str, target: &str, authorization: Option<&str>| {
+        let mut headers = vec![("Content-Type", content_type), ("X-Amz-Target", target)];
+        headers.extend(authorization.map(|a| ("Authorization", a)));
+        server.raw("POST", &headers, b"")
+    };
+    let json = "application/x-amz-json-1.0";
+    let list = "DynamoDB_20120810.ListTables";
+    let unsigned = send(json, list, None);
+    assert_eq!(unsigned.status, 400);
+    assert_eq!(
+        unsigned.error_type(),
+        "com.amazon.coral.service#MissingAuthenticationTokenException"
+    );
+    let garbled = send(json, list, Some("AWS4-HMAC-SHA256 Credential=x"));
+    assert_eq!(
+        garbled.error_type(),
+        "com.amazon.coral.service#IncompleteSignatureException"
+    );
+    let unknown = send(json, "DynamoDB_20120810.Frobnicate", None);
+    assert_eq!(
+        unknown.error_type(),
+        "com.amazon.coral.service#UnknownOperationException"
+    );
+    for content_type in [json, "application/json", "text/plain"] {
+        let signed = send(content_type, list, Some(AUTHORIZATION));
+        assert_eq!(signed.status, 400, "{content_type}");
+        assert_eq!(
+            signed.json(),
+            serde_json::json!({"__type": "com.amazon.coral.service#SerializationException"}),
+            "{content_type}"
+        );
+    }
+}
+
 #[test]
 fn streams_targets_are_checked_as_dynamodbs_and_the_two_apis_do_not_mix() {
     let server = Server::start(|_| {});
