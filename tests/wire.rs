@@ -1073,3 +1073,54 @@ fn with_auth_only_correct_signatures_in_the_servers_region_pass() {
     ];
     run_clients(&server, &env, "test_clients.Signatures");
 }
+
+/// With `--auth`, a signature dated more than 15 minutes from the server's clock is refused
+/// as such before its key and its credential's scope are judged, and whatever separates the
+/// header's parameters, in DynamoDB's words (Alternator's `test_expired_signature` and
+/// `test_signature_too_futuristic`, which pass on DynamoDB with this very header: an unknown
+/// key, a scope wrong in every part, spaces between the parameters, no body).
+#[test]
+fn with_auth_a_signature_out_of_date_is_refused_before_its_key_and_scope_are_judged() {
+    let server = Server::start(|c| {
+        c.secrets = Some(HashMap::from([(
+            "AKIDTIDESTORE".to_owned(),
+            "s3cr3t".to_owned(),
+        )]));
+    });
+    let header = "AWS4-HMAC-SHA256 Credential=alternator/2/3/4/aws4_request SignedHeaders=x-amz-date;host Signature=123";
+    for (date, says) in [
+        (
+            "20170101T010101Z",
+            "Signature expired: 20170101T010101Z is now earlier than ",
+        ),
+        (
+            "30200101T010101Z",
+            "Signature not yet current: 30200101T010101Z is still later than ",
+        ),
+    ] {
+        for body in [&b""[..], b"{}"] {
+            let reply = server.raw(
+                "POST",
+                &[
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                    ("X-Amz-Date", date),
+                    ("X-Amz-Target", "DynamoDB_20120810.DescribeEndpoints"),
+                    ("Authorization", header),
+                ],
+                body,
+            );
+            assert_eq!(reply.status, 400, "{date}");
+            assert_eq!(
+                reply.error_type(),
+                "com.amazon.coral.service#InvalidSignatureException",
+                "{date}"
+            );
+            let message = reply.json()["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(message.starts_with(says), "{date}: {message}");
+            assert!(message.ends_with(" min.)"), "{date}: {message}");
+        }
+    }
+}

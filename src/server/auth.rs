@@ -16,7 +16,12 @@
 //! ```
 //!
 //! `X-Amz-Date` must be within 15 minutes of the server's clock, and the scope's region the
-//! server's.
+//! server's. As DynamoDB does, the date and its expiry are judged right after the header's
+//! parameters are found, before the credential's scope and its access key (dynalite's record
+//! of DynamoDB's answers; Alternator's `test_expired_signature` and
+//! `test_signature_too_futuristic`, which pass on DynamoDB, send an unknown key and a
+//! credential wrong in every part and are told only that the signature is out of date); then
+//! the scope's form, the access key, its service, region and date, and last the signature.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -33,19 +38,26 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// The parts of a SigV4 `Authorization` header.
+/// The parameters of a SigV4 `Authorization` header.
 #[derive(Debug, PartialEq)]
 pub(super) struct Authorization<'h> {
-    pub access_key: &'h str,
-    pub date: &'h str,
-    pub region: &'h str,
-    pub service: &'h str,
+    pub credential: &'h str,
     pub signed_headers: Vec<&'h str>,
     pub signature: &'h str,
 }
 
-/// Parses `AWS4-HMAC-SHA256 Credential=key/date/region/service/aws4_request,
-/// SignedHeaders=a;b, Signature=hex`.
+/// The scope a `Credential` names: `key/date/region/service/aws4_request`.
+#[derive(Debug, PartialEq)]
+pub(super) struct Scope<'h> {
+    pub access_key: &'h str,
+    pub date: &'h str,
+    pub region: &'h str,
+    pub service: &'h str,
+}
+
+/// Parses `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=a;b, Signature=hex`. The
+/// parameters may be separated by commas, spaces or both, as DynamoDB reads them (boto3
+/// writes `, `; Alternator's `test_expired_signature`, which passes on DynamoDB, spaces only).
 pub(super) fn parse(header: &str) -> Result<Authorization<'_>, WireError> {
     let incomplete = |what: &str| {
         WireError::incomplete_signature(format!(
@@ -58,9 +70,9 @@ pub(super) fn parse(header: &str) -> Result<Authorization<'_>, WireError> {
         )));
     };
     let mut fields = BTreeMap::new();
-    for part in rest.split(',') {
-        if let Some((name, value)) = part.trim().split_once('=') {
-            fields.insert(name.trim(), value.trim());
+    for part in rest.split(|c: char| c == ',' || c.is_ascii_whitespace()) {
+        if let Some((name, value)) = part.split_once('=') {
+            fields.insert(name, value);
         }
     }
     let credential = *fields
@@ -72,8 +84,17 @@ pub(super) fn parse(header: &str) -> Result<Authorization<'_>, WireError> {
     let signature = *fields
         .get("Signature")
         .ok_or_else(|| incomplete("Signature"))?;
-    let scope: Vec<&str> = credential.split('/').collect();
-    let [access_key, date, region, service, "aws4_request"] = scope[..] else {
+    Ok(Authorization {
+        credential,
+        signed_headers: signed.split(';').collect(),
+        signature,
+    })
+}
+
+/// The scope of a `Credential`.
+pub(super) fn scope(credential: &str) -> Result<Scope<'_>, WireError> {
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [access_key, date, region, service, "aws4_request"] = parts[..] else {
         return Err(WireError::incomplete_signature(format!(
             "Credential should be scoped to a valid region, service and date: {credential}"
         )));
@@ -81,13 +102,11 @@ pub(super) fn parse(header: &str) -> Result<Authorization<'_>, WireError> {
     if access_key.is_empty() {
         return Err(WireError::unrecognized_client());
     }
-    Ok(Authorization {
+    Ok(Scope {
         access_key,
         date,
         region,
         service,
-        signed_headers: signed.split(';').collect(),
-        signature,
     })
 }
 
@@ -105,22 +124,9 @@ pub(super) fn check(
         .map_err(|_| WireError::incomplete_signature("Authorization header is not text".into()))?;
     let auth = parse(header)?;
     let Some(secrets) = &state.secrets else {
+        scope(auth.credential)?;
         return Ok(());
     };
-    let Some(secret) = secrets.get(auth.access_key) else {
-        return Err(WireError::unrecognized_client());
-    };
-    if auth.service != "dynamodb" {
-        return Err(WireError::invalid_signature(
-            "Credential should be scoped to correct service: 'dynamodb'. ".into(),
-        ));
-    }
-    if auth.region != state.region {
-        return Err(WireError::invalid_signature(format!(
-            "Credential should be scoped to a valid region, not '{}'. ",
-            auth.region
-        )));
-    }
     let amz_date = headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
@@ -130,14 +136,29 @@ pub(super) fn check(
             ))
         })?;
     check_time(amz_date, SystemTime::now())?;
-    if !amz_date.starts_with(auth.date) {
+    let scope = scope(auth.credential)?;
+    let Some(secret) = secrets.get(scope.access_key) else {
+        return Err(WireError::unrecognized_client());
+    };
+    if scope.service != "dynamodb" {
+        return Err(WireError::invalid_signature(
+            "Credential should be scoped to correct service: 'dynamodb'. ".into(),
+        ));
+    }
+    if scope.region != state.region {
+        return Err(WireError::invalid_signature(format!(
+            "Credential should be scoped to a valid region, not '{}'. ",
+            scope.region
+        )));
+    }
+    if !amz_date.starts_with(scope.date) {
         return Err(WireError::invalid_signature(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}'",
-            auth.date,
+            scope.date,
             &amz_date[..amz_date.len().min(8)]
         )));
     }
-    let expected = signature(&auth, headers, body, amz_date, secret);
+    let expected = signature(&auth, &scope, headers, body, amz_date, secret);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(WireError::invalid_signature(
             "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".into(),
@@ -146,7 +167,10 @@ pub(super) fn check(
     Ok(())
 }
 
-/// Refuses an `X-Amz-Date` more than [`MAX_CLOCK_SKEW`] from `now`.
+/// Refuses an `X-Amz-Date` more than [`MAX_CLOCK_SKEW`] from `now`, in DynamoDB's words:
+/// `Signature expired: 20130301T000000Z is now earlier than 20130609T094515Z
+/// (20130609T100015Z - 15 min.)` (recorded by dynalite) and `Signature not yet current:
+/// … is still later than … (… + 15 min.)` for a date in the future.
 fn check_time(amz_date: &str, now: SystemTime) -> Result<(), WireError> {
     let Some(signed_at) = parse_amz_date(amz_date) else {
         return Err(WireError::incomplete_signature(format!(
@@ -154,10 +178,18 @@ fn check_time(amz_date: &str, now: SystemTime) -> Result<(), WireError> {
         )));
     };
     let now_secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    if signed_at.abs_diff(now_secs) > MAX_CLOCK_SKEW.as_secs() {
+    let skew = MAX_CLOCK_SKEW.as_secs();
+    let (minutes, now_text) = (skew / 60, format_amz_date(now_secs));
+    if signed_at < now_secs.saturating_sub(skew) {
+        let earliest = format_amz_date(now_secs.saturating_sub(skew));
         return Err(WireError::invalid_signature(format!(
-            "Signature expired: {amz_date} is now outside 15 minutes of the server's time ({})",
-            format_amz_date(now_secs)
+            "Signature expired: {amz_date} is now earlier than {earliest} ({now_text} - {minutes} min.)"
+        )));
+    }
+    if signed_at > now_secs.saturating_add(skew) {
+        let latest = format_amz_date(now_secs.saturating_add(skew));
+        return Err(WireError::invalid_signature(format!(
+            "Signature not yet current: {amz_date} is still later than {latest} ({now_text} + {minutes} min.)"
         )));
     }
     Ok(())
@@ -166,6 +198,7 @@ fn check_time(amz_date: &str, now: SystemTime) -> Result<(), WireError> {
 /// The signature the request should carry if signed with `secret`.
 fn signature(
     auth: &Authorization<'_>,
+    scope: &Scope<'_>,
     headers: &HeaderMap,
     body: &[u8],
     amz_date: &str,
@@ -184,16 +217,16 @@ fn signature(
     canonical.push_str(&auth.signed_headers.join(";"));
     canonical.push('\n');
     canonical.push_str(&hex(&Sha256::digest(body)));
-    let scope = format!(
+    let scope_text = format!(
         "{}/{}/{}/aws4_request",
-        auth.date, auth.region, auth.service
+        scope.date, scope.region, scope.service
     );
     let to_sign = format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        "{ALGORITHM}\n{amz_date}\n{scope_text}\n{}",
         hex(&Sha256::digest(canonical.as_bytes()))
     );
-    let mut key = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
-    for part in [auth.region, auth.service, "aws4_request"] {
+    let mut key = hmac(format!("AWS4{secret}").as_bytes(), scope.date.as_bytes());
+    for part in [scope.region, scope.service, "aws4_request"] {
         key = hmac(&key, part.as_bytes());
     }
     hex(&hmac(&key, to_sign.as_bytes()))
@@ -278,8 +311,14 @@ mod tests {
     fn an_authorization_header_is_parsed_into_its_scope() {
         let header = "AWS4-HMAC-SHA256 Credential=x/20261126/us-west-2/dynamodb/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=1408677e";
         let auth = parse(header).expect("well formed");
+        let parsed = scope(auth.credential).expect("a scope");
         assert_eq!(
-            (auth.access_key, auth.date, auth.region, auth.service),
+            (
+                parsed.access_key,
+                parsed.date,
+                parsed.region,
+                parsed.service
+            ),
             ("x", "20261126", "us-west-2", "dynamodb")
         );
         assert_eq!(
@@ -290,9 +329,29 @@ mod tests {
         for bad in [
             "Basic abc",
             "AWS4-HMAC-SHA256 Credential=x/20261126/us-west-2/dynamodb/aws4_request",
-            "AWS4-HMAC-SHA256 Credential=x/y, SignedHeaders=host, Signature=00",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+        for bad in [
+            "x/y",
+            "/20261126/us-west-2/dynamodb/aws4_request",
+            "x/a/b/c/d",
+        ] {
+            assert!(scope(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The parameters may be separated by spaces alone or commas alone, as DynamoDB reads
+    /// them (Alternator's `test_expired_signature` and `test_authorization_no_whitespace`).
+    #[test]
+    fn authorization_parameters_may_be_separated_by_spaces_or_commas_alone() {
+        let spaces = "AWS4-HMAC-SHA256 Credential=k/2/3/4/aws4_request SignedHeaders=x-amz-date;host Signature=123";
+        let commas = "AWS4-HMAC-SHA256 Credential=k/2/3/4/aws4_request,SignedHeaders=x-amz-date;host,Signature=123";
+        for header in [spaces, commas] {
+            let auth = parse(header).expect("well formed");
+            assert_eq!(auth.credential, "k/2/3/4/aws4_request", "{header}");
+            assert_eq!(auth.signed_headers, ["x-amz-date", "host"], "{header}");
+            assert_eq!(auth.signature, "123", "{header}");
         }
     }
 
@@ -314,12 +373,22 @@ mod tests {
             check_time("20261126T055100Z", now).is_ok(),
             "14 min 46 s early"
         );
-        assert!(
-            check_time("20261126T054000Z", now).is_err(),
+        let message = |date: &str| {
+            let error = check_time(date, now).expect_err("out of date");
+            assert!(error.type_name.ends_with("#InvalidSignatureException"));
+            error.body()["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(
+            message("20261126T054000Z"),
+            "Signature expired: 20261126T054000Z is now earlier than 20261126T055046Z (20261126T060546Z - 15 min.)",
             "over 15 min early"
         );
-        assert!(
-            check_time("20261126T062100Z", now).is_err(),
+        assert_eq!(
+            message("20261126T062100Z"),
+            "Signature not yet current: 20261126T062100Z is still later than 20261126T062046Z (20261126T060546Z + 15 min.)",
             "over 15 min late"
         );
     }
