@@ -167,7 +167,7 @@ impl Reply {
 }
 
 #[test]
-fn every_answer_carries_a_request_id_and_the_crc32_of_its_body() {
+fn every_answer_carries_a_request_id_the_crc32_of_its_body_and_the_server_name() {
     let server = Server::start(|_| {});
     for reply in [
         server.call("ListTables", "{}"),
@@ -177,6 +177,7 @@ fn every_answer_carries_a_request_id_and_the_crc32_of_its_body() {
         let crc: u32 = reply.headers["x-amz-crc32"].parse().expect("a number");
         assert_eq!(crc, crc32fast::hash(&reply.body));
         assert!(!reply.headers["x-amzn-requestid"].is_empty());
+        assert!(reply.headers["server"].starts_with("tidestore/"));
     }
     let empty = server.call("ListTables", "{}");
     assert_eq!(empty.status, 200);

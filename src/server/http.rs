@@ -35,7 +35,7 @@ use hyper::header::{
     HeaderMap, HeaderValue, ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_HEADERS,
     ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS,
     ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD,
-    CONTENT_ENCODING, CONTENT_TYPE, ORIGIN,
+    CONTENT_ENCODING, CONTENT_TYPE, ORIGIN, SERVER,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
@@ -517,9 +517,15 @@ impl Answer {
             headers.insert("x-amzn-requestid", id);
         }
         headers.insert("x-amz-crc32", HeaderValue::from(crc));
+        // DynamoDB's answers name their server (clients log it; Alternator's
+        // test_server_header checks that one is named); tidestore names itself.
+        headers.insert(SERVER, HeaderValue::from_static(SERVER_NAME));
         response
     }
 }
+
+/// The `Server` header of every answer.
+const SERVER_NAME: &str = concat!("tidestore/", env!("CARGO_PKG_VERSION"));
 
 /// How long a connection may take to send a request's headers.
 pub(super) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
