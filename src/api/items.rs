@@ -444,7 +444,8 @@ fn key_term(term: &Condition) -> Result<(String, SortKeyOp)> {
             low: Operand::Value(low),
             high: Operand::Value(high),
         } => Ok((named(p)?, SortKeyOp::Between(low.clone(), high.clone()))),
-        Condition::BeginsWith(p, Operand::Value(prefix)) => {
+        // The sort key first, the prefix second: `begins_with(:v, sk)` selects no key range.
+        Condition::BeginsWith(Operand::Path(p), Operand::Value(prefix)) => {
             Ok((named(p)?, SortKeyOp::BeginsWith(prefix.clone())))
         }
         _ => Err(unsupported()),

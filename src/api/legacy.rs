@@ -299,12 +299,12 @@ fn compare(name: &str, op: ComparisonOperator, values: Vec<AttributeValue>) -> R
         }
         Op::NotNull => Condition::AttributeExists(path),
         Op::Null => Condition::AttributeNotExists(path),
-        Op::Contains => Condition::Contains(path, one()),
+        Op::Contains => Condition::Contains(at, one()),
         // DynamoDB's NOT_CONTAINS fails on a missing attribute, as CONTAINS does.
         Op::NotContains => {
-            Condition::AttributeExists(path.clone()).and(Condition::Contains(path, one()).not())
+            Condition::AttributeExists(path).and(Condition::Contains(at, one()).not())
         }
-        Op::BeginsWith => Condition::BeginsWith(path, one()),
+        Op::BeginsWith => Condition::BeginsWith(at, one()),
         Op::Between => {
             let (low, high) = (one(), one());
             Condition::Between {

@@ -209,12 +209,19 @@ pub enum Condition {
     AttributeExists(Path),
     /// `attribute_not_exists(path)`.
     AttributeNotExists(Path),
-    /// `attribute_type(path, type)`.
-    AttributeType(Path, ValueType),
-    /// `begins_with(path, prefix)`: a string or binary prefix.
-    BeginsWith(Path, Operand),
-    /// `contains(path, operand)`: a substring, a set member or a list element.
-    Contains(Path, Operand),
+    /// `attribute_type(operand, type)`: whether the operand's value is of that type.
+    /// DynamoDB's guide names a path, but the service takes any operand: a `:value`
+    /// (`attribute_type(:v, :type)` tests the literal) or `size(path)` (always `N`).
+    AttributeType(Operand, ValueType),
+    /// `begins_with(operand, prefix)`: the first operand's string or binary value begins with
+    /// the second's. Either may be a path or a literal, as DynamoDB takes them:
+    /// `begins_with(:text, a)` holds when the literal begins with attribute `a`'s value.
+    BeginsWith(Operand, Operand),
+    /// `contains(container, operand)`: the first operand's value is a string holding the
+    /// second as a substring, a binary holding it as a byte run, a set holding it as a member
+    /// or a list holding it as an element. Either may be a path or a literal:
+    /// `contains(:set, a)` holds when the literal set has attribute `a`'s value as a member.
+    Contains(Operand, Operand),
     /// `a AND b`.
     And(Box<Condition>, Box<Condition>),
     /// `a OR b`.
@@ -286,17 +293,33 @@ impl Condition {
     pub fn attribute_not_exists(path: impl Into<Path>) -> Condition {
         Condition::AttributeNotExists(path.into())
     }
-    /// `attribute_type(path, type)`.
+    /// `attribute_type(path, type)`. A literal or `size(path)` tested:
+    /// [`Condition::AttributeType`].
     pub fn attribute_type(path: impl Into<Path>, value_type: ValueType) -> Condition {
-        Condition::AttributeType(path.into(), value_type)
+        Condition::AttributeType(Operand::Path(path.into()), value_type)
     }
-    /// `begins_with(path, :prefix)`. A path as the prefix: [`Condition::BeginsWith`].
+    /// `begins_with(path, :prefix)`. Other operands (a path as the prefix, a literal
+    /// tested): [`Condition::BeginsWith`].
+    ///
+    /// ```
+    /// use tidestore::{Condition, Item, ItemExt, Operand};
+    /// let song = Item::new().with("Title", "Hello").with("Short", "He");
+    /// assert!(Condition::begins_with("Title", "Hel").evaluate(Some(&song))?);
+    /// // begins_with(Title, Short): two attributes.
+    /// let two = Condition::BeginsWith(Operand::path("Title"), Operand::path("Short"));
+    /// assert!(two.evaluate(Some(&song))?);
+    /// // begins_with(:text, Title): the literal begins with the attribute's value.
+    /// let reversed = Condition::BeginsWith(Operand::value("Hello, world"), Operand::path("Title"));
+    /// assert!(reversed.evaluate(Some(&song))?);
+    /// # Ok::<(), tidestore::Error>(())
+    /// ```
     pub fn begins_with(path: impl Into<Path>, prefix: impl Into<AttributeValue>) -> Condition {
-        Condition::BeginsWith(path.into(), Operand::Value(prefix.into()))
+        Condition::BeginsWith(Operand::Path(path.into()), Operand::Value(prefix.into()))
     }
-    /// `contains(path, :value)`. A path as the operand: [`Condition::Contains`].
+    /// `contains(path, :value)`. Other operands (a path as the operand, a literal
+    /// container): [`Condition::Contains`].
     pub fn contains(path: impl Into<Path>, value: impl Into<AttributeValue>) -> Condition {
-        Condition::Contains(path.into(), Operand::Value(value.into()))
+        Condition::Contains(Operand::Path(path.into()), Operand::Value(value.into()))
     }
     /// `self AND other`.
     #[must_use]
@@ -330,12 +353,11 @@ impl Condition {
         out
     }
 
-    /// The path a function tests (`attribute_exists(path)`, `contains(path, …)`, …).
+    /// The path `attribute_exists` and `attribute_not_exists` test: the only functions that
+    /// take nothing but a path.
     fn function_path(&self) -> Option<&Path> {
         match self {
             Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => Some(p),
-            Condition::AttributeType(p, _) => Some(p),
-            Condition::BeginsWith(p, _) | Condition::Contains(p, _) => Some(p),
             _ => None,
         }
     }
@@ -345,7 +367,8 @@ impl Condition {
             Condition::Compare { left, right, .. } => vec![left, right],
             Condition::Between { value, low, high } => vec![value, low, high],
             Condition::In { value, list } => std::iter::once(value).chain(list).collect(),
-            Condition::BeginsWith(_, o) | Condition::Contains(_, o) => vec![o],
+            Condition::AttributeType(o, _) => vec![o],
+            Condition::BeginsWith(a, b) | Condition::Contains(a, b) => vec![a, b],
             _ => Vec::new(),
         }
     }
@@ -365,8 +388,9 @@ impl Condition {
     /// The static checks, naming `kind` (e.g. `"FilterExpression"`) in messages: at most 300
     /// operators; well-formed paths; valid literals; literals ordered by `<`, `<=`, `>`, `>=`
     /// and `BETWEEN` are N, S or B; literal `BETWEEN` bounds of one type and in order; `IN`
-    /// with 1 to 100 operands; a literal `begins_with` prefix is S or B; no function or
-    /// comparison takes the same path twice.
+    /// with 1 to 100 operands; a literal or `size()` operand of `begins_with`, in either
+    /// place, is S or B (so `size()` never is); no function or comparison takes the same path
+    /// twice.
     pub fn validate_as(&self, kind: &str) -> Result<()> {
         let nodes = self.nodes();
         check_operator_count(kind, Self::operator_count(&nodes))?;
@@ -388,8 +412,8 @@ impl Condition {
                 None => Ok(()),
             }
         };
-        let distinct = |function: &str, first: &Path, second: &Operand| match second {
-            Operand::Path(p) if p == first => {
+        let distinct = |function: &str, first: &Operand, second: &Operand| match (first, second) {
+            (Operand::Path(first), Operand::Path(p)) if p == first => {
                 let what = "The first operand must be distinct from the remaining operands";
                 let rest = format!("operator: {function}, first operand: {first:#}");
                 let what = format!("{what} for this operator or function; {rest}");
@@ -402,10 +426,7 @@ impl Condition {
                 if !matches!(op, Comparator::Eq | Comparator::Ne) {
                     unordered(op.symbol(), &[left, right])?;
                 }
-                match left {
-                    Operand::Path(p) => distinct(op.symbol(), p, right),
-                    _ => Ok(()),
-                }
+                distinct(op.symbol(), left, right)
             }
             Condition::Between { value, low, high } => {
                 unordered("BETWEEN", &[value, low, high])?;
@@ -429,13 +450,22 @@ impl Condition {
                 let what = format!("The IN operator {what}; number of operands: {count}");
                 Err(invalid(kind, what))
             }
-            Condition::BeginsWith(p, prefix) => match prefix {
-                Operand::Value(V::S(_) | V::B(_)) => Ok(()),
-                Operand::Value(v) => Err(wrong_operand(kind, "begins_with", v.value_type().name())),
-                Operand::Size(_) => Err(wrong_operand(kind, "begins_with", "N")),
-                Operand::Path(_) => distinct("begins_with", p, prefix),
-            },
-            Condition::Contains(p, operand) => distinct("contains", p, operand),
+            Condition::BeginsWith(text, prefix) => {
+                // DynamoDB checks the type of a literal operand, wherever it stands; an
+                // attribute's type is only known at evaluation, where a wrong one is false.
+                for operand in [text, prefix] {
+                    match operand {
+                        Operand::Value(V::S(_) | V::B(_)) | Operand::Path(_) => {}
+                        Operand::Value(v) => {
+                            let type_name = v.value_type().name();
+                            return Err(wrong_operand(kind, "begins_with", type_name));
+                        }
+                        Operand::Size(_) => return Err(wrong_operand(kind, "begins_with", "N")),
+                    }
+                }
+                distinct("begins_with", text, prefix)
+            }
+            Condition::Contains(container, operand) => distinct("contains", container, operand),
             _ => Ok(()),
         }
     }
@@ -474,16 +504,26 @@ impl Condition {
                 .is_some_and(|v| list.iter().any(|o| o.resolve(item).is_some_and(|c| c == v))),
             Condition::AttributeExists(p) => at(p).is_some(),
             Condition::AttributeNotExists(p) => at(p).is_none(),
-            Condition::AttributeType(p, t) => at(p).is_some_and(|v| v.value_type() == *t),
-            Condition::BeginsWith(p, prefix) => match (at(p), prefix.resolve(item).as_deref()) {
-                (Some(V::S(s)), Some(V::S(pre))) => s.starts_with(pre.as_str()),
-                (Some(V::B(b)), Some(V::B(pre))) => b.starts_with(pre),
-                _ => false,
-            },
-            Condition::Contains(p, operand) => match (at(p), operand.resolve(item).as_deref()) {
-                (Some(container), Some(needle)) => contains(container, needle),
-                _ => false,
-            },
+            Condition::AttributeType(o, t) => o.resolve(item).is_some_and(|v| v.value_type() == *t),
+            Condition::BeginsWith(text, prefix) => {
+                match (
+                    text.resolve(item).as_deref(),
+                    prefix.resolve(item).as_deref(),
+                ) {
+                    (Some(V::S(s)), Some(V::S(pre))) => s.starts_with(pre.as_str()),
+                    (Some(V::B(b)), Some(V::B(pre))) => b.starts_with(pre),
+                    _ => false,
+                }
+            }
+            Condition::Contains(container, needle) => {
+                match (
+                    container.resolve(item).as_deref(),
+                    needle.resolve(item).as_deref(),
+                ) {
+                    (Some(container), Some(needle)) => contains(container, needle),
+                    _ => false,
+                }
+            }
             Condition::And(a, b) => a.holds(item) && b.holds(item),
             Condition::Or(a, b) => a.holds(item) || b.holds(item),
             Condition::Not(a) => !a.holds(item),

@@ -178,8 +178,74 @@ fn contains_finds_substrings_set_members_and_list_elements() {
     assert!(!t(C::contains("ss", s("blue"))) && !t(C::contains("ns", s("5"))));
     assert!(!t(C::contains("l", s("3"))) && !t(C::contains("n", n(10))));
     assert!(!t(C::contains("missing", s("a"))) && !t(C::contains("s", n(1))));
-    assert!(!t(C::Contains("s".into(), Operand::path("u"))));
-    assert!(t(C::Contains("m.arr".into(), Operand::path("n")).not()));
+    assert!(!t(C::Contains(Operand::path("s"), Operand::path("u"))));
+    assert!(t(
+        C::Contains(Operand::path("m.arr"), Operand::path("n")).not()
+    ));
+}
+
+/// Any operand first: DynamoDB evaluates `attribute_type(:val, :type)` on the literal and
+/// `begins_with(:str, a)` as "the literal begins with a's value" (ScyllaDB's Alternator tests,
+/// written against DynamoDB); `contains(x, y)` keeps the same order: x holds y.
+#[test]
+fn functions_evaluate_a_literal_or_size_first_as_they_evaluate_a_path_there() {
+    let (value, size) = (Operand::value, |path: &str| Operand::size(p(path)));
+    let at = Operand::path;
+    assert!(t(C::AttributeType(value(n(0)), ValueType::N)));
+    assert!(!t(C::AttributeType(value(n(0)), ValueType::S)));
+    assert!(t(C::AttributeType(size("s"), ValueType::N)));
+    assert!(
+        !t(C::AttributeType(size("n"), ValueType::N)),
+        "size(N) is no value"
+    );
+    // ITEM's s is "banana".
+    assert!(t(C::BeginsWith(value(s("bananas")), at("s"))));
+    assert!(!t(C::BeginsWith(value(s("ban")), at("s"))));
+    assert!(!t(C::BeginsWith(value(s("bananas")), at("missing"))));
+    assert!(t(C::BeginsWith(value(b(&[1, 2, 3, 4])), at("b"))));
+    assert!(t(C::BeginsWith(value(s("x")), value(s("")))));
+    assert!(t(C::BeginsWith(at("s"), at("s2")).not()), "s2 is missing");
+    // contains(:container, a): the literal holds a's value.
+    assert!(t(C::Contains(value(s("a banana split")), at("s"))));
+    assert!(t(C::Contains(value(ss(["banana", "kiwi"])), at("s"))));
+    assert!(t(C::Contains(value(l(&[n(10)])), at("n"))));
+    assert!(
+        !t(C::Contains(value(s("bananas")), at("n"))),
+        "a string holds no number"
+    );
+    assert!(!t(C::Contains(value(s("banana")), at("missing"))));
+    assert!(
+        !t(C::Contains(size("l"), value(n(3)))),
+        "a number holds nothing"
+    );
+}
+
+/// What DynamoDB refuses statically stays refused whichever operand comes first: a literal
+/// that is not S or B (or `size()`, a number) in `begins_with`, the same path twice.
+#[test]
+fn validate_checks_a_literal_or_size_first_as_it_checks_one_second() {
+    let number = err(C::BeginsWith(Operand::value(n(1)), Operand::path("a")).validate());
+    assert!(number.ends_with("operator or function: begins_with, operand type: N"));
+    let sized = err(C::BeginsWith(Operand::size(p("a")), Operand::value(s("x"))).validate());
+    assert!(sized.ends_with("operator or function: begins_with, operand type: N"));
+    let set = C::BeginsWith(Operand::value(ss(["a"])), Operand::path("a"));
+    assert!(err(set.validate()).ends_with("begins_with, operand type: SS"));
+    let twice = C::BeginsWith(Operand::path("a"), Operand::path("a"));
+    assert!(err(twice.validate()).ends_with("operator: begins_with, first operand: [a]"));
+    let empty =
+        err(C::AttributeType(Operand::value(V::Ss(BTreeSet::new())), ValueType::Ss).validate());
+    assert!(
+        empty.starts_with("ExpressionAttributeValues contains invalid value"),
+        "{empty}"
+    );
+    for fine in [
+        C::AttributeType(Operand::value(n(0)), ValueType::N),
+        C::BeginsWith(Operand::value(s("hellohi")), Operand::path("a")),
+        C::Contains(Operand::value(n(1)), Operand::path("a")),
+        C::Contains(Operand::size(p("a")), Operand::path("a")),
+    ] {
+        assert!(fine.validate().is_ok(), "{fine:?}");
+    }
 }
 
 #[test]
@@ -240,7 +306,7 @@ fn nested_paths_resolve_through_maps_and_lists() {
 #[test]
 fn paths_lists_every_path_the_condition_reads() {
     let c = C::compare(p("a"), Comparator::Eq, Operand::size(p("b.c")))
-        .and(C::Contains("d".into(), Operand::path("e")).or(C::attribute_exists(p("f[1]"))))
+        .and(C::Contains(Operand::path("d"), Operand::path("e")).or(C::attribute_exists(p("f[1]"))))
         .and(C::between("g", n(1), n(2)).not());
     let paths: Vec<String> = c.paths().iter().map(ToString::to_string).collect();
     assert_eq!(paths, ["a", "b.c", "d", "e", "f[1]", "g"]);
@@ -291,11 +357,11 @@ fn validate_limits_in_to_one_to_a_hundred_operands() {
 fn validate_rejects_begins_with_prefixes_other_than_strings_and_binaries() {
     let number = err(C::begins_with("a", n(1)).validate());
     assert!(number.ends_with("operator or function: begins_with, operand type: N"));
-    assert!(C::BeginsWith("a".into(), Operand::size("b"))
+    assert!(C::BeginsWith(Operand::path("a"), Operand::size("b"))
         .validate()
         .is_err());
     assert!(C::begins_with("a", b(&[1])).validate().is_ok());
-    assert!(C::BeginsWith("a".into(), Operand::path("b"))
+    assert!(C::BeginsWith(Operand::path("a"), Operand::path("b"))
         .validate()
         .is_ok());
 }
@@ -303,10 +369,10 @@ fn validate_rejects_begins_with_prefixes_other_than_strings_and_binaries() {
 #[test]
 fn validate_rejects_the_same_path_on_both_sides() {
     let same = C::compare(Operand::path("a"), Comparator::Eq, Operand::path("a"));
-    for c in [same, C::BeginsWith(p("a.b"), p("a.b").into())] {
+    for c in [same, C::BeginsWith(p("a.b").into(), p("a.b").into())] {
         assert!(err(c.validate()).contains("The first operand must be distinct"));
     }
-    let contains = err(C::Contains("a".into(), Operand::path("a")).validate());
+    let contains = err(C::Contains(Operand::path("a"), Operand::path("a")).validate());
     assert!(contains.ends_with("operator: contains, first operand: [a]"));
     let inner = C::compare(Operand::path("a"), Comparator::Eq, p("a.b"));
     assert!(inner.validate().is_ok());

@@ -256,9 +256,9 @@ fn check_keys<'k>(
     Ok(())
 }
 
-/// A key condition may only compare (not with `<>`), test `BETWEEN` or `begins_with`, and join
-/// those with `AND`: DynamoDB names the first operator outside that. Its paths are top-level
-/// attribute names.
+/// A key condition may only compare (not with `<>`), test `BETWEEN` or `begins_with` (of a
+/// path), and join those with `AND`: DynamoDB names the first operator outside that. Its paths
+/// are top-level attribute names.
 fn check_key_condition(condition: &Condition) -> Result<()> {
     let mut stack = vec![condition];
     while let Some(c) = stack.pop() {
@@ -293,7 +293,13 @@ fn check_key_condition(condition: &Condition) -> Result<()> {
                     false => continue,
                 }
             }
-            Condition::BeginsWith(..) => continue,
+            // The sort key first: the service takes no other operand there.
+            Condition::BeginsWith(Operand::Path(_), _) => continue,
+            Condition::BeginsWith(..) => {
+                return Err(Error::validation(
+                    "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with",
+                ));
+            }
             Condition::Or(..) => "OR",
             Condition::Not(..) => "NOT",
             Condition::In { .. } => "IN",

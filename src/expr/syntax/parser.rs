@@ -203,11 +203,22 @@ impl<'s, 'm, 'a> Parser<'s, 'm, 'a> {
         Err(self.syntax_error())
     }
 
-    /// A condition function: `attribute_exists(path)`, `begins_with(path, operand)`, ….
+    /// A condition function: `attribute_exists(path)`, `begins_with(operand, operand)`, ….
+    /// Only the two existence tests need a path: DynamoDB takes any operand (a path, a value
+    /// or `size(path)`) first in `attribute_type`, `begins_with` and `contains`, though its
+    /// guide names a path there.
     fn function_condition(&mut self, name: &str, args: Vec<Written>) -> Result<Condition> {
-        let arity = match name {
-            "attribute_exists" | "attribute_not_exists" => 1,
-            "attribute_type" | "begins_with" | "contains" => 2,
+        match name {
+            "attribute_exists" | "attribute_not_exists" => {
+                let [Written::Path(path)] = self.arguments(name, args)? else {
+                    return Err(self.needs_path(name));
+                };
+                return Ok(match name {
+                    "attribute_exists" => Condition::AttributeExists(path),
+                    _ => Condition::AttributeNotExists(path),
+                });
+            }
+            "attribute_type" | "begins_with" | "contains" => {}
             "if_not_exists" | "list_append" => {
                 let what = format!(
                     "The function is not allowed in a condition expression; function: {name}"
@@ -215,26 +226,14 @@ impl<'s, 'm, 'a> Parser<'s, 'm, 'a> {
                 return Err(self.invalid(what));
             }
             _ => return Err(self.invalid(format!("Invalid function name; function: {name}"))),
-        };
-        let (path, second) = match arity {
-            1 => {
-                let [path] = self.arguments(name, args)?;
-                (path, None)
-            }
-            _ => {
-                let [path, second] = self.arguments(name, args)?;
-                (path, Some(self.condition_operand(second)?))
-            }
-        };
-        let Written::Path(path) = path else {
-            return Err(self.needs_path(name));
-        };
+        }
+        let [first, second] = self.arguments(name, args)?;
+        let first = self.condition_operand(first)?;
+        let second = self.condition_operand(second)?;
         Ok(match (name, second) {
-            ("attribute_exists", _) => Condition::AttributeExists(path),
-            ("attribute_not_exists", _) => Condition::AttributeNotExists(path),
-            ("attribute_type", Some(Operand::Value(AttributeValue::S(t)))) => {
+            ("attribute_type", Operand::Value(AttributeValue::S(t))) => {
                 match ValueType::from_name(&t) {
-                    Some(value_type) => Condition::AttributeType(path, value_type),
+                    Some(value_type) => Condition::AttributeType(first, value_type),
                     None => {
                         let valid = "valid types: { B,NULL,SS,BOOL,L,BS,N,NS,S,M }";
                         let what = format!("Invalid attribute type name found; type: {t}, {valid}");
@@ -242,13 +241,13 @@ impl<'s, 'm, 'a> Parser<'s, 'm, 'a> {
                     }
                 }
             }
-            ("attribute_type", Some(Operand::Value(v))) => {
+            ("attribute_type", Operand::Value(v)) => {
                 return Err(self.invalid(wrong_operand("attribute_type", &v)));
             }
-            ("begins_with", Some(second)) => Condition::BeginsWith(path, second),
-            ("contains", Some(second)) => Condition::Contains(path, second),
             // attribute_type with a path or size() for its type.
-            _ => return Err(self.misplaced_function(name)),
+            ("attribute_type", _) => return Err(self.misplaced_function(name)),
+            ("begins_with", second) => Condition::BeginsWith(first, second),
+            (_, second) => Condition::Contains(first, second),
         })
     }
 

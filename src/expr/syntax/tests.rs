@@ -148,15 +148,15 @@ fn comparisons_functions_and_paths_parse_to_their_typed_values() {
     );
     assert_eq!(
         cond("attribute_type(a, :t)"),
-        C::AttributeType(Path::attr("a"), ValueType::Ss)
+        C::AttributeType(at("a"), ValueType::Ss)
     );
     assert_eq!(
         cond("begins_with(a, :s)"),
-        C::BeginsWith(Path::attr("a"), val(V::s("x")))
+        C::BeginsWith(at("a"), val(V::s("x")))
     );
     assert_eq!(
         cond("contains(a, :s)"),
-        C::Contains(Path::attr("a"), val(V::s("x")))
+        C::Contains(at("a"), val(V::s("x")))
     );
     assert_eq!(
         cond("size(a) > :n"),
@@ -166,6 +166,59 @@ fn comparisons_functions_and_paths_parse_to_their_typed_values() {
         cond("size(:s) = :n"),
         compare(val(V::number(1)), Eq, val(V::number(1))),
         "size of a literal is computed at once"
+    );
+}
+
+/// DynamoDB's guide names a path first in these three functions, but the service takes any
+/// operand there: ScyllaDB's Alternator tests, written against DynamoDB, see
+/// `attribute_type(:val, :type)`, `begins_with(:str, a)` and `begins_with(a, c)` succeed.
+#[test]
+fn the_first_operand_of_attribute_type_begins_with_and_contains_may_be_any_operand() {
+    let size_a = Operand::Size(Path::attr("a"));
+    let set = V::Ss(["a".to_owned()].into());
+    assert_eq!(
+        cond("attribute_type(:n, :t)"),
+        C::AttributeType(val(V::number(1)), ValueType::Ss)
+    );
+    assert_eq!(
+        cond("attribute_type(size(a), :t)"),
+        C::AttributeType(size_a.clone(), ValueType::Ss)
+    );
+    assert_eq!(
+        cond("begins_with(:s, a)"),
+        C::BeginsWith(val(V::s("x")), at("a"))
+    );
+    assert_eq!(cond("begins_with(a, b)"), C::BeginsWith(at("a"), at("b")));
+    assert_eq!(
+        cond("begins_with(:s, :s2)"),
+        C::BeginsWith(val(V::s("x")), val(V::s("y")))
+    );
+    assert_eq!(cond("contains(:ss, a)"), C::Contains(val(set), at("a")));
+    assert_eq!(
+        cond("contains(size(a), :n)"),
+        C::Contains(size_a, val(V::number(1)))
+    );
+}
+
+/// The fingerprint of a logged `ClientRequestToken` hashes the text the writer prints, so a
+/// path-first function must print as it did before any operand could come first.
+#[test]
+fn the_writer_prints_path_first_functions_as_before_and_other_operands_in_place() {
+    let mut writer = ExpressionWriter::new();
+    let path_first = C::attribute_type("a", ValueType::N)
+        .and(C::begins_with("b", "x"))
+        .and(C::contains("c", 1));
+    assert_eq!(
+        writer.condition(&path_first),
+        "attribute_type(#n0, :v0) AND begins_with(#n1, :v1) AND contains(#n2, :v2)"
+    );
+    let mut writer = ExpressionWriter::new();
+    let any_first = C::AttributeType(Operand::value(0), ValueType::N)
+        .and(C::BeginsWith(Operand::value("hellohi"), Operand::path("a")))
+        .and(C::Contains(Operand::size("a"), Operand::path("c")));
+    assert_eq!(
+        writer.condition(&any_first),
+        "attribute_type(:v0, :v1) AND begins_with(:v2, #n0) AND contains(size(#n0), #n1)"
     );
 }
 
@@ -379,8 +432,15 @@ const REFUSED: &[(ExpressionKind, &str, &str)] = {
         (Condition, "contains(a, :s, :s2)", "Invalid ConditionExpression: Incorrect number of operands for operator or function; operator or function: contains, number of operands: 3"),
         (Condition, "size(a, b) = :n", "Invalid ConditionExpression: Incorrect number of operands for operator or function; operator or function: size, number of operands: 2"),
         (Condition, "attribute_exists(:s)", "Invalid ConditionExpression: Operator or function requires a document path; operator or function: attribute_exists"),
-        (Condition, "begins_with(:s, :s2)", "Invalid ConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
-        (Condition, "contains(size(a), :n)", "Invalid ConditionExpression: Operator or function requires a document path; operator or function: contains"),
+        (Condition, "attribute_not_exists(size(a))", "Invalid ConditionExpression: Operator or function requires a document path; operator or function: attribute_not_exists"),
+        // attribute_type, begins_with and contains take any operand first (see
+        // the_first_operand_of_attribute_type_begins_with_and_contains_may_be_any_operand), but
+        // size() still wants a path and begins_with a string or binary, in either place.
+        (Condition, "contains(size(size(a)), :n)", "Invalid ConditionExpression: Operator or function requires a document path; operator or function: size"),
+        (Condition, "begins_with(size(a), :s)", "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N"),
+        (Condition, "begins_with(:n, a)", "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N"),
+        (Condition, "attribute_type(:s, b)", "Invalid ConditionExpression: The function is not allowed to be used this way in an expression; function: attribute_type"),
+        (Condition, "attribute_type(:s, size(b))", "Invalid ConditionExpression: The function is not allowed to be used this way in an expression; function: attribute_type"),
         (Condition, "size(size(a)) = :n", "Invalid ConditionExpression: Operator or function requires a document path; operator or function: size"),
         (Condition, "a = attribute_exists(b)", "Invalid ConditionExpression: The function is not allowed to be used this way in an expression; function: attribute_exists"),
         (Condition, "size(:n) = :n", "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, operand type: N"),
@@ -407,6 +467,10 @@ const REFUSED: &[(ExpressionKind, &str, &str)] = {
         (KeyCondition, "attribute_not_exists(pk)", "Invalid operator used in KeyConditionExpression: attribute_not_exists"),
         (KeyCondition, "attribute_type(pk, :t)", "Invalid operator used in KeyConditionExpression: attribute_type"),
         (KeyCondition, "size(pk) = :n", "Invalid operator used in KeyConditionExpression: size"),
+        // The sort key first in begins_with: a value or size() there is refused as the parser
+        // refused it before conditions took any operand first.
+        (KeyCondition, "pk = :s AND begins_with(:s2, sk)", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
+        (KeyCondition, "begins_with(size(sk), :s) AND pk = :s", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
         (KeyCondition, "pk = :s AND", r#"Invalid KeyConditionExpression: Syntax error; token: "<EOF>", near: "AND""#),
         // A key condition names top-level attributes only (DynamoDB's message, checked against the service by ExtendDB and Dynoxide).
         (KeyCondition, "pk.a = :s", "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes"),
@@ -669,9 +733,10 @@ fn condition() -> impl Strategy<Value = Condition> {
             .prop_map(|(value, list)| C::In { value, list }),
         typed_path().prop_map(C::AttributeExists),
         typed_path().prop_map(C::AttributeNotExists),
-        (typed_path(), value_type).prop_map(|(p, t)| C::AttributeType(p, t)),
-        (typed_path(), operand()).prop_map(|(p, o)| C::BeginsWith(p, o)),
-        (typed_path(), operand()).prop_map(|(p, o)| C::Contains(p, o)),
+        // Any operand first, as DynamoDB takes them: a path, a value or size(path).
+        (operand(), value_type).prop_map(|(o, t)| C::AttributeType(o, t)),
+        (operand(), operand()).prop_map(|(a, b)| C::BeginsWith(a, b)),
+        (operand(), operand()).prop_map(|(a, b)| C::Contains(a, b)),
     ];
     leaf.prop_recursive(4, 16, 2, |inner| {
         prop_oneof![

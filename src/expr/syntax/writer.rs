@@ -160,28 +160,34 @@ impl ExpressionWriter {
                 }
                 out.push(')');
             }
-            Condition::AttributeExists(p) => self.write_call(out, "attribute_exists", p, None),
+            Condition::AttributeExists(p) => {
+                self.write_call(out, "attribute_exists", &[&Operand::Path(p.clone())])
+            }
             Condition::AttributeNotExists(p) => {
-                self.write_call(out, "attribute_not_exists", p, None)
+                self.write_call(out, "attribute_not_exists", &[&Operand::Path(p.clone())])
             }
-            Condition::AttributeType(p, t) => {
+            Condition::AttributeType(o, t) => {
                 let name = Operand::Value(AttributeValue::S(t.name().to_owned()));
-                self.write_call(out, "attribute_type", p, Some(&name))
+                self.write_call(out, "attribute_type", &[o, &name])
             }
-            Condition::BeginsWith(p, o) => self.write_call(out, "begins_with", p, Some(o)),
-            Condition::Contains(p, o) => self.write_call(out, "contains", p, Some(o)),
+            Condition::BeginsWith(a, b) => self.write_call(out, "begins_with", &[a, b]),
+            Condition::Contains(a, b) => self.write_call(out, "contains", &[a, b]),
         }
         if wrap {
             out.push(')');
         }
     }
 
-    fn write_call(&mut self, out: &mut String, function: &str, path: &Path, arg: Option<&Operand>) {
+    /// `function(a, b, …)`, operands in order: placeholders are numbered as they are written,
+    /// so a path-first call reads as it always has (`begins_with(#n0, :v0)`), which the
+    /// fingerprints of logged `ClientRequestToken`s depend on.
+    fn write_call(&mut self, out: &mut String, function: &str, args: &[&Operand]) {
         out.push_str(function);
         out.push('(');
-        self.write_path(out, path);
-        if let Some(arg) = arg {
-            out.push_str(", ");
+        for (i, arg) in args.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
             self.write_operand(out, arg);
         }
         out.push(')');
