@@ -2580,3 +2580,30 @@ fn a_string_in_a_condition_after_the_path_is_a_value_not_an_attribute() {
     let literal = Condition::compare(genre, Comparator::Eq, Operand::value("Rock"));
     update(literal).expect("Genre = :rock holds");
 }
+
+#[test]
+fn a_typed_function_may_test_a_literal_first_and_validation_still_guards_it() {
+    let db = table();
+    let song = key("a", "1").with("Genre", "Rock").with("Short", "Ro");
+    put(&db, T, song);
+    let update = |condition: Condition| {
+        db.update_item(
+            UpdateItemInput::new(T, key("a", "1"), Update::new().set("Plays", n("1")))
+                .condition(condition),
+        )
+    };
+    let (genre, short) = (Operand::path("Genre"), Operand::path("Short"));
+    // The literal "Rock and roll" begins with Genre's value; Genre begins with Short's.
+    let reversed = Condition::BeginsWith(Operand::value("Rock and roll"), genre.clone());
+    update(reversed).expect("begins_with(:text, Genre) holds");
+    update(Condition::BeginsWith(genre.clone(), short)).expect("begins_with(Genre, Short)");
+    let set = Condition::Contains(Operand::value(ss(["Jazz", "Rock"])), genre.clone());
+    update(set).expect("contains(:genres, Genre) holds");
+    let typed = Condition::AttributeType(Operand::value(0), ValueType::N);
+    update(typed).expect("attribute_type(:zero, N) holds");
+    let wrong = Condition::BeginsWith(Operand::value(1), genre);
+    validation(
+        update(wrong),
+        "Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+    );
+}

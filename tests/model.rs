@@ -351,7 +351,11 @@ enum Cond {
     Compare(&'static str, Cmp, Lit),
     Between(&'static str, Lit, Lit),
     BeginsWith(&'static str, String),
+    /// `begins_with(:text, a)`: the literal begins with `a`'s value.
+    TextBeginsWith(String, &'static str),
     Contains(&'static str, Lit),
+    /// `contains(:container, a)`: the literal holds `a`'s value.
+    HeldBy(Lit, &'static str),
     In(&'static str, Vec<Lit>),
     Type(&'static str, ValueType),
     And(Box<Cond>, Box<Cond>),
@@ -388,6 +392,15 @@ impl Cond {
             Cond::BeginsWith(a, prefix) => {
                 matches!(get(a), Some(MVal::S(s)) if s.starts_with(prefix.as_str()))
             }
+            Cond::TextBeginsWith(text, a) => {
+                matches!(get(a), Some(MVal::S(prefix)) if text.starts_with(prefix.as_str()))
+            }
+            Cond::HeldBy(container, a) => match (container.model(), get(a)) {
+                (MVal::S(s), Some(MVal::S(sub))) => s.contains(sub.as_str()),
+                (MVal::Ss(set), Some(MVal::S(x))) => set.contains(x),
+                (MVal::Ns(set), Some(MVal::N(x))) => set.contains(x),
+                _ => false,
+            },
             Cond::Contains(a, lit) => match (get(a), lit.model()) {
                 (Some(MVal::S(s)), MVal::S(sub)) => s.contains(sub.as_str()),
                 (Some(MVal::Ss(set)), MVal::S(x)) => set.contains(&x),
@@ -420,7 +433,13 @@ impl Cond {
             }
             Cond::Between(a, low, high) => Condition::between(*a, low.av(), high.av()),
             Cond::BeginsWith(a, prefix) => Condition::begins_with(*a, AttributeValue::s(prefix)),
+            Cond::TextBeginsWith(text, a) => {
+                Condition::BeginsWith(Operand::value(text.as_str()), Operand::path(*a))
+            }
             Cond::Contains(a, lit) => Condition::contains(*a, lit.av()),
+            Cond::HeldBy(container, a) => {
+                Condition::Contains(Operand::value(container.av()), Operand::path(*a))
+            }
             Cond::In(a, list) => Condition::is_in(*a, list.iter().map(Lit::av)),
             Cond::Type(a, t) => Condition::attribute_type(*a, *t),
             Cond::And(x, y) => x.to_engine().and(y.to_engine()),
@@ -996,10 +1015,17 @@ fn cond(attrs: &'static [&'static str]) -> BoxedStrategy<Cond> {
             .prop_map(|(a, (lo, hi))| Cond::Between(a, lo, hi)),
         1 => (attr.clone(), select(PREFIXES))
             .prop_map(|(a, p)| Cond::BeginsWith(a, p.to_string())),
+        1 => (select(TAG_PROBES), attr.clone())
+            .prop_map(|(text, a)| Cond::TextBeginsWith(text.to_string(), a)),
         1 => attr
             .clone()
             .prop_flat_map(|a| (Just(a), scalar_for(a)))
             .prop_map(|(a, lit)| Cond::Contains(a, lit)),
+        1 => (
+            prop_oneof![str_in(TAG_PROBES), str_in(STRS), string_set(), number_set()],
+            attr.clone()
+        )
+            .prop_map(|(container, a)| Cond::HeldBy(container, a)),
         1 => attr
             .clone()
             .prop_flat_map(|a| (Just(a), prop::collection::vec(scalar_for(a), 1..4)))

@@ -175,6 +175,39 @@ class Clients(unittest.TestCase):
         segments = [self.ddb.scan(TableName="Pages", Segment=s, TotalSegments=3)["Count"] for s in range(3)]
         self.assertEqual(sum(segments), 25)
 
+    def test_functions_take_a_value_or_a_second_path_first_as_dynamodb_does(self):
+        # The requests of ScyllaDB's Alternator tests (test_condition_expression.py), which
+        # DynamoDB answers so: the guide names a path first, the service takes any operand.
+        self.make_music("Functions")
+        key = {"Artist": {"S": "A"}, "SongTitle": {"S": "1"}}
+        self.ddb.put_item(TableName="Functions", Item={**key, "a": {"S": "hello"}})
+
+        def update(condition, values):
+            self.ddb.update_item(
+                TableName="Functions", Key=key, UpdateExpression="SET c = :val",
+                ConditionExpression=condition, ExpressionAttributeValues=values)
+
+        update("attribute_type(:val, :type)", {":val": {"N": "0"}, ":type": {"S": "N"}})
+        update("begins_with(:str, a)", {":val": {"S": "he"}, ":str": {"S": "hellohi"}})
+        update("begins_with(a, c)", {":val": {"N": "5"}})
+        self.assertEqual(self.ddb.get_item(TableName="Functions", Key=key)["Item"]["c"], {"N": "5"})
+        update("contains(:names, a)", {":val": {"N": "6"}, ":names": {"SS": ["hello", "world"]}})
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            update("contains(:names, a)", {":val": {"N": "7"}, ":names": {"SS": ["hi"]}})
+        self.assertEqual(error_code(e.exception), "ConditionalCheckFailedException")
+        # The type must still be an expression attribute value.
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            update("attribute_type(a, b)", {":val": {"N": "1"}})
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        # A key condition's begins_with still wants the sort key first.
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.query(
+                TableName="Functions", KeyConditionExpression="Artist = :a AND begins_with(:t, SongTitle)",
+                ExpressionAttributeValues={":a": {"S": "A"}, ":t": {"S": "1x"}})
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertIn("requires a document path", e.exception.response["Error"]["Message"])
+        self.assertEqual(self.ddb.get_item(TableName="Functions", Key=key)["Item"]["c"], {"N": "6"})
+
     def test_batches_and_transactions(self):
         self.make_music("Batch")
         self.ddb.batch_write_item(RequestItems={"Batch": [
