@@ -506,20 +506,16 @@ impl Condition {
             Condition::AttributeNotExists(p) => at(p).is_none(),
             Condition::AttributeType(o, t) => o.resolve(item).is_some_and(|v| v.value_type() == *t),
             Condition::BeginsWith(text, prefix) => {
-                match (
-                    text.resolve(item).as_deref(),
-                    prefix.resolve(item).as_deref(),
-                ) {
+                let (text, prefix) = (text.resolve(item), prefix.resolve(item));
+                match (text.as_deref(), prefix.as_deref()) {
                     (Some(V::S(s)), Some(V::S(pre))) => s.starts_with(pre.as_str()),
                     (Some(V::B(b)), Some(V::B(pre))) => b.starts_with(pre),
                     _ => false,
                 }
             }
             Condition::Contains(container, needle) => {
-                match (
-                    container.resolve(item).as_deref(),
-                    needle.resolve(item).as_deref(),
-                ) {
+                let (container, needle) = (container.resolve(item), needle.resolve(item));
+                match (container.as_deref(), needle.as_deref()) {
                     (Some(container), Some(needle)) => contains(container, needle),
                     _ => false,
                 }
