@@ -973,6 +973,35 @@ fn scalar_for(attr: &'static str) -> BoxedStrategy<Lit> {
     .boxed()
 }
 
+/// A literal string for `begins_with(:text, attr)`: usually one of `attr`'s values with
+/// something after it (so that the condition often holds), sometimes any tag probe.
+fn text_for(attr: &'static str) -> BoxedStrategy<String> {
+    let extended =
+        (value_for(attr), select(&["", "c", "zz"][..])).prop_map(|(start, end)| match start {
+            Lit::S(s) => s + end,
+            _ => end.to_owned(),
+        });
+    prop_oneof![3 => extended, 1 => select(TAG_PROBES).prop_map(String::from)].boxed()
+}
+
+/// A literal for `contains(:container, attr)`: usually a string or set holding one of
+/// `attr`'s values (so that the condition often holds), sometimes any string or set.
+fn container_for(attr: &'static str) -> BoxedStrategy<Lit> {
+    let holding = (value_for(attr), any::<bool>()).prop_map(|(value, in_a_set)| match value {
+        Lit::S(s) if in_a_set && !s.is_empty() => Lit::Ss(vec![s, "w".to_owned()]),
+        Lit::S(s) => Lit::S(format!("<{s}>")),
+        Lit::N(n) => Lit::Ns(vec![n]),
+        set => set,
+    });
+    prop_oneof![
+        3 => holding,
+        1 => str_in(TAG_PROBES),
+        1 => string_set(),
+        1 => number_set(),
+    ]
+    .boxed()
+}
+
 /// Two values for `attr` in model order, for `BETWEEN`.
 fn bounds_for(attr: &'static str) -> BoxedStrategy<(Lit, Lit)> {
     let own = match attr {
@@ -1015,16 +1044,17 @@ fn cond(attrs: &'static [&'static str]) -> BoxedStrategy<Cond> {
             .prop_map(|(a, (lo, hi))| Cond::Between(a, lo, hi)),
         1 => (attr.clone(), select(PREFIXES))
             .prop_map(|(a, p)| Cond::BeginsWith(a, p.to_string())),
-        1 => (select(TAG_PROBES), attr.clone())
-            .prop_map(|(text, a)| Cond::TextBeginsWith(text.to_string(), a)),
+        1 => attr
+            .clone()
+            .prop_flat_map(|a| (text_for(a), Just(a)))
+            .prop_map(|(text, a)| Cond::TextBeginsWith(text, a)),
         1 => attr
             .clone()
             .prop_flat_map(|a| (Just(a), scalar_for(a)))
             .prop_map(|(a, lit)| Cond::Contains(a, lit)),
-        1 => (
-            prop_oneof![str_in(TAG_PROBES), str_in(STRS), string_set(), number_set()],
-            attr.clone()
-        )
+        1 => attr
+            .clone()
+            .prop_flat_map(|a| (container_for(a), Just(a)))
             .prop_map(|(container, a)| Cond::HeldBy(container, a)),
         1 => attr
             .clone()
