@@ -2607,3 +2607,24 @@ fn a_typed_function_may_test_a_literal_first_and_validation_still_guards_it() {
         "Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
     );
 }
+
+#[test]
+fn a_key_condition_from_a_typed_condition_takes_begins_with_of_the_sort_key_first_only() {
+    let pk = Condition::eq("pk", "p");
+    let sort_first = pk.clone().and(Condition::begins_with("sk", "0"));
+    let taken = KeyCondition::from_condition(&sort_first).expect("the sort key first");
+    assert_eq!(
+        taken.conditions[1],
+        ("sk".to_owned(), SortKeyOp::BeginsWith(s("0")))
+    );
+    // A condition may take these; a key condition selects no key range by them.
+    for other in [
+        Condition::BeginsWith(Operand::value("0"), Operand::path("sk")),
+        Condition::BeginsWith(Operand::path("sk"), Operand::path("pk")),
+    ] {
+        validation(
+            KeyCondition::from_condition(&pk.clone().and(other)),
+            "Query key condition not supported",
+        );
+    }
+}
