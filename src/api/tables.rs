@@ -292,8 +292,10 @@ pub enum GlobalSecondaryIndexUpdate {
 pub struct UpdateTableInput {
     /// Table name or ARN.
     pub table_name: String,
-    /// Definitions of the key attributes of indexes being created: required with a
-    /// [`GlobalSecondaryIndexUpdate::Create`], even for attributes the table already defines.
+    /// Definitions of the key attributes of indexes being created: a
+    /// [`GlobalSecondaryIndexUpdate::Create`] without any is refused, as DynamoDB refuses it,
+    /// even when the table already defines the new index's key attributes (those given are
+    /// merged with the table's, so they need not repeat them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attribute_definitions: Vec<AttributeDefinition>,
     /// A new billing mode.

@@ -17,7 +17,9 @@
 //! type `ALL`, the update's first action or none) and keeps DynamoDB's refusal; the handler
 //! reads the rewritten request, so that a member of the wrong shape elsewhere is still the
 //! model's error first, and then answers the refusal instead of calling the library. Nothing
-//! the library stores changes.
+//! the library stores changes. (Not quite first: the actions dropped from an update with
+//! several are not read, so one of the wrong type there is refused as one action too many,
+//! where DynamoDB may well answer its type first.)
 
 use serde_json::{Map, Value};
 
@@ -35,22 +37,38 @@ const NO_ACTION: &str = "One of GlobalSecondaryIndexUpdate.Update, GlobalSeconda
 const SEVERAL_ACTIONS: &str =
     "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object";
 
-/// Rewrites `body` (a `CreateTable` or `UpdateTable` request) into a shape the library's
-/// types read, and answers DynamoDB's refusal of what it rewrote, if anything.
-pub(super) fn settle(body: &mut Value) -> Option<WireError> {
+/// The request whose index members [`settle`] reads: each has its own, and a member of the
+/// other's is not in its model, so it is ignored as any such member is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TableRequest {
+    /// `LocalSecondaryIndexes` and `GlobalSecondaryIndexes`.
+    CreateTable,
+    /// `GlobalSecondaryIndexUpdates`.
+    UpdateTable,
+}
+
+/// Rewrites `body`, a `request`, into a shape the library's types read, and answers
+/// DynamoDB's refusal of what it rewrote, if anything.
+pub(super) fn settle(request: TableRequest, body: &mut Value) -> Option<WireError> {
     let Value::Object(fields) = body else {
         return None;
     };
     let mut refusal = None;
-    settle_updates(fields, &mut refusal);
-    for member in ["LocalSecondaryIndexes", "GlobalSecondaryIndexes"] {
-        for index in entries(fields, member) {
-            settle_projection(index, &mut refusal);
+    match request {
+        TableRequest::CreateTable => {
+            for member in ["LocalSecondaryIndexes", "GlobalSecondaryIndexes"] {
+                for index in entries(fields, member) {
+                    settle_projection(index, &mut refusal);
+                }
+            }
         }
-    }
-    for update in entries(fields, "GlobalSecondaryIndexUpdates") {
-        if let Some(Value::Object(create)) = update.get_mut("Create") {
-            settle_projection(create, &mut refusal);
+        TableRequest::UpdateTable => {
+            settle_updates(fields, &mut refusal);
+            for update in entries(fields, "GlobalSecondaryIndexUpdates") {
+                if let Some(Value::Object(create)) = update.get_mut("Create") {
+                    settle_projection(create, &mut refusal);
+                }
+            }
         }
     }
     refusal.map(|message: String| WireError::validation(format!("{INVALID}{message}")))
@@ -109,9 +127,37 @@ mod tests {
 
     use super::*;
 
-    fn refusal_of(mut body: Value) -> (Value, Option<String>) {
-        let refusal = settle(&mut body).and_then(|e| e.message);
+    fn refusal_of(body: Value) -> (Value, Option<String>) {
+        let request = match body.get("GlobalSecondaryIndexUpdates") {
+            Some(_) => TableRequest::UpdateTable,
+            None => TableRequest::CreateTable,
+        };
+        refused_as(request, body)
+    }
+
+    fn refused_as(request: TableRequest, mut body: Value) -> (Value, Option<String>) {
+        let refusal = settle(request, &mut body).and_then(|e| e.message);
         (body, refusal)
+    }
+
+    /// Each request's index members are read, not the other's: those are members its model
+    /// lacks, which are ignored (a review found an UpdateTable refused for a
+    /// `GlobalSecondaryIndexes` member it does not have).
+    #[test]
+    fn only_the_requests_own_index_members_are_read() {
+        let index = json!({"IndexName": "i", "Projection": {}});
+        let update = json!({"TableName": "T", "GlobalSecondaryIndexes": [index.clone()],
+                            "LocalSecondaryIndexes": [index.clone()]});
+        assert_eq!(
+            refused_as(TableRequest::UpdateTable, update.clone()),
+            (update, None)
+        );
+        let create =
+            json!({"TableName": "T", "GlobalSecondaryIndexUpdates": [{}, {"Create": index}]});
+        assert_eq!(
+            refused_as(TableRequest::CreateTable, create.clone()),
+            (create, None)
+        );
     }
 
     /// A projection without a type, in either kind of index at creation or in an index

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::indexes;
+use super::indexes::{self, TableRequest};
 use super::model;
 use super::protocol::WireError;
 use super::{Call, ServerState};
@@ -597,7 +597,7 @@ struct BackupArn {
 // ---- Tables. ----
 
 fn create_table(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
-    let refusal = indexes::settle(&mut body);
+    let refusal = indexes::settle(TableRequest::CreateTable, &mut body);
     let request = input::<CreateTableInput>(body)?;
     if let Some(refusal) = refusal {
         return Err(refusal);
@@ -612,7 +612,7 @@ fn describe_table(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
 }
 
 fn update_table(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
-    let refusal = indexes::settle(&mut body);
+    let refusal = indexes::settle(TableRequest::UpdateTable, &mut body);
     let request = input::<UpdateTableInput>(body)?;
     if let Some(refusal) = refusal {
         return Err(refusal);
