@@ -182,8 +182,14 @@ fn update_table_accepts_the_default_encryption_and_refuses_kms() {
     }
     let update =
         UpdateTableInput::new("Music").sse_specification(SseSpecification::new().enabled(false));
+    let logged = db.last_lsn();
     db.update_table(update).expect("the default encryption");
     assert_eq!(db.describe_table("Music").expect("describe"), before);
+    assert_eq!(
+        db.last_lsn(),
+        logged,
+        "an update that changes nothing logs nothing"
+    );
 }
 
 #[test]

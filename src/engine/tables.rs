@@ -157,10 +157,21 @@ impl Engine {
             s.disabled
                 .is_none_or(|(lsn, time)| lsn == 0 || time.0.saturating_add(retention) >= now.0)
         });
+        if next == *current {
+            // Nothing changes (the default encryption asked for, a setting as it is): there
+            // is nothing to log.
+            let data = handle.data.read();
+            return Ok(self.describe(&data, data.status));
+        }
         let next = Arc::new(next);
         // A new index is built from every item: every leaf must decode before the change
         // is logged.
-        handle.data.read().items.load_all()?;
+        if next
+            .indexes()
+            .any(|index| current.index(&index.name).is_none())
+        {
+            handle.data.read().items.load_all()?;
+        }
         let mutation = Mutation::UpdateTable(next);
         let at = self.commit(&mutation, &[&handle])?;
         apply(at, mutation, &mut Live::new(self).with_table(&handle))?;

@@ -353,6 +353,13 @@ class Clients(unittest.TestCase):
         created = create("OwnedKey", {"Enabled": False})["TableDescription"]
         # A key AWS owns: DynamoDB describes no SSEDescription for it.
         self.assertNotIn("SSEDescription", created)
+        # UpdateTable takes the default alone (nothing changes) and refuses KMS.
+        updated = self.ddb.update_table(TableName="OwnedKey", SSESpecification={"Enabled": False})
+        self.assertNotIn("SSEDescription", updated["TableDescription"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.update_table(TableName="OwnedKey", SSESpecification={"Enabled": True, "SSEType": "KMS"})
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertIn("SSESpecification", e.exception.response["Error"]["Message"])
         self.ddb.delete_table(TableName="OwnedKey")
 
     def test_item_collection_metrics_are_reported_for_tables_with_a_local_index(self):
