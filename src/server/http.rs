@@ -6,6 +6,7 @@
 //!   GET /            ─► 200 "healthy: <the Host addressed> "
 //!   OPTIONS / + Origin ─► 200, empty: a browser's CORS preflight
 //!   POST /           ─► body ≤ 16 MiB (413)
+//!                    ─► a permit of the concurrency cap, held until the answer is encoded
 //!                    ─► (above 64 KiB or compressed: from here on off the async thread)
 //!                    ─► gzip/deflate decoded
 //!                    ─► Content-Type (404 <UnknownOperationException/>)  ┐ a body that
@@ -14,8 +15,8 @@
 //!                       DynamoDBStreams_20120810.<Op> (UnknownOperationException)
 //!                    ─► Authorization (SigV4)
 //!                    ─► an empty body (SerializationException)
-//!                    ─► a permit of the concurrency cap ─► the engine: single reads from
-//!                       memory on the async thread, the rest in block_in_place
+//!                    ─► the engine: single reads from memory on the async thread, the
+//!                       rest in block_in_place
 //!   every answer     ─► gzip or deflate when asked for and above 4 KiB (JSON answers;
 //!                       above 64 KiB off the async thread), x-amzn-RequestId,
 //!                       x-amz-crc32 of the body as sent, and CORS headers when the
@@ -39,7 +40,7 @@ use hyper::header::{
 };
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::auth;
 use super::operations;
@@ -80,6 +81,9 @@ pub(super) async fn handle(
         .to_ascii_uppercase();
     let (parts, body) = request.into_parts();
     let cross_origin = parts.headers.get(ORIGIN).is_some_and(|o| !o.is_empty());
+    // A request's permit of the concurrency cap is held until its answer is encoded, so
+    // that the cap bounds the threads compressing answers too.
+    let mut _permit = None;
     let (operation, answer) = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/") => {
             // DynamoDB names the host it was addressed as (wire.md); the trailing space is
@@ -93,7 +97,8 @@ pub(super) async fn handle(
         (&Method::POST, "/") => {
             let target = header(&parts.headers, "x-amz-target");
             let named = protocol::operation(target.as_deref());
-            let answer = api_request(&shared, &parts.headers, named, body).await;
+            let (answer, permit) = api_request(&shared, &parts.headers, named, body).await;
+            _permit = permit;
             (named.map(|(_, op)| op.to_owned()), answer)
         }
         (&Method::OPTIONS, "/") if cross_origin => {
@@ -125,20 +130,31 @@ pub(super) async fn handle(
 }
 
 /// A `POST /`: DynamoDB's checks in DynamoDB's order, then the operation.
-async fn api_request(
-    shared: &Shared,
+async fn api_request<'s>(
+    shared: &'s Shared,
     headers: &HeaderMap,
     operation: Option<(Api, &str)>,
     body: Incoming,
-) -> Answer {
+) -> (Answer, Option<SemaphorePermit<'s>>) {
     let raw = match read_body(body).await {
         Ok(raw) => raw,
-        Err(answer) => return answer,
+        Err(answer) => return (answer, None),
+    };
+    // The permit is taken once the body is in (a client slow to send it holds none) and
+    // before the body is checked, so that the cap bounds the threads doing that as well.
+    let Ok(permit) = shared.permits.acquire().await else {
+        let error = WireError::from(crate::Error::Io {
+            context: "the server is shutting down".into(),
+            source: std::io::Error::other("shutting down"),
+        });
+        return (Answer::error(error), None);
     };
     // Decoding, parsing and checking the signature of a large body takes tens of
     // milliseconds (16 MB of JSON parses in about 90 ms here): off the async thread. So
     // does a compressed one, which may decode to 16 MB.
-    let large = raw.len() > OFF_THREAD_ABOVE_BYTES || headers.contains_key(CONTENT_ENCODING);
+    let compressed = (headers.get(CONTENT_ENCODING))
+        .is_some_and(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"));
+    let large = raw.len() > OFF_THREAD_ABOVE_BYTES || compressed;
     let check = || checked_request(shared, headers, operation, raw);
     let checked = match large {
         true => tokio::task::block_in_place(check),
@@ -146,13 +162,7 @@ async fn api_request(
     };
     let (api, operation, json) = match checked {
         Ok(checked) => checked,
-        Err(answer) => return answer,
-    };
-    let Ok(_permit) = shared.permits.acquire().await else {
-        return Answer::error(WireError::from(crate::Error::Io {
-            context: "the server is shutting down".into(),
-            source: std::io::Error::other("shutting down"),
-        }));
+        Err(answer) => return (answer, Some(permit)),
     };
     let state = Arc::clone(&shared.state);
     let inline = !large && api == Api::DynamoDb && operations::answers_from_memory(operation);
@@ -202,13 +212,14 @@ async fn api_request(
         // -> 243 us on this machine class).
         tokio::task::block_in_place(|| catching(run))
     };
-    match result {
+    let answer = match result {
         Ok(answer) => answer,
         Err(why) => Answer::error(WireError::from(crate::Error::Io {
             context: "the request's handler stopped".into(),
             source: std::io::Error::other(why),
         })),
-    }
+    };
+    (answer, Some(permit))
 }
 
 /// The body as sent, at most [`MAX_BODY_BYTES`].
