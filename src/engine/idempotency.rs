@@ -452,4 +452,23 @@ mod tests {
             "{empty}"
         );
     }
+
+    /// A token's fingerprint is logged (`TokenWrite` records) and compared after a restart,
+    /// so a transaction must hash as every earlier build hashed it: this one, with each
+    /// condition function, came out so on the build before conditions took any operand
+    /// first (1108399) and after.
+    #[test]
+    fn a_fingerprint_stays_what_earlier_builds_logged() {
+        use crate::api::items::ConditionCheckInput;
+        use crate::expr::Condition;
+        use crate::model::value::{AttributeValue, Item, ValueType};
+        let key = Item::from([("pk".to_owned(), AttributeValue::S("n".into()))]);
+        let condition = Condition::attribute_type("a.b", ValueType::Ss)
+            .and(Condition::begins_with("c", "x"))
+            .or(Condition::contains("d", AttributeValue::number(3)).not())
+            .and(Condition::attribute_not_exists("e"));
+        let check = ConditionCheckInput::new("T", key).condition(condition);
+        let actions = vec![TransactWriteItem::ConditionCheck(check)];
+        assert_eq!(fingerprint(&actions), 0xa6dd_a086_884c_b58c);
+    }
 }

@@ -228,6 +228,12 @@ impl<'s, 'm, 'a> Parser<'s, 'm, 'a> {
             _ => return Err(self.invalid(format!("Invalid function name; function: {name}"))),
         }
         let [first, second] = self.arguments(name, args)?;
+        // A key condition's grammar keeps the path first (`begins_with(sk, :prefix)`): its
+        // refusal comes here, where the parser meets it, so that its message does not
+        // depend on what else the expression holds.
+        if self.kind == ExpressionKind::KeyCondition && !matches!(first, Written::Path(_)) {
+            return Err(self.needs_path(name));
+        }
         let first = self.condition_operand(first)?;
         let second = self.condition_operand(second)?;
         Ok(match (name, second) {

@@ -471,6 +471,14 @@ const REFUSED: &[(ExpressionKind, &str, &str)] = {
         // refused it before conditions took any operand first.
         (KeyCondition, "pk = :s AND begins_with(:s2, sk)", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
         (KeyCondition, "begins_with(size(sk), :s) AND pk = :s", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
+        // Refused where the parser meets it, whatever else the expression holds (a review
+        // found these answering OR, NOT, nesting or an undefined value instead).
+        (KeyCondition, "begins_with(:s, sk) OR pk = :s", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
+        (KeyCondition, "NOT begins_with(:s, sk)", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
+        (KeyCondition, "a.b = :s AND begins_with(:s, sk)", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
+        (KeyCondition, "begins_with(:s, sk) AND pk = :zz", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: begins_with"),
+        (KeyCondition, "pk = :s AND contains(:s, sk)", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: contains"),
+        (KeyCondition, "attribute_type(:s, :t)", "Invalid KeyConditionExpression: Operator or function requires a document path; operator or function: attribute_type"),
         (KeyCondition, "pk = :s AND", r#"Invalid KeyConditionExpression: Syntax error; token: "<EOF>", near: "AND""#),
         // A key condition names top-level attributes only (DynamoDB's message, checked against the service by ExtendDB and Dynoxide).
         (KeyCondition, "pk.a = :s", "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes"),
