@@ -949,7 +949,8 @@ fn a_body_that_is_not_its_gzip_is_a_500_and_gzip_members_make_one_body() {
 }
 
 /// `GET /` names the host the client addressed, as DynamoDB names itself (wire.md), or the
-/// region's endpoint when the request names none (HTTP/1.0 without `Host`).
+/// address the connection came in on when the request names none (HTTP/1.0 without
+/// `Host`): never an endpoint elsewhere.
 #[test]
 fn get_slash_is_the_health_answer_naming_the_host_addressed() {
     let server = Server::start(|c| c.region = "eu-west-1".into());
@@ -962,7 +963,13 @@ fn get_slash_is_the_health_answer_naming_the_host_addressed() {
     let _ = stream.read_to_end(&mut answer);
     let reply = Reply::parse(&answer);
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.body, b"healthy: dynamodb.eu-west-1.amazonaws.com ");
+    assert_eq!(reply.body, format!("healthy: {} ", server.addr).as_bytes());
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    let request = "GET / HTTP/1.1\r\nHost: db.example:8000\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert_eq!(Reply::parse(&answer).body, b"healthy: db.example:8000 ");
 }
 
 /// A request with an `Origin` (a browser script's) is answered with CORS headers allowing any
@@ -1025,6 +1032,18 @@ fn requests_with_an_origin_get_cors_headers_and_a_preflight_is_granted_what_it_a
         server.raw("POST", &post, b"{}").json(),
         serde_json::json!({"TableNames": []})
     );
+    // A preflight is of `/` only: elsewhere it is the 404 any path gets, granting nothing.
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    let request = "OPTIONS /elsewhere HTTP/1.1\r\nHost: x\r\nOrigin: https://example.com\r\n\
+                   Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let elsewhere = Reply::parse(&answer);
+    assert_eq!(elsewhere.status, 404);
+    for name in &cors[2..] {
+        assert!(!elsewhere.headers.contains_key(*name), "{name}");
+    }
 }
 
 /// Runs `tests/wire/test_clients.py` (boto3 and the AWS CLI v1) against `server`.

@@ -72,6 +72,7 @@ pub(super) struct Shared {
 pub(super) async fn handle(
     shared: Arc<Shared>,
     peer: SocketAddr,
+    local: Option<SocketAddr>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let started = Instant::now();
@@ -88,16 +89,15 @@ pub(super) async fn handle(
         (&Method::GET, "/") => {
             // DynamoDB names the host it was addressed as (wire.md); the trailing space is
             // DynamoDB Local's, kept for health checks written against it.
-            let host = shared
-                .state
-                .host_named(header(&parts.headers, "host").as_deref());
+            let host = host_addressed(&parts.headers, local, &shared.state.region);
             let text = format!("healthy: {host} ");
             (None, Answer::text(StatusCode::OK, text))
         }
         (&Method::POST, "/") => {
             let target = header(&parts.headers, "x-amz-target");
             let named = protocol::operation(target.as_deref());
-            let (answer, permit) = api_request(&shared, &parts.headers, named, body).await;
+            let host = host_addressed(&parts.headers, local, &shared.state.region);
+            let (answer, permit) = api_request(&shared, &parts.headers, named, host, body).await;
             _permit = permit;
             (named.map(|(_, op)| op.to_owned()), answer)
         }
@@ -115,7 +115,7 @@ pub(super) async fn handle(
         false => respond(),
     };
     if cross_origin {
-        let preflight = parts.method == Method::OPTIONS;
+        let preflight = parts.method == Method::OPTIONS && parts.uri.path() == "/";
         add_cors_headers(&parts.headers, response.headers_mut(), preflight);
     }
     tracing::info!(
@@ -134,6 +134,7 @@ async fn api_request<'s>(
     shared: &'s Shared,
     headers: &HeaderMap,
     operation: Option<(Api, &str)>,
+    host: String,
     body: Incoming,
 ) -> (Answer, Option<SemaphorePermit<'s>>) {
     let raw = match read_body(body).await {
@@ -167,13 +168,12 @@ async fn api_request<'s>(
     let state = Arc::clone(&shared.state);
     let inline = !large && api == Api::DynamoDb && operations::answers_from_memory(operation);
     let operation = operation.to_owned();
-    let host = header(headers, "host");
     // The answer is turned into bytes where the operation ran, so that a large one (a
     // BatchGetItem's 16 MB) is not serialised on the async thread after a write.
     let run = move || {
         let call = Call {
             state: &state,
-            host: host.as_deref(),
+            host: &host,
         };
         let result = match api {
             Api::DynamoDb => operations::call(&call, &operation, json),
@@ -322,6 +322,20 @@ fn read_limited(reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
         .take(MAX_BODY_BYTES as u64 + 1)
         .read_to_end(&mut out)?;
     Ok((out.len() <= MAX_BODY_BYTES).then_some(out))
+}
+
+/// The host DynamoDB names in `GET /` and `DescribeEndpoints`: the one the client addressed
+/// (its `Host` header), else the address the connection came in on, so that a client is
+/// never sent elsewhere (only without either, the region's endpoint).
+fn host_addressed(headers: &HeaderMap, local: Option<SocketAddr>, region: &str) -> String {
+    let named = header(headers, "host");
+    match named.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        Some(host) => host.to_owned(),
+        None => match local {
+            Some(local) => local.to_string(),
+            None => format!("dynamodb.{region}.amazonaws.com"),
+        },
+    }
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {

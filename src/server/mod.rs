@@ -101,23 +101,13 @@ pub(crate) struct ServerState {
     pub secrets: Option<HashMap<String, String>>,
 }
 
-impl ServerState {
-    /// The host DynamoDB names in `GET /` and `DescribeEndpoints`: the one the client
-    /// addressed (its `Host` header), or the region's endpoint when it named none.
-    pub(crate) fn host_named(&self, addressed: Option<&str>) -> String {
-        match addressed.map(str::trim).filter(|h| !h.is_empty()) {
-            Some(host) => host.to_owned(),
-            None => format!("dynamodb.{}.amazonaws.com", self.region),
-        }
-    }
-}
-
 /// One request's call of an operation: what every request shares, and the host the client
 /// addressed.
 pub(crate) struct Call<'a> {
     pub state: &'a ServerState,
-    /// The request's `Host` header.
-    pub host: Option<&'a str>,
+    /// The host the client addressed, as DynamoDB names itself in `DescribeEndpoints`
+    /// (`http::host_addressed`).
+    pub host: &'a str,
 }
 
 impl std::ops::Deref for Call<'_> {
@@ -191,8 +181,11 @@ async fn accept_until_stopped(
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
+                let local = stream.local_addr().ok();
                 let shared = Arc::clone(&shared);
-                let service = service_fn(move |request| http::handle(Arc::clone(&shared), peer, request));
+                let service = service_fn(move |request| {
+                    http::handle(Arc::clone(&shared), peer, local, request)
+                });
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(http::HEADER_READ_TIMEOUT)

@@ -644,7 +644,7 @@ fn delete_table(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
 
 /// DynamoDB's one endpoint: the host the client addressed, as DynamoDB names itself there.
 fn describe_endpoints(call: &Call<'_>, _body: Value) -> Result<Value, WireError> {
-    let address = call.host_named(call.host);
+    let address = call.host;
     Ok(json!({ "Endpoints": [{ "Address": address, "CachePeriodInMinutes": 1440 }] }))
 }
 
