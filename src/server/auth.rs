@@ -258,7 +258,12 @@ fn parse_amz_date(text: &str) -> Option<u64> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<u64>().ok();
+    // Digits only: `u64::from_str` would take a sign (`2026+1+6T000000Z`).
+    let num = |range: std::ops::Range<usize>| {
+        let digits = text.get(range)?;
+        digits.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+        digits.parse::<u64>().ok()
+    };
     let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
     let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
     if !(1..=12).contains(&month)
@@ -367,6 +372,9 @@ mod tests {
             Some("20240229T235959Z")
         );
         assert_eq!(parse_amz_date("2026-11-26T06:05:46Z"), None);
+        // Signs are not digits (a review found `+` taken).
+        assert_eq!(parse_amz_date("2026+1+6T000000Z"), None);
+        assert_eq!(parse_amz_date("20261126T+60546Z"), None);
         let now = UNIX_EPOCH + Duration::from_secs(t);
         assert!(check_time("20261126T060546Z", now).is_ok());
         assert!(
