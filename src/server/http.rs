@@ -251,7 +251,8 @@ fn checked_request<'a>(
     operation: Option<(Api, &'a str)>,
     raw: Bytes,
 ) -> Result<(Api, &'a str, Value), Answer> {
-    let bytes = decoded_body(headers, raw)?;
+    // The signature covers the body as sent (SigV4's payload hash), compressed or not.
+    let bytes = decoded_body(headers, raw.clone())?;
     // An empty body is judged only once the target and the signature are: DynamoDB checks
     // the content type of a request "with a body" (wire.md) and answers an empty one
     // SerializationException after authentication, not before (dynalite, which reproduces
@@ -276,7 +277,7 @@ fn checked_request<'a>(
     }) else {
         return Err(Answer::error(WireError::unknown_operation()));
     };
-    auth::check(&shared.state, headers, &bytes).map_err(Answer::error)?;
+    auth::check(&shared.state, headers, &raw).map_err(Answer::error)?;
     let Some(json) = json else {
         return Err(Answer::error(WireError::serialization()));
     };

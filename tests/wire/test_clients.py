@@ -7,6 +7,7 @@ Signatures class, TIDESTORE_AUTH_KEY/TIDESTORE_AUTH_SECRET of a server started w
 """
 
 import datetime
+import gzip
 import hashlib
 import hmac
 import json
@@ -836,6 +837,12 @@ class Signatures(unittest.TestCase):
         status, answer = self.raw(body, sign(body, "DynamoDB_20120810.ListTables", self.key, self.secret, REGION, old))
         self.assertEqual((status, answer["__type"]), (400, "com.amazon.coral.service#InvalidSignatureException"))
         self.assertIn("Signature expired", answer["message"])
+        # A compressed body is signed as sent: its payload hash is of the gzip bytes.
+        zipped = gzip.compress(body)
+        headers = sign(zipped, "DynamoDB_20120810.ListTables", self.key, self.secret, REGION, now)
+        headers["content-encoding"] = "gzip"
+        status, answer = self.raw(zipped, headers)
+        self.assertEqual(status, 200, answer)
         # A body changed after signing fails the payload hash.
         headers = sign(body, "DynamoDB_20120810.ListTables", self.key, self.secret, REGION, now)
         status, answer = self.raw(b'{"Limit": 1}', headers)
