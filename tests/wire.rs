@@ -937,6 +937,18 @@ fn a_body_that_is_not_its_gzip_is_a_500_and_gzip_members_make_one_body() {
         );
         assert!(got.json().get("Item").is_none(), "{key} was written");
     }
+    // An encoding named in bytes that are not text is not the absence of one.
+    let odd = server.raw(
+        "POST",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", "DynamoDB_20120810.PutItem"),
+            ("Authorization", AUTHORIZATION),
+            ("Content-Encoding", "gz\u{ef}p"),
+        ],
+        &put("odd"),
+    );
+    assert_eq!(odd.status, 500);
     let whole = put("two");
     let (first, second) = whole.split_at(10);
     let two = [gzipped(first), gzipped(second)].concat();

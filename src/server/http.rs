@@ -144,6 +144,8 @@ async fn api_request<'s>(
     // The permit is taken once the body is in (a client slow to send it holds none) and
     // before the body is checked, so that the cap bounds the threads doing that as well.
     let Ok(permit) = shared.permits.acquire().await else {
+        // Defensive: the semaphore is never closed (a stop drains through hyper's graceful
+        // shutdown), so this answer is for a future that closes it.
         let error = WireError::from(crate::Error::Io {
             context: "the server is shutting down".into(),
             source: std::io::Error::other("shutting down"),
@@ -286,10 +288,11 @@ fn checked_request<'a>(
 
 /// The body decoded as its `Content-Encoding` says, at most [`MAX_BODY_BYTES`] once decoded.
 fn decoded_body(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, Answer> {
-    let encoding = headers
-        .get(CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase());
+    // A value that is not text is an encoding not known, not the absence of one.
+    let encoding = (headers.get(CONTENT_ENCODING)).map(|v| {
+        v.to_str()
+            .map_or("?".into(), |v| v.trim().to_ascii_lowercase())
+    });
     let decoded = match encoding.as_deref() {
         None | Some("identity") | Some("") => return Ok(raw),
         // Gzip allows several members one after another; the body is all of them.
