@@ -8,7 +8,7 @@
 //! ```text
 //! canonical request = METHOD \n path \n query \n
 //!                     name:value \n … (the SignedHeaders only, lower-cased, values trimmed) \n
-//!                     signed;headers \n hex(sha256(body))
+//!                     signed;headers \n hex(sha256(body as sent: compressed, when it is))
 //! string to sign    = AWS4-HMAC-SHA256 \n X-Amz-Date \n date/region/dynamodb/aws4_request \n
 //!                     hex(sha256(canonical request))
 //! signing key       = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "dynamodb"), "aws4_request")
