@@ -12,6 +12,11 @@ use crate::fs::sim::SimFs;
 use crate::fs::Vfs;
 use crate::model::value::{validate_item, Item};
 
+#[cfg(feature = "server")]
+mod wire;
+#[cfg(feature = "server")]
+pub use wire::{wire_request, ANSWER_TIMEOUT};
+
 /// Reads `bytes` as log segment 1 of database 7, as the last segment and as an older one.
 /// Promises: no panic; the records returned have contiguous LSNs from the segment's first;
 /// a seal ends the file; an older segment reads exactly what a last segment reads, unless

@@ -23,7 +23,7 @@
 mod auth;
 mod http;
 mod indexes;
-mod model;
+pub(crate) mod model;
 mod operations;
 mod protocol;
 mod streams;
