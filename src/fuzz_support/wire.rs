@@ -5,7 +5,7 @@
 //! that looks real and reaches the engine: the method (mostly `POST`), the path (mostly `/`),
 //! `X-Amz-Target` (mostly one of the operations in the API models of `server::model`), the
 //! content type and encodings, `Origin`, a SigV4 `Authorization` and `X-Amz-Date`, and a body
-//! (mostly the operation's members in DynamoDB JSON: table `t` or `u`, keys, items, and
+//! (mostly the operation's members in DynamoDB JSON: table `tab` or `num`, keys, items, and
 //! expressions whose `#names` and `:values` are in the maps; sometimes raw bytes, deep
 //! nesting or a body that is not its gzip). Two servers run, each over its own database under
 //! `/dev/shm` (or the temporary directory), with `Buffered` durability: one accepting any
@@ -50,7 +50,7 @@ const ACCOUNT: &str = "000000000000";
 
 /// The names a request may create a table under (bounded, so that a long run does not fill
 /// the disk with tables).
-const CREATED_NAMES: [&str; 6] = ["t", "u", "v", "w", "restored", "ab"];
+const CREATED_NAMES: [&str; 6] = ["tab", "num", "vvv", "www", "restored", "abc"];
 
 /// The two servers of this process.
 struct Servers {
@@ -184,12 +184,12 @@ fn start(dir: PathBuf, secrets: Option<std::collections::HashMap<String, String>
 }
 
 /// Creates the tables every request may reach (at start, and again after a `DeleteTable`):
-/// `t` with a string hash key `pk`, a number range key `sk`, an index on each and a stream;
-/// `u` with a number hash key `pk` alone.
+/// `tab` with a string hash key `pk`, a number range key `sk`, an index on each and a
+/// stream; `num` with a number hash key `pk` alone.
 fn create_base_tables(addr: SocketAddr) {
     let tables = [
         json!({
-            "TableName": "t",
+            "TableName": "tab",
             "AttributeDefinitions": [
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "N"},
@@ -217,7 +217,7 @@ fn create_base_tables(addr: SocketAddr) {
             "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}
         }),
         json!({
-            "TableName": "u",
+            "TableName": "num",
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "N"}],
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "BillingMode": "PAY_PER_REQUEST"
@@ -311,6 +311,8 @@ struct Expect {
     operation: String,
     /// The JSON sent, when it was the operation's members.
     json: Option<Value>,
+    /// A `POST /`: an API request, not the health check or a preflight.
+    posted: bool,
 }
 
 /// An answer as read off the socket.
@@ -583,7 +585,7 @@ pub fn wire_request(bytes: &[u8]) {
             seen.remember(answer);
         }
     }
-    if reply.status == 200 {
+    if reply.status == 200 && expect.posted && json.is_some() {
         after(addr, &expect);
     }
 }
@@ -687,8 +689,8 @@ fn after(addr: SocketAddr, expect: &Expect) {
                 return;
             };
             let key_names: &[&str] = match table {
-                "t" => &["pk", "sk"],
-                "u" => &["pk"],
+                "tab" => &["pk", "sk"],
+                "num" => &["pk"],
                 _ => return,
             };
             // Time to Live may name these, and sweep the item between the put and the read.
@@ -735,7 +737,7 @@ fn after(addr: SocketAddr, expect: &Expect) {
 /// X-Amz-Target: DynamoDB_20120810.PutItem
 /// Other-Header: value
 ///
-/// {"TableName": "t", ...}
+/// {"TableName": "tab", ...}
 /// ```
 ///
 /// `POST /`; the body is compressed when the first line says so (with `Content-Encoding`
@@ -831,6 +833,7 @@ fn written(text: &[u8], servers: &Servers) -> (SocketAddr, Request, Expect) {
         signed: sign && to_auth && !dated,
         operation,
         json,
+        posted: true,
     };
     (addr, request, expect)
 }
@@ -868,6 +871,7 @@ fn build(input: &mut Input<'_>, addr: SocketAddr, to_auth: bool) -> (Request, Ex
     // The body: mostly the operation's members.
     let mut expect = Expect {
         operation: operation.clone(),
+        posted: method == "POST" && path == "/",
         ..Expect::default()
     };
     let body = match input.below(32) {
@@ -1128,12 +1132,12 @@ fn deep_json(input: &mut Input<'_>) -> Vec<u8> {
             for _ in 0..depth.min(200) {
                 value = json!({"L": [value]});
             }
-            json!({"TableName": "t", "Item": {"pk": {"S": "deep"}, "sk": {"N": "1"}, "d": value}})
+            json!({"TableName": "tab", "Item": {"pk": {"S": "deep"}, "sk": {"N": "1"}, "d": value}})
                 .to_string()
                 .into_bytes()
         }
         _ => {
-            let mut s = "{\"TableName\":\"t\",\"Key\":".to_owned();
+            let mut s = "{\"TableName\":\"tab\",\"Key\":".to_owned();
             s.push_str(&"{\"a\":".repeat(depth));
             s.push('1');
             s.push_str(&"}".repeat(depth));
@@ -1233,11 +1237,11 @@ struct Gen<'i, 'a> {
 impl Gen<'_, '_> {
     fn table(&mut self) -> &'static str {
         match self.input.below(16) {
-            0..=8 => "t",
-            9..=12 => "u",
-            13 => "v",
+            0..=8 => "tab",
+            9..=12 => "num",
+            13 => "vvv",
             14 => "missing",
-            _ => "",
+            _ => self.input.pick(&["", "t"]),
         }
     }
 
@@ -1281,11 +1285,11 @@ impl Gen<'_, '_> {
             "ClientRequestToken" | "ClientToken" => json!(self.input.text(40)),
             "BackupName" => json!(self.input.pick(&["b1", "b2", "", "x y"])),
             "BackupArn" | "ExclusiveStartBackupArn" => self.seen_or(&["BackupArn"], || {
-                format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/backup/01700000000000-abcdef12")
+                format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tab/backup/01700000000000-abcdef12")
             }),
             "StreamArn" | "ExclusiveStartStreamArn" => {
                 self.seen_or(&["LatestStreamArn", "StreamArn"], || {
-                    format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/stream/2026-01-01T00:00:00.000")
+                    format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tab/stream/2026-01-01T00:00:00.000")
                 })
             }
             "ShardId" | "ExclusiveStartShardId" => {
@@ -1447,7 +1451,7 @@ impl Gen<'_, '_> {
     fn key(&mut self, table: &str) -> Value {
         let mut key = Map::new();
         match table {
-            "u" => {
+            "num" => {
                 key.insert("pk".into(), json!({"N": self.number()}));
             }
             _ => {
