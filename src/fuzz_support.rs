@@ -1,7 +1,9 @@
 //! Harnesses for the fuzz targets in `fuzz/`, kept in the library so that a stable-toolchain
 //! test (`tests/fuzz_corpora.rs`) replays every corpus file through exactly the code the
 //! fuzzers run. Each harness feeds untrusted bytes to one decoder and panics only if the
-//! decoder broke one of its promises (never on an `Err`): the fuzzer reports panics.
+//! decoder broke one of its promises (never on an `Err`): the fuzzer reports panics. With the
+//! `server` feature, `wire_request` does the same for `tidestore serve`: untrusted bytes
+//! made into an HTTP request, sent over loopback.
 
 use std::path::Path;
 
