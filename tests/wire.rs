@@ -6,6 +6,8 @@
 //! Built with the `server` feature: `cargo test --features server --test wire`.
 #![cfg(feature = "server")]
 
+#[path = "support/http_client.rs"]
+mod http_client;
 mod support;
 
 use std::collections::HashMap;
@@ -1056,6 +1058,32 @@ fn requests_with_an_origin_get_cors_headers_and_a_preflight_is_granted_what_it_a
     for name in &cors[2..] {
         assert!(!elsewhere.headers.contains_key(*name), "{name}");
     }
+}
+
+/// A keep-alive connection left idle stays usable for the header-read timeout (which hyper
+/// counts from the previous answer) and is closed after it: two minutes by default, since
+/// tests written against DynamoDB reuse a connection idle for 30 seconds (Alternator's
+/// `test_ttl`, which closed here at 30 s), here two seconds to keep the test short.
+#[test]
+fn an_idle_keep_alive_connection_lasts_the_header_read_timeout() {
+    assert_eq!(
+        Config::new("unused").header_read_timeout,
+        Duration::from_secs(120)
+    );
+    let server = Server::start(|c| c.header_read_timeout = Duration::from_secs(2));
+    let timeout = Duration::from_secs(10);
+    let mut kept = http_client::Connection::open(server.addr, timeout).expect("connect");
+    for _ in 0..3 {
+        assert_eq!(kept.health().expect("an answer").0, 200);
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    let mut left = http_client::Connection::open(server.addr, timeout).expect("connect");
+    assert_eq!(left.health().expect("an answer").0, 200);
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(
+        left.health().is_err(),
+        "an idle connection outlived the timeout"
+    );
 }
 
 /// Runs `tests/wire/test_clients.py` (boto3 and the AWS CLI v1) against `server`.

@@ -27,7 +27,7 @@ use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -555,9 +555,6 @@ impl Answer {
 
 /// The `Server` header of every answer.
 const SERVER_NAME: &str = concat!("tidestore/", env!("CARGO_PKG_VERSION"));
-
-/// How long a connection may take to send a request's headers.
-pub(super) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {

@@ -66,6 +66,12 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// How long to wait for requests in flight when stopping.
     pub drain_timeout: Duration,
+    /// How long a connection may take to send a request's headers, counted (as hyper counts
+    /// it) from the end of its previous answer: so also how long a keep-alive connection may
+    /// sit idle. Two minutes by default: tests written against DynamoDB reuse a connection
+    /// left idle for 30 seconds, and a server that closes an idle connection first races
+    /// the client reusing it (a request lost to a closed socket).
+    pub header_read_timeout: Duration,
     /// [`Options::ttl_change_interval`]: one hour, DynamoDB's, by default.
     pub ttl_change_interval: Duration,
     /// [`Options::ttl_sweep_pause`]: the Time to Live sweeper's pace.
@@ -87,6 +93,7 @@ impl Config {
             secrets: None,
             max_concurrent_requests: 64,
             drain_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(120),
             ttl_change_interval: Options::default().ttl_change_interval,
             ttl_sweep_pause: Options::default().ttl_sweep_pause,
             stream_retention: Options::default().stream_retention,
@@ -174,6 +181,7 @@ async fn accept_until_stopped(
         state,
         permits: Semaphore::new(config.max_concurrent_requests.max(1)),
     });
+    let header_read_timeout = config.header_read_timeout;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop);
     loop {
@@ -188,7 +196,7 @@ async fn accept_until_stopped(
                 });
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(http::HEADER_READ_TIMEOUT)
+                    .header_read_timeout(header_read_timeout)
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
