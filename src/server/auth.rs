@@ -292,7 +292,8 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
     (era * 146_097 + doe).checked_sub(719_468)
 }
 
-fn format_amz_date(secs: u64) -> String {
+/// `secs` since the epoch as `X-Amz-Date` writes it (`20261126T060546Z`).
+pub(crate) fn format_amz_date(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since the epoch (the inverse of days_from_civil).
     let z = days + 719_468;

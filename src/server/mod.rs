@@ -20,7 +20,7 @@
 //! server stops accepting, lets the requests in flight finish, and closes the database
 //! cleanly.
 
-mod auth;
+pub(crate) mod auth;
 mod http;
 mod indexes;
 pub(crate) mod model;
