@@ -96,8 +96,7 @@ pub(super) async fn handle(
         (&Method::POST, "/") => {
             let target = header(&parts.headers, "x-amz-target");
             let named = protocol::operation(target.as_deref());
-            let host = host_addressed(&parts.headers, local, &shared.state.region);
-            let (answer, permit) = api_request(&shared, &parts.headers, named, host, body).await;
+            let (answer, permit) = api_request(&shared, &parts.headers, named, local, body).await;
             _permit = permit;
             (named.map(|(_, op)| op.to_owned()), answer)
         }
@@ -134,7 +133,7 @@ async fn api_request<'s>(
     shared: &'s Shared,
     headers: &HeaderMap,
     operation: Option<(Api, &str)>,
-    host: String,
+    local: Option<SocketAddr>,
     body: Incoming,
 ) -> (Answer, Option<SemaphorePermit<'s>>) {
     let raw = match read_body(body).await {
@@ -155,9 +154,7 @@ async fn api_request<'s>(
     // Decoding, parsing and checking the signature of a large body takes tens of
     // milliseconds (16 MB of JSON parses in about 90 ms here): off the async thread. So
     // does a compressed one, which may decode to 16 MB.
-    let compressed = (headers.get(CONTENT_ENCODING))
-        .is_some_and(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"));
-    let large = raw.len() > OFF_THREAD_ABOVE_BYTES || compressed;
+    let large = raw.len() > OFF_THREAD_ABOVE_BYTES || content_coding(headers).is_some();
     let check = || checked_request(shared, headers, operation, raw);
     let checked = match large {
         true => tokio::task::block_in_place(check),
@@ -175,7 +172,8 @@ async fn api_request<'s>(
     let run = move || {
         let call = Call {
             state: &state,
-            host: &host,
+            headers,
+            local,
         };
         let result = match api {
             Api::DynamoDb => operations::call(&call, &operation, json),
@@ -286,15 +284,21 @@ fn checked_request<'a>(
     Ok((api, operation, json))
 }
 
+/// The request body's `Content-Encoding`, lower case, or `None` when it is not encoded
+/// (no header, an empty one, `identity`). A value that is not text is an encoding not
+/// known, not the absence of one.
+fn content_coding(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_ENCODING)?;
+    let coding = value
+        .to_str()
+        .map_or("?".into(), |v| v.trim().to_ascii_lowercase());
+    (!coding.is_empty() && coding != "identity").then_some(coding)
+}
+
 /// The body decoded as its `Content-Encoding` says, at most [`MAX_BODY_BYTES`] once decoded.
 fn decoded_body(headers: &HeaderMap, raw: Bytes) -> Result<Bytes, Answer> {
-    // A value that is not text is an encoding not known, not the absence of one.
-    let encoding = (headers.get(CONTENT_ENCODING)).map(|v| {
-        v.to_str()
-            .map_or("?".into(), |v| v.trim().to_ascii_lowercase())
-    });
-    let decoded = match encoding.as_deref() {
-        None | Some("identity") | Some("") => return Ok(raw),
+    let decoded = match content_coding(headers).as_deref() {
+        None => return Ok(raw),
         // Gzip allows several members one after another; the body is all of them.
         Some("gzip") => read_limited(flate2::read::MultiGzDecoder::new(&raw[..])),
         Some("deflate") => read_limited(flate2::read::ZlibDecoder::new(&raw[..])),
@@ -331,7 +335,11 @@ fn read_limited(reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
 /// The host DynamoDB names in `GET /` and `DescribeEndpoints`: the one the client addressed
 /// (its `Host` header), else the address the connection came in on, so that a client is
 /// never sent elsewhere (only without either, the region's endpoint).
-fn host_addressed(headers: &HeaderMap, local: Option<SocketAddr>, region: &str) -> String {
+pub(super) fn host_addressed(
+    headers: &HeaderMap,
+    local: Option<SocketAddr>,
+    region: &str,
+) -> String {
     let named = header(headers, "host");
     match named.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
         Some(host) => host.to_owned(),

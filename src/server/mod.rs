@@ -108,13 +108,22 @@ pub(crate) struct ServerState {
     pub secrets: Option<HashMap<String, String>>,
 }
 
-/// One request's call of an operation: what every request shares, and the host the client
-/// addressed.
+/// One request's call of an operation: what every request shares, and where the client
+/// sent the request.
 pub(crate) struct Call<'a> {
     pub state: &'a ServerState,
+    /// The request's headers.
+    pub headers: &'a hyper::HeaderMap,
+    /// The address the connection came in on.
+    pub local: Option<SocketAddr>,
+}
+
+impl Call<'_> {
     /// The host the client addressed, as DynamoDB names itself in `DescribeEndpoints`
-    /// (`http::host_addressed`).
-    pub host: &'a str,
+    /// (worked out only by the operations that name it).
+    pub(crate) fn host(&self) -> String {
+        http::host_addressed(self.headers, self.local, &self.state.region)
+    }
 }
 
 impl std::ops::Deref for Call<'_> {

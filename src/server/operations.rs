@@ -644,7 +644,7 @@ fn delete_table(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
 
 /// DynamoDB's one endpoint: the host the client addressed, as DynamoDB names itself there.
 fn describe_endpoints(call: &Call<'_>, _body: Value) -> Result<Value, WireError> {
-    let address = call.host;
+    let address = call.host();
     Ok(json!({ "Endpoints": [{ "Address": address, "CachePeriodInMinutes": 1440 }] }))
 }
 
@@ -824,15 +824,19 @@ fn describe_time_to_live(state: &Call<'_>, body: Value) -> Result<Value, WireErr
 mod tests {
     use super::*;
 
+    /// The error type and message a CreateTable request `body` is refused with.
+    fn refused(body: Value) -> (String, String) {
+        match input::<crate::CreateTableInput>(body) {
+            Err(e) => (e.type_name, e.message.unwrap_or_default()),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
     /// A bad enum value below the top level is a ValidationException naming its member's
     /// path, as DynamoDB answers (Alternator's `test_create_streams_wrong_type`, which
     /// passes on DynamoDB); a value of the wrong JSON type stays a SerializationException.
     #[test]
     fn a_nested_enum_value_of_no_variant_is_a_validation_error_naming_its_path() {
-        let refused = |body: Value| match input::<crate::CreateTableInput>(body) {
-            Err(e) => (e.type_name, e.message.unwrap_or_default()),
-            Ok(_) => panic!("accepted"),
-        };
         let (kind, message) = refused(serde_json::json!({
             "TableName": "T01",
             "KeySchema": [{"AttributeName": "p", "KeyType": "HASHX"}],
@@ -910,10 +914,6 @@ mod tests {
     /// and `test_create_table_lacking_attribute_definitions`, which pass on DynamoDB).
     #[test]
     fn a_member_left_out_is_member_must_not_be_null_at_its_path() {
-        let refused = |body: Value| match input::<crate::CreateTableInput>(body) {
-            Err(e) => (e.type_name, e.message.unwrap_or_default()),
-            Ok(_) => panic!("accepted"),
-        };
         let (kind, message) = refused(serde_json::json!({
             "TableName": "T01",
             "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
