@@ -45,7 +45,7 @@
 //! | `state/` | the live table (keys inline when short) and its indexes; the one apply of a logged change |
 //! | `storage/` | the write-ahead log and group commit, the directory's files, recovery and the log segments it requires, replay, following the log as it is written, retention |
 //! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
-//! | `restore`, `backup`, `pitr`, `streams/` | services over the engine: restores, on-demand backups, point-in-time recovery, DynamoDB Streams read from the log |
+//! | `restore`, `import`, `backup`, `pitr`, `streams/` | services over the engine: restores, imports (bulk loads into a new table), on-demand backups, point-in-time recovery, DynamoDB Streams read from the log |
 //! | `db` | [`Database`]: the facade applications hold |
 //! | `server` | `tidestore serve`: DynamoDB's wire protocol over HTTP (feature `server`) |
 
@@ -60,6 +60,7 @@ pub mod fs;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod fuzz_support;
+mod import;
 mod model;
 mod options;
 mod pitr;
@@ -78,6 +79,10 @@ pub use api::backups::{
 };
 pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::expressions::Expressions;
+pub use api::imports::{
+    ImportItemError, ImportStatus, ImportTableDescription, ImportTableInput, ImportTableOutput,
+    MAX_IMPORT_ITEM_ERRORS,
+};
 pub use api::items::*;
 pub use api::legacy::{
     AttributeAction, AttributeValueUpdate, ComparisonOperator, ConditionalOperator,

@@ -545,6 +545,6 @@ fn restore_to_point(
         }
     };
     Ok(RestoreTableToPointInTimeOutput {
-        table_description: install_restored(engine, store, data, file)?,
+        table_description: install_restored(engine, data, file)?,
     })
 }

@@ -144,21 +144,32 @@ fn restore(
         return Err(e);
     }
     Ok(RestoreTableFromBackupOutput {
-        table_description: install_restored(engine, store, data, file)?,
+        table_description: install_restored(engine, data, file)?,
     })
 }
 
 /// Makes a restored table exist: `data` is its contents and `file` its first snapshot,
-/// written and synced. Logs the one record that commits the restore, installs the
-/// snapshot, and returns the description DynamoDB answers a restore with (CREATING,
-/// `RestoreInProgress`). The caller has claimed the table's name
-/// ([`Engine::claim_table_name`]) and does not hold the DDL lock, which this takes.
+/// written and synced (see [`commit_new_table`]). Returns the description DynamoDB answers
+/// a restore with (CREATING, `RestoreInProgress`).
 pub(crate) fn install_restored(
     engine: &Engine,
-    store: &crate::storage::store::Store,
     data: TableData,
     file: String,
 ) -> Result<TableDescription> {
+    let mut description = engine.describe(&data, TableStatus::Creating);
+    if let Some(summary) = description.restore_summary.as_mut() {
+        summary.restore_in_progress = true;
+    }
+    commit_new_table(engine, data, file)?;
+    Ok(description)
+}
+
+/// Makes a table that starts with contents (a restored or an imported one) exist: `data`
+/// is its contents and `file` its first snapshot, written and synced (unless the database
+/// is in memory). Logs the one record that commits the table and installs the snapshot.
+/// The caller has claimed the table's name ([`Engine::claim_table_name`]) and does not
+/// hold the DDL lock, which this takes.
+pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -> Result<()> {
     let _ddl = engine.ddl.lock();
     let schema = Arc::clone(&data.schema);
     crate::fs::killpoint::reached("restore.before_commit");
@@ -182,13 +193,10 @@ pub(crate) fn install_restored(
         time,
         prior_time: time,
     };
-    store.install_snapshot(&id, checkpoint, &installing, || true)?;
-    let mut description = engine.describe(&data, TableStatus::Creating);
-    if let Some(summary) = description.restore_summary.as_mut() {
-        summary.restore_in_progress = true;
+    if let Some(store) = &engine.store {
+        store.install_snapshot(&id, checkpoint, &installing, || true)?;
     }
-    apply(at, mutation, &mut Live::new(engine).with_restored(data))?;
-    Ok(description)
+    apply(at, mutation, &mut Live::new(engine).with_restored(data))
 }
 
 /// What a restore may change of the source's definition.

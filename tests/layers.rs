@@ -20,6 +20,7 @@ const LAYERS: &[&str] = &[
     "storage",
     "engine",
     "restore",
+    "import",
     "backup",
     "pitr",
     "streams",

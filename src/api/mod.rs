@@ -35,6 +35,7 @@
 pub(crate) mod backups;
 pub(crate) mod capacity;
 pub(crate) mod expressions;
+pub(crate) mod imports;
 pub(crate) mod items;
 pub(crate) mod legacy;
 pub(crate) mod pitr;

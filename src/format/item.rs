@@ -61,6 +61,15 @@ impl StoredItem {
         StoredItem(bytes.into())
     }
 
+    /// The stored item of `encoding`, what `codec::encode_into` made of a validated item
+    /// of DynamoDB size `size` (an import encodes its items before it sorts them).
+    pub fn encoded(size: u32, encoding: &[u8]) -> StoredItem {
+        let mut bytes = Vec::with_capacity(SIZE_LEN + encoding.len());
+        bytes.extend_from_slice(&size.to_le_bytes()); // size
+        bytes.extend_from_slice(encoding); // item
+        StoredItem(bytes.into())
+    }
+
     /// The item's DynamoDB size.
     pub fn size(&self) -> usize {
         u32::from_le_bytes([self.0[0], self.0[1], self.0[2], self.0[3]]) as usize
@@ -84,10 +93,7 @@ impl StoredItem {
     /// The item [`scan`] found: its bytes are exactly a checked item's encoding.
     #[cfg(test)]
     pub fn from_scan(scanned: &Scanned) -> StoredItem {
-        let mut bytes = Vec::with_capacity(SIZE_LEN + scanned.encoding.len());
-        bytes.extend_from_slice(&scanned.size.to_le_bytes()); // size
-        bytes.extend_from_slice(scanned.encoding); // item
-        StoredItem(bytes.into())
+        StoredItem::encoded(scanned.size, scanned.encoding)
     }
 
     /// Reads one item from the front of untrusted `bytes` (a table file's items) and encodes

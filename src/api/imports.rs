@@ -1,0 +1,103 @@
+//! The shapes of `ImportTable`, DynamoDB's bulk load: a new table made from a whole set of
+//! items at once. DynamoDB reads them from S3; an embedder hands them over as an iterator
+//! ([`Database::import_table`](crate::Database::import_table)). The answer has the API
+//! model's field names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::tables::CreateTableInput;
+use crate::model::clock::Timestamp;
+
+/// The most item errors an import's answer lists ([`ImportTableDescription::item_errors`]);
+/// every error is counted in `ErrorCount`.
+pub const MAX_IMPORT_ITEM_ERRORS: usize = 100;
+
+/// `ImportTable`'s request, less its source (the items, passed beside it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ImportTableInput {
+    /// The table to create (`TableCreationParameters`), checked as `create_table` checks
+    /// it. As in DynamoDB's `TableCreationParameters`, it has no stream and no tags: a
+    /// request with either is refused (add them with `update_table` and `tag_resource` once
+    /// the table exists).
+    pub table_creation_parameters: CreateTableInput,
+}
+
+impl ImportTableInput {
+    /// An import into a new table defined by `table`.
+    pub fn new(table: CreateTableInput) -> ImportTableInput {
+        ImportTableInput {
+            table_creation_parameters: table,
+        }
+    }
+}
+
+/// An import's state (`ImportStatus`). An import runs before
+/// [`Database::import_table`](crate::Database::import_table) returns, so an answer is always
+/// COMPLETED; an import that fails makes no table and answers an error instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ImportStatus {
+    /// The table exists with the imported items.
+    Completed,
+}
+
+/// An item an import left out, and why (DynamoDB writes these to CloudWatch Logs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ImportItemError {
+    /// The item's place in the source, from 0.
+    pub item_number: u64,
+    /// The exception a `PutItem` of it would have answered (`ValidationException`).
+    pub error_code: String,
+    /// Its message.
+    pub message: String,
+}
+
+/// `ImportTableDescription`: what an import did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ImportTableDescription {
+    /// `arn:aws:dynamodb:{region}:{account}:table/{table}/import/{ms:014}-{8 hex}`.
+    pub import_arn: String,
+    /// COMPLETED.
+    pub import_status: ImportStatus,
+    /// The new table's ARN.
+    pub table_arn: String,
+    /// The new table's id.
+    pub table_id: String,
+    /// The request's table definition.
+    pub table_creation_parameters: CreateTableInput,
+    /// When the import began.
+    pub start_time: Timestamp,
+    /// When the table was committed.
+    pub end_time: Timestamp,
+    /// Items handed over.
+    pub processed_item_count: u64,
+    /// The DynamoDB size of the items handed over (of those that have one).
+    pub processed_size_bytes: u64,
+    /// Items in the new table: those handed over, less the ones in error, less the ones a
+    /// later item of the same key replaced (which, as in DynamoDB, are not errors).
+    pub imported_item_count: u64,
+    /// Items left out because they are not valid in the table: a `PutItem` of each would
+    /// have been refused (a missing or mistyped key attribute, an index key attribute of
+    /// the wrong type, an item over 400 KB, …).
+    pub error_count: u64,
+    /// The first [`MAX_IMPORT_ITEM_ERRORS`] items left out (not a member of DynamoDB's
+    /// answer, which logs them to CloudWatch Logs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_errors: Vec<ImportItemError>,
+}
+
+/// `ImportTable`'s output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ImportTableOutput {
+    /// What the import did.
+    pub import_table_description: ImportTableDescription,
+}

@@ -1,0 +1,360 @@
+//! `import_table`, the bulk load: against a model (the last valid item of each key, every
+//! invalid one counted and left out), on disk and in memory, across a reopen, under every
+//! crash at every I/O operation, and as a table like any other afterwards (writes, indexes,
+//! backups and restores).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use support::*;
+use tidestore::fs::sim::{CrashPolicy, SimFs};
+use tidestore::*;
+
+const TABLE: &str = "Imported";
+
+/// A table with a sort key and a global index on `g` (a string).
+fn definition() -> CreateTableInput {
+    CreateTableInput::new(TABLE)
+        .hash_key("pk", ScalarAttributeType::S)
+        .range_key("sk", ScalarAttributeType::N)
+        .global_index(
+            "ByG",
+            ("g", ScalarAttributeType::S),
+            None,
+            Projection::all(),
+        )
+        .pay_per_request()
+}
+
+/// What a generated item is.
+#[derive(Clone, Debug)]
+enum Shape {
+    /// A valid item of key (`pk`, `sk`), indexed under `g` if present.
+    Valid(u8, u8, Option<u8>, u8),
+    /// Its partition key a number, not a string.
+    WrongKeyType(u8),
+    /// No sort key.
+    MissingSortKey(u8),
+    /// `g` a number: the index's key is a string.
+    WrongIndexKeyType(u8, u8),
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![
+        12 => (0u8..4, 0u8..12, proptest::option::of(0u8..3), any::<u8>())
+            .prop_map(|(p, s, g, v)| Shape::Valid(p, s, g, v)),
+        1 => any::<u8>().prop_map(Shape::WrongKeyType),
+        1 => (0u8..4).prop_map(Shape::MissingSortKey),
+        1 => (0u8..4, 0u8..12).prop_map(|(p, s)| Shape::WrongIndexKeyType(p, s)),
+    ]
+}
+
+fn item(shape: &Shape) -> Item {
+    match *shape {
+        Shape::Valid(p, s, g, v) => {
+            let item = Item::new()
+                .with("pk", format!("p{p}"))
+                .with("sk", i64::from(s))
+                .with("v", AttributeValue::b(vec![v; usize::from(v)]));
+            match g {
+                Some(g) => item.with("g", format!("g{g}")),
+                None => item,
+            }
+        }
+        Shape::WrongKeyType(v) => Item::new().with("pk", i64::from(v)).with("sk", 1),
+        Shape::MissingSortKey(p) => Item::new().with("pk", format!("p{p}")),
+        Shape::WrongIndexKeyType(p, s) => Item::new()
+            .with("pk", format!("p{p}"))
+            .with("sk", i64::from(s))
+            .with("g", 7),
+    }
+}
+
+/// The model: the last valid item of each key, and how many were not valid.
+fn model(shapes: &[Shape]) -> (BTreeMap<(u8, u8), Item>, u64) {
+    let mut table = BTreeMap::new();
+    let mut errors = 0;
+    for shape in shapes {
+        match shape {
+            Shape::Valid(p, s, ..) => {
+                table.insert((*p, *s), item(shape));
+            }
+            _ => errors += 1,
+        }
+    }
+    (table, errors)
+}
+
+fn sorted(mut items: Vec<Item>) -> Vec<Item> {
+    items.sort();
+    items
+}
+
+/// Checks `db`'s imported table against the model: its items, its count and its index.
+fn check_table(db: &Database, expected: &BTreeMap<(u8, u8), Item>) {
+    let want = sorted(expected.values().cloned().collect());
+    assert_eq!(scan_sorted(db, TABLE), want);
+    let description = db.describe_table(TABLE).unwrap();
+    assert_eq!(description.item_count, expected.len() as u64);
+    assert_eq!(description.table_status, TableStatus::Active);
+    for g in 0..3 {
+        let value = AttributeValue::s(format!("g{g}"));
+        let mut input =
+            QueryInput::new(TABLE, KeyCondition::partition("g", value.clone())).index_name("ByG");
+        let mut found = Vec::new();
+        loop {
+            let page = db.query(input.clone()).unwrap();
+            found.extend(page.items);
+            match page.last_evaluated_key {
+                Some(k) => input.exclusive_start_key = Some(k),
+                None => break,
+            }
+        }
+        let indexed: Vec<Item> = (expected.values())
+            .filter(|i| i.get("g") == Some(&value))
+            .cloned()
+            .collect();
+        assert_eq!(sorted(found), sorted(indexed), "index ByG, g{g}");
+    }
+}
+
+fn import(db: &Database, shapes: &[Shape]) -> ImportTableDescription {
+    db.import_table(
+        ImportTableInput::new(definition()),
+        shapes.iter().map(item).collect::<Vec<_>>(),
+    )
+    .unwrap()
+    .import_table_description
+}
+
+fn check_description(description: &ImportTableDescription, shapes: &[Shape]) {
+    let (expected, errors) = model(shapes);
+    assert_eq!(description.import_status, ImportStatus::Completed);
+    assert_eq!(description.processed_item_count, shapes.len() as u64);
+    assert_eq!(description.imported_item_count, expected.len() as u64);
+    assert_eq!(description.error_count, errors);
+    let sizes: usize = shapes.iter().map(|s| item_size(&item(s))).sum();
+    assert_eq!(description.processed_size_bytes, sizes as u64);
+    let numbers: Vec<u64> = description
+        .item_errors
+        .iter()
+        .map(|e| e.item_number)
+        .collect();
+    let invalid: Vec<u64> = (shapes.iter().enumerate())
+        .filter(|(_, s)| !matches!(s, Shape::Valid(..)))
+        .map(|(i, _)| i as u64)
+        .take(MAX_IMPORT_ITEM_ERRORS)
+        .collect();
+    assert_eq!(numbers, invalid);
+    assert!(description
+        .item_errors
+        .iter()
+        .all(|e| e.error_code == "ValidationException" && !e.message.is_empty()));
+    assert!(description
+        .import_arn
+        .starts_with(&format!("{}/import/", description.table_arn)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_import_holds_the_last_valid_item_of_each_key_on_disk_in_memory_and_after_a_reopen(
+        shapes in proptest::collection::vec(shape(), 0..150),
+    ) {
+        let (expected, _) = model(&shapes);
+
+        let memory = Database::in_memory();
+        let description = import(&memory, &shapes);
+        check_description(&description, &shapes);
+        check_table(&memory, &expected);
+
+        let fs = SimFs::new();
+        let db = Database::open_with("/db", sim_options(&fs)).unwrap();
+        let description = import(&db, &shapes);
+        check_description(&description, &shapes);
+        check_table(&db, &expected);
+        drop(db);
+        let db = Database::open_with("/db", sim_options(&fs)).unwrap();
+        check_table(&db, &expected);
+        // And after a crash that loses everything unsynced.
+        drop(db);
+        let crashed = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+        let db = Database::open_with("/db", sim_options(&crashed)).unwrap();
+        check_table(&db, &expected);
+    }
+}
+
+/// A crash at any I/O operation of an import leaves either no table or all of it, and the
+/// table beside it as it was; an import that returned survives.
+#[test]
+fn a_crash_during_an_import_leaves_no_table_or_the_whole_table() {
+    let shapes: Vec<Shape> = (0..300u32)
+        .map(|i| Shape::Valid((i % 4) as u8, (i % 12) as u8, Some((i % 3) as u8), i as u8))
+        .collect();
+    let (expected, _) = model(&shapes);
+    let other = || {
+        CreateTableInput::new("Other")
+            .hash_key("pk", ScalarAttributeType::S)
+            .pay_per_request()
+    };
+    // Runs the workload on `fs`: how many of its three steps returned.
+    let run = |fs: &SimFs| -> usize {
+        let Ok(db) = Database::open_with("/db", sim_options(fs)) else {
+            return 0;
+        };
+        let steps = [
+            db.create_table(other()).is_ok(),
+            (db.put_item(PutItemInput::new("Other", Item::new().with("pk", "a")))).is_ok(),
+            (db.import_table(
+                ImportTableInput::new(definition()),
+                shapes.iter().map(item).collect::<Vec<_>>(),
+            ))
+            .is_ok(),
+        ];
+        steps.iter().take_while(|done| **done).count()
+    };
+    let total = {
+        let fs = SimFs::new();
+        assert_eq!(run(&fs), 3, "the fault-free run fails");
+        fs.op_count()
+    };
+    let (mut whole, mut none) = (0, 0);
+    for crash_at in 1..=total {
+        let fs = SimFs::new();
+        fs.crash_at(crash_at);
+        let acknowledged = run(&fs);
+        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
+            let context = format!("crash at op {crash_at}/{total} {policy:?}");
+            let image = fs.after_crash(policy, crash_at.wrapping_mul(31) ^ p as u64);
+            let db = Database::open_with("/db", sim_options(&image))
+                .unwrap_or_else(|e| panic!("{context}: recovery failed: {e}"));
+            let tables = db.list_tables(ListTablesInput::default()).unwrap();
+            if tables.table_names.iter().any(|t| t == TABLE) {
+                check_table(&db, &expected);
+                whole += 1;
+            } else {
+                assert!(
+                    acknowledged < 3,
+                    "{context}: an import that returned was lost"
+                );
+                none += 1;
+            }
+            // The table beside it keeps every write acknowledged before the crash.
+            if acknowledged >= 2 {
+                assert_eq!(scan_all(&db, "Other").len(), 1, "{context}");
+            }
+        }
+    }
+    assert!(whole > 0 && none > 0, "whole {whole}, none {none}");
+}
+
+#[test]
+fn an_imported_table_takes_writes_and_backs_up_and_restores_exactly() {
+    let dir = TempDir::new("import");
+    let db = Database::open(dir.path()).unwrap();
+    let shapes: Vec<Shape> = (0..2000u32)
+        .map(|i| Shape::Valid((i % 4) as u8, (i % 250) as u8, Some((i % 3) as u8), i as u8))
+        .collect();
+    import(&db, &shapes);
+    let (mut expected, _) = model(&shapes);
+    // Overwrite, delete and add after the import, through the write path.
+    let changed = item(&Shape::Valid(0, 0, Some(1), 9));
+    db.put_item(PutItemInput::new(TABLE, changed.clone()))
+        .unwrap();
+    expected.insert((0, 0), changed);
+    let key = |p: u8, s: u8| {
+        Item::new()
+            .with("pk", format!("p{p}"))
+            .with("sk", i64::from(s))
+    };
+    db.delete_item(DeleteItemInput::new(TABLE, key(1, 1)))
+        .unwrap();
+    expected.remove(&(1, 1));
+    let added = item(&Shape::Valid(3, 255, None, 1));
+    db.put_item(PutItemInput::new(TABLE, added.clone()))
+        .unwrap();
+    expected.insert((3, 255), added);
+    check_table(&db, &expected);
+
+    let backup = db.create_backup(TABLE, "afterImport").unwrap();
+    let arn = backup.backup_details.backup_arn;
+    let built = db.wait_for_backup(&arn, Duration::from_secs(60)).unwrap();
+    assert_eq!(built.backup_details.backup_status, BackupStatus::Available);
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    check_table(&db, &expected);
+    db.delete_table(TABLE).unwrap();
+    db.restore_table_from_backup(RestoreTableFromBackupInput::new(&arn, TABLE))
+        .unwrap();
+    check_table(&db, &expected);
+}
+
+#[test]
+fn an_import_into_a_name_in_use_is_resource_in_use_and_changes_nothing() {
+    let db = Database::in_memory();
+    db.create_table(definition()).unwrap();
+    let shapes = [Shape::Valid(0, 0, None, 0)];
+    let err = db
+        .import_table(ImportTableInput::new(definition()), shapes.iter().map(item))
+        .unwrap_err();
+    assert!(matches!(err, Error::ResourceInUse(_)), "{err:?}");
+    assert_eq!(err.message(), format!("Table already exists: {TABLE}"));
+    assert!(scan_all(&db, TABLE).is_empty());
+}
+
+#[test]
+fn an_import_with_a_stream_tags_or_an_invalid_definition_is_refused_and_makes_no_table() {
+    let db = Database::in_memory();
+    let refused = [
+        definition().stream_specification(
+            StreamSpecification::new(true).stream_view_type(StreamViewType::NewImage),
+        ),
+        definition().tags([Tag::new("team", "storage")]),
+        // A definition `create_table` refuses, for the same reason.
+        definition().attribute_definitions(Vec::new()),
+    ];
+    for table in refused {
+        let err = db
+            .import_table(ImportTableInput::new(table), std::iter::empty())
+            .unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{err:?}");
+        assert!(db
+            .list_tables(ListTablesInput::default())
+            .unwrap()
+            .table_names
+            .is_empty());
+    }
+    // The refusal names what to do instead.
+    let err = db
+        .import_table(
+            ImportTableInput::new(definition().tags([Tag::new("a", "b")])),
+            std::iter::empty(),
+        )
+        .unwrap_err();
+    assert!(err.message().contains("TagResource"), "{err}");
+}
+
+#[test]
+fn an_import_lists_only_the_first_item_errors_but_counts_them_all() {
+    let db = Database::in_memory();
+    let too_big = Item::new()
+        .with("pk", "big")
+        .with("sk", 1)
+        .with("v", AttributeValue::b(vec![0; MAX_ITEM_SIZE + 1]));
+    let items = (0..MAX_IMPORT_ITEM_ERRORS + 50)
+        .map(|i| item(&Shape::WrongKeyType(i as u8)))
+        .chain([too_big, item(&Shape::Valid(0, 0, None, 0))]);
+    let description = db
+        .import_table(ImportTableInput::new(definition()), items)
+        .unwrap()
+        .import_table_description;
+    assert_eq!(description.error_count, MAX_IMPORT_ITEM_ERRORS as u64 + 51);
+    assert_eq!(description.item_errors.len(), MAX_IMPORT_ITEM_ERRORS);
+    assert_eq!(description.imported_item_count, 1);
+    assert_eq!(scan_all(&db, TABLE).len(), 1);
+}
