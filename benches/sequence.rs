@@ -1,8 +1,9 @@
 //! The sequence a user runs, measured as the outside harness of the performance issue ran it
-//! (load, close, open, durable commits, a hot backup with a writer running), with each figure
-//! printed next to its bar. Unlike the other benches, nothing here is set up in the engine's
-//! favour: the backup is taken from whatever state the load and the commits left (and once
-//! more after a checkpoint), and the writer keeps writing through it.
+//! (load, close, open, durable commits alone and while backups build back to back, a hot
+//! backup with a writer running), with each figure printed next to its bar. Unlike the
+//! other benches, nothing here is set up in the engine's favour: the backup is taken from
+//! whatever state the load and the commits left (and once more after a checkpoint), and the
+//! writer keeps writing through it.
 //!
 //! ```text
 //! cargo bench --bench sequence                       # 1M items, one round
@@ -260,14 +261,50 @@ fn open(path: &Path) {
 /// Durable single-item commits with `threads` writers for `secs` seconds.
 fn commits(path: &Path, n: u64, threads: u64, secs: f64) {
     let db = Database::open_with(path, options(Durability::Sync)).expect("open");
+    let (rate, latencies, _) = sync_writers(&db, n, threads, secs, false);
+    println!(
+        "SEQ commits threads={threads} commits/s={rate:.0} p50={}us p99={}us max={}us | bar: the best peer at every thread count (sled 7.2k/11.7k/11.1k, fjall 5.2k/5.1k/5.05k at 1/4/16 on a disk doing 4.0k append+fdatasync/s)",
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.99),
+        pct(&latencies, 1.0),
+    );
+}
+
+/// Durable commits with `threads` writers for `secs` seconds alone, then for as long again
+/// while backups of the table build back to back: whether the writers can tell.
+fn commits_during_backups(path: &Path, n: u64, threads: u64, secs: f64) {
+    let db = Database::open_with(path, options(Durability::Sync)).expect("open");
+    let (quiet, before, _) = sync_writers(&db, n, threads, secs, false);
+    let (busy, during, builds) = sync_writers(&db, n, threads, secs, true);
+    println!(
+        "SEQ commits during backups threads={threads} ({builds} builds): commits/s {quiet:.0} -> {busy:.0} (x{:.2}, bar >= 0.9), p99 {}us -> {}us (x{:.2}, bar <= 1.1), max {}us -> {}us (x{:.2}, bar <= 2)",
+        busy / quiet,
+        pct(&before, 0.99),
+        pct(&during, 0.99),
+        pct(&during, 0.99) as f64 / pct(&before, 0.99).max(1) as f64,
+        pct(&before, 1.0),
+        pct(&during, 1.0),
+        pct(&during, 1.0) as f64 / pct(&before, 1.0).max(1) as f64,
+    );
+}
+
+/// `threads` Sync writers putting for `secs` seconds, with backups building back to back
+/// meanwhile if `backups`: commits/s, the latencies (µs, sorted), and the builds finished.
+fn sync_writers(
+    db: &Database,
+    n: u64,
+    threads: u64,
+    secs: f64,
+    backups: bool,
+) -> (f64, Vec<u32>, u64) {
     let stop = AtomicBool::new(false);
     let mut latencies = Vec::new();
+    let mut builds = 0;
     let start = Instant::now();
     std::thread::scope(|s| {
+        let stop = &stop;
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let db = &db;
-                let stop = &stop;
                 s.spawn(move || {
                     let mut out = Vec::new();
                     let mut i = t;
@@ -282,21 +319,28 @@ fn commits(path: &Path, n: u64, threads: u64, secs: f64) {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_secs_f64(secs));
+        let deadline = start + Duration::from_secs_f64(secs);
+        while backups && Instant::now() < deadline {
+            let arn = (db.create_backup(TABLE, "during-commits"))
+                .expect("create_backup")
+                .backup_details
+                .backup_arn;
+            db.wait_for_backup(&arn, Duration::from_secs(600))
+                .expect("build");
+            db.delete_backup(&arn).expect("delete_backup");
+            builds += 1;
+        }
+        if let Some(rest) = deadline.checked_duration_since(Instant::now()) {
+            std::thread::sleep(rest);
+        }
         stop.store(true, Ordering::Relaxed);
         for h in handles {
             latencies.extend(h.join().expect("writer"));
         }
     });
-    let elapsed = start.elapsed().as_secs_f64();
     latencies.sort_unstable();
-    println!(
-        "SEQ commits threads={threads} commits/s={:.0} p50={}us p99={}us max={}us | bar: the best peer at every thread count (sled 7.2k/11.7k/11.1k, fjall 5.2k/5.1k/5.05k at 1/4/16 on a disk doing 4.0k append+fdatasync/s)",
-        latencies.len() as f64 / elapsed,
-        pct(&latencies, 0.5),
-        pct(&latencies, 0.99),
-        pct(&latencies, 1.0),
-    );
+    let rate = latencies.len() as f64 / start.elapsed().as_secs_f64();
+    (rate, latencies, builds)
 }
 
 /// One writer putting (Buffered, non-durable puts), free-running or paced at `pace` puts/s,
@@ -456,6 +500,9 @@ fn sequence(c: &mut Criterion) {
         open(&path);
         for threads in [1, 4, 16] {
             commits(&path, n, threads, 5.0);
+        }
+        for threads in [1, 16] {
+            commits_during_backups(&path, n, threads, 5.0);
         }
         hot_backup(&path, n, None, "as_left", round);
         hot_backup(&path, n, Some(10_000), "as_left", round);

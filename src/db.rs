@@ -394,10 +394,15 @@ impl Database {
     /// As in DynamoDB's imports, an item that is not valid in the table (one a `PutItem`
     /// would refuse) is left out and counted in `ErrorCount` (the first
     /// [`MAX_IMPORT_ITEM_ERRORS`](crate::MAX_IMPORT_ITEM_ERRORS) are listed with their
-    /// reasons), and of items with the same key the last one handed over stays. The import
-    /// runs before this returns; the table then exists, ACTIVE, and a crash before that
-    /// leaves no table. A name already in use is `ResourceInUse`. The items are held in
-    /// memory until the table is committed, as the live table holds them afterwards.
+    /// reasons), and of items with the same key the last one handed over stays. A name
+    /// already in use is `ResourceInUse`.
+    ///
+    /// The import runs before this returns; the table then exists, ACTIVE. One log record
+    /// commits it: a crash or an error before that leaves no table; an I/O error after it
+    /// (recording the table's snapshot in the catalog) is [`Error::Poisoned`](crate::Error::Poisoned),
+    /// as when a write's log sync fails, and the reopened database has the table. The items
+    /// are held in memory, encoded, until the table is committed (about the size of its
+    /// snapshot file, beside the table itself as it is loaded from that file).
     pub fn import_table(
         &self,
         input: ImportTableInput,

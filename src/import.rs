@@ -83,7 +83,8 @@ pub(crate) fn import_table(
     );
 
     let items = items.into_iter();
-    let mut batch = Batch::with_capacity(items.size_hint().0);
+    // (A size hint is not a promise: a wrong one must not allocate the heap away.)
+    let mut batch = Batch::with_capacity(items.size_hint().0.min(1 << 20));
     for (number, item) in items.enumerate() {
         description.processed_item_count += 1;
         description.processed_size_bytes += item_size(&item) as u64;

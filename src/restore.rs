@@ -8,6 +8,7 @@
 //! other DDL needs: it claims the new table's name ([`Engine::claim_table_name`]) and takes
 //! the DDL lock only for its commit.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::api::backups::*;
@@ -169,9 +170,20 @@ pub(crate) fn install_restored(
 /// is in memory). Logs the one record that commits the table and installs the snapshot.
 /// The caller has claimed the table's name ([`Engine::claim_table_name`]) and does not
 /// hold the DDL lock, which this takes.
+///
+/// A failure after the commit cannot undo it: the log holds the table, and recovery makes it
+/// from the record and the file. So the database fails stop — it acknowledges nothing more
+/// and keeps every file and all of the log (the catalog may not know the table's snapshot)
+/// until it is reopened — and the error is [`Error::Poisoned`].
 pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -> Result<()> {
     let _ddl = engine.ddl.lock();
     let schema = Arc::clone(&data.schema);
+    let tables = engine.tables.read().len();
+    if tables >= engine.options.max_tables {
+        return Err(Error::LimitExceeded(format!(
+            "Subscriber limit exceeded: the database already holds {tables} tables, its limit"
+        )));
+    }
     crate::fs::killpoint::reached("restore.before_commit");
     // The commit point: from here the table exists, also after a crash.
     let mutation = Mutation::RestoreTable {
@@ -188,13 +200,21 @@ pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -
     };
     // The time of the record before this one is not at hand (and that record is not the
     // table's): `time` errs on the side of keeping more.
+    let file_name = file.clone();
     let checkpoint = Checkpoint::Built {
         file,
         time,
         prior_time: time,
     };
     if let Some(store) = &engine.store {
-        store.install_snapshot(&id, checkpoint, &installing, || true)?;
+        if let Err(e) = store.install_snapshot(&id, checkpoint, &installing, || true) {
+            engine.hold_retention.store(true, Ordering::SeqCst);
+            let context = format!(
+                "recording table {}'s first snapshot {file_name}",
+                schema.name
+            );
+            return Err(engine.wal.fail_stop(context, &e));
+        }
     }
     apply(at, mutation, &mut Live::new(engine).with_restored(data))
 }

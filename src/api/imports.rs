@@ -35,7 +35,7 @@ impl ImportTableInput {
 
 /// An import's state (`ImportStatus`). An import runs before
 /// [`Database::import_table`](crate::Database::import_table) returns, so an answer is always
-/// COMPLETED; an import that fails makes no table and answers an error instead.
+/// COMPLETED; an import that fails answers an error instead (see there).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]

@@ -22,8 +22,9 @@ use crate::options::Durability;
 use crate::state::apply::apply;
 use crate::state::table::TableData;
 
-/// A table name a running restore has claimed: no table of that name can be created or
-/// restored while it lives, though the restore holds no lock while it copies.
+/// A table name a running restore or import has claimed: no table of that name can be
+/// created, restored or imported while it lives, though the claimant holds no lock while it
+/// copies.
 pub(crate) struct NameClaim<'a> {
     engine: &'a Engine,
     name: String,
@@ -36,9 +37,9 @@ impl Drop for NameClaim<'_> {
 }
 
 impl Engine {
-    /// Claims `name` for a restore until the returned claim drops (once the restored table
-    /// is in the table map, or the restore failed): `TableAlreadyExists` if a table or
-    /// another restore has it. The caller holds the DDL lock.
+    /// Claims `name` for a restore or an import until the returned claim drops (once the
+    /// new table is in the table map, or the restore or import failed): `TableAlreadyExists`
+    /// if a table or another claim has it. The caller holds the DDL lock.
     pub(crate) fn claim_table_name(&self, name: &str) -> Result<NameClaim<'_>> {
         if self.tables.read().contains_key(name) || !self.restoring.lock().insert(name.into()) {
             return Err(Error::TableAlreadyExists(format!(

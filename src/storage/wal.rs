@@ -357,6 +357,24 @@ impl Wal {
             .map_err(|failure| self.poison(failure))
     }
 
+    /// Poisons the log for a failure after a commit that the log did not see itself: the
+    /// catalog's record of a new table's first snapshot could not be written after the
+    /// record that makes the table exist was. Nothing more is acknowledged until a reopen,
+    /// whose recovery finishes the change from the log (invariant I8).
+    pub fn fail_stop(&self, context: impl Into<String>, error: &Error) -> Error {
+        let source = match error {
+            Error::Io { source, .. } => match source.raw_os_error() {
+                Some(code) => std::io::Error::from_raw_os_error(code),
+                None => std::io::Error::new(source.kind(), source.to_string()),
+            },
+            other => std::io::Error::other(other.to_string()),
+        };
+        self.poison(Failure {
+            context: context.into(),
+            source,
+        })
+    }
+
     /// Records `failure` as the reason the log accepts no write (unless an earlier one is)
     /// and returns the error of the log's poisoning.
     fn poison(&self, failure: Failure) -> Error {
