@@ -8,6 +8,7 @@
 //! ```text
 //! cargo bench --bench sequence                       # 1M items, one round
 //! TIDESTORE_BENCH_ITEMS=300000 TIDESTORE_BENCH_ROUNDS=2 cargo bench --bench sequence
+//! TIDESTORE_BENCH_WRITE_RATE=200000000 cargo bench --bench sequence -- --test   # builds paced at 200 MB/s
 //! ```
 //!
 //! Two loads are measured: the harness's (100-put transactions) and `import_table`, the
@@ -87,8 +88,17 @@ fn item(i: u64, g: u64) -> Item {
     item
 }
 
+/// The options of every open: `TIDESTORE_BENCH_WRITE_RATE` (bytes/s) overrides
+/// `Options::background_write_rate`, to compare rates.
 fn options(durability: Durability) -> Options {
-    Options::default().durability(durability)
+    let options = Options::default().durability(durability);
+    match std::env::var("TIDESTORE_BENCH_WRITE_RATE")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        Some(rate) => options.background_write_rate(rate),
+        None => options,
+    }
 }
 
 fn create_table(db: &Database) {
@@ -501,12 +511,12 @@ fn sequence(c: &mut Criterion) {
         for threads in [1, 4, 16] {
             commits(&path, n, threads, 5.0);
         }
-        for threads in [1, 16] {
-            commits_during_backups(&path, n, threads, 5.0);
-        }
         hot_backup(&path, n, None, "as_left", round);
         hot_backup(&path, n, Some(10_000), "as_left", round);
         hot_backup(&path, n, None, "after_checkpoint", round);
+        for threads in [1, 16] {
+            commits_during_backups(&path, n, threads, 5.0);
+        }
         if round + 1 == rounds() {
             let mut group = c.benchmark_group("sequence");
             group.sample_size(10);

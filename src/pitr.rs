@@ -507,6 +507,8 @@ fn restore_to_point(
         meta: &meta,
         always: true,
         progress: None,
+        // A restore is the caller's request, waited for: not paced.
+        throttle: None,
     };
     let (built, end) = replay::build_table_file(
         &*store.fs,

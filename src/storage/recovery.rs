@@ -270,6 +270,7 @@ impl Store {
             catalog: Mutex::new(catalog),
             pins: Mutex::new(BTreeMap::new()),
             next_pin: Default::default(),
+            throttle: Arc::default(),
             _lock: lock,
         };
         store.rewrite_catalog(&tables, restored, &deleted_backups, retired, log_start)?;

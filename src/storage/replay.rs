@@ -27,6 +27,7 @@ use crate::format::mutation::{ItemWrite, Mutation};
 use crate::format::table_file::{
     Progress, SnapshotMeta, TableFileReader, TableFileWriter, SNAPSHOT_MAGIC,
 };
+use crate::fs::throttle::Throttle;
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
@@ -355,11 +356,15 @@ pub(crate) struct Target<'a> {
     pub always: bool,
     /// Counts items and bytes written, for a building backup's progress.
     pub progress: Option<&'a Progress>,
+    /// Paces the file's writes while writers wait for commits (a background build's).
+    pub throttle: Option<&'a Throttle>,
 }
 
 /// Builds the snapshot of `table_id` at `upto` from its snapshot file `base` (if any) and the
 /// log in `(after, upto]`, and writes it to the snapshot directory. `after` is the LSN the
 /// base snapshot covers, or, for a table without one, the LSN just before its creation.
+/// `throttle` paces the writes while writers wait for commits.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build_snapshot(
     fs: &dyn Vfs,
     dir: &Path,
@@ -368,6 +373,7 @@ pub(crate) fn build_snapshot(
     base: Option<&str>,
     after: Lsn,
     upto: Lsn,
+    throttle: &Throttle,
 ) -> Result<(Built, Option<LogEnd>)> {
     let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
         codec::encode(&SnapshotMeta {
@@ -384,6 +390,7 @@ pub(crate) fn build_snapshot(
         meta: &meta,
         always: false,
         progress: None,
+        throttle: Some(throttle),
     };
     build_table_file(
         fs,
@@ -473,6 +480,7 @@ pub(crate) fn build_table_file(
     let meta = (target.meta)(&schema, &settings, end);
     let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &meta)?;
     writer.progress = target.progress;
+    writer.pacer = target.throttle.map(Throttle::pacer);
 
     // Merge: base items in key order, with the changed keys taking precedence. A base
     // block that no changed key falls into (every remaining change is after its last key)

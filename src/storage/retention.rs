@@ -145,7 +145,7 @@ impl Store {
         crate::fs::killpoint::reached("release.before_remove");
         let snapshot_dir = self.dir.join(SNAPSHOT_DIR);
         for file in &files {
-            match self.fs.remove_file(&snapshot_dir.join(file)) {
+            match crate::fs::remove_gradually(&*self.fs, &snapshot_dir.join(file)) {
                 // Gone already: the log replayed a state whose file an earlier release removed.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 other => other.map_err(io_error(format!("removing {file}")))?,

@@ -15,6 +15,7 @@ use crate::format::catalog::{
 use crate::format::codec;
 use crate::format::log_segment;
 use crate::format::table_file::Progress;
+use crate::fs::throttle::Throttle;
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
@@ -34,6 +35,9 @@ pub(crate) struct Store {
     /// Table states running restores read from, by pin id. Kept whatever windows say.
     pub(super) pins: Mutex<BTreeMap<u64, Pinned>>,
     pub(super) next_pin: std::sync::atomic::AtomicU64,
+    /// Paces the files background builds write while writers wait for commits; the log
+    /// marks the commits (`fs/throttle.rs`).
+    pub throttle: Arc<Throttle>,
     pub(super) _lock: Box<dyn Any + Send + Sync>,
 }
 
@@ -115,7 +119,14 @@ impl Store {
             None => (None, base_lsn),
         };
         match replay::build_snapshot(
-            &*self.fs, &self.dir, self.db_id, table_id, file, after, upto,
+            &*self.fs,
+            &self.dir,
+            self.db_id,
+            table_id,
+            file,
+            after,
+            upto,
+            &self.throttle,
         )? {
             (replay::Built::Deleted, _) => Ok(Checkpoint::Deleted),
             (replay::Built::Unchanged, _) => Ok(Checkpoint::Unchanged),
@@ -461,6 +472,7 @@ impl Store {
             meta: &meta,
             always: true,
             progress: Some(progress),
+            throttle: Some(&self.throttle),
         };
         match replay::build_table_file(
             &*self.fs,
@@ -524,8 +536,7 @@ impl Store {
             return Ok(());
         };
         let path = self.dir.join(BACKUP_DIR).join(&entry.file);
-        self.fs
-            .remove_file(&path)
+        crate::fs::remove_gradually(&*self.fs, &path)
             .map_err(io_error(format!("removing {}", path.display())))
     }
 }

@@ -58,6 +58,7 @@ use crate::format::log_segment::{
     encode_record, encode_seal, encode_segment_header, segment_name, MAX_RECORD_LEN,
     RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
 };
+use crate::fs::throttle::Throttle;
 use crate::fs::{Vfs, VfsFile};
 use crate::model::clock::{Clock, Timestamp};
 use crate::model::Lsn;
@@ -163,6 +164,9 @@ pub(crate) struct WalConfig {
     pub segment_bytes: u64,
     /// In memory mode, how long the records streams read are kept (`None`: not kept).
     pub follow_retention: Option<std::time::Duration>,
+    /// Told of every group commit made durable for its writers, so that background builds
+    /// give way meanwhile.
+    pub throttle: Arc<Throttle>,
 }
 
 /// The log writer.
@@ -335,6 +339,7 @@ impl Wal {
                 state.written = last;
                 if sync {
                     state.durable = last;
+                    self.config.throttle.commit_synced();
                 }
                 self.advanced.notify_all();
             }
@@ -771,6 +776,7 @@ mod tests {
             durability,
             segment_bytes,
             follow_retention: Some(std::time::Duration::from_secs(60)),
+            throttle: Arc::default(),
         };
         let clock = Arc::new(ManualClock::new(Timestamp(1)));
         Wal::open(Arc::new(fs.clone()), config, clock, 0, Timestamp(0)).expect("opens")
