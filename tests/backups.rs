@@ -237,18 +237,9 @@ fn items(db: &Database, table: &str) -> Vec<Item> {
     scan_all(db, ScanInput::new(table))
 }
 
-/// Every item of a query, in the order the query returns them, following pages.
+/// Every item of a query, in the order the query returns them, two to a page.
 fn query_all(db: &Database, input: QueryInput) -> Vec<Item> {
-    let mut input = input.limit(2);
-    let mut items = Vec::new();
-    loop {
-        let page = db.query(input.clone()).unwrap();
-        items.extend(page.items);
-        match page.last_evaluated_key {
-            Some(start) => input.exclusive_start_key = Some(start),
-            None => return items,
-        }
-    }
+    support::query_all(db, input.limit(2))
 }
 
 fn by_year(table: &str, artist: &str) -> QueryInput {

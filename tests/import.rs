@@ -103,17 +103,9 @@ fn check_table(db: &Database, expected: &BTreeMap<(u8, u8), Item>) {
     assert_eq!(description.table_status, TableStatus::Active);
     for g in 0..3 {
         let value = AttributeValue::s(format!("g{g}"));
-        let mut input =
+        let input =
             QueryInput::new(TABLE, KeyCondition::partition("g", value.clone())).index_name("ByG");
-        let mut found = Vec::new();
-        loop {
-            let page = db.query(input.clone()).unwrap();
-            found.extend(page.items);
-            match page.last_evaluated_key {
-                Some(k) => input.exclusive_start_key = Some(k),
-                None => break,
-            }
-        }
+        let found = query_all(db, input);
         let indexed: Vec<Item> = (expected.values())
             .filter(|i| i.get("g") == Some(&value))
             .cloned()
@@ -190,13 +182,18 @@ proptest! {
     }
 }
 
+/// `n` valid items over 48 keys, each indexed.
+fn indexed_items(n: u32) -> Vec<Shape> {
+    (0..n)
+        .map(|i| Shape::Valid((i % 4) as u8, (i % 12) as u8, Some((i % 3) as u8), i as u8))
+        .collect()
+}
+
 /// A crash at any I/O operation of an import leaves either no table or all of it, and the
 /// table beside it as it was; an import that returned survives.
 #[test]
 fn a_crash_during_an_import_leaves_no_table_or_the_whole_table() {
-    let shapes: Vec<Shape> = (0..300u32)
-        .map(|i| Shape::Valid((i % 4) as u8, (i % 12) as u8, Some((i % 3) as u8), i as u8))
-        .collect();
+    let shapes = indexed_items(300);
     let (expected, _) = model(&shapes);
     let other = || {
         CreateTableInput::new("Other")
@@ -366,9 +363,7 @@ fn an_import_lists_only_the_first_item_errors_but_counts_them_all() {
 /// plain error while the log held the table, which a reopen brought back.)
 #[test]
 fn an_io_error_during_an_import_leaves_no_table_or_fails_stop_and_the_reopen_has_it_all() {
-    let shapes: Vec<Shape> = (0..300u32)
-        .map(|i| Shape::Valid((i % 4) as u8, (i % 12) as u8, Some((i % 3) as u8), i as u8))
-        .collect();
+    let shapes = indexed_items(300);
     let (expected, _) = model(&shapes);
     let setup = |fs: &SimFs| {
         let db = Database::open_with("/db", sim_options(fs)).unwrap();

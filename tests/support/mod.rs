@@ -252,6 +252,19 @@ pub fn scan_all(db: &Database, table: &str) -> Vec<Item> {
     }
 }
 
+/// Every item of a query, in the order the query returns them, following its pages.
+pub fn query_all(db: &Database, mut input: QueryInput) -> Vec<Item> {
+    let mut items = Vec::new();
+    loop {
+        let page = db.query(input.clone()).unwrap();
+        items.extend(page.items);
+        match page.last_evaluated_key {
+            Some(start) => input.exclusive_start_key = Some(start),
+            None => return items,
+        }
+    }
+}
+
 /// Dumps every table of `db`.
 pub fn dump(db: &Database) -> Dump {
     try_dump(db).unwrap()
