@@ -168,6 +168,90 @@ fn platform(base: &Path) {
     );
     let _ = std::fs::remove_file(base.join("floor-big"));
     let _ = std::fs::remove_file(path);
+    // What a durable writer feels of background writes paced as the builds' are while
+    // commits wait, the disk alone: the floor of the "commits during backups" ratios.
+    let rate = options(Durability::Sync).background_write_rate;
+    let (alone, _) = small_syncs(base, 3.0, None);
+    let (beside, files) = small_syncs(base, 3.0, Some(rate));
+    println!(
+        "SEQ platform small append+fdatasync p99 alone {}us max {}us; beside 125 MB files written at {} MB/s with writeback every 256 KiB ({files} files) p99 {}us max {}us: p99 x{:.2}, max x{:.2} (the floor of the commits-during-backups ratios)",
+        pct(&alone, 0.99),
+        pct(&alone, 1.0),
+        rate / 1_000_000,
+        pct(&beside, 0.99),
+        pct(&beside, 1.0),
+        pct(&beside, 0.99) as f64 / pct(&alone, 0.99).max(1) as f64,
+        pct(&beside, 1.0) as f64 / pct(&alone, 1.0).max(1) as f64,
+    );
+}
+
+/// Small append+fdatasync latencies (µs, sorted) for `secs` seconds, beside a thread writing
+/// 125 MB files at `rate` bytes/s the way a build does (writeback started every 256 KiB, the
+/// file synced, then cut down and removed) if `rate` is given; and how many files it wrote.
+fn small_syncs(base: &Path, secs: f64, rate: Option<u64>) -> (Vec<u32>, u64) {
+    use std::os::unix::fs::FileExt;
+    use tidestore::fs::{StdFs, Vfs};
+    // Written over zeros synced ahead, as the log writes (no size change to journal).
+    let log = base.join("floor-log");
+    let mut file = std::fs::File::create(&log).expect("floor log");
+    file.write_all(&vec![0u8; 16 << 20]).expect("zeros");
+    file.sync_all().expect("sync");
+    let stop = AtomicBool::new(false);
+    let mut files = 0;
+    let mut latencies = Vec::new();
+    std::thread::scope(|s| {
+        let stop = &stop;
+        let writer = rate.map(|rate| {
+            s.spawn(move || {
+                let chunk = vec![9u8; 64 << 10];
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let path = base.join(format!("floor-build{n}"));
+                    let mut f = StdFs.create(&path).expect("build file");
+                    let (start, mut written, mut from) = (Instant::now(), 0u64, 0u64);
+                    while written < 125_000_000 && !stop.load(Ordering::Relaxed) {
+                        f.append(&chunk).expect("write");
+                        written += chunk.len() as u64;
+                        if written - from >= 256 << 10 {
+                            f.start_writeback(from, written - from);
+                            from = written;
+                        }
+                        let due = start + Duration::from_secs_f64(written as f64 / rate as f64);
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
+                    f.sync_all().expect("sync");
+                    let mut len = written;
+                    while len > 8 << 20 {
+                        len -= 8 << 20;
+                        f.set_len(len).expect("cut down");
+                    }
+                    drop(f);
+                    let _ = std::fs::remove_file(&path);
+                    n += 1;
+                }
+                n
+            })
+        });
+        let block = [7u8; 200];
+        let start = Instant::now();
+        let mut at = 0;
+        while start.elapsed().as_secs_f64() < secs {
+            let t = Instant::now();
+            file.write_all_at(&block, at).expect("write");
+            at = (at + 200) % (16 << 20);
+            file.sync_data().expect("fdatasync");
+            latencies.push(t.elapsed().as_micros() as u32);
+        }
+        stop.store(true, Ordering::Relaxed);
+        if let Some(writer) = writer {
+            files = writer.join().expect("build writer");
+        }
+    });
+    let _ = std::fs::remove_file(log);
+    latencies.sort_unstable();
+    (latencies, files)
 }
 
 /// Resident memory per item of an in-memory table (bar: ≤ 2.5× the logical 116 bytes).

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::fs::throttle::MIN_BACKGROUND_WRITE_RATE;
 use crate::fs::{StdFs, Vfs};
 use crate::model::clock::{Clock, SystemClock};
 
@@ -113,7 +114,9 @@ pub struct Options {
     /// measured on, 16 Sync writers' p99 during back-to-back backup builds was 1.00–1.11×
     /// their p99 alone at 100 MB/s, 1.14–1.57× at 200 MB/s, and 1.4–2.0× unpaced (a small
     /// fdatasync's p99 beside a file written at 600 MB/s is 5× its p99 alone, unpaced 200×:
-    /// `fs/throttle.rs`).
+    /// `fs/throttle.rs`). 0, or at least 1 MB/s. A writer that fell behind the rate catches
+    /// up by at most 10 ms of it at full speed. `Database::checkpoint`'s own builds are not
+    /// paced: its caller waits for them.
     pub background_write_rate: u64,
     /// Called by the background worker before it builds a backup, with the backup's ARN:
     /// a test hook to hold a build back (and so prove that nothing waits for it).
@@ -223,6 +226,14 @@ impl Options {
             MAX_BUFFERED_SYNC_INTERVAL,
         )?;
         within("backup_rate_limit", self.backup_rate_limit, 1, u32::MAX)?;
+        if self.background_write_rate != 0 {
+            within(
+                "background_write_rate",
+                self.background_write_rate,
+                MIN_BACKGROUND_WRITE_RATE,
+                u64::MAX,
+            )?;
+        }
         within(
             "ttl_sweep_pause",
             self.ttl_sweep_pause,
@@ -313,3 +324,30 @@ crate::api::setters!(Options {
     ttl_sweep_hook: TtlSweepHook => Some(ttl_sweep_hook),
     stream_retention: Duration => stream_retention,
 });
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_background_write_rate_is_zero_or_at_least_a_megabyte_a_second() {
+        for rate in [0, MIN_BACKGROUND_WRITE_RATE, u64::MAX] {
+            assert!(Options::default()
+                .background_write_rate(rate)
+                .validate()
+                .is_ok());
+        }
+        // At 1 byte a second a build's block would sleep for hours, and a close wait on it.
+        for rate in [1, MIN_BACKGROUND_WRITE_RATE - 1] {
+            let refused = Options::default()
+                .background_write_rate(rate)
+                .validate()
+                .unwrap_err();
+            assert!(
+                refused.message().contains("background_write_rate"),
+                "{refused}"
+            );
+        }
+    }
+}

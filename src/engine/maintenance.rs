@@ -244,7 +244,8 @@ impl Engine {
             if upto <= base {
                 continue;
             }
-            let checkpoint = store.build_snapshot(&handle.id, base, upto)?;
+            // (A forced round is `Database::checkpoint`'s, which its caller waits for.)
+            let checkpoint = store.build_snapshot(&handle.id, base, upto, !force)?;
             let at = Installing {
                 lsn: upto,
                 log_bytes: counted,

@@ -329,17 +329,27 @@ const REMOVE_STEP: u64 = 8 << 20;
 /// ext4 an unlink frees all of a file's blocks in one go, and a log sync meanwhile waits
 /// for it: measured here, a small fdatasync took up to 20–30 ms beside the unlink of a
 /// 125 MB file, and at most 3–4 ms (as with nothing beside it) when the file was first cut
-/// down 8 MiB at a time. A crash part-way leaves a shorter file that nothing refers to,
-/// which an open removes like any other.
+/// down 8 MiB at a time.
+///
+/// IMPORTANT: the file is renamed to `{name}.deleting` (and the rename made durable) before
+/// it is cut down. A crash may keep the cuts and undo an unlink; under its own name a cut
+/// file would then be read as damage by whatever still names it (a log record naming a
+/// restored table's first snapshot is replayed before an open removes unnamed files).
+/// Under the new name it is a file nothing names, which an open removes.
 pub(crate) fn remove_gradually(fs: &dyn Vfs, path: &Path) -> io::Result<()> {
-    let mut file = fs.open(path)?;
+    let mut doomed = path.as_os_str().to_owned();
+    doomed.push(".deleting");
+    let doomed = PathBuf::from(doomed);
+    fs.rename(path, &doomed)?;
+    fs.sync_dir(path.parent().unwrap_or(Path::new("")))?;
+    let mut file = fs.open(&doomed)?;
     let mut len = file.len()?;
     while len > REMOVE_STEP {
         len -= REMOVE_STEP;
         file.set_len(len)?;
     }
     drop(file);
-    fs.remove_file(path)
+    fs.remove_file(&doomed)
 }
 
 #[cfg(test)]

@@ -18,6 +18,14 @@ use std::time::{Duration, Instant};
 /// How long after a durable commit background writes stay paced.
 pub(crate) const ACTIVE_FOR: Duration = Duration::from_millis(100);
 
+/// How far behind the rate a paced writer may fall and then catch up at full speed: a
+/// build slowed for a while (by the CPU, by reading) does not earn a burst beyond this.
+const MAX_CREDIT: Duration = Duration::from_millis(10);
+
+/// The slowest rate `Options::background_write_rate` accepts, but 0: at 1 MB/s a 64 KiB
+/// block waits 66 ms (at 1 B/s it would wait 18 hours, uninterrupted by a close).
+pub(crate) const MIN_BACKGROUND_WRITE_RATE: u64 = 1_000_000;
+
 /// What background writers consult: the rate, and when a durable commit was last made.
 #[derive(Debug)]
 pub(crate) struct Throttle {
@@ -47,7 +55,11 @@ impl Throttle {
 
     /// Records that writers' records were just made durable (the log's group commit).
     pub fn commit_synced(&self) {
-        let at = self.epoch.elapsed().as_micros() as u64 + 1;
+        self.commit_synced_at(Instant::now());
+    }
+
+    fn commit_synced_at(&self, at: Instant) {
+        let at = at.saturating_duration_since(self.epoch).as_micros() as u64 + 1;
         self.last_commit.store(at, Relaxed);
     }
 
@@ -66,7 +78,7 @@ impl Throttle {
     pub fn pacer(&self) -> Pacer<'_> {
         Pacer {
             throttle: self,
-            since: None,
+            due: None,
         }
     }
 }
@@ -75,8 +87,8 @@ impl Throttle {
 #[derive(Debug)]
 pub(crate) struct Pacer<'a> {
     throttle: &'a Throttle,
-    /// Since when writes are paced, and the bytes written since.
-    since: Option<(Instant, u64)>,
+    /// While paced: when the bytes written so far are due at the rate.
+    due: Option<Instant>,
 }
 
 impl Pacer<'_> {
@@ -90,16 +102,19 @@ impl Pacer<'_> {
 
     /// How long to wait at `now` after `bytes` more were written.
     fn wait(&mut self, bytes: u64, now: Instant) -> Option<Duration> {
-        if self.throttle.rate == 0 || !self.throttle.committing(now) {
+        let rate = self.throttle.rate;
+        if rate == 0 || !self.throttle.committing(now) {
             // Paced again from the next write on, not for what was written meanwhile.
-            self.since = None;
+            self.due = None;
             return None;
         }
-        let (start, written) = self.since.get_or_insert((now, 0));
-        *written += bytes;
-        let nanos = u128::from(*written) * 1_000_000_000 / u128::from(self.throttle.rate);
-        let due = *start + Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
-        due.checked_duration_since(now)
+        let nanos = u128::from(bytes) * 1_000_000_000 / u128::from(rate);
+        let cost = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        // Behind by more than the credit allowed, the writer is paced from the credit on.
+        let floor = now.checked_sub(MAX_CREDIT).unwrap_or(now);
+        let due = self.due.unwrap_or(now).max(floor) + cost;
+        self.due = Some(due);
+        due.checked_duration_since(now).filter(|w| !w.is_zero())
     }
 }
 
@@ -112,33 +127,49 @@ mod tests {
     #[test]
     fn writes_are_paced_at_the_rate_only_while_commits_are_made() {
         let throttle = Throttle::new(100 * MB);
-        let t0 = Instant::now() + Duration::from_secs(1);
+        let now = Instant::now();
         let mut pacer = throttle.pacer();
         // No commit yet: full speed.
-        assert_eq!(pacer.wait(MB, t0), None);
-        throttle.commit_synced();
-        let now = Instant::now();
+        assert_eq!(pacer.wait(MB, now), None);
+        throttle.commit_synced_at(now);
         // 1 MB at 100 MB/s is due 10 ms after the pacing began.
         assert_eq!(pacer.wait(MB, now), Some(Duration::from_millis(10)));
         // Another 1 MB 15 ms later is due at 20 ms: 5 ms more.
-        assert_eq!(
-            pacer.wait(MB, now + Duration::from_millis(15)),
-            Some(Duration::from_millis(5))
-        );
+        let t = now + Duration::from_millis(15);
+        assert_eq!(pacer.wait(MB, t), Some(Duration::from_millis(5)));
         // Once the commits stop for ACTIVE_FOR, writes go at full speed again...
         let later = now + ACTIVE_FOR + Duration::from_millis(1);
         assert_eq!(pacer.wait(MB, later), None);
         // ...and pacing resumes afresh, not owing what was written unpaced.
-        throttle.commit_synced();
+        throttle.commit_synced_at(later);
+        assert_eq!(pacer.wait(MB, later), Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn a_writer_that_fell_behind_catches_up_by_at_most_the_credit() {
+        let throttle = Throttle::new(100 * MB);
         let now = Instant::now();
+        throttle.commit_synced_at(now);
+        let mut pacer = throttle.pacer();
         assert_eq!(pacer.wait(MB, now), Some(Duration::from_millis(10)));
+        // The writer was slow for 90 ms while commits went on: it may write 10 ms of its
+        // rate (1 MB, in 64 KiB blocks) at once, not the 8 MB it fell behind.
+        let t = now + Duration::from_millis(100);
+        throttle.commit_synced_at(t);
+        let mut unpaced = 0;
+        while pacer.wait(64 << 10, t).is_none() {
+            unpaced += 64 << 10;
+            assert!(unpaced <= 2 * MB, "credit unbounded");
+        }
+        assert!(unpaced <= MB, "{unpaced} bytes unpaced");
     }
 
     #[test]
     fn a_throttle_without_a_rate_never_waits() {
         let throttle = Throttle::default();
-        throttle.commit_synced();
+        let now = Instant::now();
+        throttle.commit_synced_at(now);
         let mut pacer = throttle.pacer();
-        assert_eq!(pacer.wait(u64::MAX / 2, Instant::now()), None);
+        assert_eq!(pacer.wait(u64::MAX / 2, now), None);
     }
 }

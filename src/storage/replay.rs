@@ -363,7 +363,7 @@ pub(crate) struct Target<'a> {
 /// Builds the snapshot of `table_id` at `upto` from its snapshot file `base` (if any) and the
 /// log in `(after, upto]`, and writes it to the snapshot directory. `after` is the LSN the
 /// base snapshot covers, or, for a table without one, the LSN just before its creation.
-/// `throttle` paces the writes while writers wait for commits.
+/// `throttle`, if any, paces the writes while writers wait for commits.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_snapshot(
     fs: &dyn Vfs,
@@ -373,7 +373,7 @@ pub(crate) fn build_snapshot(
     base: Option<&str>,
     after: Lsn,
     upto: Lsn,
-    throttle: &Throttle,
+    throttle: Option<&Throttle>,
 ) -> Result<(Built, Option<LogEnd>)> {
     let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
         codec::encode(&SnapshotMeta {
@@ -390,7 +390,7 @@ pub(crate) fn build_snapshot(
         meta: &meta,
         always: false,
         progress: None,
-        throttle: Some(throttle),
+        throttle,
     };
     build_table_file(
         fs,

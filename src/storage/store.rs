@@ -111,8 +111,15 @@ impl Store {
     /// Builds the snapshot of `table_id` at `upto` (a durable LSN) from its current one and
     /// the log. Writes a file; changes no catalog.
     /// `base_lsn` is where the table's durable history starts: its snapshot's LSN, or the LSN
-    /// before its creation if it has none.
-    pub fn build_snapshot(&self, table_id: &str, base_lsn: Lsn, upto: Lsn) -> Result<Checkpoint> {
+    /// before its creation if it has none. `paced`: the file's writes give way to durable
+    /// commits (`fs/throttle.rs`).
+    pub fn build_snapshot(
+        &self,
+        table_id: &str,
+        base_lsn: Lsn,
+        upto: Lsn,
+        paced: bool,
+    ) -> Result<Checkpoint> {
         let base = self.catalog.lock().snapshot(table_id).cloned();
         let (file, after) = match &base {
             Some(s) => (Some(s.file.as_str()), s.lsn),
@@ -126,7 +133,7 @@ impl Store {
             file,
             after,
             upto,
-            &self.throttle,
+            paced.then_some(&*self.throttle),
         )? {
             (replay::Built::Deleted, _) => Ok(Checkpoint::Deleted),
             (replay::Built::Unchanged, _) => Ok(Checkpoint::Unchanged),
