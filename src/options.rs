@@ -111,8 +111,9 @@ pub struct Options {
     /// writers are waiting for durable commits (a log sync on their behalf within the last
     /// 100 ms), so that their syncs do not queue behind the builds' writes; at other times,
     /// and with 0, builds write at full speed. Default 100 MB/s: on the 2-core VM this was
-    /// measured on, 16 Sync writers' p99 during back-to-back backup builds was 1.00–1.11×
-    /// their p99 alone at 100 MB/s, 1.14–1.57× at 200 MB/s, and 1.4–2.0× unpaced (a small
+    /// measured on, 16 Sync writers' p99 during back-to-back backup builds was 0.92–0.93×
+    /// their p99 alone at 100 MB/s (1.00–1.29× before a build's catch-up was bounded, when
+    /// 200 MB/s gave 1.14–1.57×), and 1.4–2.0× unpaced (a small
     /// fdatasync's p99 beside a file written at 600 MB/s is 5× its p99 alone, unpaced 200×:
     /// `fs/throttle.rs`). 0, or at least 1 MB/s. A writer that fell behind the rate catches
     /// up by at most 10 ms of it at full speed. `Database::checkpoint`'s own builds are not
