@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-/// How long after a durable commit background writes stay paced.
+/// How long after a durable commit began background writes stay paced.
 pub(crate) const ACTIVE_FOR: Duration = Duration::from_millis(100);
 
 /// How far behind the rate a paced writer may fall and then catch up at full speed: a
@@ -26,13 +26,13 @@ const MAX_CREDIT: Duration = Duration::from_millis(10);
 /// block waits 66 ms (at 1 B/s it would wait 18 hours, uninterrupted by a close).
 pub(crate) const MIN_BACKGROUND_WRITE_RATE: u64 = 1_000_000;
 
-/// What background writers consult: the rate, and when a durable commit was last made.
+/// What background writers consult: the rate, and when a durable commit last began.
 #[derive(Debug)]
 pub(crate) struct Throttle {
     /// Bytes per second while commits are being made; 0: no limit.
     rate: u64,
     epoch: Instant,
-    /// Microseconds from `epoch` to the last durable commit, plus one (0: none yet).
+    /// Microseconds from `epoch` to the last durable commit's start, plus one (0: none yet).
     last_commit: AtomicU64,
 }
 
@@ -53,17 +53,19 @@ impl Throttle {
         }
     }
 
-    /// Records that writers' records were just made durable (the log's group commit).
-    pub fn commit_synced(&self) {
-        self.commit_synced_at(Instant::now());
+    /// Records that writers are waiting for a log sync: a group commit that syncs is
+    /// beginning. (Marked as it begins, not once it is done, so that the first commit after
+    /// a quiet spell is protected too.)
+    pub fn commit_began(&self) {
+        self.commit_began_at(Instant::now());
     }
 
-    fn commit_synced_at(&self, at: Instant) {
+    fn commit_began_at(&self, at: Instant) {
         let at = at.saturating_duration_since(self.epoch).as_micros() as u64 + 1;
         self.last_commit.store(at, Relaxed);
     }
 
-    /// Whether a durable commit was made within [`ACTIVE_FOR`] before `now`.
+    /// Whether a durable commit began within [`ACTIVE_FOR`] before `now`.
     fn committing(&self, now: Instant) -> bool {
         match self.last_commit.load(Relaxed) {
             0 => false,
@@ -131,7 +133,7 @@ mod tests {
         let mut pacer = throttle.pacer();
         // No commit yet: full speed.
         assert_eq!(pacer.wait(MB, now), None);
-        throttle.commit_synced_at(now);
+        throttle.commit_began_at(now);
         // 1 MB at 100 MB/s is due 10 ms after the pacing began.
         assert_eq!(pacer.wait(MB, now), Some(Duration::from_millis(10)));
         // Another 1 MB 15 ms later is due at 20 ms: 5 ms more.
@@ -141,7 +143,7 @@ mod tests {
         let later = now + ACTIVE_FOR + Duration::from_millis(1);
         assert_eq!(pacer.wait(MB, later), None);
         // ...and pacing resumes afresh, not owing what was written unpaced.
-        throttle.commit_synced_at(later);
+        throttle.commit_began_at(later);
         assert_eq!(pacer.wait(MB, later), Some(Duration::from_millis(10)));
     }
 
@@ -149,13 +151,13 @@ mod tests {
     fn a_writer_that_fell_behind_catches_up_by_at_most_the_credit() {
         let throttle = Throttle::new(100 * MB);
         let now = Instant::now();
-        throttle.commit_synced_at(now);
+        throttle.commit_began_at(now);
         let mut pacer = throttle.pacer();
         assert_eq!(pacer.wait(MB, now), Some(Duration::from_millis(10)));
         // The writer was slow for 90 ms while commits went on: it may write 10 ms of its
         // rate (1 MB, in 64 KiB blocks) at once, not the 8 MB it fell behind.
         let t = now + Duration::from_millis(100);
-        throttle.commit_synced_at(t);
+        throttle.commit_began_at(t);
         let mut unpaced = 0;
         while pacer.wait(64 << 10, t).is_none() {
             unpaced += 64 << 10;
@@ -168,7 +170,7 @@ mod tests {
     fn a_throttle_without_a_rate_never_waits() {
         let throttle = Throttle::default();
         let now = Instant::now();
-        throttle.commit_synced_at(now);
+        throttle.commit_began_at(now);
         let mut pacer = throttle.pacer();
         assert_eq!(pacer.wait(u64::MAX / 2, now), None);
     }

@@ -164,8 +164,8 @@ pub(crate) struct WalConfig {
     pub segment_bytes: u64,
     /// In memory mode, how long the records streams read are kept (`None`: not kept).
     pub follow_retention: Option<std::time::Duration>,
-    /// Told of every group commit made durable for its writers, so that background builds
-    /// give way meanwhile.
+    /// Told of every group commit that syncs for its writers, as it begins, so that
+    /// background builds give way meanwhile.
     pub throttle: Arc<Throttle>,
 }
 
@@ -331,6 +331,9 @@ impl Wal {
             state.next_flush += 1;
             let group = std::mem::take(&mut state.pending);
             drop(state);
+            if sync {
+                self.config.throttle.commit_began();
+            }
             let result = self.write_group(group, sync);
             state = self.state.lock();
             state.flushing = false;
@@ -339,7 +342,6 @@ impl Wal {
                 state.written = last;
                 if sync {
                     state.durable = last;
-                    self.config.throttle.commit_synced();
                 }
                 self.advanced.notify_all();
             }
