@@ -401,8 +401,8 @@ impl Database {
     /// commits it: a crash or an error before that leaves no table; an I/O error after it
     /// (recording the table's snapshot in the catalog) is [`Error::Poisoned`](crate::Error::Poisoned),
     /// as when a write's log sync fails, and the reopened database has the table. The items
-    /// are held in memory, encoded, until the table is committed (about the size of its
-    /// snapshot file, beside the table itself as it is loaded from that file).
+    /// are held in memory, encoded (about the size of the table's snapshot file), until the
+    /// snapshot is written; the table is then loaded from that file, as an open loads it.
     pub fn import_table(
         &self,
         input: ImportTableInput,

@@ -11,7 +11,8 @@
 //! `ResourceInUse`); an item that is not valid in it is left out and counted as an error,
 //! not a reason to fail the import; items with the same key replace one another until one
 //! remains (here, deterministically, the last handed over) and are not errors. All items are
-//! held in memory until the table is committed, as a live table holds them afterwards.
+//! held in memory, encoded (about the size of the snapshot file), until the snapshot is
+//! written; the table is then loaded from the file, as an open loads it.
 
 use std::sync::Arc;
 
@@ -118,6 +119,8 @@ pub(crate) fn import_table(
                 let _ = fs.remove_file(&tmp);
                 return Err(e);
             }
+            // Not held beside the table it becomes.
+            drop(batch);
             let loaded = load_snapshot(fs, &store.dir, &file);
             if loaded.is_err() {
                 let _ = fs.remove_file(&dir.join(&file));
