@@ -411,6 +411,20 @@ impl Database {
         crate::import::import_table(&self.open.engine, input, items)
     }
 
+    /// [`import_table`](Database::import_table) from a file in DynamoDB JSON, the format
+    /// DynamoDB's export to S3 writes and its import reads: one `{"Item": {…}}` a line
+    /// (blank lines are skipped; a compressed export must be decompressed by the caller). A
+    /// line that is not such an item, or whose item is not valid in the table, is an item
+    /// in error, counted and listed with its line (from 0, blank lines not counted), as
+    /// DynamoDB counts them; a failure to read `source` fails the import, leaving no table.
+    pub fn import_table_from_dynamodb_json(
+        &self,
+        input: ImportTableInput,
+        source: impl std::io::BufRead,
+    ) -> Result<ImportTableOutput> {
+        crate::import::import_table_from_dynamodb_json(&self.open.engine, input, source)
+    }
+
     /// `TagResource`: adds tags to the table whose ARN is `resource_arn`, or gives keys it
     /// has new values. The tags are logged like a write, so they survive a crash and a
     /// restart, and go with the table when it is deleted; a restore (from a backup or to a

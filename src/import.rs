@@ -14,6 +14,7 @@
 //! held in memory, encoded (about the size of the snapshot file), until the snapshot is
 //! written; the table is then loaded from the file, as an open loads it.
 
+use std::io::BufRead;
 use std::sync::Arc;
 
 use crate::api::imports::*;
@@ -26,7 +27,7 @@ use crate::format::item::StoredItem;
 use crate::format::table_file::{SnapshotMeta, TableFileWriter, SNAPSHOT_MAGIC};
 use crate::model::key::KeyRole;
 use crate::model::schema::TableSchema;
-use crate::model::value::{item_size, validate_item, Item};
+use crate::model::value::{item_size, validate_item, Item, ItemExt};
 use crate::restore::commit_new_table;
 use crate::state::table::TableData;
 use crate::storage::replay::load_snapshot;
@@ -36,6 +37,51 @@ pub(crate) fn import_table(
     engine: &Engine,
     input: ImportTableInput,
     items: impl IntoIterator<Item = Item>,
+) -> Result<ImportTableOutput> {
+    import(engine, input, items.into_iter().map(|item| Ok(Ok(item))))
+}
+
+/// The service behind
+/// [`Database::import_table_from_dynamodb_json`](crate::Database::import_table_from_dynamodb_json).
+pub(crate) fn import_table_from_dynamodb_json(
+    engine: &Engine,
+    input: ImportTableInput,
+    source: impl BufRead,
+) -> Result<ImportTableOutput> {
+    let lines = source
+        .lines()
+        .filter(|line| line.as_ref().map_or(true, |l| !l.trim().is_empty()))
+        .map(|line| {
+            line.map(|l| exported_item(&l))
+                .map_err(io_error("reading the import's source"))
+        });
+    import(engine, input, lines)
+}
+
+/// An item of a file in DynamoDB JSON, as DynamoDB's export to S3 writes it and its import
+/// reads it: one `{"Item": {…}}` a line.
+fn exported_item(line: &str) -> Result<Item> {
+    let not_an_item = || {
+        Error::validation(
+            "One or more parameter values were invalid: a line of DynamoDB JSON must be one object with one member, Item",
+        )
+    };
+    let value: serde_json::Value = serde_json::from_str(line).map_err(Error::validation)?;
+    match value {
+        serde_json::Value::Object(mut line) if line.len() == 1 => {
+            let item = line.remove("Item").ok_or_else(not_an_item)?;
+            Item::from_json(&item.to_string())
+        }
+        _ => Err(not_an_item()),
+    }
+}
+
+/// Imports the items of `source`: an item in error is counted and listed, an outer error
+/// (reading the source) fails the import before anything is committed.
+fn import(
+    engine: &Engine,
+    input: ImportTableInput,
+    source: impl Iterator<Item = Result<Result<Item>>>,
 ) -> Result<ImportTableOutput> {
     let start = engine.options.clock.now();
     let table = &input.table_creation_parameters;
@@ -83,13 +129,15 @@ pub(crate) fn import_table(
         &suffix[..8]
     );
 
-    let items = items.into_iter();
     // (A size hint is not a promise: a wrong one must not allocate the heap away.)
-    let mut batch = Batch::with_capacity(items.size_hint().0.min(1 << 20));
-    for (number, item) in items.enumerate() {
+    let mut batch = Batch::with_capacity(source.size_hint().0.min(1 << 20));
+    for (number, item) in source.enumerate() {
         description.processed_item_count += 1;
-        description.processed_size_bytes += item_size(&item) as u64;
-        if let Err(e) = batch.push(&schema, &item, number) {
+        let pushed = item?.and_then(|item| {
+            description.processed_size_bytes += item_size(&item) as u64;
+            batch.push(&schema, &item, number)
+        });
+        if let Err(e) = pushed {
             description.error_count += 1;
             if description.item_errors.len() < MAX_IMPORT_ITEM_ERRORS {
                 description.item_errors.push(ImportItemError {

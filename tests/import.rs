@@ -529,3 +529,73 @@ fn a_crash_while_a_deleted_tables_snapshot_is_cut_down_leaves_a_database_that_op
         assert!(tables.table_names.is_empty(), "{policy:?}: {tables:?}");
     }
 }
+
+/// A file in DynamoDB JSON, as DynamoDB's export to S3 writes it: one `{"Item": {…}}` a
+/// line. Lines that are not such an item are items in error, as are items not valid in the
+/// table; blank lines are skipped.
+#[test]
+fn an_import_from_dynamodb_json_reads_one_item_a_line_and_counts_the_lines_in_error() {
+    let shapes = indexed_items(60);
+    let (expected, _) = model(&shapes);
+    let mut file = String::new();
+    for shape in &shapes {
+        let line = serde_json::json!({ "Item": item(shape) });
+        file.push_str(&format!("{line}\n"));
+    }
+    // The errors, at lines 60 to 64 (the blank line is not counted).
+    file.push_str("not json\n");
+    file.push_str("{\"Items\": {\"pk\": {\"S\": \"p1\"}, \"sk\": {\"N\": \"1\"}}}\n");
+    file.push('\n');
+    file.push_str("{\"Item\": {\"pk\": {\"S\": \"p1\"}, \"sk\": {\"N\": \"1\"}}, \"Extra\": 1}\n");
+    file.push_str("{\"Item\": {\"pk\": {\"N\": \"1\"}, \"sk\": {\"N\": \"1\"}}}\n");
+    file.push_str("{\"Item\": {\"pk\": {\"S\": \"p1\"}, \"sk\": {\"N\": \"x\"}}}");
+    let db = Database::in_memory();
+    let description = db
+        .import_table_from_dynamodb_json(ImportTableInput::new(definition()), file.as_bytes())
+        .unwrap()
+        .import_table_description;
+    assert_eq!(description.processed_item_count, 65);
+    assert_eq!(description.error_count, 5);
+    assert_eq!(description.imported_item_count, expected.len() as u64);
+    let lines: Vec<u64> = description
+        .item_errors
+        .iter()
+        .map(|e| e.item_number)
+        .collect();
+    assert_eq!(lines, vec![60, 61, 62, 63, 64]);
+    check_table(&db, &expected);
+}
+
+/// A source that fails to read after some lines.
+struct Failing(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(std::io::Error::other("the source broke")),
+            n => Ok(n),
+        }
+    }
+}
+
+#[test]
+fn an_import_whose_source_fails_to_read_makes_no_table() {
+    let line = serde_json::json!({ "Item": item(&Shape::Valid(0, 0, None, 0)) });
+    let source = std::io::BufReader::new(Failing(std::io::Cursor::new(
+        format!("{line}\n").into_bytes(),
+    )));
+    let fs = SimFs::new();
+    let db = Database::open_with("/db", sim_options(&fs)).unwrap();
+    let err = db
+        .import_table_from_dynamodb_json(ImportTableInput::new(definition()), source)
+        .unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert!(db
+        .list_tables(ListTablesInput::default())
+        .unwrap()
+        .table_names
+        .is_empty());
+    // The name is free again.
+    db.import_table(ImportTableInput::new(definition()), std::iter::empty())
+        .unwrap();
+}

@@ -49,7 +49,8 @@ pub enum ImportStatus {
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct ImportItemError {
-    /// The item's place in the source, from 0.
+    /// The item's place in the source, from 0 (for a DynamoDB JSON source, its line,
+    /// blank lines not counted).
     pub item_number: u64,
     /// The exception a `PutItem` of it would have answered (`ValidationException`).
     pub error_code: String,
