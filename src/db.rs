@@ -413,10 +413,12 @@ impl Database {
 
     /// [`import_table`](Database::import_table) from a file in DynamoDB JSON, the format
     /// DynamoDB's export to S3 writes and its import reads: one `{"Item": {…}}` a line
-    /// (blank lines are skipped; a compressed export must be decompressed by the caller). A
-    /// line that is not such an item, or whose item is not valid in the table, is an item
-    /// in error, counted and listed with its line (from 0, blank lines not counted), as
-    /// DynamoDB counts them; a failure to read `source` fails the import, leaving no table.
+    /// (`\r\n` line ends and a byte order mark are taken; blank lines are skipped; a
+    /// compressed export must be decompressed by the caller). A line that is not such an
+    /// item (not JSON, not UTF-8, longer than
+    /// [`MAX_IMPORT_LINE_BYTES`](crate::MAX_IMPORT_LINE_BYTES)), or whose item is not valid in
+    /// the table, is an item in error, counted and listed with its line (from 0, blank lines
+    /// not counted); a failure to read `source` fails the import, leaving no table.
     pub fn import_table_from_dynamodb_json(
         &self,
         input: ImportTableInput,

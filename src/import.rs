@@ -14,7 +14,7 @@
 //! held in memory, encoded (about the size of the snapshot file), until the snapshot is
 //! written; the table is then loaded from the file, as an open loads it.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::sync::Arc;
 
 use crate::api::imports::*;
@@ -27,7 +27,7 @@ use crate::format::item::StoredItem;
 use crate::format::table_file::{SnapshotMeta, TableFileWriter, SNAPSHOT_MAGIC};
 use crate::model::key::KeyRole;
 use crate::model::schema::TableSchema;
-use crate::model::value::{item_size, validate_item, Item, ItemExt};
+use crate::model::value::{item_size, validate_item, Item};
 use crate::restore::commit_new_table;
 use crate::state::table::TableData;
 use crate::storage::replay::load_snapshot;
@@ -48,14 +48,73 @@ pub(crate) fn import_table_from_dynamodb_json(
     input: ImportTableInput,
     source: impl BufRead,
 ) -> Result<ImportTableOutput> {
-    let lines = source
-        .lines()
-        .filter(|line| line.as_ref().map_or(true, |l| !l.trim().is_empty()))
-        .map(|line| {
-            line.map(|l| exported_item(&l))
-                .map_err(io_error("reading the import's source"))
-        });
+    let lines = Lines {
+        source,
+        first: true,
+        done: false,
+    }
+    .filter(|line| !matches!(line, Ok(Ok(text)) if text.trim().is_empty()))
+    .map(|line| {
+        line.map(|text| text.and_then(|text| exported_item(&text)))
+            .map_err(io_error("reading the import's source"))
+    });
     import(engine, input, lines)
+}
+
+/// The lines of a DynamoDB JSON source: each a line's text (its `\n` or `\r\n` taken off,
+/// and a byte order mark before the first), or why it is not one (not UTF-8, longer than
+/// [`MAX_IMPORT_LINE_BYTES`]); an I/O error ends them.
+struct Lines<R> {
+    source: R,
+    first: bool,
+    done: bool,
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = std::io::Result<Result<String>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut line = Vec::new();
+        let read = (&mut self.source)
+            .take(MAX_IMPORT_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line);
+        match read {
+            Ok(0) => self.done = true,
+            Ok(_) if line.len() > MAX_IMPORT_LINE_BYTES => {
+                // The rest of the line is skipped, never held.
+                return Some(self.source.skip_until(b'\n').map(|_| {
+                    Err(Error::validation(format!(
+                        "One or more parameter values were invalid: a line of DynamoDB JSON is longer than {MAX_IMPORT_LINE_BYTES} bytes"
+                    )))
+                }));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+        if self.done {
+            return None;
+        }
+        if line.ends_with(b"\n") {
+            line.pop();
+            if line.ends_with(b"\r") {
+                line.pop();
+            }
+        }
+        if std::mem::take(&mut self.first) && line.starts_with("\u{feff}".as_bytes()) {
+            line.drain(..3);
+        }
+        Some(Ok(String::from_utf8(line).map_err(|_| {
+            Error::validation(
+                "One or more parameter values were invalid: a line of DynamoDB JSON is not UTF-8",
+            )
+        })))
+    }
 }
 
 /// An item of a file in DynamoDB JSON, as DynamoDB's export to S3 writes it and its import
@@ -70,7 +129,7 @@ fn exported_item(line: &str) -> Result<Item> {
     match value {
         serde_json::Value::Object(mut line) if line.len() == 1 => {
             let item = line.remove("Item").ok_or_else(not_an_item)?;
-            Item::from_json(&item.to_string())
+            serde_json::from_value(item).map_err(Error::validation)
         }
         _ => Err(not_an_item()),
     }

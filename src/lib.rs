@@ -81,7 +81,7 @@ pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::expressions::Expressions;
 pub use api::imports::{
     ImportItemError, ImportStatus, ImportTableDescription, ImportTableInput, ImportTableOutput,
-    MAX_IMPORT_ITEM_ERRORS,
+    MAX_IMPORT_ITEM_ERRORS, MAX_IMPORT_LINE_BYTES,
 };
 pub use api::items::*;
 pub use api::legacy::{

@@ -566,13 +566,15 @@ fn an_import_from_dynamodb_json_reads_one_item_a_line_and_counts_the_lines_in_er
     check_table(&db, &expected);
 }
 
-/// A source that fails to read after some lines.
-struct Failing(std::io::Cursor<Vec<u8>>);
+/// A source that fails to read once, after some lines, and then ends.
+struct Failing(std::io::Cursor<Vec<u8>>, bool);
 
 impl std::io::Read for Failing {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self.0.read(buf)? {
-            0 => Err(std::io::Error::other("the source broke")),
+            0 if !std::mem::replace(&mut self.1, true) => {
+                Err(std::io::Error::other("the source broke"))
+            }
             n => Ok(n),
         }
     }
@@ -581,9 +583,10 @@ impl std::io::Read for Failing {
 #[test]
 fn an_import_whose_source_fails_to_read_makes_no_table() {
     let line = serde_json::json!({ "Item": item(&Shape::Valid(0, 0, None, 0)) });
-    let source = std::io::BufReader::new(Failing(std::io::Cursor::new(
-        format!("{line}\n").into_bytes(),
-    )));
+    let source = std::io::BufReader::new(Failing(
+        std::io::Cursor::new(format!("{line}\n").into_bytes()),
+        false,
+    ));
     let fs = SimFs::new();
     let db = Database::open_with("/db", sim_options(&fs)).unwrap();
     let err = db
@@ -598,4 +601,34 @@ fn an_import_whose_source_fails_to_read_makes_no_table() {
     // The name is free again.
     db.import_table(ImportTableInput::new(definition()), std::iter::empty())
         .unwrap();
+}
+
+/// What files saved elsewhere bring: Windows line ends, a byte order mark, a line that is
+/// not UTF-8 (an item in error at its line, not a failed read), and a line longer than any
+/// item's JSON (an item in error, never held whole).
+#[test]
+fn an_import_from_dynamodb_json_takes_crlf_and_a_bom_and_counts_bad_bytes_and_long_lines() {
+    let good = |p: u8, s: u8| serde_json::json!({ "Item": item(&Shape::Valid(p, s, None, 1)) });
+    let mut file = Vec::new();
+    file.extend_from_slice("\u{feff}".as_bytes());
+    file.extend_from_slice(format!("{}\r\n", good(0, 0)).as_bytes());
+    file.extend_from_slice(b"{\"Item\": {\"pk\": {\"S\": \"\xff\"}}}\r\n");
+    file.extend_from_slice(format!("{}\r\n", good(0, 1)).as_bytes());
+    file.extend(std::iter::repeat_n(b' ', MAX_IMPORT_LINE_BYTES + 10));
+    file.extend_from_slice(b"\n");
+    file.extend_from_slice(format!("{}", good(0, 2)).as_bytes());
+    let db = Database::in_memory();
+    let description = db
+        .import_table_from_dynamodb_json(ImportTableInput::new(definition()), &file[..])
+        .unwrap()
+        .import_table_description;
+    let errors: Vec<(u64, &str)> = (description.item_errors.iter())
+        .map(|e| (e.item_number, e.message.as_str()))
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].0, 1);
+    assert!(errors[0].1.contains("not UTF-8"), "{errors:?}");
+    assert_eq!(errors[1].0, 3);
+    assert!(errors[1].1.contains("longer than"), "{errors:?}");
+    assert_eq!(description.imported_item_count, 3);
 }

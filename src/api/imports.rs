@@ -12,6 +12,12 @@ use crate::model::clock::Timestamp;
 /// every error is counted in `ErrorCount`.
 pub const MAX_IMPORT_ITEM_ERRORS: usize = 100;
 
+/// The longest line of DynamoDB JSON an import reads
+/// ([`Database::import_table_from_dynamodb_json`](crate::Database::import_table_from_dynamodb_json)):
+/// an item is at most 400 KB, and its JSON at most a few times that (base64, escapes). A
+/// longer line is an item in error, and is not read whole.
+pub const MAX_IMPORT_LINE_BYTES: usize = 8 << 20;
+
 /// `ImportTable`'s request, less its source (the items, passed beside it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

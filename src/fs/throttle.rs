@@ -53,9 +53,9 @@ impl Throttle {
         }
     }
 
-    /// Records that writers are waiting for a log sync: a group commit that syncs is
-    /// beginning. (Marked as it begins, not once it is done, so that the first commit after
-    /// a quiet spell is protected too.)
+    /// Records that writers are waiting for a log sync: called as a group commit that syncs
+    /// begins (so that the first commit after a quiet spell is protected too) and again as
+    /// it ends (so that a slow one is, to its end).
     pub fn commit_began(&self) {
         self.commit_began_at(Instant::now());
     }

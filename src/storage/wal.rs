@@ -335,6 +335,11 @@ impl Wal {
                 self.config.throttle.commit_began();
             }
             let result = self.write_group(group, sync);
+            if sync {
+                // And as it ends: a slow sync (the case pacing is for) keeps builds paced
+                // for as long as it lasts, and ACTIVE_FOR after.
+                self.config.throttle.commit_began();
+            }
             state = self.state.lock();
             state.flushing = false;
             // (A failure is recorded by `write_group`; the loop above returns it.)
