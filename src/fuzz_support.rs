@@ -357,6 +357,52 @@ pub fn item_json(bytes: &[u8]) {
     }
 }
 
+/// Imports `bytes` as a file of DynamoDB JSON (one `{"Item": …}` a line) into a new table
+/// of an in-memory database. Promise: never a panic, and an import from bytes in memory
+/// always completes: every line is counted (an item, or an item in error), and the table
+/// holds exactly `ImportedItemCount` items.
+pub fn import_json(bytes: &[u8]) {
+    use crate::{
+        CreateTableInput, Database, ImportTableInput, ScalarAttributeType, ScanInput,
+        MAX_IMPORT_ITEM_ERRORS,
+    };
+    let db = Database::in_memory();
+    let table = CreateTableInput::new("Imported")
+        .hash_key("pk", ScalarAttributeType::S)
+        .range_key("sk", ScalarAttributeType::N)
+        .global_index(
+            "ByG",
+            ("g", ScalarAttributeType::S),
+            None,
+            crate::Projection::all(),
+        )
+        .pay_per_request();
+    let description = db
+        .import_table_from_dynamodb_json(ImportTableInput::new(table), bytes)
+        .unwrap_or_else(|e| panic!("an import from memory must complete: {e}"))
+        .import_table_description;
+    assert!(
+        description.imported_item_count + description.error_count
+            <= description.processed_item_count,
+        "{description:?}"
+    );
+    assert_eq!(
+        description.item_errors.len() as u64,
+        description.error_count.min(MAX_IMPORT_ITEM_ERRORS as u64)
+    );
+    let mut items = 0u64;
+    let mut input = ScanInput::new("Imported");
+    loop {
+        let page = db.scan(input.clone()).expect("an imported table scans");
+        items += page.items.len() as u64;
+        match page.last_evaluated_key {
+            Some(key) => input.exclusive_start_key = Some(key),
+            None => break,
+        }
+    }
+    assert_eq!(items, description.imported_item_count);
+}
+
 /// Checks a table name. Promise: an accepted name is one plain path component.
 pub fn table_name(bytes: &[u8]) {
     let Ok(name) = std::str::from_utf8(bytes) else {

@@ -25,6 +25,7 @@ fn targets() -> Vec<(&'static str, Harness)> {
         ("backup_file", fuzz_support::backup_file),
         ("catalog_file", fuzz_support::catalog_file),
         ("item_json", fuzz_support::item_json),
+        ("import_json", fuzz_support::import_json),
         ("table_name", fuzz_support::table_name),
         ("expression", fuzz_support::expression),
     ];
