@@ -154,22 +154,20 @@ fn import(
     let schema = Arc::new(table.to_schema(start)?);
     let _claim = {
         let _ddl = engine.ddl.lock();
-        let tables = engine.tables.read().len();
-        if tables >= engine.options.max_tables {
-            return Err(Error::LimitExceeded(format!(
-                "Subscriber limit exceeded: the database already holds {tables} tables, its limit"
-            )));
-        }
+        // (Checked again at the commit: tables may be created while the items are read.)
+        engine.check_table_limit(engine.tables.read().len())?;
         // As `CreateTable` answers for a name in use (a restore's is `TableAlreadyExists`).
         engine
             .claim_table_name(&schema.name)
             .map_err(|_| Error::ResourceInUse(format!("Table already exists: {}", schema.name)))?
     };
 
+    let table_arn = engine.scope.table_arn(&schema.name);
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
     let mut description = ImportTableDescription {
-        import_arn: String::new(),
+        import_arn: format!("{table_arn}/import/{:014}-{}", start.0, &suffix[..8]),
         import_status: ImportStatus::Completed,
-        table_arn: engine.scope.table_arn(&schema.name),
+        table_arn,
         table_id: schema.id.clone(),
         table_creation_parameters: input.table_creation_parameters.clone(),
         start_time: start,
@@ -180,13 +178,6 @@ fn import(
         error_count: 0,
         item_errors: Vec::new(),
     };
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    description.import_arn = format!(
-        "{}/import/{:014}-{}",
-        description.table_arn,
-        start.0,
-        &suffix[..8]
-    );
 
     // (A size hint is not a promise: a wrong one must not allocate the heap away.)
     let mut batch = Batch::with_capacity(source.size_hint().0.min(1 << 20));

@@ -178,12 +178,7 @@ pub(crate) fn install_restored(
 pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -> Result<()> {
     let _ddl = engine.ddl.lock();
     let schema = Arc::clone(&data.schema);
-    let tables = engine.tables.read().len();
-    if tables >= engine.options.max_tables {
-        return Err(Error::LimitExceeded(format!(
-            "Subscriber limit exceeded: the database already holds {tables} tables, its limit"
-        )));
-    }
+    engine.check_table_limit(engine.tables.read().len())?;
     crate::fs::killpoint::reached("restore.before_commit");
     // The commit point: from here the table exists, also after a crash.
     let mutation = Mutation::RestoreTable {

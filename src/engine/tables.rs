@@ -52,6 +52,17 @@ impl Engine {
         })
     }
 
+    /// `LimitExceeded` if a database holding `tables` tables may not have one more
+    /// (`Options::max_tables`): every way a table comes to be checks it.
+    pub(crate) fn check_table_limit(&self, tables: usize) -> Result<()> {
+        if tables >= self.options.max_tables {
+            return Err(Error::LimitExceeded(format!(
+                "Subscriber limit exceeded: the database already holds {tables} tables, its limit"
+            )));
+        }
+        Ok(())
+    }
+
     /// The engine side of [`Database::create_table`](crate::Database::create_table).
     pub(crate) fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
         let _ddl = self.ddl.lock();
@@ -82,12 +93,7 @@ impl Engine {
                     schema.name
                 )));
             }
-            if tables.len() >= self.options.max_tables {
-                return Err(Error::LimitExceeded(format!(
-                    "Subscriber limit exceeded: the database already holds {} tables, its limit",
-                    tables.len()
-                )));
-            }
+            self.check_table_limit(tables.len())?;
         }
         // The plain record unless there are tags: a log of tables created without tags stays
         // readable by a build from before tags.
