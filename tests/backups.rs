@@ -2445,3 +2445,49 @@ fn the_time_pay_per_request_was_last_set_is_described_kept_across_a_reopen_and_r
         Some(restored.creation_date_time)
     );
 }
+
+/// I5 with builds paced (`Options::background_write_rate`): a build that sleeps to give
+/// way to durable commits holds nothing they need. At the slowest rate, 1 MB/s, a 3 MB
+/// backup builds for seconds while a Sync writer commits: once the build has written its
+/// first items, 200 more puts all return while it is still building, so none waited for it.
+/// (Unpaced, the build ends within those puts, and the test fails: checked by hand.)
+#[test]
+fn durable_writes_commit_while_a_paced_build_sleeps() {
+    let dir = TempDir::new("paced-build");
+    let db = open(
+        &dir,
+        options(&clock())
+            .durability(Durability::Sync)
+            .background_write_rate(1_000_000),
+    );
+    plain(&db, "Paced");
+    let filler = AttributeValue::b(vec![7u8; 3_000]);
+    for i in 0..1_000 {
+        let item = Item::from([
+            ("pk".to_string(), s(&format!("k{i}"))),
+            ("f".to_string(), filler.clone()),
+        ]);
+        put(&db, "Paced", item);
+    }
+    let arn = db
+        .create_backup("Paced", "paced")
+        .unwrap()
+        .backup_details
+        .backup_arn;
+    // Commits keep the build paced; wait, committing, for its first block.
+    let mut i = 0;
+    while db.backup_progress(&arn).unwrap().bytes_done == 0 {
+        put(&db, "Paced", row(&format!("w{i}"), i));
+        i += 1;
+        assert!(i < 100_000, "the build never started");
+    }
+    for j in 0..200 {
+        put(&db, "Paced", row(&format!("x{j}"), j));
+    }
+    let progress = db.backup_progress(&arn).unwrap();
+    assert!(
+        progress.bytes_done < progress.bytes_total,
+        "the build ended during the puts: {progress:?}"
+    );
+    db.wait_for_backup(&arn, Duration::from_secs(60)).unwrap();
+}
