@@ -218,14 +218,14 @@ fn last_of_each_key(writes: Vec<Write>) -> Vec<Write> {
         bytes[..n].copy_from_slice(&key[..n]);
         u64::from_be_bytes(bytes)
     };
-    let mut order: Vec<(u64, usize)> = writes
+    let order: Vec<(u64, usize)> = writes
         .iter()
         .enumerate()
         .map(|(i, (key, _))| (prefix(key.as_bytes()), i))
         .collect();
     // Positions are unique, so the unstable sort is deterministic and keeps each key's
     // writes in log order.
-    order.sort_unstable_by(|a, b| {
+    let order = sort_by_prefix(order, |a, b| {
         a.0.cmp(&b.0)
             .then_with(|| writes[a.1].0.cmp(&writes[b.1].0))
             .then(a.1.cmp(&b.1))
@@ -242,6 +242,45 @@ fn last_of_each_key(writes: Vec<Write>) -> Vec<Write> {
         }
     }
     last
+}
+
+/// Sorts `(prefix, position)` pairs by `order`, which orders them by prefix first: into
+/// buckets by the prefix's top bits (a count and a scatter), then each bucket by
+/// comparison. A key's prefix starts with its partition key's hash, so a bucket holds a
+/// handful of pairs. Measured on 600k writes to random keys: the whole compaction went
+/// from 111 to 83-97 ms. (The writes of one partition key share a bucket, which is then
+/// sorted as a whole: slower, never wrong.)
+fn sort_by_prefix(
+    pairs: Vec<(u64, usize)>,
+    mut order: impl FnMut(&(u64, usize), &(u64, usize)) -> std::cmp::Ordering,
+) -> Vec<(u64, usize)> {
+    // About eight pairs a bucket, at most 2^16 buckets; a few pairs are sorted at once.
+    let bits = (usize::BITS - (pairs.len() / 8).leading_zeros()).min(16);
+    if bits < 4 {
+        let mut pairs = pairs;
+        pairs.sort_unstable_by(order);
+        return pairs;
+    }
+    let bucket = |prefix: u64| (prefix >> (64 - bits)) as usize;
+    // starts[b]: where bucket b begins once sorted.
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for &(prefix, _) in &pairs {
+        starts[bucket(prefix) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut sorted = vec![(0u64, 0usize); pairs.len()];
+    let mut next = starts.clone();
+    for pair in pairs {
+        let at = &mut next[bucket(pair.0)];
+        sorted[*at] = pair;
+        *at += 1;
+    }
+    for range in starts.windows(2) {
+        sorted[range[0]..range[1]].sort_unstable_by(&mut order);
+    }
+    sorted
 }
 
 /// Merges two runs of writes in key order, one per key; where both have a key, `later`'s
@@ -342,6 +381,44 @@ mod tests {
             assert_eq!(key.as_bytes(), (w * 2654435761 % (1 << 40)).to_be_bytes());
             assert_eq!(bytes, item(w, len(w)));
         }
+    }
+
+    /// Keys spread over every bucket of the sort (and some sharing their first 8 bytes,
+    /// which the bucket and prefix cannot tell apart), overwritten and deleted in a mixed
+    /// order: the last write of each key, as a map keeps it.
+    #[test]
+    fn last_writes_match_a_map_with_keys_over_every_bucket_and_shared_prefixes() {
+        let mix = |mut x: u64| {
+            x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            x ^ (x >> 31)
+        };
+        let key = |k: u64| {
+            let mut bytes = mix(k / 4).to_be_bytes().to_vec();
+            // Four keys to each prefix, of different lengths.
+            bytes.extend(std::iter::repeat_n((k % 4) as u8, (k % 4) as usize));
+            bytes
+        };
+        let mut writes = LastWrites::new();
+        let mut model = std::collections::BTreeMap::new();
+        for w in 0..6 * MIN_COMPACT_AT as u64 {
+            let k = key(mix(w) % 40_000);
+            let value = item(w, 12);
+            let new = (w % 7 != 0).then_some((&value[..], w as u32));
+            writes.push(&k, new);
+            writes.compact_if_due();
+            model.insert(k, new.map(|(v, size)| (v.to_vec(), size)));
+        }
+        let (last, arena) = writes.finish();
+        let got: Vec<_> = last
+            .iter()
+            .map(|(k, span)| {
+                let item = span.map(|s| (arena.get(s).to_vec(), s.size));
+                (k.as_bytes().to_vec(), item)
+            })
+            .collect();
+        let expected: Vec<_> = model.into_iter().collect();
+        assert!(got == expected, "the last writes differ from the map's");
     }
 
     #[test]
