@@ -1723,7 +1723,7 @@ fn batch_write_item_with_no_requests_is_rejected() {
     let db = table();
     validation(
         db.batch_write_item(BatchWriteItemInput::default()),
-        "requestItems",
+        "The requestItems parameter is required for BatchWriteItem",
     );
 }
 
@@ -1781,7 +1781,14 @@ fn batch_get_item_with_duplicate_or_malformed_keys_is_rejected() {
         db.batch_get_item(request(vec![attrs([("pk", s("a"))])])),
         "key element does not match",
     );
-    validation(db.batch_get_item(request(vec![])), "BatchGetItem");
+    validation(
+        db.batch_get_item(request(vec![])),
+        "Value '[]' at 'requestItems.Items.member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+    validation(
+        db.batch_get_item(BatchGetItemInput::default()),
+        "The requestItems parameter is required for BatchGetItem",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -243,6 +243,36 @@ fn tag_resource_and_untag_resource_answer_an_empty_body_and_refuse_missing_membe
     );
 }
 
+/// A batch request's table names keep their case in DynamoDB's validation paths, followed
+/// by `.member` (dynalite's tests, written against DynamoDB); a table's `Keys` left out,
+/// empty, and an empty `RequestItems` are refused in DynamoDB's words, over HTTP.
+#[test]
+fn batch_requests_are_refused_naming_the_tables_as_the_caller_wrote_them() {
+    let server = Server::start(|_| {});
+    let message =
+        |operation: &str, body: &str| server.call(operation, body).json()["message"].clone();
+    assert_eq!(
+        message("BatchGetItem", r#"{"RequestItems": {"Music": {"ConsistentRead": true}}}"#),
+        "1 validation error detected: Value null at 'requestItems.Music.member.keys' failed to satisfy constraint: Member must not be null"
+    );
+    assert_eq!(
+        message("BatchGetItem", r#"{"RequestItems": {"Music": {"Keys": []}}}"#),
+        "1 validation error detected: Value '[]' at 'requestItems.Music.member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+    assert_eq!(
+        message("BatchGetItem", r#"{"RequestItems": {}}"#),
+        "The requestItems parameter is required for BatchGetItem"
+    );
+    assert_eq!(
+        message("BatchWriteItem", r#"{"RequestItems": {}}"#),
+        "The requestItems parameter is required for BatchWriteItem"
+    );
+    assert_eq!(
+        message("BatchWriteItem", r#"{"RequestItems": {"Music": [{"DeleteRequest": {}}]}}"#),
+        "1 validation error detected: Value null at 'requestItems.Music.member.1.member.deleteRequest.key' failed to satisfy constraint: Member must not be null"
+    );
+}
+
 /// DeleteTable answers a shorter description than DescribeTable: no key schema, attribute
 /// definitions, creation time or indexes (Alternator's `test_delete_table_description` and
 /// `test_delete_table_description_with_si`, which pass on DynamoDB).

@@ -70,8 +70,24 @@ impl Engine {
 
     /// The engine side of [`Database::batch_get_item`](crate::Database::batch_get_item).
     pub(crate) fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+        // DynamoDB's own words for these two (its model's checks, before any table is
+        // read); the empty map's as dynoxide's tests against DynamoDB give it, the empty
+        // list's as an AWS SDK issue (aws/aws-sdk-js#1150) quotes it.
+        if input.request_items.is_empty() {
+            return Err(Error::validation(
+                "The requestItems parameter is required for BatchGetItem",
+            ));
+        }
+        if let Some(table) = (input.request_items.iter())
+            .find(|(_, request)| request.keys.is_empty())
+            .map(|(table, _)| table)
+        {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value '[]' at 'requestItems.{table}.member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1"
+            )));
+        }
         let count: usize = input.request_items.values().map(|k| k.keys.len()).sum();
-        if count == 0 || count > MAX_BATCH_GET {
+        if count > MAX_BATCH_GET {
             return Err(Error::validation(format!(
                 "Too many items requested for the BatchGetItem call: between 1 and {MAX_BATCH_GET} keys are allowed (got {count})"
             )));

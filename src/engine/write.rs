@@ -420,6 +420,12 @@ impl Engine {
         &self,
         input: BatchWriteItemInput,
     ) -> Result<BatchWriteItemOutput> {
+        // DynamoDB's words for an empty map (as dynoxide's tests against DynamoDB give them).
+        if input.request_items.is_empty() {
+            return Err(Error::validation(
+                "The requestItems parameter is required for BatchWriteItem",
+            ));
+        }
         let count: usize = input.request_items.values().map(Vec::len).sum();
         if count == 0 || count > MAX_BATCH_WRITE {
             return Err(Error::validation(format!(

@@ -481,16 +481,18 @@ fn lower_first(name: &str) -> String {
 /// not numeric, an `AttributeValue` with no type, bad base64): those refusals are the only
 /// errors that are not serde's own, and DynamoDB answers each with a `ValidationException`.
 pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
+    // The legacy members are read through a flattened struct, where serde loses the path
+    // of what it refuses: kept (when given, which is rare) to find it in.
+    let legacy: Vec<(&str, &str, Value)> = (LEGACY_ENTRIES.iter())
+        .filter_map(|&(member, inner)| Some((member, inner, body.get(member)?.clone())))
+        .collect();
     serde_path_to_error::deserialize(body).map_err(|e| {
         let message = e.inner().to_string();
-        let path: Vec<String> = (e.path().iter())
-            .filter_map(|segment| match segment {
-                serde_path_to_error::Segment::Map { key } => Some(lower_first(key)),
-                serde_path_to_error::Segment::Seq { index } => Some(format!("{}.member", index + 1)),
-                _ => None,
-            })
-            .collect();
+        let mut path = member_path(e.path());
         if let Some((value, values)) = unknown_variant(&message) {
+            if path.is_empty() {
+                path = legacy_path(&legacy, |v| v.as_str() == Some(value));
+            }
             return WireError::validation(format!(
                 "1 validation error detected: Value '{value}' at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
                 path.join("."),
@@ -498,6 +500,10 @@ pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
             ));
         }
         if let Some(member) = missing_field(&message) {
+            if path.is_empty() {
+                path = legacy_path(&legacy, |v| v.is_null());
+                path.pop();
+            }
             let path: Vec<String> = path.into_iter().chain([lower_first(member)]).collect();
             return null_members(&[path.join(".")]);
         }
@@ -508,6 +514,83 @@ pub(super) fn input<T: DeserializeOwned>(body: Value) -> Result<T, WireError> {
         error.message = Some(message);
         error
     })
+}
+
+/// The legacy members (`api/legacy.rs`), maps from an attribute's name to a structure,
+/// with the enum member of that structure: the only enums and required members that
+/// serde reads below a flattened struct.
+const LEGACY_ENTRIES: [(&str, &str); 5] = [
+    ("KeyConditions", "ComparisonOperator"),
+    ("QueryFilter", "ComparisonOperator"),
+    ("ScanFilter", "ComparisonOperator"),
+    ("Expected", "ComparisonOperator"),
+    ("AttributeUpdates", "Action"),
+];
+
+/// The path of the first enum member of a legacy entry whose value `refused` picks
+/// (`keyConditions.a.member.comparisonOperator`); empty if none.
+fn legacy_path(legacy: &[(&str, &str, Value)], refused: impl Fn(&Value) -> bool) -> Vec<String> {
+    for (member, inner, entries) in legacy {
+        let Value::Object(entries) = entries else {
+            continue;
+        };
+        for (name, entry) in entries {
+            if refused(entry.get(*inner).unwrap_or(&Value::Null)) {
+                return vec![
+                    lower_first(member),
+                    format!("{name}.member"),
+                    lower_first(inner),
+                ];
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// The members whose values are maps keyed by the caller's names (of tables, of
+/// attributes), with structures as values in which a member can be missing or badly
+/// typed.
+const KEYED_BY_CALLER: [&str; 6] = [
+    "RequestItems",
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+    "Expected",
+    "AttributeUpdates",
+];
+
+/// A path as DynamoDB's validation messages write it: members first-letter lower case,
+/// list items numbered from 1 and followed by `.member` (`keySchema.1.member.keyType`),
+/// and a key of a caller's map as the caller wrote it, followed by `.member`
+/// (`requestItems.Music.member.keys`, `keyConditions.a.member.comparisonOperator`: as in
+/// dynalite's tests, written against DynamoDB).
+fn member_path(path: &serde_path_to_error::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut callers_key_next = false;
+    for segment in path.iter() {
+        let name = match segment {
+            serde_path_to_error::Segment::Map { key } if callers_key_next => {
+                callers_key_next = false;
+                format!("{key}.member")
+            }
+            serde_path_to_error::Segment::Map { key } => {
+                callers_key_next = KEYED_BY_CALLER.contains(&key.as_str());
+                lower_first(key)
+            }
+            serde_path_to_error::Segment::Seq { index } => {
+                callers_key_next = false;
+                format!("{}.member", index + 1)
+            }
+            // A member of a union (`WriteRequest`'s `PutRequest`), read as an enum.
+            serde_path_to_error::Segment::Enum { variant } => {
+                callers_key_next = false;
+                lower_first(variant)
+            }
+            serde_path_to_error::Segment::Unknown => continue,
+        };
+        names.push(name);
+    }
+    names
 }
 
 /// The member serde's error for a struct that lacks it names: "missing field `X`".
@@ -572,7 +655,6 @@ plain_handlers! {
     update_item: UpdateItemInput,
     delete_item: DeleteItemInput,
     batch_write_item: BatchWriteItemInput,
-    batch_get_item: BatchGetItemInput,
     transact_write_items: TransactWriteItemsInput,
     transact_get_items: TransactGetItemsInput,
     list_backups: ListBackupsInput,
@@ -580,6 +662,20 @@ plain_handlers! {
     update_continuous_backups: UpdateContinuousBackupsInput,
     restore_table_to_point_in_time: RestoreTableToPointInTimeInput,
     list_tags_of_resource: ListTagsOfResourceInput,
+}
+
+/// BatchGetItem: a table's `Keys` left out is DynamoDB's `Member must not be null` at its
+/// path (the library's [`KeysAndAttributes`](crate::KeysAndAttributes) reads it as no keys,
+/// which it refuses in other words).
+fn batch_get_item(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    if let Some(Value::Object(tables)) = body.get("RequestItems") {
+        let missing: Vec<String> = (tables.iter())
+            .filter(|(_, request)| request.get("Keys").is_none_or(Value::is_null))
+            .map(|(table, _)| format!("requestItems.{table}.member.keys"))
+            .collect();
+        not_null(&missing)?;
+    }
+    output(db(state).batch_get_item(input::<BatchGetItemInput>(body)?))
 }
 
 #[derive(Deserialize)]
@@ -932,6 +1028,63 @@ mod tests {
         assert!(
             message.contains("Value null at 'attributeDefinitions'"),
             "{message}"
+        );
+    }
+
+    /// A key of a caller's map (a table's name in `RequestItems`, an attribute's in
+    /// `KeyConditions`) keeps its case in a validation message's path and is followed by
+    /// `.member`, as DynamoDB writes it (dynalite's tests, written against DynamoDB:
+    /// `requestItems.aa;.member.1.member.putRequest.item`,
+    /// `keyConditions.a.member.comparisonOperator`).
+    #[test]
+    fn a_key_of_a_callers_map_keeps_its_case_in_a_validation_path() {
+        let message = |result: Result<(), WireError>| match result {
+            Err(e) => e.message.unwrap_or_default(),
+            Ok(()) => panic!("accepted"),
+        };
+        let batch = message(
+            input::<crate::BatchWriteItemInput>(json!({
+                "RequestItems": {"Music": [{"PutRequest": {}}]}
+            }))
+            .map(drop),
+        );
+        assert_eq!(
+            batch,
+            "1 validation error detected: Value null at 'requestItems.Music.member.1.member.putRequest.item' failed to satisfy constraint: Member must not be null"
+        );
+        let query = message(
+            input::<crate::QueryInput>(json!({
+                "TableName": "T01",
+                "KeyConditions": {"Artist": {"ComparisonOperator": "EQUALS"}}
+            }))
+            .map(drop),
+        );
+        assert!(
+            query.contains("Value 'EQUALS' at 'keyConditions.Artist.member.comparisonOperator'"),
+            "{query}"
+        );
+        let scan = message(
+            input::<crate::ScanInput>(json!({
+                "TableName": "T01",
+                "ScanFilter": {"Year": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "1"}]}, "Title": {}}
+            }))
+            .map(drop),
+        );
+        assert_eq!(
+            scan,
+            "1 validation error detected: Value null at 'scanFilter.Title.member.comparisonOperator' failed to satisfy constraint: Member must not be null"
+        );
+        let update = message(
+            input::<crate::UpdateItemInput>(json!({
+                "TableName": "T01",
+                "Key": {"p": {"S": "k"}},
+                "AttributeUpdates": {"Plays": {"Action": "INCREMENT"}}
+            }))
+            .map(drop),
+        );
+        assert!(
+            update.contains("Value 'INCREMENT' at 'attributeUpdates.Plays.member.action'"),
+            "{update}"
         );
     }
 
