@@ -25,6 +25,7 @@
 //! ```
 
 use crate::state::item_key::ItemKey;
+use crate::storage::prefetch::{prefetch, AHEAD};
 
 /// The fewest writes worth a compaction.
 const MIN_COMPACT_AT: usize = 1 << 16;
@@ -232,7 +233,11 @@ fn last_of_each_key(writes: Vec<Write>) -> Vec<Write> {
     });
     let mut slots: Vec<Option<Write>> = writes.into_iter().map(Some).collect();
     let mut last: Vec<Write> = Vec::with_capacity(order.len());
-    for (_, i) in order {
+    for (j, &(_, i)) in order.iter().enumerate() {
+        // The writes are taken in key order from where they lie in log order.
+        if let Some(&(_, ahead)) = order.get(j + AHEAD) {
+            prefetch(&slots[ahead]);
+        }
         let Some(write) = slots[i].take() else {
             continue;
         };

@@ -2,6 +2,7 @@
 
 pub(crate) mod follow;
 pub(crate) mod last_writes;
+mod prefetch;
 pub(crate) mod recovery;
 pub(crate) mod replay;
 pub(crate) mod retention;
