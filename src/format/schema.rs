@@ -2,7 +2,8 @@
 //!
 //! A schema is logged (`CreateTable`, `UpdateTable`, `RestoreTable` records) and written
 //! in snapshot and backup metadata, so its bytes must stay readable by every later build.
-//! It has two layouts; the codec is bincode's standard configuration (`format/codec.rs`):
+//! It has five layouts, each a superset of the one before; the codec is bincode's standard
+//! configuration (`format/codec.rs`):
 //!
 //! ```text
 //! v0 := name:string id:string created:varint key attribute_definitions local_indexes
@@ -129,6 +130,8 @@ impl bincode::Encode for TableSchema {
             self.pay_per_request_set.encode(e)?;
         }
         if v4 {
+            // on_demand:Units  warm:Units  global_settings: one (on_demand, warm) per
+            // global index, in `global_indexes` order.
             self.on_demand.encode(e)?;
             self.warm.encode(e)?;
             let settings: Vec<IndexSettings> = (self.global_indexes.iter())

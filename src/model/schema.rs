@@ -817,8 +817,8 @@ impl IndexSchema {
     }
 }
 
-/// Everything DynamoDB keeps about a table's definition, validated. Its bytes on disk (two
-/// layouts, v0 and v1) are `format/schema.rs`'s.
+/// Everything DynamoDB keeps about a table's definition, validated. Its bytes on disk (the
+/// layouts v0 to v4, each written only when a field it adds is set) are `format/schema.rs`'s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TableSchema {
     pub name: String,
