@@ -165,9 +165,10 @@ impl Database {
         self.open.engine.list_tables(input)
     }
 
-    /// `UpdateTable`: throughput, billing mode, stream, and global secondary indexes. A new
-    /// index is backfilled from the existing items before this returns, so it is ACTIVE at
-    /// once; writes to the table wait for the backfill.
+    /// `UpdateTable`: throughput, billing mode, on-demand maximums and warm throughput (of the
+    /// table and its global indexes; stored and described, not enforced), stream, and global
+    /// secondary indexes. A new index is backfilled from the existing items before this
+    /// returns, so it is ACTIVE at once; writes to the table wait for the backfill.
     pub fn update_table(&self, input: UpdateTableInput) -> Result<TableDescription> {
         self.open.engine.update_table(input)
     }

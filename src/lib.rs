@@ -120,9 +120,9 @@ pub use model::names::{validate_backup_name, validate_index_name, validate_table
 pub use model::number::{Number, NumberError};
 pub use model::schema::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, RestoreSummary,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TableClass, MAX_GLOBAL_INDEXES,
-    MAX_LOCAL_INDEXES,
+    LocalSecondaryIndex, OnDemandThroughput, Projection, ProjectionType, ProvisionedThroughput,
+    RestoreSummary, ScalarAttributeType, StreamSpecification, StreamViewType, TableClass,
+    WarmThroughput, MAX_GLOBAL_INDEXES, MAX_LOCAL_INDEXES,
 };
 pub use model::value::{
     item_size, validate_item, AttributeValue, Item, ItemExt, ValueType, MAX_ATTRIBUTE_NAME_BYTES,

@@ -466,6 +466,7 @@ fn restore_to_point(
         &RestoreOverrides {
             billing_mode: input.billing_mode_override,
             throughput: input.provisioned_throughput_override,
+            on_demand: input.on_demand_throughput_override.as_ref(),
             global_indexes: input.global_secondary_index_override.as_deref(),
             local_indexes: input.local_secondary_index_override.as_deref(),
             sse: input.sse_specification_override.as_ref(),

@@ -25,7 +25,8 @@ use crate::model::clock::Timestamp;
 use crate::model::names;
 use crate::model::schema::{
     global_index, validate_index_set, validate_throughput, BillingMode, GlobalSecondaryIndex,
-    IndexSchema, LocalSecondaryIndex, Projection, ProvisionedThroughput, TableSchema,
+    IndexSchema, LocalSecondaryIndex, OnDemandThroughput, Projection, ProvisionedThroughput,
+    TableSchema,
 };
 use crate::state::apply::apply;
 use crate::state::table::TableData;
@@ -102,6 +103,7 @@ fn restore(
     let overrides = RestoreOverrides {
         billing_mode: input.billing_mode_override,
         throughput: input.provisioned_throughput_override,
+        on_demand: input.on_demand_throughput_override.as_ref(),
         global_indexes: input.global_secondary_index_override.as_deref(),
         local_indexes: input.local_secondary_index_override.as_deref(),
         sse: input.sse_specification_override.as_ref(),
@@ -218,6 +220,8 @@ pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -
 pub(crate) struct RestoreOverrides<'a> {
     pub billing_mode: Option<BillingMode>,
     pub throughput: Option<ProvisionedThroughput>,
+    /// On-demand maximums other than the source's (`OnDemandThroughputOverride`).
+    pub on_demand: Option<&'a OnDemandThroughput>,
     /// The global indexes to keep (all when `None`).
     pub global_indexes: Option<&'a [GlobalSecondaryIndex]>,
     /// The local indexes to keep (all when `None`).
@@ -246,6 +250,26 @@ pub(crate) fn restored_schema(
     if let Some(sse) = overrides.sse {
         sse.check_default("SSESpecificationOverride")?;
     }
+    let on_demand = match (billing_mode, overrides.on_demand) {
+        (BillingMode::Provisioned, Some(given)) => {
+            if let Some(member) = given.member_given() {
+                return Err(Error::validation(format!(
+                    "Invalid Request: Cannot override {member} for OnDemandThroughput unless BillingModeOverride is PAY_PER_REQUEST"
+                )));
+            }
+            None
+        }
+        (BillingMode::Provisioned, None) => None,
+        (BillingMode::PayPerRequest, Some(given)) => {
+            if let Some(member) = given.member_out_of_range() {
+                return Err(Error::validation(format!(
+                    "Invalid Request: Requested {member} for OnDemandThroughput is outside of valid range"
+                )));
+            }
+            given.merged_into(source.on_demand)
+        }
+        (BillingMode::PayPerRequest, None) => source.on_demand,
+    };
     // An override names an index of the source and must describe it as the source does.
     let named = overrides
         .local_indexes
@@ -324,17 +348,28 @@ pub(crate) fn restored_schema(
                 .or(index.throughput)
                 .or(throughput),
         };
+        // The source's on-demand maximums, or the override's, on an on-demand table; the
+        // override's warm throughput (a restored table starts warm as a new one does).
+        let on_demand = match billing_mode {
+            BillingMode::PayPerRequest => requested
+                .and_then(|g| g.on_demand_throughput)
+                .or(index.on_demand),
+            BillingMode::Provisioned => None,
+        };
         // Re-check the index as a request would be (its throughput against the billing mode).
-        global_index(
+        let checked = global_index(
             &GlobalSecondaryIndex {
                 index_name: index.name.clone(),
                 key_schema: index.key.key_schema(),
                 projection: index.projection.clone(),
                 provisioned_throughput: index.throughput,
+                on_demand_throughput: on_demand,
+                warm_throughput: requested.and_then(|g| g.warm_throughput),
             },
             &source.attribute_definitions,
             billing_mode,
         )?;
+        (index.on_demand, index.warm) = (checked.on_demand, checked.warm);
     }
     validate_index_set(&local_indexes, &global_indexes)?;
     let used: Vec<String> = source
@@ -374,5 +409,8 @@ pub(crate) fn restored_schema(
         deletion_protection: false,
         // The restored table is a new one: PAY_PER_REQUEST, if so, since its creation.
         pay_per_request_set: None,
+        on_demand,
+        // Warm throughput is not among what a backup records (`SourceTableDetails`).
+        warm: None,
     })
 }

@@ -266,10 +266,7 @@ fn table_operation_inputs_serialize_to_the_models_inputs() {
             GlobalSecondaryIndexUpdate::Delete {
                 index_name: "ByGenre".into(),
             },
-            GlobalSecondaryIndexUpdate::Update {
-                index_name: "ByGenre".into(),
-                provisioned_throughput: ProvisionedThroughput::new(1, 2),
-            },
+            GlobalSecondaryIndexUpdate::throughput("ByGenre", ProvisionedThroughput::new(1, 2)),
         ])
         .stream_specification(StreamSpecification::new(false));
     let json = check("UpdateTableInput", &update);

@@ -1373,10 +1373,7 @@ fn update_table_changes_a_global_index_throughput_only_on_provisioned_tables() {
     .expect("create");
     let update = |table: &str, index: &str| {
         UpdateTableInput::new(table).global_secondary_index_updates(vec![
-            GlobalSecondaryIndexUpdate::Update {
-                index_name: index.into(),
-                provisioned_throughput: ProvisionedThroughput::new(7, 8),
-            },
+            GlobalSecondaryIndexUpdate::throughput(index, ProvisionedThroughput::new(7, 8)),
         ])
     };
     let updated = db

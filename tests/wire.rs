@@ -581,7 +581,7 @@ fn requests_are_checked_in_dynamodbs_order() {
     );
     let unsupported = server.call(
         "CreateTable",
-        r#"{"TableName": "T", "WarmThroughput": {"ReadUnitsPerSecond": 13000}}"#,
+        r#"{"TableName": "T", "ResourcePolicy": "{}"}"#,
     );
     assert_eq!(
         unsupported.error_type(),
@@ -589,7 +589,7 @@ fn requests_are_checked_in_dynamodbs_order() {
     );
     assert_eq!(
         unsupported.json()["message"],
-        "tidestore does not support the parameter WarmThroughput of CreateTable"
+        "tidestore does not support the parameter ResourcePolicy of CreateTable"
     );
     let bad_enum = server.call(
         "PutItem",

@@ -7,7 +7,7 @@ use crate::api::setters;
 use crate::api::tables::{SseSpecification, TableDescription};
 use crate::model::clock::Timestamp;
 use crate::model::schema::{
-    BillingMode, GlobalSecondaryIndex, KeySchemaElement, LocalSecondaryIndex,
+    BillingMode, GlobalSecondaryIndex, KeySchemaElement, LocalSecondaryIndex, OnDemandThroughput,
     ProvisionedThroughput, StreamSpecification,
 };
 use crate::model::Lsn;
@@ -113,6 +113,9 @@ pub struct SourceTableDetails {
     pub item_count: u64,
     /// Its billing mode.
     pub billing_mode: BillingMode,
+    /// Its on-demand maximums, if it had any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// The source table's indexes and stream (`SourceTableFeatureDetails`).
@@ -255,6 +258,10 @@ pub struct RestoreTableFromBackupInput {
     /// Throughput other than the backup's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput_override: Option<ProvisionedThroughput>,
+    /// On-demand maximums other than the backup's, for a table restored on-demand: a member
+    /// given replaces the backup's maximum, -1 removes it, one left out keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput_override: Option<OnDemandThroughput>,
     /// Accepted and ignored.
     #[serde(
         default,
@@ -283,6 +290,7 @@ setters!(RestoreTableFromBackupInput {
     global_secondary_index_override: Vec<GlobalSecondaryIndex> => Some(global_secondary_index_override),
     local_secondary_index_override: Vec<LocalSecondaryIndex> => Some(local_secondary_index_override),
     provisioned_throughput_override: ProvisionedThroughput => Some(provisioned_throughput_override),
+    on_demand_throughput_override: OnDemandThroughput => Some(on_demand_throughput_override),
     sse_specification_override: SseSpecification => Some(sse_specification_override),
 });
 

@@ -8,7 +8,8 @@ use crate::api::tables::SseSpecification;
 use crate::api::tables::TableDescription;
 use crate::model::clock::Timestamp;
 use crate::model::schema::{
-    BillingMode, GlobalSecondaryIndex, LocalSecondaryIndex, ProvisionedThroughput,
+    BillingMode, GlobalSecondaryIndex, LocalSecondaryIndex, OnDemandThroughput,
+    ProvisionedThroughput,
 };
 
 /// The longest `RecoveryPeriodInDays`, and the default.
@@ -185,6 +186,10 @@ pub struct RestoreTableToPointInTimeInput {
     /// Throughput other than the source's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput_override: Option<ProvisionedThroughput>,
+    /// On-demand maximums other than the source's, for a table restored on-demand: a member
+    /// given replaces the source's maximum, -1 removes it, one left out keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput_override: Option<OnDemandThroughput>,
     /// Accepted and ignored.
     #[serde(
         default,
@@ -244,6 +249,7 @@ setters!(RestoreTableToPointInTimeInput {
     global_secondary_index_override: Vec<GlobalSecondaryIndex> => Some(global_secondary_index_override),
     local_secondary_index_override: Vec<LocalSecondaryIndex> => Some(local_secondary_index_override),
     provisioned_throughput_override: ProvisionedThroughput => Some(provisioned_throughput_override),
+    on_demand_throughput_override: OnDemandThroughput => Some(on_demand_throughput_override),
     sse_specification_override: SseSpecification => Some(sse_specification_override),
 });
 

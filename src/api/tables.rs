@@ -13,12 +13,14 @@ use crate::error::{Error, Result};
 use crate::model::clock::Timestamp;
 use crate::model::key::KeyRole;
 use crate::model::names::{self, ArnScope};
+use crate::model::schema::require_a_member;
 use crate::model::schema::{
     global_index, resolve_key_shape, validate_definitions_used, validate_index_set,
-    validate_projection, validate_stream, validate_throughput, AttributeDefinition, BillingMode,
-    GlobalSecondaryIndex, IndexKind, IndexSchema, KeySchemaElement, LocalSecondaryIndex,
-    Projection, ProvisionedThroughput, ScalarAttributeType, StreamEpoch, StreamSpecification,
-    TableClass, TableClassSetting, TableSchema, MAX_GLOBAL_INDEXES,
+    validate_on_demand, validate_projection, validate_stream, validate_throughput, validate_warm,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexKind, IndexSchema,
+    KeySchemaElement, LocalSecondaryIndex, OnDemandThroughput, Projection, ProvisionedThroughput,
+    ScalarAttributeType, StreamEpoch, StreamSpecification, TableClass, TableClassSetting,
+    TableSchema, Target, WarmFloor, WarmThroughput, MAX_GLOBAL_INDEXES,
 };
 use crate::model::value::Item;
 
@@ -65,6 +67,14 @@ pub struct CreateTableInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub sse_specification: Option<SseSpecification>,
+    /// The most request units per second the on-demand table may use (see
+    /// [`OnDemandThroughput`]; stored and described, not enforced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The warm throughput the table is asked to start with: at least an on-demand table's
+    /// initial 12,000/4,000, or a provisioned table's capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 impl CreateTableInput {
@@ -159,6 +169,8 @@ impl CreateTableInput {
             key_schema,
             projection,
             provisioned_throughput: self.provisioned_throughput,
+            on_demand_throughput: None,
+            warm_throughput: None,
         });
         self
     }
@@ -172,6 +184,16 @@ impl CreateTableInput {
         validate_throughput(billing_mode, self.provisioned_throughput.as_ref(), "table")?;
         if let Some(sse) = &self.sse_specification {
             sse.check_default("SSESpecification")?;
+        }
+        if let Some(maximums) = &self.on_demand_throughput {
+            validate_on_demand(billing_mode, maximums, Target::Table, false)?;
+        }
+        if let Some(warm) = &self.warm_throughput {
+            let floor = match (billing_mode, self.provisioned_throughput) {
+                (BillingMode::Provisioned, Some(t)) => WarmFloor::Provisioned(t),
+                _ => WarmFloor::OnDemandInitial,
+            };
+            validate_warm(warm, floor, Target::Table)?;
         }
 
         let mut local_indexes = Vec::new();
@@ -197,6 +219,8 @@ impl CreateTableInput {
                 key: index_key,
                 projection: lsi.projection.clone(),
                 throughput: None,
+                on_demand: None,
+                warm: None,
             });
         }
         let global_indexes = self
@@ -245,6 +269,8 @@ impl CreateTableInput {
             }),
             deletion_protection: self.deletion_protection_enabled.unwrap_or(false),
             pay_per_request_set: None,
+            on_demand: self.on_demand_throughput.and_then(|m| m.merged_into(None)),
+            warm: self.warm_throughput.and_then(|w| w.merged_into(None)),
         })
     }
 }
@@ -261,6 +287,8 @@ setters!(CreateTableInput {
     table_class: TableClass => Some(table_class),
     deletion_protection_enabled: bool => Some(deletion_protection_enabled),
     sse_specification: SseSpecification => Some(sse_specification),
+    on_demand_throughput: OnDemandThroughput => Some(on_demand_throughput),
+    warm_throughput: WarmThroughput => Some(warm_throughput),
 });
 
 /// Create, update or delete one global secondary index in an `UpdateTable`.
@@ -268,14 +296,33 @@ setters!(CreateTableInput {
 pub enum GlobalSecondaryIndexUpdate {
     /// Add an index and backfill it from the table's items.
     Create(GlobalSecondaryIndex),
-    /// Change an index's provisioned throughput.
+    /// Change an index's provisioned throughput (on a provisioned table), its on-demand
+    /// maximums (on an on-demand table) or its warm throughput: at least one of them.
     Update {
         /// The index.
         #[serde(rename = "IndexName")]
         index_name: String,
         /// Its new throughput.
-        #[serde(rename = "ProvisionedThroughput")]
-        provisioned_throughput: ProvisionedThroughput,
+        #[serde(
+            rename = "ProvisionedThroughput",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        provisioned_throughput: Option<ProvisionedThroughput>,
+        /// Its new on-demand maximums (-1 removes one).
+        #[serde(
+            rename = "OnDemandThroughput",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        on_demand_throughput: Option<OnDemandThroughput>,
+        /// Its new warm throughput (never lower than the current).
+        #[serde(
+            rename = "WarmThroughput",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        warm_throughput: Option<WarmThroughput>,
     },
     /// Remove an index.
     Delete {
@@ -283,6 +330,44 @@ pub enum GlobalSecondaryIndexUpdate {
         #[serde(rename = "IndexName")]
         index_name: String,
     },
+}
+
+impl GlobalSecondaryIndexUpdate {
+    /// An [`Update`](Self::Update) of index `index_name`'s provisioned throughput.
+    pub fn throughput(
+        index_name: impl Into<String>,
+        throughput: ProvisionedThroughput,
+    ) -> GlobalSecondaryIndexUpdate {
+        GlobalSecondaryIndexUpdate::Update {
+            index_name: index_name.into(),
+            provisioned_throughput: Some(throughput),
+            on_demand_throughput: None,
+            warm_throughput: None,
+        }
+    }
+
+    /// An [`Update`](Self::Update) of index `index_name`'s on-demand maximums.
+    pub fn on_demand(
+        index_name: impl Into<String>,
+        maximums: OnDemandThroughput,
+    ) -> GlobalSecondaryIndexUpdate {
+        GlobalSecondaryIndexUpdate::Update {
+            index_name: index_name.into(),
+            provisioned_throughput: None,
+            on_demand_throughput: Some(maximums),
+            warm_throughput: None,
+        }
+    }
+
+    /// An [`Update`](Self::Update) of index `index_name`'s warm throughput.
+    pub fn warm(index_name: impl Into<String>, warm: WarmThroughput) -> GlobalSecondaryIndexUpdate {
+        GlobalSecondaryIndexUpdate::Update {
+            index_name: index_name.into(),
+            provisioned_throughput: None,
+            on_demand_throughput: None,
+            warm_throughput: Some(warm),
+        }
+    }
 }
 
 /// `UpdateTable`.
@@ -324,6 +409,13 @@ pub struct UpdateTableInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub sse_specification: Option<SseSpecification>,
+    /// New on-demand maximums: a member given replaces its maximum, -1 removes it, one
+    /// left out keeps it (see [`OnDemandThroughput`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// A higher warm throughput (never lower than the table's current one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 impl UpdateTableInput {
@@ -344,6 +436,8 @@ impl UpdateTableInput {
             && self.table_class.is_none()
             && self.deletion_protection_enabled.is_none()
             && self.sse_specification.is_none()
+            && self.on_demand_throughput.is_none()
+            && self.warm_throughput.is_none()
         {
             return Err(Error::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
@@ -387,6 +481,24 @@ impl UpdateTableInput {
             next.throughput = None;
         }
         validate_throughput(next.billing_mode, next.throughput.as_ref(), "table")?;
+        if let Some(maximums) = &self.on_demand_throughput {
+            let empty = *maximums == OnDemandThroughput::default();
+            let names = ("MaxReadRequestUnits", "MaxWriteRequestUnits");
+            require_a_member("OnDemandThroughput", empty, names)?;
+            validate_on_demand(next.billing_mode, maximums, Target::Table, true)?;
+            next.on_demand = maximums.merged_into(current.on_demand);
+        }
+        if let Some(warm) = &self.warm_throughput {
+            let empty = *warm == WarmThroughput::default();
+            let names = ("ReadUnitsPerSecond", "WriteUnitsPerSecond");
+            require_a_member("WarmThroughput", empty, names)?;
+            validate_warm(
+                warm,
+                WarmFloor::Current(current.warm_units()),
+                Target::Table,
+            )?;
+            next.warm = warm.merged_into(current.warm);
+        }
 
         let structural = self
             .global_secondary_index_updates
@@ -462,12 +574,30 @@ impl UpdateTableInput {
                 GlobalSecondaryIndexUpdate::Update {
                     index_name,
                     provisioned_throughput,
+                    on_demand_throughput,
+                    warm_throughput,
                 } => {
-                    if next.billing_mode != BillingMode::Provisioned {
-                        return Err(Error::validation(
-                            "One or more parameter values were invalid: ProvisionedThroughput cannot be specified for an index of a PAY_PER_REQUEST table",
-                        ));
+                    let on_demand = next.billing_mode == BillingMode::PayPerRequest;
+                    if on_demand && provisioned_throughput.is_some() {
+                        return Err(Error::validation(format!(
+                            "One or more parameter values were invalid: The only Updates for index: {index_name} when TableThroughputMode is PAY_PER_REQUEST can be to OnDemandThroughput, WarmThroughput"
+                        )));
                     }
+                    if !on_demand && provisioned_throughput.is_none() && warm_throughput.is_none() {
+                        return Err(Error::validation(format!(
+                            "One or more parameter values were invalid: ProvisionedThroughput must be specified for index: {index_name}"
+                        )));
+                    }
+                    if on_demand && on_demand_throughput.is_none() && warm_throughput.is_none() {
+                        return Err(Error::validation(format!(
+                            "One or more parameter values were invalid: The only Updates for index: {index_name} when TableThroughputMode is PAY_PER_REQUEST can be to OnDemandThroughput, WarmThroughput"
+                        )));
+                    }
+                    let was_warm = current
+                        .global_indexes
+                        .iter()
+                        .find(|i| &i.name == index_name)
+                        .map(|i| current.index_warm_units(i));
                     let index = next
                         .global_indexes
                         .iter_mut()
@@ -478,16 +608,38 @@ impl UpdateTableInput {
                                 current.name
                             ))
                         })?;
-                    validate_throughput(
-                        BillingMode::Provisioned,
-                        Some(provisioned_throughput),
-                        index_name,
-                    )?;
-                    index.throughput = Some(*provisioned_throughput);
+                    let target = Target::Index(index_name);
+                    if let Some(throughput) = provisioned_throughput {
+                        validate_throughput(
+                            BillingMode::Provisioned,
+                            Some(throughput),
+                            index_name,
+                        )?;
+                        index.throughput = Some(*throughput);
+                    }
+                    if let Some(maximums) = on_demand_throughput {
+                        let empty = *maximums == OnDemandThroughput::default();
+                        let names = ("MaxReadRequestUnits", "MaxWriteRequestUnits");
+                        require_a_member("OnDemandThroughput", empty, names)?;
+                        validate_on_demand(next.billing_mode, maximums, target, true)?;
+                        index.on_demand = maximums.merged_into(index.on_demand);
+                    }
+                    if let Some(warm) = warm_throughput {
+                        let empty = *warm == WarmThroughput::default();
+                        let names = ("ReadUnitsPerSecond", "WriteUnitsPerSecond");
+                        require_a_member("WarmThroughput", empty, names)?;
+                        let floor = WarmFloor::Current(was_warm.unwrap_or_default());
+                        validate_warm(warm, floor, target)?;
+                        index.warm = warm.merged_into(index.warm);
+                    }
                 }
             }
         }
-        // A switch of billing mode carries over to the indexes.
+        // A switch of billing mode carries over to the indexes. On-demand maximums mean
+        // nothing to a provisioned table or index: a switch to PROVISIONED drops them.
+        if next.billing_mode == BillingMode::Provisioned {
+            next.on_demand = None;
+        }
         for index in &mut next.global_indexes {
             match next.billing_mode {
                 BillingMode::PayPerRequest => index.throughput = None,
@@ -495,6 +647,9 @@ impl UpdateTableInput {
                     index.throughput = next.throughput
                 }
                 BillingMode::Provisioned => {}
+            }
+            if next.billing_mode == BillingMode::Provisioned {
+                index.on_demand = None;
             }
         }
         if next.global_indexes.len() > MAX_GLOBAL_INDEXES {
@@ -559,6 +714,8 @@ setters!(UpdateTableInput {
     table_class: TableClass => Some(table_class),
     deletion_protection_enabled: bool => Some(deletion_protection_enabled),
     sse_specification: SseSpecification => Some(sse_specification),
+    on_demand_throughput: OnDemandThroughput => Some(on_demand_throughput),
+    warm_throughput: WarmThroughput => Some(warm_throughput),
 });
 
 /// `ListTables`.
@@ -701,6 +858,42 @@ pub struct GlobalSecondaryIndexDescription {
     pub item_count: u64,
     /// Its ARN.
     pub index_arn: String,
+    /// Its on-demand maximums, while it has any (stored and described, not enforced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Its warm throughput.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<GlobalSecondaryIndexWarmThroughputDescription>,
+}
+
+/// A table's warm throughput as `DescribeTable` reports it (`TableWarmThroughputDescription`):
+/// 12,000 read and 4,000 write units per second for a table that is or was on-demand, its
+/// provisioned capacity otherwise, or what a request raised it to. ACTIVE at once: tidestore
+/// has nothing to warm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct TableWarmThroughputDescription {
+    /// Read units per second.
+    pub read_units_per_second: u64,
+    /// Write units per second.
+    pub write_units_per_second: u64,
+    /// ACTIVE.
+    pub status: TableStatus,
+}
+
+/// A global index's warm throughput as `DescribeTable` reports it
+/// (`GlobalSecondaryIndexWarmThroughputDescription`), by the table's rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct GlobalSecondaryIndexWarmThroughputDescription {
+    /// Read units per second.
+    pub read_units_per_second: u64,
+    /// Write units per second.
+    pub write_units_per_second: u64,
+    /// ACTIVE.
+    pub status: IndexStatus,
 }
 
 /// Everything `DescribeTable` tells about a table.
@@ -753,6 +946,13 @@ pub struct TableDescription {
     /// Where the table was restored from, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_summary: Option<crate::model::schema::RestoreSummary>,
+    /// The on-demand maximums, while the table has any (absent for a table that never set
+    /// them, as DynamoDB describes it). Stored and described, not enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The warm throughput (always described, as DynamoDB's `DescribeTable` does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<TableWarmThroughputDescription>,
 }
 
 /// A table's class in its description.
@@ -848,6 +1048,15 @@ impl TableDescription {
                 index_size_bytes: count_of(offset + i).bytes,
                 item_count: count_of(offset + i).items,
                 index_arn: scope.index_arn(&schema.name, &index.name),
+                on_demand_throughput: index.on_demand,
+                warm_throughput: Some({
+                    let (read, write) = schema.index_warm_units(index);
+                    GlobalSecondaryIndexWarmThroughputDescription {
+                        read_units_per_second: read,
+                        write_units_per_second: write,
+                        status: IndexStatus::Active,
+                    }
+                }),
             })
             .collect();
         TableDescription {
@@ -880,6 +1089,15 @@ impl TableDescription {
             }),
             deletion_protection_enabled: schema.deletion_protection,
             restore_summary: schema.restored_from.clone(),
+            on_demand_throughput: schema.on_demand,
+            warm_throughput: Some({
+                let (read, write) = schema.warm_units();
+                TableWarmThroughputDescription {
+                    read_units_per_second: read,
+                    write_units_per_second: write,
+                    status: TableStatus::Active,
+                }
+            }),
         }
     }
 }

@@ -234,6 +234,9 @@ impl BackupState {
                 key_schema: i.key.key_schema(),
                 projection: i.projection.clone(),
                 provisioned_throughput: i.throughput,
+                on_demand_throughput: i.on_demand,
+                // `GlobalSecondaryIndexInfo` has no warm throughput.
+                warm_throughput: None,
             })
             .collect();
         BackupDescription {
@@ -250,6 +253,7 @@ impl BackupState {
                     .unwrap_or(ProvisionedThroughput::new(0, 0)),
                 item_count: items,
                 billing_mode: schema.billing_mode,
+                on_demand_throughput: schema.on_demand,
             },
             source_table_feature_details: SourceTableFeatureDetails {
                 local_secondary_indexes: (!locals.is_empty()).then_some(locals),

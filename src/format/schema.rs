@@ -2,7 +2,8 @@
 //!
 //! A schema is logged (`CreateTable`, `UpdateTable`, `RestoreTable` records) and written
 //! in snapshot and backup metadata, so its bytes must stay readable by every later build.
-//! It has two layouts; the codec is bincode's standard configuration (`format/codec.rs`):
+//! It has five layouts, each a superset of the one before; the codec is bincode's standard
+//! configuration (`format/codec.rs`):
 //!
 //! ```text
 //! v0 := name:string id:string created:varint key attribute_definitions local_indexes
@@ -12,7 +13,11 @@
 //! v2 := 255:u8  2:u8  v0  table_class  deletion_protection  streams:(count:varint StreamEpoch*count)
 //! v3 := 255:u8  3:u8  v0  table_class  deletion_protection  streams
 //!       pay_per_request_set:(0:u8 | 1:u8 ms:varint)
+//! v4 := 255:u8  4:u8  v0  table_class  deletion_protection  streams  pay_per_request_set
+//!       on_demand:Units  warm:Units  global_settings:(count:varint (on_demand:Units warm:Units)*count)
 //! StreamEpoch := label:string  view:varint  enabled:varint  disabled:(0:u8 | 1:u8 lsn:varint ms:varint)
+//! Units := 0:u8 | 1:u8 read:(0:u8 | 1:u8 zigzag:varint) write:(0:u8 | 1:u8 zigzag:varint)
+//! Index := name:string kind:varint key projection throughput:(0:u8 | 1:u8 read:varint write:varint)
 //! ```
 //!
 //! (class: 0 STANDARD, 1 STANDARD_INFREQUENT_ACCESS.) v0 is every schema written before
@@ -20,12 +25,20 @@
 //! neither is written as, byte for byte — so such a table's files and records are unchanged
 //! and an older build reads them. v1 is written only when one is set, v2 only when the
 //! table has or had a stream (view: 0 NEW_IMAGE, 1 OLD_IMAGE, 2 NEW_AND_OLD_IMAGES,
-//! 3 KEYS_ONLY), v3 only once an `UpdateTable` changed the billing mode. A v0 or v1 schema with a stream enabled reads as having one stream enabled at LSN 0:
+//! 3 KEYS_ONLY), v3 only once an `UpdateTable` changed the billing mode, v4 only while the
+//! table or a global index has on-demand maximums (`OnDemandThroughput`, Units as max read
+//! and max write request units) or a requested warm throughput (`WarmThroughput`, Units as
+//! read and write units per second): `global_settings` has one entry per global index, in
+//! the order of `global_indexes`. Every index (the `Index` of `global_indexes` and
+//! `local_indexes` in v0) keeps the layout it always had, whatever the version, so the
+//! settings of the global ones ride in v4's tail. A v0 or v1 schema with a stream enabled reads as having one stream enabled at LSN 0:
 //! no record before this build holds what a stream needs, so it has none to show. A v0 schema starts
 //! with its name's length, a bincode varint, whose first byte is never 255
 //! ([`SCHEMA_V1_MARK`]), so one byte tells the layouts apart.
 
-use crate::model::schema::{StreamEpoch, TableSchema};
+use crate::model::schema::{
+    IndexSchema, OnDemandThroughput, StreamEpoch, TableSchema, WarmThroughput,
+};
 
 /// The first byte of a v1 schema (see the module's doc): a varint never starts with it.
 const SCHEMA_V1_MARK: u8 = 255;
@@ -35,21 +48,61 @@ const SCHEMA_V1: u8 = 1;
 const SCHEMA_V2: u8 = 2;
 /// The layout version after the mark, with when PAY_PER_REQUEST was last set.
 const SCHEMA_V3: u8 = 3;
+/// The layout version after the mark, with on-demand maximums and warm throughput.
+const SCHEMA_V4: u8 = 4;
+
+impl bincode::Encode for IndexSchema {
+    fn encode<E: bincode::enc::Encoder>(
+        &self,
+        e: &mut E,
+    ) -> std::result::Result<(), bincode::error::EncodeError> {
+        // The layout every build wrote (it was derived): the settings are the schema's v4 tail.
+        self.name.encode(e)?;
+        self.kind.encode(e)?;
+        bincode::Encode::encode(&self.key, e)?;
+        self.projection.encode(e)?;
+        self.throughput.encode(e)
+    }
+}
+
+impl<Context> bincode::Decode<Context> for IndexSchema {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        d: &mut D,
+    ) -> std::result::Result<Self, bincode::error::DecodeError> {
+        use bincode::Decode;
+        Ok(IndexSchema {
+            name: Decode::decode(d)?,
+            kind: Decode::decode(d)?,
+            key: Decode::decode(d)?,
+            projection: Decode::decode(d)?,
+            throughput: Decode::decode(d)?,
+            on_demand: None,
+            warm: None,
+        })
+    }
+}
+
+bincode::impl_borrow_decode!(IndexSchema);
+
+/// One global index's entry in v4's `global_settings`.
+type IndexSettings = (Option<OnDemandThroughput>, Option<WarmThroughput>);
 
 impl bincode::Encode for TableSchema {
     fn encode<E: bincode::enc::Encoder>(
         &self,
         e: &mut E,
     ) -> std::result::Result<(), bincode::error::EncodeError> {
-        let v3 = self.pay_per_request_set.is_some();
+        let v4 = self.has_throughput_settings();
+        let v3 = v4 || self.pay_per_request_set.is_some();
         let v2 = v3 || !self.streams.is_empty();
         let v1 = v2 || self.table_class.is_some() || self.deletion_protection;
         if v1 {
             SCHEMA_V1_MARK.encode(e)?;
-            let version = match (v3, v2) {
-                (true, _) => SCHEMA_V3,
-                (false, true) => SCHEMA_V2,
-                (false, false) => SCHEMA_V1,
+            let version = match (v4, v3, v2) {
+                (true, _, _) => SCHEMA_V4,
+                (false, true, _) => SCHEMA_V3,
+                (false, false, true) => SCHEMA_V2,
+                (false, false, false) => SCHEMA_V1,
             };
             version.encode(e)?;
         }
@@ -76,6 +129,16 @@ impl bincode::Encode for TableSchema {
         if v3 {
             self.pay_per_request_set.encode(e)?;
         }
+        if v4 {
+            // on_demand:Units  warm:Units  global_settings: one (on_demand, warm) per
+            // global index, in `global_indexes` order.
+            self.on_demand.encode(e)?;
+            self.warm.encode(e)?;
+            let settings: Vec<IndexSettings> = (self.global_indexes.iter())
+                .map(|i| (i.on_demand, i.warm))
+                .collect();
+            settings.encode(e)?;
+        }
         Ok(())
     }
 }
@@ -87,12 +150,13 @@ impl<Context> bincode::Decode<Context> for TableSchema {
         use bincode::Decode;
         let first = u8::decode(d)?;
         let v1 = first == SCHEMA_V1_MARK;
-        let (mut v2, mut v3) = (false, false);
+        let (mut v2, mut v3, mut v4) = (false, false, false);
         let name = if v1 {
             match u8::decode(d)? {
                 SCHEMA_V1 => {}
                 SCHEMA_V2 => v2 = true,
                 SCHEMA_V3 => (v2, v3) = (true, true),
+                SCHEMA_V4 => (v2, v3, v4) = (true, true, true),
                 _ => {
                     return Err(bincode::error::DecodeError::Other(
                         "a table schema of a layout this build does not know",
@@ -121,6 +185,8 @@ impl<Context> bincode::Decode<Context> for TableSchema {
             table_class: None,
             deletion_protection: false,
             pay_per_request_set: None,
+            on_demand: None,
+            warm: None,
         };
         if v1 {
             schema.table_class = Decode::decode(d)?;
@@ -140,6 +206,19 @@ impl<Context> bincode::Decode<Context> for TableSchema {
         }
         if v3 {
             schema.pay_per_request_set = Decode::decode(d)?;
+        }
+        if v4 {
+            schema.on_demand = Decode::decode(d)?;
+            schema.warm = Decode::decode(d)?;
+            let settings: Vec<IndexSettings> = Decode::decode(d)?;
+            if settings.len() != schema.global_indexes.len() {
+                return Err(bincode::error::DecodeError::Other(
+                    "a table schema whose index settings do not match its global indexes",
+                ));
+            }
+            for (index, (on_demand, warm)) in schema.global_indexes.iter_mut().zip(settings) {
+                (index.on_demand, index.warm) = (on_demand, warm);
+            }
         }
         Ok(schema)
     }
@@ -259,6 +338,8 @@ mod tests {
                     table_class: None,
                     deletion_protection: false,
                     pay_per_request_set: None,
+                    on_demand: None,
+                    warm: None,
                 }
             })
             .collect()
@@ -340,12 +421,142 @@ mod tests {
         }
     }
 
+    /// A v3 schema with a global index, as the encoder wrote it before v4 existed (bytes
+    /// captured from that build): one with every v1–v3 field set.
+    fn v3_fixture() -> TableSchema {
+        let attribute = |name: &str, ty| KeyAttribute {
+            name: name.into(),
+            ty,
+        };
+        TableSchema {
+            name: "Orders".into(),
+            id: "0f6b9c3e-2d41-4c8a-9e57-1a2b3c4d5e6f".into(),
+            created: Timestamp(1_700_000_000_123),
+            key: KeyShape {
+                hash: attribute("pk", ScalarAttributeType::S),
+                range: Some(attribute("sk", ScalarAttributeType::N)),
+            },
+            attribute_definitions: vec![
+                AttributeDefinition::new("pk", ScalarAttributeType::S),
+                AttributeDefinition::new("sk", ScalarAttributeType::N),
+                AttributeDefinition::new("g", ScalarAttributeType::S),
+            ],
+            local_indexes: Vec::new(),
+            global_indexes: vec![IndexSchema {
+                name: "byG".into(),
+                kind: IndexKind::Global,
+                key: KeyShape {
+                    hash: attribute("g", ScalarAttributeType::S),
+                    range: None,
+                },
+                projection: Projection::include(["a", "b"]),
+                throughput: Some(ProvisionedThroughput::new(3, 4)),
+                on_demand: None,
+                warm: None,
+            }],
+            billing_mode: BillingMode::Provisioned,
+            throughput: Some(ProvisionedThroughput::new(5, 6)),
+            stream: None,
+            stream_label: None,
+            streams: vec![StreamEpoch {
+                label: "2023-11-14T22:13:20.123".into(),
+                view: StreamViewType::KeysOnly,
+                enabled: 7,
+                disabled: Some((9, Timestamp(1_700_000_000_999))),
+            }],
+            restored_from: None,
+            pitr: Some(PitrSettings {
+                period_days: 35,
+                since: Timestamp(1_700_000_000_500),
+            }),
+            table_class: Some(TableClassSetting {
+                class: TableClass::StandardInfrequentAccess,
+                updated: Some(Timestamp(1_700_000_000_600)),
+            }),
+            deletion_protection: true,
+            pay_per_request_set: Some(Timestamp(1_700_000_000_700)),
+            on_demand: None,
+            warm: None,
+        }
+    }
+
+    /// [`v3_fixture`]'s bytes, written by the build before v4 (commit c0d00ba).
+    const V3_FIXTURE: &str = "ff03064f72646572732430663662396333652d326434312d346338612d396535372d316132623363346435653666fd7b68e5cf8b01000002706b000102736b010302706b0002736b010167000001036279470101670000020201610162010304000105060000000123fdf469e5cf8b010000010101fd586ae5cf8b010000010117323032332d31312d31345432323a31333a32302e31323303070109fde76be5cf8b01000001fdbc6ae5cf8b010000";
+
+    fn unhex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn v3_bytes_written_before_v4_still_read_and_are_still_written() {
+        let bytes = unhex(V3_FIXTURE);
+        assert_eq!(bytes[..2], [SCHEMA_V1_MARK, SCHEMA_V3]);
+        assert_eq!(decode(&bytes).expect("v3 reads"), v3_fixture());
+        assert_eq!(encode(&v3_fixture()), bytes, "byte for byte the v3 layout");
+    }
+
+    #[test]
+    fn on_demand_maximums_and_warm_throughput_round_trip_in_the_v4_layout() {
+        let settings = [
+            (
+                Some(OnDemandThroughput::new().max_read_request_units(100)),
+                None,
+                None,
+            ),
+            (
+                None,
+                Some(WarmThroughput::new().write_units_per_second(4_500)),
+                None,
+            ),
+            (
+                None,
+                None,
+                Some(OnDemandThroughput::new().max_write_request_units(i64::MAX)),
+            ),
+        ];
+        for (on_demand, warm, index_on_demand) in settings {
+            let mut schema = v3_fixture();
+            schema.on_demand = on_demand;
+            schema.warm = warm;
+            schema.global_indexes[0].on_demand = index_on_demand;
+            schema.global_indexes[0].warm = warm;
+            assert_round_trips_whole_only(&schema, SCHEMA_V4);
+            // v4 carries everything before it, even without a billing-mode change.
+            schema.pay_per_request_set = None;
+            schema.streams.clear();
+            assert_round_trips_whole_only(&schema, SCHEMA_V4);
+        }
+        for mut schema in schemas() {
+            schema.on_demand = Some(OnDemandThroughput::new().max_read_request_units(1));
+            assert_round_trips_whole_only(&schema, SCHEMA_V4);
+        }
+    }
+
+    #[test]
+    fn v4_settings_for_another_number_of_global_indexes_are_refused() {
+        let mut schema = v3_fixture();
+        schema.warm = Some(WarmThroughput::new().read_units_per_second(20_000));
+        let mut bytes = encode(&schema);
+        // The last byte is `global_settings`' entries for the one index: (None, None) is
+        // two zero bytes after the count 1.
+        let n = bytes.len();
+        assert_eq!(bytes[n - 3..], [1, 0, 0]);
+        bytes.truncate(n - 3);
+        bytes.push(0);
+        assert!(decode(&bytes).is_err(), "no entries for one index");
+    }
+
     #[test]
     fn an_unknown_layout_version_or_a_cut_schema_is_refused() {
         let mut schema = schemas().remove(0);
         schema.deletion_protection = true;
         let mut bytes = encode(&schema);
         bytes[1] = 2;
+        assert!(decode(&bytes).is_err());
+        bytes[1] = SCHEMA_V4 + 1;
         assert!(decode(&bytes).is_err());
         let bytes = v0_bytes(&schema);
         for cut in 0..bytes.len() {

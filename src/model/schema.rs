@@ -269,6 +269,314 @@ impl ProvisionedThroughput {
     }
 }
 
+/// `OnDemandThroughput`: the most read and write request units per second an on-demand
+/// (PAY_PER_REQUEST) table or global secondary index may use. A member left out leaves that
+/// maximum as it was (none, for a new table); in an `UpdateTable` (or a restore's override),
+/// -1 removes it. A maximum is at least 1, and PROVISIONED tables take none.
+///
+/// tidestore stores, logs, backs up, restores and describes these maximums, but does not
+/// throttle requests above them: DynamoDB applies them on a best-effort basis (burst
+/// capacity may exceed them), and tidestore throttles nothing yet.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct OnDemandThroughput {
+    /// The most read request units per second (-1 in an update: no maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_read_request_units: Option<i64>,
+    /// The most write request units per second (-1 in an update: no maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_write_request_units: Option<i64>,
+}
+
+impl OnDemandThroughput {
+    /// No maximum given yet: set one with the setters.
+    pub fn new() -> OnDemandThroughput {
+        OnDemandThroughput::default()
+    }
+
+    /// Sets the read maximum (-1 removes one in an update).
+    #[must_use]
+    pub fn max_read_request_units(mut self, units: i64) -> OnDemandThroughput {
+        self.max_read_request_units = Some(units);
+        self
+    }
+
+    /// Sets the write maximum (-1 removes one in an update).
+    #[must_use]
+    pub fn max_write_request_units(mut self, units: i64) -> OnDemandThroughput {
+        self.max_write_request_units = Some(units);
+        self
+    }
+
+    /// The name of the first member given, if any.
+    pub(crate) fn member_given(&self) -> Option<&'static str> {
+        (self.members().into_iter()).find_map(|(member, units)| units.map(|_| member))
+    }
+
+    /// The name of the first member given that is neither a maximum (at least 1) nor -1.
+    pub(crate) fn member_out_of_range(&self) -> Option<&'static str> {
+        (self.members().into_iter())
+            .find_map(|(member, units)| units.filter(|&u| u < 1 && u != -1).map(|_| member))
+    }
+
+    /// The members given, by their names in DynamoDB's model.
+    fn members(&self) -> [(&'static str, Option<i64>); 2] {
+        [
+            ("MaxReadRequestUnits", self.max_read_request_units),
+            ("MaxWriteRequestUnits", self.max_write_request_units),
+        ]
+    }
+
+    /// `current` after this request: a member given replaces its maximum, -1 removes it, a
+    /// member left out keeps it. `None` once no maximum is left.
+    pub(crate) fn merged_into(&self, current: Option<OnDemandThroughput>) -> Option<Self> {
+        let current = current.unwrap_or_default();
+        let merge = |given: Option<i64>, now: Option<i64>| match given {
+            Some(-1) => None,
+            Some(units) => Some(units),
+            None => now,
+        };
+        let merged = OnDemandThroughput {
+            max_read_request_units: merge(
+                self.max_read_request_units,
+                current.max_read_request_units,
+            ),
+            max_write_request_units: merge(
+                self.max_write_request_units,
+                current.max_write_request_units,
+            ),
+        };
+        (merged != OnDemandThroughput::default()).then_some(merged)
+    }
+}
+
+/// `WarmThroughput`: the read and write units per second a table or global secondary index
+/// is asked to sustain at once (pre-warming). Warm throughput only ever grows: a request
+/// below what the table or index already has is refused.
+///
+/// tidestore has no partitions to warm: the values are stored, backed by the same rules as
+/// DynamoDB's, and described, and change nothing else.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct WarmThroughput {
+    /// Read units per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_units_per_second: Option<i64>,
+    /// Write units per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_units_per_second: Option<i64>,
+}
+
+impl WarmThroughput {
+    /// No value given yet: set them with the setters.
+    pub fn new() -> WarmThroughput {
+        WarmThroughput::default()
+    }
+
+    /// Sets the read units per second.
+    #[must_use]
+    pub fn read_units_per_second(mut self, units: i64) -> WarmThroughput {
+        self.read_units_per_second = Some(units);
+        self
+    }
+
+    /// Sets the write units per second.
+    #[must_use]
+    pub fn write_units_per_second(mut self, units: i64) -> WarmThroughput {
+        self.write_units_per_second = Some(units);
+        self
+    }
+
+    /// `current` (what a request set before) raised by this request's members.
+    pub(crate) fn merged_into(&self, current: Option<WarmThroughput>) -> Option<Self> {
+        let current = current.unwrap_or_default();
+        let merged = WarmThroughput {
+            read_units_per_second: self.read_units_per_second.or(current.read_units_per_second),
+            write_units_per_second: self
+                .write_units_per_second
+                .or(current.write_units_per_second),
+        };
+        (merged != WarmThroughput::default()).then_some(merged)
+    }
+}
+
+/// The warm throughput every on-demand table and index starts with, as DynamoDB's guide
+/// ("Understanding DynamoDB warm throughput in different scenarios") gives it: 12,000 read
+/// and 4,000 write units per second.
+pub(crate) const ON_DEMAND_INITIAL_WARM: (u64, u64) = (12_000, 4_000);
+
+/// The most warm throughput a table or index may ask for: the table-level throughput quota
+/// `DescribeLimits` reports (DynamoDB pre-warms up to the account's table quota).
+pub(crate) const MAX_WARM_UNITS: i64 = 40_000;
+
+/// What a throughput setting applies to, for the messages that name it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Target<'a> {
+    Table,
+    Index(&'a str),
+}
+
+/// Checks an `OnDemandThroughput` request for a table or index billed `mode`: none on a
+/// PROVISIONED one, and each maximum at least 1, or -1 where `removal` allows removing one
+/// (an update's). DynamoDB's messages.
+pub(crate) fn validate_on_demand(
+    mode: BillingMode,
+    given: &OnDemandThroughput,
+    target: Target<'_>,
+    removal: bool,
+) -> Result<()> {
+    let members = given.members();
+    let present = members.iter().find(|(_, units)| units.is_some());
+    if let (BillingMode::Provisioned, Some((member, _))) = (mode, present) {
+        let on = match target {
+            Target::Table => String::new(),
+            Target::Index(name) => format!(" for index : {name}"),
+        };
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: {member} for OnDemandThroughput{on} cannot be specified when the table BillingMode is PROVISIONED"
+        )));
+    }
+    for (member, units) in members {
+        let Some(units) = units else { continue };
+        if units < 1 && !(removal && units == -1) {
+            let of = match target {
+                Target::Table => "table".to_owned(),
+                Target::Index(name) => format!("index : {name}"),
+            };
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Requested {member} for OnDemandThroughput for {of} is outside of valid range"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an update's `OnDemandThroughput` or `WarmThroughput` with no member: the model's
+/// documentation requires one or both (DynamoDB itself fails such an update with an
+/// internal error).
+pub(crate) fn require_a_member(member: &str, empty: bool, names: (&str, &str)) -> Result<()> {
+    match empty {
+        true => Err(Error::validation(format!(
+            "One or more parameter values were invalid: {member} must specify {}, {}, or both",
+            names.0, names.1
+        ))),
+        false => Ok(()),
+    }
+}
+
+/// What warm throughput a request must not go below, and why (for the message).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WarmFloor {
+    /// A new on-demand table's or index's initial throughput.
+    OnDemandInitial,
+    /// A new provisioned table's or index's capacity.
+    Provisioned(ProvisionedThroughput),
+    /// What the table or index has now (warm throughput never decreases).
+    Current((u64, u64)),
+}
+
+/// Checks a `WarmThroughput` request against `floor` and the quota.
+pub(crate) fn validate_warm(
+    given: &WarmThroughput,
+    floor: WarmFloor,
+    target: Target<'_>,
+) -> Result<()> {
+    let of = match target {
+        Target::Table => "table".to_owned(),
+        Target::Index(name) => format!("index {name}"),
+    };
+    let members = [
+        ("ReadUnitsPerSecond", given.read_units_per_second, 0usize),
+        ("WriteUnitsPerSecond", given.write_units_per_second, 1usize),
+    ];
+    for (member, units, side) in members {
+        let Some(units) = units else { continue };
+        let (lowest, why) = match floor {
+            WarmFloor::OnDemandInitial => (
+                [ON_DEMAND_INITIAL_WARM.0, ON_DEMAND_INITIAL_WARM.1][side],
+                "lower than initial throughput for OnDemand. See: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput.html".to_owned(),
+            ),
+            WarmFloor::Provisioned(t) => {
+                let (capacity, name) = match side {
+                    0 => (t.read_capacity_units, "ReadCapacityUnits"),
+                    _ => (t.write_capacity_units, "WriteCapacityUnits"),
+                };
+                (capacity, format!("lower than {name} of ProvisionedThroughput"))
+            }
+            WarmFloor::Current(now) => (
+                [now.0, now.1][side],
+                "lower than current WarmThroughput, decreasing WarmThroughput is not supported".to_owned(),
+            ),
+        };
+        if units < 1 || (units as u64) < lowest {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Requested {member} for WarmThroughput for {of} is {why}"
+            )));
+        }
+        if units > MAX_WARM_UNITS {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Requested {member} for WarmThroughput for {of} is higher than the per-table throughput quota of {MAX_WARM_UNITS}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The warm throughput (read, write units per second) of a table or index billed `mode`
+/// with `throughput`, that asked for `warm`: DynamoDB's 12,000/4,000 for one that is or
+/// ever was on-demand (`was_on_demand`), its provisioned capacity otherwise, raised by what
+/// a request asked for. (DynamoDB also keeps the highest capacity ever provisioned; tidestore
+/// keeps only the present one.)
+pub(crate) fn warm_of(
+    mode: BillingMode,
+    was_on_demand: bool,
+    throughput: Option<ProvisionedThroughput>,
+    warm: Option<WarmThroughput>,
+) -> (u64, u64) {
+    let mut units = match mode == BillingMode::PayPerRequest || was_on_demand {
+        true => ON_DEMAND_INITIAL_WARM,
+        false => (0, 0),
+    };
+    if let Some(t) = throughput {
+        units = (
+            units.0.max(t.read_capacity_units),
+            units.1.max(t.write_capacity_units),
+        );
+    }
+    if let Some(w) = warm {
+        let asked = |v: Option<i64>| v.map_or(0, |v| v.max(0) as u64);
+        units = (
+            units.0.max(asked(w.read_units_per_second)),
+            units.1.max(asked(w.write_units_per_second)),
+        );
+    }
+    units
+}
+
 /// What a table's stream records.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
@@ -359,6 +667,12 @@ pub struct GlobalSecondaryIndex {
     /// Its capacity, for a provisioned table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// Its maximum request units, for an on-demand table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The warm throughput it is asked to start with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 impl GlobalSecondaryIndex {
@@ -375,6 +689,8 @@ impl GlobalSecondaryIndex {
             key_schema,
             projection,
             provisioned_throughput: None,
+            on_demand_throughput: None,
+            warm_throughput: None,
         }
     }
 
@@ -382,6 +698,20 @@ impl GlobalSecondaryIndex {
     #[must_use]
     pub fn provisioned_throughput(mut self, throughput: ProvisionedThroughput) -> Self {
         self.provisioned_throughput = Some(throughput);
+        self
+    }
+
+    /// Sets the index's on-demand maximums.
+    #[must_use]
+    pub fn on_demand_throughput(mut self, maximums: OnDemandThroughput) -> Self {
+        self.on_demand_throughput = Some(maximums);
+        self
+    }
+
+    /// Sets the warm throughput the index is asked to start with.
+    #[must_use]
+    pub fn warm_throughput(mut self, warm: WarmThroughput) -> Self {
+        self.warm_throughput = Some(warm);
         self
     }
 }
@@ -447,14 +777,21 @@ pub(crate) enum IndexKind {
     Global,
 }
 
-/// A secondary index, validated.
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+/// A secondary index, validated. Its bytes are `format/schema.rs`'s: the on-demand maximums
+/// and warm throughput of a global index travel in the table schema's v4 layout, after the
+/// fields every older layout has.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct IndexSchema {
     pub name: String,
     pub kind: IndexKind,
     pub key: KeyShape,
     pub projection: Projection,
     pub throughput: Option<ProvisionedThroughput>,
+    /// Its on-demand maximums (only ever on a global index of an on-demand table; only
+    /// members of at least 1).
+    pub on_demand: Option<OnDemandThroughput>,
+    /// The warm throughput a request asked for (a global index only).
+    pub warm: Option<WarmThroughput>,
 }
 
 impl IndexSchema {
@@ -480,8 +817,8 @@ impl IndexSchema {
     }
 }
 
-/// Everything DynamoDB keeps about a table's definition, validated. Its bytes on disk (two
-/// layouts, v0 and v1) are `format/schema.rs`'s.
+/// Everything DynamoDB keeps about a table's definition, validated. Its bytes on disk (the
+/// layouts v0 to v4, each written only when a field it adds is set) are `format/schema.rs`'s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TableSchema {
     pub name: String,
@@ -516,6 +853,12 @@ pub(crate) struct TableSchema {
     /// which for a table created so is its creation). `None` while no update changed the
     /// mode. See [`TableSchema::last_pay_per_request`].
     pub pay_per_request_set: Option<Timestamp>,
+    /// `OnDemandThroughput`: the table's on-demand maximums (only on an on-demand table;
+    /// only members of at least 1). Carried over by a restore unless overridden.
+    pub on_demand: Option<OnDemandThroughput>,
+    /// `WarmThroughput` a request asked for (see [`warm_of`]). Not carried over by a
+    /// restore: the new table starts warm as any new table does.
+    pub warm: Option<WarmThroughput>,
 }
 
 /// One stream of a table. Enabling a table's stream makes a new stream, with its own label
@@ -553,6 +896,31 @@ impl TableSchema {
     pub(crate) fn last_pay_per_request(&self) -> Option<Timestamp> {
         self.pay_per_request_set
             .or((self.billing_mode == BillingMode::PayPerRequest).then_some(self.created))
+    }
+
+    /// The table's warm throughput (read, write units per second), as described.
+    pub(crate) fn warm_units(&self) -> (u64, u64) {
+        let was_on_demand = self.last_pay_per_request().is_some();
+        warm_of(self.billing_mode, was_on_demand, self.throughput, self.warm)
+    }
+
+    /// The warm throughput of global index `index` of this table, as described.
+    pub(crate) fn index_warm_units(&self, index: &IndexSchema) -> (u64, u64) {
+        let was_on_demand = self.last_pay_per_request().is_some();
+        warm_of(
+            self.billing_mode,
+            was_on_demand,
+            index.throughput,
+            index.warm,
+        )
+    }
+
+    /// Whether anything needs the v4 layout: on-demand maximums or warm throughput, of the
+    /// table or a global index.
+    pub(crate) fn has_throughput_settings(&self) -> bool {
+        self.on_demand.is_some()
+            || self.warm.is_some()
+            || (self.global_indexes.iter()).any(|i| i.on_demand.is_some() || i.warm.is_some())
     }
 
     /// The stream that records the table's writes now, if one is enabled.
@@ -759,12 +1127,25 @@ pub(crate) fn global_index(
         gsi.provisioned_throughput.as_ref(),
         &format!("index {}", gsi.index_name),
     )?;
+    let target = Target::Index(&gsi.index_name);
+    if let Some(maximums) = &gsi.on_demand_throughput {
+        validate_on_demand(billing_mode, maximums, target, false)?;
+    }
+    if let Some(warm) = &gsi.warm_throughput {
+        let floor = match (billing_mode, gsi.provisioned_throughput) {
+            (BillingMode::Provisioned, Some(t)) => WarmFloor::Provisioned(t),
+            _ => WarmFloor::OnDemandInitial,
+        };
+        validate_warm(warm, floor, target)?;
+    }
     Ok(IndexSchema {
         name: gsi.index_name.clone(),
         kind: IndexKind::Global,
         key,
         projection: gsi.projection.clone(),
         throughput: gsi.provisioned_throughput,
+        on_demand: gsi.on_demand_throughput.and_then(|m| m.merged_into(None)),
+        warm: gsi.warm_throughput.and_then(|w| w.merged_into(None)),
     })
 }
 

@@ -77,12 +77,14 @@ const SERVED: &[Served] = &[
             "GlobalSecondaryIndexes",
             "KeySchema",
             "LocalSecondaryIndexes",
+            "OnDemandThroughput",
             "ProvisionedThroughput",
             "SSESpecification",
             "StreamSpecification",
             "TableClass",
             "TableName",
             "Tags",
+            "WarmThroughput",
         ],
         handler: create_table,
     },
@@ -225,6 +227,7 @@ const SERVED: &[Served] = &[
             "BillingModeOverride",
             "GlobalSecondaryIndexOverride",
             "LocalSecondaryIndexOverride",
+            "OnDemandThroughputOverride",
             "ProvisionedThroughputOverride",
             "SSESpecificationOverride",
             "TargetTableName",
@@ -237,6 +240,7 @@ const SERVED: &[Served] = &[
             "BillingModeOverride",
             "GlobalSecondaryIndexOverride",
             "LocalSecondaryIndexOverride",
+            "OnDemandThroughputOverride",
             "ProvisionedThroughputOverride",
             "RestoreDateTime",
             "SSESpecificationOverride",
@@ -325,11 +329,13 @@ const SERVED: &[Served] = &[
             "BillingMode",
             "DeletionProtectionEnabled",
             "GlobalSecondaryIndexUpdates",
+            "OnDemandThroughput",
             "ProvisionedThroughput",
             "StreamSpecification",
             "SSESpecification",
             "TableClass",
             "TableName",
+            "WarmThroughput",
         ],
         handler: update_table,
     },
@@ -698,8 +704,14 @@ fn create_table(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
     if let Some(refusal) = refusal {
         return Err(refusal);
     }
-    let description = db(state).create_table(request);
-    Ok(json!({ "TableDescription": output(description)? }))
+    let warm_asked = request.warm_throughput.is_some();
+    let mut description = output(db(state).create_table(request))?;
+    // DynamoDB's CreateTable answer carries the table's WarmThroughput only when the request
+    // set one; DescribeTable always does.
+    if let (false, Some(members)) = (warm_asked, description.as_object_mut()) {
+        members.remove("WarmThroughput");
+    }
+    Ok(json!({ "TableDescription": description }))
 }
 
 fn describe_table(state: &Call<'_>, body: Value) -> Result<Value, WireError> {

@@ -404,6 +404,110 @@ class Clients(unittest.TestCase):
         window = described["PointInTimeRecoveryDescription"]
         self.assertLessEqual(window["EarliestRestorableDateTime"], window["LatestRestorableDateTime"])
 
+    def test_on_demand_and_warm_throughput_are_honoured_and_described(self):
+        # boto3: a table and an index with on-demand maximums and warm throughput.
+        created = self.ddb.create_table(
+            TableName="Capped",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            OnDemandThroughput={"MaxReadRequestUnits": 100},
+            GlobalSecondaryIndexes=[{
+                "IndexName": "ByG",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "OnDemandThroughput": {"MaxWriteRequestUnits": 50},
+                "WarmThroughput": {"ReadUnitsPerSecond": 13000},
+            }],
+        )["TableDescription"]
+        self.assertEqual(created["OnDemandThroughput"], {"MaxReadRequestUnits": 100})
+        # DynamoDB's CreateTable answer has WarmThroughput only when the request set it.
+        self.assertNotIn("WarmThroughput", created)
+        table = self.ddb.describe_table(TableName="Capped")["Table"]
+        self.assertEqual(table["WarmThroughput"], {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+        index = table["GlobalSecondaryIndexes"][0]
+        self.assertEqual(index["OnDemandThroughput"], {"MaxWriteRequestUnits": 50})
+        self.assertEqual(index["WarmThroughput"], {"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+        # A member given replaces its maximum, -1 removes it, one left out keeps it.
+        self.ddb.update_table(TableName="Capped", OnDemandThroughput={"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": 70})
+        self.assertEqual(self.ddb.describe_table(TableName="Capped")["Table"]["OnDemandThroughput"], {"MaxWriteRequestUnits": 70})
+        self.ddb.update_table(TableName="Capped", OnDemandThroughput={"MaxWriteRequestUnits": -1})
+        self.assertNotIn("OnDemandThroughput", self.ddb.describe_table(TableName="Capped")["Table"])
+        # The AWS CLI's own options: a higher warm throughput for the table and the index.
+        cli("update-table", "--table-name", "Capped", "--warm-throughput", "ReadUnitsPerSecond=15000,WriteUnitsPerSecond=5000")
+        cli("update-table", "--table-name", "Capped", "--global-secondary-index-updates",
+            json.dumps([{"Update": {"IndexName": "ByG", "OnDemandThroughput": {"MaxReadRequestUnits": 9}}}]))
+        table = cli("describe-table", "--table-name", "Capped")["Table"]
+        self.assertEqual(table["WarmThroughput"], {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000, "Status": "ACTIVE"})
+        self.assertEqual(table["GlobalSecondaryIndexes"][0]["OnDemandThroughput"], {"MaxReadRequestUnits": 9, "MaxWriteRequestUnits": 50})
+        # Refusals: lower warm throughput, maximums on a provisioned table, out of range.
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.update_table(TableName="Capped", WarmThroughput={"ReadUnitsPerSecond": 14000})
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(
+            e.exception.response["Error"]["Message"],
+            "One or more parameter values were invalid: Requested ReadUnitsPerSecond for WarmThroughput for table is lower than current WarmThroughput, decreasing WarmThroughput is not supported",
+        )
+        self.make_music("Provisioned")
+        self.assertEqual(
+            self.ddb.describe_table(TableName="Provisioned")["Table"]["WarmThroughput"],
+            {"ReadUnitsPerSecond": 5, "WriteUnitsPerSecond": 5, "Status": "ACTIVE"},
+        )
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.update_table(TableName="Provisioned", OnDemandThroughput={"MaxReadRequestUnits": 10})
+        self.assertEqual(
+            e.exception.response["Error"]["Message"],
+            "One or more parameter values were invalid: MaxReadRequestUnits for OnDemandThroughput cannot be specified when the table BillingMode is PROVISIONED",
+        )
+        with self.assertRaises(CliError) as e:
+            cli("update-table", "--table-name", "Capped", "--on-demand-throughput", "MaxReadRequestUnits=0")
+        self.assertIn("ValidationException", e.exception.stderr)
+        self.assertIn("Requested MaxReadRequestUnits for OnDemandThroughput for table is outside of valid range", e.exception.stderr)
+
+    def test_restores_carry_on_demand_maximums_or_their_override(self):
+        self.ddb.create_table(
+            TableName="CappedSource",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            OnDemandThroughput={"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 200},
+        )
+        self.ddb.put_item(TableName="CappedSource", Item={"pk": {"S": "a"}})
+        self.ddb.update_continuous_backups(TableName="CappedSource", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        arn = self.ddb.create_backup(TableName="CappedSource", BackupName="Capped")["BackupDetails"]["BackupArn"]
+        for _ in range(200):
+            described = self.ddb.describe_backup(BackupArn=arn)["BackupDescription"]
+            if described["BackupDetails"]["BackupStatus"] == "AVAILABLE":
+                break
+            time.sleep(0.05)
+        self.assertEqual(described["SourceTableDetails"]["OnDemandThroughput"], {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 200})
+        self.ddb.restore_table_from_backup(TargetTableName="CappedKept", BackupArn=arn)
+        self.assertEqual(
+            self.ddb.describe_table(TableName="CappedKept")["Table"]["OnDemandThroughput"],
+            {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 200},
+        )
+        restored = self.ddb.restore_table_from_backup(
+            TargetTableName="CappedOverridden", BackupArn=arn, OnDemandThroughputOverride={"MaxReadRequestUnits": 5},
+        )["TableDescription"]
+        self.assertEqual(restored["OnDemandThroughput"], {"MaxReadRequestUnits": 5, "MaxWriteRequestUnits": 200})
+        self.ddb.restore_table_to_point_in_time(
+            SourceTableName="CappedSource", TargetTableName="CappedPitr", UseLatestRestorableTime=True,
+            OnDemandThroughputOverride={"MaxWriteRequestUnits": -1},
+        )
+        self.assertEqual(self.ddb.describe_table(TableName="CappedPitr")["Table"]["OnDemandThroughput"], {"MaxReadRequestUnits": 100})
+        self.assertEqual(self.ddb.scan(TableName="CappedPitr")["Count"], 1)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.restore_table_from_backup(
+                TargetTableName="CappedBad", BackupArn=arn, BillingModeOverride="PROVISIONED",
+                ProvisionedThroughputOverride={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+                OnDemandThroughputOverride={"MaxReadRequestUnits": 5},
+            )
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(
+            e.exception.response["Error"]["Message"],
+            "Invalid Request: Cannot override MaxReadRequestUnits for OnDemandThroughput unless BillingModeOverride is PAY_PER_REQUEST",
+        )
+
     def test_tags_are_kept_listed_and_removed(self):
         self.make_music("Tagged")
         arn = self.ddb.describe_table(TableName="Tagged")["Table"]["TableArn"]
