@@ -373,6 +373,21 @@ fn a_projection_without_a_type_is_refused_as_dynamodb_refuses_it() {
                                 {"AttributeName": "x", "KeyType": "RANGE"}]}]"#,
         ),
     ));
+    // A restore's index overrides are read as CreateTable's index members, before the
+    // backup or source table is looked up.
+    refused(server.call(
+        "RestoreTableFromBackup",
+        r#"{"TargetTableName": "Restored", "BackupArn": "arn:aws:dynamodb:us-east-1:000000000000:table/Gone/backup/01700000000000-abcdefgh",
+            "GlobalSecondaryIndexOverride": [{"IndexName": "ByX", "Projection": {},
+                "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]}]}"#,
+    ));
+    refused(server.call(
+        "RestoreTableToPointInTime",
+        r#"{"TargetTableName": "Restored", "SourceTableName": "Gone", "UseLatestRestorableTime": true,
+            "LocalSecondaryIndexOverride": [{"IndexName": "LocalX", "Projection": {},
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                              {"AttributeName": "x", "KeyType": "RANGE"}]}]}"#,
+    ));
     let listed = server.call("ListTables", "{}");
     assert_eq!(listed.json()["TableNames"], serde_json::json!([]));
     // The model's checks come first: a bad enum value elsewhere is its error.

@@ -1,5 +1,6 @@
-//! The secondary-index members of `CreateTable` and `UpdateTable` as the wire carries them,
-//! read the way DynamoDB reads them before the library's types see them.
+//! The secondary-index members of `CreateTable` and `UpdateTable` (and the restores' index
+//! overrides, which hold CreateTable's shapes) as the wire carries them, read the way
+//! DynamoDB reads them before the library's types see them.
 //!
 //! The library's types are stricter than the wire: a [`Projection`](crate::Projection) always
 //! has a type, and a [`GlobalSecondaryIndexUpdate`](crate::GlobalSecondaryIndexUpdate)
@@ -45,6 +46,9 @@ pub(super) enum TableRequest {
     CreateTable,
     /// `GlobalSecondaryIndexUpdates`.
     UpdateTable,
+    /// A restore's `LocalSecondaryIndexOverride` and `GlobalSecondaryIndexOverride`, which
+    /// hold the shapes CreateTable's index members hold.
+    Restore,
 }
 
 /// Rewrites `body`, a `request`, into a shape the library's types read, and answers
@@ -57,6 +61,16 @@ pub(super) fn settle(request: TableRequest, body: &mut Value) -> Option<WireErro
     match request {
         TableRequest::CreateTable => {
             for member in ["LocalSecondaryIndexes", "GlobalSecondaryIndexes"] {
+                for index in entries(fields, member) {
+                    settle_projection(index, &mut refusal);
+                }
+            }
+        }
+        TableRequest::Restore => {
+            for member in [
+                "LocalSecondaryIndexOverride",
+                "GlobalSecondaryIndexOverride",
+            ] {
                 for index in entries(fields, member) {
                     settle_projection(index, &mut refusal);
                 }
@@ -184,6 +198,33 @@ mod tests {
         let typed = json!({"TableName": "T", "GlobalSecondaryIndexes": [
             {"IndexName": "i", "Projection": {"ProjectionType": "KEYS_ONLY"}}]});
         assert_eq!(refusal_of(typed.clone()), (typed, None));
+    }
+
+    /// A restore's index overrides hold CreateTable's index shapes and are read so: one
+    /// whose projection has no type is `Unknown ProjectionType: null`, not the `Member must
+    /// not be null` of a member DynamoDB's model requires (it does not require this one).
+    #[test]
+    fn a_restores_index_override_without_a_projection_type_is_refused_as_at_creation() {
+        let index = json!({"IndexName": "i", "Projection": {},
+                           "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}]});
+        for member in [
+            "GlobalSecondaryIndexOverride",
+            "LocalSecondaryIndexOverride",
+        ] {
+            let body = json!({"TargetTableName": "T", member: [index.clone()]});
+            let (settled, refusal) = refused_as(TableRequest::Restore, body);
+            assert_eq!(
+                refusal.as_deref(),
+                Some("One or more parameter values were invalid: Unknown ProjectionType: null"),
+                "{member}"
+            );
+            assert!(settled.to_string().contains(r#""ProjectionType":"ALL""#));
+        }
+        let create = json!({"TableName": "T", "GlobalSecondaryIndexes": [index]});
+        assert_eq!(
+            refused_as(TableRequest::Restore, create.clone()),
+            (create, None)
+        );
     }
 
     /// A `GlobalSecondaryIndexUpdate` with no action (members the model lacks do not count)

@@ -664,9 +664,7 @@ plain_handlers! {
     transact_write_items: TransactWriteItemsInput,
     transact_get_items: TransactGetItemsInput,
     list_backups: ListBackupsInput,
-    restore_table_from_backup: RestoreTableFromBackupInput,
     update_continuous_backups: UpdateContinuousBackupsInput,
-    restore_table_to_point_in_time: RestoreTableToPointInTimeInput,
     list_tags_of_resource: ListTagsOfResourceInput,
 }
 
@@ -727,6 +725,26 @@ fn update_table(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
     }
     let description = db(state).update_table(request);
     Ok(json!({ "TableDescription": output(description)? }))
+}
+
+/// The restores: their index overrides are read as CreateTable's index members are
+/// (`indexes.rs`).
+macro_rules! restore_handlers {
+    ($($name:ident: $input:ty),* $(,)?) => {$(
+        fn $name(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
+            let refusal = indexes::settle(TableRequest::Restore, &mut body);
+            let request = input::<$input>(body)?;
+            if let Some(refusal) = refusal {
+                return Err(refusal);
+            }
+            output(db(state).$name(request))
+        }
+    )*};
+}
+
+restore_handlers! {
+    restore_table_from_backup: RestoreTableFromBackupInput,
+    restore_table_to_point_in_time: RestoreTableToPointInTimeInput,
 }
 
 /// The members of a table's description that DynamoDB's `DeleteTable` leaves out of the one
