@@ -480,3 +480,47 @@ fn backups_record_the_maximums_and_restores_carry_them_or_their_overrides() {
     let db = Database::open_with(DIR, sim_options(&fs)).unwrap();
     assert_eq!(all(&db), expected);
 }
+
+#[test]
+fn an_index_override_with_maximums_on_a_table_restored_provisioned_is_refused_not_ignored() {
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).unwrap();
+    db.create_table(with_index(on_demand("Music"))).unwrap();
+    support::enable_pitr(&db, "Music", None);
+    let backup = db.create_backup("Music", "MusicBackup").unwrap();
+    let arn = backup.backup_details.backup_arn;
+    db.wait_for_backup(&arn, Duration::from_secs(10)).unwrap();
+    let index =
+        GlobalSecondaryIndex::new("ByG", vec![KeySchemaElement::hash("g")], Projection::all())
+            .on_demand_throughput(maximums(Some(5), None));
+    let expected = "One or more parameter values were invalid: MaxReadRequestUnits for OnDemandThroughput for index : ByG cannot be specified when the table BillingMode is PROVISIONED";
+    assert_eq!(
+        refused(
+            db.restore_table_from_backup(
+                RestoreTableFromBackupInput::new(&arn, "Provisioned")
+                    .billing_mode_override(BillingMode::Provisioned)
+                    .provisioned_throughput_override(ProvisionedThroughput::new(1, 1))
+                    .global_secondary_index_override(vec![index.clone()])
+            )
+        ),
+        expected
+    );
+    assert_eq!(
+        refused(
+            db.restore_table_to_point_in_time(
+                RestoreTableToPointInTimeInput::latest("Music", "ProvisionedPitr")
+                    .billing_mode_override(BillingMode::Provisioned)
+                    .provisioned_throughput_override(ProvisionedThroughput::new(1, 1))
+                    .global_secondary_index_override(vec![index.clone()])
+            )
+        ),
+        expected
+    );
+    // Restored on-demand, the override's maximums are the index's.
+    db.restore_table_from_backup(
+        RestoreTableFromBackupInput::new(&arn, "OnDemand")
+            .global_secondary_index_override(vec![index]),
+    )
+    .unwrap();
+    assert_eq!(described(&db, "OnDemand").2, Some(maximums(Some(5), None)));
+}
