@@ -349,12 +349,13 @@ pub(crate) fn restored_schema(
                 .or(throughput),
         };
         // The source's on-demand maximums, or the override's, on an on-demand table; the
-        // override's warm throughput (a restored table starts warm as a new one does).
+        // override's warm throughput (a restored table starts warm as a new one does). A
+        // table restored PROVISIONED drops the source's maximums, but an override that asks
+        // for some is checked (and refused) below, never ignored.
+        let requested_on_demand = requested.and_then(|g| g.on_demand_throughput);
         let on_demand = match billing_mode {
-            BillingMode::PayPerRequest => requested
-                .and_then(|g| g.on_demand_throughput)
-                .or(index.on_demand),
-            BillingMode::Provisioned => None,
+            BillingMode::PayPerRequest => requested_on_demand.or(index.on_demand),
+            BillingMode::Provisioned => requested_on_demand,
         };
         // Re-check the index as a request would be (its throughput against the billing mode).
         let checked = global_index(

@@ -480,3 +480,160 @@ fn backups_record_the_maximums_and_restores_carry_them_or_their_overrides() {
     let db = Database::open_with(DIR, sim_options(&fs)).unwrap();
     assert_eq!(all(&db), expected);
 }
+
+#[test]
+fn an_index_override_with_maximums_on_a_table_restored_provisioned_is_refused_not_ignored() {
+    let fs = SimFs::new();
+    let db = Database::open_with(DIR, sim_options(&fs)).unwrap();
+    db.create_table(with_index(on_demand("Music"))).unwrap();
+    support::enable_pitr(&db, "Music", None);
+    let backup = db.create_backup("Music", "MusicBackup").unwrap();
+    let arn = backup.backup_details.backup_arn;
+    db.wait_for_backup(&arn, Duration::from_secs(10)).unwrap();
+    let index =
+        GlobalSecondaryIndex::new("ByG", vec![KeySchemaElement::hash("g")], Projection::all())
+            .on_demand_throughput(maximums(Some(5), None));
+    let expected = "One or more parameter values were invalid: MaxReadRequestUnits for OnDemandThroughput for index : ByG cannot be specified when the table BillingMode is PROVISIONED";
+    assert_eq!(
+        refused(
+            db.restore_table_from_backup(
+                RestoreTableFromBackupInput::new(&arn, "Provisioned")
+                    .billing_mode_override(BillingMode::Provisioned)
+                    .provisioned_throughput_override(ProvisionedThroughput::new(1, 1))
+                    .global_secondary_index_override(vec![index.clone()])
+            )
+        ),
+        expected
+    );
+    assert_eq!(
+        refused(
+            db.restore_table_to_point_in_time(
+                RestoreTableToPointInTimeInput::latest("Music", "ProvisionedPitr")
+                    .billing_mode_override(BillingMode::Provisioned)
+                    .provisioned_throughput_override(ProvisionedThroughput::new(1, 1))
+                    .global_secondary_index_override(vec![index.clone()])
+            )
+        ),
+        expected
+    );
+    // Restored on-demand, the override's maximums are the index's.
+    db.restore_table_from_backup(
+        RestoreTableFromBackupInput::new(&arn, "OnDemand")
+            .global_secondary_index_override(vec![index]),
+    )
+    .unwrap();
+    assert_eq!(described(&db, "OnDemand").2, Some(maximums(Some(5), None)));
+}
+
+/// Each global index's (maximums, warm) by name, as described.
+fn by_index(db: &Database, table: &str) -> Vec<(String, Option<OnDemandThroughput>, (u64, u64))> {
+    let d = db.describe_table(table).unwrap();
+    let mut indexes: Vec<_> = (d.global_secondary_indexes.unwrap_or_default().into_iter())
+        .map(|i| {
+            let w = i.warm_throughput.expect("always described");
+            (
+                i.index_name,
+                i.on_demand_throughput,
+                (w.read_units_per_second, w.write_units_per_second),
+            )
+        })
+        .collect();
+    indexes.sort_by(|a, b| a.0.cmp(&b.0));
+    indexes
+}
+
+#[test]
+fn each_index_keeps_its_own_settings_after_indexes_are_added_deleted_dropped_and_reordered() {
+    let fs = SimFs::new();
+    let open = || Database::open_with(DIR, sim_options(&fs)).unwrap();
+    let db = open();
+    let gsi = |name: &str, read: i64| {
+        GlobalSecondaryIndex::new(name, vec![KeySchemaElement::hash(name)], Projection::all())
+            .on_demand_throughput(maximums(Some(read), None))
+            .warm_throughput(warm(12_000 + read, 4_000 + read))
+    };
+    let defs = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| AttributeDefinition::new(*n, S))
+            .collect::<Vec<_>>()
+    };
+    db.create_table(
+        on_demand("Tbl")
+            .global_secondary_indexes(vec![gsi("ixa", 1), gsi("ixb", 2), gsi("ixc", 3)])
+            .attribute_definitions(defs(&["pk", "ixa", "ixb", "ixc"])),
+    )
+    .unwrap();
+    db.update_table(
+        UpdateTableInput::new("Tbl").global_secondary_index_updates(vec![
+            GlobalSecondaryIndexUpdate::Delete {
+                index_name: "ixa".into(),
+            },
+        ]),
+    )
+    .unwrap();
+    db.update_table(
+        UpdateTableInput::new("Tbl")
+            .attribute_definitions(defs(&["ixd"]))
+            .global_secondary_index_updates(vec![GlobalSecondaryIndexUpdate::Create(gsi(
+                "ixd", 4,
+            ))]),
+    )
+    .unwrap();
+    let setting = |name: &str, read: i64| {
+        (
+            name.to_owned(),
+            Some(maximums(Some(read), None)),
+            (12_000 + read as u64, 4_000 + read as u64),
+        )
+    };
+    let expected = vec![setting("ixb", 2), setting("ixc", 3), setting("ixd", 4)];
+    assert_eq!(by_index(&db, "Tbl"), expected);
+    support::enable_pitr(&db, "Tbl", None);
+    let backup = db.create_backup("Tbl", "TblBackup").unwrap();
+    let arn = backup.backup_details.backup_arn;
+    db.wait_for_backup(&arn, Duration::from_secs(10)).unwrap();
+    // Overrides that drop one index and name the others in another order: each keeps the
+    // source's maximums (warm throughput starts anew).
+    let keep = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| {
+                GlobalSecondaryIndex::new(*n, vec![KeySchemaElement::hash(*n)], Projection::all())
+            })
+            .collect::<Vec<_>>()
+    };
+    db.restore_table_from_backup(
+        RestoreTableFromBackupInput::new(&arn, "Restored")
+            .global_secondary_index_override(keep(&["ixd", "ixb"])),
+    )
+    .unwrap();
+    db.restore_table_to_point_in_time(
+        RestoreTableToPointInTimeInput::latest("Tbl", "RestoredPitr")
+            .global_secondary_index_override(keep(&["ixc", "ixb"])),
+    )
+    .unwrap();
+    let anew = |name: &str, read: i64| {
+        (
+            name.to_owned(),
+            Some(maximums(Some(read), None)),
+            (12_000, 4_000),
+        )
+    };
+    let restored = vec![anew("ixb", 2), anew("ixd", 4)];
+    let restored_pitr = vec![anew("ixb", 2), anew("ixc", 3)];
+    assert_eq!(by_index(&db, "Restored"), restored);
+    assert_eq!(by_index(&db, "RestoredPitr"), restored_pitr);
+    // From the log, then from a checkpoint.
+    drop(db);
+    let db = open();
+    assert_eq!(by_index(&db, "Tbl"), expected);
+    assert_eq!(by_index(&db, "Restored"), restored);
+    assert_eq!(by_index(&db, "RestoredPitr"), restored_pitr);
+    db.checkpoint().unwrap();
+    drop(db);
+    let db = open();
+    assert_eq!(by_index(&db, "Tbl"), expected);
+    assert_eq!(by_index(&db, "Restored"), restored);
+    assert_eq!(by_index(&db, "RestoredPitr"), restored_pitr);
+}

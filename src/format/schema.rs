@@ -549,6 +549,87 @@ mod tests {
         assert!(decode(&bytes).is_err(), "no entries for one index");
     }
 
+    /// An index as every build before v4 wrote it: derived, field by field.
+    #[derive(bincode::Encode)]
+    struct DerivedIndex<'a> {
+        name: &'a str,
+        kind: IndexKind,
+        key: &'a KeyShape,
+        projection: &'a Projection,
+        throughput: Option<ProvisionedThroughput>,
+    }
+
+    #[test]
+    fn every_index_shape_is_written_as_the_derived_encoding_wrote_it() {
+        let schema = crate::api::tables::CreateTableInput::new("shapes")
+            .hash_key("pk", ScalarAttributeType::S)
+            .range_key("sk", ScalarAttributeType::N)
+            .provisioned(5, 6)
+            .local_index("byL", "l", ScalarAttributeType::B, Projection::keys_only())
+            .local_index(
+                "byM",
+                "m",
+                ScalarAttributeType::S,
+                Projection::include(["x"]),
+            )
+            .global_index(
+                "byG",
+                ("g", ScalarAttributeType::S),
+                None,
+                Projection::all(),
+            )
+            .global_index(
+                "byH",
+                ("h", ScalarAttributeType::N),
+                Some(("sk", ScalarAttributeType::N)),
+                Projection::include(["x", "y"]),
+            )
+            .to_schema(Timestamp(1_700_000_000_000))
+            .expect("schema");
+        let indexes = (schema.local_indexes.iter()).chain(&schema.global_indexes);
+        for index in indexes {
+            let mut index = index.clone();
+            for settings in [false, true] {
+                if settings {
+                    index.on_demand = Some(OnDemandThroughput::new().max_read_request_units(9));
+                    index.warm = Some(WarmThroughput::new().write_units_per_second(9_000));
+                }
+                let derived = DerivedIndex {
+                    name: &index.name,
+                    kind: index.kind,
+                    key: &index.key,
+                    projection: &index.projection,
+                    throughput: index.throughput,
+                };
+                let config = bincode::config::standard();
+                assert_eq!(
+                    bincode::encode_to_vec(&index, config).expect("encode"),
+                    bincode::encode_to_vec(&derived, config).expect("encode"),
+                    "{} (settings: {settings})",
+                    index.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_v4_tail_with_a_hostile_count_of_index_settings_is_corruption_without_allocating_it() {
+        let mut schema = v3_fixture();
+        schema.warm = Some(WarmThroughput::new().read_units_per_second(20_000));
+        let mut bytes = encode(&schema);
+        let n = bytes.len();
+        assert_eq!(bytes[n - 3..], [1, 0, 0]);
+        bytes.truncate(n - 3);
+        // A count of u64::MAX (varint marker 253, then eight bytes), and no entries.
+        bytes.push(253);
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        let decoded = crate::format::codec::decode::<TableSchema>(&bytes, "schema");
+        assert!(
+            matches!(decoded, Err(crate::error::Error::Corruption(_))),
+            "{decoded:?}"
+        );
+    }
+
     #[test]
     fn an_unknown_layout_version_or_a_cut_schema_is_refused() {
         let mut schema = schemas().remove(0);

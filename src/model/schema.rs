@@ -815,6 +815,17 @@ impl IndexSchema {
             || (table_key.attributes().chain(self.key.attributes())).any(|a| a.name == name)
             || (self.projection.non_key_attributes.iter()).any(|n| n == name)
     }
+
+    /// Whether `other` holds the same entries as this index: the same name, kind, key and
+    /// projection. Its throughput, on-demand maximums and warm throughput change nothing it
+    /// holds, so an `UpdateTable` of those keeps the index's entries instead of rebuilding
+    /// them from every item.
+    pub fn same_entries_as(&self, other: &IndexSchema) -> bool {
+        self.name == other.name
+            && self.kind == other.kind
+            && self.key == other.key
+            && self.projection == other.projection
+    }
 }
 
 /// Everything DynamoDB keeps about a table's definition, validated. Its bytes on disk (the

@@ -283,7 +283,7 @@ impl TableData {
     pub fn build_new_indexes(&self, schema: &TableSchema) -> Result<Vec<IndexData>> {
         let mut built = Vec::new();
         for index in schema.indexes() {
-            if self.schema.indexes().any(|old| old == index) {
+            if self.schema.indexes().any(|old| old.same_entries_as(index)) {
                 continue;
             }
             let mut data = IndexData::default();
@@ -308,7 +308,7 @@ impl TableData {
             let kept = self
                 .schema
                 .indexes()
-                .position(|old| old == index)
+                .position(|old| old.same_entries_as(index))
                 .map(|i| std::mem::take(&mut self.indexes[i]));
             indexes.push(kept.or_else(|| built.next()).unwrap_or_default());
         }
@@ -425,6 +425,58 @@ mod tests {
         }
         assert_eq!(loaded.collections.len(), 17, "one per partition");
         assert_eq!(loaded.collections, written.collections);
+    }
+
+    #[test]
+    fn a_change_of_an_index_throughput_settings_keeps_its_entries_without_a_rebuild() {
+        use crate::model::schema::{
+            OnDemandThroughput, ProvisionedThroughput, TableSchema, WarmThroughput,
+        };
+        let schema = CreateTableInput::new("settings")
+            .hash_key("pk", S)
+            .global_index("by_g", ("g", S), None, Projection::all())
+            .pay_per_request()
+            .to_schema(Timestamp(0))
+            .expect("schema");
+        let schema = Arc::new(schema);
+        let mut data = TableData::new(Arc::clone(&schema), TableStatus::Active);
+        for i in 0..10i64 {
+            let mut item = Item::new();
+            item.insert("pk".into(), AttributeValue::s(format!("p{i}")));
+            item.insert("g".into(), AttributeValue::s(format!("g{}", i % 3)));
+            let key = schema.key.encode(&item, KeyRole::Table).expect("key");
+            data.apply_write(key, Some(StoredItem::new(&item)))
+                .expect("write");
+        }
+        let entries = data.indexes[0].entries.clone();
+        assert_eq!(entries.len(), 10);
+        let changed = |change: &dyn Fn(&mut TableSchema)| {
+            let mut next = (*schema).clone();
+            change(&mut next);
+            next
+        };
+        let settings: [&dyn Fn(&mut TableSchema); 3] = [
+            &|s| {
+                s.global_indexes[0].on_demand =
+                    Some(OnDemandThroughput::new().max_read_request_units(5))
+            },
+            &|s| {
+                s.global_indexes[0].warm = Some(WarmThroughput::new().read_units_per_second(20_000))
+            },
+            &|s| s.global_indexes[0].throughput = Some(ProvisionedThroughput::new(3, 4)),
+        ];
+        for change in settings {
+            let next = changed(change);
+            assert!(
+                data.build_new_indexes(&next).expect("builds").is_empty(),
+                "nothing to build for a change of settings"
+            );
+            data.install_schema(Arc::new(next), Vec::new());
+            assert_eq!(data.indexes[0].entries, entries, "the entries are kept");
+        }
+        // A new index (another projection under the same name) is still built.
+        let next = changed(&|s| s.global_indexes[0].projection = Projection::keys_only());
+        assert_eq!(data.build_new_indexes(&next).expect("builds").len(), 1);
     }
 
     #[test]
