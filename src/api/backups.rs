@@ -262,7 +262,9 @@ pub struct RestoreTableFromBackupInput {
     /// given replaces the backup's maximum, -1 removes it, one left out keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput_override: Option<OnDemandThroughput>,
-    /// Accepted and ignored.
+    /// Encryption at rest: only the default (`Enabled` false or absent, with no `SSEType`
+    /// or `KMSMasterKeyId`) is accepted; tidestore has no key management service, so any
+    /// other setting is refused.
     #[serde(
         default,
         rename = "SSESpecificationOverride",

@@ -190,7 +190,9 @@ pub struct RestoreTableToPointInTimeInput {
     /// given replaces the source's maximum, -1 removes it, one left out keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput_override: Option<OnDemandThroughput>,
-    /// Accepted and ignored.
+    /// Encryption at rest: only the default (`Enabled` false or absent, with no `SSEType`
+    /// or `KMSMasterKeyId`) is accepted; tidestore has no key management service, so any
+    /// other setting is refused.
     #[serde(
         default,
         rename = "SSESpecificationOverride",
