@@ -104,6 +104,15 @@ impl Database {
         }
     }
 
+    /// The file system and directory the database lives in (`None` in memory): where the
+    /// server keeps its import records (`server/imports.rs`), beside the engine's files and
+    /// ignored by its recovery.
+    #[cfg(feature = "server")]
+    pub(crate) fn storage(&self) -> Option<(Arc<dyn crate::fs::Vfs>, std::path::PathBuf)> {
+        let store = self.open.engine.store.as_ref()?;
+        Some((Arc::clone(&store.fs), store.dir.clone()))
+    }
+
     /// Closes the database: stops its background work and writes a snapshot of every table
     /// whose log has grown since its last one, so the next open reads snapshots instead of
     /// replaying the log. Dropping the last handle does the same and ignores its errors;

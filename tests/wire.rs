@@ -27,13 +27,19 @@ struct Server {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<std::io::Result<()>>>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 impl Server {
     fn start(configure: impl FnOnce(&mut Config)) -> Server {
         let dir = TempDir::new("wire");
-        let mut config = Config::new(dir.path());
+        let path = dir.path().to_owned();
+        Server::start_in(&path, configure, Some(dir))
+    }
+
+    /// A server on the database in `path`, which `dir` (if any) removes when it stops.
+    fn start_in(path: &Path, configure: impl FnOnce(&mut Config), dir: Option<TempDir>) -> Server {
+        let mut config = Config::new(path);
         config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         configure(&mut config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -1162,6 +1168,72 @@ fn run_clients(server: &Server, env: &[(&str, &str)], filter: &str) {
 fn boto3_and_the_aws_cli_drive_every_operation() {
     let server = Server::start(|_| {});
     run_clients(&server, &[], "test_clients");
+}
+
+/// ImportTable from a `--s3-dir` laid out as DynamoDB's exports lay out S3 (plain and gzip'd
+/// DynamoDB JSON), DescribeImport polled to COMPLETED, ListImports' pages, a FAILED import,
+/// the refusals; then a restart on the same database keeps the records and the tables.
+#[test]
+fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
+    let data = TempDir::new("wire-import-db");
+    let s3 = TempDir::new("wire-import-s3");
+    std::fs::create_dir_all(s3.path()).expect("the S3 directory");
+    let s3_dir = s3.path().to_str().expect("a UTF-8 path").to_owned();
+    let env = [("TIDESTORE_S3_DIR", s3_dir.as_str())];
+    {
+        let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
+        run_clients(&server, &env, "test_clients.Imports");
+    }
+    let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
+    let env = [env[0], ("TIDESTORE_RESTARTED", "1")];
+    run_clients(&server, &env, "test_clients.ImportsAfterRestart");
+    drop(server);
+}
+
+#[test]
+fn without_an_s3_dir_import_table_is_refused_naming_the_option() {
+    let server = Server::start(|_| {});
+    let reply = server.call(
+        "ImportTable",
+        r#"{"S3BucketSource": {"S3Bucket": "b"}, "InputFormat": "DYNAMODB_JSON",
+            "TableCreationParameters": {"TableName": "T01",
+              "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+              "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}]}}"#,
+    );
+    assert_eq!(reply.status, 400);
+    assert!(reply.error_type().ends_with("#ValidationException"));
+    let message = reply.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("--s3-dir"), "{message}");
+    let reply = server.call(
+        "DescribeImport",
+        r#"{"ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/01576616366715-b4e58d3a"}"#,
+    );
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.error_type(),
+        "com.amazonaws.dynamodb.v20120810#ImportNotFoundException"
+    );
+    let reply = server.call("ListImports", "{}");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json(), serde_json::json!({"ImportSummaryList": []}));
+    for (size, bound) in [
+        (0, "greater than or equal to 1"),
+        (26, "less than or equal to 25"),
+    ] {
+        let reply = server.call("ListImports", &format!(r#"{{"PageSize": {size}}}"#));
+        assert_eq!(reply.status, 400);
+        assert!(reply.error_type().ends_with("#ValidationException"));
+        let message = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains(bound), "{message}");
+    }
+    let reply = server.call("ListImports", r#"{"NextToken": "0123456789abcdefxx"}"#);
+    assert!(reply.error_type().ends_with("#ValidationException"));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] [--durability sync|buffered]
 //!                 [--region us-east-1] [--account 000000000000] [--auth FILE]
 //!                 [--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100]
-//!                 [--stream-retention-secs 86400]
+//!                 [--stream-retention-secs 86400] [--s3-dir DIR]
 //! ```
 //!
 //! `--ttl-change-interval-secs` is how long after a table's Time to Live setting changed it
@@ -12,6 +12,9 @@
 //! `--ttl-sweep-pause-ms` the expiry sweeper's pause after each batch (0 to 60,000).
 //! `--stream-retention-secs` is how long DynamoDB Streams' records can be read, and the log
 //! they are read from is kept (DynamoDB's 24 hours by default; 60 to 3,024,000).
+//!
+//! `--s3-dir DIR` is the directory standing in for S3 that `ImportTable` reads: a bucket is a
+//! folder of it, an object a file under that folder (without it, ImportTable is refused).
 //!
 //! `--auth FILE` turns on full SigV4 verification: each line of the file is
 //! `ACCESS_KEY SECRET_KEY` (blank lines and `#` comments skipped).
@@ -26,7 +29,8 @@ use tidestore::Durability;
 
 const USAGE: &str = "usage: tidestore serve --dir DATA [--host 127.0.0.1] [--port 8000] \
 [--durability sync|buffered] [--region us-east-1] [--account 000000000000] [--auth FILE] \
-[--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100] [--stream-retention-secs 86400]";
+[--ttl-change-interval-secs 3600] [--ttl-sweep-pause-ms 100] [--stream-retention-secs 86400] \
+[--s3-dir DIR]";
 
 /// What `tidestore --help` prints: the usage and what each option does.
 const HELP: &str =
@@ -44,6 +48,9 @@ options:
   --ttl-change-interval-secs S    how soon a table's Time to Live can change again (3600)
   --ttl-sweep-pause-ms MS         the Time to Live sweeper's pause between batches (100)
   --stream-retention-secs S       how long stream records are kept (86400)
+  --s3-dir DIR                    the directory standing in for S3 that ImportTable reads
+                                  (bucket B, prefix P: the files under DIR/B whose path
+                                  starts with P); without it ImportTable is refused
 
 TIDESTORE_LOG sets the log filter (info; e.g. debug, warn).";
 
@@ -106,6 +113,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--ttl-change-interval-secs",
             "--ttl-sweep-pause-ms",
             "--stream-retention-secs",
+            "--s3-dir",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag:?}"));
@@ -155,6 +163,9 @@ fn parse(args: &[String]) -> Result<Config, String> {
     }
     if let Some(secs) = number("--stream-retention-secs")? {
         config.stream_retention = Duration::from_secs(secs);
+    }
+    if let Some(dir) = flags.get("--s3-dir") {
+        config.s3_dir = Some((*dir).into());
     }
     if let Some(file) = flags.get("--auth") {
         let text = std::fs::read_to_string(file).map_err(|e| format!("--auth {file}: {e}"))?;
@@ -206,6 +217,14 @@ mod tests {
             Err(error) => assert!(error.starts_with("--ttl-sweep-pause-ms: "), "{error}"),
             Ok(_) => panic!("a pause that is not a number is refused"),
         }
+    }
+
+    #[test]
+    fn the_s3_dir_flag_sets_the_import_source() {
+        let config = parse(&args(&["serve", "--dir", "data"])).expect("parses");
+        assert_eq!(config.s3_dir, None);
+        let config = parse(&args(&["serve", "--dir", "data", "--s3-dir", "s3"])).expect("parses");
+        assert_eq!(config.s3_dir, Some("s3".into()));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! | `protocol` | the JSON 1.0 protocol: the target (DynamoDB's or Streams'), the error body and its status |
 //! | `auth` | SigV4: its shape by default, the full signature with `--auth` |
 //! | `operations` | each operation: request JSON to the library's input, the call, the answer |
+//! | `imports` | ImportTable, DescribeImport and ListImports, from a directory standing in for S3, and their durable records |
 //! | `indexes` | `CreateTable`'s and `UpdateTable`'s index members read as DynamoDB reads them, with its refusals |
 //! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
 //! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |
@@ -22,6 +23,7 @@
 
 pub(crate) mod auth;
 mod http;
+mod imports;
 mod indexes;
 pub(crate) mod model;
 mod operations;
@@ -79,6 +81,10 @@ pub struct Config {
     /// [`Options::stream_retention`]: how long streams' records can be read (24 hours,
     /// DynamoDB's, by default).
     pub stream_retention: Duration,
+    /// The directory standing in for S3 (`--s3-dir`): `ImportTable` reads the files under
+    /// `{s3_dir}/{S3Bucket}` whose keys start with `S3KeyPrefix`. With `None`, ImportTable
+    /// is refused.
+    pub s3_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -97,6 +103,7 @@ impl Config {
             ttl_change_interval: Options::default().ttl_change_interval,
             ttl_sweep_pause: Options::default().ttl_sweep_pause,
             stream_retention: Options::default().stream_retention,
+            s3_dir: None,
         }
     }
 }
@@ -106,6 +113,8 @@ pub(crate) struct ServerState {
     pub db: Database,
     pub region: String,
     pub secrets: Option<HashMap<String, String>>,
+    /// The imports: their source directory, records and running threads.
+    pub imports: Arc<imports::Imports>,
 }
 
 /// One request's call of an operation: what every request shares, and where the client
@@ -155,7 +164,14 @@ pub fn serve_until(
         .ttl_sweep_pause(config.ttl_sweep_pause)
         .stream_retention(config.stream_retention);
     let db = Database::open_with(&config.dir, options).map_err(std::io::Error::other)?;
+    let imports = imports::Imports::open(
+        &db,
+        config.s3_dir.clone(),
+        config.region.clone(),
+        config.account.clone(),
+    )?;
     let state = Arc::new(ServerState {
+        imports: Arc::new(imports),
         db,
         region: config.region.clone(),
         secrets: config.secrets.clone(),
@@ -170,6 +186,8 @@ pub fn serve_until(
         stop,
     ))?;
     drop(runtime);
+    // The imports still running hold the database: they finish before it closes.
+    state.imports.finish_running();
     match Arc::try_unwrap(state) {
         Ok(state) => state.db.close().map_err(std::io::Error::other),
         // A request still running past the drain timeout holds the database; it closes

@@ -131,6 +131,11 @@ const SERVED: &[Served] = &[
         handler: describe_endpoints,
     },
     Served {
+        name: "DescribeImport",
+        honours: &["ImportArn"],
+        handler: super::imports::describe_import,
+    },
+    Served {
         name: "DescribeLimits",
         honours: &[],
         handler: describe_limits,
@@ -159,6 +164,17 @@ const SERVED: &[Served] = &[
         handler: get_item,
     },
     Served {
+        name: "ImportTable",
+        honours: &[
+            "ClientToken",
+            "InputCompressionType",
+            "InputFormat",
+            "S3BucketSource",
+            "TableCreationParameters",
+        ],
+        handler: super::imports::import_table,
+    },
+    Served {
         name: "ListBackups",
         honours: &[
             "BackupType",
@@ -169,6 +185,11 @@ const SERVED: &[Served] = &[
             "TimeRangeUpperBound",
         ],
         handler: list_backups,
+    },
+    Served {
+        name: "ListImports",
+        honours: &["NextToken", "PageSize", "TableArn"],
+        handler: super::imports::list_imports,
     },
     Served {
         name: "ListTables",

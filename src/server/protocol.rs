@@ -76,6 +76,12 @@ impl WireError {
         )
     }
 
+    /// DynamoDB's exception `name` (one the library's `Error` does not have, as
+    /// `ImportNotFoundException`), with `message`.
+    pub fn dynamodb(name: &str, message: impl Into<String>) -> WireError {
+        WireError::new(400, DYNAMODB, name, Some(message.into()))
+    }
+
     /// A request without an `Authorization` header.
     pub fn missing_authentication() -> WireError {
         let message = "Request is missing Authentication Token".to_owned();

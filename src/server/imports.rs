@@ -1,0 +1,908 @@
+//! `ImportTable`, `DescribeImport` and `ListImports`: DynamoDB's import from S3, read from a
+//! local directory standing in for S3 (`tidestore serve --s3-dir DIR`).
+//!
+//! An `S3BucketSource {S3Bucket: B, S3KeyPrefix: P}` names the regular files under `DIR/B`
+//! whose path relative to `DIR/B` (with `/` separators) starts with `P`, read in key order as
+//! DynamoDB reads the objects under a prefix. Symbolic links are not followed, and a bucket
+//! or prefix that could reach outside `DIR` (`..`, a separator in the bucket, an absolute
+//! prefix, NUL) is refused at once.
+//!
+//! Status flow, as DynamoDB's: the request is checked, its record written durably as
+//! IN_PROGRESS, and the answer sent at once; the import runs on a thread of its own through
+//! [`Database::import_table_from_dynamodb_json`] (the files chained into one source, each
+//! one's GZIP decoded apart), and its record becomes COMPLETED (with the library's counts) or
+//! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message). Unlike
+//! DynamoDB, whose table is CREATING meanwhile, the table appears only when the import
+//! commits it, ACTIVE (the library commits it whole, atomically); a second import or a
+//! `CreateTable` of the name meanwhile is `ResourceInUseException`.
+//!
+//! Records live in `IMPORTS` in the database directory, which the engine's recovery never
+//! reads, replaced atomically through the file-system seam ([`crate::fs::write_atomically`])
+//! on every change. A record left IN_PROGRESS by a stop or a crash is settled on the next
+//! start: COMPLETED if its table exists and was created after the import began, else FAILED.
+//! At most [`MAX_RECORDS`] are kept, none older than 90 days (DynamoDB lists the imports of
+//! the past 90 days).
+//!
+//! ```text
+//!   IMPORTS  [ magic "TSIMPORT" (8) | version u32 LE (4) | crc32c of payload u32 LE (4) |
+//!              payload: JSON array of records (at most MAX_FILE_LEN - 16 bytes) ]
+//! ```
+
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::indexes::{self, TableRequest};
+use super::operations::input;
+use super::protocol::WireError;
+use super::Call;
+use crate::api::imports::ImportTableInput;
+use crate::api::tables::CreateTableInput;
+use crate::db::Database;
+use crate::error::Error;
+use crate::fs::Vfs;
+use crate::model::clock::Timestamp;
+
+/// The file of import records, in the database directory.
+pub(crate) const IMPORTS_FILE: &str = "IMPORTS";
+const MAGIC: &[u8; 8] = b"TSIMPORT";
+const VERSION: u32 = 1;
+const VERSION_OFFSET: usize = MAGIC.len();
+const CRC_OFFSET: usize = VERSION_OFFSET + 4;
+const HEADER_LEN: usize = CRC_OFFSET + 4;
+/// The largest `IMPORTS` file read (records are a few kilobytes each).
+const MAX_FILE_LEN: u64 = 64 << 20;
+/// The most import records kept: the oldest finished ones go first.
+pub const MAX_RECORDS: usize = 1000;
+/// How long a record is kept: DynamoDB lists the imports of the past 90 days.
+const KEEP_MS: u64 = 90 * 24 * 60 * 60 * 1000;
+/// How long a `ClientToken` makes `ImportTable` idempotent (the model's 8 hours).
+const TOKEN_WINDOW_MS: u64 = 8 * 60 * 60 * 1000;
+/// The most imports running at once (each holds its items in memory until it commits).
+pub const MAX_RUNNING_IMPORTS: usize = 8;
+/// The most files one import reads.
+pub const MAX_IMPORT_OBJECTS: usize = 50_000;
+/// How deep under the bucket files are looked for.
+const MAX_DEPTH: usize = 32;
+/// ListImports' page size when `PageSize` is not given (the model's maximum).
+const DEFAULT_PAGE_SIZE: usize = 25;
+
+/// One import as kept: DynamoDB's `ImportTableDescription`, and what a retry with its
+/// `ClientToken` is compared with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Record {
+    /// The wire's `ImportTableDescription`.
+    description: Map<String, Value>,
+    /// The request's members but `ClientToken`.
+    request: Value,
+    start_ms: u64,
+    end_ms: Option<u64>,
+}
+
+impl Record {
+    fn arn(&self) -> &str {
+        self.description["ImportArn"].as_str().unwrap_or_default()
+    }
+
+    fn status(&self) -> &str {
+        self.description["ImportStatus"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    fn table_name(&self) -> &str {
+        self.request["TableCreationParameters"]["TableName"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    fn token(&self) -> Option<&str> {
+        self.description.get("ClientToken").and_then(Value::as_str)
+    }
+
+    /// `ImportSummary`: the description's members that ListImports shows.
+    fn summary(&self) -> Value {
+        let members = [
+            "ImportArn",
+            "ImportStatus",
+            "TableArn",
+            "S3BucketSource",
+            "CloudWatchLogGroupArn",
+            "InputFormat",
+            "StartTime",
+            "EndTime",
+        ];
+        let summary: Map<String, Value> = members
+            .iter()
+            .filter_map(|m| Some((m.to_string(), self.description.get(*m)?.clone())))
+            .collect();
+        Value::Object(summary)
+    }
+}
+
+/// The server's imports: the directory standing in for S3, the records, the running threads.
+pub(crate) struct Imports {
+    s3_dir: Option<PathBuf>,
+    store: Option<(Arc<dyn Vfs>, PathBuf)>,
+    region: String,
+    account: String,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// By start time (then ARN).
+    records: Vec<Record>,
+    running: Vec<JoinHandle<()>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn seconds(ms: u64) -> Value {
+    json!(Timestamp(ms).as_secs_f64())
+}
+
+impl Imports {
+    /// Loads the records of the database `db` and settles those a stop left IN_PROGRESS.
+    pub(crate) fn open(
+        db: &Database,
+        s3_dir: Option<PathBuf>,
+        region: String,
+        account: String,
+    ) -> std::io::Result<Imports> {
+        let store = db.storage();
+        let mut records = match &store {
+            Some((fs, dir)) => load(&**fs, &dir.join(IMPORTS_FILE))?,
+            None => Vec::new(),
+        };
+        let mut settled = false;
+        for record in records.iter_mut().filter(|r| r.status() == "IN_PROGRESS") {
+            settled = true;
+            let created = db
+                .describe_table(record.table_name())
+                .ok()
+                .map(|t| t.creation_date_time.0);
+            match created {
+                Some(created) if created >= record.start_ms => {
+                    finish(record, "COMPLETED", created);
+                    if let Ok(t) = db.describe_table(record.table_name()) {
+                        record
+                            .description
+                            .insert("TableId".into(), json!(t.table_id));
+                    }
+                }
+                _ => {
+                    finish(record, "FAILED", now_ms());
+                    record
+                        .description
+                        .insert("FailureCode".into(), json!("InternalServerError"));
+                    record.description.insert(
+                        "FailureMessage".into(),
+                        json!("the server stopped before the import finished"),
+                    );
+                }
+            }
+        }
+        let imports = Imports {
+            s3_dir,
+            store,
+            region,
+            account,
+            state: Mutex::new(State {
+                records,
+                running: Vec::new(),
+            }),
+        };
+        if settled {
+            let state = imports.lock();
+            imports.persist(&state).map_err(std::io::Error::other)?;
+        }
+        Ok(imports)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes every record, after dropping those past 90 days and the oldest finished ones
+    /// past [`MAX_RECORDS`].
+    fn persist(&self, state: &State) -> Result<(), Error> {
+        let Some((fs, dir)) = &self.store else {
+            return Ok(());
+        };
+        crate::fs::write_atomically(&**fs, &dir.join(IMPORTS_FILE), &encode(&state.records))
+            .map_err(crate::error::io_error("writing the import records"))
+    }
+
+    /// Waits for the imports still running (before the database closes).
+    pub(crate) fn finish_running(&self) {
+        let running = std::mem::take(&mut self.lock().running);
+        for thread in running {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn finish(record: &mut Record, status: &str, end_ms: u64) {
+    record.end_ms = Some(end_ms);
+    record
+        .description
+        .insert("ImportStatus".into(), json!(status));
+    record.description.insert("EndTime".into(), seconds(end_ms));
+}
+
+/// Drops the records past 90 days, then the oldest finished ones past [`MAX_RECORDS`].
+fn prune(records: &mut Vec<Record>, now: u64) {
+    records.retain(|r| r.status() == "IN_PROGRESS" || r.start_ms + KEEP_MS > now);
+    let mut excess = records.len().saturating_sub(MAX_RECORDS);
+    records.retain(|r| {
+        if excess > 0 && r.status() != "IN_PROGRESS" {
+            excess -= 1;
+            return false;
+        }
+        true
+    });
+}
+
+fn encode(records: &[Record]) -> Vec<u8> {
+    let payload = serde_json::to_vec(records).unwrap_or_default();
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(MAGIC); // magic
+    bytes.extend_from_slice(&VERSION.to_le_bytes()); // version
+    bytes.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes()); // crc32c of payload
+    bytes.extend_from_slice(&payload); // payload
+    bytes
+}
+
+fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
+    if bytes.len() < HEADER_LEN || &bytes[..VERSION_OFFSET] != MAGIC {
+        return Err("not an import records file (bad magic)".into());
+    }
+    let word =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    if word(VERSION_OFFSET) != VERSION {
+        return Err(format!(
+            "unrecognized import records version {}",
+            word(VERSION_OFFSET)
+        ));
+    }
+    let payload = &bytes[HEADER_LEN..];
+    if crc32c::crc32c(payload) != word(CRC_OFFSET) {
+        return Err("import records checksum mismatch".into());
+    }
+    let records: Vec<Record> = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    let well_formed = records.iter().all(|r| {
+        r.description.get("ImportArn").is_some_and(Value::is_string)
+            && r.description
+                .get("ImportStatus")
+                .is_some_and(Value::is_string)
+    });
+    match well_formed {
+        true => Ok(records),
+        false => Err("an import record without its ARN or status".into()),
+    }
+}
+
+fn load(fs: &dyn Vfs, path: &Path) -> std::io::Result<Vec<Record>> {
+    match crate::fs::read_all(fs, path, MAX_FILE_LEN) {
+        Ok(bytes) => decode(&bytes).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+// ---- The operations. ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct S3BucketSource {
+    s3_bucket: Option<String>,
+    s3_key_prefix: Option<String>,
+    s3_bucket_owner: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImportTableRequest {
+    client_token: Option<String>,
+    s3_bucket_source: S3BucketSource,
+    input_format: String,
+    input_compression_type: Option<String>,
+    table_creation_parameters: Map<String, Value>,
+}
+
+/// Why a bucket name could reach outside the S3 directory, if it could.
+fn bucket_refusal(bucket: &str) -> Option<String> {
+    let bad = bucket.is_empty()
+        || bucket == "."
+        || bucket.contains("..")
+        || bucket.contains(['/', '\\', '\0'])
+        || bucket.len() > 255;
+    bad.then(|| format!("One or more parameter values were invalid: S3Bucket {bucket:?} is not a bucket name tidestore can read (no '..', separators or NUL)"))
+}
+
+/// Why a key prefix could reach outside its bucket, if it could.
+fn prefix_refusal(prefix: &str) -> Option<String> {
+    let bad = prefix.starts_with(['/', '\\'])
+        || prefix.contains(['\0', '\\'])
+        || prefix.split('/').any(|part| part == "..")
+        || prefix.len() > 1024;
+    bad.then(|| format!("One or more parameter values were invalid: S3KeyPrefix {prefix:?} is not a key prefix tidestore can read (no '..' segment, leading '/', backslash or NUL)"))
+}
+
+/// `ImportTable`.
+pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    let imports = &call.state.imports;
+    let Some(s3_dir) = &imports.s3_dir else {
+        return Err(WireError::validation(
+            "tidestore serve has no S3 directory to import from: start it with --s3-dir DIR, and ImportTable reads the files under DIR/{S3Bucket}",
+        ));
+    };
+    let mut request_value = body.clone();
+    if let Value::Object(members) = &mut request_value {
+        members.remove("ClientToken");
+    }
+    let request: ImportTableRequest = input(body)?;
+    let source = &request.s3_bucket_source;
+    let Some(bucket) = &source.s3_bucket else {
+        return Err(WireError::validation(
+            "1 validation error detected: Value null at 's3BucketSource.s3Bucket' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    if let Some(refusal) = bucket_refusal(bucket) {
+        return Err(WireError::validation(refusal));
+    }
+    let prefix = source.s3_key_prefix.clone().unwrap_or_default();
+    if let Some(refusal) = prefix_refusal(&prefix) {
+        return Err(WireError::validation(refusal));
+    }
+    if let Some(owner) = &source.s3_bucket_owner {
+        if *owner != imports.account {
+            return Err(WireError::validation(format!(
+                "tidestore reads only its own account's buckets: S3BucketOwner must be {} (the server's --account) or left out, not {owner:?}",
+                imports.account
+            )));
+        }
+    }
+    if request.input_format != "DYNAMODB_JSON" {
+        return Err(WireError::validation(format!(
+            "tidestore does not support the InputFormat {}: only DYNAMODB_JSON",
+            request.input_format
+        )));
+    }
+    let compression = request
+        .input_compression_type
+        .clone()
+        .unwrap_or_else(|| "NONE".into());
+    if compression == "ZSTD" {
+        return Err(WireError::validation(
+            "tidestore does not support the InputCompressionType ZSTD: only GZIP and NONE",
+        ));
+    }
+    if let Some(token) = &request.client_token {
+        if token.is_empty() || token.contains('$') {
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[^\\$]+$"
+            )));
+        }
+    }
+    let table = table_creation_parameters(request.table_creation_parameters.clone())?;
+    let now = now_ms();
+    table.to_schema(Timestamp(now))?;
+
+    let mut state = imports.lock();
+    if let Some(token) = &request.client_token {
+        let earlier = state
+            .records
+            .iter()
+            .find(|r| r.token() == Some(token) && r.end_ms.unwrap_or(now) + TOKEN_WINDOW_MS > now);
+        if let Some(earlier) = earlier {
+            if earlier.request != request_value {
+                return Err(Error::IdempotentParameterMismatch(
+                    "ImportTable was called with a ClientToken already used for another import within 8 hours".into(),
+                )
+                .into());
+            }
+            return Ok(json!({ "ImportTableDescription": earlier.description }));
+        }
+    }
+    let name = &table.table_name;
+    if call.db.describe_table(name).is_ok()
+        || (state.records.iter()).any(|r| r.status() == "IN_PROGRESS" && r.table_name() == name)
+    {
+        return Err(Error::ResourceInUse(format!("Table already exists: {name}")).into());
+    }
+    state.running.retain(|t| !t.is_finished());
+    if state.running.len() >= MAX_RUNNING_IMPORTS {
+        return Err(Error::LimitExceeded(format!(
+            "tidestore runs at most {MAX_RUNNING_IMPORTS} imports at once"
+        ))
+        .into());
+    }
+
+    let table_arn = format!(
+        "arn:aws:dynamodb:{}:{}:table/{name}",
+        imports.region, imports.account
+    );
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let import_arn = format!("{table_arn}/import/{now:014}-{}", &suffix[..8]);
+    let mut description = Map::new();
+    description.insert("ImportArn".into(), json!(import_arn));
+    description.insert("ImportStatus".into(), json!("IN_PROGRESS"));
+    description.insert("TableArn".into(), json!(table_arn));
+    if let Some(token) = &request.client_token {
+        description.insert("ClientToken".into(), json!(token));
+    }
+    description.insert(
+        "S3BucketSource".into(),
+        request_value["S3BucketSource"].clone(),
+    );
+    description.insert("InputFormat".into(), json!(request.input_format));
+    description.insert("InputCompressionType".into(), json!(compression));
+    description.insert(
+        "TableCreationParameters".into(),
+        request_value["TableCreationParameters"].clone(),
+    );
+    description.insert("StartTime".into(), seconds(now));
+    let record = Record {
+        description: description.clone(),
+        request: request_value,
+        start_ms: now,
+        end_ms: None,
+    };
+    state.records.push(record);
+    prune(&mut state.records, now);
+    if let Err(e) = imports.persist(&state) {
+        state.records.retain(|r| r.arn() != import_arn);
+        return Err(e.into());
+    }
+
+    let job = Job {
+        db: call.db.clone(),
+        imports: Arc::clone(&call.state.imports),
+        import_arn,
+        root: s3_dir.join(bucket),
+        prefix,
+        gzip: compression == "GZIP",
+        table,
+    };
+    let thread = std::thread::Builder::new()
+        .name("tidestore-import".into())
+        .spawn(move || job.run())
+        .map_err(|e| Error::Io {
+            context: "starting an import".into(),
+            source: e,
+        });
+    match thread {
+        Ok(thread) => state.running.push(thread),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(json!({ "ImportTableDescription": description }))
+}
+
+/// `TableCreationParameters` read as `CreateTable`'s members (which hold its shapes).
+fn table_creation_parameters(members: Map<String, Value>) -> Result<CreateTableInput, WireError> {
+    let missing: Vec<String> = ["TableName", "AttributeDefinitions", "KeySchema"]
+        .iter()
+        .filter(|m| members.get(**m).is_none_or(Value::is_null))
+        .map(|m| {
+            let mut chars = m.chars();
+            let first = chars.next().map(|c| c.to_ascii_lowercase().to_string());
+            format!(
+                "Value null at 'tableCreationParameters.{}{}' failed to satisfy constraint: Member must not be null",
+                first.unwrap_or_default(),
+                chars.as_str()
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        let plural = if missing.len() == 1 { "" } else { "s" };
+        return Err(WireError::validation(format!(
+            "{} validation error{plural} detected: {}",
+            missing.len(),
+            missing.join("; ")
+        )));
+    }
+    if members.get("VectorIndexes").is_some_and(|v| !v.is_null()) {
+        return Err(WireError::validation(
+            "tidestore does not support the parameter VectorIndexes of TableCreationParameters",
+        ));
+    }
+    let mut body = Value::Object(members);
+    let refusal = indexes::settle(TableRequest::CreateTable, &mut body);
+    let table = input::<CreateTableInput>(body)?;
+    match refusal {
+        Some(refusal) => Err(refusal),
+        None => Ok(table),
+    }
+}
+
+/// One import, run on its own thread.
+struct Job {
+    db: Database,
+    imports: Arc<Imports>,
+    import_arn: String,
+    root: PathBuf,
+    prefix: String,
+    gzip: bool,
+    table: CreateTableInput,
+}
+
+impl Job {
+    fn run(self) {
+        let outcome = objects(&self.root, &self.prefix).and_then(|files| {
+            let source = BufReader::with_capacity(
+                256 << 10,
+                Objects {
+                    files: files.into_iter(),
+                    current: None,
+                    gzip: self.gzip,
+                    between: false,
+                },
+            );
+            self.db
+                .import_table_from_dynamodb_json(ImportTableInput::new(self.table.clone()), source)
+        });
+        let end = now_ms();
+        let mut state = self.imports.lock();
+        let Some(record) = (state.records.iter_mut()).find(|r| r.arn() == self.import_arn) else {
+            return;
+        };
+        let outcome = outcome.and_then(|o| {
+            serde_json::to_value(o.import_table_description).map_err(|e| Error::Io {
+                context: "recording the import".into(),
+                source: std::io::Error::other(e),
+            })
+        });
+        match outcome {
+            Ok(done) => {
+                finish(record, "COMPLETED", end);
+                for member in [
+                    "TableId",
+                    "ProcessedSizeBytes",
+                    "ProcessedItemCount",
+                    "ImportedItemCount",
+                    "ErrorCount",
+                ] {
+                    if let Some(value) = done.get(member) {
+                        record.description.insert(member.into(), value.clone());
+                    }
+                }
+            }
+            Err(e) => {
+                finish(record, "FAILED", end);
+                record
+                    .description
+                    .insert("FailureCode".into(), json!(e.exception_name()));
+                record
+                    .description
+                    .insert("FailureMessage".into(), json!(e.message()));
+            }
+        }
+        if let Err(e) = self.imports.persist(&state) {
+            tracing::warn!(error = %e, import = %self.import_arn, "the import's record was not written");
+        }
+    }
+}
+
+/// The regular files under `root` whose key (their path relative to `root`, `/`-separated)
+/// starts with `prefix`, in key order. Symbolic links are not followed.
+fn objects(root: &Path, prefix: &str) -> Result<Vec<PathBuf>, Error> {
+    let mut found = Vec::new();
+    walk(root, "", prefix, 0, &mut found)?;
+    if found.is_empty() {
+        return Err(Error::validation(format!(
+            "No objects found under the S3KeyPrefix {prefix:?} of the bucket"
+        )));
+    }
+    found.sort();
+    Ok(found.into_iter().map(|(_, path)| path).collect())
+}
+
+fn walk(
+    dir: &Path,
+    key_prefix: &str,
+    prefix: &str,
+    depth: usize,
+    found: &mut Vec<(String, PathBuf)>,
+) -> Result<(), Error> {
+    if depth > MAX_DEPTH {
+        return Err(Error::validation(format!(
+            "the bucket's keys are more than {MAX_DEPTH} folders deep"
+        )));
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if depth == 0 && e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::validation("The specified bucket does not exist"));
+        }
+        Err(e) => return Err(crate::error::io_error("listing the bucket")(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(crate::error::io_error("listing the bucket"))?;
+        // (A name that is not UTF-8 is no S3 key.)
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let key = format!("{key_prefix}{name}");
+        let kind = entry
+            .file_type()
+            .map_err(crate::error::io_error("listing the bucket"))?;
+        if kind.is_dir() {
+            let folder = format!("{key}/");
+            if folder.starts_with(prefix) || prefix.starts_with(&folder) {
+                walk(&entry.path(), &folder, prefix, depth + 1, found)?;
+            }
+        } else if kind.is_file() && key.starts_with(prefix) {
+            if found.len() >= MAX_IMPORT_OBJECTS {
+                return Err(Error::validation(format!(
+                    "more than {MAX_IMPORT_OBJECTS} objects under the S3KeyPrefix"
+                )));
+            }
+            found.push((key, entry.path()));
+        }
+    }
+    Ok(())
+}
+
+/// The files of an import read one after another as one source, a line end between two
+/// (so that a file's last line, ended or not, is never joined to the next one's first).
+struct Objects {
+    files: std::vec::IntoIter<PathBuf>,
+    current: Option<Box<dyn Read + Send>>,
+    gzip: bool,
+    between: bool,
+}
+
+impl Read for Objects {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            if std::mem::take(&mut self.between) {
+                buf[0] = b'\n';
+                return Ok(1);
+            }
+            match &mut self.current {
+                Some(reader) => {
+                    let n = reader.read(buf)?;
+                    if n > 0 {
+                        return Ok(n);
+                    }
+                    self.current = None;
+                    self.between = true;
+                }
+                None => {
+                    let Some(path) = self.files.next() else {
+                        return Ok(0);
+                    };
+                    let file = open_no_follow(&path)?;
+                    self.current = Some(match self.gzip {
+                        true => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
+                        false => Box::new(file),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Opens `path` for reading, refusing a symbolic link put there since it was listed.
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+/// The `ImportNotFoundException` for `arn`.
+fn import_not_found(arn: &str) -> WireError {
+    WireError::dynamodb(
+        "ImportNotFoundException",
+        format!("Import not found: {arn}"),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeImportRequest {
+    import_arn: String,
+}
+
+/// `DescribeImport`.
+pub(super) fn describe_import(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    let DescribeImportRequest { import_arn } = input(body)?;
+    let state = call.state.imports.lock();
+    match state.records.iter().find(|r| r.arn() == import_arn) {
+        Some(record) => Ok(json!({ "ImportTableDescription": record.description })),
+        None => Err(import_not_found(&import_arn)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListImportsRequest {
+    table_arn: Option<String>,
+    page_size: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// A ListImports `NextToken`: the last import shown, `{start ms:014}:{ARN}`, in hex, padded
+/// with NULs to whole 8-byte groups and at least 56 bytes (the model's 112 to 1,024
+/// characters of `([0-9a-f]{16})+`).
+fn next_token(record: &Record) -> String {
+    let mut bytes = format!("{:014}:{}", record.start_ms, record.arn()).into_bytes();
+    while bytes.len() < 56 || !bytes.len().is_multiple_of(8) {
+        bytes.push(0);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The position a `NextToken` names: (start ms, ARN).
+fn read_token(token: &str) -> Option<(u64, String)> {
+    if !token.len().is_multiple_of(2) || !token.is_ascii() {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+        .collect::<Option<_>>()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (ms, arn) = text.trim_end_matches('\0').split_once(':')?;
+    Some((ms.parse().ok()?, arn.to_owned()))
+}
+
+/// `ListImports`.
+pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    let request: ListImportsRequest = input(body)?;
+    let size = match request.page_size {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n @ 1..=25) => n as usize,
+        Some(n) if n < 1 => {
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )))
+        }
+        Some(n) => {
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value less than or equal to 25"
+            )))
+        }
+    };
+    let after = match &request.next_token {
+        None => None,
+        Some(token) => Some(
+            read_token(token)
+                .ok_or_else(|| WireError::validation("Invalid NextToken for ListImports"))?,
+        ),
+    };
+    let state = call.state.imports.lock();
+    let mut page: Vec<&Record> = (state.records.iter())
+        .filter(|r| {
+            request
+                .table_arn
+                .as_deref()
+                .is_none_or(|t| r.description["TableArn"] == t)
+        })
+        .filter(|r| {
+            after
+                .as_ref()
+                .is_none_or(|(ms, arn)| (r.start_ms, r.arn()) > (*ms, arn.as_str()))
+        })
+        .take(size + 1)
+        .collect();
+    let more = page.len() > size;
+    page.truncate(size);
+    let mut answer = json!({
+        "ImportSummaryList": page.iter().map(|r| r.summary()).collect::<Vec<_>>(),
+    });
+    if let (true, Some(last)) = (more, page.last()) {
+        answer["NextToken"] = json!(next_token(last));
+    }
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(ms: u64, status: &str) -> Record {
+        Record {
+            description: json!({
+                "ImportArn": format!("arn:aws:dynamodb:us-east-1:000000000000:table/T/import/{ms:014}-0000000{}", ms % 10),
+                "ImportStatus": status,
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+            request: json!({"TableCreationParameters": {"TableName": "T"}}),
+            start_ms: ms,
+            end_ms: None,
+        }
+    }
+
+    #[test]
+    fn records_roundtrip_and_damage_is_detected() {
+        let records = vec![record(1, "COMPLETED"), record(2, "IN_PROGRESS")];
+        let bytes = encode(&records);
+        let back = decode(&bytes).expect("decodes");
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].arn(), records[1].arn());
+        for at in [
+            0,
+            VERSION_OFFSET,
+            CRC_OFFSET,
+            HEADER_LEN + 3,
+            bytes.len() - 1,
+        ] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x20;
+            assert!(decode(&bad).is_err(), "a flipped byte at {at} is noticed");
+        }
+        assert!(decode(&bytes[..HEADER_LEN - 1]).is_err());
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn pruning_keeps_running_imports_and_drops_the_oldest_and_the_expired() {
+        let mut records: Vec<Record> = (0..MAX_RECORDS as u64 + 5)
+            .map(|i| {
+                record(
+                    KEEP_MS + i,
+                    if i == 0 { "IN_PROGRESS" } else { "COMPLETED" },
+                )
+            })
+            .collect();
+        records.push(record(1, "FAILED"));
+        prune(&mut records, KEEP_MS + 10);
+        assert_eq!(records.len(), MAX_RECORDS);
+        assert_eq!(records[0].status(), "IN_PROGRESS");
+        assert!(records.iter().all(|r| r.start_ms != 1), "expired");
+        assert_eq!(records[1].start_ms, KEEP_MS + 6);
+    }
+
+    #[test]
+    fn tokens_roundtrip_and_fit_the_models_pattern() {
+        let r = record(1_700_000_000_000, "COMPLETED");
+        let token = next_token(&r);
+        assert!(token.len() >= 112 && token.len() <= 1024 && token.len().is_multiple_of(16));
+        assert!(token
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(read_token(&token), Some((r.start_ms, r.arn().to_owned())));
+        assert_eq!(read_token("zz"), None);
+    }
+
+    #[test]
+    fn buckets_and_prefixes_that_could_escape_are_refused() {
+        for bucket in ["..", "a/b", "a\\b", "a\0b", "", ".", "x..y"] {
+            assert!(bucket_refusal(bucket).is_some(), "{bucket:?}");
+        }
+        assert!(bucket_refusal("exports-1.b").is_none());
+        for prefix in ["/etc", "../x", "a/../../x", "a\0", "a\\b", "a/.."] {
+            assert!(prefix_refusal(prefix).is_some(), "{prefix:?}");
+        }
+        for prefix in ["", "AWSDynamoDB/0123/data/", "a..b/c", "data"] {
+            assert!(prefix_refusal(prefix).is_none(), "{prefix:?}");
+        }
+    }
+}
