@@ -840,6 +840,45 @@ mod tests {
         }
     }
 
+    /// The engine opens a database with an `IMPORTS` file (and a stale `IMPORTS.tmp`)
+    /// beside its own, and an import a stop left IN_PROGRESS whose table never appeared is
+    /// FAILED on the next start, durably.
+    #[test]
+    fn a_database_with_import_records_reopens_and_a_stopped_import_is_settled() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-imports-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let open = |dir: &Path| {
+            let db = Database::open(dir).expect("opens");
+            let imports = Imports::open(&db, None, "us-east-1".into(), "000000000000".into())
+                .expect("the records load");
+            (db, imports)
+        };
+        let (db, imports) = open(&dir);
+        {
+            let mut state = imports.lock();
+            state.records.push(record(now_ms(), "IN_PROGRESS"));
+            imports.persist(&state).expect("written");
+        }
+        std::fs::write(dir.join("IMPORTS.tmp"), b"torn").expect("a stale temp file");
+        drop(imports);
+        db.close().expect("closes");
+        for _ in 0..2 {
+            let (db, imports) = open(&dir);
+            let state = imports.lock();
+            assert_eq!(state.records.len(), 1);
+            assert_eq!(state.records[0].status(), "FAILED");
+            assert!(state.records[0].description.contains_key("FailureMessage"));
+            assert!(state.records[0].end_ms.is_some());
+            drop(state);
+            drop(imports);
+            db.close().expect("closes");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn records_roundtrip_and_damage_is_detected() {
         let records = vec![record(1, "COMPLETED"), record(2, "IN_PROGRESS")];

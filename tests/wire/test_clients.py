@@ -740,7 +740,7 @@ class Imports(unittest.TestCase):
         for arn in arns:
             self.assertEqual(wait_for_import(arn)["ImportStatus"], "COMPLETED")
         seen, token = [], None
-        while True:
+        for _ in range(100):
             args = ["list-imports", "--page-size", "2"] + (["--next-token", token] if token else [])
             page = cli(*args)
             self.assertLessEqual(len(page["ImportSummaryList"]), 2)
@@ -748,6 +748,7 @@ class Imports(unittest.TestCase):
             token = page.get("NextToken")
             if not token:
                 break
+        self.assertIsNone(token, "the pages end")
         self.assertEqual(len(seen), len(set(seen)))
         self.assertTrue(set(arns) <= set(seen))
         table_arn = "arn:aws:dynamodb:us-east-1:000000000000:table/ImportedPaged1"
