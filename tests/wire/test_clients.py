@@ -778,6 +778,14 @@ class ImportsAfterRestart(unittest.TestCase):
         self.assertEqual((done["ImportStatus"], done["ImportedItemCount"]), ("COMPLETED", 240))
         count = client().scan(TableName="ImportedZipped", Select="COUNT")["Count"]
         self.assertEqual(count, 240)
+        # Every import finished before the stop kept its final record, counts and all (one
+        # settled on the restart would have none).
+        self.assertGreaterEqual(len(summaries), 8)
+        for summary in summaries:
+            done = cli("describe-import", "--import-arn", summary["ImportArn"])["ImportTableDescription"]
+            self.assertIn(done["ImportStatus"], ("COMPLETED", "FAILED"))
+            if done["ImportStatus"] == "COMPLETED":
+                self.assertIn("ImportedItemCount", done, done["ImportArn"])
 
 
 STREAM_ARN = re.compile(r"^arn:aws:dynamodb:us-east-1:000000000000:table/(?P<table>[A-Za-z0-9_.-]+)/stream/(?P<label>\S+)$")
