@@ -67,6 +67,8 @@ const TOKEN_WINDOW_MS: u64 = 8 * 60 * 60 * 1000;
 pub const MAX_RUNNING_IMPORTS: usize = 8;
 /// The most files one import reads.
 pub const MAX_IMPORT_OBJECTS: usize = 50_000;
+/// The most files and folders one import's listing looks at.
+const MAX_VISITED: usize = 1_000_000;
 /// How deep under the bucket files are looked for.
 const MAX_DEPTH: usize = 32;
 /// ListImports' page size when `PageSize` is not given (the model's maximum).
@@ -86,12 +88,15 @@ struct Record {
 
 impl Record {
     fn arn(&self) -> &str {
-        self.description["ImportArn"].as_str().unwrap_or_default()
+        self.description
+            .get("ImportArn")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     fn status(&self) -> &str {
-        self.description["ImportStatus"]
-            .as_str()
+        (self.description.get("ImportStatus"))
+            .and_then(Value::as_str)
             .unwrap_or_default()
     }
 
@@ -602,8 +607,22 @@ impl Job {
 /// The regular files under `root` whose key (their path relative to `root`, `/`-separated)
 /// starts with `prefix`, in key order. Symbolic links are not followed.
 fn objects(root: &Path, prefix: &str) -> Result<Vec<PathBuf>, Error> {
+    // The bucket's folder itself is not followed either.
+    match std::fs::symlink_metadata(root) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::validation(
+                "The specified bucket is not a folder of the S3 directory",
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::validation("The specified bucket does not exist"));
+        }
+        Err(e) => return Err(crate::error::io_error("listing the bucket")(e)),
+    }
     let mut found = Vec::new();
-    walk(root, "", prefix, 0, &mut found)?;
+    let mut visited = 0;
+    walk(root, "", prefix, 0, &mut found, &mut visited)?;
     if found.is_empty() {
         return Err(Error::validation(format!(
             "No objects found under the S3KeyPrefix {prefix:?} of the bucket"
@@ -619,21 +638,22 @@ fn walk(
     prefix: &str,
     depth: usize,
     found: &mut Vec<(String, PathBuf)>,
+    visited: &mut usize,
 ) -> Result<(), Error> {
     if depth > MAX_DEPTH {
         return Err(Error::validation(format!(
             "the bucket's keys are more than {MAX_DEPTH} folders deep"
         )));
     }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if depth == 0 && e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::validation("The specified bucket does not exist"));
-        }
-        Err(e) => return Err(crate::error::io_error("listing the bucket")(e)),
-    };
+    let entries = std::fs::read_dir(dir).map_err(crate::error::io_error("listing the bucket"))?;
     for entry in entries {
         let entry = entry.map_err(crate::error::io_error("listing the bucket"))?;
+        *visited += 1;
+        if *visited > MAX_VISITED {
+            return Err(Error::validation(format!(
+                "more than {MAX_VISITED} files and folders in the bucket"
+            )));
+        }
         // (A name that is not UTF-8 is no S3 key.)
         let Ok(name) = entry.file_name().into_string() else {
             continue;
@@ -645,7 +665,7 @@ fn walk(
         if kind.is_dir() {
             let folder = format!("{key}/");
             if folder.starts_with(prefix) || prefix.starts_with(&folder) {
-                walk(&entry.path(), &folder, prefix, depth + 1, found)?;
+                walk(&entry.path(), &folder, prefix, depth + 1, found, visited)?;
             }
         } else if kind.is_file() && key.starts_with(prefix) {
             if found.len() >= MAX_IMPORT_OBJECTS {
@@ -801,7 +821,7 @@ pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
             request
                 .table_arn
                 .as_deref()
-                .is_none_or(|t| r.description["TableArn"] == t)
+                .is_none_or(|t| r.description.get("TableArn").and_then(Value::as_str) == Some(t))
         })
         .filter(|r| {
             after
@@ -876,6 +896,36 @@ mod tests {
             drop(imports);
             db.close().expect("closes");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Neither a bucket folder nor a file that is a symbolic link is read; keys are listed
+    /// in order, under the prefix only.
+    #[cfg(unix)]
+    #[test]
+    fn listing_takes_regular_files_under_the_prefix_in_key_order_and_follows_no_link() {
+        let dir =
+            std::env::temp_dir().join(format!("tidestore-s3-{}-{}", std::process::id(), now_ms()));
+        let bucket = dir.join("b");
+        std::fs::create_dir_all(bucket.join("p/q")).expect("folders");
+        for name in ["p/q/2", "p/1", "p0", "x"] {
+            std::fs::write(bucket.join(name), b"{}").expect("a file");
+        }
+        std::os::unix::fs::symlink(bucket.join("x"), bucket.join("p/link")).expect("a link");
+        std::os::unix::fs::symlink(&bucket, dir.join("linked")).expect("a link");
+        let keys: Vec<PathBuf> = objects(&bucket, "p").expect("listed");
+        let expected: Vec<PathBuf> = ["p/1", "p/q/2", "p0"]
+            .iter()
+            .map(|k| bucket.join(k))
+            .collect();
+        assert_eq!(keys, expected);
+        assert_eq!(
+            objects(&bucket, "p/").expect("listed"),
+            expected[..2].to_vec()
+        );
+        assert!(objects(&bucket, "nothing").is_err());
+        assert!(objects(&dir.join("linked"), "").is_err(), "a linked bucket");
+        assert!(objects(&dir.join("missing"), "").is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
