@@ -499,8 +499,27 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
     Ok(json!({ "ImportTableDescription": description }))
 }
 
+/// The members of the model's `TableCreationParameters`.
+const TABLE_CREATION_PARAMETERS: [&str; 9] = [
+    "TableName",
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "OnDemandThroughput",
+    "SSESpecification",
+    "GlobalSecondaryIndexes",
+    "VectorIndexes",
+];
+
 /// `TableCreationParameters` read as `CreateTable`'s members (which hold its shapes).
-fn table_creation_parameters(members: Map<String, Value>) -> Result<CreateTableInput, WireError> {
+fn table_creation_parameters(
+    mut members: Map<String, Value>,
+) -> Result<CreateTableInput, WireError> {
+    // CreateTable's other members (LocalSecondaryIndexes, Tags, StreamSpecification, …) are
+    // not the model's `TableCreationParameters`: ignored, as the service ignores members
+    // its model does not define, rather than honoured.
+    members.retain(|member, _| TABLE_CREATION_PARAMETERS.contains(&member.as_str()));
     let missing: Vec<String> = ["TableName", "AttributeDefinitions", "KeySchema"]
         .iter()
         .filter(|m| members.get(**m).is_none_or(Value::is_null))
