@@ -169,7 +169,10 @@ impl Imports {
             Some((fs, dir)) => load(&**fs, &dir.join(IMPORTS_FILE))?,
             None => Vec::new(),
         };
-        let mut settled = false;
+        // (Records past 90 days go at a start too, not only when an import is added.)
+        let kept = records.len();
+        prune(&mut records, now_ms());
+        let mut settled = records.len() != kept;
         for record in records.iter_mut().filter(|r| r.status() == "IN_PROGRESS") {
             settled = true;
             let created = db
@@ -881,7 +884,7 @@ mod tests {
 
     /// The engine opens a database with an `IMPORTS` file (and a stale `IMPORTS.tmp`)
     /// beside its own, and an import a stop left IN_PROGRESS whose table never appeared is
-    /// FAILED on the next start, durably.
+    /// FAILED on the next start, durably, and one past 90 days is dropped.
     #[test]
     fn a_database_with_import_records_reopens_and_a_stopped_import_is_settled() {
         let dir = std::env::temp_dir().join(format!(
@@ -898,6 +901,8 @@ mod tests {
         let (db, imports) = open(&dir);
         {
             let mut state = imports.lock();
+            // One past DynamoDB's 90 days, which a start drops.
+            state.records.push(record(1, "COMPLETED"));
             state.records.push(record(now_ms(), "IN_PROGRESS"));
             imports.persist(&state).expect("written");
         }
