@@ -3,9 +3,10 @@
 //!
 //! An `S3BucketSource {S3Bucket: B, S3KeyPrefix: P}` names the regular files under `DIR/B`
 //! whose path relative to `DIR/B` (with `/` separators) starts with `P`, read in key order as
-//! DynamoDB reads the objects under a prefix. Symbolic links are not followed, and a bucket
-//! or prefix that could reach outside `DIR` (`..`, a separator in the bucket, an absolute
-//! prefix, NUL) is refused at once.
+//! DynamoDB reads the objects under a prefix. Symbolic links are not followed, a bucket
+//! outside the model's pattern (ASCII letters, digits, `.`, `-`, `_`; so no separator, drive
+//! or NUL) or with `..` is refused at once, and so is a prefix with a `..` segment, a leading
+//! separator or NUL (the prefix is only ever compared with keys, never joined to a path).
 //!
 //! Status flow, as DynamoDB's: the request is checked, its record written durably as
 //! IN_PROGRESS, and the answer sent at once; the import runs on a thread of its own through
@@ -335,12 +336,18 @@ struct ImportTableRequest {
 
 /// Why a bucket name could reach outside the S3 directory, if it could.
 fn bucket_refusal(bucket: &str) -> Option<String> {
-    let bad = bucket.is_empty()
-        || bucket == "."
+    // The model's pattern, `^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$` (`\w` ASCII): no separator,
+    // drive (`C:`), NUL or other character a file system could read otherwise.
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let bad = bucket.len() < 2
+        || !edge(bucket.chars().next())
+        || !edge(bucket.chars().last())
+        || !bucket
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         || bucket.contains("..")
-        || bucket.contains(['/', '\\', '\0'])
         || bucket.len() > 255;
-    bad.then(|| format!("One or more parameter values were invalid: S3Bucket {bucket:?} is not a bucket name tidestore can read (no '..', separators or NUL)"))
+    bad.then(|| format!("One or more parameter values were invalid: S3Bucket {bucket:?} does not satisfy the pattern ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$ (ASCII, no '..')"))
 }
 
 /// Why a key prefix could reach outside its bucket, if it could.
@@ -1007,10 +1014,28 @@ mod tests {
 
     #[test]
     fn buckets_and_prefixes_that_could_escape_are_refused() {
-        for bucket in ["..", "a/b", "a\\b", "a\0b", "", ".", "x..y"] {
+        for bucket in [
+            "..",
+            "a/b",
+            "a\\b",
+            "a\0b",
+            "",
+            ".",
+            "x..y",
+            "C:",
+            "c:x",
+            "a:b",
+            "a\u{2215}b",
+            "\u{ff0e}\u{ff0e}",
+            "a b",
+            "-a",
+            "a.",
+        ] {
             assert!(bucket_refusal(bucket).is_some(), "{bucket:?}");
         }
-        assert!(bucket_refusal("exports-1.b").is_none());
+        for bucket in ["exports-1.b", "My_Bucket.2", "ab"] {
+            assert!(bucket_refusal(bucket).is_none(), "{bucket:?}");
+        }
         for prefix in ["/etc", "../x", "a/../../x", "a\0", "a\\b", "a/.."] {
             assert!(prefix_refusal(prefix).is_some(), "{prefix:?}");
         }
