@@ -111,6 +111,12 @@ impl Record {
         self.description.get("ClientToken").and_then(Value::as_str)
     }
 
+    /// Whether its `ClientToken` still makes `ImportTable` idempotent at `now` (saturating:
+    /// the times come from a file, which may hold any number).
+    fn holds_token_at(&self, now: u64) -> bool {
+        self.end_ms.unwrap_or(now).saturating_add(TOKEN_WINDOW_MS) > now
+    }
+
     /// `ImportSummary`: the description's members that ListImports shows.
     fn summary(&self) -> Value {
         let members = [
@@ -251,7 +257,8 @@ fn finish(record: &mut Record, status: &str, end_ms: u64) {
 
 /// Drops the records past 90 days, then the oldest finished ones past [`MAX_RECORDS`].
 fn prune(records: &mut Vec<Record>, now: u64) {
-    records.retain(|r| r.status() == "IN_PROGRESS" || r.start_ms + KEEP_MS > now);
+    // (Saturating: the times come from a file, which may hold any number.)
+    records.retain(|r| r.status() == "IN_PROGRESS" || r.start_ms.saturating_add(KEEP_MS) > now);
     let mut excess = records.len().saturating_sub(MAX_RECORDS);
     records.retain(|r| {
         if excess > 0 && r.status() != "IN_PROGRESS" {
@@ -424,7 +431,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         let earlier = state
             .records
             .iter()
-            .find(|r| r.token() == Some(token) && r.end_ms.unwrap_or(now) + TOKEN_WINDOW_MS > now);
+            .find(|r| r.token() == Some(token) && r.holds_token_at(now));
         if let Some(earlier) = earlier {
             if earlier.request != request_value {
                 return Err(Error::IdempotentParameterMismatch(
@@ -998,6 +1005,18 @@ mod tests {
         assert_eq!(records[0].status(), "IN_PROGRESS");
         assert!(records.iter().all(|r| r.start_ms != 1), "expired");
         assert_eq!(records[1].start_ms, KEEP_MS + 6);
+    }
+
+    /// Times read from a damaged or hostile `IMPORTS` file, however large, never overflow
+    /// (a panic at the start or in `ImportTable`).
+    #[test]
+    fn record_times_at_their_largest_do_not_overflow() {
+        let mut far = record(u64::MAX, "COMPLETED");
+        far.end_ms = Some(u64::MAX);
+        assert!(far.holds_token_at(now_ms()));
+        let mut records = vec![far];
+        prune(&mut records, now_ms());
+        assert_eq!(records.len(), 1);
     }
 
     #[test]
