@@ -148,7 +148,7 @@ pub(crate) struct Imports {
 
 #[derive(Default)]
 struct State {
-    /// By start time (then ARN).
+    /// In the order they were added, which need not be by start time (ListImports sorts).
     records: Vec<Record>,
     running: Vec<JoinHandle<()>>,
 }
@@ -827,6 +827,35 @@ fn read_token(token: &str) -> Option<(u64, String)> {
     Some((ms.parse().ok()?, arn.to_owned()))
 }
 
+/// One ListImports page: the records of `table_arn` (all without it) after `after`, by start
+/// time then ARN, at most `size`, and whether more follow. The records are sorted here, not
+/// trusted to be: two ImportTable calls can add theirs in the other order than their start
+/// times, a clock can step back, a file can hold any order, and paging by position in an
+/// unsorted list skips records.
+fn page<'a>(
+    records: &'a [Record],
+    table_arn: Option<&str>,
+    after: Option<(u64, String)>,
+    size: usize,
+) -> (Vec<&'a Record>, bool) {
+    let mut page: Vec<&Record> = records
+        .iter()
+        .filter(|r| {
+            table_arn
+                .is_none_or(|t| r.description.get("TableArn").and_then(Value::as_str) == Some(t))
+        })
+        .filter(|r| {
+            after
+                .as_ref()
+                .is_none_or(|(ms, arn)| (r.start_ms, r.arn()) > (*ms, arn.as_str()))
+        })
+        .collect();
+    page.sort_by(|a, b| (a.start_ms, a.arn()).cmp(&(b.start_ms, b.arn())));
+    let more = page.len() > size;
+    page.truncate(size);
+    (page, more)
+}
+
 /// `ListImports`.
 pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: ListImportsRequest = input(body)?;
@@ -852,22 +881,7 @@ pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         ),
     };
     let state = call.state.imports.lock();
-    let mut page: Vec<&Record> = (state.records.iter())
-        .filter(|r| {
-            request
-                .table_arn
-                .as_deref()
-                .is_none_or(|t| r.description.get("TableArn").and_then(Value::as_str) == Some(t))
-        })
-        .filter(|r| {
-            after
-                .as_ref()
-                .is_none_or(|(ms, arn)| (r.start_ms, r.arn()) > (*ms, arn.as_str()))
-        })
-        .take(size + 1)
-        .collect();
-    let more = page.len() > size;
-    page.truncate(size);
+    let (page, more) = page(&state.records, request.table_arn.as_deref(), after, size);
     let mut answer = json!({
         "ImportSummaryList": page.iter().map(|r| r.summary()).collect::<Vec<_>>(),
     });
@@ -1017,6 +1031,28 @@ mod tests {
         let mut records = vec![far];
         prune(&mut records, now_ms());
         assert_eq!(records.len(), 1);
+    }
+
+    /// Paging through records not in start order (two ImportTable calls that add theirs in
+    /// the other order than their start times, a clock stepped back) shows each once.
+    #[test]
+    fn paging_shows_every_record_once_whatever_their_order() {
+        let records = vec![
+            record(3, "COMPLETED"),
+            record(1, "COMPLETED"),
+            record(2, "FAILED"),
+        ];
+        let mut seen = Vec::new();
+        let mut after = None;
+        for _ in 0..10 {
+            let (page, more) = page(&records, None, after, 1);
+            seen.extend(page.iter().map(|r| r.start_ms));
+            if !more {
+                break;
+            }
+            after = page.last().and_then(|r| read_token(&next_token(r)));
+        }
+        assert_eq!(seen, [1, 2, 3]);
     }
 
     #[test]
