@@ -14,8 +14,9 @@
 //! one's GZIP decoded apart), and its record becomes COMPLETED (with the library's counts) or
 //! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message). Unlike
 //! DynamoDB, whose table is CREATING meanwhile, the table appears only when the import
-//! commits it, ACTIVE (the library commits it whole, atomically); a second import or a
-//! `CreateTable` of the name meanwhile is `ResourceInUseException`.
+//! commits it, ACTIVE (the library commits it whole, atomically); a second import, a
+//! `CreateTable` or a restore to the name meanwhile is `ResourceInUseException`
+//! ([`Imports::reserve_name`]).
 //!
 //! Records live in `IMPORTS` in the database directory, which the engine's recovery never
 //! reads, replaced atomically through the file-system seam ([`crate::fs::write_atomically`])
@@ -147,7 +148,7 @@ pub(crate) struct Imports {
 }
 
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     /// In the order they were added, which need not be by start time (ListImports sorts).
     records: Vec<Record>,
     running: Vec<JoinHandle<()>>,
@@ -236,6 +237,21 @@ impl Imports {
         };
         crate::fs::write_atomically(&**fs, &dir.join(IMPORTS_FILE), &encode(&state.records))
             .map_err(crate::error::io_error("writing the import records"))
+    }
+
+    /// Refuses a new table named `name` while an import of that name runs (DynamoDB's table
+    /// is CREATING meanwhile: `ResourceInUseException`), else holds the records' lock, which
+    /// the caller keeps until its table is made, so that no import of the name starts
+    /// between this check and the table's creation.
+    pub(crate) fn reserve_name(&self, name: &str) -> Result<MutexGuard<'_, State>, WireError> {
+        let state = self.lock();
+        if (state.records.iter()).any(|r| r.status() == "IN_PROGRESS" && r.table_name() == name) {
+            return Err(Error::ResourceInUse(format!(
+                "Table is being created by an import: {name}"
+            ))
+            .into());
+        }
+        Ok(state)
     }
 
     /// Waits for the imports still running (before the database closes).
@@ -1053,6 +1069,61 @@ mod tests {
             after = page.last().and_then(|r| read_token(&next_token(r)));
         }
         assert_eq!(seen, [1, 2, 3]);
+    }
+
+    /// While an import of a name runs, no other table of that name can be made: CreateTable
+    /// and the restores are `ResourceInUseException` (they ask [`Imports::reserve_name`]);
+    /// once it is settled, they can.
+    #[test]
+    fn a_running_import_reserves_its_table_name() {
+        let db = Database::in_memory();
+        let imports =
+            Imports::open(&db, None, "us-east-1".into(), "000000000000".into()).expect("opens");
+        let mut running = record(now_ms(), "IN_PROGRESS");
+        running.request = json!({"TableCreationParameters": {"TableName": "Tab"}});
+        imports.lock().records.push(running);
+        let refused = imports.reserve_name("Tab").err().expect("refused");
+        assert!(
+            format!("{refused:?}").contains("ResourceInUse"),
+            "{refused:?}"
+        );
+        assert!(imports.reserve_name("T").is_ok());
+        // CreateTable and the restores ask it.
+        let state = super::super::ServerState {
+            db: db.clone(),
+            region: "us-east-1".into(),
+            secrets: None,
+            imports: Arc::new(imports),
+        };
+        let headers = hyper::HeaderMap::new();
+        let call = Call {
+            state: &state,
+            headers: &headers,
+            local: None,
+        };
+        let table = json!({
+            "TableName": "Tab",
+            "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        });
+        let restore = json!({
+            "TargetTableName": "Tab",
+            "BackupArn": "arn:aws:dynamodb:us-east-1:000000000000:table/S/backup/01700000000000-00000000",
+        });
+        for (operation, body) in [
+            ("CreateTable", table.clone()),
+            ("RestoreTableFromBackup", restore),
+        ] {
+            let refused = super::super::operations::call(&call, operation, body).err();
+            assert!(
+                format!("{refused:?}").contains("ResourceInUse"),
+                "{operation}: {refused:?}"
+            );
+        }
+        finish(&mut state.imports.lock().records[0], "FAILED", now_ms());
+        assert!(state.imports.reserve_name("Tab").is_ok());
+        super::super::operations::call(&call, "CreateTable", table).expect("created");
     }
 
     #[test]

@@ -724,6 +724,8 @@ fn create_table(state: &Call<'_>, mut body: Value) -> Result<Value, WireError> {
         return Err(refusal);
     }
     let warm_asked = request.warm_throughput.is_some();
+    // (Held until the table is made: no import of its name starts meanwhile.)
+    let _reserved = state.state.imports.reserve_name(&request.table_name)?;
     let mut description = output(db(state).create_table(request))?;
     // DynamoDB's CreateTable answer carries the table's WarmThroughput only when the request
     // set one; DescribeTable always does.
@@ -758,6 +760,7 @@ macro_rules! restore_handlers {
             if let Some(refusal) = refusal {
                 return Err(refusal);
             }
+            let _reserved = state.state.imports.reserve_name(&request.target_table_name)?;
             output(db(state).$name(request))
         }
     )*};
