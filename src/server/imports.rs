@@ -219,8 +219,8 @@ impl Imports {
             }),
         };
         if settled {
-            let state = imports.lock();
-            imports.persist(&state).map_err(std::io::Error::other)?;
+            let mut state = imports.lock();
+            imports.persist(&mut state).map_err(std::io::Error::other)?;
         }
         Ok(imports)
     }
@@ -229,13 +229,19 @@ impl Imports {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes every record, after dropping those past 90 days and the oldest finished ones
-    /// past [`MAX_RECORDS`].
-    fn persist(&self, state: &State) -> Result<(), Error> {
+    /// Writes every record. If they would pass [`MAX_FILE_LEN`], which a start refuses to
+    /// read, the oldest finished ones are dropped first; with none left to drop, nothing is
+    /// written and the call fails.
+    fn persist(&self, state: &mut State) -> Result<(), Error> {
         let Some((fs, dir)) = &self.store else {
             return Ok(());
         };
-        crate::fs::write_atomically(&**fs, &dir.join(IMPORTS_FILE), &encode(&state.records))
+        let bytes = encode_within(&mut state.records, MAX_FILE_LEN).ok_or_else(|| {
+            Error::LimitExceeded(format!(
+                "the running imports' records would pass {MAX_FILE_LEN} bytes"
+            ))
+        })?;
+        crate::fs::write_atomically(&**fs, &dir.join(IMPORTS_FILE), &bytes)
             .map_err(crate::error::io_error("writing the import records"))
     }
 
@@ -293,6 +299,38 @@ fn encode(records: &[Record]) -> Vec<u8> {
     bytes.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes()); // crc32c of payload
     bytes.extend_from_slice(&payload); // payload
     bytes
+}
+
+/// The records encoded in at most `limit` bytes, the oldest finished ones dropped until
+/// they fit; `None` if they do not fit without them.
+fn encode_within(records: &mut Vec<Record>, limit: u64) -> Option<Vec<u8>> {
+    let sizes: Vec<u64> = records
+        .iter()
+        .map(|r| serde_json::to_vec(r).map_or(0, |b| b.len() as u64) + 1)
+        .collect();
+    // (`[`, `]`, and each record with its comma: at least the payload's length.)
+    let mut total = HEADER_LEN as u64 + 2 + sizes.iter().sum::<u64>();
+    let mut order: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].status() != "IN_PROGRESS")
+        .collect();
+    order.sort_by_key(|&i| (records[i].start_ms, i));
+    let mut drop = vec![false; records.len()];
+    for i in order {
+        if total <= limit {
+            break;
+        }
+        drop[i] = true;
+        total -= sizes[i];
+    }
+    if total > limit {
+        return None;
+    }
+    let mut at = 0;
+    records.retain(|_| {
+        at += 1;
+        !drop[at - 1]
+    });
+    Some(encode(records))
 }
 
 fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
@@ -504,7 +542,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
     };
     state.records.push(record);
     prune(&mut state.records, now);
-    if let Err(e) = imports.persist(&state) {
+    if let Err(e) = imports.persist(&mut state) {
         state.records.retain(|r| r.arn() != import_arn);
         return Err(e.into());
     }
@@ -650,7 +688,7 @@ impl Job {
                     .insert("FailureMessage".into(), json!(e.message()));
             }
         }
-        if let Err(e) = self.imports.persist(&state) {
+        if let Err(e) = self.imports.persist(&mut state) {
             tracing::warn!(error = %e, import = %self.import_arn, "the import's record was not written");
         }
     }
@@ -948,7 +986,7 @@ mod tests {
             // One past DynamoDB's 90 days, which a start drops.
             state.records.push(record(1, "COMPLETED"));
             state.records.push(record(now_ms(), "IN_PROGRESS"));
-            imports.persist(&state).expect("written");
+            imports.persist(&mut state).expect("written");
         }
         std::fs::write(dir.join("IMPORTS.tmp"), b"torn").expect("a stale temp file");
         drop(imports);
@@ -1124,6 +1162,38 @@ mod tests {
         finish(&mut state.imports.lock().records[0], "FAILED", now_ms());
         assert!(state.imports.reserve_name("Tab").is_ok());
         super::super::operations::call(&call, "CreateTable", table).expect("created");
+    }
+
+    /// The records are never written larger than a start reads: the oldest finished ones go
+    /// first, running ones never, and records that cannot fit are not written at all (a
+    /// client could otherwise grow `IMPORTS`, with large ignored members, past
+    /// [`MAX_FILE_LEN`] and so stop the server from starting again).
+    #[test]
+    fn records_are_written_within_the_size_a_start_reads() {
+        let big = |ms: u64, status: &str| {
+            let mut r = record(ms, status);
+            r.request["Junk"] = json!("x".repeat(1000));
+            r
+        };
+        let one = serde_json::to_vec(&big(5, "IN_PROGRESS"))
+            .expect("encodes")
+            .len() as u64;
+        let limit = HEADER_LEN as u64 + 2 + 3 * (one + 1);
+        let mut records = vec![
+            big(5, "COMPLETED"),
+            big(1, "IN_PROGRESS"),
+            big(2, "FAILED"),
+            big(3, "COMPLETED"),
+            big(4, "IN_PROGRESS"),
+        ];
+        let bytes = encode_within(&mut records, limit).expect("fits");
+        assert!(bytes.len() as u64 <= limit);
+        let kept: Vec<u64> = records.iter().map(|r| r.start_ms).collect();
+        assert_eq!(kept, [5, 1, 4]);
+        assert_eq!(decode(&bytes).expect("decodes").len(), 3);
+        let mut running: Vec<Record> = (0..4).map(|i| big(i, "IN_PROGRESS")).collect();
+        assert!(encode_within(&mut running, limit).is_none());
+        assert_eq!(running.len(), 4);
     }
 
     #[test]
