@@ -565,7 +565,16 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         });
     match thread {
         Ok(thread) => state.running.push(thread),
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            // The caller is told the import failed to start: it must not be listed, nor
+            // hold its table's name, as one in progress.
+            let arn = description.get("ImportArn").and_then(Value::as_str);
+            state.records.retain(|r| Some(r.arn()) != arn);
+            if let Err(e) = imports.persist(&mut state) {
+                tracing::warn!(error = %e, "an import that did not start is still recorded");
+            }
+            return Err(e.into());
+        }
     }
     Ok(json!({ "ImportTableDescription": description }))
 }
@@ -639,7 +648,15 @@ struct Job {
 
 impl Job {
     fn run(self) {
-        let outcome = objects(&self.root, &self.prefix).and_then(|files| {
+        // NB: a panic in the import (a defect) still ends its record, as FAILED, instead of
+        // leaving it IN_PROGRESS, its table's name reserved, until the next start.
+        let outcome = caught(|| self.import());
+        self.record(outcome);
+    }
+
+    /// Reads the source's files into the new table.
+    fn import(&self) -> Result<crate::api::imports::ImportTableOutput, Error> {
+        objects(&self.root, &self.prefix).and_then(|files| {
             let source = BufReader::with_capacity(
                 256 << 10,
                 Objects {
@@ -651,7 +668,11 @@ impl Job {
             );
             self.db
                 .import_table_from_dynamodb_json(ImportTableInput::new(self.table.clone()), source)
-        });
+        })
+    }
+
+    /// Ends the import's record with `outcome`, durably.
+    fn record(&self, outcome: Result<crate::api::imports::ImportTableOutput, Error>) {
         let end = now_ms();
         let mut state = self.imports.lock();
         let Some(record) = (state.records.iter_mut()).find(|r| r.arn() == self.import_arn) else {
@@ -692,6 +713,16 @@ impl Job {
             tracing::warn!(error = %e, import = %self.import_arn, "the import's record was not written");
         }
     }
+}
+
+/// What `work` returns, or an internal error if it panics.
+fn caught<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        Err(Error::Io {
+            context: "importing".into(),
+            source: std::io::Error::other("the import stopped on an internal error"),
+        })
+    })
 }
 
 /// The regular files under `root` whose key (their path relative to `root`, `/`-separated)
@@ -1206,6 +1237,28 @@ mod tests {
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(read_token(&token), Some((r.start_ms, r.arn().to_owned())));
         assert_eq!(read_token("zz"), None);
+    }
+
+    /// A panic in an import becomes an error its record can end with (FAILED), not a
+    /// record left IN_PROGRESS until the next start.
+    #[test]
+    fn a_panicking_import_ends_in_an_internal_error() {
+        let failed = caught(|| -> Result<(), Error> { panic!("a defect") });
+        let error = failed.expect_err("an error");
+        assert_eq!(
+            error.exception_name(),
+            Error::Io {
+                context: String::new(),
+                source: std::io::Error::other(""),
+            }
+            .exception_name()
+        );
+        assert!(
+            error.message().contains("internal error"),
+            "{}",
+            error.message()
+        );
+        assert_eq!(caught(|| Ok(5)).ok(), Some(5));
     }
 
     #[test]
