@@ -29,8 +29,8 @@ pub fn log_segment(bytes: &[u8]) {
     if fs.create_dir_all(Path::new("/wal")).is_err() || fs.set_file_bytes(path, bytes).is_err() {
         return;
     }
-    let last = log_segment::read_segment(&fs, path, (1, 7), true, None, Vec::new());
-    let older = log_segment::read_segment(&fs, path, (1, 7), false, None, Vec::new());
+    let last = log_segment::read_segment(&fs, path, (1, 7), true, Vec::new());
+    let older = log_segment::read_segment(&fs, path, (1, 7), false, Vec::new());
     if let Ok(contents) = &last {
         for (i, record) in contents.records.iter().enumerate() {
             assert_eq!(
@@ -116,7 +116,7 @@ pub fn log_mutations(bytes: &[u8]) {
     if fs.create_dir_all(Path::new("/wal")).is_err() || fs.set_file_bytes(path, &segment).is_err() {
         return;
     }
-    match log_segment::read_segment(&fs, path, (1, 7), true, None, Vec::new()) {
+    match log_segment::read_segment(&fs, path, (1, 7), true, Vec::new()) {
         Ok(contents) => {
             let read: Vec<_> = contents
                 .records

@@ -309,10 +309,11 @@ fn record_at(
 /// segment whose creation a crash cut short) when nothing in the file verifies. A segment
 /// may end in a torn tail — only bytes that no verifiable record or seal follows; whether
 /// it may is for the reader of the whole log to say (`storage/recovery.rs`).
-///
-/// A read of a log being written stops after record `stop_after`, which must be written:
-/// what follows may be a group being written, whose later pages a read can see before its
-/// earlier ones — a good record after a bad one, which is not corruption there.
+/// It reads to the end of the file, so it is for a log no one is writing (recovery): a
+/// read of a log being written stops at a record it has written, a window at a time
+/// ([`read_window`]), since what follows may be a group being written, whose later pages a
+/// read can see before its earlier ones — a good record after a bad one, which is not
+/// corruption there.
 ///
 /// The file is read into `buffer` (its memory reused; see [`SegmentContents::bytes`]).
 pub(crate) fn read_segment(
@@ -320,7 +321,6 @@ pub(crate) fn read_segment(
     path: &Path,
     (first_lsn, db_id): (Lsn, u64),
     is_last: bool,
-    stop_after: Option<Lsn>,
     mut buffer: Vec<u8>,
 ) -> Result<SegmentContents> {
     super::read_file_into(fs, path, MAX_SEGMENT_LEN, &mut buffer)?;
@@ -402,9 +402,6 @@ pub(crate) fn read_segment(
             offset = record.payload.end;
             expected += 1;
             records.push(record);
-            if stop_after == Some(expected - 1) {
-                break;
-            }
             continue;
         }
         if seal_at(&bytes, offset, first_lsn, db_id) == Some(expected) && expected > first_lsn {
@@ -491,8 +488,10 @@ impl Window {
 /// Reads the records `expected..=last` of the segment `file` (starting at `first_lsn`)
 /// that start within about `window` bytes from `offset`, where record `expected` must
 /// start: for a reader that follows the log as it is written (a stream), from a place an
-/// earlier read found. It reads at least one whole record, and stops at `last`, at the
-/// seal, or where the window ends.
+/// earlier read found, and for a replay to an LSN (`storage/replay.rs`), a window after
+/// another. It reads at least one whole record, and stops at `last`, at the seal, or where
+/// the window ends. The bytes are read into `bytes` (its contents dropped), so a reader of
+/// many windows reuses one buffer: [`Window::bytes`] hands it back.
 ///
 /// `last` must be written already (the log's written LSN or before), so every record up to
 /// it is whole: one that does not verify is corruption, reported. `None` if no record
@@ -504,6 +503,7 @@ pub(crate) fn read_window(
     (offset, expected): (u64, Lsn),
     last: Lsn,
     window: usize,
+    mut bytes: Vec<u8>,
 ) -> Result<Option<Window>> {
     let frame = Frame {
         first_lsn,
@@ -528,7 +528,7 @@ pub(crate) fn read_window(
         into.truncate(from + filled);
         Ok(filled < len)
     };
-    let mut bytes = Vec::new();
+    bytes.clear();
     let mut eof = read(offset, window.max(header_len), &mut bytes)?;
     let mut records = Vec::new();
     let mut sealed = false;
@@ -630,7 +630,7 @@ mod tests {
         let fs = SimFs::new();
         let path = Path::new("/w/00000000000000000005.wal");
         fs.set_file_bytes(path, bytes).expect("plant the segment");
-        read_segment(&fs, path, (5, 7), is_last, None, Vec::new())
+        read_segment(&fs, path, (5, 7), is_last, Vec::new())
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub(crate) fn follow(
         if let Ok((file, version)) = open(from.segment) {
             let place = (from.offset, from.lsn);
             let frame = (from.segment, db_id, version);
-            window = read_window(&*file, frame, place, last, READ_WINDOW)?
+            window = read_window(&*file, frame, place, last, READ_WINDOW, Vec::new())?
                 .filter(|w| !w.records.is_empty() || w.sealed)
                 .map(|w| (from.segment, w));
         }
@@ -126,7 +126,7 @@ pub(crate) fn follow(
             let mut place = (SEGMENT_HEADER_LEN as u64, segment);
             // Skip the segment's records before the place, a window at a time.
             loop {
-                let found = read_window(&*file, frame, place, last, READ_WINDOW)?;
+                let found = read_window(&*file, frame, place, last, READ_WINDOW, Vec::new())?;
                 let Some(found) = found else {
                     return Err(Error::Corruption(format!(
                         "log segment {segment}: record {} does not verify where the one before it ends",
@@ -198,7 +198,7 @@ pub(crate) fn segment_times(
         let window = log_segment::check_header(&*file, first, db_id)
             .and_then(|version| {
                 let frame = (first, db_id, version);
-                read_window(&*file, frame, place, first, RECORD_HEADER_LEN)
+                read_window(&*file, frame, place, first, RECORD_HEADER_LEN, Vec::new())
             })
             .ok()
             .flatten();

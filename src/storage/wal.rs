@@ -815,14 +815,8 @@ mod tests {
                 len < 4096 + RECORD_HEADER_LEN + payload,
                 "segment {first} is {len} bytes"
             );
-            let contents = read_segment(
-                &fs,
-                &path,
-                (first, 7),
-                i + 1 == segments.len(),
-                None,
-                Vec::new(),
-            );
+            let contents =
+                read_segment(&fs, &path, (first, 7), i + 1 == segments.len(), Vec::new());
             lsns.extend(contents.expect("reads").records.iter().map(|r| r.lsn));
         }
         assert_eq!(lsns, (1..=40).collect::<Vec<_>>());
@@ -848,7 +842,7 @@ mod tests {
         assert_eq!(lengths.len(), 2, "the file had {} lengths", lengths.len());
         assert_eq!(lengths.first(), Some(&first));
         assert!(lengths.iter().all(|&l| l <= end + RESERVE_BYTES));
-        let contents = read_segment(&fs, &path, (1, 7), true, None, Vec::new()).expect("reads");
+        let contents = read_segment(&fs, &path, (1, 7), true, Vec::new()).expect("reads");
         assert_eq!(contents.records.len(), 10_000);
         assert_eq!(contents.valid_len, end);
         assert!(
@@ -883,7 +877,7 @@ mod tests {
         image[fifth..fifth + record].copy_from_slice(&written[fifth..fifth + record]);
         let crashed = SimFs::new();
         crashed.set_file_bytes(&path, &image).expect("plants");
-        let contents = read_segment(&crashed, &path, (1, 7), true, None, Vec::new())
+        let contents = read_segment(&crashed, &path, (1, 7), true, Vec::new())
             .expect("a torn tail, not corruption");
         assert_eq!(contents.records.len(), 3);
         assert_eq!(contents.valid_len, fourth as u64);
@@ -894,7 +888,7 @@ mod tests {
         let mut damaged = fs.file_bytes(&path).expect("segment");
         damaged[fourth + RECORD_HEADER_LEN] ^= 1;
         crashed.set_file_bytes(&path, &damaged).expect("plants");
-        let read = read_segment(&crashed, &path, (1, 7), true, None, Vec::new());
+        let read = read_segment(&crashed, &path, (1, 7), true, Vec::new());
         let records = read.as_ref().map(|c| c.records.len());
         assert!(matches!(read, Err(Error::Corruption(_))), "{records:?}");
     }
@@ -919,7 +913,7 @@ mod tests {
         }
         for seed in 0..40 {
             let image = fs.after_crash(CrashPolicy::ReorderPages, seed);
-            let contents = read_segment(&image, &path, (1, 7), true, None, Vec::new())
+            let contents = read_segment(&image, &path, (1, 7), true, Vec::new())
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
             let lsns: Vec<Lsn> = contents.records.iter().map(|r| r.lsn).collect();
             assert!(
