@@ -263,7 +263,7 @@ impl Engine {
                 Mutation::WithPrior { .. } => codec::encode(mutation),
                 _ => Vec::new(),
             };
-            self.wal.append(payload)?
+            self.wal.append(payload, mutation.paces_builds())?
         } else {
             self.log(mutation, touched)?
         };
@@ -282,7 +282,7 @@ impl Engine {
                 }
             }
         }
-        self.wal.append(payload)
+        self.wal.append(payload, mutation.paces_builds())
     }
 
     /// Opens the database in directory `path`: recovers its tables from their snapshots and

@@ -228,6 +228,20 @@ impl Mutation {
         )
     }
 
+    /// Whether a writer's wait for this record's sync makes background builds give way
+    /// (`fs/throttle.rs`). Not for the database's own bookkeeping: a backup's marker (whose
+    /// build starts at once: paced by its own request, a backup of an idle database was
+    /// written at the paced rate for its first 100 ms), a backup's deletion, and the Time to
+    /// Live sweeper's deletes.
+    pub(crate) fn paces_builds(&self) -> bool {
+        match self {
+            Mutation::CreateBackup(_) | Mutation::DeleteBackup { .. } => false,
+            Mutation::ExpireItems { .. } => false,
+            Mutation::WithPrior { mutation, .. } => mutation.paces_builds(),
+            _ => true,
+        }
+    }
+
     /// Whether a logged mutation is a [`Mutation::WithPrior`], from its first byte.
     pub(crate) fn has_prior(payload: &[u8]) -> bool {
         payload.first() == Some(&PRIOR_VARIANT)
@@ -557,5 +571,36 @@ mod tests {
         let mut unordered = bytes.clone();
         unordered.swap(set + 1, set + 3);
         assert_eq!(writes(&unordered, "one"), None);
+    }
+
+    /// A backup's marker and deletion and the Time to Live sweeper's deletes do not make
+    /// builds give way; item writes and table changes do, with or without stream images.
+    #[test]
+    fn bookkeeping_records_do_not_pace_builds() {
+        use crate::model::clock::Timestamp;
+        let schema = crate::api::tables::CreateTableInput::new("tbl")
+            .hash_key("pk", crate::model::schema::ScalarAttributeType::S)
+            .pay_per_request()
+            .to_schema(Timestamp(0))
+            .expect("schema");
+        let backup = Arc::new(BackupRecord::new(
+            crate::api::backups::BackupType::User,
+            "b",
+            Timestamp(0),
+            "arn".into(),
+            Arc::new(schema),
+            (0, 0),
+        ));
+        let expiry = Mutation::ExpireItems {
+            table_id: "t".into(),
+            keys: Vec::new(),
+        };
+        assert!(!Mutation::CreateBackup(Arc::clone(&backup)).paces_builds());
+        assert!(!Mutation::DeleteBackup { arn: "a".into() }.paces_builds());
+        assert!(!expiry.paces_builds());
+        assert!(!Mutation::with_prior(expiry, vec![Prior::Absent]).paces_builds());
+        let write = Mutation::Write(Vec::new());
+        assert!(write.paces_builds());
+        assert!(Mutation::with_prior(write, vec![Prior::Absent]).paces_builds());
     }
 }

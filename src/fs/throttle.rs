@@ -10,7 +10,9 @@
 //! the disk's queue fills). A build reads and encodes at 700 MB/s or more on an idle
 //! machine, so without a limit it hands the disk writes faster than a commit can get
 //! past them. With no durable commit in the last [`ACTIVE_FOR`], a build writes at full
-//! speed: a backup taken beside buffered writers, or none, is not slowed.
+//! speed: a backup taken beside buffered writers, or none, is not slowed. Only a writer's
+//! records count (`Mutation::paces_builds`): a backup's own request is a durable commit
+//! too, and counted, it paced every backup of an idle database for its first 100 ms.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -66,7 +68,7 @@ impl Throttle {
     }
 
     /// Whether a durable commit began within [`ACTIVE_FOR`] before `now`.
-    fn committing(&self, now: Instant) -> bool {
+    pub(crate) fn committing(&self, now: Instant) -> bool {
         match self.last_commit.load(Relaxed) {
             0 => false,
             at => {

@@ -77,6 +77,8 @@ struct Pending {
     lsn: Lsn,
     time: Timestamp,
     payload: Vec<u8>,
+    /// Whether background builds give way while it syncs ([`Wal::append`]).
+    paces: bool,
 }
 
 #[derive(Debug)]
@@ -262,8 +264,10 @@ impl Wal {
 
     /// Appends `payload` as the next record and returns once it is as durable as the mode
     /// promises: on stable storage (`Sync`), written to the OS (`Buffered`), or at once
-    /// (`InMemory`). Returns the record's LSN and commit time.
-    pub fn append(&self, payload: Vec<u8>) -> Result<(Lsn, Timestamp)> {
+    /// (`InMemory`). Returns the record's LSN and commit time. While a group holding a
+    /// record that `paces` syncs, and for a while after, background builds write at the
+    /// paced rate (`fs/throttle.rs`).
+    pub fn append(&self, payload: Vec<u8>, paces: bool) -> Result<(Lsn, Timestamp)> {
         // No reader takes a longer record (and segments are sized by it).
         if payload.len() > MAX_RECORD_LEN {
             return Err(Error::validation(format!(
@@ -303,7 +307,12 @@ impl Wal {
             self.advanced.notify_all();
             return Ok((lsn, time));
         }
-        state.pending.push(Pending { lsn, time, payload });
+        state.pending.push(Pending {
+            lsn,
+            time,
+            payload,
+            paces,
+        });
         // The flush that will carry this record: the next one to start. Its waiters sleep on
         // their own condition variable, so a finished flush wakes only the writers it made
         // durable (and one writer of the next group to lead it), not everyone.
@@ -331,11 +340,12 @@ impl Wal {
             state.next_flush += 1;
             let group = std::mem::take(&mut state.pending);
             drop(state);
-            if sync {
+            let paces = sync && group.iter().any(|p| p.paces);
+            if paces {
                 self.config.throttle.commit_began();
             }
             let result = self.write_group(group, sync);
-            if sync {
+            if paces {
                 // And as it ends: a slow sync (the case pacing is for) keeps builds paced
                 // for as long as it lasts, and ACTIVE_FOR after.
                 self.config.throttle.commit_began();
@@ -772,6 +782,15 @@ mod tests {
     const DIR: &str = "/wal";
 
     fn open(fs: &SimFs, durability: Durability, segment_bytes: u64) -> Wal {
+        open_paced(fs, durability, segment_bytes, Arc::default())
+    }
+
+    fn open_paced(
+        fs: &SimFs,
+        durability: Durability,
+        segment_bytes: u64,
+        throttle: Arc<Throttle>,
+    ) -> Wal {
         fs.create_dir_all(Path::new(DIR)).expect("log directory");
         if durability != Durability::InMemory {
             // Recovery makes sure of the segment the log continues in.
@@ -783,7 +802,7 @@ mod tests {
             durability,
             segment_bytes,
             follow_retention: Some(std::time::Duration::from_secs(60)),
-            throttle: Arc::default(),
+            throttle,
         };
         let clock = Arc::new(ManualClock::new(Timestamp(1)));
         Wal::open(Arc::new(fs.clone()), config, clock, 0, Timestamp(0)).expect("opens")
@@ -792,6 +811,27 @@ mod tests {
     /// Rotation happens between records, not between groups: a group of many writers is
     /// split across segments, so no segment grows past `segment_bytes` by more than one
     /// record, and `MAX_SEGMENT_LEN` holds whatever a group carries.
+    /// Background builds give way while a durable commit of a record that paces syncs (a
+    /// writer's), not for one that does not (a backup's marker, whose build would otherwise
+    /// be paced by its own request); nor in Buffered mode, where no writer waits for a sync.
+    #[test]
+    fn only_a_synced_record_that_paces_makes_builds_give_way() {
+        let now = std::time::Instant::now;
+        let fs = SimFs::new();
+        let throttle = Arc::new(Throttle::new(1_000_000));
+        let wal = open_paced(&fs, Durability::Sync, 1 << 20, Arc::clone(&throttle));
+        wal.append(vec![1; 10], false).expect("appends");
+        assert!(!throttle.committing(now()));
+        wal.append(vec![1; 10], true).expect("appends");
+        assert!(throttle.committing(now()));
+
+        let fs = SimFs::new();
+        let throttle = Arc::new(Throttle::new(1_000_000));
+        let wal = open_paced(&fs, Durability::Buffered, 1 << 20, Arc::clone(&throttle));
+        wal.append(vec![1; 10], true).expect("appends");
+        assert!(!throttle.committing(now()));
+    }
+
     #[test]
     fn a_large_group_is_split_across_segments_so_none_outgrows_one_record_past_segment_bytes() {
         let fs = SimFs::new();
@@ -802,6 +842,7 @@ mod tests {
                 lsn,
                 time: Timestamp(lsn),
                 payload: vec![lsn as u8; payload],
+                paces: true,
             })
             .collect();
         assert_eq!(wal.write_group(group, true).expect("written"), 40);
@@ -833,7 +874,7 @@ mod tests {
         let mut lengths = std::collections::BTreeSet::new();
         let record = RECORD_HEADER_LEN as u64 + 100;
         for _ in 0..10_000 {
-            wal.append(vec![1; 100]).expect("appends");
+            wal.append(vec![1; 100], true).expect("appends");
             lengths.insert(fs.file_bytes(&path).expect("segment").len() as u64);
         }
         let end = SEGMENT_HEADER_LEN as u64 + 10_000 * record;
@@ -863,13 +904,13 @@ mod tests {
         let path = Path::new(DIR).join(segment_name(1));
         let record = RECORD_HEADER_LEN + 3000;
         for _ in 0..3 {
-            wal.append(vec![1; 3000]).expect("appends");
+            wal.append(vec![1; 3000], true).expect("appends");
         }
         wal.sync().expect("syncs");
         let durable = fs.file_bytes(&path).expect("segment");
         let fourth = SEGMENT_HEADER_LEN + 3 * record;
-        wal.append(vec![2; 3000]).expect("appends");
-        wal.append(vec![3; 3000]).expect("appends");
+        wal.append(vec![2; 3000], true).expect("appends");
+        wal.append(vec![3; 3000], true).expect("appends");
         let written = fs.file_bytes(&path).expect("segment");
         // The fifth record reached the disk, the fourth did not.
         let mut image = durable.clone();
@@ -884,7 +925,7 @@ mod tests {
 
         // Synced, then a record written after that: damage to the fourth is corruption.
         wal.sync().expect("syncs");
-        wal.append(vec![4; 3000]).expect("appends");
+        wal.append(vec![4; 3000], true).expect("appends");
         let mut damaged = fs.file_bytes(&path).expect("segment");
         damaged[fourth + RECORD_HEADER_LEN] ^= 1;
         crashed.set_file_bytes(&path, &damaged).expect("plants");
@@ -906,7 +947,7 @@ mod tests {
         let path = Path::new(DIR).join(segment_name(1));
         let mut synced = 0;
         for lsn in 1..=60u64 {
-            wal.append(vec![lsn as u8; 1500]).expect("appends");
+            wal.append(vec![lsn as u8; 1500], true).expect("appends");
             if lsn % 7 == 0 {
                 synced = wal.sync().expect("syncs");
             }
@@ -934,9 +975,9 @@ mod tests {
     #[test]
     fn a_record_longer_than_a_reader_takes_is_refused_before_it_gets_an_lsn() {
         let wal = open(&SimFs::new(), Durability::Sync, 4096);
-        let refused = wal.append(vec![0; MAX_RECORD_LEN + 1]);
+        let refused = wal.append(vec![0; MAX_RECORD_LEN + 1], true);
         assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
         assert_eq!(wal.last_committed().0, 0);
-        assert_eq!(wal.append(vec![0; 10]).expect("appends").0, 1);
+        assert_eq!(wal.append(vec![0; 10], true).expect("appends").0, 1);
     }
 }
