@@ -510,6 +510,8 @@ fn restore_to_point(
         progress: None,
         // A restore is the caller's request, waited for: not paced.
         throttle: None,
+        // The restored table's snapshot, read as the table opens.
+        uncached: false,
     };
     let (built, end) = replay::build_table_file(
         &*store.fs,

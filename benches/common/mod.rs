@@ -295,4 +295,8 @@ impl tidestore::fs::VfsFile for RecordedFile {
     fn start_writeback(&self, offset: u64, len: u64) {
         self.inner.start_writeback(offset, len)
     }
+
+    fn drop_cached(&self, offset: u64, len: u64) {
+        self.inner.drop_cached(offset, len)
+    }
 }

@@ -134,6 +134,11 @@ const BLOCK_END: u8 = 2;
 /// (Measured here, a small fdatasync's p99 beside a file written at 300 MB/s: 0.6 ms with
 /// writeback started every 1 MiB, 0.29 ms every 256 KiB, against 0.19–0.24 ms alone.)
 const WRITEBACK_BYTES: u64 = 256 << 10;
+
+/// How far behind the bytes handed to writeback a writer that keeps its file out of the
+/// page cache ([`TableFileWriter::uncached`]) drops their pages: far enough that their
+/// writeback has most likely ended (pages still being written back are not dropped).
+const DROP_LAG_BYTES: u64 = 4 << 20;
 /// Items are gathered into blocks of about this size.
 const TARGET_BLOCK_LEN: usize = 64 * 1024;
 /// The largest block (or metadata) a reader accepts: a block holds at least one item of at
@@ -305,6 +310,13 @@ pub(crate) struct TableFileWriter<'p> {
     pub progress: Option<&'p Progress>,
     /// What paces the writes, if anything (`fs/throttle.rs`).
     pub pacer: Option<Pacer<'p>>,
+    /// Whether the file's pages leave the page cache once written back (a backup, read
+    /// only by a restore): writing it then neither evicts what the application has cached
+    /// nor grows the cache. Measured on this project's VM class, whose host backs memory
+    /// the guest has not used lately only as it is touched: once 4-5 GB of backups filled
+    /// the cache, each new page cost a fault on the host, and a 125 MB backup took
+    /// 0.33-0.55 s instead of 0.08-0.10 s.
+    pub uncached: bool,
     file: Box<dyn VfsFile>,
     path: std::path::PathBuf,
     /// Encoded items of the block being filled, and their count and size.
@@ -315,6 +327,8 @@ pub(crate) struct TableFileWriter<'p> {
     bytes: u64,
     /// Where the bytes not yet handed to writeback start.
     writeback_from: u64,
+    /// Where the pages an uncached writer has not dropped yet start.
+    cached_from: u64,
     /// The last key written (empty before the first: every encoded key is longer), kept in
     /// one buffer rather than cloned per item.
     last_key: EncodedKey,
@@ -349,6 +363,7 @@ impl<'p> TableFileWriter<'p> {
         Ok(TableFileWriter {
             progress: None,
             pacer: None,
+            uncached: false,
             file,
             path: path.to_owned(),
             block: Vec::with_capacity(TARGET_BLOCK_LEN * 2),
@@ -361,6 +376,7 @@ impl<'p> TableFileWriter<'p> {
             },
             bytes: header.len() as u64,
             writeback_from: 0,
+            cached_from: 0,
             last_key: EncodedKey::new(),
         })
     }
@@ -466,6 +482,12 @@ impl<'p> TableFileWriter<'p> {
             self.file
                 .start_writeback(self.writeback_from, self.bytes - self.writeback_from);
             self.writeback_from = self.bytes;
+            let written_back = self.writeback_from.saturating_sub(DROP_LAG_BYTES);
+            if self.uncached && written_back > self.cached_from {
+                self.file
+                    .drop_cached(self.cached_from, written_back - self.cached_from);
+                self.cached_from = written_back;
+            }
         }
         if let Some(progress) = self.progress {
             progress
@@ -494,6 +516,10 @@ impl<'p> TableFileWriter<'p> {
             "syncing table file {}",
             self.path.display()
         )))?;
+        if self.uncached {
+            // All of it is clean now (0: to the end of the file).
+            self.file.drop_cached(0, 0);
+        }
         Ok(self.bytes)
     }
 }

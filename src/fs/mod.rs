@@ -105,6 +105,14 @@ pub trait VfsFile: Send + Sync + std::fmt::Debug {
     fn start_writeback(&self, offset: u64, len: u64) {
         let _ = (offset, len);
     }
+    /// Drops the clean cached pages of `offset..offset + len` (to the end of the file when
+    /// `len` is 0) from the page cache (`posix_fadvise(POSIX_FADV_DONTNEED)`): for a file
+    /// written once and seldom read (a backup), so that writing it neither evicts what the
+    /// application has cached nor keeps the page cache growing. A hint; the default does
+    /// nothing.
+    fn drop_cached(&self, offset: u64, len: u64) {
+        let _ = (offset, len);
+    }
 }
 
 /// The production [`Vfs`]: `std::fs` on a Unix file system.
@@ -256,6 +264,28 @@ impl VfsFile for StdFile {
                 offset,
                 len,
                 libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn drop_cached(&self, offset: u64, len: u64) {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (
+            libc::off64_t::try_from(offset),
+            libc::off64_t::try_from(len),
+        ) else {
+            return;
+        };
+        #[allow(unsafe_code)]
+        // Safety: posix_fadvise only reads its integer arguments; the descriptor is open
+        // for the life of `self`. A failure only means the hint is not taken.
+        unsafe {
+            libc::posix_fadvise(
+                self.file.as_raw_fd(),
+                offset,
+                len,
+                libc::POSIX_FADV_DONTNEED,
             );
         }
     }

@@ -465,6 +465,9 @@ pub(crate) struct Target<'a> {
     pub progress: Option<&'a Progress>,
     /// Paces the file's writes while writers wait for commits (a background build's).
     pub throttle: Option<&'a Throttle>,
+    /// Keep the file out of the page cache once written (a backup's: see
+    /// [`TableFileWriter::uncached`]).
+    pub uncached: bool,
 }
 
 /// Builds the snapshot of `table_id` at `upto` from its snapshot file `base` (if any) and the
@@ -498,6 +501,8 @@ pub(crate) fn build_snapshot(
         always: false,
         progress: None,
         throttle,
+        // The next backup's base, and the table's state at the next open.
+        uncached: false,
     };
     build_table_file(
         fs,
@@ -588,6 +593,7 @@ pub(crate) fn build_table_file(
     let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &meta)?;
     writer.progress = target.progress;
     writer.pacer = target.throttle.map(Throttle::pacer);
+    writer.uncached = target.uncached;
 
     // Merge: base items in key order, with the changed keys taking precedence. A base
     // block that no changed key falls into (every remaining change is after its last key)

@@ -480,6 +480,8 @@ impl Store {
             always: true,
             progress: Some(progress),
             throttle: Some(&self.throttle),
+            // Read only by a restore.
+            uncached: true,
         };
         match replay::build_table_file(
             &*self.fs,
