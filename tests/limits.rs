@@ -224,17 +224,17 @@ fn partition_key_of_2048_bytes_is_accepted_and_2049_is_rejected() {
     let over = "p".repeat(2049);
     validation(
         db.put_item(PutItemInput::new(T, key(&over, "1"))),
-        "Size of hashkey",
+        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
     );
     validation(
         db.get_item(GetItemInput::new(T, key(&over, "1"))),
-        "Size of hashkey",
+        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
     );
     // Bytes, not characters: 1024 two-byte characters fit, 1025 do not.
     put(&db, T, key(&"é".repeat(1024), "1"));
     validation(
         db.put_item(PutItemInput::new(T, key(&"é".repeat(1025), "1"))),
-        "Size of hashkey",
+        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
     );
 }
 
@@ -245,11 +245,11 @@ fn sort_key_of_1024_bytes_is_accepted_and_1025_is_rejected() {
     put(&db, T, key("a", &"s".repeat(1024)));
     validation(
         db.put_item(PutItemInput::new(T, key("a", &"s".repeat(1025)))),
-        "Size of rangekey",
+        "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
     );
     validation(
         db.delete_item(DeleteItemInput::new(T, key("a", &"s".repeat(1025)))),
-        "Size of rangekey",
+        "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
     );
 }
 
@@ -272,11 +272,11 @@ fn binary_keys_have_the_same_byte_limits() {
     put(&db, "Bin", bin(2048, 1024));
     validation(
         db.put_item(PutItemInput::new("Bin", bin(2049, 1))),
-        "Size of hashkey",
+        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
     );
     validation(
         db.put_item(PutItemInput::new("Bin", bin(1, 1025))),
-        "Size of rangekey",
+        "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
     );
 }
 
@@ -305,11 +305,11 @@ fn index_keys_have_the_same_byte_limits() {
     put(&db, "Idx", with(2048, 1024));
     validation(
         db.put_item(PutItemInput::new("Idx", with(2049, 1))),
-        "Size of hashkey",
+        "One or more parameter values were invalid: Size limit exceeded for Index Key g Actual Size: 2049 bytes Max Size: 2048 bytes IndexName: ByG",
     );
     validation(
         db.put_item(PutItemInput::new("Idx", with(1, 1025))),
-        "Size of rangekey",
+        "One or more parameter values were invalid: Size limit exceeded for Index Key r Actual Size: 1025 bytes Max Size: 1024 bytes IndexName: ByG",
     );
 }
 

@@ -1164,6 +1164,37 @@ fn run_clients(server: &Server, env: &[(&str, &str)], filter: &str) {
     );
 }
 
+/// moto's AWS-verified DynamoDB tests — a suite written by others and run by them against
+/// real DynamoDB — pass against `tidestore serve`, but for the ones
+/// `tests/conformance/moto_expected_failures.txt` lists with the reason
+/// (`tests/conformance/moto_aws_verified.py` fetches moto's pinned source from PyPI once,
+/// into cargo's target temporary directory, and checks its SHA-256).
+#[test]
+fn motos_aws_verified_dynamodb_tests_pass_but_the_listed_ones() {
+    let server = Server::start(|_| {});
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/moto_aws_verified.py");
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(server.endpoint())
+        .arg(&cache)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("moto "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        out.status.success(),
+        "conformance failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{summary}");
+}
+
 #[test]
 fn boto3_and_the_aws_cli_drive_every_operation() {
     let server = Server::start(|_| {});

@@ -149,6 +149,11 @@ impl From<Error> for WireError {
             Error::ConditionalCheckFailed {
                 item: Some(item), ..
             } => {
+                // NB: with the item, DynamoDB names the message `Message`, and `message`
+                // without it (moto's AWS-verified `TestReturnValuesOnConditionCheckFailure`).
+                if let Some(message) = wire.message.take() {
+                    wire.extra.insert("Message".into(), Value::String(message));
+                }
                 let item = serde_json::to_value(item).unwrap_or(Value::Null);
                 wire.extra.insert("Item".into(), item);
             }

@@ -110,10 +110,10 @@ impl<'a> Substitutions<'a> {
         }
         if let Some(values) = values {
             check_keys("ExpressionAttributeValues", ':', values.keys())?;
-            for value in values.values() {
+            for (key, value) in values {
                 validate_value(value, 1).map_err(|e| match e {
                     Error::Validation(m) => Error::validation(format!(
-                        "ExpressionAttributeValues contains invalid value: {m}"
+                        "ExpressionAttributeValues contains invalid value: {m} for key {key}"
                     )),
                     other => other,
                 })?;
