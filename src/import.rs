@@ -17,6 +17,8 @@
 use std::io::{BufRead, Read};
 use std::sync::Arc;
 
+mod csv;
+
 use crate::api::imports::*;
 use crate::api::tables::TableStatus;
 use crate::engine::Engine;
@@ -59,6 +61,23 @@ pub(crate) fn import_table_from_dynamodb_json(
             .map_err(io_error("reading the import's source"))
     });
     import(engine, input, lines)
+}
+
+/// The service behind
+/// [`Database::import_table_from_csv`](crate::Database::import_table_from_csv).
+pub(crate) fn import_table_from_csv<R: BufRead>(
+    engine: &Engine,
+    input: ImportTableInput,
+    options: CsvOptions,
+    files: impl IntoIterator<Item = R>,
+) -> Result<ImportTableOutput> {
+    csv::validate(&options)?;
+    let types = (input.table_creation_parameters.attribute_definitions.iter())
+        .map(|d| (d.attribute_name.clone(), d.attribute_type))
+        .collect();
+    let items = csv::CsvItems::new(files.into_iter(), options, types)
+        .map(|item| item.map_err(io_error("reading the import's source")));
+    import(engine, input, items)
 }
 
 /// The lines of a DynamoDB JSON source: each a line's text (its `\n` or `\r\n` taken off,

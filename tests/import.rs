@@ -632,3 +632,98 @@ fn an_import_from_dynamodb_json_takes_crlf_and_a_bom_and_counts_bad_bytes_and_lo
     assert!(errors[1].1.contains("longer than"), "{errors:?}");
     assert_eq!(description.imported_item_count, 3);
 }
+
+/// DynamoDB's CSV import: each file's first line names its columns (in any order); the key
+/// columns of the table and its index take their defined types, the rest are strings (an
+/// empty one the empty string, an empty index key no attribute); RFC 4180 quotes; lines
+/// that are not items counted at their numbers (headers not counted), a header that cannot
+/// name the columns one error that skips its file; with `HeaderList` and another delimiter
+/// the first line is data.
+#[test]
+fn an_import_from_csv_types_key_columns_and_counts_the_lines_in_error() {
+    let files: [&[u8]; 3] = [
+        b"sk,pk,g,note\n1,p0,g1,\"say \"\"hi\"\", a,b\"\n2,p0,,\nx,p1,g0,n\n3,p1,g0\n4,,g0,n\n",
+        b"pk,sk,pk\np9,9,p9\n",
+        b"\xef\xbb\xbfpk,sk\r\n\"p2\",\"5\"\r\n\r\n",
+    ];
+    let db = Database::in_memory();
+    let description = db
+        .import_table_from_csv(
+            ImportTableInput::new(definition()),
+            CsvOptions::default(),
+            files,
+        )
+        .unwrap()
+        .import_table_description;
+    let errors: Vec<(u64, &str)> = (description.item_errors.iter())
+        .map(|e| (e.item_number, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        errors.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [2, 3, 4, 5],
+        "{errors:?}"
+    );
+    assert!(errors[1].1.contains("3 values"), "{errors:?}");
+    assert!(errors[2].1.contains("pk"), "{errors:?}");
+    assert!(errors[3].1.contains("twice"), "{errors:?}");
+    assert_eq!(description.processed_item_count, 7);
+    assert_eq!(description.error_count, 4);
+    assert_eq!(description.imported_item_count, 3);
+    let n = |i: i64| AttributeValue::N(Number::from(i));
+    let expected = sorted(vec![
+        Item::new()
+            .with("pk", AttributeValue::s("p0"))
+            .with("sk", n(1))
+            .with("g", AttributeValue::s("g1"))
+            .with("note", AttributeValue::s("say \"hi\", a,b")),
+        Item::new()
+            .with("pk", AttributeValue::s("p0"))
+            .with("sk", n(2))
+            .with("note", AttributeValue::s("")),
+        Item::new()
+            .with("pk", AttributeValue::s("p2"))
+            .with("sk", n(5)),
+    ]);
+    assert_eq!(scan_sorted(&db, TABLE), expected);
+    let indexed = query_all(
+        &db,
+        QueryInput::new(TABLE, KeyCondition::partition("g", AttributeValue::s("g1")))
+            .index_name("ByG"),
+    );
+    assert_eq!(indexed, expected[..1].to_vec());
+
+    let db = Database::in_memory();
+    let description = db
+        .import_table_from_csv(
+            ImportTableInput::new(definition()),
+            CsvOptions::default()
+                .delimiter('|')
+                .header_list(["pk", "sk", "g"]),
+            [&b"p0|1|g2\np0|1|g0"[..]],
+        )
+        .unwrap()
+        .import_table_description;
+    assert_eq!(
+        (description.processed_item_count, description.error_count),
+        (2, 0)
+    );
+    assert_eq!(
+        scan_sorted(&db, TABLE),
+        vec![Item::new()
+            .with("pk", AttributeValue::s("p0"))
+            .with("sk", n(1))
+            .with("g", AttributeValue::s("g0"))]
+    );
+    // Options outside DynamoDB's rules are refused before any table is made.
+    let mut other = definition();
+    other.table_name = "Other".into();
+    let refused = db
+        .import_table_from_csv(
+            ImportTableInput::new(other),
+            CsvOptions::default().delimiter('x'),
+            [&b"pk,sk\n"[..]],
+        )
+        .unwrap_err();
+    assert!(matches!(refused, Error::Validation(_)), "{refused:?}");
+    assert!(db.describe_table("Other").is_err());
+}
