@@ -63,6 +63,13 @@ pub(crate) fn import_table_from_dynamodb_json(
     import(engine, input, lines)
 }
 
+/// Checks `options` as DynamoDB checks `InputFormatOptions.Csv` (for a caller that refuses
+/// a request before it starts the import: the server's ImportTable).
+#[cfg(feature = "server")]
+pub(crate) fn validate_csv_options(options: &CsvOptions) -> Result<()> {
+    csv::validate(options)
+}
+
 /// The service behind
 /// [`Database::import_table_from_csv`](crate::Database::import_table_from_csv).
 pub(crate) fn import_table_from_csv<R: BufRead>(

@@ -10,8 +10,11 @@
 //!
 //! Status flow, as DynamoDB's: the request is checked, its record written durably as
 //! IN_PROGRESS, and the answer sent at once; the import runs on a thread of its own through
-//! [`Database::import_table_from_dynamodb_json`] (the files chained into one source, each
-//! one's GZIP decoded apart), and its record becomes COMPLETED (with the library's counts) or
+//! [`Database::import_table_from_dynamodb_json`] (`InputFormat` DYNAMODB_JSON: the files
+//! chained into one source) or [`Database::import_table_from_csv`] (CSV, with
+//! `InputFormatOptions.Csv`, which no other format takes: each file read apart, as each has
+//! its own header line), each file's GZIP decoded apart, and its record becomes COMPLETED
+//! (with the library's counts) or
 //! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message). Unlike
 //! DynamoDB, whose table is CREATING meanwhile, the table appears only when the import
 //! commits it, ACTIVE (the library commits it whole, atomically); a second import, a
@@ -43,7 +46,7 @@ use super::indexes::{self, TableRequest};
 use super::operations::input;
 use super::protocol::WireError;
 use super::Call;
-use crate::api::imports::ImportTableInput;
+use crate::api::imports::{CsvOptions, ImportTableInput};
 use crate::api::tables::CreateTableInput;
 use crate::db::Database;
 use crate::error::Error;
@@ -391,8 +394,66 @@ struct ImportTableRequest {
     client_token: Option<String>,
     s3_bucket_source: S3BucketSource,
     input_format: String,
+    input_format_options: Option<InputFormatOptions>,
     input_compression_type: Option<String>,
     table_creation_parameters: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InputFormatOptions {
+    csv: Option<CsvRequest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CsvRequest {
+    delimiter: Option<String>,
+    header_list: Option<Vec<String>>,
+}
+
+/// How the files of an import are read.
+#[derive(Clone)]
+enum Format {
+    DynamoDbJson,
+    Csv(CsvOptions),
+}
+
+/// The request's `InputFormat` and `InputFormatOptions` as a [`Format`], or DynamoDB's
+/// refusal.
+fn format(request: &ImportTableRequest) -> Result<Format, WireError> {
+    let csv = (request.input_format_options.as_ref()).and_then(|o| o.csv.as_ref());
+    match (request.input_format.as_str(), csv) {
+        ("DYNAMODB_JSON", None) => Ok(Format::DynamoDbJson),
+        ("CSV", csv) => {
+            let mut options = CsvOptions::default();
+            if let Some(delimiter) = csv.and_then(|c| c.delimiter.as_deref()) {
+                // The model's `CsvDelimiter`: one character.
+                let bound = match delimiter.chars().count() {
+                    0 => Some("greater than or equal to 1"),
+                    1 => None,
+                    _ => Some("less than or equal to 1"),
+                };
+                if let Some(bound) = bound {
+                    return Err(WireError::validation(format!(
+                        "1 validation error detected: Value '{delimiter}' at 'inputFormatOptions.csv.delimiter' failed to satisfy constraint: Member must have length {bound}"
+                    )));
+                }
+                options = options.delimiter(delimiter.chars().next().unwrap_or(','));
+            }
+            if let Some(names) = csv.and_then(|c| c.header_list.clone()) {
+                options = options.header_list(names);
+            }
+            crate::import::validate_csv_options(&options)?;
+            Ok(Format::Csv(options))
+        }
+        ("DYNAMODB_JSON", Some(_)) => Err(WireError::validation(
+            "One or more parameter values were invalid: InputFormatOptions.Csv is for the InputFormat CSV only, not DYNAMODB_JSON",
+        )),
+        (other, _) => Err(WireError::validation(format!(
+            "tidestore does not support the InputFormat {other}: only DYNAMODB_JSON and CSV"
+        ))),
+    }
 }
 
 /// Why a bucket name could reach outside the S3 directory, if it could.
@@ -454,12 +515,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
             )));
         }
     }
-    if request.input_format != "DYNAMODB_JSON" {
-        return Err(WireError::validation(format!(
-            "tidestore does not support the InputFormat {}: only DYNAMODB_JSON",
-            request.input_format
-        )));
-    }
+    let format = format(&request)?;
     let compression = request
         .input_compression_type
         .clone()
@@ -528,6 +584,9 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         request_value["S3BucketSource"].clone(),
     );
     description.insert("InputFormat".into(), json!(request.input_format));
+    if let Some(options) = request_value.get("InputFormatOptions") {
+        description.insert("InputFormatOptions".into(), options.clone());
+    }
     description.insert("InputCompressionType".into(), json!(compression));
     description.insert(
         "TableCreationParameters".into(),
@@ -554,6 +613,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         root: s3_dir.join(bucket),
         prefix,
         gzip: compression == "GZIP",
+        format,
         table,
     };
     let thread = std::thread::Builder::new()
@@ -643,6 +703,7 @@ struct Job {
     root: PathBuf,
     prefix: String,
     gzip: bool,
+    format: Format,
     table: CreateTableInput,
 }
 
@@ -656,19 +717,30 @@ impl Job {
 
     /// Reads the source's files into the new table.
     fn import(&self) -> Result<crate::api::imports::ImportTableOutput, Error> {
-        objects(&self.root, &self.prefix).and_then(|files| {
-            let source = BufReader::with_capacity(
-                256 << 10,
-                Objects {
-                    files: files.into_iter(),
-                    current: None,
-                    gzip: self.gzip,
-                    between: false,
-                },
-            );
-            self.db
-                .import_table_from_dynamodb_json(ImportTableInput::new(self.table.clone()), source)
-        })
+        let files = objects(&self.root, &self.prefix)?;
+        let input = ImportTableInput::new(self.table.clone());
+        let gzip = self.gzip;
+        match &self.format {
+            Format::DynamoDbJson => {
+                let source = BufReader::with_capacity(
+                    READ_BUFFER,
+                    Objects {
+                        files: files.into_iter(),
+                        current: None,
+                        gzip,
+                        between: false,
+                    },
+                );
+                self.db.import_table_from_dynamodb_json(input, source)
+            }
+            // Each file read apart: each has its own header line.
+            Format::Csv(options) => self.db.import_table_from_csv(
+                input,
+                options.clone(),
+                (files.into_iter())
+                    .map(|path| BufReader::with_capacity(READ_BUFFER, Object::new(path, gzip))),
+            ),
+        }
     }
 
     /// Ends the import's record with `outcome`, durably.
@@ -800,11 +872,48 @@ fn walk(
     Ok(())
 }
 
+/// How much of a file an import reads at once.
+const READ_BUFFER: usize = 256 << 10;
+
+/// One file of an import, opened when first read (so that a CSV import, which reads its
+/// files one by one, holds one open at a time), decoded from GZIP if asked.
+struct Object {
+    path: PathBuf,
+    gzip: bool,
+    reader: Option<Box<dyn Read + Send>>,
+}
+
+impl Object {
+    fn new(path: PathBuf, gzip: bool) -> Object {
+        Object {
+            path,
+            gzip,
+            reader: None,
+        }
+    }
+}
+
+impl Read for Object {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let reader = match &mut self.reader {
+            Some(reader) => reader,
+            None => {
+                let file = open_no_follow(&self.path)?;
+                self.reader.insert(match self.gzip {
+                    true => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
+                    false => Box::new(file),
+                })
+            }
+        };
+        reader.read(buf)
+    }
+}
+
 /// The files of an import read one after another as one source, a line end between two
 /// (so that a file's last line, ended or not, is never joined to the next one's first).
 struct Objects {
     files: std::vec::IntoIter<PathBuf>,
-    current: Option<Box<dyn Read + Send>>,
+    current: Option<Object>,
     gzip: bool,
     between: bool,
 }
@@ -832,11 +941,7 @@ impl Read for Objects {
                     let Some(path) = self.files.next() else {
                         return Ok(0);
                     };
-                    let file = open_no_follow(&path)?;
-                    self.current = Some(match self.gzip {
-                        true => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
-                        false => Box::new(file),
-                    });
+                    self.current = Some(Object::new(path, self.gzip));
                 }
             }
         }
