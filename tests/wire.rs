@@ -1456,3 +1456,52 @@ fn with_auth_a_signature_out_of_date_is_refused_before_its_key_and_scope_are_jud
         }
     }
 }
+
+/// DescribeImport's `ImportArn` outside the model's 37 to 1,024 characters is DynamoDB's
+/// ValidationException in the model's words (botocore refuses a short one itself; a long one
+/// reaches the server), not ImportNotFoundException.
+#[test]
+fn describe_import_refuses_an_import_arn_outside_the_models_length() {
+    let server = Server::start(|_| {});
+    let long = format!(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/{}",
+        "0".repeat(1000)
+    );
+    for (arn, bound) in [
+        ("arn:aws:dynamodb", "greater than or equal to 37".to_owned()),
+        (long.as_str(), "less than or equal to 1024".to_owned()),
+    ] {
+        let reply = server.call(
+            "DescribeImport",
+            &serde_json::json!({ "ImportArn": arn }).to_string(),
+        );
+        assert_eq!(reply.status, 400);
+        assert_eq!(
+            reply.error_type(),
+            "com.amazon.coral.validate#ValidationException"
+        );
+        let message = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            message,
+            format!("1 validation error detected: Value '{arn}' at 'importArn' failed to satisfy constraint: Member must have length {bound}")
+        );
+    }
+    // At the bounds, a lookup.
+    let at_most = format!(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/{}",
+        "0".repeat(1024 - 57)
+    );
+    assert_eq!(at_most.len(), 1024);
+    let reply = server.call(
+        "DescribeImport",
+        &serde_json::json!({ "ImportArn": at_most }).to_string(),
+    );
+    assert!(
+        reply.error_type().ends_with("#ImportNotFoundException"),
+        "{}",
+        reply.error_type()
+    );
+}

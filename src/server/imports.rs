@@ -974,9 +974,20 @@ struct DescribeImportRequest {
     import_arn: String,
 }
 
+/// The shortest `ImportArn` the API accepts (the service model's `ImportArn`).
+const MIN_IMPORT_ARN_LEN: usize = 37;
+/// The longest `ImportArn` the API accepts.
+const MAX_IMPORT_ARN_LEN: usize = 1024;
+
 /// `DescribeImport`.
 pub(super) fn describe_import(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let DescribeImportRequest { import_arn } = input(body)?;
+    crate::model::names::check_length(
+        &import_arn,
+        "importArn",
+        MIN_IMPORT_ARN_LEN,
+        MAX_IMPORT_ARN_LEN,
+    )?;
     let state = call.state.imports.lock();
     match state.records.iter().find(|r| r.arn() == import_arn) {
         Some(record) => Ok(json!({ "ImportTableDescription": record.description })),
