@@ -23,8 +23,11 @@
 //!
 //! Records live in `IMPORTS` in the database directory, which the engine's recovery never
 //! reads, replaced atomically through the file-system seam ([`crate::fs::write_atomically`])
-//! on every change. A record left IN_PROGRESS by a stop or a crash is settled on the next
-//! start: COMPLETED if its table exists and was created after the import began, else FAILED.
+//! on every change. A stop cancels the imports still running ([`Imports::finish_running`]):
+//! each stops reading, makes no table and ends its record FAILED before the database
+//! closes. A record left IN_PROGRESS all the same (a crash, or a stop whose write of the
+//! record failed) is settled on the next start: COMPLETED if its table exists and was
+//! created after the import began, else FAILED.
 //! At most [`MAX_RECORDS`] are kept, none older than 90 days (DynamoDB lists the imports of
 //! the past 90 days).
 //!
@@ -35,6 +38,7 @@
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -78,6 +82,12 @@ const MAX_VISITED: usize = 1_000_000;
 const MAX_DEPTH: usize = 32;
 /// ListImports' page size when `PageSize` is not given (the model's maximum).
 const DEFAULT_PAGE_SIZE: usize = 25;
+/// Why an import a stop cancelled failed (its record says it, written by the import itself
+/// before the database closed; no table was made).
+const CANCELLED: &str = "the server stopped: the import was cancelled before its table was made";
+/// Why an import a stop or a crash left IN_PROGRESS failed (its record, settled on the next
+/// start, says it).
+const STOPPED: &str = "the server stopped before the import finished";
 
 /// One import as kept: DynamoDB's `ImportTableDescription`, and what a retry with its
 /// `ClientToken` is compared with.
@@ -148,6 +158,8 @@ pub(crate) struct Imports {
     region: String,
     account: String,
     state: Mutex<State>,
+    /// Set when the server stops: running imports stop reading and fail, no new one starts.
+    stop: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -204,10 +216,9 @@ impl Imports {
                     record
                         .description
                         .insert("FailureCode".into(), json!("InternalServerError"));
-                    record.description.insert(
-                        "FailureMessage".into(),
-                        json!("the server stopped before the import finished"),
-                    );
+                    record
+                        .description
+                        .insert("FailureMessage".into(), json!(STOPPED));
                 }
             }
         }
@@ -220,6 +231,7 @@ impl Imports {
                 records,
                 running: Vec::new(),
             }),
+            stop: Arc::new(AtomicBool::new(false)),
         };
         if settled {
             let mut state = imports.lock();
@@ -263,9 +275,20 @@ impl Imports {
         Ok(state)
     }
 
-    /// Waits for the imports still running (before the database closes).
+    /// Asks the imports still running to stop, and waits for them (before the database
+    /// closes). Each stops reading at its next check (before each file and each read of at
+    /// most [`READ_BUFFER`] bytes, a few thousand lines), fails, which the library's import
+    /// leaves with no table (it commits whole or not at all), and writes its record FAILED
+    /// ([`CANCELLED`]) durably before this returns. One that had read all its files commits
+    /// its table and is COMPLETED. No import starts after this begins.
     pub(crate) fn finish_running(&self) {
-        let running = std::mem::take(&mut self.lock().running);
+        let running = {
+            let mut state = self.lock();
+            // (Under the lock that ImportTable holds from its check of the flag to its
+            // thread's start: none starts unseen.)
+            self.stop.store(true, Ordering::SeqCst);
+            std::mem::take(&mut state.running)
+        };
         for thread in running {
             let _ = thread.join();
         }
@@ -537,6 +560,13 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
     table.to_schema(Timestamp(now))?;
 
     let mut state = imports.lock();
+    if imports.stop.load(Ordering::SeqCst) {
+        return Err(Error::Io {
+            context: "ImportTable".into(),
+            source: std::io::Error::other("the server is stopping: no import starts"),
+        }
+        .into());
+    }
     if let Some(token) = &request.client_token {
         let earlier = state
             .records
@@ -615,6 +645,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         gzip: compression == "GZIP",
         format,
         table,
+        stop: Arc::clone(&imports.stop),
     };
     let thread = std::thread::Builder::new()
         .name("tidestore-import".into())
@@ -705,6 +736,8 @@ struct Job {
     gzip: bool,
     format: Format,
     table: CreateTableInput,
+    /// The server's stop: the files' reads fail once it is set.
+    stop: Arc<AtomicBool>,
 }
 
 impl Job {
@@ -720,6 +753,7 @@ impl Job {
         let files = objects(&self.root, &self.prefix)?;
         let input = ImportTableInput::new(self.table.clone());
         let gzip = self.gzip;
+        let stop = &self.stop;
         match &self.format {
             Format::DynamoDbJson => {
                 let source = BufReader::with_capacity(
@@ -728,6 +762,7 @@ impl Job {
                         files: files.into_iter(),
                         current: None,
                         gzip,
+                        stop: Arc::clone(stop),
                         between: false,
                     },
                 );
@@ -737,8 +772,9 @@ impl Job {
             Format::Csv(options) => self.db.import_table_from_csv(
                 input,
                 options.clone(),
-                (files.into_iter())
-                    .map(|path| BufReader::with_capacity(READ_BUFFER, Object::new(path, gzip))),
+                (files.into_iter()).map(|path| {
+                    BufReader::with_capacity(READ_BUFFER, Object::new(path, gzip, Arc::clone(stop)))
+                }),
             ),
         }
     }
@@ -773,12 +809,17 @@ impl Job {
             }
             Err(e) => {
                 finish(record, "FAILED", end);
+                // A read the stop ended: said plainly, without the reading's context.
+                let message = match e.message().contains(CANCELLED) {
+                    true => CANCELLED.to_owned(),
+                    false => e.message(),
+                };
                 record
                     .description
                     .insert("FailureCode".into(), json!(e.exception_name()));
                 record
                     .description
-                    .insert("FailureMessage".into(), json!(e.message()));
+                    .insert("FailureMessage".into(), json!(message));
             }
         }
         if let Err(e) = self.imports.persist(&mut state) {
@@ -876,18 +917,21 @@ fn walk(
 const READ_BUFFER: usize = 256 << 10;
 
 /// One file of an import, opened when first read (so that a CSV import, which reads its
-/// files one by one, holds one open at a time), decoded from GZIP if asked.
+/// files one by one, holds one open at a time), decoded from GZIP if asked. Once the
+/// server's stop is set, opening and every read fail: the import ends before its commit.
 struct Object {
     path: PathBuf,
     gzip: bool,
+    stop: Arc<AtomicBool>,
     reader: Option<Box<dyn Read + Send>>,
 }
 
 impl Object {
-    fn new(path: PathBuf, gzip: bool) -> Object {
+    fn new(path: PathBuf, gzip: bool, stop: Arc<AtomicBool>) -> Object {
         Object {
             path,
             gzip,
+            stop,
             reader: None,
         }
     }
@@ -895,6 +939,10 @@ impl Object {
 
 impl Read for Object {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            // (Not `Interrupted`, which readers retry.)
+            return Err(std::io::Error::other(CANCELLED));
+        }
         let reader = match &mut self.reader {
             Some(reader) => reader,
             None => {
@@ -915,6 +963,7 @@ struct Objects {
     files: std::vec::IntoIter<PathBuf>,
     current: Option<Object>,
     gzip: bool,
+    stop: Arc<AtomicBool>,
     between: bool,
 }
 
@@ -941,7 +990,7 @@ impl Read for Objects {
                     let Some(path) = self.files.next() else {
                         return Ok(0);
                     };
-                    self.current = Some(Object::new(path, self.gzip));
+                    self.current = Some(Object::new(path, self.gzip, Arc::clone(&self.stop)));
                 }
             }
         }
@@ -1341,6 +1390,48 @@ mod tests {
         let mut running: Vec<Record> = (0..4).map(|i| big(i, "IN_PROGRESS")).collect();
         assert!(encode_within(&mut running, limit).is_none());
         assert_eq!(running.len(), 4);
+    }
+
+    /// Once a stop has asked the running imports to end, no ImportTable starts one (it
+    /// would not be waited for before the database closes).
+    #[test]
+    fn no_import_starts_once_the_server_is_stopping() {
+        let db = Database::in_memory();
+        let imports = Imports::open(
+            &db,
+            Some(std::env::temp_dir()),
+            "us-east-1".into(),
+            "000000000000".into(),
+        )
+        .expect("opens");
+        imports.finish_running();
+        let state = super::super::ServerState {
+            db: db.clone(),
+            region: "us-east-1".into(),
+            secrets: None,
+            imports: Arc::new(imports),
+        };
+        let headers = hyper::HeaderMap::new();
+        let call = Call {
+            state: &state,
+            headers: &headers,
+            local: None,
+        };
+        let request = json!({
+            "S3BucketSource": {"S3Bucket": "exports"},
+            "InputFormat": "CSV",
+            "TableCreationParameters": {
+                "TableName": "Tab",
+                "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        });
+        let refused =
+            super::super::operations::call(&call, "ImportTable", request).expect_err("refused");
+        assert!(format!("{refused:?}").contains("stopping"), "{refused:?}");
+        assert!(state.imports.lock().records.is_empty());
+        assert!(state.imports.lock().running.is_empty());
     }
 
     #[test]
