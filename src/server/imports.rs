@@ -23,7 +23,8 @@
 //!
 //! Records live in `IMPORTS` in the database directory, which the engine's recovery never
 //! reads, replaced atomically through the file-system seam ([`crate::fs::write_atomically`])
-//! on every change. A stop cancels the imports still running ([`Imports::finish_running`]):
+//! on every change; a damaged one is set aside on a start, kept and logged, and the server
+//! starts without the records (`load_or_set_aside`). A stop cancels the imports still running ([`Imports::finish_running`]):
 //! each stops reading, makes no table and ends its record FAILED before the database
 //! closes. A record left IN_PROGRESS all the same (a crash, or a stop whose write of the
 //! record failed) is settled on the next start: COMPLETED if its table exists and was
@@ -189,7 +190,7 @@ impl Imports {
     ) -> std::io::Result<Imports> {
         let store = db.storage();
         let mut records = match &store {
-            Some((fs, dir)) => load(&**fs, &dir.join(IMPORTS_FILE))?,
+            Some((fs, dir)) => load_or_set_aside(&**fs, dir)?,
             None => Vec::new(),
         };
         // (Records past 90 days go at a start too, not only when an import is added.)
@@ -385,6 +386,37 @@ fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
     match well_formed {
         true => Ok(records),
         false => Err("an import record without its ARN or status".into()),
+    }
+}
+
+/// The records in `dir`'s `IMPORTS`. A damaged file (it is replaced atomically, so never
+/// torn: bit rot, or an edit by hand) is set aside as `IMPORTS.damaged-{ms}`, never deleted,
+/// with an error logged, and no records are loaded: the records are a history of imports,
+/// not data (the tables are whole without them), and a server that cannot start over them
+/// serves nothing. What is lost: the listing of past imports and, for 8 hours, their
+/// `ClientToken`s (a retry then starts a new import, which a table made by the first refuses,
+/// `ResourceInUseException`). A file that cannot be read (an I/O error) still stops the
+/// start: it may be whole.
+fn load_or_set_aside(fs: &dyn Vfs, dir: &Path) -> std::io::Result<Vec<Record>> {
+    let path = dir.join(IMPORTS_FILE);
+    match load(fs, &path) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::FileTooLarge
+            ) =>
+        {
+            let aside = dir.join(format!("{IMPORTS_FILE}.damaged-{}", now_ms()));
+            fs.rename(&path, &aside)?;
+            fs.sync_dir(dir)?;
+            tracing::error!(
+                error = %e,
+                kept = %aside.display(),
+                "the import records are damaged: set aside, and the server starts without them (ListImports and DescribeImport no longer know the imports before now)"
+            );
+            Ok(Vec::new())
+        }
+        loaded => loaded,
     }
 }
 
@@ -1198,6 +1230,43 @@ mod tests {
             drop(imports);
             db.close().expect("closes");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A damaged `IMPORTS` no longer stops the start: it is set aside under a name of its
+    /// own, byte for byte, and the records start empty; a file that cannot be read for
+    /// another reason (here a folder in its place) still stops it.
+    #[test]
+    fn a_damaged_records_file_is_set_aside_and_the_server_starts() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-imports-damaged-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(&dir).expect("opens");
+        let open = || Imports::open(&db, None, "us-east-1".into(), "000000000000".into());
+        let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x20;
+        std::fs::write(dir.join(IMPORTS_FILE), &bytes).expect("a damaged file");
+        let imports = open().expect("starts");
+        assert!(imports.lock().records.is_empty());
+        assert!(!dir.join(IMPORTS_FILE).exists());
+        let aside: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("listed")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| {
+                (p.file_name().and_then(|n| n.to_str()))
+                    .is_some_and(|n| n.starts_with("IMPORTS.damaged-"))
+            })
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read(&aside[0]).expect("kept"), bytes);
+        drop(imports);
+        assert!(open().is_ok(), "and starts again");
+        std::fs::create_dir(dir.join(IMPORTS_FILE)).expect("a folder in its place");
+        assert!(open().is_err(), "an unreadable file still stops the start");
+        db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
