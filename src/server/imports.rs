@@ -15,7 +15,9 @@
 //! `InputFormatOptions.Csv`, which no other format takes: each file read apart, as each has
 //! its own header line), each file's GZIP decoded apart, and its record becomes COMPLETED
 //! (with the library's counts) or
-//! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message). Unlike
+//! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message; or, as
+//! DynamoDB's guide says, `ItemValidationError` when some items were skipped as invalid, the
+//! table kept with the others, the counts given). Unlike
 //! DynamoDB, whose table is CREATING meanwhile, the table appears only when the import
 //! commits it, ACTIVE (the library commits it whole, atomically); a second import, a
 //! `CreateTable` or a restore to the name meanwhile is `ResourceInUseException`
@@ -826,7 +828,32 @@ impl Job {
         });
         match outcome {
             Ok(done) => {
-                finish(record, "COMPLETED", end);
+                // DynamoDB's developer guide ("Import format quotas and validation", data
+                // validation errors): items that fail validation are skipped and the import
+                // goes on, but at its end the import is FAILED with `ItemValidationError`
+                // (its table stays, with the items that were valid).
+                let first_error = (done.get("ErrorCount").and_then(Value::as_u64))
+                    .filter(|&n| n > 0)
+                    .map(|_| &done["ItemErrors"][0]);
+                match first_error {
+                    None => finish(record, "COMPLETED", end),
+                    Some(first) => {
+                        finish(record, "FAILED", end);
+                        // (No CloudWatch here: the first error is named instead.)
+                        let message = format!(
+                            "Some of the items failed validation checks and were not imported. The first: item {} ({}): {}",
+                            first["ItemNumber"],
+                            first["ErrorCode"].as_str().unwrap_or_default(),
+                            first["Message"].as_str().unwrap_or_default()
+                        );
+                        record
+                            .description
+                            .insert("FailureCode".into(), json!("ItemValidationError"));
+                        record
+                            .description
+                            .insert("FailureMessage".into(), json!(message));
+                    }
+                }
                 for member in [
                     "TableId",
                     "ProcessedSizeBytes",

@@ -756,10 +756,14 @@ class Imports(unittest.TestCase):
                       "--input-format", "CSV", "--table-creation-parameters", json.dumps(definition))["ImportTableDescription"]
         self.assertEqual((started["ImportStatus"], started["InputFormat"]), ("IN_PROGRESS", "CSV"))
         done = wait_for_import(started["ImportArn"])
-        self.assertEqual(done["ImportStatus"], "COMPLETED", done)
         # 5 lines (headers not counted): a number that is not one and a line short of a value
-        # are errors.
+        # are errors, which skip their items and FAIL the import at its end, its table kept
+        # (the developer guide's "Import format quotas and validation").
+        self.assertEqual((done["ImportStatus"], done["FailureCode"]), ("FAILED", "ItemValidationError"), done)
+        self.assertIn("Some of the items failed validation checks and were not imported", done["FailureMessage"])
+        self.assertIn("item 3", done["FailureMessage"])
         self.assertEqual((done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]), (5, 3, 2))
+        self.assertEqual(done["TableId"], cli("describe-table", "--table-name", "ImportedCsv")["Table"]["TableId"])
         item = self.ddb.get_item(TableName="ImportedCsv", Key={"pk": {"S": "k1"}})["Item"]
         # The index key is the number its definition says; the other column a string.
         self.assertEqual(item, {"pk": {"S": "k1"}, "n": {"N": "1"}, "note": {"S": 'a "quoted" note, with a comma'}})
