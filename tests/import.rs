@@ -727,3 +727,55 @@ fn an_import_from_csv_types_key_columns_and_counts_the_lines_in_error() {
     assert!(matches!(refused, Error::Validation(_)), "{refused:?}");
     assert!(db.describe_table("Other").is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any bytes, in up to three CSV files, with or without a `HeaderList`: the import
+    /// completes without a panic, every line it reads is an item or an item in error, and
+    /// the table holds exactly `ImportedItemCount` items. (Bytes from CSV's own alphabet, so
+    /// that quotes, delimiters, line ends and keys meet often.)
+    #[test]
+    fn any_bytes_as_csv_files_import_and_every_item_is_counted(
+        bytes in proptest::collection::vec(
+            proptest::sample::select(b"pkg,s\"\r\n;\t 019x\xff".to_vec()),
+            0..300,
+        ),
+        header in proptest::bool::ANY,
+        cuts in proptest::collection::vec(0usize..300, 0..3),
+    ) {
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+        cuts.sort_unstable();
+        let mut files = Vec::new();
+        let mut from = 0;
+        for cut in cuts.into_iter().chain([bytes.len()]) {
+            let mut file = if header { Vec::new() } else { b"pk,sk,g\n".to_vec() };
+            file.extend_from_slice(&bytes[from..cut]);
+            files.push(file);
+            from = cut;
+        }
+        let options = match header {
+            true => CsvOptions::default().header_list(["pk", "sk", "g"]),
+            false => CsvOptions::default(),
+        };
+        let db = Database::in_memory();
+        let description = db
+            .import_table_from_csv(
+                ImportTableInput::new(definition()),
+                options,
+                files.iter().map(|f| &f[..]),
+            )
+            .unwrap()
+            .import_table_description;
+        prop_assert!(
+            description.imported_item_count + description.error_count
+                <= description.processed_item_count,
+            "{:?}",
+            description
+        );
+        prop_assert_eq!(
+            scan_sorted(&db, TABLE).len() as u64,
+            description.imported_item_count
+        );
+    }
+}
