@@ -109,7 +109,9 @@ impl<R: BufRead> Iterator for Lines<R> {
             .read_until(b'\n', &mut line);
         match read {
             Ok(0) => self.done = true,
-            Ok(_) if line.len() > MAX_IMPORT_LINE_BYTES => {
+            // (A line of exactly the limit is read with its `\n`, one byte past it: its end
+            // is not to be looked for, which would skip the whole next line.)
+            Ok(_) if line.len() > MAX_IMPORT_LINE_BYTES && !line.ends_with(b"\n") => {
                 // The rest of the line is skipped, never held.
                 return Some(self.source.skip_until(b'\n').map(|_| {
                     Err(Error::validation(format!(

@@ -633,6 +633,33 @@ fn an_import_from_dynamodb_json_takes_crlf_and_a_bom_and_counts_bad_bytes_and_lo
     assert_eq!(description.imported_item_count, 3);
 }
 
+/// A line of exactly the limit (8 MiB before its `\n`) is one item in error, and the line
+/// after it is read: the limit's check once took the `\n` just past it for a longer line's
+/// and skipped the whole next line as that line's rest, an item lost and not counted.
+#[test]
+fn an_import_from_dynamodb_json_reads_the_line_after_one_of_exactly_the_limit() {
+    let good = serde_json::json!({ "Item": item(&Shape::Valid(0, 0, None, 1)) });
+    let mut file = vec![b'x'; MAX_IMPORT_LINE_BYTES];
+    file.extend_from_slice(format!("\n{good}\n").as_bytes());
+    let db = Database::in_memory();
+    let description = db
+        .import_table_from_dynamodb_json(ImportTableInput::new(definition()), &file[..])
+        .unwrap()
+        .import_table_description;
+    assert_eq!(
+        (
+            description.processed_item_count,
+            description.error_count,
+            description.imported_item_count
+        ),
+        (2, 1, 1),
+        "{:?}",
+        description.item_errors
+    );
+    assert_eq!(description.item_errors[0].item_number, 0);
+    assert_eq!(scan_sorted(&db, TABLE).len(), 1);
+}
+
 /// DynamoDB's CSV import: each file's first line names its columns (in any order); the key
 /// columns of the table and its index take their defined types, the rest are strings (an
 /// empty one the empty string, an empty index key no attribute); RFC 4180 quotes; lines

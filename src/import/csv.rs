@@ -290,7 +290,9 @@ impl<R: BufRead> Records<R> {
         if read == 0 {
             return Ok(None);
         }
-        if line.len() > MAX_IMPORT_LINE_BYTES {
+        // (A line of exactly the limit is read with its `\n`, one byte past it: its end is
+        // not to be looked for, which would skip the whole next line.)
+        if line.len() > MAX_IMPORT_LINE_BYTES && !line.ends_with(b"\n") {
             // The rest of the line is skipped, never held.
             self.source.skip_until(b'\n')?;
             return Ok(Some(Line::TooLong));
@@ -356,7 +358,7 @@ impl<R: BufRead> Iterator for Records<R> {
             if line.is_empty() && state == State::Start && values.is_empty() {
                 continue;
             }
-            size += line.len() + 2;
+            size += line.len();
             if size > MAX_IMPORT_LINE_BYTES {
                 // A quoted value that runs on: cut here, and read on from the next line.
                 return Some(Ok(Err(malformed(&format!(
@@ -404,6 +406,7 @@ impl<R: BufRead> Iterator for Records<R> {
                     value.push(b'\r');
                 }
                 value.push(b'\n');
+                size += 1 + usize::from(cr);
                 continue;
             }
             if state == State::Quoted {
@@ -491,6 +494,26 @@ mod tests {
             "{:?}",
             got[0].as_ref().err()
         );
+    }
+
+    /// A line of exactly the limit (8 MiB before its `\n`) is read whole, and so is the line
+    /// after it: the limit's check once took the `\n` just past it for a longer line's and
+    /// skipped the whole next line as that line's rest, an item lost and not counted.
+    #[test]
+    fn a_line_of_exactly_the_limit_is_read_and_so_is_the_next() {
+        let mut text = "x".repeat(MAX_IMPORT_LINE_BYTES);
+        text.push_str("\nnext,1\n");
+        let got = records(&text, ',');
+        assert_eq!(
+            got.len(),
+            2,
+            "{:?}",
+            got.iter()
+                .map(|r| r.as_ref().map(|v| v.len()))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(got[0], Ok(vec!["x".repeat(MAX_IMPORT_LINE_BYTES)]));
+        assert_eq!(got[1], ok(&["next", "1"]));
     }
 
     #[test]
