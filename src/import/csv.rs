@@ -28,7 +28,7 @@ use std::io::{BufRead, Read};
 use crate::api::imports::{CsvOptions, CSV_DELIMITERS, MAX_IMPORT_LINE_BYTES};
 use crate::error::{Error, Result};
 use crate::model::schema::ScalarAttributeType;
-use crate::model::value::{AttributeValue, Item};
+use crate::model::value::{AttributeValue, Item, MAX_ITEM_SIZE};
 
 /// The most names in a `HeaderList` (the model's `CsvHeaderList`).
 const MAX_HEADERS: usize = 255;
@@ -117,7 +117,7 @@ pub(crate) struct CsvItems<I: Iterator> {
     /// The key columns' types (every attribute the table defines is a key of it or of an
     /// index).
     types: BTreeMap<String, ScalarAttributeType>,
-    /// The current file's column names (`HeaderList`, or its first line).
+    /// The current file's column names, read from its first line (without `HeaderList`).
     header: Option<Vec<String>>,
     /// A file failed to read: the items end.
     failed: bool,
@@ -143,13 +143,30 @@ where
         }
     }
 
-    /// Line `values` as an item of columns `header`.
+    /// Line `values` as an item of columns `header`. Its size is reckoned before anything is
+    /// copied: the names come from the header, so a short line can name megabytes (a
+    /// `HeaderList` of 255 names of 65,536 characters is 16 MiB), which must not be copied
+    /// for every line only to find the item too large.
     fn item(&self, header: &[String], values: Vec<String>) -> Result<Item> {
         if values.len() != header.len() {
             return Err(Error::validation(format!(
                 "One or more parameter values were invalid: a line of CSV has {} values and its header {} columns",
                 values.len(),
                 header.len()
+            )));
+        }
+        // Never more than the item's DynamoDB size (a typed key's value, not yet read, counts
+        // 0), so an item refused here is one `validate_item` would refuse.
+        let least: usize = (header.iter().zip(&values))
+            .filter_map(|(name, value)| match self.types.get(name) {
+                Some(_) if value.is_empty() => None,
+                Some(ScalarAttributeType::S) | None => Some(name.len() + value.len()),
+                Some(_) => Some(name.len()),
+            })
+            .sum();
+        if least > MAX_ITEM_SIZE {
+            return Err(Error::validation(format!(
+                "Item size has exceeded the maximum allowed size of {MAX_ITEM_SIZE} bytes (this item is at least {least} bytes)"
             )));
         }
         let mut item = Item::new();
@@ -189,7 +206,7 @@ where
             let Some(records) = &mut self.current else {
                 let file = self.files.next()?;
                 self.current = Some(Records::new(file, self.options.delimiter));
-                self.header = self.options.header_list.clone();
+                self.header = None;
                 continue;
             };
             let values = match records.next() {
@@ -205,21 +222,24 @@ where
                 }
                 Some(Ok(values)) => values,
             };
-            let Some(header) = self.header.take() else {
-                // The file's first line names its columns.
-                match values.and_then(header_of) {
-                    Ok(header) => self.header = Some(header),
-                    Err(e) => {
-                        // Nothing after it can be read as items of this file.
-                        self.current = None;
-                        return Some(Ok(Err(e)));
+            // (`HeaderList` is borrowed, never copied: it may be 16 MiB, and there may be
+            // 50,000 files.)
+            let header = match (&self.options.header_list, &self.header) {
+                (Some(header), _) | (None, Some(header)) => header,
+                (None, None) => {
+                    // The file's first line names its columns.
+                    match values.and_then(header_of) {
+                        Ok(header) => self.header = Some(header),
+                        Err(e) => {
+                            // Nothing after it can be read as items of this file.
+                            self.current = None;
+                            return Some(Ok(Err(e)));
+                        }
                     }
+                    continue;
                 }
-                continue;
             };
-            let item = values.and_then(|values| self.item(&header, values));
-            self.header = Some(header);
-            return Some(Ok(item));
+            return Some(Ok(values.and_then(|values| self.item(header, values))));
         }
     }
 }
