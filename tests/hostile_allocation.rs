@@ -307,3 +307,47 @@ fn a_csv_header_list_is_not_copied_for_each_file_or_line() {
     println!("ALLOC csv header_list=16MiB files=4 lines=12 peak={peak}");
     assert!(peak < 4 << 20, "the import allocated {peak} bytes");
 }
+
+/// A CSV line of 8 MiB of delimiters (8 million empty values) is one item in error whose
+/// reading holds a bounded number of values: no item can have more columns than it has
+/// bytes (every column but an empty key is an attribute with a name), so past
+/// `MAX_ITEM_SIZE` values the rest are not kept. (Each value was kept, 24 bytes for an empty
+/// one: 200 MB for one line of 8 MiB.)
+#[test]
+fn a_csv_line_of_millions_of_values_is_not_held_value_by_value() {
+    let _serial = serial();
+    let mut file = b"pk\n".to_vec();
+    file.extend(std::iter::repeat_n(b',', MAX_IMPORT_LINE_BYTES - 1));
+    file.extend_from_slice(b"\np1\n");
+    let definition = CreateTableInput::new("Csv")
+        .hash_key("pk", S)
+        .pay_per_request();
+    let db = Database::in_memory();
+    let input = ImportTableInput::new(definition);
+    let mut description = None;
+    let peak = peak_during(|| {
+        description = Some(
+            db.import_table_from_csv(input, CsvOptions::default(), [&file[..]])
+                .unwrap()
+                .import_table_description,
+        );
+    });
+    let description = description.unwrap();
+    assert_eq!(
+        (
+            description.processed_item_count,
+            description.error_count,
+            description.imported_item_count
+        ),
+        (2, 1, 1),
+        "{:?}",
+        description.item_errors
+    );
+    assert!(
+        description.item_errors[0].message.contains("more values"),
+        "{:?}",
+        description.item_errors[0]
+    );
+    println!("ALLOC csv values=8Mi peak={peak}");
+    assert!(peak < 64 << 20, "the import allocated {peak} bytes");
+}

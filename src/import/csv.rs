@@ -17,7 +17,8 @@
 //! blank lines are skipped and not counted; `\r\n` line ends and a byte order mark at the
 //! start of a file are taken; a line that cannot be read as CSV (a stray quote, a quoted
 //! value not closed, text after a closing quote, not UTF-8, longer than
-//! [`MAX_IMPORT_LINE_BYTES`]) or whose values do not fit the header is an item in error,
+//! [`MAX_IMPORT_LINE_BYTES`], more values than an item can have columns: 409,600) or whose
+//! values do not fit the header is an item in error,
 //! counted and listed, and the next line is read. A header that cannot name the columns
 //! (malformed, an empty or repeated name) is one error, and the rest of its file is skipped,
 //! as the guide says DynamoDB may skip the rest of a malformed object.
@@ -259,6 +260,22 @@ fn header_of(values: Vec<String>) -> Result<Vec<String>> {
     Ok(values)
 }
 
+/// The most values a record keeps: no item has more columns than `MAX_ITEM_SIZE` bytes (each
+/// column but an empty key is an attribute of at least a one-byte name), so a line with more
+/// is an item in error, and the values past these are not kept (an empty value costs 24
+/// bytes: a line of 8 MiB of delimiters held 200 MB).
+const MAX_VALUES: usize = MAX_ITEM_SIZE;
+
+/// Ends the value being read: kept in `values`, or dropped once there are [`MAX_VALUES`].
+fn end_value(values: &mut Vec<Vec<u8>>, value: &mut Vec<u8>, error: &mut Option<&str>) {
+    if values.len() < MAX_VALUES {
+        values.push(std::mem::take(value));
+    } else {
+        value.clear();
+        error.get_or_insert("has more values than an item can have columns (409,600)");
+    }
+}
+
 /// Where the reader is in a line (RFC 4180's grammar, one byte at a time).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -389,7 +406,7 @@ impl<R: BufRead> Iterator for Records<R> {
                 state = match (state, b) {
                     (State::Start, b'"') => State::Quoted,
                     (State::Start | State::Plain, d) if d == self.delimiter => {
-                        values.push(std::mem::take(&mut value));
+                        end_value(&mut values, &mut value, &mut error);
                         State::Start
                     }
                     (State::Plain, b'"') => {
@@ -410,7 +427,7 @@ impl<R: BufRead> Iterator for Records<R> {
                         State::Quoted
                     }
                     (State::QuoteInQuoted, d) if d == self.delimiter => {
-                        values.push(std::mem::take(&mut value));
+                        end_value(&mut values, &mut value, &mut error);
                         State::Start
                     }
                     (State::QuoteInQuoted, b) => {
@@ -435,7 +452,7 @@ impl<R: BufRead> Iterator for Records<R> {
                     "has a quoted value not closed before the end of its file",
                 ))));
             }
-            values.push(value);
+            end_value(&mut values, &mut value, &mut error);
             if let Some(why) = error {
                 return Some(Ok(Err(malformed(why))));
             }
