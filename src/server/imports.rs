@@ -192,7 +192,7 @@ impl Imports {
     ) -> std::io::Result<Imports> {
         let store = db.storage();
         let mut records = match &store {
-            Some((fs, dir)) => load_or_set_aside(&**fs, dir)?,
+            Some((fs, dir)) => load_or_set_aside(&**fs, dir, now_ms())?,
             None => Vec::new(),
         };
         // (Records past 90 days go at a start too, not only when an import is added.)
@@ -392,14 +392,15 @@ fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
 }
 
 /// The records in `dir`'s `IMPORTS`. A damaged file (it is replaced atomically, so never
-/// torn: bit rot, or an edit by hand) is set aside as `IMPORTS.damaged-{ms}`, never deleted,
+/// torn: bit rot, or an edit by hand) is set aside as `IMPORTS.damaged-{now}` (or, if a file
+/// already has that name, `IMPORTS.damaged-{now}.{n}`: a rename would replace it), never deleted,
 /// with an error logged, and no records are loaded: the records are a history of imports,
 /// not data (the tables are whole without them), and a server that cannot start over them
 /// serves nothing. What is lost: the listing of past imports and, for 8 hours, their
 /// `ClientToken`s (a retry then starts a new import, which a table made by the first refuses,
 /// `ResourceInUseException`). A file that cannot be read (an I/O error) still stops the
 /// start: it may be whole.
-fn load_or_set_aside(fs: &dyn Vfs, dir: &Path) -> std::io::Result<Vec<Record>> {
+fn load_or_set_aside(fs: &dyn Vfs, dir: &Path, now: u64) -> std::io::Result<Vec<Record>> {
     let path = dir.join(IMPORTS_FILE);
     match load(fs, &path) {
         Err(e)
@@ -408,7 +409,14 @@ fn load_or_set_aside(fs: &dyn Vfs, dir: &Path) -> std::io::Result<Vec<Record>> {
                 std::io::ErrorKind::InvalidData | std::io::ErrorKind::FileTooLarge
             ) =>
         {
-            let aside = dir.join(format!("{IMPORTS_FILE}.damaged-{}", now_ms()));
+            // NB: a rename replaces its target: a file set aside before (a clock stepped back,
+            // or two starts in one millisecond) must not be.
+            let mut aside = dir.join(format!("{IMPORTS_FILE}.damaged-{now}"));
+            let mut n = 0u32;
+            while fs.exists(&aside)? {
+                n += 1;
+                aside = dir.join(format!("{IMPORTS_FILE}.damaged-{now}.{n}"));
+            }
             fs.rename(&path, &aside)?;
             fs.sync_dir(dir)?;
             tracing::error!(
@@ -1293,6 +1301,34 @@ mod tests {
         assert!(open().is_ok(), "and starts again");
         std::fs::create_dir(dir.join(IMPORTS_FILE)).expect("a folder in its place");
         assert!(open().is_err(), "an unreadable file still stops the start");
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A file set aside before under the name a damaged `IMPORTS` would take now (a clock
+    /// stepped back, or two starts in one millisecond) is kept: the new one takes another
+    /// name. (The rename replaced it: a damaged file "never deleted" deleted the earlier one.)
+    #[test]
+    fn setting_aside_a_damaged_records_file_keeps_one_set_aside_before() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-imports-aside-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(&dir).expect("opens");
+        let (fs, _) = db.storage().expect("on disk");
+        let earlier = dir.join(format!("{IMPORTS_FILE}.damaged-42"));
+        std::fs::write(&earlier, b"set aside before").expect("an earlier one");
+        for damaged in [&b"damaged once"[..], b"damaged twice"] {
+            std::fs::write(dir.join(IMPORTS_FILE), damaged).expect("a damaged file");
+            let records = load_or_set_aside(&*fs, &dir, 42).expect("set aside");
+            assert!(records.is_empty());
+        }
+        assert_eq!(std::fs::read(&earlier).expect("kept"), b"set aside before");
+        let aside = |n: u32| std::fs::read(dir.join(format!("{IMPORTS_FILE}.damaged-42.{n}")));
+        assert_eq!(aside(1).expect("kept"), b"damaged once");
+        assert_eq!(aside(2).expect("kept"), b"damaged twice");
+        assert!(!dir.join(IMPORTS_FILE).exists());
         db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);
     }
