@@ -448,7 +448,8 @@ impl Database {
     /// line ends and a byte order mark are taken. A line that is not CSV or does not fit
     /// the header is an item in error, counted and listed with its number (from 0 over all
     /// files, headers and blank lines not counted); a header that cannot name the columns is
-    /// one error, and the rest of its file is skipped. Options outside DynamoDB's rules are
+    /// one error (counted and numbered as an item in error), and the rest of its file is
+    /// skipped. Options outside DynamoDB's rules are
     /// a validation error; a failure to read a file fails the import, leaving no table
     /// (decompressing is the caller's).
     pub fn import_table_from_csv<R: std::io::BufRead>(

@@ -100,7 +100,7 @@ pub enum ImportStatus {
 pub struct ImportItemError {
     /// The item's place in the source, from 0 (for a DynamoDB JSON source, its line,
     /// blank lines not counted; for CSV, its line over all the files, header lines and
-    /// blank lines not counted).
+    /// blank lines not counted, but a header line in error counted as one item).
     pub item_number: u64,
     /// The exception a `PutItem` of it would have answered (`ValidationException`).
     pub error_code: String,
