@@ -399,7 +399,8 @@ fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
 /// serves nothing. What is lost: the listing of past imports and, for 8 hours, their
 /// `ClientToken`s (a retry then starts a new import, which a table made by the first refuses,
 /// `ResourceInUseException`). A file that cannot be read (an I/O error) still stops the
-/// start: it may be whole.
+/// start: it may be whole; so does one of a format version this build does not know, which
+/// is not damaged (a newer tidestore wrote it) and stays in place.
 fn load_or_set_aside(fs: &dyn Vfs, dir: &Path, now: u64) -> std::io::Result<Vec<Record>> {
     let path = dir.join(IMPORTS_FILE);
     match load(fs, &path) {
@@ -430,8 +431,28 @@ fn load_or_set_aside(fs: &dyn Vfs, dir: &Path, now: u64) -> std::io::Result<Vec<
     }
 }
 
+/// The format version an `IMPORTS` file says it has, if it starts as one does.
+fn version_of(bytes: &[u8]) -> Option<u32> {
+    if bytes.get(..VERSION_OFFSET)? != MAGIC {
+        return None;
+    }
+    let word: [u8; 4] = bytes.get(VERSION_OFFSET..CRC_OFFSET)?.try_into().ok()?;
+    Some(u32::from_le_bytes(word))
+}
+
 fn load(fs: &dyn Vfs, path: &Path) -> std::io::Result<Vec<Record>> {
     match crate::fs::read_all(fs, path, MAX_FILE_LEN) {
+        // A version this build does not know (a newer tidestore wrote it) is no damage: the
+        // start fails, naming it, and the file stays where that version will look for it.
+        Ok(bytes) if version_of(&bytes).is_some_and(|v| v != VERSION) => {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!(
+                    "{}: import records of a version this tidestore does not know (it reads version {VERSION}): start the version that wrote them",
+                    path.display()
+                ),
+            ))
+        }
         Ok(bytes) => decode(&bytes).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -1301,6 +1322,36 @@ mod tests {
         assert!(open().is_ok(), "and starts again");
         std::fs::create_dir(dir.join(IMPORTS_FILE)).expect("a folder in its place");
         assert!(open().is_err(), "an unreadable file still stops the start");
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A records file of a version this build does not know (a newer tidestore wrote it,
+    /// then an older one started) is not damage: the start fails naming the version, and the
+    /// file stays `IMPORTS`, not set aside (the newer version would no longer find it).
+    #[test]
+    fn records_of_an_unknown_version_stop_the_start_and_stay_in_place() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-imports-version-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(&dir).expect("opens");
+        let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
+        bytes[VERSION_OFFSET..CRC_OFFSET].copy_from_slice(&(VERSION + 1).to_le_bytes());
+        std::fs::write(dir.join(IMPORTS_FILE), &bytes).expect("a newer file");
+        let refused = Imports::open(&db, None, "us-east-1".into(), "000000000000".into())
+            .err()
+            .expect("the start is refused");
+        assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported, "{refused}");
+        assert!(refused.to_string().contains("version"), "{refused}");
+        assert_eq!(std::fs::read(dir.join(IMPORTS_FILE)).expect("kept"), bytes);
+        let aside = std::fs::read_dir(&dir)
+            .expect("listed")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("IMPORTS.damaged-"))
+            .count();
+        assert_eq!(aside, 0);
         db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);
     }
