@@ -437,6 +437,30 @@ impl Database {
         crate::import::import_table_from_dynamodb_json(&self.open.engine, input, source)
     }
 
+    /// [`import_table`](Database::import_table) from files in CSV, as DynamoDB's import from
+    /// S3 reads them (`InputFormat` CSV, `InputFormatOptions.Csv` in `options`): one item a
+    /// line, its values separated by the delimiter; the first line of each file names the
+    /// columns unless `options` names them (`HeaderList`); the columns of the keys of the
+    /// table and its indexes take the types of their `AttributeDefinitions`, every other
+    /// column is a string; a double quote in a value is doubled inside a quoted value (RFC
+    /// 4180), which may also hold the delimiter and line breaks. An empty key value is no
+    /// attribute, any other empty value the empty string; blank lines are skipped, `\r\n`
+    /// line ends and a byte order mark are taken. A line that is not CSV or does not fit
+    /// the header is an item in error, counted and listed with its number (from 0 over all
+    /// files, headers and blank lines not counted); a header that cannot name the columns is
+    /// one error (counted and numbered as an item in error), and the rest of its file is
+    /// skipped. Options outside DynamoDB's rules are
+    /// a validation error; a failure to read a file fails the import, leaving no table
+    /// (decompressing is the caller's).
+    pub fn import_table_from_csv<R: std::io::BufRead>(
+        &self,
+        input: ImportTableInput,
+        options: CsvOptions,
+        files: impl IntoIterator<Item = R>,
+    ) -> Result<ImportTableOutput> {
+        crate::import::import_table_from_csv(&self.open.engine, input, options, files)
+    }
+
     /// `TagResource`: adds tags to the table whose ARN is `resource_arn`, or gives keys it
     /// has new values. The tags are logged like a write, so they survive a crash and a
     /// restart, and go with the table when it is deleted; a restore (from a backup or to a

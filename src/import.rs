@@ -17,6 +17,8 @@
 use std::io::{BufRead, Read};
 use std::sync::Arc;
 
+mod csv;
+
 use crate::api::imports::*;
 use crate::api::tables::TableStatus;
 use crate::engine::Engine;
@@ -61,6 +63,30 @@ pub(crate) fn import_table_from_dynamodb_json(
     import(engine, input, lines)
 }
 
+/// Checks `options` as DynamoDB checks `InputFormatOptions.Csv` (for a caller that refuses
+/// a request before it starts the import: the server's ImportTable).
+#[cfg(feature = "server")]
+pub(crate) fn validate_csv_options(options: &CsvOptions) -> Result<()> {
+    csv::validate(options)
+}
+
+/// The service behind
+/// [`Database::import_table_from_csv`](crate::Database::import_table_from_csv).
+pub(crate) fn import_table_from_csv<R: BufRead>(
+    engine: &Engine,
+    input: ImportTableInput,
+    options: CsvOptions,
+    files: impl IntoIterator<Item = R>,
+) -> Result<ImportTableOutput> {
+    csv::validate(&options)?;
+    let types = (input.table_creation_parameters.attribute_definitions.iter())
+        .map(|d| (d.attribute_name.clone(), d.attribute_type))
+        .collect();
+    let items = csv::CsvItems::new(files.into_iter(), options, types)
+        .map(|item| item.map_err(io_error("reading the import's source")));
+    import(engine, input, items)
+}
+
 /// The lines of a DynamoDB JSON source: each a line's text (its `\n` or `\r\n` taken off,
 /// and a byte order mark before the first), or why it is not one (not UTF-8, longer than
 /// [`MAX_IMPORT_LINE_BYTES`]); an I/O error ends them.
@@ -83,7 +109,9 @@ impl<R: BufRead> Iterator for Lines<R> {
             .read_until(b'\n', &mut line);
         match read {
             Ok(0) => self.done = true,
-            Ok(_) if line.len() > MAX_IMPORT_LINE_BYTES => {
+            // (A line of exactly the limit is read with its `\n`, one byte past it: its end
+            // is not to be looked for, which would skip the whole next line.)
+            Ok(_) if line.len() > MAX_IMPORT_LINE_BYTES && !line.ends_with(b"\n") => {
                 // The rest of the line is skipped, never held.
                 return Some(self.source.skip_until(b'\n').map(|_| {
                     Err(Error::validation(format!(

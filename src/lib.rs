@@ -45,7 +45,7 @@
 //! | `state/` | the live table (keys inline when short) and its indexes; the one apply of a logged change |
 //! | `storage/` | the write-ahead log and group commit, the directory's files, recovery and the log segments it requires, replay, following the log as it is written, retention |
 //! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
-//! | `restore`, `import`, `backup`, `pitr`, `streams/` | services over the engine: restores, imports (bulk loads into a new table), on-demand backups, point-in-time recovery, DynamoDB Streams read from the log |
+//! | `restore`, `import` (+ `import/csv.rs`), `backup`, `pitr`, `streams/` | services over the engine: restores, imports (bulk loads into a new table, from items, DynamoDB JSON or CSV), on-demand backups, point-in-time recovery, DynamoDB Streams read from the log |
 //! | `db` | [`Database`]: the facade applications hold |
 //! | `server` | `tidestore serve`: DynamoDB's wire protocol over HTTP (feature `server`) |
 
@@ -80,8 +80,8 @@ pub use api::backups::{
 pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::expressions::Expressions;
 pub use api::imports::{
-    ImportItemError, ImportStatus, ImportTableDescription, ImportTableInput, ImportTableOutput,
-    MAX_IMPORT_ITEM_ERRORS, MAX_IMPORT_LINE_BYTES,
+    CsvOptions, ImportItemError, ImportStatus, ImportTableDescription, ImportTableInput,
+    ImportTableOutput, CSV_DELIMITERS, MAX_IMPORT_ITEM_ERRORS, MAX_IMPORT_LINE_BYTES,
 };
 pub use api::items::*;
 pub use api::legacy::{

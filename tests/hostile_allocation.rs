@@ -53,6 +53,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Held by each test: the counters are global, so the tests measure one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The peak bytes allocated (above what was live before) while `f` runs.
 fn peak_during(f: impl FnOnce()) -> usize {
     let base = CURRENT.load(Ordering::SeqCst);
@@ -125,6 +131,7 @@ type Harness = fn(&[u8]);
 
 #[test]
 fn hostile_lengths_never_size_an_allocation() {
+    let _serial = serial();
     let files = sample_files();
     let harness = |kind: &str| -> Harness {
         match kind {
@@ -188,6 +195,7 @@ fn hostile_lengths_never_size_an_allocation() {
 /// nothing near its length. (Sparse files: the disk holds no such bytes.)
 #[test]
 fn a_file_longer_than_its_format_allows_is_refused_before_it_is_read() {
+    let _serial = serial();
     const MIB: u64 = 1024 * 1024;
     let dir = std::env::temp_dir().join(format!("tidestore-long-{}", std::process::id()));
     let options = || Options::default().background_worker(false);
@@ -248,4 +256,98 @@ fn a_file_longer_than_its_format_allows_is_refused_before_it_is_read() {
         println!("ALLOC too_long={what} bytes={} peak={peak}", max_len + 1);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A CSV import with the largest `HeaderList` the model allows (255 names of up to 65,536
+/// characters: 16 MiB) copies it neither for each file nor for each line: a line naming an
+/// item its names alone make larger than 400 KB is refused before an item is built. (Each
+/// file copied the list, and each line copied its names into an item that was then refused:
+/// 16 MiB of copying for a line of 255 bytes.)
+#[test]
+fn a_csv_header_list_is_not_copied_for_each_file_or_line() {
+    let _serial = serial();
+    let names: Vec<String> = std::iter::once("pk".to_owned())
+        .chain((1..255).map(|i| format!("{i:03}{}", "n".repeat(65_535 - 3))))
+        .collect();
+    let line = |i: usize| format!("p{i}{}\n", ",".repeat(254));
+    let files: Vec<Vec<u8>> = (0..4)
+        .map(|f| {
+            (0..3)
+                .map(|l| line(f * 3 + l))
+                .collect::<String>()
+                .into_bytes()
+        })
+        .collect();
+    let definition = CreateTableInput::new("Csv")
+        .hash_key("pk", S)
+        .pay_per_request();
+    let db = Database::in_memory();
+    let options = CsvOptions::default().header_list(names);
+    let input = ImportTableInput::new(definition);
+    let mut description = None;
+    let peak = peak_during(|| {
+        description = Some(
+            db.import_table_from_csv(input, options, files.iter().map(|f| &f[..]))
+                .unwrap()
+                .import_table_description,
+        );
+    });
+    let description = description.unwrap();
+    assert_eq!(
+        (description.processed_item_count, description.error_count),
+        (12, 12)
+    );
+    assert!(
+        description.item_errors[0]
+            .message
+            .contains("Item size has exceeded"),
+        "{:?}",
+        description.item_errors[0]
+    );
+    println!("ALLOC csv header_list=16MiB files=4 lines=12 peak={peak}");
+    assert!(peak < 4 << 20, "the import allocated {peak} bytes");
+}
+
+/// A CSV line of 8 MiB of delimiters (8 million empty values) is one item in error whose
+/// reading holds a bounded number of values: no item can have more columns than it has
+/// bytes (every column but an empty key is an attribute with a name), so past
+/// `MAX_ITEM_SIZE` values the rest are not kept. (Each value was kept, 24 bytes for an empty
+/// one: 200 MB for one line of 8 MiB.)
+#[test]
+fn a_csv_line_of_millions_of_values_is_not_held_value_by_value() {
+    let _serial = serial();
+    let mut file = b"pk\n".to_vec();
+    file.extend(std::iter::repeat_n(b',', MAX_IMPORT_LINE_BYTES - 1));
+    file.extend_from_slice(b"\np1\n");
+    let definition = CreateTableInput::new("Csv")
+        .hash_key("pk", S)
+        .pay_per_request();
+    let db = Database::in_memory();
+    let input = ImportTableInput::new(definition);
+    let mut description = None;
+    let peak = peak_during(|| {
+        description = Some(
+            db.import_table_from_csv(input, CsvOptions::default(), [&file[..]])
+                .unwrap()
+                .import_table_description,
+        );
+    });
+    let description = description.unwrap();
+    assert_eq!(
+        (
+            description.processed_item_count,
+            description.error_count,
+            description.imported_item_count
+        ),
+        (2, 1, 1),
+        "{:?}",
+        description.item_errors
+    );
+    assert!(
+        description.item_errors[0].message.contains("more values"),
+        "{:?}",
+        description.item_errors[0]
+    );
+    println!("ALLOC csv values=8Mi peak={peak}");
+    assert!(peak < 64 << 20, "the import allocated {peak} bytes");
 }

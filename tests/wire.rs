@@ -1487,3 +1487,117 @@ fn with_auth_a_signature_out_of_date_is_refused_before_its_key_and_scope_are_jud
         }
     }
 }
+
+/// DescribeImport's `ImportArn` outside the model's 37 to 1,024 characters is DynamoDB's
+/// ValidationException in the model's words (botocore refuses a short one itself; a long one
+/// reaches the server), not ImportNotFoundException.
+#[test]
+fn describe_import_refuses_an_import_arn_outside_the_models_length() {
+    let server = Server::start(|_| {});
+    let long = format!(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/{}",
+        "0".repeat(1000)
+    );
+    for (arn, bound) in [
+        ("arn:aws:dynamodb", "greater than or equal to 37".to_owned()),
+        (long.as_str(), "less than or equal to 1024".to_owned()),
+    ] {
+        let reply = server.call(
+            "DescribeImport",
+            &serde_json::json!({ "ImportArn": arn }).to_string(),
+        );
+        assert_eq!(reply.status, 400);
+        assert_eq!(
+            reply.error_type(),
+            "com.amazon.coral.validate#ValidationException"
+        );
+        let message = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            message,
+            format!("1 validation error detected: Value '{arn}' at 'importArn' failed to satisfy constraint: Member must have length {bound}")
+        );
+    }
+    // At the bounds, a lookup.
+    let at_most = format!(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/{}",
+        "0".repeat(1024 - 57)
+    );
+    assert_eq!(at_most.len(), 1024);
+    let reply = server.call(
+        "DescribeImport",
+        &serde_json::json!({ "ImportArn": at_most }).to_string(),
+    );
+    assert!(
+        reply.error_type().ends_with("#ImportNotFoundException"),
+        "{}",
+        reply.error_type()
+    );
+}
+
+/// A stop cancels the imports still running: the server stops promptly (it does not wait
+/// for them to read their files), and after a restart the import is FAILED in the words the
+/// import itself wrote before the database closed (not those of the settlement a start makes
+/// of a record left IN_PROGRESS), with no table made. The source is a CSV file with a
+/// terabyte of zeros after its header (sparse): only a cancellation ends that import.
+#[cfg(unix)]
+#[test]
+fn a_stop_cancels_a_running_import_which_ends_failed_with_no_table() {
+    let data = TempDir::new("wire-cancel-db");
+    let s3 = TempDir::new("wire-cancel-s3");
+    let bucket = s3.path().join("exports");
+    std::fs::create_dir_all(&bucket).expect("the bucket");
+    let file = std::fs::File::create(bucket.join("endless.csv")).expect("a file");
+    std::io::Write::write_all(&mut &file, b"pk,n\n").expect("its header");
+    file.set_len(1 << 40).expect("a sparse terabyte");
+    drop(file);
+    let mut server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
+    let reply = server.call(
+        "ImportTable",
+        r#"{"S3BucketSource": {"S3Bucket": "exports"}, "InputFormat": "CSV",
+            "TableCreationParameters": {"TableName": "Endless",
+              "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+              "BillingMode": "PAY_PER_REQUEST"}}"#,
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let arn = reply.json()["ImportTableDescription"]["ImportArn"].to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    let reply = server.call("DescribeImport", &format!(r#"{{"ImportArn": {arn}}}"#));
+    assert_eq!(
+        reply.json()["ImportTableDescription"]["ImportStatus"],
+        "IN_PROGRESS"
+    );
+    let _ = server.stop.take().expect("running").send(());
+    let thread = server.thread.take().expect("running");
+    for _ in 0..300 {
+        if thread.is_finished() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(thread.is_finished(), "the stop waited for the import");
+    thread
+        .join()
+        .expect("the server thread ends")
+        .expect("the server stops cleanly");
+    drop(server);
+
+    let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
+    let reply = server.call("DescribeImport", &format!(r#"{{"ImportArn": {arn}}}"#));
+    let description = &reply.json()["ImportTableDescription"];
+    assert_eq!(description["ImportStatus"], "FAILED", "{description}");
+    assert_eq!(
+        description["FailureMessage"],
+        "the server stopped: the import was cancelled before its table was made"
+    );
+    let reply = server.call("DescribeTable", r#"{"TableName": "Endless"}"#);
+    assert!(reply.error_type().ends_with("#ResourceNotFoundException"));
+}

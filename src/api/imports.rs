@@ -18,6 +18,49 @@ pub const MAX_IMPORT_ITEM_ERRORS: usize = 100;
 /// longer line is an item in error, and is not read whole.
 pub const MAX_IMPORT_LINE_BYTES: usize = 8 << 20;
 
+/// The delimiters DynamoDB's CSV imports take (the model's `CsvDelimiter`, `[,;:|\t ]`).
+pub const CSV_DELIMITERS: [char; 6] = [',', ';', ':', '|', '\t', ' '];
+
+/// How a CSV source is read ([`Database::import_table_from_csv`](crate::Database::import_table_from_csv)):
+/// DynamoDB's `InputFormatOptions.Csv`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct CsvOptions {
+    /// What separates the values of a line: one of [`CSV_DELIMITERS`] (`,` by default).
+    pub delimiter: char,
+    /// The columns' names, the same for every file, whose first line is then data; without
+    /// it the first line of each file names its columns. 1 to 255 names, each 1 to 65,536
+    /// printable ASCII characters other than `"` and `,` (the model's `CsvHeader`).
+    pub header_list: Option<Vec<String>>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> CsvOptions {
+        CsvOptions {
+            delimiter: ',',
+            header_list: None,
+        }
+    }
+}
+
+impl CsvOptions {
+    /// Values separated by `delimiter`.
+    pub fn delimiter(mut self, delimiter: char) -> CsvOptions {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// Columns named `names`, in every file, whose first line is then data.
+    pub fn header_list<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> CsvOptions {
+        self.header_list = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
 /// `ImportTable`'s request, less its source (the items, passed beside it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -56,7 +99,8 @@ pub enum ImportStatus {
 #[non_exhaustive]
 pub struct ImportItemError {
     /// The item's place in the source, from 0 (for a DynamoDB JSON source, its line,
-    /// blank lines not counted).
+    /// blank lines not counted; for CSV, its line over all the files, header lines and
+    /// blank lines not counted, but a header line in error counted as one item).
     pub item_number: u64,
     /// The exception a `PutItem` of it would have answered (`ValidationException`).
     pub error_code: String,

@@ -58,6 +58,23 @@ pub fn validate_key_attribute_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// DynamoDB's refusal of a string member whose length (in characters) is outside the service
+/// model's `min..=max`, in the model's words: `1 validation error detected: Value '…' at
+/// 'member' failed to satisfy constraint: Member must have length …`.
+pub(crate) fn check_length(value: &str, member: &str, min: usize, max: usize) -> Result<()> {
+    let len = value.chars().count();
+    let bound = if len < min {
+        format!("greater than or equal to {min}")
+    } else if len > max {
+        format!("less than or equal to {max}")
+    } else {
+        return Ok(());
+    };
+    Err(Error::validation(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must have length {bound}"
+    )))
+}
+
 /// The shortest backup ARN the API accepts (the service model's `BackupArn`).
 pub const MIN_BACKUP_ARN_LEN: usize = 37;
 /// The longest backup ARN the API accepts.
@@ -97,19 +114,7 @@ impl ArnScope {
     /// malformed ARN is a validation error, as in DynamoDB, not a lookup that cannot succeed
     /// (`BackupNotFound` is for a well-formed ARN of no backup).
     pub fn validate_backup_arn(&self, arn: &str) -> Result<()> {
-        let len = arn.chars().count();
-        let bound = if len < MIN_BACKUP_ARN_LEN {
-            Some(format!("greater than or equal to {MIN_BACKUP_ARN_LEN}"))
-        } else if len > MAX_BACKUP_ARN_LEN {
-            Some(format!("less than or equal to {MAX_BACKUP_ARN_LEN}"))
-        } else {
-            None
-        };
-        if let Some(bound) = bound {
-            return Err(Error::validation(format!(
-                "1 validation error detected: Value '{arn}' at 'backupArn' failed to satisfy constraint: Member must have length {bound}"
-            )));
-        }
+        check_length(arn, "backupArn", MIN_BACKUP_ARN_LEN, MAX_BACKUP_ARN_LEN)?;
         let well_formed = arn
             .rsplit_once("/backup/")
             .and_then(|(table_arn, id)| Some((self.table_name_of(table_arn).ok()?, id)))
@@ -136,17 +141,7 @@ impl ArnScope {
     /// refusal. Only a table's ARN names a resource that has tags: an index's or a stream's
     /// is an invalid table ARN, a backup's no resource ARN at all.
     pub fn table_name_of_resource<'a>(&self, arn: &'a str) -> Result<&'a str> {
-        let len = arn.chars().count();
-        if !(1..=MAX_RESOURCE_ARN_LEN).contains(&len) {
-            let bound = if len == 0 {
-                "greater than or equal to 1".to_owned()
-            } else {
-                format!("less than or equal to {MAX_RESOURCE_ARN_LEN}")
-            };
-            return Err(Error::validation(format!(
-                "1 validation error detected: Value '{arn}' at 'resourceArn' failed to satisfy constraint: Member must have length {bound}"
-            )));
-        }
+        check_length(arn, "resourceArn", 1, MAX_RESOURCE_ARN_LEN)?;
         if !arn.starts_with("arn:") {
             // A table's name (or any other word) is no ARN at all, which DynamoDB says
             // before it looks for a table.

@@ -10,9 +10,14 @@
 //!
 //! Status flow, as DynamoDB's: the request is checked, its record written durably as
 //! IN_PROGRESS, and the answer sent at once; the import runs on a thread of its own through
-//! [`Database::import_table_from_dynamodb_json`] (the files chained into one source, each
-//! one's GZIP decoded apart), and its record becomes COMPLETED (with the library's counts) or
-//! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message). Unlike
+//! [`Database::import_table_from_dynamodb_json`] (`InputFormat` DYNAMODB_JSON: the files
+//! chained into one source) or [`Database::import_table_from_csv`] (CSV, with
+//! `InputFormatOptions.Csv`, which no other format takes: each file read apart, as each has
+//! its own header line), each file's GZIP decoded apart, and its record becomes COMPLETED
+//! (with the library's counts) or
+//! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message; or, as
+//! DynamoDB's guide says, `ItemValidationError` when some items were skipped as invalid, the
+//! table kept with the others, the counts given). Unlike
 //! DynamoDB, whose table is CREATING meanwhile, the table appears only when the import
 //! commits it, ACTIVE (the library commits it whole, atomically); a second import, a
 //! `CreateTable` or a restore to the name meanwhile is `ResourceInUseException`
@@ -20,8 +25,12 @@
 //!
 //! Records live in `IMPORTS` in the database directory, which the engine's recovery never
 //! reads, replaced atomically through the file-system seam ([`crate::fs::write_atomically`])
-//! on every change. A record left IN_PROGRESS by a stop or a crash is settled on the next
-//! start: COMPLETED if its table exists and was created after the import began, else FAILED.
+//! on every change; a damaged one is set aside on a start, kept and logged, and the server
+//! starts without the records (`load_or_set_aside`). A stop cancels the imports still running ([`Imports::finish_running`]):
+//! each stops reading, makes no table and ends its record FAILED before the database
+//! closes. A record left IN_PROGRESS all the same (a crash, or a stop whose write of the
+//! record failed) is settled on the next start: COMPLETED if its table exists and was
+//! created after the import began, else FAILED.
 //! At most [`MAX_RECORDS`] are kept, none older than 90 days (DynamoDB lists the imports of
 //! the past 90 days).
 //!
@@ -32,6 +41,7 @@
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,7 +53,7 @@ use super::indexes::{self, TableRequest};
 use super::operations::input;
 use super::protocol::WireError;
 use super::Call;
-use crate::api::imports::ImportTableInput;
+use crate::api::imports::{CsvOptions, ImportTableInput};
 use crate::api::tables::CreateTableInput;
 use crate::db::Database;
 use crate::error::Error;
@@ -75,6 +85,12 @@ const MAX_VISITED: usize = 1_000_000;
 const MAX_DEPTH: usize = 32;
 /// ListImports' page size when `PageSize` is not given (the model's maximum).
 const DEFAULT_PAGE_SIZE: usize = 25;
+/// Why an import a stop cancelled failed (its record says it, written by the import itself
+/// before the database closed; no table was made).
+const CANCELLED: &str = "the server stopped: the import was cancelled before its table was made";
+/// Why an import a stop or a crash left IN_PROGRESS failed (its record, settled on the next
+/// start, says it).
+const STOPPED: &str = "the server stopped before the import finished";
 
 /// One import as kept: DynamoDB's `ImportTableDescription`, and what a retry with its
 /// `ClientToken` is compared with.
@@ -145,6 +161,8 @@ pub(crate) struct Imports {
     region: String,
     account: String,
     state: Mutex<State>,
+    /// Set when the server stops: running imports stop reading and fail, no new one starts.
+    stop: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -174,7 +192,7 @@ impl Imports {
     ) -> std::io::Result<Imports> {
         let store = db.storage();
         let mut records = match &store {
-            Some((fs, dir)) => load(&**fs, &dir.join(IMPORTS_FILE))?,
+            Some((fs, dir)) => load_or_set_aside(&**fs, dir, now_ms())?,
             None => Vec::new(),
         };
         // (Records past 90 days go at a start too, not only when an import is added.)
@@ -201,10 +219,9 @@ impl Imports {
                     record
                         .description
                         .insert("FailureCode".into(), json!("InternalServerError"));
-                    record.description.insert(
-                        "FailureMessage".into(),
-                        json!("the server stopped before the import finished"),
-                    );
+                    record
+                        .description
+                        .insert("FailureMessage".into(), json!(STOPPED));
                 }
             }
         }
@@ -217,6 +234,7 @@ impl Imports {
                 records,
                 running: Vec::new(),
             }),
+            stop: Arc::new(AtomicBool::new(false)),
         };
         if settled {
             let mut state = imports.lock();
@@ -260,9 +278,20 @@ impl Imports {
         Ok(state)
     }
 
-    /// Waits for the imports still running (before the database closes).
+    /// Asks the imports still running to stop, and waits for them (before the database
+    /// closes). Each stops reading at its next check (before each file and each read of at
+    /// most [`READ_BUFFER`] bytes, a few thousand lines), fails, which the library's import
+    /// leaves with no table (it commits whole or not at all), and writes its record FAILED
+    /// ([`CANCELLED`]) durably before this returns. One that had read all its files commits
+    /// its table and is COMPLETED. No import starts after this begins.
     pub(crate) fn finish_running(&self) {
-        let running = std::mem::take(&mut self.lock().running);
+        let running = {
+            let mut state = self.lock();
+            // (Under the lock that ImportTable holds from its check of the flag to its
+            // thread's start: none starts unseen.)
+            self.stop.store(true, Ordering::SeqCst);
+            std::mem::take(&mut state.running)
+        };
         for thread in running {
             let _ = thread.join();
         }
@@ -362,8 +391,68 @@ fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
     }
 }
 
+/// The records in `dir`'s `IMPORTS`. A damaged file (it is replaced atomically, so never
+/// torn: bit rot, or an edit by hand) is set aside as `IMPORTS.damaged-{now}` (or, if a file
+/// already has that name, `IMPORTS.damaged-{now}.{n}`: a rename would replace it), never deleted,
+/// with an error logged, and no records are loaded: the records are a history of imports,
+/// not data (the tables are whole without them), and a server that cannot start over them
+/// serves nothing. What is lost: the listing of past imports and, for 8 hours, their
+/// `ClientToken`s (a retry then starts a new import, which a table made by the first refuses,
+/// `ResourceInUseException`). A file that cannot be read (an I/O error) still stops the
+/// start: it may be whole; so does one of a format version this build does not know, which
+/// is not damaged (a newer tidestore wrote it) and stays in place.
+fn load_or_set_aside(fs: &dyn Vfs, dir: &Path, now: u64) -> std::io::Result<Vec<Record>> {
+    let path = dir.join(IMPORTS_FILE);
+    match load(fs, &path) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::FileTooLarge
+            ) =>
+        {
+            // NB: a rename replaces its target: a file set aside before (a clock stepped back,
+            // or two starts in one millisecond) must not be.
+            let mut aside = dir.join(format!("{IMPORTS_FILE}.damaged-{now}"));
+            let mut n = 0u32;
+            while fs.exists(&aside)? {
+                n += 1;
+                aside = dir.join(format!("{IMPORTS_FILE}.damaged-{now}.{n}"));
+            }
+            fs.rename(&path, &aside)?;
+            fs.sync_dir(dir)?;
+            tracing::error!(
+                error = %e,
+                kept = %aside.display(),
+                "the import records are damaged: set aside, and the server starts without them (ListImports and DescribeImport no longer know the imports before now)"
+            );
+            Ok(Vec::new())
+        }
+        loaded => loaded,
+    }
+}
+
+/// The format version an `IMPORTS` file says it has, if it starts as one does.
+fn version_of(bytes: &[u8]) -> Option<u32> {
+    if bytes.get(..VERSION_OFFSET)? != MAGIC {
+        return None;
+    }
+    let word: [u8; 4] = bytes.get(VERSION_OFFSET..CRC_OFFSET)?.try_into().ok()?;
+    Some(u32::from_le_bytes(word))
+}
+
 fn load(fs: &dyn Vfs, path: &Path) -> std::io::Result<Vec<Record>> {
     match crate::fs::read_all(fs, path, MAX_FILE_LEN) {
+        // A version this build does not know (a newer tidestore wrote it) is no damage: the
+        // start fails, naming it, and the file stays where that version will look for it.
+        Ok(bytes) if version_of(&bytes).is_some_and(|v| v != VERSION) => {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!(
+                    "{}: import records of a version this tidestore does not know (it reads version {VERSION}): start the version that wrote them",
+                    path.display()
+                ),
+            ))
+        }
         Ok(bytes) => decode(&bytes).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -391,8 +480,66 @@ struct ImportTableRequest {
     client_token: Option<String>,
     s3_bucket_source: S3BucketSource,
     input_format: String,
+    input_format_options: Option<InputFormatOptions>,
     input_compression_type: Option<String>,
     table_creation_parameters: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InputFormatOptions {
+    csv: Option<CsvRequest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CsvRequest {
+    delimiter: Option<String>,
+    header_list: Option<Vec<String>>,
+}
+
+/// How the files of an import are read.
+#[derive(Clone)]
+enum Format {
+    DynamoDbJson,
+    Csv(CsvOptions),
+}
+
+/// The request's `InputFormat` and `InputFormatOptions` as a [`Format`], or DynamoDB's
+/// refusal.
+fn format(request: &ImportTableRequest) -> Result<Format, WireError> {
+    let csv = (request.input_format_options.as_ref()).and_then(|o| o.csv.as_ref());
+    match (request.input_format.as_str(), csv) {
+        ("DYNAMODB_JSON", None) => Ok(Format::DynamoDbJson),
+        ("CSV", csv) => {
+            let mut options = CsvOptions::default();
+            if let Some(delimiter) = csv.and_then(|c| c.delimiter.as_deref()) {
+                // The model's `CsvDelimiter`: one character.
+                let bound = match delimiter.chars().count() {
+                    0 => Some("greater than or equal to 1"),
+                    1 => None,
+                    _ => Some("less than or equal to 1"),
+                };
+                if let Some(bound) = bound {
+                    return Err(WireError::validation(format!(
+                        "1 validation error detected: Value '{delimiter}' at 'inputFormatOptions.csv.delimiter' failed to satisfy constraint: Member must have length {bound}"
+                    )));
+                }
+                options = options.delimiter(delimiter.chars().next().unwrap_or(','));
+            }
+            if let Some(names) = csv.and_then(|c| c.header_list.clone()) {
+                options = options.header_list(names);
+            }
+            crate::import::validate_csv_options(&options)?;
+            Ok(Format::Csv(options))
+        }
+        ("DYNAMODB_JSON", Some(_)) => Err(WireError::validation(
+            "One or more parameter values were invalid: InputFormatOptions.Csv is for the InputFormat CSV only, not DYNAMODB_JSON",
+        )),
+        (other, _) => Err(WireError::validation(format!(
+            "tidestore does not support the InputFormat {other}: only DYNAMODB_JSON and CSV"
+        ))),
+    }
 }
 
 /// Why a bucket name could reach outside the S3 directory, if it could.
@@ -454,12 +601,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
             )));
         }
     }
-    if request.input_format != "DYNAMODB_JSON" {
-        return Err(WireError::validation(format!(
-            "tidestore does not support the InputFormat {}: only DYNAMODB_JSON",
-            request.input_format
-        )));
-    }
+    let format = format(&request)?;
     let compression = request
         .input_compression_type
         .clone()
@@ -481,6 +623,13 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
     table.to_schema(Timestamp(now))?;
 
     let mut state = imports.lock();
+    if imports.stop.load(Ordering::SeqCst) {
+        return Err(Error::Io {
+            context: "ImportTable".into(),
+            source: std::io::Error::other("the server is stopping: no import starts"),
+        }
+        .into());
+    }
     if let Some(token) = &request.client_token {
         let earlier = state
             .records
@@ -528,6 +677,9 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         request_value["S3BucketSource"].clone(),
     );
     description.insert("InputFormat".into(), json!(request.input_format));
+    if let Some(options) = request_value.get("InputFormatOptions") {
+        description.insert("InputFormatOptions".into(), options.clone());
+    }
     description.insert("InputCompressionType".into(), json!(compression));
     description.insert(
         "TableCreationParameters".into(),
@@ -554,7 +706,9 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         root: s3_dir.join(bucket),
         prefix,
         gzip: compression == "GZIP",
+        format,
         table,
+        stop: Arc::clone(&imports.stop),
     };
     let thread = std::thread::Builder::new()
         .name("tidestore-import".into())
@@ -643,7 +797,10 @@ struct Job {
     root: PathBuf,
     prefix: String,
     gzip: bool,
+    format: Format,
     table: CreateTableInput,
+    /// The server's stop: the files' reads fail once it is set.
+    stop: Arc<AtomicBool>,
 }
 
 impl Job {
@@ -656,19 +813,33 @@ impl Job {
 
     /// Reads the source's files into the new table.
     fn import(&self) -> Result<crate::api::imports::ImportTableOutput, Error> {
-        objects(&self.root, &self.prefix).and_then(|files| {
-            let source = BufReader::with_capacity(
-                256 << 10,
-                Objects {
-                    files: files.into_iter(),
-                    current: None,
-                    gzip: self.gzip,
-                    between: false,
-                },
-            );
-            self.db
-                .import_table_from_dynamodb_json(ImportTableInput::new(self.table.clone()), source)
-        })
+        let files = objects(&self.root, &self.prefix)?;
+        let input = ImportTableInput::new(self.table.clone());
+        let gzip = self.gzip;
+        let stop = &self.stop;
+        match &self.format {
+            Format::DynamoDbJson => {
+                let source = BufReader::with_capacity(
+                    READ_BUFFER,
+                    Objects {
+                        files: files.into_iter(),
+                        current: None,
+                        gzip,
+                        stop: Arc::clone(stop),
+                        between: false,
+                    },
+                );
+                self.db.import_table_from_dynamodb_json(input, source)
+            }
+            // Each file read apart: each has its own header line.
+            Format::Csv(options) => self.db.import_table_from_csv(
+                input,
+                options.clone(),
+                (files.into_iter()).map(|path| {
+                    BufReader::with_capacity(READ_BUFFER, Object::new(path, gzip, Arc::clone(stop)))
+                }),
+            ),
+        }
     }
 
     /// Ends the import's record with `outcome`, durably.
@@ -686,7 +857,32 @@ impl Job {
         });
         match outcome {
             Ok(done) => {
-                finish(record, "COMPLETED", end);
+                // DynamoDB's developer guide ("Import format quotas and validation", data
+                // validation errors): items that fail validation are skipped and the import
+                // goes on, but at its end the import is FAILED with `ItemValidationError`
+                // (its table stays, with the items that were valid).
+                let first_error = (done.get("ErrorCount").and_then(Value::as_u64))
+                    .filter(|&n| n > 0)
+                    .map(|_| &done["ItemErrors"][0]);
+                match first_error {
+                    None => finish(record, "COMPLETED", end),
+                    Some(first) => {
+                        finish(record, "FAILED", end);
+                        // (No CloudWatch here: the first error is named instead.)
+                        let message = format!(
+                            "Some of the items failed validation checks and were not imported. The first: item {} ({}): {}",
+                            first["ItemNumber"],
+                            first["ErrorCode"].as_str().unwrap_or_default(),
+                            first["Message"].as_str().unwrap_or_default()
+                        );
+                        record
+                            .description
+                            .insert("FailureCode".into(), json!("ItemValidationError"));
+                        record
+                            .description
+                            .insert("FailureMessage".into(), json!(message));
+                    }
+                }
                 for member in [
                     "TableId",
                     "ProcessedSizeBytes",
@@ -701,12 +897,17 @@ impl Job {
             }
             Err(e) => {
                 finish(record, "FAILED", end);
+                // A read the stop ended: said plainly, without the reading's context.
+                let message = match e.message().contains(CANCELLED) {
+                    true => CANCELLED.to_owned(),
+                    false => e.message(),
+                };
                 record
                     .description
                     .insert("FailureCode".into(), json!(e.exception_name()));
                 record
                     .description
-                    .insert("FailureMessage".into(), json!(e.message()));
+                    .insert("FailureMessage".into(), json!(message));
             }
         }
         if let Err(e) = self.imports.persist(&mut state) {
@@ -800,12 +1001,57 @@ fn walk(
     Ok(())
 }
 
+/// How much of a file an import reads at once.
+const READ_BUFFER: usize = 256 << 10;
+
+/// One file of an import, opened when first read (so that a CSV import, which reads its
+/// files one by one, holds one open at a time), decoded from GZIP if asked. Once the
+/// server's stop is set, opening and every read fail: the import ends before its commit.
+struct Object {
+    path: PathBuf,
+    gzip: bool,
+    stop: Arc<AtomicBool>,
+    reader: Option<Box<dyn Read + Send>>,
+}
+
+impl Object {
+    fn new(path: PathBuf, gzip: bool, stop: Arc<AtomicBool>) -> Object {
+        Object {
+            path,
+            gzip,
+            stop,
+            reader: None,
+        }
+    }
+}
+
+impl Read for Object {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            // (Not `Interrupted`, which readers retry.)
+            return Err(std::io::Error::other(CANCELLED));
+        }
+        let reader = match &mut self.reader {
+            Some(reader) => reader,
+            None => {
+                let file = open_no_follow(&self.path)?;
+                self.reader.insert(match self.gzip {
+                    true => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
+                    false => Box::new(file),
+                })
+            }
+        };
+        reader.read(buf)
+    }
+}
+
 /// The files of an import read one after another as one source, a line end between two
 /// (so that a file's last line, ended or not, is never joined to the next one's first).
 struct Objects {
     files: std::vec::IntoIter<PathBuf>,
-    current: Option<Box<dyn Read + Send>>,
+    current: Option<Object>,
     gzip: bool,
+    stop: Arc<AtomicBool>,
     between: bool,
 }
 
@@ -832,11 +1078,7 @@ impl Read for Objects {
                     let Some(path) = self.files.next() else {
                         return Ok(0);
                     };
-                    let file = open_no_follow(&path)?;
-                    self.current = Some(match self.gzip {
-                        true => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
-                        false => Box::new(file),
-                    });
+                    self.current = Some(Object::new(path, self.gzip, Arc::clone(&self.stop)));
                 }
             }
         }
@@ -869,9 +1111,20 @@ struct DescribeImportRequest {
     import_arn: String,
 }
 
+/// The shortest `ImportArn` the API accepts (the service model's `ImportArn`).
+const MIN_IMPORT_ARN_LEN: usize = 37;
+/// The longest `ImportArn` the API accepts.
+const MAX_IMPORT_ARN_LEN: usize = 1024;
+
 /// `DescribeImport`.
 pub(super) fn describe_import(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let DescribeImportRequest { import_arn } = input(body)?;
+    crate::model::names::check_length(
+        &import_arn,
+        "importArn",
+        MIN_IMPORT_ARN_LEN,
+        MAX_IMPORT_ARN_LEN,
+    )?;
     let state = call.state.imports.lock();
     match state.records.iter().find(|r| r.arn() == import_arn) {
         Some(record) => Ok(json!({ "ImportTableDescription": record.description })),
@@ -1033,6 +1286,101 @@ mod tests {
             drop(imports);
             db.close().expect("closes");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A damaged `IMPORTS` no longer stops the start: it is set aside under a name of its
+    /// own, byte for byte, and the records start empty; a file that cannot be read for
+    /// another reason (here a folder in its place) still stops it.
+    #[test]
+    fn a_damaged_records_file_is_set_aside_and_the_server_starts() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-imports-damaged-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(&dir).expect("opens");
+        let open = || Imports::open(&db, None, "us-east-1".into(), "000000000000".into());
+        let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x20;
+        std::fs::write(dir.join(IMPORTS_FILE), &bytes).expect("a damaged file");
+        let imports = open().expect("starts");
+        assert!(imports.lock().records.is_empty());
+        assert!(!dir.join(IMPORTS_FILE).exists());
+        let aside: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("listed")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| {
+                (p.file_name().and_then(|n| n.to_str()))
+                    .is_some_and(|n| n.starts_with("IMPORTS.damaged-"))
+            })
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read(&aside[0]).expect("kept"), bytes);
+        drop(imports);
+        assert!(open().is_ok(), "and starts again");
+        std::fs::create_dir(dir.join(IMPORTS_FILE)).expect("a folder in its place");
+        assert!(open().is_err(), "an unreadable file still stops the start");
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A records file of a version this build does not know (a newer tidestore wrote it,
+    /// then an older one started) is not damage: the start fails naming the version, and the
+    /// file stays `IMPORTS`, not set aside (the newer version would no longer find it).
+    #[test]
+    fn records_of_an_unknown_version_stop_the_start_and_stay_in_place() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-imports-version-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(&dir).expect("opens");
+        let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
+        bytes[VERSION_OFFSET..CRC_OFFSET].copy_from_slice(&(VERSION + 1).to_le_bytes());
+        std::fs::write(dir.join(IMPORTS_FILE), &bytes).expect("a newer file");
+        let refused = Imports::open(&db, None, "us-east-1".into(), "000000000000".into())
+            .err()
+            .expect("the start is refused");
+        assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported, "{refused}");
+        assert!(refused.to_string().contains("version"), "{refused}");
+        assert_eq!(std::fs::read(dir.join(IMPORTS_FILE)).expect("kept"), bytes);
+        let aside = std::fs::read_dir(&dir)
+            .expect("listed")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("IMPORTS.damaged-"))
+            .count();
+        assert_eq!(aside, 0);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A file set aside before under the name a damaged `IMPORTS` would take now (a clock
+    /// stepped back, or two starts in one millisecond) is kept: the new one takes another
+    /// name. (The rename replaced it: a damaged file "never deleted" deleted the earlier one.)
+    #[test]
+    fn setting_aside_a_damaged_records_file_keeps_one_set_aside_before() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-imports-aside-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(&dir).expect("opens");
+        let (fs, _) = db.storage().expect("on disk");
+        let earlier = dir.join(format!("{IMPORTS_FILE}.damaged-42"));
+        std::fs::write(&earlier, b"set aside before").expect("an earlier one");
+        for damaged in [&b"damaged once"[..], b"damaged twice"] {
+            std::fs::write(dir.join(IMPORTS_FILE), damaged).expect("a damaged file");
+            let records = load_or_set_aside(&*fs, &dir, 42).expect("set aside");
+            assert!(records.is_empty());
+        }
+        assert_eq!(std::fs::read(&earlier).expect("kept"), b"set aside before");
+        let aside = |n: u32| std::fs::read(dir.join(format!("{IMPORTS_FILE}.damaged-42.{n}")));
+        assert_eq!(aside(1).expect("kept"), b"damaged once");
+        assert_eq!(aside(2).expect("kept"), b"damaged twice");
+        assert!(!dir.join(IMPORTS_FILE).exists());
+        db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -1225,6 +1573,48 @@ mod tests {
         let mut running: Vec<Record> = (0..4).map(|i| big(i, "IN_PROGRESS")).collect();
         assert!(encode_within(&mut running, limit).is_none());
         assert_eq!(running.len(), 4);
+    }
+
+    /// Once a stop has asked the running imports to end, no ImportTable starts one (it
+    /// would not be waited for before the database closes).
+    #[test]
+    fn no_import_starts_once_the_server_is_stopping() {
+        let db = Database::in_memory();
+        let imports = Imports::open(
+            &db,
+            Some(std::env::temp_dir()),
+            "us-east-1".into(),
+            "000000000000".into(),
+        )
+        .expect("opens");
+        imports.finish_running();
+        let state = super::super::ServerState {
+            db: db.clone(),
+            region: "us-east-1".into(),
+            secrets: None,
+            imports: Arc::new(imports),
+        };
+        let headers = hyper::HeaderMap::new();
+        let call = Call {
+            state: &state,
+            headers: &headers,
+            local: None,
+        };
+        let request = json!({
+            "S3BucketSource": {"S3Bucket": "exports"},
+            "InputFormat": "CSV",
+            "TableCreationParameters": {
+                "TableName": "Tab",
+                "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        });
+        let refused =
+            super::super::operations::call(&call, "ImportTable", request).expect_err("refused");
+        assert!(format!("{refused:?}").contains("stopping"), "{refused:?}");
+        assert!(state.imports.lock().records.is_empty());
+        assert!(state.imports.lock().running.is_empty());
     }
 
     #[test]

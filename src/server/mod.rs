@@ -186,7 +186,8 @@ pub fn serve_until(
         stop,
     ))?;
     drop(runtime);
-    // The imports still running hold the database: they finish before it closes.
+    // The imports still running hold the database: they are cancelled, and their records
+    // written FAILED, before it closes.
     state.imports.finish_running();
     match Arc::try_unwrap(state) {
         Ok(state) => state.db.close().map_err(std::io::Error::other),

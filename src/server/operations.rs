@@ -169,6 +169,7 @@ const SERVED: &[Served] = &[
             "ClientToken",
             "InputCompressionType",
             "InputFormat",
+            "InputFormatOptions",
             "S3BucketSource",
             "TableCreationParameters",
         ],

@@ -647,6 +647,23 @@ class Imports(unittest.TestCase):
                 f.write(export_lines(first, 120))
         with open(os.path.join(S3_DIR, "exports", "AWSDynamoDB", "other.json"), "w") as f:
             f.write("not an item\n")
+        # CSV: two files with their own headers (in other column orders), one line in error;
+        # a gzip'd one; tab-separated ones without headers, for a HeaderList.
+        csv_dir = os.path.join(S3_DIR, "exports", "csv", "plain")
+        os.makedirs(csv_dir, exist_ok=True)
+        with open(os.path.join(csv_dir, "a.csv"), "w", newline="") as f:
+            f.write('pk,n,note\r\nk1,1,"a ""quoted"" note, with a comma"\r\nk2,2,\r\n')
+        with open(os.path.join(csv_dir, "b.csv"), "w", newline="") as f:
+            f.write("note,pk,n\nplain,k3,3\nbad,k4,not-a-number\nmultiline?,k5\n")
+        zipped_csv = os.path.join(S3_DIR, "exports", "csv", "zipped")
+        os.makedirs(zipped_csv, exist_ok=True)
+        with gzip.open(os.path.join(zipped_csv, "0.csv.gz"), "wt", newline="") as f:
+            f.write("pk,n\n" + "".join(f"z{i:03},{i}\n" for i in range(150)))
+        tabbed = os.path.join(S3_DIR, "exports", "csv", "tabbed")
+        os.makedirs(tabbed, exist_ok=True)
+        for name, first in [("0.tsv", 0), ("1.tsv", 10)]:
+            with open(os.path.join(tabbed, name), "w") as f:
+                f.write("".join(f"t{i:02}\t{i}\tsome text\n" for i in range(first, first + 10)))
 
     def setUp(self):
         self.ddb = client()
@@ -705,7 +722,9 @@ class Imports(unittest.TestCase):
             self.assertIn("ValidationException", e.exception.stderr)
             self.assertIn(word, e.exception.stderr)
         for format_args, word in [
-            (["--input-format", "CSV"], "CSV"),
+            (["--input-format", "DYNAMODB_JSON", "--input-format-options", '{"Csv": {"Delimiter": ";"}}'], "CSV"),
+            (["--input-format", "CSV", "--input-format-options", '{"Csv": {"Delimiter": "x"}}'], "delimiter"),
+            (["--input-format", "CSV", "--input-format-options", '{"Csv": {"HeaderList": ["a", "a"]}}'], "twice"),
             (["--input-format", "ION"], "ION"),
             (["--input-format", "DYNAMODB_JSON", "--input-compression-type", "ZSTD"], "ZSTD"),
         ]:
@@ -722,6 +741,62 @@ class Imports(unittest.TestCase):
                                   TableCreationParameters=bad)
         self.assertEqual(error_code(e.exception), "ValidationException")
         self.assertEqual(self.ddb.list_tables()["TableNames"].count("Escaping"), 0)
+
+    def test_csv_files_are_imported_with_their_headers_typed_keys_and_gzip(self):
+        definition = {
+            "TableName": "ImportedCsv",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "n", "AttributeType": "N"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": [{"IndexName": "ByN", "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}],
+                                        "Projection": {"ProjectionType": "ALL"}}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        started = cli("import-table", "--s3-bucket-source", "S3Bucket=exports,S3KeyPrefix=csv/plain/",
+                      "--input-format", "CSV", "--table-creation-parameters", json.dumps(definition))["ImportTableDescription"]
+        self.assertEqual((started["ImportStatus"], started["InputFormat"]), ("IN_PROGRESS", "CSV"))
+        done = wait_for_import(started["ImportArn"])
+        # 5 lines (headers not counted): a number that is not one and a line short of a value
+        # are errors, which skip their items and FAIL the import at its end, its table kept
+        # (the developer guide's "Import format quotas and validation").
+        self.assertEqual((done["ImportStatus"], done["FailureCode"]), ("FAILED", "ItemValidationError"), done)
+        self.assertIn("Some of the items failed validation checks and were not imported", done["FailureMessage"])
+        self.assertIn("item 3", done["FailureMessage"])
+        self.assertEqual((done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]), (5, 3, 2))
+        self.assertEqual(done["TableId"], cli("describe-table", "--table-name", "ImportedCsv")["Table"]["TableId"])
+        item = self.ddb.get_item(TableName="ImportedCsv", Key={"pk": {"S": "k1"}})["Item"]
+        # The index key is the number its definition says; the other column a string.
+        self.assertEqual(item, {"pk": {"S": "k1"}, "n": {"N": "1"}, "note": {"S": 'a "quoted" note, with a comma'}})
+        self.assertEqual(self.ddb.get_item(TableName="ImportedCsv", Key={"pk": {"S": "k2"}})["Item"]["note"], {"S": ""})
+        by_n = self.ddb.query(TableName="ImportedCsv", IndexName="ByN", KeyConditionExpression="n = :n",
+                              ExpressionAttributeValues={":n": {"N": "3"}})["Items"]
+        self.assertEqual([i["pk"]["S"] for i in by_n], ["k3"])
+
+        definition["TableName"] = "ImportedCsvZipped"
+        del definition["GlobalSecondaryIndexes"]
+        definition["AttributeDefinitions"] = definition["AttributeDefinitions"][:1]
+        started = self.ddb.import_table(S3BucketSource={"S3Bucket": "exports", "S3KeyPrefix": "csv/zipped/"},
+                                        InputFormat="CSV", InputCompressionType="GZIP",
+                                        TableCreationParameters=definition)["ImportTableDescription"]
+        done = wait_for_import(started["ImportArn"])
+        self.assertEqual((done["ImportStatus"], done["ImportedItemCount"], done["ErrorCount"]), ("COMPLETED", 150, 0), done)
+        # Not a key here: a string.
+        item = self.ddb.get_item(TableName="ImportedCsvZipped", Key={"pk": {"S": "z007"}})["Item"]
+        self.assertEqual(item["n"], {"S": "7"})
+
+    def test_a_header_list_and_a_tab_delimiter_read_every_line_as_data(self):
+        options = {"Csv": {"Delimiter": "\t", "HeaderList": ["pk", "n", "text"]}}
+        started = self.ddb.import_table(
+            S3BucketSource={"S3Bucket": "exports", "S3KeyPrefix": "csv/tabbed/"},
+            InputFormat="CSV", InputFormatOptions=options,
+            TableCreationParameters=json.loads(IMPORT_TABLE.replace("PLACEHOLDER", "ImportedTabbed")),
+        )["ImportTableDescription"]
+        self.assertEqual(started["InputFormatOptions"], options)
+        done = wait_for_import(started["ImportArn"])
+        self.assertEqual((done["ImportStatus"], done["ImportedItemCount"], done["ErrorCount"]), ("COMPLETED", 20, 0), done)
+        self.assertEqual(done["InputFormatOptions"], options)
+        item = self.ddb.get_item(TableName="ImportedTabbed", Key={"pk": {"S": "t00"}})["Item"]
+        self.assertEqual(item, {"pk": {"S": "t00"}, "n": {"S": "0"}, "text": {"S": "some text"}})
 
     def test_a_client_token_makes_import_table_idempotent(self):
         first = import_table("ImportedOnce", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
