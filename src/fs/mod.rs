@@ -249,10 +249,7 @@ impl VfsFile for StdFile {
     #[cfg(target_os = "linux")]
     fn start_writeback(&self, offset: u64, len: u64) {
         use std::os::fd::AsRawFd;
-        let (Ok(offset), Ok(len)) = (
-            libc::off64_t::try_from(offset),
-            libc::off64_t::try_from(len),
-        ) else {
+        let Some((offset, len)) = file_range(offset, len) else {
             return;
         };
         #[allow(unsafe_code)]
@@ -271,10 +268,7 @@ impl VfsFile for StdFile {
     #[cfg(target_os = "linux")]
     fn drop_cached(&self, offset: u64, len: u64) {
         use std::os::fd::AsRawFd;
-        let (Ok(offset), Ok(len)) = (
-            libc::off64_t::try_from(offset),
-            libc::off64_t::try_from(len),
-        ) else {
+        let Some((offset, len)) = file_range(offset, len) else {
             return;
         };
         #[allow(unsafe_code)]
@@ -289,6 +283,13 @@ impl VfsFile for StdFile {
             );
         }
     }
+}
+
+/// `offset..offset + len` as the kernel's offsets take it; `None` past what they can name
+/// (a hint for such a range is not given).
+#[cfg(target_os = "linux")]
+fn file_range(offset: u64, len: u64) -> Option<(libc::off64_t, libc::off64_t)> {
+    Some((offset.try_into().ok()?, len.try_into().ok()?))
 }
 
 /// Reads a whole file, refusing with [`io::ErrorKind::FileTooLarge`] one longer than `max_len`

@@ -1233,6 +1233,15 @@ pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
 mod tests {
     use super::*;
 
+    /// A directory of its own under the system's temporary one, for one test.
+    fn scratch_dir(kind: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "tidestore-{kind}-{}-{}",
+            std::process::id(),
+            now_ms()
+        ))
+    }
+
     fn record(ms: u64, status: &str) -> Record {
         Record {
             description: json!({
@@ -1253,11 +1262,7 @@ mod tests {
     /// FAILED on the next start, durably, and one past 90 days is dropped.
     #[test]
     fn a_database_with_import_records_reopens_and_a_stopped_import_is_settled() {
-        let dir = std::env::temp_dir().join(format!(
-            "tidestore-imports-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
+        let dir = scratch_dir("imports-records");
         let open = |dir: &Path| {
             let db = Database::open(dir).expect("opens");
             let imports = Imports::open(&db, None, "us-east-1".into(), "000000000000".into())
@@ -1294,11 +1299,7 @@ mod tests {
     /// another reason (here a folder in its place) still stops it.
     #[test]
     fn a_damaged_records_file_is_set_aside_and_the_server_starts() {
-        let dir = std::env::temp_dir().join(format!(
-            "tidestore-imports-damaged-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
+        let dir = scratch_dir("imports-damaged");
         let db = Database::open(&dir).expect("opens");
         let open = || Imports::open(&db, None, "us-east-1".into(), "000000000000".into());
         let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
@@ -1331,11 +1332,7 @@ mod tests {
     /// file stays `IMPORTS`, not set aside (the newer version would no longer find it).
     #[test]
     fn records_of_an_unknown_version_stop_the_start_and_stay_in_place() {
-        let dir = std::env::temp_dir().join(format!(
-            "tidestore-imports-version-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
+        let dir = scratch_dir("imports-version");
         let db = Database::open(&dir).expect("opens");
         let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
         bytes[VERSION_OFFSET..CRC_OFFSET].copy_from_slice(&(VERSION + 1).to_le_bytes());
@@ -1361,11 +1358,7 @@ mod tests {
     /// name. (The rename replaced it: a damaged file "never deleted" deleted the earlier one.)
     #[test]
     fn setting_aside_a_damaged_records_file_keeps_one_set_aside_before() {
-        let dir = std::env::temp_dir().join(format!(
-            "tidestore-imports-aside-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
+        let dir = scratch_dir("imports-aside");
         let db = Database::open(&dir).expect("opens");
         let (fs, _) = db.storage().expect("on disk");
         let earlier = dir.join(format!("{IMPORTS_FILE}.damaged-42"));
@@ -1389,8 +1382,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn listing_takes_regular_files_under_the_prefix_in_key_order_and_follows_no_link() {
-        let dir =
-            std::env::temp_dir().join(format!("tidestore-s3-{}-{}", std::process::id(), now_ms()));
+        let dir = scratch_dir("s3");
         let bucket = dir.join("b");
         std::fs::create_dir_all(bucket.join("p/q")).expect("folders");
         for name in ["p/q/2", "p/1", "p0", "x"] {
