@@ -1892,6 +1892,32 @@ fn a_key_that_does_not_fit_cancels_the_transaction_with_a_validation_error_for_i
     );
 }
 
+/// An empty string or binary value in the `Key` of a transaction's update, delete or
+/// condition check is the request's `ValidationException`, not a cancellation (moto's
+/// AWS-verified `test_transaction_with_empty_key`), and nothing is written.
+#[test]
+fn an_empty_key_value_in_a_transactions_key_is_the_requests_validation_error() {
+    let db = db();
+    pk_table(&db, "Keyed");
+    let empty = attrs([("pk", s(""))]);
+    for action in [
+        TransactWriteItem::Update(UpdateItemInput::new(
+            "Keyed",
+            empty.clone(),
+            Update::new().set("v", AttributeValue::number(1)),
+        )),
+        TransactWriteItem::Delete(DeleteItemInput::new("Keyed", empty.clone())),
+        check("Keyed", empty.clone(), Condition::attribute_exists("pk")),
+    ] {
+        let fine = TransactWriteItem::Put(PutItemInput::new("Keyed", attrs([("pk", s("fine"))])));
+        validation(
+            db.transact_write_items(transact(vec![fine, action])),
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+        );
+        assert_eq!(get(&db, "Keyed", attrs([("pk", s("fine"))])), None);
+    }
+}
+
 #[test]
 fn transaction_canceled_has_one_reason_per_action_and_applies_nothing() {
     let db = table();
