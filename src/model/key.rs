@@ -80,11 +80,20 @@ pub(crate) fn encode_prefix(prefix: &AttributeValue, out: &mut Vec<u8>) {
 /// The encoded partition: hash, then the partition key value. Every key of the partition
 /// starts with these bytes.
 pub(crate) fn partition_prefix(partition_value: &AttributeValue) -> EncodedKey {
-    let mut encoded = Vec::with_capacity(16);
-    encode_value(partition_value, &mut encoded);
-    let mut out = Vec::with_capacity(4 + encoded.len() + 16);
-    out.extend_from_slice(&partition_hash(&encoded).to_be_bytes());
-    out.extend_from_slice(&encoded);
+    // One allocation, sized for the hash, the value with its terminator and a little
+    // escaping, and a sort key after it: every write encodes its key through here, and a
+    // buffer for the value alone, grown and then copied, was an allocation, a reallocation
+    // and a free per write.
+    let value_len = match partition_value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::B(b) => b.len(),
+        _ => 24,
+    };
+    let mut out = Vec::with_capacity(4 + value_len + 8 + 24);
+    out.extend_from_slice(&[0; 4]); // the partition's hash, once the value is encoded
+    encode_value(partition_value, &mut out);
+    let hash = partition_hash(&out[4..]);
+    out[..4].copy_from_slice(&hash.to_be_bytes());
     out
 }
 
