@@ -151,6 +151,11 @@ const SERVED: &[Served] = &[
         handler: describe_time_to_live,
     },
     Served {
+        name: "ExecuteStatement",
+        honours: super::partiql::HONOURS,
+        handler: super::partiql::execute_statement,
+    },
+    Served {
         name: "GetItem",
         honours: &[
             "AttributesToGet",
