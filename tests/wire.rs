@@ -1670,6 +1670,12 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
         "Number of parameters in request and statement don't match."
     );
     assert_eq!(
+        refused(
+            r#"{"Statement": "SELECT * FROM Music WHERE pk = ?", "Parameters": [{"S": "a"}, {"S": "b"}]}"#
+        ),
+        "Number of parameters in request and statement don't match."
+    );
+    assert_eq!(
         refused(r#"{"Statement": "SELECT * FROM Music", "NextToken": "not a token"}"#),
         "Invalid NextToken"
     );
