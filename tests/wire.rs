@@ -1689,3 +1689,65 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
             .contains("ReturnConsumedCapacity")
     );
 }
+
+/// BatchExecuteStatement answers each statement in its own entry, in order: an item found
+/// by its whole key, a failure as DynamoDB's batch error code; a batch mixing reads and
+/// writes is refused whole.
+#[test]
+fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}"#,
+    );
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let batch = |body: &str| server.call("BatchExecuteStatement", body).json();
+    let writes = batch(
+        r#"{"Statements": [
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'a', 'n': 1}"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'a'}"},
+            {"Statement": "UPDATE Music SET n = ? WHERE pk = 'b'", "Parameters": [{"N": "2"}]},
+            {"Statement": "INSERT INTO Nowhere VALUE {'pk': 'a'}"}]}"#,
+    );
+    assert_eq!(
+        writes,
+        json!({ "Responses": [
+            { "TableName": "Music" },
+            { "TableName": "Music", "Error": { "Code": "DuplicateItem", "Message": "Duplicate primary key exists in table" } },
+            { "TableName": "Music", "Error": { "Code": "ConditionalCheckFailed", "Message": "The conditional request failed" } },
+            { "Error": { "Code": "ResourceNotFound", "Message": "Requested resource not found" } },
+        ] })
+    );
+    let reads = batch(
+        r#"{"Statements": [
+            {"Statement": "SELECT n FROM Music WHERE pk = ?", "Parameters": [{"S": "a"}]},
+            {"Statement": "SELECT * FROM Music WHERE pk = 'b'"},
+            {"Statement": "SELECT * FROM Music WHERE n = 1"}]}"#,
+    );
+    assert_eq!(
+        reads,
+        json!({ "Responses": [
+            { "TableName": "Music", "Item": { "n": { "N": "1" } } },
+            { "TableName": "Music" },
+            { "TableName": "Music", "Error": { "Code": "ValidationError", "Message": "Select statements within BatchExecuteStatement must specify the primary key in the where clause." } },
+        ] })
+    );
+    let mixed = batch(
+        r#"{"Statements": [
+            {"Statement": "SELECT * FROM Music WHERE pk = 'a'"},
+            {"Statement": "DELETE FROM Music WHERE pk = 'a'"}]}"#,
+    );
+    assert_eq!(
+        mixed["__type"],
+        "com.amazon.coral.validate#ValidationException"
+    );
+    let kept = batch(r#"{"Statements": [{"Statement": "SELECT pk FROM Music WHERE pk = 'a'"}]}"#);
+    assert_eq!(
+        kept["Responses"][0]["Item"],
+        json!({ "pk": { "S": "a" } }),
+        "nothing ran"
+    );
+}

@@ -50,6 +50,11 @@ const EXPRESSION_MAPS: [&str; 2] = ["ExpressionAttributeNames", "ExpressionAttri
 /// Every operation served, sorted by name.
 const SERVED: &[Served] = &[
     Served {
+        name: "BatchExecuteStatement",
+        honours: super::partiql::BATCH_HONOURS,
+        handler: super::partiql::batch_execute_statement,
+    },
+    Served {
         name: "BatchGetItem",
         honours: &["RequestItems", "ReturnConsumedCapacity"],
         handler: batch_get_item,

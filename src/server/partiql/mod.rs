@@ -8,6 +8,7 @@
 //! read, and `NextToken` is the page's last key (the Query's or Scan's `LastEvaluatedKey`),
 //! base64-encoded JSON, handed back unchanged.
 
+mod batch;
 mod parse;
 mod translate;
 
@@ -23,10 +24,13 @@ use super::protocol::WireError;
 use super::Call;
 use crate::api::items::{DeleteItemInput, PutItemInput, QueryInput, ScanInput, UpdateItemInput};
 use crate::api::tables::TableDescription;
+use crate::db::Database;
 use crate::error::Error;
 use crate::model::schema::{KeySchemaElement, KeyType};
 use parse::Statement;
 use translate::{Keys, Request};
+
+pub(super) use batch::{batch_execute_statement, HONOURS as BATCH_HONOURS};
 
 /// `ExecuteStatement`'s members that tidestore honours.
 pub(super) const HONOURS: &[&str] = &[
@@ -56,33 +60,14 @@ const PARAMETER_COUNT: &str = "Number of parameters in request and statement don
 /// ExecuteStatement: one statement, answered as `{"Items": […], "NextToken": …}`.
 pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: ExecuteStatementInput = input(body)?;
-    let (statement, count) =
-        parse::parse(&request.statement).map_err(|e| WireError::validation(e.0))?;
-    if count != request.parameters.len() {
-        return Err(WireError::validation(PARAMETER_COUNT));
-    }
+    let db = &call.state.db;
+    let (statement, keys) = prepare(db, &request.statement, &request.parameters)?;
     let is_select = matches!(statement, Statement::Select { .. });
     if !is_select && (request.limit.is_some() || request.next_token.is_some()) {
         return Err(WireError::validation(
             "tidestore supports Limit and NextToken only with a SELECT statement",
         ));
     }
-    let db = &call.state.db;
-    let (table, index) = match &statement {
-        Statement::Select { table, index, .. } => (table, index.as_deref()),
-        Statement::Insert { table, .. }
-        | Statement::Update { table, .. }
-        | Statement::Delete { table, .. } => (table, None),
-    };
-    let description = db.describe_table(table).map_err(|error| match error {
-        // DynamoDB names no table in a statement's refusal (moto's AWS-verified
-        // `test_execute_statement_on_unknown_gsi_table`).
-        Error::ResourceNotFound(_) => {
-            WireError::dynamodb("ResourceNotFoundException", "Requested resource not found")
-        }
-        other => other.into(),
-    })?;
-    let keys = keys_of(&description, index)?;
     let Request {
         operation,
         mut body,
@@ -111,19 +96,52 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
             }
             Ok(answer)
         }
-        "PutItem" => match db.put_item(input::<PutItemInput>(body)?) {
+        _ => write(db, Request { operation, body }).map(|()| json!({ "Items": [] })),
+    }
+}
+
+/// A statement read, its `?`s counted against `parameters`, and the key attributes of the
+/// table (or index) it names, which must exist.
+fn prepare(
+    db: &Database,
+    text: &str,
+    parameters: &[Value],
+) -> Result<(Statement, Keys), WireError> {
+    let (statement, count) = parse::parse(text).map_err(|e| WireError::validation(e.0))?;
+    if count != parameters.len() {
+        return Err(WireError::validation(PARAMETER_COUNT));
+    }
+    let (table, index) = match &statement {
+        Statement::Select { table, index, .. } => (table, index.as_deref()),
+        Statement::Insert { table, .. }
+        | Statement::Update { table, .. }
+        | Statement::Delete { table, .. } => (table, None),
+    };
+    let description = db.describe_table(table).map_err(|error| match error {
+        // DynamoDB names no table in a statement's refusal (moto's AWS-verified
+        // `test_execute_statement_on_unknown_gsi_table`).
+        Error::ResourceNotFound(_) => {
+            WireError::dynamodb("ResourceNotFoundException", "Requested resource not found")
+        }
+        other => other.into(),
+    })?;
+    let keys = keys_of(&description, index)?;
+    Ok((statement, keys))
+}
+
+/// Runs a write statement's request: an INSERT's PutItem (a duplicate key is DynamoDB's
+/// `DuplicateItemException`), an UPDATE's UpdateItem or a DELETE's DeleteItem.
+fn write(db: &Database, request: Request) -> Result<(), WireError> {
+    match request.operation {
+        "PutItem" => match db.put_item(input::<PutItemInput>(request.body)?) {
             Err(Error::ConditionalCheckFailed { .. }) => Err(WireError::dynamodb(
                 "DuplicateItemException",
                 "Duplicate primary key exists in table",
             )),
-            written => written.map(|_| json!({ "Items": [] })).map_err(Into::into),
+            written => written.map(drop).map_err(Into::into),
         },
-        "UpdateItem" => {
-            output(db.update_item(input::<UpdateItemInput>(body)?)).map(|_| json!({ "Items": [] }))
-        }
-        _ => {
-            output(db.delete_item(input::<DeleteItemInput>(body)?)).map(|_| json!({ "Items": [] }))
-        }
+        "UpdateItem" => output(db.update_item(input::<UpdateItemInput>(request.body)?)).map(drop),
+        _ => output(db.delete_item(input::<DeleteItemInput>(request.body)?)).map(drop),
     }
 }
 

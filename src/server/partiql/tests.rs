@@ -281,3 +281,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_select_naming_one_item_by_its_whole_key_is_a_get_item() {
+    let (statement, _) = parse("SELECT a FROM t WHERE sk = 2 AND pk = ?").expect("parses");
+    let get = super::translate::translate_get(&statement, &[json!({ "S": "k" })], &with_sort_key())
+        .expect("translates")
+        .expect("a get");
+    assert_eq!(get.operation, "GetItem");
+    assert_eq!(
+        get.body,
+        json!({
+            "TableName": "t",
+            "Key": { "pk": { "S": "k" }, "sk": { "N": "2" } },
+            "ProjectionExpression": "#n0",
+            "ExpressionAttributeNames": { "#n0": "a" },
+        })
+    );
+}
+
+#[test]
+fn a_select_that_may_read_more_than_one_item_is_no_get_item() {
+    for text in [
+        "SELECT * FROM t",
+        "SELECT * FROM t WHERE pk = 'a'",
+        "SELECT * FROM t WHERE pk = 'a' AND sk = 1 AND b = 2",
+        "SELECT * FROM t WHERE pk = 'a' AND sk > 1",
+        "SELECT * FROM t.i WHERE pk = 'a' AND sk = 1",
+        "DELETE FROM t WHERE pk = 'a' AND sk = 1",
+    ] {
+        let (statement, _) = parse(text).expect("parses");
+        let get = super::translate::translate_get(&statement, &[], &with_sort_key());
+        assert_eq!(get, Ok(None), "{text}");
+    }
+}

@@ -145,6 +145,39 @@ pub fn translate(
     }
 }
 
+/// A SELECT in a batch or a transaction as the GetItem it stands for: such a SELECT reads
+/// one item, so its `WHERE` must be `=` on each key attribute and nothing else, and it may not
+/// name an index. `Ok(None)` when it is not such a SELECT (the caller words the refusal: the
+/// batch and the transaction word it differently); errors are ValidationException messages.
+pub fn translate_get(
+    statement: &Statement,
+    parameters: &[Value],
+    keys: &Keys,
+) -> Result<Option<Request>, String> {
+    let Statement::Select {
+        projection,
+        table,
+        index: None,
+        condition: Some(condition),
+    } = statement
+    else {
+        return Ok(None);
+    };
+    let mut names = Placeholders::new(parameters);
+    let Ok((key, rest)) = item_key(condition, keys, &mut names) else {
+        return Ok(None);
+    };
+    if !rest.is_empty() {
+        return Ok(None);
+    }
+    let mut body = json!({ "TableName": table, "Key": key });
+    if let Some(paths) = projection {
+        let paths: Result<Vec<String>, String> = paths.iter().map(|p| names.path(p)).collect();
+        body["ProjectionExpression"] = json!(paths?.join(", "));
+    }
+    Ok(Some(names.finish("GetItem", body)))
+}
+
 /// The parts of a condition joined by its top-level ANDs.
 fn conjuncts(condition: &Condition) -> Vec<&Condition> {
     match condition {
