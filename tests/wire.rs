@@ -1751,3 +1751,66 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
         "nothing ran"
     );
 }
+
+/// ExecuteTransaction runs its statements as one transaction: writes all or nothing (an
+/// INSERT of a taken key cancels it with the reason `DuplicateItem`), reads as one
+/// TransactGetItems; a SELECT that is not by whole key, and reads mixed with writes, are
+/// refused before anything runs.
+#[test]
+fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}"#,
+    );
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let transaction = |body: &str| server.call("ExecuteTransaction", body).json();
+    let written = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'a', 'n': 1}"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': ?}", "Parameters": [{"S": "b"}]}]}"#,
+    );
+    assert_eq!(written, json!({}));
+    let cancelled = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "UPDATE Music SET n = 5 WHERE pk = 'a'"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'b'}"}]}"#,
+    );
+    assert_eq!(
+        cancelled["CancellationReasons"],
+        json!([{ "Code": "None" }, { "Code": "DuplicateItem", "Message": "Duplicate primary key exists in table" }])
+    );
+    let read = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "SELECT n FROM Music WHERE pk = 'a'"},
+            {"Statement": "SELECT * FROM Music WHERE pk = 'zz'"}]}"#,
+    );
+    assert_eq!(
+        read,
+        json!({ "Responses": [{ "Item": { "n": { "N": "1" } } }, {}] }),
+        "the cancelled UPDATE left n at 1"
+    );
+    for refused in [
+        r#"{"TransactStatements": [{"Statement": "SELECT * FROM Music"}]}"#,
+        r#"{"TransactStatements": [
+            {"Statement": "SELECT * FROM Music WHERE pk = 'a'"},
+            {"Statement": "DELETE FROM Music WHERE pk = 'a'"}]}"#,
+    ] {
+        assert_eq!(
+            transaction(refused)["__type"],
+            "com.amazon.coral.validate#ValidationException",
+            "{refused}"
+        );
+    }
+    let kept = transaction(
+        r#"{"TransactStatements": [{"Statement": "SELECT pk FROM Music WHERE pk = 'a'"}]}"#,
+    );
+    assert_eq!(
+        kept["Responses"][0]["Item"],
+        json!({ "pk": { "S": "a" } }),
+        "nothing ran"
+    );
+}

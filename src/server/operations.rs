@@ -161,6 +161,11 @@ const SERVED: &[Served] = &[
         handler: super::partiql::execute_statement,
     },
     Served {
+        name: "ExecuteTransaction",
+        honours: super::partiql::TRANSACTION_HONOURS,
+        handler: super::partiql::execute_transaction,
+    },
+    Served {
         name: "GetItem",
         honours: &[
             "AttributesToGet",

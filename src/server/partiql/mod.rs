@@ -10,6 +10,7 @@
 
 mod batch;
 mod parse;
+mod transaction;
 mod translate;
 
 #[cfg(test)]
@@ -31,6 +32,7 @@ use parse::Statement;
 use translate::{Keys, Request};
 
 pub(super) use batch::{batch_execute_statement, HONOURS as BATCH_HONOURS};
+pub(super) use transaction::{execute_transaction, HONOURS as TRANSACTION_HONOURS};
 
 /// `ExecuteStatement`'s members that tidestore honours.
 pub(super) const HONOURS: &[&str] = &[
