@@ -1793,17 +1793,25 @@ fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() 
         json!({ "Responses": [{ "Item": { "n": { "N": "1" } } }, {}] }),
         "the cancelled UPDATE left n at 1"
     );
-    for refused in [
-        r#"{"TransactStatements": [{"Statement": "SELECT * FROM Music"}]}"#,
-        r#"{"TransactStatements": [
+    for (refused, named) in [
+        (
+            r#"{"TransactStatements": [{"Statement": "SELECT * FROM Music"}]}"#,
+            "must specify the primary key",
+        ),
+        (
+            r#"{"TransactStatements": [
             {"Statement": "SELECT * FROM Music WHERE pk = 'a'"},
             {"Statement": "DELETE FROM Music WHERE pk = 'a'"}]}"#,
+            "either read statements or write statements",
+        ),
     ] {
+        let answer = transaction(refused);
         assert_eq!(
-            transaction(refused)["__type"],
-            "com.amazon.coral.validate#ValidationException",
+            answer["__type"], "com.amazon.coral.validate#ValidationException",
             "{refused}"
         );
+        let message = answer["message"].as_str().expect("message");
+        assert!(message.contains(named), "{message}");
     }
     let kept = transaction(
         r#"{"TransactStatements": [{"Statement": "SELECT pk FROM Music WHERE pk = 'a'"}]}"#,
