@@ -396,6 +396,7 @@ impl Parser {
             let table = self.name()?;
             self.keyword("WHERE")?;
             let condition = self.condition()?;
+            self.refuse_returning()?;
             return Ok(Statement::Delete { table, condition });
         }
         match self.peek() {
@@ -470,12 +471,21 @@ impl Parser {
         }
         self.keyword("WHERE")?;
         let condition = self.condition()?;
+        self.refuse_returning()?;
         Ok(Statement::Update {
             table,
             set,
             remove,
             condition,
         })
+    }
+
+    /// `RETURNING` (DynamoDB's return values of an UPDATE or a DELETE), refused by name.
+    fn refuse_returning(&self) -> Result<(), SyntaxError> {
+        match self.is_keyword("RETURNING") {
+            true => error("tidestore does not support RETURNING in PartiQL statements"),
+            false => Ok(()),
+        }
     }
 
     /// A table's or an attribute's name: quoted, or a bare word.

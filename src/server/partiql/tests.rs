@@ -200,6 +200,14 @@ fn what_tidestore_does_not_support_is_refused_by_name() {
     let cases = [
         ("EXISTS(SELECT * FROM t)", "not EXISTS"),
         ("SELECT * FROM t ORDER BY a", "ORDER BY"),
+        (
+            "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING ALL NEW *",
+            "RETURNING",
+        ),
+        (
+            "DELETE FROM t WHERE pk = 'x' RETURNING ALL OLD *",
+            "RETURNING",
+        ),
         ("SELECT * FROM t WHERE a IS NULL", "IS [NOT] MISSING only"),
         ("SELECT * FROM t WHERE upper(a) = 'A'", "the function upper"),
         ("UPDATE t SET a = a + 1 WHERE pk = 'x'", "only a value or ?"),
