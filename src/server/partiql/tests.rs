@@ -202,11 +202,11 @@ fn what_tidestore_does_not_support_is_refused_by_name() {
         ("SELECT * FROM t ORDER BY a", "ORDER BY"),
         (
             "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING ALL NEW *",
-            "RETURNING",
+            "support RETURNING",
         ),
         (
             "DELETE FROM t WHERE pk = 'x' RETURNING ALL OLD *",
-            "RETURNING",
+            "support RETURNING",
         ),
         ("SELECT * FROM t WHERE a IS NULL", "IS [NOT] MISSING only"),
         ("SELECT * FROM t WHERE upper(a) = 'A'", "the function upper"),
