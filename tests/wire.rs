@@ -1601,3 +1601,224 @@ fn a_stop_cancels_a_running_import_which_ends_failed_with_no_table() {
     let reply = server.call("DescribeTable", r#"{"TableName": "Endless"}"#);
     assert!(reply.error_type().ends_with("#ResourceNotFoundException"));
 }
+
+/// ExecuteStatement beyond what moto's tests reach: a SELECT pages by `Limit` and
+/// `NextToken` over every item once; INSERT of an existing key is DynamoDB's
+/// `DuplicateItemException`; UPDATE of a missing item fails its condition; the `?`s must
+/// match `Parameters`; what tidestore does not support is a ValidationException naming it.
+#[test]
+fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}]}"#,
+    );
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let statement = |body: &str| server.call("ExecuteStatement", body);
+    for sk in 0..5 {
+        let inserted = statement(&format!(
+            r#"{{"Statement": "INSERT INTO \"Music\" VALUE {{'pk': 'a', 'sk': {sk}, 'n': ?}}", "Parameters": [{{"N": "{sk}"}}]}}"#
+        ));
+        assert_eq!(inserted.json(), json!({ "Items": [] }));
+    }
+    let duplicate = statement(r#"{"Statement": "INSERT INTO Music VALUE {'pk': 'a', 'sk': 1}"}"#);
+    assert_eq!(
+        duplicate.json()["__type"],
+        "com.amazonaws.dynamodb.v20120810#DuplicateItemException"
+    );
+
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({
+            "Statement": "SELECT sk FROM Music WHERE pk = ? AND sk >= 1",
+            "Parameters": [{"S": "a"}],
+            "Limit": 2,
+        });
+        if let Some(token) = &token {
+            body["NextToken"] = json!(token);
+        }
+        let page = statement(&body.to_string()).json();
+        for item in page["Items"].as_array().expect("items") {
+            seen.push(item["sk"]["N"].as_str().expect("sk").to_owned());
+        }
+        match page["NextToken"].as_str() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["1", "2", "3", "4"]);
+
+    let missing = statement(r#"{"Statement": "UPDATE Music SET n = 1 WHERE pk = 'b' AND sk = 1"}"#);
+    assert_eq!(
+        missing.json()["__type"],
+        "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+    );
+    let refused = |body: &str| {
+        let reply = statement(body).json();
+        assert_eq!(
+            reply["__type"], "com.amazon.coral.validate#ValidationException",
+            "{body}"
+        );
+        reply["message"].as_str().expect("message").to_owned()
+    };
+    assert_eq!(
+        refused(r#"{"Statement": "SELECT * FROM Music WHERE pk = ?"}"#),
+        "Number of parameters in request and statement don't match."
+    );
+    assert_eq!(
+        refused(
+            r#"{"Statement": "SELECT * FROM Music WHERE pk = ?", "Parameters": [{"S": "a"}, {"S": "b"}]}"#
+        ),
+        "Number of parameters in request and statement don't match."
+    );
+    assert_eq!(
+        refused(r#"{"Statement": "SELECT * FROM Music", "NextToken": "not a token"}"#),
+        "Invalid NextToken"
+    );
+    assert_eq!(
+        refused(r#"{"Statement": "DELETE FROM Music WHERE pk = 'a'"}"#),
+        "Where clause does not contain a mandatory equality on all key attributes"
+    );
+    assert!(refused(r#"{"Statement": "SELECT * FROM Music ORDER BY sk"}"#).contains("ORDER BY"));
+    assert!(
+        refused(r#"{"Statement": "SELECT * FROM Music", "ReturnConsumedCapacity": "TOTAL"}"#)
+            .contains("ReturnConsumedCapacity")
+    );
+}
+
+/// BatchExecuteStatement answers each statement in its own entry, in order: an item found
+/// by its whole key, a failure as DynamoDB's batch error code; a batch mixing reads and
+/// writes is refused whole.
+#[test]
+fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}"#,
+    );
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let batch = |body: &str| server.call("BatchExecuteStatement", body).json();
+    let writes = batch(
+        r#"{"Statements": [
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'a', 'n': 1}"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'a'}"},
+            {"Statement": "UPDATE Music SET n = ? WHERE pk = 'b'", "Parameters": [{"N": "2"}]},
+            {"Statement": "INSERT INTO Nowhere VALUE {'pk': 'a'}"}]}"#,
+    );
+    assert_eq!(
+        writes,
+        json!({ "Responses": [
+            { "TableName": "Music" },
+            { "TableName": "Music", "Error": { "Code": "DuplicateItem", "Message": "Duplicate primary key exists in table" } },
+            { "TableName": "Music", "Error": { "Code": "ConditionalCheckFailed", "Message": "The conditional request failed" } },
+            { "Error": { "Code": "ResourceNotFound", "Message": "Requested resource not found" } },
+        ] })
+    );
+    let reads = batch(
+        r#"{"Statements": [
+            {"Statement": "SELECT n FROM Music WHERE pk = ?", "Parameters": [{"S": "a"}]},
+            {"Statement": "SELECT * FROM Music WHERE pk = 'b'"},
+            {"Statement": "SELECT * FROM Music WHERE n = 1"}]}"#,
+    );
+    assert_eq!(
+        reads,
+        json!({ "Responses": [
+            { "TableName": "Music", "Item": { "n": { "N": "1" } } },
+            { "TableName": "Music" },
+            { "TableName": "Music", "Error": { "Code": "ValidationError", "Message": "Select statements within BatchExecuteStatement must specify the primary key in the where clause." } },
+        ] })
+    );
+    let mixed = batch(
+        r#"{"Statements": [
+            {"Statement": "SELECT * FROM Music WHERE pk = 'a'"},
+            {"Statement": "DELETE FROM Music WHERE pk = 'a'"}]}"#,
+    );
+    assert_eq!(
+        mixed["__type"],
+        "com.amazon.coral.validate#ValidationException"
+    );
+    let kept = batch(r#"{"Statements": [{"Statement": "SELECT pk FROM Music WHERE pk = 'a'"}]}"#);
+    assert_eq!(
+        kept["Responses"][0]["Item"],
+        json!({ "pk": { "S": "a" } }),
+        "nothing ran"
+    );
+}
+
+/// ExecuteTransaction runs its statements as one transaction: writes all or nothing (an
+/// INSERT of a taken key cancels it with the reason `DuplicateItem`), reads as one
+/// TransactGetItems; a SELECT that is not by whole key, and reads mixed with writes, are
+/// refused before anything runs.
+#[test]
+fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    let created = server.call(
+        "CreateTable",
+        r#"{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}"#,
+    );
+    assert_eq!(created.status, 200, "{:?}", created.json());
+    let transaction = |body: &str| server.call("ExecuteTransaction", body).json();
+    let written = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'a', 'n': 1}"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': ?}", "Parameters": [{"S": "b"}]}]}"#,
+    );
+    assert_eq!(written, json!({}));
+    let cancelled = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "UPDATE Music SET n = 5 WHERE pk = 'a'"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'b'}"}]}"#,
+    );
+    assert_eq!(
+        cancelled["CancellationReasons"],
+        json!([{ "Code": "None" }, { "Code": "DuplicateItem", "Message": "Duplicate primary key exists in table" }])
+    );
+    let read = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "SELECT n FROM Music WHERE pk = 'a'"},
+            {"Statement": "SELECT * FROM Music WHERE pk = 'zz'"}]}"#,
+    );
+    assert_eq!(
+        read,
+        json!({ "Responses": [{ "Item": { "n": { "N": "1" } } }, {}] }),
+        "the cancelled UPDATE left n at 1"
+    );
+    for (refused, named) in [
+        (
+            r#"{"TransactStatements": [{"Statement": "SELECT * FROM Music"}]}"#,
+            "must specify the primary key",
+        ),
+        (
+            r#"{"TransactStatements": [
+            {"Statement": "SELECT * FROM Music WHERE pk = 'a'"},
+            {"Statement": "DELETE FROM Music WHERE pk = 'a'"}]}"#,
+            "either read statements or write statements",
+        ),
+    ] {
+        let answer = transaction(refused);
+        assert_eq!(
+            answer["__type"], "com.amazon.coral.validate#ValidationException",
+            "{refused}"
+        );
+        let message = answer["message"].as_str().expect("message");
+        assert!(message.contains(named), "{message}");
+    }
+    let kept = transaction(
+        r#"{"TransactStatements": [{"Statement": "SELECT pk FROM Music WHERE pk = 'a'"}]}"#,
+    );
+    assert_eq!(
+        kept["Responses"][0]["Item"],
+        json!({ "pk": { "S": "a" } }),
+        "nothing ran"
+    );
+}

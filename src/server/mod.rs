@@ -9,6 +9,7 @@
 //! | `protocol` | the JSON 1.0 protocol: the target (DynamoDB's or Streams'), the error body and its status |
 //! | `auth` | SigV4: its shape by default, the full signature with `--auth` |
 //! | `operations` | each operation: request JSON to the library's input, the call, the answer |
+//! | `partiql` | ExecuteStatement: a PartiQL statement parsed and translated into the Query, Scan, PutItem, UpdateItem or DeleteItem it stands for |
 //! | `imports` | ImportTable, DescribeImport and ListImports, from a directory standing in for S3, and their durable records |
 //! | `indexes` | `CreateTable`'s and `UpdateTable`'s index members read as DynamoDB reads them, with its refusals |
 //! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
@@ -27,6 +28,7 @@ mod imports;
 mod indexes;
 pub(crate) mod model;
 mod operations;
+mod partiql;
 mod protocol;
 mod streams;
 

@@ -50,6 +50,11 @@ const EXPRESSION_MAPS: [&str; 2] = ["ExpressionAttributeNames", "ExpressionAttri
 /// Every operation served, sorted by name.
 const SERVED: &[Served] = &[
     Served {
+        name: "BatchExecuteStatement",
+        honours: super::partiql::BATCH_HONOURS,
+        handler: super::partiql::batch_execute_statement,
+    },
+    Served {
         name: "BatchGetItem",
         honours: &["RequestItems", "ReturnConsumedCapacity"],
         handler: batch_get_item,
@@ -149,6 +154,16 @@ const SERVED: &[Served] = &[
         name: "DescribeTimeToLive",
         honours: &["TableName"],
         handler: describe_time_to_live,
+    },
+    Served {
+        name: "ExecuteStatement",
+        honours: super::partiql::HONOURS,
+        handler: super::partiql::execute_statement,
+    },
+    Served {
+        name: "ExecuteTransaction",
+        honours: super::partiql::TRANSACTION_HONOURS,
+        handler: super::partiql::execute_transaction,
     },
     Served {
         name: "GetItem",

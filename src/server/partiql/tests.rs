@@ -1,0 +1,325 @@
+//! The PartiQL parser and translator: statements to the DynamoDB requests they stand for,
+//! the refusals of what tidestore does not support, and hostile text never panicking.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use super::parse::{parse, Statement};
+use super::translate::{translate, Keys, Request};
+
+fn table_keys() -> Keys {
+    Keys {
+        partition: "pk".into(),
+        sort: None,
+    }
+}
+
+fn with_sort_key() -> Keys {
+    Keys {
+        partition: "pk".into(),
+        sort: Some("sk".into()),
+    }
+}
+
+fn request(text: &str, parameters: &[Value], keys: &Keys) -> Request {
+    let (statement, count) = parse(text).expect("parses");
+    assert_eq!(count, parameters.len(), "parameter count");
+    translate(&statement, parameters, keys).expect("translates")
+}
+
+fn refusal(text: &str, keys: &Keys) -> String {
+    match parse(text) {
+        Err(error) => error.0,
+        Ok((statement, _)) => translate(&statement, &[], keys).expect_err("refused"),
+    }
+}
+
+#[test]
+fn select_star_without_where_is_a_scan_of_the_whole_table() {
+    let r = request("select * from T1", &[], &table_keys());
+    assert_eq!(r.operation, "Scan");
+    assert_eq!(r.body, json!({ "TableName": "T1" }));
+}
+
+#[test]
+fn a_quoted_table_and_index_name_the_index_scanned() {
+    let r = request(r#"SELECT * FROM "my.table"."by-gsi""#, &[], &table_keys());
+    assert_eq!(
+        r.body,
+        json!({ "TableName": "my.table", "IndexName": "by-gsi" })
+    );
+}
+
+#[test]
+fn select_pinning_the_partition_key_is_a_query_and_the_rest_its_filter() {
+    let r = request(
+        "select a, b.c[2] from t where pk = ? and b > 3",
+        &[json!({ "S": "x" })],
+        &table_keys(),
+    );
+    assert_eq!(r.operation, "Query");
+    assert_eq!(
+        r.body,
+        json!({
+            "TableName": "t",
+            "KeyConditionExpression": "#n0 = :v0",
+            "FilterExpression": "(#n1 > :v1)",
+            "ProjectionExpression": "#n2, #n1.#n3[2]",
+            "ExpressionAttributeNames": { "#n0": "pk", "#n1": "b", "#n2": "a", "#n3": "c" },
+            "ExpressionAttributeValues": { ":v0": { "S": "x" }, ":v1": { "N": "3" } },
+        })
+    );
+}
+
+#[test]
+fn a_sort_key_range_joins_the_key_condition() {
+    let r = request(
+        "select * from t where pk = 'a' and sk between 1 and 5",
+        &[],
+        &with_sort_key(),
+    );
+    assert_eq!(r.operation, "Query");
+    assert_eq!(
+        r.body["KeyConditionExpression"],
+        "#n0 = :v0 AND (#n1 BETWEEN :v1 AND :v2)"
+    );
+    assert!(r.body.get("FilterExpression").is_none());
+}
+
+#[test]
+fn a_key_attribute_outside_a_key_condition_makes_a_scan() {
+    // A Query's filter may not name a key attribute: such a statement is a Scan.
+    for text in [
+        "select * from t where pk = 'a' or b = 1",
+        "select * from t where pk = 'a' and sk <> 'b'",
+        "select * from t where pk in ['a', 'b']",
+        "select * from t where body = 'a'",
+    ] {
+        assert_eq!(
+            request(text, &[], &with_sort_key()).operation,
+            "Scan",
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn every_condition_form_becomes_dynamodbs_expression() {
+    let r = request(
+        r#"SELECT pk FROM "t" WHERE (contains("NameLower", 'code') OR contains("DescriptionLower", 'code')) AND Category = 'free' AND Price >= 0 AND FreeTier IS NOT MISSING AND attribute_type("FreeTier", 'N') AND NOT a IS MISSING AND begins_with(s, 'x') AND size(l) < 3 AND c IN [1, 2]"#,
+        &[],
+        &table_keys(),
+    );
+    assert_eq!(
+        r.body["FilterExpression"],
+        "(contains(#n0, :v0) OR contains(#n1, :v1)) AND (#n2 = :v2) AND (#n3 >= :v3) AND attribute_exists(#n4) AND attribute_type(#n4, :v4) AND (NOT attribute_not_exists(#n5)) AND begins_with(#n6, :v5) AND (size(#n7) < :v6) AND (#n8 IN (:v7, :v8))"
+    );
+}
+
+#[test]
+fn insert_is_a_put_that_may_not_replace_an_item() {
+    let r = request(
+        "INSERT INTO \"t\" value {'pk': 'msg4', 'n': 1.5, 'attr': {'sth': ['other', true, null]}, 's': <<'a', 'b'>>}",
+        &[],
+        &table_keys(),
+    );
+    assert_eq!(r.operation, "PutItem");
+    assert_eq!(
+        r.body,
+        json!({
+            "TableName": "t",
+            "Item": {
+                "pk": { "S": "msg4" },
+                "n": { "N": "1.5" },
+                "attr": { "M": { "sth": { "L": [{ "S": "other" }, { "BOOL": true }, { "NULL": true }] } } },
+                "s": { "SS": ["a", "b"] },
+            },
+            "ConditionExpression": "attribute_not_exists(#n0)",
+            "ExpressionAttributeNames": { "#n0": "pk" },
+        })
+    );
+}
+
+#[test]
+fn update_is_an_update_item_of_an_existing_item_named_by_its_key() {
+    let r = request(
+        r#"UPDATE t SET "first" = ?, b = 'x' REMOVE c WHERE "pk" = ? AND sk = 2 AND d = 1"#,
+        &[json!({ "S": "F" }), json!({ "S": "K" })],
+        &with_sort_key(),
+    );
+    assert_eq!(r.operation, "UpdateItem");
+    assert_eq!(
+        r.body["Key"],
+        json!({ "pk": { "S": "K" }, "sk": { "N": "2" } })
+    );
+    assert_eq!(
+        r.body["UpdateExpression"],
+        "SET #n0 = :v0, #n1 = :v1 REMOVE #n2"
+    );
+    assert_eq!(
+        r.body["ConditionExpression"],
+        "attribute_exists(#n3) AND (#n4 = :v2)"
+    );
+}
+
+#[test]
+fn delete_is_a_delete_item_named_by_its_key() {
+    let r = request("DELETE FROM \"t\" WHERE pk='msg1'", &[], &table_keys());
+    assert_eq!(r.operation, "DeleteItem");
+    assert_eq!(
+        r.body,
+        json!({ "TableName": "t", "Key": { "pk": { "S": "msg1" } } })
+    );
+}
+
+#[test]
+fn update_and_delete_without_the_whole_key_are_refused() {
+    for text in [
+        "DELETE FROM t WHERE pk = 'a'",
+        "DELETE FROM t WHERE pk > 'a' AND sk = 'b'",
+        "UPDATE t SET a = 1 WHERE sk = 'b'",
+        "UPDATE t SET a = 1 WHERE pk = 'a' OR sk = 'b'",
+    ] {
+        assert_eq!(
+            refusal(text, &with_sort_key()),
+            "Where clause does not contain a mandatory equality on all key attributes",
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn the_parameters_are_counted_in_reading_order() {
+    let (statement, count) = parse("UPDATE t SET a = ? WHERE pk = ?").expect("parses");
+    assert_eq!(count, 2);
+    assert!(matches!(statement, Statement::Update { .. }));
+}
+
+#[test]
+fn what_tidestore_does_not_support_is_refused_by_name() {
+    let cases = [
+        ("EXISTS(SELECT * FROM t)", "not EXISTS"),
+        ("SELECT * FROM t ORDER BY a", "ORDER BY"),
+        (
+            "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING ALL NEW *",
+            "support RETURNING",
+        ),
+        (
+            "DELETE FROM t WHERE pk = 'x' RETURNING ALL OLD *",
+            "support RETURNING",
+        ),
+        ("SELECT * FROM t WHERE a IS NULL", "IS [NOT] MISSING only"),
+        ("SELECT * FROM t WHERE upper(a) = 'A'", "the function upper"),
+        ("UPDATE t SET a = a + 1 WHERE pk = 'x'", "only a value or ?"),
+        ("INSERT INTO t VALUE 'x'", "must be a map"),
+        (
+            "INSERT INTO t VALUE {'pk': 'a', 's': <<'a', 1>>}",
+            "all of one type",
+        ),
+    ];
+    for (text, named) in cases {
+        let message = refusal(text, &table_keys());
+        assert!(message.contains(named), "{text}: {message}");
+    }
+}
+
+#[test]
+fn malformed_statements_are_refused() {
+    for text in [
+        "",
+        "select",
+        "select * from",
+        "select * from t where",
+        "select * from t where a =",
+        "select * from 't'",
+        "select * from t where a = 'unterminated",
+        "select * from t extra",
+        "select * from t where ((a = 1)",
+        "INSERT INTO t VALUE {'a' 1}",
+        "select * from t where a[x] = 1",
+    ] {
+        assert!(parse(text).is_err(), "{text}");
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    let deep = format!(
+        "select * from t where {}a = 1{}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(parse(&deep)
+        .expect_err("refused")
+        .0
+        .contains("nests deeper"));
+    let nots = format!("select * from t where {} a = 1", "NOT ".repeat(100_000));
+    assert!(parse(&nots).is_err());
+    let lists = format!("insert into t value {}", "[".repeat(100_000));
+    assert!(parse(&lists).is_err());
+}
+
+proptest! {
+    #[test]
+    fn hostile_text_never_panics_the_parser_or_translator(text in "\\PC{0,200}") {
+        if let Ok((statement, count)) = parse(&text) {
+            let parameters = vec![json!({ "S": "x" }); count];
+            let _ = translate(&statement, &parameters, &with_sort_key());
+        }
+    }
+
+    #[test]
+    fn statement_shaped_text_never_panics(
+        words in proptest::collection::vec(
+            prop_oneof![
+                Just("select"), Just("*"), Just("from"), Just("t"), Just("where"), Just("pk"),
+                Just("="), Just("?"), Just("and"), Just("or"), Just("not"), Just("("), Just(")"),
+                Just("'s'"), Just("1"), Just("["), Just("]"), Just("{"), Just("}"), Just(","),
+                Just("<<"), Just(">>"), Just("insert"), Just("into"), Just("value"), Just(":"),
+                Just("update"), Just("set"), Just("remove"), Just("delete"), Just("between"),
+                Just("in"), Just("is"), Just("missing"), Just("size"), Just("contains"), Just("."),
+            ],
+            0..30,
+        )
+    ) {
+        let text = words.join(" ");
+        if let Ok((statement, count)) = parse(&text) {
+            let parameters = vec![json!({ "N": "1" }); count];
+            let _ = translate(&statement, &parameters, &with_sort_key());
+        }
+    }
+}
+
+#[test]
+fn a_select_naming_one_item_by_its_whole_key_is_a_get_item() {
+    let (statement, _) = parse("SELECT a FROM t WHERE sk = 2 AND pk = ?").expect("parses");
+    let get = super::translate::translate_get(&statement, &[json!({ "S": "k" })], &with_sort_key())
+        .expect("translates")
+        .expect("a get");
+    assert_eq!(get.operation, "GetItem");
+    assert_eq!(
+        get.body,
+        json!({
+            "TableName": "t",
+            "Key": { "pk": { "S": "k" }, "sk": { "N": "2" } },
+            "ProjectionExpression": "#n0",
+            "ExpressionAttributeNames": { "#n0": "a" },
+        })
+    );
+}
+
+#[test]
+fn a_select_that_may_read_more_than_one_item_is_no_get_item() {
+    for text in [
+        "SELECT * FROM t",
+        "SELECT * FROM t WHERE pk = 'a'",
+        "SELECT * FROM t WHERE pk = 'a' AND sk = 1 AND b = 2",
+        "SELECT * FROM t WHERE pk = 'a' AND sk > 1",
+        "SELECT * FROM t.i WHERE pk = 'a' AND sk = 1",
+        "DELETE FROM t WHERE pk = 'a' AND sk = 1",
+    ] {
+        let (statement, _) = parse(text).expect("parses");
+        let get = super::translate::translate_get(&statement, &[], &with_sort_key());
+        assert_eq!(get, Ok(None), "{text}");
+    }
+}

@@ -1,0 +1,121 @@
+//! ExecuteTransaction: up to 100 statements run as one DynamoDB transaction, all reads (a
+//! TransactGetItems) or all writes (a TransactWriteItems), as the statements' own requests
+//! become the transaction's actions: an INSERT's PutItem a `Put`, an UPDATE's UpdateItem an
+//! `Update`, a DELETE's DeleteItem a `Delete`, a SELECT by whole key a `Get`. Any statement
+//! that cannot be translated fails the whole request, before anything runs.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::translate::{self, Request};
+use super::{prepare, Statement};
+use crate::api::items::{TransactGetItemsInput, TransactWriteItemsInput};
+use crate::error::Error;
+use crate::server::operations::{input, output};
+use crate::server::protocol::WireError;
+use crate::server::Call;
+
+/// ExecuteTransaction's members that tidestore honours.
+pub(in crate::server) const HONOURS: &[&str] = &["ClientRequestToken", "TransactStatements"];
+
+/// The most statements one transaction holds (`ParameterizedStatements`' `max`).
+const MAX_STATEMENTS: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ExecuteTransactionInput {
+    transact_statements: Vec<ParameterizedStatement>,
+    client_request_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ParameterizedStatement {
+    statement: String,
+    #[serde(default)]
+    parameters: Vec<Value>,
+    return_values_on_condition_check_failure: Option<String>,
+}
+
+/// ExecuteTransaction: `{"Responses": [{"Item": …}, …]}` for reads, `{}` for writes.
+pub(in crate::server) fn execute_transaction(
+    call: &Call<'_>,
+    body: Value,
+) -> Result<Value, WireError> {
+    let request: ExecuteTransactionInput = input(body)?;
+    let count = request.transact_statements.len();
+    if !(1..=MAX_STATEMENTS).contains(&count) {
+        return Err(WireError::validation(format!(
+            "1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: Member must have length between 1 and {MAX_STATEMENTS}, inclusive"
+        )));
+    }
+    if (request.transact_statements.iter())
+        .any(|s| s.return_values_on_condition_check_failure.is_some())
+    {
+        return Err(WireError::validation(
+            "tidestore does not support the parameter ReturnValuesOnConditionCheckFailure of ExecuteTransaction",
+        ));
+    }
+    let db = &call.state.db;
+    let mut actions = Vec::with_capacity(count);
+    let mut inserts = Vec::with_capacity(count);
+    let mut reads = 0;
+    for given in &request.transact_statements {
+        let (statement, keys) = prepare(db, &given.statement, &given.parameters)?;
+        let action = match statement {
+            Statement::Select { .. } => {
+                reads += 1;
+                let get = translate::translate_get(&statement, &given.parameters, &keys)
+                    .map_err(WireError::validation)?;
+                let Some(Request { body, .. }) = get else {
+                    return Err(WireError::validation(
+                        "Select statements within ExecuteTransaction must specify the primary key in the where clause.",
+                    ));
+                };
+                json!({ "Get": body })
+            }
+            _ => {
+                let Request { operation, body } =
+                    translate::translate(&statement, &given.parameters, &keys)
+                        .map_err(WireError::validation)?;
+                let action = match operation {
+                    "PutItem" => "Put",
+                    "UpdateItem" => "Update",
+                    _ => "Delete",
+                };
+                json!({ action: body })
+            }
+        };
+        inserts.push(matches!(statement, Statement::Insert { .. }));
+        actions.push(action);
+    }
+    if reads != 0 && reads != count {
+        return Err(WireError::validation(
+            "A transaction must consist of either read statements or write statements, not both",
+        ));
+    }
+    if reads == count {
+        let get = json!({ "TransactItems": actions });
+        return output(db.transact_get_items(input::<TransactGetItemsInput>(get)?));
+    }
+    let mut write = json!({ "TransactItems": actions });
+    if let Some(token) = request.client_request_token {
+        write["ClientRequestToken"] = json!(token);
+    }
+    match db.transact_write_items(input::<TransactWriteItemsInput>(write)?) {
+        Ok(_) => Ok(json!({})),
+        Err(Error::TransactionCanceled { mut reasons }) => {
+            // An INSERT's failed condition is its key being taken: DynamoDB's reason is
+            // `DuplicateItem` there, as ExecuteStatement's error is `DuplicateItemException`.
+            for (reason, _) in (reasons.iter_mut())
+                .zip(&inserts)
+                .filter(|(r, insert)| **insert && r.code == "ConditionalCheckFailed")
+            {
+                reason.code = "DuplicateItem".into();
+                reason.message = Some("Duplicate primary key exists in table".into());
+            }
+            Err(Error::TransactionCanceled { reasons }.into())
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,477 @@
+//! A parsed PartiQL statement as the one DynamoDB request that does its work: a SELECT whose
+//! `WHERE` pins the partition key with `=` is a Query, any other SELECT a Scan; INSERT is a
+//! PutItem that must not replace an item; UPDATE an UpdateItem of an item that must exist;
+//! DELETE a DeleteItem.
+//!
+//! The request is written in DynamoDB's own JSON (expression strings with `#n`/`:v`
+//! placeholders), and read into the library's input by the same decoder the wire uses, so
+//! every check the library makes of a Query or a PutItem (types of key values, sizes,
+//! reserved names) is made of the statement too, in the same words.
+//!
+//! For example, with `pk` the partition key, `SELECT a FROM "t" WHERE pk = ? AND b > 3`
+//! becomes a Query with `KeyConditionExpression: #n0 = :v0`,
+//! `FilterExpression: (#n1 > :v1)` and `ProjectionExpression: #n2`.
+
+use serde_json::{json, Map, Value};
+
+use super::parse::{Comparator, Condition, Function, Literal, Member, Operand, Path, Statement};
+
+/// The key attributes of a table or an index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    /// The partition key's name.
+    pub partition: String,
+    /// The sort key's name, if any.
+    pub sort: Option<String>,
+}
+
+/// The request a statement becomes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// Which operation: `Query`, `Scan`, `PutItem`, `UpdateItem` or `DeleteItem`.
+    pub operation: &'static str,
+    /// Its JSON body, as a DynamoDB client would send it.
+    pub body: Value,
+}
+
+/// Translates `statement`, with `parameters` for its `?`s, against `keys`: those of the index
+/// a SELECT reads, else of the table. Errors are ValidationException messages.
+pub fn translate(
+    statement: &Statement,
+    parameters: &[Value],
+    keys: &Keys,
+) -> Result<Request, String> {
+    let mut names = Placeholders::new(parameters);
+    match statement {
+        Statement::Select {
+            projection,
+            table,
+            index,
+            condition,
+        } => {
+            let mut body = json!({ "TableName": table });
+            if let Some(index) = index {
+                body["IndexName"] = json!(index);
+            }
+            let conjuncts = condition.as_ref().map(conjuncts).unwrap_or_default();
+            let operation = match key_condition(&conjuncts, keys) {
+                Some((key, rest)) => {
+                    let mut parts = vec![format!(
+                        "{} = {}",
+                        names.path(key.partition.0)?,
+                        names.operand(key.partition.1)?
+                    )];
+                    if let Some(sort) = key.sort {
+                        parts.push(names.condition(sort)?);
+                    }
+                    body["KeyConditionExpression"] = json!(parts.join(" AND "));
+                    if let Some(filter) = names.conjunction(&rest)? {
+                        body["FilterExpression"] = json!(filter);
+                    }
+                    "Query"
+                }
+                None => {
+                    if let Some(filter) = names.conjunction(&conjuncts)? {
+                        body["FilterExpression"] = json!(filter);
+                    }
+                    "Scan"
+                }
+            };
+            if let Some(paths) = projection {
+                let paths: Result<Vec<String>, String> =
+                    paths.iter().map(|p| names.path(p)).collect();
+                body["ProjectionExpression"] = json!(paths?.join(", "));
+            }
+            Ok(names.finish(operation, body))
+        }
+        Statement::Insert { table, item } => {
+            let item = names.value(item)?;
+            if item.get("M").is_none() {
+                return Err(
+                    "INSERT's VALUE must be a map of the item's attributes: { 'name': value, … }"
+                        .into(),
+                );
+            }
+            let partition = names.name(&keys.partition);
+            let body = json!({
+                "TableName": table,
+                "Item": item["M"],
+                // DynamoDB's INSERT never replaces an item: refused as a duplicate instead.
+                "ConditionExpression": format!("attribute_not_exists({partition})"),
+            });
+            Ok(names.finish("PutItem", body))
+        }
+        Statement::Update {
+            table,
+            set,
+            remove,
+            condition,
+        } => {
+            let (key, rest) = item_key(condition, keys, &mut names)?;
+            let mut clauses = Vec::new();
+            if !set.is_empty() {
+                let assignments: Result<Vec<String>, String> = (set.iter())
+                    .map(|(path, value)| {
+                        Ok(format!("{} = {}", names.path(path)?, names.literal(value)?))
+                    })
+                    .collect();
+                clauses.push(format!("SET {}", assignments?.join(", ")));
+            }
+            if !remove.is_empty() {
+                let paths: Result<Vec<String>, String> =
+                    remove.iter().map(|p| names.path(p)).collect();
+                clauses.push(format!("REMOVE {}", paths?.join(", ")));
+            }
+            // DynamoDB's UPDATE never creates an item: one that does not exist fails the
+            // condition (ConditionalCheckFailedException), as it does there.
+            let mut conditions = vec![format!("attribute_exists({})", names.name(&keys.partition))];
+            conditions.extend(names.conjunction(&rest)?);
+            let body = json!({
+                "TableName": table,
+                "Key": key,
+                "UpdateExpression": clauses.join(" "),
+                "ConditionExpression": conditions.join(" AND "),
+            });
+            Ok(names.finish("UpdateItem", body))
+        }
+        Statement::Delete { table, condition } => {
+            let (key, rest) = item_key(condition, keys, &mut names)?;
+            let mut body = json!({ "TableName": table, "Key": key });
+            if let Some(condition) = names.conjunction(&rest)? {
+                body["ConditionExpression"] = json!(condition);
+            }
+            Ok(names.finish("DeleteItem", body))
+        }
+    }
+}
+
+/// A SELECT in a batch or a transaction as the GetItem it stands for: such a SELECT reads
+/// one item, so its `WHERE` must be `=` on each key attribute and nothing else, and it may not
+/// name an index. `Ok(None)` when it is not such a SELECT (the caller words the refusal: the
+/// batch and the transaction word it differently); errors are ValidationException messages.
+pub fn translate_get(
+    statement: &Statement,
+    parameters: &[Value],
+    keys: &Keys,
+) -> Result<Option<Request>, String> {
+    let Statement::Select {
+        projection,
+        table,
+        index: None,
+        condition: Some(condition),
+    } = statement
+    else {
+        return Ok(None);
+    };
+    let mut names = Placeholders::new(parameters);
+    let Ok((key, rest)) = item_key(condition, keys, &mut names) else {
+        return Ok(None);
+    };
+    if !rest.is_empty() {
+        return Ok(None);
+    }
+    let mut body = json!({ "TableName": table, "Key": key });
+    if let Some(paths) = projection {
+        let paths: Result<Vec<String>, String> = paths.iter().map(|p| names.path(p)).collect();
+        body["ProjectionExpression"] = json!(paths?.join(", "));
+    }
+    Ok(Some(names.finish("GetItem", body)))
+}
+
+/// The parts of a condition joined by its top-level ANDs.
+fn conjuncts(condition: &Condition) -> Vec<&Condition> {
+    match condition {
+        Condition::And(left, right) => {
+            let mut parts = conjuncts(left);
+            parts.extend(conjuncts(right));
+            parts
+        }
+        other => vec![other],
+    }
+}
+
+/// A Query's key condition: the partition key's path and value, and the sort key's
+/// condition if any.
+struct KeyCondition<'a> {
+    partition: (&'a Path, &'a Operand),
+    sort: Option<&'a Condition>,
+}
+
+/// The key condition `conjuncts` hold, and the conjuncts left for the filter; `None` when
+/// they do not make a Query: no `partition = value`, or a key attribute used in a way a
+/// key condition cannot hold (a Query's filter may not name a key attribute, so such a
+/// statement is a Scan, whose filter may).
+fn key_condition<'a>(
+    conjuncts: &[&'a Condition],
+    keys: &Keys,
+) -> Option<(KeyCondition<'a>, Vec<&'a Condition>)> {
+    let (mut partition, mut sort, mut rest) = (None, None, Vec::new());
+    for conjunct in conjuncts {
+        if let Some((path, value)) = equality(conjunct, &keys.partition) {
+            if partition.replace((path, value)).is_some() {
+                return None;
+            }
+        } else if keys
+            .sort
+            .as_deref()
+            .is_some_and(|s| is_sort_condition(conjunct, s))
+        {
+            if sort.replace(*conjunct).is_some() {
+                return None;
+            }
+        } else if names_key(conjunct, keys) {
+            return None;
+        } else {
+            rest.push(*conjunct);
+        }
+    }
+    let partition = partition?;
+    Some((KeyCondition { partition, sort }, rest))
+}
+
+/// `name = value` (or `value = name`) with `name` a top-level attribute: its path and value.
+fn equality<'a>(condition: &'a Condition, name: &str) -> Option<(&'a Path, &'a Operand)> {
+    match condition {
+        Condition::Compare(Operand::Path(path), Comparator::Eq, value @ Operand::Value(_))
+        | Condition::Compare(value @ Operand::Value(_), Comparator::Eq, Operand::Path(path))
+            if is_attribute(path, name) =>
+        {
+            Some((path, value))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `condition` is one a Query's key condition can hold for sort key `name`.
+fn is_sort_condition(condition: &Condition, name: &str) -> bool {
+    match condition {
+        Condition::Compare(Operand::Path(path), comparator, Operand::Value(_)) => {
+            is_attribute(path, name) && *comparator != Comparator::Ne
+        }
+        Condition::Between(Operand::Path(path), Operand::Value(_), Operand::Value(_))
+        | Condition::Function(Function::BeginsWith, path, Operand::Value(_)) => {
+            is_attribute(path, name)
+        }
+        _ => false,
+    }
+}
+
+fn is_attribute(path: &Path, name: &str) -> bool {
+    path.name == name && path.members.is_empty()
+}
+
+/// Whether `condition` names one of the key attributes anywhere.
+fn names_key(condition: &Condition, keys: &Keys) -> bool {
+    let is_key = |path: &Path| {
+        path.name == keys.partition || keys.sort.as_deref() == Some(path.name.as_str())
+    };
+    let operand = |operand: &Operand| match operand {
+        Operand::Path(path) | Operand::Size(path) => is_key(path),
+        Operand::Value(_) => false,
+    };
+    match condition {
+        Condition::And(a, b) | Condition::Or(a, b) => names_key(a, keys) || names_key(b, keys),
+        Condition::Not(a) => names_key(a, keys),
+        Condition::Compare(a, _, b) => operand(a) || operand(b),
+        Condition::Between(a, b, c) => operand(a) || operand(b) || operand(c),
+        Condition::In(a, values) => operand(a) || values.iter().any(operand),
+        Condition::Exists(path) | Condition::NotExists(path) => is_key(path),
+        Condition::Function(_, path, value) => is_key(path) || operand(value),
+    }
+}
+
+/// The item's key that the conjuncts of `condition` pin with `=` (UPDATE and DELETE act on
+/// one item, named by its whole key), and the conjuncts left as the write's condition.
+fn item_key<'a>(
+    condition: &'a Condition,
+    keys: &Keys,
+    names: &mut Placeholders<'_>,
+) -> Result<(Map<String, Value>, Vec<&'a Condition>), String> {
+    let mut key = Map::new();
+    let mut rest = Vec::new();
+    let key_names: Vec<&String> = [Some(&keys.partition), keys.sort.as_ref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    for conjunct in conjuncts(condition) {
+        let pinned = key_names.iter().find_map(|name| {
+            let (_, value) = equality(conjunct, name)?;
+            Some((*name, value))
+        });
+        match pinned {
+            Some((name, Operand::Value(value))) if !key.contains_key(name) => {
+                key.insert(name.clone(), names.value(value)?);
+            }
+            _ => rest.push(conjunct),
+        }
+    }
+    if key.len() != key_names.len() {
+        return Err(
+            "Where clause does not contain a mandatory equality on all key attributes".into(),
+        );
+    }
+    Ok((key, rest))
+}
+
+/// The `#n` and `:v` placeholders of the expressions being written, and the values of the
+/// statement's `?`s.
+struct Placeholders<'p> {
+    parameters: &'p [Value],
+    names: Map<String, Value>,
+    values: Map<String, Value>,
+}
+
+impl<'p> Placeholders<'p> {
+    fn new(parameters: &'p [Value]) -> Self {
+        Placeholders {
+            parameters,
+            names: Map::new(),
+            values: Map::new(),
+        }
+    }
+
+    /// The placeholder of attribute name `name` (one per distinct name: DynamoDB refuses
+    /// a placeholder left unused, and a name given twice would be one).
+    fn name(&mut self, name: &str) -> String {
+        if let Some((placeholder, _)) = self.names.iter().find(|(_, n)| n.as_str() == Some(name)) {
+            return placeholder.clone();
+        }
+        let placeholder = format!("#n{}", self.names.len());
+        self.names.insert(placeholder.clone(), json!(name));
+        placeholder
+    }
+
+    fn path(&mut self, path: &Path) -> Result<String, String> {
+        let mut text = self.name(&path.name);
+        for member in &path.members {
+            match member {
+                Member::Name(name) => {
+                    text.push('.');
+                    text.push_str(&self.name(name));
+                }
+                Member::Index(index) => text.push_str(&format!("[{index}]")),
+            }
+        }
+        Ok(text)
+    }
+
+    /// The placeholder of a value written in the statement.
+    fn literal(&mut self, literal: &Literal) -> Result<String, String> {
+        let value = self.value(literal)?;
+        let placeholder = format!(":v{}", self.values.len());
+        self.values.insert(placeholder.clone(), value);
+        Ok(placeholder)
+    }
+
+    /// A literal as DynamoDB's JSON form of an attribute value.
+    fn value(&self, literal: &Literal) -> Result<Value, String> {
+        Ok(match literal {
+            Literal::String(s) => json!({ "S": s }),
+            Literal::Number(n) => json!({ "N": n }),
+            Literal::Bool(b) => json!({ "BOOL": b }),
+            Literal::Null => json!({ "NULL": true }),
+            Literal::Parameter(i) => self
+                .parameters
+                .get(*i)
+                .cloned()
+                .ok_or("Number of parameters in request and statement don't match.")?,
+            Literal::Map(entries) => {
+                let mut map = Map::new();
+                for (key, value) in entries {
+                    map.insert(key.clone(), self.value(value)?);
+                }
+                json!({ "M": map })
+            }
+            Literal::List(values) => {
+                let values: Result<Vec<Value>, String> =
+                    values.iter().map(|v| self.value(v)).collect();
+                json!({ "L": values? })
+            }
+            Literal::Set(values) => {
+                let values: Vec<Value> = (values.iter())
+                    .map(|v| self.value(v))
+                    .collect::<Result<_, _>>()?;
+                // A set holds strings, numbers or binaries, all of one type.
+                let set_type = ["S", "N", "B"]
+                    .into_iter()
+                    .find(|t| values.iter().all(|v| v.get(*t).is_some()))
+                    .filter(|_| !values.is_empty())
+                    .ok_or(
+                        "A set (<< … >>) must hold strings, numbers or binaries, all of one type",
+                    )?;
+                let members: Vec<Value> = values.iter().map(|v| v[set_type].clone()).collect();
+                json!({ format!("{set_type}S"): members })
+            }
+        })
+    }
+
+    fn operand(&mut self, operand: &Operand) -> Result<String, String> {
+        match operand {
+            Operand::Path(path) => self.path(path),
+            Operand::Value(literal) => self.literal(literal),
+            Operand::Size(path) => Ok(format!("size({})", self.path(path)?)),
+        }
+    }
+
+    /// `conjuncts` joined by AND, `None` if there are none.
+    fn conjunction(&mut self, conjuncts: &[&Condition]) -> Result<Option<String>, String> {
+        let parts: Result<Vec<String>, String> =
+            conjuncts.iter().map(|c| self.condition(c)).collect();
+        let parts = parts?;
+        Ok((!parts.is_empty()).then(|| parts.join(" AND ")))
+    }
+
+    /// A condition in DynamoDB's expression language, parenthesised so that the
+    /// statement's grouping is kept whatever the precedence.
+    fn condition(&mut self, condition: &Condition) -> Result<String, String> {
+        Ok(match condition {
+            Condition::And(a, b) => format!("({} AND {})", self.condition(a)?, self.condition(b)?),
+            Condition::Or(a, b) => format!("({} OR {})", self.condition(a)?, self.condition(b)?),
+            Condition::Not(a) => format!("(NOT {})", self.condition(a)?),
+            Condition::Compare(a, comparator, b) => {
+                let comparator = match comparator {
+                    Comparator::Eq => "=",
+                    Comparator::Ne => "<>",
+                    Comparator::Lt => "<",
+                    Comparator::Le => "<=",
+                    Comparator::Gt => ">",
+                    Comparator::Ge => ">=",
+                };
+                format!("({} {comparator} {})", self.operand(a)?, self.operand(b)?)
+            }
+            Condition::Between(a, low, high) => format!(
+                "({} BETWEEN {} AND {})",
+                self.operand(a)?,
+                self.operand(low)?,
+                self.operand(high)?
+            ),
+            Condition::In(a, values) => {
+                let a = self.operand(a)?;
+                let values: Result<Vec<String>, String> =
+                    values.iter().map(|v| self.operand(v)).collect();
+                format!("({a} IN ({}))", values?.join(", "))
+            }
+            Condition::Exists(path) => format!("attribute_exists({})", self.path(path)?),
+            Condition::NotExists(path) => format!("attribute_not_exists({})", self.path(path)?),
+            Condition::Function(function, path, value) => {
+                let function = match function {
+                    Function::BeginsWith => "begins_with",
+                    Function::Contains => "contains",
+                    Function::AttributeType => "attribute_type",
+                };
+                format!("{function}({}, {})", self.path(path)?, self.operand(value)?)
+            }
+        })
+    }
+
+    /// The request, with the placeholders used.
+    fn finish(self, operation: &'static str, mut body: Value) -> Request {
+        if !self.names.is_empty() {
+            body["ExpressionAttributeNames"] = Value::Object(self.names);
+        }
+        if !self.values.is_empty() {
+            body["ExpressionAttributeValues"] = Value::Object(self.values);
+        }
+        Request { operation, body }
+    }
+}
