@@ -32,6 +32,11 @@ use std::fmt;
 /// The deepest nesting of parentheses, `NOT`s and literal values the parser follows.
 const MAX_DEPTH: usize = 64;
 
+/// The most `AND`s and `OR`s one statement joins (DynamoDB's limit on the operators of an
+/// expression). A chain of them is read in a loop, not by recursion, but it makes a tree as
+/// deep as it is long, which translating (and dropping) the tree then walks recursively.
+const MAX_OPERATORS: usize = 300;
+
 /// A parsed statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
@@ -303,6 +308,7 @@ pub fn parse(text: &str) -> Result<(Statement, usize), SyntaxError> {
         at: 0,
         parameters: 0,
         depth: 0,
+        operators: 0,
     };
     let statement = parser.statement()?;
     match parser.peek() {
@@ -316,6 +322,7 @@ struct Parser {
     at: usize,
     parameters: usize,
     depth: usize,
+    operators: usize,
 }
 
 impl Parser {
@@ -373,6 +380,17 @@ impl Parser {
         self.depth += 1;
         match self.depth > MAX_DEPTH {
             true => error(format!("Statement nests deeper than {MAX_DEPTH} levels")),
+            false => Ok(()),
+        }
+    }
+
+    /// Counts one more `AND` or `OR`, refusing past [`MAX_OPERATORS`].
+    fn operator(&mut self) -> Result<(), SyntaxError> {
+        self.operators += 1;
+        match self.operators > MAX_OPERATORS {
+            true => error(format!(
+                "Statement joins more than {MAX_OPERATORS} conditions with AND or OR"
+            )),
             false => Ok(()),
         }
     }
@@ -523,6 +541,7 @@ impl Parser {
     fn condition(&mut self) -> Result<Condition, SyntaxError> {
         let mut left = self.conjunction()?;
         while self.eat_keyword("OR") {
+            self.operator()?;
             let right = self.conjunction()?;
             left = Condition::Or(Box::new(left), Box::new(right));
         }
@@ -532,6 +551,7 @@ impl Parser {
     fn conjunction(&mut self) -> Result<Condition, SyntaxError> {
         let mut left = self.negation()?;
         while self.eat_keyword("AND") {
+            self.operator()?;
             let right = self.negation()?;
             left = Condition::And(Box::new(left), Box::new(right));
         }

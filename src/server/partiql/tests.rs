@@ -259,6 +259,27 @@ fn deep_nesting_is_refused_not_a_stack_overflow() {
     assert!(parse(&lists).is_err());
 }
 
+#[test]
+fn long_chains_of_and_and_or_are_refused_not_a_stack_overflow() {
+    // A chain is read in a loop, but it builds a tree as deep as it is long, which
+    // translating and dropping walk recursively: 200,000 conjuncts overflowed the stack.
+    for joiner in [" AND ", " OR "] {
+        let chain = vec!["a = 1"; 200_000].join(joiner);
+        let text = format!("select * from t where pk = 'k' AND {chain}");
+        if let Ok((statement, _)) = parse(&text) {
+            let _ = translate(&statement, &[], &table_keys());
+            panic!("a chain of 200,000 conditions was accepted");
+        }
+    }
+    // DynamoDB's 300 operators still read.
+    let chain = vec!["a = 1"; 300].join(" AND ");
+    request(
+        &format!("select * from t where {chain}"),
+        &[],
+        &table_keys(),
+    );
+}
+
 proptest! {
     #[test]
     fn hostile_text_never_panics_the_parser_or_translator(text in "\\PC{0,200}") {
