@@ -133,22 +133,8 @@ pub enum Operand {
     Size(Path),
 }
 
-/// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Comparator {
-    /// `=`.
-    Eq,
-    /// `<>` or `!=`.
-    Ne,
-    /// `<`.
-    Lt,
-    /// `<=`.
-    Le,
-    /// `>`.
-    Gt,
-    /// `>=`.
-    Ge,
-}
+/// A comparison operator: the expression language's (`!=` is read as `<>`).
+pub use crate::expr::Comparator;
 
 /// A function of a condition, with a path and a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -429,14 +429,7 @@ impl<'p> Placeholders<'p> {
             Condition::Or(a, b) => format!("({} OR {})", self.condition(a)?, self.condition(b)?),
             Condition::Not(a) => format!("(NOT {})", self.condition(a)?),
             Condition::Compare(a, comparator, b) => {
-                let comparator = match comparator {
-                    Comparator::Eq => "=",
-                    Comparator::Ne => "<>",
-                    Comparator::Lt => "<",
-                    Comparator::Le => "<=",
-                    Comparator::Gt => ">",
-                    Comparator::Ge => ">=",
-                };
+                let comparator = comparator.symbol();
                 format!("({} {comparator} {})", self.operand(a)?, self.operand(b)?)
             }
             Condition::Between(a, low, high) => format!(
