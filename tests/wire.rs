@@ -1690,13 +1690,8 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
     );
 }
 
-/// BatchExecuteStatement answers each statement in its own entry, in order: an item found
-/// by its whole key, a failure as DynamoDB's batch error code; a batch mixing reads and
-/// writes is refused whole.
-#[test]
-fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
-    use serde_json::json;
-    let server = Server::start(|_| {});
+/// Creates table `Music`, keyed by a string `pk` alone, on demand.
+fn create_music_table(server: &Server) {
     let created = server.call(
         "CreateTable",
         r#"{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST",
@@ -1704,6 +1699,16 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}"#,
     );
     assert_eq!(created.status, 200, "{:?}", created.json());
+}
+
+/// BatchExecuteStatement answers each statement in its own entry, in order: an item found
+/// by its whole key, a failure as DynamoDB's batch error code; a batch mixing reads and
+/// writes is refused whole.
+#[test]
+fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    create_music_table(&server);
     let batch = |body: &str| server.call("BatchExecuteStatement", body).json();
     let writes = batch(
         r#"{"Statements": [
@@ -1760,13 +1765,7 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
 fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() {
     use serde_json::json;
     let server = Server::start(|_| {});
-    let created = server.call(
-        "CreateTable",
-        r#"{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}"#,
-    );
-    assert_eq!(created.status, 200, "{:?}", created.json());
+    create_music_table(&server);
     let transaction = |body: &str| server.call("ExecuteTransaction", body).json();
     let written = transaction(
         r#"{"TransactStatements": [
