@@ -1690,6 +1690,60 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
     );
 }
 
+/// An UPDATE's arithmetic, `list_append`, `set_add` and `set_delete` change the item as
+/// DynamoDB's update actions do, and `RETURNING` answers with the item (or its changed
+/// attributes) before or after the write; a batch refuses `RETURNING` by name.
+#[test]
+fn partiql_updates_compute_new_values_and_returning_answers_with_the_item() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    create_music_table(&server);
+    let statement = |text: &str| {
+        let reply = server.call(
+            "ExecuteStatement",
+            &json!({ "Statement": text }).to_string(),
+        );
+        assert_eq!(reply.status, 200, "{text}: {:?}", reply.json());
+        reply.json()
+    };
+    statement("INSERT INTO Music VALUE {'pk': 'a', 'n': 1, 'l': [1], 's': <<'x', 'y'>>}");
+    let old = statement(
+        "UPDATE Music SET n = n + 41 SET l = list_append(l, [2]) \
+         SET s = set_delete(s, <<'x'>>) WHERE pk = 'a' RETURNING MODIFIED OLD *",
+    );
+    assert_eq!(
+        old,
+        json!({ "Items": [{ "n": { "N": "1" }, "l": { "L": [{ "N": "1" }] }, "s": { "SS": ["x", "y"] } }] })
+    );
+    let new = statement(
+        "UPDATE Music SET s = set_add(s, <<'z'>>), n = n - 2 WHERE pk = 'a' RETURNING ALL NEW *",
+    );
+    assert_eq!(
+        new,
+        json!({ "Items": [{
+            "pk": { "S": "a" }, "n": { "N": "40" },
+            "l": { "L": [{ "N": "1" }, { "N": "2" }] }, "s": { "SS": ["y", "z"] },
+        }] })
+    );
+    let deleted = statement("DELETE FROM Music WHERE pk = 'a' RETURNING ALL OLD *");
+    assert_eq!(deleted, new);
+    assert_eq!(
+        statement("DELETE FROM Music WHERE pk = 'a' RETURNING ALL OLD *"),
+        json!({ "Items": [] })
+    );
+    let batch = server.call(
+        "BatchExecuteStatement",
+        r#"{"Statements": [{"Statement": "DELETE FROM Music WHERE pk = 'a' RETURNING ALL OLD *"}]}"#,
+    );
+    let entry = &batch.json()["Responses"][0];
+    assert!(
+        entry["Error"]["Message"]
+            .as_str()
+            .is_some_and(|m| m.contains("RETURNING only in ExecuteStatement")),
+        "{entry}"
+    );
+}
+
 /// Creates table `Music`, keyed by a string `pk` alone, on demand.
 fn create_music_table(server: &Server) {
     let created = server.call(

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::translate::{self, Request};
-use super::{prepare, write, Statement};
+use super::{prepare, refuse_returning, write, Statement};
 use crate::api::items::GetItemInput;
 use crate::server::operations::{input, output};
 use crate::server::protocol::WireError;
@@ -103,9 +103,10 @@ fn respond(call: &Call<'_>, request: &BatchStatementRequest) -> Value {
             let got = output(db.get_item(input::<GetItemInput>(body)?))?;
             return Ok(got.get("Item").cloned());
         }
+        refuse_returning(&statement, "BatchExecuteStatement")?;
         let write_request = translate::translate(&statement, &request.parameters, &keys)
             .map_err(WireError::validation)?;
-        write(db, write_request).map(|()| None)
+        write(db, write_request).map(|_| None)
     })();
     let mut entry = Map::new();
     match answer {

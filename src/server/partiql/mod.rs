@@ -98,7 +98,9 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
             }
             Ok(answer)
         }
-        _ => write(db, Request { operation, body }).map(|()| json!({ "Items": [] })),
+        // With RETURNING, the attributes the write hands back are the one item answered.
+        _ => write(db, Request { operation, body })
+            .map(|attributes| json!({ "Items": attributes.into_iter().collect::<Vec<_>>() })),
     }
 }
 
@@ -132,18 +134,32 @@ fn prepare(
 }
 
 /// Runs a write statement's request: an INSERT's PutItem (a duplicate key is DynamoDB's
-/// `DuplicateItemException`), an UPDATE's UpdateItem or a DELETE's DeleteItem.
-fn write(db: &Database, request: Request) -> Result<(), WireError> {
-    match request.operation {
+/// `DuplicateItemException`), an UPDATE's UpdateItem or a DELETE's DeleteItem. Returns the
+/// `Attributes` the write answered with (a `RETURNING`'s), if any.
+fn write(db: &Database, request: Request) -> Result<Option<Value>, WireError> {
+    let answer = match request.operation {
         "PutItem" => match db.put_item(input::<PutItemInput>(request.body)?) {
-            Err(Error::ConditionalCheckFailed { .. }) => Err(WireError::dynamodb(
-                "DuplicateItemException",
-                "Duplicate primary key exists in table",
-            )),
-            written => written.map(drop).map_err(Into::into),
+            Err(Error::ConditionalCheckFailed { .. }) => {
+                return Err(WireError::dynamodb(
+                    "DuplicateItemException",
+                    "Duplicate primary key exists in table",
+                ))
+            }
+            written => output(written)?,
         },
-        "UpdateItem" => output(db.update_item(input::<UpdateItemInput>(request.body)?)).map(drop),
-        _ => output(db.delete_item(input::<DeleteItemInput>(request.body)?)).map(drop),
+        "UpdateItem" => output(db.update_item(input::<UpdateItemInput>(request.body)?))?,
+        _ => output(db.delete_item(input::<DeleteItemInput>(request.body)?))?,
+    };
+    Ok(answer.get("Attributes").cloned())
+}
+
+/// A `RETURNING` where only `ExecuteStatement` can answer with the item: refused by name.
+fn refuse_returning(statement: &Statement, operation: &str) -> Result<(), WireError> {
+    match statement.returning() {
+        Some(_) => Err(WireError::validation(format!(
+            "tidestore supports RETURNING only in ExecuteStatement, not in {operation}"
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -6,8 +6,12 @@
 //! ```text
 //! statement ::= SELECT projection FROM target [WHERE condition]
 //!             | INSERT INTO table VALUE value
-//!             | UPDATE table (SET path = value (, path = value)* | REMOVE path (, path)*)+ WHERE condition
-//!             | DELETE FROM table WHERE condition
+//!             | UPDATE table (SET path = data (, path = data)* | REMOVE path (, path)*)+ WHERE condition
+//!               [RETURNING (ALL | MODIFIED) (OLD | NEW) *]
+//!             | DELETE FROM table WHERE condition [RETURNING ALL OLD *]
+//! data      ::= term | term (+ | -) term | list_append(term, term)
+//!             | set_add(path, value) | set_delete(path, value)  -- path: the one assigned
+//! term      ::= path | value
 //! projection ::= * | path (, path)*
 //! target    ::= name [. name]                 -- a table, or a table's index
 //! name      ::= "double quoted" | bare        -- bare: letters, digits, _ and -
@@ -63,16 +67,18 @@ pub enum Statement {
         /// The item, a map literal.
         item: Literal,
     },
-    /// `UPDATE table SET … REMOVE … WHERE condition`.
+    /// `UPDATE table SET … REMOVE … WHERE condition [RETURNING …]`.
     Update {
         /// The table written.
         table: String,
         /// The `SET` assignments, in order.
-        set: Vec<(Path, Literal)>,
+        set: Vec<(Path, Data)>,
         /// The `REMOVE`d paths, in order.
         remove: Vec<Path>,
         /// The condition (it must pin the item's key).
         condition: Condition,
+        /// What the statement answers with, if anything.
+        returning: Option<Returning>,
     },
     /// `DELETE FROM table WHERE condition`.
     Delete {
@@ -80,7 +86,69 @@ pub enum Statement {
         table: String,
         /// The condition (it must pin the item's key).
         condition: Condition,
+        /// `RETURNING ALL OLD *`: the item as it was.
+        returning: Option<Returning>,
     },
+}
+
+impl Statement {
+    /// What a write statement answers with (`RETURNING`), if anything.
+    pub fn returning(&self) -> Option<Returning> {
+        match self {
+            Statement::Update { returning, .. } | Statement::Delete { returning, .. } => *returning,
+            Statement::Select { .. } | Statement::Insert { .. } => None,
+        }
+    }
+}
+
+/// The value a `SET` of an UPDATE assigns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    /// A value, or another attribute's.
+    Term(Operand),
+    /// `a + b` or `a - b` (numbers).
+    Arithmetic(Operand, Sign, Operand),
+    /// `list_append(a, b)`: the lists joined.
+    ListAppend(Operand, Operand),
+    /// `set_add(path, value)`: the set with the value's members added.
+    SetAdd(Path, Literal),
+    /// `set_delete(path, value)`: the set without the value's members.
+    SetDelete(Path, Literal),
+}
+
+/// The operator of [`Data::Arithmetic`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    /// `+`.
+    Plus,
+    /// `-`.
+    Minus,
+}
+
+/// What an UPDATE or a DELETE answers with: DynamoDB's `ReturnValues` of the request it
+/// stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returning {
+    /// `RETURNING ALL OLD *`.
+    AllOld,
+    /// `RETURNING MODIFIED OLD *`.
+    ModifiedOld,
+    /// `RETURNING ALL NEW *`.
+    AllNew,
+    /// `RETURNING MODIFIED NEW *`.
+    ModifiedNew,
+}
+
+impl Returning {
+    /// The `ReturnValues` of the UpdateItem or DeleteItem.
+    pub fn return_values(self) -> &'static str {
+        match self {
+            Returning::AllOld => "ALL_OLD",
+            Returning::ModifiedOld => "UPDATED_OLD",
+            Returning::AllNew => "ALL_NEW",
+            Returning::ModifiedNew => "UPDATED_NEW",
+        }
+    }
 }
 
 /// A document path: an attribute and its members.
@@ -210,8 +278,7 @@ impl fmt::Display for Token {
     }
 }
 
-/// Longest first, so that `<=` is not read as `<` then `=`. (`+` and `-` are read only so
-/// that arithmetic, which tidestore does not support, is refused by name.)
+/// Longest first, so that `<=` is not read as `<` then `=`.
 const SYMBOLS: [&str; 20] = [
     "<<", ">>", "<=", ">=", "<>", "!=", "=", "<", ">", "(", ")", "[", "]", "{", "}", ",", ".", ":",
     "+", "-",
@@ -410,8 +477,15 @@ impl Parser {
             let table = self.name()?;
             self.keyword("WHERE")?;
             let condition = self.condition()?;
-            self.refuse_returning()?;
-            return Ok(Statement::Delete { table, condition });
+            let returning = self.returning()?;
+            if returning.is_some_and(|r| r != Returning::AllOld) {
+                return error("A DELETE statement supports only RETURNING ALL OLD *");
+            }
+            return Ok(Statement::Delete {
+                table,
+                condition,
+                returning,
+            });
         }
         match self.peek() {
             Some(Token::Word(w)) => error(format!(
@@ -461,12 +535,8 @@ impl Parser {
                 loop {
                     let path = self.path()?;
                     self.symbol("=")?;
-                    if !self.starts_literal() {
-                        return error(
-                            "tidestore supports only a value or ? on the right of SET in a PartiQL UPDATE",
-                        );
-                    }
-                    set.push((path, self.literal()?));
+                    let data = self.data()?;
+                    set.push((path, data));
                     if !self.eat_symbol(",") {
                         break;
                     }
@@ -485,21 +555,101 @@ impl Parser {
         }
         self.keyword("WHERE")?;
         let condition = self.condition()?;
-        self.refuse_returning()?;
+        let returning = self.returning()?;
         Ok(Statement::Update {
             table,
             set,
             remove,
             condition,
+            returning,
         })
     }
 
-    /// `RETURNING` (DynamoDB's return values of an UPDATE or a DELETE), refused by name.
-    fn refuse_returning(&self) -> Result<(), SyntaxError> {
-        match self.is_keyword("RETURNING") {
-            true => error("tidestore does not support RETURNING in PartiQL statements"),
-            false => Ok(()),
+    /// What a `SET` assigns: a term, two joined by `+` or `-`, or one of the functions
+    /// DynamoDB's UPDATE supports.
+    fn data(&mut self) -> Result<Data, SyntaxError> {
+        if let (Some(Token::Word(word)), Some(Token::Symbol("("))) =
+            (self.peek(), self.tokens.get(self.at + 1))
+        {
+            let word = word.to_ascii_lowercase();
+            self.at += 2;
+            let data = match word.as_str() {
+                "list_append" => {
+                    let first = self.term()?;
+                    self.symbol(",")?;
+                    Data::ListAppend(first, self.term()?)
+                }
+                "set_add" | "set_delete" => {
+                    let path = self.path()?;
+                    self.symbol(",")?;
+                    if !self.starts_literal() {
+                        return self.unexpected("expected a set value or ?");
+                    }
+                    let value = self.literal()?;
+                    match word.as_str() {
+                        "set_add" => Data::SetAdd(path, value),
+                        _ => Data::SetDelete(path, value),
+                    }
+                }
+                other => {
+                    return error(format!(
+                        "tidestore does not support the function {other} in a PartiQL UPDATE's SET"
+                    ))
+                }
+            };
+            self.symbol(")")?;
+            return Ok(data);
         }
+        let first = self.term()?;
+        let sign = match self.peek() {
+            Some(Token::Symbol("+")) => Sign::Plus,
+            Some(Token::Symbol("-")) => Sign::Minus,
+            // `a -1` is read as `a` and the number `-1`: a subtraction all the same.
+            Some(Token::Number(n)) if n.starts_with('-') => {
+                let number = n[1..].to_string();
+                self.at += 1;
+                return Ok(Data::Arithmetic(
+                    first,
+                    Sign::Minus,
+                    Operand::Value(Literal::Number(number)),
+                ));
+            }
+            _ => return Ok(Data::Term(first)),
+        };
+        self.at += 1;
+        Ok(Data::Arithmetic(first, sign, self.term()?))
+    }
+
+    /// A value or an attribute's path, as an update's operand.
+    fn term(&mut self) -> Result<Operand, SyntaxError> {
+        match self.starts_literal() {
+            true => Ok(Operand::Value(self.literal()?)),
+            false => Ok(Operand::Path(self.path()?)),
+        }
+    }
+
+    /// `RETURNING (ALL | MODIFIED) (OLD | NEW) *`, if it follows.
+    fn returning(&mut self) -> Result<Option<Returning>, SyntaxError> {
+        if !self.eat_keyword("RETURNING") {
+            return Ok(None);
+        }
+        let all = match () {
+            _ if self.eat_keyword("ALL") => true,
+            _ if self.eat_keyword("MODIFIED") => false,
+            _ => return self.unexpected("expected ALL or MODIFIED"),
+        };
+        let old = match () {
+            _ if self.eat_keyword("OLD") => true,
+            _ if self.eat_keyword("NEW") => false,
+            _ => return self.unexpected("expected OLD or NEW"),
+        };
+        self.symbol("*")?;
+        Ok(Some(match (all, old) {
+            (true, true) => Returning::AllOld,
+            (false, true) => Returning::ModifiedOld,
+            (true, false) => Returning::AllNew,
+            (false, false) => Returning::ModifiedNew,
+        }))
     }
 
     /// A table's or an attribute's name: quoted, or a bare word.

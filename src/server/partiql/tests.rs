@@ -163,6 +163,67 @@ fn update_is_an_update_item_of_an_existing_item_named_by_its_key() {
 }
 
 #[test]
+fn update_arithmetic_and_functions_become_the_update_expressions_actions() {
+    let r = request(
+        "UPDATE t SET n = n + 1, m = ? - n, o = n -2 SET l = list_append(l, [2016]) \
+         SET s = set_add(s, <<'a'>>), d = set_delete(d, ?) REMOVE r WHERE pk = 'k'",
+        &[json!({ "N": "5" }), json!({ "SS": ["b"] })],
+        &table_keys(),
+    );
+    assert_eq!(
+        r.body["UpdateExpression"],
+        "SET #n0 = #n0 + :v0, #n1 = :v1 - #n0, #n2 = #n0 - :v2, #n3 = list_append(#n3, :v3) \
+         REMOVE #n6 ADD #n4 :v4 DELETE #n5 :v5"
+    );
+    assert_eq!(
+        r.body["ExpressionAttributeValues"],
+        json!({
+            ":v0": { "N": "1" }, ":v1": { "N": "5" }, ":v2": { "N": "2" },
+            ":v3": { "L": [{ "N": "2016" }] }, ":v4": { "SS": ["a"] }, ":v5": { "SS": ["b"] },
+        })
+    );
+}
+
+#[test]
+fn returning_becomes_the_writes_return_values() {
+    for (text, values) in [
+        (
+            "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING ALL OLD *",
+            "ALL_OLD",
+        ),
+        (
+            "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING MODIFIED OLD *",
+            "UPDATED_OLD",
+        ),
+        (
+            "UPDATE t SET a = 1 WHERE pk = 'x' returning all new *",
+            "ALL_NEW",
+        ),
+        (
+            "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING MODIFIED NEW *",
+            "UPDATED_NEW",
+        ),
+        (
+            "DELETE FROM t WHERE pk = 'x' RETURNING ALL OLD *",
+            "ALL_OLD",
+        ),
+    ] {
+        assert_eq!(
+            request(text, &[], &table_keys()).body["ReturnValues"],
+            values,
+            "{text}"
+        );
+    }
+    for text in [
+        "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING ALL *",
+        "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING OLD *",
+        "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING ALL OLD",
+    ] {
+        assert!(parse(text).is_err(), "{text}");
+    }
+}
+
+#[test]
 fn delete_is_a_delete_item_named_by_its_key() {
     let r = request("DELETE FROM \"t\" WHERE pk='msg1'", &[], &table_keys());
     assert_eq!(r.operation, "DeleteItem");
@@ -201,16 +262,19 @@ fn what_tidestore_does_not_support_is_refused_by_name() {
         ("EXISTS(SELECT * FROM t)", "not EXISTS"),
         ("SELECT * FROM t ORDER BY a", "ORDER BY"),
         (
-            "UPDATE t SET a = 1 WHERE pk = 'x' RETURNING ALL NEW *",
-            "support RETURNING",
+            "DELETE FROM t WHERE pk = 'x' RETURNING ALL NEW *",
+            "only RETURNING ALL OLD *",
         ),
         (
-            "DELETE FROM t WHERE pk = 'x' RETURNING ALL OLD *",
-            "support RETURNING",
+            "UPDATE t SET a = set_add(b, <<1>>) WHERE pk = 'x'",
+            "only of the attribute they assign",
+        ),
+        (
+            "UPDATE t SET a = upper(b) WHERE pk = 'x'",
+            "the function upper",
         ),
         ("SELECT * FROM t WHERE a IS NULL", "IS [NOT] MISSING only"),
         ("SELECT * FROM t WHERE upper(a) = 'A'", "the function upper"),
-        ("UPDATE t SET a = a + 1 WHERE pk = 'x'", "only a value or ?"),
         ("INSERT INTO t VALUE 'x'", "must be a map"),
         (
             "INSERT INTO t VALUE {'pk': 'a', 's': <<'a', 1>>}",

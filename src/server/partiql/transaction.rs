@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::translate::{self, Request};
-use super::{prepare, Statement};
+use super::{prepare, refuse_returning, Statement};
 use crate::api::items::{TransactGetItemsInput, TransactWriteItemsInput};
 use crate::error::Error;
 use crate::server::operations::{input, output};
@@ -75,6 +75,7 @@ pub(in crate::server) fn execute_transaction(
                 json!({ "Get": body })
             }
             _ => {
+                refuse_returning(&statement, "ExecuteTransaction")?;
                 let Request { operation, body } =
                     translate::translate(&statement, &given.parameters, &keys)
                         .map_err(WireError::validation)?;

@@ -14,7 +14,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::parse::{Comparator, Condition, Function, Literal, Member, Operand, Path, Statement};
+use super::parse::{
+    Comparator, Condition, Data, Function, Literal, Member, Operand, Path, Sign, Statement,
+};
 
 /// The key attributes of a table or an index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,39 +108,86 @@ pub fn translate(
             set,
             remove,
             condition,
+            returning,
         } => {
             let (key, rest) = item_key(condition, keys, &mut names)?;
-            let mut clauses = Vec::new();
-            if !set.is_empty() {
-                let assignments: Result<Vec<String>, String> = (set.iter())
-                    .map(|(path, value)| {
-                        Ok(format!("{} = {}", names.path(path)?, names.literal(value)?))
-                    })
-                    .collect();
-                clauses.push(format!("SET {}", assignments?.join(", ")));
+            // SET's assignments, and the set functions as the ADD and DELETE actions they
+            // stand for.
+            let (mut assignments, mut adds, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
+            for (path, data) in set {
+                let target = names.path(path)?;
+                match data {
+                    Data::Term(term) => {
+                        assignments.push(format!("{target} = {}", names.operand(term)?));
+                    }
+                    Data::Arithmetic(a, sign, b) => {
+                        let sign = match sign {
+                            Sign::Plus => '+',
+                            Sign::Minus => '-',
+                        };
+                        let (a, b) = (names.operand(a)?, names.operand(b)?);
+                        assignments.push(format!("{target} = {a} {sign} {b}"));
+                    }
+                    Data::ListAppend(a, b) => {
+                        let (a, b) = (names.operand(a)?, names.operand(b)?);
+                        assignments.push(format!("{target} = list_append({a}, {b})"));
+                    }
+                    Data::SetAdd(of, value) | Data::SetDelete(of, value) => {
+                        // ADD and DELETE change the set they name; a set function of
+                        // another attribute has no such action to stand for.
+                        if of != path {
+                            return Err(
+                                "tidestore supports set_add and set_delete only of the attribute they assign (SET a = set_add(a, …))"
+                                    .into(),
+                            );
+                        }
+                        let action = format!("{target} {}", names.literal(value)?);
+                        match data {
+                            Data::SetAdd(..) => adds.push(action),
+                            _ => deletes.push(action),
+                        }
+                    }
+                }
             }
-            if !remove.is_empty() {
-                let paths: Result<Vec<String>, String> =
-                    remove.iter().map(|p| names.path(p)).collect();
-                clauses.push(format!("REMOVE {}", paths?.join(", ")));
-            }
+            let removes: Result<Vec<String>, String> =
+                remove.iter().map(|p| names.path(p)).collect();
+            let clauses: Vec<String> = [
+                ("SET", assignments),
+                ("REMOVE", removes?),
+                ("ADD", adds),
+                ("DELETE", deletes),
+            ]
+            .into_iter()
+            .filter(|(_, actions)| !actions.is_empty())
+            .map(|(clause, actions)| format!("{clause} {}", actions.join(", ")))
+            .collect();
             // DynamoDB's UPDATE never creates an item: one that does not exist fails the
             // condition (ConditionalCheckFailedException), as it does there.
             let mut conditions = vec![format!("attribute_exists({})", names.name(&keys.partition))];
             conditions.extend(names.conjunction(&rest)?);
-            let body = json!({
+            let mut body = json!({
                 "TableName": table,
                 "Key": key,
                 "UpdateExpression": clauses.join(" "),
                 "ConditionExpression": conditions.join(" AND "),
             });
+            if let Some(returning) = returning {
+                body["ReturnValues"] = json!(returning.return_values());
+            }
             Ok(names.finish("UpdateItem", body))
         }
-        Statement::Delete { table, condition } => {
+        Statement::Delete {
+            table,
+            condition,
+            returning,
+        } => {
             let (key, rest) = item_key(condition, keys, &mut names)?;
             let mut body = json!({ "TableName": table, "Key": key });
             if let Some(condition) = names.conjunction(&rest)? {
                 body["ConditionExpression"] = json!(condition);
+            }
+            if let Some(returning) = returning {
+                body["ReturnValues"] = json!(returning.return_values());
             }
             Ok(names.finish("DeleteItem", body))
         }
