@@ -1680,6 +1680,33 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
         "Invalid NextToken"
     );
     assert_eq!(
+        refused(r#"{"Statement": "SELECT * FROM Music", "Parameters": []}"#),
+        "1 validation error detected: Value '[]' at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+    let long_token = "A".repeat(32769);
+    assert!(refused(
+        &json!({ "Statement": "SELECT * FROM Music", "NextToken": long_token }).to_string()
+    )
+    .ends_with("at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 32768"));
+    for (operation, member) in [
+        ("BatchExecuteStatement", "statements"),
+        ("ExecuteTransaction", "transactStatements"),
+    ] {
+        let body = json!({ (member[..1].to_uppercase() + &member[1..]): [
+            { "Statement": "DELETE FROM Music WHERE pk = 'a' AND sk = 1" },
+            { "Statement": "DELETE FROM Music WHERE pk = 'a' AND sk = 2", "Parameters": [] },
+        ] });
+        let reply = server.call(operation, &body.to_string()).json();
+        assert_eq!(
+            reply["message"],
+            format!("1 validation error detected: Value '[]' at '{member}.2.member.parameters' failed to satisfy constraint: Member must have length greater than or equal to 1"),
+            "{operation}"
+        );
+    }
+    // Refused before anything ran: the first statement's item is still there.
+    let kept = statement(r#"{"Statement": "SELECT * FROM Music WHERE pk = 'a' AND sk = 1"}"#);
+    assert_eq!(kept.json()["Items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
         refused(r#"{"Statement": "DELETE FROM Music WHERE pk = 'a'"}"#),
         "Where clause does not contain a mandatory equality on all key attributes"
     );

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::translate::{self, Request};
-use super::{prepare, refuse_returning, write, Statement};
+use super::{given_parameters, prepare, refuse_returning, write, Statement};
 use crate::api::items::GetItemInput;
 use crate::server::operations::{input, output};
 use crate::server::protocol::WireError;
@@ -31,8 +31,7 @@ struct BatchExecuteStatementInput {
 #[serde(rename_all = "PascalCase")]
 struct BatchStatementRequest {
     statement: String,
-    #[serde(default)]
-    parameters: Vec<Value>,
+    parameters: Option<Vec<Value>>,
     #[serde(default)]
     consistent_read: bool,
     return_values_on_condition_check_failure: Option<String>,
@@ -53,6 +52,10 @@ pub(in crate::server) fn batch_execute_statement(
         return Err(WireError::validation(format!(
             "1 validation error detected: Value at 'statements' failed to satisfy constraint: Member must have length between 1 and {MAX_STATEMENTS}, inclusive"
         )));
+    }
+    for (at, statement) in request.statements.iter().enumerate() {
+        let at = format!("statements.{}.member.parameters", at + 1);
+        given_parameters(&statement.parameters, &at)?;
     }
     if (request.statements.iter()).any(|s| s.return_values_on_condition_check_failure.is_some()) {
         return Err(WireError::validation(
@@ -89,10 +92,11 @@ fn respond(call: &Call<'_>, request: &BatchStatementRequest) -> Value {
     let db = &call.state.db;
     let mut table = None;
     let answer = (|| {
-        let (statement, keys) = prepare(db, &request.statement, &request.parameters)?;
+        let parameters = request.parameters.as_deref().unwrap_or_default();
+        let (statement, keys) = prepare(db, &request.statement, parameters)?;
         table = statement_table(&statement);
         if matches!(statement, Statement::Select { .. }) {
-            let get = translate::translate_get(&statement, &request.parameters, &keys)
+            let get = translate::translate_get(&statement, parameters, &keys)
                 .map_err(WireError::validation)?;
             let Some(Request { mut body, .. }) = get else {
                 return Err(WireError::validation(SELECT_NEEDS_KEY));
@@ -104,8 +108,8 @@ fn respond(call: &Call<'_>, request: &BatchStatementRequest) -> Value {
             return Ok(got.get("Item").cloned());
         }
         refuse_returning(&statement, "BatchExecuteStatement")?;
-        let write_request = translate::translate(&statement, &request.parameters, &keys)
-            .map_err(WireError::validation)?;
+        let write_request =
+            translate::translate(&statement, parameters, &keys).map_err(WireError::validation)?;
         write(db, write_request).map(|_| None)
     })();
     let mut entry = Map::new();

@@ -48,12 +48,29 @@ pub(super) const HONOURS: &[&str] = &[
 #[serde(rename_all = "PascalCase")]
 struct ExecuteStatementInput {
     statement: String,
-    #[serde(default)]
-    parameters: Vec<Value>,
+    parameters: Option<Vec<Value>>,
     #[serde(default)]
     consistent_read: bool,
     limit: Option<u32>,
     next_token: Option<String>,
+}
+
+/// The longest `NextToken` (the model's `PartiQLNextToken`: 1 to 32768 characters).
+const MAX_NEXT_TOKEN: usize = 32768;
+
+/// A statement's `Parameters`, none if not given: the model's `PreparedStatementParameters`
+/// holds at least one value, so an empty list is refused as DynamoDB's request validation
+/// refuses it, naming the member at `at`.
+fn given_parameters<'a>(
+    parameters: &'a Option<Vec<Value>>,
+    at: &str,
+) -> Result<&'a [Value], WireError> {
+    match parameters.as_deref() {
+        Some([]) => Err(WireError::validation(format!(
+            "1 validation error detected: Value '[]' at '{at}' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        ))),
+        given => Ok(given.unwrap_or_default()),
+    }
 }
 
 /// DynamoDB's words when a statement's `?`s and its `Parameters` differ in number.
@@ -62,8 +79,21 @@ const PARAMETER_COUNT: &str = "Number of parameters in request and statement don
 /// ExecuteStatement: one statement, answered as `{"Items": […], "NextToken": …}`.
 pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: ExecuteStatementInput = input(body)?;
+    let parameters = given_parameters(&request.parameters, "parameters")?;
+    if let Some(token) = &request.next_token {
+        let bound = match token.chars().count() {
+            0 => Some("greater than or equal to 1"),
+            n if n > MAX_NEXT_TOKEN => Some("less than or equal to 32768"),
+            _ => None,
+        };
+        if let Some(bound) = bound {
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{token}' at 'nextToken' failed to satisfy constraint: Member must have length {bound}"
+            )));
+        }
+    }
     let db = &call.state.db;
-    let (statement, keys) = prepare(db, &request.statement, &request.parameters)?;
+    let (statement, keys) = prepare(db, &request.statement, parameters)?;
     let is_select = matches!(statement, Statement::Select { .. });
     if !is_select && (request.limit.is_some() || request.next_token.is_some()) {
         return Err(WireError::validation(
@@ -73,8 +103,7 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
     let Request {
         operation,
         mut body,
-    } = translate::translate(&statement, &request.parameters, &keys)
-        .map_err(WireError::validation)?;
+    } = translate::translate(&statement, parameters, &keys).map_err(WireError::validation)?;
     match operation {
         "Query" | "Scan" => {
             if let Some(limit) = request.limit {

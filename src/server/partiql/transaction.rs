@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::translate::{self, Request};
-use super::{prepare, refuse_returning, Statement};
+use super::{given_parameters, prepare, refuse_returning, Statement};
 use crate::api::items::{TransactGetItemsInput, TransactWriteItemsInput};
 use crate::error::Error;
 use crate::server::operations::{input, output};
@@ -32,8 +32,7 @@ struct ExecuteTransactionInput {
 #[serde(rename_all = "PascalCase")]
 struct ParameterizedStatement {
     statement: String,
-    #[serde(default)]
-    parameters: Vec<Value>,
+    parameters: Option<Vec<Value>>,
     return_values_on_condition_check_failure: Option<String>,
 }
 
@@ -49,6 +48,10 @@ pub(in crate::server) fn execute_transaction(
             "1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: Member must have length between 1 and {MAX_STATEMENTS}, inclusive"
         )));
     }
+    for (at, statement) in request.transact_statements.iter().enumerate() {
+        let at = format!("transactStatements.{}.member.parameters", at + 1);
+        given_parameters(&statement.parameters, &at)?;
+    }
     if (request.transact_statements.iter())
         .any(|s| s.return_values_on_condition_check_failure.is_some())
     {
@@ -61,11 +64,12 @@ pub(in crate::server) fn execute_transaction(
     let mut inserts = Vec::with_capacity(count);
     let mut reads = 0;
     for given in &request.transact_statements {
-        let (statement, keys) = prepare(db, &given.statement, &given.parameters)?;
+        let parameters = given.parameters.as_deref().unwrap_or_default();
+        let (statement, keys) = prepare(db, &given.statement, parameters)?;
         let action = match statement {
             Statement::Select { .. } => {
                 reads += 1;
-                let get = translate::translate_get(&statement, &given.parameters, &keys)
+                let get = translate::translate_get(&statement, parameters, &keys)
                     .map_err(WireError::validation)?;
                 let Some(Request { body, .. }) = get else {
                     return Err(WireError::validation(
@@ -77,7 +81,7 @@ pub(in crate::server) fn execute_transaction(
             _ => {
                 refuse_returning(&statement, "ExecuteTransaction")?;
                 let Request { operation, body } =
-                    translate::translate(&statement, &given.parameters, &keys)
+                    translate::translate(&statement, parameters, &keys)
                         .map_err(WireError::validation)?;
                 let action = match operation {
                     "PutItem" => "Put",
