@@ -744,11 +744,143 @@ mod tests {
         let mut bytes = encode(&schema);
         bytes[1] = 2;
         assert!(decode(&bytes).is_err());
-        bytes[1] = SCHEMA_V4 + 1;
+        bytes[1] = SCHEMA_V5 + 1;
         assert!(decode(&bytes).is_err());
         let bytes = v0_bytes(&schema);
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+    }
+
+    /// [`v3_fixture`] with its global index keyed on (g, pk) and sorted by (sk, h).
+    fn multi_attribute_fixture() -> TableSchema {
+        let attribute = |name: &str, ty| KeyAttribute {
+            name: name.into(),
+            ty,
+        };
+        let mut schema = v3_fixture();
+        schema
+            .attribute_definitions
+            .push(AttributeDefinition::new("h", ScalarAttributeType::B));
+        schema.global_indexes[0].key = KeyShape {
+            hash: vec![
+                attribute("g", ScalarAttributeType::S),
+                attribute("pk", ScalarAttributeType::S),
+            ],
+            range: vec![
+                attribute("sk", ScalarAttributeType::N),
+                attribute("h", ScalarAttributeType::B),
+            ],
+        };
+        schema
+    }
+
+    #[test]
+    fn a_multi_attribute_index_key_round_trips_in_the_v5_layout_and_no_cut_reads() {
+        let mut schema = multi_attribute_fixture();
+        assert_round_trips_whole_only(&schema, SCHEMA_V5);
+        // Every count of partition (1 to 4) and sort (0 to 4) attributes but the ones a
+        // one-attribute key is.
+        let attribute = |i: usize| KeyAttribute {
+            name: format!("a{i}"),
+            ty: ScalarAttributeType::S,
+        };
+        for hashes in 1..=MAX_INDEX_KEY_ATTRIBUTES {
+            for ranges in 0..=MAX_INDEX_KEY_ATTRIBUTES {
+                schema.global_indexes[0].key = KeyShape {
+                    hash: (0..hashes).map(attribute).collect(),
+                    range: (hashes..hashes + ranges).map(attribute).collect(),
+                };
+                let version = match hashes > 1 || ranges > 1 {
+                    true => SCHEMA_V5,
+                    false => SCHEMA_V4,
+                };
+                if version == SCHEMA_V4 {
+                    schema.warm = Some(WarmThroughput::new().read_units_per_second(20_000));
+                }
+                assert_round_trips_whole_only(&schema, version);
+                schema.warm = None;
+            }
+        }
+    }
+
+    #[test]
+    fn a_one_attribute_index_key_is_written_as_before_multi_attribute_keys() {
+        // The v3 fixture's bytes, captured before multi-attribute keys, are still written.
+        assert_eq!(encode(&v3_fixture()), unhex(V3_FIXTURE));
+        let bytes = encode(&multi_attribute_fixture());
+        assert_eq!(bytes[..2], [SCHEMA_V1_MARK, SCHEMA_V5]);
+    }
+
+    /// Bytes a v5 encoder never writes: a multi-attribute key in an older layout, on the
+    /// table's key, written with tag 2 though one-attribute, with too many attributes (a
+    /// hostile count, refused before anything is allocated for it), or a name twice.
+    #[test]
+    fn a_multi_attribute_key_where_none_may_be_or_out_of_bounds_is_refused() {
+        let config = bincode::config::standard();
+        let key_bytes = |key: &KeyShape| bincode::encode_to_vec(key, config).expect("encode");
+        let schema = multi_attribute_fixture();
+        let index_key = key_bytes(&schema.global_indexes[0].key);
+        let bytes = encode(&schema);
+        let at = (bytes.windows(index_key.len()))
+            .position(|w| w == index_key)
+            .expect("the index key's bytes");
+
+        let mut older = bytes.clone();
+        older[1] = SCHEMA_V4;
+        assert!(decode(&older).is_err(), "a multi-attribute key in v4");
+
+        let mut table_key = schema.clone();
+        table_key.key = schema.global_indexes[0].key.clone();
+        assert!(decode(&encode(&table_key)).is_err(), "on the table's key");
+
+        let mut local = schema.clone();
+        let mut index = local.global_indexes.remove(0);
+        index.kind = IndexKind::Local;
+        local.local_indexes.push(index);
+        local.warm = Some(WarmThroughput::new().read_units_per_second(20_000));
+        assert!(decode(&encode(&local)).is_err(), "on a local index");
+
+        // Tag 2 with no other partition attribute and one sort attribute.
+        let first = &schema.global_indexes[0].key.hash[0];
+        let mut simple = bincode::encode_to_vec(first, config).expect("encode");
+        simple.extend([KEY_MULTI, 0, 1]);
+        simple.extend(bincode::encode_to_vec(first, config).expect("encode"));
+        let read = bincode::decode_from_slice::<KeyShape, _>(&simple, config);
+        assert!(read.is_err(), "a one-attribute key as tag 2");
+
+        // Four more partition attributes (five in all), five sort attributes, and a count
+        // of u64::MAX with nothing after it.
+        let attribute_bytes = bincode::encode_to_vec(first, config).expect("encode");
+        for (more_hash, range) in [(4u8, 0u8), (0, 5)] {
+            let mut too_many = attribute_bytes.clone();
+            too_many.extend([KEY_MULTI, more_hash]);
+            for _ in 0..more_hash {
+                too_many.extend(&attribute_bytes);
+            }
+            too_many.push(range);
+            for _ in 0..range {
+                too_many.extend(&attribute_bytes);
+            }
+            let read = bincode::decode_from_slice::<KeyShape, _>(&too_many, config);
+            assert!(
+                read.is_err(),
+                "{more_hash} more partition, {range} sort attributes"
+            );
+        }
+        let counts_at = at + attribute_bytes.len() + 1;
+        assert_eq!(bytes[counts_at - 1], KEY_MULTI);
+        let mut hostile = bytes[..counts_at].to_vec();
+        hostile.push(253);
+        hostile.extend_from_slice(&u64::MAX.to_le_bytes());
+        let decoded = crate::format::codec::decode::<TableSchema>(&hostile, "schema");
+        assert!(
+            matches!(decoded, Err(crate::error::Error::Corruption(_))),
+            "{decoded:?}"
+        );
+
+        let mut twice = schema.clone();
+        twice.global_indexes[0].key.range[1].name = "g".into();
+        assert!(decode(&encode(&twice)).is_err(), "a name twice");
     }
 }

@@ -583,4 +583,79 @@ mod tests {
         .into();
         assert!(s.encode(&over, KeyRole::Table).is_err());
     }
+
+    /// A multi-attribute index key: (g, c) partition, (t, r) sort.
+    fn multi_shape() -> KeyShape {
+        let attribute = |name: &str, ty| KeyAttribute {
+            name: name.into(),
+            ty,
+        };
+        KeyShape {
+            hash: vec![
+                attribute("g", ScalarAttributeType::S),
+                attribute("c", ScalarAttributeType::S),
+            ],
+            range: vec![
+                attribute("t", ScalarAttributeType::S),
+                attribute("r", ScalarAttributeType::N),
+            ],
+        }
+    }
+
+    fn multi_key(g: &str, c: &str, t: &str, r: &str) -> Vec<u8> {
+        let item: Item = [
+            ("g".to_string(), AttributeValue::s(g)),
+            ("c".to_string(), AttributeValue::s(c)),
+            ("t".to_string(), AttributeValue::s(t)),
+            ("r".to_string(), AttributeValue::n(r).expect("number")),
+        ]
+        .into();
+        multi_shape()
+            .encode(&item, KeyRole::Index("i"))
+            .expect("valid key")
+    }
+
+    /// Within a partition, multi-attribute keys sort by the first sort attribute, then the
+    /// second; a partition is every partition value, and its keys share one prefix that no
+    /// other partition's keys start with — whatever bytes the values hold.
+    #[test]
+    fn multi_attribute_keys_sort_by_each_sort_attribute_in_turn_within_one_partition() {
+        let tags = ["\0", "a", "a\0", "ab", "b"];
+        let ranks = ["-10", "-1.5", "0", "2", "1e3"];
+        let mut keys = Vec::new();
+        for t in tags {
+            for r in ranks {
+                keys.push(multi_key("g", "c", t, r));
+            }
+        }
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "(t, r) order");
+        let partition = partition_prefix(&[&AttributeValue::s("g"), &AttributeValue::s("c")]);
+        assert!(keys.iter().all(|k| k.starts_with(&partition)));
+        // The same bytes split otherwise between the partition values is another partition.
+        for (g, c) in [("g\0", "c"), ("gc", "x"), ("g", "c\0"), ("c", "g")] {
+            let other = multi_key(g, c, "a", "0");
+            assert!(!other.starts_with(&partition), "({g:?}, {c:?})");
+        }
+        // An equality on the first sort attribute is a prefix of its keys.
+        let mut with_a = partition.clone();
+        encode_value(&AttributeValue::s("a"), &mut with_a);
+        let under_a = keys.iter().filter(|k| k.starts_with(&with_a)).count();
+        assert_eq!(under_a, ranks.len());
+        let decoded = multi_shape().decode(&multi_key("g", "c", "a\0", "-1.5"));
+        assert_eq!(decoded.expect("decodes").len(), 4);
+    }
+
+    /// A one-attribute key is the one-element case: the same bytes as the table-key path.
+    #[test]
+    fn a_one_attribute_key_encodes_as_the_table_key_values_do() {
+        let s = shape(ScalarAttributeType::N);
+        let (pk, sk) = (AttributeValue::s("p\0q"), AttributeValue::number(7));
+        let item: Item = [
+            ("pk".to_string(), pk.clone()),
+            ("sk".to_string(), sk.clone()),
+        ]
+        .into();
+        let by_values = s.encode_values(Some(&pk), Some(&sk), KeyRole::Table);
+        assert_eq!(s.encode(&item, KeyRole::Table).ok(), by_values.ok());
+    }
 }
