@@ -660,7 +660,9 @@ impl LocalSecondaryIndex {
 pub struct GlobalSecondaryIndex {
     /// The index's name.
     pub index_name: String,
-    /// Its partition key and optional sort key.
+    /// Its partition key and optional sort key: 1 to 4 `HASH` elements, then 0 to 4
+    /// `RANGE` elements ([`MAX_INDEX_KEY_ATTRIBUTES`]; DynamoDB's multi-attribute keys). An
+    /// item is in the index only when it has every one of them.
     pub key_schema: Vec<KeySchemaElement>,
     /// What the index copies.
     pub projection: Projection,
@@ -862,7 +864,7 @@ impl IndexSchema {
 }
 
 /// Everything DynamoDB keeps about a table's definition, validated. Its bytes on disk (the
-/// layouts v0 to v4, each written only when a field it adds is set) are `format/schema.rs`'s.
+/// layouts v0 to v5, each written only when a field it adds is set) are `format/schema.rs`'s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TableSchema {
     pub name: String,
