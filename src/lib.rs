@@ -122,7 +122,7 @@ pub use model::schema::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     LocalSecondaryIndex, OnDemandThroughput, Projection, ProjectionType, ProvisionedThroughput,
     RestoreSummary, ScalarAttributeType, StreamSpecification, StreamViewType, TableClass,
-    WarmThroughput, MAX_GLOBAL_INDEXES, MAX_LOCAL_INDEXES,
+    WarmThroughput, MAX_GLOBAL_INDEXES, MAX_INDEX_KEY_ATTRIBUTES, MAX_LOCAL_INDEXES,
 };
 pub use model::value::{
     item_size, validate_item, AttributeValue, Item, ItemExt, ValueType, MAX_ATTRIBUTE_NAME_BYTES,

@@ -5,7 +5,9 @@
 //! sets), deletes, gets, `BatchWriteItem`, `BatchGetItem`, `TransactWriteItems` (some of them
 //! cancelled by a failing `ConditionCheck`), queries with every sort key condition in both
 //! directions, and scans with filters, limits and parallel segments — runs against one table
-//! with two local and two global secondary indexes, and against the model. Each write's
+//! with two local and three global secondary indexes (one of them with a multi-attribute key:
+//! two partition and two sort attributes, queried with every left-to-right prefix of sort
+//! conditions), and against the model. Each write's
 //! outcome (success, `ConditionalCheckFailed`, `ValidationException`,
 //! `TransactionCanceled` with its reasons, and the returned attributes) must be the model's.
 //! After every step the whole table (a paged scan), every index (a paged scan of the index and
@@ -201,47 +203,68 @@ enum Proj {
 struct IndexDef {
     name: &'static str,
     local: bool,
-    hash: &'static str,
-    range: Option<&'static str>,
+    /// The partition key attributes, in key order (several: a multi-attribute key).
+    hash: &'static [&'static str],
+    /// The sort key attributes, in key order (none, one, or several).
+    range: &'static [&'static str],
     proj: Proj,
-    /// The partition values items can have.
-    partitions: &'static [&'static str],
+    /// The values items can have, for each partition key attribute.
+    partitions: &'static [&'static [&'static str]],
 }
 
 const INDEXES: &[IndexDef] = &[
     IndexDef {
         name: "ByTag",
         local: true,
-        hash: PK,
-        range: Some(TAG),
+        hash: &[PK],
+        range: &[TAG],
         proj: Proj::Include(&[S, NS]),
-        partitions: PKS,
+        partitions: &[PKS],
     },
     IndexDef {
         name: "ByRank",
         local: true,
-        hash: PK,
-        range: Some(RANK),
+        hash: &[PK],
+        range: &[RANK],
         proj: Proj::KeysOnly,
-        partitions: PKS,
+        partitions: &[PKS],
     },
     IndexDef {
         name: "ByGroup",
         local: false,
-        hash: GRP,
-        range: Some(TAG),
+        hash: &[GRP],
+        range: &[TAG],
         proj: Proj::All,
-        partitions: GRPS,
+        partitions: &[GRPS],
     },
     IndexDef {
         name: "ByColor",
         local: false,
-        hash: COLOR,
-        range: None,
+        hash: &[COLOR],
+        range: &[],
         proj: Proj::Include(&[N]),
-        partitions: COLORS,
+        partitions: &[COLORS],
+    },
+    // A multi-attribute key: partition (grp, color), sorted by tag, then rank.
+    IndexDef {
+        name: "ByGroupColor",
+        local: false,
+        hash: &[GRP, COLOR],
+        range: &[TAG, RANK],
+        proj: Proj::KeysOnly,
+        partitions: &[GRPS, COLORS],
     },
 ];
+
+/// The table's key as an index of itself: the shape queries of the table have.
+const TABLE_KEY: IndexDef = IndexDef {
+    name: TABLE,
+    local: true,
+    hash: &[PK],
+    range: &[SK],
+    proj: Proj::All,
+    partitions: &[PKS],
+};
 
 /// The table's schema, as the engine is asked to create it.
 fn create_table_input() -> CreateTableInput {
@@ -263,15 +286,14 @@ fn create_table_input() -> CreateTableInput {
             Proj::Include(attrs) => Projection::include(attrs.iter().copied()),
         };
         input = if ix.local {
-            let range = ix.range.expect("a local index has a sort key");
+            let range = ix.range[0];
             input.local_index(ix.name, range, ty(range), projection)
         } else {
-            input.global_index(
-                ix.name,
-                (ix.hash, ty(ix.hash)),
-                ix.range.map(|r| (r, ty(r))),
-                projection,
-            )
+            let typed = |attrs: &[&'static str]| -> Vec<(&'static str, ScalarAttributeType)> {
+                attrs.iter().map(|a| (*a, ty(a))).collect()
+            };
+            let (hash, range) = (typed(ix.hash), typed(ix.range));
+            input.global_index_with_keys(ix.name, &hash, &range, projection)
         };
     }
     input
@@ -282,8 +304,8 @@ impl IndexDef {
     fn projects(&self, attr: &str) -> bool {
         attr == PK
             || attr == SK
-            || attr == self.hash
-            || Some(attr) == self.range
+            || self.hash.contains(&attr)
+            || self.range.contains(&attr)
             || match self.proj {
                 Proj::All => true,
                 Proj::KeysOnly => false,
@@ -294,8 +316,7 @@ impl IndexDef {
     /// The index's copy of `item`, or `None` when the item lacks a key attribute of the index
     /// (indexes are sparse).
     fn view(&self, item: &MItem) -> Option<MItem> {
-        let has_keys =
-            item.contains_key(self.hash) && self.range.is_none_or(|r| item.contains_key(r));
+        let has_keys = (self.hash.iter().chain(self.range)).all(|a| item.contains_key(a));
         has_keys.then(|| {
             item.iter()
                 .filter(|(attr, _)| self.projects(attr))
@@ -306,8 +327,8 @@ impl IndexDef {
 
     /// The attribute names a `LastEvaluatedKey` of this index holds.
     fn key_attrs(&self) -> Vec<&'static str> {
-        let mut attrs = vec![PK, SK, self.hash];
-        attrs.extend(self.range);
+        let mut attrs = vec![PK, SK];
+        attrs.extend(self.hash.iter().chain(self.range));
         attrs.sort_unstable();
         attrs.dedup();
         attrs
@@ -802,8 +823,11 @@ enum Sel {
 struct QueryOp {
     /// `None`: the table; else a position in `INDEXES`.
     index: Option<usize>,
-    partition: &'static str,
-    sort: Option<SortOp>,
+    /// A value for each partition key attribute, in key order.
+    partition: Vec<&'static str>,
+    /// Conditions on the first sort key attributes, in key order: equalities, then any
+    /// condition on the last one.
+    sort: Vec<SortOp>,
     forward: bool,
     limit: Option<u32>,
     filter: Option<Cond>,
@@ -1251,7 +1275,8 @@ fn query_filter_attrs(index: Option<usize>) -> &'static [&'static str] {
         Some(0) => &[S, NS],
         Some(1) => &[],
         Some(2) => &[N, S, SS, NS, RANK, COLOR],
-        _ => &[N],
+        Some(3) => &[N],
+        _ => &[],
     }
 }
 
@@ -1261,7 +1286,8 @@ fn scan_filter_attrs(index: Option<usize>) -> &'static [&'static str] {
         None | Some(2) => ALL_ATTRS,
         Some(0) => &[PK, SK, TAG, S, NS],
         Some(1) => &[PK, SK, RANK],
-        _ => &[PK, SK, COLOR, N],
+        Some(3) => &[PK, SK, COLOR, N],
+        _ => &[PK, SK, GRP, COLOR, TAG, RANK],
     }
 }
 
@@ -1296,16 +1322,58 @@ fn sort_op(attr: &'static str) -> BoxedStrategy<SortOp> {
     proptest::strategy::Union::new_weighted(ops).boxed()
 }
 
+/// A value items have for sort key attribute `attr`, for an equality before the last one.
+fn stored_value(attr: &'static str) -> BoxedStrategy<Lit> {
+    match attr {
+        SK => num_in(SKS).prop_map(Lit::N).boxed(),
+        RANK => num_in(RANKS).prop_map(Lit::N).boxed(),
+        _ => select(TAGS).prop_map(|s| Lit::S(s.into())).boxed(),
+    }
+}
+
+/// Conditions on a prefix of the sort key attributes `range` (none, sometimes): equalities
+/// on all but the last, any sort key condition on the last.
+fn sort_conditions(range: &'static [&'static str]) -> BoxedStrategy<Vec<SortOp>> {
+    if range.is_empty() {
+        return Just(Vec::new()).boxed();
+    }
+    prop_oneof![1 => Just(0), 4 => 1..=range.len()]
+        .prop_flat_map(move |given| {
+            let Some((last, earlier)) = range[..given].split_last() else {
+                return Just(Vec::new()).boxed();
+            };
+            let equalities: Vec<BoxedStrategy<SortOp>> = (earlier.iter())
+                .map(|attr| stored_value(attr).prop_map(SortOp::Eq).boxed())
+                .collect();
+            (equalities, sort_op(last))
+                .prop_map(|(mut ops, last)| {
+                    ops.push(last);
+                    ops
+                })
+                .boxed()
+        })
+        .boxed()
+}
+
+/// Every combination of the partition values of `ix`, and one that no item has.
+fn partition_keys(ix: &IndexDef) -> Vec<Vec<&'static str>> {
+    let mut keys: Vec<Vec<&'static str>> = vec![Vec::new()];
+    for pool in ix.partitions {
+        keys = (keys.iter())
+            .flat_map(|key| pool.iter().map(move |v| [key.as_slice(), &[*v]].concat()))
+            .collect();
+    }
+    keys.push(vec![NO_PARTITION; ix.hash.len()]);
+    keys
+}
+
 fn query() -> impl Strategy<Value = QueryOp> {
     prop_oneof![Just(None), (0..INDEXES.len()).prop_map(Some)].prop_flat_map(|index| {
-        let (partitions, range): (&'static [&'static str], Option<&'static str>) = match index {
-            None => (PKS, Some(SK)),
-            Some(i) => (INDEXES[i].partitions, INDEXES[i].range),
-        };
-        let sort = match range {
-            Some(attr) => prop::option::weighted(0.8, sort_op(attr)).boxed(),
-            None => Just(None).boxed(),
-        };
+        let def = index.map_or(&TABLE_KEY, |i| &INDEXES[i]);
+        let partitions: Vec<BoxedStrategy<&'static str>> = (def.partitions.iter())
+            .map(|pool| select(*pool).boxed())
+            .collect();
+        let sort = sort_conditions(def.range);
         let filter_attrs = query_filter_attrs(index);
         let filter = if filter_attrs.is_empty() {
             Just(None).boxed()
@@ -1316,34 +1384,27 @@ fn query() -> impl Strategy<Value = QueryOp> {
         // projects; a local index fetches the rest from the table.
         let projectable: &'static [&'static str] = match index {
             Some(3) => &[PK, SK, COLOR, N],
+            Some(4) => &[PK, SK, GRP, COLOR, TAG, RANK],
             _ => ALL_ATTRS,
         };
-        let all_attributes = index != Some(3);
+        let all_attributes = !matches!(index, Some(3 | 4));
         let shown = prop_oneof![
             4 => Just(Sel::Default),
             1 => Just(if all_attributes { Sel::AllAttributes } else { Sel::Default }),
             1 => Just(Sel::Count),
             2 => subsequence(projectable, 1..=4).prop_map(Sel::Attrs),
         ];
-        (
-            select(partitions),
-            sort,
-            any::<bool>(),
-            limit(),
-            filter,
-            shown,
+        (partitions, sort, any::<bool>(), limit(), filter, shown).prop_map(
+            move |(partition, sort, forward, limit, filter, select)| QueryOp {
+                index,
+                partition,
+                sort,
+                forward,
+                limit,
+                filter,
+                select,
+            },
         )
-            .prop_map(
-                move |(partition, sort, forward, limit, filter, select)| QueryOp {
-                    index,
-                    partition,
-                    sort,
-                    forward,
-                    limit,
-                    filter,
-                    select,
-                },
-            )
     })
 }
 
@@ -1537,7 +1598,7 @@ fn sorted(mut items: Vec<Item>) -> Vec<Item> {
 /// `Option<MVal>` of each wanted item) may come in any order among themselves.
 fn same_in_order(
     got: &[Item],
-    want: &[(Option<MVal>, Item)],
+    want: &[(Vec<MVal>, Item)],
     what: &str,
 ) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: number of items", what);
@@ -1617,10 +1678,10 @@ fn scan_all(
 
 /// The model's answer to a query: items in order with their sort key values, how many the
 /// key condition selects, and how many pass the filter.
-fn model_query(model: &Model, q: &QueryOp) -> (Vec<(Option<MVal>, Item)>, usize, usize) {
+fn model_query(model: &Model, q: &QueryOp) -> (Vec<(Vec<MVal>, Item)>, usize, usize) {
     let index = q.index.map(|i| &INDEXES[i]);
-    let (hash, range) = index.map_or((PK, Some(SK)), |ix| (ix.hash, ix.range));
-    let mut rows: Vec<(Option<MVal>, &MItem, MItem)> = model
+    let def = index.unwrap_or(&TABLE_KEY);
+    let mut rows: Vec<(Vec<MVal>, &MItem, MItem)> = model
         .items
         .values()
         .filter_map(|item| {
@@ -1628,12 +1689,12 @@ fn model_query(model: &Model, q: &QueryOp) -> (Vec<(Option<MVal>, Item)>, usize,
                 Some(ix) => ix.view(item)?,
                 None => item.clone(),
             };
-            (view.get(hash) == Some(&MVal::S(q.partition.to_string()))).then_some(())?;
-            let sort_value = range.map(|r| view[r].clone());
-            let selected = match (&q.sort, &sort_value) {
-                (Some(op), Some(v)) => op.holds(v),
-                _ => true,
-            };
+            let in_partition = (def.hash.iter().zip(&q.partition))
+                .all(|(attr, value)| view.get(attr) == Some(&MVal::S(value.to_string())));
+            in_partition.then_some(())?;
+            // Items sort by their sort key values, first attribute first.
+            let sort_value: Vec<MVal> = def.range.iter().map(|r| view[r].clone()).collect();
+            let selected = (q.sort.iter().zip(&sort_value)).all(|(op, v)| op.holds(v));
             selected.then_some((sort_value, item, view))
         })
         .collect();
@@ -1713,10 +1774,15 @@ fn written(
 /// Runs a query to its end and checks it against the model.
 fn check_query(db: &Database, model: &Model, q: &QueryOp) -> Result<(), TestCaseError> {
     let index = q.index.map(|i| &INDEXES[i]);
-    let (hash, range) = index.map_or((PK, Some(SK)), |ix| (ix.hash, ix.range));
-    let mut condition = KeyCondition::partition(hash, AttributeValue::s(q.partition));
-    if let (Some(op), Some(range)) = (&q.sort, range) {
-        condition = condition.sort(range, op.to_engine());
+    let def = index.unwrap_or(&TABLE_KEY);
+    let mut partition = def.hash.iter().zip(&q.partition);
+    let (first, value) = partition.next().expect("a partition key attribute");
+    let mut condition = KeyCondition::partition(*first, AttributeValue::s(*value));
+    for (attr, value) in partition {
+        condition = condition.and_eq(*attr, AttributeValue::s(*value));
+    }
+    for (attr, op) in def.range.iter().zip(&q.sort) {
+        condition = condition.sort(*attr, op.to_engine());
     }
     let mut input = QueryInput::new(TABLE, condition).scan_index_forward(q.forward);
     if let Some(ix) = index {
@@ -1771,12 +1837,12 @@ fn check_state(db: &Database, model: &Model, step: usize) -> Result<(), TestCase
         let table: Vec<Item> = model.items.values().map(to_item).collect();
         same_set(got.items, table, "parallel table scan")?;
     }
-    for p in PKS.iter().copied().chain([NO_PARTITION]) {
+    for partition in partition_keys(&TABLE_KEY) {
         for forward in [true, false] {
             let q = QueryOp {
                 index: None,
-                partition: p,
-                sort: None,
+                partition: partition.clone(),
+                sort: Vec::new(),
                 forward,
                 limit,
                 filter: None,
@@ -1793,12 +1859,12 @@ fn check_state(db: &Database, model: &Model, step: usize) -> Result<(), TestCase
             let got = scan_all(db, Some(i), limit, None, segments)?;
             same_set(got.items, want, ix.name)?;
         }
-        for partition in ix.partitions.iter().copied().chain([NO_PARTITION]) {
+        for partition in partition_keys(ix) {
             for forward in [true, false] {
                 let q = QueryOp {
                     index: Some(i),
-                    partition,
-                    sort: None,
+                    partition: partition.clone(),
+                    sort: Vec::new(),
                     forward,
                     limit,
                     filter: None,

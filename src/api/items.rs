@@ -376,6 +376,12 @@ pub enum SortKeyOp {
 /// Which name is the partition key and which the sort key is the table's or index's business:
 /// the query matches them to its key schema, so a key condition can be built, or parsed from
 /// a string, without knowing the table.
+///
+/// A global index with a multi-attribute key (up to four partition and four sort
+/// attributes) is queried with an equality on every partition attribute, then conditions
+/// on a prefix of its sort attributes, left to right with none skipped: equalities, and
+/// any [`SortKeyOp`] on the last one given. For a key of one partition and one sort
+/// attribute that is the familiar rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct KeyCondition {
@@ -396,6 +402,13 @@ impl KeyCondition {
     pub fn sort(mut self, name: impl Into<String>, op: SortKeyOp) -> KeyCondition {
         self.conditions.push((name.into(), op));
         self
+    }
+
+    /// Adds `name = value` on another key attribute: another partition attribute of a
+    /// multi-attribute key, or one of the sort attributes before the last one given.
+    #[must_use]
+    pub fn and_eq(self, name: impl Into<String>, value: impl Into<AttributeValue>) -> KeyCondition {
+        self.sort(name, SortKeyOp::Eq(value.into()))
     }
 
     /// The key condition a [`Condition`] states: comparisons of a top-level attribute with a

@@ -152,17 +152,40 @@ impl CreateTableInput {
     /// Adds a global secondary index with partition key `hash` and optional sort key
     /// `range`, each with its type. On a provisioned table it gets the table's throughput.
     pub fn global_index(
-        mut self,
+        self,
         name: &str,
         hash: (&str, ScalarAttributeType),
         range: Option<(&str, ScalarAttributeType)>,
         projection: Projection,
     ) -> CreateTableInput {
-        let mut key_schema = vec![KeySchemaElement::hash(hash.0)];
-        self.define(hash.0, hash.1);
-        if let Some((range, ty)) = range {
-            key_schema.push(KeySchemaElement::range(range));
-            self.define(range, ty);
+        let range: &[(&str, ScalarAttributeType)] = match &range {
+            Some(range) => std::slice::from_ref(range),
+            None => &[],
+        };
+        self.global_index_with_keys(name, &[hash], range, projection)
+    }
+
+    /// Adds a global secondary index with a multi-attribute key: partition attributes
+    /// `hash` (1 to 4) and sort attributes `range` (0 to 4), each with its type, in key
+    /// order. Items are in the index only when they have every one of them; a `Query` of
+    /// it gives an equality on every partition attribute and conditions on a prefix of the
+    /// sort attributes, left to right (see [`KeyCondition`](crate::api::items::KeyCondition)).
+    /// On a provisioned table it gets the table's throughput.
+    pub fn global_index_with_keys(
+        mut self,
+        name: &str,
+        hash: &[(&str, ScalarAttributeType)],
+        range: &[(&str, ScalarAttributeType)],
+        projection: Projection,
+    ) -> CreateTableInput {
+        let mut key_schema = Vec::with_capacity(hash.len() + range.len());
+        for &(attribute, ty) in hash {
+            key_schema.push(KeySchemaElement::hash(attribute));
+            self.define(attribute, ty);
+        }
+        for &(attribute, ty) in range {
+            key_schema.push(KeySchemaElement::range(attribute));
+            self.define(attribute, ty);
         }
         self.global_secondary_indexes.push(GlobalSecondaryIndex {
             index_name: name.into(),
@@ -179,7 +202,7 @@ impl CreateTableInput {
     pub(crate) fn to_schema(&self, created: Timestamp) -> Result<TableSchema> {
         names::validate_table_name(&self.table_name)?;
         let defs = &self.attribute_definitions;
-        let key = resolve_key_shape(&self.key_schema, defs, "table")?;
+        let key = resolve_key_shape(&self.key_schema, defs, "table", 1)?;
         let billing_mode = self.billing_mode.unwrap_or_default();
         validate_throughput(billing_mode, self.provisioned_throughput.as_ref(), "table")?;
         if let Some(sse) = &self.sse_specification {
@@ -200,16 +223,17 @@ impl CreateTableInput {
         for lsi in &self.local_secondary_indexes {
             names::validate_index_name(&lsi.index_name)?;
             let what = format!("index {}", lsi.index_name);
-            let index_key = resolve_key_shape(&lsi.key_schema, defs, &what)?;
-            if key.range.is_none() {
+            let index_key = resolve_key_shape(&lsi.key_schema, defs, &what, 1)?;
+            if key.range.is_empty() {
                 return Err(Error::validation(
                     "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
                 ));
             }
-            if index_key.hash != key.hash || index_key.range.is_none() {
+            if index_key.hash != key.hash || index_key.range.is_empty() {
                 return Err(Error::validation(format!(
                     "One or more parameter values were invalid: Index KeySchema of {} must have the table's hash key {} and a range key",
-                    lsi.index_name, key.hash.name
+                    lsi.index_name,
+                    key.partition().name
                 )));
             }
             validate_projection(&lsi.projection, &lsi.index_name)?;
@@ -1005,7 +1029,7 @@ impl TableDescription {
     /// # Ok::<(), tidestore::Error>(())
     /// ```
     pub fn key_of(&self, item: &Item) -> Result<Item> {
-        let shape = resolve_key_shape(&self.key_schema, &self.attribute_definitions, "table")?;
+        let shape = resolve_key_shape(&self.key_schema, &self.attribute_definitions, "table", 1)?;
         shape.encode(item, KeyRole::Table)?;
         Ok(shape.extract(item))
     }

@@ -39,8 +39,8 @@ pub(crate) struct Collection {
 pub(crate) fn metrics(collection: &Collection) -> Result<ItemCollectionMetrics> {
     let bytes = {
         let data = collection.handle.data.read();
-        let partition = collection.key.get(&data.schema.key.hash.name);
-        let prefix = partition.map(key::partition_prefix);
+        let partition = collection.key.get(&data.schema.key.partition().name);
+        let prefix = partition.map(|value| key::partition_prefix(&[value]));
         prefix.and_then(|p| data.collections.get(&p).copied())
     };
     Ok(ItemCollectionMetrics {

@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::expr::{self, Condition, Path};
 use crate::format::item::StoredItem;
 use crate::model::key::{self, EncodedKey, KeyRole};
-use crate::model::schema::{IndexKind, IndexSchema, KeyShape, ProjectionType, TableSchema};
+use crate::model::schema::{
+    IndexKind, IndexSchema, KeyAttribute, KeyShape, ProjectionType, TableSchema,
+};
 use crate::model::value::{item_size, AttributeValue, Item};
 use crate::state::table::{IndexData, TableData};
 
@@ -182,7 +184,10 @@ fn contains(range: &KeyRange, position: &[u8]) -> bool {
 }
 
 /// The key range a key condition selects within `shape` (the table's or an index's key), and
-/// the encoded partition it lies in.
+/// the encoded partition it lies in: an equality on every partition attribute, then
+/// conditions on a prefix of the sort attributes, left to right — equalities, and any sort
+/// key condition on the last one given (DynamoDB's rules for multi-attribute keys, of which
+/// a one-attribute key is the one-element case).
 fn key_condition_range(
     shape: &KeyShape,
     condition: &KeyCondition,
@@ -221,39 +226,77 @@ fn key_condition_range(
             ));
         }
     }
-    let on = |name: &str| condition.conditions.iter().find(|(n, _)| n == name);
-    let partition_value = match on(&shape.hash.name) {
-        Some((_, SortKeyOp::Eq(v))) => v,
-        Some(_) => return Err(Error::validation("Query key condition not supported")),
-        None => return Err(invalid(shape.hash.name.clone())),
+    let on = |name: &str| {
+        let found = condition.conditions.iter().find(|(n, _)| n == name);
+        found.map(|(_, op)| op)
     };
-    if !shape.hash.ty.matches(partition_value) {
-        return Err(type_error(
-            &shape.hash.name,
-            partition_value,
-            shape.hash.ty.name(),
-        ));
+    let check_operand = |attribute: &KeyAttribute, value: &AttributeValue| {
+        if !attribute.ty.matches(value) {
+            return Err(type_error(&attribute.name, value, attribute.ty.name()));
+        }
+        empty_error(&attribute.name, value).map_or(Ok(()), Err)
+    };
+    // Every partition attribute, in key-schema order, with an equality.
+    let mut partition_values = Vec::with_capacity(shape.hash.len());
+    for attribute in &shape.hash {
+        let value = match on(&attribute.name) {
+            Some(SortKeyOp::Eq(v)) => v,
+            Some(_) => return Err(Error::validation("Query key condition not supported")),
+            None => return Err(invalid(attribute.name.clone())),
+        };
+        check_operand(attribute, value)?;
+        partition_values.push(value);
     }
-    if let Some(e) = empty_error(&shape.hash.name, partition_value) {
-        return Err(e);
-    }
-    let partition = key::partition_prefix(partition_value);
-    let others: Vec<&(String, SortKeyOp)> = condition
-        .conditions
-        .iter()
-        .filter(|(n, _)| *n != shape.hash.name)
+    let partition = key::partition_prefix(&partition_values);
+    let is_partition = |name: &str| shape.hash.iter().any(|a| a.name == name);
+    let is_sort = |name: &str| shape.range.iter().any(|a| a.name == name);
+    let others: Vec<&str> = (condition.conditions.iter())
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !is_partition(n))
         .collect();
-    let Some((name, op)) = others.first().copied() else {
+    let Some(name) = others.first() else {
         return Ok((key::prefix_range(partition.clone()), partition));
     };
-    let Some(range_attr) = &shape.range else {
+    let Some(first_sort) = shape.range.first() else {
         return Err(Error::validation(format!(
             "Query key condition not supported: {name} is not a sort key of this table or index"
         )));
     };
-    if others.len() > 1 || name != &range_attr.name {
-        return Err(invalid(range_attr.name.clone()));
+    if others.iter().any(|n| !is_sort(n)) {
+        // A condition on an attribute outside the key: DynamoDB names the first sort
+        // attribute the condition misses (the sort key, for a one-attribute one).
+        let missed = shape.range.iter().find(|a| on(&a.name).is_none());
+        return Err(invalid(missed.unwrap_or(first_sort).name.clone()));
     }
+    // The sort attributes given are a prefix of the key's, left to right, no gaps: items
+    // sort by the first, then the second, so only a prefix is one range of keys.
+    let given = (shape.range.iter())
+        .take_while(|a| on(&a.name).is_some())
+        .count();
+    if let Some(later) = shape.range[given..].iter().find(|a| on(&a.name).is_some()) {
+        return Err(Error::validation(format!(
+            "RANGE key attributes {} must have equality conditions specified in the query because a condition is present on key attribute {}",
+            shape.range[given].name, later.name
+        )));
+    }
+    // Equality on all but the last given; the last one may be any sort key condition.
+    let Some((range_attr, earlier)) = shape.range[..given].split_last() else {
+        return Ok((key::prefix_range(partition.clone()), partition));
+    };
+    let mut prefix = partition.clone();
+    for attribute in earlier {
+        match on(&attribute.name) {
+            Some(SortKeyOp::Eq(v)) => {
+                check_operand(attribute, v)?;
+                key::encode_value(v, &mut prefix);
+            }
+            _ => return Err(Error::validation("Query key condition not supported")),
+        }
+    }
+    let name = &range_attr.name;
+    let Some(op) = on(name) else {
+        return Ok((key::prefix_range(partition.clone()), partition));
+    };
     let operands: Vec<&AttributeValue> = match op {
         SortKeyOp::Between(low, high) => vec![low, high],
         SortKeyOp::Eq(v)
@@ -264,15 +307,10 @@ fn key_condition_range(
         | SortKeyOp::BeginsWith(v) => vec![v],
     };
     for v in &operands {
-        if !range_attr.ty.matches(v) {
-            return Err(type_error(name, v, range_attr.ty.name()));
-        }
-        if let Some(e) = empty_error(name, v) {
-            return Err(e);
-        }
+        check_operand(range_attr, v)?;
     }
     let with = |v: &AttributeValue| {
-        let mut k = partition.clone();
+        let mut k = prefix.clone();
         key::encode_value(v, &mut k);
         k
     };
@@ -280,13 +318,13 @@ fn key_condition_range(
         Some(s) => Bound::Excluded(s),
         None => Bound::Unbounded,
     };
-    let partition_end = after(partition.clone());
+    let prefix_end = after(prefix.clone());
     let range = match op {
         SortKeyOp::Eq(v) => key::prefix_range(with(v)),
-        SortKeyOp::Lt(v) => (Bound::Included(partition.clone()), Bound::Excluded(with(v))),
-        SortKeyOp::Le(v) => (Bound::Included(partition.clone()), after(with(v))),
-        SortKeyOp::Gt(v) => (after(with(v)), partition_end),
-        SortKeyOp::Ge(v) => (Bound::Included(with(v)), partition_end),
+        SortKeyOp::Lt(v) => (Bound::Included(prefix.clone()), Bound::Excluded(with(v))),
+        SortKeyOp::Le(v) => (Bound::Included(prefix.clone()), after(with(v))),
+        SortKeyOp::Gt(v) => (after(with(v)), prefix_end),
+        SortKeyOp::Ge(v) => (Bound::Included(with(v)), prefix_end),
         SortKeyOp::Between(low, high) => {
             if low > high {
                 return Err(Error::validation(format!(
@@ -297,14 +335,14 @@ fn key_condition_range(
             }
             (Bound::Included(with(low)), after(with(high)))
         }
-        SortKeyOp::BeginsWith(prefix) => {
-            if matches!(prefix, AttributeValue::N(_)) {
+        SortKeyOp::BeginsWith(begins) => {
+            if matches!(begins, AttributeValue::N(_)) {
                 return Err(Error::validation(
                     "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
                 ));
             }
-            let mut k = partition.clone();
-            key::encode_prefix(prefix, &mut k);
+            let mut k = prefix.clone();
+            key::encode_prefix(begins, &mut k);
             key::prefix_range(k)
         }
     };

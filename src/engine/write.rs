@@ -101,7 +101,7 @@ impl Action {
         }
         let partition = {
             let data = self.handle.data.read();
-            let hash = &data.schema.key.hash.name;
+            let hash = &data.schema.key.partition().name;
             let source = match &self.change {
                 Change::Put(item) => item,
                 _ => key,

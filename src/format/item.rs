@@ -103,8 +103,8 @@ impl StoredItem {
         let mut decoder =
             bincode::de::DecoderImpl::new(Cursor { bytes, at: 0 }, codec::config(), ());
         let names = [
-            Some(key.hash.name.as_str()),
-            key.range.as_ref().map(|r| r.name.as_str()),
+            Some(key.partition().name.as_str()),
+            key.sort().map(|r| r.name.as_str()),
         ];
         let (item, spans) = StoredItem::transcode(&mut decoder, names).map_err(corrupt)?;
         let used = decoder.reader().at;
@@ -692,16 +692,16 @@ mod tests {
 
     #[test]
     fn read_keyed_finds_the_key_and_checks_it() {
-        let shape = KeyShape {
-            hash: KeyAttribute {
+        let shape = KeyShape::simple(
+            KeyAttribute {
                 name: "s".into(),
                 ty: ScalarAttributeType::S,
             },
-            range: Some(KeyAttribute {
+            Some(KeyAttribute {
                 name: "n".into(),
                 ty: ScalarAttributeType::N,
             }),
-        };
+        );
         let item = sample();
         let mut bytes = codec::encode(&item);
         let len = bytes.len();
@@ -710,13 +710,13 @@ mod tests {
         assert_eq!(used, len);
         assert_eq!(stored.decode(), item);
         assert_eq!(key, shape.encode(&item, KeyRole::Table).expect("key"));
-        let wrong_type = KeyShape {
-            hash: KeyAttribute {
+        let wrong_type = KeyShape::simple(
+            KeyAttribute {
                 name: "n".into(),
                 ty: ScalarAttributeType::S,
             },
-            range: None,
-        };
+            None,
+        );
         assert!(StoredItem::read_keyed(&bytes, &wrong_type).is_err());
     }
 
@@ -855,10 +855,7 @@ mod tests {
             trailing in proptest::collection::vec(any::<u8>(), 0..4),
         ) {
             let mut item = item;
-            let shape = KeyShape {
-                hash: KeyAttribute { name: "h".into(), ty: type_of(&hash) },
-                range: range.as_ref().map(|r| KeyAttribute { name: "r".into(), ty: type_of(r) }),
-            };
+            let shape = KeyShape::simple(KeyAttribute { name: "h".into(), ty: type_of(&hash) }, range.as_ref().map(|r| KeyAttribute { name: "r".into(), ty: type_of(r) }));
             item.insert("h".into(), hash);
             if let Some(range) = range {
                 item.insert("r".into(), range);
@@ -886,13 +883,13 @@ mod tests {
             AttributeValue::L(vec![AttributeValue::Null; 2_000_000]),
         );
         let bytes = codec::encode(&item);
-        let shape = KeyShape {
-            hash: KeyAttribute {
+        let shape = KeyShape::simple(
+            KeyAttribute {
                 name: "pk".into(),
                 ty: ScalarAttributeType::S,
             },
-            range: None,
-        };
+            None,
+        );
         assert!(StoredItem::read_keyed(&bytes, &shape).is_err());
         assert!(scan(&bytes, [Some("pk"), None]).is_none());
     }

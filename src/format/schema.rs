@@ -2,7 +2,7 @@
 //!
 //! A schema is logged (`CreateTable`, `UpdateTable`, `RestoreTable` records) and written
 //! in snapshot and backup metadata, so its bytes must stay readable by every later build.
-//! It has five layouts, each a superset of the one before; the codec is bincode's standard
+//! It has six layouts, each a superset of the one before; the codec is bincode's standard
 //! configuration (`format/codec.rs`):
 //!
 //! ```text
@@ -15,6 +15,11 @@
 //!       pay_per_request_set:(0:u8 | 1:u8 ms:varint)
 //! v4 := 255:u8  4:u8  v0  table_class  deletion_protection  streams  pay_per_request_set
 //!       on_demand:Units  warm:Units  global_settings:(count:varint (on_demand:Units warm:Units)*count)
+//! v5 := 255:u8  5:u8  (v4's fields after the version, in which some index's Key is multi)
+//! Key := hash:KeyAttribute  (0:u8 | 1:u8 range:KeyAttribute
+//!                            | 2:u8 more_hash:(count:varint KeyAttribute*count)
+//!                                   range:(count:varint KeyAttribute*count))
+//! KeyAttribute := name:string  type:varint
 //! StreamEpoch := label:string  view:varint  enabled:varint  disabled:(0:u8 | 1:u8 lsn:varint ms:varint)
 //! Units := 0:u8 | 1:u8 read:(0:u8 | 1:u8 zigzag:varint) write:(0:u8 | 1:u8 zigzag:varint)
 //! Index := name:string kind:varint key projection throughput:(0:u8 | 1:u8 read:varint write:varint)
@@ -35,9 +40,19 @@
 //! no record before this build holds what a stream needs, so it has none to show. A v0 schema starts
 //! with its name's length, a bincode varint, whose first byte is never 255
 //! ([`SCHEMA_V1_MARK`]), so one byte tells the layouts apart.
+//!
+//! A Key (of the table or an index; type: 0 S, 1 N, 2 B) with one partition and at most one
+//! sort attribute is tag 0 or 1, the bytes the derived encoding always wrote. A global index's
+//! multi-attribute key (up to four partition and four sort attributes) is tag 2: its first
+//! partition attribute before the tag as always, the other partition attributes (0 to 3)
+//! and then all its sort attributes (0 to 4) after it. Tag 2 is written only for a key
+//! tag 0 or 1 cannot hold, and only in v5, which is written exactly when some global index
+//! has such a key: a build before v5 then refuses the schema as a layout it does not know
+//! rather than misreading it, and every schema without one is written as before.
 
 use crate::model::schema::{
-    IndexSchema, OnDemandThroughput, StreamEpoch, TableSchema, WarmThroughput,
+    IndexSchema, KeyAttribute, KeyShape, OnDemandThroughput, StreamEpoch, TableSchema,
+    WarmThroughput, MAX_INDEX_KEY_ATTRIBUTES,
 };
 
 /// The first byte of a v1 schema (see the module's doc): a varint never starts with it.
@@ -50,6 +65,89 @@ const SCHEMA_V2: u8 = 2;
 const SCHEMA_V3: u8 = 3;
 /// The layout version after the mark, with on-demand maximums and warm throughput.
 const SCHEMA_V4: u8 = 4;
+/// The layout version after the mark whose index keys may be multi-attribute ([`KEY_MULTI`]).
+const SCHEMA_V5: u8 = 5;
+
+/// A Key's tag after its first partition attribute: no sort attribute.
+const KEY_NO_RANGE: u8 = 0;
+/// A Key's tag: one sort attribute follows.
+const KEY_ONE_RANGE: u8 = 1;
+/// A Key's tag: the other partition attributes, then the sort attributes, follow as lists.
+const KEY_MULTI: u8 = 2;
+
+impl bincode::Encode for KeyShape {
+    fn encode<E: bincode::enc::Encoder>(
+        &self,
+        e: &mut E,
+    ) -> std::result::Result<(), bincode::error::EncodeError> {
+        // hash:KeyAttribute, then the tag: 0 and 1 are the derived `Option<KeyAttribute>`
+        // of every build before multi-attribute keys, byte for byte.
+        self.partition().encode(e)?;
+        if self.is_multi_attribute() {
+            KEY_MULTI.encode(e)?;
+            self.hash[1..].encode(e)?;
+            self.range.encode(e)
+        } else {
+            self.sort().encode(e)
+        }
+    }
+}
+
+/// Reads a list of at most `most` key attributes, refusing a longer count before
+/// allocating anything for it (the count is untrusted).
+fn key_attributes<Context, D: bincode::de::Decoder<Context = Context>>(
+    d: &mut D,
+    most: usize,
+) -> std::result::Result<Vec<KeyAttribute>, bincode::error::DecodeError> {
+    use bincode::Decode;
+    let count = u64::decode(d)?;
+    if count > most as u64 {
+        return Err(bincode::error::DecodeError::Other(
+            "a key with more attributes than a key may have",
+        ));
+    }
+    (0..count).map(|_| KeyAttribute::decode(d)).collect()
+}
+
+impl<Context> bincode::Decode<Context> for KeyShape {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        d: &mut D,
+    ) -> std::result::Result<Self, bincode::error::DecodeError> {
+        let first = KeyAttribute::decode(d)?;
+        let shape = match u8::decode(d)? {
+            KEY_NO_RANGE => KeyShape::simple(first, None),
+            KEY_ONE_RANGE => KeyShape::simple(first, Some(KeyAttribute::decode(d)?)),
+            KEY_MULTI => {
+                let mut hash = vec![first];
+                hash.extend(key_attributes(d, MAX_INDEX_KEY_ATTRIBUTES - 1)?);
+                let range = key_attributes(d, MAX_INDEX_KEY_ATTRIBUTES)?;
+                let shape = KeyShape { hash, range };
+                // Only one way to write each key: tag 2 never holds what 0 or 1 can.
+                if !shape.is_multi_attribute() {
+                    return Err(bincode::error::DecodeError::Other(
+                        "a one-attribute key written as a multi-attribute one",
+                    ));
+                }
+                shape
+            }
+            _ => {
+                return Err(bincode::error::DecodeError::Other(
+                    "a key of a kind this build does not know",
+                ))
+            }
+        };
+        let names: std::collections::BTreeSet<&str> =
+            shape.attributes().map(|a| a.name.as_str()).collect();
+        if names.len() != shape.hash.len() + shape.range.len() {
+            return Err(bincode::error::DecodeError::Other(
+                "a key that names an attribute twice",
+            ));
+        }
+        Ok(shape)
+    }
+}
+
+bincode::impl_borrow_decode!(KeyShape);
 
 impl bincode::Encode for IndexSchema {
     fn encode<E: bincode::enc::Encoder>(
@@ -92,13 +190,15 @@ impl bincode::Encode for TableSchema {
         &self,
         e: &mut E,
     ) -> std::result::Result<(), bincode::error::EncodeError> {
-        let v4 = self.has_throughput_settings();
+        let v5 = (self.global_indexes.iter()).any(|i| i.key.is_multi_attribute());
+        let v4 = v5 || self.has_throughput_settings();
         let v3 = v4 || self.pay_per_request_set.is_some();
         let v2 = v3 || !self.streams.is_empty();
         let v1 = v2 || self.table_class.is_some() || self.deletion_protection;
         if v1 {
             SCHEMA_V1_MARK.encode(e)?;
             let version = match (v4, v3, v2) {
+                (true, _, _) if v5 => SCHEMA_V5,
                 (true, _, _) => SCHEMA_V4,
                 (false, true, _) => SCHEMA_V3,
                 (false, false, true) => SCHEMA_V2,
@@ -150,13 +250,14 @@ impl<Context> bincode::Decode<Context> for TableSchema {
         use bincode::Decode;
         let first = u8::decode(d)?;
         let v1 = first == SCHEMA_V1_MARK;
-        let (mut v2, mut v3, mut v4) = (false, false, false);
+        let (mut v2, mut v3, mut v4, mut v5) = (false, false, false, false);
         let name = if v1 {
             match u8::decode(d)? {
                 SCHEMA_V1 => {}
                 SCHEMA_V2 => v2 = true,
                 SCHEMA_V3 => (v2, v3) = (true, true),
                 SCHEMA_V4 => (v2, v3, v4) = (true, true, true),
+                SCHEMA_V5 => (v2, v3, v4, v5) = (true, true, true, true),
                 _ => {
                     return Err(bincode::error::DecodeError::Other(
                         "a table schema of a layout this build does not know",
@@ -219,6 +320,15 @@ impl<Context> bincode::Decode<Context> for TableSchema {
             for (index, (on_demand, warm)) in schema.global_indexes.iter_mut().zip(settings) {
                 (index.on_demand, index.warm) = (on_demand, warm);
             }
+        }
+        // Only a global index's key may have several attributes, and only v5 writes one.
+        let multi_global = (schema.global_indexes.iter()).any(|i| i.key.is_multi_attribute());
+        let multi_elsewhere = schema.key.is_multi_attribute()
+            || (schema.local_indexes.iter()).any(|i| i.key.is_multi_attribute());
+        if multi_elsewhere || multi_global != v5 {
+            return Err(bincode::error::DecodeError::Other(
+                "a table schema with a multi-attribute key where none may be",
+            ));
         }
         Ok(schema)
     }
@@ -318,10 +428,10 @@ mod tests {
                     name: name.into(),
                     id: "4a4d1b51-5d0a-4d3e-9d4e-0f1e2d3c4b5a".into(),
                     created: Timestamp(1_700_000_000_123),
-                    key: KeyShape {
-                        hash: attribute("pk", ScalarAttributeType::S),
-                        range: Some(attribute("sk", ScalarAttributeType::N)),
-                    },
+                    key: KeyShape::simple(
+                        attribute("pk", ScalarAttributeType::S),
+                        Some(attribute("sk", ScalarAttributeType::N)),
+                    ),
                     attribute_definitions: vec![
                         AttributeDefinition::new("pk", ScalarAttributeType::S),
                         AttributeDefinition::new("sk", ScalarAttributeType::N),
@@ -432,10 +542,10 @@ mod tests {
             name: "Orders".into(),
             id: "0f6b9c3e-2d41-4c8a-9e57-1a2b3c4d5e6f".into(),
             created: Timestamp(1_700_000_000_123),
-            key: KeyShape {
-                hash: attribute("pk", ScalarAttributeType::S),
-                range: Some(attribute("sk", ScalarAttributeType::N)),
-            },
+            key: KeyShape::simple(
+                attribute("pk", ScalarAttributeType::S),
+                Some(attribute("sk", ScalarAttributeType::N)),
+            ),
             attribute_definitions: vec![
                 AttributeDefinition::new("pk", ScalarAttributeType::S),
                 AttributeDefinition::new("sk", ScalarAttributeType::N),
@@ -445,10 +555,7 @@ mod tests {
             global_indexes: vec![IndexSchema {
                 name: "byG".into(),
                 kind: IndexKind::Global,
-                key: KeyShape {
-                    hash: attribute("g", ScalarAttributeType::S),
-                    range: None,
-                },
+                key: KeyShape::simple(attribute("g", ScalarAttributeType::S), None),
                 projection: Projection::include(["a", "b"]),
                 throughput: Some(ProvisionedThroughput::new(3, 4)),
                 on_demand: None,
@@ -637,11 +744,143 @@ mod tests {
         let mut bytes = encode(&schema);
         bytes[1] = 2;
         assert!(decode(&bytes).is_err());
-        bytes[1] = SCHEMA_V4 + 1;
+        bytes[1] = SCHEMA_V5 + 1;
         assert!(decode(&bytes).is_err());
         let bytes = v0_bytes(&schema);
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+    }
+
+    /// [`v3_fixture`] with its global index keyed on (g, pk) and sorted by (sk, h).
+    fn multi_attribute_fixture() -> TableSchema {
+        let attribute = |name: &str, ty| KeyAttribute {
+            name: name.into(),
+            ty,
+        };
+        let mut schema = v3_fixture();
+        schema
+            .attribute_definitions
+            .push(AttributeDefinition::new("h", ScalarAttributeType::B));
+        schema.global_indexes[0].key = KeyShape {
+            hash: vec![
+                attribute("g", ScalarAttributeType::S),
+                attribute("pk", ScalarAttributeType::S),
+            ],
+            range: vec![
+                attribute("sk", ScalarAttributeType::N),
+                attribute("h", ScalarAttributeType::B),
+            ],
+        };
+        schema
+    }
+
+    #[test]
+    fn a_multi_attribute_index_key_round_trips_in_the_v5_layout_and_no_cut_reads() {
+        let mut schema = multi_attribute_fixture();
+        assert_round_trips_whole_only(&schema, SCHEMA_V5);
+        // Every count of partition (1 to 4) and sort (0 to 4) attributes but the ones a
+        // one-attribute key is.
+        let attribute = |i: usize| KeyAttribute {
+            name: format!("a{i}"),
+            ty: ScalarAttributeType::S,
+        };
+        for hashes in 1..=MAX_INDEX_KEY_ATTRIBUTES {
+            for ranges in 0..=MAX_INDEX_KEY_ATTRIBUTES {
+                schema.global_indexes[0].key = KeyShape {
+                    hash: (0..hashes).map(attribute).collect(),
+                    range: (hashes..hashes + ranges).map(attribute).collect(),
+                };
+                let version = match hashes > 1 || ranges > 1 {
+                    true => SCHEMA_V5,
+                    false => SCHEMA_V4,
+                };
+                if version == SCHEMA_V4 {
+                    schema.warm = Some(WarmThroughput::new().read_units_per_second(20_000));
+                }
+                assert_round_trips_whole_only(&schema, version);
+                schema.warm = None;
+            }
+        }
+    }
+
+    #[test]
+    fn a_one_attribute_index_key_is_written_as_before_multi_attribute_keys() {
+        // The v3 fixture's bytes, captured before multi-attribute keys, are still written.
+        assert_eq!(encode(&v3_fixture()), unhex(V3_FIXTURE));
+        let bytes = encode(&multi_attribute_fixture());
+        assert_eq!(bytes[..2], [SCHEMA_V1_MARK, SCHEMA_V5]);
+    }
+
+    /// Bytes a v5 encoder never writes: a multi-attribute key in an older layout, on the
+    /// table's key, written with tag 2 though one-attribute, with too many attributes (a
+    /// hostile count, refused before anything is allocated for it), or a name twice.
+    #[test]
+    fn a_multi_attribute_key_where_none_may_be_or_out_of_bounds_is_refused() {
+        let config = bincode::config::standard();
+        let key_bytes = |key: &KeyShape| bincode::encode_to_vec(key, config).expect("encode");
+        let schema = multi_attribute_fixture();
+        let index_key = key_bytes(&schema.global_indexes[0].key);
+        let bytes = encode(&schema);
+        let at = (bytes.windows(index_key.len()))
+            .position(|w| w == index_key)
+            .expect("the index key's bytes");
+
+        let mut older = bytes.clone();
+        older[1] = SCHEMA_V4;
+        assert!(decode(&older).is_err(), "a multi-attribute key in v4");
+
+        let mut table_key = schema.clone();
+        table_key.key = schema.global_indexes[0].key.clone();
+        assert!(decode(&encode(&table_key)).is_err(), "on the table's key");
+
+        let mut local = schema.clone();
+        let mut index = local.global_indexes.remove(0);
+        index.kind = IndexKind::Local;
+        local.local_indexes.push(index);
+        local.warm = Some(WarmThroughput::new().read_units_per_second(20_000));
+        assert!(decode(&encode(&local)).is_err(), "on a local index");
+
+        // Tag 2 with no other partition attribute and one sort attribute.
+        let first = &schema.global_indexes[0].key.hash[0];
+        let mut simple = bincode::encode_to_vec(first, config).expect("encode");
+        simple.extend([KEY_MULTI, 0, 1]);
+        simple.extend(bincode::encode_to_vec(first, config).expect("encode"));
+        let read = bincode::decode_from_slice::<KeyShape, _>(&simple, config);
+        assert!(read.is_err(), "a one-attribute key as tag 2");
+
+        // Four more partition attributes (five in all), five sort attributes, and a count
+        // of u64::MAX with nothing after it.
+        let attribute_bytes = bincode::encode_to_vec(first, config).expect("encode");
+        for (more_hash, range) in [(4u8, 0u8), (0, 5)] {
+            let mut too_many = attribute_bytes.clone();
+            too_many.extend([KEY_MULTI, more_hash]);
+            for _ in 0..more_hash {
+                too_many.extend(&attribute_bytes);
+            }
+            too_many.push(range);
+            for _ in 0..range {
+                too_many.extend(&attribute_bytes);
+            }
+            let read = bincode::decode_from_slice::<KeyShape, _>(&too_many, config);
+            assert!(
+                read.is_err(),
+                "{more_hash} more partition, {range} sort attributes"
+            );
+        }
+        let counts_at = at + attribute_bytes.len() + 1;
+        assert_eq!(bytes[counts_at - 1], KEY_MULTI);
+        let mut hostile = bytes[..counts_at].to_vec();
+        hostile.push(253);
+        hostile.extend_from_slice(&u64::MAX.to_le_bytes());
+        let decoded = crate::format::codec::decode::<TableSchema>(&hostile, "schema");
+        assert!(
+            matches!(decoded, Err(crate::error::Error::Corruption(_))),
+            "{decoded:?}"
+        );
+
+        let mut twice = schema.clone();
+        twice.global_indexes[0].key.range[1].name = "g".into();
+        assert!(decode(&encode(&twice)).is_err(), "a name twice");
     }
 }

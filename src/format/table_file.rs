@@ -245,8 +245,8 @@ impl RawBlock {
     /// caller then decodes the block, which says what is wrong.
     pub fn scan(&self, shape: &KeyShape, keys: &mut Vec<u8>) -> Option<Vec<ScannedItem<'_>>> {
         let names = [
-            Some(shape.hash.name.as_str()),
-            shape.range.as_ref().map(|r| r.name.as_str()),
+            Some(shape.partition().name.as_str()),
+            shape.sort().map(|r| r.name.as_str()),
         ];
         // The count is read from disk: every item takes at least a byte of the payload.
         let capacity = (self.count as usize).min(self.payload.len());
@@ -823,7 +823,7 @@ mod tests {
             &fs,
             &file(
                 &fs,
-                &[(partition_prefix(&AttributeValue::s(&long)), item(&long))],
+                &[(partition_prefix(&[&AttributeValue::s(&long)]), item(&long))],
             ),
         )
         .expect("blocks");

@@ -6,14 +6,20 @@
 //!
 //! ```text
 //! table key:  [ hash(pk) : u32 BE ][ enc(pk) ][ enc(sk) ]?
-//! index key:  [ hash(ipk): u32 BE ][ enc(ipk) ][ enc(isk) ]?[ table key ]
+//! index key:  [ hash(enc(ipk1)..enc(ipkN)) : u32 BE ][ enc(ipk1) ]..[ enc(ipkN) ]
+//!             [ enc(isk1) ]..[ enc(iskM) ][ table key ]        (1 ≤ N ≤ 4, 0 ≤ M ≤ 4)
 //!
 //! enc(S) / enc(B):  the bytes with 0x00 escaped as 0x00 0xFF, then the terminator 0x00 0x00
 //! enc(N):           Number::encode_ordered (sign, exponent and digits; order-preserving)
 //! ```
 //!
 //! Every `enc` is order-preserving and prefix-free, so concatenations compare field by field,
-//! and a partition's items are one contiguous range. Leading with a hash of the partition key
+//! and a partition's items are one contiguous range. That is what makes a global index's
+//! multi-attribute key (up to four partition and four sort attributes) one byte string:
+//! its partition is every partition value, hashed together; its items sort by the first
+//! sort value, then the second, and so on; and an equality on a prefix of the sort values is
+//! a prefix of the bytes. A one-attribute key is the N = 1, M ≤ 1 case: the same bytes as
+//! ever. Leading with a hash of the partition key
 //! puts partitions in hash order, as DynamoDB does: a `Scan` segment is then one contiguous
 //! hash range, and parallel scans split the work without reading each other's items.
 //! The escape scheme also keeps prefixes: every string starting with `p` encodes to bytes
@@ -77,21 +83,25 @@ pub(crate) fn encode_prefix(prefix: &AttributeValue, out: &mut Vec<u8>) {
     }
 }
 
-/// The encoded partition: hash, then the partition key value. Every key of the partition
-/// starts with these bytes.
-pub(crate) fn partition_prefix(partition_value: &AttributeValue) -> EncodedKey {
-    // One allocation, sized for the hash, the value with its terminator and a little
-    // escaping, and a sort key after it: every write encodes its key through here, and a
+/// The encoded partition: hash, then the partition key values in key-schema order (one for
+/// a table). Every key of the partition starts with these bytes.
+pub(crate) fn partition_prefix(partition_values: &[&AttributeValue]) -> EncodedKey {
+    // One allocation, sized for the hash, the values with their terminators and a little
+    // escaping, and a sort key after them: every write encodes its key through here, and a
     // buffer for the value alone, grown and then copied, was an allocation, a reallocation
     // and a free per write.
-    let value_len = match partition_value {
-        AttributeValue::S(s) => s.len(),
-        AttributeValue::B(b) => b.len(),
-        _ => 24,
-    };
-    let mut out = Vec::with_capacity(4 + value_len + 8 + 24);
-    out.extend_from_slice(&[0; 4]); // the partition's hash, once the value is encoded
-    encode_value(partition_value, &mut out);
+    let values_len: usize = (partition_values.iter())
+        .map(|value| match value {
+            AttributeValue::S(s) => s.len() + 8,
+            AttributeValue::B(b) => b.len() + 8,
+            _ => 24,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(4 + values_len + 24);
+    out.extend_from_slice(&[0; 4]); // the partition's hash, once the values are encoded
+    for value in partition_values {
+        encode_value(value, &mut out);
+    }
     let hash = partition_hash(&out[4..]);
     out[..4].copy_from_slice(&hash.to_be_bytes());
     out
@@ -250,12 +260,12 @@ impl KeyShape {
     ) -> bool {
         let start = out.len();
         out.extend_from_slice(&[0; 4]); // the partition's hash, once it is encoded
-        if !encode_stored(&self.hash, hash, true, out) {
+        if !encode_stored(self.partition(), hash, true, out) {
             return false;
         }
         let hash = partition_hash(&out[start + 4..]);
         out[start..start + 4].copy_from_slice(&hash.to_be_bytes());
-        match &self.range {
+        match self.sort() {
             Some(attribute) => encode_stored(attribute, range, false, out),
             None => true,
         }
@@ -269,7 +279,7 @@ impl KeyShape {
         let bad = || Error::Corruption(format!("a logged item key does not read: {key:02x?}"));
         let mut rest = key.get(4..).ok_or_else(bad)?;
         let mut item = Item::new();
-        for attribute in std::iter::once(&self.hash).chain(&self.range) {
+        for attribute in self.attributes() {
             let value = match attribute.ty {
                 T::N => {
                     let (n, used) =
@@ -312,19 +322,33 @@ impl KeyShape {
 
     /// Encodes the key of `item` (a whole item or a key-only map), checking each key value.
     pub(crate) fn encode(&self, item: &Item, role: KeyRole) -> Result<EncodedKey> {
-        let range = self.range.as_ref().and_then(|r| item.get(&r.name));
-        self.encode_values(item.get(&self.hash.name), range, role)
+        // As `partition_prefix` lays it out, without collecting the values first: every
+        // write encodes its keys through here.
+        let mut key = Vec::with_capacity(64);
+        key.extend_from_slice(&[0; 4]); // the partition's hash, once the values are encoded
+        for attribute in &self.hash {
+            let value = check_key_value(attribute, item.get(&attribute.name), true, role)?;
+            encode_value(value, &mut key);
+        }
+        let hash = partition_hash(&key[4..]);
+        key[..4].copy_from_slice(&hash.to_be_bytes());
+        for attribute in &self.range {
+            let value = check_key_value(attribute, item.get(&attribute.name), false, role)?;
+            encode_value(value, &mut key);
+        }
+        Ok(key)
     }
 
-    /// Encodes a key from its attributes' values (`None` where the item lacks one).
+    /// Encodes a table key from its attributes' values (`None` where the item lacks one):
+    /// [`KeyShape::encode`] for a one-attribute partition and sort key, without a map.
     pub(crate) fn encode_values(
         &self,
         hash: Option<&AttributeValue>,
         range: Option<&AttributeValue>,
         role: KeyRole,
     ) -> Result<EncodedKey> {
-        let mut key = partition_prefix(check_key_value(&self.hash, hash, true, role)?);
-        if let Some(attribute) = &self.range {
+        let mut key = partition_prefix(&[check_key_value(self.partition(), hash, true, role)?]);
+        if let Some(attribute) = self.sort() {
             encode_value(check_key_value(attribute, range, false, role)?, &mut key);
         }
         Ok(key)
@@ -338,7 +362,7 @@ impl KeyShape {
             if let Some(value @ (AttributeValue::S(_) | AttributeValue::B(_))) =
                 item.get(&attribute.name)
             {
-                let is_partition = attribute.name == self.hash.name;
+                let is_partition = self.hash.iter().any(|a| a.name == attribute.name);
                 if value.size() == 0 {
                     check_key_value(attribute, Some(value), is_partition, KeyRole::Table)?;
                 }
@@ -350,7 +374,7 @@ impl KeyShape {
     /// Encodes a `Key` parameter: exactly the key attributes, nothing else, as DynamoDB
     /// requires of `GetItem`, `DeleteItem` and `UpdateItem`.
     pub(crate) fn encode_exact(&self, key: &Item) -> Result<EncodedKey> {
-        let expected = 1 + usize::from(self.range.is_some());
+        let expected = self.hash.len() + self.range.len();
         if key.len() != expected || self.attributes().any(|a| !key.contains_key(&a.name)) {
             return Err(Error::validation(
                 "The provided key element does not match the schema",
@@ -370,8 +394,8 @@ impl KeyShape {
     ) -> Result<Option<EncodedKey>> {
         if self.attributes().any(|a| !item.contains_key(&a.name)) {
             // Not indexed, but the index key attributes the item does have must be valid.
-            let partition = std::iter::once((&self.hash, true));
-            for (attribute, is_partition) in partition.chain(self.range.iter().map(|r| (r, false)))
+            let partition = self.hash.iter().map(|a| (a, true));
+            for (attribute, is_partition) in partition.chain(self.range.iter().map(|a| (a, false)))
             {
                 if let Some(value) = item.get(&attribute.name) {
                     check_key_value(
@@ -396,16 +420,16 @@ mod tests {
     use crate::model::schema::ScalarAttributeType;
 
     fn shape(ty: ScalarAttributeType) -> KeyShape {
-        KeyShape {
-            hash: KeyAttribute {
+        KeyShape::simple(
+            KeyAttribute {
                 name: "pk".into(),
                 ty: ScalarAttributeType::S,
             },
-            range: Some(KeyAttribute {
+            Some(KeyAttribute {
                 name: "sk".into(),
                 ty,
             }),
-        }
+        )
     }
 
     fn key(shape: &KeyShape, pk: &str, sk: AttributeValue) -> Vec<u8> {
@@ -483,7 +507,7 @@ mod tests {
     #[test]
     fn a_partition_is_one_contiguous_prefix() {
         let s = shape(ScalarAttributeType::S);
-        let prefix = partition_prefix(&AttributeValue::s("p"));
+        let prefix = partition_prefix(&[&AttributeValue::s("p")]);
         assert!(key(&s, "p", AttributeValue::s("x")).starts_with(&prefix));
         assert!(!key(&s, "p\0", AttributeValue::s("x")).starts_with(&prefix));
         assert!(!key(&s, "pq", AttributeValue::s("x")).starts_with(&prefix));
@@ -558,5 +582,80 @@ mod tests {
         ]
         .into();
         assert!(s.encode(&over, KeyRole::Table).is_err());
+    }
+
+    /// A multi-attribute index key: (g, c) partition, (t, r) sort.
+    fn multi_shape() -> KeyShape {
+        let attribute = |name: &str, ty| KeyAttribute {
+            name: name.into(),
+            ty,
+        };
+        KeyShape {
+            hash: vec![
+                attribute("g", ScalarAttributeType::S),
+                attribute("c", ScalarAttributeType::S),
+            ],
+            range: vec![
+                attribute("t", ScalarAttributeType::S),
+                attribute("r", ScalarAttributeType::N),
+            ],
+        }
+    }
+
+    fn multi_key(g: &str, c: &str, t: &str, r: &str) -> Vec<u8> {
+        let item: Item = [
+            ("g".to_string(), AttributeValue::s(g)),
+            ("c".to_string(), AttributeValue::s(c)),
+            ("t".to_string(), AttributeValue::s(t)),
+            ("r".to_string(), AttributeValue::n(r).expect("number")),
+        ]
+        .into();
+        multi_shape()
+            .encode(&item, KeyRole::Index("i"))
+            .expect("valid key")
+    }
+
+    /// Within a partition, multi-attribute keys sort by the first sort attribute, then the
+    /// second; a partition is every partition value, and its keys share one prefix that no
+    /// other partition's keys start with — whatever bytes the values hold.
+    #[test]
+    fn multi_attribute_keys_sort_by_each_sort_attribute_in_turn_within_one_partition() {
+        let tags = ["\0", "a", "a\0", "ab", "b"];
+        let ranks = ["-10", "-1.5", "0", "2", "1e3"];
+        let mut keys = Vec::new();
+        for t in tags {
+            for r in ranks {
+                keys.push(multi_key("g", "c", t, r));
+            }
+        }
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "(t, r) order");
+        let partition = partition_prefix(&[&AttributeValue::s("g"), &AttributeValue::s("c")]);
+        assert!(keys.iter().all(|k| k.starts_with(&partition)));
+        // The same bytes split otherwise between the partition values is another partition.
+        for (g, c) in [("g\0", "c"), ("gc", "x"), ("g", "c\0"), ("c", "g")] {
+            let other = multi_key(g, c, "a", "0");
+            assert!(!other.starts_with(&partition), "({g:?}, {c:?})");
+        }
+        // An equality on the first sort attribute is a prefix of its keys.
+        let mut with_a = partition.clone();
+        encode_value(&AttributeValue::s("a"), &mut with_a);
+        let under_a = keys.iter().filter(|k| k.starts_with(&with_a)).count();
+        assert_eq!(under_a, ranks.len());
+        let decoded = multi_shape().decode(&multi_key("g", "c", "a\0", "-1.5"));
+        assert_eq!(decoded.expect("decodes").len(), 4);
+    }
+
+    /// A one-attribute key is the one-element case: the same bytes as the table-key path.
+    #[test]
+    fn a_one_attribute_key_encodes_as_the_table_key_values_do() {
+        let s = shape(ScalarAttributeType::N);
+        let (pk, sk) = (AttributeValue::s("p\0q"), AttributeValue::number(7));
+        let item: Item = [
+            ("pk".to_string(), pk.clone()),
+            ("sk".to_string(), sk.clone()),
+        ]
+        .into();
+        let by_values = s.encode_values(Some(&pk), Some(&sk), KeyRole::Table);
+        assert_eq!(s.encode(&item, KeyRole::Table).ok(), by_values.ok());
     }
 }

@@ -660,7 +660,9 @@ impl LocalSecondaryIndex {
 pub struct GlobalSecondaryIndex {
     /// The index's name.
     pub index_name: String,
-    /// Its partition key and optional sort key.
+    /// Its partition key and optional sort key: 1 to 4 `HASH` elements, then 0 to 4
+    /// `RANGE` elements ([`MAX_INDEX_KEY_ATTRIBUTES`]; DynamoDB's multi-attribute keys). An
+    /// item is in the index only when it has every one of them.
     pub key_schema: Vec<KeySchemaElement>,
     /// What the index copies.
     pub projection: Projection,
@@ -740,26 +742,59 @@ pub(crate) struct KeyAttribute {
     pub ty: ScalarAttributeType,
 }
 
-/// A primary key shape: partition key and optional sort key.
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+/// The most attributes a global secondary index's partition key, or its sort key, may
+/// have (DynamoDB's multi-attribute keys: up to four `HASH` and up to four `RANGE`
+/// elements). A table's key and a local index's key have one of each at most.
+pub const MAX_INDEX_KEY_ATTRIBUTES: usize = 4;
+
+/// A key's shape: its partition attributes, then its sort attributes, each in key-schema
+/// order. A table key and a local index key have exactly one partition attribute and at
+/// most one sort attribute; a global index may have up to [`MAX_INDEX_KEY_ATTRIBUTES`] of
+/// each. A single-attribute key is the one-element case of the same shape: every encoder
+/// and every query planner walks these lists, so there is no second path for it. `hash` is
+/// never empty (validation and decoding refuse a key without one).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct KeyShape {
-    pub hash: KeyAttribute,
-    pub range: Option<KeyAttribute>,
+    pub hash: Vec<KeyAttribute>,
+    pub range: Vec<KeyAttribute>,
 }
 
 impl KeyShape {
-    /// The key attributes, partition first.
+    /// A key of one partition attribute and at most one sort attribute, as every table key is.
+    pub fn simple(hash: KeyAttribute, range: Option<KeyAttribute>) -> KeyShape {
+        KeyShape {
+            hash: vec![hash],
+            range: range.into_iter().collect(),
+        }
+    }
+
+    /// The (first) partition attribute: a table's only one.
+    pub fn partition(&self) -> &KeyAttribute {
+        // Every KeyShape has a partition attribute: resolve_key_shape and the decoder
+        // build none without one.
+        &self.hash[0]
+    }
+
+    /// The (first) sort attribute, if any: a table's only one.
+    pub fn sort(&self) -> Option<&KeyAttribute> {
+        self.range.first()
+    }
+
+    /// Whether the key has more than one partition or more than one sort attribute.
+    pub fn is_multi_attribute(&self) -> bool {
+        self.hash.len() > 1 || self.range.len() > 1
+    }
+
+    /// The key attributes, partition attributes first, each group in key-schema order.
     pub fn attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
-        std::iter::once(&self.hash).chain(self.range.as_ref())
+        self.hash.iter().chain(&self.range)
     }
 
     /// The key schema as DynamoDB describes it.
     pub fn key_schema(&self) -> Vec<KeySchemaElement> {
-        let mut schema = vec![KeySchemaElement::hash(&self.hash.name)];
-        if let Some(range) = &self.range {
-            schema.push(KeySchemaElement::range(&range.name));
-        }
-        schema
+        let hash = self.hash.iter().map(|a| KeySchemaElement::hash(&a.name));
+        hash.chain(self.range.iter().map(|a| KeySchemaElement::range(&a.name)))
+            .collect()
     }
 
     /// The key attributes of `item` (those it has).
@@ -829,7 +864,7 @@ impl IndexSchema {
 }
 
 /// Everything DynamoDB keeps about a table's definition, validated. Its bytes on disk (the
-/// layouts v0 to v4, each written only when a field it adds is set) are `format/schema.rs`'s.
+/// layouts v0 to v5, each written only when a field it adds is set) are `format/schema.rs`'s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TableSchema {
     pub name: String,
@@ -995,16 +1030,77 @@ impl TableSchema {
     }
 }
 
-/// Resolves a key schema against the attribute definitions.
+/// Resolves a key schema against the attribute definitions. `max_per_role` is how many
+/// partition (`HASH`) and how many sort (`RANGE`) elements it may have: 1 for a table or a
+/// local index, [`MAX_INDEX_KEY_ATTRIBUTES`] for a global index (multi-attribute keys: the
+/// `HASH` elements first, then the `RANGE` ones). Both kinds go through the same checks,
+/// so a one-attribute global index key is refused exactly as a table key would be.
 pub(crate) fn resolve_key_shape(
     key_schema: &[KeySchemaElement],
     definitions: &[AttributeDefinition],
     what: &str,
+    max_per_role: usize,
 ) -> Result<KeyShape> {
     // DynamoDB checks the length of every defined name before it matches keys to definitions:
     // an over-long definition is refused as such, even when a key names something undefined.
     for d in definitions {
         names::validate_key_attribute_name(&d.attribute_name)?;
+    }
+    let invalid = |why: &str| Error::validation(format!("Invalid KeySchema of {what}: {why}"));
+    match key_schema {
+        [] => {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value null at 'keySchema' of {what} failed to satisfy constraint: Member must not be null"
+            )))
+        }
+        [first, ..] if first.key_type != KeyType::Hash => {
+            return Err(invalid("The first KeySchemaElement is not a HASH key type"))
+        }
+        _ => {}
+    }
+    let most = 2 * max_per_role;
+    if key_schema.len() > most {
+        return Err(Error::validation(format!(
+            "1 validation error detected: Value at 'keySchema' of {what} failed to satisfy constraint: Member must have length less than or equal to {most}"
+        )));
+    }
+    let hashes = key_schema
+        .iter()
+        .take_while(|e| e.key_type == KeyType::Hash)
+        .count();
+    let (hash, range) = key_schema.split_at(hashes);
+    if hashes > max_per_role {
+        return Err(match max_per_role {
+            1 => invalid("The second KeySchemaElement is not a RANGE key type"),
+            _ => invalid(&format!(
+                "The number of HASH key elements exceeds the limit of {max_per_role}"
+            )),
+        });
+    }
+    if range.iter().any(|e| e.key_type != KeyType::Range) {
+        return Err(invalid("A HASH key element follows a RANGE key element"));
+    }
+    if range.len() > max_per_role {
+        return Err(invalid(&format!(
+            "The number of RANGE key elements exceeds the limit of {max_per_role}"
+        )));
+    }
+    for (i, element) in key_schema.iter().enumerate() {
+        let Some(earlier) = key_schema[..i]
+            .iter()
+            .find(|e| e.attribute_name == element.attribute_name)
+        else {
+            continue;
+        };
+        return Err(match (key_schema.len(), earlier.key_type == element.key_type) {
+            (2, false) => invalid(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            ),
+            _ => invalid(&format!(
+                "Duplicate attribute name in the KeySchema: {}",
+                element.attribute_name
+            )),
+        });
     }
     let resolve = |element: &KeySchemaElement| -> Result<KeyAttribute> {
         names::validate_key_attribute_name(&element.attribute_name)?;
@@ -1023,29 +1119,10 @@ pub(crate) fn resolve_key_shape(
             ty: def.attribute_type,
         })
     };
-    match key_schema {
-        [hash] if hash.key_type == KeyType::Hash => Ok(KeyShape { hash: resolve(hash)?, range: None }),
-        [hash, range] if hash.key_type == KeyType::Hash && range.key_type == KeyType::Range => {
-            if hash.attribute_name == range.attribute_name {
-                return Err(Error::validation(format!(
-                    "Invalid KeySchema of {what}: Both the Hash Key and the Range Key element in the KeySchema have the same name"
-                )));
-            }
-            Ok(KeyShape { hash: resolve(hash)?, range: Some(resolve(range)?) })
-        }
-        [] => Err(Error::validation(format!(
-            "1 validation error detected: Value null at 'keySchema' of {what} failed to satisfy constraint: Member must not be null"
-        ))),
-        [first, ..] if first.key_type != KeyType::Hash => Err(Error::validation(format!(
-            "Invalid KeySchema of {what}: The first KeySchemaElement is not a HASH key type"
-        ))),
-        [_, second] if second.key_type != KeyType::Range => Err(Error::validation(format!(
-            "Invalid KeySchema of {what}: The second KeySchemaElement is not a RANGE key type"
-        ))),
-        _ => Err(Error::validation(format!(
-            "1 validation error detected: Value at 'keySchema' of {what} failed to satisfy constraint: Member must have length less than or equal to 2"
-        ))),
-    }
+    Ok(KeyShape {
+        hash: hash.iter().map(resolve).collect::<Result<_>>()?,
+        range: range.iter().map(resolve).collect::<Result<_>>()?,
+    })
 }
 
 /// Checks a projection's shape; returns how many non-key attributes it names.
@@ -1131,6 +1208,7 @@ pub(crate) fn global_index(
         &gsi.key_schema,
         definitions,
         &format!("index {}", gsi.index_name),
+        MAX_INDEX_KEY_ATTRIBUTES,
     )?;
     validate_projection(&gsi.projection, &gsi.index_name)?;
     validate_throughput(

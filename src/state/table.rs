@@ -135,10 +135,10 @@ fn count_in_collection(
     bytes: u64,
     grows: bool,
 ) {
-    let Some(partition) = item.get(&schema.key.hash.name) else {
+    let Some(partition) = item.get(&schema.key.partition().name) else {
         return;
     };
-    let prefix = crate::model::key::partition_prefix(partition);
+    let prefix = crate::model::key::partition_prefix(&[partition]);
     if grows {
         *collections.entry(prefix).or_default() += bytes;
     } else if let Some(total) = collections.get_mut(&prefix) {
@@ -512,7 +512,7 @@ mod tests {
             data.apply_write(key, stored).expect("write");
         };
         let bytes = |data: &TableData, p: &str| {
-            let prefix = crate::model::key::partition_prefix(&AttributeValue::s(p));
+            let prefix = crate::model::key::partition_prefix(&[&AttributeValue::s(p)]);
             data.collections.get(&prefix).copied()
         };
         let size = |i: &Item| item_size(i) as u64;

@@ -215,9 +215,11 @@ fn keys_of(description: &TableDescription, index: Option<&str>) -> Result<Keys, 
     };
     let partition = named(KeyType::Hash)
         .ok_or_else(|| WireError::validation("The table has no partition key"))?;
+    let count = |key_type: KeyType| schema.iter().filter(|k| k.key_type == key_type).count();
     Ok(Keys {
         partition,
         sort: named(KeyType::Range),
+        multi_attribute: count(KeyType::Hash) > 1 || count(KeyType::Range) > 1,
     })
 }
 

@@ -11,6 +11,7 @@ fn table_keys() -> Keys {
     Keys {
         partition: "pk".into(),
         sort: None,
+        multi_attribute: false,
     }
 }
 
@@ -18,6 +19,7 @@ fn with_sort_key() -> Keys {
     Keys {
         partition: "pk".into(),
         sort: Some("sk".into()),
+        multi_attribute: false,
     }
 }
 
@@ -68,6 +70,27 @@ fn select_pinning_the_partition_key_is_a_query_and_the_rest_its_filter() {
             "ExpressionAttributeNames": { "#n0": "pk", "#n1": "b", "#n2": "a", "#n3": "c" },
             "ExpressionAttributeValues": { ":v0": { "S": "x" }, ":v1": { "N": "3" } },
         })
+    );
+}
+
+/// A multi-attribute index's key condition is not built from a WHERE yet: the SELECT is a
+/// Scan whose filter is the whole WHERE, which reads the same items.
+#[test]
+fn select_of_a_multi_attribute_index_is_a_scan_filtered_by_the_whole_where() {
+    let keys = Keys {
+        partition: "g".into(),
+        sort: Some("t".into()),
+        multi_attribute: true,
+    };
+    let r = request(
+        r#"select * from t."ByGC" where g = 'a' and c = 'b' and t > 'x'"#,
+        &[],
+        &keys,
+    );
+    assert_eq!(r.operation, "Scan");
+    assert_eq!(
+        r.body["FilterExpression"],
+        json!("(#n0 = :v0) AND (#n1 = :v1) AND (#n2 > :v2)")
     );
 }
 

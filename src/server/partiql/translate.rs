@@ -25,6 +25,11 @@ pub struct Keys {
     pub partition: String,
     /// The sort key's name, if any.
     pub sort: Option<String>,
+    /// Whether the key has more than one partition or sort attribute (a global index's
+    /// multi-attribute key; `partition` and `sort` are then its first ones). A SELECT of
+    /// such an index is a Scan with the whole `WHERE` as its filter: always the right
+    /// items, though not in key order (its translation to a Query is not built yet).
+    pub multi_attribute: bool,
 }
 
 /// The request a statement becomes.
@@ -56,7 +61,8 @@ pub fn translate(
                 body["IndexName"] = json!(index);
             }
             let conjuncts = condition.as_ref().map(conjuncts).unwrap_or_default();
-            let operation = match key_condition(&conjuncts, keys) {
+            let query = (!keys.multi_attribute).then(|| key_condition(&conjuncts, keys));
+            let operation = match query.flatten() {
                 Some((key, rest)) => {
                     let mut parts = vec![format!(
                         "{} = {}",
