@@ -1873,6 +1873,41 @@ fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() 
         json!({ "Responses": [{ "Item": { "n": { "N": "1" } } }, {}] }),
         "the cancelled UPDATE left n at 1"
     );
+    // EXISTS is a condition check: the write goes through only if the item named exists
+    // and meets the rest of the condition.
+    let checked = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "EXISTS(SELECT * FROM Music WHERE pk = 'a' AND n = 1)"},
+            {"Statement": "UPDATE Music SET n = 2 WHERE pk = 'b'"}]}"#,
+    );
+    assert_eq!(checked, json!({}));
+    for failing in ["pk = 'a' AND n = 7", "pk = 'nobody'"] {
+        let cancelled = transaction(
+            &json!({ "TransactStatements": [
+                { "Statement": format!("EXISTS(SELECT * FROM Music WHERE {failing})") },
+                { "Statement": "UPDATE Music SET n = 3 WHERE pk = 'b'" },
+            ] })
+            .to_string(),
+        );
+        assert_eq!(
+            cancelled["CancellationReasons"][0]["Code"], "ConditionalCheckFailed",
+            "{failing}: {cancelled}"
+        );
+    }
+    let b = transaction(
+        r#"{"TransactStatements": [{"Statement": "SELECT n FROM Music WHERE pk = 'b'"}]}"#,
+    );
+    assert_eq!(b["Responses"][0]["Item"], json!({ "n": { "N": "2" } }));
+    let alone = server
+        .call(
+            "ExecuteStatement",
+            r#"{"Statement": "EXISTS(SELECT * FROM Music WHERE pk = 'a')"}"#,
+        )
+        .json();
+    assert_eq!(
+        alone["message"],
+        "The EXISTS function can be used only in ExecuteTransaction"
+    );
     for (refused, named) in [
         (
             r#"{"TransactStatements": [{"Statement": "SELECT * FROM Music"}]}"#,

@@ -140,7 +140,8 @@ fn statement_table(statement: &Statement) -> Option<String> {
         Statement::Select { table, .. }
         | Statement::Insert { table, .. }
         | Statement::Update { table, .. }
-        | Statement::Delete { table, .. } => Some(table.clone()),
+        | Statement::Delete { table, .. }
+        | Statement::Exists { table, .. } => Some(table.clone()),
     }
 }
 

@@ -148,7 +148,8 @@ fn prepare(
         Statement::Select { table, index, .. } => (table, index.as_deref()),
         Statement::Insert { table, .. }
         | Statement::Update { table, .. }
-        | Statement::Delete { table, .. } => (table, None),
+        | Statement::Delete { table, .. }
+        | Statement::Exists { table, .. } => (table, None),
     };
     let description = db.describe_table(table).map_err(|error| match error {
         // DynamoDB names no table in a statement's refusal (moto's AWS-verified
@@ -177,7 +178,13 @@ fn write(db: &Database, request: Request) -> Result<Option<Value>, WireError> {
             written => output(written)?,
         },
         "UpdateItem" => output(db.update_item(input::<UpdateItemInput>(request.body)?))?,
-        _ => output(db.delete_item(input::<DeleteItemInput>(request.body)?))?,
+        "DeleteItem" => output(db.delete_item(input::<DeleteItemInput>(request.body)?))?,
+        // An EXISTS: a condition check has no meaning outside a transaction.
+        _ => {
+            return Err(WireError::validation(
+                "The EXISTS function can be used only in ExecuteTransaction",
+            ))
+        }
     };
     Ok(answer.get("Attributes").cloned())
 }

@@ -9,6 +9,7 @@
 //!             | UPDATE table (SET path = data (, path = data)* | REMOVE path (, path)*)+ WHERE condition
 //!               [RETURNING (ALL | MODIFIED) (OLD | NEW) *]
 //!             | DELETE FROM table WHERE condition [RETURNING ALL OLD *]
+//!             | EXISTS ( SELECT projection FROM table WHERE condition )  -- in a transaction
 //! data      ::= term | term (+ | -) term | list_append(term, term)
 //!             | set_add(path, value) | set_delete(path, value)  -- path: the one assigned
 //! term      ::= path | value
@@ -89,6 +90,14 @@ pub enum Statement {
         /// `RETURNING ALL OLD *`: the item as it was.
         returning: Option<Returning>,
     },
+    /// `EXISTS(SELECT … FROM table WHERE condition)`: a transaction's condition check that
+    /// the item the condition names by its key exists and meets the rest of it.
+    Exists {
+        /// The table read.
+        table: String,
+        /// The condition (it must pin the item's key).
+        condition: Condition,
+    },
 }
 
 impl Statement {
@@ -96,7 +105,7 @@ impl Statement {
     pub fn returning(&self) -> Option<Returning> {
         match self {
             Statement::Update { returning, .. } | Statement::Delete { returning, .. } => *returning,
-            Statement::Select { .. } | Statement::Insert { .. } => None,
+            Statement::Select { .. } | Statement::Insert { .. } | Statement::Exists { .. } => None,
         }
     }
 }
@@ -472,6 +481,27 @@ impl Parser {
         if self.eat_keyword("UPDATE") {
             return self.update();
         }
+        if self.eat_keyword("EXISTS") {
+            self.symbol("(")?;
+            self.keyword("SELECT")?;
+            let Statement::Select {
+                table,
+                index,
+                condition,
+                ..
+            } = self.select()?
+            else {
+                return error("EXISTS takes a SELECT statement");
+            };
+            self.symbol(")")?;
+            return match (index, condition) {
+                (None, Some(condition)) => Ok(Statement::Exists { table, condition }),
+                (Some(_), _) => error("The SELECT of an EXISTS reads a table, not an index"),
+                (None, None) => {
+                    error("The SELECT of an EXISTS must name one item by its key in a WHERE")
+                }
+            };
+        }
         if self.eat_keyword("DELETE") {
             self.keyword("FROM")?;
             let table = self.name()?;
@@ -489,9 +519,9 @@ impl Parser {
         }
         match self.peek() {
             Some(Token::Word(w)) => error(format!(
-                "Statement wasn't well formed: tidestore supports SELECT, INSERT, UPDATE and DELETE, not {w}"
+                "Statement wasn't well formed: tidestore supports SELECT, INSERT, UPDATE, DELETE and EXISTS, not {w}"
             )),
-            _ => self.unexpected("expected SELECT, INSERT, UPDATE or DELETE"),
+            _ => self.unexpected("expected SELECT, INSERT, UPDATE, DELETE or EXISTS"),
         }
     }
 

@@ -247,6 +247,28 @@ fn returning_becomes_the_writes_return_values() {
 }
 
 #[test]
+fn exists_is_a_condition_check_that_the_item_exists_and_meets_the_rest() {
+    let r = request(
+        "EXISTS(SELECT * FROM \"t\" WHERE pk = ? AND sk = 1 AND a > 2)",
+        &[json!({ "S": "k" })],
+        &with_sort_key(),
+    );
+    assert_eq!(r.operation, "ConditionCheck");
+    assert_eq!(
+        r.body["Key"],
+        json!({ "pk": { "S": "k" }, "sk": { "N": "1" } })
+    );
+    assert_eq!(
+        r.body["ConditionExpression"],
+        "attribute_exists(#n0) AND (#n1 > :v0)"
+    );
+    assert_eq!(
+        refusal("EXISTS(SELECT * FROM t WHERE sk = 1)", &with_sort_key()),
+        "Where clause does not contain a mandatory equality on all key attributes"
+    );
+}
+
+#[test]
 fn delete_is_a_delete_item_named_by_its_key() {
     let r = request("DELETE FROM \"t\" WHERE pk='msg1'", &[], &table_keys());
     assert_eq!(r.operation, "DeleteItem");
@@ -282,7 +304,9 @@ fn the_parameters_are_counted_in_reading_order() {
 #[test]
 fn what_tidestore_does_not_support_is_refused_by_name() {
     let cases = [
-        ("EXISTS(SELECT * FROM t)", "not EXISTS"),
+        ("EXISTS(SELECT * FROM t)", "must name one item"),
+        ("EXISTS(SELECT * FROM t.i WHERE pk = 'x')", "not an index"),
+        ("MERGE INTO t", "not MERGE"),
         ("SELECT * FROM t ORDER BY a", "ORDER BY"),
         (
             "DELETE FROM t WHERE pk = 'x' RETURNING ALL NEW *",

@@ -86,6 +86,7 @@ pub(in crate::server) fn execute_transaction(
                 let action = match operation {
                     "PutItem" => "Put",
                     "UpdateItem" => "Update",
+                    "ConditionCheck" => "ConditionCheck",
                     _ => "Delete",
                 };
                 json!({ action: body })

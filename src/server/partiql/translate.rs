@@ -35,7 +35,8 @@ pub struct Keys {
 /// The request a statement becomes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
-    /// Which operation: `Query`, `Scan`, `PutItem`, `UpdateItem` or `DeleteItem`.
+    /// Which operation: `Query`, `Scan`, `PutItem`, `UpdateItem`, `DeleteItem`, or a
+    /// transaction's `ConditionCheck`.
     pub operation: &'static str,
     /// Its JSON body, as a DynamoDB client would send it.
     pub body: Value,
@@ -196,6 +197,18 @@ pub fn translate(
                 body["ReturnValues"] = json!(returning.return_values());
             }
             Ok(names.finish("DeleteItem", body))
+        }
+        Statement::Exists { table, condition } => {
+            // A ConditionCheck of the item named: it must exist, and meet the rest.
+            let (key, rest) = item_key(condition, keys, &mut names)?;
+            let mut conditions = vec![format!("attribute_exists({})", names.name(&keys.partition))];
+            conditions.extend(names.conjunction(&rest)?);
+            let body = json!({
+                "TableName": table,
+                "Key": key,
+                "ConditionExpression": conditions.join(" AND "),
+            });
+            Ok(names.finish("ConditionCheck", body))
         }
     }
 }
