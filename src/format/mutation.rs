@@ -516,6 +516,13 @@ mod tests {
         // As drawn in the module docs: what builds before resource policies wrote.
         let v1 = [7, 1, b't', 1, 1, b'k', 1, b'v', 1, 1, b'a', 1, 5];
         assert_eq!(settings, v1, "{settings:?}");
+        // And those bytes still read, as the settings they were, with no policy.
+        let Mutation::UpdateTableSettingsV1 { settings: read, .. } =
+            crate::format::codec::decode(&v1, "kind 7").expect("kind 7 reads")
+        else {
+            panic!("kind 7 is not UpdateTableSettingsV1")
+        };
+        assert_eq!(*read, old);
         let mut with_policy = TableSettings::from(old);
         with_policy.resource_policies.insert(
             String::new(),
