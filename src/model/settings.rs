@@ -46,9 +46,11 @@ pub(crate) struct TableSettings {
 /// through DynamoDB's API finds them as it left them.
 ///
 /// A restore does not carry a table's policy over to the new table, as it does not carry tags
-/// or Time to Live: DynamoDB's guides name what a restored table takes from its source
-/// (data, indexes, throughput, billing mode) and its policy is not among them, so the restored
-/// table starts without one, and a policy is put on it like on any new table.
+/// or Time to Live: the API reference of `RestoreTableFromBackup` lists "IAM policies" with
+/// tags, stream and Time to Live settings among what "you must manually set up … on the
+/// restored table", and `RestoreTableToPointInTime`'s list of what a restore includes (data,
+/// indexes, capacity, encryption) has no policy. So a restored table starts without one, and
+/// a policy is put on it like on any new table.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub(crate) struct ResourcePolicy {
     /// The JSON document, byte for byte as given (at most 20 KB, checked before logging).
