@@ -10,6 +10,7 @@ use crate::api::backups::*;
 use crate::api::imports::*;
 use crate::api::items::*;
 use crate::api::pitr::*;
+use crate::api::policies::*;
 use crate::api::streams::*;
 use crate::api::tables::*;
 use crate::api::tags::*;
@@ -476,6 +477,43 @@ impl Database {
     /// have is no error).
     pub fn untag_resource(&self, input: UntagResourceInput) -> Result<()> {
         self.open.engine.untag_resource(input)
+    }
+
+    /// `PutResourcePolicy`: attaches a resource-based policy to a table or one of its
+    /// streams (by ARN), replacing any, and answers its new `RevisionId`. The document must
+    /// be a JSON object of at most 20 KB; an `ExpectedRevisionId` makes the put conditional
+    /// (`NO_POLICY`: on there being none), and a mismatch is `Error::PolicyNotFound`.
+    ///
+    /// tidestore stores the policy and gives it back; it does **not** evaluate it: there is
+    /// no IAM here, so a policy grants and denies nothing. Like tags, a policy is logged like a
+    /// write (it survives a crash and a restart), goes with its table when the table is
+    /// deleted, and is not carried over by a restore. Unlike DynamoDB, which applies a policy
+    /// asynchronously, [`Database::get_resource_policy`] sees it at once.
+    pub fn put_resource_policy(
+        &self,
+        input: PutResourcePolicyInput,
+    ) -> Result<PutResourcePolicyOutput> {
+        self.open.engine.put_resource_policy(input)
+    }
+
+    /// `GetResourcePolicy`: the policy attached to a table or stream, and its revision;
+    /// `Error::PolicyNotFound` if it has none.
+    pub fn get_resource_policy(
+        &self,
+        input: GetResourcePolicyInput,
+    ) -> Result<GetResourcePolicyOutput> {
+        self.open.engine.get_resource_policy(input)
+    }
+
+    /// `DeleteResourcePolicy`: detaches the policy of a table or stream, answering the
+    /// revision deleted. Without an `ExpectedRevisionId` a resource without a policy is no
+    /// error (`revision_id` is then `None`); with one, the policy attached must be at that
+    /// revision (`Error::PolicyNotFound` otherwise).
+    pub fn delete_resource_policy(
+        &self,
+        input: DeleteResourcePolicyInput,
+    ) -> Result<DeleteResourcePolicyOutput> {
+        self.open.engine.delete_resource_policy(input)
     }
 
     /// `ListTagsOfResource`: the table's tags, in key order, all in one page.

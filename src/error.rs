@@ -111,6 +111,10 @@ pub enum Error {
     /// (`TransactionInProgressException`).
     #[error("TransactionInProgressException: {0}")]
     TransactionInProgress(String),
+    /// The resource has no resource-based policy, or not the revision the request expected
+    /// (`PolicyNotFoundException`).
+    #[error("PolicyNotFoundException: {0}")]
+    PolicyNotFound(String),
     /// A stream's shard iterator is older than its 15 minutes (`ExpiredIteratorException`).
     #[error("ExpiredIteratorException: {0}")]
     ExpiredIterator(String),
@@ -218,6 +222,7 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TransactionInProgress(_) => "TransactionInProgressException",
+            Error::PolicyNotFound(_) => "PolicyNotFoundException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::Corruption(_) | Error::Io { .. } | Error::Poisoned { .. } => {

@@ -94,6 +94,11 @@ pub use api::pitr::{
     RecoveryWindowUsage, RestoreTableToPointInTimeInput, RestoreTableToPointInTimeOutput,
     UpdateContinuousBackupsInput, UpdateContinuousBackupsOutput, MAX_RECOVERY_PERIOD_DAYS,
 };
+pub use api::policies::{
+    DeleteResourcePolicyInput, DeleteResourcePolicyOutput, GetResourcePolicyInput,
+    GetResourcePolicyOutput, PutResourcePolicyInput, PutResourcePolicyOutput, MAX_POLICY_BYTES,
+    NO_POLICY,
+};
 pub use api::streams::{
     DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput,
     GetShardIteratorInput, GetShardIteratorOutput, Identity, ListStreamsInput, ListStreamsOutput,

@@ -602,7 +602,7 @@ fn requests_are_checked_in_dynamodbs_order() {
     );
     let unsupported = server.call(
         "CreateTable",
-        r#"{"TableName": "T", "ResourcePolicy": "{}"}"#,
+        r#"{"TableName": "T", "GlobalTableSourceArn": "arn:aws:dynamodb:us-east-1:000000000000:table/T"}"#,
     );
     assert_eq!(
         unsupported.error_type(),
@@ -610,7 +610,7 @@ fn requests_are_checked_in_dynamodbs_order() {
     );
     assert_eq!(
         unsupported.json()["message"],
-        "tidestore does not support the parameter ResourcePolicy of CreateTable"
+        "tidestore does not support the parameter GlobalTableSourceArn of CreateTable"
     );
     let bad_enum = server.call(
         "PutItem",

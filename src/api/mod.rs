@@ -39,6 +39,7 @@ pub(crate) mod imports;
 pub(crate) mod items;
 pub(crate) mod legacy;
 pub(crate) mod pitr;
+pub(crate) mod policies;
 pub(crate) mod streams;
 pub(crate) mod tables;
 pub(crate) mod tags;

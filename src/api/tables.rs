@@ -53,6 +53,11 @@ pub struct CreateTableInput {
     /// Up to 50 tags for the table, by DynamoDB's rules (see [`Tag`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// A resource-based policy to attach to the table as it is made: a JSON document of at
+    /// most 20 KB, stored and not evaluated (see
+    /// [`Database::put_resource_policy`](crate::Database::put_resource_policy)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
     /// The table class (STANDARD when left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_class: Option<TableClass>,
@@ -308,6 +313,7 @@ setters!(CreateTableInput {
     provisioned_throughput: ProvisionedThroughput => Some(provisioned_throughput),
     stream_specification: StreamSpecification => Some(stream_specification),
     tags: impl IntoIterator<Item = Tag> => tags.into_iter().collect(),
+    resource_policy: impl Into<String> => Some(resource_policy.into()),
     table_class: TableClass => Some(table_class),
     deletion_protection_enabled: bool => Some(deletion_protection_enabled),
     sse_specification: SseSpecification => Some(sse_specification),

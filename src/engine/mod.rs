@@ -29,6 +29,7 @@ pub(crate) mod expiry;
 mod idempotency;
 pub(crate) mod live;
 pub(crate) mod maintenance;
+mod policies;
 pub(crate) mod query;
 mod read;
 mod settings;

@@ -1,5 +1,6 @@
 //! A table's settings: `TagResource`, `UntagResource`, `ListTagsOfResource`,
-//! `UpdateTimeToLive` and `DescribeTimeToLive`.
+//! `UpdateTimeToLive` and `DescribeTimeToLive` (its resource policies are `policies.rs`'s,
+//! through the same `commit_settings`).
 //!
 //! A change reads the table's settings, makes the new ones and logs them whole as one
 //! `Mutation::UpdateTableSettings`, which the one apply (`state/apply.rs`) installs — live

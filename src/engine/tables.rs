@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::api::backups::BackupType;
+use crate::api::policies::{check_policy, next_revision};
 use crate::api::tables::*;
 use crate::api::tags::checked_tags;
 use crate::engine::live::Live;
@@ -17,7 +18,7 @@ use crate::format::backup::BackupRecord;
 use crate::format::catalog::DroppedTable;
 use crate::format::mutation::Mutation;
 use crate::model::clock::Timestamp;
-use crate::model::settings::TableSettings;
+use crate::model::settings::{ResourcePolicy, TableSettings};
 use crate::options::Durability;
 use crate::state::apply::apply;
 use crate::state::table::TableData;
@@ -85,6 +86,9 @@ impl Engine {
         }
         let schema = Arc::new(schema);
         let tags = checked_tags(&input.tags)?;
+        if let Some(policy) = &input.resource_policy {
+            check_policy(policy)?;
+        }
         {
             let tables = self.tables.read();
             if tables.contains_key(&schema.name) || self.restoring.lock().contains(&schema.name) {
@@ -95,13 +99,24 @@ impl Engine {
             }
             self.check_table_limit(tables.len())?;
         }
-        // The plain record unless there are tags: a log of tables created without tags stays
-        // readable by a build from before tags.
-        let mutation = if tags.is_empty() {
+        // The plain record unless there are tags or a policy: a log of tables created
+        // without them stays readable by a build from before them.
+        let mutation = if tags.is_empty() && input.resource_policy.is_none() {
             Mutation::CreateTable(Arc::clone(&schema))
         } else {
+            let policy = input.resource_policy.map(|document| {
+                let revision_id = next_revision(self.options.clock.now().0, None);
+                (
+                    String::new(),
+                    ResourcePolicy {
+                        document,
+                        revision_id,
+                    },
+                )
+            });
             let settings = TableSettings {
                 tags,
+                resource_policies: policy.into_iter().collect(),
                 ..TableSettings::default()
             };
             Mutation::CreateTableWithSettings {

@@ -25,18 +25,31 @@
 //!   4 CreateBackup         BackupRecord
 //!   5 DeleteBackup         arn:string
 //!   6 RestoreTable         schema  snapshot:string
-//!   7 UpdateTableSettings  table_id:string  TableSettings      (added with tags and TTL)
-//!   8 CreateTableWithSettings  schema  TableSettings           (added with tags and TTL)
+//!   7 UpdateTableSettingsV1  table_id:string  SettingsV1     (added with tags and TTL;
+//!   8 CreateTableWithSettingsV1  schema  SettingsV1             read, no longer written)
 //!   9 ExpireItems          table_id:string  count:varint key:bytes*count   (added with TTL expiry)
 //!  10 TokenWrite           token:string  fingerprint:varint  count:varint ItemWrite*count
 //!                                                           (added with ClientRequestToken)
 //!  11 WithPrior            payload(3 | 9 | 10)  count:varint Prior*count  (added with streams)
 //!  12 DeleteStreamedTable  schema  (0:u8 | 1:u8 BackupRecord)              (added with streams)
+//!  13 UpdateTableSettings  table_id:string  TableSettings   (added with resource policies)
+//!  14 CreateTableWithSettings  schema  TableSettings        (added with resource policies)
 //! Prior := 0:u8 (Unstreamed) | 1:u8 (Absent) | 2:u8 (Present) | 3:u8 item (Image)
 //!        | 4:u8 (Unchanged)
-//! TableSettings := tags:(count:varint (key:string value:string)*count)
-//!                  ttl_attribute:(0:u8 | 1:u8 string)  ttl_changed:(0:u8 | 1:u8 ms:varint)
+//! SettingsV1 := tags:(count:varint (key:string value:string)*count)
+//!               ttl_attribute:(0:u8 | 1:u8 string)  ttl_changed:(0:u8 | 1:u8 ms:varint)
+//! TableSettings := SettingsV1
+//!                  resource_policies:(count:varint (resource:string document:string
+//!                                                   revision_id:string)*count)
 //! ```
+//!
+//! Resource policies made the table's settings longer, and a record's bytes must keep
+//! reading as they were written: so the settings with policies are new kinds (13 and 14),
+//! the old kinds (7 and 8) keep their layout, [`SettingsV1`], and read as settings without
+//! policies — which is what they were, since no build before policies had any. This build
+//! writes settings changes as kinds 13 and 14 only (a build before it refuses them as it
+//! refuses any kind it does not know, naming the record's LSN); a table created without
+//! tags or a policy is still kind 0.
 //!
 //! A delete made by Time to Live is its own kind (9), not a kind 3 `Write`, so that the log
 //! says who made it (a stream reports it with DynamoDB's service identity) without a byte
@@ -76,6 +89,27 @@ use crate::format::item::{Scanned, Scanner, StoredItem};
 use crate::model::key::EncodedKey;
 use crate::model::schema::{StreamViewType, TableSchema};
 use crate::model::settings::TableSettings;
+
+/// A table's settings as record kinds 7 and 8 and version 3 snapshots hold them: tags and
+/// Time to Live, from before resource policies (see the module docs). Read, never written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub(crate) struct SettingsV1 {
+    pub tags: std::collections::BTreeMap<String, String>,
+    pub ttl_attribute: Option<String>,
+    pub ttl_changed: Option<crate::model::clock::Timestamp>,
+}
+
+impl From<SettingsV1> for TableSettings {
+    /// The same settings, without a policy: no table had one when they were written.
+    fn from(old: SettingsV1) -> TableSettings {
+        TableSettings {
+            tags: old.tags,
+            ttl_attribute: old.ttl_attribute,
+            ttl_changed: old.ttl_changed,
+            resource_policies: Default::default(),
+        }
+    }
+}
 
 /// How long a completed transaction's `ClientRequestToken` is remembered, by its commit time:
 /// DynamoDB's 10 minutes (the `ClientRequestToken` member of `TransactWriteItems`).
@@ -163,17 +197,15 @@ pub(crate) enum Mutation {
         schema: Arc<TableSchema>,
         snapshot: String,
     },
-    /// A table's tags or Time to Live setting changed: these are its settings from here on,
-    /// whole (so applying the record needs nothing but the record).
-    UpdateTableSettings {
+    /// [`Mutation::UpdateTableSettings`] as written before resource policies (kind 7).
+    UpdateTableSettingsV1 {
         table_id: Arc<str>,
-        settings: Arc<TableSettings>,
+        settings: Arc<SettingsV1>,
     },
-    /// A new, empty table with settings (`CreateTable` with `Tags`): one record, so that a
-    /// crash leaves the table with its tags or no table at all.
-    CreateTableWithSettings {
+    /// [`Mutation::CreateTableWithSettings`] as written before resource policies (kind 8).
+    CreateTableWithSettingsV1 {
         schema: Arc<TableSchema>,
-        settings: Arc<TableSettings>,
+        settings: Arc<SettingsV1>,
     },
     /// Items of one table deleted by the Time to Live sweeper (`engine/expiry.rs`), all at
     /// once: each was expired, by the commit's clock, when it was deleted.
@@ -201,6 +233,19 @@ pub(crate) enum Mutation {
     DeleteStreamedTable {
         schema: Arc<TableSchema>,
         system_backup: Option<Arc<BackupRecord>>,
+    },
+    /// A table's tags, Time to Live setting or resource policies changed: these are its
+    /// settings from here on, whole (so applying the record needs nothing but the record).
+    UpdateTableSettings {
+        table_id: Arc<str>,
+        settings: Arc<TableSettings>,
+    },
+    /// A new, empty table with settings (`CreateTable` with `Tags` or a `ResourcePolicy`):
+    /// one record, so that a crash leaves the table with its tags and policy or no table at
+    /// all.
+    CreateTableWithSettings {
+        schema: Arc<TableSchema>,
+        settings: Arc<TableSettings>,
     },
 }
 
@@ -388,33 +433,50 @@ mod tests {
     #[test]
     fn every_kind_of_record_keeps_its_index_on_disk() {
         use crate::model::clock::Timestamp;
-        let settings = TableSettings {
+        let settings = SettingsV1 {
             tags: [("k".to_owned(), "v".to_owned())].into(),
             ttl_attribute: Some("ttl".into()),
             ttl_changed: Some(Timestamp(5)),
+        };
+        let schema = || {
+            Arc::new(
+                crate::api::tables::CreateTableInput::new("tbl")
+                    .hash_key("pk", crate::model::schema::ScalarAttributeType::S)
+                    .pay_per_request()
+                    .to_schema(Timestamp(0))
+                    .expect("schema"),
+            )
         };
         let kinds = [
             (Mutation::Write(Vec::new()), 3),
             (Mutation::DeleteBackup { arn: "a".into() }, 5),
             (
-                Mutation::UpdateTableSettings {
+                Mutation::UpdateTableSettingsV1 {
                     table_id: "t".into(),
                     settings: Arc::new(settings),
                 },
                 7,
             ),
             (
-                Mutation::CreateTableWithSettings {
-                    schema: Arc::new(
-                        crate::api::tables::CreateTableInput::new("tbl")
-                            .hash_key("pk", crate::model::schema::ScalarAttributeType::S)
-                            .pay_per_request()
-                            .to_schema(Timestamp(0))
-                            .expect("schema"),
-                    ),
+                Mutation::CreateTableWithSettingsV1 {
+                    schema: schema(),
                     settings: Arc::default(),
                 },
                 8,
+            ),
+            (
+                Mutation::UpdateTableSettings {
+                    table_id: "t".into(),
+                    settings: Arc::default(),
+                },
+                13,
+            ),
+            (
+                Mutation::CreateTableWithSettings {
+                    schema: schema(),
+                    settings: Arc::default(),
+                },
+                14,
             ),
             (
                 Mutation::ExpireItems {
@@ -432,13 +494,7 @@ mod tests {
             ),
             (
                 Mutation::DeleteStreamedTable {
-                    schema: Arc::new(
-                        crate::api::tables::CreateTableInput::new("tbl")
-                            .hash_key("pk", crate::model::schema::ScalarAttributeType::S)
-                            .pay_per_request()
-                            .to_schema(Timestamp(0))
-                            .expect("schema"),
-                    ),
+                    schema: schema(),
                     system_backup: None,
                 },
                 12,
@@ -448,20 +504,42 @@ mod tests {
             let bytes = crate::format::codec::encode(&mutation);
             assert_eq!(bytes[0], index, "{mutation:?}");
         }
+        let old = SettingsV1 {
+            tags: [("k".to_owned(), "v".to_owned())].into(),
+            ttl_attribute: Some("a".into()),
+            ttl_changed: Some(Timestamp(5)),
+        };
+        let settings = crate::format::codec::encode(&Mutation::UpdateTableSettingsV1 {
+            table_id: "t".into(),
+            settings: Arc::new(old.clone()),
+        });
+        // As drawn in the module docs: what builds before resource policies wrote.
+        let v1 = [7, 1, b't', 1, 1, b'k', 1, b'v', 1, 1, b'a', 1, 5];
+        assert_eq!(settings, v1, "{settings:?}");
+        // And those bytes still read, as the settings they were, with no policy.
+        let Mutation::UpdateTableSettingsV1 { settings: read, .. } =
+            crate::format::codec::decode(&v1, "kind 7").expect("kind 7 reads")
+        else {
+            panic!("kind 7 is not UpdateTableSettingsV1")
+        };
+        assert_eq!(*read, old);
+        let mut with_policy = TableSettings::from(old);
+        with_policy.resource_policies.insert(
+            String::new(),
+            crate::model::settings::ResourcePolicy {
+                document: "{}".into(),
+                revision_id: "9".into(),
+            },
+        );
         let settings = crate::format::codec::encode(&Mutation::UpdateTableSettings {
             table_id: "t".into(),
-            settings: Arc::new(TableSettings {
-                tags: [("k".to_owned(), "v".to_owned())].into(),
-                ttl_attribute: Some("a".into()),
-                ttl_changed: Some(Timestamp(5)),
-            }),
+            settings: Arc::new(with_policy),
         });
-        // As drawn in the module docs.
-        assert_eq!(
-            settings,
-            [7, 1, b't', 1, 1, b'k', 1, b'v', 1, 1, b'a', 1, 5],
-            "{settings:?}"
-        );
+        // Kind 13: kind 7's settings, then the policies by resource.
+        let mut v2 = vec![13];
+        v2.extend_from_slice(&v1[1..]);
+        v2.extend_from_slice(&[1, 0, 2, b'{', b'}', 1, b'9']);
+        assert_eq!(settings, v2, "{settings:?}");
         let expiry = crate::format::codec::encode(&Mutation::ExpireItems {
             table_id: "t".into(),
             keys: vec![vec![1, 2], vec![3]],

@@ -38,13 +38,17 @@
 //!
 //! # Versions
 //!
-//! The container is the same in versions 2 and 3; what changed is a snapshot's metadata.
+//! The container is the same in versions 2 to 4; what changed is a snapshot's metadata.
 //!
 //! ```text
-//! snapshot meta, version 3 (written):  table_id:string  lsn:varint  schema  settings
+//! snapshot meta, version 4 (written):  table_id:string  lsn:varint  schema  settings
+//! snapshot meta, version 3 (read):     table_id:string  lsn:varint  schema  settings_v1
 //! snapshot meta, version 2 (read):     table_id:string  lsn:varint  schema
-//! settings := TableSettings, as drawn in `mutation.rs`
+//! settings := TableSettings, settings_v1 := SettingsV1, as drawn in `mutation.rs`
 //! ```
+//!
+//! Version 4 added the table's resource policies to its settings; a version 3 snapshot reads
+//! as a table without any, which is what it was.
 //!
 //! Version 3 added the table's settings (tags and Time to Live), which are the table's state
 //! as of the snapshot's LSN just like its items: the log before that LSN may be gone. A
@@ -67,14 +71,14 @@ use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 
-/// What a snapshot file's header holds (version 3; see "Versions" above).
+/// What a snapshot file's header holds (version 4; see "Versions" above).
 #[derive(Debug, Clone, bincode::Encode, bincode::Decode)]
 pub(crate) struct SnapshotMeta {
     pub table_id: String,
     /// The table's state after every record up to this LSN.
     pub lsn: Lsn,
     pub schema: TableSchema,
-    /// Its tags and Time to Live setting at that LSN.
+    /// Its tags, Time to Live setting and resource policies at that LSN.
     pub settings: Arc<TableSettings>,
 }
 
@@ -82,16 +86,27 @@ impl SnapshotMeta {
     /// The metadata of the snapshot `reader` has open, whichever version it is.
     pub fn read(reader: &TableFileReader) -> Result<SnapshotMeta> {
         let what = format_args!("snapshot {}", reader.path.display());
-        if reader.version == VERSION_2 {
-            let meta: v2::SnapshotMeta = codec::decode(reader.meta(), what)?;
-            return Ok(SnapshotMeta {
-                table_id: meta.table_id,
-                lsn: meta.lsn,
-                schema: meta.schema,
-                settings: Arc::default(),
-            });
+        match reader.version {
+            VERSION_2 => {
+                let meta: v2::SnapshotMeta = codec::decode(reader.meta(), what)?;
+                Ok(SnapshotMeta {
+                    table_id: meta.table_id,
+                    lsn: meta.lsn,
+                    schema: meta.schema,
+                    settings: Arc::default(),
+                })
+            }
+            VERSION_3 => {
+                let meta: v3::SnapshotMeta = codec::decode(reader.meta(), what)?;
+                Ok(SnapshotMeta {
+                    table_id: meta.table_id,
+                    lsn: meta.lsn,
+                    schema: meta.schema,
+                    settings: Arc::new(meta.settings.into()),
+                })
+            }
+            _ => codec::decode(reader.meta(), what),
         }
-        codec::decode(reader.meta(), what)
     }
 }
 
@@ -108,11 +123,27 @@ mod v2 {
     }
 }
 
+/// Version 3 of a snapshot's metadata, read so that snapshots written before version 4
+/// still open: its settings have no resource policies, as no table had any then.
+mod v3 {
+    use super::*;
+    use crate::format::mutation::SettingsV1;
+
+    #[derive(bincode::Encode, bincode::Decode)]
+    pub(super) struct SnapshotMeta {
+        pub(super) table_id: String,
+        pub(super) lsn: Lsn,
+        pub(super) schema: TableSchema,
+        pub(super) settings: SettingsV1,
+    }
+}
+
 /// The magic of a checkpoint snapshot.
 pub(crate) const SNAPSHOT_MAGIC: [u8; 8] = *b"TIDESNAP";
 /// The format snapshots are written in: version 3 added the table's settings to the
-/// metadata. Version 2 snapshots are read too.
-pub(crate) const SNAPSHOT_VERSION: u32 = 3;
+/// metadata, version 4 its resource policies to them. Versions 2 and 3 are read too.
+pub(crate) const SNAPSHOT_VERSION: u32 = 4;
+const VERSION_3: u32 = 3;
 /// The format backups are written (and read) in: their metadata is unchanged since version 2.
 pub(crate) const BACKUP_VERSION: u32 = VERSION_2;
 const VERSION_2: u32 = 2;
@@ -858,12 +889,16 @@ mod tests {
         assert!(raw.scan(&shape(), &mut Vec::new()).is_none());
     }
 
-    /// A table's settings travel in its snapshot's metadata (version 3); a snapshot written
-    /// before they existed (version 2) reads as a table without any; a version this build
-    /// does not know is refused, naming the versions it reads.
+    /// A table's settings travel in its snapshot's metadata (version 4, with its resource
+    /// policies); a snapshot written before they existed (version 2) reads as a table
+    /// without any, one written before policies (version 3) as the table with its tags and
+    /// Time to Live and no policy; a version this build does not know is refused, naming the
+    /// versions it reads.
     #[test]
-    fn snapshots_of_version_2_read_without_settings_and_unknown_versions_are_refused() {
-        use crate::model::settings::TableSettings;
+    fn snapshots_of_versions_2_and_3_read_with_the_settings_they_had_and_unknown_versions_are_refused(
+    ) {
+        use crate::format::mutation::SettingsV1;
+        use crate::model::settings::{ResourcePolicy, TableSettings};
         let fs = SimFs::new();
         let path = Path::new("/t.snap");
         let schema = CreateTableInput::new("tbl")
@@ -875,6 +910,14 @@ mod tests {
             tags: [("k".to_owned(), "v".to_owned())].into(),
             ttl_attribute: Some("ttl".into()),
             ttl_changed: Some(Timestamp(7)),
+            resource_policies: [(
+                String::new(),
+                ResourcePolicy {
+                    document: "{}".into(),
+                    revision_id: "1".into(),
+                },
+            )]
+            .into(),
         });
         let write = |meta: &[u8]| {
             TableFileWriter::create(&fs, path, SNAPSHOT_MAGIC, meta)
@@ -894,27 +937,52 @@ mod tests {
             settings: Arc::clone(&settings),
         }));
         assert_eq!(current[8..12], SNAPSHOT_VERSION.to_le_bytes());
-        assert_eq!(read(&current).expect("v3").settings, settings);
+        assert_eq!(read(&current).expect("v4").settings, settings);
 
-        // A version 2 file: the header's version and the metadata as version 2 wrote them.
-        let mut old = write(&codec::encode(&v2::SnapshotMeta {
-            table_id: "t".into(),
-            lsn: 9,
-            schema: schema.clone(),
-        }));
-        old[8..12].copy_from_slice(&VERSION_2.to_le_bytes());
-        let meta_len = u32::from_le_bytes(old[12..16].try_into().expect("4")) as usize;
-        let crc = codec::crc_append(codec::crc(&old[..16]), &old[HEADER_LEN..][..meta_len]);
-        old[16..20].copy_from_slice(&crc.to_le_bytes());
-        let meta = read(&old).expect("v2");
-        assert_eq!((meta.lsn, meta.schema), (9, schema));
+        // An older file: the header's version and the metadata as that version wrote them.
+        let older = |version: u32, meta: &[u8]| {
+            let mut old = write(meta);
+            old[8..12].copy_from_slice(&version.to_le_bytes());
+            let meta_len = u32::from_le_bytes(old[12..16].try_into().expect("4")) as usize;
+            let crc = codec::crc_append(codec::crc(&old[..16]), &old[HEADER_LEN..][..meta_len]);
+            old[16..20].copy_from_slice(&crc.to_le_bytes());
+            read(&old)
+        };
+        let meta = older(
+            VERSION_2,
+            &codec::encode(&v2::SnapshotMeta {
+                table_id: "t".into(),
+                lsn: 9,
+                schema: schema.clone(),
+            }),
+        )
+        .expect("v2");
+        assert_eq!((meta.lsn, &meta.schema), (9, &schema));
         assert_eq!(*meta.settings, TableSettings::default());
+        let v1 = SettingsV1 {
+            tags: settings.tags.clone(),
+            ttl_attribute: settings.ttl_attribute.clone(),
+            ttl_changed: settings.ttl_changed,
+        };
+        let meta = older(
+            VERSION_3,
+            &codec::encode(&v3::SnapshotMeta {
+                table_id: "t".into(),
+                lsn: 9,
+                schema: schema.clone(),
+                settings: v1.clone(),
+            }),
+        )
+        .expect("v3");
+        assert_eq!((meta.lsn, meta.schema), (9, schema));
+        assert_eq!(*meta.settings, TableSettings::from(v1));
+        assert!(meta.settings.resource_policies.is_empty());
 
         let mut future = current.clone();
-        future[8..12].copy_from_slice(&4u32.to_le_bytes());
+        future[8..12].copy_from_slice(&5u32.to_le_bytes());
         let refused = read(&future);
         assert!(
-            matches!(&refused, Err(Error::Corruption(m)) if m.contains("unknown format version 4 (this build reads versions 2 to 3)")),
+            matches!(&refused, Err(Error::Corruption(m)) if m.contains("unknown format version 5 (this build reads versions 2 to 4)")),
             "{refused:?}"
         );
         // Backups did not change, and are still written as version 2.

@@ -26,6 +26,9 @@ use crate::api::items::{
     QueryInput, ScanInput, Select, TransactGetItemsInput, TransactWriteItemsInput, UpdateItemInput,
 };
 use crate::api::pitr::{RestoreTableToPointInTimeInput, UpdateContinuousBackupsInput};
+use crate::api::policies::{
+    DeleteResourcePolicyInput, GetResourcePolicyInput, PutResourcePolicyInput,
+};
 use crate::api::tables::{CreateTableInput, ListTablesInput, UpdateTableInput};
 use crate::api::tags::{ListTagsOfResourceInput, Tag, TagResourceInput, UntagResourceInput};
 use crate::api::ttl::UpdateTimeToLiveInput;
@@ -84,6 +87,7 @@ const SERVED: &[Served] = &[
             "LocalSecondaryIndexes",
             "OnDemandThroughput",
             "ProvisionedThroughput",
+            "ResourcePolicy",
             "SSESpecification",
             "StreamSpecification",
             "TableClass",
@@ -114,6 +118,11 @@ const SERVED: &[Served] = &[
             "TableName",
         ],
         handler: delete_item,
+    },
+    Served {
+        name: "DeleteResourcePolicy",
+        honours: &["ExpectedRevisionId", "ResourceArn"],
+        handler: delete_resource_policy,
     },
     Served {
         name: "DeleteTable",
@@ -179,6 +188,11 @@ const SERVED: &[Served] = &[
         handler: get_item,
     },
     Served {
+        name: "GetResourcePolicy",
+        honours: &["ResourceArn"],
+        handler: get_resource_policy,
+    },
+    Served {
         name: "ImportTable",
         honours: &[
             "ClientToken",
@@ -233,6 +247,16 @@ const SERVED: &[Served] = &[
             "TableName",
         ],
         handler: put_item,
+    },
+    Served {
+        name: "PutResourcePolicy",
+        honours: &[
+            "ConfirmRemoveSelfResourceAccess",
+            "ExpectedRevisionId",
+            "Policy",
+            "ResourceArn",
+        ],
+        handler: put_resource_policy,
     },
     Served {
         name: "Query",
@@ -962,6 +986,18 @@ fn tag_resource(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
 fn untag_resource(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
     db(state).untag_resource(input::<UntagResourceInput>(body)?)?;
     Ok(Value::Null)
+}
+
+fn put_resource_policy(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    output(db(state).put_resource_policy(input::<PutResourcePolicyInput>(body)?))
+}
+
+fn get_resource_policy(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    output(db(state).get_resource_policy(input::<GetResourcePolicyInput>(body)?))
+}
+
+fn delete_resource_policy(state: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    output(db(state).delete_resource_policy(input::<DeleteResourcePolicyInput>(body)?))
 }
 
 /// `TimeToLiveSpecification` as the wire may carry it: a member left out is DynamoDB's

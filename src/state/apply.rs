@@ -64,7 +64,8 @@ pub(crate) trait Apply {
     /// A table was restored: it starts as the contents of the table file `snapshot`, written
     /// and synced before this record.
     fn restore_table(&mut self, at: At, schema: Arc<TableSchema>, snapshot: String) -> Result<()>;
-    /// A table's tags or Time to Live setting changed: `settings` are all of them from here on.
+    /// A table's tags, Time to Live setting or resource policies changed: `settings` are all
+    /// of them from here on.
     fn update_table_settings(
         &mut self,
         at: At,
@@ -108,6 +109,10 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
         Mutation::CreateTableWithSettings { schema, settings } => {
             state.create_table(at, with_streams_resolved(schema, at), settings)
         }
+        Mutation::CreateTableWithSettingsV1 { schema, settings } => {
+            let settings = Arc::new(Arc::unwrap_or_clone(settings).into());
+            state.create_table(at, with_streams_resolved(schema, at), settings)
+        }
         Mutation::UpdateTable(schema) => state.update_table(at, with_streams_resolved(schema, at)),
         Mutation::DeleteTable {
             table_id,
@@ -133,6 +138,10 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
         Mutation::DeleteBackup { arn } => state.delete_backup(at, arn),
         Mutation::RestoreTable { schema, snapshot } => state.restore_table(at, schema, snapshot),
         Mutation::UpdateTableSettings { table_id, settings } => {
+            state.update_table_settings(at, table_id, settings)
+        }
+        Mutation::UpdateTableSettingsV1 { table_id, settings } => {
+            let settings = Arc::new(Arc::unwrap_or_clone(settings).into());
             state.update_table_settings(at, table_id, settings)
         }
         Mutation::ExpireItems { table_id, keys } => state.expire_items(at, table_id, keys),

@@ -46,8 +46,8 @@ pub(crate) struct TableData {
     /// the delete finds out once it holds the table's gate.
     pub deleted: bool,
     pub items: Items,
-    /// Its tags and Time to Live setting: state of the table, logged and snapshotted with
-    /// it, though no restore carries them over (`model/settings.rs`).
+    /// Its tags, Time to Live setting and resource policies: state of the table, logged and
+    /// snapshotted with it, though no restore carries them over (`model/settings.rs`).
     pub settings: Arc<TableSettings>,
     /// One per index, in `schema.indexes()` order.
     pub indexes: Vec<IndexData>,

@@ -12,7 +12,13 @@ tests with `AWS_ENDPOINT_URL` pointing at tidestore, and compares the failures w
 unexpected failure fails the run, and so does an expected failure that now passes (so the
 list stays true).
 
-Usage: moto_aws_verified.py ENDPOINT CACHE_DIR
+Some tests ask STS who they are (`sts.get_caller_identity()`, for the account a resource
+policy's `Principal` names) before they call DynamoDB. tidestore serves DynamoDB only, so
+this script answers that one STS call itself (`AWS_ENDPOINT_URL_STS`, a local stand-in
+naming the account `tidestore serve` was started with, `--account`, 000000000000 unless
+ACCOUNT is given).
+
+Usage: moto_aws_verified.py ENDPOINT CACHE_DIR [ACCOUNT]
 Environment: TIDESTORE_MOTO_SDIST, a path to the sdist to use instead of downloading it.
 """
 
@@ -22,8 +28,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import xml.etree.ElementTree as ElementTree
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 MOTO_VERSION = "5.2.1"
 MOTO_SHA256 = "ccb2f3e1dfa82e50e054bda98b0be708d244d2668364dcc1d45e8d3de6091bde"
@@ -80,13 +89,49 @@ def expected_failures() -> dict:
     return expected
 
 
+def sts_stand_in(account: str) -> str:
+    """Starts a local HTTP server that answers STS's `GetCallerIdentity` (query protocol,
+    as botocore sends it) as the root user of `account`, and nothing else; its endpoint."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(length).decode())
+            if form.get("Action") != ["GetCallerIdentity"]:
+                self.send_response(400)
+                self.end_headers()
+                return
+            body = (
+                '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                f"<GetCallerIdentityResult><Arn>arn:aws:iam::{account}:root</Arn>"
+                f"<UserId>{account}</UserId><Account>{account}</Account>"
+                "</GetCallerIdentityResult><ResponseMetadata><RequestId>"
+                "00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>"
+                "</GetCallerIdentityResponse>"
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
 def main() -> int:
     endpoint, cache = sys.argv[1], Path(sys.argv[2])
+    account = sys.argv[3] if len(sys.argv) > 3 else "000000000000"
     root = unpack_tests(sdist(cache), cache)
     report = cache / "moto-report.xml"
     env = dict(os.environ)
     env.update({
         "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_STS": sts_stand_in(account),
         "MOTO_TEST_ALLOW_AWS_REQUEST": "true",
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "y",

@@ -544,6 +544,60 @@ class Clients(unittest.TestCase):
             self.assertEqual((error_code(e.exception), e.exception.response["Error"]["Message"]), (code, message))
         self.assertEqual(len(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]), 1)
 
+    def test_resource_policies_are_put_got_and_deleted_with_dynamodbs_revisions(self):
+        def document(action):
+            return json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Principal": {"AWS": "000000000000"}, "Effect": "Allow", "Action": [action], "Resource": "*"}]})
+
+        self.ddb.create_table(
+            TableName="Governed",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            ResourcePolicy=document("dynamodb:*"),
+        )
+        arn = self.ddb.describe_table(TableName="Governed")["Table"]["TableArn"]
+        got = self.ddb.get_resource_policy(ResourceArn=arn)
+        self.assertEqual(got["Policy"], document("dynamodb:*"))
+        first = got["RevisionId"]
+        self.assertRegex(first, r"^[0-9]{13}$")
+        # The same document again: the same revision; another: a later one.
+        self.assertEqual(self.ddb.put_resource_policy(ResourceArn=arn, Policy=document("dynamodb:*"))["RevisionId"], first)
+        second = self.ddb.put_resource_policy(
+            ResourceArn=arn, Policy=document("dynamodb:GetItem"), ExpectedRevisionId=first,
+            ConfirmRemoveSelfResourceAccess=True)["RevisionId"]
+        self.assertGreater(second, first)
+        # The CLI as the developer guide shows it.
+        self.assertEqual(cli("get-resource-policy", "--resource-arn", arn),
+                         {"Policy": document("dynamodb:GetItem"), "RevisionId": second})
+        refusals = [
+            (lambda: self.ddb.put_resource_policy(ResourceArn=arn, Policy=document("x"), ExpectedRevisionId="NO_POLICY"),
+             "PolicyNotFoundException",
+             f"Resource-based policy not found for the provided ResourceArn: Requested policy update expecting none to be present for table Governed, but a policy exists with revision id {second}."),
+            (lambda: self.ddb.delete_resource_policy(ResourceArn=arn, ExpectedRevisionId=first),
+             "PolicyNotFoundException",
+             f"Resource-based policy not found for the provided ResourceArn: Requested update for policy with revision id {first}, but the policy associated to target table Governed has revision id {second}."),
+            (lambda: self.ddb.put_resource_policy(ResourceArn=arn, Policy="not json"),
+             "ValidationException", None),
+            (lambda: self.ddb.put_resource_policy(ResourceArn=arn, Policy="{" + " " * 20479 + "}"),
+             "ValidationException", None),
+            (lambda: self.ddb.get_resource_policy(ResourceArn=arn + "x"),
+             "ResourceNotFoundException", "Requested resource not found: Table: Governedx not found"),
+        ]
+        for call, code, message in refusals:
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                call()
+            self.assertEqual(error_code(e.exception), code)
+            if message is not None:
+                self.assertEqual(e.exception.response["Error"]["Message"], message)
+        deleted = self.ddb.delete_resource_policy(ResourceArn=arn, ExpectedRevisionId=second)
+        self.assertEqual(deleted["RevisionId"], second)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.ddb.get_resource_policy(ResourceArn=arn)
+        self.assertEqual(error_code(e.exception), "PolicyNotFoundException")
+        # Deleting where there is none: no error, and no revision.
+        self.assertNotIn("RevisionId", self.ddb.delete_resource_policy(ResourceArn=arn))
+
     def test_time_to_live_is_enabled_described_and_refused_as_dynamodb_does(self):
         self.make_music("Expiring")
         self.assertEqual(self.ddb.describe_time_to_live(TableName="Expiring")["TimeToLiveDescription"], {"TimeToLiveStatus": "DISABLED"})
