@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use support::sim_options;
-use tidestore::fs::sim::{CrashPolicy, SimFs};
+use tidestore::fs::sim::SimFs;
 use tidestore::ScalarAttributeType::S;
 use tidestore::*;
 
@@ -235,51 +235,20 @@ fn crash_steps(db: &Database, step: usize) -> Result<()> {
 
 const CRASH_STEPS: usize = 8;
 
-/// Runs the steps on `fs` until one fails; returns how many completed.
-fn run_steps(fs: &SimFs) -> usize {
-    let Ok(db) = Database::open_with(DIR, sim_options(fs)) else {
-        return 0;
-    };
-    (0..CRASH_STEPS)
-        .position(|step| crash_steps(&db, step).is_err())
-        .unwrap_or(CRASH_STEPS)
-}
-
 /// I1 and I2 for a table's class and protection: after a crash at any I/O operation, under
 /// every crash policy, the table has those of every acknowledged step (and of the one in
 /// flight, or not).
 #[test]
 fn class_and_protection_survive_a_crash_at_every_io_operation() {
-    let states: Vec<_> = (0..=CRASH_STEPS)
-        .map(|steps| {
-            let db = Database::in_memory();
-            for step in 0..steps {
-                crash_steps(&db, step).unwrap();
-            }
-            all(&db)
-        })
-        .collect();
-    let total = {
-        let fs = SimFs::new();
-        assert_eq!(run_steps(&fs), CRASH_STEPS, "the fault-free run fails");
-        fs.op_count()
-    };
-    for crash_at in 1..=total {
-        let fs = SimFs::new();
-        fs.crash_at(crash_at);
-        let acked = run_steps(&fs);
-        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
-            let image = fs.after_crash(policy, crash_at ^ p as u64);
-            let context = format!("crash at op {crash_at}/{total} (step {acked}) {policy:?}");
-            let db = Database::open_with(DIR, sim_options(&image))
-                .unwrap_or_else(|e| panic!("{context}: recovery failed: {e}"));
-            let recovered = all(&db);
-            assert!(
-                recovered == states[acked]
-                    || (acked < CRASH_STEPS && recovered == states[acked + 1]),
-                "{context}: recovered {recovered:?}, expected {:?}",
-                states[acked]
-            );
-        }
-    }
+    let states =
+        support::states_after_each_step(CRASH_STEPS, Database::in_memory, crash_steps, all);
+    support::crash_at_every_io_operation(
+        DIR,
+        CRASH_STEPS,
+        sim_options,
+        crash_steps,
+        |acked, db, context| {
+            support::assert_acknowledged_or_in_flight(&states, acked, &all(db), context)
+        },
+    );
 }

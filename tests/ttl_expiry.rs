@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::sim_options;
-use tidestore::fs::sim::{CrashPolicy, SimFs};
+use tidestore::fs::sim::SimFs;
 use tidestore::ScalarAttributeType::S;
 use tidestore::*;
 
@@ -735,31 +735,15 @@ fn a_crash_at_every_io_operation_keeps_a_prefix_of_the_sweep_and_every_acknowled
         .collect();
     assert_eq!(sweep_prefixes[expired.len()], states[SWEEP_STEP + 1]);
     let options = |fs: &SimFs| sim_options(fs).ttl_change_interval(Duration::ZERO);
-    let run_steps = |fs: &SimFs| {
-        let Ok(db) = Database::open_with(DIR, options(fs)) else {
-            return 0;
-        };
-        (0..CRASH_STEPS)
-            .position(|step| crash_step(&db, step).is_err())
-            .unwrap_or(CRASH_STEPS)
-    };
-    let total = {
-        let fs = SimFs::new();
-        assert_eq!(run_steps(&fs), CRASH_STEPS, "the fault-free run fails");
-        fs.op_count()
-    };
     let mut mid_sweep = 0;
-    for crash_at in 1..=total {
-        let fs = SimFs::new();
-        fs.crash_at(crash_at);
-        let acked = run_steps(&fs);
-        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
-            let image = fs.after_crash(policy, crash_at ^ p as u64);
-            let context = format!("crash at op {crash_at}/{total} (step {acked}) {policy:?}");
-            let db = Database::open_with(DIR, options(&image))
-                .unwrap_or_else(|e| panic!("{context}: recovery failed: {e}"));
+    support::crash_at_every_io_operation(
+        DIR,
+        CRASH_STEPS,
+        options,
+        crash_step,
+        |acked, db, context| {
             let recovered = match db.describe_table("Idx") {
-                Ok(_) => indexed_state(&db, "Idx"),
+                Ok(_) => indexed_state(db, "Idx"),
                 Err(_) => Default::default(),
             };
             let ok = match acked {
@@ -771,8 +755,8 @@ fn a_crash_at_every_io_operation_keeps_a_prefix_of_the_sweep_and_every_acknowled
             if acked == SWEEP_STEP && sweep_prefixes[1..expired.len()].contains(&recovered) {
                 mid_sweep += 1;
             }
-        }
-    }
+        },
+    );
     // The test crashed between the sweep's two records at least once.
     assert!(mid_sweep > 0, "no crash left the sweep half made");
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tidestore::fs::sim::{SimFs, SimRng};
+use tidestore::fs::sim::{CrashPolicy, SimFs, SimRng};
 use tidestore::*;
 
 /// Options for a database on `fs` whose I/O sequence is a function of the workload alone:
@@ -475,4 +475,81 @@ pub fn restore_at(db: &Database, source: &str, target: &str, at: u64) -> Result<
         Timestamp(at),
     ))
     .map(|out| out.table_description)
+}
+
+/// The state `observe` sees after each prefix of `steps` steps run on a fresh database from
+/// `open`: entry `n` is the state after steps `0..n` (the reference a crash test compares
+/// recovered databases with).
+pub fn states_after_each_step<S>(
+    steps: usize,
+    open: impl Fn() -> Database,
+    step: impl Fn(&Database, usize) -> Result<()>,
+    observe: impl Fn(&Database) -> S,
+) -> Vec<S> {
+    (0..=steps)
+        .map(|n| {
+            let db = open();
+            for i in 0..n {
+                step(&db, i).unwrap();
+            }
+            observe(&db)
+        })
+        .collect()
+}
+
+/// I1 and I2 by simulation: runs `steps` steps (`step(db, i)`) on a simulated disk that
+/// crashes at each of the run's I/O operations in turn, recovers every crash image under every
+/// crash policy with `options`, and hands each recovered database to `check` with the number
+/// of steps acknowledged before the crash and a context for its messages. Returns the number of
+/// I/O operations and of recoveries.
+pub fn crash_at_every_io_operation(
+    dir: &str,
+    steps: usize,
+    options: impl Fn(&SimFs) -> Options,
+    step: impl Fn(&Database, usize) -> Result<()>,
+    mut check: impl FnMut(usize, &Database, &str),
+) -> (u64, usize) {
+    let run = |fs: &SimFs| {
+        let Ok(db) = Database::open_with(dir, options(fs)) else {
+            return 0;
+        };
+        (0..steps)
+            .position(|i| step(&db, i).is_err())
+            .unwrap_or(steps)
+    };
+    let total = {
+        let fs = SimFs::new();
+        assert_eq!(run(&fs), steps, "the fault-free run fails");
+        fs.op_count()
+    };
+    let mut recoveries = 0;
+    for crash_at in 1..=total {
+        let fs = SimFs::new();
+        fs.crash_at(crash_at);
+        let acked = run(&fs);
+        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
+            let image = fs.after_crash(policy, crash_at ^ p as u64);
+            let context = format!("crash at op {crash_at}/{total} (step {acked}) {policy:?}");
+            let db = Database::open_with(dir, options(&image))
+                .unwrap_or_else(|e| panic!("{context}: recovery failed: {e}"));
+            check(acked, &db, &context);
+            recoveries += 1;
+        }
+    }
+    (total, recoveries)
+}
+
+/// The check of a crash test whose steps are each atomic: the state recovered is the one after
+/// the acknowledged steps, or after the step in flight as well.
+pub fn assert_acknowledged_or_in_flight<S: PartialEq + std::fmt::Debug>(
+    states: &[S],
+    acked: usize,
+    recovered: &S,
+    context: &str,
+) {
+    assert!(
+        *recovered == states[acked] || states.get(acked + 1) == Some(recovered),
+        "{context}: recovered {recovered:?}, expected {:?}",
+        states[acked]
+    );
 }
