@@ -624,10 +624,7 @@ fn requests_are_checked_in_dynamodbs_order() {
         bad_enum.json()["message"],
         "1 validation error detected: Value 'DUMMY' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [NONE, ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW]"
     );
-    let not_served = server.call(
-        "ExportTableToPointInTime",
-        r#"{"TableArn": "a", "S3Bucket": "b"}"#,
-    );
+    let not_served = server.call("CreateGlobalTable", r#"{"GlobalTableName": "g"}"#);
     assert_eq!(
         not_served.error_type(),
         "com.amazon.coral.service#UnknownOperationException"
@@ -635,7 +632,7 @@ fn requests_are_checked_in_dynamodbs_order() {
     assert!(not_served.json()["message"]
         .as_str()
         .unwrap_or_default()
-        .contains("ExportTableToPointInTime"));
+        .contains("CreateGlobalTable"));
 }
 
 /// An empty body is not bad JSON or the wrong protocol until the target and the signature
@@ -1256,6 +1253,43 @@ fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
     }
     assert_eq!(status, "COMPLETED");
     drop(server);
+}
+
+/// ExportTableToPointInTime into a `--s3-dir` through boto3: an export of a moment holds the
+/// writes before it and not the one after, ImportTable over its data files makes the table
+/// again item for item, DescribeExport goes IN_PROGRESS to COMPLETED (FAILED for a missing
+/// bucket), ClientToken is idempotent, ListExports pages, DynamoDB's errors; then a restart
+/// on the same database keeps the records.
+#[test]
+fn export_table_writes_the_s3_directory_and_its_records_survive_a_restart() {
+    let data = TempDir::new("wire-export-db");
+    let s3 = TempDir::new("wire-export-s3");
+    std::fs::create_dir_all(s3.path()).expect("the S3 directory");
+    let s3_dir = s3.path().to_str().expect("a UTF-8 path").to_owned();
+    let env = [("TIDESTORE_S3_DIR", s3_dir.as_str())];
+    {
+        let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
+        run_clients(&server, &env, "test_clients.Exports");
+    }
+    let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
+    let env = [env[0], ("TIDESTORE_RESTARTED", "1")];
+    run_clients(&server, &env, "test_clients.ExportsAfterRestart");
+}
+
+#[test]
+fn without_an_s3_dir_export_is_refused_naming_the_option() {
+    let server = Server::start(|_| {});
+    let reply = server.call(
+        "ExportTableToPointInTime",
+        r#"{"TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/T01", "S3Bucket": "b1"}"#,
+    );
+    assert_eq!(reply.status, 400);
+    assert!(reply.error_type().ends_with("#ValidationException"));
+    let message = reply.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("--s3-dir"), "{message}");
 }
 
 #[test]
