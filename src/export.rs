@@ -92,9 +92,6 @@ pub(crate) fn export_table_to_point_in_time(
             "Exports need point-in-time recovery, which needs a database directory; this database lives in memory".into(),
         ));
     };
-    let state_file = format!("export-{id}");
-    let state =
-        crate::pitr::build_state_at(engine, &input.table_arn, input.export_time, &state_file)?;
     let key_base = match prefix.trim_end_matches('/') {
         "" => format!("AWSDynamoDB/{id}"),
         p => format!("{p}/AWSDynamoDB/{id}"),
@@ -102,6 +99,15 @@ pub(crate) fn export_table_to_point_in_time(
     let root = key_base
         .split('/')
         .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
+    // (Checked before the replay too, which an export that cannot be written would waste.)
+    if root.exists() {
+        return Err(Error::ExportConflict(format!(
+            "The bucket already holds an export at {key_base}"
+        )));
+    }
+    let state_file = format!("export-{id}");
+    let state =
+        crate::pitr::build_state_at(engine, &input.table_arn, input.export_time, &state_file)?;
     let mut export = Export {
         description: ExportDescription {
             export_arn: format!("{}/export/{id}", state.table_arn),
