@@ -26,7 +26,7 @@ fn setup(tag: &str) -> (TempDir, Arc<ManualClock>, Database) {
     let dir = TempDir::new(tag);
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
     let db = Database::open_with(
-        &dir.path().join("db"),
+        dir.path().join("db"),
         Options::default()
             .clock(clock.clone())
             .background_worker(false),
