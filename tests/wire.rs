@@ -1209,18 +1209,11 @@ fn boto3_and_the_aws_cli_drive_every_operation() {
 /// the refusals; then a restart on the same database keeps the records and the tables.
 #[test]
 fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
-    let data = TempDir::new("wire-import-db");
-    let s3 = TempDir::new("wire-import-s3");
-    std::fs::create_dir_all(s3.path()).expect("the S3 directory");
-    let s3_dir = s3.path().to_str().expect("a UTF-8 path").to_owned();
-    let env = [("TIDESTORE_S3_DIR", s3_dir.as_str())];
-    {
-        let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
-        run_clients(&server, &env, "test_clients.Imports");
-    }
-    let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
-    let env = [env[0], ("TIDESTORE_RESTARTED", "1")];
-    run_clients(&server, &env, "test_clients.ImportsAfterRestart");
+    let (server, _dirs) = s3_clients_across_a_restart(
+        "import",
+        "test_clients.Imports",
+        "test_clients.ImportsAfterRestart",
+    );
     // CreateTable's members that `TableCreationParameters` lacks (which the clients will not
     // send) are ignored, as members the model does not define are, not honoured or refused.
     let reply = server.call(
@@ -1268,18 +1261,41 @@ fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
 /// on the same database keeps the records.
 #[test]
 fn export_table_writes_the_s3_directory_and_its_records_survive_a_restart() {
-    let data = TempDir::new("wire-export-db");
-    let s3 = TempDir::new("wire-export-s3");
+    s3_clients_across_a_restart(
+        "export",
+        "test_clients.Exports",
+        "test_clients.ExportsAfterRestart",
+    );
+}
+
+/// Runs the clients' tests `before` against a server with a fresh `--s3-dir`
+/// (`TIDESTORE_S3_DIR`), then `after` against one restarted on the same database
+/// (`TIDESTORE_RESTARTED`); the restarted server, and the two directories it uses.
+fn s3_clients_across_a_restart(tag: &str, before: &str, after: &str) -> (Server, [TempDir; 2]) {
+    let data = TempDir::new(&format!("wire-{tag}-db"));
+    let s3 = TempDir::new(&format!("wire-{tag}-s3"));
     std::fs::create_dir_all(s3.path()).expect("the S3 directory");
     let s3_dir = s3.path().to_str().expect("a UTF-8 path").to_owned();
     let env = [("TIDESTORE_S3_DIR", s3_dir.as_str())];
     {
         let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
-        run_clients(&server, &env, "test_clients.Exports");
+        run_clients(&server, &env, before);
     }
     let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
     let env = [env[0], ("TIDESTORE_RESTARTED", "1")];
-    run_clients(&server, &env, "test_clients.ExportsAfterRestart");
+    run_clients(&server, &env, after);
+    (server, [data, s3])
+}
+
+/// Asserts that `reply` is a ValidationException naming `--s3-dir`.
+fn refused_naming_the_s3_dir(reply: &Reply) {
+    assert_eq!(reply.status, 400);
+    assert!(reply.error_type().ends_with("#ValidationException"));
+    let message = reply.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("--s3-dir"), "{message}");
 }
 
 #[test]
@@ -1289,13 +1305,7 @@ fn without_an_s3_dir_export_is_refused_naming_the_option() {
         "ExportTableToPointInTime",
         r#"{"TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/T01", "S3Bucket": "b1"}"#,
     );
-    assert_eq!(reply.status, 400);
-    assert!(reply.error_type().ends_with("#ValidationException"));
-    let message = reply.json()["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(message.contains("--s3-dir"), "{message}");
+    refused_naming_the_s3_dir(&reply);
 }
 
 #[test]
@@ -1308,13 +1318,7 @@ fn without_an_s3_dir_import_table_is_refused_naming_the_option() {
               "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
               "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}]}}"#,
     );
-    assert_eq!(reply.status, 400);
-    assert!(reply.error_type().ends_with("#ValidationException"));
-    let message = reply.json()["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(message.contains("--s3-dir"), "{message}");
+    refused_naming_the_s3_dir(&reply);
     let reply = server.call(
         "DescribeImport",
         r#"{"ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/01576616366715-b4e58d3a"}"#,

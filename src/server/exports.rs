@@ -32,14 +32,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::imports::{
-    bucket_refusal, encode_within, load_or_set_aside, now_ms, page, prune, read_token, seconds,
-    Record, RecordsFile, State, MAX_FILE_LEN,
+    bucket_refusal, now_ms, page, paging, prune, seconds, Record, Records, RecordsFile,
 };
 use super::operations::input;
 use super::protocol::WireError;
@@ -47,7 +46,6 @@ use super::Call;
 use crate::api::exports::ExportTableToPointInTimeInput;
 use crate::db::Database;
 use crate::error::Error;
-use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
 
 /// The file of export records, in the database directory.
@@ -60,8 +58,6 @@ const EXPORTS: RecordsFile = RecordsFile {
 };
 /// The most exports running at once (each a thread replaying a table).
 pub const MAX_RUNNING_EXPORTS: usize = 8;
-/// ListExports' page size when `MaxResults` is not given (the model's maximum).
-const DEFAULT_MAX_RESULTS: usize = 25;
 /// Why an export a stop or a crash left IN_PROGRESS failed.
 const STOPPED: &str = "the server stopped before the export finished";
 /// The shortest `ExportArn` the API accepts (the model's `ExportArn`).
@@ -72,11 +68,17 @@ const MAX_EXPORT_ARN_LEN: usize = 1024;
 /// The server's exports: the directory standing in for S3, the records, the running threads.
 pub(crate) struct Exports {
     s3_dir: Option<PathBuf>,
-    store: Option<(Arc<dyn Vfs>, PathBuf)>,
     account: String,
-    state: Mutex<State>,
-    /// Set when the server stops: running exports stop and fail, no new one starts.
-    stop: Arc<AtomicBool>,
+    records: Records,
+}
+
+/// The records, threads and stop of the exports.
+impl std::ops::Deref for Exports {
+    type Target = Records;
+
+    fn deref(&self) -> &Records {
+        &self.records
+    }
 }
 
 /// Ends `record` with `status` at `end_ms`.
@@ -99,72 +101,18 @@ fn fail(record: &mut Record, code: &str, message: &str, end_ms: u64) {
 
 impl Exports {
     /// Loads the records of the database `db`; those a stop or crash left IN_PROGRESS are
-    /// FAILED.
+    /// FAILED (their files may be half written).
     pub(crate) fn open(
         db: &Database,
         s3_dir: Option<PathBuf>,
         account: String,
     ) -> std::io::Result<Exports> {
-        let store = db.storage();
-        let mut records = match &store {
-            Some((fs, dir)) => load_or_set_aside(&**fs, &EXPORTS, dir, now_ms())?,
-            None => Vec::new(),
-        };
-        let kept = records.len();
-        prune(&mut records, now_ms());
-        let mut settled = records.len() != kept;
-        for record in records.iter_mut().filter(|r| r.status() == "IN_PROGRESS") {
-            settled = true;
-            fail(record, "InternalServerError", STOPPED, now_ms());
-        }
-        let exports = Exports {
+        let settle = |record: &mut Record| fail(record, "InternalServerError", STOPPED, now_ms());
+        Ok(Exports {
             s3_dir,
-            store,
             account,
-            state: Mutex::new(State {
-                records,
-                running: Vec::new(),
-            }),
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        if settled {
-            let mut state = exports.lock();
-            exports.persist(&mut state).map_err(std::io::Error::other)?;
-        }
-        Ok(exports)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Writes every record (the oldest finished ones dropped if they would pass
-    /// [`MAX_FILE_LEN`]).
-    fn persist(&self, state: &mut State) -> Result<(), Error> {
-        let Some((fs, dir)) = &self.store else {
-            return Ok(());
-        };
-        let bytes = encode_within(&EXPORTS, &mut state.records, MAX_FILE_LEN).ok_or_else(|| {
-            Error::LimitExceeded(format!(
-                "the running exports' records would pass {MAX_FILE_LEN} bytes"
-            ))
-        })?;
-        crate::fs::write_atomically(&**fs, &dir.join(EXPORTS_FILE), &bytes)
-            .map_err(crate::error::io_error("writing the export records"))
-    }
-
-    /// Asks the exports still running to stop, and waits for them (before the database
-    /// closes): each stops at its next block, removes its files and writes its record
-    /// FAILED. No export starts after this begins.
-    pub(crate) fn finish_running(&self) {
-        let running = {
-            let mut state = self.lock();
-            self.stop.store(true, Ordering::SeqCst);
-            std::mem::take(&mut state.running)
-        };
-        for thread in running {
-            let _ = thread.join();
-        }
+            records: Records::open(db, &EXPORTS, settle)?,
+        })
     }
 }
 
@@ -462,27 +410,11 @@ struct ListExportsRequest {
 /// `ListExports`: by start time, then ARN, `MaxResults` (1 to 25) a page.
 pub(super) fn list_exports(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: ListExportsRequest = input(body)?;
-    let size = match request.max_results {
-        None => DEFAULT_MAX_RESULTS,
-        Some(n @ 1..=25) => n as usize,
-        Some(n) if n < 1 => {
-            return Err(WireError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"
-            )))
-        }
-        Some(n) => {
-            return Err(WireError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 25"
-            )))
-        }
-    };
-    let after = match &request.next_token {
-        None => None,
-        Some(token) => Some(
-            read_token(token)
-                .ok_or_else(|| WireError::validation("Invalid NextToken for ListExports"))?,
-        ),
-    };
+    let (size, after) = paging(
+        ("maxResults", request.max_results),
+        request.next_token.as_deref(),
+        "ListExports",
+    )?;
     let state = call.state.exports.lock();
     let (page, more) = page(&state.records, request.table_arn.as_deref(), after, size);
     let summaries: Vec<Value> = page

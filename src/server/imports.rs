@@ -87,7 +87,7 @@ const VERSION_OFFSET: usize = 8;
 const CRC_OFFSET: usize = VERSION_OFFSET + 4;
 const HEADER_LEN: usize = CRC_OFFSET + 4;
 /// The largest `IMPORTS` file read (records are a few kilobytes each).
-pub(super) const MAX_FILE_LEN: u64 = 64 << 20;
+const MAX_FILE_LEN: u64 = 64 << 20;
 /// The most import records kept: the oldest finished ones go first.
 pub const MAX_RECORDS: usize = 1000;
 /// How long a record is kept: DynamoDB lists the imports of the past 90 days.
@@ -102,7 +102,8 @@ pub const MAX_IMPORT_OBJECTS: usize = 50_000;
 const MAX_VISITED: usize = 1_000_000;
 /// How deep under the bucket files are looked for.
 const MAX_DEPTH: usize = 32;
-/// ListImports' page size when `PageSize` is not given (the model's maximum).
+/// ListImports' and ListExports' page size when `PageSize` or `MaxResults` is not given
+/// (the models' maximum).
 const DEFAULT_PAGE_SIZE: usize = 25;
 /// Why an import a stop cancelled failed (its record says it, written by the import itself
 /// before the database closed; no table was made).
@@ -177,12 +178,30 @@ impl Record {
 /// The server's imports: the directory standing in for S3, the records, the running threads.
 pub(crate) struct Imports {
     s3_dir: Option<PathBuf>,
-    store: Option<(Arc<dyn Vfs>, PathBuf)>,
     region: String,
     account: String,
+    records: Records,
+}
+
+/// The records, threads and stop of the imports.
+impl std::ops::Deref for Imports {
+    type Target = Records;
+
+    fn deref(&self) -> &Records {
+        &self.records
+    }
+}
+
+/// One kind's records as the server keeps them (imports here, exports in `exports.rs`):
+/// loaded from their [`RecordsFile`] at a start and written back through it on every
+/// change, with the threads still running and the stop they watch.
+pub(crate) struct Records {
+    file: &'static RecordsFile,
+    store: Option<(Arc<dyn Vfs>, PathBuf)>,
     state: Mutex<State>,
-    /// Set when the server stops: running imports stop reading and fail, no new one starts.
-    stop: Arc<AtomicBool>,
+    /// Set when the server stops: running operations stop reading and fail, no new one
+    /// starts.
+    pub(super) stop: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -210,17 +229,7 @@ impl Imports {
         region: String,
         account: String,
     ) -> std::io::Result<Imports> {
-        let store = db.storage();
-        let mut records = match &store {
-            Some((fs, dir)) => load_or_set_aside(&**fs, &IMPORTS, dir, now_ms())?,
-            None => Vec::new(),
-        };
-        // (Records past 90 days go at a start too, not only when an import is added.)
-        let kept = records.len();
-        prune(&mut records, now_ms());
-        let mut settled = records.len() != kept;
-        for record in records.iter_mut().filter(|r| r.status() == "IN_PROGRESS") {
-            settled = true;
+        let settle = |record: &mut Record| {
             let created = db
                 .describe_table(record.table_name())
                 .ok()
@@ -244,43 +253,13 @@ impl Imports {
                         .insert("FailureMessage".into(), json!(STOPPED));
                 }
             }
-        }
-        let imports = Imports {
+        };
+        Ok(Imports {
             s3_dir,
-            store,
             region,
             account,
-            state: Mutex::new(State {
-                records,
-                running: Vec::new(),
-            }),
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        if settled {
-            let mut state = imports.lock();
-            imports.persist(&mut state).map_err(std::io::Error::other)?;
-        }
-        Ok(imports)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Writes every record. If they would pass [`MAX_FILE_LEN`], which a start refuses to
-    /// read, the oldest finished ones are dropped first; with none left to drop, nothing is
-    /// written and the call fails.
-    fn persist(&self, state: &mut State) -> Result<(), Error> {
-        let Some((fs, dir)) = &self.store else {
-            return Ok(());
-        };
-        let bytes = encode_within(&IMPORTS, &mut state.records, MAX_FILE_LEN).ok_or_else(|| {
-            Error::LimitExceeded(format!(
-                "the running imports' records would pass {MAX_FILE_LEN} bytes"
-            ))
-        })?;
-        crate::fs::write_atomically(&**fs, &dir.join(IMPORTS_FILE), &bytes)
-            .map_err(crate::error::io_error("writing the import records"))
+            records: Records::open(db, &IMPORTS, settle)?,
+        })
     }
 
     /// Refuses a new table named `name` while an import of that name runs (DynamoDB's table
@@ -297,17 +276,79 @@ impl Imports {
         }
         Ok(state)
     }
+}
 
-    /// Asks the imports still running to stop, and waits for them (before the database
-    /// closes). Each stops reading at its next check (before each file and each read of at
-    /// most [`READ_BUFFER`] bytes, a few thousand lines), fails, which the library's import
-    /// leaves with no table (it commits whole or not at all), and writes its record FAILED
-    /// ([`CANCELLED`]) durably before this returns. One that had read all its files commits
-    /// its table and is COMPLETED. No import starts after this begins.
+impl Records {
+    /// Loads `file`'s records of the database `db`, drops those past 90 days, and settles
+    /// with `settle` those a stop or a crash left IN_PROGRESS; writes them back if that
+    /// changed any.
+    pub(super) fn open(
+        db: &Database,
+        file: &'static RecordsFile,
+        mut settle: impl FnMut(&mut Record),
+    ) -> std::io::Result<Records> {
+        let store = db.storage();
+        let mut records = match &store {
+            Some((fs, dir)) => load_or_set_aside(&**fs, file, dir, now_ms())?,
+            None => Vec::new(),
+        };
+        // (Records past 90 days go at a start too, not only when one is added.)
+        let kept = records.len();
+        prune(&mut records, now_ms());
+        let mut settled = records.len() != kept;
+        for record in records.iter_mut().filter(|r| r.status() == "IN_PROGRESS") {
+            settled = true;
+            settle(record);
+        }
+        let loaded = Records {
+            file,
+            store,
+            state: Mutex::new(State {
+                records,
+                running: Vec::new(),
+            }),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        if settled {
+            let mut state = loaded.lock();
+            loaded.persist(&mut state).map_err(std::io::Error::other)?;
+        }
+        Ok(loaded)
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes every record. If they would pass [`MAX_FILE_LEN`], which a start refuses to
+    /// read, the oldest finished ones are dropped first; with none left to drop, nothing is
+    /// written and the call fails.
+    pub(super) fn persist(&self, state: &mut State) -> Result<(), Error> {
+        let Some((fs, dir)) = &self.store else {
+            return Ok(());
+        };
+        let name = self.file.name;
+        let bytes =
+            encode_within(self.file, &mut state.records, MAX_FILE_LEN).ok_or_else(|| {
+                Error::LimitExceeded(format!(
+                    "the running operations' records in {name} would pass {MAX_FILE_LEN} bytes"
+                ))
+            })?;
+        crate::fs::write_atomically(&**fs, &dir.join(name), &bytes)
+            .map_err(crate::error::io_error(format!("writing {name}")))
+    }
+
+    /// Asks the operations still running to stop, and waits for them (before the database
+    /// closes). An import stops reading at its next check (before each file and each read
+    /// of at most [`READ_BUFFER`] bytes, a few thousand lines), fails, which the library's
+    /// import leaves with no table (it commits whole or not at all), and writes its record
+    /// FAILED ([`CANCELLED`]) durably before this returns; one that had read all its files
+    /// commits its table and is COMPLETED. An export stops at its next block, removes its
+    /// files and writes its record FAILED. None starts after this begins.
     pub(crate) fn finish_running(&self) {
         let running = {
             let mut state = self.lock();
-            // (Under the lock that ImportTable holds from its check of the flag to its
+            // (Under the lock that a request holds from its check of the flag to its
             // thread's start: none starts unseen.)
             self.stop.store(true, Ordering::SeqCst);
             std::mem::take(&mut state.running)
@@ -1183,7 +1224,7 @@ pub(super) fn next_token(record: &Record) -> String {
 }
 
 /// The position a `NextToken` names: (start ms, ARN).
-pub(super) fn read_token(token: &str) -> Option<(u64, String)> {
+fn read_token(token: &str) -> Option<(u64, String)> {
     if !token.len().is_multiple_of(2) || !token.is_ascii() {
         return None;
     }
@@ -1225,30 +1266,44 @@ pub(super) fn page<'a>(
     (page, more)
 }
 
+/// A list operation's page size (`member`, 1 to 25, 25 when not given) and the position
+/// its `NextToken` names, or the model's refusal.
+pub(super) fn paging(
+    (member, size): (&str, Option<i64>),
+    token: Option<&str>,
+    operation: &str,
+) -> Result<(usize, Option<(u64, String)>), WireError> {
+    let size = match size {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n @ 1..=25) => n as usize,
+        Some(n) => {
+            let bound = match n < 1 {
+                true => "greater than or equal to 1",
+                false => "less than or equal to 25",
+            };
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{n}' at '{member}' failed to satisfy constraint: Member must have value {bound}"
+            )));
+        }
+    };
+    let after =
+        match token {
+            None => None,
+            Some(token) => Some(read_token(token).ok_or_else(|| {
+                WireError::validation(format!("Invalid NextToken for {operation}"))
+            })?),
+        };
+    Ok((size, after))
+}
+
 /// `ListImports`.
 pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: ListImportsRequest = input(body)?;
-    let size = match request.page_size {
-        None => DEFAULT_PAGE_SIZE,
-        Some(n @ 1..=25) => n as usize,
-        Some(n) if n < 1 => {
-            return Err(WireError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1"
-            )))
-        }
-        Some(n) => {
-            return Err(WireError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value less than or equal to 25"
-            )))
-        }
-    };
-    let after = match &request.next_token {
-        None => None,
-        Some(token) => Some(
-            read_token(token)
-                .ok_or_else(|| WireError::validation("Invalid NextToken for ListImports"))?,
-        ),
-    };
+    let (size, after) = paging(
+        ("pageSize", request.page_size),
+        request.next_token.as_deref(),
+        "ListImports",
+    )?;
     let state = call.state.imports.lock();
     let (page, more) = page(&state.records, request.table_arn.as_deref(), after, size);
     let mut answer = json!({
