@@ -635,6 +635,46 @@ impl Database {
         crate::pitr::recovery_window_usage(&self.open.engine, table_name)
     }
 
+    /// `ExportTableToPointInTime`: the table as it was after exactly the writes committed
+    /// at or before `ExportTime` (inside its point-in-time recovery window; now by default),
+    /// written in DynamoDB's S3 export layout (FULL_EXPORT, DYNAMODB_JSON, gzip) under
+    /// `bucket_dir`, the folder standing in for the bucket: `{bucket_dir}/{S3Prefix}/AWSDynamoDB/{ExportId}/`
+    /// with `data/*.json.gz`, `manifest-files.json`, `manifest-summary.json` and `_started`
+    /// (`export.rs` draws the layout). [`import_table_from_dynamodb_json`](Database::import_table_from_dynamodb_json)
+    /// over the data files (gunzipped) makes the table again, as DynamoDB's ImportTable does.
+    ///
+    /// Runs before it returns, on the caller's thread, and never holds up a writer: it
+    /// replays the table's files and log (as a point-in-time restore does), never the live
+    /// table, and holds one block of items at a time. Errors: `TableNotFound`,
+    /// `PointInTimeRecoveryUnavailable` (recovery off, or an in-memory database),
+    /// `InvalidExportTime` (outside the window), `ExportConflict` (the place already holds
+    /// that export), `Validation` (a bad prefix or export id), `Io`. A failed export
+    /// removes its folder.
+    pub fn export_table_to_point_in_time(
+        &self,
+        input: crate::api::exports::ExportTableToPointInTimeInput,
+        bucket_dir: &std::path::Path,
+    ) -> Result<crate::api::exports::ExportTableToPointInTimeOutput> {
+        crate::export::export_table_to_point_in_time(&self.open.engine, input, bucket_dir, None)
+    }
+
+    /// [`export_table_to_point_in_time`](Database::export_table_to_point_in_time), ended
+    /// (failed, its files removed) once `stop` is set: for a server that stops.
+    #[cfg(feature = "server")]
+    pub(crate) fn export_table_until(
+        &self,
+        input: crate::api::exports::ExportTableToPointInTimeInput,
+        bucket_dir: &std::path::Path,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<crate::api::exports::ExportTableToPointInTimeOutput> {
+        crate::export::export_table_to_point_in_time(
+            &self.open.engine,
+            input,
+            bucket_dir,
+            Some(stop),
+        )
+    }
+
     /// `RestoreTableToPointInTime`: a new table holding exactly the source's writes
     /// committed at or before `RestoreDateTime` (or the latest restorable moment), with the
     /// source's current indexes and settings and the overrides. The source may be a table

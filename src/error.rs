@@ -14,6 +14,8 @@
 //!   required; re-read and decide.
 //! - `IdempotentParameterMismatch`: a `ClientRequestToken` was reused for another
 //!   transaction; use a new token.
+//! - `InvalidExportTime`: export a moment inside the table's recovery window.
+//! - `ExportConflict`: export to another place, or with a new `ClientToken`.
 //! - `ResourceInUse`, `TableInUse`, `BackupInUse`, `LimitExceeded`,
 //!   `ProvisionedThroughputExceeded`, `TransactionInProgress`: retry later.
 //! - `Corruption`, `Io`: the storage is damaged or unavailable; see the message.
@@ -88,6 +90,15 @@ pub enum Error {
     /// The restore time is outside the recovery window (`InvalidRestoreTimeException`).
     #[error("InvalidRestoreTimeException: {0}")]
     InvalidRestoreTime(String),
+    /// The export time is outside the table's point-in-time recovery window
+    /// (`InvalidExportTimeException`).
+    #[error("InvalidExportTimeException: {0}")]
+    InvalidExportTime(String),
+    /// An export's files could not be written where asked: the place holds another
+    /// export's, or a `ClientToken` was reused for another export
+    /// (`ExportConflictException`).
+    #[error("ExportConflictException: {0}")]
+    ExportConflict(String),
     /// A condition expression evaluated to false (`ConditionalCheckFailedException`).
     ///
     /// `item` holds the item as it was when the request asked for it with
@@ -217,6 +228,8 @@ impl Error {
             Error::ContinuousBackupsUnavailable(_) => "ContinuousBackupsUnavailableException",
             Error::PointInTimeRecoveryUnavailable(_) => "PointInTimeRecoveryUnavailableException",
             Error::InvalidRestoreTime(_) => "InvalidRestoreTimeException",
+            Error::InvalidExportTime(_) => "InvalidExportTimeException",
+            Error::ExportConflict(_) => "ExportConflictException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ProvisionedThroughputExceeded(_) => "ProvisionedThroughputExceededException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",

@@ -553,3 +553,137 @@ fn restore_to_point(
         table_description: install_restored(engine, data, file)?,
     })
 }
+
+/// A live table's state at a moment of its window, built as a table file by the same replay
+/// as a restore (for an export, `export.rs`).
+pub(crate) struct StateAt {
+    /// The built file's path (in the snapshot directory; the caller removes it).
+    pub path: std::path::PathBuf,
+    /// The table's definition at that moment.
+    pub schema: TableSchema,
+    /// The table's ARN.
+    pub table_arn: String,
+    /// The moment the state is of.
+    pub time: Timestamp,
+}
+
+/// Builds the state of the live table `name_or_arn` after exactly the records committed at
+/// or before `time` (now when `None`) as the table file `file` of the snapshot directory:
+/// `TableNotFound` without the table, `PointInTimeRecoveryUnavailable` without its
+/// recovery, `InvalidExportTime` outside its window. Reads files only, never the live
+/// table: writers go on meanwhile (the moment is fenced first, so no later write counts as
+/// at or before it).
+pub(crate) fn build_state_at(
+    engine: &Engine,
+    name_or_arn: &str,
+    time: Option<Timestamp>,
+    file: &str,
+) -> Result<StateAt> {
+    // Held while the table is read and its state pinned; not during the replay.
+    let ddl = engine.ddl.lock();
+    let handle = pitr_table(engine, name_or_arn)?;
+    let (table_id, name, settings) = {
+        let data = handle.data.read();
+        (
+            Arc::clone(&handle.id),
+            data.schema.name.clone(),
+            data.schema.pitr,
+        )
+    };
+    let (Some(store), Some(settings)) = (&engine.store, settings) else {
+        return Err(Error::PointInTimeRecoveryUnavailable(format!(
+            "Point in time recovery is not enabled for table '{name}'"
+        )));
+    };
+    let now = engine.options.clock.now();
+    let earliest = settings.window_start(now);
+    let latest = latest_restorable(engine, now);
+    let time = time.unwrap_or(latest);
+    if time < earliest || time > latest {
+        return Err(Error::InvalidExportTime(format!(
+            "ExportTime {} ({} ms) is outside the recovery window of table {name}: from {} ({} ms) to {} ({} ms)",
+            time.to_iso8601(),
+            time.0,
+            earliest.to_iso8601(),
+            earliest.0,
+            latest.to_iso8601(),
+            latest.0
+        )));
+    }
+    // Close the moment first, so no record committed later can count as at or before it;
+    // then wait until what it holds is durable.
+    let last = engine.wal.fence_time(time);
+    engine.wal.sync_through(last)?;
+    let until = Until {
+        lsn: Some(last),
+        time: Some(time),
+    };
+    let window_base = store.window_base(&table_id, earliest);
+    let creation = crate::storage::store::creation(
+        &table_id,
+        handle.base_lsn.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    let pin = store
+        .pin(&table_id, last, Some(time), Some(creation))
+        .filter(|pin| {
+            window_base
+                .as_ref()
+                .is_none_or(|b| pin.base.built_lsn >= b.built_lsn)
+        })
+        .ok_or_else(|| {
+            Error::InvalidExportTime(format!(
+                "ExportTime {} is outside the states table {name} keeps",
+                time.to_iso8601()
+            ))
+        })?;
+    drop(ddl);
+    let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
+        codec::encode(&SnapshotMeta {
+            table_id: table_id.to_string(),
+            lsn: 0,
+            schema: schema.clone(),
+            settings: Arc::clone(settings),
+        })
+    };
+    let dir = store.dir.join(SNAPSHOT_DIR);
+    let target = Target {
+        dir: dir.clone(),
+        name: file.to_owned(),
+        magic: SNAPSHOT_MAGIC,
+        meta: &meta,
+        always: true,
+        progress: None,
+        // An export is a background job beside the writers: its writes are paced like a
+        // backup's.
+        throttle: Some(&store.throttle),
+        // Read once, by the export, then removed.
+        uncached: true,
+    };
+    let (built, _) = replay::build_table_file(
+        &*store.fs,
+        &store.dir,
+        store.db_id,
+        &table_id,
+        pin.base.file.as_deref(),
+        pin.base.replay_after(last),
+        until,
+        &target,
+    )?;
+    drop(pin);
+    let path = dir.join(file);
+    if built != replay::Built::File(file.to_owned()) {
+        let _ = store.fs.remove_file(&path);
+        return Err(Error::Corruption(format!(
+            "exporting table {name}: its log up to the export time says {built:?}"
+        )));
+    }
+    let reader =
+        crate::format::table_file::TableFileReader::open(&*store.fs, &path, SNAPSHOT_MAGIC)?;
+    let schema = SnapshotMeta::read(&reader)?.schema;
+    Ok(StateAt {
+        path,
+        schema,
+        table_arn: engine.scope.table_arn(&name),
+        time,
+    })
+}

@@ -23,6 +23,7 @@ const LAYERS: &[&str] = &[
     "import",
     "backup",
     "pitr",
+    "export",
     "streams",
     "db",
     "server",

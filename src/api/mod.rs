@@ -34,6 +34,7 @@
 
 pub(crate) mod backups;
 pub(crate) mod capacity;
+pub(crate) mod exports;
 pub(crate) mod expressions;
 pub(crate) mod imports;
 pub(crate) mod items;

@@ -34,6 +34,9 @@
 //! At most [`MAX_RECORDS`] are kept, none older than 90 days (DynamoDB lists the imports of
 //! the past 90 days).
 //!
+//! The same layout, with its own magic, keeps the export records (`EXPORTS`, `exports.rs`,
+//! [`RecordsFile`]):
+//!
 //! ```text
 //!   IMPORTS  [ magic "TSIMPORT" (8) | version u32 LE (4) | crc32c of payload u32 LE (4) |
 //!              payload: JSON array of records (at most MAX_FILE_LEN - 16 bytes) ]
@@ -62,9 +65,25 @@ use crate::model::clock::Timestamp;
 
 /// The file of import records, in the database directory.
 pub(crate) const IMPORTS_FILE: &str = "IMPORTS";
-const MAGIC: &[u8; 8] = b"TSIMPORT";
+/// A file of durable records of one kind of operation (imports here, exports in
+/// `exports.rs`): the layout drawn in the module docs, with the kind's magic.
+pub(super) struct RecordsFile {
+    /// Its name in the database directory.
+    pub name: &'static str,
+    pub magic: &'static [u8; 8],
+    /// The description's members every record must have as strings.
+    pub arn: &'static str,
+    pub status: &'static str,
+}
+/// The import records.
+const IMPORTS: RecordsFile = RecordsFile {
+    name: IMPORTS_FILE,
+    magic: b"TSIMPORT",
+    arn: "ImportArn",
+    status: "ImportStatus",
+};
 const VERSION: u32 = 1;
-const VERSION_OFFSET: usize = MAGIC.len();
+const VERSION_OFFSET: usize = 8;
 const CRC_OFFSET: usize = VERSION_OFFSET + 4;
 const HEADER_LEN: usize = CRC_OFFSET + 4;
 /// The largest `IMPORTS` file read (records are a few kilobytes each).
@@ -83,7 +102,8 @@ pub const MAX_IMPORT_OBJECTS: usize = 50_000;
 const MAX_VISITED: usize = 1_000_000;
 /// How deep under the bucket files are looked for.
 const MAX_DEPTH: usize = 32;
-/// ListImports' page size when `PageSize` is not given (the model's maximum).
+/// ListImports' and ListExports' page size when `PageSize` or `MaxResults` is not given
+/// (the models' maximum).
 const DEFAULT_PAGE_SIZE: usize = 25;
 /// Why an import a stop cancelled failed (its record says it, written by the import itself
 /// before the database closed; no table was made).
@@ -95,25 +115,26 @@ const STOPPED: &str = "the server stopped before the import finished";
 /// One import as kept: DynamoDB's `ImportTableDescription`, and what a retry with its
 /// `ClientToken` is compared with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Record {
+pub(super) struct Record {
     /// The wire's `ImportTableDescription`.
-    description: Map<String, Value>,
+    pub description: Map<String, Value>,
     /// The request's members but `ClientToken`.
-    request: Value,
-    start_ms: u64,
-    end_ms: Option<u64>,
+    pub request: Value,
+    pub start_ms: u64,
+    pub end_ms: Option<u64>,
 }
 
 impl Record {
-    fn arn(&self) -> &str {
-        self.description
-            .get("ImportArn")
+    pub(super) fn arn(&self) -> &str {
+        (self.description.get("ImportArn"))
+            .or_else(|| self.description.get("ExportArn"))
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
 
-    fn status(&self) -> &str {
+    pub(super) fn status(&self) -> &str {
         (self.description.get("ImportStatus"))
+            .or_else(|| self.description.get("ExportStatus"))
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
@@ -124,13 +145,13 @@ impl Record {
             .unwrap_or_default()
     }
 
-    fn token(&self) -> Option<&str> {
+    pub(super) fn token(&self) -> Option<&str> {
         self.description.get("ClientToken").and_then(Value::as_str)
     }
 
     /// Whether its `ClientToken` still makes `ImportTable` idempotent at `now` (saturating:
     /// the times come from a file, which may hold any number).
-    fn holds_token_at(&self, now: u64) -> bool {
+    pub(super) fn holds_token_at(&self, now: u64) -> bool {
         self.end_ms.unwrap_or(now).saturating_add(TOKEN_WINDOW_MS) > now
     }
 
@@ -157,28 +178,46 @@ impl Record {
 /// The server's imports: the directory standing in for S3, the records, the running threads.
 pub(crate) struct Imports {
     s3_dir: Option<PathBuf>,
-    store: Option<(Arc<dyn Vfs>, PathBuf)>,
     region: String,
     account: String,
+    records: Records,
+}
+
+/// The records, threads and stop of the imports.
+impl std::ops::Deref for Imports {
+    type Target = Records;
+
+    fn deref(&self) -> &Records {
+        &self.records
+    }
+}
+
+/// One kind's records as the server keeps them (imports here, exports in `exports.rs`):
+/// loaded from their [`RecordsFile`] at a start and written back through it on every
+/// change, with the threads still running and the stop they watch.
+pub(crate) struct Records {
+    file: &'static RecordsFile,
+    store: Option<(Arc<dyn Vfs>, PathBuf)>,
     state: Mutex<State>,
-    /// Set when the server stops: running imports stop reading and fail, no new one starts.
-    stop: Arc<AtomicBool>,
+    /// Set when the server stops: running operations stop reading and fail, no new one
+    /// starts.
+    pub(super) stop: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
 pub(crate) struct State {
     /// In the order they were added, which need not be by start time (ListImports sorts).
-    records: Vec<Record>,
-    running: Vec<JoinHandle<()>>,
+    pub(super) records: Vec<Record>,
+    pub(super) running: Vec<JoinHandle<()>>,
 }
 
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-fn seconds(ms: u64) -> Value {
+pub(super) fn seconds(ms: u64) -> Value {
     json!(Timestamp(ms).as_secs_f64())
 }
 
@@ -190,17 +229,7 @@ impl Imports {
         region: String,
         account: String,
     ) -> std::io::Result<Imports> {
-        let store = db.storage();
-        let mut records = match &store {
-            Some((fs, dir)) => load_or_set_aside(&**fs, dir, now_ms())?,
-            None => Vec::new(),
-        };
-        // (Records past 90 days go at a start too, not only when an import is added.)
-        let kept = records.len();
-        prune(&mut records, now_ms());
-        let mut settled = records.len() != kept;
-        for record in records.iter_mut().filter(|r| r.status() == "IN_PROGRESS") {
-            settled = true;
+        let settle = |record: &mut Record| {
             let created = db
                 .describe_table(record.table_name())
                 .ok()
@@ -224,43 +253,13 @@ impl Imports {
                         .insert("FailureMessage".into(), json!(STOPPED));
                 }
             }
-        }
-        let imports = Imports {
+        };
+        Ok(Imports {
             s3_dir,
-            store,
             region,
             account,
-            state: Mutex::new(State {
-                records,
-                running: Vec::new(),
-            }),
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        if settled {
-            let mut state = imports.lock();
-            imports.persist(&mut state).map_err(std::io::Error::other)?;
-        }
-        Ok(imports)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Writes every record. If they would pass [`MAX_FILE_LEN`], which a start refuses to
-    /// read, the oldest finished ones are dropped first; with none left to drop, nothing is
-    /// written and the call fails.
-    fn persist(&self, state: &mut State) -> Result<(), Error> {
-        let Some((fs, dir)) = &self.store else {
-            return Ok(());
-        };
-        let bytes = encode_within(&mut state.records, MAX_FILE_LEN).ok_or_else(|| {
-            Error::LimitExceeded(format!(
-                "the running imports' records would pass {MAX_FILE_LEN} bytes"
-            ))
-        })?;
-        crate::fs::write_atomically(&**fs, &dir.join(IMPORTS_FILE), &bytes)
-            .map_err(crate::error::io_error("writing the import records"))
+            records: Records::open(db, &IMPORTS, settle)?,
+        })
     }
 
     /// Refuses a new table named `name` while an import of that name runs (DynamoDB's table
@@ -277,17 +276,79 @@ impl Imports {
         }
         Ok(state)
     }
+}
 
-    /// Asks the imports still running to stop, and waits for them (before the database
-    /// closes). Each stops reading at its next check (before each file and each read of at
-    /// most [`READ_BUFFER`] bytes, a few thousand lines), fails, which the library's import
-    /// leaves with no table (it commits whole or not at all), and writes its record FAILED
-    /// ([`CANCELLED`]) durably before this returns. One that had read all its files commits
-    /// its table and is COMPLETED. No import starts after this begins.
+impl Records {
+    /// Loads `file`'s records of the database `db`, drops those past 90 days, and settles
+    /// with `settle` those a stop or a crash left IN_PROGRESS; writes them back if that
+    /// changed any.
+    pub(super) fn open(
+        db: &Database,
+        file: &'static RecordsFile,
+        mut settle: impl FnMut(&mut Record),
+    ) -> std::io::Result<Records> {
+        let store = db.storage();
+        let mut records = match &store {
+            Some((fs, dir)) => load_or_set_aside(&**fs, file, dir, now_ms())?,
+            None => Vec::new(),
+        };
+        // (Records past 90 days go at a start too, not only when one is added.)
+        let kept = records.len();
+        prune(&mut records, now_ms());
+        let mut settled = records.len() != kept;
+        for record in records.iter_mut().filter(|r| r.status() == "IN_PROGRESS") {
+            settled = true;
+            settle(record);
+        }
+        let loaded = Records {
+            file,
+            store,
+            state: Mutex::new(State {
+                records,
+                running: Vec::new(),
+            }),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        if settled {
+            let mut state = loaded.lock();
+            loaded.persist(&mut state).map_err(std::io::Error::other)?;
+        }
+        Ok(loaded)
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes every record. If they would pass [`MAX_FILE_LEN`], which a start refuses to
+    /// read, the oldest finished ones are dropped first; with none left to drop, nothing is
+    /// written and the call fails.
+    pub(super) fn persist(&self, state: &mut State) -> Result<(), Error> {
+        let Some((fs, dir)) = &self.store else {
+            return Ok(());
+        };
+        let name = self.file.name;
+        let bytes =
+            encode_within(self.file, &mut state.records, MAX_FILE_LEN).ok_or_else(|| {
+                Error::LimitExceeded(format!(
+                    "the running operations' records in {name} would pass {MAX_FILE_LEN} bytes"
+                ))
+            })?;
+        crate::fs::write_atomically(&**fs, &dir.join(name), &bytes)
+            .map_err(crate::error::io_error(format!("writing {name}")))
+    }
+
+    /// Asks the operations still running to stop, and waits for them (before the database
+    /// closes). An import stops reading at its next check (before each file and each read
+    /// of at most [`READ_BUFFER`] bytes, a few thousand lines), fails, which the library's
+    /// import leaves with no table (it commits whole or not at all), and writes its record
+    /// FAILED ([`CANCELLED`]) durably before this returns; one that had read all its files
+    /// commits its table and is COMPLETED. An export stops at its next block, removes its
+    /// files and writes its record FAILED. None starts after this begins.
     pub(crate) fn finish_running(&self) {
         let running = {
             let mut state = self.lock();
-            // (Under the lock that ImportTable holds from its check of the flag to its
+            // (Under the lock that a request holds from its check of the flag to its
             // thread's start: none starts unseen.)
             self.stop.store(true, Ordering::SeqCst);
             std::mem::take(&mut state.running)
@@ -307,7 +368,7 @@ fn finish(record: &mut Record, status: &str, end_ms: u64) {
 }
 
 /// Drops the records past 90 days, then the oldest finished ones past [`MAX_RECORDS`].
-fn prune(records: &mut Vec<Record>, now: u64) {
+pub(super) fn prune(records: &mut Vec<Record>, now: u64) {
     // (Saturating: the times come from a file, which may hold any number.)
     records.retain(|r| r.status() == "IN_PROGRESS" || r.start_ms.saturating_add(KEEP_MS) > now);
     let mut excess = records.len().saturating_sub(MAX_RECORDS);
@@ -320,10 +381,10 @@ fn prune(records: &mut Vec<Record>, now: u64) {
     });
 }
 
-fn encode(records: &[Record]) -> Vec<u8> {
+fn encode(file: &RecordsFile, records: &[Record]) -> Vec<u8> {
     let payload = serde_json::to_vec(records).unwrap_or_default();
     let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-    bytes.extend_from_slice(MAGIC); // magic
+    bytes.extend_from_slice(file.magic); // magic
     bytes.extend_from_slice(&VERSION.to_le_bytes()); // version
     bytes.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes()); // crc32c of payload
     bytes.extend_from_slice(&payload); // payload
@@ -332,7 +393,11 @@ fn encode(records: &[Record]) -> Vec<u8> {
 
 /// The records encoded in at most `limit` bytes, the oldest finished ones dropped until
 /// they fit; `None` if they do not fit without them.
-fn encode_within(records: &mut Vec<Record>, limit: u64) -> Option<Vec<u8>> {
+pub(super) fn encode_within(
+    file: &RecordsFile,
+    records: &mut Vec<Record>,
+    limit: u64,
+) -> Option<Vec<u8>> {
     let sizes: Vec<u64> = records
         .iter()
         .map(|r| serde_json::to_vec(r).map_or(0, |b| b.len() as u64) + 1)
@@ -359,12 +424,12 @@ fn encode_within(records: &mut Vec<Record>, limit: u64) -> Option<Vec<u8>> {
         at += 1;
         !drop[at - 1]
     });
-    Some(encode(records))
+    Some(encode(file, records))
 }
 
-fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
-    if bytes.len() < HEADER_LEN || &bytes[..VERSION_OFFSET] != MAGIC {
-        return Err("not an import records file (bad magic)".into());
+fn decode(file: &RecordsFile, bytes: &[u8]) -> Result<Vec<Record>, String> {
+    if bytes.len() < HEADER_LEN || &bytes[..VERSION_OFFSET] != file.magic {
+        return Err(format!("not a {} file (bad magic)", file.name));
     }
     let word =
         |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
@@ -380,14 +445,15 @@ fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
     }
     let records: Vec<Record> = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
     let well_formed = records.iter().all(|r| {
-        r.description.get("ImportArn").is_some_and(Value::is_string)
-            && r.description
-                .get("ImportStatus")
-                .is_some_and(Value::is_string)
+        r.description.get(file.arn).is_some_and(Value::is_string)
+            && r.description.get(file.status).is_some_and(Value::is_string)
     });
     match well_formed {
         true => Ok(records),
-        false => Err("an import record without its ARN or status".into()),
+        false => Err(format!(
+            "a record without its {} or {}",
+            file.arn, file.status
+        )),
     }
 }
 
@@ -401,9 +467,15 @@ fn decode(bytes: &[u8]) -> Result<Vec<Record>, String> {
 /// `ResourceInUseException`). A file that cannot be read (an I/O error) still stops the
 /// start: it may be whole; so does one of a format version this build does not know, which
 /// is not damaged (a newer tidestore wrote it) and stays in place.
-fn load_or_set_aside(fs: &dyn Vfs, dir: &Path, now: u64) -> std::io::Result<Vec<Record>> {
-    let path = dir.join(IMPORTS_FILE);
-    match load(fs, &path) {
+pub(super) fn load_or_set_aside(
+    fs: &dyn Vfs,
+    file: &RecordsFile,
+    dir: &Path,
+    now: u64,
+) -> std::io::Result<Vec<Record>> {
+    let name = file.name;
+    let path = dir.join(name);
+    match load(fs, file, &path) {
         Err(e)
             if matches!(
                 e.kind(),
@@ -412,18 +484,18 @@ fn load_or_set_aside(fs: &dyn Vfs, dir: &Path, now: u64) -> std::io::Result<Vec<
         {
             // NB: a rename replaces its target: a file set aside before (a clock stepped back,
             // or two starts in one millisecond) must not be.
-            let mut aside = dir.join(format!("{IMPORTS_FILE}.damaged-{now}"));
+            let mut aside = dir.join(format!("{name}.damaged-{now}"));
             let mut n = 0u32;
             while fs.exists(&aside)? {
                 n += 1;
-                aside = dir.join(format!("{IMPORTS_FILE}.damaged-{now}.{n}"));
+                aside = dir.join(format!("{name}.damaged-{now}.{n}"));
             }
             fs.rename(&path, &aside)?;
             fs.sync_dir(dir)?;
             tracing::error!(
                 error = %e,
                 kept = %aside.display(),
-                "the import records are damaged: set aside, and the server starts without them (ListImports and DescribeImport no longer know the imports before now)"
+                "the records of {name} are damaged: set aside, and the server starts without them (its List and Describe operations no longer know those before now)"
             );
             Ok(Vec::new())
         }
@@ -432,28 +504,28 @@ fn load_or_set_aside(fs: &dyn Vfs, dir: &Path, now: u64) -> std::io::Result<Vec<
 }
 
 /// The format version an `IMPORTS` file says it has, if it starts as one does.
-fn version_of(bytes: &[u8]) -> Option<u32> {
-    if bytes.get(..VERSION_OFFSET)? != MAGIC {
+fn version_of(file: &RecordsFile, bytes: &[u8]) -> Option<u32> {
+    if bytes.get(..VERSION_OFFSET)? != file.magic {
         return None;
     }
     let word: [u8; 4] = bytes.get(VERSION_OFFSET..CRC_OFFSET)?.try_into().ok()?;
     Some(u32::from_le_bytes(word))
 }
 
-fn load(fs: &dyn Vfs, path: &Path) -> std::io::Result<Vec<Record>> {
+fn load(fs: &dyn Vfs, file: &RecordsFile, path: &Path) -> std::io::Result<Vec<Record>> {
     match crate::fs::read_all(fs, path, MAX_FILE_LEN) {
         // A version this build does not know (a newer tidestore wrote it) is no damage: the
         // start fails, naming it, and the file stays where that version will look for it.
-        Ok(bytes) if version_of(&bytes).is_some_and(|v| v != VERSION) => {
+        Ok(bytes) if version_of(file, &bytes).is_some_and(|v| v != VERSION) => {
             Err(std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
                 format!(
-                    "{}: import records of a version this tidestore does not know (it reads version {VERSION}): start the version that wrote them",
+                    "{}: records of a version this tidestore does not know (it reads version {VERSION}): start the version that wrote them",
                     path.display()
                 ),
             ))
         }
-        Ok(bytes) => decode(&bytes).map_err(|e| {
+        Ok(bytes) => decode(file, &bytes).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!("{}: {e}", path.display()),
@@ -543,7 +615,7 @@ fn format(request: &ImportTableRequest) -> Result<Format, WireError> {
 }
 
 /// Why a bucket name could reach outside the S3 directory, if it could.
-fn bucket_refusal(bucket: &str) -> Option<String> {
+pub(super) fn bucket_refusal(bucket: &str) -> Option<String> {
     // The model's pattern, `^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$` (`\w` ASCII): no separator,
     // drive (`C:`), NUL or other character a file system could read otherwise.
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
@@ -1143,7 +1215,7 @@ struct ListImportsRequest {
 /// A ListImports `NextToken`: the last import shown, `{start ms:014}:{ARN}`, in hex, padded
 /// with NULs to whole 8-byte groups and at least 56 bytes (the model's 112 to 1,024
 /// characters of `([0-9a-f]{16})+`).
-fn next_token(record: &Record) -> String {
+pub(super) fn next_token(record: &Record) -> String {
     let mut bytes = format!("{:014}:{}", record.start_ms, record.arn()).into_bytes();
     while bytes.len() < 56 || !bytes.len().is_multiple_of(8) {
         bytes.push(0);
@@ -1170,7 +1242,7 @@ fn read_token(token: &str) -> Option<(u64, String)> {
 /// trusted to be: two ImportTable calls can add theirs in the other order than their start
 /// times, a clock can step back, a file can hold any order, and paging by position in an
 /// unsorted list skips records.
-fn page<'a>(
+pub(super) fn page<'a>(
     records: &'a [Record],
     table_arn: Option<&str>,
     after: Option<(u64, String)>,
@@ -1194,30 +1266,44 @@ fn page<'a>(
     (page, more)
 }
 
+/// A list operation's page size (`member`, 1 to 25, 25 when not given) and the position
+/// its `NextToken` names, or the model's refusal.
+pub(super) fn paging(
+    (member, size): (&str, Option<i64>),
+    token: Option<&str>,
+    operation: &str,
+) -> Result<(usize, Option<(u64, String)>), WireError> {
+    let size = match size {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n @ 1..=25) => n as usize,
+        Some(n) => {
+            let bound = match n < 1 {
+                true => "greater than or equal to 1",
+                false => "less than or equal to 25",
+            };
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{n}' at '{member}' failed to satisfy constraint: Member must have value {bound}"
+            )));
+        }
+    };
+    let after =
+        match token {
+            None => None,
+            Some(token) => Some(read_token(token).ok_or_else(|| {
+                WireError::validation(format!("Invalid NextToken for {operation}"))
+            })?),
+        };
+    Ok((size, after))
+}
+
 /// `ListImports`.
 pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let request: ListImportsRequest = input(body)?;
-    let size = match request.page_size {
-        None => DEFAULT_PAGE_SIZE,
-        Some(n @ 1..=25) => n as usize,
-        Some(n) if n < 1 => {
-            return Err(WireError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1"
-            )))
-        }
-        Some(n) => {
-            return Err(WireError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value less than or equal to 25"
-            )))
-        }
-    };
-    let after = match &request.next_token {
-        None => None,
-        Some(token) => Some(
-            read_token(token)
-                .ok_or_else(|| WireError::validation("Invalid NextToken for ListImports"))?,
-        ),
-    };
+    let (size, after) = paging(
+        ("pageSize", request.page_size),
+        request.next_token.as_deref(),
+        "ListImports",
+    )?;
     let state = call.state.imports.lock();
     let (page, more) = page(&state.records, request.table_arn.as_deref(), after, size);
     let mut answer = json!({
@@ -1302,7 +1388,7 @@ mod tests {
         let dir = scratch_dir("imports-damaged");
         let db = Database::open(&dir).expect("opens");
         let open = || Imports::open(&db, None, "us-east-1".into(), "000000000000".into());
-        let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
+        let mut bytes = encode(&IMPORTS, &[record(now_ms(), "COMPLETED")]);
         let last = bytes.len() - 1;
         bytes[last] ^= 0x20;
         std::fs::write(dir.join(IMPORTS_FILE), &bytes).expect("a damaged file");
@@ -1334,7 +1420,7 @@ mod tests {
     fn records_of_an_unknown_version_stop_the_start_and_stay_in_place() {
         let dir = scratch_dir("imports-version");
         let db = Database::open(&dir).expect("opens");
-        let mut bytes = encode(&[record(now_ms(), "COMPLETED")]);
+        let mut bytes = encode(&IMPORTS, &[record(now_ms(), "COMPLETED")]);
         bytes[VERSION_OFFSET..CRC_OFFSET].copy_from_slice(&(VERSION + 1).to_le_bytes());
         std::fs::write(dir.join(IMPORTS_FILE), &bytes).expect("a newer file");
         let refused = Imports::open(&db, None, "us-east-1".into(), "000000000000".into())
@@ -1365,7 +1451,7 @@ mod tests {
         std::fs::write(&earlier, b"set aside before").expect("an earlier one");
         for damaged in [&b"damaged once"[..], b"damaged twice"] {
             std::fs::write(dir.join(IMPORTS_FILE), damaged).expect("a damaged file");
-            let records = load_or_set_aside(&*fs, &dir, 42).expect("set aside");
+            let records = load_or_set_aside(&*fs, &IMPORTS, &dir, 42).expect("set aside");
             assert!(records.is_empty());
         }
         assert_eq!(std::fs::read(&earlier).expect("kept"), b"set aside before");
@@ -1409,8 +1495,8 @@ mod tests {
     #[test]
     fn records_roundtrip_and_damage_is_detected() {
         let records = vec![record(1, "COMPLETED"), record(2, "IN_PROGRESS")];
-        let bytes = encode(&records);
-        let back = decode(&bytes).expect("decodes");
+        let bytes = encode(&IMPORTS, &records);
+        let back = decode(&IMPORTS, &bytes).expect("decodes");
         assert_eq!(back.len(), 2);
         assert_eq!(back[1].arn(), records[1].arn());
         for at in [
@@ -1422,10 +1508,13 @@ mod tests {
         ] {
             let mut bad = bytes.clone();
             bad[at] ^= 0x20;
-            assert!(decode(&bad).is_err(), "a flipped byte at {at} is noticed");
+            assert!(
+                decode(&IMPORTS, &bad).is_err(),
+                "a flipped byte at {at} is noticed"
+            );
         }
-        assert!(decode(&bytes[..HEADER_LEN - 1]).is_err());
-        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode(&IMPORTS, &bytes[..HEADER_LEN - 1]).is_err());
+        assert!(decode(&IMPORTS, &bytes[..bytes.len() - 1]).is_err());
     }
 
     #[test]
@@ -1503,6 +1592,10 @@ mod tests {
             region: "us-east-1".into(),
             secrets: None,
             imports: Arc::new(imports),
+            exports: Arc::new(
+                super::super::exports::Exports::open(&db, None, "000000000000".into())
+                    .expect("export records"),
+            ),
         };
         let headers = hyper::HeaderMap::new();
         let call = Call {
@@ -1557,13 +1650,13 @@ mod tests {
             big(3, "COMPLETED"),
             big(4, "IN_PROGRESS"),
         ];
-        let bytes = encode_within(&mut records, limit).expect("fits");
+        let bytes = encode_within(&IMPORTS, &mut records, limit).expect("fits");
         assert!(bytes.len() as u64 <= limit);
         let kept: Vec<u64> = records.iter().map(|r| r.start_ms).collect();
         assert_eq!(kept, [5, 1, 4]);
-        assert_eq!(decode(&bytes).expect("decodes").len(), 3);
+        assert_eq!(decode(&IMPORTS, &bytes).expect("decodes").len(), 3);
         let mut running: Vec<Record> = (0..4).map(|i| big(i, "IN_PROGRESS")).collect();
-        assert!(encode_within(&mut running, limit).is_none());
+        assert!(encode_within(&IMPORTS, &mut running, limit).is_none());
         assert_eq!(running.len(), 4);
     }
 
@@ -1585,6 +1678,10 @@ mod tests {
             region: "us-east-1".into(),
             secrets: None,
             imports: Arc::new(imports),
+            exports: Arc::new(
+                super::super::exports::Exports::open(&db, None, "000000000000".into())
+                    .expect("export records"),
+            ),
         };
         let headers = hyper::HeaderMap::new();
         let call = Call {

@@ -10,6 +10,7 @@
 //! | `auth` | SigV4: its shape by default, the full signature with `--auth` |
 //! | `operations` | each operation: request JSON to the library's input, the call, the answer |
 //! | `partiql` | ExecuteStatement: a PartiQL statement parsed and translated into the Query, Scan, PutItem, UpdateItem or DeleteItem it stands for |
+//! | `exports` | ExportTableToPointInTime, DescribeExport and ListExports, to a directory standing in for S3, and their durable records |
 //! | `imports` | ImportTable, DescribeImport and ListImports, from a directory standing in for S3, and their durable records |
 //! | `indexes` | `CreateTable`'s and `UpdateTable`'s index members read as DynamoDB reads them, with its refusals |
 //! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
@@ -23,6 +24,7 @@
 //! cleanly.
 
 pub(crate) mod auth;
+mod exports;
 mod http;
 mod imports;
 mod indexes;
@@ -84,8 +86,9 @@ pub struct Config {
     /// DynamoDB's, by default).
     pub stream_retention: Duration,
     /// The directory standing in for S3 (`--s3-dir`): `ImportTable` reads the files under
-    /// `{s3_dir}/{S3Bucket}` whose keys start with `S3KeyPrefix`. With `None`, ImportTable
-    /// is refused.
+    /// `{s3_dir}/{S3Bucket}` whose keys start with `S3KeyPrefix`, and
+    /// `ExportTableToPointInTime` writes under `{s3_dir}/{S3Bucket}/{S3Prefix}`. With `None`,
+    /// both are refused.
     pub s3_dir: Option<PathBuf>,
 }
 
@@ -117,6 +120,8 @@ pub(crate) struct ServerState {
     pub secrets: Option<HashMap<String, String>>,
     /// The imports: their source directory, records and running threads.
     pub imports: Arc<imports::Imports>,
+    /// The exports: their target directory, records and running threads.
+    pub exports: Arc<exports::Exports>,
 }
 
 /// One request's call of an operation: what every request shares, and where the client
@@ -172,8 +177,10 @@ pub fn serve_until(
         config.region.clone(),
         config.account.clone(),
     )?;
+    let exports = exports::Exports::open(&db, config.s3_dir.clone(), config.account.clone())?;
     let state = Arc::new(ServerState {
         imports: Arc::new(imports),
+        exports: Arc::new(exports),
         db,
         region: config.region.clone(),
         secrets: config.secrets.clone(),
@@ -191,6 +198,8 @@ pub fn serve_until(
     // The imports still running hold the database: they are cancelled, and their records
     // written FAILED, before it closes.
     state.imports.finish_running();
+    // So do the exports: each removes its files and is recorded FAILED.
+    state.exports.finish_running();
     match Arc::try_unwrap(state) {
         Ok(state) => state.db.close().map_err(std::io::Error::other),
         // A request still running past the drain timeout holds the database; it closes

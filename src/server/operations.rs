@@ -145,6 +145,11 @@ const SERVED: &[Served] = &[
         handler: describe_endpoints,
     },
     Served {
+        name: "DescribeExport",
+        honours: &["ExportArn"],
+        handler: super::exports::describe_export,
+    },
+    Served {
         name: "DescribeImport",
         honours: &["ImportArn"],
         handler: super::imports::describe_import,
@@ -173,6 +178,20 @@ const SERVED: &[Served] = &[
         name: "ExecuteTransaction",
         honours: super::partiql::TRANSACTION_HONOURS,
         handler: super::partiql::execute_transaction,
+    },
+    Served {
+        name: "ExportTableToPointInTime",
+        honours: &[
+            "ClientToken",
+            "ExportFormat",
+            "ExportTime",
+            "ExportType",
+            "S3Bucket",
+            "S3BucketOwner",
+            "S3Prefix",
+            "TableArn",
+        ],
+        handler: super::exports::export_table_to_point_in_time,
     },
     Served {
         name: "GetItem",
@@ -215,6 +234,11 @@ const SERVED: &[Served] = &[
             "TimeRangeUpperBound",
         ],
         handler: list_backups,
+    },
+    Served {
+        name: "ListExports",
+        honours: &["MaxResults", "NextToken", "TableArn"],
+        handler: super::exports::list_exports,
     },
     Served {
         name: "ListImports",

@@ -38,10 +38,7 @@ MOTO_VERSION = "5.2.1"
 MOTO_SHA256 = "ccb2f3e1dfa82e50e054bda98b0be708d244d2668364dcc1d45e8d3de6091bde"
 HERE = Path(__file__).resolve().parent
 # Modules not run at all, and why (printed with the results).
-IGNORED = {
-    "tests/test_dynamodb/test_dynamodb_export_table.py":
-        "ExportTableToPointInTime is not implemented (and its tests need moto's S3 test helpers)",
-}
+IGNORED: dict = {}
 
 
 def sdist(cache: Path) -> Path:
@@ -62,14 +59,16 @@ def sdist(cache: Path) -> Path:
 
 
 def unpack_tests(archive: Path, into: Path) -> Path:
-    """Unpacks the sdist's `tests/__init__.py`, `tests/conftest.py` and
+    """Unpacks the sdist's `tests/__init__.py`, `tests/conftest.py`,
+    `tests/test_s3/__init__.py` (the S3 helpers the export tests import) and
     `tests/test_dynamodb/` (nothing else, and no path outside `into`); returns the root."""
     root = into / f"moto-{MOTO_VERSION}"
-    if (root / "tests" / "test_dynamodb").is_dir():
+    if (root / "tests" / "test_dynamodb").is_dir() and (root / "tests" / "test_s3").is_dir():
         return root
     shutil.rmtree(root, ignore_errors=True)
     prefix = f"moto-{MOTO_VERSION}/tests/"
-    wanted = (prefix + "__init__.py", prefix + "conftest.py", prefix + "test_dynamodb/")
+    wanted = (prefix + "__init__.py", prefix + "conftest.py", prefix + "test_s3/__init__.py",
+              prefix + "test_dynamodb/")
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers()
                    if m.isfile() and m.name.startswith(wanted) and ".." not in m.name]

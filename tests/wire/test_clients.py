@@ -917,6 +917,179 @@ class ImportsAfterRestart(unittest.TestCase):
                 self.assertIn("ImportedItemCount", done, done["ImportArn"])
 
 
+def wait_export(ddb, arn):
+    """DescribeExport polled until the export is no longer IN_PROGRESS."""
+    for _ in range(600):
+        done = ddb.describe_export(ExportArn=arn)["ExportDescription"]
+        if done["ExportStatus"] != "IN_PROGRESS":
+            return done
+        time.sleep(0.05)
+    raise AssertionError(f"export {arn} still IN_PROGRESS")
+
+
+class Exports(unittest.TestCase):
+    """ExportTableToPointInTime into the server's --s3-dir (TIDESTORE_S3_DIR), DescribeExport
+    and ListExports through boto3; the export's data files imported again with ImportTable."""
+
+    BUCKET = "exportbucket"
+
+    def setUp(self):
+        if not S3_DIR or os.environ.get("TIDESTORE_AUTH_KEY") or os.environ.get("TIDESTORE_RESTARTED"):
+            self.skipTest("the server has no --s3-dir")
+        self.ddb = client()
+        os.makedirs(os.path.join(S3_DIR, self.BUCKET), exist_ok=True)
+
+    def make_table(self, name):
+        self.ddb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "N"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return self.ddb.describe_table(TableName=name)["Table"]["TableArn"]
+
+    def test_an_export_at_a_moment_imports_again_as_the_table_was(self):
+        ddb = self.ddb
+        arn = self.make_table("ExportSrc")
+        ddb.update_continuous_backups(
+            TableName="ExportSrc",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for i in range(0, 120, 25):
+            ddb.batch_write_item(RequestItems={"ExportSrc": [
+                {"PutRequest": {"Item": {"pk": {"S": f"p{j % 7}"}, "sk": {"N": str(j)},
+                                         "b": {"B": bytes([j % 256, 0, 255])},
+                                         "m": {"M": {"l": {"L": [{"N": "1.50"}, {"NULL": True}]}}},
+                                         "ss": {"SS": ["a", f"s{j}"]}}}}
+                for j in range(i, min(i + 25, 120))]})
+        # boto3 sends ExportTime in whole seconds: the next whole second after the writes,
+        # and the late write after it.
+        moment = datetime.datetime.fromtimestamp(int(time.time()) + 1, datetime.timezone.utc)
+        time.sleep(max(0.0, moment.timestamp() - time.time()) + 0.05)
+        ddb.put_item(TableName="ExportSrc", Item={"pk": {"S": "late"}, "sk": {"N": "0"}})
+        request = dict(TableArn=arn, S3Bucket=self.BUCKET, S3Prefix="snap/2026",
+                       ExportTime=moment, ClientToken="export-token-1")
+        started = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
+        self.assertEqual(started["ExportStatus"], "IN_PROGRESS")
+        self.assertTrue(started["ExportArn"].startswith(arn + "/export/"))
+        # The same token and request: the same export; another request: a conflict.
+        again = ddb.export_table_to_point_in_time(**request)["ExportDescription"]
+        self.assertEqual(again["ExportArn"], started["ExportArn"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.export_table_to_point_in_time(**dict(request, S3Prefix="other"))
+        self.assertEqual(error_code(e.exception), "ExportConflictException")
+        done = wait_export(ddb, started["ExportArn"])
+        self.assertEqual(done["ExportStatus"], "COMPLETED", done)
+        self.assertEqual(done["ItemCount"], 120)
+        self.assertGreater(done["BilledSizeBytes"], 0)
+        self.assertEqual((done["ExportFormat"], done["ExportType"]), ("DYNAMODB_JSON", "FULL_EXPORT"))
+        self.assertEqual(done["ExportTime"], moment)
+        summary_path = os.path.join(S3_DIR, self.BUCKET, done["ExportManifest"])
+        with open(summary_path) as f:
+            summary = json.load(f)
+        self.assertEqual((summary["exportArn"], summary["itemCount"]), (done["ExportArn"], 120))
+        export_id = done["ExportArn"].rsplit("/", 1)[1]
+        self.assertTrue(os.path.exists(os.path.join(S3_DIR, self.BUCKET, "snap/2026/AWSDynamoDB", export_id, "_started")))
+        # DynamoDB's ImportTable over the export's data files makes the table again.
+        imported = ddb.import_table(
+            S3BucketSource={"S3Bucket": self.BUCKET,
+                            "S3KeyPrefix": f"snap/2026/AWSDynamoDB/{export_id}/data/"},
+            InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+            TableCreationParameters={
+                "TableName": "ExportImported",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                         {"AttributeName": "sk", "AttributeType": "N"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                              {"AttributeName": "sk", "KeyType": "RANGE"}],
+                "BillingMode": "PAY_PER_REQUEST"})["ImportTableDescription"]
+        for _ in range(600):
+            status = ddb.describe_import(ImportArn=imported["ImportArn"])["ImportTableDescription"]
+            if status["ImportStatus"] != "IN_PROGRESS":
+                break
+            time.sleep(0.05)
+        self.assertEqual(status["ImportStatus"], "COMPLETED", status)
+
+        def items(table):
+            found = ddb.get_paginator("scan").paginate(TableName=table).build_full_result()["Items"]
+            return sorted(found, key=lambda i: (i["pk"]["S"], int(i["sk"]["N"])))
+
+        source = [i for i in items("ExportSrc") if i["pk"]["S"] != "late"]
+        self.assertEqual(len(source), 120)
+        self.assertEqual(items("ExportImported"), source)
+
+    def test_export_errors_are_dynamodbs_and_list_exports_pages(self):
+        ddb = self.ddb
+        arn = self.make_table("ExportErrs")
+
+        def code(**request):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                ddb.export_table_to_point_in_time(**request)
+            return error_code(e.exception), e.exception.response["Error"]["Message"]
+
+        self.assertEqual(code(TableArn=arn, S3Bucket=self.BUCKET),
+                         ("PointInTimeRecoveryUnavailableException",
+                          "Point in time recovery is not enabled for table 'ExportErrs'"))
+        missing = arn + "Missing"
+        self.assertEqual(code(TableArn=missing, S3Bucket=self.BUCKET),
+                         ("TableNotFoundException", f"Table not found: {missing}"))
+        ddb.update_continuous_backups(
+            TableName="ExportErrs",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        self.assertEqual(code(TableArn=arn, S3Bucket=self.BUCKET, ExportTime=datetime.datetime(2001, 1, 1))[0],
+                         "InvalidExportTimeException")
+        for refused in [dict(ExportFormat="ION"), dict(ExportType="INCREMENTAL_EXPORT"),
+                        dict(S3SseAlgorithm="AES256"), dict(S3Prefix="../out"),
+                        dict(S3Bucket="../x")]:
+            request = dict(dict(TableArn=arn, S3Bucket=self.BUCKET), **refused)
+            self.assertEqual(code(**request)[0], "ValidationException", refused)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.describe_export(ExportArn=arn + "/export/01576616366715-b4e58d3a")
+        self.assertEqual(error_code(e.exception), "ExportNotFoundException")
+        # A bucket folder that does not exist: the export starts, then FAILED as DynamoDB says.
+        started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="nosuchbucket")["ExportDescription"]
+        failed = wait_export(ddb, started["ExportArn"])
+        self.assertEqual(failed["ExportStatus"], "FAILED")
+        self.assertEqual(failed["FailureCode"], "S3NoSuchBucket")
+        self.assertIn("The specified bucket does not exist", failed["FailureMessage"])
+        arns = {started["ExportArn"]}
+        for _ in range(2):
+            arns.add(ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=self.BUCKET)["ExportDescription"]["ExportArn"])
+        for a in arns:
+            wait_export(ddb, a)
+        seen, token = [], None
+        while True:
+            page = ddb.list_exports(TableArn=arn, MaxResults=1, **({"NextToken": token} if token else {}))
+            self.assertLessEqual(len(page["ExportSummaries"]), 1)
+            seen += [s["ExportArn"] for s in page["ExportSummaries"]]
+            token = page.get("NextToken")
+            if not token:
+                break
+        self.assertEqual(sorted(seen), sorted(arns))
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.list_exports(MaxResults=26)
+        self.assertEqual(error_code(e.exception), "ValidationException")
+
+
+class ExportsAfterRestart(unittest.TestCase):
+    """Run against a server restarted on the database the Exports class ran on."""
+
+    def setUp(self):
+        if not S3_DIR or not os.environ.get("TIDESTORE_RESTARTED"):
+            self.skipTest("no restarted server")
+
+    def test_export_records_survive_a_restart(self):
+        ddb = client()
+        summaries = ddb.list_exports()["ExportSummaries"]
+        self.assertGreaterEqual(len(summaries), 4)
+        statuses = {ddb.describe_export(ExportArn=s["ExportArn"])["ExportDescription"]["ExportStatus"]
+                    for s in summaries}
+        self.assertEqual(statuses, {"COMPLETED", "FAILED"})
+        done = [d for d in (ddb.describe_export(ExportArn=s["ExportArn"])["ExportDescription"] for s in summaries)
+                if d.get("ItemCount") == 120]
+        self.assertEqual(len(done), 1)
+
+
 STREAM_ARN = re.compile(r"^arn:aws:dynamodb:us-east-1:000000000000:table/(?P<table>[A-Za-z0-9_.-]+)/stream/(?P<label>\S+)$")
 
 

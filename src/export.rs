@@ -1,0 +1,381 @@
+//! `ExportTableToPointInTime`: a table as it was at a moment of its point-in-time recovery
+//! window, written in DynamoDB's S3 export layout, so that DynamoDB's import (or this
+//! crate's, `import.rs`) can make the table again elsewhere.
+//!
+//! The state exported is exact: the table after exactly the records committed at or before
+//! `ExportTime`. It is built by the one replay behind checkpoints, backups and point-in-time
+//! restores (`pitr::build_state_at`, `storage/replay.rs`) as a table file beside the
+//! database's snapshots, then read back a block at a time into the export's files, and
+//! removed. Nothing reads the live table and no lock a writer needs is held: writers go on
+//! while an export runs, and its memory is the changed keys of the replay and one block, not
+//! the table. (A crash leaves the table file behind; the next open removes it with the other
+//! files the catalog does not name.)
+//!
+//! # Layout
+//!
+//! As DynamoDB's developer guide ("DynamoDB table export output format") gives it, for a
+//! FULL_EXPORT in DYNAMODB_JSON, under the folder standing in for the bucket:
+//!
+//! ```text
+//!   {prefix}/AWSDynamoDB/{ExportId}/
+//!     _started                   empty: written first (the bucket is writable, the export began)
+//!     data/{uuid}.json.gz        gzip; one line per item: {"Item":{…DynamoDB JSON…}}\n;
+//!                                at most MAX_EXPORT_FILE_ITEMS items, at least one file
+//!     manifest-files.json        one line per data file:
+//!                                {"itemCount":n,"md5Checksum":"<base64 MD5 of the .gz>",
+//!                                 "etag":"<hex MD5>","dataFileS3Key":"<key>"}
+//!     manifest-files.checksum    hex MD5 of manifest-files.json
+//!     manifest-summary.json      {"version":"2020-06-30","exportArn","startTime","endTime",
+//!                                 "tableArn","tableId","exportTime","s3Bucket","s3Prefix",
+//!                                 "s3SseAlgorithm":null,"s3SseKmsKeyId":null,
+//!                                 "manifestFilesS3Key","billedSizeBytes","itemCount",
+//!                                 "outputFormat":"DYNAMODB_JSON"}   (times ISO 8601, UTC)
+//!     manifest-summary.checksum  hex MD5 of manifest-summary.json
+//! ```
+//!
+//! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
+//! Every file is synced; `manifest-summary.json` is written last, through a temporary file
+//! and a rename, so an export whose summary exists is whole. One that fails removes its
+//! folder. The files are not encrypted (`s3SseAlgorithm` null): a server refuses
+//! `S3SseAlgorithm` rather than pretend.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use base64::Engine as _;
+use md5::{Digest, Md5};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::api::exports::*;
+use crate::engine::Engine;
+use crate::error::{io_error, Error, Result};
+use crate::format::table_file::{TableFileReader, SNAPSHOT_MAGIC};
+use crate::model::clock::Timestamp;
+use crate::model::value::Item;
+
+/// The version DynamoDB's manifests carry.
+const MANIFEST_VERSION: &str = "2020-06-30";
+/// Why an export a stop cancelled failed.
+pub(crate) const CANCELLED: &str = "the export was cancelled before it finished";
+
+/// The service behind
+/// [`Database::export_table_to_point_in_time`](crate::Database::export_table_to_point_in_time).
+/// `stop`, once set, ends the export (failed, its folder removed) at its next block.
+pub(crate) fn export_table_to_point_in_time(
+    engine: &Engine,
+    input: ExportTableToPointInTimeInput,
+    bucket_dir: &Path,
+    stop: Option<&AtomicBool>,
+) -> Result<ExportTableToPointInTimeOutput> {
+    let start = engine.options.clock.now();
+    let prefix = input.s3_prefix.as_deref().unwrap_or_default();
+    if let Some(refusal) = prefix_refusal(prefix) {
+        return Err(Error::validation(refusal));
+    }
+    let id = match &input.export_id {
+        Some(id) if is_export_id(id) => id.clone(),
+        Some(id) => {
+            return Err(Error::validation(format!(
+                "An export id is 14 digits, '-' and 8 lowercase hex digits, not {id:?}"
+            )))
+        }
+        None => {
+            let suffix = uuid::Uuid::new_v4().simple().to_string();
+            format!("{:014}-{}", start.0, &suffix[..8])
+        }
+    };
+    let Some(store) = &engine.store else {
+        return Err(Error::PointInTimeRecoveryUnavailable(
+            "Exports need point-in-time recovery, which needs a database directory; this database lives in memory".into(),
+        ));
+    };
+    let key_base = match prefix.trim_end_matches('/') {
+        "" => format!("AWSDynamoDB/{id}"),
+        p => format!("{p}/AWSDynamoDB/{id}"),
+    };
+    let root = key_base
+        .split('/')
+        .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
+    // (Checked before the replay too, which an export that cannot be written would waste.)
+    if root.exists() {
+        return Err(Error::ExportConflict(format!(
+            "The bucket already holds an export at {key_base}"
+        )));
+    }
+    let state_file = format!("export-{id}");
+    let state =
+        crate::pitr::build_state_at(engine, &input.table_arn, input.export_time, &state_file)?;
+    let mut export = Export {
+        description: ExportDescription {
+            export_arn: format!("{}/export/{id}", state.table_arn),
+            export_status: ExportStatus::Completed,
+            start_time: start,
+            end_time: start,
+            export_manifest: format!("{key_base}/manifest-summary.json"),
+            table_arn: state.table_arn.clone(),
+            table_id: state.schema.id.clone(),
+            export_time: state.time,
+            s3_bucket: input.s3_bucket.clone(),
+            s3_prefix: input.s3_prefix.clone(),
+            export_format: "DYNAMODB_JSON".into(),
+            export_type: "FULL_EXPORT".into(),
+            billed_size_bytes: 0,
+            item_count: 0,
+        },
+        key_base,
+        root: root.clone(),
+        files: Vec::new(),
+    };
+    let written = match std::fs::metadata(&root) {
+        Ok(_) => Err(Error::ExportConflict(format!(
+            "The bucket already holds an export at {}",
+            export.key_base
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let written = export.write(engine, &*store.fs, &state, stop);
+            if written.is_err() {
+                // Never half an export: its folder goes with it.
+                let _ = std::fs::remove_dir_all(&root);
+            }
+            written
+        }
+        Err(e) => Err(io_error(format!("looking at {}", root.display()))(e)),
+    };
+    let _ = store.fs.remove_file(&state.path);
+    written?;
+    Ok(ExportTableToPointInTimeOutput {
+        export_description: export.description,
+    })
+}
+
+/// Whether `id` has the form of an export's id: `{ms:014}-{8 lowercase hex}`.
+fn is_export_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 23
+        && b[..14].iter().all(u8::is_ascii_digit)
+        && b[14] == b'-'
+        && b[15..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
+/// Why a key prefix could reach outside its bucket, if it could: each segment becomes a
+/// folder.
+pub(crate) fn prefix_refusal(prefix: &str) -> Option<String> {
+    let bad = prefix.starts_with('/')
+        || prefix.contains(['\0', '\\'])
+        || prefix
+            .trim_end_matches('/')
+            .split('/')
+            .any(|part| part == ".." || part == "." || (part.is_empty() && !prefix.is_empty()))
+        || prefix.len() > 1024;
+    bad.then(|| format!("One or more parameter values were invalid: S3Prefix {prefix:?} is not a key prefix tidestore can write (at most 1024 bytes of '/'-separated segments, none empty, '.' or '..', no leading '/', backslash or NUL)"))
+}
+
+/// An export being written.
+struct Export {
+    description: ExportDescription,
+    /// `{prefix}/AWSDynamoDB/{ExportId}`.
+    key_base: String,
+    /// Its folder.
+    root: PathBuf,
+    /// The data files written: their manifest lines.
+    files: Vec<serde_json::Value>,
+}
+
+/// One line of a data file.
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(rename = "Item")]
+    item: &'a Item,
+}
+
+impl Export {
+    /// Writes every file of the export from the table file of `state`.
+    fn write(
+        &mut self,
+        engine: &Engine,
+        fs: &dyn crate::fs::Vfs,
+        state: &crate::pitr::StateAt,
+        stop: Option<&AtomicBool>,
+    ) -> Result<()> {
+        let data_dir = self.root.join("data");
+        std::fs::create_dir_all(&data_dir)
+            .map_err(io_error(format!("creating {}", data_dir.display())))?;
+        write_file(&self.root.join("_started"), b"")?;
+        let mut reader = TableFileReader::open(fs, &state.path, SNAPSHOT_MAGIC)?;
+        let mut file: Option<DataFile> = None;
+        while let Some(block) = reader.next_block(&state.schema.key)? {
+            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                return Err(Error::Io {
+                    context: "exporting".into(),
+                    source: std::io::Error::other(CANCELLED),
+                });
+            }
+            for (_, stored) in block {
+                let open = match file.take() {
+                    Some(f) if f.items < MAX_EXPORT_FILE_ITEMS => f,
+                    full => {
+                        if let Some(full) = full {
+                            self.files.push(full.finish()?);
+                        }
+                        DataFile::create(&data_dir, &self.key_base)?
+                    }
+                };
+                let mut open = open;
+                open.push(&stored.decode())?;
+                self.description.item_count += 1;
+                self.description.billed_size_bytes += stored.size() as u64;
+                file = Some(open);
+            }
+        }
+        // At least one data file, as DynamoDB writes an empty one for an empty partition.
+        let last = match file {
+            Some(f) => f,
+            None => DataFile::create(&data_dir, &self.key_base)?,
+        };
+        self.files.push(last.finish()?);
+
+        let mut manifest_files = Vec::new();
+        for line in &self.files {
+            manifest_files.extend_from_slice(line.to_string().as_bytes());
+            manifest_files.push(b'\n');
+        }
+        self.write_with_checksum("manifest-files", &manifest_files)?;
+        self.description.end_time = engine.options.clock.now();
+        let d = &self.description;
+        let iso = |t: Timestamp| format!("{}Z", t.to_iso8601());
+        let summary = json!({
+            "version": MANIFEST_VERSION,
+            "exportArn": d.export_arn,
+            "startTime": iso(d.start_time),
+            "endTime": iso(d.end_time),
+            "tableArn": d.table_arn,
+            "tableId": d.table_id,
+            "exportTime": iso(d.export_time),
+            "s3Bucket": d.s3_bucket,
+            "s3Prefix": d.s3_prefix,
+            "s3SseAlgorithm": null,
+            "s3SseKmsKeyId": null,
+            "manifestFilesS3Key": format!("{}/manifest-files.json", self.key_base),
+            "billedSizeBytes": d.billed_size_bytes,
+            "itemCount": d.item_count,
+            "outputFormat": d.export_format,
+        });
+        self.write_with_checksum("manifest-summary", summary.to_string().as_bytes())?;
+        sync_dir(&self.root)
+    }
+
+    /// Writes `{name}.checksum` (hex MD5) and then `{name}.json`, each through a temporary
+    /// file and a rename.
+    fn write_with_checksum(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let md5 = Md5::digest(bytes);
+        write_file(
+            &self.root.join(format!("{name}.checksum")),
+            hex(&md5).as_bytes(),
+        )?;
+        write_file(&self.root.join(format!("{name}.json")), bytes)
+    }
+}
+
+/// Writes `bytes` to `path` durably: a temporary file, synced, renamed over it.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp-export");
+    let written = (|| {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    written.map_err(io_error(format!("writing {}", path.display())))
+}
+
+/// Syncs the folder `dir`, so the names of the files in it survive a crash.
+fn sync_dir(dir: &Path) -> Result<()> {
+    // IMPORTANT: the export's files are renamed into place: their names are durable only
+    // once the folder is synced.
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(format!("syncing {}", dir.display())))
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A writer that hashes (MD5) what it passes on: an S3 object's ETag and `Content-MD5` are
+/// of its bytes as stored, here the gzip stream.
+struct Hashed<W> {
+    inner: W,
+    md5: Md5,
+}
+
+impl<W: Write> Write for Hashed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.md5.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// One gzipped data file being written.
+struct DataFile {
+    path: PathBuf,
+    key: String,
+    gzip: flate2::write::GzEncoder<Hashed<BufWriter<File>>>,
+    items: u64,
+}
+
+impl DataFile {
+    fn create(data_dir: &Path, key_base: &str) -> Result<DataFile> {
+        let name = format!("{}.json.gz", uuid::Uuid::new_v4().simple());
+        let path = data_dir.join(&name);
+        let file = File::create(&path).map_err(io_error(format!("creating {}", path.display())))?;
+        Ok(DataFile {
+            key: format!("{key_base}/data/{name}"),
+            gzip: flate2::write::GzEncoder::new(
+                Hashed {
+                    inner: BufWriter::with_capacity(256 << 10, file),
+                    md5: Md5::new(),
+                },
+                flate2::Compression::default(),
+            ),
+            path,
+            items: 0,
+        })
+    }
+
+    fn push(&mut self, item: &Item) -> Result<()> {
+        let error = |e: std::io::Error| io_error(format!("writing {}", self.path.display()))(e);
+        serde_json::to_writer(&mut self.gzip, &Line { item }).map_err(|e| error(e.into()))?;
+        self.gzip.write_all(b"\n").map_err(error)?;
+        self.items += 1;
+        Ok(())
+    }
+
+    /// Finishes and syncs the file; its line of `manifest-files.json`.
+    fn finish(self) -> Result<serde_json::Value> {
+        let error = io_error(format!("writing {}", self.path.display()));
+        let finished = (|| {
+            let hashed = self.gzip.finish()?;
+            let file = hashed.inner.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok(hashed.md5.finalize())
+        })();
+        let md5 = finished.map_err(error)?;
+        Ok(json!({
+            "itemCount": self.items,
+            "md5Checksum": base64::engine::general_purpose::STANDARD.encode(md5),
+            "etag": hex(&md5),
+            "dataFileS3Key": self.key,
+        }))
+    }
+}

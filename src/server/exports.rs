@@ -1,0 +1,496 @@
+//! `ExportTableToPointInTime`, `DescribeExport` and `ListExports`: DynamoDB's export to S3,
+//! written to a local directory standing in for S3 (`tidestore serve --s3-dir DIR`): the
+//! bucket `B` is the folder `DIR/B` (it must exist, as a bucket must), and the files go under
+//! `DIR/B/{S3Prefix}/AWSDynamoDB/{ExportId}/` in DynamoDB's layout (`export.rs` draws it).
+//!
+//! Status flow, as DynamoDB's: the request is checked (the table, its point-in-time
+//! recovery, the export time inside its window, the bucket's name and the prefix), its record
+//! written durably as IN_PROGRESS, and the answer sent at once; the export runs on a thread
+//! of its own through the library's export (which never holds up a writer), and its record
+//! becomes COMPLETED (with `ItemCount`, `BilledSizeBytes`, `ExportManifest`) or FAILED
+//! (`FailureCode`: `S3NoSuchBucket` for a bucket folder that does not exist, as DynamoDB
+//! says it, else the exception's name; `FailureMessage`). A `ClientToken` makes the request
+//! idempotent for 8 hours after the export ends; the same token with other members is
+//! `ExportConflictException`, as the model says.
+//!
+//! Refused by name (ValidationException): `ExportFormat` ION, `ExportType`
+//! INCREMENTAL_EXPORT (with `IncrementalExportSpecification`), `FilterSpecification`,
+//! `S3SseAlgorithm` and `S3SseKmsKeyId` (the files are not encrypted), and an
+//! `S3BucketOwner` other than the server's account.
+//!
+//! Records live in `EXPORTS` in the database directory, in the layout of `IMPORTS`
+//! (`imports.rs`) with the magic `TSEXPORT`; a damaged one is set aside on a start, and
+//! the server starts without the records. A stop cancels the exports still running: each
+//! stops at its next block, removes its folder and ends FAILED before the database closes.
+//! A record left IN_PROGRESS all the same (a crash) is FAILED at the next start, never
+//! COMPLETED: its files may be half written (an export's summary manifest is written last).
+//!
+//! ```text
+//!   EXPORTS  [ magic "TSEXPORT" (8) | version u32 LE (4) | crc32c of payload u32 LE (4) |
+//!              payload: JSON array of records (at most MAX_FILE_LEN - 16 bytes) ]
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::imports::{
+    bucket_refusal, now_ms, page, paging, prune, seconds, Record, Records, RecordsFile,
+};
+use super::operations::input;
+use super::protocol::WireError;
+use super::Call;
+use crate::api::exports::ExportTableToPointInTimeInput;
+use crate::db::Database;
+use crate::error::Error;
+use crate::model::clock::Timestamp;
+
+/// The file of export records, in the database directory.
+pub(crate) const EXPORTS_FILE: &str = "EXPORTS";
+const EXPORTS: RecordsFile = RecordsFile {
+    name: EXPORTS_FILE,
+    magic: b"TSEXPORT",
+    arn: "ExportArn",
+    status: "ExportStatus",
+};
+/// The most exports running at once (each a thread replaying a table).
+pub const MAX_RUNNING_EXPORTS: usize = 8;
+/// Why an export a stop or a crash left IN_PROGRESS failed.
+const STOPPED: &str = "the server stopped before the export finished";
+/// The shortest `ExportArn` the API accepts (the model's `ExportArn`).
+const MIN_EXPORT_ARN_LEN: usize = 37;
+/// The longest `ExportArn` the API accepts.
+const MAX_EXPORT_ARN_LEN: usize = 1024;
+
+/// The server's exports: the directory standing in for S3, the records, the running threads.
+pub(crate) struct Exports {
+    s3_dir: Option<PathBuf>,
+    account: String,
+    records: Records,
+}
+
+/// The records, threads and stop of the exports.
+impl std::ops::Deref for Exports {
+    type Target = Records;
+
+    fn deref(&self) -> &Records {
+        &self.records
+    }
+}
+
+/// Ends `record` with `status` at `end_ms`.
+fn finish(record: &mut Record, status: &str, end_ms: u64) {
+    record.end_ms = Some(end_ms);
+    record
+        .description
+        .insert("ExportStatus".into(), json!(status));
+    record.description.insert("EndTime".into(), seconds(end_ms));
+}
+
+/// Ends `record` FAILED with `code` and `message`.
+fn fail(record: &mut Record, code: &str, message: &str, end_ms: u64) {
+    finish(record, "FAILED", end_ms);
+    record.description.insert("FailureCode".into(), json!(code));
+    record
+        .description
+        .insert("FailureMessage".into(), json!(message));
+}
+
+impl Exports {
+    /// Loads the records of the database `db`; those a stop or crash left IN_PROGRESS are
+    /// FAILED (their files may be half written).
+    pub(crate) fn open(
+        db: &Database,
+        s3_dir: Option<PathBuf>,
+        account: String,
+    ) -> std::io::Result<Exports> {
+        let settle = |record: &mut Record| fail(record, "InternalServerError", STOPPED, now_ms());
+        Ok(Exports {
+            s3_dir,
+            account,
+            records: Records::open(db, &EXPORTS, settle)?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ExportRequest {
+    table_arn: String,
+    export_time: Option<Timestamp>,
+    client_token: Option<String>,
+    s3_bucket: String,
+    s3_bucket_owner: Option<String>,
+    s3_prefix: Option<String>,
+    export_format: Option<String>,
+    export_type: Option<String>,
+}
+
+/// `ExportTableToPointInTime`.
+pub(super) fn export_table_to_point_in_time(
+    call: &Call<'_>,
+    body: Value,
+) -> Result<Value, WireError> {
+    let exports = &call.state.exports;
+    let Some(s3_dir) = &exports.s3_dir else {
+        return Err(WireError::validation(
+            "tidestore serve has no S3 directory to export to: start it with --s3-dir DIR, and ExportTableToPointInTime writes under DIR/{S3Bucket}",
+        ));
+    };
+    let mut request_value = body.clone();
+    if let Value::Object(members) = &mut request_value {
+        members.remove("ClientToken");
+    }
+    let request: ExportRequest = input(body)?;
+    crate::model::names::check_length(&request.table_arn, "tableArn", 1, 1024)?;
+    if let Some(refusal) = bucket_refusal(&request.s3_bucket) {
+        return Err(WireError::validation(refusal));
+    }
+    if let Some(refusal) =
+        crate::export::prefix_refusal(request.s3_prefix.as_deref().unwrap_or_default())
+    {
+        return Err(WireError::validation(refusal));
+    }
+    if let Some(owner) = &request.s3_bucket_owner {
+        if *owner != exports.account {
+            return Err(WireError::validation(format!(
+                "tidestore writes only its own account's buckets: S3BucketOwner must be {} (the server's --account) or left out, not {owner:?}",
+                exports.account
+            )));
+        }
+    }
+    let format = request.export_format.as_deref().unwrap_or("DYNAMODB_JSON");
+    if format != "DYNAMODB_JSON" {
+        return Err(WireError::validation(format!(
+            "tidestore does not support the ExportFormat {format}: only DYNAMODB_JSON"
+        )));
+    }
+    let export_type = request.export_type.as_deref().unwrap_or("FULL_EXPORT");
+    if export_type != "FULL_EXPORT" {
+        return Err(WireError::validation(format!(
+            "tidestore does not support the ExportType {export_type}: only FULL_EXPORT"
+        )));
+    }
+    if let Some(token) = &request.client_token {
+        if token.is_empty() || token.contains('$') {
+            return Err(WireError::validation(format!(
+                "1 validation error detected: Value '{token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[^\\$]+$"
+            )));
+        }
+    }
+    // The table and its window, answered now as DynamoDB answers them; the export itself
+    // checks them again when it runs.
+    let not_found = || Error::TableNotFound(format!("Table not found: {}", request.table_arn));
+    let table = call
+        .db
+        .describe_table(&request.table_arn)
+        .map_err(|e| match e {
+            Error::ResourceNotFound(_) => not_found(),
+            other => other,
+        })?;
+    let pitr = call
+        .db
+        .describe_continuous_backups(&table.table_name)?
+        .continuous_backups_description
+        .point_in_time_recovery_description;
+    let (Some(earliest), Some(latest)) = (
+        pitr.earliest_restorable_date_time,
+        pitr.latest_restorable_date_time,
+    ) else {
+        return Err(Error::PointInTimeRecoveryUnavailable(format!(
+            "Point in time recovery is not enabled for table '{}'",
+            table.table_name
+        ))
+        .into());
+    };
+    let now = now_ms();
+    let export_time = request.export_time.unwrap_or(Timestamp(now));
+    if export_time < earliest || export_time > latest.max(Timestamp(now)) {
+        return Err(Error::InvalidExportTime(format!(
+            "ExportTime {} is outside the recovery window of table {}: from {} to {}",
+            export_time.to_iso8601(),
+            table.table_name,
+            earliest.to_iso8601(),
+            latest.to_iso8601()
+        ))
+        .into());
+    }
+
+    let mut state = exports.lock();
+    if exports.stop.load(Ordering::SeqCst) {
+        return Err(Error::Io {
+            context: "ExportTableToPointInTime".into(),
+            source: std::io::Error::other("the server is stopping: no export starts"),
+        }
+        .into());
+    }
+    if let Some(token) = &request.client_token {
+        let earlier =
+            (state.records.iter()).find(|r| r.token() == Some(token) && r.holds_token_at(now));
+        if let Some(earlier) = earlier {
+            if earlier.request != request_value {
+                return Err(Error::ExportConflict(
+                    "ExportTableToPointInTime was called with a ClientToken already used for another export within 8 hours".into(),
+                )
+                .into());
+            }
+            return Ok(json!({ "ExportDescription": earlier.description }));
+        }
+    }
+    state.running.retain(|t| !t.is_finished());
+    if state.running.len() >= MAX_RUNNING_EXPORTS {
+        return Err(Error::LimitExceeded(format!(
+            "tidestore runs at most {MAX_RUNNING_EXPORTS} exports at once"
+        ))
+        .into());
+    }
+
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let export_id = format!("{now:014}-{}", &suffix[..8]);
+    let export_arn = format!("{}/export/{export_id}", table.table_arn);
+    let mut description = Map::new();
+    description.insert("ExportArn".into(), json!(export_arn));
+    description.insert("ExportStatus".into(), json!("IN_PROGRESS"));
+    description.insert("StartTime".into(), seconds(now));
+    description.insert("TableArn".into(), json!(table.table_arn));
+    description.insert("TableId".into(), json!(table.table_id));
+    description.insert("ExportTime".into(), seconds(export_time.0));
+    if let Some(token) = &request.client_token {
+        description.insert("ClientToken".into(), json!(token));
+    }
+    description.insert("S3Bucket".into(), json!(request.s3_bucket));
+    if let Some(owner) = &request.s3_bucket_owner {
+        description.insert("S3BucketOwner".into(), json!(owner));
+    }
+    if let Some(prefix) = &request.s3_prefix {
+        description.insert("S3Prefix".into(), json!(prefix));
+    }
+    description.insert("ExportFormat".into(), json!(format));
+    description.insert("ExportType".into(), json!(export_type));
+    state.records.push(Record {
+        description: description.clone(),
+        request: request_value,
+        start_ms: now,
+        end_ms: None,
+    });
+    prune(&mut state.records, now);
+    if let Err(e) = exports.persist(&mut state) {
+        state.records.retain(|r| r.arn() != export_arn);
+        return Err(e.into());
+    }
+
+    let mut library = ExportTableToPointInTimeInput::new(table.table_arn, &request.s3_bucket)
+        .export_time(export_time)
+        .export_id(export_id);
+    library.s3_prefix = request.s3_prefix;
+    let job = Job {
+        db: call.db.clone(),
+        exports: Arc::clone(exports),
+        export_arn: export_arn.clone(),
+        bucket_dir: s3_dir.join(&request.s3_bucket),
+        input: library,
+        stop: Arc::clone(&exports.stop),
+    };
+    let thread = std::thread::Builder::new()
+        .name("tidestore-export".into())
+        .spawn(move || job.run());
+    match thread {
+        Ok(thread) => state.running.push(thread),
+        Err(e) => {
+            // The caller is told the export failed to start: it must not be listed.
+            state.records.retain(|r| r.arn() != export_arn);
+            if let Err(e) = exports.persist(&mut state) {
+                tracing::warn!(error = %e, "an export that did not start is still recorded");
+            }
+            return Err(Error::Io {
+                context: "starting an export".into(),
+                source: e,
+            }
+            .into());
+        }
+    }
+    Ok(json!({ "ExportDescription": description }))
+}
+
+/// One export, run on its own thread.
+struct Job {
+    db: Database,
+    exports: Arc<Exports>,
+    export_arn: String,
+    /// The folder standing in for the bucket.
+    bucket_dir: PathBuf,
+    input: ExportTableToPointInTimeInput,
+    stop: Arc<AtomicBool>,
+}
+
+impl Job {
+    fn run(self) {
+        let outcome = match is_folder(&self.bucket_dir) {
+            // DynamoDB's words for an export to a bucket that does not exist.
+            false => Err((
+                "S3NoSuchBucket".to_owned(),
+                "The specified bucket does not exist".to_owned(),
+            )),
+            // NB: a panic (a defect) still ends the record, as FAILED.
+            true => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.db
+                    .export_table_until(self.input.clone(), &self.bucket_dir, &self.stop)
+            }))
+            .unwrap_or_else(|_| {
+                Err(Error::Io {
+                    context: "exporting".into(),
+                    source: std::io::Error::other("the export stopped on an internal error"),
+                })
+            })
+            .map_err(|e| (e.exception_name().to_owned(), e.message())),
+        };
+        let end = now_ms();
+        let mut state = self.exports.lock();
+        let Some(record) = (state.records.iter_mut()).find(|r| r.arn() == self.export_arn) else {
+            return;
+        };
+        match outcome {
+            Ok(done) => {
+                let done = done.export_description;
+                finish(record, "COMPLETED", end);
+                let d = &mut record.description;
+                d.insert("ExportManifest".into(), json!(done.export_manifest));
+                d.insert("ItemCount".into(), json!(done.item_count));
+                d.insert("BilledSizeBytes".into(), json!(done.billed_size_bytes));
+            }
+            Err((code, message)) => fail(record, &code, &message, end),
+        }
+        if let Err(e) = self.exports.persist(&mut state) {
+            tracing::warn!(error = %e, export = %self.export_arn, "the export's record was not written");
+        }
+    }
+}
+
+/// Whether `path` is a folder (not followed if it is a symbolic link).
+fn is_folder(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeExportRequest {
+    export_arn: String,
+}
+
+/// `DescribeExport`.
+pub(super) fn describe_export(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    let DescribeExportRequest { export_arn } = input(body)?;
+    crate::model::names::check_length(
+        &export_arn,
+        "exportArn",
+        MIN_EXPORT_ARN_LEN,
+        MAX_EXPORT_ARN_LEN,
+    )?;
+    let state = call.state.exports.lock();
+    match state.records.iter().find(|r| r.arn() == export_arn) {
+        Some(record) => Ok(json!({ "ExportDescription": record.description })),
+        None => Err(WireError::dynamodb(
+            "ExportNotFoundException",
+            format!("Export not found: {export_arn}"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListExportsRequest {
+    table_arn: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// `ListExports`: by start time, then ARN, `MaxResults` (1 to 25) a page.
+pub(super) fn list_exports(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
+    let request: ListExportsRequest = input(body)?;
+    let (size, after) = paging(
+        ("maxResults", request.max_results),
+        request.next_token.as_deref(),
+        "ListExports",
+    )?;
+    let state = call.state.exports.lock();
+    let (page, more) = page(&state.records, request.table_arn.as_deref(), after, size);
+    let summaries: Vec<Value> = page
+        .iter()
+        .map(|r| {
+            json!({
+                "ExportArn": r.arn(),
+                "ExportStatus": r.status(),
+                "ExportType": r.description.get("ExportType").cloned().unwrap_or(json!("FULL_EXPORT")),
+            })
+        })
+        .collect();
+    let mut answer = json!({ "ExportSummaries": summaries });
+    if let (true, Some(last)) = (more, page.last()) {
+        answer["NextToken"] = json!(super::imports::next_token(last));
+    }
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A damaged `EXPORTS` is set aside on a start (never a panic, never a refusal to
+    /// start), and an export a crash left IN_PROGRESS is FAILED, never COMPLETED.
+    #[test]
+    fn damaged_export_records_are_set_aside_and_an_interrupted_export_fails() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-exports-records-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(&dir).expect("opens");
+        let exports = Exports::open(&db, None, "000000000000".into()).expect("no records");
+        {
+            let mut state = exports.lock();
+            state.records.push(Record {
+                description: json!({
+                    "ExportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/T/export/01576616366715-0123abcd",
+                    "ExportStatus": "IN_PROGRESS",
+                })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+                request: json!({}),
+                start_ms: now_ms(),
+                end_ms: None,
+            });
+            exports.persist(&mut state).expect("written");
+        }
+        drop(exports);
+        let exports = Exports::open(&db, None, "000000000000".into()).expect("loads");
+        {
+            let state = exports.lock();
+            assert_eq!(state.records.len(), 1);
+            assert_eq!(state.records[0].status(), "FAILED");
+            assert_eq!(state.records[0].description["FailureMessage"], STOPPED);
+        }
+        drop(exports);
+        let path = dir.join(EXPORTS_FILE);
+        let mut bytes = std::fs::read(&path).expect("the records");
+        for at in [0, 13, 20, bytes.len() - 1] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            std::fs::write(&path, &bad).expect("damaged");
+            let exports = Exports::open(&db, None, "000000000000".into())
+                .expect("a damaged file does not stop the start");
+            assert!(exports.lock().records.is_empty(), "flip at {at}");
+            assert!(!path.exists(), "set aside");
+        }
+        bytes.truncate(10);
+        std::fs::write(&path, &bytes).expect("cut");
+        let exports = Exports::open(&db, None, "000000000000".into()).expect("starts");
+        assert!(exports.lock().records.is_empty());
+        drop(exports);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

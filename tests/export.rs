@@ -1,0 +1,298 @@
+//! Behaviour tests of `ExportTableToPointInTime` in the library: the export of a moment is
+//! exact (the write at the moment in, the one after it out), its files are DynamoDB's S3
+//! export layout with true manifests, an import of its data files makes the same table
+//! again, and its errors are DynamoDB's.
+//!
+//! Time comes from a `ManualClock`: a write's commit time is the clock's time.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use md5::{Digest, Md5};
+use serde_json::Value;
+use tidestore::ScalarAttributeType::{N, S};
+use tidestore::*;
+
+use support::{enable_pitr, scan_sorted, TempDir};
+
+const T0: u64 = 1_576_616_366_715;
+const TABLE: &str = "Music";
+
+fn setup(tag: &str) -> (TempDir, Arc<ManualClock>, Database) {
+    let dir = TempDir::new(tag);
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    let db = Database::open_with(
+        dir.path().join("db"),
+        Options::default()
+            .clock(clock.clone())
+            .background_worker(false),
+    )
+    .unwrap();
+    (dir, clock, db)
+}
+
+fn definition(name: &str) -> CreateTableInput {
+    CreateTableInput::new(name)
+        .hash_key("pk", S)
+        .range_key("sk", N)
+        .global_index("ByG", ("g", S), None, Projection::all())
+        .pay_per_request()
+}
+
+fn row(pk: &str, sk: i64, v: &str) -> Item {
+    let item = serde_json::json!({
+        "pk": {"S": pk}, "sk": {"N": sk.to_string()}, "v": {"S": v}, "g": {"S": "x"},
+        "bin": {"B": "AAEC/w=="}, "n": {"N": "-12.500"}, "ns": {"NS": ["1", "2.5"]},
+        "ss": {"SS": ["a", "b"]}, "bs": {"BS": ["AQ=="]}, "m": {"M": {"l": {"L": [{"NULL": true}, {"BOOL": false}, {"S": ""}]}}},
+    });
+    serde_json::from_value(item).unwrap()
+}
+
+fn put(db: &Database, item: Item) {
+    db.put_item(PutItemInput::new(TABLE, item)).unwrap();
+}
+
+/// The export's folder, from its manifest key.
+fn export_dir(bucket: &Path, description: &ExportDescription) -> PathBuf {
+    let summary = bucket.join(&description.export_manifest);
+    summary.parent().unwrap().to_path_buf()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The data files' lines, gunzipped and concatenated in the manifest's order, after checking
+/// each file's manifest line (count, MD5, ETag) and the manifests' checksum files.
+fn data_lines(bucket: &Path, description: &ExportDescription) -> String {
+    let dir = export_dir(bucket, description);
+    let files = std::fs::read(dir.join("manifest-files.json")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("manifest-files.checksum")).unwrap(),
+        format!("{:x}", Md5::digest(&files))
+    );
+    let mut all = String::new();
+    let mut count = 0;
+    for line in String::from_utf8(files).unwrap().lines() {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        let gz = std::fs::read(bucket.join(entry["dataFileS3Key"].as_str().unwrap())).unwrap();
+        use base64::Engine as _;
+        let md5 = Md5::digest(&gz);
+        assert_eq!(
+            entry["md5Checksum"],
+            base64::engine::general_purpose::STANDARD.encode(md5)
+        );
+        assert_eq!(entry["etag"], format!("{md5:x}"));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(entry["itemCount"], text.lines().count() as u64);
+        count += text.lines().count() as u64;
+        all.push_str(&text);
+    }
+    assert_eq!(count, description.item_count);
+    all
+}
+
+/// An export's data files, imported into a new table with the same definition, make the
+/// table again item for item; its summary manifest says what DynamoDB's says.
+#[test]
+fn an_export_imported_again_is_the_table_item_for_item() {
+    let (dir, clock, db) = setup("export-roundtrip");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    for i in 0..300 {
+        clock.advance(1);
+        put(
+            &db,
+            row(&format!("p{}", i % 17), i, &"x".repeat(i as usize % 50)),
+        );
+    }
+    // Part of the table from a snapshot, part from the log after it.
+    db.checkpoint().unwrap();
+    for i in 0..50 {
+        clock.advance(1);
+        db.delete_item(DeleteItemInput::new(
+            TABLE,
+            serde_json::from_value(serde_json::json!({"pk": {"S": format!("p{}", i % 17)}, "sk": {"N": (i * 3).to_string()}})).unwrap(),
+        ))
+        .unwrap();
+        put(&db, row("late", i, "y"));
+    }
+    clock.advance(1);
+    let bucket = dir.path().join("bucket");
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::new(TABLE, "bucket").s3_prefix("backups/2026"),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let table = scan_sorted(&db, TABLE);
+    assert_eq!(out.export_status, ExportStatus::Completed);
+    assert_eq!(out.item_count, table.len() as u64);
+    assert!(out.export_arn.starts_with(&format!(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/{TABLE}/export/"
+    )));
+    let folder = export_dir(&bucket, &out);
+    assert!(folder.starts_with(bucket.join("backups/2026/AWSDynamoDB")));
+    assert!(folder.join("_started").exists());
+    let summary = read_json(&folder.join("manifest-summary.json"));
+    assert_eq!(summary["version"], "2020-06-30");
+    assert_eq!(summary["exportArn"], out.export_arn);
+    assert_eq!(summary["itemCount"], out.item_count);
+    assert_eq!(summary["billedSizeBytes"], out.billed_size_bytes);
+    assert_eq!(summary["outputFormat"], "DYNAMODB_JSON");
+    assert_eq!(summary["s3Prefix"], "backups/2026");
+    assert_eq!(summary["s3SseKmsKeyId"], Value::Null);
+    assert!(summary["exportTime"].as_str().unwrap().ends_with('Z'));
+    assert!(bucket
+        .join(summary["manifestFilesS3Key"].as_str().unwrap())
+        .exists());
+
+    let lines = data_lines(&bucket, &out);
+    let imported = db
+        .import_table_from_dynamodb_json(
+            ImportTableInput::new(definition("Imported")),
+            lines.as_bytes(),
+        )
+        .unwrap()
+        .import_table_description;
+    assert_eq!(imported.error_count, 0);
+    assert_eq!(scan_sorted(&db, "Imported"), table);
+    // The temporary state the export read is gone.
+    let snapshots: Vec<_> = std::fs::read_dir(dir.path().join("db/snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("export-"))
+        .collect();
+    assert!(snapshots.is_empty(), "{snapshots:?}");
+}
+
+/// The export of moment T holds the writes committed at T (an update of an item and a new
+/// one) and none committed after it, though they were made before the export was asked for.
+#[test]
+fn an_export_at_a_moment_holds_the_write_at_it_and_not_one_after() {
+    let (dir, clock, db) = setup("export-moment");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(10);
+    put(&db, row("a", 1, "before"));
+    clock.advance(10);
+    let t = clock.now();
+    put(&db, row("a", 1, "at"));
+    put(&db, row("b", 1, "at"));
+    clock.advance(1);
+    put(&db, row("a", 1, "after"));
+    put(&db, row("c", 1, "after"));
+    clock.advance(10);
+    let bucket = dir.path().join("bucket");
+    let export = |at: Timestamp| {
+        let out = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "bucket").export_time(at),
+                &bucket,
+            )
+            .unwrap()
+            .export_description;
+        assert_eq!(out.export_time, at);
+        let mut values: Vec<String> = data_lines(&bucket, &out)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{}={}",
+                    v["Item"]["pk"]["S"].as_str().unwrap(),
+                    v["Item"]["v"]["S"].as_str().unwrap()
+                )
+            })
+            .collect();
+        values.sort();
+        values
+    };
+    assert_eq!(export(t), ["a=at", "b=at"]);
+    assert_eq!(export(Timestamp(t.0 - 1)), ["a=before"]);
+    assert_eq!(export(Timestamp(t.0 + 1)), ["a=after", "b=at", "c=after"]);
+}
+
+/// DynamoDB's errors: no table, recovery off, a time outside the window (before it opened,
+/// after now), a prefix that would leave the bucket, an in-memory database. None leaves
+/// files behind.
+#[test]
+fn export_errors_are_dynamodbs() {
+    let (dir, clock, db) = setup("export-errors");
+    let bucket = dir.path().join("bucket");
+    let export = |input: ExportTableToPointInTimeInput| {
+        db.export_table_to_point_in_time(input, &bucket)
+            .unwrap_err()
+    };
+    let input = || ExportTableToPointInTimeInput::new(TABLE, "bucket");
+    assert!(matches!(export(input()), Error::TableNotFound(_)));
+    db.create_table(definition(TABLE)).unwrap();
+    assert!(matches!(
+        export(input()),
+        Error::PointInTimeRecoveryUnavailable(_)
+    ));
+    clock.advance(100);
+    enable_pitr(&db, TABLE, None);
+    let enabled = clock.now();
+    clock.advance(100);
+    let e = export(input().export_time(Timestamp(enabled.0 - 1)));
+    assert!(matches!(e, Error::InvalidExportTime(_)), "{e}");
+    assert_eq!(e.exception_name(), "InvalidExportTimeException");
+    let e = export(input().export_time(Timestamp(clock.now().0 + 1000)));
+    assert!(matches!(e, Error::InvalidExportTime(_)), "{e}");
+    for prefix in ["../x", "/abs", "a/../b", "a\\b", "a//b"] {
+        let e = export(input().s3_prefix(prefix));
+        assert!(matches!(e, Error::Validation(_)), "{prefix}: {e}");
+    }
+    let e = export(input().export_id("../../etc"));
+    assert!(matches!(e, Error::Validation(_)), "{e}");
+    // The same export id twice: the second would write over the first.
+    let id = "01576616366715-0123abcd";
+    db.export_table_to_point_in_time(input().export_id(id), &bucket)
+        .unwrap();
+    assert!(matches!(
+        export(input().export_id(id)),
+        Error::ExportConflict(_)
+    ));
+    let memory = Database::in_memory();
+    memory.create_table(definition(TABLE)).unwrap();
+    assert!(matches!(
+        memory.export_table_to_point_in_time(input(), &bucket),
+        Err(Error::PointInTimeRecoveryUnavailable(_))
+    ));
+    let exports: Vec<_> = std::fs::read_dir(bucket.join("AWSDynamoDB"))
+        .unwrap()
+        .collect();
+    assert_eq!(
+        exports.len(),
+        1,
+        "only the export that succeeded wrote files"
+    );
+}
+
+/// An empty table exports one empty data file and a count of zero, and imports again as
+/// an empty table.
+#[test]
+fn an_empty_table_exports_one_empty_data_file() {
+    let (dir, clock, db) = setup("export-empty");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(5);
+    let bucket = dir.path().join("bucket");
+    let out = db
+        .export_table_to_point_in_time(ExportTableToPointInTimeInput::new(TABLE, "bucket"), &bucket)
+        .unwrap()
+        .export_description;
+    assert_eq!(out.item_count, 0);
+    let files =
+        std::fs::read_to_string(export_dir(&bucket, &out).join("manifest-files.json")).unwrap();
+    assert_eq!(files.lines().count(), 1);
+    assert_eq!(data_lines(&bucket, &out), "");
+}
