@@ -366,3 +366,27 @@ fn an_update_table_that_adds_a_multi_attribute_index_backfills_it() {
     .expect("update table");
     assert_queries_answer(&db);
 }
+
+#[test]
+fn a_start_key_missing_a_key_attribute_is_refused_in_one_plain_message() {
+    let db = db();
+    create(&db);
+    put_matches(&db);
+    // Every key attribute but the index's second partition attribute.
+    let start = attrs([
+        ("id", s("1")),
+        ("tournament", s("w24")),
+        ("round", s("final")),
+        ("score", n("10")),
+    ]);
+    let input = QueryInput::new(TABLE, in_partition("w24", "eu"))
+        .index_name(INDEX)
+        .exclusive_start_key(start);
+    let message = validation(db.query(input), "The provided starting key is invalid: ");
+    // The reason is the message of the error beneath, not that error shown with its name.
+    assert!(
+        !message.contains("ValidationException"),
+        "the exception's name inside its own message: {message:?}"
+    );
+    assert!(message.contains("region"), "{message:?}");
+}

@@ -142,17 +142,18 @@ fn start_position(
             "The provided key element does not match the schema",
         ));
     }
+    // The reason is the refusal's message: its `Display` would repeat the exception's name.
     let table_key = schema
         .key
         .encode(start, KeyRole::Table)
-        .map_err(|e| invalid(&e.to_string()))?;
+        .map_err(|e| invalid(&e.message()))?;
     match index {
         None => Ok(table_key),
         Some(index) => {
             let mut position = index
                 .key
                 .encode(start, KeyRole::Index(&index.name))
-                .map_err(|e| invalid(&e.to_string()))?;
+                .map_err(|e| invalid(&e.message()))?;
             position.extend_from_slice(&table_key);
             Ok(position)
         }
