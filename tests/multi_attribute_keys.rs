@@ -390,3 +390,54 @@ fn a_start_key_missing_a_key_attribute_is_refused_in_one_plain_message() {
     );
     assert!(message.contains("region"), "{message:?}");
 }
+
+/// A start key resumes reading after itself, but never outside the key condition: one
+/// outside the range an equality on an earlier sort attribute selects (a hand-made start
+/// key, or one from another query) must not let items of another `round` in.
+#[test]
+fn a_start_key_outside_the_sort_condition_reads_only_what_the_condition_selects() {
+    let db = db();
+    create(&db);
+    put_matches(&db);
+    let start = |id: &str, round: &str, score: &str| {
+        attrs([
+            ("id", s(id)),
+            ("tournament", s("w24")),
+            ("region", s("eu")),
+            ("round", s(round)),
+            ("score", n(score)),
+        ])
+    };
+    let read = |condition: KeyCondition, forward: bool, from: Item| {
+        let input = QueryInput::new(TABLE, condition)
+            .index_name(INDEX)
+            .scan_index_forward(forward)
+            .exclusive_start_key(from);
+        let output = db.query(input).expect("query");
+        (output.items.iter())
+            .map(|i| format!("{:?}", i["id"]))
+            .collect::<Vec<_>>()
+    };
+    let semi = || in_partition("w24", "eu").and_eq("round", s("semi"));
+    let finals = || in_partition("w24", "eu").and_eq("round", s("final"));
+    // Forward from before the semis (at final/5): the semis only, not final/10.
+    assert_eq!(
+        read(semi(), true, start("4", "final", "5")),
+        id_list(&["3", "2"])
+    );
+    // Backward from after the finals (at semi/30): the finals only, not semi/20.
+    assert_eq!(
+        read(finals(), false, start("2", "semi", "30")),
+        id_list(&["1", "4"])
+    );
+    // Within the range it resumes right after the start key, as ever.
+    assert_eq!(
+        read(semi(), true, start("3", "semi", "20")),
+        id_list(&["2"])
+    );
+    let below_score = || finals().sort("score", SortKeyOp::Lt(n("10")));
+    assert_eq!(
+        read(below_score(), false, start("1", "final", "10")),
+        id_list(&["4"])
+    );
+}

@@ -160,12 +160,34 @@ fn start_position(
     }
 }
 
-/// Narrows `range` to what comes after `position` in the reading direction.
+/// Narrows `range` to what comes after `position` in the reading direction: the part of
+/// `range` past `position`, never more. A start key need not lie in the range (a caller
+/// may make one, or bring one from another query): one before a forward range's start,
+/// or after a backward range's end, leaves that bound as it is, so a read never leaves
+/// the key condition (say, into another value of an earlier sort attribute).
 fn continue_after(range: KeyRange, position: EncodedKey, forward: bool) -> KeyRange {
+    let (start, end) = range;
     if forward {
-        (Bound::Excluded(position), range.1)
+        let keep = match &start {
+            Bound::Included(s) => s.as_slice() > position.as_slice(),
+            Bound::Excluded(s) => s.as_slice() >= position.as_slice(),
+            Bound::Unbounded => false,
+        };
+        (
+            if keep {
+                start
+            } else {
+                Bound::Excluded(position)
+            },
+            end,
+        )
     } else {
-        (range.0, Bound::Excluded(position))
+        let keep = match &end {
+            Bound::Included(e) => e.as_slice() < position.as_slice(),
+            Bound::Excluded(e) => e.as_slice() <= position.as_slice(),
+            Bound::Unbounded => false,
+        };
+        (start, if keep { end } else { Bound::Excluded(position) })
     }
 }
 
