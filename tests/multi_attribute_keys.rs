@@ -441,3 +441,19 @@ fn a_start_key_outside_the_sort_condition_reads_only_what_the_condition_selects(
         id_list(&["4"])
     );
 }
+
+/// `begins_with` on a number sort attribute is refused as such, whatever its operand's
+/// type (ScyllaDB's Alternator tests, checked against DynamoDB, expect `begins_with` in
+/// the refusal of `begins_with(r1, :p)` with `r1` a number attribute and `:p` a string).
+#[test]
+fn begins_with_on_a_number_sort_attribute_is_refused_naming_begins_with() {
+    let db = db();
+    create(&db);
+    let condition = in_partition("w24", "eu")
+        .and_eq("round", s("final"))
+        .sort("score", SortKeyOp::BeginsWith(s("1")));
+    validation(
+        db.query(QueryInput::new(TABLE, condition).index_name(INDEX)),
+        "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+    );
+}

@@ -17,7 +17,8 @@ use crate::expr::{self, Condition, Path};
 use crate::format::item::StoredItem;
 use crate::model::key::{self, EncodedKey, KeyRole};
 use crate::model::schema::{
-    IndexKind, IndexSchema, KeyAttribute, KeyShape, ProjectionType, TableSchema,
+    IndexKind, IndexSchema, KeyAttribute, KeyShape, ProjectionType, ScalarAttributeType,
+    TableSchema,
 };
 use crate::model::value::{item_size, AttributeValue, Item};
 use crate::state::table::{IndexData, TableData};
@@ -329,6 +330,13 @@ fn key_condition_range(
         | SortKeyOp::Ge(v)
         | SortKeyOp::BeginsWith(v) => vec![v],
     };
+    // begins_with of a number attribute is refused as such before its operand's type is
+    // looked at: the operand's type is beside the point when no number has a prefix.
+    if matches!(op, SortKeyOp::BeginsWith(_)) && range_attr.ty == ScalarAttributeType::N {
+        return Err(Error::validation(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+        ));
+    }
     for v in &operands {
         check_operand(range_attr, v)?;
     }
@@ -359,11 +367,7 @@ fn key_condition_range(
             (Bound::Included(with(low)), after(with(high)))
         }
         SortKeyOp::BeginsWith(begins) => {
-            if matches!(begins, AttributeValue::N(_)) {
-                return Err(Error::validation(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
-                ));
-            }
+            // (A number operand of a string or binary attribute failed its type check.)
             let mut k = prefix.clone();
             key::encode_prefix(begins, &mut k);
             key::prefix_range(k)
