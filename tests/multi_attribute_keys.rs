@@ -366,3 +366,94 @@ fn an_update_table_that_adds_a_multi_attribute_index_backfills_it() {
     .expect("update table");
     assert_queries_answer(&db);
 }
+
+#[test]
+fn a_start_key_missing_a_key_attribute_is_refused_in_one_plain_message() {
+    let db = db();
+    create(&db);
+    put_matches(&db);
+    // Every key attribute but the index's second partition attribute.
+    let start = attrs([
+        ("id", s("1")),
+        ("tournament", s("w24")),
+        ("round", s("final")),
+        ("score", n("10")),
+    ]);
+    let input = QueryInput::new(TABLE, in_partition("w24", "eu"))
+        .index_name(INDEX)
+        .exclusive_start_key(start);
+    let message = validation(db.query(input), "The provided starting key is invalid: ");
+    // The reason is the message of the error beneath, not that error shown with its name.
+    assert!(
+        !message.contains("ValidationException"),
+        "the exception's name inside its own message: {message:?}"
+    );
+    assert!(message.contains("region"), "{message:?}");
+}
+
+/// A start key resumes reading after itself, but never outside the key condition: one
+/// outside the range an equality on an earlier sort attribute selects (a hand-made start
+/// key, or one from another query) must not let items of another `round` in.
+#[test]
+fn a_start_key_outside_the_sort_condition_reads_only_what_the_condition_selects() {
+    let db = db();
+    create(&db);
+    put_matches(&db);
+    let start = |id: &str, round: &str, score: &str| {
+        attrs([
+            ("id", s(id)),
+            ("tournament", s("w24")),
+            ("region", s("eu")),
+            ("round", s(round)),
+            ("score", n(score)),
+        ])
+    };
+    let read = |condition: KeyCondition, forward: bool, from: Item| {
+        let input = QueryInput::new(TABLE, condition)
+            .index_name(INDEX)
+            .scan_index_forward(forward)
+            .exclusive_start_key(from);
+        let output = db.query(input).expect("query");
+        (output.items.iter())
+            .map(|i| format!("{:?}", i["id"]))
+            .collect::<Vec<_>>()
+    };
+    let semi = || in_partition("w24", "eu").and_eq("round", s("semi"));
+    let finals = || in_partition("w24", "eu").and_eq("round", s("final"));
+    // Forward from before the semis (at final/5): the semis only, not final/10.
+    assert_eq!(
+        read(semi(), true, start("4", "final", "5")),
+        id_list(&["3", "2"])
+    );
+    // Backward from after the finals (at semi/30): the finals only, not semi/20.
+    assert_eq!(
+        read(finals(), false, start("2", "semi", "30")),
+        id_list(&["1", "4"])
+    );
+    // Within the range it resumes right after the start key, as ever.
+    assert_eq!(
+        read(semi(), true, start("3", "semi", "20")),
+        id_list(&["2"])
+    );
+    let below_score = || finals().sort("score", SortKeyOp::Lt(n("10")));
+    assert_eq!(
+        read(below_score(), false, start("1", "final", "10")),
+        id_list(&["4"])
+    );
+}
+
+/// `begins_with` on a number sort attribute is refused as such, whatever its operand's
+/// type (ScyllaDB's Alternator tests, checked against DynamoDB, expect `begins_with` in
+/// the refusal of `begins_with(r1, :p)` with `r1` a number attribute and `:p` a string).
+#[test]
+fn begins_with_on_a_number_sort_attribute_is_refused_naming_begins_with() {
+    let db = db();
+    create(&db);
+    let condition = in_partition("w24", "eu")
+        .and_eq("round", s("final"))
+        .sort("score", SortKeyOp::BeginsWith(s("1")));
+    validation(
+        db.query(QueryInput::new(TABLE, condition).index_name(INDEX)),
+        "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+    );
+}

@@ -17,7 +17,8 @@ use crate::expr::{self, Condition, Path};
 use crate::format::item::StoredItem;
 use crate::model::key::{self, EncodedKey, KeyRole};
 use crate::model::schema::{
-    IndexKind, IndexSchema, KeyAttribute, KeyShape, ProjectionType, TableSchema,
+    IndexKind, IndexSchema, KeyAttribute, KeyShape, ProjectionType, ScalarAttributeType,
+    TableSchema,
 };
 use crate::model::value::{item_size, AttributeValue, Item};
 use crate::state::table::{IndexData, TableData};
@@ -142,29 +143,52 @@ fn start_position(
             "The provided key element does not match the schema",
         ));
     }
+    // The reason is the refusal's message: its `Display` would repeat the exception's name.
     let table_key = schema
         .key
         .encode(start, KeyRole::Table)
-        .map_err(|e| invalid(&e.to_string()))?;
+        .map_err(|e| invalid(&e.message()))?;
     match index {
         None => Ok(table_key),
         Some(index) => {
             let mut position = index
                 .key
                 .encode(start, KeyRole::Index(&index.name))
-                .map_err(|e| invalid(&e.to_string()))?;
+                .map_err(|e| invalid(&e.message()))?;
             position.extend_from_slice(&table_key);
             Ok(position)
         }
     }
 }
 
-/// Narrows `range` to what comes after `position` in the reading direction.
+/// Narrows `range` to what comes after `position` in the reading direction: the part of
+/// `range` past `position`, never more. A start key need not lie in the range (a caller
+/// may make one, or bring one from another query): one before a forward range's start,
+/// or after a backward range's end, leaves that bound as it is, so a read never leaves
+/// the key condition (say, into another value of an earlier sort attribute).
 fn continue_after(range: KeyRange, position: EncodedKey, forward: bool) -> KeyRange {
+    let (start, end) = range;
     if forward {
-        (Bound::Excluded(position), range.1)
+        let keep = match &start {
+            Bound::Included(s) => s.as_slice() > position.as_slice(),
+            Bound::Excluded(s) => s.as_slice() >= position.as_slice(),
+            Bound::Unbounded => false,
+        };
+        (
+            if keep {
+                start
+            } else {
+                Bound::Excluded(position)
+            },
+            end,
+        )
     } else {
-        (range.0, Bound::Excluded(position))
+        let keep = match &end {
+            Bound::Included(e) => e.as_slice() < position.as_slice(),
+            Bound::Excluded(e) => e.as_slice() <= position.as_slice(),
+            Bound::Unbounded => false,
+        };
+        (start, if keep { end } else { Bound::Excluded(position) })
     }
 }
 
@@ -306,6 +330,13 @@ fn key_condition_range(
         | SortKeyOp::Ge(v)
         | SortKeyOp::BeginsWith(v) => vec![v],
     };
+    // begins_with of a number attribute is refused as such before its operand's type is
+    // looked at: the operand's type is beside the point when no number has a prefix.
+    if matches!(op, SortKeyOp::BeginsWith(_)) && range_attr.ty == ScalarAttributeType::N {
+        return Err(Error::validation(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+        ));
+    }
     for v in &operands {
         check_operand(range_attr, v)?;
     }
@@ -336,11 +367,7 @@ fn key_condition_range(
             (Bound::Included(with(low)), after(with(high)))
         }
         SortKeyOp::BeginsWith(begins) => {
-            if matches!(begins, AttributeValue::N(_)) {
-                return Err(Error::validation(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
-                ));
-            }
+            // (A number operand of a string or binary attribute failed its type check.)
             let mut k = prefix.clone();
             key::encode_prefix(begins, &mut k);
             key::prefix_range(k)
