@@ -122,6 +122,50 @@ fn a_policy_is_put_got_and_deleted_with_a_new_revision_per_change() {
     assert!(get(&db, &music).is_err());
 }
 
+/// A revision names one policy: a policy put after another was deleted (in the same
+/// millisecond, or after the clock stepped back), or on a table made again under the name of a
+/// deleted one, never takes the revision of the one before. Else a conditional delete or put
+/// meant for the old policy (its `ExpectedRevisionId`) would act on the new one.
+#[test]
+fn a_revision_is_never_given_again_after_a_delete() {
+    let (db, clock) = clock_db();
+    create(&db, "Music");
+    let music = arn("Music");
+    let old = put(&db, &music, &policy("dynamodb:*")).unwrap();
+    db.delete_resource_policy(DeleteResourcePolicyInput::new(&music))
+        .unwrap();
+    let new = put(&db, &music, &policy("dynamodb:PutItem")).unwrap();
+    assert_ne!(new, old, "the new policy took the deleted one's revision");
+    assert!(new > old, "{new} is not after {old}");
+    refusal(
+        db.delete_resource_policy(
+            DeleteResourcePolicyInput::new(&music).expected_revision_id(&old),
+        ),
+        "PolicyNotFoundException",
+    );
+    assert_eq!(
+        get(&db, &music).unwrap(),
+        (policy("dynamodb:PutItem"), new.clone())
+    );
+
+    // The clock stepped back, and the table made again with a policy as it is created.
+    clock.set(Timestamp(START_MS - 60_000));
+    db.delete_table("Music").unwrap();
+    db.create_table(
+        CreateTableInput::new("Music")
+            .hash_key("pk", S)
+            .pay_per_request()
+            .resource_policy(policy("dynamodb:Query")),
+    )
+    .unwrap();
+    let (_, recreated) = get(&db, &music).unwrap();
+    assert!(recreated > new, "{recreated} is not after {new}");
+    refusal(
+        put_expecting(&db, &music, &policy("dynamodb:Scan"), &new),
+        "PolicyNotFoundException",
+    );
+}
+
 #[test]
 fn every_policy_refusal_is_dynamodbs_and_changes_nothing() {
     let (db, _clock) = clock_db();
