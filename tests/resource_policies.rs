@@ -166,6 +166,55 @@ fn a_revision_is_never_given_again_after_a_delete() {
     );
 }
 
+/// A conditional put is a check-and-set: of puts racing with one `ExpectedRevisionId`,
+/// exactly one attaches its policy and every other is refused, whatever the interleaving;
+/// the same for conditional deletes racing puts.
+#[test]
+fn of_racing_conditional_puts_exactly_one_wins() {
+    let (db, _clock) = clock_db();
+    create(&db, "Music");
+    let music = arn("Music");
+    for round in 0..20 {
+        let expected = put(&db, &music, &policy(&format!("round{round}"))).unwrap();
+        let barrier = std::sync::Barrier::new(8);
+        let results: Vec<(usize, Result<String>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let (db, music, expected, barrier) = (&db, &music, &expected, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let result = if t == 7 {
+                            db.delete_resource_policy(
+                                DeleteResourcePolicyInput::new(music)
+                                    .expected_revision_id(expected),
+                            )
+                            .map(|out| out.revision_id.unwrap())
+                        } else {
+                            put_expecting(db, music, &policy(&format!("{round}-{t}")), expected)
+                        };
+                        (t, result)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let winners: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        for (_, result) in results.iter().filter(|(_, r)| r.is_err()) {
+            let error = result.as_ref().unwrap_err();
+            assert_eq!(error.exception_name(), "PolicyNotFoundException", "{error}");
+        }
+        let (winner, revision) = (winners[0].0, winners[0].1.as_ref().unwrap());
+        match winner {
+            7 => assert!(get(&db, &music).is_err(), "round {round}"),
+            t => assert_eq!(
+                get(&db, &music).unwrap(),
+                (policy(&format!("{round}-{t}")), revision.clone())
+            ),
+        }
+    }
+}
+
 #[test]
 fn every_policy_refusal_is_dynamodbs_and_changes_nothing() {
     let (db, _clock) = clock_db();
