@@ -14,6 +14,8 @@
 //!   required; re-read and decide.
 //! - `IdempotentParameterMismatch`: a `ClientRequestToken` was reused for another
 //!   transaction; use a new token.
+//! - `PolicyNotFound`: the resource has no resource-based policy, or not at the
+//!   `ExpectedRevisionId` given; read the policy (`GetResourcePolicy`) and decide.
 //! - `ResourceInUse`, `TableInUse`, `BackupInUse`, `LimitExceeded`,
 //!   `ProvisionedThroughputExceeded`, `TransactionInProgress`: retry later.
 //! - `Corruption`, `Io`: the storage is damaged or unavailable; see the message.
