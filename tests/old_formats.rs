@@ -2,7 +2,8 @@
 //! fixture under `tests/fixtures/` is a database directory as that build left it, captured
 //! byte for byte (not re-encoded by this build), and a test here opens a copy of it.
 //!
-//! `pre_policies/` was written by the last build before resource policies (commit bd472b8)
+//! `pre_policies/` was written by the last build before resource policies (commit bd472b8;
+//! `tests/fixtures/pre_policies.README` has the program and how to run it again)
 //! and then abandoned without a clean close, so its log still holds the settings records of
 //! that build (kinds 7 and 8) and its one checkpoint a version 3 snapshot:
 //!
