@@ -406,6 +406,63 @@ fn a_deleted_tables_policy_goes_with_it() {
     refusal(get(&db, &arn("Music")), "PolicyNotFoundException");
 }
 
+/// A stream an `UpdateTable` drops (disabled longer ago than its records last) takes its
+/// policy with it: the policy can no longer be read or deleted through the stream's ARN, so
+/// kept, it would ride in every snapshot of the table for good.
+#[test]
+fn a_dropped_streams_policy_goes_with_it() {
+    let dir = support::TempDir::new("dropped_stream_policy");
+    let clock = Arc::new(ManualClock::new(Timestamp(START_MS)));
+    let options = || {
+        Options::default()
+            .clock(clock.clone())
+            .background_worker(false)
+    };
+    let db = Database::open_with(dir.path(), options()).unwrap();
+    db.create_table(
+        CreateTableInput::new("Music")
+            .hash_key("pk", S)
+            .pay_per_request()
+            .stream_specification(
+                StreamSpecification::new(true).stream_view_type(StreamViewType::NewImage),
+            ),
+    )
+    .unwrap();
+    let stream = db
+        .describe_table("Music")
+        .unwrap()
+        .latest_stream_arn
+        .unwrap();
+    put(&db, &stream, &policy("dynamodb:OrphanMarker")).unwrap();
+    db.update_table(
+        UpdateTableInput::new("Music").stream_specification(StreamSpecification::new(false)),
+    )
+    .unwrap();
+    // Past the stream's retention, a new stream: the old one is dropped from the table.
+    clock.advance(25 * 60 * 60 * 1000);
+    db.update_table(UpdateTableInput::new("Music").stream_specification(
+        StreamSpecification::new(true).stream_view_type(StreamViewType::NewImage),
+    ))
+    .unwrap();
+    refusal(get(&db, &stream), "ResourceNotFoundException");
+    db.checkpoint().unwrap();
+    db.close().unwrap();
+    let snapshots = dir.path().join("snapshots");
+    for entry in std::fs::read_dir(&snapshots).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(12).any(|w| w == b"OrphanMarker"),
+            "{} still holds the dropped stream's policy",
+            path.display()
+        );
+    }
+    // And the table is whole after a reopen.
+    let db = Database::open_with(dir.path(), options()).unwrap();
+    refusal(get(&db, &stream), "ResourceNotFoundException");
+    refusal(get(&db, &arn("Music")), "PolicyNotFoundException");
+}
+
 /// Every table's policy, by table: what the durability tests compare.
 fn policies(db: &Database) -> Vec<(String, Option<(String, String)>)> {
     db.list_tables(ListTablesInput::new())

@@ -75,6 +75,27 @@ impl Engine {
         revision.to_string()
     }
 
+    /// Detaches the policies of `handle`'s streams that are gone from its schema (an
+    /// `UpdateTable` drops a stream disabled longer ago than its records last): the stream no
+    /// longer exists, so its policy can no longer be read or deleted, and would otherwise be
+    /// kept in every snapshot of the table for good. The caller holds the DDL lock.
+    pub(crate) fn drop_policies_of_gone_streams(&self, handle: &Arc<TableHandle>) -> Result<()> {
+        let (schema, settings) = {
+            let data = handle.data.read();
+            (Arc::clone(&data.schema), Arc::clone(&data.settings))
+        };
+        let gone = |key: &str| {
+            key.strip_prefix("/stream/")
+                .is_some_and(|label| !schema.streams.iter().any(|s| s.label == label))
+        };
+        if !settings.resource_policies.keys().any(|key| gone(key)) {
+            return Ok(());
+        }
+        let mut next = (*settings).clone();
+        next.resource_policies.retain(|key, _| !gone(key));
+        self.commit_settings(handle, next)
+    }
+
     /// What a policy request's `ResourceArn` names, checked for its form only.
     fn policy_target<'a>(&self, arn: &'a str) -> Result<Target<'a>> {
         check_length(arn, "resourceArn", 1, MAX_RESOURCE_ARN_LEN)?;

@@ -197,6 +197,8 @@ impl Engine {
         let mutation = Mutation::UpdateTable(next);
         let at = self.commit(&mutation, &[&handle])?;
         apply(at, mutation, &mut Live::new(self).with_table(&handle))?;
+        // A stream the update dropped takes its resource policy with it.
+        self.drop_policies_of_gone_streams(&handle)?;
         let data = handle.data.read();
         Ok(self.describe(&data, data.status))
     }
