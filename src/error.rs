@@ -16,6 +16,8 @@
 //!   transaction; use a new token.
 //! - `InvalidExportTime`: export a moment inside the table's recovery window.
 //! - `ExportConflict`: export to another place, or with a new `ClientToken`.
+//! - `PolicyNotFound`: the resource has no resource-based policy, or not at the
+//!   `ExpectedRevisionId` given; read the policy (`GetResourcePolicy`) and decide.
 //! - `ResourceInUse`, `TableInUse`, `BackupInUse`, `LimitExceeded`,
 //!   `ProvisionedThroughputExceeded`, `TransactionInProgress`: retry later.
 //! - `Corruption`, `Io`: the storage is damaged or unavailable; see the message.

@@ -81,8 +81,20 @@ fn sample_files() -> Vec<(&'static str, Vec<u8>)> {
         CreateTableInput::new("items")
             .hash_key("pk", S)
             .range_key("n", N)
-            .pay_per_request(),
+            .pay_per_request()
+            // Settings, so that the snapshot's settings block and the log's settings
+            // records (kinds 14 and 13) are among the hostile lengths: tags, Time to Live
+            // and resource policies, each a map or string with its length.
+            .tags([Tag::new("team", "blue")])
+            .resource_policy(r#"{"Version": "2012-10-17", "Statement": []}"#),
     )
+    .unwrap();
+    db.update_time_to_live(UpdateTimeToLiveInput::enable("items", "expires"))
+        .unwrap();
+    db.put_resource_policy(PutResourcePolicyInput::new(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/items",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny"}]}"#,
+    ))
     .unwrap();
     db.update_continuous_backups(UpdateContinuousBackupsInput::new("items", true))
         .unwrap();

@@ -122,6 +122,99 @@ fn a_policy_is_put_got_and_deleted_with_a_new_revision_per_change() {
     assert!(get(&db, &music).is_err());
 }
 
+/// A revision names one policy: a policy put after another was deleted (in the same
+/// millisecond, or after the clock stepped back), or on a table made again under the name of a
+/// deleted one, never takes the revision of the one before. Else a conditional delete or put
+/// meant for the old policy (its `ExpectedRevisionId`) would act on the new one.
+#[test]
+fn a_revision_is_never_given_again_after_a_delete() {
+    let (db, clock) = clock_db();
+    create(&db, "Music");
+    let music = arn("Music");
+    let old = put(&db, &music, &policy("dynamodb:*")).unwrap();
+    db.delete_resource_policy(DeleteResourcePolicyInput::new(&music))
+        .unwrap();
+    let new = put(&db, &music, &policy("dynamodb:PutItem")).unwrap();
+    assert_ne!(new, old, "the new policy took the deleted one's revision");
+    assert!(new > old, "{new} is not after {old}");
+    refusal(
+        db.delete_resource_policy(
+            DeleteResourcePolicyInput::new(&music).expected_revision_id(&old),
+        ),
+        "PolicyNotFoundException",
+    );
+    assert_eq!(
+        get(&db, &music).unwrap(),
+        (policy("dynamodb:PutItem"), new.clone())
+    );
+
+    // The clock stepped back, and the table made again with a policy as it is created.
+    clock.set(Timestamp(START_MS - 60_000));
+    db.delete_table("Music").unwrap();
+    db.create_table(
+        CreateTableInput::new("Music")
+            .hash_key("pk", S)
+            .pay_per_request()
+            .resource_policy(policy("dynamodb:Query")),
+    )
+    .unwrap();
+    let (_, recreated) = get(&db, &music).unwrap();
+    assert!(recreated > new, "{recreated} is not after {new}");
+    refusal(
+        put_expecting(&db, &music, &policy("dynamodb:Scan"), &new),
+        "PolicyNotFoundException",
+    );
+}
+
+/// A conditional put is a check-and-set: of puts racing with one `ExpectedRevisionId`,
+/// exactly one attaches its policy and every other is refused, whatever the interleaving;
+/// the same for conditional deletes racing puts.
+#[test]
+fn of_racing_conditional_puts_exactly_one_wins() {
+    let (db, _clock) = clock_db();
+    create(&db, "Music");
+    let music = arn("Music");
+    for round in 0..20 {
+        let expected = put(&db, &music, &policy(&format!("round{round}"))).unwrap();
+        let barrier = std::sync::Barrier::new(8);
+        let results: Vec<(usize, Result<String>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let (db, music, expected, barrier) = (&db, &music, &expected, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let result = if t == 7 {
+                            db.delete_resource_policy(
+                                DeleteResourcePolicyInput::new(music)
+                                    .expected_revision_id(expected),
+                            )
+                            .map(|out| out.revision_id.unwrap())
+                        } else {
+                            put_expecting(db, music, &policy(&format!("{round}-{t}")), expected)
+                        };
+                        (t, result)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let winners: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        for (_, result) in results.iter().filter(|(_, r)| r.is_err()) {
+            let error = result.as_ref().unwrap_err();
+            assert_eq!(error.exception_name(), "PolicyNotFoundException", "{error}");
+        }
+        let (winner, revision) = (winners[0].0, winners[0].1.as_ref().unwrap());
+        match winner {
+            7 => assert!(get(&db, &music).is_err(), "round {round}"),
+            t => assert_eq!(
+                get(&db, &music).unwrap(),
+                (policy(&format!("{round}-{t}")), revision.clone())
+            ),
+        }
+    }
+}
+
 #[test]
 fn every_policy_refusal_is_dynamodbs_and_changes_nothing() {
     let (db, _clock) = clock_db();
@@ -310,6 +403,63 @@ fn a_deleted_tables_policy_goes_with_it() {
     db.delete_table("Music").unwrap();
     refusal(get(&db, &arn("Music")), "ResourceNotFoundException");
     create(&db, "Music");
+    refusal(get(&db, &arn("Music")), "PolicyNotFoundException");
+}
+
+/// A stream an `UpdateTable` drops (disabled longer ago than its records last) takes its
+/// policy with it: the policy can no longer be read or deleted through the stream's ARN, so
+/// kept, it would ride in every snapshot of the table for good.
+#[test]
+fn a_dropped_streams_policy_goes_with_it() {
+    let dir = support::TempDir::new("dropped_stream_policy");
+    let clock = Arc::new(ManualClock::new(Timestamp(START_MS)));
+    let options = || {
+        Options::default()
+            .clock(clock.clone())
+            .background_worker(false)
+    };
+    let db = Database::open_with(dir.path(), options()).unwrap();
+    db.create_table(
+        CreateTableInput::new("Music")
+            .hash_key("pk", S)
+            .pay_per_request()
+            .stream_specification(
+                StreamSpecification::new(true).stream_view_type(StreamViewType::NewImage),
+            ),
+    )
+    .unwrap();
+    let stream = db
+        .describe_table("Music")
+        .unwrap()
+        .latest_stream_arn
+        .unwrap();
+    put(&db, &stream, &policy("dynamodb:OrphanMarker")).unwrap();
+    db.update_table(
+        UpdateTableInput::new("Music").stream_specification(StreamSpecification::new(false)),
+    )
+    .unwrap();
+    // Past the stream's retention, a new stream: the old one is dropped from the table.
+    clock.advance(25 * 60 * 60 * 1000);
+    db.update_table(UpdateTableInput::new("Music").stream_specification(
+        StreamSpecification::new(true).stream_view_type(StreamViewType::NewImage),
+    ))
+    .unwrap();
+    refusal(get(&db, &stream), "ResourceNotFoundException");
+    db.checkpoint().unwrap();
+    db.close().unwrap();
+    let snapshots = dir.path().join("snapshots");
+    for entry in std::fs::read_dir(&snapshots).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(12).any(|w| w == b"OrphanMarker"),
+            "{} still holds the dropped stream's policy",
+            path.display()
+        );
+    }
+    // And the table is whole after a reopen.
+    let db = Database::open_with(dir.path(), options()).unwrap();
+    refusal(get(&db, &stream), "ResourceNotFoundException");
     refusal(get(&db, &arn("Music")), "PolicyNotFoundException");
 }
 

@@ -195,15 +195,20 @@ pub(crate) fn check_revision(revision: Option<&str>) -> Result<()> {
 }
 
 /// The revision of a policy put at `now_ms` (epoch milliseconds) over one of revision
-/// `previous`: `now_ms`, or one more than `previous` if that is not earlier — so that two
-/// puts within a millisecond, or after the clock stepped back, still give increasing,
-/// distinct revisions. All have 13 digits until the year 2286, so they compare as strings
-/// too, as DynamoDB's documentation tells clients to compare them.
-pub(crate) fn next_revision(now_ms: u64, previous: Option<&str>) -> String {
-    let after = previous
-        .and_then(|p| p.parse::<u64>().ok())
-        .map_or(0, |p| p.saturating_add(1));
-    now_ms.max(after).to_string()
+/// `previous`, when the highest revision given out so far is `issued`: `now_ms`, or one more
+/// than the higher of those two if that is not earlier — so that two puts within a
+/// millisecond, or after the clock stepped back, still give increasing, distinct revisions,
+/// and a policy put after one was deleted never takes its revision (a conditional request
+/// meant for the deleted one must not act on its successor). All have 13 digits until the
+/// year 2286, so they compare as strings too, as DynamoDB's documentation tells clients to
+/// compare them.
+pub(crate) fn next_revision(now_ms: u64, previous: Option<&str>, issued: u64) -> u64 {
+    let previous = previous.and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
+    let after = previous.max(issued);
+    match after {
+        0 => now_ms,
+        after => now_ms.max(after.saturating_add(1)),
+    }
 }
 
 #[cfg(test)]
@@ -241,19 +246,14 @@ mod tests {
 
     #[test]
     fn revisions_increase_even_within_a_millisecond_or_when_the_clock_steps_back() {
-        assert_eq!(next_revision(1_700_000_000_000, None), "1700000000000");
-        assert_eq!(
-            next_revision(1_700_000_000_005, Some("1700000000000")),
-            "1700000000005"
-        );
-        assert_eq!(
-            next_revision(1_700_000_000_000, Some("1700000000000")),
-            "1700000000001"
-        );
-        assert_eq!(
-            next_revision(1_600_000_000_000, Some("1700000000000")),
-            "1700000000001"
-        );
+        const T: u64 = 1_700_000_000_000;
+        assert_eq!(next_revision(T, None, 0), T);
+        assert_eq!(next_revision(T + 5, Some("1700000000000"), T), T + 5);
+        assert_eq!(next_revision(T, Some("1700000000000"), T), T + 1);
+        assert_eq!(next_revision(T - 100, Some("1700000000000"), T), T + 1);
+        // After a delete: no policy attached, but the deleted one's revision was given out.
+        assert_eq!(next_revision(T, None, T), T + 1);
+        assert_eq!(next_revision(T - 100, None, T), T + 1);
     }
 
     #[test]

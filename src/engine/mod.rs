@@ -251,6 +251,10 @@ pub(crate) struct Engine {
     /// Deleted tables whose streams are still readable: their schemas as they were, each
     /// stream ended by the deletion (rebuilt from the log on open; see `streams/`).
     pub(crate) deleted_streams: Mutex<Vec<Arc<TableSchema>>>,
+    /// The highest resource-policy revision given out, or attached to a table at open: a new
+    /// one is above it, so no policy takes the revision of one deleted before it
+    /// (`engine/policies.rs`).
+    pub(crate) policy_revisions: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
@@ -371,7 +375,17 @@ impl Engine {
         backups: BTreeMap<Lsn, BackupState>,
         tokens: idempotency::Tokens,
     ) -> Arc<Engine> {
+        let policy_revisions = (tables.values())
+            .flat_map(|handle| {
+                let settings = Arc::clone(&handle.data.read().settings);
+                (settings.resource_policies.values())
+                    .filter_map(|p| p.revision_id.parse::<u64>().ok())
+                    .max()
+            })
+            .max()
+            .unwrap_or(0);
         Arc::new(Engine {
+            policy_revisions: std::sync::atomic::AtomicU64::new(policy_revisions),
             scope: ArnScope {
                 region: options.region.clone(),
                 account: options.account.clone(),

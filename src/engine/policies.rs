@@ -8,6 +8,7 @@
 //! deleted table's policies go with it. A stream's policy is kept with its table, by the
 //! stream's label.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::api::policies::{
@@ -64,6 +65,37 @@ impl Target<'_> {
 }
 
 impl Engine {
+    /// A new policy's revision, over the revision `previous` of the policy it replaces (if
+    /// any), and above every revision given out since the database was opened
+    /// (`next_revision`). The caller holds the DDL lock.
+    pub(crate) fn new_policy_revision(&self, previous: Option<&str>) -> String {
+        let issued = self.policy_revisions.load(Ordering::SeqCst);
+        let revision = next_revision(self.options.clock.now().0, previous, issued);
+        self.policy_revisions.fetch_max(revision, Ordering::SeqCst);
+        revision.to_string()
+    }
+
+    /// Detaches the policies of `handle`'s streams that are gone from its schema (an
+    /// `UpdateTable` drops a stream disabled longer ago than its records last): the stream no
+    /// longer exists, so its policy can no longer be read or deleted, and would otherwise be
+    /// kept in every snapshot of the table for good. The caller holds the DDL lock.
+    pub(crate) fn drop_policies_of_gone_streams(&self, handle: &Arc<TableHandle>) -> Result<()> {
+        let (schema, settings) = {
+            let data = handle.data.read();
+            (Arc::clone(&data.schema), Arc::clone(&data.settings))
+        };
+        let gone = |key: &str| {
+            key.strip_prefix("/stream/")
+                .is_some_and(|label| !schema.streams.iter().any(|s| s.label == label))
+        };
+        if !settings.resource_policies.keys().any(|key| gone(key)) {
+            return Ok(());
+        }
+        let mut next = (*settings).clone();
+        next.resource_policies.retain(|key, _| !gone(key));
+        self.commit_settings(handle, next)
+    }
+
     /// What a policy request's `ResourceArn` names, checked for its form only.
     fn policy_target<'a>(&self, arn: &'a str) -> Result<Target<'a>> {
         check_length(arn, "resourceArn", 1, MAX_RESOURCE_ARN_LEN)?;
@@ -139,10 +171,7 @@ impl Engine {
                 revision_id: Some(attached.revision_id.clone()),
             });
         }
-        let revision_id = next_revision(
-            self.options.clock.now().0,
-            attached.map(|a| a.revision_id.as_str()),
-        );
+        let revision_id = self.new_policy_revision(attached.map(|a| a.revision_id.as_str()));
         let mut next = (*current).clone();
         next.resource_policies.insert(
             key,

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::api::backups::BackupType;
-use crate::api::policies::{check_policy, next_revision};
+use crate::api::policies::check_policy;
 use crate::api::tables::*;
 use crate::api::tags::checked_tags;
 use crate::engine::live::Live;
@@ -105,7 +105,7 @@ impl Engine {
             Mutation::CreateTable(Arc::clone(&schema))
         } else {
             let policy = input.resource_policy.map(|document| {
-                let revision_id = next_revision(self.options.clock.now().0, None);
+                let revision_id = self.new_policy_revision(None);
                 (
                     String::new(),
                     ResourcePolicy {
@@ -197,6 +197,8 @@ impl Engine {
         let mutation = Mutation::UpdateTable(next);
         let at = self.commit(&mutation, &[&handle])?;
         apply(at, mutation, &mut Live::new(self).with_table(&handle))?;
+        // A stream the update dropped takes its resource policy with it.
+        self.drop_policies_of_gone_streams(&handle)?;
         let data = handle.data.read();
         Ok(self.describe(&data, data.status))
     }
