@@ -296,3 +296,61 @@ fn an_empty_table_exports_one_empty_data_file() {
     assert_eq!(files.lines().count(), 1);
     assert_eq!(data_lines(&bucket, &out), "");
 }
+
+/// A prefix whose folder in the bucket is a symbolic link (or a file) is refused: the export
+/// never writes, nor removes, anything outside the bucket's folder.
+#[cfg(unix)]
+#[test]
+fn an_export_never_follows_a_symbolic_link_out_of_its_bucket() {
+    let (dir, clock, db) = setup("export-symlink");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(5);
+    put(&db, row("a", 1, "v"));
+    clock.advance(5);
+    let bucket = dir.path().join("bucket");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&bucket).unwrap();
+    std::fs::create_dir_all(outside.join("AWSDynamoDB")).unwrap();
+    std::os::unix::fs::symlink(&outside, bucket.join("link")).unwrap();
+    std::fs::write(bucket.join("file"), b"not a folder").unwrap();
+    for prefix in ["link", "link/deeper", "file/x"] {
+        let e = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "bucket").s3_prefix(prefix),
+                &bucket,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Validation(_) | Error::ExportConflict(_)),
+            "{prefix}: {e}"
+        );
+    }
+    let written: Vec<_> = walk(&outside);
+    assert_eq!(
+        written,
+        [outside.join("AWSDynamoDB")],
+        "nothing written outside"
+    );
+    // An `AWSDynamoDB` folder that is a link is refused as well.
+    std::os::unix::fs::symlink(&outside, bucket.join("AWSDynamoDB")).unwrap();
+    let e = db
+        .export_table_to_point_in_time(ExportTableToPointInTimeInput::new(TABLE, "bucket"), &bucket)
+        .unwrap_err();
+    assert!(matches!(e, Error::Validation(_)), "{e}");
+    assert_eq!(walk(&outside), [outside.join("AWSDynamoDB")]);
+}
+
+/// Every path under `dir`, sorted.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        all.push(path.clone());
+        if path.is_dir() {
+            all.extend(walk(&path));
+        }
+    }
+    all.sort();
+    all
+}
