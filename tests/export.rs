@@ -354,3 +354,52 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     all.sort();
     all
 }
+
+/// An export whose building of the moment's state fails (a write, a sync or the rename of
+/// its table file) leaves no file of that state behind in the snapshot folder: a server
+/// runs on after a failed export, and a left file would hold the table's size of disk until
+/// the next open.
+#[test]
+fn a_failed_export_leaves_no_state_file_behind() {
+    use tidestore::fs::sim::{FaultError, FaultPlan, OpKind, SimFs};
+    let dir = TempDir::new("export-fault");
+    for on in [OpKind::Write, OpKind::Sync, OpKind::Rename] {
+        let sim = SimFs::new();
+        let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+        let db = Database::open_with(
+            "/db",
+            Options::default()
+                .fs(Arc::new(sim.clone()))
+                .clock(clock.clone())
+                .background_worker(false),
+        )
+        .unwrap();
+        db.create_table(definition(TABLE)).unwrap();
+        enable_pitr(&db, TABLE, None);
+        for i in 0..50 {
+            clock.advance(1);
+            put(&db, row("p", i, "v"));
+        }
+        clock.advance(1);
+        sim.fail_at(FaultPlan {
+            at_op: sim.op_count() + 1,
+            on,
+            error: FaultError::Eio,
+            persistent: false,
+        });
+        let bucket = dir.path().join(format!("bucket-{on:?}"));
+        let e = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "bucket"),
+                &bucket,
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::Io { .. }), "{on:?}: {e}");
+        let left: Vec<_> = sim
+            .paths()
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains("export-"))
+            .collect();
+        assert!(left.is_empty(), "{on:?}: {left:?}");
+    }
+}
