@@ -34,7 +34,8 @@
 //! ```
 //!
 //! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
-//! Every file is synced; `manifest-summary.json` is written last, through a temporary file
+//! Every file is synced, and every folder (`data/` before the manifests name its files; the
+//! export's own and those made for its prefix at the end); `manifest-summary.json` is written last, through a temporary file
 //! and a rename, so an export whose summary exists is whole. One that fails removes its
 //! folder. The files are not encrypted (`s3SseAlgorithm` null): a server refuses
 //! `S3SseAlgorithm` rather than pretend.
@@ -124,7 +125,7 @@ pub(crate) fn export_table_to_point_in_time(
     };
     let written = match export_folder(bucket_dir, &export.key_base, true) {
         Ok(_) => {
-            let written = export.write(engine, &*store.fs, &state, stop);
+            let written = export.write(engine, &*store.fs, &state, stop, bucket_dir);
             if written.is_err() {
                 // Never half an export: its folder (made just now, by it) goes with it.
                 let _ = std::fs::remove_dir_all(&root);
@@ -245,6 +246,7 @@ impl Export {
         fs: &dyn crate::fs::Vfs,
         state: &crate::pitr::StateAt,
         stop: Option<&AtomicBool>,
+        bucket_dir: &Path,
     ) -> Result<()> {
         let data_dir = self.root.join("data");
         std::fs::create_dir(&data_dir)
@@ -282,6 +284,8 @@ impl Export {
             None => DataFile::create(&data_dir, &self.key_base)?,
         };
         self.files.push(last.finish()?);
+        // IMPORTANT: the data files' names are durable before a manifest names them.
+        sync_dir(&data_dir)?;
 
         let mut manifest_files = Vec::new();
         for line in &self.files {
@@ -310,7 +314,15 @@ impl Export {
             "outputFormat": d.export_format,
         });
         self.write_with_checksum("manifest-summary", summary.to_string().as_bytes())?;
-        sync_dir(&self.root)
+        // The export's folder and the folders made for it, up to the bucket's, so that a
+        // crash cannot take the export's folder (or its prefix) away from under a summary
+        // that was written.
+        let mut dir = Some(self.root.as_path());
+        while let Some(d) = dir {
+            sync_dir(d)?;
+            dir = d.parent().filter(|p| p.starts_with(bucket_dir));
+        }
+        Ok(())
     }
 
     /// Writes `{name}.checksum` (hex MD5) and then `{name}.json`, each through a temporary
