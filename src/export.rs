@@ -99,7 +99,9 @@ pub(crate) fn export_table_to_point_in_time(
     };
     // (Checked before the replay too, which an export that cannot be written would waste.)
     let root = export_folder(bucket_dir, &key_base, false)?;
-    let state_file = format!("export-{id}");
+    // Its own name, whatever the id: two exports given one id (to two buckets) at once
+    // must not build, read and remove one file.
+    let state_file = format!("export-{id}-{}", uuid::Uuid::new_v4().simple());
     let state =
         crate::pitr::build_state_at(engine, &input.table_arn, input.export_time, &state_file)?;
     let mut export = Export {

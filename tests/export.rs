@@ -403,3 +403,43 @@ fn a_failed_export_leaves_no_state_file_behind() {
         assert!(left.is_empty(), "{on:?}: {left:?}");
     }
 }
+
+/// Two exports given the same id, to two buckets at once, each hold their own moment: the
+/// state each builds beside the snapshots is its own, not one file both write and read.
+#[test]
+fn exports_of_one_id_to_two_buckets_at_once_each_hold_their_moment() {
+    let (dir, clock, db) = setup("export-same-id");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(1);
+    for i in 0..1500 {
+        put(&db, row("first", i, "v"));
+    }
+    let one = clock.now();
+    clock.advance(1);
+    for i in 0..1500 {
+        put(&db, row("then", i, "v"));
+    }
+    clock.advance(1);
+    let all = clock.now();
+    for round in 0..6 {
+        let id = format!("01576616366715-{round:08x}");
+        let export = |at: Timestamp, bucket: &str| {
+            let bucket = dir.path().join(bucket);
+            db.export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "bucket")
+                    .export_time(at)
+                    .export_id(id.clone()),
+                &bucket,
+            )
+            .map(|out| data_lines(&bucket, &out.export_description).lines().count())
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| export(one, "one"));
+            let b = s.spawn(|| export(all, "all"));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_eq!(a.unwrap(), 1500, "round {round}");
+        assert_eq!(b.unwrap(), 3000, "round {round}");
+    }
+}
