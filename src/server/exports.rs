@@ -517,7 +517,6 @@ mod tests {
             "ExportTime {time_ms} is before the acknowledged write's commit time {}",
             committed.0
         );
-        drop(call);
         drop(state);
         db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);
