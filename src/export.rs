@@ -104,6 +104,12 @@ pub(crate) fn export_table_to_point_in_time(
     let state_file = format!("export-{id}-{}", uuid::Uuid::new_v4().simple());
     let state =
         crate::pitr::build_state_at(engine, &input.table_arn, input.export_time, &state_file)?;
+    // NB: removed however the export ends, a panic included (a server catches it and runs
+    // on): nothing names the file, and only the next open would remove it.
+    let _remove_state = RemoveOnDrop {
+        fs: &*store.fs,
+        path: &state.path,
+    };
     let mut export = Export {
         description: ExportDescription {
             export_arn: format!("{}/export/{id}", state.table_arn),
@@ -136,7 +142,6 @@ pub(crate) fn export_table_to_point_in_time(
         }
         Err(e) => Err(e),
     };
-    let _ = store.fs.remove_file(&state.path);
     written?;
     Ok(ExportTableToPointInTimeOutput {
         export_description: export.description,
@@ -196,6 +201,18 @@ fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<Path
         }
     }
     Ok(root)
+}
+
+/// Removes its file when dropped.
+struct RemoveOnDrop<'a> {
+    fs: &'a dyn crate::fs::Vfs,
+    path: &'a Path,
+}
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.fs.remove_file(self.path);
+    }
 }
 
 /// Whether `id` has the form of an export's id: `{ms:014}-{8 lowercase hex}`.
