@@ -34,7 +34,8 @@
 //! ```
 //!
 //! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
-//! Every file is synced; `manifest-summary.json` is written last, through a temporary file
+//! Every file is synced, and every folder (`data/` before the manifests name its files; the
+//! export's own and those made for its prefix at the end); `manifest-summary.json` is written last, through a temporary file
 //! and a rename, so an export whose summary exists is whole. One that fails removes its
 //! folder. The files are not encrypted (`s3SseAlgorithm` null): a server refuses
 //! `S3SseAlgorithm` rather than pretend.
@@ -96,18 +97,19 @@ pub(crate) fn export_table_to_point_in_time(
         "" => format!("AWSDynamoDB/{id}"),
         p => format!("{p}/AWSDynamoDB/{id}"),
     };
-    let root = key_base
-        .split('/')
-        .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
     // (Checked before the replay too, which an export that cannot be written would waste.)
-    if root.exists() {
-        return Err(Error::ExportConflict(format!(
-            "The bucket already holds an export at {key_base}"
-        )));
-    }
-    let state_file = format!("export-{id}");
+    let root = export_folder(bucket_dir, &key_base, false)?;
+    // Its own name, whatever the id: two exports given one id (to two buckets) at once
+    // must not build, read and remove one file.
+    let state_file = format!("export-{id}-{}", uuid::Uuid::new_v4().simple());
     let state =
         crate::pitr::build_state_at(engine, &input.table_arn, input.export_time, &state_file)?;
+    // NB: removed however the export ends, a panic included (a server catches it and runs
+    // on): nothing names the file, and only the next open would remove it.
+    let _remove_state = RemoveOnDrop {
+        fs: &*store.fs,
+        path: &state.path,
+    };
     let mut export = Export {
         description: ExportDescription {
             export_arn: format!("{}/export/{id}", state.table_arn),
@@ -129,26 +131,88 @@ pub(crate) fn export_table_to_point_in_time(
         root: root.clone(),
         files: Vec::new(),
     };
-    let written = match std::fs::metadata(&root) {
-        Ok(_) => Err(Error::ExportConflict(format!(
-            "The bucket already holds an export at {}",
-            export.key_base
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let written = export.write(engine, &*store.fs, &state, stop);
+    let written = match export_folder(bucket_dir, &export.key_base, true) {
+        Ok(_) => {
+            let written = export.write(engine, &*store.fs, &state, stop, bucket_dir);
             if written.is_err() {
-                // Never half an export: its folder goes with it.
+                // Never half an export: its folder (made just now, by it) goes with it.
                 let _ = std::fs::remove_dir_all(&root);
             }
             written
         }
-        Err(e) => Err(io_error(format!("looking at {}", root.display()))(e)),
+        Err(e) => Err(e),
     };
-    let _ = store.fs.remove_file(&state.path);
     written?;
     Ok(ExportTableToPointInTimeOutput {
         export_description: export.description,
     })
+}
+
+/// The export's folder `{bucket_dir}/{key_base}`; when `create`, made one folder at a time.
+/// `ExportConflict` if it exists already; `Validation` if a folder on the way is a symbolic
+/// link or not a folder: an export writes (and, when it fails, removes) only inside its
+/// bucket's folder, whatever else lives there.
+fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<PathBuf> {
+    let root = key_base
+        .split('/')
+        .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
+    let conflict =
+        || Error::ExportConflict(format!("The bucket already holds an export at {key_base}"));
+    let not_a_folder = |path: &Path| {
+        Error::validation(format!(
+            "One or more parameter values were invalid: {} in the bucket is a symbolic link or a file, not a folder: an export writes only inside its bucket",
+            path.strip_prefix(bucket_dir).unwrap_or(path).display()
+        ))
+    };
+    if create {
+        // The bucket's own folder is the caller's: made if missing, as before.
+        std::fs::create_dir_all(bucket_dir)
+            .map_err(io_error(format!("creating {}", bucket_dir.display())))?;
+    }
+    let mut path = bucket_dir.to_path_buf();
+    let parts: Vec<&str> = key_base.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let last = i + 1 == parts.len();
+        match std::fs::symlink_metadata(&path) {
+            Ok(_) if last => return Err(conflict()),
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => return Err(not_a_folder(&path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(format!("looking at {}", path.display()))(e)),
+        }
+        if !create {
+            // The rest is not there yet.
+            return Ok(root);
+        }
+        match std::fs::create_dir(&path) {
+            Ok(()) => {}
+            // Made meanwhile by another: the export's own folder is a conflict, any other
+            // must still be a folder.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if last {
+                    return Err(conflict());
+                }
+                if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                    return Err(not_a_folder(&path));
+                }
+            }
+            Err(e) => return Err(io_error(format!("creating {}", path.display()))(e)),
+        }
+    }
+    Ok(root)
+}
+
+/// Removes its file when dropped.
+struct RemoveOnDrop<'a> {
+    fs: &'a dyn crate::fs::Vfs,
+    path: &'a Path,
+}
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.fs.remove_file(self.path);
+    }
 }
 
 /// Whether `id` has the form of an export's id: `{ms:014}-{8 lowercase hex}`.
@@ -201,9 +265,10 @@ impl Export {
         fs: &dyn crate::fs::Vfs,
         state: &crate::pitr::StateAt,
         stop: Option<&AtomicBool>,
+        bucket_dir: &Path,
     ) -> Result<()> {
         let data_dir = self.root.join("data");
-        std::fs::create_dir_all(&data_dir)
+        std::fs::create_dir(&data_dir)
             .map_err(io_error(format!("creating {}", data_dir.display())))?;
         write_file(&self.root.join("_started"), b"")?;
         let mut reader = TableFileReader::open(fs, &state.path, SNAPSHOT_MAGIC)?;
@@ -238,6 +303,8 @@ impl Export {
             None => DataFile::create(&data_dir, &self.key_base)?,
         };
         self.files.push(last.finish()?);
+        // IMPORTANT: the data files' names are durable before a manifest names them.
+        sync_dir(&data_dir)?;
 
         let mut manifest_files = Vec::new();
         for line in &self.files {
@@ -266,7 +333,15 @@ impl Export {
             "outputFormat": d.export_format,
         });
         self.write_with_checksum("manifest-summary", summary.to_string().as_bytes())?;
-        sync_dir(&self.root)
+        // The export's folder and the folders made for it, up to the bucket's, so that a
+        // crash cannot take the export's folder (or its prefix) away from under a summary
+        // that was written.
+        let mut dir = Some(self.root.as_path());
+        while let Some(d) = dir {
+            sync_dir(d)?;
+            dir = d.parent().filter(|p| p.starts_with(bucket_dir));
+        }
+        Ok(())
     }
 
     /// Writes `{name}.checksum` (hex MD5) and then `{name}.json`, each through a temporary

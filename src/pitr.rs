@@ -659,7 +659,7 @@ pub(crate) fn build_state_at(
         // Read once, by the export, then removed.
         uncached: true,
     };
-    let (built, _) = replay::build_table_file(
+    let built = replay::build_table_file(
         &*store.fs,
         &store.dir,
         store.db_id,
@@ -668,18 +668,27 @@ pub(crate) fn build_state_at(
         pin.base.replay_after(last),
         until,
         &target,
-    )?;
+    );
     drop(pin);
     let path = dir.join(file);
-    if built != replay::Built::File(file.to_owned()) {
+    // NB: on every failure the state goes, whole or half written (`{file}.tmp`): nothing
+    // names it, and only the next open would otherwise remove it.
+    let remove = || {
+        let _ = store.fs.remove_file(&dir.join(format!("{file}.tmp")));
         let _ = store.fs.remove_file(&path);
-        return Err(Error::Corruption(format!(
-            "exporting table {name}: its log up to the export time says {built:?}"
-        )));
-    }
-    let reader =
-        crate::format::table_file::TableFileReader::open(&*store.fs, &path, SNAPSHOT_MAGIC)?;
-    let schema = SnapshotMeta::read(&reader)?.schema;
+    };
+    let schema = match built {
+        Ok((built, _)) if built != replay::Built::File(file.to_owned()) => Err(Error::Corruption(
+            format!("exporting table {name}: its log up to the export time says {built:?}"),
+        )),
+        Ok(_) => {
+            crate::format::table_file::TableFileReader::open(&*store.fs, &path, SNAPSHOT_MAGIC)
+                .and_then(|reader| SnapshotMeta::read(&reader))
+                .map(|meta| meta.schema)
+        }
+        Err(e) => Err(e),
+    };
+    let schema = schema.inspect_err(|_| remove())?;
     Ok(StateAt {
         path,
         schema,

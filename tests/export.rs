@@ -296,3 +296,150 @@ fn an_empty_table_exports_one_empty_data_file() {
     assert_eq!(files.lines().count(), 1);
     assert_eq!(data_lines(&bucket, &out), "");
 }
+
+/// A prefix whose folder in the bucket is a symbolic link (or a file) is refused: the export
+/// never writes, nor removes, anything outside the bucket's folder.
+#[cfg(unix)]
+#[test]
+fn an_export_never_follows_a_symbolic_link_out_of_its_bucket() {
+    let (dir, clock, db) = setup("export-symlink");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(5);
+    put(&db, row("a", 1, "v"));
+    clock.advance(5);
+    let bucket = dir.path().join("bucket");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&bucket).unwrap();
+    std::fs::create_dir_all(outside.join("AWSDynamoDB")).unwrap();
+    std::os::unix::fs::symlink(&outside, bucket.join("link")).unwrap();
+    std::fs::write(bucket.join("file"), b"not a folder").unwrap();
+    for prefix in ["link", "link/deeper", "file/x"] {
+        let e = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "bucket").s3_prefix(prefix),
+                &bucket,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Validation(_) | Error::ExportConflict(_)),
+            "{prefix}: {e}"
+        );
+    }
+    let written: Vec<_> = walk(&outside);
+    assert_eq!(
+        written,
+        [outside.join("AWSDynamoDB")],
+        "nothing written outside"
+    );
+    // An `AWSDynamoDB` folder that is a link is refused as well.
+    std::os::unix::fs::symlink(&outside, bucket.join("AWSDynamoDB")).unwrap();
+    let e = db
+        .export_table_to_point_in_time(ExportTableToPointInTimeInput::new(TABLE, "bucket"), &bucket)
+        .unwrap_err();
+    assert!(matches!(e, Error::Validation(_)), "{e}");
+    assert_eq!(walk(&outside), [outside.join("AWSDynamoDB")]);
+}
+
+/// Every path under `dir`, sorted.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        all.push(path.clone());
+        if path.is_dir() {
+            all.extend(walk(&path));
+        }
+    }
+    all.sort();
+    all
+}
+
+/// An export whose building of the moment's state fails (a write, a sync or the rename of
+/// its table file) leaves no file of that state behind in the snapshot folder: a server
+/// runs on after a failed export, and a left file would hold the table's size of disk until
+/// the next open.
+#[test]
+fn a_failed_export_leaves_no_state_file_behind() {
+    use tidestore::fs::sim::{FaultError, FaultPlan, OpKind, SimFs};
+    let dir = TempDir::new("export-fault");
+    for on in [OpKind::Write, OpKind::Sync, OpKind::Rename] {
+        let sim = SimFs::new();
+        let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+        let db = Database::open_with(
+            "/db",
+            Options::default()
+                .fs(Arc::new(sim.clone()))
+                .clock(clock.clone())
+                .background_worker(false),
+        )
+        .unwrap();
+        db.create_table(definition(TABLE)).unwrap();
+        enable_pitr(&db, TABLE, None);
+        for i in 0..50 {
+            clock.advance(1);
+            put(&db, row("p", i, "v"));
+        }
+        clock.advance(1);
+        sim.fail_at(FaultPlan {
+            at_op: sim.op_count() + 1,
+            on,
+            error: FaultError::Eio,
+            persistent: false,
+        });
+        let bucket = dir.path().join(format!("bucket-{on:?}"));
+        let e = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "bucket"),
+                &bucket,
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::Io { .. }), "{on:?}: {e}");
+        let left: Vec<_> = sim
+            .paths()
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains("export-"))
+            .collect();
+        assert!(left.is_empty(), "{on:?}: {left:?}");
+    }
+}
+
+/// Two exports given the same id, to two buckets at once, each hold their own moment: the
+/// state each builds beside the snapshots is its own, not one file both write and read.
+#[test]
+fn exports_of_one_id_to_two_buckets_at_once_each_hold_their_moment() {
+    let (dir, clock, db) = setup("export-same-id");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(1);
+    for i in 0..1500 {
+        put(&db, row("first", i, "v"));
+    }
+    let one = clock.now();
+    clock.advance(1);
+    for i in 0..1500 {
+        put(&db, row("then", i, "v"));
+    }
+    clock.advance(1);
+    let all = clock.now();
+    for round in 0..6 {
+        let id = format!("01576616366715-{round:08x}");
+        let export = |at: Timestamp, bucket: &str| {
+            let bucket = dir.path().join(bucket);
+            db.export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "bucket")
+                    .export_time(at)
+                    .export_id(id.clone()),
+                &bucket,
+            )
+            .map(|out| data_lines(&bucket, &out.export_description).lines().count())
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| export(one, "one"));
+            let b = s.spawn(|| export(all, "all"));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_eq!(a.unwrap(), 1500, "round {round}");
+        assert_eq!(b.unwrap(), 3000, "round {round}");
+    }
+}

@@ -181,6 +181,12 @@ pub(super) fn export_table_to_point_in_time(
             )));
         }
     }
+    // A repeat is answered with its export whatever changed since (the table gone, the
+    // moment out of the window): an idempotent call has the effect of one. (Asked again
+    // below, under the lock held until the record is written, for a repeat sent at once.)
+    if let Some(answer) = repeated(&exports.lock(), &request, &request_value, now_ms()) {
+        return answer;
+    }
     // The table and its window, answered now as DynamoDB answers them; the export itself
     // checks them again when it runs.
     let not_found = || Error::TableNotFound(format!("Table not found: {}", request.table_arn));
@@ -207,8 +213,13 @@ pub(super) fn export_table_to_point_in_time(
         .into());
     };
     let now = now_ms();
-    let export_time = request.export_time.unwrap_or(Timestamp(now));
-    if export_time < earliest || export_time > latest.max(Timestamp(now)) {
+    // Now by default: the latest restorable moment, which is past the server's clock when
+    // the log has committed a write after it (a restore's or another export's fence moves
+    // the next commit a millisecond on; a clock can step back), so that every write
+    // acknowledged before the call is in, as the library's export of now holds it.
+    let latest = latest.max(Timestamp(now));
+    let export_time = request.export_time.unwrap_or(latest);
+    if export_time < earliest || export_time > latest {
         return Err(Error::InvalidExportTime(format!(
             "ExportTime {} is outside the recovery window of table {}: from {} to {}",
             export_time.to_iso8601(),
@@ -227,18 +238,8 @@ pub(super) fn export_table_to_point_in_time(
         }
         .into());
     }
-    if let Some(token) = &request.client_token {
-        let earlier =
-            (state.records.iter()).find(|r| r.token() == Some(token) && r.holds_token_at(now));
-        if let Some(earlier) = earlier {
-            if earlier.request != request_value {
-                return Err(Error::ExportConflict(
-                    "ExportTableToPointInTime was called with a ClientToken already used for another export within 8 hours".into(),
-                )
-                .into());
-            }
-            return Ok(json!({ "ExportDescription": earlier.description }));
-        }
+    if let Some(answer) = repeated(&state, &request, &request_value, now) {
+        return answer;
     }
     state.running.retain(|t| !t.is_finished());
     if state.running.len() >= MAX_RUNNING_EXPORTS {
@@ -313,6 +314,26 @@ pub(super) fn export_table_to_point_in_time(
         }
     }
     Ok(json!({ "ExportDescription": description }))
+}
+
+/// The answer to a request whose `ClientToken` an export of the last 8 hours holds: that
+/// export, or `ExportConflictException` if the rest of the request differs.
+fn repeated(
+    state: &super::imports::State,
+    request: &ExportRequest,
+    request_value: &Value,
+    now: u64,
+) -> Option<Result<Value, WireError>> {
+    let token = request.client_token.as_deref()?;
+    let earlier =
+        (state.records.iter()).find(|r| r.token() == Some(token) && r.holds_token_at(now))?;
+    Some(match earlier.request == *request_value {
+        true => Ok(json!({ "ExportDescription": earlier.description })),
+        false => Err(Error::ExportConflict(
+            "ExportTableToPointInTime was called with a ClientToken already used for another export within 8 hours".into(),
+        )
+        .into()),
+    })
 }
 
 /// One export, run on its own thread.
@@ -437,6 +458,149 @@ pub(super) fn list_exports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An export of now (no `ExportTime`) holds every write acknowledged before the call,
+    /// even one whose commit time is past the server's clock (a clock that stepped back, or
+    /// a write in the millisecond a restore or another export fenced, which the log then
+    /// commits a millisecond later): its moment is the table's latest restorable time.
+    #[test]
+    fn an_export_of_now_holds_a_write_committed_past_the_wall_clock() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-exports-now-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let clock = Arc::new(crate::model::clock::ManualClock::new(Timestamp(now_ms())));
+        let db = Database::open_with(
+            dir.join("db"),
+            crate::Options::default()
+                .clock(clock.clone())
+                .background_worker(false),
+        )
+        .expect("opens");
+        let table = crate::CreateTableInput::new("Tab")
+            .hash_key("p", crate::ScalarAttributeType::S)
+            .pay_per_request();
+        db.create_table(table).expect("made");
+        db.update_continuous_backups(crate::UpdateContinuousBackupsInput::new("Tab", true))
+            .expect("recovery on");
+        // The log's clock runs a minute ahead of the server's from here.
+        clock.advance(60_000);
+        let item: crate::Item =
+            serde_json::from_value(json!({"p": {"S": "acknowledged"}})).expect("an item");
+        db.put_item(crate::PutItemInput::new("Tab", item))
+            .expect("acknowledged");
+        let committed = crate::model::clock::Clock::now(&*clock);
+        let s3 = dir.join("s3");
+        std::fs::create_dir_all(&s3).expect("the S3 directory");
+        let state = super::super::ServerState {
+            db: db.clone(),
+            region: "us-east-1".into(),
+            secrets: None,
+            imports: Arc::new(
+                super::super::imports::Imports::open(
+                    &db,
+                    None,
+                    "us-east-1".into(),
+                    "000000000000".into(),
+                )
+                .expect("import records"),
+            ),
+            exports: Arc::new(
+                Exports::open(&db, Some(s3), "000000000000".into()).expect("export records"),
+            ),
+        };
+        let headers = hyper::HeaderMap::new();
+        let call = Call {
+            state: &state,
+            headers: &headers,
+            local: None,
+        };
+        // (A bucket that does not exist: the export fails at once, its moment is answered.)
+        let answer = export_table_to_point_in_time(
+            &call,
+            json!({"TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/Tab", "S3Bucket": "missing"}),
+        )
+        .map_err(|e| format!("{e:?}"))
+        .expect("started");
+        state.exports.finish_running();
+        let time = answer["ExportDescription"]["ExportTime"]
+            .as_f64()
+            .expect("a time");
+        let time_ms = (time * 1000.0).round() as u64;
+        assert!(
+            time_ms >= committed.0,
+            "ExportTime {time_ms} is before the acknowledged write's commit time {}",
+            committed.0
+        );
+        drop(state);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A request repeated with its `ClientToken` is answered with the export it started,
+    /// though the table has gone since (or the moment left its window): an idempotent call
+    /// has the effect of one, whatever changed after it.
+    #[test]
+    fn a_repeated_client_token_answers_its_export_after_the_table_is_gone() {
+        let dir = std::env::temp_dir().join(format!(
+            "tidestore-exports-token-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Database::open(dir.join("db")).expect("opens");
+        let table = crate::CreateTableInput::new("Tab")
+            .hash_key("p", crate::ScalarAttributeType::S)
+            .pay_per_request();
+        db.create_table(table).expect("made");
+        db.update_continuous_backups(crate::UpdateContinuousBackupsInput::new("Tab", true))
+            .expect("recovery on");
+        let s3 = dir.join("s3");
+        std::fs::create_dir_all(&s3).expect("the S3 directory");
+        let state = super::super::ServerState {
+            db: db.clone(),
+            region: "us-east-1".into(),
+            secrets: None,
+            imports: Arc::new(
+                super::super::imports::Imports::open(
+                    &db,
+                    None,
+                    "us-east-1".into(),
+                    "000000000000".into(),
+                )
+                .expect("import records"),
+            ),
+            exports: Arc::new(
+                Exports::open(&db, Some(s3), "000000000000".into()).expect("export records"),
+            ),
+        };
+        let headers = hyper::HeaderMap::new();
+        let call = Call {
+            state: &state,
+            headers: &headers,
+            local: None,
+        };
+        let request = json!({
+            "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/Tab",
+            "S3Bucket": "missing",
+            "ClientToken": "once",
+        });
+        let first = export_table_to_point_in_time(&call, request.clone())
+            .map_err(|e| format!("{e:?}"))
+            .expect("started");
+        state.exports.finish_running();
+        db.delete_table("Tab").expect("deleted");
+        let again = export_table_to_point_in_time(&call, request)
+            .map_err(|e| format!("{e:?}"))
+            .expect("answered with the first export");
+        assert_eq!(
+            again["ExportDescription"]["ExportArn"],
+            first["ExportDescription"]["ExportArn"]
+        );
+        drop(state);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// A damaged `EXPORTS` is set aside on a start (never a panic, never a refusal to
     /// start), and an export a crash left IN_PROGRESS is FAILED, never COMPLETED.
