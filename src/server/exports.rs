@@ -459,6 +459,21 @@ pub(super) fn list_exports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
 mod tests {
     use super::*;
 
+    /// A server's state over `db`, with `s3` (made here) standing in for S3.
+    fn server_state(db: &Database, s3: &std::path::Path) -> super::super::ServerState {
+        std::fs::create_dir_all(s3).expect("the S3 directory");
+        let account = || "000000000000".to_string();
+        let imports = super::super::imports::Imports::open(db, None, "us-east-1".into(), account());
+        let exports = Exports::open(db, Some(s3.to_path_buf()), account());
+        super::super::ServerState {
+            db: db.clone(),
+            region: "us-east-1".into(),
+            secrets: None,
+            imports: Arc::new(imports.expect("import records")),
+            exports: Arc::new(exports.expect("export records")),
+        }
+    }
+
     /// An export of now (no `ExportTime`) holds every write acknowledged before the call,
     /// even one whose commit time is past the server's clock (a clock that stepped back, or
     /// a write in the millisecond a restore or another export fenced, which the log then
@@ -491,25 +506,7 @@ mod tests {
         db.put_item(crate::PutItemInput::new("Tab", item))
             .expect("acknowledged");
         let committed = crate::model::clock::Clock::now(&*clock);
-        let s3 = dir.join("s3");
-        std::fs::create_dir_all(&s3).expect("the S3 directory");
-        let state = super::super::ServerState {
-            db: db.clone(),
-            region: "us-east-1".into(),
-            secrets: None,
-            imports: Arc::new(
-                super::super::imports::Imports::open(
-                    &db,
-                    None,
-                    "us-east-1".into(),
-                    "000000000000".into(),
-                )
-                .expect("import records"),
-            ),
-            exports: Arc::new(
-                Exports::open(&db, Some(s3), "000000000000".into()).expect("export records"),
-            ),
-        };
+        let state = server_state(&db, &dir.join("s3"));
         let headers = hyper::HeaderMap::new();
         let call = Call {
             state: &state,
@@ -555,25 +552,7 @@ mod tests {
         db.create_table(table).expect("made");
         db.update_continuous_backups(crate::UpdateContinuousBackupsInput::new("Tab", true))
             .expect("recovery on");
-        let s3 = dir.join("s3");
-        std::fs::create_dir_all(&s3).expect("the S3 directory");
-        let state = super::super::ServerState {
-            db: db.clone(),
-            region: "us-east-1".into(),
-            secrets: None,
-            imports: Arc::new(
-                super::super::imports::Imports::open(
-                    &db,
-                    None,
-                    "us-east-1".into(),
-                    "000000000000".into(),
-                )
-                .expect("import records"),
-            ),
-            exports: Arc::new(
-                Exports::open(&db, Some(s3), "000000000000".into()).expect("export records"),
-            ),
-        };
+        let state = server_state(&db, &dir.join("s3"));
         let headers = hyper::HeaderMap::new();
         let call = Call {
             state: &state,
