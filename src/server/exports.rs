@@ -38,7 +38,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::imports::{
-    bucket_refusal, now_ms, page, paging, prune, seconds, Record, Records, RecordsFile,
+    bucket_refusal, now_ms, page, paging, prune, seconds, without_client_token, Record, Records,
+    RecordsFile,
 };
 use super::operations::input;
 use super::protocol::WireError;
@@ -140,10 +141,7 @@ pub(super) fn export_table_to_point_in_time(
             "tidestore serve has no S3 directory to export to: start it with --s3-dir DIR, and ExportTableToPointInTime writes under DIR/{S3Bucket}",
         ));
     };
-    let mut request_value = body.clone();
-    if let Value::Object(members) = &mut request_value {
-        members.remove("ClientToken");
-    }
+    let request_value = without_client_token(&body);
     let request: ExportRequest = input(body)?;
     crate::model::names::check_length(&request.table_arn, "tableArn", 1, 1024)?;
     if let Some(refusal) = bucket_refusal(&request.s3_bucket) {

@@ -639,6 +639,16 @@ fn prefix_refusal(prefix: &str) -> Option<String> {
     bad.then(|| format!("One or more parameter values were invalid: S3KeyPrefix {prefix:?} is not a key prefix tidestore can read (no '..' segment, leading '/', backslash or NUL)"))
 }
 
+/// A request's members without its `ClientToken`: what a request repeated with the token must
+/// match for it to be answered with the import or export the token started.
+pub(super) fn without_client_token(body: &Value) -> Value {
+    let mut request = body.clone();
+    if let Value::Object(members) = &mut request {
+        members.remove("ClientToken");
+    }
+    request
+}
+
 /// `ImportTable`.
 pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireError> {
     let imports = &call.state.imports;
@@ -647,10 +657,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
             "tidestore serve has no S3 directory to import from: start it with --s3-dir DIR, and ImportTable reads the files under DIR/{S3Bucket}",
         ));
     };
-    let mut request_value = body.clone();
-    if let Value::Object(members) = &mut request_value {
-        members.remove("ClientToken");
-    }
+    let request_value = without_client_token(&body);
     let request: ImportTableRequest = input(body)?;
     let source = &request.s3_bucket_source;
     let Some(bucket) = &source.s3_bucket else {
