@@ -22,6 +22,12 @@ pub(crate) enum ItemKey {
 }
 
 impl ItemKey {
+    /// `key` as an inline key, if it is short enough to be one: a probe to search a map of
+    /// keys by, so that the search compares with [`ItemKey::cmp`]'s fast path.
+    pub fn inline(key: &[u8]) -> Option<ItemKey> {
+        (key.len() <= INLINE).then(|| ItemKey::from(key))
+    }
+
     /// The key's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
@@ -76,9 +82,41 @@ impl PartialOrd for ItemKey {
     }
 }
 
+// Keys compare by their first [`INLINE`] bytes as two integers, and only when those are
+// equal by their lengths or the rest of their bytes: a search of a million-item table
+// makes about twenty comparisons per key, and `memcmp`'s call and byte loop were a tenth
+// of a load's CPU. This gives the bytes' order because an inline key's bytes after its
+// length are zeros (`From<&[u8]>`) and a heap key is longer than `INLINE`: where two heads
+// first differ at a position within both keys, that is where the keys differ; at a
+// position past one key's end, that key is a proper prefix of the other (whose byte there
+// is not zero), so less. Equal heads leave one key a prefix of the other when either is
+// inline, ordered by length.
 impl Ord for ItemKey {
     fn cmp(&self, other: &ItemKey) -> Ordering {
-        self.as_bytes().cmp(other.as_bytes())
+        self.head()
+            .cmp(&other.head())
+            .then_with(|| match (self, other) {
+                (ItemKey::Inline { len, .. }, ItemKey::Inline { len: other_len, .. }) => {
+                    len.cmp(other_len)
+                }
+                _ => self.as_bytes().cmp(other.as_bytes()),
+            })
+    }
+}
+
+impl ItemKey {
+    /// The key's first [`INLINE`] bytes (zeros past an inline key's end) as two big-endian
+    /// integers, which order as the bytes do.
+    fn head(&self) -> (u128, u64) {
+        let bytes = match self {
+            ItemKey::Inline { bytes, .. } => &bytes[..],
+            ItemKey::Heap(bytes) => &bytes[..INLINE],
+        };
+        let mut head = [0; 16];
+        let mut tail = [0; 8];
+        head.copy_from_slice(&bytes[..16]);
+        tail[..INLINE - 16].copy_from_slice(&bytes[16..INLINE]);
+        (u128::from_be_bytes(head), u64::from_be_bytes(tail))
     }
 }
 
@@ -112,6 +150,22 @@ mod tests {
             prop_assert_eq!(kb.as_bytes(), b.as_slice());
             prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
             prop_assert_eq!(ka == kb, a == b);
+        }
+
+        // Keys of zeros, ones and twos, around the inline length: prefixes of each other
+        // and keys ending in zeros (the padding's value) come up all the time.
+        #[test]
+        fn keys_that_are_prefixes_or_end_in_zeros_order_by_their_bytes(
+            a in proptest::collection::vec(0u8..3, 0..26),
+            b in proptest::collection::vec(0u8..3, 0..26),
+            zeros in 0usize..4,
+        ) {
+            let mut padded_a = a.clone();
+            padded_a.extend(std::iter::repeat_n(0, zeros));
+            for (x, y) in [(&a, &b), (&a, &padded_a), (&padded_a, &a)] {
+                let (kx, ky) = (ItemKey::from(x.as_slice()), ItemKey::from(y.as_slice()));
+                prop_assert_eq!(kx.cmp(&ky), x.cmp(y), "{:?} against {:?}", x, y);
+            }
         }
     }
 }

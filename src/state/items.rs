@@ -177,6 +177,14 @@ fn split(items: &mut Vec<Entry>, at_end: bool) -> Vec<(ItemKey, Leaf)> {
     leaves
 }
 
+/// Where `key` is in a leaf's items, or where it would go.
+fn search(items: &[Entry], key: &[u8]) -> std::result::Result<usize, usize> {
+    match ItemKey::inline(key) {
+        Some(probe) => items.binary_search_by(|(k, _)| k.cmp(&probe)),
+        None => items.binary_search_by(|(k, _)| k.as_bytes().cmp(key)),
+    }
+}
+
 /// The key the first leaf is filed under: below every encoded key.
 fn empty_key() -> ItemKey {
     ItemKey::from(&[][..])
@@ -221,13 +229,17 @@ impl Items {
         self.len
     }
 
-    /// The leaf `key` belongs in, with its map key (`None` only for the empty key, which
-    /// no encoded key is).
+    /// The leaf `key` belongs in (`None` only for the empty key, which no encoded key is).
     fn leaf(&self, key: &[u8]) -> Option<&Leaf> {
-        self.leaves
-            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(key)))
-            .next_back()
-            .map(|(_, leaf)| leaf)
+        // (Searched by an inline key where the key is short, for its fast comparisons.)
+        match ItemKey::inline(key) {
+            Some(probe) => self.leaves.range::<ItemKey, _>(..probe).next_back(),
+            None => self
+                .leaves
+                .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(key)))
+                .next_back(),
+        }
+        .map(|(_, leaf)| leaf)
     }
 
     /// The item at `key`.
@@ -236,10 +248,7 @@ impl Items {
             return Ok(None);
         };
         let items = leaf.items(&self.shape, &self.raw_leaves)?;
-        Ok(items
-            .binary_search_by(|(k, _)| k.as_bytes().cmp(key))
-            .ok()
-            .map(|i| &items[i].1))
+        Ok(search(items, key).ok().map(|i| &items[i].1))
     }
 
     /// Decodes the leaf of `key` if it is still a block, so that a later write of `key`
@@ -313,11 +322,7 @@ impl Items {
 
     /// Puts `item` at `key`; returns the item it replaced.
     pub fn insert(&mut self, key: ItemKey, item: StoredItem) -> Result<Option<StoredItem>> {
-        let Some((_, leaf)) = self
-            .leaves
-            .range_mut::<[u8], _>((Bound::Unbounded, Bound::Excluded(key.as_bytes())))
-            .next_back()
-        else {
+        let Some((_, leaf)) = self.leaves.range_mut::<ItemKey, _>(..&key).next_back() else {
             return Err(Error::validation("an item key cannot be empty"));
         };
         let items = leaf.items_mut(&self.shape, &self.raw_leaves)?;
@@ -338,15 +343,18 @@ impl Items {
 
     /// Removes the item at `key`; returns it.
     pub fn remove(&mut self, key: &[u8]) -> Result<Option<StoredItem>> {
-        let Some((after, leaf)) = self
-            .leaves
-            .range_mut::<[u8], _>((Bound::Unbounded, Bound::Excluded(key)))
-            .next_back()
-        else {
+        let found = match ItemKey::inline(key) {
+            Some(probe) => self.leaves.range_mut::<ItemKey, _>(..probe).next_back(),
+            None => self
+                .leaves
+                .range_mut::<[u8], _>((Bound::Unbounded, Bound::Excluded(key)))
+                .next_back(),
+        };
+        let Some((after, leaf)) = found else {
             return Ok(None);
         };
         let items = leaf.items_mut(&self.shape, &self.raw_leaves)?;
-        let Ok(i) = items.binary_search_by(|(k, _)| k.as_bytes().cmp(key)) else {
+        let Ok(i) = search(items, key) else {
             return Ok(None);
         };
         let (_, old) = items.remove(i);
