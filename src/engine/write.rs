@@ -299,6 +299,17 @@ impl Engine {
             Change::Put(item) => handle.key.encode(item, KeyRole::Table)?,
             _ => handle.key.encode_exact(key)?,
         };
+        Self::action_at(handle, key, change, condition, return_item_on_failure)
+    }
+
+    /// A write action on a table and key already resolved.
+    fn action_at(
+        handle: Arc<TableHandle>,
+        key: EncodedKey,
+        change: Change,
+        condition: Option<Condition>,
+        return_item_on_failure: bool,
+    ) -> Result<Action> {
         if let Some(condition) = &condition {
             condition.validate()?;
         }
@@ -468,8 +479,8 @@ impl Engine {
         })
     }
 
-    /// Why the key of one transaction action does not fit its table (a key attribute missing,
-    /// of the wrong type, empty or too long), if it does not. DynamoDB answers such an action
+    /// The table and encoded key of one transaction action, or why its key does not fit the
+    /// table (a key attribute missing, of the wrong type, empty or too long). DynamoDB answers such an action
     /// with a `TransactionCanceledException` whose reason for it is `ValidationError`, where
     /// a problem of the request itself (an expression, a substitution, the transaction's
     /// size) is a `ValidationException` for the whole request (Alternator's
@@ -478,24 +489,30 @@ impl Engine {
     /// or binary value in the `Key` of an update, delete or condition check (moto's
     /// AWS-verified `test_transaction_with_empty_key`; a put's item keeps the cancellation,
     /// which no test here shows otherwise).
-    fn misfitting_key(&self, item: &TransactWriteItem) -> Result<Option<Error>> {
+    ///
+    /// So this resolves an action's table and key, and answers `Ok(Err(why))` for a key
+    /// that does not fit.
+    fn transact_target(
+        &self,
+        item: &TransactWriteItem,
+    ) -> Result<std::result::Result<(Arc<TableHandle>, EncodedKey), Error>> {
         let (table, key) = match item {
             TransactWriteItem::Put(put) => (&put.table_name, &put.item),
             TransactWriteItem::ConditionCheck(check) => (&check.table_name, &check.key),
             TransactWriteItem::Delete(delete) => (&delete.table_name, &delete.key),
             TransactWriteItem::Update(update) => (&update.table_name, &update.key),
         };
-        let shape = &self.table(table)?.key;
+        let handle = self.table(table)?;
         if !matches!(item, TransactWriteItem::Put(_)) {
-            shape.reject_empty_values(key)?;
+            handle.key.reject_empty_values(key)?;
         }
         let encoded = match item {
-            TransactWriteItem::Put(_) => shape.encode(key, KeyRole::Table),
-            _ => shape.encode_exact(key),
+            TransactWriteItem::Put(_) => handle.key.encode(key, KeyRole::Table),
+            _ => handle.key.encode_exact(key),
         };
         match encoded {
-            Ok(_) => Ok(None),
-            Err(error @ Error::Validation(_)) => Ok(Some(error)),
+            Ok(key) => Ok(Ok((handle, key))),
+            Err(error @ Error::Validation(_)) => Ok(Err(error)),
             Err(other) => Err(other),
         }
     }
@@ -530,28 +547,30 @@ impl Engine {
         // transaction rather than refusing the request (see `misfitting_key`).
         let mut misfit = None;
         for (index, item) in input.transact_items.into_iter().enumerate() {
-            if let Some(error) = self.misfitting_key(&item)? {
-                misfit.get_or_insert((index, error));
-                continue;
-            }
+            let (handle, key) = match self.transact_target(&item)? {
+                Ok(target) => target,
+                Err(error) => {
+                    misfit.get_or_insert((index, error));
+                    continue;
+                }
+            };
             actions.push(match item {
-                TransactWriteItem::ConditionCheck(check) => self
-                    .action(
-                        &check.table_name,
-                        &check.key,
-                        Change::Check,
-                        check.condition,
-                        on(check.return_values_on_condition_check_failure),
-                    )?
-                    // A check modifies no collection, so it reports none.
-                    .metered(mode, &check.table_name),
+                TransactWriteItem::ConditionCheck(check) => Self::action_at(
+                    handle,
+                    key,
+                    Change::Check,
+                    check.condition,
+                    on(check.return_values_on_condition_check_failure),
+                )?
+                // A check modifies no collection, so it reports none.
+                .metered(mode, &check.table_name),
                 TransactWriteItem::Put(put) => {
                     validate_item(&put.item)?;
                     bytes += crate::model::value::item_size(&put.item);
                     let change = Change::Put(put.item);
-                    self.action(
-                        &put.table_name,
-                        &Item::new(),
+                    Self::action_at(
+                        handle,
+                        key,
                         change,
                         put.condition,
                         on(put.return_values_on_condition_check_failure),
@@ -559,26 +578,24 @@ impl Engine {
                     .metered(mode, &put.table_name)
                     .collected(sizes, &put.table_name, &Item::new())
                 }
-                TransactWriteItem::Delete(delete) => self
-                    .action(
-                        &delete.table_name,
-                        &delete.key,
-                        Change::Delete,
-                        delete.condition,
-                        on(delete.return_values_on_condition_check_failure),
-                    )?
-                    .metered(mode, &delete.table_name)
-                    .collected(sizes, &delete.table_name, &delete.key),
-                TransactWriteItem::Update(update) => self
-                    .action(
-                        &update.table_name,
-                        &update.key,
-                        Change::Update(update.update, update.key.clone()),
-                        update.condition,
-                        on(update.return_values_on_condition_check_failure),
-                    )?
-                    .metered(mode, &update.table_name)
-                    .collected(sizes, &update.table_name, &update.key),
+                TransactWriteItem::Delete(delete) => Self::action_at(
+                    handle,
+                    key,
+                    Change::Delete,
+                    delete.condition,
+                    on(delete.return_values_on_condition_check_failure),
+                )?
+                .metered(mode, &delete.table_name)
+                .collected(sizes, &delete.table_name, &delete.key),
+                TransactWriteItem::Update(update) => Self::action_at(
+                    handle,
+                    key,
+                    Change::Update(update.update, update.key.clone()),
+                    update.condition,
+                    on(update.return_values_on_condition_check_failure),
+                )?
+                .metered(mode, &update.table_name)
+                .collected(sizes, &update.table_name, &update.key),
             });
         }
         if bytes > MAX_TRANSACTION_BYTES {
