@@ -1981,3 +1981,69 @@ fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() 
         "nothing ran"
     );
 }
+
+/// Runs `script` in python3 with boto3: `db` is a DynamoDB client of `server`, and
+/// `refused(call, message)` asserts that `call()` fails with a ValidationException in
+/// `message`'s words. The test fails, with the script's output, if the script raises.
+fn run_boto3(server: &Server, script: &str) {
+    const PRELUDE: &str = r#"
+import os
+import boto3
+from botocore.exceptions import ClientError
+
+db = boto3.client("dynamodb", endpoint_url=os.environ["TIDESTORE_ENDPOINT"],
+                  region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+
+def refused(call, message):
+    try:
+        call()
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ValidationException", error.response
+        assert error.response["Error"]["Message"] == message, error.response["Error"]["Message"]
+        return
+    raise AssertionError("not refused: " + message)
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(format!("{PRELUDE}\n{script}"))
+        .env("TIDESTORE_ENDPOINT", server.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the boto3 script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Through boto3: `IS NULL` selects the items whose attribute is DynamoDB's NULL, not the
+/// ones that lack it (`IS MISSING`); `IS NOT NULL` and `IS NOT MISSING` are their negations.
+#[test]
+fn partiql_is_null_and_is_missing_tell_a_null_attribute_from_an_absent_one() {
+    let server = Server::start(|_| {});
+    run_boto3(
+        &server,
+        r#"
+db.create_table(TableName="Things", BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+db.execute_statement(Statement="INSERT INTO Things VALUE {'pk': 'null', 'a': NULL}")
+db.execute_statement(Statement="INSERT INTO Things VALUE {'pk': 'text', 'a': 'x'}")
+db.execute_statement(Statement="INSERT INTO Things VALUE {'pk': 'absent'}")
+
+def selected(where):
+    items = db.execute_statement(Statement="SELECT pk FROM Things WHERE " + where)["Items"]
+    return sorted(item["pk"]["S"] for item in items)
+
+assert selected("a IS NULL") == ["null"], selected("a IS NULL")
+assert selected("a IS NOT NULL") == ["absent", "text"], selected("a IS NOT NULL")
+assert selected("a IS MISSING") == ["absent"], selected("a IS MISSING")
+assert selected("a IS NOT MISSING") == ["null", "text"], selected("a IS NOT MISSING")
+assert selected("a IS NOT MISSING AND a IS NOT NULL") == ["text"]
+refused(lambda: db.execute_statement(Statement="SELECT * FROM Things WHERE a IS STRING"),
+        "tidestore supports IS [NOT] MISSING and IS [NOT] NULL only, not IS <type>")
+"#,
+    );
+}

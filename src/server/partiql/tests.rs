@@ -139,6 +139,31 @@ fn every_condition_form_becomes_dynamodbs_expression() {
     );
 }
 
+/// DynamoDB keeps NULL and MISSING apart: `IS NULL` is a test of DynamoDB's type NULL
+/// (`attribute_type`), `IS MISSING` one of absence, each negated by `NOT`.
+#[test]
+fn is_null_tests_the_null_type_and_is_missing_the_attributes_absence() {
+    let r = request(
+        "SELECT * FROM t WHERE a IS NULL AND b is not null AND c IS MISSING AND d IS NOT MISSING",
+        &[],
+        &table_keys(),
+    );
+    assert_eq!(
+        r.body["FilterExpression"],
+        "attribute_type(#n0, :v0) AND (NOT attribute_type(#n1, :v1)) AND attribute_not_exists(#n2) AND attribute_exists(#n3)"
+    );
+    assert_eq!(
+        r.body["ExpressionAttributeValues"][":v0"],
+        json!({ "S": "NULL" })
+    );
+    assert_eq!(
+        r.body["ExpressionAttributeValues"][":v1"],
+        json!({ "S": "NULL" })
+    );
+    assert!(refusal("SELECT * FROM t WHERE 'x' IS NULL", &table_keys())
+        .contains("apply to an attribute's path"));
+}
+
 #[test]
 fn insert_is_a_put_that_may_not_replace_an_item() {
     let r = request(
@@ -320,7 +345,7 @@ fn what_tidestore_does_not_support_is_refused_by_name() {
             "UPDATE t SET a = upper(b) WHERE pk = 'x'",
             "the function upper",
         ),
-        ("SELECT * FROM t WHERE a IS NULL", "IS [NOT] MISSING only"),
+        ("SELECT * FROM t WHERE a IS STRING", "not IS <type>"),
         ("SELECT * FROM t WHERE upper(a) = 'A'", "the function upper"),
         ("INSERT INTO t VALUE 'x'", "must be a map"),
         (
