@@ -2047,3 +2047,54 @@ refused(lambda: db.execute_statement(Statement="SELECT * FROM Things WHERE a IS 
 "#,
     );
 }
+
+/// Through boto3: a SELECT's `NextToken` resumes the statement it came from, with the same
+/// parameters, and no other: with another statement or other parameters it is refused as
+/// DynamoDB refuses it, and a garbled or forged token is an invalid one, not a panic.
+#[test]
+fn partiql_next_token_is_bound_to_the_statement_and_parameters_that_made_it() {
+    let server = Server::start(|_| {});
+    run_boto3(
+        &server,
+        r#"
+import base64, json
+db.create_table(TableName="Pages", BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                           {"AttributeName": "sk", "KeyType": "RANGE"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                      {"AttributeName": "sk", "AttributeType": "N"}])
+for pk in ["a", "b"]:
+    for sk in range(5):
+        db.execute_statement(Statement="INSERT INTO Pages VALUE {'pk': ?, 'sk': ?}",
+                             Parameters=[{"S": pk}, {"N": str(sk)}])
+
+statement = "SELECT sk FROM Pages WHERE pk = ?"
+seen, token = [], None
+while True:
+    request = dict(Statement=statement, Parameters=[{"S": "a"}], Limit=2)
+    if token:
+        request["NextToken"] = token
+    page = db.execute_statement(**request)
+    seen += [item["sk"]["N"] for item in page["Items"]]
+    token = page.get("NextToken")
+    if not token:
+        break
+assert seen == ["0", "1", "2", "3", "4"], seen
+
+first = db.execute_statement(Statement=statement, Parameters=[{"S": "a"}], Limit=2)["NextToken"]
+refused(lambda: db.execute_statement(Statement=statement, Parameters=[{"S": "b"}], NextToken=first),
+        "NextToken does not match request")
+refused(lambda: db.execute_statement(Statement="SELECT * FROM Pages WHERE pk = ?",
+                                     Parameters=[{"S": "a"}], NextToken=first),
+        "NextToken does not match request")
+refused(lambda: db.execute_statement(Statement="SELECT * FROM Pages", NextToken=first),
+        "NextToken does not match request")
+garbled = first[:-8] + "AAAA!!!!"
+refused(lambda: db.execute_statement(Statement=statement, Parameters=[{"S": "a"}], NextToken=garbled),
+        "Invalid NextToken")
+forged = base64.b64encode(json.dumps({"Key": "a"}).encode()).decode()
+refused(lambda: db.execute_statement(Statement=statement, Parameters=[{"S": "a"}], NextToken=forged),
+        "Invalid NextToken")
+"#,
+    );
+}

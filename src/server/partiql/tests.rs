@@ -496,3 +496,75 @@ fn a_select_that_may_read_more_than_one_item_is_no_get_item() {
         assert_eq!(get, Ok(None), "{text}");
     }
 }
+
+/// The message of the ValidationException `result` is.
+fn validation_message(result: Result<Value, super::WireError>) -> String {
+    let error = result.expect_err("refused");
+    assert!(
+        error.type_name.ends_with("#ValidationException"),
+        "{error:?}"
+    );
+    error.message.unwrap_or_default()
+}
+
+#[test]
+fn a_next_token_resumes_only_the_statement_and_parameters_it_came_from() {
+    use super::{next_token, request_fingerprint, start_key};
+    let statement = "SELECT * FROM t WHERE pk = ?";
+    let parameters = [json!({ "S": "a" })];
+    let key = json!({ "pk": { "S": "a" }, "sk": { "N": "3" } });
+    let token = next_token(&key, &request_fingerprint(statement, &parameters));
+    let same = request_fingerprint(statement, &parameters);
+    assert_eq!(start_key(&token, &same).expect("resumes"), key);
+    for (other_statement, other_parameters) in [
+        ("SELECT * FROM t WHERE pk = ? ", json!([{ "S": "a" }])),
+        ("SELECT a FROM t WHERE pk = ?", json!([{ "S": "a" }])),
+        (statement, json!([{ "S": "b" }])),
+        (statement, json!([{ "N": "1" }])),
+    ] {
+        let other = request_fingerprint(other_statement, other_parameters.as_array().unwrap());
+        assert_eq!(
+            validation_message(start_key(&token, &other)),
+            "NextToken does not match request",
+            "{other_statement} {other_parameters}"
+        );
+    }
+}
+
+#[test]
+fn a_forged_next_token_is_invalid_not_a_panic() {
+    use base64::Engine as _;
+    let fingerprint = super::request_fingerprint("SELECT * FROM t", &[]);
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    for token in [
+        "not a token".to_owned(),
+        encode("not json"),
+        encode(r#"{"pk": {"S": "a"}}"#),
+        encode(&format!(r#"{{"Key": [1], "Request": "{fingerprint}"}}"#)),
+        encode(&format!(r#"{{"Key": {{}}, "Request": 7}}"#)),
+        encode(&format!(r#"{{"Request": "{fingerprint}"}}"#)),
+    ] {
+        assert_eq!(
+            validation_message(super::start_key(&token, &fingerprint)),
+            "Invalid NextToken",
+            "{token}"
+        );
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_next_token_is_a_key_or_a_validation_error_never_a_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..200),
+        text in "\\PC{0,100}",
+    ) {
+        use base64::Engine as _;
+        let fingerprint = super::request_fingerprint("SELECT * FROM t", &[]);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        for token in [encoded.as_str(), text.as_str()] {
+            if let Err(error) = super::start_key(token, &fingerprint) {
+                prop_assert!(error.type_name.ends_with("#ValidationException"));
+            }
+        }
+    }
+}
