@@ -220,18 +220,20 @@ fn keys_of(description: &TableDescription, index: Option<&str>) -> Result<Keys, 
             })?
         }
     };
-    let named = |key_type: KeyType| {
+    // A multi-attribute key lists its attributes of each kind in the key's order.
+    let named = |key_type: KeyType| -> Vec<String> {
         (schema.iter())
-            .find(|k| k.key_type == key_type)
+            .filter(|k| k.key_type == key_type)
             .map(|k| k.attribute_name.clone())
+            .collect()
     };
-    let partition = named(KeyType::Hash)
-        .ok_or_else(|| WireError::validation("The table has no partition key"))?;
-    let count = |key_type: KeyType| schema.iter().filter(|k| k.key_type == key_type).count();
+    let partition = named(KeyType::Hash);
+    if partition.is_empty() {
+        return Err(WireError::validation("The table has no partition key"));
+    }
     Ok(Keys {
         partition,
         sort: named(KeyType::Range),
-        multi_attribute: count(KeyType::Hash) > 1 || count(KeyType::Range) > 1,
     })
 }
 

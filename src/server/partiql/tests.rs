@@ -9,17 +9,24 @@ use super::translate::{translate, Keys, Request};
 
 fn table_keys() -> Keys {
     Keys {
-        partition: "pk".into(),
-        sort: None,
-        multi_attribute: false,
+        partition: vec!["pk".into()],
+        sort: vec![],
     }
 }
 
 fn with_sort_key() -> Keys {
     Keys {
-        partition: "pk".into(),
-        sort: Some("sk".into()),
-        multi_attribute: false,
+        partition: vec!["pk".into()],
+        sort: vec!["sk".into()],
+    }
+}
+
+/// A global index's multi-attribute key: partition (g1, g2), sort (s1, s2, s3).
+fn multi_attribute_keys() -> Keys {
+    let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+    Keys {
+        partition: names(&["g1", "g2"]),
+        sort: names(&["s1", "s2", "s3"]),
     }
 }
 
@@ -73,25 +80,75 @@ fn select_pinning_the_partition_key_is_a_query_and_the_rest_its_filter() {
     );
 }
 
-/// A multi-attribute index's key condition is not built from a WHERE yet: the SELECT is a
-/// Scan whose filter is the whole WHERE, which reads the same items.
+/// A WHERE pinning every partition attribute of a multi-attribute index with `=`, and a
+/// prefix of its sort attributes (`=`, then a range) is a Query on the index, as DynamoDB's
+/// Query takes such a key, in the key's order whatever the WHERE's; the rest is its filter.
 #[test]
-fn select_of_a_multi_attribute_index_is_a_scan_filtered_by_the_whole_where() {
-    let keys = Keys {
-        partition: "g".into(),
-        sort: Some("t".into()),
-        multi_attribute: true,
-    };
+fn select_pinning_a_multi_attribute_index_key_is_a_query_of_the_index() {
     let r = request(
-        r#"select * from t."ByGC" where g = 'a' and c = 'b' and t > 'x'"#,
-        &[],
-        &keys,
+        r#"select * from t."ByG" where g2 = 'b' and x = 1 and s2 > 3 and 'a' = g1 and s1 = ?"#,
+        &[json!({ "S": "c" })],
+        &multi_attribute_keys(),
     );
-    assert_eq!(r.operation, "Scan");
+    assert_eq!(r.operation, "Query");
     assert_eq!(
-        r.body["FilterExpression"],
-        json!("(#n0 = :v0) AND (#n1 = :v1) AND (#n2 > :v2)")
+        r.body,
+        json!({
+            "TableName": "t",
+            "IndexName": "ByG",
+            "KeyConditionExpression": "#n0 = :v0 AND #n1 = :v1 AND (#n2 = :v2) AND (#n3 > :v3)",
+            "FilterExpression": "(#n4 = :v4)",
+            "ExpressionAttributeNames": { "#n0": "g1", "#n1": "g2", "#n2": "s1", "#n3": "s2", "#n4": "x" },
+            "ExpressionAttributeValues": {
+                ":v0": { "S": "a" }, ":v1": { "S": "b" }, ":v2": { "S": "c" },
+                ":v3": { "N": "3" }, ":v4": { "N": "1" },
+            },
+        })
     );
+    let only_partition = request(
+        "select * from t.ByG where g1 = 'a' and g2 = 'b'",
+        &[],
+        &multi_attribute_keys(),
+    );
+    assert_eq!(only_partition.operation, "Query");
+    assert_eq!(
+        only_partition.body["KeyConditionExpression"],
+        "#n0 = :v0 AND #n1 = :v1"
+    );
+    let whole_key = request(
+        "select * from t.ByG where s3 between 1 and 2 and s2 = 'y' and g1 = 'a' and s1 = 'x' and g2 = 'b'",
+        &[],
+        &multi_attribute_keys(),
+    );
+    assert_eq!(whole_key.operation, "Query");
+    assert_eq!(
+        whole_key.body["KeyConditionExpression"],
+        "#n0 = :v0 AND #n1 = :v1 AND (#n2 = :v2) AND (#n3 = :v3) AND (#n4 BETWEEN :v4 AND :v5)"
+    );
+    assert!(whole_key.body.get("FilterExpression").is_none());
+}
+
+/// What DynamoDB's Query could not take of a multi-attribute key stays a Scan filtered by
+/// the whole WHERE: the same items, which a Query would refuse to read.
+#[test]
+fn a_multi_attribute_key_not_pinned_as_a_query_needs_makes_a_scan() {
+    for text in [
+        // A partition attribute without `=`.
+        "select * from t.ByG where g1 = 'a'",
+        "select * from t.ByG where g1 = 'a' and g2 > 'b'",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and g2 = 'c'",
+        // A sort attribute past the prefix of equalities.
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s2 = 1",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s1 > 'c' and s2 = 1",
+        // Two conditions on one sort attribute, or one a key condition cannot hold.
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s1 > 'c' and s1 < 'd'",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s1 <> 'c'",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and (s1 = 'c' or x = 1)",
+    ] {
+        let r = request(text, &[], &multi_attribute_keys());
+        assert_eq!(r.operation, "Scan", "{text}");
+        assert!(r.body.get("KeyConditionExpression").is_none(), "{text}");
+    }
 }
 
 #[test]
