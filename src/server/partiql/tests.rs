@@ -579,7 +579,8 @@ fn a_next_token_resumes_only_the_statement_and_parameters_it_came_from() {
         (statement, json!([{ "S": "b" }])),
         (statement, json!([{ "N": "1" }])),
     ] {
-        let other = request_fingerprint(other_statement, other_parameters.as_array().unwrap());
+        let other_list = other_parameters.as_array().expect("a list");
+        let other = request_fingerprint(other_statement, other_list);
         assert_eq!(
             validation_message(start_key(&token, &other)),
             "NextToken does not match request",
@@ -598,7 +599,7 @@ fn a_forged_next_token_is_invalid_not_a_panic() {
         encode("not json"),
         encode(r#"{"pk": {"S": "a"}}"#),
         encode(&format!(r#"{{"Key": [1], "Request": "{fingerprint}"}}"#)),
-        encode(&format!(r#"{{"Key": {{}}, "Request": 7}}"#)),
+        encode(r#"{"Key": {}, "Request": 7}"#),
         encode(&format!(r#"{{"Request": "{fingerprint}"}}"#)),
     ] {
         assert_eq!(
