@@ -270,7 +270,10 @@ fn start_key(token: &str, fingerprint: &str) -> Result<Value, WireError> {
     let (Some(key), Some(request)) = (token.get("Key"), token["Request"].as_str()) else {
         return Err(invalid());
     };
-    if !key.is_object() {
+    // The key must be a map of attribute values: anything else would reach the Query's
+    // decoder and be refused as a malformed request (SerializationException), not as the
+    // invalid token it is.
+    if crate::model::value::Item::deserialize(key).is_err() {
         return Err(invalid());
     }
     match request == fingerprint {

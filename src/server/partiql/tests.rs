@@ -601,6 +601,14 @@ fn a_forged_next_token_is_invalid_not_a_panic() {
         encode(&format!(r#"{{"Key": [1], "Request": "{fingerprint}"}}"#)),
         encode(r#"{"Key": {}, "Request": 7}"#),
         encode(&format!(r#"{{"Request": "{fingerprint}"}}"#)),
+        // A map, but not of attribute values: the Query would refuse it as a malformed
+        // request (SerializationException), not as the invalid token it is.
+        encode(&format!(
+            r#"{{"Key": {{"pk": "a"}}, "Request": "{fingerprint}"}}"#
+        )),
+        encode(&format!(
+            r#"{{"Key": {{"pk": {{"X": "a"}}}}, "Request": "{fingerprint}"}}"#
+        )),
     ] {
         assert_eq!(
             validation_message(super::start_key(&token, &fingerprint)),
