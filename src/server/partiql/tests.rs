@@ -128,6 +128,35 @@ fn select_pinning_a_multi_attribute_index_key_is_a_query_of_the_index() {
     assert!(whole_key.body.get("FilterExpression").is_none());
 }
 
+/// A sort key compared with the value on the left (`3 < sk`) is a key condition as
+/// `sk > 3` is, written with the attribute first and the comparison turned round, for a
+/// single sort key and for a multi-attribute key's sort attributes alike: left in the
+/// filter it would make the SELECT a Scan, whose pages under a `Limit` can come back empty.
+#[test]
+fn a_sort_key_compared_with_the_value_first_is_still_a_key_condition() {
+    let single = request(
+        "select * from t where pk = 'a' and 3 < sk",
+        &[],
+        &with_sort_key(),
+    );
+    assert_eq!(single.operation, "Query");
+    assert_eq!(
+        single.body["KeyConditionExpression"],
+        "#n0 = :v0 AND (#n1 > :v1)"
+    );
+    let multi = request(
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and 'c' = s1 and 2 >= s2",
+        &[],
+        &multi_attribute_keys(),
+    );
+    assert_eq!(multi.operation, "Query");
+    assert_eq!(
+        multi.body["KeyConditionExpression"],
+        "#n0 = :v0 AND #n1 = :v1 AND (#n2 = :v2) AND (#n3 <= :v3)"
+    );
+    assert!(multi.body.get("FilterExpression").is_none());
+}
+
 /// What DynamoDB's Query could not take of a multi-attribute key stays a Scan filtered by
 /// the whole WHERE: the same items, which a Query would refuse to read.
 #[test]

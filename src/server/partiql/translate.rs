@@ -84,7 +84,7 @@ pub fn translate(
                     for (path, value) in key.partition {
                         parts.push(format!("{} = {}", names.path(path)?, names.operand(value)?));
                     }
-                    for sort in key.sort {
+                    for sort in &key.sort {
                         parts.push(names.condition(sort)?);
                     }
                     body["KeyConditionExpression"] = json!(parts.join(" AND "));
@@ -275,10 +275,11 @@ fn conjuncts(condition: &Condition) -> Vec<&Condition> {
 }
 
 /// A Query's key condition: each partition attribute's path and value, and the sort
-/// attributes' conditions (equalities on a prefix of them, the last one possibly a range).
+/// attributes' conditions (equalities on a prefix of them, the last one possibly a range),
+/// each with its attribute on the left, as a key condition writes it.
 struct KeyCondition<'a> {
     partition: Vec<(&'a Path, &'a Operand)>,
-    sort: Vec<&'a Condition>,
+    sort: Vec<Condition>,
 }
 
 /// The key condition `conjuncts` hold, and the conjuncts left for the filter; `None` when
@@ -315,7 +316,7 @@ fn key_condition<'a>(
         let Some(i) = take_one(&|c| is_sort_condition(c, name)).ok()? else {
             break;
         };
-        sort.push(conjuncts[i]);
+        sort.push(attribute_first(conjuncts[i]));
         if equality(conjuncts[i], name).is_none() {
             break;
         }
@@ -343,10 +344,13 @@ fn equality<'a>(condition: &'a Condition, name: &str) -> Option<(&'a Path, &'a O
     }
 }
 
-/// Whether `condition` is one a Query's key condition can hold for sort key `name`.
+/// Whether `condition` is one a Query's key condition can hold for sort key `name`: the
+/// attribute compared with a value on either side (`3 < s` as well as `s > 3`, as the
+/// partition's `'a' = p` is taken as well as `p = 'a'`), BETWEEN or begins_with.
 fn is_sort_condition(condition: &Condition, name: &str) -> bool {
     match condition {
-        Condition::Compare(Operand::Path(path), comparator, Operand::Value(_)) => {
+        Condition::Compare(Operand::Path(path), comparator, Operand::Value(_))
+        | Condition::Compare(Operand::Value(_), comparator, Operand::Path(path)) => {
             is_attribute(path, name) && *comparator != Comparator::Ne
         }
         Condition::Between(Operand::Path(path), Operand::Value(_), Operand::Value(_))
@@ -354,6 +358,16 @@ fn is_sort_condition(condition: &Condition, name: &str) -> bool {
             is_attribute(path, name)
         }
         _ => false,
+    }
+}
+
+/// A sort key's condition with the attribute on the left: `3 < s` is `s > 3`.
+fn attribute_first(condition: &Condition) -> Condition {
+    match condition {
+        Condition::Compare(value @ Operand::Value(_), comparator, path @ Operand::Path(_)) => {
+            Condition::Compare(path.clone(), comparator.flipped(), value.clone())
+        }
+        other => other.clone(),
     }
 }
 
