@@ -1981,3 +1981,196 @@ fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() 
         "nothing ran"
     );
 }
+
+/// Runs `script` in python3 with boto3: `db` is a DynamoDB client of `server`, and
+/// `refused(call, message)` asserts that `call()` fails with a ValidationException in
+/// `message`'s words. The test fails, with the script's output, if the script raises.
+fn run_boto3(server: &Server, script: &str) {
+    const PRELUDE: &str = r#"
+import os
+import boto3
+from botocore.exceptions import ClientError
+
+db = boto3.client("dynamodb", endpoint_url=os.environ["TIDESTORE_ENDPOINT"],
+                  region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+
+def refused(call, message):
+    try:
+        call()
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ValidationException", error.response
+        assert error.response["Error"]["Message"] == message, error.response["Error"]["Message"]
+        return
+    raise AssertionError("not refused: " + message)
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(format!("{PRELUDE}\n{script}"))
+        .env("TIDESTORE_ENDPOINT", server.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the boto3 script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Through boto3: `IS NULL` selects the items whose attribute is DynamoDB's NULL, not the
+/// ones that lack it (`IS MISSING`); `IS NOT NULL` and `IS NOT MISSING` are their negations.
+#[test]
+fn partiql_is_null_and_is_missing_tell_a_null_attribute_from_an_absent_one() {
+    let server = Server::start(|_| {});
+    run_boto3(
+        &server,
+        r#"
+db.create_table(TableName="Things", BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+db.execute_statement(Statement="INSERT INTO Things VALUE {'pk': 'null', 'a': NULL}")
+db.execute_statement(Statement="INSERT INTO Things VALUE {'pk': 'text', 'a': 'x'}")
+db.execute_statement(Statement="INSERT INTO Things VALUE {'pk': 'absent'}")
+
+def selected(where):
+    items = db.execute_statement(Statement="SELECT pk FROM Things WHERE " + where)["Items"]
+    return sorted(item["pk"]["S"] for item in items)
+
+assert selected("a IS NULL") == ["null"], selected("a IS NULL")
+assert selected("a IS NOT NULL") == ["absent", "text"], selected("a IS NOT NULL")
+assert selected("a IS MISSING") == ["absent"], selected("a IS MISSING")
+assert selected("a IS NOT MISSING") == ["null", "text"], selected("a IS NOT MISSING")
+assert selected("a IS NOT MISSING AND a IS NOT NULL") == ["text"]
+refused(lambda: db.execute_statement(Statement="SELECT * FROM Things WHERE a IS STRING"),
+        "tidestore supports IS [NOT] MISSING and IS [NOT] NULL only, not IS <type>")
+"#,
+    );
+}
+
+/// Through boto3: a SELECT's `NextToken` resumes the statement it came from, with the same
+/// parameters, and no other: with another statement or other parameters it is refused as
+/// DynamoDB refuses it, and a garbled or forged token is an invalid one, not a panic.
+#[test]
+fn partiql_next_token_is_bound_to_the_statement_and_parameters_that_made_it() {
+    let server = Server::start(|_| {});
+    run_boto3(
+        &server,
+        r#"
+import base64, json
+db.create_table(TableName="Pages", BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                           {"AttributeName": "sk", "KeyType": "RANGE"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                      {"AttributeName": "sk", "AttributeType": "N"}])
+for pk in ["a", "b"]:
+    for sk in range(5):
+        db.execute_statement(Statement="INSERT INTO Pages VALUE {'pk': ?, 'sk': ?}",
+                             Parameters=[{"S": pk}, {"N": str(sk)}])
+
+statement = "SELECT sk FROM Pages WHERE pk = ?"
+seen, token = [], None
+while True:
+    request = dict(Statement=statement, Parameters=[{"S": "a"}], Limit=2)
+    if token:
+        request["NextToken"] = token
+    page = db.execute_statement(**request)
+    seen += [item["sk"]["N"] for item in page["Items"]]
+    token = page.get("NextToken")
+    if not token:
+        break
+assert seen == ["0", "1", "2", "3", "4"], seen
+
+first = db.execute_statement(Statement=statement, Parameters=[{"S": "a"}], Limit=2)["NextToken"]
+refused(lambda: db.execute_statement(Statement=statement, Parameters=[{"S": "b"}], NextToken=first),
+        "NextToken does not match request")
+refused(lambda: db.execute_statement(Statement="SELECT * FROM Pages WHERE pk = ?",
+                                     Parameters=[{"S": "a"}], NextToken=first),
+        "NextToken does not match request")
+refused(lambda: db.execute_statement(Statement="SELECT * FROM Pages", NextToken=first),
+        "NextToken does not match request")
+garbled = first[:-8] + "AAAA!!!!"
+refused(lambda: db.execute_statement(Statement=statement, Parameters=[{"S": "a"}], NextToken=garbled),
+        "Invalid NextToken")
+forged = base64.b64encode(json.dumps({"Key": "a"}).encode()).decode()
+refused(lambda: db.execute_statement(Statement=statement, Parameters=[{"S": "a"}], NextToken=forged),
+        "Invalid NextToken")
+"#,
+    );
+}
+
+/// Through boto3: a SELECT of a multi-attribute global index whose WHERE pins every
+/// partition attribute with `=` and a prefix of the sort attributes is a Query of the index:
+/// the items and the order of DynamoDB's Query, and with `Limit` each page reads only items
+/// the key selects (a Scan filtered by the WHERE would hand back empty pages). A WHERE that
+/// skips a sort attribute still answers, as a Scan.
+#[test]
+fn partiql_select_pinning_a_multi_attribute_index_key_is_that_indexs_query() {
+    let server = Server::start(|_| {});
+    run_boto3(
+        &server,
+        r##"
+db.create_table(
+    TableName="Matches", BillingMode="PAY_PER_REQUEST",
+    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
+                          [("id", "S"), ("tournament", "S"), ("region", "S"), ("round", "S"), ("score", "N")]],
+    GlobalSecondaryIndexes=[{
+        "IndexName": "ByTournamentRegion",
+        "KeySchema": [{"AttributeName": "tournament", "KeyType": "HASH"},
+                      {"AttributeName": "region", "KeyType": "HASH"},
+                      {"AttributeName": "round", "KeyType": "RANGE"},
+                      {"AttributeName": "score", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "ALL"}}])
+rows = [("1", "w24", "eu", "final", 10), ("2", "w24", "eu", "semi", 30), ("3", "w24", "eu", "semi", 20),
+        ("4", "w24", "eu", "final", 5), ("5", "w24", "na", "final", 7), ("6", "s25", "eu", "final", 1),
+        ("7", "w24", "eu", "quarter", 3), ("8", "w24", "eu", "final", 40)]
+for id, tournament, region, round, score in rows:
+    db.execute_statement(Statement="INSERT INTO Matches VALUE {'id': ?, 'tournament': ?, 'region': ?, 'round': ?, 'score': ?}",
+                         Parameters=[{"S": id}, {"S": tournament}, {"S": region}, {"S": round}, {"N": str(score)}])
+db.execute_statement(Statement="INSERT INTO Matches VALUE {'id': '9', 'tournament': 'w24', 'region': 'eu'}")
+
+def select(statement, parameters=None, limit=None):
+    pages, token = [], None
+    while True:
+        request = dict(Statement=statement)
+        if parameters:
+            request["Parameters"] = parameters
+        if limit:
+            request["Limit"] = limit
+        if token:
+            request["NextToken"] = token
+        page = db.execute_statement(**request)
+        pages.append([item["id"]["S"] for item in page["Items"]])
+        token = page.get("NextToken")
+        if not token:
+            return pages
+
+def query(condition, values):
+    names = {"#" + n: n for n in ["tournament", "region", "round", "score"] if "#" + n in condition}
+    items = db.query(TableName="Matches", IndexName="ByTournamentRegion", KeyConditionExpression=condition,
+                     ExpressionAttributeNames=names, ExpressionAttributeValues=values)["Items"]
+    return [item["id"]["S"] for item in items]
+
+everything = 'SELECT * FROM "Matches"."ByTournamentRegion" WHERE region = ? AND tournament = ?'
+pages = select(everything, [{"S": "eu"}, {"S": "w24"}])
+expected = query("#tournament = :t AND #region = :r", {":t": {"S": "w24"}, ":r": {"S": "eu"}})
+assert expected == ["4", "1", "8", "7", "3", "2"], expected
+assert sum(pages, []) == expected, pages
+paged = select(everything, [{"S": "eu"}, {"S": "w24"}], limit=1)
+assert sum(paged, []) == expected, paged
+assert all(len(page) == 1 for page in paged[:-1]), paged
+
+finals = select('SELECT id FROM Matches.ByTournamentRegion WHERE tournament = \'w24\' AND round = \'final\' AND region = \'eu\' AND score BETWEEN 5 AND 10')
+assert sum(finals, []) == ["4", "1"], finals
+assert sum(finals, []) == query("#tournament = :t AND #region = :r AND #round = :f AND #score BETWEEN :lo AND :hi",
+                                {":t": {"S": "w24"}, ":r": {"S": "eu"}, ":f": {"S": "final"},
+                                 ":lo": {"N": "5"}, ":hi": {"N": "10"}})
+later = select('SELECT id FROM Matches.ByTournamentRegion WHERE tournament = \'w24\' AND region = \'eu\' AND round > \'quarter\' AND colour IS MISSING')
+assert sum(later, []) == ["3", "2"], later
+
+skipped = select('SELECT id FROM Matches.ByTournamentRegion WHERE tournament = \'w24\' AND region = \'eu\' AND score > 9')
+assert sorted(sum(skipped, [])) == ["1", "2", "3", "8"], skipped
+"##,
+    );
+}

@@ -5,8 +5,13 @@
 //!
 //! What is supported is the grammar drawn in [`parse`]; everything else is refused with a
 //! ValidationException naming it. A SELECT pages as DynamoDB's does: `Limit` bounds the items
-//! read, and `NextToken` is the page's last key (the Query's or Scan's `LastEvaluatedKey`),
-//! base64-encoded JSON, handed back unchanged.
+//! read, and `NextToken` is the page's last key (the Query's or Scan's `LastEvaluatedKey`)
+//! bound to the request that read the page: base64 of the JSON
+//! `{"Key": {…LastEvaluatedKey…}, "Request": "<fingerprint>"}`, the fingerprint being the
+//! first 16 bytes (hex) of the SHA-256 of the JSON `[Statement, Parameters]`. A token given
+//! with another statement, or other parameters, is refused rather than resuming a read it
+//! did not come from; a token that is not one of these is refused as invalid. The key in it
+//! is checked by the Query or Scan as any `ExclusiveStartKey` is (a token is untrusted input).
 
 mod batch;
 mod parse;
@@ -112,8 +117,9 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
             if request.consistent_read {
                 body["ConsistentRead"] = json!(true);
             }
+            let fingerprint = request_fingerprint(&request.statement, parameters);
             if let Some(token) = &request.next_token {
-                body["ExclusiveStartKey"] = start_key(token)?;
+                body["ExclusiveStartKey"] = start_key(token, &fingerprint)?;
             }
             let page = match operation {
                 "Query" => output(db.query(input::<QueryInput>(body)?))?,
@@ -121,8 +127,7 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
             };
             let mut answer = json!({ "Items": page["Items"] });
             if let Some(last) = page.get("LastEvaluatedKey") {
-                let token = base64::engine::general_purpose::STANDARD.encode(last.to_string());
-                answer["NextToken"] = json!(token);
+                answer["NextToken"] = json!(next_token(last, &fingerprint));
                 answer["LastEvaluatedKey"] = last.clone();
             }
             Ok(answer)
@@ -215,30 +220,64 @@ fn keys_of(description: &TableDescription, index: Option<&str>) -> Result<Keys, 
             })?
         }
     };
-    let named = |key_type: KeyType| {
+    // A multi-attribute key lists its attributes of each kind in the key's order.
+    let named = |key_type: KeyType| -> Vec<String> {
         (schema.iter())
-            .find(|k| k.key_type == key_type)
+            .filter(|k| k.key_type == key_type)
             .map(|k| k.attribute_name.clone())
+            .collect()
     };
-    let partition = named(KeyType::Hash)
-        .ok_or_else(|| WireError::validation("The table has no partition key"))?;
-    let count = |key_type: KeyType| schema.iter().filter(|k| k.key_type == key_type).count();
+    let partition = named(KeyType::Hash);
+    if partition.is_empty() {
+        return Err(WireError::validation("The table has no partition key"));
+    }
     Ok(Keys {
         partition,
         sort: named(KeyType::Range),
-        multi_attribute: count(KeyType::Hash) > 1 || count(KeyType::Range) > 1,
     })
 }
 
-/// The `ExclusiveStartKey` a `NextToken` this server handed out stands for.
-fn start_key(token: &str) -> Result<Value, WireError> {
+/// The fingerprint binding a `NextToken` to the request that read its page: its statement
+/// and parameters (see the module's doc).
+fn request_fingerprint(statement: &str, parameters: &[Value]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(json!([statement, parameters]).to_string());
+    digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The `NextToken` of a page whose `LastEvaluatedKey` is `last`, read by the request of
+/// `fingerprint`.
+fn next_token(last: &Value, fingerprint: &str) -> String {
+    let token = json!({ "Key": last, "Request": fingerprint });
+    base64::engine::general_purpose::STANDARD.encode(token.to_string())
+}
+
+/// DynamoDB's words for a `NextToken` given with a request other than the one it came from
+/// (as DynamoDB answers it: aws/aws-sdk-js-v3 issue #4424 quotes the message).
+const TOKEN_OF_ANOTHER_REQUEST: &str = "NextToken does not match request";
+
+/// The `ExclusiveStartKey` a `NextToken` this server handed out stands for, if it was handed
+/// out for the request of `fingerprint`.
+fn start_key(token: &str, fingerprint: &str) -> Result<Value, WireError> {
     let invalid = || WireError::validation("Invalid NextToken");
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(token)
         .map_err(|_| invalid())?;
-    let key: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    match key.is_object() {
-        true => Ok(key),
-        false => Err(invalid()),
+    let token: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let (Some(key), Some(request)) = (token.get("Key"), token["Request"].as_str()) else {
+        return Err(invalid());
+    };
+    // The key must be a map of attribute values: anything else would reach the Query's
+    // decoder and be refused as a malformed request (SerializationException), not as the
+    // invalid token it is.
+    if crate::model::value::Item::deserialize(key).is_err() {
+        return Err(invalid());
+    }
+    match request == fingerprint {
+        true => Ok(key.clone()),
+        false => Err(WireError::validation(TOKEN_OF_ANOTHER_REQUEST)),
     }
 }

@@ -780,7 +780,7 @@ impl Parser {
         if self.eat_keyword("IS") {
             let negated = self.eat_keyword("NOT");
             let Operand::Path(path) = left else {
-                return error("IS MISSING applies to an attribute's path");
+                return error("IS MISSING and IS NULL apply to an attribute's path");
             };
             if self.eat_keyword("MISSING") {
                 return Ok(match negated {
@@ -788,7 +788,24 @@ impl Parser {
                     false => Condition::NotExists(path),
                 });
             }
-            return error("tidestore supports IS [NOT] MISSING only, not IS NULL or IS <type>");
+            if self.eat_keyword("NULL") {
+                // DynamoDB keeps NULL and MISSING apart: `a IS NULL` holds for an attribute
+                // of DynamoDB's type NULL, not for one the item lacks (that is `IS MISSING`),
+                // so it is `attribute_type(a, 'NULL')`, and `IS NOT NULL` its negation, as
+                // in SQL (true for an attribute the item lacks, too).
+                let is_null = Condition::Function(
+                    Function::AttributeType,
+                    path,
+                    Operand::Value(Literal::String("NULL".into())),
+                );
+                return Ok(match negated {
+                    true => Condition::Not(Box::new(is_null)),
+                    false => is_null,
+                });
+            }
+            return error(
+                "tidestore supports IS [NOT] MISSING and IS [NOT] NULL only, not IS <type>",
+            );
         }
         let comparator = match self.next()? {
             Token::Symbol("=") => Comparator::Eq,

@@ -9,17 +9,24 @@ use super::translate::{translate, Keys, Request};
 
 fn table_keys() -> Keys {
     Keys {
-        partition: "pk".into(),
-        sort: None,
-        multi_attribute: false,
+        partition: vec!["pk".into()],
+        sort: vec![],
     }
 }
 
 fn with_sort_key() -> Keys {
     Keys {
-        partition: "pk".into(),
-        sort: Some("sk".into()),
-        multi_attribute: false,
+        partition: vec!["pk".into()],
+        sort: vec!["sk".into()],
+    }
+}
+
+/// A global index's multi-attribute key: partition (g1, g2), sort (s1, s2, s3).
+fn multi_attribute_keys() -> Keys {
+    let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+    Keys {
+        partition: names(&["g1", "g2"]),
+        sort: names(&["s1", "s2", "s3"]),
     }
 }
 
@@ -73,25 +80,104 @@ fn select_pinning_the_partition_key_is_a_query_and_the_rest_its_filter() {
     );
 }
 
-/// A multi-attribute index's key condition is not built from a WHERE yet: the SELECT is a
-/// Scan whose filter is the whole WHERE, which reads the same items.
+/// A WHERE pinning every partition attribute of a multi-attribute index with `=`, and a
+/// prefix of its sort attributes (`=`, then a range) is a Query on the index, as DynamoDB's
+/// Query takes such a key, in the key's order whatever the WHERE's; the rest is its filter.
 #[test]
-fn select_of_a_multi_attribute_index_is_a_scan_filtered_by_the_whole_where() {
-    let keys = Keys {
-        partition: "g".into(),
-        sort: Some("t".into()),
-        multi_attribute: true,
-    };
+fn select_pinning_a_multi_attribute_index_key_is_a_query_of_the_index() {
     let r = request(
-        r#"select * from t."ByGC" where g = 'a' and c = 'b' and t > 'x'"#,
-        &[],
-        &keys,
+        r#"select * from t."ByG" where g2 = 'b' and x = 1 and s2 > 3 and 'a' = g1 and s1 = ?"#,
+        &[json!({ "S": "c" })],
+        &multi_attribute_keys(),
     );
-    assert_eq!(r.operation, "Scan");
+    assert_eq!(r.operation, "Query");
     assert_eq!(
-        r.body["FilterExpression"],
-        json!("(#n0 = :v0) AND (#n1 = :v1) AND (#n2 > :v2)")
+        r.body,
+        json!({
+            "TableName": "t",
+            "IndexName": "ByG",
+            "KeyConditionExpression": "#n0 = :v0 AND #n1 = :v1 AND (#n2 = :v2) AND (#n3 > :v3)",
+            "FilterExpression": "(#n4 = :v4)",
+            "ExpressionAttributeNames": { "#n0": "g1", "#n1": "g2", "#n2": "s1", "#n3": "s2", "#n4": "x" },
+            "ExpressionAttributeValues": {
+                ":v0": { "S": "a" }, ":v1": { "S": "b" }, ":v2": { "S": "c" },
+                ":v3": { "N": "3" }, ":v4": { "N": "1" },
+            },
+        })
     );
+    let only_partition = request(
+        "select * from t.ByG where g1 = 'a' and g2 = 'b'",
+        &[],
+        &multi_attribute_keys(),
+    );
+    assert_eq!(only_partition.operation, "Query");
+    assert_eq!(
+        only_partition.body["KeyConditionExpression"],
+        "#n0 = :v0 AND #n1 = :v1"
+    );
+    let whole_key = request(
+        "select * from t.ByG where s3 between 1 and 2 and s2 = 'y' and g1 = 'a' and s1 = 'x' and g2 = 'b'",
+        &[],
+        &multi_attribute_keys(),
+    );
+    assert_eq!(whole_key.operation, "Query");
+    assert_eq!(
+        whole_key.body["KeyConditionExpression"],
+        "#n0 = :v0 AND #n1 = :v1 AND (#n2 = :v2) AND (#n3 = :v3) AND (#n4 BETWEEN :v4 AND :v5)"
+    );
+    assert!(whole_key.body.get("FilterExpression").is_none());
+}
+
+/// A sort key compared with the value on the left (`3 < sk`) is a key condition as
+/// `sk > 3` is, written with the attribute first and the comparison turned round, for a
+/// single sort key and for a multi-attribute key's sort attributes alike: left in the
+/// filter it would make the SELECT a Scan, whose pages under a `Limit` can come back empty.
+#[test]
+fn a_sort_key_compared_with_the_value_first_is_still_a_key_condition() {
+    let single = request(
+        "select * from t where pk = 'a' and 3 < sk",
+        &[],
+        &with_sort_key(),
+    );
+    assert_eq!(single.operation, "Query");
+    assert_eq!(
+        single.body["KeyConditionExpression"],
+        "#n0 = :v0 AND (#n1 > :v1)"
+    );
+    let multi = request(
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and 'c' = s1 and 2 >= s2",
+        &[],
+        &multi_attribute_keys(),
+    );
+    assert_eq!(multi.operation, "Query");
+    assert_eq!(
+        multi.body["KeyConditionExpression"],
+        "#n0 = :v0 AND #n1 = :v1 AND (#n2 = :v2) AND (#n3 <= :v3)"
+    );
+    assert!(multi.body.get("FilterExpression").is_none());
+}
+
+/// What DynamoDB's Query could not take of a multi-attribute key stays a Scan filtered by
+/// the whole WHERE: the same items, which a Query would refuse to read.
+#[test]
+fn a_multi_attribute_key_not_pinned_as_a_query_needs_makes_a_scan() {
+    for text in [
+        // A partition attribute without `=`.
+        "select * from t.ByG where g1 = 'a'",
+        "select * from t.ByG where g1 = 'a' and g2 > 'b'",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and g2 = 'c'",
+        // A sort attribute past the prefix of equalities.
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s2 = 1",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s1 > 'c' and s2 = 1",
+        // Two conditions on one sort attribute, or one a key condition cannot hold.
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s1 > 'c' and s1 < 'd'",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and s1 <> 'c'",
+        "select * from t.ByG where g1 = 'a' and g2 = 'b' and (s1 = 'c' or x = 1)",
+    ] {
+        let r = request(text, &[], &multi_attribute_keys());
+        assert_eq!(r.operation, "Scan", "{text}");
+        assert!(r.body.get("KeyConditionExpression").is_none(), "{text}");
+    }
 }
 
 #[test]
@@ -137,6 +223,31 @@ fn every_condition_form_becomes_dynamodbs_expression() {
         r.body["FilterExpression"],
         "(contains(#n0, :v0) OR contains(#n1, :v1)) AND (#n2 = :v2) AND (#n3 >= :v3) AND attribute_exists(#n4) AND attribute_type(#n4, :v4) AND (NOT attribute_not_exists(#n5)) AND begins_with(#n6, :v5) AND (size(#n7) < :v6) AND (#n8 IN (:v7, :v8))"
     );
+}
+
+/// DynamoDB keeps NULL and MISSING apart: `IS NULL` is a test of DynamoDB's type NULL
+/// (`attribute_type`), `IS MISSING` one of absence, each negated by `NOT`.
+#[test]
+fn is_null_tests_the_null_type_and_is_missing_the_attributes_absence() {
+    let r = request(
+        "SELECT * FROM t WHERE a IS NULL AND b is not null AND c IS MISSING AND d IS NOT MISSING",
+        &[],
+        &table_keys(),
+    );
+    assert_eq!(
+        r.body["FilterExpression"],
+        "attribute_type(#n0, :v0) AND (NOT attribute_type(#n1, :v1)) AND attribute_not_exists(#n2) AND attribute_exists(#n3)"
+    );
+    assert_eq!(
+        r.body["ExpressionAttributeValues"][":v0"],
+        json!({ "S": "NULL" })
+    );
+    assert_eq!(
+        r.body["ExpressionAttributeValues"][":v1"],
+        json!({ "S": "NULL" })
+    );
+    assert!(refusal("SELECT * FROM t WHERE 'x' IS NULL", &table_keys())
+        .contains("apply to an attribute's path"));
 }
 
 #[test]
@@ -320,7 +431,7 @@ fn what_tidestore_does_not_support_is_refused_by_name() {
             "UPDATE t SET a = upper(b) WHERE pk = 'x'",
             "the function upper",
         ),
-        ("SELECT * FROM t WHERE a IS NULL", "IS [NOT] MISSING only"),
+        ("SELECT * FROM t WHERE a IS STRING", "not IS <type>"),
         ("SELECT * FROM t WHERE upper(a) = 'A'", "the function upper"),
         ("INSERT INTO t VALUE 'x'", "must be a map"),
         (
@@ -469,5 +580,86 @@ fn a_select_that_may_read_more_than_one_item_is_no_get_item() {
         let (statement, _) = parse(text).expect("parses");
         let get = super::translate::translate_get(&statement, &[], &with_sort_key());
         assert_eq!(get, Ok(None), "{text}");
+    }
+}
+
+/// The message of the ValidationException `result` is.
+fn validation_message(result: Result<Value, super::WireError>) -> String {
+    let error = result.expect_err("refused");
+    assert!(
+        error.type_name.ends_with("#ValidationException"),
+        "{error:?}"
+    );
+    error.message.unwrap_or_default()
+}
+
+#[test]
+fn a_next_token_resumes_only_the_statement_and_parameters_it_came_from() {
+    use super::{next_token, request_fingerprint, start_key};
+    let statement = "SELECT * FROM t WHERE pk = ?";
+    let parameters = [json!({ "S": "a" })];
+    let key = json!({ "pk": { "S": "a" }, "sk": { "N": "3" } });
+    let token = next_token(&key, &request_fingerprint(statement, &parameters));
+    let same = request_fingerprint(statement, &parameters);
+    assert_eq!(start_key(&token, &same).expect("resumes"), key);
+    for (other_statement, other_parameters) in [
+        ("SELECT * FROM t WHERE pk = ? ", json!([{ "S": "a" }])),
+        ("SELECT a FROM t WHERE pk = ?", json!([{ "S": "a" }])),
+        (statement, json!([{ "S": "b" }])),
+        (statement, json!([{ "N": "1" }])),
+    ] {
+        let other_list = other_parameters.as_array().expect("a list");
+        let other = request_fingerprint(other_statement, other_list);
+        assert_eq!(
+            validation_message(start_key(&token, &other)),
+            "NextToken does not match request",
+            "{other_statement} {other_parameters}"
+        );
+    }
+}
+
+#[test]
+fn a_forged_next_token_is_invalid_not_a_panic() {
+    use base64::Engine as _;
+    let fingerprint = super::request_fingerprint("SELECT * FROM t", &[]);
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    for token in [
+        "not a token".to_owned(),
+        encode("not json"),
+        encode(r#"{"pk": {"S": "a"}}"#),
+        encode(&format!(r#"{{"Key": [1], "Request": "{fingerprint}"}}"#)),
+        encode(r#"{"Key": {}, "Request": 7}"#),
+        encode(&format!(r#"{{"Request": "{fingerprint}"}}"#)),
+        // A map, but not of attribute values: the Query would refuse it as a malformed
+        // request (SerializationException), not as the invalid token it is.
+        encode(&format!(
+            r#"{{"Key": {{"pk": "a"}}, "Request": "{fingerprint}"}}"#
+        )),
+        encode(&format!(
+            r#"{{"Key": {{"pk": {{"X": "a"}}}}, "Request": "{fingerprint}"}}"#
+        )),
+    ] {
+        assert_eq!(
+            validation_message(super::start_key(&token, &fingerprint)),
+            "Invalid NextToken",
+            "{token}"
+        );
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_next_token_is_a_key_or_a_validation_error_never_a_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..200),
+        text in "\\PC{0,100}",
+    ) {
+        use base64::Engine as _;
+        let fingerprint = super::request_fingerprint("SELECT * FROM t", &[]);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        for token in [encoded.as_str(), text.as_str()] {
+            if let Err(error) = super::start_key(token, &fingerprint) {
+                prop_assert!(error.type_name.ends_with("#ValidationException"));
+            }
+        }
     }
 }

@@ -3,6 +3,10 @@
 //! PutItem that must not replace an item; UPDATE an UpdateItem of an item that must exist;
 //! DELETE a DeleteItem.
 //!
+//! A global index's multi-attribute key (up to four partition and four sort attributes) makes
+//! a Query as DynamoDB's Query takes it: `=` on every partition attribute, then `=` on a
+//! prefix of the sort attributes, then at most one range condition on the next one.
+//!
 //! The request is written in DynamoDB's own JSON (expression strings with `#n`/`:v`
 //! placeholders), and read into the library's input by the same decoder the wire uses, so
 //! every check the library makes of a Query or a PutItem (types of key values, sizes,
@@ -18,18 +22,30 @@ use super::parse::{
     Comparator, Condition, Data, Function, Literal, Member, Operand, Path, Sign, Statement,
 };
 
-/// The key attributes of a table or an index.
+/// The key attributes of a table or an index, each kind in the key schema's order: one
+/// partition attribute and at most one sort attribute, but up to four of each in a global
+/// index's multi-attribute key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keys {
-    /// The partition key's name.
-    pub partition: String,
-    /// The sort key's name, if any.
-    pub sort: Option<String>,
-    /// Whether the key has more than one partition or sort attribute (a global index's
-    /// multi-attribute key; `partition` and `sort` are then its first ones). A SELECT of
-    /// such an index is a Scan with the whole `WHERE` as its filter: always the right
-    /// items, though not in key order (its translation to a Query is not built yet).
-    pub multi_attribute: bool,
+    /// The partition key's attributes (at least one).
+    pub partition: Vec<String>,
+    /// The sort key's attributes (none if there is no sort key).
+    pub sort: Vec<String>,
+}
+
+impl Keys {
+    /// The first partition attribute: the one a write's `attribute_exists` names (a table's
+    /// key, which writes address, has exactly one).
+    fn first_partition(&self) -> Result<&str, String> {
+        (self.partition.first())
+            .map(String::as_str)
+            .ok_or_else(|| "The table has no partition key".to_owned())
+    }
+
+    /// Whether `name` is one of the key's attributes.
+    fn holds(&self, name: &str) -> bool {
+        self.partition.iter().chain(&self.sort).any(|k| k == name)
+    }
 }
 
 /// The request a statement becomes.
@@ -62,15 +78,13 @@ pub fn translate(
                 body["IndexName"] = json!(index);
             }
             let conjuncts = condition.as_ref().map(conjuncts).unwrap_or_default();
-            let query = (!keys.multi_attribute).then(|| key_condition(&conjuncts, keys));
-            let operation = match query.flatten() {
+            let operation = match key_condition(&conjuncts, keys) {
                 Some((key, rest)) => {
-                    let mut parts = vec![format!(
-                        "{} = {}",
-                        names.path(key.partition.0)?,
-                        names.operand(key.partition.1)?
-                    )];
-                    if let Some(sort) = key.sort {
+                    let mut parts = Vec::new();
+                    for (path, value) in key.partition {
+                        parts.push(format!("{} = {}", names.path(path)?, names.operand(value)?));
+                    }
+                    for sort in &key.sort {
                         parts.push(names.condition(sort)?);
                     }
                     body["KeyConditionExpression"] = json!(parts.join(" AND "));
@@ -101,7 +115,7 @@ pub fn translate(
                         .into(),
                 );
             }
-            let partition = names.name(&keys.partition);
+            let partition = names.name(keys.first_partition()?);
             let body = json!({
                 "TableName": table,
                 "Item": item["M"],
@@ -170,7 +184,8 @@ pub fn translate(
             .collect();
             // DynamoDB's UPDATE never creates an item: one that does not exist fails the
             // condition (ConditionalCheckFailedException), as it does there.
-            let mut conditions = vec![format!("attribute_exists({})", names.name(&keys.partition))];
+            let partition = keys.first_partition()?;
+            let mut conditions = vec![format!("attribute_exists({})", names.name(partition))];
             conditions.extend(names.conjunction(&rest)?);
             let mut body = json!({
                 "TableName": table,
@@ -201,7 +216,8 @@ pub fn translate(
         Statement::Exists { table, condition } => {
             // A ConditionCheck of the item named: it must exist, and meet the rest.
             let (key, rest) = item_key(condition, keys, &mut names)?;
-            let mut conditions = vec![format!("attribute_exists({})", names.name(&keys.partition))];
+            let partition = keys.first_partition()?;
+            let mut conditions = vec![format!("attribute_exists({})", names.name(partition))];
             conditions.extend(names.conjunction(&rest)?);
             let body = json!({
                 "TableName": table,
@@ -258,42 +274,60 @@ fn conjuncts(condition: &Condition) -> Vec<&Condition> {
     }
 }
 
-/// A Query's key condition: the partition key's path and value, and the sort key's
-/// condition if any.
+/// A Query's key condition: each partition attribute's path and value, and the sort
+/// attributes' conditions (equalities on a prefix of them, the last one possibly a range),
+/// each with its attribute on the left, as a key condition writes it.
 struct KeyCondition<'a> {
-    partition: (&'a Path, &'a Operand),
-    sort: Option<&'a Condition>,
+    partition: Vec<(&'a Path, &'a Operand)>,
+    sort: Vec<Condition>,
 }
 
 /// The key condition `conjuncts` hold, and the conjuncts left for the filter; `None` when
-/// they do not make a Query: no `partition = value`, or a key attribute used in a way a
-/// key condition cannot hold (a Query's filter may not name a key attribute, so such a
-/// statement is a Scan, whose filter may).
+/// they do not make a Query: a partition attribute without exactly one `= value`, a sort
+/// attribute with two conditions, or a key attribute used in a way a key condition cannot
+/// hold (a Query's filter may not name a key attribute, so such a statement is a Scan,
+/// whose filter may). The sort conditions taken are DynamoDB's: `=` on the sort attributes
+/// in the key's order, until one has a range condition (which ends them) or none.
 fn key_condition<'a>(
     conjuncts: &[&'a Condition],
     keys: &Keys,
 ) -> Option<(KeyCondition<'a>, Vec<&'a Condition>)> {
-    let (mut partition, mut sort, mut rest) = (None, None, Vec::new());
-    for conjunct in conjuncts {
-        if let Some((path, value)) = equality(conjunct, &keys.partition) {
-            if partition.replace((path, value)).is_some() {
-                return None;
-            }
-        } else if keys
-            .sort
-            .as_deref()
-            .is_some_and(|s| is_sort_condition(conjunct, s))
-        {
-            if sort.replace(*conjunct).is_some() {
-                return None;
-            }
-        } else if names_key(conjunct, keys) {
-            return None;
-        } else {
-            rest.push(*conjunct);
+    let mut taken = vec![false; conjuncts.len()];
+    // The one conjunct meeting `matches`, marked taken; `None` for none, and an `Err` for
+    // more than one (no Query then).
+    let mut take_one = |matches: &dyn Fn(&Condition) -> bool| -> Result<Option<usize>, ()> {
+        let mut found = (0..conjuncts.len()).filter(|&i| matches(conjuncts[i]));
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(());
+        }
+        if let Some(i) = first {
+            taken[i] = true;
+        }
+        Ok(first)
+    };
+    let mut partition = Vec::new();
+    for name in &keys.partition {
+        let i = take_one(&|c| equality(c, name).is_some()).ok()??;
+        partition.push(equality(conjuncts[i], name)?);
+    }
+    let mut sort = Vec::new();
+    for name in &keys.sort {
+        let Some(i) = take_one(&|c| is_sort_condition(c, name)).ok()? else {
+            break;
+        };
+        sort.push(attribute_first(conjuncts[i]));
+        if equality(conjuncts[i], name).is_none() {
+            break;
         }
     }
-    let partition = partition?;
+    let rest: Vec<&Condition> = (conjuncts.iter().zip(&taken))
+        .filter(|(_, taken)| !**taken)
+        .map(|(conjunct, _)| *conjunct)
+        .collect();
+    if rest.iter().any(|conjunct| names_key(conjunct, keys)) {
+        return None;
+    }
     Some((KeyCondition { partition, sort }, rest))
 }
 
@@ -310,10 +344,13 @@ fn equality<'a>(condition: &'a Condition, name: &str) -> Option<(&'a Path, &'a O
     }
 }
 
-/// Whether `condition` is one a Query's key condition can hold for sort key `name`.
+/// Whether `condition` is one a Query's key condition can hold for sort key `name`: the
+/// attribute compared with a value on either side (`3 < s` as well as `s > 3`, as the
+/// partition's `'a' = p` is taken as well as `p = 'a'`), BETWEEN or begins_with.
 fn is_sort_condition(condition: &Condition, name: &str) -> bool {
     match condition {
-        Condition::Compare(Operand::Path(path), comparator, Operand::Value(_)) => {
+        Condition::Compare(Operand::Path(path), comparator, Operand::Value(_))
+        | Condition::Compare(Operand::Value(_), comparator, Operand::Path(path)) => {
             is_attribute(path, name) && *comparator != Comparator::Ne
         }
         Condition::Between(Operand::Path(path), Operand::Value(_), Operand::Value(_))
@@ -324,15 +361,23 @@ fn is_sort_condition(condition: &Condition, name: &str) -> bool {
     }
 }
 
+/// A sort key's condition with the attribute on the left: `3 < s` is `s > 3`.
+fn attribute_first(condition: &Condition) -> Condition {
+    match condition {
+        Condition::Compare(value @ Operand::Value(_), comparator, path @ Operand::Path(_)) => {
+            Condition::Compare(path.clone(), comparator.flipped(), value.clone())
+        }
+        other => other.clone(),
+    }
+}
+
 fn is_attribute(path: &Path, name: &str) -> bool {
     path.name == name && path.members.is_empty()
 }
 
 /// Whether `condition` names one of the key attributes anywhere.
 fn names_key(condition: &Condition, keys: &Keys) -> bool {
-    let is_key = |path: &Path| {
-        path.name == keys.partition || keys.sort.as_deref() == Some(path.name.as_str())
-    };
+    let is_key = |path: &Path| keys.holds(&path.name);
     let operand = |operand: &Operand| match operand {
         Operand::Path(path) | Operand::Size(path) => is_key(path),
         Operand::Value(_) => false,
@@ -357,10 +402,7 @@ fn item_key<'a>(
 ) -> Result<(Map<String, Value>, Vec<&'a Condition>), String> {
     let mut key = Map::new();
     let mut rest = Vec::new();
-    let key_names: Vec<&String> = [Some(&keys.partition), keys.sort.as_ref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let key_names: Vec<&String> = keys.partition.iter().chain(&keys.sort).collect();
     for conjunct in conjuncts(condition) {
         let pinned = key_names.iter().find_map(|name| {
             let (_, value) = equality(conjunct, name)?;
