@@ -324,21 +324,31 @@ pub fn read_all_into(fs: &dyn Vfs, path: &Path, max_len: u64, buf: &mut Vec<u8>)
 /// Replaces `path` with `data` so that after a crash it holds either the old or the new bytes,
 /// never a mix: the one helper for every atomic file replacement (manifests, snapshots, backups).
 ///
-/// A stale `path + ".tmp"` may be left by a crash or an error; the next call truncates it, and
-/// readers must ignore it.
+/// A stale `path + ".tmp"` may be left by a crash (an error removes it, as far as it can);
+/// the next call truncates it, and readers must ignore it.
 pub fn write_atomically(fs: &dyn Vfs, path: &Path, data: &[u8]) -> io::Result<()> {
     // Write beside the target, so that the rename below cannot cross file systems.
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let mut file = fs.create(&tmp)?;
-    file.append(data)?;
-    // IMPORTANT: sync the data before the rename, or the rename may reach the disk first and a
-    // crash would leave `path` empty or short (the ext4 delayed-allocation "zero-length file").
-    file.sync_all()?;
-    drop(file);
-    crate::fs::killpoint::reached("catalog.before_rename");
-    install(fs, &tmp, path)
+    let written = (|| {
+        let mut file = fs.create(&tmp)?;
+        file.append(data)?;
+        // IMPORTANT: sync the data before the rename, or the rename may reach the disk first
+        // and a crash would leave `path` empty or short (the ext4 delayed-allocation
+        // "zero-length file").
+        file.sync_all()?;
+        drop(file);
+        crate::fs::killpoint::reached("catalog.before_rename");
+        install(fs, &tmp, path)
+    })();
+    if written.is_err() {
+        // Best effort, and the write's own error is the one to report: a database that
+        // runs on (poisoned) after a failed catalog update should not keep the file.
+        // NotFound means the rename had happened.
+        let _ = fs.remove_file(&tmp);
+    }
+    written
 }
 
 /// Makes the complete, synced file `tmp` the file `path`. The rename is the commit point: it
