@@ -11,7 +11,9 @@
 //!   rename, remove, and the creation of a subdirectory). [`Vfs::sync_dir`] makes the changes
 //!   durable; syncing a file does not. A rename within one directory is one change; a rename
 //!   across directories is a change in each. If a directory's own entry does not survive a
-//!   crash, nothing inside it does either. The roots `/` and `""` (the current directory) always
+//!   crash, nothing inside it does either. Removing an (empty) directory is a change in its
+//!   parent, queued after the changes still pending in the directory itself, so a crash may
+//!   keep it with any of those. The roots `/` and `""` (the current directory) always
 //!   exist.
 //! - **Operations.** Every call of a [`Vfs`] or [`VfsFile`] method is one operation, numbered from
 //!   1 ([`SimFs::op_count`]). [`SimFs::crash_at`]`(n)` makes operation `n` and every later one fail,
@@ -748,10 +750,16 @@ impl Vfs for SimFs {
         {
             return Err(error(io::ErrorKind::DirectoryNotEmpty, path, "not empty"));
         }
-        // Its changes not yet durable go with it: a crash keeps the directory as it was
-        // last synced or not at all, both of which a disk may show.
-        state.pending.remove(path);
-        state.change(parent(path)?, vec![(path.to_path_buf(), None)], false)
+        // IMPORTANT: its changes not yet durable stay possible, in order before its removal:
+        // a crash that keeps the directory may keep any of them (a journal commits a file's
+        // removal before its directory's), and dropping them would hide exactly those
+        // images (a folder kept with only some of its files removed). They move to the
+        // parent's list, ahead of the removal, so that a directory made again at the path
+        // starts with none of them, and the parent's sync makes them durable with it.
+        let dir = parent(path)?.to_path_buf();
+        let before = state.pending.remove(path).unwrap_or_default();
+        state.pending.entry(dir.clone()).or_default().extend(before);
+        state.change(&dir, vec![(path.to_path_buf(), None)], false)
     }
 
     fn entry_kind(&self, path: &Path) -> io::Result<Option<EntryKind>> {
