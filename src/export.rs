@@ -141,7 +141,7 @@ pub(crate) fn export_table_to_point_in_time(
             let written = export.write(engine, &*store.fs, &state, stop, bucket_dir);
             if written.is_err() {
                 // Never half an export: its folder (made just now, by it) goes with it.
-                let _ = remove_folder(&*store.fs, &root);
+                let _ = remove_export(&*store.fs, &root);
             }
             written
         }
@@ -225,6 +225,23 @@ fn export_folder(fs: &dyn Vfs, bucket_dir: &Path, key_base: &str, create: bool) 
         }
     }
     Ok(root)
+}
+
+/// Removes the folder `root` of an export that failed: its summary first, durably, then
+/// the rest ([`remove_folder`]).
+///
+/// IMPORTANT: the failure may come after the summary was written (a folder sync at the
+/// end). Removed in any other order, a crash part way through the removal, or a disk that
+/// keeps only some of the removals not yet synced, could show a summary whose manifest or
+/// data files are gone: an export that is neither whole nor absent. If the summary cannot
+/// be removed durably, the rest stays, and the export is whole if the summary comes back.
+fn remove_export(fs: &dyn Vfs, root: &Path) -> std::io::Result<()> {
+    match fs.remove_file(&root.join("manifest-summary.json")) {
+        Ok(()) => fs.sync_dir(root)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    remove_folder(fs, root)
 }
 
 /// Removes the folder `dir` and everything in it, without following a symbolic link found

@@ -590,6 +590,16 @@ fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_
                 assert_eq!(whole, 0, "{context}: a failure left an export");
             }
         }
+        // A crash after the call (its removals not yet synced) shows a whole export or
+        // none either.
+        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
+            for seed in 0..4 {
+                let image = fs.after_crash(policy, n ^ ((p as u64) << 8) ^ (seed << 16));
+                let whole = whole_exports(&image, bucket, 30)
+                    .unwrap_or_else(|e| panic!("{context}, then a crash ({policy:?}): {e}"));
+                assert!(whole <= 1, "{context}, then a crash ({policy:?})");
+            }
+        }
         assert_eq!(scan_sorted(&db, TABLE), expected, "{context}");
         drop(db);
         let db = open(&fs);
