@@ -187,7 +187,15 @@ fn export_folder(fs: &dyn Vfs, bucket_dir: &Path, key_base: &str, create: bool) 
         // IMPORTANT: a folder made here is durable only once its parent is synced; a crash
         // could otherwise take the bucket's folder, and a finished export in it, away.
         for dir in missing.iter().rev() {
-            sync_dir(fs, dir.parent().unwrap_or(Path::new("")))?;
+            if let Err(e) = sync_dir(fs, dir.parent().unwrap_or(Path::new(""))) {
+                // NB: the folders made go again (deepest first, best effort): the next
+                // export would find them there and never sync their parents, and its
+                // summary would then be lost with them.
+                for made in &missing {
+                    let _ = fs.remove_dir(made);
+                }
+                return Err(e);
+            }
         }
     }
     let mut path = bucket_dir.to_path_buf();

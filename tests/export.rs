@@ -604,6 +604,10 @@ fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_
         drop(db);
         let db = open(&fs);
         assert_eq!(scan_sorted(&db, TABLE), expected, "{context}");
+        // The next export is whole and durable, whatever the failed one left in the bucket.
+        export(&db).unwrap_or_else(|e| panic!("{context}: the next export gave {e}"));
+        let after = whole_exports(&fs, bucket, 30).unwrap_or_else(|e| panic!("{context}: {e}"));
+        assert_eq!(after, whole + 1, "{context}: the next export is not whole");
         put(&db, row("after", 0, "v"));
     }
     println!(
