@@ -34,13 +34,17 @@
 //! ```
 //!
 //! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
-//! Every file is synced, and every folder (`data/` before the manifests name its files; the
-//! export's own and those made for its prefix at the end); `manifest-summary.json` is written last, through a temporary file
-//! and a rename, so an export whose summary exists is whole. One that fails removes its
+//! Every file and folder operation goes through the database's file-system seam
+//! (`crate::fs::Vfs`), so crash and fault simulation covers the export too. Every file is
+//! synced, and every folder (`data/` before the manifests name its files; the export's own
+//! before each manifest's `.json`, so that a manifest a crash keeps has its checksum and
+//! every file before it; the bucket's parent if the export made the bucket's folder; the
+//! export's own and those made for its prefix at the end); `manifest-summary.json` is
+//! written last, through a temporary file and a rename, so an export whose summary exists
+//! is whole. One that fails removes its
 //! folder. The files are not encrypted (`s3SseAlgorithm` null): a server refuses
 //! `S3SseAlgorithm` rather than pretend.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +58,7 @@ use crate::api::exports::*;
 use crate::engine::Engine;
 use crate::error::{io_error, Error, Result};
 use crate::format::table_file::{TableFileReader, SNAPSHOT_MAGIC};
+use crate::fs::{EntryKind, Vfs, VfsFile};
 use crate::model::clock::Timestamp;
 use crate::model::value::Item;
 
@@ -98,7 +103,7 @@ pub(crate) fn export_table_to_point_in_time(
         p => format!("{p}/AWSDynamoDB/{id}"),
     };
     // (Checked before the replay too, which an export that cannot be written would waste.)
-    let root = export_folder(bucket_dir, &key_base, false)?;
+    let root = export_folder(&*store.fs, bucket_dir, &key_base, false)?;
     // Its own name, whatever the id: two exports given one id (to two buckets) at once
     // must not build, read and remove one file.
     let state_file = format!("export-{id}-{}", uuid::Uuid::new_v4().simple());
@@ -131,12 +136,12 @@ pub(crate) fn export_table_to_point_in_time(
         root: root.clone(),
         files: Vec::new(),
     };
-    let written = match export_folder(bucket_dir, &export.key_base, true) {
+    let written = match export_folder(&*store.fs, bucket_dir, &export.key_base, true) {
         Ok(_) => {
             let written = export.write(engine, &*store.fs, &state, stop, bucket_dir);
             if written.is_err() {
                 // Never half an export: its folder (made just now, by it) goes with it.
-                let _ = std::fs::remove_dir_all(&root);
+                let _ = remove_export(&*store.fs, &root);
             }
             written
         }
@@ -152,7 +157,7 @@ pub(crate) fn export_table_to_point_in_time(
 /// `ExportConflict` if it exists already; `Validation` if a folder on the way is a symbolic
 /// link or not a folder: an export writes (and, when it fails, removes) only inside its
 /// bucket's folder, whatever else lives there.
-fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<PathBuf> {
+fn export_folder(fs: &dyn Vfs, bucket_dir: &Path, key_base: &str, create: bool) -> Result<PathBuf> {
     let root = key_base
         .split('/')
         .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
@@ -166,26 +171,50 @@ fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<Path
     };
     if create {
         // The bucket's own folder is the caller's: made if missing, as before.
-        std::fs::create_dir_all(bucket_dir)
+        let mut missing = Vec::new();
+        for dir in bucket_dir.ancestors() {
+            let looked = fs.entry_kind(dir);
+            if looked
+                .map_err(io_error(format!("looking at {}", dir.display())))?
+                .is_some()
+            {
+                break;
+            }
+            missing.push(dir);
+        }
+        fs.create_dir_all(bucket_dir)
             .map_err(io_error(format!("creating {}", bucket_dir.display())))?;
+        // IMPORTANT: a folder made here is durable only once its parent is synced; a crash
+        // could otherwise take the bucket's folder, and a finished export in it, away.
+        for dir in missing.iter().rev() {
+            if let Err(e) = sync_dir(fs, dir.parent().unwrap_or(Path::new(""))) {
+                // NB: the folders made go again (deepest first, best effort): the next
+                // export would find them there and never sync their parents, and its
+                // summary would then be lost with them.
+                for made in &missing {
+                    let _ = fs.remove_dir(made);
+                }
+                return Err(e);
+            }
+        }
     }
     let mut path = bucket_dir.to_path_buf();
     let parts: Vec<&str> = key_base.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
         path.push(part);
         let last = i + 1 == parts.len();
-        match std::fs::symlink_metadata(&path) {
-            Ok(_) if last => return Err(conflict()),
-            Ok(m) if m.is_dir() => continue,
-            Ok(_) => return Err(not_a_folder(&path)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        match fs.entry_kind(&path) {
+            Ok(Some(_)) if last => return Err(conflict()),
+            Ok(Some(EntryKind::Dir)) => continue,
+            Ok(Some(_)) => return Err(not_a_folder(&path)),
+            Ok(None) => {}
             Err(e) => return Err(io_error(format!("looking at {}", path.display()))(e)),
         }
         if !create {
             // The rest is not there yet.
             return Ok(root);
         }
-        match std::fs::create_dir(&path) {
+        match fs.create_dir(&path) {
             Ok(()) => {}
             // Made meanwhile by another: the export's own folder is a conflict, any other
             // must still be a folder.
@@ -193,7 +222,10 @@ fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<Path
                 if last {
                     return Err(conflict());
                 }
-                if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                if !fs
+                    .entry_kind(&path)
+                    .is_ok_and(|kind| kind == Some(EntryKind::Dir))
+                {
                     return Err(not_a_folder(&path));
                 }
             }
@@ -201,6 +233,37 @@ fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<Path
         }
     }
     Ok(root)
+}
+
+/// Removes the folder `root` of an export that failed: its summary first, durably, then
+/// the rest ([`remove_folder`]).
+///
+/// IMPORTANT: the failure may come after the summary was written (a folder sync at the
+/// end). Removed in any other order, a crash part way through the removal, or a disk that
+/// keeps only some of the removals not yet synced, could show a summary whose manifest or
+/// data files are gone: an export that is neither whole nor absent. If the summary cannot
+/// be removed durably, the rest stays, and the export is whole if the summary comes back.
+fn remove_export(fs: &dyn Vfs, root: &Path) -> std::io::Result<()> {
+    match fs.remove_file(&root.join("manifest-summary.json")) {
+        Ok(()) => fs.sync_dir(root)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    remove_folder(fs, root)
+}
+
+/// Removes the folder `dir` and everything in it, without following a symbolic link found
+/// inside (the link goes, not what it points to).
+fn remove_folder(fs: &dyn Vfs, dir: &Path) -> std::io::Result<()> {
+    for name in fs.read_dir(dir)? {
+        let path = dir.join(name);
+        match fs.entry_kind(&path)? {
+            Some(EntryKind::Dir) => remove_folder(fs, &path)?,
+            Some(_) => fs.remove_file(&path)?,
+            None => {}
+        }
+    }
+    fs.remove_dir(dir)
 }
 
 /// Removes its file when dropped.
@@ -268,9 +331,9 @@ impl Export {
         bucket_dir: &Path,
     ) -> Result<()> {
         let data_dir = self.root.join("data");
-        std::fs::create_dir(&data_dir)
+        fs.create_dir(&data_dir)
             .map_err(io_error(format!("creating {}", data_dir.display())))?;
-        write_file(&self.root.join("_started"), b"")?;
+        write_file(fs, &self.root.join("_started"), b"")?;
         let mut reader = TableFileReader::open(fs, &state.path, SNAPSHOT_MAGIC)?;
         let mut file: Option<DataFile> = None;
         while let Some(block) = reader.next_block(&state.schema.key)? {
@@ -287,7 +350,7 @@ impl Export {
                         if let Some(full) = full {
                             self.files.push(full.finish()?);
                         }
-                        DataFile::create(&data_dir, &self.key_base)?
+                        DataFile::create(fs, &data_dir, &self.key_base)?
                     }
                 };
                 let mut open = open;
@@ -300,18 +363,18 @@ impl Export {
         // At least one data file, as DynamoDB writes an empty one for an empty partition.
         let last = match file {
             Some(f) => f,
-            None => DataFile::create(&data_dir, &self.key_base)?,
+            None => DataFile::create(fs, &data_dir, &self.key_base)?,
         };
         self.files.push(last.finish()?);
         // IMPORTANT: the data files' names are durable before a manifest names them.
-        sync_dir(&data_dir)?;
+        sync_dir(fs, &data_dir)?;
 
         let mut manifest_files = Vec::new();
         for line in &self.files {
             manifest_files.extend_from_slice(line.to_string().as_bytes());
             manifest_files.push(b'\n');
         }
-        self.write_with_checksum("manifest-files", &manifest_files)?;
+        self.write_with_checksum(fs, "manifest-files", &manifest_files)?;
         self.description.end_time = engine.options.clock.now();
         let d = &self.description;
         let iso = |t: Timestamp| format!("{}Z", t.to_iso8601());
@@ -332,13 +395,13 @@ impl Export {
             "itemCount": d.item_count,
             "outputFormat": d.export_format,
         });
-        self.write_with_checksum("manifest-summary", summary.to_string().as_bytes())?;
+        self.write_with_checksum(fs, "manifest-summary", summary.to_string().as_bytes())?;
         // The export's folder and the folders made for it, up to the bucket's, so that a
         // crash cannot take the export's folder (or its prefix) away from under a summary
         // that was written.
         let mut dir = Some(self.root.as_path());
         while let Some(d) = dir {
-            sync_dir(d)?;
+            sync_dir(fs, d)?;
             dir = d.parent().filter(|p| p.starts_with(bucket_dir));
         }
         Ok(())
@@ -346,34 +409,41 @@ impl Export {
 
     /// Writes `{name}.checksum` (hex MD5) and then `{name}.json`, each through a temporary
     /// file and a rename.
-    fn write_with_checksum(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    ///
+    /// IMPORTANT: the export's folder is synced between the two, so that a `{name}.json` a
+    /// crash keeps has its checksum, and every file renamed before it (for the summary,
+    /// `manifest-files.json`): renames in one folder reach the disk in any order until it
+    /// is synced.
+    fn write_with_checksum(&self, fs: &dyn Vfs, name: &str, bytes: &[u8]) -> Result<()> {
         let md5 = Md5::digest(bytes);
         write_file(
+            fs,
             &self.root.join(format!("{name}.checksum")),
             hex(&md5).as_bytes(),
         )?;
-        write_file(&self.root.join(format!("{name}.json")), bytes)
+        sync_dir(fs, &self.root)?;
+        write_file(fs, &self.root.join(format!("{name}.json")), bytes)
     }
 }
 
 /// Writes `bytes` to `path` durably: a temporary file, synced, renamed over it.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_file(fs: &dyn Vfs, path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp-export");
     let written = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
+        let mut file = fs.create(&tmp)?;
+        file.append(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        drop(file);
+        fs.rename(&tmp, path)
     })();
     written.map_err(io_error(format!("writing {}", path.display())))
 }
 
 /// Syncs the folder `dir`, so the names of the files in it survive a crash.
-fn sync_dir(dir: &Path) -> Result<()> {
+fn sync_dir(fs: &dyn Vfs, dir: &Path) -> Result<()> {
     // IMPORTANT: the export's files are renamed into place: their names are durable only
     // once the folder is synced.
-    File::open(dir)
-        .and_then(|d| d.sync_all())
+    fs.sync_dir(dir)
         .map_err(io_error(format!("syncing {}", dir.display())))
 }
 
@@ -401,19 +471,37 @@ impl<W: Write> Write for Hashed<W> {
     }
 }
 
+/// A [`VfsFile`] as a `Write`: each write appends, so that the gzip stream goes through
+/// the file-system seam.
+struct Appender(Box<dyn VfsFile>);
+
+impl Write for Appender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.append(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// One gzipped data file being written.
 struct DataFile {
     path: PathBuf,
     key: String,
-    gzip: flate2::write::GzEncoder<Hashed<BufWriter<File>>>,
+    gzip: flate2::write::GzEncoder<Hashed<BufWriter<Appender>>>,
     items: u64,
 }
 
 impl DataFile {
-    fn create(data_dir: &Path, key_base: &str) -> Result<DataFile> {
+    fn create(fs: &dyn Vfs, data_dir: &Path, key_base: &str) -> Result<DataFile> {
         let name = format!("{}.json.gz", uuid::Uuid::new_v4().simple());
         let path = data_dir.join(&name);
-        let file = File::create(&path).map_err(io_error(format!("creating {}", path.display())))?;
+        let file = Appender(
+            fs.create(&path)
+                .map_err(io_error(format!("creating {}", path.display())))?,
+        );
         Ok(DataFile {
             key: format!("{key_base}/data/{name}"),
             gzip: flate2::write::GzEncoder::new(
@@ -441,8 +529,8 @@ impl DataFile {
         let error = io_error(format!("writing {}", self.path.display()));
         let finished = (|| {
             let hashed = self.gzip.finish()?;
-            let file = hashed.inner.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
+            let mut file = hashed.inner.into_inner().map_err(|e| e.into_error())?;
+            file.0.sync_all()?;
             Ok(hashed.md5.finalize())
         })();
         let md5 = finished.map_err(error)?;

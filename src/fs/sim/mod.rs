@@ -11,7 +11,9 @@
 //!   rename, remove, and the creation of a subdirectory). [`Vfs::sync_dir`] makes the changes
 //!   durable; syncing a file does not. A rename within one directory is one change; a rename
 //!   across directories is a change in each. If a directory's own entry does not survive a
-//!   crash, nothing inside it does either. The roots `/` and `""` (the current directory) always
+//!   crash, nothing inside it does either. Removing an (empty) directory is a change in its
+//!   parent, queued after the changes still pending in the directory itself, so a crash may
+//!   keep it with any of those. The roots `/` and `""` (the current directory) always
 //!   exist.
 //! - **Operations.** Every call of a [`Vfs`] or [`VfsFile`] method is one operation, numbered from
 //!   1 ([`SimFs::op_count`]). [`SimFs::crash_at`]`(n)` makes operation `n` and every later one fail,
@@ -34,7 +36,8 @@
 //!
 //! Not modelled: damage to bytes that were synced (bit rot), a difference between `sync_data` and
 //! `sync_all` (both make data and length durable), short writes (a write happens whole or
-//! errors), hard links, removing or renaming directories, and `.` or `..` inside paths.
+//! errors), hard links, symbolic links, renaming directories (removing an empty one is
+//! modelled), and `.` or `..` inside paths.
 
 mod hook;
 
@@ -48,7 +51,7 @@ use std::sync::Arc;
 
 use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 
-use crate::fs::{Vfs, VfsFile};
+use crate::fs::{EntryKind, Vfs, VfsFile};
 
 /// The seed used when `TIDESTORE_SEED` is not set.
 const DEFAULT_SEED: u64 = 0x7469_6465_7374_6f72;
@@ -146,13 +149,14 @@ pub enum OpKind {
     SyncDir,
     /// [`Vfs::rename`].
     Rename,
-    /// [`Vfs::create`], [`Vfs::create_dir_all`] and [`Vfs::lock`] (which creates its file).
+    /// [`Vfs::create`], [`Vfs::create_dir_all`], [`Vfs::create_dir`] and [`Vfs::lock`] (which
+    /// creates its file).
     Create,
     /// [`VfsFile::set_len`].
     SetLen,
-    /// Operations that only look: `open`, `read_at`, `len`, `read_dir`, `exists`.
+    /// Operations that only look: `open`, `read_at`, `len`, `read_dir`, `exists`, `entry_kind`.
     Read,
-    /// [`Vfs::remove_file`].
+    /// [`Vfs::remove_file`] and [`Vfs::remove_dir`].
     Remove,
 }
 
@@ -357,9 +361,18 @@ type Change = Vec<(PathBuf, Option<Node>)>;
 fn apply_change(entries: &mut BTreeMap<PathBuf, Node>, change: &Change) {
     for (path, node) in change {
         match node {
-            Some(node) => entries.insert(path.clone(), *node),
-            None => entries.remove(path),
-        };
+            Some(node) => {
+                entries.insert(path.clone(), *node);
+            }
+            // A removed directory was empty when removed: entries still under it are of
+            // removals not yet durable in it, and go with it (a directory made again at
+            // the path is a new one).
+            None => {
+                if entries.remove(path) == Some(Node::Dir) {
+                    entries.retain(|entry, _| !entry.starts_with(path));
+                }
+            }
+        }
     }
 }
 
@@ -715,6 +728,46 @@ impl Vfs for SimFs {
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
         Ok(self.op(OpKind::Read)?.lookup(path).is_some())
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.op(OpKind::Create)?;
+        let dir = parent(path)?;
+        state.dir(dir)?;
+        if state.lookup(path).is_some() {
+            return Err(error(io::ErrorKind::AlreadyExists, path, "exists"));
+        }
+        state.change(dir, vec![(path.to_path_buf(), Some(Node::Dir))], false)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.op(OpKind::Remove)?;
+        state.dir(path)?;
+        if state
+            .current
+            .keys()
+            .any(|entry| entry.parent() == Some(path))
+        {
+            return Err(error(io::ErrorKind::DirectoryNotEmpty, path, "not empty"));
+        }
+        // IMPORTANT: its changes not yet durable stay possible, in order before its removal:
+        // a crash that keeps the directory may keep any of them (a journal commits a file's
+        // removal before its directory's), and dropping them would hide exactly those
+        // images (a folder kept with only some of its files removed). They move to the
+        // parent's list, ahead of the removal, so that a directory made again at the path
+        // starts with none of them, and the parent's sync makes them durable with it.
+        let dir = parent(path)?.to_path_buf();
+        let before = state.pending.remove(path).unwrap_or_default();
+        state.pending.entry(dir.clone()).or_default().extend(before);
+        state.change(&dir, vec![(path.to_path_buf(), None)], false)
+    }
+
+    fn entry_kind(&self, path: &Path) -> io::Result<Option<EntryKind>> {
+        Ok(match self.op(OpKind::Read)?.lookup(path) {
+            Some(Node::Dir) => Some(EntryKind::Dir),
+            Some(Node::File(_)) => Some(EntryKind::File),
+            None => None,
+        })
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {

@@ -263,3 +263,46 @@ fn the_same_seed_gives_the_same_image() {
         }
     }
 }
+
+#[test]
+fn a_removed_directory_comes_back_with_any_in_order_part_of_its_unsynced_changes_never_into_a_new_one(
+) {
+    let fs = SimFs::new();
+    fs.set_file_bytes(p("/b/x/kept"), b"k").unwrap();
+    fs.set_file_bytes(p("/b/x/other"), b"o").unwrap();
+    fs.remove_file(p("/b/x/kept")).unwrap();
+    fs.remove_file(p("/b/x/other")).unwrap();
+    fs.remove_dir(p("/b/x")).unwrap();
+    // Not synced: a crash may keep the folder as last synced, or with some of the removals
+    // made in it (a journal commits a file's removal before its folder's), or lose it.
+    let undone = fs.after_crash(CrashPolicy::DropUnsynced, 1);
+    assert_eq!(undone.file_bytes(p("/b/x/kept")).unwrap(), b"k");
+    let mut seen = BTreeSet::new();
+    for policy in CrashPolicy::ALL {
+        for seed in 0..64 {
+            let after = fs.after_crash(policy, seed);
+            let image = ["/b/x", "/b/x/kept", "/b/x/other"].map(|f| after.exists(p(f)).unwrap());
+            seen.insert(image);
+        }
+    }
+    for image in [
+        [true, true, true],
+        [true, false, true],
+        [true, false, false],
+        [false, false, false],
+    ] {
+        assert!(seen.contains(&image), "{image:?} never seen in {seen:?}");
+    }
+    // Synced: gone under every policy, and a folder made again at its path starts empty.
+    fs.sync_dir(p("/b")).unwrap();
+    fs.create_dir(p("/b/x")).unwrap();
+    fs.sync_dir(p("/b")).unwrap();
+    for policy in CrashPolicy::ALL {
+        let after = fs.after_crash(policy, 7);
+        assert_eq!(
+            after.read_dir(p("/b/x")).unwrap(),
+            Vec::<String>::new(),
+            "{policy:?}"
+        );
+    }
+}
