@@ -231,7 +231,7 @@ impl Source {
 /// An incremental export's window and view type, checked against the rest of the request:
 /// `None` for a full export. (DynamoDB's messages for these refusals were not found; the
 /// wording is tidestore's.)
-fn incremental_window(
+pub(crate) fn incremental_window(
     input: &ExportTableToPointInTimeInput,
 ) -> Result<Option<(Timestamp, Option<Timestamp>, ExportViewType)>> {
     let spec = input.incremental_export_specification.as_ref();
@@ -270,7 +270,7 @@ fn incremental_window(
 }
 
 /// Refuses a window `[from, to)` shorter than 15 minutes or longer than 24 hours.
-fn check_period(from: Timestamp, to: Timestamp) -> Result<()> {
+pub(crate) fn check_period(from: Timestamp, to: Timestamp) -> Result<()> {
     let period = to.0.saturating_sub(from.0);
     if to <= from
         || !(MIN_INCREMENTAL_EXPORT_PERIOD_MS..=MAX_INCREMENTAL_EXPORT_PERIOD_MS).contains(&period)
