@@ -1,5 +1,6 @@
 //! `ExportTableToPointInTime`: a table as it was at a moment of its point-in-time recovery
-//! window, written in DynamoDB's S3 export layout, so that DynamoDB's import (or this
+//! window (FULL_EXPORT), or the items changed in a window of it (INCREMENTAL_EXPORT), written
+//! in DynamoDB's S3 export layout, so that DynamoDB's import (or this
 //! crate's, `import.rs`) can make the table again elsewhere.
 //!
 //! The state exported is exact: the table after exactly the records committed at or before
@@ -33,11 +34,39 @@
 //!     manifest-summary.checksum  hex MD5 of manifest-summary.json
 //! ```
 //!
+//! An INCREMENTAL_EXPORT of the window `[ExportFromTime, ExportToTime)` has the same files
+//! but for two differences, as the developer guide gives them: its data files go to the
+//! folder every incremental export of the prefix shares, and its lines are changes:
+//!
+//! ```text
+//!   {prefix}/AWSDynamoDB/{ExportId}/   _started, manifest-files.*, manifest-summary.*
+//!                                      (the summary: "version":"2023-08-01", no "exportTime",
+//!                                       "exportFromTime", "exportToTime", "outputView":
+//!                                       NEW_IMAGE | NEW_AND_OLD_IMAGES,
+//!                                       "exportType":"INCREMENTAL_EXPORT")
+//!   {prefix}/AWSDynamoDB/data/{uuid}.json.gz
+//!                                      one line per item changed in the window, once:
+//!                                      {"Metadata":{"WriteTimestampMicros":{"N":"<µs>"}},
+//!                                       "Keys":{…},"OldImage":{…},"NewImage":{…}}\n
+//! ```
+//!
+//! `WriteTimestampMicros` is the commit time of the item's last write in the window (a
+//! millisecond, times 1000). `NewImage` is the item just before `ExportToTime`, absent if it
+//! was deleted; `OldImage` (NEW_AND_OLD_IMAGES only) the item just before `ExportFromTime`,
+//! absent if it did not exist; an item that did not exist before the window and was
+//! deleted in it has no line. The old images come from the table's state before the
+//! window, built by the same replay as a full export's state, and merged in key order with
+//! the window's changed keys, read from the log (`storage/replay.rs`): the memory is the
+//! window's changed keys and a block, not the table. The window's edges are exact: a write
+//! committed in the millisecond `ExportFromTime` is in, one in the millisecond
+//! `ExportToTime` is the next window's, so windows `[a, b)` and `[b, c)` hold each change
+//! once.
+//!
 //! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
 //! Every file is synced, and every folder (`data/` before the manifests name its files; the
 //! export's own and those made for its prefix at the end); `manifest-summary.json` is written last, through a temporary file
 //! and a rename, so an export whose summary exists is whole. One that fails removes its
-//! folder. The files are not encrypted (`s3SseAlgorithm` null): a server refuses
+//! folder (and an incremental export the data files it wrote to the shared folder). The files are not encrypted (`s3SseAlgorithm` null): a server refuses
 //! `S3SseAlgorithm` rather than pretend.
 
 use std::fs::File;
@@ -213,6 +242,8 @@ pub(crate) fn export_table_to_point_in_time(
 }
 
 /// What an export reads: a state (FULL_EXPORT) or a window's changes (INCREMENTAL_EXPORT).
+// One per export, on its stack: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Source {
     Full(crate::pitr::StateAt),
     Window(crate::pitr::WindowState, ExportViewType),
