@@ -549,7 +549,7 @@ fn incremental_export_holds_each_changed_key_once_with_its_last_image() {
         if op == 200 {
             db.checkpoint().unwrap();
         }
-        let key = (format!("p{}", rng.below(5)), rng.below(8) as i64);
+        let key = (format!("p{}", rng.below(20)), rng.below(8) as i64);
         let time = clock.now().0;
         if rng.below(3) == 0 {
             db.delete_item(DeleteItemInput::new(
@@ -583,6 +583,17 @@ fn incremental_export_holds_each_changed_key_once_with_its_last_image() {
     let mut windows = vec![(T0, T0 + 15 * MINUTE), (write_times[100], write_times[300])];
     windows.push((write_times[150], end));
     windows.push((write_times[10], write_times[10] + 20 * MINUTE));
+    // Shortest windows, starting and ending on writes' exact times.
+    for i in (5..write_times.len()).step_by(37) {
+        let from = write_times[i];
+        let to = from + 15 * MINUTE;
+        if to <= end {
+            windows.push((from, to));
+        }
+        if let Some(&to) = write_times.iter().find(|&&t| t >= from + 15 * MINUTE) {
+            windows.push((from, to));
+        }
+    }
     for (from, to) in windows {
         assert!(to - from >= 15 * MINUTE && to <= end, "{from} {to}");
         for view in [ExportViewType::NewImage, ExportViewType::NewAndOldImages] {
