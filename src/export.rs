@@ -63,13 +63,21 @@
 //! once.
 //!
 //! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
-//! Every file is synced, and every folder (`data/` before the manifests name its files; the
-//! export's own and those made for its prefix at the end); `manifest-summary.json` is written last, through a temporary file
-//! and a rename, so an export whose summary exists is whole. One that fails removes its
-//! folder (and an incremental export the data files it wrote to the shared folder). The files are not encrypted (`s3SseAlgorithm` null): a server refuses
+//! Every file and folder operation goes through the database's file-system seam
+//! (`crate::fs::Vfs`), so crash and fault simulation covers the export too. Every file is
+//! synced, and every folder (`data/` before the manifests name its files, and the shared
+//! `AWSDynamoDB/data/`'s parent as soon as an incremental export made that folder; the
+//! export's own before each manifest's `.json`, so that a manifest a crash keeps has its
+//! checksum and every file before it; the bucket's parent if the export made the bucket's
+//! folder; the export's own and those made for its prefix at the end);
+//! `manifest-summary.json` is written last, through a temporary file and a rename, so an
+//! export whose summary exists is whole. One that fails removes its folder (and an
+//! incremental export the data files it wrote to the shared folder; the folder stays, as
+//! other exports of the prefix may be writing to it). A crash can leave data files there
+//! that no manifest names, as an S3 export that failed midway can. The files are not
+//! encrypted (`s3SseAlgorithm` null): a server refuses
 //! `S3SseAlgorithm` rather than pretend.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,6 +91,7 @@ use crate::api::exports::*;
 use crate::engine::Engine;
 use crate::error::{io_error, Error, Result};
 use crate::format::table_file::{TableFileReader, SNAPSHOT_MAGIC};
+use crate::fs::{EntryKind, Vfs, VfsFile};
 use crate::model::clock::Timestamp;
 use crate::model::schema::KeyShape;
 use crate::model::value::Item;
@@ -133,7 +142,7 @@ pub(crate) fn export_table_to_point_in_time(
     };
     let key_base = format!("{exports_base}/{id}");
     // (Checked before the replay too, which an export that cannot be written would waste.)
-    let root = export_folder(bucket_dir, &key_base, false)?;
+    let root = export_folder(&*store.fs, bucket_dir, &key_base, false)?;
     // Its own name, whatever the id: two exports given one id (to two buckets) at once
     // must not build, read and remove one file.
     let state_file = format!("export-{id}-{}", uuid::Uuid::new_v4().simple());
@@ -220,15 +229,15 @@ pub(crate) fn export_table_to_point_in_time(
             bytes: 0,
         },
     };
-    let written = match export_folder(bucket_dir, &export.key_base, true) {
+    let written = match export_folder(&*store.fs, bucket_dir, &export.key_base, true) {
         Ok(_) => {
             let written = export.write(engine, &*store.fs, &source, stop, bucket_dir);
             if written.is_err() {
                 // Never half an export: its folder (made just now, by it) goes with it, and
                 // the data files it wrote into a shared folder.
-                let _ = std::fs::remove_dir_all(&root);
+                let _ = remove_folder(&*store.fs, &root);
                 for path in &export.sink.written {
-                    let _ = std::fs::remove_file(path);
+                    let _ = store.fs.remove_file(path);
                 }
             }
             written
@@ -320,7 +329,7 @@ pub(crate) fn check_period(from: Timestamp, to: Timestamp) -> Result<()> {
 /// `ExportConflict` if it exists already; `Validation` if a folder on the way is a symbolic
 /// link or not a folder: an export writes (and, when it fails, removes) only inside its
 /// bucket's folder, whatever else lives there.
-fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<PathBuf> {
+fn export_folder(fs: &dyn Vfs, bucket_dir: &Path, key_base: &str, create: bool) -> Result<PathBuf> {
     let root = key_base
         .split('/')
         .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
@@ -334,26 +343,42 @@ fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<Path
     };
     if create {
         // The bucket's own folder is the caller's: made if missing, as before.
-        std::fs::create_dir_all(bucket_dir)
+        let mut missing = Vec::new();
+        for dir in bucket_dir.ancestors() {
+            let looked = fs.entry_kind(dir);
+            if looked
+                .map_err(io_error(format!("looking at {}", dir.display())))?
+                .is_some()
+            {
+                break;
+            }
+            missing.push(dir);
+        }
+        fs.create_dir_all(bucket_dir)
             .map_err(io_error(format!("creating {}", bucket_dir.display())))?;
+        // IMPORTANT: a folder made here is durable only once its parent is synced; a crash
+        // could otherwise take the bucket's folder, and a finished export in it, away.
+        for dir in missing.iter().rev() {
+            sync_dir(fs, dir.parent().unwrap_or(Path::new("")))?;
+        }
     }
     let mut path = bucket_dir.to_path_buf();
     let parts: Vec<&str> = key_base.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
         path.push(part);
         let last = i + 1 == parts.len();
-        match std::fs::symlink_metadata(&path) {
-            Ok(_) if last => return Err(conflict()),
-            Ok(m) if m.is_dir() => continue,
-            Ok(_) => return Err(not_a_folder(&path)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        match fs.entry_kind(&path) {
+            Ok(Some(_)) if last => return Err(conflict()),
+            Ok(Some(EntryKind::Dir)) => continue,
+            Ok(Some(_)) => return Err(not_a_folder(&path)),
+            Ok(None) => {}
             Err(e) => return Err(io_error(format!("looking at {}", path.display()))(e)),
         }
         if !create {
             // The rest is not there yet.
             return Ok(root);
         }
-        match std::fs::create_dir(&path) {
+        match fs.create_dir(&path) {
             Ok(()) => {}
             // Made meanwhile by another: the export's own folder is a conflict, any other
             // must still be a folder.
@@ -361,7 +386,10 @@ fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<Path
                 if last {
                     return Err(conflict());
                 }
-                if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                if !fs
+                    .entry_kind(&path)
+                    .is_ok_and(|kind| kind == Some(EntryKind::Dir))
+                {
                     return Err(not_a_folder(&path));
                 }
             }
@@ -369,6 +397,40 @@ fn export_folder(bucket_dir: &Path, key_base: &str, create: bool) -> Result<Path
         }
     }
     Ok(root)
+}
+
+/// Removes the folder `dir` and everything in it, without following a symbolic link found
+/// inside (the link goes, not what it points to).
+fn remove_folder(fs: &dyn Vfs, dir: &Path) -> std::io::Result<()> {
+    for name in fs.read_dir(dir)? {
+        let path = dir.join(name);
+        match fs.entry_kind(&path)? {
+            Some(EntryKind::Dir) => remove_folder(fs, &path)?,
+            Some(_) => fs.remove_file(&path)?,
+            None => {}
+        }
+    }
+    fs.remove_dir(dir)
+}
+
+/// Makes, if no earlier export did, the data folder `data_dir` (`AWSDynamoDB/data/`) every
+/// incremental export of a prefix shares: `Validation` if it is there but not a folder (a
+/// symbolic link included).
+fn shared_data_folder(fs: &dyn Vfs, data_dir: &Path, data_key: &str) -> Result<()> {
+    match fs.create_dir(data_dir) {
+        // IMPORTANT: durable before a manifest names a file in it: its parent is synced now,
+        // not with the export's folders at the end, since a crash between may keep the
+        // export's folder (a sibling in the same parent) and lose this one.
+        Ok(()) => sync_dir(fs, data_dir.parent().unwrap_or(Path::new(""))),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match fs.entry_kind(data_dir) {
+            Ok(Some(EntryKind::Dir)) => Ok(()),
+            Ok(_) => Err(Error::validation(format!(
+                "One or more parameter values were invalid: {data_key} in the bucket is a symbolic link or a file, not a folder: an export writes only inside its bucket"
+            ))),
+            Err(e) => Err(io_error(format!("looking at {}", data_dir.display()))(e)),
+        },
+        Err(e) => Err(io_error(format!("creating {}", data_dir.display()))(e)),
+    }
 }
 
 /// Removes its file when dropped.
@@ -482,14 +544,14 @@ struct Sink {
 
 impl Sink {
     /// Writes `line`, whose items' DynamoDB size is `size`.
-    fn push(&mut self, line: &impl Serialize, size: u64) -> Result<()> {
+    fn push(&mut self, fs: &dyn Vfs, line: &impl Serialize, size: u64) -> Result<()> {
         let mut open = match self.file.take() {
             Some(f) if f.items < MAX_EXPORT_FILE_ITEMS => f,
             full => {
                 if let Some(full) = full {
                     self.files.push(full.finish()?);
                 }
-                self.create()?
+                self.create(fs)?
             }
         };
         let pushed = open.push(line);
@@ -500,22 +562,22 @@ impl Sink {
         Ok(())
     }
 
-    fn create(&mut self) -> Result<DataFile> {
-        let file = DataFile::create(&self.data_dir, &self.data_key)?;
+    fn create(&mut self, fs: &dyn Vfs) -> Result<DataFile> {
+        let file = DataFile::create(fs, &self.data_dir, &self.data_key)?;
         self.written.push(file.path.clone());
         Ok(file)
     }
 
     /// Finishes the last file (making one if none was: DynamoDB writes an empty one for an
     /// empty partition) and syncs the data folder.
-    fn finish(&mut self) -> Result<()> {
+    fn finish(&mut self, fs: &dyn Vfs) -> Result<()> {
         let last = match self.file.take() {
             Some(f) => f,
-            None => self.create()?,
+            None => self.create(fs)?,
         };
         self.files.push(last.finish()?);
         // IMPORTANT: the data files' names are durable before a manifest names them.
-        sync_dir(&self.data_dir)
+        sync_dir(fs, &self.data_dir)
     }
 }
 
@@ -545,27 +607,21 @@ impl Export {
         stop: Option<&AtomicBool>,
         bucket_dir: &Path,
     ) -> Result<()> {
-        match std::fs::create_dir(&self.sink.data_dir) {
-            Ok(()) => {}
-            // The data folder incremental exports share, made by an earlier one.
-            Err(e)
-                if e.kind() == std::io::ErrorKind::AlreadyExists
-                    && matches!(source, Source::Window(..))
-                    && std::fs::symlink_metadata(&self.sink.data_dir).is_ok_and(|m| m.is_dir()) => {
-            }
-            Err(e) => {
-                return Err(io_error(format!(
+        match source {
+            Source::Full(_) => fs
+                .create_dir(&self.sink.data_dir)
+                .map_err(io_error(format!(
                     "creating {}",
                     self.sink.data_dir.display()
-                ))(e))
-            }
+                )))?,
+            Source::Window(..) => shared_data_folder(fs, &self.sink.data_dir, &self.sink.data_key)?,
         }
-        write_file(&self.root.join("_started"), b"")?;
+        write_file(fs, &self.root.join("_started"), b"")?;
         match source {
             Source::Full(state) => self.write_state(fs, state, stop)?,
             Source::Window(window, view) => self.write_changes(fs, window, *view, stop)?,
         }
-        self.sink.finish()?;
+        self.sink.finish(fs)?;
         self.description.item_count = self.sink.items;
         self.description.billed_size_bytes = self.sink.bytes;
 
@@ -574,16 +630,16 @@ impl Export {
             manifest_files.extend_from_slice(line.to_string().as_bytes());
             manifest_files.push(b'\n');
         }
-        self.write_with_checksum("manifest-files", &manifest_files)?;
+        self.write_with_checksum(fs, "manifest-files", &manifest_files)?;
         self.description.end_time = engine.options.clock.now();
         let summary = self.summary();
-        self.write_with_checksum("manifest-summary", summary.to_string().as_bytes())?;
+        self.write_with_checksum(fs, "manifest-summary", summary.to_string().as_bytes())?;
         // The export's folder and the folders made for it, up to the bucket's, so that a
         // crash cannot take the export's folder (or its prefix) away from under a summary
         // that was written.
         let mut dir = Some(self.root.as_path());
         while let Some(d) = dir {
-            sync_dir(d)?;
+            sync_dir(fs, d)?;
             dir = d.parent().filter(|p| p.starts_with(bucket_dir));
         }
         Ok(())
@@ -601,6 +657,7 @@ impl Export {
             check_stop(stop)?;
             for (_, stored) in block {
                 self.sink.push(
+                    fs,
                     &Line {
                         item: &stored.decode(),
                     },
@@ -679,7 +736,7 @@ impl Export {
                     (Some(o), Some(_)) => o.size() as u64,
                     _ => 0,
                 };
-            self.sink.push(&line, size)?;
+            self.sink.push(fs, &line, size)?;
         }
         Ok(())
     }
@@ -725,34 +782,41 @@ impl Export {
 
     /// Writes `{name}.checksum` (hex MD5) and then `{name}.json`, each through a temporary
     /// file and a rename.
-    fn write_with_checksum(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    ///
+    /// IMPORTANT: the export's folder is synced between the two, so that a `{name}.json` a
+    /// crash keeps has its checksum, and every file renamed before it (for the summary,
+    /// `manifest-files.json`): renames in one folder reach the disk in any order until it
+    /// is synced.
+    fn write_with_checksum(&self, fs: &dyn Vfs, name: &str, bytes: &[u8]) -> Result<()> {
         let md5 = Md5::digest(bytes);
         write_file(
+            fs,
             &self.root.join(format!("{name}.checksum")),
             hex(&md5).as_bytes(),
         )?;
-        write_file(&self.root.join(format!("{name}.json")), bytes)
+        sync_dir(fs, &self.root)?;
+        write_file(fs, &self.root.join(format!("{name}.json")), bytes)
     }
 }
 
 /// Writes `bytes` to `path` durably: a temporary file, synced, renamed over it.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_file(fs: &dyn Vfs, path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp-export");
     let written = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
+        let mut file = fs.create(&tmp)?;
+        file.append(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        drop(file);
+        fs.rename(&tmp, path)
     })();
     written.map_err(io_error(format!("writing {}", path.display())))
 }
 
 /// Syncs the folder `dir`, so the names of the files in it survive a crash.
-fn sync_dir(dir: &Path) -> Result<()> {
+fn sync_dir(fs: &dyn Vfs, dir: &Path) -> Result<()> {
     // IMPORTANT: the export's files are renamed into place: their names are durable only
     // once the folder is synced.
-    File::open(dir)
-        .and_then(|d| d.sync_all())
+    fs.sync_dir(dir)
         .map_err(io_error(format!("syncing {}", dir.display())))
 }
 
@@ -780,19 +844,37 @@ impl<W: Write> Write for Hashed<W> {
     }
 }
 
+/// A [`VfsFile`] as a `Write`: each write appends, so that the gzip stream goes through
+/// the file-system seam.
+struct Appender(Box<dyn VfsFile>);
+
+impl Write for Appender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.append(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// One gzipped data file being written.
 struct DataFile {
     path: PathBuf,
     key: String,
-    gzip: flate2::write::GzEncoder<Hashed<BufWriter<File>>>,
+    gzip: flate2::write::GzEncoder<Hashed<BufWriter<Appender>>>,
     items: u64,
 }
 
 impl DataFile {
-    fn create(data_dir: &Path, data_key: &str) -> Result<DataFile> {
+    fn create(fs: &dyn Vfs, data_dir: &Path, data_key: &str) -> Result<DataFile> {
         let name = format!("{}.json.gz", uuid::Uuid::new_v4().simple());
         let path = data_dir.join(&name);
-        let file = File::create(&path).map_err(io_error(format!("creating {}", path.display())))?;
+        let file = Appender(
+            fs.create(&path)
+                .map_err(io_error(format!("creating {}", path.display())))?,
+        );
         Ok(DataFile {
             key: format!("{data_key}/{name}"),
             gzip: flate2::write::GzEncoder::new(
@@ -820,8 +902,8 @@ impl DataFile {
         let error = io_error(format!("writing {}", self.path.display()));
         let finished = (|| {
             let hashed = self.gzip.finish()?;
-            let file = hashed.inner.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
+            let mut file = hashed.inner.into_inner().map_err(|e| e.into_error())?;
+            file.0.sync_all()?;
             Ok(hashed.md5.finalize())
         })();
         let md5 = finished.map_err(error)?;

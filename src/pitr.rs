@@ -41,7 +41,7 @@ use crate::model::names;
 use crate::model::schema::{PitrSettings, RestoreSummary, TableSchema};
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
-use crate::restore::{install_restored, restored_schema, RestoreOverrides};
+use crate::restore::{install_restored, remove_uncommitted, restored_schema, RestoreOverrides};
 use crate::state::apply::apply;
 use crate::storage::replay::{self, LogEnd, Target, Until};
 
@@ -513,7 +513,9 @@ fn restore_to_point(
         // The restored table's snapshot, read as the table opens.
         uncached: false,
     };
-    let (built, end) = replay::build_table_file(
+    let snapshot_dir = store.dir.join(SNAPSHOT_DIR);
+    let remove_built = || remove_uncommitted(&*store.fs, &snapshot_dir.join(&file));
+    let built = replay::build_table_file(
         &*store.fs,
         &store.dir,
         store.db_id,
@@ -522,12 +524,11 @@ fn restore_to_point(
         pin.base.replay_after(until.lsn.unwrap_or(Lsn::MAX)),
         until,
         &target,
-    )?;
+    );
     drop(pin);
-    let snapshot_dir = store.dir.join(SNAPSHOT_DIR);
-    let remove_built = || {
-        let _ = store.fs.remove_file(&snapshot_dir.join(&file));
-    };
+    // NB: the temporary file is gone already; the file itself is there if its rename was
+    // done before the failure (a failed directory sync).
+    let (built, end) = built.inspect_err(|_| remove_built())?;
     if built != replay::Built::File(file.clone()) {
         remove_built();
         return Err(Error::Corruption(format!(
@@ -689,12 +690,10 @@ impl<'a> ExportSource<'a> {
             &target,
         );
         let path = dir.join(file);
-        // NB: on every failure the state goes, whole or half written (`{file}.tmp`): nothing
-        // names it, and only the next open would otherwise remove it.
-        let remove = || {
-            let _ = store.fs.remove_file(&dir.join(format!("{file}.tmp")));
-            let _ = store.fs.remove_file(&path);
-        };
+        // NB: on every failure the state goes (its temporary file went with the failed build,
+        // `replay::write_table_file`): nothing names it, and only the next open would
+        // otherwise remove it.
+        let remove = || remove_uncommitted(&*store.fs, &path);
         let schema = match built {
             Ok((built, _)) if built != replay::Built::File(file.to_owned()) => {
                 Err(Error::Corruption(format!(

@@ -15,12 +15,12 @@ use crate::api::backups::*;
 use crate::api::tables::{SseSpecification, TableDescription, TableStatus};
 use crate::engine::live::Live;
 use crate::engine::Engine;
-use crate::error::{io_error, Error, Result};
+use crate::error::{Error, Result};
 use crate::format::backup::{BackupEntry, BackupMeta, BACKUP_MAGIC};
 use crate::format::catalog::{snapshot_name, BACKUP_DIR, SNAPSHOT_DIR};
 use crate::format::codec;
 use crate::format::mutation::Mutation;
-use crate::format::table_file::{SnapshotMeta, TableFileReader, TableFileWriter, SNAPSHOT_MAGIC};
+use crate::format::table_file::{SnapshotMeta, TableFileReader, SNAPSHOT_MAGIC};
 use crate::model::clock::Timestamp;
 use crate::model::names;
 use crate::model::schema::{
@@ -30,6 +30,7 @@ use crate::model::schema::{
 };
 use crate::state::apply::apply;
 use crate::state::table::TableData;
+use crate::storage::replay::write_table_file;
 use crate::storage::store::Checkpoint;
 
 /// The service behind [`Database::restore_table_from_backup`](crate::Database::restore_table_from_backup).
@@ -120,7 +121,6 @@ fn restore(
     // (checksums, key order, footer counts) before anything is committed.
     let file = snapshot_name(&schema.id, 0);
     let snapshot_dir = store.dir.join(SNAPSHOT_DIR);
-    let tmp = snapshot_dir.join(format!("{file}.tmp"));
     // A backup holds no settings, and a restored table starts with none (DynamoDB's rule).
     let snapshot_meta = SnapshotMeta {
         table_id: schema.id.clone(),
@@ -128,24 +128,26 @@ fn restore(
         schema: (*schema).clone(),
         settings: Arc::default(),
     };
-    let mut writer =
-        TableFileWriter::create(fs, &tmp, SNAPSHOT_MAGIC, &codec::encode(&snapshot_meta))?;
     let mut data = TableData::new(Arc::clone(&schema), TableStatus::Active);
-    let result = (|| -> Result<()> {
-        while let Some(block) = reader.next_block(&schema.key)? {
-            for (key, item) in block {
-                writer.push(&key, &item)?;
-                data.apply_write(key, Some(item))?;
+    let written = write_table_file(
+        fs,
+        &snapshot_dir,
+        &file,
+        SNAPSHOT_MAGIC,
+        &codec::encode(&snapshot_meta),
+        |writer| {
+            while let Some(block) = reader.next_block(&schema.key)? {
+                for (key, item) in block {
+                    writer.push(&key, &item)?;
+                    data.apply_write(key, Some(item))?;
+                }
             }
-        }
-        writer.finish()?;
-        crate::fs::install(fs, &tmp, &snapshot_dir.join(&file))
-            .map_err(io_error(format!("installing restored snapshot {file}")))
-    })();
-    if let Err(e) = result {
-        let _ = fs.remove_file(&tmp);
-        return Err(e);
-    }
+            Ok(())
+        },
+    );
+    // NB: the temporary file is gone already; the file itself is there if its rename was
+    // done before the failure (a failed directory sync), and nothing names it.
+    written.inspect_err(|_| remove_uncommitted(fs, &snapshot_dir.join(&file)))?;
     Ok(RestoreTableFromBackupOutput {
         table_description: install_restored(engine, data, file)?,
     })
@@ -180,7 +182,12 @@ pub(crate) fn install_restored(
 pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -> Result<()> {
     let _ddl = engine.ddl.lock();
     let schema = Arc::clone(&data.schema);
-    engine.check_table_limit(engine.tables.read().len())?;
+    if let Err(e) = engine.check_table_limit(engine.tables.read().len()) {
+        if let Some(store) = &engine.store {
+            remove_uncommitted(&*store.fs, &store.dir.join(SNAPSHOT_DIR).join(&file));
+        }
+        return Err(e);
+    }
     crate::fs::killpoint::reached("restore.before_commit");
     // The commit point: from here the table exists, also after a crash.
     let mutation = Mutation::RestoreTable {
@@ -214,6 +221,17 @@ pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -
         }
     }
     apply(at, mutation, &mut Live::new(engine).with_restored(data))
+}
+
+/// Removes `path`, the first snapshot of a table whose commit failed or never began, so
+/// that a failed restore or import leaves no file behind (an open would remove it, but a
+/// database may run on for long). Best effort: the failure that got here is the error to
+/// report.
+///
+/// IMPORTANT: only before the commit is attempted. Once its record may be in the log, even
+/// unsynced, recovery may make the table from it and needs the file.
+pub(crate) fn remove_uncommitted(fs: &dyn crate::fs::Vfs, path: &std::path::Path) {
+    let _ = fs.remove_file(path);
 }
 
 /// What a restore may change of the source's definition.

@@ -779,3 +779,224 @@ fn incremental_export_refuses_bad_windows() {
     assert_eq!(spec.export_to_time, Some(Timestamp(now)));
     assert_eq!(spec.export_view_type, Some(ExportViewType::NewAndOldImages));
 }
+
+/// What a check of the exports in a simulated bucket found: how many whole exports.
+fn whole_exports(
+    fs: &tidestore::fs::sim::SimFs,
+    bucket: &Path,
+    items: u64,
+) -> Result<usize, String> {
+    use base64::Engine as _;
+    let bytes = |path: &Path| -> Result<Vec<u8>, String> {
+        let current = fs
+            .file_bytes(path)
+            .ok_or(format!("{} is missing", path.display()))?;
+        // Durable: what a crash now would keep of it, name and bytes.
+        if fs.durable_bytes(path).as_ref() != Some(&current) {
+            return Err(format!("{} is not durable", path.display()));
+        }
+        Ok(current)
+    };
+    let checked = |path: &Path| -> Result<Vec<u8>, String> {
+        let data = bytes(path)?;
+        let checksum = bytes(&path.with_extension("checksum"))?;
+        if checksum != format!("{:x}", Md5::digest(&data)).as_bytes() {
+            return Err(format!("{}'s checksum does not match", path.display()));
+        }
+        Ok(data)
+    };
+    let summaries = fs.paths().into_iter().filter(|p| {
+        p.starts_with(bucket) && p.file_name().is_some_and(|n| n == "manifest-summary.json")
+    });
+    let mut whole = 0;
+    for summary_path in summaries {
+        let summary: Value = serde_json::from_slice(&checked(&summary_path)?)
+            .map_err(|e| format!("{}: {e}", summary_path.display()))?;
+        let key = summary["manifestFilesS3Key"]
+            .as_str()
+            .ok_or("no manifest key")?;
+        let manifest = String::from_utf8(checked(&bucket.join(key))?).map_err(|e| e.to_string())?;
+        let mut count = 0;
+        for line in manifest.lines() {
+            let entry: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+            let key = entry["dataFileS3Key"].as_str().ok_or("no data key")?;
+            let gz = bytes(&bucket.join(key))?;
+            let md5 = Md5::digest(&gz);
+            if entry["md5Checksum"] != base64::engine::general_purpose::STANDARD.encode(md5)
+                || entry["etag"] != format!("{md5:x}")
+            {
+                return Err(format!("{key}: its MD5 is not the manifest's"));
+            }
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_string(&mut text)
+                .map_err(|e| format!("{key}: {e}"))?;
+            if entry["itemCount"] != text.lines().count() as u64 {
+                return Err(format!("{key}: not the manifest's item count"));
+            }
+            count += text.lines().count() as u64;
+        }
+        if summary["itemCount"] != count || count != items {
+            return Err(format!(
+                "{count} items in the data files, {items} in the table"
+            ));
+        }
+        whole += 1;
+    }
+    Ok(whole)
+}
+
+/// Issue #14: an export's files go through the file-system seam. Crashed at every one of
+/// its I/O operations (each crash image under every policy), or failed at every one by an
+/// injected EIO, an export leaves either a whole export — a `manifest-summary.json` whose
+/// manifest names data files that exist, are durable and hold the promised item counts
+/// and MD5s — or no summary at all; and the database holds every acknowledged write.
+#[test]
+fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_database_unharmed()
+{
+    export_crashed_or_failed_at_every_io_operation(false);
+}
+
+/// As the full export's test above, for an INCREMENTAL_EXPORT, whose data files go to the
+/// folder every incremental export of the prefix shares (made by the export, so its
+/// making and syncing are crashed at too): whole or absent after a crash, and a failed one
+/// leaves none of its data files in the shared folder.
+#[test]
+fn an_incremental_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_database_unharmed(
+) {
+    export_crashed_or_failed_at_every_io_operation(true);
+}
+
+/// The body of the two tests above: a table of 30 items; for an incremental export, 10 of
+/// them overwritten, 5 deleted and 5 put anew in a 20-minute window (20 lines).
+fn export_crashed_or_failed_at_every_io_operation(incremental: bool) {
+    use tidestore::fs::sim::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
+    const DB: &str = "/db";
+    const START: u64 = 1_700_000_000_000;
+    let bucket = Path::new("/bucket");
+    let shared_data = bucket.join("AWSDynamoDB/data");
+    let lines = if incremental { 20 } else { 30 };
+    let open = |fs: &SimFs| {
+        let clock = Arc::new(ManualClock::new(Timestamp(START + 60 * MINUTE)));
+        Database::open_with(DB, support::sim_options(fs).clock(clock)).unwrap()
+    };
+    let with_table = |fs: &SimFs| {
+        let clock = Arc::new(ManualClock::new(Timestamp(START)));
+        let db = Database::open_with(DB, support::sim_options(fs).clock(clock.clone())).unwrap();
+        db.create_table(definition(TABLE)).unwrap();
+        enable_pitr(&db, TABLE, None);
+        for i in 0..30 {
+            put(&db, row("p", i, "v"));
+        }
+        if incremental {
+            clock.advance(10 * MINUTE);
+            for i in 0..10 {
+                put(&db, row("p", i, "changed"));
+            }
+            for i in 10..15 {
+                let key = row("p", i, "")
+                    .into_iter()
+                    .filter(|(n, _)| n == "pk" || n == "sk")
+                    .collect();
+                db.delete_item(DeleteItemInput::new(TABLE, key)).unwrap();
+            }
+            for i in 30..35 {
+                put(&db, row("p", i, "new"));
+            }
+            clock.advance(30 * MINUTE);
+            // The prefix's exports folder is there already (an earlier export made it), so
+            // that the shared data folder this export makes is a sibling of the export's own
+            // folder in one durable folder: a crash may keep either without the other.
+            use tidestore::fs::Vfs as _;
+            let exports = bucket.join("AWSDynamoDB");
+            fs.create_dir_all(&exports).unwrap();
+            for dir in [Path::new("/"), bucket, &exports] {
+                fs.sync_dir(dir).unwrap();
+            }
+        }
+        db
+    };
+    let export = |db: &Database| {
+        let input = match incremental {
+            false => ExportTableToPointInTimeInput::new(TABLE, "bucket"),
+            true => ExportTableToPointInTimeInput::incremental(
+                TABLE,
+                "bucket",
+                IncrementalExportSpecification::new(
+                    Timestamp(START + 5 * MINUTE),
+                    Timestamp(START + 25 * MINUTE),
+                ),
+            ),
+        };
+        db.export_table_to_point_in_time(input, bucket)
+    };
+    let (total, expected) = {
+        let fs = SimFs::new();
+        let db = with_table(&fs);
+        let before = fs.op_count();
+        export(&db).unwrap();
+        assert_eq!(whole_exports(&fs, bucket, lines), Ok(1));
+        (fs.op_count() - before, scan_sorted(&db, TABLE))
+    };
+    let (mut recoveries, mut whole_after_crash, mut failed) = (0, 0, 0);
+    for n in 1..=total {
+        // Crashed: every image a disk could hold holds a whole export or none.
+        let fs = SimFs::new();
+        let db = with_table(&fs);
+        fs.crash_at(fs.op_count() + n);
+        // (It succeeds only when the crash hits the removal of its state file, whose
+        // failure it ignores: an open removes that file.)
+        let acknowledged = export(&db).is_ok();
+        drop(db);
+        for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
+            let context = format!("crash at operation {n}/{total} of the export, {policy:?}");
+            let image = fs.after_crash(policy, n ^ p as u64);
+            let whole =
+                whole_exports(&image, bucket, lines).unwrap_or_else(|e| panic!("{context}: {e}"));
+            assert!(whole <= 1, "{context}");
+            if acknowledged {
+                assert_eq!(whole, 1, "{context}: an acknowledged export is lost");
+            }
+            whole_after_crash += whole;
+            let db = open(&image);
+            assert_eq!(scan_sorted(&db, TABLE), expected, "{context}");
+            recoveries += 1;
+        }
+
+        // Failed: the call fails with nothing or returns a whole export, and the
+        // database goes on (after a reopen, if the fault poisoned its log).
+        let context = format!("EIO at operation {n}/{total} of the export");
+        let fs = SimFs::new();
+        let db = with_table(&fs);
+        fs.fail_at(FaultPlan {
+            at_op: fs.op_count() + n,
+            on: OpKind::Any,
+            error: FaultError::Eio,
+            persistent: false,
+        });
+        let result = export(&db);
+        let whole = whole_exports(&fs, bucket, lines).unwrap_or_else(|e| panic!("{context}: {e}"));
+        match result {
+            Ok(_) => assert_eq!(whole, 1, "{context}: a success without a whole export"),
+            Err(_) => {
+                failed += 1;
+                assert_eq!(whole, 0, "{context}: a failure left an export");
+                let left: Vec<_> = fs
+                    .paths()
+                    .into_iter()
+                    .filter(|p| p.starts_with(&shared_data))
+                    .collect();
+                assert!(left.is_empty(), "{context}: a failure left {left:?}");
+            }
+        }
+        assert_eq!(scan_sorted(&db, TABLE), expected, "{context}");
+        drop(db);
+        let db = open(&fs);
+        assert_eq!(scan_sorted(&db, TABLE), expected, "{context}");
+        put(&db, row("after", 0, "v"));
+    }
+    println!(
+        "EXPORT-CRASH incremental={incremental} ops={total} recoveries={recoveries} whole_after_crash={whole_after_crash} failed={failed}"
+    );
+    assert!(failed > 0 && recoveries > 0);
+}

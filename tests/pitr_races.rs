@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use tidestore::fs::{StdFs, Vfs, VfsFile};
+use tidestore::fs::{EntryKind, StdFs, Vfs, VfsFile};
 use tidestore::ScalarAttributeType::S;
 use tidestore::*;
 
@@ -125,6 +125,15 @@ impl Vfs for GateFs {
     }
     fn exists(&self, p: &Path) -> io::Result<bool> {
         self.inner.exists(p)
+    }
+    fn create_dir(&self, p: &Path) -> io::Result<()> {
+        self.inner.create_dir(p)
+    }
+    fn remove_dir(&self, p: &Path) -> io::Result<()> {
+        self.inner.remove_dir(p)
+    }
+    fn entry_kind(&self, p: &Path) -> io::Result<Option<EntryKind>> {
+        self.inner.entry_kind(p)
     }
     fn lock(&self, p: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {
         self.inner.lock(p)

@@ -246,6 +246,18 @@ impl tidestore::fs::Vfs for RecordingFs {
     fn exists(&self, path: &std::path::Path) -> std::io::Result<bool> {
         tidestore::fs::StdFs.exists(path)
     }
+    fn create_dir(&self, path: &std::path::Path) -> std::io::Result<()> {
+        tidestore::fs::StdFs.create_dir(path)
+    }
+    fn remove_dir(&self, path: &std::path::Path) -> std::io::Result<()> {
+        tidestore::fs::StdFs.remove_dir(path)
+    }
+    fn entry_kind(
+        &self,
+        path: &std::path::Path,
+    ) -> std::io::Result<Option<tidestore::fs::EntryKind>> {
+        tidestore::fs::StdFs.entry_kind(path)
+    }
     fn lock(
         &self,
         path: &std::path::Path,

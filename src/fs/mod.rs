@@ -54,10 +54,31 @@ pub trait Vfs: Send + Sync + std::fmt::Debug {
     fn sync_dir(&self, path: &Path) -> io::Result<()>;
     /// Reports whether a file or directory exists at `path`, to tell a new database from an old one.
     fn exists(&self, path: &Path) -> io::Result<bool>;
+    /// Creates the one directory `path`, whose parent must exist: [`io::ErrorKind::AlreadyExists`]
+    /// if anything is there already, so that an export tells a folder it made from one it found.
+    /// Like a file's creation, durable only after a [`Vfs::sync_dir`] of the parent.
+    fn create_dir(&self, path: &Path) -> io::Result<()>;
+    /// Removes the empty directory `path` (a failed export removes the folders it made). Durable
+    /// only after a [`Vfs::sync_dir`] of the parent.
+    fn remove_dir(&self, path: &Path) -> io::Result<()>;
+    /// What is at `path`, not following a symbolic link there (`None` if nothing is), so that
+    /// an export never writes through a link out of its bucket.
+    fn entry_kind(&self, path: &Path) -> io::Result<Option<EntryKind>>;
     /// Takes an exclusive advisory lock on `path` (creating the file if needed), held until the
     /// returned box drops, so that two processes never open one database. A second lock of the
     /// same path, from this process or another, fails with [`io::ErrorKind::WouldBlock`].
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>>;
+}
+
+/// What a directory entry is, as [`Vfs::entry_kind`] sees it without following links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A directory.
+    Dir,
+    /// A symbolic link, whatever it points to.
+    Symlink,
+    /// A file, or anything else that is neither a directory nor a link.
+    File,
 }
 
 /// An open file: writes append (or go to a given offset), reads are positional, so that a log
@@ -188,6 +209,24 @@ impl Vfs for StdFs {
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
         path.try_exists()
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir(path)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_dir(path)
+    }
+
+    fn entry_kind(&self, path: &Path) -> io::Result<Option<EntryKind>> {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => Ok(Some(EntryKind::Symlink)),
+            Ok(m) if m.is_dir() => Ok(Some(EntryKind::Dir)),
+            Ok(_) => Ok(Some(EntryKind::File)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {
@@ -324,21 +363,31 @@ pub fn read_all_into(fs: &dyn Vfs, path: &Path, max_len: u64, buf: &mut Vec<u8>)
 /// Replaces `path` with `data` so that after a crash it holds either the old or the new bytes,
 /// never a mix: the one helper for every atomic file replacement (manifests, snapshots, backups).
 ///
-/// A stale `path + ".tmp"` may be left by a crash or an error; the next call truncates it, and
-/// readers must ignore it.
+/// A stale `path + ".tmp"` may be left by a crash (an error removes it, as far as it can);
+/// the next call truncates it, and readers must ignore it.
 pub fn write_atomically(fs: &dyn Vfs, path: &Path, data: &[u8]) -> io::Result<()> {
     // Write beside the target, so that the rename below cannot cross file systems.
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let mut file = fs.create(&tmp)?;
-    file.append(data)?;
-    // IMPORTANT: sync the data before the rename, or the rename may reach the disk first and a
-    // crash would leave `path` empty or short (the ext4 delayed-allocation "zero-length file").
-    file.sync_all()?;
-    drop(file);
-    crate::fs::killpoint::reached("catalog.before_rename");
-    install(fs, &tmp, path)
+    let written = (|| {
+        let mut file = fs.create(&tmp)?;
+        file.append(data)?;
+        // IMPORTANT: sync the data before the rename, or the rename may reach the disk first
+        // and a crash would leave `path` empty or short (the ext4 delayed-allocation
+        // "zero-length file").
+        file.sync_all()?;
+        drop(file);
+        crate::fs::killpoint::reached("catalog.before_rename");
+        install(fs, &tmp, path)
+    })();
+    if written.is_err() {
+        // Best effort, and the write's own error is the one to report: a database that
+        // runs on (poisoned) after a failed catalog update should not keep the file.
+        // NotFound means the rename had happened.
+        let _ = fs.remove_file(&tmp);
+    }
+    written
 }
 
 /// Makes the complete, synced file `tmp` the file `path`. The rename is the commit point: it
@@ -457,6 +506,30 @@ pub(crate) mod tests {
         fs.sync_dir(dir).unwrap();
         assert!(!fs.exists(&a).unwrap());
         assert_eq!(kind(remove_gradually(fs, &a)), ErrorKind::NotFound);
+        // Directories: made one at a time, seen without following links, removed when empty.
+        let sub = dir.join("sub");
+        assert_eq!(
+            kind(fs.create_dir(&sub.join("deeper"))),
+            ErrorKind::NotFound
+        );
+        fs.create_dir(&sub).unwrap();
+        assert_eq!(kind(fs.create_dir(&sub)), ErrorKind::AlreadyExists);
+        assert_eq!(fs.entry_kind(&sub).unwrap(), Some(EntryKind::Dir));
+        write_atomically(fs, &sub.join("f"), b"f").unwrap();
+        assert_eq!(
+            fs.entry_kind(&sub.join("f")).unwrap(),
+            Some(EntryKind::File)
+        );
+        assert_eq!(fs.entry_kind(&sub.join("none")).unwrap(), None);
+        assert!(
+            fs.remove_dir(&sub).is_err(),
+            "a directory with a file is not removed"
+        );
+        fs.remove_file(&sub.join("f")).unwrap();
+        fs.remove_dir(&sub).unwrap();
+        fs.sync_dir(dir).unwrap();
+        assert_eq!(fs.entry_kind(&sub).unwrap(), None);
+        assert_eq!(kind(fs.remove_dir(&sub)), ErrorKind::NotFound);
         // The lock is exclusive until its guard drops.
         let lock_path = dir.join("LOCK");
         let guard = fs.lock(&lock_path).unwrap();
@@ -470,6 +543,23 @@ pub(crate) mod tests {
         let dir = std::env::temp_dir().join(format!("tidestore-fs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         check_vfs_contract(&StdFs, &dir.join("db"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn std_fs_sees_a_symbolic_link_as_a_link_not_as_what_it_points_to() {
+        let dir = std::env::temp_dir().join(format!("tidestore-fs-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("target")).unwrap();
+        std::os::unix::fs::symlink(dir.join("target"), dir.join("link")).unwrap();
+        assert_eq!(
+            StdFs.entry_kind(&dir.join("link")).unwrap(),
+            Some(EntryKind::Symlink)
+        );
+        assert_eq!(
+            StdFs.entry_kind(&dir.join("target")).unwrap(),
+            Some(EntryKind::Dir)
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -661,22 +661,40 @@ pub(crate) fn build_table_file(
             )))
         }
     };
-    let tmp = target.dir.join(format!("{}.tmp", target.name));
     let meta = (target.meta)(&schema, &settings, end);
-    let mut writer = TableFileWriter::create(fs, &tmp, target.magic, &meta)?;
-    writer.progress = target.progress;
-    writer.pacer = target.throttle.map(Throttle::pacer);
-    writer.uncached = target.uncached;
+    write_table_file(
+        fs,
+        &target.dir,
+        &target.name,
+        target.magic,
+        &meta,
+        |writer| {
+            writer.progress = target.progress;
+            writer.pacer = target.throttle.map(Throttle::pacer);
+            writer.uncached = target.uncached;
+            merge(writer, base_reader.as_mut(), changes.writes, &schema)
+        },
+    )?;
+    Ok((Built::File(target.name.clone()), end))
+}
 
+/// Writes the merge of the base table file `base_reader` (if any) and the changed keys
+/// `writes` into `writer`, in key order.
+fn merge(
+    writer: &mut TableFileWriter,
+    base_reader: Option<&mut TableFileReader>,
+    writes: LastWrites,
+    schema: &TableSchema,
+) -> Result<()> {
     // Merge: base items in key order, with the changed keys taking precedence. A base
     // block that no changed key falls into (every remaining change is after its last key)
     // is copied as it is, without decoding: a mostly unchanged table merges at copy speed.
-    let (changed, arena) = changes.writes.finish();
+    let (changed, arena) = writes.finish();
     let changed_item = |span: Span| arena.get(span);
     let mut changed = Changes::new(&changed, &arena);
     // The encoded keys of the changed block being merged, reused from block to block.
     let mut keys = Vec::new();
-    if let Some(reader) = base_reader.as_mut() {
+    if let Some(reader) = base_reader {
         while let Some(raw) = reader.next_raw()? {
             if changed
                 .peek()
@@ -724,7 +742,7 @@ pub(crate) fn build_table_file(
                 }
                 None => {
                     for (key, old) in raw.decode(&schema.key)? {
-                        write_changes_before(&mut writer, &mut changed, &arena, Some(&key))?;
+                        write_changes_before(writer, &mut changed, &arena, Some(&key))?;
                         match changed.next_if(|(k, _)| k.as_bytes() == key.as_slice()) {
                             Some((_, Some(new))) => {
                                 writer.push_encoded(&key, changed_item(*new), new.size)?
@@ -737,24 +755,46 @@ pub(crate) fn build_table_file(
             }
         }
     }
-    write_changes_before(&mut writer, &mut changed, &arena, None)?;
-    install_table_file(fs, writer, &tmp, &target.dir.join(&target.name))?;
-    Ok((Built::File(target.name.clone()), end))
+    write_changes_before(writer, &mut changed, &arena, None)
 }
 
-/// Finishes `writer` (its file complete and synced as `tmp`) and installs it as `path`.
-fn install_table_file(
+/// Writes the table file `dir/name`: created as `{name}.tmp`, filled by `fill`, finished
+/// (synced) and installed by a rename, so that the name only ever holds a whole file. The
+/// one place a table file (a snapshot, a backup, a restored table's first snapshot, an
+/// export's state) is written.
+///
+/// IMPORTANT: on any failure — an I/O error, corruption met in what `fill` reads, a fault
+/// while the header is written — the temporary file is removed before the error returns:
+/// nothing names it, and a database that runs on after a failed restore or backup would
+/// otherwise keep up to a table's size of disk until its next open. (A file installed by a
+/// rename whose directory sync then failed is the caller's: only it knows whether anything
+/// may already name that file.)
+pub(crate) fn write_table_file<'p>(
     fs: &dyn Vfs,
-    writer: TableFileWriter,
-    tmp: &Path,
-    path: &Path,
+    dir: &Path,
+    name: &str,
+    magic: [u8; 8],
+    meta: &[u8],
+    fill: impl FnOnce(&mut TableFileWriter<'p>) -> Result<()>,
 ) -> Result<()> {
-    writer.finish()?;
-    crate::fs::killpoint::reached("table_file.before_rename");
-    crate::fs::install(fs, tmp, path).map_err(io_error(format!(
-        "installing table file {}",
-        path.display()
-    )))?;
+    let tmp = dir.join(format!("{name}.tmp"));
+    let path = dir.join(name);
+    let written = (|| {
+        let mut writer = TableFileWriter::create(fs, &tmp, magic, meta)?;
+        fill(&mut writer)?;
+        writer.finish()?;
+        crate::fs::killpoint::reached("table_file.before_rename");
+        crate::fs::install(fs, &tmp, &path).map_err(io_error(format!(
+            "installing table file {}",
+            path.display()
+        )))
+    })();
+    if written.is_err() {
+        // Best effort: the build's own error is the one to report, and an open removes
+        // any file nothing names. NotFound here means the rename had already happened.
+        let _ = fs.remove_file(&tmp);
+    }
+    written?;
     crate::fs::killpoint::reached("table_file.installed");
     Ok(())
 }
@@ -776,11 +816,14 @@ pub(crate) fn write_live_snapshot(
         settings: Arc::clone(&data.settings),
     });
     let name = snapshot_name(table_id, lsn);
-    let path = dir.join(SNAPSHOT_DIR).join(&name);
-    let tmp = dir.join(SNAPSHOT_DIR).join(format!("{name}.tmp"));
-    let mut writer = TableFileWriter::create(fs, &tmp, SNAPSHOT_MAGIC, &meta)?;
-    data.items.write_to(&mut writer)?;
-    install_table_file(fs, writer, &tmp, &path)?;
+    write_table_file(
+        fs,
+        &dir.join(SNAPSHOT_DIR),
+        &name,
+        SNAPSHOT_MAGIC,
+        &meta,
+        |writer| data.items.write_to(writer),
+    )?;
     Ok(name)
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::fs::sim::OpKind;
-use crate::fs::{Vfs, VfsFile};
+use crate::fs::{EntryKind, Vfs, VfsFile};
 
 /// The hook: returning an error fails the operation with it, untouched; returning `Ok` lets
 /// it run (after however long the hook took).
@@ -93,6 +93,21 @@ impl Vfs for HookFs {
     fn exists(&self, path: &Path) -> io::Result<bool> {
         (self.hook)(OpKind::Read, path)?;
         self.inner.exists(path)
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        (self.hook)(OpKind::Create, path)?;
+        self.inner.create_dir(path)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        (self.hook)(OpKind::Remove, path)?;
+        self.inner.remove_dir(path)
+    }
+
+    fn entry_kind(&self, path: &Path) -> io::Result<Option<EntryKind>> {
+        (self.hook)(OpKind::Read, path)?;
+        self.inner.entry_kind(path)
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {

@@ -34,7 +34,8 @@
 //!
 //! Not modelled: damage to bytes that were synced (bit rot), a difference between `sync_data` and
 //! `sync_all` (both make data and length durable), short writes (a write happens whole or
-//! errors), hard links, removing or renaming directories, and `.` or `..` inside paths.
+//! errors), hard links, symbolic links, renaming directories (removing an empty one is
+//! modelled), and `.` or `..` inside paths.
 
 mod hook;
 
@@ -48,7 +49,7 @@ use std::sync::Arc;
 
 use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 
-use crate::fs::{Vfs, VfsFile};
+use crate::fs::{EntryKind, Vfs, VfsFile};
 
 /// The seed used when `TIDESTORE_SEED` is not set.
 const DEFAULT_SEED: u64 = 0x7469_6465_7374_6f72;
@@ -146,13 +147,14 @@ pub enum OpKind {
     SyncDir,
     /// [`Vfs::rename`].
     Rename,
-    /// [`Vfs::create`], [`Vfs::create_dir_all`] and [`Vfs::lock`] (which creates its file).
+    /// [`Vfs::create`], [`Vfs::create_dir_all`], [`Vfs::create_dir`] and [`Vfs::lock`] (which
+    /// creates its file).
     Create,
     /// [`VfsFile::set_len`].
     SetLen,
-    /// Operations that only look: `open`, `read_at`, `len`, `read_dir`, `exists`.
+    /// Operations that only look: `open`, `read_at`, `len`, `read_dir`, `exists`, `entry_kind`.
     Read,
-    /// [`Vfs::remove_file`].
+    /// [`Vfs::remove_file`] and [`Vfs::remove_dir`].
     Remove,
 }
 
@@ -357,9 +359,18 @@ type Change = Vec<(PathBuf, Option<Node>)>;
 fn apply_change(entries: &mut BTreeMap<PathBuf, Node>, change: &Change) {
     for (path, node) in change {
         match node {
-            Some(node) => entries.insert(path.clone(), *node),
-            None => entries.remove(path),
-        };
+            Some(node) => {
+                entries.insert(path.clone(), *node);
+            }
+            // A removed directory was empty when removed: entries still under it are of
+            // removals not yet durable in it, and go with it (a directory made again at
+            // the path is a new one).
+            None => {
+                if entries.remove(path) == Some(Node::Dir) {
+                    entries.retain(|entry, _| !entry.starts_with(path));
+                }
+            }
+        }
     }
 }
 
@@ -715,6 +726,40 @@ impl Vfs for SimFs {
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
         Ok(self.op(OpKind::Read)?.lookup(path).is_some())
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.op(OpKind::Create)?;
+        let dir = parent(path)?;
+        state.dir(dir)?;
+        if state.lookup(path).is_some() {
+            return Err(error(io::ErrorKind::AlreadyExists, path, "exists"));
+        }
+        state.change(dir, vec![(path.to_path_buf(), Some(Node::Dir))], false)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.op(OpKind::Remove)?;
+        state.dir(path)?;
+        if state
+            .current
+            .keys()
+            .any(|entry| entry.parent() == Some(path))
+        {
+            return Err(error(io::ErrorKind::DirectoryNotEmpty, path, "not empty"));
+        }
+        // Its changes not yet durable go with it: a crash keeps the directory as it was
+        // last synced or not at all, both of which a disk may show.
+        state.pending.remove(path);
+        state.change(parent(path)?, vec![(path.to_path_buf(), None)], false)
+    }
+
+    fn entry_kind(&self, path: &Path) -> io::Result<Option<EntryKind>> {
+        Ok(match self.op(OpKind::Read)?.lookup(path) {
+            Some(Node::Dir) => Some(EntryKind::Dir),
+            Some(Node::File(_)) => Some(EntryKind::File),
+            None => None,
+        })
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Any + Send + Sync>> {

@@ -263,3 +263,31 @@ fn the_same_seed_gives_the_same_image() {
         }
     }
 }
+
+#[test]
+fn a_removed_directory_comes_back_whole_until_its_removal_is_synced_and_never_into_a_new_one() {
+    let fs = SimFs::new();
+    fs.set_file_bytes(p("/b/x/kept"), b"k").unwrap();
+    fs.remove_file(p("/b/x/kept")).unwrap();
+    fs.remove_dir(p("/b/x")).unwrap();
+    // Not synced: a crash may keep the folder, with the file its last sync left in it.
+    let undone = fs.after_crash(CrashPolicy::DropUnsynced, 1);
+    assert_eq!(undone.file_bytes(p("/b/x/kept")).unwrap(), b"k");
+    for policy in CrashPolicy::ALL {
+        let after = fs.after_crash(policy, 7);
+        let kept = after.exists(p("/b/x")).unwrap();
+        assert!(!kept || after.exists(p("/b/x/kept")).unwrap(), "{policy:?}");
+    }
+    // Synced: gone under every policy, and a folder made again at its path starts empty.
+    fs.sync_dir(p("/b")).unwrap();
+    fs.create_dir(p("/b/x")).unwrap();
+    fs.sync_dir(p("/b")).unwrap();
+    for policy in CrashPolicy::ALL {
+        let after = fs.after_crash(policy, 7);
+        assert_eq!(
+            after.read_dir(p("/b/x")).unwrap(),
+            Vec::<String>::new(),
+            "{policy:?}"
+        );
+    }
+}
