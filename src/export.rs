@@ -98,8 +98,11 @@ use crate::model::value::Item;
 
 /// The version DynamoDB's manifests carry.
 const MANIFEST_VERSION: &str = "2020-06-30";
-/// The version an incremental export's summary manifest carries. NB: as remembered from
-/// the developer guide's incremental example; the page itself was not found to check it.
+/// The version an incremental export's summary manifest carries. NB: the developer guide
+/// page's "Incremental export output" section could not be read here (only its full-export
+/// part, version "2020-06-30"); "2023-08-01" is what a public transcription of an
+/// incremental summary carries (beside `exportFromTime`, `exportToTime`, `outputView`,
+/// `exportType`, and an `exportTime` equal to `exportToTime`, which this summary leaves out).
 const INCREMENTAL_MANIFEST_VERSION: &str = "2023-08-01";
 /// Why an export a stop cancelled failed.
 pub(crate) const CANCELLED: &str = "the export was cancelled before it finished";

@@ -1000,3 +1000,86 @@ fn export_crashed_or_failed_at_every_io_operation(incremental: bool) {
     );
     assert!(failed > 0 && recoveries > 0);
 }
+
+/// DynamoDB's `ExportFromTime` is inclusive and may be any moment of the recovery window,
+/// its first included: an incremental export from the very moment recovery was enabled on
+/// a table that held items before it (and had a snapshot, or not) holds the changes of
+/// its window, the items that were there before as their old images.
+#[test]
+fn incremental_export_from_the_first_moment_of_the_recovery_window_is_taken() {
+    for checkpointed in [false, true] {
+        let (dir, clock, db) = setup("export-incremental-window-start");
+        db.create_table(definition(TABLE)).unwrap();
+        put(&db, row("before", 1, "old"));
+        if checkpointed {
+            db.checkpoint().unwrap();
+        }
+        clock.advance(MINUTE);
+        enable_pitr(&db, TABLE, None);
+        let from = clock.now().0;
+        put(&db, row("before", 1, "new"));
+        clock.advance(20 * MINUTE);
+        put(&db, row("after", 1, "x"));
+        clock.advance(30 * MINUTE);
+        let bucket = dir.path().join("bucket");
+        let spec =
+            IncrementalExportSpecification::new(Timestamp(from), Timestamp(from + 15 * MINUTE));
+        let out = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::incremental(TABLE, "b", spec),
+                &bucket,
+            )
+            .unwrap_or_else(|e| panic!("checkpointed {checkpointed}: {e}"))
+            .export_description;
+        let lines = exported_lines(&bucket, &out);
+        let line = &lines[&("before".to_string(), 1)];
+        assert_eq!(lines.len(), 1, "checkpointed {checkpointed}");
+        assert_eq!(line["NewImage"]["v"]["S"], "new");
+        assert_eq!(line["OldImage"]["v"]["S"], "old");
+    }
+}
+
+/// A transaction over two tables and a key deleted and put again inside the window: the
+/// exported table's line holds its own keys only, each once, with its last image and its
+/// image before the window, and the other table's writes are not in it.
+#[test]
+fn incremental_export_holds_a_transactions_keys_of_its_table_and_a_recreated_key_once() {
+    let (dir, clock, db) = setup("export-incremental-transaction");
+    db.create_table(definition(TABLE)).unwrap();
+    db.create_table(definition("Other")).unwrap();
+    enable_pitr(&db, TABLE, None);
+    put(&db, row("again", 1, "first"));
+    clock.advance(MINUTE);
+    let from = clock.now().0;
+    let key = |pk: &str| -> Item {
+        row(pk, 1, "")
+            .into_iter()
+            .filter(|(n, _)| n == "pk" || n == "sk")
+            .collect()
+    };
+    db.delete_item(DeleteItemInput::new(TABLE, key("again")))
+        .unwrap();
+    db.transact_write_items(TransactWriteItemsInput::new(vec![
+        TransactWriteItem::Put(PutItemInput::new(TABLE, row("txn", 1, "a"))),
+        TransactWriteItem::Put(PutItemInput::new("Other", row("elsewhere", 1, "b"))),
+        TransactWriteItem::Put(PutItemInput::new(TABLE, row("again", 1, "second"))),
+    ]))
+    .unwrap();
+    clock.advance(20 * MINUTE);
+    let bucket = dir.path().join("bucket");
+    let spec = IncrementalExportSpecification::new(Timestamp(from), Timestamp(from + 15 * MINUTE));
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", spec),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let lines = exported_lines(&bucket, &out);
+    let keys: Vec<_> = lines.keys().map(|k| k.0.as_str()).collect();
+    assert_eq!(keys, ["again", "txn"]);
+    let again = &lines[&("again".to_string(), 1)];
+    assert_eq!(again["OldImage"]["v"]["S"], "first");
+    assert_eq!(again["NewImage"]["v"]["S"], "second");
+    assert!(lines[&("txn".to_string(), 1)].get("OldImage").is_none());
+}
