@@ -643,13 +643,23 @@ impl Database {
     /// (`export.rs` draws the layout). [`import_table_from_dynamodb_json`](Database::import_table_from_dynamodb_json)
     /// over the data files (gunzipped) makes the table again, as DynamoDB's ImportTable does.
     ///
+    /// With `ExportType` INCREMENTAL_EXPORT ([`ExportTableToPointInTimeInput::incremental`])
+    /// it writes instead each item changed in `[ExportFromTime, ExportToTime)` (15 minutes
+    /// to 24 hours, inside the window) once: the time of its last write in the window, its
+    /// keys, its item at `ExportToTime` (`NewImage`, absent if deleted) and, for
+    /// NEW_AND_OLD_IMAGES, at `ExportFromTime` (`OldImage`, absent if it did not exist); its
+    /// data files go to the shared `{S3Prefix}/AWSDynamoDB/data/`.
+    ///
+    /// [`ExportTableToPointInTimeInput::incremental`]: crate::ExportTableToPointInTimeInput::incremental
+    ///
     /// Runs before it returns, on the caller's thread, and never holds up a writer: it
     /// replays the table's files and log (as a point-in-time restore does), never the live
     /// table, and holds one block of items at a time. Errors: `TableNotFound`,
     /// `PointInTimeRecoveryUnavailable` (recovery off, or an in-memory database),
     /// `InvalidExportTime` (outside the window), `ExportConflict` (the place already holds
-    /// that export), `Validation` (a bad prefix or export id), `Io`. A failed export
-    /// removes its folder.
+    /// that export), `Validation` (a bad prefix or export id, an incremental window too
+    /// short or too long, `ExportTime` beside one), `Io`. A failed export removes its
+    /// folder and the data files it wrote.
     pub fn export_table_to_point_in_time(
         &self,
         input: crate::api::exports::ExportTableToPointInTimeInput,

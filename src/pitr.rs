@@ -568,6 +568,151 @@ pub(crate) struct StateAt {
     pub time: Timestamp,
 }
 
+/// A live table with point-in-time recovery, as an export reads it.
+struct ExportSource<'a> {
+    store: &'a crate::storage::store::Store,
+    table_id: Arc<str>,
+    name: String,
+    creation: Retained,
+    earliest: Timestamp,
+    latest: Timestamp,
+}
+
+/// The live table `name_or_arn` and its window now: `TableNotFound` without the table,
+/// `PointInTimeRecoveryUnavailable` without its recovery. (Called under the DDL lock.)
+fn export_source<'a>(engine: &'a Engine, name_or_arn: &str) -> Result<ExportSource<'a>> {
+    let handle = pitr_table(engine, name_or_arn)?;
+    let (name, settings) = {
+        let data = handle.data.read();
+        (data.schema.name.clone(), data.schema.pitr)
+    };
+    let (Some(store), Some(settings)) = (&engine.store, settings) else {
+        return Err(Error::PointInTimeRecoveryUnavailable(format!(
+            "Point in time recovery is not enabled for table '{name}'"
+        )));
+    };
+    let now = engine.options.clock.now();
+    Ok(ExportSource {
+        store,
+        table_id: Arc::clone(&handle.id),
+        creation: crate::storage::store::creation(
+            &handle.id,
+            handle.base_lsn.load(std::sync::atomic::Ordering::SeqCst),
+        ),
+        name,
+        earliest: settings.window_start(now),
+        latest: latest_restorable(engine, now),
+    })
+}
+
+impl<'a> ExportSource<'a> {
+    /// `InvalidExportTime` naming `what` outside the window.
+    fn outside(&self, what: &str, time: Timestamp) -> Error {
+        Error::InvalidExportTime(format!(
+            "{what} {} ({} ms) is outside the recovery window of table {}: from {} ({} ms) to {} ({} ms)",
+            time.to_iso8601(),
+            time.0,
+            self.name,
+            self.earliest.to_iso8601(),
+            self.earliest.0,
+            self.latest.to_iso8601(),
+            self.latest.0
+        ))
+    }
+
+    /// Pins the state a rebuild up to `last`, at or before `time`, starts from, with the log
+    /// after it: `InvalidExportTime` if the window no longer keeps one.
+    fn pin(&self, last: Lsn, time: Timestamp) -> Result<crate::storage::store::Pin<'a>> {
+        let window_base = self.store.window_base(&self.table_id, self.earliest);
+        self.store
+            .pin(
+                &self.table_id,
+                last,
+                Some(time),
+                Some(self.creation.clone()),
+            )
+            .filter(|pin| {
+                window_base
+                    .as_ref()
+                    .is_none_or(|b| pin.base.built_lsn >= b.built_lsn)
+            })
+            .ok_or_else(|| {
+                Error::InvalidExportTime(format!(
+                    "{} is outside the states table {} keeps",
+                    time.to_iso8601(),
+                    self.name
+                ))
+            })
+    }
+
+    /// Builds the table's state up to `until` from the pinned state `base` as the table
+    /// file `file` of the snapshot directory, and returns its path and schema. Reads files
+    /// only. On failure the file goes, whole or half written.
+    fn build(
+        &self,
+        base: &Retained,
+        until: Until,
+        file: &str,
+    ) -> Result<(std::path::PathBuf, TableSchema)> {
+        let store = self.store;
+        let table_id = &self.table_id;
+        let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
+            codec::encode(&SnapshotMeta {
+                table_id: table_id.to_string(),
+                lsn: 0,
+                schema: schema.clone(),
+                settings: Arc::clone(settings),
+            })
+        };
+        let dir = store.dir.join(SNAPSHOT_DIR);
+        let target = Target {
+            dir: dir.clone(),
+            name: file.to_owned(),
+            magic: SNAPSHOT_MAGIC,
+            meta: &meta,
+            always: true,
+            progress: None,
+            // An export is a background job beside the writers: its writes are paced like a
+            // backup's.
+            throttle: Some(&store.throttle),
+            // Read once, by the export, then removed.
+            uncached: true,
+        };
+        let last = until.lsn.unwrap_or(Lsn::MAX);
+        let built = replay::build_table_file(
+            &*store.fs,
+            &store.dir,
+            store.db_id,
+            table_id,
+            base.file.as_deref(),
+            base.replay_after(last),
+            until,
+            &target,
+        );
+        let path = dir.join(file);
+        // NB: on every failure the state goes (its temporary file went with the failed build,
+        // `replay::write_table_file`): nothing names it, and only the next open would
+        // otherwise remove it.
+        let remove = || remove_uncommitted(&*store.fs, &path);
+        let schema = match built {
+            Ok((built, _)) if built != replay::Built::File(file.to_owned()) => {
+                Err(Error::Corruption(format!(
+                    "exporting table {}: its log up to the export time says {built:?}",
+                    self.name
+                )))
+            }
+            Ok(_) => {
+                crate::format::table_file::TableFileReader::open(&*store.fs, &path, SNAPSHOT_MAGIC)
+                    .and_then(|reader| SnapshotMeta::read(&reader))
+                    .map(|meta| meta.schema)
+            }
+            Err(e) => Err(e),
+        };
+        let schema = schema.inspect_err(|_| remove())?;
+        Ok((path, schema))
+    }
+}
+
 /// Builds the state of the live table `name_or_arn` after exactly the records committed at
 /// or before `time` (now when `None`) as the table file `file` of the snapshot directory:
 /// `TableNotFound` without the table, `PointInTimeRecoveryUnavailable` without its
@@ -582,116 +727,136 @@ pub(crate) fn build_state_at(
 ) -> Result<StateAt> {
     // Held while the table is read and its state pinned; not during the replay.
     let ddl = engine.ddl.lock();
-    let handle = pitr_table(engine, name_or_arn)?;
-    let (table_id, name, settings) = {
-        let data = handle.data.read();
-        (
-            Arc::clone(&handle.id),
-            data.schema.name.clone(),
-            data.schema.pitr,
-        )
-    };
-    let (Some(store), Some(settings)) = (&engine.store, settings) else {
-        return Err(Error::PointInTimeRecoveryUnavailable(format!(
-            "Point in time recovery is not enabled for table '{name}'"
-        )));
-    };
-    let now = engine.options.clock.now();
-    let earliest = settings.window_start(now);
-    let latest = latest_restorable(engine, now);
-    let time = time.unwrap_or(latest);
-    if time < earliest || time > latest {
-        return Err(Error::InvalidExportTime(format!(
-            "ExportTime {} ({} ms) is outside the recovery window of table {name}: from {} ({} ms) to {} ({} ms)",
-            time.to_iso8601(),
-            time.0,
-            earliest.to_iso8601(),
-            earliest.0,
-            latest.to_iso8601(),
-            latest.0
-        )));
+    let source = export_source(engine, name_or_arn)?;
+    let time = time.unwrap_or(source.latest);
+    if time < source.earliest || time > source.latest {
+        return Err(source.outside("ExportTime", time));
     }
     // Close the moment first, so no record committed later can count as at or before it;
     // then wait until what it holds is durable.
     let last = engine.wal.fence_time(time);
     engine.wal.sync_through(last)?;
+    let pin = source.pin(last, time)?;
+    drop(ddl);
     let until = Until {
         lsn: Some(last),
         time: Some(time),
     };
-    let window_base = store.window_base(&table_id, earliest);
-    let creation = crate::storage::store::creation(
-        &table_id,
-        handle.base_lsn.load(std::sync::atomic::Ordering::SeqCst),
-    );
-    let pin = store
-        .pin(&table_id, last, Some(time), Some(creation))
-        .filter(|pin| {
-            window_base
-                .as_ref()
-                .is_none_or(|b| pin.base.built_lsn >= b.built_lsn)
-        })
-        .ok_or_else(|| {
-            Error::InvalidExportTime(format!(
-                "ExportTime {} is outside the states table {name} keeps",
-                time.to_iso8601()
-            ))
-        })?;
-    drop(ddl);
-    let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
-        codec::encode(&SnapshotMeta {
-            table_id: table_id.to_string(),
-            lsn: 0,
-            schema: schema.clone(),
-            settings: Arc::clone(settings),
-        })
-    };
-    let dir = store.dir.join(SNAPSHOT_DIR);
-    let target = Target {
-        dir: dir.clone(),
-        name: file.to_owned(),
-        magic: SNAPSHOT_MAGIC,
-        meta: &meta,
-        always: true,
-        progress: None,
-        // An export is a background job beside the writers: its writes are paced like a
-        // backup's.
-        throttle: Some(&store.throttle),
-        // Read once, by the export, then removed.
-        uncached: true,
-    };
-    let built = replay::build_table_file(
-        &*store.fs,
-        &store.dir,
-        store.db_id,
-        &table_id,
-        pin.base.file.as_deref(),
-        pin.base.replay_after(last),
-        until,
-        &target,
-    );
+    let (path, schema) = source.build(&pin.base, until, file)?;
     drop(pin);
-    let path = dir.join(file);
-    // NB: on every failure the state goes (its temporary file went with the failed build,
-    // `replay::write_table_file`): nothing names it, and only the next open would
-    // otherwise remove it.
-    let remove = || remove_uncommitted(&*store.fs, &path);
-    let schema = match built {
-        Ok((built, _)) if built != replay::Built::File(file.to_owned()) => Err(Error::Corruption(
-            format!("exporting table {name}: its log up to the export time says {built:?}"),
-        )),
-        Ok(_) => {
-            crate::format::table_file::TableFileReader::open(&*store.fs, &path, SNAPSHOT_MAGIC)
-                .and_then(|reader| SnapshotMeta::read(&reader))
-                .map(|meta| meta.schema)
-        }
-        Err(e) => Err(e),
-    };
-    let schema = schema.inspect_err(|_| remove())?;
     Ok(StateAt {
         path,
         schema,
-        table_arn: engine.scope.table_arn(&name),
+        table_arn: engine.scope.table_arn(&source.name),
         time,
+    })
+}
+
+/// What an incremental export reads: the table's state just before its window (`None`
+/// when the table did not exist yet) and the changes of the window.
+pub(crate) struct WindowState {
+    /// The state after exactly the records committed before `from`, as a table file.
+    pub before: Option<StateAt>,
+    /// The changes committed in `[from, to)`.
+    pub changes: replay::WindowChanges,
+    /// The table's definition now.
+    pub schema: TableSchema,
+    /// The table's ARN.
+    pub table_arn: String,
+    /// The window's end (exclusive).
+    pub to: Timestamp,
+}
+
+/// Builds what an incremental export of the live table `name_or_arn` over `[from, to)`
+/// reads: its state before `from` as the table file `file` and the changes committed at or
+/// after `from` and before `to`. `to` is the latest restorable moment when `None` (a write
+/// committed in that very millisecond falls to the next window: windows `[a, b)` and
+/// `[b, c)` together hold each change once). Errors as [`build_state_at`]'s; the window's
+/// bounds must lie in the recovery window. Reads files only, never the live table.
+pub(crate) fn build_window(
+    engine: &Engine,
+    name_or_arn: &str,
+    from: Timestamp,
+    to: Option<Timestamp>,
+    file: &str,
+    check_period: impl FnOnce(Timestamp, Timestamp) -> Result<()>,
+) -> Result<WindowState> {
+    let ddl = engine.ddl.lock();
+    let source = export_source(engine, name_or_arn)?;
+    let schema = {
+        let handle = pitr_table(engine, name_or_arn)?;
+        let data = handle.data.read();
+        (*data.schema).clone()
+    };
+    let to = to.unwrap_or(source.latest);
+    check_period(from, to)?;
+    if from < source.earliest || from > source.latest {
+        return Err(source.outside("ExportFromTime", from));
+    }
+    if to < source.earliest || to > source.latest {
+        return Err(source.outside("ExportToTime", to));
+    }
+    // The window's last moment is the millisecond before `to`: closed first, so no record
+    // committed later can fall in it, then waited for until durable.
+    let to_last = Timestamp(to.0.saturating_sub(1));
+    let before_from = Timestamp(from.0.saturating_sub(1));
+    let last = engine.wal.fence_time(to_last);
+    engine.wal.sync_through(last)?;
+    // One pinned state serves both reads: built before the window, so the log after it
+    // holds the whole window.
+    let pin = source.pin(last, before_from)?;
+    drop(ddl);
+    let store = source.store;
+    // A table created in the window's first millisecond (its recovery enabled with it) did
+    // not exist before it: its state there is empty, and its creation record is no state.
+    let created_in_window = pin.base.file.is_none()
+        && store
+            .record_time(pin.base.lsn + 1)?
+            .is_some_and(|created| created >= from);
+    let before = match created_in_window {
+        true => None,
+        false => {
+            let until = Until {
+                lsn: Some(last),
+                time: Some(before_from),
+            };
+            let (path, schema) = source.build(&pin.base, until, file)?;
+            Some(StateAt {
+                path,
+                schema,
+                table_arn: engine.scope.table_arn(&source.name),
+                time: before_from,
+            })
+        }
+    };
+    let until = Until {
+        lsn: Some(last),
+        time: Some(to_last),
+    };
+    let changes = replay::read_window_changes(
+        &*store.fs,
+        &store.dir,
+        store.db_id,
+        &source.table_id,
+        pin.base.replay_after(last),
+        until,
+        from,
+    );
+    drop(pin);
+    let changes = match changes {
+        Ok(changes) => changes,
+        Err(e) => {
+            if let Some(before) = &before {
+                let _ = store.fs.remove_file(&before.path);
+            }
+            return Err(e);
+        }
+    };
+    Ok(WindowState {
+        before,
+        changes,
+        schema,
+        table_arn: engine.scope.table_arn(&source.name),
+        to,
     })
 }

@@ -444,6 +444,342 @@ fn exports_of_one_id_to_two_buckets_at_once_each_hold_their_moment() {
     }
 }
 
+// ---- INCREMENTAL_EXPORT ----
+
+const MINUTE: u64 = 60_000;
+
+/// One logged change of the model: when, which key, the item after it (`None`: deleted).
+type Change = (u64, (String, i64), Option<Item>);
+
+/// The lines an incremental export of `[from, to)` must hold, by key, as the model says:
+/// each key written in the window once, with its last write's time in microseconds, its
+/// item at `to` and (for NEW_AND_OLD_IMAGES) at `from`; none for an item that did not
+/// exist at `from` and was deleted by `to`.
+fn expected_lines(
+    changes: &[Change],
+    from: u64,
+    to: u64,
+    view: ExportViewType,
+) -> std::collections::BTreeMap<(String, i64), Value> {
+    use std::collections::BTreeMap;
+    let state_before = |t: u64| {
+        let mut state: BTreeMap<(String, i64), Item> = BTreeMap::new();
+        for (time, key, item) in changes.iter().filter(|c| c.0 < t) {
+            let _ = time;
+            match item {
+                Some(item) => state.insert(key.clone(), item.clone()),
+                None => state.remove(key),
+            };
+        }
+        state
+    };
+    let (old, new) = (state_before(from), state_before(to));
+    let mut last: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    for (time, key, _) in changes.iter().filter(|c| c.0 >= from && c.0 < to) {
+        last.insert(key.clone(), *time);
+    }
+    let mut lines = BTreeMap::new();
+    for (key, time) in last {
+        let (o, n) = (old.get(&key), new.get(&key));
+        if o.is_none() && n.is_none() {
+            continue;
+        }
+        let mut line = serde_json::json!({
+            "Metadata": {"WriteTimestampMicros": {"N": (time * 1000).to_string()}},
+            "Keys": {"pk": {"S": key.0}, "sk": {"N": key.1.to_string()}},
+        });
+        if let Some(n) = n {
+            line["NewImage"] = serde_json::to_value(n).unwrap();
+        }
+        if let (Some(o), ExportViewType::NewAndOldImages) = (o, view) {
+            line["OldImage"] = serde_json::to_value(o).unwrap();
+        }
+        lines.insert(key, line);
+    }
+    lines
+}
+
+/// An incremental export's lines, by key (each key at most once).
+fn exported_lines(
+    bucket: &Path,
+    description: &ExportDescription,
+) -> std::collections::BTreeMap<(String, i64), Value> {
+    let mut lines = std::collections::BTreeMap::new();
+    for line in data_lines(bucket, description).lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        let keys = &line["Keys"];
+        let key = (
+            keys["pk"]["S"].as_str().unwrap().to_string(),
+            keys["sk"]["N"].as_str().unwrap().parse().unwrap(),
+        );
+        assert!(lines.insert(key.clone(), line).is_none(), "{key:?} twice");
+    }
+    lines
+}
+
+/// A small deterministic generator (xorshift), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Model test: a history of puts, overwrites and deletes at known commit times (several in
+/// one millisecond, a checkpoint in the middle so that part of it is read from a snapshot)
+/// and windows whose edges fall exactly on writes; each incremental export holds each key
+/// changed in its window once, with its last write's time, its image at the window's end
+/// and, with NEW_AND_OLD_IMAGES, at its start, as the model says.
+#[test]
+fn incremental_export_holds_each_changed_key_once_with_its_last_image() {
+    let (dir, clock, db) = setup("export-incremental-model");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut changes: Vec<Change> = Vec::new();
+    for op in 0..400 {
+        // Often the same millisecond as the write before, else up to 40 s on.
+        if rng.below(4) != 0 {
+            clock.advance(rng.below(40_000) + 1);
+        }
+        if op == 200 {
+            db.checkpoint().unwrap();
+        }
+        let key = (format!("p{}", rng.below(20)), rng.below(8) as i64);
+        let time = clock.now().0;
+        if rng.below(3) == 0 {
+            db.delete_item(DeleteItemInput::new(
+                TABLE,
+                row(&key.0, key.1, "")
+                    .into_iter()
+                    .filter(|(n, _)| n == "pk" || n == "sk")
+                    .collect(),
+            ))
+            .unwrap();
+            // A delete of an item that is not there changes nothing and is not logged.
+            let present = changes
+                .iter()
+                .rev()
+                .find(|c| c.1 == key)
+                .is_some_and(|c| c.2.is_some());
+            if present {
+                changes.push((time, key, None));
+            }
+        } else {
+            let item = row(&key.0, key.1, &format!("v{op}"));
+            put(&db, item.clone());
+            changes.push((time, key, Some(item)));
+        }
+    }
+    clock.advance(1);
+    let end = clock.now().0;
+    let bucket = dir.path().join("bucket");
+    // Windows: from the history's first write, on writes' exact times, to its end.
+    let write_times: Vec<u64> = changes.iter().map(|c| c.0).collect();
+    let mut windows = vec![(T0, T0 + 15 * MINUTE), (write_times[100], write_times[300])];
+    windows.push((write_times[150], end));
+    windows.push((write_times[10], write_times[10] + 20 * MINUTE));
+    // Shortest windows, starting and ending on writes' exact times.
+    for i in (5..write_times.len()).step_by(37) {
+        let from = write_times[i];
+        let to = from + 15 * MINUTE;
+        if to <= end {
+            windows.push((from, to));
+        }
+        if let Some(&to) = write_times.iter().find(|&&t| t >= from + 15 * MINUTE) {
+            windows.push((from, to));
+        }
+    }
+    for (from, to) in windows {
+        assert!(to - from >= 15 * MINUTE && to <= end, "{from} {to}");
+        for view in [ExportViewType::NewImage, ExportViewType::NewAndOldImages] {
+            let spec = IncrementalExportSpecification::new(Timestamp(from), Timestamp(to))
+                .export_view_type(view);
+            let out = db
+                .export_table_to_point_in_time(
+                    ExportTableToPointInTimeInput::incremental(TABLE, "b", spec.clone()),
+                    &bucket,
+                )
+                .unwrap()
+                .export_description;
+            assert_eq!(out.export_type, "INCREMENTAL_EXPORT");
+            assert_eq!(out.incremental_export_specification, Some(spec));
+            let want = expected_lines(&changes, from, to, view);
+            assert!(!want.is_empty());
+            let got = exported_lines(&bucket, &out);
+            assert_eq!(got.len(), want.len(), "window {from}..{to} {view:?}");
+            for (key, line) in &want {
+                assert_eq!(got.get(key), Some(line), "{key:?} in {from}..{to} {view:?}");
+            }
+            assert_eq!(out.item_count, want.len() as u64);
+        }
+    }
+}
+
+/// The window's edges: a write exactly at `from` is in, one exactly at `to` is not (it is
+/// the next window's); an item put and deleted inside the window has no line; a delete of
+/// an item that existed is `Keys` alone (NEW_IMAGE) or `Keys` with `OldImage`; the
+/// summary manifest names the window, the view and the type, and the data files go to the
+/// data folder the prefix's exports share.
+#[test]
+fn incremental_export_window_is_inclusive_at_from_and_exclusive_at_to() {
+    let (dir, clock, db) = setup("export-incremental-edges");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(1);
+    put(&db, row("gone", 1, "old"));
+    put(&db, row("kept", 1, "old"));
+    clock.advance(MINUTE);
+    let from = clock.now().0;
+    put(&db, row("at-from", 1, "new"));
+    clock.advance(MINUTE);
+    put(&db, row("brief", 1, "x"));
+    db.delete_item(DeleteItemInput::new(
+        TABLE,
+        row("brief", 1, "")
+            .into_iter()
+            .filter(|(n, _)| n == "pk" || n == "sk")
+            .collect(),
+    ))
+    .unwrap();
+    db.delete_item(DeleteItemInput::new(
+        TABLE,
+        row("gone", 1, "")
+            .into_iter()
+            .filter(|(n, _)| n == "pk" || n == "sk")
+            .collect(),
+    ))
+    .unwrap();
+    clock.set(Timestamp(from + 15 * MINUTE));
+    let to = clock.now().0;
+    put(&db, row("at-to", 1, "late"));
+    put(&db, row("kept", 1, "late"));
+    clock.advance(1);
+
+    let bucket = dir.path().join("bucket");
+    let export = |view| {
+        let spec = IncrementalExportSpecification::new(Timestamp(from), Timestamp(to))
+            .export_view_type(view);
+        let input = ExportTableToPointInTimeInput::incremental(TABLE, "b", spec).s3_prefix("inc");
+        db.export_table_to_point_in_time(input, &bucket)
+            .unwrap()
+            .export_description
+    };
+    let new_only = export(ExportViewType::NewImage);
+    let got = exported_lines(&bucket, &new_only);
+    let keys: Vec<&str> = got.keys().map(|k| k.0.as_str()).collect();
+    assert_eq!(keys, ["at-from", "gone"]);
+    let gone = &got[&("gone".to_string(), 1)];
+    assert!(gone.get("NewImage").is_none() && gone.get("OldImage").is_none());
+    let both = export(ExportViewType::NewAndOldImages);
+    let got = exported_lines(&bucket, &both);
+    let gone = &got[&("gone".to_string(), 1)];
+    assert_eq!(gone["OldImage"]["v"]["S"], "old");
+    assert!(gone.get("NewImage").is_none());
+    assert!(got[&("at-from".to_string(), 1)].get("OldImage").is_none());
+
+    let summary = read_json(&export_dir(&bucket, &both).join("manifest-summary.json"));
+    assert_eq!(summary["exportType"], "INCREMENTAL_EXPORT");
+    assert_eq!(summary["outputView"], "NEW_AND_OLD_IMAGES");
+    assert_eq!(
+        summary["exportFromTime"],
+        format!("{}Z", Timestamp(from).to_iso8601())
+    );
+    assert_eq!(
+        summary["exportToTime"],
+        format!("{}Z", Timestamp(to).to_iso8601())
+    );
+    assert!(summary.get("exportTime").is_none());
+    let files =
+        std::fs::read_to_string(export_dir(&bucket, &both).join("manifest-files.json")).unwrap();
+    for line in files.lines() {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        assert!(entry["dataFileS3Key"]
+            .as_str()
+            .unwrap()
+            .starts_with("inc/AWSDynamoDB/data/"));
+    }
+}
+
+/// An incremental export's refusals: a window shorter than 15 minutes or longer than 24
+/// hours, `to` before `from`, `ExportTime` beside the window, a specification without a
+/// type or a type without one, no `ExportFromTime`, and a window outside the table's
+/// recovery window.
+#[test]
+fn incremental_export_refuses_bad_windows() {
+    let (dir, clock, db) = setup("export-incremental-refusals");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(30 * 60 * MINUTE);
+    let bucket = dir.path().join("bucket");
+    let export = |input: ExportTableToPointInTimeInput| {
+        db.export_table_to_point_in_time(input, &bucket)
+            .unwrap_err()
+    };
+    let window =
+        |from: u64, to: u64| IncrementalExportSpecification::new(Timestamp(from), Timestamp(to));
+    let incremental = |spec| ExportTableToPointInTimeInput::incremental(TABLE, "b", spec);
+    for (from, to) in [
+        (T0, T0 + 15 * MINUTE - 1),
+        (T0, T0 + 24 * 60 * MINUTE + 1),
+        (T0 + 20 * MINUTE, T0),
+    ] {
+        assert!(matches!(
+            export(incremental(window(from, to))),
+            Error::Validation(_)
+        ));
+    }
+    assert!(matches!(
+        export(incremental(window(T0, T0 + 15 * MINUTE)).export_time(Timestamp(T0))),
+        Error::Validation(_)
+    ));
+    assert!(matches!(
+        export(
+            ExportTableToPointInTimeInput::new(TABLE, "b")
+                .incremental_export_specification(window(T0, T0 + 15 * MINUTE))
+        ),
+        Error::Validation(_)
+    ));
+    assert!(matches!(
+        export(
+            ExportTableToPointInTimeInput::new(TABLE, "b")
+                .export_type(ExportType::IncrementalExport)
+        ),
+        Error::Validation(_)
+    ));
+    let mut no_from = window(T0, T0 + 15 * MINUTE);
+    no_from.export_from_time = None;
+    assert!(matches!(export(incremental(no_from)), Error::Validation(_)));
+    // Before the window opened, and past its end.
+    assert!(matches!(
+        export(incremental(window(T0 - 1, T0 + 15 * MINUTE))),
+        Error::InvalidExportTime(_)
+    ));
+    let now = clock.now().0;
+    assert!(matches!(
+        export(incremental(window(now - 15 * MINUTE, now + 1))),
+        Error::InvalidExportTime(_)
+    ));
+    // The bucket was never written.
+    assert!(!bucket.join("AWSDynamoDB").exists());
+    // The same windows inside it are taken; `to` left out is the latest moment.
+    db.export_table_to_point_in_time(incremental(window(T0, T0 + 15 * MINUTE)), &bucket)
+        .unwrap();
+    let mut open_ended = window(now - 15 * MINUTE, now);
+    open_ended.export_to_time = None;
+    let out = db
+        .export_table_to_point_in_time(incremental(open_ended), &bucket)
+        .unwrap()
+        .export_description;
+    let spec = out.incremental_export_specification.unwrap();
+    assert_eq!(spec.export_to_time, Some(Timestamp(now)));
+    assert_eq!(spec.export_view_type, Some(ExportViewType::NewAndOldImages));
+}
+
 /// What a check of the exports in a simulated bucket found: how many whole exports.
 fn whole_exports(
     fs: &tidestore::fs::sim::SimFs,
@@ -518,31 +854,88 @@ fn whole_exports(
 #[test]
 fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_database_unharmed()
 {
+    export_crashed_or_failed_at_every_io_operation(false);
+}
+
+/// As the full export's test above, for an INCREMENTAL_EXPORT, whose data files go to the
+/// folder every incremental export of the prefix shares (made by the export, so its
+/// making and syncing are crashed at too): whole or absent after a crash, and a failed one
+/// leaves none of its data files in the shared folder.
+#[test]
+fn an_incremental_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_database_unharmed(
+) {
+    export_crashed_or_failed_at_every_io_operation(true);
+}
+
+/// The body of the two tests above: a table of 30 items; for an incremental export, 10 of
+/// them overwritten, 5 deleted and 5 put anew in a 20-minute window (20 lines).
+fn export_crashed_or_failed_at_every_io_operation(incremental: bool) {
     use tidestore::fs::sim::{CrashPolicy, FaultError, FaultPlan, OpKind, SimFs};
     const DB: &str = "/db";
+    const START: u64 = 1_700_000_000_000;
     let bucket = Path::new("/bucket");
-    let open = |fs: &SimFs| Database::open_with(DB, support::sim_options(fs)).unwrap();
+    let shared_data = bucket.join("AWSDynamoDB/data");
+    let lines = if incremental { 20 } else { 30 };
+    let open = |fs: &SimFs| {
+        let clock = Arc::new(ManualClock::new(Timestamp(START + 60 * MINUTE)));
+        Database::open_with(DB, support::sim_options(fs).clock(clock)).unwrap()
+    };
     let with_table = |fs: &SimFs| {
-        let db = open(fs);
+        let clock = Arc::new(ManualClock::new(Timestamp(START)));
+        let db = Database::open_with(DB, support::sim_options(fs).clock(clock.clone())).unwrap();
         db.create_table(definition(TABLE)).unwrap();
         enable_pitr(&db, TABLE, None);
         for i in 0..30 {
             put(&db, row("p", i, "v"));
         }
+        if incremental {
+            clock.advance(10 * MINUTE);
+            for i in 0..10 {
+                put(&db, row("p", i, "changed"));
+            }
+            for i in 10..15 {
+                let key = row("p", i, "")
+                    .into_iter()
+                    .filter(|(n, _)| n == "pk" || n == "sk")
+                    .collect();
+                db.delete_item(DeleteItemInput::new(TABLE, key)).unwrap();
+            }
+            for i in 30..35 {
+                put(&db, row("p", i, "new"));
+            }
+            clock.advance(30 * MINUTE);
+            // The prefix's exports folder is there already (an earlier export made it), so
+            // that the shared data folder this export makes is a sibling of the export's own
+            // folder in one durable folder: a crash may keep either without the other.
+            use tidestore::fs::Vfs as _;
+            let exports = bucket.join("AWSDynamoDB");
+            fs.create_dir_all(&exports).unwrap();
+            for dir in [Path::new("/"), bucket, &exports] {
+                fs.sync_dir(dir).unwrap();
+            }
+        }
         db
     };
     let export = |db: &Database| {
-        db.export_table_to_point_in_time(
-            ExportTableToPointInTimeInput::new(TABLE, "bucket"),
-            bucket,
-        )
+        let input = match incremental {
+            false => ExportTableToPointInTimeInput::new(TABLE, "bucket"),
+            true => ExportTableToPointInTimeInput::incremental(
+                TABLE,
+                "bucket",
+                IncrementalExportSpecification::new(
+                    Timestamp(START + 5 * MINUTE),
+                    Timestamp(START + 25 * MINUTE),
+                ),
+            ),
+        };
+        db.export_table_to_point_in_time(input, bucket)
     };
     let (total, expected) = {
         let fs = SimFs::new();
         let db = with_table(&fs);
         let before = fs.op_count();
         export(&db).unwrap();
-        assert_eq!(whole_exports(&fs, bucket, 30), Ok(1));
+        assert_eq!(whole_exports(&fs, bucket, lines), Ok(1));
         (fs.op_count() - before, scan_sorted(&db, TABLE))
     };
     let (mut recoveries, mut whole_after_crash, mut failed) = (0, 0, 0);
@@ -559,7 +952,7 @@ fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_
             let context = format!("crash at operation {n}/{total} of the export, {policy:?}");
             let image = fs.after_crash(policy, n ^ p as u64);
             let whole =
-                whole_exports(&image, bucket, 30).unwrap_or_else(|e| panic!("{context}: {e}"));
+                whole_exports(&image, bucket, lines).unwrap_or_else(|e| panic!("{context}: {e}"));
             assert!(whole <= 1, "{context}");
             if acknowledged {
                 assert_eq!(whole, 1, "{context}: an acknowledged export is lost");
@@ -582,12 +975,18 @@ fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_
             persistent: false,
         });
         let result = export(&db);
-        let whole = whole_exports(&fs, bucket, 30).unwrap_or_else(|e| panic!("{context}: {e}"));
+        let whole = whole_exports(&fs, bucket, lines).unwrap_or_else(|e| panic!("{context}: {e}"));
         match result {
             Ok(_) => assert_eq!(whole, 1, "{context}: a success without a whole export"),
             Err(_) => {
                 failed += 1;
                 assert_eq!(whole, 0, "{context}: a failure left an export");
+                let left: Vec<_> = fs
+                    .paths()
+                    .into_iter()
+                    .filter(|p| p.starts_with(&shared_data))
+                    .collect();
+                assert!(left.is_empty(), "{context}: a failure left {left:?}");
             }
         }
         // A crash after the call (its removals not yet synced) shows a whole export or
@@ -595,7 +994,7 @@ fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_
         for (p, policy) in CrashPolicy::ALL.into_iter().enumerate() {
             for seed in 0..4 {
                 let image = fs.after_crash(policy, n ^ ((p as u64) << 8) ^ (seed << 16));
-                let whole = whole_exports(&image, bucket, 30)
+                let whole = whole_exports(&image, bucket, lines)
                     .unwrap_or_else(|e| panic!("{context}, then a crash ({policy:?}): {e}"));
                 assert!(whole <= 1, "{context}, then a crash ({policy:?})");
             }
@@ -606,12 +1005,95 @@ fn an_export_crashed_or_failed_at_every_io_operation_is_whole_or_absent_and_the_
         assert_eq!(scan_sorted(&db, TABLE), expected, "{context}");
         // The next export is whole and durable, whatever the failed one left in the bucket.
         export(&db).unwrap_or_else(|e| panic!("{context}: the next export gave {e}"));
-        let after = whole_exports(&fs, bucket, 30).unwrap_or_else(|e| panic!("{context}: {e}"));
+        let after = whole_exports(&fs, bucket, lines).unwrap_or_else(|e| panic!("{context}: {e}"));
         assert_eq!(after, whole + 1, "{context}: the next export is not whole");
         put(&db, row("after", 0, "v"));
     }
     println!(
-        "EXPORT-CRASH ops={total} recoveries={recoveries} whole_after_crash={whole_after_crash} failed={failed}"
+        "EXPORT-CRASH incremental={incremental} ops={total} recoveries={recoveries} whole_after_crash={whole_after_crash} failed={failed}"
     );
     assert!(failed > 0 && recoveries > 0);
+}
+
+/// DynamoDB's `ExportFromTime` is inclusive and may be any moment of the recovery window,
+/// its first included: an incremental export from the very moment recovery was enabled on
+/// a table that held items before it (and had a snapshot, or not) holds the changes of
+/// its window, the items that were there before as their old images.
+#[test]
+fn incremental_export_from_the_first_moment_of_the_recovery_window_is_taken() {
+    for checkpointed in [false, true] {
+        let (dir, clock, db) = setup("export-incremental-window-start");
+        db.create_table(definition(TABLE)).unwrap();
+        put(&db, row("before", 1, "old"));
+        if checkpointed {
+            db.checkpoint().unwrap();
+        }
+        clock.advance(MINUTE);
+        enable_pitr(&db, TABLE, None);
+        let from = clock.now().0;
+        put(&db, row("before", 1, "new"));
+        clock.advance(20 * MINUTE);
+        put(&db, row("after", 1, "x"));
+        clock.advance(30 * MINUTE);
+        let bucket = dir.path().join("bucket");
+        let spec =
+            IncrementalExportSpecification::new(Timestamp(from), Timestamp(from + 15 * MINUTE));
+        let out = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::incremental(TABLE, "b", spec),
+                &bucket,
+            )
+            .unwrap_or_else(|e| panic!("checkpointed {checkpointed}: {e}"))
+            .export_description;
+        let lines = exported_lines(&bucket, &out);
+        let line = &lines[&("before".to_string(), 1)];
+        assert_eq!(lines.len(), 1, "checkpointed {checkpointed}");
+        assert_eq!(line["NewImage"]["v"]["S"], "new");
+        assert_eq!(line["OldImage"]["v"]["S"], "old");
+    }
+}
+
+/// A transaction over two tables and a key deleted and put again inside the window: the
+/// exported table's line holds its own keys only, each once, with its last image and its
+/// image before the window, and the other table's writes are not in it.
+#[test]
+fn incremental_export_holds_a_transactions_keys_of_its_table_and_a_recreated_key_once() {
+    let (dir, clock, db) = setup("export-incremental-transaction");
+    db.create_table(definition(TABLE)).unwrap();
+    db.create_table(definition("Other")).unwrap();
+    enable_pitr(&db, TABLE, None);
+    put(&db, row("again", 1, "first"));
+    clock.advance(MINUTE);
+    let from = clock.now().0;
+    let key = |pk: &str| -> Item {
+        row(pk, 1, "")
+            .into_iter()
+            .filter(|(n, _)| n == "pk" || n == "sk")
+            .collect()
+    };
+    db.delete_item(DeleteItemInput::new(TABLE, key("again")))
+        .unwrap();
+    db.transact_write_items(TransactWriteItemsInput::new(vec![
+        TransactWriteItem::Put(PutItemInput::new(TABLE, row("txn", 1, "a"))),
+        TransactWriteItem::Put(PutItemInput::new("Other", row("elsewhere", 1, "b"))),
+        TransactWriteItem::Put(PutItemInput::new(TABLE, row("again", 1, "second"))),
+    ]))
+    .unwrap();
+    clock.advance(20 * MINUTE);
+    let bucket = dir.path().join("bucket");
+    let spec = IncrementalExportSpecification::new(Timestamp(from), Timestamp(from + 15 * MINUTE));
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", spec),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let lines = exported_lines(&bucket, &out);
+    let keys: Vec<_> = lines.keys().map(|k| k.0.as_str()).collect();
+    assert_eq!(keys, ["again", "txn"]);
+    let again = &lines[&("again".to_string(), 1)];
+    assert_eq!(again["OldImage"]["v"]["S"], "first");
+    assert_eq!(again["NewImage"]["v"]["S"], "second");
+    assert!(lines[&("txn".to_string(), 1)].get("OldImage").is_none());
 }

@@ -12,8 +12,8 @@ use crate::model::clock::Timestamp;
 pub const MAX_EXPORT_FILE_ITEMS: u64 = 100_000;
 
 /// `ExportTableToPointInTime`'s request, less where the files go (a folder standing in for
-/// the S3 bucket, passed beside it). Only what tidestore honours is here: a FULL_EXPORT in
-/// DYNAMODB_JSON, unencrypted, of every item.
+/// the S3 bucket, passed beside it). Only what tidestore honours is here: a FULL_EXPORT or
+/// an INCREMENTAL_EXPORT in DYNAMODB_JSON, unencrypted, of every item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
@@ -34,7 +34,96 @@ pub struct ExportTableToPointInTimeInput {
     /// The export's id, `{start ms:014}-{8 lowercase hex}` (made up when `None`): a server
     /// that answers before the export runs names it first.
     pub export_id: Option<String>,
+    /// FULL_EXPORT (the default) or INCREMENTAL_EXPORT, which needs
+    /// `incremental_export_specification` and refuses `export_time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_type: Option<ExportType>,
+    /// The window of an incremental export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental_export_specification: Option<IncrementalExportSpecification>,
 }
+
+/// `ExportType`: the table at a moment, or the changes of a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ExportType {
+    /// Every item of the table at `ExportTime`.
+    FullExport,
+    /// Each item changed in `[ExportFromTime, ExportToTime)`, once.
+    IncrementalExport,
+}
+
+impl ExportType {
+    /// The API model's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportType::FullExport => "FULL_EXPORT",
+            ExportType::IncrementalExport => "INCREMENTAL_EXPORT",
+        }
+    }
+}
+
+/// `ExportViewType`: which images of a changed item an incremental export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ExportViewType {
+    /// The item at the window's end (`NewImage`), absent if it was deleted.
+    NewImage,
+    /// Also the item at the window's start (`OldImage`), absent if it did not exist.
+    NewAndOldImages,
+}
+
+impl ExportViewType {
+    /// The API model's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportViewType::NewImage => "NEW_IMAGE",
+            ExportViewType::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+        }
+    }
+}
+
+/// The shortest window an incremental export takes (DynamoDB's: "from 15 minutes up to 24
+/// hours", its announcement of incremental export), in milliseconds.
+pub const MIN_INCREMENTAL_EXPORT_PERIOD_MS: u64 = 15 * 60 * 1000;
+/// The longest window an incremental export takes, in milliseconds.
+pub const MAX_INCREMENTAL_EXPORT_PERIOD_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// `IncrementalExportSpecification`: the window `[ExportFromTime, ExportToTime)` of an
+/// incremental export, inside the table's recovery window, 15 minutes to 24 hours long.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct IncrementalExportSpecification {
+    /// The window's first moment (inclusive). Required by tidestore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_from_time: Option<Timestamp>,
+    /// The moment after the window (exclusive); the latest restorable moment when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_to_time: Option<Timestamp>,
+    /// NEW_AND_OLD_IMAGES when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_view_type: Option<ExportViewType>,
+}
+
+impl IncrementalExportSpecification {
+    /// The window `[from, to)`, both images.
+    pub fn new(from: Timestamp, to: Timestamp) -> Self {
+        IncrementalExportSpecification {
+            export_from_time: Some(from),
+            export_to_time: Some(to),
+            export_view_type: None,
+        }
+    }
+}
+
+crate::api::setters!(IncrementalExportSpecification {
+    export_from_time: Timestamp => Some(export_from_time),
+    export_to_time: Timestamp => Some(export_to_time),
+    export_view_type: ExportViewType => Some(export_view_type),
+});
 
 impl ExportTableToPointInTimeInput {
     /// An export of `table` (name or ARN), as it is now, to the bucket `s3_bucket`.
@@ -45,7 +134,21 @@ impl ExportTableToPointInTimeInput {
             s3_bucket: s3_bucket.into(),
             s3_prefix: None,
             export_id: None,
+            export_type: None,
+            incremental_export_specification: None,
         }
+    }
+
+    /// An incremental export of `table` (name or ARN) over `spec`'s window, to `s3_bucket`.
+    pub fn incremental(
+        table: impl Into<String>,
+        s3_bucket: impl Into<String>,
+        spec: IncrementalExportSpecification,
+    ) -> Self {
+        let mut input = Self::new(table, s3_bucket);
+        input.export_type = Some(ExportType::IncrementalExport);
+        input.incremental_export_specification = Some(spec);
+        input
     }
 }
 
@@ -53,6 +156,8 @@ crate::api::setters!(ExportTableToPointInTimeInput {
     export_time: Timestamp => Some(export_time),
     s3_prefix: impl Into<String> => Some(s3_prefix.into()),
     export_id: impl Into<String> => Some(export_id.into()),
+    export_type: ExportType => Some(export_type),
+    incremental_export_specification: IncrementalExportSpecification => Some(incremental_export_specification),
 });
 
 /// An export's state (`ExportStatus`). The library's export runs before it returns, so its
@@ -88,7 +193,7 @@ pub struct ExportDescription {
     pub table_arn: String,
     /// The table's id.
     pub table_id: String,
-    /// The moment exported.
+    /// The moment exported; for an incremental export, its window's `ExportToTime`.
     pub export_time: Timestamp,
     /// The bucket.
     pub s3_bucket: String,
@@ -97,11 +202,15 @@ pub struct ExportDescription {
     pub s3_prefix: Option<String>,
     /// `DYNAMODB_JSON`.
     pub export_format: String,
-    /// `FULL_EXPORT`.
+    /// `FULL_EXPORT` or `INCREMENTAL_EXPORT`.
     pub export_type: String,
-    /// The DynamoDB size of the items exported (DynamoDB bills an export by the table's size).
+    /// An incremental export's window and view type, all three given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental_export_specification: Option<IncrementalExportSpecification>,
+    /// The DynamoDB size of the items exported (DynamoDB bills an export by the table's size);
+    /// for an incremental export, of the images written.
     pub billed_size_bytes: u64,
-    /// The items exported.
+    /// The items exported (an incremental export's lines: one per changed item).
     pub item_count: u64,
 }
 

@@ -13,8 +13,12 @@
 //! idempotent for 8 hours after the export ends; the same token with other members is
 //! `ExportConflictException`, as the model says.
 //!
-//! Refused by name (ValidationException): `ExportFormat` ION, `ExportType`
-//! INCREMENTAL_EXPORT (with `IncrementalExportSpecification`), `FilterSpecification`,
+//! `ExportType` INCREMENTAL_EXPORT takes its `IncrementalExportSpecification` as the library
+//! does (`export.rs`), checked before the answer; a window without `ExportToTime` ends at
+//! the latest restorable moment of the request, and the record names that end. Its
+//! description has the specification in place of `ExportTime`.
+//!
+//! Refused by name (ValidationException): `ExportFormat` ION, `FilterSpecification`,
 //! `S3SseAlgorithm` and `S3SseKmsKeyId` (the files are not encrypted), and an
 //! `S3BucketOwner` other than the server's account.
 //!
@@ -44,7 +48,9 @@ use super::imports::{
 use super::operations::input;
 use super::protocol::WireError;
 use super::Call;
-use crate::api::exports::ExportTableToPointInTimeInput;
+use crate::api::exports::{
+    ExportTableToPointInTimeInput, ExportType, ExportViewType, IncrementalExportSpecification,
+};
 use crate::db::Database;
 use crate::error::Error;
 use crate::model::clock::Timestamp;
@@ -127,7 +133,8 @@ struct ExportRequest {
     s3_bucket_owner: Option<String>,
     s3_prefix: Option<String>,
     export_format: Option<String>,
-    export_type: Option<String>,
+    export_type: Option<ExportType>,
+    incremental_export_specification: Option<IncrementalExportSpecification>,
 }
 
 /// `ExportTableToPointInTime`.
@@ -166,12 +173,12 @@ pub(super) fn export_table_to_point_in_time(
             "tidestore does not support the ExportFormat {format}: only DYNAMODB_JSON"
         )));
     }
-    let export_type = request.export_type.as_deref().unwrap_or("FULL_EXPORT");
-    if export_type != "FULL_EXPORT" {
-        return Err(WireError::validation(format!(
-            "tidestore does not support the ExportType {export_type}: only FULL_EXPORT"
-        )));
-    }
+    let mut library = ExportTableToPointInTimeInput::new(&request.table_arn, &request.s3_bucket);
+    library.export_time = request.export_time;
+    library.export_type = request.export_type;
+    library.incremental_export_specification = request.incremental_export_specification.clone();
+    let window = crate::export::incremental_window(&library)?;
+    let export_type = library.export_type.unwrap_or(ExportType::FullExport);
     if let Some(token) = &request.client_token {
         if token.is_empty() || token.contains('$') {
             return Err(WireError::validation(format!(
@@ -216,16 +223,34 @@ pub(super) fn export_table_to_point_in_time(
     // the next commit a millisecond on; a clock can step back), so that every write
     // acknowledged before the call is in, as the library's export of now holds it.
     let latest = latest.max(Timestamp(now));
-    let export_time = request.export_time.unwrap_or(latest);
-    if export_time < earliest || export_time > latest {
-        return Err(Error::InvalidExportTime(format!(
-            "ExportTime {} is outside the recovery window of table {}: from {} to {}",
-            export_time.to_iso8601(),
+    let outside = |what: &str, time: Timestamp| {
+        Error::InvalidExportTime(format!(
+            "{what} {} is outside the recovery window of table {}: from {} to {}",
+            time.to_iso8601(),
             table.table_name,
             earliest.to_iso8601(),
             latest.to_iso8601()
         ))
-        .into());
+    };
+    // An incremental export's window, its end fixed now when not given, so that the
+    // export runs over the window its answer names.
+    let window = match window {
+        Some((from, to, view)) => {
+            let to = to.unwrap_or(latest);
+            crate::export::check_period(from, to)?;
+            if from < earliest || from > latest {
+                return Err(outside("ExportFromTime", from).into());
+            }
+            if to > latest {
+                return Err(outside("ExportToTime", to).into());
+            }
+            Some(IncrementalExportSpecification::new(from, to).export_view_type(view))
+        }
+        None => None,
+    };
+    let export_time = request.export_time.unwrap_or(latest);
+    if window.is_none() && (export_time < earliest || export_time > latest) {
+        return Err(outside("ExportTime", export_time).into());
     }
 
     let mut state = exports.lock();
@@ -256,7 +281,23 @@ pub(super) fn export_table_to_point_in_time(
     description.insert("StartTime".into(), seconds(now));
     description.insert("TableArn".into(), json!(table.table_arn));
     description.insert("TableId".into(), json!(table.table_id));
-    description.insert("ExportTime".into(), seconds(export_time.0));
+    match &window {
+        // (The window is the export's moment: no ExportTime beside it.)
+        Some(spec) => {
+            let time = |t: Option<Timestamp>| t.map(|t| seconds(t.0));
+            description.insert(
+                "IncrementalExportSpecification".into(),
+                json!({
+                    "ExportFromTime": time(spec.export_from_time),
+                    "ExportToTime": time(spec.export_to_time),
+                    "ExportViewType": spec.export_view_type.map(ExportViewType::as_str),
+                }),
+            );
+        }
+        None => {
+            description.insert("ExportTime".into(), seconds(export_time.0));
+        }
+    }
     if let Some(token) = &request.client_token {
         description.insert("ClientToken".into(), json!(token));
     }
@@ -268,7 +309,7 @@ pub(super) fn export_table_to_point_in_time(
         description.insert("S3Prefix".into(), json!(prefix));
     }
     description.insert("ExportFormat".into(), json!(format));
-    description.insert("ExportType".into(), json!(export_type));
+    description.insert("ExportType".into(), json!(export_type.as_str()));
     state.records.push(Record {
         description: description.clone(),
         request: request_value,
@@ -281,10 +322,13 @@ pub(super) fn export_table_to_point_in_time(
         return Err(e.into());
     }
 
-    let mut library = ExportTableToPointInTimeInput::new(table.table_arn, &request.s3_bucket)
-        .export_time(export_time)
-        .export_id(export_id);
+    library.table_arn = table.table_arn;
+    library.export_id = Some(export_id);
     library.s3_prefix = request.s3_prefix;
+    match window {
+        Some(spec) => library.incremental_export_specification = Some(spec),
+        None => library.export_time = Some(export_time),
+    }
     let job = Job {
         db: call.db.clone(),
         exports: Arc::clone(exports),

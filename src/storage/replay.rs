@@ -13,6 +13,7 @@
 //! - every record verifies and decodes; corruption is reported, never skipped.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -333,6 +334,9 @@ struct TableChanges<'a> {
     deleted: bool,
     /// The table's writes in the range.
     writes: LastWrites,
+    /// When collected (an incremental export's window): the commit time of each key's last
+    /// write.
+    times: Option<HashMap<Vec<u8>, Timestamp>>,
 }
 
 impl TableChanges<'_> {
@@ -345,6 +349,14 @@ impl TableChanges<'_> {
             settings: None,
             deleted: false,
             writes: LastWrites::with_room(room),
+            times: None,
+        }
+    }
+
+    /// Notes that `key` was written at `time` (when the times are collected).
+    fn note_time(&mut self, key: &[u8], time: Timestamp) {
+        if let Some(times) = self.times.as_mut() {
+            times.insert(key.to_vec(), time);
         }
     }
 }
@@ -390,9 +402,10 @@ impl Apply for TableChanges<'_> {
         Ok(())
     }
 
-    fn write_items(&mut self, _: At, writes: Vec<ItemWrite>) -> Result<()> {
+    fn write_items(&mut self, at: At, writes: Vec<ItemWrite>) -> Result<()> {
         for write in writes {
             if *write.table_id == *self.table_id {
+                self.note_time(&write.key, at.time);
                 let item = write.item.as_ref().map(|i| (i.encoding(), i.size() as u32));
                 self.writes.push(&write.key, item);
             }
@@ -514,6 +527,66 @@ pub(crate) fn build_snapshot(
         Until::lsn(upto),
         &target,
     )
+}
+
+/// The changes of one table in a window of the log: each key written in it, once, with
+/// its last write (its item, in the arena, or `None` for a delete) and that write's commit
+/// time. What an incremental export writes, beside each key's state before the window.
+pub(crate) struct WindowChanges {
+    /// The last write of each key, in key order.
+    pub writes: Vec<(ItemKey, Option<Span>)>,
+    /// Their items.
+    pub arena: Arena,
+    /// The commit time of each key's last write.
+    pub times: HashMap<Vec<u8>, Timestamp>,
+}
+
+/// Reads the writes of `table_id` in the log after `after`, up to `until`, that were
+/// committed at or after `from`: the window `[from, until.time]`. `after` may be earlier
+/// than the window (a state's LSN): records before `from` are read and passed over. Holds
+/// the window's changed keys, never the table.
+pub(crate) fn read_window_changes(
+    fs: &dyn Vfs,
+    dir: &Path,
+    db_id: u64,
+    table_id: &str,
+    after: Lsn,
+    until: Until,
+    from: Timestamp,
+) -> Result<WindowChanges> {
+    let mut changes = TableChanges::new(table_id, 0);
+    changes.times = Some(HashMap::new());
+    read_log(fs, dir, db_id, after, until, |lsn, time, payload| {
+        if time < from {
+            return Ok(());
+        }
+        let mark = changes.writes.mark();
+        let mut keys = Vec::new();
+        let write = |key: &[u8], item: Option<Scanned>| {
+            keys.push(key.to_vec());
+            changes.writes.push(key, item.map(|i| (i.encoding, i.size)));
+        };
+        if Mutation::table_writes(payload, table_id, write).is_some() {
+            for key in keys {
+                changes.note_time(&key, time);
+            }
+            changes.writes.compact_if_due();
+            return Ok(());
+        }
+        changes.writes.truncate(mark);
+        apply(
+            At { lsn, time },
+            decode_mutation(lsn, payload)?,
+            &mut changes,
+        )
+    })?;
+    let times = changes.times.take().unwrap_or_default();
+    let (writes, arena) = changes.writes.finish();
+    Ok(WindowChanges {
+        writes,
+        arena,
+        times,
+    })
 }
 
 /// Builds the table file of `table_id` at `until` (a snapshot, a backup or a point-in-time

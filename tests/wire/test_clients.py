@@ -1071,6 +1071,77 @@ class Exports(unittest.TestCase):
         self.assertEqual(error_code(e.exception), "ValidationException")
 
 
+class IncrementalExports(unittest.TestCase):
+    """ExportType INCREMENTAL_EXPORT over a window of a history the Rust side wrote two hours
+    ago (TIDESTORE_INCREMENTAL_FROM/TO, epoch seconds): a, b, c old before the window; a
+    updated at its first moment; b deleted, d put, e put and deleted in it; c updated at its
+    end (the next window's)."""
+
+    BUCKET = "incbucket"
+
+    def setUp(self):
+        if not os.environ.get("TIDESTORE_INCREMENTAL_FROM"):
+            self.skipTest("no incremental history")
+        self.ddb = client()
+        utc = datetime.timezone.utc
+        self.start = datetime.datetime.fromtimestamp(int(os.environ["TIDESTORE_INCREMENTAL_FROM"]), utc)
+        self.end = datetime.datetime.fromtimestamp(int(os.environ["TIDESTORE_INCREMENTAL_TO"]), utc)
+
+    def export(self, view):
+        arn = self.ddb.describe_table(TableName="Inc")["Table"]["TableArn"]
+        spec = {"ExportFromTime": self.start, "ExportToTime": self.end, "ExportViewType": view}
+        started = self.ddb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket=self.BUCKET, S3Prefix="inc",
+            ExportType="INCREMENTAL_EXPORT", IncrementalExportSpecification=spec)["ExportDescription"]
+        self.assertEqual(started["ExportType"], "INCREMENTAL_EXPORT")
+        self.assertEqual(started["IncrementalExportSpecification"], spec)
+        self.assertNotIn("ExportTime", started)
+        done = wait_export(self.ddb, started["ExportArn"])
+        self.assertEqual(done["ExportStatus"], "COMPLETED", done)
+        self.assertEqual(done["IncrementalExportSpecification"], spec)
+        bucket = os.path.join(S3_DIR, self.BUCKET)
+        with open(os.path.join(bucket, done["ExportManifest"])) as f:
+            summary = json.load(f)
+        self.assertEqual((summary["exportType"], summary["outputView"]), ("INCREMENTAL_EXPORT", view))
+        files = os.path.join(os.path.dirname(os.path.join(bucket, done["ExportManifest"])), "manifest-files.json")
+        lines = {}
+        with open(files) as f:
+            for entry in map(json.loads, f):
+                self.assertTrue(entry["dataFileS3Key"].startswith("inc/AWSDynamoDB/data/"), entry)
+                with gzip.open(os.path.join(bucket, entry["dataFileS3Key"]), "rt") as data:
+                    for line in map(json.loads, data):
+                        lines[line["Keys"]["pk"]["S"]] = line
+        self.assertEqual(done["ItemCount"], len(lines))
+        summaries = self.ddb.list_exports(TableArn=arn)["ExportSummaries"]
+        self.assertIn({"ExportArn": done["ExportArn"], "ExportStatus": "COMPLETED",
+                       "ExportType": "INCREMENTAL_EXPORT"}, summaries)
+        return lines
+
+    def test_an_incremental_export_holds_each_changed_item_once(self):
+        both = self.export("NEW_AND_OLD_IMAGES")
+        self.assertEqual(sorted(both), ["a", "b", "d"])
+        self.assertEqual((both["a"]["OldImage"]["v"], both["a"]["NewImage"]["v"]), ({"S": "old"}, {"S": "new"}))
+        micros = int(both["a"]["Metadata"]["WriteTimestampMicros"]["N"])
+        self.assertEqual(micros, int(self.start.timestamp()) * 1_000_000)
+        self.assertEqual(both["b"]["OldImage"]["v"], {"S": "old"})
+        self.assertNotIn("NewImage", both["b"])
+        self.assertNotIn("OldImage", both["d"])
+        new = self.export("NEW_IMAGE")
+        self.assertEqual(sorted(new), ["a", "b", "d"])
+        self.assertEqual(set(new["b"]), {"Metadata", "Keys"})
+        self.assertNotIn("OldImage", new["a"])
+        # A window shorter than 15 minutes, or ExportTime beside one: refused.
+        arn = self.ddb.describe_table(TableName="Inc")["Table"]["TableArn"]
+        short = {"ExportFromTime": self.start, "ExportToTime": self.start + datetime.timedelta(minutes=14)}
+        for extra in [dict(IncrementalExportSpecification=short),
+                      dict(IncrementalExportSpecification={"ExportFromTime": self.start, "ExportToTime": self.end},
+                           ExportTime=self.start)]:
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                self.ddb.export_table_to_point_in_time(
+                    TableArn=arn, S3Bucket=self.BUCKET, ExportType="INCREMENTAL_EXPORT", **extra)
+            self.assertEqual(error_code(e.exception), "ValidationException", extra)
+
+
 class ExportsAfterRestart(unittest.TestCase):
     """Run against a server restarted on the database the Exports class ran on."""
 
