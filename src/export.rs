@@ -74,8 +74,8 @@
 //! export whose summary exists is whole. One that fails removes its folder (and an
 //! incremental export the data files it wrote to the shared folder; the folder stays, as
 //! other exports of the prefix may be writing to it). A crash can leave data files there
-//! that no manifest names, as an S3 export that failed midway can. The files are not
-//! encrypted (`s3SseAlgorithm` null): a server refuses
+//! that no manifest names: nothing removes them, and a reader goes by the manifests. The
+//! files are not encrypted (`s3SseAlgorithm` null): a server refuses
 //! `S3SseAlgorithm` rather than pretend.
 
 use std::io::{BufWriter, Write};
