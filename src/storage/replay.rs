@@ -359,6 +359,32 @@ impl TableChanges<'_> {
             times.insert(key.to_vec(), time);
         }
     }
+
+    /// Takes one log record: the table's writes read straight from the record's bytes when
+    /// it holds only writes (no decode, no allocation per item), the decoded mutation
+    /// otherwise.
+    fn take(&mut self, lsn: Lsn, time: Timestamp, payload: &[u8]) -> Result<()> {
+        let mark = self.writes.mark();
+        // (Times are noted once the record is known to be writes only.)
+        let mut keys = Vec::new();
+        let noting = self.times.is_some();
+        let writes = &mut self.writes;
+        let write = |key: &[u8], item: Option<Scanned>| {
+            if noting {
+                keys.push(key.to_vec());
+            }
+            writes.push(key, item.map(|i| (i.encoding, i.size)));
+        };
+        if Mutation::table_writes(payload, self.table_id, write).is_some() {
+            for key in keys {
+                self.note_time(&key, time);
+            }
+            self.writes.compact_if_due();
+            return Ok(());
+        }
+        self.writes.truncate(mark);
+        apply(At { lsn, time }, decode_mutation(lsn, payload)?, self)
+    }
 }
 
 /// Replay keeps, for its one table, the last schema and settings, whether it was deleted, and
@@ -560,25 +586,7 @@ pub(crate) fn read_window_changes(
         if time < from {
             return Ok(());
         }
-        let mark = changes.writes.mark();
-        let mut keys = Vec::new();
-        let write = |key: &[u8], item: Option<Scanned>| {
-            keys.push(key.to_vec());
-            changes.writes.push(key, item.map(|i| (i.encoding, i.size)));
-        };
-        if Mutation::table_writes(payload, table_id, write).is_some() {
-            for key in keys {
-                changes.note_time(&key, time);
-            }
-            changes.writes.compact_if_due();
-            return Ok(());
-        }
-        changes.writes.truncate(mark);
-        apply(
-            At { lsn, time },
-            decode_mutation(lsn, payload)?,
-            &mut changes,
-        )
+        changes.take(lsn, time, payload)
     })?;
     let times = changes.times.take().unwrap_or_default();
     let (writes, arena) = changes.writes.finish();
@@ -617,20 +625,7 @@ pub(crate) fn build_table_file(
     let room = base_reader.as_ref().map_or(0, |r| r.len() / 128);
     let mut changes = TableChanges::new(table_id, usize::try_from(room).unwrap_or(usize::MAX));
     let (end, _) = read_log(fs, dir, db_id, after, until, |lsn, time, payload| {
-        let mark = changes.writes.mark();
-        let write = |key: &[u8], item: Option<Scanned>| {
-            changes.writes.push(key, item.map(|i| (i.encoding, i.size)));
-        };
-        if Mutation::table_writes(payload, table_id, write).is_some() {
-            changes.writes.compact_if_due();
-            return Ok(());
-        }
-        changes.writes.truncate(mark);
-        apply(
-            At { lsn, time },
-            decode_mutation(lsn, payload)?,
-            &mut changes,
-        )
+        changes.take(lsn, time, payload)
     })?;
     if changes.deleted {
         return Ok((Built::Deleted, end));
