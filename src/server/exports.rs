@@ -499,6 +499,7 @@ pub(super) fn list_exports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
 
 #[cfg(test)]
 mod tests {
+    use super::super::imports::scratch_dir;
     use super::*;
 
     /// A server's state over `db`, with `s3` (made here) standing in for S3.
@@ -516,17 +517,23 @@ mod tests {
         }
     }
 
+    /// Makes the table `name` (a string partition key `p`) with point-in-time recovery on.
+    fn table_with_recovery(db: &Database, name: &str) {
+        let table = crate::CreateTableInput::new(name)
+            .hash_key("p", crate::ScalarAttributeType::S)
+            .pay_per_request();
+        db.create_table(table).expect("made");
+        db.update_continuous_backups(crate::UpdateContinuousBackupsInput::new(name, true))
+            .expect("recovery on");
+    }
+
     /// An export of now (no `ExportTime`) holds every write acknowledged before the call,
     /// even one whose commit time is past the server's clock (a clock that stepped back, or
     /// a write in the millisecond a restore or another export fenced, which the log then
     /// commits a millisecond later): its moment is the table's latest restorable time.
     #[test]
     fn an_export_of_now_holds_a_write_committed_past_the_wall_clock() {
-        let dir = std::env::temp_dir().join(format!(
-            "tidestore-exports-now-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
+        let dir = scratch_dir("exports-now");
         let clock = Arc::new(crate::model::clock::ManualClock::new(Timestamp(now_ms())));
         let db = Database::open_with(
             dir.join("db"),
@@ -535,12 +542,7 @@ mod tests {
                 .background_worker(false),
         )
         .expect("opens");
-        let table = crate::CreateTableInput::new("Tab")
-            .hash_key("p", crate::ScalarAttributeType::S)
-            .pay_per_request();
-        db.create_table(table).expect("made");
-        db.update_continuous_backups(crate::UpdateContinuousBackupsInput::new("Tab", true))
-            .expect("recovery on");
+        table_with_recovery(&db, "Tab");
         // The log's clock runs a minute ahead of the server's from here.
         clock.advance(60_000);
         let item: crate::Item =
@@ -582,18 +584,9 @@ mod tests {
     /// has the effect of one, whatever changed after it.
     #[test]
     fn a_repeated_client_token_answers_its_export_after_the_table_is_gone() {
-        let dir = std::env::temp_dir().join(format!(
-            "tidestore-exports-token-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
+        let dir = scratch_dir("exports-token");
         let db = Database::open(dir.join("db")).expect("opens");
-        let table = crate::CreateTableInput::new("Tab")
-            .hash_key("p", crate::ScalarAttributeType::S)
-            .pay_per_request();
-        db.create_table(table).expect("made");
-        db.update_continuous_backups(crate::UpdateContinuousBackupsInput::new("Tab", true))
-            .expect("recovery on");
+        table_with_recovery(&db, "Tab");
         let state = server_state(&db, &dir.join("s3"));
         let headers = hyper::HeaderMap::new();
         let call = Call {
@@ -627,11 +620,7 @@ mod tests {
     /// start), and an export a crash left IN_PROGRESS is FAILED, never COMPLETED.
     #[test]
     fn damaged_export_records_are_set_aside_and_an_interrupted_export_fails() {
-        let dir = std::env::temp_dir().join(format!(
-            "tidestore-exports-records-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
+        let dir = scratch_dir("exports-records");
         let db = Database::open(&dir).expect("opens");
         let exports = Exports::open(&db, None, "000000000000".into()).expect("no records");
         {

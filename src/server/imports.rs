@@ -1322,18 +1322,20 @@ pub(super) fn list_imports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
     Ok(answer)
 }
 
+/// A directory of its own under the system's temporary one, for one test (of imports or
+/// exports).
+#[cfg(test)]
+pub(super) fn scratch_dir(kind: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "tidestore-{kind}-{}-{}",
+        std::process::id(),
+        now_ms()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A directory of its own under the system's temporary one, for one test.
-    fn scratch_dir(kind: &str) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!(
-            "tidestore-{kind}-{}-{}",
-            std::process::id(),
-            now_ms()
-        ))
-    }
 
     fn record(ms: u64, status: &str) -> Record {
         Record {
