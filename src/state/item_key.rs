@@ -22,6 +22,12 @@ pub(crate) enum ItemKey {
 }
 
 impl ItemKey {
+    /// The empty key, a placeholder that allocates nothing.
+    pub const EMPTY: ItemKey = ItemKey::Inline {
+        len: 0,
+        bytes: [0; INLINE],
+    };
+
     /// `key` as an inline key, if it is short enough to be one: a probe to search a map of
     /// keys by, so that the search compares with [`ItemKey::cmp`]'s fast path.
     pub fn inline(key: &[u8]) -> Option<ItemKey> {
