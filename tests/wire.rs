@@ -1764,6 +1764,26 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
         }
     }
     assert_eq!(seen, ["1", "2", "3", "4"]);
+    // ORDER BY the sort key DESC reads the partition backward, page by page.
+    let (mut backward, mut token) = (Vec::new(), None::<String>);
+    loop {
+        let mut body = json!({
+            "Statement": "SELECT sk FROM Music WHERE pk = 'a' AND sk <= 3 ORDER BY sk DESC",
+            "Limit": 2,
+        });
+        if let Some(token) = &token {
+            body["NextToken"] = json!(token);
+        }
+        let page = statement(&body.to_string()).json();
+        for item in page["Items"].as_array().expect("items") {
+            backward.push(item["sk"]["N"].as_str().expect("sk").to_owned());
+        }
+        match page["NextToken"].as_str() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(backward, ["3", "2", "1", "0"]);
 
     let missing = statement(r#"{"Statement": "UPDATE Music SET n = 1 WHERE pk = 'b' AND sk = 1"}"#);
     assert_eq!(
@@ -1824,6 +1844,10 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
         "Where clause does not contain a mandatory equality on all key attributes"
     );
     assert!(refused(r#"{"Statement": "SELECT * FROM Music ORDER BY sk"}"#).contains("ORDER BY"));
+    assert!(
+        refused(r#"{"Statement": "SELECT * FROM Music WHERE pk = 'a' ORDER BY n"}"#)
+            .contains("n is not one")
+    );
     assert!(
         refused(r#"{"Statement": "SELECT * FROM Music", "ReturnConsumedCapacity": "TOTAL"}"#)
             .contains("ReturnConsumedCapacity")

@@ -60,6 +60,8 @@ pub enum Statement {
         index: Option<String>,
         /// The condition, if any.
         condition: Option<Condition>,
+        /// `ORDER BY`'s attributes, in the order given (none without it).
+        order: Vec<OrderBy>,
     },
     /// `INSERT INTO table VALUE item`.
     Insert {
@@ -108,6 +110,15 @@ impl Statement {
             Statement::Select { .. } | Statement::Insert { .. } | Statement::Exists { .. } => None,
         }
     }
+}
+
+/// One attribute of a SELECT's `ORDER BY`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderBy {
+    /// The attribute.
+    pub path: Path,
+    /// `DESC` (`ASC`, the default, is `false`).
+    pub descending: bool,
 }
 
 /// The value a `SET` of an UPDATE assigns.
@@ -488,12 +499,17 @@ impl Parser {
                 table,
                 index,
                 condition,
+                order,
                 ..
             } = self.select()?
             else {
                 return error("EXISTS takes a SELECT statement");
             };
             self.symbol(")")?;
+            if !order.is_empty() {
+                // (Our wording: an EXISTS checks one item, which has no order to ask for.)
+                return error("The SELECT of an EXISTS takes no ORDER BY");
+            }
             return match (index, condition) {
                 (None, Some(condition)) => Ok(Statement::Exists { table, condition }),
                 (Some(_), _) => error("The SELECT of an EXISTS reads a table, not an index"),
@@ -546,14 +562,27 @@ impl Parser {
             true => Some(self.condition()?),
             false => None,
         };
-        if self.is_keyword("ORDER") {
-            return error("tidestore does not support ORDER BY in PartiQL statements");
+        let mut order = Vec::new();
+        if self.eat_keyword("ORDER") {
+            self.keyword("BY")?;
+            loop {
+                let path = self.path()?;
+                let descending = self.eat_keyword("DESC");
+                if !descending {
+                    self.eat_keyword("ASC");
+                }
+                order.push(OrderBy { path, descending });
+                if !self.eat_symbol(",") {
+                    break;
+                }
+            }
         }
         Ok(Statement::Select {
             projection,
             table,
             index,
             condition,
+            order,
         })
     }
 

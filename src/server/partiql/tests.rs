@@ -406,6 +406,82 @@ fn update_and_delete_without_the_whole_key_are_refused() {
 }
 
 #[test]
+fn order_by_the_sort_key_desc_reads_the_query_backward_and_asc_forward() {
+    let keys = with_sort_key();
+    let backward = request(
+        "SELECT * FROM t WHERE pk = 'a' AND sk > 1 ORDER BY sk DESC",
+        &[],
+        &keys,
+    );
+    assert_eq!(backward.operation, "Query");
+    assert_eq!(backward.body["ScanIndexForward"], json!(false));
+    for forward in [
+        "SELECT * FROM t WHERE pk = 'a' ORDER BY sk",
+        "SELECT * FROM t WHERE pk = 'a' ORDER BY sk ASC",
+        // The partition key has one value in a Query: ordering by it changes nothing.
+        "SELECT * FROM t WHERE pk = 'a' ORDER BY pk DESC",
+        "SELECT * FROM t WHERE pk = 'a' ORDER BY pk DESC, sk ASC",
+    ] {
+        let r = request(forward, &[], &keys);
+        assert_eq!(r.operation, "Query", "{forward}");
+        assert_eq!(r.body.get("ScanIndexForward"), None, "{forward}");
+    }
+}
+
+#[test]
+fn order_by_a_multi_attribute_sort_key_names_its_attributes_in_order_one_way() {
+    let keys = multi_attribute_keys();
+    let r = request(
+        "SELECT * FROM t.i WHERE g1 = 1 AND g2 = 2 ORDER BY s1 DESC, s2 DESC",
+        &[],
+        &keys,
+    );
+    assert_eq!(r.operation, "Query");
+    assert_eq!(r.body["ScanIndexForward"], json!(false));
+    for (text, wanted) in [
+        (
+            "SELECT * FROM t.i WHERE g1 = 1 AND g2 = 2 ORDER BY s2",
+            "not s2 here",
+        ),
+        (
+            "SELECT * FROM t.i WHERE g1 = 1 AND g2 = 2 ORDER BY s1 ASC, s2 DESC",
+            "the same way",
+        ),
+        (
+            "SELECT * FROM t.i WHERE g1 = 1 ORDER BY s1",
+            "pins the partition key",
+        ),
+    ] {
+        assert!(refusal(text, &keys).contains(wanted), "{text}");
+    }
+}
+
+#[test]
+fn order_by_is_refused_where_there_is_no_order_to_give() {
+    let keys = with_sort_key();
+    for (text, wanted) in [
+        ("SELECT * FROM t ORDER BY sk DESC", "pins the partition key"),
+        ("SELECT * FROM t WHERE pk = 'a' ORDER BY a", "a is not one"),
+        (
+            "SELECT * FROM t WHERE pk = 'a' ORDER BY sk.x",
+            "not paths into them",
+        ),
+        ("SELECT * FROM t WHERE pk = 'a' ORDER sk", "BY"),
+        ("SELECT * FROM t WHERE pk = 'a' ORDER BY", "expected"),
+        (
+            "EXISTS(SELECT * FROM t WHERE pk = 'a' ORDER BY pk)",
+            "takes no ORDER BY",
+        ),
+    ] {
+        assert!(
+            refusal(text, &keys).contains(wanted),
+            "{text}: {}",
+            refusal(text, &keys)
+        );
+    }
+}
+
+#[test]
 fn the_parameters_are_counted_in_reading_order() {
     let (statement, count) = parse("UPDATE t SET a = ? WHERE pk = ?").expect("parses");
     assert_eq!(count, 2);

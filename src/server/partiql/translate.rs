@@ -12,6 +12,9 @@
 //! every check the library makes of a Query or a PutItem (types of key values, sizes,
 //! reserved names) is made of the statement too, in the same words.
 //!
+//! `ORDER BY` the sort key sets the Query's direction (`ScanIndexForward`); a Scan has no
+//! order to give, so it is refused there.
+//!
 //! For example, with `pk` the partition key, `SELECT a FROM "t" WHERE pk = ? AND b > 3`
 //! becomes a Query with `KeyConditionExpression: #n0 = :v0`,
 //! `FilterExpression: (#n1 > :v1)` and `ProjectionExpression: #n2`.
@@ -19,7 +22,7 @@
 use serde_json::{json, Map, Value};
 
 use super::parse::{
-    Comparator, Condition, Data, Function, Literal, Member, Operand, Path, Sign, Statement,
+    Comparator, Condition, Data, Function, Literal, Member, Operand, OrderBy, Path, Sign, Statement,
 };
 
 /// The key attributes of a table or an index, each kind in the key schema's order: one
@@ -72,6 +75,7 @@ pub fn translate(
             table,
             index,
             condition,
+            order,
         } => {
             let mut body = json!({ "TableName": table });
             if let Some(index) = index {
@@ -100,6 +104,9 @@ pub fn translate(
                     "Scan"
                 }
             };
+            if !order.is_empty() && !reads_forward(order, keys, operation)? {
+                body["ScanIndexForward"] = json!(false);
+            }
             if let Some(paths) = projection {
                 let paths: Result<Vec<String>, String> =
                     paths.iter().map(|p| names.path(p)).collect();
@@ -243,10 +250,15 @@ pub fn translate_get(
         table,
         index: None,
         condition: Some(condition),
+        order,
     } = statement
     else {
         return Ok(None);
     };
+    if !order.is_empty() {
+        // A SELECT with an ORDER BY is a Query, even of one item.
+        return Ok(None);
+    }
     let mut names = Placeholders::new(parameters);
     let Ok((key, rest)) = item_key(condition, keys, &mut names) else {
         return Ok(None);
@@ -260,6 +272,55 @@ pub fn translate_get(
         body["ProjectionExpression"] = json!(paths?.join(", "));
     }
     Ok(Some(names.finish("GetItem", body)))
+}
+
+/// Whether a SELECT's `ORDER BY` reads its Query forward (`ScanIndexForward`) or backward.
+/// DynamoDB keeps a partition's items in sort-key order, so only a Query has an order to
+/// give: the `WHERE` pins the partition key (whose attributes `ORDER BY` may then name, to
+/// no effect: they have one value), and the sort key's attributes are named from the first,
+/// in the key's order, all one way. Anything else is refused, never sorted by hand.
+/// (The messages are tidestore's wording: DynamoDB's were not found in its documentation.)
+fn reads_forward(order: &[OrderBy], keys: &Keys, operation: &str) -> Result<bool, String> {
+    if operation != "Query" {
+        return Err(
+            "ORDER BY needs a WHERE that pins the partition key with =: only the items \
+             of one partition have an order"
+                .into(),
+        );
+    }
+    let mut descending = None;
+    let mut sort = keys.sort.iter();
+    for by in order {
+        let name = &by.path.name;
+        if !keys.holds(name) {
+            return Err(format!(
+                "ORDER BY names only key attributes of the table or index read: {name} is not one"
+            ));
+        }
+        if !by.path.members.is_empty() {
+            return Err(format!(
+                "ORDER BY names key attributes, not paths into them: {name} has no members"
+            ));
+        }
+        if keys.partition.contains(name) {
+            continue;
+        }
+        if sort.next() != Some(name) {
+            return Err(format!(
+                "ORDER BY names the sort key's attributes in the key's order, from the first: \
+                 not {name} here"
+            ));
+        }
+        if descending
+            .replace(by.descending)
+            .is_some_and(|d| d != by.descending)
+        {
+            return Err(
+                "ORDER BY orders every sort key attribute the same way (ASC or DESC)".into(),
+            );
+        }
+    }
+    Ok(descending != Some(true))
 }
 
 /// The parts of a condition joined by its top-level ANDs.
