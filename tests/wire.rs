@@ -1848,10 +1848,39 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
         refused(r#"{"Statement": "SELECT * FROM Music WHERE pk = 'a' ORDER BY n"}"#)
             .contains("n is not one")
     );
-    assert!(
-        refused(r#"{"Statement": "SELECT * FROM Music", "ReturnConsumedCapacity": "TOTAL"}"#)
-            .contains("ReturnConsumedCapacity")
+    // ReturnConsumedCapacity is the translated request's: a SELECT's Query, an UPDATE's
+    // UpdateItem.
+    let read = statement(
+        r#"{"Statement": "SELECT * FROM Music WHERE pk = 'a'", "ReturnConsumedCapacity": "TOTAL"}"#,
+    )
+    .json();
+    assert_eq!(
+        read["ConsumedCapacity"],
+        json!({ "TableName": "Music", "CapacityUnits": 0.5 }),
+        "{read}"
     );
+    let written = statement(
+        r#"{"Statement": "UPDATE Music SET n = 9 WHERE pk = 'a' AND sk = 3", "ReturnConsumedCapacity": "TOTAL"}"#,
+    )
+    .json();
+    assert_eq!(
+        written,
+        json!({ "Items": [], "ConsumedCapacity": { "TableName": "Music", "CapacityUnits": 1.0 } })
+    );
+    assert!(
+        refused(r#"{"Statement": "SELECT * FROM Music", "ReturnConsumedCapacity": "ALL"}"#)
+            .contains("returnConsumedCapacity")
+    );
+    // ReturnValuesOnConditionCheckFailure ALL_OLD: a failed condition carries the item.
+    let failed = statement(
+        r#"{"Statement": "UPDATE Music SET n = 1 WHERE pk = 'a' AND sk = 3 AND n = 0", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}"#,
+    )
+    .json();
+    assert_eq!(
+        failed["__type"],
+        "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+    );
+    assert_eq!(failed["Item"]["n"], json!({ "N": "9" }), "{failed}");
 }
 
 /// An UPDATE's arithmetic, `list_append`, `set_add` and `set_delete` change the item as

@@ -45,6 +45,8 @@ pub(super) const HONOURS: &[&str] = &[
     "Limit",
     "NextToken",
     "Parameters",
+    "ReturnConsumedCapacity",
+    "ReturnValuesOnConditionCheckFailure",
     "Statement",
 ];
 
@@ -58,6 +60,12 @@ struct ExecuteStatementInput {
     consistent_read: bool,
     limit: Option<u32>,
     next_token: Option<String>,
+    /// Passed on to the request the statement becomes, whose `ConsumedCapacity` is answered.
+    return_consumed_capacity: Option<Value>,
+    /// Passed on to an UPDATE's or DELETE's request, whose failed condition then carries
+    /// the item (an INSERT's condition is its key's absence: its refusal is
+    /// `DuplicateItemException`, which carries none).
+    return_values_on_condition_check_failure: Option<Value>,
 }
 
 /// The longest `NextToken` (the model's `PartiQLNextToken`: 1 to 32768 characters).
@@ -109,6 +117,14 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
         operation,
         mut body,
     } = translate::translate(&statement, parameters, &keys).map_err(WireError::validation)?;
+    if let Some(capacity) = &request.return_consumed_capacity {
+        body["ReturnConsumedCapacity"] = capacity.clone();
+    }
+    if let Some(failure) = &request.return_values_on_condition_check_failure {
+        if matches!(operation, "UpdateItem" | "DeleteItem") {
+            body["ReturnValuesOnConditionCheckFailure"] = failure.clone();
+        }
+    }
     match operation {
         "Query" | "Scan" => {
             if let Some(limit) = request.limit {
@@ -130,11 +146,21 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
                 answer["NextToken"] = json!(next_token(last, &fingerprint));
                 answer["LastEvaluatedKey"] = last.clone();
             }
+            if let Some(capacity) = page.get("ConsumedCapacity") {
+                answer["ConsumedCapacity"] = capacity.clone();
+            }
             Ok(answer)
         }
         // With RETURNING, the attributes the write hands back are the one item answered.
-        _ => write(db, Request { operation, body })
-            .map(|attributes| json!({ "Items": attributes.into_iter().collect::<Vec<_>>() })),
+        _ => {
+            let written = write(db, Request { operation, body })?;
+            let items: Vec<Value> = written.get("Attributes").cloned().into_iter().collect();
+            let mut answer = json!({ "Items": items });
+            if let Some(capacity) = written.get("ConsumedCapacity") {
+                answer["ConsumedCapacity"] = capacity.clone();
+            }
+            Ok(answer)
+        }
     }
 }
 
@@ -170,8 +196,8 @@ fn prepare(
 
 /// Runs a write statement's request: an INSERT's PutItem (a duplicate key is DynamoDB's
 /// `DuplicateItemException`), an UPDATE's UpdateItem or a DELETE's DeleteItem. Returns the
-/// `Attributes` the write answered with (a `RETURNING`'s), if any.
-fn write(db: &Database, request: Request) -> Result<Option<Value>, WireError> {
+/// write's answer (its `Attributes`, a `RETURNING`'s, and its `ConsumedCapacity`, if asked).
+fn write(db: &Database, request: Request) -> Result<Value, WireError> {
     let answer = match request.operation {
         "PutItem" => match db.put_item(input::<PutItemInput>(request.body)?) {
             Err(Error::ConditionalCheckFailed { .. }) => {
@@ -191,7 +217,7 @@ fn write(db: &Database, request: Request) -> Result<Option<Value>, WireError> {
             ))
         }
     };
-    Ok(answer.get("Attributes").cloned())
+    Ok(answer)
 }
 
 /// A `RETURNING` where only `ExecuteStatement` can answer with the item: refused by name.
