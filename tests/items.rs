@@ -1589,7 +1589,7 @@ fn scan_exclusive_start_key_outside_its_segment_is_rejected() {
                 .segment((1, 2))
                 .exclusive_start_key(start.clone()),
         ),
-        "segment",
+        "does not map to the provided Segment and TotalSegments values",
     );
     db.scan(ScanInput::new(T).segment((0, 2)).exclusive_start_key(start))
         .expect("own segment");

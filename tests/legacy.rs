@@ -693,3 +693,37 @@ fn attributes_to_get_refuses_a_name_twice_and_an_empty_list() {
         "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
     );
 }
+
+#[test]
+fn select_beside_a_projection_is_refused_naming_the_parameter_the_caller_sent() {
+    let db = catalog();
+    let scan = |select: Select, legacy: bool| {
+        let input = ScanInput::new(CATALOG).select(select);
+        db.scan(if legacy {
+            input.attributes_to_get(vec!["Title".into()])
+        } else {
+            input.projection(vec![Path::attr("Title")])
+        })
+    };
+    // DynamoDB names AttributesToGet when that is what came, and says "only the Count"
+    // for COUNT.
+    validation(
+        scan(Select::AllAttributes, true),
+        "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES",
+    );
+    validation(
+        scan(Select::Count, true),
+        "Cannot specify the AttributesToGet when choosing to get only the Count",
+    );
+    validation(
+        scan(Select::AllAttributes, false),
+        "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES",
+    );
+    validation(
+        scan(Select::Count, false),
+        "Cannot specify the ProjectionExpression when choosing to get only the Count",
+    );
+    // SPECIFIC_ATTRIBUTES is what a projection means, so either parameter may come with it.
+    scan(Select::SpecificAttributes, true).expect("AttributesToGet with SPECIFIC_ATTRIBUTES");
+    scan(Select::SpecificAttributes, false).expect("a projection with SPECIFIC_ATTRIBUTES");
+}

@@ -414,7 +414,10 @@ fn batch_write_item_takes_25_requests_and_rejects_26() {
             }
             input
         };
-    validation(db.batch_write_item(batch(26)), "requestItems");
+    validation(
+        db.batch_write_item(batch(26)),
+        "Too many items requested for the BatchWriteItem call",
+    );
     assert_eq!(
         db.scan(ScanInput::new(T)).expect("scan").count,
         0,
@@ -424,6 +427,39 @@ fn batch_write_item_takes_25_requests_and_rejects_26() {
     let written = db.scan(ScanInput::new(T)).expect("scan").count
         + db.scan(ScanInput::new("Other")).expect("scan").count;
     assert_eq!(written, 25);
+}
+
+#[test]
+fn batch_write_item_refuses_a_table_list_of_none_or_over_25_requests_by_its_length() {
+    let db = table();
+    let one_table = |count: usize| {
+        let mut input = BatchWriteItemInput::default();
+        input.request_items.insert(
+            T.into(),
+            (0..count)
+                .map(|i| WriteRequest::Put {
+                    item: key("a", &i.to_string()),
+                })
+                .collect(),
+        );
+        input
+    };
+    // The API model's bound on one table's list, in the words DynamoDB gives a broken
+    // model constraint: checked before the request's total.
+    let bound = "Value at 'requestItems' failed to satisfy constraint: Map value must satisfy \
+                 constraint: [Member must have length less than or equal to 25, Member must \
+                 have length greater than or equal to 1]";
+    validation(db.batch_write_item(one_table(26)), bound);
+    validation(db.batch_write_item(one_table(105)), bound);
+    validation(db.batch_write_item(one_table(0)), bound);
+    assert_eq!(
+        db.scan(ScanInput::new(T)).expect("scan").count,
+        0,
+        "nothing of the rejected batches"
+    );
+    db.batch_write_item(one_table(25))
+        .expect("25 requests for one table");
+    assert_eq!(db.scan(ScanInput::new(T)).expect("scan").count, 25);
 }
 
 #[test]
@@ -599,7 +635,7 @@ fn transaction_items_of_4_mb_are_accepted_and_one_byte_more_is_rejected() {
     assert_eq!(remaining, 98_304);
     validation(
         db.transact_write_items(transaction(remaining + 1)),
-        "Transaction request size",
+        "Transaction payload size cannot exceed 4MB. Payload Size: 4194305",
     );
     assert_eq!(db.describe_table(T).expect("describe").item_count, 0);
     db.transact_write_items(transaction(remaining))
@@ -667,6 +703,16 @@ fn scan_total_segments_is_1_to_1_000_000_and_segment_is_below_it() {
     validation(scan(0, 0), "totalSegments");
     validation(scan(1, 1), "Segment");
     validation(scan(1_000_000, 1_000_000), "Segment");
+    // A starting key must lie in the segment asked for, in DynamoDB's words.
+    let outside = db.scan(
+        ScanInput::new(T)
+            .segment((0, 1_000_000))
+            .exclusive_start_key(key("0", "0")),
+    );
+    validation(
+        outside,
+        "The provided Exclusive start key does not map to the provided Segment and TotalSegments values.",
+    );
     // A thousand segments still see every item exactly once.
     let mut seen = Vec::new();
     for segment in 0..1000 {

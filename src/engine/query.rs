@@ -11,6 +11,7 @@
 use std::ops::Bound;
 
 use crate::api::items::{KeyCondition, QueryInput, QueryOutput, ScanInput, Select, SortKeyOp};
+use crate::api::legacy::LegacyParameters;
 use crate::engine::capacity::{self, Usage};
 use crate::error::{Error, Result};
 use crate::expr::{self, Condition, Path};
@@ -62,10 +63,22 @@ fn find_index<'s>(schema: &'s TableSchema, name: &str) -> Result<(usize, &'s Ind
         })
 }
 
+/// The parameter a read's projection came from, for the refusals that name it.
+fn projected_by(legacy: &LegacyParameters) -> &'static str {
+    if legacy.attributes_to_get.is_some() {
+        "AttributesToGet"
+    } else {
+        "ProjectionExpression"
+    }
+}
+
 /// Resolves `Select` and the projection into (count only, fetch the table's item).
+/// `projected_by` names the parameter the projection came from (`ProjectionExpression` or
+/// the legacy `AttributesToGet`): a refusal names the one the caller sent.
 fn resolve_select(
     select: Option<Select>,
     projection: &Option<Vec<Path>>,
+    projected_by: &str,
     index: Option<&IndexSchema>,
 ) -> Result<(bool, bool)> {
     let select = match (select, projection) {
@@ -78,10 +91,18 @@ fn resolve_select(
             ))
         }
         (Some(s), Some(_)) if s != Select::SpecificAttributes => {
+            // DynamoDB's reference gives only the rule; this wording is the one its replies
+            // are quoted with by other implementations' tests against it.
+            let choice = match s {
+                Select::Count => "only the Count".to_owned(),
+                other => serde_json::to_string(&other)
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_owned(),
+            };
             return Err(Error::validation(format!(
-                "One or more parameter values were invalid: Cannot specify a ProjectionExpression when Select is {}",
-                serde_json::to_string(&s).unwrap_or_default().trim_matches('"')
-            )))
+                "Cannot specify the {projected_by} when choosing to get {choice}"
+            )));
         }
         (Some(s), _) => s,
     };
@@ -403,8 +424,12 @@ impl ReadPlan {
         if let Some(paths) = &input.projection {
             expr::validate_projection(paths)?;
         }
-        let (count_only, fetch_table_item) =
-            resolve_select(input.select, &input.projection, index_schema)?;
+        let (count_only, fetch_table_item) = resolve_select(
+            input.select,
+            &input.projection,
+            projected_by(&input.legacy),
+            index_schema,
+        )?;
         if let Some(start) = &input.exclusive_start_key {
             let position = start_position(schema, index_schema, start)?;
             if !contains(&key::prefix_range(partition), &position) {
@@ -459,13 +484,19 @@ impl ReadPlan {
         if let Some(paths) = &input.projection {
             expr::validate_projection(paths)?;
         }
-        let (count_only, fetch_table_item) =
-            resolve_select(input.select, &input.projection, index_schema)?;
+        let (count_only, fetch_table_item) = resolve_select(
+            input.select,
+            &input.projection,
+            projected_by(&input.legacy),
+            index_schema,
+        )?;
         if let Some(start) = &input.exclusive_start_key {
             let position = start_position(schema, index_schema, start)?;
             if !contains(&range, &position) {
+                // DynamoDB's reference gives only the rule; this wording is the one its
+                // replies are quoted with by other implementations.
                 return Err(Error::validation(
-                    "The provided starting key is invalid: The provided starting key does not belong to the requested scan segment",
+                    "The provided Exclusive start key does not map to the provided Segment and TotalSegments values.",
                 ));
             }
             range = continue_after(range, position, true);

@@ -437,11 +437,31 @@ impl Engine {
                 "The requestItems parameter is required for BatchWriteItem",
             ));
         }
-        let count: usize = input.request_items.values().map(Vec::len).sum();
-        if count == 0 || count > MAX_BATCH_WRITE {
+        // The API model bounds the map (1 to 25 tables) and each table's list (1 to 25
+        // requests), and DynamoDB checks those bounds first, in its model-constraint words
+        // (the value itself, which it echoes, is left out here: it can be megabytes).
+        if input.request_items.len() > MAX_BATCH_WRITE {
             return Err(Error::validation(format!(
-                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have between 1 and {MAX_BATCH_WRITE} requests in total (got {count})"
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have length less than or equal to {MAX_BATCH_WRITE}"
             )));
+        }
+        if input
+            .request_items
+            .values()
+            .any(|requests| requests.is_empty() || requests.len() > MAX_BATCH_WRITE)
+        {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to {MAX_BATCH_WRITE}, Member must have length greater than or equal to 1]"
+            )));
+        }
+        // Within those bounds, the whole request may still hold more than 25 over several
+        // tables. DynamoDB's reference gives only the limit; this wording is the one its
+        // replies are quoted with by other implementations' probes of it.
+        let count: usize = input.request_items.values().map(Vec::len).sum();
+        if count > MAX_BATCH_WRITE {
+            return Err(Error::validation(
+                "Too many items requested for the BatchWriteItem call",
+            ));
         }
         let mode = input.return_consumed_capacity;
         let sizes = input.return_item_collection_metrics;
@@ -599,8 +619,14 @@ impl Engine {
             });
         }
         if bytes > MAX_TRANSACTION_BYTES {
+            // DynamoDB's documentation gives only the limit ("cannot exceed 4 MB"); this
+            // wording is the one its replies are quoted with elsewhere (and what ScyllaDB's
+            // AWS-verified tests expect: "size cannot exceed", "transaction payload"), not
+            // from its reference. It measures the request's payload; what can reach the
+            // limit here is the items the Puts write, so their size (names plus values, as
+            // an item's 400 KB is counted) is the one reported.
             return Err(Error::validation(format!(
-                "Transaction request size exceeded: the items hold {bytes} bytes, more than {MAX_TRANSACTION_BYTES}"
+                "Transaction payload size cannot exceed 4MB. Payload Size: {bytes}"
             )));
         }
         if let Some((index, error)) = misfit {
