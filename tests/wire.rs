@@ -1743,46 +1743,30 @@ fn partiql_statements_page_refuse_duplicates_and_name_what_is_not_supported() {
         "com.amazonaws.dynamodb.v20120810#DuplicateItemException"
     );
 
-    let mut seen = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut body = json!({
-            "Statement": "SELECT sk FROM Music WHERE pk = ? AND sk >= 1",
-            "Parameters": [{"S": "a"}],
-            "Limit": 2,
-        });
-        if let Some(token) = &token {
-            body["NextToken"] = json!(token);
+    // The sort keys a SELECT reads, two items a page, following NextToken to the end.
+    let sort_keys_paged = |mut body: serde_json::Value| {
+        let mut seen = Vec::new();
+        body["Limit"] = json!(2);
+        loop {
+            let page = statement(&body.to_string()).json();
+            for item in page["Items"].as_array().expect("items") {
+                seen.push(item["sk"]["N"].as_str().expect("sk").to_owned());
+            }
+            match page["NextToken"].as_str() {
+                Some(next) => body["NextToken"] = json!(next),
+                None => return seen,
+            }
         }
-        let page = statement(&body.to_string()).json();
-        for item in page["Items"].as_array().expect("items") {
-            seen.push(item["sk"]["N"].as_str().expect("sk").to_owned());
-        }
-        match page["NextToken"].as_str() {
-            Some(next) => token = Some(next.to_owned()),
-            None => break,
-        }
-    }
-    assert_eq!(seen, ["1", "2", "3", "4"]);
+    };
+    let forward = sort_keys_paged(json!({
+        "Statement": "SELECT sk FROM Music WHERE pk = ? AND sk >= 1",
+        "Parameters": [{"S": "a"}],
+    }));
+    assert_eq!(forward, ["1", "2", "3", "4"]);
     // ORDER BY the sort key DESC reads the partition backward, page by page.
-    let (mut backward, mut token) = (Vec::new(), None::<String>);
-    loop {
-        let mut body = json!({
-            "Statement": "SELECT sk FROM Music WHERE pk = 'a' AND sk <= 3 ORDER BY sk DESC",
-            "Limit": 2,
-        });
-        if let Some(token) = &token {
-            body["NextToken"] = json!(token);
-        }
-        let page = statement(&body.to_string()).json();
-        for item in page["Items"].as_array().expect("items") {
-            backward.push(item["sk"]["N"].as_str().expect("sk").to_owned());
-        }
-        match page["NextToken"].as_str() {
-            Some(next) => token = Some(next.to_owned()),
-            None => break,
-        }
-    }
+    let backward = sort_keys_paged(json!({
+        "Statement": "SELECT sk FROM Music WHERE pk = 'a' AND sk <= 3 ORDER BY sk DESC",
+    }));
     assert_eq!(backward, ["3", "2", "1", "0"]);
 
     let missing = statement(r#"{"Statement": "UPDATE Music SET n = 1 WHERE pk = 'b' AND sk = 1"}"#);
