@@ -81,8 +81,8 @@ pub use api::backups::{
 pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::exports::{
     ExportDescription, ExportStatus, ExportTableToPointInTimeInput, ExportTableToPointInTimeOutput,
-    ExportType, ExportViewType, IncrementalExportSpecification, MAX_EXPORT_FILE_ITEMS,
-    MAX_INCREMENTAL_EXPORT_PERIOD_MS, MIN_INCREMENTAL_EXPORT_PERIOD_MS,
+    ExportType, ExportViewType, FilterSpecification, IncrementalExportSpecification,
+    MAX_EXPORT_FILE_ITEMS, MAX_INCREMENTAL_EXPORT_PERIOD_MS, MIN_INCREMENTAL_EXPORT_PERIOD_MS,
 };
 pub use api::expressions::Expressions;
 pub use api::imports::{
