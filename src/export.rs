@@ -12,6 +12,11 @@
 //! the table. (A crash leaves the table file behind; the next open removes it with the other
 //! files the catalog does not name.)
 //!
+//! A `FilterSpecification` (`export/filter.rs`) narrows what is written: the items of a key
+//! condition's range that meet its filter, projected. It is checked before anything is read;
+//! a full export tests each item of the state, an incremental export each changed item's
+//! image at the window's end (its old image if it was deleted) and projects both images.
+//!
 //! # Layout
 //!
 //! As DynamoDB's developer guide ("DynamoDB table export output format") gives it, for a
