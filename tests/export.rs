@@ -1363,7 +1363,7 @@ fn a_key_condition_exports_one_partition_and_a_projection_only_its_attributes() 
 /// end, or for an item deleted in the window its image at the window's start: an item
 /// that met the filter before the window and no longer does has no line, one deleted that
 /// met it has one, one deleted that did not has none; a projection narrows both images and
-/// leaves `Keys` whole.
+/// leaves `Keys` whole; a key condition keeps one partition's changed keys.
 #[test]
 fn incremental_export_filters_on_the_new_image_and_on_the_old_image_of_a_delete() {
     let (dir, clock, db) = setup("export-filter-incremental");
@@ -1405,7 +1405,7 @@ fn incremental_export_filters_on_the_new_image_and_on_the_old_image_of_a_delete(
     let window = IncrementalExportSpecification::new(from, to);
     let out = db
         .export_table_to_point_in_time(
-            ExportTableToPointInTimeInput::incremental(TABLE, "b", window)
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", window.clone())
                 .filter_specification(spec.clone()),
             &bucket,
         )
@@ -1429,6 +1429,21 @@ fn incremental_export_filters_on_the_new_image_and_on_the_old_image_of_a_delete(
     assert_eq!(new["NewImage"], v("after"));
     assert!(new.get("OldImage").is_none());
     assert_eq!(out.item_count, 3);
+    // A key condition selects among the changed keys: one partition's.
+    let one_partition = FilterSpecification::new()
+        .key_condition_expression("pk = :p")
+        .expression_attribute_value(":p", AttributeValue::S("left".into()));
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", window)
+                .filter_specification(one_partition),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let lines = exported_lines(&bucket, &out);
+    let keys: Vec<&str> = lines.keys().map(|(pk, _)| pk.as_str()).collect();
+    assert_eq!(keys, ["left"]);
 }
 
 /// A `FilterSpecification` Query's or Scan's rules refuse is a `ValidationException`
