@@ -217,15 +217,16 @@ pub(crate) fn export_table_to_point_in_time(
         }
     };
     description.export_arn = format!("{}/export/{id}", description.table_arn);
-    let filter = match &input.filter_specification {
-        Some(spec) => ExportFilter::new(spec, &source.key_shape())?,
-        None => ExportFilter::default(),
-    };
-    // NB: removed however the export ends, a panic included (a server catches it and runs
-    // on): nothing names the file, and only the next open would remove it.
+    // NB: removed however the export ends, a panic or a refused filter included (a server
+    // catches a panic and runs on): nothing names the file, and only the next open would
+    // remove it.
     let _remove_state = RemoveOnDrop {
         fs: &*store.fs,
         path: source.state_path(),
+    };
+    let filter = match &input.filter_specification {
+        Some(spec) => ExportFilter::new(spec, &source.key_shape())?,
+        None => ExportFilter::default(),
     };
     // A full export's data files are its own (`{ExportId}/data/`); an incremental export's
     // go to the data folder its prefix's exports share (`AWSDynamoDB/data/`), as DynamoDB's do.
