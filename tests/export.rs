@@ -1574,3 +1574,19 @@ fn filter_specification_errors_are_query_and_scan_messages_before_anything_is_wr
     assert_eq!(e.message(), model_refusal(&like_query_or_scan[0]));
     assert!(!bucket.exists(), "a refused export wrote nothing");
 }
+
+/// The request stays `Eq`, as it was before it carried a `FilterSpecification` (whose
+/// values are `Eq` too): a caller comparing or keying requests keeps compiling.
+#[test]
+fn an_export_request_with_a_filter_specification_is_eq() {
+    fn eq<T: Eq>(a: &T, b: &T) -> bool {
+        a == b
+    }
+    let spec = FilterSpecification::new()
+        .filter_expression("a = :one")
+        .expression_attribute_value(":one", AttributeValue::number(1));
+    let input = ExportTableToPointInTimeInput::new(TABLE, "b").filter_specification(spec.clone());
+    assert!(eq(&spec, &spec));
+    assert!(eq(&input, &input.clone()));
+    assert!(!eq(&input, &ExportTableToPointInTimeInput::new(TABLE, "b")));
+}

@@ -16,7 +16,7 @@ pub const MAX_EXPORT_FILE_ITEMS: u64 = 100_000;
 /// the S3 bucket, passed beside it). Only what tidestore honours is here: a FULL_EXPORT or
 /// an INCREMENTAL_EXPORT in DYNAMODB_JSON, unencrypted, of every item or of those a
 /// [`FilterSpecification`] selects.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct ExportTableToPointInTimeInput {
@@ -64,7 +64,7 @@ pub struct ExportTableToPointInTimeInput {
 /// The expressions are checked as Query's and Scan's are (syntax, undefined and unused
 /// substitutions, the 4 KB size and 300 operators of any expression), with the same
 /// messages.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 #[non_exhaustive]
 pub struct FilterSpecification {
