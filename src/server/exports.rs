@@ -633,6 +633,53 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A `ClientToken` holds the whole request, its `FilterSpecification` included: the
+    /// same filter again is answered with the export it started; another filter (here one
+    /// value) is `ExportConflictException`, never the first export's answer.
+    #[test]
+    fn a_client_token_repeated_with_another_filter_specification_is_a_conflict() {
+        let dir = scratch_dir("exports-token-filter");
+        let db = Database::open(dir.join("db")).expect("opens");
+        table_with_recovery(&db, "Tab");
+        let state = server_state(&db, &dir.join("s3"));
+        let headers = hyper::HeaderMap::new();
+        let call = Call {
+            state: &state,
+            headers: &headers,
+            local: None,
+        };
+        let request = |value: &str| {
+            json!({
+                "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/Tab",
+                "S3Bucket": "missing",
+                "ClientToken": "once",
+                "FilterSpecification": {
+                    "FilterExpression": "a = :v",
+                    "ExpressionAttributeValues": {":v": {"S": value}},
+                },
+            })
+        };
+        let first = export_table_to_point_in_time(&call, request("x"))
+            .map_err(|e| format!("{e:?}"))
+            .expect("started");
+        state.exports.finish_running();
+        let again = export_table_to_point_in_time(&call, request("x"))
+            .map_err(|e| format!("{e:?}"))
+            .expect("answered with the first export");
+        assert_eq!(
+            again["ExportDescription"]["ExportArn"],
+            first["ExportDescription"]["ExportArn"]
+        );
+        let other = export_table_to_point_in_time(&call, request("y"))
+            .map(|answer| answer.to_string())
+            .expect_err("another filter under the same token");
+        assert!(format!("{other:?}").contains("ExportConflict"), "{other:?}");
+        assert_eq!(state.exports.lock().records.len(), 1);
+        drop(state);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A damaged `EXPORTS` is set aside on a start (never a panic, never a refusal to
     /// start), and an export a crash left IN_PROGRESS is FAILED, never COMPLETED.
     #[test]
