@@ -290,7 +290,7 @@ pub struct ExportDescription {
     /// An incremental export's window and view type, all three given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental_export_specification: Option<IncrementalExportSpecification>,
-    /// The filter the export was given, as it was given.
+    /// The filter the export was given, as it was given (its numbers in canonical form).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_specification: Option<FilterSpecification>,
     /// The DynamoDB size of the items the export read (DynamoDB bills an export by the size

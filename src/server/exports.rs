@@ -21,7 +21,7 @@
 //! `FilterSpecification` is the library's (`export/filter.rs`): its expressions are checked
 //! against the table's key before the answer (a bad one is a ValidationException with
 //! Query's and Scan's messages, never a FAILED export), and the description and the record
-//! carry it as given.
+//! carry it as given, its numbers in canonical form.
 //!
 //! Refused by name (ValidationException): `ExportFormat` ION,
 //! `S3SseAlgorithm` and `S3SseKmsKeyId` (the files are not encrypted), and an
