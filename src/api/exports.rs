@@ -54,7 +54,9 @@ pub struct ExportTableToPointInTimeInput {
 /// expressions may be given, alone or together, sharing one pair of substitution maps:
 ///
 /// - `KeyConditionExpression`: Query's syntax and rules: an equality on the partition key,
-///   optionally a condition on the sort key; no other attribute. It narrows what is read.
+///   optionally a condition on the sort key; no other attribute. It narrows what the
+///   export counts as read (`BilledSizeBytes`), as DynamoDB reads less; tidestore still
+///   passes over the whole table's state, skipping the keys outside it.
 /// - `FilterExpression`: Scan's filter syntax, on any attribute, but on no key attribute
 ///   when a `KeyConditionExpression` is given. An incremental export tests it on each
 ///   changed item's latest image, or on its old image for an item deleted.
