@@ -658,7 +658,8 @@ impl Database {
     /// `PointInTimeRecoveryUnavailable` (recovery off, or an in-memory database),
     /// `InvalidExportTime` (outside the window), `ExportConflict` (the place already holds
     /// that export), `Validation` (a bad prefix or export id, an incremental window too
-    /// short or too long, `ExportTime` beside one), `Io`. A failed export removes its
+    /// short or too long, `ExportTime` beside one, a `FilterSpecification` Query's or Scan's
+    /// rules refuse — checked before anything is read), `Io`. A failed export removes its
     /// folder and the data files it wrote.
     pub fn export_table_to_point_in_time(
         &self,
@@ -683,6 +684,17 @@ impl Database {
             bucket_dir,
             Some(stop),
         )
+    }
+
+    /// Checks an export's `FilterSpecification` against the key of the table `table` (name
+    /// or ARN), as the export will: for a server, which answers before the export runs.
+    #[cfg(feature = "server")]
+    pub(crate) fn check_export_filter(
+        &self,
+        table: &str,
+        spec: &crate::api::exports::FilterSpecification,
+    ) -> Result<()> {
+        crate::export::check_filter(&self.open.engine, table, spec)
     }
 
     /// `RestoreTableToPointInTime`: a new table holding exactly the source's writes

@@ -12,6 +12,11 @@
 //! the table. (A crash leaves the table file behind; the next open removes it with the other
 //! files the catalog does not name.)
 //!
+//! A `FilterSpecification` (`export/filter.rs`) narrows what is written: the items of a key
+//! condition's range that meet its filter, projected. It is checked before anything is read;
+//! a full export tests each item of the state, an incremental export each changed item's
+//! image at the window's end (its old image if it was deleted) and projects both images.
+//!
 //! # Layout
 //!
 //! As DynamoDB's developer guide ("DynamoDB table export output format") gives it, for a
@@ -96,6 +101,10 @@ use crate::model::clock::Timestamp;
 use crate::model::schema::KeyShape;
 use crate::model::value::Item;
 
+mod filter;
+
+use filter::ExportFilter;
+
 /// The version DynamoDB's manifests carry.
 const MANIFEST_VERSION: &str = "2020-06-30";
 /// The version an incremental export's summary manifest carries. NB: the developer guide
@@ -134,6 +143,11 @@ pub(crate) fn export_table_to_point_in_time(
         }
     };
     let incremental = incremental_window(&input)?;
+    // Checked before anything is read, as a Query's expressions are; checked again against
+    // the key of the table the replay finds (a table of that name made since has its own).
+    if let Some(spec) = &input.filter_specification {
+        check_filter(engine, &input.table_arn, spec)?;
+    }
     let Some(store) = &engine.store else {
         return Err(Error::PointInTimeRecoveryUnavailable(
             "Exports need point-in-time recovery, which needs a database directory; this database lives in memory".into(),
@@ -163,6 +177,7 @@ pub(crate) fn export_table_to_point_in_time(
         export_format: "DYNAMODB_JSON".into(),
         export_type: ExportType::FullExport.as_str().into(),
         incremental_export_specification: None,
+        filter_specification: input.filter_specification.clone(),
         billed_size_bytes: 0,
         item_count: 0,
     };
@@ -202,11 +217,16 @@ pub(crate) fn export_table_to_point_in_time(
         }
     };
     description.export_arn = format!("{}/export/{id}", description.table_arn);
-    // NB: removed however the export ends, a panic included (a server catches it and runs
-    // on): nothing names the file, and only the next open would remove it.
+    // NB: removed however the export ends, a panic or a refused filter included (a server
+    // catches a panic and runs on): nothing names the file, and only the next open would
+    // remove it.
     let _remove_state = RemoveOnDrop {
         fs: &*store.fs,
         path: source.state_path(),
+    };
+    let filter = match &input.filter_specification {
+        Some(spec) => ExportFilter::new(spec, &source.key_shape())?,
+        None => ExportFilter::default(),
     };
     // A full export's data files are its own (`{ExportId}/data/`); an incremental export's
     // go to the data folder its prefix's exports share (`AWSDynamoDB/data/`), as DynamoDB's do.
@@ -222,6 +242,7 @@ pub(crate) fn export_table_to_point_in_time(
         description,
         key_base,
         root: root.clone(),
+        filter,
         sink: Sink {
             data_dir,
             data_key,
@@ -265,6 +286,14 @@ enum Source {
 }
 
 impl Source {
+    /// The key of the table read.
+    fn key_shape(&self) -> KeyShape {
+        match self {
+            Source::Full(state) => state.schema.key.clone(),
+            Source::Window(window, _) => window.schema.key.clone(),
+        }
+    }
+
     /// The state file the export built (removed when it ends), if any.
     fn state_path(&self) -> Option<&Path> {
         match self {
@@ -313,6 +342,17 @@ pub(crate) fn incremental_window(
             Ok(Some((from, spec.export_to_time, view)))
         }
     }
+}
+
+/// Checks `spec` against the key of the table `table` (a name or an ARN) as it is now:
+/// `ValidationException` for a bad one, `TableNotFound` if there is no such table.
+pub(crate) fn check_filter(engine: &Engine, table: &str, spec: &FilterSpecification) -> Result<()> {
+    let handle = engine.table(table).map_err(|e| match e {
+        Error::ResourceNotFound(_) => Error::TableNotFound(format!("Table not found: {table}")),
+        other => other,
+    })?;
+    let key = handle.data.read().schema.key.clone();
+    ExportFilter::new(spec, &key).map(drop)
 }
 
 /// Refuses a window `[from, to)` shorter than 15 minutes or longer than 24 hours.
@@ -509,6 +549,8 @@ struct Export {
     key_base: String,
     /// Its folder.
     root: PathBuf,
+    /// Which items it writes, and what of them.
+    filter: ExportFilter,
     /// Where its lines go.
     sink: Sink,
 }
@@ -537,22 +579,23 @@ struct ChangeLine<'a> {
 /// The line of a key changed in the window, as the developer guide's table of view types
 /// has it: `Keys` always; `NewImage` unless the item was deleted; `OldImage` (with
 /// NEW_AND_OLD_IMAGES) unless the item did not exist before the window. An item that did
-/// not exist before the window and was deleted in it has no line. `written` is the commit
-/// time of its last write in the window, as `Metadata.WriteTimestampMicros` (a number).
+/// not exist before the window and was deleted in it has no line (the caller passes it
+/// over). `written` is the commit time of its last write in the window, as
+/// `Metadata.WriteTimestampMicros` (a number). `keys` are taken from the whole item, before
+/// a projection narrows its images.
 fn change_line<'a>(
-    key: &KeyShape,
+    keys: Item,
     old: Option<&'a Item>,
     new: Option<&'a Item>,
     written: Timestamp,
     view: ExportViewType,
-) -> Option<ChangeLine<'a>> {
-    let keys = key.extract(new.or(old)?);
-    Some(ChangeLine {
+) -> ChangeLine<'a> {
+    ChangeLine {
         metadata: json!({"WriteTimestampMicros": {"N": (u128::from(written.0) * 1000).to_string()}}),
         keys,
         old_image: old.filter(|_| view == ExportViewType::NewAndOldImages),
         new_image: new,
-    })
+    }
 }
 
 /// The data files of an export being written: lines go to the open file, a new one when
@@ -569,13 +612,14 @@ struct Sink {
     written: Vec<PathBuf>,
     /// The lines written.
     items: u64,
-    /// The DynamoDB size of the items (images) written.
+    /// The DynamoDB size of the items (images) read: `BilledSizeBytes`.
     bytes: u64,
 }
 
 impl Sink {
-    /// Writes `line`, whose items' DynamoDB size is `size`.
-    fn push(&mut self, fs: &dyn Vfs, line: &impl Serialize, size: u64) -> Result<()> {
+    /// Writes `line`. (Its items' size is the caller's to count in `bytes`: an export bills
+    /// what it reads, not what it writes.)
+    fn push(&mut self, fs: &dyn Vfs, line: &impl Serialize) -> Result<()> {
         let mut open = match self.file.take() {
             Some(f) if f.items < MAX_EXPORT_FILE_ITEMS => f,
             full => {
@@ -589,7 +633,6 @@ impl Sink {
         self.file = Some(open);
         pushed?;
         self.items += 1;
-        self.bytes += size;
         Ok(())
     }
 
@@ -686,14 +729,18 @@ impl Export {
         let mut reader = TableFileReader::open(fs, &state.path, SNAPSHOT_MAGIC)?;
         while let Some(block) = reader.next_block(&state.schema.key)? {
             check_stop(stop)?;
-            for (_, stored) in block {
-                self.sink.push(
-                    fs,
-                    &Line {
-                        item: &stored.decode(),
-                    },
-                    stored.size() as u64,
-                )?;
+            for (key, stored) in block {
+                if !self.filter.selects_key(&key) {
+                    continue;
+                }
+                // Billed: every item read (the filter is applied after the read).
+                self.sink.bytes += stored.size() as u64;
+                let item = stored.decode();
+                if !self.filter.passes(&item)? {
+                    continue;
+                }
+                let item = self.filter.project(&item);
+                self.sink.push(fs, &Line { item: &item })?;
             }
         }
         Ok(())
@@ -746,11 +793,32 @@ impl Export {
                     },
                 }
             }
+            if !self.filter.selects_key(changed.as_bytes()) {
+                continue;
+            }
             let new = match span {
                 Some(span) => Some(decode_item(changes.arena.get(*span))?),
                 None => None,
             };
             let old_item = old.as_ref().map(|o| o.decode());
+            // The filter reads the latest image, or the old image of an item deleted; an
+            // item with neither (made and deleted in the window) has no line anyway.
+            let Some(image) = new.as_ref().or(old_item.as_ref()) else {
+                continue;
+            };
+            // Billed: the images of every changed item read, kept or not (see
+            // `ExportDescription::billed_size_bytes`).
+            self.sink.bytes += span.map_or(0, |s| u64::from(s.size))
+                + match (&old, view) {
+                    (Some(o), ExportViewType::NewAndOldImages) => o.size() as u64,
+                    _ => 0,
+                };
+            if !self.filter.passes(image)? {
+                continue;
+            }
+            let keys = key.extract(image);
+            let old_item = old_item.as_ref().map(|o| self.filter.project(o));
+            let new = new.as_ref().map(|n| self.filter.project(n));
             let written = changes
                 .times
                 .get(changed.as_bytes())
@@ -758,16 +826,8 @@ impl Export {
                 .ok_or_else(|| {
                     Error::Corruption("an export's window lost the time of a changed key".into())
                 })?;
-            let Some(line) = change_line(key, old_item.as_ref(), new.as_ref(), written, view)
-            else {
-                continue;
-            };
-            let size = span.map_or(0, |s| u64::from(s.size))
-                + match (&old, line.old_image) {
-                    (Some(o), Some(_)) => o.size() as u64,
-                    _ => 0,
-                };
-            self.sink.push(fs, &line, size)?;
+            let line = change_line(keys, old_item.as_deref(), new.as_deref(), written, view);
+            self.sink.push(fs, &line)?;
         }
         Ok(())
     }

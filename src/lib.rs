@@ -45,7 +45,7 @@
 //! | `state/` | the live table (keys inline when short) and its indexes; the one apply of a logged change |
 //! | `storage/` | the write-ahead log and group commit, the directory's files, recovery and the log segments it requires, replay, following the log as it is written, retention |
 //! | `engine/` | the engine: tables and locks, the write and read paths, table DDL, the backup registry, the background worker |
-//! | `restore`, `import` (+ `import/csv.rs`), `backup`, `pitr`, `export`, `streams/` | services over the engine: restores, imports (bulk loads into a new table, from items, DynamoDB JSON or CSV), on-demand backups, point-in-time recovery, exports of a moment or of a window's changes in DynamoDB's S3 export layout, DynamoDB Streams read from the log |
+//! | `restore`, `import` (+ `import/csv.rs`), `backup`, `pitr`, `export` (+ `export/filter.rs`), `streams/` | services over the engine: restores, imports (bulk loads into a new table, from items, DynamoDB JSON or CSV), on-demand backups, point-in-time recovery, exports of a moment or of a window's changes in DynamoDB's S3 export layout (all items, or those a `FilterSpecification` selects), DynamoDB Streams read from the log |
 //! | `db` | [`Database`]: the facade applications hold |
 //! | `server` | `tidestore serve`: DynamoDB's wire protocol over HTTP (feature `server`) |
 
@@ -81,8 +81,8 @@ pub use api::backups::{
 pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::exports::{
     ExportDescription, ExportStatus, ExportTableToPointInTimeInput, ExportTableToPointInTimeOutput,
-    ExportType, ExportViewType, IncrementalExportSpecification, MAX_EXPORT_FILE_ITEMS,
-    MAX_INCREMENTAL_EXPORT_PERIOD_MS, MIN_INCREMENTAL_EXPORT_PERIOD_MS,
+    ExportType, ExportViewType, FilterSpecification, IncrementalExportSpecification,
+    MAX_EXPORT_FILE_ITEMS, MAX_INCREMENTAL_EXPORT_PERIOD_MS, MIN_INCREMENTAL_EXPORT_PERIOD_MS,
 };
 pub use api::expressions::Expressions;
 pub use api::imports::{

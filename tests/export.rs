@@ -1097,3 +1097,496 @@ fn incremental_export_holds_a_transactions_keys_of_its_table_and_a_recreated_key
     assert_eq!(again["NewImage"]["v"]["S"], "second");
     assert!(lines[&("txn".to_string(), 1)].get("OldImage").is_none());
 }
+
+// ---- FilterSpecification ----
+
+/// The items of a full export's data files (`{"Item": …}` lines), sorted.
+fn exported_items(bucket: &Path, description: &ExportDescription) -> Vec<Item> {
+    let mut items: Vec<Item> = data_lines(bucket, description)
+        .lines()
+        .map(|line| {
+            let line: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(line.as_object().unwrap().len(), 1, "{line}");
+            serde_json::from_value(line["Item"].clone()).unwrap()
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+/// A table of `Music`'s definition whose items vary in what the filters test: `a` a number
+/// or absent, `b` a string or absent, `m` a map.
+fn filter_table(tag: &str) -> (TempDir, Arc<ManualClock>, Database) {
+    let (dir, clock, db) = setup(tag);
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for i in 0..80 {
+        clock.advance(rng.below(50) + 1);
+        let mut item = serde_json::json!({
+            "pk": {"S": format!("p{}", rng.below(4))}, "sk": {"N": rng.below(8).to_string()},
+            "g": {"S": "x"}, "m": {"M": {"x": {"N": rng.below(5).to_string()}, "y": {"S": format!("y{i}")}}},
+        });
+        if rng.below(4) != 0 {
+            item["a"] = serde_json::json!({"N": rng.below(5).to_string()});
+        }
+        if rng.below(4) != 0 {
+            let b = ["x", "xy", "yz", "zzz"][rng.below(4) as usize];
+            item["b"] = serde_json::json!({"S": b});
+        }
+        put(&db, serde_json::from_value(item).unwrap());
+    }
+    clock.advance(1);
+    (dir, clock, db)
+}
+
+/// A filter specification from the generator's choices: a key condition (or none), a
+/// filter (one on key attributes only without a key condition), a projection (or none),
+/// with exactly the substitutions they use (an unused one is refused).
+fn filter_spec(
+    key_condition: usize,
+    filter: usize,
+    projection: usize,
+    values: (u64, u64, u64, u64),
+) -> FilterSpecification {
+    // The bounds are `lo` and `lo + span`: Query refuses a BETWEEN whose bounds are out of
+    // order, and so does an export.
+    let (p, lo, span, a) = values;
+    let hi = lo + span;
+    let key_conditions = [
+        None,
+        Some("pk = :p"),
+        Some("#pk = :p AND sk BETWEEN :lo AND :hi"),
+        Some("pk = :p AND sk > :lo"),
+    ];
+    let non_key_filters = [
+        None,
+        Some("a = :a"),
+        Some("a < :a OR attribute_not_exists(b)"),
+        Some("contains(b, :s)"),
+        Some("size(b) > :one AND m.x >= :a"),
+        Some("NOT (a <> :a)"),
+    ];
+    let key_filters = [Some("sk >= :lo AND a <> :a"), Some("pk IN (:p, :q)")];
+    let projections = [None, Some("a"), Some("pk, b, m.y"), Some("#pk, sk")];
+    let key_condition = key_conditions[key_condition % key_conditions.len()];
+    let filter = match key_condition {
+        Some(_) => non_key_filters[filter % non_key_filters.len()],
+        None => *non_key_filters
+            .iter()
+            .chain(&key_filters)
+            .nth(filter % (non_key_filters.len() + key_filters.len()))
+            .unwrap(),
+    };
+    let projection = projections[projection % projections.len()];
+    let mut spec = FilterSpecification::new();
+    spec.key_condition_expression = key_condition.map(str::to_owned);
+    spec.filter_expression = filter.map(str::to_owned);
+    spec.projection_expression = projection.map(str::to_owned);
+    let used = |token: &str| {
+        [key_condition, filter, projection]
+            .iter()
+            .flatten()
+            .any(|e| e.contains(token))
+    };
+    if used("#pk") {
+        spec = spec.expression_attribute_name("#pk", "pk");
+    }
+    let values: [(&str, AttributeValue); 7] = [
+        (":p", AttributeValue::S(format!("p{p}"))),
+        (":q", AttributeValue::S(format!("p{}", (p + 1) % 4))),
+        (":lo", AttributeValue::number(lo as i64)),
+        (":hi", AttributeValue::number(hi as i64)),
+        (":a", AttributeValue::number(a as i64)),
+        (
+            ":s",
+            AttributeValue::S(["x", "y", "z"][(a % 3) as usize].into()),
+        ),
+        (":one", AttributeValue::number(1)),
+    ];
+    for (placeholder, value) in values {
+        if used(placeholder) {
+            spec = spec.expression_attribute_value(placeholder, value);
+        }
+    }
+    spec
+}
+
+/// What the model says an export with `spec` holds: a Query with its key condition, or a
+/// Scan, with its filter, projection and substitutions, every page, sorted.
+fn read_with_the_same_expressions(db: &Database, spec: &FilterSpecification) -> Vec<Item> {
+    let mut items = match &spec.key_condition_expression {
+        Some(key_condition) => {
+            let mut input = QueryInput::table(TABLE).key_condition_expression(key_condition);
+            input.expressions.filter_expression = spec.filter_expression.clone();
+            input.expressions.projection_expression = spec.projection_expression.clone();
+            input.expressions.expression_attribute_names = spec.expression_attribute_names.clone();
+            input.expressions.expression_attribute_values =
+                spec.expression_attribute_values.clone();
+            support::query_all(db, input)
+        }
+        None => {
+            let mut input = ScanInput::new(TABLE);
+            input.expressions.filter_expression = spec.filter_expression.clone();
+            input.expressions.projection_expression = spec.projection_expression.clone();
+            input.expressions.expression_attribute_names = spec.expression_attribute_names.clone();
+            input.expressions.expression_attribute_values =
+                spec.expression_attribute_values.clone();
+            let mut items = Vec::new();
+            loop {
+                let page = db.scan(input.clone()).unwrap();
+                items.extend(page.items);
+                match page.last_evaluated_key {
+                    Some(k) => input.exclusive_start_key = Some(k),
+                    None => break,
+                }
+            }
+            items
+        }
+    };
+    items.sort();
+    items
+}
+
+/// Property test against Scan and Query as the model: a full export with a
+/// `FilterSpecification` holds exactly the items a Query (with its key condition) or a
+/// Scan (without) returns for the same expressions and substitutions, projected alike; its
+/// `ItemCount` counts them, its description gives the specification back, and its
+/// `BilledSizeBytes` is what it read: the key condition's items, whatever the filter.
+#[test]
+fn filtered_full_export_holds_exactly_the_items_a_scan_or_query_with_the_same_expressions_returns()
+{
+    use proptest::prelude::*;
+    let (dir, _clock, db) = filter_table("export-filter-model");
+    let bucket = dir.path().join("bucket");
+    let sizes: Vec<(Item, u64)> = support::scan_all(&db, TABLE)
+        .into_iter()
+        .map(|item| {
+            let size = item_size(&item) as u64;
+            (item, size)
+        })
+        .collect();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let choices = (
+        0..4usize,
+        0..8usize,
+        0..4usize,
+        (0..4u64, 0..8u64, 0..8u64, 0..5u64),
+    );
+    runner
+        .run(&choices, |(key_condition, filter, projection, values)| {
+            let spec = filter_spec(key_condition, filter, projection, values);
+            let out = db
+                .export_table_to_point_in_time(
+                    ExportTableToPointInTimeInput::new(TABLE, "b")
+                        .filter_specification(spec.clone()),
+                    &bucket,
+                )
+                .unwrap()
+                .export_description;
+            let want = read_with_the_same_expressions(&db, &spec);
+            let got = exported_items(&bucket, &out);
+            prop_assert_eq!(&got, &want, "{:?}", spec);
+            prop_assert_eq!(out.item_count, want.len() as u64);
+            prop_assert_eq!(out.filter_specification.as_ref(), Some(&spec));
+            let partition = spec
+                .key_condition_expression
+                .as_ref()
+                .map(|_| AttributeValue::S(format!("p{}", values.0)));
+            let read: u64 = (sizes.iter())
+                .filter(|(item, _)| partition.as_ref().is_none_or(|p| item["pk"] == *p))
+                .filter(|(item, _)| {
+                    // The sort key condition narrows the read as well.
+                    let sk: i64 = match &item["sk"] {
+                        AttributeValue::N(n) => n.to_string().parse().unwrap(),
+                        _ => unreachable!(),
+                    };
+                    let (lo, hi) = (values.1 as i64, (values.1 + values.2) as i64);
+                    match spec.key_condition_expression.as_deref() {
+                        Some(k) if k.contains("BETWEEN") => (lo..=hi).contains(&sk),
+                        Some(k) if k.contains('>') => sk > lo,
+                        _ => true,
+                    }
+                })
+                .map(|(_, size)| size)
+                .sum();
+            prop_assert_eq!(out.billed_size_bytes, read, "{:?}", spec);
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A key condition exports one partition (or the part of it its sort key condition
+/// names), and a projection keeps only the attributes it lists, nested paths included,
+/// even the key's attributes.
+#[test]
+fn a_key_condition_exports_one_partition_and_a_projection_only_its_attributes() {
+    let (dir, _clock, db) = filter_table("export-filter-partition");
+    let bucket = dir.path().join("bucket");
+    let spec = FilterSpecification::new()
+        .key_condition_expression("pk = :p AND sk <= :hi")
+        .projection_expression("sk, m.y")
+        .expression_attribute_value(":p", AttributeValue::S("p2".into()))
+        .expression_attribute_value(":hi", AttributeValue::number(4));
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::new(TABLE, "b").filter_specification(spec),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let mut want: Vec<Item> = support::scan_all(&db, TABLE)
+        .into_iter()
+        .filter(|item| item["pk"] == AttributeValue::S("p2".into()))
+        .filter(|item| item["sk"] <= AttributeValue::number(4))
+        .map(|item| {
+            let y = match &item["m"] {
+                AttributeValue::M(m) => m["y"].clone(),
+                _ => unreachable!(),
+            };
+            let m = AttributeValue::M([("y".to_owned(), y)].into_iter().collect());
+            [("sk".to_owned(), item["sk"].clone()), ("m".to_owned(), m)]
+                .into_iter()
+                .collect()
+        })
+        .collect();
+    want.sort();
+    assert!(!want.is_empty());
+    assert_eq!(exported_items(&bucket, &out), want);
+}
+
+/// An incremental export with a filter tests each changed item's image at the window's
+/// end, or for an item deleted in the window its image at the window's start: an item
+/// that met the filter before the window and no longer does has no line, one deleted that
+/// met it has one, one deleted that did not has none; a projection narrows both images and
+/// leaves `Keys` whole; a key condition keeps one partition's changed keys.
+#[test]
+fn incremental_export_filters_on_the_new_image_and_on_the_old_image_of_a_delete() {
+    let (dir, clock, db) = setup("export-filter-incremental");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    let item = |pk: &str, a: i64, v: &str| -> Item {
+        serde_json::from_value(serde_json::json!({
+            "pk": {"S": pk}, "sk": {"N": "0"}, "a": {"N": a.to_string()}, "v": {"S": v},
+        }))
+        .unwrap()
+    };
+    let key = |pk: &str| -> Item {
+        serde_json::from_value(serde_json::json!({"pk": {"S": pk}, "sk": {"N": "0"}})).unwrap()
+    };
+    clock.advance(10);
+    put(&db, item("left", 1, "before")); // meets the filter before, not after
+    put(&db, item("gone", 1, "before")); // meets it, deleted
+    put(&db, item("gone-unmet", 2, "before")); // does not meet it, deleted
+    put(&db, item("joined", 2, "before")); // meets it only after
+    put(&db, item("still", 1, "before")); // unchanged in the window: no line
+    clock.advance(MINUTE);
+    let from = clock.now();
+    put(&db, item("left", 2, "after"));
+    db.delete_item(DeleteItemInput::new(TABLE, key("gone")))
+        .unwrap();
+    db.delete_item(DeleteItemInput::new(TABLE, key("gone-unmet")))
+        .unwrap();
+    put(&db, item("joined", 1, "after"));
+    put(&db, item("new", 1, "after")); // made in the window, meets it
+    put(&db, item("new-unmet", 3, "after")); // made in the window, does not
+    clock.advance(20 * MINUTE);
+    let to = clock.now();
+    clock.advance(1);
+    let bucket = dir.path().join("bucket");
+    let spec = FilterSpecification::new()
+        .filter_expression("a = :one")
+        .projection_expression("v")
+        .expression_attribute_value(":one", AttributeValue::number(1));
+    let window = IncrementalExportSpecification::new(from, to);
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", window.clone())
+                .filter_specification(spec.clone()),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    assert_eq!(out.filter_specification, Some(spec));
+    let lines = exported_lines(&bucket, &out);
+    let keys: Vec<&str> = lines.keys().map(|(pk, _)| pk.as_str()).collect();
+    assert_eq!(keys, ["gone", "joined", "new"]);
+    let v = |v: &str| serde_json::json!({"v": {"S": v}});
+    let keys_of = |pk: &str| serde_json::json!({"pk": {"S": pk}, "sk": {"N": "0"}});
+    let gone = &lines[&("gone".to_owned(), 0)];
+    assert_eq!(gone["Keys"], keys_of("gone"));
+    assert_eq!(gone["OldImage"], v("before"));
+    assert!(gone.get("NewImage").is_none());
+    let joined = &lines[&("joined".to_owned(), 0)];
+    assert_eq!(joined["Keys"], keys_of("joined"));
+    assert_eq!(joined["OldImage"], v("before"));
+    assert_eq!(joined["NewImage"], v("after"));
+    let new = &lines[&("new".to_owned(), 0)];
+    assert_eq!(new["NewImage"], v("after"));
+    assert!(new.get("OldImage").is_none());
+    assert_eq!(out.item_count, 3);
+    // A key condition selects among the changed keys: one partition's.
+    let one_partition = FilterSpecification::new()
+        .key_condition_expression("pk = :p")
+        .expression_attribute_value(":p", AttributeValue::S("left".into()));
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", window)
+                .filter_specification(one_partition),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let lines = exported_lines(&bucket, &out);
+    let keys: Vec<&str> = lines.keys().map(|(pk, _)| pk.as_str()).collect();
+    assert_eq!(keys, ["left"]);
+}
+
+/// A `FilterSpecification` Query's or Scan's rules refuse is a `ValidationException`
+/// before anything is read or written, with the message a Query (key condition) or Scan
+/// gives for the same expressions; the limits only a filtered export has (250-byte
+/// attribute names, 2 MB values) have tidestore's words; an incremental export is held to
+/// the same rules.
+#[test]
+fn filter_specification_errors_are_query_and_scan_messages_before_anything_is_written() {
+    let (dir, clock, db) = filter_table("export-filter-errors");
+    let bucket = dir.path().join("bucket");
+    let refusal = |spec: &FilterSpecification| {
+        let e = db
+            .export_table_to_point_in_time(
+                ExportTableToPointInTimeInput::new(TABLE, "b").filter_specification(spec.clone()),
+                &bucket,
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::Validation(_)), "{spec:?}: {e}");
+        e.message()
+    };
+    let model_refusal = |spec: &FilterSpecification| {
+        let e = match &spec.key_condition_expression {
+            Some(k) => {
+                let mut input = QueryInput::table(TABLE).key_condition_expression(k);
+                input.expressions.filter_expression = spec.filter_expression.clone();
+                input.expressions.projection_expression = spec.projection_expression.clone();
+                input.expressions.expression_attribute_names =
+                    spec.expression_attribute_names.clone();
+                input.expressions.expression_attribute_values =
+                    spec.expression_attribute_values.clone();
+                db.query(input).unwrap_err()
+            }
+            None => {
+                let mut input = ScanInput::new(TABLE);
+                input.expressions.filter_expression = spec.filter_expression.clone();
+                input.expressions.projection_expression = spec.projection_expression.clone();
+                input.expressions.expression_attribute_names =
+                    spec.expression_attribute_names.clone();
+                input.expressions.expression_attribute_values =
+                    spec.expression_attribute_values.clone();
+                db.scan(input).unwrap_err()
+            }
+        };
+        e.message()
+    };
+    let p = || AttributeValue::S("p1".into());
+    let one = || AttributeValue::number(1);
+    let f = FilterSpecification::new;
+    let like_query_or_scan = [
+        // Syntax.
+        f().filter_expression("a = "),
+        f().projection_expression("a,"),
+        f().key_condition_expression("pk = = :p")
+            .expression_attribute_value(":p", p()),
+        // Undefined and unused substitutions.
+        f().filter_expression("a = :undefined"),
+        f().filter_expression("#undefined = :one")
+            .expression_attribute_value(":one", one()),
+        f().filter_expression("a = :one")
+            .expression_attribute_value(":one", one())
+            .expression_attribute_value(":unused", one()),
+        f().projection_expression("a")
+            .expression_attribute_name("#unused", "b"),
+        // Key conditions: Query's rules.
+        f().key_condition_expression("a = :one")
+            .expression_attribute_value(":one", one()),
+        f().key_condition_expression("pk = :p OR pk = :q")
+            .expression_attribute_value(":p", p())
+            .expression_attribute_value(":q", p()),
+        f().key_condition_expression("sk > :one")
+            .expression_attribute_value(":one", one()),
+        f().key_condition_expression("pk = :one")
+            .expression_attribute_value(":one", one()),
+        f().key_condition_expression("pk = :p")
+            .filter_expression("sk > :one")
+            .expression_attribute_value(":p", p())
+            .expression_attribute_value(":one", one()),
+        // Projections and limits.
+        f().projection_expression("m, m.x"),
+        f().filter_expression(format!("a = :one{}", " ".repeat(4096)))
+            .expression_attribute_value(":one", one()),
+        f().filter_expression(vec!["a = :one"; 151].join(" OR "))
+            .expression_attribute_value(":one", one()),
+    ];
+    for spec in &like_query_or_scan {
+        assert_eq!(refusal(spec), model_refusal(spec), "{spec:?}");
+    }
+    // Values without an expression that takes them: named as a Query names them, since an
+    // export takes both of the expressions a Query takes values in.
+    assert_eq!(
+        refusal(&f().expression_attribute_value(":one", one())),
+        "ExpressionAttributeValues can only be specified when using expressions: FilterExpression and KeyConditionExpression are null"
+    );
+    let long_name = "n".repeat(251);
+    let names_at_the_limit = f()
+        .filter_expression("attribute_exists(#n)")
+        .expression_attribute_name("#n", "n".repeat(250));
+    db.export_table_to_point_in_time(
+        ExportTableToPointInTimeInput::new(TABLE, "b").filter_specification(names_at_the_limit),
+        &dir.path().join("allowed"),
+    )
+    .unwrap();
+    let too_long_name = f()
+        .filter_expression("attribute_exists(#n)")
+        .expression_attribute_name("#n", long_name);
+    assert_eq!(
+        refusal(&too_long_name),
+        "One or more parameter values were invalid: FilterSpecification names an attribute longer than 250 bytes: 251 bytes"
+    );
+    let too_large_value = f()
+        .filter_expression("b = :big")
+        .expression_attribute_value(":big", AttributeValue::S("x".repeat(2 * 1024 * 1024 + 1)));
+    assert_eq!(
+        refusal(&too_large_value),
+        "ExpressionAttributeValues contains invalid value: The value is larger than 2097152 bytes for key :big"
+    );
+    // An incremental export is held to the same rules, before its window is read.
+    let window = IncrementalExportSpecification::new(Timestamp(T0), Timestamp(T0 + 15 * MINUTE));
+    clock.advance(15 * MINUTE);
+    let e = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", window)
+                .filter_specification(like_query_or_scan[0].clone()),
+            &bucket,
+        )
+        .unwrap_err();
+    assert_eq!(e.message(), model_refusal(&like_query_or_scan[0]));
+    assert!(!bucket.exists(), "a refused export wrote nothing");
+}
+
+/// The request stays `Eq`, as it was before it carried a `FilterSpecification` (whose
+/// values are `Eq` too): a caller comparing or keying requests keeps compiling.
+#[test]
+fn an_export_request_with_a_filter_specification_is_eq() {
+    fn eq<T: Eq>(a: &T, b: &T) -> bool {
+        a == b
+    }
+    let spec = FilterSpecification::new()
+        .filter_expression("a = :one")
+        .expression_attribute_value(":one", AttributeValue::number(1));
+    let input = ExportTableToPointInTimeInput::new(TABLE, "b").filter_specification(spec.clone());
+    assert!(eq(&spec, &spec));
+    assert!(eq(&input, &input.clone()));
+    assert!(!eq(&input, &ExportTableToPointInTimeInput::new(TABLE, "b")));
+}

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::clock::Timestamp;
+use crate::model::value::Item;
 
 /// How many items one data file of an export holds at most: DynamoDB writes at least one
 /// file per partition; here the files are cut by count, so that no file grows without bound.
@@ -13,7 +14,8 @@ pub const MAX_EXPORT_FILE_ITEMS: u64 = 100_000;
 
 /// `ExportTableToPointInTime`'s request, less where the files go (a folder standing in for
 /// the S3 bucket, passed beside it). Only what tidestore honours is here: a FULL_EXPORT or
-/// an INCREMENTAL_EXPORT in DYNAMODB_JSON, unencrypted, of every item.
+/// an INCREMENTAL_EXPORT in DYNAMODB_JSON, unencrypted, of every item or of those a
+/// [`FilterSpecification`] selects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
@@ -41,7 +43,88 @@ pub struct ExportTableToPointInTimeInput {
     /// The window of an incremental export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental_export_specification: Option<IncrementalExportSpecification>,
+    /// Which items, and which of their attributes, the export writes (every item, whole,
+    /// when `None`). Checked before anything is read: a bad one is a `ValidationException`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_specification: Option<FilterSpecification>,
 }
+
+/// `FilterSpecification`: which items an export writes, and which of their attributes, as
+/// DynamoDB's developer guide ("Filtering a table export") gives it. Any of the three
+/// expressions may be given, alone or together, sharing one pair of substitution maps:
+///
+/// - `KeyConditionExpression`: Query's syntax and rules: an equality on the partition key,
+///   optionally a condition on the sort key; no other attribute. It narrows what the
+///   export counts as read (`BilledSizeBytes`), as DynamoDB reads less; tidestore still
+///   passes over the whole table's state, skipping the keys outside it.
+/// - `FilterExpression`: Scan's filter syntax, on any attribute, but on no key attribute
+///   when a `KeyConditionExpression` is given. An incremental export tests it on each
+///   changed item's latest image, or on its old image for an item deleted.
+/// - `ProjectionExpression`: the attributes kept of each item written (of each image, for
+///   an incremental export, whose `Keys` stay whole).
+///
+/// The expressions are checked as Query's and Scan's are (syntax, undefined and unused
+/// substitutions, the 4 KB size and 300 operators of any expression), with the same
+/// messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[non_exhaustive]
+pub struct FilterSpecification {
+    /// `KeyConditionExpression`: one partition, optionally part of its sort key range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_condition_expression: Option<String>,
+    /// `FilterExpression`: the condition an item (or image) must meet to be written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_expression: Option<String>,
+    /// `ProjectionExpression`: the attributes written of each item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection_expression: Option<String>,
+    /// `ExpressionAttributeNames`: `#name` to the attribute name it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expression_attribute_names: Option<std::collections::BTreeMap<String, String>>,
+    /// `ExpressionAttributeValues`: `:value` to the value it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expression_attribute_values: Option<Item>,
+}
+
+impl FilterSpecification {
+    /// No expression yet: set them with the setters.
+    pub fn new() -> Self {
+        FilterSpecification::default()
+    }
+
+    /// Adds an entry of `ExpressionAttributeNames`: `#placeholder` stands for `name`.
+    pub fn expression_attribute_name(
+        mut self,
+        placeholder: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        self.expression_attribute_names
+            .get_or_insert_with(Default::default)
+            .insert(placeholder.into(), name.into());
+        self
+    }
+
+    /// Adds an entry of `ExpressionAttributeValues`: `:placeholder` stands for `value`.
+    pub fn expression_attribute_value(
+        mut self,
+        placeholder: impl Into<String>,
+        value: impl Into<crate::model::value::AttributeValue>,
+    ) -> Self {
+        self.expression_attribute_values
+            .get_or_insert_with(Default::default)
+            .insert(placeholder.into(), value.into());
+        self
+    }
+}
+
+crate::api::setters!(FilterSpecification {
+    key_condition_expression: impl Into<String> => Some(key_condition_expression.into()),
+    filter_expression: impl Into<String> => Some(filter_expression.into()),
+    projection_expression: impl Into<String> => Some(projection_expression.into()),
+    expression_attribute_names: std::collections::BTreeMap<String, String> => Some(expression_attribute_names),
+    expression_attribute_values: Item => Some(expression_attribute_values),
+});
 
 /// `ExportType`: the table at a moment, or the changes of a window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +219,7 @@ impl ExportTableToPointInTimeInput {
             export_id: None,
             export_type: None,
             incremental_export_specification: None,
+            filter_specification: None,
         }
     }
 
@@ -158,6 +242,7 @@ crate::api::setters!(ExportTableToPointInTimeInput {
     export_id: impl Into<String> => Some(export_id.into()),
     export_type: ExportType => Some(export_type),
     incremental_export_specification: IncrementalExportSpecification => Some(incremental_export_specification),
+    filter_specification: FilterSpecification => Some(filter_specification),
 });
 
 /// An export's state (`ExportStatus`). The library's export runs before it returns, so its
@@ -207,10 +292,17 @@ pub struct ExportDescription {
     /// An incremental export's window and view type, all three given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental_export_specification: Option<IncrementalExportSpecification>,
-    /// The DynamoDB size of the items exported (DynamoDB bills an export by the table's size);
-    /// for an incremental export, of the images written.
+    /// The filter the export was given, as it was given (its numbers in canonical form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_specification: Option<FilterSpecification>,
+    /// The DynamoDB size of the items the export read (DynamoDB bills an export by the size
+    /// of the data it processes); for an incremental export, of the images of its changed
+    /// items. A `KeyConditionExpression` narrows it to the items of its key range; a
+    /// `FilterExpression` and a `ProjectionExpression` do not, as the developer guide says
+    /// of a filter: it is applied after the data is read.
     pub billed_size_bytes: u64,
-    /// The items exported (an incremental export's lines: one per changed item).
+    /// The items written (an incremental export's lines: one per changed item the filter
+    /// kept): what a reader of the export's files finds, as the manifests count it.
     pub item_count: u64,
 }
 

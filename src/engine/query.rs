@@ -29,7 +29,8 @@ pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 /// The most segments a parallel scan may have.
 pub const MAX_TOTAL_SEGMENTS: u32 = 1_000_000;
 
-type KeyRange = (Bound<EncodedKey>, Bound<EncodedKey>);
+/// A range of encoded keys: where a read starts and ends.
+pub(crate) type KeyRange = (Bound<EncodedKey>, Bound<EncodedKey>);
 
 /// A validated read: where to read, in which direction, and what to return.
 #[derive(Debug)]
@@ -182,6 +183,20 @@ fn start_position(
     }
 }
 
+/// Refuses a filter that reads an attribute of the key `shape`: beside a key condition, the
+/// key is the key condition's (a Query's, or an export's `FilterSpecification`).
+pub(crate) fn check_filter_on_non_keys(filter: &Condition, shape: &KeyShape) -> Result<()> {
+    for path in filter.paths() {
+        let top = path.top_level();
+        if shape.attributes().any(|a| a.name == top) {
+            return Err(Error::validation(format!(
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {top}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Narrows `range` to what comes after `position` in the reading direction: the part of
 /// `range` past `position`, never more. A start key need not lie in the range (a caller
 /// may make one, or bring one from another query): one before a forward range's start,
@@ -214,7 +229,7 @@ fn continue_after(range: KeyRange, position: EncodedKey, forward: bool) -> KeyRa
 }
 
 /// Whether `position` lies within `range`.
-fn contains(range: &KeyRange, position: &[u8]) -> bool {
+pub(crate) fn contains(range: &KeyRange, position: &[u8]) -> bool {
     let after_start = match &range.0 {
         Bound::Included(s) => position >= s.as_slice(),
         Bound::Excluded(s) => position > s.as_slice(),
@@ -232,8 +247,9 @@ fn contains(range: &KeyRange, position: &[u8]) -> bool {
 /// the encoded partition it lies in: an equality on every partition attribute, then
 /// conditions on a prefix of the sort attributes, left to right — equalities, and any sort
 /// key condition on the last one given (DynamoDB's rules for multi-attribute keys, of which
-/// a one-attribute key is the one-element case).
-fn key_condition_range(
+/// a one-attribute key is the one-element case). An export's `KeyConditionExpression` is
+/// checked and turned into its range here too, as Query's rules are its rules.
+pub(crate) fn key_condition_range(
     shape: &KeyShape,
     condition: &KeyCondition,
 ) -> Result<(KeyRange, EncodedKey)> {
@@ -412,14 +428,7 @@ impl ReadPlan {
         let (mut range, partition) = key_condition_range(shape, &input.key_condition)?;
         if let Some(filter) = &input.filter {
             filter.validate()?;
-            for path in filter.paths() {
-                let top = path.top_level();
-                if shape.attributes().any(|a| a.name == top) {
-                    return Err(Error::validation(format!(
-                        "Filter Expression can only contain non-primary key attributes: Primary key attribute: {top}"
-                    )));
-                }
-            }
+            check_filter_on_non_keys(filter, shape)?;
         }
         if let Some(paths) = &input.projection {
             expr::validate_projection(paths)?;

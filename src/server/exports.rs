@@ -18,7 +18,12 @@
 //! the latest restorable moment of the request, and the record names that end. Its
 //! description has the specification in place of `ExportTime`.
 //!
-//! Refused by name (ValidationException): `ExportFormat` ION, `FilterSpecification`,
+//! `FilterSpecification` is the library's (`export/filter.rs`): its expressions are checked
+//! against the table's key before the answer (a bad one is a ValidationException with
+//! Query's and Scan's messages, never a FAILED export), and the description and the record
+//! carry it as given, its numbers in canonical form.
+//!
+//! Refused by name (ValidationException): `ExportFormat` ION,
 //! `S3SseAlgorithm` and `S3SseKmsKeyId` (the files are not encrypted), and an
 //! `S3BucketOwner` other than the server's account.
 //!
@@ -49,7 +54,8 @@ use super::operations::input;
 use super::protocol::WireError;
 use super::Call;
 use crate::api::exports::{
-    ExportTableToPointInTimeInput, ExportType, ExportViewType, IncrementalExportSpecification,
+    ExportTableToPointInTimeInput, ExportType, ExportViewType, FilterSpecification,
+    IncrementalExportSpecification,
 };
 use crate::db::Database;
 use crate::error::Error;
@@ -135,6 +141,7 @@ struct ExportRequest {
     export_format: Option<String>,
     export_type: Option<ExportType>,
     incremental_export_specification: Option<IncrementalExportSpecification>,
+    filter_specification: Option<FilterSpecification>,
 }
 
 /// `ExportTableToPointInTime`.
@@ -202,6 +209,11 @@ pub(super) fn export_table_to_point_in_time(
             Error::ResourceNotFound(_) => not_found(),
             other => other,
         })?;
+    // The filter is checked now, as a Query's expressions are: a bad one is refused, never
+    // an export that fails later.
+    if let Some(spec) = &request.filter_specification {
+        call.db.check_export_filter(&table.table_arn, spec)?;
+    }
     let pitr = call
         .db
         .describe_continuous_backups(&table.table_name)?
@@ -310,6 +322,10 @@ pub(super) fn export_table_to_point_in_time(
     }
     description.insert("ExportFormat".into(), json!(format));
     description.insert("ExportType".into(), json!(export_type.as_str()));
+    // As given (the record keeps it, so a restart's DescribeExport still shows it).
+    if let Some(spec) = &request.filter_specification {
+        description.insert("FilterSpecification".into(), json!(spec));
+    }
     state.records.push(Record {
         description: description.clone(),
         request: request_value,
@@ -325,6 +341,7 @@ pub(super) fn export_table_to_point_in_time(
     library.table_arn = table.table_arn;
     library.export_id = Some(export_id);
     library.s3_prefix = request.s3_prefix;
+    library.filter_specification = request.filter_specification;
     match window {
         Some(spec) => library.incremental_export_specification = Some(spec),
         None => library.export_time = Some(export_time),
@@ -611,6 +628,53 @@ mod tests {
             again["ExportDescription"]["ExportArn"],
             first["ExportDescription"]["ExportArn"]
         );
+        drop(state);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A `ClientToken` holds the whole request, its `FilterSpecification` included: the
+    /// same filter again is answered with the export it started; another filter (here one
+    /// value) is `ExportConflictException`, never the first export's answer.
+    #[test]
+    fn a_client_token_repeated_with_another_filter_specification_is_a_conflict() {
+        let dir = scratch_dir("exports-token-filter");
+        let db = Database::open(dir.join("db")).expect("opens");
+        table_with_recovery(&db, "Tab");
+        let state = server_state(&db, &dir.join("s3"));
+        let headers = hyper::HeaderMap::new();
+        let call = Call {
+            state: &state,
+            headers: &headers,
+            local: None,
+        };
+        let request = |value: &str| {
+            json!({
+                "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/Tab",
+                "S3Bucket": "missing",
+                "ClientToken": "once",
+                "FilterSpecification": {
+                    "FilterExpression": "a = :v",
+                    "ExpressionAttributeValues": {":v": {"S": value}},
+                },
+            })
+        };
+        let first = export_table_to_point_in_time(&call, request("x"))
+            .map_err(|e| format!("{e:?}"))
+            .expect("started");
+        state.exports.finish_running();
+        let again = export_table_to_point_in_time(&call, request("x"))
+            .map_err(|e| format!("{e:?}"))
+            .expect("answered with the first export");
+        assert_eq!(
+            again["ExportDescription"]["ExportArn"],
+            first["ExportDescription"]["ExportArn"]
+        );
+        let other = export_table_to_point_in_time(&call, request("y"))
+            .map(|answer| answer.to_string())
+            .expect_err("another filter under the same token");
+        assert!(format!("{other:?}").contains("ExportConflict"), "{other:?}");
+        assert_eq!(state.exports.lock().records.len(), 1);
         drop(state);
         db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);

@@ -186,6 +186,7 @@ const SERVED: &[Served] = &[
             "ExportFormat",
             "ExportTime",
             "ExportType",
+            "FilterSpecification",
             "IncrementalExportSpecification",
             "S3Bucket",
             "S3BucketOwner",
