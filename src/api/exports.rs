@@ -13,7 +13,7 @@ pub const MAX_EXPORT_FILE_ITEMS: u64 = 100_000;
 
 /// `ExportTableToPointInTime`'s request, less where the files go (a folder standing in for
 /// the S3 bucket, passed beside it). Only what tidestore honours is here: a FULL_EXPORT or
-/// an INCREMENTAL_EXPORT in DYNAMODB_JSON, unencrypted, of every item.
+/// an INCREMENTAL_EXPORT in DYNAMODB_JSON or ION, unencrypted, of every item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
@@ -41,6 +41,40 @@ pub struct ExportTableToPointInTimeInput {
     /// The window of an incremental export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental_export_specification: Option<IncrementalExportSpecification>,
+    /// DYNAMODB_JSON (the default) or ION: how the data files write the items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_format: Option<ExportFormat>,
+}
+
+/// `ExportFormat`: how an export's data files write the items, as DynamoDB's developer
+/// guide draws them ("DynamoDB table export output format").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ExportFormat {
+    /// One line of DynamoDB JSON an item, `{"Item":{…}}`, in `data/*.json.gz`.
+    #[default]
+    DynamodbJson,
+    /// One line of Amazon Ion text an item, `$ion_1_0 {Item:{…}}`, in `data/*.ion.gz`.
+    Ion,
+}
+
+impl ExportFormat {
+    /// The API model's name (also the summary manifest's `outputFormat`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::DynamodbJson => "DYNAMODB_JSON",
+            ExportFormat::Ion => "ION",
+        }
+    }
+
+    /// The extension of its data files, before `.gz`.
+    pub(crate) fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::DynamodbJson => "json",
+            ExportFormat::Ion => "ion",
+        }
+    }
 }
 
 /// `ExportType`: the table at a moment, or the changes of a window.
@@ -136,6 +170,7 @@ impl ExportTableToPointInTimeInput {
             export_id: None,
             export_type: None,
             incremental_export_specification: None,
+            export_format: None,
         }
     }
 
@@ -158,6 +193,7 @@ crate::api::setters!(ExportTableToPointInTimeInput {
     export_id: impl Into<String> => Some(export_id.into()),
     export_type: ExportType => Some(export_type),
     incremental_export_specification: IncrementalExportSpecification => Some(incremental_export_specification),
+    export_format: ExportFormat => Some(export_format),
 });
 
 /// An export's state (`ExportStatus`). The library's export runs before it returns, so its
@@ -200,7 +236,7 @@ pub struct ExportDescription {
     /// The key prefix, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_prefix: Option<String>,
-    /// `DYNAMODB_JSON`.
+    /// `DYNAMODB_JSON` or `ION`.
     pub export_format: String,
     /// `FULL_EXPORT` or `INCREMENTAL_EXPORT`.
     pub export_type: String,
