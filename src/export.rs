@@ -62,6 +62,13 @@
 //! `ExportToTime` is the next window's, so windows `[a, b)` and `[b, c)` hold each change
 //! once.
 //!
+//! With `ExportFormat` ION the files and manifests are the same but for the data files:
+//! `data/{uuid}.ion.gz`, one line an item in Amazon Ion text, `$ion_1_0 {Item:{…}}\n` as
+//! the developer guide's Ion example writes it (`format/ion.rs` draws the type mapping), an
+//! incremental export's `$ion_1_0 {Metadata:{WriteTimestampMicros:…},Keys:{…},OldImage:{…},
+//! NewImage:{…}}\n` (the guide shows those in JSON only: the same fields, in Ion, is
+//! tidestore's reading); the summary's `outputFormat` is `"ION"`.
+//!
 //! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
 //! Every file and folder operation goes through the database's file-system seam
 //! (`crate::fs::Vfs`), so crash and fault simulation covers the export too. Every file is
