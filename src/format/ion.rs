@@ -309,7 +309,10 @@ impl<R: BufRead> IonItems<R> {
                     self.after_element = false;
                 }
                 b if is_identifier_start(b) => {
+                    // Bounded as an item is: a symbol's text is held whole.
+                    r.budget = MAX_IMPORT_LINE_BYTES;
                     let symbol = r.identifier()?;
+                    r.budget = usize::MAX;
                     r.skip_ws()?;
                     if r.peek()? == Some(b':') {
                         return Err(r.malformed(
@@ -1384,6 +1387,15 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    /// A top-level symbol (where only the version marker `$ion_1_0` may stand) longer than
+    /// an item may be is refused once it passes the bound, never held whole.
+    #[test]
+    fn a_top_level_symbol_past_the_size_bound_is_malformed() {
+        let long = format!("$ion_1_0 {}", "a".repeat(MAX_IMPORT_LINE_BYTES + 1));
+        let why = malformed(&long);
+        assert!(why.contains("longer than"), "{why}");
     }
 
     /// Every prefix of a valid source is read without a panic: whole items, then either the
