@@ -765,6 +765,7 @@ impl<R: BufRead> Reader<R> {
                     self.bump()?;
                     let (text, long) = self.quoted_or_long_text()?;
                     if long {
+                        self.count_value()?;
                         break AttributeValue::S(text);
                     }
                     text
@@ -1396,6 +1397,18 @@ mod tests {
         let long = format!("$ion_1_0 {}", "a".repeat(MAX_IMPORT_LINE_BYTES + 1));
         let why = malformed(&long);
         assert!(why.contains("longer than"), "{why}");
+    }
+
+    /// Long strings count as values: an item of more long strings than an item can hold
+    /// is refused, as one of as many short strings is.
+    #[test]
+    fn long_strings_count_against_the_values_bound() {
+        let many = format!(
+            "$ion_1_0 {{Item:{{a:[{}]}}}}",
+            "'''''',".repeat(MAX_ITEM_SIZE)
+        );
+        let why = malformed(&many);
+        assert!(why.contains("more than 409600 values"), "{why}");
     }
 
     /// Every prefix of a valid source is read without a panic: whole items, then either the
