@@ -1021,7 +1021,7 @@ impl<R: BufRead> Reader<R> {
             other => {
                 self.not_an_item(|| {
                     format!(
-                        "the annotation $dynamodb_{ty:?} is on a {:?}, not a list",
+                        "the annotation $dynamodb_{ty} is on a {}, not a list",
                         other.value_type()
                     )
                 });
@@ -1029,7 +1029,7 @@ impl<R: BufRead> Reader<R> {
             }
         };
         let wrong = |member: &AttributeValue| {
-            format!("a $dynamodb_{ty:?} set holds a {:?}", member.value_type())
+            format!("a $dynamodb_{ty} set holds a {}", member.value_type())
         };
         let made = match ty {
             ValueType::Ss => members
@@ -1409,6 +1409,18 @@ mod tests {
         );
         let why = malformed(&many);
         assert!(why.contains("more than 409600 values"), "{why}");
+    }
+
+    /// The messages name the set annotations as they are written (`$dynamodb_SS`).
+    #[test]
+    fn set_messages_name_the_annotation_as_written() {
+        let why = item_error("$ion_1_0 {Item:{v:$dynamodb_SS::[\"a\",1.]}}");
+        assert!(why.contains("a $dynamodb_SS set holds a N"), "{why}");
+        let why = item_error("$ion_1_0 {Item:{v:$dynamodb_NS::true}}");
+        assert!(
+            why.contains("annotation $dynamodb_NS is on a BOOL, not a list"),
+            "{why}"
+        );
     }
 
     /// Every prefix of a valid source is read without a panic: whole items, then either the
