@@ -664,6 +664,8 @@ impl Database {
     /// with `data/*.json.gz`, `manifest-files.json`, `manifest-summary.json` and `_started`
     /// (`export.rs` draws the layout). [`import_table_from_dynamodb_json`](Database::import_table_from_dynamodb_json)
     /// over the data files (gunzipped) makes the table again, as DynamoDB's ImportTable does.
+    /// With `ExportFormat` ION the data files are `data/*.ion.gz`, one line of Amazon Ion text
+    /// an item, which [`import_table_from_ion`](Database::import_table_from_ion) reads back.
     ///
     /// With `ExportType` INCREMENTAL_EXPORT ([`ExportTableToPointInTimeInput::incremental`])
     /// it writes instead each item changed in `[ExportFromTime, ExportToTime)` (15 minutes
