@@ -321,7 +321,8 @@ impl<R: BufRead> IonItems<R> {
                     }
                     if symbol != VERSION_MARKER {
                         return Err(r.malformed(&format!(
-                            "the top-level symbol {symbol} is not the version marker {VERSION_MARKER}"
+                            "the top-level symbol {} is not the version marker {VERSION_MARKER}",
+                            clipped(&symbol)
                         )));
                     }
                 }
@@ -527,7 +528,7 @@ impl<R: BufRead> Reader<R> {
             self.expect(b':', "a struct's field")?;
             let value = self.value(depth + 1)?;
             if fields.contains_key(&name) {
-                self.not_an_item(|| format!("a struct has the field {name:?} twice"));
+                self.not_an_item(|| format!("a struct has the field {:?} twice", clipped(&name)));
             }
             fields.insert(name, value);
             self.skip_ws()?;
@@ -579,7 +580,8 @@ impl<R: BufRead> Reader<R> {
         let id = symbol.strip_prefix('$').unwrap_or("");
         if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(self.malformed(&format!(
-                "the symbol id {symbol} needs a symbol table, which Ion of DynamoDB's export has none of"
+                "the symbol id {} needs a symbol table, which Ion of DynamoDB's export has none of",
+                clipped(symbol)
             )));
         }
         Ok(())
@@ -755,6 +757,7 @@ impl<R: BufRead> Reader<R> {
         }
         // Annotations, each `symbol::`.
         let mut annotations = Vec::new();
+        let mut annotation_count = 0usize;
         let value = loop {
             self.skip_ws()?;
             let b = self
@@ -784,13 +787,20 @@ impl<R: BufRead> Reader<R> {
             if self.peek()? == Some(b':') {
                 self.bump()?;
                 self.expect(b':', "an annotation symbol::")?;
-                annotations.push(symbol);
+                // (Two tell all a message needs: more are counted, not held.)
+                if annotations.len() < 2 {
+                    annotations.push(symbol);
+                }
+                annotation_count += 1;
                 continue;
             }
             // A symbol value: Ion's, not DynamoDB's.
             self.count_value()?;
             self.not_an_item(|| {
-                format!("the Ion symbol {symbol} is not a DynamoDB value (a string is \"…\")")
+                format!(
+                    "the Ion symbol {} is not a DynamoDB value (a string is \"…\")",
+                    clipped(&symbol)
+                )
             });
             break AttributeValue::Null;
         };
@@ -800,14 +810,15 @@ impl<R: BufRead> Reader<R> {
                 Some((_, ty)) => Ok(self.set(*ty, value)),
                 None => {
                     self.not_an_item(|| {
-                        format!("the Ion annotation {one} is not one of DynamoDB's: $dynamodb_SS, $dynamodb_NS, $dynamodb_BS")
+                        format!("the Ion annotation {} is not one of DynamoDB's: $dynamodb_SS, $dynamodb_NS, $dynamodb_BS", clipped(one))
                     });
                     Ok(AttributeValue::Null)
                 }
             },
             _ => {
                 self.not_an_item(|| {
-                    format!("a value has the Ion annotations {annotations:?}: DynamoDB's values have at most one")
+                    let first: Vec<_> = annotations.iter().map(|a| clipped(a)).collect();
+                    format!("a value has {annotation_count} Ion annotations ({}, …): DynamoDB's values have at most one", first.join(", "))
                 });
                 Ok(AttributeValue::Null)
             }
@@ -839,12 +850,15 @@ impl<R: BufRead> Reader<R> {
                     "struct",
                 ];
                 if !known.contains(&ty.as_str()) {
-                    return Err(self.malformed(&format!("null.{ty} is not an Ion null")));
+                    return Err(
+                        self.malformed(&format!("null.{} is not an Ion null", clipped(&ty)))
+                    );
                 }
                 if ty != "null" {
                     self.not_an_item(|| {
                         format!(
-                            "the typed Ion null null.{ty} is not a DynamoDB value (NULL is null)"
+                            "the typed Ion null null.{} is not a DynamoDB value (NULL is null)",
+                            clipped(&ty)
                         )
                     });
                 }
@@ -955,7 +969,7 @@ impl<R: BufRead> Reader<R> {
             i += 1;
         }
         let int = &text[int_start..i];
-        let malformed = |why: &str| self.malformed(&format!("{text} is {why}"));
+        let malformed = |why: &str| self.malformed(&format!("{} is {why}", clipped(&text)));
         if int.is_empty() {
             return Err(malformed("not an Ion number"));
         }
@@ -992,7 +1006,7 @@ impl<R: BufRead> Reader<R> {
         }
         if matches!(exponent, Some(b'e' | b'E')) {
             self.not_an_item(|| {
-                format!("the Ion float {text} is not a DynamoDB number (numbers are Ion decimals, such as 1.5 or 15d-1)")
+                format!("the Ion float {} is not a DynamoDB number (numbers are Ion decimals, such as 1.5 or 15d-1)", clipped(&text))
             });
             return Ok(AttributeValue::Null);
         }
@@ -1074,6 +1088,18 @@ impl<R: BufRead> Reader<R> {
                 AttributeValue::Null
             }
         }
+    }
+}
+
+/// The most characters of a symbol, a name or a number a message shows: the input is
+/// untrusted, and an item's first error becomes an import's `FailureMessage`.
+const SHOWN_CHARS: usize = 64;
+
+/// `text` for a message: its first [`SHOWN_CHARS`] characters, then `…` if there are more.
+fn clipped(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -1421,6 +1447,42 @@ mod tests {
             why.contains("annotation $dynamodb_NS is on a BOOL, not a list"),
             "{why}"
         );
+    }
+
+    /// Messages show at most a clipped piece of a symbol, a name or a number from the
+    /// input, never megabytes of it (the first item error becomes the import's
+    /// `FailureMessage`, kept in its record).
+    #[test]
+    fn messages_clip_the_input_they_quote() {
+        let long = "a".repeat(1 << 20);
+        let digits = "1".repeat(1 << 20);
+        let annotations = "$x::".repeat(1 << 18);
+        for value in [
+            long.clone(),
+            format!("{long}::1"),
+            format!("{annotations}1"),
+            format!("null.{long}"),
+            format!("{digits}e0"),
+            format!("{digits}x"),
+            format!("${digits}"),
+        ] {
+            let text = format!("$ion_1_0 {{Item:{{v:{value}}}}}");
+            let why = match read(&text).pop() {
+                Some(Ok(Err(why)) | Err(why)) => why,
+                other => panic!("{other:?}"),
+            };
+            assert!(why.len() < 1000, "{}: {}", why.len(), &why[..200]);
+        }
+        for text in [
+            format!("$ion_1_0 {{Item:{{'{long}':1,'{long}':2}}}}"),
+            format!("$ion_1_0 {long}"),
+        ] {
+            let why = match read(&text).pop() {
+                Some(Ok(Err(why)) | Err(why)) => why,
+                other => panic!("{other:?}"),
+            };
+            assert!(why.len() < 1000, "{}: {}", why.len(), &why[..200]);
+        }
     }
 
     /// Every prefix of a valid source is read without a panic: whole items, then either the
