@@ -438,6 +438,28 @@ impl Database {
         crate::import::import_table_from_dynamodb_json(&self.open.engine, input, source)
     }
 
+    /// [`import_table`](Database::import_table) from files in Amazon Ion text, the format
+    /// DynamoDB's export to S3 writes with `ExportFormat` ION and its import reads with
+    /// `InputFormat` ION: each item a struct `{Item:{…}}` (after the version marker
+    /// `$ion_1_0`, as DynamoDB writes a line), or a list of them; numbers are Ion decimals or
+    /// ints, binaries blobs, sets lists annotated `$dynamodb_SS`, `$dynamodb_NS` or
+    /// `$dynamodb_BS` (`format/ion.rs` has the grammar read and the type mapping). Valid Ion
+    /// that is not such an item (a float, a symbol, another annotation, a number past
+    /// DynamoDB's range), or an item not valid in the table, is an item in error, counted
+    /// and listed with its number (from 0 over all files); text that is not Ion of that
+    /// subset (a string not closed, a bad escape, values nested deeper than
+    /// [`MAX_ION_DEPTH`](crate::MAX_ION_DEPTH), an item's text longer than
+    /// [`MAX_IMPORT_LINE_BYTES`](crate::MAX_IMPORT_LINE_BYTES)) is a `Validation` error naming
+    /// its line, as is a failure to read a file: the import fails, leaving no table
+    /// (decompressing is the caller's).
+    pub fn import_table_from_ion<R: std::io::BufRead>(
+        &self,
+        input: ImportTableInput,
+        files: impl IntoIterator<Item = R>,
+    ) -> Result<ImportTableOutput> {
+        crate::import::import_table_from_ion(&self.open.engine, input, files)
+    }
+
     /// [`import_table`](Database::import_table) from files in CSV, as DynamoDB's import from
     /// S3 reads them (`InputFormat` CSV, `InputFormatOptions.Csv` in `options`): one item a
     /// line, its values separated by the delimiter; the first line of each file names the
@@ -642,6 +664,8 @@ impl Database {
     /// with `data/*.json.gz`, `manifest-files.json`, `manifest-summary.json` and `_started`
     /// (`export.rs` draws the layout). [`import_table_from_dynamodb_json`](Database::import_table_from_dynamodb_json)
     /// over the data files (gunzipped) makes the table again, as DynamoDB's ImportTable does.
+    /// With `ExportFormat` ION the data files are `data/*.ion.gz`, one line of Amazon Ion text
+    /// an item, which [`import_table_from_ion`](Database::import_table_from_ion) reads back.
     ///
     /// With `ExportType` INCREMENTAL_EXPORT ([`ExportTableToPointInTimeInput::incremental`])
     /// it writes instead each item changed in `[ExportFromTime, ExportToTime)` (15 minutes

@@ -67,6 +67,13 @@
 //! `ExportToTime` is the next window's, so windows `[a, b)` and `[b, c)` hold each change
 //! once.
 //!
+//! With `ExportFormat` ION the files and manifests are the same but for the data files:
+//! `data/{uuid}.ion.gz`, one line an item in Amazon Ion text, `$ion_1_0 {Item:{…}}\n` as
+//! the developer guide's Ion example writes it (`format/ion.rs` draws the type mapping), an
+//! incremental export's `$ion_1_0 {Metadata:{WriteTimestampMicros:…},Keys:{…},OldImage:{…},
+//! NewImage:{…}}\n` (the guide shows those in JSON only: the same fields, in Ion, is
+//! tidestore's reading); the summary's `outputFormat` is `"ION"`.
+//!
 //! Keys (`dataFileS3Key`, `manifestFilesS3Key`) are whole object keys, prefix included.
 //! Every file and folder operation goes through the database's file-system seam
 //! (`crate::fs::Vfs`), so crash and fault simulation covers the export too. Every file is
@@ -95,6 +102,7 @@ use serde_json::json;
 use crate::api::exports::*;
 use crate::engine::Engine;
 use crate::error::{io_error, Error, Result};
+use crate::format::ion;
 use crate::format::table_file::{TableFileReader, SNAPSHOT_MAGIC};
 use crate::fs::{EntryKind, Vfs, VfsFile};
 use crate::model::clock::Timestamp;
@@ -148,6 +156,7 @@ pub(crate) fn export_table_to_point_in_time(
     if let Some(spec) = &input.filter_specification {
         check_filter(engine, &input.table_arn, spec)?;
     }
+    let format = input.export_format.unwrap_or_default();
     let Some(store) = &engine.store else {
         return Err(Error::PointInTimeRecoveryUnavailable(
             "Exports need point-in-time recovery, which needs a database directory; this database lives in memory".into(),
@@ -174,7 +183,7 @@ pub(crate) fn export_table_to_point_in_time(
         export_time: start,
         s3_bucket: input.s3_bucket.clone(),
         s3_prefix: input.s3_prefix.clone(),
-        export_format: "DYNAMODB_JSON".into(),
+        export_format: format.as_str().into(),
         export_type: ExportType::FullExport.as_str().into(),
         incremental_export_specification: None,
         filter_specification: input.filter_specification.clone(),
@@ -244,6 +253,7 @@ pub(crate) fn export_table_to_point_in_time(
         root: root.clone(),
         filter,
         sink: Sink {
+            format,
             data_dir,
             data_key,
             file: None,
@@ -562,6 +572,48 @@ struct Line<'a> {
     item: &'a Item,
 }
 
+/// A line of a data file, in either format: serde writes its DynamoDB JSON, and
+/// [`DataLine::write_ion`] its Amazon Ion text, the same fields in the same order.
+trait DataLine: Serialize {
+    /// Appends the line in Ion text, after its version marker and without its `\n`.
+    fn write_ion(&self, out: &mut Vec<u8>);
+}
+
+impl DataLine for Line<'_> {
+    /// `{Item:{…}}`, as the developer guide's example of an Ion export's line.
+    fn write_ion(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{Item:");
+        ion::write_struct(out, self.item.iter());
+        out.push(b'}');
+    }
+}
+
+impl DataLine for ChangeLine<'_> {
+    /// `{Metadata:{WriteTimestampMicros:…},Keys:{…},OldImage:{…},NewImage:{…}}`: the JSON
+    /// line's fields, each value in Ion. NB: the developer guide shows an incremental
+    /// export's lines in DynamoDB JSON only; in Ion, `WriteTimestampMicros` (a number,
+    /// `{"N":…}` in JSON) is written as a number is, an Ion decimal. That is tidestore's
+    /// reading, not a documented shape.
+    fn write_ion(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{Metadata:{WriteTimestampMicros:");
+        ion::write_number(
+            out,
+            &crate::model::number::Number::from(self.written_micros),
+        );
+        out.extend_from_slice(b"},Keys:");
+        ion::write_struct(out, self.keys.iter());
+        if let Some(old) = self.old_image {
+            out.extend_from_slice(b",OldImage:");
+            ion::write_struct(out, old.iter());
+        }
+        if let Some(new) = self.new_image {
+            out.extend_from_slice(b",NewImage:");
+            ion::write_struct(out, new.iter());
+        }
+        out.push(b'}');
+    }
+}
+
 /// One line of an incremental export's data file: a changed item's key, the time of its
 /// last write in the window and its images (which of them, see [`change_line`]).
 #[derive(Serialize)]
@@ -574,6 +626,9 @@ struct ChangeLine<'a> {
     old_image: Option<&'a Item>,
     #[serde(rename = "NewImage", skip_serializing_if = "Option::is_none")]
     new_image: Option<&'a Item>,
+    /// `WriteTimestampMicros`, for the Ion line.
+    #[serde(skip)]
+    written_micros: u64,
 }
 
 /// The line of a key changed in the window, as the developer guide's table of view types
@@ -591,6 +646,7 @@ fn change_line<'a>(
     view: ExportViewType,
 ) -> ChangeLine<'a> {
     ChangeLine {
+        written_micros: written.0.saturating_mul(1000),
         metadata: json!({"WriteTimestampMicros": {"N": (u128::from(written.0) * 1000).to_string()}}),
         keys,
         old_image: old.filter(|_| view == ExportViewType::NewAndOldImages),
@@ -601,6 +657,8 @@ fn change_line<'a>(
 /// The data files of an export being written: lines go to the open file, a new one when
 /// it holds `MAX_EXPORT_FILE_ITEMS`.
 struct Sink {
+    /// How the lines are written.
+    format: ExportFormat,
     /// The folder of the data files.
     data_dir: PathBuf,
     /// Their keys' prefix: `{data_key}/{name}`.
@@ -619,7 +677,7 @@ struct Sink {
 impl Sink {
     /// Writes `line`. (Its items' size is the caller's to count in `bytes`: an export bills
     /// what it reads, not what it writes.)
-    fn push(&mut self, fs: &dyn Vfs, line: &impl Serialize) -> Result<()> {
+    fn push(&mut self, fs: &dyn Vfs, line: &impl DataLine) -> Result<()> {
         let mut open = match self.file.take() {
             Some(f) if f.items < MAX_EXPORT_FILE_ITEMS => f,
             full => {
@@ -637,7 +695,7 @@ impl Sink {
     }
 
     fn create(&mut self, fs: &dyn Vfs) -> Result<DataFile> {
-        let file = DataFile::create(fs, &self.data_dir, &self.data_key)?;
+        let file = DataFile::create(fs, &self.data_dir, &self.data_key, self.format)?;
         self.written.push(file.path.clone());
         Ok(file)
     }
@@ -952,6 +1010,7 @@ impl Write for Appender {
 
 /// One gzipped data file being written.
 struct DataFile {
+    format: ExportFormat,
     path: PathBuf,
     key: String,
     gzip: flate2::write::GzEncoder<Hashed<BufWriter<Appender>>>,
@@ -959,8 +1018,17 @@ struct DataFile {
 }
 
 impl DataFile {
-    fn create(fs: &dyn Vfs, data_dir: &Path, data_key: &str) -> Result<DataFile> {
-        let name = format!("{}.json.gz", uuid::Uuid::new_v4().simple());
+    fn create(
+        fs: &dyn Vfs,
+        data_dir: &Path,
+        data_key: &str,
+        format: ExportFormat,
+    ) -> Result<DataFile> {
+        let name = format!(
+            "{}.{}.gz",
+            uuid::Uuid::new_v4().simple(),
+            format.extension()
+        );
         let path = data_dir.join(&name);
         let file = Appender(
             fs.create(&path)
@@ -977,12 +1045,26 @@ impl DataFile {
             ),
             path,
             items: 0,
+            format,
         })
     }
 
-    fn push(&mut self, line: &impl Serialize) -> Result<()> {
+    fn push(&mut self, line: &impl DataLine) -> Result<()> {
         let error = |e: std::io::Error| io_error(format!("writing {}", self.path.display()))(e);
-        serde_json::to_writer(&mut self.gzip, line).map_err(|e| error(e.into()))?;
+        match self.format {
+            ExportFormat::DynamodbJson => {
+                serde_json::to_writer(&mut self.gzip, line).map_err(|e| error(e.into()))?
+            }
+            ExportFormat::Ion => {
+                // "Each line begins with an Ion version marker, followed by an item in Ion
+                // format" (the developer guide).
+                let mut text = Vec::with_capacity(256);
+                text.extend_from_slice(ion::VERSION_MARKER.as_bytes());
+                text.push(b' ');
+                line.write_ion(&mut text);
+                self.gzip.write_all(&text).map_err(error)?;
+            }
+        }
         self.gzip.write_all(b"\n").map_err(error)?;
         self.items += 1;
         Ok(())

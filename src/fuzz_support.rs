@@ -403,6 +403,47 @@ pub fn import_json(bytes: &[u8]) {
     assert_eq!(items, description.imported_item_count);
 }
 
+/// Reads `bytes` as an Amazon Ion source of an import (`InputFormat` ION), then imports it
+/// into a new table of an in-memory database. Promises: never a panic; every item the
+/// reader gives, written again by the export's Ion writer, reads back as the same item; the
+/// import either completes with the counts of [`import_json`] or fails with a
+/// `ValidationException` saying the source is malformed (never another error: the bytes
+/// are in memory).
+pub fn import_ion(bytes: &[u8]) {
+    use crate::format::ion::{write_struct, IonItems, VERSION_MARKER};
+    use crate::{CreateTableInput, Database, ImportTableInput, ScalarAttributeType};
+    for item in IonItems::new(bytes).flatten().flatten() {
+        let mut text = VERSION_MARKER.as_bytes().to_vec();
+        text.extend_from_slice(b" {Item:");
+        write_struct(&mut text, item.iter());
+        text.extend_from_slice(b"}\n");
+        let again: Vec<_> = IonItems::new(text.as_slice()).collect();
+        assert!(
+            matches!(again.as_slice(), [Ok(Ok(read))] if *read == item),
+            "{item:?} written as {} reads back as {again:?}",
+            String::from_utf8_lossy(&text)
+        );
+    }
+    let db = Database::in_memory();
+    let table = CreateTableInput::new("Imported")
+        .hash_key("pk", ScalarAttributeType::S)
+        .pay_per_request();
+    match db.import_table_from_ion(ImportTableInput::new(table), [bytes]) {
+        Ok(out) => {
+            let description = out.import_table_description;
+            assert!(
+                description.imported_item_count + description.error_count
+                    <= description.processed_item_count,
+                "{description:?}"
+            );
+        }
+        Err(e) => assert!(
+            e.exception_name() == "ValidationException" && e.message().contains("malformed"),
+            "an Ion import from memory fails only as malformed: {e}"
+        ),
+    }
+}
+
 /// Checks a table name. Promise: an accepted name is one plain path component.
 pub fn table_name(bytes: &[u8]) {
     let Ok(name) = std::str::from_utf8(bytes) else {

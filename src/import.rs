@@ -25,6 +25,7 @@ use crate::engine::Engine;
 use crate::error::{io_error, Error, Result};
 use crate::format::catalog::{snapshot_name, SNAPSHOT_DIR};
 use crate::format::codec;
+use crate::format::ion::IonItems;
 use crate::format::item::StoredItem;
 use crate::format::table_file::{SnapshotMeta, TableFileWriter, SNAPSHOT_MAGIC};
 use crate::model::key::KeyRole;
@@ -61,6 +62,19 @@ pub(crate) fn import_table_from_dynamodb_json(
             .map_err(io_error("reading the import's source"))
     });
     import(engine, input, lines)
+}
+
+/// The service behind
+/// [`Database::import_table_from_ion`](crate::Database::import_table_from_ion): the files
+/// read one after another, each a stream of Ion values (`format/ion.rs`).
+pub(crate) fn import_table_from_ion<R: BufRead>(
+    engine: &Engine,
+    input: ImportTableInput,
+    files: impl IntoIterator<Item = R>,
+) -> Result<ImportTableOutput> {
+    // (A file that is not Ion fails the import: `import` stops at the first outer error.)
+    let items = files.into_iter().flat_map(IonItems::new);
+    import(engine, input, items)
 }
 
 /// Checks `options` as DynamoDB checks `InputFormatOptions.Csv` (for a caller that refuses

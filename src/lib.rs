@@ -80,14 +80,16 @@ pub use api::backups::{
 };
 pub use api::capacity::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 pub use api::exports::{
-    ExportDescription, ExportStatus, ExportTableToPointInTimeInput, ExportTableToPointInTimeOutput,
-    ExportType, ExportViewType, FilterSpecification, IncrementalExportSpecification,
-    MAX_EXPORT_FILE_ITEMS, MAX_INCREMENTAL_EXPORT_PERIOD_MS, MIN_INCREMENTAL_EXPORT_PERIOD_MS,
+    ExportDescription, ExportFormat, ExportStatus, ExportTableToPointInTimeInput,
+    ExportTableToPointInTimeOutput, ExportType, ExportViewType, FilterSpecification,
+    IncrementalExportSpecification, MAX_EXPORT_FILE_ITEMS, MAX_INCREMENTAL_EXPORT_PERIOD_MS,
+    MIN_INCREMENTAL_EXPORT_PERIOD_MS,
 };
 pub use api::expressions::Expressions;
 pub use api::imports::{
     CsvOptions, ImportItemError, ImportStatus, ImportTableDescription, ImportTableInput,
     ImportTableOutput, CSV_DELIMITERS, MAX_IMPORT_ITEM_ERRORS, MAX_IMPORT_LINE_BYTES,
+    MAX_ION_DEPTH,
 };
 pub use api::items::*;
 pub use api::legacy::{

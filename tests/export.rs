@@ -1590,3 +1590,182 @@ fn an_export_request_with_a_filter_specification_is_eq() {
     assert!(eq(&input, &input.clone()));
     assert!(!eq(&input, &ExportTableToPointInTimeInput::new(TABLE, "b")));
 }
+
+/// With `ExportFormat` ION the data files are `data/*.ion.gz`, one line an item as the
+/// developer guide's Ion example writes it (`$ion_1_0 {Item:{…}}`), the summary says
+/// `"outputFormat":"ION"`, and importing those files as ION makes the table again item for
+/// item: every type, a snapshot's items and the log's.
+#[test]
+fn an_ion_export_imported_again_is_the_table_item_for_item() {
+    let (dir, clock, db) = setup("export-ion-roundtrip");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    for i in 0..200 {
+        clock.advance(1);
+        let text = [
+            "x",
+            "quote \" back \\ slash",
+            "line\nbreak\ttab",
+            "é ☃ 😀",
+            "'''",
+        ];
+        put(&db, row(&format!("p{}", i % 13), i, text[i as usize % 5]));
+        if i == 120 {
+            db.checkpoint().unwrap();
+        }
+    }
+    let odd: Item = serde_json::from_value(serde_json::json!({
+        "pk": {"S": "odd"}, "sk": {"N": "-0.0000001"}, "g": {"S": "x"},
+        "null": {"NULL": true}, "$ion_1_0": {"N": "1E+125"}, "with space": {"N": "600"},
+        "a-b": {"S": ""}, "deep": {"L": [{"M": {"'": {"BS": ["", "AA=="]}}}]},
+    }))
+    .unwrap();
+    put(&db, odd);
+    clock.advance(1);
+    let bucket = dir.path().join("bucket");
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::new(TABLE, "bucket").export_format(ExportFormat::Ion),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    assert_eq!(out.export_format, "ION");
+    let folder = export_dir(&bucket, &out);
+    let summary = read_json(&folder.join("manifest-summary.json"));
+    assert_eq!(summary["outputFormat"], "ION");
+    let files = std::fs::read_to_string(folder.join("manifest-files.json")).unwrap();
+    for line in files.lines() {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        let key = entry["dataFileS3Key"].as_str().unwrap();
+        assert!(key.ends_with(".ion.gz") && key.contains("/data/"), "{key}");
+    }
+    let lines = data_lines(&bucket, &out);
+    assert!(
+        lines.lines().all(|l| l.starts_with("$ion_1_0 {Item:{")),
+        "{lines}"
+    );
+    assert!(lines.contains("'$ion_1_0':1d125,"), "{lines}");
+
+    let imported = db
+        .import_table_from_ion(
+            ImportTableInput::new(definition("Imported")),
+            [lines.as_bytes()],
+        )
+        .unwrap()
+        .import_table_description;
+    assert_eq!(imported.error_count, 0, "{:?}", imported.item_errors);
+    let table = scan_sorted(&db, TABLE);
+    assert_eq!(imported.imported_item_count, table.len() as u64);
+    assert_eq!(scan_sorted(&db, "Imported"), table);
+}
+
+/// An incremental export in ION has a line where the DYNAMODB_JSON export of the same
+/// window has one, each `$ion_1_0 {Metadata:{WriteTimestampMicros:…},Keys:{…},…}` with
+/// the images the JSON line has, and its files are `.ion.gz` in the shared data folder.
+#[test]
+fn an_ion_incremental_export_has_the_json_exports_lines_in_ion() {
+    let (dir, clock, db) = setup("export-ion-incremental");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    for i in 0..20 {
+        clock.advance(1000);
+        put(&db, row("p", i, "before"));
+    }
+    clock.advance(1000);
+    let from = clock.now().0;
+    for i in 10..30 {
+        clock.advance(1000);
+        put(&db, row("p", i, "in"));
+    }
+    clock.set(Timestamp(from + 15 * MINUTE));
+    let spec = IncrementalExportSpecification::new(Timestamp(from), Timestamp(from + 15 * MINUTE));
+    let bucket = dir.path().join("bucket");
+    let export = |format| {
+        db.export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", spec.clone())
+                .export_format(format),
+            &bucket,
+        )
+        .unwrap()
+        .export_description
+    };
+    let json = export(ExportFormat::DynamodbJson);
+    let ion = export(ExportFormat::Ion);
+    assert_eq!(ion.item_count, json.item_count);
+    assert_eq!(ion.billed_size_bytes, json.billed_size_bytes);
+    let (json_lines, ion_lines) = (data_lines(&bucket, &json), data_lines(&bucket, &ion));
+    assert_eq!(ion_lines.lines().count(), 20);
+    for (j, i) in json_lines.lines().zip(ion_lines.lines()) {
+        let j: Value = serde_json::from_str(j).unwrap();
+        let micros = j["Metadata"]["WriteTimestampMicros"]["N"].as_str().unwrap();
+        // Whole milliseconds: `…d3`.
+        let micros = format!("{}d3", micros.strip_suffix("000").unwrap());
+        let sk = j["Keys"]["sk"]["N"].as_str().unwrap();
+        let prefix = format!("$ion_1_0 {{Metadata:{{WriteTimestampMicros:{micros}}},");
+        assert!(i.starts_with(&prefix), "{i}");
+        // As an Ion decimal: `15.`, or `2d1` for 20.
+        let sk_ion = match sk.trim_end_matches('0') {
+            digits if digits.len() < sk.len() => format!("{digits}d{}", sk.len() - digits.len()),
+            _ => format!("{sk}."),
+        };
+        assert!(i.contains(&format!(",sk:{sk_ion}}},")), "{i}");
+        assert!(i.contains("},Keys:{pk:\"p\","), "{i}");
+        // 10..20 existed before the window: an old image, then the new.
+        let old = sk.parse::<i64>().unwrap() < 20;
+        assert_eq!(j.get("OldImage").is_some(), old);
+        assert_eq!(i.contains(",OldImage:{"), old, "{i}");
+        assert!(i.contains(",NewImage:{"), "{i}");
+    }
+    let files =
+        std::fs::read_to_string(export_dir(&bucket, &ion).join("manifest-files.json")).unwrap();
+    assert!(
+        files.contains("AWSDynamoDB/data/") && files.contains(".ion.gz"),
+        "{files}"
+    );
+}
+
+/// An Ion source with a value DynamoDB cannot hold is an item in error (the others are
+/// imported); one that is not Ion text fails the import, naming the line, and leaves no
+/// table.
+#[test]
+fn an_ion_import_counts_items_in_error_and_fails_on_malformed_text() {
+    let (_dir, _clock, db) = setup("import-ion-errors");
+    let simple = || {
+        CreateTableInput::new("T01")
+            .hash_key("pk", S)
+            .pay_per_request()
+    };
+    let source = "$ion_1_0 {Item:{pk:\"a\",n:1.5e0}}\n$ion_1_0 {Item:{pk:\"b\",n:15d-1}}\n$ion_1_0 {Item:{n:1}}\n";
+    let out = db
+        .import_table_from_ion(ImportTableInput::new(simple()), [source.as_bytes()])
+        .unwrap()
+        .import_table_description;
+    assert_eq!((out.imported_item_count, out.error_count), (1, 2));
+    assert!(
+        out.item_errors[0].message.contains("Ion float 1.5e0"),
+        "{:?}",
+        out.item_errors
+    );
+    assert_eq!(out.item_errors[1].item_number, 2);
+    let b = scan_sorted(&db, "T01");
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["n"], AttributeValue::n("1.5").unwrap());
+
+    let simple = || {
+        CreateTableInput::new("T02")
+            .hash_key("pk", S)
+            .pay_per_request()
+    };
+    let good = "$ion_1_0 {Item:{pk:\"a\"}}\n";
+    let bad = "$ion_1_0 {Item:{pk:\"b\"}}\n$ion_1_0 {Item:{pk:\"c\\q\"}}\n";
+    let error = db
+        .import_table_from_ion(
+            ImportTableInput::new(simple()),
+            [good.as_bytes(), bad.as_bytes()],
+        )
+        .unwrap_err();
+    assert_eq!(error.exception_name(), "ValidationException");
+    assert!(error.message().contains("malformed at line 2"), "{error}");
+    assert!(db.describe_table("T02").is_err());
+}

@@ -26,6 +26,7 @@ fn targets() -> Vec<(&'static str, Harness)> {
         ("catalog_file", fuzz_support::catalog_file),
         ("item_json", fuzz_support::item_json),
         ("import_json", fuzz_support::import_json),
+        ("import_ion", fuzz_support::import_ion),
         ("table_name", fuzz_support::table_name),
         ("expression", fuzz_support::expression),
     ];

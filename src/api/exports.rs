@@ -14,7 +14,7 @@ pub const MAX_EXPORT_FILE_ITEMS: u64 = 100_000;
 
 /// `ExportTableToPointInTime`'s request, less where the files go (a folder standing in for
 /// the S3 bucket, passed beside it). Only what tidestore honours is here: a FULL_EXPORT or
-/// an INCREMENTAL_EXPORT in DYNAMODB_JSON, unencrypted, of every item or of those a
+/// an INCREMENTAL_EXPORT in DYNAMODB_JSON or ION, unencrypted, of every item or of those a
 /// [`FilterSpecification`] selects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -47,6 +47,40 @@ pub struct ExportTableToPointInTimeInput {
     /// when `None`). Checked before anything is read: a bad one is a `ValidationException`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_specification: Option<FilterSpecification>,
+    /// DYNAMODB_JSON (the default) or ION: how the data files write the items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_format: Option<ExportFormat>,
+}
+
+/// `ExportFormat`: how an export's data files write the items, as DynamoDB's developer
+/// guide draws them ("DynamoDB table export output format").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ExportFormat {
+    /// One line of DynamoDB JSON an item, `{"Item":{…}}`, in `data/*.json.gz`.
+    #[default]
+    DynamodbJson,
+    /// One line of Amazon Ion text an item, `$ion_1_0 {Item:{…}}`, in `data/*.ion.gz`.
+    Ion,
+}
+
+impl ExportFormat {
+    /// The API model's name (also the summary manifest's `outputFormat`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::DynamodbJson => "DYNAMODB_JSON",
+            ExportFormat::Ion => "ION",
+        }
+    }
+
+    /// The extension of its data files, before `.gz`.
+    pub(crate) fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::DynamodbJson => "json",
+            ExportFormat::Ion => "ion",
+        }
+    }
 }
 
 /// `FilterSpecification`: which items an export writes, and which of their attributes, as
@@ -220,6 +254,7 @@ impl ExportTableToPointInTimeInput {
             export_type: None,
             incremental_export_specification: None,
             filter_specification: None,
+            export_format: None,
         }
     }
 
@@ -243,6 +278,7 @@ crate::api::setters!(ExportTableToPointInTimeInput {
     export_type: ExportType => Some(export_type),
     incremental_export_specification: IncrementalExportSpecification => Some(incremental_export_specification),
     filter_specification: FilterSpecification => Some(filter_specification),
+    export_format: ExportFormat => Some(export_format),
 });
 
 /// An export's state (`ExportStatus`). The library's export runs before it returns, so its
@@ -285,7 +321,7 @@ pub struct ExportDescription {
     /// The key prefix, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_prefix: Option<String>,
-    /// `DYNAMODB_JSON`.
+    /// `DYNAMODB_JSON` or `ION`.
     pub export_format: String,
     /// `FULL_EXPORT` or `INCREMENTAL_EXPORT`.
     pub export_type: String,

@@ -18,6 +18,14 @@ pub const MAX_IMPORT_ITEM_ERRORS: usize = 100;
 /// longer line is an item in error, and is not read whole.
 pub const MAX_IMPORT_LINE_BYTES: usize = 8 << 20;
 
+/// The deepest a value of an Amazon Ion source nests
+/// ([`Database::import_table_from_ion`](crate::Database::import_table_from_ion); the
+/// wrapper struct `{Item: …}` is depth 1, the item 2): past DynamoDB's
+/// [`MAX_NESTING_DEPTH`](crate::MAX_NESTING_DEPTH) for the item's values, so that no item
+/// DynamoDB takes is refused as Ion (validating the item refuses the rest), and bounded, so
+/// that nesting cannot exhaust the stack. Deeper is a malformed source.
+pub const MAX_ION_DEPTH: usize = crate::model::value::MAX_NESTING_DEPTH + 3;
+
 /// The delimiters DynamoDB's CSV imports take (the model's `CsvDelimiter`, `[,;:|\t ]`).
 pub const CSV_DELIMITERS: [char; 6] = [',', ';', ':', '|', '\t', ' '];
 

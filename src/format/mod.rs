@@ -1,8 +1,10 @@
-//! Every byte that reaches disk: the codec, log records, table files and the catalog.
+//! Every byte that reaches disk: the codec, log records, table files and the catalog, and
+//! the Amazon Ion text of exports and imports (`ion.rs`).
 
 pub(crate) mod backup;
 pub(crate) mod catalog;
 pub(crate) mod codec;
+pub(crate) mod ion;
 pub(crate) mod item;
 pub(crate) mod log_segment;
 pub(crate) mod mutation;

@@ -203,6 +203,13 @@ impl Number {
         })
     }
 
+    /// The number as `(negative, coefficient, exponent)`: `±coefficient × 10^exponent`, the
+    /// coefficient without trailing zeros (0 for zero), for a writer of another decimal
+    /// notation (Amazon Ion's, `format/ion.rs`).
+    pub(crate) fn parts(&self) -> (bool, u128, i32) {
+        (self.negative, self.coef, self.exp)
+    }
+
     /// `ms` milliseconds as a Number of seconds, exactly: `ms × 10^-3`.
     pub(crate) fn from_millis(ms: u64) -> Number {
         // A u64 has at most 20 digits, and 10^-3 is far inside the range: a failure here is

@@ -23,8 +23,10 @@
 //! Query's and Scan's messages, never a FAILED export), and the description and the record
 //! carry it as given, its numbers in canonical form.
 //!
-//! Refused by name (ValidationException): `ExportFormat` ION,
-//! `S3SseAlgorithm` and `S3SseKmsKeyId` (the files are not encrypted), and an
+//! `ExportFormat` ION writes the data files in Amazon Ion text (`data/*.ion.gz`,
+//! `outputFormat` "ION"), as `export.rs` and `format/ion.rs` draw them.
+//!
+//! Refused by name (ValidationException): `S3SseAlgorithm` and `S3SseKmsKeyId` (the files are not encrypted), and an
 //! `S3BucketOwner` other than the server's account.
 //!
 //! Records live in `EXPORTS` in the database directory, in the layout of `IMPORTS`
@@ -54,7 +56,7 @@ use super::operations::input;
 use super::protocol::WireError;
 use super::Call;
 use crate::api::exports::{
-    ExportTableToPointInTimeInput, ExportType, ExportViewType, FilterSpecification,
+    ExportFormat, ExportTableToPointInTimeInput, ExportType, ExportViewType, FilterSpecification,
     IncrementalExportSpecification,
 };
 use crate::db::Database;
@@ -138,7 +140,7 @@ struct ExportRequest {
     s3_bucket: String,
     s3_bucket_owner: Option<String>,
     s3_prefix: Option<String>,
-    export_format: Option<String>,
+    export_format: Option<ExportFormat>,
     export_type: Option<ExportType>,
     incremental_export_specification: Option<IncrementalExportSpecification>,
     filter_specification: Option<FilterSpecification>,
@@ -174,13 +176,10 @@ pub(super) fn export_table_to_point_in_time(
             )));
         }
     }
-    let format = request.export_format.as_deref().unwrap_or("DYNAMODB_JSON");
-    if format != "DYNAMODB_JSON" {
-        return Err(WireError::validation(format!(
-            "tidestore does not support the ExportFormat {format}: only DYNAMODB_JSON"
-        )));
-    }
+    // (Any other value was refused against the model's enum before the request got here.)
+    let format = request.export_format.unwrap_or_default();
     let mut library = ExportTableToPointInTimeInput::new(&request.table_arn, &request.s3_bucket);
+    library.export_format = Some(format);
     library.export_time = request.export_time;
     library.export_type = request.export_type;
     library.incremental_export_specification = request.incremental_export_specification.clone();
@@ -320,7 +319,7 @@ pub(super) fn export_table_to_point_in_time(
     if let Some(prefix) = &request.s3_prefix {
         description.insert("S3Prefix".into(), json!(prefix));
     }
-    description.insert("ExportFormat".into(), json!(format));
+    description.insert("ExportFormat".into(), json!(format.as_str()));
     description.insert("ExportType".into(), json!(export_type.as_str()));
     // As given (the record keeps it, so a restart's DescribeExport still shows it).
     if let Some(spec) = &request.filter_specification {

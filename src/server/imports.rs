@@ -11,7 +11,8 @@
 //! Status flow, as DynamoDB's: the request is checked, its record written durably as
 //! IN_PROGRESS, and the answer sent at once; the import runs on a thread of its own through
 //! [`Database::import_table_from_dynamodb_json`] (`InputFormat` DYNAMODB_JSON: the files
-//! chained into one source) or [`Database::import_table_from_csv`] (CSV, with
+//! chained into one source), [`Database::import_table_from_ion`] (ION: each file a stream
+//! of Ion values, read apart) or [`Database::import_table_from_csv`] (CSV, with
 //! `InputFormatOptions.Csv`, which no other format takes: each file read apart, as each has
 //! its own header line), each file's GZIP decoded apart, and its record becomes COMPLETED
 //! (with the library's counts) or
@@ -574,6 +575,7 @@ struct CsvRequest {
 #[derive(Clone)]
 enum Format {
     DynamoDbJson,
+    Ion,
     Csv(CsvOptions),
 }
 
@@ -583,6 +585,7 @@ fn format(request: &ImportTableRequest) -> Result<Format, WireError> {
     let csv = (request.input_format_options.as_ref()).and_then(|o| o.csv.as_ref());
     match (request.input_format.as_str(), csv) {
         ("DYNAMODB_JSON", None) => Ok(Format::DynamoDbJson),
+        ("ION", None) => Ok(Format::Ion),
         ("CSV", csv) => {
             let mut options = CsvOptions::default();
             if let Some(delimiter) = csv.and_then(|c| c.delimiter.as_deref()) {
@@ -605,11 +608,11 @@ fn format(request: &ImportTableRequest) -> Result<Format, WireError> {
             crate::import::validate_csv_options(&options)?;
             Ok(Format::Csv(options))
         }
-        ("DYNAMODB_JSON", Some(_)) => Err(WireError::validation(
-            "One or more parameter values were invalid: InputFormatOptions.Csv is for the InputFormat CSV only, not DYNAMODB_JSON",
-        )),
+        (format @ ("DYNAMODB_JSON" | "ION"), Some(_)) => Err(WireError::validation(format!(
+            "One or more parameter values were invalid: InputFormatOptions.Csv is for the InputFormat CSV only, not {format}"
+        ))),
         (other, _) => Err(WireError::validation(format!(
-            "tidestore does not support the InputFormat {other}: only DYNAMODB_JSON and CSV"
+            "tidestore does not support the InputFormat {other}: only DYNAMODB_JSON, ION and CSV"
         ))),
     }
 }
@@ -910,6 +913,13 @@ impl Job {
                 );
                 self.db.import_table_from_dynamodb_json(input, source)
             }
+            // Each file read apart: a value cut at a file's end must not run on into the next.
+            Format::Ion => self.db.import_table_from_ion(
+                input,
+                (files.into_iter()).map(|path| {
+                    BufReader::with_capacity(READ_BUFFER, Object::new(path, gzip, Arc::clone(stop)))
+                }),
+            ),
             // Each file read apart: each has its own header line.
             Format::Csv(options) => self.db.import_table_from_csv(
                 input,

@@ -779,7 +779,7 @@ class Imports(unittest.TestCase):
             (["--input-format", "DYNAMODB_JSON", "--input-format-options", '{"Csv": {"Delimiter": ";"}}'], "CSV"),
             (["--input-format", "CSV", "--input-format-options", '{"Csv": {"Delimiter": "x"}}'], "delimiter"),
             (["--input-format", "CSV", "--input-format-options", '{"Csv": {"HeaderList": ["a", "a"]}}'], "twice"),
-            (["--input-format", "ION"], "ION"),
+            (["--input-format", "ION", "--input-format-options", '{"Csv": {"Delimiter": ";"}}'], "not ION"),
             (["--input-format", "DYNAMODB_JSON", "--input-compression-type", "ZSTD"], "ZSTD"),
         ]:
             with self.assertRaises(CliError) as e:
@@ -1018,6 +1018,75 @@ class Exports(unittest.TestCase):
         self.assertEqual(len(source), 120)
         self.assertEqual(items("ExportImported"), source)
 
+    def test_an_ion_export_imports_again_as_ion(self):
+        """ExportFormat ION writes data/*.ion.gz, each line `$ion_1_0 {Item:{...}}`; ImportTable
+        with InputFormat ION over them makes the table again; an Ion file that is not Ion text
+        fails its import, naming the line, and makes no table."""
+        ddb = self.ddb
+        arn = self.make_table("IonSrc")
+        ddb.update_continuous_backups(
+            TableName="IonSrc",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for j in range(40):
+            ddb.put_item(TableName="IonSrc", Item={
+                "pk": {"S": f"p{j % 5} \"q\" \\ \n é"}, "sk": {"N": str(j * 100) + ".25"},
+                "b": {"B": bytes([j, 0, 255])}, "bs": {"BS": [bytes([j + 1]), b"\x00"]},
+                "n": {"N": "-1E-130"}, "ns": {"NS": ["600", "1.5", str(j + 2)]},
+                "ss": {"SS": ["a", "'''"]}, "t": {"BOOL": j % 2 == 0}, "z": {"NULL": True},
+                "m": {"M": {"with space": {"L": [{"N": "2000"}, {"M": {}}, {"L": []}]}}}})
+        started = ddb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket=self.BUCKET, S3Prefix="ion", ExportFormat="ION")["ExportDescription"]
+        self.assertEqual(started["ExportFormat"], "ION")
+        done = wait_export(ddb, started["ExportArn"])
+        self.assertEqual((done["ExportStatus"], done["ExportFormat"], done["ItemCount"]),
+                         ("COMPLETED", "ION", 40), done)
+        folder = os.path.dirname(os.path.join(S3_DIR, self.BUCKET, done["ExportManifest"]))
+        with open(os.path.join(folder, "manifest-summary.json")) as f:
+            self.assertEqual(json.load(f)["outputFormat"], "ION")
+        names = os.listdir(os.path.join(folder, "data"))
+        self.assertTrue(names and all(n.endswith(".ion.gz") for n in names), names)
+        with gzip.open(os.path.join(folder, "data", names[0]), "rt") as f:
+            first = f.readline()
+        self.assertTrue(first.startswith("$ion_1_0 {Item:{"), first)
+        export_id = done["ExportArn"].rsplit("/", 1)[1]
+        definition = {
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "N"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "BillingMode": "PAY_PER_REQUEST"}
+
+        def import_ion(table, prefix, compression):
+            started = ddb.import_table(
+                S3BucketSource={"S3Bucket": self.BUCKET, "S3KeyPrefix": prefix},
+                InputFormat="ION", InputCompressionType=compression,
+                TableCreationParameters=dict(definition, TableName=table))["ImportTableDescription"]
+            self.assertEqual(started["InputFormat"], "ION")
+            for _ in range(600):
+                status = ddb.describe_import(ImportArn=started["ImportArn"])["ImportTableDescription"]
+                if status["ImportStatus"] != "IN_PROGRESS":
+                    return status
+                time.sleep(0.05)
+            raise AssertionError("the import is still IN_PROGRESS")
+
+        status = import_ion("IonImported", f"ion/AWSDynamoDB/{export_id}/data/", "GZIP")
+        self.assertEqual((status["ImportStatus"], status["ImportedItemCount"]), ("COMPLETED", 40), status)
+
+        def items(table):
+            found = ddb.get_paginator("scan").paginate(TableName=table).build_full_result()["Items"]
+            return sorted(found, key=lambda i: (i["pk"]["S"], float(i["sk"]["N"])))
+
+        self.assertEqual(items("IonImported"), items("IonSrc"))
+        os.makedirs(os.path.join(S3_DIR, self.BUCKET, "badion"), exist_ok=True)
+        with open(os.path.join(S3_DIR, self.BUCKET, "badion", "0.ion"), "w") as f:
+            f.write('$ion_1_0 {Item:{pk:"a",sk:1}}\n$ion_1_0 {Item:{pk:"b\\q",sk:2}}\n')
+        status = import_ion("IonBad", "badion/", "NONE")
+        self.assertEqual((status["ImportStatus"], status["FailureCode"]), ("FAILED", "ValidationException"), status)
+        self.assertIn("malformed at line 2", status["FailureMessage"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.describe_table(TableName="IonBad")
+        self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+
     def test_export_errors_are_dynamodbs_and_list_exports_pages(self):
         ddb = self.ddb
         arn = self.make_table("ExportErrs")
@@ -1038,7 +1107,7 @@ class Exports(unittest.TestCase):
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
         self.assertEqual(code(TableArn=arn, S3Bucket=self.BUCKET, ExportTime=datetime.datetime(2001, 1, 1))[0],
                          "InvalidExportTimeException")
-        for refused in [dict(ExportFormat="ION"), dict(ExportType="INCREMENTAL_EXPORT"),
+        for refused in [dict(ExportType="INCREMENTAL_EXPORT"),
                         dict(S3SseAlgorithm="AES256"), dict(S3Prefix="../out"),
                         dict(S3Bucket="../x")]:
             request = dict(dict(TableArn=arn, S3Bucket=self.BUCKET), **refused)
