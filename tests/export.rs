@@ -1769,3 +1769,43 @@ fn an_ion_import_counts_items_in_error_and_fails_on_malformed_text() {
     assert!(error.message().contains("malformed at line 2"), "{error}");
     assert!(db.describe_table("T02").is_err());
 }
+
+/// A `FilterSpecification` and `ExportFormat` ION together: the Ion files hold exactly the
+/// items a Query with the same expressions returns, projected alike, and `ItemCount`
+/// counts them; imported back as ION they make that table.
+#[test]
+fn a_filtered_ion_export_holds_the_items_a_query_with_its_expressions_returns() {
+    let (dir, _clock, db) = filter_table("export-filter-ion");
+    let bucket = dir.path().join("bucket");
+    let spec = FilterSpecification::new()
+        .key_condition_expression("pk = :p")
+        .filter_expression("attribute_exists(b)")
+        .projection_expression("pk, sk, b")
+        .expression_attribute_value(":p", AttributeValue::S("p1".into()));
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::new(TABLE, "b")
+                .filter_specification(spec.clone())
+                .export_format(ExportFormat::Ion),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let lines = data_lines(&bucket, &out);
+    assert!(
+        lines.lines().all(|l| l.starts_with("$ion_1_0 {Item:{")),
+        "{lines}"
+    );
+    let want = read_with_the_same_expressions(&db, &spec);
+    assert!(!want.is_empty());
+    assert_eq!(out.item_count, want.len() as u64);
+    let imported = db
+        .import_table_from_ion(
+            ImportTableInput::new(definition("Imported")),
+            [lines.as_bytes()],
+        )
+        .unwrap()
+        .import_table_description;
+    assert_eq!(imported.error_count, 0, "{:?}", imported.item_errors);
+    assert_eq!(scan_sorted(&db, "Imported"), want);
+}
