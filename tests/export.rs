@@ -1591,6 +1591,20 @@ fn an_export_request_with_a_filter_specification_is_eq() {
     assert!(!eq(&input, &ExportTableToPointInTimeInput::new(TABLE, "b")));
 }
 
+/// `lines` of Ion imported as the table `Imported` (of `definition`'s shape), every line
+/// an item without error.
+fn import_ion_lines(db: &Database, lines: &str) -> ImportTableDescription {
+    let imported = db
+        .import_table_from_ion(
+            ImportTableInput::new(definition("Imported")),
+            [lines.as_bytes()],
+        )
+        .unwrap()
+        .import_table_description;
+    assert_eq!(imported.error_count, 0, "{:?}", imported.item_errors);
+    imported
+}
+
 /// With `ExportFormat` ION the data files are `data/*.ion.gz`, one line an item as the
 /// developer guide's Ion example writes it (`$ion_1_0 {Item:{…}}`), the summary says
 /// `"outputFormat":"ION"`, and importing those files as ION makes the table again item for
@@ -1647,14 +1661,7 @@ fn an_ion_export_imported_again_is_the_table_item_for_item() {
     );
     assert!(lines.contains("'$ion_1_0':1d125,"), "{lines}");
 
-    let imported = db
-        .import_table_from_ion(
-            ImportTableInput::new(definition("Imported")),
-            [lines.as_bytes()],
-        )
-        .unwrap()
-        .import_table_description;
-    assert_eq!(imported.error_count, 0, "{:?}", imported.item_errors);
+    let imported = import_ion_lines(&db, &lines);
     let table = scan_sorted(&db, TABLE);
     assert_eq!(imported.imported_item_count, table.len() as u64);
     assert_eq!(scan_sorted(&db, "Imported"), table);
@@ -1799,13 +1806,6 @@ fn a_filtered_ion_export_holds_the_items_a_query_with_its_expressions_returns() 
     let want = read_with_the_same_expressions(&db, &spec);
     assert!(!want.is_empty());
     assert_eq!(out.item_count, want.len() as u64);
-    let imported = db
-        .import_table_from_ion(
-            ImportTableInput::new(definition("Imported")),
-            [lines.as_bytes()],
-        )
-        .unwrap()
-        .import_table_description;
-    assert_eq!(imported.error_count, 0, "{:?}", imported.item_errors);
+    import_ion_lines(&db, &lines);
     assert_eq!(scan_sorted(&db, "Imported"), want);
 }
