@@ -2137,6 +2137,37 @@ fn partiql_transactions_are_all_or_nothing_and_refuse_mixing_reads_and_writes() 
         cancelled["CancellationReasons"],
         json!([{ "Code": "None" }, { "Code": "DuplicateItem", "Message": "Duplicate primary key exists in table" }])
     );
+    // ReturnValuesOnConditionCheckFailure is the statement's action's: the taken key's item
+    // comes back in its reason. ReturnConsumedCapacity is the transaction's.
+    let with_item = transaction(
+        r#"{"TransactStatements": [
+            {"Statement": "UPDATE Music SET n = 5 WHERE pk = 'a'"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'b'}", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}]}"#,
+    );
+    assert_eq!(
+        with_item["CancellationReasons"][1]["Item"],
+        json!({ "pk": { "S": "b" } }),
+        "{with_item}"
+    );
+    let counted = transaction(
+        r#"{"TransactStatements": [{"Statement": "INSERT INTO Music VALUE {'pk': 'c'}"}],
+            "ReturnConsumedCapacity": "TOTAL"}"#,
+    );
+    // (What TransactWriteItems answers: a transactional write of a small item is 2 units.)
+    assert_eq!(
+        counted,
+        json!({ "ConsumedCapacity": [{ "TableName": "Music", "CapacityUnits": 2.0, "WriteCapacityUnits": 2.0 }] })
+    );
+    let read_counted = transaction(
+        r#"{"TransactStatements": [{"Statement": "SELECT * FROM Music WHERE pk = 'c'"}],
+            "ReturnConsumedCapacity": "TOTAL"}"#,
+    );
+    assert_eq!(read_counted["ConsumedCapacity"][0]["TableName"], "Music");
+    assert_eq!(read_counted["ConsumedCapacity"][0]["CapacityUnits"], 2.0);
+    let deleted = transaction(
+        r#"{"TransactStatements": [{"Statement": "DELETE FROM Music WHERE pk = 'c'"}]}"#,
+    );
+    assert_eq!(deleted, json!({}));
     let read = transaction(
         r#"{"TransactStatements": [
             {"Statement": "SELECT n FROM Music WHERE pk = 'a'"},

@@ -3,6 +3,9 @@
 //! become the transaction's actions: an INSERT's PutItem a `Put`, an UPDATE's UpdateItem an
 //! `Update`, a DELETE's DeleteItem a `Delete`, a SELECT by whole key a `Get`. Any statement
 //! that cannot be translated fails the whole request, before anything runs.
+//! `ReturnConsumedCapacity` is the transaction's, and a write statement's
+//! `ReturnValuesOnConditionCheckFailure` its action's (its cancellation reason then carries
+//! the item), as TransactWriteItems takes them.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,7 +19,11 @@ use crate::server::protocol::WireError;
 use crate::server::Call;
 
 /// ExecuteTransaction's members that tidestore honours.
-pub(in crate::server) const HONOURS: &[&str] = &["ClientRequestToken", "TransactStatements"];
+pub(in crate::server) const HONOURS: &[&str] = &[
+    "ClientRequestToken",
+    "ReturnConsumedCapacity",
+    "TransactStatements",
+];
 
 /// The most statements one transaction holds (`ParameterizedStatements`' `max`).
 const MAX_STATEMENTS: usize = 100;
@@ -26,6 +33,7 @@ const MAX_STATEMENTS: usize = 100;
 struct ExecuteTransactionInput {
     transact_statements: Vec<ParameterizedStatement>,
     client_request_token: Option<String>,
+    return_consumed_capacity: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -33,7 +41,8 @@ struct ExecuteTransactionInput {
 struct ParameterizedStatement {
     statement: String,
     parameters: Option<Vec<Value>>,
-    return_values_on_condition_check_failure: Option<String>,
+    /// Passed on to a write statement's action; a read has no condition to fail.
+    return_values_on_condition_check_failure: Option<Value>,
 }
 
 /// ExecuteTransaction: `{"Responses": [{"Item": …}, …]}` for reads, `{}` for writes.
@@ -51,13 +60,6 @@ pub(in crate::server) fn execute_transaction(
     for (at, statement) in request.transact_statements.iter().enumerate() {
         let at = format!("transactStatements.{}.member.parameters", at + 1);
         given_parameters(&statement.parameters, &at)?;
-    }
-    if (request.transact_statements.iter())
-        .any(|s| s.return_values_on_condition_check_failure.is_some())
-    {
-        return Err(WireError::validation(
-            "tidestore does not support the parameter ReturnValuesOnConditionCheckFailure of ExecuteTransaction",
-        ));
     }
     let db = &call.state.db;
     let mut actions = Vec::with_capacity(count);
@@ -89,6 +91,10 @@ pub(in crate::server) fn execute_transaction(
                     "ConditionCheck" => "ConditionCheck",
                     _ => "Delete",
                 };
+                let mut body = body;
+                if let Some(failure) = &given.return_values_on_condition_check_failure {
+                    body["ReturnValuesOnConditionCheckFailure"] = failure.clone();
+                }
                 json!({ action: body })
             }
         };
@@ -100,16 +106,26 @@ pub(in crate::server) fn execute_transaction(
             "A transaction must consist of either read statements or write statements, not both",
         ));
     }
+    let mut transaction = json!({ "TransactItems": actions });
+    if let Some(capacity) = request.return_consumed_capacity {
+        transaction["ReturnConsumedCapacity"] = capacity;
+    }
     if reads == count {
-        let get = json!({ "TransactItems": actions });
-        return output(db.transact_get_items(input::<TransactGetItemsInput>(get)?));
+        return output(db.transact_get_items(input::<TransactGetItemsInput>(transaction)?));
     }
-    let mut write = json!({ "TransactItems": actions });
     if let Some(token) = request.client_request_token {
-        write["ClientRequestToken"] = json!(token);
+        transaction["ClientRequestToken"] = json!(token);
     }
-    match db.transact_write_items(input::<TransactWriteItemsInput>(write)?) {
-        Ok(_) => Ok(json!({})),
+    match db.transact_write_items(input::<TransactWriteItemsInput>(transaction)?) {
+        // Only the consumed capacity, if asked: DynamoDB answers a write transaction with
+        // no `Responses`.
+        Ok(written) => {
+            let written = output(Ok(written))?;
+            Ok(match written.get("ConsumedCapacity") {
+                Some(capacity) => json!({ "ConsumedCapacity": capacity }),
+                None => json!({}),
+            })
+        }
         Err(Error::TransactionCanceled { mut reasons }) => {
             // An INSERT's failed condition is its key being taken: DynamoDB's reason is
             // `DuplicateItem` there, as ExecuteStatement's error is `DuplicateItemException`.
