@@ -2110,6 +2110,38 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
         json!({ "pk": { "S": "a" } }),
         "nothing ran"
     );
+    // ReturnConsumedCapacity sums each table's units over the statements that ran (two
+    // small writes: 2 units); a statement's ReturnValuesOnConditionCheckFailure ALL_OLD
+    // puts the item in its failed entry.
+    let counted = batch(
+        r#"{"Statements": [
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'c'}"},
+            {"Statement": "INSERT INTO Music VALUE {'pk': 'd'}"},
+            {"Statement": "UPDATE Music SET n = 3 WHERE pk = 'a' AND n = 9", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}],
+            "ReturnConsumedCapacity": "TOTAL"}"#,
+    );
+    assert_eq!(
+        counted["ConsumedCapacity"],
+        json!([{ "TableName": "Music", "CapacityUnits": 2.0 }]),
+        "{counted}"
+    );
+    assert_eq!(
+        counted["Responses"][2]["Error"],
+        json!({ "Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
+                "Item": { "pk": { "S": "a" }, "n": { "N": "1" } } }),
+        "{counted}"
+    );
+    let read = batch(
+        r#"{"Statements": [
+            {"Statement": "SELECT * FROM Music WHERE pk = 'c'"},
+            {"Statement": "SELECT * FROM Music WHERE pk = 'd'"}],
+            "ReturnConsumedCapacity": "TOTAL"}"#,
+    );
+    assert_eq!(
+        read["ConsumedCapacity"],
+        json!([{ "TableName": "Music", "CapacityUnits": 1.0 }]),
+        "{read}"
+    );
 }
 
 /// ExecuteTransaction runs its statements as one transaction: writes all or nothing (an

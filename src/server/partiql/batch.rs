@@ -3,7 +3,9 @@
 //! `Responses`, in request order. A read is a SELECT naming one item by its whole key (a
 //! GetItem); an entry that fails carries `Error` with DynamoDB's batch error code
 //! (`ValidationError`, `ResourceNotFound`, `ConditionalCheckFailed`, `DuplicateItem`, …)
-//! instead of failing the request.
+//! instead of failing the request. A statement's `ReturnValuesOnConditionCheckFailure` is its
+//! UPDATE's or DELETE's (`ALL_OLD`: a failed condition's entry carries the item), and
+//! `ReturnConsumedCapacity` answers each table's units summed over the statements that ran.
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -16,7 +18,7 @@ use crate::server::protocol::WireError;
 use crate::server::Call;
 
 /// BatchExecuteStatement's members that tidestore honours.
-pub(in crate::server) const HONOURS: &[&str] = &["Statements"];
+pub(in crate::server) const HONOURS: &[&str] = &["ReturnConsumedCapacity", "Statements"];
 
 /// The most statements one batch holds (`PartiQLBatchRequest`'s `max`).
 const MAX_STATEMENTS: usize = 25;
@@ -25,6 +27,7 @@ const MAX_STATEMENTS: usize = 25;
 #[serde(rename_all = "PascalCase")]
 struct BatchExecuteStatementInput {
     statements: Vec<BatchStatementRequest>,
+    return_consumed_capacity: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -34,7 +37,8 @@ struct BatchStatementRequest {
     parameters: Option<Vec<Value>>,
     #[serde(default)]
     consistent_read: bool,
-    return_values_on_condition_check_failure: Option<String>,
+    /// Passed on to an UPDATE's or DELETE's request.
+    return_values_on_condition_check_failure: Option<Value>,
 }
 
 /// DynamoDB's words for a SELECT in a batch that does not name one item by its key.
@@ -57,11 +61,6 @@ pub(in crate::server) fn batch_execute_statement(
         let at = format!("statements.{}.member.parameters", at + 1);
         given_parameters(&statement.parameters, &at)?;
     }
-    if (request.statements.iter()).any(|s| s.return_values_on_condition_check_failure.is_some()) {
-        return Err(WireError::validation(
-            "tidestore does not support the parameter ReturnValuesOnConditionCheckFailure of BatchExecuteStatement",
-        ));
-    }
     // The batch must be all reads or all writes: checked on the text before anything runs.
     let reads = (request.statements.iter())
         .filter(|s| is_select(&s.statement))
@@ -71,10 +70,46 @@ pub(in crate::server) fn batch_execute_statement(
             "The entire batch must consist of either read statements or write statements, you cannot mix both in one batch.",
         ));
     }
+    let capacity = request.return_consumed_capacity.as_ref();
+    let mut consumed: Vec<Value> = Vec::new();
     let responses: Vec<Value> = (request.statements.iter())
-        .map(|statement| respond(call, statement))
+        .map(|statement| respond(call, statement, capacity, &mut consumed))
         .collect();
-    Ok(json!({ "Responses": responses }))
+    let mut answer = json!({ "Responses": responses });
+    if !consumed.is_empty() {
+        answer["ConsumedCapacity"] = json!(consumed);
+    }
+    Ok(answer)
+}
+
+/// Adds one statement's `ConsumedCapacity` into `consumed`, one entry a table: its numbers
+/// (`CapacityUnits`, the read and write units, and with INDEXES those of `Table` and of
+/// each index) summed with the entry of the same `TableName`.
+fn add_capacity(consumed: &mut Vec<Value>, capacity: &Value) {
+    fn sum(into: &mut Value, more: &Value) {
+        match (into, more) {
+            (Value::Object(into), Value::Object(more)) => {
+                for (key, value) in more {
+                    match into.get_mut(key) {
+                        Some(existing) => sum(existing, value),
+                        None => {
+                            into.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+            }
+            (into @ Value::Number(_), Value::Number(more)) => {
+                let total = into.as_f64().unwrap_or(0.0) + more.as_f64().unwrap_or(0.0);
+                *into = json!(total);
+            }
+            // `TableName`: the same on both sides.
+            _ => {}
+        }
+    }
+    match (consumed.iter_mut()).find(|c| c["TableName"] == capacity["TableName"]) {
+        Some(entry) => sum(entry, capacity),
+        None => consumed.push(capacity.clone()),
+    }
 }
 
 /// Whether `text` is a SELECT (its first word), as far as mixing reads and writes goes. The
@@ -88,7 +123,12 @@ fn is_select(text: &str) -> bool {
 }
 
 /// One statement's entry of `Responses`.
-fn respond(call: &Call<'_>, request: &BatchStatementRequest) -> Value {
+fn respond(
+    call: &Call<'_>,
+    request: &BatchStatementRequest,
+    capacity: Option<&Value>,
+    consumed: &mut Vec<Value>,
+) -> Value {
     let db = &call.state.db;
     let mut table = None;
     let answer = (|| {
@@ -104,13 +144,31 @@ fn respond(call: &Call<'_>, request: &BatchStatementRequest) -> Value {
             if request.consistent_read {
                 body["ConsistentRead"] = json!(true);
             }
+            if let Some(capacity) = capacity {
+                body["ReturnConsumedCapacity"] = capacity.clone();
+            }
             let got = output(db.get_item(input::<GetItemInput>(body)?))?;
+            if let Some(used) = got.get("ConsumedCapacity") {
+                add_capacity(consumed, used);
+            }
             return Ok(got.get("Item").cloned());
         }
         refuse_returning(&statement, "BatchExecuteStatement")?;
-        let write_request =
+        let mut write_request =
             translate::translate(&statement, parameters, &keys).map_err(WireError::validation)?;
-        write(db, write_request).map(|_| None)
+        if let Some(capacity) = capacity {
+            write_request.body["ReturnConsumedCapacity"] = capacity.clone();
+        }
+        if let Some(failure) = &request.return_values_on_condition_check_failure {
+            if matches!(write_request.operation, "UpdateItem" | "DeleteItem") {
+                write_request.body["ReturnValuesOnConditionCheckFailure"] = failure.clone();
+            }
+        }
+        let written = write(db, write_request)?;
+        if let Some(used) = written.get("ConsumedCapacity") {
+            add_capacity(consumed, used);
+        }
+        Ok(None)
     })();
     let mut entry = Map::new();
     match answer {
@@ -125,11 +183,16 @@ fn respond(call: &Call<'_>, request: &BatchStatementRequest) -> Value {
             if code != "ResourceNotFound" {
                 entry.extend(table.map(|t| ("TableName".to_owned(), json!(t))));
             }
-            let message = error.message.clone().unwrap_or_default();
-            entry.insert(
-                "Error".to_owned(),
-                json!({ "Code": code, "Message": message }),
-            );
+            // (With the item, the error's message is its `Message` member: `protocol.rs`.)
+            let message = (error.message.clone())
+                .or_else(|| error.extra.get("Message")?.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let mut failure = json!({ "Code": code, "Message": message });
+            // A failed condition's item, when the statement asked for it (ALL_OLD).
+            if let Some(item) = error.extra.get("Item") {
+                failure["Item"] = item.clone();
+            }
+            entry.insert("Error".to_owned(), failure);
         }
     }
     Value::Object(entry)
