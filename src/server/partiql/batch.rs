@@ -229,7 +229,31 @@ fn batch_code(type_name: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::{batch_code, is_select};
+    use super::{add_capacity, batch_code, is_select};
+    use serde_json::json;
+
+    #[test]
+    fn capacities_sum_per_table_with_their_table_and_index_breakdowns() {
+        let mut consumed = Vec::new();
+        let indexes = |units: f64| {
+            json!({ "TableName": "A", "CapacityUnits": units * 2.0,
+                    "Table": { "CapacityUnits": units },
+                    "GlobalSecondaryIndexes": { "G": { "CapacityUnits": units } } })
+        };
+        add_capacity(&mut consumed, &indexes(1.0));
+        add_capacity(
+            &mut consumed,
+            &json!({ "TableName": "B", "CapacityUnits": 0.5 }),
+        );
+        add_capacity(&mut consumed, &indexes(0.5));
+        assert_eq!(
+            consumed,
+            [
+                indexes(1.5),
+                json!({ "TableName": "B", "CapacityUnits": 0.5 })
+            ]
+        );
+    }
 
     #[test]
     fn exception_names_become_dynamodbs_batch_error_codes() {
