@@ -125,7 +125,14 @@ impl<R: BufRead> ZstdFrames<R> {
                         "a frame asks for a window of {requested} bytes, more than the {MAX_ZSTD_WINDOW} tidestore decodes"
                     )))
                 }
-                Err(e) => return Err(damaged(&e.to_string())),
+                Err(FrameDecoderError::ReadFrameHeaderError(
+                    ReadFrameHeaderError::BadMagicNumber(_),
+                )) => {
+                    return Err(damaged(
+                        "a frame does not start with ZSTD's magic number 28 B5 2F FD",
+                    ))
+                }
+                Err(e) => return Err(frame_error(&e)),
             }
         }
     }
@@ -161,7 +168,7 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             while self.decoder.can_collect() == 0 && !self.decoder.is_finished() {
                 self.decoder
                     .decode_blocks(&mut self.source, BlockDecodingStrategy::UptoBlocks(1))
-                    .map_err(|e| damaged(&e.to_string()))?;
+                    .map_err(|e| frame_error(&e))?;
             }
             let n = self.decoder.read(buf)?;
             if n > 0 {
@@ -171,6 +178,16 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             self.check_frame()?;
             self.in_frame = false;
         }
+    }
+}
+
+/// `e`, met inside a frame, as the error of the read: a file that ends there is said to be
+/// cut short (ruzstd wraps the read's `UnexpectedEof` in its own errors, which name their
+/// cause only in their `Debug`), anything else is a corrupt frame.
+fn frame_error(e: &FrameDecoderError) -> std::io::Error {
+    match format!("{e:?}").contains("UnexpectedEof") {
+        true => damaged("the file ends inside a frame: it was cut short"),
+        false => damaged(&format!("a frame is corrupt: {e}")),
     }
 }
 
@@ -224,6 +241,21 @@ mod tests {
         assert_eq!(decode(&skippable(3)).expect("decodes"), b"");
     }
 
+    /// A frame the `zstd` tool wrote (v1.5.4, `-19 --check`: compressed blocks with
+    /// repeat offsets, and a checksum) decodes to its content.
+    #[test]
+    fn a_frame_of_the_zstd_tool_decodes() {
+        let file = [
+            0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x68, 0x35, 0x01, 0x00, 0xc8, 0x7b, 0x22, 0x49, 0x74,
+            0x65, 0x6d, 0x22, 0x3a, 0x20, 0x7b, 0x22, 0x70, 0x6b, 0x53, 0x22, 0x3a, 0x20, 0x22,
+            0x61, 0x22, 0x7d, 0x7d, 0x7d, 0x0a, 0x62, 0x04, 0x00, 0x5d, 0x5d, 0x00, 0xc2, 0x05,
+            0xaa, 0x7a, 0x12, 0xca, 0x17, 0x83, 0x3a, 0xef, 0x23,
+        ];
+        let line = |k: &str| format!("{{\"Item\": {{\"pk\": {{\"S\": \"{k}\"}}}}}}\n");
+        let text = [line("a"), line("b"), line("a")].concat();
+        assert_eq!(decode(&file).expect("decodes"), text.as_bytes());
+    }
+
     /// Cut anywhere but between two frames, a file fails to decode (never a shorter
     /// content read as whole); empty, it is no ZSTD file either.
     #[test]
@@ -237,6 +269,9 @@ mod tests {
             } else {
                 let error = decoded.expect_err(&format!("cut at {end}"));
                 assert_eq!(error.kind(), std::io::ErrorKind::InvalidData, "{error}");
+                if end > 0 && end != one.len() + 1 {
+                    assert!(error.to_string().contains("cut short"), "at {end}: {error}");
+                }
             }
         }
         assert!(
