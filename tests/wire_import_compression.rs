@@ -35,23 +35,31 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A server on a fresh database with a fresh `--s3-dir`, stopped on drop.
+/// A server on a database with an `--s3-dir` (fresh ones, removed on drop, unless started
+/// with [`Server::start_in`]), stopped on drop.
 struct Server {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<std::io::Result<()>>>,
-    s3: TempDir,
-    _data: TempDir,
+    s3: PathBuf,
+    _dirs: Option<(TempDir, TempDir)>,
 }
 
 impl Server {
     fn start() -> Server {
         let data = TempDir::new("wire-zstd-db");
         let s3 = TempDir::new("wire-zstd-s3");
-        std::fs::create_dir_all(s3.path()).expect("the S3 directory");
-        let mut config = Config::new(data.path());
+        let mut server = Server::start_in(data.path(), s3.path());
+        server._dirs = Some((data, s3));
+        server
+    }
+
+    /// A server on the database in `data`, with the `--s3-dir` `s3`, both kept on drop.
+    fn start_in(data: &Path, s3: &Path) -> Server {
+        std::fs::create_dir_all(s3).expect("the S3 directory");
+        let mut config = Config::new(data);
         config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.s3_dir = Some(s3.path().into());
+        config.s3_dir = Some(s3.into());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (tell, listening) = mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -70,8 +78,8 @@ impl Server {
             addr,
             stop: Some(stop),
             thread: Some(thread),
-            s3,
-            _data: data,
+            s3: s3.into(),
+            _dirs: None,
         }
     }
 
@@ -96,13 +104,13 @@ impl Server {
 
     /// Writes `bytes` as the object `key` of `bucket`.
     fn put_object(&self, bucket: &str, key: &str, bytes: &[u8]) {
-        let path = self.s3.path().join(bucket).join(key);
+        let path = self.s3.join(bucket).join(key);
         std::fs::create_dir_all(path.parent().expect("a folder")).expect("folders");
         std::fs::write(path, bytes).expect("an object");
     }
 
     fn bucket(&self, bucket: &str) -> PathBuf {
-        self.s3.path().join(bucket)
+        self.s3.join(bucket)
     }
 
     /// Imports the objects under `prefix` of the bucket `bucket` into table `table` (key `pk`, a
@@ -513,4 +521,74 @@ fn gunzip(path: &Path) -> Vec<u8> {
         .read_to_end(&mut out)
         .expect("gzip");
     out
+}
+
+/// A stop cancels an import reading a ZSTD file that is endless yet never hands a byte to
+/// the format's reader: a frame's header, then a terabyte of zeros (sparse), which a ZSTD
+/// decoder reads as empty raw blocks, three bytes each. The server stops promptly, and after
+/// a restart the import is FAILED in the words of the cancellation (not as a corrupt
+/// frame), with no table.
+#[cfg(unix)]
+#[test]
+fn a_stop_cancels_an_import_reading_an_endless_zstd_frame_of_empty_blocks() {
+    let _one = one_at_a_time();
+    let data = TempDir::new("wire-zstd-cancel-db");
+    let s3 = TempDir::new("wire-zstd-cancel-s3");
+    let mut server = Server::start_in(data.path(), s3.path());
+    server.put_object(
+        "bucket",
+        "endless/0.zst",
+        &[0x28, 0xB5, 0x2F, 0xFD, 0x00, 0x38],
+    );
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(server.bucket("bucket").join("endless/0.zst"))
+        .expect("the file");
+    file.set_len(1 << 40).expect("a sparse terabyte");
+    drop(file);
+    let started = server.ok(
+        "ImportTable",
+        json!({
+            "S3BucketSource": {"S3Bucket": "bucket", "S3KeyPrefix": "endless/"},
+            "InputFormat": "DYNAMODB_JSON",
+            "InputCompressionType": "ZSTD",
+            "TableCreationParameters": {
+                "TableName": "Endless",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        }),
+    );
+    let arn = started["ImportTableDescription"]["ImportArn"].clone();
+    std::thread::sleep(Duration::from_millis(300));
+    let described = server.ok("DescribeImport", json!({ "ImportArn": arn }));
+    assert_eq!(
+        described["ImportTableDescription"]["ImportStatus"],
+        "IN_PROGRESS"
+    );
+    let _ = server.stop.take().expect("running").send(());
+    let thread = server.thread.take().expect("running");
+    for _ in 0..300 {
+        if thread.is_finished() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(thread.is_finished(), "the stop waited for the import");
+    thread
+        .join()
+        .expect("the server thread ends")
+        .expect("the server stops cleanly");
+    drop(server);
+
+    let server = Server::start_in(data.path(), s3.path());
+    let described = server.ok("DescribeImport", json!({ "ImportArn": arn }));
+    let description = &described["ImportTableDescription"];
+    assert_eq!(description["ImportStatus"], "FAILED", "{description}");
+    assert_eq!(
+        description["FailureMessage"],
+        "the server stopped: the import was cancelled before its table was made"
+    );
+    assert_eq!(server.items("Endless"), None);
 }

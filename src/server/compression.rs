@@ -181,14 +181,24 @@ impl<R: BufRead> Read for ZstdFrames<R> {
     }
 }
 
-/// `e`, met inside a frame, as the error of the read: a file that ends there is said to be
-/// cut short (ruzstd wraps the read's `UnexpectedEof` in its own errors, which name their
-/// cause only in their `Debug`), anything else is a corrupt frame.
+/// `e`, met inside a frame, as the error of the read. ruzstd wraps the source's read errors
+/// in its own (their `source()` chain leads to them): a file that ends there is said to be
+/// cut short; any other error of the source's (a disk's, or the server's stop cancelling the
+/// import) is the read's error as it was, not damage; anything else is a corrupt frame.
 fn frame_error(e: &FrameDecoderError) -> std::io::Error {
-    match format!("{e:?}").contains("UnexpectedEof") {
-        true => damaged("the file ends inside a frame: it was cut short"),
-        false => damaged(&format!("a frame is corrupt: {e}")),
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = cause {
+        if let Some(read) = error.downcast_ref::<std::io::Error>() {
+            return match read.kind() {
+                std::io::ErrorKind::UnexpectedEof => {
+                    damaged("the file ends inside a frame: it was cut short")
+                }
+                kind => std::io::Error::new(kind, read.to_string()),
+            };
+        }
+        cause = error.source();
     }
+    damaged(&format!("a frame is corrupt: {e}"))
 }
 
 /// The error of a read of a ZSTD file that is not one (a message of tidestore's own:

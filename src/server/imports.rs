@@ -1127,18 +1127,43 @@ impl Object {
 impl Read for Object {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.stop.load(Ordering::Relaxed) {
-            // (Not `Interrupted`, which readers retry.)
-            return Err(std::io::Error::other(CANCELLED));
+            return Err(cancelled());
         }
         let reader = match &mut self.reader {
             Some(reader) => reader,
             None => {
-                let file = open_no_follow(&self.path)?;
+                let file = Stoppable {
+                    file: open_no_follow(&self.path)?,
+                    stop: Arc::clone(&self.stop),
+                };
                 self.reader
                     .insert(self.compression.decoder(BufReader::new(file)))
             }
         };
         reader.read(buf)
+    }
+}
+
+/// The error of a read the server's stop ended. (Not `Interrupted`, which readers retry.)
+fn cancelled() -> std::io::Error {
+    std::io::Error::other(CANCELLED)
+}
+
+/// An import's file as its decoder reads it: every read fails once the server's stop is
+/// set. (Checked below the decoder too, as a decoder may read on and on without handing a
+/// byte over: a ZSTD frame of empty blocks, which a terabyte of zeros is, or skippable
+/// frames.)
+struct Stoppable {
+    file: std::fs::File,
+    stop: Arc<AtomicBool>,
+}
+
+impl Read for Stoppable {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        self.file.read(buf)
     }
 }
 
