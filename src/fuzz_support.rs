@@ -357,15 +357,59 @@ pub fn item_json(bytes: &[u8]) {
     }
 }
 
+/// The most bytes an import harness takes from a ZSTD input: 64 KiB of RLE blocks inflate
+/// to 2 GiB, which would spend the fuzzer's time, not find more (the server bounds such a
+/// file's memory, not its reading time: `server/compression.rs`).
+#[cfg(feature = "server")]
+const MAX_INFLATED: u64 = 4 << 20;
+
+/// What an import harness reads from `bytes`: with the `server` feature, an input that
+/// starts as a ZSTD file does (a frame's or a skippable frame's magic) is first decoded by
+/// the server's ZSTD decoder, as `ImportTable` with `InputCompressionType` ZSTD reads a
+/// file (its first [`MAX_INFLATED`] bytes); `None` when it is damaged, after checking the
+/// decoder's promise: damage is an `InvalidData` error naming ZSTD, never a panic.
+fn import_source(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    #[cfg(feature = "server")]
+    {
+        use crate::server::compression::{Compression, ZSTD_MAGIC};
+        use std::io::Read;
+        let skippable =
+            bytes.len() >= 4 && bytes[0] & 0xF0 == 0x50 && bytes[1..4] == [0x2A, 0x4D, 0x18];
+        if bytes.starts_with(&ZSTD_MAGIC) || skippable {
+            let mut inflated = Vec::new();
+            let read = Compression::Zstd
+                .decoder(bytes)
+                .take(MAX_INFLATED)
+                .read_to_end(&mut inflated);
+            return match read {
+                Ok(_) => Some(inflated.into()),
+                Err(e) => {
+                    assert!(
+                        e.kind() == std::io::ErrorKind::InvalidData
+                            && e.to_string().contains("ZSTD"),
+                        "a damaged ZSTD file is InvalidData naming ZSTD: {e:?}"
+                    );
+                    None
+                }
+            };
+        }
+    }
+    Some(bytes.into())
+}
+
 /// Imports `bytes` as a file of DynamoDB JSON (one `{"Item": …}` a line) into a new table
-/// of an in-memory database. Promise: never a panic, and an import from bytes in memory
-/// always completes: every line is counted (an item, or an item in error), and the table
-/// holds exactly `ImportedItemCount` items.
+/// of an in-memory database (a ZSTD file decoded first: [`import_source`]). Promise: never
+/// a panic, and an import from bytes in memory always completes: every line is counted (an
+/// item, or an item in error), and the table holds exactly `ImportedItemCount` items.
 pub fn import_json(bytes: &[u8]) {
     use crate::{
         CreateTableInput, Database, ImportTableInput, ScalarAttributeType, ScanInput,
         MAX_IMPORT_ITEM_ERRORS,
     };
+    let Some(source) = import_source(bytes) else {
+        return;
+    };
+    let bytes = &source[..];
     let db = Database::in_memory();
     let table = CreateTableInput::new("Imported")
         .hash_key("pk", ScalarAttributeType::S)
@@ -408,10 +452,14 @@ pub fn import_json(bytes: &[u8]) {
 /// reader gives, written again by the export's Ion writer, reads back as the same item; the
 /// import either completes with the counts of [`import_json`] or fails with a
 /// `ValidationException` saying the source is malformed (never another error: the bytes
-/// are in memory).
+/// are in memory). A ZSTD file is decoded first ([`import_source`]).
 pub fn import_ion(bytes: &[u8]) {
     use crate::format::ion::{write_struct, IonItems, VERSION_MARKER};
     use crate::{CreateTableInput, Database, ImportTableInput, ScalarAttributeType};
+    let Some(source) = import_source(bytes) else {
+        return;
+    };
+    let bytes = &source[..];
     for item in IonItems::new(bytes).flatten().flatten() {
         let mut text = VERSION_MARKER.as_bytes().to_vec();
         text.extend_from_slice(b" {Item:");

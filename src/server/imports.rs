@@ -14,7 +14,8 @@
 //! chained into one source), [`Database::import_table_from_ion`] (ION: each file a stream
 //! of Ion values, read apart) or [`Database::import_table_from_csv`] (CSV, with
 //! `InputFormatOptions.Csv`, which no other format takes: each file read apart, as each has
-//! its own header line), each file's GZIP decoded apart, and its record becomes COMPLETED
+//! its own header line), each file's GZIP or ZSTD decoded apart (`compression.rs`), and its
+//! record becomes COMPLETED
 //! (with the library's counts) or
 //! FAILED (`FailureCode`, the exception's name; `FailureMessage`, its message; or, as
 //! DynamoDB's guide says, `ItemValidationError` when some items were skipped as invalid, the
@@ -53,6 +54,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::compression::Compression;
 use super::indexes::{self, TableRequest};
 use super::operations::input;
 use super::protocol::WireError;
@@ -684,15 +686,16 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         }
     }
     let format = format(&request)?;
-    let compression = request
+    let compression_name = request
         .input_compression_type
         .clone()
         .unwrap_or_else(|| "NONE".into());
-    if compression == "ZSTD" {
-        return Err(WireError::validation(
-            "tidestore does not support the InputCompressionType ZSTD: only GZIP and NONE",
-        ));
-    }
+    // (The model's enum was checked with the request's members.)
+    let compression = Compression::from_name(&compression_name).ok_or_else(|| {
+        WireError::validation(format!(
+            "tidestore does not support the InputCompressionType {compression_name}: only GZIP, ZSTD and NONE"
+        ))
+    })?;
     if let Some(token) = &request.client_token {
         if token.is_empty() || token.contains('$') {
             return Err(WireError::validation(format!(
@@ -762,7 +765,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
     if let Some(options) = request_value.get("InputFormatOptions") {
         description.insert("InputFormatOptions".into(), options.clone());
     }
-    description.insert("InputCompressionType".into(), json!(compression));
+    description.insert("InputCompressionType".into(), json!(compression_name));
     description.insert(
         "TableCreationParameters".into(),
         request_value["TableCreationParameters"].clone(),
@@ -787,7 +790,7 @@ pub(super) fn import_table(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         import_arn,
         root: s3_dir.join(bucket),
         prefix,
-        gzip: compression == "GZIP",
+        compression,
         format,
         table,
         stop: Arc::clone(&imports.stop),
@@ -878,7 +881,7 @@ struct Job {
     import_arn: String,
     root: PathBuf,
     prefix: String,
-    gzip: bool,
+    compression: Compression,
     format: Format,
     table: CreateTableInput,
     /// The server's stop: the files' reads fail once it is set.
@@ -897,7 +900,7 @@ impl Job {
     fn import(&self) -> Result<crate::api::imports::ImportTableOutput, Error> {
         let files = objects(&self.root, &self.prefix)?;
         let input = ImportTableInput::new(self.table.clone());
-        let gzip = self.gzip;
+        let compression = self.compression;
         let stop = &self.stop;
         match &self.format {
             Format::DynamoDbJson => {
@@ -906,7 +909,7 @@ impl Job {
                     Objects {
                         files: files.into_iter(),
                         current: None,
-                        gzip,
+                        compression,
                         stop: Arc::clone(stop),
                         between: false,
                     },
@@ -917,7 +920,10 @@ impl Job {
             Format::Ion => self.db.import_table_from_ion(
                 input,
                 (files.into_iter()).map(|path| {
-                    BufReader::with_capacity(READ_BUFFER, Object::new(path, gzip, Arc::clone(stop)))
+                    BufReader::with_capacity(
+                        READ_BUFFER,
+                        Object::new(path, compression, Arc::clone(stop)),
+                    )
                 }),
             ),
             // Each file read apart: each has its own header line.
@@ -925,7 +931,10 @@ impl Job {
                 input,
                 options.clone(),
                 (files.into_iter()).map(|path| {
-                    BufReader::with_capacity(READ_BUFFER, Object::new(path, gzip, Arc::clone(stop)))
+                    BufReader::with_capacity(
+                        READ_BUFFER,
+                        Object::new(path, compression, Arc::clone(stop)),
+                    )
                 }),
             ),
         }
@@ -1094,20 +1103,21 @@ fn walk(
 const READ_BUFFER: usize = 256 << 10;
 
 /// One file of an import, opened when first read (so that a CSV import, which reads its
-/// files one by one, holds one open at a time), decoded from GZIP if asked. Once the
-/// server's stop is set, opening and every read fail: the import ends before its commit.
+/// files one by one, holds one open at a time), decompressed as the request's
+/// `InputCompressionType` says (`compression.rs`). Once the server's stop is set, opening
+/// and every read fail: the import ends before its commit.
 struct Object {
     path: PathBuf,
-    gzip: bool,
+    compression: Compression,
     stop: Arc<AtomicBool>,
     reader: Option<Box<dyn Read + Send>>,
 }
 
 impl Object {
-    fn new(path: PathBuf, gzip: bool, stop: Arc<AtomicBool>) -> Object {
+    fn new(path: PathBuf, compression: Compression, stop: Arc<AtomicBool>) -> Object {
         Object {
             path,
-            gzip,
+            compression,
             stop,
             reader: None,
         }
@@ -1117,20 +1127,43 @@ impl Object {
 impl Read for Object {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.stop.load(Ordering::Relaxed) {
-            // (Not `Interrupted`, which readers retry.)
-            return Err(std::io::Error::other(CANCELLED));
+            return Err(cancelled());
         }
         let reader = match &mut self.reader {
             Some(reader) => reader,
             None => {
-                let file = open_no_follow(&self.path)?;
-                self.reader.insert(match self.gzip {
-                    true => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
-                    false => Box::new(file),
-                })
+                let file = Stoppable {
+                    file: open_no_follow(&self.path)?,
+                    stop: Arc::clone(&self.stop),
+                };
+                self.reader
+                    .insert(self.compression.decoder(BufReader::new(file)))
             }
         };
         reader.read(buf)
+    }
+}
+
+/// The error of a read the server's stop ended. (Not `Interrupted`, which readers retry.)
+fn cancelled() -> std::io::Error {
+    std::io::Error::other(CANCELLED)
+}
+
+/// An import's file as its decoder reads it: every read fails once the server's stop is
+/// set. (Checked below the decoder too, as a decoder may read on and on without handing a
+/// byte over: a ZSTD frame of empty blocks, which a terabyte of zeros is, or skippable
+/// frames.)
+struct Stoppable {
+    file: std::fs::File,
+    stop: Arc<AtomicBool>,
+}
+
+impl Read for Stoppable {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        self.file.read(buf)
     }
 }
 
@@ -1139,7 +1172,7 @@ impl Read for Object {
 struct Objects {
     files: std::vec::IntoIter<PathBuf>,
     current: Option<Object>,
-    gzip: bool,
+    compression: Compression,
     stop: Arc<AtomicBool>,
     between: bool,
 }
@@ -1167,7 +1200,8 @@ impl Read for Objects {
                     let Some(path) = self.files.next() else {
                         return Ok(0);
                     };
-                    self.current = Some(Object::new(path, self.gzip, Arc::clone(&self.stop)));
+                    self.current =
+                        Some(Object::new(path, self.compression, Arc::clone(&self.stop)));
                 }
             }
         }

@@ -24,6 +24,7 @@
 //! cleanly.
 
 pub(crate) mod auth;
+pub(crate) mod compression;
 mod exports;
 mod http;
 mod imports;

@@ -780,7 +780,6 @@ class Imports(unittest.TestCase):
             (["--input-format", "CSV", "--input-format-options", '{"Csv": {"Delimiter": "x"}}'], "delimiter"),
             (["--input-format", "CSV", "--input-format-options", '{"Csv": {"HeaderList": ["a", "a"]}}'], "twice"),
             (["--input-format", "ION", "--input-format-options", '{"Csv": {"Delimiter": ";"}}'], "not ION"),
-            (["--input-format", "DYNAMODB_JSON", "--input-compression-type", "ZSTD"], "ZSTD"),
         ]:
             with self.assertRaises(CliError) as e:
                 cli("import-table", "--s3-bucket-source", "S3Bucket=exports", *format_args,
