@@ -225,7 +225,7 @@ pub(crate) enum Mutation {
     /// that touches a table with a stream, with what each of its items was before it, in
     /// the order of its item writes (see the module docs).
     WithPrior {
-        mutation: Box<Mutation>,
+        mutation: PriorWrite,
         prior: Vec<Prior>,
     },
     /// A table that has or had a stream is gone ([`Mutation::DeleteTable`]), with its
@@ -249,6 +249,53 @@ pub(crate) enum Mutation {
     },
 }
 
+/// The write a [`Mutation::WithPrior`] wraps: kind 3, 9 or 10, encoded as [`Mutation`]
+/// encodes it. Decoded by hand so that any other kind is refused before it is read: a
+/// record of prior items inside another was never written, and a hostile payload of
+/// thousands of kind-11 bytes would otherwise recurse once per byte past the stack.
+#[derive(Clone, Debug)]
+pub(crate) struct PriorWrite(pub(crate) Box<Mutation>);
+
+impl bincode::Encode for PriorWrite {
+    fn encode<E: bincode::enc::Encoder>(
+        &self,
+        encoder: &mut E,
+    ) -> Result<(), bincode::error::EncodeError> {
+        self.0.encode(encoder)
+    }
+}
+
+impl<Context> bincode::Decode<Context> for PriorWrite {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        decoder: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        use bincode::Decode;
+        // The kind, as the derived encoding of `Mutation` writes it (a varint u32), then
+        // the variant's fields in their declared order.
+        let kind = u32::decode(decoder)?;
+        let write = match u8::try_from(kind) {
+            Ok(WRITE_VARIANT) => Mutation::Write(Decode::decode(decoder)?),
+            Ok(EXPIRE_VARIANT) => Mutation::ExpireItems {
+                table_id: Decode::decode(decoder)?,
+                keys: Decode::decode(decoder)?,
+            },
+            Ok(TOKEN_VARIANT) => Mutation::TokenWrite {
+                token: Decode::decode(decoder)?,
+                fingerprint: Decode::decode(decoder)?,
+                writes: Decode::decode(decoder)?,
+            },
+            _ => {
+                return Err(bincode::error::DecodeError::Other(
+                    "a record of prior items wraps a change that is not a write",
+                ))
+            }
+        };
+        Ok(PriorWrite(Box::new(write)))
+    }
+}
+
+bincode::impl_borrow_decode!(PriorWrite);
+
 impl Mutation {
     /// `write` as logged: with `prior` (one per item write of it, in order) when a stream
     /// records any of them, as it is otherwise.
@@ -257,7 +304,7 @@ impl Mutation {
             return write;
         }
         Mutation::WithPrior {
-            mutation: Box::new(write),
+            mutation: PriorWrite(Box::new(write)),
             prior,
         }
     }
@@ -282,7 +329,7 @@ impl Mutation {
         match self {
             Mutation::CreateBackup(_) | Mutation::DeleteBackup { .. } => false,
             Mutation::ExpireItems { .. } => false,
-            Mutation::WithPrior { mutation, .. } => mutation.paces_builds(),
+            Mutation::WithPrior { mutation, .. } => mutation.0.paces_builds(),
             _ => true,
         }
     }
@@ -487,7 +534,7 @@ mod tests {
             ),
             (
                 Mutation::WithPrior {
-                    mutation: Box::new(Mutation::Write(Vec::new())),
+                    mutation: PriorWrite(Box::new(Mutation::Write(Vec::new()))),
                     prior: vec![Prior::Absent],
                 },
                 11,
@@ -680,5 +727,46 @@ mod tests {
         let write = Mutation::Write(Vec::new());
         assert!(write.paces_builds());
         assert!(Mutation::with_prior(write, vec![Prior::Absent]).paces_builds());
+    }
+
+    /// A payload of kind-11 bytes is a record of prior items inside another, and so on:
+    /// found by the `log_record_payload` fuzz target as a stack overflow (each byte one
+    /// recursion), now refused at the second byte. The writes it may wrap still decode.
+    #[test]
+    fn nested_records_of_prior_items_are_corruption_not_a_stack_overflow() {
+        use crate::format::codec;
+        for len in [2, 3, 100_000] {
+            let payload = vec![PRIOR_VARIANT; len];
+            let decoded = codec::decode::<Mutation>(&payload, "test");
+            assert!(
+                matches!(decoded, Err(crate::error::Error::Corruption(_))),
+                "{len} bytes: {decoded:?}"
+            );
+        }
+        let inner = Mutation::with_prior(Mutation::Write(Vec::new()), vec![Prior::Absent]);
+        let nested = Mutation::with_prior(inner, vec![Prior::Absent]);
+        let decoded = codec::decode::<Mutation>(&codec::encode(&nested), "test");
+        assert!(matches!(decoded, Err(crate::error::Error::Corruption(_))));
+        for write in [
+            Mutation::Write(Vec::new()),
+            Mutation::ExpireItems {
+                table_id: "t".into(),
+                keys: Vec::new(),
+            },
+            Mutation::TokenWrite {
+                token: "tok".into(),
+                fingerprint: 7,
+                writes: Vec::new(),
+            },
+        ] {
+            let logged = Mutation::with_prior(write.clone(), vec![Prior::Absent]);
+            let bytes = codec::encode(&logged);
+            let Ok(Mutation::WithPrior { mutation, prior }) = codec::decode(&bytes, "test") else {
+                panic!("{logged:?} must decode");
+            };
+            assert_eq!(prior, vec![Prior::Absent]);
+            assert_eq!(format!("{:?}", mutation.0), format!("{write:?}"));
+            assert!(bytes[1..].starts_with(&codec::encode(&*mutation.0)));
+        }
     }
 }

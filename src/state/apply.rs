@@ -147,7 +147,7 @@ pub(crate) fn apply(at: At, mutation: Mutation, state: &mut impl Apply) -> Resul
         Mutation::ExpireItems { table_id, keys } => state.expire_items(at, table_id, keys),
         // What the items were before is the stream's business (`streams/`): to state, this
         // is its write. Only a write is ever logged so.
-        Mutation::WithPrior { mutation, .. } => match *mutation {
+        Mutation::WithPrior { mutation, .. } => match *mutation.0 {
             write @ (Mutation::Write(_)
             | Mutation::ExpireItems { .. }
             | Mutation::TokenWrite { .. }) => apply(at, write, state),

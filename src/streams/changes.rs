@@ -51,7 +51,7 @@ pub(crate) fn changes_of(
     else {
         return Err(corrupt("not a write with prior items"));
     };
-    let (writes, by_service) = match *mutation {
+    let (writes, by_service) = match *mutation.0 {
         Mutation::Write(writes) | Mutation::TokenWrite { writes, .. } => (writes, false),
         Mutation::ExpireItems { table_id, keys } => {
             let writes = keys.into_iter().map(|key| ItemWrite {
