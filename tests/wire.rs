@@ -8,6 +8,8 @@
 
 #[path = "support/http_client.rs"]
 mod http_client;
+#[path = "support/serving.rs"]
+mod serving;
 mod support;
 
 use std::collections::HashMap;
@@ -15,18 +17,17 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
+use serving::Serving;
 use support::TempDir;
-use tidestore::server::{serve_until, Config};
+use tidestore::server::Config;
 
 /// A server on a free port of loopback, stopped (drained, database closed) on drop.
 struct Server {
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+    // (Stopped before its directory is removed: fields drop in this order.)
+    serving: Serving,
     _dir: Option<TempDir>,
 }
 
@@ -40,26 +41,11 @@ impl Server {
     /// A server on the database in `path`, which `dir` (if any) removes when it stops.
     fn start_in(path: &Path, configure: impl FnOnce(&mut Config), dir: Option<TempDir>) -> Server {
         let mut config = Config::new(path);
-        config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         configure(&mut config);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (tell, listening) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            serve_until(
-                config,
-                |addr| tell.send(addr).expect("the test waits"),
-                async {
-                    let _ = stopped.await;
-                },
-            )
-        });
-        let addr = listening
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server listens");
+        let serving = Serving::start(config);
         Server {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
+            addr: serving.addr,
+            serving,
             _dir: dir,
         }
     }
@@ -111,20 +97,6 @@ impl Server {
             ],
             body.as_bytes(),
         )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let result = thread.join().expect("the server thread ends");
-            if !std::thread::panicking() {
-                result.expect("the server stops cleanly");
-            }
-        }
     }
 }
 
@@ -1812,19 +1784,10 @@ fn a_stop_cancels_a_running_import_which_ends_failed_with_no_table() {
         reply.json()["ImportTableDescription"]["ImportStatus"],
         "IN_PROGRESS"
     );
-    let _ = server.stop.take().expect("running").send(());
-    let thread = server.thread.take().expect("running");
-    for _ in 0..300 {
-        if thread.is_finished() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(thread.is_finished(), "the stop waited for the import");
-    thread
-        .join()
-        .expect("the server thread ends")
-        .expect("the server stops cleanly");
+    assert!(
+        server.serving.stop_within(Duration::from_secs(30)),
+        "the stop waited for the import"
+    );
     drop(server);
 
     let server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);

@@ -12,20 +12,22 @@
 
 #[path = "support/http_client.rs"]
 mod http_client;
+#[path = "support/serving.rs"]
+mod serving;
 mod support;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use http_client::Connection;
 use ruzstd::encoding::{compress_to_vec, CompressionLevel};
 use serde_json::{json, Value};
+use serving::Serving;
 use support::TempDir;
-use tidestore::server::{serve_until, Config};
+use tidestore::server::Config;
 
 /// One test at a time: the bomb's test measures the process's peak memory, which another
 /// test's server running meanwhile would add to.
@@ -39,8 +41,8 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 /// with [`Server::start_in`]), stopped on drop.
 struct Server {
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+    // (Stopped before its directories are removed: fields drop in this order.)
+    serving: Serving,
     s3: PathBuf,
     _dirs: Option<(TempDir, TempDir)>,
 }
@@ -58,26 +60,11 @@ impl Server {
     fn start_in(data: &Path, s3: &Path) -> Server {
         std::fs::create_dir_all(s3).expect("the S3 directory");
         let mut config = Config::new(data);
-        config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         config.s3_dir = Some(s3.into());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (tell, listening) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            serve_until(
-                config,
-                |addr| tell.send(addr).expect("the test waits"),
-                async {
-                    let _ = stopped.await;
-                },
-            )
-        });
-        let addr = listening
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server listens");
+        let serving = Serving::start(config);
         Server {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
+            addr: serving.addr,
+            serving,
             s3: s3.into(),
             _dirs: None,
         }
@@ -170,20 +157,6 @@ impl Server {
         }
         items.sort_by_key(|item| item.to_string());
         Some(items)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let result = thread.join().expect("the server thread ends");
-            if !std::thread::panicking() {
-                result.expect("the server stops cleanly");
-            }
-        }
     }
 }
 
@@ -567,19 +540,10 @@ fn a_stop_cancels_an_import_reading_an_endless_zstd_frame_of_empty_blocks() {
         described["ImportTableDescription"]["ImportStatus"],
         "IN_PROGRESS"
     );
-    let _ = server.stop.take().expect("running").send(());
-    let thread = server.thread.take().expect("running");
-    for _ in 0..300 {
-        if thread.is_finished() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(thread.is_finished(), "the stop waited for the import");
-    thread
-        .join()
-        .expect("the server thread ends")
-        .expect("the server stops cleanly");
+    assert!(
+        server.serving.stop_within(Duration::from_secs(30)),
+        "the stop waited for the import"
+    );
     drop(server);
 
     let server = Server::start_in(data.path(), s3.path());
