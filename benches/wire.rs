@@ -25,7 +25,10 @@
 //! The load generator runs on the same machine as the server: on a 2-core machine the 16
 //! client threads take CPU from the server, so the wire figures are a floor.
 //! `TIDESTORE_BENCH_ITEMS` sets the table size and `TIDESTORE_BENCH_DIR` the directories'
-//! parent (default the temp dir).
+//! parent (default the temp dir). `TIDESTORE_BENCH_SPIN_CLIENT=1` makes the client spin
+//! for each answer instead of sleeping in `read`, so that the client's own wake-up is not
+//! counted: a diagnostic, which shows how much of HTTP's overhead is the server's (its
+//! figures at 16 connections mean nothing, the spinners taking the server's CPU).
 
 mod common;
 #[path = "../tests/support/http_client.rs"]
@@ -227,7 +230,10 @@ fn wire(plan: &Plan, addr: SocketAddr, op: Op, conns: usize) -> Figure {
         plan,
         conns,
         |w| {
-            let connection = Connection::open(addr, Duration::from_secs(30)).expect("connect");
+            let mut connection = Connection::open(addr, Duration::from_secs(30)).expect("connect");
+            if std::env::var_os("TIDESTORE_BENCH_SPIN_CLIENT").is_some_and(|v| v == "1") {
+                connection.spin_for_answers();
+            }
             (connection, w)
         },
         |(connection, w), n| {
