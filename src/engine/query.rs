@@ -73,15 +73,19 @@ fn projected_by(legacy: &LegacyParameters) -> &'static str {
     }
 }
 
-/// Resolves `Select` and the projection into (count only, fetch the table's item).
-/// `projected_by` names the parameter the projection came from (`ProjectionExpression` or
-/// the legacy `AttributesToGet`): a refusal names the one the caller sent.
+/// Checks the projection and resolves `Select` with it into (count only, fetch the table's
+/// item). A refusal names the parameter the projection came from (`ProjectionExpression`
+/// or the legacy `AttributesToGet`, as `legacy` says), the one the caller sent.
 fn resolve_select(
     select: Option<Select>,
     projection: &Option<Vec<Path>>,
-    projected_by: &str,
+    legacy: &LegacyParameters,
     index: Option<&IndexSchema>,
 ) -> Result<(bool, bool)> {
+    if let Some(paths) = projection {
+        expr::validate_projection(paths)?;
+    }
+    let projected_by = projected_by(legacy);
     let select = match (select, projection) {
         (None, Some(_)) => Select::SpecificAttributes,
         (None, None) if index.is_some() => Select::AllProjectedAttributes,
@@ -430,15 +434,8 @@ impl ReadPlan {
             filter.validate()?;
             check_filter_on_non_keys(filter, shape)?;
         }
-        if let Some(paths) = &input.projection {
-            expr::validate_projection(paths)?;
-        }
-        let (count_only, fetch_table_item) = resolve_select(
-            input.select,
-            &input.projection,
-            projected_by(&input.legacy),
-            index_schema,
-        )?;
+        let (count_only, fetch_table_item) =
+            resolve_select(input.select, &input.projection, &input.legacy, index_schema)?;
         if let Some(start) = &input.exclusive_start_key {
             let position = start_position(schema, index_schema, start)?;
             if !contains(&key::prefix_range(partition), &position) {
@@ -490,15 +487,8 @@ impl ReadPlan {
                 key::segment_range(segment, total)
             }
         };
-        if let Some(paths) = &input.projection {
-            expr::validate_projection(paths)?;
-        }
-        let (count_only, fetch_table_item) = resolve_select(
-            input.select,
-            &input.projection,
-            projected_by(&input.legacy),
-            index_schema,
-        )?;
+        let (count_only, fetch_table_item) =
+            resolve_select(input.select, &input.projection, &input.legacy, index_schema)?;
         if let Some(start) = &input.exclusive_start_key {
             let position = start_position(schema, index_schema, start)?;
             if !contains(&range, &position) {
