@@ -16,8 +16,13 @@
 //! allocates: one past [`MAX_ZSTD_WINDOW`] is refused before anything is allocated.
 //!
 //! **Damage.** A file that is not its compression (a bad magic, a cut frame, a corrupt
-//! block, a checksum that does not match) is an I/O error of the read, which fails the
-//! import as a corrupt GZIP file does: FAILED, no table made.
+//! block, a checksum that does not match, a frame whose content is not the size its header
+//! declares) is an I/O error of the read, which fails the import as a corrupt GZIP file
+//! does: FAILED, no table made. The declared size matters without a checksum (`zstd
+//! --no-check` writes none): ruzstd neither checks it nor stops at it, so a frame that
+//! declares 1 KB and inflates to terabytes is damage at its 1,025th byte, not after
+//! them. (ruzstd reads an absent size and a declared 0 alike, as 0: such frames are
+//! bounded by the format readers only.)
 //!
 //! A ZSTD file (RFC 8878) is frames one after another, as the `zstd` tool reads it
 //! (`cat a.zst b.zst` decodes to both contents):
@@ -84,6 +89,10 @@ pub(crate) struct ZstdFrames<R> {
     in_frame: bool,
     /// Whether a frame (of either kind) has been read: an empty file is not ZSTD.
     any_frame: bool,
+    /// The content size the current frame's header declares, if it declares one.
+    declared: Option<u64>,
+    /// The bytes of the current frame's content handed over so far.
+    handed_over: u64,
 }
 
 impl<R: BufRead> ZstdFrames<R> {
@@ -96,6 +105,8 @@ impl<R: BufRead> ZstdFrames<R> {
             decoder,
             in_frame: false,
             any_frame: false,
+            declared: None,
+            handed_over: 0,
         }
     }
 
@@ -137,8 +148,17 @@ impl<R: BufRead> ZstdFrames<R> {
         }
     }
 
-    /// At a frame's end, once all of it was read: its checksum against its content's.
+    /// At a frame's end, once all of it was read: its size against the one its header
+    /// declares, and its checksum against its content's.
     fn check_frame(&self) -> std::io::Result<()> {
+        if self
+            .declared
+            .is_some_and(|declared| self.handed_over < declared)
+        {
+            return Err(damaged(
+                "a frame's content is shorter than the size its header declares",
+            ));
+        }
         match (
             self.decoder.get_checksum_from_data(),
             self.decoder.get_calculated_checksum(),
@@ -162,6 +182,8 @@ impl<R: BufRead> Read for ZstdFrames<R> {
                     return Ok(0);
                 }
                 self.in_frame = true;
+                self.declared = Some(self.decoder.content_size()).filter(|&size| size > 0);
+                self.handed_over = 0;
             }
             // Blocks are decoded until some bytes can be handed over (those beyond the
             // window, which later blocks may still copy from) or the frame ends.
@@ -172,6 +194,15 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             }
             let n = self.decoder.read(buf)?;
             if n > 0 {
+                self.handed_over += n as u64;
+                if self
+                    .declared
+                    .is_some_and(|declared| self.handed_over > declared)
+                {
+                    return Err(damaged(
+                        "a frame's content is longer than the size its header declares",
+                    ));
+                }
                 return Ok(n);
             }
             // Finished and drained: the frame is whole.
@@ -322,6 +353,35 @@ mod tests {
         assert_eq!(decode(&frame(27)).expect("at the bound"), b"");
         let error = decode(&frame(28)).expect_err("past the bound");
         assert!(error.to_string().contains("window"), "{error}");
+    }
+
+    /// A frame's content must be the size its header declares, checksum or not: one
+    /// longer is refused at the first byte past it, one shorter at its end.
+    #[test]
+    fn a_frame_whose_content_is_not_its_declared_size_is_damage() {
+        // Frame header descriptor 0x40: a 2-byte content size (the value + 256), no single
+        // segment, no checksum; window descriptor 0x00 (1 KiB). Then one raw last block
+        // of 300 bytes: block header `last | raw << 1 | size << 3`, 3 bytes LE.
+        let content: Vec<u8> = (0..300u32).map(|i| (i % 7) as u8).collect();
+        let frame = |declared: u16| {
+            let mut f = ZSTD_MAGIC.to_vec();
+            f.extend_from_slice(&[0x40, 0x00]);
+            f.extend_from_slice(&(declared - 256).to_le_bytes());
+            f.extend_from_slice(&(1u32 | (300 << 3)).to_le_bytes()[..3]);
+            f.extend_from_slice(&content);
+            f
+        };
+        assert_eq!(decode(&frame(300)).expect("as declared"), content);
+        let longer = decode(&frame(299)).expect_err("more than declared");
+        assert!(
+            longer.to_string().contains("longer than the size"),
+            "{longer}"
+        );
+        let shorter = decode(&frame(301)).expect_err("less than declared");
+        assert!(
+            shorter.to_string().contains("shorter than the size"),
+            "{shorter}"
+        );
     }
 
     #[test]
