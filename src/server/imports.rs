@@ -77,6 +77,9 @@ pub(super) struct RecordsFile {
     /// The description's members every record must have as strings.
     pub arn: &'static str,
     pub status: &'static str,
+    /// Brings a record read from the file to the form this build writes (a record an
+    /// earlier build wrote may keep a member elsewhere), before anything reads it.
+    pub upgrade: fn(&mut Record),
 }
 /// The import records.
 const IMPORTS: RecordsFile = RecordsFile {
@@ -84,6 +87,8 @@ const IMPORTS: RecordsFile = RecordsFile {
     magic: b"TSIMPORT",
     arn: "ImportArn",
     status: "ImportStatus",
+    // (Every build has written import records in one form.)
+    upgrade: |_| {},
 };
 const VERSION: u32 = 1;
 const VERSION_OFFSET: usize = 8;
@@ -446,7 +451,8 @@ fn decode(file: &RecordsFile, bytes: &[u8]) -> Result<Vec<Record>, String> {
     if crc32c::crc32c(payload) != word(CRC_OFFSET) {
         return Err("import records checksum mismatch".into());
     }
-    let records: Vec<Record> = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    let mut records: Vec<Record> = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    records.iter_mut().for_each(file.upgrade);
     let well_formed = records.iter().all(|r| {
         r.description.get(file.arn).is_some_and(Value::is_string)
             && r.description.get(file.status).is_some_and(Value::is_string)
