@@ -32,7 +32,7 @@
 //! `S3BucketOwner` other than the server's account.
 //!
 //! Records live in `EXPORTS` in the database directory, in the layout of `IMPORTS`
-//! (`imports.rs`) with the magic `TSEXPORT`; a damaged one is set aside on a start, and
+//! (`imports/records.rs`) with the magic `TSEXPORT`; a damaged one is set aside on a start, and
 //! the server starts without the records. A stop cancels the exports still running: each
 //! stops at its next block, removes its folder and ends FAILED before the database closes.
 //! A record left IN_PROGRESS all the same (a crash) is FAILED at the next start, never
