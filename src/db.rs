@@ -106,7 +106,7 @@ impl Database {
     }
 
     /// The file system and directory the database lives in (`None` in memory): where the
-    /// server keeps its import records (`server/imports.rs`), beside the engine's files and
+    /// server keeps its import records (`server/imports/records.rs`), beside the engine's files and
     /// ignored by its recovery.
     #[cfg(feature = "server")]
     pub(crate) fn storage(&self) -> Option<(Arc<dyn crate::fs::Vfs>, std::path::PathBuf)> {

@@ -39,14 +39,18 @@
 //!     manifest-summary.checksum  hex MD5 of manifest-summary.json
 //! ```
 //!
+//! The summary's members are written in that order (`ManifestSummary`), as DynamoDB's are.
+//!
 //! An INCREMENTAL_EXPORT of the window `[ExportFromTime, ExportToTime)` has the same files
 //! but for two differences, as the developer guide gives them: its data files go to the
-//! folder every incremental export of the prefix shares, and its lines are changes:
+//! folder every incremental export of the prefix shares, and its lines are changes (the
+//! summary's version and members as a real export's are: `INCREMENTAL_MANIFEST_VERSION`):
 //!
 //! ```text
 //!   {prefix}/AWSDynamoDB/{ExportId}/   _started, manifest-files.*, manifest-summary.*
-//!                                      (the summary: "version":"2023-08-01", no "exportTime",
-//!                                       "exportFromTime", "exportToTime", "outputView":
+//!                                      (the summary: "version":"2023-08-01", no "exportTime"
+//!                                       but "exportFromTime", "exportToTime" in its place,
+//!                                       and after "outputFormat": "outputView":
 //!                                       NEW_IMAGE | NEW_AND_OLD_IMAGES,
 //!                                       "exportType":"INCREMENTAL_EXPORT")
 //!   {prefix}/AWSDynamoDB/data/{uuid}.json.gz
@@ -113,13 +117,20 @@ mod filter;
 
 use filter::ExportFilter;
 
-/// The version DynamoDB's manifests carry.
+/// The version a full export's summary manifest carries: the developer guide's example
+/// ("DynamoDB table export output format",
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html>).
 const MANIFEST_VERSION: &str = "2020-06-30";
-/// The version an incremental export's summary manifest carries. NB: the developer guide
-/// page's "Incremental export output" section could not be read here (only its full-export
-/// part, version "2020-06-30"); "2023-08-01" is what a public transcription of an
-/// incremental summary carries (beside `exportFromTime`, `exportToTime`, `outputView`,
-/// `exportType`, and an `exportTime` equal to `exportToTime`, which this summary leaves out).
+/// The version an incremental export's summary manifest carries.
+///
+/// NB: the same developer guide page has an "Incremental export output" section, but only
+/// its full-export part could be read here. What settles this value, the summary's members
+/// and their order is the output of a real export published beside its code
+/// (github.com/gurre/ddb-pitr, `s3exportdata/`, whose README says "This is a real export"):
+/// a full export's summary at "2020-06-30", two incremental exports' at "2023-08-01", with
+/// `exportFromTime` and `exportToTime` (the request's window, not the time of the request)
+/// where a full export has `exportTime`, which theirs leave out, and `outputView` and
+/// `exportType` after `outputFormat` ([`ManifestSummary`]).
 const INCREMENTAL_MANIFEST_VERSION: &str = "2023-08-01";
 /// Why an export a stop cancelled failed.
 pub(crate) const CANCELLED: &str = "the export was cancelled before it finished";
@@ -552,6 +563,54 @@ pub(crate) fn prefix_refusal(prefix: &str) -> Option<String> {
     bad.then(|| format!("One or more parameter values were invalid: S3Prefix {prefix:?} is not a key prefix tidestore can write (at most 1024 bytes of '/'-separated segments, none empty, '.' or '..', no leading '/', backslash or NUL)"))
 }
 
+/// `manifest-summary.json`, its members in the order DynamoDB writes them (a real export's
+/// summaries, see [`INCREMENTAL_MANIFEST_VERSION`]; the developer guide's example of a full
+/// export's has the same order): a full export's have `exportTime`, an incremental
+/// export's `exportFromTime`, `exportToTime`, `outputView` and `exportType` instead.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManifestSummary<'a> {
+    version: &'static str,
+    export_arn: &'a str,
+    start_time: String,
+    end_time: String,
+    table_arn: &'a str,
+    table_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    export_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    export_from_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    export_to_time: Option<String>,
+    s3_bucket: &'a str,
+    /// `null` when the request gave none, as DynamoDB writes it.
+    s3_prefix: Option<&'a str>,
+    /// Always `null`: the files are not encrypted.
+    s3_sse_algorithm: Option<&'a str>,
+    s3_sse_kms_key_id: Option<&'a str>,
+    manifest_files_s3_key: String,
+    billed_size_bytes: u64,
+    item_count: u64,
+    output_format: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_view: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    export_type: Option<&'a str>,
+}
+
+/// One line of `manifest-files.json`: a data file, its members in DynamoDB's order (the
+/// developer guide's example, and a real export's).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManifestFileLine {
+    item_count: u64,
+    /// The base64 MD5 of the file's bytes (S3's `Content-MD5`).
+    md5_checksum: String,
+    /// The hex MD5 of the file's bytes (a single-part upload's ETag).
+    etag: String,
+    data_file_s3_key: String,
+}
+
 /// An export being written.
 struct Export {
     description: ExportDescription,
@@ -665,7 +724,7 @@ struct Sink {
     data_key: String,
     file: Option<DataFile>,
     /// The manifest lines of the files finished.
-    files: Vec<serde_json::Value>,
+    files: Vec<ManifestFileLine>,
     /// Every data file made, to remove if the export fails.
     written: Vec<PathBuf>,
     /// The lines written.
@@ -759,13 +818,15 @@ impl Export {
 
         let mut manifest_files = Vec::new();
         for line in &self.sink.files {
-            manifest_files.extend_from_slice(line.to_string().as_bytes());
+            serde_json::to_writer(&mut manifest_files, line)
+                .map_err(|e| io_error("writing manifest-files.json")(e.into()))?;
             manifest_files.push(b'\n');
         }
         self.write_with_checksum(fs, "manifest-files", &manifest_files)?;
         self.description.end_time = engine.options.clock.now();
-        let summary = self.summary();
-        self.write_with_checksum(fs, "manifest-summary", summary.to_string().as_bytes())?;
+        let summary = serde_json::to_vec(&self.summary()).map_err(std::io::Error::from);
+        let summary = summary.map_err(io_error("writing manifest-summary.json"))?;
+        self.write_with_checksum(fs, "manifest-summary", &summary)?;
         // The export's folder and the folders made for it, up to the bucket's, so that a
         // crash cannot take the export's folder (or its prefix) away from under a summary
         // that was written.
@@ -890,43 +951,42 @@ impl Export {
         Ok(())
     }
 
-    /// `manifest-summary.json`: the full export's fields, or for an incremental export its
-    /// window (`exportFromTime`, `exportToTime`), `outputView` and `exportType` in place of
-    /// `exportTime`.
-    fn summary(&self) -> serde_json::Value {
+    /// `manifest-summary.json`: the full export's members, or for an incremental export
+    /// its window (`exportFromTime`, `exportToTime`) in place of `exportTime`, and its
+    /// `outputView` and `exportType`.
+    fn summary(&self) -> ManifestSummary<'_> {
         let d = &self.description;
         let iso = |t: Timestamp| format!("{}Z", t.to_iso8601());
-        let mut summary = json!({
-            "version": MANIFEST_VERSION,
-            "exportArn": d.export_arn,
-            "startTime": iso(d.start_time),
-            "endTime": iso(d.end_time),
-            "tableArn": d.table_arn,
-            "tableId": d.table_id,
-            "exportTime": iso(d.export_time),
-            "s3Bucket": d.s3_bucket,
-            "s3Prefix": d.s3_prefix,
-            "s3SseAlgorithm": null,
-            "s3SseKmsKeyId": null,
-            "manifestFilesS3Key": format!("{}/manifest-files.json", self.key_base),
-            "billedSizeBytes": d.billed_size_bytes,
-            "itemCount": d.item_count,
-            "outputFormat": d.export_format,
-        });
-        if let Some(spec) = &d.incremental_export_specification {
-            let fields = summary.as_object_mut().expect("an object");
-            fields.remove("exportTime");
-            fields.insert("version".into(), json!(INCREMENTAL_MANIFEST_VERSION));
-            let time = |t: Option<Timestamp>| t.map(iso);
-            fields.insert("exportFromTime".into(), json!(time(spec.export_from_time)));
-            fields.insert("exportToTime".into(), json!(time(spec.export_to_time)));
-            fields.insert(
-                "outputView".into(),
-                json!(spec.export_view_type.map(ExportViewType::as_str)),
-            );
-            fields.insert("exportType".into(), json!(d.export_type));
+        let window = d.incremental_export_specification.as_ref();
+        let time = |t: Option<Timestamp>| t.map(iso);
+        ManifestSummary {
+            version: match window {
+                Some(_) => INCREMENTAL_MANIFEST_VERSION,
+                None => MANIFEST_VERSION,
+            },
+            export_arn: &d.export_arn,
+            start_time: iso(d.start_time),
+            end_time: iso(d.end_time),
+            table_arn: &d.table_arn,
+            table_id: &d.table_id,
+            export_time: window.is_none().then(|| iso(d.export_time)),
+            export_from_time: window.and_then(|w| time(w.export_from_time)),
+            export_to_time: window.and_then(|w| time(w.export_to_time)),
+            s3_bucket: &d.s3_bucket,
+            s3_prefix: d.s3_prefix.as_deref(),
+            s3_sse_algorithm: None,
+            s3_sse_kms_key_id: None,
+            manifest_files_s3_key: format!("{}/manifest-files.json", self.key_base),
+            billed_size_bytes: d.billed_size_bytes,
+            item_count: d.item_count,
+            output_format: &d.export_format,
+            output_view: window.map(|w| {
+                (w.export_view_type
+                    .unwrap_or(ExportViewType::NewAndOldImages))
+                .as_str()
+            }),
+            export_type: window.map(|_| d.export_type.as_str()),
         }
-        summary
     }
 
     /// Writes `{name}.checksum` (hex MD5) and then `{name}.json`, each through a temporary
@@ -1071,7 +1131,7 @@ impl DataFile {
     }
 
     /// Finishes and syncs the file; its line of `manifest-files.json`.
-    fn finish(self) -> Result<serde_json::Value> {
+    fn finish(self) -> Result<ManifestFileLine> {
         let error = io_error(format!("writing {}", self.path.display()));
         let finished = (|| {
             let hashed = self.gzip.finish()?;
@@ -1080,11 +1140,11 @@ impl DataFile {
             Ok(hashed.md5.finalize())
         })();
         let md5 = finished.map_err(error)?;
-        Ok(json!({
-            "itemCount": self.items,
-            "md5Checksum": base64::engine::general_purpose::STANDARD.encode(md5),
-            "etag": hex(&md5),
-            "dataFileS3Key": self.key,
-        }))
+        Ok(ManifestFileLine {
+            item_count: self.items,
+            md5_checksum: base64::engine::general_purpose::STANDARD.encode(md5),
+            etag: hex(&md5),
+            data_file_s3_key: self.key,
+        })
     }
 }

@@ -705,6 +705,214 @@ fn incremental_export_window_is_inclusive_at_from_and_exclusive_at_to() {
     }
 }
 
+/// The members of a JSON object as its text writes them, in that order (`serde_json::Value`
+/// sorts them).
+fn members_in_order(text: &str) -> Vec<String> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Keys, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(key);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(Visit)
+        }
+    }
+    serde_json::from_str::<Keys>(text).unwrap().0
+}
+
+/// An incremental export's manifests are DynamoDB's, member for member and in its order
+/// (the developer guide, "DynamoDB table export output format",
+/// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html,
+/// for the full export's; a real incremental export's for the rest, see
+/// `INCREMENTAL_MANIFEST_VERSION` in src/export.rs): the summary is version "2023-08-01",
+/// names the window (`exportFromTime`, `exportToTime`: the window's end, not the time of the
+/// request, which is `startTime`) and has no `exportTime`; each line of
+/// `manifest-files.json` is `itemCount`, `md5Checksum`, `etag`, `dataFileS3Key`; each data
+/// line is `Metadata.WriteTimestampMicros` (the last write's commit time in µs, a number),
+/// `Keys`, and the images its change has. A full export's summary keeps `exportTime` and
+/// "2020-06-30".
+#[test]
+fn incremental_export_manifests_name_the_window_in_dynamodbs_members_and_order() {
+    let (dir, clock, db) = setup("export-incremental-manifests");
+    db.create_table(definition(TABLE)).unwrap();
+    enable_pitr(&db, TABLE, None);
+    clock.advance(1);
+    put(&db, row("changed", 1, "before"));
+    put(&db, row("deleted", 1, "before"));
+    clock.advance(MINUTE);
+    let from = clock.now().0;
+    put(&db, row("inserted", 1, "new"));
+    clock.advance(1);
+    let changed_at = clock.now().0;
+    put(&db, row("changed", 1, "after"));
+    clock.advance(1);
+    let key = |pk: &str| -> Item {
+        serde_json::from_value(serde_json::json!({"pk": {"S": pk}, "sk": {"N": "1"}})).unwrap()
+    };
+    db.delete_item(DeleteItemInput::new(TABLE, key("deleted")))
+        .unwrap();
+    let to = from + 15 * MINUTE;
+    // The request comes well after the window's end.
+    clock.set(Timestamp(to + 5 * MINUTE));
+    let requested = clock.now();
+    let bucket = dir.path().join("bucket");
+    let spec = IncrementalExportSpecification::new(Timestamp(from), Timestamp(to));
+    let out = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::incremental(TABLE, "b", spec),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let iso = |t: Timestamp| format!("{}Z", t.to_iso8601());
+    let folder = export_dir(&bucket, &out);
+    let text = std::fs::read_to_string(folder.join("manifest-summary.json")).unwrap();
+    assert_eq!(
+        members_in_order(&text),
+        [
+            "version",
+            "exportArn",
+            "startTime",
+            "endTime",
+            "tableArn",
+            "tableId",
+            "exportFromTime",
+            "exportToTime",
+            "s3Bucket",
+            "s3Prefix",
+            "s3SseAlgorithm",
+            "s3SseKmsKeyId",
+            "manifestFilesS3Key",
+            "billedSizeBytes",
+            "itemCount",
+            "outputFormat",
+            "outputView",
+            "exportType",
+        ]
+    );
+    let summary: Value = serde_json::from_str(&text).unwrap();
+    let id = out.export_arn.rsplit('/').next().unwrap();
+    let want = serde_json::json!({
+        "version": "2023-08-01",
+        "exportArn": out.export_arn,
+        "startTime": iso(requested),
+        "endTime": iso(out.end_time),
+        "tableArn": out.table_arn,
+        "tableId": out.table_id,
+        "exportFromTime": iso(Timestamp(from)),
+        "exportToTime": iso(Timestamp(to)),
+        "s3Bucket": "b",
+        "s3Prefix": null,
+        "s3SseAlgorithm": null,
+        "s3SseKmsKeyId": null,
+        "manifestFilesS3Key": format!("AWSDynamoDB/{id}/manifest-files.json"),
+        "billedSizeBytes": out.billed_size_bytes,
+        "itemCount": 3,
+        "outputFormat": "DYNAMODB_JSON",
+        "outputView": "NEW_AND_OLD_IMAGES",
+        "exportType": "INCREMENTAL_EXPORT",
+    });
+    assert_eq!(summary, want);
+    // ISO 8601 in UTC to the millisecond, as DynamoDB's: 2020-11-04T07:28:34.028Z.
+    let start = summary["startTime"].as_str().unwrap();
+    assert!(
+        start.len() == 24 && &start[19..20] == "." && start.ends_with('Z'),
+        "{start}"
+    );
+    assert_ne!(summary["startTime"], summary["exportToTime"]);
+
+    let files = std::fs::read_to_string(folder.join("manifest-files.json")).unwrap();
+    for line in files.lines() {
+        assert_eq!(
+            members_in_order(line),
+            ["itemCount", "md5Checksum", "etag", "dataFileS3Key"]
+        );
+        let key = serde_json::from_str::<Value>(line).unwrap()["dataFileS3Key"].clone();
+        let key = key.as_str().unwrap();
+        assert!(
+            key.starts_with("AWSDynamoDB/data/") && key.ends_with(".json.gz"),
+            "{key}"
+        );
+    }
+    let lines = exported_lines(&bucket, &out);
+    let shape = |pk: &str| {
+        let line = &lines[&(pk.to_string(), 1)];
+        let mut members: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        members.sort_unstable();
+        assert_eq!(line["Keys"], serde_json::to_value(key(pk)).unwrap(), "{pk}");
+        (members, line["Metadata"].clone())
+    };
+    let micros =
+        |ms: u64| serde_json::json!({"WriteTimestampMicros": {"N": (ms * 1000).to_string()}});
+    assert_eq!(
+        shape("inserted"),
+        (vec!["Keys", "Metadata", "NewImage"], micros(from))
+    );
+    assert_eq!(
+        shape("changed"),
+        (
+            vec!["Keys", "Metadata", "NewImage", "OldImage"],
+            micros(changed_at)
+        )
+    );
+    assert_eq!(
+        shape("deleted"),
+        (vec!["Keys", "Metadata", "OldImage"], micros(changed_at + 1))
+    );
+
+    let full = db
+        .export_table_to_point_in_time(
+            ExportTableToPointInTimeInput::new(TABLE, "b").export_time(Timestamp(to)),
+            &bucket,
+        )
+        .unwrap()
+        .export_description;
+    let text =
+        std::fs::read_to_string(export_dir(&bucket, &full).join("manifest-summary.json")).unwrap();
+    assert_eq!(
+        members_in_order(&text),
+        [
+            "version",
+            "exportArn",
+            "startTime",
+            "endTime",
+            "tableArn",
+            "tableId",
+            "exportTime",
+            "s3Bucket",
+            "s3Prefix",
+            "s3SseAlgorithm",
+            "s3SseKmsKeyId",
+            "manifestFilesS3Key",
+            "billedSizeBytes",
+            "itemCount",
+            "outputFormat",
+        ]
+    );
+    let summary: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(summary["version"], "2020-06-30");
+    assert_eq!(summary["exportTime"], iso(Timestamp(to)));
+}
+
 /// An incremental export's refusals: a window shorter than 15 minutes or longer than 24
 /// hours, `to` before `from`, `ExportTime` beside the window, a specification without a
 /// type or a type without one, no `ExportFromTime`, and a window outside the table's

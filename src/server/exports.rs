@@ -20,8 +20,10 @@
 //!
 //! `FilterSpecification` is the library's (`export/filter.rs`): its expressions are checked
 //! against the table's key before the answer (a bad one is a ValidationException with
-//! Query's and Scan's messages, never a FAILED export), and the description and the record
-//! carry it as given, its numbers in canonical form.
+//! Query's and Scan's messages, never a FAILED export), and the description carries it as
+//! given, its numbers in canonical form. The record keeps it there only, not again in the
+//! request a repeat of its `ClientToken` is compared with (records an earlier build wrote
+//! with it in both are read and upgraded: `filter_in_description_only`).
 //!
 //! `ExportFormat` ION writes the data files in Amazon Ion text (`data/*.ion.gz`,
 //! `outputFormat` "ION"), as `export.rs` and `format/ion.rs` draw them.
@@ -30,7 +32,7 @@
 //! `S3BucketOwner` other than the server's account.
 //!
 //! Records live in `EXPORTS` in the database directory, in the layout of `IMPORTS`
-//! (`imports.rs`) with the magic `TSEXPORT`; a damaged one is set aside on a start, and
+//! (`imports/records.rs`) with the magic `TSEXPORT`; a damaged one is set aside on a start, and
 //! the server starts without the records. A stop cancels the exports still running: each
 //! stops at its next block, removes its folder and ends FAILED before the database closes.
 //! A record left IN_PROGRESS all the same (a crash) is FAILED at the next start, never
@@ -70,6 +72,7 @@ const EXPORTS: RecordsFile = RecordsFile {
     magic: b"TSEXPORT",
     arn: "ExportArn",
     status: "ExportStatus",
+    upgrade: filter_in_description_only,
 };
 /// The most exports running at once (each a thread replaying a table).
 pub const MAX_RUNNING_EXPORTS: usize = 8;
@@ -93,6 +96,32 @@ impl std::ops::Deref for Exports {
 
     fn deref(&self) -> &Records {
         &self.records
+    }
+}
+
+/// A request's members as an export's record keeps them, for a repeat of its `ClientToken`
+/// to be compared with: all but `ClientToken` and `FilterSpecification`. The filter is kept
+/// once, in the description (`FilterSpecification`, as [`FilterSpecification`] reads it:
+/// canonical numbers), and a repeat's is compared with that ([`repeated`]).
+fn recorded_request(body: &Value) -> Value {
+    let mut request = without_client_token(body);
+    if let Value::Object(members) = &mut request {
+        members.remove("FilterSpecification");
+    }
+    request
+}
+
+/// Upgrades an export record written before the filter was kept once: those kept it twice,
+/// as sent in the record's request and canonical in its description. The request's copy
+/// goes, and the record is written in the new form at the next change of the records.
+///
+/// NB: the file's format version stays 1: its payload is the same JSON array of records,
+/// which this build reads in both forms. (An older build reading a record in the new form
+/// answers a repeat of its `ClientToken` with a filter `ExportConflictException`, for the
+/// 8 hours a token holds; a new version would instead stop its start.)
+fn filter_in_description_only(record: &mut Record) {
+    if let Value::Object(members) = &mut record.request {
+        members.remove("FilterSpecification");
     }
 }
 
@@ -157,7 +186,7 @@ pub(super) fn export_table_to_point_in_time(
             "tidestore serve has no S3 directory to export to: start it with --s3-dir DIR, and ExportTableToPointInTime writes under DIR/{S3Bucket}",
         ));
     };
-    let request_value = without_client_token(&body);
+    let request_value = recorded_request(&body);
     let request: ExportRequest = input(body)?;
     crate::model::names::check_length(&request.table_arn, "tableArn", 1, 1024)?;
     if let Some(refusal) = bucket_refusal(&request.s3_bucket) {
@@ -385,7 +414,10 @@ fn repeated(
     let token = request.client_token.as_deref()?;
     let earlier =
         (state.records.iter()).find(|r| r.token() == Some(token) && r.holds_token_at(now))?;
-    Some(match earlier.request == *request_value {
+    let filter = (request.filter_specification.as_ref()).map(|spec| json!(spec));
+    let same = earlier.request == *request_value
+        && earlier.description.get("FilterSpecification") == filter.as_ref();
+    Some(match same {
         true => Ok(json!({ "ExportDescription": earlier.description })),
         false => Err(Error::ExportConflict(
             "ExportTableToPointInTime was called with a ClientToken already used for another export within 8 hours".into(),
@@ -515,7 +547,7 @@ pub(super) fn list_exports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
 
 #[cfg(test)]
 mod tests {
-    use super::super::imports::scratch_dir;
+    use super::super::imports::{load_or_set_aside, scratch_dir};
     use super::*;
 
     /// A server's state over `db`, with `s3` (made here) standing in for S3.
@@ -675,6 +707,140 @@ mod tests {
         assert!(format!("{other:?}").contains("ExportConflict"), "{other:?}");
         assert_eq!(state.exports.lock().records.len(), 1);
         drop(state);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The request of the fixture's export (`tests/fixtures/export_records_v1.README`), with
+    /// the filter's value `value`.
+    fn filtered_request(value: &str) -> Value {
+        json!({
+            "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/Tab",
+            "S3Bucket": "missing",
+            "ClientToken": "fixture-token",
+            "FilterSpecification": {
+                "FilterExpression": "#a = :v",
+                "ExpressionAttributeNames": {"#a": "a"},
+                "ExpressionAttributeValues": {":v": {"N": value}},
+            },
+        })
+    }
+
+    /// How many times `bytes` hold `what`.
+    fn occurrences(bytes: &[u8], what: &[u8]) -> usize {
+        bytes.windows(what.len()).filter(|w| *w == what).count()
+    }
+
+    /// An export record keeps its `FilterSpecification` once, in its description (canonical
+    /// numbers), not again in the request a repeat is compared with; and it round-trips
+    /// through `EXPORTS`: loaded again by a new start, the filter is described as before, a
+    /// repeat of its `ClientToken` with the same filter (its number written either way) is
+    /// answered with its export, and one with another filter is `ExportConflictException`.
+    #[test]
+    fn an_export_record_keeps_its_filter_once_and_round_trips() {
+        let dir = scratch_dir("exports-filter-once");
+        let db = Database::open(dir.join("db")).expect("opens");
+        table_with_recovery(&db, "Tab");
+        let state = server_state(&db, &dir.join("s3"));
+        let headers = hyper::HeaderMap::new();
+        fn call<'a>(
+            state: &'a super::super::ServerState,
+            headers: &'a hyper::HeaderMap,
+        ) -> Call<'a> {
+            Call {
+                state,
+                headers,
+                local: None,
+            }
+        }
+        let first =
+            export_table_to_point_in_time(&call(&state, &headers), filtered_request("1.50"))
+                .map_err(|e| format!("{e:?}"))
+                .expect("started");
+        state.exports.finish_running();
+        let bytes = std::fs::read(dir.join("db").join(EXPORTS_FILE)).expect("the records");
+        assert_eq!(occurrences(&bytes, b"FilterSpecification"), 1);
+        let described = state.exports.lock().records[0].description.clone();
+        drop(state);
+
+        let state = server_state(&db, &dir.join("s3"));
+        {
+            let loaded = state.exports.lock();
+            assert_eq!(loaded.records.len(), 1);
+            assert_eq!(loaded.records[0].description, described);
+            let filter = &described["FilterSpecification"];
+            assert_eq!(
+                filter["ExpressionAttributeValues"][":v"],
+                json!({"N": "1.5"})
+            );
+            assert!(loaded.records[0]
+                .request
+                .get("FilterSpecification")
+                .is_none());
+        }
+        for value in ["1.50", "1.5"] {
+            let again =
+                export_table_to_point_in_time(&call(&state, &headers), filtered_request(value))
+                    .map_err(|e| format!("{e:?}"))
+                    .expect("answered with the first export");
+            assert_eq!(
+                again["ExportDescription"]["ExportArn"],
+                first["ExportDescription"]["ExportArn"]
+            );
+        }
+        let other = export_table_to_point_in_time(&call(&state, &headers), filtered_request("2"))
+            .map(|answer| answer.to_string())
+            .expect_err("another filter under the same token");
+        assert!(format!("{other:?}").contains("ExportConflict"), "{other:?}");
+        drop(state);
+        db.close().expect("closes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An `EXPORTS` an earlier build wrote (`tests/fixtures/export_records_v1/EXPORTS`,
+    /// version 1, its record keeping the filter twice: as sent in the request, canonical
+    /// in the description) still loads, upgraded to the filter once: described as before,
+    /// and a repeat of its `ClientToken` with the same filter is answered with its export,
+    /// with another `ExportConflictException`. (Read without the start's 90-day pruning,
+    /// which would drop the fixture's record as it ages.)
+    #[test]
+    fn an_export_record_of_the_earlier_form_loads_with_its_filter_once() {
+        let fixture: &[u8] = include_bytes!("../../tests/fixtures/export_records_v1/EXPORTS");
+        assert_eq!(
+            occurrences(fixture, b"FilterSpecification"),
+            2,
+            "the earlier form"
+        );
+        let dir = scratch_dir("exports-earlier-form");
+        let db = Database::open(&dir).expect("opens");
+        let (fs, _) = db.storage().expect("on disk");
+        std::fs::write(dir.join(EXPORTS_FILE), fixture).expect("the fixture");
+        let records = load_or_set_aside(&*fs, &EXPORTS, &dir, now_ms()).expect("loads");
+        assert_eq!(records.len(), 1);
+        let record = &records[0];
+        assert_eq!(record.status(), "FAILED");
+        assert_eq!(record.description["FailureCode"], "S3NoSuchBucket");
+        assert_eq!(
+            record.description["FilterSpecification"]["ExpressionAttributeValues"][":v"],
+            json!({"N": "1.5"})
+        );
+        assert!(record.request.get("FilterSpecification").is_none());
+        let arn = record.arn().to_owned();
+        let at = record.start_ms;
+        let state = super::super::imports::State {
+            records,
+            running: Vec::new(),
+        };
+        let answer = |body: Value| {
+            let request: ExportRequest = serde_json::from_value(body.clone()).expect("a request");
+            repeated(&state, &request, &recorded_request(&body), at)
+                .expect("the token's export")
+                .map_err(|e| format!("{e:?}"))
+        };
+        let again = answer(filtered_request("1.50")).expect("answered");
+        assert_eq!(again["ExportDescription"]["ExportArn"], json!(arn));
+        let other = answer(filtered_request("2")).expect_err("another filter");
+        assert!(other.contains("ExportConflict"), "{other}");
         db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -11,7 +11,7 @@
 //! | `operations` | each operation: request JSON to the library's input, the call, the answer |
 //! | `partiql` | ExecuteStatement: a PartiQL statement parsed and translated into the Query, Scan, PutItem, UpdateItem or DeleteItem it stands for |
 //! | `exports` | ExportTableToPointInTime, DescribeExport and ListExports, to a directory standing in for S3, and their durable records |
-//! | `imports` | ImportTable, DescribeImport and ListImports, from a directory standing in for S3, and their durable records |
+//! | `imports/` | ImportTable, DescribeImport and ListImports, from a directory standing in for S3 (operations, request, job, objects), and the durable records and list pages imports and exports share (records, paging) |
 //! | `indexes` | `CreateTable`'s and `UpdateTable`'s index members read as DynamoDB reads them, with its refusals |
 //! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
 //! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |

@@ -1,0 +1,199 @@
+//! One import, run on a thread of its own: the bucket's files under the prefix
+//! ([`super::objects`]) read through the library's import of the request's input format
+//! (DYNAMODB_JSON: the files chained into one source; ION and CSV: each file apart), and
+//! its record ended with the outcome, durably (COMPLETED; FAILED with the error, with
+//! `ItemValidationError` when items were skipped, or cancelled by a stop).
+
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::objects::{objects, Object, Objects, READ_BUFFER};
+use super::records::now_ms;
+use super::request::Format;
+use super::{finish, Imports, CANCELLED};
+use crate::api::imports::ImportTableInput;
+use crate::api::tables::CreateTableInput;
+use crate::db::Database;
+use crate::error::Error;
+use crate::server::compression::Compression;
+
+/// One import, run on its own thread.
+pub(super) struct Job {
+    pub(super) db: Database,
+    pub(super) imports: Arc<Imports>,
+    pub(super) import_arn: String,
+    pub(super) root: PathBuf,
+    pub(super) prefix: String,
+    pub(super) compression: Compression,
+    pub(super) format: Format,
+    pub(super) table: CreateTableInput,
+    /// The server's stop: the files' reads fail once it is set.
+    pub(super) stop: Arc<AtomicBool>,
+}
+
+impl Job {
+    pub(super) fn run(self) {
+        // NB: a panic in the import (a defect) still ends its record, as FAILED, instead of
+        // leaving it IN_PROGRESS, its table's name reserved, until the next start.
+        let outcome = caught(|| self.import());
+        self.record(outcome);
+    }
+
+    /// Reads the source's files into the new table.
+    fn import(&self) -> Result<crate::api::imports::ImportTableOutput, Error> {
+        let files = objects(&self.root, &self.prefix)?;
+        let input = ImportTableInput::new(self.table.clone());
+        let compression = self.compression;
+        let stop = &self.stop;
+        match &self.format {
+            Format::DynamoDbJson => {
+                let source = BufReader::with_capacity(
+                    READ_BUFFER,
+                    Objects {
+                        files: files.into_iter(),
+                        current: None,
+                        compression,
+                        stop: Arc::clone(stop),
+                        between: false,
+                    },
+                );
+                self.db.import_table_from_dynamodb_json(input, source)
+            }
+            // Each file read apart: a value cut at a file's end must not run on into the next.
+            Format::Ion => self.db.import_table_from_ion(
+                input,
+                (files.into_iter()).map(|path| {
+                    BufReader::with_capacity(
+                        READ_BUFFER,
+                        Object::new(path, compression, Arc::clone(stop)),
+                    )
+                }),
+            ),
+            // Each file read apart: each has its own header line.
+            Format::Csv(options) => self.db.import_table_from_csv(
+                input,
+                options.clone(),
+                (files.into_iter()).map(|path| {
+                    BufReader::with_capacity(
+                        READ_BUFFER,
+                        Object::new(path, compression, Arc::clone(stop)),
+                    )
+                }),
+            ),
+        }
+    }
+
+    /// Ends the import's record with `outcome`, durably.
+    fn record(&self, outcome: Result<crate::api::imports::ImportTableOutput, Error>) {
+        let end = now_ms();
+        let mut state = self.imports.lock();
+        let Some(record) = (state.records.iter_mut()).find(|r| r.arn() == self.import_arn) else {
+            return;
+        };
+        let outcome = outcome.and_then(|o| {
+            serde_json::to_value(o.import_table_description).map_err(|e| Error::Io {
+                context: "recording the import".into(),
+                source: std::io::Error::other(e),
+            })
+        });
+        match outcome {
+            Ok(done) => {
+                // DynamoDB's developer guide ("Import format quotas and validation", data
+                // validation errors): items that fail validation are skipped and the import
+                // goes on, but at its end the import is FAILED with `ItemValidationError`
+                // (its table stays, with the items that were valid).
+                let first_error = (done.get("ErrorCount").and_then(Value::as_u64))
+                    .filter(|&n| n > 0)
+                    .map(|_| &done["ItemErrors"][0]);
+                match first_error {
+                    None => finish(record, "COMPLETED", end),
+                    Some(first) => {
+                        finish(record, "FAILED", end);
+                        // (No CloudWatch here: the first error is named instead.)
+                        let message = format!(
+                            "Some of the items failed validation checks and were not imported. The first: item {} ({}): {}",
+                            first["ItemNumber"],
+                            first["ErrorCode"].as_str().unwrap_or_default(),
+                            first["Message"].as_str().unwrap_or_default()
+                        );
+                        record
+                            .description
+                            .insert("FailureCode".into(), json!("ItemValidationError"));
+                        record
+                            .description
+                            .insert("FailureMessage".into(), json!(message));
+                    }
+                }
+                for member in [
+                    "TableId",
+                    "ProcessedSizeBytes",
+                    "ProcessedItemCount",
+                    "ImportedItemCount",
+                    "ErrorCount",
+                ] {
+                    if let Some(value) = done.get(member) {
+                        record.description.insert(member.into(), value.clone());
+                    }
+                }
+            }
+            Err(e) => {
+                finish(record, "FAILED", end);
+                // A read the stop ended: said plainly, without the reading's context.
+                let message = match e.message().contains(CANCELLED) {
+                    true => CANCELLED.to_owned(),
+                    false => e.message(),
+                };
+                record
+                    .description
+                    .insert("FailureCode".into(), json!(e.exception_name()));
+                record
+                    .description
+                    .insert("FailureMessage".into(), json!(message));
+            }
+        }
+        if let Err(e) = self.imports.persist(&mut state) {
+            tracing::warn!(error = %e, import = %self.import_arn, "the import's record was not written");
+        }
+    }
+}
+
+/// What `work` returns, or an internal error if it panics.
+fn caught<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        Err(Error::Io {
+            context: "importing".into(),
+            source: std::io::Error::other("the import stopped on an internal error"),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in an import becomes an error its record can end with (FAILED), not a
+    /// record left IN_PROGRESS until the next start.
+    #[test]
+    fn a_panicking_import_ends_in_an_internal_error() {
+        let failed = caught(|| -> Result<(), Error> { panic!("a defect") });
+        let error = failed.expect_err("an error");
+        assert_eq!(
+            error.exception_name(),
+            Error::Io {
+                context: String::new(),
+                source: std::io::Error::other(""),
+            }
+            .exception_name()
+        );
+        assert!(
+            error.message().contains("internal error"),
+            "{}",
+            error.message()
+        );
+        assert_eq!(caught(|| Ok(5)).ok(), Some(5));
+    }
+}
