@@ -2107,6 +2107,58 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
     );
 }
 
+/// A PartiQL statement's `Parameters` are attribute values (the API model's type): one that
+/// is no attribute value's JSON fails the whole request as any malformed member does
+/// (`SerializationException`), in a batch and a transaction too, before any statement runs;
+/// never a batch entry of its own with the code `InternalServerError` (found by the
+/// `partiql` fuzz target, its input kept in `fuzz/regressions/partiql/`). One the data
+/// model refuses (`{}`) is a `ValidationException`.
+#[test]
+fn partiql_parameters_that_are_no_attribute_values_fail_the_whole_request() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    create_music_table(&server);
+    let insert = |parameter: serde_json::Value| json!({ "Statement": "INSERT INTO Music VALUE {'pk': 'a', 'n': ?}", "Parameters": [parameter] });
+    for parameter in [json!(null), json!("text"), json!({ "S": 5 }), json!({})] {
+        let expected = match parameter == json!({}) {
+            true => "com.amazon.coral.validate#ValidationException",
+            false => "com.amazon.coral.service#SerializationException",
+        };
+        let requests = [
+            ("ExecuteStatement", insert(parameter.clone())),
+            (
+                "BatchExecuteStatement",
+                json!({ "Statements": [{ "Statement": "INSERT INTO Music VALUE {'pk': 'b'}" }, insert(parameter.clone())] }),
+            ),
+            (
+                "ExecuteTransaction",
+                json!({ "TransactStatements": [insert(parameter.clone())] }),
+            ),
+        ];
+        for (operation, body) in requests {
+            let reply = server.call(operation, &body.to_string());
+            assert_eq!(
+                reply.status,
+                400,
+                "{operation} {parameter}: {:?}",
+                reply.json()
+            );
+            assert_eq!(
+                reply.json()["__type"],
+                expected,
+                "{operation} {parameter}: {:?}",
+                reply.json()
+            );
+        }
+    }
+    // Nothing ran: the batch's first statement was refused with the rest.
+    let read = server.call(
+        "ExecuteStatement",
+        r#"{"Statement": "SELECT * FROM Music WHERE pk = 'b'"}"#,
+    );
+    assert_eq!(read.json(), json!({ "Items": [] }));
+}
+
 /// ExecuteTransaction runs its statements as one transaction: writes all or nothing (an
 /// INSERT of a taken key cancels it with the reason `DuplicateItem`), reads as one
 /// TransactGetItems; a SELECT that is not by whole key, and reads mixed with writes, are

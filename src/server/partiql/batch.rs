@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::translate::{self, Request};
-use super::{given_parameters, prepare, refuse_returning, write, Statement};
+use super::{attribute_values, given_parameters, prepare, refuse_returning, write, Statement};
 use crate::api::items::GetItemInput;
 use crate::server::operations::{input, output};
 use crate::server::protocol::WireError;
@@ -34,6 +34,7 @@ struct BatchExecuteStatementInput {
 #[serde(rename_all = "PascalCase")]
 struct BatchStatementRequest {
     statement: String,
+    #[serde(default, deserialize_with = "attribute_values")]
     parameters: Option<Vec<Value>>,
     #[serde(default)]
     consistent_read: bool,
