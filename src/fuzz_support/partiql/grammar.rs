@@ -525,7 +525,7 @@ impl<'i, 'a> Grammar<'i, 'a> {
         if parts.is_empty() {
             parts.push(self.condition(1));
         }
-        (parts.join(" AND "), whole.then(|| Value::Object(key)))
+        (parts.join(" AND "), whole.then_some(Value::Object(key)))
     }
 
     /// A condition of the grammar, at most `depth` levels of AND, OR, NOT and parentheses.
