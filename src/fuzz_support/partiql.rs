@@ -463,13 +463,15 @@ impl Case {
     /// Settles the statements of a batch or transaction that ran: a key named by one
     /// statement alone is checked as that statement's; the others are read back.
     fn settle_all(&mut self, statements: &[Statement], outcomes: &[Outcome]) {
-        // A statement of unknown effect that succeeded may have written any key, the keys of
-        // the statements before it in the request too: the model forgets first.
+        // A statement of unknown effect that succeeded may have written any key, those of
+        // the statements before it in the request too, whose outcomes then say nothing of
+        // what their keys hold now: the model forgets, and checks none of them.
         let unknown_write = (statements.iter().zip(outcomes)).any(|(s, o)| {
             matches!((&s.plan, o), (Plan::Unknown, Outcome::Done(_))) && !reads_only(&s.text)
         });
         if unknown_write {
             self.model.iter_mut().for_each(TableModel::forget);
+            return;
         }
         let mut named: BTreeMap<(usize, Item), usize> = BTreeMap::new();
         for statement in statements {
