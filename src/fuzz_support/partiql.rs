@@ -25,7 +25,8 @@
 //!   nothing, and a transaction that fails changes none of its items; `RETURNING ALL OLD`
 //!   answers the item as it was and `ALL NEW` as it is; a SELECT of one key answers what a
 //!   consistent `GetItem` reads; a SELECT of a table or a partition, paged by `Limit` and
-//!   `NextToken`, answers every item the model holds there, once;
+//!   `NextToken`, never answers an item twice, and answers every item the model holds
+//!   there;
 //! - a successful `ExecuteStatement` asked for `ReturnConsumedCapacity` answers it.
 
 mod grammar;
@@ -258,7 +259,14 @@ impl Case {
                     if let Some(limit) = limit {
                         assert!(page_items.len() <= limit, "a page past its Limit: {page}");
                     }
-                    items.extend(page_items.into_iter().map(|i| typed(&i)));
+                    for item in page_items.iter().map(typed) {
+                        assert!(
+                            !items.contains(&item),
+                            "{:?} paged by {limit:?} answered {item:?} twice",
+                            statement.text
+                        );
+                        items.push(item);
+                    }
                     match page["NextToken"].as_str() {
                         Some(next) => token = Some(next.to_owned()),
                         None => {
