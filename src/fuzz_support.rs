@@ -3,7 +3,8 @@
 //! fuzzers run. Each harness feeds untrusted bytes to one decoder and panics only if the
 //! decoder broke one of its promises (never on an `Err`): the fuzzer reports panics. With the
 //! `server` feature, `wire_request` does the same for `tidestore serve`: untrusted bytes
-//! made into an HTTP request, sent over loopback.
+//! made into an HTTP request, sent over loopback; and `partiql` makes them PartiQL
+//! statements by a grammar, run by the server's handlers in this process.
 
 use std::path::Path;
 
@@ -15,7 +16,13 @@ use crate::fs::Vfs;
 use crate::model::value::{validate_item, Item};
 
 #[cfg(feature = "server")]
+mod input;
+#[cfg(feature = "server")]
+mod partiql;
+#[cfg(feature = "server")]
 mod wire;
+#[cfg(feature = "server")]
+pub use partiql::partiql;
 #[cfg(feature = "server")]
 pub use wire::{wire_request, ANSWER_TIMEOUT};
 

@@ -32,13 +32,15 @@ fn targets() -> Vec<(&'static str, Harness)> {
     ];
     #[cfg(feature = "server")]
     targets.push(("wire_request", fuzz_support::wire_request));
+    #[cfg(feature = "server")]
+    targets.push(("partiql", fuzz_support::partiql));
     targets
 }
 
-/// Targets whose harness needs a feature this build lacks: `wire_request` fuzzes
-/// `tidestore serve`, and is replayed by `cargo test --features server --test fuzz_corpora`
-/// (which `scripts/test` runs).
-const NEEDS_SERVER: &[&str] = &["wire_request"];
+/// Targets whose harness needs a feature this build lacks: `wire_request` and `partiql`
+/// fuzz `tidestore serve`, and are replayed by `cargo test --features server --test
+/// fuzz_corpora` (which `scripts/test` runs).
+const NEEDS_SERVER: &[&str] = &["wire_request", "partiql"];
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")

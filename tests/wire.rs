@@ -2074,8 +2074,8 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
         "nothing ran"
     );
     // ReturnConsumedCapacity sums each table's units over the statements that ran (two
-    // small writes: 2 units); a statement's ReturnValuesOnConditionCheckFailure ALL_OLD
-    // puts the item in its failed entry.
+    // small writes and a small item's failed condition: 3 units); a statement's
+    // ReturnValuesOnConditionCheckFailure ALL_OLD puts the item in its failed entry.
     let counted = batch(
         r#"{"Statements": [
             {"Statement": "INSERT INTO Music VALUE {'pk': 'c'}"},
@@ -2085,7 +2085,7 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
     );
     assert_eq!(
         counted["ConsumedCapacity"],
-        json!([{ "TableName": "Music", "CapacityUnits": 2.0 }]),
+        json!([{ "TableName": "Music", "CapacityUnits": 3.0 }]),
         "{counted}"
     );
     assert_eq!(
@@ -2104,6 +2104,126 @@ fn partiql_batches_answer_each_statement_and_refuse_mixing_reads_and_writes() {
         read["ConsumedCapacity"],
         json!([{ "TableName": "Music", "CapacityUnits": 1.0 }]),
         "{read}"
+    );
+}
+
+/// A PartiQL statement's `Parameters` are attribute values (the API model's type): one that
+/// is no attribute value's JSON fails the whole request as any malformed member does
+/// (`SerializationException`), in a batch and a transaction too, before any statement runs;
+/// never a batch entry of its own with the code `InternalServerError` (found by the
+/// `partiql` fuzz target, its input kept in `fuzz/regressions/partiql/`). One the data
+/// model refuses (`{}`) is a `ValidationException`.
+#[test]
+fn partiql_parameters_that_are_no_attribute_values_fail_the_whole_request() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    create_music_table(&server);
+    let insert = |parameter: serde_json::Value| json!({ "Statement": "INSERT INTO Music VALUE {'pk': 'a', 'n': ?}", "Parameters": [parameter] });
+    for parameter in [json!(null), json!("text"), json!({ "S": 5 }), json!({})] {
+        let expected = match parameter == json!({}) {
+            true => "com.amazon.coral.validate#ValidationException",
+            false => "com.amazon.coral.service#SerializationException",
+        };
+        let requests = [
+            ("ExecuteStatement", insert(parameter.clone())),
+            (
+                "BatchExecuteStatement",
+                json!({ "Statements": [{ "Statement": "INSERT INTO Music VALUE {'pk': 'b'}" }, insert(parameter.clone())] }),
+            ),
+            (
+                "ExecuteTransaction",
+                json!({ "TransactStatements": [insert(parameter.clone())] }),
+            ),
+        ];
+        for (operation, body) in requests {
+            let reply = server.call(operation, &body.to_string());
+            assert_eq!(
+                reply.status,
+                400,
+                "{operation} {parameter}: {:?}",
+                reply.json()
+            );
+            assert_eq!(
+                reply.json()["__type"],
+                expected,
+                "{operation} {parameter}: {:?}",
+                reply.json()
+            );
+        }
+    }
+    // Nothing ran: the batch's first statement was refused with the rest.
+    let read = server.call(
+        "ExecuteStatement",
+        r#"{"Statement": "SELECT * FROM Music WHERE pk = 'b'"}"#,
+    );
+    assert_eq!(read.json(), json!({ "Items": [] }));
+}
+
+/// A batch's write whose condition fails consumed write capacity all the same (DynamoDB's
+/// developer guide: a failed conditional write "still consumes write capacity from the
+/// table", one unit for an item that does not exist, else by the larger of the existing item
+/// and the one written, in 1 KB units), so the batch's `ConsumedCapacity` ("the capacity
+/// units consumed by the entire operation") counts it; a statement refused before it
+/// reached its item (a missing table, no key in the WHERE) counts nothing.
+#[test]
+fn partiql_batch_capacity_counts_the_writes_whose_condition_failed() {
+    use serde_json::json;
+    let server = Server::start(|_| {});
+    create_music_table(&server);
+    // An item of about 2.5 KB: a write of it takes 3 units.
+    let big = "x".repeat(2500);
+    let put = server.call(
+        "ExecuteStatement",
+        &json!({ "Statement": format!("INSERT INTO Music VALUE {{'pk': 'big', 's': '{big}'}}") })
+            .to_string(),
+    );
+    assert_eq!(put.status, 200, "{:?}", put.json());
+    let statements = json!([
+        // The key is taken: DuplicateItem, measured at the 2.5 KB item there (3 units).
+        { "Statement": "INSERT INTO Music VALUE {'pk': 'big'}" },
+        // A failed condition of the 2.5 KB item (3 units).
+        { "Statement": "UPDATE Music SET n = 1 WHERE pk = 'big' AND n = 5" },
+        // A failed condition where no item is (1 unit).
+        { "Statement": "DELETE FROM Music WHERE pk = 'none' AND n = 1" },
+        // A write that succeeds (1 unit).
+        { "Statement": "INSERT INTO Music VALUE {'pk': 'new'}" },
+        // Refused before reaching an item: nothing.
+        { "Statement": "INSERT INTO Nowhere VALUE {'pk': 'a'}" },
+        { "Statement": "UPDATE Music SET n = 1 WHERE n = 2" },
+    ]);
+    let batch = |mode: &str| {
+        let body = json!({ "Statements": statements, "ReturnConsumedCapacity": mode });
+        server
+            .call("BatchExecuteStatement", &body.to_string())
+            .json()
+    };
+    let total = batch("TOTAL");
+    let codes: Vec<Option<&str>> = (total["Responses"].as_array().into_iter().flatten())
+        .map(|r| r["Error"]["Code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            Some("DuplicateItem"),
+            Some("ConditionalCheckFailed"),
+            Some("ConditionalCheckFailed"),
+            None,
+            Some("ResourceNotFound"),
+            Some("ValidationError")
+        ],
+        "{total}"
+    );
+    assert_eq!(
+        total["ConsumedCapacity"],
+        json!([{ "TableName": "Music", "CapacityUnits": 8.0 }]),
+        "{total}"
+    );
+    // Again, `new` now taken: its INSERT fails too, at the small item's 1 unit.
+    let indexes = batch("INDEXES");
+    assert_eq!(
+        indexes["ConsumedCapacity"],
+        json!([{ "TableName": "Music", "CapacityUnits": 8.0, "Table": { "CapacityUnits": 8.0 } }]),
+        "{indexes}"
     );
 }
 

@@ -36,6 +36,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::input::Input;
 use crate::server::model::{OPERATIONS, STREAMS_OPERATIONS};
 use crate::server::{serve_until, Config};
 use crate::{Durability, Item};
@@ -228,62 +229,6 @@ fn create_base_tables(addr: SocketAddr) {
         let request = Request::signed("CreateTable", body, addr);
         // ResourceInUseException when it is there already.
         let _ = request.send(addr);
-    }
-}
-
-/// The fuzzer's bytes read as choices; past the end every choice is its first option.
-struct Input<'a> {
-    bytes: &'a [u8],
-}
-
-impl Input<'_> {
-    fn byte(&mut self) -> u8 {
-        match self.bytes.split_first() {
-            Some((&b, rest)) => {
-                self.bytes = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-
-    /// A number below `n` (at most 65,536).
-    fn below(&mut self, n: usize) -> usize {
-        if n <= 1 {
-            return 0;
-        }
-        let raw = if n <= 256 {
-            usize::from(self.byte())
-        } else {
-            usize::from(self.byte()) << 8 | usize::from(self.byte())
-        };
-        raw % n
-    }
-
-    /// True `percent` times in a hundred, roughly.
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<T: Copy>(&mut self, options: &[T]) -> T {
-        options[self.below(options.len())]
-    }
-
-    /// Up to `max` bytes of the input, their length first.
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let len = self.below(max + 1);
-        let len = len.min(self.bytes.len());
-        let (taken, rest) = self.bytes.split_at(len);
-        self.bytes = rest;
-        taken.to_vec()
-    }
-
-    fn text(&mut self, max: usize) -> String {
-        String::from_utf8_lossy(&self.bytes(max)).into_owned()
-    }
-
-    fn rest(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.bytes).to_vec()
     }
 }
 
@@ -539,7 +484,7 @@ pub fn wire_request(bytes: &[u8]) {
     let (addr, request, expect) = match bytes.strip_prefix(b"R ") {
         Some(literal) => written(literal, servers),
         None => {
-            let mut input = Input { bytes };
+            let mut input = Input::new(bytes);
             let to_auth = input.chance(30);
             let addr = if to_auth { servers.auth } else { servers.open };
             let (request, expect) = build(&mut input, addr, to_auth);

@@ -14,6 +14,7 @@
 //! | `imports/` | ImportTable, DescribeImport and ListImports, from a directory standing in for S3 (operations, request, job, objects), and the durable records and list pages imports and exports share (records, paging) |
 //! | `indexes` | `CreateTable`'s and `UpdateTable`'s index members read as DynamoDB reads them, with its refusals |
 //! | `streams` | DynamoDB Streams' four operations, on the same port, through the same checks |
+//! | `in_process` | (feature `testing`) the operations called without HTTP, for the `partiql` fuzz harness |
 //! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |
 //!
 //! Engine calls that may wait on the disk run in `block_in_place`, off the async threads
@@ -28,6 +29,8 @@ pub(crate) mod compression;
 mod exports;
 mod http;
 mod imports;
+#[cfg(feature = "testing")]
+pub(crate) mod in_process;
 mod indexes;
 pub(crate) mod model;
 mod operations;

@@ -55,6 +55,7 @@ pub(super) const HONOURS: &[&str] = &[
 #[serde(rename_all = "PascalCase")]
 struct ExecuteStatementInput {
     statement: String,
+    #[serde(default, deserialize_with = "attribute_values")]
     parameters: Option<Vec<Value>>,
     #[serde(default)]
     consistent_read: bool,
@@ -70,6 +71,26 @@ struct ExecuteStatementInput {
 
 /// The longest `NextToken` (the model's `PartiQLNextToken`: 1 to 32768 characters).
 const MAX_NEXT_TOKEN: usize = 32768;
+
+/// Reads a statement's `Parameters` as its API model types them, a list of `AttributeValue`s,
+/// with the wire's decoder of every attribute value: one that is no attribute value's JSON
+/// (`null`, a string, `{"S": 5}`) fails the whole request as any malformed member does
+/// (`SerializationException`), and one the data model refuses (`{}`, a number that is none)
+/// as its `ValidationException`, before any statement runs, never as a statement's own
+/// failure (found by the `partiql` fuzz target: a batch answered such a statement's entry
+/// with the code `InternalServerError`). The values go on as their DynamoDB JSON.
+pub(super) fn attribute_values<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Value>>, D::Error> {
+    use serde::de::Error as _;
+    let values = Option::<Vec<crate::model::value::AttributeValue>>::deserialize(deserializer)?;
+    let json = |values: Vec<crate::model::value::AttributeValue>| {
+        (values.iter())
+            .map(|value| serde_json::to_value(value).map_err(D::Error::custom))
+            .collect::<Result<Vec<Value>, _>>()
+    };
+    values.map(json).transpose()
+}
 
 /// A statement's `Parameters`, none if not given: the model's `PreparedStatementParameters`
 /// holds at least one value, so an empty list is refused as DynamoDB's request validation

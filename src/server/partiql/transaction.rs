@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::translate::{self, Request};
-use super::{given_parameters, prepare, refuse_returning, Statement};
+use super::{attribute_values, given_parameters, prepare, refuse_returning, Statement};
 use crate::api::items::{TransactGetItemsInput, TransactWriteItemsInput};
 use crate::error::Error;
 use crate::server::operations::{input, output};
@@ -40,6 +40,7 @@ struct ExecuteTransactionInput {
 #[serde(rename_all = "PascalCase")]
 struct ParameterizedStatement {
     statement: String,
+    #[serde(default, deserialize_with = "attribute_values")]
     parameters: Option<Vec<Value>>,
     /// Passed on to a write statement's action; a read has no condition to fail.
     return_values_on_condition_check_failure: Option<Value>,
