@@ -29,7 +29,7 @@ use crate::model::value::{item_size, Item};
 /// Bytes per read capacity unit.
 pub(crate) const READ_UNIT_BYTES: usize = 4096;
 /// Bytes per write capacity unit.
-pub(crate) const WRITE_UNIT_BYTES: usize = 1024;
+const WRITE_UNIT_BYTES: usize = 1024;
 
 /// The units `size` bytes take at `unit` bytes each: rounded up, and at least one, since
 /// even reading a missing item or writing an empty one costs a unit.
@@ -40,6 +40,12 @@ fn units(size: usize, unit: usize) -> f64 {
 /// A strongly consistent read of `size` bytes (`None`: a missing item).
 pub(crate) fn read_units(size: Option<usize>) -> f64 {
     units(size.unwrap_or(0), READ_UNIT_BYTES)
+}
+
+/// A write of an item of `size` bytes (the larger of the item replaced and the one
+/// written), or of none.
+pub(crate) fn write_units(size: usize) -> f64 {
+    units(size, WRITE_UNIT_BYTES)
 }
 
 /// The share of a strongly consistent read that a read with this consistency costs.
@@ -183,7 +189,7 @@ pub(crate) fn write_usage(
     new: Option<&StoredItem>,
 ) -> Usage {
     let size = |item: Option<&StoredItem>| item.map_or(0, StoredItem::size);
-    let mut usage = Usage::on_table(units(size(old).max(size(new)), WRITE_UNIT_BYTES));
+    let mut usage = Usage::on_table(write_units(size(old).max(size(new))));
     if schema.indexes().next().is_none() {
         return usage;
     }
@@ -198,7 +204,7 @@ pub(crate) fn write_usage(
                 .ok()??;
             Some((position, index.project(&schema.key, item)))
         };
-        let write = |entry: &Item| units(item_size(entry), WRITE_UNIT_BYTES);
+        let write = |entry: &Item| write_units(item_size(entry));
         let cost = match (entry(old.as_ref()), entry(new.as_ref())) {
             (None, None) => 0.0,
             (Some((_, gone)), None) => write(&gone),

@@ -23,7 +23,7 @@
 //! never an item lock, so they never wait for a writer's commit.
 
 pub(crate) mod backups;
-mod capacity;
+pub(crate) mod capacity;
 mod collections;
 pub(crate) mod expiry;
 mod idempotency;

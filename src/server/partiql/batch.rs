@@ -236,6 +236,7 @@ fn failed_write_capacity(
     keys: &Keys,
     mode: &Value,
 ) -> Option<Value> {
+    use crate::engine::capacity::write_units;
     use crate::model::value::{item_size, Item};
     let detailed = match mode.as_str()? {
         "TOTAL" => false,
@@ -260,17 +261,13 @@ fn failed_write_capacity(
     let existing = db.get_item(input::<GetItemInput>(get).ok()?).ok()?.item;
     let size = existing.as_ref().map_or(0, item_size);
     let size = size.max(written.as_ref().map_or(0, item_size));
-    let units = size.div_ceil(WRITE_UNIT_BYTES).max(1) as f64;
+    let units = write_units(size);
     let mut used = json!({ "TableName": table, "CapacityUnits": units });
     if detailed {
         used["Table"] = json!({ "CapacityUnits": units });
     }
     Some(used)
 }
-
-/// Bytes per write capacity unit (the developer guide's "Capacity unit consumption for
-/// write operations": item sizes are rounded up to the next 1 KB).
-const WRITE_UNIT_BYTES: usize = 1024;
 
 fn statement_table(statement: &Statement) -> Option<String> {
     match statement {
