@@ -319,19 +319,8 @@ impl Case {
             1 => 26,
             n => 1 + n % 5,
         };
-        let statements: Vec<Statement> = (0..count)
-            .map(|_| match (reads, grammar_mixes(input)) {
-                (true, false) | (false, true) => grammar_read(input),
-                _ => grammar_write(input),
-            })
-            .collect();
-        let mut body = json!({ "Statements": statements.iter().map(|s| {
-            let mut entry = json!({ "Statement": s.text });
-            if !s.parameters.is_empty() {
-                entry["Parameters"] = json!(s.parameters);
-            }
-            entry
-        }).collect::<Vec<_>>() });
+        let statements = statements_of(input, reads, count);
+        let mut body = json!({ "Statements": entries(&statements) });
         if input.rarely(30) {
             body["ReturnConsumedCapacity"] = json!(input.pick(&["TOTAL", "INDEXES", "NONE"]));
         }
@@ -382,19 +371,8 @@ impl Case {
             1 => 101,
             n => 1 + n % 4,
         };
-        let statements: Vec<Statement> = (0..count)
-            .map(|_| match (reads, grammar_mixes(input)) {
-                (true, false) | (false, true) => grammar_read(input),
-                _ => grammar_write(input),
-            })
-            .collect();
-        let mut body = json!({ "TransactStatements": statements.iter().map(|s| {
-            let mut entry = json!({ "Statement": s.text });
-            if !s.parameters.is_empty() {
-                entry["Parameters"] = json!(s.parameters);
-            }
-            entry
-        }).collect::<Vec<_>>() });
+        let statements = statements_of(input, reads, count);
+        let mut body = json!({ "TransactStatements": entries(&statements) });
         if input.rarely(30) {
             body["ReturnConsumedCapacity"] = json!(input.pick(&["TOTAL", "INDEXES", "NONE"]));
         }
@@ -679,4 +657,28 @@ fn failed(error: &Value, allowed: &[&str], statements: &[&Statement]) -> Outcome
         code,
         item: error.get("Item").cloned(),
     }
+}
+
+/// `count` statements for a batch or a transaction: reads (or writes), with now and then
+/// one of the other kind mixed in.
+fn statements_of(input: &mut Input<'_>, reads: bool, count: usize) -> Vec<Statement> {
+    (0..count)
+        .map(|_| match (reads, grammar_mixes(input)) {
+            (true, false) | (false, true) => grammar_read(input),
+            _ => grammar_write(input),
+        })
+        .collect()
+}
+
+/// The statements as a batch's or a transaction's entries, each with its parameters.
+fn entries(statements: &[Statement]) -> Vec<Value> {
+    (statements.iter())
+        .map(|s| {
+            let mut entry = json!({ "Statement": s.text });
+            if !s.parameters.is_empty() {
+                entry["Parameters"] = json!(s.parameters);
+            }
+            entry
+        })
+        .collect()
 }
