@@ -186,10 +186,24 @@ pub(super) fn scratch_dir(kind: &str) -> std::path::PathBuf {
     ))
 }
 
+/// A server's state over `db` with `imports`, and export records without an S3 directory:
+/// what the imports' tests call operations on.
+#[cfg(test)]
+pub(super) fn test_state(db: &Database, imports: Imports) -> super::ServerState {
+    super::ServerState {
+        db: db.clone(),
+        region: "us-east-1".into(),
+        secrets: None,
+        imports: std::sync::Arc::new(imports),
+        exports: std::sync::Arc::new(
+            super::exports::Exports::open(db, None, "000000000000".into()).expect("export records"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
-    use std::sync::Arc;
 
     use super::records::record;
     use super::*;
@@ -250,16 +264,7 @@ mod tests {
         );
         assert!(imports.reserve_name("T").is_ok());
         // CreateTable and the restores ask it.
-        let state = crate::server::ServerState {
-            db: db.clone(),
-            region: "us-east-1".into(),
-            secrets: None,
-            imports: Arc::new(imports),
-            exports: Arc::new(
-                crate::server::exports::Exports::open(&db, None, "000000000000".into())
-                    .expect("export records"),
-            ),
-        };
+        let state = test_state(&db, imports);
         let headers = hyper::HeaderMap::new();
         let call = Call {
             state: &state,

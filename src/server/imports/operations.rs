@@ -252,7 +252,7 @@ pub(in crate::server) fn list_imports(call: &Call<'_>, body: Value) -> Result<Va
 
 #[cfg(test)]
 mod tests {
-    use super::super::Imports;
+    use super::super::{test_state, Imports};
     use super::*;
     use crate::db::Database;
 
@@ -269,16 +269,7 @@ mod tests {
         )
         .expect("opens");
         imports.finish_running();
-        let state = crate::server::ServerState {
-            db: db.clone(),
-            region: "us-east-1".into(),
-            secrets: None,
-            imports: Arc::new(imports),
-            exports: Arc::new(
-                crate::server::exports::Exports::open(&db, None, "000000000000".into())
-                    .expect("export records"),
-            ),
-        };
+        let state = test_state(&db, imports);
         let headers = hyper::HeaderMap::new();
         let call = Call {
             state: &state,
