@@ -51,12 +51,18 @@ impl Signal {
 
     /// Waits until notified, stopped or `timeout`; returns false once stopped.
     pub(crate) fn wait(&self, timeout: std::time::Duration) -> bool {
+        self.wait_notified(timeout).is_some()
+    }
+
+    /// Waits until notified, stopped or `timeout`: whether it was notified, `None` once
+    /// stopped.
+    fn wait_notified(&self, timeout: std::time::Duration) -> Option<bool> {
         let mut state = self.state.lock();
         if !state.0 && !state.1 {
             self.cv.wait_for(&mut state, timeout);
         }
-        state.0 = false;
-        !state.1
+        let notified = std::mem::take(&mut state.0);
+        (!state.1).then_some(notified)
     }
 }
 
@@ -256,11 +262,62 @@ impl Engine {
             })?;
         }
         self.expire_backups()?;
+        self.read_ahead_locked(store, &handles);
         if self.hold_retention.load(Ordering::SeqCst) {
             return Ok(());
         }
         self.release_history(store)?;
         self.drop_unneeded_log(store, current_segment)
+    }
+
+    /// Reads each table's new log into its digest, ahead of the builds (`storage/digest.rs`),
+    /// unless a round or a checkpoint is running.
+    fn read_ahead(&self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let Some(_round) = self.maintaining.try_lock() else {
+            return;
+        };
+        let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
+        self.read_ahead_locked(store, &handles);
+    }
+
+    /// [`Engine::read_ahead`], in a round: reads each table's log up to what readers may
+    /// see — and not past a pending backup's marker, so that its build can take the
+    /// digest — while the digests hold less than the tables' size (at least
+    /// `READ_AHEAD_MIN_BUDGET`). A table's snapshot is due when its log reaches its size
+    /// (`checkpoint_log_ratio`), and its build holds the writes of that log then anyway:
+    /// reading ahead holds them sooner, not more of them.
+    fn read_ahead_locked(&self, store: &Store, handles: &[Arc<TableHandle>]) {
+        let readable = self.wal.readable_lsn();
+        let sizes: u64 = handles.iter().map(|h| h.data.read().size_bytes).sum();
+        let budget = READ_AHEAD_MIN_BUDGET.max(usize::try_from(sizes).unwrap_or(usize::MAX));
+        let backups = self.backups.lock();
+        if self.backups.requests_in_flight() {
+            // A marker not registered yet may be in the log already: next time.
+            return;
+        }
+        let before_marker = |table_id: &str| {
+            (backups.values())
+                .filter(|b| b.built.is_none() && *b.record.schema.id == *table_id)
+                .map(|b| b.marker - 1)
+                .min()
+        };
+        let reads: Vec<(Arc<str>, Lsn, Lsn)> = handles
+            .iter()
+            .map(|h| {
+                let base = h.base_lsn.load(Ordering::SeqCst);
+                let upto = before_marker(&h.id).map_or(readable, |m| m.min(readable));
+                (Arc::clone(&h.id), base, upto)
+            })
+            .collect();
+        drop(backups);
+        store.forget_digests(|table_id| reads.iter().any(|(id, ..)| **id == *table_id));
+        for (table_id, base, upto) in reads {
+            // A read that fails is the next build's to report: it reads the same log.
+            let _ = store.read_ahead(&table_id, base, upto, budget);
+        }
     }
 
     /// Removes the log no table, pending backup (its marker record must stay until the
@@ -552,6 +609,12 @@ fn install(
     Ok(())
 }
 
+/// How often the worker reads the new log ahead of the builds between rounds.
+const READ_AHEAD_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The digests may hold at least this much, however small the tables.
+const READ_AHEAD_MIN_BUDGET: usize = 64 << 20;
+
 /// The background worker: wakes every `maintenance_interval` (or sooner, when a table
 /// crosses its snapshot trigger) and runs [`Engine::maintain`].
 ///
@@ -584,7 +647,23 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
             true => std::time::Duration::ZERO,
             false => next_retry.map_or(interval, |retry| interval.min(retry)),
         };
-        if !signal.wait(wait) {
+        // Until the round, the log is read ahead of the builds every `READ_AHEAD_EVERY`.
+        let round_at = std::time::Instant::now() + wait;
+        loop {
+            let left = round_at.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match signal.wait_notified(left.min(READ_AHEAD_EVERY)) {
+                None => return,
+                Some(true) => break,
+                Some(false) => match shared.upgrade() {
+                    Some(s) => s.read_ahead(),
+                    None => return,
+                },
+            }
+        }
+        if !signal.wait(std::time::Duration::ZERO) {
             return;
         }
         let Some(shared) = shared.upgrade() else {

@@ -573,11 +573,6 @@ pub(crate) struct TableFileReader {
 }
 
 impl TableFileReader {
-    /// The file's length in bytes.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
     /// Opens `path` and checks its header against `magic`.
     pub fn open(fs: &dyn Vfs, path: &Path, magic: [u8; 8]) -> Result<TableFileReader> {
         let corrupt =

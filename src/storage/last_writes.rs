@@ -157,6 +157,15 @@ impl LastWrites {
         }
     }
 
+    /// Compacts the writes if those since the last compaction are at least half as many as
+    /// the ones before (and `MIN_COMPACT_AT`): for writes collected ahead of the builds
+    /// (`storage/digest.rs`), so that a build sorts only the writes since.
+    pub fn compact_ahead(&mut self) {
+        if self.writes.len() - self.sorted >= MIN_COMPACT_AT.max(self.sorted / 2) {
+            self.compact();
+        }
+    }
+
     /// Whether no write was collected.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
@@ -180,6 +189,20 @@ impl LastWrites {
     pub fn finish(mut self) -> (Vec<(ItemKey, Option<Span>)>, Arena) {
         self.compact();
         (self.writes, self.arena)
+    }
+
+    /// [`LastWrites::finish`], keeping the writes: more may be collected after them.
+    pub fn compacted(&mut self) -> (&[(ItemKey, Option<Span>)], &Arena) {
+        if self.sorted < self.writes.len() {
+            self.compact();
+        }
+        (&self.writes, &self.arena)
+    }
+
+    /// About the memory held: the writes and the arena's chunks.
+    pub fn memory(&self) -> usize {
+        let chunks: usize = self.arena.chunks.iter().map(Vec::capacity).sum();
+        self.writes.len() * std::mem::size_of::<Write>() + chunks
     }
 
     /// Sorts the tail, drops its overwritten writes, and merges it into the sorted run.

@@ -1,5 +1,6 @@
 //! The database directory: the write-ahead log, recovery, replay and retention.
 
+pub(crate) mod digest;
 pub(crate) mod follow;
 pub(crate) mod last_writes;
 mod prefetch;

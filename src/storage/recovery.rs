@@ -271,6 +271,7 @@ impl Store {
             pins: Mutex::new(BTreeMap::new()),
             next_pin: Default::default(),
             throttle: Arc::default(),
+            digests: Mutex::default(),
             _lock: lock,
         };
         store.rewrite_catalog(&tables, restored, &deleted_backups, retired, log_start)?;

@@ -37,6 +37,8 @@ use crate::model::Lsn;
 use crate::state::apply::{apply, Apply, At};
 use crate::state::item_key::ItemKey;
 use crate::state::table::TableData;
+use crate::storage::digest::Digest;
+use crate::storage::follow::Place;
 use crate::storage::last_writes::{Arena, LastWrites, Span};
 use crate::storage::prefetch::{prefetch, AHEAD};
 
@@ -65,6 +67,27 @@ pub(crate) struct SegmentRead {
     pub torn: bool,
     /// The length of its header and records.
     pub valid_len: u64,
+}
+
+impl SegmentRead {
+    /// Where the record after the last one read starts, if this read of the segment (to an
+    /// LSN) read one: the hint a later read from there takes ([`read_log_from`]).
+    pub fn next(&self) -> Option<Place> {
+        let lsn = self.last? + 1;
+        Some(match self.sealed {
+            // The next segment starts at the next LSN (segments tile the LSNs).
+            true => Place {
+                lsn,
+                segment: lsn,
+                offset: log_segment::SEGMENT_HEADER_LEN as u64,
+            },
+            false => Place {
+                lsn,
+                segment: self.first,
+                offset: self.valid_len,
+            },
+        })
+    }
 }
 
 /// Where a read of the log stops.
@@ -111,6 +134,21 @@ pub(crate) fn read_log(
     until: Until,
     apply: impl FnMut(Lsn, Timestamp, &[u8]) -> Result<()>,
 ) -> Result<(Option<LogEnd>, Vec<SegmentRead>)> {
+    read_log_from(fs, dir, db_id, (after, None), until, apply)
+}
+
+/// [`read_log`], given where record `after + 1` starts when it is known (`hint`: where an
+/// earlier read to an LSN stopped, [`SegmentRead::next`]): a read to an LSN then starts
+/// there instead of at its segment's first record. A hint that does not hold (no record
+/// verifies there) is dropped and the segment read from its start.
+pub(crate) fn read_log_from(
+    fs: &dyn Vfs,
+    dir: &Path,
+    db_id: u64,
+    (after, hint): (Lsn, Option<Place>),
+    until: Until,
+    apply: impl FnMut(Lsn, Timestamp, &[u8]) -> Result<()>,
+) -> Result<(Option<LogEnd>, Vec<SegmentRead>)> {
     let wal_dir = dir.join(WAL_DIR);
     let segments = list_segments(fs, &wal_dir)?;
     // The segment holding `after + 1` is the last one starting at or before it.
@@ -150,7 +188,9 @@ pub(crate) fn read_log(
         let segment = match until.lsn {
             Some(u) => {
                 let last = next.map_or(u, |next| u.min(next - 1));
-                read_segment_to(fs, &path, (first, db_id), last, &mut buffer, &mut reading)?
+                let hint = hint.filter(|h| h.segment == first && h.lsn == after + 1);
+                let frame = (first, db_id);
+                read_segment_to(fs, &path, frame, (hint, last), &mut buffer, &mut reading)?
             }
             None => {
                 let is_last = next.is_none();
@@ -245,12 +285,13 @@ impl<F: FnMut(Lsn, Timestamp, &[u8]) -> Result<()>> Reading<F> {
 }
 
 /// Reads the records of the segment at `path` up to `last`, which the log has written, a
-/// window at a time into `buffer`, handing each to `reading`.
+/// window at a time into `buffer`, handing each to `reading`: from `hint` if it holds a
+/// record (the first one `reading` takes), else from the segment's first.
 fn read_segment_to<F: FnMut(Lsn, Timestamp, &[u8]) -> Result<()>>(
     fs: &dyn Vfs,
     path: &Path,
     (first, db_id): (Lsn, u64),
-    last: Lsn,
+    (hint, last): (Option<Place>, Lsn),
     buffer: &mut Vec<u8>,
     reading: &mut Reading<F>,
 ) -> Result<SegmentRead> {
@@ -267,18 +308,45 @@ fn read_segment_to<F: FnMut(Lsn, Timestamp, &[u8]) -> Result<()>>(
         valid_len: log_segment::SEGMENT_HEADER_LEN as u64,
     };
     let mut next = first;
+    // The record before the hint is the segment's last read so far: where a read that
+    // stops in this segment resumes, and what its tiling check compares.
+    let mut hinted = hint.filter(|h| h.lsn <= last).is_some_and(|hint| {
+        segment.last = Some(hint.lsn - 1);
+        segment.valid_len = hint.offset;
+        next = hint.lsn;
+        true
+    });
     while next <= last && !segment.sealed && !reading.done {
         let place = (segment.valid_len, next);
         let bytes = std::mem::take(buffer);
-        let window = read_window(&*file, (first, db_id, version), place, last, REPLAY_WINDOW, bytes)?
-            .filter(|w| !w.records.is_empty() || w.sealed)
-            .ok_or_else(|| {
-                Error::Corruption(format!(
+        let window = read_window(
+            &*file,
+            (first, db_id, version),
+            place,
+            last,
+            REPLAY_WINDOW,
+            bytes,
+        )?
+        .filter(|w| !w.records.is_empty() || w.sealed);
+        let window = match window {
+            Some(window) => window,
+            None if hinted => {
+                // The hint does not hold: from the segment's first record.
+                hinted = false;
+                segment.last = None;
+                segment.valid_len = log_segment::SEGMENT_HEADER_LEN as u64;
+                next = first;
+                continue;
+            }
+            None => {
+                return Err(Error::Corruption(format!(
                     "log segment {}: record {next} does not verify where the one before it ends (offset {})",
                     path.display(),
                     segment.valid_len
-                ))
-            })?;
+                )))
+            }
+        };
+        hinted = false;
         for record in &window.records {
             reading.visit(record.lsn, record.time, window.payload(record))?;
             if reading.done {
@@ -325,26 +393,26 @@ pub(crate) fn load_snapshot(
 
 /// What the log says happened to one table in a range.
 #[derive(Debug)]
-struct TableChanges<'a> {
-    table_id: &'a str,
+pub(crate) struct TableChanges {
+    table_id: Arc<str>,
     /// The schema as of the end of the range, if the range created or updated the table.
     schema: Option<Arc<TableSchema>>,
     /// The settings as of the end of the range, if the range changed them.
     settings: Option<Arc<TableSettings>>,
     deleted: bool,
     /// The table's writes in the range.
-    writes: LastWrites,
+    pub(crate) writes: LastWrites,
     /// When collected (an incremental export's window): the commit time of each key's last
     /// write.
     times: Option<HashMap<Vec<u8>, Timestamp>>,
 }
 
-impl TableChanges<'_> {
+impl TableChanges {
     /// Collects the changes of `table_id`, with room for `room` writes before compacting
     /// them ([`LastWrites::with_room`]).
-    fn new(table_id: &str, room: usize) -> TableChanges<'_> {
+    pub(crate) fn new(table_id: &str, room: usize) -> TableChanges {
         TableChanges {
-            table_id,
+            table_id: table_id.into(),
             schema: None,
             settings: None,
             deleted: false,
@@ -363,7 +431,7 @@ impl TableChanges<'_> {
     /// Takes one log record: the table's writes read straight from the record's bytes when
     /// it holds only writes (no decode, no allocation per item), the decoded mutation
     /// otherwise.
-    fn take(&mut self, lsn: Lsn, time: Timestamp, payload: &[u8]) -> Result<()> {
+    pub(crate) fn take(&mut self, lsn: Lsn, time: Timestamp, payload: &[u8]) -> Result<()> {
         let mark = self.writes.mark();
         // (Times are noted once the record is known to be writes only.)
         let mut keys = Vec::new();
@@ -375,7 +443,7 @@ impl TableChanges<'_> {
             }
             writes.push(key, item.map(|i| (i.encoding, i.size)));
         };
-        if Mutation::table_writes(payload, self.table_id, write).is_some() {
+        if Mutation::table_writes(payload, &self.table_id, write).is_some() {
             for key in keys {
                 self.note_time(&key, time);
             }
@@ -389,7 +457,7 @@ impl TableChanges<'_> {
 
 /// Replay keeps, for its one table, the last schema and settings, whether it was deleted, and
 /// the last write of each key; the merge with the base snapshot applies them.
-impl Apply for TableChanges<'_> {
+impl Apply for TableChanges {
     fn create_table(
         &mut self,
         _: At,
@@ -509,52 +577,6 @@ pub(crate) struct Target<'a> {
     pub uncached: bool,
 }
 
-/// Builds the snapshot of `table_id` at `upto` from its snapshot file `base` (if any) and the
-/// log in `(after, upto]`, and writes it to the snapshot directory. `after` is the LSN the
-/// base snapshot covers, or, for a table without one, the LSN just before its creation.
-/// `throttle`, if any, paces the writes while writers wait for commits.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn build_snapshot(
-    fs: &dyn Vfs,
-    dir: &Path,
-    db_id: u64,
-    table_id: &str,
-    base: Option<&str>,
-    after: Lsn,
-    upto: Lsn,
-    throttle: Option<&Throttle>,
-) -> Result<(Built, Option<LogEnd>)> {
-    let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
-        codec::encode(&SnapshotMeta {
-            table_id: table_id.to_owned(),
-            lsn: upto,
-            schema: schema.clone(),
-            settings: Arc::clone(settings),
-        })
-    };
-    let target = Target {
-        dir: dir.join(SNAPSHOT_DIR),
-        name: snapshot_name(table_id, upto),
-        magic: SNAPSHOT_MAGIC,
-        meta: &meta,
-        always: false,
-        progress: None,
-        throttle,
-        // The next backup's base, and the table's state at the next open.
-        uncached: false,
-    };
-    build_table_file(
-        fs,
-        dir,
-        db_id,
-        table_id,
-        base,
-        after,
-        Until::lsn(upto),
-        &target,
-    )
-}
-
 /// The changes of one table in a window of the log: each key written in it, once, with
 /// its last write (its item, in the arena, or `None` for a delete) and that write's commit
 /// time. What an incremental export writes, beside each key's state before the window.
@@ -611,22 +633,23 @@ pub(crate) fn build_table_file(
     until: Until,
     target: &Target,
 ) -> Result<(Built, Option<LogEnd>)> {
-    let snapshots = dir.join(SNAPSHOT_DIR);
-    let mut base_reader = match base {
-        Some(file) => Some(TableFileReader::open(
-            fs,
-            &snapshots.join(file),
-            SNAPSHOT_MAGIC,
-        )?),
-        None => None,
-    };
-    // The writes collected may take as much memory as the base table's file before they
-    // are compacted: sorting them once, not at every doubling, is a tenth of a build.
-    let room = base_reader.as_ref().map_or(0, |r| r.len() / 128);
-    let mut changes = TableChanges::new(table_id, usize::try_from(room).unwrap_or(usize::MAX));
-    let (end, _) = read_log(fs, dir, db_id, after, until, |lsn, time, payload| {
-        changes.take(lsn, time, payload)
-    })?;
+    let mut digest = Digest::new(fs, dir, table_id, base, after)?;
+    digest.read(fs, dir, db_id, until)?;
+    build_from_digest(fs, dir, &mut digest, target)
+}
+
+/// Builds the table file of a digest's table at the last LSN it read: its base merged
+/// with the writes it read. The digest keeps them (see `storage/digest.rs`).
+pub(crate) fn build_from_digest(
+    fs: &dyn Vfs,
+    dir: &Path,
+    digest: &mut Digest,
+    target: &Target,
+) -> Result<(Built, Option<LogEnd>)> {
+    let end = digest.end();
+    let base = digest.base().map(str::to_owned);
+    let changes = &mut digest.changes;
+    let table_id = &changes.table_id;
     if changes.deleted {
         return Ok((Built::Deleted, end));
     }
@@ -637,22 +660,30 @@ pub(crate) fn build_table_file(
     if !target.always && base.is_some() && unchanged {
         return Ok((Built::Unchanged, end));
     }
+    let mut base_reader = match &base {
+        Some(file) => Some(TableFileReader::open(
+            fs,
+            &dir.join(SNAPSHOT_DIR).join(file),
+            SNAPSHOT_MAGIC,
+        )?),
+        None => None,
+    };
     let base_meta: Option<SnapshotMeta> = match &base_reader {
         Some(reader) => Some(SnapshotMeta::read(reader)?),
         None => None,
     };
     // A table without a base starts, at its creation, with no settings.
-    let settings = match (changes.settings, &base_meta) {
-        (Some(settings), _) => settings,
+    let settings = match (&changes.settings, &base_meta) {
+        (Some(settings), _) => Arc::clone(settings),
         (None, Some(meta)) => Arc::clone(&meta.settings),
         (None, None) => Arc::default(),
     };
-    let schema = match (changes.schema, base_meta) {
-        (Some(schema), _) => (*schema).clone(),
+    let schema = match (&changes.schema, base_meta) {
+        (Some(schema), _) => (**schema).clone(),
         (None, Some(meta)) => meta.schema,
         (None, None) => {
             return Err(Error::Corruption(format!(
-                "table {table_id} has neither a snapshot nor a creation record in the log after LSN {after}"
+                "table {table_id} has neither a snapshot nor a creation record in the log after its base"
             )))
         }
     };
@@ -667,7 +698,7 @@ pub(crate) fn build_table_file(
             writer.progress = target.progress;
             writer.pacer = target.throttle.map(Throttle::pacer);
             writer.uncached = target.uncached;
-            merge(writer, base_reader.as_mut(), changes.writes, &schema)
+            merge(writer, base_reader.as_mut(), &mut changes.writes, &schema)
         },
     )?;
     Ok((Built::File(target.name.clone()), end))
@@ -678,15 +709,15 @@ pub(crate) fn build_table_file(
 fn merge(
     writer: &mut TableFileWriter,
     base_reader: Option<&mut TableFileReader>,
-    writes: LastWrites,
+    writes: &mut LastWrites,
     schema: &TableSchema,
 ) -> Result<()> {
     // Merge: base items in key order, with the changed keys taking precedence. A base
     // block that no changed key falls into (every remaining change is after its last key)
     // is copied as it is, without decoding: a mostly unchanged table merges at copy speed.
-    let (changed, arena) = writes.finish();
+    let (changed, arena) = writes.compacted();
     let changed_item = |span: Span| arena.get(span);
-    let mut changed = Changes::new(&changed, &arena);
+    let mut changed = Changes::new(changed, arena);
     // The encoded keys of the changed block being merged, reused from block to block.
     let mut keys = Vec::new();
     if let Some(reader) = base_reader {
@@ -737,7 +768,7 @@ fn merge(
                 }
                 None => {
                     for (key, old) in raw.decode(&schema.key)? {
-                        write_changes_before(writer, &mut changed, &arena, Some(&key))?;
+                        write_changes_before(writer, &mut changed, arena, Some(&key))?;
                         match changed.next_if(|(k, _)| k.as_bytes() == key.as_slice()) {
                             Some((_, Some(new))) => {
                                 writer.push_encoded(&key, changed_item(*new), new.size)?
@@ -750,7 +781,7 @@ fn merge(
             }
         }
     }
-    write_changes_before(writer, &mut changed, &arena, None)
+    write_changes_before(writer, &mut changed, arena, None)
 }
 
 /// Writes the table file `dir/name`: created as `{name}.tmp`, filled by `fill`, finished
@@ -1043,6 +1074,58 @@ mod tests {
                 assert_eq!(seen, want, "after {after} to {time:?}");
             }
         }
+    }
+
+    /// A read resumed where the one before it stopped ([`SegmentRead::next`], as a digest
+    /// reads the log in steps) hands over exactly the records of its range, whether the
+    /// step ends inside a segment, at its seal or at a record larger than a window; and a
+    /// hint that does not hold (another place in the segment) is dropped, not trusted.
+    #[test]
+    fn a_read_resumed_at_its_hint_gives_the_records_of_its_range() {
+        let fs = crate::fs::sim::SimFs::new();
+        let db = 7;
+        let log = plant_log(&fs, db);
+        let read_from = |after: Lsn, hint: Option<Place>, upto: Lsn| {
+            let mut seen = Vec::new();
+            let (_, segments) = read_log_from(
+                &fs,
+                Path::new("/db"),
+                db,
+                (after, hint),
+                Until::lsn(upto),
+                |lsn, time, payload| {
+                    seen.push((lsn, time, payload.to_vec()));
+                    Ok(())
+                },
+            )
+            .expect("read");
+            (seen, segments.last().and_then(SegmentRead::next))
+        };
+        for step in 1..=9 {
+            let (mut after, mut hint, mut seen) = (0, None, Vec::new());
+            while after < 50 {
+                let upto = (after + step).min(50);
+                let (read, next) = read_from(after, hint, upto);
+                seen.extend(read);
+                let next = next.expect("a hint after a read of records");
+                assert_eq!(next.lsn, upto + 1, "step {step} to {upto}");
+                (after, hint) = (upto, Some(next));
+            }
+            assert_eq!(seen, log, "in steps of {step}");
+        }
+        // A hint at the wrong record of the right segment.
+        let (_, hint) = read_from(0, None, 3);
+        let wrong = Place {
+            lsn: 6,
+            ..hint.expect("a hint")
+        };
+        let (seen, _) = read_from(5, Some(wrong), 9);
+        let want: Vec<_> = log
+            .iter()
+            .filter(|r| r.0 > 5 && r.0 <= 9)
+            .cloned()
+            .collect();
+        assert_eq!(seen, want);
     }
 
     /// A record of the range that does not verify is corruption for a read to an LSN, in

@@ -1,7 +1,7 @@
 //! The files of an open database directory: its catalog, snapshots and backups.
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -10,11 +10,11 @@ use parking_lot::Mutex;
 use crate::error::{io_error, Error, Result};
 use crate::format::backup::{self, BackupEntry, BackupMeta, BackupRecord, BACKUP_MAGIC};
 use crate::format::catalog::{
-    Catalog, DroppedTable, Retained, SnapshotRef, BACKUP_DIR, SNAPSHOT_DIR, WAL_DIR,
+    snapshot_name, Catalog, DroppedTable, Retained, SnapshotRef, BACKUP_DIR, SNAPSHOT_DIR, WAL_DIR,
 };
 use crate::format::codec;
 use crate::format::log_segment;
-use crate::format::table_file::Progress;
+use crate::format::table_file::{Progress, SnapshotMeta, SNAPSHOT_MAGIC};
 use crate::fs::throttle::Throttle;
 use crate::fs::Vfs;
 use crate::model::clock::Timestamp;
@@ -22,6 +22,7 @@ use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
 use crate::model::Lsn;
 use crate::state::table::TableData;
+use crate::storage::digest::Digest;
 use crate::storage::replay::{self, LogEnd, Target, Until};
 
 /// An open database directory.
@@ -38,6 +39,9 @@ pub(crate) struct Store {
     /// Paces the files background builds write while writers wait for commits; the log
     /// marks the commits (`fs/throttle.rs`).
     pub throttle: Arc<Throttle>,
+    /// What the background builds have read of each table's log since its base, by table
+    /// (`storage/digest.rs`). Only the worker's rounds use them.
+    pub(super) digests: Mutex<HashMap<Arc<str>, Digest>>,
     pub(super) _lock: Box<dyn Any + Send + Sync>,
 }
 
@@ -120,21 +124,30 @@ impl Store {
         upto: Lsn,
         paced: bool,
     ) -> Result<Checkpoint> {
-        let base = self.catalog.lock().snapshot(table_id).cloned();
-        let (file, after) = match &base {
-            Some(s) => (Some(s.file.as_str()), s.lsn),
-            None => (None, base_lsn),
+        let (file, after) = self.base_of(table_id, base_lsn);
+        let meta = |schema: &TableSchema, settings: &Arc<TableSettings>, _: Option<LogEnd>| {
+            codec::encode(&SnapshotMeta {
+                table_id: table_id.to_owned(),
+                lsn: upto,
+                schema: schema.clone(),
+                settings: Arc::clone(settings),
+            })
         };
-        match replay::build_snapshot(
-            &*self.fs,
-            &self.dir,
-            self.db_id,
-            table_id,
-            file,
-            after,
-            upto,
-            paced.then_some(&*self.throttle),
-        )? {
+        let target = Target {
+            dir: self.dir.join(SNAPSHOT_DIR),
+            name: snapshot_name(table_id, upto),
+            magic: SNAPSHOT_MAGIC,
+            meta: &meta,
+            always: false,
+            progress: None,
+            throttle: paced.then_some(&*self.throttle),
+            // The next backup's base, and the table's state at the next open.
+            uncached: false,
+        };
+        // The digest ends here: the snapshot is the table's next base.
+        let mut digest = self.take_digest(table_id, file.as_deref(), after, upto)?;
+        digest.read(&*self.fs, &self.dir, self.db_id, Until::lsn(upto))?;
+        match replay::build_from_digest(&*self.fs, &self.dir, &mut digest, &target)? {
             (replay::Built::Deleted, _) => Ok(Checkpoint::Deleted),
             (replay::Built::Unchanged, _) => Ok(Checkpoint::Unchanged),
             // A file is built only from a range that holds records: the last is `upto`.
@@ -147,6 +160,81 @@ impl Store {
                 "snapshot {name} was built from an empty range of the log"
             ))),
         }
+    }
+
+    /// Where a build of `table_id`'s next snapshot starts: its snapshot's file and LSN, or
+    /// (none yet) its creation, just after `base_lsn`.
+    fn base_of(&self, table_id: &str, base_lsn: Lsn) -> (Option<String>, Lsn) {
+        match self.catalog.lock().snapshot(table_id) {
+            Some(s) => (Some(s.file.clone()), s.lsn),
+            None => (None, base_lsn),
+        }
+    }
+
+    /// The digest of `table_id`'s log after `base` at `after` that can be read on to
+    /// `upto`, taken from those kept; a new one if none is. (One that has read past `upto`
+    /// stays for a later build; one from another base is dropped: the table has moved on.)
+    fn take_digest(
+        &self,
+        table_id: &str,
+        base: Option<&str>,
+        after: Lsn,
+        upto: Lsn,
+    ) -> Result<Digest> {
+        let mut digests = self.digests.lock();
+        if let Some(kept) = digests.get(table_id) {
+            if !kept.starts_from(base, after) {
+                digests.remove(table_id);
+            } else if kept.read_to() <= upto {
+                return Ok(digests.remove(table_id).expect("just found"));
+            }
+        }
+        drop(digests);
+        Digest::new(&*self.fs, &self.dir, table_id, base, after)
+    }
+
+    /// Keeps `digest` of `table_id` for the next build, unless one read further is kept.
+    fn keep_digest(&self, table_id: &str, digest: Digest) {
+        let mut digests = self.digests.lock();
+        match digests.get(table_id) {
+            Some(kept) if kept.read_to() > digest.read_to() => {}
+            _ => {
+                digests.insert(table_id.into(), digest);
+            }
+        }
+    }
+
+    /// Reads the log of `table_id` after its base on to `upto` (a readable LSN) into its
+    /// digest, ahead of the builds that will need it — unless the digests already hold
+    /// `budget` bytes. `base_lsn` as for [`Store::build_snapshot`].
+    pub fn read_ahead(
+        &self,
+        table_id: &str,
+        base_lsn: Lsn,
+        upto: Lsn,
+        budget: usize,
+    ) -> Result<()> {
+        let (file, after) = self.base_of(table_id, base_lsn);
+        {
+            let digests = self.digests.lock();
+            let held: usize = digests.values().map(Digest::memory).sum();
+            // (One already at `upto` has nothing to read; one past it, nothing to gain.)
+            let read = (digests.get(table_id))
+                .filter(|d| d.starts_from(file.as_deref(), after))
+                .map_or(after, Digest::read_to);
+            if held >= budget || upto <= read {
+                return Ok(());
+            }
+        }
+        let mut digest = self.take_digest(table_id, file.as_deref(), after, upto)?;
+        digest.read_ahead(&*self.fs, &self.dir, self.db_id, upto)?;
+        self.keep_digest(table_id, digest);
+        Ok(())
+    }
+
+    /// Drops the digests of tables not in `live` (deleted ones).
+    pub fn forget_digests(&self, live: impl Fn(&str) -> bool) {
+        self.digests.lock().retain(|table_id, _| live(table_id));
     }
 
     /// Writes the snapshot of a live table at `lsn`, committed at `time`, from its items (a
@@ -483,18 +571,12 @@ impl Store {
             // Read only by a restore.
             uncached: true,
         };
-        match replay::build_table_file(
-            &*self.fs,
-            &self.dir,
-            self.db_id,
-            table_id,
-            file,
-            after,
-            Until::lsn(cut),
-            &target,
-        )?
-        .0
-        {
+        // The digest stays at the marker: the table's snapshot is often built next.
+        let mut digest = self.take_digest(table_id, file, after, cut)?;
+        digest.read(&*self.fs, &self.dir, self.db_id, Until::lsn(cut))?;
+        let built = replay::build_from_digest(&*self.fs, &self.dir, &mut digest, &target)?;
+        self.keep_digest(table_id, digest);
+        match built.0 {
             replay::Built::File(_) => {}
             other => {
                 return Err(Error::Corruption(format!(
