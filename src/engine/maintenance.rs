@@ -271,16 +271,23 @@ impl Engine {
     }
 
     /// Reads each table's new log into its digest, ahead of the builds (`storage/digest.rs`),
-    /// unless a round or a checkpoint is running.
-    fn read_ahead(&self) {
+    /// unless a round or a checkpoint is running. Returns whether the log had grown since
+    /// the last time.
+    fn read_ahead(&self) -> bool {
         let Some(store) = &self.store else {
-            return;
+            return false;
         };
+        let readable = self.wal.readable_lsn();
+        if self.read_ahead_to.load(Ordering::SeqCst) == readable {
+            return false;
+        }
         let Some(_round) = self.maintaining.try_lock() else {
-            return;
+            return true;
         };
         let handles: Vec<Arc<TableHandle>> = self.tables.read().values().cloned().collect();
         self.read_ahead_locked(store, &handles);
+        self.read_ahead_to.store(readable, Ordering::SeqCst);
+        true
     }
 
     /// [`Engine::read_ahead`], in a round: reads each table's log up to what readers may
@@ -647,18 +654,21 @@ fn maintenance_loop(shared: Weak<Engine>, signal: Arc<Signal>) {
             true => std::time::Duration::ZERO,
             false => next_retry.map_or(interval, |retry| interval.min(retry)),
         };
-        // Until the round, the log is read ahead of the builds every `READ_AHEAD_EVERY`.
+        // Until the round, the log is read ahead of the builds every `READ_AHEAD_EVERY` —
+        // while it grows: a database left alone wakes its worker once a round.
         let round_at = std::time::Instant::now() + wait;
+        let mut step = READ_AHEAD_EVERY;
         loop {
             let left = round_at.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 break;
             }
-            match signal.wait_notified(left.min(READ_AHEAD_EVERY)) {
+            match signal.wait_notified(left.min(step)) {
                 None => return,
                 Some(true) => break,
                 Some(false) => match shared.upgrade() {
-                    Some(s) => s.read_ahead(),
+                    Some(s) if s.read_ahead() => {}
+                    Some(_) => step = left,
                     None => return,
                 },
             }

@@ -237,6 +237,9 @@ pub(crate) struct Engine {
     pub(crate) backups: Backups,
     /// Held for a round of background work (see `maintenance.rs`).
     pub(crate) maintaining: Mutex<()>,
+    /// The readable LSN the worker last read the log ahead to, between rounds
+    /// (`maintenance.rs`): when it has not moved, the worker sleeps until the round.
+    pub(crate) read_ahead_to: AtomicU64,
     /// Set when a deleted table could not be retired in the catalog: from then on no
     /// retained state and no log is released until the database is reopened.
     pub(crate) hold_retention: std::sync::atomic::AtomicBool,
@@ -402,6 +405,7 @@ impl Engine {
             ttl_error: Mutex::new(None),
             backups: Backups::new(backups),
             maintaining: Mutex::new(()),
+            read_ahead_to: AtomicU64::new(0),
             backup_requests: Mutex::new(Default::default()),
             tokens,
             deleted_streams: Default::default(),
