@@ -18,7 +18,8 @@
 //! | `model` | every operation's members in DynamoDB's and DynamoDB Streams' API models (generated) |
 //!
 //! Engine calls that may wait on the disk run in `block_in_place`, off the async threads
-//! (reads answered from memory run on them: `http.rs` says why), and at most
+//! (reads answered from memory run on them, and so does a single-item write on the only
+//! connection open: `http.rs`, `runs_inline`, says why), and at most
 //! [`Config::max_concurrent_requests`] at once: the rest wait for a permit on their
 //! connection, so a burst is back-pressure, not an unbounded queue. On SIGTERM or Ctrl-C the
 //! server stops accepting, lets the requests in flight finish, and closes the database
@@ -223,6 +224,7 @@ async fn accept_until_stopped(
     let shared = Arc::new(http::Shared {
         state,
         permits: Semaphore::new(config.max_concurrent_requests.max(1)),
+        connections: std::sync::atomic::AtomicUsize::new(0),
     });
     let header_read_timeout = config.header_read_timeout;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -233,6 +235,7 @@ async fn accept_until_stopped(
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let local = stream.local_addr().ok();
+                let open = http::OpenConnection::count(&shared);
                 let shared = Arc::clone(&shared);
                 let service = service_fn(move |request| {
                     http::handle(Arc::clone(&shared), peer, local, request)
@@ -244,6 +247,7 @@ async fn accept_until_stopped(
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
+                    let _open = open;
                     if let Err(e) = connection.await {
                         tracing::debug!(%peer, error = %e, "connection ended");
                     }

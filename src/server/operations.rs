@@ -451,6 +451,13 @@ pub(super) fn answers_from_memory(name: &str) -> bool {
     )
 }
 
+/// Whether operation `name` writes one item: one log record, so at most one log sync to
+/// wait for (none when its condition fails). The server runs it on the thread that read the
+/// request when its connection is the only one open (`http.rs`, `runs_inline`).
+pub(super) fn writes_one_item(name: &str) -> bool {
+    matches!(name, "PutItem" | "UpdateItem" | "DeleteItem")
+}
+
 /// Whether `name` is one of DynamoDB's operations (served or not).
 pub(super) fn is_dynamodb_operation(name: &str) -> bool {
     model::operation(name).is_some()
