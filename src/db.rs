@@ -15,6 +15,7 @@ use crate::api::streams::*;
 use crate::api::tables::*;
 use crate::api::tags::*;
 use crate::api::ttl::*;
+use crate::engine::failed_write::FailedWrite;
 use crate::engine::maintenance::Worker;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -193,26 +194,56 @@ impl Database {
     }
 
     /// `PutItem`: stores `item`, replacing any item with its key, if the condition holds.
-    pub fn put_item(&self, mut input: PutItemInput) -> Result<PutItemOutput> {
+    pub fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
+        Ok(self.put_item_measuring_failure(input)?)
+    }
+
+    /// `PutItem`, whose error carries the capacity a failed condition consumed
+    /// (`engine/failed_write.rs`: DynamoDB's response has no place for it, a batch's has).
+    pub(crate) fn put_item_measuring_failure(
+        &self,
+        mut input: PutItemInput,
+    ) -> Result<PutItemOutput, FailedWrite> {
         input.resolve()?;
         self.open.engine.put_item(input)
     }
 
     /// `DeleteItem`: removes the item with `key`, if the condition holds (deleting an item
     /// that does not exist succeeds).
-    pub fn delete_item(&self, mut input: DeleteItemInput) -> Result<DeleteItemOutput> {
+    pub fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput> {
+        Ok(self.delete_item_measuring_failure(input)?)
+    }
+
+    /// `DeleteItem`, whose error carries the capacity a failed condition consumed (as
+    /// [`Database::put_item_measuring_failure`]).
+    pub(crate) fn delete_item_measuring_failure(
+        &self,
+        mut input: DeleteItemInput,
+    ) -> Result<DeleteItemOutput, FailedWrite> {
         input.resolve()?;
         self.open.engine.delete_item(input)
     }
 
     /// `UpdateItem`: applies the update actions to the item with `key` (creating it if it
     /// does not exist), if the condition holds.
-    pub fn update_item(&self, mut input: UpdateItemInput) -> Result<UpdateItemOutput> {
+    pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput> {
+        Ok(self.update_item_measuring_failure(input)?)
+    }
+
+    /// `UpdateItem`, whose error carries the capacity a failed condition consumed (as
+    /// [`Database::put_item_measuring_failure`]).
+    pub(crate) fn update_item_measuring_failure(
+        &self,
+        mut input: UpdateItemInput,
+    ) -> Result<UpdateItemOutput, FailedWrite> {
         let legacy = input.legacy.attribute_updates.is_some();
         input.resolve()?;
         let output = self.open.engine.update_item(input);
         if legacy {
-            return output.map_err(crate::api::legacy::attribute_updates_error);
+            return output.map_err(|mut failed| {
+                failed.error = crate::api::legacy::attribute_updates_error(failed.error);
+                failed
+            });
         }
         output
     }

@@ -16,9 +16,13 @@ use crate::fs::Vfs;
 use crate::model::value::{validate_item, Item};
 
 #[cfg(feature = "server")]
+mod documented_errors;
+#[cfg(feature = "server")]
 mod input;
 #[cfg(feature = "server")]
 mod partiql;
+#[cfg(feature = "server")]
+mod transfers;
 #[cfg(feature = "server")]
 mod wire;
 #[cfg(feature = "server")]

@@ -11,6 +11,7 @@
 //! | `Query`, `Scan` | ⌈sum of the sizes read / 4 KB⌉, at least 1, before the filter and projection; an index is read at the size of its entries, and a local index's fetch from the table costs each fetched item as a `GetItem` |
 //! | `PutItem`, `UpdateItem`, `DeleteItem` | ⌈larger of the old and new item / 1 KB⌉, at least 1, plus the index writes |
 //! | `BatchWriteItem` | each request as a `PutItem` or `DeleteItem`, summed per table |
+//! | a write whose condition failed | 1 where no item exists, else ⌈larger of the existing item and the one written / 1 KB⌉; no index is written |
 //! | transactions | twice the units of the same reads or writes (prepare and commit); a `ConditionCheck` costs as a write of its item |
 //!
 //! A write costs an index, at the size of the index's entries in 1 KB units: a put of the
@@ -178,6 +179,23 @@ impl Meter {
     }
 }
 
+/// What a write whose condition failed consumed: DynamoDB's developer guide ("Capacity
+/// units consumed by conditional writes") charges one write unit "if the item does not
+/// currently exist in the table", else by the size of the item, "an existing item in the
+/// table or a new one you're attempting to create or update" — the larger of the two
+/// ("Capacity unit consumption for write operations": an existing 300 KB item and a new
+/// 310 KB one cost the 310 KB). `existing` is the size of the item the condition was
+/// checked against (`None`: no item); `written` that of the item a put would have written
+/// (an update's new item is never made, and a delete writes none). No index entry is
+/// written, so only the table is charged.
+pub(crate) fn failed_condition_usage(existing: Option<usize>, written: Option<usize>) -> Usage {
+    let size = match existing {
+        None => 0,
+        Some(existing) => existing.max(written.unwrap_or(0)),
+    };
+    Usage::on_table(write_units(size))
+}
+
 /// What a write of one item costs: the table write, at the larger of the old and new item,
 /// and each index write (see the module doc). `old` and `new` are the item before and after
 /// (`None`: absent); `key` is the item's encoded table key. A condition check passes the
@@ -235,6 +253,18 @@ mod tests {
         assert_eq!(read_units(Some(4096)), 1.0);
         assert_eq!(read_units(Some(4097)), 2.0);
         assert_eq!(read_units(None), 1.0);
+    }
+
+    #[test]
+    fn a_failed_condition_costs_one_unit_without_an_item_else_the_larger_item() {
+        let units = |existing, written| failed_condition_usage(existing, written).table;
+        assert_eq!(units(None, None), 1.0);
+        // No item: one unit, however large the item the put would have written.
+        assert_eq!(units(None, Some(5000)), 1.0);
+        assert_eq!(units(Some(100), None), 1.0);
+        assert_eq!(units(Some(2500), Some(10)), 3.0);
+        assert_eq!(units(Some(10), Some(2500)), 3.0);
+        assert!(failed_condition_usage(Some(9000), None).indexes.is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | `idempotency` | `ClientRequestToken`: transactions answered once per token |
 //! | `collections` | the item collection sizes a write reports (`ReturnItemCollectionMetrics`) |
 //! | `capacity` | the capacity units a request consumes, by DynamoDB's rules |
+//! | `failed_write` | a single write's error with the capacity its failed condition consumed |
 //! | `query` | `Query` and `Scan` pages |
 //! | `backups` | the backups the engine knows, built or pending, and their failed builds |
 //! | `maintenance` | the background worker: snapshots, backup builds, retention, syncs |
@@ -26,6 +27,7 @@ pub(crate) mod backups;
 pub(crate) mod capacity;
 mod collections;
 pub(crate) mod expiry;
+pub(crate) mod failed_write;
 mod idempotency;
 pub(crate) mod live;
 pub(crate) mod maintenance;

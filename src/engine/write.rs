@@ -28,6 +28,7 @@ use crate::api::capacity::{ConsumedCapacity, ReturnConsumedCapacity};
 use crate::api::items::*;
 use crate::engine::capacity::{self, Meter, Split, Usage};
 use crate::engine::collections::{self, Collection};
+use crate::engine::failed_write::FailedWrite;
 use crate::engine::idempotency::{self, Claim, Running};
 use crate::engine::live::Live;
 use crate::engine::{Engine, TableHandle};
@@ -63,6 +64,9 @@ struct Action {
     /// The table as the request named it (a name or an ARN), when the request reports the
     /// capacity it consumed: measured on the item replaced as well as the new one.
     meter_as: Option<String>,
+    /// What the request asks of `ReturnConsumedCapacity`, for a failed single write's
+    /// figure (`FailedWrite`), which is reported as it is measured.
+    meter_mode: ReturnConsumedCapacity,
     /// The item collection to report, when the request asks (`ReturnItemCollectionMetrics`)
     /// and the table has a local secondary index.
     collection: Option<Collection>,
@@ -85,6 +89,7 @@ impl Action {
         if mode != ReturnConsumedCapacity::None {
             self.meter_as = Some(table_name.to_owned());
         }
+        self.meter_mode = mode;
         self
     }
 
@@ -152,13 +157,14 @@ impl Engine {
     /// Runs write actions atomically: locks, reads, checks conditions, commits one mutation
     /// and applies it. Returns what each action did, in order. A transaction under a
     /// `ClientRequestToken` (`token`) is logged with its token, even when it changes
-    /// nothing, and completes the token once applied.
+    /// nothing, and completes the token once applied. A single action whose condition
+    /// fails is measured before its locks are released (`FailedWrite`).
     fn run(
         &self,
         mut actions: Vec<Action>,
         atomicity: Atomicity,
         token: Option<Running<'_>>,
-    ) -> Result<Vec<Done>> {
+    ) -> Result<Vec<Done>, FailedWrite> {
         // Gates, in table id order, each once.
         let mut handles: Vec<Arc<TableHandle>> =
             actions.iter().map(|a| Arc::clone(&a.handle)).collect();
@@ -201,8 +207,29 @@ impl Engine {
         if failed {
             if atomicity != Atomicity::Transaction {
                 // Single actions fail with their own error; batch actions cannot fail here.
-                let error = outcomes.into_iter().find_map(|(_, _, o)| o.err());
-                return Err(error.unwrap_or_else(|| Error::validation("write failed")));
+                let failing = (actions.iter().zip(outcomes))
+                    .find_map(|(action, (old, _, outcome))| Some((action, old, outcome.err()?)));
+                let Some((action, old, error)) = failing else {
+                    return Err(Error::validation("write failed").into());
+                };
+                // Measured here, still under the item's lock, at the item the condition saw.
+                let consumed_capacity = match (&error, &action.meter_as) {
+                    (Error::ConditionalCheckFailed { .. }, Some(table)) => {
+                        let written = match &action.change {
+                            Change::Put(item) => Some(crate::model::value::item_size(item)),
+                            _ => None,
+                        };
+                        let existing = old.as_ref().map(StoredItem::size);
+                        let usage = capacity::failed_condition_usage(existing, written);
+                        capacity::report(action.meter_mode, table, &usage, Split::None)
+                            .map(Box::new)
+                    }
+                    _ => None,
+                };
+                return Err(FailedWrite {
+                    error,
+                    consumed_capacity,
+                });
             }
             let reasons = outcomes
                 .into_iter()
@@ -220,7 +247,7 @@ impl Engine {
                     },
                 })
                 .collect();
-            return Err(Error::TransactionCanceled { reasons });
+            return Err(Error::TransactionCanceled { reasons }.into());
         }
 
         // Commit the writes that change something.
@@ -324,6 +351,7 @@ impl Engine {
             return_item_on_failure,
             returns_old: false,
             meter_as: None,
+            meter_mode: ReturnConsumedCapacity::None,
             collection: None,
         })
     }
@@ -343,7 +371,7 @@ impl Engine {
             ReturnItemCollectionMetrics,
         ),
         updated: Option<&[expr::Path]>,
-    ) -> Result<WriteItemOutput> {
+    ) -> Result<WriteItemOutput, FailedWrite> {
         let (values, capacity, sizes) = asks;
         let action = (action.metered(capacity, table_name)).collected(sizes, table_name, key);
         let collection = action.collection.clone();
@@ -356,11 +384,12 @@ impl Engine {
     }
 
     /// The engine side of [`Database::put_item`](crate::Database::put_item).
-    pub(crate) fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput> {
+    pub(crate) fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput, FailedWrite> {
         if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
             return Err(Error::validation(
                 "Return values set to invalid value: PutItem accepts only NONE and ALL_OLD",
-            ));
+            )
+            .into());
         }
         validate_item(&input.item)?;
         let on_failure = input.return_values_on_condition_check_failure
@@ -382,11 +411,15 @@ impl Engine {
     }
 
     /// The engine side of [`Database::delete_item`](crate::Database::delete_item).
-    pub(crate) fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput> {
+    pub(crate) fn delete_item(
+        &self,
+        input: DeleteItemInput,
+    ) -> Result<DeleteItemOutput, FailedWrite> {
         if !matches!(input.return_values, ReturnValue::None | ReturnValue::AllOld) {
             return Err(Error::validation(
                 "Return values set to invalid value: DeleteItem accepts only NONE and ALL_OLD",
-            ));
+            )
+            .into());
         }
         let on_failure = input.return_values_on_condition_check_failure
             == ReturnValuesOnConditionCheckFailure::AllOld;
@@ -406,7 +439,10 @@ impl Engine {
     }
 
     /// The engine side of [`Database::update_item`](crate::Database::update_item).
-    pub(crate) fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput> {
+    pub(crate) fn update_item(
+        &self,
+        input: UpdateItemInput,
+    ) -> Result<UpdateItemOutput, FailedWrite> {
         let on_failure = input.return_values_on_condition_check_failure
             == ReturnValuesOnConditionCheckFailure::AllOld;
         let paths = input.update.updated_paths();

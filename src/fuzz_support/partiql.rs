@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::documented_errors::documented_error;
 use super::input::Input;
 use crate::model::value::AttributeValue;
 use crate::server::in_process::InProcessServer;
@@ -638,20 +639,13 @@ fn typed(item: &Value) -> Item {
 /// (or `SerializationException`, when a statement's parameter was malformed), with a
 /// message if it is a `ValidationException`. Returns it as a statement's outcome.
 fn failed(error: &Value, allowed: &[&str], statements: &[&Statement]) -> Outcome {
-    let type_name = error["__type"].as_str().unwrap_or_default();
-    let name = type_name.rsplit('#').next().unwrap_or_default();
     let malformed = statements.iter().any(|s| s.malformed);
-    assert!(
-        allowed.contains(&name) || (malformed && name == "SerializationException"),
-        "{:?} failed with {error}",
-        statements.iter().map(|s| &s.text).collect::<Vec<_>>()
-    );
-    if name == "ValidationException" {
-        assert!(
-            error["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "a ValidationException without a message: {error}"
-        );
-    }
+    let name = documented_error(error, allowed, malformed, || {
+        format!(
+            "{:?}",
+            statements.iter().map(|s| &s.text).collect::<Vec<_>>()
+        )
+    });
     let code = name.trim_end_matches("Exception").to_owned();
     Outcome::Failed {
         code,

@@ -23,6 +23,9 @@
 //!   as its `Content-Encoding` says) is a JSON object, with a `__type` when it is an error;
 //! - a request signed correctly for the `--auth` server is never refused for its signature;
 //! - an item a `PutItem` was answered 200 for is what a consistent `GetItem` reads back.
+//!
+//! An input starting `S3` is read instead by `transfers.rs`: exports and imports through an
+//! S3 directory, called in this process without HTTP, with promises of their own.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -480,6 +483,10 @@ fn parse_reply(bytes: &[u8], head_only: bool) -> Option<Reply> {
 /// Sends one request built from `bytes` to an in-process `tidestore serve` and checks the
 /// answer (the module docs list the promises).
 pub fn wire_request(bytes: &[u8]) {
+    // Exports and imports are called in this process, without HTTP (`transfers.rs`).
+    if let Some(rest) = bytes.strip_prefix(b"S3") {
+        return super::transfers::transfers(rest);
+    }
     let servers = servers();
     let (addr, request, expect) = match bytes.strip_prefix(b"R ") {
         Some(literal) => written(literal, servers),

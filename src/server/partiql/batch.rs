@@ -11,7 +11,7 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::translate::{self, Keys, Request};
+use super::translate::{self, Request};
 use super::{attribute_values, given_parameters, prepare, refuse_returning, write, Statement};
 use crate::api::items::GetItemInput;
 use crate::server::operations::{input, output};
@@ -166,15 +166,17 @@ fn respond(
                 write_request.body["ReturnValuesOnConditionCheckFailure"] = failure.clone();
             }
         }
-        let written = match write(db, write_request.clone()) {
+        // A write whose condition failed consumed capacity all the same, and the batch's
+        // `ConsumedCapacity` is "the capacity units consumed by the entire operation": the
+        // engine measured it under the item's lock (`engine/failed_write.rs`). A statement
+        // refused before it reached its item consumed nothing the guide names.
+        let written = match write(db, write_request) {
             Ok(written) => written,
-            Err(error) => {
-                if let (Some(mode), true) = (capacity, condition_failed(&error)) {
-                    if let Some(used) = failed_write_capacity(db, &write_request, &keys, mode) {
-                        add_capacity(consumed, &used);
-                    }
+            Err(failed) => {
+                if let Some(used) = &failed.consumed_capacity {
+                    add_capacity(consumed, used);
                 }
-                return Err(error);
+                return Err(failed.error);
             }
         };
         if let Some(used) = written.get("ConsumedCapacity") {
@@ -208,65 +210,6 @@ fn respond(
         }
     }
     Value::Object(entry)
-}
-
-/// Whether a write statement failed on its condition (an INSERT's is its key being free:
-/// `DuplicateItem`), so that it reached its item and consumed capacity.
-fn condition_failed(error: &WireError) -> bool {
-    matches!(
-        batch_code(&error.type_name),
-        "ConditionalCheckFailed" | "DuplicateItem"
-    )
-}
-
-/// The capacity a write whose condition failed consumed, as `ReturnConsumedCapacity`
-/// (`mode`) reports it: DynamoDB's developer guide says a conditional write whose condition
-/// is false "still consumes write capacity from the table" — one unit if the item does not
-/// exist, else by the item's size ("Capacity units consumed by conditional writes") —, the
-/// larger of the existing item and the one being written, in 1 KB units ("Capacity unit
-/// consumption for write operations"); and `BatchExecuteStatement`'s `ConsumedCapacity` is
-/// "the capacity units consumed by the entire operation", so a statement that failed so is
-/// counted in it. No index is written, so only the table's units are reported. An UPDATE's
-/// new item is never made, so its write is measured at the existing item. A statement
-/// refused before it reached its item (a validation error, a missing table) consumed
-/// nothing the guide names, and is not counted.
-fn failed_write_capacity(
-    db: &crate::db::Database,
-    request: &Request,
-    keys: &Keys,
-    mode: &Value,
-) -> Option<Value> {
-    use crate::engine::capacity::write_units;
-    use crate::model::value::{item_size, Item};
-    let detailed = match mode.as_str()? {
-        "TOTAL" => false,
-        "INDEXES" => true,
-        _ => return None,
-    };
-    let body = &request.body;
-    let table = body["TableName"].as_str()?;
-    let written: Option<Item> = (body.get("Item")).and_then(|i| Item::deserialize(i).ok());
-    let key = match body.get("Key") {
-        Some(key) => key.clone(),
-        None => {
-            let item = body.get("Item")?.as_object()?;
-            let names = keys.partition.iter().chain(&keys.sort);
-            let key: Map<String, Value> = names
-                .map(|name| Some((name.clone(), item.get(name)?.clone())))
-                .collect::<Option<_>>()?;
-            Value::Object(key)
-        }
-    };
-    let get = json!({ "TableName": table, "Key": key, "ConsistentRead": true });
-    let existing = db.get_item(input::<GetItemInput>(get).ok()?).ok()?.item;
-    let size = existing.as_ref().map_or(0, item_size);
-    let size = size.max(written.as_ref().map_or(0, item_size));
-    let units = write_units(size);
-    let mut used = json!({ "TableName": table, "CapacityUnits": units });
-    if detailed {
-        used["Table"] = json!({ "CapacityUnits": units });
-    }
-    Some(used)
 }
 
 fn statement_table(statement: &Statement) -> Option<String> {

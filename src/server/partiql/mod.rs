@@ -28,9 +28,11 @@ use serde_json::{json, Value};
 use super::operations::{input, output};
 use super::protocol::WireError;
 use super::Call;
+use crate::api::capacity::ConsumedCapacity;
 use crate::api::items::{DeleteItemInput, PutItemInput, QueryInput, ScanInput, UpdateItemInput};
 use crate::api::tables::TableDescription;
 use crate::db::Database;
+use crate::engine::failed_write::FailedWrite;
 use crate::error::Error;
 use crate::model::schema::{KeySchemaElement, KeyType};
 use parse::Statement;
@@ -174,7 +176,7 @@ pub(super) fn execute_statement(call: &Call<'_>, body: Value) -> Result<Value, W
         }
         // With RETURNING, the attributes the write hands back are the one item answered.
         _ => {
-            let written = write(db, Request { operation, body })?;
+            let written = write(db, Request { operation, body }).map_err(|f| f.error)?;
             let items: Vec<Value> = written.get("Attributes").cloned().into_iter().collect();
             let mut answer = json!({ "Items": items });
             if let Some(capacity) = written.get("ConsumedCapacity") {
@@ -217,28 +219,76 @@ fn prepare(
 
 /// Runs a write statement's request: an INSERT's PutItem (a duplicate key is DynamoDB's
 /// `DuplicateItemException`), an UPDATE's UpdateItem or a DELETE's DeleteItem. Returns the
-/// write's answer (its `Attributes`, a `RETURNING`'s, and its `ConsumedCapacity`, if asked).
-fn write(db: &Database, request: Request) -> Result<Value, WireError> {
+/// write's answer (its `Attributes`, a `RETURNING`'s, and its `ConsumedCapacity`, if asked),
+/// or its error with what a failed condition consumed.
+fn write(db: &Database, request: Request) -> Result<Value, FailedStatement> {
     let answer = match request.operation {
-        "PutItem" => match db.put_item(input::<PutItemInput>(request.body)?) {
-            Err(Error::ConditionalCheckFailed { .. }) => {
-                return Err(WireError::dynamodb(
-                    "DuplicateItemException",
-                    "Duplicate primary key exists in table",
-                ))
+        "PutItem" => match db.put_item_measuring_failure(input::<PutItemInput>(request.body)?) {
+            Err(FailedWrite {
+                error: Error::ConditionalCheckFailed { .. },
+                consumed_capacity,
+            }) => {
+                return Err(FailedStatement {
+                    error: WireError::dynamodb(
+                        "DuplicateItemException",
+                        "Duplicate primary key exists in table",
+                    ),
+                    consumed_capacity: capacity_json(consumed_capacity),
+                })
             }
-            written => output(written)?,
+            written => output(written.map_err(Error::from))?,
         },
-        "UpdateItem" => output(db.update_item(input::<UpdateItemInput>(request.body)?))?,
-        "DeleteItem" => output(db.delete_item(input::<DeleteItemInput>(request.body)?))?,
+        "UpdateItem" => {
+            let input = input::<UpdateItemInput>(request.body)?;
+            output(Ok(db
+                .update_item_measuring_failure(input)
+                .map_err(failed)?))?
+        }
+        "DeleteItem" => {
+            let input = input::<DeleteItemInput>(request.body)?;
+            output(Ok(db
+                .delete_item_measuring_failure(input)
+                .map_err(failed)?))?
+        }
         // An EXISTS: a condition check has no meaning outside a transaction.
         _ => {
             return Err(WireError::validation(
                 "The EXISTS function can be used only in ExecuteTransaction",
-            ))
+            )
+            .into())
         }
     };
     Ok(answer)
+}
+
+/// A write statement that failed: the wire's error, and the `ConsumedCapacity` (as the wire
+/// writes it) of a write whose condition failed, when the request asked for it. Only a
+/// batch answers that figure (`engine/failed_write.rs` says why).
+struct FailedStatement {
+    error: WireError,
+    consumed_capacity: Option<Value>,
+}
+
+/// A statement refused before its write reached its item: nothing consumed.
+impl From<WireError> for FailedStatement {
+    fn from(error: WireError) -> FailedStatement {
+        FailedStatement {
+            error,
+            consumed_capacity: None,
+        }
+    }
+}
+
+/// A failed write of the library as a failed statement.
+fn failed(failed: FailedWrite) -> FailedStatement {
+    FailedStatement {
+        error: failed.error.into(),
+        consumed_capacity: capacity_json(failed.consumed_capacity),
+    }
+}
+
+fn capacity_json(consumed: Option<Box<ConsumedCapacity>>) -> Option<Value> {
+    serde_json::to_value(consumed?).ok()
 }
 
 /// A `RETURNING` where only `ExecuteStatement` can answer with the item: refused by name.
