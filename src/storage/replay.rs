@@ -1113,6 +1113,37 @@ mod tests {
             }
             assert_eq!(seen, log, "in steps of {step}");
         }
+        // A good hint is taken: a read from it does not read the segment's records before it
+        // again (the first segment holds about 1.7 MB of records, windows of 512 KiB).
+        let reads = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = std::sync::Arc::clone(&reads);
+        let hooked =
+            crate::fs::sim::HookFs::new(std::sync::Arc::new(fs.clone()), move |kind, _| {
+                if kind == crate::fs::sim::OpKind::Read {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                Ok(())
+            });
+        let (_, before_last) = read_from(0, None, 19);
+        let reads_of = |hint: Option<Place>| {
+            reads.store(0, std::sync::atomic::Ordering::SeqCst);
+            let at = (19, hint);
+            read_log_from(
+                &hooked,
+                Path::new("/db"),
+                db,
+                at,
+                Until::lsn(20),
+                |_, _, _| Ok(()),
+            )
+            .expect("read");
+            reads.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        let (hinted, whole) = (reads_of(before_last), reads_of(None));
+        assert!(
+            hinted + 3 <= whole,
+            "{hinted} reads from the hint, {whole} from the start"
+        );
         // A hint at the wrong record of the right segment.
         let (_, hint) = read_from(0, None, 3);
         let wrong = Place {
