@@ -13,9 +13,28 @@
 //! speed: a backup taken beside buffered writers, or none, is not slowed. Only a writer's
 //! records count (`Mutation::paces_builds`): a backup's own request is a durable commit
 //! too, and counted, it paced every backup of an idle database for its first 100 ms.
+//!
+//! The same signal sets how often a build starts the writeback of what it wrote
+//! ([`Pacer::writeback_span`]): in small spans while commits are made, so that their syncs
+//! queue behind little, and in larger ones otherwise, so that the disk's completion
+//! interrupts, which land on one CPU, stop a running writer less often.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
+
+/// How many written bytes a background build lets pile up before it starts their writeback
+/// (`VfsFile::start_writeback`) while durable commits are being made. (Measured here, a
+/// small fdatasync's p99 beside a file written at 300 MB/s: 0.6 ms with writeback started
+/// every 1 MiB, 0.29 ms every 256 KiB, against 0.19–0.24 ms alone.)
+pub(crate) const WRITEBACK_WHILE_COMMITTING: u64 = 256 << 10;
+
+/// The same with no durable commit being made: every writeback ends in an interrupt, and
+/// on this project's VM class all of the disk's interrupts go to one CPU. A Buffered writer
+/// that runs on that CPU beside a build writing at 450 MB/s had 1.0–1.4 % of its puts take
+/// 12 µs or more (p99 18–30 µs against 5–7 µs before) with writeback every 256 KiB, about
+/// 1,800 interrupts a second; 0.20–0.35 % (its rate with nothing beside it, p99 5–6 µs)
+/// every 1 or 4 MiB. On the other CPU it was not slowed either way.
+pub(crate) const WRITEBACK_OTHERWISE: u64 = 1 << 20;
 
 /// How long after a durable commit began background writes stay paced.
 pub(crate) const ACTIVE_FOR: Duration = Duration::from_millis(100);
@@ -104,6 +123,16 @@ impl Pacer<'_> {
         }
     }
 
+    /// How many written bytes to let pile up before starting their writeback: few while
+    /// durable commits are being made, so that their syncs queue behind little; more when
+    /// none are, so that the disk's completions interrupt a running writer less often.
+    pub fn writeback_span(&self) -> u64 {
+        match self.throttle.committing(Instant::now()) {
+            true => WRITEBACK_WHILE_COMMITTING,
+            false => WRITEBACK_OTHERWISE,
+        }
+    }
+
     /// How long to wait at `now` after `bytes` more were written.
     fn wait(&mut self, bytes: u64, now: Instant) -> Option<Duration> {
         let rate = self.throttle.rate;
@@ -166,6 +195,19 @@ mod tests {
             assert!(unpaced <= 2 * MB, "credit unbounded");
         }
         assert!(unpaced <= MB, "{unpaced} bytes unpaced");
+    }
+
+    #[test]
+    fn writeback_is_started_in_small_spans_only_while_commits_are_made() {
+        let throttle = Throttle::new(100 * MB);
+        let pacer = throttle.pacer();
+        assert_eq!(pacer.writeback_span(), WRITEBACK_OTHERWISE);
+        throttle.commit_began();
+        assert_eq!(pacer.writeback_span(), WRITEBACK_WHILE_COMMITTING);
+        // A throttle without a rate paces nothing, yet commits still want small spans.
+        let unpaced = Throttle::default();
+        unpaced.commit_began();
+        assert_eq!(unpaced.pacer().writeback_span(), WRITEBACK_WHILE_COMMITTING);
     }
 
     #[test]
