@@ -424,8 +424,11 @@ fn repeated(
         && earlier.description.get("FilterSpecification") == filter.as_ref();
     Some(match same {
         true => Ok(json!({ "ExportDescription": earlier.description })),
+        // DynamoDB's words begin "Duplicate request detected" (ScyllaDB's
+        // test_export_client_token_* tests, run against it, match on them; its import tests
+        // quote "Duplicate request detected with conflicting parameters" for ImportTable).
         false => Err(Error::ExportConflict(
-            "ExportTableToPointInTime was called with a ClientToken already used for another export within 8 hours".into(),
+            "Duplicate request detected with conflicting parameters: this ClientToken was used for another export within 8 hours".into(),
         )
         .into()),
     })
