@@ -1161,6 +1161,38 @@ class Exports(unittest.TestCase):
         self.assertEqual(sorted((s["ExportArn"], s["ExportType"]) for s in summaries),
                          sorted((e["ExportArn"], "FULL_EXPORT") for e in (plain, named)))
 
+    def test_export_refuses_a_table_arn_that_is_no_arn_an_empty_prefix_and_a_time_before_1970(self):
+        """As DynamoDB answers them (ScyllaDB's
+        test_export_setting_fields_to_weird_values_or_skipping_fail, run against it): a TableArn
+        that is no ARN is a ValidationException naming TableArn, not a table not found; an
+        empty S3Prefix a ValidationException naming it; a negative ExportTime an
+        InvalidExportTimeException naming ExportTime. A table ARN of this account that names
+        no table is still TableNotFoundException."""
+        ddb = self.ddb
+        arn = self.make_table("ExportWeird")
+        ddb.update_continuous_backups(
+            TableName="ExportWeird",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+
+        def refusal(**changed):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                ddb.export_table_to_point_in_time(**dict(dict(TableArn=arn, S3Bucket=self.BUCKET), **changed))
+            return error_code(e.exception), e.exception.response["Error"]["Message"]
+
+        for not_an_arn in ["QWERTY", "\t", "ExportWeird"]:
+            code, message = refusal(TableArn=not_an_arn)
+            self.assertEqual(code, "ValidationException", not_an_arn)
+            self.assertIn("TableArn", message)
+        code, message = refusal(S3Prefix="")
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("s3Prefix", message)
+        code, message = refusal(ExportTime=-1)
+        self.assertEqual(code, "InvalidExportTimeException")
+        self.assertIn("ExportTime", message)
+        self.assertEqual(refusal(TableArn=arn + "Gone")[0], "TableNotFoundException")
+        no_such_name = arn.rsplit("/", 1)[0] + "/alternator_keyspace@nonexistent_table_xyz"
+        self.assertEqual(refusal(TableArn=no_such_name)[0], "TableNotFoundException")
+
 
 class IncrementalExports(unittest.TestCase):
     """ExportType INCREMENTAL_EXPORT over a window of a history the Rust side wrote two hours
