@@ -187,8 +187,27 @@ pub(super) fn export_table_to_point_in_time(
         ));
     };
     let request_value = recorded_request(&body);
+    if let Some(refusal) = export_time_before_the_epoch(&body) {
+        return Err(refusal.into());
+    }
     let request: ExportRequest = input(body)?;
     crate::model::names::check_length(&request.table_arn, "tableArn", 1, 1024)?;
+    if !request.table_arn.starts_with("arn:") {
+        // DynamoDB refuses a TableArn that is no ARN at all as a ValidationException naming
+        // TableArn, not as a table it did not find (ScyllaDB's
+        // test_export_setting_fields_to_weird_values_or_skipping_fail, run against it). Its
+        // exact words for this operation are in no reference here: these are the ones it
+        // answers a tagging operation's ResourceArn with (`model::names`).
+        return Err(WireError::validation(format!(
+            "Invalid TableArn: Invalid ResourceArn provided as input {}",
+            request.table_arn
+        )));
+    }
+    if request.s3_prefix.as_deref() == Some("") {
+        // The model gives S3Prefix no minimum length, yet DynamoDB refuses an empty one
+        // (the same ScyllaDB test); worded as the model's other length limits are.
+        crate::model::names::check_length("", "s3Prefix", 1, 1024)?;
+    }
     if let Some(refusal) = bucket_refusal(&request.s3_bucket) {
         return Err(WireError::validation(refusal));
     }
@@ -230,11 +249,24 @@ pub(super) fn export_table_to_point_in_time(
     // The table and its window, answered now as DynamoDB answers them; the export itself
     // checks them again when it runs.
     let not_found = || Error::TableNotFound(format!("Table not found: {}", request.table_arn));
+    let table_arns_here = format!(
+        "arn:aws:dynamodb:{}:{}:table/",
+        call.state.region, exports.account
+    );
+    let names_a_table_here = |arn: &str| {
+        arn.strip_prefix(&table_arns_here)
+            .is_some_and(|name| !name.contains('/'))
+    };
     let table = call
         .db
         .describe_table(&request.table_arn)
         .map_err(|e| match e {
             Error::ResourceNotFound(_) => not_found(),
+            // A table ARN of this region and account whose name no table can have names no
+            // table: DynamoDB answers TableNotFoundException, not the name's refusal
+            // (ScyllaDB's test_export_nonexistent_table, run against it, names
+            // `alternator_keyspace@nonexistent_table_xyz`).
+            Error::Validation(_) if names_a_table_here(&request.table_arn) => not_found(),
             other => other,
         })?;
     // The filter is checked now, as a Query's expressions are: a bad one is refused, never
@@ -349,7 +381,12 @@ pub(super) fn export_table_to_point_in_time(
         description.insert("S3Prefix".into(), json!(prefix));
     }
     description.insert("ExportFormat".into(), json!(format.as_str()));
-    description.insert("ExportType".into(), json!(export_type.as_str()));
+    // Only when the request names it: DynamoDB describes an export of the default type
+    // without `ExportType` (ScyllaDB's test_export_basic, run against DynamoDB, checks
+    // that), while ListExports' summaries always carry it.
+    if request.export_type.is_some() {
+        description.insert("ExportType".into(), json!(export_type.as_str()));
+    }
     // As given (the record keeps it, so a restart's DescribeExport still shows it).
     if let Some(spec) = &request.filter_specification {
         description.insert("FilterSpecification".into(), json!(spec));
@@ -403,6 +440,21 @@ pub(super) fn export_table_to_point_in_time(
     Ok(json!({ "ExportDescription": description }))
 }
 
+/// The refusal of an `ExportTime` before the Unix epoch (a negative number of seconds):
+/// DynamoDB answers it as a moment outside the table's recovery window,
+/// `InvalidExportTimeException` (ScyllaDB's
+/// test_export_setting_fields_to_weird_values_or_skipping_fail, run against it), where the
+/// timestamp type itself would refuse it as a ValidationException. The words are tidestore's
+/// own: DynamoDB's for this case are in no reference here.
+fn export_time_before_the_epoch(body: &Value) -> Option<Error> {
+    let secs = body.get("ExportTime")?.as_f64()?;
+    (secs < 0.0).then(|| {
+        Error::InvalidExportTime(format!(
+            "ExportTime {secs} is before the Unix epoch, outside every table's recovery window"
+        ))
+    })
+}
+
 /// The answer to a request whose `ClientToken` an export of the last 8 hours holds: that
 /// export, or `ExportConflictException` if the rest of the request differs.
 fn repeated(
@@ -419,8 +471,11 @@ fn repeated(
         && earlier.description.get("FilterSpecification") == filter.as_ref();
     Some(match same {
         true => Ok(json!({ "ExportDescription": earlier.description })),
+        // DynamoDB's words begin "Duplicate request detected" (ScyllaDB's
+        // test_export_client_token_* tests, run against it, match on them; its import tests
+        // quote "Duplicate request detected with conflicting parameters" for ImportTable).
         false => Err(Error::ExportConflict(
-            "ExportTableToPointInTime was called with a ClientToken already used for another export within 8 hours".into(),
+            "Duplicate request detected with conflicting parameters: this ClientToken was used for another export within 8 hours".into(),
         )
         .into()),
     })

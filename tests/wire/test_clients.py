@@ -978,11 +978,14 @@ class Exports(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             ddb.export_table_to_point_in_time(**dict(request, S3Prefix="other"))
         self.assertEqual(error_code(e.exception), "ExportConflictException")
+        # DynamoDB's words (ScyllaDB's test_export_client_token_* tests, run against it).
+        self.assertTrue(e.exception.response["Error"]["Message"].startswith("Duplicate request detected"))
         done = wait_export(ddb, started["ExportArn"])
         self.assertEqual(done["ExportStatus"], "COMPLETED", done)
         self.assertEqual(done["ItemCount"], 120)
         self.assertGreater(done["BilledSizeBytes"], 0)
-        self.assertEqual((done["ExportFormat"], done["ExportType"]), ("DYNAMODB_JSON", "FULL_EXPORT"))
+        self.assertEqual(done["ExportFormat"], "DYNAMODB_JSON")
+        self.assertNotIn("ExportType", done)
         self.assertEqual(done["ExportTime"], moment)
         summary_path = os.path.join(S3_DIR, self.BUCKET, done["ExportManifest"])
         with open(summary_path) as f:
@@ -1137,6 +1140,58 @@ class Exports(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             ddb.list_exports(MaxResults=26)
         self.assertEqual(error_code(e.exception), "ValidationException")
+
+    def test_an_export_names_its_type_only_when_asked_for_one_its_summary_always(self):
+        """DynamoDB describes an export of the default type without ExportType (ScyllaDB's
+        test_export_basic and test_export_basic_with_export_type, run against it); ListExports'
+        summaries always carry it."""
+        ddb = self.ddb
+        arn = self.make_table("ExportTypeNamed")
+        ddb.update_continuous_backups(
+            TableName="ExportTypeNamed",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        plain = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=self.BUCKET)["ExportDescription"]
+        named = ddb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket=self.BUCKET, ExportType="FULL_EXPORT")["ExportDescription"]
+        self.assertNotIn("ExportType", plain)
+        self.assertEqual(named["ExportType"], "FULL_EXPORT")
+        self.assertNotIn("ExportType", wait_export(ddb, plain["ExportArn"]))
+        self.assertEqual(wait_export(ddb, named["ExportArn"])["ExportType"], "FULL_EXPORT")
+        summaries = ddb.list_exports(TableArn=arn)["ExportSummaries"]
+        self.assertEqual(sorted((s["ExportArn"], s["ExportType"]) for s in summaries),
+                         sorted((e["ExportArn"], "FULL_EXPORT") for e in (plain, named)))
+
+    def test_export_refuses_a_table_arn_that_is_no_arn_an_empty_prefix_and_a_time_before_1970(self):
+        """As DynamoDB answers them (ScyllaDB's
+        test_export_setting_fields_to_weird_values_or_skipping_fail, run against it): a TableArn
+        that is no ARN is a ValidationException naming TableArn, not a table not found; an
+        empty S3Prefix a ValidationException naming it; a negative ExportTime an
+        InvalidExportTimeException naming ExportTime. A table ARN of this account that names
+        no table is still TableNotFoundException."""
+        ddb = self.ddb
+        arn = self.make_table("ExportWeird")
+        ddb.update_continuous_backups(
+            TableName="ExportWeird",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+
+        def refusal(**changed):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                ddb.export_table_to_point_in_time(**dict(dict(TableArn=arn, S3Bucket=self.BUCKET), **changed))
+            return error_code(e.exception), e.exception.response["Error"]["Message"]
+
+        for not_an_arn in ["QWERTY", "\t", "ExportWeird"]:
+            code, message = refusal(TableArn=not_an_arn)
+            self.assertEqual(code, "ValidationException", not_an_arn)
+            self.assertIn("TableArn", message)
+        code, message = refusal(S3Prefix="")
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("s3Prefix", message)
+        code, message = refusal(ExportTime=-1)
+        self.assertEqual(code, "InvalidExportTimeException")
+        self.assertIn("ExportTime", message)
+        self.assertEqual(refusal(TableArn=arn + "Gone")[0], "TableNotFoundException")
+        no_such_name = arn.rsplit("/", 1)[0] + "/alternator_keyspace@nonexistent_table_xyz"
+        self.assertEqual(refusal(TableArn=no_such_name)[0], "TableNotFoundException")
 
 
 class IncrementalExports(unittest.TestCase):
