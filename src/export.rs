@@ -20,7 +20,10 @@
 //! # Layout
 //!
 //! As DynamoDB's developer guide ("DynamoDB table export output format") gives it, for a
-//! FULL_EXPORT in DYNAMODB_JSON, under the folder standing in for the bucket:
+//! FULL_EXPORT in DYNAMODB_JSON, under the folder standing in for the bucket — but for the
+//! manifests' checksum files, which the guide names `.checksum` and the service writes as
+//! `.md5` holding a base64 MD5 (ScyllaDB's `test_export_with_data_full`, run against AWS,
+//! lists exactly these files): tidestore writes what the service does.
 //!
 //! ```text
 //!   {prefix}/AWSDynamoDB/{ExportId}/
@@ -30,13 +33,13 @@
 //!     manifest-files.json        one line per data file:
 //!                                {"itemCount":n,"md5Checksum":"<base64 MD5 of the .gz>",
 //!                                 "etag":"<hex MD5>","dataFileS3Key":"<key>"}
-//!     manifest-files.checksum    hex MD5 of manifest-files.json
+//!     manifest-files.md5         base64 MD5 of manifest-files.json
 //!     manifest-summary.json      {"version":"2020-06-30","exportArn","startTime","endTime",
 //!                                 "tableArn","tableId","exportTime","s3Bucket","s3Prefix",
 //!                                 "s3SseAlgorithm":null,"s3SseKmsKeyId":null,
 //!                                 "manifestFilesS3Key","billedSizeBytes","itemCount",
 //!                                 "outputFormat":"DYNAMODB_JSON"}   (times ISO 8601, UTC)
-//!     manifest-summary.checksum  hex MD5 of manifest-summary.json
+//!     manifest-summary.md5       base64 MD5 of manifest-summary.json
 //! ```
 //!
 //! The summary's members are written in that order (`ManifestSummary`), as DynamoDB's are.
@@ -989,7 +992,7 @@ impl Export {
         }
     }
 
-    /// Writes `{name}.checksum` (hex MD5) and then `{name}.json`, each through a temporary
+    /// Writes `{name}.md5` (base64 MD5) and then `{name}.json`, each through a temporary
     /// file and a rename.
     ///
     /// IMPORTANT: the export's folder is synced between the two, so that a `{name}.json` a
@@ -1000,8 +1003,10 @@ impl Export {
         let md5 = Md5::digest(bytes);
         write_file(
             fs,
-            &self.root.join(format!("{name}.checksum")),
-            hex(&md5).as_bytes(),
+            &self.root.join(format!("{name}.md5")),
+            base64::engine::general_purpose::STANDARD
+                .encode(md5)
+                .as_bytes(),
         )?;
         sync_dir(fs, &self.root)?;
         write_file(fs, &self.root.join(format!("{name}.json")), bytes)

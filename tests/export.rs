@@ -12,6 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use base64::Engine as _;
 use md5::{Digest, Md5};
 use serde_json::Value;
 use tidestore::ScalarAttributeType::{N, S};
@@ -72,15 +73,14 @@ fn data_lines(bucket: &Path, description: &ExportDescription) -> String {
     let dir = export_dir(bucket, description);
     let files = std::fs::read(dir.join("manifest-files.json")).unwrap();
     assert_eq!(
-        std::fs::read_to_string(dir.join("manifest-files.checksum")).unwrap(),
-        format!("{:x}", Md5::digest(&files))
+        std::fs::read_to_string(dir.join("manifest-files.md5")).unwrap(),
+        base64::engine::general_purpose::STANDARD.encode(Md5::digest(&files))
     );
     let mut all = String::new();
     let mut count = 0;
     for line in String::from_utf8(files).unwrap().lines() {
         let entry: Value = serde_json::from_str(line).unwrap();
         let gz = std::fs::read(bucket.join(entry["dataFileS3Key"].as_str().unwrap())).unwrap();
-        use base64::Engine as _;
         let md5 = Md5::digest(&gz);
         assert_eq!(
             entry["md5Checksum"],
@@ -1007,8 +1007,9 @@ fn whole_exports(
     };
     let checked = |path: &Path| -> Result<Vec<u8>, String> {
         let data = bytes(path)?;
-        let checksum = bytes(&path.with_extension("checksum"))?;
-        if checksum != format!("{:x}", Md5::digest(&data)).as_bytes() {
+        let checksum = bytes(&path.with_extension("md5"))?;
+        let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(&data));
+        if checksum != md5.as_bytes() {
             return Err(format!("{}'s checksum does not match", path.display()));
         }
         Ok(data)
