@@ -379,17 +379,25 @@ pub(crate) fn check_filter(engine: &Engine, table: &str, spec: &FilterSpecificat
     ExportFilter::new(spec, &key).map(drop)
 }
 
-/// Refuses a window `[from, to)` shorter than 15 minutes or longer than 24 hours.
+/// Refuses a window `[from, to)` that ends before it starts (`Validation`), or is shorter
+/// than 15 minutes or longer than 24 hours (`InvalidExportTime`, as DynamoDB answers: its
+/// message begins "Difference between export period", per ScyllaDB's
+/// `test_export_incremental_export_time_too_close`, run against AWS; the rest of the
+/// message is tidestore's own wording).
 pub(crate) fn check_period(from: Timestamp, to: Timestamp) -> Result<()> {
-    let period = to.0.saturating_sub(from.0);
-    if to <= from
-        || !(MIN_INCREMENTAL_EXPORT_PERIOD_MS..=MAX_INCREMENTAL_EXPORT_PERIOD_MS).contains(&period)
-    {
+    if to <= from {
         return Err(Error::validation(format!(
-            "One or more parameter values were invalid: an incremental export's window runs from ExportFromTime to after it by 15 minutes to 24 hours, not from {} to {} ({} ms)",
+            "One or more parameter values were invalid: ExportToTime {} is not after ExportFromTime {}",
+            to.to_iso8601(),
+            from.to_iso8601()
+        )));
+    }
+    let period = to.0 - from.0;
+    if !(MIN_INCREMENTAL_EXPORT_PERIOD_MS..=MAX_INCREMENTAL_EXPORT_PERIOD_MS).contains(&period) {
+        return Err(Error::InvalidExportTime(format!(
+            "Difference between export period start time and end time must be between 15 minutes and 24 hours: from {} to {} is {period} ms",
             from.to_iso8601(),
             to.to_iso8601(),
-            to.0 as i128 - from.0 as i128
         )));
     }
     Ok(())

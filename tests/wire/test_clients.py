@@ -1253,16 +1253,21 @@ class IncrementalExports(unittest.TestCase):
         self.assertEqual(sorted(new), ["a", "b", "d"])
         self.assertEqual(set(new["b"]), {"Metadata", "Keys"})
         self.assertNotIn("OldImage", new["a"])
-        # A window shorter than 15 minutes, or ExportTime beside one: refused.
+        # A window shorter than 15 minutes (InvalidExportTimeException, in DynamoDB's words),
+        # or ExportTime beside one (ValidationException): refused.
         arn = self.ddb.describe_table(TableName="Inc")["Table"]["TableArn"]
         short = {"ExportFromTime": self.start, "ExportToTime": self.start + datetime.timedelta(minutes=14)}
-        for extra in [dict(IncrementalExportSpecification=short),
-                      dict(IncrementalExportSpecification={"ExportFromTime": self.start, "ExportToTime": self.end},
-                           ExportTime=self.start)]:
+        for extra, code in [
+                (dict(IncrementalExportSpecification=short), "InvalidExportTimeException"),
+                (dict(IncrementalExportSpecification={"ExportFromTime": self.start, "ExportToTime": self.end},
+                      ExportTime=self.start), "ValidationException")]:
             with self.assertRaises(botocore.exceptions.ClientError) as e:
                 self.ddb.export_table_to_point_in_time(
                     TableArn=arn, S3Bucket=self.BUCKET, ExportType="INCREMENTAL_EXPORT", **extra)
-            self.assertEqual(error_code(e.exception), "ValidationException", extra)
+            self.assertEqual(error_code(e.exception), code, extra)
+            if code == "InvalidExportTimeException":
+                self.assertTrue(str(e.exception).split(": ", 1)[1].startswith("Difference between export period"),
+                                str(e.exception))
 
 
 class ExportsAfterRestart(unittest.TestCase):
