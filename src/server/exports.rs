@@ -555,6 +555,7 @@ pub(super) fn describe_export(call: &Call<'_>, body: Value) -> Result<Value, Wir
         MIN_EXPORT_ARN_LEN,
         MAX_EXPORT_ARN_LEN,
     )?;
+    check_export_arn(&export_arn, &call.state.region, &call.state.exports.account)?;
     let state = call.state.exports.lock();
     match state.records.iter().find(|r| r.arn() == export_arn) {
         Some(record) => Ok(json!({ "ExportDescription": record.description })),
@@ -562,6 +563,39 @@ pub(super) fn describe_export(call: &Call<'_>, body: Value) -> Result<Value, Wir
             "ExportNotFoundException",
             format!("Export not found: {export_arn}"),
         )),
+    }
+}
+
+/// Refuses an `ExportArn` DynamoDB would refuse before looking for the export, in its order
+/// (ScyllaDB's `test_describe_export_nonexistent` and `test_describe_export_incorrect_arns`,
+/// run against AWS): not an ARN at all, `ValidationException` "Invalid Export ARN"; an ARN
+/// of another partition, service, region or account, `AccessDeniedException` (the caller
+/// may not read that resource; the message is tidestore's wording, AWS's names the IAM
+/// principal); an ARN of this account that names no export (a table's),
+/// `ValidationException` again.
+fn check_export_arn(arn: &str, region: &str, account: &str) -> Result<(), WireError> {
+    let invalid = || WireError::validation("Invalid Export ARN".to_owned());
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, arn_region, arn_account, resource] = parts[..] else {
+        return Err(invalid());
+    };
+    if prefix != "arn" {
+        return Err(invalid());
+    }
+    if (partition, service, arn_region, arn_account) != ("aws", "dynamodb", region, account) {
+        return Err(WireError::dynamodb(
+            "AccessDeniedException",
+            format!(
+                "User is not authorized to perform: dynamodb:DescribeExport on resource: {arn} (this endpoint serves account {account} in {region})"
+            ),
+        ));
+    }
+    match resource
+        .strip_prefix("table/")
+        .and_then(|r| r.split_once("/export/"))
+    {
+        Some((table, id)) if !table.is_empty() && !id.is_empty() => Ok(()),
+        _ => Err(invalid()),
     }
 }
 

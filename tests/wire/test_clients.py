@@ -1117,6 +1117,23 @@ class Exports(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             ddb.describe_export(ExportArn=arn + "/export/01576616366715-b4e58d3a")
         self.assertEqual(error_code(e.exception), "ExportNotFoundException")
+        # ARNs refused before any lookup, as DynamoDB refuses them: no ARN, or no export's
+        # (ValidationException); another partition, service, region or account's
+        # (AccessDeniedException, which the client does not retry).
+        account = arn.split(":")[4]
+        for bad, expected in [
+                ("qwerty:aws:dynamodb:us-east-1:%s:table/t" % account, "ValidationException"),
+                (arn, "ValidationException"),
+                ("arn:qwerty:dynamodb:us-east-1:%s:table/t" % account, "AccessDeniedException"),
+                ("arn:aws:qwerty:us-east-1:%s:table/t" % account, "AccessDeniedException"),
+                ("arn:aws:dynamodb:qwerty:%s:table/t" % account, "AccessDeniedException"),
+                ("arn:aws:dynamodb:us-east-1:qwerty:table/t", "AccessDeniedException")]:
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                ddb.describe_export(ExportArn=bad)
+            self.assertEqual(error_code(e.exception), expected, bad)
+            if expected == "ValidationException":
+                self.assertIn("Invalid Export ARN", str(e.exception), bad)
+            self.assertEqual(e.exception.response["ResponseMetadata"].get("RetryAttempts", 0), 0, bad)
         # A bucket folder that does not exist: the export starts, then FAILED as DynamoDB says.
         started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="nosuchbucket")["ExportDescription"]
         failed = wait_export(ddb, started["ExportArn"])
