@@ -35,17 +35,48 @@ fn read_token(token: &str) -> Option<(u64, String)> {
     Some((ms.parse().ok()?, arn.to_owned()))
 }
 
-/// One ListImports page: the records of `table_arn` (all without it) after `after`, by start
-/// time then ARN, at most `size`, and whether more follow. The records are sorted here, not
-/// trusted to be: two ImportTable calls can add theirs in the other order than their start
-/// times, a clock can step back, a file can hold any order, and paging by position in an
-/// unsorted list skips records.
+/// The order of a list's pages: ListImports' oldest first ([`page`]); ListExports' newest
+/// first ([`page_newest_first`]), as DynamoDB lists one table's exports (ScyllaDB's
+/// `test_list_exports_pagination`, run against AWS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// One ListImports page, oldest first (see [`page_in`]).
 pub(in crate::server) fn page<'a>(
     records: &'a [Record],
     table_arn: Option<&str>,
     after: Option<(u64, String)>,
     size: usize,
 ) -> (Vec<&'a Record>, bool) {
+    page_in(Order::OldestFirst, records, table_arn, after, size)
+}
+
+/// One ListExports page, newest first (see [`page_in`]).
+pub(in crate::server) fn page_newest_first<'a>(
+    records: &'a [Record],
+    table_arn: Option<&str>,
+    after: Option<(u64, String)>,
+    size: usize,
+) -> (Vec<&'a Record>, bool) {
+    page_in(Order::NewestFirst, records, table_arn, after, size)
+}
+
+/// One page: the records of `table_arn` (all without it) after `after` in `order` (by start
+/// time, then ARN), at most `size`, and whether more follow. The records are sorted here, not
+/// trusted to be: two ImportTable calls can add theirs in the other order than their start
+/// times, a clock can step back, a file can hold any order, and paging by position in an
+/// unsorted list skips records.
+fn page_in<'a>(
+    order: Order,
+    records: &'a [Record],
+    table_arn: Option<&str>,
+    after: Option<(u64, String)>,
+    size: usize,
+) -> (Vec<&'a Record>, bool) {
+    let position = |r: &Record| (r.start_ms, r.arn().to_owned());
     let mut page: Vec<&Record> = records
         .iter()
         .filter(|r| {
@@ -53,12 +84,16 @@ pub(in crate::server) fn page<'a>(
                 .is_none_or(|t| r.description.get("TableArn").and_then(Value::as_str) == Some(t))
         })
         .filter(|r| {
-            after
-                .as_ref()
-                .is_none_or(|(ms, arn)| (r.start_ms, r.arn()) > (*ms, arn.as_str()))
+            after.as_ref().is_none_or(|after| match order {
+                Order::OldestFirst => position(r) > *after,
+                Order::NewestFirst => position(r) < *after,
+            })
         })
         .collect();
-    page.sort_by(|a, b| (a.start_ms, a.arn()).cmp(&(b.start_ms, b.arn())));
+    page.sort_by_key(|r| position(r));
+    if order == Order::NewestFirst {
+        page.reverse();
+    }
     let more = page.len() > size;
     page.truncate(size);
     (page, more)
@@ -102,23 +137,31 @@ mod tests {
     /// Paging through records not in start order (two ImportTable calls that add theirs in
     /// the other order than their start times, a clock stepped back) shows each once.
     #[test]
-    fn paging_shows_every_record_once_whatever_their_order() {
+    fn paging_shows_every_record_once_in_its_order_whatever_the_records_order() {
         let records = vec![
             record(3, "COMPLETED"),
             record(1, "COMPLETED"),
+            record(4, "COMPLETED"),
             record(2, "FAILED"),
         ];
-        let mut seen = Vec::new();
-        let mut after = None;
-        for _ in 0..10 {
-            let (page, more) = page(&records, None, after, 1);
-            seen.extend(page.iter().map(|r| r.start_ms));
-            if !more {
-                break;
+        for (order, expected) in [
+            (Order::OldestFirst, [1, 2, 3, 4]),
+            (Order::NewestFirst, [4, 3, 2, 1]),
+        ] {
+            for size in 1..=4 {
+                let mut seen = Vec::new();
+                let mut after = None;
+                for _ in 0..10 {
+                    let (page, more) = page_in(order, &records, None, after, size);
+                    seen.extend(page.iter().map(|r| r.start_ms));
+                    if !more {
+                        break;
+                    }
+                    after = page.last().and_then(|r| read_token(&next_token(r)));
+                }
+                assert_eq!(seen, expected, "{order:?}, pages of {size}");
             }
-            after = page.last().and_then(|r| read_token(&next_token(r)));
         }
-        assert_eq!(seen, [1, 2, 3]);
     }
 
     #[test]
