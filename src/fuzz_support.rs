@@ -22,6 +22,8 @@ mod input;
 #[cfg(feature = "server")]
 mod partiql;
 #[cfg(feature = "server")]
+mod running_time;
+#[cfg(feature = "server")]
 mod transfers;
 #[cfg(feature = "server")]
 mod wire;

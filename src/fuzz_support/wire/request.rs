@@ -6,12 +6,13 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
 use super::servers::{ACCESS_KEY, REGION, SECRET};
 use super::ANSWER_TIMEOUT;
+use crate::fuzz_support::running_time::{RunningTime, MAX_COUNTED_GAP};
 use crate::server::auth::{hex, hmac};
 
 /// One request as the harness sends it.
@@ -159,7 +160,8 @@ impl Request {
         let mut stream =
             TcpStream::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
         let _ = stream.set_nodelay(true);
-        let deadline = Instant::now() + ANSWER_TIMEOUT;
+        // Counted as the process runs: a pause of it is no hang (`running_time.rs`).
+        let mut waited = RunningTime::start();
         let _ = stream.set_write_timeout(Some(ANSWER_TIMEOUT));
         if let Err(e) = stream.write_all(&wire) {
             // The server may answer (a 413, say) and close before reading it all.
@@ -174,14 +176,14 @@ impl Request {
         let mut answer = Vec::new();
         let mut buf = [0u8; 16 * 1024];
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if waited.tick() >= ANSWER_TIMEOUT {
                 return Err(format!(
                     "hang: no whole answer within {ANSWER_TIMEOUT:?} ({} bytes so far)",
                     answer.len()
                 ));
             }
-            let _ = stream.set_read_timeout(Some(left));
+            // Reads short enough that each wait counts in full.
+            let _ = stream.set_read_timeout(Some(MAX_COUNTED_GAP / 2));
             match stream.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => answer.extend_from_slice(&buf[..n]),
