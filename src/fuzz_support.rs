@@ -18,6 +18,8 @@ use crate::model::value::{validate_item, Item};
 #[cfg(feature = "server")]
 mod documented_errors;
 #[cfg(feature = "server")]
+mod import_objects;
+#[cfg(feature = "server")]
 mod input;
 #[cfg(feature = "server")]
 mod partiql;
