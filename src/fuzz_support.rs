@@ -18,9 +18,13 @@ use crate::model::value::{validate_item, Item};
 #[cfg(feature = "server")]
 mod documented_errors;
 #[cfg(feature = "server")]
+mod import_objects;
+#[cfg(feature = "server")]
 mod input;
 #[cfg(feature = "server")]
 mod partiql;
+#[cfg(feature = "server")]
+mod running_time;
 #[cfg(feature = "server")]
 mod transfers;
 #[cfg(feature = "server")]

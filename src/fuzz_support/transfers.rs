@@ -10,8 +10,8 @@
 //! point-in-time recovery holding a few items written a minute apart (so an incremental
 //! export has a window to read). The bytes then make up to [`MAX_REQUESTS`] requests: an
 //! `ImportTable` over objects the harness writes into the bucket first (DynamoDB JSON, Ion
-//! or CSV; none, GZIP or ZSTD compressed; sometimes damaged: cut, a byte changed, garbage
-//! added, or not the compression named), an export (FULL or INCREMENTAL, in either format,
+//! or CSV, for a new table of one of a few shapes; none, GZIP or ZSTD compressed; sometimes
+//! damaged: cut, a byte changed, garbage added, or not the compression named), an export (FULL or INCREMENTAL, in either format,
 //! sometimes with a filter, an export time or a client token), or a describe or list of
 //! either with ARNs and tokens the server answered or made up. A request is sometimes
 //! mutated as the other harnesses mutate theirs: a member dropped, one of the wrong type,
@@ -22,23 +22,29 @@
 //!   the operation, or `ValidationException` (with a message), or `SerializationException`
 //!   for a request holding a member of the wrong type (`documented_errors`);
 //! - an import or export answered 200 leaves IN_PROGRESS within [`SETTLE_TIMEOUT`];
-//! - an import of undamaged objects by an unmutated request COMPLETES, and its table holds
-//!   exactly the items the objects held (a consistent `Scan`), as many as `ImportedItemCount`;
+//! - an import of undamaged objects by an unmutated request ends as DynamoDB's guide says
+//!   (`import_objects.rs` generates the objects and the model: tables with a range key or an
+//!   index, CSV with any delimiter and a `HeaderList` or header lines, items of every type,
+//!   some invalid): COMPLETED when every item is valid, else FAILED with
+//!   `ItemValidationError` and `ErrorCount` the invalid ones; either way its table holds
+//!   exactly the valid items, by HASH+RANGE key (a consistent `Scan`), as many as
+//!   `ImportedItemCount`;
 //! - an export that COMPLETED lists objects that exist: its summary manifest, the manifest of
 //!   files it names, and each data file that one names, whose item counts sum to the
 //!   description's `ItemCount`; and a FULL export of the table as it is now, unfiltered,
 //!   counts its items.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::documented_errors::documented_error;
+use super::import_objects::{compressed, encoded, CsvLayout, ImportModel, ImportSchema, ModelKey};
 use super::input::Input;
+use super::running_time::RunningTime;
 use crate::model::clock::{Clock, ManualClock, Timestamp};
 use crate::server::in_process::InProcessServer;
 use crate::{
@@ -290,25 +296,25 @@ impl<'a> Case<'a> {
         made_up(input)
     }
 
-    /// An `ImportTable` over objects written first; waits for it, checks a COMPLETED one.
+    /// An `ImportTable` over objects written first, into a new table of a generated shape
+    /// (`import_objects.rs`); waits for it, and checks that an import of undamaged objects
+    /// by an unmutated request ends as the model says.
     fn import(&mut self, input: &mut Input<'_>) {
         self.imports += 1;
         let n = self.imports;
         let format = input.pick(&["DYNAMODB_JSON", "ION", "CSV"]);
         let compression = input.pick(&["NONE", "GZIP", "ZSTD"]);
+        let schema = ImportSchema::generated(input);
+        let csv = CsvLayout::generated(input, schema);
         let prefix = format!("in{n}/");
-        let mut items: BTreeMap<String, Value> = BTreeMap::new();
+        let mut model = ImportModel::default();
         let mut damaged = false;
         let objects = 1 + input.below(MAX_OBJECTS);
         for object in 0..objects {
-            let mut lines: Vec<Value> = Vec::new();
-            for _ in 0..input.below(MAX_OBJECT_ITEMS + 1) {
-                let pk = format!("k{}", items.len());
-                let item = generated_item(input, &pk, format == "CSV");
-                items.insert(pk, item.clone());
-                lines.push(item);
-            }
-            let mut bytes = encoded(format, &lines);
+            let items: Vec<_> = (0..input.below(MAX_OBJECT_ITEMS + 1))
+                .map(|_| model.next_item(input, schema, format == "CSV"))
+                .collect();
+            let mut bytes = encoded(format, &csv, &items);
             let mut named = compression;
             if input.rarely(15) {
                 // Written uncompressed or compressed otherwise than the request says.
@@ -324,21 +330,19 @@ impl<'a> Case<'a> {
             std::fs::create_dir_all(&path).expect("the object's folder");
             std::fs::write(path.join(format!("part-{object}")), bytes).expect("the object");
         }
+        let table = format!("imp{n}");
         let mut body = json!({
             "S3BucketSource": {"S3Bucket": BUCKET, "S3KeyPrefix": prefix},
             "InputFormat": format,
-            "TableCreationParameters": {
-                "TableName": format!("imp{n}"),
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                "BillingMode": "PAY_PER_REQUEST"
-            }
+            "TableCreationParameters": schema.creation_parameters(&table),
         });
         if compression != "NONE" || input.rarely(30) {
             body["InputCompressionType"] = json!(compression);
         }
-        if format == "CSV" && input.rarely(40) {
-            body["InputFormatOptions"] = json!({"Csv": {"Delimiter": ","}});
+        if format == "CSV" {
+            if let Some(options) = csv.options(input) {
+                body["InputFormatOptions"] = options;
+            }
         }
         if input.rarely(20) {
             body["ClientToken"] = json!(format!("token-{}", input.below(3)));
@@ -346,7 +350,7 @@ impl<'a> Case<'a> {
             damaged = true;
         }
         let malformed = mutate(input, &mut body);
-        let exact = !damaged && !malformed.changed && !items.is_empty();
+        let exact = !damaged && !malformed.changed && model.written > 0;
         let Some(answer) = self.call("ImportTable", body, IMPORT_ERRORS, malformed.wrong_type)
         else {
             assert!(!exact, "an import of undamaged objects was refused");
@@ -358,35 +362,43 @@ impl<'a> Case<'a> {
             .to_owned();
         let description = self.settled("DescribeImport", "ImportArn", &arn);
         let description = &description["ImportTableDescription"];
-        let status = description["ImportStatus"].as_str().unwrap_or_default();
         if !exact {
             return;
         }
+        let shown = || format!("{schema:?} {csv:?} {description}");
+        // The guide: invalid items are skipped, and then the import is FAILED with
+        // ItemValidationError, its table keeping the valid items.
+        let (status, failure) = match model.invalid {
+            0 => ("COMPLETED", Value::Null),
+            _ => ("FAILED", json!("ItemValidationError")),
+        };
+        assert_eq!(description["ImportStatus"], status, "{}", shown());
+        assert_eq!(description["FailureCode"], failure, "{}", shown());
         assert_eq!(
-            status, "COMPLETED",
-            "an import of undamaged objects: {description}"
+            description["ErrorCount"],
+            json!(model.invalid),
+            "{}",
+            shown()
         );
         assert_eq!(
             description["ImportedItemCount"],
-            json!(items.len()),
-            "{description}"
+            json!(model.items.len()),
+            "{}",
+            shown()
         );
-        let table = format!("imp{n}");
-        let typed = |items: BTreeMap<String, Value>| -> BTreeMap<String, Item> {
-            (items.into_iter())
-                .map(|(pk, item)| (pk, serde_json::from_value(item).expect("an item")))
-                .collect()
-        };
-        let scanned = typed(self.scan(&table));
-        assert_eq!(
+        let scanned = self.scan(&table);
+        assert!(
+            scanned == model.items,
+            "the table {table} does not hold exactly the valid items its objects held: {}\nheld {:?}\nexpected {:?}",
+            shown(),
             scanned,
-            typed(items),
-            "the table {table} does not hold exactly the items its objects held"
+            model.items
         );
     }
 
-    /// Every item of `table`, by `pk`, read by consistent `Scan` pages.
-    fn scan(&mut self, table: &str) -> BTreeMap<String, Value> {
+    /// Every item of `table`, by key (`pk`, and `sk` when it has one), read by consistent
+    /// `Scan` pages.
+    fn scan(&mut self, table: &str) -> BTreeMap<ModelKey, Item> {
         let mut items = BTreeMap::new();
         let mut start: Option<Value> = None;
         loop {
@@ -398,7 +410,10 @@ impl<'a> Case<'a> {
                 .unwrap_or_else(|e| panic!("the Scan of {table} failed: {e}"));
             for item in page["Items"].as_array().into_iter().flatten() {
                 let pk = item["pk"]["S"].as_str().unwrap_or_default().to_owned();
-                items.insert(pk, item.clone());
+                let sk = item["sk"]["N"].as_str().map(str::to_owned);
+                let typed: Item = serde_json::from_value(item.clone())
+                    .unwrap_or_else(|e| panic!("a scanned item that is no item ({e}): {item}"));
+                items.insert((pk, sk), typed);
             }
             match page.get("LastEvaluatedKey") {
                 Some(key) => start = Some(key.clone()),
@@ -409,7 +424,8 @@ impl<'a> Case<'a> {
 
     /// Polls `describe` on `arn` until it leaves IN_PROGRESS; its last answer.
     fn settled(&mut self, describe: &str, member: &str, arn: &str) -> Value {
-        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        // Counted as the process runs: a pause of it is no hang (`running_time.rs`).
+        let mut waited = RunningTime::start();
         let mut pause = Duration::from_micros(50);
         loop {
             let answer = (self.server.call(describe, json!({ member: arn })))
@@ -428,7 +444,7 @@ impl<'a> Case<'a> {
                 return answer;
             }
             assert!(
-                Instant::now() < deadline,
+                waited.tick() < SETTLE_TIMEOUT,
                 "hang: {arn} still IN_PROGRESS after {SETTLE_TIMEOUT:?}"
             );
             std::thread::sleep(pause);
@@ -591,85 +607,6 @@ impl<'a> Case<'a> {
         }
         let malformed = mutate(input, &mut body);
         self.call(operation, body, LIST_ERRORS, malformed.wrong_type);
-    }
-}
-
-/// An item with key `pk`: for CSV, strings only (what a CSV file holds), else of any
-/// type a few levels deep.
-fn generated_item(input: &mut Input<'_>, pk: &str, csv: bool) -> Value {
-    let mut item = Map::new();
-    item.insert("pk".into(), json!({"S": pk}));
-    if csv {
-        let cell = ["a", "bc", "x1", "zz9"][input.below(4)];
-        item.insert("c".into(), json!({"S": cell}));
-        return Value::Object(item);
-    }
-    for name in ["a", "b", "c"] {
-        if input.chance(60) {
-            item.insert(name.into(), generated_value(input, 2));
-        }
-    }
-    Value::Object(item)
-}
-
-fn generated_value(input: &mut Input<'_>, depth: usize) -> Value {
-    match input.below(if depth == 0 { 6 } else { 8 }) {
-        0 => json!({"S": input.pick(&["x", "", "é\"\\\n", "long text here"])}),
-        1 => {
-            json!({"N": input.pick(&["0", "-1.5", "12345678901234567890123456789012345678", "1E+5"])})
-        }
-        2 => json!({"BOOL": input.chance(50)}),
-        3 => json!({"NULL": true}),
-        4 => json!({"B": input.pick(&["AAEC", "/w=="])}),
-        5 => json!({"SS": ["a", "b"]}),
-        6 => json!({"L": [generated_value(input, depth - 1), generated_value(input, depth - 1)]}),
-        _ => json!({"M": {"k": generated_value(input, depth - 1)}}),
-    }
-}
-
-/// `items` in `format`'s file layout: DynamoDB JSON lines, Ion values, or CSV with a header.
-fn encoded(format: &str, items: &[Value]) -> Vec<u8> {
-    let mut out = Vec::new();
-    match format {
-        "DYNAMODB_JSON" => {
-            for item in items {
-                out.extend_from_slice(json!({ "Item": item }).to_string().as_bytes());
-                out.push(b'\n');
-            }
-        }
-        "ION" => {
-            out.extend_from_slice(b"$ion_1_0 ");
-            for item in items {
-                let typed: Item = serde_json::from_value(item.clone()).expect("an item");
-                out.extend_from_slice(b"{Item:");
-                crate::format::ion::write_struct(&mut out, typed.iter());
-                out.extend_from_slice(b"}\n");
-            }
-        }
-        _ => {
-            out.extend_from_slice(b"pk,c\n");
-            for item in items {
-                let cell = |name: &str| item[name]["S"].as_str().unwrap_or_default().to_owned();
-                out.extend_from_slice(format!("{},{}\n", cell("pk"), cell("c")).as_bytes());
-            }
-        }
-    }
-    out
-}
-
-fn compressed(compression: &str, bytes: Vec<u8>) -> Vec<u8> {
-    match compression {
-        "GZIP" => {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            let _ = encoder.write_all(&bytes);
-            encoder.finish().unwrap_or_default()
-        }
-        "ZSTD" => ruzstd::encoding::compress_to_vec(
-            &bytes[..],
-            ruzstd::encoding::CompressionLevel::Fastest,
-        ),
-        _ => bytes,
     }
 }
 

@@ -29,7 +29,7 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -40,8 +40,13 @@ use hyper::header::{
     ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD,
     CONTENT_ENCODING, CONTENT_TYPE, ORIGIN, SERVER,
 };
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::Value;
+use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::auth;
@@ -74,12 +79,12 @@ pub(super) struct Shared {
 }
 
 /// One connection counted in [`Shared::connections`] for as long as this lives.
-pub(super) struct OpenConnection(Arc<Shared>);
+struct OpenConnection(Arc<Shared>);
 
 impl OpenConnection {
     /// Counts a connection just accepted, until the value returned is dropped (when the
     /// connection's task ends, however it ends).
-    pub(super) fn count(shared: &Arc<Shared>) -> OpenConnection {
+    fn count(shared: &Arc<Shared>) -> OpenConnection {
         shared.connections.fetch_add(1, Ordering::SeqCst);
         OpenConnection(Arc::clone(shared))
     }
@@ -89,6 +94,39 @@ impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Serves the connection `stream` just accepted from `peer` on a task of its own: HTTP/1.1
+/// keep-alive, `header_read_timeout` for each request's headers, every request answered by
+/// [`handle`], and `graceful` watching it so that a stop drains it. The connection is
+/// counted in [`Shared::connections`] from this call until its task ends, however it ends
+/// (the client closing, a reset in the middle of a request, the header-read timeout): a
+/// count left behind would keep [`runs_inline`] off for good, and a missing one would run a
+/// write inline beside another connection's requests.
+pub(super) fn serve_connection(
+    shared: &Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    header_read_timeout: Duration,
+    graceful: &GracefulShutdown,
+) {
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().ok();
+    let open = OpenConnection::count(shared);
+    let shared = Arc::clone(shared);
+    let service = service_fn(move |request| handle(Arc::clone(&shared), peer, local, request));
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        let _open = open;
+        if let Err(e) = connection.await {
+            tracing::debug!(%peer, error = %e, "connection ended");
+        }
+    });
 }
 
 /// Answers one HTTP request. Never fails: every problem is an HTTP answer.
@@ -733,5 +771,135 @@ mod tests {
             .read_to_end(&mut back)
             .expect("inflate");
         assert_eq!(back, body);
+    }
+
+    /// A `Shared` over an in-memory database, for the connection tests.
+    fn test_shared() -> Arc<Shared> {
+        let db = crate::Database::in_memory();
+        let imports = super::super::imports::Imports::open(
+            &db,
+            None,
+            "us-east-1".into(),
+            "000000000000".into(),
+        )
+        .expect("import records");
+        Arc::new(Shared {
+            state: Arc::new(super::super::imports::test_state(&db, imports)),
+            permits: Semaphore::new(4),
+            connections: AtomicUsize::new(0),
+        })
+    }
+
+    /// The count of open connections, which [`runs_inline`] reads, follows the connections
+    /// themselves: up on accept, down when one ends, whether the client closes it after an
+    /// answer, drops it in the middle of a request's headers or body, or sends headers too
+    /// slowly and is closed by the header-read timeout. A count leaked by any of these would
+    /// turn the inline write path off for good (or on beside a second connection).
+    #[test]
+    fn the_open_connection_count_rises_on_accept_and_falls_however_a_connection_ends() {
+        use std::io::{Read as _, Write as _};
+        use std::net::TcpStream as Client;
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let shared = test_shared();
+        // Two listeners serving into the same count: one patient, and one whose connections
+        // must send their headers within 300 ms (as an idle kept-alive one must too).
+        let listen = |header_read_timeout: Duration| {
+            let listener = runtime
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .expect("a listener");
+            let addr = listener.local_addr().expect("its address");
+            let serving = Arc::clone(&shared);
+            runtime.spawn(async move {
+                let graceful = GracefulShutdown::new();
+                while let Ok((stream, peer)) = listener.accept().await {
+                    serve_connection(&serving, stream, peer, header_read_timeout, &graceful);
+                }
+            });
+            addr
+        };
+        let patient = listen(Duration::from_secs(600));
+        let hasty = listen(Duration::from_millis(300));
+        let count = || shared.connections.load(Ordering::SeqCst);
+        let wait_for = |expected: usize, after: &str| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while count() != expected && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(count(), expected, "connections counted {after}");
+        };
+        let connect = |addr| {
+            let client = Client::connect(addr).expect("connects");
+            client
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("a read timeout");
+            client
+        };
+
+        // One connection, kept alive across an answered request: the only one open.
+        let mut first = connect(patient);
+        wait_for(1, "after one accept");
+        first
+            .write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+            .expect("sent");
+        let mut answer = [0u8; 512];
+        let read = first.read(&mut answer).expect("an answer");
+        assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+        wait_for(1, "after an answer on a kept-alive connection");
+        assert!(runs_inline(Api::DynamoDb, "PutItem", false, count()));
+
+        // A second one: the write path leaves the async thread; the client drops it in the
+        // middle of a request's body.
+        let mut second = connect(patient);
+        wait_for(2, "after a second accept");
+        assert!(!runs_inline(Api::DynamoDb, "PutItem", false, count()));
+        second
+            .write_all(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n{\"Ta")
+            .expect("sent");
+        drop(second);
+        wait_for(
+            1,
+            "after a client dropped its connection in the middle of a body",
+        );
+
+        // One dropped in the middle of its headers.
+        let mut third = connect(patient);
+        wait_for(2, "after a third accept");
+        third
+            .write_all(b"POST / HTTP/1.1\r\nHost: h\r\nX-Amz-Tar")
+            .expect("sent");
+        drop(third);
+        wait_for(
+            1,
+            "after a client dropped its connection in the middle of its headers",
+        );
+
+        // One too slow with its headers: the server closes it, and stops counting it.
+        let mut slow = connect(hasty);
+        wait_for(2, "after a fourth accept");
+        slow.write_all(b"GET / HTTP/1.1\r\nHo").expect("sent");
+        // The read ends when the server closes the connection (an answer, if any, first).
+        let closed_by_server = match slow.read(&mut answer) {
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        };
+        assert!(
+            closed_by_server,
+            "a connection slow with its headers stayed open"
+        );
+        wait_for(1, "after a connection timed out on its headers");
+        assert!(runs_inline(Api::DynamoDb, "PutItem", false, count()));
+
+        drop(first);
+        wait_for(0, "after the last connection closed");
+        drop(slow);
+        runtime.shutdown_background();
     }
 }

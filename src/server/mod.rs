@@ -45,9 +45,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -233,25 +230,7 @@ async fn accept_until_stopped(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let local = stream.local_addr().ok();
-                let open = http::OpenConnection::count(&shared);
-                let shared = Arc::clone(&shared);
-                let service = service_fn(move |request| {
-                    http::handle(Arc::clone(&shared), peer, local, request)
-                });
-                let connection = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(header_read_timeout)
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _open = open;
-                    if let Err(e) = connection.await {
-                        tracing::debug!(%peer, error = %e, "connection ended");
-                    }
-                });
+                http::serve_connection(&shared, stream, peer, header_read_timeout, &graceful);
             }
             () = &mut stop => break,
         }
