@@ -872,12 +872,28 @@ class Imports(unittest.TestCase):
 
     def test_a_client_token_makes_import_table_idempotent(self):
         first = import_table("ImportedOnce", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
-        again = import_table("ImportedOnce", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
-        self.assertEqual(again["ImportArn"], first["ImportArn"])
         self.assertEqual(wait_for_import(first["ImportArn"])["ImportStatus"], "COMPLETED")
+        # As DynamoDB's (ScyllaDB's test_import, run against AWS): once the table exists, a
+        # replay is refused for it before the token is looked at ...
         with self.assertRaises(CliError) as e:
-            import_table("ImportedOnce", "exports", "AWSDynamoDB/zipped/", "GZIP", "--client-token", "token-1")
-        self.assertIn("IdempotentParameterMismatchException", e.exception.stderr)
+            import_table("ImportedOnce", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
+        self.assertIn("ResourceInUseException", e.exception.stderr)
+        self.assertIn("Table already exists", e.exception.stderr)
+        # ... only another table conflicts ...
+        with self.assertRaises(CliError) as e:
+            import_table("ImportedTwice", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
+        self.assertIn("ImportConflictException", e.exception.stderr)
+        self.assertIn("Duplicate request detected with conflicting parameters", e.exception.stderr)
+        # ... and the same request, or another source, compression or format, answers the
+        # first import as it was (one that made no table, its bucket missing: the replays of
+        # one that did are refused for the table, however soon, as it imports fast).
+        failed = import_table("ImportedNoBucket2", "nobucket", "", "NONE", "--client-token", "token-2")
+        self.assertEqual(wait_for_import(failed["ImportArn"])["ImportStatus"], "FAILED")
+        again = import_table("ImportedNoBucket2", "nobucket", "", "NONE", "--client-token", "token-2")
+        self.assertEqual((again["ImportArn"], again["TableId"]), (failed["ImportArn"], failed["TableId"]))
+        replay = import_table("ImportedNoBucket2", "exports", "AWSDynamoDB/zipped/", "GZIP", "--client-token", "token-2")
+        self.assertEqual(replay["ImportArn"], failed["ImportArn"])
+        self.assertEqual((replay["S3BucketSource"]["S3Bucket"], replay["InputCompressionType"]), ("nobucket", "NONE"))
 
     def test_list_imports_pages_and_filters_and_describe_import_refuses_unknown_arns(self):
         arns = []
