@@ -193,7 +193,11 @@ fn import(
             "One or more parameter values were invalid: an imported table is created without a stream and without tags (TableCreationParameters has neither): enable the stream with UpdateTable and add tags with TagResource after the import",
         ));
     }
-    let schema = Arc::new(table.to_schema(start)?);
+    let mut schema = table.to_schema(start)?;
+    if let Some(id) = &input.table_id {
+        schema.id = id.clone();
+    }
+    let schema = Arc::new(schema);
     let _claim = {
         let _ddl = engine.ddl.lock();
         // (Checked again at the commit: tables may be created while the items are read.)

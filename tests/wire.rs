@@ -1746,6 +1746,42 @@ fn describe_import_refuses_an_import_arn_outside_the_models_length() {
     );
 }
 
+/// DescribeImport of an ARN no import can have (its table name shorter than a table name
+/// can be, no `/import/` part, not a DynamoDB ARN) is a ValidationException, "Invalid Import
+/// ARN", as DynamoDB answers (ScyllaDB's test_import, run against AWS); a well-formed one of
+/// no import is ImportNotFoundException.
+#[test]
+fn describe_import_of_an_arn_no_import_can_have_is_a_validation_exception() {
+    let server = Server::start(|_| {});
+    for arn in [
+        "arn:aws:dynamodb:us-east-1:000000000000:table/x/import/01658528578619-c4d4e311",
+        "arn:aws:dynamodb:us-east-1:000000000000:table/T01/export/01658528578619-c4d4e311",
+        "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/",
+        "arn:aws:s3:us-east-1:000000000000:table/T01/import/01658528578619-c4d4e311",
+    ] {
+        let reply = server.call(
+            "DescribeImport",
+            &serde_json::json!({ "ImportArn": arn }).to_string(),
+        );
+        assert_eq!(reply.status, 400, "{arn}");
+        assert!(
+            reply.error_type().ends_with("#ValidationException"),
+            "{arn}: {}",
+            reply.error_type()
+        );
+        assert_eq!(reply.json()["message"], "Invalid Import ARN", "{arn}");
+    }
+    let reply = server.call(
+        "DescribeImport",
+        r#"{"ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/T01/import/01658528578619-c4d4e311"}"#,
+    );
+    assert!(
+        reply.error_type().ends_with("#ImportNotFoundException"),
+        "{}",
+        reply.error_type()
+    );
+}
+
 /// A stop cancels the imports still running: the server stops promptly (it does not wait
 /// for them to read their files), and after a restart the import is FAILED in the words the
 /// import itself wrote before the database closed (not those of the settlement a start makes

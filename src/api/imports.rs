@@ -79,6 +79,12 @@ pub struct ImportTableInput {
     /// request with either is refused (add them with `update_table` and `tag_resource` once
     /// the table exists).
     pub table_creation_parameters: CreateTableInput,
+    /// The new table's id, when the caller allocated it before the import began (the
+    /// server's ImportTable answers `TableId` at once, as DynamoDB's does, so the table
+    /// must get that id). Not public: an id is a table's file name, and one already in use
+    /// would overwrite another table's snapshot; the server's ids are fresh UUIDs.
+    #[serde(skip)]
+    pub(crate) table_id: Option<String>,
 }
 
 impl ImportTableInput {
@@ -86,6 +92,7 @@ impl ImportTableInput {
     pub fn new(table: CreateTableInput) -> ImportTableInput {
         ImportTableInput {
             table_creation_parameters: table,
+            table_id: None,
         }
     }
 }

@@ -728,10 +728,14 @@ class Imports(unittest.TestCase):
         self.assertEqual(started["TableArn"], "arn:aws:dynamodb:us-east-1:000000000000:table/ImportedPlain")
         self.assertRegex(started["ImportArn"], r"^arn:aws:dynamodb:us-east-1:000000000000:table/ImportedPlain/import/\d{14}-[0-9a-f]{8}$")
         self.assertEqual(started["S3BucketSource"], {"S3Bucket": "exports", "S3KeyPrefix": "AWSDynamoDB/plain/"})
+        # As DynamoDB's first answer: the counters at 0, and the table's id already.
+        self.assertEqual((started["ProcessedItemCount"], started["ImportedItemCount"], started["ErrorCount"]), (0, 0, 0))
+        self.assertRegex(started["TableId"], r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
         done = wait_for_import(started["ImportArn"])
         self.assertEqual(done["ImportStatus"], "COMPLETED", done)
         self.assertEqual((done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]), (100, 100, 0))
         self.assertIn("EndTime", done)
+        self.assertEqual(done["TableId"], started["TableId"])
         self.assertEqual(done["TableId"], cli("describe-table", "--table-name", "ImportedPlain")["Table"]["TableId"])
         item = self.ddb.get_item(TableName="ImportedPlain", Key={"pk": {"S": "k00049"}})["Item"]
         self.assertEqual(item["n"], {"N": "49"})
@@ -748,18 +752,33 @@ class Imports(unittest.TestCase):
             import_table("ImportedZipped", "exports", "AWSDynamoDB/zipped/data/", "GZIP")
         self.assertIn("ResourceInUseException", e.exception.stderr)
 
-    def test_a_missing_prefix_or_bucket_fails_the_import_and_leaves_no_table(self):
-        for bucket, prefix in [("exports", "AWSDynamoDB/nothing-here/"), ("nobucket", "")]:
-            table = "ImportedNothing" if bucket == "exports" else "ImportedNoBucket"
-            started = import_table(table, bucket, prefix)
-            self.assertEqual(started["ImportStatus"], "IN_PROGRESS")
-            done = wait_for_import(started["ImportArn"])
-            self.assertEqual(done["ImportStatus"], "FAILED", done)
-            self.assertEqual(done["FailureCode"], "ValidationException")
-            self.assertTrue(done["FailureMessage"])
-            with self.assertRaises(CliError) as e:
-                cli("describe-table", "--table-name", table)
-            self.assertIn("ResourceNotFoundException", e.exception.stderr)
+    def test_a_prefix_matching_no_object_completes_with_an_empty_table(self):
+        # As DynamoDB does (ScyllaDB's test_import, run against AWS): no failure, the empty
+        # table made, with the TableId the first answer gave.
+        started = import_table("ImportedNothing", "exports", "AWSDynamoDB/nothing-here/")
+        self.assertEqual(started["ImportStatus"], "IN_PROGRESS")
+        done = wait_for_import(started["ImportArn"])
+        self.assertEqual(done["ImportStatus"], "COMPLETED", done)
+        self.assertNotIn("FailureCode", done)
+        self.assertEqual((done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]), (0, 0, 0))
+        table = cli("describe-table", "--table-name", "ImportedNothing")["Table"]
+        self.assertEqual((table["TableStatus"], table["TableId"]), ("ACTIVE", started["TableId"]))
+        self.assertEqual(self.ddb.scan(TableName="ImportedNothing", Select="COUNT")["Count"], 0)
+
+    def test_a_missing_bucket_fails_the_import_with_s3_no_such_bucket_and_leaves_no_table(self):
+        # As DynamoDB does (ScyllaDB's test_import, run against AWS): the request is
+        # accepted, the import then FAILED with S3's code, nothing counted, no table.
+        started = import_table("ImportedNoBucket", "nobucket", "")
+        self.assertEqual(started["ImportStatus"], "IN_PROGRESS")
+        done = wait_for_import(started["ImportArn"])
+        self.assertEqual(done["ImportStatus"], "FAILED", done)
+        self.assertEqual(done["FailureCode"], "S3NoSuchBucket")
+        self.assertEqual(done["FailureMessage"], "The specified bucket does not exist")
+        self.assertEqual((done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]), (0, 0, 0))
+        self.assertNotIn("ProcessedSizeBytes", done)
+        with self.assertRaises(CliError) as e:
+            cli("describe-table", "--table-name", "ImportedNoBucket")
+        self.assertIn("ResourceNotFoundException", e.exception.stderr)
 
     def test_paths_that_could_escape_the_directory_and_unsupported_inputs_are_refused(self):
         table = IMPORT_TABLE.replace("PLACEHOLDER", "Escaping")
@@ -853,12 +872,28 @@ class Imports(unittest.TestCase):
 
     def test_a_client_token_makes_import_table_idempotent(self):
         first = import_table("ImportedOnce", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
-        again = import_table("ImportedOnce", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
-        self.assertEqual(again["ImportArn"], first["ImportArn"])
         self.assertEqual(wait_for_import(first["ImportArn"])["ImportStatus"], "COMPLETED")
+        # As DynamoDB's (ScyllaDB's test_import, run against AWS): once the table exists, a
+        # replay is refused for it before the token is looked at ...
         with self.assertRaises(CliError) as e:
-            import_table("ImportedOnce", "exports", "AWSDynamoDB/zipped/", "GZIP", "--client-token", "token-1")
-        self.assertIn("IdempotentParameterMismatchException", e.exception.stderr)
+            import_table("ImportedOnce", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
+        self.assertIn("ResourceInUseException", e.exception.stderr)
+        self.assertIn("Table already exists", e.exception.stderr)
+        # ... only another table conflicts ...
+        with self.assertRaises(CliError) as e:
+            import_table("ImportedTwice", "exports", "AWSDynamoDB/plain/", "NONE", "--client-token", "token-1")
+        self.assertIn("ImportConflictException", e.exception.stderr)
+        self.assertIn("Duplicate request detected with conflicting parameters", e.exception.stderr)
+        # ... and the same request, or another source, compression or format, answers the
+        # first import as it was (one that made no table, its bucket missing: the replays of
+        # one that did are refused for the table, however soon, as it imports fast).
+        failed = import_table("ImportedNoBucket2", "nobucket", "", "NONE", "--client-token", "token-2")
+        self.assertEqual(wait_for_import(failed["ImportArn"])["ImportStatus"], "FAILED")
+        again = import_table("ImportedNoBucket2", "nobucket", "", "NONE", "--client-token", "token-2")
+        self.assertEqual((again["ImportArn"], again["TableId"]), (failed["ImportArn"], failed["TableId"]))
+        replay = import_table("ImportedNoBucket2", "exports", "AWSDynamoDB/zipped/", "GZIP", "--client-token", "token-2")
+        self.assertEqual(replay["ImportArn"], failed["ImportArn"])
+        self.assertEqual((replay["S3BucketSource"]["S3Bucket"], replay["InputCompressionType"]), ("nobucket", "NONE"))
 
     def test_list_imports_pages_and_filters_and_describe_import_refuses_unknown_arns(self):
         arns = []
@@ -901,19 +936,21 @@ class ImportsAfterRestart(unittest.TestCase):
         summaries = cli("list-imports")["ImportSummaryList"]
         by_table = {s["TableArn"].rsplit("/", 1)[1]: s for s in summaries}
         self.assertEqual(by_table["ImportedPlain"]["ImportStatus"], "COMPLETED")
-        self.assertEqual(by_table["ImportedNothing"]["ImportStatus"], "FAILED")
+        self.assertEqual(by_table["ImportedNothing"]["ImportStatus"], "COMPLETED")
+        self.assertEqual(by_table["ImportedNoBucket"]["ImportStatus"], "FAILED")
         done = cli("describe-import", "--import-arn", by_table["ImportedZipped"]["ImportArn"])["ImportTableDescription"]
         self.assertEqual((done["ImportStatus"], done["ImportedItemCount"]), ("COMPLETED", 240))
         count = client().scan(TableName="ImportedZipped", Select="COUNT")["Count"]
         self.assertEqual(count, 240)
         # Every import finished before the stop kept its final record, counts and all (one
-        # settled on the restart would have none).
+        # settled on the restart would have only the first answer's zeros, and no
+        # ProcessedSizeBytes).
         self.assertGreaterEqual(len(summaries), 8)
         for summary in summaries:
             done = cli("describe-import", "--import-arn", summary["ImportArn"])["ImportTableDescription"]
             self.assertIn(done["ImportStatus"], ("COMPLETED", "FAILED"))
             if done["ImportStatus"] == "COMPLETED":
-                self.assertIn("ImportedItemCount", done, done["ImportArn"])
+                self.assertIn("ProcessedSizeBytes", done, done["ImportArn"])
 
 
 def wait_export(ddb, arn):

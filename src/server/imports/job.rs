@@ -31,6 +31,8 @@ pub(super) struct Job {
     pub(super) compression: Compression,
     pub(super) format: Format,
     pub(super) table: CreateTableInput,
+    /// The table's id, allocated when the import was asked for and answered then.
+    pub(super) table_id: String,
     /// The server's stop: the files' reads fail once it is set.
     pub(super) stop: Arc<AtomicBool>,
 }
@@ -39,14 +41,31 @@ impl Job {
     pub(super) fn run(self) {
         // NB: a panic in the import (a defect) still ends its record, as FAILED, instead of
         // leaving it IN_PROGRESS, its table's name reserved, until the next start.
-        let outcome = caught(|| self.import());
+        let outcome = match is_folder(&self.root) {
+            // As DynamoDB's: the import was accepted, and fails with S3's code for a bucket
+            // that does not exist and S3's words for it (ScyllaDB's test_import, run against
+            // AWS; the exports' failure is the same).
+            false => Err(Failure {
+                code: "S3NoSuchBucket".into(),
+                message: "The specified bucket does not exist".into(),
+            }),
+            true => caught(|| self.import()).map_err(|e| Failure {
+                code: e.exception_name().to_owned(),
+                // A read the stop ended: said plainly, without the reading's context.
+                message: match e.message().contains(CANCELLED) {
+                    true => CANCELLED.to_owned(),
+                    false => e.message(),
+                },
+            }),
+        };
         self.record(outcome);
     }
 
     /// Reads the source's files into the new table.
     fn import(&self) -> Result<crate::api::imports::ImportTableOutput, Error> {
         let files = objects(&self.root, &self.prefix)?;
-        let input = ImportTableInput::new(self.table.clone());
+        let mut input = ImportTableInput::new(self.table.clone());
+        input.table_id = Some(self.table_id.clone());
         let compression = self.compression;
         let stop = &self.stop;
         match &self.format {
@@ -88,16 +107,16 @@ impl Job {
     }
 
     /// Ends the import's record with `outcome`, durably.
-    fn record(&self, outcome: Result<crate::api::imports::ImportTableOutput, Error>) {
+    fn record(&self, outcome: Result<crate::api::imports::ImportTableOutput, Failure>) {
         let end = now_ms();
         let mut state = self.imports.lock();
         let Some(record) = (state.records.iter_mut()).find(|r| r.arn() == self.import_arn) else {
             return;
         };
         let outcome = outcome.and_then(|o| {
-            serde_json::to_value(o.import_table_description).map_err(|e| Error::Io {
-                context: "recording the import".into(),
-                source: std::io::Error::other(e),
+            serde_json::to_value(o.import_table_description).map_err(|e| Failure {
+                code: "InternalServerError".into(),
+                message: format!("recording the import: {e}"),
             })
         });
         match outcome {
@@ -140,16 +159,9 @@ impl Job {
                     }
                 }
             }
-            Err(e) => {
+            Err(Failure { code, message }) => {
                 finish(record, "FAILED", end);
-                // A read the stop ended: said plainly, without the reading's context.
-                let message = match e.message().contains(CANCELLED) {
-                    true => CANCELLED.to_owned(),
-                    false => e.message(),
-                };
-                record
-                    .description
-                    .insert("FailureCode".into(), json!(e.exception_name()));
+                record.description.insert("FailureCode".into(), json!(code));
                 record
                     .description
                     .insert("FailureMessage".into(), json!(message));
@@ -159,6 +171,17 @@ impl Job {
             tracing::warn!(error = %e, import = %self.import_arn, "the import's record was not written");
         }
     }
+}
+
+/// Why an import failed: its record's `FailureCode` and `FailureMessage`.
+struct Failure {
+    code: String,
+    message: String,
+}
+
+/// Whether `path` is a folder (a symbolic link is not followed: the listing refuses one).
+fn is_folder(path: &std::path::Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
 }
 
 /// What `work` returns, or an internal error if it panics.

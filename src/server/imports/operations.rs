@@ -85,26 +85,33 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
         }
         .into());
     }
+    let name = &table.table_name;
+    // As DynamoDB's (ScyllaDB's test_import, run against AWS): a table of the name is
+    // refused before the token is looked at, so the replay of an import that made its table
+    // is `ResourceInUseException`.
+    let table_exists = || Error::ResourceInUse(format!("Table already exists: {name}"));
+    if call.db.describe_table(name).is_ok() {
+        return Err(table_exists().into());
+    }
     if let Some(token) = &request.client_token {
         let earlier = state
             .records
             .iter()
             .find(|r| r.token() == Some(token) && r.holds_token_at(now));
         if let Some(earlier) = earlier {
-            if earlier.request != request_value {
-                return Err(Error::IdempotentParameterMismatch(
-                    "ImportTable was called with a ClientToken already used for another import within 8 hours".into(),
-                )
-                .into());
+            // As DynamoDB's: only another table conflicts, in its words; another source,
+            // format or compression answers the first import as it is.
+            if earlier.table_name() != name {
+                return Err(WireError::dynamodb(
+                    "ImportConflictException",
+                    "Duplicate request detected with conflicting parameters",
+                ));
             }
             return Ok(json!({ "ImportTableDescription": earlier.description }));
         }
     }
-    let name = &table.table_name;
-    if call.db.describe_table(name).is_ok()
-        || (state.records.iter()).any(|r| r.status() == "IN_PROGRESS" && r.table_name() == name)
-    {
-        return Err(Error::ResourceInUse(format!("Table already exists: {name}")).into());
+    if (state.records.iter()).any(|r| r.status() == "IN_PROGRESS" && r.table_name() == name) {
+        return Err(table_exists().into());
     }
     state.running.retain(|t| !t.is_finished());
     if state.running.len() >= MAX_RUNNING_IMPORTS {
@@ -141,6 +148,15 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
         request_value["TableCreationParameters"].clone(),
     );
     description.insert("StartTime".into(), seconds(now));
+    // As DynamoDB's: the counters are in the first answer, at 0 (they move only when the
+    // import ends), and so is the table's id, allocated now and the one the table gets
+    // (ScyllaDB's test_import, run against AWS: "TableId is allocated up front and never
+    // changes").
+    for counter in ["ProcessedItemCount", "ImportedItemCount", "ErrorCount"] {
+        description.insert(counter.into(), json!(0));
+    }
+    let table_id = uuid::Uuid::new_v4().to_string();
+    description.insert("TableId".into(), json!(table_id));
     let record = Record {
         description: description.clone(),
         request: request_value,
@@ -163,6 +179,7 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
         compression,
         format,
         table,
+        table_id,
         stop: Arc::clone(&imports.stop),
     };
     let thread = std::thread::Builder::new()
@@ -216,11 +233,36 @@ pub(in crate::server) fn describe_import(call: &Call<'_>, body: Value) -> Result
         MIN_IMPORT_ARN_LEN,
         MAX_IMPORT_ARN_LEN,
     )?;
+    if !is_import_arn(&import_arn) {
+        // DynamoDB's words, as ScyllaDB's test_import (run against AWS) quotes them for an
+        // ARN whose table name is shorter than a table name can be.
+        return Err(WireError::validation("Invalid Import ARN"));
+    }
     let state = call.state.imports.lock();
     match state.records.iter().find(|r| r.arn() == import_arn) {
         Some(record) => Ok(json!({ "ImportTableDescription": record.description })),
         None => Err(import_not_found(&import_arn)),
     }
+}
+
+/// Whether `arn` has an import ARN's form, `arn:{partition}:dynamodb:{region}:{account}:
+/// table/{table}/import/{id}`, with a name a table can have and an id that is not empty.
+/// (Which import it names is then looked up: one that is not there is
+/// `ImportNotFoundException`, an ARN that could name none a `ValidationException`.)
+fn is_import_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [scheme, _partition, service, _region, _account, resource] = parts[..] else {
+        return false;
+    };
+    let Some((table, id)) =
+        (resource.strip_prefix("table/")).and_then(|r| r.split_once("/import/"))
+    else {
+        return false;
+    };
+    scheme == "arn"
+        && service == "dynamodb"
+        && !id.is_empty()
+        && crate::model::names::validate_table_name(table).is_ok()
 }
 
 #[derive(Deserialize)]
