@@ -66,7 +66,8 @@ const MAX_OBJECTS: usize = 3;
 const MAX_OBJECT_ITEMS: usize = 5;
 
 /// The errors each operation may answer: the API model's (less `InternalServerError`),
-/// and `ValidationException`.
+/// and `ValidationException`; `DescribeExport` also `AccessDeniedException`, as DynamoDB
+/// answers an export ARN of another partition, service, region or account.
 const EXPORT_ERRORS: &[&str] = &[
     "ValidationException",
     "TableNotFoundException",
@@ -77,6 +78,7 @@ const EXPORT_ERRORS: &[&str] = &[
 ];
 const DESCRIBE_EXPORT_ERRORS: &[&str] = &[
     "ValidationException",
+    "AccessDeniedException",
     "ExportNotFoundException",
     "LimitExceededException",
 ];
