@@ -27,6 +27,13 @@
 //! replaced, leaves of 64 at 329k–343k and of 128 at 291k–318k, from the bytes moved and
 //! the cache misses of a search within the leaf; memory per item is the same.)
 //!
+//! A leaf's search first asks for all of its entries' cache lines at once
+//! (`state/prefetch.rs`): in a large table the leaf is rarely in the cache, and its binary
+//! search would otherwise wait for five lines one after another. (Loading a million random
+//! keys in 100-put transactions, the search's comparisons were 15 % of the CPU, stalled on
+//! those loads; with the lines asked for first, 416k–547k items/s against 337k–462k in
+//! alternated runs, and random gets of the loaded table 6–15 % faster.)
+//!
 //! A leaf decodes under a shared reference (readers hold the table's read lock), through a
 //! `OnceLock`: the first reader decodes, any other waits for it, and the block's bytes are
 //! dropped once decoded. A block that does not decode is `Corruption` for every read of
@@ -45,6 +52,7 @@ use crate::format::item::StoredItem;
 use crate::format::table_file::{RawBlock, TableFileWriter};
 use crate::model::schema::KeyShape;
 use crate::state::item_key::ItemKey;
+use crate::state::prefetch::prefetch_all;
 
 /// The most items a leaf holds once written to; a fuller one splits into leaves of about
 /// half as many (or, when items arrive in key order, into full ones and the rest).
@@ -179,6 +187,7 @@ fn split(items: &mut Vec<Entry>, at_end: bool) -> Vec<(ItemKey, Leaf)> {
 
 /// Where `key` is in a leaf's items, or where it would go.
 fn search(items: &[Entry], key: &[u8]) -> std::result::Result<usize, usize> {
+    prefetch_all(items);
     match ItemKey::inline(key) {
         Some(probe) => items.binary_search_by(|(k, _)| k.cmp(&probe)),
         None => items.binary_search_by(|(k, _)| k.as_bytes().cmp(key)),
@@ -326,6 +335,7 @@ impl Items {
             return Err(Error::validation("an item key cannot be empty"));
         };
         let items = leaf.items_mut(&self.shape, &self.raw_leaves)?;
+        prefetch_all(items);
         match items.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => Ok(Some(std::mem::replace(&mut items[i].1, item))),
             Err(i) => {

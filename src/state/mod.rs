@@ -3,4 +3,5 @@
 pub(crate) mod apply;
 pub(crate) mod item_key;
 pub(crate) mod items;
+pub(crate) mod prefetch;
 pub(crate) mod table;

@@ -25,7 +25,7 @@
 //! ```
 
 use crate::state::item_key::ItemKey;
-use crate::storage::prefetch::{prefetch, AHEAD};
+use crate::state::prefetch::{prefetch, AHEAD};
 
 /// The fewest writes worth a compaction.
 const MIN_COMPACT_AT: usize = 1 << 16;

@@ -3,7 +3,6 @@
 pub(crate) mod digest;
 pub(crate) mod follow;
 pub(crate) mod last_writes;
-mod prefetch;
 pub(crate) mod recovery;
 pub(crate) mod replay;
 pub(crate) mod retention;
