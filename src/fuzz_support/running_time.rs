@@ -59,6 +59,11 @@ mod tests {
             counted >= MAX_COUNTED_GAP + Duration::from_millis(50),
             "short gaps must count in full: {counted:?}"
         );
-        assert!(counted < 2 * MAX_COUNTED_GAP, "{counted:?}");
+        // Below the pause counted in full with the polls after it (the polls may be slow
+        // on a loaded machine, so no tighter bound).
+        assert!(
+            counted < 4 * MAX_COUNTED_GAP + Duration::from_millis(50),
+            "the pause counted in full: {counted:?}"
+        );
     }
 }

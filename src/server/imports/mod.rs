@@ -30,8 +30,8 @@
 //! running ([`Records::finish_running`]): each stops reading, makes no table and ends its
 //! record FAILED before the database closes. A record left IN_PROGRESS all the same (a
 //! crash, or a stop whose write of the record failed) is settled on the next start
-//! ([`Imports::open`]): COMPLETED if its table exists and was created after the import
-//! began, else FAILED.
+//! ([`Imports::open`]): COMPLETED if its table exists with the id allocated at its
+//! request (for a record without one, created after the import began), else FAILED.
 //!
 //! The modules, one concept each:
 //!
@@ -119,17 +119,24 @@ impl Imports {
         account: String,
     ) -> std::io::Result<Imports> {
         let settle = |record: &mut Record| {
-            let created = db
-                .describe_table(record.table_name())
-                .ok()
-                .map(|t| t.creation_date_time.0);
-            match created {
-                Some(created) if created >= record.start_ms => {
-                    finish(record, "COMPLETED", created);
-                    if let Ok(t) = db.describe_table(record.table_name()) {
-                        record
-                            .description
-                            .insert("TableId".into(), json!(t.table_id));
+            let table = db.describe_table(record.table_name()).ok();
+            // The import's table is the one of the id allocated at its request; a record
+            // written before ids were allocated then has none, and its table is one made
+            // after its start.
+            let made = table.filter(|t| match record.description.get("TableId") {
+                Some(id) => id.as_str() == Some(t.table_id.as_str()),
+                None => t.creation_date_time.0 >= record.start_ms,
+            });
+            match made {
+                Some(table) => {
+                    finish(record, "COMPLETED", table.creation_date_time.0);
+                    record
+                        .description
+                        .insert("TableId".into(), json!(table.table_id));
+                    // What the import counted went with the stop: not the first answer's
+                    // zeros.
+                    for counter in ["ProcessedItemCount", "ImportedItemCount", "ErrorCount"] {
+                        record.description.remove(counter);
                     }
                 }
                 _ => {
@@ -243,6 +250,67 @@ mod tests {
             drop(imports);
             db.close().expect("closes");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An import a crash left IN_PROGRESS after it made its table is settled COMPLETED by
+    /// the table of the id allocated at its request, without the first answer's zero
+    /// counters (what it counted is not known); a table of its name and another id is no
+    /// proof, and that import is FAILED.
+    #[test]
+    fn a_crashed_import_is_settled_by_its_table_id_without_zero_counts() {
+        let dir = scratch_dir("imports-settled-by-id");
+        let db = Database::open(&dir).expect("opens");
+        db.create_table(
+            crate::CreateTableInput::new("Tab")
+                .hash_key("p", crate::ScalarAttributeType::S)
+                .pay_per_request(),
+        )
+        .expect("the table");
+        let id = db.describe_table("Tab").expect("described").table_id;
+        let imports = Imports::open(&db, None, "us-east-1".into(), "000000000000".into())
+            .expect("the records load");
+        {
+            let mut state = imports.lock();
+            for (start, table_id) in [(1_000, id.as_str()), (2_000, "another-id")] {
+                let mut left = record(now_ms() - start, "IN_PROGRESS");
+                left.request = json!({"TableCreationParameters": {"TableName": "Tab"}});
+                for (member, value) in [
+                    ("TableId", json!(table_id)),
+                    ("ProcessedItemCount", json!(0)),
+                    ("ImportedItemCount", json!(0)),
+                    ("ErrorCount", json!(0)),
+                ] {
+                    left.description.insert(member.into(), value);
+                }
+                state.records.push(left);
+            }
+            imports.persist(&mut state).expect("written");
+        }
+        drop(imports);
+        let imports = Imports::open(&db, None, "us-east-1".into(), "000000000000".into())
+            .expect("the records load again");
+        let state = imports.lock();
+        let settled: Vec<_> = (state.records.iter())
+            .map(|r| (r.description["TableId"].clone(), r.status().to_owned()))
+            .collect();
+        assert_eq!(
+            settled,
+            [
+                (json!(id), "COMPLETED".to_owned()),
+                (json!("another-id"), "FAILED".to_owned())
+            ]
+        );
+        let completed = &state.records[0].description;
+        assert!(
+            ["ProcessedItemCount", "ImportedItemCount", "ErrorCount"]
+                .iter()
+                .all(|c| !completed.contains_key(*c)),
+            "{completed:?}"
+        );
+        drop(state);
+        drop(imports);
+        db.close().expect("closes");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
