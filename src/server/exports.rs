@@ -51,8 +51,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::imports::{
-    bucket_refusal, now_ms, page_newest_first, paging, prune, seconds, without_client_token,
-    Record, Records, RecordsFile,
+    bucket_refusal, now_ms, page, paging, prune, seconds, without_client_token, Record, Records,
+    RecordsFile,
 };
 use super::operations::input;
 use super::protocol::WireError;
@@ -616,7 +616,7 @@ pub(super) fn list_exports(call: &Call<'_>, body: Value) -> Result<Value, WireEr
         "ListExports",
     )?;
     let state = call.state.exports.lock();
-    let (page, more) = page_newest_first(&state.records, request.table_arn.as_deref(), after, size);
+    let (page, more) = page(&state.records, request.table_arn.as_deref(), after, size);
     let summaries: Vec<Value> = page
         .iter()
         .map(|r| {

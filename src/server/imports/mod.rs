@@ -65,7 +65,7 @@ use crate::db::Database;
 use crate::error::Error;
 
 pub(super) use operations::{describe_import, import_table, list_imports};
-pub(super) use paging::{next_token, page_newest_first, paging};
+pub(super) use paging::{next_token, page, paging};
 #[cfg(test)]
 pub(super) use records::load_or_set_aside;
 pub(super) use records::{now_ms, prune, seconds, Record, Records, RecordsFile, State};
