@@ -146,8 +146,10 @@ pub struct ImportTableDescription {
     pub processed_item_count: u64,
     /// The DynamoDB size of the items handed over (of those that have one).
     pub processed_size_bytes: u64,
-    /// Items in the new table: those handed over, less the ones in error, less the ones a
-    /// later item of the same key replaced (which, as in DynamoDB, are not errors).
+    /// Items written: those handed over less the ones in error, so that `ProcessedItemCount
+    /// == ImportedItemCount + ErrorCount`. As DynamoDB counts them, an item a later one of
+    /// the same key replaced counts too (it is no error): the table holds the distinct keys,
+    /// perhaps fewer items than this (5 lines of 3 keys import 5, and the table holds 3).
     pub imported_item_count: u64,
     /// Items left out because they are not valid in the table: a `PutItem` of each would
     /// have been refused (a missing or mistyped key attribute, an index key attribute of

@@ -701,6 +701,13 @@ class Imports(unittest.TestCase):
                 f.write(export_lines(first, 120))
         with open(os.path.join(S3_DIR, "exports", "AWSDynamoDB", "other.json"), "w") as f:
             f.write("not an item\n")
+        # 5 lines of 3 keys (ScyllaDB's test_import's duplicates, run against AWS).
+        dupes = os.path.join(S3_DIR, "exports", "dupes")
+        os.makedirs(dupes, exist_ok=True)
+        with open(os.path.join(dupes, "0.json"), "w") as f:
+            for key, which in [("dup1", "first"), ("dup2", "first"), ("unique", "only"),
+                               ("dup1", "second"), ("dup2", "second")]:
+                f.write(json.dumps({"Item": {"pk": {"S": key}, "which": {"S": which}}}) + "\n")
         # CSV: two files with their own headers (in other column orders), one line in error;
         # a gzip'd one; tab-separated ones without headers, for a HeaderList.
         csv_dir = os.path.join(S3_DIR, "exports", "csv", "plain")
@@ -751,6 +758,17 @@ class Imports(unittest.TestCase):
         with self.assertRaises(CliError) as e:
             import_table("ImportedZipped", "exports", "AWSDynamoDB/zipped/data/", "GZIP")
         self.assertIn("ResourceInUseException", e.exception.stderr)
+
+    def test_items_of_one_key_each_count_as_processed_and_imported(self):
+        # As DynamoDB counts (ScyllaDB's test_import, run against AWS): both counters count
+        # the writes, 5 for 5 lines of 3 keys; the table holds the 3 keys, the last of each.
+        started = import_table("ImportedDupes", "exports", "dupes/")
+        done = wait_for_import(started["ImportArn"])
+        self.assertEqual(done["ImportStatus"], "COMPLETED", done)
+        self.assertEqual((done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]), (5, 5, 0))
+        items = self.ddb.scan(TableName="ImportedDupes", ConsistentRead=True)["Items"]
+        self.assertEqual(sorted((i["pk"]["S"], i["which"]["S"]) for i in items),
+                         [("dup1", "second"), ("dup2", "second"), ("unique", "only")])
 
     def test_a_prefix_matching_no_object_completes_with_an_empty_table(self):
         # As DynamoDB does (ScyllaDB's test_import, run against AWS): no failure, the empty
