@@ -566,6 +566,8 @@ fn an_import_from_dynamodb_json_reads_one_item_a_line_and_counts_the_lines_in_er
     // 60 lines imported (DynamoDB counts writes), of 12 keys: the table holds 12.
     assert_eq!(description.imported_item_count, 60);
     assert_eq!(expected.len(), 12);
+    // As DynamoDB counts it: the source's bytes, blank lines and lines in error too.
+    assert_eq!(description.processed_size_bytes, file.len() as u64);
     let lines: Vec<u64> = description
         .item_errors
         .iter()
@@ -705,6 +707,10 @@ fn an_import_from_csv_types_key_columns_and_counts_the_lines_in_error() {
     assert_eq!(description.processed_item_count, 7);
     assert_eq!(description.error_count, 4);
     assert_eq!(description.imported_item_count, 3);
+    // The bytes read, header lines too: the files' but the rest of the second, after its
+    // header that repeats a name, which is skipped unread.
+    let bytes: usize = files.iter().map(|f| f.len()).sum::<usize>() - b"p9,9,p9\n".len();
+    assert_eq!(description.processed_size_bytes, bytes as u64);
     let n = |i: i64| AttributeValue::N(Number::from(i));
     let expected = sorted(vec![
         Item::new()

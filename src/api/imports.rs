@@ -144,7 +144,10 @@ pub struct ImportTableDescription {
     pub end_time: Timestamp,
     /// Items handed over.
     pub processed_item_count: u64,
-    /// The DynamoDB size of the items handed over (of those that have one).
+    /// The bytes of the source read, as DynamoDB counts them (uncompressed: a gzip'd file
+    /// counts as its content) for the imports from DynamoDB JSON, Ion or CSV; for
+    /// [`Database::import_table`](crate::Database::import_table), whose source is items,
+    /// their DynamoDB size (of those that have one).
     pub processed_size_bytes: u64,
     /// Items written: those handed over less the ones in error, so that `ProcessedItemCount
     /// == ImportedItemCount + ErrorCount`. As DynamoDB counts them, an item a later one of

@@ -701,6 +701,19 @@ class Imports(unittest.TestCase):
                 f.write(export_lines(first, 120))
         with open(os.path.join(S3_DIR, "exports", "AWSDynamoDB", "other.json"), "w") as f:
             f.write("not an item\n")
+        # The same lines plain (in two files, the first without its last line end) and
+        # gzip'd, for ProcessedSizeBytes.
+        lines = export_lines(300, 30)
+        sized = os.path.join(S3_DIR, "exports", "sized")
+        os.makedirs(os.path.join(sized, "plain"), exist_ok=True)
+        os.makedirs(os.path.join(sized, "zipped"), exist_ok=True)
+        cut = lines.index("\n", len(lines) // 2)
+        with open(os.path.join(sized, "plain", "a.json"), "w") as f:
+            f.write(lines[:cut])
+        with open(os.path.join(sized, "plain", "b.json"), "w") as f:
+            f.write(lines[cut:])
+        with gzip.open(os.path.join(sized, "zipped", "0.json.gz"), "wt") as f:
+            f.write(lines)
         # 5 lines of 3 keys (ScyllaDB's test_import's duplicates, run against AWS).
         dupes = os.path.join(S3_DIR, "exports", "dupes")
         os.makedirs(dupes, exist_ok=True)
@@ -769,6 +782,17 @@ class Imports(unittest.TestCase):
         items = self.ddb.scan(TableName="ImportedDupes", ConsistentRead=True)["Items"]
         self.assertEqual(sorted((i["pk"]["S"], i["which"]["S"]) for i in items),
                          [("dup1", "second"), ("dup2", "second"), ("unique", "only")])
+
+    def test_processed_size_bytes_counts_the_uncompressed_bytes(self):
+        # As DynamoDB counts it (ScyllaDB's test_import, run against AWS): the objects'
+        # bytes, uncompressed, a gzip'd copy the same; not the items' DynamoDB size.
+        size = len(export_lines(300, 30).encode())
+        plain = import_table("ImportedSizedPlain", "exports", "sized/plain/")
+        zipped = import_table("ImportedSizedZipped", "exports", "sized/zipped/", "GZIP")
+        for started in (plain, zipped):
+            done = wait_for_import(started["ImportArn"])
+            self.assertEqual((done["ImportStatus"], done["ImportedItemCount"]), ("COMPLETED", 30), done)
+            self.assertEqual(done["ProcessedSizeBytes"], size, done)
 
     def test_a_prefix_matching_no_object_completes_with_an_empty_table(self):
         # As DynamoDB does (ScyllaDB's test_import, run against AWS): no failure, the empty
