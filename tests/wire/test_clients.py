@@ -825,7 +825,8 @@ class Imports(unittest.TestCase):
     def test_paths_that_could_escape_the_directory_and_unsupported_inputs_are_refused(self):
         table = IMPORT_TABLE.replace("PLACEHOLDER", "Escaping")
         for source, word in [
-            ({"S3Bucket": "..", "S3KeyPrefix": ""}, "S3Bucket"),
+            # (Outside the model's pattern: in the model's words, at the member's path.)
+            ({"S3Bucket": "..", "S3KeyPrefix": ""}, "at 's3BucketSource.s3Bucket' failed to satisfy constraint"),
             ({"S3Bucket": "exports", "S3KeyPrefix": "../exports/"}, "S3KeyPrefix"),
             ({"S3Bucket": "exports", "S3KeyPrefix": "/etc/"}, "S3KeyPrefix"),
             ({"S3Bucket": "exports", "S3KeyPrefix": "a/../../b"}, "S3KeyPrefix"),
@@ -1098,6 +1099,31 @@ class Exports(unittest.TestCase):
         source = [i for i in items("ExportSrc") if i["pk"]["S"] != "late"]
         self.assertEqual(len(source), 120)
         self.assertEqual(items("ExportImported"), source)
+
+    def test_an_empty_bucket_is_refused_in_the_models_words_and_reserves_no_token(self):
+        # DynamoDB's words (ScyllaDB's test_export_failed_does_not_reserve_client_token, run
+        # against AWS: "ValidationException.*s3Bucket.*failed"), the model's form; the
+        # refused request reserves no ClientToken. ImportTable's bucket the same, at its path.
+        ddb = self.ddb
+        arn = self.make_table("ExportEmptyBucket")
+        ddb.update_continuous_backups(
+            TableName="ExportEmptyBucket",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        pattern = r"Member must satisfy regular expression pattern: ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$"
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="", ClientToken="empty-bucket-token")
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "1 validation error detected: Value '' at 's3Bucket' failed to satisfy constraint: " + pattern)
+        started = ddb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket=self.BUCKET, ClientToken="empty-bucket-token")["ExportDescription"]
+        self.assertEqual(wait_export(ddb, started["ExportArn"])["ExportStatus"], "COMPLETED")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.import_table(S3BucketSource={"S3Bucket": ""}, InputFormat="DYNAMODB_JSON",
+                             TableCreationParameters=json.loads(IMPORT_TABLE.replace("PLACEHOLDER", "ImportedEmptyBucket")))
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "1 validation error detected: Value '' at 's3BucketSource.s3Bucket' failed to satisfy constraint: " + pattern)
 
     def test_an_ion_export_imports_again_as_ion(self):
         """ExportFormat ION writes data/*.ion.gz, each line `$ion_1_0 {Item:{...}}`; ImportTable

@@ -49,7 +49,7 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
             "1 validation error detected: Value null at 's3BucketSource.s3Bucket' failed to satisfy constraint: Member must not be null",
         ));
     };
-    if let Some(refusal) = bucket_refusal(bucket) {
+    if let Some(refusal) = bucket_refusal(bucket, "s3BucketSource.s3Bucket") {
         return Err(WireError::validation(refusal));
     }
     let prefix = source.s3_key_prefix.clone().unwrap_or_default();
