@@ -1125,6 +1125,35 @@ class Exports(unittest.TestCase):
         self.assertEqual(e.exception.response["Error"]["Message"],
                          "1 validation error detected: Value '' at 's3BucketSource.s3Bucket' failed to satisfy constraint: " + pattern)
 
+    def test_the_export_of_a_deleted_table_is_still_listed_and_described(self):
+        # As DynamoDB's (ScyllaDB's test_export_start_and_delete_table, run against AWS): the
+        # table deleted while its export runs, ListExports by its TableArn still lists the
+        # export and DescribeExport still describes it, the table's ARN and the bucket in it.
+        ddb = self.ddb
+        arn = self.make_table("ExportDeletedSrc")
+        ddb.update_continuous_backups(
+            TableName="ExportDeletedSrc",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        ddb.put_item(TableName="ExportDeletedSrc", Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
+        started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=self.BUCKET)["ExportDescription"]
+        export_arn = started["ExportArn"]
+        ddb.delete_table(TableName="ExportDeletedSrc")
+
+        def check(statuses):
+            listed = [s for s in ddb.list_exports(TableArn=arn)["ExportSummaries"] if s["ExportArn"] == export_arn]
+            self.assertEqual(len(listed), 1, "the export of a deleted table is not listed by its TableArn")
+            self.assertIn(listed[0]["ExportStatus"], statuses)
+            described = ddb.describe_export(ExportArn=export_arn)["ExportDescription"]
+            self.assertEqual((described["TableArn"], described["S3Bucket"]), (arn, self.BUCKET))
+            self.assertIn(described["ExportStatus"], statuses)
+            self.assertIn("StartTime", described)
+            self.assertEqual(described["ExportFormat"], "DYNAMODB_JSON")
+
+        check(("IN_PROGRESS", "COMPLETED", "FAILED"))
+        done = wait_export(ddb, export_arn)
+        self.assertIn(done["ExportStatus"], ("COMPLETED", "FAILED"), done)
+        check(("COMPLETED", "FAILED"))
+
     def test_an_ion_export_imports_again_as_ion(self):
         """ExportFormat ION writes data/*.ion.gz, each line `$ion_1_0 {Item:{...}}`; ImportTable
         with InputFormat ION over them makes the table again; an Ion file that is not Ion text
@@ -1411,6 +1440,9 @@ class ExportsAfterRestart(unittest.TestCase):
         done = [d for d in (ddb.describe_export(ExportArn=s["ExportArn"])["ExportDescription"] for s in summaries)
                 if d.get("ItemCount") == 120]
         self.assertEqual(len(done), 1)
+        # The export of a table deleted since is still listed by the table's ARN.
+        gone = "arn:aws:dynamodb:us-east-1:000000000000:table/ExportDeletedSrc"
+        self.assertEqual(len(ddb.list_exports(TableArn=gone)["ExportSummaries"]), 1)
 
 
 STREAM_ARN = re.compile(r"^arn:aws:dynamodb:us-east-1:000000000000:table/(?P<table>[A-Za-z0-9_.-]+)/stream/(?P<label>\S+)$")
