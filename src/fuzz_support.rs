@@ -414,52 +414,107 @@ fn import_source(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
 
 /// Imports `bytes` as a file of DynamoDB JSON (one `{"Item": …}` a line) into a new table
 /// of an in-memory database (a ZSTD file decoded first: [`import_source`]). Promise: never
-/// a panic, and an import from bytes in memory always completes: every line is counted (an
-/// item, or an item in error), and the table holds exactly `ImportedItemCount` items.
+/// a panic, and an import from bytes in memory always completes, as an oracle apart from
+/// it says: each line (split on `\n`, a `\r` before it and a byte order mark before the
+/// first taken off, blank ones skipped) put by `PutItem` into a table of the same
+/// definition. Every line is counted (`ProcessedItemCount == ImportedItemCount +
+/// ErrorCount`); `ImportedItemCount` is the lines `PutItem` takes (DynamoDB counts writes:
+/// a line whose key an earlier one had counts too) and `ErrorCount` the others; and the
+/// imported table holds what those puts leave, item for item (of each key, the last line).
 pub fn import_json(bytes: &[u8]) {
     use crate::{
-        CreateTableInput, Database, ImportTableInput, ScalarAttributeType, ScanInput,
-        MAX_IMPORT_ITEM_ERRORS,
+        CreateTableInput, Database, ImportTableInput, PutItemInput, ScalarAttributeType, ScanInput,
+        MAX_IMPORT_ITEM_ERRORS, MAX_IMPORT_LINE_BYTES,
     };
     let Some(source) = import_source(bytes) else {
         return;
     };
     let bytes = &source[..];
     let db = Database::in_memory();
-    let table = CreateTableInput::new("Imported")
-        .hash_key("pk", ScalarAttributeType::S)
-        .range_key("sk", ScalarAttributeType::N)
-        .global_index(
-            "ByG",
-            ("g", ScalarAttributeType::S),
-            None,
-            crate::Projection::all(),
-        )
-        .pay_per_request();
+    let table = |name: &str| {
+        CreateTableInput::new(name)
+            .hash_key("pk", ScalarAttributeType::S)
+            .range_key("sk", ScalarAttributeType::N)
+            .global_index(
+                "ByG",
+                ("g", ScalarAttributeType::S),
+                None,
+                crate::Projection::all(),
+            )
+            .pay_per_request()
+    };
     let description = db
-        .import_table_from_dynamodb_json(ImportTableInput::new(table), bytes)
+        .import_table_from_dynamodb_json(ImportTableInput::new(table("Imported")), bytes)
         .unwrap_or_else(|e| panic!("an import from memory must complete: {e}"))
         .import_table_description;
-    assert!(
-        description.imported_item_count + description.error_count
-            <= description.processed_item_count,
+    assert_eq!(
+        description.imported_item_count + description.error_count,
+        description.processed_item_count,
         "{description:?}"
     );
     assert_eq!(
         description.item_errors.len() as u64,
         description.error_count.min(MAX_IMPORT_ITEM_ERRORS as u64)
     );
-    let mut items = 0u64;
-    let mut input = ScanInput::new("Imported");
-    loop {
-        let page = db.scan(input.clone()).expect("an imported table scans");
-        items += page.items.len() as u64;
-        match page.last_evaluated_key {
-            Some(key) => input.exclusive_start_key = Some(key),
-            None => break,
+
+    // The oracle: the lines put one by one.
+    db.create_table(table("Oracle"))
+        .expect("the oracle's table");
+    let (mut put, mut refused) = (0u64, 0u64);
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    // (The mark is looked for on the first line that is not over-long, as the reader does.)
+    let mut first = true;
+    for raw in lines {
+        if raw.len() > MAX_IMPORT_LINE_BYTES {
+            refused += 1;
+            continue;
+        }
+        let mut line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if std::mem::take(&mut first) {
+            line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+        }
+        let Ok(text) = std::str::from_utf8(line) else {
+            refused += 1;
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let item = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(mut line)) if line.len() == 1 => line
+                .remove("Item")
+                .and_then(|item| serde_json::from_value::<Item>(item).ok()),
+            _ => None,
+        };
+        match item.map(|item| db.put_item(PutItemInput::new("Oracle", item))) {
+            Some(Ok(_)) => put += 1,
+            _ => refused += 1,
         }
     }
-    assert_eq!(items, description.imported_item_count);
+    assert_eq!(
+        (description.imported_item_count, description.error_count),
+        (put, refused),
+        "the import's counts against the lines PutItem takes and refuses"
+    );
+    let scan = |name: &str| {
+        let mut items = Vec::new();
+        let mut input = ScanInput::new(name);
+        loop {
+            let page = db.scan(input.clone()).expect("a table scans");
+            items.extend(page.items);
+            match page.last_evaluated_key {
+                Some(key) => input.exclusive_start_key = Some(key),
+                None => return items,
+            }
+        }
+    };
+    assert!(
+        scan("Imported") == scan("Oracle"),
+        "the imported table does not hold what the lines put one by one leave"
+    );
 }
 
 /// Reads `bytes` as an Amazon Ion source of an import (`InputFormat` ION), then imports it
@@ -494,9 +549,9 @@ pub fn import_ion(bytes: &[u8]) {
     match db.import_table_from_ion(ImportTableInput::new(table), [bytes]) {
         Ok(out) => {
             let description = out.import_table_description;
-            assert!(
-                description.imported_item_count + description.error_count
-                    <= description.processed_item_count,
+            assert_eq!(
+                description.imported_item_count + description.error_count,
+                description.processed_item_count,
                 "{description:?}"
             );
         }

@@ -1190,7 +1190,7 @@ fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
     // send) are ignored, as members the model does not define are, not honoured or refused.
     let reply = server.call(
         "ImportTable",
-        r#"{"S3BucketSource": {"S3Bucket": "exports", "S3KeyPrefix": "AWSDynamoDB/plain/"},
+        r#"{"ClientToken": "tagless", "S3BucketSource": {"S3Bucket": "exports", "S3KeyPrefix": "AWSDynamoDB/plain/"},
             "InputFormat": "DYNAMODB_JSON",
             "TableCreationParameters": {"TableName": "ImportedTagless",
               "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
@@ -1223,6 +1223,29 @@ fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(status, "COMPLETED");
+    // DynamoDB requires a ClientToken, though its model does not (ScyllaDB's
+    // test_client_token_required, run against AWS): the clients always send one (the model
+    // marks it an idempotency token), so a raw request shows the refusal.
+    let reply = server.call(
+        "ImportTable",
+        r#"{"S3BucketSource": {"S3Bucket": "exports", "S3KeyPrefix": "AWSDynamoDB/plain/"},
+            "InputFormat": "DYNAMODB_JSON",
+            "TableCreationParameters": {"TableName": "ImportedTokenless",
+              "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+              "BillingMode": "PAY_PER_REQUEST"}}"#,
+    );
+    assert_eq!(reply.status, 400);
+    assert!(reply.error_type().ends_with("#ValidationException"));
+    assert_eq!(
+        reply.json()["message"],
+        "1 validation error detected: Value null at 'clientToken' failed to satisfy constraint: Member must not be null"
+    );
+    assert!(server.call("ListImports", "{}").json()["ImportSummaryList"]
+        .as_array()
+        .is_some_and(|l| !l.iter().any(|s| s["TableArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with("/ImportedTokenless")))));
     drop(server);
 }
 
@@ -1801,7 +1824,7 @@ fn a_stop_cancels_a_running_import_which_ends_failed_with_no_table() {
     let mut server = Server::start_in(data.path(), |c| c.s3_dir = Some(s3.path().into()), None);
     let reply = server.call(
         "ImportTable",
-        r#"{"S3BucketSource": {"S3Bucket": "exports"}, "InputFormat": "CSV",
+        r#"{"ClientToken": "endless", "S3BucketSource": {"S3Bucket": "exports"}, "InputFormat": "CSV",
             "TableCreationParameters": {"TableName": "Endless",
               "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],

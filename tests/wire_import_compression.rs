@@ -104,6 +104,8 @@ impl Server {
     /// string) and waits for the import's end: its description.
     fn import(&self, table: &str, prefix: &str, format: &str, compression: &str) -> Value {
         let mut request = json!({
+            // (DynamoDB requires one; each import its own.)
+            "ClientToken": unique_token(),
             "S3BucketSource": {"S3Bucket": "bucket", "S3KeyPrefix": prefix},
             "InputFormat": format,
             "InputCompressionType": compression,
@@ -522,6 +524,7 @@ fn a_stop_cancels_an_import_reading_an_endless_zstd_frame_of_empty_blocks() {
     let started = server.ok(
         "ImportTable",
         json!({
+            "ClientToken": unique_token(),
             "S3BucketSource": {"S3Bucket": "bucket", "S3KeyPrefix": "endless/"},
             "InputFormat": "DYNAMODB_JSON",
             "InputCompressionType": "ZSTD",
@@ -555,4 +558,11 @@ fn a_stop_cancels_an_import_reading_an_endless_zstd_frame_of_empty_blocks() {
         "the server stopped: the import was cancelled before its table was made"
     );
     assert_eq!(server.items("Endless"), None);
+}
+
+/// A `ClientToken` no other import of this process has.
+fn unique_token() -> String {
+    static TOKENS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = TOKENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("token-{}-{n}", std::process::id())
 }

@@ -144,10 +144,15 @@ pub struct ImportTableDescription {
     pub end_time: Timestamp,
     /// Items handed over.
     pub processed_item_count: u64,
-    /// The DynamoDB size of the items handed over (of those that have one).
+    /// The bytes of the source read, as DynamoDB counts them (uncompressed: a gzip'd file
+    /// counts as its content) for the imports from DynamoDB JSON, Ion or CSV; for
+    /// [`Database::import_table`](crate::Database::import_table), whose source is items,
+    /// their DynamoDB size (of those that have one).
     pub processed_size_bytes: u64,
-    /// Items in the new table: those handed over, less the ones in error, less the ones a
-    /// later item of the same key replaced (which, as in DynamoDB, are not errors).
+    /// Items written: those handed over less the ones in error, so that `ProcessedItemCount
+    /// == ImportedItemCount + ErrorCount`. As DynamoDB counts them, an item a later one of
+    /// the same key replaced counts too (it is no error): the table holds the distinct keys,
+    /// perhaps fewer items than this (5 lines of 3 keys import 5, and the table holds 3).
     pub imported_item_count: u64,
     /// Items left out because they are not valid in the table: a `PutItem` of each would
     /// have been refused (a missing or mistyped key attribute, an index key attribute of

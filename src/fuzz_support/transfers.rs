@@ -11,7 +11,8 @@
 //! export has a window to read). The bytes then make up to [`MAX_REQUESTS`] requests: an
 //! `ImportTable` over objects the harness writes into the bucket first (DynamoDB JSON, Ion
 //! or CSV, for a new table of one of a few shapes; none, GZIP or ZSTD compressed; sometimes
-//! damaged: cut, a byte changed, garbage added, or not the compression named), an export (FULL or INCREMENTAL, in either format,
+//! damaged: cut, a byte changed, garbage added, or not the compression named; with a
+//! `ClientToken` of its own, one given before, or none), an export (FULL or INCREMENTAL, in either format,
 //! sometimes with a filter, an export time or a client token), or a describe or list of
 //! either with ARNs and tokens the server answered or made up. A request is sometimes
 //! mutated as the other harnesses mutate theirs: a member dropped, one of the wrong type,
@@ -22,13 +23,16 @@
 //!   the operation, or `ValidationException` (with a message), or `SerializationException`
 //!   for a request holding a member of the wrong type (`documented_errors`);
 //! - an import or export answered 200 leaves IN_PROGRESS within [`SETTLE_TIMEOUT`];
+//! - an `ImportTable` without a `ClientToken` (its request not mutated) is refused, as
+//!   DynamoDB refuses it;
 //! - an import of undamaged objects by an unmutated request ends as DynamoDB's guide says
 //!   (`import_objects.rs` generates the objects and the model: tables with a range key or an
 //!   index, CSV with any delimiter and a `HeaderList` or header lines, items of every type,
 //!   some invalid): COMPLETED when every item is valid, else FAILED with
-//!   `ItemValidationError` and `ErrorCount` the invalid ones; either way its table holds
-//!   exactly the valid items, by HASH+RANGE key (a consistent `Scan`), as many as
-//!   `ImportedItemCount`;
+//!   `ItemValidationError` and `ErrorCount` the invalid ones; `ImportedItemCount` the valid
+//!   ones, each item of a key another had counted too (DynamoDB counts writes); either way
+//!   its table holds exactly the last valid item of each HASH+RANGE key (a consistent
+//!   `Scan`);
 //! - an export that COMPLETED lists objects that exist: its summary manifest, the manifest of
 //!   files it names, and each data file that one names, whose item counts sum to the
 //!   description's `ItemCount`; and a FULL export of the table as it is now, unfiltered,
@@ -346,18 +350,32 @@ impl<'a> Case<'a> {
                 body["InputFormatOptions"] = options;
             }
         }
-        if input.rarely(20) {
-            body["ClientToken"] = json!(format!("token-{}", input.below(3)));
-            // A token given before answers that import, not this one.
-            damaged = true;
+        // DynamoDB requires a ClientToken (the SDKs always send one): mostly one of its own,
+        // sometimes one given before, now and then none, which is refused.
+        let tokenless = input.rarely(8);
+        if !tokenless {
+            let token = match input.rarely(20) {
+                // A token given before answers that import, not this one.
+                true => {
+                    damaged = true;
+                    format!("token-{}", input.below(3))
+                }
+                false => format!("import-{n}"),
+            };
+            body["ClientToken"] = json!(token);
         }
         let malformed = mutate(input, &mut body);
-        let exact = !damaged && !malformed.changed && model.written > 0;
+        let exact = !damaged && !tokenless && !malformed.changed && model.written > 0;
+        let refused_without_token = tokenless && !malformed.changed;
         let Some(answer) = self.call("ImportTable", body, IMPORT_ERRORS, malformed.wrong_type)
         else {
             assert!(!exact, "an import of undamaged objects was refused");
             return;
         };
+        assert!(
+            !refused_without_token,
+            "an ImportTable without a ClientToken was accepted: {answer}"
+        );
         let arn = answer["ImportTableDescription"]["ImportArn"]
             .as_str()
             .unwrap_or_else(|| panic!("ImportTable answered no ImportArn: {answer}"))
@@ -384,14 +402,20 @@ impl<'a> Case<'a> {
         );
         assert_eq!(
             description["ImportedItemCount"],
-            json!(model.items.len()),
+            json!(model.written - model.invalid),
+            "{}",
+            shown()
+        );
+        assert_eq!(
+            description["ProcessedItemCount"],
+            json!(model.written),
             "{}",
             shown()
         );
         let scanned = self.scan(&table);
         assert!(
             scanned == model.items,
-            "the table {table} does not hold exactly the valid items its objects held: {}\nheld {:?}\nexpected {:?}",
+            "the table {table} does not hold exactly the last valid item of each key its objects held: {}\nheld {:?}\nexpected {:?}",
             shown(),
             scanned,
             model.items

@@ -208,7 +208,7 @@ pub(super) fn export_table_to_point_in_time(
         // (the same ScyllaDB test); worded as the model's other length limits are.
         crate::model::names::check_length("", "s3Prefix", 1, 1024)?;
     }
-    if let Some(refusal) = bucket_refusal(&request.s3_bucket) {
+    if let Some(refusal) = bucket_refusal(&request.s3_bucket, "s3Bucket") {
         return Err(WireError::validation(refusal));
     }
     if let Some(refusal) =

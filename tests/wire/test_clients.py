@@ -701,6 +701,26 @@ class Imports(unittest.TestCase):
                 f.write(export_lines(first, 120))
         with open(os.path.join(S3_DIR, "exports", "AWSDynamoDB", "other.json"), "w") as f:
             f.write("not an item\n")
+        # The same lines plain (in two files, the first without its last line end) and
+        # gzip'd, for ProcessedSizeBytes.
+        lines = export_lines(300, 30)
+        sized = os.path.join(S3_DIR, "exports", "sized")
+        os.makedirs(os.path.join(sized, "plain"), exist_ok=True)
+        os.makedirs(os.path.join(sized, "zipped"), exist_ok=True)
+        cut = lines.index("\n", len(lines) // 2)
+        with open(os.path.join(sized, "plain", "a.json"), "w") as f:
+            f.write(lines[:cut])
+        with open(os.path.join(sized, "plain", "b.json"), "w") as f:
+            f.write(lines[cut:])
+        with gzip.open(os.path.join(sized, "zipped", "0.json.gz"), "wt") as f:
+            f.write(lines)
+        # 5 lines of 3 keys (ScyllaDB's test_import's duplicates, run against AWS).
+        dupes = os.path.join(S3_DIR, "exports", "dupes")
+        os.makedirs(dupes, exist_ok=True)
+        with open(os.path.join(dupes, "0.json"), "w") as f:
+            for key, which in [("dup1", "first"), ("dup2", "first"), ("unique", "only"),
+                               ("dup1", "second"), ("dup2", "second")]:
+                f.write(json.dumps({"Item": {"pk": {"S": key}, "which": {"S": which}}}) + "\n")
         # CSV: two files with their own headers (in other column orders), one line in error;
         # a gzip'd one; tab-separated ones without headers, for a HeaderList.
         csv_dir = os.path.join(S3_DIR, "exports", "csv", "plain")
@@ -752,6 +772,28 @@ class Imports(unittest.TestCase):
             import_table("ImportedZipped", "exports", "AWSDynamoDB/zipped/data/", "GZIP")
         self.assertIn("ResourceInUseException", e.exception.stderr)
 
+    def test_items_of_one_key_each_count_as_processed_and_imported(self):
+        # As DynamoDB counts (ScyllaDB's test_import, run against AWS): both counters count
+        # the writes, 5 for 5 lines of 3 keys; the table holds the 3 keys, the last of each.
+        started = import_table("ImportedDupes", "exports", "dupes/")
+        done = wait_for_import(started["ImportArn"])
+        self.assertEqual(done["ImportStatus"], "COMPLETED", done)
+        self.assertEqual((done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]), (5, 5, 0))
+        items = self.ddb.scan(TableName="ImportedDupes", ConsistentRead=True)["Items"]
+        self.assertEqual(sorted((i["pk"]["S"], i["which"]["S"]) for i in items),
+                         [("dup1", "second"), ("dup2", "second"), ("unique", "only")])
+
+    def test_processed_size_bytes_counts_the_uncompressed_bytes(self):
+        # As DynamoDB counts it (ScyllaDB's test_import, run against AWS): the objects'
+        # bytes, uncompressed, a gzip'd copy the same; not the items' DynamoDB size.
+        size = len(export_lines(300, 30).encode())
+        plain = import_table("ImportedSizedPlain", "exports", "sized/plain/")
+        zipped = import_table("ImportedSizedZipped", "exports", "sized/zipped/", "GZIP")
+        for started in (plain, zipped):
+            done = wait_for_import(started["ImportArn"])
+            self.assertEqual((done["ImportStatus"], done["ImportedItemCount"]), ("COMPLETED", 30), done)
+            self.assertEqual(done["ProcessedSizeBytes"], size, done)
+
     def test_a_prefix_matching_no_object_completes_with_an_empty_table(self):
         # As DynamoDB does (ScyllaDB's test_import, run against AWS): no failure, the empty
         # table made, with the TableId the first answer gave.
@@ -783,7 +825,8 @@ class Imports(unittest.TestCase):
     def test_paths_that_could_escape_the_directory_and_unsupported_inputs_are_refused(self):
         table = IMPORT_TABLE.replace("PLACEHOLDER", "Escaping")
         for source, word in [
-            ({"S3Bucket": "..", "S3KeyPrefix": ""}, "S3Bucket"),
+            # (Outside the model's pattern: in the model's words, at the member's path.)
+            ({"S3Bucket": "..", "S3KeyPrefix": ""}, "at 's3BucketSource.s3Bucket' failed to satisfy constraint"),
             ({"S3Bucket": "exports", "S3KeyPrefix": "../exports/"}, "S3KeyPrefix"),
             ({"S3Bucket": "exports", "S3KeyPrefix": "/etc/"}, "S3KeyPrefix"),
             ({"S3Bucket": "exports", "S3KeyPrefix": "a/../../b"}, "S3KeyPrefix"),
@@ -1057,6 +1100,60 @@ class Exports(unittest.TestCase):
         source = [i for i in items("ExportSrc") if i["pk"]["S"] != "late"]
         self.assertEqual(len(source), 120)
         self.assertEqual(items("ExportImported"), source)
+
+    def test_an_empty_bucket_is_refused_in_the_models_words_and_reserves_no_token(self):
+        # DynamoDB's words (ScyllaDB's test_export_failed_does_not_reserve_client_token, run
+        # against AWS: "ValidationException.*s3Bucket.*failed"), the model's form; the
+        # refused request reserves no ClientToken. ImportTable's bucket the same, at its path.
+        ddb = self.ddb
+        arn = self.make_table("ExportEmptyBucket")
+        ddb.update_continuous_backups(
+            TableName="ExportEmptyBucket",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        pattern = r"Member must satisfy regular expression pattern: ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$"
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="", ClientToken="empty-bucket-token")
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "1 validation error detected: Value '' at 's3Bucket' failed to satisfy constraint: " + pattern)
+        started = ddb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket=self.BUCKET, ClientToken="empty-bucket-token")["ExportDescription"]
+        self.assertEqual(wait_export(ddb, started["ExportArn"])["ExportStatus"], "COMPLETED")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ddb.import_table(S3BucketSource={"S3Bucket": ""}, InputFormat="DYNAMODB_JSON",
+                             TableCreationParameters=json.loads(IMPORT_TABLE.replace("PLACEHOLDER", "ImportedEmptyBucket")))
+        self.assertEqual(error_code(e.exception), "ValidationException")
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "1 validation error detected: Value '' at 's3BucketSource.s3Bucket' failed to satisfy constraint: " + pattern)
+
+    def test_the_export_of_a_deleted_table_is_still_listed_and_described(self):
+        # As DynamoDB's (ScyllaDB's test_export_start_and_delete_table, run against AWS): the
+        # table deleted while its export runs, ListExports by its TableArn still lists the
+        # export and DescribeExport still describes it, the table's ARN and the bucket in it.
+        ddb = self.ddb
+        arn = self.make_table("ExportDeletedSrc")
+        ddb.update_continuous_backups(
+            TableName="ExportDeletedSrc",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        ddb.put_item(TableName="ExportDeletedSrc", Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
+        started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=self.BUCKET)["ExportDescription"]
+        export_arn = started["ExportArn"]
+        ddb.delete_table(TableName="ExportDeletedSrc")
+
+        def check(statuses):
+            listed = [s for s in ddb.list_exports(TableArn=arn)["ExportSummaries"] if s["ExportArn"] == export_arn]
+            self.assertEqual(len(listed), 1, "the export of a deleted table is not listed by its TableArn")
+            self.assertIn(listed[0]["ExportStatus"], statuses)
+            described = ddb.describe_export(ExportArn=export_arn)["ExportDescription"]
+            self.assertEqual((described["TableArn"], described["S3Bucket"]), (arn, self.BUCKET))
+            self.assertIn(described["ExportStatus"], statuses)
+            self.assertIn("StartTime", described)
+            self.assertEqual(described["ExportFormat"], "DYNAMODB_JSON")
+
+        check(("IN_PROGRESS", "COMPLETED", "FAILED"))
+        done = wait_export(ddb, export_arn)
+        self.assertIn(done["ExportStatus"], ("COMPLETED", "FAILED"), done)
+        check(("COMPLETED", "FAILED"))
 
     def test_an_ion_export_imports_again_as_ion(self):
         """ExportFormat ION writes data/*.ion.gz, each line `$ion_1_0 {Item:{...}}`; ImportTable
@@ -1344,6 +1441,9 @@ class ExportsAfterRestart(unittest.TestCase):
         done = [d for d in (ddb.describe_export(ExportArn=s["ExportArn"])["ExportDescription"] for s in summaries)
                 if d.get("ItemCount") == 120]
         self.assertEqual(len(done), 1)
+        # The export of a table deleted since is still listed by the table's ARN.
+        gone = "arn:aws:dynamodb:us-east-1:000000000000:table/ExportDeletedSrc"
+        self.assertEqual(len(ddb.list_exports(TableArn=gone)["ExportSummaries"]), 1)
 
 
 STREAM_ARN = re.compile(r"^arn:aws:dynamodb:us-east-1:000000000000:table/(?P<table>[A-Za-z0-9_.-]+)/stream/(?P<label>\S+)$")

@@ -6,7 +6,7 @@
 
 use std::io::BufReader;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -68,7 +68,10 @@ impl Job {
         input.table_id = Some(self.table_id.clone());
         let compression = self.compression;
         let stop = &self.stop;
-        match &self.format {
+        // The files' decompressed bytes, as DynamoDB's `ProcessedSizeBytes` counts them
+        // (the library counts what it reads, which holds the line ends put between files).
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut output = match &self.format {
             Format::DynamoDbJson => {
                 let source = BufReader::with_capacity(
                     READ_BUFFER,
@@ -77,6 +80,7 @@ impl Job {
                         current: None,
                         compression,
                         stop: Arc::clone(stop),
+                        bytes: Arc::clone(&bytes),
                         between: false,
                     },
                 );
@@ -88,7 +92,7 @@ impl Job {
                 (files.into_iter()).map(|path| {
                     BufReader::with_capacity(
                         READ_BUFFER,
-                        Object::new(path, compression, Arc::clone(stop)),
+                        Object::new(path, compression, Arc::clone(stop), Arc::clone(&bytes)),
                     )
                 }),
             ),
@@ -99,11 +103,13 @@ impl Job {
                 (files.into_iter()).map(|path| {
                     BufReader::with_capacity(
                         READ_BUFFER,
-                        Object::new(path, compression, Arc::clone(stop)),
+                        Object::new(path, compression, Arc::clone(stop), Arc::clone(&bytes)),
                     )
                 }),
             ),
-        }
+        }?;
+        output.import_table_description.processed_size_bytes = bytes.load(Ordering::Relaxed);
+        Ok(output)
     }
 
     /// Ends the import's record with `outcome`, durably.

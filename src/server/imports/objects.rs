@@ -5,7 +5,7 @@
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::{CANCELLED, MAX_IMPORT_OBJECTS};
@@ -95,20 +95,29 @@ pub(super) const READ_BUFFER: usize = 256 << 10;
 /// One file of an import, opened when first read (so that a CSV import, which reads its
 /// files one by one, holds one open at a time), decompressed as the request's
 /// `InputCompressionType` says (`compression.rs`). Once the server's stop is set, opening
-/// and every read fail: the import ends before its commit.
+/// and every read fail: the import ends before its commit. The decompressed bytes it hands
+/// over are added to `bytes`: DynamoDB's `ProcessedSizeBytes` (ScyllaDB's test_import, run
+/// against AWS: a gzip'd object counts as its content).
 pub(super) struct Object {
     path: PathBuf,
     compression: Compression,
     stop: Arc<AtomicBool>,
+    bytes: Arc<AtomicU64>,
     reader: Option<Box<dyn Read + Send>>,
 }
 
 impl Object {
-    pub(super) fn new(path: PathBuf, compression: Compression, stop: Arc<AtomicBool>) -> Object {
+    pub(super) fn new(
+        path: PathBuf,
+        compression: Compression,
+        stop: Arc<AtomicBool>,
+        bytes: Arc<AtomicU64>,
+    ) -> Object {
         Object {
             path,
             compression,
             stop,
+            bytes,
             reader: None,
         }
     }
@@ -130,7 +139,9 @@ impl Read for Object {
                     .insert(self.compression.decoder(BufReader::new(file)))
             }
         };
-        reader.read(buf)
+        let n = reader.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
@@ -158,12 +169,14 @@ impl Read for Stoppable {
 }
 
 /// The files of an import read one after another as one source, a line end between two
-/// (so that a file's last line, ended or not, is never joined to the next one's first).
+/// (so that a file's last line, ended or not, is never joined to the next one's first; not
+/// counted in `bytes`, which counts the files' bytes only).
 pub(super) struct Objects {
     pub(super) files: std::vec::IntoIter<PathBuf>,
     pub(super) current: Option<Object>,
     pub(super) compression: Compression,
     pub(super) stop: Arc<AtomicBool>,
+    pub(super) bytes: Arc<AtomicU64>,
     pub(super) between: bool,
 }
 
@@ -190,8 +203,12 @@ impl Read for Objects {
                     let Some(path) = self.files.next() else {
                         return Ok(0);
                     };
-                    self.current =
-                        Some(Object::new(path, self.compression, Arc::clone(&self.stop)));
+                    self.current = Some(Object::new(
+                        path,
+                        self.compression,
+                        Arc::clone(&self.stop),
+                        Arc::clone(&self.bytes),
+                    ));
                 }
             }
         }

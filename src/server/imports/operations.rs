@@ -34,13 +34,22 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
     };
     let request_value = without_client_token(&body);
     let request: ImportTableRequest = input(body)?;
+    // DynamoDB requires a ClientToken although its model does not (ScyllaDB's test_import,
+    // run against AWS: a request without one is a ValidationException naming it; the SDKs
+    // and the CLI always send one, as the model marks it an idempotency token). The words
+    // are the model's form for a member that must be there.
+    let Some(token) = &request.client_token else {
+        return Err(WireError::validation(
+            "1 validation error detected: Value null at 'clientToken' failed to satisfy constraint: Member must not be null",
+        ));
+    };
     let source = &request.s3_bucket_source;
     let Some(bucket) = &source.s3_bucket else {
         return Err(WireError::validation(
             "1 validation error detected: Value null at 's3BucketSource.s3Bucket' failed to satisfy constraint: Member must not be null",
         ));
     };
-    if let Some(refusal) = bucket_refusal(bucket) {
+    if let Some(refusal) = bucket_refusal(bucket, "s3BucketSource.s3Bucket") {
         return Err(WireError::validation(refusal));
     }
     let prefix = source.s3_key_prefix.clone().unwrap_or_default();
@@ -66,12 +75,10 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
             "tidestore does not support the InputCompressionType {compression_name}: only GZIP, ZSTD and NONE"
         ))
     })?;
-    if let Some(token) = &request.client_token {
-        if token.is_empty() || token.contains('$') {
-            return Err(WireError::validation(format!(
-                "1 validation error detected: Value '{token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[^\\$]+$"
-            )));
-        }
+    if token.is_empty() || token.contains('$') {
+        return Err(WireError::validation(format!(
+            "1 validation error detected: Value '{token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[^\\$]+$"
+        )));
     }
     let table = table_creation_parameters(request.table_creation_parameters.clone())?;
     let now = now_ms();
@@ -93,22 +100,20 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
     if call.db.describe_table(name).is_ok() {
         return Err(table_exists().into());
     }
-    if let Some(token) = &request.client_token {
-        let earlier = state
-            .records
-            .iter()
-            .find(|r| r.token() == Some(token) && r.holds_token_at(now));
-        if let Some(earlier) = earlier {
-            // As DynamoDB's: only another table conflicts, in its words; another source,
-            // format or compression answers the first import as it is.
-            if earlier.table_name() != name {
-                return Err(WireError::dynamodb(
-                    "ImportConflictException",
-                    "Duplicate request detected with conflicting parameters",
-                ));
-            }
-            return Ok(json!({ "ImportTableDescription": earlier.description }));
+    let earlier = state
+        .records
+        .iter()
+        .find(|r| r.token() == Some(token) && r.holds_token_at(now));
+    if let Some(earlier) = earlier {
+        // As DynamoDB's: only another table conflicts, in its words; another source,
+        // format or compression answers the first import as it is.
+        if earlier.table_name() != name {
+            return Err(WireError::dynamodb(
+                "ImportConflictException",
+                "Duplicate request detected with conflicting parameters",
+            ));
         }
+        return Ok(json!({ "ImportTableDescription": earlier.description }));
     }
     if (state.records.iter()).any(|r| r.status() == "IN_PROGRESS" && r.table_name() == name) {
         return Err(table_exists().into());
@@ -131,9 +136,7 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
     description.insert("ImportArn".into(), json!(import_arn));
     description.insert("ImportStatus".into(), json!("IN_PROGRESS"));
     description.insert("TableArn".into(), json!(table_arn));
-    if let Some(token) = &request.client_token {
-        description.insert("ClientToken".into(), json!(token));
-    }
+    description.insert("ClientToken".into(), json!(token));
     description.insert(
         "S3BucketSource".into(),
         request_value["S3BucketSource"].clone(),
@@ -319,6 +322,7 @@ mod tests {
             local: None,
         };
         let request = json!({
+            "ClientToken": "t",
             "S3BucketSource": {"S3Bucket": "exports"},
             "InputFormat": "CSV",
             "TableCreationParameters": {

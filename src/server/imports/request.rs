@@ -90,20 +90,49 @@ pub(super) fn format(request: &ImportTableRequest) -> Result<Format, WireError> 
     }
 }
 
-/// Why a bucket name could reach outside the S3 directory, if it could.
-pub(in crate::server) fn bucket_refusal(bucket: &str) -> Option<String> {
-    // The model's pattern, `^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$` (`\w` ASCII): no separator,
-    // drive (`C:`), NUL or other character a file system could read otherwise.
+/// The model's pattern for `S3Bucket` (`\w` ASCII, as in the service's regular expressions).
+const S3_BUCKET_PATTERN: &str = r"^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$";
+/// The model's longest `S3Bucket`.
+const MAX_S3_BUCKET_LEN: usize = 255;
+
+/// Why a bucket name is refused, if it is: outside the model's `S3Bucket` (its pattern or
+/// length), worded as DynamoDB words the model's checks (ScyllaDB's test_export, run against
+/// AWS, for an empty one: "Value '' at 's3Bucket' failed to satisfy constraint"), `path`
+/// the member's (`s3Bucket` in an export, `s3BucketSource.s3Bucket` in an import); or with
+/// `..`, which the pattern allows but could reach outside the S3 directory.
+pub(in crate::server) fn bucket_refusal(bucket: &str, path: &str) -> Option<String> {
+    // The pattern: no separator, drive (`C:`), NUL or other character a file system could
+    // read otherwise.
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    let bad = bucket.len() < 2
-        || !edge(bucket.chars().next())
-        || !edge(bucket.chars().last())
-        || !bucket
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        || bucket.contains("..")
-        || bucket.len() > 255;
-    bad.then(|| format!("One or more parameter values were invalid: S3Bucket {bucket:?} does not satisfy the pattern ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$ (ASCII, no '..')"))
+    let pattern = bucket.len() >= 2
+        && edge(bucket.chars().next())
+        && edge(bucket.chars().last())
+        && (bucket.chars()).all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let mut broken = Vec::new();
+    if !pattern {
+        broken.push(format!(
+            "Member must satisfy regular expression pattern: {S3_BUCKET_PATTERN}"
+        ));
+    }
+    if bucket.len() > MAX_S3_BUCKET_LEN {
+        broken.push(format!(
+            "Member must have length less than or equal to {MAX_S3_BUCKET_LEN}"
+        ));
+    }
+    if !broken.is_empty() {
+        let plural = if broken.len() == 1 { "" } else { "s" };
+        let errors: Vec<String> = (broken.iter())
+            .map(|c| format!("Value '{bucket}' at '{path}' failed to satisfy constraint: {c}"))
+            .collect();
+        return Some(format!(
+            "{} validation error{plural} detected: {}",
+            broken.len(),
+            errors.join("; ")
+        ));
+    }
+    bucket.contains("..").then(|| {
+        format!("One or more parameter values were invalid: S3Bucket {bucket:?} has '..', which tidestore refuses: the bucket is a folder of its S3 directory")
+    })
 }
 
 /// Why a key prefix could reach outside its bucket, if it could.
@@ -204,11 +233,24 @@ mod tests {
             "-a",
             "a.",
         ] {
-            assert!(bucket_refusal(bucket).is_some(), "{bucket:?}");
+            assert!(bucket_refusal(bucket, "s3Bucket").is_some(), "{bucket:?}");
         }
         for bucket in ["exports-1.b", "My_Bucket.2", "ab"] {
-            assert!(bucket_refusal(bucket).is_none(), "{bucket:?}");
+            assert!(bucket_refusal(bucket, "s3Bucket").is_none(), "{bucket:?}");
         }
+        // In the model's words (DynamoDB's, as ScyllaDB's test_export quotes them).
+        assert_eq!(
+            bucket_refusal("", "s3Bucket").as_deref(),
+            Some("1 validation error detected: Value '' at 's3Bucket' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$")
+        );
+        let long = "b".repeat(256);
+        assert_eq!(
+            bucket_refusal(&long, "s3BucketSource.s3Bucket").as_deref(),
+            Some(format!("1 validation error detected: Value '{long}' at 's3BucketSource.s3Bucket' failed to satisfy constraint: Member must have length less than or equal to 255").as_str())
+        );
+        let both = bucket_refusal(&format!("-{long}"), "s3Bucket").expect("refused");
+        assert!(both.starts_with("2 validation errors detected: "), "{both}");
+        assert!(bucket_refusal("x..y", "s3Bucket").is_some_and(|r| r.contains("'..'")));
         for prefix in ["/etc", "../x", "a/../../x", "a\0", "a\\b", "a/.."] {
             assert!(prefix_refusal(prefix).is_some(), "{prefix:?}");
         }
