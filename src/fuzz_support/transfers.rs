@@ -87,11 +87,11 @@ const DESCRIBE_EXPORT_ERRORS: &[&str] = &[
     "LimitExceededException",
 ];
 const LIST_ERRORS: &[&str] = &["ValidationException", "LimitExceededException"];
-/// (`IdempotentParameterMismatchException` is not in `ImportTable`'s list, but its
-/// `ClientToken` member's documentation names it for a token reused with other members.)
+/// (A token reused for another table name is `ImportConflictException`, as DynamoDB
+/// answers, not the `IdempotentParameterMismatchException` its `ClientToken` member's
+/// documentation names: the server no longer answers that, so it is not allowed.)
 const IMPORT_ERRORS: &[&str] = &[
     "ValidationException",
-    "IdempotentParameterMismatchException",
     "ResourceInUseException",
     "LimitExceededException",
     "ImportConflictException",
