@@ -43,7 +43,7 @@
 //!              payload: JSON array of records (at most MAX_FILE_LEN - 16 bytes) ]
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -51,8 +51,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::imports::{
-    bucket_refusal, now_ms, page, paging, prune, seconds, without_client_token, Record, Records,
-    RecordsFile,
+    bucket_refusal, in_bucket, now_ms, page, paging, prune, seconds, without_client_token, Failure,
+    Record, Records, RecordsFile,
 };
 use super::operations::input;
 use super::protocol::WireError;
@@ -494,25 +494,9 @@ struct Job {
 
 impl Job {
     fn run(self) {
-        let outcome = match is_folder(&self.bucket_dir) {
-            // DynamoDB's words for an export to a bucket that does not exist.
-            false => Err((
-                "S3NoSuchBucket".to_owned(),
-                "The specified bucket does not exist".to_owned(),
-            )),
-            // NB: a panic (a defect) still ends the record, as FAILED.
-            true => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.db
-                    .export_table_until(self.input.clone(), &self.bucket_dir, &self.stop)
-            }))
-            .unwrap_or_else(|_| {
-                Err(Error::Io {
-                    context: "exporting".into(),
-                    source: std::io::Error::other("the export stopped on an internal error"),
-                })
-            })
-            .map_err(|e| (e.exception_name().to_owned(), e.message())),
-        };
+        let export =
+            || (self.db).export_table_until(self.input.clone(), &self.bucket_dir, &self.stop);
+        let outcome = in_bucket(&self.bucket_dir, "exporting", export, Error::message);
         let end = now_ms();
         let mut state = self.exports.lock();
         let Some(record) = (state.records.iter_mut()).find(|r| r.arn() == self.export_arn) else {
@@ -527,17 +511,12 @@ impl Job {
                 d.insert("ItemCount".into(), json!(done.item_count));
                 d.insert("BilledSizeBytes".into(), json!(done.billed_size_bytes));
             }
-            Err((code, message)) => fail(record, &code, &message, end),
+            Err(Failure { code, message }) => fail(record, &code, &message, end),
         }
         if let Err(e) = self.exports.persist(&mut state) {
             tracing::warn!(error = %e, export = %self.export_arn, "the export's record was not written");
         }
     }
-}
-
-/// Whether `path` is a folder (not followed if it is a symbolic link).
-fn is_folder(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
 }
 
 #[derive(Deserialize)]

@@ -39,25 +39,20 @@ pub(super) struct Job {
 
 impl Job {
     pub(super) fn run(self) {
-        // NB: a panic in the import (a defect) still ends its record, as FAILED, instead of
-        // leaving it IN_PROGRESS, its table's name reserved, until the next start.
-        let outcome = match is_folder(&self.root) {
-            // As DynamoDB's: the import was accepted, and fails with S3's code for a bucket
-            // that does not exist and S3's words for it (ScyllaDB's test_import, run against
-            // AWS; the exports' failure is the same).
-            false => Err(Failure {
-                code: "S3NoSuchBucket".into(),
-                message: "The specified bucket does not exist".into(),
-            }),
-            true => caught(|| self.import()).map_err(|e| Failure {
-                code: e.exception_name().to_owned(),
+        // (A panic, a defect, still ends the record, as FAILED, instead of leaving it
+        // IN_PROGRESS, its table's name reserved, until the next start.)
+        let outcome = in_bucket(
+            &self.root,
+            "importing",
+            || self.import(),
+            |e| {
                 // A read the stop ended: said plainly, without the reading's context.
-                message: match e.message().contains(CANCELLED) {
+                match e.message().contains(CANCELLED) {
                     true => CANCELLED.to_owned(),
                     false => e.message(),
-                },
-            }),
-        };
+                }
+            },
+        );
         self.record(outcome);
     }
 
@@ -179,24 +174,39 @@ impl Job {
     }
 }
 
-/// Why an import failed: its record's `FailureCode` and `FailureMessage`.
-struct Failure {
-    code: String,
-    message: String,
+/// Why an import or export failed: its record's `FailureCode` and `FailureMessage`.
+pub(in crate::server) struct Failure {
+    pub code: String,
+    pub message: String,
 }
 
-/// Whether `path` is a folder (a symbolic link is not followed: the listing refuses one).
-fn is_folder(path: &std::path::Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
-}
-
-/// What `work` returns, or an internal error if it panics.
-fn caught<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+/// Runs an import's or export's `work` over the folder `bucket` stands for, as DynamoDB
+/// runs one over an S3 bucket: the job was accepted, and a bucket that does not exist
+/// fails it with S3's code and words (ScyllaDB's test_import and test_export, run against
+/// AWS). A failure of `work` is its exception's name and `message`'s words for it; a
+/// panic (a defect) is an internal error of `doing`, so that the job's record still ends.
+pub(in crate::server) fn in_bucket<T>(
+    bucket: &std::path::Path,
+    doing: &str,
+    work: impl FnOnce() -> Result<T, Error>,
+    message: impl FnOnce(&Error) -> String,
+) -> Result<T, Failure> {
+    // (A symbolic link is not followed: the listing refuses one.)
+    if !std::fs::symlink_metadata(bucket).is_ok_and(|m| m.is_dir()) {
+        return Err(Failure {
+            code: "S3NoSuchBucket".into(),
+            message: "The specified bucket does not exist".into(),
+        });
+    }
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
         Err(Error::Io {
-            context: "importing".into(),
-            source: std::io::Error::other("the import stopped on an internal error"),
+            context: doing.into(),
+            source: std::io::Error::other(format!("{doing} stopped on an internal error")),
         })
+    });
+    done.map_err(|e| Failure {
+        code: e.exception_name().to_owned(),
+        message: message(&e),
     })
 }
 
@@ -204,25 +214,48 @@ fn caught<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
 mod tests {
     use super::*;
 
-    /// A panic in an import becomes an error its record can end with (FAILED), not a
-    /// record left IN_PROGRESS until the next start.
+    /// A panic in an import or export becomes a failure its record can end with (FAILED),
+    /// not a record left IN_PROGRESS until the next start; a bucket folder that does not
+    /// exist is S3's failure, before any work.
     #[test]
-    fn a_panicking_import_ends_in_an_internal_error() {
-        let failed = caught(|| -> Result<(), Error> { panic!("a defect") });
-        let error = failed.expect_err("an error");
-        assert_eq!(
-            error.exception_name(),
-            Error::Io {
-                context: String::new(),
-                source: std::io::Error::other(""),
-            }
-            .exception_name()
+    fn a_job_in_a_bucket_ends_in_a_failure_whatever_happens() {
+        let bucket = std::env::temp_dir();
+        let panicked = in_bucket(
+            &bucket,
+            "importing",
+            || -> Result<(), Error> { panic!("a defect") },
+            Error::message,
         );
+        let failure = panicked.expect_err("a failure");
+        let internal = Error::Io {
+            context: String::new(),
+            source: std::io::Error::other(""),
+        };
+        assert_eq!(failure.code, internal.exception_name());
         assert!(
-            error.message().contains("internal error"),
+            failure
+                .message
+                .contains("importing stopped on an internal error"),
             "{}",
-            error.message()
+            failure.message
         );
-        assert_eq!(caught(|| Ok(5)).ok(), Some(5));
+        let missing = bucket.join("no-such-bucket-folder");
+        let worked = std::cell::Cell::new(false);
+        let refused = in_bucket(
+            &missing,
+            "importing",
+            || {
+                worked.set(true);
+                Ok(())
+            },
+            Error::message,
+        );
+        let failure = refused.expect_err("a failure");
+        assert_eq!(failure.code, "S3NoSuchBucket");
+        assert!(!worked.get(), "no work without a bucket");
+        assert_eq!(
+            in_bucket(&bucket, "importing", || Ok(5), Error::message).ok(),
+            Some(5)
+        );
     }
 }

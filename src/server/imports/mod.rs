@@ -64,6 +64,7 @@ use super::protocol::WireError;
 use crate::db::Database;
 use crate::error::Error;
 
+pub(super) use job::{in_bucket, Failure};
 pub(super) use operations::{describe_import, import_table, list_imports};
 pub(super) use paging::{next_token, page, paging};
 #[cfg(test)]
