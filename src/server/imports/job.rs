@@ -33,12 +33,22 @@ pub(super) struct Job {
     pub(super) table: CreateTableInput,
     /// The table's id, allocated when the import was asked for and answered then.
     pub(super) table_id: String,
+    /// The request named another account than the server's as the bucket's owner.
+    pub(super) owned_by_another: bool,
     /// The server's stop: the files' reads fail once it is set.
     pub(super) stop: Arc<AtomicBool>,
 }
 
 impl Job {
     pub(super) fn run(self) {
+        if self.owned_by_another {
+            // S3's code and words for a bucket its owner does not let this account read,
+            // which is what naming another owner gets (S3 checks `x-amz-expected-bucket-owner`).
+            return self.record(Err(Failure {
+                code: "S3AccessDenied".into(),
+                message: "Access Denied".into(),
+            }));
+        }
         // (A panic, a defect, still ends the record, as FAILED, instead of leaving it
         // IN_PROGRESS, its table's name reserved, until the next start.)
         let outcome = in_bucket(

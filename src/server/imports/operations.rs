@@ -56,14 +56,9 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
     if let Some(refusal) = prefix_refusal(&prefix) {
         return Err(WireError::validation(refusal));
     }
-    if let Some(owner) = &source.s3_bucket_owner {
-        if *owner != imports.account {
-            return Err(WireError::validation(format!(
-                "tidestore reads only its own account's buckets: S3BucketOwner must be {} (the server's --account) or left out, not {owner:?}",
-                imports.account
-            )));
-        }
-    }
+    // As DynamoDB's (ScyllaDB's test_import, run against AWS): a bucket said to be another
+    // account's is no refusal; the import fails when it reads it, S3's access denied.
+    let owned_by_another = (source.s3_bucket_owner.as_ref()).is_some_and(|o| *o != imports.account);
     let format = format(&request)?;
     let compression_name = request
         .input_compression_type
@@ -183,6 +178,7 @@ pub(in crate::server) fn import_table(call: &Call<'_>, body: Value) -> Result<Va
         format,
         table,
         table_id,
+        owned_by_another,
         stop: Arc::clone(&imports.stop),
     };
     let thread = std::thread::Builder::new()
