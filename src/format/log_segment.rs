@@ -29,7 +29,8 @@
 //!   8  lsn        u64
 //!  16  time       u64      commit time, milliseconds since the epoch
 //!  24  synced     u64      how many bytes of the segment were on stable storage when the
-//!                          record was written (see "Torn tails and corruption")
+//!                          record was written (see "Torn tails and corruption"); 0 while
+//!                          the segment before it waited for its seal
 //!  32  payload    [u8; len] the codec's encoding of the mutation
 //!   (version 3 and 2 records have no `synced`: a 24-byte header, the payload at 24)
 //! seal (SEAL_LEN = 16 bytes), right after the last record; nothing follows it
@@ -42,7 +43,8 @@
 //! # Which segments must exist
 //!
 //! Each segment but the newest is sealed once the next one exists durably (its header and
-//! directory entry synced), and before any record goes into that next one. So a sealed
+//! directory entry synced); records may go into the next one before, but none is durable
+//! until the seal is (`storage/wal.rs`, "Segments"), and each says so (`synced` 0). So a sealed
 //! segment says its successor exists: if the successor is missing, or is cut to less than
 //! its header, acknowledged records may have gone with it, and recovery reports
 //! `Error::Corruption` (`storage/recovery.rs`) instead of opening without them. (The log's

@@ -67,6 +67,13 @@ pub(crate) struct SegmentRead {
     pub torn: bool,
     /// The length of its header and records.
     pub valid_len: u64,
+    /// Whether it holds records and each was written while the segment before it waited
+    /// for its seal (`synced` 0: `storage/wal.rs`, "Segments"), so none was durable then.
+    pub before_seal: bool,
+    /// Whether it is the newest segment and its records follow a gap at the end of the one
+    /// before it, which a crash left waiting for its seal: none of them was ever durable.
+    /// A read of the whole log does not apply them, and recovery removes the segment.
+    pub abandoned: bool,
 }
 
 impl SegmentRead {
@@ -201,14 +208,7 @@ pub(crate) fn read_log_from(
                         break;
                     }
                 }
-                let segment = SegmentRead {
-                    first,
-                    version: contents.version,
-                    last: contents.records.last().map(|r| r.lsn),
-                    sealed: contents.sealed,
-                    torn: contents.torn(),
-                    valid_len: contents.valid_len,
-                };
+                let segment = read_of(first, &contents);
                 buffer = contents.bytes;
                 segment
             }
@@ -222,6 +222,25 @@ pub(crate) fn read_log_from(
         let stopped = until.lsn.is_some() && segment.last == until.lsn;
         if let Some(next) = next.filter(|_| !stopped) {
             if segment.last != Some(next - 1) {
+                // A crash while this segment waited for its seal can have lost its tail,
+                // when the newest segment after it holds only records written before the
+                // seal, none of them durable: they are dropped, not replayed after a gap.
+                let newest = segments.len() == i + 2;
+                let unsealed =
+                    segment.version.is_some_and(log_segment::is_sealed_format) && !segment.sealed;
+                if until.lsn.is_none() && newest && unsealed && segment.last < Some(next) {
+                    let path = wal_dir.join(log_segment::segment_name(next));
+                    let contents = read_segment(fs, &path, (next, db_id), true, buffer)?;
+                    let newest = read_of(next, &contents);
+                    if newest.last.is_none() || newest.before_seal {
+                        read.push(segment);
+                        read.push(SegmentRead {
+                            abandoned: true,
+                            ..newest
+                        });
+                        return Ok((reading.end, read));
+                    }
+                }
                 return Err(Error::Corruption(format!(
                     "log segment {} ends at LSN {} but the next segment starts at {next}: records are missing",
                     path.display(),
@@ -243,6 +262,21 @@ pub(crate) fn read_log_from(
         }
     }
     Ok((end, read))
+}
+
+/// What a whole read of one segment found (`read_segment`'s contents).
+fn read_of(first: Lsn, contents: &log_segment::SegmentContents) -> SegmentRead {
+    SegmentRead {
+        first,
+        version: contents.version,
+        last: contents.records.last().map(|r| r.lsn),
+        sealed: contents.sealed,
+        torn: contents.torn(),
+        valid_len: contents.valid_len,
+        before_seal: !contents.records.is_empty()
+            && contents.records.iter().all(|r| r.synced == Some(0)),
+        abandoned: false,
+    }
 }
 
 /// A read of the log in progress: where it has got to, and what it hands records to.
@@ -306,6 +340,8 @@ fn read_segment_to<F: FnMut(Lsn, Timestamp, &[u8]) -> Result<()>>(
         sealed: false,
         torn: false,
         valid_len: log_segment::SEGMENT_HEADER_LEN as u64,
+        before_seal: false,
+        abandoned: false,
     };
     let mut next = first;
     // The record before the hint is the segment's last read so far: where a read that

@@ -23,6 +23,19 @@
 //! was never acknowledged. A snapshot the catalog names beyond the log's end shows that
 //! case too, when there is one.
 //!
+//! A full segment's seal waits for the next sync (`storage/wal.rs`, "Segments"), so a crash
+//! can also leave the segment before the newest unsealed, its unsynced tail perhaps lost,
+//! before a newest segment whose records were all written before that seal (their `synced`
+//! is 0) and so were never durable. If the full segment's records run up to the newest
+//! one's first LSN, nothing is missing: recovery seals it. If not, the newest segment's
+//! records would follow a gap: it is abandoned (`SegmentRead::abandoned`) and removed, and
+//! the full segment's torn tail cut. Records of the newest segment with a `synced` above 0
+//! were written after the seal was durable, so an unsealed segment before them is still
+//! corruption. What this cannot tell from a crash: the segment before the newest cut back
+//! while the newest holds only records written before the seal (a clean close right after
+//! a rotation leaves that, with the records durable); a snapshot the catalog names beyond
+//! the cut still shows it.
+//!
 //! A database whose segments are of version 2 (never sealed) and whose catalog has no
 //! `log_start` opens as before: the open records the first segment, and segments written
 //! from then on are sealed.
@@ -44,10 +57,18 @@ use crate::storage::wal::{create_segment, seal_segment};
 /// record (version 2).
 pub(crate) fn check(read: &[SegmentRead], log_start: Option<Lsn>, wal_dir: &Path) -> Result<()> {
     let name = |first: Lsn| wal_dir.join(segment_name(first)).display().to_string();
-    for pair in read.windows(2) {
+    // An abandoned newest segment holds nothing of the log (`SegmentRead::abandoned`).
+    let read = match read.split_last() {
+        Some((last, older)) if last.abandoned => older,
+        _ => read,
+    };
+    for (i, pair) in read.windows(2).enumerate() {
         let (older, next) = (&pair[0], &pair[1]);
         let unsealed = older.version.is_some_and(is_sealed_format) && !older.sealed;
-        if next.last.is_some() && (older.torn || unsealed) {
+        // The newest segment's records written while the one before it waited for its
+        // seal: a crash can leave that one unsealed, its unsynced tail torn.
+        let waited = next.before_seal && i + 2 == read.len();
+        if next.last.is_some() && (older.torn || unsealed) && !waited {
             return Err(Error::Corruption(format!(
                 "log segment {} does not end in its seal, yet the next one holds records: its end is damaged",
                 name(older.first)
@@ -103,7 +124,37 @@ pub(crate) fn continue_log(
 ) -> Result<Lsn> {
     let path = |first: Lsn| wal_dir.join(segment_name(first));
     let mut kept = read;
-    if let Some((last, older)) = read.split_last() {
+    if let Some((last, older)) = read.split_last().filter(|(last, _)| last.abandoned) {
+        let context = format!(
+            "removing abandoned log segment {}",
+            path(last.first).display()
+        );
+        fs.remove_file(&path(last.first))
+            .map_err(io_error(context.clone()))?;
+        fs.sync_dir(wal_dir).map_err(io_error(context))?;
+        kept = older;
+    }
+    if let [.., older, last] = kept {
+        let unsealed = older.version.is_some_and(is_sealed_format) && !older.sealed;
+        if unsealed && last.last.is_some() {
+            // The one before the newest waited for its seal (`check` allowed it only so):
+            // its successor made to exist durably, its torn tail cut, then sealed.
+            let context = format!("sealing log segment {}", path(older.first).display());
+            let mut newest = fs
+                .open(&path(last.first))
+                .map_err(io_error(context.clone()))?;
+            newest.sync_all().map_err(io_error(context.clone()))?;
+            fs.sync_dir(wal_dir).map_err(io_error(context.clone()))?;
+            if older.torn {
+                cut(fs, &path(older.first), older.valid_len, &context)?;
+            }
+            let mut file = fs
+                .open(&path(older.first))
+                .map_err(io_error(context.clone()))?;
+            seal_segment(&mut *file, older.first, db_id, last.first).map_err(io_error(context))?;
+        }
+    }
+    if let Some((last, older)) = kept.split_last() {
         let context = format!("cutting the torn tail of {}", path(last.first).display());
         if last.version.is_none() {
             fs.remove_file(&path(last.first))

@@ -7,13 +7,29 @@
 //!
 //! # Segments
 //!
-//! A segment is closed before the record that finds it `segment_bytes` long. Rotation, in
-//! this order: the full segment's records are synced; the next segment is created with its
-//! header and directory entry synced (kill point `wal.created`); the full one is sealed,
-//! naming it, and synced (`wal.rotated`); only then do records go into the new one. So a
-//! sealed segment's successor always exists, and recovery can tell a missing newest segment
-//! from a creation a crash cut short (`storage/tail.rs`).
+//! A segment is closed before the record that finds it `segment_bytes` long. Rotation cuts
+//! the full segment back to its records and creates the next one with its header, neither
+//! synced, and records go on into the new one at once; the full one is then sealed by the
+//! next sync, whoever makes it (the buffered mode's syncer, a checkpoint, a clean close):
+//! the full segment's records are synced, the next segment's header and directory entry
+//! are synced (kill point `wal.created`), and the full one is sealed, naming it, and synced
+//! (`wal.rotated`). So a sealed segment's successor always exists, and recovery can tell a
+//! missing newest segment from a creation a crash cut short (`storage/tail.rs`).
 //!
+//! Why the seal waits: its three syncs, and the full segment's unsynced records with them
+//! (up to the buffered mode's 100 ms of writes), ran on the writing thread under the
+//! segment's lock, and were a free-running buffered writer's worst puts (1.7–7 ms, once per
+//! 64 MiB of log; docs/performance.md). In `Sync` mode the group's leader seals at once: it
+//! syncs for its writers anyway, and its records must be durable when it returns.
+//!
+//! What a crash can leave while a seal waits: a full segment without its seal (perhaps with
+//! its unsynced tail lost, or its cut not on disk) before a newest segment whose header or
+//! records may be lost. Records written before the seal say so (their `synced` is 0: nothing
+//! of the new segment was durable, its header not even), and none of them was ever durable,
+//! since every sync seals first. Recovery seals the full segment if its records run up to
+//! the new one's first LSN, and otherwise drops the new one (`storage/tail.rs`). At most one
+//! segment waits for its seal: a rotation seals the one before first.
+
 //! # Space zeroed ahead
 //!
 //! The segment keeps up to [`RESERVE_BYTES`] of zeros written ahead of its records, and
@@ -154,6 +170,20 @@ struct Segment {
     /// the kernel reports a failed writeback once per open file, so each handle's sync
     /// sees it.
     syncer: Arc<Mutex<Box<dyn VfsFile>>>,
+    /// The first LSN of the segment before this one while its seal waits ([`Unsealed`]).
+    unsealed_before: Option<Lsn>,
+}
+
+/// A full segment whose seal waits for the next sync (see "Segments"). Cut back to its
+/// records; nothing is written to it but the seal.
+#[derive(Debug)]
+struct Unsealed {
+    first_lsn: Lsn,
+    file: Box<dyn VfsFile>,
+    /// The first LSN of the segment after it, which the seal names.
+    next: Lsn,
+    /// That segment's second handle, through which its header is synced.
+    successor: Arc<Mutex<Box<dyn VfsFile>>>,
 }
 
 /// Sizes and modes of the log.
@@ -182,6 +212,9 @@ pub(crate) struct Wal {
     /// `flushed[n % 2]`.
     flushed: [Condvar; 2],
     segment: Mutex<Option<Segment>>,
+    /// The segment before the current one while its seal waits. Locked after `segment`
+    /// when both are, and held while it is sealed, so that no rotation makes a second.
+    unsealed: Mutex<Option<Unsealed>>,
     /// The first failed write or sync: from then on the log is poisoned and accepts no
     /// write (invariant I8). Set before the failing call releases the segment's lock, so
     /// that a sync running beside it (on the other handle) never reports records durable
@@ -220,6 +253,7 @@ impl Wal {
             }),
             flushed: [Condvar::new(), Condvar::new()],
             segment: Mutex::new(None),
+            unsealed: Mutex::new(None),
             failure: OnceLock::new(),
             advanced: Condvar::new(),
         };
@@ -237,16 +271,20 @@ impl Wal {
                 reserved: len,
                 synced_len: len,
                 syncer: Arc::new(Mutex::new(syncer)),
+                unsealed_before: None,
             });
         }
         Ok(wal)
     }
 
-    /// Starts the segment whose first record will be `first_lsn` (see [`create_segment`]).
-    fn start_segment(&self, first_lsn: Lsn) -> Result<Segment, Failure> {
+    /// Starts the segment whose first record will be `first_lsn`, after `before` (the full
+    /// segment, if any): its header written, nothing synced (the full segment's seal syncs
+    /// its header and directory entry: [`Wal::seal`]).
+    fn start_segment(&self, first_lsn: Lsn, before: Option<Lsn>) -> Result<Segment, Failure> {
         let path = self.config.dir.join(segment_name(first_lsn));
         let context = || format!("starting log segment {}", path.display());
-        let file = create_segment(&*self.fs, &self.config.dir, first_lsn, self.config.db_id)
+        let mut file = self.fs.create(&path).map_err(Failure::of(context()))?;
+        file.append(&encode_segment_header(first_lsn, self.config.db_id))
             .map_err(Failure::of(context()))?;
         let syncer = Arc::new(Mutex::new(
             self.fs.open(&path).map_err(Failure::of(context()))?,
@@ -257,8 +295,11 @@ impl Wal {
             file,
             len,
             reserved: len,
-            synced_len: len,
+            // Nothing of it is durable, its header not even: records written before the
+            // seal before it say so (see "Segments").
+            synced_len: 0,
             syncer,
+            unsealed_before: before,
         })
     }
 
@@ -429,7 +470,7 @@ impl Wal {
             if len >= self.config.segment_bytes && current.first_lsn < p.lsn {
                 append(current, &buffer, self.config.segment_bytes)?;
                 buffer.clear();
-                self.rotate_locked(segment, p.lsn)?;
+                self.rotate_locked(segment, p.lsn, sync)?;
             }
             let current = segment.as_mut().ok_or_else(no_segment)?;
             // What was durable when it was written: so recovery tells a write a crash tore
@@ -457,26 +498,77 @@ impl Wal {
         Ok(group.last().map_or(0, |p| p.lsn))
     }
 
-    /// Closes the current segment durably and starts the next one, whose first record is
-    /// `first`.
+    /// Closes the current segment and starts the next one, whose first record is `first`.
+    /// The closed segment waits for its seal (see "Segments") unless `seal_now`.
     ///
-    /// IMPORTANT: in this order. The old segment's records are durable before it stops being
-    /// the last (a crash must never leave records that are not durable in an older segment);
-    /// the new segment exists durably before the old one's seal names it; and the seal is
-    /// durable before any record goes into the new one.
-    fn rotate_locked(&self, segment: &mut Option<Segment>, first: Lsn) -> Result<(), Failure> {
-        if let Some(old) = segment.as_mut() {
-            // The zeros ahead go first, durably: a seal must end its segment, and a cut
-            // not yet on disk beside a seal that is would leave zeros after the seal.
-            settle(old)?;
+    /// IMPORTANT: a segment already waiting is sealed first: recovery knows what to make of
+    /// one unsealed segment before the newest, not of two.
+    fn rotate_locked(
+        &self,
+        segment: &mut Option<Segment>,
+        first: Lsn,
+        seal_now: bool,
+    ) -> Result<(), Failure> {
+        let mut unsealed = self.unsealed.lock();
+        if let Some(waiting) = unsealed.take() {
+            self.seal(waiting)?;
         }
-        let next = self.start_segment(first)?;
-        if let Some(old) = segment.as_mut() {
-            crate::fs::killpoint::reached("wal.created");
-            seal_segment(&mut *old.file, old.first_lsn, self.config.db_id, first)
-                .map_err(Failure::of("sealing a full log segment"))?;
+        if let Some(full) = segment.as_mut().filter(|s| s.reserved > s.len) {
+            // The zeros ahead go: a seal ends its segment. (The seal's first sync makes
+            // the cut durable, before the seal is written.)
+            full.file
+                .set_len(full.len)
+                .map_err(Failure::of("cutting a log segment to its records"))?;
+            full.reserved = full.len;
+        }
+        let full_first = segment.as_ref().map(|s| s.first_lsn);
+        let next = self.start_segment(first, full_first)?;
+        if let Some(full) = segment.take() {
+            *unsealed = Some(Unsealed {
+                first_lsn: full.first_lsn,
+                file: full.file,
+                next: first,
+                successor: Arc::clone(&next.syncer),
+            });
         }
         *segment = Some(next);
+        if seal_now {
+            if let Some(waiting) = unsealed.take() {
+                self.seal(waiting)?;
+            }
+            if let Some(current) = segment.as_mut() {
+                current.synced_len = SEGMENT_HEADER_LEN as u64;
+                current.unsealed_before = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals a full segment: its records (and its cut) synced, then its successor's header
+    /// and directory entry, then the seal naming the successor, synced.
+    ///
+    /// IMPORTANT: in this order. The full segment's records are durable before its seal
+    /// says the log goes on in the next one, and the next one exists durably before the
+    /// seal names it (`format/log_segment.rs`, "Which segments must exist").
+    fn seal(&self, waiting: Unsealed) -> Result<(), Failure> {
+        let Unsealed {
+            first_lsn,
+            mut file,
+            next,
+            successor,
+        } = waiting;
+        file.sync_data()
+            .map_err(Failure::of("syncing a full log segment"))?;
+        successor
+            .lock()
+            .sync_all()
+            .map_err(Failure::of("syncing a new log segment"))?;
+        self.fs
+            .sync_dir(&self.config.dir)
+            .map_err(Failure::of("syncing the log directory"))?;
+        crate::fs::killpoint::reached("wal.created");
+        seal_segment(&mut *file, first_lsn, self.config.db_id, next)
+            .map_err(Failure::of("sealing a full log segment"))?;
         crate::fs::killpoint::reached("wal.rotated");
         Ok(())
     }
@@ -486,9 +578,10 @@ impl Wal {
     /// record that a crash could still lose.
     ///
     /// The sync runs on the segment's second handle, without the segment's lock: writers
-    /// keep appending meanwhile (their records are not claimed durable by this sync). Every
-    /// record up to `written` is in this segment or in an older one, which its rotation
-    /// synced before the segment was replaced.
+    /// keep appending meanwhile (their records are not claimed durable by this sync). A
+    /// segment waiting for its seal is sealed first (which syncs it), also without the
+    /// segment's lock. Every record up to `written` is in one of these two or in an older
+    /// one, which was sealed.
     pub fn sync(&self) -> Result<Lsn> {
         let written = {
             let state = self.state.lock();
@@ -500,21 +593,35 @@ impl Wal {
             }
             state.written
         };
-        let target = {
+        // Both read under the segment's lock, so that no rotation comes between them. The
+        // waiting segment's lock is kept while it is sealed, so that no rotation makes
+        // another meanwhile.
+        let (target, mut unsealed) = {
             let segment = self.segment.lock();
-            segment
+            let unsealed = self.unsealed.lock();
+            let target = segment
                 .as_ref()
                 .filter(|s| s.synced_len < s.len)
-                .map(|s| (Arc::clone(&s.syncer), s.first_lsn, s.len))
+                .map(|s| (Arc::clone(&s.syncer), s.first_lsn, s.len));
+            (target, unsealed)
         };
-        if let Some((syncer, first_lsn, len)) = target {
+        let sealed = match unsealed.take() {
+            Some(waiting) => self.seal(waiting),
+            None => Ok(()),
+        };
+        drop(unsealed);
+        if let Err(failure) = sealed {
+            drop(self.poison(failure));
+        } else if let Some((syncer, first_lsn, len)) = target {
             let result = syncer.lock().sync_data();
             let mut segment = self.segment.lock();
             match result {
                 Err(source) => drop(self.poison(Failure::of("syncing the log")(source))),
                 Ok(()) => {
                     if let Some(s) = segment.as_mut().filter(|s| s.first_lsn == first_lsn) {
+                        // Its header too, and the segment before it is sealed.
                         s.synced_len = s.synced_len.max(len);
+                        s.unsealed_before = None;
                     }
                 }
             }
@@ -652,7 +759,7 @@ impl Wal {
         }
         // A failure poisons the log: records appended to the old segment after a half-made
         // new one would not tile.
-        self.rotate_locked(&mut segment, next)
+        self.rotate_locked(&mut segment, next, true)
             .map_err(|f| self.poison(f))?;
         Ok(true)
     }
@@ -671,15 +778,26 @@ impl Wal {
             }
         }
         let mut segment = self.segment.lock();
+        if let Some(waiting) = self.unsealed.lock().take() {
+            // Before its successor's records are synced as the last (see "Segments").
+            self.seal(waiting).map_err(|f| self.poison(f))?;
+            if let Some(s) = segment.as_mut() {
+                s.unsealed_before = None;
+            }
+        }
         match segment.as_mut().filter(|s| s.reserved > s.len) {
             Some(s) => settle(s).map_err(|f| self.poison(f)),
             None => Ok(()),
         }
     }
 
-    /// The first LSN of the segment being written (segments before it are complete).
+    /// The first LSN of the oldest segment that may still change: the one being written,
+    /// or the one before it while its seal waits. Segments before it are complete.
     pub fn current_segment(&self) -> Option<Lsn> {
-        self.segment.lock().as_ref().map(|s| s.first_lsn)
+        let segment = self.segment.lock();
+        segment
+            .as_ref()
+            .map(|s| s.unsealed_before.unwrap_or(s.first_lsn))
     }
 }
 
@@ -970,6 +1088,83 @@ mod tests {
                 assert_eq!(contents.payload(r), vec![r.lsn as u8; 1500]);
             }
         }
+    }
+
+    /// Whether the segment starting at `first` ends in its seal.
+    fn sealed(fs: &SimFs, first: Lsn) -> bool {
+        let path = Path::new(DIR).join(segment_name(first));
+        read_segment(fs, &path, (first, 7), false, Vec::new())
+            .expect("reads")
+            .sealed
+    }
+
+    #[test]
+    fn a_buffered_rotation_syncs_nothing_and_the_next_sync_seals_the_full_segment() {
+        use crate::fs::sim::{FaultError, FaultPlan, OpKind};
+        let fs = SimFs::new();
+        let wal = open(&fs, Durability::Buffered, 4096);
+        // A sync or directory sync from now on fails: the writes must not make one.
+        for on in [OpKind::Sync, OpKind::SyncDir] {
+            fs.fail_at(FaultPlan {
+                at_op: fs.op_count() + 1,
+                on,
+                error: FaultError::Eio,
+                persistent: true,
+            });
+        }
+        // Four records fill the first segment; the fifth starts the next.
+        for _ in 0..5 {
+            wal.append(vec![7; 1000], false)
+                .expect("written without a sync");
+        }
+        let segments = list_segments(&fs, Path::new(DIR)).expect("segments");
+        let [full, _] = segments[..] else {
+            panic!("{segments:?}")
+        };
+        assert!(!sealed(&fs, full));
+        assert_eq!(wal.current_segment(), Some(full));
+        // The seal is the next sync's.
+        assert!(
+            matches!(wal.sync(), Err(Error::Poisoned { context, .. }) if context.contains("full log segment"))
+        );
+
+        let fs = SimFs::new();
+        let wal = open(&fs, Durability::Buffered, 4096);
+        for _ in 0..12 {
+            wal.append(vec![7; 1000], false).expect("written");
+        }
+        let segments = list_segments(&fs, Path::new(DIR)).expect("segments");
+        // One full segment waits for its seal: a rotation seals the one waiting before.
+        let [.., older, full, newest] = segments[..] else {
+            panic!("{segments:?}")
+        };
+        assert!(sealed(&fs, older) && !sealed(&fs, full));
+        assert_eq!(wal.current_segment(), Some(full));
+        assert_eq!(wal.sync().expect("synced"), 12);
+        assert!(sealed(&fs, full));
+        assert_eq!(wal.current_segment(), Some(newest));
+    }
+
+    #[test]
+    fn a_sync_rotation_seals_before_the_next_segment_takes_a_record() {
+        let fs = SimFs::new();
+        let wal = open(&fs, Durability::Sync, 4096);
+        for _ in 0..5 {
+            wal.append(vec![7; 1000], false).expect("written");
+        }
+        let segments = list_segments(&fs, Path::new(DIR)).expect("segments");
+        let [full, newest] = segments[..] else {
+            panic!("{segments:?}")
+        };
+        assert!(sealed(&fs, full));
+        assert_eq!(wal.current_segment(), Some(newest));
+        // Its records say the segment's header was durable when they were written.
+        let path = Path::new(DIR).join(segment_name(newest));
+        let contents = read_segment(&fs, &path, (newest, 7), true, Vec::new()).expect("reads");
+        assert!(contents
+            .records
+            .iter()
+            .all(|r| r.synced >= Some(SEGMENT_HEADER_LEN as u64)));
     }
 
     #[test]

@@ -614,6 +614,29 @@ impl SimFs {
         }
     }
 
+    /// A new file system holding what a process killed now leaves behind: every write and
+    /// directory change it made, durable or not, since the OS keeps its page cache (a power
+    /// loss is `after_crash`). Fresh like `after_crash`'s.
+    pub fn after_process_crash(&self) -> SimFs {
+        let old = self.state.lock();
+        let mut new = State {
+            next_ino: old.next_ino,
+            ..State::default()
+        };
+        for (path, node) in &old.current {
+            if let Node::File(ino) = node {
+                let image = old.inodes.get(ino).map(|i| i.current.clone());
+                new.inodes
+                    .insert(*ino, Inode::settled(image.unwrap_or_default()));
+            }
+            new.current.insert(path.clone(), *node);
+            new.durable.insert(path.clone(), *node);
+        }
+        SimFs {
+            state: Arc::new(Mutex::new(new)),
+        }
+    }
+
     /// The file's current bytes (what reads see), or `None` if no file is at `path`.
     pub fn file_bytes(&self, path: &Path) -> Option<Vec<u8>> {
         let state = self.state.lock();
