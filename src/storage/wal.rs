@@ -596,14 +596,20 @@ impl Wal {
         // Both read under the segment's lock, so that no rotation comes between them. The
         // waiting segment's lock is kept while it is sealed, so that no rotation makes
         // another meanwhile.
-        let (target, mut unsealed) = {
+        let (target, mut unsealed) = loop {
             let segment = self.segment.lock();
-            let unsealed = self.unsealed.lock();
+            let Some(unsealed) = self.unsealed.try_lock() else {
+                // Another sync is sealing: wait for it without the segment's lock, which
+                // writers need.
+                drop(segment);
+                drop(self.unsealed.lock());
+                continue;
+            };
             let target = segment
                 .as_ref()
                 .filter(|s| s.synced_len < s.len)
                 .map(|s| (Arc::clone(&s.syncer), s.first_lsn, s.len));
-            (target, unsealed)
+            break (target, unsealed);
         };
         let sealed = match unsealed.take() {
             Some(waiting) => self.seal(waiting),
@@ -909,6 +915,23 @@ mod tests {
         segment_bytes: u64,
         throttle: Arc<Throttle>,
     ) -> Wal {
+        open_on(
+            fs,
+            Arc::new(fs.clone()),
+            durability,
+            segment_bytes,
+            throttle,
+        )
+    }
+
+    /// A log on `vfs`, which is `fs` or wraps it.
+    fn open_on(
+        fs: &SimFs,
+        vfs: Arc<dyn Vfs>,
+        durability: Durability,
+        segment_bytes: u64,
+        throttle: Arc<Throttle>,
+    ) -> Wal {
         fs.create_dir_all(Path::new(DIR)).expect("log directory");
         if durability != Durability::InMemory {
             // Recovery makes sure of the segment the log continues in.
@@ -923,7 +946,7 @@ mod tests {
             throttle,
         };
         let clock = Arc::new(ManualClock::new(Timestamp(1)));
-        Wal::open(Arc::new(fs.clone()), config, clock, 0, Timestamp(0)).expect("opens")
+        Wal::open(vfs, config, clock, 0, Timestamp(0)).expect("opens")
     }
 
     /// Rotation happens between records, not between groups: a group of many writers is
@@ -1143,6 +1166,59 @@ mod tests {
         assert_eq!(wal.sync().expect("synced"), 12);
         assert!(sealed(&fs, full));
         assert_eq!(wal.current_segment(), Some(newest));
+    }
+
+    #[test]
+    fn a_sync_waiting_for_another_syncs_seal_does_not_hold_up_writers() {
+        use crate::fs::sim::HookFs;
+        use crate::fs::sim::OpKind;
+        use std::sync::atomic::Ordering;
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let fs = SimFs::new();
+        // The seal's directory sync is held until the test lets it go.
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hook_armed = Arc::clone(&armed);
+        let vfs = HookFs::new(Arc::new(fs.clone()), move |kind, _| {
+            if kind == OpKind::SyncDir && hook_armed.swap(false, Ordering::SeqCst) {
+                held_tx.send(()).expect("test waits");
+                release_rx.lock().recv().expect("test releases");
+            }
+            Ok(())
+        });
+        let wal = open_on(
+            &fs,
+            Arc::new(vfs),
+            Durability::Buffered,
+            4096,
+            Arc::default(),
+        );
+        for _ in 0..5 {
+            wal.append(vec![7; 1000], false).expect("written");
+        }
+        armed.store(true, Ordering::SeqCst);
+        let wal = &wal;
+        std::thread::scope(|s| {
+            let sealing = s.spawn(move || wal.sync());
+            held_rx.recv().expect("the seal reached its directory sync");
+            let waiting = s.spawn(move || wal.sync());
+            std::thread::sleep(Duration::from_millis(50));
+            let (done_tx, done_rx) = mpsc::channel();
+            let writer = s.spawn(move || {
+                let written = wal.append(vec![7; 100], false);
+                done_tx.send(()).expect("test waits");
+                written
+            });
+            let unblocked = done_rx.recv_timeout(Duration::from_secs(5)).is_ok();
+            release_tx.send(()).expect("hook waits");
+            assert!(unblocked, "a write waited for another sync's seal");
+            writer.join().expect("writer").expect("written");
+            assert_eq!(sealing.join().expect("sync").expect("synced"), 5);
+            assert!(waiting.join().expect("sync").expect("synced") >= 5);
+        });
     }
 
     #[test]
