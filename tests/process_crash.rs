@@ -15,8 +15,10 @@
 //!
 //! A kill (unlike the simulated crashes of `tests/crash.rs`) keeps what the process wrote to
 //! the OS: this proves recovery from every intermediate state of the protocols in a real
-//! process, not power loss. One summary line: `PROCESS …`. `TIDESTORE_LONG=1` runs more
-//! rounds.
+//! process, not power loss. Every other child runs in `Buffered` mode, whose acknowledged
+//! writes are with the OS and so survive a kill too, and whose log rotations leave their
+//! seals to the next sync (`storage/wal.rs`, "Segments"). One summary line: `PROCESS …`.
+//! `TIDESTORE_LONG=1` runs more rounds.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -34,6 +36,7 @@ use tidestore::*;
 
 const CHILD_DIR: &str = "TIDESTORE_CHILD_DIR";
 const CHILD_ROUND: &str = "TIDESTORE_CHILD_ROUND";
+const CHILD_BUFFERED: &str = "TIDESTORE_CHILD_BUFFERED";
 const WRITERS: u64 = 3;
 const TABLE: &str = "kvstore";
 
@@ -73,7 +76,11 @@ fn child_workload() {
         return;
     };
     let round: u64 = std::env::var(CHILD_ROUND).unwrap().parse().unwrap();
-    let db = Database::open_with(&dir, options()).unwrap();
+    let durability = match std::env::var(CHILD_BUFFERED).as_deref() {
+        Ok("1") => Durability::Buffered,
+        _ => Durability::Sync,
+    };
+    let db = Database::open_with(&dir, options().durability(durability)).unwrap();
     if db.describe_table(TABLE).is_err() {
         db.create_table(
             CreateTableInput::new(TABLE)
@@ -208,6 +215,15 @@ fn run_child(dir: &Path, round: u64, kill: Kill, acks: &Arc<Mutex<Acks>>) -> boo
         ])
         .env(CHILD_DIR, dir)
         .env(CHILD_ROUND, round.to_string())
+        // Every other child buffered, but for the kill point only a durable commit reaches.
+        .env(
+            CHILD_BUFFERED,
+            if round % 2 == 1 && !matches!(kill, Kill::At("wal.synced", _)) {
+                "1"
+            } else {
+                "0"
+            },
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Kill::At(point, n) = kill {

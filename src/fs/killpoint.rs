@@ -21,8 +21,9 @@ pub const KILL_POINTS: &[&str] = &[
     // writers not yet told.
     "wal.appended",
     "wal.synced",
-    // Segment rotation: the new segment exists (header synced), the old one is not sealed
-    // yet; then both done, no record in the new one yet.
+    // A full segment's seal (at rotation in Sync mode, at the next sync in Buffered mode):
+    // the new segment exists (header synced), the full one is not sealed yet; then sealed
+    // (in Sync mode no record in the new one yet).
     "wal.created",
     "wal.rotated",
     // A snapshot, backup or restored table file: complete as `.tmp`, not renamed; renamed.
