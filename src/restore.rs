@@ -195,6 +195,13 @@ pub(crate) fn commit_new_table(engine: &Engine, data: TableData, file: String) -
         snapshot: file.clone(),
     };
     let at = engine.commit(&mutation, &[])?;
+    // The catalog records the table's first snapshot at this LSN below: a catalog naming a
+    // snapshot past the log's end is corruption. (A failed sync poisons the log; the record
+    // may be durable, so its file stays, as when the catalog cannot be written below.)
+    if let Err(e) = engine.durable_before_files(at) {
+        engine.hold_retention.store(true, Ordering::SeqCst);
+        return Err(e);
+    }
     let (lsn, time) = (at.lsn, at.time);
     let id: Arc<str> = schema.id.as_str().into();
     let installing = crate::storage::store::Installing {

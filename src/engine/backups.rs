@@ -323,6 +323,8 @@ impl Engine {
                 return Err(e);
             }
         };
+        // The catalog forgets the backup and its file goes below.
+        self.durable_before_files(at)?;
         apply(at, mutation, &mut Live::new(self))?;
         if let Some(store) = &self.store {
             // The deletion is durable in the log; a leftover file is removed on the next open.

@@ -280,6 +280,18 @@ impl Engine {
         Ok(At { lsn, time })
     }
 
+    /// Makes the log durable through `at` before the caller changes what lies outside it
+    /// for that record (the catalog, a file removed), in `Buffered` mode, where the record
+    /// may not be durable yet. Otherwise a crash could keep the outside change and lose the
+    /// record and the writes before it: a state that is no prefix of the acknowledged ones
+    /// (I2), such as a deleted table gone but an earlier write to another table lost.
+    pub(crate) fn durable_before_files(&self, at: At) -> Result<()> {
+        if self.store.is_some() && self.options.durability == Durability::Buffered {
+            self.wal.sync_through(at.lsn)?;
+        }
+        Ok(())
+    }
+
     fn log(&self, mutation: &Mutation, touched: &[&Arc<TableHandle>]) -> Result<(Lsn, Timestamp)> {
         let payload = codec::encode(mutation);
         if !touched.is_empty() {

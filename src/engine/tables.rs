@@ -19,7 +19,6 @@ use crate::format::catalog::DroppedTable;
 use crate::format::mutation::Mutation;
 use crate::model::clock::Timestamp;
 use crate::model::settings::{ResourcePolicy, TableSettings};
-use crate::options::Durability;
 use crate::state::apply::apply;
 use crate::state::table::TableData;
 
@@ -260,10 +259,9 @@ impl Engine {
         };
         let at = self.commit(&mutation, &[])?;
         let (lsn, time) = (at.lsn, at.time);
-        if promises_backup && self.options.durability == Durability::Buffered {
-            // The backup the deletion promises must survive a crash, as a requested one.
-            self.wal.sync()?;
-        }
+        // The catalog retires the table below; and the backup the deletion promises must
+        // survive a crash, as a requested one.
+        self.durable_before_files(at)?;
         // Registers the SYSTEM backup and marks the table deleted: no snapshot of it is
         // installed from here on.
         apply(at, mutation, &mut Live::new(self).with_table(&handle))?;
