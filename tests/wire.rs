@@ -1254,7 +1254,7 @@ fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
 /// again item for item, DescribeExport goes IN_PROGRESS to COMPLETED (FAILED for a missing
 /// bucket), ClientToken is idempotent, ListExports pages, a deleted table's export is
 /// described but not listed by its TableArn (a new table of the name lists only its own),
-/// DynamoDB's errors; then a restart
+/// an empty S3SseKmsKeyId is refused by the model's bound, DynamoDB's errors; then a restart
 /// on the same database keeps the records.
 #[test]
 fn export_table_writes_the_s3_directory_and_its_records_survive_a_restart() {
