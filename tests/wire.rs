@@ -1252,7 +1252,9 @@ fn import_table_reads_the_s3_directory_and_its_records_survive_a_restart() {
 /// ExportTableToPointInTime into a `--s3-dir` through boto3: an export of a moment holds the
 /// writes before it and not the one after, ImportTable over its data files makes the table
 /// again item for item, DescribeExport goes IN_PROGRESS to COMPLETED (FAILED for a missing
-/// bucket), ClientToken is idempotent, ListExports pages, DynamoDB's errors; then a restart
+/// bucket), ClientToken is idempotent, ListExports pages, a deleted table's export is
+/// described but not listed by its TableArn (a new table of the name lists only its own),
+/// an empty S3SseKmsKeyId is refused by the model's bound, DynamoDB's errors; then a restart
 /// on the same database keeps the records.
 #[test]
 fn export_table_writes_the_s3_directory_and_its_records_survive_a_restart() {

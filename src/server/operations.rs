@@ -191,6 +191,9 @@ const SERVED: &[Served] = &[
             "S3Bucket",
             "S3BucketOwner",
             "S3Prefix",
+            // Checked against the model, then refused by name (`exports.rs`).
+            "S3SseAlgorithm",
+            "S3SseKmsKeyId",
             "TableArn",
         ],
         handler: super::exports::export_table_to_point_in_time,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::job::Job;
-use super::paging::{next_token, page, paging};
+use super::paging::{next_token, of_table, page, paging};
 use super::records::{now_ms, prune, seconds, Record};
 use super::request::{
     bucket_refusal, format, prefix_refusal, table_creation_parameters, without_client_token,
@@ -281,7 +281,12 @@ pub(in crate::server) fn list_imports(call: &Call<'_>, body: Value) -> Result<Va
         "ListImports",
     )?;
     let state = call.state.imports.lock();
-    let (page, more) = page(&state.records, request.table_arn.as_deref(), after, size);
+    let (page, more) = page(
+        &state.records,
+        |r| of_table(r, request.table_arn.as_deref()),
+        after,
+        size,
+    );
     let mut answer = json!({
         "ImportSummaryList": page.iter().map(|r| r.summary()).collect::<Vec<_>>(),
     });

@@ -35,26 +35,29 @@ fn read_token(token: &str) -> Option<(u64, String)> {
     Some((ms.parse().ok()?, arn.to_owned()))
 }
 
-/// One page of ListImports or ListExports: the records of `table_arn` (all without it)
-/// after `after`, newest first (by start time, then ARN), at most `size`, and whether more
+/// Whether `record` is of the table `table_arn` (every record is when it is `None`): the
+/// filter of ListImports' `TableArn`.
+pub(in crate::server) fn of_table(record: &Record, table_arn: Option<&str>) -> bool {
+    table_arn.is_none_or(|t| record.description.get("TableArn").and_then(Value::as_str) == Some(t))
+}
+
+/// One page of ListImports or ListExports: the records `keep` keeps after `after`, newest
+/// first (by start time, then ARN), at most `size`, and whether more
 /// follow. DynamoDB lists both so (ScyllaDB's `test_list_exports_pagination` and
 /// `test_list_imports_ordering`, run against AWS: by start time, not by ARN). The records
 /// are sorted here, not trusted to be: two ImportTable calls can add theirs in the other
 /// order than their start times, a clock can step back, a file can hold any order, and
 /// paging by position in an unsorted list skips records.
-pub(in crate::server) fn page<'a>(
-    records: &'a [Record],
-    table_arn: Option<&str>,
+pub(in crate::server) fn page(
+    records: &[Record],
+    keep: impl Fn(&Record) -> bool,
     after: Option<(u64, String)>,
     size: usize,
-) -> (Vec<&'a Record>, bool) {
+) -> (Vec<&Record>, bool) {
     let position = |r: &Record| (r.start_ms, r.arn().to_owned());
     let mut page: Vec<&Record> = records
         .iter()
-        .filter(|r| {
-            table_arn
-                .is_none_or(|t| r.description.get("TableArn").and_then(Value::as_str) == Some(t))
-        })
+        .filter(|r| keep(r))
         .filter(|r| after.as_ref().is_none_or(|after| position(r) < *after))
         .collect();
     page.sort_by_key(|r| std::cmp::Reverse(position(r)));
@@ -112,7 +115,7 @@ mod tests {
             let mut seen = Vec::new();
             let mut after = None;
             for _ in 0..10 {
-                let (page, more) = page(&records, None, after, size);
+                let (page, more) = page(&records, |_| true, after, size);
                 seen.extend(page.iter().map(|r| r.start_ms));
                 if !more {
                     break;
