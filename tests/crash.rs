@@ -378,10 +378,17 @@ fn a_buffered_database_recovers_a_prefix_after_any_crash_and_a_killed_process_lo
                 violations.push(format!(
                     "{context}: recovered the state after {matching:?} steps"
                 ));
-            } else if waits && (what == "process killed" || what == "Torn") {
+            } else if what == "process killed" {
+                // What the killed process left unsynced stays so: recovery must make
+                // durable what it builds on before it acknowledges writes.
+                if let Err(e) = durable_writes_after_recovery_survive_a_power_loss(&crashed) {
+                    violations.push(format!("{context}: {e}"));
+                }
+                recoveries += 2;
+            } else if waits && what == "Torn" {
                 // The seal recovery writes, and the segment it drops: a crash at any of
                 // recovery's operations leaves what the next recovery needs (P4). (After
-                // a killed process and one power loss that tears tails, for time.)
+                // one power loss that tears tails, for time.)
                 let mut findings = Findings::default();
                 check_crash_during_recovery(&crashed, &state, &context, &mut findings);
                 recoveries += findings.recoveries;
@@ -446,6 +453,30 @@ fn in_buffered_mode_no_crash_keeps_a_deletion_or_restore_and_loses_the_writes_be
             .unwrap_or_else(|e| panic!("after the {what}: recovery failed: {e}"));
         let alpha = scan_all(&db, "alpha");
         assert_eq!(alpha.len(), puts, "after the {what}: the writes before it");
+    }
+}
+
+/// Recovers `image` (left by a killed process: its unsynced writes are still unsynced),
+/// makes three durable writes in `Sync` mode, then loses power: they must all be there.
+fn durable_writes_after_recovery_survive_a_power_loss(image: &SimFs) -> Result<(), String> {
+    let fs = image.after_process_crash();
+    let db = Database::open_with(DIR, sim_options(&fs)).map_err(|e| format!("reopen: {e}"))?;
+    let table = "after_recovery";
+    run(&db, &Op::CreateTable(table.into())).map_err(|e| format!("create: {e}"))?;
+    for k in 0..3 {
+        run(&db, &Op::Put(table.into(), k, k)).map_err(|e| format!("put: {e}"))?;
+    }
+    let power_loss = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    drop(db);
+    let db = Database::open_with(DIR, sim_options(&power_loss))
+        .map_err(|e| format!("power loss after recovery and three durable writes: {e}"))?;
+    db.describe_table(table)
+        .map_err(|e| format!("power loss after recovery and three durable writes: {e}"))?;
+    match scan_all(&db, table).len() {
+        3 => Ok(()),
+        n => Err(format!(
+            "power loss after recovery: {n} of 3 durable writes"
+        )),
     }
 }
 
@@ -627,4 +658,213 @@ fn a_poisoned_log_keeps_the_failures_kind_on_every_refused_call_until_reopened()
     let items = support::scan_all(&db, "alpha");
     assert_eq!(items.len(), 1, "the acknowledged put, and only it");
     run(&db, &Op::Put(table(), 4, 4)).expect("writes again after the reopen");
+}
+
+/// Review finding 1. A buffered rotation creates the next segment without a sync; its seal
+/// (which syncs the new segment's header and directory entry) waits for the next sync. A
+/// first record write into the new segment that fails (a full disk as the log grows: the
+/// log is poisoned, and the application reopens the database in the same process), or a
+/// process killed just before it, leaves with the OS the full segment unsealed and the
+/// newest one holding only its header, neither durable. (Under the old protocol the newest
+/// segment was created durably before any record could be tried.) The next open seals the
+/// full segment naming the newest one (`tail::continue_log`, the "newest with records"
+/// seal) and continues the log in it, without syncing its header or directory entry. A
+/// power loss after that open loses the newest segment's directory entry: the full
+/// segment's seal names a segment that is gone, recovery reports Corruption, and every
+/// write that open acknowledged (in Sync mode) is lost with it.
+#[test]
+fn an_open_after_a_failed_first_write_into_a_new_segment_makes_it_durable_before_naming_it() {
+    for killed in [false, true] {
+        reopen_after_a_failed_first_write_into_a_new_segment(killed);
+    }
+}
+
+fn reopen_after_a_failed_first_write_into_a_new_segment(kill: bool) {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use tidestore::fs::sim::HookFs;
+
+    let what = if kill {
+        "killed process"
+    } else {
+        "one-shot ENOSPC, reopen"
+    };
+    let fs = SimFs::new();
+    let armed = Arc::new(AtomicBool::new(false));
+    let failed = Arc::new(AtomicBool::new(false));
+    let writes: Arc<Mutex<HashMap<PathBuf, usize>>> = Arc::default();
+    let hook = {
+        let (armed, failed, writes) = (armed.clone(), failed.clone(), writes.clone());
+        HookFs::new(Arc::new(fs.clone()), move |kind, path| {
+            if kill && failed.load(Ordering::SeqCst) {
+                return Err(std::io::Error::other("killed"));
+            }
+            let wal = path.to_string_lossy().ends_with(".wal");
+            if !armed.load(Ordering::SeqCst) || !wal || failed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let mut writes = writes.lock().expect("lock");
+            match kind {
+                OpKind::Create => {
+                    writes.insert(path.to_owned(), 0);
+                }
+                OpKind::Write => {
+                    if let Some(n) = writes.get_mut(path) {
+                        *n += 1;
+                        // The header is the new segment's first write, its first record
+                        // the second.
+                        if *n == 2 {
+                            failed.store(true, Ordering::SeqCst);
+                            return Err(std::io::Error::from_raw_os_error(28));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+    };
+    let buffered = sim_options(&fs)
+        .fs(Arc::new(hook))
+        .durability(tidestore::Durability::Buffered);
+    let db = Database::open_with(DIR, buffered).expect("opens");
+    let table = || "alpha".to_string();
+    run(&db, &Op::CreateTable(table())).expect("create");
+    armed.store(true, Ordering::SeqCst);
+    let mut k = 0;
+    while !failed.load(Ordering::SeqCst) {
+        k += 1;
+        assert!(k < 1000, "no rotation");
+        let _ = try_run(&db, &Op::Put(table(), k, k));
+    }
+    // The log is poisoned (or the process gone): the handle goes.
+    drop(db);
+    assert!(
+        full_segment_waits_for_its_seal(&fs),
+        "{what}: a full segment waits for its seal"
+    );
+
+    // The next open, on the same machine (the OS still holds the writes), in Sync mode:
+    // every write it acknowledges is durable.
+    let db = Database::open_with(DIR, sim_options(&fs)).expect("reopens");
+    for k in 1000..1003 {
+        run(&db, &Op::Put(table(), k, k)).expect("acknowledged");
+    }
+    let acknowledged = dump_tables(&db);
+    // A power loss now.
+    let image = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    drop(db);
+    match recover(&image) {
+        Ok(state) => assert!(
+            state == acknowledged,
+            "{what}: acknowledged writes lost after a power loss"
+        ),
+        Err(e) => panic!("{what}: recovery after a power loss failed: {e}"),
+    }
+}
+
+/// Review finding 2. A sync that seals the waiting segment releases `unsealed` before it
+/// poisons the log for a failed seal, and a rotation does not look for a failure: a writer
+/// whose rotation waited for that lock goes on, sealing nothing (the waiting segment was
+/// taken), and parks a second segment as waiting, then writes the next segment's records
+/// and is acknowledged. The files then hold two unsealed segments before the newest, which
+/// recovery calls corruption: the database no longer opens, though the reopen that I8
+/// prescribes after the failed sync is all that happened (no crash).
+#[test]
+fn a_failed_seal_beside_a_waiting_rotation_leaves_a_log_that_reopens() {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
+    use tidestore::fs::sim::HookFs;
+
+    let fs = SimFs::new();
+    // (the path whose next sync is held and then fails, held, released)
+    type Gate = (Mutex<(Option<PathBuf>, bool, bool)>, Condvar);
+    let gate: Arc<Gate> = Arc::default();
+    let hook = {
+        let gate = Arc::clone(&gate);
+        HookFs::new(Arc::new(fs.clone()), move |kind, path| {
+            if kind != OpKind::Sync {
+                return Ok(());
+            }
+            let (lock, cv) = &*gate;
+            let mut g = lock.lock().expect("lock");
+            if g.0.as_deref() != Some(path) || g.1 {
+                return Ok(());
+            }
+            g.1 = true;
+            cv.notify_all();
+            while !g.2 {
+                g = cv.wait(g).expect("lock");
+            }
+            Err(std::io::Error::from_raw_os_error(5))
+        })
+    };
+    let options = sim_options(&fs)
+        .fs(Arc::new(hook))
+        .durability(tidestore::Durability::Buffered);
+    let db = Database::open_with(DIR, options).expect("opens");
+    let table = || "alpha".to_string();
+    run(&db, &Op::CreateTable(table())).expect("create");
+    let segments = |fs: &SimFs| -> Vec<PathBuf> {
+        (fs.paths().into_iter())
+            .filter(|p| p.to_string_lossy().ends_with(".wal"))
+            .collect()
+    };
+    let before = segments(&fs).len();
+    let mut k = 0;
+    while segments(&fs).len() == before {
+        k += 1;
+        run(&db, &Op::Put(table(), k, k)).expect("put");
+    }
+    // A full segment waits for its seal; the syncer's sync takes it and fails in its sync.
+    let all = segments(&fs);
+    let full = all[all.len() - 2].clone();
+    assert!(full_segment_waits_for_its_seal(&fs));
+    gate.0.lock().expect("lock").0 = Some(full);
+    let syncer = {
+        let db = db.clone();
+        std::thread::spawn(move || db.sync())
+    };
+    {
+        let (lock, cv) = &*gate;
+        let mut g = lock.lock().expect("lock");
+        while !g.1 {
+            g = cv.wait(g).expect("lock");
+        }
+    }
+    // A writer fills the next segment; its rotation waits for the seal.
+    let done = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (db, done) = (db.clone(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            for k in 1000..2000 {
+                if try_run(&db, &Op::Put("alpha".into(), k, k)).is_err() {
+                    return;
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let mut last = u64::MAX;
+    while done.load(Ordering::SeqCst) != last {
+        last = done.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The seal fails.
+    {
+        let (lock, cv) = &*gate;
+        lock.lock().expect("lock").2 = true;
+        cv.notify_all();
+    }
+    assert!(syncer.join().expect("joins").is_err(), "the sync fails");
+    writer.join().expect("joins");
+    drop(db);
+    // The reopen I8 prescribes, on the same machine: no crash.
+    if let Err(e) = Database::open_with(DIR, sim_options(&fs)) {
+        panic!("the reopen after a failed seal fails: {e}");
+    }
 }

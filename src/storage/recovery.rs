@@ -34,7 +34,7 @@ use crate::format::catalog::{
 };
 use crate::format::log_segment;
 use crate::format::mutation::{ItemWrite, Mutation, MAX_TOKENS, TOKEN_WINDOW_MS};
-use crate::fs::Vfs;
+use crate::fs::{EntryKind, Vfs};
 use crate::model::clock::Timestamp;
 use crate::model::schema::TableSchema;
 use crate::model::settings::TableSettings;
@@ -137,6 +137,7 @@ impl Store {
             },
             source,
         })?;
+        make_durable_what_a_crash_left(&*fs, dir)?;
         let catalog = match Catalog::load(&*fs, dir)? {
             Some(catalog) => catalog,
             None => create_database(&*fs, dir)?,
@@ -180,6 +181,7 @@ impl Store {
             Some(start) => start,
             None => segments.first().map_or(1, |&first| first),
         };
+        sync_log_read(&*fs, &wal_dir, &segments, log_start)?;
         let needy = catalog
             .snapshots
             .iter()
@@ -379,6 +381,54 @@ impl Store {
 /// exists durably: a catalog never names a segment a crash could take away. Log segments
 /// holding nothing (no record was ever written without a catalog) are a creation a crash
 /// cut short, and start over; anything else without a catalog is corruption.
+/// Syncs the catalog and the database's directory (and that directory's own entry), before
+/// recovery reads them; [`sync_log_read`] does the same for the log's segments. A process
+/// that died left in the OS's cache what it had not synced yet: a seal, a segment's header,
+/// records, a catalog renamed into place, the directory it was creating. Recovery reads that
+/// and builds on it (a segment it continues in, a seal it does not write again, writes it
+/// acknowledges after), so a power loss after the open must not take it away. PostgreSQL
+/// syncs its data directory before crash recovery for this reason (`SyncDataDirectory`).
+/// Syncing files with nothing dirty costs little. Snapshots need none: the catalog names a
+/// snapshot only after its file and name are durable.
+fn make_durable_what_a_crash_left(fs: &dyn Vfs, dir: &Path) -> Result<()> {
+    sync_files(fs, dir, &[CATALOG_FILE])?;
+    // The database directory's own entry, which a process that died creating it may not
+    // have synced (`create_dir_durably` syncs it only when it creates it).
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs.sync_dir(parent)
+        .map_err(io_error(format!("syncing {}", parent.display())))
+}
+
+/// [`make_durable_what_a_crash_left`] for the log's segments recovery reads (`from` on):
+/// only the last two can hold what was not synced, but which those are is what recovery is
+/// about to find out. Older ones, kept only for streams, are sealed and durable.
+fn sync_log_read(fs: &dyn Vfs, wal_dir: &Path, segments: &[Lsn], from: Lsn) -> Result<()> {
+    let names: Vec<String> = segments
+        .iter()
+        .filter(|&&first| first >= from)
+        .map(|&first| log_segment::segment_name(first))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    sync_files(fs, wal_dir, &names)
+}
+
+/// Syncs the files `names` in `dir` that exist, then `dir`.
+fn sync_files(fs: &dyn Vfs, dir: &Path, names: &[&str]) -> Result<()> {
+    let context = || format!("syncing what a crash left in {}", dir.display());
+    for name in names {
+        let path = dir.join(name);
+        if fs.entry_kind(&path).map_err(io_error(context()))? != Some(EntryKind::File) {
+            continue;
+        }
+        let mut file = fs.open(&path).map_err(io_error(context()))?;
+        file.sync_all().map_err(io_error(context()))?;
+    }
+    fs.sync_dir(dir).map_err(io_error(context()))
+}
+
 fn create_database(fs: &dyn Vfs, dir: &Path) -> Result<Catalog> {
     let wal_dir = dir.join(WAL_DIR);
     let catalog = Catalog::new();

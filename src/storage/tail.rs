@@ -44,7 +44,7 @@ use std::path::Path;
 
 use crate::error::{io_error, Error, Result};
 use crate::format::catalog::Catalog;
-use crate::format::log_segment::{is_sealed_format, segment_name};
+use crate::format::log_segment::{is_sealed_format, segment_name, FORMAT_VERSION};
 use crate::fs::Vfs;
 use crate::model::Lsn;
 use crate::storage::replay::SegmentRead;
@@ -166,9 +166,11 @@ pub(crate) fn continue_log(
         }
     }
     match kept.last() {
-        // Empty: the log continues in it. (Its first LSN is the one after the log's last
-        // record: the segment before it ends there, or the log starts there.)
-        Some(last) if last.last.is_none() => {
+        // Empty, and of this format: the log continues in it. (Its first LSN is the one
+        // after the log's last record: the segment before it ends there, or the log starts
+        // there.) Synced with its directory entry, since the seal below may name it: a
+        // rotation whose seal waited created it without a sync.
+        Some(last) if last.last.is_none() && last.version == Some(FORMAT_VERSION) => {
             if last.first != next {
                 return Err(Error::Corruption(format!(
                     "log segment {} holds no record, but the log ends at LSN {}",
@@ -176,6 +178,19 @@ pub(crate) fn continue_log(
                     next - 1
                 )));
             }
+            let context = format!("continuing in log segment {}", path(next).display());
+            let mut file = fs.open(&path(next)).map_err(io_error(context.clone()))?;
+            file.sync_all().map_err(io_error(context.clone()))?;
+            fs.sync_dir(wal_dir).map_err(io_error(context))?;
+        }
+        // Empty, of an older format (a clean close before an upgrade): written again as
+        // this format's, since the log writes this format's records into it.
+        Some(last) if last.last.is_none() && last.first != next => {
+            return Err(Error::Corruption(format!(
+                "log segment {} holds no record, but the log ends at LSN {}",
+                path(last.first).display(),
+                next - 1
+            )));
         }
         _ => {
             create_segment(fs, wal_dir, next, db_id).map_err(io_error(format!(

@@ -510,6 +510,8 @@ impl Wal {
         seal_now: bool,
     ) -> Result<(), Failure> {
         let mut unsealed = self.unsealed.lock();
+        // A seal that failed beside this (in a sync) poisoned the log: no rotation after it.
+        refuse_if_poisoned(&self.failure)?;
         if let Some(waiting) = unsealed.take() {
             self.seal(waiting)?;
         }
@@ -611,13 +613,16 @@ impl Wal {
                 .map(|s| (Arc::clone(&s.syncer), s.first_lsn, s.len));
             break (target, unsealed);
         };
-        let sealed = match unsealed.take() {
-            Some(waiting) => self.seal(waiting),
-            None => Ok(()),
-        };
+        if let Some(waiting) = unsealed.take() {
+            if let Err(failure) = self.seal(waiting) {
+                // Before the waiting segment's lock goes: a rotation waiting for it must
+                // find the log poisoned, not make a second unsealed segment.
+                drop(self.poison(failure));
+            }
+        }
         drop(unsealed);
-        if let Err(failure) = sealed {
-            drop(self.poison(failure));
+        if self.failure.get().is_some() {
+            // Reported below.
         } else if let Some((syncer, first_lsn, len)) = target {
             let result = syncer.lock().sync_data();
             let mut segment = self.segment.lock();
@@ -784,7 +789,9 @@ impl Wal {
             }
         }
         let mut segment = self.segment.lock();
-        if let Some(waiting) = self.unsealed.lock().take() {
+        let mut unsealed = self.unsealed.lock();
+        refuse_if_poisoned(&self.failure).map_err(|f| self.poison(f))?;
+        if let Some(waiting) = unsealed.take() {
             // Before its successor's records are synced as the last (see "Segments").
             self.seal(waiting).map_err(|f| self.poison(f))?;
             if let Some(s) = segment.as_mut() {
@@ -837,6 +844,17 @@ pub(crate) fn seal_segment(
 ) -> std::io::Result<()> {
     file.append(&encode_seal(first_lsn, db_id, next))?;
     file.sync_data()
+}
+
+/// Fails if the log is poisoned: with a failure the poisoning's own error replaces (the
+/// first failure is the one kept: [`Wal::poison`]).
+fn refuse_if_poisoned(failure: &OnceLock<Failure>) -> Result<(), Failure> {
+    match failure.get() {
+        Some(_) => Err(Failure::of("writing to the log")(std::io::Error::other(
+            "the log is poisoned",
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Makes `segment` end at its records, durably: the zeros ahead of them cut, and whatever

@@ -219,7 +219,7 @@ fn apply(buf: &mut Vec<u8>, write: &Write) {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Inode {
     durable: Vec<u8>,
     pending: Vec<Write>,
@@ -615,23 +615,19 @@ impl SimFs {
     }
 
     /// A new file system holding what a process killed now leaves behind: every write and
-    /// directory change it made, durable or not, since the OS keeps its page cache (a power
-    /// loss is `after_crash`). Fresh like `after_crash`'s.
+    /// directory change it made is there, since the OS keeps its page cache, and what was
+    /// not synced is still not durable (a later `after_crash` of it loses it). Fresh like
+    /// `after_crash`'s: no crash, faults, modes or locks.
     pub fn after_process_crash(&self) -> SimFs {
         let old = self.state.lock();
-        let mut new = State {
+        let new = State {
+            inodes: old.inodes.clone(),
             next_ino: old.next_ino,
+            current: old.current.clone(),
+            durable: old.durable.clone(),
+            pending: old.pending.clone(),
             ..State::default()
         };
-        for (path, node) in &old.current {
-            if let Node::File(ino) = node {
-                let image = old.inodes.get(ino).map(|i| i.current.clone());
-                new.inodes
-                    .insert(*ino, Inode::settled(image.unwrap_or_default()));
-            }
-            new.current.insert(path.clone(), *node);
-            new.durable.insert(path.clone(), *node);
-        }
         SimFs {
             state: Arc::new(Mutex::new(new)),
         }
