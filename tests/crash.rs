@@ -660,7 +660,7 @@ fn a_poisoned_log_keeps_the_failures_kind_on_every_refused_call_until_reopened()
     run(&db, &Op::Put(table(), 4, 4)).expect("writes again after the reopen");
 }
 
-/// Review finding 1. A buffered rotation creates the next segment without a sync; its seal
+/// Found by a review of the deferred seal. A buffered rotation creates the next segment without a sync; its seal
 /// (which syncs the new segment's header and directory entry) waits for the next sync. A
 /// first record write into the new segment that fails (a full disk as the log grows: the
 /// log is poisoned, and the application reopens the database in the same process), or a
@@ -671,7 +671,8 @@ fn a_poisoned_log_keeps_the_failures_kind_on_every_refused_call_until_reopened()
 /// seal) and continues the log in it, without syncing its header or directory entry. A
 /// power loss after that open loses the newest segment's directory entry: the full
 /// segment's seal names a segment that is gone, recovery reports Corruption, and every
-/// write that open acknowledged (in Sync mode) is lost with it.
+/// write that open acknowledged (in Sync mode) is lost with it. (Now `continue_log` syncs
+/// the segment it continues in, with its directory.)
 #[test]
 fn an_open_after_a_failed_first_write_into_a_new_segment_makes_it_durable_before_naming_it() {
     for killed in [false, true] {
@@ -765,13 +766,15 @@ fn reopen_after_a_failed_first_write_into_a_new_segment(kill: bool) {
     }
 }
 
-/// Review finding 2. A sync that seals the waiting segment releases `unsealed` before it
-/// poisons the log for a failed seal, and a rotation does not look for a failure: a writer
+/// Found by a review of the deferred seal. A sync that sealed the waiting segment released
+/// `unsealed` before it poisoned the log for a failed seal, and a rotation did not look for
+/// a failure: a writer
 /// whose rotation waited for that lock goes on, sealing nothing (the waiting segment was
 /// taken), and parks a second segment as waiting, then writes the next segment's records
 /// and is acknowledged. The files then hold two unsealed segments before the newest, which
 /// recovery calls corruption: the database no longer opens, though the reopen that I8
-/// prescribes after the failed sync is all that happened (no crash).
+/// prescribes after the failed sync is all that happened (no crash). (Now the sync poisons
+/// the log first, and a rotation refuses a poisoned log.)
 #[test]
 fn a_failed_seal_beside_a_waiting_rotation_leaves_a_log_that_reopens() {
     use std::path::PathBuf;
