@@ -183,8 +183,8 @@ pub(crate) fn continue_log(
             file.sync_all().map_err(io_error(context.clone()))?;
             fs.sync_dir(wal_dir).map_err(io_error(context))?;
         }
-        // Empty, of an older format (a clean close before an upgrade): written again as
-        // this format's, since the log writes this format's records into it.
+        // Empty, of an older format (a clean close before an upgrade), and not where the
+        // log ends: as above.
         Some(last) if last.last.is_none() && last.first != next => {
             return Err(Error::Corruption(format!(
                 "log segment {} holds no record, but the log ends at LSN {}",
@@ -192,6 +192,8 @@ pub(crate) fn continue_log(
                 next - 1
             )));
         }
+        // A new segment; or, where the log ends, an empty one of an older format written
+        // again in this format, since the log writes this format's records into it.
         _ => {
             create_segment(fs, wal_dir, next, db_id).map_err(io_error(format!(
                 "starting log segment {}",
