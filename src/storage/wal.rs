@@ -621,9 +621,9 @@ impl Wal {
             }
         }
         drop(unsealed);
-        if self.failure.get().is_some() {
-            // Reported below.
-        } else if let Some((syncer, first_lsn, len)) = target {
+        // (A failure is reported below.)
+        let poisoned = self.failure.get().is_some();
+        if let Some((syncer, first_lsn, len)) = target.filter(|_| !poisoned) {
             let result = syncer.lock().sync_data();
             let mut segment = self.segment.lock();
             match result {
