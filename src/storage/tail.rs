@@ -115,6 +115,9 @@ pub(crate) fn check_snapshots(catalog: &Catalog, last_lsn: Lsn) -> Result<()> {
 /// then the newest segment with records is sealed (cutting a torn seal first). Each step
 /// can be repeated, so a crash during it leaves what the next recovery needs. Returns the
 /// first segment of the log after it.
+///
+/// IMPORTANT: the segments `read` were synced, with their directory, before they were read
+/// (`recovery.rs`, `sync_log_read`): a seal written here may name any of them.
 pub(crate) fn continue_log(
     fs: &dyn Vfs,
     wal_dir: &Path,
@@ -138,13 +141,9 @@ pub(crate) fn continue_log(
         let unsealed = older.version.is_some_and(is_sealed_format) && !older.sealed;
         if unsealed && last.last.is_some() {
             // The one before the newest waited for its seal (`check` allowed it only so):
-            // its successor made to exist durably, its torn tail cut, then sealed.
+            // its torn tail cut, then sealed, naming the newest (durable since recovery
+            // synced what it read).
             let context = format!("sealing log segment {}", path(older.first).display());
-            let mut newest = fs
-                .open(&path(last.first))
-                .map_err(io_error(context.clone()))?;
-            newest.sync_all().map_err(io_error(context.clone()))?;
-            fs.sync_dir(wal_dir).map_err(io_error(context.clone()))?;
             if older.torn {
                 cut(fs, &path(older.first), older.valid_len, &context)?;
             }
@@ -168,8 +167,7 @@ pub(crate) fn continue_log(
     match kept.last() {
         // Empty, and of this format: the log continues in it. (Its first LSN is the one
         // after the log's last record: the segment before it ends there, or the log starts
-        // there.) Synced with its directory entry, since the seal below may name it: a
-        // rotation whose seal waited created it without a sync.
+        // there.)
         Some(last) if last.last.is_none() && last.version == Some(FORMAT_VERSION) => {
             if last.first != next {
                 return Err(Error::Corruption(format!(
@@ -178,10 +176,6 @@ pub(crate) fn continue_log(
                     next - 1
                 )));
             }
-            let context = format!("continuing in log segment {}", path(next).display());
-            let mut file = fs.open(&path(next)).map_err(io_error(context.clone()))?;
-            file.sync_all().map_err(io_error(context.clone()))?;
-            fs.sync_dir(wal_dir).map_err(io_error(context))?;
         }
         // Empty, of an older format (a clean close before an upgrade), and not where the
         // log ends: as above.

@@ -170,7 +170,8 @@ struct Segment {
     /// the kernel reports a failed writeback once per open file, so each handle's sync
     /// sees it.
     syncer: Arc<Mutex<Box<dyn VfsFile>>>,
-    /// The first LSN of the segment before this one while its seal waits ([`Unsealed`]).
+    /// The first LSN of the segment before this one while its seal waits ([`Unsealed`]):
+    /// kept here too so that [`Wal::current_segment`] need not wait for a seal in progress.
     unsealed_before: Option<Lsn>,
 }
 
