@@ -413,7 +413,7 @@ fn a_buffered_database_recovers_a_prefix_after_any_crash_and_a_killed_process_lo
 /// durable, so a crash kept the deletion and lost an earlier write to another table. Now
 /// every change outside the log that follows from a record waits for the record to be
 /// durable (`Engine::durable_before_files`): a table's deletion, a backup's, a restore's
-/// first snapshot. (Fails without it, checked by hand.)
+/// first snapshot. (Fails without it, each case checked by hand.)
 #[test]
 fn in_buffered_mode_no_crash_keeps_a_deletion_or_restore_and_loses_the_writes_before_it() {
     use tidestore::{Durability, RestoreTableFromBackupInput};
@@ -444,16 +444,26 @@ fn in_buffered_mode_no_crash_keeps_a_deletion_or_restore_and_loses_the_writes_be
     db.restore_table_from_backup(RestoreTableFromBackupInput::new(&arn, "restored"))
         .expect("restores");
     let after_restore = fs.after_crash(CrashPolicy::DropUnsynced, 0);
+    run(&db, &Op::Put("alpha".into(), 4, 4)).expect("runs");
+    db.delete_backup(&arn).expect("deletes the backup");
+    let after_backup_deletion = fs.after_crash(CrashPolicy::DropUnsynced, 0);
     drop(db);
     for (what, image, puts) in [
-        ("deletion", after_deletion, 2),
-        ("restore", after_restore, 3),
+        ("deletion", &after_deletion, 2),
+        ("restore", &after_restore, 3),
+        ("backup's deletion", &after_backup_deletion, 4),
     ] {
-        let db = Database::open_with(DIR, sim_options(&image))
+        let db = Database::open_with(DIR, sim_options(image))
             .unwrap_or_else(|e| panic!("after the {what}: recovery failed: {e}"));
         let alpha = scan_all(&db, "alpha");
         assert_eq!(alpha.len(), puts, "after the {what}: the writes before it");
     }
+    // The backup's deletion was acknowledged, so the image keeps it with the write before it.
+    let db = Database::open_with(DIR, sim_options(&after_backup_deletion)).expect("recovers");
+    assert!(
+        db.describe_backup(&arn).is_err(),
+        "the backup's deletion was kept"
+    );
 }
 
 /// Recovers `image` (left by a killed process: its unsynced writes are still unsynced),
