@@ -355,7 +355,9 @@ fn open(path: &Path) {
 /// Durable single-item commits with `threads` writers for `secs` seconds.
 fn commits(path: &Path, n: u64, threads: u64, secs: f64) {
     let db = Database::open_with(path, options(Durability::Sync)).expect("open");
-    let (rate, latencies, _) = sync_writers(&db, n, threads, secs, false);
+    let Commits {
+        rate, latencies, ..
+    } = sync_writers(&db, n, threads, secs, false);
     println!(
         "SEQ commits threads={threads} commits/s={rate:.0} p50={}us p99={}us max={}us | bar: the best peer at every thread count (sled 7.2k/11.7k/11.1k, fjall 5.2k/5.1k/5.05k at 1/4/16 on a disk doing 4.0k append+fdatasync/s)",
         pct(&latencies, 0.5),
@@ -368,31 +370,68 @@ fn commits(path: &Path, n: u64, threads: u64, secs: f64) {
 /// while backups of the table build back to back: whether the writers can tell.
 fn commits_during_backups(path: &Path, n: u64, threads: u64, secs: f64) {
     let db = Database::open_with(path, options(Durability::Sync)).expect("open");
-    let (quiet, before, _) = sync_writers(&db, n, threads, secs, false);
-    let (busy, during, builds) = sync_writers(&db, n, threads, secs, true);
+    let quiet = sync_writers(&db, n, threads, secs, false);
+    let busy = sync_writers(&db, n, threads, secs, true);
+    let (before, during) = (&quiet.latencies, &busy.latencies);
     println!(
-        "SEQ commits during backups threads={threads} ({builds} builds): commits/s {quiet:.0} -> {busy:.0} (x{:.2}, bar >= 0.9), p99 {}us -> {}us (x{:.2}, bar <= 1.1), max {}us -> {}us (x{:.2}, bar <= 2)",
-        busy / quiet,
-        pct(&before, 0.99),
-        pct(&during, 0.99),
-        pct(&during, 0.99) as f64 / pct(&before, 0.99).max(1) as f64,
-        pct(&before, 1.0),
-        pct(&during, 1.0),
-        pct(&during, 1.0) as f64 / pct(&before, 1.0).max(1) as f64,
+        "SEQ commits during backups threads={threads} ({} builds): commits/s {:.0} -> {:.0} (x{:.2}, bar >= 0.9), p99 {}us -> {}us (x{:.2}, bar <= 1.1), max {}us -> {}us (x{:.2}, bar <= 2)",
+        busy.builds,
+        quiet.rate,
+        busy.rate,
+        busy.rate / quiet.rate,
+        pct(before, 0.99),
+        pct(during, 0.99),
+        pct(during, 0.99) as f64 / pct(before, 0.99).max(1) as f64,
+        pct(before, 1.0),
+        pct(during, 1.0),
+        pct(during, 1.0) as f64 / pct(before, 1.0).max(1) as f64,
+    );
+    println!(
+        "SEQ commits during backups threads={threads}: the slowest, {}; before the backups, {}",
+        busy.slowest_in_timeline(),
+        quiet.slowest_in_timeline()
     );
 }
 
+/// What [`sync_writers`] measured.
+struct Commits {
+    rate: f64,
+    /// Each commit's latency (µs), sorted.
+    latencies: Vec<u32>,
+    builds: u64,
+    /// The slowest commit: when it began (since the start) and how long it took.
+    slowest: (Duration, Duration),
+    /// When each backup was asked for, built and deleted (since the start).
+    events: Vec<(Duration, &'static str, u64)>,
+}
+
+impl Commits {
+    /// The slowest commit placed among the backups' steps, so that a stall can be traced to
+    /// what the backups were doing when it began.
+    fn slowest_in_timeline(&self) -> String {
+        let (began, took) = self.slowest;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let mut text = format!("{:.1} ms, began at {:.1} ms", ms(took), ms(began));
+        match self.events.iter().rev().find(|(at, _, _)| *at <= began) {
+            Some((at, what, build)) => {
+                text += &format!(
+                    ", {:.1} ms after backup {build} was {what}",
+                    ms(began - *at)
+                )
+            }
+            None if !self.events.is_empty() => text += ", before the first backup",
+            None => {}
+        }
+        text
+    }
+}
+
 /// `threads` Sync writers putting for `secs` seconds, with backups building back to back
-/// meanwhile if `backups`: commits/s, the latencies (µs, sorted), and the builds finished.
-fn sync_writers(
-    db: &Database,
-    n: u64,
-    threads: u64,
-    secs: f64,
-    backups: bool,
-) -> (f64, Vec<u32>, u64) {
+/// meanwhile if `backups`.
+fn sync_writers(db: &Database, n: u64, threads: u64, secs: f64, backups: bool) -> Commits {
     let stop = AtomicBool::new(false);
-    let mut latencies = Vec::new();
+    let mut commits = Vec::new();
+    let mut events = Vec::new();
     let mut builds = 0;
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -406,7 +445,7 @@ fn sync_writers(
                         let started = Instant::now();
                         db.put_item(PutItemInput::new(TABLE, item(i % n, i)))
                             .expect("put");
-                        out.push(started.elapsed().as_micros() as u32);
+                        out.push((started - start, started.elapsed()));
                         i += threads;
                     }
                     out
@@ -415,13 +454,16 @@ fn sync_writers(
             .collect();
         let deadline = start + Duration::from_secs_f64(secs);
         while backups && Instant::now() < deadline {
+            events.push((start.elapsed(), "asked for", builds));
             let arn = (db.create_backup(TABLE, "during-commits"))
                 .expect("create_backup")
                 .backup_details
                 .backup_arn;
             db.wait_for_backup(&arn, Duration::from_secs(600))
                 .expect("build");
+            events.push((start.elapsed(), "built", builds));
             db.delete_backup(&arn).expect("delete_backup");
+            events.push((start.elapsed(), "deleted", builds));
             builds += 1;
         }
         if let Some(rest) = deadline.checked_duration_since(Instant::now()) {
@@ -429,12 +471,27 @@ fn sync_writers(
         }
         stop.store(true, Ordering::Relaxed);
         for h in handles {
-            latencies.extend(h.join().expect("writer"));
+            commits.extend(h.join().expect("writer"));
         }
     });
+    let rate = commits.len() as f64 / start.elapsed().as_secs_f64();
+    let slowest = commits
+        .iter()
+        .copied()
+        .max_by_key(|(_, took)| *took)
+        .unwrap_or_default();
+    let mut latencies: Vec<u32> = commits
+        .iter()
+        .map(|(_, took)| took.as_micros() as u32)
+        .collect();
     latencies.sort_unstable();
-    let rate = latencies.len() as f64 / start.elapsed().as_secs_f64();
-    (rate, latencies, builds)
+    Commits {
+        rate,
+        latencies,
+        builds,
+        slowest,
+        events,
+    }
 }
 
 /// One writer putting (Buffered, non-durable puts), free-running or paced at `pace` puts/s,
