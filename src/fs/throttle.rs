@@ -19,7 +19,7 @@
 //! queue behind little, and in larger ones otherwise, so that the disk's completion
 //! interrupts, which land on one CPU, stop a running writer less often.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// How many written bytes a background build lets pile up before it starts their writeback
@@ -36,7 +36,8 @@ pub(crate) const WRITEBACK_WHILE_COMMITTING: u64 = 256 << 10;
 /// every 1 or 4 MiB. On the other CPU it was not slowed either way.
 pub(crate) const WRITEBACK_OTHERWISE: u64 = 1 << 20;
 
-/// How long after a durable commit began background writes stay paced.
+/// How long after a durable commit's sync began or ended background writes stay paced
+/// (and they are, all the while a sync is in progress).
 pub(crate) const ACTIVE_FOR: Duration = Duration::from_millis(100);
 
 /// How far behind the rate a paced writer may fall and then catch up at full speed: a
@@ -53,8 +54,11 @@ pub(crate) struct Throttle {
     /// Bytes per second while commits are being made; 0: no limit.
     rate: u64,
     epoch: Instant,
-    /// Microseconds from `epoch` to the last durable commit's start, plus one (0: none yet).
+    /// Microseconds from `epoch` to the last durable commit's start or end, plus one (0:
+    /// none yet).
     last_commit: AtomicU64,
+    /// The durable commits' syncs in progress ([`Throttle::syncing`]).
+    syncing: AtomicUsize,
 }
 
 impl Default for Throttle {
@@ -71,23 +75,33 @@ impl Throttle {
             rate,
             epoch: Instant::now(),
             last_commit: AtomicU64::new(0),
+            syncing: AtomicUsize::new(0),
         }
     }
 
-    /// Records that writers are waiting for a log sync: called as a group commit that syncs
-    /// begins (so that the first commit after a quiet spell is protected too) and again as
-    /// it ends (so that a slow one is, to its end).
-    pub fn commit_began(&self) {
-        self.commit_began_at(Instant::now());
+    /// Records that writers wait for a log sync until the guard is dropped: taken as a group
+    /// commit that syncs begins, so that the first commit after a quiet spell is protected
+    /// too, and held to its end, so that a slow sync — the case pacing is for — keeps the
+    /// builds paced for as long as it lasts, and [`ACTIVE_FOR`] after. (Marked only at its
+    /// start and end, a sync of 200 ms left builds unpaced from its 100th ms: they handed
+    /// the disk tens of MB, and the flush it was waiting for waited for them.)
+    pub fn syncing(&self) -> Syncing<'_> {
+        self.syncing.fetch_add(1, Relaxed);
+        self.mark_commit_at(Instant::now());
+        Syncing(self)
     }
 
-    fn commit_began_at(&self, at: Instant) {
+    fn mark_commit_at(&self, at: Instant) {
         let at = at.saturating_duration_since(self.epoch).as_micros() as u64 + 1;
         self.last_commit.store(at, Relaxed);
     }
 
-    /// Whether a durable commit began within [`ACTIVE_FOR`] before `now`.
+    /// Whether a durable commit's sync is in progress, or began or ended within
+    /// [`ACTIVE_FOR`] before `now`.
     pub(crate) fn committing(&self, now: Instant) -> bool {
+        if self.syncing.load(Relaxed) > 0 {
+            return true;
+        }
         match self.last_commit.load(Relaxed) {
             0 => false,
             at => {
@@ -103,6 +117,19 @@ impl Throttle {
             throttle: self,
             due: None,
         }
+    }
+}
+
+/// A durable commit's sync in progress, from [`Throttle::syncing`]; its end is recorded
+/// when dropped, whether the sync succeeded, failed or panicked.
+#[derive(Debug)]
+#[must_use = "the sync counts as in progress only while the guard lives"]
+pub(crate) struct Syncing<'a>(&'a Throttle);
+
+impl Drop for Syncing<'_> {
+    fn drop(&mut self) {
+        self.0.mark_commit_at(Instant::now());
+        self.0.syncing.fetch_sub(1, Relaxed);
     }
 }
 
@@ -164,7 +191,7 @@ mod tests {
         let mut pacer = throttle.pacer();
         // No commit yet: full speed.
         assert_eq!(pacer.wait(MB, now), None);
-        throttle.commit_began_at(now);
+        throttle.mark_commit_at(now);
         // 1 MB at 100 MB/s is due 10 ms after the pacing began.
         assert_eq!(pacer.wait(MB, now), Some(Duration::from_millis(10)));
         // Another 1 MB 15 ms later is due at 20 ms: 5 ms more.
@@ -174,21 +201,50 @@ mod tests {
         let later = now + ACTIVE_FOR + Duration::from_millis(1);
         assert_eq!(pacer.wait(MB, later), None);
         // ...and pacing resumes afresh, not owing what was written unpaced.
-        throttle.commit_began_at(later);
+        throttle.mark_commit_at(later);
         assert_eq!(pacer.wait(MB, later), Some(Duration::from_millis(10)));
+    }
+
+    /// A sync that lasts longer than ACTIVE_FOR keeps the builds paced to its end: the disk
+    /// flush it waits for waits for every write queued before it, so writes let through
+    /// at full speed then make it slower still. (Found by `perf sched`: a one-writer commit
+    /// of 200 ms beside a build, 196 ms of it in the device's flush, the build unpaced from
+    /// the 100th ms.)
+    #[test]
+    fn a_sync_longer_than_active_for_keeps_builds_paced_to_its_end() {
+        let throttle = Throttle::new(100 * MB);
+        let mut pacer = throttle.pacer();
+        let sync = throttle.syncing();
+        let long_after = Instant::now() + 3 * ACTIVE_FOR;
+        assert!(throttle.committing(long_after), "unpaced during a sync");
+        assert!(pacer.wait(MB, long_after).is_some());
+        drop(sync);
+        let ended = Instant::now();
+        assert!(
+            throttle.committing(ended + ACTIVE_FOR / 2),
+            "unpaced just after it"
+        );
+        assert!(!throttle.committing(ended + ACTIVE_FOR + Duration::from_millis(1)));
+        // A guard dropped by a panicking sync ends it too.
+        let unwound = std::panic::catch_unwind(|| {
+            let _sync = throttle.syncing();
+            panic!("a failed sync");
+        });
+        assert!(unwound.is_err());
+        assert!(!throttle.committing(Instant::now() + ACTIVE_FOR + Duration::from_millis(1)));
     }
 
     #[test]
     fn a_writer_that_fell_behind_catches_up_by_at_most_the_credit() {
         let throttle = Throttle::new(100 * MB);
         let now = Instant::now();
-        throttle.commit_began_at(now);
+        throttle.mark_commit_at(now);
         let mut pacer = throttle.pacer();
         assert_eq!(pacer.wait(MB, now), Some(Duration::from_millis(10)));
         // The writer was slow for 90 ms while commits went on: it may write 10 ms of its
         // rate (1 MB, in 64 KiB blocks) at once, not the 8 MB it fell behind.
         let t = now + Duration::from_millis(100);
-        throttle.commit_began_at(t);
+        throttle.mark_commit_at(t);
         let mut unpaced = 0;
         while pacer.wait(64 << 10, t).is_none() {
             unpaced += 64 << 10;
@@ -202,11 +258,11 @@ mod tests {
         let throttle = Throttle::new(100 * MB);
         let pacer = throttle.pacer();
         assert_eq!(pacer.writeback_span(), WRITEBACK_OTHERWISE);
-        throttle.commit_began();
+        drop(throttle.syncing());
         assert_eq!(pacer.writeback_span(), WRITEBACK_WHILE_COMMITTING);
         // A throttle without a rate paces nothing, yet commits still want small spans.
         let unpaced = Throttle::default();
-        unpaced.commit_began();
+        drop(unpaced.syncing());
         assert_eq!(unpaced.pacer().writeback_span(), WRITEBACK_WHILE_COMMITTING);
     }
 
@@ -214,7 +270,7 @@ mod tests {
     fn a_throttle_without_a_rate_never_waits() {
         let throttle = Throttle::default();
         let now = Instant::now();
-        throttle.commit_began_at(now);
+        throttle.mark_commit_at(now);
         let mut pacer = throttle.pacer();
         assert_eq!(pacer.wait(u64::MAX / 2, now), None);
     }

@@ -383,15 +383,9 @@ impl Wal {
             let group = std::mem::take(&mut state.pending);
             drop(state);
             let paces = sync && group.iter().any(|p| p.paces);
-            if paces {
-                self.config.throttle.commit_began();
-            }
+            let pacing = paces.then(|| self.config.throttle.syncing());
             let result = self.write_group(group, sync);
-            if paces {
-                // And as it ends: a slow sync (the case pacing is for) keeps builds paced
-                // for as long as it lasts, and ACTIVE_FOR after.
-                self.config.throttle.commit_began();
-            }
+            drop(pacing);
             state = self.state.lock();
             state.flushing = false;
             // (A failure is recorded by `write_group`; the loop above returns it.)
