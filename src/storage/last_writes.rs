@@ -214,8 +214,8 @@ impl LastWrites {
         // realloc copies a block under 32 MB inside its arena's lock, which the writers
         // freeing into that arena then wait for (a free writer's put stalled 5-12 ms).
         let most = sorted.len() + tail.len();
-        let next = most.max(MIN_COMPACT_AT).max(self.room).min(MAX_RESERVED);
-        self.writes = merge(sorted, tail, most + next);
+        let room = most + self.tail_before_compaction(most).min(MAX_RESERVED);
+        self.writes = merge(sorted, tail, room);
         self.sorted = self.writes.len();
         let live: usize = self
             .writes
@@ -226,9 +226,14 @@ impl LastWrites {
         if self.arena.bytes > 2 * live + CHUNK {
             self.repack();
         }
-        // The next compaction when the tail is as long as the sorted run (or the room):
-        // each write is merged about twice, and at most twice the keys' writes are held.
-        self.compact_at = self.sorted + self.sorted.max(MIN_COMPACT_AT).max(self.room);
+        self.compact_at = self.sorted + self.tail_before_compaction(self.sorted);
+    }
+
+    /// How long the tail after a sorted run of `sorted` writes grows before the next
+    /// compaction: as long as the run (or the room, or `MIN_COMPACT_AT`), so that each
+    /// write is merged about twice and at most twice the keys' writes are held.
+    fn tail_before_compaction(&self, sorted: usize) -> usize {
+        sorted.max(MIN_COMPACT_AT).max(self.room)
     }
 
     /// Copies the items still written into a new arena, leaving the overwritten ones.
