@@ -40,18 +40,17 @@ use tidestore::{
 
 const TABLE: &str = "seq";
 
+/// The environment variable `name` parsed, if it is set and parses.
+fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 fn items() -> u64 {
-    std::env::var("TIDESTORE_BENCH_ITEMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000)
+    env("TIDESTORE_BENCH_ITEMS").unwrap_or(1_000_000)
 }
 
 fn rounds() -> u64 {
-    std::env::var("TIDESTORE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
+    env("TIDESTORE_BENCH_ROUNDS").unwrap_or(1)
 }
 
 fn dir(name: &str) -> PathBuf {
@@ -93,10 +92,7 @@ fn item(i: u64, g: u64) -> Item {
 /// `Options::background_write_rate`, to compare rates.
 fn options(durability: Durability) -> Options {
     let options = Options::default().durability(durability);
-    match std::env::var("TIDESTORE_BENCH_WRITE_RATE")
-        .ok()
-        .and_then(|r| r.parse().ok())
-    {
+    match env("TIDESTORE_BENCH_WRITE_RATE") {
         Some(rate) => options.background_write_rate(rate),
         None => options,
     }
@@ -176,10 +172,7 @@ fn platform(base: &Path) {
     // small sync for tens of milliseconds, with or without bulk writing beside it (in 40 s,
     // 57-58 ms alone and 17-39 ms beside, against 3-19 ms in 3 s). Longer with
     // `TIDESTORE_BENCH_FLOOR_SECS`.
-    let secs = std::env::var("TIDESTORE_BENCH_FLOOR_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3.0);
+    let secs = env("TIDESTORE_BENCH_FLOOR_SECS").unwrap_or(3.0);
     let (alone, _) = small_syncs(base, secs, None);
     let (beside, files) = small_syncs(base, secs, Some(rate));
     println!(
